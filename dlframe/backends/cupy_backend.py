@@ -1,0 +1,111 @@
+"""GPU devices on CuPy. CuPy is imported only when a GPU device is created.
+
+Facts used here are from ../shared/GPU.md §1 (CuPy 14): ``cupy.cuda.is_available``
+never raises; a real kernel launch is the final probe; the default memory pool is
+stream-aware and caching.
+"""
+
+from dlframe.backends.base import Device
+
+_cupy = None
+_usable = None
+
+
+def _import_cupy():
+    global _cupy
+    if _cupy is None:
+        import cupy
+        _cupy = cupy
+    return _cupy
+
+
+def gpu_usable():
+    """True when CuPy imports, a GPU answers and a kernel runs (probed once)."""
+    global _usable
+    if _usable is not None:
+        return _usable
+    try:
+        cp = _import_cupy()
+        _usable = bool(cp.cuda.is_available()) and int((cp.arange(4) + 1).sum()) == 10
+    except Exception:  # ImportError, CUDARuntimeError, CUDADriverError, CompileException
+        _usable = False
+    return _usable
+
+
+def gpu_count():
+    """Number of CUDA devices CuPy sees (0 when unusable)."""
+    if not gpu_usable():
+        return 0
+    return int(_cupy.cuda.runtime.getDeviceCount())
+
+
+class GPUDevice(Device):
+    """A CUDA GPU computing with CuPy."""
+
+    kind = "gpu"
+    is_gpu = True
+
+    def __init__(self, index):
+        super().__init__(index)
+        cp = _import_cupy()
+        self.xp = cp
+        self._cuda_device = cp.cuda.Device(self.index)
+        self._pool = cp.get_default_memory_pool()
+        self._peak = 0
+        self._rnn_kernels = {}
+
+    def context(self):
+        return self._cuda_device
+
+    def asarray(self, value, dtype=None):
+        with self._cuda_device:
+            return self.xp.asarray(value, dtype=dtype)
+
+    def to_numpy(self, array):
+        return self.xp.asnumpy(array)
+
+    def synchronize(self):
+        with self._cuda_device:
+            self.xp.cuda.get_current_stream().synchronize()
+
+    def scatter_add(self, target, index, values):
+        import cupyx
+        with self._cuda_device:
+            cupyx.scatter_add(target, index, values)
+
+    def fuse(self, fn):
+        return self.xp.fuse(fn)
+
+    def special(self, name):
+        import cupyx.scipy.special
+        return getattr(cupyx.scipy.special, name)
+
+    def rnn_kernel(self, cell_kind):
+        """cuDNN's fused LSTM/GRU when libcudnn loads, else None (portable loop)."""
+        if cell_kind not in self._rnn_kernels:
+            try:
+                from dlframe.backends import cudnn
+                self._rnn_kernels[cell_kind] = cudnn.rnn_kernel(self, cell_kind)
+            except Exception as exc:  # library missing: warn once, fall back
+                import warnings
+                warnings.warn(f"cuDNN RNN unavailable ({exc}); using the portable kernel.")
+                self._rnn_kernels[cell_kind] = None
+        return self._rnn_kernels[cell_kind]
+
+    def rng(self):
+        if self._rng is None:
+            with self._cuda_device:
+                self._rng = self.xp.random.default_rng()
+        return self._rng
+
+    def seed_rng(self, seed):
+        with self._cuda_device:
+            self._rng = self.xp.random.default_rng(seed)
+
+    def memory_info(self):
+        used = int(self._pool.used_bytes())
+        self._peak = max(self._peak, used)
+        return {"current": used, "peak": self._peak}
+
+    def reset_memory_stats(self):
+        self._peak = int(self._pool.used_bytes())

@@ -1,0 +1,149 @@
+"""The primitive registry and ``call``: the one place where ops run and are recorded.
+
+A primitive is a forward on raw arrays with its gradient rule beside it
+(DESIGN.md §4). ``call`` checks devices, runs the forward, wraps outputs, appends
+to active tapes that watch an input, and appends to the active trace.
+
+Forward signature: ``forward(device, *arrays, **attrs)`` -> array or tuple of arrays;
+the device gives ``device.xp`` and device kernels (BLAS-threaded matmul, cuDNN RNN).
+Gradient signature: ``grad(inputs, output, dy, **attrs)`` -> one gradient per input
+(Tensor or None), written with dlframe ops so it is differentiable and traceable.
+For multi-output primitives ``output`` and ``dy`` are tuples (missing dys are zeros).
+"""
+
+import threading
+
+from dlframe import backends
+from dlframe.core import tensor as _tensor_mod
+from dlframe.core.tensor import Tensor
+from dlframe.errors import DeviceMismatchError
+
+_EMPTY = {}
+REGISTRY = {}
+
+
+class Primitive:
+    """A named forward kernel plus its gradient rule.
+
+    Attributes:
+      name: TF-style op name used in errors ('AddV2', 'MatMul', ...).
+      forward: ``forward(device, *arrays, **attrs)``.
+      grad: gradient rule or None (not differentiable: outputs are not recorded).
+      n_out: number of outputs (1 returns a Tensor, >1 a tuple).
+      aliases: True when the forward may return a view of an input (then a
+        Variable input's buffer is copied so later in-place assigns don't leak).
+      stateful: True when the forward has side effects or randomness (never
+        constant-folded or deduplicated by the graph optimizer).
+    """
+
+    __slots__ = ("name", "forward", "grad", "n_out", "aliases", "stateful", "__dict__")
+
+    def __init__(self, name, forward, grad=None, n_out=1, aliases=False, stateful=False):
+        self.name = name
+        self.forward = forward
+        self.grad = grad
+        self.n_out = n_out
+        self.aliases = aliases
+        self.stateful = stateful
+
+    def __repr__(self):
+        return f"<Primitive {self.name}>"
+
+
+def primitive(name, n_out=1, aliases=False, stateful=False):
+    """Decorator registering a forward function as a Primitive.
+
+    Use ``@prim.defgrad`` on the gradient rule to attach it.
+    """
+    def wrap(forward):
+        p = Primitive(name, forward, None, n_out, aliases, stateful)
+        if name in REGISTRY:
+            raise ValueError(f"Primitive {name!r} registered twice")
+        REGISTRY[name] = p
+        return p
+    return wrap
+
+
+def _defgrad(self, rule):
+    self.grad = rule
+    return rule
+
+
+Primitive.defgrad = _defgrad
+
+
+class _State(threading.local):
+    """Per-thread recording state: active tapes and the active trace."""
+
+    def __init__(self):
+        self.tapes = []
+        self.trace = None
+
+
+STATE = _State()
+_tensor_mod._trace_state = STATE
+
+
+def _device_error(prim, inputs):
+    names = ", ".join(f"#{i}: {t._device.name}" for i, t in enumerate(inputs))
+    return DeviceMismatchError(
+        f"{prim.name}: inputs live on different devices ({names}); copy explicitly "
+        "with dlframe.identity under a dlframe.device scope or Tensor.cpu().")
+
+
+def call(prim, inputs, attrs=None, device=None):
+    """Runs ``prim`` on Tensors ``inputs`` and records it on tapes and traces.
+
+    Args:
+      prim: the Primitive.
+      inputs: a tuple of Tensors (already converted, dtypes checked by the op).
+      attrs: dict of static keyword attributes for the forward and gradient.
+      device: device for primitives without tensor inputs (default: current).
+
+    Returns:
+      A Tensor, or a tuple of Tensors when ``prim.n_out > 1``.
+    """
+    if inputs:
+        dev = inputs[0]._device
+        for t in inputs:
+            if t._device is not dev:
+                raise _device_error(prim, inputs)
+        arrays = [t._value for t in inputs]
+    else:
+        dev = device if device is not None else backends.current_device()
+        arrays = ()
+    state = STATE
+    trace = state.trace
+    if trace is not None and trace.intercepts(prim):
+        return trace.run(prim, inputs, attrs or _EMPTY, dev)
+    if dev.is_gpu:
+        with dev.context():
+            result = prim.forward(dev, *arrays, **(attrs or _EMPTY))
+    else:
+        result = prim.forward(dev, *arrays, **(attrs or _EMPTY))
+    if prim.n_out == 1:
+        if prim.aliases:
+            result = _unalias(result, inputs)
+        out = Tensor(result, dev)
+        outs = (out,)
+    else:
+        outs = tuple(Tensor(r, dev) for r in result)
+        out = outs
+    if state.tapes and prim.grad is not None:
+        for tape in state.tapes:
+            tape._record(prim, inputs, outs, attrs)
+    if trace is not None:
+        trace.record(prim, inputs, outs, attrs, dev)
+    return out
+
+
+def _unalias(result, inputs):
+    for t in inputs:
+        if t._is_variable:
+            return result.copy() if hasattr(result, "copy") else result
+    return result
+
+
+def recording():
+    """True when some tape or trace records on this thread."""
+    return bool(STATE.tapes) or STATE.trace is not None

@@ -1,0 +1,349 @@
+"""GradientTape: records primitives on watched tensors and runs reverse-mode AD.
+
+Gradient rules are written in dlframe ops, so the backward pass is itself recorded
+by outer tapes (higher derivatives) and by an active trace (compiled train steps).
+"""
+
+import warnings
+
+from dlframe.core import basic
+from dlframe.core.primitive import STATE
+from dlframe.core.tensor import Tensor
+
+# Late-bound ops used by jacobian (ops sit above core; they register themselves).
+OPS = {}
+
+
+def _flatten(structure):
+    if isinstance(structure, dict):
+        out = []
+        for k in sorted(structure, key=str):
+            out.extend(_flatten(structure[k]))
+        return out
+    if isinstance(structure, (list, tuple)):
+        out = []
+        for item in structure:
+            out.extend(_flatten(item))
+        return out
+    return [structure]
+
+
+def _pack_like(structure, flat):
+    it = iter(flat)
+
+    def rebuild(s):
+        if isinstance(s, dict):
+            vals = {k: rebuild(s[k]) for k in sorted(s, key=str)}
+            return {k: vals[k] for k in s}
+        if isinstance(s, (list, tuple)):
+            items = [rebuild(i) for i in s]
+            if isinstance(s, tuple) and hasattr(s, "_fields"):
+                return type(s)(*items)
+            return type(s)(items)
+        return next(it)
+    return rebuild(structure)
+
+
+def _is_float(t):
+    return t._value.dtype.kind in "fc"
+
+
+class GradientTape:
+    """Records operations for automatic differentiation.
+
+    Args:
+      persistent: allow several ``gradient`` calls on this tape.
+      watch_accessed_variables: watch trainable Variables read while recording.
+    """
+
+    def __init__(self, persistent=False, watch_accessed_variables=True):
+        self._persistent = bool(persistent)
+        self._watch_vars = bool(watch_accessed_variables)
+        self._watched = {}
+        self._variables = {}
+        self._entries = []
+        self._used = False
+        self._active = False
+
+    # -- recording -------------------------------------------------------------
+    def __enter__(self):
+        self._push()
+        return self
+
+    def __exit__(self, *exc):
+        self._pop()
+        return False
+
+    def _push(self):
+        if self._active:
+            raise ValueError("Tape is still recording, This can happen if you try to "
+                             "re-enter an already-active tape.")
+        STATE.tapes.append(self)
+        self._active = True
+
+    def _pop(self):
+        if self._active:
+            STATE.tapes.remove(self)
+            self._active = False
+
+    def _record(self, prim, inputs, outs, attrs):
+        watched = self._watched
+        hit = False
+        for t in inputs:
+            key = id(t)
+            if key in watched:
+                hit = True
+            elif t._is_variable and self._watch_vars and t._trainable:
+                watched[key] = t
+                self._variables[key] = t
+                hit = True
+        if hit:
+            self._entries.append((prim, inputs, outs, attrs))
+            for o in outs:
+                watched[id(o)] = o
+
+    def watch(self, tensor):
+        """Ensures ``tensor`` (or a nested structure of them) is traced by this tape."""
+        for t in _flatten(tensor):
+            if not isinstance(t, Tensor):
+                raise ValueError(
+                    f"Passed in object {t!r} of type {type(t).__name__!r}, not "
+                    "dlframe.Tensor or dlframe.Variable, to GradientTape.watch.")
+            if not _is_float(t):
+                warnings.warn(f"The dtype of the watched tensor must be floating (e.g. "
+                              f"tf.float32), got {t.dtype!r}")
+            self._watched[id(t)] = t
+            if t._is_variable:
+                self._variables[id(t)] = t
+
+    def watched_variables(self):
+        """The Variables watched by this tape, in the order they were first accessed."""
+        return tuple(self._variables.values())
+
+    def stop_recording(self):
+        """Context manager that temporarily stops recording on this tape."""
+        return _StopRecording(self)
+
+    def reset(self):
+        """Clears everything recorded so far (the tape keeps recording if active)."""
+        self._watched = {}
+        self._variables = {}
+        self._entries = []
+
+    # -- differentiation -------------------------------------------------------
+    def gradient(self, target, sources, output_gradients=None,
+                 unconnected_gradients="none"):
+        """Computes the gradient of ``target`` with respect to ``sources``.
+
+        Args:
+          target: a Tensor or nested structure of Tensors to differentiate.
+          sources: a Tensor/Variable or nested structure of them.
+          output_gradients: gradients of the targets (default: ones).
+          unconnected_gradients: 'none' or 'zero' for sources the targets do not
+            depend on.
+
+        Returns:
+          Gradients with the structure of ``sources``; None for integer sources.
+
+        Raises:
+          RuntimeError: on a second call of a non-persistent tape.
+          TypeError: when a source is not a Tensor or Variable.
+        """
+        if self._used and not self._persistent:
+            raise RuntimeError("A non-persistent GradientTape can only be used to compute "
+                               "one set of gradients (or jacobians)")
+        mode = str(getattr(unconnected_gradients, "value", unconnected_gradients)).lower()
+        if mode not in ("none", "zero"):
+            raise ValueError(f"unconnected_gradients must be 'none' or 'zero', got "
+                             f"{unconnected_gradients!r}")
+        flat_sources = _flatten(sources)
+        for s in flat_sources:
+            if not isinstance(s, Tensor):
+                raise TypeError(f"GradientTape.gradient: sources must be Tensors or "
+                                f"Variables, got {type(s).__name__}: {s!r}")
+        flat_targets = [t for t in _flatten(target)]
+        for t in flat_targets:
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError(f"GradientTape.gradient: target must be a Tensor, got "
+                                f"{type(t).__name__}: {t!r}")
+        if output_gradients is None:
+            flat_out = [None] * len(flat_targets)
+        else:
+            flat_out = _flatten(output_gradients)
+            if len(flat_out) != len(flat_targets):
+                raise ValueError("output_gradients must have the structure of target: "
+                                 f"{len(flat_out)} vs {len(flat_targets)} tensors")
+        if self._active and not self._persistent:
+            warnings.warn("Calling GradientTape.gradient on a non-persistent tape inside "
+                          "its context is inefficient; call it after the `with` block.")
+        if not self._persistent:
+            self._used = True
+        was_active = self._active
+        self._pop()
+        watched_sources = [s for s in flat_sources if id(s) in self._watched]
+        try:
+            found = backprop(self._entries, flat_targets, flat_out, watched_sources)
+        finally:
+            if was_active:
+                self._push()
+        by_id = {id(s): g for s, g in zip(watched_sources, found)}
+        result = []
+        for s in flat_sources:
+            g = by_id.get(id(s))
+            if g is None and mode == "zero" and _is_float(s):
+                g = basic.zeros_like_t(s)
+            result.append(g)
+        return _pack_like(sources, result)
+
+    def jacobian(self, target, sources, unconnected_gradients="none",
+                 parallel_iterations=None, experimental_use_pfor=True):
+        """Jacobian of ``target`` w.r.t. each source: shape ``target.shape + source.shape``."""
+        flat_sources = _flatten(sources)
+        zero_mode = str(getattr(unconnected_gradients, "value",
+                                unconnected_gradients)).lower() == "zero"
+        rows = [[] for _ in flat_sources]
+        was_persistent = self._persistent
+        self._persistent = True
+        try:
+            for i in range(int(target._value.size)):
+                seed = _one_hot_like(target, i)
+                grads = self.gradient(target, flat_sources, output_gradients=seed)
+                for r, g in zip(rows, grads):
+                    r.append(g)
+        finally:
+            self._persistent = was_persistent
+            if not was_persistent:
+                self._used = True
+        out = []
+        for s, r in zip(flat_sources, rows):
+            shape = tuple(target._value.shape) + tuple(s._value.shape)
+            if all(g is None for g in r):
+                out.append(OPS["zeros"](shape, s.dtype) if zero_mode else None)
+                continue
+            r = [g if g is not None else basic.zeros_like_t(s) for g in r]
+            out.append(OPS["reshape"](OPS["stack"](r, 0), shape) if r
+                       else OPS["zeros"](shape, s.dtype))
+        return _pack_like(sources, out)
+
+    def batch_jacobian(self, target, source, unconnected_gradients="none",
+                       parallel_iterations=None, experimental_use_pfor=True):
+        """Per-example Jacobian: ``[b, *target.shape[1:], *source.shape[1:]]``."""
+        tshape = tuple(target._value.shape)
+        sshape = tuple(source._value.shape)
+        if not tshape or not sshape or tshape[0] != sshape[0]:
+            raise ValueError(f"batch_jacobian: target and source need the same first "
+                             f"(batch) dimension, got {list(tshape)} and {list(sshape)}")
+        batch = tshape[0]
+        inner = 1
+        for d in tshape[1:]:
+            inner *= d
+        was_persistent = self._persistent
+        self._persistent = True
+        cols = []
+        try:
+            for j in range(inner):
+                seed = _batch_seed(target, j)
+                g = self.gradient(target, source, output_gradients=seed,
+                                  unconnected_gradients="zero")
+                cols.append(g)
+        finally:
+            self._persistent = was_persistent
+            if not was_persistent:
+                self._used = True
+        stacked = OPS["stack"](cols, 1)  # [b, inner, *source[1:]]
+        return OPS["reshape"](stacked, (batch,) + tshape[1:] + sshape[1:])
+
+
+def _one_hot_like(target, i):
+    xp = target._device.xp
+    arr = xp.zeros(target._value.size, dtype=target._value.dtype)
+    arr[i] = 1
+    return Tensor(arr.reshape(target._value.shape), target._device)
+
+
+def _batch_seed(target, j):
+    xp = target._device.xp
+    b = target._value.shape[0]
+    arr = xp.zeros((b, target._value.size // b), dtype=target._value.dtype)
+    arr[:, j] = 1
+    return Tensor(arr.reshape(target._value.shape), target._device)
+
+
+class _StopRecording:
+    def __init__(self, tape):
+        self._tape = tape
+        self._was = False
+
+    def __enter__(self):
+        self._was = self._tape._active
+        self._tape._pop()
+
+    def __exit__(self, *exc):
+        if self._was:
+            self._tape._push()
+        return False
+
+
+def backprop(entries, targets, target_grads, sources):
+    """Reverse-mode sweep over recorded ``entries``.
+
+    Args:
+      entries: (primitive, inputs, outputs, attrs) in execution order.
+      targets: Tensors to differentiate.
+      target_grads: seed gradients per target (None = ones).
+      sources: Tensors to differentiate with respect to.
+
+    Returns:
+      A list with a gradient (or None) per source.
+    """
+    grads = {}
+    source_ids = {id(s) for s in sources}
+    for t, g in zip(targets, target_grads):
+        if t is None or not _is_float(t):
+            continue
+        if g is None:
+            g = basic.ones_like_t(t)
+        elif not isinstance(g, Tensor):
+            from dlframe.core.tensor import convert_to_tensor
+            g = convert_to_tensor(g, dtype=t.dtype)
+        _accumulate(grads, t, g)
+    reach = set(source_ids)
+    needed = []
+    for entry in entries:
+        hit = False
+        for x in entry[1]:
+            if id(x) in reach:
+                hit = True
+                break
+        needed.append(hit)
+        if hit:
+            for o in entry[2]:
+                reach.add(id(o))
+    for i in range(len(entries) - 1, -1, -1):
+        if not needed[i]:
+            continue
+        prim, inputs, outs, attrs = entries[i]
+        dys = [grads.get(id(o)) for o in outs]
+        if all(d is None for d in dys):
+            continue
+        if prim.n_out == 1:
+            in_grads = prim.grad(inputs, outs[0], dys[0], **(attrs or {}))
+        else:
+            filled = tuple(d if d is not None else basic.zeros_like_t(o)
+                           for d, o in zip(dys, outs))
+            in_grads = prim.grad(inputs, outs, filled, **(attrs or {}))
+        if not isinstance(in_grads, (tuple, list)):
+            in_grads = (in_grads,)
+        for x, g in zip(inputs, in_grads):
+            if g is None or id(x) not in reach or not _is_float(x):
+                continue
+            if g._value.shape != x._value.shape:
+                g = basic.sum_to(g, x._value.shape)
+            _accumulate(grads, x, g)
+    return [grads.get(id(s)) if _is_float(s) else None for s in sources]
+
+
+def _accumulate(grads, x, g):
+    key = id(x)
+    prev = grads.get(key)
+    grads[key] = g if prev is None else basic.add(prev, g)

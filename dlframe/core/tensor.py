@@ -1,0 +1,480 @@
+"""The eager Tensor and conversion of Python/NumPy values into tensors.
+
+A Tensor holds a backend array and the Device it lives on; its dtype is derived
+from the array. Tensors are immutable. Python operators are installed by
+``dlframe.ops.operators`` (ops sit above core in the layering).
+"""
+
+from dlframe import backends
+from dlframe.backends.base import np
+from dlframe.core import dtypes as _dt
+from dlframe.core.tensor_shape import TensorShape
+from dlframe.errors import DTypeMismatchError
+
+_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
+
+
+class Tensor:
+    """An immutable multidimensional array on a device.
+
+    Attributes:
+      shape: a ``TensorShape``.
+      dtype: a ``DType``.
+      device: TensorFlow's device string of the device holding the data.
+    """
+
+    __slots__ = ("_value", "_device", "__weakref__")
+    _is_variable = False
+    __array_priority__ = 100
+
+    def __init__(self, value, device):
+        self._value = value
+        self._device = device
+
+    # -- metadata ----------------------------------------------------------
+    @property
+    def shape(self):
+        return TensorShape(self._value.shape)
+
+    def get_shape(self):
+        return TensorShape(self._value.shape)
+
+    def set_shape(self, shape):
+        if not TensorShape(self._value.shape).is_compatible_with(shape):
+            raise ValueError(f"Tensor's shape {self.shape} is not compatible with "
+                             f"supplied shape {TensorShape(shape)}.")
+
+    @property
+    def dtype(self):
+        return _dt.from_numpy(self._value.dtype)
+
+    @property
+    def device(self):
+        return self._device.tf_name
+
+    @property
+    def backing_device(self):
+        return self._device.tf_name
+
+    @property
+    def ndim(self):
+        return self._value.ndim
+
+    @property
+    def rank(self):
+        return self._value.ndim
+
+    # -- host access ---------------------------------------------------------
+    def numpy(self):
+        """Returns a NumPy copy of the tensor's value."""
+        _check_concrete(self, "numpy()")
+        value = self._device.to_numpy(self._value)
+        return value[()] if value.ndim == 0 and value.dtype != object else value
+
+    def __array__(self, dtype=None, copy=None):
+        _check_concrete(self, "conversion to a NumPy array")
+        value = self._device.to_numpy(self._value)
+        return value if dtype is None else value.astype(dtype, copy=False)
+
+    def __bool__(self):
+        _check_concrete(self, "use as a Python bool", bool_check=True)
+        if self._value.size != 1:
+            raise ValueError(
+                "The truth value of a tensor with more than one element is ambiguous; "
+                f"shape={tuple(self._value.shape)}. Use reduce_any or reduce_all.")
+        return bool(self._device.to_numpy(self._value).reshape(()))
+
+    def __float__(self):
+        _check_concrete(self, "conversion to float")
+        return float(self._device.to_numpy(self._value).reshape(()))
+
+    def __int__(self):
+        _check_concrete(self, "conversion to int")
+        return int(self._device.to_numpy(self._value).reshape(()))
+
+    def __complex__(self):
+        return complex(self._device.to_numpy(self._value).reshape(()))
+
+    def __index__(self):
+        if self._value.dtype.kind not in "iub":
+            raise TypeError(f"Only integer scalar tensors can be used as an index, "
+                            f"got dtype {self.dtype.name}")
+        return int(self)
+
+    def __len__(self):
+        if self._value.ndim == 0:
+            raise TypeError("Scalar tensor has no `len()`")
+        return self._value.shape[0]
+
+    def __iter__(self):
+        if self._value.ndim == 0:
+            raise TypeError("Cannot iterate over a scalar tensor.")
+        return (self[i] for i in range(self._value.shape[0]))
+
+    def __hash__(self):
+        raise TypeError("Tensor is unhashable. Instead, use tensor.ref() as the key.")
+
+    def ref(self):
+        """A hashable reference to this tensor (``deref()`` gives it back)."""
+        return Reference(self)
+
+    experimental_ref = ref
+
+    def cpu(self):
+        """Returns a copy of this tensor on ``cpu:0``."""
+        return copy_to_device(self, backends.get_device("cpu:0"))
+
+    def __repr__(self):
+        if _tracing_tensor(self):
+            return f"<dlframe.Tensor: shape={_shape_str(self)}, dtype={self.dtype.name}, (traced)>"
+        body = _numpy_repr(self)
+        if "\n" in body:
+            return (f"<dlframe.Tensor: shape={_shape_str(self)}, dtype={self.dtype.name}, "
+                    f"numpy=\n{body}>")
+        return f"<dlframe.Tensor: shape={_shape_str(self)}, dtype={self.dtype.name}, numpy={body}>"
+
+    def __str__(self):
+        if _tracing_tensor(self):
+            return f"Tensor(shape={_shape_str(self)}, dtype={self.dtype.name})"
+        value = self.numpy()
+        body = np.array2string(np.asarray(value)) if self._value.ndim else repr(value)
+        if self._value.ndim == 0 and self._value.dtype.kind in "fiub":
+            body = str(np.asarray(value))
+        sep = "\n" if "\n" in body else ""
+        return f"tf.Tensor({sep}{body}, shape={_shape_str(self)}, dtype={self.dtype.name})"
+
+    def __reduce__(self):
+        return constant_from_numpy, (self.numpy(),)
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return Tensor(self._device.xp.array(self._value, copy=True), self._device)
+
+
+def _shape_str(t):
+    shape = tuple(t._value.shape)
+    return str(shape)
+
+
+def _numpy_repr(t):
+    value = t.numpy()
+    if t._value.ndim == 0:
+        if t._value.dtype == object:
+            return repr(value)
+        return repr(np.asarray(value).item())
+    return repr(value)
+
+
+class Reference:
+    """A hashable wrapper around a Tensor or Variable (``tensor.ref()``)."""
+
+    __slots__ = ("_obj",)
+
+    def __init__(self, obj):
+        self._obj = obj
+
+    def deref(self):
+        return self._obj
+
+    def __hash__(self):
+        return id(self._obj)
+
+    def __eq__(self, other):
+        return isinstance(other, Reference) and other._obj is self._obj
+
+    def __repr__(self):
+        return f"<Reference wrapping {self._obj!r}>"
+
+
+# -- trace awareness (set by core.trace; kept here to avoid an import cycle) --
+_trace_state = None
+
+
+def _tracing_tensor(t):
+    state = _trace_state
+    if state is None:
+        return False
+    trace = state.trace
+    return trace is not None and trace.is_symbolic(t)
+
+
+def _check_concrete(t, what, bool_check=False):
+    state = _trace_state
+    if state is None or state.trace is None:
+        return
+    if state.trace.is_symbolic(t):
+        state.trace.refuse_concrete(t, what, bool_check)
+
+
+# ---------------------------------------------------------------- conversion
+def is_tensor(x):
+    """True for dlframe Tensors and Variables (and other tensor-like types)."""
+    return isinstance(x, Tensor) or getattr(x, "_is_symbolic_tensor", False)
+
+
+def _is_host_array(value):
+    return isinstance(value, (np.ndarray, np.generic))
+
+
+def _infer_python(value):
+    """NumPy array for a Python scalar or nested list with TF's dtype inference."""
+    if isinstance(value, bool):
+        return np.asarray(value, dtype=np.bool_)
+    if isinstance(value, int):
+        return np.asarray(value, dtype=np.int32 if _INT32_MIN <= value <= _INT32_MAX
+                          else np.int64)
+    if isinstance(value, float):
+        return np.asarray(value, dtype=np.float32)
+    if isinstance(value, complex):
+        return np.asarray(value, dtype=np.complex128)
+    if isinstance(value, (str, bytes)):
+        return np.asarray(value.encode() if isinstance(value, str) else value, dtype=object)
+    if isinstance(value, (list, tuple)):
+        flat = _pack_nested(value)
+        if flat is not None:
+            return flat
+        arr = np.asarray(value)
+        kind = arr.dtype.kind
+        if kind == "f" and arr.dtype == np.float64 and not _has_numpy_scalars(value):
+            return arr.astype(np.float32)
+        if kind == "i" and arr.dtype == np.int64 and not _has_numpy_scalars(value):
+            if arr.size == 0 or (arr.min() >= _INT32_MIN and arr.max() <= _INT32_MAX):
+                return arr.astype(np.int32)
+        if kind in ("U", "S"):
+            return np.vectorize(lambda s: s.encode() if isinstance(s, str) else s,
+                                otypes=[object])(arr)
+        if arr.size == 0 and arr.dtype == np.float64:
+            return arr.astype(np.float32)
+        return arr
+    return None
+
+
+def _has_numpy_scalars(seq):
+    for item in seq:
+        if isinstance(item, (list, tuple)):
+            if _has_numpy_scalars(item):
+                return True
+        elif _is_host_array(item):
+            return True
+    return False
+
+
+def _pack_nested(seq):
+    """Host array for a list that contains Tensors (TF packs them); else None."""
+    def has_tensor(s):
+        return any(isinstance(i, Tensor) or (isinstance(i, (list, tuple)) and has_tensor(i))
+                   for i in s)
+    if not has_tensor(seq):
+        return None
+
+    def to_host(s):
+        if isinstance(s, Tensor):
+            return s.numpy()
+        if isinstance(s, (list, tuple)):
+            return [to_host(i) for i in s]
+        return s
+    parts = to_host(seq)
+    first = next(iter(_leaves(seq)))
+    return np.asarray(parts, dtype=first._value.dtype)
+
+
+def _leaves(s):
+    for i in s:
+        if isinstance(i, (list, tuple)):
+            yield from _leaves(i)
+        elif isinstance(i, Tensor):
+            yield i
+
+
+def _host_value(value, dtype):
+    """Host NumPy array for ``value`` converted to ``dtype`` (a DType or None)."""
+    if _is_host_array(value):
+        arr = np.asarray(value)
+        if arr.dtype.kind in ("U", "S"):
+            arr = arr.astype(object)
+        if dtype is not None and arr.dtype != dtype._np:
+            arr = _cast_host(arr, dtype, value)
+        return arr
+    arr = _infer_python(value)
+    if arr is None:
+        if hasattr(value, "__array__"):
+            return _host_value(np.asarray(value), dtype)
+        raise TypeError(f"Cannot convert {value!r} (type {type(value).__name__}) to a "
+                        "dlframe Tensor.")
+    if dtype is not None and arr.dtype != dtype._np:
+        arr = _cast_host(arr, dtype, value)
+    return arr
+
+
+def _cast_host(arr, dtype, original):
+    target = dtype._np
+    if dtype is _dt.string:
+        if arr.dtype == object:
+            return arr
+        raise TypeError(f"Cannot convert {original!r} to EagerTensor of dtype string")
+    if arr.dtype == object:
+        raise TypeError(f"Cannot convert {original!r} to EagerTensor of dtype {dtype.name}")
+    if (arr.dtype.kind == "f" and dtype.is_integer) or (arr.dtype.kind == "c" and not dtype.is_complex):
+        if not np.all(np.isfinite(arr)) or not np.array_equal(arr, np.trunc(arr)):
+            raise TypeError(f"Cannot convert {original!r} to EagerTensor of dtype {dtype.name}")
+    if dtype.is_integer and arr.dtype.kind in "iu" and arr.size:
+        info = np.iinfo(target)
+        if arr.min() < info.min or arr.max() > info.max:
+            raise TypeError(f"Cannot convert {original!r} to EagerTensor of dtype "
+                            f"{dtype.name}: value out of range")
+    if dtype.is_bool and arr.dtype.kind != "b":
+        raise TypeError(f"Cannot convert {original!r} to EagerTensor of dtype bool")
+    return arr.astype(target)
+
+
+def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None, device=None):
+    """Converts a Tensor, NumPy array, Python scalar or nested list to a Tensor.
+
+    Args:
+      value: the value to convert.
+      dtype: required element type; a mismatch with a Tensor's dtype is an error.
+      dtype_hint: preferred element type when ``value`` does not fix one.
+      name: unused (TF compatibility).
+      device: Device (default: the current device).
+
+    Raises:
+      TypeError, ValueError: when the value cannot be converted to ``dtype``.
+    """
+    if isinstance(value, Tensor):
+        if dtype is not None:
+            want = _dt.as_dtype(dtype)
+            if value._value.dtype != want._np:
+                raise ValueError(
+                    f"Tensor conversion requested dtype {want.name} for Tensor with "
+                    f"dtype {value.dtype.name}: {value!r}")
+        return value
+    conv = getattr(value, "_dlframe_tensor_", None)
+    if conv is not None:
+        return conv(dtype)
+    dev = device or backends.current_device()
+    want = _dt.as_dtype(dtype) if dtype is not None else None
+    if want is None and dtype_hint is not None and not _is_host_array(value):
+        hint = _dt.as_dtype(dtype_hint)
+        try:
+            arr = _host_value(value, hint)
+        except (TypeError, ValueError):
+            arr = _host_value(value, None)
+    else:
+        arr = _host_value(value, want)
+    if arr.dtype == object and dev.is_gpu:
+        dev = backends.get_device("cpu:0")  # strings live on the host, as in TF
+    return Tensor(dev.asarray(arr), dev)
+
+
+def constant(value, dtype=None, shape=None, name="Const"):
+    """Creates a constant tensor from a value (TF dtype inference; see module doc).
+
+    Args:
+      value: a Python scalar, nested list, NumPy array or Tensor.
+      dtype: optional element type to convert to (casting allowed, as tf.constant).
+      shape: optional shape; a scalar value is broadcast to it, a value with the
+        same number of elements is reshaped.
+      name: unused.
+    """
+    if isinstance(value, Tensor):
+        arr = value._device.to_numpy(value._value)
+        dev = value._device
+    else:
+        dev = backends.current_device()
+        want = _dt.as_dtype(dtype) if dtype is not None else None
+        arr = _host_value(value, want) if want is None or not _is_host_array(value) else (
+            np.asarray(value))
+    if dtype is not None:
+        want = _dt.as_dtype(dtype)
+        if arr.dtype != want._np:
+            arr = _cast_host(arr, want, value) if arr.dtype.kind != "f" or not want.is_floating \
+                else arr.astype(want._np)
+    if shape is not None:
+        shape = tuple(TensorShape(shape).as_list())
+        if arr.size == 1:
+            arr = np.broadcast_to(arr.reshape(()), shape).copy()
+        elif arr.size == int(np.prod(shape)):
+            arr = arr.reshape(shape)
+        else:
+            raise TypeError(f"Eager execution of tf.constant with unsupported shape. Tensor "
+                            f"{value!r} (converted from {value!r}) has {arr.size} elements, but "
+                            f"got `shape` {shape} with {int(np.prod(shape))} elements).")
+    if arr.dtype == object and dev.is_gpu:
+        dev = backends.get_device("cpu:0")
+    return Tensor(dev.asarray(arr), dev)
+
+
+def constant_from_numpy(array):
+    """Tensor on the current device holding a copy of a host array (for unpickling)."""
+    dev = backends.current_device()
+    return Tensor(dev.asarray(np.array(array)), dev)
+
+
+def copy_to_device(t, device):
+    """A copy of ``t`` on ``device`` (explicit transfers are the only ones dlframe does)."""
+    device = backends.get_device(device)
+    if t._device is device:
+        return t
+    host = t._device.to_numpy(t._value)
+    return Tensor(device.asarray(host), device)
+
+
+_SCALARS = {}
+
+
+def scalar_like(value, other):
+    """A 0-d Tensor holding Python scalar ``value`` in ``other``'s dtype and device.
+
+    Follows TF: a Python float combined with an integer tensor is a TypeError.
+    Cached per (type, value, dtype, device) because small constants repeat a lot.
+    """
+    arr_dtype = other._value.dtype
+    key = (type(value), value, arr_dtype, other._device)
+    try:
+        hit = _SCALARS.get(key)
+    except TypeError:
+        hit = None
+    if hit is not None:
+        return hit
+    kind = arr_dtype.kind
+    if isinstance(value, float) and kind in "iub":
+        raise DTypeMismatchError(f"Cannot convert {value!r} to EagerTensor of dtype "
+                                 f"{_dt.from_numpy(arr_dtype).name}")
+    if isinstance(value, complex) and kind != "c":
+        raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype "
+                        f"{_dt.from_numpy(arr_dtype).name}")
+    if kind in "iu" and not isinstance(value, bool):
+        info = np.iinfo(arr_dtype)
+        if not info.min <= value <= info.max:
+            raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype "
+                            f"{_dt.from_numpy(arr_dtype).name}: out of range")
+    if kind == "O":
+        raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype string")
+    dev = other._device
+    t = Tensor(dev.asarray(np.asarray(value, dtype=arr_dtype)), dev)
+    if len(_SCALARS) > 4096:
+        _SCALARS.clear()
+    try:
+        _SCALARS[key] = t
+    except TypeError:
+        pass
+    return t
+
+
+def as_operand(value, other):
+    """Converts ``value`` to a Tensor matching ``other``'s dtype/device (binary ops)."""
+    if isinstance(value, (int, float, bool, complex)):
+        return scalar_like(value, other)
+    if _is_host_array(value) or isinstance(value, (list, tuple)):
+        want = _dt.from_numpy(other._value.dtype)
+        arr = _host_value(value, None)
+        if arr.dtype != want._np:
+            if _is_host_array(value) and arr.dtype.kind == want._np.kind == "f":
+                arr = arr.astype(want._np)  # NumPy float arrays follow the tensor's width
+            else:
+                arr = _host_value(value, want)
+        dev = other._device
+        return Tensor(dev.asarray(arr), dev)
+    return convert_to_tensor(value, dtype=other.dtype, device=other._device)

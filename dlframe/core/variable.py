@@ -1,0 +1,295 @@
+"""Variable: a mutable tensor, plus TF-style name scopes.
+
+A Variable is a Tensor whose buffer is updated in place by ``assign*`` (static
+buffers are what compiled steps and CUDA graphs need). Assignments are stateful
+primitives so they keep program order in traces. Primitives that may return a
+view of a Variable's buffer copy it (see ``Primitive.aliases``), so a tensor read
+from a variable never changes when the variable is assigned later.
+"""
+
+import enum
+import threading
+
+from dlframe import backends
+from dlframe.core import dtypes as _dt
+from dlframe.core.primitive import call, primitive
+from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.core.tensor_shape import TensorShape
+
+
+class VariableSynchronization(enum.Enum):
+    AUTO = 0
+    NONE = 1
+    ON_WRITE = 2
+    ON_READ = 3
+
+
+class VariableAggregation(enum.Enum):
+    NONE = 0
+    SUM = 1
+    MEAN = 2
+    ONLY_FIRST_REPLICA = 3
+
+
+# ---------------------------------------------------------------- name scopes
+class _Names(threading.local):
+    def __init__(self):
+        self.scopes = []
+
+
+_NAMES = _Names()
+
+
+class name_scope:
+    """Context manager prefixing names of variables created inside it ('outer/inner/')."""
+
+    def __init__(self, name, *args, **kwargs):
+        if name is not None and not isinstance(name, str):
+            raise ValueError(f"name for name_scope must be a string, got {name!r}")
+        self._name = name or ""
+        self._pushed = False
+
+    @property
+    def name(self):
+        return self._name
+
+    def __enter__(self):
+        name = self._name.rstrip("/")
+        if self._name.endswith("/"):
+            _NAMES.scopes.append(("abs", name))
+        elif name:
+            _NAMES.scopes.append(("rel", name))
+        else:
+            return ""
+        self._pushed = True
+        return current_scope() + "/"
+
+    def __exit__(self, *exc):
+        if self._pushed:
+            _NAMES.scopes.pop()
+        return False
+
+
+def current_scope():
+    """The current name scope as 'a/b' ('' at top level)."""
+    parts = []
+    for kind, name in _NAMES.scopes:
+        if kind == "abs":
+            parts = [name] if name else []
+        else:
+            parts.append(name)
+    return "/".join(parts)
+
+
+def scoped_name(name):
+    scope = current_scope()
+    return f"{scope}/{name}" if scope else name
+
+
+# ---------------------------------------------------------------- primitives
+@primitive("AssignVariableOp", stateful=True)
+def _assign_p(d, var, value, *, mode):
+    if mode == "set":
+        d.xp.copyto(var, value, casting="unsafe")
+    elif mode == "add":
+        d.xp.add(var, value, out=var, casting="unsafe")
+    else:
+        d.xp.subtract(var, value, out=var, casting="unsafe")
+    return var
+
+
+@primitive("ReadVariableOp")
+def _read_p(d, var):
+    return var.copy()
+
+
+@_read_p.defgrad
+def _read_grad(inputs, out, dy):
+    return dy
+
+
+# ---------------------------------------------------------------- the class
+class Variable(Tensor):
+    """A mutable tensor, as ``tf.Variable``.
+
+    Args:
+      initial_value: a Tensor/array/Python value, or a callable returning one.
+      trainable: whether gradient tapes watch it automatically (default True).
+      validate_shape: kept for TF compatibility.
+      name: the variable's name (':0' is appended, the name scope prefixed).
+      dtype: element type to convert the initial value to.
+      constraint: an optional projection applied by optimizers after updates.
+      synchronization, aggregation: how distributed replicas combine it.
+      shape: optional static shape (None dims allow differently shaped assigns).
+    """
+
+    __slots__ = ("_name", "_trainable", "_constraint", "_synchronization",
+                 "_aggregation", "_shape", "_distribute", "__dict__")
+    _is_variable = True
+
+    def __init__(self, initial_value=None, trainable=None, validate_shape=True,
+                 caching_device=None, name=None, variable_def=None, dtype=None,
+                 import_scope=None, constraint=None,
+                 synchronization=VariableSynchronization.AUTO,
+                 aggregation=VariableAggregation.NONE, shape=None,
+                 experimental_enable_variable_lifting=True):
+        if initial_value is None:
+            raise ValueError("The `initial_value` arg (`None`) must be specified when "
+                             "creating a Variable.")
+        if callable(initial_value) and not isinstance(initial_value, Tensor):
+            initial_value = initial_value()
+        if constraint is not None and not callable(constraint):
+            raise ValueError(f"The `constraint` argument must be a callable, got {constraint!r}")
+        if synchronization == VariableSynchronization.ON_READ and trainable:
+            raise ValueError("Synchronization value can be set to "
+                             "VariableSynchronization.ON_READ only for non-trainable variables.")
+        if trainable is None:
+            trainable = synchronization != VariableSynchronization.ON_READ
+        dev = backends.current_device()
+        if isinstance(initial_value, Tensor):
+            if dtype is not None and initial_value.dtype != _dt.as_dtype(dtype):
+                from dlframe.core.tensor import constant
+                initial_value = constant(initial_value, dtype=dtype)
+            src = initial_value
+            if src._device is not dev:
+                value = dev.asarray(src._device.to_numpy(src._value))
+            else:
+                value = dev.xp.array(src._value, copy=True)
+        else:
+            from dlframe.core.tensor import constant
+            value = constant(initial_value, dtype=dtype)._value
+            value = dev.asarray(value) if not dev.is_array(value) else value.copy()
+        if not hasattr(value, "flags"):
+            value = dev.xp.array(value)
+        super().__init__(value, dev)
+        self._name = scoped_name(name or "Variable")
+        self._trainable = bool(trainable)
+        self._constraint = constraint
+        self._synchronization = synchronization
+        self._aggregation = aggregation
+        self._shape = TensorShape(shape) if shape is not None else TensorShape(value.shape)
+        self._distribute = None
+
+    # -- attributes ----------------------------------------------------------
+    @property
+    def name(self):
+        return self._name + ":0"
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @property
+    def constraint(self):
+        return self._constraint
+
+    @property
+    def synchronization(self):
+        return self._synchronization
+
+    @property
+    def aggregation(self):
+        return self._aggregation
+
+    @property
+    def shape(self):
+        if self._shape.is_fully_defined():
+            return TensorShape(self._value.shape)
+        return self._shape
+
+    @property
+    def handle(self):
+        return self
+
+    @property
+    def initial_value(self):
+        return self.read_value()
+
+    # -- reads -------------------------------------------------------------
+    def value(self):
+        """The current value as a Tensor (a snapshot)."""
+        return call(_read_p, (self,))
+
+    read_value = value
+
+    def __hash__(self):
+        raise TypeError("Variable is unhashable. Instead, use variable.ref() as the key. "
+                        f"(Variable: {self!r})")
+
+    def __deepcopy__(self, memo):
+        v = Variable(self.read_value(), trainable=self._trainable, name=self._name,
+                     constraint=self._constraint, synchronization=self._synchronization,
+                     aggregation=self._aggregation)
+        memo[id(self)] = v
+        return v
+
+    def __reduce__(self):
+        from dlframe.core.tensor import constant_from_numpy
+        return _rebuild_variable, (self.numpy(), self._name, self._trainable)
+
+    # -- writes ------------------------------------------------------------
+    def _coerce(self, value, op):
+        if isinstance(value, Tensor):
+            if value._value.dtype != self._value.dtype:
+                raise ValueError(
+                    f"Tensor conversion requested dtype {self.dtype.name} for Tensor with "
+                    f"dtype {value.dtype.name}: {value!r}")
+            if value._device is not self._device:
+                raise ValueError(f"Variable.{op}: value on {value._device.name} but variable "
+                                 f"{self.name!r} on {self._device.name}")
+            t = value
+        else:
+            t = convert_to_tensor(value, dtype=self.dtype, device=self._device)
+        vshape, tshape = tuple(self._value.shape), tuple(t._value.shape)
+        if vshape != tshape:
+            if op == "assign" and not self._shape.is_fully_defined() and \
+                    self._shape.is_compatible_with(tshape):
+                return t, True
+            raise ValueError(
+                f"Cannot assign value to variable ' {self.name}': Shape mismatch.The "
+                f"variable shape {vshape}, and the assigned value shape {tshape} are "
+                "incompatible.")
+        return t, False
+
+    def assign(self, value, use_locking=None, name=None, read_value=True):
+        """Writes ``value`` into the variable; returns the variable (or None)."""
+        if self._distribute is not None:
+            return self._distribute.assign(self, value, "assign", read_value)
+        t, reshape = self._coerce(value, "assign")
+        if reshape:
+            self._value = self._device.xp.array(t._value, copy=True)
+        else:
+            call(_assign_p, (self, t), {"mode": "set"})
+        return self if read_value else None
+
+    def assign_add(self, delta, use_locking=None, name=None, read_value=True):
+        """Adds ``delta`` in place; returns the variable (or None)."""
+        if self._distribute is not None:
+            return self._distribute.assign(self, delta, "assign_add", read_value)
+        t, _ = self._coerce(delta, "assign_add")
+        call(_assign_p, (self, t), {"mode": "add"})
+        return self if read_value else None
+
+    def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
+        """Subtracts ``delta`` in place; returns the variable (or None)."""
+        if self._distribute is not None:
+            return self._distribute.assign(self, delta, "assign_sub", read_value)
+        t, _ = self._coerce(delta, "assign_sub")
+        call(_assign_p, (self, t), {"mode": "sub"})
+        return self if read_value else None
+
+    def __repr__(self):
+        from dlframe.core.tensor import _numpy_repr
+        return (f"<dlframe.Variable '{self.name}' shape={tuple(self._value.shape)} "
+                f"dtype={self.dtype.name}, numpy={_numpy_repr(self)}>")
+
+    __str__ = __repr__
+
+
+def _rebuild_variable(array, name, trainable):
+    return Variable(array, name=name, trainable=trainable)
+
+
+def assign_raw(var, array):
+    """Replaces a variable's buffer with a same-device array (checkpoint loading)."""
+    var._value = var._device.asarray(array)

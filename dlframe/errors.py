@@ -1,0 +1,99 @@
+"""TensorFlow-compatible error types (``dlframe.errors``).
+
+Leaf module: imports nothing of dlframe, so every package may raise these.
+"""
+
+
+class OpError(Exception):
+    """Base class of errors raised by an op, as ``tf.errors.OpError``.
+
+    Args:
+      node_def: unused, kept for TF signature compatibility.
+      op: the op (name) that failed, or None.
+      message: the error message.
+    """
+
+    def __init__(self, node_def=None, op=None, message=None, *args):
+        if message is None and isinstance(node_def, str) and op is None:
+            message, node_def = node_def, None
+        super().__init__(message)
+        self.node_def = node_def
+        self.op = op
+        self.message = message
+
+
+class InvalidArgumentError(OpError):
+    """An op received an invalid argument (bad shape, value or index)."""
+
+
+class NotFoundError(OpError):
+    """A requested entity (file, device) was not found."""
+
+
+class AlreadyExistsError(OpError):
+    """An entity that should be created already exists."""
+
+
+class FailedPreconditionError(OpError):
+    """The system is not in a state required for the operation."""
+
+
+class OutOfRangeError(OpError):
+    """Iteration went past the end of the input (e.g. a dataset)."""
+
+
+class ResourceExhaustedError(OpError):
+    """Out of memory or another resource."""
+
+
+class UnimplementedError(OpError):
+    """The operation is not implemented or supported."""
+
+
+class InternalError(OpError):
+    """An internal invariant was broken."""
+
+
+class UnknownError(OpError):
+    """An unknown error."""
+
+
+class DataLossError(OpError):
+    """Unrecoverable data loss or corruption (e.g. a bad TFRecord CRC)."""
+
+
+class CancelledError(OpError):
+    """The operation was cancelled."""
+
+
+class DTypeMismatchError(InvalidArgumentError, TypeError):
+    """Operands of an op have different dtypes.
+
+    TensorFlow raises ``InvalidArgumentError`` from the op kernel and ``TypeError``
+    from conversion paths; this subclasses both so either ``except`` catches it.
+    """
+
+
+class DeviceMismatchError(InvalidArgumentError, ValueError):
+    """Operands of an op live on different devices (no silent copies)."""
+
+
+class ShapeMismatchError(InvalidArgumentError, ValueError):
+    """Operands of an op have incompatible shapes.
+
+    TF raises ``InvalidArgumentError`` for eager kernels and ``ValueError`` for
+    static shape inference; this subclasses both.
+    """
+
+
+class AxisError(InvalidArgumentError, ValueError):
+    """An axis argument is out of range for the input's rank."""
+
+
+__all__ = [
+    "OpError", "InvalidArgumentError", "NotFoundError", "AlreadyExistsError",
+    "FailedPreconditionError", "OutOfRangeError", "ResourceExhaustedError",
+    "UnimplementedError", "InternalError", "UnknownError", "DataLossError",
+    "CancelledError", "DTypeMismatchError", "DeviceMismatchError",
+    "ShapeMismatchError", "AxisError",
+]

@@ -1,0 +1,107 @@
+"""Shared helpers of the op library: operand conversion, dtype and axis checks."""
+
+from dlframe.core.primitive import call
+from dlframe.core.tensor import Tensor, as_operand, convert_to_tensor
+from dlframe.core import dtypes
+from dlframe.errors import AxisError, DTypeMismatchError, InvalidArgumentError
+
+
+def t(x, dtype=None):
+    """``x`` as a Tensor (Tensors pass through untouched)."""
+    if type(x) is Tensor or isinstance(x, Tensor):
+        if dtype is not None and x._value.dtype != dtypes.as_dtype(dtype)._np:
+            raise DTypeMismatchError(
+                f"expected a {dtypes.as_dtype(dtype).name} tensor, got {x.dtype.name}")
+        return x
+    return convert_to_tensor(x, dtype=dtype)
+
+
+def operands(x, y, op):
+    """Two Tensors of one dtype and device for a binary op (TF conversion rules)."""
+    if isinstance(x, Tensor):
+        if isinstance(y, Tensor):
+            if x._value.dtype is not y._value.dtype and x._value.dtype != y._value.dtype:
+                raise DTypeMismatchError(
+                    f"cannot compute {op} as input #1(zero-based) was expected to be a "
+                    f"{x.dtype.name} tensor but is a {y.dtype.name} tensor [Op:{op}]")
+            return x, y
+        return x, as_operand(y, x)
+    if isinstance(y, Tensor):
+        return as_operand(x, y), y
+    x = convert_to_tensor(x)
+    return x, as_operand(y, x)
+
+
+def binary(prim, x, y):
+    """Runs a binary primitive after TF-style operand conversion."""
+    x, y = operands(x, y, prim.name)
+    return call(prim, (x, y))
+
+
+def unary(prim, x, attrs=None):
+    return call(prim, (x if isinstance(x, Tensor) else convert_to_tensor(x),), attrs)
+
+
+def require(op, x, kinds, what):
+    """Raises a TF-style error unless ``x``'s dtype kind is in ``kinds`` ('f', 'c', 'i'...)."""
+    if x._value.dtype.kind not in kinds:
+        raise InvalidArgumentError(
+            f"{op}: Value for attr 'T' of {x.dtype.name} is not in the list of allowed "
+            f"values: {what} [Op:{op}]")
+
+
+FLOAT = "fc"
+FLOAT_NAMES = "bfloat16, half, float, double, complex64, complex128"
+NUMERIC = "fciu"
+NUMERIC_NAMES = "bfloat16, half, float, double, uint8, uint16, uint32, uint64, int8, " \
+    "int16, int32, int64, complex64, complex128"
+
+
+def float_unary(prim, x, attrs=None):
+    """Unary op defined on floating types only (int inputs raise like TF)."""
+    x = x if isinstance(x, Tensor) else convert_to_tensor(x)
+    if x._value.dtype.kind not in FLOAT:
+        require(prim.name, x, FLOAT, FLOAT_NAMES)
+    return call(prim, (x,), attrs)
+
+
+def norm_axis(axis, ndim, op):
+    """Normalizes an int/list/tuple/Tensor axis to a tuple of non-negative ints (or None)."""
+    if axis is None:
+        return None
+    if isinstance(axis, Tensor):
+        axis = axis.numpy().tolist()
+    if isinstance(axis, (list, tuple)):
+        out = []
+        for a in axis:
+            out.append(_one_axis(int(a), ndim, op))
+        return tuple(out)
+    return (_one_axis(int(axis), ndim, op),)
+
+
+def _one_axis(a, ndim, op):
+    if not -max(ndim, 1) <= a < max(ndim, 1):
+        raise AxisError(f"{op}: Invalid reduction dimension ({a} for input with {ndim} "
+                        f"dimension(s)); axis must be in [{-max(ndim, 1)}, {max(ndim, 1)})")
+    return a % max(ndim, 1)
+
+
+def one_axis(axis, ndim, op):
+    """A single axis in [-ndim, ndim) normalized to non-negative."""
+    if isinstance(axis, Tensor):
+        axis = int(axis)
+    return _one_axis(int(axis), ndim, op)
+
+
+def static_shape(shape, op, arg="shape"):
+    """A tuple of ints from a list/tuple/TensorShape/Tensor shape argument."""
+    if isinstance(shape, Tensor):
+        shape = shape.numpy().tolist()
+    if hasattr(shape, "as_list"):
+        shape = shape.as_list()
+    if isinstance(shape, int):
+        return (shape,)
+    try:
+        return tuple(-1 if s is None else int(s) for s in shape)
+    except (TypeError, ValueError):
+        raise TypeError(f"{op}: `{arg}` must be a list of ints, got {shape!r}") from None

@@ -1,0 +1,1 @@
+"""``dlframe.random``: random ops (filled in by dlframe.ops.random)."""

@@ -1,0 +1,40 @@
+"""dlframe: TensorFlow-2-compatible deep learning on CuPy (GPU) and NumPy (CPU)."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="dlframe",
+    version="0.1.0",
+    description="A TF2/Keras-compatible deep-learning framework on CuPy and NumPy",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    packages=find_packages(include=["dlframe", "dlframe.*"]),
+    package_data={"dlframe": ["keras/datasets/*.npz"]},
+    python_requires=">=3.10",
+    install_requires=[
+        "numpy>=1.24",
+        "scipy>=1.10",           # special functions (erf) on CPU
+        "nvidia-ml-py>=12.0",    # provides the `pynvml` module (GPU.md §5)
+        "threadpoolctl>=3.1",    # CPU device owns BLAS threading
+    ],
+    extras_require={
+        "cuda12": ["cupy-cuda12x>=13"],
+        "cuda13": ["cupy-cuda13x>=14"],
+        "hdf5": ["h5py>=3.8"],
+        "tensorboard": ["tensorboardX>=2.6"],
+        "tfrecord": ["protobuf>=4.21", "google-crc32c>=1.5"],
+        "examples": ["mlxtend>=0.23"],
+        "mpi": ["mpi4py>=3.1"],
+        "plot": ["pydot>=1.4"],
+        "test": [
+            "pytest>=7",
+            "h5py>=3.8",
+            "tensorboardX>=2.6",
+            "tensorboard>=2.12",
+            "protobuf>=4.21",
+            "google-crc32c>=1.5",
+            "mlxtend>=0.23",
+            "ml-dtypes>=0.3",
+        ],
+    },
+)

@@ -1,0 +1,40 @@
+"""Test fixtures: a `device` fixture over CPU and (when present) GPU; clean state."""
+
+import os
+
+import pytest
+
+os.environ.setdefault("DLFRAME_DEVICE", "cpu")  # tests place GPU cases explicitly
+
+import dlframe  # noqa: E402
+from dlframe import backends  # noqa: E402
+
+
+def _gpu():
+    try:
+        return backends.gpu_available()
+    except Exception:
+        return False
+
+
+HAS_GPU = _gpu()
+DEVICE_PARAMS = ["cpu:0"] + ([pytest.param("gpu:0", marks=pytest.mark.gpu)]
+                             if HAS_GPU else [pytest.param(
+                                 "gpu:0", marks=[pytest.mark.gpu, pytest.mark.skip(
+                                     reason="no GPU on this machine")])])
+
+
+@pytest.fixture(params=DEVICE_PARAMS)
+def device(request):
+    """Runs the test body under `dlframe.device(<name>)` and yields the name."""
+    with dlframe.device(request.param):
+        yield request.param
+
+
+def pytest_collection_modifyitems(config, items):
+    if HAS_GPU:
+        return
+    skip = pytest.mark.skip(reason="no GPU on this machine")
+    for item in items:
+        if "gpu" in item.keywords or "multi_gpu" in item.keywords:
+            item.add_marker(skip)
