@@ -14,20 +14,15 @@ from dlframe.core.tensor_shape import Dimension, TensorShape
 from dlframe.core.variable import (Variable, VariableAggregation, VariableSynchronization,
                                    name_scope)
 from dlframe import ops as _ops
-from dlframe.ops.array import (broadcast_to, concat, expand_dims, fill, identity, ones,
-                               rank, reshape, shape, shape_n, size, split, squeeze, stack,
-                               stop_gradient, transpose, unstack, zeros)
-from dlframe.ops.linalg import matmul
-from dlframe.ops.math import (abs, acos, acosh, add, add_n, asin, asinh, atan, atan2, atanh,
-                              cast, ceil, cos, cosh, divide, equal, exp, expm1, floor,
-                              floordiv, greater, greater_equal, less, less_equal, log,
-                              log1p, logical_and, logical_not, logical_or, logical_xor,
-                              maximum, minimum, multiply, negative, not_equal, ones_like,
-                              pow, realdiv, reciprocal, round, rsqrt, saturate_cast,
-                              sigmoid, sign, sin, sinh, sqrt, square, squared_difference,
-                              subtract, tan, tanh, truediv, where, zeros_like)
-from dlframe.ops.reduction import (reduce_max, reduce_mean, reduce_min, reduce_prod,
-                                   reduce_sum)
+from dlframe.ops.array import *  # noqa: F401,F403 - each ops module's __all__ is its
+from dlframe.ops.linalg import *  # noqa: F401,F403   top-level (tf.X) name table
+from dlframe.ops.math import *  # noqa: F401,F403
+from dlframe.ops.math import abs, pow, round  # noqa: F401
+from dlframe.ops.reduction import *  # noqa: F401,F403
+from dlframe.ops.nn import *  # noqa: F401,F403
+from dlframe.ops.conv import *  # noqa: F401,F403
+from dlframe.ops.pooling import *  # noqa: F401,F403
+from dlframe.ops.random import *  # noqa: F401,F403
 from dlframe.device_scope import device
 from dlframe import math, linalg, nn, random  # noqa: E402 - namespaces over ops
 

@@ -500,3 +500,7 @@ def _where_indices(condition):
     host = condition._device.to_numpy(condition._value)
     coords = np.argwhere(host).astype(np.int64)
     return Tensor(condition._device.asarray(coords), condition._device)
+
+__all__ = ["broadcast_to", "concat", "expand_dims", "fill", "identity", "ones", "rank",
+           "reshape", "shape", "shape_n", "size", "split", "squeeze", "stack",
+           "stop_gradient", "transpose", "unstack", "zeros"]

@@ -57,3 +57,5 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
             f"MatMul: Matrix size-incompatible: In[0]: {list(sa)}, In[1]: {list(sb)} "
             "[Op:MatMul]")
     return call(matmul_p, (a, b))
+
+__all__ = ["matmul"]

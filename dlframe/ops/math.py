@@ -596,3 +596,14 @@ def reciprocal_no_nan(x, name=None):
     """1 / x with 0 where x == 0."""
     x = t(x)
     return divide_no_nan(ones_like(x), x)
+
+__all__ = [
+    "abs", "acos", "acosh", "add", "add_n", "asin", "asinh", "atan", "atan2", "atanh",
+    "cast", "ceil", "cos", "cosh", "divide", "equal", "exp", "expm1", "floor", "floordiv",
+    "greater", "greater_equal", "less", "less_equal", "log", "log1p", "logical_and",
+    "logical_not", "logical_or", "logical_xor", "maximum", "minimum", "multiply",
+    "negative", "not_equal", "ones_like", "pow", "realdiv", "reciprocal", "round", "rsqrt",
+    "saturate_cast", "sigmoid", "sign", "sin", "sinh", "sqrt", "square",
+    "squared_difference", "subtract", "tan", "tanh", "truediv", "where", "zeros_like",
+    "floor_div", "truncatemod",
+]

@@ -123,3 +123,5 @@ def reduce_prod(input_tensor, axis=None, keepdims=False, name=None):
     x = t(input_tensor)
     axes = norm_axis(axis, x._value.ndim, "Prod")
     return call(prod_p, (x,), {"axes": axes, "keepdims": bool(keepdims)})
+
+__all__ = ["reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod"]
