@@ -15,6 +15,10 @@ from dlframe.core.variable import (Variable, VariableAggregation, VariableSynchr
                                    name_scope)
 from dlframe import ops as _ops
 from dlframe.ops.array import *  # noqa: F401,F403 - each ops module's __all__ is its
+from dlframe.ops.creation import *  # noqa: F401,F403
+from dlframe.ops.slicing import *  # noqa: F401,F403
+from dlframe.ops.array_index import *  # noqa: F401,F403
+from dlframe.ops.sorting import *  # noqa: F401,F403
 from dlframe.ops.linalg import *  # noqa: F401,F403   top-level (tf.X) name table
 from dlframe.ops.math import *  # noqa: F401,F403
 from dlframe.ops.math import abs, pow, round  # noqa: F401
@@ -23,8 +27,16 @@ from dlframe.ops.nn import *  # noqa: F401,F403
 from dlframe.ops.conv import *  # noqa: F401,F403
 from dlframe.ops.pooling import *  # noqa: F401,F403
 from dlframe.ops.random import *  # noqa: F401,F403
+from dlframe.ops.control_flow import case, cond, switch_case, while_loop
+from dlframe.ops.logging import print  # noqa: A004 - TF's public name
+from dlframe.core.function import function
+from dlframe.core.tensor_spec import TensorSpec
+from dlframe.core.trace import OperatorNotAllowedInGraphError
+from dlframe import autograph
 from dlframe.device_scope import device
 from dlframe import math, linalg, nn, random  # noqa: E402 - namespaces over ops
+from dlframe import data, io, train  # noqa: E402 - tf.data, tf.io, tf.train
 
 newaxis = None
 __version__ = "0.1.0"
+from dlframe import keras  # noqa: E402,F401 - tf.keras

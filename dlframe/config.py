@@ -371,9 +371,26 @@ threading = SimpleNamespace(
     get_inter_op_parallelism_threads=lambda: _inter_op_threads,
 )
 
+# Graph passes of dlframe.function (TF grappler option names); each can be switched off.
+_graph_options = {"constant_folding": True, "common_subgraph_elimination": True,
+                  "dependency_optimization": True, "memory_optimization": True,
+                  "remapping": True,
+                  "cuda_graphs": True}
+
+
+def graph_option(name):
+    """Whether graph pass ``name`` is enabled."""
+    return _graph_options.get(name, True)
+
+
+def _set_graph_options(options):
+    for key, value in dict(options).items():
+        _graph_options[key] = bool(value)
+
+
 optimizer = SimpleNamespace(
     set_jit=lambda enabled: None,
     get_jit=lambda: "",
-    set_experimental_options=lambda options: None,
-    get_experimental_options=lambda: {},
+    set_experimental_options=_set_graph_options,
+    get_experimental_options=lambda: dict(_graph_options),
 )

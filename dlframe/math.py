@@ -1,6 +1,15 @@
-"""``dlframe.math``: the TF name table over dlframe.ops (aliases, no second implementations)."""
+"""``dlframe.math``: the tf.math name table (aliases, never second implementations).
 
-from dlframe.ops.math import *  # noqa: F401,F403
-from dlframe.ops.math import abs, pow, round  # noqa: F401 - not exported by *
-from dlframe.ops.reduction import (reduce_max, reduce_mean, reduce_min,  # noqa: F401
-                                   reduce_prod, reduce_sum)
+Every module of ``dlframe.ops`` lists the names it contributes to ``tf.math`` in
+``MATH_NAMES``; this table collects them.
+"""
+
+import importlib as _importlib
+import pkgutil as _pkgutil
+
+from dlframe import ops as _ops
+
+for _info in sorted(_pkgutil.iter_modules(_ops.__path__), key=lambda i: i.name):
+    _mod = _importlib.import_module(f"dlframe.ops.{_info.name}")
+    globals().update({_n: getattr(_mod, _n) for _n in getattr(_mod, "MATH_NAMES", ())})
+del _info, _mod

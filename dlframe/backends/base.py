@@ -62,6 +62,14 @@ class Device:
         """``target[index] += values`` in place, accumulating repeated indices."""
         self.xp.add.at(target, index, values)
 
+    def scatter_max(self, target, index, values):
+        """``target[index] = max(target[index], values)`` in place, over repeats too."""
+        self.xp.maximum.at(target, index, values)
+
+    def scatter_min(self, target, index, values):
+        """``target[index] = min(target[index], values)`` in place, over repeats too."""
+        self.xp.minimum.at(target, index, values)
+
     def fuse(self, fn):
         """Returns an elementwise-fused version of ``fn`` (identity on CPU)."""
         return fn

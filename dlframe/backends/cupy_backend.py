@@ -73,6 +73,16 @@ class GPUDevice(Device):
         with self._cuda_device:
             cupyx.scatter_add(target, index, values)
 
+    def scatter_max(self, target, index, values):
+        import cupyx
+        with self._cuda_device:
+            cupyx.scatter_max(target, index, values)
+
+    def scatter_min(self, target, index, values):
+        import cupyx
+        with self._cuda_device:
+            cupyx.scatter_min(target, index, values)
+
     def fuse(self, fn):
         return self.xp.fuse(fn)
 

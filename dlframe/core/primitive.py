@@ -32,31 +32,37 @@ class Primitive:
       n_out: number of outputs (1 returns a Tensor, >1 a tuple).
       aliases: True when the forward may return a view of an input (then a
         Variable input's buffer is copied so later in-place assigns don't leak).
-      stateful: True when the forward has side effects or randomness (never
+      stateful: True when the forward is random or reads mutable state (never
         constant-folded or deduplicated by the graph optimizer).
+      effects: True when the forward has side effects (variable writes, printing):
+        such nodes are never removed from a graph and keep their order.
     """
 
-    __slots__ = ("name", "forward", "grad", "n_out", "aliases", "stateful", "__dict__")
+    __slots__ = ("name", "forward", "grad", "n_out", "aliases", "stateful", "effects",
+                 "dry_run", "__dict__")
 
-    def __init__(self, name, forward, grad=None, n_out=1, aliases=False, stateful=False):
+    def __init__(self, name, forward, grad=None, n_out=1, aliases=False, stateful=False,
+                 effects=False):
         self.name = name
         self.forward = forward
         self.grad = grad
         self.n_out = n_out
         self.aliases = aliases
-        self.stateful = stateful
+        self.stateful = stateful or effects
+        self.effects = effects
+        self.dry_run = _first_input
 
     def __repr__(self):
         return f"<Primitive {self.name}>"
 
 
-def primitive(name, n_out=1, aliases=False, stateful=False):
+def primitive(name, n_out=1, aliases=False, stateful=False, effects=False):
     """Decorator registering a forward function as a Primitive.
 
     Use ``@prim.defgrad`` on the gradient rule to attach it.
     """
     def wrap(forward):
-        p = Primitive(name, forward, None, n_out, aliases, stateful)
+        p = Primitive(name, forward, None, n_out, aliases, stateful, effects)
         if name in REGISTRY:
             raise ValueError(f"Primitive {name!r} registered twice")
         REGISTRY[name] = p
@@ -114,9 +120,10 @@ def call(prim, inputs, attrs=None, device=None):
         arrays = ()
     state = STATE
     trace = state.trace
-    if trace is not None and trace.intercepts(prim):
-        return trace.run(prim, inputs, attrs or _EMPTY, dev)
-    if dev.is_gpu:
+    if trace is not None and prim.effects and not trace.run_effects:
+        # branch/loop-body tracing: record the effect, run it only when the graph runs
+        result = prim.dry_run(dev, *arrays, **(attrs or _EMPTY))
+    elif dev.is_gpu:
         with dev.context():
             result = prim.forward(dev, *arrays, **(attrs or _EMPTY))
     else:
@@ -135,6 +142,11 @@ def call(prim, inputs, attrs=None, device=None):
     if trace is not None:
         trace.record(prim, inputs, outs, attrs, dev)
     return out
+
+
+def _first_input(d, *arrays, **attrs):
+    """Default dry run of an effect: return the first input unchanged."""
+    return arrays[0] if arrays else d.xp.zeros((), dtype="int32")
 
 
 def _unalias(result, inputs):

@@ -87,7 +87,7 @@ def scoped_name(name):
 
 
 # ---------------------------------------------------------------- primitives
-@primitive("AssignVariableOp", stateful=True)
+@primitive("AssignVariableOp", effects=True)
 def _assign_p(d, var, value, *, mode):
     if mode == "set":
         d.xp.copyto(var, value, casting="unsafe")
@@ -98,7 +98,7 @@ def _assign_p(d, var, value, *, mode):
     return var
 
 
-@primitive("ReadVariableOp")
+@primitive("ReadVariableOp", stateful=True)
 def _read_p(d, var):
     return var.copy()
 
@@ -169,6 +169,9 @@ class Variable(Tensor):
         self._aggregation = aggregation
         self._shape = TensorShape(shape) if shape is not None else TensorShape(value.shape)
         self._distribute = None
+        from dlframe.core.primitive import STATE
+        if STATE.trace is not None:
+            STATE.trace.variable_created(self)
 
     # -- attributes ----------------------------------------------------------
     @property

@@ -1,4 +1,6 @@
-"""Array manipulation: shape changes, joins, creation, indexing."""
+"""Array manipulation: shape changes, joins, tile/pad/reverse/roll, metadata."""
+
+import builtins
 
 from dlframe import backends
 from dlframe.backends.base import np
@@ -6,7 +8,10 @@ from dlframe.core import basic, dtypes
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError, ShapeMismatchError
+from dlframe.ops import reduction
 from dlframe.ops._util import norm_axis, one_axis, static_shape, t
+from dlframe.ops.creation import fill, ones, zeros  # noqa: F401 - re-exported
+from dlframe.ops.slicing import getitem  # also Tensor.__getitem__ (operators.py)
 
 broadcast_to_p = basic.broadcast_to_p
 
@@ -318,189 +323,254 @@ def rank(input, name=None):  # noqa: A002
     return convert_to_tensor(int(x._value.ndim), dtype=dtypes.int32, device=x._device)
 
 
-# ---------------------------------------------------------------- creation
-def _creation_dtype(dtype, default=dtypes.float32):
-    return dtypes.as_dtype(dtype) if dtype is not None else default
+# ---------------------------------------------------------------- tile, pad, reverse, roll
+@primitive("Tile")
+def tile_p(d, x, *, multiples):
+    return d.xp.tile(x, multiples)
 
 
-@primitive("Fill", stateful=False)
-def fill_p(d, *, shape, value, dtype):
-    return d.xp.full(shape, value, dtype=dtype)
+@tile_p.defgrad
+def _tile_grad(inputs, out, dy, *, multiples):
+    shape = inputs[0]._value.shape
+    split_shape = []
+    for m, s in zip(multiples, shape):
+        split_shape += [m, s]
+    folded = reshape(dy, split_shape)
+    return reduction.reduce_sum(folded, axis=tuple(range(0, 2 * len(shape), 2)))
 
 
-def _filled(shape_arg, value, dtype, op):
-    shp = static_shape(shape_arg, op)
-    if any(s < 0 for s in shp):
-        raise InvalidArgumentError(f"{op}: shape must be non-negative, got {list(shp)}")
-    return call(fill_p, (), {"shape": shp, "value": value, "dtype": dtype._np})
+def tile(input, multiples, name=None):  # noqa: A002
+    """Repeats ``input`` ``multiples[i]`` times along dimension i.
+
+    Args:
+      input: a Tensor of rank n.
+      multiples: n non-negative ints.
+    """
+    x = t(input)
+    mult = static_shape(multiples, "Tile", "multiples")
+    if len(mult) != x._value.ndim:
+        raise InvalidArgumentError(
+            f"Tile: Expected multiples argument to be a vector of length "
+            f"{x._value.ndim} but got length {len(mult)} [Op:Tile]")
+    if any(m < 0 for m in mult):
+        raise InvalidArgumentError(f"Tile: Expected multiples[i] >= 0, but got "
+                                   f"{list(mult)} [Op:Tile]")
+    if all(m == 1 for m in mult):
+        return x
+    return call(tile_p, (x,), {"multiples": mult})
 
 
-def zeros(shape, dtype=dtypes.float32, name=None, layout=None):
-    """A tensor of zeros (default float32)."""
-    d = _creation_dtype(dtype)
-    return _filled(shape, False if d.is_bool else 0, d, "Zeros")
+@primitive("PadV2")
+def pad_p(d, x, *, paddings, value):
+    return d.xp.pad(x, paddings, mode="constant", constant_values=value)
 
 
-def ones(shape, dtype=dtypes.float32, name=None, layout=None):
-    """A tensor of ones (default float32)."""
-    d = _creation_dtype(dtype)
-    return _filled(shape, True if d.is_bool else 1, d, "Ones")
+@pad_p.defgrad
+def _pad_grad(inputs, out, dy, *, paddings, value):
+    shape = inputs[0]._value.shape
+    key = tuple(builtins.slice(b, b + n) for (b, _), n in zip(paddings, shape))
+    return getitem(dy, key)
 
 
-def fill(dims, value, name=None, layout=None):
-    """A tensor of shape ``dims`` filled with scalar ``value`` (dtype inferred from it)."""
-    v = t(value)
-    if v._value.ndim != 0:
-        raise InvalidArgumentError(f"Fill: value must be a scalar, got shape "
-                                   f"{list(v._value.shape)}")
-    host = v._device.to_numpy(v._value)
-    return _filled(dims, host.item() if host.dtype != object else host, v.dtype, "Fill")
+_MIRROR = {"REFLECT": "reflect", "SYMMETRIC": "symmetric"}
 
 
-# ---------------------------------------------------------------- indexing
-class _Slot:
-    """Placeholder for a tensor-valued part of an index key (an extra op input)."""
-
-    __slots__ = ("i",)
-
-    def __init__(self, i):
-        self.i = i
-
-    def __eq__(self, other):
-        return isinstance(other, _Slot) and other.i == self.i
-
-    def __hash__(self):
-        return hash(("slot", self.i))
-
-    def __repr__(self):
-        return f"_Slot({self.i})"
+@primitive("MirrorPad")
+def mirror_pad_p(d, x, *, paddings, mode):
+    return d.xp.pad(x, paddings, mode=_MIRROR[mode])
 
 
-def _build_key(key, arrays):
-    return tuple(arrays[k.i] if isinstance(k, _Slot) else k for k in key)
+@mirror_pad_p.defgrad
+def _mirror_pad_grad(inputs, out, dy, *, paddings, mode):
+    return call(mirror_pad_grad_p, (dy,), {"paddings": paddings, "mode": mode})
 
 
-@primitive("StridedSlice", aliases=True)
-def getitem_p(d, x, *index_arrays, key):
-    return x[_build_key(key, index_arrays)]
+@primitive("MirrorPadGrad")
+def mirror_pad_grad_p(d, dy, *, paddings, mode):
+    # folds each padded border back onto the cells it mirrored, one axis at a time
+    offset = 1 if mode == "REFLECT" else 0
+    g = dy
+    for axis, (before, after) in enumerate(paddings):
+        n = g.shape[axis] - before - after
 
-
-@getitem_p.defgrad
-def _getitem_grad(inputs, out, dy, *, key):
-    x = inputs[0]
-    return (call(getitem_grad_p, (dy,) + tuple(inputs[1:]),
-                 {"key": key, "shape": tuple(x._value.shape)}),) + (None,) * (len(inputs) - 1)
-
-
-@primitive("StridedSliceGrad")
-def getitem_grad_p(d, dy, *index_arrays, key, shape):
-    xp = d.xp
-    g = xp.zeros(shape, dtype=dy.dtype)
-    k = _build_key(key, index_arrays)
-    if any(not isinstance(p, (int, slice, type(None), type(Ellipsis))) for p in k):
-        d.scatter_add(g, k, dy)
-    else:
-        g[k] = dy
+        def ix(sl, axis=axis):
+            return (builtins.slice(None),) * axis + (sl,)
+        core = g[ix(builtins.slice(before, before + n))].copy()
+        if before:
+            left = g[ix(builtins.slice(before - 1, None, -1))]
+            core[ix(builtins.slice(offset, offset + before))] += left
+        if after:
+            right = g[ix(builtins.slice(g.shape[axis] - 1, before + n - 1, -1))]
+            core[ix(builtins.slice(n - after - offset, n - offset))] += right
+        g = core
     return g
 
 
-@getitem_grad_p.defgrad
-def _getitem_grad_grad(inputs, out, ddy, *, key, shape):
-    return (call(getitem_p, (ddy,) + tuple(inputs[1:]), {"key": key}),) + \
-        (None,) * (len(inputs) - 1)
+@mirror_pad_grad_p.defgrad
+def _mirror_pad_grad_grad(inputs, out, ddy, *, paddings, mode):
+    return call(mirror_pad_p, (ddy,), {"paddings": paddings, "mode": mode})
 
 
-def _normalize_key(x, key):
-    """Validates an index key; returns (static key with slots, index tensors)."""
-    if not isinstance(key, tuple):
-        key = (key,)
-    shape = x._value.shape
-    out, extra = [], []
-    dim = 0
-    n_specified = sum(1 for k in key if k is not None and k is not Ellipsis and not (
-        isinstance(k, Tensor) and k._value.dtype.kind == "b"))
-    n_specified += sum(k._value.ndim for k in key
-                       if isinstance(k, Tensor) and k._value.dtype.kind == "b")
-    if n_specified > len(shape):
-        raise InvalidArgumentError(
-            f"StridedSlice: Index out of range using input dim {len(shape)}; input has "
-            f"only {len(shape)} dims, key {key!r}")
-    for k in key:
-        if isinstance(k, (list, np.ndarray)) and not isinstance(k, Tensor):
-            k = convert_to_tensor(np.asarray(k), device=x._device)
-        if isinstance(k, Tensor):
-            if k._device is not x._device:
-                from dlframe.core.tensor import copy_to_device
-                k = copy_to_device(k, x._device)
-            kind = k._value.dtype.kind
-            if k._value.ndim == 0 and kind in "iu":
-                k = int(k)
-            elif kind in "iub":
-                if kind == "b":
-                    _check_mask(k, shape, dim)
-                    dim += k._value.ndim
-                else:
-                    _check_indices(k, shape[dim] if dim < len(shape) else 0, dim)
-                    dim += 1
-                out.append(_Slot(len(extra)))
-                extra.append(k)
-                continue
-            else:
-                raise TypeError(f"Only integers, slices, ellipsis, None and integer or "
-                                f"boolean tensors are valid indices, got {k.dtype.name}")
-        if hasattr(k, "__index__") and not isinstance(k, (bool, slice)):
-            k = int(k.__index__())
-            size = shape[dim] if dim < len(shape) else 0
-            if not -size <= k < size:
-                raise InvalidArgumentError(
-                    f"StridedSlice: slice index {k} of dimension {dim} out of bounds. "
-                    f"[Op:StridedSlice]")
-            dim += 1
-        elif isinstance(k, slice):
-            k = slice(*(None if v is None else int(v) for v in (k.start, k.stop, k.step)))
-            if k.step == 0:
-                raise InvalidArgumentError("StridedSlice: slice step cannot be zero")
-            dim += 1
-        elif k is Ellipsis:
-            dim = len(shape) - (n_specified - dim)
-        elif k is None:
-            pass
-        else:
-            raise TypeError(f"Only integers, slices (`:`), ellipsis (`...`), "
-                            f"tf.newaxis (`None`) and scalar tf.int32/tf.int64 tensors are "
-                            f"valid indices, got {k!r}")
-        out.append(k)
-    return tuple(out), tuple(extra)
+def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
+    """Pads ``tensor`` with ``paddings[i] = [before, after]`` elements on dimension i.
 
-
-def _check_mask(k, shape, dim):
-    ms = k._value.shape
-    if tuple(shape[dim:dim + len(ms)]) != tuple(ms):
-        raise InvalidArgumentError(
-            f"boolean mask of shape {list(ms)} does not match the indexed dimensions "
-            f"{list(shape[dim:dim + len(ms)])} of the input of shape {list(shape)}")
-
-
-def _check_indices(k, size, dim):
-    host = k._device.to_numpy(k._value)
-    if host.size and (host.min() < -size or host.max() >= size):
-        bad = host[(host < -size) | (host >= size)].ravel()[0]
-        raise InvalidArgumentError(f"indices = {int(bad)} is not in [0, {size}) for "
-                                   f"dimension {dim}")
-
-
-def getitem(tensor, key):
-    """NumPy-style indexing: ints, slices with steps, ..., None, bool/int masks."""
+    Args:
+      tensor: a Tensor of rank n.
+      paddings: an [n, 2] int list or tensor.
+      mode: "CONSTANT", "REFLECT" (mirror without the edge) or "SYMMETRIC" (with it),
+        case-insensitive.
+      constant_values: the fill value in CONSTANT mode.
+    """
     x = t(tensor)
-    static, extra = _normalize_key(x, key)
-    return call(getitem_p, (x,) + extra, {"key": static})
+    if isinstance(paddings, Tensor):
+        paddings = paddings.numpy().tolist()
+    try:
+        pads = tuple((int(b), int(a)) for b, a in paddings)
+    except (TypeError, ValueError):
+        raise InvalidArgumentError(f"Pad: paddings must be a matrix with 2 columns, got "
+                                   f"{paddings!r}") from None
+    shape = x._value.shape
+    if len(pads) != len(shape):
+        raise InvalidArgumentError(
+            f"Pad: The first dimension of paddings must be the rank of inputs"
+            f"[{len(pads)},2] {list(shape)} [Op:Pad]")
+    for b, a in pads:
+        if b < 0 or a < 0:
+            raise InvalidArgumentError(f"Pad: Paddings must be non-negative: {b} {a} "
+                                       f"[Op:Pad]")
+    mode_u = str(mode).upper()
+    if mode_u == "CONSTANT":
+        value = constant_values
+        if isinstance(value, Tensor):
+            value = value.numpy().item()
+        if all(p == (0, 0) for p in pads):
+            return x
+        return call(pad_p, (x,), {"paddings": pads, "value": value})
+    if mode_u not in _MIRROR:
+        raise ValueError(f'Value of argument `mode` expected to be one of "CONSTANT", '
+                         f'"REFLECT", or "SYMMETRIC". Received `mode` = {mode}')
+    limit = 1 if mode_u == "REFLECT" else 0
+    for (b, a), n in zip(pads, shape):
+        if b > n - limit or a > n - limit:
+            raise InvalidArgumentError(
+                f"MirrorPad: paddings must be less than"
+                f"{' ' if limit else ' or equal to '}the dimension size: {b}, {a} not less "
+                f"than {n} [Op:MirrorPad]")
+    return call(mirror_pad_p, (x,), {"paddings": pads, "mode": mode_u})
+
+
+@primitive("ReverseV2", aliases=True)
+def reverse_p(d, x, *, axes):
+    return d.xp.flip(x, axis=axes)
+
+
+@reverse_p.defgrad
+def _reverse_grad(inputs, out, dy, *, axes):
+    return call(reverse_p, (dy,), {"axes": axes})
+
+
+def reverse(tensor, axis, name=None):
+    """Reverses the order of elements along each dimension in ``axis``.
+
+    Args:
+      tensor: a Tensor.
+      axis: an int or list of ints (each in [-rank, rank), no repeats).
+    """
+    x = t(tensor)
+    axes = norm_axis(axis if isinstance(axis, (list, tuple, Tensor)) else [axis],
+                     x._value.ndim, "ReverseV2")
+    if len(set(axes)) != len(axes):
+        dup = next(a for a in axes if axes.count(a) > 1)
+        raise InvalidArgumentError(f"ReverseV2: axis {dup} specified more than once. "
+                                   f"[Op:ReverseV2]")
+    if not axes:
+        return x
+    return call(reverse_p, (x,), {"axes": axes})
+
+
+@primitive("Roll")
+def roll_p(d, x, *, shift, axes):
+    return d.xp.roll(x, shift, axis=axes)
+
+
+@roll_p.defgrad
+def _roll_grad(inputs, out, dy, *, shift, axes):
+    return call(roll_p, (dy,), {"shift": tuple(-s for s in shift), "axes": axes})
+
+
+def roll(input, shift, axis, name=None):  # noqa: A002
+    """Rolls elements along ``axis`` by ``shift`` (shifts on a repeated axis add up).
+
+    Args:
+      input: a Tensor.
+      shift: an int or list of ints.
+      axis: an int or list of ints, as long as ``shift``.
+    """
+    x = t(input)
+    shifts = static_shape(shift, "Roll", "shift")
+    axes = norm_axis(axis if isinstance(axis, (list, tuple, Tensor)) else [axis],
+                     x._value.ndim, "Roll")
+    if len(shifts) != len(axes):
+        raise InvalidArgumentError(f"Roll: shift and axis must have the same size, got "
+                                   f"{len(shifts)} and {len(axes)}")
+    return call(roll_p, (x,), {"shift": shifts, "axes": axes})
+
+
+def meshgrid(*args, **kwargs):
+    """N-D coordinate grids from 1-D tensors (``indexing`` 'xy' (default) or 'ij')."""
+    indexing = kwargs.pop("indexing", "xy")
+    kwargs.pop("name", None)
+    if kwargs:
+        raise TypeError(f"meshgrid: unexpected keyword arguments {sorted(kwargs)}")
+    if indexing not in ("xy", "ij"):
+        raise ValueError(f"Argument `indexing` parameter must be either 'xy' or 'ij', "
+                         f"got '{indexing}'")
+    xs = [reshape(t(a), [-1]) for a in args]
+    if not xs:
+        return []
+    sizes = [x._value.shape[0] for x in xs]
+    if indexing == "xy" and len(xs) > 1:
+        sizes[0], sizes[1] = sizes[1], sizes[0]
+    out = []
+    for i, x in enumerate(xs):
+        pos = i
+        if indexing == "xy" and len(xs) > 1 and i < 2:
+            pos = 1 - i
+        shp = [1] * len(xs)
+        shp[pos] = -1
+        out.append(broadcast_to(reshape(x, shp), sizes))
+    return out
+
+
+def ensure_shape(x, shape, name=None):
+    """Returns ``x`` after checking its shape is compatible with ``shape`` (None = any)."""
+    x = t(x)
+    if shape is None:
+        return x
+    if hasattr(shape, "as_list"):
+        if shape.rank is None:
+            return x
+        shape = shape.as_list()
+    want = [None if s is None or s == -1 else int(s) for s in shape]
+    have = list(x._value.shape)
+    if len(want) != len(have) or any(w is not None and w != h for w, h in zip(want, have)):
+        exp = ",".join("?" if w is None else str(w) for w in want)
+        raise InvalidArgumentError(
+            f"EnsureShape: Shape of tensor {name or 'input'} [{','.join(map(str, have))}] "
+            f"is not compatible with expected shape [{exp}]. [Op:EnsureShape]")
+    return x
+
+
+@primitive("Where")
+def where_indices_p(d, condition):
+    return d.xp.argwhere(condition).astype("int64")
 
 
 def _where_indices(condition):
-    host = condition._device.to_numpy(condition._value)
-    coords = np.argwhere(host).astype(np.int64)
-    return Tensor(condition._device.asarray(coords), condition._device)
+    return call(where_indices_p, (condition,))
 
-__all__ = ["broadcast_to", "concat", "expand_dims", "fill", "identity", "ones", "rank",
-           "reshape", "shape", "shape_n", "size", "split", "squeeze", "stack",
-           "stop_gradient", "transpose", "unstack", "zeros"]
+
+__all__ = ["broadcast_to", "concat", "ensure_shape", "expand_dims", "identity",
+           "meshgrid", "pad", "rank", "reshape", "reverse", "roll",
+           "shape", "shape_n", "size", "split", "squeeze", "stack", "stop_gradient",
+           "tile", "transpose", "unstack"]

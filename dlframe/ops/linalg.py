@@ -1,10 +1,33 @@
-"""Linear algebra: matmul (batched, transposes), tensordot, einsum, norm, transpose."""
+"""Linear algebra: matmul (batched, transposes), tensordot, einsum, norm, inverse,
+determinants, solves, diagonals and traces."""
 
+from dlframe.backends.base import np
 from dlframe.core.primitive import call, primitive
+from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError
-from dlframe.ops._util import operands, require, NUMERIC, NUMERIC_NAMES
+from dlframe.ops import math as m
+from dlframe.ops._util import operands, t
 
 
+def _array():
+    from dlframe.ops import array  # bound late: array sits beside this module
+    return array
+
+
+def _reduction():
+    from dlframe.ops import reduction
+    return reduction
+
+
+def _shape(x):
+    return tuple(x._value.shape)
+
+
+def _is_complex(x):
+    return x._value.dtype.kind == "c"
+
+
+# ---------------------------------------------------------------- matmul
 @primitive("MatMul")
 def matmul_p(d, a, b):
     return d.matmul(a, b)
@@ -13,16 +36,32 @@ def matmul_p(d, a, b):
 @matmul_p.defgrad
 def _matmul_grad(inputs, out, dy):
     a, b = inputs
-    ga = matmul(dy, b, transpose_b=True)
-    gb = matmul(a, dy, transpose_a=True)
+    ga = matmul(dy, b, adjoint_b=True)
+    gb = matmul(a, dy, adjoint_a=True)
     return ga, gb
 
 
-def _swap_last(x):
-    from dlframe.ops.array import transpose
+def matrix_transpose(a, name="matrix_transpose", conjugate=False):
+    """Transposes the last two dimensions of ``a`` (conjugating when asked)."""
+    x = t(a)
     nd = x._value.ndim
+    if nd < 2:
+        raise ValueError(f"Argument `a` should be a (batch) matrix with rank >= 2.  "
+                         f"Received `a` = {x!r} with shape: {list(_shape(x))}")
     perm = list(range(nd - 2)) + [nd - 1, nd - 2]
-    return transpose(x, perm)
+    out = _array().transpose(x, perm)
+    return m.conj(out) if conjugate and _is_complex(x) else out
+
+
+def adjoint(matrix, name=None):
+    """Conjugate transpose of the last two dimensions."""
+    return matrix_transpose(matrix, conjugate=True)
+
+
+def _batch_error(sa, sb):
+    return InvalidArgumentError(
+        f"MatMul: In[0] and In[1] must have compatible batch dimensions: {list(sa)} vs. "
+        f"{list(sb)} [Op:BatchMatMulV2]")
 
 
 def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False,
@@ -30,32 +69,596 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
     """Matrix product of rank >= 2 tensors with batch broadcasting.
 
     Args:
-      a, b: tensors of the same dtype, shapes ``[..., m, k]`` and ``[..., k, n]``.
-      transpose_a, transpose_b: transpose the last two dims of the operand first.
-      adjoint_a, adjoint_b: conjugate-transpose (same as transpose for real types).
+      a: a tensor of shape ``[..., m, k]``.
+      b: a tensor of the same dtype and shape ``[..., k, n]``; the batch dimensions
+        ``...`` broadcast against ``a``'s.
+      transpose_a: transpose the last two dims of ``a`` first.
+      transpose_b: transpose the last two dims of ``b`` first.
+      adjoint_a: conjugate-transpose ``a`` first (same as transpose for real types).
+      adjoint_b: conjugate-transpose ``b`` first.
+      a_is_sparse: accepted for compatibility; ignored.
+      b_is_sparse: accepted for compatibility; ignored.
+      output_type: accepted for compatibility; ignored.
+
+    Raises:
+      InvalidArgumentError: for rank < 2, mismatched inner or batch dimensions and
+        dtypes.
     """
     a, b = operands(a, b, "MatMul")
-    if a._value.dtype.kind == "b":
-        require("MatMul", a, NUMERIC, NUMERIC_NAMES)
-    if a._value.ndim < 2 or b._value.ndim < 2:
+    m._check("MatMul", a, "fciu")
+    sa, sb = _shape(a), _shape(b)
+    if len(sa) < 2 or len(sb) < 2:
         raise InvalidArgumentError(
-            f"MatMul: In[0] and In[1] must have rank >= 2, got shapes "
-            f"{list(a._value.shape)} and {list(b._value.shape)} [Op:MatMul]")
+            f"MatMul: In[0] and In[1] must have rank >= 2, got shapes {list(sa)} and "
+            f"{list(sb)} [Op:MatMul]")
+    if transpose_a and adjoint_a or transpose_b and adjoint_b:
+        raise ValueError("Only one of transpose_a and adjoint_a (transpose_b and "
+                         "adjoint_b) can be True.")
     if transpose_a or adjoint_a:
-        a = _swap_last(a)
-        if adjoint_a and a.dtype.is_complex:
-            from dlframe.ops.math import conj
-            a = conj(a)
+        a = matrix_transpose(a, conjugate=adjoint_a)
     if transpose_b or adjoint_b:
-        b = _swap_last(b)
-        if adjoint_b and b.dtype.is_complex:
-            from dlframe.ops.math import conj
-            b = conj(b)
-    sa, sb = a._value.shape, b._value.shape
+        b = matrix_transpose(b, conjugate=adjoint_b)
+    sa, sb = _shape(a), _shape(b)
     if sa[-1] != sb[-2]:
         raise InvalidArgumentError(
             f"MatMul: Matrix size-incompatible: In[0]: {list(sa)}, In[1]: {list(sb)} "
             "[Op:MatMul]")
+    try:
+        np.broadcast_shapes(sa[:-2], sb[:-2])
+    except ValueError:
+        raise _batch_error(sa, sb) from None
     return call(matmul_p, (a, b))
 
-__all__ = ["matmul"]
+
+def matvec(a, b, transpose_a=False, adjoint_a=False, a_is_sparse=False,
+           b_is_sparse=False, name=None):
+    """Matrix-vector product ``a @ b[..., None]`` squeezed back to a vector."""
+    arr = _array()
+    b = t(b)
+    if b._value.ndim < 1:
+        raise InvalidArgumentError("MatVec: `b` must have rank >= 1, got a scalar")
+    out = matmul(a, arr.expand_dims(b, -1), transpose_a=transpose_a, adjoint_a=adjoint_a)
+    return arr.squeeze(out, axis=-1)
+
+
+# ---------------------------------------------------------------- tensordot
+def _tensordot_axes(axes, na, nb):
+    if isinstance(axes, Tensor):
+        axes = axes.numpy().tolist()
+    if isinstance(axes, (int, np.integer)):
+        n = int(axes)
+        if n < 0:
+            raise ValueError(f"`axes` must be at least 0. Received: {n}.")
+        if n > na or n > nb:
+            raise ValueError(f"`axes` must not be larger than the number of dimensions of "
+                             f"tensor. Received {n}, vs tensor dimensions {min(na, nb)}.")
+        return list(range(na - n, na)), list(range(n))
+    if not isinstance(axes, (list, tuple)) or len(axes) != 2:
+        raise ValueError(f"`axes` must be an integer or have length 2. Received {axes}.")
+    a_axes, b_axes = axes
+    a_axes = [a_axes] if isinstance(a_axes, (int, np.integer)) else list(a_axes)
+    b_axes = [b_axes] if isinstance(b_axes, (int, np.integer)) else list(b_axes)
+    if len(a_axes) != len(b_axes):
+        raise ValueError(f"Different number of contraction axes `a` and `b`, "
+                         f"{len(a_axes)} != {len(b_axes)}.")
+    return [int(i) % na for i in a_axes], [int(i) % nb for i in b_axes]
+
+
+def tensordot(a, b, axes, name=None):
+    """Sums the products of ``a`` and ``b`` over the given axes.
+
+    Args:
+      a: a tensor.
+      b: a tensor of the same dtype.
+      axes: an int N (last N axes of ``a`` with the first N of ``b``) or a pair of
+        axis lists ``[a_axes, b_axes]`` of equal length.
+
+    Returns:
+      A tensor of shape ``a``'s free dims + ``b``'s free dims. Runs as one matmul.
+    """
+    arr = _array()
+    a, b = operands(a, b, "MatMul")
+    sa, sb = _shape(a), _shape(b)
+    a_axes, b_axes = _tensordot_axes(axes, len(sa), len(sb))
+    a_free = [i for i in range(len(sa)) if i not in a_axes]
+    b_free = [i for i in range(len(sb)) if i not in b_axes]
+    k = 1
+    for i in a_axes:
+        k *= sa[i]
+    kb = 1
+    for i in b_axes:
+        kb *= sb[i]
+    m_rows = 1
+    for i in a_free:
+        m_rows *= sa[i]
+    n_cols = 1
+    for i in b_free:
+        n_cols *= sb[i]
+    a2 = arr.reshape(arr.transpose(a, a_free + a_axes), (m_rows, k))
+    b2 = arr.reshape(arr.transpose(b, b_axes + b_free), (kb, n_cols))
+    out = matmul(a2, b2)
+    return arr.reshape(out, [sa[i] for i in a_free] + [sb[i] for i in b_free])
+
+
+# ---------------------------------------------------------------- einsum
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _parse_einsum(equation, shapes):
+    """Expands ``...`` and implicit outputs into an explicit equation of letters.
+
+    Returns:
+      (input subscripts, output subscript, letters that stand for ``...`` dims).
+    """
+    eq = equation.replace(" ", "")
+    if "->" in eq:
+        lhs, out = eq.split("->")
+    else:
+        lhs, out = eq, None
+    ins = lhs.split(",")
+    if len(ins) != len(shapes):
+        raise ValueError(f'Got {len(shapes)} inputs for equation "{equation}", expecting '
+                         f"{len(ins)}")
+    used = set(c for c in eq if c.isalpha())
+    for c in eq:
+        if not (c.isalpha() or c in ",.->"):
+            raise ValueError(f"Invalid character {c!r} in einsum equation {equation!r}")
+    spare = [c for c in _LETTERS if c not in used]
+    n_ell = 0
+    for s, shape in zip(ins, shapes):
+        if "..." in s:
+            n_ell = max(n_ell, len(shape) - (len(s) - 3))
+    ell = "".join(spare[:n_ell])
+    expanded = []
+    for i, (s, shape) in enumerate(zip(ins, shapes)):
+        if "..." in s:
+            k = len(shape) - (len(s) - 3)
+            if k < 0:
+                raise InvalidArgumentError(f"Einsum: Expected input {i} to have rank at "
+                                           f"least {len(s) - 3} but got: {len(shape)}")
+            s = s.replace("...", ell[n_ell - k:] if k else "")
+        if len(s) != len(shape):
+            raise InvalidArgumentError(f"Einsum: Expected input {i} to have rank {len(s)} "
+                                       f"but got: {len(shape)} [Op:Einsum]")
+        expanded.append(s)
+    if out is None:
+        counts = {}
+        for s in expanded:
+            for c in s:
+                counts[c] = counts.get(c, 0) + 1
+        out = ell + "".join(sorted(c for c, n in counts.items()
+                                   if n == 1 and c not in ell))
+    else:
+        out = out.replace("...", ell)
+    for c in out:
+        if not any(c in s for s in expanded):
+            raise ValueError(f"einsum: output label {c!r} does not appear in the inputs of "
+                             f"{equation!r}")
+    return expanded, out, set(ell)
+
+
+def _einsum_sizes(ins, shapes, ell):
+    """Checks that each letter has one size (``...`` dims may broadcast from 1)."""
+    sizes = {}
+    for i, (s, shape) in enumerate(zip(ins, shapes)):
+        for axis, (c, n) in enumerate(zip(s, shape)):
+            prev = sizes.get(c)
+            if prev is None or prev == n:
+                sizes[c] = n
+            elif c in ell and (prev == 1 or n == 1):
+                sizes[c] = max(prev, n)
+            else:
+                raise InvalidArgumentError(
+                    f"Einsum: Expected dimension {prev} at axis {axis} of the input shaped "
+                    f"{list(shape)} but got dimension {n} [Op:Einsum]")
+    return sizes
+
+
+@primitive("Einsum")
+def einsum_p(d, *xs, equation):
+    return d.xp.einsum(equation, *xs, optimize=len(xs) > 1)
+
+
+@einsum_p.defgrad
+def _einsum_grad(inputs, out, dy, *, equation):
+    lhs, out_s = equation.split("->")
+    ins = lhs.split(",")
+    grads = []
+    for i, x in enumerate(inputs):
+        if x._value.dtype.kind not in "fc":
+            grads.append(None)
+            continue
+        others = [ins[j] for j in range(len(ins)) if j != i]
+        other_ts = [m.conj(inputs[j]) for j in range(len(ins)) if j != i]
+        grads.append(_einsum_operand_grad(ins[i], out_s, others, dy, other_ts, x))
+    return tuple(grads)
+
+
+def _einsum_operand_grad(s, out_s, others, dy, other_ts, x):
+    """The gradient for one operand with subscripts ``s``: an einsum of the output
+    gradient with the other operands, then broadcast over letters summed only in this
+    operand and embedded on the diagonal for letters repeated in ``s``."""
+    arr = _array()
+    avail = set(out_s).union(*others) if others else set(out_s)
+    uniq = "".join(dict.fromkeys(s))
+    keep = "".join(c for c in uniq if c in avail)
+    g = _einsum_call(",".join([out_s] + others) + "->" + keep, [dy] + other_ts)
+    x_sizes = dict(zip(s, _shape(x)))
+    if keep != uniq:
+        g_sizes = dict(zip(keep, _shape(g)))
+        g = arr.reshape(g, [g_sizes.get(c, 1) for c in uniq])
+        g = arr.broadcast_to(g, [g_sizes.get(c, x_sizes[c]) for c in uniq])
+    if len(uniq) != len(s):
+        g_sizes = dict(zip(uniq, _shape(g)))
+        first = {}
+        for p, c in enumerate(s):
+            first.setdefault(c, p)
+        full = [g_sizes[c] for c in s]
+        g = arr.reshape(g, [g_sizes[c] if first[c] == p else 1 for p, c in enumerate(s)])
+        mask = np.ones(full, dtype=bool)
+        for p, c in enumerate(s):
+            q = first[c]
+            if q != p:
+                ar = np.arange(full[p])
+                shp_p = [1] * len(full)
+                shp_p[p] = full[p]
+                shp_q = [1] * len(full)
+                shp_q[q] = full[q]
+                mask = mask & (ar.reshape(shp_q) == ar.reshape(shp_p))
+        mask_t = convert_to_tensor(mask.astype(x._value.dtype), device=x._device)
+        g = m.multiply(arr.broadcast_to(g, full), mask_t)
+    return g
+
+
+def _einsum_call(equation, xs):
+    return call(einsum_p, tuple(xs), {"equation": equation})
+
+
+def einsum(equation, *inputs, **kwargs):
+    """Tensor contraction over subscripts in Einstein summation notation.
+
+    Args:
+      equation: e.g. ``'ij,jk->ik'``, ``'...ij,...jk->...ik'``, ``'ii'`` (implicit
+        output: letters used once, sorted).
+      *inputs: tensors of one dtype, one per comma-separated subscript.
+
+    Returns:
+      The contraction; its gradient is again an einsum, so it is differentiable twice.
+    """
+    if len(inputs) == 1 and isinstance(inputs[0], (list, tuple)):
+        inputs = tuple(inputs[0])
+    if not inputs:
+        raise ValueError("einsum: at least one input tensor is required")
+    xs = [t(inputs[0])]
+    for i, x in enumerate(inputs[1:], 1):
+        x = operands(xs[0], x, "Einsum")[1]
+        if x._value.dtype != xs[0]._value.dtype:
+            from dlframe.errors import DTypeMismatchError
+            raise DTypeMismatchError(
+                f"cannot compute Einsum as input #{i}(zero-based) was expected to be a "
+                f"{xs[0].dtype.name} tensor but is a {x.dtype.name} tensor [Op:Einsum]")
+        xs.append(x)
+    m._check("Einsum", xs[0], "fciu")
+    shapes = [_shape(x) for x in xs]
+    ins, out, ell = _parse_einsum(equation, shapes)
+    _einsum_sizes(ins, shapes, ell)
+    return _einsum_call(",".join(ins) + "->" + out, xs)
+
+
+# ---------------------------------------------------------------- norms
+_VECTOR_ORDS = "'euclidean', 1, 2, inf or a positive number"
+_MATRIX_ORDS = ["euclidean", "fro", 1, 2, "inf"]
+
+
+def _abs2(x):
+    return m.real(m.multiply(x, m.conj(x))) if _is_complex(x) else m.square(x)
+
+
+@primitive("SpectralNorm")
+def _spectral_norm_p(d, x):
+    s = d.xp.linalg.svd(x, compute_uv=False)
+    return s[..., 0] if s.shape[-1] else d.xp.zeros(x.shape[:-2], dtype=s.dtype)
+
+
+@primitive("TopSingularVectors", n_out=2)
+def _top_singular_p(d, x):
+    u, _, vh = d.xp.linalg.svd(x, full_matrices=False)
+    return u[..., :, 0].copy(), vh[..., 0, :].copy()
+
+
+@_spectral_norm_p.defgrad
+def _spectral_norm_grad(inputs, out, dy):
+    # d sigma_max / dA = u1 v1^H (the singular vectors are held constant: first order)
+    arr = _array()
+    u, v = call(_top_singular_p, (inputs[0],))
+    outer = m.multiply(arr.expand_dims(u, -1), arr.expand_dims(m.conj(v), -2))
+    return m.multiply(arr.expand_dims(arr.expand_dims(m.cast(dy, outer.dtype), -1), -1),
+                      outer)
+
+
+def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None):  # noqa: A002
+    """Vector or matrix norm.
+
+    Args:
+      tensor: a floating or complex tensor.
+      ord: ``'euclidean'`` (default), ``'fro'`` (matrices), ``1``, ``2``, ``np.inf``,
+        or any positive number for vector norms.
+      axis: None (the whole tensor as a vector), an int (vector norm) or a pair of
+        ints (matrix norm).
+      keepdims: keep the reduced dimensions with length 1.
+
+    Returns:
+      A real tensor of the input's real dtype.
+
+    Raises:
+      ValueError: for an unsupported ``ord``/``axis`` combination.
+    """
+    x = t(tensor)
+    if isinstance(axis, Tensor):
+        axis = axis.numpy().tolist()
+    is_matrix = isinstance(axis, (list, tuple)) and len(axis) == 2
+    if isinstance(axis, (list, tuple)) and len(axis) not in (1, 2):
+        raise ValueError(f"'axis' must be None, an integer, or a tuple of 2 unique "
+                         f"integers, got {axis}")
+    if isinstance(axis, (list, tuple)) and len(axis) == 1:
+        axis = axis[0]
+    ord_is_inf = isinstance(ord, (int, float)) and not isinstance(ord, bool) and \
+        ord == float("inf")
+    if is_matrix:
+        nd = x._value.ndim
+        a0, a1 = int(axis[0]) % max(nd, 1), int(axis[1]) % max(nd, 1)
+        if a0 == a1:
+            raise ValueError(f"'axis' must be None, an integer, or a tuple of 2 unique "
+                             f"integers, got {axis}")
+        if ord not in ("euclidean", "fro", 1, 2) and not ord_is_inf:
+            raise ValueError(f"'ord' must be a supported matrix norm in {_MATRIX_ORDS}, "
+                             f"got {ord}")
+    elif not (ord == "euclidean" or ord_is_inf or (
+            isinstance(ord, (int, float)) and not isinstance(ord, bool) and ord > 0)):
+        raise ValueError(f"'ord' must be a supported vector norm, got {ord}")
+    keep = bool(keepdims)
+    if m._kind(x) not in "fc":
+        m._check("Norm", x, "fc")
+    if is_matrix:
+        out = _matrix_norm(x, ord, a0, a1, ord_is_inf, keep)
+    else:
+        out = _vector_norm(x, ord, axis, ord_is_inf, keep)
+    return m.cast(out, x.dtype) if _is_complex(x) else out  # TF keeps complex dtypes
+
+
+def _vector_norm(x, ord, axis, ord_is_inf, keep):  # noqa: A002
+    red = _reduction()
+    if ord == "euclidean" or ord == 2:
+        return m.sqrt(red.reduce_sum(_abs2(x), axis=axis, keepdims=keep))
+    mag = m.abs(x)
+    if ord_is_inf:
+        return red.reduce_max(mag, axis=axis, keepdims=keep)
+    if ord == 1:
+        return red.reduce_sum(mag, axis=axis, keepdims=keep)
+    p = float(ord)
+    return m.pow(red.reduce_sum(m.pow(mag, p), axis=axis, keepdims=keep), 1.0 / p)
+
+
+def _matrix_norm(x, ord, a0, a1, ord_is_inf, keep):  # noqa: A002
+    red = _reduction()
+    arr = _array()
+    if ord in ("euclidean", "fro"):
+        return m.sqrt(red.reduce_sum(_abs2(x), axis=[a0, a1], keepdims=keep))
+    if ord == 1 or ord_is_inf:
+        # 1: the largest column sum (sum over rows a0); inf: the largest row sum
+        inner, outer = (a0, a1) if ord == 1 else (a1, a0)
+        out = red.reduce_max(red.reduce_sum(m.abs(x), axis=inner, keepdims=True),
+                             axis=outer, keepdims=True)
+        return out if keep else arr.squeeze(out, axis=sorted((a0, a1)))
+    # ord == 2: the largest singular value of the [..., a0, a1] matrices
+    nd = x._value.ndim
+    rest = [i for i in range(nd) if i not in (a0, a1)]
+    out = call(_spectral_norm_p, (arr.transpose(x, rest + [a0, a1]),))
+    if keep:
+        shape = list(_shape(x))
+        shape[a0] = shape[a1] = 1
+        out = arr.reshape(out, shape)
+    return out
+
+
+def _square_matrix(x, op):
+    s = _shape(x)
+    if len(s) < 2 or s[-1] != s[-2]:
+        raise InvalidArgumentError(f"{op}: Input matrix must be square, got shape "
+                                   f"{list(s)} [Op:{op}]")
+
+
+# ---------------------------------------------------------------- inverse, det, solve
+@primitive("MatrixInverse")
+def inv_p(d, x):
+    xp = d.xp
+    try:
+        out = xp.linalg.inv(x)
+    except xp.linalg.LinAlgError:
+        raise InvalidArgumentError("MatrixInverse: Input is not invertible. "
+                                   "[Op:MatrixInverse]") from None
+    return out.astype(x.dtype, copy=False)
+
+
+@inv_p.defgrad
+def _inv_grad(inputs, out, dy):
+    # d(A^-1) = -A^-1 dA A^-1, so dA = -A^-H dy A^-H
+    return m.negative(matmul(out, matmul(dy, out, adjoint_b=True), adjoint_a=True))
+
+
+def inv(input, adjoint=False, name=None):  # noqa: A002
+    """Inverse of one or a batch of square matrices (of their adjoints when asked).
+
+    Raises:
+      InvalidArgumentError: for non-square, integer or singular inputs.
+    """
+    x = t(input)
+    m._check("MatrixInverse", x, "fc")
+    _square_matrix(x, "MatrixInverse")
+    if adjoint:
+        x = matrix_transpose(x, conjugate=True)
+    return call(inv_p, (x,))
+
+
+def _expand2(x):
+    arr = _array()
+    return arr.expand_dims(arr.expand_dims(x, -1), -1)
+
+
+@primitive("MatrixDeterminant")
+def det_p(d, x):
+    return d.xp.asarray(d.xp.linalg.det(x)).astype(x.dtype, copy=False)
+
+
+@det_p.defgrad
+def _det_grad(inputs, out, dy):
+    # d det(A) / dA = det(A) A^-T
+    a = inputs[0]
+    return m.multiply(_expand2(m.multiply(dy, m.conj(out))),
+                      matrix_transpose(call(inv_p, (a,)), conjugate=True))
+
+
+def det(input, name=None):  # noqa: A002
+    """Determinant of one or a batch of square matrices."""
+    x = t(input)
+    m._check("MatrixDeterminant", x, "fc")
+    _square_matrix(x, "MatrixDeterminant")
+    return call(det_p, (x,))
+
+
+@primitive("LogMatrixDeterminant", n_out=2)
+def slogdet_p(d, x):
+    sign, logabs = d.xp.linalg.slogdet(x)
+    return (d.xp.asarray(sign).astype(x.dtype, copy=False),
+            d.xp.asarray(logabs).astype(x.real.dtype, copy=False))
+
+
+@slogdet_p.defgrad
+def _slogdet_grad(inputs, outs, dys):
+    a = inputs[0]
+    dlog = dys[1]
+    inv_h = matrix_transpose(call(inv_p, (a,)), conjugate=True)
+    return (m.multiply(_expand2(m.cast(dlog, a.dtype)), inv_h),)
+
+
+def slogdet(input, name=None):  # noqa: A002
+    """Sign and log of the absolute determinant: ``(sign, log_abs_determinant)``."""
+    x = t(input)
+    m._check("LogMatrixDeterminant", x, "fc")
+    _square_matrix(x, "LogMatrixDeterminant")
+    return call(slogdet_p, (x,))
+
+
+def logdet(matrix, name=None):
+    """Log determinant of Hermitian positive definite matrices."""
+    return slogdet(matrix)[1]
+
+
+@primitive("MatrixSolve")
+def solve_p(d, a, b):
+    xp = d.xp
+    try:
+        return xp.linalg.solve(a, b).astype(a.dtype, copy=False)
+    except xp.linalg.LinAlgError:
+        raise InvalidArgumentError("MatrixSolve: Input matrix is not invertible. "
+                                   "[Op:MatrixSolve]") from None
+
+
+@solve_p.defgrad
+def _solve_grad(inputs, out, dy):
+    a, _ = inputs
+    gb = call(solve_p, (matrix_transpose(a, conjugate=True), dy))
+    return m.negative(matmul(gb, out, adjoint_b=True)), gb
+
+
+def solve(matrix, rhs, adjoint=False, name=None):
+    """Solves ``matrix @ X = rhs`` for square ``[..., M, M]`` matrices and ``[..., M, K]``
+    right-hand sides (``adjoint(matrix) @ X = rhs`` when asked)."""
+    a, b = operands(matrix, rhs, "MatrixSolve")
+    m._check("MatrixSolve", a, "fc")
+    _square_matrix(a, "MatrixSolve")
+    sa, sb = _shape(a), _shape(b)
+    if len(sb) != len(sa) or sb[-2] != sa[-1] or sb[:-2] != sa[:-2]:
+        raise InvalidArgumentError(f"MatrixSolve: Input matrix and right-hand side must "
+                                   f"have matching shapes, got {list(sa)} and {list(sb)}")
+    if adjoint:
+        a = matrix_transpose(a, conjugate=True)
+    return call(solve_p, (a, b))
+
+
+# ---------------------------------------------------------------- diagonals
+@primitive("MatrixDiagV3")
+def diag_p(d, v, *, rows, cols):
+    xp = d.xp
+    n = v.shape[-1]
+    out = xp.zeros(v.shape[:-1] + (rows, cols), dtype=v.dtype)
+    idx = xp.arange(n)
+    out[..., idx, idx] = v
+    return out
+
+
+@diag_p.defgrad
+def _diag_grad(inputs, out, dy, *, rows, cols):
+    return call(diag_part_p, (dy,))
+
+
+@primitive("MatrixDiagPartV3")
+def diag_part_p(d, x):
+    return d.xp.diagonal(x, axis1=-2, axis2=-1).copy()
+
+
+@diag_part_p.defgrad
+def _diag_part_grad(inputs, out, dy):
+    rows, cols = _shape(inputs[0])[-2:]
+    return call(diag_p, (dy,), {"rows": rows, "cols": cols})
+
+
+def diag(diagonal, name="diag", k=0, num_rows=-1, num_cols=-1, padding_value=0,
+         align="RIGHT_LEFT"):
+    """Batched diagonal matrices ``[..., M, N]`` with ``diagonal`` ``[..., min(M, N)]``
+    on the main diagonal (``k=0`` and zero padding only)."""
+    v = t(diagonal)
+    if k != 0 or padding_value != 0:
+        raise NotImplementedError("linalg.diag: only k=0 and padding_value=0 are supported")
+    if v._value.ndim < 1:
+        raise InvalidArgumentError("MatrixDiagV3: diagonal must be at least 1-dim, received "
+                                   "a scalar [Op:MatrixDiagV3]")
+    n = _shape(v)[-1]
+    rows = n if num_rows is None or int(num_rows) < 0 else int(num_rows)
+    cols = n if num_cols is None or int(num_cols) < 0 else int(num_cols)
+    if min(rows, cols) != n:
+        raise InvalidArgumentError(f"MatrixDiagV3: the diagonal of length {n} does not fit "
+                                   f"a {rows}x{cols} matrix [Op:MatrixDiagV3]")
+    return call(diag_p, (v,), {"rows": rows, "cols": cols})
+
+
+def diag_part(input, name="diag_part", k=0, padding_value=0,  # noqa: A002
+              align="RIGHT_LEFT"):
+    """The main diagonals ``[..., min(M, N)]`` of ``[..., M, N]`` matrices."""
+    x = t(input)
+    if k != 0:
+        raise NotImplementedError("linalg.diag_part: only k=0 is supported")
+    if x._value.ndim < 2:
+        raise InvalidArgumentError(f"MatrixDiagPartV3: input must be at least 2-dim, "
+                                   f"received shape: {list(_shape(x))} [Op:MatrixDiagPartV3]")
+    return call(diag_part_p, (x,))
+
+
+def set_diag(input, diagonal, name="set_diag", k=0, align="RIGHT_LEFT"):  # noqa: A002
+    """Replaces the main diagonals of ``input`` by ``diagonal``."""
+    x, v = operands(input, diagonal, "MatrixSetDiagV3")
+    rows, cols = _shape(x)[-2:]
+    off = m.subtract(m.ones_like(x), diag(m.ones_like(diag_part(x)), num_rows=rows,
+                                          num_cols=cols))
+    return m.add(m.multiply(x, off), diag(v, num_rows=rows, num_cols=cols))
+
+
+def trace(x, name=None):
+    """Sum of the main diagonal of each matrix in ``x`` (``[..., M, N]`` -> ``[...]``)."""
+    return _reduction().reduce_sum(diag_part(x), axis=-1)
+
+
+__all__ = ["einsum", "matmul", "norm", "tensordot"]
+LINALG_NAMES = ["adjoint", "det", "diag", "diag_part", "einsum", "inv", "logdet", "matmul",
+                "matrix_transpose", "matvec", "norm", "set_diag", "slogdet", "solve",
+                "tensordot", "trace"]

@@ -7,9 +7,35 @@ dlframe ops (DESIGN.md §4). Broadcasting is undone centrally by the tape.
 from dlframe.core import basic, dtypes
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
-from dlframe.errors import InvalidArgumentError, ShapeMismatchError
-from dlframe.ops._util import (FLOAT, FLOAT_NAMES, NUMERIC, NUMERIC_NAMES, binary,
-                               float_unary, operands, require, t, unary)
+from dlframe.errors import DTypeMismatchError, InvalidArgumentError, ShapeMismatchError
+from dlframe.ops._util import (FLOAT_NAMES, NUMERIC_NAMES, operands, t,  # noqa: F401
+                               unary)
+
+# dtype kinds an op accepts -> TF's list of allowed types, for error messages
+_ALLOWED = {
+    "f": "bfloat16, half, float, double",
+    "fc": FLOAT_NAMES,
+    "fci": "bfloat16, half, float, double, int8, int16, int32, int64, complex64, "
+           "complex128",
+    "fiu": "bfloat16, half, float, double, int8, uint8, int16, uint16, int32, uint32, "
+           "int64, uint64",
+    "fciu": NUMERIC_NAMES,
+    "fciub": NUMERIC_NAMES + ", bool",
+}
+
+
+def _kind(x):
+    """The dtype kind of a Tensor ('f' also for bfloat16, which NumPy calls 'V')."""
+    k = x._value.dtype.kind
+    return "f" if k == "V" and x.dtype.is_floating else k
+
+
+def _check(op, x, kinds):
+    """Raises TF's InvalidArgumentError unless ``x``'s dtype kind is in ``kinds``."""
+    if _kind(x) not in kinds:
+        raise InvalidArgumentError(
+            f"{op}: Value for attr 'T' of {x.dtype.name} is not in the list of allowed "
+            f"values: {_ALLOWED[kinds]} [Op:{op}]")
 
 
 def _bcast(op, fn):
@@ -25,19 +51,39 @@ def _bcast(op, fn):
     return forward
 
 
+def _binary(p, x, y, kinds):
+    """TF operand conversion, a dtype check and the primitive call."""
+    x, y = operands(x, y, p.name)
+    if _kind(x) not in kinds:
+        _check(p.name, x, kinds)
+    return call(p, (x, y))
+
+
+def _binary_prim(name, fn, kinds, doc):
+    """A broadcasting binary primitive and its public op (gradient attached later)."""
+    p = primitive(name)(_bcast(name, fn))
+
+    def op(x, y, name=None):
+        return _binary(p, x, y, kinds)
+    op.__doc__ = doc
+    return p, op
+
+
+def _conj_if_complex(x):
+    return conj(x) if _kind(x) == "c" else x
+
+
 # ---------------------------------------------------------------- arithmetic
 add_p = basic.add_p
 
 
 def add(x, y, name=None):
     """Returns x + y elementwise (broadcasting)."""
-    x, y = operands(x, y, "AddV2")
-    if x._value.dtype.kind == "b":
-        require("AddV2", x, NUMERIC, NUMERIC_NAMES)
-    return call(add_p, (x, y))
+    return _binary(add_p, x, y, "fciu")
 
 
-sub_p = primitive("Sub")(_bcast("Sub", lambda xp, x, y: xp.subtract(x, y)))
+sub_p, subtract = _binary_prim("Sub", lambda xp, x, y: xp.subtract(x, y), "fciu",
+                               "Returns x - y elementwise.")
 
 
 @sub_p.defgrad
@@ -45,59 +91,52 @@ def _sub_grad(inputs, out, dy):
     return dy, negative(dy)
 
 
-def subtract(x, y, name=None):
-    """Returns x - y elementwise."""
-    return binary(sub_p, x, y)
-
-
-mul_p = primitive("Mul")(_bcast("Mul", lambda xp, x, y: xp.multiply(x, y)))
+mul_p, multiply = _binary_prim("Mul", lambda xp, x, y: xp.multiply(x, y), "fciu",
+                               "Returns x * y elementwise.")
 
 
 @mul_p.defgrad
 def _mul_grad(inputs, out, dy):
     x, y = inputs
-    return multiply(dy, y), multiply(dy, x)
+    return multiply(dy, _conj_if_complex(y)), multiply(_conj_if_complex(x), dy)
 
 
-def multiply(x, y, name=None):
-    """Returns x * y elementwise."""
-    return binary(mul_p, x, y)
-
-
-div_p = primitive("RealDiv")(_bcast("RealDiv", lambda xp, x, y: xp.divide(x, y)))
+div_p, realdiv = _binary_prim("RealDiv", lambda xp, x, y: xp.divide(x, y), "fc",
+                              "x / y for floating x and y (no integer conversion).")
 
 
 @div_p.defgrad
 def _div_grad(inputs, out, dy):
     x, y = inputs
-    gx = divide(dy, y)
-    return gx, negative(multiply(gx, out))  # d(x/y)/dy = -(x/y)/y
+    gx = divide(dy, _conj_if_complex(y))
+    return gx, negative(multiply(gx, _conj_if_complex(out)))  # d(x/y)/dy = -(x/y)/y
 
 
 def _to_float_for_div(x):
-    kind = x._value.dtype.kind
-    if kind in "iu":
+    if _kind(x) in "iu":
         size = x._value.dtype.itemsize
         return cast(x, dtypes.float64 if size >= 4 else dtypes.float32)
     return x
 
 
 def divide(x, y, name=None):
-    """Python-3 division: integers are converted to floating point first (TF truediv)."""
+    """Python-3 division: integers are converted to floating point first (TF truediv).
+
+    Args:
+      x: a numeric Tensor or value.
+      y: a numeric Tensor or value of the same dtype.
+
+    Returns:
+      ``x / y``; int8/int16/uint8/uint16 give float32, wider integers float64.
+    """
     x, y = operands(x, y, "RealDiv")
-    if x._value.dtype.kind in "iu":
+    if _kind(x) in "iu":
         x, y = _to_float_for_div(x), _to_float_for_div(y)
-    elif x._value.dtype.kind == "b":
-        require("RealDiv", x, NUMERIC, NUMERIC_NAMES)
+    _check("RealDiv", x, "fc")
     return call(div_p, (x, y))
 
 
 truediv = divide
-
-
-def realdiv(x, y, name=None):
-    """x / y for floating x and y (no integer conversion)."""
-    return binary(div_p, x, y)
 
 
 @primitive("DivNoNan")
@@ -116,7 +155,7 @@ def _div_no_nan_grad(inputs, out, dy):
 
 def divide_no_nan(x, y, name=None):
     """x / y, with 0 wherever y == 0."""
-    return binary(div_no_nan_p, x, y)
+    return _binary(div_no_nan_p, x, y, "fc")
 
 
 div_no_nan = divide_no_nan
@@ -131,11 +170,29 @@ def floordiv_p(d, x, y):
 
 
 def floordiv(x, y, name=None):
-    """Floor division x // y (integer or floating)."""
-    return binary(floordiv_p, x, y)
+    """Floor division x // y (integer or floating; not differentiable)."""
+    return _binary(floordiv_p, x, y, "fiu")
 
 
 floor_div = floordiv
+
+
+@primitive("TruncateDiv")
+def truncatediv_p(d, x, y):
+    xp = d.xp
+    if x.dtype.kind in "iu":
+        if xp.any(y == 0):
+            raise InvalidArgumentError("TruncateDiv: Integer division by zero "
+                                       "[Op:TruncateDiv]")
+        q = xp.floor_divide(x, y)
+        # floor and truncation differ when the signs differ and the division is inexact
+        return q + ((xp.remainder(x, y) != 0) & ((x < 0) != (y < 0))).astype(x.dtype)
+    return xp.trunc(x / y).astype(x.dtype, copy=False)
+
+
+def truncatediv(x, y, name=None):
+    """Division rounding toward zero (C semantics; not differentiable)."""
+    return _binary(truncatediv_p, x, y, "fiu")
 
 
 @primitive("FloorMod")
@@ -154,11 +211,31 @@ def _floormod_grad(inputs, out, dy):
 
 def floormod(x, y, name=None):
     """Python-style remainder x % y (sign of the divisor)."""
-    return binary(floormod_p, x, y)
+    return _binary(floormod_p, x, y, "fiu")
 
 
 mod = floormod
-truncatemod = floormod
+
+
+@primitive("TruncateMod")
+def truncatemod_p(d, x, y):
+    xp = d.xp
+    if x.dtype.kind in "iu" and xp.any(y == 0):
+        raise InvalidArgumentError("TruncateMod: Integer division by zero "
+                                   "[Op:TruncateMod]")
+    return xp.fmod(x, y)
+
+
+@truncatemod_p.defgrad
+def _truncatemod_grad(inputs, out, dy):
+    x, y = inputs
+    q = divide(x, y)
+    return dy, negative(multiply(dy, where(less(q, 0), ceil(q), floor(q))))
+
+
+def truncatemod(x, y, name=None):
+    """C-style remainder x - y * trunc(x / y) (sign of the dividend)."""
+    return _binary(truncatemod_p, x, y, "fiu")
 
 
 @primitive("Pow")
@@ -174,19 +251,20 @@ def pow_p(d, x, y):
 def _pow_grad(inputs, out, dy):
     x, y = inputs
     gx = multiply(dy, multiply(y, pow(x, subtract(y, 1))))
-    safe_log = where(greater(x, 0), log(where(greater(x, 0), x, ones_like(x))), zeros_like(x))
+    positive = greater(x, 0)
+    safe_log = where(positive, log(where(positive, x, ones_like(x))), zeros_like(x))
     gy = multiply(dy, multiply(out, safe_log))
     return gx, gy
 
 
 def pow(x, y, name=None):  # noqa: A001 - TF's public name
-    """x ** y elementwise."""
-    return binary(pow_p, x, y)
+    """x ** y elementwise (integer bases with negative integer exponents raise)."""
+    return _binary(pow_p, x, y, "fciu")
 
 
-@primitive("Maximum")
-def maximum_p(d, x, y):
-    return d.xp.maximum(x, y)
+maximum_p, maximum = _binary_prim(
+    "Maximum", lambda xp, x, y: xp.maximum(x, y), "fiu",
+    "Elementwise maximum (the gradient goes to x where x >= y).")
 
 
 @maximum_p.defgrad
@@ -196,14 +274,9 @@ def _maximum_grad(inputs, out, dy):
     return multiply(dy, mask), multiply(dy, subtract(1.0, mask))
 
 
-def maximum(x, y, name=None):
-    """Elementwise maximum (the gradient goes to x where x >= y)."""
-    return binary(maximum_p, x, y)
-
-
-@primitive("Minimum")
-def minimum_p(d, x, y):
-    return d.xp.minimum(x, y)
+minimum_p, minimum = _binary_prim(
+    "Minimum", lambda xp, x, y: xp.minimum(x, y), "fiu",
+    "Elementwise minimum (the gradient goes to x where x <= y).")
 
 
 @minimum_p.defgrad
@@ -213,15 +286,13 @@ def _minimum_grad(inputs, out, dy):
     return multiply(dy, mask), multiply(dy, subtract(1.0, mask))
 
 
-def minimum(x, y, name=None):
-    """Elementwise minimum (the gradient goes to x where x <= y)."""
-    return binary(minimum_p, x, y)
-
-
-@primitive("SquaredDifference")
-def squared_difference_p(d, x, y):
+def _sqdiff_fwd(xp, x, y):
     diff = x - y
     return diff * diff
+
+
+squared_difference_p, squared_difference = _binary_prim(
+    "SquaredDifference", _sqdiff_fwd, "fiu", "(x - y) ** 2 elementwise.")
 
 
 @squared_difference_p.defgrad
@@ -231,14 +302,12 @@ def _sqdiff_grad(inputs, out, dy):
     return g, negative(g)
 
 
-def squared_difference(x, y, name=None):
-    """(x - y) ** 2 elementwise."""
-    return binary(squared_difference_p, x, y)
+atan2_p = primitive("Atan2")(_bcast("Atan2", lambda xp, y, x: xp.arctan2(y, x)))
 
 
-@primitive("Atan2")
-def atan2_p(d, y, x):
-    return d.xp.arctan2(y, x)
+def atan2(y, x, name=None):
+    """Elementwise arctangent of y/x, using the signs of both for the quadrant."""
+    return _binary(atan2_p, y, x, "f")
 
 
 @atan2_p.defgrad
@@ -248,28 +317,24 @@ def _atan2_grad(inputs, out, dy):
     return multiply(dy, divide(x, denom)), multiply(dy, negative(divide(y, denom)))
 
 
-def atan2(y, x, name=None):
-    """Elementwise arctangent of y/x with quadrant."""
-    return binary(atan2_p, y, x)
-
-
 # ---------------------------------------------------------------- unary
-def _unary_prim(name, fn, grad=None, float_only=True):
+def _unary_prim(name, fn, grad=None, kinds="fc", doc=None):
+    """A unary primitive on ``fn(xp, x)`` and its public op accepting dtype ``kinds``."""
     p = primitive(name)(lambda d, x: fn(d.xp, x))
     if grad is not None:
         p.defgrad(grad)
 
-    if float_only:
-        def op(x, name=None):
-            return float_unary(p, x)
-    else:
-        def op(x, name=None):
-            return unary(p, x)
+    def op(x, name=None):
+        x = x if isinstance(x, Tensor) else convert_to_tensor(x)
+        if _kind(x) not in kinds:
+            _check(p.name, x, kinds)
+        return call(p, (x,))
+    op.__doc__ = doc or f"Elementwise {name} (TF's ``{name}`` op)."
     return p, op
 
 
 neg_p, negative = _unary_prim("Neg", lambda xp, x: xp.negative(x),
-                              lambda i, o, dy: negative(dy), float_only=False)
+                              lambda i, o, dy: negative(dy), "fci", "Elementwise -x.")
 neg = negative
 
 
@@ -277,25 +342,36 @@ def _abs_grad(inputs, out, dy):
     return multiply(dy, sign(inputs[0]))
 
 
-abs_p, abs = _unary_prim("Abs", lambda xp, x: xp.abs(x), _abs_grad, float_only=False)  # noqa: A001
-sign_p, sign = _unary_prim("Sign", lambda xp, x: xp.sign(x),
-                           lambda i, o, dy: zeros_like(dy), float_only=False)
-square_p, square = _unary_prim("Square", lambda xp, x: xp.square(x),
-                               lambda i, o, dy: multiply(dy, multiply(2.0, i[0])) if
-                               i[0].dtype.is_floating else multiply(dy, multiply(i[0], 2)),
-                               float_only=False)
+abs_p, abs = _unary_prim("Abs", lambda xp, x: xp.abs(x), _abs_grad, "fci",  # noqa: A001
+                         "Elementwise |x| (complex inputs give their real magnitude).")
+sign_p, sign = _unary_prim("Sign", lambda xp, x: xp.sign(x), lambda i, o, dy: zeros_like(dy),
+                           "fci", "Elementwise -1, 0 or 1 (x / |x| for complex).")
+
+
+def _square_grad(inputs, out, dy):
+    x = inputs[0]
+    return multiply(dy, multiply(_conj_if_complex(x), 2 if _kind(x) in "iu" else 2.0))
+
+
+square_p, square = _unary_prim("Square", lambda xp, x: xp.square(x), _square_grad, "fciu",
+                               "Elementwise x * x.")
 sqrt_p, sqrt = _unary_prim("Sqrt", lambda xp, x: xp.sqrt(x),
                            lambda i, o, dy: divide(multiply(dy, 0.5), o))
 rsqrt_p, rsqrt = _unary_prim("Rsqrt", lambda xp, x: 1 / xp.sqrt(x),
-                             lambda i, o, dy: multiply(dy, multiply(-0.5, pow(o, 3.0))))
+                             lambda i, o, dy: multiply(dy, multiply(-0.5, pow(o, 3.0))),
+                             doc="Elementwise 1 / sqrt(x).")
 exp_p, exp = _unary_prim("Exp", lambda xp, x: xp.exp(x), lambda i, o, dy: multiply(dy, o))
 expm1_p, expm1 = _unary_prim("Expm1", lambda xp, x: xp.expm1(x),
-                             lambda i, o, dy: multiply(dy, add(o, 1.0)))
-log_p, log = _unary_prim("Log", lambda xp, x: xp.log(x), lambda i, o, dy: divide(dy, i[0]))
+                             lambda i, o, dy: multiply(dy, add(o, 1.0)),
+                             doc="Elementwise exp(x) - 1, accurate near 0.")
+log_p, log = _unary_prim("Log", lambda xp, x: xp.log(x), lambda i, o, dy: divide(dy, i[0]),
+                         doc="Elementwise natural logarithm.")
 log1p_p, log1p = _unary_prim("Log1p", lambda xp, x: xp.log1p(x),
-                             lambda i, o, dy: divide(dy, add(i[0], 1.0)))
+                             lambda i, o, dy: divide(dy, add(i[0], 1.0)),
+                             doc="Elementwise log(1 + x), accurate near 0.")
 reciprocal_p, reciprocal = _unary_prim(
-    "Reciprocal", lambda xp, x: 1 / x, lambda i, o, dy: multiply(negative(dy), square(o)))
+    "Reciprocal", lambda xp, x: 1 / x, lambda i, o, dy: multiply(negative(dy), square(o)),
+    doc="Elementwise 1 / x.")
 inv = reciprocal
 sin_p, sin = _unary_prim("Sin", lambda xp, x: xp.sin(x),
                          lambda i, o, dy: multiply(dy, cos(i[0])))
@@ -331,7 +407,8 @@ def _sigmoid_fwd(xp, x):
 
 
 sigmoid_p, sigmoid = _unary_prim(
-    "Sigmoid", _sigmoid_fwd, lambda i, o, dy: multiply(dy, multiply(o, subtract(1.0, o))))
+    "Sigmoid", _sigmoid_fwd, lambda i, o, dy: multiply(dy, multiply(o, subtract(1.0, o))),
+    "f", "Elementwise 1 / (1 + exp(-x)), stable for large |x|.")
 
 
 def _softplus_fwd(xp, x):
@@ -339,7 +416,13 @@ def _softplus_fwd(xp, x):
 
 
 softplus_p, softplus = _unary_prim("Softplus", _softplus_fwd,
-                                   lambda i, o, dy: multiply(dy, sigmoid(i[0])))
+                                   lambda i, o, dy: multiply(dy, sigmoid(i[0])), "f",
+                                   "Elementwise log(1 + exp(x)), stable for large |x|.")
+
+
+def log_sigmoid(x, name=None):
+    """Elementwise log(sigmoid(x)) = -softplus(-x), stable for large |x|."""
+    return negative(softplus(negative(t(x))))
 
 
 def _softsign_fwd(xp, x):
@@ -347,25 +430,60 @@ def _softsign_fwd(xp, x):
 
 
 softsign_p, softsign = _unary_prim(
-    "Softsign", _softsign_fwd, lambda i, o, dy: divide(dy, square(add(1.0, abs(i[0])))))
+    "Softsign", _softsign_fwd, lambda i, o, dy: divide(dy, square(add(1.0, abs(i[0])))),
+    "f", "Elementwise x / (1 + |x|).")
 
 
-def _erf_fwd(d, x):
-    return d.special("erf")(x).astype(x.dtype, copy=False)
+def _special(name, fn_name, grad, doc, **attrs):
+    """A float-only unary primitive on the device's special function ``fn_name``."""
+    p = primitive(name)(lambda d, x: d.special(fn_name)(x).astype(x.dtype, copy=False))
+    p.defgrad(grad)
+
+    def op(x, name=None):
+        x = x if isinstance(x, Tensor) else convert_to_tensor(x)
+        if _kind(x) != "f":
+            _check(p.name, x, "f")
+        return call(p, (x,))
+    op.__doc__ = doc
+    return p, op
 
 
-erf_p = primitive("Erf")(_erf_fwd)
+erf_p, erf = _special("Erf", "erf", lambda i, o, dy: multiply(
+    dy, multiply(1.1283791670955126, exp(negative(square(i[0]))))),  # 2 / sqrt(pi)
+    "Gauss error function.")
+erfinv_p, erfinv = _special("Erfinv", "erfinv", lambda i, o, dy: multiply(
+    dy, multiply(0.886226925452758, exp(square(o)))),  # sqrt(pi) / 2
+    "Inverse of the error function.")
+lgamma_p, lgamma = _special("Lgamma", "gammaln", lambda i, o, dy: multiply(
+    dy, digamma(i[0])), "Log of the absolute value of the Gamma function.")
+digamma_p, digamma = _special("Digamma", "digamma", lambda i, o, dy: multiply(
+    dy, _polygamma(1, i[0])), "Derivative of lgamma.")
 
 
-@erf_p.defgrad
-def _erf_grad(inputs, out, dy):
-    x = inputs[0]
-    return multiply(dy, multiply(1.1283791670955126, exp(negative(square(x)))))
+@primitive("PolygammaN")
+def _polygamma_p(d, x, *, n):
+    return d.special("polygamma")(n, x).astype(x.dtype, copy=False)
 
 
-def erf(x, name=None):
-    """Gauss error function."""
-    return float_unary(erf_p, x)
+@_polygamma_p.defgrad
+def _polygamma_grad(inputs, out, dy, *, n):
+    return multiply(dy, _polygamma(n + 1, inputs[0]))
+
+
+def _polygamma(n, x):
+    return call(_polygamma_p, (x,), {"n": int(n)})
+
+
+def polygamma(a, x, name=None):
+    """The ``a``-th derivative of digamma (``a`` a non-negative integer, static)."""
+    x = t(x)
+    _check("Polygamma", x, "f")
+    if isinstance(a, Tensor):
+        a = a.numpy()
+    a = float(a)
+    if a != int(a) or a < 0:
+        raise InvalidArgumentError(f"Polygamma: `a` must be a non-negative integer, got {a}")
+    return _polygamma(int(a), x)
 
 
 def erfc(x, name=None):
@@ -373,17 +491,25 @@ def erfc(x, name=None):
     return subtract(1.0, erf(x))
 
 
+def ndtri(x, name=None):
+    """Inverse of the standard normal CDF: sqrt(2) * erfinv(2x - 1)."""
+    x = t(x)
+    return multiply(1.4142135623730951, erfinv(subtract(multiply(x, 2.0), 1.0)))
+
+
 floor_p, floor = _unary_prim("Floor", lambda xp, x: xp.floor(x),
-                             lambda i, o, dy: zeros_like(dy))
-ceil_p, ceil = _unary_prim("Ceil", lambda xp, x: xp.ceil(x), lambda i, o, dy: zeros_like(dy))
+                             lambda i, o, dy: zeros_like(dy), "f",
+                             "Elementwise largest integer not greater than x.")
+ceil_p, ceil = _unary_prim("Ceil", lambda xp, x: xp.ceil(x), lambda i, o, dy: zeros_like(dy),
+                           "f", "Elementwise smallest integer not less than x.")
 round_p, _round_float = _unary_prim("Round", lambda xp, x: xp.rint(x),
-                                    lambda i, o, dy: zeros_like(dy))
+                                    lambda i, o, dy: zeros_like(dy), "f")
 
 
 def round(x, name=None):  # noqa: A001 - TF's public name
-    """Rounds half to even, as TF."""
+    """Rounds half to even, as TF (integers pass through)."""
     x = t(x)
-    if x._value.dtype.kind in "iu":
+    if _kind(x) in "iu":
         return x
     return _round_float(x)
 
@@ -395,7 +521,11 @@ def _float_pred(name, fn):
     p = primitive(name)(lambda d, x: fn(d.xp, x))
 
     def op(x, name=None):
-        return float_unary(p, x)
+        x = t(x)
+        if _kind(x) != "f":
+            _check(p.name, x, "f")
+        return call(p, (x,))
+    op.__doc__ = f"Elementwise {name} test of a floating tensor (bool result)."
     return op
 
 
@@ -404,22 +534,123 @@ is_inf = _float_pred("IsInf", lambda xp, x: xp.isinf(x))
 is_finite = _float_pred("IsFinite", lambda xp, x: xp.isfinite(x))
 
 
+# ---------------------------------------------------------------- complex parts
+@primitive("Conj")
+def conj_p(d, x):
+    return d.xp.conj(x)
+
+
+@conj_p.defgrad
+def _conj_grad(inputs, out, dy):
+    return conj(dy)
+
+
+def conj(x, name=None):
+    """Complex conjugate (real and integer tensors are returned unchanged)."""
+    x = t(x)
+    if _kind(x) != "c":
+        _check("Conj", x, "fciub")
+        return x
+    return call(conj_p, (x,))
+
+
+@primitive("Real")
+def real_p(d, x):
+    return d.xp.real(x).copy()
+
+
+@real_p.defgrad
+def _real_grad(inputs, out, dy):
+    return complex(dy, zeros_like(dy))
+
+
+def real(input, name=None):  # noqa: A002
+    """Real part of a complex tensor (real tensors are returned unchanged)."""
+    x = t(input)
+    return call(real_p, (x,)) if _kind(x) == "c" else x
+
+
+@primitive("Imag")
+def imag_p(d, x):
+    return d.xp.imag(x).copy()
+
+
+@imag_p.defgrad
+def _imag_grad(inputs, out, dy):
+    return complex(zeros_like(dy), dy)
+
+
+def imag(input, name=None):  # noqa: A002
+    """Imaginary part of a complex tensor (zeros for real tensors)."""
+    x = t(input)
+    return call(imag_p, (x,)) if _kind(x) == "c" else zeros_like(x)
+
+
+@primitive("Complex")
+def complex_p(d, re, im):
+    ctype = d.xp.complex64 if re.dtype.itemsize == 4 else d.xp.complex128
+    try:
+        out = d.xp.empty(d.xp.broadcast_shapes(re.shape, im.shape), dtype=ctype)
+    except ValueError:
+        raise ShapeMismatchError(f"Complex: Incompatible shapes: {list(re.shape)} vs. "
+                                 f"{list(im.shape)} [Op:Complex]") from None
+    out.real = re
+    out.imag = im
+    return out
+
+
+@complex_p.defgrad
+def _complex_grad(inputs, out, dy):
+    return real(dy), imag(dy)
+
+
+def complex(real, imag, name=None):  # noqa: A001 - TF's public name
+    """Builds ``real + 1j * imag`` from float32 (complex64) or float64 (complex128) parts."""
+    re, im = operands(real, imag, "Complex")
+    if re._value.dtype.kind != "f" or re._value.dtype.itemsize not in (4, 8):
+        raise TypeError(f"The `real` and `imag` components have incorrect types: "
+                        f"{re.dtype.name} {im.dtype.name}. They must be consistent, and "
+                        "one of [tf.float32, tf.float64]")
+    return call(complex_p, (re, im))
+
+
+def angle(input, name=None):  # noqa: A002
+    """Elementwise argument of a complex tensor (pi for negative reals, else 0)."""
+    x = t(input)
+    if _kind(x) == "c":
+        return atan2(imag(x), real(x))
+    _check("Angle", x, "f")
+    return where(less(x, 0), _fill_like(x, 3.141592653589793), zeros_like(x))
+
+
+def _fill_like(x, value):
+    """A tensor shaped like ``x`` of its dtype filled with ``value``."""
+    return multiply(ones_like(x), value)
+
+
 # ---------------------------------------------------------------- comparisons
-def _compare(name, fn):
+def _compare(name, fn, kinds):
     p = primitive(name)(_bcast(name, fn))
 
     def op(x, y, name=None):
-        return binary(p, x, y)
-    op.__name__ = name
+        return _binary(p, x, y, kinds)
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"Elementwise {name} of x and y (broadcasting; bool result)."
     return op
 
 
-equal = _compare("Equal", lambda xp, x, y: xp.equal(x, y))
-not_equal = _compare("NotEqual", lambda xp, x, y: xp.not_equal(x, y))
-less = _compare("Less", lambda xp, x, y: xp.less(x, y))
-less_equal = _compare("LessEqual", lambda xp, x, y: xp.less_equal(x, y))
-greater = _compare("Greater", lambda xp, x, y: xp.greater(x, y))
-greater_equal = _compare("GreaterEqual", lambda xp, x, y: xp.greater_equal(x, y))
+equal = _compare("Equal", lambda xp, x, y: xp.equal(x, y), "fciub")
+not_equal = _compare("NotEqual", lambda xp, x, y: xp.not_equal(x, y), "fciub")
+less = _compare("Less", lambda xp, x, y: xp.less(x, y), "fiu")
+less_equal = _compare("LessEqual", lambda xp, x, y: xp.less_equal(x, y), "fiu")
+greater = _compare("Greater", lambda xp, x, y: xp.greater(x, y), "fiu")
+greater_equal = _compare("GreaterEqual", lambda xp, x, y: xp.greater_equal(x, y), "fiu")
+
+
+def _bool_error(op, x, i=0):
+    return DTypeMismatchError(
+        f"cannot compute {op} as input #{i}(zero-based) was expected to be a bool tensor "
+        f"but is a {x.dtype.name} tensor [Op:{op}]")
 
 
 def _logical(name, fn):
@@ -428,9 +659,9 @@ def _logical(name, fn):
     def op(x, y, name=None):
         x, y = operands(x, y, p.name)
         if x._value.dtype.kind != "b":
-            raise InvalidArgumentError(f"{p.name}: expected bool tensors, got "
-                                       f"{x.dtype.name} [Op:{p.name}]")
+            raise _bool_error(p.name, x)
         return call(p, (x, y))
+    op.__doc__ = f"Elementwise {name} of two bool tensors (broadcasting)."
     return op
 
 
@@ -444,7 +675,7 @@ def logical_not(x, name=None):
     """Elementwise NOT of a bool tensor."""
     x = t(x)
     if x._value.dtype.kind != "b":
-        raise InvalidArgumentError(f"LogicalNot: expected a bool tensor, got {x.dtype.name}")
+        raise _bool_error("LogicalNot", x)
     return call(_logical_not_p, (x,))
 
 
@@ -452,10 +683,11 @@ def _bitwise(name, fn):
     p = primitive(name)(_bcast(name, fn))
 
     def op(x, y, name=None):
-        return binary(p, x, y)
+        return _binary(p, x, y, "iub")
     return op
 
 
+_ALLOWED["iub"] = "int8, int16, int32, int64, uint8, uint16, uint32, uint64, bool"
 bitwise_and = _bitwise("BitwiseAnd", lambda xp, x, y: xp.bitwise_and(x, y))
 bitwise_or = _bitwise("BitwiseOr", lambda xp, x, y: xp.bitwise_or(x, y))
 bitwise_xor = _bitwise("BitwiseXor", lambda xp, x, y: xp.bitwise_xor(x, y))
@@ -480,7 +712,7 @@ def cast_p(d, x, *, dtype):
 @cast_p.defgrad
 def _cast_grad(inputs, out, dy, *, dtype):
     x = inputs[0]
-    if x._value.dtype.kind not in "fc" or dy._value.dtype.kind not in "fc":
+    if _kind(x) not in "fc" or _kind(dy) not in "fc":
         return None
     return cast(dy, x.dtype)
 
@@ -565,6 +797,7 @@ def zeros_like(input, dtype=None, name=None):  # noqa: A002
     return cast(out, dtype) if dtype is not None else out
 
 
+# ---------------------------------------------------------------- composites
 def add_n(inputs, name=None):
     """Sums a list of same-shaped tensors."""
     if not inputs:
@@ -575,21 +808,45 @@ def add_n(inputs, name=None):
     return total
 
 
+def accumulate_n(inputs, shape=None, tensor_dtype=None, name=None):
+    """Sums a list of same-shaped tensors (same as add_n)."""
+    return add_n(inputs)
+
+
 def scalar_mul(scalar, x, name=None):
     """Multiplies tensor ``x`` by a scalar."""
     return multiply(scalar, x)
 
 
-def real(input, name=None):  # noqa: A002
-    x = t(input)
-    return cast(x, x.dtype.real_dtype) if x.dtype.is_complex else x
+def multiply_no_nan(x, y, name=None):
+    """x * y, with 0 wherever y == 0 (even when x is inf or nan)."""
+    x, y = operands(x, y, "MulNoNan")
+    _check("MulNoNan", x, "fc")
+    return where(equal(y, 0), zeros_like(x), multiply(x, y))
 
 
 def xlogy(x, y, name=None):
     """x * log(y), with 0 where x == 0."""
     x, y = operands(x, y, "Xlogy")
-    safe = where(equal(x, 0), ones_like(y), y)
-    return where(equal(x, 0), zeros_like(x), multiply(x, log(safe)))
+    _check("Xlogy", x, "fc")
+    zero = equal(x, 0)
+    return where(zero, zeros_like(x), multiply(x, log(where(zero, ones_like(y), y))))
+
+
+def xlog1py(x, y, name=None):
+    """x * log1p(y), with 0 where x == 0."""
+    x, y = operands(x, y, "Xlog1py")
+    _check("Xlog1py", x, "fc")
+    zero = equal(x, 0)
+    return where(zero, zeros_like(x), multiply(x, log1p(where(zero, zeros_like(y), y))))
+
+
+def xdivy(x, y, name=None):
+    """x / y, with 0 where x == 0."""
+    x, y = operands(x, y, "Xdivy")
+    _check("Xdivy", x, "fc")
+    zero = equal(x, 0)
+    return where(zero, zeros_like(x), divide(x, where(zero, ones_like(y), y)))
 
 
 def reciprocal_no_nan(x, name=None):
@@ -597,13 +854,144 @@ def reciprocal_no_nan(x, name=None):
     x = t(x)
     return divide_no_nan(ones_like(x), x)
 
+
+def polyval(coeffs, x, name=None):
+    """Evaluates the polynomial ``coeffs[0] * x**(n-1) + ... + coeffs[n-1]`` (Horner).
+
+    Args:
+      coeffs: a list of tensors or numbers, highest degree first.
+      x: the tensor at which to evaluate.
+    """
+    x = t(x)
+    if not isinstance(coeffs, (list, tuple)):
+        raise ValueError(f"Argument coeffs must be list type found {type(coeffs)}.")
+    if not coeffs:
+        return zeros_like(x)
+    acc = add(zeros_like(x), coeffs[0])
+    for c in coeffs[1:]:
+        acc = add(multiply(acc, x), c)
+    return acc
+
+
+def clip_by_value(t, clip_value_min, clip_value_max, name=None):  # noqa: F811
+    """Clips values to ``[clip_value_min, clip_value_max]``.
+
+    The gradient reaches ``t`` only where it lies inside the range (bounds included);
+    where a bound wins, it goes to that bound.
+
+    Args:
+      t: a numeric tensor (float or integer).
+      clip_value_min: lower bound, a scalar or a tensor broadcastable to ``t``.
+      clip_value_max: upper bound, a scalar or a tensor broadcastable to ``t``.
+
+    Raises:
+      ValueError: when a bound would broadcast ``t`` to a larger shape.
+    """
+    x = t if isinstance(t, Tensor) else convert_to_tensor(t)
+    out = maximum(minimum(x, clip_value_max), clip_value_min)
+    if out._value.shape != x._value.shape:
+        raise ShapeMismatchError(f"clip_by_value: Shapes {tuple(x._value.shape)} and "
+                                 f"{tuple(out._value.shape)} are incompatible")
+    return out
+
+
+def _sum_squares(x):
+    from dlframe.ops.reduction import reduce_sum
+    return reduce_sum(square(x))
+
+
+def global_norm(t_list, name=None):
+    """sqrt(sum of squares of all entries of all tensors in ``t_list``); None skipped."""
+    if not isinstance(t_list, (list, tuple)):
+        raise TypeError(f"`t_list` should be a list or tuple, got {type(t_list).__name__}")
+    parts = [_sum_squares(t(x)) for x in t_list if x is not None]
+    if not parts:
+        return convert_to_tensor(0.0)
+    return sqrt(add_n(parts))
+
+
+def clip_by_norm(t, clip_norm, axes=None, name=None):  # noqa: F811
+    """Rescales ``t`` so its L2 norm over ``axes`` is at most ``clip_norm``."""
+    from dlframe.ops.reduction import reduce_sum
+    x = t if isinstance(t, Tensor) else convert_to_tensor(t)
+    l2sum = reduce_sum(square(x), axis=axes, keepdims=True)
+    positive = greater(l2sum, 0)
+    # sqrt only of positive sums keeps the gradient finite for an all-zero t
+    l2norm = where(positive, sqrt(where(positive, l2sum, ones_like(l2sum))), l2sum)
+    clip = cast(clip_norm, x.dtype) if isinstance(clip_norm, Tensor) else clip_norm
+    return divide(multiply(x, clip), maximum(l2norm, clip))
+
+
+def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
+    """Scales every tensor by ``clip_norm / max(global_norm, clip_norm)``.
+
+    Returns:
+      ``(list_clipped, global_norm)``; None entries stay None.
+    """
+    if not isinstance(t_list, (list, tuple)):
+        raise TypeError(f"`t_list` should be a list or tuple, got {type(t_list).__name__}")
+    norm = global_norm(t_list) if use_norm is None else t(use_norm)
+    scale = divide(clip_norm, maximum(norm, clip_norm))
+    out = []
+    for x in t_list:
+        if x is None:
+            out.append(None)
+            continue
+        x = t(x)
+        out.append(multiply(x, cast(scale, x.dtype)))
+    return out, norm
+
+
+def zero_fraction(value, name=None):
+    """The fraction of zeros in ``value`` (float32)."""
+    from dlframe.ops.reduction import reduce_mean
+    x = t(value)
+    return reduce_mean(cast(equal(x, 0), dtypes.float32))
+
+
+def _adjacent(x, cmp):
+    from dlframe.ops.array import reshape
+    from dlframe.ops.reduction import reduce_all
+    flat = reshape(t(x), [-1])
+    n = flat._value.shape[0]
+    if n < 2:
+        return convert_to_tensor(True, device=flat._device)
+    return reduce_all(cmp(flat[:-1], flat[1:]))
+
+
+def is_non_decreasing(x, name=None):
+    """True when every entry of flattened ``x`` is <= the next one."""
+    return _adjacent(x, less_equal)
+
+
+def is_strictly_increasing(x, name=None):
+    """True when every entry of flattened ``x`` is < the next one."""
+    return _adjacent(x, less)
+
+
+
+# tf.X names (TF's top level); the tf.math table is MATH_NAMES (dlframe/math.py).
 __all__ = [
     "abs", "acos", "acosh", "add", "add_n", "asin", "asinh", "atan", "atan2", "atanh",
-    "cast", "ceil", "cos", "cosh", "divide", "equal", "exp", "expm1", "floor", "floordiv",
-    "greater", "greater_equal", "less", "less_equal", "log", "log1p", "logical_and",
-    "logical_not", "logical_or", "logical_xor", "maximum", "minimum", "multiply",
-    "negative", "not_equal", "ones_like", "pow", "realdiv", "reciprocal", "round", "rsqrt",
-    "saturate_cast", "sigmoid", "sign", "sin", "sinh", "sqrt", "square",
-    "squared_difference", "subtract", "tan", "tanh", "truediv", "where", "zeros_like",
-    "floor_div", "truncatemod",
+    "cast", "clip_by_global_norm", "clip_by_norm", "clip_by_value", "complex", "cos",
+    "cosh", "divide", "equal", "exp", "floor", "greater", "greater_equal", "less",
+    "less_equal", "logical_and", "logical_not", "logical_or", "maximum", "minimum",
+    "multiply", "negative", "not_equal", "ones_like", "pow", "realdiv", "round",
+    "saturate_cast", "scalar_mul", "sigmoid", "sign", "sin", "sinh", "sqrt", "square",
+    "subtract", "tan", "tanh", "truediv", "truncatediv", "truncatemod", "where",
+    "zeros_like",
 ]
+MATH_NAMES = [
+    "abs", "accumulate_n", "acos", "acosh", "add", "add_n", "angle", "asin", "asinh",
+    "atan", "atan2", "atanh", "ceil", "conj", "cos", "cosh", "digamma", "divide",
+    "divide_no_nan", "equal", "erf", "erfc", "erfinv", "exp", "expm1", "floor",
+    "floordiv", "floormod", "greater", "greater_equal", "imag", "is_finite", "is_inf",
+    "is_nan", "is_non_decreasing", "is_strictly_increasing", "less", "less_equal",
+    "lgamma", "log", "log1p", "log_sigmoid", "logical_and", "logical_not", "logical_or",
+    "logical_xor", "maximum", "minimum", "mod", "multiply", "multiply_no_nan", "ndtri",
+    "negative", "not_equal", "polygamma", "polyval", "pow", "real", "reciprocal",
+    "reciprocal_no_nan", "rint", "round", "rsqrt", "scalar_mul", "sigmoid", "sign", "sin",
+    "sinh", "softplus", "softsign", "sqrt", "square", "squared_difference", "subtract",
+    "tan", "tanh", "truediv", "xdivy", "xlog1py", "xlogy", "zero_fraction",
+]
+LINALG_NAMES = ["global_norm"]

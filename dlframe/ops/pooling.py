@@ -1,4 +1,383 @@
-"""Op module 'pooling' (being written; see DESIGN.md §4 for the op pattern)."""
+"""Max and average pooling (channels_last), 1-3 spatial dims, with gradients.
+
+Non-overlapping VALID pooling (window == stride, no dilation) reshapes to
+(N, H/k, k, W/k, k, C) and reduces, with no window copy. Everything else runs
+one vectorized pass per window tap over a strided slice of the padded input.
+Max-pool gradients go to the first maximum of each window in row-major order
+(like TF); MaxPoolGrad and MaxPoolGradGrad are adjoint primitives, as are AvgPool
+and AvgPoolGrad, so second derivatives work.
+"""
+
+from dlframe.backends.base import np
+from dlframe.core.primitive import call, primitive
+from dlframe.errors import InvalidArgumentError
+from dlframe.ops._util import t
+from dlframe.ops.conv import (channels_last, interior, pad_array, resolve_pads,
+                              spatial_attr, tap_index, taps, to_first, to_last)
 
 __all__ = []  # names exported at the dlframe top level (tf.X)
-NN_NAMES = []  # names exported under dlframe.nn (tf.nn.X)
+NN_NAMES = ["max_pool", "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool",
+            "avg_pool1d", "avg_pool2d", "avg_pool3d", "pool"]
+
+
+# ---------------------------------------------------------------- array kernels (xp)
+def _tiled(ksize, strides, pads, dilations):
+    """Windows that tile the input exactly: reshape-and-reduce applies."""
+    return (tuple(ksize) == tuple(strides) and all(d == 1 for d in dilations)
+            and not any(lo or hi for lo, hi in pads))
+
+
+def _out_sp(shape, ksize, strides, pads, dilations):
+    return tuple((n + lo + hi - (k - 1) * d - 1) // s + 1 for n, k, s, d, (lo, hi) in
+                 zip(shape[1:-1], ksize, strides, dilations, pads))
+
+
+def _blocks(x, ksize, out_sp):
+    """(N, o1, k1, o2, k2, ..., C) view/copy of the tiled part of ``x``."""
+    r = len(ksize)
+    covered = tuple(o * k for o, k in zip(out_sp, ksize))
+    if covered != tuple(x.shape[1:-1]):
+        x = x[(slice(None),) + tuple(slice(0, c) for c in covered)]
+    shape = (x.shape[0],)
+    for o, k in zip(out_sp, ksize):
+        shape += (o, k)
+    return x.reshape(shape + (x.shape[-1],))
+
+
+def _reduce_blocks(fn, blocks, r):
+    """Reduces the k axes of ``blocks`` with a binary ufunc, one window offset at a time.
+
+    Pairwise ufunc passes over strided slices run ~5x faster than
+    ``blocks.max(axis=...)`` over the interleaved window axes.
+    """
+    for i in range(r):
+        axis = 2 + i  # earlier k axes are already reduced away
+        k = blocks.shape[axis]
+        lead = (slice(None),) * axis
+        acc = blocks[lead + (0,)]
+        if k == 1:
+            blocks = acc
+            continue
+        acc = fn(acc, blocks[lead + (1,)])
+        for j in range(2, k):
+            fn(acc, blocks[lead + (j,)], out=acc)
+        blocks = acc
+    return blocks if blocks.flags.owndata or r == 0 else blocks.copy()
+
+
+def _lowest(dtype):
+    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+
+
+def max_pool_forward(d, x, *, ksize, strides, pads, dilations):
+    """Window maxima; padding never wins."""
+    xp = d.xp
+    out_sp = _out_sp(x.shape, ksize, strides, pads, dilations)
+    if _tiled(ksize, strides, pads, dilations):
+        return _reduce_blocks(xp.maximum, _blocks(x, ksize, out_sp), len(ksize))
+    xpad = pad_array(xp, x, pads, _lowest(x.dtype))
+    out = None
+    for tap in taps(ksize):
+        src = xpad[tap_index(tap, strides, dilations, out_sp)]
+        out = src.copy() if out is None else xp.maximum(out, src, out=out)
+    return out
+
+
+def _first_max_masks(xp, x, y, ksize, strides, pads, dilations):
+    """Yields (tap, mask) with mask true where this tap holds the window's first max."""
+    out_sp = y.shape[1:-1]
+    xpad = pad_array(xp, x, pads, _lowest(x.dtype))
+    found = None
+    for tap in taps(ksize):
+        mask = xp.equal(xpad[tap_index(tap, strides, dilations, out_sp)], y)
+        if found is None:
+            found = mask.copy()
+        else:
+            xp.greater(mask, found, out=mask)  # equal and no earlier tap matched
+            xp.logical_or(found, mask, out=found)
+        yield tap, mask
+
+
+def max_pool_grad(d, x, y, dy, *, ksize, strides, pads, dilations):
+    """Routes each output gradient to the first maximum of its window."""
+    xp = d.xp
+    out_sp = y.shape[1:-1]
+    masks = _first_max_masks(xp, x, y, ksize, strides, pads, dilations)
+    if _tiled(ksize, strides, pads, dilations):
+        covered = tuple(o * k for o, k in zip(out_sp, ksize))
+        bshape = (x.shape[0],)
+        for o, k in zip(out_sp, ksize):
+            bshape += (o, k)
+        bshape += (x.shape[-1],)
+        target = xp.empty(bshape, dy.dtype)
+        for tap, mask in masks:  # every block element is written exactly once
+            idx = (slice(None),)
+            for k in tap:
+                idx += (slice(None), k)
+            xp.multiply(dy, mask, out=target[idx + (slice(None),)])
+        target = target.reshape((x.shape[0],) + covered + (x.shape[-1],))
+        if covered == tuple(x.shape[1:-1]):
+            return target
+        dx = xp.zeros(x.shape, dy.dtype)
+        dx[(slice(None),) + tuple(slice(0, c) for c in covered)] = target
+        return dx
+    padded = (x.shape[0],) + tuple(n + lo + hi for n, (lo, hi) in
+                                   zip(x.shape[1:-1], pads)) + (x.shape[-1],)
+    dx = xp.zeros(padded, dy.dtype)
+    for tap, mask in masks:
+        dx[tap_index(tap, strides, dilations, out_sp)] += dy * mask
+    if any(lo or hi for lo, hi in pads):
+        dx = xp.ascontiguousarray(dx[interior(x.shape, pads)])
+    return dx
+
+
+def max_pool_grad_grad(d, x, y, ddx, *, ksize, strides, pads, dilations):
+    """Gathers ``ddx`` at the first maximum of every window (adjoint of MaxPoolGrad)."""
+    xp = d.xp
+    out_sp = y.shape[1:-1]
+    ddx_pad = pad_array(xp, ddx, pads)
+    out = xp.zeros(y.shape, ddx.dtype)
+    for tap, mask in _first_max_masks(xp, x, y, ksize, strides, pads, dilations):
+        out += ddx_pad[tap_index(tap, strides, dilations, out_sp)] * mask
+    return out
+
+
+def _counts(xp, in_sp, ksize, strides, pads, dilations, out_sp, dtype):
+    """Valid (non-padding) elements per window, shaped (1, *out_sp, 1)."""
+    total = None
+    r = len(ksize)
+    for i, (n, k, s, dl, (lo, _), o) in enumerate(zip(in_sp, ksize, strides, dilations,
+                                                      pads, out_sp)):
+        pos = xp.arange(o)[:, None] * s - lo + xp.arange(k)[None, :] * dl
+        cnt = ((pos >= 0) & (pos < n)).sum(axis=1).astype(dtype)
+        shape = [1] * (r + 2)
+        shape[1 + i] = o
+        cnt = cnt.reshape(shape)
+        total = cnt if total is None else total * cnt
+    return total
+
+
+def avg_pool_forward(d, x, *, ksize, strides, pads, dilations):
+    """Window means over valid (non-padding) elements, like TF's SAME average pool."""
+    xp = d.xp
+    out_sp = _out_sp(x.shape, ksize, strides, pads, dilations)
+    if _tiled(ksize, strides, pads, dilations):
+        out = _reduce_blocks(xp.add, _blocks(x, ksize, out_sp), len(ksize))
+        out /= x.dtype.type(_prod(ksize))
+        return out
+    xpad = pad_array(xp, x, pads)
+    out = None
+    for tap in taps(ksize):
+        src = xpad[tap_index(tap, strides, dilations, out_sp)]
+        out = src.copy() if out is None else xp.add(out, src, out=out)
+    if any(lo or hi for lo, hi in pads):
+        out /= _counts(xp, x.shape[1:-1], ksize, strides, pads, dilations, out_sp,
+                       x.dtype)
+    else:
+        out /= x.dtype.type(_prod(ksize))
+    return out
+
+
+def _prod(seq):
+    out = 1
+    for v in seq:
+        out *= v
+    return out
+
+
+def avg_pool_grad(d, dy, *, in_shape, ksize, strides, pads, dilations):
+    """Spreads each output gradient evenly over the valid elements of its window."""
+    xp = d.xp
+    n = dy.shape[0]
+    out_sp = dy.shape[1:-1]
+    full = (n,) + tuple(in_shape)
+    if _tiled(ksize, strides, pads, dilations):
+        g = dy / dy.dtype.type(_prod(ksize))
+        shape, bshape = (n,), (n,)
+        for o, k in zip(out_sp, ksize):
+            shape += (o, 1)
+            bshape += (o, k)
+        spread = xp.broadcast_to(g.reshape(shape + (dy.shape[-1],)),
+                                 bshape + (dy.shape[-1],))
+        covered = tuple(o * k for o, k in zip(out_sp, ksize))
+        spread = spread.reshape((n,) + covered + (dy.shape[-1],))
+        if covered == tuple(in_shape[:-1]):
+            return spread
+        dx = xp.zeros(full, dy.dtype)
+        dx[(slice(None),) + tuple(slice(0, c) for c in covered)] = spread
+        return dx
+    if any(lo or hi for lo, hi in pads):
+        g = dy / _counts(xp, in_shape[:-1], ksize, strides, pads, dilations, out_sp,
+                         dy.dtype)
+    else:
+        g = dy / dy.dtype.type(_prod(ksize))
+    padded = (n,) + tuple(m + lo + hi for m, (lo, hi) in zip(in_shape[:-1], pads)) + \
+        (dy.shape[-1],)
+    dx = xp.zeros(padded, dy.dtype)
+    for tap in taps(ksize):
+        dx[tap_index(tap, strides, dilations, out_sp)] += g
+    if any(lo or hi for lo, hi in pads):
+        dx = xp.ascontiguousarray(dx[interior(full, pads)])
+    return dx
+
+
+# ---------------------------------------------------------------- primitives
+max_pool_p = primitive("MaxPool")(max_pool_forward)
+max_pool_grad_p = primitive("MaxPoolGrad")(max_pool_grad)
+max_pool_grad_grad_p = primitive("MaxPoolGradGrad")(max_pool_grad_grad)
+avg_pool_p = primitive("AvgPool")(avg_pool_forward)
+avg_pool_grad_p = primitive("AvgPoolGrad")(avg_pool_grad)
+
+
+@max_pool_p.defgrad
+def _max_pool_grad_rule(inputs, out, dy, **geo):
+    return call(max_pool_grad_p, (inputs[0], out, dy), geo)
+
+
+@max_pool_grad_p.defgrad
+def _max_pool_grad_grad_rule(inputs, out, ddx, **geo):
+    x, y, _ = inputs
+    return None, None, call(max_pool_grad_grad_p, (x, y, ddx), geo)
+
+
+@max_pool_grad_grad_p.defgrad
+def _max_pool_grad_grad_grad_rule(inputs, out, g, **geo):
+    x, y, _ = inputs
+    return None, None, call(max_pool_grad_p, (x, y, g), geo)
+
+
+@avg_pool_p.defgrad
+def _avg_pool_grad_rule(inputs, out, dy, **geo):
+    return call(avg_pool_grad_p, (dy,), dict(geo, in_shape=tuple(inputs[0]._value.shape[1:])))
+
+
+@avg_pool_grad_p.defgrad
+def _avg_pool_grad_grad_rule(inputs, out, ddx, *, in_shape, **geo):
+    return call(avg_pool_p, (ddx,), geo)
+
+
+# ---------------------------------------------------------------- public ops
+_FLOAT_NAMES = "half, bfloat16, float, double"
+_MAX_NAMES = "half, bfloat16, float, double, int32, int64, uint8, int16, int8, uint16"
+
+
+def _pool(op, kind, r, input, ksize, strides, padding, data_format,  # noqa: A002
+          dilations=None):
+    x = t(input)
+    if r is None:
+        r = x._value.ndim - 2
+        if r not in (1, 2, 3):
+            raise ValueError(f"{op}: input must have rank 3, 4 or 5, got shape "
+                             f"{list(x._value.shape)}")
+    last = channels_last(data_format, r, op)
+    kinds, names = ("f", _FLOAT_NAMES) if kind == "avg" else ("fiu", _MAX_NAMES)
+    if x._value.dtype.kind not in kinds:
+        raise InvalidArgumentError(
+            f"{op}: Value for attr 'T' of {x.dtype.name} is not in the list of allowed "
+            f"values: {names} [Op:{op}]")
+    if x._value.ndim != r + 2:
+        raise InvalidArgumentError(
+            f"{op}: input must be {r + 2}-dimensional, got shape {list(x._value.shape)} "
+            f"(`input`) [Op:{op}]")
+    if kind == "avg" and not isinstance(padding, str):
+        raise TypeError(f"Expected string for argument 'padding' not {padding!r}.")
+    batch_msg = "Pooling is not yet supported on the batch dimension."
+    ksize = spatial_attr(ksize, r, last, op, "ksize", batch_msg=batch_msg)
+    strides = spatial_attr(strides, r, last, op, "strides", batch_msg=batch_msg)
+    dilations = spatial_attr(dilations, r, last, op, "dilations")
+    if not last:
+        x = to_last(x, r)
+    pads, _ = resolve_pads(padding, x._value.shape[1:-1], ksize, strides, dilations, r,
+                           last, op)
+    prim = avg_pool_p if kind == "avg" else max_pool_p
+    y = call(prim, (x,), {"ksize": ksize, "strides": strides, "pads": pads,
+                          "dilations": dilations})
+    return y if last else to_first(y, r)
+
+
+def max_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):  # noqa: A002
+    """Max pooling of a 4-D input.
+
+    Args:
+      input: [batch, height, width, channels] (NHWC) or NCHW tensor.
+      ksize: window size, int or list of 1, 2 or 4 ints.
+      strides: int or list of 1, 2 or 4 ints.
+      padding: 'SAME', 'VALID' or explicit [[0, 0], [t, b], [l, r], [0, 0]].
+      data_format: 'NHWC' (default) or 'NCHW'.
+      name: ignored.
+    """
+    return _pool("MaxPool", "max", 2, input, ksize, strides, padding, data_format)
+
+
+def avg_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):  # noqa: A002
+    """Average pooling of a 4-D input; SAME windows average their valid elements only.
+
+    Args:
+      input: [batch, height, width, channels] (NHWC) or NCHW float tensor.
+      ksize: window size, int or list of 1, 2 or 4 ints.
+      strides: int or list of 1, 2 or 4 ints.
+      padding: 'SAME' or 'VALID'.
+      data_format: 'NHWC' (default) or 'NCHW'.
+      name: ignored.
+    """
+    return _pool("AvgPool", "avg", 2, input, ksize, strides, padding, data_format)
+
+
+def max_pool1d(input, ksize, strides, padding, data_format="NWC", name=None):  # noqa: A002
+    """Max pooling of a [batch, width, channels] input."""
+    return _pool("MaxPool", "max", 1, input, ksize, strides, padding, data_format)
+
+
+def avg_pool1d(input, ksize, strides, padding, data_format="NWC", name=None):  # noqa: A002
+    """Average pooling of a [batch, width, channels] input."""
+    return _pool("AvgPool", "avg", 1, input, ksize, strides, padding, data_format)
+
+
+def max_pool3d(input, ksize, strides, padding, data_format="NDHWC", name=None):  # noqa: A002
+    """Max pooling of a 5-D (NDHWC) input."""
+    return _pool("MaxPool3D", "max", 3, input, ksize, strides, padding, data_format)
+
+
+def avg_pool3d(input, ksize, strides, padding, data_format="NDHWC", name=None):  # noqa: A002
+    """Average pooling of a 5-D (NDHWC) input."""
+    return _pool("AvgPool3D", "avg", 3, input, ksize, strides, padding, data_format)
+
+
+def max_pool(input, ksize, strides, padding, data_format=None, name=None):  # noqa: A002
+    """Max pooling of a 3-, 4- or 5-D input (rank picks 1-, 2- or 3-D pooling)."""
+    return _pool("MaxPool", "max", None, input, ksize, strides, padding, data_format)
+
+
+def avg_pool(input, ksize, strides, padding, data_format=None, name=None):  # noqa: A002
+    """Average pooling of a 3-, 4- or 5-D input (rank picks 1-, 2- or 3-D pooling)."""
+    return _pool("AvgPool", "avg", None, input, ksize, strides, padding, data_format)
+
+
+def pool(input, window_shape, pooling_type, strides=None, padding="VALID",  # noqa: A002
+         data_format=None, dilations=None, name=None):
+    """N-d pooling ('MAX' or 'AVG') with optional dilated windows (VALID only)."""
+    if pooling_type not in ("MAX", "AVG"):
+        raise ValueError(f"pooling_type must be 'MAX' or 'AVG'. Received: "
+                         f"pooling_type={pooling_type!r}")
+    window_shape = [int(v) for v in window_shape]
+    r = len(window_shape)
+    dils = [1] * r if dilations is None else [int(v) for v in (
+        dilations if isinstance(dilations, (list, tuple)) else [dilations] * r)]
+    strd = [1] * r if strides is None else strides
+    if any(v > 1 for v in dils):
+        if padding == "SAME":
+            raise ValueError(f"pooling with 'SAME' padding is not implemented for "
+                             f"`dilation_rate` > 1. Received: padding={padding} and "
+                             f"dilation_rate={dils}")
+        if any(int(s) > 1 for s in (strd if isinstance(strd, (list, tuple))
+                                    else [strd])):
+            raise ValueError(f"strides > window_shape not supported due to inconsistency "
+                             f"between CPU and GPU implementations. Received: "
+                             f"strides={strd} and dilation_rate={dils}")
+    x = t(input)
+    if x._value.ndim != r + 2:
+        raise ValueError(f"pool: input must have rank {r + 2} for window_shape "
+                         f"{window_shape}, got shape {list(x._value.shape)}")
+    kind = "max" if pooling_type == "MAX" else "avg"
+    op = "MaxPool" if kind == "max" else "AvgPool"
+    return _pool(op, kind, r, x, window_shape, strd, padding, data_format, dils)

@@ -1,4 +1,289 @@
-"""Op module 'random' (being written; see DESIGN.md §4 for the op pattern)."""
+"""Random ops with TensorFlow's seed semantics, stateless ops and ``Generator``.
 
-__all__ = []  # names exported at the dlframe top level (tf.X)
-NN_NAMES = []  # names exported under dlframe.nn (tf.nn.X)
+Seeds (as ``tf.random.set_seed``): a global seed plus an op seed pick a stream.
+- both set: the stream of ``(global, op)``; repeated calls continue it.
+- only the global seed: each op call takes the next op seed from a counter.
+- only the op seed: the global seed defaults to ``DEFAULT_GRAPH_SEED``.
+- neither: the device's nondeterministic generator.
+``set_seed`` resets the counter and restarts every stream, so re-running a program
+after the same ``set_seed`` gives the same numbers. A stream is a device generator
+seeded from its key; it travels as a primitive attribute, so a compiled function
+draws fresh numbers on every replay, as TF's stateful kernels do.
+
+Samples are drawn on the op's device with its ``xp.random`` Generator.
+"""
+
+import types
+
+from dlframe import backends
+from dlframe.backends.base import np
+from dlframe.core import dtypes
+from dlframe.core.primitive import call
+from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.errors import InvalidArgumentError
+from dlframe.ops import math as m
+from dlframe.ops._util import t
+from dlframe.ops.random_generator import (
+    Algorithm,
+    Generator,
+    create_rng_state,
+    get_global_generator,
+    set_global_generator,
+)
+from dlframe.ops.random_kernels import (  # noqa: F401
+    DEFAULT_GRAPH_SEED,
+    _affine,
+    _attrs,
+    _float_dtype,
+    _int_dtype,
+    _mix,
+    _shape,
+    _source,
+    _uniform,
+    categorical_p,
+    dropout_mask_p,
+    gamma_p,
+    get_seed,
+    normal_p,
+    poisson_p,
+    set_seed,
+    shuffle_p,
+    stateless_categorical_p,
+    stateless_full_int_p,
+    stateless_normal_p,
+    stateless_poisson_p,
+    stateless_truncated_normal_p,
+    stateless_uniform_int_p,
+    stateless_uniform_p,
+    truncated_normal_p,
+    uniform_int_p,
+    uniform_p,
+)
+
+
+# ---------------------------------------------------------------- stateful ops
+def normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None):
+    """Samples from a normal distribution.
+
+    Args:
+      shape: output shape (list, TensorShape or 1-D int tensor).
+      mean, stddev: scalars or tensors broadcastable to ``shape``.
+      dtype: a floating point dtype.
+      seed: op seed (see ``set_seed``).
+    """
+    d = _float_dtype(dtype, "RandomStandardNormal")
+    shp = _shape(shape, "RandomStandardNormal")
+    z = call(normal_p, (), _attrs(shp, d, source=_source(seed)))
+    return _affine(z, mean, stddev, d)
+
+
+def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None,
+                     name=None):
+    """Normal samples with values beyond two standard deviations redrawn."""
+    d = _float_dtype(dtype, "TruncatedNormal")
+    shp = _shape(shape, "TruncatedNormal")
+    z = call(truncated_normal_p, (), _attrs(shp, d, source=_source(seed)))
+    return _affine(z, mean, stddev, d)
+
+
+def uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None, name=None):
+    """Samples uniformly from ``[minval, maxval)``.
+
+    Args:
+      shape: output shape.
+      minval, maxval: bounds; ``maxval`` defaults to 1 for floats and is required
+        for integer dtypes (then both must be scalars with ``minval < maxval``).
+      dtype: float16/bfloat16/float32/float64 or int32/int64/uint32/uint64.
+      seed: op seed (see ``set_seed``).
+    """
+    d = dtypes.as_dtype(dtype)
+    if d.is_integer and maxval is None:
+        raise ValueError(f"Must specify maxval for integer dtype {d!r}")
+    return _uniform(shape, minval, maxval, d, _source(seed),
+                    "RandomUniformInt" if d.is_integer else "RandomUniform",
+                    (uniform_p, uniform_int_p))
+
+
+def _logits_2d(logits, op):
+    x = t(logits)
+    if x._value.ndim != 2:
+        raise InvalidArgumentError(f"logits should be a matrix, got shape "
+                                   f"{list(x._value.shape)} [Op:{op}]")
+    if x._value.dtype.kind != "f" and not x.dtype.is_floating:  # bfloat16: kind "V"
+        raise InvalidArgumentError(f"{op}: logits must be floating point, got "
+                                   f"{x.dtype.name}")
+    return x
+
+
+def _index_dtype(dtype, op):
+    d = dtypes.int64 if dtype is None else dtypes.as_dtype(dtype)
+    if d not in (dtypes.int32, dtypes.int64):
+        raise TypeError(f"{op}: `dtype` must be int32 or int64, got {d.name}")
+    return d
+
+
+def categorical(logits, num_samples, dtype=None, seed=None, name=None):
+    """Draws ``num_samples`` class indices per row of 2-D ``logits``.
+
+    Returns:
+      ``[batch, num_samples]`` indices (int64 unless ``dtype`` says int32).
+    """
+    x = _logits_2d(logits, "Multinomial")
+    d = _index_dtype(dtype, "Multinomial")
+    n = int(num_samples)
+    if n < 0:
+        raise InvalidArgumentError(f"num_samples should be nonnegative, got {n}")
+    return call(categorical_p, (x,), {"num_samples": n, "dtype": d._np,
+                                      "source": _source(seed)})
+
+
+def multinomial(logits, num_samples, seed=None, name=None, output_dtype=None):
+    """Deprecated alias of ``categorical``."""
+    return categorical(logits, num_samples, output_dtype, seed)
+
+
+def shuffle(value, seed=None, name=None):
+    """Randomly permutes ``value`` along its first dimension."""
+    x = t(value)
+    return call(shuffle_p, (x,), {"source": _source(seed)})
+
+
+def poisson(shape, lam, dtype=dtypes.float32, seed=None, name=None):
+    """Poisson samples of shape ``shape + lam.shape``."""
+    d = dtypes.as_dtype(dtype)
+    if not (d.is_floating or d in (dtypes.int32, dtypes.int64)):
+        raise TypeError(f"RandomPoissonV2: `dtype` must be a float type, int32 or int64, "
+                        f"got {d.name}")
+    shp = _shape(shape, "RandomPoissonV2")
+    rate = lam if isinstance(lam, Tensor) else convert_to_tensor(lam, dtype=dtypes.float32)
+    return call(poisson_p, (rate,), _attrs(shp, d, source=_source(seed)))
+
+
+def gamma(shape, alpha, beta=None, dtype=dtypes.float32, seed=None, name=None):
+    """Gamma samples of shape ``shape + broadcast(alpha, beta).shape``."""
+    d = _float_dtype(dtype, "RandomGamma")
+    shp = _shape(shape, "RandomGamma")
+    alpha = alpha if isinstance(alpha, Tensor) else convert_to_tensor(alpha, dtype=d)
+    alpha = m.cast(alpha, d)
+    if beta is not None:
+        beta = m.cast(beta if isinstance(beta, Tensor) else convert_to_tensor(beta, dtype=d),
+                      d)
+        alpha = m.add(alpha, m.zeros_like(beta))  # broadcast alpha against beta
+    out = call(gamma_p, (alpha,), _attrs(shp, d, source=_source(seed)))
+    return out if beta is None else m.divide(out, beta)
+
+
+def _dropout_mask(shape, rate, np_dtype, seed, device):
+    """Scaled keep mask for ``nn.dropout``: ``1/(1-rate)`` with prob ``1-rate`` else 0."""
+    return call(dropout_mask_p, (), {"shape": tuple(shape), "dtype": np_dtype,
+                                     "rate": float(rate), "source": _source(seed)},
+                device=device)
+
+
+# ---------------------------------------------------------------- stateless ops
+def _seed_tensor(seed, op, device=None):
+    """The seed as a [2] int tensor on ``device`` (default: the current device)."""
+    dev = device if device is not None else backends.current_device()
+    s = seed if isinstance(seed, Tensor) else convert_to_tensor(seed, device=dev)
+    if s._device is not dev:  # a tiny host value: outputs follow the op's device
+        s = convert_to_tensor(s.numpy(), device=dev)
+    if tuple(s._value.shape) != (2,):
+        raise InvalidArgumentError(f"seed must have shape [2], not {list(s._value.shape)} "
+                                   f"[Op:{op}]")
+    if s._value.dtype.kind not in "iu":
+        raise InvalidArgumentError(f"{op}: seed must be int32 or int64, got {s.dtype.name}")
+    return s
+
+
+def stateless_normal(shape, seed, mean=0.0, stddev=1.0, dtype=dtypes.float32, name=None,
+                     alg="auto_select"):
+    """Deterministic normal samples: the same ``seed`` (shape [2]) gives the same output."""
+    d = _float_dtype(dtype, "StatelessRandomNormalV2")
+    s = _seed_tensor(seed, "StatelessRandomNormalV2")
+    z = call(stateless_normal_p, (s,), _attrs(_shape(shape, "StatelessRandomNormalV2"), d))
+    return _affine(z, mean, stddev, d)
+
+
+def stateless_truncated_normal(shape, seed, mean=0.0, stddev=1.0, dtype=dtypes.float32,
+                               name=None, alg="auto_select"):
+    """Deterministic truncated normal samples (redrawn beyond two stddevs)."""
+    d = _float_dtype(dtype, "StatelessTruncatedNormalV2")
+    s = _seed_tensor(seed, "StatelessTruncatedNormalV2")
+    z = call(stateless_truncated_normal_p, (s,),
+             _attrs(_shape(shape, "StatelessTruncatedNormalV2"), d))
+    return _affine(z, mean, stddev, d)
+
+
+def stateless_uniform(shape, seed, minval=0, maxval=None, dtype=dtypes.float32, name=None,
+                      alg="auto_select"):
+    """Deterministic uniform samples in ``[minval, maxval)``.
+
+    For integer dtypes ``minval`` and ``maxval`` are both given, or both None for
+    the full range of the dtype.
+    """
+    d = dtypes.as_dtype(dtype)
+    op = "StatelessRandomUniformIntV2" if d.is_integer else "StatelessRandomUniformV2"
+    s = _seed_tensor(seed, op)
+    if d.is_integer:
+        if (minval is None) != (maxval is None):
+            raise ValueError(
+                f"For integer `dtype` argument {d!r}, argument `minval` and `maxval` must "
+                f"be both None or not None. Got `minval`={minval} and `maxval`={maxval}.")
+        if minval is None:
+            _int_dtype(d, op)
+            return call(stateless_full_int_p, (s,), _attrs(_shape(shape, op), d))
+    return _uniform(shape, minval, maxval, d, None, op,
+                    (stateless_uniform_p, stateless_uniform_int_p), seed_t=s)
+
+
+def stateless_categorical(logits, num_samples, seed, dtype=dtypes.int64, name=None):
+    """Deterministic ``categorical``: the same ``seed`` gives the same draws."""
+    x = _logits_2d(logits, "StatelessMultinomial")
+    d = _index_dtype(dtype, "StatelessMultinomial")
+    s = _seed_tensor(seed, "StatelessMultinomial", x._device)
+    return call(stateless_categorical_p, (s, x), {"num_samples": int(num_samples),
+                                                  "dtype": d._np})
+
+
+def stateless_poisson(shape, seed, lam, dtype=dtypes.int32, name=None):
+    """Deterministic Poisson samples of shape ``shape + lam.shape``."""
+    d = dtypes.as_dtype(dtype)
+    rate = lam if isinstance(lam, Tensor) else convert_to_tensor(lam, dtype=dtypes.float32)
+    s = _seed_tensor(seed, "StatelessRandomPoisson", rate._device)
+    return call(stateless_poisson_p, (s, rate),
+                _attrs(_shape(shape, "StatelessRandomPoisson"), d))
+
+
+def split(seed, num=2, alg="auto_select"):
+    """``num`` new stateless seeds (shape ``[num, 2]``) derived from ``seed``."""
+    s = _seed_tensor(seed, "StatelessSplit")
+    host = s.numpy()
+    rows = [np.random.SeedSequence([_mix(0x5B17, int(host[0]), int(host[1]), i)])
+            .generate_state(2, np.uint32).astype(np.int64) for i in range(int(num))]
+    out = np.stack(rows).astype(host.dtype) if rows else np.zeros((0, 2), host.dtype)
+    return convert_to_tensor(out, device=s._device)
+
+
+def fold_in(seed, data, alg="auto_select"):
+    """A new stateless seed (shape [2]) combining ``seed`` with the integer ``data``."""
+    s = _seed_tensor(seed, "StatelessFoldIn")
+    host = s.numpy()
+    state = np.random.SeedSequence([_mix(0xF01D, int(host[0]), int(host[1]), int(data))])
+    out = state.generate_state(2, np.uint32).astype(np.int64).astype(host.dtype)
+    return convert_to_tensor(out, device=s._device)
+
+
+experimental = types.SimpleNamespace(
+    Algorithm=Algorithm, Generator=Generator, create_rng_state=create_rng_state,
+    get_global_generator=get_global_generator, set_global_generator=set_global_generator,
+    stateless_split=split, stateless_fold_in=fold_in)
+
+__all__ = []  # tf.random names live under dlframe.random only
+NN_NAMES = []
+RANDOM_NAMES = [
+    "Algorithm", "Generator", "categorical", "create_rng_state", "experimental", "fold_in",
+    "gamma", "get_global_generator", "normal", "poisson", "set_global_generator",
+    "set_seed", "shuffle", "split", "stateless_categorical", "stateless_normal",
+    "stateless_poisson", "stateless_truncated_normal", "stateless_uniform",
+    "truncated_normal", "uniform",
+]

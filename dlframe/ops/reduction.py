@@ -1,9 +1,40 @@
-"""Reductions: sum, mean, max, min, prod and friends, with keepdims and axis checks."""
+"""Reductions and scans: sum, mean, max, min, prod, std, logsumexp, any/all, arg-max/min,
+cumsum/cumprod and top_k, with TF's keepdims, axis and dtype rules."""
 
-from dlframe.core import basic
+import collections
+
+from dlframe.core import basic, dtypes
 from dlframe.core.primitive import call, primitive
+from dlframe.core.tensor import Tensor
+from dlframe.errors import AxisError, DTypeMismatchError, InvalidArgumentError
 from dlframe.ops import math as m
-from dlframe.ops._util import norm_axis, t
+from dlframe.ops._util import t
+
+
+def _array():
+    from dlframe.ops import array  # array imports this module: bind late
+    return array
+
+
+def _axes(axis, ndim, op):
+    """A reduction ``axis`` argument as a sorted tuple of non-negative ints (None = all)."""
+    if axis is None:
+        return None
+    if isinstance(axis, Tensor):
+        axis = axis.numpy().tolist()
+    items = list(axis) if isinstance(axis, (list, tuple)) else [axis]
+    out = []
+    for a in items:
+        a = int(a)
+        if not -ndim <= a < ndim:
+            raise AxisError(f"{op}: Invalid reduction dimension ({a} for input with {ndim} "
+                            f"dimension(s)) [Op:{op}]")
+        a %= ndim
+        if a in out:
+            raise InvalidArgumentError(f"{op}: Invalid reduction arguments: Axes contains "
+                                       f"duplicate dimension: {a} [Op:{op}]")
+        out.append(a)
+    return tuple(sorted(out))
 
 
 def _kept_shape(shape, axes):
@@ -17,9 +48,16 @@ def _expand_back(dy, x, axes, keepdims):
     """Broadcasts a reduction's output gradient back to the input's shape."""
     shape = tuple(x._value.shape)
     if not keepdims:
-        from dlframe.ops.array import reshape
-        dy = reshape(dy, _kept_shape(shape, axes))
+        dy = _array().reshape(dy, _kept_shape(shape, axes))
     return basic.broadcast_to(dy, shape)
+
+
+def _reduce(p, input_tensor, axis, keepdims, kinds):
+    x = t(input_tensor)
+    if m._kind(x) not in kinds:
+        m._check(p.name, x, kinds)
+    axes = _axes(axis, x._value.ndim, p.name)
+    return call(p, (x,), {"axes": axes, "keepdims": bool(keepdims)})
 
 
 @primitive("Sum")
@@ -33,19 +71,36 @@ def _sum_grad(inputs, out, dy, *, axes, keepdims):
 
 
 def reduce_sum(input_tensor, axis=None, keepdims=False, name=None):
-    """Sum of elements across ``axis`` (all axes when None)."""
-    x = t(input_tensor)
-    axes = norm_axis(axis, x._value.ndim, "Sum")
-    return call(sum_p, (x,), {"axes": axes, "keepdims": bool(keepdims)})
+    """Sum of elements across ``axis``.
+
+    Args:
+      input_tensor: a numeric tensor.
+      axis: None (all axes), an int or a list of ints in ``[-rank, rank)``.
+      keepdims: keep reduced axes with length 1.
+    """
+    return _reduce(sum_p, input_tensor, axis, keepdims, "fciu")
+
+
+def _is_low_float(dtype):
+    return dtype.kind == "f" and dtype.itemsize < 4 or dtype.kind == "V"
 
 
 @primitive("Mean")
 def mean_p(d, x, *, axes, keepdims):
-    if x.dtype.kind in "iu":  # TF's integer mean truncates
-        s = d.xp.sum(x, axis=axes, keepdims=keepdims, dtype=x.dtype)
+    xp = d.xp
+    if x.dtype.kind in "iu":  # TF's integer mean truncates toward zero
+        s = xp.sum(x, axis=axes, keepdims=keepdims, dtype=x.dtype)
         n = x.size // max(s.size, 1) if x.size else 1
-        return (s // n if n else s).astype(x.dtype)
-    return d.xp.mean(x, axis=axes, keepdims=keepdims, dtype=x.dtype)
+        if not n:
+            return s
+        q = s // n
+        return (q + ((q * n != s) & (s < 0))).astype(x.dtype) if x.dtype.kind == "i" else q
+    if x.size == 0:
+        shape = xp.sum(x, axis=axes, keepdims=keepdims).shape
+        return xp.full(shape, xp.nan, dtype=x.dtype)
+    if _is_low_float(x.dtype):  # accumulate half/bfloat16 in float32, as TF
+        return xp.mean(x.astype(xp.float32), axis=axes, keepdims=keepdims).astype(x.dtype)
+    return xp.mean(x, axis=axes, keepdims=keepdims, dtype=x.dtype)
 
 
 @mean_p.defgrad
@@ -57,16 +112,33 @@ def _mean_grad(inputs, out, dy, *, axes, keepdims):
 
 def reduce_mean(input_tensor, axis=None, keepdims=False, name=None):
     """Mean of elements across ``axis`` (integer inputs give a truncated integer mean)."""
-    x = t(input_tensor)
-    axes = norm_axis(axis, x._value.ndim, "Mean")
-    return call(mean_p, (x,), {"axes": axes, "keepdims": bool(keepdims)})
+    return _reduce(mean_p, input_tensor, axis, keepdims, "fciu")
 
 
-def _extreme(name, fn):
-    p = primitive(name)(lambda d, x, *, axes, keepdims: fn(d.xp, x, axes, keepdims))
+def _empty_fill(xp, x, axes, keepdims, fill):
+    shape = [1 if (axes is None or i in axes) else s for i, s in enumerate(x.shape)]
+    if not keepdims:
+        shape = [s for i, s in enumerate(x.shape) if not (axes is None or i in axes)]
+    return xp.full(shape, fill, dtype=x.dtype)
+
+
+def _extreme(name, fn, lowest):
+    def forward(d, x, *, axes, keepdims):
+        xp = d.xp
+        if x.size == 0:
+            if x.dtype.kind in "iu":
+                info = xp.iinfo(x.dtype)
+                fill = info.min if lowest else info.max
+            else:
+                fill = -xp.inf if lowest else xp.inf
+            return _empty_fill(xp, x, axes, keepdims, fill)
+        return fn(x, axis=axes, keepdims=keepdims)
+
+    p = primitive(name)(forward)
 
     @p.defgrad
     def grad(inputs, out, dy, *, axes, keepdims):
+        # ties share the gradient evenly, as TF
         x = inputs[0]
         peak = _expand_back(out, x, axes, keepdims)
         mask = m.cast(m.equal(x, peak), dy.dtype)
@@ -74,35 +146,14 @@ def _extreme(name, fn):
         return m.divide(m.multiply(_expand_back(dy, x, axes, keepdims), mask), count)
 
     def op(input_tensor, axis=None, keepdims=False, name=None):
-        x = t(input_tensor)
-        axes = norm_axis(axis, x._value.ndim, p.name)
-        return call(p, (x,), {"axes": axes, "keepdims": bool(keepdims)})
+        return _reduce(p, input_tensor, axis, keepdims, "fiu")
+    op.__doc__ = (f"{'Maximum' if lowest else 'Minimum'} of elements across ``axis`` "
+                  "(ties share the gradient).")
     return p, op
 
 
-def _max_fwd(xp, x, axes, keepdims):
-    if x.size == 0:
-        shape = [1 if (axes is None or i in axes) else s for i, s in enumerate(x.shape)]
-        fill = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
-        out = xp.full([s for i, s in enumerate(shape) if keepdims or
-                       not (axes is None or i in axes)], fill, dtype=x.dtype)
-        return out
-    return xp.max(x, axis=axes, keepdims=keepdims)
-
-
-def _min_fwd(xp, x, axes, keepdims):
-    if x.size == 0:
-        fill = xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).max
-        shape = [s for i, s in enumerate(x.shape) if keepdims or
-                 not (axes is None or i in axes)]
-        shape = [1 if (axes is None or i in axes) else s for i, s in enumerate(x.shape)] \
-            if keepdims else shape
-        return xp.full(shape, fill, dtype=x.dtype)
-    return xp.min(x, axis=axes, keepdims=keepdims)
-
-
-max_p, reduce_max = _extreme("Max", _max_fwd)
-min_p, reduce_min = _extreme("Min", _min_fwd)
+max_p, reduce_max = _extreme("Max", lambda x, **kw: x.max(**kw), True)
+min_p, reduce_min = _extreme("Min", lambda x, **kw: x.min(**kw), False)
 
 
 @primitive("Prod")
@@ -112,16 +163,363 @@ def prod_p(d, x, *, axes, keepdims):
 
 @prod_p.defgrad
 def _prod_grad(inputs, out, dy, *, axes, keepdims):
-    # d prod / dx_i = prod / x_i where x_i != 0; exact for inputs without zeros
+    # d prod / dx_i = product of the others: exclusive cumprods from both ends of the
+    # flattened reduced axes, so zeros in x are handled exactly
+    a = _array()
     x = inputs[0]
-    full = _expand_back(out, x, axes, keepdims)
-    return m.multiply(_expand_back(dy, x, axes, keepdims), m.divide_no_nan(full, x))
+    shape = tuple(x._value.shape)
+    red = tuple(range(len(shape))) if axes is None else axes
+    keep = tuple(i for i in range(len(shape)) if i not in red)
+    perm = red + keep
+    xt = a.transpose(x, perm)
+    n_red = 1
+    for i in red:
+        n_red *= shape[i]
+    n_keep = 1
+    for i in keep:
+        n_keep *= shape[i]
+    flat = a.reshape(xt, (n_red, n_keep))
+    others = m.multiply(cumprod(flat, axis=0, exclusive=True),
+                        cumprod(flat, axis=0, exclusive=True, reverse=True))
+    others = a.reshape(others, tuple(xt._value.shape))
+    inverse = [0] * len(perm)
+    for i, p in enumerate(perm):
+        inverse[p] = i
+    others = a.transpose(others, inverse)
+    return m.multiply(_expand_back(dy, x, axes, keepdims), others)
 
 
 def reduce_prod(input_tensor, axis=None, keepdims=False, name=None):
-    """Product of elements across ``axis``."""
-    x = t(input_tensor)
-    axes = norm_axis(axis, x._value.ndim, "Prod")
-    return call(prod_p, (x,), {"axes": axes, "keepdims": bool(keepdims)})
+    """Product of elements across ``axis`` (gradient exact also where x has zeros)."""
+    return _reduce(prod_p, input_tensor, axis, keepdims, "fciu")
 
-__all__ = ["reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod"]
+
+def _logical_reduce(name, fn):
+    p = primitive(name)(lambda d, x, *, axes, keepdims: fn(d.xp)(x, axis=axes,
+                                                                keepdims=keepdims))
+
+    def op(input_tensor, axis=None, keepdims=False, name=None):
+        x = t(input_tensor)
+        if x._value.dtype.kind != "b":
+            raise DTypeMismatchError(
+                f"cannot compute {p.name} as input #0(zero-based) was expected to be a "
+                f"bool tensor but is a {x.dtype.name} tensor [Op:{p.name}]")
+        axes = _axes(axis, x._value.ndim, p.name)
+        return call(p, (x,), {"axes": axes, "keepdims": bool(keepdims)})
+    op.__doc__ = (f"Logical {'OR' if name == 'Any' else 'AND'} of a bool tensor across "
+                  "``axis``.")
+    return op
+
+
+reduce_any = _logical_reduce("Any", lambda xp: xp.any)
+reduce_all = _logical_reduce("All", lambda xp: xp.all)
+
+
+# ---------------------------------------------------------------- composites
+def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None):
+    """log(sum(exp(x))) across ``axis``, computed stably by subtracting the maximum.
+
+    Empty reductions give -inf; all -inf inputs give -inf; +inf inputs give +inf.
+    """
+    x = t(input_tensor)
+    m._check("ReduceLogSumExp", x, "f")
+    peak = reduce_max(x, axis=axis, keepdims=True)
+    # a non-finite peak (empty, all -inf, some +inf) is replaced by 0 so exp stays sane
+    peak = _array().stop_gradient(m.where(m.is_finite(peak), peak, m.zeros_like(peak)))
+    total = reduce_sum(m.exp(m.subtract(x, peak)), axis=axis, keepdims=True)
+    out = m.add(m.log(total), peak)
+    if not keepdims:
+        axes = _axes(axis, x._value.ndim, "ReduceLogSumExp")
+        shape = [s for i, s in enumerate(x._value.shape)
+                 if axes is not None and i not in axes]
+        out = _array().reshape(out, shape)
+    return out
+
+
+def _check_real_or_complex(x):
+    if m._kind(x) not in "fc":
+        raise TypeError(f"Input must be either real or complex. Received integer type "
+                        f"{x.dtype}.")
+
+
+def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
+    """Population variance across ``axis`` (real result for complex inputs).
+
+    Raises:
+      TypeError: for integer inputs, as TF.
+    """
+    x = t(input_tensor)
+    _check_real_or_complex(x)
+    centered = m.subtract(x, reduce_mean(x, axis=axis, keepdims=True))
+    if m._kind(x) == "c":
+        sq = m.real(m.multiply(centered, m.conj(centered)))
+    else:
+        sq = m.square(centered)
+    return reduce_mean(sq, axis=axis, keepdims=keepdims)
+
+
+def reduce_std(input_tensor, axis=None, keepdims=False, name=None):
+    """Population standard deviation across ``axis``."""
+    return m.sqrt(reduce_variance(input_tensor, axis=axis, keepdims=keepdims))
+
+
+def reduce_euclidean_norm(input_tensor, axis=None, keepdims=False, name=None):
+    """sqrt(sum(x**2)) across ``axis`` (integer inputs give a truncated integer norm)."""
+    x = t(input_tensor)
+    kind = m._kind(x)
+    if kind in "iu":
+        sq = reduce_sum(m.square(m.cast(x, dtypes.float64)), axis=axis, keepdims=keepdims)
+        return m.cast(m.sqrt(sq), x.dtype)
+    if kind == "c":
+        sq = m.real(m.multiply(x, m.conj(x)))
+        return m.cast(m.sqrt(reduce_sum(sq, axis=axis, keepdims=keepdims)), x.dtype)
+    m._check("EuclideanNorm", x, "f")
+    return m.sqrt(reduce_sum(m.square(x), axis=axis, keepdims=keepdims))
+
+
+def count_nonzero(input, axis=None, keepdims=None, dtype=dtypes.int64,  # noqa: A002
+                  name=None):
+    """Number of non-zero (True, non-empty) elements across ``axis``, as ``dtype``."""
+    x = t(input)
+    nonzero = m.not_equal(x, False if x._value.dtype.kind == "b" else
+                          ("" if x._value.dtype.kind == "O" else 0))
+    return reduce_sum(m.cast(nonzero, dtype), axis=axis, keepdims=bool(keepdims))
+
+
+# ---------------------------------------------------------------- arg max / min
+_INDEX_TYPES = {"int16", "uint16", "int32", "int64"}
+m._ALLOWED.setdefault("fiub", m._ALLOWED["fiu"] + ", bool")
+
+
+def _arg(name, fn):
+    p = primitive(name)(lambda d, x, *, axis, dtype: fn(d.xp)(x, axis=axis).astype(dtype))
+
+    def op(input, axis=None, output_type=dtypes.int64, name=None):  # noqa: A002
+        x = t(input)
+        m._check(p.name, x, "fiub")
+        out = dtypes.as_dtype(output_type)
+        if out.name not in _INDEX_TYPES:
+            raise InvalidArgumentError(
+                f"{p.name}: Value for attr 'output_type' of {out.name} is not in the list "
+                f"of allowed values: int16, uint16, int32, int64 [Op:{p.name}]")
+        nd = x._value.ndim
+        a = 0 if axis is None else (int(axis.numpy()) if isinstance(axis, Tensor)
+                                    else int(axis))
+        if not -nd <= a < max(nd, 0) or nd == 0:
+            raise AxisError(f"{p.name}: Expected dimension in the range [{-nd}, {nd}), but "
+                            f"got {a} [Op:{p.name}]")
+        a %= nd
+        if x._value.shape[a] == 0:
+            raise InvalidArgumentError(f"{p.name}: Reduction axis {a} is empty in shape "
+                                       f"{list(x._value.shape)} [Op:{p.name}]")
+        return call(p, (x,), {"axis": a, "dtype": out._np})
+    op.__doc__ = (f"Index of the {'largest' if name == 'ArgMax' else 'smallest'} value "
+                  "along ``axis`` (default 0; first index on ties), as ``output_type``.")
+    return op
+
+
+argmax = _arg("ArgMax", lambda xp: xp.argmax)
+argmin = _arg("ArgMin", lambda xp: xp.argmin)
+
+
+# ---------------------------------------------------------------- scans
+def _scan_forward(xp, fn, x, axis, exclusive, reverse, identity):
+    if reverse:
+        x = xp.flip(x, axis)
+    out = fn(x, axis=axis, dtype=x.dtype)
+    if exclusive:
+        shifted = xp.empty_like(out)
+        head = [slice(None)] * x.ndim
+        head[axis] = slice(0, 1)
+        body = list(head)
+        body[axis] = slice(1, None)
+        tail = list(head)
+        tail[axis] = slice(None, -1)
+        shifted[tuple(head)] = identity
+        shifted[tuple(body)] = out[tuple(tail)]
+        out = shifted
+    if reverse:
+        out = xp.flip(out, axis)
+    return xp.ascontiguousarray(out)
+
+
+@primitive("Cumsum")
+def cumsum_p(d, x, *, axis, exclusive, reverse):
+    return _scan_forward(d.xp, d.xp.cumsum, x, axis, exclusive, reverse, 0)
+
+
+@cumsum_p.defgrad
+def _cumsum_grad(inputs, out, dy, *, axis, exclusive, reverse):
+    return cumsum(dy, axis=axis, exclusive=exclusive, reverse=not reverse)
+
+
+@primitive("Cumprod")
+def cumprod_p(d, x, *, axis, exclusive, reverse):
+    return _scan_forward(d.xp, d.xp.cumprod, x, axis, exclusive, reverse, 1)
+
+
+@cumprod_p.defgrad
+def _cumprod_grad(inputs, out, dy, *, axis, exclusive, reverse):
+    # exact for inputs without zeros (as TF's rule)
+    x = inputs[0]
+    summed = cumsum(m.multiply(out, dy), axis=axis, exclusive=exclusive,
+                    reverse=not reverse)
+    return m.divide(summed, x)
+
+
+def _scan(p, x, axis, exclusive, reverse):
+    x = t(x)
+    m._check(p.name, x, "fciu")
+    nd = x._value.ndim
+    a = int(axis.numpy()) if isinstance(axis, Tensor) else int(axis)
+    if not -nd <= a < nd:
+        raise AxisError(f"{p.name}: ScanOp: Expected scan axis in the range [{-nd}, {nd}), "
+                        f"but got {a} [Op:{p.name}]")
+    return call(p, (x,), {"axis": a % nd, "exclusive": bool(exclusive),
+                          "reverse": bool(reverse)})
+
+
+def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
+    """Cumulative sum along ``axis``.
+
+    Args:
+      x: a numeric tensor.
+      axis: the scan axis in ``[-rank, rank)``.
+      exclusive: element i sums the elements before i (the first is 0).
+      reverse: scan from the end.
+    """
+    return _scan(cumsum_p, x, axis, exclusive, reverse)
+
+
+def cumprod(x, axis=0, exclusive=False, reverse=False, name=None):
+    """Cumulative product along ``axis`` (``exclusive``/``reverse`` as in cumsum)."""
+    return _scan(cumprod_p, x, axis, exclusive, reverse)
+
+
+@primitive("CumulativeLogsumexp")
+def cumlogsumexp_p(d, x, *, axis, exclusive, reverse):
+    xp = d.xp
+    return _scan_forward(xp, xp.logaddexp.accumulate, x, axis, exclusive, reverse, -xp.inf)
+
+
+@cumlogsumexp_p.defgrad
+def _cumlogsumexp_grad(inputs, out, dy, *, axis, exclusive, reverse):
+    # dx_j = sum_i dy_i exp(x_j - out_i) over the outputs i that include j; positive and
+    # negative parts of dy go through the same log-domain scan so nothing overflows
+    x = inputs[0]
+    neg_inf = m._fill_like(dy, float("-inf"))
+    finite = m.is_finite(out)  # an exclusive scan's first output (-inf) sums nothing
+    safe_out = m.where(finite, out, m.zeros_like(out))
+
+    def part(mask, magnitude):
+        mask = m.logical_and(mask, finite)
+        log_dy = m.where(mask, m.log(m.where(mask, magnitude, m.ones_like(dy))), neg_inf)
+        scanned = cumulative_logsumexp(m.subtract(log_dy, safe_out), axis=axis,
+                                       exclusive=exclusive, reverse=not reverse)
+        return m.exp(m.add(scanned, x))
+    return m.subtract(part(m.greater(dy, 0), dy), part(m.less(dy, 0), m.negative(dy)))
+
+
+def cumulative_logsumexp(x, axis=0, exclusive=False, reverse=False, name=None):
+    """log(cumsum(exp(x))) along ``axis``, computed in the log domain (no overflow)."""
+    x = t(x)
+    m._check("CumulativeLogsumexp", x, "f")
+    return _scan(cumlogsumexp_p, x, axis, exclusive, reverse)
+
+
+# ---------------------------------------------------------------- top_k
+TopKV2 = collections.namedtuple("TopKV2", ["values", "indices"])
+
+
+@primitive("TopKIndices")
+def _top_k_indices_p(d, x, *, k, dtype):
+    xp = d.xp
+    n = x.shape[-1]
+    # a stable ascending sort of the reversed row, read backwards, orders values
+    # descending with ties in ascending index order (TF's order)
+    order = xp.argsort(xp.flip(x, -1), axis=-1, kind="stable")[..., ::-1][..., :k]
+    return xp.ascontiguousarray((n - 1 - order).astype(dtype))
+
+
+@primitive("GatherLast")
+def _gather_last_p(d, x, idx):
+    return d.xp.take_along_axis(x, idx.astype(d.xp.int64), axis=-1)
+
+
+@_gather_last_p.defgrad
+def _gather_last_grad(inputs, out, dy):
+    x, idx = inputs
+    return call(_scatter_last_p, (dy, idx), {"n": x._value.shape[-1]}), None
+
+
+@primitive("ScatterLast")
+def _scatter_last_p(d, dy, idx, *, n):
+    xp = d.xp
+    lead = dy.shape[:-1]
+    k = dy.shape[-1]
+    rows = 1
+    for s in lead:
+        rows *= s
+    out = xp.zeros((rows, n), dtype=dy.dtype)
+    if rows and k:
+        r = xp.arange(rows)[:, None]
+        out[r, idx.reshape(rows, k).astype(xp.int64)] = dy.reshape(rows, k)
+    return out.reshape(lead + (n,))
+
+
+@_scatter_last_p.defgrad
+def _scatter_last_grad(inputs, out, dy, *, n):
+    return call(_gather_last_p, (dy, inputs[1])), None
+
+
+def top_k(input, k=1, sorted=True, index_type=dtypes.int32, name=None):  # noqa: A002
+    """The ``k`` largest entries along the last axis and their indices.
+
+    Args:
+      input: a real tensor of rank >= 1.
+      k: number of entries to keep (0 <= k <= last dimension).
+      sorted: results are always sorted descending (equal values by index).
+      index_type: int32 (default) or int64 for ``indices``.
+
+    Returns:
+      A ``TopKV2(values, indices)`` namedtuple.
+    """
+    x = t(input)
+    m._check("TopKV2", x, "fiu")
+    if isinstance(k, Tensor):
+        k = int(k.numpy())
+    k = int(k)
+    shape = x._value.shape
+    if not shape:
+        raise InvalidArgumentError(f"TopKV2: input must be >= 1-D, got shape {list(shape)} "
+                                   "[Op:TopKV2]")
+    if k < 0:
+        raise InvalidArgumentError(f"TopKV2: Need k >= 0, got {k} [Op:TopKV2]")
+    if shape[-1] < k:
+        raise InvalidArgumentError(f"TopKV2: input must have at least k columns. Had "
+                                   f"{shape[-1]}, needed {k} [Op:TopKV2]")
+    idx = call(_top_k_indices_p, (x,), {"k": k, "dtype": dtypes.as_dtype(index_type)._np})
+    return TopKV2(call(_gather_last_p, (x, idx)), idx)
+
+
+def in_top_k(targets, predictions, k, name=None):
+    """Whether each ``targets[i]`` is among the ``k`` largest ``predictions[i]``.
+
+    Ties count as in the top k (TF's rule); a non-finite target row gives False.
+    """
+    preds = t(predictions)
+    tgt = t(targets)
+    score = call(_gather_last_p, (preds, _array().reshape(tgt, [-1, 1])))
+    greater_count = reduce_sum(m.cast(m.greater(preds, score), dtypes.int32), axis=1)
+    finite = m.is_finite(_array().reshape(score, [-1]))
+    return m.logical_and(m.less(greater_count, int(k)), finite)
+
+
+__all__ = ["argmax", "argmin", "cumsum", "reduce_all", "reduce_any", "reduce_logsumexp",
+           "reduce_max", "reduce_mean", "reduce_min", "reduce_prod", "reduce_sum"]
+MATH_NAMES = ["argmax", "argmin", "count_nonzero", "cumprod", "cumsum",
+              "cumulative_logsumexp", "in_top_k", "reduce_all", "reduce_any",
+              "reduce_euclidean_norm", "reduce_logsumexp", "reduce_max", "reduce_mean",
+              "reduce_min", "reduce_prod", "reduce_std", "reduce_sum", "reduce_variance",
+              "top_k"]
+NN_NAMES = ["top_k", "in_top_k"]

@@ -1,0 +1,101 @@
+"""Times conv2d and max_pool2d forward and forward+backward for the small Keras CNN.
+
+The CNN: Conv2D(32, 3) - MaxPool - Conv2D(64, 3) - MaxPool - Flatten - Dense(10) on
+28x28x1 inputs, batch 64 (channels_last, VALID convolutions). Prints medians in ms
+for dlframe and, when importable, TensorFlow side by side.
+
+Usage: python bench/bench_conv.py [--repeats N]
+"""
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+LAYERS = [  # name, input shape, filter shape
+    ("conv1 28x28x1->32", (64, 28, 28, 1), (3, 3, 1, 32)),
+    ("conv2 13x13x32->64", (64, 13, 13, 32), (3, 3, 32, 64)),
+]
+POOLS = [("pool1 26x26x32", (64, 26, 26, 32)), ("pool2 11x11x64", (64, 11, 11, 64))]
+
+
+def median_ms(fn, repeats):
+    fn()
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return 1e3 * float(np.median(times))
+
+
+def workloads(tf):
+    """(name, forward fn, forward+backward fn) per workload for module ``tf``."""
+    rng = np.random.default_rng(0)
+    out = []
+    for name, xshape, wshape in LAYERS:
+        x = tf.constant(rng.standard_normal(xshape).astype(np.float32))
+        w = tf.Variable(rng.standard_normal(wshape).astype(np.float32) * 0.1)
+
+        def fwd(x=x, w=w):
+            return tf.nn.conv2d(x, w, 1, "VALID")
+
+        def step(x=x, w=w, need_dx=name.startswith("conv2")):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                y = tf.nn.conv2d(x, w, 1, "VALID")
+            return tape.gradient(y, [x, w] if need_dx else [w])
+        out.append((name, fwd, step))
+    for name, xshape in POOLS:
+        x = tf.constant(rng.standard_normal(xshape).astype(np.float32))
+
+        def pfwd(x=x):
+            return tf.nn.max_pool2d(x, 2, 2, "VALID")
+
+        def pstep(x=x):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                y = tf.nn.max_pool2d(x, 2, 2, "VALID")
+            return tape.gradient(y, x)
+        out.append((name, pfwd, pstep))
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=30)
+    args = parser.parse_args()
+    os.environ.setdefault("DLFRAME_DEVICE", "cpu")
+    import dlframe
+    frames = [("dlframe", dlframe)]
+    try:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        import tensorflow
+        frames.append(("tensorflow", tensorflow))
+    except ImportError:
+        pass
+    results = {}
+    for fname, mod in frames:
+        for name, fwd, step in workloads(mod):
+            results[(fname, name, "fwd")] = median_ms(fwd, args.repeats)
+            results[(fname, name, "fwd+bwd")] = median_ms(step, args.repeats)
+    header = f"{'workload':<22}{'pass':<9}" + "".join(f"{f:>12}" for f, _ in frames)
+    if len(frames) > 1:
+        header += f"{'ratio':>8}"
+    print(header + "   (median ms, batch 64)")
+    for name, _, _ in workloads(dlframe):
+        for kind in ("fwd", "fwd+bwd"):
+            vals = [results[(f, name, kind)] for f, _ in frames]
+            line = f"{name:<22}{kind:<9}" + "".join(f"{v:12.2f}" for v in vals)
+            if len(vals) > 1:
+                line += f"{vals[0] / vals[1]:8.2f}"
+            print(line)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,340 @@
+"""``dlframe.function``: compile a Python function into replayable graphs.
+
+One trace per input signature (tensor shapes/dtypes/devices, Python values,
+nested structure). Calls with a known signature replay the optimized graph.
+Variables may be created only during the first trace. A call made while an
+eager GradientTape is recording runs the Python function eagerly, so the
+outer tape sees every op (results are identical).
+"""
+
+import functools
+import inspect
+import warnings
+import weakref
+
+from dlframe import config
+from dlframe.backends.base import np
+from dlframe.core import trace as _trace
+from dlframe.core.primitive import STATE
+from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.core.tensor_spec import TensorSpec
+
+_RETRACE_WARN_AFTER = 5
+CONVERTER = None  # set by dlframe.autograph (it sits above ops; core must not import it)
+
+
+def _flatten(value, leaves):
+    """Flattens nested lists/tuples/dicts/namedtuples; returns a structure template."""
+    if isinstance(value, Tensor):
+        leaves.append(value)
+        return _LEAF
+    if isinstance(value, np.ndarray):
+        leaves.append(convert_to_tensor(value))
+        return _LEAF
+    if isinstance(value, dict):
+        return ("dict", tuple((k, _flatten(value[k], leaves)) for k in sorted(value, key=str)))
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        return ("namedtuple", type(value), tuple(_flatten(v, leaves) for v in value))
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(_flatten(v, leaves) for v in value))
+    return ("py", _py_key(value))
+
+
+_LEAF = ("T",)
+
+
+def _py_key(value):
+    try:
+        hash(value)
+        return (type(value), value)
+    except TypeError:
+        return ("id", id(value))
+
+
+def _unflatten(template, leaves_iter, originals=None):
+    if template is _LEAF or template == _LEAF:
+        return next(leaves_iter)
+    kind = template[0]
+    if kind == "dict":
+        return {k: _unflatten(t, leaves_iter) for k, t in template[1]}
+    if kind == "namedtuple":
+        return template[1](*[_unflatten(t, leaves_iter) for t in template[2]])
+    if kind in ("list", "tuple"):
+        items = [_unflatten(t, leaves_iter) for t in template[1]]
+        return items if kind == "list" else tuple(items)
+    return template[1][1] if template[1][0] != "id" else None
+
+
+def _structure_outputs(value, leaves):
+    """Template for outputs: Tensor leaves are graph outputs, the rest Python values."""
+    if isinstance(value, Tensor):
+        leaves.append(value)
+        return _LEAF
+    if isinstance(value, dict):
+        return ("odict", type(value), tuple((k, _structure_outputs(v, leaves))
+                                            for k, v in value.items()))
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        return ("namedtuple", type(value), tuple(_structure_outputs(v, leaves)
+                                                 for v in value))
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(_structure_outputs(v, leaves) for v in value))
+    return ("pyval", value)
+
+
+def _rebuild_outputs(template, it):
+    if template is _LEAF or template == _LEAF:
+        return next(it)
+    kind = template[0]
+    if kind == "odict":
+        return template[1]((k, _rebuild_outputs(t, it)) for k, t in template[2])
+    if kind == "namedtuple":
+        return template[1](*[_rebuild_outputs(t, it) for t in template[2]])
+    if kind in ("list", "tuple"):
+        items = [_rebuild_outputs(t, it) for t in template[1]]
+        return items if kind == "list" else tuple(items)
+    return template[1]
+
+
+class ConcreteFunction:
+    """One traced graph of a Function for one input signature."""
+
+    def __init__(self, graph, out_template, structured_input_signature, name):
+        self.graph = graph
+        self._out_template = out_template
+        self.structured_input_signature = structured_input_signature
+        self.name = name
+
+    def _call_flat(self, tensors):
+        arrays = [t._value for t in tensors]
+        results = self.graph.run(arrays)
+        outs = [Tensor(a, d) for a, d in zip(results, self.graph.output_devices)]
+        return _rebuild_outputs(self._out_template, iter(outs))
+
+    def __call__(self, *args, **kwargs):
+        leaves = []
+        _flatten((args, kwargs), leaves)
+        specs = self.structured_input_signature
+        if len(leaves) != len(specs):
+            raise TypeError(f"{self.name}: expected {len(specs)} tensor arguments, got "
+                            f"{len(leaves)}")
+        for i, (spec, t) in enumerate(zip(specs, leaves)):
+            _trace.check_input(spec.shape, spec.dtype, t, i)
+        return self._call_flat(leaves)
+
+    @property
+    def output_shapes(self):
+        return None
+
+    def pretty_printed_signature(self):
+        return ", ".join(repr(s) for s in self.structured_input_signature)
+
+
+class Function:
+    """A Python function compiled per input signature (``dlframe.function``).
+
+    Args:
+      python_function: the function to compile.
+      input_signature: optional list of TensorSpec; None dims accept any size.
+      autograph: convert tensor-dependent ``if``/``while``/``for`` (see autograph).
+      jit_compile: accepted for TF compatibility (graphs are always optimized).
+      reduce_retracing: accepted for TF compatibility.
+    """
+
+    def __init__(self, python_function, input_signature=None, autograph=True,
+                 jit_compile=None, reduce_retracing=False, name=None,
+                 experimental_autograph_options=None, experimental_relax_shapes=None,
+                 experimental_compile=None):
+        self._python_function = python_function
+        self._input_signature = (tuple(input_signature) if input_signature is not None
+                                 else None)
+        self._autograph = autograph
+        self._jit_compile = jit_compile
+        self._cache = {}
+        self._tracing_count = 0
+        self._variables_created = False
+        self._converted = None
+        self._instances = weakref.WeakKeyDictionary()
+        self.__name__ = name or getattr(python_function, "__name__", "function")
+        functools.update_wrapper(self, python_function, updated=())
+
+    @property
+    def python_function(self):
+        return self._python_function
+
+    @property
+    def input_signature(self):
+        return self._input_signature
+
+    def _target(self):
+        if not self._autograph:
+            return self._python_function
+        if self._converted is None:
+            self._converted = (CONVERTER(self._python_function) if CONVERTER is not None
+                               else self._python_function)
+        return self._converted
+
+    def __get__(self, instance, owner):
+        if instance is None:
+            return self
+        bound = self._instances.get(instance)
+        if bound is None:
+            bound = Function(self._python_function.__get__(instance, owner),
+                             self._input_signature, self._autograph, self._jit_compile)
+            try:
+                self._instances[instance] = bound
+            except TypeError:
+                pass
+        return bound
+
+    def __call__(self, *args, **kwargs):
+        if config.functions_run_eagerly():
+            return self._python_function(*args, **kwargs)
+        if STATE.trace is not None or STATE.tapes:
+            return self._target()(*args, **kwargs)  # inlined / differentiated eagerly
+        args, kwargs = self._canonicalize(args, kwargs)
+        leaves = []
+        template = _flatten((args, kwargs), leaves)
+        key = (template, tuple((tuple(t._value.shape), t._value.dtype, t._device)
+                               if not t._is_variable else ("var", id(t)) for t in leaves))
+        concrete = self._cache.get(key)
+        if concrete is None:
+            # the trace itself executed the function once: return those results
+            concrete, result = self._trace(args, kwargs, template, leaves, key)
+            return result
+        inputs = [t for t in leaves if not t._is_variable]
+        return concrete._call_flat(inputs)
+
+    def _canonicalize(self, args, kwargs):
+        if self._input_signature is None:
+            return args, kwargs
+        sig = self._input_signature
+        if kwargs:
+            try:
+                params = list(inspect.signature(self._python_function).parameters)
+                args = tuple(args) + tuple(kwargs.pop(p) for p in params[len(args):len(sig)]
+                                           if p in kwargs)
+            except (TypeError, ValueError):
+                pass
+        if len(args) < len(sig):
+            raise TypeError(f"{self.__name__}: input_signature has {len(sig)} entries but "
+                            f"{len(args)} positional arguments were given")
+        checked = []
+        for i, (spec, a) in enumerate(zip(sig, args)):
+            checked.append(_conform(spec, a, i))
+        return tuple(checked) + tuple(args[len(sig):]), kwargs
+
+    def _trace(self, args, kwargs, template, leaves, key):
+        first = not self._cache
+        tr = _trace.Trace(allow_variable_creation=first)
+        fresh = []
+        for t in leaves:
+            if t._is_variable:
+                fresh.append(t)
+            else:
+                inner = Tensor(t._value, t._device)
+                tr.add_input(inner)
+                fresh.append(inner)
+        call_args, call_kwargs = _unflatten(template, iter(fresh))
+        call_args = _restore_py(args, call_args)
+        call_kwargs = _restore_py(kwargs, call_kwargs)
+        with _trace.tracing(tr):
+            result = self._target()(*call_args, **call_kwargs)
+        out_leaves = []
+        out_template = _structure_outputs(result, out_leaves)
+        graph = _trace.Graph(tr, out_leaves)
+        specs = [TensorSpec(t.shape, t.dtype) for t in tr.inputs]
+        concrete = ConcreteFunction(graph, out_template, specs, self.__name__)
+        self._cache[key] = concrete
+        result = _rebuild_outputs(out_template, iter(
+            Tensor(t._value, t._device) for t in out_leaves))
+        self._tracing_count += 1
+        if self._tracing_count > _RETRACE_WARN_AFTER and self._input_signature is None:
+            warnings.warn(
+                f"{self._tracing_count} retracings of {self.__name__} were triggered. "
+                "Tracing is expensive; pass tensors (not Python values) that change, "
+                "use input_signature with None dimensions, or define the function once "
+                "outside loops.", stacklevel=3)
+        return concrete, result
+
+    def get_concrete_function(self, *args, **kwargs):
+        """Traces (if needed) and returns the ConcreteFunction for these arguments or specs."""
+        if not args and not kwargs and self._input_signature is not None:
+            args = self._input_signature
+        args = tuple(_spec_to_tensor(a) for a in args)
+        kwargs = {k: _spec_to_tensor(v) for k, v in kwargs.items()}
+        args, kwargs = self._canonicalize(args, kwargs)
+        leaves = []
+        template = _flatten((args, kwargs), leaves)
+        key = (template, tuple((tuple(t._value.shape), t._value.dtype, t._device)
+                               if not t._is_variable else ("var", id(t)) for t in leaves))
+        concrete = self._cache.get(key)
+        if concrete is None:
+            concrete, _ = self._trace(args, kwargs, template, leaves, key)
+        return concrete
+
+    def experimental_get_tracing_count(self):
+        """How many times the Python function has been traced."""
+        return self._tracing_count
+
+    def __repr__(self):
+        return f"<dlframe.function {self.__name__}>"
+
+
+def _restore_py(original, rebuilt):
+    """Puts original Python (non-tensor) leaves back into a rebuilt structure."""
+    if isinstance(original, dict) and isinstance(rebuilt, dict):
+        return {k: _restore_py(original[k], rebuilt[k]) for k in original}
+    if isinstance(original, (list, tuple)) and isinstance(rebuilt, (list, tuple)):
+        items = [_restore_py(o, r) for o, r in zip(original, rebuilt)]
+        if isinstance(original, tuple) and hasattr(original, "_fields"):
+            return type(original)(*items)
+        return type(original)(items)
+    if isinstance(original, (Tensor, np.ndarray)):
+        return rebuilt
+    return original
+
+
+def _conform(spec, value, index):
+    if isinstance(spec, TensorSpec):
+        t = value if isinstance(value, Tensor) else convert_to_tensor(value, dtype=spec.dtype)
+        _trace.check_input(spec.shape, spec.dtype, t, index)
+        return t
+    if isinstance(spec, (list, tuple)):
+        return type(spec)(_conform(s, v, index) for s, v in zip(spec, value))
+    if isinstance(spec, dict):
+        return {k: _conform(s, value[k], index) for k, s in spec.items()}
+    return value
+
+
+def _spec_to_tensor(spec):
+    """A zero tensor standing in for a TensorSpec (None dims become 1) when tracing."""
+    if isinstance(spec, TensorSpec):
+        shape = [1 if d is None else d for d in (spec.shape.as_list()
+                                                  if spec.shape.rank is not None else [])]
+        from dlframe.core.tensor import constant
+        return constant(np.zeros(shape, dtype=spec.dtype.as_numpy_dtype))
+    if isinstance(spec, (list, tuple)):
+        return type(spec)(_spec_to_tensor(s) for s in spec)
+    return spec
+
+
+def function(func=None, input_signature=None, autograph=True, jit_compile=None,
+             reduce_retracing=False, experimental_implements=None,
+             experimental_autograph_options=None, experimental_relax_shapes=None,
+             experimental_compile=None, experimental_follow_type_hints=None, name=None):
+    """Compiles ``func`` into graphs; usable as ``@function`` or ``function(f)``.
+
+    Args:
+      func: the Python function or method.
+      input_signature: optional sequence of TensorSpec fixing the accepted inputs.
+      autograph: convert tensor-dependent Python control flow (default True).
+      jit_compile: accepted for TF compatibility.
+      reduce_retracing: accepted for TF compatibility.
+    """
+    def decorate(f):
+        return Function(f, input_signature=input_signature, autograph=autograph,
+                        jit_compile=jit_compile, reduce_retracing=reduce_retracing,
+                        name=name)
+    if func is None:
+        return decorate
+    return decorate(func)

@@ -1,0 +1,452 @@
+"""``tf.data.Dataset``: the pipeline base class, its iterator and the method table.
+
+A Dataset is an immutable description of a pipeline; ``_iter()`` starts a fresh Python
+iterator over host elements each time, so datasets are re-iterable. Transformations
+live in ``sources``, ``transforms`` and ``parallel``; the methods here only validate
+arguments and build them.
+"""
+
+import numpy as np
+
+from dlframe import backends
+from dlframe.core import dtypes as _dt
+from dlframe.core.tensor import convert_to_tensor
+from dlframe.data import structure as S
+from dlframe.data.options import (AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY,
+                                  Options)
+from dlframe.errors import InvalidArgumentError, OutOfRangeError
+
+
+def _int_arg(value, name):
+    if hasattr(value, "numpy"):
+        value = value.numpy()
+    if isinstance(value, np.ndarray):
+        value = value.item()
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"`{name}` must be an integer, got {value!r}") from None
+
+
+class Dataset:
+    """A re-iterable pipeline of elements (``tf.data.Dataset``).
+
+    Elements are nested structures (tuples, dicts) of Tensors. Iterating a dataset in
+    Python yields them as Tensors on the current device; functions passed to ``map``,
+    ``filter`` and friends receive Tensors on ``cpu:0`` and run on the host, as
+    TensorFlow runs input pipelines on the CPU.
+    """
+
+    def __init__(self, inputs=()):
+        self._inputs = tuple(inputs)
+        self._spec = None
+
+    # -- what subclasses provide --------------------------------------------------
+    def _iter(self):
+        """A fresh iterator of host elements."""
+        raise NotImplementedError
+
+    def _cardinality(self):
+        return UNKNOWN_CARDINALITY
+
+    def _compute_spec(self):
+        """Default: the spec of the first element (the function is run once, as TF
+        traces it once); an empty dataset reports its input's spec."""
+        for element in self._iter():
+            return S.spec_of(element)
+        if self._inputs:
+            return self._inputs[0].element_spec
+        raise ValueError("Cannot infer the element_spec of an empty dataset.")
+
+    def _iter_output(self, device):
+        for element in self._iter():
+            yield S.to_tensors(element, device)
+
+    # -- introspection -----------------------------------------------------------
+    @property
+    def element_spec(self):
+        """The nested ``TensorSpec`` structure of one element."""
+        if self._spec is None:
+            self._spec = self._compute_spec()
+        return self._spec
+
+    def cardinality(self):
+        """Number of elements as an int64 scalar Tensor; -1 infinite, -2 unknown."""
+        return convert_to_tensor(np.asarray(self._cardinality(), dtype=np.int64))
+
+    def __len__(self):
+        n = self._cardinality()
+        if n == INFINITE_CARDINALITY:
+            raise TypeError("The dataset is infinite.")
+        if n == UNKNOWN_CARDINALITY:
+            raise TypeError("The dataset length is unknown.")
+        return n
+
+    def __bool__(self):
+        return True
+
+    def options(self):
+        """The ``Options`` of this pipeline, later ``with_options`` calls winning."""
+        merged = Options()
+        for d in self._inputs:
+            merged = merged.merge(d.options())
+        own = getattr(self, "_own_options", None)
+        return merged.merge(own) if own is not None else merged
+
+    def with_options(self, options):
+        from dlframe.data.transforms import _OptionsDataset
+        return _OptionsDataset(self, options)
+
+    def __repr__(self):
+        try:
+            spec = self.element_spec
+        except Exception:
+            spec = "?"
+        return f"<{type(self).__name__} element_spec={spec}>"
+
+    # -- iteration -------------------------------------------------------------
+    def __iter__(self):
+        return OwnedIterator(self)
+
+    def as_numpy_iterator(self):
+        """Iterates elements as NumPy arrays, NumPy scalars and ``bytes``."""
+        return _NumpyIterator(self)
+
+    def reduce(self, initial_state, reduce_func):
+        """Folds ``reduce_func(state, element)`` over the dataset; returns the state."""
+        cpu = S.host_device()
+        state = S.to_host(initial_state)
+        for element in self._iter():
+            out = _call(reduce_func, (S.to_tensors(state, cpu), S.to_tensors(element, cpu)),
+                        unpack=True)
+            state = S.to_host(out)
+        return S.to_tensors(state, backends.current_device())
+
+    def get_single_element(self):
+        """The only element of the dataset (InvalidArgumentError otherwise)."""
+        it = self._iter()
+        try:
+            first = next(it)
+        except StopIteration:
+            raise InvalidArgumentError(None, None, "Dataset was empty.") from None
+        for _ in it:
+            raise InvalidArgumentError(None, None, "Dataset had more than one element.")
+        return S.to_tensors(first, backends.current_device())
+
+    # -- sources -------------------------------------------------------------------
+    @staticmethod
+    def from_tensor_slices(tensors, name=None):
+        """Elements are the slices of ``tensors`` along their first dimension."""
+        from dlframe.data.sources import _TensorSliceDataset
+        return _TensorSliceDataset(tensors)
+
+    @staticmethod
+    def from_tensors(tensors, name=None):
+        """A dataset of one element, ``tensors``."""
+        from dlframe.data.sources import _TensorDataset
+        return _TensorDataset(tensors)
+
+    @staticmethod
+    def from_generator(generator, output_types=None, output_shapes=None, args=None,
+                       output_signature=None, name=None):
+        """Elements are the values yielded by ``generator(*args)`` (called per iteration).
+
+        Args:
+          generator: a callable returning an iterator.
+          output_signature: nested ``TensorSpec`` structure of the elements.
+          output_types, output_shapes: the legacy way to give the same information.
+          args: values passed (as NumPy values) to ``generator``.
+        """
+        from dlframe.data.sources import _GeneratorDataset
+        return _GeneratorDataset(generator, output_types, output_shapes, args,
+                                 output_signature)
+
+    @staticmethod
+    def range(*args, **kwargs):
+        """``range(stop)``, ``range(start, stop[, step])`` of int64 (``output_type=``)."""
+        from dlframe.data.sources import _RangeDataset
+        return _RangeDataset(*args, **kwargs)
+
+    @staticmethod
+    def zip(*datasets, name=None):
+        """Tuples (or the given nested structure) of elements of ``datasets`` in step."""
+        from dlframe.data.sources import _ZipDataset
+        structure = datasets[0] if len(datasets) == 1 else tuple(datasets)
+        return _ZipDataset(structure)
+
+    @staticmethod
+    def list_files(file_pattern, shuffle=None, seed=None, name=None):
+        """File names matching glob pattern(s), shuffled per iteration by default."""
+        from dlframe.data.sources import list_files
+        return list_files(file_pattern, shuffle, seed)
+
+    @staticmethod
+    def sample_from_datasets(datasets, weights=None, seed=None,
+                             stop_on_empty_dataset=False, rerandomize_each_iteration=None):
+        from dlframe.data.sources import _SampleDataset
+        return _SampleDataset(datasets, weights, seed, stop_on_empty_dataset)
+
+    @staticmethod
+    def choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset=True):
+        from dlframe.data.sources import _ChooseDataset
+        return _ChooseDataset(datasets, choice_dataset, stop_on_empty_dataset)
+
+    def concatenate(self, dataset, name=None):
+        from dlframe.data.sources import _ConcatenateDataset
+        return _ConcatenateDataset(self, dataset)
+
+    # -- reshaping --------------------------------------------------------------
+    def batch(self, batch_size, drop_remainder=False, num_parallel_calls=None,
+              deterministic=None, name=None):
+        """Stacks consecutive elements into batches of ``batch_size``.
+
+        Raises:
+          InvalidArgumentError: ``batch_size`` < 1; while iterating, when elements of
+            one batch differ in shape (naming the element and both shapes).
+        """
+        from dlframe.data.transforms import _BatchDataset
+        return _BatchDataset(self, _int_arg(batch_size, "batch_size"), bool(drop_remainder))
+
+    def padded_batch(self, batch_size, padded_shapes=None, padding_values=None,
+                     drop_remainder=False, name=None):
+        """Like ``batch``, padding each component to ``padded_shapes`` (or the batch max)."""
+        from dlframe.data.transforms import _PaddedBatchDataset
+        return _PaddedBatchDataset(self, _int_arg(batch_size, "batch_size"), padded_shapes,
+                                   padding_values, bool(drop_remainder))
+
+    def unbatch(self, name=None):
+        from dlframe.data.transforms import _UnbatchDataset
+        return _UnbatchDataset(self)
+
+    def window(self, size, shift=None, stride=1, drop_remainder=False, name=None):
+        """Elements are windows: nested datasets of ``size`` consecutive elements."""
+        from dlframe.data.transforms import _WindowDataset
+        size = _int_arg(size, "size")
+        shift = size if shift is None else _int_arg(shift, "shift")
+        return _WindowDataset(self, size, shift, _int_arg(stride, "stride"),
+                              bool(drop_remainder))
+
+    # -- order and selection --------------------------------------------------------
+    def shuffle(self, buffer_size, seed=None, reshuffle_each_iteration=None, name=None):
+        """Samples uniformly from a buffer of ``buffer_size`` elements (TF's semantics).
+
+        With a ``seed``, the sequence of orders repeats from run to run; with
+        ``reshuffle_each_iteration`` (default True) each iteration draws a new order.
+        """
+        from dlframe.data.transforms import _ShuffleDataset
+        return _ShuffleDataset(self, _int_arg(buffer_size, "buffer_size"), seed,
+                               True if reshuffle_each_iteration is None
+                               else bool(reshuffle_each_iteration))
+
+    def repeat(self, count=None, name=None):
+        from dlframe.data.transforms import _RepeatDataset
+        return _RepeatDataset(self, -1 if count is None else _int_arg(count, "count"))
+
+    def take(self, count, name=None):
+        from dlframe.data.transforms import _TakeDataset
+        return _TakeDataset(self, _int_arg(count, "count"))
+
+    def skip(self, count, name=None):
+        from dlframe.data.transforms import _SkipDataset
+        return _SkipDataset(self, _int_arg(count, "count"))
+
+    def shard(self, num_shards, index, name=None):
+        """Every ``num_shards``-th element, starting at ``index``."""
+        from dlframe.data.transforms import _ShardDataset
+        return _ShardDataset(self, _int_arg(num_shards, "num_shards"),
+                             _int_arg(index, "index"))
+
+    def enumerate(self, start=0, name=None):
+        """Elements become ``(index, element)`` with an int64 index from ``start``."""
+        from dlframe.data.sources import _RangeDataset, _ZipDataset
+        return _ZipDataset((_RangeDataset(_int_arg(start, "start"), None),
+                            self))
+
+    def filter(self, predicate, name=None):
+        from dlframe.data.transforms import _FilterDataset
+        return _FilterDataset(self, predicate)
+
+    def take_while(self, predicate, name=None):
+        from dlframe.data.transforms import _TakeWhileDataset
+        return _TakeWhileDataset(self, predicate)
+
+    def unique(self, name=None):
+        from dlframe.data.transforms import _UniqueDataset
+        return _UniqueDataset(self)
+
+    # -- functions ------------------------------------------------------------
+    def map(self, map_func, num_parallel_calls=None, deterministic=None, name=None):
+        """Applies ``map_func`` to each element (tuple elements are unpacked as args).
+
+        Args:
+          map_func: a function of Tensors returning a nested structure of values.
+          num_parallel_calls: None runs sequentially; an int or ``AUTOTUNE`` runs that
+            many calls at once on a thread pool (useful when the function releases the
+            GIL: NumPy kernels, I/O).
+          deterministic: False lets results come out in completion order.
+        """
+        from dlframe.data.parallel import _MapDataset
+        if num_parallel_calls is not None:
+            num_parallel_calls = _int_arg(num_parallel_calls, "num_parallel_calls")
+            if num_parallel_calls < 1 and num_parallel_calls != AUTOTUNE:
+                raise ValueError(f"num_parallel_calls must be positive or AUTOTUNE, got "
+                                 f"{num_parallel_calls}")
+        return _MapDataset(self, map_func, num_parallel_calls, deterministic)
+
+    def flat_map(self, map_func, name=None):
+        from dlframe.data.transforms import _FlatMapDataset
+        return _FlatMapDataset(self, map_func)
+
+    def interleave(self, map_func, cycle_length=None, block_length=None,
+                   num_parallel_calls=None, deterministic=None, name=None):
+        """Cycles through ``cycle_length`` datasets made by ``map_func``, ``block_length``
+        elements at a time (TF's order; the datasets are read on the calling thread)."""
+        from dlframe.data.transforms import _InterleaveDataset
+        cycle = AUTOTUNE if cycle_length is None else _int_arg(cycle_length, "cycle_length")
+        block = 1 if block_length is None else _int_arg(block_length, "block_length")
+        return _InterleaveDataset(self, map_func, cycle, block)
+
+    def scan(self, initial_state, scan_func, name=None):
+        from dlframe.data.transforms import _ScanDataset
+        return _ScanDataset(self, initial_state, scan_func)
+
+    def apply(self, transformation_func):
+        out = transformation_func(self)
+        if not isinstance(out, Dataset):
+            raise TypeError("`transformation_func` must return a `tf.data.Dataset` object, "
+                            f"got {type(out).__name__}")
+        return out
+
+    # -- performance -----------------------------------------------------------
+    def cache(self, filename="", name=None):
+        """Keeps elements after the first complete iteration, in memory or in a file."""
+        from dlframe.data.transforms import _CacheDataset
+        return _CacheDataset(self, str(filename) if filename else "")
+
+    def prefetch(self, buffer_size, name=None):
+        """Produces up to ``buffer_size`` elements ahead on a background thread; when it
+        is the last stage, elements are also placed on the iterating device there."""
+        from dlframe.data.parallel import _PrefetchDataset
+        return _PrefetchDataset(self, _int_arg(buffer_size, "buffer_size"))
+
+
+# ---------------------------------------------------------------- iterators
+class OwnedIterator:
+    """Iterator over a Dataset (``iter(ds)``); elements are Tensors on the device that
+    was current when the iterator was made."""
+
+    def __init__(self, dataset, device=None):
+        self._dataset = dataset
+        self._device = backends.get_device(device) if device else backends.current_device()
+        self._it = dataset._iter_output(self._device)
+
+    @property
+    def element_spec(self):
+        return self._dataset.element_spec
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self._it)
+
+    def next(self):
+        return next(self._it)
+
+    def get_next(self):
+        """The next element; ``OutOfRangeError`` at the end (as TF's ``get_next``)."""
+        try:
+            return next(self._it)
+        except StopIteration:
+            raise OutOfRangeError(None, None, "End of sequence") from None
+
+    def get_next_as_optional(self):
+        try:
+            return Optional(next(self._it), self._dataset.element_spec)
+        except StopIteration:
+            return Optional(None, self._dataset.element_spec, empty=True)
+
+    def close(self):
+        """Stops background work of this iterator now (it also stops when collected)."""
+        self._it.close()
+
+    def __repr__(self):
+        return f"<dlframe.data.Iterator over {self._dataset!r}>"
+
+
+Iterator = OwnedIterator
+
+
+class Optional:
+    """A value that may be absent (``tf.experimental.Optional``)."""
+
+    def __init__(self, value, element_spec=None, empty=False):
+        self._value, self._empty, self.element_spec = value, empty, element_spec
+
+    @staticmethod
+    def empty(element_spec):
+        return Optional(None, element_spec, empty=True)
+
+    @staticmethod
+    def from_value(value):
+        return Optional(value)
+
+    def has_value(self):
+        return convert_to_tensor(not self._empty)
+
+    def get_value(self):
+        if self._empty:
+            raise InvalidArgumentError(None, None, "The optional does not have a value.")
+        return self._value
+
+
+class _NumpyIterator:
+    def __init__(self, dataset):
+        self._it = dataset._iter()
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return S.to_numpy_value(next(self._it))
+
+    next = __next__
+
+
+# ---------------------------------------------------------------- user functions
+def _call(fn, args, unpack):
+    """Calls a user function with Tensors on ``cpu:0`` as the current device."""
+    backends.push_device(S.host_device())
+    try:
+        return fn(*args) if unpack else fn(args)
+    finally:
+        backends.pop_device()
+
+
+def apply_fn(fn, element):
+    """``fn(element)`` for a host element (a plain tuple is unpacked into arguments);
+    returns the function's result converted back to a host element."""
+    cpu = S.host_device()
+    args = S.to_tensors(element, cpu)
+    out = _call(fn, args, unpack=type(args) is tuple)
+    return S.to_host(out)
+
+
+def call_fn_raw(fn, element):
+    """Like ``apply_fn`` but returns the function's raw result (predicates, datasets)."""
+    args = S.to_tensors(element, S.host_device())
+    return _call(fn, args, unpack=type(args) is tuple)
+
+
+def predicate_value(out, what="predicate"):
+    """The Python bool of a predicate's result (a scalar bool)."""
+    arr = S.to_host_array(out) if not isinstance(out, (bool, np.bool_)) else np.asarray(out)
+    if arr.dtype != np.bool_ or arr.size != 1:
+        raise ValueError(f"Invalid `{what}`. `{what}` must return a `tf.bool` scalar "
+                         f"tensor, but its return type is {_dt.from_numpy(arr.dtype).name} "
+                         f"with shape {tuple(arr.shape)}.")
+    return bool(arr.reshape(()))
+
+
+# Submodules define the transformations (imported last: they subclass Dataset).
+from dlframe.data import parallel, sources, transforms  # noqa: E402,F401

@@ -1,0 +1,169 @@
+"""``map`` (sequential or on a thread pool) and ``prefetch`` (a background producer).
+
+Neither can hang its consumer: a worker's exception is re-raised by the consumer's next
+``next()`` and stops the pipeline, and abandoning an iterator (``close()``, or garbage
+collection of its generator) stops the threads it started.
+"""
+
+import collections
+import concurrent.futures as cf
+import os
+import queue
+import threading
+
+from dlframe.data import structure as S
+from dlframe.data.dataset import Dataset, apply_fn
+from dlframe.data.options import AUTOTUNE
+from dlframe.errors import InvalidArgumentError
+
+
+def autotune_parallelism(options=None):
+    """Threads used for ``AUTOTUNE``: enough to overlap I/O-bound calls on few cores."""
+    cap = None
+    if options is not None:
+        cap = options.threading.private_threadpool_size
+    n = min(32, (os.cpu_count() or 1) + 4)
+    return min(n, cap) if cap else n
+
+
+class _MapDataset(Dataset):
+    def __init__(self, input_dataset, map_func, num_parallel_calls, deterministic):
+        super().__init__((input_dataset,))
+        if not callable(map_func):
+            raise TypeError(f"`map_func` must be callable, got {map_func!r}")
+        self._fn = map_func
+        self._parallel = num_parallel_calls
+        self._deterministic = deterministic
+
+    def _cardinality(self):
+        return self._inputs[0]._cardinality()
+
+    def _compute_spec(self):
+        for element in self._inputs[0]._iter():
+            return S.spec_of(apply_fn(self._fn, element))
+        raise ValueError("Cannot infer the element_spec of map over an empty dataset.")
+
+    def _iter(self):
+        if self._parallel is None or self._parallel == 1:
+            fn = self._fn
+            for element in self._inputs[0]._iter():
+                yield apply_fn(fn, element)
+            return
+        options = self.options()
+        workers = autotune_parallelism(options) if self._parallel == AUTOTUNE \
+            else self._parallel
+        deterministic = self._deterministic
+        if deterministic is None:
+            deterministic = options.deterministic is not False
+        yield from _parallel_map(self._fn, self._inputs[0]._iter(), workers, deterministic)
+
+
+def _parallel_map(fn, source, workers, deterministic):
+    """Keeps ``workers`` calls in flight; yields results in input order (or as done)."""
+    pool = cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dlframe-map")
+    pending = collections.deque()
+    exhausted = False
+    try:
+        while True:
+            while not exhausted and len(pending) < workers:
+                try:
+                    element = next(source)
+                except StopIteration:
+                    exhausted = True
+                    break
+                pending.append(pool.submit(apply_fn, fn, element))
+            if not pending:
+                return
+            if deterministic:
+                done = pending.popleft()
+            else:
+                finished, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+                done = next(f for f in pending if f in finished)
+                pending.remove(done)
+            yield done.result()  # re-raises the worker's exception here
+    finally:
+        for f in pending:
+            f.cancel()
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+class _PrefetchDataset(Dataset):
+    def __init__(self, input_dataset, buffer_size):
+        if buffer_size < 0 and buffer_size != AUTOTUNE:
+            raise InvalidArgumentError(None, None, "buffer_size must be >= 0 or AUTOTUNE "
+                                       f"(-1), got {buffer_size}")
+        super().__init__((input_dataset,))
+        self._buffer_size = 2 if buffer_size == AUTOTUNE else buffer_size
+
+    def _cardinality(self):
+        return self._inputs[0]._cardinality()
+
+    def _compute_spec(self):
+        return self._inputs[0].element_spec
+
+    def _iter(self):
+        if self._buffer_size == 0:
+            return self._inputs[0]._iter()
+        return _background(self._inputs[0]._iter(), self._buffer_size, None)
+
+    def _iter_output(self, device):
+        """As the last stage, also places each element on ``device`` in the producer
+        thread, so host-to-device copies overlap the consumer's step."""
+        if self._buffer_size == 0:
+            return Dataset._iter_output(self, device)
+        return _background(self._inputs[0]._iter(), self._buffer_size,
+                           lambda element: S.to_tensors(element, device))
+
+
+_END, _ITEM, _ERROR = 0, 1, 2
+
+
+def _background(source, buffer_size, convert):
+    """Generator yielding ``source``'s items, produced ahead on a daemon thread."""
+    q = queue.Queue(maxsize=buffer_size)
+    stop = threading.Event()
+
+    def put(item):
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce():
+        try:
+            for element in source:
+                if convert is not None:
+                    element = convert(element)
+                if not put((_ITEM, element)):
+                    return
+            put((_END, None))
+        except BaseException as exc:  # handed to the consumer, never swallowed
+            put((_ERROR, exc))
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception:
+                    pass
+
+    thread = threading.Thread(target=produce, name="dlframe-prefetch", daemon=True)
+    return _consume(q, stop, thread)
+
+
+def _consume(q, stop, thread):
+    thread.start()
+    try:
+        while True:
+            kind, value = q.get()
+            if kind == _ITEM:
+                yield value
+            elif kind == _END:
+                return
+            else:
+                raise value
+    finally:
+        stop.set()

@@ -1,0 +1,354 @@
+"""File-reading datasets: TextLineDataset, TFRecordDataset, FixedLengthRecordDataset,
+CsvDataset and ``experimental.make_csv_dataset``."""
+
+import collections
+import csv
+import glob
+import io as _pyio
+import os
+
+import numpy as np
+
+from dlframe.core import dtypes as _dt
+from dlframe.data import structure as S
+from dlframe.data.dataset import Dataset, _int_arg
+from dlframe.data.options import AUTOTUNE
+from dlframe.errors import InvalidArgumentError
+from dlframe.io import tfrecord as _tfr
+
+
+def _filenames(filenames):
+    """A list of path strings from a str, list, string Tensor or Dataset of names."""
+    if isinstance(filenames, Dataset):
+        names = [S.to_numpy_value(e) for e in filenames._iter()]
+    elif isinstance(filenames, (str, bytes, os.PathLike)):
+        names = [filenames]
+    else:
+        names = np.asarray(S.to_host_input(filenames) if not isinstance(filenames, list)
+                           else filenames, dtype=object).reshape(-1).tolist()
+    out = []
+    for n in names:
+        n = n.decode() if isinstance(n, bytes) else os.fspath(n)
+        out.append(n)
+    return out
+
+
+def _scalar_bytes(value):
+    arr = np.empty((), dtype=object)
+    arr[()] = value
+    return arr
+
+
+class _FileDataset(Dataset):
+    """Reads each file in turn (or ``num_parallel_reads`` of them interleaved)."""
+
+    def __init__(self, filenames, compression_type, num_parallel_reads):
+        super().__init__()
+        self._files = _filenames(filenames)
+        self._compression = _tfr.compression_name(compression_type)
+        self._readers = 1 if num_parallel_reads in (None, 0) else (
+            os.cpu_count() or 1 if num_parallel_reads == AUTOTUNE else
+            _int_arg(num_parallel_reads, "num_parallel_reads"))
+        self._spec = S.TensorSpec([], _dt.string)
+
+    def _read_file(self, path):
+        raise NotImplementedError
+
+    def _iter(self):
+        if self._readers <= 1 or len(self._files) <= 1:
+            for path in self._files:
+                yield from self._read_file(path)
+            return
+        # Round-robin over `num_parallel_reads` open files (interleave's order).
+        pending = list(self._files)
+        active = []
+        while pending or active:
+            while pending and len(active) < self._readers:
+                active.append(self._read_file(pending.pop(0)))
+            for it in list(active):
+                try:
+                    yield next(it)
+                except StopIteration:
+                    active.remove(it)
+
+
+class TextLineDataset(_FileDataset):
+    """Lines of text files as scalar strings, without the line ending.
+
+    Args:
+      filenames: a path, list of paths, string Tensor or Dataset of paths.
+      compression_type: '', 'GZIP' or 'ZLIB'.
+      buffer_size: accepted for compatibility.
+      num_parallel_reads: files read interleaved (default: one after another).
+    """
+
+    def __init__(self, filenames, compression_type=None, buffer_size=None,
+                 num_parallel_reads=None, name=None):
+        super().__init__(filenames, compression_type, num_parallel_reads)
+
+    def _read_file(self, path):
+        with _tfr.open_read(path, self._compression) as f:
+            for line in f:
+                if line.endswith(b"\n"):
+                    line = line[:-1]
+                    if line.endswith(b"\r"):
+                        line = line[:-1]
+                yield _scalar_bytes(line)
+
+
+class TFRecordDataset(_FileDataset):
+    """Records of TFRecord files as scalar strings, with both CRCs checked.
+
+    Args:
+      filenames: a path, list of paths, string Tensor or Dataset of paths.
+      compression_type: '', 'GZIP' or 'ZLIB'.
+      buffer_size: accepted for compatibility.
+      num_parallel_reads: files read interleaved (default: one after another).
+
+    Raises (while iterating):
+      DataLossError: a record with a bad CRC or a truncated record, naming the file and
+        the record's byte offset.
+    """
+
+    def __init__(self, filenames, compression_type=None, buffer_size=None,
+                 num_parallel_reads=None, name=None):
+        super().__init__(filenames, compression_type, num_parallel_reads)
+
+    def _read_file(self, path):
+        for record in _tfr.read_records(path, self._compression):
+            yield _scalar_bytes(record)
+
+
+class FixedLengthRecordDataset(_FileDataset):
+    """Fixed-size records of binary files (after ``header_bytes``, before ``footer_bytes``)."""
+
+    def __init__(self, filenames, record_bytes, header_bytes=None, footer_bytes=None,
+                 buffer_size=None, compression_type=None, num_parallel_reads=None, name=None):
+        super().__init__(filenames, compression_type, num_parallel_reads)
+        self._record = _int_arg(record_bytes, "record_bytes")
+        if self._record <= 0:
+            raise InvalidArgumentError(None, None, f"record_bytes must be positive, got "
+                                       f"{self._record}")
+        self._header = int(header_bytes or 0)
+        self._footer = int(footer_bytes or 0)
+
+    def _read_file(self, path):
+        with _tfr.open_read(path, self._compression) as f:
+            data = f.read()
+        body = data[self._header:len(data) - self._footer]
+        usable = len(body) - len(body) % self._record
+        for start in range(0, usable, self._record):
+            yield _scalar_bytes(body[start:start + self._record])
+
+
+# ---------------------------------------------------------------- CSV
+_NUMERIC = {"float32", "float64", "int32", "int64"}
+
+
+def _record_default(value, i):
+    """(dtype, default array or None) for one entry of ``record_defaults``."""
+    if isinstance(value, _dt.DType) or (isinstance(value, type) and not isinstance(
+            value, (list, tuple))):
+        return _dt.as_dtype(value), None
+    arr = S.to_host_array(value)
+    arr = arr.reshape(-1)
+    dtype = _dt.from_numpy(arr.dtype)
+    if dtype.name not in _NUMERIC and dtype is not _dt.string:
+        raise TypeError(f"record_defaults[{i}] has unsupported dtype {dtype.name}")
+    return dtype, (arr[0] if arr.size else None)
+
+
+def _convert_field(text, dtype, default, col, rec, na_value):
+    if text == "" or (na_value and text == na_value):
+        if default is None:
+            raise InvalidArgumentError(None, None, f"Field {col} is required but missing in "
+                                       f"record {rec}!")
+        return default
+    if dtype is _dt.string:
+        return text.encode()
+    try:
+        if dtype.is_integer:
+            return np.asarray(int(text), dtype=dtype._np)
+        return np.asarray(float(text), dtype=dtype._np)
+    except (ValueError, OverflowError):
+        raise InvalidArgumentError(None, None, f"Field {col} in record {rec} is not a valid "
+                                   f"{dtype.name}: {text}") from None
+
+
+def _csv_rows(path, compression, header, delim, quote):
+    with _tfr.open_read(path, compression) as raw:
+        text = _pyio.TextIOWrapper(raw, encoding="utf-8", newline="")
+        reader = csv.reader(text, delimiter=delim,
+                            quoting=csv.QUOTE_MINIMAL if quote else csv.QUOTE_NONE)
+        for i, row in enumerate(reader):
+            if i == 0 and header:
+                continue
+            if not row:
+                continue
+            yield row
+
+
+class CsvDataset(Dataset):
+    """Rows of CSV files as tuples of scalars typed by ``record_defaults``.
+
+    Args:
+      filenames: paths of the files.
+      record_defaults: per selected column, a dtype (a required column) or a default
+        value (used for empty fields).
+      header: skip each file's first line.
+      field_delim, use_quote_delim, na_value, select_cols, exclude_cols: as TF.
+    """
+
+    def __init__(self, filenames, record_defaults, compression_type=None, buffer_size=None,
+                 header=False, field_delim=",", use_quote_delim=True, na_value="",
+                 select_cols=None, exclude_cols=None, name=None):
+        super().__init__()
+        if select_cols is not None and exclude_cols is not None:
+            raise ValueError("Either select_cols or exclude_cols should be set, not both.")
+        self._files = _filenames(filenames)
+        self._compression = _tfr.compression_name(compression_type)
+        self._defaults = [_record_default(v, i) for i, v in enumerate(record_defaults)]
+        self._header, self._delim, self._quote = bool(header), field_delim, use_quote_delim
+        self._na = na_value
+        self._select = None if select_cols is None else [int(c) for c in select_cols]
+        self._exclude = None if exclude_cols is None else {int(c) for c in exclude_cols}
+        if self._select is not None and len(self._select) != len(self._defaults):
+            raise ValueError("len(select_cols) must equal len(record_defaults)")
+        self._spec = tuple(S.TensorSpec([], d) for d, _ in self._defaults)
+        self._ignore_errors = False
+
+    def _iter(self):
+        rec = 0
+        for path in self._files:
+            for row in _csv_rows(path, self._compression, self._header, self._delim,
+                                 self._quote):
+                if self._select is not None:
+                    cols = self._select
+                elif self._exclude is not None:
+                    cols = [c for c in range(len(row)) if c not in self._exclude]
+                else:
+                    cols = range(len(self._defaults))
+                try:
+                    if len(cols) != len(self._defaults) or max(cols, default=-1) >= len(row):
+                        raise InvalidArgumentError(
+                            None, None, f"{path}: expect {len(self._defaults)} fields but "
+                            f"have {len(row)} in record {rec}")
+                    values = tuple(
+                        _as_array(_convert_field(row[c], d, default, c, rec, self._na), d)
+                        for c, (d, default) in zip(cols, self._defaults))
+                except InvalidArgumentError:
+                    if not self._ignore_errors:
+                        raise
+                    continue
+                finally:
+                    rec += 1
+                yield values
+
+
+def _as_array(value, dtype):
+    if dtype is _dt.string:
+        return _scalar_bytes(value if isinstance(value, bytes) else bytes(value))
+    return np.asarray(value, dtype=dtype._np)
+
+
+def _infer_type(values, na_value):
+    kinds = ("int32", "int64", "float32")
+    best = 0
+    for v in values:
+        if v == "" or (na_value and v == na_value):
+            continue
+        while best < 3:
+            try:
+                if best < 2:
+                    n = int(v)
+                    if best == 0 and not -2**31 <= n < 2**31:
+                        best = 1
+                        continue
+                else:
+                    float(v)
+                break
+            except ValueError:
+                best += 1
+        if best == 3:
+            return _dt.string
+    return _dt.as_dtype(kinds[best]) if best < 3 else _dt.string
+
+
+def make_csv_dataset(file_pattern, batch_size, column_names=None, column_defaults=None,
+                     label_name=None, select_columns=None, field_delim=",",
+                     use_quote_delim=True, na_value="", header=True, num_epochs=None,
+                     shuffle=True, shuffle_buffer_size=10000, shuffle_seed=None,
+                     prefetch_buffer_size=None, num_parallel_reads=None, sloppy=False,
+                     num_rows_for_inference=100, compression_type=None, ignore_errors=False,
+                     encoding="utf-8"):
+    """Batches of ``(features, label)`` from CSV files, features an OrderedDict by column.
+
+    Column names come from the header (or ``column_names``); column types are inferred
+    from the first ``num_rows_for_inference`` rows (int32, int64, float32, else string)
+    unless ``column_defaults`` gives them. ``num_epochs=None`` repeats forever, as TF.
+    """
+    patterns = [file_pattern] if isinstance(file_pattern, (str, os.PathLike)) else \
+        list(file_pattern)
+    files = sorted({m for p in patterns for m in glob.glob(os.fspath(p))})
+    if not files:
+        raise ValueError(f"No files match `file_pattern` {file_pattern!r}.")
+    compression = _tfr.compression_name(compression_type)
+    sample = []
+    for path in files:
+        for row in _csv_rows(path, compression, False, field_delim, use_quote_delim):
+            sample.append(row)
+            if len(sample) > num_rows_for_inference:
+                break
+        if len(sample) > num_rows_for_inference:
+            break
+    if column_names is None:
+        if not header:
+            raise ValueError("Cannot infer column names without a header line; pass "
+                             "`column_names`.")
+        column_names = sample[0]
+    column_names = list(column_names)
+    if len(set(column_names)) != len(column_names):
+        raise ValueError(f"Column names must be unique, got {column_names}")
+    if label_name is not None and label_name not in column_names:
+        raise ValueError(f"`label_name` {label_name!r} provided must be one of the columns: "
+                         f"{column_names}.")
+    if select_columns is not None:
+        select = [column_names.index(c) if isinstance(c, str) else int(c)
+                  for c in select_columns]
+    else:
+        select = list(range(len(column_names)))
+    data_rows = sample[1:] if header else sample
+    if column_defaults is None:
+        defaults = [_infer_type([r[c] for r in data_rows if c < len(r)], na_value)
+                    for c in select]
+        defaults = [d if d is _dt.string else _zero(d) for d in defaults]
+        defaults = [b"" if d is _dt.string else d for d in defaults]
+    else:
+        defaults = list(column_defaults)
+    names = [column_names[c] for c in select]
+    ds = CsvDataset(files, defaults, compression_type=compression, header=header,
+                    field_delim=field_delim, use_quote_delim=use_quote_delim,
+                    na_value=na_value, select_cols=select)
+    ds._ignore_errors = bool(ignore_errors)
+    if num_epochs is None:
+        ds = ds.repeat()
+    elif num_epochs != 1:
+        ds = ds.repeat(num_epochs)
+    if shuffle:
+        ds = ds.shuffle(shuffle_buffer_size, seed=shuffle_seed)
+    ds = ds.batch(batch_size)
+
+    def to_features(*columns):
+        features = collections.OrderedDict(zip(names, columns))
+        if label_name is None:
+            return features
+        label = features.pop(label_name)
+        return features, label
+
+    ds = ds.map(to_features)
+    return ds.prefetch(AUTOTUNE if prefetch_buffer_size is None else prefetch_buffer_size)
+
+
+def _zero(dtype):
+    return np.zeros((), dtype=dtype._np)
+

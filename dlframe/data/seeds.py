@@ -1,0 +1,29 @@
+"""Random generators for shuffling and sampling, following TF's seed rules.
+
+Seeds are resolved when the dataset is built, through ``dlframe.random``'s
+``get_seed``: an op seed gives an order sequence that repeats from run to run; no op
+seed but a global seed (``dlframe.random.set_seed``) gives one derived from it (a new
+one per dataset, as TF); neither gives fresh entropy.
+"""
+
+import numpy as np
+
+
+def resolve_seed(seed):
+    """A ``(global, op)`` seed pair, or None for fresh entropy."""
+    from dlframe.ops import random as random_ops
+    if hasattr(seed, "numpy"):
+        seed = int(seed.numpy())
+    get_seed = getattr(random_ops, "get_seed", None)
+    if get_seed is None:  # pragma: no cover - random ops always define it
+        return None if seed is None else (0, int(seed))
+    g, op = get_seed(seed)
+    return None if g is None else (int(g), int(op))
+
+
+def make_rng(seed_pair, epoch=0):
+    """A NumPy Generator for a resolved seed pair and iteration number ``epoch``."""
+    if seed_pair is None:
+        return np.random.default_rng()
+    g, op = seed_pair
+    return np.random.default_rng([g % (2**63), op % (2**63), int(epoch)])

@@ -1,0 +1,333 @@
+"""Nested element structures, type specs and host/device conversion of elements.
+
+Inside a pipeline an element is a nested structure (tuples, namedtuples, dicts) whose
+leaves are host NumPy arrays (strings as object arrays of ``bytes``), host
+``SparseTensor`` values, or nested ``Dataset`` objects (from ``window``). Leaves become
+``Tensor`` objects only at the edges: when a user function is called, and when an
+iterator hands an element to the user.
+"""
+
+import numpy as np
+
+from dlframe import backends
+from dlframe.core import dtypes as _dt
+from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.core.tensor_shape import TensorShape
+from dlframe.core.tensor_spec import TensorSpec
+from dlframe.io.sparse_tensor import SparseTensor
+
+_CPU = None
+
+
+def host_device():
+    """The ``cpu:0`` device on which user functions of a pipeline run."""
+    global _CPU
+    if _CPU is None:
+        _CPU = backends.get_device("cpu:0")
+    return _CPU
+
+
+# ---------------------------------------------------------------- specs
+class TypeSpec:
+    """Base class of the type specifications in ``Dataset.element_spec``."""
+
+    def is_compatible_with(self, spec_or_value):
+        raise NotImplementedError
+
+
+def batch_spec(spec, batch_size):
+    """The spec of ``batch_size`` (None: unknown) stacked elements of ``spec``."""
+    if isinstance(spec, SparseTensorSpec):
+        return spec._batch(batch_size)
+    if isinstance(spec, DatasetSpec):
+        raise TypeError("Cannot batch elements that contain datasets.")
+    dims = None if spec.shape.rank is None else [batch_size] + spec.shape.dims
+    return TensorSpec(dims, spec.dtype)
+
+
+def unbatch_spec(spec):
+    """The spec of the slices of ``spec`` along its first dimension."""
+    if isinstance(spec, SparseTensorSpec):
+        return spec._unbatch()
+    if spec.shape.rank == 0:
+        raise ValueError("Unbatching a tensor is only supported for rank >= 1")
+    return TensorSpec(None if spec.shape.rank is None else spec.shape.dims[1:], spec.dtype)
+
+
+def is_spec(value):
+    return isinstance(value, (TypeSpec, TensorSpec))
+
+
+class SparseTensorSpec(TypeSpec):
+    """Describes a ``SparseTensor`` by its dense shape and value dtype."""
+
+    def __init__(self, shape=None, dtype=_dt.float32):
+        self.shape = TensorShape(shape)
+        self.dtype = _dt.as_dtype(dtype)
+
+    def is_compatible_with(self, spec_or_value):
+        other = spec_or_value
+        if isinstance(other, SparseTensor):
+            other = SparseTensorSpec(np.asarray(other.dense_shape).tolist(), other.dtype)
+        return (isinstance(other, SparseTensorSpec) and other.dtype == self.dtype
+                and self.shape.is_compatible_with(other.shape))
+
+    def _unbatch(self):
+        return SparseTensorSpec(None if self.shape.rank is None else self.shape.dims[1:],
+                                self.dtype)
+
+    def _batch(self, batch_size):
+        return SparseTensorSpec(None if self.shape.rank is None else
+                                [batch_size] + self.shape.dims, self.dtype)
+
+    def __eq__(self, other):
+        return (isinstance(other, SparseTensorSpec) and other.shape == self.shape
+                and other.dtype == self.dtype)
+
+    def __hash__(self):
+        return hash((tuple(self.shape.dims or ()), self.dtype))
+
+    def __repr__(self):
+        return f"SparseTensorSpec({self.shape}, {self.dtype!r})"
+
+
+class DatasetSpec(TypeSpec):
+    """Describes a nested Dataset element (as produced by ``Dataset.window``)."""
+
+    def __init__(self, element_spec, dataset_shape=()):
+        self.element_spec = element_spec
+        self.shape = TensorShape(dataset_shape)
+
+    def is_compatible_with(self, spec_or_value):
+        return isinstance(spec_or_value, DatasetSpec)
+
+    def __eq__(self, other):
+        return (isinstance(other, DatasetSpec) and other.element_spec == self.element_spec
+                and other.shape == self.shape)
+
+    def __hash__(self):
+        return hash(repr(self))
+
+    def __repr__(self):
+        return f"DatasetSpec({self.element_spec!r}, TensorShape({self.shape.dims}))"
+
+
+# ---------------------------------------------------------------- nesting
+def _is_namedtuple(x):
+    return isinstance(x, tuple) and hasattr(type(x), "_fields")
+
+
+def is_nested(x):
+    """True for the containers that structure an element (tuple, dict)."""
+    return isinstance(x, (tuple, dict))
+
+
+def flatten(structure):
+    """The leaves of ``structure`` in order (dict entries sorted by key, as TF's nest)."""
+    out = []
+    _flatten_into(structure, out)
+    return out
+
+
+def _flatten_into(s, out):
+    if isinstance(s, dict):
+        for k in sorted(s):
+            _flatten_into(s[k], out)
+    elif isinstance(s, tuple):
+        for item in s:
+            _flatten_into(item, out)
+    else:
+        out.append(s)
+
+
+def pack_sequence_as(structure, flat):
+    """Rebuilds ``structure``'s shape from the leaves ``flat``."""
+    it = iter(flat)
+    result = _pack(structure, it)
+    return result
+
+
+def _pack(s, it):
+    if isinstance(s, dict):
+        packed = {k: _pack(s[k], it) for k in sorted(s)}
+        return type(s)((k, packed[k]) for k in s)
+    if _is_namedtuple(s):
+        return type(s)(*[_pack(item, it) for item in s])
+    if isinstance(s, tuple):
+        return tuple(_pack(item, it) for item in s)
+    return next(it)
+
+
+def map_structure(fn, *structures):
+    """Applies ``fn`` to corresponding leaves of equally structured values."""
+    first = structures[0]
+    if len(structures) > 1:
+        for other in structures[1:]:
+            assert_same_structure(first, other)
+    flats = [flatten(s) for s in structures]
+    return pack_sequence_as(first, [fn(*leaves) for leaves in zip(*flats)])
+
+
+def same_structure(a, b):
+    if isinstance(a, dict):
+        return isinstance(b, dict) and sorted(a) == sorted(b) and all(
+            same_structure(a[k], b[k]) for k in a)
+    if isinstance(a, tuple):
+        return (isinstance(b, tuple) and not isinstance(b, dict) and len(a) == len(b)
+                and all(same_structure(x, y) for x, y in zip(a, b)))
+    return not isinstance(b, (tuple, dict))
+
+
+def assert_same_structure(a, b):
+    if not same_structure(a, b):
+        raise ValueError("The two structures don't have the same nested structure.\n\n"
+                         f"First structure: {a!r}\n\nSecond structure: {b!r}")
+
+
+def lists_to_tuples(structure):
+    """Function outputs: a Python list is a tuple of components (as TF does)."""
+    if isinstance(structure, list):
+        return tuple(lists_to_tuples(x) for x in structure)
+    if isinstance(structure, dict):
+        return type(structure)((k, lists_to_tuples(v)) for k, v in structure.items())
+    if _is_namedtuple(structure):
+        return type(structure)(*[lists_to_tuples(x) for x in structure])
+    if isinstance(structure, tuple):
+        return tuple(lists_to_tuples(x) for x in structure)
+    return structure
+
+
+# ---------------------------------------------------------------- conversion
+def to_host_array(value, dtype=None):
+    """Host NumPy array for a Tensor, array or Python value (TF dtype inference).
+
+    Args:
+      value: a Tensor, NumPy array, Python scalar/list/bytes/str.
+      dtype: optional ``DType`` to convert to.
+    """
+    if isinstance(value, Tensor):
+        dev = value._device
+        arr = value._value if not dev.is_gpu else dev.to_numpy(value._value)
+        if not isinstance(arr, np.ndarray):  # NumPy ops may leave 0-d results as scalars
+            arr = np.asarray(arr)
+        if dtype is not None and arr.dtype != dtype._np:
+            arr = arr.astype(dtype._np)
+        return arr
+    if isinstance(value, np.ndarray) and dtype is None:
+        if value.dtype.kind in ("U", "S"):
+            return _encode_strings(value)
+        return value
+    if isinstance(value, np.ndarray) and value.dtype.kind in ("U", "S"):
+        value = _encode_strings(value)
+    if hasattr(value, "numpy") and not isinstance(value, (np.ndarray, np.generic)):
+        value = value.numpy()  # Variables and other tensor-likes
+    t = convert_to_tensor(value, dtype=dtype, device=host_device())
+    return np.asarray(t._value)
+
+
+def _encode_strings(arr):
+    out = np.empty(arr.shape, dtype=object)
+    flat_in, flat_out = arr.reshape(-1), out.reshape(-1)
+    for i, s in enumerate(flat_in):
+        flat_out[i] = s.encode() if isinstance(s, str) else bytes(s)
+    return out
+
+
+def to_host_leaf(value):
+    """Converts one leaf of a user value into its pipeline representation."""
+    from dlframe.data.dataset import Dataset
+    if isinstance(value, Dataset):
+        return value
+    if isinstance(value, SparseTensor):
+        return SparseTensor(to_host_array(value.indices), to_host_array(value.values),
+                            to_host_array(value.dense_shape))
+    return to_host_array(value)
+
+
+def to_host(structure):
+    """Pipeline representation of a user value (lists inside become tuples)."""
+    return map_structure(to_host_leaf, lists_to_tuples(structure))
+
+
+def to_host_input(structure):
+    """Pipeline representation of a ``from_tensors`` input: lists are tensors there."""
+    if isinstance(structure, list):
+        return to_host_leaf(structure)
+    if isinstance(structure, dict):
+        return type(structure)((k, to_host_input(v)) for k, v in structure.items())
+    if _is_namedtuple(structure):
+        return type(structure)(*[to_host_input(x) for x in structure])
+    if isinstance(structure, tuple):
+        return tuple(to_host_input(x) for x in structure)
+    return to_host_leaf(structure)
+
+
+def leaf_to_tensor(leaf, device):
+    """A pipeline leaf as a Tensor on ``device`` (strings stay on the host, as in TF)."""
+    if isinstance(leaf, np.ndarray):
+        if leaf.dtype == object or not device.is_gpu:
+            dev = host_device() if leaf.dtype == object else device
+            return Tensor(leaf, dev)
+        return Tensor(device.asarray(leaf), device)
+    if isinstance(leaf, SparseTensor):
+        return SparseTensor(leaf_to_tensor(np.asarray(leaf.indices), device),
+                            leaf_to_tensor(np.asarray(leaf.values), device),
+                            leaf_to_tensor(np.asarray(leaf.dense_shape), device))
+    return leaf
+
+
+def to_tensors(element, device):
+    """An element with every array leaf as a Tensor on ``device``."""
+    if isinstance(element, np.ndarray):
+        return leaf_to_tensor(element, device)
+    return map_structure(lambda leaf: leaf_to_tensor(leaf, device), element)
+
+
+def to_numpy_value(element):
+    """``as_numpy_iterator`` view of an element: arrays, NumPy scalars and bytes."""
+    def conv(leaf):
+        if isinstance(leaf, np.ndarray):
+            return leaf[()] if leaf.ndim == 0 else leaf
+        if isinstance(leaf, SparseTensor):
+            return SparseTensorValue(np.asarray(leaf.indices), np.asarray(leaf.values),
+                                     np.asarray(leaf.dense_shape))
+        raise TypeError(f"Dataset.as_numpy_iterator() does not support {leaf!r} elements")
+    return map_structure(conv, element)
+
+
+class SparseTensorValue(tuple):
+    """``(indices, values, dense_shape)`` NumPy triple of a sparse element."""
+
+    def __new__(cls, indices, values, dense_shape):
+        return super().__new__(cls, (indices, values, dense_shape))
+
+    indices = property(lambda self: self[0])
+    values = property(lambda self: self[1])
+    dense_shape = property(lambda self: self[2])
+
+
+def spec_of_leaf(leaf):
+    """The TypeSpec of one pipeline leaf."""
+    from dlframe.data.dataset import Dataset
+    if isinstance(leaf, np.ndarray):
+        return TensorSpec(leaf.shape, _dt.from_numpy(leaf.dtype))
+    if isinstance(leaf, SparseTensor):
+        return SparseTensorSpec(np.asarray(leaf.dense_shape).tolist(), leaf.dtype)
+    if isinstance(leaf, Dataset):
+        return DatasetSpec(leaf.element_spec)
+    raise TypeError(f"Unsupported dataset element component {leaf!r}")
+
+
+def spec_of(element):
+    return map_structure(spec_of_leaf, element)
+
+
+def relax_spec(a, b):
+    """The most specific spec compatible with both ``a`` and ``b`` (same structure)."""
+    def merge(x, y):
+        if isinstance(x, TensorSpec) and isinstance(y, TensorSpec):
+            if x.dtype != y.dtype:
+                raise TypeError(f"Incompatible dataset elements: {x} vs {y}")
+            return TensorSpec(x.shape.most_specific_compatible_shape(y.shape), x.dtype)
+        return x
+    return map_structure(merge, a, b)

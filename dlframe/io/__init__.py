@@ -1,0 +1,11 @@
+"""``dlframe.io``: TFRecord files, tf.train.Example parsing and raw byte codecs."""
+
+from dlframe.io.parsing import (FixedLenFeature, FixedLenSequenceFeature, VarLenFeature,
+                                parse_example, parse_single_example)
+from dlframe.io.raw import decode_raw, parse_tensor, serialize_tensor
+from dlframe.io.sparse_tensor import SparseTensor
+from dlframe.io.tfrecord import TFRecordOptions, TFRecordWriter, tf_record_iterator
+
+__all__ = ["FixedLenFeature", "FixedLenSequenceFeature", "VarLenFeature", "parse_example",
+           "parse_single_example", "decode_raw", "parse_tensor", "serialize_tensor",
+           "TFRecordOptions", "TFRecordWriter", "SparseTensor"]

@@ -1,0 +1,258 @@
+"""Parsing tf.train.Example records: feature configs, parse_single_example, parse_example.
+
+Example protos only hold three kinds of lists, so features are float32 (FloatList),
+int64 (Int64List) or string (BytesList), as in TensorFlow.
+"""
+
+import collections
+
+import numpy as np
+
+from dlframe.core import dtypes as _dt
+from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.errors import InvalidArgumentError
+from dlframe.io.sparse_tensor import SparseTensor
+
+_KIND = {"float32": "float_list", "int64": "int64_list", "string": "bytes_list"}
+_KIND_NAME = {"float_list": "float", "int64_list": "int64", "bytes_list": "string"}
+
+
+class FixedLenFeature(collections.namedtuple(
+        "FixedLenFeature", ["shape", "dtype", "default_value"])):
+    """A dense feature of a fixed shape; missing values take ``default_value``.
+
+    Args:
+      shape: the feature's shape (its values are read in row-major order).
+      dtype: float32, int64 or string.
+      default_value: used when the feature is absent; without it the feature is required.
+    """
+
+    def __new__(cls, shape, dtype, default_value=None):
+        return super().__new__(cls, shape, dtype, default_value)
+
+
+class FixedLenSequenceFeature(collections.namedtuple(
+        "FixedLenSequenceFeature", ["shape", "dtype", "allow_missing", "default_value"])):
+    """A dense feature of ``[n] + shape`` values for a variable ``n``."""
+
+    def __new__(cls, shape, dtype, allow_missing=False, default_value=None):
+        return super().__new__(cls, shape, dtype, allow_missing, default_value)
+
+
+class VarLenFeature(collections.namedtuple("VarLenFeature", ["dtype"])):
+    """A variable-length feature, parsed into a ``SparseTensor``."""
+
+
+def _kind(dtype, key):
+    d = _dt.as_dtype(dtype)
+    kind = _KIND.get(d.name)
+    if kind is None:
+        raise ValueError(f"Unsupported dtype {d.name} for feature {key!r}: Example "
+                         "features are float32, int64 or string.")
+    return d, kind
+
+
+def _serialized_list(serialized):
+    if isinstance(serialized, Tensor):
+        serialized = serialized.numpy()
+    arr = np.asarray(serialized, dtype=object)
+    return arr
+
+
+def _example_class():
+    from dlframe.train import _proto
+    return _proto.classes()["Example"]
+
+
+def _decode(example_cls, data, index):
+    if isinstance(data, str):
+        data = data.encode()
+    try:
+        return example_cls.FromString(bytes(data))
+    except Exception as exc:  # protobuf's DecodeError
+        where = "" if index is None else f" (example {index})"
+        raise InvalidArgumentError(None, None,
+                                   f"Could not parse example input{where}: {exc}") from None
+
+
+def _values(example, key, kind, dtype):
+    """The values of feature ``key`` as a 1-D host array, or None when absent."""
+    fmap = example.features.feature
+    if key not in fmap:
+        return None
+    feature = fmap[key]
+    which = feature.WhichOneof("kind")
+    if which is None:
+        return np.zeros(0, dtype=dtype._np)
+    if which != kind:
+        raise InvalidArgumentError(
+            None, None, f"Key: {key}.  Data types don't match. Data type: "
+            f"{_KIND_NAME[which]} but expected type: {_KIND_NAME[kind]}")
+    values = getattr(feature, which).value
+    if kind == "bytes_list":
+        out = np.empty(len(values), dtype=object)
+        out[:] = list(values)
+        return out
+    return np.asarray(values, dtype=dtype._np)
+
+
+def _default(config, key, dtype, shape):
+    if config.default_value is None:
+        return None
+    value = config.default_value
+    if isinstance(value, Tensor):
+        value = value.numpy()
+    arr = np.asarray(value, dtype=object if dtype is _dt.string else dtype._np)
+    if dtype is _dt.string:
+        arr = np.vectorize(lambda s: s.encode() if isinstance(s, str) else s,
+                           otypes=[object])(arr) if arr.size else arr
+    try:
+        return np.broadcast_to(arr.reshape(arr.shape if arr.size != 1 else ()),
+                               shape).copy()
+    except ValueError:
+        raise ValueError(f"default_value {config.default_value!r} of feature {key!r} "
+                         f"does not fit shape {list(shape)}") from None
+
+
+def _fixed(values, config, key, dtype, shape):
+    n = int(np.prod(shape)) if shape else 1
+    if values is None:
+        default = _default(config, key, dtype, shape)
+        if default is None:
+            raise InvalidArgumentError(
+                None, None, f"Feature: {key} (data type: {_KIND_NAME[_KIND[dtype.name]]}) "
+                "is required but could not be found.")
+        return default
+    if values.size != n:
+        raise InvalidArgumentError(
+            None, None, f"Key: {key}.  Can't parse serialized Example: number of "
+            f"{_KIND_NAME[_KIND[dtype.name]]} values != expected. Values size: "
+            f"{values.size} but output shape: {list(shape)}")
+    return values.reshape(shape)
+
+
+def _sequence(values, config, key, dtype, shape):
+    n = int(np.prod(shape)) if shape else 1
+    if values is None:
+        if not config.allow_missing:
+            raise InvalidArgumentError(None, None, f"Feature: {key} is required but could "
+                                       "not be found.")
+        values = np.zeros(0, dtype=object if dtype is _dt.string else dtype._np)
+    if n == 0 or values.size % n:
+        raise InvalidArgumentError(
+            None, None, f"Key: {key}.  Number of values ({values.size}) is not a "
+            f"multiple of the element size {n} of shape {list(shape)}")
+    return values.reshape([-1] + list(shape))
+
+
+def _parse_one(example, features):
+    out = {}
+    for key, config in features.items():
+        dtype, kind = _kind(config.dtype, key)
+        values = _values(example, key, kind, dtype)
+        if isinstance(config, FixedLenFeature):
+            out[key] = _fixed(values, config, key, dtype, tuple(_shape(config.shape)))
+        elif isinstance(config, FixedLenSequenceFeature):
+            out[key] = _sequence(values, config, key, dtype, tuple(_shape(config.shape)))
+        elif isinstance(config, VarLenFeature):
+            out[key] = values if values is not None else np.zeros(
+                0, dtype=object if dtype is _dt.string else dtype._np)
+        else:
+            raise TypeError(f"Unsupported feature config {config!r} for key {key!r}")
+    return out
+
+
+def _shape(shape):
+    if shape is None:
+        return []
+    if isinstance(shape, int):
+        return [shape]
+    return [int(d) for d in shape]
+
+
+def _check_features(features):
+    if not features:
+        raise ValueError("Missing: features was empty.")
+    if not isinstance(features, dict):
+        raise TypeError(f"features must be a dict of feature configs, got {features!r}")
+
+
+def _tensor(arr):
+    return convert_to_tensor(arr)
+
+
+def parse_single_example(serialized, features, example_names=None, name=None):
+    """Parses one serialized ``tf.train.Example`` into a dict of Tensors.
+
+    Args:
+      serialized: a scalar string Tensor or bytes.
+      features: dict of key -> ``FixedLenFeature`` / ``FixedLenSequenceFeature`` /
+        ``VarLenFeature``.
+
+    Returns:
+      dict key -> Tensor (``SparseTensor`` for ``VarLenFeature``).
+
+    Raises:
+      InvalidArgumentError: malformed proto, a required feature missing, a type or size
+        mismatch.
+    """
+    _check_features(features)
+    data = _serialized_list(serialized)
+    if data.ndim != 0:
+        raise ValueError(f"Input serialized must be a scalar, got shape {data.shape}")
+    parsed = _parse_one(_decode(_example_class(), data[()], None), features)
+    out = {}
+    for key, config in features.items():
+        value = parsed[key]
+        if isinstance(config, VarLenFeature):
+            n = len(value)
+            out[key] = SparseTensor(_tensor(np.arange(n, dtype=np.int64).reshape(n, 1)),
+                                    _tensor(value), _tensor(np.asarray([n], np.int64)))
+        else:
+            out[key] = _tensor(value)
+    return out
+
+
+def parse_example(serialized, features, example_names=None, name=None):
+    """Parses a batch (1-D) of serialized Examples into a dict of batched Tensors.
+
+    ``VarLenFeature`` values become a ``SparseTensor`` with indices ``[batch, i]`` and
+    dense shape ``[batch_size, max_len]``; ``FixedLenSequenceFeature`` values are padded
+    to the longest sequence with ``default_value`` (or zero).
+    """
+    _check_features(features)
+    data = _serialized_list(serialized)
+    if data.ndim != 1:
+        raise ValueError(f"Input serialized must be a vector, got shape {data.shape}")
+    cls = _example_class()
+    rows = [_parse_one(_decode(cls, d, i), features) for i, d in enumerate(data)]
+    out = {}
+    for key, config in features.items():
+        dtype, _ = _kind(config.dtype, key)
+        np_dtype = object if dtype is _dt.string else dtype._np
+        values = [r[key] for r in rows]
+        if isinstance(config, FixedLenFeature):
+            shape = tuple(_shape(config.shape))
+            out[key] = _tensor(np.stack(values) if values else
+                               np.zeros((0,) + shape, dtype=np_dtype))
+        elif isinstance(config, FixedLenSequenceFeature):
+            shape = tuple(_shape(config.shape))
+            longest = max((len(v) for v in values), default=0)
+            fill = config.default_value
+            if fill is None:
+                fill = b"" if dtype is _dt.string else 0
+            dense = np.full((len(values), longest) + shape, fill, dtype=np_dtype)
+            for i, v in enumerate(values):
+                dense[i, :len(v)] = v
+            out[key] = _tensor(dense)
+        else:
+            longest = max((len(v) for v in values), default=0)
+            idx = [np.stack([np.full(len(v), i), np.arange(len(v))], axis=1)
+                   for i, v in enumerate(values)]
+            indices = np.concatenate(idx).astype(np.int64) if idx else \
+                np.zeros((0, 2), np.int64)
+            flat = np.concatenate(values) if values else np.zeros(0, np_dtype)
+            out[key] = SparseTensor(_tensor(indices.reshape(-1, 2)),
+                                    _tensor(flat.astype(np_dtype)),
+                                    _tensor(np.asarray([len(values), longest], np.int64)))
+    return out

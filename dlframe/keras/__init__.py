@@ -1,0 +1,36 @@
+"""``dlframe.keras``: the tf.keras API (layers, models, training, serialization).
+
+Submodules written by other issues (optimizers, losses, metrics, callbacks, datasets,
+saving) are imported when present, so the package works while they land.
+"""
+
+import importlib as _importlib
+
+from dlframe.keras import (activations, backend, constraints, initializers,
+                           mixed_precision, regularizers, utils)
+from dlframe.keras import layers, models
+from dlframe.keras.engine.input_layer import Input
+from dlframe.keras.engine.keras_tensor import KerasTensor
+from dlframe.keras.engine.model import Model
+from dlframe.keras.engine.sequential import Sequential
+from dlframe.keras.layers import InputSpec, Layer
+
+
+def _optional(name):
+    try:
+        return _importlib.import_module(f"dlframe.keras.{name}")
+    except ModuleNotFoundError as e:
+        if e.name != f"dlframe.keras.{name}":
+            raise
+        return None
+
+
+for _name in ("optimizers", "losses", "metrics", "callbacks", "datasets", "saving",
+              "preprocessing", "applications", "experimental", "regularizers"):
+    _mod = _optional(_name)
+    if _mod is not None:
+        globals()[_name] = _mod
+del _name, _mod
+
+__version__ = "2.15.0"
+version = lambda: __version__  # noqa: E731

@@ -1,0 +1,160 @@
+"""``keras.activations``: activation functions by TF's names, plus get/serialize/deserialize.
+
+Each function forwards to a dlframe op (``tf.nn.relu``, ``tf.nn.softmax``...) or composes
+ops the way Keras defines it (``hard_sigmoid``, ``mish``).
+"""
+
+from dlframe.keras.utils import generic_utils
+from dlframe.ops import array as _array, math as _math, nn as _nn
+from dlframe.ops import reduction as _red
+
+
+def linear(x):
+    return x
+
+
+def relu(x, alpha=0.0, max_value=None, threshold=0.0):
+    """max(x, 0) with optional leak ``alpha`` below ``threshold`` and cap ``max_value``."""
+    if alpha == 0 and max_value is None and threshold == 0:
+        return _nn.relu(x)
+    if threshold != 0:
+        y = _math.where(_math.greater(x, threshold), x, _math.zeros_like(x))
+    else:
+        y = _nn.relu(x)
+    if max_value is not None:
+        y = _math.minimum(y, _math.cast(max_value, y.dtype))
+    if alpha != 0:
+        neg = _nn.relu(_math.negative(x) + threshold)
+        y = y - alpha * neg
+    return y
+
+
+def relu6(x):
+    return _nn.relu6(x)
+
+
+def leaky_relu(x, negative_slope=0.2):
+    return _nn.leaky_relu(x, alpha=negative_slope)
+
+
+def elu(x, alpha=1.0):
+    y = _nn.elu(x)
+    if alpha == 1.0:
+        return y
+    return _math.where(_math.greater(x, 0), y, alpha * y)
+
+
+def selu(x):
+    return _nn.selu(x)
+
+
+def gelu(x, approximate=False):
+    return _nn.gelu(x, approximate=approximate)
+
+
+def sigmoid(x):
+    return _math.sigmoid(x)
+
+
+def hard_sigmoid(x):
+    """Keras 2's piecewise-linear sigmoid: clip(0.2 x + 0.5, 0, 1)."""
+    return _math.minimum(_math.maximum(0.2 * x + 0.5, 0.0), 1.0)
+
+
+def hard_silu(x):
+    return x * _math.minimum(_math.maximum(x / 6.0 + 0.5, 0.0), 1.0)
+
+
+hard_swish = hard_silu
+
+
+def tanh(x):
+    return _math.tanh(x)
+
+
+def softplus(x):
+    return _math.softplus(x)
+
+
+def softsign(x):
+    return _math.softsign(x)
+
+
+def swish(x):
+    return x * _math.sigmoid(x)
+
+
+silu = swish
+
+
+def mish(x):
+    return x * _math.tanh(_math.softplus(x))
+
+
+def exponential(x):
+    return _math.exp(x)
+
+
+def softmax(x, axis=-1):
+    """Softmax over ``axis``; a tuple of axes normalizes over all of them."""
+    if len(x.shape) <= 1:
+        raise ValueError(f"Cannot apply softmax to a tensor that is 1D. Received input: {x}")
+    if isinstance(axis, (tuple, list)):
+        e = _math.exp(x - _red.reduce_max(x, axis=axis, keepdims=True))
+        return e / _red.reduce_sum(e, axis=axis, keepdims=True)
+    return _nn.softmax(x, axis=axis)
+
+
+def log_softmax(x, axis=-1):
+    return _nn.log_softmax(x, axis=axis)
+
+
+_ALL = {f.__name__: f for f in (
+    linear, relu, relu6, leaky_relu, elu, selu, gelu, sigmoid, hard_sigmoid, hard_silu,
+    tanh, softplus, softsign, swish, mish, exponential, softmax, log_softmax)}
+_ALL.update({"silu": silu, "hard_swish": hard_silu})
+_SERIALIZED = {silu: "swish"}
+
+
+def serialize(activation):
+    """The activation's name ('relu'), or a config dict for callable objects."""
+    if activation is None:
+        return "linear"
+    for name, fn in _ALL.items():
+        if fn is activation:
+            return _SERIALIZED.get(fn, name)
+    if hasattr(activation, "get_config"):
+        return generic_utils.serialize_keras_object(activation)
+    if hasattr(activation, "__name__"):
+        return generic_utils.get_registered_name(activation)
+    raise ValueError(f"Could not serialize activation {activation!r}")
+
+
+def deserialize(config, custom_objects=None):
+    if isinstance(config, str):
+        obj = generic_utils.get_registered_object(config, custom_objects, _ALL)
+        if obj is None:
+            raise ValueError(f"Unknown activation function: '{config}'. Please ensure you "
+                             "are using a `keras.utils.custom_object_scope` and that this "
+                             "object is included in the scope.")
+        return obj
+    if isinstance(config, dict):
+        if config.get("class_name") == "function" or "class_name" not in config:
+            return deserialize(config.get("config", config.get("name")), custom_objects)
+        from dlframe.keras import layers as _layers
+        objs = dict(vars(_layers))
+        objs.update(_ALL)
+        return generic_utils.deserialize_keras_object(
+            config, objs, custom_objects, "activation function")
+    return config
+
+
+def get(identifier):
+    """Returns the activation for a name, a config dict, a callable or None (linear)."""
+    if identifier is None:
+        return linear
+    if isinstance(identifier, (str, dict)):
+        return deserialize(identifier)
+    if callable(identifier):
+        return identifier
+    raise ValueError(f"Could not interpret activation function identifier: {identifier!r}")

@@ -1,0 +1,325 @@
+"""Functional models: a graph of layer calls from Input KerasTensors to outputs."""
+
+from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.keras.engine import node as _node
+from dlframe.keras.engine.base_layer import Layer
+from dlframe.keras.engine.input_layer import InputLayer
+from dlframe.keras.engine.input_spec import InputSpec
+from dlframe.keras.engine.keras_tensor import KerasTensor
+from dlframe.keras.engine.model import Model
+from dlframe.keras.utils import generic_utils, tree
+from dlframe.ops import math as _math
+
+
+def _history_node(kt):
+    layer, index, _ = kt._keras_history
+    return layer._inbound_nodes[index]
+
+
+class Functional(Model):
+    """A Model defined by ``inputs`` and ``outputs`` KerasTensors."""
+
+    def _init_graph_network(self, inputs, outputs):
+        for kind, value in (("inputs", inputs), ("outputs", outputs)):
+            for x in tree.flatten(value):
+                if not isinstance(x, KerasTensor) or x._keras_history is None:
+                    raise TypeError(
+                        f"All `{kind}` values of a functional Model must be KerasTensors "
+                        "(from `keras.Input` or layers called on them). Received: "
+                        f"{kind}={value!r} (including {x!r} of type {type(x).__name__})")
+        if isinstance(inputs, (list, tuple)) and len(inputs) == 1 and not isinstance(
+                inputs, dict):
+            inputs = inputs[0] if not isinstance(outputs, dict) else inputs
+        self._nested_inputs = inputs
+        self._nested_outputs = outputs
+        self.inputs = tree.flatten(inputs)
+        self.outputs = tree.flatten(outputs)
+        self._is_graph_network = True
+        self._nodes_in_order = self._topological_nodes()
+        layers = []
+        for kt in self.inputs:
+            layer = kt._keras_history[0]
+            if layer not in layers:
+                layers.append(layer)
+        for node in self._nodes_in_order:
+            if all(node.layer is not lay for lay in layers):
+                layers.append(node.layer)
+        self._graph_layers = layers
+        self.input_names = [kt._keras_history[0].name for kt in self.inputs]
+        self.output_names = [kt._keras_history[0].name for kt in self.outputs]
+        self._input_spec = [InputSpec(shape=tuple([None] + kt.shape.as_list()[1:]),
+                                      allow_last_axis_squeeze=True,
+                                      name=kt._keras_history[0].name)
+                            for kt in self.inputs]
+        if not isinstance(inputs, (list, tuple, dict)):
+            self._input_spec = self._input_spec[0]
+        self.built = True
+
+    def _topological_nodes(self):
+        """Non-input nodes between inputs and outputs, parents before children."""
+        input_ids = {id(kt) for kt in self.inputs}
+        done, ordered, accessed = set(), [], []
+        for out in self.outputs:
+            stack = [(out, False)]
+            while stack:
+                kt, expanded = stack.pop()
+                if id(kt) in input_ids:
+                    continue
+                node = _history_node(kt)
+                if id(node) in done:
+                    continue
+                if node.is_input:
+                    raise ValueError(
+                        f"Graph disconnected: cannot obtain value for tensor {kt!r} at "
+                        f'layer "{node.layer.name}". The following previous layers were '
+                        f"accessed without issue: {accessed}")
+                if expanded:
+                    done.add(id(node))
+                    ordered.append(node)
+                    accessed.append(node.layer.name)
+                    continue
+                stack.append((kt, True))
+                for parent in reversed(node.flat_inputs):
+                    stack.append((parent, False))
+        return ordered
+
+    # -- layers and weights ---------------------------------------------------
+    def _direct_children(self):
+        children = list(getattr(self, "_graph_layers", []))
+        for layer in super()._direct_children():
+            if all(layer is not c for c in children):
+                children.append(layer)
+        return children
+
+    @property
+    def layers(self):
+        return list(self._graph_layers)
+
+    @property
+    def input(self):
+        return self._nested_inputs
+
+    @property
+    def output(self):
+        return self._nested_outputs
+
+    @property
+    def input_shape(self):
+        return tree.map_structure(lambda k: tuple(k.shape.as_list()), self._nested_inputs)
+
+    @property
+    def output_shape(self):
+        return tree.map_structure(lambda k: tuple(k.shape.as_list()), self._nested_outputs)
+
+    # -- execution --------------------------------------------------------------
+    def _flatten_call_inputs(self, inputs):
+        nested = self._nested_inputs
+        if isinstance(inputs, dict) and not isinstance(nested, dict):
+            missing = [n for n in self.input_names if n not in inputs]
+            if missing and len(inputs) == len(self.inputs):
+                return tree.flatten(inputs)
+            if missing:
+                raise ValueError(f"Missing data for input {missing[0]!r}. You passed a "
+                                 f"data dictionary with keys {list(inputs)}. Expected the "
+                                 f"following keys: {self.input_names}")
+            return [inputs[n] for n in self.input_names]
+        flat = tree.flatten(inputs)
+        if len(flat) != len(self.inputs):
+            raise ValueError(f'Layer "{self.name}" expects {len(self.inputs)} input(s), '
+                             f"but it received {len(flat)} input tensors. Inputs "
+                             f"received: {inputs}")
+        return flat
+
+    def _conform(self, kt, value):
+        if not isinstance(value, (Tensor, KerasTensor)):
+            value = convert_to_tensor(value)
+        if isinstance(value, Tensor) and value.dtype != kt.dtype:
+            mask = value._keras_mask
+            value = _math.cast(value, kt.dtype)
+            if mask is not None:
+                value._keras_mask = mask
+        return value
+
+    def _run_graph(self, flat_inputs, run_layer):
+        values = {id(kt): v for kt, v in zip(self.inputs, flat_inputs)}
+
+        def sub(x):
+            return values[id(x)] if isinstance(x, KerasTensor) else x
+        for node in self._nodes_in_order:
+            args = tree.map_structure(sub, node.call_args)
+            kwargs = tree.map_structure(sub, node.call_kwargs)
+            outs = run_layer(node.layer, args, kwargs)
+            for kt, v in zip(node.flat_outputs, tree.flatten(outs)):
+                values[id(kt)] = v
+        return tree.pack_sequence_as(self._nested_outputs,
+                                     [values[id(kt)] for kt in self.outputs])
+
+    def call(self, inputs, training=None, mask=None):
+        flat = [self._conform(kt, v) for kt, v in
+                zip(self.inputs, self._flatten_call_inputs(inputs))]
+        if mask is not None:
+            for v, m in zip(flat, tree.flatten(mask)):
+                if m is not None and isinstance(v, Tensor):
+                    v._keras_mask = m
+        return self._run_graph(flat, lambda layer, a, k: layer(*a, **k))
+
+    def _symbolic_outputs(self, inputs, rest, kwargs):
+        flat = self._flatten_call_inputs(inputs)
+        out = self._run_graph(flat, lambda layer, a, k: _node.symbolic_outputs(
+            layer, a[0], a[1:], k))
+        return out
+
+    def compute_output_shape(self, input_shape):
+        specs = tree.map_structure(lambda s: KerasTensor(s), input_shape) if not (
+            isinstance(input_shape, (tuple, list)) and all(
+                d is None or isinstance(d, int) for d in input_shape)) else KerasTensor(
+            input_shape)
+        out = self._symbolic_outputs(specs, (), {})
+        return tree.map_structure(lambda k: k.shape, out)
+
+    def build(self, input_shape):
+        self.built = True
+
+    # -- config -------------------------------------------------------------------
+    def _node_indices(self):
+        """Index of each node among its layer's nodes that belong to this model."""
+        member = {id(n) for n in self._nodes_in_order}
+        for kt in self.inputs:
+            member.add(id(_history_node(kt)))
+        index = {}
+        for layer in self._graph_layers:
+            k = 0
+            for n in layer._inbound_nodes:
+                if id(n) in member:
+                    index[id(n)] = k
+                    k += 1
+        return index
+
+    def get_config(self):
+        index = self._node_indices()
+
+        def ref(kt):
+            node = _history_node(kt)
+            return [kt._keras_history[0].name, index[id(node)], kt._keras_history[2]]
+
+        def encode(x):
+            if isinstance(x, KerasTensor):
+                return {"class_name": "__keras_tensor__",
+                        "config": {"shape": x.shape.as_list(), "dtype": x.dtype.name,
+                                   "keras_history": ref(x)}}
+            return x
+        layers = []
+        for layer in self._graph_layers:
+            nodes = [n for n in layer._inbound_nodes if id(n) in index and not n.is_input]
+            nodes.sort(key=lambda n: index[id(n)])
+            layers.append({
+                "class_name": type(layer).__name__ if not hasattr(layer, "_registered")
+                else layer._registered,
+                "config": layer.get_config(),
+                "name": layer.name,
+                "inbound_nodes": [{"args": tree.map_structure(encode, list(n.call_args)),
+                                   "kwargs": tree.map_structure(encode, n.call_kwargs)}
+                                  for n in nodes]})
+            reg = generic_utils.get_registered_name(type(layer))
+            if reg != type(layer).__name__:
+                layers[-1]["class_name"] = reg
+        return {"name": self.name, "trainable": self.trainable, "layers": layers,
+                "input_layers": tree.map_structure(ref, self._nested_inputs),
+                "output_layers": tree.map_structure(ref, self._nested_outputs)}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from dlframe.keras.layers import deserialize as deserialize_layer
+        created, produced = {}, {}
+        pending = []
+        for data in config["layers"]:
+            layer = deserialize_layer({"class_name": data["class_name"],
+                                       "config": data["config"]}, custom_objects)
+            created[data["name"]] = layer
+            if isinstance(layer, InputLayer):
+                produced[(layer.name, 0)] = layer._input_tensor
+            for i, node in enumerate(data.get("inbound_nodes", [])):
+                pending.append((layer, i, _normalize_node(node)))
+
+        def ready(x):
+            if isinstance(x, dict) and x.get("class_name") == "__keras_tensor__":
+                name, ni, _ = x["config"]["keras_history"]
+                return (name, ni) in produced
+            return True
+
+        def decode(x):
+            if isinstance(x, dict) and x.get("class_name") == "__keras_tensor__":
+                name, ni, ti = x["config"]["keras_history"]
+                return tree.flatten(produced[(name, ni)])[ti]
+            if isinstance(x, dict) and x.get("class_name") == "__slice__":
+                c = x["config"]
+                return slice(c["start"], c["stop"], c["step"])
+            if isinstance(x, dict) and x.get("class_name") == "__ellipsis__":
+                return Ellipsis
+            return x
+        while pending:
+            progressed = False
+            for item in list(pending):
+                layer, i, (args, kwargs) = item
+                if all(ready(x) for x in _leaves(args) + _leaves(kwargs)):
+                    a = _map_leaves(decode, args)
+                    k = _map_leaves(decode, kwargs)
+                    produced[(layer.name, i)] = layer(*a, **k)
+                    pending.remove(item)
+                    progressed = True
+            if not progressed:
+                raise ValueError("Cannot rebuild the functional graph: some layers' inputs "
+                                 f"are never produced ({[p[0].name for p in pending]}).")
+
+        def lookup(ref):
+            name, ni, ti = ref
+            return tree.flatten(produced[(name, ni)])[ti]
+        inputs = _map_refs(lookup, config["input_layers"])
+        outputs = _map_refs(lookup, config["output_layers"])
+        return cls(inputs=inputs, outputs=outputs, name=config.get("name"))
+
+
+def _is_ref(x):
+    return (isinstance(x, (list, tuple)) and len(x) == 3 and isinstance(x[0], str)
+            and isinstance(x[1], int) and isinstance(x[2], int))
+
+
+def _map_refs(fn, refs):
+    if _is_ref(refs):
+        return fn(refs)
+    if isinstance(refs, dict):
+        return {k: _map_refs(fn, v) for k, v in refs.items()}
+    return [_map_refs(fn, r) for r in refs]
+
+
+def _leaves(x):
+    if isinstance(x, dict) and not x.get("class_name", "").startswith("__"):
+        return [y for v in x.values() for y in _leaves(v)]
+    if isinstance(x, (list, tuple)):
+        return [y for v in x for y in _leaves(v)]
+    return [x]
+
+
+def _map_leaves(fn, x):
+    if isinstance(x, dict) and not str(x.get("class_name", "")).startswith("__"):
+        return {k: _map_leaves(fn, v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return type(x)(_map_leaves(fn, v) for v in x)
+    return fn(x)
+
+
+def _normalize_node(node):
+    """(args, kwargs) from a Keras-3 dict node or a Keras-2 list of [name, ni, ti, kw]."""
+    if isinstance(node, dict):
+        return list(node.get("args", [])), dict(node.get("kwargs", {}))
+    refs, kwargs = [], {}
+    for entry in node:
+        name, ni, ti = entry[0], entry[1], entry[2]
+        if len(entry) > 3 and entry[3]:
+            kwargs.update(entry[3])
+        refs.append({"class_name": "__keras_tensor__",
+                     "config": {"keras_history": [name, ni, ti]}})
+    return [refs[0] if len(refs) == 1 else refs], kwargs
+
+
+Layer._functional_class = Functional

@@ -1,0 +1,156 @@
+"""keras.Model: subclassed models; ``Model(inputs, outputs)`` makes a Functional model."""
+
+from dlframe.keras.engine.base_layer import Layer
+from dlframe.keras.engine.keras_tensor import KerasTensor
+from dlframe.keras.engine.training import TrainingMixin
+from dlframe.keras.utils import tree
+
+
+def _functional_args(args, kwargs):
+    if "inputs" in kwargs or "outputs" in kwargs:
+        return True
+    return len(args) >= 2 or (len(args) == 1 and "outputs" in kwargs)
+
+
+class Model(TrainingMixin, Layer):
+    """A layer with training (compile/fit/...) that groups layers.
+
+    Subclass it and define layers in ``__init__`` and the forward pass in ``call``, or
+    call it as ``Model(inputs=..., outputs=...)`` with KerasTensors (functional API).
+    """
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and _functional_args(args, kwargs):
+            from dlframe.keras.engine.functional import Functional
+            return object.__new__(Functional)
+        return object.__new__(cls)
+
+    def __init__(self, *args, **kwargs):
+        inputs = kwargs.pop("inputs", None)
+        outputs = kwargs.pop("outputs", None)
+        if args:
+            inputs, args = args[0], args[1:]
+            if args:
+                outputs, args = args[0], args[1:]
+        if args:
+            raise TypeError(f"Model got unexpected positional arguments: {args}")
+        functional = inputs is not None or outputs is not None
+        allowed = {"name", "trainable", "dtype", "dynamic", "autocast"}
+        unknown = {k: v for k, v in kwargs.items() if k not in allowed}
+        if unknown:
+            raise TypeError(f"Unrecognized keyword arguments passed to "
+                            f"{type(self).__name__}: {unknown}")
+        super().__init__(**kwargs)
+        self._is_graph_network = False
+        self._run_eagerly = None
+        if functional:
+            if inputs is None or outputs is None:
+                raise ValueError("A functional Model needs both `inputs` and `outputs`.")
+            from dlframe.keras.engine.functional import Functional
+            if not isinstance(self, Functional):
+                cls = type(self)
+                self.__class__ = type(cls.__name__, (cls, Functional),
+                                      {"__module__": cls.__module__})
+            self._init_graph_network(inputs, outputs)
+
+    @property
+    def layers(self):
+        return list(self._flatten_layers(include_self=False, recursive=False))
+
+    def get_layer(self, name=None, index=None):
+        """The sub-layer with this ``name`` (or at this ``index`` of ``layers``)."""
+        if index is not None and name is not None:
+            raise ValueError("Provide only a layer name or a layer index. Received: "
+                             f"index={index}, name={name}.")
+        layers = self.layers
+        if index is not None:
+            if len(layers) <= index:
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model "
+                                 f"only has {len(layers)} layers.")
+            return layers[index]
+        if name is not None:
+            for layer in layers:
+                if layer.name == name:
+                    return layer
+            raise ValueError(f"No such layer: {name}. Existing layers are: "
+                             f"{[layer.name for layer in layers]}.")
+        raise ValueError("Provide either a layer name or layer index at `get_layer`.")
+
+    def build(self, input_shape):
+        """Creates the weights of a subclassed model by calling it on placeholder data."""
+        if type(self).call is Model.call:
+            self.built = True
+            return
+        from dlframe.core.tensor_shape import TensorShape
+        from dlframe.keras.engine import node as _node
+        if isinstance(input_shape, (list, tuple)) and input_shape and all(
+                isinstance(s, (list, tuple, TensorShape)) for s in input_shape):
+            specs = [KerasTensor(s, self.compute_dtype) for s in input_shape]
+        elif isinstance(input_shape, dict):
+            specs = {k: KerasTensor(s, self.compute_dtype) for k, s in input_shape.items()}
+        else:
+            if input_shape is None:
+                raise ValueError("You must provide an `input_shape` argument.")
+            specs = KerasTensor(input_shape, self.compute_dtype)
+        self.built = True
+        _node.dry_run_outputs(self, specs, (), {})
+        self._build_input_shape = input_shape
+
+    def call(self, inputs, training=None, mask=None):
+        raise NotImplementedError(f"Model {type(self).__name__} does not have a `call()` "
+                                  "method implemented.")
+
+    def summary(self, line_length=None, positions=None, print_fn=None,
+                expand_nested=False, show_trainable=False, layer_range=None):
+        """Prints a table of layers, output shapes and parameter counts."""
+        from dlframe.keras.utils import layer_utils
+        if not self.built:
+            raise ValueError("This model has not yet been built. Build the model first by "
+                             "calling `build()` or by calling the model on a batch of "
+                             "data.")
+        layer_utils.print_summary(self, line_length=line_length, positions=positions,
+                                  print_fn=print_fn, expand_nested=expand_nested,
+                                  show_trainable=show_trainable)
+
+    def get_config(self):
+        config = {"name": self.name, "trainable": self.trainable}
+        if type(self).__init__ is not Model.__init__:
+            import inspect
+            extra = set(inspect.signature(type(self).__init__).parameters) - {
+                "self", "name", "trainable", "dtype", "kwargs", "args"}
+            if extra:
+                raise NotImplementedError(
+                    f"Model {type(self).__name__} has arguments {sorted(extra)} in "
+                    "`__init__()` and therefore must override `get_config()`.")
+        return config
+
+    def to_json(self, **kwargs):
+        """The model's architecture as a JSON string (``model_from_json`` reads it)."""
+        import json
+        from dlframe.keras.utils import generic_utils
+        data = generic_utils.serialize_keras_object(self)
+        data["keras_version"] = "2.15.0"
+        data["backend"] = "tensorflow"
+        return json.dumps(data, default=_json_default, **kwargs)
+
+    @property
+    def state_updates(self):
+        return []
+
+    def _flat_outputs(self, outputs):
+        return tree.flatten(outputs)
+
+
+def _json_default(obj):
+    if hasattr(obj, "as_list"):
+        return obj.as_list()
+    if hasattr(obj, "item"):
+        return obj.item()
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    if isinstance(obj, slice):
+        return {"class_name": "__slice__",
+                "config": {"start": obj.start, "stop": obj.stop, "step": obj.step}}
+    if obj is Ellipsis:
+        return {"class_name": "__ellipsis__", "config": {}}
+    raise TypeError(f"Not JSON Serializable: {obj!r}")

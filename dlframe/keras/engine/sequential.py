@@ -1,0 +1,172 @@
+"""keras.Sequential: a linear stack of layers (a Functional model once its input is known)."""
+
+from dlframe.core.tensor_shape import TensorShape
+from dlframe.keras.engine.base_layer import Layer
+from dlframe.keras.engine.functional import Functional
+from dlframe.keras.engine.input_layer import InputLayer
+from dlframe.keras.engine.keras_tensor import KerasTensor
+from dlframe.keras.engine.model import Model
+from dlframe.keras.utils import tree
+
+
+class Sequential(Functional):
+    """A stack of single-input, single-output layers.
+
+    Args:
+      layers: optional list of layers (or an ``Input`` tensor first) to add.
+      name: model name (default 'sequential', 'sequential_1', ...).
+
+    The graph is built as soon as the input shape is known: from an ``Input``, an
+    ``InputLayer``, a first layer's ``input_shape``/``batch_input_shape``/``input_dim``,
+    ``build(input_shape)`` or the first call on data.
+    """
+
+    def __init__(self, layers=None, name=None, trainable=True, **kwargs):
+        Model.__init__(self, name=name, trainable=trainable, **kwargs)
+        self._seq_layers = []
+        self._input_layer = None
+        self._seq_outputs = []
+        self._graph_layers = []
+        self._nodes_in_order = []
+        self.built = False
+        for layer in layers or []:
+            self.add(layer)
+
+    @property
+    def layers(self):
+        return list(self._seq_layers)
+
+    def _direct_children(self):
+        children = list(self._seq_layers)
+        for layer in Model._direct_children(self):
+            if all(layer is not c for c in children) and not isinstance(layer, InputLayer):
+                children.append(layer)
+        return children
+
+    def add(self, layer):
+        """Appends a layer (or an ``Input`` tensor / InputLayer first)."""
+        if isinstance(layer, KerasTensor) and layer._keras_history is not None:
+            layer = layer._keras_history[0]
+        if not isinstance(layer, Layer):
+            raise TypeError("The added layer must be an instance of class Layer. "
+                            f"Received: layer={layer} of type {type(layer)}.")
+        if isinstance(layer, InputLayer):
+            if self._seq_layers or self._input_layer is not None:
+                raise ValueError("An InputLayer can only be added first to a "
+                                 f"Sequential model. Received: {layer}")
+            self._input_layer = layer
+            self._relink()
+            return
+        names = [lay.name for lay in self._seq_layers]
+        if layer.name in names:
+            raise ValueError(f"All layers added to a Sequential model should have unique "
+                             f"names. Name '{layer.name}' is already the name of a layer "
+                             "in this model. Update the `name` argument to pass a unique "
+                             "name.")
+        self._seq_layers.append(layer)
+        if (self._input_layer is None and len(self._seq_layers) == 1
+                and layer._batch_input_shape is not None):
+            dtype = layer._input_dtype or layer.dtype
+            self._input_layer = InputLayer(batch_input_shape=layer._batch_input_shape,
+                                           dtype=dtype, name=f"{layer.name}_input")
+            self._relink()
+        elif self._input_layer is not None:
+            self._link(layer)
+
+    def _link(self, layer):
+        current = (self._seq_outputs[-1] if self._seq_outputs
+                   else self._input_layer._input_tensor)
+        out = layer(current)
+        if len(tree.flatten(out)) != 1:
+            self._seq_layers.pop()
+            raise ValueError("All layers in a Sequential model should have a single "
+                             "output tensor. For multi-output layers, use the functional "
+                             "API.")
+        self._seq_outputs.append(out)
+        self._init_graph_network(self._input_layer._input_tensor, out)
+
+    def _relink(self):
+        self._seq_outputs = []
+        if not self._seq_layers:
+            self._graph_layers = [self._input_layer]
+            self._nested_inputs = self._input_layer._input_tensor
+            self.inputs = [self._nested_inputs]
+            self.built = False
+            return
+        layers, self._seq_layers = self._seq_layers, []
+        for layer in layers:
+            self._seq_layers.append(layer)
+            self._link(layer)
+
+    def pop(self):
+        """Removes the last layer."""
+        if not self._seq_layers:
+            raise TypeError("There are no layers in the model.")
+        layer = self._seq_layers.pop()
+        if self._input_layer is not None:
+            self._relink()
+        return layer
+
+    def build(self, input_shape=None):
+        """Builds the graph for ``input_shape`` (batch dimension included)."""
+        if self._input_layer is not None and self._seq_outputs:
+            self.built = True
+            return
+        if input_shape is None:
+            raise ValueError("You must provide an `input_shape` argument.")
+        shape = TensorShape(input_shape)
+        dtype = self._build_dtype or (self._seq_layers[0]._input_dtype
+                                      if self._seq_layers else None)
+        self._input_layer = InputLayer(batch_input_shape=tuple(shape.as_list()),
+                                       dtype=dtype or self.dtype)
+        self._relink()
+
+    _build_dtype = None
+
+    def _maybe_build(self, inputs):
+        if self._input_layer is not None and self._seq_outputs:
+            return
+        first = tree.flatten(inputs)[0]
+        shape = [None] + list(first.shape)[1:]
+        self._build_dtype = getattr(first.dtype, "name", None)
+        self.build(shape)
+
+    def call(self, inputs, training=None, mask=None):
+        if not self._seq_outputs:
+            self._maybe_build(inputs)
+        return Functional.call(self, inputs, training=training, mask=mask)
+
+    def _symbolic_outputs(self, inputs, rest, kwargs):
+        if not self._seq_outputs:
+            self._maybe_build(inputs)
+        return Functional._symbolic_outputs(self, inputs, rest, kwargs)
+
+    @property
+    def input_spec(self):
+        return self._input_spec if self._seq_outputs else None
+
+    @input_spec.setter
+    def input_spec(self, value):
+        self._input_spec = value
+
+    def get_config(self):
+        from dlframe.keras.utils import generic_utils
+        layers = []
+        if self._input_layer is not None and self._input_layer.name != (
+                f"{self._seq_layers[0].name}_input" if self._seq_layers else None):
+            layers.append(generic_utils.serialize_keras_object(self._input_layer))
+        layers.extend(generic_utils.serialize_keras_object(lay) for lay in self._seq_layers)
+        return {"name": self.name, "layers": layers}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from dlframe.keras.layers import deserialize as deserialize_layer
+        if isinstance(config, list):
+            config = {"layers": config}
+        model = cls(name=config.get("name"))
+        for data in config["layers"]:
+            model.add(deserialize_layer(data, custom_objects))
+        build_shape = config.get("build_input_shape")
+        if not model.built and build_shape is not None:
+            model.build(build_shape)
+        return model

@@ -1,0 +1,357 @@
+"""What ``Model.compile`` builds: the loss container and the metrics container.
+
+Both map a loss/metric specification (one item, a list per output, or a dict by
+output name) onto the model's outputs the first time they see ``y`` and
+``y_pred``, and report Keras's metric names (``loss``, ``<output>_loss``,
+``accuracy``, ``<output>_accuracy``, ...).
+"""
+
+from dlframe.core import dtypes
+from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.ops import math as _m
+from dlframe.keras import losses as losses_mod
+from dlframe.keras import metrics as metrics_mod
+from dlframe.keras.metrics import accuracy_metrics as _acc
+from dlframe.keras.utils import tree
+
+
+def _as_list(x):
+    if x is None:
+        return []
+    if isinstance(x, (list, tuple)):
+        return list(x)
+    return [x]
+
+
+def _shape(t):
+    return tuple(getattr(t, "shape", ()) or ())
+
+
+def _fn_name(fn):
+    if isinstance(fn, losses_mod.Loss):
+        return fn.name
+    return getattr(fn, "__name__", type(fn).__name__)
+
+
+def resolve_loss(identifier):
+    """A Loss instance for a name, function, class or Loss (errors name the value)."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, losses_mod.Loss):
+        return identifier
+    if isinstance(identifier, type) and issubclass(identifier, losses_mod.Loss):
+        return identifier()
+    if isinstance(identifier, (str, dict)):
+        try:
+            fn = losses_mod.get(identifier)
+        except ValueError:
+            raise ValueError(
+                f"Unknown loss function: '{identifier}'. Please ensure you are using a "
+                "`keras.utils.custom_object_scope` and that this object is included in "
+                "the scope. (argument `loss` of `compile`)") from None
+        if isinstance(fn, losses_mod.Loss):
+            return fn
+        name = identifier if isinstance(identifier, str) else _fn_name(fn)
+        cls = losses_mod.loss_class_for(fn)
+        return cls(name=name) if cls is not None else \
+            losses_mod.LossFunctionWrapper(fn, name=name)
+    if callable(identifier):
+        cls = losses_mod.loss_class_for(identifier)
+        if cls is not None:
+            return cls(name=identifier.__name__)
+        return losses_mod.LossFunctionWrapper(identifier, name=_fn_name(identifier))
+    raise ValueError(f"Could not interpret loss identifier: {identifier!r} (argument "
+                     "`loss` of `compile`)")
+
+
+def _map_to_outputs(spec, output_names, what):
+    """A list with one entry per output from a single item, a list or a dict."""
+    n = len(output_names)
+    if isinstance(spec, dict):
+        unknown = [k for k in spec if k not in output_names]
+        if unknown:
+            raise ValueError(
+                f"In the dict argument `{what}`, key '{unknown[0]}' does not correspond to "
+                f"any model output. Received:\n{what}={spec}\nExpected keys among: "
+                f"{output_names}")
+        return [spec.get(name) for name in output_names]
+    if isinstance(spec, (list, tuple)) and n > 1:
+        if len(spec) != n:
+            raise ValueError(
+                f"When passing a list as `{what}`, it should have one entry per model "
+                f"output. The model has {n} outputs, but you passed {what}={spec!r}")
+        return list(spec)
+    return [spec] * n
+
+
+class LossesContainer:
+    """The compiled loss: per-output losses, their weights, regularization losses."""
+
+    def __init__(self, loss, loss_weights=None, output_names=None):
+        self._spec = loss
+        self._weights_spec = loss_weights
+        self._output_names = output_names
+        self._losses = None
+        self._weights = None
+        self.loss_tracker = metrics_mod.Mean(name="loss")
+        self._per_output_trackers = []
+        # validate names now, before any data is seen
+        for item in tree.flatten(loss) if isinstance(loss, (list, dict)) else [loss]:
+            if item is not None:
+                resolve_loss(item)
+
+    def build(self, y_true, y_pred):
+        flat_pred = tree.flatten(y_pred)
+        names = self._output_names or []
+        if len(names) != len(flat_pred):
+            names = [f"output_{i + 1}" for i in range(len(flat_pred))]
+        if isinstance(y_pred, dict):
+            names = sorted(y_pred, key=str)
+        self._names = names
+        specs = _map_to_outputs(self._spec, names, "loss")
+        self._losses = [resolve_loss(s) for s in specs]
+        if self._weights_spec is None:
+            self._weights = [1.0] * len(names)
+        else:
+            self._weights = [1.0 if w is None else float(w) for w in
+                             _map_to_outputs(self._weights_spec, names, "loss_weights")]
+        if len(names) > 1:
+            self._per_output_trackers = [
+                metrics_mod.Mean(name=f"{n}_loss") if loss is not None else None
+                for n, loss in zip(names, self._losses)]
+
+    @property
+    def built(self):
+        return self._losses is not None
+
+    @property
+    def losses(self):
+        return list(self._losses or [])
+
+    @property
+    def metrics(self):
+        out = [self.loss_tracker]
+        out.extend(t for t in self._per_output_trackers if t is not None)
+        return out
+
+    def __call__(self, y_true, y_pred, sample_weight=None, regularization_losses=None,
+                 update_tracker=True):
+        if not self.built:
+            self.build(y_true, y_pred)
+        flat_pred = tree.flatten(y_pred)
+        flat_true = _flat_like(y_true, y_pred, self._names)
+        flat_sw = _flat_like(sample_weight, y_pred, self._names) \
+            if sample_weight is not None else [None] * len(flat_pred)
+        total = None
+        batch = _batch_size(flat_pred)
+        for i, (loss, w) in enumerate(zip(self._losses, self._weights)):
+            if loss is None:
+                continue
+            yt = flat_true[i] if i < len(flat_true) else None
+            if yt is None:
+                continue
+            value = loss(yt, flat_pred[i], sample_weight=flat_sw[i])
+            if self._per_output_trackers and update_tracker:
+                self._per_output_trackers[i].update_state(value, sample_weight=batch)
+            if w != 1.0:
+                value = _m.multiply(value, w)
+            total = value if total is None else _m.add(total, value)
+        if regularization_losses:
+            reg = None
+            for r in regularization_losses:
+                r = r if isinstance(r, Tensor) else convert_to_tensor(r)
+                reg = r if reg is None else _m.add(reg, _m.cast(r, reg.dtype))
+            reg = _m.cast(reg, total.dtype) if total is not None else reg
+            total = reg if total is None else _m.add(total, reg)
+        if total is None:
+            total = convert_to_tensor(0.0, dtype=dtypes.float32)
+        if update_tracker:
+            self.loss_tracker.update_state(total, sample_weight=batch)
+        return total
+
+    def reset_state(self):
+        for m in self.metrics:
+            m.reset_state()
+
+
+def _batch_size(flat):
+    for t in flat:
+        shape = _shape(t)
+        if shape:
+            return float(shape[0])
+    return 1.0
+
+
+def _flat_like(values, y_pred, names):
+    """``values`` (labels/weights) flattened in the order of the model's outputs."""
+    if values is None:
+        return [None] * len(tree.flatten(y_pred))
+    if isinstance(values, dict):
+        if isinstance(y_pred, dict):
+            return [values.get(k) for k in sorted(y_pred, key=str)]
+        return [values.get(n) for n in names]
+    if isinstance(values, (list, tuple)) and len(tree.flatten(y_pred)) > 1:
+        return list(values)
+    return [values]
+
+
+class MetricsContainer:
+    """The compiled metrics, applied to each output (weighted and unweighted)."""
+
+    def __init__(self, metrics=None, weighted_metrics=None, output_names=None,
+                 loss=None):
+        self._spec = metrics
+        self._weighted_spec = weighted_metrics
+        self._output_names = output_names
+        self._loss_spec = loss
+        self._per_output = None  # list of (metric, weighted) per output
+        for item in _all_items(metrics) + _all_items(weighted_metrics):
+            if isinstance(item, str) and item not in ("accuracy", "acc", "crossentropy",
+                                                      "ce"):
+                try:
+                    metrics_mod.get(item)
+                except ValueError:
+                    raise ValueError(f"Unknown metric function: '{item}'. Please ensure "
+                                     "you are using a `keras.utils.custom_object_scope` "
+                                     "and that this object is included in the scope. "
+                                     "(argument `metrics` of `compile`)") from None
+
+    @property
+    def built(self):
+        return self._per_output is not None
+
+    def build(self, y_true, y_pred):
+        flat_pred = tree.flatten(y_pred)
+        names = self._output_names or []
+        if len(names) != len(flat_pred):
+            names = [f"output_{i + 1}" for i in range(len(flat_pred))]
+        if isinstance(y_pred, dict):
+            names = sorted(y_pred, key=str)
+        self._names = names
+        flat_true = _flat_like(y_true, y_pred, names)
+        multi = len(names) > 1
+        per_output = [[] for _ in names]
+        loss_specs = _map_to_outputs(self._loss_spec, names, "loss") \
+            if self._loss_spec is not None and not (
+                isinstance(self._loss_spec, dict) and not set(self._loss_spec) <= set(names)
+            ) else [None] * len(names)
+        used = set()
+        for weighted, spec in ((False, self._spec), (True, self._weighted_spec)):
+            if spec is None:
+                continue
+            if isinstance(spec, dict) or (multi and isinstance(spec, (list, tuple)) and
+                                          any(isinstance(s, (list, tuple)) for s in spec)):
+                specs = _map_to_outputs(spec, names, "metrics")
+            else:
+                specs = [spec] * len(names)
+            for i, items in enumerate(specs):
+                for item in _as_list(items):
+                    if item is None:
+                        continue
+                    yt = flat_true[i] if i < len(flat_true) else None
+                    m = _make_metric(item, yt, flat_pred[i], loss_specs[i], weighted)
+                    if id(m) in used:
+                        m = type(m).from_config(m.get_config())
+                    used.add(id(m))
+                    if multi:
+                        m.name = f"{names[i]}_{m.name}"
+                    elif weighted and self._spec is not None and any(
+                            x.name == m.name for x, _ in per_output[i]):
+                        m.name = f"weighted_{m.name}"
+                    per_output[i].append((m, weighted))
+        self._per_output = per_output
+
+    @property
+    def metrics(self):
+        if not self.built:
+            return []
+        return [m for out in self._per_output for m, _ in out]
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        if not self.built:
+            self.build(y_true, y_pred)
+        flat_pred = tree.flatten(y_pred)
+        flat_true = _flat_like(y_true, y_pred, self._names)
+        flat_sw = _flat_like(sample_weight, y_pred, self._names) \
+            if sample_weight is not None else [None] * len(flat_pred)
+        for i, out in enumerate(self._per_output):
+            yt = flat_true[i] if i < len(flat_true) else None
+            if yt is None:
+                continue
+            for m, weighted in out:
+                m.update_state(yt, flat_pred[i], sample_weight=flat_sw[i] if weighted
+                               else None)
+
+    def reset_state(self):
+        for m in self.metrics:
+            m.reset_state()
+
+
+def _all_items(spec):
+    if spec is None:
+        return []
+    if isinstance(spec, dict):
+        out = []
+        for v in spec.values():
+            out.extend(_as_list(v))
+        return out
+    out = []
+    for v in _as_list(spec):
+        out.extend(_as_list(v))
+    return out
+
+
+def _loss_kind(loss_spec):
+    """'binary', 'sparse', 'categorical' or None from a loss specification."""
+    if loss_spec is None:
+        return None
+    try:
+        loss = resolve_loss(loss_spec)
+    except ValueError:
+        return None
+    fn = getattr(loss, "fn", None)
+    if fn is losses_mod.binary_crossentropy or fn is losses_mod.binary_focal_crossentropy:
+        return "binary"
+    if fn is losses_mod.sparse_categorical_crossentropy:
+        return "sparse"
+    if fn is losses_mod.categorical_crossentropy:
+        return "categorical"
+    return None
+
+
+def _make_metric(item, y_true, y_pred, loss_spec, weighted):
+    if isinstance(item, metrics_mod.Metric):
+        return item
+    if isinstance(item, type) and issubclass(item, metrics_mod.Metric):
+        return item()
+    if item in ("accuracy", "acc", "crossentropy", "ce"):
+        kind = _loss_kind(loss_spec)
+        p_shape = _shape(y_pred)
+        t_shape = _shape(y_true)
+        if kind is None:
+            p_last = p_shape[-1] if p_shape else 1
+            t_last = t_shape[-1] if t_shape else 1
+            if p_last == 1:
+                kind = "binary"
+            elif len(t_shape) < len(p_shape) or (t_last == 1 and p_last != 1):
+                kind = "sparse"
+            else:
+                kind = "categorical"
+        is_acc = item in ("accuracy", "acc")
+        if is_acc:
+            fn = {"binary": _acc.binary_accuracy, "sparse": _acc.sparse_categorical_accuracy,
+                  "categorical": _acc.categorical_accuracy}[kind]
+        else:
+            fn = {"binary": losses_mod.binary_crossentropy,
+                  "sparse": losses_mod.sparse_categorical_crossentropy,
+                  "categorical": losses_mod.categorical_crossentropy}[kind]
+        return metrics_mod.MeanMetricWrapper(fn, name=item)
+    if isinstance(item, str):
+        obj = metrics_mod.get(item)
+        if isinstance(obj, metrics_mod.Metric):
+            return obj
+        return metrics_mod.MeanMetricWrapper(obj, name=item)
+    if callable(item):
+        return metrics_mod.MeanMetricWrapper(item, name=getattr(item, "__name__", "metric"))
+    raise ValueError(f"Could not interpret metric identifier: {item!r} (argument "
+                     "`metrics` of `compile`)")

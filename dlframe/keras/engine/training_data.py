@@ -1,0 +1,317 @@
+"""Data handling for ``fit``/``evaluate``/``predict``: arrays, Tensors, nested
+lists/dicts of them, ``dlframe.data.Dataset``-like objects, Python generators and
+``keras.utils.Sequence``-like objects, each yielding ``(x, y, sample_weight)`` batches.
+"""
+
+import math
+import random
+
+from dlframe.core import dtypes
+from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.ops import array as _array, math as _m
+from dlframe.keras.utils import tree
+
+try:
+    from dlframe.ops.array_index import gather as _gather
+except ImportError:  # pragma: no cover
+    _gather = None
+
+
+def is_dataset(x):
+    return hasattr(x, "__iter__") and hasattr(x, "cardinality") and not _is_array(x)
+
+
+def is_generator(x):
+    return hasattr(x, "__next__") and not _is_array(x)
+
+
+def is_sequence(x):
+    return hasattr(x, "__getitem__") and hasattr(x, "__len__") and \
+        not _is_array(x) and not isinstance(x, (list, tuple, dict, str)) and \
+        hasattr(x, "on_epoch_end")
+
+
+def _is_array(x):
+    return isinstance(x, Tensor) or (hasattr(x, "shape") and hasattr(x, "dtype"))
+
+
+def unpack_x_y_sample_weight(data):
+    """``(x, y, sample_weight)`` from a batch: ``x``, ``(x,)``, ``(x, y)`` or
+    ``(x, y, sample_weight)``."""
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    if len(data) == 1:
+        return data[0], None, None
+    if len(data) == 2:
+        return data[0], data[1], None
+    if len(data) == 3:
+        return data[0], data[1], data[2]
+    raise ValueError("Data is expected to be in format `x`, `(x,)`, `(x, y)`, or "
+                     f"`(x, y, sample_weight)`, found: {data}")
+
+
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    if y is None:
+        return (x,)
+    if sample_weight is None:
+        return (x, y)
+    return (x, y, sample_weight)
+
+
+def to_tensor(value, arg):
+    """A Tensor from an array-like, with errors naming the argument."""
+    if value is None or isinstance(value, Tensor):
+        return value
+    kind = getattr(getattr(value, "dtype", None), "kind", None)
+    if kind is not None and kind not in "biuf":
+        sample = value.flat[0] if hasattr(value, "flat") and value.size else None
+        raise ValueError(
+            f"Invalid dtype for argument `{arg}`: expected numeric data, received an array "
+            f"of dtype {value.dtype} (first value: {sample!r}). Convert it to numbers "
+            "(e.g. with `.astype('float32')`) before calling fit/evaluate/predict.")
+    try:
+        t = convert_to_tensor(value)
+    except Exception as exc:  # noqa: BLE001 - re-raised with the argument's name
+        raise ValueError(f"Failed to convert argument `{arg}` to a tensor: received "
+                         f"{type(value).__name__} {_short(value)} ({exc})") from None
+    if t.dtype == dtypes.string or not (t.dtype.is_floating or t.dtype.is_integer or
+                                        t.dtype.is_bool):
+        raise ValueError(f"Invalid dtype for argument `{arg}`: expected numeric data, "
+                         f"received {t.dtype.name} values {_short(value)}")
+    if t.dtype == dtypes.float64:
+        t = _m.cast(t, dtypes.float32)  # Keras feeds floatx
+    return t
+
+
+def _short(value):
+    text = repr(value)
+    return text if len(text) < 80 else text[:77] + "..."
+
+
+def _convert_structure(value, arg):
+    return tree.map_structure(lambda v: to_tensor(v, arg), value)
+
+
+def _first_dim(t):
+    shape = t._value.shape
+    if not shape:
+        raise ValueError(f"Expected arrays with a batch dimension, received a scalar {t}")
+    return int(shape[0])
+
+
+def check_cardinality(x, y, sample_weight):
+    sizes = {}
+    for name, value in (("x", x), ("y", y), ("sample_weight", sample_weight)):
+        if value is None:
+            continue
+        sizes[name] = [_first_dim(t) for t in tree.flatten(value)]
+    all_sizes = {s for v in sizes.values() for s in v}
+    if len(all_sizes) > 1:
+        lines = "\n".join(f"  {k} sizes: {', '.join(str(s) for s in v)}"
+                          for k, v in sizes.items())
+        raise ValueError(f"Data cardinality is ambiguous:\n{lines}\nMake sure all arrays "
+                         "contain the same number of samples.")
+    return all_sizes.pop() if all_sizes else 0
+
+
+def _take(t, idx):
+    if _gather is not None:
+        return _gather(t, idx, axis=0)
+    return t[idx]
+
+
+class ArrayAdapter:
+    """Batches in-memory arrays; reshuffles every epoch when ``shuffle``."""
+
+    def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False,
+                 steps=None, class_weight=None):
+        self._x = _convert_structure(x, "x")
+        self._y = _convert_structure(y, "y") if y is not None else None
+        self._sw = to_tensor(sample_weight, "sample_weight") \
+            if sample_weight is not None and not isinstance(sample_weight, (dict, list)) \
+            else (_convert_structure(sample_weight, "sample_weight")
+                  if sample_weight is not None else None)
+        self.num_samples = check_cardinality(self._x, self._y, self._sw)
+        self.batch_size = int(batch_size or 32)
+        self.shuffle = shuffle
+        self._class_weight = class_weight
+        full = max(1, math.ceil(self.num_samples / self.batch_size)) \
+            if self.num_samples else 0
+        self.steps = full if steps is None else int(steps)
+        self._full_steps = full
+
+    def split(self, validation_split):
+        """(train adapter args, validation arrays) taking the last fraction as validation."""
+        n = self.num_samples
+        cut = int(n * (1.0 - validation_split))
+        if cut == 0 or cut == n:
+            raise ValueError(
+                f"The model received too few samples for `validation_split`="
+                f"{validation_split}: {n} samples would leave an empty "
+                f"{'training' if cut == 0 else 'validation'} set.")
+
+        def part(s, sl):
+            return tree.map_structure(lambda t: t[sl], s) if s is not None else None
+        train = (part(self._x, slice(0, cut)), part(self._y, slice(0, cut)),
+                 part(self._sw, slice(0, cut)))
+        val = (part(self._x, slice(cut, n)), part(self._y, slice(cut, n)),
+               part(self._sw, slice(cut, n)))
+        return train, val
+
+    def first_batch(self, size=2):
+        size = min(size, self.num_samples)
+        return self._batch((self._x, self._y, self._sw), 0, size)
+
+    def _batch(self, arrays, start, stop):
+        x, y, sw = (tree.map_structure(lambda t: t[start:stop], a) if a is not None
+                    else None for a in arrays)
+        if self._class_weight is not None and y is not None:
+            sw = apply_class_weight(y, sw, self._class_weight)
+        return pack_x_y_sample_weight(x, y, sw)
+
+    def epoch_iterator(self):
+        arrays = (self._x, self._y, self._sw)
+        order = None
+        if self.shuffle and self.shuffle != "batch" and self.num_samples > 1:
+            perm = list(range(self.num_samples))
+            random.shuffle(perm)
+            idx = convert_to_tensor(perm, dtype=dtypes.int64,
+                                    device=tree.flatten(self._x)[0]._device)
+            arrays = tuple(tree.map_structure(lambda t: _take(t, idx), a)
+                           if a is not None else None for a in arrays)
+        elif self.shuffle == "batch":
+            order = list(range(self._full_steps))
+            random.shuffle(order)
+        bs = self.batch_size
+        for step in range(self.steps):
+            b = order[step] if order is not None else step % self._full_steps
+            yield self._batch(arrays, b * bs, min((b + 1) * bs, self.num_samples))
+
+
+def apply_class_weight(y, sample_weight, class_weight):
+    flat = tree.flatten(y)
+    if len(flat) != 1:
+        raise ValueError("`class_weight` is only supported for Models with a single "
+                         "output.")
+    y = flat[0]
+    n = max(int(k) for k in class_weight) + 1
+    table = convert_to_tensor([float(class_weight.get(i, 1.0)) for i in range(n)],
+                              dtype=dtypes.float32, device=y._device)
+    if y.ndim == 2 and y.shape[-1] > 1:
+        from dlframe.keras.losses import argmax
+        labels = argmax(y, -1)
+    else:
+        labels = _array.reshape(y, (-1,))
+        if not labels.dtype.is_integer:
+            labels = _m.cast(_m.round(labels), dtypes.int64)
+    cw = _take(table, labels)
+    if sample_weight is None:
+        return cw
+    return _m.multiply(_m.cast(sample_weight, dtypes.float32), cw)
+
+
+def _normalize_element(element, class_weight=None):
+    data = element if isinstance(element, tuple) else \
+        (tuple(element) if isinstance(element, list) and 1 <= len(element) <= 3 and
+         not all(_is_array(e) for e in element[:1]) else element)
+    x, y, sw = unpack_x_y_sample_weight(data)
+    x = _convert_structure(x, "x")
+    y = _convert_structure(y, "y") if y is not None else None
+    sw = _convert_structure(sw, "sample_weight") if sw is not None else None
+    if class_weight is not None and y is not None:
+        sw = apply_class_weight(y, sw, class_weight)
+    return pack_x_y_sample_weight(x, y, sw)
+
+
+class IterableAdapter:
+    """Datasets (re-iterated each epoch), Sequences and generators (continued)."""
+
+    def __init__(self, data, steps=None, class_weight=None, kind="dataset"):
+        self._data = data
+        self._kind = kind
+        self._class_weight = class_weight
+        self._iterator = None
+        self._peeked = []
+        self.steps = int(steps) if steps is not None else None
+        if self.steps is None:
+            if kind == "dataset":
+                card = data.cardinality()
+                card = int(card.numpy()) if hasattr(card, "numpy") else int(card)
+                if card == -1:  # infinite
+                    raise ValueError(
+                        "When passing an infinitely repeating dataset, please specify a "
+                        "`steps_per_epoch` value so that epoch level callbacks continue "
+                        "to work. The value should be the number of steps after which an "
+                        "epoch is considered over.")
+                self.steps = card if card >= 0 else None
+            elif kind == "sequence":
+                self.steps = len(data)
+
+    def _new_iterator(self):
+        if self._kind == "sequence":
+            return (self._data[i] for i in range(len(self._data)))
+        if self._kind == "generator":
+            return self._data
+        return iter(self._data)
+
+    def first_batch(self):
+        if self._iterator is None:
+            self._iterator = self._new_iterator()
+        if not self._peeked:
+            try:
+                self._peeked.append(next(self._iterator))
+            except StopIteration:
+                return None
+        return _normalize_element(self._peeked[0], self._class_weight)
+
+    def epoch_iterator(self):
+        persistent = self._kind == "generator" or (self._kind == "dataset" and
+                                                   self.steps is not None and
+                                                   self._iterator is not None and
+                                                   self._peeked)
+        if self._iterator is None or (not persistent and not self._peeked):
+            self._iterator = self._new_iterator()
+        count = 0
+        while self.steps is None or count < self.steps:
+            if self._peeked:
+                element = self._peeked.pop()
+            else:
+                try:
+                    element = next(self._iterator)
+                except StopIteration:
+                    if self._kind == "generator" or count > 0 or self.steps is None:
+                        self._iterator = None if self._kind != "generator" else \
+                            self._iterator
+                        break
+                    self._iterator = self._new_iterator()
+                    try:
+                        element = next(self._iterator)
+                    except StopIteration:
+                        break
+            count += 1
+            yield _normalize_element(element, self._class_weight)
+        if self._kind == "sequence" and hasattr(self._data, "on_epoch_end"):
+            self._data.on_epoch_end()
+        if self._kind == "dataset" and self.steps is None:
+            self._iterator = None
+
+
+def make_adapter(x, y=None, sample_weight=None, batch_size=None, shuffle=False,
+                 steps=None, class_weight=None, what="x"):
+    """The adapter for ``x`` (and ``y``/``sample_weight`` for array inputs)."""
+    if is_dataset(x) or is_generator(x) or is_sequence(x):
+        if y is not None:
+            raise ValueError(f"`y` argument is not supported when using a dataset, "
+                             f"generator or Sequence as input. Received: y={_short(y)}")
+        if sample_weight is not None:
+            raise ValueError("`sample_weight` argument is not supported when using a "
+                             "dataset, generator or Sequence as input.")
+        kind = "dataset" if is_dataset(x) else ("sequence" if is_sequence(x)
+                                                else "generator")
+        return IterableAdapter(x, steps=steps, class_weight=class_weight, kind=kind)
+    if x is None:
+        raise ValueError("Unrecognized data type: x=None (you must provide `x`).")
+    return ArrayAdapter(x, y, sample_weight, batch_size=batch_size or 32, shuffle=shuffle,
+                        steps=steps, class_weight=class_weight)

@@ -1,0 +1,306 @@
+"""``keras.initializers``: classes, snake_case function aliases, get/serialize/deserialize.
+
+Random initializers draw through ``dlframe.random`` ops. A seeded initializer draws the
+same values on every call (Keras 2 behaviour) by using the stateless ops.
+"""
+
+import math
+
+from dlframe import config as _config
+from dlframe.core import dtypes as _dt
+from dlframe.core.tensor import convert_to_tensor
+from dlframe.keras.utils import generic_utils
+from dlframe.ops import array as _array, linalg as _linalg, math as _math
+from dlframe.ops import random as _random
+
+
+def _dtype(dtype):
+    return _dt.as_dtype(dtype or _config.floatx())
+
+
+def _shape(shape):
+    return [int(d) for d in (shape.as_list() if hasattr(shape, "as_list") else shape)]
+
+
+def _draw(kind, shape, dtype, seed, **kw):
+    """normal/uniform/truncated_normal draws; seeded draws are repeatable."""
+    if seed is not None:
+        stateless = getattr(_random, "stateless_" + kind, None)
+        if stateless is not None:
+            return stateless(shape, seed=[int(seed), 0], dtype=dtype, **kw)
+    return getattr(_random, kind)(shape, dtype=dtype, seed=seed, **kw)
+
+
+class Initializer:
+    """Base class: ``__call__(shape, dtype=None, **kwargs)`` returns a Tensor."""
+
+    def __call__(self, shape, dtype=None, **kwargs):
+        raise NotImplementedError
+
+    def get_config(self):
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config.pop("dtype", None)
+        return cls(**config)
+
+    def clone(self):
+        return self.__class__.from_config(self.get_config())
+
+
+class Zeros(Initializer):
+    def __call__(self, shape, dtype=None, **kwargs):
+        return _array.zeros(_shape(shape), dtype=_dtype(dtype))
+
+
+class Ones(Initializer):
+    def __call__(self, shape, dtype=None, **kwargs):
+        return _array.ones(_shape(shape), dtype=_dtype(dtype))
+
+
+class Constant(Initializer):
+    """Fills with ``value`` (a scalar, or an array-like broadcastable to the shape)."""
+
+    def __init__(self, value=0):
+        self.value = value
+
+    def __call__(self, shape, dtype=None, **kwargs):
+        v = convert_to_tensor(self.value, dtype=_dtype(dtype))
+        return _array.broadcast_to(v, _shape(shape))
+
+    def get_config(self):
+        return {"value": self.value}
+
+
+class RandomNormal(Initializer):
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        self.mean, self.stddev, self.seed = mean, stddev, seed
+
+    def __call__(self, shape, dtype=None, **kwargs):
+        return _draw("normal", _shape(shape), _dtype(dtype), self.seed, mean=self.mean,
+                     stddev=self.stddev)
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+
+
+class TruncatedNormal(RandomNormal):
+    def __call__(self, shape, dtype=None, **kwargs):
+        return _draw("truncated_normal", _shape(shape), _dtype(dtype), self.seed,
+                     mean=self.mean, stddev=self.stddev)
+
+
+class RandomUniform(Initializer):
+    def __init__(self, minval=-0.05, maxval=0.05, seed=None):
+        self.minval, self.maxval, self.seed = minval, maxval, seed
+
+    def __call__(self, shape, dtype=None, **kwargs):
+        return _draw("uniform", _shape(shape), _dtype(dtype), self.seed,
+                     minval=self.minval, maxval=self.maxval)
+
+    def get_config(self):
+        return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
+
+
+def compute_fans(shape):
+    """(fan_in, fan_out) for a dense (in, out) or conv (..., in, out) kernel shape."""
+    shape = _shape(shape)
+    if len(shape) < 1:
+        return 1, 1
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    if len(shape) == 2:
+        return shape[0], shape[1]
+    receptive = 1
+    for d in shape[:-2]:
+        receptive *= d
+    return shape[-2] * receptive, shape[-1] * receptive
+
+
+class VarianceScaling(Initializer):
+    """Samples with variance ``scale / n`` (n from fan_in, fan_out or their average)."""
+
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal",
+                 seed=None):
+        if scale <= 0.0:
+            raise ValueError(f"Argument `scale` must be positive float. Received: "
+                             f"scale={scale}")
+        if mode not in ("fan_in", "fan_out", "fan_avg"):
+            raise ValueError(f"Invalid `mode` argument: {mode!r}; expected one of "
+                             "'fan_in', 'fan_out', 'fan_avg'.")
+        distribution = distribution.lower()
+        if distribution == "normal":
+            distribution = "truncated_normal"
+        if distribution not in ("uniform", "truncated_normal", "untruncated_normal"):
+            raise ValueError(f"Invalid `distribution` argument: {distribution!r}")
+        self.scale, self.mode, self.distribution, self.seed = scale, mode, distribution, seed
+
+    def __call__(self, shape, dtype=None, **kwargs):
+        fan_in, fan_out = compute_fans(shape)
+        n = {"fan_in": fan_in, "fan_out": fan_out,
+             "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
+        var = self.scale / max(1.0, n)
+        dtype, shape = _dtype(dtype), _shape(shape)
+        if self.distribution == "truncated_normal":
+            # stddev of a unit normal truncated to [-2, 2]
+            std = math.sqrt(var) / 0.87962566103423978
+            return _draw("truncated_normal", shape, dtype, self.seed, mean=0.0, stddev=std)
+        if self.distribution == "untruncated_normal":
+            return _draw("normal", shape, dtype, self.seed, mean=0.0, stddev=math.sqrt(var))
+        limit = math.sqrt(3.0 * var)
+        return _draw("uniform", shape, dtype, self.seed, minval=-limit, maxval=limit)
+
+    def get_config(self):
+        return {"scale": self.scale, "mode": self.mode,
+                "distribution": self.distribution, "seed": self.seed}
+
+
+def _fixed(name, scale, mode, distribution):
+    class Fixed(VarianceScaling):
+        def __init__(self, seed=None):
+            super().__init__(scale=scale, mode=mode, distribution=distribution, seed=seed)
+
+        def get_config(self):
+            return {"seed": self.seed}
+    Fixed.__name__ = Fixed.__qualname__ = name
+    return Fixed
+
+
+GlorotUniform = _fixed("GlorotUniform", 1.0, "fan_avg", "uniform")
+GlorotNormal = _fixed("GlorotNormal", 1.0, "fan_avg", "truncated_normal")
+HeUniform = _fixed("HeUniform", 2.0, "fan_in", "uniform")
+HeNormal = _fixed("HeNormal", 2.0, "fan_in", "truncated_normal")
+LecunUniform = _fixed("LecunUniform", 1.0, "fan_in", "uniform")
+LecunNormal = _fixed("LecunNormal", 1.0, "fan_in", "truncated_normal")
+
+
+class Identity(Initializer):
+    """``gain`` times the identity matrix (2-D shapes only)."""
+
+    def __init__(self, gain=1.0):
+        self.gain = gain
+
+    def __call__(self, shape, dtype=None, **kwargs):
+        shape = _shape(shape)
+        if len(shape) != 2:
+            raise ValueError("Identity matrix initializer can only be used for 2D "
+                             f"matrices. Received: shape={tuple(shape)} of rank {len(shape)}.")
+        dtype = _dtype(dtype)
+        rows = _array.reshape(_math.cast(_range(shape[0]), "int32"), [-1, 1])
+        cols = _array.reshape(_math.cast(_range(shape[1]), "int32"), [1, -1])
+        return _math.cast(_math.equal(rows, cols), dtype) * self.gain
+
+    def get_config(self):
+        return {"gain": self.gain}
+
+
+def _range(n):
+    return convert_to_tensor(list(range(n)), dtype="int32")
+
+
+class Orthogonal(Initializer):
+    """A (semi-)orthogonal matrix from the QR decomposition of a normal draw, times gain."""
+
+    def __init__(self, gain=1.0, seed=None):
+        self.gain, self.seed = gain, seed
+
+    def __call__(self, shape, dtype=None, **kwargs):
+        shape = _shape(shape)
+        if len(shape) < 2:
+            raise ValueError("The tensor to initialize must be at least two-dimensional. "
+                             f"Received: shape={tuple(shape)} of rank {len(shape)}.")
+        dtype = _dtype(dtype)
+        rows = 1
+        for d in shape[:-1]:
+            rows *= d
+        cols = shape[-1]
+        flat = (max(rows, cols), min(rows, cols))
+        a = _draw("normal", list(flat), "float64", self.seed, mean=0.0, stddev=1.0)
+        q = _orthonormal_columns(a)
+        if rows < cols:
+            q = _array.transpose(q)
+        return _math.cast(_array.reshape(q * self.gain, shape), dtype)
+
+    def get_config(self):
+        return {"gain": self.gain, "seed": self.seed}
+
+
+def _orthonormal_columns(a):
+    """Q of a tall matrix's QR with sign(diag(R)) folded in (unique, uniform Q)."""
+    qr = getattr(_linalg, "qr", None)
+    if qr is not None:
+        q, r = qr(a)
+        return q * _diag_sign_row(r)
+    cols = []
+    n = a.shape[1]
+    for j in range(n):
+        v = a[:, j:j + 1]
+        for _ in range(2):  # re-orthogonalize once for numerical safety
+            if cols:
+                q = _array.concat(cols, 1)
+                v = v - _linalg.matmul(q, _linalg.matmul(q, v, transpose_a=True))
+        norm = _math.sqrt(_reduce_sum_sq(v))
+        cols.append(v / norm)
+    return _array.concat(cols, 1)
+
+
+def _diag_sign_row(r):
+    n = min(r.shape[0], r.shape[1])
+    eye = _math.cast(_math.equal(_array.reshape(_range(n), [-1, 1]),
+                                 _array.reshape(_range(n), [1, -1])), r.dtype)
+    from dlframe.ops import reduction
+    diag = reduction.reduce_sum(r[:n, :n] * eye, axis=0)
+    return _array.reshape(_math.sign(diag) + _math.cast(_math.equal(diag, 0), r.dtype),
+                          [1, -1])
+
+
+def _reduce_sum_sq(v):
+    from dlframe.ops import reduction
+    return reduction.reduce_sum(v * v)
+
+
+_CLASSES = {c.__name__: c for c in (
+    Zeros, Ones, Constant, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling,
+    GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal, Identity,
+    Orthogonal)}
+_ALIASES = {
+    "zeros": Zeros, "zero": Zeros, "ones": Ones, "one": Ones, "constant": Constant,
+    "random_normal": RandomNormal, "normal": RandomNormal,
+    "random_uniform": RandomUniform, "uniform": RandomUniform,
+    "truncated_normal": TruncatedNormal, "variance_scaling": VarianceScaling,
+    "glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal,
+    "he_uniform": HeUniform, "he_normal": HeNormal, "lecun_uniform": LecunUniform,
+    "lecun_normal": LecunNormal, "identity": Identity, "orthogonal": Orthogonal,
+    "Identity": Identity, "IdentityInitializer": Identity,
+    "OrthogonalInitializer": Orthogonal,
+}
+_OBJECTS = dict(_CLASSES)
+_OBJECTS.update(_ALIASES)
+globals().update({k: v for k, v in _ALIASES.items() if k[0].islower()})
+
+
+def serialize(initializer):
+    return generic_utils.serialize_keras_object(initializer)
+
+
+def deserialize(config, custom_objects=None):
+    return generic_utils.deserialize_keras_object(
+        config, _OBJECTS, custom_objects, "initializer")
+
+
+def get(identifier):
+    """An initializer from a name ('glorot_uniform'), config dict, instance or callable."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if isinstance(identifier, str):
+        obj = deserialize(identifier)
+        return obj() if isinstance(obj, type) else obj
+    if isinstance(identifier, type) and issubclass(identifier, Initializer):
+        return identifier()
+    if callable(identifier):
+        return identifier
+    raise ValueError(f"Could not interpret initializer identifier: {identifier!r}")

@@ -1,0 +1,259 @@
+"""Attention layers: MultiHeadAttention and (Luong-style) Attention."""
+
+import math
+
+from dlframe.core.tensor_shape import TensorShape
+from dlframe.keras import constraints, initializers, regularizers
+from dlframe.keras.engine.base_layer import Layer
+from dlframe.ops import array as _array, linalg as _linalg, math as _math, nn as _nn
+from dlframe.ops import creation as _creation
+
+
+def _ser(module, obj):
+    return module.serialize(obj) if obj is not None else None
+
+
+_NEG = -1e9
+
+
+def _masked_softmax(scores, mask):
+    if mask is not None:
+        scores = scores + (1.0 - _math.cast(mask, scores.dtype)) * _NEG
+    return _nn.softmax(scores, axis=-1)
+
+
+def _causal(t, s):
+    rows = _array.reshape(_creation.range(t), [-1, 1])
+    cols = _array.reshape(_creation.range(s), [1, -1])
+    return _math.greater_equal(rows, cols)
+
+
+class MultiHeadAttention(Layer):
+    """Multi-head scaled dot-product attention (Vaswani et al.) over rank-3 inputs.
+
+    Args:
+      num_heads: number of attention heads.
+      key_dim: size of each head for query and key.
+      value_dim: size of each head for value (default key_dim).
+      dropout: dropout rate on the attention probabilities.
+      use_bias: whether the projections use biases.
+      output_shape: last dimension of the output (default: query's last dimension).
+      attention_axes: only ``None`` / ``(1,)`` (the sequence axis) is supported.
+
+    Call arguments: ``query``, ``value``, ``key=None``, ``attention_mask=None``,
+    ``return_attention_scores=False``, ``training=None``, ``use_causal_mask=False``.
+    """
+
+    def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True,
+                 output_shape=None, attention_axes=None, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
+                 **kwargs):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.supports_masking = True
+        self.num_heads = num_heads
+        self.key_dim = key_dim
+        self.value_dim = value_dim if value_dim else key_dim
+        self.dropout = dropout
+        self.use_bias = use_bias
+        self._output_shape = output_shape
+        if attention_axes not in (None, 1, (1,), [1]):
+            raise ValueError("dlframe's MultiHeadAttention supports attention over axis 1 "
+                             f"of rank-3 inputs only. Received: attention_axes="
+                             f"{attention_axes}")
+        self.attention_axes = attention_axes
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self._weights_ready = False
+
+    def build(self, query_shape, value_shape=None, key_shape=None):
+        if value_shape is not None:
+            self._create(TensorShape(query_shape)[-1], TensorShape(value_shape)[-1],
+                         TensorShape(key_shape or value_shape)[-1])
+        self.built = True
+
+    def _dense(self, name, shape, bias_shape):
+        kw = {"initializer": self.kernel_initializer, "regularizer": self.kernel_regularizer,
+              "constraint": self.kernel_constraint}
+        kernel = self.add_weight(f"{name}/kernel", shape=shape, **kw)
+        bias = self.add_weight(f"{name}/bias", shape=bias_shape,
+                               initializer=self.bias_initializer,
+                               regularizer=self.bias_regularizer,
+                               constraint=self.bias_constraint) if self.use_bias else None
+        return kernel, bias
+
+    def _create(self, q_dim, v_dim, k_dim):
+        h = self.num_heads
+        self._query = self._dense("query", [q_dim, h, self.key_dim], [h, self.key_dim])
+        self._key = self._dense("key", [k_dim, h, self.key_dim], [h, self.key_dim])
+        self._value = self._dense("value", [v_dim, h, self.value_dim], [h, self.value_dim])
+        out_dim = self._output_shape or q_dim
+        if isinstance(out_dim, (list, tuple)):
+            out_dim = out_dim[-1]
+        self._out_dim = out_dim
+        self._output = self._dense("attention_output", [h, self.value_dim, out_dim],
+                                   [out_dim])
+        self._weights_ready = True
+
+    def _project(self, x, params, heads, size):
+        kernel, bias = params
+        b, t, d = x.shape
+        y = _linalg.matmul(_array.reshape(x, [-1, d]), _array.reshape(kernel, [d, -1]))
+        if bias is not None:
+            y = y + _array.reshape(bias, [-1])
+        return _array.transpose(_array.reshape(y, [b, t, heads, size]), [0, 2, 1, 3])
+
+    def call(self, query, value, key=None, query_mask=None, value_mask=None,
+             key_mask=None, attention_mask=None, return_attention_scores=False,
+             training=None, use_causal_mask=False, mask=None):
+        key = value if key is None else key
+        if not self._weights_ready:
+            self._create(query.shape[-1], value.shape[-1], key.shape[-1])
+        for name, x in (("query", query), ("value", value), ("key", key)):
+            if len(x.shape) != 3:
+                raise ValueError(f'Layer "{self.name}" expects rank-3 `{name}` inputs '
+                                 f"(batch, seq, features); received shape {tuple(x.shape)}")
+        h = self.num_heads
+        q = self._project(query, self._query, h, self.key_dim)
+        k = self._project(key, self._key, h, self.key_dim)
+        v = self._project(value, self._value, h, self.value_dim)
+        q = q * (1.0 / math.sqrt(float(self.key_dim)))
+        scores = _linalg.matmul(q, k, transpose_b=True)  # (B, H, T, S)
+        full = self._attention_mask(query, value, key, attention_mask, use_causal_mask,
+                                    query_mask, value_mask, key_mask)
+        if full is not None:
+            full = _array.expand_dims(full, 1)
+        probs = _masked_softmax(scores, full)
+        dropped = _nn.dropout(probs, rate=self.dropout) if (
+            training and self.dropout > 0) else probs
+        ctx = _array.transpose(_linalg.matmul(dropped, v), [0, 2, 1, 3])  # (B, T, H, Dv)
+        b, t = ctx.shape[0], ctx.shape[1]
+        kernel, bias = self._output
+        out = _linalg.matmul(_array.reshape(ctx, [b * t, -1]),
+                             _array.reshape(kernel, [h * self.value_dim, -1]))
+        if bias is not None:
+            out = out + bias
+        out = _array.reshape(out, [b, t, self._out_dim])
+        if return_attention_scores:
+            return out, probs
+        return out
+
+    def _attention_mask(self, query, value, key, attention_mask, use_causal_mask,
+                        query_mask, value_mask, key_mask):
+        q_mask = query_mask if query_mask is not None else getattr(query, "_keras_mask", None)
+        v_mask = value_mask if value_mask is not None else getattr(value, "_keras_mask", None)
+        k_mask = key_mask if key_mask is not None else getattr(key, "_keras_mask", None)
+        t, s = query.shape[1], value.shape[1]
+        mask = None
+
+        def both(a, b):
+            a = _math.cast(a, "bool")
+            return a if mask is None else _math.logical_and(mask, a)
+        if q_mask is not None:
+            mask = both(_array.expand_dims(q_mask, -1), None)
+        if v_mask is not None:
+            mask = both(_array.expand_dims(v_mask, -2), None)
+        if k_mask is not None:
+            mask = both(_array.expand_dims(k_mask, -2), None)
+        if use_causal_mask:
+            mask = both(_array.expand_dims(_causal(t, s), 0), None)
+        if attention_mask is not None:
+            mask = both(attention_mask, None)
+        return mask
+
+    def compute_mask(self, query, mask=None):
+        return getattr(query, "_keras_mask", None)
+
+    def compute_output_shape(self, query_shape, value_shape=None, key_shape=None):
+        dims = TensorShape(query_shape).as_list()
+        out = self._output_shape or dims[-1]
+        if isinstance(out, (list, tuple)):
+            return TensorShape(dims[:-1] + list(out))
+        return TensorShape(dims[:-1] + [out])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "num_heads": self.num_heads, "key_dim": self.key_dim,
+            "value_dim": self.value_dim, "dropout": self.dropout,
+            "use_bias": self.use_bias, "output_shape": self._output_shape,
+            "attention_axes": self.attention_axes,
+            "kernel_initializer": _ser(initializers, self.kernel_initializer),
+            "bias_initializer": _ser(initializers, self.bias_initializer),
+            "kernel_regularizer": _ser(regularizers, self.kernel_regularizer),
+            "bias_regularizer": _ser(regularizers, self.bias_regularizer),
+            "activity_regularizer": _ser(regularizers, self.activity_regularizer),
+            "kernel_constraint": _ser(constraints, self.kernel_constraint),
+            "bias_constraint": _ser(constraints, self.bias_constraint)})
+        return config
+
+
+class Attention(Layer):
+    """Dot-product attention: ``softmax(query @ key^T [* scale]) @ value``.
+
+    Call with ``[query, value]`` or ``[query, value, key]``; optional ``mask`` list.
+    """
+
+    def __init__(self, use_scale=False, score_mode="dot", dropout=0.0, **kwargs):
+        super().__init__(**kwargs)
+        if score_mode not in ("dot", "concat"):
+            raise ValueError("Invalid value for argument score_mode. Expected one of "
+                             f"{{'dot', 'concat'}}. Received: score_mode={score_mode}")
+        self.use_scale = use_scale
+        self.score_mode = score_mode
+        self.dropout = dropout
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        self.scale = self.add_weight("scale", shape=(), initializer="ones") \
+            if self.use_scale else None
+        if self.score_mode == "concat":
+            self.concat_score_weight = self.add_weight("concat_score_weight", shape=(),
+                                                       initializer="ones")
+        self.built = True
+
+    def call(self, inputs, mask=None, training=None, return_attention_scores=False,
+             use_causal_mask=False):
+        q, v = inputs[0], inputs[1]
+        k = inputs[2] if len(inputs) > 2 else v
+        if self.score_mode == "dot":
+            scores = _linalg.matmul(q, k, transpose_b=True)
+            if self.scale is not None:
+                scores = scores * self.scale
+        else:
+            qe = _array.expand_dims(q, -2)
+            ke = _array.expand_dims(k, -3)
+            w = self.concat_score_weight
+            scale = self.scale if self.scale is not None else 1.0
+            from dlframe.ops import reduction
+            scores = w * reduction.reduce_sum(_math.tanh(scale * (qe + ke)), axis=-1)
+        v_mask = mask[1] if mask is not None and len(mask) > 1 else None
+        full = None if v_mask is None else _array.expand_dims(v_mask, -2)
+        if use_causal_mask:
+            causal = _array.expand_dims(_causal(q.shape[1], k.shape[1]), 0)
+            full = causal if full is None else _math.logical_and(full, causal)
+        probs = _masked_softmax(scores, full)
+        if training and self.dropout > 0:
+            probs = _nn.dropout(probs, rate=self.dropout)
+        out = _linalg.matmul(probs, v)
+        q_mask = mask[0] if mask is not None else None
+        if q_mask is not None:
+            out = out * _array.expand_dims(_math.cast(q_mask, out.dtype), -1)
+        return (out, probs) if return_attention_scores else out
+
+    def compute_mask(self, inputs, mask=None):
+        return None if mask is None else mask[0]
+
+    def compute_output_shape(self, input_shape):
+        q, v = TensorShape(input_shape[0]).as_list(), TensorShape(input_shape[1]).as_list()
+        return TensorShape(q[:-1] + v[-1:])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"use_scale": self.use_scale, "score_mode": self.score_mode,
+                       "dropout": self.dropout})
+        return config

@@ -1,0 +1,434 @@
+"""Convolution layers: Conv1D/2D/3D, Conv1D/2DTranspose, DepthwiseConv2D, SeparableConv2D."""
+
+from dlframe.core.tensor_shape import TensorShape
+from dlframe.keras import activations, constraints, initializers, regularizers
+from dlframe.keras.engine.base_layer import Layer
+from dlframe.keras.engine.input_spec import InputSpec
+from dlframe.keras.layers.reshaping import _data_format
+from dlframe.ops import array as _array, conv as _conv, nn as _nn
+
+_FORMATS = {1: ("NWC", "NCW"), 2: ("NHWC", "NCHW"), 3: ("NDHWC", "NCDHW")}
+
+
+def normalize_tuple(value, n, name, allow_zero=False):
+    """An int or an iterable of n ints -> a tuple of n positive ints."""
+    if isinstance(value, int):
+        out = (value,) * n
+    else:
+        try:
+            out = tuple(int(v) for v in value)
+        except (TypeError, ValueError):
+            raise ValueError(f"The `{name}` argument must be a tuple of {n} integers. "
+                             f"Received {name}={value!r}") from None
+        if len(out) != n:
+            raise ValueError(f"The `{name}` argument must be a tuple of {n} integers. "
+                             f"Received {name}={value!r}, including {len(out)} values")
+    low = 0 if allow_zero else 1
+    if any(v < low for v in out):
+        raise ValueError(f"The `{name}` argument must be a tuple of {n} integers. "
+                         f"Received {name}={value!r}, including values that are "
+                         f"{'negative' if allow_zero else 'not positive'}")
+    return out
+
+
+def conv_output_length(length, k, padding, stride, dilation=1):
+    if length is None:
+        return None
+    k = (k - 1) * dilation + 1
+    if padding in ("same", "causal"):
+        out = length
+    elif padding == "valid":
+        out = length - k + 1
+    else:  # full
+        out = length + k - 1
+    return (out + stride - 1) // stride
+
+
+def deconv_output_length(length, k, padding, output_padding, stride, dilation=1):
+    if length is None:
+        return None
+    k = (k - 1) * dilation + 1
+    if output_padding is None:
+        if padding == "valid":
+            return length * stride + max(k - stride, 0)
+        if padding == "full":
+            return length * stride - (stride + k - 2)
+        return length * stride
+    pad = {"same": k // 2, "valid": 0, "full": k - 1}[padding]
+    return (length - 1) * stride + k - 2 * pad + output_padding
+
+
+def _check_padding(padding, allowed):
+    padding = str(padding).lower()
+    if padding not in allowed:
+        raise ValueError(f"The `padding` argument must be one of {allowed}. Received: "
+                         f"padding={padding!r}")
+    return padding
+
+
+def _ser(module, obj):
+    return module.serialize(obj) if obj is not None else None
+
+
+class Conv(Layer):
+    """N-D convolution base: ``activation(conv(inputs, kernel) + bias)``."""
+
+    rank = 2
+
+    def __init__(self, rank, filters, kernel_size, strides=1, padding="valid",
+                 data_format=None, dilation_rate=1, groups=1, activation=None,
+                 use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
+                 **kwargs):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.rank = rank
+        if filters is not None and (not isinstance(filters, int) or filters <= 0):
+            raise ValueError("Invalid value for argument `filters`. Expected a strictly "
+                             f"positive value. Received filters={filters!r}.")
+        self.filters = filters
+        self.groups = groups or 1
+        self.kernel_size = normalize_tuple(kernel_size, rank, "kernel_size")
+        self.strides = normalize_tuple(strides, rank, "strides")
+        self.dilation_rate = normalize_tuple(dilation_rate, rank, "dilation_rate")
+        allowed = ("valid", "same", "causal") if rank == 1 else ("valid", "same")
+        self.padding = _check_padding(padding, allowed)
+        self.data_format = _data_format(data_format)
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.input_spec = InputSpec(min_ndim=rank + 2)
+        if filters is not None and filters % self.groups:
+            raise ValueError("The number of filters must be evenly divisible by the "
+                             f"number of groups. Received: groups={self.groups}, "
+                             f"filters={filters}.")
+
+    @property
+    def _channel_axis(self):
+        return 1 if self.data_format == "channels_first" else -1
+
+    def _in_channels(self, input_shape):
+        channels = TensorShape(input_shape)[self._channel_axis]
+        if channels is None:
+            raise ValueError("The channel dimension of the inputs should be defined. The "
+                             f"input_shape received is {tuple(TensorShape(input_shape))}, "
+                             f"where axis {self._channel_axis} (0-based) is the channel "
+                             "dimension, which found to be `None`.")
+        return channels
+
+    def build(self, input_shape):
+        channels = self._in_channels(input_shape)
+        if channels % self.groups:
+            raise ValueError("The number of input channels must be evenly divisible by "
+                             f"the number of groups. Received groups={self.groups}, but "
+                             f"the input has {channels} channels (full input shape is "
+                             f"{tuple(TensorShape(input_shape))}).")
+        shape = self.kernel_size + (channels // self.groups, self.filters)
+        self.kernel = self.add_weight("kernel", shape=shape,
+                                      initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
+        self.bias = self.add_weight("bias", shape=(self.filters,),
+                                    initializer=self.bias_initializer,
+                                    regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint) if self.use_bias else None
+        self.input_spec = InputSpec(min_ndim=self.rank + 2,
+                                    axes={self._channel_axis: channels})
+        self.built = True
+
+    def _op_format(self):
+        return _FORMATS[self.rank][self.data_format == "channels_first"]
+
+    def _convolve(self, inputs):
+        padding = self.padding.upper()
+        if self.padding == "causal":
+            left = self.dilation_rate[0] * (self.kernel_size[0] - 1)
+            inputs = _array.pad(inputs, [[0, 0], [left, 0], [0, 0]])
+            padding = "VALID"
+        fmt = self._op_format()
+        fn = {1: _conv.conv1d, 2: _conv.conv2d, 3: _conv.conv3d}[self.rank]
+        strides = self.strides[0] if self.rank == 1 else list(self.strides)
+        return fn(inputs, self.kernel, strides, padding, data_format=fmt,
+                  dilations=list(self.dilation_rate))
+
+    def _bias_and_activation(self, out):
+        if self.use_bias:
+            fmt = "NCHW" if self.data_format == "channels_first" else None
+            if fmt and self.rank != 2:
+                shape = [1, self.filters] + [1] * self.rank
+                out = out + _array.reshape(self.bias, shape)
+            else:
+                out = _nn.bias_add(out, self.bias, data_format=fmt)
+        return self.activation(out) if self.activation is not None else out
+
+    def call(self, inputs):
+        return self._bias_and_activation(self._convolve(inputs))
+
+    def _spatial(self, input_shape):
+        dims = TensorShape(input_shape).as_list()
+        return dims[2:] if self.data_format == "channels_first" else dims[1:-1]
+
+    def _assemble(self, input_shape, spatial, channels):
+        batch = TensorShape(input_shape)[0]
+        if self.data_format == "channels_first":
+            return TensorShape([batch, channels] + spatial)
+        return TensorShape([batch] + spatial + [channels])
+
+    def compute_output_shape(self, input_shape):
+        spatial = [conv_output_length(d, k, self.padding, s, r) for d, k, s, r in zip(
+            self._spatial(input_shape), self.kernel_size, self.strides, self.dilation_rate)]
+        for d in spatial:
+            if d is not None and d <= 0:
+                raise ValueError(
+                    f"One of the dimensions in the output is <= 0 due to downsampling in "
+                    f"{self.name}. Consider increasing the input size. Received "
+                    f"input shape {tuple(TensorShape(input_shape))} which would produce "
+                    f"output shape with a zero or negative value in a dimension.")
+        return self._assemble(input_shape, spatial, self.filters)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "filters": self.filters, "kernel_size": self.kernel_size,
+            "strides": self.strides, "padding": self.padding,
+            "data_format": self.data_format, "dilation_rate": self.dilation_rate,
+            "groups": self.groups, "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": _ser(initializers, self.kernel_initializer),
+            "bias_initializer": _ser(initializers, self.bias_initializer),
+            "kernel_regularizer": _ser(regularizers, self.kernel_regularizer),
+            "bias_regularizer": _ser(regularizers, self.bias_regularizer),
+            "activity_regularizer": _ser(regularizers, self.activity_regularizer),
+            "kernel_constraint": _ser(constraints, self.kernel_constraint),
+            "bias_constraint": _ser(constraints, self.bias_constraint)})
+        return config
+
+
+def _fixed_rank(rank, name, doc):
+    class Fixed(Conv):
+        def __init__(self, filters, kernel_size, strides=1, padding="valid",
+                     data_format=None, dilation_rate=1, groups=1, activation=None,
+                     use_bias=True, kernel_initializer="glorot_uniform",
+                     bias_initializer="zeros", kernel_regularizer=None,
+                     bias_regularizer=None, activity_regularizer=None,
+                     kernel_constraint=None, bias_constraint=None, **kwargs):
+            super().__init__(rank, filters, kernel_size, strides, padding, data_format,
+                             dilation_rate, groups, activation, use_bias,
+                             kernel_initializer, bias_initializer, kernel_regularizer,
+                             bias_regularizer, activity_regularizer, kernel_constraint,
+                             bias_constraint, **kwargs)
+    Fixed.__name__ = Fixed.__qualname__ = name
+    Fixed.__doc__ = doc
+    return Fixed
+
+
+Conv1D = _fixed_rank(1, "Conv1D", "1-D convolution over (batch, steps, channels).")
+Conv2D = _fixed_rank(2, "Conv2D", "2-D convolution over (batch, rows, cols, channels).")
+Conv3D = _fixed_rank(3, "Conv3D", "3-D convolution over 5-D inputs.")
+
+
+class _ConvTranspose(Conv):
+    """Transposed convolution (the gradient of a convolution w.r.t. its input)."""
+
+    def __init__(self, rank, filters, kernel_size, strides=1, padding="valid",
+                 output_padding=None, data_format=None, dilation_rate=1, **kwargs):
+        super().__init__(rank, filters, kernel_size, strides=strides, padding=padding,
+                         data_format=data_format, dilation_rate=dilation_rate, **kwargs)
+        self.output_padding = None if output_padding is None else normalize_tuple(
+            output_padding, rank, "output_padding", allow_zero=True)
+        if self.output_padding is not None:
+            for p, s in zip(self.output_padding, self.strides):
+                if p >= s:
+                    raise ValueError(f"Strides {self.strides} must be greater than "
+                                     f"output padding {self.output_padding}. Received "
+                                     f"strides={self.strides}, "
+                                     f"output_padding={self.output_padding}.")
+
+    def build(self, input_shape):
+        channels = self._in_channels(input_shape)
+        self.kernel = self.add_weight("kernel", shape=self.kernel_size + (
+            self.filters, channels), initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        self.bias = self.add_weight("bias", shape=(self.filters,),
+                                    initializer=self.bias_initializer,
+                                    regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint) if self.use_bias else None
+        self.input_spec = InputSpec(ndim=self.rank + 2, axes={self._channel_axis: channels})
+        self.built = True
+
+    def _out_spatial(self, spatial):
+        pads = self.output_padding or (None,) * self.rank
+        return [deconv_output_length(d, k, self.padding, p, s, r) for d, k, p, s, r in zip(
+            spatial, self.kernel_size, pads, self.strides, self.dilation_rate)]
+
+    def call(self, inputs):
+        shape = list(inputs.shape)
+        out = self._assemble(shape, self._out_spatial(self._spatial(shape)),
+                             self.filters).as_list()
+        fn = _conv.conv1d_transpose if self.rank == 1 else _conv.conv2d_transpose
+        strides = list(self.strides)
+        y = fn(inputs, self.kernel, out, strides, padding=self.padding.upper(),
+               data_format=self._op_format(), dilations=list(self.dilation_rate))
+        return self._bias_and_activation(y)
+
+    def compute_output_shape(self, input_shape):
+        return self._assemble(input_shape, self._out_spatial(self._spatial(input_shape)),
+                              self.filters)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("groups")
+        config["output_padding"] = self.output_padding
+        return config
+
+
+class Conv2DTranspose(_ConvTranspose):
+    """2-D transposed convolution; kernel shape (kh, kw, filters, in_channels)."""
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid",
+                 output_padding=None, data_format=None, dilation_rate=(1, 1), **kwargs):
+        super().__init__(2, filters, kernel_size, strides, padding, output_padding,
+                         data_format, dilation_rate, **kwargs)
+
+
+class Conv1DTranspose(_ConvTranspose):
+    """1-D transposed convolution; kernel shape (k, filters, in_channels)."""
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid",
+                 output_padding=None, data_format=None, dilation_rate=1, **kwargs):
+        super().__init__(1, filters, kernel_size, strides, padding, output_padding,
+                         data_format, dilation_rate, **kwargs)
+
+
+class DepthwiseConv2D(Conv):
+    """Per-channel 2-D convolution; ``depth_multiplier`` outputs per input channel."""
+
+    def __init__(self, kernel_size, strides=(1, 1), padding="valid", depth_multiplier=1,
+                 data_format=None, dilation_rate=(1, 1), activation=None, use_bias=True,
+                 depthwise_initializer="glorot_uniform", bias_initializer="zeros",
+                 depthwise_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, depthwise_constraint=None,
+                 bias_constraint=None, **kwargs):
+        super().__init__(2, None, kernel_size, strides=strides, padding=padding,
+                         data_format=data_format, dilation_rate=dilation_rate,
+                         activation=activation, use_bias=use_bias,
+                         bias_initializer=bias_initializer,
+                         bias_regularizer=bias_regularizer,
+                         activity_regularizer=activity_regularizer,
+                         bias_constraint=bias_constraint, **kwargs)
+        self.depth_multiplier = depth_multiplier
+        self.depthwise_initializer = initializers.get(depthwise_initializer)
+        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
+        self.depthwise_constraint = constraints.get(depthwise_constraint)
+
+    def build(self, input_shape):
+        channels = self._in_channels(input_shape)
+        self.depthwise_kernel = self.add_weight(
+            "depthwise_kernel", shape=self.kernel_size + (channels, self.depth_multiplier),
+            initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer,
+            constraint=self.depthwise_constraint)
+        self.filters = channels * self.depth_multiplier
+        self.bias = self.add_weight("bias", shape=(self.filters,),
+                                    initializer=self.bias_initializer,
+                                    regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint) if self.use_bias else None
+        self.input_spec = InputSpec(ndim=4, axes={self._channel_axis: channels})
+        self.built = True
+
+    def call(self, inputs):
+        y = _conv.depthwise_conv2d(inputs, self.depthwise_kernel, [1] + list(
+            self.strides) + [1], self.padding.upper(), data_format=self._op_format(),
+            dilations=list(self.dilation_rate))
+        return self._bias_and_activation(y)
+
+    def compute_output_shape(self, input_shape):
+        channels = TensorShape(input_shape)[self._channel_axis]
+        self.filters = None if channels is None else channels * self.depth_multiplier
+        return Conv.compute_output_shape(self, input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        for key in ("filters", "kernel_initializer", "kernel_regularizer",
+                    "kernel_constraint", "groups"):
+            config.pop(key)
+        config.update({
+            "depth_multiplier": self.depth_multiplier,
+            "depthwise_initializer": _ser(initializers, self.depthwise_initializer),
+            "depthwise_regularizer": _ser(regularizers, self.depthwise_regularizer),
+            "depthwise_constraint": _ser(constraints, self.depthwise_constraint)})
+        return config
+
+
+class SeparableConv2D(Conv):
+    """Depthwise convolution followed by a 1x1 pointwise convolution to ``filters``."""
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid",
+                 data_format=None, dilation_rate=(1, 1), depth_multiplier=1,
+                 activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
+                 pointwise_initializer="glorot_uniform", bias_initializer="zeros",
+                 depthwise_regularizer=None, pointwise_regularizer=None,
+                 bias_regularizer=None, activity_regularizer=None,
+                 depthwise_constraint=None, pointwise_constraint=None, bias_constraint=None,
+                 **kwargs):
+        super().__init__(2, filters, kernel_size, strides=strides, padding=padding,
+                         data_format=data_format, dilation_rate=dilation_rate,
+                         activation=activation, use_bias=use_bias,
+                         bias_initializer=bias_initializer,
+                         bias_regularizer=bias_regularizer,
+                         activity_regularizer=activity_regularizer,
+                         bias_constraint=bias_constraint, **kwargs)
+        self.depth_multiplier = depth_multiplier
+        self.depthwise_initializer = initializers.get(depthwise_initializer)
+        self.pointwise_initializer = initializers.get(pointwise_initializer)
+        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
+        self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
+        self.depthwise_constraint = constraints.get(depthwise_constraint)
+        self.pointwise_constraint = constraints.get(pointwise_constraint)
+
+    def build(self, input_shape):
+        channels = self._in_channels(input_shape)
+        self.depthwise_kernel = self.add_weight(
+            "depthwise_kernel", shape=self.kernel_size + (channels, self.depth_multiplier),
+            initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer,
+            constraint=self.depthwise_constraint)
+        self.pointwise_kernel = self.add_weight(
+            "pointwise_kernel", shape=(1, 1, channels * self.depth_multiplier, self.filters),
+            initializer=self.pointwise_initializer, regularizer=self.pointwise_regularizer,
+            constraint=self.pointwise_constraint)
+        self.bias = self.add_weight("bias", shape=(self.filters,),
+                                    initializer=self.bias_initializer,
+                                    regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint) if self.use_bias else None
+        self.input_spec = InputSpec(ndim=4, axes={self._channel_axis: channels})
+        self.built = True
+
+    def call(self, inputs):
+        y = _conv.separable_conv2d(inputs, self.depthwise_kernel, self.pointwise_kernel,
+                                   [1] + list(self.strides) + [1], self.padding.upper(),
+                                   data_format=self._op_format(),
+                                   dilations=list(self.dilation_rate))
+        return self._bias_and_activation(y)
+
+    def get_config(self):
+        config = super().get_config()
+        for key in ("kernel_initializer", "kernel_regularizer", "kernel_constraint",
+                    "groups"):
+            config.pop(key)
+        config.update({
+            "depth_multiplier": self.depth_multiplier,
+            "depthwise_initializer": _ser(initializers, self.depthwise_initializer),
+            "pointwise_initializer": _ser(initializers, self.pointwise_initializer),
+            "depthwise_regularizer": _ser(regularizers, self.depthwise_regularizer),
+            "pointwise_regularizer": _ser(regularizers, self.pointwise_regularizer),
+            "depthwise_constraint": _ser(constraints, self.depthwise_constraint),
+            "pointwise_constraint": _ser(constraints, self.pointwise_constraint)})
+        return config
+
+
+Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D
+Conv2DTranspose.__module__ = __name__

@@ -1,0 +1,382 @@
+"""Core layers: Dense, Activation, Embedding, Masking, Lambda and operator layers."""
+
+import base64
+import marshal
+import types
+
+from dlframe.core.tensor_shape import TensorShape
+from dlframe.keras import activations, constraints, initializers, regularizers
+from dlframe.keras.engine.base_layer import Layer
+from dlframe.keras.engine.input_spec import InputSpec
+from dlframe.keras.utils import generic_utils, tree
+from dlframe.ops import array as _array, linalg as _linalg, math as _math, nn as _nn
+from dlframe.ops import reduction as _red
+
+
+def _positive_int(value, name):
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"Received an invalid value for `{name}`, expected a positive "
+                         f"integer. Received: {name}={value!r}")
+    return value
+
+
+def _ser(module, obj):
+    return module.serialize(obj) if obj is not None else None
+
+
+class Dense(Layer):
+    """``activation(dot(inputs, kernel) + bias)`` on the last axis.
+
+    Args:
+      units: positive int, output dimension.
+      activation: activation name or callable (default linear).
+      use_bias: whether to add a bias vector.
+      kernel_initializer, bias_initializer: initializers (glorot_uniform, zeros).
+      kernel_regularizer, bias_regularizer, activity_regularizer: optional penalties.
+      kernel_constraint, bias_constraint: optional projections.
+    """
+
+    def __init__(self, units, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.units = _positive_int(int(units) if isinstance(units, float) and
+                                   units.is_integer() else units, "units")
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.input_spec = InputSpec(min_ndim=2)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        last = TensorShape(input_shape)[-1]
+        if last is None:
+            raise ValueError("The last dimension of the inputs to a Dense layer should be "
+                             f"defined. Found None. Full input shape received: "
+                             f"{tuple(TensorShape(input_shape).as_list())}")
+        self.kernel = self.add_weight("kernel", shape=[last, self.units],
+                                      initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
+        self.bias = self.add_weight("bias", shape=[self.units],
+                                    initializer=self.bias_initializer,
+                                    regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint) if self.use_bias else None
+        self.input_spec = InputSpec(min_ndim=2, axes={-1: last})
+        self.built = True
+
+    def call(self, inputs):
+        if not inputs.dtype.is_floating:
+            inputs = _math.cast(inputs, self.compute_dtype)
+        kernel = self.kernel
+        if kernel.dtype != inputs.dtype:
+            kernel = _math.cast(kernel, inputs.dtype)
+        if len(inputs.shape) == 2:
+            out = _linalg.matmul(inputs, kernel)
+        else:
+            lead = list(inputs.shape[:-1])
+            flat = _array.reshape(inputs, [-1, inputs.shape[-1]])
+            out = _array.reshape(_linalg.matmul(flat, kernel), lead + [self.units])
+        if self.use_bias:
+            bias = self.bias if self.bias.dtype == out.dtype else _math.cast(self.bias,
+                                                                             out.dtype)
+            out = _nn.bias_add(out, bias)
+        return self.activation(out) if self.activation is not None else out
+
+    def compute_output_shape(self, input_shape):
+        shape = TensorShape(input_shape)
+        if shape.rank is not None and shape[-1] is None:
+            raise ValueError("The last dimension of the input shape of a Dense layer "
+                             "should be defined. Found None. Received: "
+                             f"input_shape={tuple(shape.as_list())}")
+        return TensorShape(shape.as_list()[:-1] + [self.units])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "units": self.units, "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": _ser(initializers, self.kernel_initializer),
+            "bias_initializer": _ser(initializers, self.bias_initializer),
+            "kernel_regularizer": _ser(regularizers, self.kernel_regularizer),
+            "bias_regularizer": _ser(regularizers, self.bias_regularizer),
+            "activity_regularizer": _ser(regularizers, self.activity_regularizer),
+            "kernel_constraint": _ser(constraints, self.kernel_constraint),
+            "bias_constraint": _ser(constraints, self.bias_constraint)})
+        return config
+
+
+class Activation(Layer):
+    """Applies an activation function (name or callable)."""
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+        self.activation = activations.get(activation)
+
+    def call(self, inputs):
+        return self.activation(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config["activation"] = activations.serialize(self.activation)
+        return config
+
+
+class Embedding(Layer):
+    """Maps non-negative integer indices to dense vectors of size ``output_dim``.
+
+    Args:
+      input_dim: vocabulary size (largest index + 1).
+      output_dim: embedding size.
+      embeddings_initializer: default 'uniform' (U(-0.05, 0.05)).
+      embeddings_regularizer, activity_regularizer, embeddings_constraint: optional.
+      mask_zero: whether index 0 is padding (outputs then carry a mask).
+      input_length: optional fixed sequence length (Keras 2).
+    """
+
+    _casts_to_float = True
+
+    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
+                 embeddings_regularizer=None, activity_regularizer=None,
+                 embeddings_constraint=None, mask_zero=False, input_length=None,
+                 sparse=False, **kwargs):
+        if "input_shape" not in kwargs and "batch_input_shape" not in kwargs:
+            kwargs["input_shape"] = (input_length,)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.input_dim = _positive_int(input_dim, "input_dim")
+        self.output_dim = _positive_int(output_dim, "output_dim")
+        self.embeddings_initializer = initializers.get(embeddings_initializer)
+        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
+        self.embeddings_constraint = constraints.get(embeddings_constraint)
+        self.mask_zero = mask_zero
+        self.supports_masking = mask_zero
+        self.input_length = input_length
+        self._input_dtype = self._input_dtype or "int32"
+
+    def build(self, input_shape=None):
+        self.embeddings = self.add_weight(
+            "embeddings", shape=[self.input_dim, self.output_dim],
+            initializer=self.embeddings_initializer,
+            regularizer=self.embeddings_regularizer,
+            constraint=self.embeddings_constraint)
+        self.built = True
+
+    def call(self, inputs):
+        if not inputs.dtype.is_integer:
+            inputs = _math.cast(inputs, "int32")
+        out = _nn.embedding_lookup(self.embeddings, inputs)
+        if out.dtype.name != self.compute_dtype:
+            out = _math.cast(out, self.compute_dtype)
+        return out
+
+    def compute_mask(self, inputs, mask=None):
+        if not self.mask_zero:
+            return None
+        return _math.not_equal(inputs, 0)
+
+    def compute_output_shape(self, input_shape):
+        return TensorShape(TensorShape(input_shape).as_list() + [self.output_dim])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "input_dim": self.input_dim, "output_dim": self.output_dim,
+            "embeddings_initializer": _ser(initializers, self.embeddings_initializer),
+            "embeddings_regularizer": _ser(regularizers, self.embeddings_regularizer),
+            "activity_regularizer": _ser(regularizers, self.activity_regularizer),
+            "embeddings_constraint": _ser(constraints, self.embeddings_constraint),
+            "mask_zero": self.mask_zero, "input_length": self.input_length})
+        return config
+
+
+class Masking(Layer):
+    """Masks timesteps whose features all equal ``mask_value`` (and zeroes them)."""
+
+    def __init__(self, mask_value=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+        self.mask_value = mask_value
+
+    def _keep(self, inputs):
+        differs = _math.cast(_math.not_equal(inputs, self.mask_value), "float32")
+        return _math.greater(_red.reduce_max(differs, axis=-1), 0.0)
+
+    def call(self, inputs):
+        keep = _array.expand_dims(self._keep(inputs), -1)
+        return inputs * _math.cast(keep, inputs.dtype)
+
+    def compute_mask(self, inputs, mask=None):
+        return self._keep(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config["mask_value"] = self.mask_value
+        return config
+
+
+# ---------------------------------------------------------------- Lambda
+def func_dump(func):
+    """Serializes a Python function's code (Keras 2's format: base64 marshal)."""
+    code = base64.b64encode(marshal.dumps(func.__code__)).decode("ascii")
+    closure = tuple(c.cell_contents for c in func.__closure__) if func.__closure__ else None
+    return code, func.__defaults__, closure
+
+
+def func_load(code, defaults=None, closure=None, globs=None):
+    if isinstance(code, (tuple, list)):
+        code, defaults, closure = code
+        if isinstance(defaults, list):
+            defaults = tuple(defaults)
+    raw = marshal.loads(base64.b64decode(code.encode("ascii")))
+
+    def cell(value):
+        return (lambda: value).__closure__[0]
+    cells = tuple(cell(v) for v in closure) if closure else None
+    return types.FunctionType(raw, globs if globs is not None else globals(),
+                              name=raw.co_name, argdefs=defaults, closure=cells)
+
+
+class Lambda(Layer):
+    """Wraps an arbitrary function of the inputs as a layer.
+
+    Args:
+      function: called as ``function(inputs, **arguments)``.
+      output_shape: optional output shape (or function of the input shape).
+      mask: optional output mask (or function ``mask(inputs, mask)``).
+      arguments: extra keyword arguments for ``function``.
+    """
+
+    def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
+        super().__init__(**kwargs)
+        self.function = function
+        self.arguments = arguments or {}
+        self._output_shape = output_shape
+        self.mask = mask
+        self.supports_masking = mask is not None
+        import inspect
+        try:
+            params = inspect.signature(function).parameters
+        except (TypeError, ValueError):
+            params = {}
+        self._fn_expects_training = "training" in params
+        self._fn_expects_mask = "mask" in params
+
+    def call(self, inputs, mask=None, training=None):
+        kwargs = dict(self.arguments)
+        if self._fn_expects_mask:
+            kwargs["mask"] = mask
+        if self._fn_expects_training:
+            kwargs["training"] = training
+        return self.function(inputs, **kwargs)
+
+    def compute_mask(self, inputs, mask=None):
+        if callable(self.mask):
+            return self.mask(inputs, mask)
+        return self.mask
+
+    def compute_output_shape(self, input_shape):
+        if self._output_shape is None:
+            return Layer.compute_output_shape(self, input_shape)
+        if callable(self._output_shape):
+            return self._output_shape(input_shape)
+        batch = tree.flatten(input_shape)[0] if not isinstance(
+            input_shape, TensorShape) else input_shape[0]
+        if isinstance(input_shape, (list, tuple)) and input_shape and isinstance(
+                input_shape[0], (list, tuple, TensorShape)):
+            batch = TensorShape(input_shape[0])[0]
+        return TensorShape([batch] + list(self._output_shape))
+
+    def get_config(self):
+        config = super().get_config()
+        fn = self.function
+        name = getattr(fn, "__name__", None)
+        if name and name != "<lambda>" and generic_utils.get_registered_object(
+                generic_utils.get_registered_name(fn)) is fn:
+            config.update({"function": generic_utils.get_registered_name(fn),
+                           "function_type": "function"})
+        else:
+            config.update({"function": func_dump(fn), "function_type": "lambda",
+                           "module": getattr(fn, "__module__", None)})
+        out = self._output_shape
+        config["output_shape"] = func_dump(out) if callable(out) else out
+        config["output_shape_type"] = "lambda" if callable(out) else "raw"
+        config["arguments"] = self.arguments
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        fn = config.pop("function")
+        kind = config.pop("function_type", "lambda")
+        config.pop("module", None)
+        if kind == "function" or isinstance(fn, str):
+            fn = generic_utils.deserialize_keras_object(fn, custom_objects=custom_objects,
+                                                        printable_module_name="function")
+        else:
+            fn = func_load(fn)
+        if config.pop("output_shape_type", "raw") == "lambda":
+            config["output_shape"] = func_load(config["output_shape"])
+        config.pop("output_shape_module", None)
+        config.pop("mask_type", None)
+        return cls(fn, **config)
+
+
+# ---------------------------------------------------------------- operator layers
+_OPERATORS = {
+    "add": _math.add, "subtract": _math.subtract, "multiply": _math.multiply,
+    "truediv": _math.truediv, "floordiv": _math.floordiv, "floormod": _math.floormod,
+    "pow": _math.pow, "matmul": _linalg.matmul, "negative": _math.negative,
+    "abs": _math.abs, "less": _math.less, "less_equal": _math.less_equal,
+    "greater": _math.greater, "greater_equal": _math.greater_equal,
+    "getitem": lambda x, key: x[key],
+}
+
+
+class TFOpLambda(Layer):
+    """A dlframe op applied to KerasTensors (``x + y``, ``x[:, 0]``) inside a graph."""
+
+    def __init__(self, function, **kwargs):
+        kwargs.setdefault("name", _op_name(function))
+        kwargs["autocast"] = False
+        super().__init__(**kwargs)
+        if function not in _OPERATORS:
+            raise ValueError(f"Unknown operator {function!r} for TFOpLambda; expected "
+                             f"one of {sorted(_OPERATORS)}")
+        self.function = function
+        self._convert_args = False
+
+    def _convert_inputs(self, inputs):
+        return inputs
+
+    def call(self, *args, **kwargs):
+        kwargs.pop("training", None)
+        kwargs.pop("mask", None)
+        return _OPERATORS[self.function](*args, **kwargs)
+
+    def get_config(self):
+        return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype,
+                "function": self.function}
+
+
+def _op_name(function):
+    from dlframe.keras import backend
+    base = f"tf.__operators__.{function}" if function in (
+        "add", "getitem", "matmul") else f"tf.math.{function}"
+    return backend.unique_object_name(base)
+
+
+def _operator_call(function, args):
+    return TFOpLambda(function)(*args)

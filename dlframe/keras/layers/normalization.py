@@ -1,0 +1,222 @@
+"""Normalization layers: BatchNormalization, LayerNormalization, UnitNormalization."""
+
+from dlframe.core.tensor_shape import TensorShape
+from dlframe.keras import constraints, initializers, regularizers
+from dlframe.keras.engine.base_layer import Layer, in_dry_run
+from dlframe.keras.engine.input_spec import InputSpec
+from dlframe.ops import array as _array, math as _math, nn as _nn
+
+
+def _ser(module, obj):
+    return module.serialize(obj) if obj is not None else None
+
+
+def _axes(axis, ndim, layer):
+    axes = [axis] if isinstance(axis, int) else list(axis)
+    out = []
+    for a in axes:
+        b = a + ndim if a < 0 else a
+        if not 0 <= b < ndim:
+            raise ValueError(f"Invalid axis: {axis} for layer {layer} with an input of "
+                             f"rank {ndim}.")
+        out.append(b)
+    return sorted(set(out))
+
+
+class _Normalization(Layer):
+    """gamma/beta bookkeeping shared by batch and layer normalization."""
+
+    def __init__(self, axis, epsilon, center, scale, beta_initializer, gamma_initializer,
+                 beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.axis = axis if isinstance(axis, int) else list(axis)
+        self.epsilon = epsilon
+        self.center = center
+        self.scale = scale
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
+        self.supports_masking = True
+
+    def _param_shape(self, input_shape):
+        dims = TensorShape(input_shape).as_list()
+        self._ndim = len(dims)
+        self._param_axes = _axes(self.axis, len(dims), self.name)
+        shape = [dims[a] for a in self._param_axes]
+        if any(d is None for d in shape):
+            raise ValueError(f"Axis {self.axis} of input tensor should have a defined "
+                             f"dimension but the layer received an input with shape "
+                             f"{tuple(dims)}.")
+        self.input_spec = InputSpec(ndim=len(dims), axes={
+            a: dims[a] for a in self._param_axes})
+        return shape
+
+    def _make_gamma_beta(self, shape):
+        self.gamma = self.add_weight("gamma", shape=shape, initializer=self.gamma_initializer,
+                                     regularizer=self.gamma_regularizer,
+                                     constraint=self.gamma_constraint,
+                                     dtype=self.variable_dtype) if self.scale else None
+        self.beta = self.add_weight("beta", shape=shape, initializer=self.beta_initializer,
+                                    regularizer=self.beta_regularizer,
+                                    constraint=self.beta_constraint,
+                                    dtype=self.variable_dtype) if self.center else None
+
+    def _broadcast(self, param, ndim):
+        if param is None:
+            return None
+        if self._param_axes == [ndim - 1]:
+            return param
+        shape = [1] * ndim
+        for a in self._param_axes:
+            shape[a] = param.shape[self._param_axes.index(a)]
+        return _array.reshape(param, shape)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "axis": self.axis, "epsilon": self.epsilon, "center": self.center,
+            "scale": self.scale,
+            "beta_initializer": _ser(initializers, self.beta_initializer),
+            "gamma_initializer": _ser(initializers, self.gamma_initializer),
+            "beta_regularizer": _ser(regularizers, self.beta_regularizer),
+            "gamma_regularizer": _ser(regularizers, self.gamma_regularizer),
+            "beta_constraint": _ser(constraints, self.beta_constraint),
+            "gamma_constraint": _ser(constraints, self.gamma_constraint)})
+        return config
+
+
+class BatchNormalization(_Normalization):
+    """Normalizes with batch statistics in training and moving statistics in inference.
+
+    Args:
+      axis: the feature axis (default -1).
+      momentum: moving-average momentum (default 0.99).
+      epsilon: variance fuzz (default 1e-3).
+      center, scale: whether to learn beta / gamma.
+      beta_initializer, gamma_initializer, moving_mean_initializer,
+      moving_variance_initializer, *_regularizer, *_constraint: as in Keras.
+
+    A layer with ``trainable=False`` runs in inference mode (Keras 2 semantics).
+    """
+
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones",
+                 moving_mean_initializer="zeros", moving_variance_initializer="ones",
+                 beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
+                 gamma_constraint=None, synchronized=False, renorm=False,
+                 renorm_clipping=None, renorm_momentum=0.99, fused=None,
+                 virtual_batch_size=None, adjustment=None, **kwargs):
+        super().__init__(axis, epsilon, center, scale, beta_initializer, gamma_initializer,
+                         beta_regularizer, gamma_regularizer, beta_constraint,
+                         gamma_constraint, **kwargs)
+        if renorm or virtual_batch_size is not None or adjustment is not None:
+            raise ValueError("dlframe's BatchNormalization does not implement `renorm`, "
+                             "`virtual_batch_size` or `adjustment`. Received: "
+                             f"renorm={renorm}, virtual_batch_size={virtual_batch_size}, "
+                             f"adjustment={adjustment}")
+        self.momentum = momentum
+        self.synchronized = synchronized
+        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
+        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+
+    def build(self, input_shape):
+        shape = self._param_shape(input_shape)
+        self._make_gamma_beta(shape)
+        self.moving_mean = self.add_weight(
+            "moving_mean", shape=shape, initializer=self.moving_mean_initializer,
+            trainable=False, dtype=self.variable_dtype)
+        self.moving_variance = self.add_weight(
+            "moving_variance", shape=shape, initializer=self.moving_variance_initializer,
+            trainable=False, dtype=self.variable_dtype)
+        self.built = True
+
+    def call(self, inputs, training=None, mask=None):
+        ndim = len(inputs.shape)
+        reduce_axes = [a for a in range(ndim) if a not in self._param_axes]
+        in_dtype = inputs.dtype
+        x = inputs if in_dtype.name not in ("float16", "bfloat16") else _math.cast(
+            inputs, "float32")
+        if training and self.trainable:
+            mean, variance = _nn.moments(x, reduce_axes, keepdims=False)
+            if not in_dry_run():
+                decay = 1.0 - self.momentum
+                for var, value in ((self.moving_mean, mean),
+                                   (self.moving_variance, variance)):
+                    var.assign_sub((var - _math.cast(value, var.dtype)) * decay)
+        else:
+            mean, variance = self.moving_mean, self.moving_variance
+        mean, variance = _math.cast(mean, x.dtype), _math.cast(variance, x.dtype)
+        gamma = None if self.gamma is None else _math.cast(self.gamma, x.dtype)
+        beta = None if self.beta is None else _math.cast(self.beta, x.dtype)
+        out = _nn.batch_normalization(
+            x, self._broadcast(mean, ndim), self._broadcast(variance, ndim),
+            self._broadcast(beta, ndim), self._broadcast(gamma, ndim), self.epsilon)
+        return out if out.dtype == in_dtype else _math.cast(out, in_dtype)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "momentum": self.momentum,
+            "moving_mean_initializer": _ser(initializers, self.moving_mean_initializer),
+            "moving_variance_initializer": _ser(initializers,
+                                                self.moving_variance_initializer)})
+        if self.synchronized:
+            config["synchronized"] = True
+        return config
+
+
+class LayerNormalization(_Normalization):
+    """Normalizes each sample over ``axis`` (default -1), then scales and shifts."""
+
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
+                 gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
+                 **kwargs):
+        super().__init__(axis, epsilon, center, scale, beta_initializer, gamma_initializer,
+                         beta_regularizer, gamma_regularizer, beta_constraint,
+                         gamma_constraint, **kwargs)
+
+    def build(self, input_shape):
+        shape = self._param_shape(input_shape)
+        self.input_spec = None
+        self._make_gamma_beta(shape)
+        self.built = True
+
+    def call(self, inputs):
+        ndim = len(inputs.shape)
+        in_dtype = inputs.dtype
+        x = inputs if in_dtype.name not in ("float16", "bfloat16") else _math.cast(
+            inputs, "float32")
+        mean, variance = _nn.moments(x, self._param_axes, keepdims=True)
+        gamma = None if self.gamma is None else _math.cast(self.gamma, x.dtype)
+        beta = None if self.beta is None else _math.cast(self.beta, x.dtype)
+        out = _nn.batch_normalization(x, mean, variance, self._broadcast(beta, ndim),
+                                      self._broadcast(gamma, ndim), self.epsilon)
+        return out if out.dtype == in_dtype else _math.cast(out, in_dtype)
+
+
+class UnitNormalization(Layer):
+    """Scales each sample to unit L2 norm over ``axis``."""
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = axis
+        self.supports_masking = True
+
+    def call(self, inputs):
+        return _nn.l2_normalize(inputs, axis=self.axis)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config["axis"] = self.axis
+        return config

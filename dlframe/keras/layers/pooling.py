@@ -1,0 +1,139 @@
+"""Pooling layers: Max/AveragePooling1D/2D/3D and the global pooling layers."""
+
+from dlframe.core.tensor_shape import TensorShape
+from dlframe.keras.engine.base_layer import Layer
+from dlframe.keras.engine.input_spec import InputSpec
+from dlframe.keras.layers.convolutional import (_FORMATS, _check_padding,
+                                                conv_output_length, normalize_tuple)
+from dlframe.keras.layers.reshaping import _data_format
+from dlframe.ops import array as _array, math as _math, pooling as _pool
+from dlframe.ops import reduction as _red
+
+
+class Pooling(Layer):
+    """Windowed max/average pooling over ``rank`` spatial dimensions."""
+
+    rank = 2
+    mode = "max"
+
+    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.pool_size = normalize_tuple(pool_size, self.rank, "pool_size")
+        self.strides = normalize_tuple(strides if strides is not None else pool_size,
+                                       self.rank, "strides")
+        self.padding = _check_padding(padding, ("valid", "same"))
+        self.data_format = _data_format(data_format)
+        self.input_spec = InputSpec(ndim=self.rank + 2)
+
+    def call(self, inputs):
+        fmt = _FORMATS[self.rank][self.data_format == "channels_first"]
+        fn = _pool.max_pool if self.mode == "max" else _pool.avg_pool
+        return fn(inputs, list(self.pool_size), list(self.strides), self.padding.upper(),
+                  data_format=fmt)
+
+    def compute_output_shape(self, input_shape):
+        dims = TensorShape(input_shape).as_list()
+        axes = range(2, 2 + self.rank) if self.data_format == "channels_first" else range(
+            1, 1 + self.rank)
+        for i, axis in enumerate(axes):
+            dims[axis] = conv_output_length(dims[axis], self.pool_size[i], self.padding,
+                                            self.strides[i])
+            if dims[axis] is not None and dims[axis] <= 0:
+                raise ValueError(f"Computed output size would be negative in layer "
+                                 f"{self.name}. Received input shape "
+                                 f"{tuple(TensorShape(input_shape).as_list())}, "
+                                 f"pool_size={self.pool_size}.")
+        return TensorShape(dims)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"pool_size": self.pool_size, "padding": self.padding,
+                       "strides": self.strides, "data_format": self.data_format})
+        return config
+
+
+def _pooling(name, rank, mode, default_pool):
+    class Pool(Pooling):
+        def __init__(self, pool_size=default_pool, strides=None, padding="valid",
+                     data_format=None, **kwargs):
+            super().__init__(pool_size, strides, padding, data_format, **kwargs)
+    Pool.rank, Pool.mode = rank, mode
+    Pool.__name__ = Pool.__qualname__ = name
+    Pool.__doc__ = f"{'Max' if mode == 'max' else 'Average'} pooling over {rank}-D windows."
+    return Pool
+
+
+MaxPooling1D = _pooling("MaxPooling1D", 1, "max", 2)
+MaxPooling2D = _pooling("MaxPooling2D", 2, "max", (2, 2))
+MaxPooling3D = _pooling("MaxPooling3D", 3, "max", (2, 2, 2))
+AveragePooling1D = _pooling("AveragePooling1D", 1, "avg", 2)
+AveragePooling2D = _pooling("AveragePooling2D", 2, "avg", (2, 2))
+AveragePooling3D = _pooling("AveragePooling3D", 3, "avg", (2, 2, 2))
+
+
+class GlobalPooling(Layer):
+    """Max/mean over all spatial dimensions (``keepdims`` keeps them as size 1)."""
+
+    rank = 2
+    mode = "max"
+
+    def __init__(self, data_format=None, keepdims=False, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = _data_format(data_format)
+        self.keepdims = keepdims
+        self.input_spec = InputSpec(ndim=self.rank + 2)
+        self.supports_masking = self.rank == 1 and self.mode == "avg"
+
+    def _axes(self):
+        start = 2 if self.data_format == "channels_first" else 1
+        return list(range(start, start + self.rank))
+
+    def call(self, inputs, mask=None):
+        axes = self._axes()
+        if mask is not None and self.mode == "avg":
+            steps_axis = axes[0]
+            m = _math.cast(mask, inputs.dtype)
+            m = _array.expand_dims(m, 2 if steps_axis == 1 else 1)
+            total = _red.reduce_sum(inputs * m, axis=steps_axis, keepdims=self.keepdims)
+            count = _red.reduce_sum(m, axis=steps_axis, keepdims=self.keepdims)
+            return total / _math.maximum(count, 1.0)
+        fn = _red.reduce_max if self.mode == "max" else _red.reduce_mean
+        return fn(inputs, axis=axes, keepdims=self.keepdims)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        dims = TensorShape(input_shape).as_list()
+        axes = self._axes()
+        if self.keepdims:
+            return TensorShape([1 if i in axes else d for i, d in enumerate(dims)])
+        return TensorShape([d for i, d in enumerate(dims) if i not in axes])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"data_format": self.data_format, "keepdims": self.keepdims})
+        return config
+
+
+def _global(name, rank, mode):
+    cls = type(name, (GlobalPooling,), {"rank": rank, "mode": mode, "__doc__":
+                                        f"Global {mode} pooling over {rank}-D inputs."})
+    cls.__module__ = __name__
+    return cls
+
+
+GlobalMaxPooling1D = _global("GlobalMaxPooling1D", 1, "max")
+GlobalMaxPooling2D = _global("GlobalMaxPooling2D", 2, "max")
+GlobalMaxPooling3D = _global("GlobalMaxPooling3D", 3, "max")
+GlobalAveragePooling1D = _global("GlobalAveragePooling1D", 1, "avg")
+GlobalAveragePooling2D = _global("GlobalAveragePooling2D", 2, "avg")
+GlobalAveragePooling3D = _global("GlobalAveragePooling3D", 3, "avg")
+
+MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D
+AvgPool1D, AvgPool2D, AvgPool3D = AveragePooling1D, AveragePooling2D, AveragePooling3D
+GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
+GlobalMaxPool3D = GlobalMaxPooling3D
+GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2D
+GlobalAvgPool3D = GlobalAveragePooling3D

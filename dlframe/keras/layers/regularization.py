@@ -1,0 +1,164 @@
+"""Regularization layers: Dropout, SpatialDropout1D/2D, GaussianNoise, GaussianDropout,
+ActivityRegularization. Noise is applied only when ``training`` is true."""
+
+from dlframe.keras import backend, regularizers
+from dlframe.keras.engine.base_layer import Layer
+from dlframe.keras.engine.input_spec import InputSpec
+from dlframe.ops import math as _math, nn as _nn
+from dlframe.ops import random as _random
+
+
+def _check_rate(rate):
+    if not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
+        raise ValueError(f"Invalid value received for argument `rate`. Expected a float "
+                         f"value between 0 and 1. Received: rate={rate!r}")
+    return rate
+
+
+class Dropout(Layer):
+    """Randomly zeroes a fraction ``rate`` of inputs during training (scaled by 1/(1-rate)).
+
+    Args:
+      rate: fraction of units to drop, in [0, 1].
+      noise_shape: shape of the binary mask (None entries follow the input).
+      seed: optional random seed.
+    """
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.rate = _check_rate(rate)
+        self.noise_shape = noise_shape
+        self.seed = seed
+        self.supports_masking = True
+
+    def _noise_shape(self, inputs):
+        if self.noise_shape is None:
+            return None
+        return [inputs.shape[i] if d is None else d
+                for i, d in enumerate(self.noise_shape)]
+
+    def call(self, inputs, training=None):
+        if not training or self.rate == 0:
+            return inputs
+        return _nn.dropout(inputs, rate=self.rate, noise_shape=self._noise_shape(inputs),
+                           seed=self.seed)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"rate": self.rate, "noise_shape": self.noise_shape,
+                       "seed": self.seed})
+        return config
+
+
+class SpatialDropout1D(Dropout):
+    """Drops whole feature channels of a (batch, steps, channels) input."""
+
+    def __init__(self, rate, seed=None, **kwargs):
+        super().__init__(rate, seed=seed, **kwargs)
+        self.input_spec = InputSpec(ndim=3)
+
+    def _noise_shape(self, inputs):
+        return [inputs.shape[0], 1, inputs.shape[2]]
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("noise_shape")
+        return config
+
+
+class SpatialDropout2D(Dropout):
+    """Drops whole feature maps of a 4-D input."""
+
+    def __init__(self, rate, data_format=None, seed=None, **kwargs):
+        super().__init__(rate, seed=seed, **kwargs)
+        self.data_format = data_format or backend.image_data_format()
+        self.input_spec = InputSpec(ndim=4)
+
+    def _noise_shape(self, inputs):
+        s = inputs.shape
+        if self.data_format == "channels_first":
+            return [s[0], s[1], 1, 1]
+        return [s[0], 1, 1, s[3]]
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("noise_shape")
+        config["data_format"] = self.data_format
+        return config
+
+
+class GaussianNoise(Layer):
+    """Adds zero-mean Gaussian noise with ``stddev`` during training."""
+
+    def __init__(self, stddev, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.stddev = stddev
+        self.seed = seed
+        self.supports_masking = True
+
+    def call(self, inputs, training=None):
+        if not training or self.stddev == 0:
+            return inputs
+        noise = _random.normal(list(inputs.shape), mean=0.0, stddev=self.stddev,
+                               dtype=inputs.dtype, seed=self.seed)
+        return inputs + noise
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"stddev": self.stddev, "seed": self.seed})
+        return config
+
+
+class GaussianDropout(Layer):
+    """Multiplies by Gaussian noise of mean 1 and variance rate / (1 - rate) in training."""
+
+    def __init__(self, rate, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.rate = _check_rate(rate)
+        self.seed = seed
+        self.supports_masking = True
+
+    def call(self, inputs, training=None):
+        if not training or not 0 < self.rate < 1:
+            return inputs
+        std = (self.rate / (1.0 - self.rate)) ** 0.5
+        noise = _random.normal(list(inputs.shape), mean=1.0, stddev=std,
+                               dtype=inputs.dtype, seed=self.seed)
+        return inputs * noise
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"rate": self.rate, "seed": self.seed})
+        return config
+
+
+class ActivityRegularization(Layer):
+    """Identity that adds ``l1 * sum|x| + l2 * sum x**2`` (per sample) to the losses."""
+
+    def __init__(self, l1=0.0, l2=0.0, **kwargs):
+        super().__init__(activity_regularizer=regularizers.L1L2(l1=l1, l2=l2), **kwargs)
+        self.supports_masking = True
+        self.l1, self.l2 = l1, l2
+
+    def call(self, inputs):
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"l1": self.l1, "l2": self.l2})
+        return config
+
+
+_ = _math

@@ -1,0 +1,103 @@
+"""``keras.metrics``: stateful metrics, their function forms, ``get``/``serialize``."""
+
+from dlframe.keras.losses import (binary_crossentropy, binary_focal_crossentropy,  # noqa
+                                  categorical_crossentropy, categorical_hinge, hinge,
+                                  huber, kl_divergence, kld, log_cosh, logcosh, mae, mape,
+                                  mean_absolute_error, mean_absolute_percentage_error,
+                                  mean_squared_error, mean_squared_logarithmic_error, mse,
+                                  msle, poisson, sparse_categorical_crossentropy,
+                                  squared_hinge, MAE, MAPE, MSE, MSLE, KLD)
+from dlframe.keras.metrics.accuracy_metrics import (  # noqa: F401
+    Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
+    SparseTopKCategoricalAccuracy, TopKCategoricalAccuracy, accuracy, binary_accuracy,
+    categorical_accuracy, sparse_categorical_accuracy, sparse_top_k_categorical_accuracy,
+    top_k_categorical_accuracy)
+from dlframe.keras.metrics.confusion_metrics import (  # noqa: F401
+    AUC, FalseNegatives, FalsePositives, Precision, Recall, TrueNegatives, TruePositives)
+from dlframe.keras.metrics.iou_metrics import MeanIoU  # noqa: F401
+from dlframe.keras.metrics.metric import Metric  # noqa: F401
+from dlframe.keras.metrics.reduction_metrics import Mean, MeanMetricWrapper, Sum  # noqa
+from dlframe.keras.metrics.regression_metrics import (  # noqa: F401
+    BinaryCrossentropy, CategoricalCrossentropy, CategoricalHinge, CosineSimilarity, Hinge,
+    KLDivergence, LogCoshError, MeanAbsoluteError, MeanAbsolutePercentageError,
+    MeanSquaredError, MeanSquaredLogarithmicError, Poisson, RootMeanSquaredError,
+    SparseCategoricalCrossentropy, SquaredHinge, cosine_similarity)
+
+_CLASSES = {c.__name__: c for c in (
+    Metric, Mean, Sum, MeanMetricWrapper, Accuracy, BinaryAccuracy, CategoricalAccuracy,
+    SparseCategoricalAccuracy, TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, AUC,
+    Precision, Recall, TruePositives, FalsePositives, TrueNegatives, FalseNegatives,
+    MeanSquaredError, RootMeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError, MeanIoU, CosineSimilarity, LogCoshError, Hinge,
+    SquaredHinge, CategoricalHinge, KLDivergence, Poisson, BinaryCrossentropy,
+    CategoricalCrossentropy, SparseCategoricalCrossentropy)}
+_FUNCTIONS = {f.__name__: f for f in (
+    accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
+    top_k_categorical_accuracy, sparse_top_k_categorical_accuracy, cosine_similarity,
+    mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
+    mean_squared_logarithmic_error, binary_crossentropy, categorical_crossentropy,
+    sparse_categorical_crossentropy, hinge, squared_hinge, categorical_hinge, poisson,
+    kl_divergence, log_cosh)}
+_FUNCTIONS.update(mse=mse, MSE=mse, mae=mae, MAE=mae, mape=mape, MAPE=mape, msle=msle,
+                  MSLE=msle, kld=kld, KLD=kld, logcosh=log_cosh, acc=accuracy)
+# Keras 3 string names of metric classes ('mse' -> MeanSquaredError(name='mse')).
+_STRING_CLASSES = {
+    "mse": MeanSquaredError, "mean_squared_error": MeanSquaredError,
+    "mae": MeanAbsoluteError, "mean_absolute_error": MeanAbsoluteError,
+    "mape": MeanAbsolutePercentageError,
+    "mean_absolute_percentage_error": MeanAbsolutePercentageError,
+    "msle": MeanSquaredLogarithmicError,
+    "mean_squared_logarithmic_error": MeanSquaredLogarithmicError,
+    "binary_accuracy": BinaryAccuracy, "categorical_accuracy": CategoricalAccuracy,
+    "sparse_categorical_accuracy": SparseCategoricalAccuracy,
+    "top_k_categorical_accuracy": TopKCategoricalAccuracy,
+    "sparse_top_k_categorical_accuracy": SparseTopKCategoricalAccuracy,
+    "binary_crossentropy": BinaryCrossentropy,
+    "categorical_crossentropy": CategoricalCrossentropy,
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+    "auc": AUC, "precision": Precision, "recall": Recall,
+    "root_mean_squared_error": RootMeanSquaredError, "rmse": RootMeanSquaredError,
+    "cosine_similarity": CosineSimilarity, "hinge": Hinge, "squared_hinge": SquaredHinge,
+    "categorical_hinge": CategoricalHinge, "kl_divergence": KLDivergence,
+    "kld": KLDivergence, "poisson": Poisson, "logcosh": LogCoshError,
+}
+
+
+def serialize(metric):
+    """``{'class_name', 'config'}`` of a Metric, or a function's name."""
+    if isinstance(metric, Metric):
+        return {"module": "keras.metrics", "class_name": type(metric).__name__,
+                "config": metric.get_config(), "registered_name": None}
+    return getattr(metric, "__name__", metric)
+
+
+def deserialize(config, custom_objects=None):
+    """A metric (function or instance) from ``serialize``'s output."""
+    custom = custom_objects or {}
+    if isinstance(config, dict):
+        cls = custom.get(config["class_name"]) or _CLASSES.get(config["class_name"])
+        if cls is None:
+            raise ValueError(f"Unknown metric: '{config['class_name']}'. Please ensure you "
+                             "are using a `keras.utils.custom_object_scope` and that this "
+                             "object is included in the scope.")
+        return cls.from_config(config["config"])
+    if config in custom:
+        return custom[config]
+    if config in _FUNCTIONS:
+        return _FUNCTIONS[config]
+    if config in _CLASSES:
+        return _CLASSES[config]()
+    raise ValueError(f"Unknown metric function: '{config}'. Please ensure you are using a "
+                     "`keras.utils.custom_object_scope` and that this object is included "
+                     "in the scope.")
+
+
+def get(identifier):
+    """A metric from a name, a config dict, a function or a Metric."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, (str, dict)):
+        return deserialize(identifier)
+    if callable(identifier):
+        return identifier
+    raise ValueError(f"Could not interpret metric identifier: {identifier}")

@@ -1,0 +1,103 @@
+"""Mean, Sum and MeanMetricWrapper (a stateless function averaged over samples)."""
+
+from dlframe.core.tensor import convert_to_tensor
+from dlframe.ops import array as _array, math as _m, reduction as _red
+from dlframe.keras.metrics.metric import Metric, as_tensor
+
+
+def _mean_over(x, axes):
+    return _red.reduce_mean(x, axis=axes) if axes else x
+
+
+def reduce_to_samplewise_values(values, sample_weight, dtype):
+    """Weighted per-sample values and weights, reduced as Keras's Mean metric does."""
+    values = as_tensor(values, dtype)
+    if sample_weight is not None:
+        sample_weight = as_tensor(sample_weight, dtype)
+        vr, wr = values.ndim, sample_weight.ndim
+        if vr == wr + 1 and values.shape[-1] == 1:
+            if wr == 1:
+                sample_weight = _array.expand_dims(sample_weight, -1)
+            else:
+                values = _array.squeeze(values, -1)
+        elif wr == vr + 1 and sample_weight.shape[-1] == 1:
+            if vr == 1:
+                values = _array.expand_dims(values, -1)
+            else:
+                sample_weight = _array.squeeze(sample_weight, -1)
+        wr, vr = sample_weight.ndim, values.ndim
+        if vr > wr:
+            values = _mean_over(values, tuple(range(wr, vr)))
+        sample_weight = _array.broadcast_to(sample_weight, tuple(values.shape))
+        values = _m.multiply(values, sample_weight)
+        if wr > 1:
+            sample_weight = _mean_over(sample_weight, tuple(range(1, wr)))
+    if values.ndim > 1:
+        values = _mean_over(values, tuple(range(1, values.ndim)))
+    return values, sample_weight
+
+
+class Sum(Metric):
+    """The (weighted) sum of the given values."""
+
+    def __init__(self, name="sum", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.total = self.add_weight(name="total")
+
+    def update_state(self, values, sample_weight=None):
+        values, _ = reduce_to_samplewise_values(values, sample_weight, self._dtype)
+        self.total.assign_add(_red.reduce_sum(values))
+
+    def result(self):
+        return self.total.read_value()
+
+
+class Mean(Metric):
+    """The (weighted) mean of the given values: ``total / count``."""
+
+    def __init__(self, name="mean", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.total = self.add_weight(name="total")
+        self.count = self.add_weight(name="count")
+
+    def update_state(self, values, sample_weight=None):
+        values, sample_weight = reduce_to_samplewise_values(values, sample_weight,
+                                                            self._dtype)
+        self.total.assign_add(_red.reduce_sum(values))
+        if sample_weight is not None:
+            n = _red.reduce_sum(sample_weight)
+        else:
+            n = convert_to_tensor(float(values.shape[0]) if values.ndim else 1.0,
+                                  dtype=self._dtype, device=values._device)
+        self.count.assign_add(n)
+
+    def result(self):
+        return _m.divide_no_nan(self.total, self.count)
+
+
+class MeanMetricWrapper(Mean):
+    """Averages ``fn(y_true, y_pred, **kwargs)`` over samples.
+
+    Args:
+      fn: the per-sample metric function.
+      name: the metric's name.
+      dtype: dtype of the state.
+      **kwargs: keyword arguments passed to ``fn``.
+    """
+
+    def __init__(self, fn, name=None, dtype=None, **kwargs):
+        super().__init__(name=name or getattr(fn, "__name__", "mean_metric_wrapper"),
+                         dtype=dtype)
+        self._fn = fn
+        self._fn_kwargs = kwargs
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        values = self._fn(y_true, y_pred, **self._fn_kwargs)
+        return super().update_state(values, sample_weight=sample_weight)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(self._fn_kwargs)
+        if type(self) is MeanMetricWrapper:
+            config["fn"] = self._fn
+        return config

@@ -1,0 +1,50 @@
+"""``keras.optimizers``: the optimizers, ``get``/``serialize``/``deserialize``."""
+
+from dlframe.keras.optimizers import schedules  # noqa: F401
+from dlframe.keras.optimizers.adagrad import Adadelta, Adagrad
+from dlframe.keras.optimizers.adam import Adam, AdamW
+from dlframe.keras.optimizers.adamax import Adamax
+from dlframe.keras.optimizers.ftrl import Ftrl, Lion
+from dlframe.keras.optimizers.nadam import Nadam
+from dlframe.keras.optimizers.optimizer import Optimizer
+from dlframe.keras.optimizers.rmsprop import RMSprop
+from dlframe.keras.optimizers.sgd import SGD
+
+_BY_NAME = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW,
+            "adamax": Adamax, "nadam": Nadam, "adagrad": Adagrad, "adadelta": Adadelta,
+            "ftrl": Ftrl, "lion": Lion}
+legacy = None  # tf.keras.optimizers.legacy is not provided
+
+
+def serialize(optimizer):
+    """``{'class_name', 'config'}`` of an optimizer."""
+    return {"module": "keras.optimizers", "class_name": type(optimizer).__name__,
+            "config": optimizer.get_config(), "registered_name": None}
+
+
+def deserialize(config, custom_objects=None):
+    """An optimizer from ``serialize``'s output (or a name)."""
+    if isinstance(config, str):
+        return get(config)
+    name = config["class_name"]
+    cls = (custom_objects or {}).get(name) or _BY_NAME.get(name.lower())
+    if cls is None:
+        raise ValueError(f"Could not interpret optimizer identifier: {config!r}")
+    return cls.from_config(config["config"])
+
+
+def get(identifier):
+    """An optimizer from a name ('adam'), a config dict or an Optimizer instance."""
+    if isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if isinstance(identifier, str):
+        cls = _BY_NAME.get(identifier.lower())
+        if cls is not None:
+            return cls()
+    raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}")
+
+
+__all__ = ["Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "Ftrl", "Lion", "Nadam",
+           "Optimizer", "RMSprop", "SGD", "deserialize", "get", "schedules", "serialize"]

@@ -1,0 +1,86 @@
+"""Adagrad and Adadelta: per-parameter rates from accumulated squared gradients."""
+
+from dlframe.keras.optimizers import _kernels
+from dlframe.keras.optimizers.optimizer import Optimizer
+
+
+class Adagrad(Optimizer):
+    """Adagrad, as ``keras.optimizers.Adagrad``: ``acc += g^2``,
+    ``var -= lr * g / sqrt(acc + epsilon)``.
+
+    Args:
+      learning_rate: float or schedule (default 0.001).
+      initial_accumulator_value: starting value of the accumulators (default 0.1).
+      epsilon: small constant for numerical stability (default 1e-7).
+      **kwargs: the base ``Optimizer`` arguments.
+    """
+
+    _default_name = "adagrad"
+    _extensible = True
+
+    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
+                 name="adagrad", **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.initial_accumulator_value = initial_accumulator_value
+        self.epsilon = epsilon
+        self._accumulators = []
+
+    def build(self, var_list):
+        super().build(var_list)
+        for v in var_list:
+            self._accumulators.append(self.add_variable_from_reference(
+                v, "accumulator", initializer=float(self.initial_accumulator_value)))
+
+    def update_step(self, gradient, variable, learning_rate):
+        i = self._index[id(variable)]
+        self._kernel_update(_kernels.adagrad_p, variable, (self._accumulators[i],),
+                            gradient, learning_rate, {"epsilon": float(self.epsilon)})
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(initial_accumulator_value=self.initial_accumulator_value,
+                      epsilon=self.epsilon)
+        return config
+
+
+class Adadelta(Optimizer):
+    """Adadelta, as ``keras.optimizers.Adadelta``.
+
+    ``Eg = rho Eg + (1 - rho) g^2``; ``delta = -sqrt(Ed + eps) / sqrt(Eg + eps) * g``;
+    ``Ed = rho Ed + (1 - rho) delta^2``; ``var += lr * delta``.
+
+    Args:
+      learning_rate: float or schedule (default 0.001).
+      rho: decay rate (default 0.95).
+      epsilon: small constant for numerical stability (default 1e-7).
+      **kwargs: the base ``Optimizer`` arguments.
+    """
+
+    _default_name = "adadelta"
+    _extensible = True
+
+    def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, name="adadelta",
+                 **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.rho = rho
+        self.epsilon = epsilon
+        self._acc_grads, self._acc_deltas = [], []
+
+    def build(self, var_list):
+        super().build(var_list)
+        for v in var_list:
+            self._acc_grads.append(self.add_variable_from_reference(v, "accumulated_grad"))
+            self._acc_deltas.append(
+                self.add_variable_from_reference(v, "accumulated_delta_var"))
+
+    def update_step(self, gradient, variable, learning_rate):
+        i = self._index[id(variable)]
+        self._kernel_update(_kernels.adadelta_p, variable,
+                            (self._acc_grads[i], self._acc_deltas[i]), gradient,
+                            learning_rate, {"rho": float(self.rho),
+                                            "epsilon": float(self.epsilon)})
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(rho=self.rho, epsilon=self.epsilon)
+        return config

@@ -1,0 +1,462 @@
+"""The Keras optimizer base class: variables, learning rate, clipping, weight decay, EMA.
+
+Built-in optimizers update each variable with one fused primitive (see ``_kernels``);
+custom subclasses follow Keras 3's API: ``build`` creates slots with
+``add_variable_from_reference`` and ``update_step(gradient, variable, learning_rate)``
+updates them with ``self.assign``/``assign_add``/``assign_sub``.
+"""
+
+import re
+import warnings
+
+from dlframe.core import dtypes
+from dlframe.core.primitive import call
+from dlframe.core.tape import GradientTape
+from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.core.variable import Variable
+from dlframe.device_scope import device as _device_scope
+from dlframe.ops import array as _array, math as _math, reduction as _red
+from dlframe.keras.optimizers import _kernels
+from dlframe.keras.optimizers.schedules import learning_rate_schedule as _schedules
+
+
+def _snake(name):
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _is_float(x):
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+class Optimizer:
+    """Base class of Keras optimizers.
+
+    Args:
+      learning_rate: a float, a ``LearningRateSchedule`` or a callable returning a float.
+      weight_decay: if set, decoupled weight decay ``var -= var * weight_decay * lr``.
+      clipnorm: clip each gradient to this L2 norm.
+      clipvalue: clip each gradient element to ``[-clipvalue, clipvalue]``.
+      global_clipnorm: clip all gradients jointly to this global L2 norm.
+      use_ema: keep an exponential moving average of the variables.
+      ema_momentum: momentum of that average.
+      ema_overwrite_frequency: every how many steps the variables are overwritten by
+        their average (None: only by ``finalize_variable_values``).
+      loss_scale_factor: gradients are divided by it before the update.
+      gradient_accumulation_steps: apply the mean gradient every this many steps.
+      name: the optimizer's name (prefix of its variables).
+    """
+
+    _default_name = "optimizer"
+    _extensible = False  # built-ins may add slots for variables seen later
+
+    def __init__(self, learning_rate=0.001, weight_decay=None, clipnorm=None,
+                 clipvalue=None, global_clipnorm=None, use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name=None, **kwargs):
+        if "lr" in kwargs:
+            learning_rate = kwargs.pop("lr")
+        for legacy in ("decay", "jit_compile", "is_legacy_optimizer", "mesh"):
+            kwargs.pop(legacy, None)
+        if kwargs:
+            raise ValueError(f"Argument(s) not recognized: {kwargs}")
+        if sum(c is not None for c in (clipnorm, clipvalue, global_clipnorm)) > 1:
+            raise ValueError(
+                "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. "
+                f"Received: clipnorm={clipnorm}, clipvalue={clipvalue}, "
+                f"global_clipnorm={global_clipnorm}")
+        if use_ema and not 0 <= ema_momentum <= 1:
+            raise ValueError("`ema_momentum` must be in the range [0, 1]. "
+                             f"Received: ema_momentum={ema_momentum}")
+        if gradient_accumulation_steps is not None and int(gradient_accumulation_steps) < 2:
+            raise ValueError("`gradient_accumulation_steps` must be an integer >= 2. "
+                             f"Received: gradient_accumulation_steps="
+                             f"{gradient_accumulation_steps}")
+        self.name = name or self._default_name
+        self.weight_decay = weight_decay
+        self.clipnorm = clipnorm
+        self.clipvalue = clipvalue
+        self.global_clipnorm = global_clipnorm
+        self.use_ema = use_ema
+        self.ema_momentum = ema_momentum
+        self.ema_overwrite_frequency = ema_overwrite_frequency
+        self.loss_scale_factor = loss_scale_factor
+        self.gradient_accumulation_steps = gradient_accumulation_steps
+        self.built = False
+        self._variables = []
+        self._trainable_variables = []
+        self._index = {}
+        self._exclude_ids = set()
+        self._exclude_names = []
+        self._averages = []
+        self._accumulated = []
+        self._iterations = Variable(0, dtype=dtypes.int64, trainable=False,
+                                    name=f"{self.name}/iteration")
+        self._variables.append(self._iterations)
+        self._learning_rate = None
+        self._lr_var = None
+        self._set_learning_rate(learning_rate)
+
+    # -- learning rate -------------------------------------------------------
+    def _set_learning_rate(self, value):
+        if isinstance(value, _schedules.LearningRateSchedule):
+            self._learning_rate = value
+            return
+        if callable(value) and not isinstance(value, Tensor):
+            self._learning_rate = value
+            return
+        try:
+            val = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(
+                "Argument `learning_rate` should be float, or an instance of "
+                "LearningRateSchedule, or a callable (that takes in the current "
+                f"iteration value and returns the corresponding learning rate value). "
+                f"Received instead: learning_rate={value!r}") from None
+        if self._lr_var is None:
+            self._lr_var = Variable(val, dtype=dtypes.float32, trainable=False,
+                                    name=f"{self.name}/learning_rate")
+            self._variables.insert(1, self._lr_var)
+        else:
+            self._lr_var.assign(val)
+        self._learning_rate = self._lr_var
+
+    @property
+    def learning_rate(self):
+        """The current learning rate (a Variable, or the schedule's value now)."""
+        return self._current_lr()
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        if value is not self._lr_var:
+            self._set_learning_rate(value)
+
+    lr = learning_rate
+
+    def _current_lr(self):
+        lr = self._learning_rate
+        if lr is self._lr_var:
+            return lr
+        if isinstance(lr, _schedules.LearningRateSchedule):
+            return lr(self._iterations)
+        value = lr()
+        return value if isinstance(value, Tensor) else \
+            convert_to_tensor(float(value), dtype=dtypes.float32)
+
+    @property
+    def iterations(self):
+        """Number of ``apply_gradients`` calls so far (an int64 Variable)."""
+        return self._iterations
+
+    @iterations.setter
+    def iterations(self, value):
+        self._iterations.assign(int(value))
+
+    @property
+    def variables(self):
+        """All variables of the optimizer: iterations, learning rate and slots."""
+        return list(self._variables)
+
+    def get_weights(self):
+        return [v.numpy() for v in self._variables]
+
+    def set_weights(self, weights):
+        if len(weights) != len(self._variables):
+            raise ValueError(
+                f"Optimizer variable count mismatch: the optimizer has "
+                f"{len(self._variables)} variables, received {len(weights)} values.")
+        for v, w in zip(self._variables, weights):
+            v.assign(w)
+
+    # -- variables -----------------------------------------------------------
+    def build(self, var_list):
+        """Records ``var_list`` and creates the optimizer's per-variable state."""
+        start = len(self._trainable_variables)
+        for i, var in enumerate(var_list):
+            self._index[id(var)] = start + i
+            self._trainable_variables.append(var)
+            if self.use_ema:
+                self._averages.append(self.add_variable_from_reference(
+                    var, "average", initializer=var))
+            if self.gradient_accumulation_steps:
+                self._accumulated.append(self.add_variable_from_reference(
+                    var, "gradient_accumulator"))
+        self.built = True
+
+    def _get_variable_index(self, variable):
+        try:
+            return self._index[id(variable)]
+        except KeyError:
+            raise KeyError(f"The optimizer cannot recognize variable {variable.name}. "
+                           "This usually means you are trying to call the optimizer to "
+                           "update different parts of the model separately. Please call "
+                           "`optimizer.build(variables)` with the full list of trainable "
+                           "variables before the training loop or use legacy optimizer "
+                           "`tf.keras.optimizers.legacy.{self.__class__.__name__}.") \
+                from None
+
+    def add_variable(self, shape, initializer="zeros", dtype=None, aggregation="none",
+                     name=None):
+        """Creates a non-trainable optimizer variable of ``shape``."""
+        dtype = dtype or dtypes.float32
+        if callable(initializer) and not isinstance(initializer, str):
+            value = initializer(shape, dtype=dtype)
+        elif initializer == "ones":
+            value = _array.ones(shape, dtype=dtype)
+        else:
+            value = _array.zeros(shape, dtype=dtype)
+        var = Variable(value, trainable=False, name=f"{self.name}/{name or 'variable'}")
+        self._variables.append(var)
+        return var
+
+    def add_variable_from_reference(self, reference_variable, name=None,
+                                    initializer="zeros"):
+        """A non-trainable variable shaped like ``reference_variable``, on its device."""
+        ref = reference_variable
+        base = ref.name.split(":")[0].replace("/", "_")
+        with _device_scope(ref._device):
+            if isinstance(initializer, Tensor):
+                value = initializer.read_value() if initializer._is_variable \
+                    else initializer
+            elif isinstance(initializer, (int, float)) and initializer != 0:
+                value = _array.fill(tuple(ref._value.shape),
+                                    convert_to_tensor(initializer, dtype=ref.dtype))
+            elif initializer == "ones":
+                value = _math.ones_like(ref)
+            else:
+                value = _math.zeros_like(ref)
+            var = Variable(value, trainable=False, name=f"{self.name}/{base}_{name}")
+        self._variables.append(var)
+        return var
+
+    def add_slot(self, var, slot_name, initializer="zeros"):
+        return self.add_variable_from_reference(var, slot_name, initializer)
+
+    def exclude_from_weight_decay(self, var_list=None, var_names=None):
+        """Excludes variables (or variables whose name contains a string) from decay."""
+        for v in var_list or ():
+            self._exclude_ids.add(id(v))
+        self._exclude_names.extend(var_names or ())
+
+    def _use_weight_decay(self, variable):
+        if id(variable) in self._exclude_ids:
+            return False
+        name = variable.name
+        return not any(re.search(n, name) for n in self._exclude_names)
+
+    def assign(self, variable, value):
+        variable.assign(value)
+
+    def assign_add(self, variable, value):
+        variable.assign_add(value)
+
+    def assign_sub(self, variable, value):
+        variable.assign_sub(value)
+
+    # -- the update ----------------------------------------------------------
+    def minimize(self, loss, var_list, tape=None):
+        """Computes gradients of ``loss`` and applies them to ``var_list``.
+
+        Args:
+          loss: a callable returning the loss (Keras 2) or a loss Tensor computed
+            under ``tape`` (Keras 3).
+          var_list: variables, or a callable returning them.
+          tape: the GradientTape that recorded a Tensor ``loss``.
+        """
+        if tape is None and not callable(loss):
+            raise ValueError("`tape` is required when a `Tensor` loss is passed. "
+                             f"Received: loss={loss!r}, tape={tape}.")
+        if callable(loss):
+            with GradientTape() as tape:
+                if not callable(var_list):
+                    tape.watch(list(var_list))
+                loss = loss()
+        if callable(var_list):
+            var_list = var_list()
+        var_list = list(var_list)
+        grads = tape.gradient(loss, var_list)
+        return self.apply_gradients(zip(grads, var_list))
+
+    def apply_gradients(self, grads_and_vars, name=None, skip_gradients_aggregation=False,
+                        **kwargs):
+        """Applies ``(gradient, variable)`` pairs; returns ``iterations``."""
+        pairs = list(grads_and_vars)
+        grads = [g for g, _ in pairs]
+        variables = [v for _, v in pairs]
+        self.apply(grads, variables)
+        return self._iterations
+
+    def apply(self, grads, trainable_variables=None):
+        """Updates ``trainable_variables`` with ``grads`` (one gradient per variable)."""
+        grads = list(grads)
+        if not grads:
+            return
+        if trainable_variables is None:
+            if not self.built:
+                raise ValueError(
+                    "When passing `grads` without `variables`, the optimizer must already "
+                    "be built on a list of variables. Call `optimizer.build("
+                    "trainable_variables)` first.")
+            variables = self._trainable_variables
+        else:
+            variables = list(trainable_variables)
+        if len(grads) != len(variables):
+            raise ValueError(f"Expected {len(variables)} gradients, one per variable, "
+                             f"received {len(grads)}.")
+        index = self._index
+        new = [v for v in variables if id(v) not in index]
+        if new:
+            if self.built and not self._extensible:
+                raise ValueError(
+                    f"Unknown variable: {new[0]!r}. This optimizer can only be called for "
+                    "the variables it was originally built with. When working with a new "
+                    "set of variables, you should recreate a new optimizer instance.")
+            self.build(new)
+        if any(g is None for g in grads):
+            missing = [v.name for g, v in zip(grads, variables) if g is None]
+            warnings.warn(
+                f"Gradients do not exist for variables {missing} when minimizing the "
+                "loss. If using `model.compile()`, did you forget to provide a `loss` "
+                "argument?", stacklevel=3)
+            kept = [(g, v) for g, v in zip(grads, variables) if g is not None]
+            grads = [g for g, _ in kept]
+            variables = [v for _, v in kept]
+        if grads:
+            grads = [g if isinstance(g, Tensor) else convert_to_tensor(g, dtype=v.dtype)
+                     for g, v in zip(grads, variables)]
+            if self.loss_scale_factor is not None:
+                grads = [_math.divide(g, float(self.loss_scale_factor)) for g in grads]
+            if self.gradient_accumulation_steps:
+                self._accumulate_and_update(grads, variables)
+            else:
+                self._update(grads, variables)
+        self._iterations.assign_add(1)
+
+    def _update(self, grads, variables):
+        if self.clipnorm or self.clipvalue or self.global_clipnorm:
+            grads = self._clip_gradients(grads)
+        lr = self._current_lr()
+        if self.weight_decay:
+            self._apply_weight_decay(variables, lr)
+        self._prepare_step(lr)
+        update = self.update_step
+        for g, v in zip(grads, variables):
+            update(g, v, lr)
+        for v in variables:
+            if v._constraint is not None:
+                v.assign(v._constraint(v))
+        if self.use_ema:
+            self._update_ema(variables)
+
+    def _accumulate_and_update(self, grads, variables):
+        steps = int(self.gradient_accumulation_steps)
+        accs = [self._accumulated[self._index[id(v)]] for v in variables]
+        if (int(self._iterations.numpy()) + 1) % steps:
+            for a, g in zip(accs, grads):
+                a.assign_add(_math.cast(g, a.dtype))
+            return
+        grads = [_math.divide(_math.add(g, a), float(steps)) for g, a in zip(grads, accs)]
+        self._update(grads, variables)
+        for a in accs:
+            a.assign(_math.zeros_like(a))
+
+    def _prepare_step(self, lr):
+        """Hook run once per step before the per-variable updates."""
+
+    def update_step(self, gradient, variable, learning_rate):
+        """Updates one variable; subclasses implement it."""
+        raise NotImplementedError(f"{type(self).__name__} must implement `update_step`.")
+
+    def _clip_gradients(self, grads):
+        if self.clipnorm and self.clipnorm > 0:
+            return [_clip_by_norm(g, float(self.clipnorm)) for g in grads]
+        if self.global_clipnorm and self.global_clipnorm > 0:
+            return clip_by_global_norm(grads, float(self.global_clipnorm))
+        if self.clipvalue and self.clipvalue > 0:
+            c = float(self.clipvalue)
+            return [_math.minimum(_math.maximum(g, -c), c) for g in grads]
+        return grads
+
+    def _apply_weight_decay(self, variables, lr):
+        wd = float(self.weight_decay)
+        for v in variables:
+            if self._use_weight_decay(v):
+                factor = _math.multiply(_math.cast(lr, v.dtype), wd)
+                v.assign_sub(_math.multiply(v, factor))
+
+    def _update_ema(self, variables):
+        mom = float(self.ema_momentum)
+        for v in variables:
+            avg = self._averages[self._index[id(v)]]
+            call(_kernels.ema_p, (avg, v, self._iterations), {"momentum": mom})
+        freq = self.ema_overwrite_frequency
+        if freq and (int(self._iterations.numpy()) + 1) % int(freq) == 0:
+            self._overwrite_with_average(variables)
+
+    def _overwrite_with_average(self, variables):
+        for v in variables:
+            v.assign(self._averages[self._index[id(v)]])
+
+    def finalize_variable_values(self, var_list):
+        """With ``use_ema``, sets the variables to their moving averages (end of fit)."""
+        if self.use_ema and self._averages:
+            self._overwrite_with_average([v for v in var_list if id(v) in self._index])
+
+    def _kernel_update(self, prim, variable, slots, gradient, learning_rate, attrs,
+                       extra=()):
+        """Runs a fused kernel (built-in optimizers' ``update_step``)."""
+        lr = learning_rate
+        if lr._device is not variable._device:
+            lr = convert_to_tensor(lr.numpy(), device=variable._device)
+        call(prim, (variable, *slots, gradient, lr, self._iterations, *extra), attrs)
+
+    # -- config --------------------------------------------------------------
+    def get_config(self):
+        lr = self._learning_rate
+        if isinstance(lr, _schedules.LearningRateSchedule):
+            lr_conf = _schedules.serialize(lr)
+        elif lr is self._lr_var:
+            lr_conf = float(self._lr_var.numpy())
+        else:
+            lr_conf = lr
+        return {
+            "name": self.name, "learning_rate": lr_conf,
+            "weight_decay": self.weight_decay, "clipnorm": self.clipnorm,
+            "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue,
+            "use_ema": self.use_ema, "ema_momentum": self.ema_momentum,
+            "ema_overwrite_frequency": self.ema_overwrite_frequency,
+            "loss_scale_factor": self.loss_scale_factor,
+            "gradient_accumulation_steps": self.gradient_accumulation_steps,
+        }
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = _schedules.deserialize(
+                config["learning_rate"], custom_objects=custom_objects)
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name!r}>"
+
+
+def _l2norm(g):
+    return _math.sqrt(_red.reduce_sum(_math.square(g)))
+
+
+def _clip_by_norm(g, clip):
+    norm = _l2norm(g)
+    scale = _math.divide(convert_to_tensor(clip, dtype=g.dtype, device=g._device),
+                         _math.maximum(norm, clip))
+    return _math.multiply(g, scale)
+
+
+def clip_by_global_norm(grads, clip):
+    """Scales all ``grads`` by ``clip / max(global_norm, clip)``."""
+    total = None
+    for g in grads:
+        s = _red.reduce_sum(_math.square(_math.cast(g, dtypes.float32)))
+        total = s if total is None else _math.add(total, s)
+    norm = _math.sqrt(total)
+    scale = _math.divide(clip, _math.maximum(norm, clip))
+    return [_math.multiply(g, _math.cast(scale, g.dtype)) for g in grads]

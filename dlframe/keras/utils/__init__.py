@@ -1,0 +1,75 @@
+"""``keras.utils``: serialization registry, data helpers, plot_model, summaries."""
+
+import random as _py_random
+
+from dlframe.keras.utils.generic_utils import (CustomObjectScope, custom_object_scope,
+                                               deserialize_keras_object,
+                                               get_custom_objects, get_registered_name,
+                                               get_registered_object,
+                                               register_keras_serializable,
+                                               serialize_keras_object)
+from dlframe.keras.utils.layer_utils import count_params, print_summary
+from dlframe.keras.utils.vis_utils import model_to_dot, plot_model
+
+def to_categorical(y, num_classes=None, dtype="float32"):
+    """One-hot encodes integer class labels; returns a NumPy array (as Keras does)."""
+    from dlframe.core.tensor import convert_to_tensor
+    from dlframe.ops import creation, math as _math, reduction
+    labels = convert_to_tensor(y)
+    shape = list(labels.shape)
+    if shape and shape[-1] == 1 and len(shape) > 1:
+        shape = shape[:-1]
+    labels = _math.cast(labels, "int64")
+    from dlframe.ops import array as _array
+    flat = _array.reshape(labels, [-1])
+    if num_classes is None:
+        num_classes = int(reduction.reduce_max(flat).numpy()) + 1
+    onehot = creation.one_hot(flat, num_classes, dtype=dtype)
+    return _array.reshape(onehot, shape + [num_classes]).numpy()
+
+
+def normalize(x, axis=-1, order=2):
+    """Scales ``x`` to unit L``order`` norm along ``axis``; returns a NumPy array."""
+    from dlframe.core.tensor import convert_to_tensor
+    from dlframe.ops import math as _math, reduction
+    t = convert_to_tensor(x)
+    if not t.dtype.is_floating:
+        t = _math.cast(t, "float32")
+    if order == 2:
+        norm = _math.sqrt(reduction.reduce_sum(t * t, axis=axis, keepdims=True))
+    elif order == 1:
+        norm = reduction.reduce_sum(_math.abs(t), axis=axis, keepdims=True)
+    else:
+        norm = reduction.reduce_sum(_math.abs(t) ** order, axis=axis,
+                                    keepdims=True) ** (1.0 / order)
+    norm = _math.where(_math.equal(norm, 0), _math.ones_like(norm), norm)
+    return (t / norm).numpy()
+
+
+def set_random_seed(seed):
+    """Seeds Python's ``random``, NumPy's global RNG and dlframe's random ops."""
+    if not isinstance(seed, int):
+        raise ValueError(f"Expected `seed` argument to be an integer. Received: "
+                         f"seed={seed} (of type {type(seed)})")
+    _py_random.seed(seed)
+    from dlframe.backends.base import np
+    np.random.seed(seed)
+    from dlframe.ops import random as _random
+    _random.set_seed(seed)
+
+
+def get_file(*args, **kwargs):
+    from dlframe.keras.datasets import get_file as _get_file
+    return _get_file(*args, **kwargs)
+
+
+def array_to_img(*args, **kwargs):
+    raise NotImplementedError("array_to_img needs an image library; not in dlframe.")
+
+
+def __getattr__(name):
+    # Progbar and friends come from the training issue's modules once they exist.
+    if name == "Progbar":
+        from dlframe.keras.callbacks import Progbar
+        return Progbar
+    raise AttributeError(f"module 'dlframe.keras.utils' has no attribute {name!r}")

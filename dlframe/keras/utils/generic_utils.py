@@ -1,0 +1,147 @@
+"""Custom-object registry and (de)serialization of Keras objects.
+
+``serialize_keras_object`` writes Keras-2 style ``{'class_name', 'config'}`` dicts;
+``deserialize_keras_object`` also reads Keras-3 style dicts (``module``,
+``registered_name``).
+"""
+
+import re
+import threading
+
+_GLOBAL_CUSTOM_OBJECTS = {}
+_GLOBAL_CUSTOM_NAMES = {}
+
+
+class _Scopes(threading.local):
+    def __init__(self):
+        self.stack = []
+
+
+_SCOPES = _Scopes()
+
+
+def get_custom_objects():
+    """The global dict of custom objects (name -> class/function); mutable."""
+    return _GLOBAL_CUSTOM_OBJECTS
+
+
+class custom_object_scope:
+    """Context manager making custom objects visible to deserialization.
+
+    Args:
+      *args: dicts mapping names to classes or functions.
+    """
+
+    def __init__(self, *args):
+        self.custom_objects = {}
+        for arg in args:
+            if arg is not None:
+                self.custom_objects.update(arg)
+
+    def __enter__(self):
+        _SCOPES.stack.append(self.custom_objects)
+        return self
+
+    def __exit__(self, *exc):
+        _SCOPES.stack.pop()
+        return False
+
+
+CustomObjectScope = custom_object_scope
+
+
+def register_keras_serializable(package="Custom", name=None):
+    """Decorator registering a class/function as '<package>>name' for deserialization."""
+
+    def decorator(arg):
+        class_name = name if name is not None else arg.__name__
+        registered = f"{package}>{class_name}"
+        if isinstance(arg, type) and not hasattr(arg, "get_config"):
+            raise ValueError("Cannot register a class that does not have a "
+                             "get_config() method.")
+        _GLOBAL_CUSTOM_OBJECTS[registered] = arg
+        _GLOBAL_CUSTOM_NAMES[arg] = registered
+        return arg
+    return decorator
+
+
+def get_registered_name(obj):
+    return _GLOBAL_CUSTOM_NAMES.get(obj, getattr(obj, "__name__", type(obj).__name__))
+
+
+def get_registered_object(name, custom_objects=None, module_objects=None):
+    for scope in reversed(_SCOPES.stack):
+        if name in scope:
+            return scope[name]
+    if name in _GLOBAL_CUSTOM_OBJECTS:
+        return _GLOBAL_CUSTOM_OBJECTS[name]
+    if custom_objects and name in custom_objects:
+        return custom_objects[name]
+    if module_objects and name in module_objects:
+        return module_objects[name]
+    return None
+
+
+def serialize_keras_object(instance):
+    """``{'class_name': ..., 'config': ...}`` for objects with get_config; names for functions."""
+    if instance is None:
+        return None
+    if hasattr(instance, "get_config"):
+        cls = type(instance)
+        return {"class_name": _GLOBAL_CUSTOM_NAMES.get(cls, cls.__name__),
+                "config": instance.get_config()}
+    if hasattr(instance, "__name__"):
+        return _GLOBAL_CUSTOM_NAMES.get(instance, instance.__name__)
+    raise ValueError(f"Cannot serialize {instance!r} since it doesn't implement get_config()")
+
+
+def deserialize_keras_object(identifier, module_objects=None, custom_objects=None,
+                             printable_module_name="object"):
+    """Turns a name or a ``{'class_name', 'config'}`` dict back into an object."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, dict):
+        class_name = identifier.get("registered_name") or identifier["class_name"]
+        config = identifier.get("config", {})
+        cls = get_registered_object(class_name, custom_objects, module_objects)
+        if cls is None and class_name != identifier["class_name"]:
+            cls = get_registered_object(identifier["class_name"], custom_objects,
+                                        module_objects)
+        if cls is None:
+            raise ValueError(
+                f"Unknown {printable_module_name}: '{identifier['class_name']}'. Please "
+                "ensure you are using a `keras.utils.custom_object_scope` and that this "
+                "object is included in the scope.")
+        if hasattr(cls, "from_config"):
+            if _accepts_custom_objects(cls.from_config):
+                merged = dict(custom_objects or {})
+                for scope in _SCOPES.stack:
+                    merged.update(scope)
+                return cls.from_config(config, custom_objects=merged)
+            with custom_object_scope(custom_objects):
+                return cls.from_config(config)
+        with custom_object_scope(custom_objects):
+            return cls(**config)
+    if isinstance(identifier, str):
+        obj = get_registered_object(identifier, custom_objects, module_objects)
+        if obj is None:
+            raise ValueError(f"Unknown {printable_module_name}: '{identifier}'. Please "
+                             "ensure you are using a `keras.utils.custom_object_scope` "
+                             "and that this object is included in the scope.")
+        return obj
+    return identifier
+
+
+def _accepts_custom_objects(fn):
+    import inspect
+    try:
+        return "custom_objects" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def to_snake_case(name):
+    """'BatchNormalization' -> 'batch_normalization', 'Conv2D' -> 'conv2d'."""
+    s = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
+    s = re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
+    return "private" + s if s.startswith("_") else s

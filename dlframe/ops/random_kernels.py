@@ -1,0 +1,320 @@
+"""Random kernels: TF's seed state, device samplers and the random primitives.
+
+The public ops (``dlframe.ops.random``) and ``Generator`` (``random_generator``)
+are written on these. See ``dlframe.ops.random`` for the seed semantics.
+"""
+
+import threading
+
+from dlframe import backends
+from dlframe.backends.base import np
+from dlframe.core import dtypes
+from dlframe.core.dtypes import _finfo
+from dlframe.core.primitive import call, primitive
+from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.errors import InvalidArgumentError
+from dlframe.ops import math as m
+from dlframe.ops._util import static_shape
+
+DEFAULT_GRAPH_SEED = 87654321
+_MASK63 = (1 << 63) - 1
+_MASK64 = (1 << 64) - 1
+
+
+def _mix(*ints):
+    """A 63-bit seed hashed from integers (host-side SeedSequence)."""
+    seq = np.random.SeedSequence([int(i) & _MASK64 for i in ints])
+    return int(seq.generate_state(1, np.uint64)[0]) & _MASK63
+
+
+# ---------------------------------------------------------------- seed state
+class _SeedState:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.global_seed = None
+        self.counter = 0
+        self.streams = {}
+
+
+_SEEDS = _SeedState()
+
+
+class _Stream:
+    """A seeded sequence of draws: one generator per device, advancing per draw."""
+
+    __slots__ = ("__weakref__", "_gens", "key")
+
+    def __init__(self, key):
+        self.key = key
+        self._gens = {}
+
+    def generator(self, d):
+        g = self._gens.get(d.name)
+        if g is None:
+            g = self._gens[d.name] = d.xp.random.default_rng(_mix(*self.key))
+        return g
+
+    def __repr__(self):
+        return f"<random stream {self.key}>"
+
+
+def set_seed(seed):
+    """Sets the global random seed (``None`` clears it: draws become nondeterministic).
+
+    Restarts every seeded stream and the op-seed counter, like ``tf.random.set_seed``.
+    """
+    if isinstance(seed, Tensor):
+        seed = int(seed)
+    with _SEEDS.lock:
+        _SEEDS.global_seed = None if seed is None else int(seed)
+        _SEEDS.counter = 0
+        _SEEDS.streams = {}
+    for dev in backends.all_devices():  # unseeded draws follow the global seed too
+        if hasattr(dev, "seed_rng"):
+            dev.seed_rng(None if seed is None else _mix(int(seed), dev.index,
+                                                       0 if dev.kind == "cpu" else 1))
+
+
+def get_seed(op_seed):
+    """The ``(global_seed, op_seed)`` pair an op uses, as ``tf.compat.v1.get_seed``."""
+    if isinstance(op_seed, Tensor):
+        op_seed = int(op_seed)
+    with _SEEDS.lock:
+        g = _SEEDS.global_seed
+        if g is not None:
+            if op_seed is None:
+                op_seed = _SEEDS.counter
+                _SEEDS.counter += 1
+            return g, int(op_seed)
+    if op_seed is not None:
+        return DEFAULT_GRAPH_SEED, int(op_seed)
+    return None, None
+
+
+def _source(seed):
+    """The random source of an op with op seed ``seed`` (None: device generator)."""
+    explicit = seed is not None
+    g, op = get_seed(seed)
+    if g is None:
+        return None
+    key = (g, op)
+    if not explicit:
+        return _Stream(key)  # a fresh op seed: a fresh stream
+    with _SEEDS.lock:
+        stream = _SEEDS.streams.get(key)
+        if stream is None:
+            stream = _SEEDS.streams[key] = _Stream(key)
+    return stream
+
+
+def _rng(d, source):
+    return d.rng() if source is None else source.generator(d)
+
+
+def _stateless_rng(d, seed):
+    s = d.to_numpy(seed).reshape(-1)
+    return d.xp.random.default_rng(_mix(0x5EED, int(s[0]), int(s[1])))
+
+
+# ---------------------------------------------------------------- samplers
+def _gen_dtype(xp, dtype):
+    return xp.float64 if dtype.itemsize == 8 else xp.float32
+
+
+def _sample_normal(rng, xp, *, shape, dtype):
+    return rng.standard_normal(shape, dtype=_gen_dtype(xp, dtype)).astype(dtype, copy=False)
+
+
+def _sample_uniform(rng, xp, *, shape, dtype):
+    out = rng.random(shape, dtype=_gen_dtype(xp, dtype))
+    if dtype.itemsize < 4:  # rounding to a narrow float may reach 1.0: keep [0, 1)
+        out = xp.minimum(out, 1.0 - float(_finfo(dtype).epsneg))
+    return out.astype(dtype, copy=False)
+
+
+def _sample_truncated(rng, xp, *, shape, dtype):
+    gen = _gen_dtype(xp, dtype)
+    out = rng.standard_normal(shape, dtype=gen)
+    bad = xp.abs(out) > 2
+    while bool(bad.any()):
+        out[bad] = rng.standard_normal(int(bad.sum()), dtype=gen)
+        bad = xp.abs(out) > 2
+    return out.astype(dtype, copy=False)
+
+
+def _sample_uniform_int(rng, xp, *, shape, dtype, minval, maxval):
+    return rng.integers(minval, maxval, size=shape, dtype=dtype, endpoint=False)
+
+
+def _sample_full_int(rng, xp, *, shape, dtype):
+    info = np.iinfo(dtype)
+    if info.bits == 64:  # generate the 64 raw bits as two 32-bit halves
+        hi = rng.integers(0, 1 << 32, size=shape, dtype=xp.uint64)
+        lo = rng.integers(0, 1 << 32, size=shape, dtype=xp.uint64)
+        return ((hi << 32) | lo).view(dtype)
+    return rng.integers(int(info.min), int(info.max), size=shape, dtype=dtype,
+                        endpoint=True)
+
+
+_GUMBEL_CHUNK = 1 << 22
+
+
+def _sample_categorical(rng, xp, logits, *, num_samples, dtype):
+    x = logits.astype(xp.float64 if logits.dtype.itemsize == 8 else xp.float32)
+    batch, classes = x.shape
+    out = xp.empty((batch, num_samples), dtype=dtype)
+    if classes == 0 or num_samples == 0:
+        return out
+    step = max(1, _GUMBEL_CHUNK // max(batch * classes, 1))
+    tiny = float(np.finfo(x.dtype).tiny)
+    for start in range(0, num_samples, step):  # Gumbel-max, in memory-bounded chunks
+        n = min(step, num_samples - start)
+        u = rng.random((batch, n, classes), dtype=x.dtype)
+        gumbel = -xp.log(-xp.log(xp.maximum(u, tiny)))
+        out[:, start:start + n] = (x[:, None, :] + gumbel).argmax(axis=-1)
+    return out
+
+
+def _sample_shuffle(rng, xp, value):
+    if value.ndim == 0 or value.shape[0] < 2:
+        return value.copy()
+    perm = xp.argsort(rng.random(value.shape[0]))
+    return value[perm]
+
+
+def _sample_poisson(rng, xp, lam, *, shape, dtype):
+    draws = rng.poisson(lam.astype(xp.float64), size=tuple(shape) + lam.shape)
+    return draws.astype(dtype)
+
+
+def _sample_gamma(rng, xp, alpha, *, shape, dtype):
+    gen = _gen_dtype(xp, dtype)
+    a = xp.broadcast_to(alpha.astype(gen), tuple(shape) + alpha.shape)
+    draws = rng.standard_gamma(a, size=a.shape, dtype=gen)
+    return xp.maximum(draws, float(np.finfo(gen).tiny)).astype(dtype, copy=False)
+
+
+def _sample_dropout_mask(rng, xp, *, shape, dtype, rate):
+    keep = rng.random(shape, dtype=_gen_dtype(xp, dtype)) >= rate
+    mask = keep.astype(dtype)
+    mask *= 1.0 / (1.0 - rate)
+    return mask
+
+
+def _random_prims(name, stateless_name, sampler):
+    """A stateful primitive (seeded by a source attr) and a stateless one (seed input)."""
+    def stateful(d, *arrays, source, **attrs):
+        return sampler(_rng(d, source), d.xp, *arrays, **attrs)
+
+    def stateless(d, seed, *arrays, **attrs):
+        return sampler(_stateless_rng(d, seed), d.xp, *arrays, **attrs)
+
+    sf = primitive(name, stateful=True)(stateful)
+    sl = primitive(stateless_name)(stateless) if stateless_name else None
+    return sf, sl
+
+
+normal_p, stateless_normal_p = _random_prims(
+    "RandomStandardNormal", "StatelessRandomNormalV2", _sample_normal)
+uniform_p, stateless_uniform_p = _random_prims(
+    "RandomUniform", "StatelessRandomUniformV2", _sample_uniform)
+truncated_normal_p, stateless_truncated_normal_p = _random_prims(
+    "TruncatedNormal", "StatelessTruncatedNormalV2", _sample_truncated)
+uniform_int_p, stateless_uniform_int_p = _random_prims(
+    "RandomUniformInt", "StatelessRandomUniformIntV2", _sample_uniform_int)
+full_int_p, stateless_full_int_p = _random_prims(
+    "RandomUniformFullInt", "StatelessRandomUniformFullIntV2", _sample_full_int)
+categorical_p, stateless_categorical_p = _random_prims(
+    "Multinomial", "StatelessMultinomial", _sample_categorical)
+shuffle_p, _ = _random_prims("RandomShuffle", None, _sample_shuffle)
+poisson_p, stateless_poisson_p = _random_prims(
+    "RandomPoissonV2", "StatelessRandomPoisson", _sample_poisson)
+gamma_p, stateless_gamma_p = _random_prims(
+    "RandomGamma", "StatelessRandomGammaV3", _sample_gamma)
+dropout_mask_p, _ = _random_prims("DropoutMask", None, _sample_dropout_mask)
+
+
+# ---------------------------------------------------------------- argument checks
+_FLOATS = "half, bfloat16, float32, float64"
+
+
+def _shape(shape, op):
+    shp = static_shape(shape, op)
+    if any(s < 0 for s in shp):
+        raise InvalidArgumentError(f"{op}: shape must be non-negative, got {list(shp)}")
+    return shp
+
+
+def _float_dtype(dtype, op):
+    d = dtypes.as_dtype(dtype)
+    if not d.is_floating:
+        raise TypeError(f"{op}: `dtype` must be a floating point type ({_FLOATS}), got "
+                        f"{d.name}")
+    return d
+
+
+def _int_dtype(d, op):
+    if d not in (dtypes.int32, dtypes.int64, dtypes.uint32, dtypes.uint64):
+        raise TypeError(f"{op}: integer `dtype` must be int32, int64, uint32 or uint64, "
+                        f"got {d.name}")
+    return d
+
+
+def _scalar_int(v, arg, op):
+    if isinstance(v, Tensor):
+        if v._value.ndim != 0:
+            raise InvalidArgumentError(f"{op}: `{arg}` must be a scalar for integer dtypes, "
+                                       f"got shape {list(v._value.shape)}")
+        return int(v)
+    return int(v)
+
+
+def _affine(z, loc, scale, dtype):
+    """``z * scale + loc`` (skipped for the default 0/1 Python numbers)."""
+    plain = (lambda v, w: not isinstance(v, Tensor) and not hasattr(v, "shape") and v == w)
+    if not plain(scale, 1):
+        z = m.multiply(z, scale if isinstance(scale, Tensor) else
+                       convert_to_tensor(scale, dtype=dtype, device=z._device))
+    if not plain(loc, 0):
+        z = m.add(z, loc if isinstance(loc, Tensor) else
+                  convert_to_tensor(loc, dtype=dtype, device=z._device))
+    return z
+
+
+def _attrs(shape, dtype, **extra):
+    attrs = {"shape": shape, "dtype": dtype._np}
+    attrs.update(extra)
+    return attrs
+
+
+def _uniform(shape, minval, maxval, dtype, source, op, prims, seed_t=None):
+    d = dtypes.as_dtype(dtype)
+    shp = _shape(shape, op)
+    float_p, int_p = prims
+    inputs = () if seed_t is None else (seed_t,)
+    extra = {} if seed_t is not None else {"source": source}
+    if d.is_integer:
+        _int_dtype(d, op)
+        lo, hi = _scalar_int(minval, "minval", op), _scalar_int(maxval, "maxval", op)
+        if lo >= hi:
+            raise InvalidArgumentError(f"Need minval < maxval, got {lo} >= {hi} [Op:{op}]")
+        return call(int_p, inputs, _attrs(shp, d, minval=lo, maxval=hi, **extra))
+    if not d.is_floating:
+        raise TypeError(f"{op}: `dtype` must be a floating point or integer type, got "
+                        f"{d.name}")
+    u = call(float_p, inputs, _attrs(shp, d, **extra))
+    if maxval is None:
+        maxval = 1
+    plain = not isinstance(minval, Tensor) and not isinstance(maxval, Tensor) and \
+        not hasattr(minval, "shape") and not hasattr(maxval, "shape")
+    if plain:
+        if minval == 0 and maxval == 1:
+            return u
+        span = convert_to_tensor(float(maxval) - float(minval), dtype=d, device=u._device)
+        return m.add(m.multiply(u, span),
+                     convert_to_tensor(minval, dtype=d, device=u._device))
+    lo = minval if isinstance(minval, Tensor) else convert_to_tensor(minval, dtype=d,
+                                                                      device=u._device)
+    hi = maxval if isinstance(maxval, Tensor) else convert_to_tensor(maxval, dtype=d,
+                                                                      device=u._device)
+    return m.add(m.multiply(u, m.subtract(hi, lo)), lo)

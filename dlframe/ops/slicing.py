@@ -1,0 +1,251 @@
+"""Indexing and slicing: NumPy-style ``Tensor.__getitem__``, ``slice``, ``strided_slice``.
+
+Every form lowers to one primitive whose static key holds ints, slices, None,
+Ellipsis and slots for index tensors; its gradient scatters back into zeros.
+"""
+
+from dlframe.backends.base import np
+from dlframe.core.primitive import call, primitive
+from dlframe.core.tensor import Tensor, _tracing_tensor, convert_to_tensor
+from dlframe.errors import InvalidArgumentError
+from dlframe.ops._util import static_shape, t
+
+_pyslice = slice  # the builtin; this module's public `slice` is TF's op
+
+
+class _Slot:
+    """Placeholder for a tensor-valued part of an index key (an extra op input)."""
+
+    __slots__ = ("i",)
+
+    def __init__(self, i):
+        self.i = i
+
+    def __eq__(self, other):
+        return isinstance(other, _Slot) and other.i == self.i
+
+    def __hash__(self):
+        return hash(("slot", self.i))
+
+    def __repr__(self):
+        return f"_Slot({self.i})"
+
+
+def _build_key(key, arrays):
+    return tuple(arrays[k.i] if isinstance(k, _Slot) else k for k in key)
+
+
+@primitive("StridedSlice", aliases=True)
+def getitem_p(d, x, *index_arrays, key):
+    full = _build_key(key, index_arrays)
+    if index_arrays:
+        _check_indices(d, x, full)
+    return x[full]
+
+
+@getitem_p.defgrad
+def _getitem_grad(inputs, out, dy, *, key):
+    x = inputs[0]
+    return (call(getitem_grad_p, (dy,) + tuple(inputs[1:]),
+                 {"key": key, "shape": tuple(x._value.shape)}),) + (None,) * (len(inputs) - 1)
+
+
+@primitive("StridedSliceGrad")
+def getitem_grad_p(d, dy, *index_arrays, key, shape):
+    g = d.xp.zeros(shape, dtype=dy.dtype)
+    k = _build_key(key, index_arrays)
+    # integer index arrays may repeat positions: those must accumulate
+    if any(not isinstance(p, (int, _pyslice, type(None), type(Ellipsis)))
+           and p.dtype.kind != "b" for p in k):
+        d.scatter_add(g, k, dy)
+    else:
+        g[k] = dy
+    return g
+
+
+@getitem_grad_p.defgrad
+def _getitem_grad_grad(inputs, out, ddy, *, key, shape):
+    return (call(getitem_p, (ddy,) + tuple(inputs[1:]), {"key": key}),) + \
+        (None,) * (len(inputs) - 1)
+
+
+def _as_index_tensor(k, x):
+    if isinstance(k, (list, np.ndarray)):
+        return convert_to_tensor(np.asarray(k), device=x._device)
+    if isinstance(k, Tensor) and k._device is not x._device:
+        from dlframe.core.tensor import copy_to_device
+        return copy_to_device(k, x._device)
+    return k
+
+
+def _normalize_key(x, key):
+    """Validates an index key; returns (static key with slots, index tensors)."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    key = tuple(_as_index_tensor(k, x) for k in key)
+    shape = x._value.shape
+    out, extra = [], []
+    dim = 0
+    n_specified = 0
+    for k in key:
+        if isinstance(k, Tensor) and k._value.dtype.kind == "b":
+            n_specified += k._value.ndim
+        elif k is not None and k is not Ellipsis:
+            n_specified += 1
+    if n_specified > len(shape):
+        raise InvalidArgumentError(
+            f"StridedSlice: Index out of range using input dim {len(shape)}; input has "
+            f"only {len(shape)} dims, key {key!r}")
+    if sum(1 for k in key if k is Ellipsis) > 1:
+        raise InvalidArgumentError("StridedSlice: Multiple ellipses in slice spec not "
+                                   "allowed")
+    for k in key:
+        if isinstance(k, Tensor):
+            kind = k._value.dtype.kind
+            if k._value.ndim == 0 and kind in "iu" and not _tracing_tensor(k):
+                k = int(k)
+            elif kind in "iub":
+                if kind == "b":
+                    _check_mask(k, shape, dim)
+                    dim += k._value.ndim
+                else:
+                    dim += 1
+                out.append(_Slot(len(extra)))
+                extra.append(k)
+                continue
+            else:
+                raise TypeError(f"Only integers, slices, ellipsis, None and integer or "
+                                f"boolean tensors are valid indices, got {k.dtype.name}")
+        if hasattr(k, "__index__") and not isinstance(k, (bool, _pyslice)):
+            k = int(k.__index__())
+            size = shape[dim] if dim < len(shape) else 0
+            if not -size <= k < size:
+                raise InvalidArgumentError(
+                    f"StridedSlice: slice index {k} of dimension {dim} out of bounds. "
+                    f"[Op:StridedSlice]")
+            dim += 1
+        elif isinstance(k, _pyslice):
+            k = _pyslice(*(None if v is None else int(v) for v in (k.start, k.stop, k.step)))
+            if k.step == 0:
+                raise InvalidArgumentError("StridedSlice: slice step cannot be zero")
+            dim += 1
+        elif k is Ellipsis:
+            dim = len(shape) - (n_specified - dim)
+        elif k is None:
+            pass
+        else:
+            raise TypeError(f"Only integers, slices (`:`), ellipsis (`...`), "
+                            f"tf.newaxis (`None`) and scalar tf.int32/tf.int64 tensors are "
+                            f"valid indices, got {k!r}")
+        out.append(k)
+    return tuple(out), tuple(extra)
+
+
+def _check_mask(k, shape, dim):
+    ms = k._value.shape
+    if tuple(shape[dim:dim + len(ms)]) != tuple(ms):
+        raise InvalidArgumentError(
+            f"boolean mask of shape {list(ms)} does not match the indexed dimensions "
+            f"{list(shape[dim:dim + len(ms)])} of the input of shape {list(shape)}")
+
+
+def _check_indices(d, x, key):
+    # index arrays are checked when the op runs (CuPy would wrap around silently)
+    dim = 0
+    for k in key:
+        if k is Ellipsis:
+            after = key[next(i for i, p in enumerate(key) if p is Ellipsis) + 1:]
+            dim = x.ndim - sum(0 if p is None else p.ndim if hasattr(p, "dtype") and
+                               p.dtype.kind == "b" else 1 for p in after)
+            continue
+        if k is None:
+            continue
+        if hasattr(k, "dtype"):
+            if k.dtype.kind == "b":
+                dim += k.ndim
+                continue
+            size = x.shape[dim]
+            bad = (k < -size) | (k >= size)
+            if bad.any():
+                val = int(d.to_numpy(k[bad].ravel()[0]))
+                if k.ndim == 0:
+                    raise InvalidArgumentError(
+                        f"StridedSlice: slice index {val} of dimension {dim} out of "
+                        f"bounds. [Op:StridedSlice]")
+                raise InvalidArgumentError(f"StridedSlice: indices = {val} is not in "
+                                           f"[0, {size}) for dimension {dim}")
+        dim += 1
+
+
+def getitem(tensor, key):
+    """NumPy-style indexing: ints, slices with steps, ..., None, bool/int masks."""
+    x = t(tensor)
+    static, extra = _normalize_key(x, key)
+    return call(getitem_p, (x,) + extra, {"key": static})
+
+
+def slice(input_, begin, size, name=None):
+    """Extracts a slice of ``size`` starting at ``begin`` (size -1 takes the rest).
+
+    Args:
+      input_: a Tensor.
+      begin: the starting index per dimension.
+      size: the number of elements per dimension (-1: everything from ``begin``).
+    """
+    x = t(input_)
+    shape = x._value.shape
+    begin = static_shape(begin, "Slice", "begin")
+    size = static_shape(size, "Slice", "size")
+    if len(begin) != len(shape) or len(size) != len(shape):
+        raise InvalidArgumentError(
+            f"Slice: Expected begin and size arguments to be 1-D tensors of size "
+            f"{len(shape)}, but got shapes [{len(begin)}] and [{len(size)}] instead.")
+    key = []
+    for i, (b, s, n) in enumerate(zip(begin, size, shape)):
+        e = n if s == -1 else b + s
+        if b < 0 or s < -1 or e > n:
+            raise InvalidArgumentError(
+                f"Slice: Expected begin[{i}] in [0, {n}] and size[{i}] in [0, {n - b}], "
+                f"but got begin {list(begin)} and size {list(size)} for input shape "
+                f"{list(shape)}")
+        key.append(_pyslice(b, e))
+    return call(getitem_p, (x,), {"key": tuple(key)})
+
+
+def strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0,
+                  ellipsis_mask=0, new_axis_mask=0, shrink_axis_mask=0, var=None,
+                  name=None):
+    """TF's strided slice with bit masks (what ``Tensor.__getitem__`` lowers to in TF).
+
+    Args:
+      input_: a Tensor.
+      begin, end, strides: 1-D int lists of equal length.
+      begin_mask, end_mask: bit i set ignores begin[i] / end[i] (full range).
+      ellipsis_mask: bit i set makes spec i an Ellipsis.
+      new_axis_mask: bit i set inserts a new axis at spec i.
+      shrink_axis_mask: bit i set takes the single index begin[i] (drops the axis).
+    """
+    begin = static_shape(begin, "StridedSlice", "begin")
+    end = static_shape(end, "StridedSlice", "end")
+    strides = (1,) * len(begin) if strides is None else \
+        static_shape(strides, "StridedSlice", "strides")
+    if not len(begin) == len(end) == len(strides):
+        raise InvalidArgumentError(
+            f"StridedSlice: Expected begin, end, and strides to be 1D equal size tensors, "
+            f"but got shapes [{len(begin)}], [{len(end)}], and [{len(strides)}] instead.")
+    key = []
+    for i, (b, e, s) in enumerate(zip(begin, end, strides)):
+        bit = 1 << i
+        if ellipsis_mask & bit:
+            key.append(Ellipsis)
+        elif new_axis_mask & bit:
+            key.append(None)
+        elif shrink_axis_mask & bit:
+            key.append(b)
+        else:
+            key.append(_pyslice(None if begin_mask & bit else b,
+                                      None if end_mask & bit else e, s))
+    return getitem(input_, tuple(key))
+
+
+__all__ = ["slice", "strided_slice"]

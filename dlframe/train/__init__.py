@@ -1,0 +1,25 @@
+"""``dlframe.train``: the tf.train.Example protocol buffers.
+
+``Example``, ``Features``, ``Feature``, ``BytesList``, ``FloatList``, ``Int64List``,
+``FeatureList``, ``FeatureLists`` and ``SequenceExample`` are protobuf message classes
+wire-compatible with TensorFlow's. They are built on first use, so importing dlframe
+does not import protobuf.
+"""
+
+_PROTO_NAMES = ("Example", "Features", "Feature", "BytesList", "FloatList", "Int64List",
+                "FeatureList", "FeatureLists", "SequenceExample")
+
+__all__ = list(_PROTO_NAMES)
+
+
+def __getattr__(name):
+    if name in _PROTO_NAMES:
+        from dlframe.train import _proto
+        cls = _proto.classes()[name]
+        globals()[name] = cls
+        return cls
+    raise AttributeError(f"module 'dlframe.train' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_PROTO_NAMES))

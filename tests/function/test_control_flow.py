@@ -1,0 +1,154 @@
+"""cond / case / switch_case / while_loop eagerly and in graphs, and AutoGraph."""
+
+import numpy as np
+import pytest
+
+import dlframe as tf
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_cond_both_paths(compiled):
+    def f(x):
+        return tf.cond(tf.reduce_sum(x) > 0, lambda: x * 2.0, lambda: -x)
+    g = tf.function(f) if compiled else f
+    assert g(tf.constant([1., 2.])).numpy().tolist() == [2., 4.]
+    assert g(tf.constant([-1., -2.])).numpy().tolist() == [1., 2.]
+    if compiled:
+        assert g.experimental_get_tracing_count() == 1
+
+
+def test_cond_gradient_in_graph_matches_eager():
+    v = tf.Variable(1.5)
+
+    def grads(a):
+        with tf.GradientTape() as tape:
+            y = tf.cond(a > 0, lambda: v * v * a, lambda: tf.sin(v) * a)
+        return tape.gradient(y, v)
+    compiled = tf.function(grads)
+    for a in (2.0, -2.0):
+        np.testing.assert_allclose(compiled(tf.constant(a)).numpy(),
+                                   grads(tf.constant(a)).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(compiled(tf.constant(-2.0)).numpy(), np.cos(1.5) * -2.0,
+                               rtol=1e-6)
+
+
+def test_cond_structure_mismatch():
+    @tf.function
+    def f(x):
+        return tf.cond(x > 0, lambda: (x, x), lambda: x)
+    with pytest.raises(ValueError, match="same"):
+        f(tf.constant(1.0))
+
+
+def test_case_and_switch_case():
+    def f(i):
+        return tf.switch_case(i, [lambda: tf.constant(10), lambda: tf.constant(20),
+                                  lambda: tf.constant(30)])
+    g = tf.function(f)
+    for i, expect in [(0, 10), (1, 20), (2, 30), (7, 30)]:
+        assert f(tf.constant(i)).numpy() == expect
+        assert g(tf.constant(i)).numpy() == expect
+    x = tf.constant(3)
+    r = tf.case([(x < 2, lambda: tf.constant(1)), (x < 5, lambda: tf.constant(2))],
+                default=lambda: tf.constant(3))
+    assert r.numpy() == 2
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_while_loop(compiled):
+    def f(n):
+        return tf.while_loop(lambda i, s: i < n, lambda i, s: (i + 1, s + i),
+                             [tf.constant(0), tf.constant(0)])
+    g = tf.function(f) if compiled else f
+    i, s = g(tf.constant(5))
+    assert (i.numpy(), s.numpy()) == (5, 10)
+    i, s = g(tf.constant(10))
+    assert s.numpy() == 45
+    i, s = tf.while_loop(lambda i, s: True, lambda i, s: (i + 1, s),
+                         [tf.constant(0), tf.constant(0)], maximum_iterations=3)
+    assert i.numpy() == 3
+
+
+def test_while_loop_shape_change_needs_invariants():
+    with pytest.raises(ValueError, match="shape_invariants"):
+        tf.while_loop(lambda x: tf.size(x) < 4, lambda x: tf.concat([x, x], 0),
+                      [tf.constant([1])])
+    out = tf.while_loop(lambda x: tf.size(x) < 4, lambda x: tf.concat([x, x], 0),
+                        [tf.constant([1])], shape_invariants=[tf.TensorShape([None])])
+    assert out[0].numpy().tolist() == [1, 1, 1, 1]
+
+
+def test_autograph_if_while_for_logic(capsys):
+    @tf.function
+    def f(x, n):
+        if tf.reduce_sum(x) > 0:
+            y = x * 2.0
+        else:
+            y = -x
+        i = tf.constant(0)
+        while i < n:
+            y = y + 1.0
+            i += 1
+        total = tf.constant(0.0)
+        for k in range(n):
+            total += tf.cast(k, tf.float32)
+        if total > 2.0 and not total > 100.0:
+            total = total * 10.0
+        return y, total
+
+    y, tot = f(tf.constant([1., 2.]), tf.constant(3))
+    assert y.numpy().tolist() == [5., 7.] and tot.numpy() == 30.0
+    y, tot = f(tf.constant([-1., -2.]), tf.constant(1))
+    assert y.numpy().tolist() == [2., 3.] and tot.numpy() == 0.0
+    assert f.experimental_get_tracing_count() == 1
+
+
+def test_autograph_early_return_and_tensor_iteration():
+    @tf.function
+    def g(x):
+        if tf.reduce_max(x) < 10:
+            return x + 1.0
+        return x - 1.0
+
+    assert g(tf.constant([1.])).numpy().tolist() == [2.]
+    assert g(tf.constant([20.])).numpy().tolist() == [19.]
+
+    @tf.function
+    def rows(m):
+        acc = tf.zeros([2])
+        for row in m:
+            acc = acc + row
+        return acc
+    assert rows(tf.constant([[1., 2.], [3., 4.]])).numpy().tolist() == [4., 6.]
+    assert g.experimental_get_tracing_count() == 1
+
+
+def test_autograph_converts_called_user_functions():
+    def helper(x):
+        if x > 0:
+            return x
+        return -x
+
+    @tf.function
+    def f(x):
+        return helper(x) * 2.0
+    assert f(tf.constant(-3.0)).numpy() == 6.0
+    assert f(tf.constant(4.0)).numpy() == 8.0
+
+
+def test_to_code_and_do_not_convert():
+    def f(x):
+        if x > 0:
+            x = x + 1
+        return x
+    code = tf.autograph.to_code(f)
+    assert "if_stmt" in code
+
+    @tf.autograph.experimental.do_not_convert
+    def raw(x):
+        if x > 0:
+            return x
+        return -x
+
+    with pytest.raises(TypeError):
+        tf.function(lambda x: raw(x))(tf.constant(1.0))
