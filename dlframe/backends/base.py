@@ -23,6 +23,7 @@ class Device:
 
     kind = "abstract"
     is_gpu = False
+    fuses = False  # True when fuse() really builds one kernel (graph fusion pass)
 
     def __init__(self, index):
         self.index = int(index)

@@ -44,6 +44,7 @@ class GPUDevice(Device):
 
     kind = "gpu"
     is_gpu = True
+    fuses = True
 
     def __init__(self, index):
         super().__init__(index)
@@ -90,6 +91,20 @@ class GPUDevice(Device):
         import cupyx.scipy.special
         return getattr(cupyx.scipy.special, name)
 
+    def capture_step(self, execute, template, n_inputs, outputs):
+        """Captures one run of a traced program as a CUDA graph (GPU.md §1.5).
+
+        Args:
+          execute: ``execute(slots, free=False)`` runs the program on a slot list.
+          template: the slot list with constants and variables filled in.
+          n_inputs: the first ``n_inputs`` slots are inputs (copied into static buffers).
+          outputs: slots of the outputs.
+
+        Returns:
+          A ``CudaGraphStep``; raises on any capture failure (callers fall back).
+        """
+        return CudaGraphStep(self, execute, template, n_inputs, outputs)
+
     def rnn_kernel(self, cell_kind):
         """cuDNN's fused LSTM/GRU when libcudnn loads, else None (portable loop)."""
         if cell_kind not in self._rnn_kernels:
@@ -119,3 +134,48 @@ class GPUDevice(Device):
 
     def reset_memory_stats(self):
         self._peak = int(self._pool.used_bytes())
+
+
+class CudaGraphStep:
+    """A traced step replayed as one CUDA graph with static input/output buffers.
+
+    Rules from GPU.md §1.5: captured after an eager warm-up (done by the caller);
+    every intermediate stays alive (the slot list is kept); new inputs are copied
+    into static buffers; capture runs on a non-blocking stream under a private pool.
+    (U) Not yet run on a GPU: tests/gpu/test_function_gpu.py checks it there.
+    """
+
+    def __init__(self, device, execute, template, n_inputs, outputs):
+        cp = device.xp
+        self._cp = cp
+        self._device = device
+        self._pool = cp.cuda.MemoryPool()
+        self._stream = cp.cuda.Stream(non_blocking=True)
+        with device.context(), cp.cuda.using_allocator(self._pool.malloc):
+            slots = list(template)
+            for i in range(n_inputs):
+                slots[i] = cp.array(template[i], copy=True)
+            self._inputs = slots[:n_inputs]
+            with self._stream:
+                self._stream.begin_capture()
+                try:
+                    execute(slots, free=False)
+                finally:
+                    self._graph = self._stream.end_capture()
+            self._slots = slots
+            self._outputs = [slots[s] for s in outputs]
+            self._graph.upload(self._stream)
+
+    def __call__(self, arrays):
+        cp = self._cp
+        with self._device.context():
+            current = cp.cuda.get_current_stream()
+            ready = current.record()
+            self._stream.wait_event(ready)
+            with self._stream:
+                for buf, a in zip(self._inputs, arrays):
+                    buf[...] = a
+                self._graph.launch(self._stream)
+                done = self._stream.record()
+            current.wait_event(done)
+            return [o.copy() for o in self._outputs]

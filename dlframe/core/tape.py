@@ -6,7 +6,7 @@ by outer tapes (higher derivatives) and by an active trace (compiled train steps
 
 import warnings
 
-from dlframe.core import basic
+from dlframe.core import basic, dtypes
 from dlframe.core.primitive import STATE
 from dlframe.core.tensor import Tensor
 
@@ -45,7 +45,11 @@ def _pack_like(structure, flat):
 
 
 def _is_float(t):
-    return t._value.dtype.kind in "fc"
+    dtype = t._value.dtype
+    return dtype.kind in "fc" or dtype == _BF16
+
+
+_BF16 = dtypes.bfloat16._np if dtypes.bfloat16 is not None else None
 
 
 class GradientTape:

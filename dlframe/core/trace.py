@@ -199,9 +199,26 @@ class Graph:
         self.node_names = [n[0].name for n in nodes]
         used = {d for d in devices.values()}
         self.gpu_device = next((d for d in used if d.is_gpu), None)
+        if config.graph_option("remapping") and any(d.fuses for d in used):
+            self.program = fuse_elementwise(self.program, nodes, set(self.outputs))
+            self.stats["after_fusion"] = len(self.program)
+        self._capturable = (self.gpu_device is not None and len(used) == 1 and
+                            not any(n[0].stateful and not n[0].effects or
+                                    n[0].name in _HOST_SYNC for n in nodes))
+        self._captured = None
+        self._captured_buffers = None
+        self._runs = 0
 
     def run(self, arrays):
-        """Runs the program on input arrays; returns the output arrays."""
+        """Runs the program on input arrays; returns the output arrays.
+
+        On a GPU, a static graph (no random, host-syncing or control-flow nodes) is
+        captured as a CUDA graph after two plain runs and replayed from then on.
+        """
+        if self._capturable and config.graph_option("cuda_graphs"):
+            step = self._cuda_step(arrays)
+            if step is not None:
+                return step(arrays)
         slots = list(self.template)
         slots[:len(arrays)] = arrays
         for s, var in self.variables:
@@ -213,16 +230,123 @@ class Graph:
             self._execute(slots)
         return [slots[s] for s in self.outputs]
 
-    def _execute(self, slots):
-        for forward, dev, ins, outs, attrs, single, copy_out, free in self.program:
+    def _cuda_step(self, arrays):
+        buffers = tuple(id(var._value) for _, var in self.variables)
+        if self._captured is not None and buffers == self._captured_buffers:
+            return self._captured
+        self._runs += 1
+        if self._runs < 3:  # warm up: compile kernels, create cuBLAS handles, grow pools
+            return None
+        slots = list(self.template)
+        slots[:len(arrays)] = arrays
+        for s, var in self.variables:
+            slots[s] = var._value
+        try:
+            self._captured = self.gpu_device.capture_step(self._execute, slots,
+                                                          self.n_inputs, self.outputs)
+            self._captured_buffers = buffers
+        except Exception as exc:  # capture unsupported for this program: stay plain
+            import warnings
+            warnings.warn(f"CUDA graph capture failed ({exc}); running without it.")
+            self._capturable = False
+            return None
+        return self._captured
+
+    def _execute(self, slots, free=True):
+        for forward, dev, ins, outs, attrs, single, copy_out, dead in self.program:
             result = forward(dev, *[slots[i] for i in ins], **attrs)
             if single:
                 slots[outs[0]] = result.copy() if copy_out else result
             else:
                 for s, r in zip(outs, result):
                     slots[s] = r
-            for s in free:
-                slots[s] = None
+            if free:
+                for s in dead:
+                    slots[s] = None
+
+
+_HOST_SYNC = {"If", "While", "PrintV2"}
+# Primitives whose forward is one elementwise expression of its inputs (same-shape
+# or broadcast, no attributes): chains of them fuse into one kernel on GPU.
+ELEMENTWISE = {"AddV2", "Sub", "Mul", "RealDiv", "Maximum", "Minimum", "Neg", "Exp",
+               "Log", "Tanh", "Sqrt", "Square", "Rsqrt", "Abs", "Sign", "Relu",
+               "SquaredDifference", "Expm1", "Log1p", "Reciprocal", "Sin", "Cos"}
+
+
+class _Fused:
+    """Forward of a fused elementwise chain; falls back to the plain chain on error."""
+
+    def __init__(self, steps, n_ext, device):
+        self.steps = steps      # (forward, [('e', i) | ('s', k)], attrs)
+        self.n_ext = n_ext
+        self.kernel = None
+        self.failed = False
+        self.device = device
+
+    def plain(self, d, *ext):
+        vals = []
+        for forward, refs, attrs in self.steps:
+            args = [ext[i] if kind == "e" else vals[i] for kind, i in refs]
+            vals.append(forward(d, *args, **attrs))
+        return vals[-1]
+
+    def __call__(self, d, *ext):
+        if not self.failed:
+            try:
+                if self.kernel is None:
+                    self.kernel = d.fuse(lambda *a: self.plain(d, *a))
+                return self.kernel(*ext)
+            except Exception:
+                self.failed = True
+        return self.plain(d, *ext)
+
+
+def fuse_elementwise(program, nodes, outputs):
+    """Merges single-consumer chains of elementwise nodes into one fused node."""
+    readers = {}
+    for i, node in enumerate(nodes):
+        for s in node[1]:
+            readers.setdefault(s, []).append(i)
+    out = []
+    i = 0
+    while i < len(nodes):
+        chain = [i]
+        while True:
+            last = chain[-1]
+            prim = nodes[last][0]
+            if prim.name not in ELEMENTWISE or nodes[last][3] or prim.n_out != 1:
+                break
+            slot = nodes[last][2][0]
+            nxt = last + 1
+            if (slot in outputs or readers.get(slot) != [nxt] or nxt >= len(nodes)
+                    or nodes[nxt][0].name not in ELEMENTWISE or nodes[nxt][3]
+                    or nodes[nxt][4] is not nodes[last][4]):
+                break
+            chain.append(nxt)
+        if len(chain) < 2 or nodes[chain[0]][0].name not in ELEMENTWISE:
+            out.append(program[i])
+            i += 1
+            continue
+        ext, steps, local = [], [], {}
+        for k, idx in enumerate(chain):
+            prim, ins, outs_s, attrs, dev = nodes[idx]
+            refs = []
+            for s in ins:
+                if s in local:
+                    refs.append(("s", local[s]))
+                else:
+                    if s not in ext:
+                        ext.append(s)
+                    refs.append(("e", ext.index(s)))
+            steps.append((prim.forward, refs, attrs))
+            local[outs_s[0]] = k
+        last = nodes[chain[-1]]
+        frees = tuple(s for idx in chain for s in program[idx][7]
+                      if s not in {nodes[j][2][0] for j in chain[:-1]})
+        out.append((_Fused(steps, len(ext), last[4]), last[4], tuple(ext),
+                    tuple(last[2]), {}, True, False, frees))
+        i = chain[-1] + 1
+    return out
 
 
 def _liveness(nodes, keep):

@@ -219,6 +219,25 @@ def _col2im(xp, dcols, n, in_shape, ks, strides, pads, dils, out_sp):
     return dx
 
 
+def _col2im_tap_major(xp, dcols, n, in_shape, ks, strides, pads, dils, out_sp):
+    """col2im for patch gradients laid out (K, N*P, C): one slice-add per tap."""
+    c = in_shape[-1]
+    padded = (n,) + tuple(m + lo + hi for m, (lo, hi) in zip(in_shape[:-1], pads)) + (c,)
+    dx = xp.zeros(padded, dcols.dtype)
+    per_tap = (n,) + tuple(out_sp) + (c,)
+    for i, tap in enumerate(taps(ks)):
+        dx[tap_index(tap, strides, dils, out_sp)] += dcols[i].reshape(per_tap)
+    if any(lo or hi for lo, hi in pads):
+        dx = xp.ascontiguousarray(dx[interior((n,) + tuple(in_shape), pads)])
+    return dx
+
+
+# Input channels from which the tap-major input gradient (a batch of K GEMMs with
+# C-wide outputs) beats one GEMM plus a C-strided col2im; narrower outputs make the
+# per-tap products memory-bound matrix-vector passes.
+_TAP_MAJOR_MIN_CHANNELS = 16
+
+
 def _split_groups(cols, g, cg):
     """(P, KK*G*Cg) patches -> contiguous (G, P, KK*Cg)."""
     p = cols.shape[0]
@@ -255,6 +274,12 @@ def conv_backprop_input(d, dy, w, *, in_shape, strides, pads, dilations):
     ks, cg, cout = w.shape[:r], w.shape[r], w.shape[-1]
     g = in_shape[-1] // cg
     dy2 = dy.reshape(-1, cout)
+    if g == 1 and cg >= _TAP_MAJOR_MIN_CHANNELS and not _pointwise(ks, pads):
+        # one batched GEMM giving a contiguous (P, C) block per tap: the slice-adds
+        # then stream whole rows instead of C-long pieces of a (P, K*C) matrix
+        dcols = d.matmul(dy2[None], w.reshape(-1, cg, cout).transpose(0, 2, 1))
+        return _col2im_tap_major(xp, dcols, dy.shape[0], in_shape, ks, strides, pads,
+                                 dilations, dy.shape[1:-1])
     if g == 1:
         dcols = d.matmul(dy2, w.reshape(-1, cout).T)
     else:

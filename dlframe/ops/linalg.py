@@ -474,7 +474,7 @@ def inv_p(d, x):
     xp = d.xp
     try:
         out = xp.linalg.inv(x)
-    except xp.linalg.LinAlgError:
+    except np.linalg.LinAlgError:  # CuPy raises NumPy's class too
         raise InvalidArgumentError("MatrixInverse: Input is not invertible. "
                                    "[Op:MatrixInverse]") from None
     return out.astype(x.dtype, copy=False)
@@ -559,7 +559,7 @@ def solve_p(d, a, b):
     xp = d.xp
     try:
         return xp.linalg.solve(a, b).astype(a.dtype, copy=False)
-    except xp.linalg.LinAlgError:
+    except np.linalg.LinAlgError:  # CuPy raises NumPy's class too
         raise InvalidArgumentError("MatrixSolve: Input matrix is not invertible. "
                                    "[Op:MatrixSolve]") from None
 

@@ -451,50 +451,9 @@ def _special(name, fn_name, grad, doc, **attrs):
 erf_p, erf = _special("Erf", "erf", lambda i, o, dy: multiply(
     dy, multiply(1.1283791670955126, exp(negative(square(i[0]))))),  # 2 / sqrt(pi)
     "Gauss error function.")
-erfinv_p, erfinv = _special("Erfinv", "erfinv", lambda i, o, dy: multiply(
-    dy, multiply(0.886226925452758, exp(square(o)))),  # sqrt(pi) / 2
-    "Inverse of the error function.")
-lgamma_p, lgamma = _special("Lgamma", "gammaln", lambda i, o, dy: multiply(
-    dy, digamma(i[0])), "Log of the absolute value of the Gamma function.")
-digamma_p, digamma = _special("Digamma", "digamma", lambda i, o, dy: multiply(
-    dy, _polygamma(1, i[0])), "Derivative of lgamma.")
-
-
-@primitive("PolygammaN")
-def _polygamma_p(d, x, *, n):
-    return d.special("polygamma")(n, x).astype(x.dtype, copy=False)
-
-
-@_polygamma_p.defgrad
-def _polygamma_grad(inputs, out, dy, *, n):
-    return multiply(dy, _polygamma(n + 1, inputs[0]))
-
-
-def _polygamma(n, x):
-    return call(_polygamma_p, (x,), {"n": int(n)})
-
-
-def polygamma(a, x, name=None):
-    """The ``a``-th derivative of digamma (``a`` a non-negative integer, static)."""
-    x = t(x)
-    _check("Polygamma", x, "f")
-    if isinstance(a, Tensor):
-        a = a.numpy()
-    a = float(a)
-    if a != int(a) or a < 0:
-        raise InvalidArgumentError(f"Polygamma: `a` must be a non-negative integer, got {a}")
-    return _polygamma(int(a), x)
-
-
 def erfc(x, name=None):
     """Complementary error function 1 - erf(x)."""
     return subtract(1.0, erf(x))
-
-
-def ndtri(x, name=None):
-    """Inverse of the standard normal CDF: sqrt(2) * erfinv(2x - 1)."""
-    x = t(x)
-    return multiply(1.4142135623730951, erfinv(subtract(multiply(x, 2.0), 1.0)))
 
 
 floor_p, floor = _unary_prim("Floor", lambda xp, x: xp.floor(x),
@@ -590,13 +549,10 @@ def imag(input, name=None):  # noqa: A002
 def complex_p(d, re, im):
     ctype = d.xp.complex64 if re.dtype.itemsize == 4 else d.xp.complex128
     try:
-        out = d.xp.empty(d.xp.broadcast_shapes(re.shape, im.shape), dtype=ctype)
+        return d.xp.add(re.astype(ctype), im.astype(ctype) * 1j)
     except ValueError:
         raise ShapeMismatchError(f"Complex: Incompatible shapes: {list(re.shape)} vs. "
                                  f"{list(im.shape)} [Op:Complex]") from None
-    out.real = re
-    out.imag = im
-    return out
 
 
 @complex_p.defgrad
@@ -797,7 +753,7 @@ def zeros_like(input, dtype=None, name=None):  # noqa: A002
     return cast(out, dtype) if dtype is not None else out
 
 
-# ---------------------------------------------------------------- composites
+# ---------------------------------------------------------------- sums
 def add_n(inputs, name=None):
     """Sums a list of same-shaped tensors."""
     if not inputs:
@@ -808,45 +764,9 @@ def add_n(inputs, name=None):
     return total
 
 
-def accumulate_n(inputs, shape=None, tensor_dtype=None, name=None):
-    """Sums a list of same-shaped tensors (same as add_n)."""
-    return add_n(inputs)
-
-
 def scalar_mul(scalar, x, name=None):
     """Multiplies tensor ``x`` by a scalar."""
     return multiply(scalar, x)
-
-
-def multiply_no_nan(x, y, name=None):
-    """x * y, with 0 wherever y == 0 (even when x is inf or nan)."""
-    x, y = operands(x, y, "MulNoNan")
-    _check("MulNoNan", x, "fc")
-    return where(equal(y, 0), zeros_like(x), multiply(x, y))
-
-
-def xlogy(x, y, name=None):
-    """x * log(y), with 0 where x == 0."""
-    x, y = operands(x, y, "Xlogy")
-    _check("Xlogy", x, "fc")
-    zero = equal(x, 0)
-    return where(zero, zeros_like(x), multiply(x, log(where(zero, ones_like(y), y))))
-
-
-def xlog1py(x, y, name=None):
-    """x * log1p(y), with 0 where x == 0."""
-    x, y = operands(x, y, "Xlog1py")
-    _check("Xlog1py", x, "fc")
-    zero = equal(x, 0)
-    return where(zero, zeros_like(x), multiply(x, log1p(where(zero, zeros_like(y), y))))
-
-
-def xdivy(x, y, name=None):
-    """x / y, with 0 where x == 0."""
-    x, y = operands(x, y, "Xdivy")
-    _check("Xdivy", x, "fc")
-    zero = equal(x, 0)
-    return where(zero, zeros_like(x), divide(x, where(zero, ones_like(y), y)))
 
 
 def reciprocal_no_nan(x, name=None):
@@ -855,143 +775,24 @@ def reciprocal_no_nan(x, name=None):
     return divide_no_nan(ones_like(x), x)
 
 
-def polyval(coeffs, x, name=None):
-    """Evaluates the polynomial ``coeffs[0] * x**(n-1) + ... + coeffs[n-1]`` (Horner).
-
-    Args:
-      coeffs: a list of tensors or numbers, highest degree first.
-      x: the tensor at which to evaluate.
-    """
-    x = t(x)
-    if not isinstance(coeffs, (list, tuple)):
-        raise ValueError(f"Argument coeffs must be list type found {type(coeffs)}.")
-    if not coeffs:
-        return zeros_like(x)
-    acc = add(zeros_like(x), coeffs[0])
-    for c in coeffs[1:]:
-        acc = add(multiply(acc, x), c)
-    return acc
-
-
-def clip_by_value(t, clip_value_min, clip_value_max, name=None):  # noqa: F811
-    """Clips values to ``[clip_value_min, clip_value_max]``.
-
-    The gradient reaches ``t`` only where it lies inside the range (bounds included);
-    where a bound wins, it goes to that bound.
-
-    Args:
-      t: a numeric tensor (float or integer).
-      clip_value_min: lower bound, a scalar or a tensor broadcastable to ``t``.
-      clip_value_max: upper bound, a scalar or a tensor broadcastable to ``t``.
-
-    Raises:
-      ValueError: when a bound would broadcast ``t`` to a larger shape.
-    """
-    x = t if isinstance(t, Tensor) else convert_to_tensor(t)
-    out = maximum(minimum(x, clip_value_max), clip_value_min)
-    if out._value.shape != x._value.shape:
-        raise ShapeMismatchError(f"clip_by_value: Shapes {tuple(x._value.shape)} and "
-                                 f"{tuple(out._value.shape)} are incompatible")
-    return out
-
-
-def _sum_squares(x):
-    from dlframe.ops.reduction import reduce_sum
-    return reduce_sum(square(x))
-
-
-def global_norm(t_list, name=None):
-    """sqrt(sum of squares of all entries of all tensors in ``t_list``); None skipped."""
-    if not isinstance(t_list, (list, tuple)):
-        raise TypeError(f"`t_list` should be a list or tuple, got {type(t_list).__name__}")
-    parts = [_sum_squares(t(x)) for x in t_list if x is not None]
-    if not parts:
-        return convert_to_tensor(0.0)
-    return sqrt(add_n(parts))
-
-
-def clip_by_norm(t, clip_norm, axes=None, name=None):  # noqa: F811
-    """Rescales ``t`` so its L2 norm over ``axes`` is at most ``clip_norm``."""
-    from dlframe.ops.reduction import reduce_sum
-    x = t if isinstance(t, Tensor) else convert_to_tensor(t)
-    l2sum = reduce_sum(square(x), axis=axes, keepdims=True)
-    positive = greater(l2sum, 0)
-    # sqrt only of positive sums keeps the gradient finite for an all-zero t
-    l2norm = where(positive, sqrt(where(positive, l2sum, ones_like(l2sum))), l2sum)
-    clip = cast(clip_norm, x.dtype) if isinstance(clip_norm, Tensor) else clip_norm
-    return divide(multiply(x, clip), maximum(l2norm, clip))
-
-
-def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
-    """Scales every tensor by ``clip_norm / max(global_norm, clip_norm)``.
-
-    Returns:
-      ``(list_clipped, global_norm)``; None entries stay None.
-    """
-    if not isinstance(t_list, (list, tuple)):
-        raise TypeError(f"`t_list` should be a list or tuple, got {type(t_list).__name__}")
-    norm = global_norm(t_list) if use_norm is None else t(use_norm)
-    scale = divide(clip_norm, maximum(norm, clip_norm))
-    out = []
-    for x in t_list:
-        if x is None:
-            out.append(None)
-            continue
-        x = t(x)
-        out.append(multiply(x, cast(scale, x.dtype)))
-    return out, norm
-
-
-def zero_fraction(value, name=None):
-    """The fraction of zeros in ``value`` (float32)."""
-    from dlframe.ops.reduction import reduce_mean
-    x = t(value)
-    return reduce_mean(cast(equal(x, 0), dtypes.float32))
-
-
-def _adjacent(x, cmp):
-    from dlframe.ops.array import reshape
-    from dlframe.ops.reduction import reduce_all
-    flat = reshape(t(x), [-1])
-    n = flat._value.shape[0]
-    if n < 2:
-        return convert_to_tensor(True, device=flat._device)
-    return reduce_all(cmp(flat[:-1], flat[1:]))
-
-
-def is_non_decreasing(x, name=None):
-    """True when every entry of flattened ``x`` is <= the next one."""
-    return _adjacent(x, less_equal)
-
-
-def is_strictly_increasing(x, name=None):
-    """True when every entry of flattened ``x`` is < the next one."""
-    return _adjacent(x, less)
-
-
-
 # tf.X names (TF's top level); the tf.math table is MATH_NAMES (dlframe/math.py).
 __all__ = [
     "abs", "acos", "acosh", "add", "add_n", "asin", "asinh", "atan", "atan2", "atanh",
-    "cast", "clip_by_global_norm", "clip_by_norm", "clip_by_value", "complex", "cos",
-    "cosh", "divide", "equal", "exp", "floor", "greater", "greater_equal", "less",
-    "less_equal", "logical_and", "logical_not", "logical_or", "maximum", "minimum",
-    "multiply", "negative", "not_equal", "ones_like", "pow", "realdiv", "round",
-    "saturate_cast", "scalar_mul", "sigmoid", "sign", "sin", "sinh", "sqrt", "square",
-    "subtract", "tan", "tanh", "truediv", "truncatediv", "truncatemod", "where",
-    "zeros_like",
+    "cast", "complex", "cos", "cosh", "divide", "equal", "exp", "floor", "greater",
+    "greater_equal", "less", "less_equal", "logical_and", "logical_not", "logical_or",
+    "maximum", "minimum", "multiply", "negative", "not_equal", "ones_like", "pow",
+    "realdiv", "round", "saturate_cast", "scalar_mul", "sigmoid", "sign", "sin", "sinh",
+    "sqrt", "square", "subtract", "tan", "tanh", "truediv", "truncatediv", "truncatemod",
+    "where", "zeros_like",
 ]
 MATH_NAMES = [
-    "abs", "accumulate_n", "acos", "acosh", "add", "add_n", "angle", "asin", "asinh",
-    "atan", "atan2", "atanh", "ceil", "conj", "cos", "cosh", "digamma", "divide",
-    "divide_no_nan", "equal", "erf", "erfc", "erfinv", "exp", "expm1", "floor",
-    "floordiv", "floormod", "greater", "greater_equal", "imag", "is_finite", "is_inf",
-    "is_nan", "is_non_decreasing", "is_strictly_increasing", "less", "less_equal",
-    "lgamma", "log", "log1p", "log_sigmoid", "logical_and", "logical_not", "logical_or",
-    "logical_xor", "maximum", "minimum", "mod", "multiply", "multiply_no_nan", "ndtri",
-    "negative", "not_equal", "polygamma", "polyval", "pow", "real", "reciprocal",
+    "abs", "acos", "acosh", "add", "add_n", "angle", "asin", "asinh", "atan", "atan2",
+    "atanh", "ceil", "conj", "cos", "cosh", "divide", "divide_no_nan", "equal", "erf",
+    "erfc", "exp", "expm1", "floor", "floordiv", "floormod", "greater", "greater_equal",
+    "imag", "is_finite", "is_inf", "is_nan", "less", "less_equal", "log", "log1p",
+    "log_sigmoid", "logical_and", "logical_not", "logical_or", "logical_xor", "maximum",
+    "minimum", "mod", "multiply", "negative", "not_equal", "pow", "real", "reciprocal",
     "reciprocal_no_nan", "rint", "round", "rsqrt", "scalar_mul", "sigmoid", "sign", "sin",
     "sinh", "softplus", "softsign", "sqrt", "square", "squared_difference", "subtract",
-    "tan", "tanh", "truediv", "xdivy", "xlog1py", "xlogy", "zero_fraction",
+    "tan", "tanh", "truediv",
 ]
-LINALG_NAMES = ["global_norm"]

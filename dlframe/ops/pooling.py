@@ -87,14 +87,16 @@ def _first_max_masks(xp, x, y, ksize, strides, pads, dilations):
     """Yields (tap, mask) with mask true where this tap holds the window's first max."""
     out_sp = y.shape[1:-1]
     xpad = pad_array(xp, x, pads, _lowest(x.dtype))
+    all_taps = list(taps(ksize))
     found = None
-    for tap in taps(ksize):
+    for i, tap in enumerate(all_taps):
         mask = xp.equal(xpad[tap_index(tap, strides, dilations, out_sp)], y)
         if found is None:
-            found = mask.copy()
+            found = mask  # consumed by the caller before the next tap updates it
         else:
             xp.greater(mask, found, out=mask)  # equal and no earlier tap matched
-            xp.logical_or(found, mask, out=found)
+            if i + 1 < len(all_taps):
+                xp.logical_or(found, mask, out=found)
         yield tap, mask
 
 

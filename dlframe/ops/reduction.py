@@ -396,10 +396,29 @@ def cumprod(x, axis=0, exclusive=False, reverse=False, name=None):
     return _scan(cumprod_p, x, axis, exclusive, reverse)
 
 
+def _logaddexp_accumulate(xp):
+    def scan(x, axis, dtype):
+        try:
+            return xp.logaddexp.accumulate(x, axis=axis, dtype=dtype)
+        except (AttributeError, NotImplementedError, TypeError):
+            # array modules without ufunc.accumulate: one logaddexp per step
+            out = xp.empty_like(x)
+            index = [slice(None)] * x.ndim
+            prev = None
+            for i in range(x.shape[axis]):
+                index[axis] = i
+                cur = x[tuple(index)]
+                prev = cur if prev is None else xp.logaddexp(prev, cur)
+                out[tuple(index)] = prev
+            return out
+    return scan
+
+
 @primitive("CumulativeLogsumexp")
 def cumlogsumexp_p(d, x, *, axis, exclusive, reverse):
     xp = d.xp
-    return _scan_forward(xp, xp.logaddexp.accumulate, x, axis, exclusive, reverse, -xp.inf)
+    return _scan_forward(xp, _logaddexp_accumulate(xp), x, axis, exclusive, reverse,
+                         -xp.inf)
 
 
 @cumlogsumexp_p.defgrad
@@ -437,7 +456,8 @@ def _top_k_indices_p(d, x, *, k, dtype):
     n = x.shape[-1]
     # a stable ascending sort of the reversed row, read backwards, orders values
     # descending with ties in ascending index order (TF's order)
-    order = xp.argsort(xp.flip(x, -1), axis=-1, kind="stable")[..., ::-1][..., :k]
+    stable = {} if d.is_gpu else {"kind": "stable"}  # CuPy sorts are always stable
+    order = xp.argsort(xp.flip(x, -1), axis=-1, **stable)[..., ::-1][..., :k]
     return xp.ascontiguousarray((n - 1 - order).astype(dtype))
 
 

@@ -40,6 +40,9 @@ class Model(TrainingMixin, Layer):
         if unknown:
             raise TypeError(f"Unrecognized keyword arguments passed to "
                             f"{type(self).__name__}: {unknown}")
+        if functional and not kwargs.get("name") and type(self) is Model._functional_cls():
+            from dlframe.keras import backend
+            kwargs["name"] = backend.unique_object_name("model")
         super().__init__(**kwargs)
         self._is_graph_network = False
         self._run_eagerly = None
@@ -53,9 +56,21 @@ class Model(TrainingMixin, Layer):
                                       {"__module__": cls.__module__})
             self._init_graph_network(inputs, outputs)
 
+    @staticmethod
+    def _functional_cls():
+        from dlframe.keras.engine.functional import Functional
+        return Functional
+
     @property
     def layers(self):
         return list(self._flatten_layers(include_self=False, recursive=False))
+
+    def _maybe_build(self, inputs):
+        if not self.built and type(self).build is Model.build:
+            # A subclassed model creates its weights in the call that follows.
+            self.built = True
+            return
+        super()._maybe_build(inputs)
 
     def get_layer(self, name=None, index=None):
         """The sub-layer with this ``name`` (or at this ``index`` of ``layers``)."""

@@ -1,5 +1,528 @@
-"""Keras training API mixed into ``keras.Model``: compile/fit/evaluate/predict (issue 4)."""
+"""Keras training API mixed into ``keras.Model``: compile/fit/evaluate/predict.
+
+``train_step``/``test_step``/``predict_step`` are overridable as in Keras. Unless
+``run_eagerly=True`` a step runs through ``dlframe.function`` (one graph per input
+signature, DESIGN.md §5).
+"""
+
+import math
+import warnings
+
+from dlframe.core import dtypes
+from dlframe.core.tape import GradientTape
+from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.errors import InvalidArgumentError
+from dlframe.ops import array as _array, math as _m, reduction as _red
+from dlframe.keras import optimizers as optimizers_mod
+from dlframe.keras.callbacks.callback import CallbackList
+from dlframe.keras.engine import training_data as data_mod
+from dlframe.keras.engine.training_compile import LossesContainer, MetricsContainer
+from dlframe.keras.metrics import Metric
+from dlframe.keras.utils import tree
+
+try:
+    from dlframe.core.function import function as _compile
+except ImportError:  # pragma: no cover
+    _compile = None
+
+
+class LabelRangeError(InvalidArgumentError, ValueError):
+    """Sparse labels outside ``[0, num_classes)`` (TF raises InvalidArgumentError)."""
+
+
+def _concat(parts):
+    if len(parts) == 1:
+        return parts[0]
+    return _array.concat(parts, axis=0)
+
+
+def _to_numpy(structure):
+    return tree.map_structure(lambda t: t.numpy() if isinstance(t, Tensor) else t,
+                              structure)
+
+
+def _floats(logs):
+    out = {}
+    for k, v in (logs or {}).items():
+        if isinstance(v, Tensor):
+            v = v.numpy()
+            v = float(v) if getattr(v, "ndim", 0) == 0 else v
+        out[k] = v
+    return out
 
 
 class TrainingMixin:
     """compile/fit/evaluate/predict and the overridable train/test/predict steps."""
+
+    _is_compiled = False
+    optimizer = None
+    compiled_loss = None
+    compiled_metrics = None
+    loss = None
+    stop_training = False
+    history = None
+    train_function = None
+    test_function = None
+    predict_function = None
+    _steps_per_execution = 1
+    _jit_compile = None
+
+    # -- compile ---------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
+                weighted_metrics=None, run_eagerly=None, steps_per_execution=1,
+                jit_compile=None, auto_scale_loss=True, **kwargs):
+        """Configures the model for training.
+
+        Args:
+          optimizer: an optimizer name ('adam') or instance.
+          loss: a loss name, function or ``Loss``; a list or dict for several outputs.
+          metrics: metric names, functions or ``Metric``s ('accuracy' resolves by the
+            loss and output shape); a list or dict per output.
+          loss_weights: scalar weights of the per-output losses (list or dict).
+          weighted_metrics: metrics that receive ``sample_weight``/``class_weight``.
+          run_eagerly: run the steps as plain Python (no ``dlframe.function``).
+          steps_per_execution: accepted for compatibility.
+          jit_compile: accepted for compatibility.
+        """
+        kwargs.pop("experimental_steps_per_execution", None)
+        kwargs.pop("pss_evaluation_shards", None)
+        if kwargs:
+            raise TypeError(f"Invalid keyword argument(s) in `compile()`: "
+                            f"{tuple(kwargs)}. Valid keyword arguments include "
+                            "\"cloning\", \"experimental_run_tf_function\", "
+                            "\"distribute\", \"target_tensors\", or \"sample_weight_mode\".")
+        try:
+            self.optimizer = optimizers_mod.get(optimizer)
+        except ValueError:
+            raise ValueError(f"Could not interpret optimizer identifier: {optimizer!r} "
+                             "(argument `optimizer` of `compile`)") from None
+        names = list(getattr(self, "output_names", None) or [])
+        self.loss = loss
+        self.compiled_loss = LossesContainer(loss, loss_weights, names)
+        self.compiled_metrics = MetricsContainer(metrics, weighted_metrics, names, loss)
+        self._run_eagerly = run_eagerly
+        self._steps_per_execution = int(steps_per_execution or 1)
+        self._jit_compile = jit_compile
+        self.train_function = self.test_function = self.predict_function = None
+        self.stop_training = False
+        self._is_compiled = True
+        self._checked_first_batch = False
+
+    @property
+    def run_eagerly(self):
+        value = getattr(self, "_run_eagerly", None)
+        return bool(value) or _compile is None
+
+    @run_eagerly.setter
+    def run_eagerly(self, value):
+        self._run_eagerly = value
+        self.train_function = self.test_function = self.predict_function = None
+
+    @property
+    def jit_compile(self):
+        return bool(self._jit_compile)
+
+    @property
+    def steps_per_execution(self):
+        return self._steps_per_execution
+
+    @property
+    def distribute_strategy(self):
+        return None
+
+    def _assert_compile_was_called(self):
+        if not self._is_compiled:
+            raise RuntimeError("You must compile your model before training/testing. Use "
+                               "`model.compile(optimizer, loss)`.")
+
+    # -- metrics ---------------------------------------------------------------
+    @property
+    def metrics(self):
+        """Loss trackers, compiled metrics, then metrics held in attributes."""
+        out = []
+        if self._is_compiled:
+            out.extend(self.compiled_loss.metrics)
+            out.extend(self.compiled_metrics.metrics)
+        seen = {id(m) for m in out}
+        layers = self._flatten_layers() if hasattr(self, "_flatten_layers") else [self]
+        for layer in layers:
+            for value in vars(layer).values():
+                items = value if isinstance(value, (list, tuple)) else (value,)
+                for m in items:
+                    if isinstance(m, Metric) and id(m) not in seen:
+                        seen.add(id(m))
+                        out.append(m)
+        return out
+
+    @property
+    def metrics_names(self):
+        return [m.name for m in self.metrics]
+
+    def reset_metrics(self):
+        for m in self.metrics:
+            m.reset_state()
+
+    def get_metrics_result(self):
+        """``{name: result}`` of every metric (dict results are merged in)."""
+        out = {}
+        for m in self.metrics:
+            r = m.result()
+            if isinstance(r, dict):
+                out.update(r)
+            else:
+                out[m.name] = r
+        return out
+
+    # -- the steps ---------------------------------------------------------------
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None,
+                     training=True):
+        """Compiled loss plus ``self.losses`` (updates the ``loss`` tracker)."""
+        del x, training
+        if self.compiled_loss is None:
+            raise RuntimeError("You must compile your model before training/testing.")
+        return self.compiled_loss(y, y_pred, sample_weight,
+                                  regularization_losses=self.losses)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Updates the compiled metrics; returns ``get_metrics_result()``."""
+        del x
+        self.compiled_metrics.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result()
+
+    def train_step(self, data):
+        """One optimization step on ``data``; returns the metrics' current results."""
+        x, y, sample_weight = data_mod.unpack_x_y_sample_weight(data)
+        with GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
+        variables = self.trainable_variables
+        grads = tape.gradient(loss, variables)
+        self.optimizer.apply_gradients(zip(grads, variables))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def test_step(self, data):
+        """Computes the loss and updates the metrics on ``data``."""
+        x, y, sample_weight = data_mod.unpack_x_y_sample_weight(data)
+        y_pred = self(x, training=False)
+        self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
+                          training=False)
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def predict_step(self, data):
+        """The model's outputs on the inputs of ``data``."""
+        x, _, _ = data_mod.unpack_x_y_sample_weight(data)
+        return self(x, training=False)
+
+    def _wrap(self, step):
+        if self.run_eagerly:
+            return step
+        return _compile(step)
+
+    def make_train_function(self, force=False):
+        if self.train_function is None or force:
+            self.train_function = self._wrap(lambda data: self.train_step(data))
+        return self.train_function
+
+    def make_test_function(self, force=False):
+        if self.test_function is None or force:
+            self.test_function = self._wrap(lambda data: self.test_step(data))
+        return self.test_function
+
+    def make_predict_function(self, force=False):
+        if self.predict_function is None or force:
+            self.predict_function = self._wrap(lambda data: self.predict_step(data))
+        return self.predict_function
+
+    # -- checks before the first step ---------------------------------------------
+    def _check_first_batch(self, batch):
+        """Runs the model, losses and metrics on a tiny batch so that bad labels, shapes
+        and metric choices fail before any weight changes, with clear messages."""
+        if batch is None:
+            return
+        x, y, sw = data_mod.unpack_x_y_sample_weight(batch)
+        y_pred = self(x, training=False)
+        if y is None or not self._is_compiled:
+            return
+        self._check_sparse_labels(y, y_pred)
+        try:
+            self.compiled_loss(y, y_pred, sw, update_tracker=False)
+        except (ValueError, InvalidArgumentError) as exc:
+            raise type(exc)(f"{exc}\n(while computing the loss "
+                            f"{self.loss!r} on y of shape "
+                            f"{[tuple(t.shape) for t in tree.flatten(y)]} and predictions "
+                            f"of shape {[tuple(t.shape) for t in tree.flatten(y_pred)]})") \
+                from None
+        try:
+            self.compiled_metrics.update_state(y, y_pred, sw)
+        except (ValueError, InvalidArgumentError) as exc:
+            raise ValueError(f"A metric cannot be applied to these outputs: {exc} "
+                             f"(y shapes {[tuple(t.shape) for t in tree.flatten(y)]}, "
+                             "predictions shapes "
+                             f"{[tuple(t.shape) for t in tree.flatten(y_pred)]})") from None
+        finally:
+            self.compiled_metrics.reset_state()
+        if self.optimizer is not None and not self.optimizer.built:
+            self.optimizer.build(self.trainable_variables)
+
+    def _check_sparse_labels(self, y, y_pred, full_y=None):
+        losses = self.compiled_loss.losses if self.compiled_loss.built else []
+        flat_pred = tree.flatten(y_pred)
+        flat_y = tree.flatten(full_y if full_y is not None else y)
+        from dlframe.keras import losses as losses_mod
+        for i, loss in enumerate(losses):
+            if getattr(loss, "fn", None) is not losses_mod.sparse_categorical_crossentropy:
+                continue
+            if i >= len(flat_y) or i >= len(flat_pred):
+                continue
+            labels, n = flat_y[i], int(flat_pred[i].shape[-1])
+            ignore = getattr(loss, "_fn_kwargs", {}).get("ignore_class")
+            lo = float(_red.reduce_min(labels).numpy())
+            hi = float(_red.reduce_max(labels).numpy())
+            if (lo < 0 and lo != ignore) or hi >= n:
+                bad = hi if hi >= n else lo
+                raise LabelRangeError(
+                    None, None,
+                    f"Received a label value of {bad:g} which is outside the valid range "
+                    f"of [0, {n}) in argument `y` (sparse categorical cross-entropy over "
+                    f"{n} model outputs). Label values range over [{lo:g}, {hi:g}].")
+
+    # -- fit ---------------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto",
+            callbacks=None, validation_split=0.0, validation_data=None, shuffle=True,
+            class_weight=None, sample_weight=None, initial_epoch=0, steps_per_epoch=None,
+            validation_steps=None, validation_batch_size=None, validation_freq=1,
+            max_queue_size=10, workers=1, use_multiprocessing=False):
+        """Trains the model for ``epochs`` epochs; returns a ``History``."""
+        self._assert_compile_was_called()
+        verbose = 1 if verbose == "auto" else int(verbose)
+        if batch_size is not None and (data_mod.is_dataset(x) or data_mod.is_generator(x)):
+            raise ValueError("The `batch_size` argument must not be specified for the "
+                             f"given input type. Received input: {type(x).__name__}, "
+                             f"batch_size: {batch_size}")
+        if validation_split and validation_data is None:
+            if not (isinstance(x, Tensor) or data_mod._is_array(x) or
+                    isinstance(x, (list, tuple, dict))):
+                raise ValueError(
+                    "`validation_split` is only supported for Tensors or NumPy arrays, "
+                    f"found following types in the input: {[type(x).__name__]}")
+            full = data_mod.ArrayAdapter(x, y, sample_weight, batch_size or 32)
+            (x, y, sample_weight), validation_data = full.split(validation_split)
+        train = data_mod.make_adapter(x, y, sample_weight, batch_size, shuffle,
+                                      steps_per_epoch, class_weight)
+        val = None
+        if validation_data is not None:
+            val = self._validation_adapter(validation_data,
+                                           validation_batch_size or batch_size,
+                                           validation_steps)
+        if not self._checked_first_batch:
+            self._check_first_batch(train.first_batch())
+            if isinstance(train, data_mod.ArrayAdapter) and train._y is not None:
+                self._check_sparse_labels(None, self(train.first_batch(1)[0],
+                                                     training=False), full_y=train._y)
+            self._checked_first_batch = True
+        if self.optimizer is not None and not self.optimizer.built:
+            self.optimizer.build(self.trainable_variables)
+        cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
+            callbacks, add_history=True, add_progbar=verbose != 0, model=self,
+            verbose=verbose, epochs=epochs, steps=train.steps)
+        train_fn = self.make_train_function()
+        self.stop_training = False
+        cbs.on_train_begin()
+        logs, epoch_logs = None, {}
+        want_batch_logs = cbs.needs_batch_logs("train")
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            cbs.on_epoch_begin(epoch)
+            step = -1
+            for step, data in enumerate(train.epoch_iterator()):
+                if want_batch_logs:
+                    cbs.on_train_batch_begin(step)
+                logs = train_fn(data)
+                if want_batch_logs:
+                    cbs.on_train_batch_end(step, logs)
+                if self.stop_training:
+                    break
+            if logs is None:
+                raise ValueError("Unexpected result of `train_function` (Empty logs). This "
+                                 "could be due to issues in input pipeline that resulted "
+                                 "in an empty dataset. Otherwise, please use "
+                                 "`Model.compile(..., run_eagerly=True)`, or "
+                                 "`tf.config.run_functions_eagerly(True)` for more "
+                                 "information of where went wrong, or file a issue/bug "
+                                 "to `tf.keras`.")
+            if train.steps is None:
+                train.steps = step + 1
+            epoch_logs = _floats(self.get_metrics_result() if step >= 0 else logs)
+            loss_value = epoch_logs.get("loss")
+            if isinstance(loss_value, float) and not math.isfinite(loss_value):
+                warnings.warn(f"Epoch {epoch + 1}: the training loss is {loss_value} "
+                              "(NaN or infinite). Check the learning rate, the inputs "
+                              "and the labels; TerminateOnNaN stops training at the "
+                              "first such batch.", RuntimeWarning, stacklevel=2)
+            if val is not None and self._should_eval(epoch, validation_freq):
+                val_logs = self._evaluate_loop(val, cbs, in_fit=True)
+                epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
+            cbs.on_epoch_end(epoch, epoch_logs)
+            if self.stop_training:
+                break
+        if self.optimizer is not None and getattr(self.optimizer, "use_ema", False):
+            self.optimizer.finalize_variable_values(self.trainable_variables)
+        cbs.on_train_end(epoch_logs)
+        return self.history
+
+    @staticmethod
+    def _should_eval(epoch, freq):
+        if isinstance(freq, int):
+            return (epoch + 1) % freq == 0
+        return (epoch + 1) in freq
+
+    def _validation_adapter(self, validation_data, batch_size, steps):
+        if data_mod.is_dataset(validation_data) or data_mod.is_generator(validation_data) \
+                or data_mod.is_sequence(validation_data):
+            return data_mod.make_adapter(validation_data, steps=steps)
+        if not isinstance(validation_data, (tuple, list)) or \
+                len(validation_data) not in (2, 3):
+            raise ValueError(
+                "When passing validation_data, it must contain 2 (x_val, y_val) or 3 "
+                "(x_val, y_val, val_sample_weights) items, however it contains "
+                f"{len(validation_data) if hasattr(validation_data, '__len__') else '?'} "
+                "items")
+        vx, vy, vsw = data_mod.unpack_x_y_sample_weight(tuple(validation_data))
+        return data_mod.make_adapter(vx, vy, vsw, batch_size or 32, False, steps)
+
+    # -- evaluate / predict ------------------------------------------------------------
+    def _evaluate_loop(self, adapter, cbs, in_fit=False):
+        test_fn = self.make_test_function()
+        for m in self.metrics:
+            m.reset_state()
+        cbs.on_test_begin()
+        want = cbs.needs_batch_logs("test")
+        logs = None
+        step = -1
+        for step, data in enumerate(adapter.epoch_iterator()):
+            if want:
+                cbs.on_test_batch_begin(step)
+            logs = test_fn(data)
+            if want:
+                cbs.on_test_batch_end(step, logs)
+        if logs is None:
+            raise ValueError("Unexpected result of `test_function` (Empty logs): the "
+                             "evaluation data is empty.")
+        if adapter.steps is None:
+            adapter.steps = step + 1
+        result = _floats(self.get_metrics_result())
+        cbs.on_test_end(result)
+        return result
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, max_queue_size=10, workers=1,
+                 use_multiprocessing=False, return_dict=False, **kwargs):
+        """Loss and metrics on the data: a scalar, a list (``metrics_names`` order) or a
+        dict with ``return_dict``."""
+        self._assert_compile_was_called()
+        verbose = 1 if verbose == "auto" else int(verbose)
+        adapter = data_mod.make_adapter(x, y, sample_weight, batch_size, False, steps)
+        if not self._checked_first_batch:
+            self._check_first_batch(adapter.first_batch())
+            self._checked_first_batch = True
+        cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
+            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
+            steps=adapter.steps)
+        logs = self._evaluate_loop(adapter, cbs)
+        if return_dict:
+            return logs
+        values = [logs[k] for k in logs]
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None,
+                max_queue_size=10, workers=1, use_multiprocessing=False):
+        """The model's outputs on ``x``, batched, as NumPy arrays."""
+        verbose = 1 if verbose == "auto" else int(verbose)
+        adapter = data_mod.make_adapter(x, None, None, batch_size, False, steps)
+        cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
+            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
+            steps=adapter.steps)
+        predict_fn = self.make_predict_function()
+        cbs.on_predict_begin()
+        want = cbs.needs_batch_logs("predict")
+        outputs = None
+        for step, data in enumerate(adapter.epoch_iterator()):
+            if want:
+                cbs.on_predict_batch_begin(step)
+            out = predict_fn(data)
+            flat = tree.flatten(out)
+            if outputs is None:
+                outputs, structure = [[t] for t in flat], out
+            else:
+                for acc, t in zip(outputs, flat):
+                    acc.append(t)
+            if want:
+                cbs.on_predict_batch_end(step, {"outputs": out})
+        if outputs is None:
+            raise ValueError("Unexpected result of `predict_function` (Empty batch_outputs)"
+                             ". Please use `Model.compile(..., run_eagerly=True)`, or "
+                             "`tf.config.run_functions_eagerly(True)` for more information"
+                             " of where went wrong, or file a issue/bug to `tf.keras`.")
+        cbs.on_predict_end()
+        merged = [_concat(parts).numpy() for parts in outputs]
+        return tree.pack_sequence_as(structure, merged)
+
+    # -- single batches ------------------------------------------------------------
+    def _batch_data(self, x, y, sample_weight, class_weight=None):
+        x = tree.map_structure(lambda v: data_mod.to_tensor(v, "x"), x)
+        y = tree.map_structure(lambda v: data_mod.to_tensor(v, "y"), y) \
+            if y is not None else None
+        sw = data_mod.to_tensor(sample_weight, "sample_weight") \
+            if sample_weight is not None else None
+        if class_weight is not None and y is not None:
+            sw = data_mod.apply_class_weight(y, sw, class_weight)
+        return data_mod.pack_x_y_sample_weight(x, y, sw)
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
+                       reset_metrics=True, return_dict=False):
+        """One gradient update on a single batch; returns loss/metrics."""
+        self._assert_compile_was_called()
+        if reset_metrics:
+            self.reset_metrics()
+        data = self._batch_data(x, y, sample_weight, class_weight)
+        if not self._checked_first_batch:
+            self._check_first_batch(data)
+            self._checked_first_batch = True
+        logs = _floats(self.make_train_function()(data))
+        return logs if return_dict else _flat_values(logs)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True,
+                      return_dict=False):
+        """Loss/metrics on a single batch."""
+        self._assert_compile_was_called()
+        if reset_metrics:
+            self.reset_metrics()
+        logs = _floats(self.make_test_function()(self._batch_data(x, y, sample_weight)))
+        return logs if return_dict else _flat_values(logs)
+
+    def predict_on_batch(self, x):
+        """The model's outputs on one batch, as NumPy arrays."""
+        data = self._batch_data(x, None, None)
+        return _to_numpy(self.make_predict_function()(data))
+
+    # -- weights files ---------------------------------------------------------------
+    def save_weights(self, filepath, overwrite=True, save_format=None, options=None):
+        """Writes all weights to an HDF5 file (``.h5`` / ``.weights.h5``)."""
+        from dlframe.keras.saving import weights_io
+        weights_io.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False, by_name=False, options=None):
+        """Reads weights written by ``save_weights`` (or Keras's HDF5 layouts)."""
+        from dlframe.keras.saving import weights_io
+        weights_io.load_weights(self, filepath, skip_mismatch=skip_mismatch,
+                                by_name=by_name)
+
+    def save(self, filepath, overwrite=True, save_format=None, **kwargs):
+        """Saves architecture (config), weights and compile settings to one file."""
+        from dlframe.keras.saving import model_io
+        model_io.save_model(self, filepath, overwrite=overwrite)
+
+
+def _flat_values(logs):
+    values = list(logs.values())
+    return values[0] if len(values) == 1 else values

@@ -309,7 +309,8 @@ class Lambda(Layer):
                            "function_type": "function"})
         else:
             config.update({"function": func_dump(fn), "function_type": "lambda",
-                           "module": getattr(fn, "__module__", None)})
+                           "module": getattr(self, "_fn_module", None) or getattr(
+                               fn, "__module__", None)})
         out = self._output_shape
         config["output_shape"] = func_dump(out) if callable(out) else out
         config["output_shape_type"] = "lambda" if callable(out) else "raw"
@@ -321,7 +322,7 @@ class Lambda(Layer):
         config = dict(config)
         fn = config.pop("function")
         kind = config.pop("function_type", "lambda")
-        config.pop("module", None)
+        module = config.pop("module", None)
         if kind == "function" or isinstance(fn, str):
             fn = generic_utils.deserialize_keras_object(fn, custom_objects=custom_objects,
                                                         printable_module_name="function")
@@ -331,7 +332,9 @@ class Lambda(Layer):
             config["output_shape"] = func_load(config["output_shape"])
         config.pop("output_shape_module", None)
         config.pop("mask_type", None)
-        return cls(fn, **config)
+        layer = cls(fn, **config)
+        layer._fn_module = module
+        return layer
 
 
 # ---------------------------------------------------------------- operator layers

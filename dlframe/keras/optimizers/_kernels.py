@@ -18,13 +18,13 @@ def _prep(var, grad, lr, it):
         (it + 1).astype(dt, copy=False)
 
 
-@primitive("KerasApplySGD", stateful=True)
+@primitive("KerasApplySGD", effects=True)
 def sgd_p(d, var, grad, lr, it):
     var -= grad.astype(var.dtype, copy=False) * lr.astype(var.dtype, copy=False)
     return var
 
 
-@primitive("KerasApplyMomentum", stateful=True)
+@primitive("KerasApplyMomentum", effects=True)
 def momentum_p(d, var, m, grad, lr, it, *, momentum, nesterov):
     g, lr, _ = _prep(var, grad, lr, it)
     step = g * lr
@@ -37,7 +37,7 @@ def momentum_p(d, var, m, grad, lr, it, *, momentum, nesterov):
     return var
 
 
-@primitive("KerasApplyRMSprop", stateful=True)
+@primitive("KerasApplyRMSprop", effects=True)
 def rmsprop_p(d, var, vel, mom, avg, grad, lr, it, *, rho, momentum, epsilon, centered):
     xp = d.xp
     g, lr, _ = _prep(var, grad, lr, it)
@@ -59,7 +59,7 @@ def rmsprop_p(d, var, vel, mom, avg, grad, lr, it, *, rho, momentum, epsilon, ce
     return var
 
 
-@primitive("KerasApplyAdam", stateful=True)
+@primitive("KerasApplyAdam", effects=True)
 def adam_p(d, var, m, v, vhat, grad, lr, it, *, beta_1, beta_2, epsilon, amsgrad):
     xp = d.xp
     g, lr, t = _prep(var, grad, lr, it)
@@ -73,7 +73,7 @@ def adam_p(d, var, m, v, vhat, grad, lr, it, *, beta_1, beta_2, epsilon, amsgrad
     return var
 
 
-@primitive("KerasApplyAdamax", stateful=True)
+@primitive("KerasApplyAdamax", effects=True)
 def adamax_p(d, var, m, u, grad, lr, it, *, beta_1, beta_2, epsilon):
     xp = d.xp
     g, lr, t = _prep(var, grad, lr, it)
@@ -83,7 +83,7 @@ def adamax_p(d, var, m, u, grad, lr, it, *, beta_1, beta_2, epsilon):
     return var
 
 
-@primitive("KerasApplyNadam", stateful=True)
+@primitive("KerasApplyNadam", effects=True)
 def nadam_p(d, var, m, v, grad, lr, it, u_product, *, beta_1, beta_2, epsilon):
     # ``u_product`` already includes this step's factor (updated once per step).
     xp = d.xp
@@ -99,14 +99,14 @@ def nadam_p(d, var, m, v, grad, lr, it, u_product, *, beta_1, beta_2, epsilon):
     return var
 
 
-@primitive("KerasNadamUProduct", stateful=True)
+@primitive("KerasNadamUProduct", effects=True)
 def nadam_u_product_p(d, u_product, it, *, beta_1):
     t = (it + 1).astype(u_product.dtype)
     u_product *= beta_1 * (1.0 - 0.5 * 0.96 ** t)
     return u_product
 
 
-@primitive("KerasApplyAdagrad", stateful=True)
+@primitive("KerasApplyAdagrad", effects=True)
 def adagrad_p(d, var, acc, grad, lr, it, *, epsilon):
     xp = d.xp
     g, lr, _ = _prep(var, grad, lr, it)
@@ -115,7 +115,7 @@ def adagrad_p(d, var, acc, grad, lr, it, *, epsilon):
     return var
 
 
-@primitive("KerasApplyAdadelta", stateful=True)
+@primitive("KerasApplyAdadelta", effects=True)
 def adadelta_p(d, var, acc_g, acc_d, grad, lr, it, *, rho, epsilon):
     xp = d.xp
     g, lr, _ = _prep(var, grad, lr, it)
@@ -128,7 +128,7 @@ def adadelta_p(d, var, acc_g, acc_d, grad, lr, it, *, rho, epsilon):
     return var
 
 
-@primitive("KerasApplyFtrl", stateful=True)
+@primitive("KerasApplyFtrl", effects=True)
 def ftrl_p(d, var, acc, lin, grad, lr, it, *, lr_power, l1, l2, l2_shrinkage, beta):
     xp = d.xp
     g, lr, _ = _prep(var, grad, lr, it)
@@ -143,7 +143,7 @@ def ftrl_p(d, var, acc, lin, grad, lr, it, *, lr_power, l1, l2, l2_shrinkage, be
     return var
 
 
-@primitive("KerasApplyLion", stateful=True)
+@primitive("KerasApplyLion", effects=True)
 def lion_p(d, var, m, grad, lr, it, *, beta_1, beta_2):
     xp = d.xp
     g, lr, _ = _prep(var, grad, lr, it)
@@ -153,7 +153,7 @@ def lion_p(d, var, m, grad, lr, it, *, beta_1, beta_2):
     return var
 
 
-@primitive("KerasEMAUpdate", stateful=True)
+@primitive("KerasEMAUpdate", effects=True)
 def ema_p(d, avg, var, it, *, momentum):
     m = (it != 0).astype(avg.dtype) * momentum  # the first step copies the variable
     avg *= m

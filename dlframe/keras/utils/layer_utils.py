@@ -79,14 +79,14 @@ def print_summary(model, line_length=None, positions=None, print_fn=None,
         cells = []
         start = 0
         for field, end in zip(fields, positions):
-            cells.append(_wrap(field, end - start - 2))
+            cells.append(_wrap(field, end - start - (2 if not cells else 1)))
             start = end
         height = max(len(c) for c in cells)
         for i in range(height):
             line, start = "", 0
-            for cell, end in zip(cells, positions):
+            for k, (cell, end) in enumerate(zip(cells, positions)):
                 text = cell[i] if i < len(cell) else ""
-                line += (" " + text).ljust(end - start)
+                line += ((" " if k == 0 else "") + text).ljust(end - start)
                 start = end
             print_fn(line)
 
