@@ -4,7 +4,7 @@ The CNN: Conv2D(32, 3) - MaxPool - Conv2D(64, 3) - MaxPool - Flatten - Dense(10)
 28x28x1 inputs, batch 64 (channels_last, VALID convolutions). Prints medians in ms
 for dlframe and, when importable, TensorFlow side by side.
 
-Usage: python bench/bench_conv.py [--repeats N]
+Usage: python bench/bench_conv.py [--repeats N] [--threads T]
 """
 
 import argparse
@@ -46,7 +46,9 @@ def workloads(tf):
         def fwd(x=x, w=w):
             return tf.nn.conv2d(x, w, 1, "VALID")
 
-        def step(x=x, w=w, need_dx=name.startswith("conv2")):
+        need_dx = name.startswith("conv2")  # conv1's input is the data
+
+        def step(x=x, w=w, need_dx=need_dx):
             with tf.GradientTape() as tape:
                 tape.watch(x)
                 y = tf.nn.conv2d(x, w, 1, "VALID")
@@ -89,9 +91,13 @@ def _stack(tf, rng):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--threads", type=int, default=0,
+                        help="intra-op (BLAS) threads for large GEMMs; 0 = all cores")
     args = parser.parse_args()
     os.environ.setdefault("DLFRAME_DEVICE", "cpu")
     import dlframe
+    if args.threads:
+        dlframe.config.threading.set_intra_op_parallelism_threads(args.threads)
     frames = [("dlframe", dlframe)]
     try:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

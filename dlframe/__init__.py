@@ -23,6 +23,7 @@ from dlframe.ops.linalg import *  # noqa: F401,F403   top-level (tf.X) name tabl
 from dlframe.ops.math import *  # noqa: F401,F403
 from dlframe.ops.math import abs, pow, round  # noqa: F401
 from dlframe.ops.reduction import *  # noqa: F401,F403
+from dlframe.ops.clip_ops import *  # noqa: F401,F403
 from dlframe.ops.nn import *  # noqa: F401,F403
 from dlframe.ops.conv import *  # noqa: F401,F403
 from dlframe.ops.pooling import *  # noqa: F401,F403
@@ -36,7 +37,9 @@ from dlframe import autograph
 from dlframe.device_scope import device
 from dlframe import math, linalg, nn, random  # noqa: E402 - namespaces over ops
 from dlframe import data, io, train  # noqa: E402 - tf.data, tf.io, tf.train
+from dlframe import sparse  # noqa: E402
+from dlframe.io.sparse_tensor import SparseTensor  # noqa: E402
+from dlframe import keras  # noqa: E402,F401 - tf.keras
 
 newaxis = None
 __version__ = "0.1.0"
-from dlframe import keras  # noqa: E402,F401 - tf.keras

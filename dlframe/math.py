@@ -1,15 +1,5 @@
-"""``dlframe.math``: the tf.math name table (aliases, never second implementations).
+"""``dlframe.math``: the tf.math name table, collected from each ops module's MATH_NAMES."""
 
-Every module of ``dlframe.ops`` lists the names it contributes to ``tf.math`` in
-``MATH_NAMES``; this table collects them.
-"""
+from dlframe.ops.names import collect as _collect
 
-import importlib as _importlib
-import pkgutil as _pkgutil
-
-from dlframe import ops as _ops
-
-for _info in sorted(_pkgutil.iter_modules(_ops.__path__), key=lambda i: i.name):
-    _mod = _importlib.import_module(f"dlframe.ops.{_info.name}")
-    globals().update({_n: getattr(_mod, _n) for _n in getattr(_mod, "MATH_NAMES", ())})
-del _info, _mod
+globals().update(_collect("MATH_NAMES"))

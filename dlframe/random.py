@@ -1,6 +1,5 @@
-"""``dlframe.random``: the tf.random name table over dlframe.ops.random (RANDOM_NAMES)."""
+"""``dlframe.random``: the tf.random name table, collected from each ops module's RANDOM_NAMES."""
 
-from dlframe.ops import random as _random
+from dlframe.ops.names import collect as _collect
 
-globals().update({_name: getattr(_random, _name)
-                  for _name in getattr(_random, "RANDOM_NAMES", [])})
+globals().update(_collect("RANDOM_NAMES"))

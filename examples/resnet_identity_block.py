@@ -5,7 +5,7 @@ import dlframe as tf
 
 class ResnetIdentityBlock(tf.keras.Model):
     def __init__(self, kernel_size, filters):
-        super(ResnetIdentityBlock, self).__init__(name='')
+        super().__init__(name='')
         filters1, filters2, filters3 = filters
 
         self.conv2a = tf.keras.layers.Conv2D(filters1, (1, 1))

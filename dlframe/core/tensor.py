@@ -69,7 +69,7 @@ class Tensor:
         """Returns a NumPy copy of the tensor's value."""
         _check_concrete(self, "numpy()")
         value = self._device.to_numpy(self._value)
-        return value[()] if value.ndim == 0 and value.dtype != object else value
+        return value[()] if value.ndim == 0 else value
 
     def __array__(self, dtype=None, copy=None):
         _check_concrete(self, "conversion to a NumPy array")
@@ -235,6 +235,10 @@ def _infer_python(value):
         flat = _pack_nested(value)
         if flat is not None:
             return flat
+        if _has_strings(value):
+            # build the object array directly: NumPy's fixed-width 'S' dtype would
+            # silently drop trailing NUL bytes
+            return _string_array(value)
         arr = np.asarray(value)
         kind = arr.dtype.kind
         if kind == "f" and arr.dtype == np.float64 and not _has_numpy_scalars(value):
@@ -249,6 +253,37 @@ def _infer_python(value):
             return arr.astype(np.float32)
         return arr
     return None
+
+
+def _has_strings(seq):
+    for item in seq:
+        if isinstance(item, (list, tuple)):
+            if _has_strings(item):
+                return True
+        elif isinstance(item, (str, bytes)):
+            return True
+    return False
+
+
+def _string_array(seq):
+    def enc(item):
+        if isinstance(item, (list, tuple)):
+            return [enc(i) for i in item]
+        return item.encode() if isinstance(item, str) else item
+    nested = enc(seq)
+    shape = np.shape(np.asarray(nested, dtype=object)) if nested else (0,)
+    out = np.empty(shape, dtype=object)
+    flat = out.reshape(-1)
+
+    def fill(item, pos):
+        if isinstance(item, list):
+            for i in item:
+                pos = fill(i, pos)
+            return pos
+        flat[pos] = item
+        return pos + 1
+    fill(nested, 0)
+    return out
 
 
 def _has_numpy_scalars(seq):
@@ -304,8 +339,20 @@ def _host_value(value, dtype):
         raise TypeError(f"Cannot convert {value!r} (type {type(value).__name__}) to a "
                         "dlframe Tensor.")
     if dtype is not None and arr.dtype != dtype._np:
+        if arr.dtype == np.float32 and dtype._np.itemsize > 4 and dtype._np.kind in "fc":
+            # Python floats default to float32; re-read them at full precision so
+            # constant(1.3, float64) is not rounded through float32
+            arr = np.asarray(_infer_python_f64(value))
         arr = _cast_host(arr, dtype, value)
     return arr
+
+
+def _infer_python_f64(value):
+    if isinstance(value, (list, tuple)):
+        return [_infer_python_f64(v) for v in value]
+    if isinstance(value, Tensor):
+        return value.numpy()
+    return value
 
 
 def _cast_host(arr, dtype, original):

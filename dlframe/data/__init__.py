@@ -17,5 +17,8 @@ from dlframe.data.structure import (DatasetSpec, SparseTensorSpec, TensorSpec, T
 DatasetV2 = Dataset
 
 __all__ = ["AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "AutotuneOptions",
-           "Dataset", "DatasetSpec", "FixedLengthRecordDataset", "Iterator", "Options",
-           "TFRecordDataset", "TextLineDataset", "ThreadingOptions", "experimental"]
+           "Dataset", "DatasetSpec", "DatasetV2", "FixedLengthRecordDataset",
+           "GeneratorElementError", "Iterator", "Options", "OwnedIterator",
+           "SparseTensorSpec", "TFRecordDataset", "TensorSpec", "TextLineDataset",
+           "ThreadingOptions", "TypeSpec", "experimental", "flatten", "map_structure",
+           "pack_sequence_as"]

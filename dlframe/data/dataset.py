@@ -12,8 +12,12 @@ from dlframe import backends
 from dlframe.core import dtypes as _dt
 from dlframe.core.tensor import convert_to_tensor
 from dlframe.data import structure as S
-from dlframe.data.options import (AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY,
-                                  Options)
+from dlframe.data.options import (
+    AUTOTUNE,
+    INFINITE_CARDINALITY,
+    UNKNOWN_CARDINALITY,
+    Options,
+)
 from dlframe.errors import InvalidArgumentError, OutOfRangeError
 
 
@@ -320,7 +324,7 @@ class Dataset:
     # -- performance -----------------------------------------------------------
     def cache(self, filename="", name=None):
         """Keeps elements after the first complete iteration, in memory or in a file."""
-        from dlframe.data.transforms import _CacheDataset
+        from dlframe.data.cache import _CacheDataset
         return _CacheDataset(self, str(filename) if filename else "")
 
     def prefetch(self, buffer_size, name=None):
@@ -449,4 +453,4 @@ def predicate_value(out, what="predicate"):
 
 
 # Submodules define the transformations (imported last: they subclass Dataset).
-from dlframe.data import parallel, sources, transforms  # noqa: E402,F401
+from dlframe.data import parallel, sources, transforms  # noqa: F401

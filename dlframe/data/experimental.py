@@ -2,20 +2,23 @@
 of Dataset methods."""
 
 from dlframe.data.dataset import Dataset, Optional
-from dlframe.data.options import (AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY,
-                                  AutoShardPolicy, DistributeOptions, ExternalStatePolicy,
-                                  OptimizationOptions, ThreadingOptions)
+from dlframe.data.options import (
+    AUTOTUNE,
+    INFINITE_CARDINALITY,
+    UNKNOWN_CARDINALITY,
+    AutoShardPolicy,
+    DistributeOptions,
+    ExternalStatePolicy,
+    OptimizationOptions,
+    ThreadingOptions,
+)
 from dlframe.data.readers import CsvDataset, make_csv_dataset
 from dlframe.data.structure import DatasetSpec
 
 INFINITE = INFINITE_CARDINALITY
 UNKNOWN = UNKNOWN_CARDINALITY
 
-__all__ = ["AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "AutoShardPolicy",
-           "DistributeOptions", "ExternalStatePolicy", "OptimizationOptions",
-           "ThreadingOptions", "CsvDataset", "make_csv_dataset", "DatasetSpec", "Optional",
-           "cardinality", "enumerate_dataset", "sample_from_datasets",
-           "choose_from_datasets", "get_single_element", "assert_cardinality"]
+__all__ = ["AUTOTUNE", "AutoShardPolicy", "CsvDataset", "DatasetSpec", "DistributeOptions", "ExternalStatePolicy", "INFINITE_CARDINALITY", "OptimizationOptions", "Optional", "ThreadingOptions", "UNKNOWN_CARDINALITY", "assert_cardinality", "cardinality", "choose_from_datasets", "copy_to_device", "enumerate_dataset", "get_single_element", "make_csv_dataset", "prefetch_to_device", "sample_from_datasets"]
 
 
 def cardinality(dataset):
@@ -45,3 +48,14 @@ def assert_cardinality(expected_cardinality):
     iterating: too few or too many elements is an error)."""
     from dlframe.data.transforms import _AssertCardinalityDataset
     return lambda dataset: _AssertCardinalityDataset(dataset, int(expected_cardinality))
+
+
+def prefetch_to_device(device, buffer_size=None):
+    """A transformation (for ``Dataset.apply``) prefetching elements onto ``device``."""
+    from dlframe.data.parallel import _PrefetchToDeviceDataset
+    return lambda dataset: _PrefetchToDeviceDataset(dataset, device,
+                                                    1 if buffer_size is None else
+                                                    int(buffer_size))
+
+
+copy_to_device = prefetch_to_device

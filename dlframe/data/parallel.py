@@ -167,3 +167,16 @@ def _consume(q, stop, thread):
                 raise value
     finally:
         stop.set()
+
+
+class _PrefetchToDeviceDataset(_PrefetchDataset):
+    """``prefetch`` that places elements on a fixed device (must be the last stage)."""
+
+    def __init__(self, input_dataset, device, buffer_size):
+        super().__init__(input_dataset, buffer_size)
+        from dlframe import backends
+        self._device = backends.get_device(device)
+        self._buffer_size = max(1, self._buffer_size)
+
+    def _iter_output(self, device):
+        return _PrefetchDataset._iter_output(self, self._device)

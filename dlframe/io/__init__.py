@@ -6,6 +6,6 @@ from dlframe.io.raw import decode_raw, parse_tensor, serialize_tensor
 from dlframe.io.sparse_tensor import SparseTensor
 from dlframe.io.tfrecord import TFRecordOptions, TFRecordWriter, tf_record_iterator
 
-__all__ = ["FixedLenFeature", "FixedLenSequenceFeature", "VarLenFeature", "parse_example",
-           "parse_single_example", "decode_raw", "parse_tensor", "serialize_tensor",
-           "TFRecordOptions", "TFRecordWriter", "SparseTensor"]
+__all__ = ["FixedLenFeature", "FixedLenSequenceFeature", "SparseTensor", "TFRecordOptions",
+           "TFRecordWriter", "VarLenFeature", "decode_raw", "parse_example",
+           "parse_single_example", "parse_tensor", "serialize_tensor", "tf_record_iterator"]

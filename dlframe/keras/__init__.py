@@ -1,3 +1,4 @@
+# ruff: noqa: F401 - re-export tables
 """``dlframe.keras``: the tf.keras API (layers, models, training, serialization).
 
 Submodules written by other issues (optimizers, losses, metrics, callbacks, datasets,
@@ -6,9 +7,17 @@ saving) are imported when present, so the package works while they land.
 
 import importlib as _importlib
 
-from dlframe.keras import (activations, backend, constraints, initializers,
-                           mixed_precision, regularizers, utils)
-from dlframe.keras import layers, models
+from dlframe.keras import (
+    activations,
+    backend,
+    constraints,
+    initializers,
+    layers,
+    mixed_precision,
+    models,
+    regularizers,
+    utils,
+)
 from dlframe.keras.engine.input_layer import Input
 from dlframe.keras.engine.keras_tensor import KerasTensor
 from dlframe.keras.engine.model import Model
@@ -33,4 +42,4 @@ for _name in ("optimizers", "losses", "metrics", "callbacks", "datasets", "savin
 del _name, _mod
 
 __version__ = "2.15.0"
-version = lambda: __version__  # noqa: E731
+version = lambda: __version__

@@ -5,7 +5,8 @@ ops the way Keras defines it (``hard_sigmoid``, ``mish``).
 """
 
 from dlframe.keras.utils import generic_utils
-from dlframe.ops import array as _array, math as _math, nn as _nn
+from dlframe.ops import math as _math
+from dlframe.ops import nn as _nn
 from dlframe.ops import reduction as _red
 
 

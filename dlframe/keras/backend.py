@@ -8,9 +8,11 @@ import collections
 import threading
 
 from dlframe import config as _config
-from dlframe.core.tensor import convert_to_tensor, is_tensor
+from dlframe.core.tensor import convert_to_tensor
 from dlframe.core.variable import Variable
-from dlframe.ops import array as _array, linalg as _linalg, math as _math
+from dlframe.ops import array as _array
+from dlframe.ops import linalg as _linalg
+from dlframe.ops import math as _math
 from dlframe.ops import reduction as _red
 
 floatx = _config.floatx
@@ -51,7 +53,7 @@ def observe_object_name(name):
 def clear_session(free_memory=True):
     """Resets the Keras name counters (the next Dense is 'dense' again)."""
     reset_uids()
-    for fn in list(_SESSION_CALLBACKS):
+    for fn in _SESSION_CALLBACKS:
         fn()
 
 
@@ -129,10 +131,10 @@ def _reducer(fn):
     return reduce
 
 
-sum = _reducer(_red.reduce_sum)  # noqa: A001 - Keras's public name
+sum = _reducer(_red.reduce_sum)
 mean = _reducer(_red.reduce_mean)
-max = _reducer(_red.reduce_max)  # noqa: A001
-min = _reducer(_red.reduce_min)  # noqa: A001
+max = _reducer(_red.reduce_max)
+min = _reducer(_red.reduce_min)
 prod = _reducer(_red.reduce_prod)
 
 
@@ -144,7 +146,7 @@ def sqrt(x):
     return _math.sqrt(_math.maximum(x, 0.0))
 
 
-def abs(x):  # noqa: A001
+def abs(x):
     return _math.abs(x)
 
 
@@ -156,7 +158,7 @@ def log(x):
     return _math.log(x)
 
 
-def pow(x, a):  # noqa: A001
+def pow(x, a):
     return _math.pow(x, a)
 
 

@@ -1,7 +1,8 @@
 """``keras.constraints``: projections applied to weights after optimizer updates."""
 
 from dlframe.keras.utils import generic_utils
-from dlframe.ops import math as _math, reduction as _red
+from dlframe.ops import math as _math
+from dlframe.ops import reduction as _red
 
 
 class Constraint:

@@ -10,7 +10,9 @@ from dlframe import config as _config
 from dlframe.core import dtypes as _dt
 from dlframe.core.tensor import convert_to_tensor
 from dlframe.keras.utils import generic_utils
-from dlframe.ops import array as _array, linalg as _linalg, math as _math
+from dlframe.ops import array as _array
+from dlframe.ops import linalg as _linalg
+from dlframe.ops import math as _math
 from dlframe.ops import random as _random
 
 

@@ -9,7 +9,9 @@ import math as _pymath
 
 from dlframe.core import dtypes
 from dlframe.core.tensor import Tensor, convert_to_tensor
-from dlframe.ops import array as _array, math as _m, reduction as _red
+from dlframe.ops import array as _array
+from dlframe.ops import math as _m
+from dlframe.ops import reduction as _red
 
 try:  # the nn op module is optional while it is being written
     from dlframe.ops import nn as _nn

@@ -3,7 +3,7 @@
 import json
 
 from dlframe.keras.engine.functional import Functional
-from dlframe.keras.engine.model import Model
+from dlframe.keras.engine.model import Model  # noqa: F401 - keras.models.Model
 from dlframe.keras.engine.sequential import Sequential
 
 
@@ -34,7 +34,7 @@ def clone_model(model, input_tensors=None, clone_function=None):
     return deserialize(serialize(model))
 
 
-def load_model(filepath, custom_objects=None, compile=True, **kwargs):  # noqa: A002
+def load_model(filepath, custom_objects=None, compile=True, **kwargs):
     from dlframe.keras import saving
     return saving.load_model(filepath, custom_objects=custom_objects, compile=compile,
                              **kwargs)

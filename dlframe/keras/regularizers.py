@@ -1,7 +1,8 @@
 """``keras.regularizers``: L1, L2, L1L2 (+ snake_case aliases), OrthogonalRegularizer."""
 
 from dlframe.keras.utils import generic_utils
-from dlframe.ops import math as _math, reduction as _red
+from dlframe.ops import math as _math
+from dlframe.ops import reduction as _red
 
 
 def _check_penalty(name, value):
@@ -80,7 +81,8 @@ class OrthogonalRegularizer(Regularizer):
         self.mode = mode
 
     def __call__(self, x):
-        from dlframe.ops import array as _array, linalg as _linalg
+        from dlframe.ops import array as _array
+        from dlframe.ops import linalg as _linalg
         if self.mode == "columns":
             x = _array.transpose(x)
         norm = _math.sqrt(_red.reduce_sum(_math.square(x), axis=1, keepdims=True))

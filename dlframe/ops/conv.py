@@ -202,34 +202,31 @@ def _prod(seq):
     return out
 
 
+def accumulate_taps(xp, blocks, n, in_shape, ks, strides, pads, dils, out_sp, dtype):
+    """Sums per-tap output-shaped blocks back onto the input: one slice-add per tap.
+
+    Args:
+      blocks: ``blocks(i, tap)`` -> the (N, *out_sp, C) contribution of tap ``tap``.
+    """
+    full = (n,) + tuple(in_shape)
+    padded = (n,) + tuple(m + lo + hi for m, (lo, hi) in zip(in_shape[:-1], pads)) + \
+        (in_shape[-1],)
+    dx = xp.zeros(padded, dtype)
+    for i, tap in enumerate(taps(ks)):
+        dx[tap_index(tap, strides, dils, out_sp)] += blocks(i, tap)
+    if any(lo or hi for lo, hi in pads):
+        dx = xp.ascontiguousarray(dx[interior(full, pads)])
+    return dx
+
+
 def _col2im(xp, dcols, n, in_shape, ks, strides, pads, dils, out_sp):
-    """Sums patch gradients (N*P, K) back onto the input: one slice-add per tap."""
-    r = len(ks)
-    c = in_shape[-1]
+    """Patch gradients (N*P, K*C) back onto the input."""
     if _pointwise(ks, pads) and all(s == 1 for s in strides):
         return dcols.reshape((n,) + tuple(in_shape))
-    cols = dcols.reshape((n,) + tuple(out_sp) + tuple(ks) + (c,))
-    padded = (n,) + tuple(m + lo + hi for m, (lo, hi) in zip(in_shape[:-1], pads)) + (c,)
-    dx = xp.zeros(padded, dcols.dtype)
-    lead = (slice(None),) * (1 + r)
-    for tap in taps(ks):
-        dx[tap_index(tap, strides, dils, out_sp)] += cols[lead + tap]
-    if any(lo or hi for lo, hi in pads):
-        dx = xp.ascontiguousarray(dx[interior((n,) + tuple(in_shape), pads)])
-    return dx
-
-
-def _col2im_tap_major(xp, dcols, n, in_shape, ks, strides, pads, dils, out_sp):
-    """col2im for patch gradients laid out (K, N*P, C): one slice-add per tap."""
-    c = in_shape[-1]
-    padded = (n,) + tuple(m + lo + hi for m, (lo, hi) in zip(in_shape[:-1], pads)) + (c,)
-    dx = xp.zeros(padded, dcols.dtype)
-    per_tap = (n,) + tuple(out_sp) + (c,)
-    for i, tap in enumerate(taps(ks)):
-        dx[tap_index(tap, strides, dils, out_sp)] += dcols[i].reshape(per_tap)
-    if any(lo or hi for lo, hi in pads):
-        dx = xp.ascontiguousarray(dx[interior((n,) + tuple(in_shape), pads)])
-    return dx
+    cols = dcols.reshape((n,) + tuple(out_sp) + tuple(ks) + (in_shape[-1],))
+    lead = (slice(None),) * (1 + len(ks))
+    return accumulate_taps(xp, lambda i, tap: cols[lead + tap], n, in_shape, ks,
+                           strides, pads, dils, out_sp, dcols.dtype)
 
 
 # Input channels from which the tap-major input gradient (a batch of K GEMMs with
@@ -278,8 +275,10 @@ def conv_backprop_input(d, dy, w, *, in_shape, strides, pads, dilations):
         # one batched GEMM giving a contiguous (P, C) block per tap: the slice-adds
         # then stream whole rows instead of C-long pieces of a (P, K*C) matrix
         dcols = d.matmul(dy2[None], w.reshape(-1, cg, cout).transpose(0, 2, 1))
-        return _col2im_tap_major(xp, dcols, dy.shape[0], in_shape, ks, strides, pads,
-                                 dilations, dy.shape[1:-1])
+        per_tap = dy.shape[:-1] + (cg,)
+        return accumulate_taps(xp, lambda i, tap: dcols[i].reshape(per_tap), dy.shape[0],
+                               in_shape, ks, strides, pads, dilations, dy.shape[1:-1],
+                               dy.dtype)
     if g == 1:
         dcols = d.matmul(dy2, w.reshape(-1, cout).T)
     else:
@@ -332,15 +331,11 @@ def depthwise_backprop_input(d, dy, w, *, in_shape, strides, pads, dilations):
     ks, c, m = w.shape[:r], w.shape[r], w.shape[-1]
     out_sp = dy.shape[1:-1]
     dy4 = dy.reshape(dy.shape[:-1] + (c, m))
-    n = dy.shape[0]
-    padded = (n,) + tuple(s + lo + hi for s, (lo, hi) in zip(in_shape[:-1], pads)) + (c,)
-    dx = xp.zeros(padded, dy.dtype)
-    for tap in taps(ks):
-        contrib = dy4[..., 0] * w[tap][:, 0] if m == 1 else (dy4 * w[tap]).sum(axis=-1)
-        dx[tap_index(tap, strides, dilations, out_sp)] += contrib
-    if any(lo or hi for lo, hi in pads):
-        dx = xp.ascontiguousarray(dx[interior((n,) + tuple(in_shape), pads)])
-    return dx
+
+    def block(i, tap):
+        return dy4[..., 0] * w[tap][:, 0] if m == 1 else (dy4 * w[tap]).sum(axis=-1)
+    return accumulate_taps(xp, block, dy.shape[0], in_shape, ks, strides, pads, dilations,
+                           out_sp, dy.dtype)
 
 
 def depthwise_backprop_filter(d, x, dy, *, filter_shape, strides, pads, dilations):
@@ -426,7 +421,7 @@ def _check_pair(op, x, w, r, filter_arg="filters"):
             f"{list(x._value.shape)}) [Op:{op}]")
 
 
-def _conv(op, r, input, filters, strides, padding, data_format, dilations):  # noqa: A002
+def _conv(op, r, input, filters, strides, padding, data_format, dilations):
     last = channels_last(data_format, r, op)
     x, w = operands(input, filters, op)
     _check_pair(op, x, w, r)
@@ -450,7 +445,7 @@ def _conv(op, r, input, filters, strides, padding, data_format, dilations):  # n
     return y if last else to_first(y, r)
 
 
-def conv2d(input, filters, strides, padding, data_format="NHWC", dilations=None,  # noqa: A002
+def conv2d(input, filters, strides, padding, data_format="NHWC", dilations=None,
            name=None):
     """2-D convolution (cross-correlation) of a 4-D input with a [h, w, in, out] filter.
 
@@ -469,19 +464,19 @@ def conv2d(input, filters, strides, padding, data_format="NHWC", dilations=None,
     return _conv("Conv2D", 2, input, filters, strides, padding, data_format, dilations)
 
 
-def conv1d(input, filters, stride, padding, data_format="NWC", dilations=None,  # noqa: A002
+def conv1d(input, filters, stride, padding, data_format="NWC", dilations=None,
            name=None):
     """1-D convolution of a [batch, width, channels] input with a [w, in, out] filter."""
     return _conv("Conv2D", 1, input, filters, stride, padding, data_format, dilations)
 
 
-def conv3d(input, filters, strides, padding, data_format="NDHWC", dilations=None,  # noqa: A002
+def conv3d(input, filters, strides, padding, data_format="NDHWC", dilations=None,
            name=None):
     """3-D convolution of an NDHWC input with a [d, h, w, in, out] filter."""
     return _conv("Conv3D", 3, input, filters, strides, padding, data_format, dilations)
 
 
-def convolution(input, filters, strides=None, padding="VALID", data_format=None,  # noqa: A002
+def convolution(input, filters, strides=None, padding="VALID", data_format=None,
                 dilations=None, name=None):
     """N-d convolution dispatching on the input rank (3, 4 or 5)."""
     ndim = len(getattr(input, "shape", np.shape(input)))
@@ -498,7 +493,7 @@ def atrous_conv2d(value, filters, rate, padding, name=None):
     return conv2d(value, filters, 1, padding, dilations=rate)
 
 
-def _conv_transpose(op, r, input, filters, output_shape, strides, padding,  # noqa: A002
+def _conv_transpose(op, r, input, filters, output_shape, strides, padding,
                     data_format, dilations):
     last = channels_last(data_format, r, op)
     dy, w = operands(input, filters, op)
@@ -541,7 +536,7 @@ def _conv_transpose(op, r, input, filters, output_shape, strides, padding,  # no
     return dx if last else to_first(dx, r)
 
 
-def conv2d_transpose(input, filters, output_shape, strides, padding="SAME",  # noqa: A002
+def conv2d_transpose(input, filters, output_shape, strides, padding="SAME",
                      data_format="NHWC", dilations=None, name=None):
     """Transposed 2-D convolution (the gradient of conv2d w.r.t. its input).
 
@@ -560,21 +555,21 @@ def conv2d_transpose(input, filters, output_shape, strides, padding="SAME",  # n
                            padding, data_format, dilations)
 
 
-def conv1d_transpose(input, filters, output_shape, strides, padding="SAME",  # noqa: A002
+def conv1d_transpose(input, filters, output_shape, strides, padding="SAME",
                      data_format="NWC", dilations=None, name=None):
     """Transposed 1-D convolution; ``filters`` is [width, output_channels, in_channels]."""
     return _conv_transpose("Conv2DBackpropInput", 1, input, filters, output_shape, strides,
                            padding, data_format, dilations)
 
 
-def conv3d_transpose(input, filters, output_shape, strides, padding="SAME",  # noqa: A002
+def conv3d_transpose(input, filters, output_shape, strides, padding="SAME",
                      data_format="NDHWC", dilations=None, name=None):
     """Transposed 3-D convolution; ``filters`` is [d, h, w, output_channels, in_channels]."""
     return _conv_transpose("Conv3DBackpropInputV2", 3, input, filters, output_shape,
                            strides, padding, data_format, dilations)
 
 
-def conv_transpose(input, filters, output_shape, strides, padding="SAME",  # noqa: A002
+def conv_transpose(input, filters, output_shape, strides, padding="SAME",
                    data_format=None, dilations=None, name=None):
     """Transposed N-d convolution dispatching on the input rank."""
     r = len(getattr(input, "shape", np.shape(input))) - 2
@@ -584,7 +579,7 @@ def conv_transpose(input, filters, output_shape, strides, padding="SAME",  # noq
     return fn(input, filters, output_shape, strides, padding, data_format, dilations)
 
 
-def _depthwise_setup(op, input, filter, strides, padding, data_format, dilations):  # noqa: A002
+def _depthwise_setup(op, input, filter, strides, padding, data_format, dilations):
     last = channels_last(data_format, 2, op)
     x, w = operands(input, filter, op)
     _check_pair(op, x, w, 2, "filter")
@@ -600,7 +595,7 @@ def _depthwise_setup(op, input, filter, strides, padding, data_format, dilations
     return x, w, last, strides, dilations
 
 
-def depthwise_conv2d(input, filter, strides, padding, data_format=None,  # noqa: A002
+def depthwise_conv2d(input, filter, strides, padding, data_format=None,
                      dilations=None, name=None):
     """Depthwise 2-D convolution: filter [h, w, in_channels, channel_multiplier].
 
@@ -617,7 +612,7 @@ def depthwise_conv2d(input, filter, strides, padding, data_format=None,  # noqa:
     return y if last else to_first(y, 2)
 
 
-def depthwise_conv2d_backprop_input(input_sizes, filter, out_backprop, strides,  # noqa: A002
+def depthwise_conv2d_backprop_input(input_sizes, filter, out_backprop, strides,
                                     padding, data_format="NHWC", dilations=None,
                                     name=None):
     """Gradient of ``depthwise_conv2d`` w.r.t. its input of shape ``input_sizes``."""
@@ -645,7 +640,7 @@ def depthwise_conv2d_backprop_input(input_sizes, filter, out_backprop, strides, 
     return dx if last else to_first(dx, 2)
 
 
-def depthwise_conv2d_backprop_filter(input, filter_sizes, out_backprop, strides,  # noqa: A002
+def depthwise_conv2d_backprop_filter(input, filter_sizes, out_backprop, strides,
                                      padding, data_format="NHWC", dilations=None,
                                      name=None):
     """Gradient of ``depthwise_conv2d`` w.r.t. its filter of shape ``filter_sizes``."""
@@ -664,7 +659,7 @@ def depthwise_conv2d_backprop_filter(input, filter_sizes, out_backprop, strides,
                  "dilations": dilations})
 
 
-def separable_conv2d(input, depthwise_filter, pointwise_filter, strides, padding,  # noqa: A002
+def separable_conv2d(input, depthwise_filter, pointwise_filter, strides, padding,
                      data_format=None, dilations=None, name=None):
     """Depthwise convolution followed by a 1x1 (pointwise) convolution."""
     y = depthwise_conv2d(input, depthwise_filter, strides, padding, data_format,

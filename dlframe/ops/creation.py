@@ -320,3 +320,5 @@ def sequence_mask(lengths, maxlen=None, dtype=dtypes.bool, name=None):
 
 __all__ = ["eye", "fill", "linspace", "one_hot", "ones", "range", "sequence_mask",
            "zeros"]
+
+LINALG_NAMES = ["eye"]

@@ -1,62 +1,19 @@
-"""Elementwise math: arithmetic, powers, exp/log, trig, comparisons, logic, casts.
+"""Elementwise math: arithmetic, powers, exp/log, trig, special functions, complex parts.
 
 Each primitive's gradient rule sits directly below its forward and is written in
-dlframe ops (DESIGN.md §4). Broadcasting is undone centrally by the tape.
+dlframe ops (DESIGN.md §4). Broadcasting is undone centrally by the tape. Comparisons,
+logic, casts and ``where`` live in ``dlframe.ops.logic`` and are re-exported here.
 """
 
 from dlframe.core import basic, dtypes
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
-from dlframe.errors import DTypeMismatchError, InvalidArgumentError, ShapeMismatchError
-from dlframe.ops._util import (FLOAT_NAMES, NUMERIC_NAMES, operands, t,  # noqa: F401
-                               unary)
-
-# dtype kinds an op accepts -> TF's list of allowed types, for error messages
-_ALLOWED = {
-    "f": "bfloat16, half, float, double",
-    "fc": FLOAT_NAMES,
-    "fci": "bfloat16, half, float, double, int8, int16, int32, int64, complex64, "
-           "complex128",
-    "fiu": "bfloat16, half, float, double, int8, uint8, int16, uint16, int32, uint32, "
-           "int64, uint64",
-    "fciu": NUMERIC_NAMES,
-    "fciub": NUMERIC_NAMES + ", bool",
-}
-
-
-def _kind(x):
-    """The dtype kind of a Tensor ('f' also for bfloat16, which NumPy calls 'V')."""
-    k = x._value.dtype.kind
-    return "f" if k == "V" and x.dtype.is_floating else k
-
-
-def _check(op, x, kinds):
-    """Raises TF's InvalidArgumentError unless ``x``'s dtype kind is in ``kinds``."""
-    if _kind(x) not in kinds:
-        raise InvalidArgumentError(
-            f"{op}: Value for attr 'T' of {x.dtype.name} is not in the list of allowed "
-            f"values: {_ALLOWED[kinds]} [Op:{op}]")
-
-
-def _bcast(op, fn):
-    """Wraps an xp binary function so shape errors name the op like TF."""
-    def forward(d, x, y):
-        try:
-            return fn(d.xp, x, y)
-        except ValueError as exc:
-            if "broadcast" in str(exc):
-                raise ShapeMismatchError(f"{op}: Incompatible shapes: {list(x.shape)} vs. "
-                                         f"{list(y.shape)} [Op:{op}]") from None
-            raise
-    return forward
-
-
-def _binary(p, x, y, kinds):
-    """TF operand conversion, a dtype check and the primitive call."""
-    x, y = operands(x, y, p.name)
-    if _kind(x) not in kinds:
-        _check(p.name, x, kinds)
-    return call(p, (x, y))
+from dlframe.errors import InvalidArgumentError, ShapeMismatchError
+from dlframe.ops._util import operands, t
+from dlframe.ops.logic import (  # noqa: F401 - re-exported: one object per name
+    _ALLOWED, _bcast, _binary, _check, _kind, bitwise_and, bitwise_or, bitwise_xor, cast,
+    cast_p, equal, greater, greater_equal, invert, less, less_equal, logical_and,
+    logical_not, logical_or, logical_xor, not_equal, ones_like, where, where_p, zeros_like)
 
 
 def _binary_prim(name, fn, kinds, doc):
@@ -107,7 +64,7 @@ div_p, realdiv = _binary_prim("RealDiv", lambda xp, x, y: xp.divide(x, y), "fc",
 
 @div_p.defgrad
 def _div_grad(inputs, out, dy):
-    x, y = inputs
+    y = inputs[1]
     gx = divide(dy, _conj_if_complex(y))
     return gx, negative(multiply(gx, _conj_if_complex(out)))  # d(x/y)/dy = -(x/y)/y
 
@@ -257,7 +214,7 @@ def _pow_grad(inputs, out, dy):
     return gx, gy
 
 
-def pow(x, y, name=None):  # noqa: A001 - TF's public name
+def pow(x, y, name=None):
     """x ** y elementwise (integer bases with negative integer exponents raise)."""
     return _binary(pow_p, x, y, "fciu")
 
@@ -342,7 +299,7 @@ def _abs_grad(inputs, out, dy):
     return multiply(dy, sign(inputs[0]))
 
 
-abs_p, abs = _unary_prim("Abs", lambda xp, x: xp.abs(x), _abs_grad, "fci",  # noqa: A001
+abs_p, abs = _unary_prim("Abs", lambda xp, x: xp.abs(x), _abs_grad, "fci",
                          "Elementwise |x| (complex inputs give their real magnitude).")
 sign_p, sign = _unary_prim("Sign", lambda xp, x: xp.sign(x), lambda i, o, dy: zeros_like(dy),
                            "fci", "Elementwise -1, 0 or 1 (x / |x| for complex).")
@@ -465,7 +422,7 @@ round_p, _round_float = _unary_prim("Round", lambda xp, x: xp.rint(x),
                                     lambda i, o, dy: zeros_like(dy), "f")
 
 
-def round(x, name=None):  # noqa: A001 - TF's public name
+def round(x, name=None):
     """Rounds half to even, as TF (integers pass through)."""
     x = t(x)
     if _kind(x) in "iu":
@@ -523,7 +480,7 @@ def _real_grad(inputs, out, dy):
     return complex(dy, zeros_like(dy))
 
 
-def real(input, name=None):  # noqa: A002
+def real(input, name=None):
     """Real part of a complex tensor (real tensors are returned unchanged)."""
     x = t(input)
     return call(real_p, (x,)) if _kind(x) == "c" else x
@@ -539,7 +496,7 @@ def _imag_grad(inputs, out, dy):
     return complex(zeros_like(dy), dy)
 
 
-def imag(input, name=None):  # noqa: A002
+def imag(input, name=None):
     """Imaginary part of a complex tensor (zeros for real tensors)."""
     x = t(input)
     return call(imag_p, (x,)) if _kind(x) == "c" else zeros_like(x)
@@ -560,7 +517,7 @@ def _complex_grad(inputs, out, dy):
     return real(dy), imag(dy)
 
 
-def complex(real, imag, name=None):  # noqa: A001 - TF's public name
+def complex(real, imag, name=None):
     """Builds ``real + 1j * imag`` from float32 (complex64) or float64 (complex128) parts."""
     re, im = operands(real, imag, "Complex")
     if re._value.dtype.kind != "f" or re._value.dtype.itemsize not in (4, 8):
@@ -570,7 +527,7 @@ def complex(real, imag, name=None):  # noqa: A001 - TF's public name
     return call(complex_p, (re, im))
 
 
-def angle(input, name=None):  # noqa: A002
+def angle(input, name=None):
     """Elementwise argument of a complex tensor (pi for negative reals, else 0)."""
     x = t(input)
     if _kind(x) == "c":
@@ -582,107 +539,6 @@ def angle(input, name=None):  # noqa: A002
 def _fill_like(x, value):
     """A tensor shaped like ``x`` of its dtype filled with ``value``."""
     return multiply(ones_like(x), value)
-
-
-# ---------------------------------------------------------------- comparisons
-def _compare(name, fn, kinds):
-    p = primitive(name)(_bcast(name, fn))
-
-    def op(x, y, name=None):
-        return _binary(p, x, y, kinds)
-    op.__name__ = op.__qualname__ = name
-    op.__doc__ = f"Elementwise {name} of x and y (broadcasting; bool result)."
-    return op
-
-
-equal = _compare("Equal", lambda xp, x, y: xp.equal(x, y), "fciub")
-not_equal = _compare("NotEqual", lambda xp, x, y: xp.not_equal(x, y), "fciub")
-less = _compare("Less", lambda xp, x, y: xp.less(x, y), "fiu")
-less_equal = _compare("LessEqual", lambda xp, x, y: xp.less_equal(x, y), "fiu")
-greater = _compare("Greater", lambda xp, x, y: xp.greater(x, y), "fiu")
-greater_equal = _compare("GreaterEqual", lambda xp, x, y: xp.greater_equal(x, y), "fiu")
-
-
-def _bool_error(op, x, i=0):
-    return DTypeMismatchError(
-        f"cannot compute {op} as input #{i}(zero-based) was expected to be a bool tensor "
-        f"but is a {x.dtype.name} tensor [Op:{op}]")
-
-
-def _logical(name, fn):
-    p = primitive(name)(_bcast(name, fn))
-
-    def op(x, y, name=None):
-        x, y = operands(x, y, p.name)
-        if x._value.dtype.kind != "b":
-            raise _bool_error(p.name, x)
-        return call(p, (x, y))
-    op.__doc__ = f"Elementwise {name} of two bool tensors (broadcasting)."
-    return op
-
-
-logical_and = _logical("LogicalAnd", lambda xp, x, y: xp.logical_and(x, y))
-logical_or = _logical("LogicalOr", lambda xp, x, y: xp.logical_or(x, y))
-logical_xor = _logical("LogicalXor", lambda xp, x, y: xp.logical_xor(x, y))
-_logical_not_p = primitive("LogicalNot")(lambda d, x: d.xp.logical_not(x))
-
-
-def logical_not(x, name=None):
-    """Elementwise NOT of a bool tensor."""
-    x = t(x)
-    if x._value.dtype.kind != "b":
-        raise _bool_error("LogicalNot", x)
-    return call(_logical_not_p, (x,))
-
-
-def _bitwise(name, fn):
-    p = primitive(name)(_bcast(name, fn))
-
-    def op(x, y, name=None):
-        return _binary(p, x, y, "iub")
-    return op
-
-
-_ALLOWED["iub"] = "int8, int16, int32, int64, uint8, uint16, uint32, uint64, bool"
-bitwise_and = _bitwise("BitwiseAnd", lambda xp, x, y: xp.bitwise_and(x, y))
-bitwise_or = _bitwise("BitwiseOr", lambda xp, x, y: xp.bitwise_or(x, y))
-bitwise_xor = _bitwise("BitwiseXor", lambda xp, x, y: xp.bitwise_xor(x, y))
-_invert_p = primitive("Invert")(lambda d, x: d.xp.invert(x))
-
-
-def invert(x, name=None):
-    """Bitwise NOT (integers) / logical NOT (bools)."""
-    return unary(_invert_p, x)
-
-
-# ---------------------------------------------------------------- cast, select
-@primitive("Cast")
-def cast_p(d, x, *, dtype):
-    if x.dtype.kind in "fc" and dtype.kind in "iu":
-        return d.xp.trunc(x).astype(dtype) if x.dtype.kind == "f" else x.real.astype(dtype)
-    if x.dtype.kind == "c" and dtype.kind == "f":
-        return x.real.astype(dtype)
-    return x.astype(dtype)
-
-
-@cast_p.defgrad
-def _cast_grad(inputs, out, dy, *, dtype):
-    x = inputs[0]
-    if _kind(x) not in "fc" or _kind(dy) not in "fc":
-        return None
-    return cast(dy, x.dtype)
-
-
-def cast(x, dtype, name=None):
-    """Casts ``x`` to ``dtype`` (floats to ints truncate toward zero, as TF)."""
-    target = dtypes.as_dtype(dtype)
-    x = x if isinstance(x, Tensor) else convert_to_tensor(x)
-    if x._value.dtype == target._np:
-        return x
-    if target is dtypes.string or x._value.dtype.kind == "O":
-        raise TypeError(f"Cast: cannot cast {x.dtype.name} to {target.name}; use "
-                        "strings.as_string / strings.to_number")
-    return call(cast_p, (x,), {"dtype": target._np})
 
 
 def saturate_cast(value, dtype, name=None):
@@ -704,53 +560,6 @@ def _scalar(v, like):
     if like.dtype.is_integer:
         v = int(v)
     return convert_to_tensor(v, dtype=like.dtype, device=like._device)
-
-
-@primitive("Select")
-def where_p(d, cond, x, y):
-    try:
-        return d.xp.where(cond, x, y)
-    except ValueError:
-        raise ShapeMismatchError(
-            f"SelectV2: Incompatible shapes: condition {list(cond.shape)}, x "
-            f"{list(x.shape)}, y {list(y.shape)}") from None
-
-
-@where_p.defgrad
-def _where_grad(inputs, out, dy):
-    cond = inputs[0]
-    zeros = zeros_like(dy)
-    return None, where(cond, dy, zeros), where(cond, zeros, dy)
-
-
-def where(condition, x=None, y=None, name=None):
-    """Selects from ``x`` where ``condition`` else ``y``; with one argument returns
-    the coordinates of true elements as int64 ``[n, rank]``."""
-    condition = t(condition)
-    if x is None and y is None:
-        from dlframe.ops.array import _where_indices
-        return _where_indices(condition)
-    if x is None or y is None:
-        raise ValueError("where: x and y must both be given or both be None")
-    if condition._value.dtype.kind != "b":
-        raise InvalidArgumentError(f"SelectV2: condition must be bool, got "
-                                   f"{condition.dtype.name}")
-    x, y = operands(x, y, "SelectV2")
-    return call(where_p, (condition, x, y))
-
-
-def ones_like(input, dtype=None, name=None):  # noqa: A002
-    """A tensor of ones with the shape (and dtype) of ``input``."""
-    x = t(input)
-    out = basic.ones_like_t(x)
-    return cast(out, dtype) if dtype is not None else out
-
-
-def zeros_like(input, dtype=None, name=None):  # noqa: A002
-    """A tensor of zeros with the shape (and dtype) of ``input``."""
-    x = t(input)
-    out = basic.zeros_like_t(x)
-    return cast(out, dtype) if dtype is not None else out
 
 
 # ---------------------------------------------------------------- sums

@@ -470,3 +470,5 @@ NN_NAMES = [
     "sparse_softmax_cross_entropy_with_logits", "sufficient_statistics", "swish", "tanh",
     "weighted_cross_entropy_with_logits", "weighted_moments", "zero_fraction",
 ]
+
+MATH_NAMES = ["softmax", "log_softmax", "l2_normalize", "zero_fraction"]

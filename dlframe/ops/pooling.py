@@ -12,8 +12,17 @@ from dlframe.backends.base import np
 from dlframe.core.primitive import call, primitive
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops._util import t
-from dlframe.ops.conv import (channels_last, interior, pad_array, resolve_pads,
-                              spatial_attr, tap_index, taps, to_first, to_last)
+from dlframe.ops.conv import (
+    accumulate_taps,
+    channels_last,
+    pad_array,
+    resolve_pads,
+    spatial_attr,
+    tap_index,
+    taps,
+    to_first,
+    to_last,
+)
 
 __all__ = []  # names exported at the dlframe top level (tf.X)
 NN_NAMES = ["max_pool", "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool",
@@ -34,7 +43,6 @@ def _out_sp(shape, ksize, strides, pads, dilations):
 
 def _blocks(x, ksize, out_sp):
     """(N, o1, k1, o2, k2, ..., C) view/copy of the tiled part of ``x``."""
-    r = len(ksize)
     covered = tuple(o * k for o, k in zip(out_sp, ksize))
     if covered != tuple(x.shape[1:-1]):
         x = x[(slice(None),) + tuple(slice(0, c) for c in covered)]
@@ -123,14 +131,9 @@ def max_pool_grad(d, x, y, dy, *, ksize, strides, pads, dilations):
         dx = xp.zeros(x.shape, dy.dtype)
         dx[(slice(None),) + tuple(slice(0, c) for c in covered)] = target
         return dx
-    padded = (x.shape[0],) + tuple(n + lo + hi for n, (lo, hi) in
-                                   zip(x.shape[1:-1], pads)) + (x.shape[-1],)
-    dx = xp.zeros(padded, dy.dtype)
-    for tap, mask in masks:
-        dx[tap_index(tap, strides, dilations, out_sp)] += dy * mask
-    if any(lo or hi for lo, hi in pads):
-        dx = xp.ascontiguousarray(dx[interior(x.shape, pads)])
-    return dx
+    # accumulate_taps visits taps in scan order, the order the masks are produced in
+    return accumulate_taps(xp, lambda i, tap: dy * next(masks)[1], x.shape[0], x.shape[1:],
+                           ksize, strides, pads, dilations, out_sp, dy.dtype)
 
 
 def max_pool_grad_grad(d, x, y, ddx, *, ksize, strides, pads, dilations):
@@ -213,14 +216,8 @@ def avg_pool_grad(d, dy, *, in_shape, ksize, strides, pads, dilations):
                          dy.dtype)
     else:
         g = dy / dy.dtype.type(_prod(ksize))
-    padded = (n,) + tuple(m + lo + hi for m, (lo, hi) in zip(in_shape[:-1], pads)) + \
-        (dy.shape[-1],)
-    dx = xp.zeros(padded, dy.dtype)
-    for tap in taps(ksize):
-        dx[tap_index(tap, strides, dilations, out_sp)] += g
-    if any(lo or hi for lo, hi in pads):
-        dx = xp.ascontiguousarray(dx[interior(full, pads)])
-    return dx
+    return accumulate_taps(xp, lambda i, tap: g, n, in_shape, ksize, strides, pads,
+                           dilations, out_sp, dy.dtype)
 
 
 # ---------------------------------------------------------------- primitives
@@ -263,7 +260,7 @@ _FLOAT_NAMES = "half, bfloat16, float, double"
 _MAX_NAMES = "half, bfloat16, float, double, int32, int64, uint8, int16, int8, uint16"
 
 
-def _pool(op, kind, r, input, ksize, strides, padding, data_format,  # noqa: A002
+def _pool(op, kind, r, input, ksize, strides, padding, data_format,
           dilations=None):
     x = t(input)
     if r is None:
@@ -297,7 +294,7 @@ def _pool(op, kind, r, input, ksize, strides, padding, data_format,  # noqa: A00
     return y if last else to_first(y, r)
 
 
-def max_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):  # noqa: A002
+def max_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):
     """Max pooling of a 4-D input.
 
     Args:
@@ -311,7 +308,7 @@ def max_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):  
     return _pool("MaxPool", "max", 2, input, ksize, strides, padding, data_format)
 
 
-def avg_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):  # noqa: A002
+def avg_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):
     """Average pooling of a 4-D input; SAME windows average their valid elements only.
 
     Args:
@@ -325,37 +322,37 @@ def avg_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):  
     return _pool("AvgPool", "avg", 2, input, ksize, strides, padding, data_format)
 
 
-def max_pool1d(input, ksize, strides, padding, data_format="NWC", name=None):  # noqa: A002
+def max_pool1d(input, ksize, strides, padding, data_format="NWC", name=None):
     """Max pooling of a [batch, width, channels] input."""
     return _pool("MaxPool", "max", 1, input, ksize, strides, padding, data_format)
 
 
-def avg_pool1d(input, ksize, strides, padding, data_format="NWC", name=None):  # noqa: A002
+def avg_pool1d(input, ksize, strides, padding, data_format="NWC", name=None):
     """Average pooling of a [batch, width, channels] input."""
     return _pool("AvgPool", "avg", 1, input, ksize, strides, padding, data_format)
 
 
-def max_pool3d(input, ksize, strides, padding, data_format="NDHWC", name=None):  # noqa: A002
+def max_pool3d(input, ksize, strides, padding, data_format="NDHWC", name=None):
     """Max pooling of a 5-D (NDHWC) input."""
     return _pool("MaxPool3D", "max", 3, input, ksize, strides, padding, data_format)
 
 
-def avg_pool3d(input, ksize, strides, padding, data_format="NDHWC", name=None):  # noqa: A002
+def avg_pool3d(input, ksize, strides, padding, data_format="NDHWC", name=None):
     """Average pooling of a 5-D (NDHWC) input."""
     return _pool("AvgPool3D", "avg", 3, input, ksize, strides, padding, data_format)
 
 
-def max_pool(input, ksize, strides, padding, data_format=None, name=None):  # noqa: A002
+def max_pool(input, ksize, strides, padding, data_format=None, name=None):
     """Max pooling of a 3-, 4- or 5-D input (rank picks 1-, 2- or 3-D pooling)."""
     return _pool("MaxPool", "max", None, input, ksize, strides, padding, data_format)
 
 
-def avg_pool(input, ksize, strides, padding, data_format=None, name=None):  # noqa: A002
+def avg_pool(input, ksize, strides, padding, data_format=None, name=None):
     """Average pooling of a 3-, 4- or 5-D input (rank picks 1-, 2- or 3-D pooling)."""
     return _pool("AvgPool", "avg", None, input, ksize, strides, padding, data_format)
 
 
-def pool(input, window_shape, pooling_type, strides=None, padding="VALID",  # noqa: A002
+def pool(input, window_shape, pooling_type, strides=None, padding="VALID",
          data_format=None, dilations=None, name=None):
     """N-d pooling ('MAX' or 'AVG') with optional dilated windows (VALID only)."""
     if pooling_type not in ("MAX", "AVG"):

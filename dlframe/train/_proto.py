@@ -102,7 +102,11 @@ def classes():
     with _lock:
         if _classes is None:
             try:
-                from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+                from google.protobuf import (
+                    descriptor_pb2,
+                    descriptor_pool,
+                    message_factory,
+                )
             except ImportError as exc:  # pragma: no cover - environment dependent
                 raise ImportError("tf.train.Example support needs the `protobuf` package: "
                                   "pip install 'dlframe[tfrecord]'") from exc

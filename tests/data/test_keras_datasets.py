@@ -13,8 +13,14 @@ import numpy as np
 import pytest
 
 from dlframe.keras import datasets
-from dlframe.keras.datasets import (boston_housing, cifar10, fashion_mnist, imdb, mnist,
-                                    mnist_sample)
+from dlframe.keras.datasets import (
+    boston_housing,
+    cifar10,
+    fashion_mnist,
+    imdb,
+    mnist,
+    mnist_sample,
+)
 
 
 def _sha(data):
@@ -57,7 +63,7 @@ def test_mnist_download_cache_and_checksum(server, tmp_path, monkeypatch):
     data = _npz(**arrays)
     (server / "mnist.npz").write_bytes(data)
     monkeypatch.setattr(mnist, "FILE_HASH", _sha(data))
-    (x, y), (xt, yt) = mnist.load_data()
+    (x, y), (xt, _) = mnist.load_data()
     np.testing.assert_array_equal(x, arrays["x_train"])
     assert xt.shape == (2, 28, 28) and y.dtype == np.uint8
     cached = tmp_path / "cache" / "mnist.npz"
@@ -89,7 +95,7 @@ def test_stale_cached_file_is_fetched_again(server, tmp_path, monkeypatch):
     monkeypatch.setattr(boston_housing, "FILE_HASH", _sha(data))
     (tmp_path / "cache").mkdir()
     (tmp_path / "cache" / "boston_housing.npz").write_bytes(b"truncated")
-    (x, y), (xt, yt) = boston_housing.load_data(test_split=0.2)
+    (x, _), (xt, _) = boston_housing.load_data(test_split=0.2)
     assert x.shape == (4, 13) and xt.shape == (1, 13)
     with pytest.raises(ValueError):
         boston_housing.load_data(test_split=1.0)
@@ -102,7 +108,7 @@ def test_fashion_mnist_idx_files(server):
             gzip.compress(b"\0" * 8 + bytes([1, 2, 3])))
         (server / f"{prefix}-images-idx3-ubyte.gz").write_bytes(
             gzip.compress(b"\0" * 16 + images.tobytes()))
-    (x, y), (xt, yt) = fashion_mnist.load_data()
+    (x, y), (xt, _) = fashion_mnist.load_data()
     assert x.shape == (3, 28, 28) and y.tolist() == [1, 2, 3]
     np.testing.assert_array_equal(xt, images)
 

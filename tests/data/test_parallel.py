@@ -124,3 +124,10 @@ def test_map_functions_run_on_host_device(device):
     out = list(Dataset.range(3).map(fn, num_parallel_calls=2))
     assert all("CPU:0" in d for d in seen)
     assert [int(v) for v in out] == [1, 2, 3]
+
+
+def test_prefetch_to_device(device):
+    ds = Dataset.range(4).batch(2).apply(
+        tf.data.experimental.prefetch_to_device("/CPU:0"))
+    batches = list(ds)
+    assert len(batches) == 2 and all("CPU:0" in b.device for b in batches)

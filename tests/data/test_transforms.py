@@ -20,7 +20,7 @@ def test_batch_yields_tuples_of_tensors_for_fit():
     ds = Dataset.from_tensor_slices((x, y, w)).batch(4)
     batches = list(ds)
     assert int(ds.cardinality()) == 3 and len(batches) == 3
-    xb, yb, wb = batches[0]
+    xb, yb, _ = batches[0]
     assert all(isinstance(t, tf.Tensor) for t in batches[0])
     assert xb.shape == (4, 3) and yb.shape == (4,) and batches[-1][0].shape == (2, 3)
     np.testing.assert_array_equal(xb.numpy(), x[:4])

@@ -116,7 +116,7 @@ def test_confusion_counts_precision_recall(weighted):
     p, r = metrics.Precision(), metrics.Recall()
     p.update_state(BIN_T, PROB, sample_weight=w)
     r.update_state(BIN_T, PROB, sample_weight=w)
-    tp, fp, tn, fn = _counts(BIN_T, PROB, [0.5], w)[0]
+    tp, fp, _tn, fn = _counts(BIN_T, PROB, [0.5], w)[0]
     np.testing.assert_allclose(p.result().numpy(), tp / (tp + fp), rtol=1e-5)
     np.testing.assert_allclose(r.result().numpy(), tp / (tp + fn), rtol=1e-5)
 

@@ -355,14 +355,13 @@ def test_complex_part_gradients():
 
 
 # ---------------------------------------------------------------- composites
-def test_polyval_polygamma_zero_fraction_monotonic():
+def test_polyval_polygamma_monotonic():
     x = RNG.uniform(-2, 2, (3,))
     check_op(lambda v: tf.math.polyval([1.0, -2.0, 3.0], v), [x],
              lambda v: np.polyval([1.0, -2.0, 3.0], v))
     v = RNG.uniform(0.5, 3, (4,))
     check_op(lambda u: tf.math.polygamma(1, u), [v], lambda u: sp.polygamma(1, u),
              grad_rtol=1e-4)
-    assert tf.math.zero_fraction(tf.constant([0, 1, 0, 2])).numpy() == 0.5
     assert tf.math.is_non_decreasing(tf.constant([1, 2, 2])).numpy()
     assert not tf.math.is_strictly_increasing(tf.constant([1, 2, 2])).numpy()
     assert tf.math.is_strictly_increasing(tf.constant([[1], [3]])).numpy()
@@ -370,6 +369,20 @@ def test_polyval_polygamma_zero_fraction_monotonic():
                                [2, 2])
     np.testing.assert_allclose(tf.math.reciprocal_no_nan(tf.constant([0.0, 4.0])).numpy(),
                                [0, 0.25])
+
+
+def test_special_extras():
+    np.testing.assert_allclose(tf.math.erfcinv(tf.constant([0.5, 1.3], tf.float64)).numpy(),
+                               sp.erfcinv([0.5, 1.3]))
+    x = RNG.uniform(0.5, 3.0, (2, 3))
+    check_op(tf.math.lbeta, [x],
+             lambda v: np.sum(sp.gammaln(v), -1) - sp.gammaln(np.sum(v, -1)))
+    out = tf.math.nextafter(tf.constant([1.0]), tf.constant([2.0]))
+    np.testing.assert_array_equal(out.numpy(), np.nextafter(np.float32(1), np.float32(2)))
+    np.testing.assert_array_equal(tf.math.invert_permutation([3, 4, 0, 2, 1]).numpy(),
+                                  [2, 4, 3, 0, 1])
+    with pytest.raises(InvalidArgumentError, match="permutation"):
+        tf.math.invert_permutation([0, 0, 1])
 
 
 def test_cast_saturate_cast_where():
@@ -396,7 +409,9 @@ def test_names_match_tensorflow():
            "truediv", "truncatediv", "truncatemod", "where", "zeros_like"]
     for n in top:
         assert callable(getattr(tf, n)), n
-    math = ["abs", "accumulate_n", "angle", "argmax", "argmin", "ceil", "conj",
+    math = ["abs", "accumulate_n", "angle", "approx_max_k", "approx_min_k", "argmax",
+            "argmin", "bincount", "ceil", "confusion_matrix", "conj", "erfcinv",
+            "invert_permutation", "lbeta", "nextafter",
             "count_nonzero", "cumprod", "cumsum", "cumulative_logsumexp", "digamma",
             "divide_no_nan", "erf", "erfc", "erfinv", "expm1", "floordiv", "floormod",
             "imag", "in_top_k", "is_finite", "is_inf", "is_nan", "lgamma", "log", "log1p",
@@ -404,7 +419,7 @@ def test_names_match_tensorflow():
             "polyval", "real", "reciprocal", "reciprocal_no_nan", "reduce_all",
             "reduce_any", "reduce_euclidean_norm", "reduce_logsumexp", "reduce_std",
             "reduce_variance", "rint", "rsqrt", "softplus", "softsign",
-            "squared_difference", "top_k", "xdivy", "xlog1py", "xlogy", "zero_fraction"]
+            "squared_difference", "top_k", "xdivy", "xlog1py", "xlogy"]
     for n in math:
         assert callable(getattr(tf.math, n)), n
     # aliases are the same objects, never second implementations

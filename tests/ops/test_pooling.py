@@ -109,12 +109,12 @@ def test_max_pool_gradient_ties_go_to_first_max_like_tf():
 def test_pool1d_pool3d_and_rank_dispatch():
     x1 = distinct(2, 9, 3)
     for kind, fn in (("max", tf.nn.max_pool1d), ("avg", tf.nn.avg_pool1d)):
-        check_op(lambda a: fn(a, 3, 2, "SAME"), [x1],
-                 lambda a: ref_pool(a, [3], [2], "SAME", kind))
+        check_op(lambda a, fn=fn: fn(a, 3, 2, "SAME"), [x1],
+                 lambda a, kind=kind: ref_pool(a, [3], [2], "SAME", kind))
     x3 = distinct(1, 4, 5, 5, 2)
     for kind, fn in (("max", tf.nn.max_pool3d), ("avg", tf.nn.avg_pool3d)):
-        check_op(lambda a: fn(a, 2, 2, "SAME"), [x3],
-                 lambda a: ref_pool(a, [2, 2, 2], [2, 2, 2], "SAME", kind))
+        check_op(lambda a, fn=fn: fn(a, 2, 2, "SAME"), [x3],
+                 lambda a, kind=kind: ref_pool(a, [2, 2, 2], [2, 2, 2], "SAME", kind))
     x2 = distinct(2, 6, 6, 2)
     np.testing.assert_array_equal(tf.nn.max_pool(x2, 2, 2, "VALID").numpy(),
                                   ref_pool(x2, [2, 2], [2, 2], "VALID", "max"))

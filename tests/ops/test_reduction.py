@@ -278,7 +278,7 @@ def test_cumulative_logsumexp_is_stable():
 def test_top_k_values_indices_and_ties():
     res = tf.math.top_k(tf.constant([1.0, 3.0, 2.0, 3.0]), k=2)
     assert type(res).__name__ == "TopKV2"
-    values, indices = res
+    values, _ = res
     np.testing.assert_array_equal(values.numpy(), [3, 3])
     np.testing.assert_array_equal(res.indices.numpy(), [1, 3])  # ties by index
     assert res.indices.dtype == tf.int32 and res.values.dtype == tf.float32
@@ -329,3 +329,48 @@ def test_in_top_k():
     np.testing.assert_array_equal(out.numpy(), [True, False, False])
     out = tf.math.in_top_k(tf.constant([1, 0, 1]), preds, k=2)
     np.testing.assert_array_equal(out.numpy(), [True, True, False])
+
+
+# ---------------------------------------------------------------- counting
+def test_bincount():
+    arr = np.array([1, 1, 3, 0, 3, 3])
+    out = tf.math.bincount(tf.constant(arr, tf.int32))
+    assert out.dtype == tf.int32
+    np.testing.assert_array_equal(out.numpy(), np.bincount(arr))
+    w = RNG.standard_normal(6).astype(np.float32)
+    out = tf.math.bincount(tf.constant(arr, tf.int32), weights=tf.constant(w))
+    assert out.dtype == tf.float32
+    np.testing.assert_allclose(out.numpy(), np.bincount(arr, weights=w), rtol=1e-6)
+    out = tf.math.bincount(tf.constant([1, 1, 3]), minlength=6, maxlength=2)
+    np.testing.assert_array_equal(out.numpy(), [0, 2])
+    np.testing.assert_array_equal(
+        tf.math.bincount(tf.constant([1, 2, 2]), binary_output=True).numpy(), [0, 1, 1])
+    np.testing.assert_array_equal(
+        tf.math.bincount(tf.constant([[1, 2], [2, 0]]), axis=-1).numpy(),
+        [[0, 1, 1], [1, 0, 1]])
+    assert tuple(tf.math.bincount(tf.constant([], tf.int32)).shape) == (0,)
+    assert tf.math.bincount(tf.constant([1]), dtype=tf.float32).dtype == tf.float32
+    with pytest.raises(InvalidArgumentError, match="non-negative"):
+        tf.math.bincount(tf.constant([-1, 1]))
+
+
+def test_confusion_matrix():
+    labels, preds = np.array([1, 2, 4, 2]), np.array([2, 2, 4, 0])
+    out = tf.math.confusion_matrix(labels, preds)
+    expect = np.zeros((5, 5), np.int32)
+    np.add.at(expect, (labels, preds), 1)
+    assert out.dtype == tf.int32
+    np.testing.assert_array_equal(out.numpy(), expect)
+    out = tf.math.confusion_matrix([1, 2], [2, 2], num_classes=3, weights=[0.5, 1.0],
+                                   dtype=tf.float32)
+    np.testing.assert_allclose(out.numpy(), [[0, 0, 0], [0, 0, 0.5], [0, 0, 1]])
+
+
+def test_approx_max_min_k():
+    x = tf.constant([[1.0, 5.0, 3.0]])
+    hi = tf.math.approx_max_k(x, 2)
+    np.testing.assert_array_equal(hi.values.numpy(), [[5, 3]])
+    np.testing.assert_array_equal(hi.indices.numpy(), [[1, 2]])
+    lo = tf.math.approx_min_k(x, 2)
+    np.testing.assert_array_equal(lo.values.numpy(), [[1, 3]])
+    np.testing.assert_array_equal(lo.indices.numpy(), [[0, 2]])

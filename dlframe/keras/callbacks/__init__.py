@@ -1,5 +1,19 @@
 """``keras.callbacks``."""
 
-from dlframe.keras.callbacks.callback import Callback, CallbackList  # noqa: F401
-from dlframe.keras.callbacks.history import History  # noqa: F401
+from dlframe.keras.callbacks.callback import Callback, CallbackList
+from dlframe.keras.callbacks.checkpoint import BackupAndRestore, ModelCheckpoint
+from dlframe.keras.callbacks.history import History
+from dlframe.keras.callbacks.monitor import (
+                                             CSVLogger,
+                                             EarlyStopping,
+                                             LambdaCallback,
+                                             LearningRateScheduler,
+                                             ReduceLROnPlateau,
+                                             TerminateOnNaN,
+)
 from dlframe.keras.callbacks.progbar_logger import Progbar, ProgbarLogger  # noqa: F401
+from dlframe.keras.callbacks.tensorboard import TensorBoard
+
+__all__ = ["BackupAndRestore", "CSVLogger", "Callback", "CallbackList", "EarlyStopping",
+           "History", "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint",
+           "ProgbarLogger", "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN"]

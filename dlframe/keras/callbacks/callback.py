@@ -94,7 +94,6 @@ class CallbackList:
         from dlframe.keras.callbacks.progbar_logger import ProgbarLogger
         self.callbacks = list(callbacks or [])
         if add_history and not any(isinstance(c, History) for c in self.callbacks):
-            existing = getattr(model, "history", None)
             self._history = History()
             self.callbacks.append(self._history)
         else:

@@ -26,11 +26,12 @@ def _time_per_unit(seconds):
 
 
 def _eta(seconds):
-    if seconds > 3600:
-        return "%d:%02d:%02d" % (seconds // 3600, (seconds % 3600) // 60, seconds % 60)
-    if seconds > 60:
-        return "%d:%02d" % (seconds // 60, seconds % 60)
-    return "%ds" % seconds
+    s = int(seconds)
+    if s > 3600:
+        return f"{s // 3600}:{(s % 3600) // 60:02d}:{s % 60:02d}"
+    if s > 60:
+        return f"{s // 60}:{s % 60:02d}"
+    return f"{s}s"
 
 
 class Progbar:

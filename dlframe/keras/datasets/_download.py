@@ -135,7 +135,7 @@ def load_npz_objects(path):
     out = {}
     with zipfile.ZipFile(path) as zf:
         for member in zf.namelist():
-            key = member[:-4] if member.endswith(".npy") else member
+            key = member.removesuffix(".npy")
             with zf.open(member) as f:
                 version = npy_format.read_magic(f)
                 read_header = (npy_format.read_array_header_1_0 if version == (1, 0)

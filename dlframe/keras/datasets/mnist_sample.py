@@ -28,7 +28,7 @@ def load_data(seed=0):
     train, test = [], []
     for label in np.unique(y):
         idx = rng.permutation(np.flatnonzero(y == label))
-        n_test = int(round(len(idx) * 0.2))
+        n_test = round(len(idx) * 0.2)
         test.append(idx[:n_test])
         train.append(idx[n_test:])
     train = rng.permutation(np.concatenate(train))

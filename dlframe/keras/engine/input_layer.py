@@ -77,7 +77,7 @@ class InputLayer(Layer):
 
 
 def Input(shape=None, batch_size=None, name=None, dtype=None, sparse=None, tensor=None,
-          ragged=None, type_spec=None, batch_shape=None, **kwargs):  # noqa: N802
+          ragged=None, type_spec=None, batch_shape=None, **kwargs):
     """Creates a symbolic input (a KerasTensor) for the functional API.
 
     Args:

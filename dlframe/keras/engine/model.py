@@ -139,9 +139,18 @@ class Model(TrainingMixin, Layer):
                     "`__init__()` and therefore must override `get_config()`.")
         return config
 
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        if "layers" in config and "input_layers" in config:
+            functional = cls._functional_cls()
+            target = cls if issubclass(cls, functional) else functional
+            return functional.from_config.__func__(target, config, custom_objects)
+        return cls(**config)
+
     def to_json(self, **kwargs):
         """The model's architecture as a JSON string (``model_from_json`` reads it)."""
         import json
+
         from dlframe.keras.utils import generic_utils
         data = generic_utils.serialize_keras_object(self)
         data["keras_version"] = "2.15.0"

@@ -8,17 +8,17 @@ signature, DESIGN.md §5).
 import math
 import warnings
 
-from dlframe.core import dtypes
 from dlframe.core.tape import GradientTape
-from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.core.tensor import Tensor
 from dlframe.errors import InvalidArgumentError
-from dlframe.ops import array as _array, math as _m, reduction as _red
 from dlframe.keras import optimizers as optimizers_mod
 from dlframe.keras.callbacks.callback import CallbackList
 from dlframe.keras.engine import training_data as data_mod
 from dlframe.keras.engine.training_compile import LossesContainer, MetricsContainer
 from dlframe.keras.metrics import Metric
 from dlframe.keras.utils import tree
+from dlframe.ops import array as _array
+from dlframe.ops import reduction as _red
 
 try:
     from dlframe.core.function import function as _compile
@@ -327,7 +327,11 @@ class TrainingMixin:
             verbose=verbose, epochs=epochs, steps=train.steps)
         train_fn = self.make_train_function()
         self.stop_training = False
+        self._initial_epoch_override = None
         cbs.on_train_begin()
+        if self._initial_epoch_override is not None:  # BackupAndRestore resumed a run
+            initial_epoch = max(initial_epoch, self._initial_epoch_override)
+            self._initial_epoch_override = None
         logs, epoch_logs = None, {}
         want_batch_logs = cbs.needs_batch_logs("train")
         for epoch in range(initial_epoch, epochs):

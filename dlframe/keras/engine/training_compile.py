@@ -8,11 +8,11 @@ output name) onto the model's outputs the first time they see ``y`` and
 
 from dlframe.core import dtypes
 from dlframe.core.tensor import Tensor, convert_to_tensor
-from dlframe.ops import math as _m
 from dlframe.keras import losses as losses_mod
 from dlframe.keras import metrics as metrics_mod
 from dlframe.keras.metrics import accuracy_metrics as _acc
 from dlframe.keras.utils import tree
+from dlframe.ops import math as _m
 
 
 def _as_list(x):

@@ -8,8 +8,9 @@ import random
 
 from dlframe.core import dtypes
 from dlframe.core.tensor import Tensor, convert_to_tensor
-from dlframe.ops import array as _array, math as _m
 from dlframe.keras.utils import tree
+from dlframe.ops import array as _array
+from dlframe.ops import math as _m
 
 try:
     from dlframe.ops.array_index import gather as _gather

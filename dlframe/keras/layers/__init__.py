@@ -1,3 +1,4 @@
+# ruff: noqa: F401 - re-export tables
 """``keras.layers``: the layer classes, merge helpers and serialize/deserialize."""
 
 import importlib
@@ -5,36 +6,104 @@ import importlib
 from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.engine.input_layer import Input, InputLayer
 from dlframe.keras.engine.input_spec import InputSpec
-from dlframe.keras.layers.activation import (ELU, LeakyReLU, PReLU, ReLU, Softmax,
-                                             ThresholdedReLU)
+from dlframe.keras.layers.activation import (
+    ELU,
+    LeakyReLU,
+    PReLU,
+    ReLU,
+    Softmax,
+    ThresholdedReLU,
+)
 from dlframe.keras.layers.attention import Attention, MultiHeadAttention
-from dlframe.keras.layers.convolutional import (Conv1D, Conv1DTranspose, Conv2D,
-                                                Conv2DTranspose, Conv3D, Convolution1D,
-                                                Convolution2D, Convolution3D,
-                                                DepthwiseConv2D, SeparableConv2D)
-from dlframe.keras.layers.core import (Activation, Dense, Embedding, Lambda, Masking,
-                                       TFOpLambda)
-from dlframe.keras.layers.merge import (Add, Average, Concatenate, Dot, Maximum, Minimum,
-                                        Multiply, Subtract, add, average, concatenate, dot,
-                                        maximum, minimum, multiply, subtract)
-from dlframe.keras.layers.normalization import (BatchNormalization, LayerNormalization,
-                                                UnitNormalization)
-from dlframe.keras.layers.pooling import (AveragePooling1D, AveragePooling2D,
-                                          AveragePooling3D, AvgPool1D, AvgPool2D,
-                                          AvgPool3D, GlobalAveragePooling1D,
-                                          GlobalAveragePooling2D, GlobalAveragePooling3D,
-                                          GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D,
-                                          GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D,
-                                          GlobalMaxPooling1D, GlobalMaxPooling2D,
-                                          GlobalMaxPooling3D, MaxPool1D, MaxPool2D,
-                                          MaxPool3D, MaxPooling1D, MaxPooling2D,
-                                          MaxPooling3D)
-from dlframe.keras.layers.regularization import (ActivityRegularization, Dropout,
-                                                 GaussianDropout, GaussianNoise,
-                                                 SpatialDropout1D, SpatialDropout2D)
-from dlframe.keras.layers.reshaping import (Cropping1D, Cropping2D, Flatten, Permute,
-                                            RepeatVector, Reshape, UpSampling1D,
-                                            UpSampling2D, ZeroPadding1D, ZeroPadding2D)
+from dlframe.keras.layers.convolutional import (
+    Conv1D,
+    Conv1DTranspose,
+    Conv2D,
+    Conv2DTranspose,
+    Conv3D,
+    Convolution1D,
+    Convolution2D,
+    Convolution3D,
+    DepthwiseConv2D,
+    SeparableConv2D,
+)
+from dlframe.keras.layers.core import (
+    Activation,
+    Dense,
+    Embedding,
+    Lambda,
+    Masking,
+    TFOpLambda,
+)
+from dlframe.keras.layers.merge import (
+    Add,
+    Average,
+    Concatenate,
+    Dot,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    dot,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
+from dlframe.keras.layers.normalization import (
+    BatchNormalization,
+    LayerNormalization,
+    UnitNormalization,
+)
+from dlframe.keras.layers.pooling import (
+    AveragePooling1D,
+    AveragePooling2D,
+    AveragePooling3D,
+    AvgPool1D,
+    AvgPool2D,
+    AvgPool3D,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalAveragePooling3D,
+    GlobalAvgPool1D,
+    GlobalAvgPool2D,
+    GlobalAvgPool3D,
+    GlobalMaxPool1D,
+    GlobalMaxPool2D,
+    GlobalMaxPool3D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    GlobalMaxPooling3D,
+    MaxPool1D,
+    MaxPool2D,
+    MaxPool3D,
+    MaxPooling1D,
+    MaxPooling2D,
+    MaxPooling3D,
+)
+from dlframe.keras.layers.regularization import (
+    ActivityRegularization,
+    Dropout,
+    GaussianDropout,
+    GaussianNoise,
+    SpatialDropout1D,
+    SpatialDropout2D,
+)
+from dlframe.keras.layers.reshaping import (
+    Cropping1D,
+    Cropping2D,
+    Flatten,
+    Permute,
+    RepeatVector,
+    Reshape,
+    UpSampling1D,
+    UpSampling2D,
+    ZeroPadding1D,
+    ZeroPadding2D,
+)
 from dlframe.keras.utils import generic_utils
 
 
@@ -52,7 +121,8 @@ def _optional(module):
     globals().update({n: getattr(mod, n) for n in names})
 
 
-for _mod in ("recurrent", "recurrent_v2", "rnn", "preprocessing", "dense_features"):
+for _mod in ("recurrent", "recurrent_cells", "bidirectional", "conv_lstm", "wrappers",
+             "rnn", "preprocessing", "dense_features"):
     _optional(_mod)
 del _mod
 

@@ -4,7 +4,8 @@ from dlframe.core.tensor_shape import TensorShape
 from dlframe.keras import activations, constraints, initializers, regularizers
 from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.engine.input_spec import InputSpec
-from dlframe.ops import math as _math, nn as _nn
+from dlframe.ops import math as _math
+from dlframe.ops import nn as _nn
 
 
 class _Elementwise(Layer):

@@ -5,8 +5,11 @@ import math
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.keras import constraints, initializers, regularizers
 from dlframe.keras.engine.base_layer import Layer
-from dlframe.ops import array as _array, linalg as _linalg, math as _math, nn as _nn
+from dlframe.ops import array as _array
 from dlframe.ops import creation as _creation
+from dlframe.ops import linalg as _linalg
+from dlframe.ops import math as _math
+from dlframe.ops import nn as _nn
 
 
 def _ser(module, obj):

@@ -5,7 +5,9 @@ from dlframe.keras import activations, constraints, initializers, regularizers
 from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.engine.input_spec import InputSpec
 from dlframe.keras.layers.reshaping import _data_format
-from dlframe.ops import array as _array, conv as _conv, nn as _nn
+from dlframe.ops import array as _array
+from dlframe.ops import conv as _conv
+from dlframe.ops import nn as _nn
 
 _FORMATS = {1: ("NWC", "NCW"), 2: ("NHWC", "NCHW"), 3: ("NDHWC", "NCDHW")}
 

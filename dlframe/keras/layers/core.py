@@ -9,7 +9,10 @@ from dlframe.keras import activations, constraints, initializers, regularizers
 from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.engine.input_spec import InputSpec
 from dlframe.keras.utils import generic_utils, tree
-from dlframe.ops import array as _array, linalg as _linalg, math as _math, nn as _nn
+from dlframe.ops import array as _array
+from dlframe.ops import linalg as _linalg
+from dlframe.ops import math as _math
+from dlframe.ops import nn as _nn
 from dlframe.ops import reduction as _red
 
 
@@ -308,7 +311,8 @@ class Lambda(Layer):
             config.update({"function": generic_utils.get_registered_name(fn),
                            "function_type": "function"})
         else:
-            config.update({"function": func_dump(fn), "function_type": "lambda",
+            dumped = getattr(self, "_fn_dump", None)
+            config.update({"function": dumped or func_dump(fn), "function_type": "lambda",
                            "module": getattr(self, "_fn_module", None) or getattr(
                                fn, "__module__", None)})
         out = self._output_shape
@@ -323,17 +327,20 @@ class Lambda(Layer):
         fn = config.pop("function")
         kind = config.pop("function_type", "lambda")
         module = config.pop("module", None)
+        dumped = None
         if kind == "function" or isinstance(fn, str):
             fn = generic_utils.deserialize_keras_object(fn, custom_objects=custom_objects,
                                                         printable_module_name="function")
         else:
-            fn = func_load(fn)
+            dumped, fn = fn, func_load(fn)
         if config.pop("output_shape_type", "raw") == "lambda":
             config["output_shape"] = func_load(config["output_shape"])
         config.pop("output_shape_module", None)
         config.pop("mask_type", None)
         layer = cls(fn, **config)
         layer._fn_module = module
+        if dumped is not None:
+            layer._fn_dump = tuple(dumped) if isinstance(dumped, list) else dumped
         return layer
 
 

@@ -3,7 +3,10 @@ and their functional helpers (``add([x, y])``...)."""
 
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.keras.engine.base_layer import Layer
-from dlframe.ops import array as _array, linalg as _linalg, math as _math, nn as _nn
+from dlframe.ops import array as _array
+from dlframe.ops import linalg as _linalg
+from dlframe.ops import math as _math
+from dlframe.ops import nn as _nn
 from dlframe.ops import reduction as _red
 
 

@@ -4,7 +4,9 @@ from dlframe.core.tensor_shape import TensorShape
 from dlframe.keras import constraints, initializers, regularizers
 from dlframe.keras.engine.base_layer import Layer, in_dry_run
 from dlframe.keras.engine.input_spec import InputSpec
-from dlframe.ops import array as _array, math as _math, nn as _nn
+from dlframe.ops import array as _array
+from dlframe.ops import math as _math
+from dlframe.ops import nn as _nn
 
 
 def _ser(module, obj):

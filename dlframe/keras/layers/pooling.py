@@ -3,10 +3,16 @@
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.engine.input_spec import InputSpec
-from dlframe.keras.layers.convolutional import (_FORMATS, _check_padding,
-                                                conv_output_length, normalize_tuple)
+from dlframe.keras.layers.convolutional import (
+    _FORMATS,
+    _check_padding,
+    conv_output_length,
+    normalize_tuple,
+)
 from dlframe.keras.layers.reshaping import _data_format
-from dlframe.ops import array as _array, math as _math, pooling as _pool
+from dlframe.ops import array as _array
+from dlframe.ops import math as _math
+from dlframe.ops import pooling as _pool
 from dlframe.ops import reduction as _red
 
 

@@ -4,7 +4,8 @@ ActivityRegularization. Noise is applied only when ``training`` is true."""
 from dlframe.keras import backend, regularizers
 from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.engine.input_spec import InputSpec
-from dlframe.ops import math as _math, nn as _nn
+from dlframe.ops import math as _math
+from dlframe.ops import nn as _nn
 from dlframe.ops import random as _random
 
 

@@ -7,17 +7,17 @@ from dlframe.keras.losses import (binary_crossentropy, binary_focal_crossentropy
                                   mean_squared_error, mean_squared_logarithmic_error, mse,
                                   msle, poisson, sparse_categorical_crossentropy,
                                   squared_hinge, MAE, MAPE, MSE, MSLE, KLD)
-from dlframe.keras.metrics.accuracy_metrics import (  # noqa: F401
+from dlframe.keras.metrics.accuracy_metrics import (
     Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
     SparseTopKCategoricalAccuracy, TopKCategoricalAccuracy, accuracy, binary_accuracy,
     categorical_accuracy, sparse_categorical_accuracy, sparse_top_k_categorical_accuracy,
     top_k_categorical_accuracy)
-from dlframe.keras.metrics.confusion_metrics import (  # noqa: F401
+from dlframe.keras.metrics.confusion_metrics import (
     AUC, FalseNegatives, FalsePositives, Precision, Recall, TrueNegatives, TruePositives)
-from dlframe.keras.metrics.iou_metrics import MeanIoU  # noqa: F401
-from dlframe.keras.metrics.metric import Metric  # noqa: F401
-from dlframe.keras.metrics.reduction_metrics import Mean, MeanMetricWrapper, Sum  # noqa
-from dlframe.keras.metrics.regression_metrics import (  # noqa: F401
+from dlframe.keras.metrics.iou_metrics import MeanIoU
+from dlframe.keras.metrics.metric import Metric
+from dlframe.keras.metrics.reduction_metrics import Mean, MeanMetricWrapper, Sum
+from dlframe.keras.metrics.regression_metrics import (
     BinaryCrossentropy, CategoricalCrossentropy, CategoricalHinge, CosineSimilarity, Hinge,
     KLDivergence, LogCoshError, MeanAbsoluteError, MeanAbsolutePercentageError,
     MeanSquaredError, MeanSquaredLogarithmicError, Poisson, RootMeanSquaredError,

@@ -1,10 +1,12 @@
 """Accuracy metrics and their per-sample functions."""
 
 from dlframe.core import dtypes
-from dlframe.ops import array as _array, math as _m, reduction as _red
 from dlframe.keras import losses as _losses
 from dlframe.keras.metrics.metric import as_tensor
 from dlframe.keras.metrics.reduction_metrics import MeanMetricWrapper
+from dlframe.ops import array as _array
+from dlframe.ops import math as _m
+from dlframe.ops import reduction as _red
 
 
 def _f32(x):

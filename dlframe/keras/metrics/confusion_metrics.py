@@ -2,8 +2,11 @@
 
 from dlframe.core import dtypes
 from dlframe.core.tensor import convert_to_tensor
-from dlframe.ops import array as _array, linalg as _linalg, math as _m, reduction as _red
 from dlframe.keras.metrics.metric import Metric, as_tensor
+from dlframe.ops import array as _array
+from dlframe.ops import linalg as _linalg
+from dlframe.ops import math as _m
+from dlframe.ops import reduction as _red
 
 EPSILON = 1e-7
 NEG_INF = -1e10

@@ -1,9 +1,12 @@
 """MeanIoU: mean intersection-over-union from an accumulated confusion matrix."""
 
 from dlframe.core import dtypes
-from dlframe.ops import array as _array, linalg as _linalg, math as _m, reduction as _red
 from dlframe.keras import losses as _losses
 from dlframe.keras.metrics.metric import Metric, as_tensor
+from dlframe.ops import array as _array
+from dlframe.ops import linalg as _linalg
+from dlframe.ops import math as _m
+from dlframe.ops import reduction as _red
 
 
 class MeanIoU(Metric):

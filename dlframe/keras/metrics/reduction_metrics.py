@@ -1,8 +1,10 @@
 """Mean, Sum and MeanMetricWrapper (a stateless function averaged over samples)."""
 
 from dlframe.core.tensor import convert_to_tensor
-from dlframe.ops import array as _array, math as _m, reduction as _red
 from dlframe.keras.metrics.metric import Metric, as_tensor
+from dlframe.ops import array as _array
+from dlframe.ops import math as _m
+from dlframe.ops import reduction as _red
 
 
 def _mean_over(x, axes):

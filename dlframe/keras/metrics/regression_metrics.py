@@ -1,9 +1,10 @@
 """Regression and probabilistic metrics (means of per-sample loss-like values)."""
 
-from dlframe.ops import math as _m, reduction as _red
 from dlframe.keras import losses as _losses
 from dlframe.keras.metrics.metric import as_tensor
 from dlframe.keras.metrics.reduction_metrics import Mean, MeanMetricWrapper
+from dlframe.ops import math as _m
+from dlframe.ops import reduction as _red
 
 
 def cosine_similarity(y_true, y_pred, axis=-1):

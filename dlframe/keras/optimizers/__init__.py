@@ -1,6 +1,6 @@
 """``keras.optimizers``: the optimizers, ``get``/``serialize``/``deserialize``."""
 
-from dlframe.keras.optimizers import schedules  # noqa: F401
+from dlframe.keras.optimizers import schedules
 from dlframe.keras.optimizers.adagrad import Adadelta, Adagrad
 from dlframe.keras.optimizers.adam import Adam, AdamW
 from dlframe.keras.optimizers.adamax import Adamax
@@ -46,5 +46,20 @@ def get(identifier):
     raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}")
 
 
-__all__ = ["Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "Ftrl", "Lion", "Nadam",
-           "Optimizer", "RMSprop", "SGD", "deserialize", "get", "schedules", "serialize"]
+__all__ = [
+    "SGD",
+    "Adadelta",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "Ftrl",
+    "Lion",
+    "Nadam",
+    "Optimizer",
+    "RMSprop",
+    "deserialize",
+    "get",
+    "schedules",
+    "serialize",
+]

@@ -15,9 +15,11 @@ from dlframe.core.tape import GradientTape
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.variable import Variable
 from dlframe.device_scope import device as _device_scope
-from dlframe.ops import array as _array, math as _math, reduction as _red
 from dlframe.keras.optimizers import _kernels
 from dlframe.keras.optimizers.schedules import learning_rate_schedule as _schedules
+from dlframe.ops import array as _array
+from dlframe.ops import math as _math
+from dlframe.ops import reduction as _red
 
 
 def _snake(name):
@@ -266,10 +268,11 @@ class Optimizer:
             raise ValueError("`tape` is required when a `Tensor` loss is passed. "
                              f"Received: loss={loss!r}, tape={tape}.")
         if callable(loss):
-            with GradientTape() as tape:
+            with GradientTape() as loss_tape:
                 if not callable(var_list):
-                    tape.watch(list(var_list))
+                    loss_tape.watch(list(var_list))
                 loss = loss()
+            tape = loss_tape
         if callable(var_list):
             var_list = var_list()
         var_list = list(var_list)

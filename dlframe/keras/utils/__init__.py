@@ -1,20 +1,27 @@
+# ruff: noqa: F401 - re-export tables
 """``keras.utils``: serialization registry, data helpers, plot_model, summaries."""
 
 import random as _py_random
 
-from dlframe.keras.utils.generic_utils import (CustomObjectScope, custom_object_scope,
-                                               deserialize_keras_object,
-                                               get_custom_objects, get_registered_name,
-                                               get_registered_object,
-                                               register_keras_serializable,
-                                               serialize_keras_object)
+from dlframe.keras.utils.generic_utils import (
+    CustomObjectScope,
+    custom_object_scope,
+    deserialize_keras_object,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+    serialize_keras_object,
+)
 from dlframe.keras.utils.layer_utils import count_params, print_summary
 from dlframe.keras.utils.vis_utils import model_to_dot, plot_model
+
 
 def to_categorical(y, num_classes=None, dtype="float32"):
     """One-hot encodes integer class labels; returns a NumPy array (as Keras does)."""
     from dlframe.core.tensor import convert_to_tensor
-    from dlframe.ops import creation, math as _math, reduction
+    from dlframe.ops import creation, reduction
+    from dlframe.ops import math as _math
     labels = convert_to_tensor(y)
     shape = list(labels.shape)
     if shape and shape[-1] == 1 and len(shape) > 1:
@@ -31,7 +38,8 @@ def to_categorical(y, num_classes=None, dtype="float32"):
 def normalize(x, axis=-1, order=2):
     """Scales ``x`` to unit L``order`` norm along ``axis``; returns a NumPy array."""
     from dlframe.core.tensor import convert_to_tensor
-    from dlframe.ops import math as _math, reduction
+    from dlframe.ops import math as _math
+    from dlframe.ops import reduction
     t = convert_to_tensor(x)
     if not t.dtype.is_floating:
         t = _math.cast(t, "float32")

@@ -72,4 +72,3 @@ def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False,
     except (FileNotFoundError, OSError) as e:
         raise ImportError("plot_model needs the graphviz `dot` program on PATH (see "
                           "https://graphviz.gitlab.io/download/).") from e
-    return None

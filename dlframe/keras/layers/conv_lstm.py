@@ -1,0 +1,182 @@
+"""ConvLSTM2D: an LSTM whose input and recurrent transforms are 2-D convolutions.
+
+Portable only: ``keras.layers.RNN``'s loop over ``ConvLSTM2DCell`` (channels_last).
+"""
+
+from dlframe.keras.layers.recurrent import RNN
+from dlframe.keras.layers.recurrent_cells import LSTMCell
+from dlframe.ops import array as _array, conv as _conv, creation as _creation
+
+
+def _pair(value, name):
+    if isinstance(value, int):
+        return (value, value)
+    value = tuple(value)
+    if len(value) != 2 or not all(isinstance(v, int) for v in value):
+        raise ValueError(f"The `{name}` argument must be a tuple of 2 integers. Received "
+                         f"{name}={value!r}")
+    return value
+
+
+def _out_len(n, k, stride, padding, dilation):
+    if n is None:
+        return None
+    if padding == "same":
+        return -(-n // stride)
+    return -(-(n - (k - 1) * dilation) // stride)
+
+
+class ConvLSTM2DCell(LSTMCell):
+    """One ConvLSTM2D step; kernel ``(kh, kw, in, 4 filters)``, gates [i, f, c, o]."""
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid",
+                 data_format=None, dilation_rate=(1, 1), **kwargs):
+        super().__init__(filters, **kwargs)
+        self.filters = filters
+        self.kernel_size = _pair(kernel_size, "kernel_size")
+        self.strides = _pair(strides, "strides")
+        self.padding = str(padding).lower()
+        if self.padding not in ("valid", "same"):
+            raise ValueError(f"The `padding` argument must be one of 'valid', 'same'. "
+                             f"Received: padding={padding!r}")
+        self.data_format = data_format or "channels_last"
+        if self.data_format != "channels_last":
+            raise NotImplementedError("ConvLSTM2D supports data_format='channels_last' "
+                                      f"only; received data_format={data_format!r}")
+        self.dilation_rate = _pair(dilation_rate, "dilation_rate")
+        self._spatial = None
+
+    def build(self, input_shape):
+        shape = list(input_shape)
+        channels = shape[-1]
+        n = 4 * self.filters
+        self._spatial = [_out_len(shape[1 + i], self.kernel_size[i], self.strides[i],
+                                  self.padding, self.dilation_rate[i]) for i in range(2)]
+        self.kernel = self.add_weight("kernel", shape=self.kernel_size + (channels, n),
+                                      initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
+        self.recurrent_kernel = self.add_weight(
+            "recurrent_kernel", shape=self.kernel_size + (self.filters, n),
+            initializer=self.recurrent_initializer,
+            regularizer=self.recurrent_regularizer, constraint=self.recurrent_constraint)
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight("bias", shape=(n,),
+                                        initializer=self._bias_initializer(),
+                                        regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint)
+        self.built = True
+
+    def get_initial_state(self, inputs=None, batch_size=None, dtype=None):
+        shape = [batch_size] + list(self._spatial) + [self.filters]
+        dtype = dtype or self.compute_dtype
+        return [_creation.zeros(shape, dtype=dtype), _creation.zeros(shape, dtype=dtype)]
+
+    def call(self, inputs, states, training=None):
+        h_prev, c_prev = states[0], states[1]
+        dp = self.get_dropout_mask(inputs) if training else None
+        rdp = self.get_recurrent_dropout_mask(h_prev) if training else None
+        if dp is not None:
+            inputs = inputs * dp
+        if rdp is not None:
+            h_prev = h_prev * rdp
+        z = _conv.conv2d(inputs, self._w(self.kernel, inputs), strides=self.strides,
+                         padding=self.padding.upper(), dilations=self.dilation_rate)
+        z = z + _conv.conv2d(h_prev, self._w(self.recurrent_kernel, h_prev), strides=1,
+                             padding="SAME")
+        if self.bias is not None:
+            z = z + self._w(self.bias, z)
+        i, f, g, o = _array.split(z, 4, axis=-1)
+        i, f, o = (self.recurrent_activation(v) for v in (i, f, o))
+        c = f * c_prev + i * self.activation(g)
+        h = o * self.activation(c)
+        return h, [h, c]
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("units", None)
+        config.update({"filters": self.filters, "kernel_size": self.kernel_size,
+                       "strides": self.strides, "padding": self.padding,
+                       "data_format": self.data_format,
+                       "dilation_rate": self.dilation_rate})
+        return config
+
+
+class ConvLSTM2D(RNN):
+    """2-D convolutional LSTM over ``[batch, time, rows, cols, channels]`` inputs.
+
+    Args:
+      filters: number of output channels.
+      kernel_size, strides, padding ('valid'/'same'), data_format
+        ('channels_last'), dilation_rate: as in Conv2D (the recurrent convolution
+        is always stride 1, 'same').
+      activation, recurrent_activation, use_bias, initializers, unit_forget_bias,
+      regularizers, constraints, dropout, recurrent_dropout, seed: as in LSTM.
+      return_sequences, return_state, go_backwards, stateful: as in RNN.
+    """
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid",
+                 data_format=None, dilation_rate=(1, 1), activation="tanh",
+                 recurrent_activation="sigmoid", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", unit_forget_bias=True, kernel_regularizer=None,
+                 recurrent_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None,
+                 recurrent_constraint=None, bias_constraint=None, dropout=0.0,
+                 recurrent_dropout=0.0, seed=None, return_sequences=False,
+                 return_state=False, go_backwards=False, stateful=False, **kwargs):
+        rnn_kw = {k: kwargs.pop(k) for k in ("unroll", "zero_output_for_mask",
+                                             "time_major") if k in kwargs}
+        cell = ConvLSTM2DCell(
+            filters, kernel_size, strides=strides, padding=padding,
+            data_format=data_format, dilation_rate=dilation_rate, activation=activation,
+            recurrent_activation=recurrent_activation, use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer, unit_forget_bias=unit_forget_bias,
+            kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer, bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint, recurrent_constraint=recurrent_constraint,
+            bias_constraint=bias_constraint, dropout=dropout,
+            recurrent_dropout=recurrent_dropout, seed=seed, name="conv_lstm_cell",
+            dtype=kwargs.get("dtype"))
+        super().__init__(cell, return_sequences=return_sequences,
+                         return_state=return_state, go_backwards=go_backwards,
+                         stateful=stateful, activity_regularizer=activity_regularizer,
+                         **rnn_kw, **kwargs)
+
+    def __getattr__(self, name):
+        cell = self.__dict__.get("cell")
+        if not name.startswith("_") and cell is not None and name in cell.__dict__:
+            return cell.__dict__[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _standardize(self, inputs, mask, initial_state):
+        x = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
+        if len(x.shape) != 5:
+            raise ValueError(f'Input 0 of layer "{self.name}" is incompatible with the '
+                             f"layer: expected ndim=5, found ndim={len(x.shape)}. Full "
+                             f"shape received: {tuple(x.shape.as_list())}")
+        return super()._standardize(inputs, mask, initial_state)
+
+    def get_config(self):
+        from dlframe.keras.layers.recurrent import _CELL_KEYS_DROPPED
+        config = super().get_config()
+        config.pop("cell")
+        cell_config = self.cell.get_config()
+        for key in _CELL_KEYS_DROPPED + ("units", "implementation"):
+            cell_config.pop(key, None)
+        config.update(cell_config)
+        from dlframe.keras import regularizers
+        config["activity_regularizer"] = (
+            regularizers.serialize(self.activity_regularizer)
+            if self.activity_regularizer is not None else None)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("dtype"), dict):
+            config["dtype"] = config["dtype"].get("config", {}).get("name")
+        return cls(**config)

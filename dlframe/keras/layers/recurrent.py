@@ -1,0 +1,434 @@
+"""keras.layers.RNN (a Python loop of any cell over time) and SimpleRNN, LSTM, GRU.
+
+``RNN(cell)`` calls ``cell(step_input, states)`` for each timestep. The built-in
+layers compute the same equations with a fused sequence kernel when they can
+(``rnn_kernels.choose``: cuDNN on GPUs, else the portable fused kernel) and fall back
+to the cell loop otherwise; ``layer.last_kernel`` says which one ran.
+"""
+
+from dlframe.core.tensor import Tensor
+from dlframe.core.variable import Variable
+from dlframe.keras.engine.base_layer import Layer, in_dry_run
+from dlframe.keras.layers import rnn_kernels
+from dlframe.keras.layers.recurrent_cells import (
+    GRUCell,
+    LSTMCell,
+    SimpleRNNCell,
+    StackedRNNCells,
+    deserialize_cell,
+)
+from dlframe.keras.utils import generic_utils
+from dlframe.ops import array as _array
+from dlframe.ops import creation as _creation
+from dlframe.ops import math as _math
+
+_RNN_ARGS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll",
+             "zero_output_for_mask")
+
+
+def _flatten(structure):
+    if isinstance(structure, (list, tuple)):
+        return [leaf for item in structure for leaf in _flatten(item)]
+    return [structure]
+
+
+def _pack(structure, flat):
+    """``flat`` (a list) arranged like ``structure`` (ints in nested lists)."""
+    it = iter(flat)
+
+    def build(s):
+        if isinstance(s, (list, tuple)):
+            return [build(item) for item in s]
+        return next(it)
+    return build(structure)
+
+
+def _size(s):
+    return s.as_list()[-1] if hasattr(s, "as_list") else (s[-1] if isinstance(
+        s, (list, tuple)) else s)
+
+
+class RNN(Layer):
+    """Runs a cell over the time axis of ``[batch, time, ...]`` inputs.
+
+    Args:
+      cell: an RNN cell (``call(inputs, states)`` returning ``(output, new_states)``,
+        and ``state_size``), or a list of cells (stacked).
+      return_sequences: return the whole output sequence (else the last output).
+      return_state: also return the final states.
+      go_backwards: process the sequence in reverse (the returned sequence is in
+        processing order, i.e. reversed).
+      stateful: keep the final states of each batch as the initial states of the
+        next (needs a fixed batch size; ``reset_states()`` zeroes them).
+      unroll: accepted for compatibility (the loop is always a Python loop).
+      time_major: inputs and sequence outputs are ``[time, batch, ...]``.
+      zero_output_for_mask: masked steps output zeros instead of the previous output.
+
+    Call arguments:
+      inputs: a tensor, or a list ``[inputs, *initial_states]``.
+      mask: optional ``[batch, time]`` bool (True = step is valid).
+      training: whether dropout applies.
+      initial_state: list of initial state tensors (default zeros).
+    """
+
+    _kernel_kind = None
+    # the stateful states are not weights (as in Keras)
+    _NOT_TRACKED = Layer._NOT_TRACKED | {"states"}
+
+    def __init__(self, cell, return_sequences=False, return_state=False,
+                 go_backwards=False, stateful=False, unroll=False, time_major=False,
+                 zero_output_for_mask=False, **kwargs):
+        if isinstance(cell, (list, tuple)):
+            cell = StackedRNNCells(cell)
+        if not hasattr(cell, "call"):
+            raise ValueError(f"Argument `cell` should have a `call` method. Received: "
+                             f"cell={cell!r}")
+        if not hasattr(cell, "state_size"):
+            raise ValueError("The RNN cell should have a `state_size` attribute (single "
+                             f"integer or list of integers). Received: cell={cell!r}")
+        super().__init__(**kwargs)
+        self.cell = cell
+        self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
+        self.go_backwards = bool(go_backwards)
+        self._stateful = bool(stateful)
+        self.unroll = bool(unroll)
+        self.time_major = bool(time_major)
+        self.zero_output_for_mask = bool(zero_output_for_mask)
+        self.supports_masking = True
+        self.states = None
+        self.last_kernel = None
+
+    @property
+    def stateful(self):
+        return self._stateful
+
+    # -- state bookkeeping ------------------------------------------------------
+    def _state_sizes(self):
+        return [_size(s) for s in _flatten(self.cell.state_size)]
+
+    def _output_size(self):
+        size = getattr(self.cell, "output_size", None)
+        return _size(size) if size is not None else self._state_sizes()[0]
+
+    def get_initial_state(self, batch_size, dtype=None):
+        dtype = dtype or self.compute_dtype
+        if hasattr(self.cell, "get_initial_state"):
+            states = self.cell.get_initial_state(batch_size=batch_size, dtype=dtype)
+            return _flatten(states)
+        return [_creation.zeros([batch_size, s], dtype=dtype) for s in self._state_sizes()]
+
+    def reset_states(self, states=None):
+        """Zeroes the states of a stateful RNN, or assigns ``states`` (a list)."""
+        if not self.stateful:
+            raise AttributeError("Layer must be stateful.")
+        if self.states is None:
+            return
+        if states is None:
+            for v in self.states:
+                v.assign(_math.zeros_like(v))
+            return
+        states = _flatten(states)
+        if len(states) != len(self.states):
+            raise ValueError(f"Layer {self.name} expects {len(self.states)} states, but "
+                             f"it received {len(states)} state values.")
+        for v, s in zip(self.states, states):
+            if tuple(getattr(s, "shape", ())) != tuple(v.shape):
+                raise ValueError(f"State {v.name} is incompatible with layer {self.name}:"
+                                 f" expected shape={tuple(v.shape)} but found "
+                                 f"shape={tuple(getattr(s, 'shape', ()))}")
+            v.assign(_math.cast(s, v.dtype) if isinstance(s, Tensor) else s)
+
+    reset_state = reset_states
+
+    # -- lifecycle -----------------------------------------------------------------
+    def build(self, input_shape):
+        if isinstance(input_shape, list) and input_shape and \
+                not isinstance(input_shape[0], int) and input_shape[0] is not None \
+                and hasattr(input_shape[0], "__len__"):
+            input_shape = input_shape[0]
+        shape = list(input_shape.as_list() if hasattr(input_shape, "as_list")
+                     else input_shape)
+        if self.time_major:
+            shape[0], shape[1] = shape[1], shape[0]
+        step_shape = tuple([shape[0]] + shape[2:])
+        if isinstance(self.cell, Layer) and not self.cell.built:
+            with self.cell._own_scope():
+                self.cell.build(step_shape)
+            self.cell.built = True
+        if self.stateful:
+            batch = shape[0]
+            if batch is None:
+                raise ValueError(
+                    "When using `stateful=True` in a RNN, the batch size must be static. "
+                    f"Found dynamic batch size: sequence.shape={tuple(shape)}")
+            self.states = [Variable(z, trainable=False, name=f"state_{i}")
+                           for i, z in enumerate(self.get_initial_state(batch))]
+        self.built = True
+
+    def _standardize(self, inputs, mask, initial_state):
+        if isinstance(inputs, (list, tuple)):
+            if initial_state is None and len(inputs) > 1:
+                initial_state = list(inputs[1:])
+            inputs = inputs[0]
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        if initial_state is not None and not isinstance(initial_state, (list, tuple)):
+            initial_state = [initial_state]
+        if len(inputs.shape) < 3:
+            raise ValueError(f'Input 0 of layer "{self.name}" is incompatible with the '
+                             f"layer: expected ndim=3, found ndim={len(inputs.shape)}. "
+                             f"Full shape received: {tuple(inputs.shape.as_list())}")
+        return inputs, mask, initial_state
+
+    def _initial_states(self, x, initial_state):
+        batch = x.shape[0]
+        if initial_state is not None:
+            states = _flatten(list(initial_state))
+            if len(states) != len(self._state_sizes()):
+                raise ValueError(
+                    f"Layer {self.name} expects {len(self._state_sizes())} state(s) "
+                    f"matching `cell.state_size`={self.cell.state_size}, but it received "
+                    f"{len(states)} initial state(s).")
+            return [_math.cast(s, x.dtype) if s.dtype != x.dtype else s for s in states]
+        if self.stateful:
+            if self.states[0].shape[0] != batch:
+                raise ValueError(f"Stateful layer {self.name} was built for batch size "
+                                 f"{self.states[0].shape[0]}, but received a batch of "
+                                 f"size {batch}.")
+            return [_math.cast(v, x.dtype) if v.dtype != x.dtype else _array.identity(v)
+                    for v in self.states]
+        return self.get_initial_state(batch, dtype=x.dtype)
+
+    def call(self, inputs, mask=None, training=None, initial_state=None):
+        x, mask, initial_state = self._standardize(inputs, mask, initial_state)
+        if self.time_major:
+            x = _array.transpose(x, [1, 0] + list(range(2, len(x.shape))))
+            if mask is not None and len(mask.shape) == 2:
+                mask = _array.transpose(mask, [1, 0])
+        if mask is not None and mask.dtype.name != "bool":
+            mask = _math.cast(mask, "bool")
+        states = self._initial_states(x, initial_state)
+        for reset in ("reset_dropout_mask", "reset_recurrent_dropout_mask"):
+            if hasattr(self.cell, reset):
+                getattr(self.cell, reset)()
+        last, seq, states = self._run(x, states, mask, training)
+        if self.zero_output_for_mask and mask is not None and seq is not None:
+            m = _array.reverse(mask, [1]) if self.go_backwards else mask
+            seq = _math.where(_array.expand_dims(m, -1), seq, _math.zeros_like(seq))
+        if self.stateful and not in_dry_run():
+            for v, s in zip(self.states, states):
+                v.assign(_math.cast(s, v.dtype) if s.dtype != v.dtype else s)
+        output = last
+        if self.return_sequences:
+            output = seq
+            if self.time_major:
+                output = _array.transpose(output, [1, 0] + list(range(2, len(seq.shape))))
+        if self.return_state:
+            return [output] + self._nest_states(states)
+        return output
+
+    def _nest_states(self, states):
+        """Final states as Keras returns them: one entry per ``state_size`` item."""
+        structure = self.cell.state_size
+        if isinstance(structure, (list, tuple)):
+            return _pack(list(structure), list(states))
+        return list(states)
+
+    def _run(self, x, states, mask, training):
+        """The cell loop. Returns (last output, sequence in processing order or None,
+        final states as a flat list)."""
+        self.last_kernel = "loop"
+        cell = self.cell
+        steps = x.shape[1]
+        xs = _array.unstack(x, num=steps, axis=1)
+        masks = _array.unstack(mask, num=steps, axis=1) if mask is not None else None
+        structure = cell.state_size
+        nested = isinstance(structure, (list, tuple))
+        kw = {}
+        if training is not None and _takes_training(cell):
+            kw["training"] = training
+        outputs, prev = [], None
+        order = range(steps - 1, -1, -1) if self.go_backwards else range(steps)
+        for s in order:
+            packed = _pack(structure, states) if nested else [states[0]]
+            out, new = cell(xs[s], packed, **kw)
+            new = _flatten(new if isinstance(new, (list, tuple)) else [new])
+            if masks is not None:
+                m = _array.expand_dims(masks[s], -1)
+                new = [_math.where(m, n, o) for n, o in zip(new, states)]
+                if prev is None:
+                    prev = _math.zeros_like(out)
+                out = _math.where(m, out, prev)
+            states, prev = new, out
+            if self.return_sequences:
+                outputs.append(out)
+        seq = _array.stack(outputs, axis=1) if self.return_sequences else None
+        return prev, seq, states
+
+    def compute_mask(self, inputs, mask=None):
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        out = mask if self.return_sequences else None
+        if self.return_state:
+            structure = self.cell.state_size
+            n = len(structure) if isinstance(structure, (list, tuple)) else 1
+            return [out] + [None] * n
+        return out
+
+    def get_config(self):
+        config = super().get_config()
+        for key in _RNN_ARGS:
+            config[key] = getattr(self, key)
+        if self.time_major:
+            config["time_major"] = True
+        config["cell"] = generic_utils.serialize_keras_object(self.cell)
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        cell = deserialize_cell(config.pop("cell"), custom_objects)
+        if isinstance(config.get("dtype"), dict):
+            config["dtype"] = config["dtype"].get("config", {}).get("name")
+        return cls(cell, **config)
+
+
+def _takes_training(cell):
+    from dlframe.keras.layers.recurrent_cells import _takes_training as takes
+    return takes(cell)
+
+
+# ---------------------------------------------------------------- built-in layers
+_CELL_KEYS_DROPPED = ("name", "trainable", "dtype")
+
+
+class _FusedRNN(RNN):
+    """An RNN over a built-in cell: fused kernels when possible, the loop otherwise."""
+
+    _cell_class = None
+
+    def __init__(self, units, return_sequences=False, return_state=False,
+                 go_backwards=False, stateful=False, unroll=False, time_major=False,
+                 zero_output_for_mask=False, use_cudnn="auto", activity_regularizer=None,
+                 **kwargs):
+        layer_kw = {k: kwargs.pop(k) for k in list(kwargs)
+                    if k in ("name", "trainable", "dtype", "input_shape", "input_dim",
+                             "batch_input_shape", "batch_size", "weights", "autocast",
+                             "dynamic", "input_dtype")}
+        kwargs.pop("implementation", None)
+        kwargs.pop("time_major", None)
+        if use_cudnn not in ("auto", True, False):
+            raise ValueError(f"Invalid value received for argument `use_cudnn`. Expected "
+                             f"one of {{'auto', True, False}}. Received: "
+                             f"use_cudnn={use_cudnn!r}")
+        cell = self._cell_class(units, name=self._cell_name,
+                                dtype=layer_kw.get("dtype"),
+                                trainable=layer_kw.get("trainable", True), **kwargs)
+        super().__init__(cell, return_sequences=return_sequences,
+                         return_state=return_state, go_backwards=go_backwards,
+                         stateful=stateful, unroll=unroll, time_major=time_major,
+                         zero_output_for_mask=zero_output_for_mask,
+                         activity_regularizer=activity_regularizer, **layer_kw)
+        self.use_cudnn = use_cudnn
+
+    def __getattr__(self, name):
+        # units, activation, dropout, ... live on the cell (Keras exposes them here)
+        if name.startswith("_") or name in ("cell", "states"):
+            raise AttributeError(name)
+        cell = self.__dict__.get("cell")
+        if cell is not None and name in cell.__dict__:
+            return cell.__dict__[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    @property
+    def kernel(self):
+        return self.cell.kernel
+
+    @property
+    def recurrent_kernel(self):
+        return self.cell.recurrent_kernel
+
+    @property
+    def bias(self):
+        return self.cell.bias
+
+    def _run(self, x, states, mask, training):
+        kind, _ = rnn_kernels.choose(self, x, mask)
+        if kind == "loop":
+            return super()._run(x, states, mask, training)
+        self.last_kernel = kind
+        ys, states = rnn_kernels.run(self, kind, x, states, mask, training)
+        steps = x.shape[1]
+        last = ys[:, 0] if self.go_backwards else ys[:, steps - 1]
+        seq = None
+        if self.return_sequences:
+            seq = _array.reverse(ys, [1]) if self.go_backwards else ys
+        return last, seq, states
+
+    def get_config(self):
+        config = Layer.get_config(self)
+        for key in _RNN_ARGS:
+            config[key] = getattr(self, key)
+        if self.time_major:
+            config["time_major"] = True
+        cell_config = self.cell.get_config()
+        for key in _CELL_KEYS_DROPPED:
+            cell_config.pop(key, None)
+        config.update(cell_config)
+        from dlframe.keras import regularizers
+        config["activity_regularizer"] = (
+            regularizers.serialize(self.activity_regularizer)
+            if self.activity_regularizer is not None else None)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("dtype"), dict):
+            config["dtype"] = config["dtype"].get("config", {}).get("name")
+        return cls(**config)
+
+
+class SimpleRNN(_FusedRNN):
+    """Fully-connected RNN whose output is fed back as input (see SimpleRNNCell).
+
+    Args:
+      units and the SimpleRNNCell arguments; the RNN arguments (return_sequences,
+      return_state, go_backwards, stateful, unroll, time_major); use_cudnn.
+    """
+
+    _cell_class = SimpleRNNCell
+    _cell_name = "simple_rnn_cell"
+    _kernel_kind = "simple_rnn"
+
+
+class LSTM(_FusedRNN):
+    """Long Short-Term Memory layer (Hochreiter 1997), Keras gates [i, f, c, o].
+
+    Uses cuDNN on GPUs when activation='tanh', recurrent_activation='sigmoid',
+    recurrent_dropout=0, unroll=False, use_bias=True and any mask is right-padded
+    (``use_cudnn='auto'``); the portable fused kernel or the cell loop otherwise.
+
+    Args:
+      units and the LSTMCell arguments; the RNN arguments; use_cudnn: 'auto', True
+        (raise ValueError when ineligible) or False.
+    """
+
+    _cell_class = LSTMCell
+    _cell_name = "lstm_cell"
+    _kernel_kind = "lstm"
+
+
+class GRU(_FusedRNN):
+    """Gated Recurrent Unit (Cho 2014), Keras gates [z, r, h].
+
+    Uses cuDNN on GPUs under the LSTM conditions plus ``reset_after=True``.
+
+    Args:
+      units and the GRUCell arguments (reset_after); the RNN arguments; use_cudnn.
+    """
+
+    _cell_class = GRUCell
+    _cell_name = "gru_cell"
+    _kernel_kind = "gru"

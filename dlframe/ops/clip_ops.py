@@ -1,0 +1,82 @@
+"""Clipping: clip_by_value, clip_by_norm, clip_by_global_norm and global_norm.
+
+Composites of math and reduction ops, so their gradients come from those ops.
+"""
+
+from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.errors import ShapeMismatchError
+from dlframe.ops import math as m
+from dlframe.ops._util import t
+
+
+def clip_by_value(t, clip_value_min, clip_value_max, name=None):
+    """Clips values to ``[clip_value_min, clip_value_max]``.
+
+    The gradient reaches ``t`` only where it lies inside the range (bounds included);
+    where a bound wins, it goes to that bound.
+
+    Args:
+      t: a numeric tensor (float or integer).
+      clip_value_min: lower bound, a scalar or a tensor broadcastable to ``t``.
+      clip_value_max: upper bound, a scalar or a tensor broadcastable to ``t``.
+
+    Raises:
+      ValueError: when a bound would broadcast ``t`` to a larger shape.
+    """
+    x = t if isinstance(t, Tensor) else convert_to_tensor(t)
+    out = m.maximum(m.minimum(x, clip_value_max), clip_value_min)
+    if out._value.shape != x._value.shape:
+        raise ShapeMismatchError(f"clip_by_value: Shapes {tuple(x._value.shape)} and "
+                                 f"{tuple(out._value.shape)} are incompatible")
+    return out
+
+
+def _sum_squares(x):
+    from dlframe.ops.reduction import reduce_sum
+    return reduce_sum(m.square(x))
+
+
+def global_norm(t_list, name=None):
+    """sqrt(sum of squares of all entries of all tensors in ``t_list``); None skipped."""
+    if not isinstance(t_list, (list, tuple)):
+        raise TypeError(f"`t_list` should be a list or tuple, got {type(t_list).__name__}")
+    parts = [_sum_squares(t(x)) for x in t_list if x is not None]
+    if not parts:
+        return convert_to_tensor(0.0)
+    return m.sqrt(m.add_n(parts))
+
+
+def clip_by_norm(t, clip_norm, axes=None, name=None):
+    """Rescales ``t`` so its L2 norm over ``axes`` is at most ``clip_norm``."""
+    from dlframe.ops.reduction import reduce_sum
+    x = t if isinstance(t, Tensor) else convert_to_tensor(t)
+    l2sum = reduce_sum(m.square(x), axis=axes, keepdims=True)
+    positive = m.greater(l2sum, 0)
+    # sqrt only of positive sums keeps the gradient finite for an all-zero t
+    l2norm = m.where(positive, m.sqrt(m.where(positive, l2sum, m.ones_like(l2sum))), l2sum)
+    clip = m.cast(clip_norm, x.dtype) if isinstance(clip_norm, Tensor) else clip_norm
+    return m.divide(m.multiply(x, clip), m.maximum(l2norm, clip))
+
+
+def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
+    """Scales every tensor by ``clip_norm / max(global_norm, clip_norm)``.
+
+    Returns:
+      ``(list_clipped, global_norm)``; None entries stay None.
+    """
+    if not isinstance(t_list, (list, tuple)):
+        raise TypeError(f"`t_list` should be a list or tuple, got {type(t_list).__name__}")
+    norm = global_norm(t_list) if use_norm is None else t(use_norm)
+    scale = m.divide(clip_norm, m.maximum(norm, clip_norm))
+    out = []
+    for x in t_list:
+        if x is None:
+            out.append(None)
+            continue
+        x = t(x)
+        out.append(m.multiply(x, m.cast(scale, x.dtype)))
+    return out, norm
+
+
+__all__ = ["clip_by_global_norm", "clip_by_norm", "clip_by_value"]
+LINALG_NAMES = ["global_norm"]

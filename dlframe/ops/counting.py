@@ -1,0 +1,124 @@
+"""Counting: bincount and confusion_matrix; approximate top-k (computed exactly)."""
+
+from dlframe.core import dtypes
+from dlframe.core.primitive import call, primitive
+from dlframe.errors import InvalidArgumentError
+from dlframe.ops import math as m
+from dlframe.ops._util import t
+from dlframe.ops.reduction import TopKV2, top_k
+
+
+def _array():
+    from dlframe.ops import array  # bound late: array imports the reduction module
+    return array
+
+
+@primitive("DenseBincount")
+def _bincount_p(d, arr, *weights, size, dtype, binary):
+    xp = d.xp
+    rows = arr.reshape(-1, arr.shape[-1]) if arr.ndim == 2 else arr.reshape(1, -1)
+    w = weights[0].reshape(rows.shape) if weights else None
+    out = xp.zeros((rows.shape[0], size), dtype=dtype)
+    keep = rows < size
+    r = xp.broadcast_to(xp.arange(rows.shape[0])[:, None], rows.shape)[keep]
+    vals = (w[keep] if w is not None else xp.ones(int(keep.sum()), dtype=dtype))
+    d.scatter_add(out, (r, rows[keep]), vals.astype(dtype, copy=False))
+    if binary:
+        out = (out != 0).astype(dtype)
+    return out if arr.ndim == 2 else out[0]
+
+
+def bincount(arr, weights=None, minlength=None, maxlength=None, dtype=dtypes.int32,
+             name=None, axis=None, binary_output=False):
+    """Counts occurrences of each value in the non-negative integer tensor ``arr``.
+
+    Args:
+      arr: non-negative integers.
+      weights: optional tensor shaped like ``arr``; sums weights instead of counting
+        (the output then has the weights' dtype).
+      minlength: the output has at least this many bins.
+      maxlength: values >= maxlength are dropped; at most this many bins.
+      dtype: output dtype without weights.
+      axis: None (count over everything) or -1 (per row of a 2-D ``arr``).
+      binary_output: 1 where a value occurs instead of the count.
+    """
+    a = t(arr)
+    if m._kind(a) not in "iu":
+        raise InvalidArgumentError(f"DenseBincount: arr must be an integer tensor, got "
+                                   f"{a.dtype.name}")
+    if axis not in (None, 0, -1) or (axis == -1 and a._value.ndim != 2):
+        raise InvalidArgumentError(f"DenseBincount: axis must be None or -1 for a 2-D "
+                                   f"input, got axis={axis} and rank {a._value.ndim}")
+    if axis is None or axis == 0:
+        a = _array().reshape(a, [-1])
+    host = a.numpy()
+    if host.size and host.min() < 0:
+        raise InvalidArgumentError("DenseBincount: Input arr must be non-negative! "
+                                   "[Op:DenseBincount]")
+    size = int(host.max()) + 1 if host.size else 0
+    if minlength is not None:
+        size = max(size, int(minlength))
+    if maxlength is not None:
+        size = min(size, int(maxlength))
+    inputs = (a,)
+    out_dtype = dtypes.as_dtype(dtype)
+    if weights is not None and not binary_output:
+        w = t(weights)
+        inputs = (a, w)
+        out_dtype = w.dtype
+    return call(_bincount_p, inputs, {"size": size, "dtype": out_dtype._np,
+                                      "binary": bool(binary_output)})
+
+
+def confusion_matrix(labels, predictions, num_classes=None, weights=None,
+                     dtype=dtypes.int32, name=None):
+    """``[num_classes, num_classes]`` counts of (label, prediction) pairs (rows: labels).
+
+    Args:
+      labels: 1-D non-negative integer class labels.
+      predictions: 1-D integer predictions of the same length.
+      num_classes: number of classes (default: 1 + the largest label or prediction).
+      weights: optional per-example weights.
+      dtype: output dtype.
+    """
+    lab = m.cast(t(labels), dtypes.int64)
+    pred = m.cast(t(predictions), dtypes.int64)
+    if tuple(lab._value.shape) != tuple(pred._value.shape):
+        raise InvalidArgumentError(f"confusion_matrix: labels and predictions must have the "
+                                   f"same shape, got {list(lab._value.shape)} and "
+                                   f"{list(pred._value.shape)}")
+    if num_classes is None:
+        big = max(int(lab.numpy().max(initial=-1)), int(pred.numpy().max(initial=-1)))
+        num_classes = big + 1
+    n = int(num_classes)
+    flat = m.add(m.multiply(lab, n), pred)
+    w = None if weights is None else m.cast(t(weights), dtype)
+    counts = bincount(flat, weights=w, minlength=n * n, maxlength=n * n, dtype=dtype)
+    return _array().reshape(counts, [n, n])
+
+
+def _approx_k(x, k, largest):
+    x = t(x)
+    if largest:
+        return top_k(x, k)
+    res = top_k(m.negative(x), k)
+    return TopKV2(m.negative(res.values), res.indices)
+
+
+def approx_max_k(operand, k, reduction_dimension=-1, recall_target=0.95,
+                 reduction_input_size_override=-1, aggregate_to_topk=True, name=None):
+    """The ``k`` largest entries along the last axis (computed exactly)."""
+    if reduction_dimension not in (-1, t(operand)._value.ndim - 1):
+        raise NotImplementedError("approx_max_k: only the last dimension is supported")
+    return _approx_k(operand, k, True)
+
+
+def approx_min_k(operand, k, reduction_dimension=-1, recall_target=0.95,
+                 reduction_input_size_override=-1, aggregate_to_topk=True, name=None):
+    """The ``k`` smallest entries along the last axis (computed exactly)."""
+    if reduction_dimension not in (-1, t(operand)._value.ndim - 1):
+        raise NotImplementedError("approx_min_k: only the last dimension is supported")
+    return _approx_k(operand, k, False)
+
+
+MATH_NAMES = ["approx_max_k", "approx_min_k", "bincount", "confusion_matrix"]

@@ -1,0 +1,74 @@
+"""CPU device: BLAS threading policy and device selection."""
+
+import numpy as np
+import pytest
+
+import dlframe as tf
+from dlframe import backends
+from dlframe.backends import numpy_backend
+
+
+def test_matmul_threads_by_size_and_load(monkeypatch):
+    dev = backends.get_device("cpu:0")
+    seen = []
+    blas = numpy_backend.blas_threads()
+    monkeypatch.setattr(blas, "set", lambda n: seen.append(n))
+    monkeypatch.setattr(dev, "_many", 2)
+    a = np.ones((300, 300), np.float32)
+    monkeypatch.setattr(numpy_backend._load, "others_busy", lambda: False)
+    dev.matmul(a, a)                      # 54 MFLOP: big
+    assert seen == [2, 1]
+    seen.clear()
+    dev.matmul(a[:10, :10], a[:10, :10])  # tiny: never switches
+    assert seen == []
+    monkeypatch.setattr(numpy_backend._load, "others_busy", lambda: True)
+    dev.matmul(a, a)                      # big but the machine is busy: one thread
+    assert seen == []
+    np.testing.assert_allclose(dev.matmul(a, a), a @ a)
+
+
+def test_background_load_sampling(tmp_path):
+    load = numpy_backend.BackgroundLoad(interval=0.0)
+    first = load.others_busy()
+    assert first in (True, False)
+    assert load.others_busy() in (True, False)
+
+
+def test_device_parsing_and_errors():
+    assert backends.get_device("/CPU:0") is backends.get_device("cpu:0")
+    assert backends.get_device("/job:localhost/replica:0/task:0/device:CPU:0").name == "cpu:0"
+    with pytest.raises(ValueError, match="Invalid device"):
+        backends.get_device("cpu:zero")
+    with pytest.raises(ValueError, match="does not exist"):
+        backends.get_device("cpu:7")
+
+
+def test_logical_cpus_and_cross_device_error():
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(
+        cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(2)])
+    try:
+        assert len(tf.config.list_logical_devices("CPU")) == 2
+        with tf.device("/CPU:1"):
+            b = tf.constant([1.0, 2.0])
+        a = tf.constant([1.0, 2.0])
+        assert b.device.endswith("CPU:1")
+        with pytest.raises(tf.errors.InvalidArgumentError, match="different devices"):
+            a + b
+        with tf.device("/CPU:1"):
+            moved = tf.identity(a)
+        assert (moved + b).numpy().tolist() == [2.0, 4.0]
+    finally:
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()])
+
+
+def test_no_gpu_lists_nothing_and_memory_info():
+    if backends.gpu_available():
+        pytest.skip("machine has a GPU")
+    assert tf.config.list_physical_devices("GPU") == []
+    info = tf.config.experimental.get_memory_info("CPU:0")
+    assert set(info) == {"current", "peak"}
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    assert tf.config.threading.get_intra_op_parallelism_threads() == 1
+    tf.config.threading.set_intra_op_parallelism_threads(0)
