@@ -39,28 +39,32 @@ def _median_ms(step, n):
     return statistics.median(times)
 
 
+def _dlframe_step(tf, kind, x, y, compiled):
+    keras = tf.keras
+    rnn = keras.layers.LSTM(U) if kind == "lstm" else keras.layers.GRU(U)
+    model = keras.Sequential([rnn, keras.layers.Dense(C)])
+    opt = keras.optimizers.Adam(1e-3)
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+    def step():
+        with tf.GradientTape() as tape:
+            loss = loss_fn(y, model(x, training=True))
+        grads = tape.gradient(loss, model.trainable_weights)
+        opt.apply_gradients(zip(grads, model.trainable_weights))
+        return loss
+
+    return (tf.function(step) if compiled else step), rnn
+
+
 def bench_dlframe(kind, n):
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
     import dlframe as tf
-    keras = tf.keras
     x, y = _data()
     x, y = tf.constant(x), tf.constant(y)
     out = {}
     for mode in ("eager", "function"):
-        rnn = keras.layers.LSTM(U) if kind == "lstm" else keras.layers.GRU(U)
-        model = keras.Sequential([rnn, keras.layers.Dense(C)])
-        opt = keras.optimizers.Adam(1e-3)
-        loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-
-        def step():
-            with tf.GradientTape() as tape:
-                loss = loss_fn(y, model(x, training=True))
-            grads = tape.gradient(loss, model.trainable_weights)
-            opt.apply_gradients(zip(grads, model.trainable_weights))
-            return loss
-
-        fn = tf.function(step) if mode == "function" else step
-        out[mode] = _median_ms(lambda: float(fn()), n)
+        fn, rnn = _dlframe_step(tf, kind, x, y, mode == "function")
+        out[mode] = _median_ms(lambda fn=fn: float(fn()), n)
         out["kernel"] = rnn.last_kernel
     return out
 
@@ -121,7 +125,7 @@ def bench_reference(python, kind, n):
     code = _REF.format(B=B, T=T, F=F, U=U, C=C, kind=kind, n=n)
     try:
         proc = subprocess.run([python, "-c", code], capture_output=True, text=True,
-                              timeout=900)
+                              timeout=900, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         print(f"  reference run failed: {exc}")
         return {}

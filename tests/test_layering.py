@@ -72,3 +72,12 @@ def test_import_does_not_load_cupy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_every_source_folder_is_a_package():
+    """setup.py's find_packages only installs folders with an __init__.py: a folder
+    without one works in-tree but is missing from the installed package."""
+    missing = [str(d.relative_to(ROOT.parent)) for d in ROOT.rglob("*")
+               if d.is_dir() and d.name != "__pycache__" and any(d.glob("*.py"))
+               and not (d / "__init__.py").exists()]
+    assert not missing, missing

@@ -36,10 +36,12 @@ class Primitive:
         constant-folded or deduplicated by the graph optimizer).
       effects: True when the forward has side effects (variable writes, printing):
         such nodes are never removed from a graph and keep their order.
+      wants_needs: True when the gradient rule accepts ``needs`` (a bool per input:
+        does anyone want that input's gradient?) to skip the work for the others.
     """
 
     __slots__ = ("name", "forward", "grad", "n_out", "aliases", "stateful", "effects",
-                 "dry_run", "__dict__")
+                 "dry_run", "wants_needs", "__dict__")
 
     def __init__(self, name, forward, grad=None, n_out=1, aliases=False, stateful=False,
                  effects=False):
@@ -51,6 +53,7 @@ class Primitive:
         self.stateful = stateful or effects
         self.effects = effects
         self.dry_run = _first_input
+        self.wants_needs = False
 
     def __repr__(self):
         return f"<Primitive {self.name}>"

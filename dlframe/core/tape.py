@@ -330,12 +330,16 @@ def backprop(entries, targets, target_grads, sources):
         dys = [grads.get(id(o)) for o in outs]
         if all(d is None for d in dys):
             continue
+        kwargs = attrs or {}
+        if prim.wants_needs:  # rules that can skip work for inputs nobody asked for
+            kwargs = dict(kwargs, needs=tuple(id(x) in reach and _is_float(x)
+                                              for x in inputs))
         if prim.n_out == 1:
-            in_grads = prim.grad(inputs, outs[0], dys[0], **(attrs or {}))
+            in_grads = prim.grad(inputs, outs[0], dys[0], **kwargs)
         else:
             filled = tuple(d if d is not None else basic.zeros_like_t(o)
                            for d, o in zip(dys, outs))
-            in_grads = prim.grad(inputs, outs, filled, **(attrs or {}))
+            in_grads = prim.grad(inputs, outs, filled, **kwargs)
         if not isinstance(in_grads, (tuple, list)):
             in_grads = (in_grads,)
         for x, g in zip(inputs, in_grads):

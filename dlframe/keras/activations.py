@@ -58,12 +58,13 @@ def sigmoid(x):
 
 
 def hard_sigmoid(x):
-    """Keras 2's piecewise-linear sigmoid: clip(0.2 x + 0.5, 0, 1)."""
-    return _math.minimum(_math.maximum(0.2 * x + 0.5, 0.0), 1.0)
+    """Piecewise-linear sigmoid ``relu6(x + 3) / 6`` (TF 2.16+/Keras 3; Keras 2 used
+    ``0.2 x + 0.5`` — we follow the current definition, as ops/rnn.py does)."""
+    return _math.minimum(_math.maximum(x / 6.0 + 0.5, 0.0), 1.0)
 
 
 def hard_silu(x):
-    return x * _math.minimum(_math.maximum(x / 6.0 + 0.5, 0.0), 1.0)
+    return x * hard_sigmoid(x)
 
 
 hard_swish = hard_silu

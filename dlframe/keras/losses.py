@@ -218,6 +218,23 @@ def _snake(name):
     return "".join(out)
 
 
+def _same_rank(y_true, y_pred):
+    """Keras's rank alignment: labels (N,) against predictions (N, 1) become (N, 1)
+    (never an (N, N) broadcast); a trailing size-1 label axis is squeezed the other way."""
+    rt, rp = y_true._value.ndim, y_pred._value.ndim
+    if rp == rt + 1 and y_pred._value.shape[-1] == 1:
+        if rt == 1:
+            y_true = _array.expand_dims(y_true, -1)
+        else:
+            y_pred = _array.squeeze(y_pred, -1)
+    elif rt == rp + 1 and y_true._value.shape[-1] == 1:
+        if rp == 1:
+            y_pred = _array.expand_dims(y_pred, -1)
+        else:
+            y_true = _array.squeeze(y_true, -1)
+    return y_true, y_pred
+
+
 class LossFunctionWrapper(Loss):
     """Wraps a function ``fn(y_true, y_pred, **kwargs)`` returning per-sample losses."""
 
@@ -228,6 +245,7 @@ class LossFunctionWrapper(Loss):
         self._fn_kwargs = kwargs
 
     def call(self, y_true, y_pred):
+        y_true, y_pred = _same_rank(_t(y_true), y_pred)
         return self.fn(y_true, y_pred, **self._fn_kwargs)
 
     def get_config(self):

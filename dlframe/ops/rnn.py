@@ -93,15 +93,14 @@ def lstm_p(d, x, h0, c0, kernel, rkernel, bias, *mask, act, ract, go_backwards):
     c_out = xp.empty((T, B, U), dtype=x.dtype)  # tanh-activation input (new c)
     h, c = h0, c0
     prev_y = xp.zeros((B, U), dtype=x.dtype)
+    g_blk = slice(2 * U, 3 * U)
     for k, step in enumerate(_steps(T, go_backwards)):
         hs[k], cs[k] = h, c
         z = proj[:, step] + d.matmul(h, rkernel)
-        i, _ = ract_f(xp, z[:, :U])
-        f, _ = ract_f(xp, z[:, U:2 * U])
-        g, _ = act_f(xp, z[:, 2 * U:3 * U])
-        o, _ = ract_f(xp, z[:, 3 * U:])
-        gates[k, :, :U], gates[k, :, U:2 * U] = i, f
-        gates[k, :, 2 * U:3 * U], gates[k, :, 3 * U:] = g, o
+        gk = gates[k]
+        gk[...] = ract_f(xp, z)[0]           # one pass for i, f, o (g overwritten next)
+        gk[:, g_blk] = act_f(xp, z[:, g_blk])[0]
+        i, f, g, o = gk[:, :U], gk[:, U:2 * U], gk[:, g_blk], gk[:, 3 * U:]
         c_new = f * c + i * g
         c_out[k] = c_new
         h_new = o * act_f(xp, c_new)[0]
@@ -119,20 +118,24 @@ def lstm_p(d, x, h0, c0, kernel, rkernel, bias, *mask, act, ract, go_backwards):
 
 
 @lstm_p.defgrad
-def _lstm_grad(inputs, outs, dys, *, act, ract, go_backwards):
+def _lstm_grad(inputs, outs, dys, *, act, ract, go_backwards, needs=None):
     x, h0, c0, kernel, rkernel, bias = inputs[:6]
     extra = tuple(inputs[6:])
     ys, h, c, hs, cs, gates, c_out = outs
     dy, dh, dc = dys[0], dys[1], dys[2]
+    need_dx = needs is None or needs[0]
     res = call(lstm_grad_p, (x, kernel, rkernel, hs, cs, gates, c_out, dy, dh, dc) + extra,
-               {"act": act, "ract": ract, "go_backwards": go_backwards})
+               {"act": act, "ract": ract, "go_backwards": go_backwards, "need_dx": need_dx})
     dx, dh0, dc0, dk, drk, db = res
-    return (dx, dh0, dc0, dk, drk, db) + (None,) * len(extra)
+    return (dx if need_dx else None, dh0, dc0, dk, drk, db) + (None,) * len(extra)
+
+
+lstm_p.wants_needs = True
 
 
 @primitive("LSTMSequenceGrad", n_out=-1)
 def lstm_grad_p(d, x, kernel, rkernel, hs, cs, gates, c_out, dy, dh, dc, *mask, act,
-                ract, go_backwards):
+                ract, go_backwards, need_dx=True):
     xp = d.xp
     B, T, _ = x.shape
     U = hs.shape[-1]
@@ -156,17 +159,17 @@ def lstm_grad_p(d, x, kernel, rkernel, hs, cs, gates, c_out, dy, dh, dc, *mask, 
         else:
             dh_new, dc_new = dy_t + dh_next, dc_next
             dh_carry = dc_carry = 0
-        i, f = gates[k, :, :U], gates[k, :, U:2 * U]
-        g, o = gates[k, :, 2 * U:3 * U], gates[k, :, 3 * U:]
+        gk = gates[k]
+        i, f, g, o = gk[:, :U], gk[:, U:2 * U], gk[:, 2 * U:3 * U], gk[:, 3 * U:]
         tc, dtc = act_f(xp, c_out[k])
-        do = dh_new * tc
         dcn = dc_new + dtc(dh_new * o)
-        di, df, dg = dcn * g, dcn * cs[k], dcn * i
         dz = dz_all[k]
-        dz[:, :U] = _ract_grad(xp, ract, i, di)
-        dz[:, U:2 * U] = _ract_grad(xp, ract, f, df)
-        dz[:, 2 * U:3 * U] = _act_grad(xp, act, g, dg)
-        dz[:, 3 * U:] = _ract_grad(xp, ract, o, do)
+        # upstream grads of the activated gates, then their derivatives in place
+        xp.multiply(dcn, g, out=dz[:, :U])
+        xp.multiply(dcn, cs[k], out=dz[:, U:2 * U])
+        xp.multiply(dh_new, tc, out=dz[:, 3 * U:])
+        _scale_by_derivative(xp, ract, gk, dz)  # g block fixed on the next line
+        dz[:, 2 * U:3 * U] = _act_grad(xp, act, g, dcn * i)
         dh_next = d.matmul(dz, rkernel.T) + dh_carry
         dc_next = dcn * f + dc_carry
         if not mask:
@@ -175,11 +178,27 @@ def lstm_grad_p(d, x, kernel, rkernel, hs, cs, gates, c_out, dy, dh, dc, *mask, 
     for k, step in enumerate(order):
         dproj[:, step] = dz_all[k]
     flat = dproj.reshape(B * T, 4 * U)
-    dx = d.matmul(flat, kernel.T).reshape(x.shape)
+    dx = _input_grad(d, flat, kernel, x, need_dx)
     dk = d.matmul(x.reshape(B * T, -1).T, flat)
     drk = d.matmul(hs.reshape(T * B, U).T, dz_all.reshape(T * B, 4 * U))
     db = flat.sum(axis=0)
     return dx, dh_next, dc_next, dk, drk, db
+
+
+def _scale_by_derivative(xp, name, y, dy):
+    """dy *= activation'(x) in place, given the activation's output y."""
+    if name == "sigmoid":
+        dy *= y * (1 - y)
+    else:
+        dy[...] = _ract_grad(xp, name, y, dy)
+
+
+def _input_grad(d, flat, kernel, x, needed):
+    """dx = dZ @ kernel^T, skipped (an empty placeholder) when no one needs it: for a
+    model's first RNN layer that is a (B*T, gates) x (gates, features) GEMM saved."""
+    if not needed:
+        return d.xp.zeros((0,), dtype=x.dtype)
+    return d.matmul(flat, kernel.T).reshape(x.shape)
 
 
 def _ract_grad(xp, name, y, dy):
@@ -280,20 +299,24 @@ def gru_p(d, x, h0, kernel, rkernel, bias, *mask, act, ract, go_backwards, reset
 
 
 @gru_p.defgrad
-def _gru_grad(inputs, outs, dys, *, act, ract, go_backwards, reset_after):
+def _gru_grad(inputs, outs, dys, *, act, ract, go_backwards, reset_after, needs=None):
     x, h0, kernel, rkernel, bias = inputs[:5]
     extra = tuple(inputs[5:])
     ys, h, hs, gates, rec = outs
+    need_dx = needs is None or needs[0]
     res = call(gru_grad_p, (x, kernel, rkernel, hs, gates, rec, dys[0], dys[1]) + extra,
                {"act": act, "ract": ract, "go_backwards": go_backwards,
-                "reset_after": reset_after})
+                "reset_after": reset_after, "need_dx": need_dx})
     dx, dh0, dk, drk, db = res
-    return (dx, dh0, dk, drk, db) + (None,) * len(extra)
+    return (dx if need_dx else None, dh0, dk, drk, db) + (None,) * len(extra)
+
+
+gru_p.wants_needs = True
 
 
 @primitive("GRUSequenceGrad", n_out=-1)
 def gru_grad_p(d, x, kernel, rkernel, hs, gates, rec, dy, dh, *mask, act, ract,
-               go_backwards, reset_after):
+               go_backwards, reset_after, need_dx=True):
     xp = d.xp
     B, T, _ = x.shape
     U = hs.shape[-1]
@@ -347,7 +370,7 @@ def gru_grad_p(d, x, kernel, rkernel, hs, gates, rec, dy, dh, *mask, act, ract,
     for k, step in enumerate(order):
         dproj[:, step] = dxz_all[k]
     flat = dproj.reshape(B * T, 3 * U)
-    dx = d.matmul(flat, kernel.T).reshape(x.shape)
+    dx = _input_grad(d, flat, kernel, x, need_dx)
     dk = d.matmul(x.reshape(B * T, -1).T, flat)
     hflat = hs.reshape(T * B, U)
     drh_flat = drh_all.reshape(T * B, 3 * U)
@@ -414,16 +437,21 @@ def simple_rnn_p(d, x, h0, kernel, rkernel, bias, *mask, act, go_backwards):
 
 
 @simple_rnn_p.defgrad
-def _simple_rnn_grad(inputs, outs, dys, *, act, go_backwards):
+def _simple_rnn_grad(inputs, outs, dys, *, act, go_backwards, needs=None):
     x, h0, kernel, rkernel, bias = inputs[:5]
     extra = tuple(inputs[5:])
+    need_dx = needs is None or needs[0]
     res = call(simple_rnn_grad_p, (x, kernel, rkernel, outs[2], outs[3], dys[0], dys[1])
-               + extra, {"act": act, "go_backwards": go_backwards})
-    return tuple(res) + (None,) * len(extra)
+               + extra, {"act": act, "go_backwards": go_backwards, "need_dx": need_dx})
+    return (res[0] if need_dx else None,) + tuple(res[1:]) + (None,) * len(extra)
+
+
+simple_rnn_p.wants_needs = True
 
 
 @primitive("SimpleRNNSequenceGrad", n_out=-1)
-def simple_rnn_grad_p(d, x, kernel, rkernel, hs, acts, dy, dh, *mask, act, go_backwards):
+def simple_rnn_grad_p(d, x, kernel, rkernel, hs, acts, dy, dh, *mask, act, go_backwards,
+                      need_dx=True):
     xp = d.xp
     B, T, _ = x.shape
     U = hs.shape[-1]
@@ -449,7 +477,7 @@ def simple_rnn_grad_p(d, x, kernel, rkernel, hs, acts, dy, dh, *mask, act, go_ba
     for k, step in enumerate(order):
         dproj[:, step] = da_all[k]
     flat = dproj.reshape(B * T, U)
-    dx = d.matmul(flat, kernel.T).reshape(x.shape)
+    dx = _input_grad(d, flat, kernel, x, need_dx)
     dk = d.matmul(x.reshape(B * T, -1).T, flat)
     drk = d.matmul(hs.reshape(T * B, U).T, da_all.reshape(T * B, U))
     return dx, dh_next, dk, drk, flat.sum(axis=0)

@@ -15,7 +15,7 @@ def test_activations_values_and_lookup():
             "softplus": np.log1p(np.exp(x)), "softsign": x / (1 + np.abs(x)),
             "elu": np.where(x > 0, x, np.exp(x) - 1), "linear": x,
             "swish": x / (1 + np.exp(-x)), "exponential": np.exp(x),
-            "hard_sigmoid": np.clip(0.2 * x + 0.5, 0, 1), "relu6": np.clip(x, 0, 6),
+            "hard_sigmoid": np.clip(x / 6 + 0.5, 0, 1), "relu6": np.clip(x, 0, 6),
             "selu": 1.0507009873554805 * np.where(x > 0, x, 1.6732632423543772 * (
                 np.exp(x) - 1)),
             "mish": x * np.tanh(np.log1p(np.exp(x)))}

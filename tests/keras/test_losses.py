@@ -186,3 +186,30 @@ def test_serialize_round_trip():
     assert isinstance(again, losses.BinaryCrossentropy)
     assert again.get_config() == loss.get_config()
     assert losses.serialize(losses.mse) == "mean_squared_error"
+
+
+def test_rank_one_labels_against_column_predictions_do_not_broadcast():
+    """(N,) labels with an (N, 1) sigmoid output: Keras aligns ranks, never (N, N)."""
+    import dlframe as tf
+    y_true = np.array([1., 0., 1., 0.], np.float32)
+    y_pred = np.array([[0.9], [0.2], [0.6], [0.4]], np.float32)
+    expect = -np.mean(y_true * np.log(y_pred[:, 0]) + (1 - y_true) * np.log(1 - y_pred[:, 0]))
+    got = tf.keras.losses.BinaryCrossentropy()(y_true, y_pred).numpy()
+    np.testing.assert_allclose(got, expect, rtol=1e-5)
+    mse = tf.keras.losses.MeanSquaredError()(y_true, y_pred).numpy()
+    np.testing.assert_allclose(mse, np.mean((y_true - y_pred[:, 0]) ** 2), rtol=1e-6)
+
+
+def test_fit_learns_with_rank_one_binary_labels():
+    import dlframe as tf
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((512, 4)).astype("float32")
+    y = (x[:, 0] + x[:, 1] > 0).astype("float32")          # shape (N,)
+    tf.keras.utils.set_random_seed(0)
+    model = tf.keras.Sequential([tf.keras.Input((4,)),
+                                 tf.keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=tf.keras.optimizers.Adam(0.05), loss="binary_crossentropy",
+                  metrics=["accuracy"])
+    hist = model.fit(x, y, epochs=5, batch_size=32, verbose=0)
+    assert hist.history["loss"][-1] < 0.3
+    assert hist.history["accuracy"][-1] > 0.9

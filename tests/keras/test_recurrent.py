@@ -279,6 +279,7 @@ def test_conv_lstm2d_matches_cell_equations():
                                                        (12,)]
     valid = L.ConvLSTM2D(2, (3, 3), return_state=True)
     o, h, c = valid(tf.constant(x))
+    np.testing.assert_allclose(o.numpy(), h.numpy())
     assert tuple(o.shape) == (2, 3, 3, 2) and tuple(c.shape) == (2, 3, 3, 2)
     with pytest.raises(ValueError, match="ndim=5"):
         valid(tf.constant(X))
@@ -339,9 +340,9 @@ def test_invalid_arguments():
 
 def test_functional_model_and_compute_mask():
     inp = keras.Input((None, F))
-    seq, h, c = L.LSTM(U, return_sequences=True, return_state=True)(inp)
+    seq, h_state, c_state = L.LSTM(U, return_sequences=True, return_state=True)(inp)
     out = L.GRU(2)(seq, initial_state=None)
-    model = keras.Model(inp, [out, h, c])
+    model = keras.Model(inp, [out, h_state, c_state])
     res = model(tf.constant(X))
     assert [tuple(r.shape) for r in res] == [(B, 2), (B, U), (B, U)]
     layer = L.LSTM(U, return_sequences=True, return_state=True)

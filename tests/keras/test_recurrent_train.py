@@ -57,10 +57,11 @@ def test_sum_sign_task_reaches_accuracy():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((1200, 20, 1)).astype("float32")
     y = (x.sum(axis=(1, 2)) > 0).astype("float32")[:, None]  # (N, 1) like the output
-    tf.random.set_seed(1)
+    keras.utils.set_random_seed(1)  # all seeds, so the result does not depend on test order
     model = keras.Sequential([keras.Input((20, 1)), L.LSTM(16), L.Dense(1, activation="sigmoid")])
     model.compile(keras.optimizers.Adam(0.01), "binary_crossentropy", metrics=["accuracy"])
-    model.fit(x[:1000], y[:1000], epochs=8, batch_size=32, verbose=0)
+    # 15 epochs: seeds 0-4 all reach 0.915-0.945 (8 epochs ranged 0.88-0.95)
+    model.fit(x[:1000], y[:1000], epochs=15, batch_size=32, verbose=0)
     _, acc = model.evaluate(x[1000:], y[1000:], verbose=0)
     assert acc > 0.9, acc
 

@@ -53,7 +53,7 @@ class Bidirectional(Layer):
     def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None,
                  **kwargs):
         if not isinstance(layer, Layer):
-            raise ValueError("Please initialize `Bidirectional` layer with a "
+            raise ValueError("Please initialize `Bidirectional` layer with a "  # noqa: TRY004 - Keras' type
                              f"`keras.layers.Layer` instance. Received: {layer}")
         if merge_mode not in _MERGE_MODES:
             raise ValueError(f"Invalid merge mode. Received: {merge_mode}. Merge mode "
@@ -203,7 +203,7 @@ class TimeDistributed(Layer):
 
     def __init__(self, layer, **kwargs):
         if not isinstance(layer, Layer):
-            raise ValueError("Please initialize `TimeDistributed` layer with a "
+            raise ValueError("Please initialize `TimeDistributed` layer with a "  # noqa: TRY004
                              f"`keras.layers.Layer` instance. Received: {layer}")
         super().__init__(**kwargs)
         self.layer = layer

@@ -5,7 +5,9 @@ Portable only: ``keras.layers.RNN``'s loop over ``ConvLSTM2DCell`` (channels_las
 
 from dlframe.keras.layers.recurrent import RNN
 from dlframe.keras.layers.recurrent_cells import LSTMCell
-from dlframe.ops import array as _array, conv as _conv, creation as _creation
+from dlframe.ops import array as _array
+from dlframe.ops import conv as _conv
+from dlframe.ops import creation as _creation
 
 
 def _pair(value, name):

@@ -82,7 +82,6 @@ class _GatedCell(DropoutRNNCell, Layer):
     """Weights and config shared by the three built-in cells."""
 
     _gates = 1
-    _defaults = {"activation": "tanh"}
 
     def __init__(self, units, activation="tanh", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",

@@ -9,7 +9,8 @@ Three kernels compute the same Keras equations:
 The layer records its choice in ``layer.last_kernel``.
 """
 
-from dlframe.core.primitive import STATE as _STATE, recording as _recording
+from dlframe.core.primitive import STATE as _STATE
+from dlframe.core.primitive import recording as _recording
 from dlframe.keras import activations
 from dlframe.ops import array as _array
 from dlframe.ops import creation as _creation
@@ -20,7 +21,8 @@ from dlframe.ops import rnn_cudnn as _rnn_cudnn
 
 # activations whose fused-kernel definition is the same function as the Keras one
 _FUSED_ACTS = {activations.tanh: "tanh", activations.sigmoid: "sigmoid",
-               activations.relu: "relu", activations.linear: "linear"}
+               activations.relu: "relu", activations.linear: "linear",
+               activations.hard_sigmoid: "hard_sigmoid"}
 
 
 def activation_name(fn):

@@ -1,0 +1,1 @@
+"""Keras engine: Layer base, functional graphs, Model, Sequential, training loop."""
