@@ -1,0 +1,137 @@
+"""Eager vs `function` in dlframe, beside TensorFlow and PyTorch when installed:
+
+(a) the seed LSTMCell(100) call on zeros [100, 100]: ms per call;
+(b) the MNIST MLP custom-loop train step (batch 32, Adam): ms per step;
+(c) batch-1 predict-style calls of that MLP in a Python loop: samples/s.
+
+dlframe runs in this process; TF/PyTorch in a subprocess of --peer-python.
+Run: python bench/bench_function.py [--peer-python /path/to/python]
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+
+def per_call_ms(fn, n, repeats=5):
+    fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            fn()
+        times.append((time.perf_counter() - t0) / n * 1e3)
+    return statistics.median(times)
+
+
+def keras_workloads(tf, label):
+    out = {}
+    cell = tf.keras.layers.LSTMCell(100)
+    x = tf.zeros([100, 100])
+    state = [tf.zeros([100, 100])] * 2
+    cell_fn = tf.function(lambda inp, st: cell(inp, st))
+    out[f"{label} eager: LSTMCell(100) ms"] = per_call_ms(lambda: cell(x, state), 300)
+    out[f"{label} function: LSTMCell(100) ms"] = per_call_ms(lambda: cell_fn(x, state), 300)
+
+    rng = np.random.default_rng(0)
+    xb = tf.constant(rng.random((32, 28, 28)).astype("float32"))
+    yb = tf.constant(rng.integers(0, 10, 32).astype("int64"))
+    model = tf.keras.Sequential([tf.keras.Input((28, 28)), tf.keras.layers.Flatten(),
+                                 tf.keras.layers.Dense(128, activation="relu"),
+                                 tf.keras.layers.Dropout(0.2), tf.keras.layers.Dense(10)])
+    opt = tf.keras.optimizers.Adam()
+    loss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+    def step(x, y):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(y, model(x, training=True))
+        grads = tape.gradient(loss, model.trainable_variables)
+        opt.apply_gradients(zip(grads, model.trainable_variables))
+        return loss
+    compiled = tf.function(step)
+    out[f"{label} eager: MLP train step ms"] = per_call_ms(lambda: step(xb, yb), 100)
+    out[f"{label} function: MLP train step ms"] = per_call_ms(lambda: compiled(xb, yb), 300)
+
+    one = tf.constant(rng.random((1, 28, 28)).astype("float32"))
+    predict = tf.function(lambda v: model(v, training=False))
+    out[f"{label} eager: batch-1 calls/s"] = 1e3 / per_call_ms(lambda: model(one), 300)
+    out[f"{label} function: batch-1 calls/s"] = 1e3 / per_call_ms(lambda: predict(one), 1000)
+    return out
+
+
+def torch_workloads():
+    import torch
+    from torch import nn
+    out = {}
+    cell = nn.LSTMCell(100, 100)
+    x = torch.zeros(100, 100)
+    state = (torch.zeros(100, 100), torch.zeros(100, 100))
+    with torch.no_grad():
+        out["pytorch eager: LSTMCell(100) ms"] = per_call_ms(lambda: cell(x, state), 300)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Dropout(0.2),
+                          nn.Linear(128, 10))
+    rng = np.random.default_rng(0)
+    xb = torch.from_numpy(rng.random((32, 28, 28)).astype("float32"))
+    yb = torch.from_numpy(rng.integers(0, 10, 32))
+    loss_fn = nn.CrossEntropyLoss()
+    for fused, name in ((False, "eager"), (True, "eager fused Adam")):
+        try:
+            opt = torch.optim.Adam(model.parameters(), eps=1e-7, fused=fused or None)
+        except (RuntimeError, TypeError):
+            continue
+
+        def step():
+            opt.zero_grad()
+            loss_fn(model(xb), yb).backward()
+            opt.step()
+        try:
+            out[f"pytorch {name}: MLP train step ms"] = per_call_ms(step, 100)
+        except RuntimeError:
+            pass
+    model.eval()
+    one = torch.from_numpy(rng.random((1, 28, 28)).astype("float32"))
+    with torch.no_grad():
+        out["pytorch eager: batch-1 calls/s"] = 1e3 / per_call_ms(lambda: model(one), 1000)
+    return out
+
+
+def peer_main():
+    out = {}
+    try:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        import tensorflow as tf
+        out.update(keras_workloads(tf, "tensorflow"))
+    except ImportError:
+        pass
+    try:
+        out.update(torch_workloads())
+    except ImportError:
+        pass
+    print(json.dumps(out))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--peer-python", default=sys.executable)
+    parser.add_argument("--peer", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.peer:
+        return peer_main()
+    import dlframe as tf
+    results = keras_workloads(tf, "dlframe")
+    proc = subprocess.run([args.peer_python, __file__, "--peer"], capture_output=True,
+                          text=True)
+    if proc.returncode == 0 and proc.stdout.strip():
+        results.update(json.loads(proc.stdout.strip().splitlines()[-1]))
+    for key in sorted(results, key=lambda k: (k.split(": ")[1], k)):
+        print(f"{key:45s} {results[key]:10.2f}")
+
+
+if __name__ == "__main__":
+    main()
