@@ -37,7 +37,7 @@ from dlframe import autograph
 from dlframe.device_scope import device
 from dlframe import math, linalg, nn, random  # noqa: E402 - namespaces over ops
 from dlframe import data, io, train  # noqa: E402 - tf.data, tf.io, tf.train
-from dlframe import sparse  # noqa: E402
+from dlframe import nest, sparse  # noqa: E402
 from dlframe.io.sparse_tensor import SparseTensor  # noqa: E402
 from dlframe import keras  # noqa: E402,F401 - tf.keras
 

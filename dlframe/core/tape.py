@@ -7,41 +7,13 @@ by outer tapes (higher derivatives) and by an active trace (compiled train steps
 import warnings
 
 from dlframe.core import basic, dtypes
+from dlframe.core.nest import flatten as _flatten
+from dlframe.core.nest import pack_sequence_as as _pack_like
 from dlframe.core.primitive import STATE
 from dlframe.core.tensor import Tensor
 
 # Late-bound ops used by jacobian (ops sit above core; they register themselves).
 OPS = {}
-
-
-def _flatten(structure):
-    if isinstance(structure, dict):
-        out = []
-        for k in sorted(structure, key=str):
-            out.extend(_flatten(structure[k]))
-        return out
-    if isinstance(structure, (list, tuple)):
-        out = []
-        for item in structure:
-            out.extend(_flatten(item))
-        return out
-    return [structure]
-
-
-def _pack_like(structure, flat):
-    it = iter(flat)
-
-    def rebuild(s):
-        if isinstance(s, dict):
-            vals = {k: rebuild(s[k]) for k in sorted(s, key=str)}
-            return {k: vals[k] for k in s}
-        if isinstance(s, (list, tuple)):
-            items = [rebuild(i) for i in s]
-            if isinstance(s, tuple) and hasattr(s, "_fields"):
-                return type(s)(*items)
-            return type(s)(items)
-        return next(it)
-    return rebuild(structure)
 
 
 def _is_float(t):

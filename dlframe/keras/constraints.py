@@ -93,23 +93,4 @@ _OBJECTS = {"MaxNorm": MaxNorm, "NonNeg": NonNeg, "UnitNorm": UnitNorm,
             "min_max_norm": MinMaxNorm, "radial_constraint": RadialConstraint}
 
 
-def serialize(constraint):
-    return generic_utils.serialize_keras_object(constraint)
-
-
-def deserialize(config, custom_objects=None):
-    return generic_utils.deserialize_keras_object(
-        config, _OBJECTS, custom_objects, "constraint")
-
-
-def get(identifier):
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        obj = deserialize(identifier)
-        return obj() if isinstance(obj, type) else obj
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret constraint identifier: {identifier!r}")
+serialize, deserialize, get = generic_utils.object_lookup(_OBJECTS, "constraint", Constraint)

@@ -283,26 +283,4 @@ _OBJECTS.update(_ALIASES)
 globals().update({k: v for k, v in _ALIASES.items() if k[0].islower()})
 
 
-def serialize(initializer):
-    return generic_utils.serialize_keras_object(initializer)
-
-
-def deserialize(config, custom_objects=None):
-    return generic_utils.deserialize_keras_object(
-        config, _OBJECTS, custom_objects, "initializer")
-
-
-def get(identifier):
-    """An initializer from a name ('glorot_uniform'), config dict, instance or callable."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        obj = deserialize(identifier)
-        return obj() if isinstance(obj, type) else obj
-    if isinstance(identifier, type) and issubclass(identifier, Initializer):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret initializer identifier: {identifier!r}")
+serialize, deserialize, get = generic_utils.object_lookup(_OBJECTS, "initializer", Initializer)

@@ -103,23 +103,4 @@ _OBJECTS = {"L1L2": L1L2, "L1": L1, "L2": L2, "l1": L1, "l2": L2, "l1_l2": l1_l2
             "orthogonal_regularizer": OrthogonalRegularizer}
 
 
-def serialize(regularizer):
-    return generic_utils.serialize_keras_object(regularizer)
-
-
-def deserialize(config, custom_objects=None):
-    return generic_utils.deserialize_keras_object(
-        config, _OBJECTS, custom_objects, "regularizer")
-
-
-def get(identifier):
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        obj = deserialize(identifier)
-        return obj() if callable(obj) and not isinstance(obj, Regularizer) else obj
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}")
+serialize, deserialize, get = generic_utils.object_lookup(_OBJECTS, "regularizer", Regularizer)

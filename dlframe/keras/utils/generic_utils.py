@@ -145,3 +145,33 @@ def to_snake_case(name):
     s = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
     s = re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
     return "private" + s if s.startswith("_") else s
+
+
+def object_lookup(objects, kind, base):
+    """``serialize``, ``deserialize`` and ``get`` for a module of Keras objects.
+
+    Args:
+      objects: {name: class or factory} the module knows (classes and snake aliases).
+      kind: what the objects are ('initializer', 'regularizer', 'constraint'), for errors.
+      base: the module's base class; names and classes resolve to instances of it.
+    """
+    def serialize(obj):
+        return serialize_keras_object(obj)
+
+    def deserialize(config, custom_objects=None):
+        return deserialize_keras_object(config, objects, custom_objects, kind)
+
+    def get(identifier):
+        if identifier is None:
+            return None
+        if isinstance(identifier, dict):
+            return deserialize(identifier)
+        if isinstance(identifier, str):
+            obj = deserialize(identifier)
+            return obj() if callable(obj) and not isinstance(obj, base) else obj
+        if isinstance(identifier, type) and issubclass(identifier, base):
+            return identifier()
+        if callable(identifier):
+            return identifier
+        raise ValueError(f"Could not interpret {kind} identifier: {identifier!r}")
+    return serialize, deserialize, get
