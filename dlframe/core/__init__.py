@@ -3,8 +3,7 @@
 from dlframe.core import dtypes
 from dlframe.core.primitive import Primitive, call, primitive
 from dlframe.core.tape import GradientTape
-from dlframe.core.tensor import (Tensor, constant, convert_to_tensor, is_tensor,
-                                 as_operand)
+from dlframe.core.tensor import Tensor, as_operand, constant, convert_to_tensor, is_tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.core.variable import Variable, name_scope
 

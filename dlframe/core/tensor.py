@@ -363,7 +363,9 @@ def _cast_host(arr, dtype, original):
         raise TypeError(f"Cannot convert {original!r} to EagerTensor of dtype string")
     if arr.dtype == object:
         raise TypeError(f"Cannot convert {original!r} to EagerTensor of dtype {dtype.name}")
-    if (arr.dtype.kind == "f" and dtype.is_integer) or (arr.dtype.kind == "c" and not dtype.is_complex):
+    lossy = (arr.dtype.kind == "f" and dtype.is_integer) or \
+        (arr.dtype.kind == "c" and not dtype.is_complex)
+    if lossy:
         if not np.all(np.isfinite(arr)) or not np.array_equal(arr, np.trunc(arr)):
             raise TypeError(f"Cannot convert {original!r} to EagerTensor of dtype {dtype.name}")
     if dtype.is_integer and arr.dtype.kind in "iu" and arr.size:

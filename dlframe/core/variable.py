@@ -227,7 +227,6 @@ class Variable(Tensor):
         return v
 
     def __reduce__(self):
-        from dlframe.core.tensor import constant_from_numpy
         return _rebuild_variable, (self.numpy(), self._name, self._trainable)
 
     # -- writes ------------------------------------------------------------

@@ -9,6 +9,7 @@ import math as _pymath
 
 from dlframe.core import dtypes
 from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.keras.utils import generic_utils
 from dlframe.ops import array as _array
 from dlframe.ops import math as _m
 from dlframe.ops import reduction as _red
@@ -612,44 +613,8 @@ _CLASS_OF = {mean_squared_error: MeanSquaredError, mean_absolute_error: MeanAbso
              poisson: Poisson, cosine_similarity: CosineSimilarity}
 
 
-def serialize(loss):
-    """A loss's name (functions) or ``{'class_name', 'config'}`` (Loss instances)."""
-    if isinstance(loss, Loss):
-        return {"module": "keras.losses", "class_name": type(loss).__name__,
-                "config": loss.get_config(), "registered_name": None}
-    return getattr(loss, "__name__", loss)
-
-
-def deserialize(name, custom_objects=None):
-    """A loss from ``serialize``'s output."""
-    custom = custom_objects or {}
-    if isinstance(name, dict):
-        cls = custom.get(name["class_name"]) or _CLASSES.get(name["class_name"])
-        if cls is None:
-            raise ValueError(f"Unknown loss function: '{name['class_name']}'. Please ensure "
-                             "you are using a `keras.utils.custom_object_scope` and that "
-                             "this object is included in the scope.")
-        return cls.from_config(name["config"])
-    if name in custom:
-        return custom[name]
-    if name in _FUNCTIONS:
-        return _FUNCTIONS[name]
-    if name in _CLASSES:
-        return _CLASSES[name]()
-    raise ValueError(f"Unknown loss function: '{name}'. Please ensure you are using a "
-                     "`keras.utils.custom_object_scope` and that this object is included "
-                     "in the scope.")
-
-
-def get(identifier):
-    """A loss callable from a name ('mse'), a config dict, a function or a Loss."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret loss identifier: {identifier}")
+serialize, deserialize, get = generic_utils.function_or_class_lookup(
+    Loss, _CLASSES, _FUNCTIONS, "loss function", "keras.losses")
 
 
 def loss_class_for(fn):

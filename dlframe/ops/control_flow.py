@@ -8,9 +8,9 @@ without retracing. ``cond`` is differentiable in graphs: its gradient is another
 cond over the branches' vector-Jacobian products.
 """
 
+from dlframe.core import trace as _trace
 from dlframe.core.primitive import STATE, call, primitive
 from dlframe.core.tape import GradientTape
-from dlframe.core import trace as _trace
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops._util import t

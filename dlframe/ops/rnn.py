@@ -148,17 +148,8 @@ def lstm_grad_p(d, x, kernel, rkernel, hs, cs, gates, c_out, dy, dh, dc, *mask, 
     for k in range(T - 1, -1, -1):
         step = order[k]
         mk = _mask_at(m, step)
-        dy_t = dy[:, step] + dprev_y
-        if mk is not None:
-            # y = where(mk, h_new, prev_y): masked steps pass dy to the previous output
-            dprev_y = xp.where(mk, 0, dy_t)
-            dh_new = xp.where(mk, dy_t + dh_next, 0)
-            dc_new = xp.where(mk, dc_next, 0)
-            dh_carry = xp.where(mk, 0, dh_next)
-            dc_carry = xp.where(mk, 0, dc_next)
-        else:
-            dh_new, dc_new = dy_t + dh_next, dc_next
-            dh_carry = dc_carry = 0
+        dprev_y, (dh_new, dc_new), (dh_carry, dc_carry) = _split_step_grad(
+            xp, mk, dy[:, step] + dprev_y, dh_next, dc_next)
         gk = gates[k]
         i, f, g, o = gk[:, :U], gk[:, U:2 * U], gk[:, 2 * U:3 * U], gk[:, 3 * U:]
         tc, dtc = act_f(xp, c_out[k])
@@ -172,8 +163,6 @@ def lstm_grad_p(d, x, kernel, rkernel, hs, cs, gates, c_out, dy, dh, dc, *mask, 
         dz[:, 2 * U:3 * U] = _act_grad(xp, act, g, dcn * i)
         dh_next = d.matmul(dz, rkernel.T) + dh_carry
         dc_next = dcn * f + dc_carry
-        if not mask:
-            dprev_y = xp.zeros((B, U), dtype=x.dtype) if k == 0 else 0
     dproj = xp.empty((B, T, 4 * U), dtype=x.dtype)
     for k, step in enumerate(order):
         dproj[:, step] = dz_all[k]
@@ -191,6 +180,20 @@ def _scale_by_derivative(xp, name, y, dy):
         dy *= y * (1 - y)
     else:
         dy[...] = _ract_grad(xp, name, y, dy)
+
+
+def _split_step_grad(xp, mk, dy_t, dh_next, *other_states):
+    """Routes one step's upstream gradients through the mask bookkeeping.
+
+    Forward: ``y = where(m, h_new, prev_y)`` and every state ``s = where(m, s_new,
+    s_prev)``. Returns (grad of prev_y, grads of the new states, grads carried straight
+    to the previous states); ``dy_t`` already includes the gradient of y at this step.
+    """
+    if mk is None:
+        return 0, (dy_t + dh_next,) + other_states, (0,) * (1 + len(other_states))
+    new = (xp.where(mk, dy_t + dh_next, 0),) + tuple(xp.where(mk, g, 0) for g in other_states)
+    carry = tuple(xp.where(mk, 0, g) for g in (dh_next,) + other_states)
+    return xp.where(mk, 0, dy_t), new, carry
 
 
 def _input_grad(d, flat, kernel, x, needed):
@@ -330,15 +333,8 @@ def gru_grad_p(d, x, kernel, rkernel, hs, gates, rec, dy, dh, *mask, act, ract,
     for k in range(T - 1, -1, -1):
         step = order[k]
         mk = _mask_at(m, step)
-        dy_t = dy[:, step] + dprev_y
-        if mk is not None:
-            dprev_y = xp.where(mk, 0, dy_t)
-            dh_new = xp.where(mk, dy_t + dh_next, 0)
-            dh_carry = xp.where(mk, 0, dh_next)
-        else:
-            dh_new = dy_t + dh_next
-            dprev_y = 0
-            dh_carry = 0
+        dprev_y, (dh_new,), (dh_carry,) = _split_step_grad(xp, mk, dy[:, step] + dprev_y,
+                                                           dh_next)
         h = hs[k]
         z, r, hh = gates[k, :, :U], gates[k, :, U:2 * U], gates[k, :, 2 * U:]
         dz = dh_new * (h - hh)
@@ -463,13 +459,8 @@ def simple_rnn_grad_p(d, x, kernel, rkernel, hs, acts, dy, dh, *mask, act, go_ba
     for k in range(T - 1, -1, -1):
         step = order[k]
         mk = _mask_at(m, step)
-        dy_t = dy[:, step] + dprev_y
-        if mk is not None:
-            dprev_y = xp.where(mk, 0, dy_t)
-            dh_new = xp.where(mk, dy_t + dh_next, 0)
-            dh_carry = xp.where(mk, 0, dh_next)
-        else:
-            dh_new, dprev_y, dh_carry = dy_t + dh_next, 0, 0
+        dprev_y, (dh_new,), (dh_carry,) = _split_step_grad(xp, mk, dy[:, step] + dprev_y,
+                                                           dh_next)
         da = _act_grad(xp, act, acts[k], dh_new)
         da_all[k] = da
         dh_next = d.matmul(da, rkernel.T) + dh_carry

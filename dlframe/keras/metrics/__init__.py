@@ -1,27 +1,78 @@
 """``keras.metrics``: stateful metrics, their function forms, ``get``/``serialize``."""
 
-from dlframe.keras.losses import (binary_crossentropy, binary_focal_crossentropy,  # noqa
-                                  categorical_crossentropy, categorical_hinge, hinge,
-                                  huber, kl_divergence, kld, log_cosh, logcosh, mae, mape,
-                                  mean_absolute_error, mean_absolute_percentage_error,
-                                  mean_squared_error, mean_squared_logarithmic_error, mse,
-                                  msle, poisson, sparse_categorical_crossentropy,
-                                  squared_hinge, MAE, MAPE, MSE, MSLE, KLD)
+from dlframe.keras.losses import (  # noqa
+                                  KLD,
+                                  MAE,
+                                  MAPE,
+                                  MSE,
+                                  MSLE,
+                                  binary_crossentropy,
+                                  binary_focal_crossentropy,
+                                  categorical_crossentropy,
+                                  categorical_hinge,
+                                  hinge,
+                                  huber,
+                                  kl_divergence,
+                                  kld,
+                                  log_cosh,
+                                  logcosh,
+                                  mae,
+                                  mape,
+                                  mean_absolute_error,
+                                  mean_absolute_percentage_error,
+                                  mean_squared_error,
+                                  mean_squared_logarithmic_error,
+                                  mse,
+                                  msle,
+                                  poisson,
+                                  sparse_categorical_crossentropy,
+                                  squared_hinge,
+)
 from dlframe.keras.metrics.accuracy_metrics import (
-    Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
-    SparseTopKCategoricalAccuracy, TopKCategoricalAccuracy, accuracy, binary_accuracy,
-    categorical_accuracy, sparse_categorical_accuracy, sparse_top_k_categorical_accuracy,
-    top_k_categorical_accuracy)
+                                  Accuracy,
+                                  BinaryAccuracy,
+                                  CategoricalAccuracy,
+                                  SparseCategoricalAccuracy,
+                                  SparseTopKCategoricalAccuracy,
+                                  TopKCategoricalAccuracy,
+                                  accuracy,
+                                  binary_accuracy,
+                                  categorical_accuracy,
+                                  sparse_categorical_accuracy,
+                                  sparse_top_k_categorical_accuracy,
+                                  top_k_categorical_accuracy,
+)
 from dlframe.keras.metrics.confusion_metrics import (
-    AUC, FalseNegatives, FalsePositives, Precision, Recall, TrueNegatives, TruePositives)
+                                  AUC,
+                                  FalseNegatives,
+                                  FalsePositives,
+                                  Precision,
+                                  Recall,
+                                  TrueNegatives,
+                                  TruePositives,
+)
 from dlframe.keras.metrics.iou_metrics import MeanIoU
 from dlframe.keras.metrics.metric import Metric
 from dlframe.keras.metrics.reduction_metrics import Mean, MeanMetricWrapper, Sum
 from dlframe.keras.metrics.regression_metrics import (
-    BinaryCrossentropy, CategoricalCrossentropy, CategoricalHinge, CosineSimilarity, Hinge,
-    KLDivergence, LogCoshError, MeanAbsoluteError, MeanAbsolutePercentageError,
-    MeanSquaredError, MeanSquaredLogarithmicError, Poisson, RootMeanSquaredError,
-    SparseCategoricalCrossentropy, SquaredHinge, cosine_similarity)
+                                  BinaryCrossentropy,
+                                  CategoricalCrossentropy,
+                                  CategoricalHinge,
+                                  CosineSimilarity,
+                                  Hinge,
+                                  KLDivergence,
+                                  LogCoshError,
+                                  MeanAbsoluteError,
+                                  MeanAbsolutePercentageError,
+                                  MeanSquaredError,
+                                  MeanSquaredLogarithmicError,
+                                  Poisson,
+                                  RootMeanSquaredError,
+                                  SparseCategoricalCrossentropy,
+                                  SquaredHinge,
+                                  cosine_similarity,
+)
+from dlframe.keras.utils import generic_utils
 
 _CLASSES = {c.__name__: c for c in (
     Metric, Mean, Sum, MeanMetricWrapper, Accuracy, BinaryAccuracy, CategoricalAccuracy,
@@ -63,41 +114,5 @@ _STRING_CLASSES = {
 }
 
 
-def serialize(metric):
-    """``{'class_name', 'config'}`` of a Metric, or a function's name."""
-    if isinstance(metric, Metric):
-        return {"module": "keras.metrics", "class_name": type(metric).__name__,
-                "config": metric.get_config(), "registered_name": None}
-    return getattr(metric, "__name__", metric)
-
-
-def deserialize(config, custom_objects=None):
-    """A metric (function or instance) from ``serialize``'s output."""
-    custom = custom_objects or {}
-    if isinstance(config, dict):
-        cls = custom.get(config["class_name"]) or _CLASSES.get(config["class_name"])
-        if cls is None:
-            raise ValueError(f"Unknown metric: '{config['class_name']}'. Please ensure you "
-                             "are using a `keras.utils.custom_object_scope` and that this "
-                             "object is included in the scope.")
-        return cls.from_config(config["config"])
-    if config in custom:
-        return custom[config]
-    if config in _FUNCTIONS:
-        return _FUNCTIONS[config]
-    if config in _CLASSES:
-        return _CLASSES[config]()
-    raise ValueError(f"Unknown metric function: '{config}'. Please ensure you are using a "
-                     "`keras.utils.custom_object_scope` and that this object is included "
-                     "in the scope.")
-
-
-def get(identifier):
-    """A metric from a name, a config dict, a function or a Metric."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret metric identifier: {identifier}")
+serialize, deserialize, get = generic_utils.function_or_class_lookup(
+    Metric, _CLASSES, _FUNCTIONS, "metric function", "keras.metrics")

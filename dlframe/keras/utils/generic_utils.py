@@ -175,3 +175,50 @@ def object_lookup(objects, kind, base):
             return identifier
         raise ValueError(f"Could not interpret {kind} identifier: {identifier!r}")
     return serialize, deserialize, get
+
+
+def function_or_class_lookup(base, classes, functions, kind, module):
+    """``serialize``, ``deserialize`` and ``get`` for losses and metrics, which may be
+    built-in functions (by name) or ``base`` subclasses (by name or config).
+
+    Args:
+      base: Loss or Metric.
+      classes: {class name: class}; functions: {name or alias: function}.
+      kind: 'loss function' / 'metric function', used in errors.
+      module: 'keras.losses' / 'keras.metrics', recorded in configs.
+    """
+    def unknown(name):
+        return ValueError(f"Unknown {kind}: '{name}'. Please ensure you are using a "
+                          "`keras.utils.custom_object_scope` and that this object is "
+                          "included in the scope.")
+
+    def serialize(obj):
+        if isinstance(obj, base):
+            return {"module": module, "class_name": type(obj).__name__,
+                    "config": obj.get_config(), "registered_name": None}
+        return getattr(obj, "__name__", obj)
+
+    def deserialize(config, custom_objects=None):
+        custom = custom_objects or {}
+        if isinstance(config, dict):
+            cls = custom.get(config["class_name"]) or classes.get(config["class_name"])
+            if cls is None:
+                raise unknown(config["class_name"])
+            return cls.from_config(config["config"])
+        if config in custom:
+            return custom[config]
+        if config in functions:
+            return functions[config]
+        if config in classes:
+            return classes[config]()
+        raise unknown(config)
+
+    def get(identifier):
+        if identifier is None:
+            return None
+        if isinstance(identifier, (str, dict)):
+            return deserialize(identifier)
+        if callable(identifier):
+            return identifier
+        raise ValueError(f"Could not interpret {kind.split()[0]} identifier: {identifier}")
+    return serialize, deserialize, get
