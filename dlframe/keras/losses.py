@@ -11,13 +11,10 @@ from dlframe.core import dtypes
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.keras.utils import generic_utils
 from dlframe.ops import array as _array
+from dlframe.ops import creation as _creation
 from dlframe.ops import math as _m
+from dlframe.ops import nn as _nn
 from dlframe.ops import reduction as _red
-
-try:  # the nn op module is optional while it is being written
-    from dlframe.ops import nn as _nn
-except ImportError:  # pragma: no cover
-    _nn = None
 
 EPSILON = 1e-7
 _REDUCTIONS = ("sum_over_batch_size", "sum", "none", "mean", "mean_with_sample_weight")
@@ -75,13 +72,7 @@ def _clip(x, lo, hi):
 
 
 def _log_softmax(x, axis=-1):
-    fn = getattr(_nn, "log_softmax", None)
-    if fn is not None:
-        return fn(x, axis=axis)
-    shifted = _m.subtract(x, _array.stop_gradient(_red.reduce_max(x, axis=axis,
-                                                                 keepdims=True)))
-    return _m.subtract(shifted, _m.log(_red.reduce_sum(_m.exp(shifted), axis=axis,
-                                                       keepdims=True)))
+    return _nn.log_softmax(x, axis=axis)
 
 
 def one_hot(labels, depth, dtype):
@@ -89,30 +80,16 @@ def one_hot(labels, depth, dtype):
     labels = _t(labels)
     if labels.dtype.is_floating:
         labels = _m.cast(labels, dtypes.int64)
-    fn = getattr(_array, "one_hot", None)
-    if fn is not None:
-        return fn(labels, depth, dtype=dtype)
-    classes = convert_to_tensor(list(range(depth)), dtype=labels.dtype,
-                                device=labels._device)
-    return _m.cast(_m.equal(_array.expand_dims(labels, -1), classes), dtype)
+    return _creation.one_hot(labels, depth, dtype=dtype)
 
 
 def argmax(x, axis=-1):
     """Index of the largest entry along ``axis`` (first on ties), as int64."""
-    for mod in (_m, _red, _array, _nn):
-        fn = getattr(mod, "argmax", None)
-        if fn is not None:
-            return fn(x, axis=axis)
-    from dlframe.keras.metrics._argmax import argmax as fallback
-    return fallback(x, axis)
+    return _red.argmax(x, axis=axis)
 
 
 def l2_normalize(x, axis=-1):
-    fn = getattr(_nn, "l2_normalize", None) if _nn is not None else None
-    if fn is not None:
-        return fn(x, axis=axis)
-    sq = _red.reduce_sum(_m.square(x), axis=axis, keepdims=True)
-    return _m.multiply(x, _m.rsqrt(_m.maximum(sq, 1e-12)))
+    return _nn.l2_normalize(x, axis=axis)
 
 
 def _squeeze_or_expand(values, weights):
@@ -374,11 +351,7 @@ def cosine_similarity(y_true, y_pred, axis=-1):
 
 
 def _sigmoid_ce_with_logits(labels, logits):
-    fn = getattr(_nn, "sigmoid_cross_entropy_with_logits", None)
-    if fn is not None:
-        return fn(labels=labels, logits=logits)
-    return _m.add(_m.subtract(_m.maximum(logits, 0.0), _m.multiply(logits, labels)),
-                  _m.log1p(_m.exp(_m.negative(_m.abs(logits)))))
+    return _nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits)
 
 
 def _elementwise_bce(y_true, y_pred, from_logits):
@@ -430,9 +403,8 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
         n = float(y_pred.shape[axis])
         y_true = _m.add(_m.multiply(y_true, 1.0 - label_smoothing), label_smoothing / n)
     if from_logits:
-        fn = getattr(_nn, "softmax_cross_entropy_with_logits", None)
-        if fn is not None and axis in (-1, y_pred.ndim - 1):
-            return fn(labels=y_true, logits=y_pred)
+        if axis in (-1, y_pred.ndim - 1):
+            return _nn.softmax_cross_entropy_with_logits(labels=y_true, logits=y_pred)
         logp = _log_softmax(y_pred, axis)
     else:
         p = _m.divide(y_pred, _red.reduce_sum(y_pred, axis=axis, keepdims=True))
@@ -461,13 +433,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
         valid = _m.not_equal(y_true, ignore_class)
         y_true = _m.where(valid, y_true, _math_zeros_like(y_true))
     if from_logits:
-        fn = getattr(_nn, "sparse_softmax_cross_entropy_with_logits", None)
-        if fn is not None:
-            loss = fn(labels=y_true, logits=y_pred)
-        else:
-            loss = _m.negative(_red.reduce_sum(_m.multiply(
-                one_hot(y_true, y_pred.shape[-1], y_pred.dtype),
-                _log_softmax(y_pred, -1)), axis=-1))
+        loss = _nn.sparse_softmax_cross_entropy_with_logits(labels=y_true, logits=y_pred)
     else:
         p = _m.divide(y_pred, _red.reduce_sum(y_pred, axis=-1, keepdims=True))
         logp = _m.log(_clip(p, EPSILON, 1.0 - EPSILON))

@@ -8,6 +8,7 @@ signature, DESIGN.md §5).
 import math
 import warnings
 
+from dlframe.core.function import function as _compile
 from dlframe.core.tape import GradientTape
 from dlframe.core.tensor import Tensor
 from dlframe.errors import InvalidArgumentError
@@ -19,11 +20,6 @@ from dlframe.keras.metrics import Metric
 from dlframe.keras.utils import tree
 from dlframe.ops import array as _array
 from dlframe.ops import reduction as _red
-
-try:
-    from dlframe.core.function import function as _compile
-except ImportError:  # pragma: no cover
-    _compile = None
 
 
 class LabelRangeError(InvalidArgumentError, ValueError):
@@ -111,7 +107,7 @@ class TrainingMixin:
     @property
     def run_eagerly(self):
         value = getattr(self, "_run_eagerly", None)
-        return bool(value) or _compile is None
+        return bool(value)
 
     @run_eagerly.setter
     def run_eagerly(self, value):

@@ -11,11 +11,7 @@ from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.keras.utils import tree
 from dlframe.ops import array as _array
 from dlframe.ops import math as _m
-
-try:
-    from dlframe.ops.array_index import gather as _gather
-except ImportError:  # pragma: no cover
-    _gather = None
+from dlframe.ops.array_index import gather as _gather
 
 
 def is_dataset(x):
@@ -118,9 +114,7 @@ def check_cardinality(x, y, sample_weight):
 
 
 def _take(t, idx):
-    if _gather is not None:
-        return _gather(t, idx, axis=0)
-    return t[idx]
+    return _gather(t, idx, axis=0)
 
 
 class ArrayAdapter:

@@ -1,7 +1,7 @@
 """Adagrad and Adadelta: per-parameter rates from accumulated squared gradients."""
 
-from dlframe.keras.optimizers import _kernels
 from dlframe.keras.optimizers.optimizer import Optimizer
+from dlframe.ops import training_ops as _kernels
 
 
 class Adagrad(Optimizer):

@@ -1,7 +1,7 @@
 """Adam and AdamW: adaptive moment estimation (with decoupled weight decay)."""
 
-from dlframe.keras.optimizers import _kernels
 from dlframe.keras.optimizers.optimizer import Optimizer
+from dlframe.ops import training_ops as _kernels
 
 
 class Adam(Optimizer):

@@ -1,7 +1,7 @@
 """FTRL-proximal and Lion."""
 
-from dlframe.keras.optimizers import _kernels
 from dlframe.keras.optimizers.optimizer import Optimizer
+from dlframe.ops import training_ops as _kernels
 
 
 class Ftrl(Optimizer):

@@ -3,8 +3,8 @@
 from dlframe.core import dtypes
 from dlframe.core.primitive import call
 from dlframe.core.variable import Variable
-from dlframe.keras.optimizers import _kernels
 from dlframe.keras.optimizers.optimizer import Optimizer
+from dlframe.ops import training_ops as _kernels
 
 
 class Nadam(Optimizer):

@@ -15,11 +15,11 @@ from dlframe.core.tape import GradientTape
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.variable import Variable
 from dlframe.device_scope import device as _device_scope
-from dlframe.keras.optimizers import _kernels
 from dlframe.keras.optimizers.schedules import learning_rate_schedule as _schedules
 from dlframe.ops import array as _array
 from dlframe.ops import math as _math
 from dlframe.ops import reduction as _red
+from dlframe.ops import training_ops as _kernels
 
 
 def _snake(name):

@@ -1,7 +1,7 @@
 """RMSprop: divide the gradient by a running root mean square of recent gradients."""
 
-from dlframe.keras.optimizers import _kernels
 from dlframe.keras.optimizers.optimizer import Optimizer
+from dlframe.ops import training_ops as _kernels
 
 
 class RMSprop(Optimizer):

@@ -1,7 +1,7 @@
 """Stochastic gradient descent with optional (Nesterov) momentum."""
 
-from dlframe.keras.optimizers import _kernels
 from dlframe.keras.optimizers.optimizer import Optimizer
+from dlframe.ops import training_ops as _kernels
 
 
 class SGD(Optimizer):
