@@ -111,6 +111,10 @@ class Tensor:
             raise TypeError("Cannot iterate over a scalar tensor.")
         return (self[i] for i in range(self._value.shape[0]))
 
+    def __format__(self, format_spec):
+        # as TF: f"{t}" and f"{t:.3f}" format the value, not the repr
+        return format(self.numpy(), format_spec)
+
     def __hash__(self):
         raise TypeError("Tensor is unhashable. Instead, use tensor.ref() as the key.")
 

@@ -99,6 +99,12 @@ def test_repr_and_str():
     assert repr(tf.constant(2.5)) == "<dlframe.Tensor: shape=(), dtype=float32, numpy=2.5>"
 
 
+def test_format_uses_the_value_like_tf():
+    assert f"{tf.constant(0.5)}" == "0.5"
+    assert f"{tf.constant(2.0) / 3.0:.3f}" == "0.667"
+    assert f"{tf.constant([1, 2])}" == "[1 2]"
+
+
 def test_shapes():
     s = tf.TensorShape([None, 3])
     assert s.rank == 2 and s[1] == 3 and s[0] is None and s.as_list() == [None, 3]
