@@ -69,3 +69,24 @@ def test_model_save_and_load_model(tmp_path):
     h1 = m.fit(X, Y, epochs=1, shuffle=False, verbose=0).history
     h2 = loaded.fit(X, Y, epochs=1, shuffle=False, verbose=0).history
     np.testing.assert_allclose(h1["loss"], h2["loss"], rtol=1e-5)
+
+
+@pytest.mark.parametrize("fname", ["w.weights.h5", "w.h5"])
+def test_weights_round_trip_when_layer_names_sort_differently(tmp_path, fname):
+    """Layer names whose alphabetical order differs from model order (HDF5 lists groups
+    alphabetically): loading must still pair each saved layer with its own layer."""
+    import dlframe as tf
+    from dlframe.keras import layers
+    inp = tf.keras.Input((4,))
+    h = layers.Dense(3, name="zeta")(inp)
+    h = layers.BatchNormalization(name="alpha")(h)
+    out = layers.Dense(1, name="mid")(h)
+    model = tf.keras.Model(inp, out)
+    x = np.random.default_rng(0).standard_normal((5, 4)).astype("float32")
+    before = model.predict(x, verbose=0)
+    path = tmp_path / fname
+    model.save_weights(path)
+    for w in model.weights:
+        w.assign(tf.zeros_like(w))
+    model.load_weights(path)
+    np.testing.assert_allclose(model.predict(x, verbose=0), before, rtol=1e-6)

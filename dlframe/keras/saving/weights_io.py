@@ -58,7 +58,7 @@ def _is_keras3(filepath):
 def write_weights_group(group, model, keras3):
     layers = _layers_with_weights(model)
     if keras3:
-        root = group.create_group("layers")
+        root = group.create_group("layers", track_order=True)  # keep model order
         for name, ws in layers:
             g = root.create_group(name).create_group("vars")
             for i, w in enumerate(ws):
@@ -125,6 +125,11 @@ def read_weights_group(group, model, skip_mismatch=False, by_name=False):
     else:
         saved_nonempty = [(n, v) for n, v in saved if v]
         target_nonempty = [(n, w) for n, w in targets if w]
+        table = dict(saved_nonempty)
+        if len(table) == len(target_nonempty) and all(n in table for n, _ in
+                                                      target_nonempty):
+            # same layer names: pair by name (HDF5 may list groups alphabetically)
+            saved_nonempty = [(n, table[n]) for n, _ in target_nonempty]
         if len(saved_nonempty) != len(target_nonempty):
             raise ValueError(
                 "Layer count mismatch when loading weights from file. Model expected "
