@@ -37,9 +37,43 @@ from dlframe import autograph
 from dlframe.device_scope import device
 from dlframe import math, linalg, nn, random  # noqa: E402 - namespaces over ops
 from dlframe import data, io, train  # noqa: E402 - tf.data, tf.io, tf.train
-from dlframe import nest, sparse  # noqa: E402
+from dlframe import debugging, nest, sparse  # noqa: E402
+from dlframe.ops.debugging import *  # noqa: E402,F401,F403
+from dlframe.core.module import Module  # noqa: E402
+from dlframe.core.custom_gradient import custom_gradient, recompute_grad  # noqa: E402
 from dlframe.io.sparse_tensor import SparseTensor  # noqa: E402
 from dlframe import keras  # noqa: E402,F401 - tf.keras
 
 newaxis = None
 __version__ = "0.1.0"
+
+# TF2 top-level initializer names are the Keras initializer classes (one table).
+initializers = keras.initializers
+constant_initializer = keras.initializers.Constant
+zeros_initializer = keras.initializers.Zeros
+ones_initializer = keras.initializers.Ones
+random_normal_initializer = keras.initializers.RandomNormal
+random_uniform_initializer = keras.initializers.RandomUniform
+glorot_uniform_initializer = keras.initializers.GlorotUniform
+glorot_normal_initializer = keras.initializers.GlorotNormal
+truncated_normal_initializer = keras.initializers.TruncatedNormal
+
+
+def executing_eagerly():
+    """False while a dlframe.function is being traced, else True."""
+    from dlframe.core.primitive import STATE
+    return STATE.trace is None
+
+
+def get_logger():
+    """The 'dlframe' logger (TF's ``tf.get_logger``)."""
+    import logging
+    return logging.getLogger("dlframe")
+
+
+def no_gradient(op_type):
+    """Declares the primitive ``op_type`` non-differentiable."""
+    from dlframe.core.primitive import REGISTRY
+    if op_type not in REGISTRY:
+        raise KeyError(f"no_gradient: unknown op type {op_type!r}")
+    REGISTRY[op_type].grad = None

@@ -13,7 +13,7 @@ NUMPY_OK = ("backends", "data", "keras/datasets", "keras/saving", "io", "train")
 # Top-level namespace modules (dlframe.math, dlframe.nn, ...) are tables over everything.
 TABLES = {"__init__", "math", "nn", "linalg", "random", "image", "signal", "strings",
           "sparse", "experimental", "autodiff", "compat", "types", "test", "summary",
-          "saved_model", "lite", "bitwise", "audio", "version", "sysconfig", "nest"}
+          "saved_model", "lite", "bitwise", "audio", "version", "sysconfig", "nest", "debugging"}
 
 
 def _package(path):

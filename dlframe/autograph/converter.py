@@ -242,7 +242,8 @@ class _Transformer(ast.NodeTransformer):
 
 
 def _parse(fn):
-    source = textwrap.dedent(inspect.getsource(fn))
+    # the code object's source, never a decorated function's __wrapped__ source
+    source = textwrap.dedent(inspect.getsource(fn.__code__))
     tree = ast.parse(source)
     fdef = next(n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef,
                                                              ast.AsyncFunctionDef))
@@ -267,9 +268,12 @@ def convert(fn):
     if getattr(fn, "__ag_do_not_convert__", False) or getattr(fn, "__ag_converted__", False):
         return fn
     if isinstance(fn, types.MethodType):
-        return types.MethodType(convert(fn.__func__), fn.__self__)
+        func = convert(fn.__func__)
+        return fn if func is fn.__func__ else types.MethodType(func, fn.__self__)
     if not isinstance(fn, types.FunctionType):
         return fn
+    if runtime._DLFRAME_DIR in fn.__code__.co_filename.replace("\\", "/"):
+        return fn  # dlframe's own code (e.g. built-in layers' call) needs no conversion
     key = fn.__code__
     cached = _CACHE.get(key)
     if cached is not None:
@@ -284,7 +288,7 @@ def convert(fn):
         fdef.name))])
     module = ast.Module(body=[factory], type_ignores=[])
     ast.fix_missing_locations(module)
-    filename = inspect.getsourcefile(fn) or "<autograph>"
+    filename = fn.__code__.co_filename or "<autograph>"
     code = compile(module, filename=f"{filename} (autograph)", mode="exec")
     factory_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
     fn_code = next(c for c in factory_code.co_consts if isinstance(c, types.CodeType)

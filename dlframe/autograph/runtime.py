@@ -183,6 +183,9 @@ _SKIP_MODULES = ("dlframe", "numpy", "cupy", "builtins", "functools", "inspect",
                  "collections", "typing", "abc", "math", "random", "itertools")
 
 
+_DLFRAME_DIR = __file__.replace("\\", "/").rsplit("/autograph/", 1)[0] + "/"
+
+
 def converted_call(__f, /, *args, **kwargs):
     """Calls ``__f``, converting it first when it is user Python code."""
     from dlframe.autograph import converter
@@ -197,6 +200,12 @@ def converted_call(__f, /, *args, **kwargs):
 
 def _convertible(fn):
     if getattr(fn, "__ag_do_not_convert__", False) or getattr(fn, "__ag_converted__", False):
+        return False
+    # judge by where the code lives: functools.wraps copies __module__ from the
+    # wrapped user function onto library wrappers (e.g. custom_gradient's)
+    filename = fn.__code__.co_filename.replace("\\", "/")
+    if _DLFRAME_DIR in filename or "/site-packages/" in filename or \
+            "/lib/python" in filename:
         return False
     module = getattr(fn, "__module__", "") or ""
     if module.split(".")[0] in _SKIP_MODULES or module.startswith("_pytest"):

@@ -1,0 +1,82 @@
+"""``tf.custom_gradient``: a function whose gradient the user supplies.
+
+``f(*x)`` returns ``(y, grad_fn)``. It runs with tapes paused (a trace still records
+its forward), then one tape entry links the inputs (and the Variables it read) to
+``y``; backprop calls ``grad_fn(*dy)`` — or ``grad_fn(*dy, variables=vars)``, which
+returns ``(input_grads, variable_grads)`` — written in dlframe ops like any rule.
+"""
+
+import functools
+import inspect
+
+from dlframe.core.nest import flatten
+from dlframe.core.primitive import STATE, Primitive
+from dlframe.core.tensor import Tensor
+
+
+def _rule(inputs, outs, dys, *, grad_fn, n_inputs, variables):
+    if variables:
+        grads, var_grads = grad_fn(*dys, variables=list(variables))
+    else:
+        grads, var_grads = grad_fn(*dys), []
+    grads = list(grads) if isinstance(grads, (list, tuple)) else [grads]
+    if len(grads) != n_inputs:
+        raise ValueError(f"custom_gradient: grad_fn returned {len(grads)} gradients for "
+                         f"{n_inputs} tensor inputs")
+    return tuple(grads) + tuple(var_grads)
+
+
+_CUSTOM = Primitive("CustomGradient", forward=None, grad=_rule, n_out=-1)
+
+
+class _AccessedVariables:
+    """Collects Variables read while ``f`` runs (a recorder that never records)."""
+
+    def __init__(self):
+        self.seen = {}
+
+    def _record(self, prim, inputs, outs, attrs):
+        for t in inputs:
+            if t._is_variable and t._trainable:
+                self.seen.setdefault(id(t), t)
+
+
+def custom_gradient(f=None):
+    """Decorator: ``f`` returns ``(outputs, grad_fn)``; tapes use ``grad_fn``.
+
+    Args:
+      f: function of tensors returning ``(y, grad_fn)``.
+    """
+    if f is None:
+        return custom_gradient
+
+    @functools.wraps(f)
+    def decorated(*args, **kwargs):
+        inputs = [a for a in flatten((args, kwargs)) if isinstance(a, Tensor)]
+        tapes = STATE.tapes
+        if not tapes:
+            result, _ = f(*args, **kwargs)
+            return result
+        recorder = _AccessedVariables()
+        STATE.tapes = [recorder]
+        try:
+            result, grad_fn = f(*args, **kwargs)
+        finally:
+            STATE.tapes = tapes
+        variables = tuple(recorder.seen.values())
+        if variables and "variables" not in inspect.signature(grad_fn).parameters:
+            raise TypeError("custom_gradient: the function reads Variables "
+                            f"({[v.name for v in variables]}), so grad_fn must accept a "
+                            "`variables` keyword argument and return (input_grads, "
+                            "variable_grads).")
+        outs = tuple(o for o in flatten(result) if isinstance(o, Tensor))
+        attrs = {"grad_fn": grad_fn, "n_inputs": len(inputs), "variables": variables}
+        for tape in tapes:
+            tape._record(_CUSTOM, tuple(inputs) + variables, outs, attrs)
+        return result
+    return decorated
+
+
+def recompute_grad(f):
+    """Returns ``f``: gradients are identical (dlframe does not trade memory for compute)."""
+    return f

@@ -1,0 +1,157 @@
+"""``tf.debugging`` and ``tf.Assert``: run-time checks (also inside dlframe.function).
+
+Each check is a side-effect primitive, so it runs every time a compiled graph runs,
+and raises ``InvalidArgumentError`` with TF's message shape naming the data.
+"""
+
+from dlframe.backends.base import np
+from dlframe.core.primitive import call, primitive
+from dlframe.core.tensor import Tensor
+from dlframe.errors import InvalidArgumentError
+from dlframe.ops._util import operands, t
+
+
+def _host(a):
+    return np.asarray(a.get() if hasattr(a, "get") else a)
+
+
+@primitive("Assert", effects=True)
+def _assert_p(d, cond, *data, message, summarize):
+    if not bool(_host(cond).all()):
+        shown = []
+        for a in data:
+            h = _host(a)
+            shown.append(np.array2string(h.ravel()[:summarize]) if h.ndim else str(h))
+        raise InvalidArgumentError(f"{message}assertion failed: [{'] ['.join(shown)}]")
+    return d.xp.zeros((), dtype="int32")
+
+
+_assert_p.dry_run = lambda d, *a, **k: d.xp.zeros((), dtype="int32")
+
+
+def Assert(condition, data, summarize=None, name=None):  # noqa: N802 - TF's name
+    """Raises InvalidArgumentError (at run time) when ``condition`` is false."""
+    cond = t(condition)
+    tensors = tuple(x if isinstance(x, Tensor) else t(x) if not isinstance(x, str)
+                    else None for x in data)
+    text = " ".join(x for x in data if isinstance(x, str))
+    attrs = {"message": (text + " ") if text else "", "summarize": summarize or 3}
+    call(_assert_p, (cond,) + tuple(x for x in tensors if x is not None), attrs)
+
+
+def _check(cond, message, summarize, data):
+    attrs = {"message": message, "summarize": summarize or 3}
+    call(_assert_p, (cond,) + tuple(data), attrs)
+
+
+def _binary_assert(compare, description):
+    def check(x, y, message=None, summarize=None, name=None):
+        from dlframe.ops import math as m
+        a, b = operands(x, y, "Assert")
+        prefix = (message + "\n") if message else ""
+        _check(compare(m, a, b), f"{prefix}Condition x {description} y did not hold. ",
+               summarize, (a, b))
+    return check
+
+
+assert_equal = _binary_assert(lambda m, a, b: m.equal(a, b), "==")
+assert_none_equal = _binary_assert(lambda m, a, b: m.not_equal(a, b), "!=")
+assert_less = _binary_assert(lambda m, a, b: m.less(a, b), "<")
+assert_less_equal = _binary_assert(lambda m, a, b: m.less_equal(a, b), "<=")
+assert_greater = _binary_assert(lambda m, a, b: m.greater(a, b), ">")
+assert_greater_equal = _binary_assert(lambda m, a, b: m.greater_equal(a, b), ">=")
+
+
+def _unary_assert(compare, description):
+    def check(x, message=None, summarize=None, name=None):
+        from dlframe.ops import math as m
+        a = t(x)
+        prefix = (message + "\n") if message else ""
+        _check(compare(m, a), f"{prefix}Condition x {description} did not hold. ", summarize,
+               (a,))
+    return check
+
+
+assert_positive = _unary_assert(lambda m, a: m.greater(a, 0), "> 0")
+assert_negative = _unary_assert(lambda m, a: m.less(a, 0), "< 0")
+assert_non_negative = _unary_assert(lambda m, a: m.greater_equal(a, 0), ">= 0")
+assert_non_positive = _unary_assert(lambda m, a: m.less_equal(a, 0), "<= 0")
+
+
+def assert_near(x, y, rtol=None, atol=None, message=None, summarize=None, name=None):
+    """Checks ``|x - y| <= atol + rtol * |y|`` elementwise (defaults depend on dtype)."""
+    from dlframe.ops import math as m
+    a, b = operands(x, y, "Assert")
+    eps = float(np.finfo(a.dtype.as_numpy_dtype).eps) if a.dtype.is_floating else 0.0
+    rtol = 10 * eps if rtol is None else rtol
+    atol = 10 * eps if atol is None else atol
+    ok = m.less_equal(m.abs(m.subtract(a, b)), m.add(atol, m.multiply(rtol, m.abs(b))))
+    prefix = (message + "\n") if message else ""
+    _check(ok, f"{prefix}x and y not equal to tolerance rtol = {rtol}, atol = {atol}. ",
+           summarize, (a, b))
+
+
+def assert_rank(x, rank, message=None, name=None):
+    """Raises ValueError when the static rank of ``x`` is not ``rank``."""
+    a = t(x)
+    if a.ndim != int(rank):
+        raise ValueError(f"{message + ' ' if message else ''}Tensor must have rank {int(rank)}."
+                         f" Received rank {a.ndim}, shape {list(a.shape)}")
+
+
+def assert_type(tensor, tf_type, message=None, name=None):
+    """Raises TypeError unless ``tensor`` has dtype ``tf_type``."""
+    a = t(tensor)
+    if a.dtype != tf_type:
+        raise TypeError(f"{message + ' ' if message else ''}tensor must be of type "
+                        f"{tf_type}, got {a.dtype}")
+
+
+def assert_shapes(shapes, data=None, summarize=None, message=None, name=None):
+    """Checks tensors against symbolic shapes like ``[(x, ('N', 'D')), (y, ('N',))]``."""
+    sizes = {}
+    for tensor, spec in (shapes.items() if isinstance(shapes, dict) else shapes):
+        shape = list(t(tensor).shape)
+        spec = list(spec)
+        if len(spec) != len(shape):
+            raise ValueError(f"{message + ' ' if message else ''}Specified by tensor shape "
+                             f"{shape}: expected rank {len(spec)}")
+        for dim, want in zip(shape, spec):
+            if isinstance(want, str):
+                if sizes.setdefault(want, dim) != dim:
+                    raise ValueError(f"{message + ' ' if message else ''}Dimension {want!r} "
+                                     f"is {sizes[want]} in one tensor and {dim} in another")
+            elif want is not None and int(want) != dim:
+                raise ValueError(f"{message + ' ' if message else ''}expected dimension "
+                                 f"{want}, got {dim} in shape {shape}")
+
+
+@primitive("CheckNumerics", aliases=True)
+def _check_numerics_p(d, x, *, message):
+    if not bool(_host(d.xp.isfinite(x).all())):
+        raise InvalidArgumentError(f"{message} : Tensor had NaN or Inf values")
+    return x
+
+
+@_check_numerics_p.defgrad
+def _check_numerics_grad(inputs, out, dy, *, message):
+    return dy
+
+
+def check_numerics(tensor, message, name=None):
+    """Returns ``tensor``, raising InvalidArgumentError if it holds NaN or Inf."""
+    return call(_check_numerics_p, (t(tensor),), {"message": message})
+
+
+def set_log_device_placement(enabled):
+    """Kept for TF compatibility (dlframe never places ops implicitly)."""
+
+
+DEBUGGING_NAMES = [
+    "Assert", "assert_equal", "assert_none_equal", "assert_less", "assert_less_equal",
+    "assert_greater", "assert_greater_equal", "assert_positive", "assert_negative",
+    "assert_non_negative", "assert_non_positive", "assert_near", "assert_rank",
+    "assert_type", "assert_shapes", "check_numerics", "set_log_device_placement",
+]
+__all__ = ["Assert", "assert_equal", "assert_less", "assert_greater", "assert_rank",
+           "assert_type", "check_numerics"]
