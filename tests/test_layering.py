@@ -7,12 +7,13 @@ import pathlib
 ROOT = pathlib.Path(__file__).resolve().parents[1] / "dlframe"
 LEVEL = {"errors": 0, "config": 0, "backends": 1, "core": 2, "ops": 3, "device_scope": 3,
          "data": 4, "distribute": 4, "io": 4, "train": 4, "function": 4, "autograph": 4,
+         "summary": 4,
          "keras": 5, "feature_column": 6}
 # Host-side I/O packages may read files into NumPy (DESIGN.md §2).
 NUMPY_OK = ("backends", "data", "keras/datasets", "keras/saving", "io", "train")
 # Top-level namespace modules (dlframe.math, dlframe.nn, ...) are tables over everything.
 TABLES = {"__init__", "math", "nn", "linalg", "random", "image", "signal", "strings",
-          "sparse", "experimental", "autodiff", "compat", "types", "test", "summary",
+          "sparse", "experimental", "autodiff", "compat", "types", "test",
           "saved_model", "lite", "bitwise", "audio", "version", "sysconfig", "nest", "debugging"}
 
 

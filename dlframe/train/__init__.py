@@ -9,7 +9,14 @@ does not import protobuf.
 _PROTO_NAMES = ("Example", "Features", "Feature", "BytesList", "FloatList", "Int64List",
                 "FeatureList", "FeatureLists", "SequenceExample")
 
-__all__ = list(_PROTO_NAMES)
+from dlframe.train.checkpoint import (Checkpoint, CheckpointManager,  # noqa: E402
+                                      CheckpointOptions, get_checkpoint_state,
+                                      latest_checkpoint, list_variables, load_checkpoint,
+                                      load_variable)
+
+__all__ = list(_PROTO_NAMES) + [
+    "Checkpoint", "CheckpointManager", "CheckpointOptions", "get_checkpoint_state",
+    "latest_checkpoint", "list_variables", "load_checkpoint", "load_variable"]
 
 
 def __getattr__(name):

@@ -122,7 +122,8 @@ def _optional(module):
 
 
 for _mod in ("recurrent", "recurrent_cells", "bidirectional", "conv_lstm", "wrappers",
-             "rnn", "preprocessing", "dense_features"):
+             "rnn", "preprocessing", "dense_features", "augmentation",
+             "preprocessing_lookup", "preprocessing_text"):
     _optional(_mod)
 del _mod
 

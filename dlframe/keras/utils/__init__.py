@@ -14,6 +14,7 @@ from dlframe.keras.utils.generic_utils import (
     serialize_keras_object,
 )
 from dlframe.keras.utils.layer_utils import count_params, print_summary
+from dlframe.keras.utils.sequence_utils import pad_sequences
 from dlframe.keras.utils.vis_utils import model_to_dot, plot_model
 
 

@@ -1,0 +1,340 @@
+"""Random image augmentation layers: RandomFlip, RandomRotation, RandomZoom,
+RandomTranslation, RandomContrast, RandomBrightness, RandomCrop.
+
+They change their inputs only when called with ``training=True`` (as inside ``fit``)
+and are the identity otherwise (RandomCrop then crops centrally, as Keras does).
+Random numbers come from ``dlframe.random`` ops, so they are drawn on the inputs'
+device and follow TF's seed rules (``seed`` plus ``tf.random.set_seed``).
+"""
+
+import math as _pymath
+
+from dlframe.core import dtypes as _dt
+from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.core.tensor_shape import TensorShape
+from dlframe.keras.engine.base_layer import Layer
+from dlframe.keras.layers.preprocessing import crop_to_aspect_and_resize
+from dlframe.ops import array as _array
+from dlframe.ops import array_index as _index
+from dlframe.ops import clip_ops as _clip
+from dlframe.ops import creation as _creation
+from dlframe.ops import image as _image
+from dlframe.ops import logic as _logic
+from dlframe.ops import math as _math
+from dlframe.ops import random as _random
+from dlframe.ops import reduction as _red
+
+_FILL_MODES = ("reflect", "wrap", "constant", "nearest")
+_INTERPOLATIONS = ("bilinear", "nearest")
+
+
+def _float(inputs, dtype):
+    x = inputs if isinstance(inputs, Tensor) else convert_to_tensor(inputs)
+    return x if x.dtype == dtype else _math.cast(x, dtype)
+
+
+def _range(factor, name, symmetric=True, lower_bound=None):
+    """(lower, upper) from a float (±factor, or [0, factor] when not symmetric) or pair."""
+    if isinstance(factor, (tuple, list)):
+        if len(factor) != 2:
+            raise ValueError(f"The `{name}` argument should be a number or a list of two "
+                             f"numbers. Received: {name}={factor!r}")
+        lower, upper = float(factor[0]), float(factor[1])
+    else:
+        f = float(factor)
+        lower, upper = (-abs(f), abs(f)) if symmetric else (0.0, abs(f))
+    if upper < lower:
+        raise ValueError(f"`{name}` lower bound must not exceed the upper bound. Received "
+                         f"{name}={factor!r}")
+    if lower_bound is not None and lower < lower_bound:
+        raise ValueError(f"The `{name}` argument must be >= {lower_bound}. Received "
+                         f"{name}={factor!r}")
+    return lower, upper
+
+
+class _RandomLayer(Layer):
+    """Shared state of the augmentation layers: seed and a training switch."""
+
+    _casts_to_float = True
+
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.supports_masking = True
+
+    def _uniform(self, shape, low, high):
+        if low == high:
+            return _creation.fill(shape, _math.cast(low, _dt.float32)) if shape else \
+                convert_to_tensor(float(low), dtype="float32")
+        return _random.uniform(shape, low, high, seed=self.seed)
+
+    def call(self, inputs, training=None):
+        x = _float(inputs, self.compute_dtype)
+        if not training:
+            return x
+        batched = len(x.shape) == 4
+        if not batched:
+            x = _array.expand_dims(x, 0)
+        out = self._augment(x)
+        return out if batched else _array.squeeze(out, [0])
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config["seed"] = self.seed
+        return config
+
+
+class RandomFlip(_RandomLayer):
+    """Flips each image with probability 1/2 ('horizontal', 'vertical' or
+    'horizontal_and_vertical', each direction drawn independently)."""
+
+    def __init__(self, mode="horizontal_and_vertical", seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        if mode not in ("horizontal", "vertical", "horizontal_and_vertical"):
+            raise ValueError(f"RandomFlip layer {self.name} received an unknown mode "
+                             f"argument {mode}")
+        self.mode = mode
+
+    def _flip(self, x, flip):
+        coin = self._uniform([x.shape[0], 1, 1, 1], 0.0, 1.0)
+        choose = _array.broadcast_to(_math.less(coin, 0.5), list(x.shape))
+        return _logic.where(choose, flip(x), x)
+
+    def _augment(self, x):
+        if self.mode in ("horizontal", "horizontal_and_vertical"):
+            x = self._flip(x, _image.flip_left_right)
+        if self.mode in ("vertical", "horizontal_and_vertical"):
+            x = self._flip(x, _image.flip_up_down)
+        return x
+
+    def get_config(self):
+        config = super().get_config()
+        config["mode"] = self.mode
+        return config
+
+
+class _AffineLayer(_RandomLayer):
+    """Augmentation through a per-image projective transform (output -> input)."""
+
+    def __init__(self, fill_mode="reflect", interpolation="bilinear", seed=None,
+                 fill_value=0.0, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        if fill_mode not in _FILL_MODES:
+            raise NotImplementedError(f"Unknown `fill_mode` {fill_mode}. Only `reflect`, "
+                                      "`wrap`, `constant` and `nearest` are supported.")
+        if interpolation not in _INTERPOLATIONS:
+            raise NotImplementedError(f"Unknown `interpolation` {interpolation}. Only "
+                                      "`nearest` and `bilinear` are supported.")
+        self.fill_mode = fill_mode
+        self.interpolation = interpolation
+        self.fill_value = fill_value
+
+    def _augment(self, x):
+        transforms = self._transforms(x.shape[0], x.shape[1], x.shape[2])
+        return _image.transform(x, transforms, interpolation=self.interpolation,
+                                fill_mode=self.fill_mode, fill_value=self.fill_value)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"fill_mode": self.fill_mode, "fill_value": self.fill_value,
+                       "interpolation": self.interpolation})
+        return config
+
+
+def _stack_transform(cols, n):
+    """[n, 8] transforms from 8 entries that are scalars or [n] tensors."""
+    full = [c if isinstance(c, Tensor) and len(c.shape) == 1 else
+            _creation.fill([n], _math.cast(c, _dt.float32)) for c in cols]
+    return _array.stack([_math.cast(c, _dt.float32) for c in full], axis=1)
+
+
+class RandomRotation(_AffineLayer):
+    """Rotates images by a random angle in ``factor * 2pi`` (counter-clockwise for
+    positive values).
+
+    Args:
+      factor: a float (range [-factor, factor]) or a (lower, upper) pair, fractions
+        of a full turn.
+      fill_mode: 'reflect', 'wrap', 'constant' or 'nearest'.
+      interpolation: 'bilinear' or 'nearest'.
+      fill_value: the value outside the image in 'constant' mode.
+    """
+
+    def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None,
+                 fill_value=0.0, **kwargs):
+        super().__init__(fill_mode, interpolation, seed, fill_value, **kwargs)
+        self.factor = factor
+        self._lower, self._upper = _range(factor, "factor")
+
+    def _transforms(self, n, h, w):
+        angle = self._uniform([n], self._lower * 2 * _pymath.pi,
+                              self._upper * 2 * _pymath.pi)
+        cos, sin = _math.cos(angle), _math.sin(angle)
+        x_off = ((w - 1) - (cos * (w - 1) - sin * (h - 1))) / 2.0
+        y_off = ((h - 1) - (sin * (w - 1) + cos * (h - 1))) / 2.0
+        return _stack_transform([cos, -sin, x_off, sin, cos, y_off, 0.0, 0.0], n)
+
+    def get_config(self):
+        config = super().get_config()
+        config["factor"] = self.factor
+        return config
+
+
+class RandomZoom(_AffineLayer):
+    """Zooms by a random factor: positive ``height_factor`` values zoom out (the image
+    shrinks), negative ones zoom in. ``width_factor=None`` keeps the aspect ratio."""
+
+    def __init__(self, height_factor, width_factor=None, fill_mode="reflect",
+                 interpolation="bilinear", seed=None, fill_value=0.0, **kwargs):
+        super().__init__(fill_mode, interpolation, seed, fill_value, **kwargs)
+        self.height_factor = height_factor
+        self.width_factor = width_factor
+        self._h = _range(height_factor, "height_factor", lower_bound=-1)
+        self._w = None if width_factor is None else _range(width_factor, "width_factor",
+                                                           lower_bound=-1)
+
+    def _transforms(self, n, h, w):
+        zy = self._uniform([n], 1.0 + self._h[0], 1.0 + self._h[1])
+        zx = zy if self._w is None else self._uniform([n], 1.0 + self._w[0],
+                                                      1.0 + self._w[1])
+        x_off = (w - 1) / 2.0 * (1.0 - zx)
+        y_off = (h - 1) / 2.0 * (1.0 - zy)
+        return _stack_transform([zx, 0.0, x_off, 0.0, zy, y_off, 0.0, 0.0], n)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"height_factor": self.height_factor,
+                       "width_factor": self.width_factor})
+        return config
+
+
+class RandomTranslation(_AffineLayer):
+    """Shifts images by random fractions of their height and width (positive values
+    move the content down / right)."""
+
+    def __init__(self, height_factor, width_factor, fill_mode="reflect",
+                 interpolation="bilinear", seed=None, fill_value=0.0, **kwargs):
+        super().__init__(fill_mode, interpolation, seed, fill_value, **kwargs)
+        self.height_factor = height_factor
+        self.width_factor = width_factor
+        self._h = _range(height_factor, "height_factor")
+        self._w = _range(width_factor, "width_factor")
+
+    def _transforms(self, n, h, w):
+        dy = self._uniform([n], self._h[0], self._h[1]) * float(h)
+        dx = self._uniform([n], self._w[0], self._w[1]) * float(w)
+        return _stack_transform([1.0, 0.0, -dx, 0.0, 1.0, -dy, 0.0, 0.0], n)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"height_factor": self.height_factor,
+                       "width_factor": self.width_factor})
+        return config
+
+
+class RandomContrast(_RandomLayer):
+    """``(x - mean) * c + mean`` per image and channel, ``c`` uniform in
+    ``[1 - lower, 1 + upper]``, clipped to ``value_range``."""
+
+    def __init__(self, factor, value_range=(0, 255), seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        self.factor = factor
+        self.value_range = value_range
+        lower, upper = (factor if isinstance(factor, (tuple, list))
+                        else (factor, factor))
+        if lower < 0 or upper < 0 or lower > 1:
+            raise ValueError(f"`factor` argument cannot have negative values or values "
+                             f"above 1 for the lower bound. Received: factor={factor}")
+        self._lower, self._upper = 1.0 - lower, 1.0 + upper
+
+    def _augment(self, x):
+        c = self._uniform([x.shape[0], 1, 1, 1], self._lower, self._upper)
+        mean = _red.reduce_mean(x, [1, 2], keepdims=True)
+        out = _math.add(_math.multiply(_math.subtract(x, mean), _math.cast(c, x.dtype)),
+                        mean)
+        return _clip.clip_by_value(out, float(self.value_range[0]),
+                                   float(self.value_range[1]))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"factor": self.factor, "value_range": self.value_range})
+        return config
+
+
+class RandomBrightness(_RandomLayer):
+    """Adds ``delta * (value_range[1] - value_range[0])`` per image, ``delta`` uniform
+    in the factor range, clipped to ``value_range``."""
+
+    def __init__(self, factor, value_range=(0, 255), seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        self.factor = factor
+        self.value_range = value_range
+        self._lower, self._upper = _range(factor, "factor")
+        if self._lower < -1 or self._upper > 1:
+            raise ValueError(f"The `factor` argument should be a number (or a list of two "
+                             f"numbers) in the range [-1.0, 1.0]. Received: "
+                             f"factor={factor}")
+
+    def _augment(self, x):
+        lo, hi = float(self.value_range[0]), float(self.value_range[1])
+        delta = self._uniform([x.shape[0], 1, 1, 1], self._lower, self._upper) * (hi - lo)
+        return _clip.clip_by_value(_math.add(x, _math.cast(delta, x.dtype)), lo, hi)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"factor": self.factor, "value_range": self.value_range})
+        return config
+
+
+class RandomCrop(_RandomLayer):
+    """Crops a random ``height`` x ``width`` window in training; at inference (and for
+    images smaller than the target) crops the largest centred window of the target
+    aspect ratio and resizes it."""
+
+    def __init__(self, height, width, seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        self.height = int(height)
+        self.width = int(width)
+
+    def call(self, inputs, training=None):
+        x = _float(inputs, self.compute_dtype)
+        h, w = x.shape[-3], x.shape[-2]
+        if not training or h < self.height or w < self.width:
+            if (h, w) == (self.height, self.width):
+                return x
+            return crop_to_aspect_and_resize(x, self.height, self.width)
+        top = self._offset(h - self.height)
+        left = self._offset(w - self.width)
+        rows = _math.add(_creation.range(self.height), top)
+        cols = _math.add(_creation.range(self.width), left)
+        x = _index.gather(x, rows, axis=len(x.shape) - 3)
+        return _index.gather(x, cols, axis=len(x.shape) - 2)
+
+    def _offset(self, span):
+        if span == 0:
+            return convert_to_tensor(0, dtype="int32")
+        return _random.uniform([], 0, span + 1, dtype="int32", seed=self.seed)
+
+    def compute_output_shape(self, input_shape):
+        shape = list(TensorShape(input_shape).as_list())
+        shape[-3:-1] = [self.height, self.width]
+        return TensorShape(shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"height": self.height, "width": self.width})
+        return config
+
+
+__all__ = [
+    "RandomBrightness",
+    "RandomContrast",
+    "RandomCrop",
+    "RandomFlip",
+    "RandomRotation",
+    "RandomTranslation",
+    "RandomZoom",
+]

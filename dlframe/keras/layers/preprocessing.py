@@ -1,0 +1,427 @@
+"""Preprocessing layers: Rescaling, Normalization (with ``adapt``), Resizing, CenterCrop,
+Identity and GroupNormalization (a normalization layer that TF2 tutorials use beside
+them; it belongs with ``normalization.py`` once that file's owner takes it).
+
+The random augmentation layers live in ``augmentation.py``; the categorical/lookup
+layers in ``preprocessing_lookup.py``; TextVectorization in ``preprocessing_text.py``.
+"""
+
+from dlframe.core import dtypes as _dt
+from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.core.tensor_shape import TensorShape
+from dlframe.keras import backend, constraints, initializers, regularizers
+from dlframe.keras.engine.base_layer import Layer
+from dlframe.ops import array as _array
+from dlframe.ops import image as _image
+from dlframe.ops import math as _math
+from dlframe.ops import reduction as _red
+
+
+def _ser(module, obj):
+    return module.serialize(obj) if obj is not None else None
+
+
+def _to_float(inputs, dtype):
+    x = inputs if isinstance(inputs, Tensor) else convert_to_tensor(inputs)
+    return x if x.dtype == dtype else _math.cast(x, dtype)
+
+
+def iter_batches(data):
+    """Tensors from a NumPy array, Tensor, list or dlframe Dataset (for ``adapt``)."""
+    if hasattr(data, "as_numpy_iterator") or (hasattr(data, "__iter__") and
+                                             hasattr(data, "element_spec")):
+        for batch in data:
+            if isinstance(batch, tuple):
+                raise ValueError("adapt() expects a dataset of inputs only, got a "  # noqa: TRY004
+                                 f"dataset of tuples {type(batch)}")
+            yield batch if isinstance(batch, Tensor) else convert_to_tensor(batch)
+        return
+    yield data if isinstance(data, Tensor) else convert_to_tensor(data)
+
+
+class Rescaling(Layer):
+    """``inputs * scale + offset`` (cast to the layer's compute dtype).
+
+    Args:
+      scale: float (or per-channel list) multiplier.
+      offset: float (or per-channel list) added after scaling.
+    """
+
+    _casts_to_float = True
+
+    def __init__(self, scale, offset=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = scale
+        self.offset = offset
+        self.supports_masking = True
+
+    def call(self, inputs):
+        x = _to_float(inputs, self.compute_dtype)
+        return _math.add(_math.multiply(x, _math.cast(self.scale, x.dtype)),
+                         _math.cast(self.offset, x.dtype))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"scale": self.scale, "offset": self.offset})
+        return config
+
+
+class Normalization(Layer):
+    """Standardizes features: ``(x - mean) / sqrt(variance)`` per index of ``axis``.
+
+    Args:
+      axis: int, tuple of ints or None: the axes that keep separate statistics (the
+        rest are reduced). None: one scalar mean and variance.
+      mean, variance: fixed statistics (then ``adapt`` is not used).
+      invert: apply the inverse transform ``x * sqrt(variance) + mean``.
+
+    ``adapt(data)`` computes the statistics from a NumPy array, Tensor or Dataset,
+    merging per-batch means and variances exactly (Chan et al.). Weights: 'mean',
+    'variance' and 'count' (non-trainable); 'count' holds the number of samples seen.
+    """
+
+    _casts_to_float = True
+
+    def __init__(self, axis=-1, mean=None, variance=None, invert=False, **kwargs):
+        super().__init__(**kwargs)
+        if axis is None:
+            axis = ()
+        elif isinstance(axis, int):
+            axis = (axis,)
+        else:
+            axis = tuple(axis)
+        self.axis = axis
+        if (mean is None) != (variance is None):
+            raise ValueError("When setting values directly, both `mean` and `variance` "
+                             f"must be set. Received: mean={mean} and variance={variance}")
+        self.input_mean = mean
+        self.input_variance = variance
+        self.invert = invert
+        self._adapted = False
+
+    def _keep_axes(self, ndim):
+        keep = []
+        for a in self.axis:
+            if not -ndim <= a < ndim:
+                raise ValueError(f"All `axis` values must be in the range [-ndim, ndim). "
+                                 f"Received inputs with ndim={ndim}, while axis={self.axis}")
+            keep.append(a % ndim)
+        return sorted(keep)
+
+    def build(self, input_shape):
+        shape = TensorShape(input_shape).as_list()
+        ndim = len(shape)
+        keep = self._keep_axes(ndim)
+        self._ndim = ndim
+        self._keep = keep
+        for a in keep:
+            if shape[a] is None:
+                raise ValueError(f"All `axis` values to be kept must have a known shape. "
+                                 f"Received axis={self.axis}, inputs.shape={shape}, with "
+                                 f"unknown axis at index {a}")
+        self._stat_shape = [shape[a] for a in keep]
+        self._bcast_shape = [shape[i] if i in keep else 1 for i in range(ndim)]
+        if self.input_mean is None:
+            self.adapt_mean = self.add_weight("mean", self._stat_shape, initializer="zeros",
+                                              trainable=False)
+            self.adapt_variance = self.add_weight("variance", self._stat_shape,
+                                                  initializer="ones", trainable=False)
+            self.count = self.add_weight("count", (), dtype="int64",
+                                         initializer="zeros", trainable=False)
+        self.built = True
+
+    def adapt(self, data, batch_size=None, steps=None):
+        """Computes mean and variance of ``data`` (array, Tensor or Dataset)."""
+        total, mean, m2 = 0, None, None
+        for batch in iter_batches(data):
+            x = _math.cast(batch, _dt.float64)
+            if not self.built:
+                self.build(x.shape)
+                self.built = True
+            reduce = [i for i in range(self._ndim) if i not in self._keep]
+            n = 1
+            for i in reduce:
+                n *= x.shape[i]
+            if n == 0:
+                continue
+            bmean = _array.reshape(_red.reduce_mean(x, reduce, keepdims=True),
+                                   self._stat_shape)
+            bvar = _array.reshape(_red.reduce_variance(x, reduce, keepdims=True),
+                                  self._stat_shape)
+            if mean is None:
+                total, mean, m2 = n, bmean, bvar * n
+                continue
+            new_total = total + n
+            delta = bmean - mean
+            mean = mean + delta * (n / new_total)
+            m2 = m2 + bvar * n + delta * delta * (total * n / new_total)
+            total = new_total
+        if mean is None:
+            raise ValueError("adapt() received no data")
+        if self.input_mean is not None:
+            raise ValueError("Cannot adapt a Normalization layer created with fixed "
+                             "`mean` and `variance`.")
+        self.adapt_mean.assign(_math.cast(mean, self.adapt_mean.dtype))
+        self.adapt_variance.assign(_math.cast(m2 / total, self.adapt_variance.dtype))
+        self.count.assign(convert_to_tensor(total, dtype="int64"))
+        self._adapted = True
+
+    def _stats(self, dtype):
+        if self.input_mean is not None:
+            mean = _math.cast(convert_to_tensor(self.input_mean), dtype)
+            var = _math.cast(convert_to_tensor(self.input_variance), dtype)
+        else:
+            mean = _math.cast(self.adapt_mean, dtype)
+            var = _math.cast(self.adapt_variance, dtype)
+        if len(mean.shape) or self._bcast_shape:
+            mean = _array.reshape(_array.broadcast_to(mean, self._stat_shape),
+                                  self._bcast_shape)
+            var = _array.reshape(_array.broadcast_to(var, self._stat_shape),
+                                 self._bcast_shape)
+        return mean, var
+
+    def call(self, inputs):
+        x = _to_float(inputs, self.compute_dtype)
+        mean, var = self._stats(x.dtype)
+        std = _math.sqrt(var)
+        if self.invert:
+            return _math.add(mean, _math.multiply(x, std))
+        return _math.divide(_math.subtract(x, mean),
+                            _math.maximum(std, _math.cast(backend.epsilon(), x.dtype)))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"axis": self.axis, "invert": self.invert,
+                       "mean": _listify(self.input_mean),
+                       "variance": _listify(self.input_variance)})
+        return config
+
+
+def _listify(v):
+    if isinstance(v, Tensor):
+        return v.numpy().tolist()
+    if hasattr(v, "tolist"):
+        return v.tolist()
+    return v
+
+
+def _crop_box(h, w, th, tw):
+    """The centred box of aspect ratio tw/th, as large as fits in h x w."""
+    ch = min(h, int(w * th / tw))
+    cw = min(w, int(h * tw / th))
+    return (h - ch) // 2, (w - cw) // 2, ch, cw
+
+
+def crop_to_aspect_and_resize(x, th, tw, interpolation="bilinear"):
+    h, w = x.shape[-3], x.shape[-2]
+    oh, ow, ch, cw = _crop_box(h, w, th, tw)
+    if (ch, cw) != (h, w):
+        x = _image.crop_to_bounding_box(x, oh, ow, ch, cw)
+    return _image.resize(x, (th, tw), method=interpolation)
+
+
+class Resizing(Layer):
+    """Resizes images to ``(height, width)``.
+
+    Args:
+      height, width: the output size.
+      interpolation: 'bilinear', 'nearest', 'bicubic' or 'area'.
+      crop_to_aspect_ratio: first crop the largest centred window with the target
+        aspect ratio, so the image is not distorted.
+    """
+
+    def __init__(self, height, width, interpolation="bilinear", crop_to_aspect_ratio=False,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.height = int(height)
+        self.width = int(width)
+        if interpolation not in ("bilinear", "nearest", "bicubic", "area"):
+            raise ValueError(f"Invalid value for argument `interpolation`: expected one "
+                             f"of bilinear, nearest, bicubic, area. Received: "
+                             f"interpolation={interpolation!r}")
+        self.interpolation = interpolation
+        self.crop_to_aspect_ratio = crop_to_aspect_ratio
+
+    @property
+    def _casts_to_float(self):
+        return self.interpolation != "nearest"
+
+    def call(self, inputs):
+        x = inputs if isinstance(inputs, Tensor) else convert_to_tensor(inputs)
+        if self.interpolation != "nearest" or x.dtype.is_floating:
+            x = _to_float(x, self.compute_dtype)
+        if self.crop_to_aspect_ratio:
+            out = crop_to_aspect_and_resize(x, self.height, self.width, self.interpolation)
+        else:
+            out = _image.resize(x, (self.height, self.width), method=self.interpolation)
+        return _to_float(out, x.dtype) if out.dtype != x.dtype else out
+
+    def compute_output_shape(self, input_shape):
+        shape = list(TensorShape(input_shape).as_list())
+        shape[-3:-1] = [self.height, self.width]
+        return TensorShape(shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"height": self.height, "width": self.width,
+                       "interpolation": self.interpolation,
+                       "crop_to_aspect_ratio": self.crop_to_aspect_ratio})
+        return config
+
+
+class CenterCrop(Layer):
+    """Crops the central ``height`` x ``width`` window (an image smaller than that is
+    cropped to the target aspect ratio and resized up, as Keras does)."""
+
+    _casts_to_float = True
+
+    def __init__(self, height, width, **kwargs):
+        super().__init__(**kwargs)
+        self.height = int(height)
+        self.width = int(width)
+
+    def call(self, inputs):
+        x = _to_float(inputs, self.compute_dtype)
+        h, w = x.shape[-3], x.shape[-2]
+        if h >= self.height and w >= self.width:
+            return _image.crop_to_bounding_box(x, (h - self.height) // 2,
+                                               (w - self.width) // 2, self.height,
+                                               self.width)
+        return crop_to_aspect_and_resize(x, self.height, self.width)
+
+    def compute_output_shape(self, input_shape):
+        shape = list(TensorShape(input_shape).as_list())
+        shape[-3:-1] = [self.height, self.width]
+        return TensorShape(shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"height": self.height, "width": self.width})
+        return config
+
+
+class Identity(Layer):
+    """Returns its inputs unchanged (a placeholder layer)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs):
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+class GroupNormalization(Layer):
+    """Normalizes each group of ``channels // groups`` channels by its own mean and
+    variance over all non-batch positions, then scales by ``gamma`` and shifts by
+    ``beta`` per channel.
+
+    Args:
+      groups: number of groups; must divide the channel count.
+      axis: the channel axis.
+      epsilon: added to the variance.
+      center, scale: whether to learn ``beta`` and ``gamma``.
+    """
+
+    _casts_to_float = True
+
+    def __init__(self, groups=32, axis=-1, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones",
+                 beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
+                 gamma_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+        self.groups = groups
+        self.axis = axis
+        self.epsilon = epsilon
+        self.center = center
+        self.scale = scale
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
+
+    def build(self, input_shape):
+        shape = TensorShape(input_shape).as_list()
+        axis = self.axis % len(shape)
+        channels = shape[axis]
+        if channels is None:
+            raise ValueError(f"Axis {self.axis} of input tensor should have a defined "
+                             f"dimension but the layer received an input with shape "
+                             f"{tuple(shape)}.")
+        if self.groups == -1:
+            self.groups = channels
+        if channels < self.groups:
+            raise ValueError(f"Number of groups ({self.groups}) cannot be more than the "
+                             f"number of channels ({channels}).")
+        if channels % self.groups:
+            raise ValueError(f"Number of groups ({self.groups}) must be a multiple of the "
+                             f"number of channels ({channels}).")
+        self._axis = axis
+        self.gamma = self.add_weight("gamma", (channels,),
+                                     initializer=self.gamma_initializer,
+                                     regularizer=self.gamma_regularizer,
+                                     constraint=self.gamma_constraint) if self.scale else None
+        self.beta = self.add_weight("beta", (channels,), initializer=self.beta_initializer,
+                                    regularizer=self.beta_regularizer,
+                                    constraint=self.beta_constraint) if self.center else None
+        self.built = True
+
+    def call(self, inputs):
+        x = _to_float(inputs, self.compute_dtype)
+        shape = list(x.shape)
+        axis = self._axis
+        grouped = shape[:axis] + [self.groups, shape[axis] // self.groups] + shape[axis + 1:]
+        g = _array.reshape(x, grouped)
+        reduce = [i for i in range(1, len(grouped)) if i != axis]
+        mean = _red.reduce_mean(g, reduce, keepdims=True)
+        centered = _math.subtract(g, mean)
+        var = _red.reduce_mean(_math.square(centered), reduce, keepdims=True)
+        normed = _math.multiply(centered, _math.rsqrt(_math.add(
+            var, _math.cast(self.epsilon, x.dtype))))
+        out = _array.reshape(normed, shape)
+        bshape = [1] * len(shape)
+        bshape[axis] = shape[axis]
+        if self.scale:
+            out = _math.multiply(out, _array.reshape(_math.cast(self.gamma, x.dtype),
+                                                     bshape))
+        if self.center:
+            out = _math.add(out, _array.reshape(_math.cast(self.beta, x.dtype), bshape))
+        return out
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "groups": self.groups, "axis": self.axis, "epsilon": self.epsilon,
+            "center": self.center, "scale": self.scale,
+            "beta_initializer": _ser(initializers, self.beta_initializer),
+            "gamma_initializer": _ser(initializers, self.gamma_initializer),
+            "beta_regularizer": _ser(regularizers, self.beta_regularizer),
+            "gamma_regularizer": _ser(regularizers, self.gamma_regularizer),
+            "beta_constraint": _ser(constraints, self.beta_constraint),
+            "gamma_constraint": _ser(constraints, self.gamma_constraint)})
+        return config
+
+
+__all__ = [
+    "CenterCrop",
+    "GroupNormalization",
+    "Identity",
+    "Normalization",
+    "Rescaling",
+    "Resizing",
+]

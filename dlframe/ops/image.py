@@ -1,0 +1,500 @@
+"""Image ops (``tf.image``): resizing, flips, rotations, crops/pads, dtype conversion,
+colour adjustments and the projective transform behind Keras's augmentation layers.
+
+Images are NHWC (batch, height, width, channels) or HWC. Every resize method here is
+separable and linear, so it is one interpolation matrix per spatial axis: the forward
+is ``W_h @ image @ W_w^T`` and the gradient is the same product with the transposed
+matrices (a second primitive whose own gradient is the forward again).
+"""
+
+import math as _pymath
+
+from dlframe.core import dtypes
+from dlframe.core.primitive import call, primitive
+from dlframe.core.tensor import Tensor, as_operand
+from dlframe.errors import InvalidArgumentError
+from dlframe.ops import array as _array
+from dlframe.ops import logic as _logic
+from dlframe.ops import math as _math
+from dlframe.ops import random as _random
+from dlframe.ops import reduction as _red
+from dlframe.ops._util import t
+
+
+class ResizeMethod:
+    """Names of the ``tf.image.resize`` methods."""
+
+    BILINEAR = "bilinear"
+    NEAREST_NEIGHBOR = "nearest"
+    BICUBIC = "bicubic"
+    AREA = "area"
+
+
+_METHODS = ("bilinear", "nearest", "bicubic", "area")
+
+
+# ---------------------------------------------------------------- resize matrices
+def _interp_matrix(xp, method, n_in, n_out, dtype):
+    """(n_out, n_in) matrix mapping a signal of length n_in to n_out samples (TF2
+    half-pixel centers for bilinear/nearest/bicubic, exact box overlap for area)."""
+    scale = n_in / n_out
+    o = xp.arange(n_out, dtype="float64")
+    cols = xp.arange(n_in)[None, :]
+    w = xp.zeros((n_out, n_in), dtype="float64")
+
+    def add(idx, weight):
+        return (cols == idx[:, None]) * weight[:, None]
+
+    if method == "nearest":
+        idx = xp.minimum(xp.floor((o + 0.5) * scale), n_in - 1).astype("int64")
+        w = w + add(idx, xp.ones(n_out))
+    elif method == "bilinear":
+        pos = (o + 0.5) * scale - 0.5
+        low = xp.floor(pos)
+        frac = pos - low
+        lo = xp.clip(low, 0, n_in - 1).astype("int64")
+        hi = xp.clip(low + 1, 0, n_in - 1).astype("int64")
+        w = w + add(lo, 1 - frac) + add(hi, frac)
+    elif method == "bicubic":
+        pos = (o + 0.5) * scale - 0.5
+        low = xp.floor(pos)
+        s = xp.round((pos - low) * 1024) / 1024  # TF reads a 1024-entry weight table
+        a = -0.5  # Keys cubic kernel, as TF's half-pixel bicubic
+        taps = (s + 1, s, 1 - s, 2 - s)
+        total = xp.zeros(n_out)
+        for k, dist in enumerate(taps):
+            near = ((a + 2) * dist - (a + 3)) * dist * dist + 1
+            far = ((a * dist - 5 * a) * dist + 8 * a) * dist - 4 * a
+            weight = xp.where(dist <= 1, near, far)
+            idx = low - 1 + k
+            inside = (idx >= 0) & (idx <= n_in - 1)
+            weight = weight * inside  # out-of-image taps are dropped, then renormalized
+            total = total + weight
+            w = w + add(xp.clip(idx, 0, n_in - 1).astype("int64"), weight)
+        w = w / total[:, None]
+    elif method == "area":
+        start = o * scale
+        stop = (o + 1) * scale
+        c = xp.arange(n_in, dtype="float64")[None, :]
+        overlap = xp.minimum(c + 1, stop[:, None]) - xp.maximum(c, start[:, None])
+        w = xp.maximum(overlap, 0) / scale
+    return w.astype(dtype)
+
+
+_MATRIX_CACHE = {}
+
+
+def _matrix(d, method, n_in, n_out, dtype):
+    key = (d.name, method, n_in, n_out, str(dtype))
+    m = _MATRIX_CACHE.get(key)
+    if m is None:
+        if len(_MATRIX_CACHE) > 256:
+            _MATRIX_CACHE.clear()
+        m = _MATRIX_CACHE[key] = _interp_matrix(d.xp, method, n_in, n_out, dtype)
+    return m
+
+
+def _apply(xp, x, mh, mw):
+    """``mh @ x @ mw^T`` over the H and W axes of an NHWC array."""
+    b, h, w, c = x.shape
+    y = xp.matmul(mh, x.reshape(b, h, w * c))  # (b, oh, w*c)
+    oh = mh.shape[0]
+    y = xp.matmul(mw, y.reshape(b * oh, w, c))  # (b*oh, ow, c)
+    return y.reshape(b, oh, mw.shape[0], c)
+
+
+@primitive("ResizeImage")
+def resize_p(d, x, *, method, size):
+    h, w = x.shape[1:3]
+    if method == "nearest":
+        xp = d.xp
+        rows = xp.minimum(xp.floor((xp.arange(size[0]) + 0.5) * (h / size[0])),
+                          h - 1).astype("int64")
+        cols = xp.minimum(xp.floor((xp.arange(size[1]) + 0.5) * (w / size[1])),
+                          w - 1).astype("int64")
+        return xp.take(xp.take(x, rows, axis=1), cols, axis=2)
+    mh = _matrix(d, method, h, size[0], x.dtype)
+    mw = _matrix(d, method, w, size[1], x.dtype)
+    return _apply(d.xp, x, mh, mw)
+
+
+@primitive("ResizeImageGrad")
+def resize_grad_p(d, dy, *, method, in_size):
+    mh = _matrix(d, method, in_size[0], dy.shape[1], dy.dtype)
+    mw = _matrix(d, method, in_size[1], dy.shape[2], dy.dtype)
+    return _apply(d.xp, dy, mh.T, mw.T)
+
+
+@resize_p.defgrad
+def _resize_grad(inputs, out, dy, *, method, size):
+    return call(resize_grad_p, (dy,), {"method": method,
+                                       "in_size": tuple(inputs[0]._value.shape[1:3])})
+
+
+@resize_grad_p.defgrad
+def _resize_grad_grad(inputs, out, ddx, *, method, in_size):
+    return call(resize_p, (ddx,), {"method": method,
+                                   "size": tuple(inputs[0]._value.shape[1:3])})
+
+
+def _batched(images, op):
+    x = t(images)
+    nd = x._value.ndim
+    if nd not in (3, 4):
+        raise InvalidArgumentError(f"{op}: 'images' must have either 3 or 4 dimensions, "
+                                   f"got shape {list(x._value.shape)}")
+    return (x if nd == 4 else _array.expand_dims(x, 0)), nd == 3
+
+
+def _unbatch(x, squeeze):
+    return _array.squeeze(x, [0]) if squeeze else x
+
+
+def _size(size, op="resize"):
+    if isinstance(size, Tensor):
+        size = size.numpy().tolist()
+    try:
+        h, w = (int(s) for s in size)
+    except (TypeError, ValueError):
+        raise ValueError(f"{op}: 'size' must be a 1-D int32 Tensor of 2 elements: "
+                         f"new_height, new_width, got {size!r}") from None
+    if h <= 0 or w <= 0:
+        raise InvalidArgumentError(f"{op}: 'size' must be positive, got {[h, w]}")
+    return h, w
+
+
+def resize(images, size, method=ResizeMethod.BILINEAR, preserve_aspect_ratio=False,
+           antialias=False, name=None):
+    """Resizes images to ``size`` (TF2 semantics: half-pixel centers).
+
+    Args:
+      images: 4-D [batch, height, width, channels] or 3-D [height, width, channels].
+      size: [new_height, new_width].
+      method: 'bilinear', 'nearest', 'bicubic' or 'area'.
+      preserve_aspect_ratio: fit inside ``size`` keeping the aspect ratio.
+      antialias: not supported for downsampling (raises when it would matter).
+
+    Returns:
+      float32 images, except 'nearest' which keeps the input dtype.
+    """
+    method = getattr(method, "value", method)
+    if method not in _METHODS:
+        raise ValueError(f"Resize method is not implemented: [{method}]")
+    x, squeeze = _batched(images, "resize")
+    h, w = x._value.shape[1:3]
+    nh, nw = _size(size)
+    if preserve_aspect_ratio:
+        factor = min(nh / h, nw / w)
+        nh, nw = round(h * factor), round(w * factor)
+    if antialias and method != "nearest" and (nh < h or nw < w):
+        raise NotImplementedError("resize(antialias=True) when downsampling is not "
+                                  "implemented in dlframe")
+    if method != "nearest" and x._value.dtype != dtypes.float32._np:
+        x = _math.cast(x, dtypes.float32)
+    if (nh, nw) != (h, w) or method == "area":
+        x = call(resize_p, (x,), {"method": method, "size": (nh, nw)})
+    return _unbatch(x, squeeze)
+
+
+def _resize_float(images, size, method="bilinear"):
+    """Resize keeping a floating dtype (float64 for gradient checks)."""
+    x, squeeze = _batched(images, "resize")
+    return _unbatch(call(resize_p, (x,), {"method": method, "size": _size(size)}),
+                    squeeze)
+
+
+# ---------------------------------------------------------------- flips and rotations
+def flip_left_right(image):
+    """Flips images horizontally (the width axis)."""
+    x = t(image)
+    return _array.reverse(x, [x._value.ndim - 2])
+
+
+def flip_up_down(image):
+    """Flips images vertically (the height axis)."""
+    x = t(image)
+    return _array.reverse(x, [x._value.ndim - 3])
+
+
+def transpose(image, name=None):
+    """Swaps the height and width axes."""
+    x = t(image)
+    nd = x._value.ndim
+    perm = list(range(nd))
+    perm[-3], perm[-2] = perm[-2], perm[-3]
+    return _array.transpose(x, perm)
+
+
+def rot90(image, k=1, name=None):
+    """Rotates images counter-clockwise by ``k`` quarter turns."""
+    k = int(k) % 4
+    x = t(image)
+    if k == 0:
+        return x
+    if k == 2:
+        return flip_up_down(flip_left_right(x))
+    if k == 1:
+        return flip_up_down(transpose(x))
+    return transpose(flip_up_down(x))
+
+
+def _random_flip(image, seed, flip):
+    x, squeeze = _batched(image, "random_flip")
+    n = x._value.shape[0]
+    coin = _random.uniform([n, 1, 1, 1], 0, 1.0, seed=seed)
+    choose = _math.less(coin, 0.5)
+    choose = _array.broadcast_to(choose, list(x._value.shape))
+    return _unbatch(_logic.where(choose, flip(x), x), squeeze)
+
+
+def random_flip_left_right(image, seed=None):
+    """Flips each image horizontally with probability 1/2."""
+    return _random_flip(image, seed, flip_left_right)
+
+
+def random_flip_up_down(image, seed=None):
+    """Flips each image vertically with probability 1/2."""
+    return _random_flip(image, seed, flip_up_down)
+
+
+# ---------------------------------------------------------------- crops and pads
+def _hw(x):
+    return x._value.shape[-3], x._value.shape[-2]
+
+
+def crop_to_bounding_box(image, offset_height, offset_width, target_height, target_width):
+    """Crops the box with top-left corner (offset_height, offset_width)."""
+    x = t(image)
+    h, w = _hw(x)
+    oh, ow, th, tw = (int(v) for v in (offset_height, offset_width, target_height,
+                                       target_width))
+    if oh < 0 or ow < 0:
+        raise ValueError(f"offset_height and offset_width must be >= 0, got {oh}, {ow}")
+    if th <= 0 or tw <= 0:
+        raise ValueError(f"target_height and target_width must be > 0, got {th}, {tw}")
+    if oh + th > h or ow + tw > w:
+        raise ValueError(f"height must be >= target + offset ({h} < {oh + th}) and width "
+                         f"must be >= target + offset ({w} < {ow + tw})")
+    return x[..., oh:oh + th, ow:ow + tw, :]
+
+
+def pad_to_bounding_box(image, offset_height, offset_width, target_height, target_width):
+    """Zero-pads an image so it sits at (offset_height, offset_width) of a larger one."""
+    x = t(image)
+    h, w = _hw(x)
+    oh, ow, th, tw = (int(v) for v in (offset_height, offset_width, target_height,
+                                       target_width))
+    if oh < 0 or ow < 0:
+        raise ValueError(f"offset_height and offset_width must be >= 0, got {oh}, {ow}")
+    if th - oh - h < 0 or tw - ow - w < 0:
+        raise ValueError(f"target must be >= image + offset, got target "
+                         f"{[th, tw]} for image {[h, w]} at offset {[oh, ow]}")
+    pads = [[0, 0]] * (x._value.ndim - 3) + [[oh, th - oh - h], [ow, tw - ow - w], [0, 0]]
+    return _array.pad(x, pads)
+
+
+def resize_with_crop_or_pad(image, target_height, target_width):
+    """Centrally crops and/or zero-pads images to the target size."""
+    x = t(image)
+    h, w = _hw(x)
+    th, tw = int(target_height), int(target_width)
+    crop_h, crop_w = min(h, th), min(w, tw)
+    x = crop_to_bounding_box(x, max(h - th, 0) // 2, max(w - tw, 0) // 2, crop_h, crop_w)
+    return pad_to_bounding_box(x, max(th - h, 0) // 2, max(tw - w, 0) // 2, th, tw)
+
+
+def central_crop(image, central_fraction):
+    """Keeps the central ``central_fraction`` of height and width."""
+    if not 0.0 < central_fraction <= 1.0:
+        raise ValueError(f"central_fraction must be within (0, 1], got "
+                         f"{central_fraction}")
+    x = t(image)
+    if central_fraction == 1.0:
+        return x
+    h, w = _hw(x)
+    oh = int((h - h * central_fraction) / 2)
+    ow = int((w - w * central_fraction) / 2)
+    return crop_to_bounding_box(x, oh, ow, h - 2 * oh, w - 2 * ow)
+
+
+# ---------------------------------------------------------------- dtype and colour
+def convert_image_dtype(image, dtype, saturate=False, name=None):
+    """Converts between image dtypes, rescaling: floats live in [0, 1], integers in
+    [0, MAX]."""
+    x = t(image)
+    src = x.dtype
+    dst = dtypes.as_dtype(dtype)
+    if not (dst.is_floating or dst.is_integer) or not (src.is_floating or src.is_integer):
+        raise AttributeError(f"convert_image_dtype: unsupported dtypes {src.name} -> "
+                             f"{dst.name}")
+    if src == dst:
+        return x
+    if src.is_integer and dst.is_integer:
+        smax, dmax = src.max, dst.max
+        if smax > dmax:
+            return _math.cast(_math.floordiv(x, _math.cast((smax + 1) // (dmax + 1),
+                                                           src)), dst)
+        y = _math.cast(x, dst)
+        return _math.multiply(y, _math.cast((dmax + 1) // (smax + 1), dst))
+    if src.is_floating and dst.is_floating:
+        return _math.cast(x, dst)
+    if src.is_integer:
+        return _math.multiply(_math.cast(x, dst), 1.0 / src.max)
+    scaled = _math.multiply(x, dst.max + 0.5)
+    if saturate:
+        scaled = _math.minimum(_math.maximum(scaled, float(dst.min)), float(dst.max))
+    return _math.cast(scaled, dst)
+
+
+def _float_image(image):
+    x = t(image)
+    return x if x.dtype.is_floating else _math.cast(x, dtypes.float32)
+
+
+def per_image_standardization(image):
+    """(x - mean) / max(stddev, 1/sqrt(N)) per image over height, width and channels."""
+    x = _float_image(image)
+    axes = [-1, -2, -3]
+    n = 1
+    for s in x._value.shape[-3:]:
+        n *= s
+    mean = _red.reduce_mean(x, axes, keepdims=True)
+    std = _red.reduce_std(x, axes, keepdims=True)
+    adjusted = _math.maximum(std, _math.cast(1.0 / _pymath.sqrt(n), x.dtype))
+    return _math.divide(_math.subtract(x, mean), adjusted)
+
+
+def _like_input(y, x):
+    if x.dtype.is_floating:
+        return y
+    return convert_image_dtype(y, x.dtype, saturate=True)
+
+
+def adjust_brightness(image, delta):
+    """Adds ``delta`` to images (integer images are converted to float and back)."""
+    x = t(image)
+    f = convert_image_dtype(x, dtypes.float32) if not x.dtype.is_floating else x
+    return _like_input(_math.add(f, _math.cast(delta, f.dtype)), x)
+
+
+def adjust_contrast(images, contrast_factor):
+    """(x - mean) * contrast_factor + mean, the mean per image and channel."""
+    x = t(images)
+    f = convert_image_dtype(x, dtypes.float32) if not x.dtype.is_floating else x
+    mean = _red.reduce_mean(f, [-3, -2], keepdims=True)
+    y = _math.add(_math.multiply(_math.subtract(f, mean),
+                                 _math.cast(contrast_factor, f.dtype)), mean)
+    return _like_input(y, x)
+
+
+_GRAY = (0.2989, 0.5870, 0.1140)
+
+
+def rgb_to_grayscale(images, name=None):
+    """Weighted channel sum (0.2989 R + 0.5870 G + 0.1140 B), one output channel."""
+    x = t(images)
+    f = convert_image_dtype(x, dtypes.float32) if not x.dtype.is_floating else x
+    weights = _math.cast(as_operand(list(_GRAY), f), f.dtype)
+    gray = _red.reduce_sum(_math.multiply(f, weights), [-1], keepdims=True)
+    return convert_image_dtype(gray, x.dtype)
+
+
+def grayscale_to_rgb(images, name=None):
+    """Repeats the single channel three times."""
+    x = t(images)
+    if x._value.shape[-1] != 1:
+        raise ValueError(f"grayscale_to_rgb: the last dimension must be 1, got shape "
+                         f"{list(x._value.shape)}")
+    return _array.concat([x, x, x], -1)
+
+
+# ---------------------------------------------------------------- projective transform
+def _map_coord(xp, c, n, mode):
+    """Maps continuous coordinates outside [0, n-1] back inside (Keras fill modes)."""
+    if mode in ("constant", "nearest"):
+        return c if mode == "constant" else xp.clip(c, 0, n - 1)
+    if n <= 1:
+        return xp.zeros_like(c)
+    if mode == "reflect":  # d c b a | a b c d | d c b a
+        period = 2 * n
+        m = xp.mod(c + 0.5, period) - 0.5
+        return xp.clip(xp.where(m > n - 0.5, period - 1 - m, m), 0, n - 1)
+    if mode == "wrap":  # a b c d | a b c d
+        span = n - 1  # TF's kernel divides by n - 1 here; kept for identical outputs
+        c = xp.where(c < 0, c + n * (xp.trunc(-c / span) + 1),
+                     xp.where(c > n - 1, c - n * xp.trunc(c / span), c))
+        return xp.clip(c, 0, n - 1)
+    raise ValueError(f"Unknown fill_mode {mode!r}")
+
+
+@primitive("ImageProjectiveTransformV3")
+def transform_p(d, x, transforms, *, interpolation, fill_mode, fill_value):
+    xp = d.xp
+    b, h, w, _c = x.shape
+    # coordinates in the transforms' precision (float32 like TF's kernel), so points
+    # that land on a wrap/reflect boundary fall on the same side as in TF
+    ft = transforms.dtype
+    ys, xs = xp.meshgrid(xp.arange(h, dtype=ft), xp.arange(w, dtype=ft), indexing="ij")
+    tr = transforms
+    if tr.shape[0] == 1 and b > 1:
+        tr = xp.broadcast_to(tr, (b, 8))
+    a = [tr[:, i][:, None, None] for i in range(8)]
+    k = a[6] * xs + a[7] * ys + 1.0
+    in_x = (a[0] * xs + a[1] * ys + a[2]) / k
+    in_y = (a[3] * xs + a[4] * ys + a[5]) / k
+    in_x = _map_coord(xp, in_x, w, fill_mode)
+    in_y = _map_coord(xp, in_y, h, fill_mode)
+    bidx = xp.arange(b)[:, None, None]
+    fill = xp.asarray(fill_value, dtype=x.dtype)
+
+    def read(yi, xi):
+        inside = (yi >= 0) & (yi <= h - 1) & (xi >= 0) & (xi <= w - 1)
+        yc = xp.clip(yi, 0, h - 1).astype("int64")
+        xc = xp.clip(xi, 0, w - 1).astype("int64")
+        return xp.where(inside[..., None], x[bidx, yc, xc], fill)
+
+    if interpolation == "nearest":
+        return read(xp.floor(in_y + 0.5), xp.floor(in_x + 0.5)).astype(x.dtype)
+    y0, x0 = xp.floor(in_y), xp.floor(in_x)
+    fy, fx = (in_y - y0)[..., None], (in_x - x0)[..., None]
+    top = read(y0, x0) * (1 - fx) + read(y0, x0 + 1) * fx
+    bottom = read(y0 + 1, x0) * (1 - fx) + read(y0 + 1, x0 + 1) * fx
+    return (top * (1 - fy) + bottom * fy).astype(x.dtype)
+
+
+def transform(images, transforms, interpolation="nearest", fill_mode="constant",
+              fill_value=0.0):
+    """Applies projective transforms [a0..a7] (output point -> input point), as
+    ``tf.raw_ops.ImageProjectiveTransformV3`` (no gradient).
+
+    Args:
+      images: NHWC or HWC images.
+      transforms: [8] or [batch, 8] float transforms.
+      interpolation: 'nearest' or 'bilinear'.
+      fill_mode: 'constant', 'reflect', 'wrap' or 'nearest'.
+      fill_value: the value outside the image in 'constant' mode.
+    """
+    x, squeeze = _batched(images, "transform")
+    tr = t(transforms)
+    if tr._value.ndim == 1:
+        tr = _array.reshape(tr, [1, 8])
+    tr = _math.cast(tr, dtypes.float32) if not tr.dtype.is_floating else tr
+    if interpolation not in ("nearest", "bilinear"):
+        raise NotImplementedError(f"Unknown `interpolation` {interpolation!r}. Only "
+                                  "'nearest' and 'bilinear' are supported.")
+    if fill_mode not in ("constant", "reflect", "wrap", "nearest"):
+        raise NotImplementedError(f"Unknown `fill_mode` {fill_mode!r}. Only 'reflect', "
+                                  "'wrap', 'constant' and 'nearest' are supported.")
+    out = call(transform_p, (x, tr), {"interpolation": interpolation,
+                                      "fill_mode": fill_mode,
+                                      "fill_value": float(fill_value)})
+    return _unbatch(out, squeeze)
+
+
+IMAGE_NAMES = [
+    "ResizeMethod", "resize", "flip_left_right", "flip_up_down", "transpose", "rot90",
+    "random_flip_left_right", "random_flip_up_down", "crop_to_bounding_box",
+    "pad_to_bounding_box", "resize_with_crop_or_pad", "central_crop",
+    "convert_image_dtype", "per_image_standardization", "adjust_brightness",
+    "adjust_contrast", "rgb_to_grayscale", "grayscale_to_rgb",
+]
