@@ -21,6 +21,7 @@ _ALLOWED = {
            "int64, uint64",
     "fciu": NUMERIC_NAMES,
     "fciub": NUMERIC_NAMES + ", bool",
+    "fciubO": NUMERIC_NAMES + ", bool, string",
 }
 
 
@@ -70,8 +71,9 @@ def _compare(name, fn, kinds):
     return op
 
 
-equal = _compare("Equal", lambda xp, x, y: xp.equal(x, y), "fciub")
-not_equal = _compare("NotEqual", lambda xp, x, y: xp.not_equal(x, y), "fciub")
+# as in TF, (in)equality also compares strings
+equal = _compare("Equal", lambda xp, x, y: xp.equal(x, y), "fciubO")
+not_equal = _compare("NotEqual", lambda xp, x, y: xp.not_equal(x, y), "fciubO")
 less = _compare("Less", lambda xp, x, y: xp.less(x, y), "fiu")
 less_equal = _compare("LessEqual", lambda xp, x, y: xp.less_equal(x, y), "fiu")
 greater = _compare("Greater", lambda xp, x, y: xp.greater(x, y), "fiu")

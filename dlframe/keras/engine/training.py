@@ -8,6 +8,7 @@ signature, DESIGN.md §5).
 import math
 import warnings
 
+from dlframe.core import dtypes
 from dlframe.core.function import function as _compile
 from dlframe.core.tape import GradientTape
 from dlframe.core.tensor import Tensor
@@ -230,12 +231,30 @@ class TrainingMixin:
         return self.predict_function
 
     # -- checks before the first step ---------------------------------------------
+    def _check_string_inputs(self, x):
+        """Text reaches only models whose declared inputs are strings (e.g. an
+        ``Input(dtype=tf.string)`` feeding TextVectorization); subclassed models, which
+        declare nothing, get the data as TF gives it to them."""
+        declared = getattr(self, "inputs", None) or []
+        takes_text = not declared or any(getattr(t, "dtype", None) == dtypes.string
+                                          for t in tree.flatten(declared))
+        for leaf in tree.flatten(x):
+            if isinstance(leaf, Tensor) and leaf.dtype == dtypes.string and not takes_text:
+                sample = leaf.numpy().reshape(-1)[:1].tolist()
+                raise ValueError(
+                    f"Invalid dtype for argument `x`: expected numeric data, received string "
+                    f"values (first value: {sample}); the model's inputs are "
+                    f"{[getattr(t, 'dtype', None) for t in tree.flatten(declared)]}. "
+                    "Convert them to numbers, or start the model with "
+                    "keras.Input(dtype=tf.string) and a TextVectorization layer.")
+
     def _check_first_batch(self, batch):
         """Runs the model, losses and metrics on a tiny batch so that bad labels, shapes
         and metric choices fail before any weight changes, with clear messages."""
         if batch is None:
             return
         x, y, sw = data_mod.unpack_x_y_sample_weight(batch)
+        self._check_string_inputs(x)
         y_pred = self(x, training=False)
         if y is None or not self._is_compiled:
             return

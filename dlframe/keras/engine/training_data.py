@@ -62,8 +62,11 @@ def to_tensor(value, arg):
     if value is None or isinstance(value, Tensor):
         return value
     kind = getattr(getattr(value, "dtype", None), "kind", None)
-    if kind is not None and kind not in "biuf":
-        sample = value.flat[0] if hasattr(value, "flat") and value.size else None
+    sample = value.flat[0] if kind is not None and hasattr(value, "flat") and value.size \
+        else None
+    if kind in ("U", "S") or (kind == "O" and isinstance(sample, (str, bytes))):
+        pass  # text for models whose inputs are strings (e.g. TextVectorization first)
+    elif kind is not None and kind not in "biuf":
         raise ValueError(
             f"Invalid dtype for argument `{arg}`: expected numeric data, received an array "
             f"of dtype {value.dtype} (first value: {sample!r}). Convert it to numbers "
@@ -73,8 +76,9 @@ def to_tensor(value, arg):
     except Exception as exc:  # noqa: BLE001 - re-raised with the argument's name
         raise ValueError(f"Failed to convert argument `{arg}` to a tensor: received "
                          f"{type(value).__name__} {_short(value)} ({exc})") from None
-    if t.dtype == dtypes.string or not (t.dtype.is_floating or t.dtype.is_integer or
-                                        t.dtype.is_bool):
+    if t.dtype == dtypes.string:
+        return t  # checked against the model's input dtypes on the first batch
+    if not (t.dtype.is_floating or t.dtype.is_integer or t.dtype.is_bool):
         raise ValueError(f"Invalid dtype for argument `{arg}`: expected numeric data, "
                          f"received {t.dtype.name} values {_short(value)}")
     if t.dtype == dtypes.float64:
