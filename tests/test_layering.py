@@ -10,7 +10,7 @@ LEVEL = {"errors": 0, "config": 0, "backends": 1, "core": 2, "ops": 3, "device_s
          "summary": 4,
          "keras": 5, "feature_column": 6}
 # Host-side I/O packages may read files into NumPy (DESIGN.md §2).
-NUMPY_OK = ("backends", "data", "keras/datasets", "keras/saving", "io", "train")
+NUMPY_OK = ("backends", "data", "keras/datasets", "keras/saving")
 # Top-level namespace modules (dlframe.math, dlframe.nn, ...) are tables over everything.
 TABLES = {"__init__", "math", "nn", "linalg", "random", "image", "signal", "strings",
           "sparse", "experimental", "autodiff", "compat", "types", "test",

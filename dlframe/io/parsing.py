@@ -6,8 +6,7 @@ int64 (Int64List) or string (BytesList), as in TensorFlow.
 
 import collections
 
-import numpy as np
-
+from dlframe.backends.base import np  # host arrays for file I/O
 from dlframe.core import dtypes as _dt
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError

@@ -1,7 +1,6 @@
 """Byte-level tensor codecs: decode_raw, serialize_tensor and parse_tensor."""
 
-import numpy as np
-
+from dlframe.backends.base import np  # host arrays for file I/O
 from dlframe.core import dtypes as _dt
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError

@@ -4,8 +4,7 @@ Enough for what ``parse_example``'s ``VarLenFeature`` returns and for moving spa
 components through a ``Dataset``; sparse math lives elsewhere (or nowhere yet).
 """
 
-import numpy as np
-
+from dlframe.backends.base import np  # host arrays for file I/O
 from dlframe.core import dtypes as _dt
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape

@@ -30,9 +30,8 @@ import re
 import tempfile
 import time
 
-import numpy as np
-
 from dlframe import errors
+from dlframe.backends.base import np  # host arrays for file I/O
 from dlframe.core import dtypes as _dt
 from dlframe.core.variable import Variable
 
