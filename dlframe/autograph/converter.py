@@ -2,10 +2,12 @@
 
 Converted forms: ``if``/``else`` (incl. branches that ``return``, and an early
 ``if ...: return`` followed by the rest of the function), ``while``, ``for`` over
-``range(tensor)`` and tensors, ``and``/``or``/``not``, ``print`` and calls to user
-functions (converted recursively at run time). Loops containing ``break``,
-``continue`` or ``return`` stay Python loops (a symbolic test then raises a clear
-error naming the line).
+``range``/``tf.range`` with tensor bounds and over tensors, ``break``/``continue``
+inside those loops (lowered to flags that guard the rest of the body),
+``and``/``or``/``not``, ``print`` and calls to user functions (converted recursively
+at run time). Variables first assigned inside a loop body are per-iteration
+temporaries, not loop state. Loops containing ``return`` stay Python loops (a
+symbolic test then raises a clear error naming the line).
 """
 
 import ast
@@ -111,6 +113,50 @@ class _Transformer(ast.NodeTransformer):
         self.count += 1
         return f"ag__{kind}_{self.count}"
 
+    # -- break / continue lowering ----------------------------------------------
+    def _lower_jumps(self, body, brk, cont):
+        """Rewrites ``break``/``continue`` of this loop into flag assignments and guards
+        the statements after a possible jump with ``if not (brk or cont):``."""
+        out = []
+        for i, stmt in enumerate(body):
+            jumps = _contains([stmt], (ast.Break, ast.Continue), skip_loops=True)
+            out.append(self._replace_jumps(stmt, brk, cont))
+            rest = body[i + 1:]
+            if jumps and rest:
+                test = ast.UnaryOp(op=ast.Not(), operand=ast.BoolOp(
+                    op=ast.Or(), values=[_load(brk), _load(cont)]))
+                out.append(ast.If(test=test, body=self._lower_jumps(rest, brk, cont),
+                                  orelse=[]))
+                break
+        return out
+
+    def _replace_jumps(self, stmt, brk, cont):
+        if isinstance(stmt, ast.Break):
+            return ast.Assign(targets=[ast.Name(id=brk, ctx=ast.Store())],
+                              value=ast.Constant(True))
+        if isinstance(stmt, ast.Continue):
+            return ast.Assign(targets=[ast.Name(id=cont, ctx=ast.Store())],
+                              value=ast.Constant(True))
+        if isinstance(stmt, (ast.For, ast.While, ast.FunctionDef, ast.AsyncFunctionDef,
+                             ast.ClassDef)):
+            return stmt  # their jumps belong to them
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(stmt, field, None)
+            if isinstance(block, list) and block:
+                setattr(stmt, field, self._lower_jumps(block, brk, cont))
+        return stmt
+
+    def _loop_with_jumps(self, node):
+        """Flag names and the lowered body when the loop uses break/continue."""
+        if not _contains(node.body, (ast.Break, ast.Continue), skip_loops=True):
+            return None, None, node.body
+        # not "ag__"-prefixed: _assigned() must see the flags as loop state
+        self.count += 1
+        brk, cont = f"_ag_break_{self.count}", f"_ag_continue_{self.count}"
+        reset = ast.Assign(targets=[ast.Name(id=cont, ctx=ast.Store())],
+                           value=ast.Constant(False))
+        return brk, cont, [reset] + self._lower_jumps(node.body, brk, cont)
+
     # -- statement lists: early-return normalisation -------------------------
     def _block(self, stmts):
         out = []
@@ -166,12 +212,22 @@ class _Transformer(ast.NodeTransformer):
                 assign]
 
     def visit_While(self, node):
+        prelude = []
+        if not node.orelse and not _contains(node.body, (ast.Return, ast.Yield,
+                                                         ast.YieldFrom)):
+            brk, cont, body = self._loop_with_jumps(node)
+            if brk is not None:
+                node.body = body
+                node.test = ast.BoolOp(op=ast.And(), values=[
+                    ast.UnaryOp(op=ast.Not(), operand=_load(brk)), node.test])
+                prelude = [ast.Assign(targets=[ast.Name(id=n, ctx=ast.Store())],
+                                      value=ast.Constant(False)) for n in (brk, cont)]
         node.test = self.visit(node.test)
         node.body = self._block(node.body)
         node.orelse = self._block(node.orelse)
         if node.orelse or _contains(node.body, (ast.Return, ast.Break, ast.Continue,
                                                 ast.Yield, ast.YieldFrom)):
-            return node
+            return prelude + [node] if prelude else node
         names = _assigned(node.body)
         c, b = self._next("while_cond"), self._next("while_body")
         ret = ast.Return(value=_tuple(names, ast.Load))
@@ -179,16 +235,30 @@ class _Transformer(ast.NodeTransformer):
                         keywords=[])
         assign = (ast.Assign(targets=[_tuple(names, ast.Store)], value=call)
                   if names else ast.Expr(value=call))
-        return [_fn(c, names, [ast.Return(value=node.test)]),
-                _fn(b, names, node.body + [ret]), assign]
+        return prelude + [_fn(c, names, [ast.Return(value=node.test)]),
+                          _fn(b, names, node.body + [ret]), assign]
 
     def visit_For(self, node):
-        node.iter = self.visit(node.iter)
+        prelude, brk = [], None
+        if not node.orelse and not _contains(node.body, (ast.Return, ast.Yield,
+                                                         ast.YieldFrom)):
+            brk, cont, body = self._loop_with_jumps(node)
+            if brk is not None:
+                node.body = body
+                prelude = [ast.Assign(targets=[ast.Name(id=n, ctx=ast.Store())],
+                                      value=ast.Constant(False)) for n in (brk, cont)]
+        header = _range_header(node.iter)
+        if header is not None:
+            node.iter = ast.Call(func=_ag("range_"),
+                                 args=[self.visit(a) for a in node.iter.args],
+                                 keywords=header)
+        else:
+            node.iter = self.visit(node.iter)
         node.body = self._block(node.body)
         node.orelse = self._block(node.orelse)
         if node.orelse or _contains(node.body, (ast.Return, ast.Break, ast.Continue,
                                                 ast.Yield, ast.YieldFrom)):
-            return node
+            return prelude + [node] if prelude else node
         target_names = _assigned([ast.Assign(targets=[node.target], value=ast.Constant(0))])
         # the target is re-bound from the item inside the body; it is not loop state
         names = [n for n in _assigned(node.body) if n not in target_names]
@@ -197,14 +267,12 @@ class _Transformer(ast.NodeTransformer):
         ret = ast.Return(value=_tuple(names, ast.Load))
         body = [ast.Assign(targets=[node.target], value=_load(item))] + node.body + [ret]
         it = node.iter
-        if (isinstance(it, ast.Call) and isinstance(it.func, ast.Name)
-                and it.func.id == "range"):
-            it = ast.Call(func=_ag("range_"), args=it.args, keywords=it.keywords)
-        call = ast.Call(func=_ag("for_stmt"), args=[it, _load(b), _init(names)],
+        stop_at = ast.Constant(names.index(brk) if brk is not None else None)
+        call = ast.Call(func=_ag("for_stmt"), args=[it, _load(b), _init(names), stop_at],
                         keywords=[])
         assign = (ast.Assign(targets=[_tuple(names, ast.Store)], value=call)
                   if names else ast.Expr(value=call))
-        return [_fn(b, [item] + names, body), assign]
+        return prelude + [_fn(b, [item] + names, body), assign]
 
     # -- expressions -----------------------------------------------------------
     def visit_BoolOp(self, node):
@@ -239,6 +307,18 @@ class _Transformer(ast.NodeTransformer):
 
     def visit_Lambda(self, node):
         return node
+
+
+def _range_header(it):
+    """Keywords for ``ag__.range_`` when a loop header is ``range(...)`` or
+    ``tf.range(...)`` (graph loops for symbolic bounds), else None."""
+    if not isinstance(it, ast.Call) or it.keywords:
+        return None
+    if isinstance(it.func, ast.Name) and it.func.id == "range":
+        return []
+    if isinstance(it.func, ast.Attribute) and it.func.attr == "range":
+        return [ast.keyword(arg="tensor_range", value=it.func)]
+    return None
 
 
 def _parse(fn):

@@ -72,12 +72,12 @@ def while_stmt(cond_fn, body_fn, init):
     first = cond_fn(*state)
     if _symbolic(first) or any(_symbolic(v) for v in state if isinstance(v, Tensor)) \
             and isinstance(first, Tensor):
-        if any(v is Undefined for v in state):
-            raise ValueError("A loop variable must be defined before a `while` loop whose "
-                             "condition is a tensor (AutoGraph).")
-        out = control_flow.while_loop(lambda *s: cond_fn(*s),
-                                      lambda *s: tuple(body_fn(*s)), list(state))
-        return tuple(out)
+        keep, expand = _carried(state)
+        out = control_flow.while_loop(
+            lambda *s: cond_fn(*expand(s)),
+            lambda *s: tuple(v for i, v in enumerate(body_fn(*expand(s))) if i in keep),
+            [state[i] for i in keep])
+        return expand(tuple(out) if isinstance(out, (list, tuple)) else (out,))
     while _truth(first):
         state = tuple(body_fn(*state))
         first = cond_fn(*state)
@@ -89,17 +89,23 @@ class _TensorRange:
         self.start, self.stop, self.step = start, stop, step
 
 
-def range_(*args):
-    """``range`` that accepts tensors; symbolic bounds make a graph loop."""
+def range_(*args, tensor_range=None):
+    """``range`` (or ``tf.range`` when ``tensor_range`` is given) in a ``for`` header;
+    symbolic bounds make a graph loop."""
     if any(_symbolic(a) for a in args):
         start, stop, step = (0, args[0], 1) if len(args) == 1 else (
             args[0], args[1], args[2] if len(args) > 2 else 1)
         return _TensorRange(start, stop, step)
+    if tensor_range is not None:
+        return tensor_range(*args)
     return range(*[int(a) if isinstance(a, Tensor) else a for a in args])
 
 
-def for_stmt(iterable, body_fn, init):
-    """``for`` statement over Python iterables, tensors and tensor ranges."""
+def for_stmt(iterable, body_fn, init, break_index=None):
+    """``for`` statement over Python iterables, tensors and tensor ranges.
+
+    ``break_index``: position of the loop's break flag in the state (None: no break).
+    """
     if isinstance(iterable, _TensorRange) or _symbolic(iterable):
         if isinstance(iterable, _TensorRange):
             start, stop, step = iterable.start, iterable.stop, iterable.step
@@ -108,23 +114,51 @@ def for_stmt(iterable, body_fn, init):
             start, stop, step = 0, iterable.shape[0], 1
             get = iterable
         i0 = start if isinstance(start, Tensor) else _as_index(start, stop)
-        if any(v is Undefined for v in init):
-            raise ValueError("Variables modified in a `for` loop over a tensor must be "
-                             "defined before the loop (AutoGraph).")
+        keep, expand = _carried(tuple(init))
 
         def cond(i, *state):
-            return _math.less(i, stop) if _step_positive(step) else _math.greater(i, stop)
+            more = _math.less(i, stop) if _step_positive(step) else _math.greater(i, stop)
+            if break_index is None:
+                return more
+            return _math.logical_and(more, not_(_as_bool(expand(state)[break_index])))
 
         def body(i, *state):
             item = get[i] if get is not None else i
-            new = tuple(body_fn(item, *state))
-            return (_math.add(i, step),) + new
-        out = control_flow.while_loop(cond, body, [i0] + list(init))
-        return tuple(out[1:])
+            new = tuple(body_fn(item, *expand(state)))
+            return (_math.add(i, step),) + tuple(v for k, v in enumerate(new) if k in keep)
+        out = control_flow.while_loop(cond, body, [i0] + [init[k] for k in keep])
+        return expand(tuple(out[1:]))
     state = tuple(init)
     for item in iterable:
         state = tuple(body_fn(item, *state))
+        if break_index is not None:
+            flag = state[break_index]
+            if _symbolic(flag):
+                raise NotImplementedError(
+                    "A `break` that depends on a tensor inside a `for` loop over a Python "
+                    "iterable cannot be converted; loop over tf.range(...) instead.")
+            if _truth(flag):
+                break
     return state
+
+
+def _carried(state):
+    """Indices of loop variables defined before the loop (the ones a graph loop carries),
+    and a function re-inserting Undefined for the per-iteration temporaries."""
+    keep = [i for i, v in enumerate(state) if v is not Undefined]
+    n = len(state)
+
+    def expand(values):
+        full = [Undefined] * n
+        for i, v in zip(keep, values):
+            full[i] = v
+        return tuple(full)
+    return keep, expand
+
+
+def _as_bool(value):
+    from dlframe.core.tensor import convert_to_tensor
+    return value if isinstance(value, Tensor) else convert_to_tensor(bool(value))
 
 
 def _as_index(start, stop):

@@ -152,3 +152,67 @@ def test_to_code_and_do_not_convert():
 
     with pytest.raises(TypeError):
         tf.function(lambda x: raw(x))(tf.constant(1.0))
+
+
+def _py_first_over(xs, limit):
+    total, i = 0.0, 0
+    while i < len(xs):
+        v = xs[i]
+        i += 1
+        if v < 0:
+            continue
+        total += v
+        if total > limit:
+            break
+    return total, i
+
+
+def test_autograph_break_and_continue_in_while():
+    @tf.function
+    def first_over(x, limit):
+        total = tf.constant(0.0)
+        i = tf.constant(0)
+        while i < tf.size(x):
+            v = x[i]                 # a per-iteration temporary, not loop state
+            i += 1
+            if v < 0:
+                continue
+            total += v
+            if total > limit:
+                break
+        return total, i
+
+    for xs, lim in (([1., -2., 3., 4., 5.], 3.5), ([1., 2., 7., 8., 9.], 100.),
+                    ([-1., -1., 9., 1., 1.], 0.)):
+        total, i = first_over(tf.constant(xs), tf.constant(lim))
+        assert (total.numpy().item(), int(i)) == _py_first_over(xs, lim)
+    assert first_over.experimental_get_tracing_count() == 1
+
+
+def test_autograph_break_and_continue_in_for_over_tf_range():
+    @tf.function
+    def evens_until(n, stop):
+        s = tf.constant(0)
+        for k in tf.range(n):
+            if k % 2 == 1:
+                continue
+            if k > stop:
+                break
+            s += k
+        return s
+
+    for n, stop in ((20, 6), (5, 100), (20, 0)):
+        expect = sum(k for k in range(n) if k % 2 == 0 and k <= stop)
+        assert evens_until(tf.constant(n), tf.constant(stop)).numpy() == expect
+    assert evens_until.experimental_get_tracing_count() == 1
+
+
+def test_autograph_break_in_python_loops_stays_python():
+    @tf.function
+    def f(x):
+        for k in range(10):
+            if k == 3:
+                break
+            x = x + 1.0
+        return x
+    assert f(tf.constant(0.0)).numpy() == 3.0
