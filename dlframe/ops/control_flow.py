@@ -217,12 +217,88 @@ def _while_p(d, *arrays, cond_graph, body_graph, n_vars, cond_idx, body_idx,
     return tuple(state)
 
 
-@_while_p.defgrad
-def _while_grad(inputs, outs, dys, **attrs):
-    raise NotImplementedError(
-        "Gradients through a data-dependent while_loop inside dlframe.function are not "
-        "supported yet; compute them eagerly (run_eagerly=True) or unroll with a Python "
-        "loop over a fixed range.")
+@primitive("WhileWithHistory", n_out=-1, stateful=True)
+def _while_hist_p(d, *arrays, cond_graph, body_graph, n_vars, cond_idx, body_idx,
+                  maximum_iterations, body_flat):
+    """While that also returns, per loop variable, the stacked states entering each
+    iteration (shape [iterations, ...]): what its gradient needs."""
+    xp = d.xp
+    state = list(arrays[:n_vars])
+    ext = arrays[n_vars:]
+    history = [[] for _ in state]
+    it = 0
+    while maximum_iterations is None or it < maximum_iterations:
+        (flag,) = cond_graph.run(state + [ext[i] for i in cond_idx])
+        if not bool(flag):
+            break
+        for h, v in zip(history, state):
+            h.append(v)
+        state = body_graph.run(state + [ext[i] for i in body_idx])
+        it += 1
+    stacked = tuple(xp.stack(h) if h else xp.zeros((0,) + tuple(v.shape), dtype=v.dtype)
+                    for h, v in zip(history, arrays[:n_vars]))
+    return tuple(state) + stacked
+
+
+@_while_hist_p.defgrad
+def _while_hist_grad(inputs, outs, dys, *, cond_graph, body_graph, n_vars, cond_idx,
+                     body_idx, maximum_iterations, body_flat):
+    from dlframe.ops.array import zeros
+    init, ext = list(inputs[:n_vars]), list(inputs[n_vars:])
+    history = list(outs[n_vars:2 * n_vars])
+    floats = [i for i, v in enumerate(init) if v.dtype.is_floating]
+    ext_floats = [i for i, x in enumerate(ext) if x.dtype.is_floating]
+    if not floats:
+        return (None,) * len(inputs)
+    trace = STATE.trace
+
+    def vjp(*args):
+        state, douts = list(args[:n_vars]), list(args[n_vars:])
+        with GradientTape() as tape:
+            for i in floats:
+                tape.watch(state[i])
+            for i in ext_floats:
+                tape.watch(ext[i])
+            new = body_flat(*state)
+        grads = tape.gradient([new[i] for i in floats],
+                              [state[i] for i in floats] + [ext[i] for i in ext_floats],
+                              output_gradients=[douts[k] for k in range(len(floats))],
+                              unconnected_gradients="zero")
+        return list(grads)
+    placeholders = list(init) + [zeros(init[i]._value.shape, dtype=init[i].dtype)
+                                 for i in floats]
+    step = _Branch(vjp, trace, placeholders)
+    extra = tuple(step.externals)
+    result = call(_while_grad_p, tuple(history) + tuple(dys[i] for i in floats) + extra,
+                  {"vjp_graph": step.graph, "n_vars": n_vars, "n_float": len(floats),
+                   "float_idx": tuple(floats), "n_ext_grads": len(ext_floats)})
+    grads = [None] * len(inputs)
+    for k, i in enumerate(floats):
+        grads[i] = result[k]
+    for k, i in enumerate(ext_floats):  # the VJP returns them in ext_floats order
+        grads[n_vars + i] = result[len(floats) + k]
+    return tuple(grads)
+
+
+@primitive("WhileGrad", n_out=-1, stateful=True)
+def _while_grad_p(d, *arrays, vjp_graph, n_vars, n_float, float_idx, n_ext_grads):
+    """Runs the body's VJP over the recorded states in reverse, accumulating gradients
+    of the loop's initial float variables and of the tensors it reads."""
+    history = arrays[:n_vars]
+    douts = list(arrays[n_vars:n_vars + n_float])
+    extra = list(arrays[n_vars + n_float:])
+    n_iter = history[0].shape[0]
+    ext_acc = None
+    for it in range(n_iter - 1, -1, -1):
+        state = [h[it] for h in history]
+        res = vjp_graph.run(state + douts + extra)
+        douts = list(res[:n_float])
+        ext_part = res[n_float:]
+        ext_acc = ext_part if ext_acc is None else [a + b for a, b in zip(ext_acc, ext_part)]
+    if ext_acc is None:
+        xp = d.xp
+        ext_acc = [xp.zeros((), dtype=douts[0].dtype) for _ in range(n_ext_grads)]
+    return tuple(douts) + tuple(ext_acc)
 
 
 def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations=10,
@@ -311,11 +387,15 @@ def _traced_while(cond_fn, body_fn, template, leaves, shape_invariants,
         if id(x) not in index:
             index[id(x)] = len(externals)
             externals.append(x)
-    outs = call(_while_p, tuple(leaves) + tuple(externals),
-                {"cond_graph": c.graph, "body_graph": b.graph, "n_vars": len(leaves),
-                 "cond_idx": tuple(index[id(x)] for x in c.externals),
-                 "body_idx": tuple(index[id(x)] for x in b.externals),
-                 "maximum_iterations": maximum_iterations})
+    attrs = {"cond_graph": c.graph, "body_graph": b.graph, "n_vars": len(leaves),
+             "cond_idx": tuple(index[id(x)] for x in c.externals),
+             "body_idx": tuple(index[id(x)] for x in b.externals),
+             "maximum_iterations": maximum_iterations}
+    if STATE.tapes:  # a gradient may be asked for: keep the per-iteration states
+        attrs["body_flat"] = body_flat
+        outs = call(_while_hist_p, tuple(leaves) + tuple(externals), attrs)[:len(leaves)]
+    else:
+        outs = call(_while_p, tuple(leaves) + tuple(externals), attrs)
     state = _unflat(template, iter(outs))
     return state[0] if single else state
 

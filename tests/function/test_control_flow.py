@@ -216,3 +216,35 @@ def test_autograph_break_in_python_loops_stays_python():
             x = x + 1.0
         return x
     assert f(tf.constant(0.0)).numpy() == 3.0
+
+
+def test_gradient_through_data_dependent_while_loop_in_graph():
+    """The loop runs a number of iterations known only at run time; gradients of the
+    loop input and of a Variable read in the body equal eager ones, and finite
+    differences, for several counts with one trace."""
+    w = tf.Variable(1.1, dtype=tf.float64)
+
+    def grads(x, n):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            _, y = tf.while_loop(lambda i, y: i < n,
+                                 lambda i, y: (i + 1, tf.sin(y) * w + y * 0.5),
+                                 [tf.constant(0), x])
+            loss = y * y
+        return tape.gradient(loss, [x, w])
+
+    def loss_value(x0, n):
+        y = x0
+        for _ in range(n):
+            y = np.sin(y) * 1.1 + y * 0.5
+        return y * y
+
+    compiled = tf.function(grads)
+    for n in (1, 3, 5):
+        ge = grads(tf.constant(0.7, tf.float64), tf.constant(n))
+        gc = compiled(tf.constant(0.7, tf.float64), tf.constant(n))
+        for a, b in zip(gc, ge):
+            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-10)
+        fd = (loss_value(0.7 + 1e-6, n) - loss_value(0.7 - 1e-6, n)) / 2e-6
+        np.testing.assert_allclose(gc[0].numpy(), fd, rtol=1e-6)
+    assert compiled.experimental_get_tracing_count() == 1
