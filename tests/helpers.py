@@ -103,13 +103,10 @@ def check_second_order(fn, arrays, rtol=1e-4, atol=1e-6, eps=1e-5):
 
 
 def check_function_matches_eager(fn, arrays, rtol=1e-6, atol=1e-6):
-    """`dlframe.function(fn)` gives the eager results (skipped until `function` exists)."""
-    compiled = getattr(tf, "function", None)
-    if compiled is None:
-        return
+    """`dlframe.function(fn)` gives the eager results."""
     xs = _to_tensors(arrays)
     eager = fn(*xs)
-    graph = compiled(fn)(*xs)
+    graph = tf.function(fn)(*xs)
     eager = eager if isinstance(eager, (list, tuple)) else [eager]
     graph = graph if isinstance(graph, (list, tuple)) else [graph]
     for e, g in zip(eager, graph):

@@ -170,8 +170,7 @@ class Graph:
             nodes = _dead_code(nodes, self.outputs)
             self.stats["after_dce"] = len(nodes)
         if config.graph_option("constant_folding"):
-            nodes = _fold_constants(nodes, constants, variables, self._traced_values,
-                                    self.n_inputs)
+            nodes = _fold_constants(nodes, constants, self._traced_values)
             self.stats["after_folding"] = len(nodes)
         if config.graph_option("common_subgraph_elimination"):
             nodes, remap = _cse(nodes)
@@ -384,7 +383,7 @@ def _dead_code(nodes, outputs):
     return kept
 
 
-def _fold_constants(nodes, constants, variables, traced, n_inputs):
+def _fold_constants(nodes, constants, traced):
     """Replaces pure nodes whose inputs are all constants by their traced values."""
     kept = []
     for node in nodes:

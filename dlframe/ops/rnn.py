@@ -104,16 +104,8 @@ def lstm_p(d, x, h0, c0, kernel, rkernel, bias, *mask, act, ract, go_backwards):
         c_new = f * c + i * g
         c_out[k] = c_new
         h_new = o * act_f(xp, c_new)[0]
-        mk = _mask_at(m, step)
-        if mk is not None:
-            h_new = xp.where(mk, h_new, h)
-            c_new = xp.where(mk, c_new, c)
-            y = xp.where(mk, h_new, prev_y)
-        else:
-            y = h_new
-        ys[:, step] = y
-        prev_y = y
-        h, c = h_new, c_new
+        y, (h, c) = _masked_step(xp, _mask_at(m, step), prev_y, (h_new, c_new), (h, c))
+        ys[:, step] = prev_y = y
     return ys, h, c, hs, cs, gates, c_out
 
 
@@ -180,6 +172,15 @@ def _scale_by_derivative(xp, name, y, dy):
         dy *= y * (1 - y)
     else:
         dy[...] = _ract_grad(xp, name, y, dy)
+
+
+def _masked_step(xp, mk, prev_y, new_states, old_states):
+    """One step's Keras masking: masked samples keep their states and repeat their
+    previous output. Returns (output, states); the output is the new h when unmasked."""
+    if mk is None:
+        return new_states[0], new_states
+    states = tuple(xp.where(mk, n, o) for n, o in zip(new_states, old_states))
+    return xp.where(mk, states[0], prev_y), states
 
 
 def _split_step_grad(xp, mk, dy_t, dh_next, *other_states):
@@ -289,15 +290,8 @@ def gru_p(d, x, h0, kernel, rkernel, bias, *mask, act, ract, go_backwards, reset
             hh = act_f(xp, xz[:, 2 * U:] + d.matmul(r * h, rkernel[:, 2 * U:]))[0]
         gates[k, :, :U], gates[k, :, U:2 * U], gates[k, :, 2 * U:] = z, r, hh
         h_new = z * h + (1 - z) * hh
-        mk = _mask_at(m, step)
-        if mk is not None:
-            h_new = xp.where(mk, h_new, h)
-            y = xp.where(mk, h_new, prev_y)
-        else:
-            y = h_new
-        ys[:, step] = y
-        prev_y = y
-        h = h_new
+        y, (h,) = _masked_step(xp, _mask_at(m, step), prev_y, (h_new,), (h,))
+        ys[:, step] = prev_y = y
     return ys, h, hs, gates, rec
 
 
@@ -420,15 +414,8 @@ def simple_rnn_p(d, x, h0, kernel, rkernel, bias, *mask, act, go_backwards):
         hs[k] = h
         h_new = act_f(xp, proj[:, step] + d.matmul(h, rkernel))[0]
         outs[k] = h_new
-        mk = _mask_at(m, step)
-        if mk is not None:
-            h_new = xp.where(mk, h_new, h)
-            y = xp.where(mk, h_new, prev_y)
-        else:
-            y = h_new
-        ys[:, step] = y
-        prev_y = y
-        h = h_new
+        y, (h,) = _masked_step(xp, _mask_at(m, step), prev_y, (h_new,), (h,))
+        ys[:, step] = prev_y = y
     return ys, h, hs, outs
 
 

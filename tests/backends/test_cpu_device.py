@@ -27,11 +27,20 @@ def test_matmul_threads_by_size_and_load(monkeypatch):
     np.testing.assert_allclose(dev.matmul(a, a), a @ a)
 
 
-def test_background_load_sampling(tmp_path):
+def test_background_load_counts_other_processes_not_ours(monkeypatch):
+    """Busy when other processes used more than half a core over the last window:
+    CPU time seen in /proc/stat minus this process's own CPU time."""
     load = numpy_backend.BackgroundLoad(interval=0.0)
-    first = load.others_busy()
-    assert first in (True, False)
-    assert load.others_busy() in (True, False)
+    hz = load._hz
+    samples = iter([
+        (0.0, 0, 0, 0.0),                        # (time, total ticks, idle ticks, own s)
+        (1.0, 2 * hz, 0, 0.2),                   # 2 cores busy, we used 0.2 s: others 1.8
+        (2.0, 4 * hz, int(1.1 * hz), 1.1),       # 0.9 cores busy, all of it ours
+    ])
+    monkeypatch.setattr(load, "_sample", lambda: next(samples))
+    assert load.others_busy() is False           # first sample: no window yet
+    assert load.others_busy() is True
+    assert load.others_busy() is False
 
 
 def test_device_parsing_and_errors():

@@ -44,30 +44,37 @@ def _check_steps(arg, value):
         raise ValueError(f"Argument `{arg}` must be > 0. Received: {arg}={value}")
 
 
-class ExponentialDecay(LearningRateSchedule):
-    """``initial_learning_rate * decay_rate ** (step / decay_steps)`` (floored if
-    ``staircase``)."""
+class _RateDecay(LearningRateSchedule):
+    """Shared state of the schedules driven by ``step / decay_steps`` and a decay rate."""
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
-                 name="ExponentialDecay"):
+                 name=None):
         _check_steps("decay_steps", decay_steps)
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
         self.decay_rate = decay_rate
         self.staircase = staircase
-        self.name = name
+        self.name = name or type(self).__name__
 
-    def __call__(self, step):
+    def _progress(self, step):
+        """``step / decay_steps``, floored when ``staircase``."""
         p = _m.divide(_step(step), float(self.decay_steps))
-        if self.staircase:
-            p = _m.floor(p)
-        return _m.multiply(float(self.initial_learning_rate),
-                           _m.pow(_f(self.decay_rate), p))
+        return _m.floor(p) if self.staircase else p
 
     def get_config(self):
         return {"initial_learning_rate": self.initial_learning_rate,
                 "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
                 "staircase": self.staircase, "name": self.name}
+
+
+class ExponentialDecay(_RateDecay):
+    """``initial_learning_rate * decay_rate ** (step / decay_steps)`` (floored if
+    ``staircase``)."""
+
+    def __call__(self, step):
+        p = self._progress(step)
+        return _m.multiply(float(self.initial_learning_rate),
+                           _m.pow(_f(self.decay_rate), p))
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -127,29 +134,13 @@ class PolynomialDecay(LearningRateSchedule):
                 "power": self.power, "cycle": self.cycle, "name": self.name}
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_RateDecay):
     """``lr0 / (1 + decay_rate * step / decay_steps)`` (floored if ``staircase``)."""
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
-                 name="InverseTimeDecay"):
-        _check_steps("decay_steps", decay_steps)
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
-
     def __call__(self, step):
-        p = _m.divide(_step(step), float(self.decay_steps))
-        if self.staircase:
-            p = _m.floor(p)
+        p = self._progress(step)
         return _m.divide(float(self.initial_learning_rate),
                          _m.add(1.0, _m.multiply(float(self.decay_rate), p)))
-
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
-                "staircase": self.staircase, "name": self.name}
 
 
 class CosineDecay(LearningRateSchedule):
