@@ -59,6 +59,11 @@ class Device:
         """Matrix product (batched) of two arrays of this device."""
         return self.xp.matmul(a, b)
 
+    def gemm_loop(self, flops):
+        """A context for a loop of matrix products of about ``flops`` each (an RNN's
+        steps): the device picks its GEMM threading once for the whole loop."""
+        return _NULL_CONTEXT
+
     def scatter_add(self, target, index, values):
         """``target[index] += values`` in place, accumulating repeated indices."""
         self.xp.add.at(target, index, values)

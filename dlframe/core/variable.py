@@ -153,8 +153,8 @@ class Variable(Tensor):
             src = initial_value
             if src._device is not dev:
                 value = dev.asarray(src._device.to_numpy(src._value))
-            else:
-                value = dev.xp.array(src._value, copy=True)
+            else:  # C order: slots made like it and updates mixing it with grads stay fast
+                value = dev.xp.array(src._value, copy=True, order="C")
         else:
             from dlframe.core.tensor import constant
             value = constant(initial_value, dtype=dtype)._value
@@ -259,7 +259,7 @@ class Variable(Tensor):
             return self._distribute.assign(self, value, "assign", read_value)
         t, reshape = self._coerce(value, "assign")
         if reshape:
-            self._value = self._device.xp.array(t._value, copy=True)
+            self._value = self._device.xp.array(t._value, copy=True, order="C")
         else:
             call(_assign_p, (self, t), {"mode": "set"})
         return self if read_value else None
@@ -294,4 +294,4 @@ def _rebuild_variable(array, name, trainable):
 
 def assign_raw(var, array):
     """Replaces a variable's buffer with a same-device array (checkpoint loading)."""
-    var._value = var._device.asarray(array)
+    var._value = var._device.xp.ascontiguousarray(var._device.asarray(array))

@@ -5,6 +5,7 @@ dlframe ops (DESIGN.md §4). Broadcasting is undone centrally by the tape. Compa
 logic, casts and ``where`` live in ``dlframe.ops.logic`` and are re-exported here.
 """
 
+from dlframe.backends.base import np
 from dlframe.core import basic, dtypes
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
@@ -358,9 +359,18 @@ atanh_p, atanh = _unary_prim("Atanh", lambda xp, x: xp.arctanh(x),
 
 
 def _sigmoid_fwd(xp, x):
-    # exp of -|x| never overflows; both branches share it
-    e = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+    # 1 / (1 + exp(-x)) keeps relative accuracy for very negative x (TF does too);
+    # exp overflows to inf there and the result is the correct 0. float16 goes
+    # through float32, whose exp overflows far later.
+    if x.dtype == "float16":
+        return _sigmoid_fwd(xp, x.astype("float32")).astype(x.dtype)
+    if xp is np:
+        with np.errstate(over="ignore"):
+            e = np.asarray(np.exp(-x))
+    else:
+        e = xp.exp(-x)
+    e += 1
+    return xp.divide(1, e, out=e)
 
 
 sigmoid_p, sigmoid = _unary_prim(

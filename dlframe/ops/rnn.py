@@ -1,78 +1,187 @@
 """Fused recurrent sequence kernels (portable: NumPy or CuPy) with BPTT gradients.
 
 One primitive runs a whole sequence (DESIGN.md §11): the input projection of all
-timesteps is one GEMM, each step is one GEMM plus one elementwise pass, and the
-backward pass (its own primitive) accumulates the recurrent-weight gradient with
-one GEMM after the loop. In a compiled function the sequence is a single graph
-node, not a Python loop of ops.
+timesteps is one GEMM, each step is one GEMM plus a few in-place elementwise passes
+into preallocated buffers, and the backward pass (its own primitive) accumulates the
+weight gradients with one GEMM each after the loop. In a compiled function the
+sequence is a single graph node, not a Python loop of ops.
 
 Layouts follow Keras: x ``[batch, time, features]``; LSTM kernel ``(in, 4u)`` with
 gates i, f, c, o; GRU kernel ``(in, 3u)`` with gates z, r, h and bias ``(2, 3u)``
 when ``reset_after`` (input and recurrent biases) or ``(3u,)`` otherwise.
 Masks (``[batch, time]`` bool) carry the previous state and output through
-masked steps, as Keras does.
+masked steps, as Keras does. ``outputs[:, s]`` is the output produced at input
+step s (also with ``go_backwards``).
+
+Internally everything is time-major in processing order: buffer index k is the
+k-th step processed (input step ``T-1-k`` with ``go_backwards``), and state
+buffers hold T+1 entries (entry k is the state before step k), so no step copies
+a state it has just written.
 """
 
 from dlframe.core.primitive import call, primitive
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops._util import t
 
+
 # -------------------------------------------------------------- activations
-_ACTS = {}
+def _sigmoid_into(xp, x, out):
+    # 0.5 * tanh(x / 2) + 0.5: one transcendental pass (tanh is the fastest SIMD
+    # one in NumPy), bounded in [0, 1] and accurate to ~1e-7 absolute - what gates
+    # need (the public tf.sigmoid keeps relative accuracy for tiny values instead)
+    xp.multiply(x, 0.5, out=out)
+    xp.tanh(out, out=out)
+    out *= 0.5
+    out += 0.5
+    return out
 
 
-def _act(name):
-    def reg(fn):
-        _ACTS[name] = fn
-        return fn
-    return reg
-
-
-@_act("tanh")
-def _tanh(xp, x):
-    y = xp.tanh(x)
-    return y, lambda dy: dy * (1 - y * y)
-
-
-@_act("sigmoid")
-def _sigmoid(xp, x):
-    y = 1 / (1 + xp.exp(-x))
-    return y, lambda dy: dy * y * (1 - y)
-
-
-@_act("relu")
-def _relu(xp, x):
-    y = xp.maximum(x, 0)
-    return y, lambda dy: dy * (y > 0)
-
-
-@_act("linear")
-def _linear(xp, x):
-    return x, lambda dy: dy
-
-
-@_act("hard_sigmoid")
-def _hard_sigmoid(xp, x):
+def _hard_sigmoid_into(xp, x, out):
     # Keras 3 definition: relu6(x + 3) / 6
-    y = xp.clip(x / 6 + 0.5, 0, 1)
-    return y, lambda dy: dy * ((x > -3) & (x < 3)) / 6
+    xp.multiply(x, 1 / 6, out=out)
+    out += 0.5
+    return xp.clip(out, 0, 1, out=out)
+
+
+def _linear_into(xp, x, out):
+    if out is not x:
+        out[...] = x
+    return out
+
+
+# name -> fn(xp, x, out): writes activation(x) into out (which may be x)
+_ACT_INTO = {
+    "tanh": lambda xp, x, out: xp.tanh(x, out=out),
+    "sigmoid": _sigmoid_into,
+    "relu": lambda xp, x, out: xp.maximum(x, 0, out=out),
+    "linear": _linear_into,
+    "hard_sigmoid": _hard_sigmoid_into,
+}
+
+
+def _sigmoid_deriv(xp, y, out):
+    xp.subtract(1, y, out=out)
+    out *= y
+    return out
+
+
+def _tanh_deriv(xp, y, out):
+    xp.multiply(y, y, out=out)
+    return xp.subtract(1, out, out=out)
+
+
+def _hard_sigmoid_deriv(xp, y, out):
+    out[...] = ((y > 0) & (y < 1)) / 6
+    return out
+
+
+def _linear_deriv(xp, y, out):
+    out[...] = 1
+    return out
+
+
+# name -> fn(xp, y, out): writes activation'(x) into out, given y = activation(x)
+# (exact for these functions; out must not be y)
+_DERIV_INTO = {
+    "tanh": _tanh_deriv,
+    "sigmoid": _sigmoid_deriv,
+    "relu": lambda xp, y, out: xp.greater(y, 0, out=out),
+    "linear": _linear_deriv,
+    "hard_sigmoid": _hard_sigmoid_deriv,
+}
 
 
 def supported_activation(name):
     """True when the fused kernels implement activation ``name``."""
-    return name in _ACTS
+    return name in _ACT_INTO
 
 
-def _mask_at(mask, step):
-    return None if mask is None else mask[:, step][:, None]
+def _scale_by_deriv(xp, name, y, grad, scratch):
+    """grad *= activation'(x) in place, given the activation's output y."""
+    grad *= _DERIV_INTO[name](xp, y, scratch)
+    return grad
 
 
-def _steps(T, go_backwards):
-    return range(T - 1, -1, -1) if go_backwards else range(T)
+# -------------------------------------------------------------- shared plumbing
+def _order(T, go_backwards):
+    """Input step processed at each position k."""
+    return list(range(T - 1, -1, -1)) if go_backwards else list(range(T))
 
 
-def _dtype_cast(xp, arr, like):
-    return arr.astype(like.dtype, copy=False)
+def _time_major(xp, x, go_backwards):
+    """x [B, T, F] as a contiguous [T, B, F] in processing order."""
+    if go_backwards:
+        x = x[:, ::-1]
+    return xp.ascontiguousarray(x.transpose(1, 0, 2))
+
+
+def _batch_major(xp, seq, go_backwards):
+    """Inverse of _time_major: [T, B, ...] in processing order -> [B, T, ...] view."""
+    seq = seq.transpose(1, 0, 2)
+    return seq[:, ::-1] if go_backwards else seq
+
+
+def _input_projection(d, x, kernel, bias, go_backwards):
+    """All timesteps' input projections in one GEMM: [T, B, gates] in processing order."""
+    B, T, F = x.shape
+    proj = d.matmul(_time_major(d.xp, x, go_backwards).reshape(T * B, F), kernel)
+    if bias is not None and bias.size:
+        proj += bias
+    return proj.reshape(T, B, -1)
+
+
+def _step_masks(xp, mask, go_backwards):
+    """Per-step masks [T, B, 1] in processing order (None without a mask)."""
+    if mask is None:
+        return None
+    return _time_major(xp, mask[:, :, None], go_backwards)
+
+
+def _apply_mask(xp, mk, new_states, old_states, ys, k):
+    """Keras masking of step k, in place: masked samples keep their old states, and
+    their output repeats the previous output (zeros before the first step)."""
+    keep = ~mk
+    for new, old in zip(new_states, old_states):
+        xp.copyto(new, old, where=keep)
+    if k:
+        xp.copyto(ys[k], ys[k - 1], where=keep)
+    else:
+        ys[k] *= mk
+
+
+def _step_grad_in(xp, mk, dy_k, dh_next, dprev_y, out):
+    """Gradient reaching the new h of step k (written into ``out``).
+
+    Unmasked: dy_k + dh_next. Masked samples send their output gradient to the
+    previous output and their state gradient straight to the previous state; returns
+    (grad for the previous output, grad carried to the previous h) - both None
+    without a mask.
+    """
+    if mk is None:
+        return xp.add(dy_k, dh_next, out=out), None, None
+    total = dy_k + dprev_y
+    xp.multiply(total + dh_next, mk, out=out)
+    keep = ~mk
+    return out, total * keep, dh_next * keep
+
+
+def _input_grad(d, dz_flat, kernel, shape, go_backwards, needed):
+    """dx = dZ @ kernel^T in [B, T, F], skipped (an empty placeholder) when no one needs
+    it: for a model's first RNN layer that is a (B*T, gates) x (gates, F) GEMM saved."""
+    xp = d.xp
+    if not needed:
+        return xp.zeros((0,), dtype=dz_flat.dtype)
+    B, T, F = shape
+    dx = d.matmul(dz_flat, kernel.T).reshape(T, B, F)
+    return xp.ascontiguousarray(_batch_major(xp, dx, go_backwards))
+
+
+def _weight_grads(d, x, dz_all, go_backwards):
+    """(kernel grad, input-bias grad) from the per-step pre-activation grads."""
+    B, T, F = x.shape
+    flat = dz_all.reshape(T * B, -1)
+    xt = _time_major(d.xp, x, go_backwards).reshape(T * B, F)
+    return d.matmul(xt.T, flat), flat.sum(axis=0)
 
 
 # -------------------------------------------------------------- LSTM
@@ -81,42 +190,43 @@ def lstm_p(d, x, h0, c0, kernel, rkernel, bias, *mask, act, ract, go_backwards):
     xp = d.xp
     B, T, _ = x.shape
     U = h0.shape[-1]
-    m = mask[0] if mask else None
-    proj = d.matmul(x.reshape(B * T, -1), kernel).reshape(B, T, 4 * U)
-    if bias is not None and bias.size:
-        proj = proj + bias
-    act_f, ract_f = _ACTS[act], _ACTS[ract]
-    ys = xp.empty((B, T, U), dtype=x.dtype)
-    hs = xp.empty((T, B, U), dtype=x.dtype)   # h before each step
-    cs = xp.empty((T, B, U), dtype=x.dtype)   # c before each step
-    gates = xp.empty((T, B, 4 * U), dtype=x.dtype)  # activated i, f, g, o
-    c_out = xp.empty((T, B, U), dtype=x.dtype)  # tanh-activation input (new c)
-    h, c = h0, c0
-    prev_y = xp.zeros((B, U), dtype=x.dtype)
-    g_blk = slice(2 * U, 3 * U)
-    for k, step in enumerate(_steps(T, go_backwards)):
-        hs[k], cs[k] = h, c
-        z = proj[:, step] + d.matmul(h, rkernel)
-        gk = gates[k]
-        gk[...] = ract_f(xp, z)[0]           # one pass for i, f, o (g overwritten next)
-        gk[:, g_blk] = act_f(xp, z[:, g_blk])[0]
-        i, f, g, o = gk[:, :U], gk[:, U:2 * U], gk[:, g_blk], gk[:, 3 * U:]
-        c_new = f * c + i * g
-        c_out[k] = c_new
-        h_new = o * act_f(xp, c_new)[0]
-        y, (h, c) = _masked_step(xp, _mask_at(m, step), prev_y, (h_new, c_new), (h, c))
-        ys[:, step] = prev_y = y
-    return ys, h, c, hs, cs, gates, c_out
+    masks = _step_masks(xp, mask[0] if mask else None, go_backwards)
+    gates = _input_projection(d, x, kernel, bias, go_backwards)  # activated in place
+    hs = xp.empty((T + 1, B, U), dtype=x.dtype)   # h before step k; hs[T] final
+    cs = xp.empty((T + 1, B, U), dtype=x.dtype)
+    tcs = xp.empty((T, B, U), dtype=x.dtype)      # act(new c), before masking
+    ys = xp.empty((T, B, U), dtype=x.dtype) if masks is not None else None
+    tmp = xp.empty((B, U), dtype=x.dtype)
+    hs[0], cs[0] = h0, c0
+    act_into, ract_into = _ACT_INTO[act], _ACT_INTO[ract]
+    with d.gemm_loop(2.0 * B * U * 4 * U):
+        for k in range(T):
+            z = gates[k]
+            z += d.matmul(hs[k], rkernel)
+            g = z[:, 2 * U:3 * U]
+            act_into(xp, g, tmp)
+            ract_into(xp, z, z)        # one pass for i, f, o; g restored next
+            g[...] = tmp
+            i, f, o = z[:, :U], z[:, U:2 * U], z[:, 3 * U:]
+            c_new, h_new = cs[k + 1], hs[k + 1]
+            xp.multiply(f, cs[k], out=c_new)
+            c_new += xp.multiply(i, g, out=tmp)
+            xp.multiply(o, act_into(xp, c_new, tcs[k]), out=h_new)
+            if masks is not None:
+                ys[k] = h_new
+                _apply_mask(xp, masks[k], (h_new, c_new), (hs[k], cs[k]), ys, k)
+    ys = _batch_major(xp, hs[1:] if ys is None else ys, go_backwards)
+    return ys, hs[T], cs[T], hs, cs, gates, tcs
 
 
 @lstm_p.defgrad
 def _lstm_grad(inputs, outs, dys, *, act, ract, go_backwards, needs=None):
     x, h0, c0, kernel, rkernel, bias = inputs[:6]
     extra = tuple(inputs[6:])
-    ys, h, c, hs, cs, gates, c_out = outs
+    ys, h, c, hs, cs, gates, tcs = outs
     dy, dh, dc = dys[0], dys[1], dys[2]
     need_dx = needs is None or needs[0]
-    res = call(lstm_grad_p, (x, kernel, rkernel, hs, cs, gates, c_out, dy, dh, dc) + extra,
+    res = call(lstm_grad_p, (x, kernel, rkernel, hs, cs, gates, tcs, dy, dh, dc) + extra,
                {"act": act, "ract": ract, "go_backwards": go_backwards, "need_dx": need_dx})
     dx, dh0, dc0, dk, drk, db = res
     return (dx if need_dx else None, dh0, dc0, dk, drk, db) + (None,) * len(extra)
@@ -126,99 +236,52 @@ lstm_p.wants_needs = True
 
 
 @primitive("LSTMSequenceGrad", n_out=-1)
-def lstm_grad_p(d, x, kernel, rkernel, hs, cs, gates, c_out, dy, dh, dc, *mask, act,
+def lstm_grad_p(d, x, kernel, rkernel, hs, cs, gates, tcs, dy, dh, dc, *mask, act,
                 ract, go_backwards, need_dx=True):
     xp = d.xp
     B, T, _ = x.shape
     U = hs.shape[-1]
-    m = mask[0] if mask else None
-    act_f = _ACTS[act]
+    masks = _step_masks(xp, mask[0] if mask else None, go_backwards)
+    order = _order(T, go_backwards)
     dz_all = xp.empty((T, B, 4 * U), dtype=x.dtype)
-    dh_next, dc_next = dh.copy(), dc.copy()
-    dprev_y = xp.zeros((B, U), dtype=x.dtype)
-    order = list(_steps(T, go_backwards))
-    for k in range(T - 1, -1, -1):
-        step = order[k]
-        mk = _mask_at(m, step)
-        dprev_y, (dh_new, dc_new), (dh_carry, dc_carry) = _split_step_grad(
-            xp, mk, dy[:, step] + dprev_y, dh_next, dc_next)
-        gk = gates[k]
-        i, f, g, o = gk[:, :U], gk[:, U:2 * U], gk[:, 2 * U:3 * U], gk[:, 3 * U:]
-        tc, dtc = act_f(xp, c_out[k])
-        dcn = dc_new + dtc(dh_new * o)
-        dz = dz_all[k]
-        # upstream grads of the activated gates, then their derivatives in place
-        xp.multiply(dcn, g, out=dz[:, :U])
-        xp.multiply(dcn, cs[k], out=dz[:, U:2 * U])
-        xp.multiply(dh_new, tc, out=dz[:, 3 * U:])
-        _scale_by_derivative(xp, ract, gk, dz)  # g block fixed on the next line
-        dz[:, 2 * U:3 * U] = _act_grad(xp, act, g, dcn * i)
-        dh_next = d.matmul(dz, rkernel.T) + dh_carry
-        dc_next = dcn * f + dc_carry
-    dproj = xp.empty((B, T, 4 * U), dtype=x.dtype)
-    for k, step in enumerate(order):
-        dproj[:, step] = dz_all[k]
-    flat = dproj.reshape(B * T, 4 * U)
-    dx = _input_grad(d, flat, kernel, x, need_dx)
-    dk = d.matmul(x.reshape(B * T, -1).T, flat)
-    drk = d.matmul(hs.reshape(T * B, U).T, dz_all.reshape(T * B, 4 * U))
-    db = flat.sum(axis=0)
+    scratch = xp.empty((B, 4 * U), dtype=x.dtype)
+    dh_new = xp.empty((B, U), dtype=x.dtype)
+    dcn = xp.empty((B, U), dtype=x.dtype)
+    dh_next, dc_next = dh, dc
+    dprev_y = 0
+    with d.gemm_loop(2.0 * B * U * 4 * U):
+        for k in range(T - 1, -1, -1):
+            mk = None if masks is None else masks[k]
+            _, dprev_y, dh_carry = _step_grad_in(xp, mk, dy[:, order[k]], dh_next, dprev_y,
+                                                 dh_new)
+            if mk is not None:
+                dc_carry = dc_next * ~mk
+                dc_next = dc_next * mk
+            gk, dz = gates[k], dz_all[k]
+            i, f, g = gk[:, :U], gk[:, U:2 * U], gk[:, 2 * U:3 * U]
+            tc = tcs[k]
+            # upstream grads of o and of the new c (through h = o * act(c))
+            xp.multiply(dh_new, tc, out=dz[:, 3 * U:])
+            xp.multiply(dh_new, gk[:, 3 * U:], out=dcn)
+            _scale_by_deriv(xp, act, tc, dcn, scratch[:, :U])
+            dcn += dc_next
+            xp.multiply(dcn, g, out=dz[:, :U])
+            xp.multiply(dcn, cs[k], out=dz[:, U:2 * U])
+            xp.multiply(dcn, i, out=dz[:, 2 * U:3 * U])
+            # gate derivatives: ract' for all four blocks, then act' for g
+            _DERIV_INTO[ract](xp, gk, scratch)
+            _DERIV_INTO[act](xp, g, scratch[:, 2 * U:3 * U])
+            dz *= scratch
+            dh_next = d.matmul(dz, rkernel.T)
+            dc_next = xp.multiply(dcn, f)
+            if mk is not None:
+                dh_next += dh_carry
+                dc_next += dc_carry
+    dk, db = _weight_grads(d, x, dz_all, go_backwards)
+    dx = _input_grad(d, dz_all.reshape(T * B, 4 * U), kernel, x.shape, go_backwards,
+                     need_dx)
+    drk = d.matmul(hs[:T].reshape(T * B, U).T, dz_all.reshape(T * B, 4 * U))
     return dx, dh_next, dc_next, dk, drk, db
-
-
-def _scale_by_derivative(xp, name, y, dy):
-    """dy *= activation'(x) in place, given the activation's output y."""
-    if name == "sigmoid":
-        dy *= y * (1 - y)
-    else:
-        dy[...] = _ract_grad(xp, name, y, dy)
-
-
-def _masked_step(xp, mk, prev_y, new_states, old_states):
-    """One step's Keras masking: masked samples keep their states and repeat their
-    previous output. Returns (output, states); the output is the new h when unmasked."""
-    if mk is None:
-        return new_states[0], new_states
-    states = tuple(xp.where(mk, n, o) for n, o in zip(new_states, old_states))
-    return xp.where(mk, states[0], prev_y), states
-
-
-def _split_step_grad(xp, mk, dy_t, dh_next, *other_states):
-    """Routes one step's upstream gradients through the mask bookkeeping.
-
-    Forward: ``y = where(m, h_new, prev_y)`` and every state ``s = where(m, s_new,
-    s_prev)``. Returns (grad of prev_y, grads of the new states, grads carried straight
-    to the previous states); ``dy_t`` already includes the gradient of y at this step.
-    """
-    if mk is None:
-        return 0, (dy_t + dh_next,) + other_states, (0,) * (1 + len(other_states))
-    new = (xp.where(mk, dy_t + dh_next, 0),) + tuple(xp.where(mk, g, 0) for g in other_states)
-    carry = tuple(xp.where(mk, 0, g) for g in (dh_next,) + other_states)
-    return xp.where(mk, 0, dy_t), new, carry
-
-
-def _input_grad(d, flat, kernel, x, needed):
-    """dx = dZ @ kernel^T, skipped (an empty placeholder) when no one needs it: for a
-    model's first RNN layer that is a (B*T, gates) x (gates, features) GEMM saved."""
-    if not needed:
-        return d.xp.zeros((0,), dtype=x.dtype)
-    return d.matmul(flat, kernel.T).reshape(x.shape)
-
-
-def _ract_grad(xp, name, y, dy):
-    """Gradient through an activation given its output y (exact for these functions)."""
-    if name == "sigmoid":
-        return dy * y * (1 - y)
-    if name == "tanh":
-        return dy * (1 - y * y)
-    if name == "relu":
-        return dy * (y > 0)
-    if name == "hard_sigmoid":
-        return dy * ((y > 0) & (y < 1)) / 6
-    return dy
-
-
-_act_grad = _ract_grad
 
 
 def _check(op, x, units_from, h0):
@@ -259,40 +322,41 @@ def gru_p(d, x, h0, kernel, rkernel, bias, *mask, act, ract, go_backwards, reset
     xp = d.xp
     B, T, _ = x.shape
     U = h0.shape[-1]
-    m = mask[0] if mask else None
-    if reset_after:
-        b_in, b_rec = bias[0], bias[1]
-    else:
-        b_in, b_rec = bias, None
-    proj = d.matmul(x.reshape(B * T, -1), kernel).reshape(B, T, 3 * U) + b_in
-    act_f, ract_f = _ACTS[act], _ACTS[ract]
-    hs = xp.empty((T, B, U), dtype=x.dtype)
-    gates = xp.empty((T, B, 3 * U), dtype=x.dtype)   # z, r, hh (activated)
-    rec = xp.empty((T, B, 3 * U), dtype=x.dtype)     # recurrent projection (+ b_rec)
-    ys = xp.empty((B, T, U), dtype=x.dtype)
-    h = h0
-    prev_y = xp.zeros((B, U), dtype=x.dtype)
-    for k, step in enumerate(_steps(T, go_backwards)):
-        hs[k] = h
-        xz = proj[:, step]
-        if reset_after:
-            rh = d.matmul(h, rkernel) + b_rec
-            rec[k] = rh
-            z = ract_f(xp, xz[:, :U] + rh[:, :U])[0]
-            r = ract_f(xp, xz[:, U:2 * U] + rh[:, U:2 * U])[0]
-            hh = act_f(xp, xz[:, 2 * U:] + r * rh[:, 2 * U:])[0]
-        else:
-            rh = d.matmul(h, rkernel[:, :2 * U])
-            rec[k, :, :2 * U] = rh
-            z = ract_f(xp, xz[:, :U] + rh[:, :U])[0]
-            r = ract_f(xp, xz[:, U:2 * U] + rh[:, U:])[0]
-            rec[k, :, 2 * U:] = r * h
-            hh = act_f(xp, xz[:, 2 * U:] + d.matmul(r * h, rkernel[:, 2 * U:]))[0]
-        gates[k, :, :U], gates[k, :, U:2 * U], gates[k, :, 2 * U:] = z, r, hh
-        h_new = z * h + (1 - z) * hh
-        y, (h,) = _masked_step(xp, _mask_at(m, step), prev_y, (h_new,), (h,))
-        ys[:, step] = prev_y = y
-    return ys, h, hs, gates, rec
+    masks = _step_masks(xp, mask[0] if mask else None, go_backwards)
+    b_in, b_rec = (bias[0], bias[1]) if reset_after else (bias, None)
+    gates = _input_projection(d, x, kernel, b_in, go_backwards)  # z, r, hh (activated)
+    # reset_after: h @ R + b_rec; else [h @ R_zr, r * h]
+    rec = xp.empty((T, B, 3 * U), dtype=x.dtype)
+    hs = xp.empty((T + 1, B, U), dtype=x.dtype)
+    ys = xp.empty((T, B, U), dtype=x.dtype) if masks is not None else None
+    tmp = xp.empty((B, U), dtype=x.dtype)
+    hs[0] = h0
+    act_into, ract_into = _ACT_INTO[act], _ACT_INTO[ract]
+    with d.gemm_loop(2.0 * B * U * 3 * U):
+        for k in range(T):
+            g, rh, h = gates[k], rec[k], hs[k]
+            zr, hh = g[:, :2 * U], g[:, 2 * U:]
+            if reset_after:
+                xp.add(d.matmul(h, rkernel), b_rec, out=rh)
+                zr += rh[:, :2 * U]
+                ract_into(xp, zr, zr)
+                hh += xp.multiply(g[:, U:2 * U], rh[:, 2 * U:], out=tmp)
+            else:
+                rh[:, :2 * U] = d.matmul(h, rkernel[:, :2 * U])
+                zr += rh[:, :2 * U]
+                ract_into(xp, zr, zr)
+                rh_h = xp.multiply(g[:, U:2 * U], h, out=rh[:, 2 * U:])
+                hh += d.matmul(rh_h, rkernel[:, 2 * U:])
+            act_into(xp, hh, hh)
+            h_new = hs[k + 1]   # z * h + (1 - z) * hh
+            xp.subtract(h, hh, out=h_new)
+            h_new *= g[:, :U]
+            h_new += hh
+            if masks is not None:
+                ys[k] = h_new
+                _apply_mask(xp, masks[k], (h_new,), (h,), ys, k)
+    ys = _batch_major(xp, hs[1:] if ys is None else ys, go_backwards)
+    return ys, hs[T], hs, gates, rec
 
 
 @gru_p.defgrad
@@ -317,60 +381,56 @@ def gru_grad_p(d, x, kernel, rkernel, hs, gates, rec, dy, dh, *mask, act, ract,
     xp = d.xp
     B, T, _ = x.shape
     U = hs.shape[-1]
-    m = mask[0] if mask else None
+    masks = _step_masks(xp, mask[0] if mask else None, go_backwards)
+    order = _order(T, go_backwards)
     dxz_all = xp.empty((T, B, 3 * U), dtype=x.dtype)
-    drh_all = xp.empty((T, B, 3 * U), dtype=x.dtype)   # grads of the recurrent projection
-    drk = xp.zeros(rkernel.shape, dtype=x.dtype)
-    dh_next = dh.copy()
-    dprev_y = xp.zeros((B, U), dtype=x.dtype)
-    order = list(_steps(T, go_backwards))
-    for k in range(T - 1, -1, -1):
-        step = order[k]
-        mk = _mask_at(m, step)
-        dprev_y, (dh_new,), (dh_carry,) = _split_step_grad(xp, mk, dy[:, step] + dprev_y,
-                                                           dh_next)
-        h = hs[k]
-        z, r, hh = gates[k, :, :U], gates[k, :, U:2 * U], gates[k, :, 2 * U:]
-        dz = dh_new * (h - hh)
-        dhh = dh_new * (1 - z)
-        dh_prev = dh_new * z
-        da_h = _act_grad(xp, act, hh, dhh)
-        dxz = dxz_all[k]
-        drh = drh_all[k]
-        dxz[:, 2 * U:] = da_h
-        if reset_after:
-            rh_h = rec[k, :, 2 * U:]
-            dr = da_h * rh_h
-            drh[:, 2 * U:] = da_h * r
-        else:
-            # hh = act(xz_h + (r*h) @ Rh)
-            d_rh = d.matmul(da_h, rkernel[:, 2 * U:].T)
-            drk[:, 2 * U:] += d.matmul(rec[k, :, 2 * U:].T, da_h)
-            dr = d_rh * h
-            dh_prev = dh_prev + d_rh * r
-            drh[:, 2 * U:] = 0
-        dxz[:, :U] = drh[:, :U] = _ract_grad(xp, ract, z, dz)
-        dxz[:, U:2 * U] = drh[:, U:2 * U] = _ract_grad(xp, ract, r, dr)
-        if reset_after:
-            dh_prev = dh_prev + d.matmul(drh, rkernel.T)
-        else:
-            dh_prev = dh_prev + d.matmul(drh[:, :2 * U], rkernel[:, :2 * U].T)
-        dh_next = dh_prev + dh_carry
-    dproj = xp.empty((B, T, 3 * U), dtype=x.dtype)
-    for k, step in enumerate(order):
-        dproj[:, step] = dxz_all[k]
-    flat = dproj.reshape(B * T, 3 * U)
-    dx = _input_grad(d, flat, kernel, x, need_dx)
-    dk = d.matmul(x.reshape(B * T, -1).T, flat)
-    hflat = hs.reshape(T * B, U)
-    drh_flat = drh_all.reshape(T * B, 3 * U)
+    # grads of the recurrent projection (all 3 gates with reset_after, else z and r)
+    drh_all = xp.empty((T, B, (3 if reset_after else 2) * U), dtype=x.dtype)
+    drk_h = None if reset_after else xp.zeros((U, U), dtype=x.dtype)
+    dh_new = xp.empty((B, U), dtype=x.dtype)
+    scratch = xp.empty((B, U), dtype=x.dtype)
+    dh_next, dprev_y = dh, 0
+    with d.gemm_loop(2.0 * B * U * 3 * U):
+        for k in range(T - 1, -1, -1):
+            mk = None if masks is None else masks[k]
+            _, dprev_y, dh_carry = _step_grad_in(xp, mk, dy[:, order[k]], dh_next, dprev_y,
+                                                 dh_new)
+            h, g, dxz, drh = hs[k], gates[k], dxz_all[k], drh_all[k]
+            z, r, hh = g[:, :U], g[:, U:2 * U], g[:, 2 * U:]
+            dz, dr, da_h = dxz[:, :U], dxz[:, U:2 * U], dxz[:, 2 * U:]
+            xp.subtract(1, z, out=da_h)            # dhh = dh_new * (1 - z), through act
+            da_h *= dh_new
+            _scale_by_deriv(xp, act, hh, da_h, scratch)
+            xp.subtract(h, hh, out=dz)             # dz = dh_new * (h - hh), through ract
+            dz *= dh_new
+            _scale_by_deriv(xp, ract, z, dz, scratch)
+            dh_prev = xp.multiply(dh_new, z)
+            if reset_after:
+                xp.multiply(da_h, rec[k, :, 2 * U:], out=dr)
+                _scale_by_deriv(xp, ract, r, dr, scratch)
+                drh[:, :2 * U] = dxz[:, :2 * U]
+                xp.multiply(da_h, r, out=drh[:, 2 * U:])
+                dh_prev += d.matmul(drh, rkernel.T)
+            else:
+                # hh = act(xz_h + (r * h) @ R_h)
+                d_rh = d.matmul(da_h, rkernel[:, 2 * U:].T)
+                drk_h += d.matmul(rec[k, :, 2 * U:].T, da_h)
+                xp.multiply(d_rh, h, out=dr)
+                _scale_by_deriv(xp, ract, r, dr, scratch)
+                dh_prev += xp.multiply(d_rh, r, out=scratch)
+                drh[...] = dxz[:, :2 * U]
+                dh_prev += d.matmul(drh, rkernel[:, :2 * U].T)
+            if mk is not None:
+                dh_prev += dh_carry
+            dh_next = dh_prev
+    dk, db_in = _weight_grads(d, x, dxz_all, go_backwards)
+    dx = _input_grad(d, dxz_all.reshape(T * B, 3 * U), kernel, x.shape, go_backwards,
+                     need_dx)
+    drh_flat = drh_all.reshape(T * B, -1)
+    drk_zr = d.matmul(hs[:T].reshape(T * B, U).T, drh_flat)
     if reset_after:
-        drk = d.matmul(hflat.T, drh_flat)
-        db = xp.stack([flat.sum(axis=0), drh_flat.sum(axis=0)])
-    else:
-        drk[:, :2 * U] += d.matmul(hflat.T, drh_flat[:, :2 * U])
-        db = flat.sum(axis=0)
-    return dx, dh_next, dk, drk, db
+        return dx, dh_next, dk, drk_zr, xp.stack([db_in, drh_flat.sum(axis=0)])
+    return dx, dh_next, dk, xp.concatenate([drk_zr, drk_h], axis=1), db_in
 
 
 def gru(x, h0, kernel, recurrent_kernel, bias, mask=None, activation="tanh",
@@ -402,21 +462,22 @@ def simple_rnn_p(d, x, h0, kernel, rkernel, bias, *mask, act, go_backwards):
     xp = d.xp
     B, T, _ = x.shape
     U = h0.shape[-1]
-    m = mask[0] if mask else None
-    proj = d.matmul(x.reshape(B * T, -1), kernel).reshape(B, T, U) + bias
-    act_f = _ACTS[act]
-    hs = xp.empty((T, B, U), dtype=x.dtype)
-    outs = xp.empty((T, B, U), dtype=x.dtype)
-    ys = xp.empty((B, T, U), dtype=x.dtype)
-    h = h0
-    prev_y = xp.zeros((B, U), dtype=x.dtype)
-    for k, step in enumerate(_steps(T, go_backwards)):
-        hs[k] = h
-        h_new = act_f(xp, proj[:, step] + d.matmul(h, rkernel))[0]
-        outs[k] = h_new
-        y, (h,) = _masked_step(xp, _mask_at(m, step), prev_y, (h_new,), (h,))
-        ys[:, step] = prev_y = y
-    return ys, h, hs, outs
+    masks = _step_masks(xp, mask[0] if mask else None, go_backwards)
+    acts = _input_projection(d, x, kernel, bias, go_backwards)  # activated in place
+    hs = xp.empty((T + 1, B, U), dtype=x.dtype)
+    ys = xp.empty((T, B, U), dtype=x.dtype) if masks is not None else None
+    hs[0] = h0
+    act_into = _ACT_INTO[act]
+    with d.gemm_loop(2.0 * B * U * U):
+        for k in range(T):
+            a = acts[k]
+            a += d.matmul(hs[k], rkernel)
+            hs[k + 1] = act_into(xp, a, a)
+            if masks is not None:
+                ys[k] = a
+                _apply_mask(xp, masks[k], (hs[k + 1],), (hs[k],), ys, k)
+    ys = _batch_major(xp, hs[1:] if ys is None else ys, go_backwards)
+    return ys, hs[T], hs, acts
 
 
 @simple_rnn_p.defgrad
@@ -438,27 +499,24 @@ def simple_rnn_grad_p(d, x, kernel, rkernel, hs, acts, dy, dh, *mask, act, go_ba
     xp = d.xp
     B, T, _ = x.shape
     U = hs.shape[-1]
-    m = mask[0] if mask else None
+    masks = _step_masks(xp, mask[0] if mask else None, go_backwards)
+    order = _order(T, go_backwards)
     da_all = xp.empty((T, B, U), dtype=x.dtype)
-    dh_next = dh.copy()
-    dprev_y = xp.zeros((B, U), dtype=x.dtype)
-    order = list(_steps(T, go_backwards))
-    for k in range(T - 1, -1, -1):
-        step = order[k]
-        mk = _mask_at(m, step)
-        dprev_y, (dh_new,), (dh_carry,) = _split_step_grad(xp, mk, dy[:, step] + dprev_y,
-                                                           dh_next)
-        da = _act_grad(xp, act, acts[k], dh_new)
-        da_all[k] = da
-        dh_next = d.matmul(da, rkernel.T) + dh_carry
-    dproj = xp.empty((B, T, U), dtype=x.dtype)
-    for k, step in enumerate(order):
-        dproj[:, step] = da_all[k]
-    flat = dproj.reshape(B * T, U)
-    dx = _input_grad(d, flat, kernel, x, need_dx)
-    dk = d.matmul(x.reshape(B * T, -1).T, flat)
-    drk = d.matmul(hs.reshape(T * B, U).T, da_all.reshape(T * B, U))
-    return dx, dh_next, dk, drk, flat.sum(axis=0)
+    scratch = xp.empty((B, U), dtype=x.dtype)
+    dh_next, dprev_y = dh, 0
+    with d.gemm_loop(2.0 * B * U * U):
+        for k in range(T - 1, -1, -1):
+            mk = None if masks is None else masks[k]
+            da, dprev_y, dh_carry = _step_grad_in(xp, mk, dy[:, order[k]], dh_next, dprev_y,
+                                                  da_all[k])
+            _scale_by_deriv(xp, act, acts[k], da, scratch)
+            dh_next = d.matmul(da, rkernel.T)
+            if mk is not None:
+                dh_next += dh_carry
+    dk, db = _weight_grads(d, x, da_all, go_backwards)
+    dx = _input_grad(d, da_all.reshape(T * B, U), kernel, x.shape, go_backwards, need_dx)
+    drk = d.matmul(hs[:T].reshape(T * B, U).T, da_all.reshape(T * B, U))
+    return dx, dh_next, dk, drk, db
 
 
 def simple_rnn(x, h0, kernel, recurrent_kernel, bias, mask=None, activation="tanh",

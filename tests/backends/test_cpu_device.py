@@ -81,3 +81,26 @@ def test_no_gpu_lists_nothing_and_memory_info():
     tf.config.threading.set_intra_op_parallelism_threads(1)
     assert tf.config.threading.get_intra_op_parallelism_threads() == 1
     tf.config.threading.set_intra_op_parallelism_threads(0)
+
+
+def test_gemm_loop_sets_threads_once(monkeypatch):
+    dev = backends.get_device("cpu:0")
+    seen = []
+    blas = numpy_backend.blas_threads()
+    monkeypatch.setattr(blas, "set", lambda n: seen.append(n))
+    monkeypatch.setattr(dev, "_many", 2)
+    monkeypatch.setattr(numpy_backend._load, "others_busy", lambda: False)
+    a = np.ones((64, 128), np.float32)
+    b = np.ones((128, 384), np.float32)
+    with dev.gemm_loop(2.0 * 64 * 128 * 384):   # 6.3 MFLOP: two threads in a loop
+        with dev.gemm_loop(1.0):                 # nested: keeps the outer choice
+            for _ in range(3):
+                np.testing.assert_allclose(dev.matmul(a, b), a @ b)
+    assert seen == [2, 1]
+    seen.clear()
+    with dev.gemm_loop(1e3):                     # tiny products: one thread
+        dev.matmul(a, b)
+    assert seen == [1, 1]
+    seen.clear()
+    dev.matmul(a, b)                             # outside a loop: per-call policy
+    assert seen == []                            # (6.3 MFLOP < BIG_GEMM_FLOPS)

@@ -13,16 +13,22 @@ def sig(x):
     return 1 / (1 + np.exp(-x))
 
 
-def ref_lstm(x, h, c, k, rk, b, mask=None, back=False):
+ACTS = {"tanh": np.tanh, "sigmoid": sig, "relu": lambda v: np.maximum(v, 0),
+        "linear": lambda v: v, "hard_sigmoid": lambda v: np.clip(v / 6 + 0.5, 0, 1)}
+
+
+def ref_lstm(x, h, c, k, rk, b, mask=None, back=False, act="tanh", ract="sigmoid"):
+    act, ract = ACTS[act], ACTS[ract]
     B, T, _ = x.shape
     U = h.shape[1]
     ys = np.zeros((B, T, U))
     prev = np.zeros((B, U))
     for s in (range(T - 1, -1, -1) if back else range(T)):
         z = x[:, s] @ k + h @ rk + b
-        i, f, g, o = sig(z[:, :U]), sig(z[:, U:2 * U]), np.tanh(z[:, 2 * U:3 * U]), sig(z[:, 3 * U:])
+        i, f, o = ract(z[:, :U]), ract(z[:, U:2 * U]), ract(z[:, 3 * U:])
+        g = act(z[:, 2 * U:3 * U])
         cn = f * c + i * g
-        hn = o * np.tanh(cn)
+        hn = o * act(cn)
         if mask is not None:
             m = mask[:, s][:, None]
             hn, cn = np.where(m, hn, h), np.where(m, cn, c)
@@ -33,7 +39,9 @@ def ref_lstm(x, h, c, k, rk, b, mask=None, back=False):
     return ys, h, c
 
 
-def ref_gru(x, h, k, rk, b, reset_after=True, mask=None, back=False):
+def ref_gru(x, h, k, rk, b, reset_after=True, mask=None, back=False, act="tanh",
+            ract="sigmoid"):
+    sig, tanh = ACTS[ract], ACTS[act]
     B, T, _ = x.shape
     U = h.shape[1]
     ys = np.zeros((B, T, U))
@@ -44,12 +52,12 @@ def ref_gru(x, h, k, rk, b, reset_after=True, mask=None, back=False):
             rh = h @ rk + b[1]
             z = sig(xz[:, :U] + rh[:, :U])
             r = sig(xz[:, U:2 * U] + rh[:, U:2 * U])
-            hh = np.tanh(xz[:, 2 * U:] + r * rh[:, 2 * U:])
+            hh = tanh(xz[:, 2 * U:] + r * rh[:, 2 * U:])
         else:
             xz = x[:, s] @ k + b
             z = sig(xz[:, :U] + h @ rk[:, :U])
             r = sig(xz[:, U:2 * U] + h @ rk[:, U:2 * U])
-            hh = np.tanh(xz[:, 2 * U:] + (r * h) @ rk[:, 2 * U:])
+            hh = tanh(xz[:, 2 * U:] + (r * h) @ rk[:, 2 * U:])
         hn = z * h + (1 - z) * hh
         if mask is not None:
             m = mask[:, s][:, None]
@@ -125,6 +133,54 @@ def test_simple_rnn_forward_and_grad(mask):
     np.testing.assert_allclose(ys.numpy(), ref, rtol=1e-10)
     np.testing.assert_allclose(h.numpy(), hh, rtol=1e-10)
     check_grad(f, [x, h0, k, rk, b], rtol=1e-5, atol=1e-7)
+
+
+OTHER_ACTS = [("relu", "hard_sigmoid"), ("linear", "tanh"), ("hard_sigmoid", "relu")]
+
+
+@pytest.mark.parametrize("act,ract", OTHER_ACTS)
+def test_lstm_other_activations(act, ract):
+    x, h0, c0 = _w(B, T, F), _w(B, U), _w(B, U)
+    k, rk, b = _w(F, 4 * U), _w(U, 4 * U), _w(4 * U)
+    m = tf.constant(MASK)
+
+    def f(x, h0, c0, k, rk, b):
+        return rnn.lstm(x, h0, c0, k, rk, b, mask=m, activation=act,
+                        recurrent_activation=ract)
+    out = f(*[tf.constant(a) for a in (x, h0, c0, k, rk, b)])
+    expect = ref_lstm(x, h0, c0, k, rk, b, MASK, act=act, ract=ract)
+    for o, e in zip(out, expect):
+        np.testing.assert_allclose(o.numpy(), e, rtol=1e-10, atol=1e-12)
+    check_grad(f, [x, h0, c0, k, rk, b], rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("act,ract", OTHER_ACTS)
+@pytest.mark.parametrize("reset_after", [True, False])
+def test_gru_other_activations(act, ract, reset_after):
+    x, h0 = _w(B, T, F), _w(B, U)
+    k, rk = _w(F, 3 * U), _w(U, 3 * U)
+    b = _w(2, 3 * U) if reset_after else _w(3 * U)
+
+    def f(x, h0, k, rk, b):
+        return rnn.gru(x, h0, k, rk, b, activation=act, recurrent_activation=ract,
+                       go_backwards=True, reset_after=reset_after)
+    out = f(*[tf.constant(a) for a in (x, h0, k, rk, b)])
+    expect = ref_gru(x, h0, k, rk, b, reset_after, back=True, act=act, ract=ract)
+    for o, e in zip(out, expect):
+        np.testing.assert_allclose(o.numpy(), e, rtol=1e-10, atol=1e-12)
+    check_grad(f, [x, h0, k, rk, b], rtol=1e-5, atol=1e-7)
+
+
+def test_float32_kernels_match_float64():
+    """The in-place float32 path (tanh-form sigmoid) agrees with the float64 reference."""
+    x, h0, c0 = _w(B, T, F), _w(B, U), _w(B, U)
+    k, rk, b = _w(F, 4 * U), _w(U, 4 * U), _w(4 * U)
+    f32 = [tf.constant(a.astype(np.float32)) for a in (x, h0, c0, k, rk, b)]
+    ys, h, c = rnn.lstm(*f32, mask=tf.constant(MASK), go_backwards=True)
+    expect = ref_lstm(x, h0, c0, k, rk, b, MASK, back=True)
+    for o, e in zip((ys, h, c), expect):
+        assert o.dtype == tf.float32
+        np.testing.assert_allclose(o.numpy(), e, rtol=1e-5, atol=1e-6)
 
 
 def test_compiled_equals_eager_and_is_one_node():
