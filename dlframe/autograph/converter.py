@@ -3,11 +3,37 @@
 Converted forms: ``if``/``else`` (incl. branches that ``return``, and an early
 ``if ...: return`` followed by the rest of the function), ``while``, ``for`` over
 ``range``/``tf.range`` with tensor bounds and over tensors, ``break``/``continue``
-inside those loops (lowered to flags that guard the rest of the body),
-``and``/``or``/``not``, ``print`` and calls to user functions (converted recursively
-at run time). Variables first assigned inside a loop body are per-iteration
-temporaries, not loop state. Loops containing ``return`` stay Python loops (a
-symbolic test then raises a clear error naming the line).
+inside those loops (lowered to flags that guard the rest of the body), ``return``
+inside loops (below), ``and``/``or``/``not``, ``print`` and calls to user functions
+(converted recursively at run time). Variables first assigned inside a loop body are
+per-iteration temporaries, not loop state.
+
+``return`` inside loops is lowered onto ``break``, as TF's AutoGraph does, with one
+flag pair per function: ``_ag_did_return_N = False`` starts the function and
+``return v`` in a loop becomes ``_ag_retval_N = v; _ag_did_return_N = True; break``.
+After a statement holding such a loop, ``if _ag_did_return_N: break`` leaves an
+enclosing loop too, ``if _ag_did_return_N: return _ag_retval_N`` in the function body
+pairs with the rest of the function (an implicit final ``return None`` is made
+explicit) as an early-return if/else, hence a ``cond`` when the flag is a tensor, and
+``if not _ag_did_return_N:`` guards the rest of a block nested in ``with``/``if``/
+``try``. After a ``while True:`` with no break of its own the guard is unconditional.
+Python loops keep Python semantics exactly (the flags are plain bools there).
+
+A graph loop must carry the return value from its first iteration, so the runtime
+gives an undefined one a placeholder (``returns=`` positions in the converted call):
+zeros with the structure, dtypes and shapes of the value it is first assigned, found
+by tracing one iteration of the body (or the branches of a tensor ``if``) once more
+into a throwaway sub-graph. The placeholder is only read when did_return is true,
+which the same code sets; when no ``return`` is reachable in the trace, did_return
+keeps its Python value. Requirements when did_return is a tensor, as in TF: every
+``return`` of the function gives the same structure and dtypes (else ``cond`` names
+the mismatch; falling off the end returns ``None``), the value keeps its shape across
+iterations, and a variable first assigned after the loop in the same nested block is
+undefined after that block. A tensor-dependent ``return`` (or ``break``) in a ``for``
+over a Python iterable raises NotImplementedError; a Python ``while`` whose test turns
+symbolic that way continues as a graph loop. Python side effects of the staged code
+run once more at trace time. Not converted: loops in generators, and early returns
+in nested blocks that do not end in ``return`` (as for ``if``).
 """
 
 import ast
@@ -70,11 +96,9 @@ class _Finder(ast.NodeVisitor):
         super().generic_visit(node)
 
 
-def _contains(stmts, kinds, skip_loops=False):
+def _contains(stmts, kinds):
     f = _Finder(kinds)
     for s in stmts:
-        if skip_loops and isinstance(s, (ast.For, ast.While)):
-            continue
         f.visit(s)
     return f.found
 
@@ -98,6 +122,66 @@ def _init(names):
         ctx=ast.Load())
 
 
+def _set(name, value):
+    """``name = value`` (``value``: an expression node or a Python constant)."""
+    if not isinstance(value, ast.AST):
+        value = ast.Constant(value)
+    return ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())], value=value)
+
+
+def _blocks(stmt):
+    """(node, field) of each statement list directly inside compound statement ``stmt``
+    (incl. ``except`` handlers and ``match`` cases); none inside nested scopes."""
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return []
+    owners = [stmt] + list(getattr(stmt, "handlers", [])) + list(getattr(stmt, "cases", []))
+    return [(node, field) for node in owners for field in ("body", "orelse", "finalbody")
+            if isinstance(getattr(node, field, None), list)]
+
+
+def _own_jumps(stmts, kinds=(ast.Break, ast.Continue)):
+    """Whether a loop body ``stmts`` holds a jump of that loop: not one inside a nested
+    loop's body (its ``else`` clause does jump in this loop) or a nested scope."""
+    for s in stmts:
+        if isinstance(s, kinds):
+            return True
+        blocks = [(s, "orelse")] if isinstance(s, (ast.For, ast.While)) else _blocks(s)
+        if any(_own_jumps(getattr(node, field), kinds) for node, field in blocks):
+            return True
+    return False
+
+
+def _loop_return_inside(stmt):
+    """Whether ``stmt`` holds a ``return`` inside a loop (not in a nested scope)."""
+    if isinstance(stmt, (ast.For, ast.While)) and _contains(stmt.body, ast.Return):
+        return True
+    return any(_loop_return_inside(s) for node, field in _blocks(stmt)
+               for s in getattr(node, field))
+
+
+def _left_only_by_return(stmt):
+    """``while True:`` (any true constant) without a ``break`` of its own."""
+    return isinstance(stmt, ast.While) and isinstance(stmt.test, ast.Constant) and \
+        bool(stmt.test.value) and not _own_jumps(stmt.body, ast.Break)
+
+
+def _ag_call(helper, args, keywords=()):
+    return ast.Call(func=_ag(helper), args=args, keywords=list(keywords))
+
+
+def _bind(names, call):
+    """``names = call`` (a bare call when there are none)."""
+    if names:
+        return ast.Assign(targets=[_tuple(names, ast.Store)], value=call)
+    return ast.Expr(value=call)
+
+
+def _convertible_loop(node):
+    """Whether a loop, after jump lowering, can become a graph loop."""
+    return not node.orelse and not _contains(node.body, (
+        ast.Return, ast.Break, ast.Continue, ast.Yield, ast.YieldFrom))
+
+
 def _fn(name, params, body):
     return ast.FunctionDef(
         name=name, args=ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in params],
@@ -108,10 +192,69 @@ def _fn(name, params, body):
 class _Transformer(ast.NodeTransformer):
     def __init__(self):
         self.count = 0
+        self.returns = {}  # retval name -> did-return flag name, per function
 
     def _next(self, kind):
         self.count += 1
         return f"ag__{kind}_{self.count}"
+
+    # -- return inside loops ------------------------------------------------------
+    def _lower_returns(self, stmts, flags, where):
+        """Rewrites each ``return v`` inside a loop into ``retval = v; did_return = True;
+        break`` and, after each statement holding such a loop, leaves as the return
+        would: ``if did_return: break`` in a loop (the break lowering then guards the
+        rest), ``if did_return: return retval`` in the function body, and ``if not
+        did_return:`` around the rest of a block nested in other statements.
+        ``flags``: the (did_return, retval) names; ``where``: "loop", "function" or
+        "block"."""
+        did, retval = flags
+        out = []
+        for i, stmt in enumerate(stmts):
+            if isinstance(stmt, ast.Return) and where == "loop":
+                out += [_set(retval, stmt.value or ast.Constant(None)), _set(did, True),
+                        ast.Break()]
+                continue
+            holds_loop_return = _loop_return_inside(stmt)
+            only_by_return = _left_only_by_return(stmt)  # before its returns are lowered
+            if holds_loop_return or where == "loop" and _contains([stmt], ast.Return):
+                self._lower_blocks(stmt, flags, where)
+            out.append(stmt)
+            if not holds_loop_return:
+                continue
+            if where == "block":
+                rest = self._lower_returns(stmts[i + 1:], flags, where)
+                out += [ast.If(test=ast.UnaryOp(op=ast.Not(), operand=_load(did)), body=rest,
+                               orelse=[])] if rest else []
+                break
+            leave = ast.Break() if where == "loop" else ast.Return(value=_load(retval))
+            out.append(leave if only_by_return else ast.If(test=_load(did), body=[leave],
+                                                           orelse=[]))
+        return out
+
+    def _lower_blocks(self, stmt, flags, where):
+        is_loop = isinstance(stmt, (ast.For, ast.While))
+        for node, field in _blocks(stmt):
+            inner = "loop" if where == "loop" or is_loop and node is stmt and \
+                field == "body" else "block"
+            setattr(node, field, self._lower_returns(getattr(node, field), flags, inner))
+
+    def _return_flags(self):
+        """The (did_return, retval) names of one function's lowered loop returns; not
+        "ag__"-prefixed: _assigned() must see them as loop / branch state."""
+        self.count += 1
+        did, retval = f"_ag_did_return_{self.count}", f"_ag_retval_{self.count}"
+        self.returns[retval] = did
+        return did, retval
+
+    def _returns_kw(self, names):
+        """``returns=(did_return index, retval index)`` for the runtime when ``names``
+        carry a lowered loop return (it gives the return value a placeholder)."""
+        for retval, did in self.returns.items():
+            if retval in names and did in names:
+                slots = ast.Tuple(elts=[ast.Constant(names.index(did)),
+                                        ast.Constant(names.index(retval))], ctx=ast.Load())
+                return [ast.keyword(arg="returns", value=slots)]
+        return []
 
     # -- break / continue lowering ----------------------------------------------
     def _lower_jumps(self, body, brk, cont):
@@ -119,7 +262,7 @@ class _Transformer(ast.NodeTransformer):
         the statements after a possible jump with ``if not (brk or cont):``."""
         out = []
         for i, stmt in enumerate(body):
-            jumps = _contains([stmt], (ast.Break, ast.Continue), skip_loops=True)
+            jumps = _own_jumps([stmt])
             out.append(self._replace_jumps(stmt, brk, cont))
             rest = body[i + 1:]
             if jumps and rest:
@@ -132,30 +275,30 @@ class _Transformer(ast.NodeTransformer):
 
     def _replace_jumps(self, stmt, brk, cont):
         if isinstance(stmt, ast.Break):
-            return ast.Assign(targets=[ast.Name(id=brk, ctx=ast.Store())],
-                              value=ast.Constant(True))
+            return _set(brk, True)
         if isinstance(stmt, ast.Continue):
-            return ast.Assign(targets=[ast.Name(id=cont, ctx=ast.Store())],
-                              value=ast.Constant(True))
-        if isinstance(stmt, (ast.For, ast.While, ast.FunctionDef, ast.AsyncFunctionDef,
-                             ast.ClassDef)):
-            return stmt  # their jumps belong to them
-        for field in ("body", "orelse", "finalbody"):
-            block = getattr(stmt, field, None)
-            if isinstance(block, list) and block:
-                setattr(stmt, field, self._lower_jumps(block, brk, cont))
+            return _set(cont, True)
+        if isinstance(stmt, (ast.For, ast.While)):
+            # jumps in their bodies are theirs; their else clauses run in this loop
+            stmt.orelse = self._lower_jumps(stmt.orelse, brk, cont)
+            return stmt
+        for node, field in _blocks(stmt):
+            block = getattr(node, field)
+            if block:
+                setattr(node, field, self._lower_jumps(block, brk, cont))
         return stmt
 
     def _loop_with_jumps(self, node):
-        """Flag names and the lowered body when the loop uses break/continue."""
-        if not _contains(node.body, (ast.Break, ast.Continue), skip_loops=True):
-            return None, None, node.body
+        """The break flag, the lowered body and the flags' initialisation when the loop
+        uses break/continue (else None, the body unchanged, no initialisation)."""
+        if node.orelse or _contains(node.body, (ast.Return, ast.Yield, ast.YieldFrom)) \
+                or not _own_jumps(node.body):
+            return None, node.body, []
         # not "ag__"-prefixed: _assigned() must see the flags as loop state
         self.count += 1
         brk, cont = f"_ag_break_{self.count}", f"_ag_continue_{self.count}"
-        reset = ast.Assign(targets=[ast.Name(id=cont, ctx=ast.Store())],
-                           value=ast.Constant(False))
-        return brk, cont, [reset] + self._lower_jumps(node.body, brk, cont)
+        body = [_set(cont, False)] + self._lower_jumps(node.body, brk, cont)
+        return brk, body, [_set(brk, False), _set(cont, False)]
 
     # -- statement lists: early-return normalisation -------------------------
     def _block(self, stmts):
@@ -181,6 +324,13 @@ class _Transformer(ast.NodeTransformer):
         return result
 
     def visit_FunctionDef(self, node):
+        if any(_loop_return_inside(s) for s in node.body) and not _contains(
+                node.body, (ast.Yield, ast.YieldFrom)):
+            flags = self._return_flags()
+            body = self._lower_returns(node.body, flags, "function")
+            # an explicit final return pairs with the guards as an if/else
+            end = [] if isinstance(body[-1], ast.Return) else [ast.Return(value=None)]
+            node.body = [_set(flags[0], False)] + body + end
         node.body = self._block(node.body)
         return node
 
@@ -194,8 +344,7 @@ class _Transformer(ast.NodeTransformer):
         if both_return:
             names = _assigned(node.body + node.orelse)
             t, f = self._next("if_true"), self._next("if_false")
-            call = ast.Call(func=_ag("if_exp"), args=[node.test, _load(t), _load(f),
-                                                      _init(names)], keywords=[])
+            call = _ag_call("if_exp", [node.test, _load(t), _load(f), _init(names)])
             return [_fn(t, names, node.body), _fn(f, names, node.orelse),
                     ast.Return(value=call)]
         if _contains(node.body + node.orelse, (ast.Return, ast.Break, ast.Continue,
@@ -204,61 +353,42 @@ class _Transformer(ast.NodeTransformer):
         names = _assigned(node.body + node.orelse)
         t, f = self._next("if_true"), self._next("if_false")
         ret = ast.Return(value=_tuple(names, ast.Load))
-        call = ast.Call(func=_ag("if_stmt"), args=[node.test, _load(t), _load(f),
-                                                   _init(names)], keywords=[])
-        assign = (ast.Assign(targets=[_tuple(names, ast.Store)], value=call)
-                  if names else ast.Expr(value=call))
-        return [_fn(t, names, node.body + [ret]), _fn(f, names, (node.orelse or []) + [ret]),
-                assign]
+        call = _ag_call("if_stmt", [node.test, _load(t), _load(f), _init(names)],
+                        self._returns_kw(names))
+        return [_fn(t, names, node.body + [ret]), _fn(f, names, node.orelse + [ret]),
+                _bind(names, call)]
 
     def visit_While(self, node):
-        prelude = []
-        if not node.orelse and not _contains(node.body, (ast.Return, ast.Yield,
-                                                         ast.YieldFrom)):
-            brk, cont, body = self._loop_with_jumps(node)
-            if brk is not None:
-                node.body = body
-                node.test = ast.BoolOp(op=ast.And(), values=[
-                    ast.UnaryOp(op=ast.Not(), operand=_load(brk)), node.test])
-                prelude = [ast.Assign(targets=[ast.Name(id=n, ctx=ast.Store())],
-                                      value=ast.Constant(False)) for n in (brk, cont)]
+        brk, node.body, prelude = self._loop_with_jumps(node)
+        if brk is not None:
+            node.test = ast.BoolOp(op=ast.And(), values=[
+                ast.UnaryOp(op=ast.Not(), operand=_load(brk)), node.test])
         node.test = self.visit(node.test)
         node.body = self._block(node.body)
         node.orelse = self._block(node.orelse)
-        if node.orelse or _contains(node.body, (ast.Return, ast.Break, ast.Continue,
-                                                ast.Yield, ast.YieldFrom)):
-            return prelude + [node] if prelude else node
+        if not _convertible_loop(node):
+            return prelude + [node]
         names = _assigned(node.body)
         c, b = self._next("while_cond"), self._next("while_body")
         ret = ast.Return(value=_tuple(names, ast.Load))
-        call = ast.Call(func=_ag("while_stmt"), args=[_load(c), _load(b), _init(names)],
-                        keywords=[])
-        assign = (ast.Assign(targets=[_tuple(names, ast.Store)], value=call)
-                  if names else ast.Expr(value=call))
+        call = _ag_call("while_stmt", [_load(c), _load(b), _init(names)],
+                        self._returns_kw(names))
         return prelude + [_fn(c, names, [ast.Return(value=node.test)]),
-                          _fn(b, names, node.body + [ret]), assign]
+                          _fn(b, names, node.body + [ret]), _bind(names, call)]
 
     def visit_For(self, node):
-        prelude, brk = [], None
-        if not node.orelse and not _contains(node.body, (ast.Return, ast.Yield,
-                                                         ast.YieldFrom)):
-            brk, cont, body = self._loop_with_jumps(node)
-            if brk is not None:
-                node.body = body
-                prelude = [ast.Assign(targets=[ast.Name(id=n, ctx=ast.Store())],
-                                      value=ast.Constant(False)) for n in (brk, cont)]
+        brk, node.body, prelude = self._loop_with_jumps(node)
         header = _range_header(node.iter)
         if header is not None:
-            node.iter = ast.Call(func=_ag("range_"),
-                                 args=[self.visit(a) for a in node.iter.args],
-                                 keywords=header)
+            node.iter = _ag_call("range_", [self.visit(a) for a in node.iter.args], header)
         else:
             node.iter = self.visit(node.iter)
         node.body = self._block(node.body)
         node.orelse = self._block(node.orelse)
-        if node.orelse or _contains(node.body, (ast.Return, ast.Break, ast.Continue,
-                                                ast.Yield, ast.YieldFrom)):
-            return prelude + [node] if prelude else node
+        if not _convertible_loop(node):
+            if brk is not None:  # a Python loop: honour the lowered break itself
+                node.body.append(ast.If(test=_load(brk), body=[ast.Break()], orelse=[]))
+            return prelude + [node]
         target_names = _assigned([ast.Assign(targets=[node.target], value=ast.Constant(0))])
         # the target is re-bound from the item inside the body; it is not loop state
         names = [n for n in _assigned(node.body) if n not in target_names]
@@ -266,13 +396,10 @@ class _Transformer(ast.NodeTransformer):
         item = self._next("item")
         ret = ast.Return(value=_tuple(names, ast.Load))
         body = [ast.Assign(targets=[node.target], value=_load(item))] + node.body + [ret]
-        it = node.iter
         stop_at = ast.Constant(names.index(brk) if brk is not None else None)
-        call = ast.Call(func=_ag("for_stmt"), args=[it, _load(b), _init(names), stop_at],
-                        keywords=[])
-        assign = (ast.Assign(targets=[_tuple(names, ast.Store)], value=call)
-                  if names else ast.Expr(value=call))
-        return prelude + [_fn(b, [item] + names, body), assign]
+        call = _ag_call("for_stmt", [node.iter, _load(b), _init(names), stop_at],
+                        self._returns_kw(names))
+        return prelude + [_fn(b, [item] + names, body), _bind(names, call)]
 
     # -- expressions -----------------------------------------------------------
     def visit_BoolOp(self, node):
@@ -325,6 +452,7 @@ def _parse(fn):
     # the code object's source, never a decorated function's __wrapped__ source
     source = textwrap.dedent(inspect.getsource(fn.__code__))
     tree = ast.parse(source)
+    ast.increment_lineno(tree, fn.__code__.co_firstlineno - 1)  # errors name file lines
     fdef = next(n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef,
                                                              ast.AsyncFunctionDef))
                 and n.name == fn.__name__)

@@ -1,7 +1,10 @@
 """Run-time helpers called by AutoGraph-converted code (bound to the name ``ag__``).
 
 Each helper keeps Python semantics for Python values and concrete tensors, and
-switches to graph control flow (cond / while_loop) for symbolic tensors.
+switches to graph control flow (cond / while_loop) for symbolic tensors. ``if_stmt``,
+``while_stmt`` and ``for_stmt`` take ``returns=(did_return, retval)`` positions when
+their state carries a ``return`` lowered out of a loop (see converter.py): a graph
+construct then gives a still-undefined retval a zeros placeholder shaped by staging.
 """
 
 import inspect
@@ -9,7 +12,7 @@ import types
 
 from dlframe.core.primitive import STATE
 from dlframe.core.tensor import Tensor
-from dlframe.ops import control_flow
+from dlframe.ops import control_flow, creation
 from dlframe.ops import math as _math
 
 
@@ -42,9 +45,17 @@ def _truth(x):
     return bool(x)
 
 
-def if_stmt(test, true_fn, false_fn, init):
-    """``if`` statement: graph cond for symbolic tests, Python branch otherwise."""
+def if_stmt(test, true_fn, false_fn, init, returns=None):
+    """``if`` statement: graph cond for symbolic tests, Python branch otherwise.
+
+    ``returns``: (did_return, retval) positions in ``init`` when a branch records a
+    ``return`` from inside a loop; an undefined retval then gets a placeholder.
+    """
     if _symbolic(test):
+        entry = tuple(init)
+        init = _define_return(entry, returns, lambda: _staged(lambda: true_fn(*entry)),
+                              lambda: _staged(lambda: false_fn(*entry)))
+
         def wrap(fn):
             def branch():
                 out = fn(*init)
@@ -66,22 +77,19 @@ def if_exp(test, true_fn, false_fn, init):
     return true_fn(*init) if _truth(test) else false_fn(*init)
 
 
-def while_stmt(cond_fn, body_fn, init):
-    """``while`` statement: graph while_loop once the test is symbolic."""
+def while_stmt(cond_fn, body_fn, init, returns=None):
+    """``while`` statement: a graph while_loop once the test is symbolic, also when it
+    turns symbolic after Python iterations (a break or return that depends on a tensor).
+    ``returns``: as for ``if_stmt``."""
     state = tuple(init)
-    first = cond_fn(*state)
-    if _symbolic(first) or any(_symbolic(v) for v in state if isinstance(v, Tensor)) \
-            and isinstance(first, Tensor):
-        keep, expand = _carried(state)
-        out = control_flow.while_loop(
-            lambda *s: cond_fn(*expand(s)),
-            lambda *s: tuple(v for i, v in enumerate(body_fn(*expand(s))) if i in keep),
-            [state[i] for i in keep])
-        return expand(tuple(out) if isinstance(out, (list, tuple)) else (out,))
-    while _truth(first):
+    while True:
+        test = cond_fn(*state)
+        if _symbolic(test) or isinstance(test, Tensor) and any(
+                _symbolic(v) for v in state if isinstance(v, Tensor)):
+            return _graph_loop(cond_fn, lambda *s: ((), body_fn(*s)), (), state, returns)
+        if not _truth(test):
+            return state
         state = tuple(body_fn(*state))
-        first = cond_fn(*state)
-    return state
 
 
 class _TensorRange:
@@ -101,33 +109,14 @@ def range_(*args, tensor_range=None):
     return range(*[int(a) if isinstance(a, Tensor) else a for a in args])
 
 
-def for_stmt(iterable, body_fn, init, break_index=None):
+def for_stmt(iterable, body_fn, init, break_index=None, returns=None):
     """``for`` statement over Python iterables, tensors and tensor ranges.
 
     ``break_index``: position of the loop's break flag in the state (None: no break).
+    ``returns``: as for ``if_stmt``.
     """
     if isinstance(iterable, _TensorRange) or _symbolic(iterable):
-        if isinstance(iterable, _TensorRange):
-            start, stop, step = iterable.start, iterable.stop, iterable.step
-            get = None
-        else:
-            start, stop, step = 0, iterable.shape[0], 1
-            get = iterable
-        i0 = start if isinstance(start, Tensor) else _as_index(start, stop)
-        keep, expand = _carried(tuple(init))
-
-        def cond(i, *state):
-            more = _math.less(i, stop) if _step_positive(step) else _math.greater(i, stop)
-            if break_index is None:
-                return more
-            return _math.logical_and(more, not_(_as_bool(expand(state)[break_index])))
-
-        def body(i, *state):
-            item = get[i] if get is not None else i
-            new = tuple(body_fn(item, *expand(state)))
-            return (_math.add(i, step),) + tuple(v for k, v in enumerate(new) if k in keep)
-        out = control_flow.while_loop(cond, body, [i0] + [init[k] for k in keep])
-        return expand(tuple(out[1:]))
+        return _graph_for(iterable, body_fn, tuple(init), break_index, returns)
     state = tuple(init)
     for item in iterable:
         state = tuple(body_fn(item, *state))
@@ -135,25 +124,102 @@ def for_stmt(iterable, body_fn, init, break_index=None):
             flag = state[break_index]
             if _symbolic(flag):
                 raise NotImplementedError(
-                    "A `break` that depends on a tensor inside a `for` loop over a Python "
-                    "iterable cannot be converted; loop over tf.range(...) instead.")
+                    "A `break` or `return` that depends on a tensor inside a `for` loop "
+                    "over a Python iterable cannot be converted; loop over tf.range(...) "
+                    "instead.")
             if _truth(flag):
                 break
     return state
 
 
-def _carried(state):
-    """Indices of loop variables defined before the loop (the ones a graph loop carries),
-    and a function re-inserting Undefined for the per-iteration temporaries."""
-    keep = [i for i, v in enumerate(state) if v is not Undefined]
-    n = len(state)
+def _graph_for(iterable, body_fn, state, break_index, returns):
+    if isinstance(iterable, _TensorRange):
+        start, stop, step = iterable.start, iterable.stop, iterable.step
+        get = None
+    else:
+        start, stop, step = 0, iterable.shape[0], 1
+        get = iterable
+    i0 = start if isinstance(start, Tensor) else _as_index(start, stop)
+
+    def cond(i, *s):
+        more = _math.less(i, stop) if _step_positive(step) else _math.greater(i, stop)
+        if break_index is None:
+            return more
+        return _math.logical_and(more, not_(_as_bool(s[break_index])))
+
+    def advance(i, *s):
+        item = get[i] if get is not None else i
+        return (_math.add(i, step),), body_fn(item, *s)
+    return _graph_loop(cond, advance, (i0,), state, returns)
+
+
+def _graph_loop(cond, advance, counters, state, returns):
+    """A graph while_loop carrying ``counters`` and the defined entries of ``state``.
+
+    ``cond(*counters, *state)`` is the test, ``advance(*counters, *state)`` returns the
+    next (counters, state). A retval still undefined at entry (``returns``) gets its
+    placeholder from one staged iteration; when no ``return`` is reachable at all the
+    did-return flag keeps its entry value instead of becoming loop state.
+    """
+    k, pinned = len(counters), ()
+    if returns is not None and state[returns[1]] is Undefined:
+        keep, expand = _carried(state)
+        state = _define_return(state, returns, lambda: _staged(
+            lambda *v: advance(*v[:k], *expand(v[k:]))[1],
+            list(counters) + [state[i] for i in keep]))
+        if state[returns[1]] is Undefined:
+            pinned = (returns[0],)
+    keep, expand = _carried(state, pinned)
+
+    def body(*v):
+        new_counters, new_state = advance(*v[:k], *expand(v[k:]))
+        return tuple(new_counters) + tuple(new_state[i] for i in keep)
+    out = control_flow.while_loop(lambda *v: cond(*v[:k], *expand(v[k:])), body,
+                                  list(counters) + [state[i] for i in keep])
+    return expand(tuple(out)[k:])
+
+
+def _carried(state, pinned=()):
+    """Indices of loop variables defined before the loop (the ones a graph loop carries,
+    less ``pinned``), and a function re-inserting Undefined for the per-iteration
+    temporaries and the entry values of ``pinned``."""
+    keep = [i for i, v in enumerate(state) if v is not Undefined and i not in pinned]
 
     def expand(values):
-        full = [Undefined] * n
+        full = [state[i] if i in pinned else Undefined for i in range(len(state))]
         for i, v in zip(keep, values):
             full[i] = v
         return tuple(full)
     return keep, expand
+
+
+def _define_return(state, returns, *stagings):
+    """``state`` with a placeholder for its still-undefined return value (``returns``:
+    (did_return, retval) positions): zeros with the structure, dtypes and shapes of the
+    value that the first of ``stagings`` (throwaway traces of the code that may return,
+    each giving its resulting state) assigns. Unchanged when none assigns one: the
+    placeholder is only ever read when did_return is true, which that code sets with it."""
+    if returns is None or state[returns[1]] is not Undefined:
+        return state
+    i = returns[1]
+    for stage in stagings:
+        value = stage()[i]
+        if value is not Undefined:
+            leaves = []
+            template = control_flow._flat(value, leaves)
+            zeros = [creation.zeros(tuple(x._value.shape), x.dtype) for x in leaves]
+            return state[:i] + (control_flow._unflat(template, iter(zeros)),) + state[i + 1:]
+    return state
+
+
+def _staged(fn, args=()):
+    """``fn(*args)`` traced once into a throwaway sub-graph, each tensor of ``args`` a
+    fresh symbolic input as in a graph loop's body; the ops it records are dropped."""
+    leaves, result = [], []
+    template = control_flow._flat(list(args), leaves)
+    control_flow._Branch(lambda *xs: result.append(fn(*control_flow._unflat(
+        template, iter(xs)))), STATE.trace, leaves)
+    return result[0]
 
 
 def _as_bool(value):
