@@ -45,6 +45,9 @@ from dlframe import image, strings  # noqa: E402
 from dlframe.io.sparse_tensor import SparseTensor  # noqa: E402
 from dlframe import distribute, summary  # noqa: E402 - tf.distribute, tf.summary
 from dlframe import keras  # noqa: E402,F401 - tf.keras
+from dlframe.ops.names import wrap_namespace as _wrap_namespace  # noqa: E402
+
+_wrap_namespace(globals())   # tf.X ops accept KerasTensors (op layers, as in Keras 2)
 
 newaxis = None
 __version__ = "0.1.0"

@@ -90,6 +90,11 @@ class AxisError(InvalidArgumentError, ValueError):
     """An axis argument is out of range for the input's rank."""
 
 
+class SymbolicTensorError(TypeError):
+    """A symbolic tensor (a Keras functional-model placeholder) reached an op that needs
+    a concrete value. Public ops catch it and, with Keras loaded, insert an op layer."""
+
+
 __all__ = [
     "OpError", "InvalidArgumentError", "NotFoundError", "AlreadyExistsError",
     "FailedPreconditionError", "OutOfRangeError", "ResourceExhaustedError",

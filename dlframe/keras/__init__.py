@@ -23,6 +23,10 @@ from dlframe.keras.engine.keras_tensor import KerasTensor
 from dlframe.keras.engine.model import Model
 from dlframe.keras.engine.sequential import Sequential
 from dlframe.keras.layers import InputSpec, Layer
+from dlframe.keras.layers.core import symbolic_op_call as _symbolic_op_call
+from dlframe.ops import names as _op_names
+
+_op_names.SYMBOLIC_OP_HOOK[0] = _symbolic_op_call   # tf ops on KerasTensors -> op layers
 
 
 def _optional(name):

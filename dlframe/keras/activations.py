@@ -6,6 +6,7 @@ ops the way Keras defines it (``hard_sigmoid``, ``mish``).
 
 from dlframe.keras.utils import generic_utils
 from dlframe.ops import math as _math
+from dlframe.ops import names as _op_names
 from dlframe.ops import nn as _nn
 from dlframe.ops import reduction as _red
 
@@ -158,5 +159,25 @@ def get(identifier):
     if isinstance(identifier, (str, dict)):
         return deserialize(identifier)
     if callable(identifier):
-        return identifier
+        # tf.nn.relu, tf.math.tanh, ...: the Keras activation of that name, so configs
+        # name it and RNNs find their fused kernel
+        return _same_as_ops().get(_op_names.unwrap(identifier), identifier)
     raise ValueError(f"Could not interpret activation function identifier: {identifier!r}")
+
+
+_OP_TWINS = None
+
+
+def _same_as_ops():
+    """{op function: Keras activation} for the tf.nn/tf.math ops computing the same."""
+    global _OP_TWINS
+    if _OP_TWINS is None:
+        names = ("relu", "relu6", "elu", "selu", "gelu", "sigmoid", "tanh", "softplus",
+                 "softsign", "swish", "silu", "softmax", "log_softmax", "exp")
+        _OP_TWINS = {}
+        for table in (_op_names.collect("NN_NAMES"), _op_names.collect("MATH_NAMES")):
+            for name in names:
+                if name in table:
+                    keras_name = {"silu": "swish", "exp": "exponential"}.get(name, name)
+                    _OP_TWINS.setdefault(_op_names.unwrap(table[name]), globals()[keras_name])
+    return _OP_TWINS

@@ -51,10 +51,27 @@ def _resolve_shape(size, shape, op):
     return shape
 
 
+def _one_dynamic_dim(shape):
+    """``[tf.shape(x)[0], 6, 4]`` while tracing -> ``[-1, 6, 4]``: a single traced
+    entry is the one dimension the others leave, so the graph reshapes every batch size
+    (eager entries, and two or more traced ones, are read as values)."""
+    if not isinstance(shape, (list, tuple)):
+        return shape
+    dynamic = [i for i, s in enumerate(shape) if isinstance(s, Tensor)]
+    if len(dynamic) != 1 or any(isinstance(s, int) and s == -1 for s in shape):
+        return shape
+    try:
+        int(shape[dynamic[0]])
+        return shape          # a concrete value: checked like any other
+    except TypeError:         # traced: its value is not readable in the graph
+        return [-1 if i == dynamic[0] else s for i, s in enumerate(shape)]
+
+
 def reshape(tensor, shape, name=None):
     """Reshapes ``tensor``; one dimension may be -1."""
     x = t(tensor)
-    target = _resolve_shape(x._value.size, static_shape(shape, "Reshape"), "Reshape")
+    target = _resolve_shape(x._value.size, static_shape(_one_dynamic_dim(shape), "Reshape"),
+                            "Reshape")
     if target == tuple(x._value.shape):
         return x
     return call(reshape_p, (x,), {"shape": target})

@@ -6,10 +6,53 @@ Each module of ``dlframe.ops`` may list the names it contributes to ``tf.math``
 alias is always the same object, never a second implementation.
 """
 
+import functools
 import importlib
 import pkgutil
+import types
 
 from dlframe import ops
+from dlframe.errors import SymbolicTensorError
+
+# Set by dlframe.keras: fn(op, api_name, args, kwargs) -> output KerasTensor(s) (or
+# NotImplemented), building an op layer for a public op called on KerasTensors.
+SYMBOLIC_OP_HOOK = [None]
+_PUBLIC = {}   # op function -> its public wrapper (one per op: aliases stay identical)
+_NAMESPACES = {"MATH_NAMES": "math", "LINALG_NAMES": "linalg", "NN_NAMES": "nn",
+               "RANDOM_NAMES": "random", "IMAGE_NAMES": "image",
+               "STRINGS_NAMES": "strings", "DEBUGGING_NAMES": "debugging"}
+
+
+def public_op(fn, api_name):
+    """The public face of op ``fn`` (``tf.<api_name>``).
+
+    It calls ``fn``; a call on symbolic Keras tensors (building a functional model,
+    ``tf.nn.relu(inputs)``) goes to the Keras hook, which inserts an op layer as
+    Keras 2's TFOpLambda does. Anything that is not a function of ``dlframe.ops`` is
+    returned unchanged.
+    """
+    if not isinstance(fn, types.FunctionType) or not fn.__module__.startswith("dlframe.ops."):
+        return fn
+    wrapper = _PUBLIC.get(fn)
+    if wrapper is None:
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except SymbolicTensorError:
+                hook = SYMBOLIC_OP_HOOK[0]
+                out = NotImplemented if hook is None else hook(fn, api_name, args, kwargs)
+                if out is NotImplemented:
+                    raise
+                return out
+        wrapper._dlframe_op = fn
+        _PUBLIC[fn] = wrapper
+    return wrapper
+
+
+def unwrap(fn):
+    """The op behind a public wrapper (``fn`` itself otherwise)."""
+    return getattr(fn, "_dlframe_op", fn)
 
 
 def collect(table):
@@ -18,5 +61,17 @@ def collect(table):
     for info in sorted(pkgutil.iter_modules(ops.__path__), key=lambda i: i.name):
         mod = importlib.import_module(f"dlframe.ops.{info.name}")
         for name in getattr(mod, table, ()):
-            found[name] = getattr(mod, name)
+            api = f"{_NAMESPACES[table]}.{name}"
+            obj = getattr(mod, name)
+            if isinstance(obj, types.SimpleNamespace):   # e.g. tf.random.experimental
+                for attr, value in vars(obj).items():
+                    setattr(obj, attr, public_op(value, f"{api}.{attr}"))
+            found[name] = public_op(obj, api)
     return found
+
+
+def wrap_namespace(namespace):
+    """Replaces the ops functions of a module namespace dict by their public wrappers."""
+    for name, obj in list(namespace.items()):
+        if not name.startswith("_"):
+            namespace[name] = public_op(obj, name)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import dlframe as tf
+from dlframe.ops.names import unwrap
 from dlframe.ops import image as image_ops
 from tests.helpers import check_function_matches_eager, check_grad
 
@@ -247,5 +248,5 @@ def test_projective_transform_matches_tf(fill_mode, interpolation):
 
 def test_image_namespace():
     for name in image_ops.IMAGE_NAMES:
-        assert getattr(tf.image, name) is getattr(image_ops, name)
+        assert unwrap(getattr(tf.image, name)) is getattr(image_ops, name)
     assert tf.image.ResizeMethod.BILINEAR == "bilinear"

@@ -1,6 +1,8 @@
 """Functional models: a graph of layer calls from Input KerasTensors to outputs."""
 
-from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.core.dtypes import DType
+from dlframe.core.tensor import Tensor, constant, convert_to_tensor
+from dlframe.core.tensor_shape import TensorShape
 from dlframe.keras.engine import node as _node
 from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.engine.input_layer import InputLayer
@@ -207,7 +209,7 @@ class Functional(Model):
                 return {"class_name": "__keras_tensor__",
                         "config": {"shape": x.shape.as_list(), "dtype": x.dtype.name,
                                    "keras_history": ref(x)}}
-            return x
+            return _encode_constant(x)
         layers = []
         for layer in self._graph_layers:
             nodes = [n for n in layer._inbound_nodes if id(n) in index and not n.is_input]
@@ -256,6 +258,9 @@ class Functional(Model):
                 return slice(c["start"], c["stop"], c["step"])
             if isinstance(x, dict) and x.get("class_name") == "__ellipsis__":
                 return Ellipsis
+            if isinstance(x, dict) and x.get("class_name") == "__tensor__":
+                c = x["config"]
+                return constant(c["value"], dtype=c["dtype"])
             return x
         while pending:
             progressed = False
@@ -277,6 +282,21 @@ class Functional(Model):
         inputs = _map_refs(lookup, config["input_layers"])
         outputs = _map_refs(lookup, config["output_layers"])
         return cls(inputs=inputs, outputs=outputs, name=config.get("name"))
+
+
+def _encode_constant(x):
+    """JSON form of a non-tensor call argument of a node (op layers take dtypes,
+    shapes and constant tensors: ``tf.cast(x, tf.float16)``)."""
+    if isinstance(x, DType):
+        return x.name
+    if isinstance(x, TensorShape):
+        return x.as_list()
+    if isinstance(x, Tensor):
+        return {"class_name": "__tensor__",
+                "config": {"value": x.numpy().tolist(), "dtype": x.dtype.name}}
+    if hasattr(x, "dtype") and hasattr(x, "tolist"):   # NumPy arrays and scalars
+        return x.tolist()
+    return x
 
 
 def _is_ref(x):

@@ -8,6 +8,7 @@ functional model.
 
 from dlframe.core import dtypes as _dt
 from dlframe.core.tensor_shape import TensorShape
+from dlframe.errors import SymbolicTensorError
 
 
 class KerasTensor:
@@ -29,6 +30,7 @@ class KerasTensor:
         self.name = name
         self._keras_history = None
         self._keras_mask = None
+        self._dry_values = None   # {fill: Tensor} for small int results (node.py)
 
     @property
     def shape(self):
@@ -74,10 +76,14 @@ class KerasTensor:
                         "it inside a Layer's call or a Lambda layer.")
 
     def __array__(self, dtype=None, copy=None):
-        raise TypeError(
+        raise SymbolicTensorError(
             f"You are passing {self!r}, an intermediate Keras symbolic input/output, to "
             "an API that needs a concrete value (a NumPy call or a dlframe op). Wrap "
             "the computation in a Layer's call, or a `keras.layers.Lambda` layer.")
+
+    def _dlframe_tensor_(self, dtype=None):
+        # public ops (tf.nn.relu, tf.concat, ...) catch this and insert an op layer
+        self.__array__()
 
     def numpy(self):
         self.__array__()

@@ -122,6 +122,8 @@ def dry_run_outputs(layer, inputs, rest, kwargs):
         def concrete(x, fill=fill):
             if not isinstance(x, KerasTensor):
                 return x
+            if x._dry_values is not None:   # e.g. tf.shape(x)[0]: the matching value
+                return x._dry_values[fill]
             shape = [fill if d is None else d for d in x.shape.as_list()]
             if x.dtype.is_floating or x.dtype.is_complex:
                 return _array.ones(shape, dtype=x.dtype)
@@ -141,7 +143,12 @@ def dry_run_outputs(layer, inputs, rest, kwargs):
     specs = []
     for a, b in zip(flat_a, flat_b):
         dims = [da if da == db else None for da, db in zip(a.shape, b.shape)]
-        specs.append(KerasTensor(dims, a.dtype))
+        spec = KerasTensor(dims, a.dtype)
+        if a.dtype.is_integer and a.shape == b.shape and a.shape.num_elements() <= 64:
+            # small int results (shapes, sizes) stay known per placeholder fill, so
+            # later ops computing with them (reshape to [batch, -1]) dry-run right
+            spec._dry_values = {2: a, 3: b}
+        specs.append(spec)
     return tree.pack_sequence_as(runs[0], specs)
 
 
@@ -159,4 +166,5 @@ def symbolic_call(layer, inputs, rest, kwargs):
 
 def _fresh(kt):
     out = KerasTensor(kt.shape, kt.dtype)
+    out._dry_values = kt._dry_values
     return out

@@ -1,6 +1,7 @@
 """Core layers: Dense, Activation, Embedding, Masking, Lambda and operator layers."""
 
 import base64
+import inspect
 import marshal
 import types
 
@@ -10,6 +11,7 @@ from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.engine.input_spec import InputSpec
 from dlframe.keras.utils import generic_utils, tree
 from dlframe.ops import array as _array
+from dlframe.ops import names as _names
 from dlframe.ops import linalg as _linalg
 from dlframe.ops import math as _math
 from dlframe.ops import nn as _nn
@@ -356,15 +358,21 @@ _OPERATORS = {
 
 
 class TFOpLambda(Layer):
-    """A dlframe op applied to KerasTensors (``x + y``, ``x[:, 0]``) inside a graph."""
+    """A dlframe op applied to KerasTensors inside a functional model.
+
+    Operators (``x + y``, ``x[:, 0]``) and, as in Keras 2, any public op called on
+    KerasTensors (``tf.nn.relu(x)``, ``tf.concat([a, b], -1)``) become one of these.
+
+    Args:
+      function: an operator name (``'add'``, ``'getitem'``, ...) or the op's public
+        API path (``'nn.relu'``, ``'concat'``, ``'math.reduce_mean'``).
+    """
 
     def __init__(self, function, **kwargs):
+        self._fn = _resolve_op(function)
         kwargs.setdefault("name", _op_name(function))
         kwargs["autocast"] = False
         super().__init__(**kwargs)
-        if function not in _OPERATORS:
-            raise ValueError(f"Unknown operator {function!r} for TFOpLambda; expected "
-                             f"one of {sorted(_OPERATORS)}")
         self.function = function
         self._convert_args = False
 
@@ -374,18 +382,46 @@ class TFOpLambda(Layer):
     def call(self, *args, **kwargs):
         kwargs.pop("training", None)
         kwargs.pop("mask", None)
-        return _OPERATORS[self.function](*args, **kwargs)
+        return self._fn(*args, **kwargs)
 
     def get_config(self):
         return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype,
                 "function": self.function}
 
 
+def _resolve_op(function):
+    if function in _OPERATORS:
+        return _OPERATORS[function]
+    import dlframe
+    obj = dlframe
+    for part in str(function).split("."):
+        obj = getattr(obj, part, None)
+        if obj is None or part.startswith("_"):
+            raise ValueError(f"Unknown op {function!r} for TFOpLambda: expected an "
+                             f"operator ({sorted(_OPERATORS)}) or a public op path such "
+                             "as 'nn.relu' or 'concat'")
+    return _names.unwrap(obj)
+
+
 def _op_name(function):
     from dlframe.keras import backend
+    if function not in _OPERATORS:
+        return backend.unique_object_name(f"tf.{function}")
     base = f"tf.__operators__.{function}" if function in (
         "add", "getitem", "matmul") else f"tf.math.{function}"
     return backend.unique_object_name(base)
+
+
+def symbolic_op_call(fn, api_name, args, kwargs):
+    """A public op called on KerasTensors: inserts a TFOpLambda node (Keras 2 behaviour;
+    Keras 3 refuses, which programs written for it never rely on)."""
+    from dlframe.keras.engine.keras_tensor import KerasTensor
+    if not any(isinstance(x, KerasTensor) for x in tree.flatten([list(args), kwargs])):
+        return NotImplemented
+    if not args:  # the layer's first input must be positional
+        bound = inspect.signature(fn).bind(*args, **kwargs)
+        args, kwargs = bound.args, bound.kwargs
+    return TFOpLambda(api_name)(*args, **kwargs)
 
 
 def _operator_call(function, args):
