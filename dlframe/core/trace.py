@@ -179,6 +179,9 @@ class Graph:
         if config.graph_option("dependency_optimization"):
             nodes = _dead_code(nodes, self.outputs)
         self.stats["final"] = len(nodes)
+        # effect nodes (incl. If/While whose sub-graphs have effects) survive DCE above;
+        # a node holding this graph must itself count as an effect (see control_flow)
+        self.has_effects = any(n[0].effects for n in nodes)
         del self._traced_values
         self.n_slots = n_slots
         self.devices = devices
@@ -195,6 +198,11 @@ class Graph:
             copy_out = prim.aliases and any(s in var_slots for s in ins)
             self.program.append((prim.forward, dev, tuple(ins), tuple(outs), attrs,
                                  prim.n_out == 1, copy_out, free))
+        # run(dry=True) (tracing an enclosing branch): effects are dry-run, not done
+        self._dry_program = [
+            (prim.dry_run if prim.effects else step[0],) + step[1:]
+            for step, (prim, *_rest) in zip(self.program, nodes)] if self.has_effects \
+            else None
         self.node_names = [n[0].name for n in nodes]
         used = {d for d in devices.values()}
         self.gpu_device = next((d for d in used if d.is_gpu), None)
@@ -208,13 +216,16 @@ class Graph:
         self._captured_buffers = None
         self._runs = 0
 
-    def run(self, arrays):
+    def run(self, arrays, dry=False):
         """Runs the program on input arrays; returns the output arrays.
 
         On a GPU, a static graph (no random, host-syncing or control-flow nodes) is
         captured as a CUDA graph after two plain runs and replayed from then on.
+        With ``dry=True`` side-effect nodes only dry-run (used while an enclosing
+        cond/while branch is traced: the effects happen when the graph runs).
         """
-        if self._capturable and config.graph_option("cuda_graphs"):
+        program = self._dry_program if dry else None
+        if program is None and self._capturable and config.graph_option("cuda_graphs"):
             step = self._cuda_step(arrays)
             if step is not None:
                 return step(arrays)
@@ -224,9 +235,9 @@ class Graph:
             slots[s] = var._value
         if self.gpu_device is not None:
             with self.gpu_device.context():
-                self._execute(slots)
+                self._execute(slots, program=program)
         else:
-            self._execute(slots)
+            self._execute(slots, program=program)
         return [slots[s] for s in self.outputs]
 
     def _cuda_step(self, arrays):
@@ -251,8 +262,9 @@ class Graph:
             return None
         return self._captured
 
-    def _execute(self, slots, free=True):
-        for forward, dev, ins, outs, attrs, single, copy_out, dead in self.program:
+    def _execute(self, slots, free=True, program=None):
+        for forward, dev, ins, outs, attrs, single, copy_out, dead in (
+                program if program is not None else self.program):
             result = forward(dev, *[slots[i] for i in ins], **attrs)
             if single:
                 slots[outs[0]] = result.copy() if copy_out else result

@@ -9,7 +9,7 @@ cond over the branches' vector-Jacobian products.
 """
 
 from dlframe.core import trace as _trace
-from dlframe.core.primitive import STATE, call, primitive
+from dlframe.core.primitive import STATE, Primitive, call, primitive
 from dlframe.core.tape import GradientTape
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError
@@ -157,7 +157,8 @@ def cond(pred, true_fn=None, false_fn=None, name=None):
                 externals.append(x)
         true_idx = tuple(index[id(x)] for x in a.externals)
         false_idx = tuple(index[id(x)] for x in b.externals)
-        outs = call(_if_p, (p,) + tuple(externals),
+        prim = _if_fx_p if a.graph.has_effects or b.graph.has_effects else _if_p
+        outs = call(prim, (p,) + tuple(externals),
                     {"true_graph": a.graph, "false_graph": b.graph, "true_idx": true_idx,
                      "false_idx": false_idx, "fns": (true_fn, false_fn)})
         return _unflat(a.template, iter(outs))
@@ -301,6 +302,41 @@ def _while_grad_p(d, *arrays, vjp_graph, n_vars, n_float, float_idx, n_ext_grads
     return tuple(douts) + tuple(ext_acc)
 
 
+# If/While whose branch or body graphs have side effects (variable writes, printing,
+# or such nested control flow) are effects themselves: dead-code elimination keeps
+# them even when their outputs are unused (a function returning None, an `if` that
+# only prints), and while an enclosing branch is traced they only dry-run, so the
+# effects happen once, when the graph runs (as TF's stateful ops in tf.function).
+def _if_dry(d, pred, *ext, true_graph, false_graph, true_idx, false_idx, fns):
+    if bool(pred):
+        return tuple(true_graph.run([ext[i] for i in true_idx], dry=True))
+    return tuple(false_graph.run([ext[i] for i in false_idx], dry=True))
+
+
+def _while_dry(d, *arrays, n_vars, **attrs):
+    # the entry state: its values only stand in while tracing (running the loop here
+    # could spin forever on a condition that reads a variable the body assigns)
+    return tuple(arrays[:n_vars])
+
+
+def _while_hist_dry(d, *arrays, n_vars, **attrs):
+    xp = d.xp
+    return tuple(arrays[:n_vars]) + tuple(xp.zeros((0,) + tuple(v.shape), dtype=v.dtype)
+                                          for v in arrays[:n_vars])
+
+
+def _effectful(prim, dry_run):
+    p = Primitive(prim.name, prim.forward, prim.grad, prim.n_out, prim.aliases,
+                  prim.stateful, effects=True)
+    p.dry_run = dry_run
+    return p
+
+
+_if_fx_p = _effectful(_if_p, _if_dry)
+_while_fx_p = _effectful(_while_p, _while_dry)
+_while_hist_fx_p = _effectful(_while_hist_p, _while_hist_dry)
+
+
 def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations=10,
                back_prop=True, swap_memory=False, maximum_iterations=None, name=None):
     """Repeats ``body`` while ``cond`` is true; returns the final loop variables.
@@ -391,11 +427,14 @@ def _traced_while(cond_fn, body_fn, template, leaves, shape_invariants,
              "cond_idx": tuple(index[id(x)] for x in c.externals),
              "body_idx": tuple(index[id(x)] for x in b.externals),
              "maximum_iterations": maximum_iterations}
+    effects = c.graph.has_effects or b.graph.has_effects
     if STATE.tapes:  # a gradient may be asked for: keep the per-iteration states
         attrs["body_flat"] = body_flat
-        outs = call(_while_hist_p, tuple(leaves) + tuple(externals), attrs)[:len(leaves)]
+        prim = _while_hist_fx_p if effects else _while_hist_p
+        outs = call(prim, tuple(leaves) + tuple(externals), attrs)[:len(leaves)]
     else:
-        outs = call(_while_p, tuple(leaves) + tuple(externals), attrs)
+        outs = call(_while_fx_p if effects else _while_p, tuple(leaves) + tuple(externals),
+                    attrs)
     state = _unflat(template, iter(outs))
     return state[0] if single else state
 
