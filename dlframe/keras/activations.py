@@ -174,10 +174,12 @@ def _same_as_ops():
     if _OP_TWINS is None:
         names = ("relu", "relu6", "elu", "selu", "gelu", "sigmoid", "tanh", "softplus",
                  "softsign", "swish", "silu", "softmax", "log_softmax", "exp")
+        from dlframe import math as tf_math, nn as tf_nn   # the public name tables
         _OP_TWINS = {}
-        for table in (_op_names.collect("NN_NAMES"), _op_names.collect("MATH_NAMES")):
+        for namespace in (tf_nn, tf_math):
             for name in names:
-                if name in table:
+                if hasattr(namespace, name):
                     keras_name = {"silu": "swish", "exp": "exponential"}.get(name, name)
-                    _OP_TWINS.setdefault(_op_names.unwrap(table[name]), globals()[keras_name])
+                    _OP_TWINS.setdefault(_op_names.unwrap(getattr(namespace, name)),
+                                         globals()[keras_name])
     return _OP_TWINS

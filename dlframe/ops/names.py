@@ -31,8 +31,9 @@ def public_op(fn, api_name):
     Keras 2's TFOpLambda does. Anything that is not a function of ``dlframe.ops`` is
     returned unchanged.
     """
-    if not isinstance(fn, types.FunctionType) or not fn.__module__.startswith("dlframe.ops."):
-        return fn
+    if (not isinstance(fn, types.FunctionType) or hasattr(fn, "_dlframe_op")
+            or not fn.__module__.startswith("dlframe.ops.")):
+        return fn   # not an op, or already its public wrapper
     wrapper = _PUBLIC.get(fn)
     if wrapper is None:
         @functools.wraps(fn)

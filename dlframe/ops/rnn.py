@@ -150,19 +150,18 @@ def _apply_mask(xp, mk, new_states, old_states, ys, k):
 
 
 def _step_grad_in(xp, mk, dy_k, dh_next, dprev_y, out):
-    """Gradient reaching the new h of step k (written into ``out``).
+    """Gradients at step k's new h.
 
-    Unmasked: dy_k + dh_next. Masked samples send their output gradient to the
-    previous output and their state gradient straight to the previous state; returns
-    (grad for the previous output, grad carried to the previous h) - both None
-    without a mask.
+    Returns (grad of the new h, written into ``out``; grad for the previous output;
+    grad carried straight to the previous h). Unmasked: ``dy_k + dh_next`` and two
+    Nones. Masked samples send their output gradient to the previous output and
+    their state gradient straight to the previous state.
     """
     if mk is None:
         return xp.add(dy_k, dh_next, out=out), None, None
     total = dy_k + dprev_y
     xp.multiply(total + dh_next, mk, out=out)
-    keep = ~mk
-    return out, total * keep, dh_next * keep
+    return out, total * ~mk, dh_next * ~mk
 
 
 def _input_grad(d, dz_flat, kernel, shape, go_backwards, needed):
@@ -255,8 +254,7 @@ def lstm_grad_p(d, x, kernel, rkernel, hs, cs, gates, tcs, dy, dh, dc, *mask, ac
             _, dprev_y, dh_carry = _step_grad_in(xp, mk, dy[:, order[k]], dh_next, dprev_y,
                                                  dh_new)
             if mk is not None:
-                dc_carry = dc_next * ~mk
-                dc_next = dc_next * mk
+                dc_next, dc_carry = dc_next * mk, dc_next * ~mk
             gk, dz = gates[k], dz_all[k]
             i, f, g = gk[:, :U], gk[:, U:2 * U], gk[:, 2 * U:3 * U]
             tc = tcs[k]

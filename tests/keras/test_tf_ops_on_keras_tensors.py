@@ -95,3 +95,13 @@ def test_concrete_values_still_refused_where_no_op_layer_applies():
         np.asarray(x)
     with pytest.raises(TypeError, match="symbolic"):
         tf.constant(x)   # not an op: no layer to insert
+
+
+def test_public_wrappers_are_made_once():
+    from dlframe.ops import names, random as random_ops
+    for _ in range(2):   # collecting again must not wrap a wrapper
+        names.collect("RANDOM_NAMES")
+    split = tf.random.experimental.stateless_split
+    assert split is tf.random.split
+    assert names.unwrap(split) is random_ops.split
+    assert names.public_op(tf.nn.relu, "nn.relu") is tf.nn.relu

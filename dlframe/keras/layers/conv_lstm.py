@@ -3,7 +3,7 @@
 Portable only: ``keras.layers.RNN``'s loop over ``ConvLSTM2DCell`` (channels_last).
 """
 
-from dlframe.keras.layers.recurrent import RNN
+from dlframe.keras.layers.recurrent import RNN, from_inlined_config, inline_cell_config
 from dlframe.keras.layers.recurrent_cells import LSTMCell
 from dlframe.ops import array as _array
 from dlframe.ops import conv as _conv
@@ -163,22 +163,8 @@ class ConvLSTM2D(RNN):
         return super()._standardize(inputs, mask, initial_state)
 
     def get_config(self):
-        from dlframe.keras.layers.recurrent import _CELL_KEYS_DROPPED
         config = super().get_config()
         config.pop("cell")
-        cell_config = self.cell.get_config()
-        for key in _CELL_KEYS_DROPPED + ("units", "implementation"):
-            cell_config.pop(key, None)
-        config.update(cell_config)
-        from dlframe.keras import regularizers
-        config["activity_regularizer"] = (
-            regularizers.serialize(self.activity_regularizer)
-            if self.activity_regularizer is not None else None)
-        return config
+        return inline_cell_config(self, config, dropped=("units", "implementation"))
 
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config.get("dtype"), dict):
-            config["dtype"] = config["dtype"].get("config", {}).get("name")
-        return cls(**config)
+    from_config = classmethod(from_inlined_config)

@@ -303,6 +303,29 @@ def _takes_training(cell):
 _CELL_KEYS_DROPPED = ("name", "trainable", "dtype")
 
 
+def inline_cell_config(layer, config, dropped=()):
+    """``config`` with the layer's cell arguments inlined, as Keras writes LSTM, GRU and
+    ConvLSTM2D configs (no nested cell)."""
+    cell_config = layer.cell.get_config()
+    for key in _CELL_KEYS_DROPPED + tuple(dropped):
+        cell_config.pop(key, None)
+    config.update(cell_config)
+    from dlframe.keras import regularizers
+    config["activity_regularizer"] = (
+        regularizers.serialize(layer.activity_regularizer)
+        if layer.activity_regularizer is not None else None)
+    return config
+
+
+def from_inlined_config(cls, config):
+    """The layer of ``cls`` from an inlined-cell config (a dtype policy dict is read
+    as its dtype name)."""
+    config = dict(config)
+    if isinstance(config.get("dtype"), dict):
+        config["dtype"] = config["dtype"].get("config", {}).get("name")
+    return cls(**config)
+
+
 class _FusedRNN(RNN):
     """An RNN over a built-in cell: fused kernels when possible, the loop otherwise."""
 
@@ -372,22 +395,9 @@ class _FusedRNN(RNN):
             config[key] = getattr(self, key)
         if self.time_major:
             config["time_major"] = True
-        cell_config = self.cell.get_config()
-        for key in _CELL_KEYS_DROPPED:
-            cell_config.pop(key, None)
-        config.update(cell_config)
-        from dlframe.keras import regularizers
-        config["activity_regularizer"] = (
-            regularizers.serialize(self.activity_regularizer)
-            if self.activity_regularizer is not None else None)
-        return config
+        return inline_cell_config(self, config)
 
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config.get("dtype"), dict):
-            config["dtype"] = config["dtype"].get("config", {}).get("name")
-        return cls(**config)
+    from_config = classmethod(from_inlined_config)
 
 
 class SimpleRNN(_FusedRNN):
