@@ -374,7 +374,7 @@ threading = SimpleNamespace(
 # Graph passes of dlframe.function (TF grappler option names); each can be switched off.
 _graph_options = {"constant_folding": True, "common_subgraph_elimination": True,
                   "dependency_optimization": True, "memory_optimization": True,
-                  "remapping": True,
+                  "buffer_reuse": True, "remapping": True,
                   "cuda_graphs": True}
 
 

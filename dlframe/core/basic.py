@@ -5,6 +5,7 @@ They live in core because GradientTape accumulates gradients (add), seeds them
 centrally (sum_to). ``dlframe.ops`` re-exports these same primitives.
 """
 
+from dlframe.backends.base import np
 from dlframe.core.primitive import call, primitive
 from dlframe.errors import ShapeMismatchError
 
@@ -20,6 +21,9 @@ def add_p(d, x, y):
         return d.xp.add(x, y)
     except ValueError:
         raise _broadcast_error("AddV2", x.shape, y.shape) from None
+
+
+add_p.into = np.add
 
 
 @add_p.defgrad

@@ -38,10 +38,14 @@ class Primitive:
         such nodes are never removed from a graph and keep their order.
       wants_needs: True when the gradient rule accepts ``needs`` (a bool per input:
         does anyone want that input's gradient?) to skip the work for the others.
+      into: optional CPU kernel ``into(*arrays, out=buffer)`` computing the same
+        values as ``forward`` into a given NumPy buffer of the output's shape and
+        dtype (a ufunc for elementwise ops); the graph's buffer-reuse pass uses it
+        to write into a dead input's buffer.
     """
 
     __slots__ = ("name", "forward", "grad", "n_out", "aliases", "stateful", "effects",
-                 "dry_run", "wants_needs", "__dict__")
+                 "dry_run", "wants_needs", "into", "__dict__")
 
     def __init__(self, name, forward, grad=None, n_out=1, aliases=False, stateful=False,
                  effects=False):
@@ -54,6 +58,7 @@ class Primitive:
         self.effects = effects
         self.dry_run = _first_input
         self.wants_needs = False
+        self.into = None
 
     def __repr__(self):
         return f"<Primitive {self.name}>"

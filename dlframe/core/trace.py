@@ -14,6 +14,7 @@ error (as in TF graphs), so nothing data-dependent is silently baked in.
 import sys
 
 from dlframe import config
+from dlframe.core import graph_exec
 from dlframe.core.primitive import STATE
 from dlframe.core.tensor import Tensor
 from dlframe.errors import InvalidArgumentError
@@ -182,7 +183,6 @@ class Graph:
         # effect nodes (incl. If/While whose sub-graphs have effects) survive DCE above;
         # a node holding this graph must itself count as an effect (see control_flow)
         self.has_effects = any(n[0].effects for n in nodes)
-        del self._traced_values
         self.n_slots = n_slots
         self.devices = devices
         self.output_devices = [devices[s] for s in self.outputs]
@@ -215,6 +215,15 @@ class Graph:
         self._captured = None
         self._captured_buffers = None
         self._runs = 0
+        self._run_compiled = None
+        if len(self.program) <= graph_exec.MAX_COMPILED_NODES:
+            program = self.program
+            if config.graph_option("buffer_reuse") and len(program) == len(nodes):
+                owned = {s for n in nodes for s in n[2]}
+                program = graph_exec.reuse_buffers(program, nodes, self._traced_values,
+                                                   owned)
+            self._run_compiled = graph_exec.compile_program(program, self.outputs)
+        del self._traced_values
 
     def run(self, arrays, dry=False):
         """Runs the program on input arrays; returns the output arrays.
@@ -233,9 +242,14 @@ class Graph:
         slots[:len(arrays)] = arrays
         for s, var in self.variables:
             slots[s] = var._value
+        run = self._run_compiled if program is None else None
         if self.gpu_device is not None:
             with self.gpu_device.context():
+                if run is not None:
+                    return run(slots)
                 self._execute(slots, program=program)
+        elif run is not None:
+            return run(slots)
         else:
             self._execute(slots, program=program)
         return [slots[s] for s in self.outputs]

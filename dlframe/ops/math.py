@@ -17,9 +17,11 @@ from dlframe.ops.logic import (  # noqa: F401 - re-exported: one object per name
     logical_not, logical_or, logical_xor, not_equal, ones_like, where, where_p, zeros_like)
 
 
-def _binary_prim(name, fn, kinds, doc):
-    """A broadcasting binary primitive and its public op (gradient attached later)."""
+def _binary_prim(name, fn, kinds, doc, into=None):
+    """A broadcasting binary primitive and its public op (gradient attached later);
+    ``into`` is the ufunc computing ``fn`` into a given buffer (Primitive.into)."""
     p = primitive(name)(_bcast(name, fn))
+    p.into = into
 
     def op(x, y, name=None):
         return _binary(p, x, y, kinds)
@@ -41,7 +43,7 @@ def add(x, y, name=None):
 
 
 sub_p, subtract = _binary_prim("Sub", lambda xp, x, y: xp.subtract(x, y), "fciu",
-                               "Returns x - y elementwise.")
+                               "Returns x - y elementwise.", np.subtract)
 
 
 @sub_p.defgrad
@@ -50,7 +52,7 @@ def _sub_grad(inputs, out, dy):
 
 
 mul_p, multiply = _binary_prim("Mul", lambda xp, x, y: xp.multiply(x, y), "fciu",
-                               "Returns x * y elementwise.")
+                               "Returns x * y elementwise.", np.multiply)
 
 
 @mul_p.defgrad
@@ -60,7 +62,8 @@ def _mul_grad(inputs, out, dy):
 
 
 div_p, realdiv = _binary_prim("RealDiv", lambda xp, x, y: xp.divide(x, y), "fc",
-                              "x / y for floating x and y (no integer conversion).")
+                              "x / y for floating x and y (no integer conversion).",
+                              np.divide)
 
 
 @div_p.defgrad
@@ -222,7 +225,7 @@ def pow(x, y, name=None):
 
 maximum_p, maximum = _binary_prim(
     "Maximum", lambda xp, x, y: xp.maximum(x, y), "fiu",
-    "Elementwise maximum (the gradient goes to x where x >= y).")
+    "Elementwise maximum (the gradient goes to x where x >= y).", np.maximum)
 
 
 @maximum_p.defgrad
@@ -234,7 +237,7 @@ def _maximum_grad(inputs, out, dy):
 
 minimum_p, minimum = _binary_prim(
     "Minimum", lambda xp, x, y: xp.minimum(x, y), "fiu",
-    "Elementwise minimum (the gradient goes to x where x <= y).")
+    "Elementwise minimum (the gradient goes to x where x <= y).", np.minimum)
 
 
 @minimum_p.defgrad
@@ -276,9 +279,11 @@ def _atan2_grad(inputs, out, dy):
 
 
 # ---------------------------------------------------------------- unary
-def _unary_prim(name, fn, grad=None, kinds="fc", doc=None):
-    """A unary primitive on ``fn(xp, x)`` and its public op accepting dtype ``kinds``."""
+def _unary_prim(name, fn, grad=None, kinds="fc", doc=None, into=None):
+    """A unary primitive on ``fn(xp, x)`` and its public op accepting dtype ``kinds``;
+    ``into`` is the ufunc computing ``fn`` into a given buffer (Primitive.into)."""
     p = primitive(name)(lambda d, x: fn(d.xp, x))
+    p.into = into
     if grad is not None:
         p.defgrad(grad)
 
@@ -292,7 +297,8 @@ def _unary_prim(name, fn, grad=None, kinds="fc", doc=None):
 
 
 neg_p, negative = _unary_prim("Neg", lambda xp, x: xp.negative(x),
-                              lambda i, o, dy: negative(dy), "fci", "Elementwise -x.")
+                              lambda i, o, dy: negative(dy), "fci", "Elementwise -x.",
+                              np.negative)
 neg = negative
 
 
@@ -312,18 +318,19 @@ def _square_grad(inputs, out, dy):
 
 
 square_p, square = _unary_prim("Square", lambda xp, x: xp.square(x), _square_grad, "fciu",
-                               "Elementwise x * x.")
+                               "Elementwise x * x.", np.square)
 sqrt_p, sqrt = _unary_prim("Sqrt", lambda xp, x: xp.sqrt(x),
-                           lambda i, o, dy: divide(multiply(dy, 0.5), o))
+                           lambda i, o, dy: divide(multiply(dy, 0.5), o), into=np.sqrt)
 rsqrt_p, rsqrt = _unary_prim("Rsqrt", lambda xp, x: 1 / xp.sqrt(x),
                              lambda i, o, dy: multiply(dy, multiply(-0.5, pow(o, 3.0))),
                              doc="Elementwise 1 / sqrt(x).")
-exp_p, exp = _unary_prim("Exp", lambda xp, x: xp.exp(x), lambda i, o, dy: multiply(dy, o))
+exp_p, exp = _unary_prim("Exp", lambda xp, x: xp.exp(x), lambda i, o, dy: multiply(dy, o),
+                         into=np.exp)
 expm1_p, expm1 = _unary_prim("Expm1", lambda xp, x: xp.expm1(x),
                              lambda i, o, dy: multiply(dy, add(o, 1.0)),
                              doc="Elementwise exp(x) - 1, accurate near 0.")
 log_p, log = _unary_prim("Log", lambda xp, x: xp.log(x), lambda i, o, dy: divide(dy, i[0]),
-                         doc="Elementwise natural logarithm.")
+                         doc="Elementwise natural logarithm.", into=np.log)
 log1p_p, log1p = _unary_prim("Log1p", lambda xp, x: xp.log1p(x),
                              lambda i, o, dy: divide(dy, add(i[0], 1.0)),
                              doc="Elementwise log(1 + x), accurate near 0.")
@@ -332,9 +339,9 @@ reciprocal_p, reciprocal = _unary_prim(
     doc="Elementwise 1 / x.")
 inv = reciprocal
 sin_p, sin = _unary_prim("Sin", lambda xp, x: xp.sin(x),
-                         lambda i, o, dy: multiply(dy, cos(i[0])))
+                         lambda i, o, dy: multiply(dy, cos(i[0])), into=np.sin)
 cos_p, cos = _unary_prim("Cos", lambda xp, x: xp.cos(x),
-                         lambda i, o, dy: multiply(dy, negative(sin(i[0]))))
+                         lambda i, o, dy: multiply(dy, negative(sin(i[0]))), into=np.cos)
 tan_p, tan = _unary_prim("Tan", lambda xp, x: xp.tan(x),
                          lambda i, o, dy: multiply(dy, add(1.0, square(o))))
 asin_p, asin = _unary_prim("Asin", lambda xp, x: xp.arcsin(x),
@@ -349,7 +356,8 @@ sinh_p, sinh = _unary_prim("Sinh", lambda xp, x: xp.sinh(x),
 cosh_p, cosh = _unary_prim("Cosh", lambda xp, x: xp.cosh(x),
                            lambda i, o, dy: multiply(dy, sinh(i[0])))
 tanh_p, tanh = _unary_prim("Tanh", lambda xp, x: xp.tanh(x),
-                           lambda i, o, dy: multiply(dy, subtract(1.0, square(o))))
+                           lambda i, o, dy: multiply(dy, subtract(1.0, square(o))),
+                           into=np.tanh)
 asinh_p, asinh = _unary_prim("Asinh", lambda xp, x: xp.arcsinh(x),
                              lambda i, o, dy: multiply(dy, rsqrt(add(square(i[0]), 1.0))))
 acosh_p, acosh = _unary_prim("Acosh", lambda xp, x: xp.arccosh(x),
@@ -373,9 +381,20 @@ def _sigmoid_fwd(xp, x):
     return xp.divide(1, e, out=e)
 
 
+def _sigmoid_into(x, out):
+    """``_sigmoid_fwd`` on NumPy, into ``out`` (same arithmetic, same bits)."""
+    if out.dtype == "float16":
+        out[...] = _sigmoid_fwd(np, x)
+        return out
+    with np.errstate(over="ignore"):
+        np.exp(np.negative(x, out=out), out=out)
+    out += 1
+    return np.divide(1, out, out=out)
+
+
 sigmoid_p, sigmoid = _unary_prim(
     "Sigmoid", _sigmoid_fwd, lambda i, o, dy: multiply(dy, multiply(o, subtract(1.0, o))),
-    "f", "Elementwise 1 / (1 + exp(-x)), stable for large |x|.")
+    "f", "Elementwise 1 / (1 + exp(-x)), stable for large |x|.", into=_sigmoid_into)
 
 
 def _softplus_fwd(xp, x):

@@ -7,6 +7,7 @@ the rest are compositions of primitives without gradient rules of their own
 (DESIGN.md §4). Convolution and pooling live in ops/conv.py and ops/pooling.py.
 """
 
+from dlframe.backends.base import np
 from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
@@ -54,9 +55,15 @@ def relu_p(d, x):
     return d.xp.maximum(x, 0)
 
 
+relu_p.into = lambda x, out: np.maximum(x, 0, out=out)
+
+
 @primitive("ReluGrad")
 def relu_grad_p(d, dy, out):
     return dy * (out > 0)
+
+
+relu_grad_p.into = lambda dy, y, out: np.multiply(dy, y > 0, out=out)
 
 
 @relu_p.defgrad
