@@ -1,10 +1,10 @@
-"""CPU devices on NumPy, with BLAS threading chosen per product size.
+"""CPU devices on NumPy, with BLAS threading chosen per product shape.
 
-Small matrix products run on one BLAS thread: on a 2-core machine a 100x100 GEMM
-was 6x slower with two OpenBLAS threads while another process was busy. Large
-products (>= ``BIG_GEMM_FLOPS``) use ``config.intra_op_threads()`` threads, unless
-other processes keep the cores busy: then a second BLAS thread only waits for a
-core (measured: the CNN step went from 14 ms to 40-200 ms), so they stay on one.
+Small matrix products (< ``MIN_THREADED_GEMM_FLOPS``) run on one BLAS thread. For
+larger ones the first runs of each shape time one thread against
+``config.intra_op_threads()`` and keep the faster. While other processes keep the
+cores busy every product runs on one thread: a second BLAS thread only waits for a
+core (measured: a 100x100 GEMM 6x slower, the CNN step 14 ms -> 40-200 ms).
 Thread counts are switched through threadpoolctl's library controller (~0.5 us).
 
 glibc returns freed blocks above its mmap threshold to the kernel, so every new
@@ -25,6 +25,12 @@ from dlframe import config
 from dlframe.backends.base import Device
 
 BIG_GEMM_FLOPS = 8e6
+# Smaller products always run on one thread (OpenBLAS would not split them anyway).
+MIN_THREADED_GEMM_FLOPS = 1e6
+# Timed runs per thread count before a product shape's thread count is fixed, and
+# the most shapes remembered (beyond it: the BIG_GEMM_FLOPS rule).
+GEMM_TUNING_TRIALS = 3
+GEMM_TUNING_SHAPES = 4096
 # In a loop of GEMMs (RNN steps) the threads stay up between products, so smaller
 # ones gain from the second core too (64x128x384: 56 -> 31 us on the 2-core EPYC).
 BIG_LOOP_GEMM_FLOPS = 2e6
@@ -142,9 +148,14 @@ class CPUDevice(Device):
         self._blas = blas_threads()
         self._many = config.intra_op_threads()
         self._gemm_loop_depth = 0
+        self._gemm_threads = {}   # product key -> BLAS threads (tuned)
+        self._gemm_trials = {}    # product key -> (one-thread times, many-thread times)
+        self._clock = time.perf_counter
 
     def set_intra_op_threads(self, n):
         self._many = n or config.intra_op_threads()
+        self._gemm_threads.clear()
+        self._gemm_trials.clear()
 
     def asarray(self, value, dtype=None):
         return numpy.asarray(value, dtype=dtype)
@@ -163,17 +174,50 @@ class CPUDevice(Device):
         return 1
 
     def matmul(self, a, b):
+        """``a @ b`` on one BLAS thread or ``intra_op_threads``, whichever the first
+        runs of this shape and layout measured faster (see ``_tuned_threads``)."""
         if self._gemm_loop_depth:
             return numpy.matmul(a, b)
         # 2*m*k*n flops (batched products count the batch too)
         k = a.shape[-1]
-        n = self._threads_for(2.0 * (a.size // k if k else 0) * b.shape[-1] * k)
+        flops = 2.0 * (a.size // k if k else 0) * b.shape[-1] * k
+        if flops < MIN_THREADED_GEMM_FLOPS or self._many == 1 or _load.others_busy():
+            return numpy.matmul(a, b)
+        key = (a.shape, b.shape, a.strides, b.strides, a.dtype.char, b.dtype.char)
+        n = self._gemm_threads.get(key)
+        if n is None:
+            if len(self._gemm_threads) >= GEMM_TUNING_SHAPES:
+                n = self._threads_for(flops)
+            else:
+                return self._tuning_matmul(key, a, b)
+        return self._matmul_on(n, a, b)
+
+    def _matmul_on(self, n, a, b):
         if n > 1:
             self._blas.set(n)
             out = numpy.matmul(a, b)
             self._blas.set(1)
             return out
         return numpy.matmul(a, b)
+
+    def _tuning_matmul(self, key, a, b):
+        """Runs a product of a shape still being tuned, alternating one thread and
+        ``intra_op_threads``, timing each (thread switches included); after
+        ``GEMM_TUNING_TRIALS`` runs of each the faster count is kept for the shape.
+
+        Whether a second thread pays depends on the shape, not only the flops: on
+        the 2-core EPYC 32x784x128 took 58 us on one thread and 35 on two, but
+        32x784x100 49 and 50, 4x1024x1024 158 and 174, 32x512x64 20 and 24.
+        """
+        one, many = self._gemm_trials.setdefault(key, ([], []))
+        runs = one if len(one) <= len(many) else many
+        t0 = self._clock()
+        out = self._matmul_on(1 if runs is one else self._many, a, b)
+        runs.append(self._clock() - t0)
+        if len(many) >= GEMM_TUNING_TRIALS:
+            self._gemm_threads[key] = 1 if min(one) <= min(many) else self._many
+            del self._gemm_trials[key]
+        return out
 
     def gemm_loop(self, flops):
         # switching threads around each small GEMM costs ~5 us (wake-ups); set once

@@ -8,22 +8,54 @@ from dlframe import backends
 from dlframe.backends import numpy_backend
 
 
-def test_matmul_threads_by_size_and_load(monkeypatch):
+def _tunable_device(monkeypatch, seconds_one, seconds_many):
+    """The CPU device with two BLAS threads, thread switches recorded and a clock
+    that makes one-thread runs take ``seconds_one`` and two-thread ``seconds_many``."""
     dev = backends.get_device("cpu:0")
     seen = []
     blas = numpy_backend.blas_threads()
     monkeypatch.setattr(blas, "set", lambda n: seen.append(n))
     monkeypatch.setattr(dev, "_many", 2)
-    a = np.ones((300, 300), np.float32)
+    monkeypatch.setattr(dev, "_gemm_threads", {})
+    monkeypatch.setattr(dev, "_gemm_trials", {})
     monkeypatch.setattr(numpy_backend._load, "others_busy", lambda: False)
-    dev.matmul(a, a)                      # 54 MFLOP: big
-    assert seen == [2, 1]
+    now = [0.0]
+    real_on = dev._matmul_on
+
+    def timed_on(n, x, y):  # the fake clock advances by the run's thread count
+        now[0] += seconds_many if n > 1 else seconds_one
+        return real_on(n, x, y)
+    monkeypatch.setattr(dev, "_matmul_on", timed_on)
+    monkeypatch.setattr(dev, "_clock", lambda: now[0])
+    return dev, seen
+
+
+@pytest.mark.parametrize("one, many, expect", [(5e-5, 3e-5, 2), (3e-5, 5e-5, 1)])
+def test_matmul_threads_tuned_per_shape(monkeypatch, one, many, expect):
+    dev, seen = _tunable_device(monkeypatch, one, many)
+    a = np.random.default_rng(0).random((300, 300)).astype(np.float32)
+    for _ in range(6):                        # 3 timed runs on each thread count
+        np.testing.assert_allclose(dev.matmul(a, a), a @ a, rtol=1e-5)
+    assert seen.count(2) == 3
+    key = next(iter(dev._gemm_threads))
+    assert dev._gemm_threads == {key: expect} and dev._gemm_trials == {}
     seen.clear()
-    dev.matmul(a[:10, :10], a[:10, :10])  # tiny: never switches
-    assert seen == []
+    dev.matmul(a, a)                          # the choice sticks for the shape
+    assert seen == ([2, 1] if expect == 2 else [])
+    seen.clear()
+    dev.matmul(a.T, a)                        # another layout is tuned on its own
+    assert len(dev._gemm_trials) == 1
+
+
+def test_matmul_small_or_busy_stays_on_one_thread(monkeypatch):
+    dev, seen = _tunable_device(monkeypatch, 5e-5, 1e-5)
+    a = np.ones((300, 300), np.float32)
+    dev.matmul(a[:10, :10], a[:10, :10])      # tiny: never switches, never tuned
+    assert seen == [] and dev._gemm_trials == {}
     monkeypatch.setattr(numpy_backend._load, "others_busy", lambda: True)
-    dev.matmul(a, a)                      # big but the machine is busy: one thread
-    assert seen == []
+    for _ in range(8):
+        dev.matmul(a, a)                      # big but the machine is busy: one thread
+    assert seen == [] and dev._gemm_threads == {}
     np.testing.assert_allclose(dev.matmul(a, a), a @ a)
 
 
@@ -103,4 +135,4 @@ def test_gemm_loop_sets_threads_once(monkeypatch):
     assert seen == [1, 1]
     seen.clear()
     dev.matmul(a, b)                             # outside a loop: per-call policy
-    assert seen == []                            # (6.3 MFLOP < BIG_GEMM_FLOPS)
+    assert seen in ([], [1])                     # per-call policy (tuning: one thread first)
