@@ -4,10 +4,14 @@ Eagerly (or when the predicate is a constant while tracing) these run plain Pyth
 and tapes see the ops of the branch taken. Inside a trace with a symbolic
 predicate, each branch/body is traced into a sub-Graph and one node runs the
 chosen branch (or the loop) at replay time, so results are right for every input
-without retracing. ``cond`` is differentiable in graphs: its gradient is another
-cond over the branches' vector-Jacobian products.
+without retracing. Both are differentiable in graphs, to any order: cond's
+gradient is another cond over the branches' vector-Jacobian products, while_loop's
+a backward while_loop over the states the forward recorded. Gradients recompute a
+branch or body from its trace with side effects dry-run, so variable writes and
+prints happen once per forward run.
 """
 
+from dlframe.core import basic
 from dlframe.core import trace as _trace
 from dlframe.core.primitive import STATE, Primitive, call, primitive
 from dlframe.core.tape import GradientTape
@@ -43,8 +47,30 @@ def _unflat(template, it):
     return kind(vals)
 
 
+class _GradientProbe:
+    """Stands in the tape list while a branch is traced, to see whether it uses
+    tf.custom_gradient (whose rule only a fresh Python call can give back)."""
+
+    def __init__(self):
+        self.custom = False
+
+    def _record(self, prim, inputs, outs, attrs):
+        if prim.name == "CustomGradient":
+            self.custom = True
+
+
+def _taping():
+    """True when a real tape records (a gradient may be asked for)."""
+    return any(not isinstance(t, _GradientProbe) for t in STATE.tapes)
+
+
 class _Branch:
-    """A traced sub-graph plus the outer tensors it reads (its external inputs)."""
+    """A traced sub-graph plus the outer tensors it reads (its external inputs).
+
+    It also keeps the traced ops as a plan that ``recompute`` re-runs as dlframe
+    ops for gradients, rather than calling the Python function again, whose
+    closures may since have been rebound (``y = cond(p, lambda: y * x, ...)``).
+    """
 
     def __init__(self, fn, parent, arg_tensors=()):
         self.fn = fn
@@ -57,12 +83,17 @@ class _Branch:
             child.add_input(inner)
             fresh.append(inner)
         saved_tapes = STATE.tapes
-        STATE.tapes = []
+        probe = _GradientProbe()
+        STATE.tapes = [probe]
         try:
             with _trace.tracing(child):
                 result = fn(*fresh)
         finally:
             STATE.tapes = saved_tapes
+        self.custom_gradient = probe.custom
+        for outer in saved_tapes:  # an enclosing branch holds this one's functions
+            if isinstance(outer, _GradientProbe):
+                outer.custom = outer.custom or probe.custom
         leaves = []
         self.template = _flat(result, leaves)
         self.outputs = leaves
@@ -87,6 +118,57 @@ class _Branch:
         self.externals = externals
         self.graph = _trace.Graph(child, leaves)
         parent.created_variables.extend(child.created_variables)
+        # the plan refers to graph inputs and node outputs by position, so it does
+        # not keep the traced intermediate values alive
+        slots = {id(x): k for k, x in enumerate(child.inputs)}
+        self._steps = []
+        for prim, inputs, outs, attrs, dev in child.nodes:
+            refs = tuple(slots.get(id(x), x) for x in inputs)
+            self._steps.append((prim, refs, attrs, dev, len(outs)))
+            for o in outs:
+                slots[id(o)] = len(slots)
+        self._out_refs = tuple(slots.get(id(x), x) for x in leaves)
+
+    def recompute(self, values):
+        """Runs the branch again as dlframe ops on ``values`` (one per graph input,
+        in ``graph.run`` order), so tapes record it; returns its output leaves.
+
+        Side effects only dry-run: a gradient recomputes values, it never repeats
+        a variable write or a print. A branch using tf.custom_gradient is run by
+        calling its function again, the only way to get that rule back.
+        """
+        with _trace.tracing(_PureTrace(STATE.trace)):
+            if self.custom_gradient:
+                leaves = []
+                _flat(self.fn(*values[:self.n_args]), leaves)
+                return leaves
+            vals = list(values)
+            taping = _taping()
+            for prim, refs, attrs, dev, n_out in self._steps:
+                if taping:
+                    prim = _WITH_HISTORY.get(prim, prim)
+                out = call(prim, tuple(vals[r] if isinstance(r, int) else r
+                                       for r in refs), attrs, device=dev)
+                vals.extend(out[:n_out] if isinstance(out, tuple) else (out,))
+            return [vals[r] if isinstance(r, int) else r for r in self._out_refs]
+
+
+class _PureTrace:
+    """Stands for the active trace while a branch is recomputed for a gradient:
+    effects dry-run, and are recorded as pure twins that dry-run in the graph too.
+    """
+
+    run_effects = False
+
+    def __init__(self, trace):
+        self._trace = trace
+
+    def __getattr__(self, name):
+        return getattr(self._trace, name)
+
+    def record(self, prim, inputs, outs, attrs, dev):
+        self._trace.record(_pure_twin(prim) if prim.effects else prim, inputs, outs,
+                           attrs, dev)
 
 
 def _check_same_structure(a, b, what):
@@ -100,30 +182,31 @@ def _check_same_structure(a, b, what):
 
 
 @primitive("If", n_out=-1, stateful=True)
-def _if_p(d, pred, *ext, true_graph, false_graph, true_idx, false_idx, fns):
+def _if_p(d, pred, *ext, true_graph, false_graph, true_idx, false_idx, branches):
     if bool(pred):
         return tuple(true_graph.run([ext[i] for i in true_idx]))
     return tuple(false_graph.run([ext[i] for i in false_idx]))
 
 
 @_if_p.defgrad
-def _if_grad(inputs, outs, dys, *, true_graph, false_graph, true_idx, false_idx, fns):
+def _if_grad(inputs, outs, dys, *, true_graph, false_graph, true_idx, false_idx,
+             branches):
     pred, ext = inputs[0], list(inputs[1:])
     floats = [i for i, x in enumerate(ext) if x.dtype.is_floating]
 
-    def vjp(fn):
+    def vjp(branch, idx):
         def run():
             with GradientTape() as tape:
                 for i in floats:
                     tape.watch(ext[i])
-                leaves = []
-                _flat(fn(), leaves)
+                leaves = branch.recompute([ext[i] for i in idx])
             grads = tape.gradient(leaves, [ext[i] for i in floats],
                                   output_gradients=list(dys),
                                   unconnected_gradients="zero")
             return tuple(grads)
         return run
-    grads = cond(pred, vjp(fns[0]), vjp(fns[1])) if floats else ()
+    grads = cond(pred, vjp(branches[0], true_idx),
+                 vjp(branches[1], false_idx)) if floats else ()
     if not isinstance(grads, (list, tuple)):
         grads = (grads,)
     out = [None] * len(inputs)
@@ -160,7 +243,7 @@ def cond(pred, true_fn=None, false_fn=None, name=None):
         prim = _if_fx_p if a.graph.has_effects or b.graph.has_effects else _if_p
         outs = call(prim, (p,) + tuple(externals),
                     {"true_graph": a.graph, "false_graph": b.graph, "true_idx": true_idx,
-                     "false_idx": false_idx, "fns": (true_fn, false_fn)})
+                     "false_idx": false_idx, "branches": (a, b)})
         return _unflat(a.template, iter(outs))
     if isinstance(pred, Tensor):
         value = bool(pred._device.to_numpy(pred._value))
@@ -203,24 +286,24 @@ def switch_case(branch_index, branch_fns, default=None, name="switch_case"):
 
 @primitive("While", n_out=-1, stateful=True)
 def _while_p(d, *arrays, cond_graph, body_graph, n_vars, cond_idx, body_idx,
-             maximum_iterations):
+             maximum_iterations, body, dry=False):
     state = list(arrays[:n_vars])
     ext = arrays[n_vars:]
     it = 0
     while True:
         if maximum_iterations is not None and it >= maximum_iterations:
             break
-        (flag,) = cond_graph.run(state + [ext[i] for i in cond_idx])
+        (flag,) = cond_graph.run(state + [ext[i] for i in cond_idx], dry=dry)
         if not bool(flag):
             break
-        state = body_graph.run(state + [ext[i] for i in body_idx])
+        state = body_graph.run(state + [ext[i] for i in body_idx], dry=dry)
         it += 1
     return tuple(state)
 
 
 @primitive("WhileWithHistory", n_out=-1, stateful=True)
 def _while_hist_p(d, *arrays, cond_graph, body_graph, n_vars, cond_idx, body_idx,
-                  maximum_iterations, body_flat):
+                  maximum_iterations, body, dry=False):
     """While that also returns, per loop variable, the stacked states entering each
     iteration (shape [iterations, ...]): what its gradient needs."""
     xp = d.xp
@@ -229,77 +312,131 @@ def _while_hist_p(d, *arrays, cond_graph, body_graph, n_vars, cond_idx, body_idx
     history = [[] for _ in state]
     it = 0
     while maximum_iterations is None or it < maximum_iterations:
-        (flag,) = cond_graph.run(state + [ext[i] for i in cond_idx])
+        (flag,) = cond_graph.run(state + [ext[i] for i in cond_idx], dry=dry)
         if not bool(flag):
             break
         for h, v in zip(history, state):
             h.append(v)
-        state = body_graph.run(state + [ext[i] for i in body_idx])
+        state = body_graph.run(state + [ext[i] for i in body_idx], dry=dry)
         it += 1
+    for i, h in enumerate(history):
+        for v in h:
+            if v.shape != h[0].shape:
+                raise InvalidArgumentError(
+                    f"while_loop: loop variable {i} changes shape from "
+                    f"{list(h[0].shape)} to {list(v.shape)} between iterations; "
+                    "gradients through such a loop in a dlframe.function are not "
+                    "supported")
     stacked = tuple(xp.stack(h) if h else xp.zeros((0,) + tuple(v.shape), dtype=v.dtype)
                     for h, v in zip(history, arrays[:n_vars]))
     return tuple(state) + stacked
 
 
 @_while_hist_p.defgrad
-def _while_hist_grad(inputs, outs, dys, *, cond_graph, body_graph, n_vars, cond_idx,
-                     body_idx, maximum_iterations, body_flat):
-    from dlframe.ops.array import zeros
+def _while_hist_grad(inputs, outs, dys, *, n_vars, body_idx, body, **attrs):
+    """A backward while_loop over the recorded states, last to first: each step pulls
+    the cotangents back through a replay of the body (its variable writes and
+    prints are not repeated). Being dlframe ops, it is differentiable in turn."""
     init, ext = list(inputs[:n_vars]), list(inputs[n_vars:])
-    history = list(outs[n_vars:2 * n_vars])
+    history = list(outs[n_vars:])
     floats = [i for i, v in enumerate(init) if v.dtype.is_floating]
     ext_floats = [i for i, x in enumerate(ext) if x.dtype.is_floating]
     if not floats:
         return (None,) * len(inputs)
-    trace = STATE.trace
+    n_float = len(floats)
+    zero_filled = _zero_filled(dys)
+    # cotangents of the history outputs themselves (from a higher-order gradient)
+    dhist = {i: dys[n_vars + i] for i in floats if id(dys[n_vars + i]) not in zero_filled}
 
-    def vjp(*args):
-        state, douts = list(args[:n_vars]), list(args[n_vars:])
+    def step(k, *carry):
+        k = k - 1
+        state = [call(_hist_read_p, (h, k, x)) for h, x in zip(history, init)]
+        sources = [state[i] for i in floats] + [ext[i] for i in ext_floats]
         with GradientTape() as tape:
-            for i in floats:
-                tape.watch(state[i])
-            for i in ext_floats:
-                tape.watch(ext[i])
-            new = body_flat(*state)
-        grads = tape.gradient([new[i] for i in floats],
-                              [state[i] for i in floats] + [ext[i] for i in ext_floats],
-                              output_gradients=[douts[k] for k in range(len(floats))],
+            tape.watch(sources)
+            new = body.recompute(state + [ext[i] for i in body_idx])
+        grads = tape.gradient([new[i] for i in floats], sources,
+                              output_gradients=list(carry[:n_float]),
                               unconnected_gradients="zero")
-        return list(grads)
-    placeholders = list(init) + [zeros(init[i]._value.shape, dtype=init[i].dtype)
-                                 for i in floats]
-    step = _Branch(vjp, trace, placeholders)
-    extra = tuple(step.externals)
-    result = call(_while_grad_p, tuple(history) + tuple(dys[i] for i in floats) + extra,
-                  {"vjp_graph": step.graph, "n_vars": n_vars, "n_float": len(floats),
-                   "float_idx": tuple(floats), "n_ext_grads": len(ext_floats)})
+        back = [g + call(_hist_read_p, (dhist[i], k, basic.zeros_like_t(g)))
+                if i in dhist else g for i, g in zip(floats, grads)]
+        acc = [a + g for a, g in zip(carry[n_float:], grads[n_float:])]
+        return [k] + back + acc
+
+    count = call(_loop_count_p, (history[0],))
+    result = while_loop(lambda k, *_: k > 0, step,
+                        [count] + [dys[i] for i in floats] +
+                        [basic.zeros_like_t(ext[i]) for i in ext_floats])
     grads = [None] * len(inputs)
     for k, i in enumerate(floats):
-        grads[i] = result[k]
-    for k, i in enumerate(ext_floats):  # the VJP returns them in ext_floats order
-        grads[n_vars + i] = result[len(floats) + k]
+        grads[i] = result[1 + k]
+    for k, i in enumerate(ext_floats):
+        grads[n_vars + i] = result[1 + n_float + k]
     return tuple(grads)
 
 
-@primitive("WhileGrad", n_out=-1, stateful=True)
-def _while_grad_p(d, *arrays, vjp_graph, n_vars, n_float, float_idx, n_ext_grads):
-    """Runs the body's VJP over the recorded states in reverse, accumulating gradients
-    of the loop's initial float variables and of the tensors it reads."""
-    history = arrays[:n_vars]
-    douts = list(arrays[n_vars:n_vars + n_float])
-    extra = list(arrays[n_vars + n_float:])
-    n_iter = history[0].shape[0]
-    ext_acc = None
-    for it in range(n_iter - 1, -1, -1):
-        state = [h[it] for h in history]
-        res = vjp_graph.run(state + douts + extra)
-        douts = list(res[:n_float])
-        ext_part = res[n_float:]
-        ext_acc = ext_part if ext_acc is None else [a + b for a, b in zip(ext_acc, ext_part)]
-    if ext_acc is None:
-        xp = d.xp
-        ext_acc = [xp.zeros((), dtype=douts[0].dtype) for _ in range(n_ext_grads)]
-    return tuple(douts) + tuple(ext_acc)
+def _zero_filled(dys):
+    """Ids of the ``dys`` made by the last zeros_like nodes: backprop fills in the
+    outputs no gradient reached that way, just before calling the rule (and any
+    zeros_like output is zero, so skipping one is always right)."""
+    trace = STATE.trace
+    if trace is None:
+        return set()
+    return {id(o[0]) for prim, _, o, _, _ in trace.nodes[-len(dys):]
+            if prim is basic.zeros_like_p}
+
+
+# Loop histories have a run-time length, so the backward loop reads them with
+# primitives that take that length from the arrays (not the traced shape). They are
+# stateful because the row index is read on the host (no CUDA-graph capture).
+@primitive("LoopCount", stateful=True)
+def _loop_count_p(d, history):
+    return d.xp.asarray(history.shape[0], dtype="int32")
+
+
+@primitive("LoopHistoryRead", aliases=True, stateful=True)
+def _hist_read_p(d, history, k, fallback):
+    """Row ``k`` of a history; ``fallback`` when out of range, which happens only while
+    a backward body is traced for a loop that ran zero times."""
+    k = int(k)
+    return history[k] if 0 <= k < history.shape[0] else fallback
+
+
+@_hist_read_p.defgrad
+def _hist_read_grad(inputs, out, dy):
+    return call(_hist_scatter_p, (inputs[0], dy, inputs[1])), None, None
+
+
+@primitive("LoopHistoryScatter", stateful=True)
+def _hist_scatter_p(d, history, dy, k):
+    """Zeros shaped like ``history`` with ``dy`` in row ``k``."""
+    out = d.xp.zeros_like(history)
+    k = int(k)
+    if 0 <= k < history.shape[0]:
+        out[k] = dy
+    return out
+
+
+@_hist_scatter_p.defgrad
+def _hist_scatter_grad(inputs, out, ddy):
+    dy, k = inputs[1], inputs[2]
+    return None, call(_hist_read_p, (ddy, k, basic.zeros_like_t(dy))), None
+
+
+_PURE_TWINS = {}
+
+
+def _pure_twin(prim):
+    """``prim`` without its side effects: its dry run (for If/While: the branch or
+    loop run with their effects dry-run)."""
+    twin = _PURE_TWINS.get(prim)
+    if twin is None:
+        forward = getattr(prim, "pure_forward", prim.dry_run)
+        twin = Primitive(prim.name, forward, prim.grad, prim.n_out, prim.aliases,
+                         stateful=True)
+        twin.wants_needs = prim.wants_needs
+        _PURE_TWINS[prim] = twin
+    return twin
 
 
 # If/While whose branch or body graphs have side effects (variable writes, printing,
@@ -307,7 +444,7 @@ def _while_grad_p(d, *arrays, vjp_graph, n_vars, n_float, float_idx, n_ext_grads
 # them even when their outputs are unused (a function returning None, an `if` that
 # only prints), and while an enclosing branch is traced they only dry-run, so the
 # effects happen once, when the graph runs (as TF's stateful ops in tf.function).
-def _if_dry(d, pred, *ext, true_graph, false_graph, true_idx, false_idx, fns):
+def _if_dry(d, pred, *ext, true_graph, false_graph, true_idx, false_idx, branches):
     if bool(pred):
         return tuple(true_graph.run([ext[i] for i in true_idx], dry=True))
     return tuple(false_graph.run([ext[i] for i in false_idx], dry=True))
@@ -325,16 +462,24 @@ def _while_hist_dry(d, *arrays, n_vars, **attrs):
                                           for v in arrays[:n_vars])
 
 
-def _effectful(prim, dry_run):
+def _effectful(prim, dry_run, pure_forward=None):
     p = Primitive(prim.name, prim.forward, prim.grad, prim.n_out, prim.aliases,
                   prim.stateful, effects=True)
     p.dry_run = dry_run
+    if pure_forward is not None:  # the loop itself, its body's effects dry-run
+        p.pure_forward = pure_forward
     return p
 
 
+def _dry_loop(forward):
+    return lambda d, *arrays, **attrs: forward(d, *arrays, dry=True, **attrs)
+
+
 _if_fx_p = _effectful(_if_p, _if_dry)
-_while_fx_p = _effectful(_while_p, _while_dry)
-_while_hist_fx_p = _effectful(_while_hist_p, _while_hist_dry)
+_while_fx_p = _effectful(_while_p, _while_dry, _dry_loop(_while_p.forward))
+_while_hist_fx_p = _effectful(_while_hist_p, _while_hist_dry,
+                              _dry_loop(_while_hist_p.forward))
+_WITH_HISTORY = {_while_p: _while_hist_p, _while_fx_p: _while_hist_fx_p}
 
 
 def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations=10,
@@ -426,10 +571,9 @@ def _traced_while(cond_fn, body_fn, template, leaves, shape_invariants,
     attrs = {"cond_graph": c.graph, "body_graph": b.graph, "n_vars": len(leaves),
              "cond_idx": tuple(index[id(x)] for x in c.externals),
              "body_idx": tuple(index[id(x)] for x in b.externals),
-             "maximum_iterations": maximum_iterations}
+             "maximum_iterations": maximum_iterations, "body": b}
     effects = c.graph.has_effects or b.graph.has_effects
-    if STATE.tapes:  # a gradient may be asked for: keep the per-iteration states
-        attrs["body_flat"] = body_flat
+    if _taping():  # a gradient may be asked for: keep the per-iteration states
         prim = _while_hist_fx_p if effects else _while_hist_p
         outs = call(prim, tuple(leaves) + tuple(externals), attrs)[:len(leaves)]
     else:
