@@ -8,7 +8,7 @@ from the array. Tensors are immutable. Python operators are installed by
 from dlframe import backends
 from dlframe.backends.base import np
 from dlframe.core import dtypes as _dt
-from dlframe.core.tensor_shape import TensorShape
+from dlframe.core.tensor_shape import TensorShape, from_array_shape
 from dlframe.errors import DTypeMismatchError
 
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
@@ -34,10 +34,10 @@ class Tensor:
     # -- metadata ----------------------------------------------------------
     @property
     def shape(self):
-        return TensorShape(self._value.shape)
+        return from_array_shape(self._value.shape)
 
     def get_shape(self):
-        return TensorShape(self._value.shape)
+        return from_array_shape(self._value.shape)
 
     def set_shape(self, shape):
         if not TensorShape(self._value.shape).is_compatible_with(shape):

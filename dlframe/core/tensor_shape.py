@@ -150,6 +150,14 @@ class TensorShape:
         return TensorShape, (self.dims,)
 
 
+def from_array_shape(shape):
+    """The TensorShape of an array's ``shape`` tuple (non-negative ints), without
+    re-validating each dimension (Tensor.shape's fast path)."""
+    out = TensorShape.__new__(TensorShape)
+    out._dims = shape
+    return out
+
+
 def _dim(d):
     if d is None:
         return None

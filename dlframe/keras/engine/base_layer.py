@@ -8,6 +8,7 @@ parent. Calling a layer on KerasTensors records a node of a functional graph.
 """
 
 import inspect
+import weakref
 
 from dlframe import autograph as _autograph
 from dlframe.core import dtypes as _dt
@@ -30,6 +31,10 @@ from dlframe.keras.engine.base_layer_utils import (  # noqa: F401
 from dlframe.keras.engine.keras_tensor import KerasTensor
 from dlframe.keras.utils import generic_utils, tree
 from dlframe.ops import math as _math
+
+# Layers whose ``_losses`` list is not empty: while there are none, the outermost
+# call skips walking the layer tree to clear them (most models add no losses).
+_LAYERS_WITH_LOSSES = weakref.WeakSet()
 
 _ALLOWED_KWARGS = {"input_dim", "input_shape", "batch_input_shape", "batch_size",
                    "weights", "activity_regularizer", "autocast", "implementation",
@@ -349,6 +354,7 @@ class Layer:
                                  "supported; add the loss inside a layer's call.")
             else:
                 self._losses.append(convert_to_tensor(loss))
+                _LAYERS_WITH_LOSSES.add(self)
 
     @property
     def losses(self):
@@ -363,8 +369,12 @@ class Layer:
         return out
 
     def _clear_losses(self):
+        if not _LAYERS_WITH_LOSSES:
+            return
         for layer in self._flatten_layers():
-            layer._losses = []
+            if layer._losses:
+                layer._losses = []
+            _LAYERS_WITH_LOSSES.discard(layer)
 
     def add_metric(self, value, name=None, **kwargs):
         pass
@@ -399,6 +409,11 @@ class Layer:
             self._initial_weights = None
 
     def _convert_inputs(self, inputs):
+        if type(inputs) is Tensor and not (
+                self._autocast and inputs.dtype.is_floating
+                and inputs.dtype.name != self.compute_dtype):
+            return inputs
+
         def conv(x):
             if isinstance(x, (Tensor, KerasTensor)) or x is None:
                 t = x
@@ -433,7 +448,11 @@ class Layer:
         else:
             raise TypeError(f"Layer {self.name} was called without an input tensor.")
         inputs = self._convert_inputs(inputs)
-        if any(isinstance(x, KerasTensor) for x in tree.flatten([inputs, rest, kwargs])):
+        plain = type(inputs) is Tensor and not rest and all(
+            not isinstance(v, (KerasTensor, list, tuple, dict))
+            for v in kwargs.values())
+        if not plain and any(isinstance(x, KerasTensor)
+                             for x in tree.flatten([inputs, rest, kwargs])):
             from dlframe.keras.engine import node as _node
             return _node.symbolic_call(self, inputs, rest, kwargs)
         ctx = CALL_CONTEXT
@@ -449,8 +468,12 @@ class Layer:
                 kwargs["training"] = training
         else:
             kwargs.pop("training", None)
-        input_masks = tree.map_structure(get_mask, inputs)
-        has_mask = any(m is not None for m in tree.flatten(input_masks))
+        if type(inputs) is Tensor:
+            input_masks = getattr(inputs, "_keras_mask", None)
+            has_mask = input_masks is not None
+        else:
+            input_masks = tree.map_structure(get_mask, inputs)
+            has_mask = any(m is not None for m in tree.flatten(input_masks))
         if self._expects_mask and "mask" not in kwargs and has_mask:
             if "mask" in self._call_params or self.supports_masking:
                 kwargs["mask"] = input_masks
@@ -458,10 +481,12 @@ class Layer:
         outermost = ctx.depth == 0
         if outermost and not ctx.dry_run:
             self._clear_losses()
-        self._maybe_build(inputs)
-        if not self.built:  # a build() override may forget super().build()
-            self.built = True
-        _input_spec.assert_input_compatibility(self._input_spec, inputs, self.name)
+        if not self.built:
+            self._maybe_build(inputs)
+            if not self.built:  # a build() override may forget super().build()
+                self.built = True
+            # build() may have set the input_spec
+            _input_spec.assert_input_compatibility(self._input_spec, inputs, self.name)
         ctx.depth += 1
         ctx.training.append(training)
         try:
@@ -475,6 +500,7 @@ class Layer:
                 loss = self._activity_regularizer(out)
                 batch = _math.cast(out.shape[0] or 1, loss.dtype)
                 self._losses.append(loss / batch)
+                _LAYERS_WITH_LOSSES.add(self)
         if self.supports_masking or type(self).compute_mask is not Layer.compute_mask:
             out_mask = self.compute_mask(inputs, kwargs.get("mask", input_masks)
                                          if has_mask or "mask" in kwargs else None)
