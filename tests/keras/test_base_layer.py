@@ -181,3 +181,23 @@ def test_input_spec_object():
     spec = layers.InputSpec(ndim=3, axes={-1: 4})
     assert spec.ndim == 3 and spec.axes == {-1: 4}
     assert "ndim=3" in repr(spec)
+
+
+def test_losses_of_a_layer_called_alone_are_cleared_by_its_new_parent():
+    lone = Linear(2)
+    lone(tf.ones([1, 5]))                     # a standalone call leaves its add_loss
+    per_call = len(lone.losses)               # (+ the kernel regularizer)
+
+    class Holder(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.parts = []
+
+        def call(self, x):
+            return self.parts[0](x) if self.parts else x
+    holder = Holder()
+    holder(tf.ones([1, 5]))                   # no losses anywhere in its tree yet
+    holder.parts.append(lone)                 # attached by mutating a tracked list
+    holder(tf.ones([1, 5]))
+    assert len(holder.losses) == per_call     # this call's loss, not the stale one too
+    assert len(lone.losses) == per_call
