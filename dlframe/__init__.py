@@ -41,7 +41,7 @@ from dlframe import debugging, nest, sparse  # noqa: E402
 from dlframe.ops.debugging import *  # noqa: E402,F401,F403
 from dlframe.core.module import Module  # noqa: E402
 from dlframe.core.custom_gradient import custom_gradient, recompute_grad  # noqa: E402
-from dlframe import image, strings  # noqa: E402
+from dlframe import image, signal, strings  # noqa: E402
 from dlframe.io.sparse_tensor import SparseTensor  # noqa: E402
 from dlframe import distribute, summary  # noqa: E402 - tf.distribute, tf.summary
 from dlframe import keras  # noqa: E402,F401 - tf.keras

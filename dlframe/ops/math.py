@@ -303,7 +303,10 @@ neg = negative
 
 
 def _abs_grad(inputs, out, dy):
-    return multiply(dy, sign(inputs[0]))
+    x = inputs[0]
+    if _kind(x) == "c":   # |z| has the real dy; its gradient is dy * z / |z|
+        return multiply(cast(dy, x.dtype), sign(x))
+    return multiply(dy, sign(x))
 
 
 abs_p, abs = _unary_prim("Abs", lambda xp, x: xp.abs(x), _abs_grad, "fci",

@@ -20,7 +20,8 @@ SYMBOLIC_OP_HOOK = [None]
 _PUBLIC = {}   # op function -> its public wrapper (one per op: aliases stay identical)
 _NAMESPACES = {"MATH_NAMES": "math", "LINALG_NAMES": "linalg", "NN_NAMES": "nn",
                "RANDOM_NAMES": "random", "IMAGE_NAMES": "image",
-               "STRINGS_NAMES": "strings", "DEBUGGING_NAMES": "debugging"}
+               "STRINGS_NAMES": "strings", "DEBUGGING_NAMES": "debugging",
+               "SIGNAL_NAMES": "signal"}
 
 
 def public_op(fn, api_name):

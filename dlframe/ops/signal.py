@@ -1,0 +1,435 @@
+"""tf.signal: discrete Fourier transforms, framing and overlap-add.
+
+Four primitives carry the transforms over any set of axes (complex FFT and its
+inverse, real-input FFT and its inverse); every public transform fits its input to
+``fft_length`` with differentiable slices and pads first, so the primitives' gradient
+rules only handle exact sizes. Windows, short-time Fourier
+transforms, DCTs, mel filterbanks and MFCCs are in ``dlframe.ops.signal_spectral``.
+"""
+
+import math as _pymath
+
+from dlframe.backends.base import np
+from dlframe.core.primitive import call, primitive
+from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.errors import InvalidArgumentError
+from dlframe.ops import array as arr
+from dlframe.ops import math as m
+from dlframe.ops._util import t
+from dlframe.ops.array_index import gather
+
+
+def _shape(x):
+    return tuple(x._value.shape)
+
+
+def _count(shape, axes):
+    return _pymath.prod(shape[a] for a in axes)
+
+
+_COMPLEX_OF = {"float32": "complex64", "float64": "complex128"}
+_REAL_OF = {"complex64": "float32", "complex128": "float64"}
+
+
+# ---------------------------------------------------------------- primitives
+@primitive("FFTND")
+def fftn_p(d, x, *, axes):
+    return d.xp.fft.fftn(x, axes=axes).astype(x.dtype, copy=False)
+
+
+@fftn_p.defgrad
+def _fftn_grad(inputs, out, dy, *, axes):
+    # y = F x with F^H = n F^-1
+    return m.multiply(call(ifftn_p, (dy,), {"axes": axes}),
+                      float(_count(_shape(dy), axes)))
+
+
+@primitive("IFFTND")
+def ifftn_p(d, x, *, axes):
+    return d.xp.fft.ifftn(x, axes=axes).astype(x.dtype, copy=False)
+
+
+@ifftn_p.defgrad
+def _ifftn_grad(inputs, out, dy, *, axes):
+    return m.divide(call(fftn_p, (dy,), {"axes": axes}),
+                    float(_count(_shape(dy), axes)))
+
+
+@primitive("RFFTND")
+def rfftn_p(d, x, *, axes):
+    return d.xp.fft.rfftn(x, axes=axes).astype(_COMPLEX_OF[x.dtype.name], copy=False)
+
+
+@rfftn_p.defgrad
+def _rfftn_grad(inputs, out, dy, *, axes):
+    # rfftn keeps the first n // 2 + 1 bins of the last axis of fftn: its adjoint
+    # zero-fills the dropped bins and applies fftn's adjoint, n * ifftn.
+    shape = _shape(inputs[0])
+    full = _fit(dy, {axes[-1]: shape[axes[-1]]})
+    back = call(ifftn_p, (full,), {"axes": axes})
+    return m.multiply(m.real(back), float(_count(shape, axes)))
+
+
+@primitive("IRFFTND")
+def irfftn_p(d, x, *, axes, n):
+    lengths = [x.shape[a] for a in axes[:-1]] + [n]
+    return d.xp.fft.irfftn(x, s=lengths, axes=axes).astype(_REAL_OF[x.dtype.name],
+                                                           copy=False)
+
+
+@irfftn_p.defgrad
+def _irfftn_grad(inputs, out, dy, *, axes, n):
+    # irfftn sums each interior bin of the last axis twice (it and its mirrored
+    # conjugate) and bin 0 (and n / 2 for even n) once, real part only.
+    bins = n // 2 + 1
+    weights = np.full(bins, 2.0)
+    weights[0] = 1.0
+    if n % 2 == 0:
+        weights[-1] = 1.0
+    weights /= _count(_shape(dy), axes)
+    axis = axes[-1] % dy._value.ndim
+    weights = weights.reshape((bins,) + (1,) * (dy._value.ndim - 1 - axis))
+    fwd = call(rfftn_p, (dy,), {"axes": axes})
+    return m.multiply(fwd, convert_to_tensor(weights.astype(fwd._value.dtype),
+                                             device=fwd._device))
+
+
+# ---------------------------------------------------------------- helpers
+def _fit(x, lengths):
+    """Crops or zero-pads ``x`` to ``lengths`` ({axis: length})."""
+    shape = _shape(x)
+    key = [slice(None)] * len(shape)
+    pads = [[0, 0] for _ in shape]
+    crop = pad = False
+    for axis, n in lengths.items():
+        if shape[axis] > n:
+            key[axis] = slice(0, n)
+            crop = True
+        elif shape[axis] < n:
+            pads[axis][1] = n - shape[axis]
+            pad = True
+    if crop:
+        x = x[tuple(key)]
+    if pad:
+        x = arr.pad(x, pads)
+    return x
+
+
+def _complex_input(x, op):
+    x = t(x)
+    if x._value.dtype.kind != "c":
+        raise InvalidArgumentError(
+            f"{op}: Value for attr 'Tcomplex' of {x.dtype.name} is not in the list of "
+            f"allowed values: complex64, complex128 [Op:{op}]")
+    return x
+
+
+def _real_input(x, op):
+    x = t(x)
+    if x._value.dtype.name not in _COMPLEX_OF:
+        raise InvalidArgumentError(
+            f"{op}: Value for attr 'Treal' of {x.dtype.name} is not in the list of "
+            f"allowed values: float, double [Op:{op}]")
+    return x
+
+
+def _axes(x, rank, op, axes=None):
+    nd = x._value.ndim
+    if axes is None:
+        if nd < rank:
+            raise InvalidArgumentError(f"{op}: Input must have rank of at least {rank} "
+                                       f"but got: {nd} [Op:{op}]")
+        return tuple(range(nd - rank, nd))
+    axes = [axes] if isinstance(axes, int) else [int(a) for a in axes]
+    for a in axes:
+        if not -nd <= a < nd:
+            raise InvalidArgumentError(f"{op}: axis {a} is out of range for an input of "
+                                       f"rank {nd} [Op:{op}]")
+    return tuple(a % nd for a in axes)
+
+
+def _lengths(fft_length, count, op):
+    if fft_length is None:
+        return None
+    if isinstance(fft_length, Tensor):
+        fft_length = fft_length.numpy().tolist()
+    if isinstance(fft_length, int):
+        fft_length = [fft_length]
+    lengths = [int(n) for n in fft_length]
+    if len(lengths) != count:
+        raise InvalidArgumentError(f"{op}: fft_length must have {count} elements, got "
+                                   f"{lengths} [Op:{op}]")
+    return lengths
+
+
+def _scale(y, axes, shape, norm, inverse):
+    """Applies ``norm`` ('backward' default: 1/n on the inverse, 'ortho', 'forward')."""
+    if norm in (None, "backward"):
+        return y
+    if norm not in ("ortho", "forward"):
+        raise ValueError(f"norm must be one of None, 'backward', 'ortho' or 'forward', "
+                         f"got {norm!r}")
+    n = float(_count(shape, axes))
+    if norm == "ortho":
+        factor = _pymath.sqrt(n) if inverse else 1.0 / _pymath.sqrt(n)
+    else:
+        factor = n if inverse else 1.0 / n
+    return m.multiply(y, factor)
+
+
+# ---------------------------------------------------------------- complex FFTs
+def _complex_fft(x, rank, op, inverse, fft_length=None, axes=None, norm=None):
+    x = _complex_input(x, op)
+    axes = _axes(x, rank, op, axes)
+    lengths = _lengths(fft_length, len(axes), op)
+    if lengths is not None:
+        x = _fit(x, dict(zip(axes, lengths)))
+    y = call(ifftn_p if inverse else fftn_p, (x,), {"axes": axes})
+    return _scale(y, axes, _shape(x), norm, inverse)
+
+
+def fft(input, name=None):  # noqa: A002
+    """Fast Fourier transform over the innermost dimension of a complex tensor."""
+    return _complex_fft(input, 1, "FFT", False)
+
+
+def ifft(input, name=None):  # noqa: A002
+    """Inverse FFT over the innermost dimension (scaled by 1 / n)."""
+    return _complex_fft(input, 1, "IFFT", True)
+
+
+def fft2d(input, name=None):  # noqa: A002
+    """2-D FFT over the two innermost dimensions of a complex tensor."""
+    return _complex_fft(input, 2, "FFT2D", False)
+
+
+def ifft2d(input, name=None):  # noqa: A002
+    """Inverse 2-D FFT over the two innermost dimensions."""
+    return _complex_fft(input, 2, "IFFT2D", True)
+
+
+def fft3d(input, name=None):  # noqa: A002
+    """3-D FFT over the three innermost dimensions of a complex tensor."""
+    return _complex_fft(input, 3, "FFT3D", False)
+
+
+def ifft3d(input, name=None):  # noqa: A002
+    """Inverse 3-D FFT over the three innermost dimensions."""
+    return _complex_fft(input, 3, "IFFT3D", True)
+
+
+def fftnd(input_tensor, fft_length=None, axes=None, norm=None, name=None):
+    """N-D FFT over ``axes`` (default: all), cropping or zero-padding each to
+    ``fft_length``; ``norm`` is None/'backward', 'ortho' or 'forward'."""
+    x = t(input_tensor)
+    axes = tuple(range(x._value.ndim)) if axes is None else axes
+    return _complex_fft(x, None, "FFTND", False, fft_length, axes, norm)
+
+
+def ifftnd(input_tensor, fft_length=None, axes=None, norm=None, name=None):
+    """N-D inverse FFT over ``axes`` (see ``fftnd``)."""
+    x = t(input_tensor)
+    axes = tuple(range(x._value.ndim)) if axes is None else axes
+    return _complex_fft(x, None, "IFFTND", True, fft_length, axes, norm)
+
+
+# ---------------------------------------------------------------- real FFTs
+def _rfft(x, rank, op, fft_length=None, axes=None, norm=None):
+    x = _real_input(x, op)
+    axes = _axes(x, rank, op, axes)
+    lengths = _lengths(fft_length, len(axes), op)
+    if lengths is not None:
+        x = _fit(x, dict(zip(axes, lengths)))
+    y = call(rfftn_p, (x,), {"axes": axes})
+    return _scale(y, axes, _shape(x), norm, False)
+
+
+def _irfft(z, rank, op, fft_length=None, axes=None, norm=None):
+    z = _complex_input(z, op)
+    axes = _axes(z, rank, op, axes)
+    shape = _shape(z)
+    lengths = _lengths(fft_length, len(axes), op)
+    if lengths is None:
+        lengths = [shape[a] for a in axes[:-1]] + [2 * (shape[axes[-1]] - 1)]
+    fitted = dict(zip(axes, lengths))
+    fitted[axes[-1]] = lengths[-1] // 2 + 1
+    z = _fit(z, fitted)
+    y = call(irfftn_p, (z,), {"axes": axes, "n": lengths[-1]})
+    return _scale(y, axes, _shape(y), norm, True)
+
+
+def rfft(input_tensor, fft_length=None, name=None):
+    """FFT of a real signal over its innermost dimension.
+
+    Args:
+      input_tensor: a float32 or float64 tensor.
+      fft_length: ``[n]``: the signal is cropped or zero-padded to ``n`` first.
+
+    Returns:
+      The ``n // 2 + 1`` non-negative frequency bins (complex64/complex128).
+    """
+    return _rfft(input_tensor, 1, "RFFT", fft_length)
+
+
+def irfft(input_tensor, fft_length=None, name=None):
+    """Inverse of ``rfft``: a real signal of length ``n`` from its ``n // 2 + 1``
+    non-negative frequency bins.
+
+    Args:
+      input_tensor: a complex64 or complex128 tensor.
+      fft_length: ``[n]``, default ``2 * (bins - 1)``; the bins are cropped or
+        zero-padded to ``n // 2 + 1`` first.
+    """
+    return _irfft(input_tensor, 1, "IRFFT", fft_length)
+
+
+def rfft2d(input_tensor, fft_length=None, name=None):
+    """2-D FFT of a real signal over its two innermost dimensions (see ``rfft``)."""
+    return _rfft(input_tensor, 2, "RFFT2D", fft_length)
+
+
+def irfft2d(input_tensor, fft_length=None, name=None):
+    """Inverse of ``rfft2d`` (see ``irfft``)."""
+    return _irfft(input_tensor, 2, "IRFFT2D", fft_length)
+
+
+def rfft3d(input_tensor, fft_length=None, name=None):
+    """3-D FFT of a real signal over its three innermost dimensions."""
+    return _rfft(input_tensor, 3, "RFFT3D", fft_length)
+
+
+def irfft3d(input_tensor, fft_length=None, name=None):
+    """Inverse of ``rfft3d``."""
+    return _irfft(input_tensor, 3, "IRFFT3D", fft_length)
+
+
+def rfftnd(input_tensor, fft_length=None, axes=None, norm=None, name=None):
+    """N-D FFT of a real signal over ``axes`` (default: all); the last axis keeps
+    its ``n // 2 + 1`` non-negative bins."""
+    x = t(input_tensor)
+    axes = tuple(range(x._value.ndim)) if axes is None else axes
+    return _rfft(x, None, "RFFTND", fft_length, axes, norm)
+
+
+def irfftnd(input_tensor, fft_length=None, axes=None, norm=None, name=None):
+    """Inverse of ``rfftnd``."""
+    x = t(input_tensor)
+    axes = tuple(range(x._value.ndim)) if axes is None else axes
+    return _irfft(x, None, "IRFFTND", fft_length, axes, norm)
+
+
+def _shift(x, axes, sign):
+    x = t(x)
+    nd = x._value.ndim
+    axes = list(range(nd)) if axes is None else \
+        [axes] if isinstance(axes, int) else list(axes)
+    shifts = [sign * (_shape(x)[a] // 2) for a in axes]
+    return arr.roll(x, shifts, axes)
+
+
+def fftshift(x, axes=None, name=None):
+    """Moves the zero-frequency bin to the center of ``axes`` (default: all)."""
+    return _shift(x, axes, 1)
+
+
+def ifftshift(x, axes=None, name=None):
+    """Inverse of ``fftshift``."""
+    return _shift(x, axes, -1)
+
+
+# ---------------------------------------------------------------- framing
+def _int_arg(v, arg):
+    if isinstance(v, Tensor):
+        v = v.numpy()
+    try:
+        out = int(v)
+    except (TypeError, ValueError):
+        raise TypeError(f"`{arg}` must be an integer, got {v!r}") from None
+    return out
+
+
+def frame(signal, frame_length, frame_step, pad_end=False, pad_value=0, axis=-1,
+          name=None):
+    """Slices ``signal`` into overlapping frames along ``axis``.
+
+    Args:
+      signal: a tensor ``[..., samples, ...]``.
+      frame_length: samples per frame.
+      frame_step: samples between the starts of consecutive frames.
+      pad_end: pad the end with ``pad_value`` so that every sample is in a frame
+        (``ceil(samples / frame_step)`` frames); otherwise incomplete frames are
+        dropped (``1 + (samples - frame_length) // frame_step`` frames).
+      pad_value: the padding value.
+      axis: the sample axis.
+
+    Returns:
+      A tensor ``[..., frames, frame_length, ...]`` (``axis`` replaced by two).
+    """
+    x = t(signal)
+    nd = x._value.ndim
+    if nd == 0:
+        raise ValueError("frame: `signal` must have rank at least 1, got a scalar")
+    ax = _int_arg(axis, "axis")
+    if not -nd <= ax < nd:
+        raise ValueError(f"frame: axis {ax} is out of range for a signal of rank {nd}")
+    ax %= nd
+    length, step = _int_arg(frame_length, "frame_length"), _int_arg(frame_step,
+                                                                     "frame_step")
+    if length < 0 or step <= 0:
+        raise ValueError(f"frame: frame_length must be >= 0 and frame_step > 0, got "
+                         f"{length} and {step}")
+    samples = _shape(x)[ax]
+    if pad_end:
+        frames = -(-samples // step)
+        needed = max((frames - 1) * step + length, samples) if frames else samples
+        if needed > samples:
+            pads = [[0, 0] for _ in range(nd)]
+            pads[ax][1] = needed - samples
+            x = arr.pad(x, pads, constant_values=pad_value)
+    else:
+        frames = 1 + (samples - length) // step if samples >= length else 0
+    index = (step * np.arange(frames)[:, None] + np.arange(length)[None, :])
+    index = convert_to_tensor(index.astype(np.int64), device=x._device)
+    return gather(x, index, axis=ax)
+
+
+def overlap_and_add(signal, frame_step, name=None):
+    """Sums overlapping frames back into a signal (the adjoint of ``frame``).
+
+    Args:
+      signal: a ``[..., frames, frame_length]`` tensor.
+      frame_step: samples between the starts of consecutive frames.
+
+    Returns:
+      A ``[..., (frames - 1) * frame_step + frame_length]`` tensor.
+    """
+    x = t(signal)
+    shape = _shape(x)
+    if len(shape) < 2:
+        raise ValueError(f"overlap_and_add: `signal` must have rank at least 2, got "
+                         f"shape {list(shape)}")
+    step = _int_arg(frame_step, "frame_step")
+    if step <= 0:
+        raise ValueError(f"overlap_and_add: frame_step must be positive, got {step}")
+    outer, frames, length = list(shape[:-2]), shape[-2], shape[-1]
+    out_len = max((frames - 1) * step + length, 0)
+    # cut each frame into ceil(length / step) chunks of `step` samples; chunk c of
+    # frame f lands on output block f + c, so shifting the chunks of index c by c
+    # blocks and summing gives the blocks of the result.
+    chunks = max(-(-length // step), 1)
+    pads = [[0, 0] for _ in shape]
+    pads[-1][1] = chunks * step - length
+    x = arr.reshape(arr.pad(x, pads), outer + [frames, chunks, step])
+    total = None
+    for c in range(chunks):
+        part = x[..., :, c, :]
+        shift = [[0, 0] for _ in outer] + [[c, chunks - 1 - c], [0, 0]]
+        part = arr.pad(part, shift)
+        total = part if total is None else m.add(total, part)
+    flat = arr.reshape(total, outer + [(frames + chunks - 1) * step])
+    return flat[..., :out_len]
+
+
+SIGNAL_NAMES = ["fft", "fft2d", "fft3d", "fftnd", "fftshift", "frame", "ifft", "ifft2d",
+                "ifft3d", "ifftnd", "ifftshift", "irfft", "irfft2d", "irfft3d", "irfftnd",
+                "overlap_and_add", "rfft", "rfft2d", "rfft3d", "rfftnd"]
