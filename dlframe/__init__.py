@@ -8,7 +8,7 @@ from dlframe.core import dtypes
 from dlframe.core.dtypes import (DType, as_dtype, bfloat16, bool, complex64, complex128,
                                  double, float16, float32, float64, half, int8, int16,
                                  int32, int64, string, uint8, uint16, uint32, uint64)
-from dlframe.core.tape import GradientTape
+from dlframe.core.tape import GradientTape, UnconnectedGradients
 from dlframe.core.tensor import Tensor, constant, convert_to_tensor, is_tensor
 from dlframe.core.tensor_shape import Dimension, TensorShape
 from dlframe.core.variable import (Variable, VariableAggregation, VariableSynchronization,
@@ -29,6 +29,12 @@ from dlframe.ops.conv import *  # noqa: F401,F403
 from dlframe.ops.pooling import *  # noqa: F401,F403
 from dlframe.ops.random import *  # noqa: F401,F403
 from dlframe.ops.control_flow import case, cond, switch_case, while_loop
+from dlframe.ops.tensor_array import TensorArray
+from dlframe.ops.functional_ops import *  # noqa: F401,F403
+from dlframe.ops.py_func import *  # noqa: F401,F403
+from dlframe.ops.framework_ops import *  # noqa: F401,F403
+from dlframe.ops.array_misc import *  # noqa: F401,F403
+from dlframe.ops.partition import *  # noqa: F401,F403
 from dlframe.ops.logging import print  # noqa: A004 - TF's public name
 from dlframe.core.function import function
 from dlframe.core.tensor_spec import TensorSpec
@@ -45,12 +51,14 @@ from dlframe import image, signal, strings  # noqa: E402
 from dlframe.io.sparse_tensor import SparseTensor  # noqa: E402
 from dlframe import distribute, summary  # noqa: E402 - tf.distribute, tf.summary
 from dlframe import keras  # noqa: E402,F401 - tf.keras
+from dlframe import version, sysconfig, test  # noqa: E402 - tf.version, ...
+from dlframe import compat  # noqa: E402 - tf.compat.v1 / v2
 from dlframe.ops.names import wrap_namespace as _wrap_namespace  # noqa: E402
 
 _wrap_namespace(globals())   # tf.X ops accept KerasTensors (op layers, as in Keras 2)
 
 newaxis = None
-__version__ = "0.1.0"
+__version__ = version.VERSION
 
 # TF2 top-level initializer names are the Keras initializer classes (one table).
 initializers = keras.initializers

@@ -253,6 +253,16 @@ def functions_run_eagerly():
     return _run_functions_eagerly
 
 
+def experimental_run_functions_eagerly(run_eagerly):
+    """Deprecated TF alias of ``run_functions_eagerly``."""
+    run_functions_eagerly(run_eagerly)
+
+
+def experimental_functions_run_eagerly():
+    """Deprecated TF alias of ``functions_run_eagerly``."""
+    return functions_run_eagerly()
+
+
 def set_soft_device_placement(enabled):
     """Kept for TF compatibility; dlframe never moves data silently."""
     global _soft_placement

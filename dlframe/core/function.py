@@ -78,6 +78,9 @@ def _structure_outputs(value, leaves):
                                                  for v in value))
     if isinstance(value, (list, tuple)):
         return (type(value).__name__, tuple(_structure_outputs(v, leaves) for v in value))
+    if hasattr(value, "_dlframe_flatten"):  # a composite (TensorArray): its tensors
+        spec, parts = value._dlframe_flatten()
+        return ("composite", spec, tuple(_structure_outputs(p, leaves) for p in parts))
     return ("pyval", value)
 
 
@@ -92,6 +95,8 @@ def _rebuild_outputs(template, it):
     if kind in ("list", "tuple"):
         items = [_rebuild_outputs(t, it) for t in template[1]]
         return items if kind == "list" else tuple(items)
+    if kind == "composite":
+        return template[1]._dlframe_unflatten([_rebuild_outputs(t, it) for t in template[2]])
     return template[1]
 
 

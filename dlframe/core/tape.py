@@ -4,6 +4,7 @@ Gradient rules are written in dlframe ops, so the backward pass is itself record
 by outer tapes (higher derivatives) and by an active trace (compiled train steps).
 """
 
+import enum
 import warnings
 
 from dlframe.core import basic, dtypes
@@ -22,6 +23,14 @@ def _is_float(t):
 
 
 _BF16 = dtypes.bfloat16._np if dtypes.bfloat16 is not None else None
+
+
+class UnconnectedGradients(enum.Enum):
+    """What ``GradientTape.gradient`` returns for sources the targets do not reach:
+    ``NONE`` (None, the default) or ``ZERO`` (zeros shaped like the source)."""
+
+    NONE = "none"
+    ZERO = "zero"
 
 
 class GradientTape:

@@ -9,6 +9,13 @@ gradient is another cond over the branches' vector-Jacobian products, while_loop
 a backward while_loop over the states the forward recorded. Gradients recompute a
 branch or body from its trace with side effects dry-run, so variable writes and
 prints happen once per forward run.
+
+Loop variables and branch results may be composites (TensorArrays, see
+control_flow_branch): one not allocated yet gets its shape from one staged
+iteration (or from the other branch), a part its spec marks ``relaxed`` may change
+shape between iterations, and the loop gradient replays a variable that the body
+passes through unchanged or only writes rows into from its final value, instead
+of keeping a copy per iteration (``_Branch.replayable_from_end``).
 """
 
 from dlframe.core import basic
@@ -18,7 +25,8 @@ from dlframe.core.tensor import Tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops._util import t
 from dlframe.ops.control_flow_branch import (  # noqa: F401 - _flat/_unflat/_Branch: autograph
-    _WITH_HISTORY, _Branch, _flat, _pure_twin, _taping, _unflat)
+    _WITH_HISTORY, _Branch, _flat, _pure_twin, _relaxed, _taping, _unflat)
+from dlframe.ops.list_ops import take_rows_like
 
 
 def _check_same_structure(a, b, what):
@@ -65,6 +73,22 @@ def _if_grad(inputs, outs, dys, *, true_graph, false_graph, true_idx, false_idx,
     return tuple(out)
 
 
+def _settled_like(fn, like):
+    """``fn`` whose lazily allocated composites in its result (a TensorArray not
+    written yet) are allocated like their counterparts in ``like``."""
+    def run():
+        out = fn()
+        found, other = [], []
+        template = _flat(out, found, opaque=True)
+        _flat(like, other, opaque=True)
+        if len(found) != len(other):
+            return out
+        return _unflat(template, iter(
+            v._dlframe_settle(w) if getattr(v, "_dlframe_lazy", False) else v
+            for v, w in zip(found, other)))
+    return run
+
+
 def cond(pred, true_fn=None, false_fn=None, name=None):
     """Returns ``true_fn()`` if ``pred`` is true else ``false_fn()``.
 
@@ -82,6 +106,11 @@ def cond(pred, true_fn=None, false_fn=None, name=None):
                                        f"{list(p._value.shape)}")
         a = _Branch(true_fn, trace)
         b = _Branch(false_fn, trace)
+        if a.template != b.template:  # e.g. a TensorArray written in one branch only
+            a_out = _unflat(a.template, iter(a.outputs))
+            b_out = _unflat(b.template, iter(b.outputs))
+            a = _Branch(_settled_like(true_fn, b_out), trace)
+            b = _Branch(_settled_like(false_fn, a_out), trace)
         _check_same_structure(a, b, "cond")
         externals, index = [], {}
         for x in a.externals + b.externals:
@@ -136,7 +165,7 @@ def switch_case(branch_index, branch_fns, default=None, name="switch_case"):
 
 @primitive("While", n_out=-1, stateful=True)
 def _while_p(d, *arrays, cond_graph, body_graph, n_vars, cond_idx, body_idx,
-             maximum_iterations, body, dry=False):
+             maximum_iterations, body, relaxed=(), from_end=(), dry=False):
     state = list(arrays[:n_vars])
     ext = arrays[n_vars:]
     it = 0
@@ -153,37 +182,43 @@ def _while_p(d, *arrays, cond_graph, body_graph, n_vars, cond_idx, body_idx,
 
 @primitive("WhileWithHistory", n_out=-1, stateful=True)
 def _while_hist_p(d, *arrays, cond_graph, body_graph, n_vars, cond_idx, body_idx,
-                  maximum_iterations, body, dry=False):
+                  maximum_iterations, body, relaxed=(), from_end=(), dry=False):
     """While that also returns, per loop variable, the stacked states entering each
-    iteration (shape [iterations, ...]): what its gradient needs."""
+    iteration (shape [iterations, ...]): what its gradient needs. For the variables
+    in ``from_end`` (see ``_Branch.replayable_from_end``) every row is a view of the
+    final value: nothing is copied."""
     xp = d.xp
     state = list(arrays[:n_vars])
     ext = arrays[n_vars:]
     history = [[] for _ in state]
+    kept = [i for i in range(n_vars) if i not in from_end]
     it = 0
     while maximum_iterations is None or it < maximum_iterations:
         (flag,) = cond_graph.run(state + [ext[i] for i in cond_idx], dry=dry)
         if not bool(flag):
             break
-        for h, v in zip(history, state):
-            h.append(v)
+        for i in kept:
+            history[i].append(state[i])
         state = body_graph.run(state + [ext[i] for i in body_idx], dry=dry)
         it += 1
+    for i in from_end:
+        history[i] = xp.broadcast_to(state[i][None], (it,) + tuple(state[i].shape))
     for i, h in enumerate(history):
         for v in h:
-            if v.shape != h[0].shape:
+            if i not in from_end and v.shape != h[0].shape:
                 raise InvalidArgumentError(
                     f"while_loop: loop variable {i} changes shape from "
                     f"{list(h[0].shape)} to {list(v.shape)} between iterations; "
                     "gradients through such a loop in a dlframe.function are not "
                     "supported")
-    stacked = tuple(xp.stack(h) if h else xp.zeros((0,) + tuple(v.shape), dtype=v.dtype)
-                    for h, v in zip(history, arrays[:n_vars]))
+    stacked = tuple(h if i in from_end else xp.stack(h) if h else
+                    xp.zeros((0,) + tuple(v.shape), dtype=v.dtype)
+                    for i, (h, v) in enumerate(zip(history, arrays[:n_vars])))
     return tuple(state) + stacked
 
 
 @_while_hist_p.defgrad
-def _while_hist_grad(inputs, outs, dys, *, n_vars, body_idx, body, **attrs):
+def _while_hist_grad(inputs, outs, dys, *, n_vars, body_idx, body, relaxed=(), **attrs):
     """A backward while_loop over the recorded states, last to first: each step pulls
     the cotangents back through a replay of the body (its variable writes and
     prints are not repeated). Being dlframe ops, it is differentiable in turn."""
@@ -219,7 +254,9 @@ def _while_hist_grad(inputs, outs, dys, *, n_vars, body_idx, body, **attrs):
                         [basic.zeros_like_t(ext[i]) for i in ext_floats])
     grads = [None] * len(inputs)
     for k, i in enumerate(floats):
-        grads[i] = result[1 + k]
+        # a variable that grew in the loop (relaxed) gets its entry's leading rows
+        grads[i] = take_rows_like(result[1 + k], init[i]) if i in relaxed else \
+            result[1 + k]
     for k, i in enumerate(ext_floats):
         grads[n_vars + i] = result[1 + n_float + k]
     return tuple(grads)
@@ -334,15 +371,14 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     trace = STATE.trace
     symbolic = trace is not None and any(trace.is_symbolic(x) for x in leaves)
     if symbolic:
-        return _traced_while(cond, body, template, leaves, shape_invariants,
-                             maximum_iterations, single)
+        return _traced_while(cond, body, vars_, shape_invariants, maximum_iterations,
+                             single)
     state = _unflat(template, iter(leaves))
     it = 0
     while maximum_iterations is None or it < int(maximum_iterations):
         flag = cond(*state)
         if isinstance(flag, Tensor) and trace is not None and trace.is_symbolic(flag):
-            return _traced_while(cond, body, _flat(state, []),
-                                 _flat_leaves(state), shape_invariants,
+            return _traced_while(cond, body, state, shape_invariants,
                                  None if maximum_iterations is None
                                  else int(maximum_iterations) - it, single)
         if not bool(flag if not isinstance(flag, Tensor) else
@@ -357,34 +393,66 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         loop_vars, (list, tuple)) else state
 
 
-def _flat_leaves(state):
-    out = []
-    _flat(state, out)
-    return out
-
-
-def _check_loop_vars(old, new, shape_invariants):
+def _check_loop_vars(old, new, shape_invariants, relaxed=()):
+    """Same number, dtypes and (unless ``shape_invariants``, or for the leaf indices
+    in ``relaxed``) shapes of loop variables. Composites (TensorArrays) are checked
+    by their own parts only when tracing, where they are flattened."""
     a, b = [], []
-    _flat(old, a)
-    _flat(new, b)
+    _flat(old, a, opaque=True)
+    _flat(new, b, opaque=True)
     if len(a) != len(b):
         raise ValueError(f"while_loop: body returned {len(b)} loop variables, expected "
                          f"{len(a)}")
     for i, (x, y) in enumerate(zip(a, b)):
+        if not isinstance(x, Tensor) or not isinstance(y, Tensor):
+            if type(x) is not type(y):
+                raise TypeError(f"while_loop: loop variable {i} entered the loop as "
+                                f"{type(x).__name__} but is {type(y).__name__} after "
+                                "one iteration")
+            continue
         if x.dtype != y.dtype:
             raise TypeError(f"while_loop: loop variable {i} entered the loop as "
                             f"{x.dtype.name} but has dtype {y.dtype.name} after one "
                             "iteration")
-        if shape_invariants is None and tuple(x._value.shape) != tuple(y._value.shape):
+        if shape_invariants is None and i not in relaxed and \
+                tuple(x._value.shape) != tuple(y._value.shape):
             raise ValueError(
                 f"while_loop: loop variable {i} entered the loop with shape "
                 f"{list(x._value.shape)} but has shape {list(y._value.shape)} after one "
                 "iteration. Provide shape_invariants to allow it.")
 
 
-def _traced_while(cond_fn, body_fn, template, leaves, shape_invariants,
-                  maximum_iterations, single):
+def _settle_lazy(body_fn, vars_, single):
+    """``vars_`` with lazily allocated composites (a TensorArray not written yet, whose
+    element shape is unknown) allocated as one iteration of the body leaves them,
+    found by tracing that iteration once more into a throwaway sub-graph."""
+    found = []
+    template = _flat(vars_, found, opaque=True)
+    if not any(getattr(v, "_dlframe_lazy", False) for v in found):
+        return vars_
+    leaves, staged = [], []
+    inner = _flat(vars_, leaves)
+
+    def stage(*xs):
+        new = body_fn(*_unflat(inner, iter(xs)))
+        staged.append([new] if single else list(new))
+    _Branch(stage, STATE.trace, leaves)
+    after = []
+    _flat(staged[0], after, opaque=True)
+    if len(after) != len(found):
+        return vars_  # _check_loop_vars names the mismatch
+    return _unflat(template, iter(
+        v._dlframe_settle(w) if getattr(v, "_dlframe_lazy", False) else v
+        for v, w in zip(found, after)))
+
+
+def _traced_while(cond_fn, body_fn, vars_, shape_invariants, maximum_iterations,
+                  single):
     trace = STATE.trace
+    vars_ = _settle_lazy(body_fn, vars_, single)
+    leaves = []
+    template = _flat(vars_, leaves)
+    relaxed = tuple(i for i, r in enumerate(_relaxed(template, [])) if r)
 
     def cond_flat(*xs):
         return cond_fn(*_unflat(template, iter(xs)))
@@ -396,7 +464,7 @@ def _traced_while(cond_fn, body_fn, template, leaves, shape_invariants,
 
     c = _Branch(cond_flat, trace, leaves)
     b = _Branch(body_flat, trace, leaves)
-    _check_loop_vars(leaves, b.outputs, shape_invariants)
+    _check_loop_vars(leaves, b.outputs, shape_invariants, relaxed)
     externals, index = [], {}
     for x in c.externals + b.externals:
         if id(x) not in index:
@@ -405,7 +473,8 @@ def _traced_while(cond_fn, body_fn, template, leaves, shape_invariants,
     attrs = {"cond_graph": c.graph, "body_graph": b.graph, "n_vars": len(leaves),
              "cond_idx": tuple(index[id(x)] for x in c.externals),
              "body_idx": tuple(index[id(x)] for x in b.externals),
-             "maximum_iterations": maximum_iterations, "body": b}
+             "maximum_iterations": maximum_iterations, "body": b, "relaxed": relaxed,
+             "from_end": b.replayable_from_end(len(leaves))}
     effects = c.graph.has_effects or b.graph.has_effects
     if _taping():  # a gradient may be asked for: keep the per-iteration states
         prim = _while_hist_fx_p if effects else _while_hist_p

@@ -16,15 +16,33 @@ from dlframe.core.tensor import Tensor, convert_to_tensor
 _WITH_HISTORY = {}
 
 
-def _flat(structure, out):
+# Template tag of a composite value (e.g. a TensorArray): an object whose
+# ``_dlframe_flatten()`` gives ``(spec, parts)``; ``spec._dlframe_unflatten(parts)``
+# rebuilds it. Its parts (tensors or nested structures) become loop variables or
+# branch outputs like any other; ``spec == other`` compares the static information.
+_COMPOSITE = "composite"
+
+
+def _flat(structure, out, opaque=False):
+    """Template of a nested structure; appends its tensor leaves to ``out``.
+
+    With ``opaque=True`` composites are leaves themselves (appended unconverted).
+    """
     if isinstance(structure, (list, tuple)) and not hasattr(structure, "_fields"):
-        return (type(structure), [_flat(s, out) for s in structure])
+        return (type(structure), [_flat(s, out, opaque) for s in structure])
     if isinstance(structure, tuple):
-        return (type(structure), [_flat(s, out) for s in structure], "nt")
+        return (type(structure), [_flat(s, out, opaque) for s in structure], "nt")
     if isinstance(structure, dict):
-        return (dict, [(k, _flat(structure[k], out)) for k in sorted(structure, key=str)])
+        return (dict, [(k, _flat(structure[k], out, opaque))
+                       for k in sorted(structure, key=str)])
     if structure is None:
         return None
+    if not isinstance(structure, Tensor) and hasattr(structure, "_dlframe_flatten"):
+        if opaque:
+            out.append(structure)
+            return "leaf"
+        spec, parts = structure._dlframe_flatten()
+        return (_COMPOSITE, spec, [_flat(p, out) for p in parts])
     out.append(structure if isinstance(structure, Tensor) else convert_to_tensor(structure))
     return "leaf"
 
@@ -37,10 +55,35 @@ def _unflat(template, it):
     kind, items = template[0], template[1]
     if kind is dict:
         return {k: _unflat(v, it) for k, v in items}
+    if kind == _COMPOSITE:
+        return items._dlframe_unflatten([_unflat(p, it) for p in template[2]])
     vals = [_unflat(s, it) for s in items]
     if len(template) == 3:
         return kind(*vals)
     return kind(vals)
+
+
+def _relaxed(template, out):
+    """Appends to ``out`` one bool per leaf of ``template``: may that leaf change its
+    shape between loop iterations (a part its composite's spec lists in ``relaxed``)?"""
+    if template == "leaf":
+        out.append(False)
+    elif template is None:
+        pass
+    elif template[0] == _COMPOSITE:
+        flags = getattr(template[1], "relaxed", ())
+        for k, part in enumerate(template[2]):
+            start = len(out)
+            _relaxed(part, out)
+            if k < len(flags) and flags[k]:
+                out[start:] = [True] * (len(out) - start)
+    elif template[0] is dict:
+        for _, v in template[1]:
+            _relaxed(v, out)
+    else:
+        for s in template[1]:
+            _relaxed(s, out)
+    return out
 
 
 class _GradientProbe:
@@ -124,6 +167,47 @@ class _Branch:
             for o in outs:
                 slots[id(o)] = len(slots)
         self._out_refs = tuple(slots.get(id(x), x) for x in leaves)
+        self._uses = self._first_out = None   # built by write_only_output
+
+    def replayable_from_end(self, n_vars):
+        """Loop variables whose per-iteration values a backward pass may replace by
+        their final value: those the body passes through unchanged, and buffers it
+        only writes rows into (see ``write_only_output``), whose gradients never
+        read the buffer's values."""
+        return tuple(i for i in range(n_vars) if isinstance(self._out_refs[i], int) and (
+            self._out_refs[i] == i or self.write_only_output(i) == i))
+
+    def write_only_output(self, s):
+        """The output that input slot ``s`` becomes when nothing but row writes (a
+        chain of ``writes_rows`` primitives, or conds doing the same in both
+        branches) touches it on the way, else None."""
+        if self._uses is None:
+            self._uses, self._first_out = {}, []
+            slot = self.n_args + len(self.externals)
+            for k, (_, refs, _, _, n_out) in enumerate(self._steps):
+                for pos, r in enumerate(refs):
+                    if isinstance(r, int):
+                        self._uses.setdefault(r, []).append((k, pos))
+                self._first_out.append(slot)
+                slot += n_out
+        while True:
+            ends = [j for j, r in enumerate(self._out_refs) if isinstance(r, int) and r == s]
+            found = self._uses.get(s, ())
+            if not found:
+                return ends[0] if len(ends) == 1 else None
+            if ends or len(found) != 1:
+                return None
+            k, pos = found[0]
+            prim, _, attrs = self._steps[k][:3]
+            if getattr(prim, "writes_rows", False) and pos == 0:
+                s = self._first_out[k]
+            elif prim.name == "If" and pos > 0:
+                j = _if_write_only_output(attrs, pos - 1)
+                if j is None:
+                    return None
+                s = self._first_out[k] + j
+            else:
+                return None
 
     def recompute(self, values):
         """Runs the branch again as dlframe ops on ``values`` (one per graph input,
@@ -147,6 +231,17 @@ class _Branch:
                                        for r in refs), attrs, device=dev)
                 vals.extend(out[:n_out] if isinstance(out, tuple) else (out,))
             return [vals[r] if isinstance(r, int) else r for r in self._out_refs]
+
+
+def _if_write_only_output(attrs, e):
+    """The output of a cond that its external input ``e`` becomes in both branches
+    through row writes only (see ``_Branch.write_only_output``), else None."""
+    found = set()
+    for branch, idx in zip(attrs["branches"], (attrs["true_idx"], attrs["false_idx"])):
+        if idx.count(e) != 1:
+            return None
+        found.add(branch.write_only_output(idx.index(e)))
+    return found.pop() if len(found) == 1 else None
 
 
 class _PureTrace:

@@ -1,0 +1,35 @@
+"""``dlframe.compat``: TF's compatibility namespaces.
+
+``compat.v2`` is dlframe itself. ``compat.v1`` holds the TF1 names TF2 programs
+still call (logging, seeding, enabling eager execution); TF1's graph-and-session
+API raises NotImplementedError naming the API, since dlframe is TF2 (eager) only.
+"""
+
+import dlframe as v2
+from dlframe.compat import v1
+
+
+def as_bytes(bytes_or_text, encoding="utf-8"):
+    """``bytes_or_text`` as bytes (text is encoded)."""
+    if isinstance(bytes_or_text, bytearray):
+        return bytes(bytes_or_text)
+    if isinstance(bytes_or_text, str):
+        return bytes_or_text.encode(encoding)
+    if isinstance(bytes_or_text, bytes):
+        return bytes_or_text
+    raise TypeError(f"Expected binary or unicode string, got {bytes_or_text!r}")
+
+
+def as_text(bytes_or_text, encoding="utf-8"):
+    """``bytes_or_text`` as str (bytes are decoded)."""
+    if isinstance(bytes_or_text, str):
+        return bytes_or_text
+    if isinstance(bytes_or_text, (bytes, bytearray)):
+        return bytes(bytes_or_text).decode(encoding)
+    raise TypeError(f"Expected binary or unicode string, got {bytes_or_text!r}")
+
+
+as_str = as_text
+as_str_any = str
+
+__all__ = ["as_bytes", "as_str", "as_str_any", "as_text", "v1", "v2"]

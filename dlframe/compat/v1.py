@@ -1,0 +1,121 @@
+"""``dlframe.compat.v1``: the TF1 names that TF2 programs still call.
+
+Logging verbosity, seeding and switches to eager/v2 behaviour work (the last are
+no-ops: dlframe always runs eagerly, compiling with ``tf.function``). TF1's graphs,
+sessions and placeholders raise NotImplementedError naming the API. Any other name
+is looked up in the TF2 API (``tf.compat.v1.Variable`` is ``tf.Variable``).
+"""
+
+import logging as _logging
+from types import SimpleNamespace as _Namespace
+
+import dlframe as _tf
+
+
+def _tf2_only(api):
+    def unsupported(*args, **kwargs):
+        raise NotImplementedError(
+            f"tf.compat.v1.{api} is not supported: dlframe implements TensorFlow 2 "
+            "with eager execution only (no graphs, sessions or placeholders). Run ops "
+            "directly, pass inputs as function arguments, and use tf.function for "
+            "compiled code.")
+    unsupported.__name__ = api
+    unsupported.__doc__ = "Raises NotImplementedError: dlframe is TF2 (eager) only."
+    return unsupported
+
+
+Session = _tf2_only("Session")
+InteractiveSession = _tf2_only("InteractiveSession")
+placeholder = _tf2_only("placeholder")
+placeholder_with_default = _tf2_only("placeholder_with_default")
+disable_eager_execution = _tf2_only("disable_eager_execution")
+disable_v2_behavior = _tf2_only("disable_v2_behavior")
+
+
+def enable_eager_execution(config=None, device_policy=None, execution_mode=None):
+    """No-op: dlframe always executes eagerly."""
+
+
+def enable_v2_behavior():
+    """No-op: dlframe always behaves as TF2."""
+
+
+def enable_resource_variables():
+    """No-op: dlframe's Variables are always resource variables."""
+
+
+def executing_eagerly():
+    """False while a dlframe.function is being traced, else True."""
+    return _tf.executing_eagerly()
+
+
+def set_random_seed(seed):
+    """TF1's name of ``tf.random.set_seed``."""
+    _tf.random.set_seed(seed)
+
+
+def py_func(func, inp, Tout, stateful=True, name=None):
+    """TF1's ``py_func``: ``tf.numpy_function``."""
+    return _tf.numpy_function(func, inp, Tout, stateful=stateful, name=name)
+
+
+class _Options:
+    """A permissive options message (ConfigProto, GPUOptions): any field is settable."""
+
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        value = _Options()
+        setattr(self, name, value)
+        return value
+
+
+class GPUOptions(_Options):
+    """Accepted for TF compatibility (dlframe's GPU memory is CuPy's pool)."""
+
+
+class ConfigProto(_Options):
+    """Accepted for TF compatibility; nothing reads it (there are no sessions)."""
+
+
+# -- tf.compat.v1.logging: Python logging of the 'dlframe' logger -------------------
+def _logger():
+    return _logging.getLogger("dlframe")
+
+
+def _set_verbosity(v):
+    """Sets the threshold of the 'dlframe' logger (DEBUG, INFO, WARN, ERROR, FATAL)."""
+    _logger().setLevel(v)
+
+
+def _get_verbosity():
+    return _logger().getEffectiveLevel()
+
+
+def _log(level, msg, *args, **kwargs):
+    _logger().log(level, msg, *args, **kwargs)
+
+
+logging = _Namespace(
+    DEBUG=_logging.DEBUG, INFO=_logging.INFO, WARN=_logging.WARNING,
+    WARNING=_logging.WARNING, ERROR=_logging.ERROR, FATAL=_logging.FATAL,
+    set_verbosity=_set_verbosity, get_verbosity=_get_verbosity, log=_log,
+    debug=lambda msg, *a, **k: _logger().debug(msg, *a, **k),
+    info=lambda msg, *a, **k: _logger().info(msg, *a, **k),
+    warning=lambda msg, *a, **k: _logger().warning(msg, *a, **k),
+    warn=lambda msg, *a, **k: _logger().warning(msg, *a, **k),
+    error=lambda msg, *a, **k: _logger().error(msg, *a, **k),
+    fatal=lambda msg, *a, **k: _logger().critical(msg, *a, **k),
+)
+
+
+def __getattr__(name):
+    """Other names: the TF2 API's (most TF1 names kept their meaning)."""
+    try:
+        return getattr(_tf, name)
+    except AttributeError:
+        raise AttributeError(f"module 'dlframe.compat.v1' has no attribute {name!r}") \
+            from None

@@ -1,0 +1,164 @@
+"""Row primitives on a dense ``[rows, *element_shape]`` buffer: what a TensorArray
+becomes inside a ``dlframe.function`` (TF's list ops play this part in TF graphs).
+
+A write returns a new buffer (buffers are immutable values, so a loop carries them
+like any tensor); with ``grow`` a write past the last row extends the buffer with
+zero rows. Row indices are read on the host, so these primitives are stateful
+(kept out of CUDA-graph capture, like the loop-history reads of control_flow).
+Every gradient rule is written with these primitives, so they are differentiable
+to any order and work with buffers whose row count is only known at run time.
+"""
+
+from dlframe.core import basic
+from dlframe.core.primitive import STATE, call, primitive
+from dlframe.errors import OutOfRangeError
+
+
+def _host_rows(d, index):
+    host = d.to_numpy(index)
+    return host, (int(host.min()), int(host.max())) if host.size else None
+
+
+def _check_read(d, index, rows):
+    host, span = _host_rows(d, index)
+    if span is not None:
+        if span[0] < 0:
+            raise OutOfRangeError(
+                f"Reading from negative indices (index {span[0]}) is not allowed.")
+        if span[1] >= rows:
+            raise OutOfRangeError(f"Tried to read from index {span[1]} but array size "
+                                  f"is: {rows}")
+    return host
+
+
+@primitive("TensorListWriteRows", stateful=True)
+def write_rows_p(d, buffer, index, value, *, grow):
+    """``buffer`` with rows ``index`` (a scalar or a vector) set to ``value``."""
+    host, span = _host_rows(d, index)
+    rows = buffer.shape[0]
+    if span is not None and span[0] < 0:
+        raise OutOfRangeError(f"Writing to negative indices (index {span[0]}) is not "
+                              "allowed.")
+    if span is not None and span[1] >= rows:
+        if not grow:
+            raise OutOfRangeError(f"Tried to write to index {span[1]} but array is not "
+                                  f"resizeable and size is: {rows}")
+        out = d.xp.zeros((span[1] + 1,) + tuple(buffer.shape[1:]), dtype=buffer.dtype)
+        out[:rows] = buffer
+    else:
+        out = buffer.copy()
+    out[int(host) if host.ndim == 0 else index] = value
+    return out
+
+
+# the gradient never reads the buffer's values, and the output is the input buffer
+# with rows replaced: a loop may replay such a buffer from its final value
+write_rows_p.writes_rows = True
+
+
+@write_rows_p.defgrad
+def _write_rows_grad(inputs, out, dy, *, grow):
+    buffer, index, value = inputs
+    d_buffer = call(write_rows_p, (dy, index, basic.zeros_like_t(value)), {"grow": False})
+    if grow:
+        d_buffer = take_rows_like(d_buffer, buffer)
+    return d_buffer, None, read_rows(dy, index)
+
+
+@primitive("TensorListReadRows", aliases=True, stateful=True)
+def read_rows_p(d, buffer, index):
+    """Rows ``index`` (a scalar or a vector) of ``buffer``."""
+    host = _check_read(d, index, buffer.shape[0])
+    return buffer[int(host)] if host.ndim == 0 else buffer[index]
+
+
+@read_rows_p.defgrad
+def _read_rows_grad(inputs, out, dy):
+    buffer, index = inputs
+    return call(add_rows_p, (basic.zeros_like_t(buffer), index, dy)), None
+
+
+@primitive("TensorListAddRows", stateful=True)
+def add_rows_p(d, buffer, index, value):
+    """``buffer`` with ``value`` added at rows ``index`` (repeated rows add up)."""
+    host = _check_read(d, index, buffer.shape[0])
+    out = buffer.copy()
+    if host.ndim == 0:
+        out[int(host)] += value
+    else:
+        d.scatter_add(out, index, value)
+    return out
+
+
+@add_rows_p.defgrad
+def _add_rows_grad(inputs, out, dy):
+    return dy, None, read_rows(dy, inputs[1])
+
+
+@primitive("TensorListTakeRowsLike", aliases=True)
+def take_rows_like_p(d, x, like):
+    """The leading ``like.shape[0]`` rows of ``x``."""
+    n = like.shape[0]
+    return x if x.shape[0] == n else x[:n]
+
+
+@take_rows_like_p.defgrad
+def _take_rows_like_grad(inputs, out, dy):
+    return call(pad_rows_like_p, (dy, inputs[0])), None
+
+
+@primitive("TensorListPadRowsLike", aliases=True)
+def pad_rows_like_p(d, x, like):
+    """``x`` followed by zero rows up to ``like.shape[0]`` rows."""
+    if x.shape[0] == like.shape[0]:
+        return x
+    out = d.xp.zeros((like.shape[0],) + tuple(x.shape[1:]), dtype=x.dtype)
+    out[:x.shape[0]] = x
+    return out
+
+
+@pad_rows_like_p.defgrad
+def _pad_rows_like_grad(inputs, out, dy):
+    return call(take_rows_like_p, (dy, inputs[0])), None
+
+
+@primitive("TensorListLength")
+def length_p(d, buffer):
+    return d.xp.asarray(buffer.shape[0], dtype="int32")
+
+
+@primitive("TensorListReserve", stateful=True)
+def reserve_p(d, size, *, element_shape, dtype):
+    """Zeros of shape ``[size, *element_shape]`` (``size`` read at run time)."""
+    n = int(d.to_numpy(size))
+    if n < 0:
+        raise OutOfRangeError(f"TensorArray size must be non-negative, got {n}")
+    return d.xp.zeros((n,) + tuple(element_shape), dtype=dtype)
+
+
+def write_rows(buffer, index, value, grow=False):
+    """``buffer`` with rows ``index`` set to ``value`` (grown first when ``grow``)."""
+    return call(write_rows_p, (buffer, index, value), {"grow": bool(grow)})
+
+
+def read_rows(buffer, index):
+    """Rows ``index`` (a scalar or a vector) of ``buffer``."""
+    return call(read_rows_p, (buffer, index))
+
+
+def take_rows_like(x, like):
+    """The leading rows of ``x``, as many as ``like`` has (a no-op when equal)."""
+    if STATE.trace is None and x._value.shape[0] == like._value.shape[0]:
+        return x  # (in a graph the row counts may differ at run time)
+    return call(take_rows_like_p, (x, like))
+
+
+def length(buffer):
+    """The run-time row count of ``buffer`` as an int32 scalar."""
+    return call(length_p, (buffer,))
+
+
+def reserve(size, element_shape, dtype):
+    """Zeros ``[size, *element_shape]`` of ``dtype`` for a scalar int tensor ``size``."""
+    return call(reserve_p, (size,), {"element_shape": tuple(element_shape),
+                                     "dtype": dtype._np})

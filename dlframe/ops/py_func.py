@@ -1,0 +1,234 @@
+"""``tf.py_function`` and ``tf.numpy_function``: Python code as an op.
+
+Eagerly the Python function is simply called (for ``py_function`` on the input
+Tensors, under the active tapes, so it is differentiable as TF's is). Inside a
+``dlframe.function`` it becomes a primitive whose forward calls the Python function
+each time the graph runs, never baking its result into the graph; a py_function's
+gradient is another such primitive that re-runs the function under a tape.
+
+The primitives are effects (run in program order, never pruned), so they also run
+while a cond branch or loop body is traced, to learn the result shapes, and when a
+loop gradient replays a body (where the values are needed).
+"""
+
+from dlframe.backends.base import np
+from dlframe.core import dtypes
+from dlframe.core.primitive import STATE, call, primitive
+from dlframe.core.tape import GradientTape
+from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.core.tensor_spec import TensorSpec
+from dlframe.errors import InvalidArgumentError, OpError, OutOfRangeError, UnknownError
+
+
+def _out_dtypes(Tout):
+    """(dtypes, single) for ``Tout``: a dtype/TensorSpec or a list/tuple of them."""
+    single = not isinstance(Tout, (list, tuple))
+    specs = [Tout] if single else list(Tout)
+    return [s.dtype if isinstance(s, TensorSpec) else dtypes.as_dtype(s)
+            for s in specs], single
+
+
+def _inputs(inp):
+    items = inp if isinstance(inp, (list, tuple)) else [] if inp is None else [inp]
+    return tuple(x if isinstance(x, Tensor) else convert_to_tensor(x) for x in items)
+
+
+def _as_list(result, n, who):
+    values = [] if result is None and n == 0 else list(result) if isinstance(
+        result, (list, tuple)) else [result]
+    if len(values) != n:
+        raise InvalidArgumentError(f"{who} returns {len(values)} values, but expects to "
+                                   f"see {n} values.")
+    return values
+
+
+def _op_error(exc, who):
+    """A Python exception from user code as the OpError TF raises for it."""
+    if isinstance(exc, OpError):
+        return exc
+    kind = (InvalidArgumentError if isinstance(exc, (ValueError, TypeError)) else
+            OutOfRangeError if isinstance(exc, StopIteration) else UnknownError)
+    return kind(None, who, f"{type(exc).__name__}: {exc}")
+
+
+class _Isolated:
+    """Runs Python code from inside a primitive: no active trace, no tapes."""
+
+    def __enter__(self):
+        self.saved = STATE.tapes, STATE.trace
+        STATE.tapes, STATE.trace = [], None
+
+    def __exit__(self, *exc):
+        STATE.tapes, STATE.trace = self.saved
+        return False
+
+
+class _Body:
+    """The Python function of one py_function/numpy_function call site."""
+
+    def __init__(self, func, out_dtypes, numpy_args):
+        self.func = func
+        self.out_dtypes = out_dtypes
+        self.numpy_args = numpy_args
+        self.name = getattr(func, "__name__", "pyfunc")
+
+    def run(self, d, arrays):
+        """Calls the function on ``arrays`` of device ``d``; returns output arrays."""
+        if self.numpy_args:
+            args = [d.to_numpy(a) for a in arrays]
+        else:
+            args = [Tensor(a, d) for a in arrays]
+        with _Isolated():
+            try:
+                result = self.func(*args)
+            except Exception as exc:
+                raise _op_error(exc, self.name) from exc
+        values = _as_list(result, len(self.out_dtypes), self.name)
+        return tuple(self._array(d, i, v, dt)
+                     for i, (v, dt) in enumerate(zip(values, self.out_dtypes)))
+
+    def _array(self, d, i, value, dtype):
+        if isinstance(value, Tensor):
+            value = d.to_numpy(value._value) if value._device is not d else value._value
+        elif not isinstance(value, np.ndarray) and not hasattr(value, "__cuda_array_interface__"):
+            value = np.asarray(value, dtype=dtype._np)
+        if value.dtype != dtype._np:
+            raise InvalidArgumentError(
+                f"{i}-th value returned by {self.name} is {value.dtype}, but expects "
+                f"{dtype.name}")
+        return d.asarray(value)
+
+
+@primitive("EagerPyFunc", n_out=-1, effects=True)
+def _py_func_p(d, *arrays, body):
+    return body.run(d, arrays)
+
+
+_py_func_p.dry_run = _py_func_p.forward   # tracing a branch needs the real shapes
+
+
+@_py_func_p.defgrad
+def _py_func_grad(inputs, outs, dys, *, body):
+    grads = call(_py_func_grad_p, tuple(inputs) + tuple(dys),
+                 {"body": body, "n_in": len(inputs)})
+    return tuple(g if x.dtype.is_floating else None for x, g in zip(inputs, grads))
+
+
+@primitive("EagerPyFuncGrad", n_out=-1, stateful=True)
+def _py_func_grad_p(d, *arrays, body, n_in):
+    """Gradients of a py_function: its Python re-run under a tape (as TF does)."""
+    xs = [Tensor(a, d) for a in arrays[:n_in]]
+    dys = [Tensor(a, d) for a in arrays[n_in:]]
+    floats = [x for x in xs if x.dtype.is_floating]
+    with _Isolated():
+        with GradientTape() as tape:
+            for x in floats:
+                tape.watch(x)
+            result = body.func(*xs)
+        ys = _as_list(result, len(body.out_dtypes), body.name)
+        grads = iter(tape.gradient(ys, floats, output_gradients=dys,
+                                   unconnected_gradients="zero") if floats else ())
+    return tuple(next(grads)._value if x.dtype.is_floating else d.xp.zeros_like(x._value)
+                 for x in xs)
+
+
+@primitive("PyFunc", n_out=-1, effects=True)
+def _numpy_func_p(d, *arrays, body):
+    return body.run(d, arrays)
+
+
+_numpy_func_p.dry_run = _numpy_func_p.forward
+
+
+@primitive("PyFuncStateless", n_out=-1)
+def _numpy_func_pure_p(d, *arrays, body):
+    return body.run(d, arrays)
+
+
+def _device(inputs):
+    return inputs[0]._device if inputs else None
+
+
+def py_function(func=None, inp=None, Tout=None, name=None):
+    """Wraps a Python function of Tensors into an op (run eagerly each time).
+
+    Args:
+      func: a Python function taking ``len(inp)`` Tensors and returning Tensors (or
+        values convertible to them) matching ``Tout``.
+      inp: a list of input Tensors (or convertible values).
+      Tout: a dtype or TensorSpec (the result is one Tensor) or a list/tuple of them
+        (the result is a list; ``[]`` for a function returning None).
+      name: unused.
+
+    Returns:
+      The function's results as Tensors of the ``Tout`` dtypes.
+
+    Raises:
+      InvalidArgumentError: a result of the wrong dtype or number; a ValueError or
+        TypeError raised by ``func`` (others become UnknownError).
+    """
+    if func is None:   # @tf.py_function(Tout=...)
+        return lambda f: (lambda *args: py_function(f, list(args), Tout, name))
+    if Tout is None:
+        raise TypeError("Missing required argument: 'Tout'. If using tf.py_function as "
+                        "a decorator, set `Tout` **by name** above the function: "
+                        "`@tf.py_function(Tout=tout)`")
+    inputs = _inputs(inp)
+    out_dtypes, single = _out_dtypes(Tout)
+    body = _Body(func, out_dtypes, numpy_args=False)
+    if STATE.trace is None:
+        try:
+            result = func(*inputs)
+        except Exception as exc:
+            raise _op_error(exc, body.name) from exc
+        outs = [_eager_output(v, dt, i, body.name) for i, (v, dt) in
+                enumerate(zip(_as_list(result, len(out_dtypes), body.name), out_dtypes))]
+    else:
+        outs = call(_py_func_p, inputs, {"body": body}, device=_device(inputs))
+    return outs[0] if single else list(outs)
+
+
+def _eager_output(value, dtype, i, who):
+    if isinstance(value, Tensor):
+        if value._value.dtype != dtype._np:
+            raise InvalidArgumentError(
+                f"ValueError: Tensor conversion requested dtype {dtype.name} for Tensor "
+                f"with dtype {value.dtype.name}: {value!r}")
+        return value
+    return convert_to_tensor(value, dtype=dtype)
+
+
+def numpy_function(func=None, inp=None, Tout=None, stateful=True, name=None):
+    """Wraps a Python function of NumPy arrays into an op (not differentiable).
+
+    Args:
+      func: a Python function taking ``len(inp)`` NumPy arrays and returning arrays
+        (or Python values) matching ``Tout``.
+      inp: a list of input Tensors (or convertible values).
+      Tout: a dtype or TensorSpec, or a list/tuple of them (as ``py_function``).
+      stateful: False lets a compiled graph fold or merge calls with equal inputs.
+      name: unused.
+
+    Returns:
+      The function's results as Tensors.
+    """
+    if func is None:
+        return lambda f: (lambda *args: numpy_function(f, list(args), Tout, stateful,
+                                                       name))
+    if Tout is None:
+        raise TypeError("Missing required argument: 'Tout'")
+    inputs = _inputs(inp)
+    out_dtypes, single = _out_dtypes(Tout)
+    if STATE.trace is None:   # as TF eagerly: a plain call, arrays keep their dtype
+        result = func(*[x.numpy() for x in inputs])
+        values = _as_list(result, len(out_dtypes), getattr(func, "__name__", "pyfunc"))
+        outs = [convert_to_tensor(v) if isinstance(v, np.ndarray) else
+                convert_to_tensor(v, dtype=dt) for v, dt in zip(values, out_dtypes)]
+    else:
+        prim = _numpy_func_p if stateful else _numpy_func_pure_p
+        outs = call(prim, inputs, {"body": _Body(func, out_dtypes, numpy_args=True)},
+                    device=_device(inputs))
+    return outs[0] if single else list(outs)
+
+
+__all__ = ["numpy_function", "py_function"]

@@ -1,0 +1,438 @@
+"""``tf.TensorArray``: a list of same-dtype tensors written and read by index.
+
+Two representations, as in TensorFlow:
+
+* Eagerly the array is a Python list of Tensors. ``write``/``unstack``/``scatter``
+  change the array in place and return it (TF's eager semantics), elements may have
+  different shapes when ``infer_shape=False``, and gradients flow through the
+  ordinary ops (``stack``, ``unstack``...) that tapes record.
+* Inside a ``dlframe.function`` the array is one immutable buffer tensor
+  ``[size, *element_shape]`` and every write returns a new TensorArray (TF's graph
+  semantics: ``ta = ta.write(i, x)``). The buffer is what a graph ``while_loop``
+  carries, through the composite protocol of ``control_flow_branch``: an array not
+  written yet (element shape unknown) is allocated at loop entry from one staged
+  iteration of the body, a ``dynamic_size`` buffer may grow between iterations, and
+  a buffer the body only writes into is replayed from its final value by the loop's
+  gradient instead of being copied at every iteration.
+"""
+
+from dlframe.core import dtypes
+from dlframe.core.primitive import STATE
+from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.core.tensor_shape import TensorShape
+from dlframe.errors import InvalidArgumentError, OutOfRangeError
+from dlframe.ops import array, list_ops
+from dlframe.ops import math as _math
+from dlframe.ops.creation import zeros
+
+
+def _host_int(value, what):
+    if isinstance(value, Tensor):
+        if value._value.dtype.kind not in "iu":
+            raise TypeError(f"TensorArray: {what} must be an integer, got {value.dtype.name}")
+        return int(value)
+    return int(value)
+
+
+def _host_ints(values):
+    if isinstance(values, Tensor):
+        return [int(v) for v in values.numpy().reshape(-1)]
+    return [int(v) for v in values]
+
+
+def _symbolic(x):
+    trace = STATE.trace
+    return isinstance(x, Tensor) and trace is not None and trace.is_symbolic(x)
+
+
+class TensorArray:
+    """Class wrapping dynamic-sized, per-time-step Tensor arrays.
+
+    Args:
+      dtype: the dtype of every element.
+      size: number of elements (int or scalar int Tensor). Required.
+      dynamic_size: whether writes past the end grow the array.
+      clear_after_read: eagerly, whether an element is cleared once read (reading
+        it again is an error). Default True.
+      tensor_array_name, handle, flow, colocate_with_first_write_call, name:
+        accepted for TF compatibility.
+      infer_shape: whether the first write fixes the element shape (later writes
+        must match it).
+      element_shape: the shape of each element, when known.
+    """
+
+    def __init__(self, dtype, size=None, dynamic_size=None, clear_after_read=None,
+                 tensor_array_name=None, handle=None, flow=None, infer_shape=True,
+                 element_shape=None, colocate_with_first_write_call=True, name=None):
+        if size is None:
+            raise ValueError("Size must be declared for TensorArrays when eager "
+                             "execution is enabled.")
+        self._dtype = dtypes.as_dtype(dtype)
+        self._dynamic_size = bool(dynamic_size)
+        self._clear_after_read = True if clear_after_read is None else bool(
+            clear_after_read)
+        self._infer_shape = bool(infer_shape)
+        self._element_shape = TensorShape(element_shape)
+        self._graph = STATE.trace is not None
+        if self._graph:
+            self._buffer = None
+            self._size = size if _symbolic(size) else _host_int(size, "size")
+        else:
+            self._elements = [None] * _host_int(size, "size")
+            self._cleared = set()
+
+    def _new(self, buffer, element_shape=None):
+        """A graph TensorArray with these settings holding ``buffer``."""
+        out = object.__new__(TensorArray)
+        out._dtype, out._dynamic_size = self._dtype, self._dynamic_size
+        out._clear_after_read, out._infer_shape = self._clear_after_read, self._infer_shape
+        out._graph = True
+        out._buffer = buffer
+        out._size = self._size if buffer is None else None
+        shape = self._element_shape if element_shape is None else element_shape
+        if buffer is not None and self._infer_shape:
+            shape = TensorShape(tuple(buffer._value.shape[1:]))
+        out._element_shape = shape
+        return out
+
+    # -- properties --------------------------------------------------------------
+    @property
+    def dtype(self):
+        """The dtype of the elements."""
+        return self._dtype
+
+    @property
+    def element_shape(self):
+        """The TensorShape of the elements (unknown until known)."""
+        return self._element_shape
+
+    @property
+    def dynamic_size(self):
+        """Whether writes past the end grow the array."""
+        return self._dynamic_size
+
+    @property
+    def handle(self):
+        return None
+
+    @property
+    def flow(self):
+        if self._graph and self._buffer is not None:
+            return self._buffer
+        return convert_to_tensor(0, dtype=dtypes.int32)
+
+    # -- shared checks -----------------------------------------------------------
+    def _value(self, value):
+        if isinstance(value, Tensor) and value._value.dtype != self._dtype._np:
+            raise InvalidArgumentError(f"TensorArray dtype is {self._dtype.name} but Op is "
+                                       f"trying to write dtype {value.dtype.name} ")
+        return convert_to_tensor(value, dtype=self._dtype)
+
+    def _merge_shape(self, shape):
+        """Checks ``shape`` against the element shape; returns the merged shape."""
+        shape = TensorShape(shape)
+        if not self._element_shape.is_compatible_with(shape):
+            raise ValueError(f"Incompatible shape for value ({_dims(shape)}), expected "
+                             f"({_dims(self._element_shape)})")
+        return self._element_shape.merge_with(shape) if self._infer_shape \
+            else self._element_shape
+
+    def _zero_element(self):
+        if not self._element_shape.is_fully_defined():
+            raise ValueError(f"TensorArray has unwritten elements whose shape is "
+                             f"unknown (element_shape {self._element_shape}): write them "
+                             "first or pass element_shape. Cannot convert a partially "
+                             f"known TensorShape {self._element_shape} to a Tensor.")
+        return zeros(self._element_shape.as_list(), self._dtype)
+
+    def _empty(self):
+        """A 0-element result: [0, *element_shape] when the element shape is known."""
+        shape = self._element_shape
+        return zeros([0] + (shape.as_list() if shape.is_fully_defined() else []),
+                     self._dtype)
+
+    # -- writing -----------------------------------------------------------------
+    def write(self, index, value, name=None):
+        """Writes ``value`` at ``index``; returns the (new, in graphs) TensorArray."""
+        value = self._value(value)
+        if self._graph:
+            shape = self._merge_shape(value.shape)
+            return self._graph_write(index, value, shape)
+        i = _host_int(index, "index")
+        if i < 0:
+            raise OutOfRangeError(f"Writing to negative indices (index {i}) is not "
+                                  "allowed.")
+        if i >= len(self._elements):
+            if not self._dynamic_size:
+                raise OutOfRangeError(f"Tried to write to index {i} but array is not "
+                                      f"resizeable and size is: {len(self._elements)}")
+            self._elements.extend([None] * (i + 1 - len(self._elements)))
+        self._element_shape = self._merge_shape(value.shape)
+        self._elements[i] = value
+        return self
+
+    def _graph_write(self, index, value, shape, rows=None):
+        """Graph write of ``value`` at rows ``index`` (``rows``: vector of indices)."""
+        element = tuple(value._value.shape[1:] if rows else value._value.shape)
+        buffer = self._buffer
+        if buffer is None:
+            buffer = self._allocate(element)
+        elif tuple(buffer._value.shape[1:]) != element:
+            raise ValueError(f"Incompatible shape for value ({element}), expected "
+                             f"({tuple(buffer._value.shape[1:])}): inside a "
+                             "dlframe.function all elements of a TensorArray have one "
+                             "shape")
+        index = convert_to_tensor(index, dtype=dtypes.int32) if not isinstance(
+            index, Tensor) else index
+        return self._new(list_ops.write_rows(buffer, index, value, self._dynamic_size),
+                         shape)
+
+    def _allocate(self, element):
+        size = self._size
+        if isinstance(size, Tensor):
+            return list_ops.reserve(_math.cast(size, dtypes.int32), element, self._dtype)
+        return zeros([size] + list(element), self._dtype)
+
+    def unstack(self, value, name=None):
+        """Splits ``value`` along its first axis into the elements of the array."""
+        value = self._value(value)
+        if value._value.ndim == 0:
+            raise ValueError("TensorArray.unstack: value must have rank >= 1, got a scalar")
+        n = value._value.shape[0]
+        size = None if self._graph and self._buffer is None and isinstance(
+            self._size, Tensor) else self._static_size()
+        if not self._dynamic_size and size is not None and n > size:
+            raise ValueError(f"Cannot unstack {n} tensors into a TensorArray of static "
+                             f"size {size} ")
+        shape = self._merge_shape(value.shape[1:])
+        if self._graph:
+            return self._new(value, shape)
+        self._element_shape = shape
+        self._elements = list(array.unstack(value)) if n else []
+        return self
+
+    def _static_size(self):
+        if not self._graph:
+            return len(self._elements)
+        if self._buffer is None:
+            return None if isinstance(self._size, Tensor) else self._size
+        return self._buffer._value.shape[0]
+
+    def scatter(self, indices, value, name=None):
+        """Writes the rows of ``value`` at ``indices``."""
+        value = self._value(value)
+        if self._graph:
+            shape = self._merge_shape(value.shape[1:])
+            idx = indices if isinstance(indices, Tensor) else convert_to_tensor(
+                indices, dtype=dtypes.int32)
+            return self._graph_write(idx, value, shape, rows=True)
+        rows = array.unstack(value) if value._value.shape[0] else []
+        for i, row in zip(_host_ints(indices), rows):
+            self.write(i, row)
+        return self
+
+    def split(self, value, lengths, name=None):
+        """Splits ``value`` along its first axis into pieces of ``lengths`` rows."""
+        value = self._value(value)
+        lengths = _host_ints(lengths)
+        size = self._static_size()
+        if not self._dynamic_size and size is not None and len(lengths) != size:
+            raise InvalidArgumentError(
+                f"TensorArray's size is not equal to the size of lengths ({size} vs. "
+                f"{len(lengths)}), and the TensorArray is not marked as dynamically "
+                "resizeable.")
+        ragged = len(set(lengths)) > 1
+        rows = None if ragged or not lengths else lengths[0]
+        shape = self._merge_shape([rows] + value.shape.as_list()[1:])
+        if self._graph:
+            if ragged:
+                raise NotImplementedError(
+                    "TensorArray.split into pieces of different lengths inside a "
+                    "dlframe.function: its elements would have different shapes; "
+                    "split eagerly or use tf.split")
+            return self._new(array.reshape(
+                value, [len(lengths), rows or 0] + value.shape.as_list()[1:]), shape)
+        self._element_shape = shape
+        self._elements = list(array.split(value, lengths)) if lengths else []
+        return self
+
+    # -- reading -----------------------------------------------------------------
+    def read(self, index, name=None):
+        """The element at ``index``."""
+        if self._graph:
+            return list_ops.read_rows(self._graph_buffer(), convert_to_tensor(
+                index, dtype=dtypes.int32) if not isinstance(index, Tensor) else index)
+        return self._read(_host_int(index, "index"))
+
+    def _read(self, i):
+        n = len(self._elements)
+        if i < 0:
+            raise OutOfRangeError(f"Reading from negative indices (index {i}) is not "
+                                  "allowed.")
+        if i >= n:
+            raise OutOfRangeError(f"Tried to read from index {i} but array size is: {n}")
+        value = self._elements[i]
+        if value is None:
+            if i in self._cleared:
+                raise InvalidArgumentError(
+                    f"Could not read index {i} twice because it was cleared after a "
+                    "previous read (perhaps try setting clear_after_read = false?)")
+            value = self._zero_element()
+        if self._clear_after_read:
+            self._elements[i] = None
+            self._cleared.add(i)
+        return value
+
+    def _graph_buffer(self):
+        if self._buffer is not None:
+            return self._buffer
+        if self._element_shape.is_fully_defined():
+            return self._allocate(self._element_shape.as_list())
+        if not isinstance(self._size, Tensor) and self._size == 0:
+            return zeros([0], self._dtype)
+        raise InvalidArgumentError(
+            "Tried to stack list which only contains uninitialized tensors and has a "
+            f"non-fully-defined element_shape: {self._element_shape}")
+
+    def _filled(self, indices):
+        out = []
+        for i in indices:
+            value = self._elements[i]
+            out.append(value if value is not None else self._zero_element())
+        return out
+
+    def stack(self, name=None):
+        """All elements stacked along a new first axis: ``[size, *element_shape]``."""
+        if self._graph:
+            return self._graph_buffer()
+        if not self._elements:
+            return self._empty()
+        return array.stack(self._filled(range(len(self._elements))))
+
+    def gather(self, indices, name=None):
+        """The elements at ``indices`` stacked along a new first axis."""
+        if self._graph:
+            idx = indices if isinstance(indices, Tensor) else convert_to_tensor(
+                indices, dtype=dtypes.int32)
+            return list_ops.read_rows(self._graph_buffer(), idx)
+        idx = _host_ints(indices)
+        n = len(self._elements)
+        for i in idx:
+            if not 0 <= i < n:
+                raise OutOfRangeError(f"Tried to gather index {i} but array size is: {n}")
+        return array.stack(self._filled(idx)) if idx else self._empty()
+
+    def concat(self, name=None):
+        """All elements concatenated along their first axis."""
+        if self._graph:
+            buffer = self._graph_buffer()
+            if buffer._value.ndim < 2:
+                raise InvalidArgumentError("Concat saw a scalar shape at index 0 but "
+                                           "requires at least vectors.")
+            shape = list(buffer._value.shape)
+            return array.reshape(buffer, [shape[0] * shape[1]] + shape[2:])
+        if not self._elements:
+            shape = self._element_shape
+            return zeros([0] + (shape.as_list()[1:] if shape.is_fully_defined() else []),
+                         self._dtype)
+        values = self._filled(range(len(self._elements)))
+        for i, v in enumerate(values):
+            if v._value.ndim == 0:
+                raise InvalidArgumentError(f"Concat saw a scalar shape at index {i} but "
+                                           "requires at least vectors.")
+        return array.concat(values, 0)
+
+    def size(self, name=None):
+        """The number of elements as an int32 scalar."""
+        if not self._graph:
+            return convert_to_tensor(len(self._elements), dtype=dtypes.int32)
+        if self._buffer is not None:
+            return list_ops.length(self._buffer)
+        if isinstance(self._size, Tensor):
+            return _math.cast(self._size, dtypes.int32)
+        return convert_to_tensor(self._size, dtype=dtypes.int32)
+
+    def identity(self):
+        """The same array (TF's control-dependency anchor; nothing to order here)."""
+        return self._new(self._buffer) if self._graph else self
+
+    def close(self, name=None):
+        """Closes the array (nothing to release)."""
+        return
+
+    def mark_used(self):
+        """Kept for TF compatibility."""
+
+    # -- composite protocol (control_flow_branch._flat) -----------------------------
+    def _dlframe_flatten(self):
+        if not self._graph:
+            return _ListSpec(self), list(self._elements)
+        if self._buffer is None:
+            return _GraphSpec(self, lazy=True), []
+        return _GraphSpec(self), [self._buffer]
+
+    @property
+    def _dlframe_lazy(self):
+        return self._graph and self._buffer is None
+
+    def _dlframe_settle(self, staged):
+        """This unwritten array allocated with the element shape of ``staged`` (the
+        array as one iteration of a loop body leaves it)."""
+        if not isinstance(staged, TensorArray) or not staged._graph or \
+                staged._buffer is None:
+            return self
+        element = tuple(staged._buffer._value.shape[1:])
+        return self._new(self._allocate(element), TensorShape(element))
+
+
+def _dims(shape):
+    return tuple(shape.as_list()) if shape.rank is not None else "unknown"
+
+
+class _GraphSpec:
+    """Static part of a graph TensorArray (a loop/branch template entry)."""
+
+    def __init__(self, ta, lazy=False):
+        self.ta = ta
+        self.lazy = lazy
+        self.relaxed = (ta._dynamic_size,)   # a dynamic array's buffer may grow
+        size = ta._size if lazy else None
+        self.key = (ta._dtype, ta._dynamic_size, ta._clear_after_read, ta._infer_shape,
+                    lazy, ta._element_shape if lazy else None,
+                    id(size) if isinstance(size, Tensor) else size)
+
+    def __eq__(self, other):
+        return isinstance(other, _GraphSpec) and self.key == other.key
+
+    def __hash__(self):
+        return hash(self.key)
+
+    def _dlframe_unflatten(self, parts):
+        return self.ta._new(parts[0] if parts else None)
+
+
+class _ListSpec:
+    """Static part of an eager TensorArray; the elements are its parts."""
+
+    def __init__(self, ta):
+        self.ta = ta
+
+    def __eq__(self, other):
+        return isinstance(other, _ListSpec) and other.ta is self.ta
+
+    def __hash__(self):
+        return id(self.ta)
+
+    def _dlframe_unflatten(self, parts):
+        ta = self.ta
+        if len(parts) == len(ta._elements) and all(
+                a is b for a, b in zip(parts, ta._elements)):
+            return ta
+        out = object.__new__(TensorArray)
+        out.__dict__.update(ta.__dict__)
+        out._elements = list(parts)
+        out._cleared = set(ta._cleared)
+        return out
+
+
+__all__ = ["TensorArray"]
