@@ -21,6 +21,7 @@ setup(
         "cuda12": ["cupy-cuda12x>=13"],
         "cuda13": ["cupy-cuda13x>=14"],
         "hdf5": ["h5py>=3.8"],
+        "image": ["pillow>=9"],  # JPEG, GIF and load_img; PNG and BMP need nothing
         "tensorboard": ["tensorboardX>=2.6"],
         "tfrecord": ["protobuf>=4.21", "google-crc32c>=1.5"],
         "examples": ["mlxtend>=0.23"],
@@ -35,6 +36,7 @@ setup(
             "google-crc32c>=1.5",
             "mlxtend>=0.23",
             "ml-dtypes>=0.3",
+            "pillow>=9",
         ],
     },
 )

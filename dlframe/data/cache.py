@@ -26,6 +26,9 @@ class _CacheDataset(_PassThrough):
     def _cardinality(self):
         return self._input._cardinality()
 
+    def _sample_iter(self):
+        return self._input._sample_iter()
+
     def _iter(self):
         if not self._filename:
             if self._memory is not None:

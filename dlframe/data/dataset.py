@@ -21,6 +21,43 @@ from dlframe.data.options import (
 from dlframe.errors import InvalidArgumentError, OutOfRangeError
 
 
+def _spec_is_cheap(dataset):
+    """Whether ``element_spec`` can be had without running user functions (TF traces
+    them when building; dlframe runs them on a first element, so never early)."""
+    pending = [dataset]
+    while pending:
+        d = pending.pop()
+        if d._spec is not None:
+            continue
+        if d._spec_runs_functions:
+            return False
+        pending.extend(d._inputs)
+    return True
+
+
+def _check_arity(fn, dataset, method):
+    """TF traces a function when the pipeline is built, so calling it with the wrong
+    number of element components fails there; this checks the same with the
+    function's signature (skipped when the element structure is not at hand)."""
+    import inspect
+    if not _spec_is_cheap(dataset):
+        return
+    try:
+        spec = dataset.element_spec
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):  # no signature, or an empty dataset
+        return
+    n = len(spec) if type(spec) is tuple else 1
+    try:
+        signature.bind(*range(n))
+    except TypeError:
+        name = getattr(fn, "__qualname__", type(fn).__name__)
+        raise TypeError(f"in user code: {name}() cannot take {n} positional "
+                        f"argument{'s' if n != 1 else ''}: `Dataset.{method}` passes the "
+                        f"{n} components of each element {spec} as separate arguments."
+                        ) from None
+
+
 def _int_arg(value, name):
     if hasattr(value, "numpy"):
         value = value.numpy()
@@ -41,6 +78,8 @@ class Dataset:
     TensorFlow runs input pipelines on the CPU.
     """
 
+    _spec_runs_functions = False   # True where the spec comes from running user code
+
     def __init__(self, inputs=()):
         self._inputs = tuple(inputs)
         self._spec = None
@@ -53,10 +92,16 @@ class Dataset:
     def _cardinality(self):
         return UNKNOWN_CARDINALITY
 
+    def _sample_iter(self):
+        """An iterator whose first element has this dataset's spec, for computing specs
+        downstream; order-only stages (shuffle, prefetch, repeat) delegate to their
+        input so that a spec never fills a shuffle buffer or starts a thread."""
+        return self._iter()
+
     def _compute_spec(self):
         """Default: the spec of the first element (the function is run once, as TF
         traces it once); an empty dataset reports its input's spec."""
-        for element in self._iter():
+        for element in self._sample_iter():
             return S.spec_of(element)
         if self._inputs:
             return self._inputs[0].element_spec
@@ -195,6 +240,25 @@ class Dataset:
         from dlframe.data.sources import _ChooseDataset
         return _ChooseDataset(datasets, choice_dataset, stop_on_empty_dataset)
 
+    @staticmethod
+    def counter(start=0, step=1, dtype=_dt.int64, name=None):
+        """An endless dataset ``start, start + step, ...`` of ``dtype`` scalars."""
+        from dlframe.data.sources import _RangeDataset
+        return _RangeDataset(_int_arg(start, "start"), None, _int_arg(step, "step"),
+                             output_type=dtype)
+
+    @staticmethod
+    def random(seed=None, rerandomize_each_iteration=None, name=None):
+        """An endless dataset of uniform pseudo-random int64 values.
+
+        Args:
+          seed: the op seed (combined with the global seed, as other random ops).
+          rerandomize_each_iteration: draw a new sequence on each iteration (default:
+            every iteration repeats the same sequence).
+        """
+        from dlframe.data.grouping import _RandomDataset
+        return _RandomDataset(seed, bool(rerandomize_each_iteration))
+
     def concatenate(self, dataset, name=None):
         from dlframe.data.sources import _ConcatenateDataset
         return _ConcatenateDataset(self, dataset)
@@ -221,6 +285,56 @@ class Dataset:
     def unbatch(self, name=None):
         from dlframe.data.transforms import _UnbatchDataset
         return _UnbatchDataset(self)
+
+    def rebatch(self, batch_size, drop_remainder=False, name=None):
+        """Re-slices batched elements into batches of ``batch_size`` rows (an int, or a
+        list of sizes used in turn), like ``unbatch().batch(batch_size)``."""
+        from dlframe.data.grouping import _RebatchDataset
+        if hasattr(batch_size, "numpy"):
+            batch_size = batch_size.numpy().tolist()
+        sizes = [_int_arg(b, "batch_size") for b in
+                 (batch_size if isinstance(batch_size, (list, tuple)) else [batch_size])]
+        if not sizes or any(b < 1 for b in sizes):
+            raise InvalidArgumentError(None, None, "batch_size must be greater than "
+                                       f"zero, got {batch_size}.")
+        return _RebatchDataset(self, sizes, bool(drop_remainder))
+
+    def ragged_batch(self, batch_size, drop_remainder=False, row_splits_dtype=None,
+                     name=None):
+        raise NotImplementedError("ragged_batch needs RaggedTensor, which dlframe does not "
+                                  "have; use padded_batch (or bucket_by_sequence_length).")
+
+    def group_by_window(self, key_func, reduce_func, window_size=None,
+                        window_size_func=None, name=None):
+        """Groups elements by ``key_func(element)`` (an int64 scalar) into windows of
+        ``window_size`` (or ``window_size_func(key)``); each full window, and at the
+        end each partial one, becomes the dataset ``reduce_func(key, window)``."""
+        from dlframe.data.grouping import group_by_window
+        return group_by_window(self, key_func, reduce_func, window_size, window_size_func)
+
+    def bucket_by_sequence_length(self, element_length_func, bucket_boundaries,
+                                  bucket_batch_sizes, padded_shapes=None,
+                                  padding_values=None, pad_to_bucket_boundary=False,
+                                  no_padding=False, drop_remainder=False, name=None):
+        """Batches elements of similar length together.
+
+        ``element_length_func(element)`` picks the bucket: lengths below
+        ``bucket_boundaries[0]`` go to bucket 0, and so on; bucket i is
+        ``padded_batch``-ed in batches of ``bucket_batch_sizes[i]`` (one more size
+        than boundaries).
+
+        Args:
+          padded_shapes, padding_values: as ``padded_batch``.
+          pad_to_bucket_boundary: pad unknown dimensions to the bucket's boundary - 1
+            instead of the longest element of the batch.
+          no_padding: plain ``batch`` (elements already of equal shape).
+          drop_remainder: drop a bucket's last partial batch.
+        """
+        from dlframe.data.grouping import bucket_by_sequence_length
+        return bucket_by_sequence_length(self, element_length_func, bucket_boundaries,
+                                         bucket_batch_sizes, padded_shapes,
+                                         padding_values, pad_to_bucket_boundary,
+                                         no_padding, drop_remainder)
 
     def window(self, size, shift=None, stride=1, drop_remainder=False, name=None):
         """Elements are windows: nested datasets of ``size`` consecutive elements."""
@@ -266,8 +380,16 @@ class Dataset:
         return _ZipDataset((_RangeDataset(_int_arg(start, "start"), None),
                             self))
 
+    def ignore_errors(self, log_warning=False, name=None):
+        """Drops elements whose computation (a ``map`` function just before) raised a
+        ``tf.errors`` error, e.g. an image that does not decode."""
+        from dlframe.data.grouping import _IgnoreErrorsDataset
+        return _IgnoreErrorsDataset(self, bool(log_warning))
+
     def filter(self, predicate, name=None):
+        """Keeps the elements for which ``predicate`` returns a scalar bool True."""
         from dlframe.data.transforms import _FilterDataset
+        _check_arity(predicate, self, "filter")
         return _FilterDataset(self, predicate)
 
     def take_while(self, predicate, name=None):
@@ -290,6 +412,7 @@ class Dataset:
           deterministic: False lets results come out in completion order.
         """
         from dlframe.data.parallel import _MapDataset
+        _check_arity(map_func, self, "map")
         if num_parallel_calls is not None:
             num_parallel_calls = _int_arg(num_parallel_calls, "num_parallel_calls")
             if num_parallel_calls < 1 and num_parallel_calls != AUTOTUNE:
@@ -453,4 +576,4 @@ def predicate_value(out, what="predicate"):
 
 
 # Submodules define the transformations (imported last: they subclass Dataset).
-from dlframe.data import parallel, sources, transforms  # noqa: F401
+from dlframe.data import grouping, parallel, sources, transforms  # noqa: F401

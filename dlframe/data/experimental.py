@@ -18,7 +18,41 @@ from dlframe.data.structure import DatasetSpec
 INFINITE = INFINITE_CARDINALITY
 UNKNOWN = UNKNOWN_CARDINALITY
 
-__all__ = ["AUTOTUNE", "AutoShardPolicy", "CsvDataset", "DatasetSpec", "DistributeOptions", "ExternalStatePolicy", "INFINITE_CARDINALITY", "OptimizationOptions", "Optional", "ThreadingOptions", "UNKNOWN_CARDINALITY", "assert_cardinality", "cardinality", "choose_from_datasets", "copy_to_device", "enumerate_dataset", "get_single_element", "make_csv_dataset", "prefetch_to_device", "sample_from_datasets"]
+__all__ = [
+    "AUTOTUNE",
+    "INFINITE_CARDINALITY",
+    "UNKNOWN_CARDINALITY",
+    "AutoShardPolicy",
+    "Counter",
+    "CsvDataset",
+    "DatasetSpec",
+    "DistributeOptions",
+    "ExternalStatePolicy",
+    "OptimizationOptions",
+    "Optional",
+    "RandomDataset",
+    "ThreadingOptions",
+    "assert_cardinality",
+    "bucket_by_sequence_length",
+    "cardinality",
+    "choose_from_datasets",
+    "copy_to_device",
+    "enumerate_dataset",
+    "from_list",
+    "get_single_element",
+    "group_by_window",
+    "ignore_errors",
+    "make_csv_dataset",
+    "map_and_batch",
+    "parallel_interleave",
+    "prefetch_to_device",
+    "sample_from_datasets",
+    "scan",
+    "shuffle_and_repeat",
+    "take_while",
+    "unbatch",
+    "unique",
+]
 
 
 def cardinality(dataset):
@@ -59,3 +93,82 @@ def prefetch_to_device(device, buffer_size=None):
 
 
 copy_to_device = prefetch_to_device
+
+
+def group_by_window(key_func, reduce_func, window_size=None, window_size_func=None):
+    """A transformation (for ``Dataset.apply``): ``Dataset.group_by_window``."""
+    return lambda dataset: dataset.group_by_window(key_func, reduce_func, window_size,
+                                                   window_size_func)
+
+
+def bucket_by_sequence_length(element_length_func, bucket_boundaries, bucket_batch_sizes,
+                              padded_shapes=None, padding_values=None,
+                              pad_to_bucket_boundary=False, no_padding=False,
+                              drop_remainder=False):
+    """A transformation (for ``Dataset.apply``): ``Dataset.bucket_by_sequence_length``."""
+    return lambda dataset: dataset.bucket_by_sequence_length(
+        element_length_func, bucket_boundaries, bucket_batch_sizes, padded_shapes,
+        padding_values, pad_to_bucket_boundary, no_padding, drop_remainder)
+
+
+def ignore_errors(log_warning=False):
+    """A transformation (for ``Dataset.apply``): ``Dataset.ignore_errors``."""
+    return lambda dataset: dataset.ignore_errors(log_warning)
+
+
+def unbatch():
+    """A transformation (for ``Dataset.apply``): ``Dataset.unbatch``."""
+    return lambda dataset: dataset.unbatch()
+
+
+def scan(initial_state, scan_func):
+    """A transformation (for ``Dataset.apply``): ``Dataset.scan``."""
+    return lambda dataset: dataset.scan(initial_state, scan_func)
+
+
+def take_while(predicate):
+    """A transformation (for ``Dataset.apply``): ``Dataset.take_while``."""
+    return lambda dataset: dataset.take_while(predicate)
+
+
+def unique():
+    """A transformation (for ``Dataset.apply``): ``Dataset.unique``."""
+    return lambda dataset: dataset.unique()
+
+
+def shuffle_and_repeat(buffer_size, count=None, seed=None):
+    """A transformation: ``shuffle(buffer_size, seed).repeat(count)``."""
+    return lambda dataset: dataset.shuffle(buffer_size, seed=seed).repeat(count)
+
+
+def map_and_batch(map_func, batch_size, num_parallel_batches=None, drop_remainder=False,
+                  num_parallel_calls=None):
+    """A transformation: ``map(map_func).batch(batch_size, drop_remainder)``."""
+    return lambda dataset: dataset.map(map_func, num_parallel_calls).batch(
+        batch_size, drop_remainder)
+
+
+def parallel_interleave(map_func, cycle_length, block_length=1, sloppy=False,
+                        buffer_output_elements=None, prefetch_input_elements=None):
+    """A transformation: ``interleave(map_func, cycle_length, block_length)``."""
+    return lambda dataset: dataset.interleave(map_func, cycle_length, block_length)
+
+
+def from_list(elements, name=None):
+    """A dataset of the given elements (each a nested structure of equal spec)."""
+    from dlframe.data.structure import to_host
+    from dlframe.data.transforms import stack_components
+    if not elements:
+        raise ValueError("Invalid `elements`. `elements` should not be empty.")
+    return Dataset.from_tensor_slices(stack_components([to_host(e) for e in elements]))
+
+
+def Counter(start=0, step=1, dtype=None):
+    """``Dataset.counter`` (int64 unless ``dtype``)."""
+    return Dataset.counter(start, step) if dtype is None else \
+        Dataset.counter(start, step, dtype)
+
+
+def RandomDataset(seed=None, rerandomize_each_iteration=None):
+    """``Dataset.random``."""
+    return Dataset.random(seed, rerandomize_each_iteration)

@@ -14,7 +14,7 @@ import threading
 from dlframe.data import structure as S
 from dlframe.data.dataset import Dataset, apply_fn
 from dlframe.data.options import AUTOTUNE
-from dlframe.errors import InvalidArgumentError
+from dlframe.errors import InvalidArgumentError, OpError
 
 
 def autotune_parallelism(options=None):
@@ -27,6 +27,8 @@ def autotune_parallelism(options=None):
 
 
 class _MapDataset(Dataset):
+    _spec_runs_functions = True
+
     def __init__(self, input_dataset, map_func, num_parallel_calls, deterministic):
         super().__init__((input_dataset,))
         if not callable(map_func):
@@ -39,9 +41,21 @@ class _MapDataset(Dataset):
         return self._inputs[0]._cardinality()
 
     def _compute_spec(self):
-        for element in self._inputs[0]._iter():
-            return S.spec_of(apply_fn(self._fn, element))
+        source = self._inputs[0]
+        for element in source._sample_iter():
+            out = S.spec_of(apply_fn(self._fn, element))
+            return S.relax_unknown_dims(out, source.element_spec, element)
         raise ValueError("Cannot infer the element_spec of map over an empty dataset.")
+
+    def _iter_ignoring_errors(self, log_warning):
+        """Sequential iteration that skips elements whose function raised a
+        ``tf.errors`` error (for ``ignore_errors``)."""
+        for element in self._inputs[0]._iter():
+            try:
+                yield apply_fn(self._fn, element)
+            except OpError as e:
+                if log_warning:
+                    print(f"Warning: ignoring error in the input pipeline: {e}")
 
     def _iter(self):
         if self._parallel is None or self._parallel == 1:
@@ -100,6 +114,9 @@ class _PrefetchDataset(Dataset):
 
     def _compute_spec(self):
         return self._inputs[0].element_spec
+
+    def _sample_iter(self):
+        return self._inputs[0]._sample_iter()
 
     def _iter(self):
         if self._buffer_size == 0:

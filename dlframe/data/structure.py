@@ -331,3 +331,27 @@ def relax_spec(a, b):
             return TensorSpec(x.shape.most_specific_compatible_shape(y.shape), x.dtype)
         return x
     return map_structure(merge, a, b)
+
+
+def relax_unknown_dims(out_spec, in_spec, in_element):
+    """``out_spec`` (a function's output on ``in_element``) with a dimension set to None
+    where the input's spec has None at the same axis and the input's size there equals
+    the output's: a batch or sequence axis passed through keeps TF's unknown size
+    (TF traces map functions with the input's unknown dimensions)."""
+    unknown = {}   # axis -> sizes the input had at that unknown axis
+    for spec, leaf in zip(flatten(in_spec), flatten(in_element)):
+        if isinstance(spec, TensorSpec) and spec.shape.rank and isinstance(leaf,
+                                                                          np.ndarray):
+            for axis, dim in enumerate(spec.shape.dims):
+                if dim is None and axis < leaf.ndim:
+                    unknown.setdefault(axis, set()).add(leaf.shape[axis])
+    if not unknown:
+        return out_spec
+
+    def relax(spec):
+        if not isinstance(spec, TensorSpec) or not spec.shape.rank:
+            return spec
+        dims = [None if d is not None and d in unknown.get(axis, ()) else d
+                for axis, d in enumerate(spec.shape.dims)]
+        return TensorSpec(dims, spec.dtype)
+    return map_structure(relax, out_spec)

@@ -29,6 +29,9 @@ class _OptionsDataset(Dataset):
     def _iter(self):
         return self._inputs[0]._iter()
 
+    def _sample_iter(self):
+        return self._inputs[0]._sample_iter()
+
     def _compute_spec(self):
         return self._inputs[0].element_spec
 
@@ -263,6 +266,9 @@ class _ShuffleDataset(_PassThrough):
             self._seed = (0, int(np.random.default_rng().integers(2**62)))
         self._epoch = itertools.count()
 
+    def _sample_iter(self):
+        return self._input._sample_iter()
+
     def _iter(self):
         epoch = next(self._epoch) if self._reshuffle else 0
         rng = make_rng(self._seed, epoch)
@@ -295,6 +301,9 @@ class _RepeatDataset(_PassThrough):
     def __init__(self, input_dataset, count):
         super().__init__(input_dataset)
         self._count = count
+
+    def _sample_iter(self):
+        return self._input._sample_iter() if self._count else iter(())
 
     def _iter(self):
         epochs = itertools.count() if self._count < 0 else range(self._count)
@@ -486,12 +495,14 @@ def _as_dataset(value, what):
 
 
 class _FlatMapDataset(_PassThrough):
+    _spec_runs_functions = True
+
     def __init__(self, input_dataset, map_func):
         super().__init__(input_dataset)
         self._fn = map_func
 
     def _compute_spec(self):
-        for element in self._input._iter():
+        for element in self._input._sample_iter():
             return _as_dataset(call_fn_raw(self._fn, element), "map_func").element_spec
         raise ValueError("Cannot infer the element_spec of an empty dataset.")
 
@@ -539,6 +550,8 @@ class _InterleaveDataset(_FlatMapDataset):
 
 
 class _ScanDataset(_PassThrough):
+    _spec_runs_functions = True
+
     def __init__(self, input_dataset, initial_state, scan_func):
         super().__init__(input_dataset)
         self._state = S.to_host(initial_state)

@@ -1,6 +1,21 @@
-"""``dlframe.io``: TFRecord files, tf.train.Example parsing and raw byte codecs."""
+"""``dlframe.io``: TFRecord files, tf.train.Example parsing, raw byte codecs, whole-file
+reads and writes, image codecs and CSV records."""
 
 from dlframe.io import gfile  # noqa: F401 - tf.io.gfile
+from dlframe.io.image_ops import (
+                                  decode_bmp,
+                                  decode_csv,
+                                  decode_gif,
+                                  decode_image,
+                                  decode_jpeg,
+                                  decode_png,
+                                  encode_jpeg,
+                                  encode_png,
+                                  is_jpeg,
+                                  matching_files,
+                                  read_file,
+                                  write_file,
+)
 from dlframe.io.parsing import (
                                 FixedLenFeature,
                                 FixedLenSequenceFeature,
@@ -13,5 +28,8 @@ from dlframe.io.sparse_tensor import SparseTensor
 from dlframe.io.tfrecord import TFRecordOptions, TFRecordWriter, tf_record_iterator
 
 __all__ = ["FixedLenFeature", "FixedLenSequenceFeature", "SparseTensor", "TFRecordOptions",
-           "TFRecordWriter", "VarLenFeature", "decode_raw", "parse_example",
-           "parse_single_example", "parse_tensor", "serialize_tensor", "tf_record_iterator"]
+           "TFRecordWriter", "VarLenFeature", "decode_bmp", "decode_csv", "decode_gif",
+           "decode_image", "decode_jpeg", "decode_png", "decode_raw", "encode_jpeg",
+           "encode_png", "is_jpeg", "matching_files", "parse_example",
+           "parse_single_example", "parse_tensor", "read_file", "serialize_tensor",
+           "tf_record_iterator", "write_file"]

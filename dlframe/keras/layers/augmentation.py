@@ -57,9 +57,13 @@ class _RandomLayer(Layer):
 
     _casts_to_float = True
 
-    def __init__(self, seed=None, **kwargs):
+    def __init__(self, seed=None, data_format=None, **kwargs):
         super().__init__(**kwargs)
+        if data_format not in (None, "channels_last"):
+            raise ValueError(f"{type(self).__name__} supports data_format="
+                             f"'channels_last' only. Received: data_format={data_format!r}")
         self.seed = seed
+        self.data_format = "channels_last"
         self.supports_masking = True
 
     def _uniform(self, shape, low, high):
@@ -83,7 +87,7 @@ class _RandomLayer(Layer):
 
     def get_config(self):
         config = super().get_config()
-        config["seed"] = self.seed
+        config.update({"seed": self.seed, "data_format": self.data_format})
         return config
 
 

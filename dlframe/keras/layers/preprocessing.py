@@ -183,6 +183,22 @@ class Normalization(Layer):
                                  self._bcast_shape)
         return mean, var
 
+    @property
+    def mean(self):
+        """The mean, shaped to broadcast against the inputs (``[1, ..., features]``)."""
+        return self._stat("mean", 0)
+
+    @property
+    def variance(self):
+        """The variance, shaped to broadcast against the inputs."""
+        return self._stat("variance", 1)
+
+    def _stat(self, name, index):
+        if not self.built:
+            raise AttributeError(f"Normalization has no `{name}` before it is built or "
+                                 "adapted.")
+        return self._stats(_dt.as_dtype(self.compute_dtype))[index]
+
     def call(self, inputs):
         x = _to_float(inputs, self.compute_dtype)
         mean, var = self._stats(x.dtype)
@@ -226,6 +242,29 @@ def crop_to_aspect_and_resize(x, th, tw, interpolation="bilinear"):
     return _image.resize(x, (th, tw), method=interpolation)
 
 
+def pad_to_aspect_and_resize(x, th, tw, interpolation="bilinear", fill_value=0.0):
+    """Pads ``x`` evenly with ``fill_value`` to the aspect ratio tw/th, then resizes
+    (Keras's ``pad_to_aspect_ratio``: the image is not distorted nor cropped)."""
+    h, w = x.shape[-3], x.shape[-2]
+    pad_h = (max(h, int(w * th / tw)) - h) // 2
+    pad_w = (max(w, int(h * tw / th)) - w) // 2
+    if pad_h or pad_w:
+        paddings = [[0, 0]] * (x.ndim - 3) + [[pad_h, pad_h], [pad_w, pad_w], [0, 0]]
+        x = _array.pad(x, paddings, constant_values=fill_value)
+    return _image.resize(x, (th, tw), method=interpolation)
+
+
+def resize_images(x, size, interpolation="bilinear", crop_to_aspect_ratio=False,
+                  pad_to_aspect_ratio=False, fill_value=0.0):
+    """``[..., h, w, c]`` images resized to ``size``, optionally without distortion."""
+    th, tw = size
+    if crop_to_aspect_ratio:
+        return crop_to_aspect_and_resize(x, th, tw, interpolation)
+    if pad_to_aspect_ratio:
+        return pad_to_aspect_and_resize(x, th, tw, interpolation, fill_value)
+    return _image.resize(x, (th, tw), method=interpolation)
+
+
 class Resizing(Layer):
     """Resizes images to ``(height, width)``.
 
@@ -234,10 +273,17 @@ class Resizing(Layer):
       interpolation: 'bilinear', 'nearest', 'bicubic' or 'area'.
       crop_to_aspect_ratio: first crop the largest centred window with the target
         aspect ratio, so the image is not distorted.
+      pad_to_aspect_ratio: first pad the image evenly with ``fill_value`` to the
+        target aspect ratio, so it is neither distorted nor cropped.
+      fill_mode: how padding is filled; only 'constant' is supported.
+      fill_value: the padding value.
+      antialias: accepted for compatibility (the resize kernels do not antialias).
+      data_format: only 'channels_last' (or None) is supported.
     """
 
     def __init__(self, height, width, interpolation="bilinear", crop_to_aspect_ratio=False,
-                 **kwargs):
+                 pad_to_aspect_ratio=False, fill_mode="constant", fill_value=0.0,
+                 antialias=False, data_format=None, **kwargs):
         super().__init__(**kwargs)
         self.height = int(height)
         self.width = int(width)
@@ -245,8 +291,22 @@ class Resizing(Layer):
             raise ValueError(f"Invalid value for argument `interpolation`: expected one "
                              f"of bilinear, nearest, bicubic, area. Received: "
                              f"interpolation={interpolation!r}")
+        if crop_to_aspect_ratio and pad_to_aspect_ratio:
+            raise ValueError("Only one of `pad_to_aspect_ratio` & `crop_to_aspect_ratio` "
+                             "can be set to `True`.")
+        if fill_mode != "constant":
+            raise ValueError(f"Resizing supports fill_mode='constant' only. Received: "
+                             f"fill_mode={fill_mode!r}")
+        if data_format not in (None, "channels_last"):
+            raise ValueError(f"Resizing supports data_format='channels_last' only. "
+                             f"Received: data_format={data_format!r}")
         self.interpolation = interpolation
         self.crop_to_aspect_ratio = crop_to_aspect_ratio
+        self.pad_to_aspect_ratio = pad_to_aspect_ratio
+        self.fill_mode = fill_mode
+        self.fill_value = fill_value
+        self.antialias = antialias
+        self.data_format = "channels_last"
 
     @property
     def _casts_to_float(self):
@@ -256,10 +316,9 @@ class Resizing(Layer):
         x = inputs if isinstance(inputs, Tensor) else convert_to_tensor(inputs)
         if self.interpolation != "nearest" or x.dtype.is_floating:
             x = _to_float(x, self.compute_dtype)
-        if self.crop_to_aspect_ratio:
-            out = crop_to_aspect_and_resize(x, self.height, self.width, self.interpolation)
-        else:
-            out = _image.resize(x, (self.height, self.width), method=self.interpolation)
+        out = resize_images(x, (self.height, self.width), self.interpolation,
+                            self.crop_to_aspect_ratio, self.pad_to_aspect_ratio,
+                            self.fill_value)
         return _to_float(out, x.dtype) if out.dtype != x.dtype else out
 
     def compute_output_shape(self, input_shape):
@@ -271,7 +330,10 @@ class Resizing(Layer):
         config = super().get_config()
         config.update({"height": self.height, "width": self.width,
                        "interpolation": self.interpolation,
-                       "crop_to_aspect_ratio": self.crop_to_aspect_ratio})
+                       "crop_to_aspect_ratio": self.crop_to_aspect_ratio,
+                       "pad_to_aspect_ratio": self.pad_to_aspect_ratio,
+                       "fill_mode": self.fill_mode, "fill_value": self.fill_value,
+                       "antialias": self.antialias, "data_format": self.data_format})
         return config
 
 

@@ -255,6 +255,9 @@ class Hashing(Layer):
 
 
 # ---------------------------------------------------------------- lookups
+_NO_OOV = object()   # a _Table default: an unknown key is an error
+
+
 class _Table:
     """Token -> index (or index -> token) map; hashable for primitive attributes."""
 
@@ -274,6 +277,11 @@ class _Table:
         if self.oov is not None:
             offset, n, fn = self.oov
             return offset + (fn(key) % n if n > 1 else 0)
+        if self.default is _NO_OOV:
+            shown = key.decode(errors="replace") if isinstance(key, bytes) else key
+            raise InvalidArgumentError(
+                None, None, "When `num_oov_indices=0` all inputs should be in vocabulary, "
+                f"found OOV values [{shown!r}], consider setting `num_oov_indices=1`.")
         return self.default
 
     def __hash__(self):
@@ -422,7 +430,7 @@ class _IndexLookup(Layer):
             mapping[self._norm(self.mask_token)] = 0
         oov = (mask_offset, self.num_oov_indices,
                _oov_hash_string if self._string else _oov_hash_int)
-        self._forward = _Table(mapping, -1, oov if self.num_oov_indices else None)
+        self._forward = _Table(mapping, _NO_OOV, oov if self.num_oov_indices else None)
         inverse = {n_res + i: t for i, t in enumerate(self._tokens)}
         for i in range(mask_offset, n_res):
             inverse[i] = self._norm(self.oov_token)

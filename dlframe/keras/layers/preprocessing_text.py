@@ -63,6 +63,13 @@ class TextVectorization(Layer):
             raise ValueError("`output_sequence_length` must not be set if `output_mode` is "
                              f"not 'int'. Received: output_sequence_length="
                              f"{output_sequence_length}")
+        if ragged:
+            raise NotImplementedError("TextVectorization(ragged=True) needs RaggedTensor, "
+                                      "which dlframe does not have; 'int' outputs are "
+                                      "padded with 0 to the longest text (or to "
+                                      "`output_sequence_length`).")
+        if sparse:
+            raise NotImplementedError("TextVectorization(sparse=True) is not supported.")
         if max_tokens is not None and max_tokens < 1:
             raise ValueError(f"`max_tokens` must be >= 1. Received: max_tokens={max_tokens}")
         if isinstance(ngrams, int):
@@ -74,6 +81,7 @@ class TextVectorization(Layer):
         self.output_mode = output_mode
         self.output_sequence_length = output_sequence_length
         self.pad_to_max_tokens = pad_to_max_tokens
+        self.sparse, self.ragged, self.encoding = sparse, ragged, encoding
         self._lookup = StringLookup(
             max_tokens=max_tokens, mask_token="" if output_mode == "int" else None,
             output_mode=output_mode, pad_to_max_tokens=pad_to_max_tokens,
@@ -207,8 +215,23 @@ class TextVectorization(Layer):
             "output_mode": self.output_mode,
             "output_sequence_length": self.output_sequence_length,
             "pad_to_max_tokens": self.pad_to_max_tokens,
-            "vocabulary": self.get_vocabulary(include_special_tokens=False) or None})
+            "vocabulary": self.get_vocabulary(include_special_tokens=False) or None,
+            "idf_weights": self._config_idf_weights(), "sparse": self.sparse,
+            "ragged": self.ragged, "encoding": self.encoding,
+            "vocabulary_size": self.vocabulary_size()})
         return config
+
+    def _config_idf_weights(self):
+        idf = self._lookup._idf
+        if self.output_mode != "tf_idf" or idf is None:
+            return None
+        return list(idf[len(self._lookup._reserved()):])
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config.pop("vocabulary_size", None)
+        return cls(**config)
 
 
 def _read_vocabulary(vocabulary):

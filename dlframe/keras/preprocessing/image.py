@@ -1,8 +1,9 @@
-"""``keras.preprocessing.image`` (minimal): ``img_to_array``.
+"""``keras.preprocessing.image``: ``img_to_array``, ``smart_resize`` and (with Pillow)
+``load_img``, ``save_img``, ``array_to_img``.
 
-``ImageDataGenerator``, ``load_img`` and ``array_to_img`` need an image library and
-random augmentation; they are not provided (use ``tf.data`` with ``tf.image`` ops or
-the ``keras.layers.Random*`` preprocessing layers instead).
+``ImageDataGenerator`` is not provided (use ``keras.utils.image_dataset_from_directory``
+with the ``keras.layers.Random*`` preprocessing layers, or ``tf.data`` with
+``tf.image`` ops instead).
 """
 
 from dlframe.backends.base import np  # host-side image utility: returns NumPy, as Keras
@@ -40,7 +41,42 @@ def _unsupported(name):
 
 
 ImageDataGenerator = _unsupported("ImageDataGenerator")
-load_img = _unsupported("load_img")
-array_to_img = _unsupported("array_to_img")
 
-__all__ = ["ImageDataGenerator", "array_to_img", "img_to_array", "load_img"]
+
+def smart_resize(x, size, interpolation="bilinear", data_format="channels_last",
+                 backend_module=None):
+    """Resizes ``[..., height, width, channels]`` image(s) to ``size`` without
+    distortion: the largest centred window of the target aspect ratio is cropped first.
+
+    Args:
+      x: an image or a batch of images (array or Tensor).
+      size: ``(height, width)``.
+      interpolation: 'bilinear', 'nearest', 'bicubic' or 'area'.
+
+    Returns:
+      A float32 Tensor (dtype of ``x`` when it is floating).
+    """
+    from dlframe.core.tensor import convert_to_tensor
+    from dlframe.keras.layers.preprocessing import crop_to_aspect_and_resize
+    from dlframe.ops import math as _math
+    if data_format not in (None, "channels_last"):
+        raise ValueError(f"smart_resize supports channels_last only, got {data_format!r}")
+    t = convert_to_tensor(x)
+    if t.ndim not in (3, 4):
+        raise ValueError(f"Expected an image array with shape `(height, width, channels)`"
+                         f", or `(batch_size, height, width, channels)`, but got input "
+                         f"with incorrect rank, of shape {tuple(t.shape)}.")
+    if not t.dtype.is_floating:
+        t = _math.cast(t, "float32")
+    return crop_to_aspect_and_resize(t, int(size[0]), int(size[1]), interpolation)
+
+
+def __getattr__(name):
+    if name in ("load_img", "save_img", "array_to_img"):   # need Pillow, and keras.layers
+        from dlframe.keras.utils import image_utils
+        return getattr(image_utils, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# load_img, save_img and array_to_img come from __getattr__ (they import Pillow).
+__all__ = ["ImageDataGenerator", "img_to_array", "smart_resize"]

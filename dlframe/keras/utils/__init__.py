@@ -3,6 +3,7 @@
 
 import random as _py_random
 
+from dlframe.keras.utils.dataset_utils import split_dataset
 from dlframe.keras.utils.generic_utils import (
     CustomObjectScope,
     custom_object_scope,
@@ -15,6 +16,8 @@ from dlframe.keras.utils.generic_utils import (
 )
 from dlframe.keras.utils.layer_utils import count_params, print_summary
 from dlframe.keras.utils.sequence_utils import pad_sequences
+from dlframe.keras.utils.text_dataset_utils import text_dataset_from_directory
+from dlframe.keras.utils.timeseries_dataset_utils import timeseries_dataset_from_array
 from dlframe.keras.utils.vis_utils import model_to_dot, plot_model
 
 
@@ -72,11 +75,14 @@ def get_file(*args, **kwargs):
     return _get_file(*args, **kwargs)
 
 
-def array_to_img(*args, **kwargs):
-    raise NotImplementedError("array_to_img needs an image library; not in dlframe.")
+_IMAGE_UTILS = ("array_to_img", "image_dataset_from_directory", "img_to_array",
+                "load_img", "save_img")
 
 
 def __getattr__(name):
+    if name in _IMAGE_UTILS:   # imported on use: image_utils needs keras.layers
+        from dlframe.keras.utils import image_utils
+        return getattr(image_utils, name)
     # Progbar and friends come from the training issue's modules once they exist.
     if name == "Progbar":
         from dlframe.keras.callbacks import Progbar

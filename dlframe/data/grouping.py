@@ -1,0 +1,211 @@
+"""Grouping and re-batching transformations: ``group_by_window``,
+``bucket_by_sequence_length`` (built on it), ``rebatch`` and ``ignore_errors``; and the
+endless sources ``counter`` and ``random``."""
+
+import itertools
+
+import numpy as np
+
+from dlframe.core import dtypes as _dt
+from dlframe.data import structure as S
+from dlframe.data.dataset import Dataset, call_fn_raw
+from dlframe.data.options import INFINITE_CARDINALITY, UNKNOWN_CARDINALITY
+from dlframe.data.seeds import make_rng, resolve_seed
+from dlframe.data.sources import _ListDataset
+from dlframe.data.transforms import _as_dataset, _PassThrough, stack_components
+from dlframe.errors import InvalidArgumentError, OpError
+
+
+def _scalar_int(value, what):
+    arr = S.to_host_array(value)
+    if arr.size != 1 or arr.dtype.kind not in "iu":
+        raise ValueError(f"`{what}` must return a scalar int64 tensor, got "
+                         f"{_dt.from_numpy(arr.dtype).name} with shape {tuple(arr.shape)}")
+    return int(arr.reshape(()))
+
+
+# ---------------------------------------------------------------- group_by_window
+class _GroupByWindowDataset(_PassThrough):
+    """Routes elements into per-key windows; a full window (and, at the end, every
+    partial one, by increasing key) becomes ``reduce_func(key, window_dataset)``."""
+
+    _spec_runs_functions = True
+
+    def __init__(self, input_dataset, key_func, reduce_func, window_size_func):
+        super().__init__(input_dataset)
+        self._key_func, self._reduce_func = key_func, reduce_func
+        self._size_func = window_size_func
+
+    def _reduce(self, key, elements):
+        window = _ListDataset(elements, self._input.element_spec)
+        out = self._reduce_func(S.to_tensors(np.asarray(key, np.int64), S.host_device()),
+                                window)
+        return _as_dataset(out, "reduce_func")
+
+    def _compute_spec(self):
+        for element in self._input._sample_iter():
+            key = _scalar_int(call_fn_raw(self._key_func, element), "key_func")
+            return self._reduce(key, [element]).element_spec
+        raise ValueError("Cannot infer the element_spec of an empty dataset.")
+
+    def _iter(self):
+        windows, sizes = {}, {}
+        for element in self._input._iter():
+            key = _scalar_int(call_fn_raw(self._key_func, element), "key_func")
+            if key not in sizes:
+                sizes[key] = self._size_func(key)
+            windows.setdefault(key, []).append(element)
+            if len(windows[key]) >= sizes[key]:
+                yield from self._reduce(key, windows.pop(key))._iter()
+        for key in sorted(windows):
+            yield from self._reduce(key, windows[key])._iter()
+
+    def _cardinality(self):
+        n = self._input._cardinality()
+        return INFINITE_CARDINALITY if n == INFINITE_CARDINALITY else UNKNOWN_CARDINALITY
+
+
+def group_by_window(dataset, key_func, reduce_func, window_size=None,
+                    window_size_func=None):
+    if (window_size is None) == (window_size_func is None):
+        raise ValueError("Either the `window_size` argument or the `window_size_func` "
+                         "argument must be specified.")
+    if window_size is not None:
+        size = int(window_size)
+        if size < 1:
+            raise InvalidArgumentError(None, None, f"Window size must be greater than "
+                                       f"zero, but got {size}.")
+
+        def size_func(key):
+            return size
+    else:
+        def size_func(key):
+            value = window_size_func(S.to_tensors(np.asarray(key, np.int64),
+                                                  S.host_device()))
+            size = _scalar_int(value, "window_size_func")
+            if size < 1:
+                raise InvalidArgumentError(None, None, "Window size must be greater than "
+                                           f"zero, but got {size}.")
+            return size
+    return _GroupByWindowDataset(dataset, key_func, reduce_func, size_func)
+
+
+def bucket_by_sequence_length(dataset, element_length_func, bucket_boundaries,
+                              bucket_batch_sizes, padded_shapes=None,
+                              padding_values=None, pad_to_bucket_boundary=False,
+                              no_padding=False, drop_remainder=False):
+    bounds = [int(b) for b in bucket_boundaries]
+    sizes = [int(b) for b in bucket_batch_sizes]
+    if len(sizes) != len(bounds) + 1:
+        raise ValueError(f"`len(bucket_batch_sizes)` must equal `len(bucket_boundaries) + "
+                         f"1` but `len(bucket_batch_sizes)={len(sizes)}` and "
+                         f"`len(bucket_boundaries)={len(bounds)}`.")
+    if any(b2 <= b1 for b1, b2 in itertools.pairwise(bounds)):
+        raise ValueError(f"bucket_boundaries must be sorted increasingly, got {bounds}")
+
+    def bucket_of(*args):
+        length = _scalar_int(element_length_func(*args), "element_length_func")
+        return np.asarray(sum(length >= b for b in bounds), np.int64)
+
+    def batch_bucket(bucket_id, window):
+        bucket = int(bucket_id.numpy())
+        if no_padding:
+            return window.batch(sizes[bucket], drop_remainder=drop_remainder)
+        shapes = padded_shapes
+        if pad_to_bucket_boundary:
+            if bucket == len(bounds):
+                raise InvalidArgumentError(
+                    None, None, "pad_to_bucket_boundary=True needs every length below the "
+                    f"last boundary {bounds[-1]}; got an element in the last bucket.")
+            fill = bounds[bucket] - 1
+            spec = window.element_spec
+            shapes = S.map_structure(
+                lambda s: [fill if d is None else d for d in s.shape.dims], spec) \
+                if shapes is None else shapes
+        return window.padded_batch(sizes[bucket], padded_shapes=shapes,
+                                   padding_values=padding_values,
+                                   drop_remainder=drop_remainder)
+
+    return _GroupByWindowDataset(dataset, bucket_of, batch_bucket,
+                                 lambda key: sizes[key])
+
+
+# ---------------------------------------------------------------- rebatch
+class _RebatchDataset(_PassThrough):
+    """Re-slices the rows of batched elements into batches of the given sizes."""
+
+    def __init__(self, input_dataset, sizes, drop_remainder):
+        super().__init__(input_dataset)
+        self._sizes, self._drop = sizes, drop_remainder
+        for s in S.flatten(input_dataset.element_spec):
+            if not isinstance(s, S.TensorSpec) or not s.shape.rank:
+                raise ValueError("rebatch needs batched elements (every component of "
+                                 f"rank >= 1), got {input_dataset.element_spec}")
+
+    def _compute_spec(self):
+        same = len(set(self._sizes)) == 1 and self._drop
+        dim = self._sizes[0] if same else None
+        return S.map_structure(lambda s: S.TensorSpec([dim] + s.shape.dims[1:], s.dtype),
+                               self._input.element_spec)
+
+    def _iter(self):
+        sizes = itertools.cycle(self._sizes)
+        want = next(sizes)
+        rows = []
+        for element in self._input._iter():
+            flat = S.flatten(element)
+            for i in range(flat[0].shape[0]):
+                rows.append(S.pack_sequence_as(element, [leaf[i] for leaf in flat]))
+                if len(rows) == want:
+                    yield stack_components(rows)
+                    rows, want = [], next(sizes)
+        if rows and not self._drop:
+            yield stack_components(rows)
+
+
+# ---------------------------------------------------------------- ignore_errors
+class _IgnoreErrorsDataset(_PassThrough):
+    """Drops the elements whose computation raised a ``tf.errors`` error."""
+
+    def __init__(self, input_dataset, log_warning):
+        super().__init__(input_dataset)
+        self._log = log_warning
+
+    def _iter(self):
+        source = self._input
+        if hasattr(source, "_iter_ignoring_errors"):
+            yield from source._iter_ignoring_errors(self._log)
+            return
+        try:   # a generator that raised cannot resume: the error ends the input
+            yield from source._iter()
+        except OpError as e:
+            if self._log:
+                print(f"Warning: ignoring error in the input pipeline: {e}")
+
+    def _cardinality(self):
+        n = self._input._cardinality()
+        return INFINITE_CARDINALITY if n == INFINITE_CARDINALITY else UNKNOWN_CARDINALITY
+
+
+# ---------------------------------------------------------------- endless sources
+class _RandomDataset(Dataset):
+    """Uniform pseudo-random int64 values, forever."""
+
+    def __init__(self, seed, rerandomize):
+        super().__init__()
+        self._seed = resolve_seed(seed)
+        if self._seed is None:   # one fixed random seed, as TF draws one
+            self._seed = (0, int(np.random.default_rng().integers(2**62)))
+        self._epochs = itertools.count() if rerandomize else None
+        self._spec = S.TensorSpec([], _dt.int64)
+
+    def _iter(self):
+        rng = make_rng(self._seed, next(self._epochs) if self._epochs else 0)
+        info = np.iinfo(np.int64)
+        while True:
+            for v in rng.integers(info.min, info.max, size=256, dtype=np.int64,
+                                  endpoint=True):
+                yield np.asarray(v)
+
+    def _cardinality(self):
+        return INFINITE_CARDINALITY
