@@ -50,7 +50,9 @@ from dlframe.core.custom_gradient import custom_gradient, recompute_grad  # noqa
 from dlframe import image, signal, strings  # noqa: E402
 from dlframe.io.sparse_tensor import SparseTensor  # noqa: E402
 from dlframe import distribute, summary  # noqa: E402 - tf.distribute, tf.summary
+from dlframe.summary.tensor_util import make_ndarray, make_tensor_proto  # noqa: E402
 from dlframe import keras  # noqa: E402,F401 - tf.keras
+from dlframe import saved_model  # noqa: E402,F401 - tf.saved_model (Keras models)
 from dlframe import version, sysconfig, test  # noqa: E402 - tf.version, ...
 from dlframe import compat  # noqa: E402 - tf.compat.v1 / v2
 from dlframe.ops.names import wrap_namespace as _wrap_namespace  # noqa: E402

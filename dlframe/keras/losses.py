@@ -412,6 +412,27 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     return _m.negative(_red.reduce_sum(_m.multiply(y_true, logp), axis=axis))
 
 
+def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0,
+                                   from_logits=False, label_smoothing=0.0, axis=-1):
+    """Categorical cross-entropy with each class term scaled by ``alpha * (1 -
+    p)^gamma``, so confidently right predictions weigh less (focal loss)."""
+    y_true, y_pred = _pred_true(y_true, y_pred)
+    if tuple(y_true.shape) != tuple(y_pred.shape):
+        raise ValueError(
+            "Arguments `target` and `output` must have the same shape. Received: "
+            f"target.shape={tuple(y_true.shape)}, output.shape={tuple(y_pred.shape)}")
+    if label_smoothing:
+        n = float(y_pred.shape[axis])
+        y_true = _m.add(_m.multiply(y_true, 1.0 - label_smoothing), label_smoothing / n)
+    if from_logits:
+        y_pred = _nn.softmax(y_pred, axis=axis)
+    p = _clip(_m.divide(y_pred, _red.reduce_sum(y_pred, axis=axis, keepdims=True)),
+              EPSILON, 1.0 - EPSILON)
+    scale = _m.multiply(_m.pow(_m.subtract(1.0, p), float(gamma)), float(alpha))
+    terms = _m.multiply(scale, _m.negative(_m.multiply(y_true, _m.log(p))))
+    return _red.reduce_sum(terms, axis=axis)
+
+
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None,
                                     axis=-1):
     """Cross-entropy between integer labels and predicted distributions."""
@@ -488,6 +509,14 @@ class CategoricalCrossentropy(LossFunctionWrapper):
         ("from_logits", False), ("label_smoothing", 0.0), ("axis", -1)))
 
 
+class CategoricalFocalCrossentropy(LossFunctionWrapper):
+    """Focal categorical cross-entropy over one-hot labels (``alpha``, ``gamma``,
+    ``from_logits``, ``label_smoothing``, ``axis``)."""
+    __init__ = _wrapper(categorical_focal_crossentropy, "categorical_focal_crossentropy",
+                        (("alpha", 0.25), ("gamma", 2.0), ("from_logits", False),
+                         ("label_smoothing", 0.0), ("axis", -1)))
+
+
 class SparseCategoricalCrossentropy(LossFunctionWrapper):
     """Categorical cross-entropy over integer labels (``ignore_class`` optional)."""
     __init__ = _wrapper(sparse_categorical_crossentropy, "sparse_categorical_crossentropy",
@@ -557,7 +586,8 @@ _FUNCTIONS = {
         mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
         mean_squared_logarithmic_error, binary_crossentropy, binary_focal_crossentropy,
         categorical_crossentropy, sparse_categorical_crossentropy, hinge, squared_hinge,
-        categorical_hinge, huber, log_cosh, kl_divergence, poisson, cosine_similarity)}
+        categorical_hinge, huber, log_cosh, kl_divergence, poisson, cosine_similarity,
+        categorical_focal_crossentropy)}
 _FUNCTIONS.update(mse=mse, MSE=mse, mae=mae, MAE=mae, mape=mape, MAPE=mape, msle=msle,
                   MSLE=msle, kld=kld, KLD=kld, kullback_leibler_divergence=kld,
                   logcosh=log_cosh, huber_loss=huber)
@@ -566,13 +596,14 @@ _CLASSES = {c.__name__: c for c in (
     MeanAbsolutePercentageError, MeanSquaredLogarithmicError, BinaryCrossentropy,
     BinaryFocalCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy,
     Hinge, SquaredHinge, CategoricalHinge, Huber, LogCosh, KLDivergence, Poisson,
-    CosineSimilarity)}
+    CosineSimilarity, CategoricalFocalCrossentropy)}
 _CLASS_OF = {mean_squared_error: MeanSquaredError, mean_absolute_error: MeanAbsoluteError,
              mean_absolute_percentage_error: MeanAbsolutePercentageError,
              mean_squared_logarithmic_error: MeanSquaredLogarithmicError,
              binary_crossentropy: BinaryCrossentropy,
              binary_focal_crossentropy: BinaryFocalCrossentropy,
              categorical_crossentropy: CategoricalCrossentropy,
+             categorical_focal_crossentropy: CategoricalFocalCrossentropy,
              sparse_categorical_crossentropy: SparseCategoricalCrossentropy,
              hinge: Hinge, squared_hinge: SquaredHinge, categorical_hinge: CategoricalHinge,
              huber: Huber, log_cosh: LogCosh, kl_divergence: KLDivergence,

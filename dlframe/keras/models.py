@@ -17,21 +17,54 @@ def model_from_json(json_string, custom_objects=None):
     return model_from_config(json.loads(json_string), custom_objects)
 
 
+def _clone_layer(layer):
+    return type(layer).from_config(layer.get_config())
+
+
 def clone_model(model, input_tensors=None, clone_function=None):
-    """A new model with the same architecture and freshly initialized weights."""
-    from dlframe.keras.layers import deserialize, serialize
-    if clone_function is None and not isinstance(model, Functional):
-        raise ValueError("clone_model expects a Sequential or functional Model; "
-                         f"received a subclassed model {type(model).__name__}.")
-    if clone_function is not None and isinstance(model, Sequential):
+    """A new model with the same architecture and freshly initialized weights.
+
+    Args:
+      model: a Sequential or functional Model (subclassed models cannot be cloned).
+      input_tensors: optional ``Input`` tensors (one, or a list in the order of
+        ``model.inputs``) the clone is built on instead of new ones.
+      clone_function: ``fn(layer) -> layer`` making each layer of the clone (input
+        layers excepted); default ``type(layer).from_config(layer.get_config())``, so
+        custom layers need no registration.
+
+    Returns:
+      The clone, uncompiled, sharing no weights with ``model``.
+    """
+    from dlframe.keras.engine.input_layer import InputLayer
+    if not isinstance(model, Functional):
+        raise ValueError(  # noqa: TRY004 - Keras raises ValueError here
+            "clone_model expects a Sequential or functional Model; received a "
+            f"subclassed model {type(model).__name__}.")
+    clone_function = clone_function or _clone_layer
+    given = [] if input_tensors is None else (
+        list(input_tensors) if isinstance(input_tensors, (list, tuple))
+        else [input_tensors])
+    if isinstance(model, Sequential):
         clone = Sequential(name=model.name)
-        if model._input_layer is not None and model._input_layer.name != (
+        if given:
+            clone.add(given[0])
+        elif model._input_layer is not None and model._input_layer.name != (
                 f"{model.layers[0].name}_input" if model.layers else None):
-            clone.add(deserialize(serialize(model._input_layer)))
+            clone.add(_clone_layer(model._input_layer))
         for layer in model.layers:
             clone.add(clone_function(layer))
         return clone
-    return deserialize(serialize(model))
+    if given and len(given) != len(model.inputs):
+        raise ValueError(f"clone_model: the model has {len(model.inputs)} inputs but "
+                         f"input_tensors has {len(given)}: {input_tensors}")
+    originals = {layer.name: layer for layer in model._graph_layers}
+    replaced = {kt._keras_history[0].name: t for kt, t in zip(model.inputs, given)}
+
+    def make_layer(data):
+        layer = originals[data["name"]]
+        return (_clone_layer(layer) if isinstance(layer, InputLayer)
+                else clone_function(layer))
+    return Functional._rebuild(model.get_config(), make_layer, replaced)
 
 
 def load_model(filepath, custom_objects=None, compile=True, **kwargs):

@@ -13,10 +13,12 @@ from dlframe.train.checkpoint import (Checkpoint, CheckpointManager,  # noqa: E4
                                       CheckpointOptions, get_checkpoint_state,
                                       latest_checkpoint, list_variables, load_checkpoint,
                                       load_variable)
+from dlframe.train.moving_averages import ExponentialMovingAverage
 
 __all__ = list(_PROTO_NAMES) + [
     "Checkpoint", "CheckpointManager", "CheckpointOptions", "get_checkpoint_state",
-    "latest_checkpoint", "list_variables", "load_checkpoint", "load_variable"]
+    "latest_checkpoint", "list_variables", "load_checkpoint", "load_variable",
+    "ExponentialMovingAverage"]
 
 
 def __getattr__(name):

@@ -28,10 +28,18 @@ CASES = [
      (2, 4, 4, 2), (2, 9, 9, 3), 2, 0),
     (layers.Conv2DTranspose, {"filters": 3, "kernel_size": 3, "strides": 2,
                               "padding": "same"}, (2, 4, 4, 2), (2, 8, 8, 3), 2, 0),
+    (layers.Conv3DTranspose, {"filters": 2, "kernel_size": 2, "strides": 2,
+                              "padding": "same"}, (2, 2, 3, 2, 3), (2, 4, 6, 4, 2), 2, 0),
     (layers.DepthwiseConv2D, {"kernel_size": 3, "depth_multiplier": 2}, (2, 5, 5, 3),
      (2, 3, 3, 6), 2, 0),
     (layers.SeparableConv2D, {"filters": 4, "kernel_size": 3, "padding": "same"},
      (2, 5, 5, 3), (2, 5, 5, 4), 3, 0),
+    (layers.DepthwiseConv1D, {"kernel_size": 3, "depth_multiplier": 2}, (2, 7, 3),
+     (2, 5, 6), 2, 0),
+    (layers.DepthwiseConv1D, {"kernel_size": 2, "padding": "causal",
+                              "data_format": "channels_first"}, (2, 3, 6), (2, 3, 6), 2, 0),
+    (layers.SeparableConv1D, {"filters": 4, "kernel_size": 3, "strides": 2,
+                              "padding": "same"}, (2, 7, 3), (2, 4, 4), 3, 0),
     (layers.MaxPooling1D, {"pool_size": 2}, (2, 6, 3), (2, 3, 3), 0, 0),
     (layers.AveragePooling1D, {"pool_size": 3, "strides": 1, "padding": "same"},
      (2, 6, 3), (2, 6, 3), 0, 0),
@@ -53,10 +61,18 @@ CASES = [
      0),
     (layers.Cropping1D, {"cropping": (1, 1)}, (2, 5, 4), (2, 3, 4), 0, 0),
     (layers.Cropping2D, {"cropping": ((1, 0), (1, 2))}, (2, 5, 6, 2), (2, 4, 3, 2), 0, 0),
+    (layers.UpSampling3D, {"size": (1, 2, 3)}, (2, 2, 3, 4, 2), (2, 2, 6, 12, 2), 0, 0),
+    (layers.ZeroPadding3D, {"padding": ((1, 0), 2, (0, 1)),
+                            "data_format": "channels_first"}, (2, 2, 3, 4, 2),
+     (2, 2, 4, 8, 3), 0, 0),
+    (layers.Cropping3D, {"cropping": (1, (0, 1), 0)}, (2, 4, 3, 2, 2), (2, 2, 2, 2, 2),
+     0, 0),
     (layers.SpatialDropout1D, {"rate": 0.3}, (2, 5, 4), (2, 5, 4), 0, 0),
+    (layers.SpatialDropout3D, {"rate": 0.3}, (2, 3, 2, 4, 3), (2, 3, 2, 4, 3), 0, 0),
     (layers.SpatialDropout2D, {"rate": 0.3}, (2, 5, 4, 3), (2, 5, 4, 3), 0, 0),
     (layers.GaussianNoise, {"stddev": 0.1}, (2, 3), (2, 3), 0, 0),
     (layers.GaussianDropout, {"rate": 0.1}, (2, 3), (2, 3), 0, 0),
+    (layers.AlphaDropout, {"rate": 0.2}, (2, 3), (2, 3), 0, 0),
     (layers.ActivityRegularization, {"l1": 0.1}, (2, 3), (2, 3), 0, 0),
     (layers.ReLU, {"max_value": 1.0}, (2, 3), (2, 3), 0, 0),
     (layers.LeakyReLU, {"alpha": 0.1}, (2, 3), (2, 3), 0, 0),
@@ -99,6 +115,12 @@ def test_attention():
                    expected_num_trainable_weights=1)
 
 
+def test_additive_attention():
+    run_layer_test(layers.AdditiveAttention, {},
+                   input_shape=[(2, 3, 4), (2, 5, 4)], expected_output_shape=(2, 3, 4),
+                   expected_num_trainable_weights=1)
+
+
 def test_lambda():
     run_layer_test(layers.Lambda, {"function": lambda x: x * 2.0 + 1.0},
                    input_shape=(2, 3), expected_output_shape=(2, 3))
@@ -110,6 +132,7 @@ MINE = {"core", "convolutional", "pooling", "normalization", "merge", "attention
 
 def test_every_public_layer_is_covered():
     covered = {c[0] for c in CASES} | {layers.Embedding, layers.Dot, layers.Attention,
+                                       layers.AdditiveAttention,
                                        layers.MultiHeadAttention, layers.Lambda,
                                        layers.Add, layers.Subtract, layers.Multiply,
                                        layers.Average, layers.Maximum, layers.Minimum,

@@ -134,10 +134,14 @@ class CallbackList:
         return bool(self._batch[mode])
 
     def _call(self, name, *args):
+        if args[-1] is None:    # callbacks always receive a dict, as in Keras
+            args = args[:-1] + ({},)
         for c in self.callbacks:
             getattr(c, name)(*args)
 
     def _call_batch(self, mode, name, batch, logs):
+        if logs is None:
+            logs = {}
         for c in self._batch[mode]:
             getattr(c, name)(batch, logs)
 

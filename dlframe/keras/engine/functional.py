@@ -232,16 +232,27 @@ class Functional(Model):
     @classmethod
     def from_config(cls, config, custom_objects=None):
         from dlframe.keras.layers import deserialize as deserialize_layer
-        created, produced = {}, {}
-        pending = []
+
+        def make_layer(data):
+            return deserialize_layer({"class_name": data["class_name"],
+                                      "config": data["config"]}, custom_objects)
+        return cls._rebuild(config, make_layer)
+
+    @classmethod
+    def _rebuild(cls, config, make_layer, input_tensors=None):
+        """The model ``config`` describes, with each layer made by ``make_layer(data)``
+        (``data``: the layer's entry in ``config['layers']``); ``input_tensors``
+        ({input layer name: KerasTensor}) replace those input layers' tensors."""
+        produced, pending = {}, []
         for data in config["layers"]:
-            layer = deserialize_layer({"class_name": data["class_name"],
-                                       "config": data["config"]}, custom_objects)
-            created[data["name"]] = layer
+            if input_tensors and data["name"] in input_tensors:
+                produced[(data["name"], 0)] = input_tensors[data["name"]]
+                continue
+            layer = make_layer(data)
             if isinstance(layer, InputLayer):
-                produced[(layer.name, 0)] = layer._input_tensor
+                produced[(data["name"], 0)] = layer._input_tensor
             for i, node in enumerate(data.get("inbound_nodes", [])):
-                pending.append((layer, i, _normalize_node(node)))
+                pending.append((data["name"], layer, i, _normalize_node(node)))
 
         def ready(x):
             if isinstance(x, dict) and x.get("class_name") == "__keras_tensor__":
@@ -265,16 +276,16 @@ class Functional(Model):
         while pending:
             progressed = False
             for item in list(pending):
-                layer, i, (args, kwargs) = item
+                name, layer, i, (args, kwargs) = item
                 if all(ready(x) for x in _leaves(args) + _leaves(kwargs)):
                     a = _map_leaves(decode, args)
                     k = _map_leaves(decode, kwargs)
-                    produced[(layer.name, i)] = layer(*a, **k)
+                    produced[(name, i)] = layer(*a, **k)
                     pending.remove(item)
                     progressed = True
             if not progressed:
                 raise ValueError("Cannot rebuild the functional graph: some layers' inputs "
-                                 f"are never produced ({[p[0].name for p in pending]}).")
+                                 f"are never produced ({[p[0] for p in pending]}).")
 
         def lookup(ref):
             name, ni, ti = ref

@@ -80,6 +80,8 @@ class TrainingMixin:
           run_eagerly: run the steps as plain Python (no ``dlframe.function``).
           steps_per_execution: accepted for compatibility.
           jit_compile: accepted for compatibility.
+          auto_scale_loss: when the model's dtype policy is ``'mixed_float16'``, wrap
+            the optimizer in a ``LossScaleOptimizer`` (dynamic loss scaling).
         """
         kwargs.pop("experimental_steps_per_execution", None)
         kwargs.pop("pss_evaluation_shards", None)
@@ -93,6 +95,10 @@ class TrainingMixin:
         except ValueError:
             raise ValueError(f"Could not interpret optimizer identifier: {optimizer!r} "
                              "(argument `optimizer` of `compile`)") from None
+        if auto_scale_loss and getattr(self.dtype_policy, "name", None) == "mixed_float16":
+            from dlframe.keras.mixed_precision import loss_scale_optimizer as lso
+            if not isinstance(self.optimizer, lso.LossScaleOptimizer):
+                self.optimizer = lso.LossScaleOptimizer(self.optimizer)
         names = list(getattr(self, "output_names", None) or [])
         self.loss = loss
         self.compiled_loss = LossesContainer(loss, loss_weights, names)
@@ -192,8 +198,10 @@ class TrainingMixin:
         with GradientTape() as tape:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
+            scale = getattr(self.optimizer, "scale_loss", None)  # mixed precision
+            scaled = scale(loss) if scale is not None else loss
         variables = self.trainable_variables
-        grads = tape.gradient(loss, variables)
+        grads = tape.gradient(scaled, variables)
         self.optimizer.apply_gradients(zip(grads, variables))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
@@ -248,10 +256,15 @@ class TrainingMixin:
                     "Convert them to numbers, or start the model with "
                     "keras.Input(dtype=tf.string) and a TextVectorization layer.")
 
-    def _check_first_batch(self, batch):
+    def _uses_default_step(self, step):
+        """Whether ``step`` ('train_step'/'test_step') is Keras's own: a user's step
+        may take any data structure and the model need not be callable (a GAN)."""
+        return getattr(type(self), step) is getattr(TrainingMixin, step)
+
+    def _check_first_batch(self, batch, step="train_step"):
         """Runs the model, losses and metrics on a tiny batch so that bad labels, shapes
         and metric choices fail before any weight changes, with clear messages."""
-        if batch is None:
+        if batch is None or not self._uses_default_step(step):
             return
         x, y, sw = data_mod.unpack_x_y_sample_weight(batch)
         self._check_string_inputs(x)
@@ -331,7 +344,8 @@ class TrainingMixin:
                                            validation_steps)
         if not self._checked_first_batch:
             self._check_first_batch(train.first_batch())
-            if isinstance(train, data_mod.ArrayAdapter) and train._y is not None:
+            if isinstance(train, data_mod.ArrayAdapter) and train._y is not None and \
+                    self._uses_default_step("train_step"):
                 self._check_sparse_labels(None, self(train.first_batch(1)[0],
                                                      training=False), full_y=train._y)
             self._checked_first_batch = True
@@ -442,7 +456,7 @@ class TrainingMixin:
         verbose = 1 if verbose == "auto" else int(verbose)
         adapter = data_mod.make_adapter(x, y, sample_weight, batch_size, False, steps)
         if not self._checked_first_batch:
-            self._check_first_batch(adapter.first_batch())
+            self._check_first_batch(adapter.first_batch(), "test_step")
             self._checked_first_batch = True
         cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
             callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
@@ -526,20 +540,50 @@ class TrainingMixin:
 
     # -- weights files ---------------------------------------------------------------
     def save_weights(self, filepath, overwrite=True, save_format=None, options=None):
-        """Writes all weights to an HDF5 file (``.h5`` / ``.weights.h5``)."""
+        """Writes all weights to ``filepath``.
+
+        Args:
+          filepath: ``*.weights.h5`` (Keras 3 layout), ``*.h5`` (Keras 2 layout), or
+            any other path: a TensorFlow checkpoint prefix (``<filepath>.index`` plus
+            the directory's ``checkpoint`` file), which also holds the optimizer.
+          overwrite: whether to replace an existing file.
+          save_format: ``'tf'`` or ``'h5'`` to override the choice by suffix.
+          options: unused; accepted for compatibility.
+        """
         from dlframe.keras.saving import weights_io
-        weights_io.save_weights(self, filepath, overwrite=overwrite)
+        weights_io.save_weights(self, filepath, overwrite=overwrite,
+                                save_format=save_format)
 
     def load_weights(self, filepath, skip_mismatch=False, by_name=False, options=None):
-        """Reads weights written by ``save_weights`` (or Keras's HDF5 layouts)."""
+        """Reads weights written by ``save_weights`` (any of its formats).
+
+        Args:
+          filepath: an HDF5 weights file or a TensorFlow checkpoint prefix (for
+            example ``tf.train.latest_checkpoint(directory)``).
+          skip_mismatch: HDF5 only: skip layers whose weight count or shapes differ.
+          by_name: HDF5 only: match layers by name instead of by order.
+          options: unused; accepted for compatibility.
+
+        Returns:
+          For a checkpoint prefix, the load status (``expect_partial()`` etc.).
+        """
         from dlframe.keras.saving import weights_io
-        weights_io.load_weights(self, filepath, skip_mismatch=skip_mismatch,
-                                by_name=by_name)
+        return weights_io.load_weights(self, filepath, skip_mismatch=skip_mismatch,
+                                       by_name=by_name)
 
     def save(self, filepath, overwrite=True, save_format=None, **kwargs):
-        """Saves architecture (config), weights and compile settings to one file."""
+        """Saves architecture (config), weights, compile settings and optimizer state.
+
+        Args:
+          filepath: ``*.h5``/``*.keras``: one file; any other path: a SavedModel
+            directory (Keras 2's default), which ``load_model`` also reads.
+          overwrite: whether to replace an existing file.
+          save_format: ``'tf'`` or ``'h5'`` to override the choice by suffix.
+          **kwargs: ``include_optimizer`` (default True); others are ignored.
+        """
         from dlframe.keras.saving import model_io
-        model_io.save_model(self, filepath, overwrite=overwrite)
+        model_io.save_model(self, filepath, overwrite=overwrite, save_format=save_format,
+                            include_optimizer=kwargs.get("include_optimizer", True))
 
 
 def _flat_values(logs):

@@ -236,6 +236,7 @@ class MetricsContainer:
                 isinstance(self._loss_spec, dict) and not set(self._loss_spec) <= set(names)
             ) else [None] * len(names)
         used = set()
+        taken = {"loss"} | {f"{n}_loss" for n in names}
         for weighted, spec in ((False, self._spec), (True, self._weighted_spec)):
             if spec is None:
                 continue
@@ -258,6 +259,8 @@ class MetricsContainer:
                     elif weighted and self._spec is not None and any(
                             x.name == m.name for x, _ in per_output[i]):
                         m.name = f"weighted_{m.name}"
+                    m.name = _unique(m.name, taken)   # two AUCs log 'auc' and 'auc_1'
+                    taken.add(m.name)
                     per_output[i].append((m, weighted))
         self._per_output = per_output
 
@@ -285,6 +288,15 @@ class MetricsContainer:
     def reset_state(self):
         for m in self.metrics:
             m.reset_state()
+
+
+def _unique(name, taken):
+    if name not in taken:
+        return name
+    k = 1
+    while f"{name}_{k}" in taken:
+        k += 1
+    return f"{name}_{k}"
 
 
 def _all_items(spec):

@@ -50,8 +50,10 @@ def unpack_x_y_sample_weight(data):
 
 
 def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    """The batch a step receives: ``x`` alone (unless it is a list/tuple, then
+    ``(x,)``), ``(x, y)`` or ``(x, y, sample_weight)``, as in Keras."""
     if y is None:
-        return (x,)
+        return (x,) if isinstance(x, (list, tuple)) else x
     if sample_weight is None:
         return (x, y)
     return (x, y, sample_weight)

@@ -14,18 +14,32 @@ from dlframe.keras.layers.activation import (
     Softmax,
     ThresholdedReLU,
 )
-from dlframe.keras.layers.attention import Attention, MultiHeadAttention
+from dlframe.keras.layers.attention import (
+    AdditiveAttention,
+    Attention,
+    MultiHeadAttention,
+)
 from dlframe.keras.layers.convolutional import (
     Conv1D,
     Conv1DTranspose,
     Conv2D,
     Conv2DTranspose,
     Conv3D,
+    Conv3DTranspose,
     Convolution1D,
+    Convolution1DTranspose,
     Convolution2D,
+    Convolution2DTranspose,
     Convolution3D,
+    Convolution3DTranspose,
     DepthwiseConv2D,
     SeparableConv2D,
+    SeparableConvolution2D,
+)
+from dlframe.keras.layers.convolutional_1d import (
+    DepthwiseConv1D,
+    SeparableConv1D,
+    SeparableConvolution1D,
 )
 from dlframe.keras.layers.core import (
     Activation,
@@ -86,23 +100,28 @@ from dlframe.keras.layers.pooling import (
 )
 from dlframe.keras.layers.regularization import (
     ActivityRegularization,
+    AlphaDropout,
     Dropout,
     GaussianDropout,
     GaussianNoise,
     SpatialDropout1D,
     SpatialDropout2D,
+    SpatialDropout3D,
 )
 from dlframe.keras.layers.reshaping import (
     Cropping1D,
     Cropping2D,
+    Cropping3D,
     Flatten,
     Permute,
     RepeatVector,
     Reshape,
     UpSampling1D,
     UpSampling2D,
+    UpSampling3D,
     ZeroPadding1D,
     ZeroPadding2D,
+    ZeroPadding3D,
 )
 from dlframe.keras.utils import generic_utils
 

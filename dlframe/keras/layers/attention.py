@@ -1,4 +1,5 @@
-"""Attention layers: MultiHeadAttention and (Luong-style) Attention."""
+"""Attention layers: MultiHeadAttention, (Luong-style) Attention and (Bahdanau-style)
+AdditiveAttention."""
 
 import math
 
@@ -10,6 +11,7 @@ from dlframe.ops import creation as _creation
 from dlframe.ops import linalg as _linalg
 from dlframe.ops import math as _math
 from dlframe.ops import nn as _nn
+from dlframe.ops import reduction as _reduction
 
 
 def _ser(module, obj):
@@ -223,17 +225,7 @@ class Attention(Layer):
              use_causal_mask=False):
         q, v = inputs[0], inputs[1]
         k = inputs[2] if len(inputs) > 2 else v
-        if self.score_mode == "dot":
-            scores = _linalg.matmul(q, k, transpose_b=True)
-            if self.scale is not None:
-                scores = scores * self.scale
-        else:
-            qe = _array.expand_dims(q, -2)
-            ke = _array.expand_dims(k, -3)
-            w = self.concat_score_weight
-            scale = self.scale if self.scale is not None else 1.0
-            from dlframe.ops import reduction
-            scores = w * reduction.reduce_sum(_math.tanh(scale * (qe + ke)), axis=-1)
+        scores = self._scores(q, k)
         v_mask = mask[1] if mask is not None and len(mask) > 1 else None
         full = None if v_mask is None else _array.expand_dims(v_mask, -2)
         if use_causal_mask:
@@ -248,6 +240,17 @@ class Attention(Layer):
             out = out * _array.expand_dims(_math.cast(q_mask, out.dtype), -1)
         return (out, probs) if return_attention_scores else out
 
+    def _scores(self, q, k):
+        """(batch, Tq, Tv) attention logits."""
+        if self.score_mode == "dot":
+            scores = _linalg.matmul(q, k, transpose_b=True)
+            return scores * self.scale if self.scale is not None else scores
+        scale = self.scale if self.scale is not None else 1.0
+        summed = _reduction.reduce_sum(
+            _math.tanh(scale * (_array.expand_dims(q, -2) + _array.expand_dims(k, -3))),
+            axis=-1)
+        return self.concat_score_weight * summed
+
     def compute_mask(self, inputs, mask=None):
         return None if mask is None else mask[0]
 
@@ -259,4 +262,38 @@ class Attention(Layer):
         config = super().get_config()
         config.update({"use_scale": self.use_scale, "score_mode": self.score_mode,
                        "dropout": self.dropout})
+        return config
+
+
+class AdditiveAttention(Attention):
+    """Additive (Bahdanau-style) attention: ``softmax(sum(scale * tanh(q + k))) @ v``.
+
+    Args:
+      use_scale: if True, learn a per-feature ``scale`` vector (glorot-uniform
+        initialized) multiplying the ``tanh`` terms before they are summed.
+      dropout: dropout rate on the attention probabilities (training only).
+
+    Call with ``[query, value]`` or ``[query, value, key]`` of shapes
+    ``(batch, Tq, dim)``/``(batch, Tv, dim)``; optional ``mask=[query_mask,
+    value_mask]``, ``return_attention_scores``, ``use_causal_mask``.
+    """
+
+    def __init__(self, use_scale=True, dropout=0.0, **kwargs):
+        super().__init__(use_scale=use_scale, dropout=dropout, **kwargs)
+
+    def build(self, input_shape):
+        dim = TensorShape(input_shape[0])[-1]
+        self.scale = self.add_weight("scale", shape=(dim,),
+                                     initializer="glorot_uniform") if self.use_scale else None
+        self.built = True
+
+    def _scores(self, q, k):
+        terms = _math.tanh(_array.expand_dims(q, -2) + _array.expand_dims(k, -3))
+        if self.scale is not None:
+            terms = terms * self.scale
+        return _reduction.reduce_sum(terms, axis=-1)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("score_mode", None)
         return config

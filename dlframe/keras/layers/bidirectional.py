@@ -1,4 +1,4 @@
-"""Wrappers over recurrent layers: Bidirectional and TimeDistributed."""
+"""Layer wrappers: the ``Wrapper`` base, Bidirectional and TimeDistributed."""
 
 from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.utils import generic_utils
@@ -36,6 +36,44 @@ def _deserialize_layer(config, custom_objects=None):
         return config
     return generic_utils.deserialize_keras_object(config, _layer_objects(),
                                                   custom_objects, "layer")
+
+
+class Wrapper(Layer):
+    """Base class of layers that wrap another layer (``self.layer``).
+
+    Subclasses implement ``call`` (usually calling ``self.layer``); ``build`` builds
+    the wrapped layer on the same input shape and ``get_config``/``from_config`` carry
+    it along.
+
+    Args:
+      layer: the wrapped ``Layer``.
+    """
+
+    def __init__(self, layer, **kwargs):
+        if not isinstance(layer, Layer):
+            raise ValueError("Please initialize `Wrapper` layer with a "  # noqa: TRY004
+                             f"`keras.layers.Layer` instance. Received: {layer}")
+        super().__init__(**kwargs)
+        self.layer = layer
+
+    def build(self, input_shape=None):
+        if not self.layer.built:
+            with self.layer._own_scope():
+                self.layer.build(input_shape)
+            self.layer.built = True
+        self.built = True
+
+    def get_config(self):
+        config = super().get_config()
+        config["layer"] = generic_utils.serialize_keras_object(self.layer)
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        if isinstance(config.get("dtype"), dict):
+            config["dtype"] = config["dtype"].get("config", {}).get("name")
+        return cls(_deserialize_layer(config.pop("layer"), custom_objects), **config)
 
 
 class Bidirectional(Layer):
@@ -194,7 +232,7 @@ class Bidirectional(Layer):
         return cls(layer, backward_layer=backward, **config)
 
 
-class TimeDistributed(Layer):
+class TimeDistributed(Wrapper):
     """Applies a layer to every temporal slice of ``[batch, time, ...]`` inputs.
 
     Args:
@@ -205,8 +243,7 @@ class TimeDistributed(Layer):
         if not isinstance(layer, Layer):
             raise ValueError("Please initialize `TimeDistributed` layer with a "  # noqa: TRY004
                              f"`keras.layers.Layer` instance. Received: {layer}")
-        super().__init__(**kwargs)
-        self.layer = layer
+        super().__init__(layer, **kwargs)
         self.supports_masking = True
 
     def _check(self, shape):
@@ -239,16 +276,4 @@ class TimeDistributed(Layer):
 
     def compute_mask(self, inputs, mask=None):
         return mask
-
-    def get_config(self):
-        config = super().get_config()
-        config["layer"] = generic_utils.serialize_keras_object(self.layer)
-        return config
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        if isinstance(config.get("dtype"), dict):
-            config["dtype"] = config["dtype"].get("config", {}).get("name")
-        return cls(_deserialize_layer(config.pop("layer"), custom_objects), **config)
 

@@ -1,4 +1,5 @@
-"""Convolution layers: Conv1D/2D/3D, Conv1D/2DTranspose, DepthwiseConv2D, SeparableConv2D."""
+"""Convolution layers: Conv1D/2D/3D, Conv1D/2D/3DTranspose, DepthwiseConv2D,
+SeparableConv2D."""
 
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.keras import activations, constraints, initializers, regularizers
@@ -150,7 +151,10 @@ class Conv(Layer):
         padding = self.padding.upper()
         if self.padding == "causal":
             left = self.dilation_rate[0] * (self.kernel_size[0] - 1)
-            inputs = _array.pad(inputs, [[0, 0], [left, 0], [0, 0]])
+            steps = 2 if self.data_format == "channels_first" else 1
+            pads = [[0, 0], [0, 0], [0, 0]]
+            pads[steps] = [left, 0]
+            inputs = _array.pad(inputs, pads)
             padding = "VALID"
         fmt = self._op_format()
         fn = {1: _conv.conv1d, 2: _conv.conv2d, 3: _conv.conv3d}[self.rank]
@@ -272,7 +276,8 @@ class _ConvTranspose(Conv):
         shape = list(inputs.shape)
         out = self._assemble(shape, self._out_spatial(self._spatial(shape)),
                              self.filters).as_list()
-        fn = _conv.conv1d_transpose if self.rank == 1 else _conv.conv2d_transpose
+        fn = {1: _conv.conv1d_transpose, 2: _conv.conv2d_transpose,
+              3: _conv.conv3d_transpose}[self.rank]
         strides = list(self.strides)
         y = fn(inputs, self.kernel, out, strides, padding=self.padding.upper(),
                data_format=self._op_format(), dilations=list(self.dilation_rate))
@@ -304,6 +309,16 @@ class Conv1DTranspose(_ConvTranspose):
     def __init__(self, filters, kernel_size, strides=1, padding="valid",
                  output_padding=None, data_format=None, dilation_rate=1, **kwargs):
         super().__init__(1, filters, kernel_size, strides, padding, output_padding,
+                         data_format, dilation_rate, **kwargs)
+
+
+class Conv3DTranspose(_ConvTranspose):
+    """3-D transposed convolution; kernel shape (kd, kh, kw, filters, in_channels)."""
+
+    def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding="valid",
+                 output_padding=None, data_format=None, dilation_rate=(1, 1, 1),
+                 **kwargs):
+        super().__init__(3, filters, kernel_size, strides, padding, output_padding,
                          data_format, dilation_rate, **kwargs)
 
 
@@ -433,4 +448,7 @@ class SeparableConv2D(Conv):
 
 
 Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D
+Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspose
+Convolution3DTranspose = Conv3DTranspose
+SeparableConvolution2D = SeparableConv2D
 Conv2DTranspose.__module__ = __name__

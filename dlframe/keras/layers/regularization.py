@@ -1,5 +1,5 @@
-"""Regularization layers: Dropout, SpatialDropout1D/2D, GaussianNoise, GaussianDropout,
-ActivityRegularization. Noise is applied only when ``training`` is true."""
+"""Regularization layers: Dropout, SpatialDropout1D/2D/3D, GaussianNoise, GaussianDropout,
+AlphaDropout, ActivityRegularization. Noise is applied only when ``training`` is true."""
 
 from dlframe.keras import backend, regularizers
 from dlframe.keras.engine.base_layer import Layer
@@ -91,6 +91,20 @@ class SpatialDropout2D(Dropout):
         return config
 
 
+class SpatialDropout3D(SpatialDropout2D):
+    """Drops whole 3-D feature maps of a 5-D input."""
+
+    def __init__(self, rate, data_format=None, seed=None, **kwargs):
+        super().__init__(rate, data_format=data_format, seed=seed, **kwargs)
+        self.input_spec = InputSpec(ndim=5)
+
+    def _noise_shape(self, inputs):
+        s = inputs.shape
+        if self.data_format == "channels_first":
+            return [s[0], s[1], 1, 1, 1]
+        return [s[0], 1, 1, 1, s[4]]
+
+
 class GaussianNoise(Layer):
     """Adds zero-mean Gaussian noise with ``stddev`` during training."""
 
@@ -139,6 +153,53 @@ class GaussianDropout(Layer):
     def get_config(self):
         config = super().get_config()
         config.update({"rate": self.rate, "seed": self.seed})
+        return config
+
+
+# SELU's saturation value -scale * alpha: where dropped units of AlphaDropout go
+_SELU_NEGATIVE = -1.6732632423543772 * 1.0507009873554805
+
+
+class AlphaDropout(Layer):
+    """Dropout for self-normalizing (SELU) networks: keeps the inputs' mean and variance.
+
+    Dropped units are set to SELU's negative saturation value and the result is
+    affinely rescaled so that zero-mean, unit-variance inputs keep those statistics.
+
+    Args:
+      rate: fraction of units to drop, in [0, 1].
+      noise_shape: shape of the binary mask (None entries follow the input).
+      seed: optional random seed.
+    """
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.rate = _check_rate(rate)
+        self.noise_shape = noise_shape
+        self.seed = seed
+        self.supports_masking = True
+
+    def call(self, inputs, training=None):
+        if not training or not 0 < self.rate < 1:
+            return inputs
+        shape = list(inputs.shape) if self.noise_shape is None else [
+            inputs.shape[i] if d is None else d for i, d in enumerate(self.noise_shape)]
+        keep = _math.cast(_math.greater_equal(
+            _random.uniform(shape, dtype=inputs.dtype, seed=self.seed), self.rate),
+            inputs.dtype)
+        rate = self.rate
+        scale = ((1.0 - rate) * (1.0 + rate * _SELU_NEGATIVE ** 2)) ** -0.5
+        shift = -scale * _SELU_NEGATIVE * rate
+        dropped = inputs * keep + _SELU_NEGATIVE * (1.0 - keep)
+        return dropped * scale + shift
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"rate": self.rate, "noise_shape": self.noise_shape,
+                       "seed": self.seed})
         return config
 
 

@@ -331,3 +331,89 @@ class Cropping2D(_Spatial):
         config = super().get_config()
         config["cropping"] = self.cropping
         return config
+
+
+class UpSampling3D(_Spatial):
+    """Repeats the three spatial dimensions ``size`` times each (nearest neighbour).
+
+    Args:
+      size: an int or 3 ints, the factors for (dim1, dim2, dim3).
+      data_format: 'channels_last' (default) or 'channels_first'.
+    """
+
+    rank = 3
+
+    def __init__(self, size=(2, 2, 2), data_format=None, **kwargs):
+        super().__init__(data_format=data_format, **kwargs)
+        self.size = _tuple(size, 3, "size")
+
+    def _apply(self, x):
+        for axis, n in enumerate(self.size, start=1):
+            x = _repeat(x, n, axis=axis)
+        return x
+
+    def _out_dim(self, i, d):
+        return d * self.size[i]
+
+    def get_config(self):
+        config = super().get_config()
+        config["size"] = self.size
+        return config
+
+
+class ZeroPadding3D(_Spatial):
+    """Pads the three spatial dimensions with zeros.
+
+    Args:
+      padding: an int, 3 ints (symmetric per dimension) or 3 pairs (before, after).
+      data_format: 'channels_last' (default) or 'channels_first'.
+    """
+
+    rank = 3
+
+    def __init__(self, padding=(1, 1, 1), data_format=None, **kwargs):
+        super().__init__(data_format=data_format, **kwargs)
+        self.padding = _pad_pairs(padding, 3)
+
+    def _apply(self, x):
+        return _array.pad(x, [[0, 0]] + [list(p) for p in self.padding] + [[0, 0]])
+
+    def _out_dim(self, i, d):
+        return d + sum(self.padding[i])
+
+    def get_config(self):
+        config = super().get_config()
+        config["padding"] = self.padding
+        return config
+
+
+class Cropping3D(_Spatial):
+    """Crops the three spatial dimensions.
+
+    Args:
+      cropping: an int, 3 ints (symmetric per dimension) or 3 pairs (before, after).
+      data_format: 'channels_last' (default) or 'channels_first'.
+    """
+
+    rank = 3
+
+    def __init__(self, cropping=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
+        super().__init__(data_format=data_format, **kwargs)
+        self.cropping = _pad_pairs(cropping, 3)
+
+    def _apply(self, x):
+        spatial = x.shape[1:4]
+        if any(a + b >= n for (a, b), n in zip(self.cropping, spatial)):
+            raise ValueError(f"Cropping {self.cropping} is too large for input of shape "
+                             f"{tuple(x.shape)} in layer {self.name}.")
+        (a1, b1), (a2, b2), (a3, b3) = self.cropping
+        d1, d2, d3 = spatial
+        return x[:, a1:d1 - b1, a2:d2 - b2, a3:d3 - b3, :]
+
+    def _out_dim(self, i, d):
+        return d - sum(self.cropping[i])
+
+    def get_config(self):
+        config = super().get_config()
+        config["cropping"] = self.cropping
+        return config

@@ -9,6 +9,7 @@ from dlframe.keras.losses import (  # noqa
                                   binary_crossentropy,
                                   binary_focal_crossentropy,
                                   categorical_crossentropy,
+                                  categorical_focal_crossentropy,
                                   categorical_hinge,
                                   hinge,
                                   huber,
@@ -51,9 +52,16 @@ from dlframe.keras.metrics.confusion_metrics import (
                                   TrueNegatives,
                                   TruePositives,
 )
+from dlframe.keras.metrics.f_score_metrics import F1Score, FBetaScore, R2Score
 from dlframe.keras.metrics.iou_metrics import MeanIoU
 from dlframe.keras.metrics.metric import Metric
 from dlframe.keras.metrics.reduction_metrics import Mean, MeanMetricWrapper, Sum
+from dlframe.keras.metrics.sensitivity_metrics import (
+                                  PrecisionAtRecall,
+                                  RecallAtPrecision,
+                                  SensitivityAtSpecificity,
+                                  SpecificityAtSensitivity,
+)
 from dlframe.keras.metrics.regression_metrics import (
                                   BinaryCrossentropy,
                                   CategoricalCrossentropy,
@@ -81,7 +89,9 @@ _CLASSES = {c.__name__: c for c in (
     MeanSquaredError, RootMeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
     MeanSquaredLogarithmicError, MeanIoU, CosineSimilarity, LogCoshError, Hinge,
     SquaredHinge, CategoricalHinge, KLDivergence, Poisson, BinaryCrossentropy,
-    CategoricalCrossentropy, SparseCategoricalCrossentropy)}
+    CategoricalCrossentropy, SparseCategoricalCrossentropy, F1Score, FBetaScore, R2Score,
+    PrecisionAtRecall, RecallAtPrecision, SensitivityAtSpecificity,
+    SpecificityAtSensitivity)}
 _FUNCTIONS = {f.__name__: f for f in (
     accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
     top_k_categorical_accuracy, sparse_top_k_categorical_accuracy, cosine_similarity,
@@ -90,7 +100,8 @@ _FUNCTIONS = {f.__name__: f for f in (
     sparse_categorical_crossentropy, hinge, squared_hinge, categorical_hinge, poisson,
     kl_divergence, log_cosh)}
 _FUNCTIONS.update(mse=mse, MSE=mse, mae=mae, MAE=mae, mape=mape, MAPE=mape, msle=msle,
-                  MSLE=msle, kld=kld, KLD=kld, logcosh=log_cosh, acc=accuracy)
+                  MSLE=msle, kld=kld, KLD=kld, logcosh=log_cosh, acc=accuracy,
+                  kullback_leibler_divergence=kl_divergence)
 # Keras 3 string names of metric classes ('mse' -> MeanSquaredError(name='mse')).
 _STRING_CLASSES = {
     "mse": MeanSquaredError, "mean_squared_error": MeanSquaredError,
@@ -113,6 +124,7 @@ _STRING_CLASSES = {
     "kld": KLDivergence, "poisson": Poisson, "logcosh": LogCoshError,
 }
 
+kullback_leibler_divergence = kl_divergence
 
 serialize, deserialize, get = generic_utils.function_or_class_lookup(
     Metric, _CLASSES, _FUNCTIONS, "metric function", "keras.metrics")

@@ -14,10 +14,17 @@ def _f32(x):
 
 
 def _match_rank(y_true, y_pred):
-    if y_true.ndim == y_pred.ndim + 1 and y_true.shape[-1] == 1:
-        y_true = _array.squeeze(y_true, -1)
-    elif y_pred.ndim == y_true.ndim + 1 and y_pred.shape[-1] == 1:
-        y_pred = _array.squeeze(y_pred, -1)
+    """Same rank for both: a rank-1 side gains a trailing axis (so ``(N,)`` labels
+    against ``(N, 1)`` predictions stay one value per sample), otherwise a trailing
+    size-1 axis is squeezed."""
+    for a, b in ((0, 1), (1, 0)):
+        pair = [y_true, y_pred]
+        if pair[a].ndim == pair[b].ndim + 1 and pair[a].shape[-1] == 1:
+            if pair[b].ndim == 1:
+                pair[b] = _array.expand_dims(pair[b], -1)
+            else:
+                pair[a] = _array.squeeze(pair[a], -1)
+            return pair[0], pair[1]
     return y_true, y_pred
 
 

@@ -1,4 +1,5 @@
-"""``keras.mixed_precision``: dtype policies ('float32', 'mixed_float16', ...)."""
+"""``keras.mixed_precision``: dtype policies ('float32', 'mixed_float16', ...) and
+``LossScaleOptimizer``."""
 
 from dlframe import config as _config
 
@@ -64,3 +65,12 @@ def set_global_policy(policy):
 
 set_dtype_policy = set_global_policy
 dtype_policy = global_policy
+
+
+def __getattr__(name):
+    # imported on first use: the optimizers package imports layers' dtype machinery
+    if name == "LossScaleOptimizer":
+        from dlframe.keras.mixed_precision import loss_scale_optimizer
+        globals()[name] = loss_scale_optimizer.LossScaleOptimizer
+        return loss_scale_optimizer.LossScaleOptimizer
+    raise AttributeError(f"module 'dlframe.keras.mixed_precision' has no attribute {name!r}")

@@ -26,8 +26,13 @@ def deserialize(config, custom_objects=None):
     """An optimizer from ``serialize``'s output (or a name)."""
     if isinstance(config, str):
         return get(config)
+    from dlframe.keras.utils.generic_utils import get_registered_object
     name = config["class_name"]
-    cls = (custom_objects or {}).get(name) or _BY_NAME.get(name.lower())
+    cls = (get_registered_object(config.get("registered_name") or name, custom_objects)
+           or _BY_NAME.get(name.lower()))
+    if cls is None and name in ("LossScaleOptimizer", "LossScaleOptimizerV3"):
+        from dlframe.keras.mixed_precision import loss_scale_optimizer
+        cls = loss_scale_optimizer.LossScaleOptimizer
     if cls is None:
         raise ValueError(f"Could not interpret optimizer identifier: {config!r}")
     return cls.from_config(config["config"])

@@ -43,7 +43,7 @@ class Nadam(Optimizer):
             self._velocities.append(self.add_variable_from_reference(v, "velocity"))
 
     def _prepare_step(self, lr):
-        call(_kernels.nadam_u_product_p, (self._u_product, self._iterations),
+        call(_kernels.nadam_u_product_p, (self._u_product, self.iterations),
              {"beta_1": float(self.beta_1)})
 
     def update_step(self, gradient, variable, learning_rate):

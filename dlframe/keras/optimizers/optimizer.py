@@ -17,6 +17,7 @@ from dlframe.core.variable import Variable
 from dlframe.device_scope import device as _device_scope
 from dlframe.keras.optimizers.schedules import learning_rate_schedule as _schedules
 from dlframe.ops import array as _array
+from dlframe.ops import control_flow as _cf
 from dlframe.ops import math as _math
 from dlframe.ops import reduction as _red
 from dlframe.ops import training_ops as _kernels
@@ -146,7 +147,11 @@ class Optimizer:
 
     @property
     def iterations(self):
-        """Number of ``apply_gradients`` calls so far (an int64 Variable)."""
+        """Number of updates so far: ``apply_gradients`` calls (an int64 Variable), or
+        with ``gradient_accumulation_steps`` the calls divided by the steps (a Tensor),
+        as in Keras 3."""
+        if self.gradient_accumulation_steps:
+            return _math.floordiv(self._iterations, int(self.gradient_accumulation_steps))
         return self._iterations
 
     @iterations.setter
@@ -255,6 +260,13 @@ class Optimizer:
         variable.assign_sub(value)
 
     # -- the update ----------------------------------------------------------
+    def scale_loss(self, loss):
+        """``loss * loss_scale_factor`` when that is set (``apply`` divides the
+        gradients by it again); ``loss`` unchanged otherwise."""
+        if self.loss_scale_factor is None:
+            return loss
+        return _math.multiply(loss, float(self.loss_scale_factor))
+
     def minimize(self, loss, var_list, tape=None):
         """Computes gradients of ``loss`` and applies them to ``var_list``.
 
@@ -353,14 +365,20 @@ class Optimizer:
     def _accumulate_and_update(self, grads, variables):
         steps = int(self.gradient_accumulation_steps)
         accs = [self._accumulated[self._index[id(v)]] for v in variables]
-        if (int(self._iterations.numpy()) + 1) % steps:
+
+        def update():
+            mean = [_math.divide(_math.add(g, a), float(steps)) for g, a in zip(grads, accs)]
+            self._update(mean, variables)
+            for a in accs:
+                a.assign(_math.zeros_like(a))
+            return convert_to_tensor(0)
+
+        def accumulate():
             for a, g in zip(accs, grads):
                 a.assign_add(_math.cast(g, a.dtype))
-            return
-        grads = [_math.divide(_math.add(g, a), float(steps)) for g, a in zip(grads, accs)]
-        self._update(grads, variables)
-        for a in accs:
-            a.assign(_math.zeros_like(a))
+            return convert_to_tensor(0)
+        # a tensor condition, so a compiled step decides at run time
+        _cf.cond(_every(self._iterations, steps), update, accumulate)
 
     def _prepare_step(self, lr):
         """Hook run once per step before the per-variable updates."""
@@ -392,8 +410,12 @@ class Optimizer:
             avg = self._averages[self._index[id(v)]]
             call(_kernels.ema_p, (avg, v, self._iterations), {"momentum": mom})
         freq = self.ema_overwrite_frequency
-        if freq and (int(self._iterations.numpy()) + 1) % int(freq) == 0:
-            self._overwrite_with_average(variables)
+        if freq:
+            def overwrite():
+                self._overwrite_with_average(variables)
+                return convert_to_tensor(0)
+            _cf.cond(_every(self._iterations, int(freq)), overwrite,
+                     lambda: convert_to_tensor(0))
 
     def _overwrite_with_average(self, variables):
         for v in variables:
@@ -410,7 +432,7 @@ class Optimizer:
         lr = learning_rate
         if lr._device is not variable._device:
             lr = convert_to_tensor(lr.numpy(), device=variable._device)
-        call(prim, (variable, *slots, gradient, lr, self._iterations, *extra), attrs)
+        call(prim, (variable, *slots, gradient, lr, self.iterations, *extra), attrs)
 
     # -- config --------------------------------------------------------------
     def get_config(self):
@@ -441,6 +463,12 @@ class Optimizer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r}>"
+
+
+def _every(iterations, period):
+    """True (a bool Tensor) on every ``period``-th step: ``(iterations + 1) % period
+    == 0``."""
+    return _math.equal(_math.floormod(iterations + 1, period), 0)
 
 
 def _l2norm(g):

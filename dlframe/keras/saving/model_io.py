@@ -1,4 +1,5 @@
-"""``model.save`` / ``load_model``: Keras 2's single-file HDF5 model format.
+"""``model.save`` / ``load_model``: Keras 2's single-file HDF5 model format (paths
+without an HDF5 suffix are SavedModel directories holding such a file).
 
 Root attributes ``model_config`` (JSON architecture) and ``training_config``
 (compile settings); weights under ``model_weights`` in the ``save_weights`` layout;
@@ -36,9 +37,22 @@ def _compile_config(model):
             "loss_weights": model.compiled_loss._weights_spec}
 
 
-def save_model(model, filepath, overwrite=True, include_optimizer=True, **kwargs):
-    """Saves architecture, weights and compile settings to an HDF5 file."""
+def save_model(model, filepath, overwrite=True, include_optimizer=True,
+               save_format=None, **kwargs):
+    """Saves architecture, weights and compile settings.
+
+    Args:
+      model: the Keras model.
+      filepath: ``*.h5``/``*.hdf5``/``*.keras``: one HDF5 file; any other path: a
+        SavedModel directory (Keras 2's default), see ``saved_model_io``.
+      overwrite: whether to replace an existing file.
+      include_optimizer: whether to store the optimizer's state.
+      save_format: ``'tf'`` or ``'h5'`` to override the choice by suffix.
+    """
+    from dlframe.keras.saving import saved_model_io
     filepath = os.fspath(filepath)
+    if saved_model_io.use_directory(filepath, save_format):
+        return saved_model_io.save(model, filepath, overwrite, include_optimizer)
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"File {filepath} already exists and overwrite=False.")
     config = model.to_json()
@@ -68,6 +82,17 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, **kw
     filepath = os.fspath(filepath)
     if not os.path.exists(filepath):
         raise OSError(f"No file or directory found at {filepath}")
+    if os.path.isdir(filepath):
+        from dlframe.keras.saving import saved_model_io
+        return saved_model_io.load_keras_model(filepath, custom_objects, compile)
+    import zipfile
+    if zipfile.is_zipfile(filepath):
+        raise ValueError(
+            f"{filepath} is a Keras 3 zip archive (config.json + model.weights.h5), "
+            "which dlframe does not read yet; dlframe writes and reads HDF5 model files "
+            "(also under the .keras suffix). From TensorFlow, save with "
+            "model.save('model.h5'), or rebuild the model in code and load "
+            "model.save_weights('w.weights.h5').")
     h5py = weights_io._h5py()
     with h5py.File(filepath, "r") as f:
         config = f.attrs["model_config"]
@@ -92,9 +117,15 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, **kw
                     return {k: de_metric(v) for k, v in x.items()}
                 if isinstance(x, list):
                     return [de_metric(v) for v in x]
-                if x in ("accuracy", "acc", "crossentropy", "ce"):
+                if x is None or x in ("accuracy", "acc", "crossentropy", "ce"):
                     return x
-                return metrics.deserialize(x, custom) if x is not None else None
+                if isinstance(x, str) and x not in custom:
+                    try:    # a built-in name stays a name: history keys keep it
+                        metrics.deserialize(x)
+                        return x
+                    except ValueError:
+                        pass
+                return metrics.deserialize(x, custom)
             opt = optimizers.deserialize(training["optimizer_config"], custom)
             model.compile(optimizer=opt, loss=de_loss(training["loss"]),
                           metrics=de_metric(training.get("metrics")),

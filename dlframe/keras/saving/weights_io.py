@@ -3,6 +3,10 @@
 ``*.weights.h5`` uses Keras 3's layout (``layers/<name>/vars/<i>``, optimizer under
 ``optimizer/vars/<i>``); any other name uses Keras 2's ``save_weights`` layout
 (root attribute ``layer_names``, one group per layer with ``weight_names``).
+A path with no HDF5 suffix (``'ckpt'``, ``'training_1/cp.ckpt'``) or
+``save_format='tf'`` uses Keras 2's TensorFlow checkpoint format: ``tf.train.Checkpoint``
+files at that prefix plus the directory's ``checkpoint`` state file, so
+``tf.train.latest_checkpoint(directory)`` finds the newest one.
 Files are written to a temporary file in the same directory and moved into place
 with ``os.replace``, so a killed process never leaves a half-written file.
 """
@@ -85,11 +89,55 @@ def write_optimizer_group(group, optimizer):
         g.create_dataset(str(i), data=np.asarray(v.numpy()))
 
 
-def save_weights(model, filepath, overwrite=True, include_optimizer=False):
+_H5_SUFFIXES = (".h5", ".hdf5", ".keras")
+
+
+def _is_tf_format(filepath, save_format=None):
+    """Whether ``save_weights`` writes a TensorFlow checkpoint rather than HDF5."""
+    if save_format is not None:
+        fmt = str(save_format).lower()
+        if fmt not in ("tf", "tensorflow", "h5", "hdf5", "keras"):
+            raise ValueError("Unknown format. Received: `save_format`="
+                             f"{save_format!r}. Expected 'tf' or 'h5'.")
+        return fmt in ("tf", "tensorflow")
+    return not os.fspath(filepath).lower().endswith(_H5_SUFFIXES)
+
+
+def _checkpoint_for(model):
+    from dlframe.train.checkpoint import Checkpoint
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None:
+        return Checkpoint(root=model)
+    return Checkpoint(root=model, optimizer=optimizer)
+
+
+def _save_tf_checkpoint(model, prefix):
+    from dlframe.train.checkpoint import update_checkpoint_state
+    path = _checkpoint_for(model).write(prefix)
+    update_checkpoint_state(os.path.dirname(os.path.abspath(path)), path, [path])
+
+
+def _load_tf_checkpoint(model, prefix):
+    if not model.built:
+        raise ValueError(f"Unable to load weights into the unbuilt model {model.name!r}: "
+                         "call the model on a batch (or `model.build(input_shape)`) "
+                         "before `load_weights`.")
+    status = _checkpoint_for(model).restore(prefix)
+    if not status._restored:
+        raise ValueError(f"No weights in the checkpoint {prefix!r} match the model "
+                         f"{model.name!r}.")
+    return status
+
+
+def save_weights(model, filepath, overwrite=True, include_optimizer=False,
+                 save_format=None):
     """Writes ``model``'s weights (and optionally optimizer state) to ``filepath``."""
     filepath = os.fspath(filepath)
-    if not overwrite and os.path.exists(filepath):
+    tf_format = _is_tf_format(filepath, save_format)
+    if not overwrite and os.path.exists(filepath + ".index" if tf_format else filepath):
         raise FileExistsError(f"File {filepath} already exists and overwrite=False.")
+    if tf_format:
+        return _save_tf_checkpoint(model, filepath)
     keras3 = _is_keras3(filepath)
 
     def write(f):
@@ -102,8 +150,7 @@ def save_weights(model, filepath, overwrite=True, include_optimizer=False):
 def _read_layers(f):
     if "layers" in f and "layer_names" not in f.attrs:
         root = f["layers"]
-        return [(name, [np.asarray(root[name]["vars"][str(i)])
-                        for i in range(len(root[name]["vars"]))]) for name in root]
+        return [(name, _keras3_values(root[name])) for name in root]
     names = [n.decode("utf8") if isinstance(n, bytes) else n
              for n in f.attrs["layer_names"]]
     out = []
@@ -115,6 +162,40 @@ def _read_layers(f):
     return out
 
 
+class _Nested(list):
+    """Values of a Keras 3 layer group that also holds sub-layer groups."""
+
+
+def _keras3_values(group):
+    """A Keras 3 layer group's arrays: its ``vars``, or those of its only sub-layer
+    (an RNN's ``cell``) when it has none itself; ``_Nested`` when sub-layers hold
+    variables in an order dlframe cannot know."""
+    values = [np.asarray(group["vars"][str(i)])
+              for i in range(len(group["vars"]))] if "vars" in group else []
+    subgroups = [key for key in group if key != "vars"]
+    if not subgroups:
+        return values
+    if not values and len(subgroups) == 1:
+        return _keras3_values(group[subgroups[0]])
+    return _Nested(values)
+
+
+def _keras3_keys(model):
+    """{layer name: the key Keras 3 files it under}: the snake-case class name,
+    ``_1``, ``_2``... for later layers of the same class, in model order."""
+    from dlframe.keras.utils.generic_utils import to_snake_case
+    keys, used = {}, {}
+    for layer in getattr(model, "layers", []):
+        key = to_snake_case(type(layer).__name__)
+        if key in used:
+            used[key] += 1
+            key = f"{key}_{used[key]}"
+        else:
+            used[key] = 0
+        keys[layer.name] = key
+    return keys
+
+
 def read_weights_group(group, model, skip_mismatch=False, by_name=False):
     saved = _read_layers(group)
     targets = _layers_with_weights(model)
@@ -123,13 +204,26 @@ def read_weights_group(group, model, skip_mismatch=False, by_name=False):
         pairs = [(name, ws, table.get(name)) for name, ws in targets]
         pairs = [p for p in pairs if p[2] is not None]
     else:
-        saved_nonempty = [(n, v) for n, v in saved if v]
+        saved_nonempty = [(n, v) for n, v in saved if v or isinstance(v, _Nested)]
         target_nonempty = [(n, w) for n, w in targets if w]
         table = dict(saved_nonempty)
+        keys = _keras3_keys(model)
         if len(table) == len(target_nonempty) and all(n in table for n, _ in
                                                       target_nonempty):
             # same layer names: pair by name (HDF5 may list groups alphabetically)
             saved_nonempty = [(n, table[n]) for n, _ in target_nonempty]
+        elif len(table) == len(target_nonempty) and all(
+                keys.get(n) in table for n, _ in target_nonempty):
+            # a file Keras 3 wrote: its groups are named after the layers' classes
+            saved_nonempty = [(keys[n], table[keys[n]]) for n, _ in target_nonempty]
+        nested = [n for n, v in saved_nonempty if isinstance(v, _Nested)]
+        if nested:
+            raise ValueError(
+                f"The weights of {nested} are stored per sub-layer (a Keras 3 file with "
+                "nested layers), which dlframe cannot pair with its layers' variables. "
+                "Move them with model.get_weights() / model.set_weights() (e.g. "
+                "through numpy.savez), or save a Keras 2 layout file "
+                "(model.save_weights('w.h5') in TF 2.15).")
         if len(saved_nonempty) != len(target_nonempty):
             raise ValueError(
                 "Layer count mismatch when loading weights from file. Model expected "
@@ -172,6 +266,8 @@ def load_weights(model, filepath, skip_mismatch=False, by_name=False,
                  include_optimizer=False):
     """Reads weights saved by ``save_weights`` (either layout) into ``model``."""
     filepath = os.fspath(filepath)
+    if not os.path.isfile(filepath) and os.path.isfile(filepath + ".index"):
+        return _load_tf_checkpoint(model, filepath)
     if not os.path.exists(filepath):
         raise FileNotFoundError(f"No file or directory found at {filepath}")
     with _h5py().File(filepath, "r") as f:

@@ -194,19 +194,25 @@ def function_or_class_lookup(base, classes, functions, kind, module):
 
     def serialize(obj):
         if isinstance(obj, base):
-            return {"module": module, "class_name": type(obj).__name__,
-                    "config": obj.get_config(), "registered_name": None}
-        return getattr(obj, "__name__", obj)
+            cls = type(obj)
+            return {"module": module, "class_name": cls.__name__,
+                    "config": obj.get_config(),
+                    "registered_name": _GLOBAL_CUSTOM_NAMES.get(cls)}
+        return _GLOBAL_CUSTOM_NAMES.get(obj, getattr(obj, "__name__", obj))
 
     def deserialize(config, custom_objects=None):
-        custom = custom_objects or {}
+        # custom_object_scope, registered objects and custom_objects come first
         if isinstance(config, dict):
-            cls = custom.get(config["class_name"]) or classes.get(config["class_name"])
+            name = config["class_name"]
+            cls = (get_registered_object(config.get("registered_name") or name,
+                                         custom_objects)
+                   or get_registered_object(name, custom_objects) or classes.get(name))
             if cls is None:
-                raise unknown(config["class_name"])
+                raise unknown(name)
             return cls.from_config(config["config"])
-        if config in custom:
-            return custom[config]
+        found = get_registered_object(config, custom_objects)
+        if found is not None:
+            return found
         if config in functions:
             return functions[config]
         if config in classes:

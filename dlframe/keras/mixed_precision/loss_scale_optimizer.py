@@ -1,0 +1,223 @@
+"""``LossScaleOptimizer``: dynamic loss scaling for float16 training.
+
+float16 gradients of small losses underflow to zero. The loss is multiplied by a large
+scale before differentiation and the gradients divided by it before the update. The
+scale halves (and the step is skipped) whenever a gradient is not finite, and doubles
+after ``dynamic_growth_steps`` finite steps in a row.
+
+Both Keras APIs work: Keras 2's ``get_scaled_loss`` / ``get_unscaled_gradients`` /
+``apply_gradients(unscaled)`` and Keras 3's ``scale_loss`` / ``apply_gradients(scaled)``
+(``apply_gradients`` unscales when the loss was scaled with ``scale_loss``).
+"""
+
+from dlframe.core import dtypes
+from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.core.variable import Variable
+from dlframe.keras.optimizers.optimizer import Optimizer
+from dlframe.ops import control_flow as _cf
+from dlframe.ops import math as _math
+from dlframe.ops import reduction as _red
+
+
+class LossScaleOptimizer(Optimizer):
+    """An optimizer wrapper that applies (dynamic) loss scaling.
+
+    ``Model.compile`` wraps its optimizer in one when the model's dtype policy is
+    ``'mixed_float16'``; custom training loops scale the loss themselves.
+
+    Args:
+      inner_optimizer: the Optimizer doing the updates.
+      dynamic: adapt the scale to the gradients (True) or keep ``initial_scale``.
+      initial_scale: the starting scale (default ``2**15``; required when
+        ``dynamic=False``).
+      dynamic_growth_steps: finite steps in a row after which the scale doubles
+        (default 2000).
+      name: unused; the optimizer reports the inner optimizer's name.
+
+    Example:
+
+    >>> opt = tf.keras.mixed_precision.LossScaleOptimizer(tf.keras.optimizers.SGD())
+    >>> with tf.GradientTape() as tape:
+    ...     loss = loss_fn()
+    ...     scaled_loss = opt.get_scaled_loss(loss)
+    >>> grads = opt.get_unscaled_gradients(tape.gradient(scaled_loss, var_list))
+    >>> opt.apply_gradients(zip(grads, var_list))
+    """
+
+    def __init__(self, inner_optimizer, dynamic=True, initial_scale=None,
+                 dynamic_growth_steps=None, name=None, **kwargs):
+        if not isinstance(inner_optimizer, Optimizer):
+            raise TypeError("`inner_optimizer` must be an instance of "
+                            "`tf.keras.optimizers.Optimizer`, but got: "
+                            f"{inner_optimizer!r}")
+        if isinstance(inner_optimizer, LossScaleOptimizer):
+            raise TypeError("LossScaleOptimizer cannot wrap another LossScaleOptimizer.")
+        if not dynamic and initial_scale is None:
+            raise ValueError('"initial_scale" must be specified if "dynamic" is False')
+        if not dynamic and dynamic_growth_steps is not None:
+            raise ValueError('"dynamic_growth_steps" must be None if "dynamic" is False, '
+                             f"but got: {dynamic_growth_steps}")
+        kwargs.pop("loss_scale_factor", None)
+        if kwargs:
+            raise ValueError(f"Argument(s) not recognized: {kwargs}")
+        scale = 2.0 ** 15 if initial_scale is None else float(initial_scale)
+        if scale <= 0:
+            raise ValueError(f"`initial_scale` must be positive, got {initial_scale}")
+        self.inner_optimizer = inner_optimizer
+        self.dynamic = bool(dynamic)
+        self.initial_scale = scale
+        self.dynamic_growth_steps = (2000 if dynamic_growth_steps is None
+                                     else int(dynamic_growth_steps))
+        self.name = inner_optimizer.name
+        self.loss_scale_factor = None
+        self._loss_scale = Variable(scale, dtype=dtypes.float32, trainable=False,
+                                    name="loss_scale")
+        self._counter = Variable(0, dtype=dtypes.int64, trainable=False,
+                                 name="dynamic_counter")
+        self._unscale_in_apply = False
+
+    # -- delegation to the inner optimizer ------------------------------------------
+    @property
+    def built(self):
+        return self.inner_optimizer.built
+
+    @built.setter
+    def built(self, value):
+        pass
+
+    def build(self, var_list):
+        self.inner_optimizer.build(var_list)
+
+    @property
+    def iterations(self):
+        return self.inner_optimizer.iterations
+
+    @iterations.setter
+    def iterations(self, value):
+        self.inner_optimizer.iterations = value
+
+    @property
+    def learning_rate(self):
+        return self.inner_optimizer.learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        self.inner_optimizer.learning_rate = value
+
+    lr = learning_rate
+
+    @property
+    def variables(self):
+        """The inner optimizer's variables, then the loss scale and growth counter."""
+        return self.inner_optimizer.variables + [self._loss_scale, self._counter]
+
+    def finalize_variable_values(self, var_list):
+        self.inner_optimizer.finalize_variable_values(var_list)
+
+    # -- loss scaling ---------------------------------------------------------------
+    @property
+    def loss_scale(self):
+        """The current loss scale (a float32 scalar Variable)."""
+        return self._loss_scale
+
+    dynamic_scale = loss_scale   # Keras 3's name
+
+    @property
+    def dynamic_counter(self):
+        """Finite steps since the scale last changed (an int64 Variable)."""
+        return self._counter
+
+    def _scale(self, loss):
+        loss = loss if isinstance(loss, Tensor) else convert_to_tensor(loss)
+        return _math.multiply(loss, _math.cast(self._loss_scale, loss.dtype))
+
+    def get_scaled_loss(self, loss):
+        """``loss * loss_scale`` (Keras 2); pass the gradients of it through
+        ``get_unscaled_gradients`` before ``apply_gradients``."""
+        self._unscale_in_apply = False
+        if callable(loss):
+            return lambda: self._scale(loss())
+        return self._scale(loss)
+
+    def scale_loss(self, loss):
+        """``loss * loss_scale`` (Keras 3); ``apply_gradients`` then takes the
+        gradients of it as they are and unscales them itself."""
+        self._unscale_in_apply = True
+        return self._scale(loss)
+
+    def get_unscaled_gradients(self, grads):
+        """Each gradient divided by the loss scale (None stays None)."""
+        self._unscale_in_apply = False
+        return [None if g is None else
+                _math.divide(g, _math.cast(self._loss_scale, g.dtype)) for g in grads]
+
+    def apply_gradients(self, grads_and_vars, name=None, skip_gradients_aggregation=False,
+                        **kwargs):
+        """Applies the gradients when all are finite; updates the loss scale.
+
+        Returns:
+          The inner optimizer's ``iterations`` (incremented even on a skipped step).
+        """
+        pairs = [(g, v) for g, v in grads_and_vars]
+        if self._unscale_in_apply:
+            self._unscale_in_apply = False
+            unscaled = self.get_unscaled_gradients([g for g, _ in pairs])
+            pairs = list(zip(unscaled, [v for _, v in pairs]))
+        grads = [g for g, _ in pairs if g is not None]
+        variables = [v for _, v in pairs]
+        if not self.inner_optimizer.built:    # slots must not be created in a branch
+            self.inner_optimizer.build(variables)
+        if not self.dynamic:
+            return self.inner_optimizer.apply_gradients(pairs)
+        finite = _all_finite(grads)
+        inner = self.inner_optimizer
+
+        def apply():
+            inner.apply_gradients(pairs)
+            grown = _math.greater_equal(self._counter + 1, self.dynamic_growth_steps)
+            self._counter.assign(_math.cast(
+                _math.logical_not(grown), dtypes.int64) * (self._counter + 1))
+            self._loss_scale.assign(self._loss_scale * _math.cast(
+                _math.add(_math.cast(grown, dtypes.float32), 1.0), dtypes.float32))
+            return convert_to_tensor(0)
+
+        def skip():
+            inner._iterations.assign_add(1)
+            self._counter.assign(0)
+            self._loss_scale.assign(_math.maximum(self._loss_scale * 0.5, 1.0))
+            return convert_to_tensor(0)
+        _cf.cond(finite, apply, skip)
+        return inner.iterations
+
+    def apply(self, grads, trainable_variables=None):
+        variables = (self.inner_optimizer._trainable_variables
+                     if trainable_variables is None else trainable_variables)
+        return self.apply_gradients(zip(grads, variables))
+
+    # -- config ---------------------------------------------------------------------
+    def get_config(self):
+        from dlframe.keras import optimizers
+        return {"inner_optimizer": optimizers.serialize(self.inner_optimizer),
+                "dynamic": self.dynamic,
+                "initial_scale": self.initial_scale,
+                "dynamic_growth_steps": self.dynamic_growth_steps if self.dynamic
+                else None}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from dlframe.keras import optimizers
+        config = dict(config)
+        config["inner_optimizer"] = optimizers.deserialize(config["inner_optimizer"],
+                                                           custom_objects)
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<LossScaleOptimizer inner={self.inner_optimizer!r}>"
+
+
+def _all_finite(grads):
+    flags = [_red.reduce_all(_math.is_finite(g)) for g in grads]
+    out = flags[0] if flags else convert_to_tensor(True)
+    for f in flags[1:]:
+        out = _math.logical_and(out, f)
+    return out

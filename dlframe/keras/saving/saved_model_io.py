@@ -1,0 +1,114 @@
+"""SavedModel directories for Keras models.
+
+Keras 2's ``model.save(path)`` writes a SavedModel *directory* when ``path`` has no
+``.h5``/``.hdf5``/``.keras`` suffix; ``tf.saved_model.save``/``load`` use the same
+directories. dlframe does not write TensorFlow's graph protocol buffers: the directory
+holds the model in the single-file format (``keras_model.h5``: architecture, weights,
+compile settings and optimizer state) and an empty ``assets/`` folder, so programs that
+save, list, reload or delete the directory work unchanged, and ``tf.saved_model.load``
+returns a callable object with a ``serving_default`` signature.
+"""
+
+import os
+
+from dlframe.keras.saving import model_io
+
+MODEL_FILE = "keras_model.h5"
+_H5_SUFFIXES = (".h5", ".hdf5", ".keras")
+
+
+def use_directory(filepath, save_format=None):
+    """Whether ``model.save(filepath, save_format)`` writes a SavedModel directory."""
+    if save_format is not None:
+        fmt = str(save_format).lower()
+        if fmt not in ("tf", "tensorflow", "h5", "hdf5", "keras"):
+            raise ValueError("Unknown format. Received: `save_format`="
+                             f"{save_format!r}. Expected 'tf', 'h5' or 'keras'.")
+        return fmt in ("tf", "tensorflow")
+    return not os.fspath(filepath).lower().endswith(_H5_SUFFIXES)
+
+
+def contains_saved_model(export_dir):
+    """True when ``export_dir`` is a SavedModel directory dlframe wrote."""
+    return os.path.isfile(os.path.join(os.fspath(export_dir), MODEL_FILE))
+
+
+def save(model, export_dir, overwrite=True, include_optimizer=True):
+    """Writes ``model`` into the directory ``export_dir`` (created if needed)."""
+    export_dir = os.fspath(export_dir)
+    if os.path.isfile(export_dir):
+        raise FileExistsError(f"Cannot save a SavedModel directory at {export_dir}: a "
+                              "file with that name exists.")
+    if not overwrite and contains_saved_model(export_dir):
+        raise FileExistsError(f"SavedModel {export_dir} already exists and "
+                              "overwrite=False.")
+    os.makedirs(os.path.join(export_dir, "assets"), exist_ok=True)
+    model_io.save_model(model, os.path.join(export_dir, MODEL_FILE),
+                        include_optimizer=include_optimizer)
+
+
+def load_keras_model(export_dir, custom_objects=None, compile=True):
+    """The Keras model stored in the SavedModel directory ``export_dir``."""
+    export_dir = os.fspath(export_dir)
+    if not contains_saved_model(export_dir):
+        raise OSError(
+            f"{export_dir} is a directory without {MODEL_FILE}: dlframe reads the "
+            "SavedModel directories it writes (model.save(dir), tf.saved_model.save), not "
+            "TensorFlow's graph protos. Re-save the model from TensorFlow with "
+            "model.save('model.h5') or model.save_weights('w.h5') to move it to dlframe.")
+    return model_io.load_model(os.path.join(export_dir, MODEL_FILE),
+                               custom_objects=custom_objects, compile=compile)
+
+
+class _ServingSignature:
+    """``loaded.signatures['serving_default']``: keyword (or positional) inputs in, a
+    dict ``{output name: Tensor}`` out."""
+
+    def __init__(self, model):
+        self._model = model
+
+    def __call__(self, *args, **kwargs):
+        model = self._model
+        names = list(getattr(model, "input_names", None) or [])
+        if kwargs:
+            missing = [n for n in names if n not in kwargs]
+            if missing:
+                raise TypeError(f"serving_default() missing inputs {missing}; it takes "
+                                f"{names}. Received: {sorted(kwargs)}")
+            inputs = [kwargs[n] for n in names]
+        else:
+            inputs = list(args)
+        outputs = model(inputs[0] if len(inputs) == 1 else inputs, training=False)
+        if isinstance(outputs, dict):
+            return dict(outputs)
+        flat = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+        out_names = list(getattr(model, "output_names", None) or [])
+        if len(out_names) != len(flat):
+            out_names = [f"output_{i}" for i in range(len(flat))]
+        return dict(zip(out_names, flat))
+
+
+class LoadedSavedModel:
+    """What ``tf.saved_model.load`` returns: call it like the model (``training``
+    defaults to False); ``signatures['serving_default']`` returns a dict of outputs.
+
+    Attributes:
+      signatures: ``{'serving_default': fn}``.
+      variables, trainable_variables: the model's variables.
+      keras_model: the underlying Keras model.
+    """
+
+    def __init__(self, model):
+        self.keras_model = model
+        self.signatures = {"serving_default": _ServingSignature(model)}
+
+    def __call__(self, inputs, training=False, **kwargs):
+        return self.keras_model(inputs, training=training, **kwargs)
+
+    @property
+    def variables(self):
+        return self.keras_model.variables
+
+    @property
+    def trainable_variables(self):
+        return self.keras_model.trainable_variables
