@@ -100,7 +100,11 @@ class _TensorRange:
 def range_(*args, tensor_range=None):
     """``range`` (or ``tf.range`` when ``tensor_range`` is given) in a ``for`` header;
     symbolic bounds make a graph loop."""
-    if any(_symbolic(a) for a in args):
+    if any(_symbolic(a) for a in args) or (
+            tensor_range is not None and STATE.trace is not None
+            and any(isinstance(a, Tensor) for a in args)):
+        # tf.range over tensors is a graph loop, as in TF, even when its bounds
+        # are known while tracing (computed from shapes)
         start, stop, step = (0, args[0], 1) if len(args) == 1 else (
             args[0], args[1], args[2] if len(args) > 2 else 1)
         return _TensorRange(start, stop, step)

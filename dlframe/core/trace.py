@@ -41,6 +41,7 @@ class Trace:
     def __init__(self, allow_variable_creation=True):
         self.nodes = []            # (prim, inputs, outputs, attrs, device)
         self.produced = {}         # id -> Tensor produced by a node (kept alive)
+        self.static = set()        # ids of produced Tensors computed from constants only
         self.inputs = []           # input Tensors, in slot order
         self.input_ids = set()
         self.created_variables = []
@@ -53,9 +54,15 @@ class Trace:
         self.nodes.append((prim, inputs, outs, attrs, dev))
         for o in outs:
             self.produced[id(o)] = o
+        if not prim.stateful and not any(self.is_symbolic(t) for t in inputs):
+            # computed from constants only (shapes, Python values): the same at every
+            # run of this signature, so its trace-time value may be read
+            self.static.update(id(o) for o in outs)
 
     def is_symbolic(self, t):
         key = id(t)
+        if key in self.static:
+            return False
         if key in self.produced or key in self.input_ids or t._is_variable:
             return True
         return self.parent is not None and self.parent.is_symbolic(t)

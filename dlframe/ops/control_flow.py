@@ -377,7 +377,9 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     it = 0
     while maximum_iterations is None or it < int(maximum_iterations):
         flag = cond(*state)
-        if isinstance(flag, Tensor) and trace is not None and trace.is_symbolic(flag):
+        # while tracing, a tensor predicate makes a graph loop even when its value is
+        # known (computed from shapes): unrolling would copy the body per iteration
+        if isinstance(flag, Tensor) and trace is not None:
             return _traced_while(cond, body, state, shape_invariants,
                                  None if maximum_iterations is None
                                  else int(maximum_iterations) - it, single)

@@ -183,9 +183,6 @@ def test_x_only_batches_reach_train_step_unwrapped():
     assert seen[0] is tf.Tensor and seen[4] is tf.Tensor and seen[8] is tuple
 
 
-@pytest.mark.xfail(reason="tf.shape(x)[0] is a traced value inside the compiled step; "
-                          "shape-derived tensors should be static while tracing (core)",
-                   strict=False)
 def test_tf_shape_of_batch_in_compiled_train_step():
     class Noisy(GAN):
         def train_step(self, real):

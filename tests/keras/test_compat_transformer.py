@@ -61,8 +61,6 @@ def test_transformer_classifier_learns():
     assert max(hist.history["val_accuracy"]) > 0.65
 
 
-@pytest.mark.xfail(reason="tf.range(tf.shape(x)[-1]) needs shape-derived tensors to be "
-                          "static while tracing (core)", strict=False)
 def test_tf_shape_positions_in_compiled_fit():
     class Positions(layers.Layer):
         def call(self, x):
