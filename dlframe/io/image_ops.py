@@ -16,6 +16,10 @@ from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError, NotFoundError
 from dlframe.io import image_codecs as _codecs
 
+# The codecs that dlframe.image exports as well (tf.image.decode_png etc.).
+IMAGE_CODEC_NAMES = ("decode_bmp", "decode_gif", "decode_image", "decode_jpeg",
+                     "decode_png", "encode_jpeg", "encode_png", "is_jpeg")
+
 
 def _host_tensor(arr):
     return Tensor(np.asarray(arr), backends.get_device("cpu:0"))

@@ -391,9 +391,8 @@ def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha
     return _mean(focal, axis)
 
 
-def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0,
-                             axis=-1):
-    """Cross-entropy between one-hot (or soft) labels and predicted distributions."""
+def _categorical_inputs(y_true, y_pred, label_smoothing, axis):
+    """Tensors of one-hot (or soft) labels, smoothed, and same-shape predictions."""
     y_true, y_pred = _pred_true(y_true, y_pred)
     if tuple(y_true.shape) != tuple(y_pred.shape):
         raise ValueError(
@@ -402,6 +401,13 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     if label_smoothing:
         n = float(y_pred.shape[axis])
         y_true = _m.add(_m.multiply(y_true, 1.0 - label_smoothing), label_smoothing / n)
+    return y_true, y_pred
+
+
+def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0,
+                             axis=-1):
+    """Cross-entropy between one-hot (or soft) labels and predicted distributions."""
+    y_true, y_pred = _categorical_inputs(y_true, y_pred, label_smoothing, axis)
     if from_logits:
         if axis in (-1, y_pred.ndim - 1):
             return _nn.softmax_cross_entropy_with_logits(labels=y_true, logits=y_pred)
@@ -416,14 +422,7 @@ def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0,
                                    from_logits=False, label_smoothing=0.0, axis=-1):
     """Categorical cross-entropy with each class term scaled by ``alpha * (1 -
     p)^gamma``, so confidently right predictions weigh less (focal loss)."""
-    y_true, y_pred = _pred_true(y_true, y_pred)
-    if tuple(y_true.shape) != tuple(y_pred.shape):
-        raise ValueError(
-            "Arguments `target` and `output` must have the same shape. Received: "
-            f"target.shape={tuple(y_true.shape)}, output.shape={tuple(y_pred.shape)}")
-    if label_smoothing:
-        n = float(y_pred.shape[axis])
-        y_true = _m.add(_m.multiply(y_true, 1.0 - label_smoothing), label_smoothing / n)
+    y_true, y_pred = _categorical_inputs(y_true, y_pred, label_smoothing, axis)
     if from_logits:
         y_pred = _nn.softmax(y_pred, axis=axis)
     p = _clip(_m.divide(y_pred, _red.reduce_sum(y_pred, axis=axis, keepdims=True)),

@@ -172,6 +172,25 @@ def map_fn(fn, elems, dtype=None, parallel_iterations=None, back_prop=True,
     return nest.pack_sequence_as(out_struct, outs)
 
 
+def _start(elems, initializer, reverse):
+    """Where a scan or fold starts: ``(leaves, n, order, acc_struct, carry, first_row)``.
+
+    ``order`` is the range of rows still to visit (backwards with ``reverse``) and
+    ``carry`` the flat first accumulator: ``initializer``'s tensors, or without one
+    the tensors of the first row, ``first_row``, which ``order`` then skips
+    (``first_row`` is None with an initializer).
+    """
+    leaves, n = _elems(elems)
+    order = range(n - 1, -1, -1) if reverse else range(n)
+    if initializer is None:
+        if n == 0:
+            raise OutOfRangeError("Tried to read from index 0 but array size is: 0 ")
+        return leaves, n, order[1:], elems, [x[order[0]] for x in leaves], order[0]
+    carry = [x if isinstance(x, Tensor) else convert_to_tensor(x)
+             for x in nest.flatten(initializer)]
+    return leaves, n, order, initializer, carry, None
+
+
 def scan(fn, elems, initializer=None, parallel_iterations=10, back_prop=True,
          swap_memory=False, infer_shape=True, reverse=False, name=None):
     """Scans ``fn(accumulator, element)`` over ``elems`` on dimension 0.
@@ -188,20 +207,8 @@ def scan(fn, elems, initializer=None, parallel_iterations=10, back_prop=True,
     Returns:
       The accumulators after each element, stacked along a new first dimension.
     """
-    leaves, n = _elems(elems)
-    order = range(n - 1, -1, -1) if reverse else range(n)
-    if initializer is None:
-        if n == 0:
-            raise OutOfRangeError("Tried to read from index 0 but array size is: 0 ")
-        acc_struct = elems
-        first_row = order[0]
-        carry = [x[first_row] for x in leaves]
-        first_outputs, order = carry, order[1:]
-    else:
-        acc_struct = initializer
-        carry = [x if isinstance(x, Tensor) else convert_to_tensor(x)
-                 for x in nest.flatten(initializer)]
-        first_outputs = first_row = None
+    leaves, n, order, acc_struct, carry, first_row = _start(elems, initializer, reverse)
+    first_outputs = None if first_row is None else carry
     acc_dtypes = [c.dtype for c in carry]
 
     def call(carry, row):
@@ -220,18 +227,7 @@ def scan(fn, elems, initializer=None, parallel_iterations=10, back_prop=True,
 
 
 def _fold(fn, elems, initializer, reverse, back_prop):
-    leaves, n = _elems(elems)
-    order = range(n - 1, -1, -1) if reverse else range(n)
-    if initializer is None:
-        if n == 0:
-            raise OutOfRangeError("Tried to read from index 0 but array size is: 0 ")
-        acc_struct = elems
-        carry = [x[order[0]] for x in leaves]
-        order = order[1:]
-    else:
-        acc_struct = initializer
-        carry = [x if isinstance(x, Tensor) else convert_to_tensor(x)
-                 for x in nest.flatten(initializer)]
+    leaves, n, order, acc_struct, carry, _ = _start(elems, initializer, reverse)
     acc_dtypes = [c.dtype for c in carry]
 
     def call(carry, row):
@@ -245,34 +241,30 @@ def _fold(fn, elems, initializer, reverse, back_prop):
     return nest.pack_sequence_as(acc_struct, carry)
 
 
-def foldl(fn, elems, initializer=None, parallel_iterations=10, back_prop=True,
-          swap_memory=False, name=None):
-    """Folds ``fn(accumulator, element)`` over ``elems`` from first to last.
+_FOLD_DOC = """Folds ``fn(accumulator, element)`` over ``elems`` from {order}.
 
     Args:
       fn: callable ``(acc, x) -> new acc``.
       elems: a tensor or (nested) structure of tensors sharing their first dimension.
-      initializer: the first accumulator (default: the first element, then skipped).
+      initializer: the first accumulator (default: the {start} element, then skipped).
 
     Returns:
       The final accumulator.
     """
+
+
+def foldl(fn, elems, initializer=None, parallel_iterations=10, back_prop=True,
+          swap_memory=False, name=None):
     return _fold(fn, elems, initializer, False, back_prop)
 
 
 def foldr(fn, elems, initializer=None, parallel_iterations=10, back_prop=True,
           swap_memory=False, name=None):
-    """Folds ``fn(accumulator, element)`` over ``elems`` from last to first.
-
-    Args:
-      fn: callable ``(acc, x) -> new acc``.
-      elems: a tensor or (nested) structure of tensors sharing their first dimension.
-      initializer: the first accumulator (default: the last element, then skipped).
-
-    Returns:
-      The final accumulator.
-    """
     return _fold(fn, elems, initializer, True, back_prop)
+
+
+foldl.__doc__ = _FOLD_DOC.format(order="first to last", start="first")
+foldr.__doc__ = _FOLD_DOC.format(order="last to first", start="last")
 
 
 def vectorized_map(fn, elems, fallback_to_while_loop=True, warn=True):

@@ -14,24 +14,10 @@ from dlframe.core.primitive import call, primitive
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import math as m
 from dlframe.ops._util import operands, t
-from dlframe.ops.linalg import matmul, matrix_transpose, norm
+from dlframe.ops.linalg import _array, _reduction, _shape, matmul, matrix_transpose, norm
 from dlframe.ops.linalg_decomp import cholesky, svd
 from dlframe.ops.linalg_triangular import eye_like, triangular_solve
 from dlframe.ops.nn_impl import l2_normalize  # noqa: F401 - tf.linalg.l2_normalize
-
-
-def _array():
-    from dlframe.ops import array
-    return array
-
-
-def _reduction():
-    from dlframe.ops import reduction
-    return reduction
-
-
-def _shape(x):
-    return tuple(x._value.shape)
 
 
 def _matrix(x, op):

@@ -38,6 +38,14 @@ def _deserialize_layer(config, custom_objects=None):
                                                   custom_objects, "layer")
 
 
+def _with_dtype_name(config):
+    """A copy of a layer config whose serialized dtype policy is reduced to its name."""
+    config = dict(config)
+    if isinstance(config.get("dtype"), dict):
+        config["dtype"] = config["dtype"].get("config", {}).get("name")
+    return config
+
+
 class Wrapper(Layer):
     """Base class of layers that wrap another layer (``self.layer``).
 
@@ -70,9 +78,7 @@ class Wrapper(Layer):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        if isinstance(config.get("dtype"), dict):
-            config["dtype"] = config["dtype"].get("config", {}).get("name")
+        config = _with_dtype_name(config)
         return cls(_deserialize_layer(config.pop("layer"), custom_objects), **config)
 
 
@@ -219,9 +225,7 @@ class Bidirectional(Layer):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        if isinstance(config.get("dtype"), dict):
-            config["dtype"] = config["dtype"].get("config", {}).get("name")
+        config = _with_dtype_name(config)
         layer = _deserialize_layer(config.pop("layer"), custom_objects)
         backward = config.pop("backward_layer", None)
         if backward is not None:

@@ -124,6 +124,15 @@ class Conv(Layer):
                              "dimension, which found to be `None`.")
         return channels
 
+    def _bias_weight(self):
+        """The ``(filters,)`` bias, or None without ``use_bias``."""
+        if not self.use_bias:
+            return None
+        return self.add_weight("bias", shape=(self.filters,),
+                               initializer=self.bias_initializer,
+                               regularizer=self.bias_regularizer,
+                               constraint=self.bias_constraint)
+
     def build(self, input_shape):
         channels = self._in_channels(input_shape)
         if channels % self.groups:
@@ -136,10 +145,7 @@ class Conv(Layer):
                                       initializer=self.kernel_initializer,
                                       regularizer=self.kernel_regularizer,
                                       constraint=self.kernel_constraint)
-        self.bias = self.add_weight("bias", shape=(self.filters,),
-                                    initializer=self.bias_initializer,
-                                    regularizer=self.bias_regularizer,
-                                    constraint=self.bias_constraint) if self.use_bias else None
+        self.bias = self._bias_weight()
         self.input_spec = InputSpec(min_ndim=self.rank + 2,
                                     axes={self._channel_axis: channels})
         self.built = True
@@ -260,10 +266,7 @@ class _ConvTranspose(Conv):
         self.kernel = self.add_weight("kernel", shape=self.kernel_size + (
             self.filters, channels), initializer=self.kernel_initializer,
             regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
-        self.bias = self.add_weight("bias", shape=(self.filters,),
-                                    initializer=self.bias_initializer,
-                                    regularizer=self.bias_regularizer,
-                                    constraint=self.bias_constraint) if self.use_bias else None
+        self.bias = self._bias_weight()
         self.input_spec = InputSpec(ndim=self.rank + 2, axes={self._channel_axis: channels})
         self.built = True
 
@@ -322,7 +325,59 @@ class Conv3DTranspose(_ConvTranspose):
                          data_format, dilation_rate, **kwargs)
 
 
-class DepthwiseConv2D(Conv):
+_KERNEL_ARGS = ("initializer", "regularizer", "constraint")
+_KERNEL_MODULES = {"initializer": initializers, "regularizer": regularizers,
+                   "constraint": constraints}
+
+
+class _DepthwiseBase(Conv):
+    """Shared parts of the depthwise and separable convolutions.
+
+    Subclasses for 1-D inputs run the 2-D ops on a height-1 image by overriding the
+    ``_image``/``_unimage``/``_kernel_2d``/``_strides_and_dilations`` hooks (here
+    they leave the 2-D inputs as they are) and ``_conv_rank``.
+    """
+
+    _conv_rank = 2
+
+    def _set_kernel_args(self, kind, initializer, regularizer, constraint):
+        """Sets ``<kind>_initializer``/``_regularizer``/``_constraint`` from their ids."""
+        for arg, value in zip(_KERNEL_ARGS, (initializer, regularizer, constraint)):
+            setattr(self, f"{kind}_{arg}", _KERNEL_MODULES[arg].get(value))
+
+    def _kernel_args_config(self, *kinds):
+        """get_config entries of the kernels ``kinds``: initializers, regularizers,
+        constraints (in that order)."""
+        return {f"{kind}_{arg}": _ser(_KERNEL_MODULES[arg], getattr(self, f"{kind}_{arg}"))
+                for arg in _KERNEL_ARGS for kind in kinds}
+
+    def _depthwise_weight(self, channels):
+        return self.add_weight(
+            "depthwise_kernel", shape=self.kernel_size + (channels, self.depth_multiplier),
+            initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer,
+            constraint=self.depthwise_constraint)
+
+    def _image(self, inputs):
+        """(op input, op padding, op data format)."""
+        return inputs, self.padding.upper(), self._op_format()
+
+    def _strides_and_dilations(self):
+        return [1] + list(self.strides) + [1], list(self.dilation_rate)
+
+    def _unimage(self, y):
+        return y
+
+    def _kernel_2d(self, kernel):
+        return kernel
+
+    def _config_without(self, *keys):
+        config = super().get_config()
+        for key in keys:
+            config.pop(key)
+        return config
+
+
+class DepthwiseConv2D(_DepthwiseBase):
     """Per-channel 2-D convolution; ``depth_multiplier`` outputs per input channel."""
 
     def __init__(self, kernel_size, strides=(1, 1), padding="valid", depth_multiplier=1,
@@ -331,37 +386,31 @@ class DepthwiseConv2D(Conv):
                  depthwise_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, depthwise_constraint=None,
                  bias_constraint=None, **kwargs):
-        super().__init__(2, None, kernel_size, strides=strides, padding=padding,
-                         data_format=data_format, dilation_rate=dilation_rate,
-                         activation=activation, use_bias=use_bias,
-                         bias_initializer=bias_initializer,
+        super().__init__(self._conv_rank, None, kernel_size, strides=strides,
+                         padding=padding, data_format=data_format,
+                         dilation_rate=dilation_rate, activation=activation,
+                         use_bias=use_bias, bias_initializer=bias_initializer,
                          bias_regularizer=bias_regularizer,
                          activity_regularizer=activity_regularizer,
                          bias_constraint=bias_constraint, **kwargs)
         self.depth_multiplier = depth_multiplier
-        self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
-        self.depthwise_constraint = constraints.get(depthwise_constraint)
+        self._set_kernel_args("depthwise", depthwise_initializer, depthwise_regularizer,
+                              depthwise_constraint)
 
     def build(self, input_shape):
         channels = self._in_channels(input_shape)
-        self.depthwise_kernel = self.add_weight(
-            "depthwise_kernel", shape=self.kernel_size + (channels, self.depth_multiplier),
-            initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer,
-            constraint=self.depthwise_constraint)
+        self.depthwise_kernel = self._depthwise_weight(channels)
         self.filters = channels * self.depth_multiplier
-        self.bias = self.add_weight("bias", shape=(self.filters,),
-                                    initializer=self.bias_initializer,
-                                    regularizer=self.bias_regularizer,
-                                    constraint=self.bias_constraint) if self.use_bias else None
-        self.input_spec = InputSpec(ndim=4, axes={self._channel_axis: channels})
+        self.bias = self._bias_weight()
+        self.input_spec = InputSpec(ndim=self.rank + 2, axes={self._channel_axis: channels})
         self.built = True
 
     def call(self, inputs):
-        y = _conv.depthwise_conv2d(inputs, self.depthwise_kernel, [1] + list(
-            self.strides) + [1], self.padding.upper(), data_format=self._op_format(),
-            dilations=list(self.dilation_rate))
-        return self._bias_and_activation(y)
+        image, padding, fmt = self._image(inputs)
+        strides, dilations = self._strides_and_dilations()
+        y = _conv.depthwise_conv2d(image, self._kernel_2d(self.depthwise_kernel), strides,
+                                   padding, data_format=fmt, dilations=dilations)
+        return self._bias_and_activation(self._unimage(y))
 
     def compute_output_shape(self, input_shape):
         channels = TensorShape(input_shape)[self._channel_axis]
@@ -369,19 +418,14 @@ class DepthwiseConv2D(Conv):
         return Conv.compute_output_shape(self, input_shape)
 
     def get_config(self):
-        config = super().get_config()
-        for key in ("filters", "kernel_initializer", "kernel_regularizer",
-                    "kernel_constraint", "groups"):
-            config.pop(key)
-        config.update({
-            "depth_multiplier": self.depth_multiplier,
-            "depthwise_initializer": _ser(initializers, self.depthwise_initializer),
-            "depthwise_regularizer": _ser(regularizers, self.depthwise_regularizer),
-            "depthwise_constraint": _ser(constraints, self.depthwise_constraint)})
+        config = self._config_without("filters", "kernel_initializer",
+                                      "kernel_regularizer", "kernel_constraint", "groups")
+        config["depth_multiplier"] = self.depth_multiplier
+        config.update(self._kernel_args_config("depthwise"))
         return config
 
 
-class SeparableConv2D(Conv):
+class SeparableConv2D(_DepthwiseBase):
     """Depthwise convolution followed by a 1x1 pointwise convolution to ``filters``."""
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid",
@@ -392,58 +436,44 @@ class SeparableConv2D(Conv):
                  bias_regularizer=None, activity_regularizer=None,
                  depthwise_constraint=None, pointwise_constraint=None, bias_constraint=None,
                  **kwargs):
-        super().__init__(2, filters, kernel_size, strides=strides, padding=padding,
-                         data_format=data_format, dilation_rate=dilation_rate,
-                         activation=activation, use_bias=use_bias,
-                         bias_initializer=bias_initializer,
+        super().__init__(self._conv_rank, filters, kernel_size, strides=strides,
+                         padding=padding, data_format=data_format,
+                         dilation_rate=dilation_rate, activation=activation,
+                         use_bias=use_bias, bias_initializer=bias_initializer,
                          bias_regularizer=bias_regularizer,
                          activity_regularizer=activity_regularizer,
                          bias_constraint=bias_constraint, **kwargs)
         self.depth_multiplier = depth_multiplier
-        self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.pointwise_initializer = initializers.get(pointwise_initializer)
-        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
-        self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
-        self.depthwise_constraint = constraints.get(depthwise_constraint)
-        self.pointwise_constraint = constraints.get(pointwise_constraint)
+        self._set_kernel_args("depthwise", depthwise_initializer, depthwise_regularizer,
+                              depthwise_constraint)
+        self._set_kernel_args("pointwise", pointwise_initializer, pointwise_regularizer,
+                              pointwise_constraint)
 
     def build(self, input_shape):
         channels = self._in_channels(input_shape)
-        self.depthwise_kernel = self.add_weight(
-            "depthwise_kernel", shape=self.kernel_size + (channels, self.depth_multiplier),
-            initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer,
-            constraint=self.depthwise_constraint)
+        self.depthwise_kernel = self._depthwise_weight(channels)
         self.pointwise_kernel = self.add_weight(
-            "pointwise_kernel", shape=(1, 1, channels * self.depth_multiplier, self.filters),
+            "pointwise_kernel",
+            shape=(1,) * self.rank + (channels * self.depth_multiplier, self.filters),
             initializer=self.pointwise_initializer, regularizer=self.pointwise_regularizer,
             constraint=self.pointwise_constraint)
-        self.bias = self.add_weight("bias", shape=(self.filters,),
-                                    initializer=self.bias_initializer,
-                                    regularizer=self.bias_regularizer,
-                                    constraint=self.bias_constraint) if self.use_bias else None
-        self.input_spec = InputSpec(ndim=4, axes={self._channel_axis: channels})
+        self.bias = self._bias_weight()
+        self.input_spec = InputSpec(ndim=self.rank + 2, axes={self._channel_axis: channels})
         self.built = True
 
     def call(self, inputs):
-        y = _conv.separable_conv2d(inputs, self.depthwise_kernel, self.pointwise_kernel,
-                                   [1] + list(self.strides) + [1], self.padding.upper(),
-                                   data_format=self._op_format(),
-                                   dilations=list(self.dilation_rate))
-        return self._bias_and_activation(y)
+        image, padding, fmt = self._image(inputs)
+        strides, dilations = self._strides_and_dilations()
+        y = _conv.separable_conv2d(image, self._kernel_2d(self.depthwise_kernel),
+                                   self._kernel_2d(self.pointwise_kernel), strides,
+                                   padding, data_format=fmt, dilations=dilations)
+        return self._bias_and_activation(self._unimage(y))
 
     def get_config(self):
-        config = super().get_config()
-        for key in ("kernel_initializer", "kernel_regularizer", "kernel_constraint",
-                    "groups"):
-            config.pop(key)
-        config.update({
-            "depth_multiplier": self.depth_multiplier,
-            "depthwise_initializer": _ser(initializers, self.depthwise_initializer),
-            "pointwise_initializer": _ser(initializers, self.pointwise_initializer),
-            "depthwise_regularizer": _ser(regularizers, self.depthwise_regularizer),
-            "pointwise_regularizer": _ser(regularizers, self.pointwise_regularizer),
-            "depthwise_constraint": _ser(constraints, self.depthwise_constraint),
-            "pointwise_constraint": _ser(constraints, self.pointwise_constraint)})
+        config = self._config_without("kernel_initializer", "kernel_regularizer",
+                                      "kernel_constraint", "groups")
+        config["depth_multiplier"] = self.depth_multiplier
+        config.update(self._kernel_args_config("depthwise", "pointwise"))
         return config
 
 

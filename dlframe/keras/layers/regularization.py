@@ -16,14 +16,9 @@ def _check_rate(rate):
     return rate
 
 
-class Dropout(Layer):
-    """Randomly zeroes a fraction ``rate`` of inputs during training (scaled by 1/(1-rate)).
-
-    Args:
-      rate: fraction of units to drop, in [0, 1].
-      noise_shape: shape of the binary mask (None entries follow the input).
-      seed: optional random seed.
-    """
+class _MaskDropout(Layer):
+    """Base of Dropout and AlphaDropout: drops units by a random mask of
+    ``noise_shape`` (``rate``, ``noise_shape`` and ``seed`` as ``Dropout``)."""
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -38,12 +33,6 @@ class Dropout(Layer):
         return [inputs.shape[i] if d is None else d
                 for i, d in enumerate(self.noise_shape)]
 
-    def call(self, inputs, training=None):
-        if not training or self.rate == 0:
-            return inputs
-        return _nn.dropout(inputs, rate=self.rate, noise_shape=self._noise_shape(inputs),
-                           seed=self.seed)
-
     def compute_output_shape(self, input_shape):
         return input_shape
 
@@ -52,6 +41,22 @@ class Dropout(Layer):
         config.update({"rate": self.rate, "noise_shape": self.noise_shape,
                        "seed": self.seed})
         return config
+
+
+class Dropout(_MaskDropout):
+    """Randomly zeroes a fraction ``rate`` of inputs during training (scaled by 1/(1-rate)).
+
+    Args:
+      rate: fraction of units to drop, in [0, 1].
+      noise_shape: shape of the binary mask (None entries follow the input).
+      seed: optional random seed.
+    """
+
+    def call(self, inputs, training=None):
+        if not training or self.rate == 0:
+            return inputs
+        return _nn.dropout(inputs, rate=self.rate, noise_shape=self._noise_shape(inputs),
+                           seed=self.seed)
 
 
 class SpatialDropout1D(Dropout):
@@ -160,30 +165,22 @@ class GaussianDropout(Layer):
 _SELU_NEGATIVE = -1.6732632423543772 * 1.0507009873554805
 
 
-class AlphaDropout(Layer):
+class AlphaDropout(_MaskDropout):
     """Dropout for self-normalizing (SELU) networks: keeps the inputs' mean and variance.
 
     Dropped units are set to SELU's negative saturation value and the result is
     affinely rescaled so that zero-mean, unit-variance inputs keep those statistics.
 
     Args:
-      rate: fraction of units to drop, in [0, 1].
-      noise_shape: shape of the binary mask (None entries follow the input).
-      seed: optional random seed.
+      rate, noise_shape, seed: as ``Dropout``.
     """
-
-    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
-        super().__init__(**kwargs)
-        self.rate = _check_rate(rate)
-        self.noise_shape = noise_shape
-        self.seed = seed
-        self.supports_masking = True
 
     def call(self, inputs, training=None):
         if not training or not 0 < self.rate < 1:
             return inputs
-        shape = list(inputs.shape) if self.noise_shape is None else [
-            inputs.shape[i] if d is None else d for i, d in enumerate(self.noise_shape)]
+        shape = self._noise_shape(inputs)
+        if shape is None:
+            shape = list(inputs.shape)
         keep = _math.cast(_math.greater_equal(
             _random.uniform(shape, dtype=inputs.dtype, seed=self.seed), self.rate),
             inputs.dtype)
@@ -192,15 +189,6 @@ class AlphaDropout(Layer):
         shift = -scale * _SELU_NEGATIVE * rate
         dropped = inputs * keep + _SELU_NEGATIVE * (1.0 - keep)
         return dropped * scale + shift
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"rate": self.rate, "noise_shape": self.noise_shape,
-                       "seed": self.seed})
-        return config
 
 
 class ActivityRegularization(Layer):

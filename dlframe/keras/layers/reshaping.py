@@ -218,26 +218,40 @@ class UpSampling1D(_Spatial):
         return config
 
 
-class UpSampling2D(_Spatial):
-    """Repeats rows and columns ``size`` times (nearest-neighbour upsampling)."""
+class _UpSampling(_Spatial):
+    """Repeats each spatial dimension ``size[i]`` times (nearest neighbour)."""
 
-    def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
+    def __init__(self, size, data_format=None, **kwargs):
         super().__init__(data_format=data_format, **kwargs)
-        self.size = _tuple(size, 2, "size")
-        if interpolation != "nearest":
-            raise ValueError("Only `interpolation='nearest'` is supported by dlframe's "
-                             f"UpSampling2D. Received: interpolation={interpolation!r}")
-        self.interpolation = interpolation
+        self.size = _tuple(size, self.rank, "size")
 
     def _apply(self, x):
-        return _repeat(_repeat(x, self.size[0], axis=1), self.size[1], axis=2)
+        for axis, n in enumerate(self.size, start=1):
+            x = _repeat(x, n, axis=axis)
+        return x
 
     def _out_dim(self, i, d):
         return d * self.size[i]
 
     def get_config(self):
         config = super().get_config()
-        config.update({"size": self.size, "interpolation": self.interpolation})
+        config["size"] = self.size
+        return config
+
+
+class UpSampling2D(_UpSampling):
+    """Repeats rows and columns ``size`` times (nearest-neighbour upsampling)."""
+
+    def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
+        super().__init__(size, data_format=data_format, **kwargs)
+        if interpolation != "nearest":
+            raise ValueError("Only `interpolation='nearest'` is supported by dlframe's "
+                             f"UpSampling2D. Received: interpolation={interpolation!r}")
+        self.interpolation = interpolation
+
+    def get_config(self):
+        config = super().get_config()
+        config["interpolation"] = self.interpolation
         return config
 
 
@@ -269,12 +283,12 @@ class ZeroPadding1D(_Spatial):
         return config
 
 
-class ZeroPadding2D(_Spatial):
-    """Pads rows and columns with zeros: int, (rows, cols) or ((top, bottom), (l, r))."""
+class _ZeroPadding(_Spatial):
+    """Pads each spatial dimension with zeros by a (before, after) pair."""
 
-    def __init__(self, padding=(1, 1), data_format=None, **kwargs):
+    def __init__(self, padding, data_format=None, **kwargs):
         super().__init__(data_format=data_format, **kwargs)
-        self.padding = _pad_pairs(padding, 2)
+        self.padding = _pad_pairs(padding, self.rank)
 
     def _apply(self, x):
         return _array.pad(x, [[0, 0]] + [list(p) for p in self.padding] + [[0, 0]])
@@ -286,6 +300,13 @@ class ZeroPadding2D(_Spatial):
         config = super().get_config()
         config["padding"] = self.padding
         return config
+
+
+class ZeroPadding2D(_ZeroPadding):
+    """Pads rows and columns with zeros: int, (rows, cols) or ((top, bottom), (l, r))."""
+
+    def __init__(self, padding=(1, 1), data_format=None, **kwargs):
+        super().__init__(padding, data_format=data_format, **kwargs)
 
 
 class Cropping1D(_Spatial):
@@ -309,20 +330,20 @@ class Cropping1D(_Spatial):
         return config
 
 
-class Cropping2D(_Spatial):
-    """Crops rows and columns: int, (rows, cols) or ((top, bottom), (left, right))."""
+class _Cropping(_Spatial):
+    """Crops each spatial dimension by a (before, after) pair."""
 
-    def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
+    def __init__(self, cropping, data_format=None, **kwargs):
         super().__init__(data_format=data_format, **kwargs)
-        self.cropping = _pad_pairs(cropping, 2)
+        self.cropping = _pad_pairs(cropping, self.rank)
 
     def _apply(self, x):
-        (t, b), (left, r) = self.cropping
-        h, w = x.shape[1], x.shape[2]
-        if t + b >= h or left + r >= w:
+        spatial = x.shape[1:self.rank + 1]
+        if any(a + b >= n for (a, b), n in zip(self.cropping, spatial)):
             raise ValueError(f"Cropping {self.cropping} is too large for input of shape "
                              f"{tuple(x.shape)} in layer {self.name}.")
-        return x[:, t:h - b, left:w - r, :]
+        kept = tuple(slice(a, n - b) for (a, b), n in zip(self.cropping, spatial))
+        return x[(slice(None),) + kept + (slice(None),)]
 
     def _out_dim(self, i, d):
         return d - sum(self.cropping[i])
@@ -333,7 +354,14 @@ class Cropping2D(_Spatial):
         return config
 
 
-class UpSampling3D(_Spatial):
+class Cropping2D(_Cropping):
+    """Crops rows and columns: int, (rows, cols) or ((top, bottom), (left, right))."""
+
+    def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
+        super().__init__(cropping, data_format=data_format, **kwargs)
+
+
+class UpSampling3D(_UpSampling):
     """Repeats the three spatial dimensions ``size`` times each (nearest neighbour).
 
     Args:
@@ -344,24 +372,10 @@ class UpSampling3D(_Spatial):
     rank = 3
 
     def __init__(self, size=(2, 2, 2), data_format=None, **kwargs):
-        super().__init__(data_format=data_format, **kwargs)
-        self.size = _tuple(size, 3, "size")
-
-    def _apply(self, x):
-        for axis, n in enumerate(self.size, start=1):
-            x = _repeat(x, n, axis=axis)
-        return x
-
-    def _out_dim(self, i, d):
-        return d * self.size[i]
-
-    def get_config(self):
-        config = super().get_config()
-        config["size"] = self.size
-        return config
+        super().__init__(size, data_format=data_format, **kwargs)
 
 
-class ZeroPadding3D(_Spatial):
+class ZeroPadding3D(_ZeroPadding):
     """Pads the three spatial dimensions with zeros.
 
     Args:
@@ -372,22 +386,10 @@ class ZeroPadding3D(_Spatial):
     rank = 3
 
     def __init__(self, padding=(1, 1, 1), data_format=None, **kwargs):
-        super().__init__(data_format=data_format, **kwargs)
-        self.padding = _pad_pairs(padding, 3)
-
-    def _apply(self, x):
-        return _array.pad(x, [[0, 0]] + [list(p) for p in self.padding] + [[0, 0]])
-
-    def _out_dim(self, i, d):
-        return d + sum(self.padding[i])
-
-    def get_config(self):
-        config = super().get_config()
-        config["padding"] = self.padding
-        return config
+        super().__init__(padding, data_format=data_format, **kwargs)
 
 
-class Cropping3D(_Spatial):
+class Cropping3D(_Cropping):
     """Crops the three spatial dimensions.
 
     Args:
@@ -398,22 +400,4 @@ class Cropping3D(_Spatial):
     rank = 3
 
     def __init__(self, cropping=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
-        super().__init__(data_format=data_format, **kwargs)
-        self.cropping = _pad_pairs(cropping, 3)
-
-    def _apply(self, x):
-        spatial = x.shape[1:4]
-        if any(a + b >= n for (a, b), n in zip(self.cropping, spatial)):
-            raise ValueError(f"Cropping {self.cropping} is too large for input of shape "
-                             f"{tuple(x.shape)} in layer {self.name}.")
-        (a1, b1), (a2, b2), (a3, b3) = self.cropping
-        d1, d2, d3 = spatial
-        return x[:, a1:d1 - b1, a2:d2 - b2, a3:d3 - b3, :]
-
-    def _out_dim(self, i, d):
-        return d - sum(self.cropping[i])
-
-    def get_config(self):
-        config = super().get_config()
-        config["cropping"] = self.cropping
-        return config
+        super().__init__(cropping, data_format=data_format, **kwargs)
