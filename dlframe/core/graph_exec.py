@@ -32,21 +32,18 @@ def compile_program(program, outputs):
     The slot list passed to ``run`` holds the inputs, constants and variable
     values; it is only read, never written.
     """
-    produced = set()
-    env = {}
-    body = []
-    loaded = set()
+    produced, loaded = set(), set()
+    env, head, body = {}, [], []
 
     def name(s):
         return f"v{s}"
 
-    def load(slots):
+    def load(slots):  # inputs, constants and variable values come from the slot list
         for s in slots:
             if s not in produced and s not in loaded:
                 loaded.add(s)
-                head.append(f"    v{s} = slots[{s}]")
+                head.append(f"    {name(s)} = slots[{s}]")
 
-    head = []
     for k, (forward, dev, ins, outs, attrs, single, copy_out, dead) in enumerate(program):
         load(ins)
         env[f"f{k}"] = forward
@@ -157,7 +154,7 @@ def reuse_buffers(program, nodes, traced, owned):
     out = list(program)
     for k, (step, node) in enumerate(zip(program, nodes)):
         prim, ins, outs, attrs, dev = node
-        if (prim.into is None or attrs or step[5] is False or step[6]
+        if (prim.into is None or attrs or not step[5] or step[6]
                 or getattr(dev, "kind", None) != "cpu"):
             continue
         result = traced.get(outs[0])

@@ -6,17 +6,13 @@ import math
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.keras import constraints, initializers, regularizers
 from dlframe.keras.engine.base_layer import Layer
+from dlframe.keras.layers.layer_config import weight_options_config
 from dlframe.ops import array as _array
 from dlframe.ops import creation as _creation
 from dlframe.ops import linalg as _linalg
 from dlframe.ops import math as _math
 from dlframe.ops import nn as _nn
 from dlframe.ops import reduction as _reduction
-
-
-def _ser(module, obj):
-    return module.serialize(obj) if obj is not None else None
-
 
 _NEG = -1e9
 
@@ -187,13 +183,7 @@ class MultiHeadAttention(Layer):
             "value_dim": self.value_dim, "dropout": self.dropout,
             "use_bias": self.use_bias, "output_shape": self._output_shape,
             "attention_axes": self.attention_axes,
-            "kernel_initializer": _ser(initializers, self.kernel_initializer),
-            "bias_initializer": _ser(initializers, self.bias_initializer),
-            "kernel_regularizer": _ser(regularizers, self.kernel_regularizer),
-            "bias_regularizer": _ser(regularizers, self.bias_regularizer),
-            "activity_regularizer": _ser(regularizers, self.activity_regularizer),
-            "kernel_constraint": _ser(constraints, self.kernel_constraint),
-            "bias_constraint": _ser(constraints, self.bias_constraint)})
+            **weight_options_config(self, "kernel", "bias", activity=True)})
         return config
 
 

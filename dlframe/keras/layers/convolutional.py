@@ -5,6 +5,10 @@ from dlframe.core.tensor_shape import TensorShape
 from dlframe.keras import activations, constraints, initializers, regularizers
 from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.engine.input_spec import InputSpec
+from dlframe.keras.layers.layer_config import (
+    WEIGHT_OPTION_MODULES,
+    weight_options_config,
+)
 from dlframe.keras.layers.reshaping import _data_format
 from dlframe.ops import array as _array
 from dlframe.ops import conv as _conv
@@ -67,10 +71,6 @@ def _check_padding(padding, allowed):
         raise ValueError(f"The `padding` argument must be one of {allowed}. Received: "
                          f"padding={padding!r}")
     return padding
-
-
-def _ser(module, obj):
-    return module.serialize(obj) if obj is not None else None
 
 
 class Conv(Layer):
@@ -211,13 +211,7 @@ class Conv(Layer):
             "data_format": self.data_format, "dilation_rate": self.dilation_rate,
             "groups": self.groups, "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": _ser(initializers, self.kernel_initializer),
-            "bias_initializer": _ser(initializers, self.bias_initializer),
-            "kernel_regularizer": _ser(regularizers, self.kernel_regularizer),
-            "bias_regularizer": _ser(regularizers, self.bias_regularizer),
-            "activity_regularizer": _ser(regularizers, self.activity_regularizer),
-            "kernel_constraint": _ser(constraints, self.kernel_constraint),
-            "bias_constraint": _ser(constraints, self.bias_constraint)})
+            **weight_options_config(self, "kernel", "bias", activity=True)})
         return config
 
 
@@ -325,11 +319,6 @@ class Conv3DTranspose(_ConvTranspose):
                          data_format, dilation_rate, **kwargs)
 
 
-_KERNEL_ARGS = ("initializer", "regularizer", "constraint")
-_KERNEL_MODULES = {"initializer": initializers, "regularizer": regularizers,
-                   "constraint": constraints}
-
-
 class _DepthwiseBase(Conv):
     """Shared parts of the depthwise and separable convolutions.
 
@@ -342,14 +331,14 @@ class _DepthwiseBase(Conv):
 
     def _set_kernel_args(self, kind, initializer, regularizer, constraint):
         """Sets ``<kind>_initializer``/``_regularizer``/``_constraint`` from their ids."""
-        for arg, value in zip(_KERNEL_ARGS, (initializer, regularizer, constraint)):
-            setattr(self, f"{kind}_{arg}", _KERNEL_MODULES[arg].get(value))
+        for (arg, module), value in zip(WEIGHT_OPTION_MODULES.items(),
+                                        (initializer, regularizer, constraint)):
+            setattr(self, f"{kind}_{arg}", module.get(value))
 
     def _kernel_args_config(self, *kinds):
         """get_config entries of the kernels ``kinds``: initializers, regularizers,
         constraints (in that order)."""
-        return {f"{kind}_{arg}": _ser(_KERNEL_MODULES[arg], getattr(self, f"{kind}_{arg}"))
-                for arg in _KERNEL_ARGS for kind in kinds}
+        return weight_options_config(self, *kinds)
 
     def _depthwise_weight(self, channels):
         return self.add_weight(

@@ -9,11 +9,12 @@ from dlframe.core.tensor_shape import TensorShape
 from dlframe.keras import activations, constraints, initializers, regularizers
 from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.engine.input_spec import InputSpec
+from dlframe.keras.layers.layer_config import weight_options_config
 from dlframe.keras.utils import generic_utils, tree
 from dlframe.ops import array as _array
-from dlframe.ops import names as _names
 from dlframe.ops import linalg as _linalg
 from dlframe.ops import math as _math
+from dlframe.ops import names as _names
 from dlframe.ops import nn as _nn
 from dlframe.ops import reduction as _red
 
@@ -25,8 +26,6 @@ def _positive_int(value, name):
     return value
 
 
-def _ser(module, obj):
-    return module.serialize(obj) if obj is not None else None
 
 
 class Dense(Layer):
@@ -107,13 +106,7 @@ class Dense(Layer):
         config.update({
             "units": self.units, "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": _ser(initializers, self.kernel_initializer),
-            "bias_initializer": _ser(initializers, self.bias_initializer),
-            "kernel_regularizer": _ser(regularizers, self.kernel_regularizer),
-            "bias_regularizer": _ser(regularizers, self.bias_regularizer),
-            "activity_regularizer": _ser(regularizers, self.activity_regularizer),
-            "kernel_constraint": _ser(constraints, self.kernel_constraint),
-            "bias_constraint": _ser(constraints, self.bias_constraint)})
+            **weight_options_config(self, "kernel", "bias", activity=True)})
         return config
 
 
@@ -196,10 +189,7 @@ class Embedding(Layer):
         config = super().get_config()
         config.update({
             "input_dim": self.input_dim, "output_dim": self.output_dim,
-            "embeddings_initializer": _ser(initializers, self.embeddings_initializer),
-            "embeddings_regularizer": _ser(regularizers, self.embeddings_regularizer),
-            "activity_regularizer": _ser(regularizers, self.activity_regularizer),
-            "embeddings_constraint": _ser(constraints, self.embeddings_constraint),
+            **weight_options_config(self, "embeddings", activity=True),
             "mask_zero": self.mask_zero, "input_length": self.input_length})
         return config
 

@@ -4,13 +4,11 @@ from dlframe.core.tensor_shape import TensorShape
 from dlframe.keras import constraints, initializers, regularizers
 from dlframe.keras.engine.base_layer import Layer, in_dry_run
 from dlframe.keras.engine.input_spec import InputSpec
+from dlframe.keras.layers.layer_config import serialize_or_none as _ser
+from dlframe.keras.layers.layer_config import weight_options_config
 from dlframe.ops import array as _array
 from dlframe.ops import math as _math
 from dlframe.ops import nn as _nn
-
-
-def _ser(module, obj):
-    return module.serialize(obj) if obj is not None else None
 
 
 def _axes(axis, ndim, layer):
@@ -85,12 +83,7 @@ class _Normalization(Layer):
         config.update({
             "axis": self.axis, "epsilon": self.epsilon, "center": self.center,
             "scale": self.scale,
-            "beta_initializer": _ser(initializers, self.beta_initializer),
-            "gamma_initializer": _ser(initializers, self.gamma_initializer),
-            "beta_regularizer": _ser(regularizers, self.beta_regularizer),
-            "gamma_regularizer": _ser(regularizers, self.gamma_regularizer),
-            "beta_constraint": _ser(constraints, self.beta_constraint),
-            "gamma_constraint": _ser(constraints, self.gamma_constraint)})
+            **weight_options_config(self, "beta", "gamma")})
         return config
 
 

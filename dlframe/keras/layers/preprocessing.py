@@ -11,14 +11,11 @@ from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.keras import backend, constraints, initializers, regularizers
 from dlframe.keras.engine.base_layer import Layer
+from dlframe.keras.layers.layer_config import weight_options_config
 from dlframe.ops import array as _array
 from dlframe.ops import image as _image
 from dlframe.ops import math as _math
 from dlframe.ops import reduction as _red
-
-
-def _ser(module, obj):
-    return module.serialize(obj) if obj is not None else None
 
 
 def _to_float(inputs, dtype):
@@ -470,12 +467,7 @@ class GroupNormalization(Layer):
         config.update({
             "groups": self.groups, "axis": self.axis, "epsilon": self.epsilon,
             "center": self.center, "scale": self.scale,
-            "beta_initializer": _ser(initializers, self.beta_initializer),
-            "gamma_initializer": _ser(initializers, self.gamma_initializer),
-            "beta_regularizer": _ser(regularizers, self.beta_regularizer),
-            "gamma_regularizer": _ser(regularizers, self.gamma_regularizer),
-            "beta_constraint": _ser(constraints, self.beta_constraint),
-            "gamma_constraint": _ser(constraints, self.gamma_constraint)})
+            **weight_options_config(self, "beta", "gamma")})
         return config
 
 

@@ -8,16 +8,13 @@ layers run the same equations with a fused sequence kernel when they can.
 
 from dlframe.keras import activations, constraints, initializers, regularizers
 from dlframe.keras.engine.base_layer import Layer
+from dlframe.keras.layers.layer_config import weight_options_config
 from dlframe.keras.utils import generic_utils
 from dlframe.ops import array as _array
 from dlframe.ops import creation as _creation
 from dlframe.ops import linalg as _linalg
 from dlframe.ops import math as _math
 from dlframe.ops import nn as _nn
-
-
-def _ser(module, obj):
-    return module.serialize(obj) if obj is not None else None
 
 
 def _check_units(units):
@@ -165,15 +162,7 @@ class _GatedCell(DropoutRNNCell, Layer):
         config.update({
             "units": self.units, "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": _ser(initializers, self.kernel_initializer),
-            "recurrent_initializer": _ser(initializers, self.recurrent_initializer),
-            "bias_initializer": _ser(initializers, self.bias_initializer),
-            "kernel_regularizer": _ser(regularizers, self.kernel_regularizer),
-            "recurrent_regularizer": _ser(regularizers, self.recurrent_regularizer),
-            "bias_regularizer": _ser(regularizers, self.bias_regularizer),
-            "kernel_constraint": _ser(constraints, self.kernel_constraint),
-            "recurrent_constraint": _ser(constraints, self.recurrent_constraint),
-            "bias_constraint": _ser(constraints, self.bias_constraint),
+            **weight_options_config(self, "kernel", "recurrent", "bias"),
             "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout,
             "seed": self.seed})
         return config
