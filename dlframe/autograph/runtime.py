@@ -280,6 +280,8 @@ def print_(*args, **kwargs):
     if any(_symbolic(a) for a in args):
         from dlframe.ops.logging import print as tf_print
         return tf_print(*args, **kwargs)
+    if STATE.silent_trace:  # trace-time output belongs to the signature's first trace
+        return None
     return print(*args, **kwargs)
 
 

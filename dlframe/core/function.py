@@ -17,6 +17,7 @@ from dlframe.backends.base import np
 from dlframe.core import trace as _trace
 from dlframe.core.primitive import STATE
 from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.core.tensor_shape import TensorShape
 from dlframe.core.tensor_spec import TensorSpec
 
 _RETRACE_WARN_AFTER = 5
@@ -100,14 +101,89 @@ def _rebuild_outputs(template, it):
     return template[1]
 
 
+class _Signature:
+    """The inputs one user-visible trace accepts.
+
+    A trace of a signature with None dimensions (``input_signature``, a TensorSpec
+    given to ``get_concrete_function``, or shapes relaxed by ``reduce_retracing``)
+    serves every size in those dimensions: the function is traced once, as in TF.
+    Graphs are specialized per concrete shape underneath (dlframe traces with real
+    values), by re-running the traced Python quietly — trace-time ``print`` output and
+    the tracing count belong to the first trace only.
+    """
+
+    __slots__ = ("template", "specs")
+
+    def __init__(self, template, specs):
+        self.template = template
+        self.specs = specs    # per leaf: ("var", id) | (TensorShape, numpy dtype, device)
+
+    def accepts(self, template, leaves):
+        if template != self.template or len(leaves) != len(self.specs):
+            return False
+        for spec, t in zip(self.specs, leaves):
+            if t._is_variable or spec[0] == "var":
+                if spec != ("var", id(t)):
+                    return False
+            elif (spec[1] != t._value.dtype or spec[2] is not t._device
+                  or not spec[0].is_compatible_with(t._value.shape)):
+                return False
+        return True
+
+    def relaxed(self, leaves):
+        """Specs covering this signature and ``leaves`` (differing dims become None),
+        or None when the leaves differ in dtype, device or variables."""
+        specs = []
+        for spec, t in zip(self.specs, leaves):
+            if t._is_variable or spec[0] == "var":
+                if spec != ("var", id(t)):
+                    return None
+                specs.append(spec)
+                continue
+            if spec[1] != t._value.dtype or spec[2] is not t._device:
+                return None
+            specs.append((_merge_shapes(spec[0], t._value.shape), spec[1], spec[2]))
+        return _Signature(self.template, specs)
+
+
+def _merge_shapes(shape, concrete):
+    if shape.rank is None or shape.rank != len(concrete):
+        return TensorShape(None)
+    return TensorShape([d if d == c else None for d, c in zip(shape.as_list(), concrete)])
+
+
+def _leaf_shapes(value, out):
+    """Per tensor leaf of ``value`` (in ``_flatten`` order), the TensorShape of a
+    TensorSpec there, or None for a concrete tensor."""
+    if isinstance(value, TensorSpec):
+        out.append(value.shape)
+    elif isinstance(value, (Tensor, np.ndarray)):
+        out.append(None)
+    elif isinstance(value, dict):
+        for k in sorted(value, key=str):
+            _leaf_shapes(value[k], out)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            _leaf_shapes(v, out)
+    return out
+
+
+def _cache_key(template, leaves):
+    return (template, tuple((tuple(t._value.shape), t._value.dtype, t._device)
+                            if not t._is_variable else ("var", id(t)) for t in leaves))
+
+
 class ConcreteFunction:
     """One traced graph of a Function for one input signature."""
 
-    def __init__(self, graph, out_template, structured_input_signature, name):
+    def __init__(self, graph, out_template, structured_input_signature, name,
+                 owner=None, traced_shapes=None):
         self.graph = graph
         self._out_template = out_template
         self.structured_input_signature = structured_input_signature
         self.name = name
+        self._owner = owner                  # the Function, for other sizes of None dims
+        self._traced_shapes = traced_shapes  # input shapes this graph was traced at
 
     def _call_flat(self, tensors):
         arrays = [t._value for t in tensors]
@@ -124,6 +200,9 @@ class ConcreteFunction:
                             f"{len(leaves)}")
         for i, (spec, t) in enumerate(zip(specs, leaves)):
             _trace.check_input(spec.shape, spec.dtype, t, i)
+        if (self._owner is not None and self._traced_shapes is not None and
+                [tuple(t._value.shape) for t in leaves] != self._traced_shapes):
+            return self._owner(*args, **kwargs)   # same signature, other sizes
         return self._call_flat(leaves)
 
     @property
@@ -154,7 +233,9 @@ class Function:
                                  else None)
         self._autograph = autograph
         self._jit_compile = jit_compile
+        self._reduce_retracing = reduce_retracing
         self._cache = {}
+        self._signatures = []   # _Signature of each user-visible trace
         self._tracing_count = 0
         self._variables_created = False
         self._converted = None
@@ -184,7 +265,8 @@ class Function:
         bound = self._instances.get(instance)
         if bound is None:
             bound = Function(self._python_function.__get__(instance, owner),
-                             self._input_signature, self._autograph, self._jit_compile)
+                             self._input_signature, self._autograph, self._jit_compile,
+                             self._reduce_retracing)
             try:
                 self._instances[instance] = bound
             except TypeError:
@@ -199,8 +281,7 @@ class Function:
         args, kwargs = self._canonicalize(args, kwargs)
         leaves = []
         template = _flatten((args, kwargs), leaves)
-        key = (template, tuple((tuple(t._value.shape), t._value.dtype, t._device)
-                               if not t._is_variable else ("var", id(t)) for t in leaves))
+        key = _cache_key(template, leaves)
         concrete = self._cache.get(key)
         if concrete is None:
             # the trace itself executed the function once: return those results
@@ -228,9 +309,40 @@ class Function:
             checked.append(_conform(spec, a, i))
         return tuple(checked) + tuple(args[len(sig):]), kwargs
 
-    def _trace(self, args, kwargs, template, leaves, key):
+    def _signature_for(self, template, leaves, spec_shapes=None):
+        """(signature, is_new): the known signature accepting these leaves, else a
+        new one — from the input_signature / given specs, relaxed from a known one
+        under reduce_retracing, or exactly these shapes."""
+        for sig in self._signatures:
+            if sig.accepts(template, leaves):
+                return sig, False
+        if self._reduce_retracing:
+            for sig in reversed(self._signatures):
+                if sig.template == template and len(sig.specs) == len(leaves):
+                    relaxed = sig.relaxed(leaves)
+                    if relaxed is not None:
+                        return relaxed, True
+        if self._input_signature is not None and spec_shapes is None:
+            spec_shapes = _leaf_shapes(tuple(self._input_signature), [])
+        spec_shapes = list(spec_shapes or [])
+        specs = []
+        for i, t in enumerate(leaves):
+            if t._is_variable:
+                specs.append(("var", id(t)))
+                continue
+            shape = spec_shapes[i] if i < len(spec_shapes) else None
+            specs.append((shape if shape is not None else TensorShape(t._value.shape),
+                          t._value.dtype, t._device))
+        return _Signature(template, specs), True
+
+    def _trace(self, args, kwargs, template, leaves, key, spec_shapes=None,
+               execute=True):
+        """Traces one call. With ``execute=False`` (get_concrete_function) side-effect
+        ops (assign, print) are recorded but not done, as nothing is being run."""
+        signature, visible = self._signature_for(template, leaves, spec_shapes)
         first = not self._cache
         tr = _trace.Trace(allow_variable_creation=first)
+        tr.run_effects = execute
         fresh = []
         for t in leaves:
             if t._is_variable:
@@ -242,16 +354,26 @@ class Function:
         call_args, call_kwargs = _unflatten(template, iter(fresh))
         call_args = _restore_py(args, call_args)
         call_kwargs = _restore_py(kwargs, call_kwargs)
-        with _trace.tracing(tr):
-            result = self._target()(*call_args, **call_kwargs)
+        quiet, STATE.silent_trace = STATE.silent_trace, not visible
+        try:
+            with _trace.tracing(tr):
+                result = self._target()(*call_args, **call_kwargs)
+        finally:
+            STATE.silent_trace = quiet
         out_leaves = []
         out_template = _structure_outputs(result, out_leaves)
         graph = _trace.Graph(tr, out_leaves)
-        specs = [TensorSpec(t.shape, t.dtype) for t in tr.inputs]
-        concrete = ConcreteFunction(graph, out_template, specs, self.__name__)
+        specs = [TensorSpec(spec[0], t.dtype)
+                 for spec, t in zip(signature.specs, leaves) if not t._is_variable]
+        concrete = ConcreteFunction(
+            graph, out_template, specs, self.__name__, owner=self,
+            traced_shapes=[tuple(t._value.shape) for t in tr.inputs])
         self._cache[key] = concrete
         result = _rebuild_outputs(out_template, iter(
             Tensor(t._value, t._device) for t in out_leaves))
+        if not visible:
+            return concrete, result
+        self._signatures.append(signature)
         self._tracing_count += 1
         if self._tracing_count > _RETRACE_WARN_AFTER and self._input_signature is None:
             warnings.warn(
@@ -265,16 +387,17 @@ class Function:
         """Traces (if needed) and returns the ConcreteFunction for these arguments or specs."""
         if not args and not kwargs and self._input_signature is not None:
             args = self._input_signature
+        spec_shapes = _leaf_shapes((args, kwargs), [])
         args = tuple(_spec_to_tensor(a) for a in args)
         kwargs = {k: _spec_to_tensor(v) for k, v in kwargs.items()}
         args, kwargs = self._canonicalize(args, kwargs)
         leaves = []
         template = _flatten((args, kwargs), leaves)
-        key = (template, tuple((tuple(t._value.shape), t._value.dtype, t._device)
-                               if not t._is_variable else ("var", id(t)) for t in leaves))
+        key = _cache_key(template, leaves)
         concrete = self._cache.get(key)
         if concrete is None:
-            concrete, _ = self._trace(args, kwargs, template, leaves, key)
+            concrete, _ = self._trace(args, kwargs, template, leaves, key,
+                                      spec_shapes=spec_shapes, execute=False)
         return concrete
 
     def experimental_get_tracing_count(self):

@@ -92,6 +92,9 @@ class _State(threading.local):
     def __init__(self):
         self.tapes = []
         self.trace = None
+        # True while a function re-specializes a known signature for new sizes in its
+        # None dimensions: the trace is not the user's, so trace-time prints are quiet
+        self.silent_trace = False
 
 
 STATE = _State()

@@ -461,16 +461,25 @@ def _cse(nodes):
     return kept, remap
 
 
+class InputSignatureError(InvalidArgumentError, TypeError):
+    """An argument does not fit a function's input signature.
+
+    TensorFlow raises ``TypeError`` when binding a call to a ``tf.function`` fails and
+    ``InvalidArgumentError`` from a concrete function; either ``except`` catches this.
+    """
+
+
 def check_input(spec_shape, spec_dtype, t, index):
     """Validates a tensor against an input_signature entry."""
     if spec_dtype is not None and t.dtype != spec_dtype:
         raise TypeError(f"Python inputs incompatible with input_signature: input {index} "
                         f"has dtype {t.dtype.name}, expected {spec_dtype.name}")
     if spec_shape is not None and not spec_shape.is_compatible_with(t.shape):
-        raise InvalidArgumentError(
+        raise InputSignatureError(
+            None, None,
             f"Python inputs incompatible with input_signature: input {index} has shape "
             f"{tuple(t._value.shape)}, expected {spec_shape}")
 
 
 __all__ = ["Trace", "Graph", "tracing", "paused", "OperatorNotAllowedInGraphError",
-           "Tensor"]
+           "InputSignatureError", "Tensor"]
