@@ -350,11 +350,16 @@ class Layer:
             if callable(loss) and not isinstance(loss, Tensor):
                 self._callable_losses.append(loss)
             elif isinstance(loss, KerasTensor):
-                raise ValueError("add_loss on a symbolic (functional) tensor is not "
-                                 "supported; add the loss inside a layer's call.")
+                self._add_symbolic_loss(loss)
             else:
                 self._losses.append(convert_to_tensor(loss))
                 _LAYERS_WITH_LOSSES.add(self)
+
+    def _add_symbolic_loss(self, loss):
+        raise ValueError(
+            f"add_loss received a symbolic (functional) tensor {loss!r} on layer "
+            f"{self.name!r}; only a functional Model can hold one (Keras 2's "
+            "`model.add_loss(tensor)`). Add the loss inside a layer's call instead.")
 
     @property
     def losses(self):

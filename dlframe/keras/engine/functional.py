@@ -57,11 +57,21 @@ class Functional(Model):
             self._input_spec = self._input_spec[0]
         self.built = True
 
+    def _add_symbolic_loss(self, loss):
+        """Keras 2's ``model.add_loss(tensor)``: ``loss`` is a KerasTensor computed from
+        this model's inputs; it is evaluated at every call and added to the losses."""
+        self._symbolic_losses = list(getattr(self, "_symbolic_losses", ())) + [loss]
+        self._nodes_in_order = self._topological_nodes()
+        for node in self._nodes_in_order:
+            if all(node.layer is not lay for lay in self._graph_layers):
+                self._graph_layers.append(node.layer)
+
     def _topological_nodes(self):
-        """Non-input nodes between inputs and outputs, parents before children."""
+        """Non-input nodes between inputs and outputs (and symbolic losses), parents
+        before children."""
         input_ids = {id(kt) for kt in self.inputs}
         done, ordered, accessed = set(), [], []
-        for out in self.outputs:
+        for out in self.outputs + list(getattr(self, "_symbolic_losses", ())):
             stack = [(out, False)]
             while stack:
                 kt, expanded = stack.pop()
@@ -153,6 +163,9 @@ class Functional(Model):
             outs = run_layer(node.layer, args, kwargs)
             for kt, v in zip(node.flat_outputs, tree.flatten(outs)):
                 values[id(kt)] = v
+        for kt in getattr(self, "_symbolic_losses", ()):
+            if isinstance(values.get(id(kt)), Tensor):   # concrete runs only
+                self.add_loss(values[id(kt)])
         return tree.pack_sequence_as(self._nested_outputs,
                                      [values[id(kt)] for kt in self.outputs])
 

@@ -186,6 +186,14 @@ class TrainingMixin:
         return self.compiled_loss(y, y_pred, sample_weight,
                                   regularization_losses=self.losses)
 
+    def _metrics_or_logs(self, logs):
+        """The metrics' results, unless a custom train/test step returned its own
+        names (e.g. ``{"loss": self.total_tracker.result()}``): then its last logs."""
+        result = self.get_metrics_result()
+        if isinstance(logs, dict) and set(logs) != set(result):
+            return logs
+        return result
+
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         """Updates the compiled metrics; returns ``get_metrics_result()``."""
         del x
@@ -385,7 +393,7 @@ class TrainingMixin:
                                  "to `tf.keras`.")
             if train.steps is None:
                 train.steps = step + 1
-            epoch_logs = _floats(self.get_metrics_result() if step >= 0 else logs)
+            epoch_logs = _floats(self._metrics_or_logs(logs) if step >= 0 else logs)
             loss_value = epoch_logs.get("loss")
             if isinstance(loss_value, float) and not math.isfinite(loss_value):
                 warnings.warn(f"Epoch {epoch + 1}: the training loss is {loss_value} "
@@ -443,7 +451,7 @@ class TrainingMixin:
                              "evaluation data is empty.")
         if adapter.steps is None:
             adapter.steps = step + 1
-        result = _floats(self.get_metrics_result())
+        result = _floats(self._metrics_or_logs(logs))
         cbs.on_test_end(result)
         return result
 
