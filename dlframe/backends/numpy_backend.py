@@ -18,11 +18,19 @@ to leave malloc alone.
 import ctypes
 import os
 import time
+import warnings
 
 import numpy
 
 from dlframe import config
 from dlframe.backends.base import Device
+
+# TF kernels return inf/nan for x/0, log(0) or an overflow without a word; NumPy warns,
+# attributing the warning to the dlframe line that ran the ufunc. Those warnings are
+# silenced for dlframe's own modules only (user NumPy code keeps its warnings).
+warnings.filterwarnings(
+    "ignore", message=r"(divide by zero|overflow|invalid value|underflow) encountered",
+    category=RuntimeWarning, module=r"dlframe\.")
 
 BIG_GEMM_FLOPS = 8e6
 # Smaller products always run on one thread (OpenBLAS would not split them anyway).

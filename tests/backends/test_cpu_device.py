@@ -136,3 +136,21 @@ def test_gemm_loop_sets_threads_once(monkeypatch):
     seen.clear()
     dev.matmul(a, b)                             # outside a loop: per-call policy
     assert seen in ([], [1])                     # per-call policy (tuning: one thread first)
+
+
+def test_inf_and_nan_results_are_silent_like_tf_kernels_but_user_numpy_still_warns():
+    import subprocess
+    import sys
+    code = (
+        "import numpy as np, dlframe as tf\n"
+        "vals = [tf.math.rsqrt(0.), tf.math.log(0.), tf.constant(1.) / 0., tf.exp(1e3),"
+        " tf.sqrt(-1.)]\n"
+        "print([str(v.numpy()) for v in vals])\n"
+        "try:\n"
+        "    np.log(np.zeros(1))\n"
+        "except RuntimeWarning:\n"
+        "    print('user warning kept')\n")
+    out = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-c", code],
+                         capture_output=True, text=True, check=True).stdout
+    assert "['inf', '-inf', 'inf', 'inf', 'nan']" in out
+    assert "user warning kept" in out
