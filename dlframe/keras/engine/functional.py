@@ -10,6 +10,7 @@ from dlframe.keras.engine.input_spec import InputSpec
 from dlframe.keras.engine.keras_tensor import KerasTensor
 from dlframe.keras.engine.model import Model
 from dlframe.keras.utils import generic_utils, tree
+from dlframe.ops import array as _array
 from dlframe.ops import math as _math
 
 
@@ -38,15 +39,7 @@ class Functional(Model):
         self.outputs = tree.flatten(outputs)
         self._is_graph_network = True
         self._nodes_in_order = self._topological_nodes()
-        layers = []
-        for kt in self.inputs:
-            layer = kt._keras_history[0]
-            if layer not in layers:
-                layers.append(layer)
-        for node in self._nodes_in_order:
-            if all(node.layer is not lay for lay in layers):
-                layers.append(node.layer)
-        self._graph_layers = layers
+        self._graph_layers = self._layers_by_depth()
         self.input_names = [kt._keras_history[0].name for kt in self.inputs]
         self.output_names = [kt._keras_history[0].name for kt in self.outputs]
         self._input_spec = [InputSpec(shape=tuple([None] + kt.shape.as_list()[1:]),
@@ -65,6 +58,34 @@ class Functional(Model):
         for node in self._nodes_in_order:
             if all(node.layer is not lay for lay in self._graph_layers):
                 self._graph_layers.append(node.layer)
+
+    def _layers_by_depth(self):
+        """Layers as Keras lists them: by decreasing depth (distance to the outputs),
+        ties in discovery order (each input layer just before its first consumer)."""
+        input_ids = {id(kt) for kt in self.inputs}
+        depth = {}
+        for node in reversed(self._nodes_in_order):
+            below = depth.setdefault(id(node.layer), 0)
+            for kt in node.flat_inputs:
+                parent = kt._keras_history[0]
+                depth[id(parent)] = max(depth.get(id(parent), 0), below + 1)
+        order = []
+        unused = [kt._keras_history[0] for kt in self.inputs
+                  if id(kt._keras_history[0]) not in depth]
+        for node in self._nodes_in_order:
+            for kt in node.flat_inputs:
+                if id(kt) in input_ids:
+                    order.append(kt._keras_history[0])
+            order.append(node.layer)
+        for kt in self.inputs:   # an input that is also an output
+            order.append(kt._keras_history[0])
+        layers, seen = [], set()
+        for layer in unused + order:
+            if id(layer) not in seen:
+                seen.add(id(layer))
+                layers.append(layer)
+        top = max(depth.values(), default=0) + 1
+        return sorted(layers, key=lambda lay: -depth.get(id(lay), top))
 
     def _topological_nodes(self):
         """Non-input nodes between inputs and outputs (and symbolic losses), parents
@@ -145,6 +166,10 @@ class Functional(Model):
     def _conform(self, kt, value):
         if not isinstance(value, (Tensor, KerasTensor)):
             value = convert_to_tensor(value)
+        ref = kt.shape
+        if (isinstance(value, Tensor) and ref.rank and len(value.shape) == ref.rank - 1
+                and ref[-1] == 1):   # Keras 2: a [batch] feature for Input(shape=(1,))
+            value = _array.expand_dims(value, -1)
         if isinstance(value, Tensor) and value.dtype != kt.dtype:
             mask = value._keras_mask
             value = _math.cast(value, kt.dtype)
