@@ -63,7 +63,8 @@ def custom_gradient(f=None):
             result, grad_fn = f(*args, **kwargs)
         finally:
             STATE.tapes = tapes
-        variables = tuple(recorder.seen.values())
+        passed = {id(t) for t in inputs}   # a Variable passed as an argument is an input
+        variables = tuple(v for k, v in recorder.seen.items() if k not in passed)
         if variables and "variables" not in inspect.signature(grad_fn).parameters:
             raise TypeError("custom_gradient: the function reads Variables "
                             f"({[v.name for v in variables]}), so grad_fn must accept a "

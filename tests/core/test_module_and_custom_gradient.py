@@ -107,3 +107,17 @@ def test_executing_eagerly():
     assert tf.executing_eagerly()
     f(tf.constant(1))
     assert seen == [False]
+
+
+def test_custom_gradient_of_a_variable_passed_as_argument_needs_no_variables_kwarg():
+    x = tf.Variable([1.0, -2.0])
+
+    @tf.custom_gradient
+    def clip_grad(v):
+        def grad(dy):
+            return tf.clip_by_value(dy, -0.1, 0.1)
+        return tf.identity(v), grad
+
+    with tf.GradientTape() as tape:
+        out = tf.reduce_sum(clip_grad(x) * 5.0)
+    assert tape.gradient(out, x).numpy().tolist() == pytest.approx([0.1, 0.1])
