@@ -396,7 +396,8 @@ class _Transformer(ast.NodeTransformer):
         item = self._next("item")
         ret = ast.Return(value=_tuple(names, ast.Load))
         body = [ast.Assign(targets=[node.target], value=_load(item))] + node.body + [ret]
-        stop_at = ast.Constant(names.index(brk) if brk is not None else None)
+        # a loop with only `continue` never sets its break flag: nothing to stop on
+        stop_at = ast.Constant(names.index(brk) if brk in names else None)
         call = _ag_call("for_stmt", [node.iter, _load(b), _init(names), stop_at],
                         self._returns_kw(names))
         return prelude + [_fn(b, [item] + names, body), _bind(names, call)]
