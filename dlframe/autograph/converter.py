@@ -165,6 +165,12 @@ def _left_only_by_return(stmt):
         bool(stmt.test.value) and not _own_jumps(stmt.body, ast.Break)
 
 
+def _thunk(expr):
+    """``lambda: expr``."""
+    return ast.Lambda(args=ast.arguments(posonlyargs=[], args=[], kwonlyargs=[],
+                                         kw_defaults=[], defaults=[]), body=expr)
+
+
 def _ag_call(helper, args, keywords=()):
     return ast.Call(func=_ag(helper), args=args, keywords=list(keywords))
 
@@ -406,10 +412,13 @@ class _Transformer(ast.NodeTransformer):
     def visit_BoolOp(self, node):
         self.generic_visit(node)
         fn = "and_" if isinstance(node.op, ast.And) else "or_"
-        thunks = [ast.Lambda(args=ast.arguments(posonlyargs=[], args=[], kwonlyargs=[],
-                                                kw_defaults=[], defaults=[]), body=v)
-                  for v in node.values]
-        return ast.Call(func=_ag(fn), args=thunks, keywords=[])
+        return ast.Call(func=_ag(fn), args=[_thunk(v) for v in node.values], keywords=[])
+
+    def visit_IfExp(self, node):
+        """``a if test else b`` -> ``if_exp(test, lambda: a, lambda: b, ())``."""
+        self.generic_visit(node)
+        return _ag_call("if_exp", [node.test, _thunk(node.body), _thunk(node.orelse),
+                                   ast.Tuple(elts=[], ctx=ast.Load())])
 
     def visit_UnaryOp(self, node):
         self.generic_visit(node)
