@@ -36,15 +36,20 @@ from dlframe.ops.framework_ops import *  # noqa: F401,F403
 from dlframe.ops.array_misc import *  # noqa: F401,F403
 from dlframe.ops.partition import *  # noqa: F401,F403
 from dlframe.ops.logging import print  # noqa: A004 - TF's public name
+from dlframe.ops.gradients import *  # noqa: F401,F403,A004 - tf.gradients, tf.tuple...
+from dlframe.ops.variable_ops import *  # noqa: F401,F403 - tf.IndexedSlices, scatter_*
+from dlframe.ops.nn_extra import *  # noqa: F401,F403 - tf.space_to_batch_nd, ...
 from dlframe.core.function import function
 from dlframe.core.tensor_spec import TensorSpec
 from dlframe.core.trace import OperatorNotAllowedInGraphError
+errors.OperatorNotAllowedInGraphError = OperatorNotAllowedInGraphError
 from dlframe import autograph
 from dlframe.device_scope import device
 from dlframe import math, linalg, nn, random  # noqa: E402 - namespaces over ops
 from dlframe import data, io, train  # noqa: E402 - tf.data, tf.io, tf.train
 from dlframe import debugging, nest, sparse  # noqa: E402
 from dlframe.ops.debugging import *  # noqa: E402,F401,F403
+from dlframe.ops.debugging_extra import *  # noqa: E402,F401,F403
 from dlframe.core.module import Module  # noqa: E402
 from dlframe.core.custom_gradient import custom_gradient, recompute_grad  # noqa: E402
 from dlframe import image, signal, strings  # noqa: E402
@@ -55,11 +60,14 @@ from dlframe import keras  # noqa: E402,F401 - tf.keras
 from dlframe import saved_model  # noqa: E402,F401 - tf.saved_model (Keras models)
 from dlframe import version, sysconfig, test  # noqa: E402 - tf.version, ...
 from dlframe import compat  # noqa: E402 - tf.compat.v1 / v2
+from dlframe import feature_column  # noqa: E402,F401 - tf.feature_column
 from dlframe.ops.names import wrap_namespace as _wrap_namespace  # noqa: E402
 
 _wrap_namespace(globals())   # tf.X ops accept KerasTensors (op layers, as in Keras 2)
 
 newaxis = None
+# tf.dtypes also holds the casting ops (the core dtypes module cannot import ops).
+dtypes.cast, dtypes.complex, dtypes.saturate_cast = cast, complex, saturate_cast
 __version__ = version.VERSION
 
 # TF2 top-level initializer names are the Keras initializer classes (one table).
@@ -92,3 +100,9 @@ def no_gradient(op_type):
     if op_type not in REGISTRY:
         raise KeyError(f"no_gradient: unknown op type {op_type!r}")
     REGISTRY[op_type].grad = None
+from dlframe import ragged  # noqa: E402 - tf.ragged
+from dlframe.ops.ragged_tensor import RaggedTensor  # noqa: E402
+from dlframe.ops.ragged_spec import RaggedTensorSpec  # noqa: E402
+from dlframe import lookup  # noqa: E402 - tf.lookup
+from dlframe import bitwise  # noqa: E402 - tf.bitwise
+from dlframe import audio  # noqa: E402 - tf.audio

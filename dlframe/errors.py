@@ -95,6 +95,13 @@ class SymbolicTensorError(TypeError):
     a concrete value. Public ops catch it and, with Keras loaded, insert an op layer."""
 
 
+class CompositeTensorError(TypeError):
+    """A composite tensor (a RaggedTensor) reached an op that converts its arguments to
+    dense Tensors. Public ops catch it and call the op's composite implementation, if
+    one is registered; Tensor operators return NotImplemented (the composite's own
+    reflected operator runs)."""
+
+
 __all__ = [
     "OpError", "InvalidArgumentError", "NotFoundError", "AlreadyExistsError",
     "FailedPreconditionError", "OutOfRangeError", "ResourceExhaustedError",
@@ -102,3 +109,48 @@ __all__ = [
     "CancelledError", "DTypeMismatchError", "DeviceMismatchError",
     "ShapeMismatchError", "AxisError",
 ]
+
+
+class AbortedError(OpError):
+    """The operation was aborted (typically a concurrency conflict)."""
+
+
+class DeadlineExceededError(OpError):
+    """A deadline expired before the operation completed."""
+
+
+class PermissionDeniedError(OpError):
+    """The caller lacks permission for the operation."""
+
+
+class UnauthenticatedError(OpError):
+    """The request lacks valid authentication credentials."""
+
+
+class UnavailableError(OpError):
+    """The runtime is currently unavailable."""
+
+
+# TF's canonical error codes (``tf.errors.INVALID_ARGUMENT``...) and each class's code.
+OK, CANCELLED, UNKNOWN, INVALID_ARGUMENT, DEADLINE_EXCEEDED, NOT_FOUND = range(6)
+ALREADY_EXISTS, PERMISSION_DENIED, RESOURCE_EXHAUSTED, FAILED_PRECONDITION = range(6, 10)
+ABORTED, OUT_OF_RANGE, UNIMPLEMENTED, INTERNAL, UNAVAILABLE, DATA_LOSS = range(10, 16)
+UNAUTHENTICATED = 16
+_CODES = {"CancelledError": CANCELLED, "UnknownError": UNKNOWN,
+          "InvalidArgumentError": INVALID_ARGUMENT,
+          "DeadlineExceededError": DEADLINE_EXCEEDED, "NotFoundError": NOT_FOUND,
+          "AlreadyExistsError": ALREADY_EXISTS, "PermissionDeniedError": PERMISSION_DENIED,
+          "ResourceExhaustedError": RESOURCE_EXHAUSTED,
+          "FailedPreconditionError": FAILED_PRECONDITION, "AbortedError": ABORTED,
+          "OutOfRangeError": OUT_OF_RANGE, "UnimplementedError": UNIMPLEMENTED,
+          "InternalError": INTERNAL, "UnavailableError": UNAVAILABLE,
+          "DataLossError": DATA_LOSS, "UnauthenticatedError": UNAUTHENTICATED}
+for _name, _code in _CODES.items():
+    globals()[_name].error_code = _code
+OpError.error_code = UNKNOWN
+
+__all__ += ["AbortedError", "DeadlineExceededError", "PermissionDeniedError",
+            "UnauthenticatedError", "UnavailableError", "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
+            "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+            "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL",
+            "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"]

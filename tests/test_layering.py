@@ -14,7 +14,8 @@ NUMPY_OK = ("backends", "data", "keras/datasets", "keras/saving")
 # Top-level namespace modules (dlframe.math, dlframe.nn, ...) are tables over everything.
 TABLES = {"__init__", "math", "nn", "linalg", "random", "image", "signal", "strings",
           "sparse", "experimental", "autodiff", "compat", "types", "test",
-          "saved_model", "lite", "bitwise", "audio", "version", "sysconfig", "nest", "debugging"}
+          "saved_model", "lite", "bitwise", "audio", "version", "sysconfig", "nest", "debugging",
+          "ragged", "lookup"}
 
 
 def _package(path):

@@ -38,6 +38,9 @@ def _flatten(value, leaves):
         return ("namedtuple", type(value), tuple(_flatten(v, leaves) for v in value))
     if isinstance(value, (list, tuple)):
         return (type(value).__name__, tuple(_flatten(v, leaves) for v in value))
+    if getattr(value, "_dlframe_composite", False):  # a RaggedTensor: its tensors
+        spec, parts = value._dlframe_flatten()
+        return ("composite", spec, tuple(_flatten(p, leaves) for p in parts))
     return ("py", _py_key(value))
 
 
@@ -63,6 +66,9 @@ def _unflatten(template, leaves_iter, originals=None):
     if kind in ("list", "tuple"):
         items = [_unflatten(t, leaves_iter) for t in template[1]]
         return items if kind == "list" else tuple(items)
+    if kind == "composite":
+        return template[1]._dlframe_unflatten([_unflatten(t, leaves_iter)
+                                               for t in template[2]])
     return template[1][1] if template[1][0] != "id" else None
 
 
@@ -417,7 +423,8 @@ def _restore_py(original, rebuilt):
         if isinstance(original, tuple) and hasattr(original, "_fields"):
             return type(original)(*items)
         return type(original)(items)
-    if isinstance(original, (Tensor, np.ndarray)):
+    if isinstance(original, (Tensor, np.ndarray)) or getattr(
+            original, "_dlframe_composite", False):
         return rebuilt
     return original
 

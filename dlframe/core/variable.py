@@ -31,6 +31,11 @@ class VariableAggregation(enum.Enum):
     ONLY_FIRST_REPLICA = 3
 
 
+# Called with each new Variable (set by dlframe.distribute to mirror variables created
+# in a multi-replica strategy's scope; core must not import it).
+ON_CREATE = None
+
+
 # ---------------------------------------------------------------- name scopes
 class _Names(threading.local):
     def __init__(self):
@@ -172,6 +177,8 @@ class Variable(Tensor):
         from dlframe.core.primitive import STATE
         if STATE.trace is not None:
             STATE.trace.variable_created(self)
+        if ON_CREATE is not None:
+            ON_CREATE(self)
 
     # -- attributes ----------------------------------------------------------
     @property

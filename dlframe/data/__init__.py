@@ -6,7 +6,7 @@ them out (on the current device; ``prefetch`` does that placement on its thread)
 """
 
 from dlframe.data import experimental
-from dlframe.data.dataset import Dataset, Iterator, OwnedIterator
+from dlframe.data.dataset import Dataset, Iterator, NumpyIterator, OwnedIterator
 from dlframe.data.options import (AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY,
                                   AutotuneOptions, Options, ThreadingOptions)
 from dlframe.data.readers import FixedLengthRecordDataset, TextLineDataset, TFRecordDataset
@@ -18,7 +18,7 @@ DatasetV2 = Dataset
 
 __all__ = ["AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "AutotuneOptions",
            "Dataset", "DatasetSpec", "DatasetV2", "FixedLengthRecordDataset",
-           "GeneratorElementError", "Iterator", "Options", "OwnedIterator",
+           "GeneratorElementError", "Iterator", "NumpyIterator", "Options", "OwnedIterator",
            "SparseTensorSpec", "TFRecordDataset", "TensorSpec", "TextLineDataset",
            "ThreadingOptions", "TypeSpec", "experimental", "flatten", "map_structure",
            "pack_sequence_as"]

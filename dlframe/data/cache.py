@@ -97,8 +97,8 @@ def _write_cache_element(f, element):
         f.write(p)
 
 
-def _read_cache(path):
-    with open(path, "rb") as f:
+def _read_cache(path, opener=open):
+    with opener(path, "rb") as f:
         while True:
             size = f.read(8)
             if not size:

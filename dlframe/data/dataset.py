@@ -159,7 +159,7 @@ class Dataset:
 
     def as_numpy_iterator(self):
         """Iterates elements as NumPy arrays, NumPy scalars and ``bytes``."""
-        return _NumpyIterator(self)
+        return NumpyIterator(self)
 
     def reduce(self, initial_state, reduce_func):
         """Folds ``reduce_func(state, element)`` over the dataset; returns the state."""
@@ -186,6 +186,9 @@ class Dataset:
     @staticmethod
     def from_tensor_slices(tensors, name=None):
         """Elements are the slices of ``tensors`` along their first dimension."""
+        from dlframe.data.ragged_batch import _RaggedSliceDataset, has_ragged
+        if has_ragged(tensors):
+            return _RaggedSliceDataset(tensors)
         from dlframe.data.sources import _TensorSliceDataset
         return _TensorSliceDataset(tensors)
 
@@ -301,8 +304,10 @@ class Dataset:
 
     def ragged_batch(self, batch_size, drop_remainder=False, row_splits_dtype=None,
                      name=None):
-        raise NotImplementedError("ragged_batch needs RaggedTensor, which dlframe does not "
-                                  "have; use padded_batch (or bucket_by_sequence_length).")
+        """Batches elements whose components may differ in their first dimension:
+        those become RaggedTensors (uniform components stay dense)."""
+        from dlframe.data.ragged_batch import ragged_batch
+        return ragged_batch(self, batch_size, drop_remainder, row_splits_dtype)
 
     def group_by_window(self, key_func, reduce_func, window_size=None,
                         window_size_func=None, name=None):
@@ -450,6 +455,29 @@ class Dataset:
         from dlframe.data.cache import _CacheDataset
         return _CacheDataset(self, str(filename) if filename else "")
 
+    def snapshot(self, path, compression="AUTO", reader_func=None, shard_func=None,
+                 name=None):
+        """Writes the first complete iteration under ``path``; later ones read it."""
+        from dlframe.data.persistence import snapshot
+        return snapshot(self, path, compression, reader_func, shard_func)
+
+    def save(self, path, compression=None, shard_func=None, checkpoint_args=None):
+        """Writes the elements under the directory ``path`` (see ``Dataset.load``)."""
+        from dlframe.data.persistence import save
+        save(self, path, compression, shard_func, checkpoint_args)
+
+    @staticmethod
+    def load(path, element_spec=None, compression=None, reader_func=None):
+        """The dataset that ``Dataset.save`` wrote under ``path``."""
+        from dlframe.data.persistence import load
+        return load(path, element_spec, compression, reader_func)
+
+    def rejection_resample(self, class_func, target_dist, initial_dist=None, seed=None,
+                           name=None):
+        """``(class, element)`` pairs resampled towards the ``target_dist`` classes."""
+        from dlframe.data.resample import rejection_resample
+        return rejection_resample(self, class_func, target_dist, initial_dist, seed)
+
     def prefetch(self, buffer_size, name=None):
         """Produces up to ``buffer_size`` elements ahead on a background thread; when it
         is the last stage, elements are also placed on the iterating device there."""
@@ -527,7 +555,9 @@ class Optional:
         return self._value
 
 
-class _NumpyIterator:
+class NumpyIterator:
+    """``Dataset.as_numpy_iterator()``: elements as NumPy values."""
+
     def __init__(self, dataset):
         self._it = dataset._iter()
 

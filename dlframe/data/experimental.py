@@ -13,6 +13,7 @@ from dlframe.data.options import (
     ThreadingOptions,
 )
 from dlframe.data.readers import CsvDataset, make_csv_dataset
+from dlframe.data.ragged_batch import dense_to_ragged_batch  # noqa: F401
 from dlframe.data.structure import DatasetSpec
 
 INFINITE = INFINITE_CARDINALITY
@@ -39,16 +40,21 @@ __all__ = [
     "copy_to_device",
     "enumerate_dataset",
     "from_list",
+    "get_next_as_optional",
     "get_single_element",
     "group_by_window",
     "ignore_errors",
+    "load",
     "make_csv_dataset",
     "map_and_batch",
     "parallel_interleave",
     "prefetch_to_device",
+    "rejection_resample",
     "sample_from_datasets",
+    "save",
     "scan",
     "shuffle_and_repeat",
+    "snapshot",
     "take_while",
     "unbatch",
     "unique",
@@ -172,3 +178,29 @@ def Counter(start=0, step=1, dtype=None):
 def RandomDataset(seed=None, rerandomize_each_iteration=None):
     """``Dataset.random``."""
     return Dataset.random(seed, rerandomize_each_iteration)
+
+
+def save(dataset, path, compression=None, shard_func=None, checkpoint_args=None):
+    """``dataset.save(path, ...)`` (deprecated spelling in TF)."""
+    dataset.save(path, compression, shard_func, checkpoint_args)
+
+
+def load(path, element_spec=None, compression=None, reader_func=None):
+    """``Dataset.load(path, ...)`` (deprecated spelling in TF)."""
+    return Dataset.load(path, element_spec, compression, reader_func)
+
+
+def get_next_as_optional(iterator):
+    """``iterator.get_next_as_optional()``: an ``Optional`` that is empty at the end."""
+    return iterator.get_next_as_optional()
+
+
+def rejection_resample(class_func, target_dist, initial_dist=None, seed=None):
+    """A transformation (for ``Dataset.apply``): ``Dataset.rejection_resample``."""
+    return lambda dataset: dataset.rejection_resample(class_func, target_dist,
+                                                      initial_dist, seed)
+
+
+def snapshot(path, compression="AUTO", reader_func=None, shard_func=None):
+    """A transformation (for ``Dataset.apply``): ``Dataset.snapshot``."""
+    return lambda dataset: dataset.snapshot(path, compression, reader_func, shard_func)

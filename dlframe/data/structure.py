@@ -241,6 +241,8 @@ def to_host_leaf(value):
     if isinstance(value, SparseTensor):
         return SparseTensor(to_host_array(value.indices), to_host_array(value.values),
                             to_host_array(value.dense_shape))
+    if getattr(value, "_dlframe_composite", False):   # a RaggedTensor stays one
+        return value
     return to_host_array(value)
 
 
@@ -291,6 +293,8 @@ def to_numpy_value(element):
         if isinstance(leaf, SparseTensor):
             return SparseTensorValue(np.asarray(leaf.indices), np.asarray(leaf.values),
                                      np.asarray(leaf.dense_shape))
+        if getattr(leaf, "_dlframe_composite", False):
+            return leaf.numpy()   # a RaggedTensor: an object array of rows, as TF
         raise TypeError(f"Dataset.as_numpy_iterator() does not support {leaf!r} elements")
     return map_structure(conv, element)
 
@@ -315,6 +319,8 @@ def spec_of_leaf(leaf):
         return SparseTensorSpec(np.asarray(leaf.dense_shape).tolist(), leaf.dtype)
     if isinstance(leaf, Dataset):
         return DatasetSpec(leaf.element_spec)
+    if getattr(leaf, "_dlframe_composite", False):
+        return leaf._type_spec()
     raise TypeError(f"Unsupported dataset element component {leaf!r}")
 
 

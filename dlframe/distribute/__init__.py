@@ -1,12 +1,19 @@
-"""``tf.distribute``: strategies (default, OneDevice, single-replica Mirrored),
-replica contexts, ReduceOp and distributed datasets. See ``strategy.py``."""
+"""``tf.distribute``: strategies (default, OneDevice, Mirrored over several devices),
+replica contexts, ReduceOp, distributed values and datasets, communicators. See
+``strategy.py``."""
 
-from dlframe.distribute.strategy import (
-    CrossDeviceOps,
+from dlframe.distribute.communicators import Communicator, InProcessCommunicator
+from dlframe.distribute.extended import StrategyExtended
+from dlframe.distribute.input import (
     DistributedDataset,
-    HierarchicalCopyAllReduce,
+    DistributedIterator,
     InputContext,
     InputOptions,
+    ValueContext,
+)
+from dlframe.distribute.strategy import (
+    CrossDeviceOps,
+    HierarchicalCopyAllReduce,
     MirroredStrategy,
     NcclAllReduce,
     OneDeviceStrategy,
@@ -14,7 +21,6 @@ from dlframe.distribute.strategy import (
     ReductionToOneDevice,
     ReplicaContext,
     Strategy,
-    StrategyExtended,
     experimental_set_strategy,
     get_cross_replica_context,
     get_replica_context,
@@ -22,10 +28,22 @@ from dlframe.distribute.strategy import (
     has_strategy,
     in_cross_replica_context,
 )
+from dlframe.distribute.values import (
+    DistributedVariable,
+    Mirrored,
+    MirroredVariable,
+    PerReplica,
+    SyncOnReadVariable,
+)
 
-__all__ = ["CrossDeviceOps", "DistributedDataset", "HierarchicalCopyAllReduce",
-           "InputContext", "InputOptions", "MirroredStrategy", "NcclAllReduce",
-           "OneDeviceStrategy", "ReduceOp", "ReductionToOneDevice", "ReplicaContext",
-           "Strategy", "StrategyExtended", "experimental_set_strategy",
-           "get_cross_replica_context", "get_replica_context", "get_strategy",
-           "has_strategy", "in_cross_replica_context"]
+DistributedValues = PerReplica
+
+__all__ = ["Communicator", "CrossDeviceOps", "DistributedDataset", "DistributedIterator",
+           "DistributedValues", "DistributedVariable", "HierarchicalCopyAllReduce",
+           "InProcessCommunicator", "InputContext", "InputOptions", "Mirrored",
+           "MirroredStrategy", "MirroredVariable", "NcclAllReduce", "OneDeviceStrategy",
+           "PerReplica", "ReduceOp", "ReductionToOneDevice", "ReplicaContext", "Strategy",
+           "StrategyExtended", "SyncOnReadVariable", "ValueContext",
+           "experimental_set_strategy", "get_cross_replica_context",
+           "get_replica_context", "get_strategy", "has_strategy",
+           "in_cross_replica_context"]

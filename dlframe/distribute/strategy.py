@@ -1,24 +1,44 @@
-"""``tf.distribute`` strategies: the default strategy, OneDeviceStrategy and a
-MirroredStrategy that runs one replica.
+"""``tf.distribute`` strategies: the default strategy, OneDeviceStrategy and
+MirroredStrategy (synchronous data parallelism over several devices).
 
 The user API is TensorFlow's: ``with strategy.scope():`` creates models, optimizers and
-variables (Keras code inside it just works), ``strategy.run(fn, args)`` runs ``fn`` in a
-replica context, ``strategy.reduce`` combines its results, datasets are distributed with
-``experimental_distribute_dataset`` / ``distribute_datasets_from_function``.
+variables (Keras code inside it just works), ``strategy.run(fn, args)`` runs ``fn``
+once per replica in a replica context, ``strategy.reduce`` combines its results,
+datasets are distributed with ``experimental_distribute_dataset`` /
+``distribute_datasets_from_function``.
 
-Multi-replica MirroredStrategy (splitting the batch over several devices and
-all-reducing gradients through a Communicator, DESIGN.md section 7) is future work:
-with one device every replica-level operation is exact and the strategy is a real,
-single-replica implementation; with several devices it raises NotImplementedError.
+With several devices (``MirroredStrategy(["CPU:0", "CPU:1"])`` on logical CPU devices,
+or every GPU) each global batch is split over the replicas, ``run`` executes the
+step once per replica (``mirrored_run``: one thread per replica, taking turns),
+variables created in the scope are mirrored (``values``), ``optimizer.apply_gradients``
+all-reduces the gradients through a Communicator (``communicators``) in buckets and
+applies one update per variable. The replicas never drift.
 """
+
 
 import contextlib
 import enum
 import threading
 
-from dlframe import device_scope
-from dlframe.backends import current_device
+from dlframe import backends, device_scope
+from dlframe.core import variable as _variable_mod
 from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.core.variable import VariableAggregation
+from dlframe.distribute.cross_device import to_device
+from dlframe.distribute.extended import StrategyExtended, canonical_device_name
+from dlframe.distribute.input import (
+    DistributedDataset,
+    InputContext,
+    ValueContext,
+)
+from dlframe.distribute.values import (
+    DistributedVariable,
+    PerReplica,
+    make_distributed,
+    write,
+)
+from dlframe.ops import array as _array
+from dlframe.ops import math as _math
 from dlframe.ops import nn_impl as _nn_impl
 from dlframe.ops import reduction as _reduction
 
@@ -136,16 +156,46 @@ class ReplicaContext:
         return tuple(self._strategy.extended.worker_devices[self._replica_id:
                                                             self._replica_id + 1])
 
+    def _several(self):
+        return self._strategy.num_replicas_in_sync > 1
+
     def all_reduce(self, reduce_op, value, options=None):
-        """Combines ``value`` (a tensor or nest of tensors) over the replicas."""
-        _reduce_op(reduce_op)
-        return value  # one replica: the sum and the mean of one value are the value
+        """Combines ``value`` (a tensor or nest of tensors) over the replicas; every
+        replica gets the result on its device."""
+        op = _reduce_op(reduce_op)
+        if not self._several():
+            return value  # one replica: the sum and the mean of one value are the value
+
+        def merge(strategy, value):
+            leaves = _flatten_values(value)
+            reduced = strategy.extended._all_reduce_leaves(op, leaves)
+            return _pack_values(value, reduced)
+        return self.merge_call(merge, args=(value,))
 
     def all_gather(self, value, axis, options=None):
-        return value
+        """Concatenates the replicas' ``value`` along ``axis``, on every replica."""
+        if not self._several():
+            return value
+
+        def merge(strategy, value):
+            leaves = _flatten_values(value)
+            comm = strategy.extended.communicator
+            out = []
+            for leaf in leaves:
+                parts = strategy.extended._replica_parts(leaf, "sum")
+                from dlframe.distribute.values import Mirrored
+                out.append(Mirrored(comm.all_gather(parts, axis)))
+            return _pack_values(value, out)
+        return self.merge_call(merge, args=(value,))
 
     def merge_call(self, merge_fn, args=(), kwargs=None):
-        """Runs ``merge_fn(strategy, *args, **kwargs)`` in the cross-replica context."""
+        """Runs ``merge_fn(strategy, *args, **kwargs)`` once in the cross-replica
+        context; with several replicas their arguments arrive as PerReplica values and
+        each replica gets its part of the result."""
+        if self._several():
+            from dlframe.distribute import mirrored_run
+            if mirrored_run.in_replica_thread():
+                return mirrored_run.merge_call(merge_fn, args, kwargs)
         _CTX.stack.append((self._strategy if self._strategy is not _DEFAULT else None,
                            None))
         try:
@@ -154,127 +204,37 @@ class ReplicaContext:
             _CTX.stack.pop()
 
 
-# ------------------------------------------------------------------ inputs
-class InputContext:
-    """What ``distribute_datasets_from_function``'s ``dataset_fn`` is told."""
-
-    def __init__(self, num_input_pipelines=1, input_pipeline_id=0, num_replicas_in_sync=1):
-        self.num_input_pipelines = num_input_pipelines
-        self.input_pipeline_id = input_pipeline_id
-        self.num_replicas_in_sync = num_replicas_in_sync
-
-    def get_per_replica_batch_size(self, global_batch_size):
-        if global_batch_size % self.num_replicas_in_sync:
-            raise ValueError(f"The `global_batch_size` {global_batch_size} is not "
-                             f"divisible by `num_replicas_in_sync` "
-                             f"{self.num_replicas_in_sync}")
-        return global_batch_size // self.num_replicas_in_sync
+def _flatten_values(structure):
+    from dlframe.distribute.input import _flatten
+    return _flatten(structure)
 
 
-class InputOptions:
-    """Options of distributed datasets (accepted; one replica needs none)."""
-
-    def __init__(self, experimental_fetch_to_device=None,
-                 experimental_replication_mode=None, experimental_place_dataset_on_device=False,
-                 experimental_per_replica_buffer_size=1):
-        self.experimental_fetch_to_device = experimental_fetch_to_device
-        self.experimental_replication_mode = experimental_replication_mode
-        self.experimental_place_dataset_on_device = experimental_place_dataset_on_device
-        self.experimental_per_replica_buffer_size = experimental_per_replica_buffer_size
-
-
-class ValueContext:
-    """What ``experimental_distribute_values_from_function``'s ``value_fn`` is told."""
-
-    def __init__(self, replica_id_in_sync_group=0, num_replicas_in_sync=1):
-        self.replica_id_in_sync_group = replica_id_in_sync_group
-        self.num_replicas_in_sync = num_replicas_in_sync
-
-
-class DistributedDataset:
-    """A dataset whose elements are per-replica values (one replica: the elements)."""
-
-    def __init__(self, dataset, strategy):
-        self._dataset = dataset
-        self._strategy = strategy
-
-    def __iter__(self):
-        return iter(self._dataset)
-
-    @property
-    def element_spec(self):
-        return self._dataset.element_spec
-
-    def __getattr__(self, name):
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return getattr(self._dataset, name)
-
-    def __repr__(self):
-        return f"<DistributedDataset over {self._dataset!r}>"
+def _pack_values(structure, leaves):
+    from dlframe.distribute.input import _map
+    it = iter(leaves)
+    return _map(lambda _: next(it), structure)
 
 
 # ------------------------------------------------------------------ strategies
-def _canonical(name):
-    name = str(name)
-    low = name.lower().lstrip("/")
-    low = low.removeprefix("device:")
-    kind, _, index = low.partition(":")
-    return f"/job:localhost/replica:0/task:0/device:{kind.upper()}:{index or 0}"
-
-
-class StrategyExtended:
-    """``strategy.extended``: devices and placement details."""
-
-    def __init__(self, strategy, device=None):
-        self._strategy = strategy
-        self._device = device
-
-    @property
-    def _devices(self):
-        # the default device is looked up on use: importing dlframe must not probe GPUs
-        name = self._device if self._device is not None else current_device().name
-        return (_canonical(name),)
-
-    @property
-    def worker_devices(self):
-        return self._devices
-
-    @property
-    def parameter_devices(self):
-        return self._devices
-
-    def variable_created_in_scope(self, v):
-        return True
-
-    def colocate_vars_with(self, colocate_with_variable):
-        return contextlib.nullcontext()
-
-    def non_slot_devices(self, var_list):
-        return self._devices
-
-    def update(self, var, fn, args=(), kwargs=None, group=True):
-        return fn(var, *args, **(kwargs or {}))
-
-    def value_container(self, value):
-        return value
-
-
 class Strategy:
     """Base of the strategies: scope, run, reduce and dataset distribution.
 
     Args:
-      device: the device name replicas run on, or None for the default device.
+      devices: the replicas' device names (one per replica), or None for one replica
+        on the default device.
+      cross_device_ops: how values are reduced across devices (see StrategyExtended).
     """
 
-    def __init__(self, device=None):
-        self._device = device
-        self.extended = StrategyExtended(self, device)
+    def __init__(self, devices=None, cross_device_ops=None):
+        if isinstance(devices, str):
+            devices = [devices]
+        self._device = devices[0] if devices else None
+        self.extended = StrategyExtended(self, devices, cross_device_ops)
 
     @property
     def num_replicas_in_sync(self):
         """Replicas that take part in each step."""
-        return 1
+        return len(self.extended._devices)
 
     @property
     def cluster_resolver(self):
@@ -287,14 +247,29 @@ class Strategy:
 
     def scope(self):
         """Context manager: variables, models and optimizers created inside it belong to
-        this strategy; ``get_strategy()`` returns it."""
+        this strategy (mirrored over its devices); ``get_strategy()`` returns it."""
         return _entered(self, None)
 
     def run(self, fn, args=(), kwargs=None, options=None):
-        """Runs ``fn(*args, **kwargs)`` on each replica; returns the per-replica results
-        (with one replica: ``fn``'s result)."""
-        with _entered(self, ReplicaContext(self, 0)):
-            return fn(*args, **(kwargs or {}))
+        """Runs ``fn(*args, **kwargs)`` once per replica in its replica context.
+
+        PerReplica arguments give each replica its own part; other tensors are copied
+        to every replica's device. Returns ``fn``'s result with one replica, else the
+        results regrouped: PerReplica where the replicas' results differ.
+        """
+        kwargs = kwargs or {}
+        if self.num_replicas_in_sync == 1:
+            with _entered(self, ReplicaContext(self, 0)):
+                return fn(*args, **kwargs)
+        from dlframe.distribute import mirrored_run
+        if mirrored_run.in_replica_thread():
+            raise RuntimeError("strategy.run() was called inside a replica function; "
+                               "call it from the cross-replica context.")
+        devices = self.extended._replica_devices
+        per_args = [_for_replica(i, d, tuple(args)) for i, d in enumerate(devices)]
+        per_kwargs = [_for_replica(i, d, dict(kwargs)) for i, d in enumerate(devices)]
+        results = mirrored_run.call_for_each_replica(self, fn, per_args, per_kwargs)
+        return mirrored_run.regroup(results)
 
     def reduce(self, reduce_op, value, axis):
         """Combines per-replica ``value`` across replicas and, with ``axis``, along it.
@@ -303,44 +278,118 @@ class Strategy:
           reduce_op: ReduceOp.SUM or ReduceOp.MEAN (or their names).
           value: a per-replica value (a tensor or a nest of tensors).
           axis: None to reduce only across replicas, or the axis to reduce along too
-            (MEAN divides by the total number of elements along it).
+            (MEAN divides by the total number of elements along it over all replicas).
+
+        Raises:
+          ValueError: for a SUM of a value that is not per-replica with several
+            replicas (TF's rule), or an unknown ``reduce_op``.
         """
         op = _reduce_op(reduce_op)
-        if axis is None:
-            return value
+        several = self.num_replicas_in_sync > 1
 
-        def along(v):
-            v = v if isinstance(v, Tensor) else convert_to_tensor(v)
-            fn = _reduction.reduce_sum if op is ReduceOp.SUM else _reduction.reduce_mean
-            return fn(v, axis=axis)
-        from dlframe.core import nest
-        return nest.map_structure(along, value)
+        def one(v):
+            if not several or not _is_distributed(v):
+                if axis is not None:
+                    v = v if isinstance(v, Tensor) else convert_to_tensor(v)
+                    fn = _reduction.reduce_sum if op is ReduceOp.SUM else \
+                        _reduction.reduce_mean
+                    v = fn(v, axis=axis)
+                if several and op is ReduceOp.SUM:
+                    raise ValueError(f"A non-DistributedValues value {v!r} cannot be "
+                                     f"reduced with the given reduce op {op}.")
+                return v
+            ext = self.extended
+            if axis is None:
+                return ext.reduce_to(op, v)
+            parts = ext._replica_parts(v, "sum")
+            sums = PerReplica([_reduction.reduce_sum(p, axis=axis) for p in parts])
+            total = ext.reduce_to(ReduceOp.SUM, sums)
+            if op is ReduceOp.MEAN:
+                count = sum(int(p.shape[axis]) for p in parts)
+                total = _math.divide(total, _math.cast(count, total.dtype))
+            return total
+        return _map_values(one, value)
 
     def experimental_local_results(self, value):
         """The per-replica parts of ``value`` as a tuple (one replica: ``(value,)``)."""
-        return (value,)
+        n = self.num_replicas_in_sync
+        if isinstance(value, DistributedVariable):
+            return value.values
+        if n == 1 or not _contains_distributed(value):
+            return (value,)
+        from dlframe.distribute.mirrored_run import select_replica
+        return tuple(select_replica(i, value) for i in range(n))
 
     def gather(self, value, axis):
-        """Concatenates per-replica ``value`` along ``axis`` (one replica: ``value``)."""
-        return value
+        """Concatenates per-replica ``value`` along ``axis`` on the primary device."""
+        if self.num_replicas_in_sync == 1:
+            return value
+
+        def one(v):
+            if not _is_distributed(v):
+                return v
+            root = self.extended._replica_devices[0]
+            parts = [to_device(p, root) for p in self.extended._replica_parts(v, "sum")]
+            return _array.concat(parts, axis=axis)
+        return _map_values(one, value)
 
     def experimental_distribute_dataset(self, dataset, options=None):
-        """Wraps ``dataset`` so each element is split over the replicas."""
+        """Wraps ``dataset`` so each global batch is split over the replicas."""
         return DistributedDataset(dataset, self)
 
     def distribute_datasets_from_function(self, dataset_fn, options=None):
-        """Calls ``dataset_fn(InputContext)`` once per input pipeline (here once)."""
+        """Calls ``dataset_fn(InputContext)`` once (one input pipeline); each element of
+        the dataset it returns goes to one replica, in turn."""
         ctx = InputContext(1, 0, self.num_replicas_in_sync)
-        return DistributedDataset(dataset_fn(ctx), self)
+        return DistributedDataset(dataset_fn(ctx), self, per_replica_elements=True)
 
     experimental_distribute_datasets_from_function = distribute_datasets_from_function
 
     def experimental_distribute_values_from_function(self, value_fn):
-        """Calls ``value_fn(ValueContext)`` per replica; returns the per-replica values."""
-        return value_fn(ValueContext(0, self.num_replicas_in_sync))
+        """Calls ``value_fn(ValueContext)`` per replica on its device; returns the
+        per-replica values (one replica: the value)."""
+        n = self.num_replicas_in_sync
+        if n == 1:
+            return value_fn(ValueContext(0, 1))
+        values = []
+        for i, dev in enumerate(self.extended._replica_devices):
+            with device_scope.device(dev):
+                values.append(value_fn(ValueContext(i, n)))
+        return PerReplica(values)
 
     def __repr__(self):
         return f"<{type(self).__name__} devices={list(self.extended.worker_devices)}>"
+
+
+def _is_distributed(v):
+    return isinstance(v, (PerReplica, DistributedVariable))
+
+
+def _contains_distributed(structure):
+    return any(_is_distributed(v) for v in _flatten_values(structure))
+
+
+def _map_values(fn, structure):
+    from dlframe.distribute.input import _map
+    if _is_distributed(structure):
+        return fn(structure)
+    return _map(fn, structure)
+
+
+def _for_replica(index, device, structure):
+    """Replica ``index``'s arguments: its part of PerReplica values, other tensors
+    copied to its device (variables stay themselves)."""
+    from dlframe.distribute.input import _map
+
+    def leaf(v):
+        if isinstance(v, PerReplica):
+            v = v[index]
+        if isinstance(v, Tensor) and not v._is_variable and v._device is not device:
+            return to_device(v, device)
+        return v
+    if isinstance(structure, PerReplica):
+        return leaf(structure)
+    return _map(leaf, structure)
 
 
 class _DefaultDistributionStrategy(Strategy):
@@ -360,48 +409,78 @@ class OneDeviceStrategy(Strategy):
     def __init__(self, device):
         if not device:
             raise ValueError(f"OneDeviceStrategy needs a device, got {device!r}")
-        super().__init__(device)
+        super().__init__([device])
+
+
+def _default_mirrored_devices():
+    """Every GPU, else the one CPU (TF's default device list)."""
+    default = backends.default_device()
+    if default.is_gpu:
+        from dlframe.backends import cupy_backend
+        return [f"/gpu:{i}" for i in range(cupy_backend.gpu_count())]
+    return ["/cpu:0"]
 
 
 class MirroredStrategy(Strategy):
-    """Synchronous data parallelism over ``devices``; one replica for now.
+    """Synchronous data parallelism over ``devices``, one replica per device.
+
+    Each global batch is split over the replicas, the step runs once per replica,
+    gradients are summed across replicas (all-reduce through the strategy's
+    Communicator, in buckets) and every variable gets one identical update.
 
     Args:
-      devices: None (the default device) or a list with one device name. Several devices
-        raise NotImplementedError: multi-replica all-reduce is future work.
-      cross_device_ops: accepted (one replica needs no cross-device reduction).
+      devices: device names ("CPU:0", "/gpu:1", "/job:localhost/replica:0/task:0/
+        device:CPU:1"); None: every GPU, or the CPU when there is none. Several CPU
+        devices need logical CPUs (``tf.config.set_logical_device_configuration``).
+      cross_device_ops: ``NcclAllReduce()`` (GPUs; the default there when NCCL is
+        available), ``HierarchicalCopyAllReduce()`` or ``ReductionToOneDevice()``
+        (in-process reduction).
+
+    Raises:
+      ValueError: for an empty or duplicated device list, or a device name that is
+        malformed or names a device that does not exist.
     """
 
     def __init__(self, devices=None, cross_device_ops=None):
         if isinstance(devices, str):
             devices = [devices]
-        devices = list(devices) if devices is not None else []
-        if len(devices) > 1:
-            raise NotImplementedError(
-                f"MirroredStrategy with {len(devices)} devices ({devices}) is not supported "
-                "yet: dlframe's MirroredStrategy runs one replica; multi-replica all-reduce "
-                "is future work. Pass one device or none.")
+        if devices is None:
+            devices = _default_mirrored_devices()
+        devices = list(devices)
+        if not devices:
+            raise ValueError("Must specify at least one device in `devices`, got "
+                             f"{devices!r}")
+        canonical = []
+        for name in devices:
+            try:
+                backends.get_device(name)
+            except ValueError as exc:
+                raise ValueError(f"MirroredStrategy: invalid device {name!r} in "
+                                 f"devices={devices}: {exc}") from None
+            canonical.append(canonical_device_name(name))
+        if len(set(canonical)) != len(canonical):
+            raise ValueError(f"No duplicates allowed in `devices` argument: {devices}")
         self._cross_device_ops = cross_device_ops
-        super().__init__(devices[0] if devices else None)
+        super().__init__(devices, cross_device_ops)
 
 
 class CrossDeviceOps:
-    """Base of the cross-device reduction choices (accepted, unused with one replica)."""
+    """Base of the cross-device reduction choices (see ``MirroredStrategy``)."""
 
     def __init__(self, *args, **kwargs):
         self.args, self.kwargs = args, kwargs
 
 
 class NcclAllReduce(CrossDeviceOps):
-    pass
+    """All-reduce through NCCL (several GPUs of this process)."""
 
 
 class HierarchicalCopyAllReduce(CrossDeviceOps):
-    pass
+    """In-process reduction (copies to one device, sums, copies back)."""
 
 
 class ReductionToOneDevice(CrossDeviceOps):
-    pass
+    """In-process reduction on the first device."""
 
 
 def experimental_set_strategy(strategy):
@@ -414,3 +493,59 @@ def experimental_set_strategy(strategy):
 
 class _GlobalEntry(tuple):
     _global = True
+
+
+# ------------------------------------------------------------------ variables
+def _on_variable_created(var):
+    """Mirrors a variable created in a multi-replica strategy's scope or replica
+    function (``Variable.__init__`` calls this hook)."""
+    strategy, _ = _top()
+    if strategy is None or strategy.num_replicas_in_sync < 2:
+        return
+    devices = strategy.extended._replica_devices
+    if var._device is not devices[0]:
+        return  # created on another device on purpose: left alone
+    make_distributed(var, strategy, devices, strategy.extended._share_host_memory)
+
+
+_variable_mod.ON_CREATE = _on_variable_created
+
+
+def assign_in_replica(var, value, mode):
+    """An assignment of a mirrored variable inside a replica: the replicas' values are
+    combined by the variable's aggregation (SUM, MEAN, ONLY_FIRST_REPLICA; NONE is
+    treated as MEAN, so identical values give TF's result and different ones never
+    make the copies drift) and written once."""
+    agg = var._aggregation
+    ctx = get_replica_context()
+
+    def merge(strategy, value, has_data):
+        ext = strategy.extended
+        if agg is VariableAggregation.ONLY_FIRST_REPLICA:
+            v = value[0] if isinstance(value, PerReplica) else value
+        elif isinstance(value, PerReplica) and agg is VariableAggregation.SUM:
+            v = ext.reduce_to(ReduceOp.SUM, value)
+        elif isinstance(value, PerReplica):
+            v = _mean_of_replicas_with_data(ext, value, has_data)
+        elif agg is VariableAggregation.SUM:
+            v = _math.multiply(convert_to_tensor(value, dtype=var.dtype),
+                               strategy.num_replicas_in_sync)
+        else:
+            v = value
+        if isinstance(v, Tensor):
+            v = to_device(v, ext._replica_devices[0])
+        write(var, v, mode)
+    ctx.merge_call(merge, args=(value, getattr(ctx, "_has_data", True)))
+
+
+def _mean_of_replicas_with_data(ext, value, has_data):
+    """MEAN over the replicas whose input shard was not empty (an empty shard's
+    statistics are NaN: it must not vote), over all of them if none is flagged."""
+    flags = list(has_data) if isinstance(has_data, PerReplica) else [has_data] * len(value)
+    parts = [p for p, keep in zip(value, flags) if keep] or list(value)
+    root = ext._replica_devices[0]
+    total = None
+    for p in parts:
+        p = to_device(p if isinstance(p, Tensor) else convert_to_tensor(p), root)
+        total = p if total is None else _math.add(total, p)
+    return _math.divide(total, _math.cast(len(parts), total.dtype))

@@ -4,11 +4,15 @@ Each function forwards to a dlframe op (``tf.nn.relu``, ``tf.nn.softmax``...) or
 ops the way Keras defines it (``hard_sigmoid``, ``mish``).
 """
 
+from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.keras.utils import generic_utils
+from dlframe.ops import array as _array
+from dlframe.ops import creation as _creation
 from dlframe.ops import math as _math
 from dlframe.ops import names as _op_names
 from dlframe.ops import nn as _nn
 from dlframe.ops import reduction as _red
+from dlframe.ops import sorting as _sorting
 
 
 def linear(x):
@@ -112,9 +116,110 @@ def log_softmax(x, axis=-1):
     return _nn.log_softmax(x, axis=axis)
 
 
+def celu(x, alpha=1.0):
+    """Continuously differentiable ELU: ``max(x, 0) + min(alpha * (exp(x / alpha) - 1), 0)``."""
+    x = _as_float(x)
+    neg = _math.multiply(_math.expm1(_math.divide(_math.minimum(x, 0.0), alpha)), alpha)
+    return _math.add(_math.maximum(x, 0.0), neg)
+
+
+def glu(x, axis=-1):
+    """Gated linear unit: ``a * sigmoid(b)`` for the two halves ``a, b`` of ``axis``."""
+    x = _as_float(x)
+    size = x.shape[axis]
+    if size is None or size % 2:
+        raise ValueError("axis size must be divisible by 2. Received: "
+                         f"x.shape={x.shape} with axis={axis}")
+    a, b = _array.split(x, 2, axis=axis)
+    return _math.multiply(a, _math.sigmoid(b))
+
+
+def hard_shrink(x, threshold=0.5):
+    """``x`` where ``|x| > threshold``, else 0."""
+    x = _as_float(x)
+    return _math.where(_math.greater(_math.abs(x), threshold), x, _math.zeros_like(x))
+
+
+def hard_tanh(x):
+    """``x`` clipped to ``[-1, 1]``."""
+    return _math.minimum(_math.maximum(_as_float(x), -1.0), 1.0)
+
+
+def log_sigmoid(x):
+    """``log(sigmoid(x)) = -softplus(-x)``, computed stably."""
+    return _math.negative(_math.softplus(_math.negative(_as_float(x))))
+
+
+def soft_shrink(x, threshold=0.5):
+    """``x - threshold`` above ``threshold``, ``x + threshold`` below ``-threshold``, else 0."""
+    x = _as_float(x)
+    above = _math.maximum(_math.subtract(x, threshold), 0.0)
+    below = _math.minimum(_math.add(x, threshold), 0.0)
+    return _math.add(above, below)
+
+
+def sparse_plus(x):
+    """0 for ``x <= -1``, ``x`` for ``x >= 1`` and ``(x + 1)^2 / 4`` between."""
+    x = _as_float(x)
+    mid = _math.multiply(_math.square(_math.add(x, 1.0)), 0.25)
+    y = _math.where(_math.greater_equal(x, 1.0), x, mid)
+    return _math.where(_math.less_equal(x, -1.0), _math.zeros_like(x), y)
+
+
+def sparse_sigmoid(x):
+    """0 for ``x <= -1``, 1 for ``x >= 1`` and ``(x + 1) / 2`` between."""
+    x = _as_float(x)
+    return _math.minimum(_math.maximum(_math.multiply(_math.add(x, 1.0), 0.5), 0.0), 1.0)
+
+
+def sparsemax(x, axis=-1):
+    """Euclidean projection of ``x`` onto the probability simplex along ``axis``
+    (Martins & Astudillo 2016): ``max(x - tau, 0)`` with ``tau`` making it sum to 1."""
+    x = _as_float(x)
+    ndim = len(x.shape)
+    axis = axis % ndim
+    n = x.shape[axis]
+    z = _sorting.sort(x, axis=axis, direction="DESCENDING")
+    k_shape = [1] * ndim
+    k_shape[axis] = n
+    k = _array.reshape(_math.cast(_creation.range(1, n + 1), x.dtype), k_shape)
+    cum = _red.cumsum(z, axis=axis)
+    support = _math.cast(_math.greater(_math.add(_math.multiply(k, z), 1.0), cum), x.dtype)
+    k_z = _red.reduce_sum(support, axis=axis, keepdims=True)
+    tau = _math.divide(_math.subtract(
+        _red.reduce_sum(_math.multiply(support, z), axis=axis, keepdims=True), 1.0), k_z)
+    return _math.maximum(_math.subtract(x, tau), 0.0)
+
+
+def squareplus(x, b=4):
+    """``(x + sqrt(x^2 + b)) / 2``, a smooth ReLU."""
+    x = _as_float(x)
+    return _math.multiply(_math.add(x, _math.sqrt(_math.add(_math.square(x), b))), 0.5)
+
+
+def tanh_shrink(x):
+    """``x - tanh(x)``."""
+    x = _as_float(x)
+    return _math.subtract(x, _math.tanh(x))
+
+
+def threshold(x, threshold, default_value):
+    """``x`` where ``x > threshold``, else ``default_value``."""
+    x = _as_float(x)
+    return _math.where(_math.greater(x, threshold), x,
+                       _math.multiply(_math.ones_like(x), default_value))
+
+
+def _as_float(x):
+    x = x if isinstance(x, Tensor) else convert_to_tensor(x)
+    return x if x.dtype.is_floating else _math.cast(x, "float32")
+
+
 _ALL = {f.__name__: f for f in (
     linear, relu, relu6, leaky_relu, elu, selu, gelu, sigmoid, hard_sigmoid, hard_silu,
-    tanh, softplus, softsign, swish, mish, exponential, softmax, log_softmax)}
+    tanh, softplus, softsign, swish, mish, exponential, softmax, log_softmax, celu, glu,
+    hard_shrink, hard_tanh, log_sigmoid, soft_shrink, sparse_plus, sparse_sigmoid,
+    sparsemax, squareplus, tanh_shrink, threshold)}
 _ALL.update({"silu": silu, "hard_swish": hard_silu})
 _SERIALIZED = {silu: "swish"}
 
@@ -174,7 +279,8 @@ def _same_as_ops():
     if _OP_TWINS is None:
         names = ("relu", "relu6", "elu", "selu", "gelu", "sigmoid", "tanh", "softplus",
                  "softsign", "swish", "silu", "softmax", "log_softmax", "exp")
-        from dlframe import math as tf_math, nn as tf_nn   # the public name tables
+        from dlframe import math as tf_math  # the public name tables
+        from dlframe import nn as tf_nn
         _OP_TWINS = {}
         for namespace in (tf_nn, tf_math):
             for name in names:

@@ -488,6 +488,8 @@ def name_scope(name):
     return scope(name)
 
 
+from dlframe.keras.backend_extra import *  # noqa: E402,F401,F403 - conv, rnn, ctc...
+
 __all__ = [n for n in dir() if not n.startswith("_") and n not in (
     "collections", "threading", "convert_to_tensor", "is_tensor", "Variable",
     "int_shape_product")]

@@ -608,6 +608,15 @@ _CLASS_OF = {mean_squared_error: MeanSquaredError, mean_absolute_error: MeanAbso
              huber: Huber, log_cosh: LogCosh, kl_divergence: KLDivergence,
              poisson: Poisson, cosine_similarity: CosineSimilarity}
 
+# Keras 3 losses (Dice, Tversky, CTC, ...) live next door; one lookup table for all.
+from dlframe.keras.losses_extra import (  # noqa: E402
+    CTC, Circle, CategoricalGeneralizedCrossEntropy, Dice, Tversky,
+    categorical_generalized_cross_entropy, circle, ctc, dice, tversky)
+from dlframe.keras import losses_extra as _extra  # noqa: E402
+
+_FUNCTIONS.update(_extra.FUNCTIONS)
+_CLASSES.update(_extra.CLASSES)
+_CLASS_OF.update(_extra.CLASS_OF)
 
 serialize, deserialize, get = generic_utils.function_or_class_lookup(
     Loss, _CLASSES, _FUNCTIONS, "loss function", "keras.losses")

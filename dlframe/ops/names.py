@@ -12,11 +12,13 @@ import pkgutil
 import types
 
 from dlframe import ops
-from dlframe.errors import SymbolicTensorError
+from dlframe.errors import CompositeTensorError, SymbolicTensorError
 
 # Set by dlframe.keras: fn(op, api_name, args, kwargs) -> output KerasTensor(s) (or
 # NotImplemented), building an op layer for a public op called on KerasTensors.
 SYMBOLIC_OP_HOOK = [None]
+# op function -> its implementation for composite (ragged) arguments (see ragged_dispatch)
+COMPOSITE_DISPATCH = {}
 _PUBLIC = {}   # op function -> its public wrapper (one per op: aliases stay identical)
 _NAMESPACES = {"MATH_NAMES": "math", "LINALG_NAMES": "linalg", "NN_NAMES": "nn",
                "RANDOM_NAMES": "random", "IMAGE_NAMES": "image",
@@ -47,6 +49,14 @@ def public_op(fn, api_name):
                 if out is NotImplemented:
                     raise
                 return out
+            except CompositeTensorError as e:
+                impl = COMPOSITE_DISPATCH.get(fn)
+                if impl is None:
+                    raise CompositeTensorError(
+                        f"tf.{api_name} does not support RaggedTensor arguments ({e}); "
+                        "apply it to rt.flat_values (tf.ragged.map_flat_values) or to "
+                        "rt.to_tensor().") from None
+                return impl(*args, **kwargs)
         wrapper._dlframe_op = fn
         _PUBLIC[fn] = wrapper
     return wrapper

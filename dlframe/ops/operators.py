@@ -1,6 +1,7 @@
 """Installs Python operators on Tensor (core cannot import ops; ops patch core)."""
 
 from dlframe.core.tensor import Tensor
+from dlframe.errors import CompositeTensorError
 from dlframe.ops import array, linalg, math
 
 
@@ -13,6 +14,8 @@ def _eq(self, other):
         return False
     try:
         return math.equal(self, other)
+    except CompositeTensorError:
+        return NotImplemented
     except (TypeError, ValueError):
         return False
 
@@ -22,6 +25,8 @@ def _ne(self, other):
         return True
     try:
         return math.not_equal(self, other)
+    except CompositeTensorError:
+        return NotImplemented
     except (TypeError, ValueError):
         return True
 
@@ -43,6 +48,21 @@ def _xor(x, y):
 
 def _invert(x):
     return math.logical_not(x) if x._value.dtype.kind == "b" else math.invert(x)
+
+
+def _deferring(fn):
+    """``fn`` returning NotImplemented for a composite operand (a RaggedTensor), so
+    Python calls that operand's reflected operator."""
+    def op(self, other):
+        try:
+            return fn(self, other)
+        except CompositeTensorError:
+            return NotImplemented
+    return op
+
+
+_BINARY = ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "and", "or", "xor",
+           "lt", "le", "gt", "ge")
 
 
 def install():
@@ -80,5 +100,7 @@ def install():
     T.__eq__ = _eq
     T.__ne__ = _ne
     T.__getitem__ = array.getitem
+    for name in _BINARY:
+        setattr(T, f"__{name}__", _deferring(getattr(T, f"__{name}__")))
     T.__hash__ = Tensor.__dict__["__hash__"]  # __eq__ assignment must not re-enable hashing
     T.T = property(lambda s: array.transpose(s))

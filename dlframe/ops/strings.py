@@ -9,6 +9,7 @@ SipHash-2-4; both are implemented here in plain Python from the published algori
 import re as _re
 
 from dlframe import backends
+from dlframe.backends.base import np as _np
 from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
@@ -501,60 +502,21 @@ def _str_tensor(flat, shape):
     return Tensor(arr.reshape(tuple(shape)), dev)
 
 
-class RaggedStrings:
-    """Rows of strings of different lengths: what ``tf.strings.split`` returns for
-    non-scalar inputs (dlframe has no RaggedTensor). Supports ``to_list()``,
-    ``to_tensor(default_value)`` (right-padded dense), ``row_lengths()``, iteration
-    and indexing (a row is a 1-D string Tensor)."""
-
-    def __init__(self, rows, shape):
-        self._rows = rows  # flat list of lists of bytes
-        self._shape = tuple(shape)
-
-    @property
-    def shape(self):
-        width = max((len(r) for r in self._rows), default=0)
-        return self._shape + (None if len({len(r) for r in self._rows}) > 1 else width,)
-
-    def _nest(self, items):
-        for dim in reversed(self._shape[1:]):
-            items = [items[i:i + dim] for i in range(0, len(items), dim)]
-        return items
-
-    def to_list(self):
-        return self._nest([list(r) for r in self._rows])
-
-    def row_lengths(self):
-        return convert_to_tensor(self._nest([len(r) for r in self._rows]), dtype="int64")
-
-    def to_tensor(self, default_value=b"", shape=None):
-        width = max((len(r) for r in self._rows), default=0)
-        if shape is not None and shape[-1] is not None:
-            width = int(shape[-1])
-        pad = _b(default_value)
-        flat = [v for r in self._rows for v in
-                list(r[:width]) + [pad] * (width - len(r[:width]))]
-        return _str_tensor(flat, self._shape + (width,))
-
-    @property
-    def flat_values(self):
-        flat = [v for r in self._rows for v in r]
-        return _str_tensor(flat, (len(flat),))
-
-    def __len__(self):
-        return self._shape[0]
-
-    def __getitem__(self, i):
-        if len(self._shape) == 1:
-            return _str_tensor(list(self._rows[i]), (len(self._rows[i]),))
-        per = len(self._rows) // self._shape[0]
-        return RaggedStrings(self._rows[i * per:(i + 1) * per], self._shape[1:])
-
-    def __iter__(self):
-        return (self[i] for i in range(len(self)))
-
-    def __repr__(self):
-        return f"<RaggedStrings {self.to_list()!r}>"
+def ragged_rows(rows, shape, dtype=None):
+    """A host RaggedTensor whose leading dims are ``shape`` (uniform) and whose last,
+    ragged dim holds ``rows`` (a flat list, one Python list per position)."""
+    from dlframe.ops.ragged_tensor import RaggedTensor
+    flat = [v for r in rows for v in r]
+    if dtype is None:
+        values = _str_tensor(flat, (len(flat),))
+    else:
+        dev = backends.get_device("cpu:0")
+        values = Tensor(dev.asarray(_np.asarray(flat, dtype=dtype).reshape(len(flat))),
+                        dev)
+    out = RaggedTensor.from_row_lengths(values, [len(r) for r in rows], validate=False)
+    for dim in reversed(tuple(shape)[1:]):
+        out = RaggedTensor.from_uniform_row_length(out, dim, validate=False)
+    return out
 
 
 def _ragged_or_dense(x, fn):
@@ -563,12 +525,12 @@ def _ragged_or_dense(x, fn):
         parts = list(fn(_b(arr.item())))
         return _str_tensor(parts, (len(parts),))
     rows = [fn(_b(v)) for v in arr.reshape(-1)]
-    return RaggedStrings(rows, arr.shape)
+    return ragged_rows(rows, arr.shape)
 
 
 def split(input, sep=None, maxsplit=-1, name=None):
     """Splits strings on ``sep`` (runs of whitespace when None). A scalar gives a 1-D
-    string Tensor; a tensor of rank >= 1 gives ``RaggedStrings``."""
+    string Tensor; a tensor of rank >= 1 gives a RaggedTensor (one more dim)."""
     x = _strings(input, "StringSplit")
     sep_b = None if sep is None else _b(_scalar_str(sep, "sep"))
     if sep_b == b"":

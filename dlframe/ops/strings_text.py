@@ -1,21 +1,16 @@
 """Text-pipeline string ops (``tf.strings``): ngrams, bytes_split, format and the
 Unicode code-point codecs.
 
-Like ``tf.strings.split``, an op whose rows can differ in length returns
-``RaggedStrings`` for non-scalar inputs (dlframe has no general RaggedTensor); dense
-inputs with equal-length rows give dense Tensors where TensorFlow gives them.
+Like ``tf.strings.split``, an op whose rows can differ in length returns a
+RaggedTensor for non-scalar inputs; dense inputs with equal-length rows give dense
+Tensors where TensorFlow gives them (``ngrams``).
 """
 
 from dlframe.core import dtypes
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError
-from dlframe.ops.strings import (
-    RaggedStrings,
-    _b,
-    _ragged_or_dense,
-    _str_tensor,
-    _strings,
-)
+from dlframe.ops.ragged_tensor import RaggedTensor
+from dlframe.ops.strings import _b, _ragged_or_dense, _str_tensor, _strings, ragged_rows
 
 
 # ---------------------------------------------------------------- ngrams
@@ -40,7 +35,7 @@ def ngrams(data, ngram_width, separator=" ", pad_values=None, padding_width=None
     ``separator``.
 
     Args:
-      data: a string Tensor of rank >= 1, or ``RaggedStrings`` (``tf.strings.split``).
+      data: a string Tensor of rank >= 1, or a RaggedTensor (``tf.strings.split``).
       ngram_width: an int or a list of ints (all widths, in order).
       separator: the joining string.
       pad_values: a string or a ``(left, right)`` pair padding each row.
@@ -49,7 +44,7 @@ def ngrams(data, ngram_width, separator=" ", pad_values=None, padding_width=None
 
     Returns:
       A Tensor for dense input (rows of equal length give equally many n-grams), or
-      ``RaggedStrings`` for ragged input.
+      a RaggedTensor for ragged input.
     """
     widths = [int(w) for w in (ngram_width if isinstance(ngram_width, (list, tuple))
                                else [ngram_width])]
@@ -64,8 +59,12 @@ def ngrams(data, ngram_width, separator=" ", pad_values=None, padding_width=None
     def row(tokens):
         return _row_ngrams([_b(v) for v in tokens], widths, sep, pad_values,
                            padding_width, preserve_short_sequences)
-    if isinstance(data, RaggedStrings):
-        return RaggedStrings([row(r) for r in data._rows], data._shape)
+    if isinstance(data, RaggedTensor):
+        if isinstance(data.values, RaggedTensor):
+            return data.with_values(ngrams(data.values, ngram_width, separator,
+                                           pad_values, padding_width,
+                                           preserve_short_sequences))
+        return ragged_rows([row(r) for r in data.to_list()], [data.nrows_static()])
     x = _strings(data, "StringNGrams")
     arr = x.numpy()
     if arr.ndim == 0:
@@ -73,14 +72,14 @@ def ngrams(data, ngram_width, separator=" ", pad_values=None, padding_width=None
     rows = [row(r) for r in arr.reshape(-1, arr.shape[-1])]
     width = len(rows[0]) if rows else 0
     if any(len(r) != width for r in rows):
-        return RaggedStrings(rows, arr.shape[:-1])
+        return ragged_rows(rows, arr.shape[:-1])
     return _str_tensor([v for r in rows for v in r], arr.shape[:-1] + (width,))
 
 
 # ---------------------------------------------------------------- splitting bytes
 def bytes_split(input, name=None):
-    """Splits each string into its bytes: a 1-D Tensor for a scalar, else
-    ``RaggedStrings``."""
+    """Splits each string into its bytes: a 1-D Tensor for a scalar, else a
+    RaggedTensor."""
     x = _strings(input, "BytesSplit")
     return _ragged_or_dense(x, lambda v: [v[i:i + 1] for i in range(len(v))])
 
@@ -151,9 +150,8 @@ def _encoding(name):
 
 def unicode_decode(input, input_encoding, errors="replace",
                    replacement_char=65533, replace_control_characters=False, name=None):
-    """The Unicode code points (int32) of a scalar string, or of each string of a
-    1-D Tensor when all have the same number of characters (dlframe has no ragged
-    int tensors; decode strings one by one otherwise)."""
+    """The Unicode code points (int32) of a scalar string (a 1-D Tensor), or of each
+    string of a tensor of rank >= 1 (a RaggedTensor, as TF)."""
     x = _strings(input, "UnicodeDecode")
     enc = _encoding(input_encoding)
     if errors not in ("replace", "ignore", "strict"):
@@ -176,34 +174,38 @@ def unicode_decode(input, input_encoding, errors="replace",
         raise InvalidArgumentError(f"Invalid formatting on input string: {e}") from None
     if x.ndim == 0:
         return convert_to_tensor(rows[0], dtype=dtypes.int32)
-    if len({len(r) for r in rows}) > 1:
-        raise NotImplementedError("unicode_decode of strings with different numbers of "
-                                  "characters needs a RaggedTensor, which dlframe does not "
-                                  "have; decode each string separately.")
-    return convert_to_tensor(rows, dtype=dtypes.int32) if rows[0] else \
-        convert_to_tensor([[]] * len(rows), dtype=dtypes.int32)
+    return ragged_rows(rows, arr.shape, dtype="int32")
+
+
+def _encode_codes(codes, enc, errors, replacement_char):
+    chars = []
+    for c in codes:
+        if 0 <= c <= 0x10FFFF and not 0xD800 <= c <= 0xDFFF:
+            chars.append(chr(c))
+        elif errors == "strict":
+            raise InvalidArgumentError(f"Invalid code point {c}")
+        elif errors == "replace":
+            chars.append(chr(replacement_char))
+    return "".join(chars).encode(enc)
 
 
 def unicode_encode(input, output_encoding, errors="replace",
                    replacement_char=65533, name=None):
-    """Encodes int code points along the last axis into strings (one rank less)."""
-    x = input if isinstance(input, Tensor) else convert_to_tensor(input, dtype="int32")
+    """Encodes int code points along the last axis (ragged or uniform) into strings
+    (one rank less)."""
     enc = _encoding(output_encoding)
+    if isinstance(input, RaggedTensor):
+        if isinstance(input.values, RaggedTensor):
+            return input.with_values(unicode_encode(input.values, output_encoding,
+                                                    errors, replacement_char))
+        rows = [_encode_codes(r, enc, errors, replacement_char) for r in input.to_list()]
+        return _str_tensor(rows, (len(rows),))
+    x = input if isinstance(input, Tensor) else convert_to_tensor(input, dtype="int32")
     arr = x.numpy()
     if arr.ndim == 0:
         raise ValueError("unicode_encode: `input` must have rank >= 1")
-
-    def encode(codes):
-        chars = []
-        for c in codes.tolist():
-            if 0 <= c <= 0x10FFFF and not 0xD800 <= c <= 0xDFFF:
-                chars.append(chr(c))
-            elif errors == "strict":
-                raise InvalidArgumentError(f"Invalid code point {c}")
-            elif errors == "replace":
-                chars.append(chr(replacement_char))
-        return "".join(chars).encode(enc)
-    rows = [encode(r) for r in arr.reshape(-1, arr.shape[-1])]
+    rows = [_encode_codes(r.tolist(), enc, errors, replacement_char)
+            for r in arr.reshape(-1, arr.shape[-1])]
     return _str_tensor(rows, arr.shape[:-1])
 
 

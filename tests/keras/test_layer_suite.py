@@ -137,6 +137,11 @@ def test_every_public_layer_is_covered():
                                        layers.Add, layers.Subtract, layers.Multiply,
                                        layers.Average, layers.Maximum, layers.Minimum,
                                        layers.Concatenate}
+    # run through run_layer_test in tests/keras/test_layers_gap_core.py
+    covered |= {layers.RMSNormalization, layers.AdaptiveAveragePooling1D,
+                layers.AdaptiveAveragePooling2D, layers.AdaptiveAveragePooling3D,
+                layers.AdaptiveMaxPooling1D, layers.AdaptiveMaxPooling2D,
+                layers.AdaptiveMaxPooling3D}
     skip = {layers.Layer, layers.InputLayer, layers.TFOpLambda, layers.Conv3D,
             layers.Conv1DTranspose, layers.ThresholdedReLU, layers.MaxPooling3D,
             layers.AveragePooling3D, layers.GlobalAveragePooling3D,

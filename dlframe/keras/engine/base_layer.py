@@ -29,6 +29,7 @@ from dlframe.keras.engine.base_layer_utils import (  # noqa: F401
     in_dry_run,
 )
 from dlframe.keras.engine.keras_tensor import KerasTensor
+from dlframe.keras.engine.layer_state_api import LayerStateAPI
 from dlframe.keras.utils import generic_utils, tree
 from dlframe.ops import math as _math
 
@@ -42,7 +43,7 @@ _ALLOWED_KWARGS = {"input_dim", "input_shape", "batch_input_shape", "batch_size"
 
 
 
-class Layer:
+class Layer(LayerStateAPI):
     """Base class of all layers.
 
     Args:
@@ -405,6 +406,7 @@ class Layer:
             dtype = getattr(first, "dtype", None)
             self._input_dtype = getattr(dtype, "name", None)
         with self._own_scope():
+            self._record_path()
             self.build(shapes)
         self.built = True
         if self._build_input_shape is None:

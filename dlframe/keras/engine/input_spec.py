@@ -118,7 +118,9 @@ def assert_input_compatibility(input_spec, inputs, layer_name):
                     want = want[:-1]
             else:
                 want = list(spec.shape)
-            if len(dims) != len(want) or any(
+            # Keras 2 compares squeezed shapes dim by dim (zip): a [batch] feature
+            # of batch 1 fits an Input(shape=(1,)) whose last axis is squeezed
+            if (len(dims) != len(want) and not spec.allow_last_axis_squeeze) or any(
                     w is not None and d is not None and w != d for w, d in zip(want, dims)):
                 raise ValueError(head + f"expected shape={spec.shape}, found "
                                  f"shape={_display(shape)}")

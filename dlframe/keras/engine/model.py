@@ -157,6 +157,60 @@ class Model(TrainingMixin, Layer):
         data["backend"] = "tensorflow"
         return json.dumps(data, default=_json_default, **kwargs)
 
+    # -- Keras 3 compile config ---------------------------------------------------
+    def get_compile_config(self):
+        """The ``compile()`` arguments as a serializable dict ({} before compile)."""
+        if not self._is_compiled:
+            return {}
+        from dlframe.keras import losses, metrics, optimizers
+
+        def ser(spec, module):
+            if isinstance(spec, dict):
+                return {k: ser(v, module) for k, v in spec.items()}
+            if isinstance(spec, (list, tuple)):
+                return [ser(v, module) for v in spec]
+            if spec is None or isinstance(spec, str):
+                return spec
+            return module.serialize(spec)
+        return {
+            "optimizer": optimizers.serialize(self.optimizer),
+            "loss": ser(self.compiled_loss._spec, losses),
+            "loss_weights": self.compiled_loss._weights_spec,
+            "metrics": ser(self.compiled_metrics._spec, metrics),
+            "weighted_metrics": ser(self.compiled_metrics._weighted_spec, metrics),
+            "run_eagerly": self.run_eagerly,
+            "steps_per_execution": self.steps_per_execution,
+            "jit_compile": self.jit_compile,
+        }
+
+    def compile_from_config(self, config):
+        """Compiles the model from ``get_compile_config()``'s output; creates the
+        optimizer's variables when the model is already built."""
+        if not config:
+            return
+        if not isinstance(config, dict):
+            raise TypeError(f"`compile_from_config` expects a dict. Received: "
+                            f"config={config!r}")
+        from dlframe.keras import losses, metrics, optimizers
+
+        def de(spec, module):
+            if isinstance(spec, dict) and "class_name" not in spec:
+                return {k: de(v, module) for k, v in spec.items()}
+            if isinstance(spec, (list, tuple)):
+                return [de(v, module) for v in spec]
+            if isinstance(spec, dict):
+                return module.deserialize(spec)
+            return spec
+        config = dict(config)
+        config["optimizer"] = optimizers.get(config.get("optimizer", "rmsprop"))
+        for key, module in (("loss", losses), ("metrics", metrics),
+                            ("weighted_metrics", metrics)):
+            if key in config:
+                config[key] = de(config[key], module)
+        self.compile(**config)
+        if self.built and self.trainable_variables and not self.optimizer.built:
+            self.optimizer.build(self.trainable_variables)
+
     @property
     def state_updates(self):
         return []

@@ -9,6 +9,10 @@ from dlframe.keras.engine.model import Model
 from dlframe.keras.utils import tree
 
 
+def _nested(inputs):
+    return isinstance(inputs, dict) or len(tree.flatten(inputs)) > 1
+
+
 class Sequential(Functional):
     """A stack of single-input, single-output layers.
 
@@ -126,17 +130,27 @@ class Sequential(Functional):
     def _maybe_build(self, inputs):
         if self._input_layer is not None and self._seq_outputs:
             return
+        if _nested(inputs):   # dict/multi inputs (DenseFeatures first): Keras 2's
+            self.built = True  # deferred mode runs the layers one by one, no graph
+            return
         first = tree.flatten(inputs)[0]
         shape = [None] + list(first.shape)[1:]
         self._build_dtype = getattr(first.dtype, "name", None)
         self.build(shape)
 
     def call(self, inputs, training=None, mask=None):
+        if not self._seq_outputs and _nested(inputs):
+            for layer in self._seq_layers:
+                inputs = layer(inputs, training=training)
+            return inputs
         if not self._seq_outputs:
             self._maybe_build(inputs)
         return Functional.call(self, inputs, training=training, mask=mask)
 
     def _symbolic_outputs(self, inputs, rest, kwargs):
+        if not self._seq_outputs and _nested(inputs):
+            from dlframe.keras.engine import node as _node
+            return _node.dry_run_outputs(self, inputs, rest, kwargs)
         if not self._seq_outputs:
             self._maybe_build(inputs)
         return Functional._symbolic_outputs(self, inputs, rest, kwargs)

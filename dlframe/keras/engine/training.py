@@ -16,7 +16,9 @@ from dlframe.errors import InvalidArgumentError
 from dlframe.keras import optimizers as optimizers_mod
 from dlframe.keras.callbacks.callback import CallbackList
 from dlframe.keras.engine import training_data as data_mod
+from dlframe.keras.engine import training_distributed as _dist
 from dlframe.keras.engine.training_compile import LossesContainer, MetricsContainer
+from dlframe.keras.engine.training_generator import GeneratorMethodsMixin
 from dlframe.keras.metrics import Metric
 from dlframe.keras.utils import tree
 from dlframe.ops import array as _array
@@ -48,7 +50,7 @@ def _floats(logs):
     return out
 
 
-class TrainingMixin:
+class TrainingMixin(GeneratorMethodsMixin):
     """compile/fit/evaluate/predict and the overridable train/test/predict steps."""
 
     _is_compiled = False
@@ -65,6 +67,7 @@ class TrainingMixin:
     _jit_compile = None
 
     # -- compile ---------------------------------------------------------------
+    @_dist.in_strategy_scope
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
                 weighted_metrics=None, run_eagerly=None, steps_per_execution=1,
                 jit_compile=None, auto_scale_loss=True, **kwargs):
@@ -131,7 +134,8 @@ class TrainingMixin:
 
     @property
     def distribute_strategy(self):
-        return None
+        """The multi-replica strategy whose scope built the model, else None."""
+        return _dist.model_strategy(self)
 
     def _assert_compile_was_called(self):
         if not self._is_compiled:
@@ -183,8 +187,12 @@ class TrainingMixin:
         del x, training
         if self.compiled_loss is None:
             raise RuntimeError("You must compile your model before training/testing.")
-        return self.compiled_loss(y, y_pred, sample_weight,
+        share = _dist.replica_share()  # a replica of a multi-replica strategy
+        if share is not None and share[0] == 0:
+            return _dist.empty_loss()
+        loss = self.compiled_loss(y, y_pred, sample_weight,
                                   regularization_losses=self.losses)
+        return _dist.scale_loss(loss, share)
 
     def _metrics_or_logs(self, logs):
         """The metrics' results, unless a custom train/test step returned its own
@@ -226,24 +234,28 @@ class TrainingMixin:
         x, _, _ = data_mod.unpack_x_y_sample_weight(data)
         return self(x, training=False)
 
-    def _wrap(self, step):
+    def _wrap(self, step, kind):
+        strategy = _dist.model_strategy(self)
+        if strategy is not None:  # split each batch over the replicas
+            return _dist.DistributedStep(self, kind, strategy)
         if self.run_eagerly:
             return step
         return _compile(step)
 
     def make_train_function(self, force=False):
         if self.train_function is None or force:
-            self.train_function = self._wrap(lambda data: self.train_step(data))
+            self.train_function = self._wrap(lambda data: self.train_step(data), "train")
         return self.train_function
 
     def make_test_function(self, force=False):
         if self.test_function is None or force:
-            self.test_function = self._wrap(lambda data: self.test_step(data))
+            self.test_function = self._wrap(lambda data: self.test_step(data), "test")
         return self.test_function
 
     def make_predict_function(self, force=False):
         if self.predict_function is None or force:
-            self.predict_function = self._wrap(lambda data: self.predict_step(data))
+            self.predict_function = self._wrap(lambda data: self.predict_step(data),
+                                               "predict")
         return self.predict_function
 
     # -- checks before the first step ---------------------------------------------
@@ -323,6 +335,7 @@ class TrainingMixin:
                     f"{n} model outputs). Label values range over [{lo:g}, {hi:g}].")
 
     # -- fit ---------------------------------------------------------------------
+    @_dist.in_strategy_scope
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto",
             callbacks=None, validation_split=0.0, validation_data=None, shuffle=True,
             class_weight=None, sample_weight=None, initial_epoch=0, steps_per_epoch=None,
@@ -344,7 +357,9 @@ class TrainingMixin:
             full = data_mod.ArrayAdapter(x, y, sample_weight, batch_size or 32)
             (x, y, sample_weight), validation_data = full.split(validation_split)
         train = data_mod.make_adapter(x, y, sample_weight, batch_size, shuffle,
-                                      steps_per_epoch, class_weight)
+                                      steps_per_epoch, class_weight, workers=workers,
+                                      use_multiprocessing=use_multiprocessing,
+                                      max_queue_size=max_queue_size)
         val = None
         if validation_data is not None:
             val = self._validation_adapter(validation_data,
@@ -455,6 +470,7 @@ class TrainingMixin:
         cbs.on_test_end(result)
         return result
 
+    @_dist.in_strategy_scope
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, max_queue_size=10, workers=1,
                  use_multiprocessing=False, return_dict=False, **kwargs):
@@ -462,7 +478,8 @@ class TrainingMixin:
         dict with ``return_dict``."""
         self._assert_compile_was_called()
         verbose = 1 if verbose == "auto" else int(verbose)
-        adapter = data_mod.make_adapter(x, y, sample_weight, batch_size, False, steps)
+        adapter = data_mod.make_adapter(x, y, sample_weight, batch_size, False, steps,
+                                        workers=workers, max_queue_size=max_queue_size)
         if not self._checked_first_batch:
             self._check_first_batch(adapter.first_batch(), "test_step")
             self._checked_first_batch = True
@@ -475,11 +492,13 @@ class TrainingMixin:
         values = [logs[k] for k in logs]
         return values[0] if len(values) == 1 else values
 
+    @_dist.in_strategy_scope
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None,
                 max_queue_size=10, workers=1, use_multiprocessing=False):
         """The model's outputs on ``x``, batched, as NumPy arrays."""
         verbose = 1 if verbose == "auto" else int(verbose)
-        adapter = data_mod.make_adapter(x, None, None, batch_size, False, steps)
+        adapter = data_mod.make_adapter(x, None, None, batch_size, False, steps,
+                                        workers=workers, max_queue_size=max_queue_size)
         cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
             callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
             steps=adapter.steps)
@@ -519,6 +538,7 @@ class TrainingMixin:
             sw = data_mod.apply_class_weight(y, sw, class_weight)
         return data_mod.pack_x_y_sample_weight(x, y, sw)
 
+    @_dist.in_strategy_scope
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
                        reset_metrics=True, return_dict=False):
         """One gradient update on a single batch; returns loss/metrics."""
@@ -532,6 +552,7 @@ class TrainingMixin:
         logs = _floats(self.make_train_function()(data))
         return logs if return_dict else _flat_values(logs)
 
+    @_dist.in_strategy_scope
     def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True,
                       return_dict=False):
         """Loss/metrics on a single batch."""
@@ -541,6 +562,7 @@ class TrainingMixin:
         logs = _floats(self.make_test_function()(self._batch_data(x, y, sample_weight)))
         return logs if return_dict else _flat_values(logs)
 
+    @_dist.in_strategy_scope
     def predict_on_batch(self, x):
         """The model's outputs on one batch, as NumPy arrays."""
         data = self._batch_data(x, None, None)

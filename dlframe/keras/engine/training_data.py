@@ -3,12 +3,13 @@ lists/dicts of them, ``dlframe.data.Dataset``-like objects, Python generators an
 ``keras.utils.Sequence``-like objects, each yielding ``(x, y, sample_weight)`` batches.
 """
 
+import itertools
 import math
 import random
 
 from dlframe.core import dtypes
 from dlframe.core.tensor import Tensor, convert_to_tensor
-from dlframe.keras.utils import tree
+from dlframe.keras.utils import py_dataset, tree
 from dlframe.ops import array as _array
 from dlframe.ops import math as _m
 from dlframe.ops.array_index import gather as _gather
@@ -23,9 +24,10 @@ def is_generator(x):
 
 
 def is_sequence(x):
-    return hasattr(x, "__getitem__") and hasattr(x, "__len__") and \
-        not _is_array(x) and not isinstance(x, (list, tuple, dict, str)) and \
-        hasattr(x, "on_epoch_end")
+    """A ``keras.utils.PyDataset``/``Sequence`` or a duck-typed Keras 2 sequence."""
+    return isinstance(x, py_dataset.PyDataset) or (
+        hasattr(x, "__getitem__") and hasattr(x, "__len__") and not _is_array(x) and
+        not isinstance(x, (list, tuple, dict, str)) and hasattr(x, "on_epoch_end"))
 
 
 def _is_array(x):
@@ -227,7 +229,7 @@ def _normalize_element(element, class_weight=None):
 
 
 class IterableAdapter:
-    """Datasets (re-iterated each epoch), Sequences and generators (continued)."""
+    """Datasets (re-iterated each epoch) and generators (continued)."""
 
     def __init__(self, data, steps=None, class_weight=None, kind="dataset"):
         self._data = data
@@ -236,23 +238,18 @@ class IterableAdapter:
         self._iterator = None
         self._peeked = []
         self.steps = int(steps) if steps is not None else None
-        if self.steps is None:
-            if kind == "dataset":
-                card = data.cardinality()
-                card = int(card.numpy()) if hasattr(card, "numpy") else int(card)
-                if card == -1:  # infinite
-                    raise ValueError(
-                        "When passing an infinitely repeating dataset, please specify a "
-                        "`steps_per_epoch` value so that epoch level callbacks continue "
-                        "to work. The value should be the number of steps after which an "
-                        "epoch is considered over.")
-                self.steps = card if card >= 0 else None
-            elif kind == "sequence":
-                self.steps = len(data)
+        if self.steps is None and kind == "dataset":
+            card = data.cardinality()
+            card = int(card.numpy()) if hasattr(card, "numpy") else int(card)
+            if card == -1:  # infinite
+                raise ValueError(
+                    "When passing an infinitely repeating dataset, please specify a "
+                    "`steps_per_epoch` value so that epoch level callbacks continue "
+                    "to work. The value should be the number of steps after which an "
+                    "epoch is considered over.")
+            self.steps = card if card >= 0 else None
 
     def _new_iterator(self):
-        if self._kind == "sequence":
-            return (self._data[i] for i in range(len(self._data)))
         if self._kind == "generator":
             return self._data
         return iter(self._data)
@@ -293,24 +290,80 @@ class IterableAdapter:
                         break
             count += 1
             yield _normalize_element(element, self._class_weight)
-        if self._kind == "sequence" and hasattr(self._data, "on_epoch_end"):
-            self._data.on_epoch_end()
         if self._kind == "dataset" and self.steps is None:
             self._iterator = None
 
 
+class SequenceAdapter:
+    """A ``PyDataset``/``Sequence``: every epoch is a fresh pass over its batches (in
+    shuffled order when ``shuffle``) between ``on_epoch_begin`` and ``on_epoch_end``;
+    ``steps`` smaller than the length ends the pass early, larger starts new passes."""
+
+    def __init__(self, data, steps=None, class_weight=None, shuffle=False, workers=1,
+                 use_multiprocessing=False, max_queue_size=10):
+        self._data = data
+        self._class_weight = class_weight
+        self._count = py_dataset.num_batches(data)
+        if steps is None and self._count is None:
+            raise ValueError(
+                f"The PyDataset {type(data).__name__} is endless (`num_batches` is "
+                "None): pass `steps_per_epoch` (or `steps`) so that an epoch ends.")
+        self.steps = int(steps) if steps is not None else self._count
+        self._shuffle = bool(shuffle) and self._count is not None
+        self._workers, self._queue = py_dataset.loader_settings(
+            data, workers, use_multiprocessing, max_queue_size)
+
+    def first_batch(self):
+        if self._count == 0:
+            return None
+        return _normalize_element(self._data[0], self._class_weight)
+
+    def _indices(self):
+        if self._count is None:
+            return range(self.steps)
+        if self._count == 0:
+            return range(0)
+
+        def one_pass():
+            order = list(range(self._count))
+            if self._shuffle:
+                random.shuffle(order)
+            return order
+        passes = itertools.chain.from_iterable(one_pass() for _ in itertools.count())
+        return itertools.islice(passes, self.steps)
+
+    def epoch_iterator(self):
+        begin = getattr(self._data, "on_epoch_begin", None)
+        if begin is not None:
+            begin()
+        try:
+            for batch in py_dataset.ordered_batches(self._data.__getitem__,
+                                                    self._indices(), self._workers,
+                                                    self._queue):
+                yield _normalize_element(batch, self._class_weight)
+        finally:  # also when the loop stops early (early stopping, errors)
+            end = getattr(self._data, "on_epoch_end", None)
+            if end is not None:
+                end()
+
+
 def make_adapter(x, y=None, sample_weight=None, batch_size=None, shuffle=False,
-                 steps=None, class_weight=None, what="x"):
+                 steps=None, class_weight=None, what="x", workers=1,
+                 use_multiprocessing=False, max_queue_size=10):
     """The adapter for ``x`` (and ``y``/``sample_weight`` for array inputs)."""
     if is_dataset(x) or is_generator(x) or is_sequence(x):
+        kind = "dataset" if is_dataset(x) else ("sequence" if is_sequence(x)
+                                                else "generator")
         if y is not None:
             raise ValueError(f"`y` argument is not supported when using a dataset, "
-                             f"generator or Sequence as input. Received: y={_short(y)}")
+                             f"generator or Sequence as input (the targets belong in "
+                             f"its batches). Received: y={_short(y)}")
         if sample_weight is not None:
             raise ValueError("`sample_weight` argument is not supported when using a "
                              "dataset, generator or Sequence as input.")
-        kind = "dataset" if is_dataset(x) else ("sequence" if is_sequence(x)
-                                                else "generator")
+        if kind == "sequence":
+            return SequenceAdapter(x, steps, class_weight, shuffle, workers,
+                                   use_multiprocessing, max_queue_size)
         return IterableAdapter(x, steps=steps, class_weight=class_weight, kind=kind)
     if x is None:
         raise ValueError("Unrecognized data type: x=None (you must provide `x`).")

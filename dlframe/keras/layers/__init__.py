@@ -164,3 +164,21 @@ def deserialize(config, custom_objects=None):
     """A layer (or model) from its ``serialize`` dict."""
     return generic_utils.deserialize_keras_object(config, _layer_objects(), custom_objects,
                                                   "layer")
+
+
+# Keras 3 layers
+from dlframe.keras.layers.normalization import RMSNormalization
+from dlframe.keras.layers.pooling import (
+    AdaptiveAveragePooling1D,
+    AdaptiveAveragePooling2D,
+    AdaptiveAveragePooling3D,
+    AdaptiveMaxPooling1D,
+    AdaptiveMaxPooling2D,
+    AdaptiveMaxPooling3D,
+)
+
+for _mod in ("einsum_dense", "spectral_normalization", "grouped_query_attention",
+             "augmentation_color", "augmentation_mix", "pipeline",
+             "reversible_embedding"):
+    _optional(_mod)
+del _mod

@@ -82,8 +82,11 @@ class Wrapper(Layer):
         return cls(_deserialize_layer(config.pop("layer"), custom_objects), **config)
 
 
-class Bidirectional(Layer):
+class Bidirectional(Wrapper):
     """Runs a recurrent layer forwards and a copy of it backwards, merging the outputs.
+
+    ``layer`` is the layer passed in (as in Keras 2; it stays unbuilt and its weights
+    are not tracked), ``forward_layer``/``backward_layer`` the two directions.
 
     Args:
       layer: an RNN layer (LSTM, GRU, SimpleRNN, RNN); it is cloned for the forward
@@ -102,7 +105,8 @@ class Bidirectional(Layer):
         if merge_mode not in _MERGE_MODES:
             raise ValueError(f"Invalid merge mode. Received: {merge_mode}. Merge mode "
                              "should be one of {'sum', 'mul', 'ave', 'concat', None}")
-        super().__init__(**kwargs)
+        Layer.__init__(self, **kwargs)
+        self._original_layer = layer
         self.forward_layer = _clone(layer, name="forward_" + layer.name)
         if backward_layer is None:
             self.backward_layer = _clone(layer, name="backward_" + layer.name,
@@ -131,6 +135,13 @@ class Bidirectional(Layer):
         self.stateful = layer.stateful
         self.supports_masking = True
         self._initial_weights = weights
+
+    _NOT_TRACKED = Wrapper._NOT_TRACKED | {"_original_layer"}
+
+    @property
+    def layer(self):
+        """The layer passed to the constructor (the forward direction is a clone)."""
+        return self._original_layer
 
     @property
     def stateful(self):
@@ -216,7 +227,7 @@ class Bidirectional(Layer):
         self.backward_layer.reset_states(states[half:])
 
     def get_config(self):
-        config = super().get_config()
+        config = Layer.get_config(self)
         config["merge_mode"] = self.merge_mode
         config["layer"] = generic_utils.serialize_keras_object(self.forward_layer)
         config["backward_layer"] = generic_utils.serialize_keras_object(

@@ -1,23 +1,15 @@
-"""ConvLSTM2D: an LSTM whose input and recurrent transforms are 2-D convolutions.
+"""ConvLSTM1D/2D/3D: LSTMs whose input and recurrent transforms are convolutions.
 
-Portable only: ``keras.layers.RNN``'s loop over ``ConvLSTM2DCell`` (channels_last).
+Portable only: ``keras.layers.RNN``'s loop over a ``ConvLSTMCell`` of the layer's
+rank (channels_last).
 """
 
+from dlframe.keras.layers.convolutional import normalize_tuple
 from dlframe.keras.layers.recurrent import RNN, from_inlined_config, inline_cell_config
 from dlframe.keras.layers.recurrent_cells import LSTMCell
 from dlframe.ops import array as _array
 from dlframe.ops import conv as _conv
 from dlframe.ops import creation as _creation
-
-
-def _pair(value, name):
-    if isinstance(value, int):
-        return (value, value)
-    value = tuple(value)
-    if len(value) != 2 or not all(isinstance(v, int) for v in value):
-        raise ValueError(f"The `{name}` argument must be a tuple of 2 integers. Received "
-                         f"{name}={value!r}")
-    return value
 
 
 def _out_len(n, k, stride, padding, dilation):
@@ -28,24 +20,28 @@ def _out_len(n, k, stride, padding, dilation):
     return -(-(n - (k - 1) * dilation) // stride)
 
 
-class ConvLSTM2DCell(LSTMCell):
-    """One ConvLSTM2D step; kernel ``(kh, kw, in, 4 filters)``, gates [i, f, c, o]."""
+class ConvLSTMCell(LSTMCell):
+    """One ConvLSTM step over ``rank`` spatial dims; kernel ``(*kernel_size, in,
+    4 filters)``, gates [i, f, c, o]."""
 
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid",
-                 data_format=None, dilation_rate=(1, 1), **kwargs):
+    rank = 2
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid",
+                 data_format=None, dilation_rate=1, **kwargs):
         super().__init__(filters, **kwargs)
         self.filters = filters
-        self.kernel_size = _pair(kernel_size, "kernel_size")
-        self.strides = _pair(strides, "strides")
+        self.kernel_size = normalize_tuple(kernel_size, self.rank, "kernel_size")
+        self.strides = normalize_tuple(strides, self.rank, "strides")
         self.padding = str(padding).lower()
         if self.padding not in ("valid", "same"):
             raise ValueError(f"The `padding` argument must be one of 'valid', 'same'. "
                              f"Received: padding={padding!r}")
         self.data_format = data_format or "channels_last"
         if self.data_format != "channels_last":
-            raise NotImplementedError("ConvLSTM2D supports data_format='channels_last' "
-                                      f"only; received data_format={data_format!r}")
-        self.dilation_rate = _pair(dilation_rate, "dilation_rate")
+            raise NotImplementedError(f"ConvLSTM{self.rank}D supports data_format="
+                                      "'channels_last' only; received "
+                                      f"data_format={data_format!r}")
+        self.dilation_rate = normalize_tuple(dilation_rate, self.rank, "dilation_rate")
         self._spatial = None
 
     def build(self, input_shape):
@@ -53,7 +49,8 @@ class ConvLSTM2DCell(LSTMCell):
         channels = shape[-1]
         n = 4 * self.filters
         self._spatial = [_out_len(shape[1 + i], self.kernel_size[i], self.strides[i],
-                                  self.padding, self.dilation_rate[i]) for i in range(2)]
+                                  self.padding, self.dilation_rate[i])
+                         for i in range(self.rank)]
         self.kernel = self.add_weight("kernel", shape=self.kernel_size + (channels, n),
                                       initializer=self.kernel_initializer,
                                       regularizer=self.kernel_regularizer,
@@ -83,10 +80,11 @@ class ConvLSTM2DCell(LSTMCell):
             inputs = inputs * dp
         if rdp is not None:
             h_prev = h_prev * rdp
-        z = _conv.conv2d(inputs, self._w(self.kernel, inputs), strides=self.strides,
-                         padding=self.padding.upper(), dilations=self.dilation_rate)
-        z = z + _conv.conv2d(h_prev, self._w(self.recurrent_kernel, h_prev), strides=1,
-                             padding="SAME")
+        z = _conv.convolution(inputs, self._w(self.kernel, inputs),
+                              strides=list(self.strides), padding=self.padding.upper(),
+                              dilations=list(self.dilation_rate))
+        z = z + _conv.convolution(h_prev, self._w(self.recurrent_kernel, h_prev),
+                                  strides=[1] * self.rank, padding="SAME")
         if self.bias is not None:
             z = z + self._w(self.bias, z)
         i, f, g, o = _array.split(z, 4, axis=-1)
@@ -105,21 +103,34 @@ class ConvLSTM2DCell(LSTMCell):
         return config
 
 
-class ConvLSTM2D(RNN):
-    """2-D convolutional LSTM over ``[batch, time, rows, cols, channels]`` inputs.
+def _cell_class(rank):
+    cls = type(f"ConvLSTM{rank}DCell", (ConvLSTMCell,), {
+        "rank": rank, "__doc__": f"One ConvLSTM{rank}D step (see ``ConvLSTMCell``)."})
+    cls.__module__ = __name__
+    return cls
+
+
+ConvLSTM1DCell, ConvLSTM2DCell, ConvLSTM3DCell = (_cell_class(r) for r in (1, 2, 3))
+_CELLS = {1: ConvLSTM1DCell, 2: ConvLSTM2DCell, 3: ConvLSTM3DCell}
+
+
+class ConvLSTM(RNN):
+    """Convolutional LSTM over ``[batch, time, *spatial(rank), channels]`` inputs.
 
     Args:
       filters: number of output channels.
       kernel_size, strides, padding ('valid'/'same'), data_format
-        ('channels_last'), dilation_rate: as in Conv2D (the recurrent convolution
-        is always stride 1, 'same').
+        ('channels_last'), dilation_rate: as in Conv1D/2D/3D (the recurrent
+        convolution is always stride 1, 'same').
       activation, recurrent_activation, use_bias, initializers, unit_forget_bias,
       regularizers, constraints, dropout, recurrent_dropout, seed: as in LSTM.
       return_sequences, return_state, go_backwards, stateful: as in RNN.
     """
 
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid",
-                 data_format=None, dilation_rate=(1, 1), activation="tanh",
+    rank = 2
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid",
+                 data_format=None, dilation_rate=1, activation="tanh",
                  recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  bias_initializer="zeros", unit_forget_bias=True, kernel_regularizer=None,
@@ -130,7 +141,7 @@ class ConvLSTM2D(RNN):
                  return_state=False, go_backwards=False, stateful=False, **kwargs):
         rnn_kw = {k: kwargs.pop(k) for k in ("unroll", "zero_output_for_mask",
                                              "time_major") if k in kwargs}
-        cell = ConvLSTM2DCell(
+        cell = _CELLS[self.rank](
             filters, kernel_size, strides=strides, padding=padding,
             data_format=data_format, dilation_rate=dilation_rate, activation=activation,
             recurrent_activation=recurrent_activation, use_bias=use_bias,
@@ -156,9 +167,10 @@ class ConvLSTM2D(RNN):
 
     def _standardize(self, inputs, mask, initial_state):
         x = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
-        if len(x.shape) != 5:
+        if len(x.shape) != self.rank + 3:
             raise ValueError(f'Input 0 of layer "{self.name}" is incompatible with the '
-                             f"layer: expected ndim=5, found ndim={len(x.shape)}. Full "
+                             f"layer: expected ndim={self.rank + 3}, found "
+                             f"ndim={len(x.shape)}. Full "
                              f"shape received: {tuple(x.shape.as_list())}")
         return super()._standardize(inputs, mask, initial_state)
 
@@ -168,3 +180,16 @@ class ConvLSTM2D(RNN):
         return inline_cell_config(self, config, dropped=("units", "implementation"))
 
     from_config = classmethod(from_inlined_config)
+
+
+def _layer_class(rank):
+    cls = type(f"ConvLSTM{rank}D", (ConvLSTM,), {
+        "rank": rank,
+        "__doc__": f"{rank}-D convolutional LSTM (see ``ConvLSTM`` for the arguments)."})
+    cls.__module__ = __name__
+    return cls
+
+
+ConvLSTM1D, ConvLSTM2D, ConvLSTM3D = (_layer_class(r) for r in (1, 2, 3))
+
+__all__ = ["ConvLSTM1D", "ConvLSTM2D", "ConvLSTM2DCell", "ConvLSTM3D"]

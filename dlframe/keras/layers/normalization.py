@@ -1,4 +1,5 @@
-"""Normalization layers: BatchNormalization, LayerNormalization, UnitNormalization."""
+"""Normalization layers: BatchNormalization, LayerNormalization, RMSNormalization,
+UnitNormalization."""
 
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.keras import constraints, initializers, regularizers
@@ -9,6 +10,7 @@ from dlframe.keras.layers.layer_config import weight_options_config
 from dlframe.ops import array as _array
 from dlframe.ops import math as _math
 from dlframe.ops import nn as _nn
+from dlframe.ops import reduction as _red
 
 
 def _axes(axis, ndim, layer):
@@ -214,4 +216,40 @@ class UnitNormalization(Layer):
     def get_config(self):
         config = super().get_config()
         config["axis"] = self.axis
+        return config
+
+
+class RMSNormalization(_Normalization):
+    """``x * rsqrt(mean(x^2 over axis) + epsilon) * scale`` (root-mean-square layer
+    normalization, Zhang & Sennrich 2019); ``scale`` starts at ones.
+
+    Args:
+      axis: int or list of ints, the normalized axes (default -1).
+      epsilon: added to the mean square (default 1e-6).
+    """
+
+    def __init__(self, axis=-1, epsilon=1e-6, **kwargs):
+        super().__init__(axis, epsilon, False, True, "zeros", "ones", None, None, None,
+                         None, **kwargs)
+
+    def build(self, input_shape):
+        shape = self._param_shape(input_shape)
+        self.input_spec = None
+        self.scale = self.add_weight("scale", shape=shape, initializer="ones",
+                                     dtype=self.variable_dtype)
+        self.built = True
+
+    def call(self, inputs):
+        in_dtype = inputs.dtype
+        x = inputs if in_dtype.name not in ("float16", "bfloat16") else _math.cast(
+            inputs, "float32")
+        mean_square = _red.reduce_mean(_math.square(x), axis=self._param_axes,
+                                        keepdims=True)
+        scale = self._broadcast(_math.cast(self.scale, x.dtype), len(x.shape))
+        out = x * _math.rsqrt(mean_square + self.epsilon) * scale
+        return out if out.dtype == in_dtype else _math.cast(out, in_dtype)
+
+    def get_config(self):
+        config = Layer.get_config(self)
+        config.update({"axis": self.axis, "epsilon": self.epsilon})
         return config

@@ -1,5 +1,7 @@
-"""Pooling layers: Max/AveragePooling1D/2D/3D and the global pooling layers."""
+"""Pooling layers: Max/AveragePooling1D/2D/3D, the global pooling layers and the
+adaptive pooling layers (fixed output size)."""
 
+from dlframe.core.tensor import convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.engine.input_spec import InputSpec
@@ -11,6 +13,7 @@ from dlframe.keras.layers.convolutional import (
 )
 from dlframe.keras.layers.reshaping import _data_format
 from dlframe.ops import array as _array
+from dlframe.ops import array_index as _index
 from dlframe.ops import math as _math
 from dlframe.ops import pooling as _pool
 from dlframe.ops import reduction as _red
@@ -136,6 +139,84 @@ GlobalMaxPooling3D = _global("GlobalMaxPooling3D", 3, "max")
 GlobalAveragePooling1D = _global("GlobalAveragePooling1D", 1, "avg")
 GlobalAveragePooling2D = _global("GlobalAveragePooling2D", 2, "avg")
 GlobalAveragePooling3D = _global("GlobalAveragePooling3D", 3, "avg")
+
+def _adaptive_bins(n, out):
+    """Gather indices [out, width] of output bin i = input [floor(i n/out),
+    ceil((i+1) n/out)) (short bins repeat their last index) and the averaging
+    weights (1/len on real entries, 0 on the repeats)."""
+    idx, weights = [], []
+    starts = [(i * n) // out for i in range(out)]
+    ends = [-(-((i + 1) * n) // out) for i in range(out)]
+    width = max(e - b for b, e in zip(starts, ends))
+    for b, e in zip(starts, ends):
+        idx.append([min(b + j, e - 1) for j in range(width)])
+        weights.append([1.0 / (e - b) if j < e - b else 0.0 for j in range(width)])
+    return idx, weights
+
+
+class AdaptivePooling(Layer):
+    """Pools each spatial dim of length n into ``output_size`` bins (bin i covers
+    ``[floor(i n / out), ceil((i + 1) n / out))``), as PyTorch's adaptive pooling."""
+
+    rank = 2
+    mode = "max"
+
+    def __init__(self, output_size, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.output_size = normalize_tuple(output_size, self.rank, "output_size")
+        if any(d <= 0 for d in self.output_size):
+            raise ValueError(f"`output_size` must be positive. Received: "
+                             f"output_size={output_size!r}")
+        self.data_format = _data_format(data_format)
+        self.input_spec = InputSpec(ndim=self.rank + 2)
+
+    def _axes(self):
+        start = 2 if self.data_format == "channels_first" else 1
+        return list(range(start, start + self.rank))
+
+    def call(self, inputs):
+        x = inputs
+        for axis, out in zip(self._axes(), self.output_size):
+            idx, weights = _adaptive_bins(x.shape[axis], out)
+            g = _index.gather(x, idx, axis=axis)  # [..., out, width, ...]
+            if self.mode == "max":
+                x = _red.reduce_max(g, axis=axis + 1)
+            else:
+                shape = [1] * len(g.shape)
+                shape[axis], shape[axis + 1] = len(weights), len(weights[0])
+                w = _array.reshape(convert_to_tensor(weights, dtype=x.dtype), shape)
+                x = _red.reduce_sum(g * w, axis=axis + 1)
+        return x
+
+    def compute_output_shape(self, input_shape):
+        dims = TensorShape(input_shape).as_list()
+        for axis, out in zip(self._axes(), self.output_size):
+            dims[axis] = out
+        return TensorShape(dims)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"output_size": self.output_size, "data_format": self.data_format})
+        return config
+
+
+def _adaptive(name, rank, mode):
+    cls = type(name, (AdaptivePooling,), {
+        "rank": rank, "mode": mode,
+        "__doc__": f"Adaptive {'max' if mode == 'max' else 'average'} pooling of "
+                   f"{rank}-D inputs to ``output_size``.\n\n    Args:\n      "
+                   "output_size: int or tuple of ints, the output's spatial size.\n"
+                   "      data_format: 'channels_last' (default) or 'channels_first'.\n"})
+    cls.__module__ = __name__
+    return cls
+
+
+AdaptiveMaxPooling1D = _adaptive("AdaptiveMaxPooling1D", 1, "max")
+AdaptiveMaxPooling2D = _adaptive("AdaptiveMaxPooling2D", 2, "max")
+AdaptiveMaxPooling3D = _adaptive("AdaptiveMaxPooling3D", 3, "max")
+AdaptiveAveragePooling1D = _adaptive("AdaptiveAveragePooling1D", 1, "avg")
+AdaptiveAveragePooling2D = _adaptive("AdaptiveAveragePooling2D", 2, "avg")
+AdaptiveAveragePooling3D = _adaptive("AdaptiveAveragePooling3D", 3, "avg")
 
 MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D
 AvgPool1D, AvgPool2D, AvgPool3D = AveragePooling1D, AveragePooling2D, AveragePooling3D

@@ -53,7 +53,19 @@ from dlframe.keras.metrics.confusion_metrics import (
                                   TruePositives,
 )
 from dlframe.keras.metrics.f_score_metrics import F1Score, FBetaScore, R2Score
-from dlframe.keras.metrics.iou_metrics import MeanIoU
+from dlframe.keras.metrics.correlation_metrics import (
+                                  ConcordanceCorrelation,
+                                  PearsonCorrelation,
+                                  concordance_correlation,
+                                  pearson_correlation,
+)
+from dlframe.keras.metrics.iou_metrics import (
+                                  IoU,
+                                  BinaryIoU,
+                                  MeanIoU,
+                                  OneHotIoU,
+                                  OneHotMeanIoU,
+)
 from dlframe.keras.metrics.metric import Metric
 from dlframe.keras.metrics.reduction_metrics import Mean, MeanMetricWrapper, Sum
 from dlframe.keras.metrics.sensitivity_metrics import (
@@ -91,14 +103,15 @@ _CLASSES = {c.__name__: c for c in (
     SquaredHinge, CategoricalHinge, KLDivergence, Poisson, BinaryCrossentropy,
     CategoricalCrossentropy, SparseCategoricalCrossentropy, F1Score, FBetaScore, R2Score,
     PrecisionAtRecall, RecallAtPrecision, SensitivityAtSpecificity,
-    SpecificityAtSensitivity)}
+    SpecificityAtSensitivity, IoU, BinaryIoU, OneHotIoU, OneHotMeanIoU,
+    PearsonCorrelation, ConcordanceCorrelation)}
 _FUNCTIONS = {f.__name__: f for f in (
     accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
     top_k_categorical_accuracy, sparse_top_k_categorical_accuracy, cosine_similarity,
     mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
     mean_squared_logarithmic_error, binary_crossentropy, categorical_crossentropy,
     sparse_categorical_crossentropy, hinge, squared_hinge, categorical_hinge, poisson,
-    kl_divergence, log_cosh)}
+    kl_divergence, log_cosh, pearson_correlation, concordance_correlation)}
 _FUNCTIONS.update(mse=mse, MSE=mse, mae=mae, MAE=mae, mape=mape, MAPE=mape, msle=msle,
                   MSLE=msle, kld=kld, KLD=kld, logcosh=log_cosh, acc=accuracy,
                   kullback_leibler_divergence=kl_divergence)

@@ -2,7 +2,7 @@
 
 from dlframe.core import dtypes
 from dlframe.core.tensor import Tensor
-from dlframe.core.variable import Variable
+from dlframe.core.variable import Variable, VariableAggregation, VariableSynchronization
 from dlframe.ops import array as _array
 
 
@@ -14,6 +14,13 @@ def _snake(name):
             out.append("_")
         out.append(ch.lower())
     return "".join(out)
+
+
+def _enum(kind, value):
+    """A Variable{Synchronization,Aggregation} from an enum or its name ('sum')."""
+    if isinstance(value, kind):
+        return value
+    return kind[str(value or "none").upper()]
 
 
 class Metric:
@@ -56,7 +63,11 @@ class Metric:
             value = _array.ones(shape, dtype=dtype)
         else:
             value = _array.zeros(shape, dtype=dtype)
-        var = Variable(value, trainable=False, name=f"{self.name}/{name or 'variable'}")
+        # ON_READ + SUM (TF's metric state): under a multi-replica strategy each replica
+        # accumulates its own copy and a read sums them (dlframe.distribute.values)
+        var = Variable(value, trainable=False, name=f"{self.name}/{name or 'variable'}",
+                       synchronization=_enum(VariableSynchronization, synchronization),
+                       aggregation=_enum(VariableAggregation, aggregation))
         self._variables.append(var)
         return var
 

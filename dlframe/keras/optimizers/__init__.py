@@ -1,6 +1,7 @@
 """``keras.optimizers``: the optimizers, ``get``/``serialize``/``deserialize``."""
 
-from dlframe.keras.optimizers import schedules
+from dlframe.keras.optimizers import legacy, schedules
+from dlframe.keras.optimizers.adafactor import Adafactor, Lamb
 from dlframe.keras.optimizers.adagrad import Adadelta, Adagrad
 from dlframe.keras.optimizers.adam import Adam, AdamW
 from dlframe.keras.optimizers.adamax import Adamax
@@ -12,8 +13,17 @@ from dlframe.keras.optimizers.sgd import SGD
 
 _BY_NAME = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW,
             "adamax": Adamax, "nadam": Nadam, "adagrad": Adagrad, "adadelta": Adadelta,
-            "ftrl": Ftrl, "lion": Lion}
-legacy = None  # tf.keras.optimizers.legacy is not provided
+            "ftrl": Ftrl, "lion": Lion, "adafactor": Adafactor, "lamb": Lamb}
+
+
+def __getattr__(name):
+    # LossScaleOptimizer lives in keras.mixed_precision (which imports this package)
+    if name == "LossScaleOptimizer":
+        from dlframe.keras.mixed_precision.loss_scale_optimizer import (
+            LossScaleOptimizer,
+        )
+        return LossScaleOptimizer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def serialize(optimizer):
@@ -54,17 +64,21 @@ def get(identifier):
 __all__ = [
     "SGD",
     "Adadelta",
+    "Adafactor",
     "Adagrad",
     "Adam",
     "AdamW",
     "Adamax",
     "Ftrl",
+    "Lamb",
     "Lion",
+    "LossScaleOptimizer",
     "Nadam",
     "Optimizer",
     "RMSprop",
     "deserialize",
     "get",
+    "legacy",
     "schedules",
     "serialize",
 ]

@@ -9,6 +9,7 @@ updates them with ``self.assign``/``assign_add``/``assign_sub``.
 import re
 import warnings
 
+from dlframe import distribute as _distribute
 from dlframe.core import dtypes
 from dlframe.core.primitive import call
 from dlframe.core.tape import GradientTape
@@ -293,11 +294,38 @@ class Optimizer:
 
     def apply_gradients(self, grads_and_vars, name=None, skip_gradients_aggregation=False,
                         **kwargs):
-        """Applies ``(gradient, variable)`` pairs; returns ``iterations``."""
+        """Applies ``(gradient, variable)`` pairs; returns ``iterations``.
+
+        Inside ``strategy.run`` with several replicas the gradients are summed over
+        the replicas (``skip_gradients_aggregation=True``: they already were, and the
+        first replica's are used) and each variable is updated once.
+        """
         pairs = list(grads_and_vars)
+        ctx = _distribute.get_replica_context()
+        if ctx is not None and ctx.num_replicas_in_sync > 1:
+            return ctx.merge_call(self._apply_merged, args=(pairs,),
+                                  kwargs={"aggregate": not skip_gradients_aggregation})
         grads = [g for g, _ in pairs]
         variables = [v for _, v in pairs]
         self.apply(grads, variables)
+        return self._iterations
+
+    def _apply_merged(self, strategy, pairs, aggregate=True):
+        """Cross-replica part of ``apply_gradients``: one update from the replicas'
+        gradients (PerReplica values), then the mirrored copies are refreshed."""
+        variables = [v for _, v in pairs]
+        grads = [g for g, _ in pairs]
+        if aggregate:
+            grads = strategy.extended._reduce_gradients(grads)
+        else:
+            grads = [g.values[0] if isinstance(g, _distribute.PerReplica) else g
+                     for g in grads]
+        with strategy.scope():
+            self.apply(grads, variables)
+        for v in variables:
+            sync = getattr(v, "_sync_mirrors", None)
+            if sync is not None:
+                sync()
         return self._iterations
 
     def apply(self, grads, trainable_variables=None):

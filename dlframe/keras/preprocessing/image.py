@@ -1,12 +1,27 @@
-"""``keras.preprocessing.image``: ``img_to_array``, ``smart_resize`` and (with Pillow)
-``load_img``, ``save_img``, ``array_to_img``.
-
-``ImageDataGenerator`` is not provided (use ``keras.utils.image_dataset_from_directory``
-with the ``keras.layers.Random*`` preprocessing layers, or ``tf.data`` with
-``tf.image`` ops instead).
+"""``keras.preprocessing.image``: ``img_to_array``, ``smart_resize``, (with Pillow)
+``load_img``, ``save_img``, ``array_to_img``, and Keras 2's NumPy augmentation API:
+``ImageDataGenerator``, its iterators and the ``random_*``/``apply_*`` transforms
+(SciPy resamples the affine ones).
 """
 
 from dlframe.backends.base import np  # host-side image utility: returns NumPy, as Keras
+from dlframe.keras.preprocessing.image_generator import ImageDataGenerator
+from dlframe.keras.preprocessing.image_iterators import (
+    DirectoryIterator,
+    Iterator,
+    NumpyArrayIterator,
+)
+from dlframe.keras.preprocessing.image_transforms import (
+    apply_affine_transform,
+    apply_brightness_shift,
+    apply_channel_shift,
+    random_brightness,
+    random_channel_shift,
+    random_rotation,
+    random_shear,
+    random_shift,
+    random_zoom,
+)
 
 
 def img_to_array(img, data_format=None, dtype=None):
@@ -29,18 +44,6 @@ def img_to_array(img, data_format=None, dtype=None):
     else:
         raise ValueError(f"Unsupported image shape: {x.shape}")
     return x
-
-
-def _unsupported(name):
-    def missing(*args, **kwargs):
-        raise NotImplementedError(
-            f"keras.preprocessing.image.{name} is not provided by dlframe; use tf.data "
-            "with tf.image ops or the keras.layers.Random* preprocessing layers.")
-    missing.__name__ = name
-    return missing
-
-
-ImageDataGenerator = _unsupported("ImageDataGenerator")
 
 
 def smart_resize(x, size, interpolation="bilinear", data_format="channels_last",
@@ -79,4 +82,8 @@ def __getattr__(name):
 
 
 # load_img, save_img and array_to_img come from __getattr__ (they import Pillow).
-__all__ = ["ImageDataGenerator", "img_to_array", "smart_resize"]
+__all__ = ["DirectoryIterator", "ImageDataGenerator", "Iterator", "NumpyArrayIterator",
+           "apply_affine_transform", "apply_brightness_shift", "apply_channel_shift",
+           "img_to_array", "random_brightness", "random_channel_shift",
+           "random_rotation", "random_shear", "random_shift", "random_zoom",
+           "smart_resize"]

@@ -3,6 +3,15 @@
 
 import random as _py_random
 
+from dlframe.keras.utils.backend_utils import (
+    Config,
+    clear_session,
+    get_source_inputs,
+    is_keras_tensor,
+    pack_x_y_sample_weight,
+    standardize_dtype,
+    unpack_x_y_sample_weight,
+)
 from dlframe.keras.utils.dataset_utils import split_dataset
 from dlframe.keras.utils.generic_utils import (
     CustomObjectScope,
@@ -15,6 +24,7 @@ from dlframe.keras.utils.generic_utils import (
     serialize_keras_object,
 )
 from dlframe.keras.utils.layer_utils import count_params, print_summary
+from dlframe.keras.utils.py_dataset import PyDataset, Sequence
 from dlframe.keras.utils.sequence_utils import pad_sequences
 from dlframe.keras.utils.text_dataset_utils import text_dataset_from_directory
 from dlframe.keras.utils.timeseries_dataset_utils import timeseries_dataset_from_array

@@ -1,0 +1,200 @@
+"""``Dataset.save``/``Dataset.load`` (also ``tf.data.experimental.save``/``load``) and
+``Dataset.snapshot``.
+
+A saved dataset is a directory: ``dataset_spec.json`` (the element structure, dtypes
+and shapes, the element count and the compression) and one ``shard_<id>.dlshard``
+file per shard in the record format of ``Dataset.cache`` (raw bytes, never pickles).
+"""
+
+import gzip
+import json
+import os
+
+import numpy as np
+
+from dlframe.core.tensor_spec import TensorSpec
+from dlframe.data import structure as S
+from dlframe.data.cache import (
+    _CacheDataset,
+    _read_cache,
+    _structure_from_json,
+    _structure_json,
+    _write_cache_element,
+)
+from dlframe.data.dataset import Dataset, call_fn_raw
+from dlframe.errors import NotFoundError
+
+SPEC_FILE = "dataset_spec.json"
+_COMPRESSIONS = {None: None, "": None, "NONE": None, "GZIP": "GZIP"}
+
+
+def _compression(value, arg="compression"):
+    key = value.upper() if isinstance(value, str) else value
+    if key not in _COMPRESSIONS:
+        raise ValueError(f"Invalid `{arg}`: expected None, 'NONE' or 'GZIP'. "
+                         f"Received: {arg}={value!r}")
+    return _COMPRESSIONS[key]
+
+
+def _opener(compression):
+    return gzip.open if compression == "GZIP" else open
+
+
+def _spec_json(spec):
+    leaves = []
+    for leaf in S.flatten(spec):
+        if not isinstance(leaf, TensorSpec):
+            raise TypeError("Dataset.save supports datasets of dense tensors only; the "
+                            f"element spec contains {leaf!r}.")
+        shape = leaf.shape.as_list() if leaf.shape.rank is not None else None
+        leaves.append({"dtype": leaf.dtype.name, "shape": shape})
+    return {"structure": _structure_json(spec), "leaves": leaves}
+
+
+def _spec_from_json(desc):
+    leaves = [TensorSpec(d["shape"], d["dtype"]) for d in desc["leaves"]]
+    return S.pack_sequence_as(_structure_from_json(desc["structure"]), leaves)
+
+
+def _shard_index(shard_func, element):
+    value = np.asarray(S.to_host_array(call_fn_raw(shard_func, element)))
+    if value.size != 1 or value.dtype.kind not in "iu":
+        raise ValueError("`shard_func` must return a scalar int64 shard index; it "
+                         f"returned {value.dtype} values of shape {value.shape}.")
+    return int(value.reshape(()))
+
+
+def save(dataset, path, compression=None, shard_func=None, checkpoint_args=None):
+    """Writes every element of ``dataset`` under the directory ``path``.
+
+    Args:
+      dataset: a finite ``Dataset`` of dense tensors.
+      path: the directory (created; files of an earlier save are replaced).
+      compression: None or 'GZIP'.
+      shard_func: ``element -> int64 scalar`` choosing each element's shard file
+        (default: one shard).
+      checkpoint_args: accepted for compatibility; saving is not resumable.
+    """
+    del checkpoint_args
+    if not isinstance(dataset, Dataset):
+        raise TypeError(f"`dataset` must be a tf.data.Dataset, got {type(dataset)}")
+    if dataset._cardinality() == -1:
+        raise ValueError("Cannot save an infinite dataset (cardinality -1).")
+    compression = _compression(compression)
+    path = os.fspath(path)
+    os.makedirs(path, exist_ok=True)
+    for name in os.listdir(path):
+        if name.startswith("shard_") and name.endswith(".dlshard"):
+            os.remove(os.path.join(path, name))
+    spec = dataset.element_spec
+    files, count = {}, 0
+    try:
+        for element in dataset._iter():
+            shard = 0 if shard_func is None else _shard_index(shard_func, element)
+            if shard not in files:
+                files[shard] = _opener(compression)(
+                    os.path.join(path, f"shard_{shard:05d}.dlshard"), "wb")
+            _write_cache_element(files[shard], element)
+            count += 1
+    finally:
+        for f in files.values():
+            f.close()
+    meta = dict(_spec_json(spec), cardinality=count, compression=compression,
+                shards=sorted(files))
+    with open(os.path.join(path, SPEC_FILE), "w", encoding="utf-8") as f:
+        json.dump(meta, f)
+
+
+class _ShardDataset(Dataset):
+    """The elements of one shard file."""
+
+    def __init__(self, filename, spec, compression):
+        super().__init__()
+        self._filename, self._spec, self._compression = filename, spec, compression
+
+    def _iter(self):
+        return _read_cache(self._filename, _opener(self._compression))
+
+
+class _LoadedDataset(Dataset):
+    """All shards, read one element from each in turn (TF's default reader)."""
+
+    def __init__(self, shards, spec, count):
+        super().__init__(shards)
+        self._spec, self._count = spec, count
+
+    def _iter(self):
+        iters = [shard._iter() for shard in self._inputs]
+        while iters:
+            for it in list(iters):
+                try:
+                    yield next(it)
+                except StopIteration:
+                    iters.remove(it)
+
+    def _cardinality(self):
+        return self._count
+
+
+def load(path, element_spec=None, compression=None, reader_func=None):
+    """The dataset saved under ``path`` by ``Dataset.save``.
+
+    Args:
+      path: the directory written by ``save``.
+      element_spec: accepted for compatibility (the saved spec is used when None).
+      compression: accepted for compatibility; the saved files record their own.
+      reader_func: ``datasets -> Dataset`` combining the dataset of shard datasets
+        (default: one element of each shard in turn).
+
+    Raises:
+      NotFoundError: ``path`` holds no saved dataset.
+    """
+    if compression is not None:
+        _compression(compression)
+    path = os.fspath(path)
+    spec_path = os.path.join(path, SPEC_FILE)
+    if not os.path.exists(spec_path):
+        raise NotFoundError(None, None, "tf.data snapshot element_spec file not found: "
+                                        f"{spec_path}.")
+    with open(spec_path, encoding="utf-8") as f:
+        meta = json.load(f)
+    spec = _spec_from_json(meta)
+    if element_spec is not None:
+        spec = element_spec
+    shards = [_ShardDataset(os.path.join(path, f"shard_{i:05d}.dlshard"), spec,
+                            meta["compression"]) for i in meta["shards"]]
+    if reader_func is None:
+        return _LoadedDataset(shards, spec, int(meta["cardinality"]))
+    from dlframe.data.sources import _ListDataset
+    out = reader_func(_ListDataset(shards, S.DatasetSpec(spec)))
+    if not isinstance(out, Dataset):
+        raise TypeError("`reader_func` must return a Dataset, got "
+                        f"{type(out).__name__}")
+    return out
+
+
+class _SnapshotDataset(_CacheDataset):
+    """``Dataset.snapshot``: the first complete iteration is written under ``path``;
+    later iterations (and pipelines in other processes) read it back."""
+
+    def __init__(self, input_dataset, path, compression):
+        path = os.fspath(path)
+        os.makedirs(path, exist_ok=True)
+        super().__init__(input_dataset, os.path.join(path, "snapshot"))
+        self._compression = compression
+
+
+def snapshot(dataset, path, compression="AUTO", reader_func=None, shard_func=None):
+    """``Dataset.snapshot``: a file cache under the directory ``path``.
+
+    Args:
+      dataset: the input dataset.
+      path: the snapshot directory.
+      compression: 'AUTO', 'GZIP', 'SNAPPY' or None (accepted; files are raw).
+      reader_func, shard_func: accepted for compatibility.
+    """
+    del reader_func, shard_func
+    if compression not in (None, "AUTO", "GZIP", "SNAPPY", "NONE", ""):
+        raise ValueError("Invalid `compression`: expected 'AUTO', 'GZIP', 'SNAPPY' or "
+                         f"None. Received: compression={compression!r}")
+    return _SnapshotDataset(dataset, path, compression)

@@ -1,0 +1,155 @@
+"""MobileNetV2 (Sandler et al., 2018): inverted residual blocks with linear
+bottlenecks. Layer names and parameter counts equal Keras'."""
+
+from dlframe.keras import layers
+from dlframe.keras.applications import imagenet_utils as _utils
+
+__all__ = ["MobileNetV2", "decode_predictions", "preprocess_input"]
+
+# (filters, stride, expansion) of the 17 inverted residual blocks
+_BLOCKS = (
+    (16, 1, 1),
+    (24, 2, 6),
+    (24, 1, 6),
+    (32, 2, 6),
+    (32, 1, 6),
+    (32, 1, 6),
+    (64, 2, 6),
+    (64, 1, 6),
+    (64, 1, 6),
+    (64, 1, 6),
+    (96, 1, 6),
+    (96, 1, 6),
+    (96, 1, 6),
+    (160, 2, 6),
+    (160, 1, 6),
+    (160, 1, 6),
+    (320, 1, 6),
+)
+
+
+def make_divisible(value, divisor, min_value=None):
+    """``value`` rounded to a multiple of ``divisor``, never below 90% of it."""
+    min_value = divisor if min_value is None else min_value
+    rounded = max(min_value, int(value + divisor / 2) // divisor * divisor)
+    if rounded < 0.9 * value:
+        rounded += divisor
+    return rounded
+
+
+def correct_pad(inputs, kernel_size):
+    """Zero padding that makes a stride-2 'valid' conv behave like TF 'same'."""
+    axis = 2 if _utils.channel_axis() == 1 else 1
+    size = tuple(inputs.shape)[axis : axis + 2]
+    kernel = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+    adjust = (1, 1) if size[0] is None else (1 - size[0] % 2, 1 - size[1] % 2)
+    half = (kernel[0] // 2, kernel[1] // 2)
+    return ((half[0] - adjust[0], half[0]), (half[1] - adjust[1], half[1]))
+
+
+def _bn(name):
+    return layers.BatchNormalization(
+        axis=_utils.channel_axis(), epsilon=1e-3, momentum=0.999, name=name
+    )
+
+
+def _inverted_res_block(inputs, expansion, stride, alpha, filters, block_id):
+    in_channels = tuple(inputs.shape)[_utils.channel_axis()]
+    pointwise_filters = make_divisible(int(filters * alpha), 8)
+    x = inputs
+    prefix = f"block_{block_id}_" if block_id else "expanded_conv_"
+    if block_id:
+        x = layers.Conv2D(
+            expansion * in_channels,
+            1,
+            padding="same",
+            use_bias=False,
+            name=prefix + "expand",
+        )(x)
+        x = _bn(prefix + "expand_BN")(x)
+        x = layers.ReLU(6.0, name=prefix + "expand_relu")(x)
+    if stride == 2:
+        x = layers.ZeroPadding2D(padding=correct_pad(x, 3), name=prefix + "pad")(x)
+    x = layers.DepthwiseConv2D(
+        3,
+        strides=stride,
+        use_bias=False,
+        padding="same" if stride == 1 else "valid",
+        name=prefix + "depthwise",
+    )(x)
+    x = _bn(prefix + "depthwise_BN")(x)
+    x = layers.ReLU(6.0, name=prefix + "depthwise_relu")(x)
+    x = layers.Conv2D(
+        pointwise_filters, 1, padding="same", use_bias=False, name=prefix + "project"
+    )(x)
+    x = _bn(prefix + "project_BN")(x)
+    if in_channels == pointwise_filters and stride == 1:
+        return layers.Add(name=prefix + "add")([inputs, x])
+    return x
+
+
+def MobileNetV2(
+    input_shape=None,
+    alpha=1.0,
+    include_top=True,
+    weights="imagenet",
+    input_tensor=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+):
+    """Instantiates the MobileNetV2 architecture.
+
+    Args:
+      input_shape: optional ``(rows, cols, 3)`` (at least 32x32); with
+        ``include_top`` the default is ``(224, 224, 3)``.
+      alpha: width multiplier of every layer's filters.
+      include_top: whether to add the global pooling + Dense classifier.
+      weights: None (random initialization) or the path of a local weights file;
+        'imagenet' cannot be downloaded by dlframe and raises ValueError.
+      input_tensor: optional Keras tensor to use as the image input.
+      pooling: None, 'avg' or 'max' global pooling when ``include_top`` is False.
+      classes: number of classes of the classifier.
+      classifier_activation: activation of the classifier layer.
+      name: model name (default ``mobilenetv2_<alpha>_<rows>``).
+
+    Returns:
+      A functional ``keras.Model``.
+    """
+    _utils.check_common(weights, include_top, classes, pooling)
+    rows = _utils.input_rows(input_tensor, input_shape, None)
+    shape_in = _utils.obtain_input_shape(
+        _utils.requested_shape(input_tensor, input_shape),
+        rows or 224,
+        32,
+        None,
+        include_top,
+    )
+    image, inputs = _utils.image_input(input_tensor, shape_in)
+    rows = shape_in[0] if rows is None else rows
+
+    first_filters = make_divisible(32 * alpha, 8)
+    x = layers.Conv2D(
+        first_filters, 3, strides=(2, 2), padding="same", use_bias=False, name="Conv1"
+    )(image)
+    x = _bn("bn_Conv1")(x)
+    x = layers.ReLU(6.0, name="Conv1_relu")(x)
+    for block_id, (filters, stride, expansion) in enumerate(_BLOCKS):
+        x = _inverted_res_block(x, expansion, stride, alpha, filters, block_id)
+    last_filters = make_divisible(1280 * alpha, 8) if alpha > 1.0 else 1280
+    x = layers.Conv2D(last_filters, 1, use_bias=False, name="Conv_1")(x)
+    x = _bn("Conv_1_bn")(x)
+    x = layers.ReLU(6.0, name="out_relu")(x)
+    x = _utils.top(x, include_top, pooling, classes, classifier_activation)
+    return _utils.make_model(
+        inputs, x, name or f"mobilenetv2_{alpha:0.2f}_{rows}", weights
+    )
+
+
+def preprocess_input(x, data_format=None):
+    return _utils.preprocess_input(x, data_format=data_format, mode="tf")
+
+
+preprocess_input.__doc__ = _utils.PREPROCESS_INPUT_DOC + "\n    Scales to [-1, 1]."
+decode_predictions = _utils.decode_predictions

@@ -1,0 +1,190 @@
+"""The Keras 3 layer methods around state and specs, mixed into ``Layer``.
+
+``get_build_config``/``build_from_config`` rebuild a layer from the shape it was
+built with (what ``.keras`` files store next to ``get_config``);
+``save_own_variables``/``load_own_variables`` move the layer's *own* variables (not
+its sub-layers') through a dict-like ``store`` keyed ``'0', '1', ...``;
+``compute_output_spec`` runs the layer on placeholder KerasTensors. ``path`` is the
+name scope the layer was built in, ``metrics`` the ``Metric`` objects it holds.
+"""
+
+import functools
+
+from dlframe.core.tensor import convert_to_tensor
+from dlframe.core.tensor_shape import TensorShape
+from dlframe.core.variable import current_scope
+
+
+def _plain_shape(shape):
+    """A shape (or nested shapes) as tuples/lists of ints and None (JSON-friendly)."""
+    if shape is None:
+        return None
+    if isinstance(shape, TensorShape):
+        return tuple(shape.as_list()) if shape.rank is not None else None
+    if isinstance(shape, dict):
+        return {k: _plain_shape(v) for k, v in shape.items()}
+    if isinstance(shape, (list, tuple)):
+        if all(d is None or isinstance(d, int) for d in shape):
+            return tuple(shape)
+        return [_plain_shape(s) for s in shape]
+    return shape
+
+
+def _recording_build(build):
+    """``build`` that remembers the shape it was first called with (also when a user
+    calls ``layer.build(shape)`` directly), for ``get_build_config``."""
+    @functools.wraps(build)
+    def wrapped(self, *args, **kwargs):
+        shape = args[0] if args else kwargs.get("input_shape")
+        out = build(self, *args, **kwargs)
+        if self.__dict__.get("_build_input_shape") is None:
+            self.__dict__["_build_input_shape"] = shape
+        return out
+    wrapped._records_shape = True
+    return wrapped
+
+
+class LayerStateAPI:
+    """Keras 3's build-config, variable-store, masking and spec methods."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        build = cls.__dict__.get("build")
+        if callable(build) and not getattr(build, "_records_shape", False):
+            cls.build = _recording_build(build)
+
+    # -- masking ---------------------------------------------------------------
+    @property
+    def supports_masking(self):
+        """Whether ``compute_mask`` passes the input mask on (settable)."""
+        return self.__dict__.get("_supports_masking", False)
+
+    @supports_masking.setter
+    def supports_masking(self, value):
+        self.__dict__["_supports_masking"] = bool(value)
+
+    # -- names and dtypes --------------------------------------------------------
+    @property
+    def path(self):
+        """The layer's name scope path ('outer/inner'); None until it is built."""
+        path = self.__dict__.get("_path")
+        if path is None and self.built:
+            return self.name
+        return path
+
+    def _record_path(self):
+        """Called inside the layer's own name scope when it builds."""
+        if self.__dict__.get("_path") is None:
+            self.__dict__["_path"] = current_scope() or self.name
+
+    @property
+    def input_dtype(self):
+        """The dtype inputs are converted to before ``call`` (the compute dtype)."""
+        return self.compute_dtype
+
+    # -- metrics ---------------------------------------------------------------
+    @property
+    def metrics(self):
+        """``keras.metrics.Metric`` objects held in attributes of this layer and its
+        sub-layers."""
+        from dlframe.keras.metrics import Metric
+        out, seen = [], set()
+        for layer in self._flatten_layers():
+            for value in vars(layer).values():
+                items = value if isinstance(value, (list, tuple)) else (value,)
+                for m in items:
+                    if isinstance(m, Metric) and id(m) not in seen:
+                        seen.add(id(m))
+                        out.append(m)
+        return out
+
+    @property
+    def metrics_variables(self):
+        """The variables of ``metrics``."""
+        out = []
+        for m in self.metrics:
+            out.extend(m.variables)
+        return out
+
+    # -- build config ------------------------------------------------------------
+    def get_build_config(self):
+        """``{'input_shape': ...}`` of a built layer (None before it is built)."""
+        if not self.built or self._build_input_shape is None:
+            return None
+        shape = _plain_shape(self._build_input_shape)
+        if isinstance(shape, dict):
+            return {"shapes_dict": shape}
+        return {"input_shape": shape}
+
+    def build_from_config(self, config):
+        """Builds the layer from ``get_build_config()``'s output (no-op for None/{})."""
+        if not config:
+            return
+        if "input_shape" in config:
+            shape = config["input_shape"]
+        elif "shapes_dict" in config:
+            shapes = config["shapes_dict"]
+            shape = next(iter(shapes.values())) if len(shapes) == 1 else shapes
+        else:
+            raise ValueError(f"Layer {self.name!r}: `build_from_config` expects a dict "
+                             f"with 'input_shape' or 'shapes_dict'. Received: "
+                             f"config={config!r}")
+        if shape is None or self.built:
+            return
+        if isinstance(shape, list) and shape and all(
+                isinstance(d, int) or d is None for d in shape):
+            shape = tuple(shape)
+        with self._own_scope():
+            self._record_path()
+            self.build(shape)
+        self.built = True
+        if self._build_input_shape is None:
+            self._build_input_shape = shape
+
+    # -- variable store ---------------------------------------------------------
+    def _own_variables(self):
+        return list(self._trainable_weights) + list(self._non_trainable_weights)
+
+    def save_own_variables(self, store):
+        """Writes the layer's own variables into ``store['0']``, ``store['1']``, ...
+
+        Args:
+          store: a dict-like object; values are NumPy arrays.
+        """
+        for i, v in enumerate(self._own_variables()):
+            store[str(i)] = v.numpy()
+
+    def load_own_variables(self, store):
+        """Assigns the layer's own variables from a store ``save_own_variables``
+        wrote (the number of entries must match)."""
+        variables = self._own_variables()
+        keys = list(store.keys())
+        if len(keys) != len(variables):
+            if not variables and not self.built:
+                raise ValueError(
+                    f"Layer '{self.name}' was never built and thus it doesn't have any "
+                    f"variables. However the weights file lists {len(keys)} variables "
+                    "for this layer. Build the layer before loading its variables.")
+            raise ValueError(
+                f"Layer '{self.name}' expected {len(variables)} variables, but "
+                f"received {len(keys)} variables during loading. Expected: "
+                f"{[v.name.split('/')[-1].split(':')[0] for v in variables]}")
+        for i, v in enumerate(variables):
+            value = store[str(i)]
+            shape = tuple(getattr(value, "shape", ()))
+            if shape != tuple(v.shape):
+                raise ValueError(f"Layer '{self.name}': variable {v.name} has shape "
+                                 f"{tuple(v.shape)} but the store holds shape {shape} "
+                                 f"under key '{i}'.")
+            if hasattr(value, "numpy"):
+                value = value.numpy()
+            v.assign(convert_to_tensor(value, dtype=v.dtype))
+
+    # -- specs -------------------------------------------------------------------
+    def compute_output_spec(self, *args, **kwargs):
+        """The output KerasTensor(s) for KerasTensor inputs (nothing is computed)."""
+        from dlframe.keras.engine import node as _node
+        if not args:
+            raise TypeError(f"Layer {self.name}: `compute_output_spec` needs the inputs "
+                            "as its first argument.")
+        return _node.dry_run_outputs(self, args[0], args[1:], kwargs)

@@ -1,0 +1,265 @@
+"""Geometric and mixing augmentation layers (Keras 3): RandomHeight, RandomWidth,
+RandomShear, RandomErasing, MixUp and CutMix.
+
+All are the identity unless called with ``training=True``. MixUp and CutMix also
+accept ``{"images": ..., "labels": ...}`` and then mix the labels with the same
+weights as the images.
+"""
+
+import random as _pyrandom
+
+from dlframe.core.tensor_shape import TensorShape
+from dlframe.keras.layers.augmentation import (
+    _AffineLayer,
+    _float,
+    _RandomLayer,
+    _range,
+    _stack_transform,
+)
+from dlframe.keras.layers.augmentation_color import _check_range, _factor
+from dlframe.ops import array as _array
+from dlframe.ops import array_index as _index
+from dlframe.ops import creation as _creation
+from dlframe.ops import image as _image
+from dlframe.ops import logic as _logic
+from dlframe.ops import math as _math
+from dlframe.ops import random as _random
+
+
+class _RandomResize(_RandomLayer):
+    """Resizes the batch along one axis by a random ``1 + U(factor)`` scale.
+
+    The new size sets the output shape, so it is drawn on the host (from ``seed``):
+    inside a ``dlframe.function`` it is fixed per trace.
+    """
+
+    _axis = -3
+    _arg = "height_factor"
+
+    def __init__(self, factor, interpolation="bilinear", seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        self.factor = factor
+        self._lower, self._upper = _range(factor, "factor")
+        if self._lower <= -1.0:
+            raise ValueError(f"`factor` lower bound must be greater than -1. Received: "
+                             f"factor={factor!r}")
+        self.interpolation = interpolation
+        self._host_rng = _pyrandom.Random(seed)
+
+    def _augment(self, x):
+        n = x.shape[self._axis]
+        scale = self._host_rng.uniform(1.0 + self._lower, 1.0 + self._upper)
+        size = max(1, int(n * scale))
+        target = [size, x.shape[2]] if self._axis == -3 else [x.shape[1], size]
+        return _math.cast(_image.resize(x, target, method=self.interpolation), x.dtype)
+
+    def compute_output_shape(self, input_shape):
+        shape = TensorShape(input_shape).as_list()
+        shape[self._axis] = None
+        return TensorShape(shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("data_format")
+        config.update({"factor": self.factor, "interpolation": self.interpolation})
+        return config
+
+
+class RandomHeight(_RandomResize):
+    """Scales the image height by ``1 + U(factor)`` (a float f means [-f, f]) in
+    training; the identity at inference."""
+
+
+class RandomWidth(_RandomResize):
+    """Scales the image width by ``1 + U(factor)`` (a float f means [-f, f]) in
+    training; the identity at inference."""
+
+    _axis = -2
+
+
+class RandomShear(_AffineLayer):
+    """Shears images: ``x_in = x + s_x y``, ``y_in = y + s_y x`` with ``s`` drawn
+    from ``x_factor``/``y_factor`` (a float f means [0, f]) and a random sign."""
+
+    def __init__(self, x_factor=0.0, y_factor=0.0, interpolation="bilinear",
+                 fill_mode="reflect", fill_value=0.0, data_format=None, seed=None,
+                 **kwargs):
+        super().__init__(fill_mode, interpolation, seed, fill_value,
+                         data_format=data_format, **kwargs)
+        self.x_factor = x_factor
+        self.y_factor = y_factor
+        self._x = _factor(x_factor, "x_factor")
+        self._y = _factor(y_factor, "y_factor")
+
+    def _signed(self, n, bounds):
+        sign = _logic.where(_math.less(self._uniform([n], 0.0, 1.0), 0.5), -1.0, 1.0)
+        return self._uniform([n], *bounds) * sign
+
+    def _transforms(self, n, h, w):
+        sx, sy = self._signed(n, self._x), self._signed(n, self._y)
+        return _stack_transform([1.0, sx, 0.0, sy, 1.0, 0.0, 0.0, 0.0], n)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"x_factor": self.x_factor, "y_factor": self.y_factor})
+        return config
+
+
+def _box_mask(n, h, w, y0, y1, x0, x1):
+    """[N, H, W, 1] bool: inside the per-image box [y0, y1) x [x0, x1) ([N] each)."""
+    rows = _math.cast(_array.reshape(_creation.range(h), [1, h, 1, 1]), y0.dtype)
+    cols = _math.cast(_array.reshape(_creation.range(w), [1, 1, w, 1]), x0.dtype)
+
+    def col(v):
+        return _array.reshape(v, [n, 1, 1, 1])
+    inside_r = _math.logical_and(_math.greater_equal(rows, col(y0)),
+                                 _math.less(rows, col(y1)))
+    inside_c = _math.logical_and(_math.greater_equal(cols, col(x0)),
+                                 _math.less(cols, col(x1)))
+    return _math.logical_and(inside_r, inside_c)
+
+
+class RandomErasing(_RandomLayer):
+    """Erases a random box of each image (with probability drawn from ``factor``):
+    its height and width are ``sqrt(U(scale))`` of the image's; it is filled with
+    ``fill_value`` or, when None, with ``normal noise * value_range[1]``."""
+
+    def __init__(self, factor=1.0, scale=(0.02, 0.33), fill_value=None,
+                 value_range=(0, 255), seed=None, data_format=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = factor
+        self._lower, self._upper = _factor(factor, "factor")
+        self.scale = scale
+        self._scale = _factor(scale, "scale")
+        if fill_value is not None and not isinstance(fill_value, (int, float, list,
+                                                                  tuple)):
+            raise ValueError("The `fill_value` argument should be a number (or a list "
+                             f"of three numbers). Received: fill_value={fill_value!r}")
+        self.fill_value = fill_value
+        self.value_range = _check_range(value_range)
+
+    def _augment(self, x):
+        n, h, w, _ = x.shape
+        sizes = _math.sqrt(self._uniform([n, 2], *self._scale))
+        bounds = []
+        for length, ratio in ((h, sizes[:, 1]), (w, sizes[:, 0])):
+            extent = ratio * float(length)
+            start = self._uniform([n], 0.0, 1.0) * (float(length) - extent)
+            bounds += [start, start + extent]
+        mask = _box_mask(n, h, w, *bounds)
+        if self.fill_value is None:
+            fill = _random.normal(list(x.shape), seed=self.seed) * float(
+                self.value_range[1])
+        else:
+            fill = _math.cast(_array.broadcast_to(_math.cast(self.fill_value, x.dtype),
+                                                  [x.shape[-1]]), x.dtype)
+        apply = _math.less(self._uniform([n, 1, 1, 1], 0.0, 1.0),
+                           self._uniform([n, 1, 1, 1], self._lower, self._upper))
+        return _logic.where(_math.logical_and(mask, apply),
+                            _math.cast(fill, x.dtype), x)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"factor": self.factor, "scale": self.scale,
+                       "fill_value": self.fill_value, "value_range": self.value_range})
+        return config
+
+
+def _beta(n, alpha, seed):
+    """[n] samples of Beta(alpha, alpha) from two Gamma draws."""
+    a = _random.gamma([n], alpha, seed=seed)
+    b = _random.gamma([n], alpha, seed=seed)
+    return a / (a + b)
+
+
+class _Mixing(_RandomLayer):
+    """Mixes each image (and label) with a randomly permuted partner in the batch."""
+
+    def call(self, inputs, training=None):
+        if isinstance(inputs, dict):
+            if "images" not in inputs:
+                raise ValueError(f"{type(self).__name__} expects a dict with 'images' "
+                                 f"(and optionally 'labels'). Received keys: "
+                                 f"{sorted(inputs)}")
+            images = _float(inputs["images"], self.compute_dtype)
+            labels = inputs.get("labels")
+        else:
+            images, labels = _float(inputs, self.compute_dtype), None
+        if training and len(images.shape) == 4:
+            perm = _random.shuffle(_creation.range(images.shape[0]), seed=self.seed)
+            images, weight = self._mix(images, perm)
+            if labels is not None:
+                labels = _float(labels, self.compute_dtype)
+                w = _array.reshape(weight, [-1] + [1] * (len(labels.shape) - 1))
+                labels = w * labels + (1.0 - w) * _index.gather(labels, perm)
+        if isinstance(inputs, dict):
+            out = dict(inputs)
+            out["images"] = images
+            if labels is not None:
+                out["labels"] = labels
+            return out
+        return images
+
+
+class MixUp(_Mixing):
+    """MixUp (Zhang et al. 2018): ``l x + (1 - l) x[perm]``, ``l ~ Beta(alpha, alpha)``
+    per image.
+
+    Args:
+      alpha: the Beta distribution's parameter (default 0.2).
+    """
+
+    def __init__(self, alpha=0.2, data_format=None, seed=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        if not alpha > 0:
+            raise ValueError(f"`alpha` must be positive. Received: alpha={alpha!r}")
+        self.alpha = alpha
+
+    def _mix(self, images, perm):
+        weight = _math.cast(_beta(images.shape[0], self.alpha, self.seed), images.dtype)
+        w = _array.reshape(weight, [-1, 1, 1, 1])
+        return w * images + (1.0 - w) * _index.gather(images, perm), weight
+
+    def get_config(self):
+        config = super().get_config()
+        config["alpha"] = self.alpha
+        return config
+
+
+class CutMix(_Mixing):
+    """CutMix (Yun et al. 2019): pastes a box of a permuted partner image covering
+    ``1 - l`` of the area (``l ~ Beta(factor, factor)``, box clipped to the image);
+    labels are mixed by the pasted area.
+
+    Args:
+      factor: the Beta distribution's parameter (default 1.0).
+    """
+
+    def __init__(self, factor=1.0, seed=None, data_format=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        if not factor > 0:
+            raise ValueError(f"`factor` must be positive. Received: factor={factor!r}")
+        self.factor = factor
+
+    def _mix(self, images, perm):
+        n, h, w, _ = images.shape
+        ratio = _math.sqrt(1.0 - _beta(n, self.factor, self.seed))
+        bounds = []
+        for length in (h, w):
+            center = self._uniform([n], 0.0, float(length))
+            half = ratio * float(length) / 2.0
+            bounds += [_math.maximum(_math.round(center - half), 0.0),
+                       _math.minimum(_math.round(center + half), float(length))]
+        mask = _box_mask(n, h, w, *bounds)
+        area = (bounds[1] - bounds[0]) * (bounds[3] - bounds[2]) / float(h * w)
+        mixed = _logic.where(mask, _index.gather(images, perm), images)
+        return mixed, _math.cast(1.0 - area, images.dtype)
+
+    def get_config(self):
+        config = super().get_config()
+        config["factor"] = self.factor
+        return config
+
+
+__all__ = ["CutMix", "MixUp", "RandomErasing", "RandomHeight", "RandomShear",
+           "RandomWidth"]

@@ -1,0 +1,191 @@
+"""``tf.IndexedSlices`` and the sparse ``tf.Variable`` methods: ``scatter_*`` (rows
+given by an IndexedSlices), ``scatter_nd_*`` (n-d indices), ``batch_scatter_update``,
+``sparse_read``, ``gather_nd`` and ``initialized_value``.
+
+The writes are one effectful primitive updating the variable's buffer in place, so they
+keep their order inside a traced ``dlframe.function``. ``install()`` attaches the methods
+to ``Variable`` (core cannot import ops; this mirrors ``operators.install``).
+"""
+
+from dlframe.core import dtypes
+from dlframe.core.primitive import call, primitive
+from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.core.tensor_shape import TensorShape
+from dlframe.core.variable import Variable
+from dlframe.errors import InvalidArgumentError
+from dlframe.ops import array_index as _index
+
+
+class IndexedSlices:
+    """A sparse set of rows of a dense tensor: ``dense[indices[i]] = values[i]``.
+
+    Args:
+      values: ``[N, ...]`` the rows.
+      indices: ``[N]`` int row ids.
+      dense_shape: optional ``[rank]`` shape of the dense tensor.
+    """
+
+    def __init__(self, values, indices, dense_shape=None):
+        self._values = values if isinstance(values, Tensor) else convert_to_tensor(values)
+        self._indices = indices if isinstance(indices, Tensor) else \
+            convert_to_tensor(indices)
+        if dense_shape is not None and not isinstance(dense_shape, Tensor):
+            dense_shape = convert_to_tensor(dense_shape, dtype=dtypes.int64)
+        self._dense_shape = dense_shape
+
+    values = property(lambda self: self._values, doc="The rows.")
+    indices = property(lambda self: self._indices, doc="The row ids.")
+    dense_shape = property(lambda self: self._dense_shape, doc="The dense shape (or None).")
+    dtype = property(lambda self: self._values.dtype)
+    device = property(lambda self: self._values.device)
+
+    @property
+    def shape(self):
+        if self._dense_shape is None:
+            return TensorShape([None] + list(self._values.shape[1:]))
+        return TensorShape([int(d) for d in self._dense_shape.numpy()])
+
+    def __neg__(self):
+        return IndexedSlices(-self._values, self._indices, self._dense_shape)
+
+    def __repr__(self):
+        shape = "" if self._dense_shape is None else \
+            f", dense_shape={self._dense_shape!r}"
+        return f"IndexedSlices(indices={self._indices!r}, values={self._values!r}{shape})"
+
+
+# ---------------------------------------------------------------- the write primitive
+_UFUNC = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "true_divide",
+          "max": "maximum", "min": "minimum"}
+
+
+def _key(xp, index, layout):
+    """The advanced-indexing key of ``index`` for the variable's buffer."""
+    if layout == "rows":
+        return index
+    if layout == "batch":   # batch dims index themselves, the last axis holds row ids
+        grids = xp.meshgrid(*[xp.arange(n) for n in index.shape], indexing="ij")
+        return tuple(grids[:-1]) + (index,)
+    return tuple(index[..., k] for k in range(index.shape[-1]))
+
+
+def _check_range(d, index, shape, layout, op):
+    host = d.to_numpy(index)
+    if layout == "rows":
+        host, sizes = host.reshape(-1, 1), shape[:1]
+    elif layout == "batch":
+        host, sizes = host.reshape(-1, 1), shape[host.ndim - 1:host.ndim]
+    else:
+        sizes = shape[:host.shape[-1]]
+        host = host.reshape(-1, len(sizes))
+    bad = ((host < 0) | (host >= sizes)).any(axis=1)
+    if bad.any():
+        at = int(bad.nonzero()[0][0])
+        raise InvalidArgumentError(f"indices[{at}] = {host[at].tolist()} does not index "
+                                   f"into shape {list(shape)} [Op:{op}]")
+
+
+@primitive("ResourceScatter", effects=True)
+def _scatter_p(d, var, index, updates, *, mode, layout, op):
+    _check_range(d, index, var.shape, layout, op)
+    key = _key(d.xp, index, layout)
+    if mode == "update":
+        var[key] = updates
+    else:
+        name = _UFUNC[mode]
+        if mode == "div" and var.dtype.kind in "iu":
+            name = "floor_divide"
+        getattr(d.xp, name).at(var, key, updates.astype(var.dtype, copy=False))
+    return var
+
+
+def _scatter(var, index, updates, mode, layout, op):
+    index = index if isinstance(index, Tensor) else convert_to_tensor(index)
+    if index.dtype not in (dtypes.int32, dtypes.int64):
+        raise TypeError(f"{op}: indices must be int32 or int64, got {index.dtype.name}")
+    shape = tuple(var._value.shape)
+    ishape = tuple(index.shape)
+    if layout == "rows":
+        want = ishape + shape[1:]
+    elif layout == "batch":
+        if len(ishape) > len(shape) or ishape[:-1] != shape[:len(ishape) - 1]:
+            raise InvalidArgumentError(f"{op}: indices of shape {list(ishape)} do not "
+                                       f"match the batch dims of shape {list(shape)}")
+        want = ishape + shape[len(ishape):]
+    else:
+        if ishape[-1] > len(shape):
+            raise InvalidArgumentError(f"{op}: index depth {ishape[-1]} exceeds the "
+                                       f"variable rank {len(shape)}")
+        want = ishape[:-1] + shape[ishape[-1]:]
+    if not isinstance(updates, Tensor):
+        updates = convert_to_tensor(updates, dtype=var.dtype, device=var._device)
+    if updates.dtype != var.dtype:
+        raise TypeError(f"{op}: updates dtype {updates.dtype.name} does not match the "
+                        f"variable dtype {var.dtype.name}")
+    if tuple(updates.shape) != want:
+        raise InvalidArgumentError(f"{op}: updates must have shape {list(want)} for indices "
+                                   f"of shape {list(ishape)}; got {list(updates.shape)}")
+    call(_scatter_p, (var, index, updates), {"mode": mode, "layout": layout, "op": op})
+    return var
+
+
+def _slices(sparse_delta, method):
+    if not isinstance(sparse_delta, IndexedSlices):
+        raise TypeError("Argument `sparse_delta` must be a `tf.IndexedSlices`. Received "
+                        f"arg: {sparse_delta!r}")
+    return sparse_delta.indices, sparse_delta.values
+
+
+def _row_method(mode):
+    def method(self, sparse_delta, use_locking=False, name=None):
+        index, values = _slices(sparse_delta, f"scatter_{mode}")
+        return _scatter(self, index, values, mode, "rows", f"ResourceScatter{mode.title()}")
+    method.__name__ = f"scatter_{mode}"
+    method.__doc__ = (f"Applies '{mode}' of ``sparse_delta.values`` to the rows "
+                      "``sparse_delta.indices`` in place; returns the variable.")
+    return method
+
+
+def _nd_method(mode):
+    def method(self, indices, updates, name=None):
+        return _scatter(self, indices, updates, mode, "nd",
+                        f"ResourceScatterNd{mode.title()}")
+    method.__name__ = f"scatter_nd_{mode}"
+    method.__doc__ = (f"Applies '{mode}' of ``updates`` at the n-d ``indices`` in place; "
+                      "returns the variable.")
+    return method
+
+
+def batch_scatter_update(self, sparse_delta, use_locking=False, name=None):
+    """Per-batch row update: ``var[b..., indices[b..., i]] = values[b..., i]``."""
+    index, values = _slices(sparse_delta, "batch_scatter_update")
+    return _scatter(self, index, values, "update", "batch", "ResourceScatterNdUpdate")
+
+
+def sparse_read(self, indices, name=None):
+    """The rows ``indices`` of the variable (a gather on axis 0)."""
+    return _index.gather(self.value(), indices)
+
+
+def gather_nd(self, indices, name=None):
+    """``tf.gather_nd`` of the variable's value."""
+    return _index.gather_nd(self.value(), indices)
+
+
+def initialized_value(self):
+    """The variable's value (TF1 API; variables are always initialized here)."""
+    return self.value()
+
+
+def install():
+    """Attaches the sparse methods to ``Variable``."""
+    for mode in ("update", "add", "sub", "mul", "div", "max", "min"):
+        setattr(Variable, f"scatter_{mode}", _row_method(mode))
+    for mode in ("update", "add", "sub"):
+        setattr(Variable, f"scatter_nd_{mode}", _nd_method(mode))
+    for fn in (batch_scatter_update, sparse_read, gather_nd, initialized_value):
+        setattr(Variable, fn.__name__, fn)
+
+
+install()
+__all__ = ["IndexedSlices"]
