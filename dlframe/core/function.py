@@ -171,6 +171,8 @@ def _leaf_shapes(value, out):
     elif isinstance(value, (list, tuple)):
         for v in value:
             _leaf_shapes(v, out)
+    elif getattr(value, "_dlframe_composite", False):   # a RaggedTensor's tensors
+        _leaf_shapes(value._dlframe_flatten()[1], out)
     return out
 
 
