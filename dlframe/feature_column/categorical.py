@@ -66,7 +66,33 @@ def _check_string_or_int(key, dtype):
     return dtype
 
 
+class _KeyedColumn:
+    """Mixin of the columns reading one feature ``key``: named after it, computed
+    from it and parsed as a ``VarLenFeature`` of ``_feature_dtype``."""
+
+    __slots__ = ()
+
+    @property
+    def _feature_dtype(self):
+        return self.dtype
+
+    @property
+    def name(self):
+        return self.key
+
+    @property
+    def parse_example_spec(self):
+        from dlframe.io.parsing import VarLenFeature
+
+        return {self.key: VarLenFeature(self._feature_dtype)}
+
+    @property
+    def parents(self):
+        return [self.key]
+
+
 class VocabularyListCategoricalColumn(
+    _KeyedColumn,
     base.CategoricalColumn,
     collections.namedtuple(
         "VocabularyListCategoricalColumn",
@@ -78,22 +104,8 @@ class VocabularyListCategoricalColumn(
     __slots__ = ()
 
     @property
-    def name(self):
-        return self.key
-
-    @property
     def num_buckets(self):
         return len(self.vocabulary_list) + self.num_oov_buckets
-
-    @property
-    def parse_example_spec(self):
-        from dlframe.io.parsing import VarLenFeature
-
-        return {self.key: VarLenFeature(self.dtype)}
-
-    @property
-    def parents(self):
-        return [self.key]
 
     def transform_feature(self, transformation_cache, state_manager, training=None):
         raw = base.categorical_input(
@@ -162,6 +174,7 @@ def categorical_column_with_vocabulary_list(
 
 
 class VocabularyFileCategoricalColumn(
+    _KeyedColumn,
     base.CategoricalColumn,
     collections.namedtuple(
         "VocabularyFileCategoricalColumn",
@@ -181,22 +194,8 @@ class VocabularyFileCategoricalColumn(
     __slots__ = ()
 
     @property
-    def name(self):
-        return self.key
-
-    @property
     def num_buckets(self):
         return self.vocabulary_size + self.num_oov_buckets
-
-    @property
-    def parse_example_spec(self):
-        from dlframe.io.parsing import VarLenFeature
-
-        return {self.key: VarLenFeature(self.dtype)}
-
-    @property
-    def parents(self):
-        return [self.key]
 
     def transform_feature(self, transformation_cache, state_manager, training=None):
         raw = base.categorical_input(
@@ -266,6 +265,7 @@ def categorical_column_with_vocabulary_file(
 
 
 class IdentityCategoricalColumn(
+    _KeyedColumn,
     base.CategoricalColumn,
     collections.namedtuple(
         "IdentityCategoricalColumn", ("key", "number_buckets", "default_value")
@@ -275,23 +275,11 @@ class IdentityCategoricalColumn(
 
     __slots__ = ()
 
-    @property
-    def name(self):
-        return self.key
+    _feature_dtype = _dt.int64
 
     @property
     def num_buckets(self):
         return self.number_buckets
-
-    @property
-    def parse_example_spec(self):
-        from dlframe.io.parsing import VarLenFeature
-
-        return {self.key: VarLenFeature(_dt.int64)}
-
-    @property
-    def parents(self):
-        return [self.key]
 
     def transform_feature(self, transformation_cache, state_manager, training=None):
         raw = transformation_cache.get(self.key, state_manager)
@@ -348,6 +336,7 @@ def categorical_column_with_identity(key, num_buckets, default_value=None):
 
 
 class HashedCategoricalColumn(
+    _KeyedColumn,
     base.CategoricalColumn,
     collections.namedtuple(
         "HashedCategoricalColumn", ("key", "hash_bucket_size", "dtype")
@@ -358,22 +347,8 @@ class HashedCategoricalColumn(
     __slots__ = ()
 
     @property
-    def name(self):
-        return self.key
-
-    @property
     def num_buckets(self):
         return self.hash_bucket_size
-
-    @property
-    def parse_example_spec(self):
-        from dlframe.io.parsing import VarLenFeature
-
-        return {self.key: VarLenFeature(self.dtype)}
-
-    @property
-    def parents(self):
-        return [self.key]
 
     def transform_feature(self, transformation_cache, state_manager, training=None):
         raw = base.categorical_input(

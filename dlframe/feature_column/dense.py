@@ -21,6 +21,22 @@ from dlframe.ops import math as _math
 from dlframe.ops import reduction as _red
 
 
+class _DerivedColumn:
+    """Mixin of the columns computed from one parent column (the field named
+    ``_parent_field``): they parse what the parent parses."""
+
+    __slots__ = ()
+    _parent_field = "categorical_column"
+
+    @property
+    def parse_example_spec(self):
+        return getattr(self, self._parent_field).parse_example_spec
+
+    @property
+    def parents(self):
+        return [getattr(self, self._parent_field)]
+
+
 # ---------------------------------------------------------------- numeric
 class NumericColumn(
     base.DenseColumn,
@@ -165,6 +181,7 @@ def numeric_column(
 
 # ---------------------------------------------------------------- bucketized
 class BucketizedColumn(
+    _DerivedColumn,
     base.DenseColumn,
     base.CategoricalColumn,
     collections.namedtuple("BucketizedColumn", ("source_column", "boundaries")),
@@ -172,6 +189,7 @@ class BucketizedColumn(
     """A numeric column discretized by ``boundaries`` (see ``bucketized_column``)."""
 
     __slots__ = ()
+    _parent_field = "source_column"
 
     @property
     def name(self):
@@ -191,14 +209,6 @@ class BucketizedColumn(
     @property
     def variable_shape(self):
         return TensorShape(tuple(self.source_column.shape) + (self._buckets_per_value,))
-
-    @property
-    def parse_example_spec(self):
-        return self.source_column.parse_example_spec
-
-    @property
-    def parents(self):
-        return [self.source_column]
 
     def transform_feature(self, transformation_cache, state_manager, training=None):
         values = transformation_cache.get(self.source_column, state_manager)
@@ -254,7 +264,9 @@ def bucketized_column(source_column, boundaries):
 
 # ---------------------------------------------------------------- indicator
 class IndicatorColumn(
-    base.DenseColumn, collections.namedtuple("IndicatorColumn", ("categorical_column",))
+    _DerivedColumn,
+    base.DenseColumn,
+    collections.namedtuple("IndicatorColumn", ("categorical_column",)),
 ):
     """Multi-hot representation of a categorical column (see ``indicator_column``)."""
 
@@ -267,14 +279,6 @@ class IndicatorColumn(
     @property
     def variable_shape(self):
         return TensorShape([self.categorical_column.num_buckets])
-
-    @property
-    def parse_example_spec(self):
-        return self.categorical_column.parse_example_spec
-
-    @property
-    def parents(self):
-        return [self.categorical_column]
 
     def transform_feature(self, transformation_cache, state_manager, training=None):
         pair = self.categorical_column.get_sparse_tensors(
@@ -305,6 +309,7 @@ _COMBINERS = ("mean", "sqrtn", "sum")
 
 
 class EmbeddingColumn(
+    _DerivedColumn,
     base.DenseColumn,
     collections.namedtuple(
         "EmbeddingColumn",
@@ -332,14 +337,6 @@ class EmbeddingColumn(
     @property
     def variable_shape(self):
         return TensorShape([self.dimension])
-
-    @property
-    def parse_example_spec(self):
-        return self.categorical_column.parse_example_spec
-
-    @property
-    def parents(self):
-        return [self.categorical_column]
 
     def create_state(self, state_manager):
         var = state_manager.create_variable(

@@ -2,6 +2,7 @@
 and parameter counts equal Keras'."""
 
 from dlframe.keras import layers
+from dlframe.keras.applications import builder as _builder
 from dlframe.keras.applications import imagenet_utils as _utils
 
 __all__ = ["MobileNet", "decode_predictions", "preprocess_input"]
@@ -67,6 +68,14 @@ def _depthwise_conv_block(
     return layers.ReLU(6.0, name=f"conv_pw_{block_id}_relu")(x)
 
 
+@_builder.documented(
+    "MobileNet",
+    alpha="width multiplier of every layer's filters.",
+    depth_multiplier="depth multiplier of the depthwise convolutions.",
+    dropout="dropout rate before the classifier.",
+    include_top="whether to add the pooling + 1x1 conv classifier.",
+    name="model name (default ``mobilenet_<alpha>_<rows>``).",
+)
 def MobileNet(
     input_shape=None,
     alpha=1.0,
@@ -80,65 +89,36 @@ def MobileNet(
     classifier_activation="softmax",
     name=None,
 ):
-    """Instantiates the MobileNet architecture.
+    def body(image):
+        x = _conv_block(image, 32, alpha, strides=(2, 2))
+        for block_id, (filters, stride) in enumerate(_BLOCKS, start=1):
+            x = _depthwise_conv_block(
+                x,
+                filters,
+                alpha,
+                depth_multiplier,
+                strides=(stride, stride),
+                block_id=block_id,
+            )
+        return x
 
-    Args:
-      input_shape: optional ``(rows, cols, 3)`` (at least 32x32); with
-        ``include_top`` the default is ``(224, 224, 3)``.
-      alpha: width multiplier of every layer's filters.
-      depth_multiplier: depth multiplier of the depthwise convolutions.
-      dropout: dropout rate before the classifier.
-      include_top: whether to add the pooling + 1x1 conv classifier.
-      weights: None (random initialization) or the path of a local weights file;
-        'imagenet' cannot be downloaded by dlframe and raises ValueError.
-      input_tensor: optional Keras tensor to use as the image input.
-      pooling: None, 'avg' or 'max' global pooling when ``include_top`` is False.
-      classes: number of classes of the classifier.
-      classifier_activation: activation of the classifier layer.
-      name: model name (default ``mobilenet_<alpha>_<rows>``).
-
-    Returns:
-      A functional ``keras.Model``.
-    """
-    _utils.check_common(weights, include_top, classes, pooling)
-    rows = _utils.input_rows(input_tensor, input_shape, None)
-    default = rows if rows in (128, 160, 192, 224) else 224
-    shape = _utils.obtain_input_shape(
-        _utils.requested_shape(input_tensor, input_shape),
-        default,
-        32,
-        None,
-        include_top,
-    )
-    image, inputs = _utils.image_input(input_tensor, shape)
-    rows = shape[0] if rows is None else rows
-
-    x = _conv_block(image, 32, alpha, strides=(2, 2))
-    for block_id, (filters, stride) in enumerate(_BLOCKS, start=1):
-        x = _depthwise_conv_block(
-            x,
-            filters,
-            alpha,
-            depth_multiplier,
-            strides=(stride, stride),
-            block_id=block_id,
-        )
-    if include_top:
+    def classifier(x, classes, classifier_activation):
         x = layers.GlobalAveragePooling2D(keepdims=True)(x)
         x = layers.Dropout(dropout, name="dropout")(x)
         x = layers.Conv2D(classes, (1, 1), padding="same", name="conv_preds")(x)
         x = layers.Reshape((classes,), name="reshape_2")(x)
-        x = layers.Activation(activation=classifier_activation, name="predictions")(x)
-    else:
-        x = _utils.top(x, False, pooling, classes, classifier_activation)
-    return _utils.make_model(
-        inputs, x, name or f"mobilenet_{alpha:0.2f}_{rows}", weights
+        return layers.Activation(activation=classifier_activation, name="predictions")(
+            x
+        )
+
+    arguments = _builder.common_arguments(locals())
+    return _builder.build_application(
+        body,
+        name=name or (lambda shape: f"mobilenet_{alpha:0.2f}_{shape[0]}"),
+        classifier=classifier,
+        **arguments,
     )
 
 
-def preprocess_input(x, data_format=None):
-    return _utils.preprocess_input(x, data_format=data_format, mode="tf")
-
-
-preprocess_input.__doc__ = _utils.PREPROCESS_INPUT_DOC + "\n    Scales to [-1, 1]."
+preprocess_input = _builder.preprocessor("tf", "Scales to [-1, 1].", __name__)
 decode_predictions = _utils.decode_predictions

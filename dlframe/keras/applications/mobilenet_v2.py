@@ -2,6 +2,7 @@
 bottlenecks. Layer names and parameter counts equal Keras'."""
 
 from dlframe.keras import layers
+from dlframe.keras.applications import builder as _builder
 from dlframe.keras.applications import imagenet_utils as _utils
 
 __all__ = ["MobileNetV2", "decode_predictions", "preprocess_input"]
@@ -48,9 +49,7 @@ def correct_pad(inputs, kernel_size):
 
 
 def _bn(name):
-    return layers.BatchNormalization(
-        axis=_utils.channel_axis(), epsilon=1e-3, momentum=0.999, name=name
-    )
+    return _builder.batch_norm(name, epsilon=1e-3, momentum=0.999)
 
 
 def _inverted_res_block(inputs, expansion, stride, alpha, filters, block_id):
@@ -88,6 +87,11 @@ def _inverted_res_block(inputs, expansion, stride, alpha, filters, block_id):
     return x
 
 
+@_builder.documented(
+    "MobileNetV2",
+    alpha="width multiplier of every layer's filters.",
+    name="model name (default ``mobilenetv2_<alpha>_<rows>``).",
+)
 def MobileNetV2(
     input_shape=None,
     alpha=1.0,
@@ -99,57 +103,32 @@ def MobileNetV2(
     classifier_activation="softmax",
     name=None,
 ):
-    """Instantiates the MobileNetV2 architecture.
+    def body(image):
+        first_filters = make_divisible(32 * alpha, 8)
+        x = layers.Conv2D(
+            first_filters,
+            3,
+            strides=(2, 2),
+            padding="same",
+            use_bias=False,
+            name="Conv1",
+        )(image)
+        x = _bn("bn_Conv1")(x)
+        x = layers.ReLU(6.0, name="Conv1_relu")(x)
+        for block_id, (filters, stride, expansion) in enumerate(_BLOCKS):
+            x = _inverted_res_block(x, expansion, stride, alpha, filters, block_id)
+        last_filters = make_divisible(1280 * alpha, 8) if alpha > 1.0 else 1280
+        x = layers.Conv2D(last_filters, 1, use_bias=False, name="Conv_1")(x)
+        x = _bn("Conv_1_bn")(x)
+        return layers.ReLU(6.0, name="out_relu")(x)
 
-    Args:
-      input_shape: optional ``(rows, cols, 3)`` (at least 32x32); with
-        ``include_top`` the default is ``(224, 224, 3)``.
-      alpha: width multiplier of every layer's filters.
-      include_top: whether to add the global pooling + Dense classifier.
-      weights: None (random initialization) or the path of a local weights file;
-        'imagenet' cannot be downloaded by dlframe and raises ValueError.
-      input_tensor: optional Keras tensor to use as the image input.
-      pooling: None, 'avg' or 'max' global pooling when ``include_top`` is False.
-      classes: number of classes of the classifier.
-      classifier_activation: activation of the classifier layer.
-      name: model name (default ``mobilenetv2_<alpha>_<rows>``).
-
-    Returns:
-      A functional ``keras.Model``.
-    """
-    _utils.check_common(weights, include_top, classes, pooling)
-    rows = _utils.input_rows(input_tensor, input_shape, None)
-    shape_in = _utils.obtain_input_shape(
-        _utils.requested_shape(input_tensor, input_shape),
-        rows or 224,
-        32,
-        None,
-        include_top,
-    )
-    image, inputs = _utils.image_input(input_tensor, shape_in)
-    rows = shape_in[0] if rows is None else rows
-
-    first_filters = make_divisible(32 * alpha, 8)
-    x = layers.Conv2D(
-        first_filters, 3, strides=(2, 2), padding="same", use_bias=False, name="Conv1"
-    )(image)
-    x = _bn("bn_Conv1")(x)
-    x = layers.ReLU(6.0, name="Conv1_relu")(x)
-    for block_id, (filters, stride, expansion) in enumerate(_BLOCKS):
-        x = _inverted_res_block(x, expansion, stride, alpha, filters, block_id)
-    last_filters = make_divisible(1280 * alpha, 8) if alpha > 1.0 else 1280
-    x = layers.Conv2D(last_filters, 1, use_bias=False, name="Conv_1")(x)
-    x = _bn("Conv_1_bn")(x)
-    x = layers.ReLU(6.0, name="out_relu")(x)
-    x = _utils.top(x, include_top, pooling, classes, classifier_activation)
-    return _utils.make_model(
-        inputs, x, name or f"mobilenetv2_{alpha:0.2f}_{rows}", weights
+    arguments = _builder.common_arguments(locals())
+    return _builder.build_application(
+        body,
+        name=name or (lambda shape: f"mobilenetv2_{alpha:0.2f}_{shape[0]}"),
+        **arguments,
     )
 
 
-def preprocess_input(x, data_format=None):
-    return _utils.preprocess_input(x, data_format=data_format, mode="tf")
-
-
-preprocess_input.__doc__ = _utils.PREPROCESS_INPUT_DOC + "\n    Scales to [-1, 1]."
+preprocess_input = _builder.preprocessor("tf", "Scales to [-1, 1].", __name__)
 decode_predictions = _utils.decode_predictions

@@ -44,6 +44,22 @@ def _recording_build(build):
     return wrapped
 
 
+
+def attribute_metrics(layers, out=None):
+    """``out`` (default empty) extended by the ``keras.metrics.Metric`` objects held
+    in attributes (or lists/tuples in attributes) of ``layers``, each once."""
+    from dlframe.keras.metrics import Metric
+    out = [] if out is None else out
+    seen = {id(m) for m in out}
+    for layer in layers:
+        for value in vars(layer).values():
+            items = value if isinstance(value, (list, tuple)) else (value,)
+            for m in items:
+                if isinstance(m, Metric) and id(m) not in seen:
+                    seen.add(id(m))
+                    out.append(m)
+    return out
+
 class LayerStateAPI:
     """Keras 3's build-config, variable-store, masking and spec methods."""
 
@@ -87,16 +103,7 @@ class LayerStateAPI:
     def metrics(self):
         """``keras.metrics.Metric`` objects held in attributes of this layer and its
         sub-layers."""
-        from dlframe.keras.metrics import Metric
-        out, seen = [], set()
-        for layer in self._flatten_layers():
-            for value in vars(layer).values():
-                items = value if isinstance(value, (list, tuple)) else (value,)
-                for m in items:
-                    if isinstance(m, Metric) and id(m) not in seen:
-                        seen.add(id(m))
-                        out.append(m)
-        return out
+        return attribute_metrics(self._flatten_layers())
 
     @property
     def metrics_variables(self):

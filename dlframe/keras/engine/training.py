@@ -17,9 +17,9 @@ from dlframe.keras import optimizers as optimizers_mod
 from dlframe.keras.callbacks.callback import CallbackList
 from dlframe.keras.engine import training_data as data_mod
 from dlframe.keras.engine import training_distributed as _dist
+from dlframe.keras.engine.layer_state_api import attribute_metrics
 from dlframe.keras.engine.training_compile import LossesContainer, MetricsContainer
 from dlframe.keras.engine.training_generator import GeneratorMethodsMixin
-from dlframe.keras.metrics import Metric
 from dlframe.keras.utils import tree
 from dlframe.ops import array as _array
 from dlframe.ops import reduction as _red
@@ -150,16 +150,8 @@ class TrainingMixin(GeneratorMethodsMixin):
         if self._is_compiled:
             out.extend(self.compiled_loss.metrics)
             out.extend(self.compiled_metrics.metrics)
-        seen = {id(m) for m in out}
         layers = self._flatten_layers() if hasattr(self, "_flatten_layers") else [self]
-        for layer in layers:
-            for value in vars(layer).values():
-                items = value if isinstance(value, (list, tuple)) else (value,)
-                for m in items:
-                    if isinstance(m, Metric) and id(m) not in seen:
-                        seen.add(id(m))
-                        out.append(m)
-        return out
+        return attribute_metrics(layers, out)
 
     @property
     def metrics_names(self):

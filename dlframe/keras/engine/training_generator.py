@@ -11,6 +11,22 @@ def _deprecated(old, new):
                   DeprecationWarning, stacklevel=3)
 
 
+def _eval_style(method):
+    """The deprecated ``<method>_generator`` spelling of ``evaluate``/``predict``."""
+    def deprecated(self, generator, steps=None, callbacks=None, max_queue_size=10,
+                   workers=1, use_multiprocessing=False, verbose=0):
+        _deprecated(f"{method}_generator", method)
+        return getattr(self, method)(
+            generator, steps=steps, callbacks=callbacks,
+            max_queue_size=max_queue_size, workers=workers,
+            use_multiprocessing=use_multiprocessing, verbose=verbose)
+
+    deprecated.__name__ = deprecated.__qualname__ = f"{method}_generator"
+    deprecated.__doc__ = (f"Deprecated: ``{method}`` on a generator, ``Sequence`` "
+                          "or dataset.")
+    return deprecated
+
+
 class GeneratorMethodsMixin:
     """``fit_generator``/``evaluate_generator``/``predict_generator`` over
     ``fit``/``evaluate``/``predict``."""
@@ -31,20 +47,5 @@ class GeneratorMethodsMixin:
                         use_multiprocessing=use_multiprocessing, shuffle=shuffle,
                         initial_epoch=initial_epoch)
 
-    def evaluate_generator(self, generator, steps=None, callbacks=None,
-                           max_queue_size=10, workers=1, use_multiprocessing=False,
-                           verbose=0):
-        """Deprecated: ``evaluate`` on a generator, ``Sequence`` or dataset."""
-        _deprecated("evaluate_generator", "evaluate")
-        return self.evaluate(generator, steps=steps, callbacks=callbacks,
-                             max_queue_size=max_queue_size, workers=workers,
-                             use_multiprocessing=use_multiprocessing, verbose=verbose)
-
-    def predict_generator(self, generator, steps=None, callbacks=None,
-                          max_queue_size=10, workers=1, use_multiprocessing=False,
-                          verbose=0):
-        """Deprecated: ``predict`` on a generator, ``Sequence`` or dataset."""
-        _deprecated("predict_generator", "predict")
-        return self.predict(generator, steps=steps, callbacks=callbacks,
-                            max_queue_size=max_queue_size, workers=workers,
-                            use_multiprocessing=use_multiprocessing, verbose=verbose)
+    evaluate_generator = _eval_style("evaluate")
+    predict_generator = _eval_style("predict")

@@ -33,13 +33,22 @@ def _float(inputs, dtype):
     return x if x.dtype == dtype else _math.cast(x, dtype)
 
 
+def _factor_pair(factor, name):
+    """``factor`` as (lower, upper) floats when it is a pair (list or tuple), else
+    None; a sequence of another length is an error."""
+    if not isinstance(factor, (tuple, list)):
+        return None
+    if len(factor) != 2:
+        raise ValueError(f"The `{name}` argument should be a number or a list of two "
+                         f"numbers. Received: {name}={factor!r}")
+    return float(factor[0]), float(factor[1])
+
+
 def _range(factor, name, symmetric=True, lower_bound=None):
     """(lower, upper) from a float (±factor, or [0, factor] when not symmetric) or pair."""
-    if isinstance(factor, (tuple, list)):
-        if len(factor) != 2:
-            raise ValueError(f"The `{name}` argument should be a number or a list of two "
-                             f"numbers. Received: {name}={factor!r}")
-        lower, upper = float(factor[0]), float(factor[1])
+    pair = _factor_pair(factor, name)
+    if pair is not None:
+        lower, upper = pair
     else:
         f = float(factor)
         lower, upper = (-abs(f), abs(f)) if symmetric else (0.0, abs(f))
@@ -239,7 +248,21 @@ class RandomTranslation(_AffineLayer):
         return config
 
 
-class RandomContrast(_RandomLayer):
+class _ValueRangeBase(_RandomLayer):
+    """An augmentation configured by ``factor`` whose output is clipped to its
+    ``value_range``."""
+
+    def _clip_to_range(self, x):
+        return _clip.clip_by_value(x, float(self.value_range[0]),
+                                   float(self.value_range[1]))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"factor": self.factor, "value_range": self.value_range})
+        return config
+
+
+class RandomContrast(_ValueRangeBase):
     """``(x - mean) * c + mean`` per image and channel, ``c`` uniform in
     ``[1 - lower, 1 + upper]``, clipped to ``value_range``."""
 
@@ -259,16 +282,10 @@ class RandomContrast(_RandomLayer):
         mean = _red.reduce_mean(x, [1, 2], keepdims=True)
         out = _math.add(_math.multiply(_math.subtract(x, mean), _math.cast(c, x.dtype)),
                         mean)
-        return _clip.clip_by_value(out, float(self.value_range[0]),
-                                   float(self.value_range[1]))
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"factor": self.factor, "value_range": self.value_range})
-        return config
+        return self._clip_to_range(out)
 
 
-class RandomBrightness(_RandomLayer):
+class RandomBrightness(_ValueRangeBase):
     """Adds ``delta * (value_range[1] - value_range[0])`` per image, ``delta`` uniform
     in the factor range, clipped to ``value_range``."""
 
@@ -286,11 +303,6 @@ class RandomBrightness(_RandomLayer):
         lo, hi = float(self.value_range[0]), float(self.value_range[1])
         delta = self._uniform([x.shape[0], 1, 1, 1], self._lower, self._upper) * (hi - lo)
         return _clip.clip_by_value(_math.add(x, _math.cast(delta, x.dtype)), lo, hi)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"factor": self.factor, "value_range": self.value_range})
-        return config
 
 
 class RandomCrop(_RandomLayer):

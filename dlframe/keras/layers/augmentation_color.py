@@ -13,8 +13,9 @@ from dlframe.core.tensor import convert_to_tensor
 from dlframe.keras.layers.augmentation import (
     RandomBrightness,
     RandomContrast,
+    _factor_pair,
     _float,
-    _RandomLayer,
+    _ValueRangeBase,
 )
 from dlframe.ops import array as _array
 from dlframe.ops import array_index as _index
@@ -30,13 +31,8 @@ from dlframe.ops import segment as _segment
 
 def _factor(factor, name, low=0.0, high=1.0):
     """(lower, upper) from ``factor`` (a float f means [low, f]) within [low, high]."""
-    if isinstance(factor, (tuple, list)):
-        if len(factor) != 2:
-            raise ValueError(f"The `{name}` argument should be a number or a list of two "
-                             f"numbers. Received: {name}={factor!r}")
-        lower, upper = float(factor[0]), float(factor[1])
-    else:
-        lower, upper = low, float(factor)
+    pair = _factor_pair(factor, name)
+    lower, upper = pair if pair is not None else (low, float(factor))
     if not low <= lower <= upper <= high:
         raise ValueError(f"The `{name}` argument should be a number (or a list of two "
                          f"numbers) in the range [{low}, {high}]. Received: "
@@ -52,7 +48,7 @@ def _check_range(value_range):
     return tuple(value_range)
 
 
-class _ValueRangeLayer(_RandomLayer):
+class _ValueRangeLayer(_ValueRangeBase):
     """An augmentation with a ``value_range`` and a per-image factor range."""
 
     _factor_bounds = (0.0, 1.0)
@@ -80,15 +76,6 @@ class _ValueRangeLayer(_RandomLayer):
     def _from_unit(self, x):
         lo, hi = float(self.value_range[0]), float(self.value_range[1])
         return x * (hi - lo) + lo
-
-    def _clip(self, x):
-        return _clip.clip_by_value(x, float(self.value_range[0]),
-                                   float(self.value_range[1]))
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"factor": self.factor, "value_range": self.value_range})
-        return config
 
 
 def _hsv_map(x, fn):
@@ -119,7 +106,7 @@ class RandomSaturation(_ValueRangeLayer):
         scale = _array.squeeze(f / (1.0 - f + 1e-7), [3])
         out = _hsv_map(self._to_unit(x), lambda h, s, v: (
             h, _clip.clip_by_value(s * scale, 0.0, 1.0), v))
-        return self._clip(self._from_unit(out))
+        return self._clip_to_range(self._from_unit(out))
 
 
 class RandomColorDegeneration(_ValueRangeLayer):
@@ -128,7 +115,7 @@ class RandomColorDegeneration(_ValueRangeLayer):
 
     def _augment(self, x):
         f = self._per_image(x)
-        return self._clip(x + f * (_image.rgb_to_grayscale(x) - x))
+        return self._clip_to_range(x + f * (_image.rgb_to_grayscale(x) - x))
 
 
 class RandomSharpness(_ValueRangeLayer):
@@ -141,7 +128,7 @@ class RandomSharpness(_ValueRangeLayer):
         kernel = convert_to_tensor([[a, a, a], [a, b, a], [a, a, a]], dtype=x.dtype)
         kernel = _array.tile(_array.reshape(kernel, [3, 3, 1, 1]), [1, 1, channels, 1])
         smooth = _conv.depthwise_conv2d(x, kernel, [1, 1, 1, 1], "SAME")
-        return self._clip(x + (1.0 - 2.0 * self._per_image(x)) * (smooth - x))
+        return self._clip_to_range(x + (1.0 - 2.0 * self._per_image(x)) * (smooth - x))
 
 
 class RandomInvert(_ValueRangeLayer):
@@ -240,7 +227,8 @@ class RandomGaussianBlur(_ValueRangeLayer):
             stacked = _conv.depthwise_conv2d(stacked, kernel, [1, 1, 1, 1], "SAME")
         blurred = _array.transpose(_array.reshape(
             stacked, [x.shape[1], x.shape[2], n, c]), [2, 0, 1, 3])
-        return self._clip(_logic.where(self._coin(x, self._per_image(x)), blurred, x))
+        return self._clip_to_range(
+            _logic.where(self._coin(x, self._per_image(x)), blurred, x))
 
     def get_config(self):
         config = super().get_config()

@@ -173,7 +173,24 @@ def _beta(n, alpha, seed):
 
 
 class _Mixing(_RandomLayer):
-    """Mixes each image (and label) with a randomly permuted partner in the batch."""
+    """Mixes each image (and label) with a randomly permuted partner in the batch;
+    the mixing weights follow a Beta distribution whose positive parameter is the
+    constructor argument (and attribute) named ``_beta_argument``."""
+
+    _beta_argument = None
+
+    def __init__(self, beta_parameter, seed=None, data_format=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        name = self._beta_argument
+        if not beta_parameter > 0:
+            raise ValueError(f"`{name}` must be positive. Received: "
+                             f"{name}={beta_parameter!r}")
+        setattr(self, name, beta_parameter)
+
+    def get_config(self):
+        config = super().get_config()
+        config[self._beta_argument] = getattr(self, self._beta_argument)
+        return config
 
     def call(self, inputs, training=None):
         if isinstance(inputs, dict):
@@ -209,21 +226,15 @@ class MixUp(_Mixing):
       alpha: the Beta distribution's parameter (default 0.2).
     """
 
+    _beta_argument = "alpha"
+
     def __init__(self, alpha=0.2, data_format=None, seed=None, **kwargs):
-        super().__init__(seed=seed, data_format=data_format, **kwargs)
-        if not alpha > 0:
-            raise ValueError(f"`alpha` must be positive. Received: alpha={alpha!r}")
-        self.alpha = alpha
+        super().__init__(alpha, seed=seed, data_format=data_format, **kwargs)
 
     def _mix(self, images, perm):
         weight = _math.cast(_beta(images.shape[0], self.alpha, self.seed), images.dtype)
         w = _array.reshape(weight, [-1, 1, 1, 1])
         return w * images + (1.0 - w) * _index.gather(images, perm), weight
-
-    def get_config(self):
-        config = super().get_config()
-        config["alpha"] = self.alpha
-        return config
 
 
 class CutMix(_Mixing):
@@ -235,11 +246,10 @@ class CutMix(_Mixing):
       factor: the Beta distribution's parameter (default 1.0).
     """
 
+    _beta_argument = "factor"
+
     def __init__(self, factor=1.0, seed=None, data_format=None, **kwargs):
-        super().__init__(seed=seed, data_format=data_format, **kwargs)
-        if not factor > 0:
-            raise ValueError(f"`factor` must be positive. Received: factor={factor!r}")
-        self.factor = factor
+        super().__init__(factor, seed=seed, data_format=data_format, **kwargs)
 
     def _mix(self, images, perm):
         n, h, w, _ = images.shape
@@ -254,11 +264,6 @@ class CutMix(_Mixing):
         area = (bounds[1] - bounds[0]) * (bounds[3] - bounds[2]) / float(h * w)
         mixed = _logic.where(mask, _index.gather(images, perm), images)
         return mixed, _math.cast(1.0 - area, images.dtype)
-
-    def get_config(self):
-        config = super().get_config()
-        config["factor"] = self.factor
-        return config
 
 
 __all__ = ["CutMix", "MixUp", "RandomErasing", "RandomHeight", "RandomShear",

@@ -10,9 +10,12 @@ the end, with size 1 on the output axes not in ``bias_axes``.
 import re
 
 from dlframe.core.tensor_shape import TensorShape
-from dlframe.keras import activations, constraints, initializers, regularizers
+from dlframe.keras import activations
 from dlframe.keras.engine.base_layer import Layer
-from dlframe.keras.layers.layer_config import weight_options_config
+from dlframe.keras.layers.layer_config import (
+    set_weight_options,
+    weight_options_config,
+)
 from dlframe.ops import einsum as _einsum
 from dlframe.ops import math as _math
 
@@ -138,12 +141,7 @@ class EinsumDense(Layer):
         self.partial_output_shape = tuple(output_shape)
         self.bias_axes = bias_axes
         self.activation = activations.get(activation)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_weight_options(self, locals(), "kernel", "bias")
         if lora_rank:
             raise NotImplementedError("EinsumDense(lora_rank=...) is not supported. "
                                       f"Received: lora_rank={lora_rank!r}")

@@ -9,22 +9,19 @@ The projections are EinsumDense sub-layers named ``query``, ``key``, ``value`` a
 import math
 
 from dlframe.core.tensor_shape import TensorShape
-from dlframe.keras import backend, constraints, initializers, regularizers
+from dlframe.keras import backend
 from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.layers.attention import MultiHeadAttention, _masked_softmax
+from dlframe.keras.layers.core import _positive_int
 from dlframe.keras.layers.einsum_dense import EinsumDense
-from dlframe.keras.layers.layer_config import weight_options_config
+from dlframe.keras.layers.layer_config import (
+    set_weight_options,
+    weight_options_config,
+)
 from dlframe.ops import array as _array
 from dlframe.ops import array_index as _index
 from dlframe.ops import einsum as _einsum
 from dlframe.ops import nn as _nn
-
-
-def _positive(value, name):
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"`{name}` must be a positive integer. Received: "
-                         f"{name}={value!r}")
-    return value
 
 
 class GroupQueryAttention(Layer):
@@ -56,9 +53,10 @@ class GroupQueryAttention(Layer):
             kwargs["name"] = backend.unique_object_name("grouped_query_attention")
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.supports_masking = True
-        self.head_dim = _positive(head_dim, "head_dim")
-        self.num_query_heads = _positive(num_query_heads, "num_query_heads")
-        self.num_key_value_heads = _positive(num_key_value_heads, "num_key_value_heads")
+        self.head_dim = _positive_int(head_dim, "head_dim")
+        self.num_query_heads = _positive_int(num_query_heads, "num_query_heads")
+        self.num_key_value_heads = _positive_int(num_key_value_heads,
+                                                 "num_key_value_heads")
         if num_query_heads % num_key_value_heads:
             raise ValueError("`num_query_heads` must be divisible by "
                              "`num_key_value_heads`. Received: num_query_heads="
@@ -75,12 +73,7 @@ class GroupQueryAttention(Layer):
         self.sliding_window = sliding_window
         self.use_gate = use_gate
         self.seed = seed
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_weight_options(self, locals(), "kernel", "bias")
         self._query_dense = self._dense("query", "bqm,muh->bquh", num_query_heads, "uh")
         self._key_dense = self._dense("key", "bkm,mvh->bkvh", num_key_value_heads, "vh")
         self._value_dense = self._dense("value", "bkm,mvh->bkvh", num_key_value_heads,

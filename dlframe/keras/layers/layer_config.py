@@ -1,10 +1,21 @@
-"""get_config entries shared by layers with weights: serialized initializers,
-regularizers and constraints, in Keras's key order."""
+"""Weight options shared by layers with weights: setting the initializers,
+regularizers and constraints from constructor arguments, and their get_config
+entries (serialized, in Keras's key order)."""
 
 from dlframe.keras import constraints, initializers, regularizers
 
 WEIGHT_OPTION_MODULES = {"initializer": initializers, "regularizer": regularizers,
                          "constraint": constraints}
+
+
+def set_weight_options(layer, values, *kinds):
+    """Sets ``layer.{kind}_{option}`` for every kind and option (initializer,
+    regularizer, constraint) to ``module.get(values["{kind}_{option}"])``, e.g. with
+    ``values=locals()`` in a constructor taking those arguments."""
+    for option, module in WEIGHT_OPTION_MODULES.items():
+        for kind in kinds:
+            name = f"{kind}_{option}"
+            setattr(layer, name, module.get(values[name]))
 
 
 def serialize_or_none(module, obj):

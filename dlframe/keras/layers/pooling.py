@@ -126,19 +126,23 @@ class GlobalPooling(Layer):
         return config
 
 
-def _global(name, rank, mode):
-    cls = type(name, (GlobalPooling,), {"rank": rank, "mode": mode, "__doc__":
-                                        f"Global {mode} pooling over {rank}-D inputs."})
-    cls.__module__ = __name__
-    return cls
+def _variants(base, prefix, doc):
+    """The subclasses ``{prefix}MaxPooling1D`` .. ``3D`` then ``{prefix}Average
+    Pooling1D`` .. ``3D`` of ``base``, with ``doc(rank, mode)`` as docstrings."""
+    classes = []
+    for mode, word in (("max", "Max"), ("avg", "Average")):
+        for rank in (1, 2, 3):
+            cls = type(f"{prefix}{word}Pooling{rank}D", (base,),
+                       {"rank": rank, "mode": mode, "__doc__": doc(rank, mode)})
+            cls.__module__ = __name__
+            classes.append(cls)
+    return classes
 
 
-GlobalMaxPooling1D = _global("GlobalMaxPooling1D", 1, "max")
-GlobalMaxPooling2D = _global("GlobalMaxPooling2D", 2, "max")
-GlobalMaxPooling3D = _global("GlobalMaxPooling3D", 3, "max")
-GlobalAveragePooling1D = _global("GlobalAveragePooling1D", 1, "avg")
-GlobalAveragePooling2D = _global("GlobalAveragePooling2D", 2, "avg")
-GlobalAveragePooling3D = _global("GlobalAveragePooling3D", 3, "avg")
+(GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D, GlobalAveragePooling1D,
+ GlobalAveragePooling2D, GlobalAveragePooling3D) = _variants(
+    GlobalPooling, "Global",
+    lambda rank, mode: f"Global {mode} pooling over {rank}-D inputs.")
 
 def _adaptive_bins(n, out):
     """Gather indices [out, width] of output bin i = input [floor(i n/out),
@@ -200,23 +204,16 @@ class AdaptivePooling(Layer):
         return config
 
 
-def _adaptive(name, rank, mode):
-    cls = type(name, (AdaptivePooling,), {
-        "rank": rank, "mode": mode,
-        "__doc__": f"Adaptive {'max' if mode == 'max' else 'average'} pooling of "
-                   f"{rank}-D inputs to ``output_size``.\n\n    Args:\n      "
-                   "output_size: int or tuple of ints, the output's spatial size.\n"
-                   "      data_format: 'channels_last' (default) or 'channels_first'.\n"})
-    cls.__module__ = __name__
-    return cls
+def _adaptive_doc(rank, mode):
+    return (f"Adaptive {'max' if mode == 'max' else 'average'} pooling of {rank}-D "
+            "inputs to ``output_size``.\n\n    Args:\n      output_size: int or "
+            "tuple of ints, the output's spatial size.\n      data_format: "
+            "'channels_last' (default) or 'channels_first'.\n")
 
 
-AdaptiveMaxPooling1D = _adaptive("AdaptiveMaxPooling1D", 1, "max")
-AdaptiveMaxPooling2D = _adaptive("AdaptiveMaxPooling2D", 2, "max")
-AdaptiveMaxPooling3D = _adaptive("AdaptiveMaxPooling3D", 3, "max")
-AdaptiveAveragePooling1D = _adaptive("AdaptiveAveragePooling1D", 1, "avg")
-AdaptiveAveragePooling2D = _adaptive("AdaptiveAveragePooling2D", 2, "avg")
-AdaptiveAveragePooling3D = _adaptive("AdaptiveAveragePooling3D", 3, "avg")
+(AdaptiveMaxPooling1D, AdaptiveMaxPooling2D, AdaptiveMaxPooling3D,
+ AdaptiveAveragePooling1D, AdaptiveAveragePooling2D,
+ AdaptiveAveragePooling3D) = _variants(AdaptivePooling, "Adaptive", _adaptive_doc)
 
 MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D
 AvgPool1D, AvgPool2D, AvgPool3D = AveragePooling1D, AveragePooling2D, AveragePooling3D

@@ -115,13 +115,20 @@ def apply_affine_transform(x, theta=0, tx=0, ty=0, shear=0, zx=1, zy=1, row_axis
     return np.moveaxis(out, 0, channel_axis)
 
 
+def _random_transform(x, params, row_axis, col_axis, channel_axis, fill_mode, cval,
+                      interpolation_order):
+    """``apply_affine_transform`` of one image with the drawn ``params``."""
+    return apply_affine_transform(x, row_axis=row_axis, col_axis=col_axis,
+                                  channel_axis=channel_axis, fill_mode=fill_mode,
+                                  cval=cval, order=interpolation_order, **params)
+
+
 def random_rotation(x, rg, row_axis=1, col_axis=2, channel_axis=0,
                     fill_mode="nearest", cval=0.0, interpolation_order=1):
     """Rotates one image by a uniform angle in ``[-rg, rg]`` degrees."""
     theta = np.random.uniform(-rg, rg)
-    return apply_affine_transform(x, theta=theta, row_axis=row_axis, col_axis=col_axis,
-                                  channel_axis=channel_axis, fill_mode=fill_mode,
-                                  cval=cval, order=interpolation_order)
+    return _random_transform(x, {"theta": theta}, row_axis, col_axis, channel_axis,
+                             fill_mode, cval, interpolation_order)
 
 
 def random_shift(x, wrg, hrg, row_axis=1, col_axis=2, channel_axis=0,
@@ -131,18 +138,16 @@ def random_shift(x, wrg, hrg, row_axis=1, col_axis=2, channel_axis=0,
     h, w = x.shape[row_axis], x.shape[col_axis]
     tx = np.random.uniform(-hrg, hrg) * h
     ty = np.random.uniform(-wrg, wrg) * w
-    return apply_affine_transform(x, tx=tx, ty=ty, row_axis=row_axis, col_axis=col_axis,
-                                  channel_axis=channel_axis, fill_mode=fill_mode,
-                                  cval=cval, order=interpolation_order)
+    return _random_transform(x, {"tx": tx, "ty": ty}, row_axis, col_axis, channel_axis,
+                             fill_mode, cval, interpolation_order)
 
 
 def random_shear(x, intensity, row_axis=1, col_axis=2, channel_axis=0,
                  fill_mode="nearest", cval=0.0, interpolation_order=1):
     """Shears one image by a uniform angle in ``[-intensity, intensity]`` degrees."""
     shear = np.random.uniform(-intensity, intensity)
-    return apply_affine_transform(x, shear=shear, row_axis=row_axis, col_axis=col_axis,
-                                  channel_axis=channel_axis, fill_mode=fill_mode,
-                                  cval=cval, order=interpolation_order)
+    return _random_transform(x, {"shear": shear}, row_axis, col_axis, channel_axis,
+                             fill_mode, cval, interpolation_order)
 
 
 def random_zoom(x, zoom_range, row_axis=1, col_axis=2, channel_axis=0,
@@ -151,9 +156,8 @@ def random_zoom(x, zoom_range, row_axis=1, col_axis=2, channel_axis=0,
     independently for rows and columns."""
     lo, hi = _range_pair(zoom_range, "zoom_range")
     zx, zy = (1, 1) if lo == 1 and hi == 1 else np.random.uniform(lo, hi, 2)
-    return apply_affine_transform(x, zx=zx, zy=zy, row_axis=row_axis, col_axis=col_axis,
-                                  channel_axis=channel_axis, fill_mode=fill_mode,
-                                  cval=cval, order=interpolation_order)
+    return _random_transform(x, {"zx": zx, "zy": zy}, row_axis, col_axis, channel_axis,
+                             fill_mode, cval, interpolation_order)
 
 
 def apply_channel_shift(x, intensity, channel_axis=0):

@@ -1,0 +1,176 @@
+"""The prologue and epilogue shared by every ``keras.applications`` builder: the
+argument checks, the image input, the classifier/pooling top, the model with its
+local weights loaded, the public constructors of model families and their
+docstrings, and the layers several architectures share."""
+
+import inspect
+
+from dlframe.keras import layers
+from dlframe.keras.applications import imagenet_utils as _utils
+
+COMMON_ARGUMENTS = (
+    "include_top",
+    "weights",
+    "input_tensor",
+    "input_shape",
+    "pooling",
+    "classes",
+    "classifier_activation",
+)
+
+ARG_DOCS = {
+    "include_top": "whether to add the global pooling + Dense classifier.",
+    "weights": "None (random initialization) or the path of a local weights file;\n"
+    "        'imagenet' cannot be downloaded by dlframe and raises ValueError.",
+    "input_tensor": "optional Keras tensor to use as the image input.",
+    "input_shape": "optional ``(rows, cols, 3)`` (at least 32x32); with\n"
+    "        ``include_top`` the default is ``(224, 224, 3)``.",
+    "pooling": "None, 'avg' or 'max' global pooling when ``include_top`` is False.",
+    "classes": "number of classes of the classifier.",
+    "classifier_activation": "activation of the classifier layer.",
+    "name": "model name.",
+}
+
+
+def documented(architecture, **arg_docs):
+    """Decorator giving a constructor its Google-style docstring.
+
+    Args:
+      architecture: the architecture's name (``"MobileNet"``).
+      **arg_docs: descriptions of arguments missing from (or differing from)
+        ``ARG_DOCS``; the Args list follows the constructor's signature.
+
+    Returns:
+      The decorator.
+    """
+
+    def decorate(fn):
+        docs = {**ARG_DOCS, **arg_docs}
+        args = "\n".join(
+            f"      {arg}: {docs[arg]}" for arg in inspect.signature(fn).parameters
+        )
+        fn.__doc__ = (
+            f"Instantiates the {architecture} architecture.\n\n    Args:\n{args}\n\n"
+            "    Returns:\n      A functional ``keras.Model``.\n    "
+        )
+        return fn
+
+    return decorate
+
+
+def common_arguments(values):
+    """The ``COMMON_ARGUMENTS`` entries of ``values`` (a constructor's locals())."""
+    return {arg: values[arg] for arg in COMMON_ARGUMENTS}
+
+
+def build_application(
+    body,
+    *,
+    include_top,
+    weights,
+    input_tensor,
+    input_shape,
+    pooling,
+    classes,
+    classifier_activation,
+    name,
+    classifier=None,
+    pool_names=None,
+):
+    """Checks the arguments, builds ``body`` on the image input and adds the top.
+
+    Args:
+      body: ``body(image) -> features``, the architecture's convolutional part.
+      include_top: whether to add the classifier.
+      weights: None or the path of a local weights file.
+      input_tensor: optional Keras tensor to use as the image input.
+      input_shape: optional ``(rows, cols, channels)``.
+      pooling: None, 'avg' or 'max' global pooling without the classifier.
+      classes: number of classes of the classifier.
+      classifier_activation: activation of the classifier.
+      name: the model name, or ``name(input_shape)`` computing it from the
+        resolved ``(rows, cols, channels)`` input shape.
+      classifier: ``classifier(features, classes, classifier_activation)`` used
+        when ``include_top``; None adds global average pooling + Dense.
+      pool_names: optional names of the (average, max) global pooling layers.
+
+    Returns:
+      The functional model, with a local weights file loaded.
+    """
+    _utils.check_common(weights, include_top, classes, pooling)
+    shape = _utils.obtain_input_shape(
+        _utils.requested_shape(input_tensor, input_shape), 224, 32, None, include_top
+    )
+    image, inputs = _utils.image_input(input_tensor, shape)
+    x = body(image)
+    if include_top and classifier is not None:
+        x = classifier(x, classes, classifier_activation)
+    else:
+        x = _utils.top(
+            x, include_top, pooling, classes, classifier_activation, pool_names
+        )
+    name = name(shape) if callable(name) else name
+    return _utils.make_model(inputs, x, name, weights)
+
+
+def family_member(build, config, model_name, title, module, **arg_docs):
+    """A public constructor such as ``ResNet50`` for one member of a family.
+
+    Args:
+      build: ``build(config, name=..., **common_arguments)`` building the model.
+      config: what distinguishes this member (e.g. the blocks per stage).
+      model_name: the default model name.
+      title: the constructor's name (``ResNet50``).
+      module: the ``__name__`` of the module exporting the constructor.
+      **arg_docs: argument descriptions differing from ``ARG_DOCS``.
+
+    Returns:
+      The constructor, taking Keras' arguments in Keras' order.
+    """
+
+    @documented(title, **arg_docs)
+    def constructor(
+        include_top=True,
+        weights="imagenet",
+        input_tensor=None,
+        input_shape=None,
+        pooling=None,
+        classes=1000,
+        classifier_activation="softmax",
+        name=model_name,
+    ):
+        arguments = common_arguments(locals())
+        return build(config, name=name or model_name, **arguments)
+
+    constructor.__name__ = constructor.__qualname__ = title
+    constructor.__module__ = module
+    return constructor
+
+
+def preprocessor(mode, note, module):
+    """The module-level ``preprocess_input`` of an architecture using ``mode``."""
+
+    def preprocess_input(x, data_format=None):
+        return _utils.preprocess_input(x, data_format=data_format, mode=mode)
+
+    preprocess_input.__module__ = module
+    preprocess_input.__doc__ = _utils.PREPROCESS_INPUT_DOC + "\n    " + note
+    return preprocess_input
+
+
+# ---------------------------------------------------------------- shared layers
+def batch_norm(name, epsilon=1.001e-5, **kwargs):
+    """BatchNormalization over the channel axis (ResNet/DenseNet's epsilon)."""
+    return layers.BatchNormalization(
+        axis=_utils.channel_axis(), epsilon=epsilon, name=name, **kwargs
+    )
+
+
+def conv_stem(image, use_bias, pad_names=(None, None), pool_name="pool1"):
+    """ResNet/DenseNet's stem: 7x7/2 conv, BN, ReLU and 3x3/2 max pooling."""
+    x = layers.ZeroPadding2D(padding=((3, 3), (3, 3)), name=pad_names[0])(image)
+    x = layers.Conv2D(64, 7, strides=2, use_bias=use_bias, name="conv1_conv")(x)
+    x = batch_norm("conv1_bn")(x)
+    x = layers.Activation("relu", name="conv1_relu")(x)
+    x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)), name=pad_names[1])(x)
+    return layers.MaxPooling2D(3, strides=2, name=pool_name)(x)
