@@ -1,13 +1,24 @@
-"""A minimal ``SparseTensor`` (COO: indices, values, dense_shape) and ``to_dense``.
+"""``SparseTensor`` (COO: indices, values, dense_shape), ``to_dense`` and ``from_dense``.
 
-Enough for what ``parse_example``'s ``VarLenFeature`` returns and for moving sparse
-components through a ``Dataset``; sparse math lives elsewhere (or nowhere yet).
+The dense shape is static: it is read on the host whenever an op needs it, and a
+SparseTensor crossing a ``dlframe.function`` boundary carries it in the signature (its
+indices and values are the traced tensors), as TF's shapes are static per trace.
+Components may be host NumPy arrays (the data pipeline moves them that way); ops
+convert them with ``parts``.
 """
 
-from dlframe.backends.base import np  # host arrays for file I/O
+from dlframe.backends.base import np  # host arrays for file I/O and static shapes
 from dlframe.core import dtypes as _dt
-from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.core.primitive import call, primitive
+from dlframe.core.tensor import Tensor, _tracing_tensor, convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
+from dlframe.errors import InvalidArgumentError
+from dlframe.ops import array as _array
+from dlframe.ops import array_index as _index
+from dlframe.ops import logic as _logic
+from dlframe.ops import math as _math
+from dlframe.ops import reduction as _red
+from dlframe.ops._util import t
 
 
 def _component(value, dtype=None):
@@ -20,6 +31,27 @@ def _host(value):
     return value.numpy() if isinstance(value, Tensor) else np.asarray(value)
 
 
+class _SparseStructure:
+    """Static part of a SparseTensor in a function template: its dense shape."""
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def __eq__(self, other):
+        return isinstance(other, _SparseStructure) and other.shape == self.shape
+
+    def __hash__(self):
+        return hash(("SparseTensor", self.shape))
+
+    def __repr__(self):
+        return f"SparseTensor(dense_shape={list(self.shape)})"
+
+    def _dlframe_unflatten(self, parts):
+        device = parts[1]._device if isinstance(parts[1], Tensor) else None
+        shape = np.asarray(self.shape, dtype=np.int64).reshape(-1)
+        return SparseTensor(parts[0], parts[1], convert_to_tensor(shape, device=device))
+
+
 class SparseTensor:
     """A sparse tensor: ``values[i]`` sits at ``indices[i]`` of a ``dense_shape`` tensor.
 
@@ -28,6 +60,8 @@ class SparseTensor:
       values: ``[N]`` values.
       dense_shape: int64 ``[rank]`` shape of the dense tensor.
     """
+
+    _dlframe_composite = True
 
     def __init__(self, indices, values, dense_shape):
         self.indices = _component(indices, _dt.int64)
@@ -38,6 +72,10 @@ class SparseTensor:
             raise ValueError(f"SparseTensor indices must be [N, rank] and dense_shape "
                              f"[rank]; got indices shape {ishape}, dense_shape shape "
                              f"{shape}")
+        vshape = tuple(self.values.shape)
+        if len(vshape) != 1 or vshape[0] != ishape[0]:
+            raise ValueError(f"SparseTensor values must be [N] = [{ishape[0]}] like the "
+                             f"indices; got values shape {vshape}")
 
     @property
     def dtype(self):
@@ -46,14 +84,41 @@ class SparseTensor:
 
     @property
     def shape(self):
+        if isinstance(self.dense_shape, Tensor) and _tracing_tensor(self.dense_shape):
+            return TensorShape([None] * int(self.dense_shape.shape[0]))
         return TensorShape([int(d) for d in _host(self.dense_shape)])
 
     def get_shape(self):
         return self.shape
 
+    def with_values(self, new_values):
+        """The same indices and dense shape with ``new_values`` ([N])."""
+        return SparseTensor(self.indices, new_values, self.dense_shape)
+
     @classmethod
     def from_value(cls, value):
         return value if isinstance(value, SparseTensor) else cls(*value)
+
+    # -- composite protocol (function inputs/outputs, cond and while_loop) ------------
+    def _dlframe_flatten(self):
+        return _SparseStructure(static_shape(self)), [self.indices, self.values]
+
+    # table lookups treat a composite's flat values (dlframe.ops.lookup_ops)
+    @property
+    def flat_values(self):
+        return self.values
+
+    def with_flat_values(self, new_values):
+        return self.with_values(new_values)
+
+    # -- operators TF defines on SparseTensor: elementwise with a dense tensor --------
+    def __mul__(self, other):
+        return _cwise(self, other, "multiply")
+
+    def __truediv__(self, other):
+        return _cwise(self, other, "truediv")
+
+    __div__ = __truediv__
 
     def __repr__(self):
         return (f"SparseTensor(indices={self.indices!r}, values={self.values!r}, "
@@ -62,32 +127,101 @@ class SparseTensor:
     __str__ = __repr__
 
 
+def static_shape(sp):
+    """The dense shape of ``sp`` as a tuple of Python ints."""
+    if isinstance(sp.dense_shape, Tensor) and _tracing_tensor(sp.dense_shape):
+        raise InvalidArgumentError("sparse ops need a SparseTensor's dense_shape to be "
+                                   "known when tracing; build it from a Python list or "
+                                   "a static shape")
+    return tuple(int(d) for d in _host(sp.dense_shape).reshape(-1))
+
+
+def parts(sp, op="sparse op"):
+    """``(indices int64 Tensor, values Tensor, static shape tuple)`` of a SparseTensor."""
+    if not isinstance(sp, SparseTensor):
+        raise TypeError(f"{op}: expected a SparseTensor; received "
+                        f"{type(sp).__name__}")
+    indices = sp.indices
+    if not isinstance(indices, Tensor) or indices.dtype != _dt.int64:
+        indices = convert_to_tensor(_host(indices).astype(np.int64)
+                                    if not isinstance(indices, Tensor) else indices)
+        if indices.dtype != _dt.int64:
+            indices = _math.cast(indices, _dt.int64)
+    values = sp.values if isinstance(sp.values, Tensor) else convert_to_tensor(sp.values)
+    return indices, values, static_shape(sp)
+
+
+def _cwise(sp, other, op):
+    indices, values, shape = parts(sp, op)
+    dense = t(other)
+    if dense.dtype != values.dtype:
+        dense = _math.cast(dense, values.dtype) if not isinstance(other, Tensor) else dense
+    dense = _array.broadcast_to(dense, list(shape))
+    picked = _index.gather_nd(dense, indices)
+    fn = _math.multiply if op == "multiply" else _math.divide
+    return SparseTensor(indices, fn(values, picked), sp.dense_shape)
+
+
+# ---------------------------------------------------------------- to_dense
+@primitive("SparseToDense")
+def _to_dense_p(d, indices, values, default, *, shape, validate):
+    xp = d.xp
+    out = xp.full(shape, default, dtype=values.dtype)
+    if indices.shape[0]:
+        if validate:
+            host = d.to_numpy(indices)
+            if (host < 0).any() or (host >= np.asarray(shape)).any():
+                raise InvalidArgumentError(f"sparse_to_dense: indices out of bounds for "
+                                           f"dense shape {list(shape)}")
+            flat = np.ravel_multi_index(host.T, shape) if shape else np.zeros(1)
+            if len(np.unique(flat)) != len(flat):
+                raise InvalidArgumentError("sparse_to_dense: repeated indices")
+        out[tuple(indices.T)] = values
+    return out
+
+
+@_to_dense_p.defgrad
+def _to_dense_grad(inputs, out, dy, *, shape, validate):
+    picked = _index.gather_nd(dy, inputs[0])
+    return None, picked, _math.subtract(_red.reduce_sum(dy), _red.reduce_sum(picked))
+
+
 def to_dense(sp_input, default_value=None, validate_indices=True, name=None):
     """The dense Tensor of a SparseTensor; missing entries are ``default_value`` (0).
+
+    Differentiable w.r.t. the values and the default value.
 
     Raises:
       InvalidArgumentError: when ``validate_indices`` and an index is out of bounds or
         repeated.
     """
-    from dlframe.errors import InvalidArgumentError
     if not isinstance(sp_input, SparseTensor):
         raise TypeError(f"Input must be a SparseTensor, got {type(sp_input).__name__}")
-    indices = _host(sp_input.indices).astype(np.int64).reshape(-1, _host(
-        sp_input.dense_shape).size)
-    values = _host(sp_input.values)
-    shape = tuple(int(d) for d in _host(sp_input.dense_shape))
-    fill = 0 if default_value is None else _host(default_value)
-    if values.dtype == object and default_value is None:
-        fill = b""
-    dense = np.full(shape, fill, dtype=values.dtype)
-    if len(indices):
-        if validate_indices:
-            if (indices < 0).any() or (indices >= np.asarray(shape)).any():
-                raise InvalidArgumentError(
-                    f"sparse_to_dense: indices out of bounds for dense shape {list(shape)}")
-            flat = np.ravel_multi_index(indices.T, shape) if shape else np.zeros(1)
-            if len(np.unique(flat)) != len(flat):
-                raise InvalidArgumentError("sparse_to_dense: repeated indices")
-        dense[tuple(indices.T)] = values
-    device = sp_input.values._device if isinstance(sp_input.values, Tensor) else None
-    return convert_to_tensor(dense, device=device)
+    indices, values, shape = parts(sp_input, "to_dense")
+    if default_value is None:
+        fill = np.asarray(b"" if values.dtype == _dt.string else 0,
+                          dtype=values._value.dtype)
+        default = convert_to_tensor(fill, device=values._device)
+    else:
+        default = convert_to_tensor(_host(default_value).astype(values._value.dtype),
+                                    device=values._device) \
+            if not isinstance(default_value, Tensor) else default_value
+    return call(_to_dense_p, (indices, values, default),
+                {"shape": shape, "validate": bool(validate_indices)})
+
+
+def from_dense(tensor, name=None):
+    """The SparseTensor of the non-zero (non-empty for strings) entries of ``tensor``.
+
+    Differentiable w.r.t. the kept values.
+    """
+    x = t(tensor)
+    if x.dtype == _dt.bool:
+        present = x
+    else:
+        zero = np.asarray(b"" if x.dtype == _dt.string else 0, dtype=x._value.dtype)
+        present = _logic.not_equal(x, convert_to_tensor(zero, device=x._device))
+    indices = _array._where_indices(present)
+    shape = np.asarray([int(s) for s in x.shape], dtype=np.int64)
+    return SparseTensor(indices, _index.gather_nd(x, indices),
+                        convert_to_tensor(shape, device=x._device))
