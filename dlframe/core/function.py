@@ -24,23 +24,28 @@ _RETRACE_WARN_AFTER = 5
 CONVERTER = None  # set by dlframe.autograph (it sits above ops; core must not import it)
 
 
-def _flatten(value, leaves):
-    """Flattens nested lists/tuples/dicts/namedtuples; returns a structure template."""
-    if isinstance(value, Tensor):
+def _flatten(value, leaves, specs_are_leaves=False):
+    """Flattens nested lists/tuples/dicts/namedtuples; returns a structure template.
+    With ``specs_are_leaves`` TensorSpecs are leaves too (see ``_leaf_shapes``)."""
+    if isinstance(value, Tensor) or specs_are_leaves and isinstance(value, TensorSpec):
         leaves.append(value)
         return _LEAF
     if isinstance(value, np.ndarray):
         leaves.append(convert_to_tensor(value))
         return _LEAF
     if isinstance(value, dict):
-        return ("dict", tuple((k, _flatten(value[k], leaves)) for k in sorted(value, key=str)))
+        return ("dict", tuple((k, _flatten(value[k], leaves, specs_are_leaves))
+                              for k in sorted(value, key=str)))
     if isinstance(value, tuple) and hasattr(value, "_fields"):
-        return ("namedtuple", type(value), tuple(_flatten(v, leaves) for v in value))
+        return ("namedtuple", type(value),
+                tuple(_flatten(v, leaves, specs_are_leaves) for v in value))
     if isinstance(value, (list, tuple)):
-        return (type(value).__name__, tuple(_flatten(v, leaves) for v in value))
+        return (type(value).__name__,
+                tuple(_flatten(v, leaves, specs_are_leaves) for v in value))
     if getattr(value, "_dlframe_composite", False):  # a RaggedTensor: its tensors
         spec, parts = value._dlframe_flatten()
-        return ("composite", spec, tuple(_flatten(p, leaves) for p in parts))
+        return ("composite", spec,
+                tuple(_flatten(p, leaves, specs_are_leaves) for p in parts))
     return ("py", _py_key(value))
 
 
@@ -55,7 +60,7 @@ def _py_key(value):
         return ("id", id(value))
 
 
-def _unflatten(template, leaves_iter, originals=None):
+def _unflatten(template, leaves_iter):
     if template is _LEAF or template == _LEAF:
         return next(leaves_iter)
     kind = template[0]
@@ -158,22 +163,12 @@ def _merge_shapes(shape, concrete):
     return TensorShape([d if d == c else None for d, c in zip(shape.as_list(), concrete)])
 
 
-def _leaf_shapes(value, out):
+def _leaf_shapes(value):
     """Per tensor leaf of ``value`` (in ``_flatten`` order), the TensorShape of a
     TensorSpec there, or None for a concrete tensor."""
-    if isinstance(value, TensorSpec):
-        out.append(value.shape)
-    elif isinstance(value, (Tensor, np.ndarray)):
-        out.append(None)
-    elif isinstance(value, dict):
-        for k in sorted(value, key=str):
-            _leaf_shapes(value[k], out)
-    elif isinstance(value, (list, tuple)):
-        for v in value:
-            _leaf_shapes(v, out)
-    elif getattr(value, "_dlframe_composite", False):   # a RaggedTensor's tensors
-        _leaf_shapes(value._dlframe_flatten()[1], out)
-    return out
+    leaves = []
+    _flatten(value, leaves, specs_are_leaves=True)
+    return [leaf.shape if isinstance(leaf, TensorSpec) else None for leaf in leaves]
 
 
 def _cache_key(template, leaves):
@@ -331,7 +326,7 @@ class Function:
                     if relaxed is not None:
                         return relaxed, True
         if self._input_signature is not None and spec_shapes is None:
-            spec_shapes = _leaf_shapes(tuple(self._input_signature), [])
+            spec_shapes = _leaf_shapes(tuple(self._input_signature))
         spec_shapes = list(spec_shapes or [])
         specs = []
         for i, t in enumerate(leaves):
@@ -395,7 +390,7 @@ class Function:
         """Traces (if needed) and returns the ConcreteFunction for these arguments or specs."""
         if not args and not kwargs and self._input_signature is not None:
             args = self._input_signature
-        spec_shapes = _leaf_shapes((args, kwargs), [])
+        spec_shapes = _leaf_shapes((args, kwargs))
         args = tuple(_spec_to_tensor(a) for a in args)
         kwargs = {k: _spec_to_tensor(v) for k, v in kwargs.items()}
         args, kwargs = self._canonicalize(args, kwargs)

@@ -3,17 +3,8 @@
 from dlframe.core import dtypes
 from dlframe.core.tensor import Tensor
 from dlframe.core.variable import Variable, VariableAggregation, VariableSynchronization
+from dlframe.keras.utils.generic_utils import to_snake_case
 from dlframe.ops import array as _array
-
-
-def _snake(name):
-    out = []
-    for i, ch in enumerate(name):
-        if ch.isupper() and i and (not name[i - 1].isupper() or
-                                   (i + 1 < len(name) and name[i + 1].islower())):
-            out.append("_")
-        out.append(ch.lower())
-    return "".join(out)
 
 
 def _enum(kind, value):
@@ -36,7 +27,7 @@ class Metric:
     """
 
     def __init__(self, name=None, dtype=None, **kwargs):
-        self.name = name or _snake(type(self).__name__)
+        self.name = name or to_snake_case(type(self).__name__)
         self._dtype = dtypes.as_dtype(dtype) if dtype is not None else dtypes.float32
 
     def __new__(cls, *args, **kwargs):

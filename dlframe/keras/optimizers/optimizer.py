@@ -24,10 +24,6 @@ from dlframe.ops import reduction as _red
 from dlframe.ops import training_ops as _kernels
 
 
-def _snake(name):
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
 def _is_float(x):
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
