@@ -193,3 +193,37 @@ def test_tf_shape_of_batch_in_compiled_train_step():
     gan = _gan()
     gan.__class__ = Noisy
     gan.fit(RNG.normal(size=(64, 4)).astype("float32"), epochs=1, verbose=0)
+
+
+class Keras3LoopModel(keras.Model):
+    """Keras 3's guide: ``compute_loss`` + ``for metric in self.metrics`` loop."""
+
+    def train_step(self, data):
+        x, y = data
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(y=y, y_pred=y_pred)
+        grads = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply(grads, self.trainable_variables)
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss)
+            else:
+                metric.update_state(y, y_pred)
+        return {m.name: m.result() for m in self.metrics}
+
+
+@pytest.mark.parametrize("run_eagerly", [True, False])
+def test_keras3_metrics_loop_reports_compiled_metrics(run_eagerly):
+    inputs = keras.Input(shape=(8,))
+    model = Keras3LoopModel(inputs, keras.layers.Dense(1)(inputs))
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="mse", metrics=["mae"],
+                  run_eagerly=run_eagerly)
+    assert [m.name for m in model.metrics] == ["loss", "compile_metrics"]  # unbuilt
+    hist = model.fit(X, Y, batch_size=32, epochs=3, verbose=0)
+    assert sorted(hist.history) == ["loss", "mae"]
+    assert hist.history["loss"][-1] < hist.history["loss"][0]
+    assert model.metrics_names == ["loss", "mae"]
+    result = model.evaluate(X, Y, verbose=0, return_dict=True)
+    pred = model.predict(X, verbose=0)
+    np.testing.assert_allclose(result["mae"], np.mean(np.abs(pred - Y)), rtol=1e-4)

@@ -40,6 +40,19 @@ def _to_numpy(structure):
                               structure)
 
 
+def _merge_dict_results(logs):
+    """Logs with dict values (e.g. Keras 3's ``compile_metrics``) merged in."""
+    if not isinstance(logs, dict) or not any(isinstance(v, dict) for v in logs.values()):
+        return logs
+    out = {}
+    for k, v in logs.items():
+        if isinstance(v, dict):
+            out.update(v)
+        else:
+            out[k] = v
+    return out
+
+
 def _floats(logs):
     out = {}
     for k, v in (logs or {}).items():
@@ -149,7 +162,10 @@ class TrainingMixin(GeneratorMethodsMixin):
         out = []
         if self._is_compiled:
             out.extend(self.compiled_loss.metrics)
-            out.extend(self.compiled_metrics.metrics)
+            if self.compiled_metrics.built or not self.compiled_metrics.has_metrics:
+                out.extend(self.compiled_metrics.metrics)
+            else:
+                out.append(self.compiled_metrics)  # Keras 3's 'compile_metrics'
         layers = self._flatten_layers() if hasattr(self, "_flatten_layers") else [self]
         return attribute_metrics(layers, out)
 
@@ -190,6 +206,7 @@ class TrainingMixin(GeneratorMethodsMixin):
         """The metrics' results, unless a custom train/test step returned its own
         names (e.g. ``{"loss": self.total_tracker.result()}``): then its last logs."""
         result = self.get_metrics_result()
+        logs = _merge_dict_results(logs)
         if isinstance(logs, dict) and set(logs) != set(result):
             return logs
         return result
@@ -387,7 +404,7 @@ class TrainingMixin(GeneratorMethodsMixin):
                     cbs.on_train_batch_begin(step)
                 logs = train_fn(data)
                 if want_batch_logs:
-                    cbs.on_train_batch_end(step, logs)
+                    cbs.on_train_batch_end(step, _merge_dict_results(logs))
                 if self.stop_training:
                     break
             if logs is None:
@@ -452,7 +469,7 @@ class TrainingMixin(GeneratorMethodsMixin):
                 cbs.on_test_batch_begin(step)
             logs = test_fn(data)
             if want:
-                cbs.on_test_batch_end(step, logs)
+                cbs.on_test_batch_end(step, _merge_dict_results(logs))
         if logs is None:
             raise ValueError("Unexpected result of `test_function` (Empty logs): the "
                              "evaluation data is empty.")

@@ -270,6 +270,24 @@ class MetricsContainer:
             return []
         return [m for out in self._per_output for m, _ in out]
 
+    # Keras 3 lists this container in ``model.metrics`` as ``compile_metrics`` until
+    # it is built: a custom ``train_step`` looping ``for m in self.metrics:
+    # m.update_state(y, y_pred)`` builds it, and its dict result is merged into logs.
+    name = "compile_metrics"
+
+    @property
+    def has_metrics(self):
+        """Whether ``compile`` was given any metric."""
+        return bool(_all_items(self._spec) + _all_items(self._weighted_spec))
+
+    def result(self):
+        """``{name: result}`` of every compiled metric."""
+        return {m.name: m.result() for m in self.metrics}
+
+    @property
+    def variables(self):
+        return [v for m in self.metrics for v in m.variables]
+
     def update_state(self, y_true, y_pred, sample_weight=None):
         if not self.built:
             self.build(y_true, y_pred)
