@@ -110,8 +110,66 @@ def symbolic_outputs(layer, inputs, rest, kwargs):
         except NotImplementedError:
             shapes = None
         if shapes is not None:
-            return _shape_tree_to_specs(shapes, output_dtype(layer, inputs))
+            specs = _shape_tree_to_specs(shapes, output_dtype(layer, inputs))
+            _attach_symbolic_mask(layer, inputs, kwargs, specs)
+            return specs
     return dry_run_outputs(layer, inputs, rest, kwargs)
+
+
+def _attach_symbolic_mask(layer, inputs, kwargs, specs):
+    """Sets Keras' symbolic output mask on ``specs`` (computed by running the layer's
+    ``compute_mask`` on placeholders), as a run of ``call`` would on tensors."""
+    from dlframe.keras.engine.base_layer import Layer
+    custom = type(layer).compute_mask is not Layer.compute_mask
+    if not (custom or layer.supports_masking):
+        return
+    in_mask = kwargs.get("mask")
+    if in_mask is None:
+        in_mask = tree.map_structure(
+            lambda x: x._keras_mask if isinstance(x, KerasTensor) else None, inputs)
+    if not custom:   # the default compute_mask passes the input mask through
+        out_mask = in_mask if not isinstance(in_mask, (list, tuple, dict)) else None
+    else:
+        runs = []
+        for fill in (2, 3):
+            concrete = _placeholder_maker(fill)
+            runs.append(layer.compute_mask(tree.map_structure(concrete, inputs),
+                                           tree.map_structure(concrete, in_mask)))
+        if tree.flatten(runs[0]) == [None] or runs[0] is None:
+            return
+        out_mask = tree.pack_sequence_as(runs[0], [
+            None if a is None else KerasTensor(_merged_dims(a, b), "bool")
+            for a, b in zip(tree.flatten(runs[0]), tree.flatten(runs[1]))])
+    if out_mask is None:
+        return
+    flat_specs, flat_masks = tree.flatten(specs), tree.flatten(out_mask)
+    if len(flat_masks) == 1 and len(flat_specs) > 1:
+        flat_masks = flat_masks * len(flat_specs)
+    for spec, m in zip(flat_specs, flat_masks):
+        if isinstance(spec, KerasTensor) and isinstance(m, KerasTensor):
+            spec._keras_mask = m
+
+
+def _merged_dims(a, b):
+    return [da if da == db else None for da, db in zip(a.shape, b.shape)]
+
+
+def _placeholder_maker(fill):
+    """``x -> concrete placeholder`` for KerasTensors (unknown dims = ``fill``)."""
+    def concrete(x):
+        if not isinstance(x, KerasTensor):
+            return x
+        if x._dry_values is not None:   # e.g. tf.shape(x)[0]: the matching value
+            return x._dry_values[fill]
+        shape = [fill if d is None else d for d in x.shape.as_list()]
+        if x.dtype.is_floating or x.dtype.is_complex or x.dtype.is_bool:
+            value = _array.ones(shape, dtype=x.dtype)   # bool: an all-True mask
+        else:
+            value = _array.zeros(shape, dtype=x.dtype)
+        if x._keras_mask is not None:   # the symbolic mask reaches call(mask=)
+            value._keras_mask = concrete(x._keras_mask)
+        return value
+    return concrete
 
 
 def dry_run_outputs(layer, inputs, rest, kwargs):
@@ -119,15 +177,7 @@ def dry_run_outputs(layer, inputs, rest, kwargs):
     from dlframe.keras.engine.base_layer import CALL_CONTEXT
     runs = []
     for fill in (2, 3):
-        def concrete(x, fill=fill):
-            if not isinstance(x, KerasTensor):
-                return x
-            if x._dry_values is not None:   # e.g. tf.shape(x)[0]: the matching value
-                return x._dry_values[fill]
-            shape = [fill if d is None else d for d in x.shape.as_list()]
-            if x.dtype.is_floating or x.dtype.is_complex:
-                return _array.ones(shape, dtype=x.dtype)
-            return _array.zeros(shape, dtype=x.dtype)
+        concrete = _placeholder_maker(fill)
         args = tree.map_structure(concrete, (inputs,) + tuple(rest))
         kw = tree.map_structure(concrete, kwargs)
         CALL_CONTEXT.dry_run += 1
@@ -142,8 +192,10 @@ def dry_run_outputs(layer, inputs, rest, kwargs):
     flat_a, flat_b = tree.flatten(runs[0]), tree.flatten(runs[1])
     specs = []
     for a, b in zip(flat_a, flat_b):
-        dims = [da if da == db else None for da, db in zip(a.shape, b.shape)]
-        spec = KerasTensor(dims, a.dtype)
+        spec = KerasTensor(_merged_dims(a, b), a.dtype)
+        mask_a, mask_b = getattr(a, "_keras_mask", None), getattr(b, "_keras_mask", None)
+        if mask_a is not None and mask_b is not None:   # Keras' symbolic mask
+            spec._keras_mask = KerasTensor(_merged_dims(mask_a, mask_b), "bool")
         if a.dtype.is_integer and a.shape == b.shape and a.shape.num_elements() <= 64:
             # small int results (shapes, sizes) stay known per placeholder fill, so
             # later ops computing with them (reshape to [batch, -1]) dry-run right
@@ -167,4 +219,5 @@ def symbolic_call(layer, inputs, rest, kwargs):
 def _fresh(kt):
     out = KerasTensor(kt.shape, kt.dtype)
     out._dry_values = kt._dry_values
+    out._keras_mask = kt._keras_mask
     return out
