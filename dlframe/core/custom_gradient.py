@@ -9,8 +9,9 @@ returns ``(input_grads, variable_grads)`` — written in dlframe ops like any ru
 import functools
 import inspect
 
-from dlframe.core.nest import flatten
-from dlframe.core.primitive import STATE, Primitive
+from dlframe.core.basic import broadcast_to_p
+from dlframe.core.nest import flatten, map_structure
+from dlframe.core.primitive import STATE, Primitive, call
 from dlframe.core.tensor import Tensor
 
 
@@ -41,6 +42,11 @@ class _AccessedVariables:
                 self.seen.setdefault(id(t), t)
 
 
+def _alias(t):
+    """A new tensor sharing ``t``'s data (recorded by traces, free to run)."""
+    return call(broadcast_to_p, (t,), {"shape": tuple(t._value.shape)})
+
+
 def custom_gradient(f=None):
     """Decorator: ``f`` returns ``(outputs, grad_fn)``; tapes use ``grad_fn``.
 
@@ -59,11 +65,16 @@ def custom_gradient(f=None):
             return result
         recorder = _AccessedVariables()
         STATE.tapes = [recorder]
+        passed = {id(t) for t in inputs}   # a Variable passed as an argument is an input
         try:
             result, grad_fn = f(*args, **kwargs)
+            # ``return x, grad`` hands back an input itself: the tape needs a distinct
+            # tensor for the output, or gradients would also flow around grad_fn
+            result = map_structure(
+                lambda o: _alias(o) if isinstance(o, Tensor) and (
+                    id(o) in passed or o._is_variable) else o, result)
         finally:
             STATE.tapes = tapes
-        passed = {id(t) for t in inputs}   # a Variable passed as an argument is an input
         variables = tuple(v for k, v in recorder.seen.items() if k not in passed)
         if variables and "variables" not in inspect.signature(grad_fn).parameters:
             raise TypeError("custom_gradient: the function reads Variables "

@@ -472,8 +472,10 @@ class InputSignatureError(InvalidArgumentError, TypeError):
 def check_input(spec_shape, spec_dtype, t, index):
     """Validates a tensor against an input_signature entry."""
     if spec_dtype is not None and t.dtype != spec_dtype:
-        raise TypeError(f"Python inputs incompatible with input_signature: input {index} "
-                        f"has dtype {t.dtype.name}, expected {spec_dtype.name}")
+        raise InputSignatureError(
+            None, None,
+            f"Python inputs incompatible with input_signature: input {index} has dtype "
+            f"{t.dtype.name}, expected {spec_dtype.name}")
     if spec_shape is not None and not spec_shape.is_compatible_with(t.shape):
         raise InputSignatureError(
             None, None,

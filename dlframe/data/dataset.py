@@ -10,6 +10,7 @@ import numpy as np
 
 from dlframe import backends
 from dlframe.core import dtypes as _dt
+from dlframe.core.primitive import STATE as _STATE
 from dlframe.core.tensor import convert_to_tensor
 from dlframe.data import structure as S
 from dlframe.data.options import (
@@ -503,17 +504,40 @@ class OwnedIterator:
         return self
 
     def __next__(self):
+        if _STATE.trace is not None:
+            return self._graph_next()
         return next(self._it)
 
     def next(self):
-        return next(self._it)
+        return self.__next__()
 
     def get_next(self):
         """The next element; ``OutOfRangeError`` at the end (as TF's ``get_next``)."""
+        if _STATE.trace is not None:
+            return self._graph_next()
         try:
             return next(self._it)
         except StopIteration:
             raise OutOfRangeError(None, None, "End of sequence") from None
+
+    def _graph_next(self):
+        """``next(iterator)`` inside a dlframe.function: an op that pulls the next
+        element each time the graph runs (TF's IteratorGetNext), not a constant."""
+        from dlframe.core.tensor_spec import TensorSpec
+        from dlframe.ops.py_func import py_function
+        spec = self.element_spec
+        leaves = S.flatten(spec)
+        if not leaves or any(type(s) is not TensorSpec for s in leaves):
+            return next(self._it)   # ragged/sparse elements: taken once, at trace time
+
+        def pull():
+            try:
+                element = next(self._it)
+            except StopIteration:
+                raise OutOfRangeError(None, None, "End of sequence") from None
+            return S.flatten(element)
+        flat = py_function(pull, [], Tout=[s.dtype for s in leaves])
+        return S.pack_sequence_as(spec, flat)
 
     def get_next_as_optional(self):
         try:

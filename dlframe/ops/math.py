@@ -38,8 +38,17 @@ add_p = basic.add_p
 
 
 def add(x, y, name=None):
-    """Returns x + y elementwise (broadcasting)."""
+    """Returns x + y elementwise (broadcasting); string tensors are concatenated."""
+    if _is_string(x) or _is_string(y):
+        from dlframe.ops import strings
+        return strings.join([x, y])
     return _binary(add_p, x, y, "fciu")
+
+
+def _is_string(v):
+    if isinstance(v, Tensor):
+        return v.dtype == dtypes.string
+    return isinstance(v, (str, bytes))
 
 
 sub_p, subtract = _binary_prim("Sub", lambda xp, x, y: xp.subtract(x, y), "fciu",

@@ -121,3 +121,23 @@ def test_custom_gradient_of_a_variable_passed_as_argument_needs_no_variables_kwa
     with tf.GradientTape() as tape:
         out = tf.reduce_sum(clip_grad(x) * 5.0)
     assert tape.gradient(out, x).numpy().tolist() == pytest.approx([0.1, 0.1])
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_custom_gradient_returning_its_input_uses_only_grad_fn(compiled):
+    """The autodiff guide's clip_gradients: ``return y, backward`` with y the input."""
+    @tf.custom_gradient
+    def clip_gradients(y):
+        def backward(dy):
+            return tf.clip_by_norm(dy, 0.5)
+        return y, backward
+
+    v = tf.Variable(2.0)
+
+    def grad():
+        with tf.GradientTape() as tape:
+            out = clip_gradients(v * v)
+        return out, tape.gradient(out, v)
+    out, g = (tf.function(grad) if compiled else grad)()
+    assert float(out) == 4.0
+    assert float(g) == pytest.approx(2.0)   # 2v * clip(1, 0.5), not 2v * (1 + 0.5)

@@ -101,3 +101,14 @@ def test_gradients_in_a_signature_trace_are_right_for_every_size():
         expected = 2 * x.T @ (x @ w.numpy()) / n
         np.testing.assert_allclose(grad(tf.constant(x)).numpy(), expected, rtol=1e-5)
     assert grad.experimental_get_tracing_count() == 1
+
+
+def test_concrete_function_of_string_spec_concatenates_and_rejects_ints():
+    @tf.function
+    def double(a):
+        return a + a
+    cf = double.get_concrete_function(tf.TensorSpec(shape=None, dtype=tf.string))
+    assert cf(tf.constant("ab")).numpy() == b"abab"
+    assert cf(tf.constant(["x", "y"])).numpy().tolist() == [b"xx", b"yy"]
+    with pytest.raises(tf.errors.InvalidArgumentError, match="dtype int32, expected string"):
+        cf(tf.constant(1))
