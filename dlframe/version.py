@@ -1,17 +1,19 @@
 """``dlframe.version``: version strings in TensorFlow's format (``tf.version``).
 
-Decision: these report dlframe's own version, not the TensorFlow version whose API
-dlframe follows (that one is TF 2's, see DESIGN.md §1). A program branching on
-``tf.version.VERSION`` to pick a TF API learns it runs on dlframe's numbering;
-``dlframe.__version__`` is the same string.
+Decision: ``VERSION`` (and ``dlframe.__version__``) is the TensorFlow API level dlframe
+follows — the same 2.15 that ``dlframe.keras.__version__`` reports — because TF programs
+gate on it (``assert version.parse(tf.__version__).release[0] >= 2``, as TF's own
+tutorials do). dlframe's own release number is ``DLFRAME_VERSION`` (setup.py's); it also
+appears in ``GIT_VERSION``.
 """
 
 import platform as _platform
 
-VERSION = "0.1.0"
+VERSION = "2.15.0"
+DLFRAME_VERSION = "0.1.0"
 # TF's GIT_VERSION is ``git describe`` of its build ("v2.16.1-0-g5bc9d26649c"); dlframe
-# is not built from a tagged commit, so it reports the release tag it would have.
-GIT_VERSION = f"v{VERSION}"
+# reports the API level and its own release instead of a commit.
+GIT_VERSION = f"v{VERSION}-dlframe-{DLFRAME_VERSION}"
 COMPILER_VERSION = _platform.python_compiler()
 GRAPH_DEF_VERSION = 0
 GRAPH_DEF_VERSION_MIN_CONSUMER = 0
@@ -19,6 +21,7 @@ GRAPH_DEF_VERSION_MIN_PRODUCER = 0
 
 __all__ = [
            "COMPILER_VERSION",
+           "DLFRAME_VERSION",
            "GIT_VERSION",
            "GRAPH_DEF_VERSION",
            "GRAPH_DEF_VERSION_MIN_CONSUMER",

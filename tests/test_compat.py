@@ -3,6 +3,7 @@ tf.compat (v1 logging/seeding/eager switches; TF1 graph API raising clearly)."""
 
 import importlib.util
 import logging
+import pathlib
 import re
 
 import numpy as np
@@ -11,10 +12,17 @@ import pytest
 import dlframe as tf
 
 
-def test_version_reports_dlframe_in_tf_format():
+def test_version_reports_the_tf_api_level_in_tf_format():
     assert re.fullmatch(r"\d+\.\d+\.\d+", tf.version.VERSION)
     assert tf.version.VERSION == tf.__version__
-    assert tf.version.GIT_VERSION == "v" + tf.version.VERSION
+    assert tf.version.GIT_VERSION.startswith("v" + tf.version.VERSION)
+    # TF tutorials gate on the major version; dlframe follows the TF 2 API
+    assert tuple(int(p) for p in tf.__version__.split(".")[:2]) >= (2, 0)
+    assert tf.__version__ == tf.keras.__version__
+    # setup.py's release number is dlframe's own
+    setup = (pathlib.Path(__file__).resolve().parents[1] / "setup.py").read_text()
+    assert re.search(r'version="([^"]+)"', setup).group(1) == \
+        tf.version.DLFRAME_VERSION
     assert isinstance(tf.version.COMPILER_VERSION, str)
 
 
