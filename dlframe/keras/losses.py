@@ -186,7 +186,7 @@ class Loss:
         return cls(**config)
 
 
-def _same_rank(y_true, y_pred):
+def align_ranks(y_true, y_pred):
     """Keras's rank alignment: labels (N,) against predictions (N, 1) become (N, 1)
     (never an (N, N) broadcast); a trailing size-1 label axis is squeezed the other way."""
     rt, rp = y_true._value.ndim, y_pred._value.ndim
@@ -213,7 +213,7 @@ class LossFunctionWrapper(Loss):
         self._fn_kwargs = kwargs
 
     def call(self, y_true, y_pred):
-        y_true, y_pred = _same_rank(_t(y_true), y_pred)
+        y_true, y_pred = align_ranks(_t(y_true), y_pred)
         return self.fn(y_true, y_pred, **self._fn_kwargs)
 
     def get_config(self):

@@ -13,26 +13,11 @@ def _f32(x):
     return _m.cast(x, dtypes.float32)
 
 
-def _match_rank(y_true, y_pred):
-    """Same rank for both: a rank-1 side gains a trailing axis (so ``(N,)`` labels
-    against ``(N, 1)`` predictions stay one value per sample), otherwise a trailing
-    size-1 axis is squeezed."""
-    for a, b in ((0, 1), (1, 0)):
-        pair = [y_true, y_pred]
-        if pair[a].ndim == pair[b].ndim + 1 and pair[a].shape[-1] == 1:
-            if pair[b].ndim == 1:
-                pair[b] = _array.expand_dims(pair[b], -1)
-            else:
-                pair[a] = _array.squeeze(pair[a], -1)
-            return pair[0], pair[1]
-    return y_true, y_pred
-
-
 def accuracy(y_true, y_pred):
     """1.0 where ``y_true == y_pred`` exactly, else 0.0."""
     y_pred = as_tensor(y_pred)
     y_true = as_tensor(y_true, y_pred.dtype)
-    y_true, y_pred = _match_rank(y_true, y_pred)
+    y_true, y_pred = _losses.align_ranks(y_true, y_pred)
     return _f32(_m.equal(y_true, y_pred))
 
 
@@ -40,7 +25,7 @@ def binary_accuracy(y_true, y_pred, threshold=0.5):
     """Mean over the last axis of ``y_true == (y_pred > threshold)``."""
     y_pred = as_tensor(y_pred)
     y_true = as_tensor(y_true, y_pred.dtype)
-    y_true, y_pred = _match_rank(y_true, y_pred)
+    y_true, y_pred = _losses.align_ranks(y_true, y_pred)
     pred = _m.cast(_m.greater(y_pred, threshold), y_true.dtype)
     return _red.reduce_mean(_f32(_m.equal(y_true, pred)), axis=-1)
 

@@ -1,6 +1,7 @@
 """Mean, Sum and MeanMetricWrapper (a stateless function averaged over samples)."""
 
 from dlframe.core.tensor import convert_to_tensor
+from dlframe.keras.losses import align_ranks
 from dlframe.keras.metrics.metric import Metric, as_tensor
 from dlframe.ops import array as _array
 from dlframe.ops import math as _m
@@ -94,6 +95,11 @@ class MeanMetricWrapper(Mean):
         self._fn_kwargs = kwargs
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        if not isinstance(y_true, (list, tuple, dict)) and not isinstance(
+                y_pred, (list, tuple, dict)):
+            # Keras 2: labels (N,) against predictions (N, 1) are one value per
+            # sample, never an (N, N) broadcast
+            y_true, y_pred = align_ranks(as_tensor(y_true), as_tensor(y_pred))
         values = self._fn(y_true, y_pred, **self._fn_kwargs)
         return super().update_state(values, sample_weight=sample_weight)
 
