@@ -22,6 +22,8 @@ def _bce(y, p):
      _bce(Y, 1 / (1 + np.exp(-LOGITS[:, 0])))),
     ("mse", lambda: tf.keras.metrics.MeanSquaredError(), P,
      float(np.mean((Y - P[:, 0]) ** 2))),
+    ("rmse", lambda: tf.keras.metrics.RootMeanSquaredError(), P,
+     float(np.sqrt(np.mean((Y - P[:, 0]) ** 2)))),
     ("mae", lambda: tf.keras.metrics.MeanAbsoluteError(), P,
      float(np.mean(np.abs(Y - P[:, 0])))),
 ])

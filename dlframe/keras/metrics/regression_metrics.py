@@ -69,8 +69,8 @@ class RootMeanSquaredError(Mean):
         super().__init__(name=name, dtype=dtype)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        y_pred = as_tensor(y_pred, self._dtype)
-        y_true = as_tensor(y_true, self._dtype)
+        y_true, y_pred = _losses.align_ranks(as_tensor(y_true, self._dtype),
+                                             as_tensor(y_pred, self._dtype))
         return super().update_state(_m.squared_difference(y_pred, y_true), sample_weight)
 
     def result(self):
