@@ -60,7 +60,7 @@ def _pred_true(y_true, y_pred):
     if not y_pred.dtype.is_floating:
         y_pred = _m.cast(y_pred, dtypes.float32)
     y_true = _t(y_true, y_pred.dtype)
-    return y_true, y_pred
+    return align_ranks(y_true, y_pred)   # Keras 3: (N,) vs (N, 1) is per sample
 
 
 def _mean(x, axis=-1):

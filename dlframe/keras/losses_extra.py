@@ -2,20 +2,13 @@
 Circle and CTC (function and class forms). ``dlframe.keras.losses`` re-exports them."""
 
 from dlframe.core import dtypes
-from dlframe.keras.losses import EPSILON, LossFunctionWrapper, _t, one_hot
+from dlframe.keras.losses import EPSILON, LossFunctionWrapper, _pred_true, _t, one_hot
 from dlframe.ops import array as _array
 from dlframe.ops import creation as _creation
 from dlframe.ops import ctc as _ctc
 from dlframe.ops import linalg as _linalg
 from dlframe.ops import math as _m
 from dlframe.ops import reduction as _red
-
-
-def _float_pair(y_true, y_pred):
-    y_pred = _t(y_pred)
-    if not y_pred.dtype.is_floating:
-        y_pred = _m.cast(y_pred, "float32")
-    return _t(y_true, y_pred.dtype), y_pred
 
 
 def dice(y_true, y_pred, axis=None):
@@ -25,7 +18,7 @@ def dice(y_true, y_pred, axis=None):
       y_true, y_pred: labels and predictions of one shape.
       axis: axes summed over (default all: one scalar).
     """
-    y_true, y_pred = _float_pair(y_true, y_pred)
+    y_true, y_pred = _pred_true(y_true, y_pred)
     inter = _red.reduce_sum(_m.multiply(y_true, y_pred), axis=axis)
     total = _m.add(_m.add(_red.reduce_sum(y_true, axis=axis),
                           _red.reduce_sum(y_pred, axis=axis)), EPSILON)
@@ -42,7 +35,7 @@ def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
       beta: weight of false alarms.
       axis: axes summed over (default all).
     """
-    y_true, y_pred = _float_pair(y_true, y_pred)
+    y_true, y_pred = _pred_true(y_true, y_pred)
     inter = _red.reduce_sum(_m.multiply(y_true, y_pred), axis=axis)
     missed = _red.reduce_sum(_m.multiply(_m.subtract(1.0, y_pred), y_true), axis=axis)
     false_alarm = _red.reduce_sum(_m.multiply(y_pred, _m.subtract(1.0, y_true)), axis=axis)

@@ -48,3 +48,15 @@ def test_fit_with_logit_metric_on_rank_one_labels():
     # one batch: the metric equals the loss computed on the same predictions
     assert hist.history["binary_crossentropy"][0] == pytest.approx(
         hist.history["loss"][0], rel=1e-5)
+
+
+@pytest.mark.parametrize("fn", ["mean_squared_error", "mean_absolute_error", "huber",
+                                "binary_crossentropy", "hinge", "log_cosh", "poisson",
+                                "kl_divergence", "dice", "tversky"])
+def test_loss_functions_align_ranks_like_keras3(fn):
+    """Keras 3's per-sample loss functions squeeze/expand to the same rank first."""
+    f = getattr(tf.keras.losses, fn)
+    a, b = f(Y, P).numpy(), f(Y[:, None], P).numpy()
+    np.testing.assert_allclose(a, b, rtol=1e-6)
+    if fn == "mean_squared_error":
+        np.testing.assert_allclose(a, (Y - P[:, 0]) ** 2, rtol=1e-6)
