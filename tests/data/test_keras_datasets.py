@@ -44,6 +44,7 @@ def server(tmp_path, monkeypatch):
     thread.start()
     monkeypatch.setenv("DLFRAME_DATASETS_ORIGIN", f"http://127.0.0.1:{httpd.server_port}/")
     monkeypatch.setenv("DLFRAME_DATASETS_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))   # isolated
     yield root
     httpd.shutdown()
     httpd.server_close()

@@ -52,9 +52,25 @@ def _origin(url):
     return mirror.rstrip("/") + "/" + url.rsplit("/", 1)[-1]
 
 
+def keras_home():
+    """Keras' own cache root (``KERAS_HOME`` or ``~/.keras``): files TensorFlow already
+    fetched there (``datasets/mnist.npz``...) are used as they are, never re-fetched."""
+    return os.path.abspath(os.path.expanduser(
+        os.environ.get("KERAS_HOME") or os.path.join("~", ".keras")))
+
+
+def keras_cached(*parts):
+    """``keras_home()/datasets/<parts>`` when it exists, else None."""
+    path = os.path.join(keras_home(), "datasets", *parts)
+    return path if os.path.exists(path) else None
+
+
 def get_file(fname, origin, file_hash=None, cache_subdir="", cache_dir_override=None,
              timeout=60):
     """Path of ``fname`` in the cache, downloading it from ``origin`` when absent.
+
+    Without ``cache_dir_override``, a copy with the right checksum already in Keras'
+    cache (``~/.keras/datasets/<cache_subdir>/<fname>``) is used in place.
 
     Args:
       fname: file name (or an absolute path) under the cache folder.
@@ -71,11 +87,22 @@ def get_file(fname, origin, file_hash=None, cache_subdir="", cache_dir_override=
     folder = os.path.join(cache_dir(cache_dir_override), cache_subdir)
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, fname)
-    if os.path.exists(path):
-        if _matches(path, file_hash):
-            return path
-        # A stale or partial file: fetch it again, as Keras does.
-    url = _origin(origin)
+    if os.path.exists(path) and _matches(path, file_hash):
+        return path
+    # (a stale or partial file is fetched again, as Keras does)
+    if cache_dir_override is None:
+        theirs = keras_cached(cache_subdir, fname)
+        if theirs is not None and os.path.isfile(theirs) and _matches(theirs, file_hash):
+            return theirs
+    fetch(origin, path, file_hash, timeout)
+    return path
+
+
+def fetch(origin, path, file_hash=None, timeout=60, mirror=True):
+    """Downloads ``origin`` (through ``DLFRAME_DATASETS_ORIGIN`` when ``mirror``) to
+    ``path`` atomically, verifying ``file_hash``."""
+    folder, fname = os.path.split(path)
+    url = _origin(origin) if mirror else origin
     expect = f" ({_algorithm(file_hash)} {file_hash})" if file_hash else ""
     fd, tmp = tempfile.mkstemp(prefix=".download-", dir=folder)
     try:
@@ -96,7 +123,6 @@ def get_file(fname, origin, file_hash=None, cache_subdir="", cache_dir_override=
             f"{_algorithm(file_hash)} {actual}, expected {file_hash}. The file was "
             "discarded; try again or place a correct copy at " + path)
     os.replace(tmp, path)
-    return path
 
 
 def file_hash_of(path, expected):

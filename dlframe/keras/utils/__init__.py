@@ -81,8 +81,11 @@ def set_random_seed(seed):
 
 
 def get_file(*args, **kwargs):
-    from dlframe.keras.datasets import get_file as _get_file
+    from dlframe.keras.utils.file_utils import get_file as _get_file
     return _get_file(*args, **kwargs)
+
+
+get_file.__doc__ = "Downloads a file into Keras' cache unless it is there (file_utils)."
 
 
 _IMAGE_UTILS = ("array_to_img", "image_dataset_from_directory", "img_to_array",
