@@ -127,3 +127,38 @@ def test_get_file_refuses_archive_escaping_the_cache(www, tmp_path):
                                 cache_dir=str(tmp_path / "c"))
     assert not (tmp_path / "c" / "outside.txt").exists()
     assert not (tmp_path / "outside.txt").exists()
+
+
+@pytest.mark.parametrize("layout", [("cifar-100-python",),
+                                    ("cifar-100-python-target", "cifar-100-python")])
+def test_cifar100_from_keras_extracted_files(keras_home, layout):
+    from dlframe.keras.datasets import cifar100
+    folder = keras_home.joinpath("datasets", *layout)
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for name, n in (("train", 3), ("test", 2)):
+        blob = {b"data": rng.integers(0, 255, (n, 3072), dtype=np.uint8),
+                b"fine_labels": list(range(90, 90 + n)), b"coarse_labels": [7] * n}
+        (folder / name).write_bytes(pickle.dumps(blob, protocol=2))
+    (x, y), (xt, yt) = tf.keras.datasets.cifar100.load_data()
+    assert x.shape == (3, 32, 32, 3) and y[:, 0].tolist() == [90, 91, 92]
+    raw = pickle.loads((folder / "test").read_bytes())[b"data"]
+    np.testing.assert_array_equal(xt[1], raw[1].reshape(3, 32, 32).transpose(1, 2, 0))
+    (_, yc), _ = cifar100.load_data(label_mode="coarse")
+    assert yc[:, 0].tolist() == [7, 7, 7]
+    with pytest.raises(ValueError, match="label_mode"):
+        cifar100.load_data(label_mode="medium")
+
+
+def test_cifar100_archive_download(www, tmp_path, monkeypatch):
+    from dlframe.keras.datasets import cifar100
+    root, url = www
+    blobs = {f"cifar-100-python/{n}": pickle.dumps(
+        {b"data": np.zeros((2, 3072), np.uint8), b"fine_labels": [5, 6],
+         b"coarse_labels": [1, 2]}, protocol=2) for n in ("train", "test")}
+    data = _tar_gz(blobs)
+    (root / "cifar-100-python.tar.gz").write_bytes(data)
+    monkeypatch.setenv("DLFRAME_DATASETS_ORIGIN", url)
+    monkeypatch.setattr(cifar100, "FILE_HASH", hashlib.sha256(data).hexdigest())
+    (x, y), _ = cifar100.load_data(cache_dir=str(tmp_path / "cache"))
+    assert x.shape == (2, 32, 32, 3) and y[:, 0].tolist() == [5, 6]

@@ -65,6 +65,17 @@ def keras_cached(*parts):
     return path if os.path.exists(path) else None
 
 
+def keras_extracted(folder, names):
+    """The folder where TensorFlow's Keras extracted an archive (``datasets/<folder>``
+    in Keras 2, ``datasets/<folder>-target/<folder>`` in Keras 3) when it holds every
+    file in ``names``, else None."""
+    for parts in ((folder,), (folder + "-target", folder)):
+        path = keras_cached(*parts)
+        if path and all(os.path.isfile(os.path.join(path, n)) for n in names):
+            return path
+    return None
+
+
 def get_file(fname, origin, file_hash=None, cache_subdir="", cache_dir_override=None,
              timeout=60):
     """Path of ``fname`` in the cache, downloading it from ``origin`` when absent.

@@ -5,7 +5,7 @@ import tarfile
 
 import numpy as np
 
-from dlframe.keras.datasets._download import get_file, keras_cached, safe_unpickle
+from dlframe.keras.datasets._download import get_file, keras_extracted, safe_unpickle
 
 ORIGIN = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 FILE_HASH = "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce"
@@ -21,7 +21,7 @@ def load_data(*, cache_dir=None):
       ``(x_train, y_train), (x_test, y_test)``: uint8 images (n, 32, 32, 3) channels last,
       uint8 labels of shape (n, 1).
     """
-    folder = None if cache_dir is not None else _keras_extracted_folder()
+    folder = None if cache_dir is not None else keras_extracted(_FOLDER, _NAMES)
     if folder is not None:   # the batches TensorFlow's Keras already extracted
         def read(name):
             with open(os.path.join(folder, name), "rb") as f:
@@ -37,16 +37,6 @@ def load_data(*, cache_dir=None):
     x_train = np.concatenate([x for x, _ in train])
     y_train = np.concatenate([y for _, y in train])
     return (x_train, y_train), (x_test, y_test)
-
-
-def _keras_extracted_folder():
-    """Keras' extracted ``cifar-10-batches-py`` (Keras 2 layout, or Keras 3's nested
-    one) when every batch file is there, else None."""
-    for parts in ((_FOLDER,), (_FOLDER, _FOLDER)):
-        folder = keras_cached(*parts)
-        if folder and all(os.path.isfile(os.path.join(folder, n)) for n in _NAMES):
-            return folder
-    return None
 
 
 def _batch(tar, name):
