@@ -9,10 +9,11 @@ gives the same result.
 from dlframe.core.tensor import Tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import array as _array
+from dlframe.ops import array_index as _array_index
+from dlframe.ops import creation as _creation
 from dlframe.ops import logic as _logic
 from dlframe.ops import math as _math
 from dlframe.ops import random as _random
-from dlframe.ops import slicing as _slicing
 from dlframe.ops._util import t
 from dlframe.ops.image import (
     adjust_brightness,
@@ -144,8 +145,14 @@ def _crop(value, size, seed, stateless):
         raise InvalidArgumentError(f"Need value.shape >= size, got {shape} and {size}")
     limits = [d - s + 1 for s, d in zip(size, shape)]
     draws = _uniform([len(shape)], 0, 2**31 - 1, seed, stateless, dtype="int32")
-    offsets = [int(v) % lim for v, lim in zip(draws.numpy().tolist(), limits)]
-    return _slicing.slice(x, offsets, size)
+    # the offsets stay tensors (gathers, not a static slice), so a traced
+    # tf.function draws a new crop on every call
+    offsets = _math.floormod(draws, t(limits, "int32"))
+    for axis, (s, d) in enumerate(zip(size, shape)):
+        if s < d:
+            window = _math.add(offsets[axis], _creation.range(s, dtype="int32"))
+            x = _array_index.gather(x, window, axis=axis)
+    return x
 
 
 def random_crop(value, size, seed=None, name=None):

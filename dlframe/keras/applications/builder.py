@@ -29,6 +29,8 @@ ARG_DOCS = {
     "classes": "number of classes of the classifier.",
     "classifier_activation": "activation of the classifier layer.",
     "name": "model name.",
+    "include_preprocessing": "whether the model starts with its own input\n"
+    "        rescaling, so it takes RGB images in [0, 255].",
 }
 
 
@@ -76,6 +78,9 @@ def build_application(
     name,
     classifier=None,
     pool_names=None,
+    default_size=224,
+    min_size=32,
+    require_flatten=None,
 ):
     """Checks the arguments, builds ``body`` on the image input and adds the top.
 
@@ -93,13 +98,21 @@ def build_application(
       classifier: ``classifier(features, classes, classifier_activation)`` used
         when ``include_top``; None adds global average pooling + Dense.
       pool_names: optional names of the (average, max) global pooling layers.
+      default_size: the rows and columns of the default input with ``include_top``.
+      min_size: the smallest rows and columns accepted.
+      require_flatten: whether the input shape must be static (default:
+        ``include_top``).
 
     Returns:
       The functional model, with a local weights file loaded.
     """
     _utils.check_common(weights, include_top, classes, pooling)
     shape = _utils.obtain_input_shape(
-        _utils.requested_shape(input_tensor, input_shape), 224, 32, None, include_top
+        _utils.requested_shape(input_tensor, input_shape),
+        default_size,
+        min_size,
+        None,
+        include_top if require_flatten is None else require_flatten,
     )
     image, inputs = _utils.image_input(input_tensor, shape)
     x = body(image)
@@ -113,38 +126,83 @@ def build_application(
     return _utils.make_model(inputs, x, name, weights)
 
 
-def family_member(build, config, model_name, title, module, **arg_docs):
+FAMILY_PARAMETERS = (
+    ("include_top", True),
+    ("weights", "imagenet"),
+    ("input_tensor", None),
+    ("input_shape", None),
+    ("pooling", None),
+    ("classes", 1000),
+    ("classifier_activation", "softmax"),
+)
+
+
+def family_member(
+    build, config, model_name, title, module, parameters=FAMILY_PARAMETERS, **arg_docs
+):
     """A public constructor such as ``ResNet50`` for one member of a family.
 
     Args:
-      build: ``build(config, name=..., **common_arguments)`` building the model.
+      build: ``build(config, name=..., **arguments)`` building the model; it
+        receives every parameter but ``name`` by keyword.
       config: what distinguishes this member (e.g. the blocks per stage).
       model_name: the default model name.
       title: the constructor's name (``ResNet50``).
       module: the ``__name__`` of the module exporting the constructor.
+      parameters: ``(argument, default)`` pairs in Keras' order, ``name`` excluded
+        (it always comes last).
       **arg_docs: argument descriptions differing from ``ARG_DOCS``.
 
     Returns:
       The constructor, taking Keras' arguments in Keras' order.
     """
+    signature = inspect.Signature(
+        [
+            inspect.Parameter(arg, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=d)
+            for arg, d in (*parameters, ("name", model_name))
+        ]
+    )
 
-    @documented(title, **arg_docs)
-    def constructor(
-        include_top=True,
-        weights="imagenet",
-        input_tensor=None,
-        input_shape=None,
-        pooling=None,
-        classes=1000,
-        classifier_activation="softmax",
-        name=model_name,
-    ):
-        arguments = common_arguments(locals())
-        return build(config, name=name or model_name, **arguments)
+    def constructor(*args, **kwargs):
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError as error:
+            raise TypeError(f"{title}(): {error}") from None
+        bound.apply_defaults()
+        arguments = dict(bound.arguments)
+        name = arguments.pop("name") or model_name
+        return build(config, name=name, **arguments)
 
+    constructor.__signature__ = signature
     constructor.__name__ = constructor.__qualname__ = title
     constructor.__module__ = module
-    return constructor
+    return documented(title, **arg_docs)(constructor)
+
+
+def classifier(dropout_rate=0.0, pool_name="avg_pool", **dense_kwargs):
+    """A ``classifier(features, classes, activation)`` for ``build_application``.
+
+    Args:
+      dropout_rate: rate of the ``top_dropout`` layer before the Dense (0: none).
+      pool_name: name of the global average pooling layer.
+      **dense_kwargs: extra arguments of the ``predictions`` Dense layer.
+
+    Returns:
+      The classifier builder: global average pooling, dropout and Dense.
+    """
+
+    def build(x, classes, classifier_activation):
+        x = layers.GlobalAveragePooling2D(name=pool_name)(x)
+        if dropout_rate > 0:
+            x = layers.Dropout(dropout_rate, name="top_dropout")(x)
+        return layers.Dense(
+            classes,
+            activation=classifier_activation,
+            name="predictions",
+            **dense_kwargs,
+        )(x)
+
+    return build
 
 
 def preprocessor(mode, note, module):

@@ -1,0 +1,231 @@
+"""``tf.image.sample_distorted_bounding_box`` and its stateless twin: the random
+crop of Inception-style training, constrained to cover part of a labelled box.
+
+The search is a short data-dependent loop, so it runs on the host inside one
+primitive (not differentiable, as in TF). Its randomness comes from an int32 key
+drawn by a device random op, so a traced function draws a new crop on every call
+(stateful version) or the same crop for the same ``seed`` (stateless version).
+"""
+
+from dlframe.backends.base import np  # host search loop
+from dlframe.core.primitive import call, primitive
+from dlframe.core.tensor import Tensor
+from dlframe.errors import InvalidArgumentError
+from dlframe.ops import math as _math
+from dlframe.ops import random as _random
+from dlframe.ops._util import t
+
+_DEFAULT_ASPECT_RATIO_RANGE = (0.75, 1.33)
+_DEFAULT_AREA_RANGE = (0.05, 1.0)
+_DEFAULT_MAX_ATTEMPTS = 100
+_INT_DTYPES = ("uint8", "int8", "int16", "int32", "int64")
+
+
+def _random_crop(rng, height, width, aspect_ratio, min_area, max_area):
+    """A ``(y, x, h, w)`` window of the given aspect ratio and an area in
+    ``[min_area, max_area]``, at a uniform position; None if none fits."""
+    lo = round(np.sqrt(min_area / aspect_ratio))
+    hi = round(np.sqrt(max_area / aspect_ratio))
+    if round(hi * aspect_ratio) > width:  # keep the width inside the image
+        hi = int((width + 0.5 - 1e-7) / aspect_ratio)
+    hi = min(hi, height)
+    lo = min(lo, hi)
+    h = int(rng.integers(lo, hi + 1))
+    w = round(h * aspect_ratio)
+    if w * h < min_area:  # rounding left the area just below the range
+        h += 1
+        w = round(h * aspect_ratio)
+    if not (min_area <= w * h <= max_area and 0 < h <= height and 0 < w <= width):
+        return None
+    y = int(rng.integers(0, height - h + 1))
+    x = int(rng.integers(0, width - w + 1))
+    return y, x, h, w
+
+
+def _coverage(crop, box):
+    """Fraction of ``box`` (``(y0, x0, y1, x1)`` pixels) inside ``crop``."""
+    y, x, h, w = crop
+    y0, x0, y1, x1 = box
+    area = (y1 - y0) * (x1 - x0)
+    if area <= 0:
+        return 0.0
+    inter_h = max(0.0, min(y + h, y1) - max(y, y0))
+    inter_w = max(0.0, min(x + w, x1) - max(x, x0))
+    return inter_h * inter_w / area
+
+
+def sample_box(key, height, width, boxes, min_object_covered, aspect_ratio_range,
+               area_range, max_attempts):
+    """The host search: ``(y, x, h, w)`` of the first sampled crop covering at
+    least ``min_object_covered`` of a randomly chosen box; the whole image when
+    ``max_attempts`` samples all fail.
+
+    Args:
+      key: integers seeding the NumPy generator.
+      height: image rows.
+      width: image columns.
+      boxes: ``[n, 4]`` normalized ``[ymin, xmin, ymax, xmax]`` boxes (n >= 1).
+      min_object_covered: the fraction of the chosen box the crop must cover.
+      aspect_ratio_range: ``(low, high)`` width / height of the crop.
+      area_range: ``(low, high)`` fraction of the image area of the crop.
+      max_attempts: number of crops tried.
+
+    Returns:
+      ``(y, x, h, w)`` ints.
+    """
+    rng = np.random.default_rng([int(k) & 0xFFFFFFFF for k in key])
+    pixels = np.asarray(boxes, np.float64) * [height, width, height, width]
+    min_area, max_area = area_range[0] * height * width, area_range[1] * height * width
+    for _ in range(max_attempts):
+        box = pixels[rng.integers(0, len(pixels))]
+        aspect_ratio = rng.uniform(*aspect_ratio_range)
+        crop = _random_crop(rng, height, width, aspect_ratio, min_area, max_area)
+        if crop is not None and _coverage(crop, box) >= min_object_covered:
+            return crop
+    return 0, 0, height, width
+
+
+@primitive("SampleDistortedBoundingBoxV2", n_out=3)
+def _sample_p(d, image_size, boxes, min_covered, key, *, aspect_ratio_range,
+              area_range, max_attempts, use_image):
+    size = d.to_numpy(image_size).astype(np.int64)
+    height, width = int(size[0]), int(size[1])
+    boxes = d.to_numpy(boxes).reshape(-1, 4).astype(np.float64)
+    if len(boxes) == 0:
+        if not use_image:
+            raise InvalidArgumentError(
+                "No bounding boxes provided as input. One must enable "
+                "use_image_if_no_bounding_boxes if you wish to not provide any "
+                "bounding boxes.")
+        boxes = np.array([[0.0, 0.0, 1.0, 1.0]])
+    if height <= 0 or width <= 0:
+        raise InvalidArgumentError(f"image height and width must be positive; "
+                                   f"received image_size {size.tolist()}")
+    covered = float(d.to_numpy(min_covered).reshape(-1)[0])
+    y, x, h, w = sample_box(d.to_numpy(key).reshape(-1), height, width, boxes,
+                            covered, aspect_ratio_range, area_range, max_attempts)
+    dtype = d.to_numpy(image_size).dtype
+    begin = np.array([y, x, 0], dtype=dtype)
+    extent = np.array([h, w, -1], dtype=dtype)
+    drawn = np.array([[[y / height, x / width, (y + h) / height, (x + w) / width]]],
+                     dtype=np.float32)
+    return d.asarray(begin), d.asarray(extent), d.asarray(drawn)
+
+
+def _pair(value, default, arg):
+    if value is None:
+        return default
+    values = value.numpy().tolist() if isinstance(value, Tensor) else list(value)
+    if len(values) != 2:
+        raise ValueError(f"{arg} must contain 2 floats; received {arg}={value!r}")
+    low, high = float(values[0]), float(values[1])
+    if min(low, high) <= 0:
+        raise InvalidArgumentError(f"{arg} must hold positive floats; received "
+                                   f"{arg}={value!r}")
+    return low, high
+
+
+def _sample(image_size, bounding_boxes, key_fn, min_object_covered,
+            aspect_ratio_range, area_range, max_attempts,
+            use_image_if_no_bounding_boxes):
+    image_size = t(image_size)
+    if image_size.dtype.name not in _INT_DTYPES:
+        raise TypeError(f"image_size must be an integer tensor; received dtype "
+                        f"{image_size.dtype.name}")
+    if tuple(image_size.shape) != (3,):
+        raise ValueError(f"image_size must be 1-D [height, width, channels]; received "
+                         f"shape {tuple(image_size.shape)}")
+    boxes = _math.cast(t(bounding_boxes), "float32")
+    if boxes.ndim != 3 or int(boxes.shape[-1]) != 4:
+        raise ValueError(f"bounding_boxes must have shape [batch, N, 4]; received "
+                         f"shape {tuple(boxes.shape)}")
+    area_range = _pair(area_range, _DEFAULT_AREA_RANGE, "area_range")
+    if max(area_range) > 1.0:
+        raise InvalidArgumentError(f"Area range must be less than or equal to 1.0; "
+                                   f"received area_range={area_range!r}")
+    aspect_ratio_range = _pair(aspect_ratio_range, _DEFAULT_ASPECT_RATIO_RANGE,
+                               "aspect_ratio_range")
+    max_attempts = _DEFAULT_MAX_ATTEMPTS if max_attempts is None else int(max_attempts)
+    if max_attempts <= 0:
+        raise ValueError(f"max_attempts must be positive; received "
+                         f"max_attempts={max_attempts}")
+    # a coverage above 1 is no error: every attempt fails and the whole image
+    # is returned, as in TF
+    covered = t(min_object_covered, None)
+    key = key_fn()
+    static = {"aspect_ratio_range": aspect_ratio_range, "area_range": area_range,
+              "max_attempts": max_attempts,
+              "use_image": bool(use_image_if_no_bounding_boxes)}
+    return tuple(call(_sample_p, (image_size, boxes, _math.cast(covered, "float32"),
+                                  key), static))
+
+
+def sample_distorted_bounding_box(image_size, bounding_boxes, seed=0,
+                                  min_object_covered=0.1, aspect_ratio_range=None,
+                                  area_range=None, max_attempts=None,
+                                  use_image_if_no_bounding_boxes=None, name=None):
+    """A random crop covering at least ``min_object_covered`` of one of the boxes.
+
+    Args:
+      image_size: int ``[height, width, channels]`` (e.g. ``tf.shape(image)``).
+      bounding_boxes: float ``[batch, N, 4]`` normalized ``[ymin, xmin, ymax,
+        xmax]`` boxes; one of them is picked per attempt.
+      seed: op seed (0: none), combined with the global seed as ``tf.random`` ops.
+      min_object_covered: the fraction of the chosen box the crop must contain.
+      aspect_ratio_range: ``(low, high)`` width/height of the crop (default
+        ``(0.75, 1.33)``).
+      area_range: ``(low, high)`` fraction of the image the crop covers
+        (default ``(0.05, 1.0)``).
+      max_attempts: crops tried before returning the whole image (default 100).
+      use_image_if_no_bounding_boxes: use the whole image as the box when
+        ``bounding_boxes`` is empty (else that is an error).
+      name: unused.
+
+    Returns:
+      ``(begin, size, bboxes)``: ``begin = [y, x, 0]`` and ``size = [h, w, -1]``
+      (``image_size``'s dtype) for ``tf.slice``, and the crop as a float32
+      ``[1, 1, 4]`` normalized box for ``draw_bounding_boxes``.
+    """
+    op_seed = seed if seed else None
+
+    def key():
+        return _random.uniform([2], 0, 2**31 - 1, dtype="int32", seed=op_seed)
+
+    return _sample(image_size, bounding_boxes, key, min_object_covered,
+                   aspect_ratio_range, area_range, max_attempts,
+                   use_image_if_no_bounding_boxes)
+
+
+def stateless_sample_distorted_bounding_box(image_size, bounding_boxes, seed,
+                                            min_object_covered=0.1,
+                                            aspect_ratio_range=None, area_range=None,
+                                            max_attempts=None,
+                                            use_image_if_no_bounding_boxes=None,
+                                            name=None):
+    """``sample_distorted_bounding_box`` determined by the ``seed`` pair: the same
+    seed and arguments always give the same crop.
+
+    Args:
+      image_size: int ``[height, width, channels]``.
+      bounding_boxes: float ``[batch, N, 4]`` normalized boxes.
+      seed: shape ``[2]`` integer seed.
+      min_object_covered: the fraction of the chosen box the crop must contain.
+      aspect_ratio_range: ``(low, high)`` width/height of the crop.
+      area_range: ``(low, high)`` fraction of the image the crop covers.
+      max_attempts: crops tried before returning the whole image.
+      use_image_if_no_bounding_boxes: whole image as the box when there is none.
+      name: unused.
+
+    Returns:
+      ``(begin, size, bboxes)`` as ``sample_distorted_bounding_box``.
+    """
+
+    def key():
+        return _random.stateless_uniform([2], seed, 0, 2**31 - 1, dtype="int32")
+
+    return _sample(image_size, bounding_boxes, key, min_object_covered,
+                   aspect_ratio_range, area_range, max_attempts,
+                   use_image_if_no_bounding_boxes)
+
+
+IMAGE_NAMES = ["sample_distorted_bounding_box", "stateless_sample_distorted_bounding_box"]
