@@ -1,7 +1,9 @@
-"""``tf.distribute``: strategies (default, OneDevice, Mirrored over several devices),
-replica contexts, ReduceOp, distributed values and datasets, communicators. See
-``strategy.py``."""
+"""``tf.distribute``: strategies (default, OneDevice, Mirrored over several devices,
+MultiWorkerMirrored over MPI processes), replica contexts, ReduceOp, distributed
+values and datasets, communicators, cluster resolvers. See ``strategy.py`` and
+``multi_worker.py``."""
 
+from dlframe.distribute import cluster_resolver, experimental
 from dlframe.distribute.communicators import Communicator, InProcessCommunicator
 from dlframe.distribute.extended import StrategyExtended
 from dlframe.distribute.input import (
@@ -10,6 +12,10 @@ from dlframe.distribute.input import (
     InputContext,
     InputOptions,
     ValueContext,
+)
+from dlframe.distribute.multi_worker import (
+    MultiWorkerMirroredStrategy,
+    TPUStrategy,
 )
 from dlframe.distribute.strategy import (
     CrossDeviceOps,
@@ -41,9 +47,10 @@ DistributedValues = PerReplica
 __all__ = ["Communicator", "CrossDeviceOps", "DistributedDataset", "DistributedIterator",
            "DistributedValues", "DistributedVariable", "HierarchicalCopyAllReduce",
            "InProcessCommunicator", "InputContext", "InputOptions", "Mirrored",
-           "MirroredStrategy", "MirroredVariable", "NcclAllReduce", "OneDeviceStrategy",
-           "PerReplica", "ReduceOp", "ReductionToOneDevice", "ReplicaContext", "Strategy",
-           "StrategyExtended", "SyncOnReadVariable", "ValueContext",
-           "experimental_set_strategy", "get_cross_replica_context",
+           "MirroredStrategy", "MirroredVariable", "MultiWorkerMirroredStrategy",
+           "NcclAllReduce", "OneDeviceStrategy", "PerReplica", "ReduceOp",
+           "ReductionToOneDevice", "ReplicaContext", "Strategy", "StrategyExtended",
+           "SyncOnReadVariable", "TPUStrategy", "ValueContext", "cluster_resolver",
+           "experimental", "experimental_set_strategy", "get_cross_replica_context",
            "get_replica_context", "get_strategy", "has_strategy",
            "in_cross_replica_context"]

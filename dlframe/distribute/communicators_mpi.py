@@ -70,6 +70,7 @@ class MpiCommunicator(Communicator):
         return int(self._comm.Get_rank())
 
     # -- host-side collectives (run inside the primitives) ----------------------------
+    # (np.ascontiguousarray turns a 0-d array into shape (1,): results are reshaped)
     def _allreduce_host(self, host, op):
         send = np.ascontiguousarray(host)
         recv = np.empty_like(send)
@@ -80,12 +81,12 @@ class MpiCommunicator(Communicator):
                 recv = recv // size
             else:
                 recv = recv / np.asarray(size, dtype=recv.dtype)
-        return recv
+        return recv.reshape(np.shape(host))
 
     def _bcast_host(self, host, root):
         buf = np.ascontiguousarray(host).copy()
         self._comm.Bcast(buf, root=root)
-        return buf
+        return buf.reshape(np.shape(host))
 
     def _allgather_host(self, host, axis):
         parts = self._comm.allgather(np.ascontiguousarray(host))

@@ -4,7 +4,10 @@
 TensorFlow does: every replica gets ``ceil(B / N)`` rows in replica order, so an
 uneven last batch of 7 rows over 2 replicas is ``[4, 3]`` and 5 rows over 4
 replicas ``[2, 2, 1, 0]`` (a replica may get an empty shard). Shard ``i`` is
-copied to replica ``i``'s device. ``distribute_datasets_from_function`` hands each
+copied to replica ``i``'s device. With several worker processes
+(``MultiWorkerMirroredStrategy``) the global batch is split over all replicas of
+all workers and each worker keeps the shards of its own replicas (TF's DATA
+auto-sharding: no two workers train on the same rows). ``distribute_datasets_from_function`` hands each
 replica one element of the dataset the function built (it batches per replica).
 """
 
@@ -81,9 +84,17 @@ def place(t, device):
     return Tensor(copy_array(t._device, t._value, device), device)
 
 
-def split_element(element, devices):
-    """A global batch (nest of tensors) -> the same nest of PerReplica shards."""
+def split_element(element, devices, worker=(0, 1)):
+    """A global batch (nest of tensors) -> the same nest of PerReplica shards.
+
+    Args:
+      element: the global batch.
+      devices: this process's replica Devices.
+      worker: ``(index, count)`` of this process among the workers; the batch is
+        split over ``count * len(devices)`` replicas and this worker keeps its own.
+    """
     n = len(devices)
+    index, count = worker
 
     def split(leaf):
         if not isinstance(leaf, Tensor):
@@ -92,7 +103,8 @@ def split_element(element, devices):
             leaf = convert_to_tensor(leaf)
         if leaf._value.ndim == 0:
             return PerReplica([place(leaf, d) for d in devices])
-        bounds = shard_bounds(int(leaf._value.shape[0]), n)
+        bounds = shard_bounds(int(leaf._value.shape[0]), n * count)[index * n:
+                                                                   (index + 1) * n]
         src = leaf._device
         return PerReplica([Tensor(copy_array(src, leaf._value[a:b], d), d)
                            for (a, b), d in zip(bounds, devices)])
@@ -133,7 +145,7 @@ class DistributedIterator:
     def __next__(self):
         ds = self._dataset
         devices = ds._strategy.extended._replica_devices
-        if len(devices) == 1:
+        if len(devices) == 1 and (ds._per_replica_elements or ds._worker[1] == 1):
             return next(self._it)
         if ds._per_replica_elements:
             elements = [next(self._it)]
@@ -143,7 +155,10 @@ class DistributedIterator:
                 except StopIteration:
                     elements.append(_empty_like(elements[0]))
             return group_elements(elements, devices)
-        return split_element(next(self._it), devices)
+        shards = split_element(next(self._it), devices, ds._worker)
+        if len(devices) == 1:  # one local replica: its shard, as a plain value
+            return _map(lambda v: v[0] if isinstance(v, PerReplica) else v, shards)
+        return shards
 
     def get_next(self):
         return next(self)
@@ -162,12 +177,15 @@ class DistributedDataset:
       strategy: the strategy whose replicas consume it.
       per_replica_elements: consecutive elements go to consecutive replicas
         (``distribute_datasets_from_function``) instead of splitting each element.
+      worker: ``(index, count)``: this process's share of each global batch among
+        the workers (``(0, 1)``: the whole batch).
     """
 
-    def __init__(self, dataset, strategy, per_replica_elements=False):
+    def __init__(self, dataset, strategy, per_replica_elements=False, worker=(0, 1)):
         self._dataset = dataset
         self._strategy = strategy
         self._per_replica_elements = per_replica_elements
+        self._worker = tuple(worker)
 
     def __iter__(self):
         return DistributedIterator(self)

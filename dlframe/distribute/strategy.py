@@ -149,7 +149,8 @@ class ReplicaContext:
 
     @property
     def replica_id_in_sync_group(self):
-        return convert_to_tensor(self._replica_id, dtype="int32")
+        return convert_to_tensor(self._replica_id + self._strategy._replica_offset,
+                                 dtype="int32")
 
     @property
     def devices(self):
@@ -224,6 +225,11 @@ class Strategy:
         on the default device.
       cross_device_ops: how values are reduced across devices (see StrategyExtended).
     """
+
+    # global index of this process's first replica, and (worker index, workers) of the
+    # input pipeline (MultiWorkerMirroredStrategy: one process per worker)
+    _replica_offset = 0
+    _input_worker = (0, 1)
 
     def __init__(self, devices=None, cross_device_ops=None):
         if isinstance(devices, str):
@@ -356,6 +362,32 @@ class Strategy:
             with device_scope.device(dev):
                 values.append(value_fn(ValueContext(i, n)))
         return PerReplica(values)
+
+    # -- hooks a strategy spanning several processes overrides ----------------------
+    def _sync_new_variable(self, var):
+        """Called after ``var`` was mirrored in this strategy's scope."""
+
+    def _combine_logs(self, logs):
+        """The training logs of this process's step as reported to the user (a
+        strategy over several processes averages them over the workers)."""
+        return logs
+
+    def _aggregate_assign(self, agg, value, has_data, dtype):
+        """The value an assignment in a replica context writes: the replicas'
+        ``value``s combined by the variable's aggregation ``agg`` (SUM, MEAN,
+        ONLY_FIRST_REPLICA; NONE is treated as MEAN, so identical values give TF's
+        result and different ones never make the copies drift)."""
+        ext = self.extended
+        if agg is VariableAggregation.ONLY_FIRST_REPLICA:
+            return value[0] if isinstance(value, PerReplica) else value
+        if isinstance(value, PerReplica) and agg is VariableAggregation.SUM:
+            return ext.reduce_to(ReduceOp.SUM, value)
+        if isinstance(value, PerReplica):
+            return _mean_of_replicas_with_data(ext, value, has_data)
+        if agg is VariableAggregation.SUM:
+            return _math.multiply(convert_to_tensor(value, dtype=dtype),
+                                  self.num_replicas_in_sync)
+        return value
 
     def __repr__(self):
         return f"<{type(self).__name__} devices={list(self.extended.worker_devices)}>"
@@ -506,6 +538,7 @@ def _on_variable_created(var):
     if var._device is not devices[0]:
         return  # created on another device on purpose: left alone
     make_distributed(var, strategy, devices, strategy.extended._share_host_memory)
+    strategy._sync_new_variable(var)
 
 
 _variable_mod.ON_CREATE = _on_variable_created
@@ -513,27 +546,15 @@ _variable_mod.ON_CREATE = _on_variable_created
 
 def assign_in_replica(var, value, mode):
     """An assignment of a mirrored variable inside a replica: the replicas' values are
-    combined by the variable's aggregation (SUM, MEAN, ONLY_FIRST_REPLICA; NONE is
-    treated as MEAN, so identical values give TF's result and different ones never
-    make the copies drift) and written once."""
+    combined by the variable's aggregation (``Strategy._aggregate_assign``) and
+    written once."""
     agg = var._aggregation
     ctx = get_replica_context()
 
     def merge(strategy, value, has_data):
-        ext = strategy.extended
-        if agg is VariableAggregation.ONLY_FIRST_REPLICA:
-            v = value[0] if isinstance(value, PerReplica) else value
-        elif isinstance(value, PerReplica) and agg is VariableAggregation.SUM:
-            v = ext.reduce_to(ReduceOp.SUM, value)
-        elif isinstance(value, PerReplica):
-            v = _mean_of_replicas_with_data(ext, value, has_data)
-        elif agg is VariableAggregation.SUM:
-            v = _math.multiply(convert_to_tensor(value, dtype=var.dtype),
-                               strategy.num_replicas_in_sync)
-        else:
-            v = value
+        v = strategy._aggregate_assign(agg, value, has_data, var.dtype)
         if isinstance(v, Tensor):
-            v = to_device(v, ext._replica_devices[0])
+            v = to_device(v, strategy.extended._replica_devices[0])
         write(var, v, mode)
     ctx.merge_call(merge, args=(value, getattr(ctx, "_has_data", True)))
 

@@ -14,11 +14,12 @@ from dlframe.train.checkpoint import (Checkpoint, CheckpointManager,  # noqa: E4
                                       latest_checkpoint, list_variables, load_checkpoint,
                                       load_variable)
 from dlframe.train.moving_averages import ExponentialMovingAverage
+from dlframe.distribute.cluster_resolver import ClusterSpec  # tf.train.ClusterSpec
 
 __all__ = list(_PROTO_NAMES) + [
     "Checkpoint", "CheckpointManager", "CheckpointOptions", "get_checkpoint_state",
     "latest_checkpoint", "list_variables", "load_checkpoint", "load_variable",
-    "ExponentialMovingAverage"]
+    "ExponentialMovingAverage", "ClusterSpec"]
 
 
 def __getattr__(name):

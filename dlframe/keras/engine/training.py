@@ -205,7 +205,7 @@ class TrainingMixin(GeneratorMethodsMixin):
     def _metrics_or_logs(self, logs):
         """The metrics' results, unless a custom train/test step returned its own
         names (e.g. ``{"loss": self.total_tracker.result()}``): then its last logs."""
-        result = self.get_metrics_result()
+        result = _dist.combine_logs(self, self.get_metrics_result())
         logs = _merge_dict_results(logs)
         if isinstance(logs, dict) and set(logs) != set(result):
             return logs

@@ -44,6 +44,13 @@ def in_strategy_scope(method):
     return wrapper
 
 
+def combine_logs(model, logs):
+    """``model``'s metric results as reported: averaged over the workers when its
+    strategy spans several processes (a collective every worker makes alike)."""
+    strategy = model_strategy(model)
+    return logs if strategy is None else strategy._combine_logs(logs)
+
+
 def replica_share():
     """``(rows of this replica, rows of the global batch)`` inside a distributed Keras
     step, ``(None, None)`` in another replica context with several replicas, else
@@ -111,15 +118,17 @@ class DistributedStep:
         outputs = strategy.run(self._replica, args=(per_replica_data, total))
         if self.kind == "predict":
             return map_leaves(
-                lambda v: strategy.gather(v, axis=0)
-                if isinstance(v, distribute.PerReplica) else v, outputs)
+                lambda v: strategy.gather(v, axis=0)  # (a Tensor: one local replica)
+                if isinstance(v, (distribute.PerReplica, Tensor)) else v, outputs)
         logs = _first_replica(outputs)
         if isinstance(logs, dict):  # metric results read across replicas (summed)
             merged = self.model.get_metrics_result()
             logs = {k: merged.get(k, v) for k, v in logs.items()}
+            logs = strategy._combine_logs(logs)  # several workers: their mean
         return logs
 
     def __call__(self, data):
         devices = self.strategy.extended._replica_devices
         with self.strategy.scope():
-            return self._fn(split_element(data, devices), _rows(data))
+            return self._fn(split_element(data, devices, self.strategy._input_worker),
+                            _rows(data))
