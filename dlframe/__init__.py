@@ -80,6 +80,8 @@ random_uniform_initializer = keras.initializers.RandomUniform
 glorot_uniform_initializer = keras.initializers.GlorotUniform
 glorot_normal_initializer = keras.initializers.GlorotNormal
 truncated_normal_initializer = keras.initializers.TruncatedNormal
+# TF2 keeps tf.losses / tf.metrics / tf.optimizers as the Keras modules.
+losses, metrics, optimizers = keras.losses, keras.metrics, keras.optimizers
 
 
 def executing_eagerly():
@@ -106,3 +108,6 @@ from dlframe.ops.ragged_spec import RaggedTensorSpec  # noqa: E402
 from dlframe import lookup  # noqa: E402 - tf.lookup
 from dlframe import bitwise  # noqa: E402 - tf.bitwise
 from dlframe import audio  # noqa: E402 - tf.audio
+from dlframe import tpu  # noqa: E402 - tf.tpu (no TPU runtime: raises clearly)
+config.experimental_connect_to_cluster = tpu.experimental_connect_to_cluster
+config.experimental_connect_to_host = tpu.experimental_connect_to_host

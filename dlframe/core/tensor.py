@@ -331,7 +331,10 @@ def _host_value(value, dtype):
     """Host NumPy array for ``value`` converted to ``dtype`` (a DType or None)."""
     if _is_host_array(value):
         arr = np.asarray(value)
-        if arr.dtype.kind in ("U", "S"):
+        if arr.dtype.kind == "U":   # string tensors hold UTF-8 bytes, as in TF
+            arr = np.vectorize(str.encode, otypes=[object])(arr) if arr.size else \
+                arr.astype(object)
+        elif arr.dtype.kind == "S":
             arr = arr.astype(object)
         if dtype is not None and arr.dtype != dtype._np:
             arr = _cast_host(arr, dtype, value)

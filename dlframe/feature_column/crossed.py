@@ -10,59 +10,19 @@ a row with ``n_i`` values for key ``i`` gives ``prod(n_i)`` ids.
 """
 
 import collections
-import itertools
 
 from dlframe.core import dtypes as _dt
-from dlframe.core.primitive import call, primitive
+from dlframe.core.primitive import call
 from dlframe.feature_column import base
 from dlframe.io.sparse_tensor import SparseTensor, to_dense
 from dlframe.ops import array as _array
 from dlframe.ops import creation as _creation
 from dlframe.ops import math as _math
-from dlframe.ops import strings as _strings
-
-DEFAULT_HASH_KEY = 0xDECAFCAFFE
-_MASK = (1 << 64) - 1
-_MUL = 0xC6A4A7935BD1E995
-
-
-def _shift_mix(v):
-    return v ^ (v >> 47)
-
-
-def fingerprint_cat64(fp1, fp2):
-    """Combines two 64-bit fingerprints (TF's ``FingerprintCat64``)."""
-    result = fp1 ^ _MUL
-    result ^= (_shift_mix((fp2 * _MUL) & _MASK) * _MUL) & _MASK
-    result = (result * _MUL) & _MASK
-    result = (_shift_mix(result) * _MUL) & _MASK
-    return _shift_mix(result)
-
-
-def _feature_hash(value):
-    if isinstance(value, (bytes, str)):
-        return _strings.fingerprint64(
-            value.encode() if isinstance(value, str) else value
-        )
-    return int(value) & _MASK
-
-
-@primitive("SparseCrossHashedDense")
-def cross_hashed_p(d, *columns, num_buckets, hash_key):
-    """Crossed ids: ``[batch, prod(k_i)]`` from ``[batch, k_i]`` inputs."""
-    batch = columns[0].shape[0]
-    out = []
-    for row in range(batch):
-        hashes = [[_feature_hash(v) for v in col[row].tolist()] for col in columns]
-        for combo in itertools.product(*hashes):
-            h = hash_key
-            for value in combo:
-                h = fingerprint_cat64(h, value)
-            out.append(h % num_buckets)
-    width = 1
-    for col in columns:
-        width *= col.shape[1]
-    return d.xp.asarray(out, dtype="int64").reshape(batch, width)
+from dlframe.ops.hash_cross import (  # noqa: F401 - shared with keras HashedCrossing
+    DEFAULT_HASH_KEY,
+    cross_hashed_p,
+    fingerprint_cat64,
+)
 
 
 def _leaf_keys(keys):

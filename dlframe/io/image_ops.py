@@ -12,6 +12,7 @@ import os
 from dlframe import backends
 from dlframe.backends.base import np  # host arrays for file I/O
 from dlframe.core import dtypes as _dt
+from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError, NotFoundError
 from dlframe.io import image_codecs as _codecs
@@ -49,8 +50,23 @@ def _string_tensor(items, shape):
 
 
 # ---------------------------------------------------------------- files
+@primitive("ReadFile", stateful=True)
+def _read_file_p(d, filename):
+    path = _bytes(filename.item() if hasattr(filename, "item") else filename,
+                  "filename").decode()
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except (FileNotFoundError, IsADirectoryError) as e:
+        raise NotFoundError(None, None, f"{path}; {e.strerror}") from None
+    out = np.empty((), dtype=object)
+    out[()] = data
+    return out
+
+
 def read_file(filename, name=None):
-    """Reads a whole file into a scalar string Tensor.
+    """Reads a whole file into a scalar string Tensor (one primitive, so a
+    ``dlframe.function`` reads the file it is given at each call).
 
     Args:
       filename: a scalar string Tensor or Python string.
@@ -58,13 +74,11 @@ def read_file(filename, name=None):
     Raises:
       NotFoundError: the file does not exist.
     """
-    path = _bytes(filename, "filename").decode()
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except (FileNotFoundError, IsADirectoryError) as e:
-        raise NotFoundError(None, None, f"{path}; {e.strerror}") from None
-    return _string_tensor([data], ())
+    if not isinstance(filename, Tensor):
+        filename = _string_tensor([_bytes(filename, "filename")], ())
+    elif filename.dtype is not _dt.string or filename.shape.rank != 0:
+        _bytes(filename, "filename")   # raises the error naming the argument
+    return call(_read_file_p, (filename,))
 
 
 def write_file(filename, contents, name=None):

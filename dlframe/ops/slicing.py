@@ -40,7 +40,10 @@ def getitem_p(d, x, *index_arrays, key):
     full = _build_key(key, index_arrays)
     if index_arrays:
         _check_indices(d, x, full)
-    return x[full]
+    out = x[full]
+    if not hasattr(out, "ndim"):  # a string (object) array's element is Python bytes
+        out = d.xp.asarray(out, dtype=x.dtype)
+    return out
 
 
 @getitem_p.defgrad

@@ -6,11 +6,20 @@ RaggedTensor for non-scalar inputs; dense inputs with equal-length rows give den
 Tensors where TensorFlow gives them (``ngrams``).
 """
 
-from dlframe.core import dtypes
+from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError
+from dlframe.ops.array import expand_dims
+from dlframe.ops.names import COMPOSITE_DISPATCH
 from dlframe.ops.ragged_tensor import RaggedTensor
-from dlframe.ops.strings import _b, _ragged_or_dense, _str_tensor, _strings, ragged_rows
+from dlframe.ops.strings import (
+    _b,
+    _str_tensor,
+    _strings,
+    ragged_rows,
+    reduce_join,
+    string_rows,
+)
 
 
 # ---------------------------------------------------------------- ngrams
@@ -81,7 +90,11 @@ def bytes_split(input, name=None):
     """Splits each string into its bytes: a 1-D Tensor for a scalar, else a
     RaggedTensor."""
     x = _strings(input, "BytesSplit")
-    return _ragged_or_dense(x, lambda v: [v[i:i + 1] for i in range(len(v))])
+    return string_rows(x, _bytes_of)
+
+
+def _bytes_of(v):
+    return [v[i:i + 1] for i in range(len(v))]
 
 
 # ---------------------------------------------------------------- format
@@ -158,7 +171,11 @@ def unicode_decode(input, input_encoding, errors="replace",
         raise ValueError(f"errors must be 'strict', 'replace' or 'ignore', got {errors!r}")
 
     def points(v):
-        text = v.decode(enc, errors="strict" if errors == "strict" else "replace")
+        try:
+            text = v.decode(enc, errors="strict" if errors == "strict" else "replace")
+        except UnicodeDecodeError as e:
+            raise InvalidArgumentError(f"Invalid formatting on input string: {e}") \
+                from None
         codes = [ord(c) for c in text]
         if errors == "ignore":
             codes = [c for c in codes if c != 0xFFFD]
@@ -167,14 +184,7 @@ def unicode_decode(input, input_encoding, errors="replace",
         if replace_control_characters:
             codes = [replacement_char if c < 32 or 127 <= c < 160 else c for c in codes]
         return codes
-    try:
-        arr = x.numpy()
-        rows = [points(v) for v in (arr.reshape(-1) if x.ndim else [arr])]
-    except UnicodeDecodeError as e:
-        raise InvalidArgumentError(f"Invalid formatting on input string: {e}") from None
-    if x.ndim == 0:
-        return convert_to_tensor(rows[0], dtype=dtypes.int32)
-    return ragged_rows(rows, arr.shape, dtype="int32")
+    return string_rows(x, points, dtype="int32")
 
 
 def _encode_codes(codes, enc, errors, replacement_char):
@@ -208,5 +218,55 @@ def unicode_encode(input, output_encoding, errors="replace",
             for r in arr.reshape(-1, arr.shape[-1])]
     return _str_tensor(rows, arr.shape[:-1])
 
+
+# ---------------------------------------------------------------- ragged reduce_join
+@primitive("RaggedReduceJoin")
+def ragged_reduce_join_p(d, values, splits, *, separator):
+    out = d.xp.empty(len(splits) - 1, dtype=object)
+    for i in range(len(out)):
+        out[i] = separator.join(_b(v) for v in values[int(splits[i]):int(splits[i + 1])])
+    return out
+
+
+def _replace_innermost(rt, new_values):
+    if isinstance(rt.values, RaggedTensor):
+        return rt.with_values(_replace_innermost(rt.values, new_values))
+    return new_values
+
+
+def _innermost(rt):
+    return _innermost(rt.values) if isinstance(rt.values, RaggedTensor) else rt
+
+
+def ragged_reduce_join(inputs, axis=None, keepdims=False, separator="", name=None):
+    """``tf.strings.reduce_join`` of a RaggedTensor: over every value (``axis=None``),
+    the innermost ragged axis (one rank less, as TF) or a uniform inner axis."""
+    rt = inputs
+    if axis is None:
+        return reduce_join(rt.flat_values, None, keepdims, separator)
+    if isinstance(axis, (list, tuple)):
+        if len(axis) != 1:
+            raise NotImplementedError("reduce_join of a RaggedTensor reduces one axis; "
+                                      f"received axis={axis!r}")
+        axis = axis[0]
+    rank = rt.shape.rank
+    a = int(axis) % rank
+    if a > rt.ragged_rank:
+        return rt.with_flat_values(reduce_join(rt.flat_values, a - rt.ragged_rank,
+                                               keepdims, separator))
+    inner = _innermost(rt)
+    if a != rt.ragged_rank or inner.values.shape.rank != 1:
+        raise NotImplementedError(
+            "reduce_join of a RaggedTensor supports axis=None, the innermost ragged "
+            f"axis or a uniform inner axis; received axis={axis!r} for a RaggedTensor "
+            f"of rank {rank} and ragged_rank {rt.ragged_rank}")
+    joined = call(ragged_reduce_join_p, (inner.values, inner.row_splits),
+                  {"separator": _b(separator)})
+    if keepdims:
+        joined = expand_dims(joined, -1)
+    return _replace_innermost(rt, joined)
+
+
+COMPOSITE_DISPATCH[reduce_join] = ragged_reduce_join
 
 STRINGS_NAMES = ["ngrams", "bytes_split", "format", "unicode_decode", "unicode_encode"]

@@ -114,5 +114,5 @@ def test_common_mistakes_raise_value_errors():
         tf.keras.layers.TextVectorization(output_mode="onehot")
     with pytest.raises(ValueError, match="output_sequence_length"):
         tf.keras.layers.TextVectorization(output_mode="multi_hot", output_sequence_length=3)
-    with pytest.raises(NotImplementedError, match="RaggedTensor"):
-        tf.keras.layers.TextVectorization(ragged=True)
+    with pytest.raises(ValueError, match="ragged"):
+        tf.keras.layers.TextVectorization(ragged=True, output_mode="count")

@@ -92,6 +92,8 @@ class CallbackList:
                  **params):
         from dlframe.keras.callbacks.history import History
         from dlframe.keras.callbacks.progbar_logger import ProgbarLogger
+        if isinstance(callbacks, Callback):   # Keras takes a lone callback too
+            callbacks = [callbacks]
         self.callbacks = list(callbacks or [])
         if add_history and not any(isinstance(c, History) for c in self.callbacks):
             self._history = History()

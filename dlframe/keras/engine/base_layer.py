@@ -32,6 +32,7 @@ from dlframe.keras.engine.keras_tensor import KerasTensor
 from dlframe.keras.engine.layer_state_api import LayerStateAPI
 from dlframe.keras.utils import generic_utils, tree
 from dlframe.ops import math as _math
+from dlframe.ops.ragged_tensor import RaggedTensor
 
 # Layers whose ``_losses`` list is not empty: while there are none, the outermost
 # call skips walking the layer tree to clear them (most models add no losses).
@@ -422,7 +423,7 @@ class Layer(LayerStateAPI):
             return inputs
 
         def conv(x):
-            if isinstance(x, (Tensor, KerasTensor)) or x is None:
+            if isinstance(x, (Tensor, KerasTensor, RaggedTensor)) or x is None:
                 t = x
             elif _is_array_like(x):
                 t = convert_to_tensor(x)

@@ -179,6 +179,6 @@ from dlframe.keras.layers.pooling import (
 
 for _mod in ("einsum_dense", "spectral_normalization", "grouped_query_attention",
              "augmentation_color", "augmentation_mix", "pipeline",
-             "reversible_embedding"):
+             "reversible_embedding", "audio_preprocessing", "hashed_crossing"):
     _optional(_mod)
 del _mod

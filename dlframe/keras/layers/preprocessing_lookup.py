@@ -22,6 +22,7 @@ from dlframe.ops import creation as _creation
 from dlframe.ops import math as _math
 from dlframe.ops import reduction as _red
 from dlframe.ops import strings as _strings
+from dlframe.ops.ragged_tensor import RaggedTensor
 
 _MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
 
@@ -466,6 +467,12 @@ class _IndexLookup(Layer):
 
     # -- call ------------------------------------------------------------------
     def call(self, inputs):
+        if isinstance(inputs, RaggedTensor):
+            if self.output_mode != "int":
+                raise ValueError(f"{type(self).__name__} takes a RaggedTensor only with "
+                                 f"output_mode='int'. Received: output_mode="
+                                 f"{self.output_mode!r}")
+            return inputs.with_flat_values(self.call(inputs.flat_values))
         x = _tensor(inputs)
         if not hasattr(self, "_forward"):
             self._set([], [] if self.output_mode == "tf_idf" else None)

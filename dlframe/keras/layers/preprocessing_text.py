@@ -14,6 +14,7 @@ from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.layers.preprocessing_lookup import StringLookup, iter_batches
+from dlframe.ops.strings import string_rows
 
 _PUNCTUATION = re.compile(r'[!"#$%&()\*\+,\-\./:;<=>?@\[\\\]^_`{|}~\']')
 _MODES = ("int", "multi_hot", "count", "tf_idf")
@@ -46,9 +47,13 @@ class TextVectorization(Layer):
       split: 'whitespace', 'character', None, or a callable.
       ngrams: None, an int n (1..n-grams) or a tuple of n values.
       output_mode: 'int', 'multi_hot', 'count' or 'tf_idf'.
-      output_sequence_length: pad/truncate 'int' outputs to this length.
+      output_sequence_length: pad/truncate 'int' outputs to this length (ignored
+        with ``ragged=True``, as Keras 3).
       pad_to_max_tokens: vector outputs have ``max_tokens`` columns.
       vocabulary: optional list of tokens (or a file path with one per line).
+      idf_weights: per-token weights for 'tf_idf' with a given ``vocabulary``.
+      ragged: 'int' outputs as a ``tf.RaggedTensor`` of token ids, one row per
+        text with its own length (no padding).
     """
 
     def __init__(self, max_tokens=None, standardize="lower_and_strip_punctuation",
@@ -63,11 +68,9 @@ class TextVectorization(Layer):
             raise ValueError("`output_sequence_length` must not be set if `output_mode` is "
                              f"not 'int'. Received: output_sequence_length="
                              f"{output_sequence_length}")
-        if ragged:
-            raise NotImplementedError("TextVectorization(ragged=True) needs RaggedTensor, "
-                                      "which dlframe does not have; 'int' outputs are "
-                                      "padded with 0 to the longest text (or to "
-                                      "`output_sequence_length`).")
+        if ragged and output_mode != "int":
+            raise ValueError(f"`ragged=True` needs `output_mode='int'`. Received: "
+                             f"ragged={ragged} and output_mode={output_mode!r}")
         if sparse:
             raise NotImplementedError("TextVectorization(sparse=True) is not supported.")
         if max_tokens is not None and max_tokens < 1:
@@ -122,6 +125,9 @@ class TextVectorization(Layer):
             out.extend(" ".join(words[i:i + n]) for i in range(len(words) - n + 1))
         return out
 
+    def _token_bytes(self, value):
+        return [tok.encode("utf-8") for tok in self._tokens(value)]
+
     def _documents(self, inputs):
         arr = inputs.numpy() if isinstance(inputs, Tensor) else inputs
         rows = list(arr.reshape(-1)) if hasattr(arr, "reshape") else list(arr)
@@ -171,6 +177,9 @@ class TextVectorization(Layer):
         scalar = x.ndim == 0
         if scalar:
             x = convert_to_tensor([x.numpy()])
+        if self.ragged and not scalar and self.split is not None:
+            # Keras 3 ignores output_sequence_length here: rows keep their lengths
+            return self._lookup(string_rows(x, self._token_bytes))
         length = self.output_sequence_length if self.output_mode == "int" else None
         tokens = call(_tokenize_p, (x,), {"layer": self, "length": length})
         out = self._lookup(tokens) if self.output_mode == "int" else self._encode(tokens)

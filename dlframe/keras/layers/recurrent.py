@@ -112,6 +112,8 @@ class RNN(Layer):
         return _size(size) if size is not None else self._state_sizes()[0]
 
     def get_initial_state(self, batch_size, dtype=None):
+        if getattr(batch_size, "ndim", 0):   # Keras 2 spelling: the inputs themselves
+            batch_size = batch_size.shape[1 if self.time_major else 0]
         dtype = dtype or self.compute_dtype
         if hasattr(self.cell, "get_initial_state"):
             states = self.cell.get_initial_state(batch_size=batch_size, dtype=dtype)
