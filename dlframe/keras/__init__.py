@@ -47,3 +47,4 @@ del _name, _mod
 
 __version__ = "2.15.0"
 version = lambda: __version__
+from dlframe.keras import ops  # noqa: E402,F401 - keras.ops (Keras 3)

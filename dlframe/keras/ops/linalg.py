@@ -1,0 +1,5 @@
+"""``keras.ops.linalg``: the Keras 3 linalg operations (a name table; see _tables)."""
+
+from dlframe.keras.ops._tables import build as _build
+
+globals().update(_build("linalg"))

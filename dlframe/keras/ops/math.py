@@ -1,0 +1,5 @@
+"""``keras.ops.math``: the Keras 3 math operations (a name table; see _tables)."""
+
+from dlframe.keras.ops._tables import build as _build
+
+globals().update(_build("math"))
