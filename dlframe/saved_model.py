@@ -52,6 +52,7 @@ def save(obj, export_dir, signatures=None, options=None):
 
 
 def load(export_dir, tags=None, options=None):
-    """The object saved in ``export_dir``: call it like the model; its
-    ``signatures['serving_default']`` returns ``{output name: Tensor}``."""
-    return _io.LoadedSavedModel(_io.load_keras_model(export_dir, compile=False))
+    """The object saved in ``export_dir``: call it like the model, or ``serve(x)``
+    for a directory ``model.export`` wrote; its ``signatures['serving_default']``
+    returns ``{output name: Tensor}``."""
+    return _io.load_artifact(export_dir)

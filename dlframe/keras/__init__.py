@@ -39,7 +39,8 @@ def _optional(name):
 
 
 for _name in ("optimizers", "losses", "metrics", "callbacks", "datasets", "saving",
-              "preprocessing", "applications", "experimental", "regularizers"):
+              "preprocessing", "applications", "experimental", "regularizers",
+              "config", "random"):
     _mod = _optional(_name)
     if _mod is not None:
         globals()[_name] = _mod

@@ -68,7 +68,10 @@ class Model(TrainingMixin, Layer):
     def _maybe_build(self, inputs):
         if not self.built and type(self).build is Model.build:
             # A subclassed model creates its weights in the call that follows.
+            from dlframe.keras.engine.base_layer_utils import _shapes_of
             self.built = True
+            if self._build_input_shape is None:   # for get_build_config (.keras)
+                self._build_input_shape = _shapes_of(inputs)
             return
         super()._maybe_build(inputs)
 
@@ -129,7 +132,8 @@ class Model(TrainingMixin, Layer):
 
     def get_config(self):
         config = {"name": self.name, "trainable": self.trainable}
-        if type(self).__init__ is not Model.__init__:
+        if type(self).__init__ is not Model.__init__ and \
+                type(self).get_config is Model.get_config:  # super() from an override
             import inspect
             extra = set(inspect.signature(type(self).__init__).parameters) - {
                 "self", "name", "trainable", "dtype", "kwargs", "args"}

@@ -614,15 +614,34 @@ class TrainingMixin(GeneratorMethodsMixin):
         """Saves architecture (config), weights, compile settings and optimizer state.
 
         Args:
-          filepath: ``*.h5``/``*.keras``: one file; any other path: a SavedModel
-            directory (Keras 2's default), which ``load_model`` also reads.
+          filepath: ``*.keras``: Keras 3's zip archive; ``*.h5``: one HDF5 file; any
+            other path: a SavedModel directory (Keras 2's default); ``load_model``
+            reads all three.
           overwrite: whether to replace an existing file.
-          save_format: ``'tf'`` or ``'h5'`` to override the choice by suffix.
+          save_format: ``'tf'``, ``'h5'`` or ``'keras'`` to override the choice by
+            suffix.
           **kwargs: ``include_optimizer`` (default True); others are ignored.
         """
         from dlframe.keras.saving import model_io
         model_io.save_model(self, filepath, overwrite=overwrite, save_format=save_format,
                             include_optimizer=kwargs.get("include_optimizer", True))
+
+    def export(self, filepath, format="tf_saved_model", verbose=True,
+               input_signature=None, **kwargs):
+        """Writes an inference artifact (Keras 3): reload it with
+        ``tf.saved_model.load(filepath).serve(x)`` or ``keras.layers.TFSMLayer``.
+
+        Args:
+          filepath: the directory to write (dlframe's format, see
+            ``dlframe.keras.saving.export``).
+          format: ``'tf_saved_model'``.
+          verbose: print the endpoints written.
+          input_signature: optional ``tf.TensorSpec`` (or list) of the inputs.
+          **kwargs: other exporter options, ignored.
+        """
+        from dlframe.keras.saving import export
+        export.export_model(self, filepath, format=format, verbose=verbose,
+                            input_signature=input_signature, **kwargs)
 
 
 def _flat_values(logs):

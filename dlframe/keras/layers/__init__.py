@@ -182,3 +182,10 @@ for _mod in ("einsum_dense", "spectral_normalization", "grouped_query_attention"
              "reversible_embedding", "audio_preprocessing", "hashed_crossing"):
     _optional(_mod)
 del _mod
+
+
+def __getattr__(name):
+    if name == "TFSMLayer":   # lives with the export code in keras.saving
+        from dlframe.keras.saving.export import TFSMLayer
+        return TFSMLayer
+    raise AttributeError(f"module 'dlframe.keras.layers' has no attribute {name!r}")

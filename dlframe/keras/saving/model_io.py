@@ -1,5 +1,6 @@
-"""``model.save`` / ``load_model``: Keras 2's single-file HDF5 model format (paths
-without an HDF5 suffix are SavedModel directories holding such a file).
+"""``model.save`` / ``load_model``: ``.keras`` paths get Keras 3's zip archive
+(``keras_archive``), ``.h5``/``.hdf5`` Keras 2's single-file HDF5 model format, and
+paths without a suffix SavedModel directories holding such a file.
 
 Root attributes ``model_config`` (JSON architecture) and ``training_config``
 (compile settings); weights under ``model_weights`` in the ``save_weights`` layout;
@@ -43,18 +44,22 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True,
 
     Args:
       model: the Keras model.
-      filepath: ``*.h5``/``*.hdf5``/``*.keras``: one HDF5 file; any other path: a
-        SavedModel directory (Keras 2's default), see ``saved_model_io``.
+      filepath: ``*.keras``: Keras 3's zip archive; ``*.h5``/``*.hdf5``: one HDF5
+        file; any other path: a SavedModel directory (Keras 2's default), see
+        ``saved_model_io``.
       overwrite: whether to replace an existing file.
       include_optimizer: whether to store the optimizer's state.
-      save_format: ``'tf'`` or ``'h5'`` to override the choice by suffix.
+      save_format: ``'tf'``, ``'h5'`` or ``'keras'`` to override the choice by
+        suffix.
     """
-    from dlframe.keras.saving import saved_model_io
+    from dlframe.keras.saving import keras_archive, saved_model_io
     filepath = os.fspath(filepath)
     if saved_model_io.use_directory(filepath, save_format):
         return saved_model_io.save(model, filepath, overwrite, include_optimizer)
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"File {filepath} already exists and overwrite=False.")
+    if keras_archive.use_archive(filepath, save_format):
+        return keras_archive.save(model, filepath, include_optimizer)
     config = model.to_json()
     training = _compile_config(model)
 
@@ -64,7 +69,7 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True,
         f.attrs["keras_version"] = "2.15.0"
         if training is not None:
             f.attrs["training_config"] = json.dumps(training, default=_default)
-        weights_io.write_weights_group(f.create_group("model_weights"), model, False)
+        weights_io.write_weights_group(f.create_group("model_weights"), model)
         if include_optimizer and training is not None and model.optimizer.built:
             weights_io.write_optimizer_group(f, model.optimizer)
     weights_io._atomic_write(filepath, write)
@@ -76,9 +81,57 @@ def _default(obj):
     return str(obj)
 
 
+def compile_from_config(model, training, custom_objects=None):
+    """Compiles ``model`` from a stored compile configuration: Keras 2's
+    ``training_config`` (``optimizer_config``...) or Keras 3's ``compile_config``
+    (``optimizer``...)."""
+    from dlframe.keras import losses, metrics, optimizers
+    custom = custom_objects or {}
+
+    def de_loss(x):
+        if isinstance(x, dict) and "class_name" not in x:
+            return {k: de_loss(v) for k, v in x.items()}
+        if isinstance(x, list):
+            return [de_loss(v) for v in x]
+        return losses.deserialize(x, custom) if x is not None else None
+
+    def de_metric(x):
+        if isinstance(x, dict) and "class_name" not in x:
+            return {k: de_metric(v) for k, v in x.items()}
+        if isinstance(x, list):
+            return [de_metric(v) for v in x]
+        if x is None or x in ("accuracy", "acc", "crossentropy", "ce"):
+            return x
+        if isinstance(x, str) and x not in custom:
+            try:    # a built-in name stays a name: history keys keep it
+                metrics.deserialize(x)
+                return x
+            except ValueError:
+                pass
+        return metrics.deserialize(x, custom)
+    opt = training.get("optimizer_config", training.get("optimizer"))
+    opt = optimizers.deserialize(opt, custom) if isinstance(opt, dict) else opt
+    extra = {k: training[k] for k in ("run_eagerly", "steps_per_execution",
+                                      "jit_compile") if training.get(k) is not None}
+    model.compile(optimizer=opt, loss=de_loss(training.get("loss")),
+                  metrics=de_metric(training.get("metrics")),
+                  weighted_metrics=de_metric(training.get("weighted_metrics")),
+                  loss_weights=training.get("loss_weights"), **extra)
+
+
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, **kwargs):
-    """A model saved by ``save_model`` (compiled again when it was compiled)."""
-    from dlframe.keras import losses, metrics, models, optimizers
+    """A model saved by ``save_model`` (compiled again when it was compiled).
+
+    Args:
+      filepath: a ``.keras`` zip archive (Keras 3's format), an HDF5 file or a
+        SavedModel directory dlframe wrote.
+      custom_objects: ``{name: class or function}`` for custom objects that are
+        not registered with ``register_keras_serializable``.
+      compile: whether to compile the model as it was saved.
+      safe_mode: refuse to rebuild ``Lambda`` functions from stored bytecode
+        (``.keras`` files; see ``keras.config.enable_unsafe_deserialization``).
+    """
+    from dlframe.keras import models
     filepath = os.fspath(filepath)
     if not os.path.exists(filepath):
         raise OSError(f"No file or directory found at {filepath}")
@@ -87,12 +140,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, **kw
         return saved_model_io.load_keras_model(filepath, custom_objects, compile)
     import zipfile
     if zipfile.is_zipfile(filepath):
-        raise ValueError(
-            f"{filepath} is a Keras 3 zip archive (config.json + model.weights.h5), "
-            "which dlframe does not read yet; dlframe writes and reads HDF5 model files "
-            "(also under the .keras suffix). From TensorFlow, save with "
-            "model.save('model.h5'), or rebuild the model in code and load "
-            "model.save_weights('w.weights.h5').")
+        from dlframe.keras.saving import keras_archive
+        return keras_archive.load(filepath, custom_objects, compile, safe_mode)
     h5py = weights_io._h5py()
     with h5py.File(filepath, "r") as f:
         config = f.attrs["model_config"]
@@ -103,33 +152,6 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, **kw
         if compile and training is not None:
             training = json.loads(training.decode("utf8") if isinstance(training, bytes)
                                   else training)
-            custom = custom_objects or {}
-
-            def de_loss(x):
-                if isinstance(x, dict) and "class_name" not in x:
-                    return {k: de_loss(v) for k, v in x.items()}
-                if isinstance(x, list):
-                    return [de_loss(v) for v in x]
-                return losses.deserialize(x, custom) if x is not None else None
-
-            def de_metric(x):
-                if isinstance(x, dict) and "class_name" not in x:
-                    return {k: de_metric(v) for k, v in x.items()}
-                if isinstance(x, list):
-                    return [de_metric(v) for v in x]
-                if x is None or x in ("accuracy", "acc", "crossentropy", "ce"):
-                    return x
-                if isinstance(x, str) and x not in custom:
-                    try:    # a built-in name stays a name: history keys keep it
-                        metrics.deserialize(x)
-                        return x
-                    except ValueError:
-                        pass
-                return metrics.deserialize(x, custom)
-            opt = optimizers.deserialize(training["optimizer_config"], custom)
-            model.compile(optimizer=opt, loss=de_loss(training["loss"]),
-                          metrics=de_metric(training.get("metrics")),
-                          weighted_metrics=de_metric(training.get("weighted_metrics")),
-                          loss_weights=training.get("loss_weights"))
+            compile_from_config(model, training, custom_objects)
             weights_io.read_optimizer_group(f, model.optimizer, model.trainable_variables)
     return model

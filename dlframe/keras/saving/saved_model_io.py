@@ -14,6 +14,7 @@ import os
 from dlframe.keras.saving import model_io
 
 MODEL_FILE = "keras_model.h5"
+ARCHIVE_FILE = "model.keras"
 _H5_SUFFIXES = (".h5", ".hdf5", ".keras")
 
 
@@ -28,13 +29,24 @@ def use_directory(filepath, save_format=None):
     return not os.fspath(filepath).lower().endswith(_H5_SUFFIXES)
 
 
+def _model_file(export_dir):
+    """The model file in ``export_dir`` (``model.export`` writes ``ARCHIVE_FILE``)."""
+    for name in (MODEL_FILE, ARCHIVE_FILE):
+        path = os.path.join(os.fspath(export_dir), name)
+        if os.path.isfile(path):
+            return path
+    return None
+
+
 def contains_saved_model(export_dir):
     """True when ``export_dir`` is a SavedModel directory dlframe wrote."""
-    return os.path.isfile(os.path.join(os.fspath(export_dir), MODEL_FILE))
+    return _model_file(export_dir) is not None
 
 
-def save(model, export_dir, overwrite=True, include_optimizer=True):
-    """Writes ``model`` into the directory ``export_dir`` (created if needed)."""
+def save(model, export_dir, overwrite=True, include_optimizer=True,
+         model_file=MODEL_FILE):
+    """Writes ``model`` into the directory ``export_dir`` (created if needed) as
+    ``model_file`` (HDF5, or a ``.keras`` archive for ``ARCHIVE_FILE``)."""
     export_dir = os.fspath(export_dir)
     if os.path.isfile(export_dir):
         raise FileExistsError(f"Cannot save a SavedModel directory at {export_dir}: a "
@@ -43,7 +55,7 @@ def save(model, export_dir, overwrite=True, include_optimizer=True):
         raise FileExistsError(f"SavedModel {export_dir} already exists and "
                               "overwrite=False.")
     os.makedirs(os.path.join(export_dir, "assets"), exist_ok=True)
-    model_io.save_model(model, os.path.join(export_dir, MODEL_FILE),
+    model_io.save_model(model, os.path.join(export_dir, model_file),
                         include_optimizer=include_optimizer)
 
 
@@ -56,7 +68,7 @@ def load_keras_model(export_dir, custom_objects=None, compile=True):
             "SavedModel directories it writes (model.save(dir), tf.saved_model.save), not "
             "TensorFlow's graph protos. Re-save the model from TensorFlow with "
             "model.save('model.h5') or model.save_weights('w.h5') to move it to dlframe.")
-    return model_io.load_model(os.path.join(export_dir, MODEL_FILE),
+    return model_io.load_model(_model_file(export_dir),
                                custom_objects=custom_objects, compile=compile)
 
 
@@ -90,7 +102,8 @@ class _ServingSignature:
 
 class LoadedSavedModel:
     """What ``tf.saved_model.load`` returns: call it like the model (``training``
-    defaults to False); ``signatures['serving_default']`` returns a dict of outputs.
+    defaults to False); ``serve(x)`` (Keras 3's export endpoint) returns the outputs;
+    ``signatures['serving_default']`` returns a dict of outputs.
 
     Attributes:
       signatures: ``{'serving_default': fn}``.
@@ -98,12 +111,20 @@ class LoadedSavedModel:
       keras_model: the underlying Keras model.
     """
 
-    def __init__(self, model):
+    def __init__(self, model, manifest=None):
         self.keras_model = model
         self.signatures = {"serving_default": _ServingSignature(model)}
+        self._input_specs = (manifest or {}).get("inputs")
 
     def __call__(self, inputs, training=False, **kwargs):
         return self.keras_model(inputs, training=training, **kwargs)
+
+    def serve(self, *inputs):
+        """Inference on ``inputs`` (one positional argument per model input)."""
+        from dlframe.keras.saving import export
+        x = inputs[0] if len(inputs) == 1 else list(inputs)
+        export.check_inputs(self._input_specs, x)
+        return self.keras_model(x, training=False)
 
     @property
     def variables(self):
@@ -112,3 +133,11 @@ class LoadedSavedModel:
     @property
     def trainable_variables(self):
         return self.keras_model.trainable_variables
+
+
+def load_artifact(export_dir):
+    """``tf.saved_model.load``: the ``LoadedSavedModel`` in ``export_dir`` (with the
+    input specs ``model.export`` recorded, when it wrote the directory)."""
+    from dlframe.keras.saving import export
+    return LoadedSavedModel(load_keras_model(export_dir, compile=False),
+                            export.read_manifest(export_dir))

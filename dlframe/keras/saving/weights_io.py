@@ -1,7 +1,8 @@
 """HDF5 weights files with Keras's layouts, written atomically.
 
-``*.weights.h5`` uses Keras 3's layout (``layers/<name>/vars/<i>``, optimizer under
-``optimizer/vars/<i>``); any other name uses Keras 2's ``save_weights`` layout
+``*.weights.h5`` uses Keras 3's layout (``keras3_layout``: ``layers/<class>/vars/<i>``
+for Sequential/Functional models, attribute paths for subclassed ones, a built
+optimizer under ``optimizer/vars/<i>``); any other name uses Keras 2's layout
 (root attribute ``layer_names``, one group per layer with ``weight_names``).
 A path with no HDF5 suffix (``'ckpt'``, ``'training_1/cp.ckpt'``) or
 ``save_format='tf'`` uses Keras 2's TensorFlow checkpoint format: ``tf.train.Checkpoint``
@@ -59,15 +60,9 @@ def _is_keras3(filepath):
     return os.fspath(filepath).endswith(".weights.h5")
 
 
-def write_weights_group(group, model, keras3):
+def write_weights_group(group, model):
+    """Keras 2's layout: root attribute ``layer_names``, a group per layer."""
     layers = _layers_with_weights(model)
-    if keras3:
-        root = group.create_group("layers", track_order=True)  # keep model order
-        for name, ws in layers:
-            g = root.create_group(name).create_group("vars")
-            for i, w in enumerate(ws):
-                g.create_dataset(str(i), data=np.asarray(w.numpy()))
-        return
     group.attrs["layer_names"] = np.array([n.encode("utf8") for n, _ in layers])
     group.attrs["backend"] = b"tensorflow"
     group.attrs["keras_version"] = b"2.15.0"
@@ -139,11 +134,18 @@ def save_weights(model, filepath, overwrite=True, include_optimizer=False,
     if tf_format:
         return _save_tf_checkpoint(model, filepath)
     keras3 = _is_keras3(filepath)
+    optimizer = getattr(model, "optimizer", None)
 
     def write(f):
-        write_weights_group(f, model, keras3)
-        if include_optimizer and getattr(model, "optimizer", None) is not None:
-            write_optimizer_group(f, model.optimizer)
+        if keras3:   # Keras 3 stores a built optimizer's state with the weights
+            from dlframe.keras.saving import keras3_layout
+            built = optimizer is not None and getattr(optimizer, "built", False)
+            keras3_layout.write(f, model, optimizer if built or include_optimizer
+                                and optimizer is not None else None)
+            return
+        write_weights_group(f, model)
+        if include_optimizer and optimizer is not None:
+            write_optimizer_group(f, optimizer)
     _atomic_write(filepath, write)
 
 
@@ -270,8 +272,16 @@ def load_weights(model, filepath, skip_mismatch=False, by_name=False,
         return _load_tf_checkpoint(model, filepath)
     if not os.path.exists(filepath):
         raise FileNotFoundError(f"No file or directory found at {filepath}")
+    from dlframe.keras.saving import keras3_layout
+    optimizer = getattr(model, "optimizer", None)
     with _h5py().File(filepath, "r") as f:
         group = f.get("model_weights", f)
+        if not by_name and "layer_names" not in group.attrs and \
+                keras3_layout.matches(group, model):
+            keras3_layout.read(group, model, skip_mismatch=skip_mismatch)
+            if optimizer is not None and (include_optimizer or optimizer.built):
+                keras3_layout.read_optimizer(group, optimizer, model.trainable_variables)
+            return
         read_weights_group(group, model, skip_mismatch=skip_mismatch, by_name=by_name)
-        if include_optimizer and getattr(model, "optimizer", None) is not None:
-            read_optimizer_group(f, model.optimizer, model.trainable_variables)
+        if include_optimizer and optimizer is not None:
+            read_optimizer_group(f, optimizer, model.trainable_variables)

@@ -1,0 +1,293 @@
+"""``keras.random``: Keras 3's random functions and ``SeedGenerator``.
+
+Every function draws through dlframe's stateless ops from a ``[2]`` int64 seed:
+- ``seed=<int>``: the fixed seed ``[seed, 0]``, so repeated calls give equal draws
+  (as in Keras 3);
+- ``seed=SeedGenerator``: the generator's current state, which then advances, so
+  successive calls differ but a generator built with the same seed replays them;
+- ``seed=None``: a seed drawn from TensorFlow's global random state, which
+  ``keras.utils.set_random_seed`` / ``tf.random.set_seed`` make reproducible.
+Inside ``tf.function`` the seed is part of the graph (a variable read or a stateful
+draw), so each replay draws fresh numbers.
+"""
+
+import numbers
+import random as _py_random
+
+from dlframe import config as _config
+from dlframe.core import dtypes
+from dlframe.core.primitive import call
+from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.core.variable import Variable
+from dlframe.keras import backend as _backend
+from dlframe.ops import array as _array
+from dlframe.ops import array_index as _index
+from dlframe.ops import creation as _creation
+from dlframe.ops import logic as _logic
+from dlframe.ops import math as _math
+from dlframe.ops import random as _random
+from dlframe.ops import reduction as _reduction
+from dlframe.ops import sorting as _sorting
+from dlframe.ops.random_kernels import stateless_gamma_p
+
+_SEED_MAX = 2**31 - 1
+
+
+class SeedGenerator:
+    """A random seed state to pass as ``seed=`` to ``keras.random`` functions and
+    layers; each draw advances it.
+
+    Args:
+      seed: an int; None picks one from Python's ``random`` (seeded by
+        ``keras.utils.set_random_seed``).
+      name: the name of the state variable's scope (default ``'seed_generator'``).
+      **kwargs: ``backend`` and ``dtype`` are accepted for compatibility.
+
+    Attributes:
+      state: the int64 ``[2]`` Variable ``[seed, counter]``.
+    """
+
+    def __init__(self, seed=None, name=None, **kwargs):
+        unknown = set(kwargs) - {"backend", "dtype"}
+        if unknown:
+            raise ValueError(f"Unrecognized keyword arguments passed to SeedGenerator: "
+                             f"{sorted(unknown)}")
+        if seed is None:
+            seed = _py_random.randint(1, int(1e9))
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+            raise ValueError(  # noqa: TRY004 - Keras raises ValueError here
+                f"Argument `seed` must be an integer. Received: seed={seed}")
+        self._initial_seed = int(seed)
+        self.name = name or _backend.unique_object_name("seed_generator")
+        self.state = Variable([self._initial_seed, 0], dtype=dtypes.int64,
+                              trainable=False, name=f"{self.name}/seed_generator_state")
+
+    def next(self, ordered=True):
+        """The current seed (an int64 ``[2]`` Tensor); advances the state."""
+        current = self.state.read_value()
+        self.state.assign_add(convert_to_tensor([0, 1], dtype=dtypes.int64))
+        return current
+
+    def get_config(self):
+        return {"seed": self._initial_seed, "name": self.name}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<SeedGenerator name={self.name}, seed={self._initial_seed}>"
+
+
+def draw_seed(seed):
+    """The int64 ``[2]`` stateless seed for ``seed`` (None, an int or a
+    ``SeedGenerator``); see the module docstring."""
+    if isinstance(seed, SeedGenerator):
+        return seed.next()
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
+        return convert_to_tensor([int(seed), 0], dtype=dtypes.int64)
+    if seed is None:
+        return _random.uniform([2], 0, _SEED_MAX, dtype=dtypes.int64)
+    raise ValueError("Argument `seed` must be either an integer or an instance of "
+                     f"`SeedGenerator`. Received: seed={seed} (of type {type(seed)})")
+
+
+def _float(dtype):
+    d = dtypes.as_dtype(dtype or _config.floatx())
+    if not d.is_floating:
+        raise ValueError(f"Argument `dtype` must be a floating point type. Received: "
+                         f"dtype={dtype!r}")
+    return d
+
+
+def _second_seed(seed):
+    """A seed for an independent second stream derived from ``seed``."""
+    return _math.add(_array.reverse(seed, [0]),
+                     convert_to_tensor([7919, 104729], dtype=dtypes.int64))
+
+
+def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    """Samples from a normal distribution.
+
+    Args:
+      shape: the output shape.
+      mean: mean of the distribution.
+      stddev: standard deviation of the distribution.
+      dtype: a float dtype (default ``keras.config.floatx()``).
+      seed: None, an int or a ``SeedGenerator``.
+    """
+    return _random.stateless_normal(shape, draw_seed(seed), mean=mean, stddev=stddev,
+                                    dtype=_float(dtype))
+
+
+def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    """Normal samples redrawn beyond two standard deviations (args as ``normal``)."""
+    return _random.stateless_truncated_normal(shape, draw_seed(seed), mean=mean,
+                                              stddev=stddev, dtype=_float(dtype))
+
+
+def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
+    """Samples uniformly from ``[minval, maxval)``.
+
+    Args:
+      shape: the output shape.
+      minval, maxval: the bounds.
+      dtype: a float dtype (default ``keras.config.floatx()``); use ``randint``
+        for integers.
+      seed: None, an int or a ``SeedGenerator``.
+    """
+    if dtype is not None and not dtypes.as_dtype(dtype).is_floating:
+        raise ValueError("`keras.random.uniform` requires a floating point `dtype`. "
+                         f"Received: dtype={dtype}. Use `keras.random.randint` for "
+                         "integers.")
+    return _random.stateless_uniform(shape, draw_seed(seed), minval=minval,
+                                     maxval=maxval, dtype=_float(dtype))
+
+
+def randint(shape, minval, maxval, dtype="int32", seed=None):
+    """Samples integers uniformly from ``[minval, maxval)``.
+
+    Args:
+      shape: the output shape.
+      minval, maxval: the integer bounds.
+      dtype: an integer dtype (default int32).
+      seed: None, an int or a ``SeedGenerator``.
+    """
+    d = dtypes.as_dtype(dtype)
+    if not d.is_integer:
+        raise ValueError(f"`keras.random.randint` requires an integer `dtype`. "
+                         f"Received: dtype={dtype}")
+    out = _random.stateless_uniform(shape, draw_seed(seed), minval=minval,
+                                    maxval=maxval, dtype="int64")
+    return _math.cast(out, d)
+
+
+def categorical(logits, num_samples, dtype="int32", seed=None):
+    """Draws ``num_samples`` class indices for each row of 2-D ``logits``.
+
+    Args:
+      logits: ``[batch, num_classes]`` unnormalized log-probabilities.
+      num_samples: draws per row.
+      dtype: int32 (default) or int64.
+      seed: None, an int or a ``SeedGenerator``.
+    """
+    logits = convert_to_tensor(logits)
+    if len(logits.shape) != 2:
+        raise ValueError("`logits` should be a 2-D tensor with shape "
+                         f"[batch_size, num_classes]. Received: logits={logits}")
+    out = _random.stateless_categorical(logits, num_samples, draw_seed(seed),
+                                        dtype="int64")
+    return _math.cast(out, dtypes.as_dtype(dtype))
+
+
+def dropout(inputs, rate, noise_shape=None, seed=None):
+    """Zeroes entries with probability ``rate`` and scales the rest by
+    ``1 / (1 - rate)``.
+
+    Args:
+      inputs: a float tensor.
+      rate: the drop probability in ``[0, 1)``.
+      noise_shape: the mask's shape, broadcastable to ``inputs`` (None entries
+        take ``inputs``' sizes).
+      seed: None, an int or a ``SeedGenerator``.
+    """
+    if (isinstance(rate, bool) or not isinstance(rate, (numbers.Real, Tensor))
+            or not 0 <= float(rate) < 1):
+        raise ValueError("`rate` must be a scalar tensor or a float in the range "
+                         f"[0, 1). Received: rate={rate}")
+    x = convert_to_tensor(inputs)
+    shape = list(x.shape)
+    if noise_shape is None:
+        mask_shape = shape
+    else:
+        mask_shape = [s if n is None else int(n) for n, s in zip(noise_shape, shape)]
+        if len(noise_shape) != len(shape):
+            raise ValueError(f"`noise_shape` must have rank {len(shape)} like `inputs`. "
+                             f"Received: noise_shape={noise_shape}")
+    rate = float(rate)
+    u = _random.stateless_uniform(mask_shape, draw_seed(seed), dtype=x.dtype)
+    keep = _logic.greater_equal(u, rate)
+    scaled = _math.multiply(x, convert_to_tensor(1.0 / (1.0 - rate), dtype=x.dtype))
+    return _logic.where(keep, scaled, _math.zeros_like(scaled))
+
+
+def shuffle(x, axis=0, seed=None):
+    """Randomly permutes ``x`` along ``axis``.
+
+    Args:
+      x: the tensor.
+      axis: the axis to shuffle (default 0).
+      seed: None, an int or a ``SeedGenerator``.
+    """
+    x = convert_to_tensor(x)
+    if not x.shape:
+        raise ValueError(f"`x` must have at least one dimension. Received: x={x}")
+    size = x.shape[axis]
+    keys = _random.stateless_uniform([size], draw_seed(seed), dtype=dtypes.float32)
+    return _index.gather(x, _sorting.argsort(keys), axis=axis)
+
+
+def gamma(shape, alpha, dtype=None, seed=None):
+    """Gamma samples with concentration ``alpha`` (and rate 1).
+
+    Args:
+      shape: the output shape.
+      alpha: the concentration (a positive float).
+      dtype: a float dtype (default ``keras.config.floatx()``).
+      seed: None, an int or a ``SeedGenerator``.
+    """
+    d = _float(dtype)
+    alpha = _math.cast(convert_to_tensor(alpha), d)
+    return _gamma(shape, alpha, d, draw_seed(seed))
+
+
+def _gamma(shape, alpha, d, seed_t):
+    shp = tuple(int(s) for s in shape)
+    return call(stateless_gamma_p, (seed_t, alpha), {"shape": shp, "dtype": d._np})
+
+
+def beta(shape, alpha, beta, dtype=None, seed=None):
+    """Beta samples: ``X / (X + Y)`` with ``X ~ Gamma(alpha)``, ``Y ~ Gamma(beta)``.
+
+    Args:
+      shape: the output shape.
+      alpha, beta: the positive shape parameters (floats or tensors
+        broadcastable to ``shape``).
+      dtype: a float dtype (default ``keras.config.floatx()``).
+      seed: None, an int or a ``SeedGenerator``.
+    """
+    d = _float(dtype)
+    seed_t = draw_seed(seed)
+    full = _array.zeros(shape, dtype=d)
+    a = _math.add(full, _math.cast(convert_to_tensor(alpha), d))
+    b = _math.add(full, _math.cast(convert_to_tensor(beta), d))
+    x = _gamma((), a, d, seed_t)
+    y = _gamma((), b, d, _second_seed(seed_t))
+    return _math.divide(x, _math.add(x, y))
+
+
+def binomial(shape, counts, probabilities, dtype=None, seed=None):
+    """Binomial samples: successes in ``counts`` trials of probability
+    ``probabilities``.
+
+    ``counts`` must be known when the function runs (a number, array or eager
+    tensor): dlframe sums ``max(counts)`` Bernoulli draws.
+
+    Args:
+      shape: the output shape.
+      counts: the number of trials (broadcastable to ``shape``).
+      probabilities: the success probability (broadcastable to ``shape``).
+      dtype: a float dtype for the result (default ``keras.config.floatx()``).
+      seed: None, an int or a ``SeedGenerator``.
+    """
+    d = _float(dtype)
+    shape = [int(s) for s in shape]
+    full = _array.zeros(shape, dtype=d)
+    n = _math.add(full, _math.cast(convert_to_tensor(counts), d))
+    p = _math.add(full, _math.cast(convert_to_tensor(probabilities), d))
+    trials = int(_reduction.reduce_max(n).numpy()) if shape and all(shape) else 0
+    u = _random.stateless_uniform(shape + [max(trials, 1)], draw_seed(seed), dtype=d)
+    index = _math.cast(_creation.range(max(trials, 1)), d)
+    hit = _logic.logical_and(_logic.less(u, _array.expand_dims(p, -1)),
+                             _logic.less(index, _array.expand_dims(n, -1)))
+    return _reduction.reduce_sum(_math.cast(hit, d), axis=-1)

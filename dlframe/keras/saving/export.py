@@ -1,0 +1,153 @@
+"""Keras 3's inference export: ``model.export(dir)``, ``keras.layers.TFSMLayer`` and
+``tf.saved_model.load(dir).serve(x)``.
+
+The artifact is dlframe's SavedModel directory (``saved_model_io``: the model as a
+``model.keras`` archive plus ``assets/``), not TensorFlow's graph protocol buffers:
+dlframe has no GraphDef runtime, and storing the model keeps reloading exact. It
+adds ``export_manifest.json`` naming the endpoints (``serve``, and the
+``serving_default`` signature) and the input specs ``serve`` checks. Reloading
+needs dlframe and, for custom layers, their registered classes; TensorFlow cannot
+read the directory (use a ``.keras`` file to move a model to TensorFlow).
+"""
+
+import json
+import os
+
+from dlframe.keras.engine.base_layer import Layer
+from dlframe.keras.saving import saved_model_io
+
+MANIFEST = "export_manifest.json"
+ENDPOINTS = ("serve", "serving_default")
+
+
+def _input_specs(model, input_signature):
+    """``[{'shape': [...], 'dtype': name}]`` for the model's inputs (None: unknown)."""
+    if input_signature is not None:
+        specs = input_signature if isinstance(input_signature, (list, tuple)) \
+            else [input_signature]
+        return [{"shape": list(getattr(s, "shape", s)), "dtype": getattr(
+            getattr(s, "dtype", None), "name", "float32")} for s in specs]
+    inputs = getattr(model, "inputs", None)
+    if inputs:
+        return [{"shape": list(t.shape.as_list()), "dtype": t.dtype.name}
+                for t in inputs]
+    shape = getattr(model, "_build_input_shape", None)
+    if shape is None:
+        return None
+    shape = list(getattr(shape, "as_list", lambda: shape)())
+    if shape and all(isinstance(s, (list, tuple)) for s in shape):
+        return [{"shape": [None] + list(s)[1:], "dtype": model.compute_dtype}
+                for s in shape]
+    return [{"shape": [None] + shape[1:], "dtype": model.compute_dtype}]
+
+
+def export_model(model, filepath, format="tf_saved_model", verbose=True,
+                 input_signature=None, **kwargs):
+    """Writes an inference artifact of ``model`` (see the module docstring).
+
+    Args:
+      model: a built Keras model.
+      filepath: the directory to write.
+      format: ``'tf_saved_model'`` (the only format dlframe writes).
+      verbose: print the endpoints written.
+      input_signature: optional ``tf.TensorSpec`` (or list) describing the
+        inputs ``serve`` accepts (default: the model's input shapes).
+      **kwargs: other exporter options, ignored.
+
+    Raises:
+      ValueError: another ``format`` or an unbuilt model.
+    """
+    if format != "tf_saved_model":
+        raise ValueError("dlframe exports the 'tf_saved_model' format only. Received: "
+                         f"format={format!r}")
+    if not model.built:
+        raise ValueError(f"Model {model.name!r} must be built before export: call it on "
+                         "a batch or call `model.build(input_shape)` first.")
+    filepath = os.fspath(filepath)
+    saved_model_io.save(model, filepath, include_optimizer=False,
+                        model_file=saved_model_io.ARCHIVE_FILE)
+    specs = _input_specs(model, input_signature)
+    with open(os.path.join(filepath, MANIFEST), "w") as f:
+        json.dump({"format": "dlframe-export", "endpoints": list(ENDPOINTS),
+                   "inputs": specs}, f)
+    if verbose:
+        print(f"Saved artifact at '{filepath}'. The following endpoints are available:"
+              f"\n\n* Endpoint 'serve'\n  inputs: {specs}\n")
+
+
+def read_manifest(directory):
+    """The export manifest of ``directory`` (None for a plain SavedModel)."""
+    path = os.path.join(os.fspath(directory), MANIFEST)
+    if not os.path.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def check_inputs(specs, inputs):
+    """Raises ValueError when ``inputs`` do not fit the exported input specs."""
+    if not specs:
+        return
+    flat = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    if len(flat) != len(specs):
+        raise ValueError(f"The endpoint 'serve' takes {len(specs)} input(s); received "
+                         f"{len(flat)}.")
+    for i, (spec, x) in enumerate(zip(specs, flat)):
+        shape = list(getattr(x, "shape", ()))
+        want = spec["shape"]
+        if len(shape) != len(want) or any(
+                w is not None and int(w) != int(s) for w, s in zip(want, shape)):
+            raise ValueError(f"Input {i} of the endpoint 'serve' must have shape {want} "
+                             f"(None: any size). Received: shape={shape}")
+
+
+class TFSMLayer(Layer):
+    """A layer that runs an endpoint of an artifact written by ``model.export``.
+
+    Args:
+      filepath: the exported directory.
+      call_endpoint: the endpoint used for inference (``'serve'`` or
+        ``'serving_default'``, which returns a dict of named outputs).
+      call_training_endpoint: optional endpoint used when ``training=True``
+        (``'serve'`` here runs the model in training mode).
+      trainable: whether the artifact's variables are trainable.
+      name, dtype: as for any layer.
+    """
+
+    def __init__(self, filepath, call_endpoint="serve", call_training_endpoint=None,
+                 trainable=True, name=None, dtype=None, **kwargs):
+        super().__init__(trainable=trainable, name=name, dtype=dtype, **kwargs)
+        self.filepath = os.fspath(filepath)
+        if not saved_model_io.contains_saved_model(self.filepath):
+            raise ValueError(f"Argument `filepath` must be a directory written by "
+                             f"`model.export()`. Received: filepath={filepath!r}")
+        for arg, endpoint in (("call_endpoint", call_endpoint),
+                              ("call_training_endpoint", call_training_endpoint)):
+            if endpoint is not None and endpoint not in ENDPOINTS:
+                raise ValueError(f"The endpoint '{endpoint}' is not an attribute of the "
+                                 f"loaded SavedModel (`{arg}`). Available endpoints: "
+                                 f"{list(ENDPOINTS)}")
+        self.call_endpoint = call_endpoint
+        self.call_training_endpoint = call_training_endpoint
+        self._artifact = saved_model_io.LoadedSavedModel(
+            saved_model_io.load_keras_model(self.filepath, compile=False),
+            read_manifest(self.filepath))
+        self.model = self._artifact.keras_model
+        self.model.trainable = trainable
+        self.built = True
+
+    def call(self, inputs, training=False):
+        if training and self.call_training_endpoint is not None:
+            return self.model(inputs, training=True)
+        if self.call_endpoint == "serving_default":
+            return self._artifact.signatures["serving_default"](inputs)
+        return self._artifact.serve(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return self.model.compute_output_shape(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(filepath=self.filepath, call_endpoint=self.call_endpoint,
+                      call_training_endpoint=self.call_training_endpoint)
+        return config
