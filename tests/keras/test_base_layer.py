@@ -161,13 +161,35 @@ def test_masks_propagate_and_compute_mask():
     assert emb.compute_mask(tf.constant([[0, 3]])).numpy().tolist() == [[False, True]]
 
 
-def test_config_of_subclass_without_get_config_raises():
+def test_config_of_subclass_without_get_config():
+    """Keras 3 records plain-valued __init__ arguments by itself; an argument that is
+    not a plain value (a layer, an array) still needs get_config."""
     class NoConfig(layers.Layer):
-        def __init__(self, pivot):
-            super().__init__()
-            self.pivot = pivot
+        def __init__(self, pivot, scale=2.0, **kwargs):
+            super().__init__(**kwargs)
+            self.pivot, self.scale = pivot, scale
+
+        def call(self, x):
+            return (x - self.pivot) * self.scale
+    layer = NoConfig(1, name="nc")
+    config = layer.get_config()
+    assert config["pivot"] == 1 and config["scale"] == 2.0 and config["name"] == "nc"
+    clone = NoConfig.from_config(config)
+    assert (clone.pivot, clone.scale, clone.name) == (1, 2.0, "nc")
     with pytest.raises(NotImplementedError, match="get_config"):
-        NoConfig(1).get_config()
+        NoConfig(layers.Dense(2)).get_config()
+
+    class NoConfigModel(tf.keras.Model):
+        def __init__(self, units, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+            self.dense = layers.Dense(units)
+
+        def call(self, x):
+            return self.dense(x)
+    model = NoConfigModel(units=4)
+    model(np.ones((1, 3), "float32"))
+    assert NoConfigModel.from_config(model.get_config()).units == 4
 
 
 def test_dtype_policy_and_autocast():

@@ -56,6 +56,11 @@ class Layer(LayerStateAPI):
         ``autocast``, ``activity_regularizer``, ``weights``.
     """
 
+    def __new__(cls, *args, **kwargs):
+        instance = object.__new__(cls)
+        instance._init_call_args = (args, kwargs)   # Keras 3's automatic get_config
+        return instance
+
     def __init__(self, trainable=True, name=None, dtype=None, dynamic=False, **kwargs):
         unknown = {k: v for k, v in kwargs.items() if k not in _ALLOWED_KWARGS}
         if unknown:
@@ -601,9 +606,13 @@ class Layer(LayerStateAPI):
             extra = set(inspect.signature(own_init).parameters) - {
                 "self", "trainable", "name", "dtype", "dynamic", "kwargs", "args"}
             if extra:
-                raise NotImplementedError(
-                    f"Layer {type(self).__name__} has arguments {sorted(extra)} in "
-                    "`__init__()` and therefore must override `get_config()`.")
+                auto = _auto_config(self, own_init, extra)
+                if auto is None:
+                    raise NotImplementedError(
+                        f"Layer {type(self).__name__} has arguments {sorted(extra)} in "
+                        "`__init__()` and therefore must override `get_config()` (they "
+                        "are not all plain Python values Keras 3 records by itself).")
+                config.update(auto)
         return config
 
     @classmethod
@@ -667,3 +676,29 @@ def _as_tuple_shapes(shapes):
     if isinstance(shapes, dict):
         return {k: _as_tuple_shapes(v) for k, v in shapes.items()}
     return shapes
+
+
+def _plain(value):
+    """Whether ``value`` is a JSON-friendly Python value (Keras 3 auto-config rule)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    return False
+
+
+def _auto_config(layer, init, names):
+    """Keras 3: the ``__init__`` arguments ``names`` the layer was created with, when
+    they are all plain values (so ``get_config`` need not be overridden); else None."""
+    args, kwargs = getattr(layer, "_init_call_args", ((), {}))
+    try:
+        bound = inspect.signature(init).bind(layer, *args, **kwargs)
+    except TypeError:
+        return None
+    bound.apply_defaults()
+    values = {k: v for k, v in bound.arguments.items() if k in names}
+    if not all(_plain(v) for v in values.values()):
+        return None
+    return values

@@ -1,6 +1,6 @@
 """keras.Model: subclassed models; ``Model(inputs, outputs)`` makes a Functional model."""
 
-from dlframe.keras.engine.base_layer import Layer
+from dlframe.keras.engine.base_layer import Layer, _auto_config
 from dlframe.keras.engine.keras_tensor import KerasTensor
 from dlframe.keras.engine.training import TrainingMixin
 from dlframe.keras.utils import tree
@@ -23,7 +23,7 @@ class Model(TrainingMixin, Layer):
         if cls is Model and _functional_args(args, kwargs):
             from dlframe.keras.engine.functional import Functional
             return object.__new__(Functional)
-        return object.__new__(cls)
+        return Layer.__new__(cls, *args, **kwargs)
 
     def __init__(self, *args, **kwargs):
         inputs = kwargs.pop("inputs", None)
@@ -138,9 +138,13 @@ class Model(TrainingMixin, Layer):
             extra = set(inspect.signature(type(self).__init__).parameters) - {
                 "self", "name", "trainable", "dtype", "kwargs", "args"}
             if extra:
-                raise NotImplementedError(
-                    f"Model {type(self).__name__} has arguments {sorted(extra)} in "
-                    "`__init__()` and therefore must override `get_config()`.")
+                auto = _auto_config(self, type(self).__init__, extra)
+                if auto is None:
+                    raise NotImplementedError(
+                        f"Model {type(self).__name__} has arguments {sorted(extra)} in "
+                        "`__init__()` and therefore must override `get_config()` (they "
+                        "are not all plain Python values Keras 3 records by itself).")
+                config.update(auto)
         return config
 
     @classmethod
