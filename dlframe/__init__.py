@@ -108,7 +108,13 @@ from dlframe.ops.ragged_spec import RaggedTensorSpec  # noqa: E402
 from dlframe import lookup  # noqa: E402 - tf.lookup
 from dlframe import bitwise  # noqa: E402 - tf.bitwise
 from dlframe import audio  # noqa: E402 - tf.audio
-from dlframe import experimental  # noqa: E402,F401 - tf.experimental (tnp)
 from dlframe import tpu  # noqa: E402 - tf.tpu (no TPU runtime: raises clearly)
 config.experimental_connect_to_cluster = tpu.experimental_connect_to_cluster
 config.experimental_connect_to_host = tpu.experimental_connect_to_host
+
+
+def __getattr__(name):
+    if name == "experimental":   # tf.experimental (tnp): imported on first use
+        import importlib
+        return importlib.import_module("dlframe.experimental")
+    raise AttributeError(f"module 'dlframe' has no attribute {name!r}")

@@ -39,8 +39,7 @@ def _optional(name):
 
 
 for _name in ("optimizers", "losses", "metrics", "callbacks", "datasets", "saving",
-              "preprocessing", "applications", "experimental", "regularizers",
-              "config", "random"):
+              "preprocessing", "experimental", "regularizers", "config", "random"):
     _mod = _optional(_name)
     if _mod is not None:
         globals()[_name] = _mod
@@ -48,4 +47,12 @@ del _name, _mod
 
 __version__ = "2.15.0"
 version = lambda: __version__
-from dlframe.keras import ops  # noqa: E402,F401 - keras.ops (Keras 3)
+
+# Imported on first use (import time): ~20 application modules and keras.ops' tables.
+_LAZY = ("applications", "ops")
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return _importlib.import_module(f"dlframe.keras.{name}")
+    raise AttributeError(f"module 'dlframe.keras' has no attribute {name!r}")

@@ -514,6 +514,11 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None,
     return einsum("bnts,bsnh->btnh", probs, v)
 
 
+def _nchw_or_nhwc(data_format):
+    first = (data_format or config.image_data_format()) == "channels_first"
+    return "NCHW" if first else "NHWC"
+
+
 def space_to_depth(x, block_size, data_format=None):
     """Moves spatial blocks into the channel axis.
 
@@ -522,9 +527,7 @@ def space_to_depth(x, block_size, data_format=None):
       block_size: the block edge.
       data_format: 'channels_last' (default) or 'channels_first'.
     """
-    fmt = "NCHW" if (data_format or config.image_data_format()) == "channels_first" \
-        else "NHWC"
-    return _nx.space_to_depth(as_tensor(x), block_size, data_format=fmt)
+    return _nx.space_to_depth(as_tensor(x), block_size, data_format=_nchw_or_nhwc(data_format))
 
 
 def depth_to_space(x, block_size, data_format=None):
@@ -535,9 +538,7 @@ def depth_to_space(x, block_size, data_format=None):
       block_size: the block edge.
       data_format: 'channels_last' (default) or 'channels_first'.
     """
-    fmt = "NCHW" if (data_format or config.image_data_format()) == "channels_first" \
-        else "NHWC"
-    return _nx.depth_to_space(as_tensor(x), block_size, data_format=fmt)
+    return _nx.depth_to_space(as_tensor(x), block_size, data_format=_nchw_or_nhwc(data_format))
 
 
 __all__ = [

@@ -124,28 +124,27 @@ def ptp(x, axis=None, keepdims=False):
     return _m.subtract(max(x, axis, keepdims), min(x, axis, keepdims))
 
 
-def var(x, axis=None, keepdims=False):
-    """Population variance over ``axis``.
+def _float_reduction(reduce, doc):
+    """A NumPy-style reduction computed in floating point (integers become floatx)."""
+    def fn(x, axis=None, keepdims=False):
+        return reduce(to_float(as_tensor(x)), axis=_axis_arg(axis), keepdims=keepdims)
+    fn.__doc__ = f"""{doc}
 
     Args:
       x: input tensor.
       axis: int, tuple of ints or None.
       keepdims: keep reduced axes with length 1.
     """
-    x = to_float(as_tensor(x))
-    return _r.reduce_variance(x, axis=_axis_arg(axis), keepdims=keepdims)
+    return fn
 
 
-def std(x, axis=None, keepdims=False):
-    """Population standard deviation over ``axis``.
-
-    Args:
-      x: input tensor.
-      axis: int, tuple of ints or None.
-      keepdims: keep reduced axes with length 1.
-    """
-    x = to_float(as_tensor(x))
-    return _r.reduce_std(x, axis=_axis_arg(axis), keepdims=keepdims)
+var = _float_reduction(_r.reduce_variance, "Population variance over ``axis``.")
+std = _float_reduction(_r.reduce_std, "Population standard deviation over ``axis``.")
+logsumexp = _float_reduction(_r.reduce_logsumexp,
+                             "``log(sum(exp(x)))`` over ``axis``, computed stably.")
+for _fn, _name in ((var, "var"), (std, "std"), (logsumexp, "logsumexp")):
+    _fn.__name__ = _fn.__qualname__ = _name
+del _fn, _name
 
 
 def _as_bool(x):
@@ -280,18 +279,6 @@ def argsort(x, axis=-1):
     x, axis = _flat_axis(as_tensor(x), axis)
     out = _s.argsort(x, axis=axis, stable=True)
     return out if default_int() == dtypes.int32 else _m.cast(out, default_int())
-
-
-def logsumexp(x, axis=None, keepdims=False):
-    """``log(sum(exp(x)))`` over ``axis``, computed stably.
-
-    Args:
-      x: input tensor.
-      axis: int, tuple of ints or None.
-      keepdims: keep reduced axes with length 1.
-    """
-    x = to_float(as_tensor(x))
-    return _r.reduce_logsumexp(x, axis=_axis_arg(axis), keepdims=keepdims)
 
 
 def average(x, axis=None, weights=None):

@@ -135,7 +135,7 @@ def _attach_symbolic_mask(layer, inputs, kwargs, specs):
             concrete = _placeholder_maker(fill)
             runs.append(layer.compute_mask(tree.map_structure(concrete, inputs),
                                            tree.map_structure(concrete, in_mask)))
-        if tree.flatten(runs[0]) == [None] or runs[0] is None:
+        if all(m is None for m in tree.flatten(runs[0])):
             return
         out_mask = tree.pack_sequence_as(runs[0], [
             None if a is None else KerasTensor(_merged_dims(a, b), "bool")

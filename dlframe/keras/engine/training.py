@@ -179,14 +179,7 @@ class TrainingMixin(GeneratorMethodsMixin):
 
     def get_metrics_result(self):
         """``{name: result}`` of every metric (dict results are merged in)."""
-        out = {}
-        for m in self.metrics:
-            r = m.result()
-            if isinstance(r, dict):
-                out.update(r)
-            else:
-                out[m.name] = r
-        return out
+        return _merge_dict_results({m.name: m.result() for m in self.metrics})
 
     # -- the steps ---------------------------------------------------------------
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None,

@@ -10,6 +10,7 @@ input batch ``x`` (or ``x0``, ``x1``...) and the model's predictions ``y``.
 """
 
 import os
+import sys
 import zipfile
 
 import keras
@@ -17,6 +18,9 @@ import numpy as np
 import tensorflow as tf
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import fixture_models  # noqa: E402 - the classes shared with the tests
+
 L = keras.layers
 RNG = np.random.default_rng(0)
 
@@ -43,44 +47,7 @@ def _save(name, model, inputs):
     np.savez(os.path.join(HERE, f"{name}.npz"), **arrays)
 
 
-@keras.saving.register_keras_serializable(package="fixtures")
-class Scale(L.Layer):
-    """A custom layer with one weight."""
-
-    def __init__(self, init=2.0, **kwargs):
-        super().__init__(**kwargs)
-        self.init = init
-
-    def build(self, input_shape):
-        self.scale = self.add_weight(name="scale", shape=(input_shape[-1],),
-                                     initializer=keras.initializers.Constant(self.init))
-
-    def call(self, x):
-        return x * self.scale
-
-    def get_config(self):
-        return {**super().get_config(), "init": self.init}
-
-
-@keras.saving.register_keras_serializable(package="fixtures")
-class TwoTower(keras.Model):
-    """A subclassed model: layers in attributes and in a list."""
-
-    def __init__(self, units=4, **kwargs):
-        super().__init__(**kwargs)
-        self.units = units
-        self.encoder = L.Dense(units, activation="tanh")
-        self.blocks = [L.Dense(units, activation="relu"), L.Dense(units)]
-        self.head = L.Dense(1)
-
-    def call(self, x):
-        h = self.encoder(x)
-        for block in self.blocks:
-            h = block(h)
-        return self.head(h)
-
-    def get_config(self):
-        return {**super().get_config(), "units": self.units}
+Scale, TwoTower = fixture_models.define(keras)
 
 
 def sequential():

@@ -15,50 +15,14 @@ import numpy as np
 import pytest
 
 from dlframe import keras
+from tests.data.keras3 import fixture_models
 
 L = keras.layers
 DATA = os.path.join(os.path.dirname(__file__), "..", "..", "data", "keras3")
 FIXTURES = ["sequential", "functional", "subclassed", "recurrent", "convolutional"]
 
 
-@keras.saving.register_keras_serializable(package="fixtures")
-class Scale(L.Layer):
-    """The fixture's custom layer (same registered name as in make_fixtures.py)."""
-
-    def __init__(self, init=2.0, **kwargs):
-        super().__init__(**kwargs)
-        self.init = init
-
-    def build(self, input_shape):
-        self.scale = self.add_weight(name="scale", shape=(input_shape[-1],),
-                                     initializer=keras.initializers.Constant(self.init))
-
-    def call(self, x):
-        return x * self.scale
-
-    def get_config(self):
-        return {**super().get_config(), "init": self.init}
-
-
-@keras.saving.register_keras_serializable(package="fixtures")
-class TwoTower(keras.Model):
-    """The fixture's subclassed model: layers in attributes and in a list."""
-
-    def __init__(self, units=4, **kwargs):
-        super().__init__(**kwargs)
-        self.units = units
-        self.encoder = L.Dense(units, activation="tanh")
-        self.blocks = [L.Dense(units, activation="relu"), L.Dense(units)]
-        self.head = L.Dense(1)
-
-    def call(self, x):
-        h = self.encoder(x)
-        for block in self.blocks:
-            h = block(h)
-        return self.head(h)
-
-    def get_config(self):
-        return {**super().get_config(), "units": self.units}
+Scale, TwoTower = fixture_models.define(keras)   # as make_fixtures.py defines them
 
 
 def _fixture(name):
