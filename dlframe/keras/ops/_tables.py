@@ -10,17 +10,18 @@ import importlib
 
 from dlframe.ops.names import public_op
 
-_MATH = ["erf", "erfinv", "extract_sequences", "fft", "fft2", "ifft2", "in_top_k",
+_MATH = ["cdist", "erfc", "istft", "segment_min", "segment_prod", "view_as_complex",
+         "view_as_real", "erf", "erfinv", "extract_sequences", "fft", "fft2", "ifft2", "in_top_k",
          "irfft", "logdet", "logsumexp", "qr", "rfft", "rsqrt", "segment_max",
          "segment_sum", "solve", "stft", "top_k"]
 _CORE = ["associative_scan", "cast", "cond", "convert_to_numpy", "convert_to_tensor",
          "custom_gradient", "dtype", "fori_loop", "is_tensor", "map", "saturate_cast",
          "scan", "scatter", "scatter_update", "shape", "slice", "slice_update",
          "stop_gradient", "switch", "unstack", "vectorized_map", "while_loop"]
-_LINALG = ["cholesky", "cholesky_inverse", "det", "eigh", "inv", "lstsq", "matrix_rank",
+_LINALG = ["eig", "jvp", "lu_factor", "cholesky", "cholesky_inverse", "det", "eigh", "inv", "lstsq", "matrix_rank",
            "norm", "pinv", "qr", "solve", "solve_triangular", "svd"]
 _NUMPY_MODULES = ["numpy_api", "numpy_api_reduce", "numpy_api_create",
-                  "numpy_api_shape", "numpy_api_index"]
+                  "numpy_api_shape", "numpy_api_index", "numpy_api_extra"]
 _NUMPY_LINALG = ["cross", "dot", "einsum", "inner", "kron", "matmul", "outer", "slogdet",
                  "tensordot", "vdot"]
 # in the numpy_api modules but not in keras.ops.numpy (they live in math / core)
@@ -41,7 +42,8 @@ def _source():
     """{public name: function} over every numpy_api module."""
     found = {}
     for mod in _NUMPY_MODULES + ["numpy_api_linalg", "numpy_api_nn", "numpy_api_conv",
-                                 "numpy_api_core", "numpy_api_image"]:
+                                 "numpy_api_core", "numpy_api_image",
+                                 "numpy_api_extra_nn"]:
         m = _module(mod)
         for name in m.__all__:
             found.setdefault(name, getattr(m, name))
@@ -54,7 +56,8 @@ def namespace_names(namespace):
         names = [n for mod in _NUMPY_MODULES for n in _names(mod)] + _NUMPY_LINALG
         return sorted(set(names) - _NOT_NUMPY)
     if namespace == "nn":
-        return sorted(_names("numpy_api_nn") + _names("numpy_api_conv"))
+        extra = _module("numpy_api_extra_nn").NN_NAMES
+        return sorted(_names("numpy_api_nn") + _names("numpy_api_conv") + extra)
     if namespace == "math":
         return list(_MATH)
     if namespace == "core":
@@ -67,7 +70,7 @@ def namespace_names(namespace):
         top = set()
         for ns in ("numpy", "nn", "math", "core", "linalg"):
             top.update(namespace_names(ns))
-        return sorted(top)
+        return sorted(top | {"rearrange"})
     raise ValueError(f"unknown keras.ops namespace {namespace!r}")
 
 
