@@ -185,6 +185,9 @@ del _mod
 
 
 def __getattr__(name):
+    if name == "experimental":   # Keras 2's layers.experimental (and .preprocessing)
+        import importlib
+        return importlib.import_module("dlframe.keras.layers.experimental")
     if name == "TFSMLayer":   # lives with the export code in keras.saving
         from dlframe.keras.saving.export import TFSMLayer
         return TFSMLayer
