@@ -16,6 +16,7 @@ setup(
         "scipy>=1.10",           # special functions (erf) on CPU
         "nvidia-ml-py>=12.0",    # provides the `pynvml` module (GPU.md §5)
         "threadpoolctl>=3.1",    # CPU device owns BLAS threading
+        "cloudpickle>=2.2",      # tf.saved_model.save of tf.Module objects, by value
     ],
     extras_require={
         "cuda12": ["cupy-cuda12x>=13"],

@@ -105,6 +105,7 @@ def no_gradient(op_type):
 from dlframe import ragged  # noqa: E402 - tf.ragged
 from dlframe.ops.ragged_tensor import RaggedTensor  # noqa: E402
 from dlframe.ops.ragged_spec import RaggedTensorSpec  # noqa: E402
+from dlframe.data.structure import SparseTensorSpec  # noqa: F401 - tf.SparseTensorSpec
 from dlframe import lookup  # noqa: E402 - tf.lookup
 from dlframe import bitwise  # noqa: E402 - tf.bitwise
 from dlframe import audio  # noqa: E402 - tf.audio

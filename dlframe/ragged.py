@@ -2,6 +2,7 @@
 ``dlframe.ops.ragged_tensor``)."""
 
 from dlframe.ops import ragged_dispatch as _dispatch  # noqa: F401 - registers ops
+from dlframe.ops import ragged_extra as _extra  # noqa: F401 - registers ops
 from dlframe.ops import ragged_ops as _ops
 from dlframe.ops.names import public_op as _public
 from dlframe.ops.ragged_spec import DynamicRaggedShape, RaggedTensorSpec  # noqa: F401

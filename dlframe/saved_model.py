@@ -1,15 +1,29 @@
-"""``tf.saved_model``: save and load Keras models as SavedModel directories.
+"""``tf.saved_model``: save and load any object as a SavedModel directory.
 
-dlframe's SavedModel directories hold the model in Keras's single-file format (see
-``dlframe.keras.saving.saved_model_io``); they are read back by ``tf.saved_model.load``
-and ``tf.keras.models.load_model``. Other objects (a ``tf.Module`` with
-``tf.function`` methods) cannot be saved without their Python code: keep their
-variables with ``tf.train.Checkpoint``.
+Two layouts, both read by ``load`` and ``contains_saved_model``:
+
+* a Keras functional or Sequential model saved without ``signatures`` keeps the
+  Keras single-file format (``keras_model.h5``, see
+  ``dlframe.keras.saving.saved_model_io``), which ``tf.keras.models.load_model``
+  rebuilds from its config;
+* anything else (a ``tf.Module`` with ``tf.function`` methods, a subclassed Keras
+  model, any model with explicit ``signatures``) is saved *by value* with
+  cloudpickle next to its variables (see ``dlframe.keras.saving.object_io``).
+
+Differences from TensorFlow: ``load`` returns an object of the saved class (TF
+returns a generic restored object holding only what was traced), so its Python
+methods and properties work too. A loaded ``tf.function`` runs its Python again when
+it meets a new input shape, so it accepts shapes TF would reject as never traced
+(no concrete function matches); inputs are still checked against an
+``input_signature``. Loading runs code stored in the directory: as TensorFlow's
+documentation warns for SavedModels, load only directories from trusted sources.
 """
 
+from dlframe.keras.saving import object_io as _object_io
 from dlframe.keras.saving import saved_model_io as _io
 
 SERVING = "serve"
+TRAINING = "train"
 DEFAULT_SERVING_SIGNATURE_DEF_KEY = "serving_default"
 contains_saved_model = _io.contains_saved_model
 
@@ -30,29 +44,53 @@ class LoadOptions:
         self.experimental_io_device = experimental_io_device
 
 
+def _keras_graph_model(obj):
+    from dlframe.keras.engine.functional import Functional
+    return isinstance(obj, Functional)
+
+
 def save(obj, export_dir, signatures=None, options=None):
-    """Writes the Keras model ``obj`` as a SavedModel directory at ``export_dir``.
+    """Writes ``obj`` and its variables as a SavedModel directory at ``export_dir``.
 
     Args:
-      obj: a Keras Model.
+      obj: a ``tf.Module``, a Keras model or layer, or another object holding
+        variables and ``tf.function`` methods.
       export_dir: the directory to write (created if needed).
-      signatures: unused; the saved model always serves ``serving_default``.
-      options: unused.
+      signatures: None, a ``tf.function`` with an ``input_signature``, a
+        ConcreteFunction (``f.get_concrete_function(tf.TensorSpec(...))``), or a
+        dict ``{key: function}``. With None, a Keras model serves its ``call`` and
+        another object its only ``tf.function`` attribute that has an
+        ``input_signature`` (none when it has several or none).
+      options: accepted for compatibility (``tf.saved_model.SaveOptions``).
 
     Raises:
-      NotImplementedError: ``obj`` is not a Keras model.
+      ValueError: ``obj`` is a number, string or container, a signature is not a
+        function with an input signature, or part of ``obj`` cannot be stored.
     """
-    from dlframe.keras.engine.training import TrainingMixin
-    if not isinstance(obj, TrainingMixin):
-        raise NotImplementedError(
-            f"dlframe's tf.saved_model.save writes Keras models only; received "
-            f"{type(obj).__name__}. Save its variables with tf.train.Checkpoint(obj=...) "
-            "and rebuild the object in Python to restore them.")
-    _io.save(obj, export_dir)
+    if signatures is None and _keras_graph_model(obj):
+        _io.save(obj, export_dir)
+    else:
+        _object_io.save(obj, export_dir, signatures)
 
 
 def load(export_dir, tags=None, options=None):
-    """The object saved in ``export_dir``: call it like the model, or ``serve(x)``
-    for a directory ``model.export`` wrote; its ``signatures['serving_default']``
-    returns ``{output name: Tensor}``."""
+    """The object saved in ``export_dir``.
+
+    Args:
+      export_dir: a directory ``save``, ``model.save(dir)`` or ``model.export``
+        wrote.
+      tags: accepted for compatibility.
+      options: accepted for compatibility (``tf.saved_model.LoadOptions``).
+
+    Returns:
+      The saved object, with ``signatures`` mapping each signature key to a function
+      taking keyword tensors and returning ``{output name: Tensor}``. A Keras
+      functional model comes back wrapped: call it like the model, or ``serve(x)``
+      for a directory ``model.export`` wrote.
+
+    Loading executes code stored in the directory (pickled objects and classes):
+    load only SavedModels from trusted sources.
+    """
+    if _object_io.contains_object(export_dir):
+        return _object_io.load(export_dir)
     return _io.load_artifact(export_dir)

@@ -9,7 +9,10 @@ from dlframe.core import function as _function
 def to_code(entity, recursive=True, experimental_optional_features=None):
     """Returns the source code AutoGraph generates for ``entity``."""
     target = getattr(entity, "python_function", entity)
-    return transformed_source(target)
+    source = transformed_source(target)
+    name = getattr(target, "__name__", "")
+    # TF names the converted function tf__<name>
+    return source.replace(f"def {name}(", f"def tf__{name}(", 1) if name else source
 
 
 def do_not_convert(func=None):

@@ -93,8 +93,9 @@ def while_stmt(cond_fn, body_fn, init, returns=None):
 
 
 class _TensorRange:
-    def __init__(self, start, stop, step):
+    def __init__(self, start, stop, step, unrolled=None):
         self.start, self.stop, self.step = start, stop, step
+        self.unrolled = unrolled   # tf.range over Python ints: its elements, if unrolled
 
 
 def range_(*args, tensor_range=None):
@@ -109,7 +110,13 @@ def range_(*args, tensor_range=None):
             args[0], args[1], args[2] if len(args) > 2 else 1)
         return _TensorRange(start, stop, step)
     if tensor_range is not None:
-        return tensor_range(*args)
+        if STATE.trace is None:
+            return tensor_range(*args)
+        # tf.range over Python ints: unrolled unless a tensor-dependent break/return
+        # needs the graph loop TF would build (for_stmt decides)
+        start, stop, step = (0, args[0], 1) if len(args) == 1 else (
+            args[0], args[1], args[2] if len(args) > 2 else 1)
+        return _TensorRange(start, stop, step, unrolled=lambda: tensor_range(*args))
     return range(*[int(a) if isinstance(a, Tensor) else a for a in args])
 
 
@@ -119,8 +126,16 @@ def for_stmt(iterable, body_fn, init, break_index=None, returns=None):
     ``break_index``: position of the loop's break flag in the state (None: no break).
     ``returns``: as for ``if_stmt``.
     """
+    if isinstance(iterable, _TensorRange) and iterable.unrolled is not None and \
+            break_index is None:
+        iterable = iterable.unrolled()
     if isinstance(iterable, _TensorRange) or _symbolic(iterable):
         return _graph_for(iterable, body_fn, tuple(init), break_index, returns)
+    hooks = getattr(iterable, "_graph_iteration", None)
+    if hooks is not None and STATE.trace is not None:
+        hooks = hooks()   # a tf.data Dataset or iterator: a loop pulling its elements
+        if hooks is not None:
+            return _feed_for(hooks, body_fn, tuple(init), break_index, returns)
     state = tuple(init)
     for item in iterable:
         state = tuple(body_fn(item, *state))
@@ -155,6 +170,21 @@ def _graph_for(iterable, body_fn, state, break_index, returns):
         item = get[i] if get is not None else i
         return (_math.add(i, step),), body_fn(item, *s)
     return _graph_loop(cond, advance, (i0,), state, returns)
+
+
+def _feed_for(hooks, body_fn, state, break_index, returns):
+    """A graph loop over the elements that ``hooks`` = (start, has_next, get) pull."""
+    start, has_next, get = hooks
+
+    def cond(i, *s):
+        more = has_next(i)
+        if break_index is None:
+            return more
+        return _math.logical_and(more, not_(_as_bool(s[break_index])))
+
+    def advance(i, *s):
+        return (_math.add(i, 1),), body_fn(get(i), *s)
+    return _graph_loop(cond, advance, (start(),), state, returns)
 
 
 def _graph_loop(cond, advance, counters, state, returns):
@@ -276,10 +306,8 @@ def not_(value):
 
 
 def print_(*args, **kwargs):
-    """``print``: run-time printing for symbolic tensors."""
-    if any(_symbolic(a) for a in args):
-        from dlframe.ops.logging import print as tf_print
-        return tf_print(*args, **kwargs)
+    """``print``: Python's print, at trace time only, as in TF (a traced tensor prints
+    as ``Tensor(shape=..., dtype=...)``; ``tf.print`` is what prints at run time)."""
     if STATE.silent_trace:  # trace-time output belongs to the signature's first trace
         return None
     return print(*args, **kwargs)
@@ -315,7 +343,5 @@ def _convertible(fn):
         return False
     module = getattr(fn, "__module__", "") or ""
     if module.split(".")[0] in _SKIP_MODULES or module.startswith("_pytest"):
-        return False
-    if fn.__name__ == "<lambda>":
         return False
     return inspect.isfunction(fn)

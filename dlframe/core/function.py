@@ -7,6 +7,7 @@ eager GradientTape is recording runs the Python function eagerly, so the
 outer tape sees every op (results are identical).
 """
 
+import collections
 import functools
 import inspect
 import warnings
@@ -163,12 +164,32 @@ def _merge_shapes(shape, concrete):
     return TensorShape([d if d == c else None for d, c in zip(shape.as_list(), concrete)])
 
 
-def _leaf_shapes(value):
-    """Per tensor leaf of ``value`` (in ``_flatten`` order), the TensorShape of a
-    TensorSpec there, or None for a concrete tensor."""
+def _leaf_specs(value):
+    """Per tensor leaf of ``value`` (in ``_flatten`` order), the TensorSpec there, or
+    None for a concrete tensor."""
     leaves = []
     _flatten(value, leaves, specs_are_leaves=True)
-    return [leaf.shape if isinstance(leaf, TensorSpec) else None for leaf in leaves]
+    return [leaf if isinstance(leaf, TensorSpec) else None for leaf in leaves]
+
+
+def _leaf_shapes(value):
+    """Per tensor leaf of ``value``, the TensorShape of a TensorSpec there, or None."""
+    return [spec.shape if spec is not None else None for spec in _leaf_specs(value)]
+
+
+def _as_requested(concrete, requested):
+    """``concrete`` answering with the TensorSpecs (and names) get_concrete_function
+    was given, when the cache held a trace for a more specific signature (an
+    unknown-rank spec meets a scalar trace). It calls its Function for other shapes."""
+    current = concrete.structured_input_signature
+    if len(requested) != len(current) or all(
+            r is None or r == c for r, c in zip(requested, current)):
+        return concrete
+    view = object.__new__(ConcreteFunction)
+    view.__dict__.update(concrete.__dict__)
+    view.structured_input_signature = [r if r is not None else c
+                                       for r, c in zip(requested, current)]
+    return view
 
 
 def _cache_key(template, leaves):
@@ -188,6 +209,10 @@ class ConcreteFunction:
         self._owner = owner                  # the Function, for other sizes of None dims
         self._traced_shapes = traced_shapes  # input shapes this graph was traced at
 
+    def __getstate__(self):
+        # the graph belongs to this process; a restored one calls its Function instead
+        return dict(self.__dict__, graph=None, _traced_shapes=None)
+
     def _call_flat(self, tensors):
         arrays = [t._value for t in tensors]
         results = self.graph.run(arrays)
@@ -203,7 +228,8 @@ class ConcreteFunction:
                             f"{len(leaves)}")
         for i, (spec, t) in enumerate(zip(specs, leaves)):
             _trace.check_input(spec.shape, spec.dtype, t, i)
-        if (self._owner is not None and self._traced_shapes is not None and
+        if self.graph is None or (
+                self._owner is not None and self._traced_shapes is not None and
                 [tuple(t._value.shape) for t in leaves] != self._traced_shapes):
             return self._owner(*args, **kwargs)   # same signature, other sizes
         return self._call_flat(leaves)
@@ -219,6 +245,10 @@ class ConcreteFunction:
 class Function:
     """A Python function compiled per input signature (``dlframe.function``).
 
+    Pickling (``copy.deepcopy``, ``tf.saved_model.save``) keeps the Python function
+    and its options, not the traces: graphs hold device arrays and refer to the
+    variables of one process, so a restored Function traces again on first call.
+
     Args:
       python_function: the function to compile.
       input_signature: optional list of TensorSpec; None dims accept any size.
@@ -226,6 +256,10 @@ class Function:
       jit_compile: accepted for TF compatibility (graphs are always optimized).
       reduce_retracing: accepted for TF compatibility.
     """
+
+    _TRACE_STATE = ("_cache", "_signatures", "_tracing_count", "_variables_created",
+                    "_converted", "_instances", "_calls", "_recent_traces")
+    _trace_quietly = False  # True: trace-time print() is silent (a loaded SavedModel)
 
     def __init__(self, python_function, input_signature=None, autograph=True,
                  jit_compile=None, reduce_retracing=False, name=None,
@@ -237,14 +271,28 @@ class Function:
         self._autograph = autograph
         self._jit_compile = jit_compile
         self._reduce_retracing = reduce_retracing
+        self._reset_traces()
+        self.__name__ = name or getattr(python_function, "__name__", "function")
+        functools.update_wrapper(self, python_function, updated=())
+
+    def _reset_traces(self):
         self._cache = {}
         self._signatures = []   # _Signature of each user-visible trace
         self._tracing_count = 0
+        # like TF, warn only about frequent retracing: the last few traces happened
+        # within a short window of calls (a model fit on new data structures is not)
+        self._calls = 0
+        self._recent_traces = collections.deque(maxlen=_RETRACE_WARN_AFTER)
         self._variables_created = False
         self._converted = None
         self._instances = weakref.WeakKeyDictionary()
-        self.__name__ = name or getattr(python_function, "__name__", "function")
-        functools.update_wrapper(self, python_function, updated=())
+
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if k not in self._TRACE_STATE}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._reset_traces()
 
     @property
     def python_function(self):
@@ -270,6 +318,7 @@ class Function:
             bound = Function(self._python_function.__get__(instance, owner),
                              self._input_signature, self._autograph, self._jit_compile,
                              self._reduce_retracing)
+            bound._trace_quietly = self._trace_quietly
             try:
                 self._instances[instance] = bound
             except TypeError:
@@ -281,6 +330,7 @@ class Function:
             return self._python_function(*args, **kwargs)
         if STATE.trace is not None or STATE.tapes:
             return self._target()(*args, **kwargs)  # inlined / differentiated eagerly
+        self._calls += 1
         args, kwargs = self._canonicalize(args, kwargs)
         leaves = []
         template = _flatten((args, kwargs), leaves)
@@ -357,7 +407,8 @@ class Function:
         call_args, call_kwargs = _unflatten(template, iter(fresh))
         call_args = _restore_py(args, call_args)
         call_kwargs = _restore_py(kwargs, call_kwargs)
-        quiet, STATE.silent_trace = STATE.silent_trace, not visible
+        quiet = STATE.silent_trace
+        STATE.silent_trace = not visible or self._trace_quietly
         try:
             with _trace.tracing(tr):
                 result = self._target()(*call_args, **call_kwargs)
@@ -378,7 +429,9 @@ class Function:
             return concrete, result
         self._signatures.append(signature)
         self._tracing_count += 1
-        if self._tracing_count > _RETRACE_WARN_AFTER and self._input_signature is None:
+        self._recent_traces.append(self._calls)
+        if (self._tracing_count > _RETRACE_WARN_AFTER and self._input_signature is None
+                and self._calls - self._recent_traces[0] < 2 * _RETRACE_WARN_AFTER):
             warnings.warn(
                 f"{self._tracing_count} retracings of {self.__name__} were triggered. "
                 "Tracing is expensive; pass tensors (not Python values) that change, "
@@ -390,7 +443,8 @@ class Function:
         """Traces (if needed) and returns the ConcreteFunction for these arguments or specs."""
         if not args and not kwargs and self._input_signature is not None:
             args = self._input_signature
-        spec_shapes = _leaf_shapes((args, kwargs))
+        requested = _leaf_specs((args, kwargs))
+        spec_shapes = [spec.shape if spec is not None else None for spec in requested]
         args = tuple(_spec_to_tensor(a) for a in args)
         kwargs = {k: _spec_to_tensor(v) for k, v in kwargs.items()}
         args, kwargs = self._canonicalize(args, kwargs)
@@ -401,7 +455,7 @@ class Function:
         if concrete is None:
             concrete, _ = self._trace(args, kwargs, template, leaves, key,
                                       spec_shapes=spec_shapes, execute=False)
-        return concrete
+        return _as_requested(concrete, requested)
 
     def experimental_get_tracing_count(self):
         """How many times the Python function has been traced."""
@@ -432,10 +486,20 @@ def _conform(spec, value, index):
         _trace.check_input(spec.shape, spec.dtype, t, index)
         return t
     if isinstance(spec, (list, tuple)):
-        return type(spec)(_conform(s, v, index) for s, v in zip(spec, value))
+        items = [_conform(s, v, index) for s, v in zip(spec, value)]
+        return _rebuild(value if hasattr(value, "_fields") else spec, items)
     if isinstance(spec, dict):
         return {k: _conform(s, value[k], index) for k, s in spec.items()}
     return value
+
+
+def _rebuild(like, items):
+    """A list/tuple of ``like``'s type holding ``items`` (namedtuple-like types, such
+    as a distributed PerReplicaSpec's ``value_type``, take them as arguments)."""
+    kind = getattr(like, "value_type", type(like))
+    if not (isinstance(kind, type) and issubclass(kind, (list, tuple))):
+        kind = type(like)
+    return kind(*items) if hasattr(like, "_fields") else kind(items)
 
 
 def _spec_to_tensor(spec):
@@ -446,7 +510,7 @@ def _spec_to_tensor(spec):
         from dlframe.core.tensor import constant
         return constant(np.zeros(shape, dtype=spec.dtype.as_numpy_dtype))
     if isinstance(spec, (list, tuple)):
-        return type(spec)(_spec_to_tensor(s) for s in spec)
+        return _rebuild(spec, [_spec_to_tensor(s) for s in spec])
     return spec
 
 

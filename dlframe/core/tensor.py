@@ -109,6 +109,9 @@ class Tensor:
     def __iter__(self):
         if self._value.ndim == 0:
             raise TypeError("Cannot iterate over a scalar tensor.")
+        # as TF: a Python loop over a traced tensor would bake its trace-time length
+        # (AutoGraph turns `for x in tensor` in converted code into a graph loop)
+        _check_concrete(self, "Iterating over elements")
         return (self[i] for i in range(self._value.shape[0]))
 
     def __format__(self, format_spec):
@@ -273,6 +276,8 @@ def _string_array(seq):
     def enc(item):
         if isinstance(item, (list, tuple)):
             return [enc(i) for i in item]
+        if isinstance(item, (bool, int, float, complex)):   # TF refuses ["a", 1]
+            raise ValueError("Can't convert Python sequence with mixed types to Tensor.")
         return item.encode() if isinstance(item, str) else item
     nested = enc(seq)
     shape = np.shape(np.asarray(nested, dtype=object)) if nested else (0,)
@@ -336,6 +341,10 @@ def _host_value(value, dtype):
                 arr.astype(object)
         elif arr.dtype.kind == "S":
             arr = arr.astype(object)
+        elif arr.dtype == object and arr.size and isinstance(arr.flat[0], str):
+            # an object array of str (a pandas column): UTF-8 bytes, as TF
+            arr = np.vectorize(lambda s: s.encode() if isinstance(s, str) else s,
+                               otypes=[object])(arr)
         if dtype is not None and arr.dtype != dtype._np:
             arr = _cast_host(arr, dtype, value)
         return arr
@@ -405,6 +414,8 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None, device=None
                 raise ValueError(
                     f"Tensor conversion requested dtype {want.name} for Tensor with "
                     f"dtype {value.dtype.name}: {value!r}")
+        if value._is_variable:  # TF reads it: later assigns leave the result alone
+            return value.value()
         return value
     conv = getattr(value, "_dlframe_tensor_", None)
     if conv is not None:

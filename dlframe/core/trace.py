@@ -19,6 +19,21 @@ from dlframe.core.primitive import STATE
 from dlframe.core.tensor import Tensor
 from dlframe.errors import InvalidArgumentError
 
+# primitives whose output shapes depend on input values, not only input shapes
+DYNAMIC_SHAPE_PRIMITIVES = {
+    "While", "WhileWithHistory", "Where", "UniqueWithCounts", "KerasUnique",
+    "DynamicFill", "DynamicReshape", "DynamicRange", "DynamicPartition",
+    "TensorListReadRows", "TensorListTakeRowsLike", "TensorListPadRowsLike",
+}
+
+
+def _value_dependent_shape(prim, inputs):
+    if prim.name in DYNAMIC_SHAPE_PRIMITIVES:
+        return True
+    # indexing with a boolean mask (x[mask], tf.boolean_mask)
+    return prim.name == "StridedSlice" and any(
+        t._value.dtype.kind == "b" for t in inputs[1:])
+
 
 class OperatorNotAllowedInGraphError(TypeError):
     """A traced tensor was used where a Python value is needed (bool, numpy...)."""
@@ -42,6 +57,7 @@ class Trace:
         self.nodes = []            # (prim, inputs, outputs, attrs, device)
         self.produced = {}         # id -> Tensor produced by a node (kept alive)
         self.static = set()        # ids of produced Tensors computed from constants only
+        self.dynamic = set()       # ids of produced Tensors with value-dependent shapes
         self.inputs = []           # input Tensors, in slot order
         self.input_ids = set()
         self.created_variables = []
@@ -58,6 +74,17 @@ class Trace:
             # computed from constants only (shapes, Python values): the same at every
             # run of this signature, so its trace-time value may be read
             self.static.update(id(o) for o in outs)
+        if _value_dependent_shape(prim, inputs) or any(
+                self.is_dynamic(t) for t in inputs):
+            # sizes that depend on values (loop outputs, masks, tf.range(n)): shape
+            # queries of these (tf.shape) must run with the graph
+            self.dynamic.update(id(o) for o in outs)
+
+    def is_dynamic(self, t):
+        """True when ``t``'s shape may differ between runs of the graph."""
+        if id(t) in self.dynamic:
+            return True
+        return self.parent is not None and self.parent.is_dynamic(t)
 
     def is_symbolic(self, t):
         key = id(t)
@@ -443,14 +470,19 @@ def _cse(nodes):
     seen = {}
     remap = {}
     kept = []
+    written = {}  # slot -> how many effect nodes (variable writes) took it so far
     for node in nodes:
         prim, ins, outs, attrs = node[0], node[1], node[2], node[3]
         ins = [remap.get(s, s) for s in ins]
         node[1] = ins
         if prim.stateful:
+            if prim.effects:  # a read after a write of the same buffer is another value
+                for s in ins:
+                    written[s] = written.get(s, 0) + 1
             kept.append(node)
             continue
-        key = (prim.name, tuple(ins), _attr_key(attrs), id(node[4]))
+        key = (prim.name, tuple((s, written.get(s, 0)) for s in ins), _attr_key(attrs),
+               id(node[4]))
         prev = seen.get(key)
         if prev is not None:
             for a, b in zip(outs, prev[2]):

@@ -13,7 +13,10 @@ from dlframe.data.options import (
     ThreadingOptions,
 )
 from dlframe.data.readers import CsvDataset, make_csv_dataset
-from dlframe.data.ragged_batch import dense_to_ragged_batch  # noqa: F401
+from dlframe.data.ragged_batch import (  # noqa: F401
+    dense_to_ragged_batch,
+    dense_to_sparse_batch,
+)
 from dlframe.data.structure import DatasetSpec
 
 INFINITE = INFINITE_CARDINALITY
@@ -32,6 +35,7 @@ __all__ = [
     "OptimizationOptions",
     "Optional",
     "RandomDataset",
+    "TFRecordWriter",
     "ThreadingOptions",
     "assert_cardinality",
     "bucket_by_sequence_length",
@@ -204,3 +208,33 @@ def rejection_resample(class_func, target_dist, initial_dist=None, seed=None):
 def snapshot(path, compression="AUTO", reader_func=None, shard_func=None):
     """A transformation (for ``Dataset.apply``): ``Dataset.snapshot``."""
     return lambda dataset: dataset.snapshot(path, compression, reader_func, shard_func)
+
+
+class TFRecordWriter:
+    """Writes a dataset of scalar strings to a TFRecord file
+    (``tf.data.experimental.TFRecordWriter``, deprecated in TF for
+    ``tf.io.TFRecordWriter``).
+
+    Args:
+      filename: the file to write.
+      compression_type: ``None``/``""``, ``"ZLIB"`` or ``"GZIP"``.
+    """
+
+    def __init__(self, filename, compression_type=None):
+        self._filename = filename
+        self._compression = compression_type
+
+    def write(self, dataset):
+        """Writes every element of ``dataset`` (each a scalar ``tf.string``) as one
+        record, replacing the file."""
+        from dlframe.core import dtypes
+        from dlframe.core.tensor_spec import TensorSpec
+        from dlframe.io.tfrecord import TFRecordWriter as _Writer
+        spec = dataset.element_spec
+        if not (isinstance(spec, TensorSpec) and spec.dtype is dtypes.string
+                and spec.shape.rank in (0, None)):
+            raise TypeError("`dataset` must produce scalar `DT_STRING` tensors whereas "
+                            f"it produces shape {spec.shape} and types {spec!r}")
+        with _Writer(self._filename, self._compression) as writer:
+            for record in dataset.as_numpy_iterator():
+                writer.write(record)

@@ -7,6 +7,7 @@ collection of its generator) stops the threads it started.
 
 import collections
 import concurrent.futures as cf
+import itertools
 import os
 import queue
 import threading
@@ -15,6 +16,8 @@ from dlframe.data import structure as S
 from dlframe.data.dataset import Dataset, apply_fn
 from dlframe.data.options import AUTOTUNE
 from dlframe.errors import InvalidArgumentError, OpError
+
+_SPEC_SAMPLES = 3   # elements a map function runs on to find its element_spec
 
 
 def autotune_parallelism(options=None):
@@ -41,11 +44,19 @@ class _MapDataset(Dataset):
         return self._inputs[0]._cardinality()
 
     def _compute_spec(self):
+        # TF traces the function symbolically: a size computed from an element's value
+        # (tf.fill([x], x), a decoded image) is unknown. Running the function on a few
+        # elements and keeping only the sizes they agree on comes close.
         source = self._inputs[0]
-        for element in source._sample_iter():
-            out = S.spec_of(apply_fn(self._fn, element))
-            return S.relax_unknown_dims(out, source.element_spec, element)
-        raise ValueError("Cannot infer the element_spec of map over an empty dataset.")
+        spec = None
+        for element in itertools.islice(source._sample_iter(), _SPEC_SAMPLES):
+            out = S.relax_unknown_dims(S.spec_of(apply_fn(self._fn, element)),
+                                       source.element_spec, element)
+            spec = out if spec is None else S.relax_spec(spec, out)
+        if spec is None:
+            raise ValueError("Cannot infer the element_spec of map over an empty "
+                             "dataset.")
+        return spec
 
     def _iter_ignoring_errors(self, log_warning):
         """Sequential iteration that skips elements whose function raised a

@@ -1,6 +1,8 @@
 """Ragged elements in pipelines: ``from_tensor_slices`` of RaggedTensors (the rows are
 the elements) and ``ragged_batch`` / ``experimental.dense_to_ragged_batch`` (elements
-whose leading dimension varies become the rows of a RaggedTensor).
+whose leading dimension varies become the rows of a RaggedTensor); ``sparse_batch`` /
+``experimental.dense_to_sparse_batch`` (elements of varying shape become the rows of a
+SparseTensor).
 
 RaggedTensor leaves stay RaggedTensors on the host inside a pipeline.
 """
@@ -12,6 +14,7 @@ from dlframe.core.tensor import Tensor
 from dlframe.data import structure as S
 from dlframe.data.dataset import Dataset, _int_arg
 from dlframe.errors import InvalidArgumentError
+from dlframe.io.sparse_tensor import SparseTensor
 from dlframe.ops.ragged_spec import RaggedTensorSpec
 from dlframe.ops.ragged_tensor import RaggedTensor
 
@@ -149,3 +152,65 @@ def dense_to_ragged_batch(batch_size, drop_remainder=False, row_splits_dtype=_dt
     ``Dataset.apply`` doing ``ragged_batch``."""
     return lambda dataset: ragged_batch(dataset, batch_size, drop_remainder,
                                         row_splits_dtype)
+
+
+class _SparseBatchDataset(Dataset):
+    """Batches single-tensor elements of varying shape into SparseTensors."""
+
+    def __init__(self, input_dataset, batch_size, row_shape):
+        super().__init__((input_dataset,))
+        self._batch_size = _int_arg(batch_size, "batch_size")
+        if self._batch_size <= 0:
+            raise InvalidArgumentError(None, None, "Batch size must be greater than "
+                                       f"zero, got batch_size={batch_size}.")
+        spec = input_dataset.element_spec
+        if not isinstance(spec, S.TensorSpec):
+            raise TypeError(f"sparse_batch needs elements that are one dense tensor, got "
+                            f"{spec!r}")
+        dims = row_shape.numpy().tolist() if hasattr(row_shape, "numpy") else (
+            row_shape.as_list() if hasattr(row_shape, "as_list") else list(row_shape))
+        self._row_shape = [-1 if d is None else int(d) for d in dims]
+        if spec.shape.rank is not None and spec.shape.rank != len(self._row_shape):
+            raise ValueError(f"`row_shape` {dims} must have the rank of the elements, "
+                             f"{spec.shape}")
+
+    def _compute_spec(self):
+        spec = self._inputs[0].element_spec
+        return S.SparseTensorSpec([None] + [None if d < 0 else d for d in self._row_shape],
+                                  spec.dtype)
+
+    def _batch(self, items):
+        shape = [max((x.shape[i] for x in items), default=0) if d < 0 else d
+                 for i, d in enumerate(self._row_shape)]
+        indices, values = [], []
+        for b, x in enumerate(items):
+            if x.ndim != len(shape) or any(n > d for n, d in zip(x.shape, shape)):
+                raise InvalidArgumentError(
+                    None, None, f"sparse_batch: an element of shape {list(x.shape)} does "
+                    f"not fit in row_shape {self._row_shape}")
+            nz = np.argwhere(np.ones(x.shape, dtype=bool))
+            indices.append(np.concatenate([np.full((len(nz), 1), b), nz], axis=1))
+            values.append(x.reshape(-1))
+        return SparseTensor(np.concatenate(indices).astype(np.int64),
+                            np.concatenate(values),
+                            np.asarray([len(items)] + shape, dtype=np.int64))
+
+    def _iter(self):
+        buf = []
+        for element in self._inputs[0]._iter():
+            buf.append(element)
+            if len(buf) == self._batch_size:
+                yield self._batch(buf)
+                buf = []
+        if buf:
+            yield self._batch(buf)
+
+    def _cardinality(self):
+        n = self._inputs[0]._cardinality()
+        return n if n < 0 else -(-n // self._batch_size)
+
+
+def dense_to_sparse_batch(batch_size, row_shape):
+    """``tf.data.experimental.dense_to_sparse_batch``: a transformation for
+    ``Dataset.apply`` doing ``sparse_batch``."""
+    return lambda dataset: dataset.sparse_batch(batch_size, row_shape)

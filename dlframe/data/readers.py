@@ -313,8 +313,8 @@ def make_csv_dataset(file_pattern, batch_size, column_names=None, column_default
         raise ValueError(f"`label_name` {label_name!r} provided must be one of the columns: "
                          f"{column_names}.")
     if select_columns is not None:
-        select = [column_names.index(c) if isinstance(c, str) else int(c)
-                  for c in select_columns]
+        # TF reads the selected columns in file order, whatever order they are named
+        select = sorted({_column_index(c, column_names) for c in select_columns})
     else:
         select = list(range(len(column_names)))
     data_rows = sample[1:] if header else sample
@@ -336,7 +336,8 @@ def make_csv_dataset(file_pattern, batch_size, column_names=None, column_default
         ds = ds.repeat(num_epochs)
     if shuffle:
         ds = ds.shuffle(shuffle_buffer_size, seed=shuffle_seed)
-    ds = ds.batch(batch_size)
+    # repeated forever every batch is full, so TF drops the (never reached) remainder
+    ds = ds.batch(batch_size, drop_remainder=num_epochs is None)
 
     def to_features(*columns):
         features = collections.OrderedDict(zip(names, columns))
@@ -347,6 +348,19 @@ def make_csv_dataset(file_pattern, batch_size, column_names=None, column_default
 
     ds = ds.map(to_features)
     return ds.prefetch(AUTOTUNE if prefetch_buffer_size is None else prefetch_buffer_size)
+
+
+def _column_index(column, column_names):
+    if isinstance(column, str):
+        if column not in column_names:
+            raise ValueError(f"Column {column!r} in `select_columns` is not one of the "
+                             f"columns: {column_names}.")
+        return column_names.index(column)
+    index = int(column)
+    if not 0 <= index < len(column_names):
+        raise ValueError(f"Column index {column} in `select_columns` is out of range "
+                         f"for {len(column_names)} columns.")
+    return index
 
 
 def _zero(dtype):

@@ -15,6 +15,8 @@ from dlframe.data.options import INFINITE_CARDINALITY, UNKNOWN_CARDINALITY
 from dlframe.data.seeds import make_rng, resolve_seed
 from dlframe.errors import InvalidArgumentError
 from dlframe.io.sparse_tensor import SparseTensor
+from dlframe.ops.ragged_spec import RaggedTensorSpec
+from dlframe.ops.ragged_tensor import RaggedTensor
 
 
 class GeneratorElementError(InvalidArgumentError, TypeError):
@@ -171,23 +173,65 @@ class _GeneratorDataset(Dataset):
 def _conform(value, spec, flat_spec):
     """Converts one generator value to ``spec`` or raises GeneratorElementError."""
     if S.is_nested(spec):
-        value = S.lists_to_tuples(value)
-        if not S.same_structure(spec, value):
+        # only the spec's own nesting is structure: a list at a spec leaf is one
+        # tensor's value (TF flattens the element up to the signature)
+        leaves = _flatten_up_to(spec, value)
+        if leaves is None:
             types = S.map_structure(lambda s: s.dtype, spec)
             raise GeneratorElementError(
                 None, None, "`generator` yielded an element that did not match the "
                 f"expected structure. The expected structure was {types}, but the yielded "
                 f"element was {value!r}.")
-        leaves = S.flatten(value)
     else:
         leaves = [value]
     out = [_conform_leaf(v, s) for v, s in zip(leaves, flat_spec)]
     return S.pack_sequence_as(spec, out) if S.is_nested(spec) else out[0]
 
 
+def _flatten_up_to(spec, value):
+    """The parts of ``value`` at the leaves of ``spec`` (lists count as tuples), or
+    None when ``value`` lacks part of the structure."""
+    if isinstance(spec, dict):
+        if not isinstance(value, dict) or sorted(value) != sorted(spec):
+            return None
+        parts = [_flatten_up_to(spec[k], value[k]) for k in sorted(spec)]
+    elif isinstance(spec, tuple):
+        if not isinstance(value, (tuple, list)) or len(value) != len(spec):
+            return None
+        parts = [_flatten_up_to(s, v) for s, v in zip(spec, value)]
+    else:
+        return [value]
+    if any(p is None for p in parts):
+        return None
+    return [leaf for p in parts for leaf in p]
+
+
+def _conform_ragged(value, spec):
+    """A generator value (RaggedTensor or nested lists) as a RaggedTensor of ``spec``."""
+    from dlframe.ops import ragged_ops
+    if not isinstance(value, RaggedTensor):
+        try:
+            value = ragged_ops.constant(value, dtype=spec.dtype,
+                                        ragged_rank=spec.ragged_rank)
+        except (TypeError, ValueError):
+            raise GeneratorElementError(
+                None, None, "`generator` yielded an element that could not be converted "
+                f"to the expected type. The expected type was {spec!r}, but the yielded "
+                f"element was {value!r}.") from None
+    elif value.dtype != spec.dtype:
+        value = value.with_values(value.values.numpy().astype(spec.dtype._np))
+    if not spec.is_compatible_with(value):
+        raise GeneratorElementError(
+            None, None, f"`generator` yielded a RaggedTensor of shape {value.shape} "
+            f"where {spec!r} was expected.")
+    return value
+
+
 def _conform_leaf(value, spec):
     if isinstance(spec, S.SparseTensorSpec):
         return S.to_host_leaf(value)
+    if isinstance(spec, RaggedTensorSpec):
+        return _conform_ragged(value, spec)
     dtype = spec.dtype
     try:
         if isinstance(value, Tensor):
@@ -195,7 +239,9 @@ def _conform_leaf(value, spec):
             if arr.dtype != dtype._np:
                 arr = arr.astype(dtype._np)
         elif dtype is _dt.string:
-            arr = np.asarray(value)
+            # not np.asarray: NumPy's fixed-width bytes drop trailing NUL bytes (a
+            # serialized tf.train.Example often ends with one)
+            arr = value if isinstance(value, np.ndarray) else S.to_host_array(value)
             if arr.dtype.kind in ("U", "S"):
                 arr = S._encode_strings(arr)
             elif arr.dtype != object:

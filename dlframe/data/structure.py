@@ -55,7 +55,8 @@ def unbatch_spec(spec):
 
 
 def is_spec(value):
-    return isinstance(value, (TypeSpec, TensorSpec))
+    from dlframe.ops.ragged_spec import RaggedTensorSpec
+    return isinstance(value, (TypeSpec, TensorSpec, RaggedTensorSpec))
 
 
 class SparseTensorSpec(TypeSpec):
@@ -71,6 +72,10 @@ class SparseTensorSpec(TypeSpec):
             other = SparseTensorSpec(np.asarray(other.dense_shape).tolist(), other.dtype)
         return (isinstance(other, SparseTensorSpec) and other.dtype == self.dtype
                 and self.shape.is_compatible_with(other.shape))
+
+    @property
+    def value_type(self):
+        return SparseTensor
 
     def _unbatch(self):
         return SparseTensorSpec(None if self.shape.rank is None else self.shape.dims[1:],
@@ -88,7 +93,7 @@ class SparseTensorSpec(TypeSpec):
         return hash((tuple(self.shape.dims or ()), self.dtype))
 
     def __repr__(self):
-        return f"SparseTensorSpec({self.shape}, {self.dtype!r})"
+        return f"SparseTensorSpec(TensorShape({self.shape.as_list()}), {self.dtype!r})"
 
 
 class DatasetSpec(TypeSpec):
@@ -214,7 +219,7 @@ def to_host_array(value, dtype=None):
             arr = arr.astype(dtype._np)
         return arr
     if isinstance(value, np.ndarray) and dtype is None:
-        if value.dtype.kind in ("U", "S"):
+        if value.dtype.kind in ("U", "S") or _holds_str(value):
             return _encode_strings(value)
         return value
     if isinstance(value, np.ndarray) and value.dtype.kind in ("U", "S"):
@@ -223,6 +228,11 @@ def to_host_array(value, dtype=None):
         value = value.numpy()  # Variables and other tensor-likes
     t = convert_to_tensor(value, dtype=dtype, device=host_device())
     return np.asarray(t._value)
+
+
+def _holds_str(arr):
+    """An object array of Python ``str`` (a pandas text column)."""
+    return arr.dtype == object and arr.size > 0 and isinstance(arr.flat[0], str)
 
 
 def _encode_strings(arr):

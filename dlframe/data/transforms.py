@@ -145,12 +145,16 @@ class _PaddedBatchDataset(_BatchDataset):
         for s in flat_spec:
             if not isinstance(s, S.TensorSpec):
                 raise TypeError(f"padded_batch supports dense components only, got {s}")
+        self._spec_shapes = None
         if padded_shapes is None:
             for s in flat_spec:
                 if s.shape.rank is None:
                     raise ValueError("You must provide `padded_shapes` when a component "
                                      "has unknown rank.")
             shapes = [TensorShape([None] * s.shape.rank) for s in flat_spec]
+            # the spec reports the input's known sizes (as TF); padding still goes to
+            # the longest in each batch, the input's spec being inferred from samples
+            self._spec_shapes = [s.shape for s in flat_spec]
         else:
             shapes = [TensorShape([None if d is None or (not isinstance(d, TensorShape)
                                                           and int(d) < 0) else d
@@ -174,8 +178,9 @@ class _PaddedBatchDataset(_BatchDataset):
 
     def _compute_spec(self):
         dim = self._batch_size if self._drop else None
+        shapes = self._spec_shapes or self._pad_shapes
         flat = [S.TensorSpec([dim] + p.dims, s.dtype)
-                for p, s in zip(self._pad_shapes, S.flatten(self._spec_in))]
+                for p, s in zip(shapes, S.flatten(self._spec_in))]
         return S.pack_sequence_as(self._spec_in, flat)
 
     def _iter(self):

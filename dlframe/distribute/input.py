@@ -11,8 +11,12 @@ auto-sharding: no two workers train on the same rows). ``distribute_datasets_fro
 replica one element of the dataset the function built (it batches per replica).
 """
 
+from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
-from dlframe.distribute.values import PerReplica, copy_array
+from dlframe.core.tensor_spec import TensorSpec
+from dlframe.data.graph_loop import feed
+from dlframe.distribute.cross_device import to_device
+from dlframe.distribute.values import PerReplica, PerReplicaSpec
 
 
 class InputContext:
@@ -78,14 +82,39 @@ def _map(fn, structure):
 
 
 def place(t, device):
-    """A concrete tensor's value on ``device`` (no copy when already there)."""
-    if t._device is device:
-        return t
-    return Tensor(copy_array(t._device, t._value, device), device)
+    """``t`` on ``device``, as a recorded copy (no copy when already there)."""
+    return to_device(t, device)
+
+
+@primitive("ReplicaShard", aliases=True)
+def _shard_p(d, x, *, index, parts):
+    start, stop = shard_bounds(int(x.shape[0]), parts)[index]
+    return x[start:stop]
+
+
+@primitive("ReplicaUnshard")
+def _unshard_p(d, dy, x, *, index, parts):
+    start, stop = shard_bounds(int(x.shape[0]), parts)[index]
+    out = d.xp.zeros(x.shape, dtype=dy.dtype)
+    out[start:stop] = dy
+    return out
+
+
+@_shard_p.defgrad
+def _shard_grad(inputs, out, dy, *, index, parts):
+    return call(_unshard_p, (dy, inputs[0]), {"index": index, "parts": parts})
+
+
+@_unshard_p.defgrad
+def _unshard_grad(inputs, out, ddy, *, index, parts):
+    return call(_shard_p, (ddy,), {"index": index, "parts": parts}), None
 
 
 def split_element(element, devices, worker=(0, 1)):
     """A global batch (nest of tensors) -> the same nest of PerReplica shards.
+
+    The rows are cut when the step runs (``ReplicaShard``: TF's split of the
+    batch size found then), so a compiled step splits every batch it is given.
 
     Args:
       element: the global batch.
@@ -103,11 +132,9 @@ def split_element(element, devices, worker=(0, 1)):
             leaf = convert_to_tensor(leaf)
         if leaf._value.ndim == 0:
             return PerReplica([place(leaf, d) for d in devices])
-        bounds = shard_bounds(int(leaf._value.shape[0]), n * count)[index * n:
-                                                                   (index + 1) * n]
-        src = leaf._device
-        return PerReplica([Tensor(copy_array(src, leaf._value[a:b], d), d)
-                           for (a, b), d in zip(bounds, devices)])
+        return PerReplica([
+            place(call(_shard_p, (leaf,), {"index": index * n + i, "parts": n * count}),
+                  d) for i, d in enumerate(devices)])
     return _map(split, element)
 
 
@@ -118,8 +145,7 @@ def group_elements(elements, devices):
     for i in range(len(flat[0])):
         leaves.append(PerReplica([place(convert_to_tensor(f[i]), d)
                                   for f, d in zip(flat, devices)]))
-    it = iter(leaves)
-    return _map(lambda _: next(it), elements[0])
+    return _pack(elements[0], leaves)
 
 
 def _flatten(structure):
@@ -128,8 +154,35 @@ def _flatten(structure):
     return out
 
 
+def _pack(structure, leaves):
+    it = iter(leaves)
+    return _map(lambda _: next(it), structure)
+
+
 def _empty_like(element):
     return _map(lambda t: convert_to_tensor(t)[:0], element)
+
+
+def _grouped(iterator, n):
+    """Tuples of ``n`` consecutive elements of ``iterator``, the last one padded with
+    empty elements (the replicas that get no data)."""
+    for first in iterator:
+        group = [first]
+        for _ in range(n - 1):
+            try:
+                group.append(next(iterator))
+            except StopIteration:
+                group.append(_empty_like(first))
+        yield tuple(group)
+
+
+def _unbatched_spec(spec):
+    """``spec`` with unknown first dimensions (a padded element may be empty)."""
+    def leaf(s):
+        if not isinstance(s, TensorSpec) or s.shape.rank in (None, 0):
+            return s
+        return TensorSpec([None] + s.shape.as_list()[1:], s.dtype, s.name)
+    return _map(leaf, spec)
 
 
 class DistributedIterator:
@@ -144,24 +197,37 @@ class DistributedIterator:
 
     def __next__(self):
         ds = self._dataset
-        devices = ds._strategy.extended._replica_devices
-        if len(devices) == 1 and (ds._per_replica_elements or ds._worker[1] == 1):
+        if ds._undivided():
             return next(self._it)
         if ds._per_replica_elements:
-            elements = [next(self._it)]
-            for _ in devices[1:]:
-                try:
-                    elements.append(next(self._it))
-                except StopIteration:
-                    elements.append(_empty_like(elements[0]))
-            return group_elements(elements, devices)
-        shards = split_element(next(self._it), devices, ds._worker)
-        if len(devices) == 1:  # one local replica: its shard, as a plain value
-            return _map(lambda v: v[0] if isinstance(v, PerReplica) else v, shards)
-        return shards
+            return ds._distribute(next(_grouped(self._it, ds._local_replicas())))
+        return ds._distribute(next(self._it))
+
+    def _graph_iteration(self):
+        """Op builders for ``for x in iterator`` in a dlframe.function: a graph loop
+        that goes on from where the iterator is (see ``dlframe.data.graph_loop``)."""
+        ds = self._dataset
+        if ds._per_replica_elements and not ds._undivided():
+            n = ds._local_replicas()
+            return ds._wrap_hooks(feed(lambda: _grouped(self._it, n),
+                                       ds._group_spec(), restart=False))
+        return ds._wrap_hooks(self._it._graph_iteration())
 
     def get_next(self):
-        return next(self)
+        """The next element; ``OutOfRangeError`` at the end (as TF's ``get_next``)."""
+        try:
+            return next(self)
+        except StopIteration:
+            from dlframe.errors import OutOfRangeError
+            raise OutOfRangeError(None, None, "End of sequence") from None
+
+    def get_next_as_optional(self):
+        """The next element as a ``tf.experimental.Optional`` (empty at the end)."""
+        from dlframe.data.dataset import Optional
+        try:
+            return Optional(next(self), self.element_spec)
+        except StopIteration:
+            return Optional.empty(self.element_spec)
 
     @property
     def element_spec(self):
@@ -190,9 +256,63 @@ class DistributedDataset:
     def __iter__(self):
         return DistributedIterator(self)
 
+    def _local_replicas(self):
+        return len(self._strategy.extended._replica_devices)
+
+    def _undivided(self):
+        """True when elements go unchanged to the one replica."""
+        return self._local_replicas() == 1 and (self._per_replica_elements or
+                                                self._worker[1] == 1)
+
+    def _distribute(self, raw):
+        """An element of the underlying dataset (a tuple of one per replica with
+        ``per_replica_elements``) as the nest of PerReplica values the replicas get."""
+        devices = self._strategy.extended._replica_devices
+        if self._per_replica_elements:
+            return group_elements(list(raw), devices)
+        shards = split_element(raw, devices, self._worker)
+        if len(devices) == 1:  # one local replica: its shard, as a plain value
+            return _map(lambda v: v[0] if isinstance(v, PerReplica) else v, shards)
+        return shards
+
+    def _group_spec(self):
+        return (_unbatched_spec(self._dataset.element_spec),) * self._local_replicas()
+
+    def _wrap_hooks(self, hooks):
+        if hooks is None or self._undivided():
+            return hooks
+        start, has_next, get = hooks
+        return start, has_next, lambda i: self._distribute(get(i))
+
+    def _graph_iteration(self):
+        """Op builders for ``for x in dist_dataset`` in a dlframe.function: a graph
+        loop over a fresh iterator each time the graph runs, as TF's."""
+        if self._per_replica_elements and not self._undivided():
+            n = self._local_replicas()
+            return self._wrap_hooks(feed(lambda: _grouped(iter(self._dataset), n),
+                                         self._group_spec(), restart=True))
+        return self._wrap_hooks(self._dataset._graph_iteration())
+
     @property
     def element_spec(self):
-        return self._dataset.element_spec
+        """The type of an element: with several local replicas each leaf is a
+        PerReplicaSpec whose per-replica batch size is the global one split evenly
+        (None when it is unknown or does not divide)."""
+        spec = self._dataset.element_spec
+        n = self._local_replicas()
+        if n == 1:
+            return spec
+        parts = n * self._worker[1]
+
+        def per_replica(leaf):
+            if self._per_replica_elements or not isinstance(leaf, TensorSpec) or \
+                    leaf.shape.rank in (None, 0):
+                return PerReplicaSpec(*[leaf] * n)
+            dims = leaf.shape.as_list()
+            dims[0] = dims[0] // parts if dims[0] is not None and \
+                dims[0] % parts == 0 else None
+            return PerReplicaSpec(*[TensorSpec(dims, leaf.dtype, leaf.name)] * n)
+        return _map(per_replica, spec)
 
     def __getattr__(self, name):
         if name.startswith("_"):

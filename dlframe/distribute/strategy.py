@@ -20,7 +20,7 @@ import contextlib
 import enum
 import threading
 
-from dlframe import backends, device_scope
+from dlframe import backends, config, device_scope
 from dlframe.core import variable as _variable_mod
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.variable import VariableAggregation
@@ -128,7 +128,14 @@ def _replicas_now():
     return get_strategy().num_replicas_in_sync
 
 
+def _require_replica_context(caller):
+    if in_cross_replica_context():
+        raise RuntimeError(f"You are calling `{caller}` in cross replica context, while "
+                           "it was expected to be called in replica context.")
+
+
 _nn_impl.REPLICA_HOOK["num_replicas_in_sync"] = _replicas_now
+_nn_impl.REPLICA_HOOK["in_replica_context"] = _require_replica_context
 
 
 # ------------------------------------------------------------------ replica context
@@ -430,6 +437,16 @@ class _DefaultDistributionStrategy(Strategy):
     def scope(self):
         return contextlib.nullcontext()
 
+    def experimental_distribute_dataset(self, dataset, options=None):
+        """The dataset itself (TF's default strategy does not wrap it)."""
+        return dataset
+
+    def distribute_datasets_from_function(self, dataset_fn, options=None):
+        """``dataset_fn(InputContext())``: the one input pipeline."""
+        return dataset_fn(InputContext())
+
+    experimental_distribute_datasets_from_function = distribute_datasets_from_function
+
 
 _DEFAULT = _DefaultDistributionStrategy()
 _DEFAULT_REPLICA = ReplicaContext(_DEFAULT, 0)
@@ -445,12 +462,13 @@ class OneDeviceStrategy(Strategy):
 
 
 def _default_mirrored_devices():
-    """Every GPU, else the one CPU (TF's default device list)."""
+    """Every GPU, else every logical CPU device (TF's default device list: one CPU
+    unless ``tf.config.set_logical_device_configuration`` split it)."""
     default = backends.default_device()
     if default.is_gpu:
         from dlframe.backends import cupy_backend
         return [f"/gpu:{i}" for i in range(cupy_backend.gpu_count())]
-    return ["/cpu:0"]
+    return [f"/cpu:{i}" for i in range(config.logical_cpu_count())]
 
 
 class MirroredStrategy(Strategy):
@@ -462,7 +480,8 @@ class MirroredStrategy(Strategy):
 
     Args:
       devices: device names ("CPU:0", "/gpu:1", "/job:localhost/replica:0/task:0/
-        device:CPU:1"); None: every GPU, or the CPU when there is none. Several CPU
+        device:CPU:1"); None: every GPU, or every logical CPU when there is none
+        (TF's default; one unless the CPU was split). Several CPU
         devices need logical CPUs (``tf.config.set_logical_device_configuration``).
       cross_device_ops: ``NcclAllReduce()`` (GPUs; the default there when NCCL is
         available), ``HierarchicalCopyAllReduce()`` or ``ReductionToOneDevice()``

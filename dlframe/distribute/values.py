@@ -83,9 +83,35 @@ class PerReplica(tuple):
             raise AttributeError(name)
         return getattr(self[0], name)  # shape, dtype... of the first component
 
-    def __repr__(self):
-        body = ",\n".join(f"  {i}: {v!r}" for i, v in enumerate(self))
+    def _show(self, fmt):
+        body = ",\n".join(f"  {i}: {fmt(v)}" for i, v in enumerate(self))
         return f"{type(self).__name__}:{{\n{body}\n}}"
+
+    def __repr__(self):
+        return self._show(repr)
+
+    def __str__(self):
+        return self._show(str)
+
+
+class PerReplicaSpec(tuple):
+    """The type of a PerReplica value: one spec per replica (what a distributed
+    dataset's ``element_spec`` holds; usable as a ``tf.function`` input signature).
+    """
+
+    def __new__(cls, *specs):
+        return super().__new__(cls, specs)
+
+    @property
+    def _fields(self):
+        return tuple(f"replica_{i}" for i in range(len(self)))
+
+    @property
+    def value_type(self):
+        return PerReplica
+
+    def __repr__(self):
+        return f"PerReplicaSpec({', '.join(repr(s) for s in self)})"
 
     __str__ = __repr__
 
@@ -148,6 +174,12 @@ class DistributedVariable(Variable):
 
 class MirroredVariable(DistributedVariable):
     """A variable mirrored on every replica device (see the module docstring)."""
+
+    @property
+    def synchronization(self):
+        sync = self._synchronization
+        return VariableSynchronization.ON_WRITE if \
+            sync is VariableSynchronization.AUTO else sync
 
     @property
     def _value(self):

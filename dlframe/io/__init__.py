@@ -3,6 +3,7 @@ reads and writes, image codecs and CSV records."""
 
 from dlframe.io import gfile  # noqa: F401 - tf.io.gfile
 from dlframe.io.image_ops import (
+                                  decode_and_crop_jpeg,
                                   decode_bmp,
                                   decode_csv,
                                   decode_gif,
@@ -11,6 +12,7 @@ from dlframe.io.image_ops import (
                                   decode_png,
                                   encode_jpeg,
                                   encode_png,
+                                  extract_jpeg_shape,
                                   is_jpeg,
                                   matching_files,
                                   read_file,
@@ -19,17 +21,47 @@ from dlframe.io.image_ops import (
 from dlframe.io.parsing import (
                                 FixedLenFeature,
                                 FixedLenSequenceFeature,
+                                RaggedFeature,
                                 VarLenFeature,
                                 parse_example,
                                 parse_single_example,
+)
+from dlframe.io.parsing_sequence import (
+                                         parse_sequence_example,
+                                         parse_single_sequence_example,
 )
 from dlframe.io.raw import decode_raw, parse_tensor, serialize_tensor
 from dlframe.io.sparse_tensor import SparseTensor
 from dlframe.io.tfrecord import TFRecordOptions, TFRecordWriter, tf_record_iterator
 
-__all__ = ["FixedLenFeature", "FixedLenSequenceFeature", "SparseTensor", "TFRecordOptions",
-           "TFRecordWriter", "VarLenFeature", "decode_bmp", "decode_csv", "decode_gif",
-           "decode_image", "decode_jpeg", "decode_png", "decode_raw", "encode_jpeg",
-           "encode_png", "is_jpeg", "matching_files", "parse_example",
-           "parse_single_example", "parse_tensor", "read_file", "serialize_tensor",
-           "tf_record_iterator", "write_file"]
+__all__ = [
+                                  "FixedLenFeature",
+                                  "FixedLenSequenceFeature",
+                                  "RaggedFeature",
+                                  "SparseTensor",
+                                  "TFRecordOptions",
+                                  "TFRecordWriter",
+                                  "VarLenFeature",
+                                  "decode_and_crop_jpeg",
+                                  "decode_bmp",
+                                  "decode_csv",
+                                  "decode_gif",
+                                  "decode_image",
+                                  "decode_jpeg",
+                                  "decode_png",
+                                  "decode_raw",
+                                  "encode_jpeg",
+                                  "encode_png",
+                                  "extract_jpeg_shape",
+                                  "is_jpeg",
+                                  "matching_files",
+                                  "parse_example",
+                                  "parse_sequence_example",
+                                  "parse_single_example",
+                                  "parse_single_sequence_example",
+                                  "parse_tensor",
+                                  "read_file",
+                                  "serialize_tensor",
+                                  "tf_record_iterator",
+                                  "write_file",
+]

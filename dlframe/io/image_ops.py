@@ -14,12 +14,13 @@ from dlframe.backends.base import np  # host arrays for file I/O
 from dlframe.core import dtypes as _dt
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
-from dlframe.errors import InvalidArgumentError, NotFoundError
+from dlframe.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from dlframe.io import image_codecs as _codecs
 
 # The codecs that dlframe.image exports as well (tf.image.decode_png etc.).
-IMAGE_CODEC_NAMES = ("decode_bmp", "decode_gif", "decode_image", "decode_jpeg",
-                     "decode_png", "encode_jpeg", "encode_png", "is_jpeg")
+IMAGE_CODEC_NAMES = ("decode_and_crop_jpeg", "decode_bmp", "decode_gif", "decode_image",
+                     "decode_jpeg", "decode_png", "encode_jpeg", "encode_png",
+                     "extract_jpeg_shape", "is_jpeg")
 
 
 def _host_tensor(arr):
@@ -57,8 +58,10 @@ def _read_file_p(d, filename):
     try:
         with open(path, "rb") as f:
             data = f.read()
-    except (FileNotFoundError, IsADirectoryError) as e:
+    except FileNotFoundError as e:
         raise NotFoundError(None, None, f"{path}; {e.strerror}") from None
+    except IsADirectoryError as e:   # TF: FAILED_PRECONDITION "Is a directory"
+        raise FailedPreconditionError(None, None, f"{path}; {e.strerror}") from None
     out = np.empty((), dtype=object)
     out[()] = data
     return out
@@ -73,6 +76,7 @@ def read_file(filename, name=None):
 
     Raises:
       NotFoundError: the file does not exist.
+      FailedPreconditionError: ``filename`` is a directory.
     """
     if not isinstance(filename, Tensor):
         filename = _string_tensor([_bytes(filename, "filename")], ())
@@ -223,6 +227,53 @@ def decode_image(contents, channels=None, dtype=_dt.uint8, name=None,
     if pixels.ndim == 4 and not expand_animations:
         pixels = pixels[0]
     return _to_dtype(_to_channels(pixels, channels), dtype)
+
+
+def _jpeg_pixels(contents, what):
+    data = _bytes(contents, "contents")
+    if _codecs.image_format(data) != "jpeg":
+        raise InvalidArgumentError(None, None, f"{what}: the contents are not a JPEG "
+                                   "image (wrong magic bytes).")
+    return _codecs.decode_any(data)
+
+
+def extract_jpeg_shape(contents, output_type=_dt.int32, name=None):
+    """The ``[height, width, channels]`` of a JPEG image as a 1-D Tensor.
+
+    Args:
+      contents: a scalar string Tensor, the JPEG file's bytes.
+      output_type: ``tf.int32`` (default) or ``tf.int64``.
+    """
+    output_type = _dt.as_dtype(output_type)
+    if output_type not in (_dt.int32, _dt.int64):
+        raise TypeError(f"output_type must be int32 or int64, got {output_type!r}")
+    pixels = _jpeg_pixels(contents, "extract_jpeg_shape")
+    shape = pixels.shape if pixels.ndim == 3 else pixels.shape + (1,)
+    return _host_tensor(np.asarray(shape, dtype=output_type._np))
+
+
+def decode_and_crop_jpeg(contents, crop_window, channels=0, ratio=1,
+                         fancy_upscaling=True, try_recover_truncated=False,
+                         acceptable_fraction=1, dct_method="", name=None):
+    """Decodes the ``crop_window = [y, x, height, width]`` part of a JPEG image.
+
+    Raises:
+      InvalidArgumentError: the window does not lie inside the image.
+    """
+    channels = _channels_arg(channels, (0, 1, 3))
+    pixels = _jpeg_pixels(contents, "decode_and_crop_jpeg")
+    window = np.asarray(crop_window.numpy() if isinstance(crop_window, Tensor)
+                        else crop_window).astype(np.int64).reshape(-1)
+    if window.size != 4:
+        raise ValueError(f"crop_window must have 4 values [y, x, height, width], got "
+                         f"{window.tolist()}")
+    y, x, h, w = (int(v) for v in window)
+    if y < 0 or x < 0 or h <= 0 or w <= 0 or y + h > pixels.shape[0] or \
+            x + w > pixels.shape[1]:
+        raise InvalidArgumentError(
+            None, None, f"Invalid JPEG data or crop window, crop_window "
+            f"{window.tolist()} for an image of shape {list(pixels.shape)}.")
+    return _host_tensor(_to_channels(pixels[y:y + h, x:x + w], channels))
 
 
 def is_jpeg(contents, name=None):

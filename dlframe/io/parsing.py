@@ -42,6 +42,39 @@ class VarLenFeature(collections.namedtuple("VarLenFeature", ["dtype"])):
     """A variable-length feature, parsed into a ``SparseTensor``."""
 
 
+class RaggedFeature(collections.namedtuple(
+        "RaggedFeature", ["dtype", "value_key", "partitions", "row_splits_dtype",
+                          "validate"])):
+    """A variable-length feature, parsed into a ``RaggedTensor`` (one example: a 1-D
+    Tensor, or a RaggedTensor when ``partitions`` split it further).
+
+    Args:
+      dtype: float32, int64 or string.
+      value_key: the feature holding the values (default: the dict key).
+      partitions: row partitions from outermost to innermost, each naming an int64
+        feature (``RowSplits``, ``RowLengths``, ``RowStarts``, ``RowLimits``,
+        ``ValueRowIds``) or giving a ``UniformRowLength``.
+      row_splits_dtype: int32 (default) or int64.
+      validate: accepted for TF compatibility (partitions are always checked).
+    """
+
+    RowSplits = collections.namedtuple("RowSplits", ["key"])
+    RowLengths = collections.namedtuple("RowLengths", ["key"])
+    RowStarts = collections.namedtuple("RowStarts", ["key"])
+    RowLimits = collections.namedtuple("RowLimits", ["key"])
+    ValueRowIds = collections.namedtuple("ValueRowIds", ["key"])
+    UniformRowLength = collections.namedtuple("UniformRowLength", ["length"])
+
+    def __new__(cls, dtype, value_key=None, partitions=(), row_splits_dtype=_dt.int32,
+                validate=False):
+        row_splits_dtype = _dt.as_dtype(row_splits_dtype)
+        if row_splits_dtype not in (_dt.int32, _dt.int64):
+            raise ValueError("row_splits_dtype must be int32 or int64, got "
+                             f"{row_splits_dtype!r}")
+        return super().__new__(cls, dtype, value_key, tuple(partitions),
+                               row_splits_dtype, validate)
+
+
 def _kind(dtype, key):
     d = _dt.as_dtype(dtype)
     kind = _KIND.get(d.name)
@@ -148,6 +181,9 @@ def _parse_one(example, features):
     out = {}
     for key, config in features.items():
         dtype, kind = _kind(config.dtype, key)
+        if isinstance(config, RaggedFeature):
+            out[key] = _ragged_parts(example, key, config, dtype, kind)
+            continue
         values = _values(example, key, kind, dtype)
         if isinstance(config, FixedLenFeature):
             out[key] = _fixed(values, config, key, dtype, tuple(_shape(config.shape)))
@@ -159,6 +195,89 @@ def _parse_one(example, features):
         else:
             raise TypeError(f"Unsupported feature config {config!r} for key {key!r}")
     return out
+
+
+def _empty(dtype):
+    return np.zeros(0, dtype=object if dtype is _dt.string else dtype._np)
+
+
+def _ragged_parts(example, key, config, dtype, kind):
+    """One example's RaggedFeature as (values, row splits outermost first); trailing
+    ``UniformRowLength`` partitions become dense inner dimensions of ``values``."""
+    values = _values(example, config.value_key or key, kind, dtype)
+    values = _empty(dtype) if values is None else values
+    splits = []
+    for part in reversed(config.partitions):
+        n = len(values)
+        if isinstance(part, RaggedFeature.UniformRowLength):
+            width = int(part.length)
+            if splits or width <= 0 or n % width:
+                raise InvalidArgumentError(
+                    None, None, f"Key: {key}.  UniformRowLength({part.length}) does not "
+                    f"divide the {n} values (or follows a ragged partition).")
+            values = values.reshape((n // width, width) + values.shape[1:])
+            continue
+        ids = _values(example, part.key, "int64_list", _dt.int64)
+        ids = np.zeros(0, np.int64) if ids is None else ids.astype(np.int64)
+        if isinstance(part, RaggedFeature.RowSplits):
+            row_splits = ids
+        elif isinstance(part, RaggedFeature.RowLengths):
+            row_splits = np.concatenate([[0], np.cumsum(ids)])
+        elif isinstance(part, RaggedFeature.RowStarts):
+            row_splits = np.concatenate([ids, [n]])
+        elif isinstance(part, RaggedFeature.RowLimits):
+            row_splits = np.concatenate([[0], ids])
+        elif isinstance(part, RaggedFeature.ValueRowIds):
+            counts = np.bincount(ids, minlength=0) if len(ids) else np.zeros(0, np.int64)
+            row_splits = np.concatenate([[0], np.cumsum(counts)])
+        else:
+            raise TypeError(f"Unsupported partition {part!r} of RaggedFeature {key!r}")
+        row_splits = row_splits.astype(np.int64)
+        if (len(row_splits) == 0 or row_splits[0] != 0 or row_splits[-1] != n
+                or np.any(np.diff(row_splits) < 0)):
+            raise InvalidArgumentError(
+                None, None, f"Key: {key}.  Invalid row partition {part!r} for "
+                f"{n} values: row splits {row_splits.tolist()}")
+        splits.insert(0, row_splits)
+    return values, splits
+
+
+def _ragged_tensor(values, splits, splits_dtype):
+    from dlframe.ops.ragged_tensor import RaggedTensor
+    if not splits:
+        return _tensor(values)
+    return RaggedTensor.from_nested_row_splits(
+        _tensor(values), [_tensor(sp.astype(splits_dtype._np)) for sp in splits],
+        validate=False)
+
+
+def _batch_ragged(parts, dtype, splits_dtype):
+    """A RaggedTensor whose rows are the examples' (values, splits) ``parts``."""
+    depth = len(parts[0][1]) if parts else 0
+    inner = parts[0][0].shape[1:] if parts else ()
+    levels = [[np.zeros(1, np.int64)] for _ in range(depth + 1)]
+    offsets = [0] * (depth + 1)
+    for values, splits in parts:
+        sizes = [len(sp) - 1 for sp in splits] + [len(values)]
+        levels[0].append(np.asarray([offsets[0] + sizes[0]]))
+        offsets[0] += sizes[0]
+        for level, sp in enumerate(splits, start=1):
+            levels[level].append(sp[1:] + offsets[level])
+            offsets[level] += sizes[level]
+    flat = np.concatenate([v for v, _ in parts]) if parts else \
+        np.zeros((0,) + tuple(inner), _empty(dtype).dtype)
+    return _ragged_tensor(flat, [np.concatenate(lv) for lv in levels], splits_dtype)
+
+
+def _tf_order(features, out):
+    """``out`` ordered as TF returns parsed features: sparse keys, then dense keys, then
+    ragged keys, each sorted."""
+    def rank(key):
+        config = features[key]
+        group = 0 if isinstance(config, VarLenFeature) else \
+            2 if isinstance(config, RaggedFeature) else 1
+        return group, key
+    return {key: out[key] for key in sorted(out, key=rank)}
 
 
 def _shape(shape):
@@ -186,10 +305,11 @@ def parse_single_example(serialized, features, example_names=None, name=None):
     Args:
       serialized: a scalar string Tensor or bytes.
       features: dict of key -> ``FixedLenFeature`` / ``FixedLenSequenceFeature`` /
-        ``VarLenFeature``.
+        ``VarLenFeature`` / ``RaggedFeature``.
 
     Returns:
-      dict key -> Tensor (``SparseTensor`` for ``VarLenFeature``).
+      dict key -> Tensor (``SparseTensor`` for ``VarLenFeature``, ``RaggedTensor``
+      for a partitioned ``RaggedFeature``).
 
     Raises:
       InvalidArgumentError: malformed proto, a required feature missing, a type or size
@@ -207,9 +327,11 @@ def parse_single_example(serialized, features, example_names=None, name=None):
             n = len(value)
             out[key] = SparseTensor(_tensor(np.arange(n, dtype=np.int64).reshape(n, 1)),
                                     _tensor(value), _tensor(np.asarray([n], np.int64)))
+        elif isinstance(config, RaggedFeature):
+            out[key] = _ragged_tensor(*value, config.row_splits_dtype)
         else:
             out[key] = _tensor(value)
-    return out
+    return _tf_order(features, out)
 
 
 def parse_example(serialized, features, example_names=None, name=None):
@@ -217,7 +339,8 @@ def parse_example(serialized, features, example_names=None, name=None):
 
     ``VarLenFeature`` values become a ``SparseTensor`` with indices ``[batch, i]`` and
     dense shape ``[batch_size, max_len]``; ``FixedLenSequenceFeature`` values are padded
-    to the longest sequence with ``default_value`` (or zero).
+    to the longest sequence with ``default_value`` (or zero); ``RaggedFeature`` values
+    become a ``RaggedTensor`` with one row per example.
     """
     _check_features(features)
     data = _serialized_list(serialized)
@@ -244,6 +367,8 @@ def parse_example(serialized, features, example_names=None, name=None):
             for i, v in enumerate(values):
                 dense[i, :len(v)] = v
             out[key] = _tensor(dense)
+        elif isinstance(config, RaggedFeature):
+            out[key] = _batch_ragged(values, dtype, config.row_splits_dtype)
         else:
             longest = max((len(v) for v in values), default=0)
             idx = [np.stack([np.full(len(v), i), np.arange(len(v))], axis=1)
@@ -254,4 +379,4 @@ def parse_example(serialized, features, example_names=None, name=None):
             out[key] = SparseTensor(_tensor(indices.reshape(-1, 2)),
                                     _tensor(flat.astype(np_dtype)),
                                     _tensor(np.asarray([len(values), longest], np.int64)))
-    return out
+    return _tf_order(features, out)

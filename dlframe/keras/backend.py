@@ -6,10 +6,12 @@ small subset Keras 2 code commonly reaches for.
 
 import collections
 import threading
+import types
 
 from dlframe import config as _config
 from dlframe.core.tensor import convert_to_tensor
 from dlframe.core.variable import Variable
+from dlframe.keras.utils import generic_utils
 from dlframe.ops import array as _array
 from dlframe.ops import array_index as _index
 from dlframe.ops import creation as _creation
@@ -490,6 +492,27 @@ def name_scope(name):
 
 from dlframe.keras.backend_extra import *  # noqa: E402,F401,F403 - conv, rnn, ctc...
 
+# Keras 2's backend functions are TF ops: called on functional-model tensors while a
+# model is built (``K.mean(K.square(z))``) they insert an op layer. Settings, state
+# and name helpers are not ops.
+_NOT_OPS = frozenset((
+    "get_uid", "reset_uids", "unique_object_name", "observe_object_name",
+    "clear_session", "register_clear_session_callback", "learning_phase",
+    "set_learning_phase", "is_keras_tensor", "int_shape", "ndim", "dtype", "variable",
+    "get_value", "batch_get_value", "set_value", "batch_set_value", "eval",
+    "count_params", "update", "update_add", "update_sub", "moving_average_update",
+    "is_sparse", "name_scope", "map_fn", "foldl", "foldr", "rnn", "gradients",
+    "standardize_dtype", "is_float_dtype", "is_int_dtype", "result_type",
+    "random_normal_variable", "random_uniform_variable"))
+
+
+for _name, _fn in list(globals().items()):
+    if (isinstance(_fn, types.FunctionType) and not _name.startswith("_")
+            and _name not in _NOT_OPS
+            and _fn.__module__ in (__name__, "dlframe.keras.backend_extra")):
+        globals()[_name] = generic_utils.symbolic_aware(_fn, f"keras.backend.{_name}")
+
 __all__ = [n for n in dir() if not n.startswith("_") and n not in (
     "collections", "threading", "convert_to_tensor", "is_tensor", "Variable",
+    "types", "generic_utils",
     "int_shape_product")]

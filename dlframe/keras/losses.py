@@ -243,18 +243,27 @@ def _wrapper(fn, default_name, params=()):
 
 
 # ---------------------------------------------------------------- functions
+def _symbolic(fn):
+    """Keras 2: a loss function called on functional-model tensors inserts an op
+    layer (``model.add_loss(keras.losses.binary_crossentropy(inputs, outputs))``)."""
+    return generic_utils.symbolic_aware(fn, f"keras.losses.{fn.__name__}")
+
+
+@_symbolic
 def mean_squared_error(y_true, y_pred):
     """Mean of ``(y_true - y_pred)^2`` over the last axis."""
     y_true, y_pred = _pred_true(y_true, y_pred)
     return _mean(_m.squared_difference(y_pred, y_true))
 
 
+@_symbolic
 def mean_absolute_error(y_true, y_pred):
     """Mean of ``|y_true - y_pred|`` over the last axis."""
     y_true, y_pred = _pred_true(y_true, y_pred)
     return _mean(_m.abs(_m.subtract(y_pred, y_true)))
 
 
+@_symbolic
 def mean_absolute_percentage_error(y_true, y_pred):
     """``100 * mean(|(y_true - y_pred) / max(|y_true|, eps)|)``."""
     y_true, y_pred = _pred_true(y_true, y_pred)
@@ -263,6 +272,7 @@ def mean_absolute_percentage_error(y_true, y_pred):
     return _m.multiply(100.0, _mean(diff))
 
 
+@_symbolic
 def mean_squared_logarithmic_error(y_true, y_pred):
     """Mean of ``(log(y_pred + 1) - log(y_true + 1))^2`` (inputs floored at eps)."""
     y_true, y_pred = _pred_true(y_true, y_pred)
@@ -279,6 +289,7 @@ def _hinge_labels(y_true):
     return _m.where(all01, _m.subtract(_m.multiply(2.0, y_true), 1.0), y_true)
 
 
+@_symbolic
 def hinge(y_true, y_pred):
     """Mean of ``max(1 - y_true * y_pred, 0)``; 0/1 labels are mapped to -1/1."""
     y_true, y_pred = _pred_true(y_true, y_pred)
@@ -286,6 +297,7 @@ def hinge(y_true, y_pred):
     return _mean(_m.maximum(_m.subtract(1.0, _m.multiply(y_true, y_pred)), 0.0))
 
 
+@_symbolic
 def squared_hinge(y_true, y_pred):
     """Mean of ``max(1 - y_true * y_pred, 0)^2``; 0/1 labels are mapped to -1/1."""
     y_true, y_pred = _pred_true(y_true, y_pred)
@@ -294,6 +306,7 @@ def squared_hinge(y_true, y_pred):
                                       0.0)))
 
 
+@_symbolic
 def categorical_hinge(y_true, y_pred):
     """``max(max((1 - y_true) * y_pred) - sum(y_true * y_pred) + 1, 0)``."""
     y_true, y_pred = _pred_true(y_true, y_pred)
@@ -302,6 +315,7 @@ def categorical_hinge(y_true, y_pred):
     return _m.maximum(_m.add(_m.subtract(neg, pos), 1.0), 0.0)
 
 
+@_symbolic
 def huber(y_true, y_pred, delta=1.0):
     """Quadratic for errors below ``delta``, linear above; mean over the last axis."""
     y_true, y_pred = _pred_true(y_true, y_pred)
@@ -311,6 +325,7 @@ def huber(y_true, y_pred, delta=1.0):
     return _mean(_m.add(_m.multiply(0.5, _m.square(quad)), _m.multiply(float(delta), lin)))
 
 
+@_symbolic
 def log_cosh(y_true, y_pred):
     """Mean of ``log(cosh(y_pred - y_true))`` (computed without overflow)."""
     y_true, y_pred = _pred_true(y_true, y_pred)
@@ -319,6 +334,7 @@ def log_cosh(y_true, y_pred):
                              _pymath.log(2.0)))
 
 
+@_symbolic
 def kl_divergence(y_true, y_pred):
     """``sum(y_true * log(y_true / y_pred))`` with both clipped to [eps, 1]."""
     y_true, y_pred = _pred_true(y_true, y_pred)
@@ -327,12 +343,14 @@ def kl_divergence(y_true, y_pred):
     return _red.reduce_sum(_m.multiply(y_true, _m.log(_m.divide(y_true, y_pred))), axis=-1)
 
 
+@_symbolic
 def poisson(y_true, y_pred):
     """Mean of ``y_pred - y_true * log(y_pred + eps)``."""
     y_true, y_pred = _pred_true(y_true, y_pred)
     return _mean(_m.subtract(y_pred, _m.multiply(y_true, _m.log(_m.add(y_pred, EPSILON)))))
 
 
+@_symbolic
 def cosine_similarity(y_true, y_pred, axis=-1):
     """Negative cosine similarity along ``axis`` (-1 means perfectly aligned)."""
     y_true, y_pred = _pred_true(y_true, y_pred)
@@ -353,6 +371,7 @@ def _elementwise_bce(y_true, y_pred, from_logits):
                                           _m.log(_m.subtract(1.0, p)))))
 
 
+@_symbolic
 def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     """Binary cross-entropy averaged over ``axis``."""
     y_true, y_pred = _pred_true(y_true, y_pred)
@@ -361,6 +380,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
     return _mean(_elementwise_bce(y_true, y_pred, from_logits), axis)
 
 
+@_symbolic
 def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha=0.25,
                               gamma=2.0, from_logits=False, label_smoothing=0.0,
                               axis=-1):
@@ -394,6 +414,7 @@ def _categorical_inputs(y_true, y_pred, label_smoothing, axis):
     return y_true, y_pred
 
 
+@_symbolic
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0,
                              axis=-1):
     """Cross-entropy between one-hot (or soft) labels and predicted distributions."""
@@ -408,6 +429,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     return _m.negative(_red.reduce_sum(_m.multiply(y_true, logp), axis=axis))
 
 
+@_symbolic
 def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0,
                                    from_logits=False, label_smoothing=0.0, axis=-1):
     """Categorical cross-entropy with each class term scaled by ``alpha * (1 -
@@ -422,6 +444,7 @@ def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0,
     return _red.reduce_sum(terms, axis=axis)
 
 
+@_symbolic
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None,
                                     axis=-1):
     """Cross-entropy between integer labels and predicted distributions."""
@@ -615,3 +638,4 @@ serialize, deserialize, get = generic_utils.function_or_class_lookup(
 def loss_class_for(fn):
     """The Loss class wrapping a built-in loss function (None for other callables)."""
     return _CLASS_OF.get(fn)
+

@@ -1,5 +1,7 @@
 """Shared helpers of the op library: operand conversion, dtype and axis checks."""
 
+import threading
+
 from dlframe.core.primitive import call
 from dlframe.core.tensor import Tensor, as_operand, convert_to_tensor
 from dlframe.core import dtypes
@@ -16,10 +18,28 @@ def t(x, dtype=None):
     return convert_to_tensor(x, dtype=dtype)
 
 
+class _Autocast(threading.local):
+    dtype = None   # a mixed-precision Keras layer's compute dtype during its call
+
+
+AUTOCAST = _Autocast()
+
+
+def _autocast(v):
+    """A float Variable read as ``AUTOCAST.dtype`` (Keras's AutoCastVariable)."""
+    if v._is_variable and v.dtype.is_floating and v.dtype.name != AUTOCAST.dtype:
+        from dlframe.ops.math import cast
+        return cast(v, AUTOCAST.dtype)
+    return v
+
+
 def operands(x, y, op):
     """Two Tensors of one dtype and device for a binary op (TF conversion rules)."""
     if isinstance(x, Tensor):
         if isinstance(y, Tensor):
+            if x._value.dtype is not y._value.dtype and x._value.dtype != y._value.dtype \
+                    and AUTOCAST.dtype is not None:
+                x, y = _autocast(x), _autocast(y)
             if x._value.dtype is not y._value.dtype and x._value.dtype != y._value.dtype:
                 raise DTypeMismatchError(
                     f"cannot compute {op} as input #1(zero-based) was expected to be a "

@@ -5,9 +5,11 @@ import builtins
 from dlframe import backends
 from dlframe.backends.base import np
 from dlframe.core import basic, dtypes
+from dlframe.core.primitive import STATE as _STATE
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError, ShapeMismatchError
+from dlframe.ops import dynamic_shape as _dyn
 from dlframe.ops import reduction
 from dlframe.ops._util import norm_axis, one_axis, static_shape, t
 from dlframe.ops.creation import fill, ones, zeros  # noqa: F401 - re-exported
@@ -24,7 +26,39 @@ def reshape_p(d, x, *, shape):
 
 @reshape_p.defgrad
 def _reshape_grad(inputs, out, dy, *, shape):
-    return reshape(dy, tuple(inputs[0]._value.shape))
+    return call(reshape_like_p, (dy, inputs[0]))
+
+
+@primitive("ReshapeLike", aliases=True)
+def reshape_like_p(d, x, like):
+    """``x`` reshaped to ``like``'s shape when it runs (gradients of shape changes
+    stay right when sizes change between runs of a compiled graph)."""
+    return x.reshape(like.shape)
+
+
+@reshape_like_p.defgrad
+def _reshape_like_grad(inputs, out, dy):
+    return call(reshape_like_p, (dy, inputs[0])), None
+
+
+@primitive("ExpandDims", aliases=True)
+def expand_dims_p(d, x, *, axis):
+    return d.xp.expand_dims(x, axis)
+
+
+@expand_dims_p.defgrad
+def _expand_dims_grad(inputs, out, dy, *, axis):
+    return call(squeeze_p, (dy,), {"axes": (axis,)})
+
+
+@primitive("Squeeze", aliases=True)
+def squeeze_p(d, x, *, axes):
+    return d.xp.squeeze(x, axis=axes)
+
+
+@squeeze_p.defgrad
+def _squeeze_grad(inputs, out, dy, *, axes):
+    return call(reshape_like_p, (dy, inputs[0]))
 
 
 def _resolve_shape(size, shape, op):
@@ -70,11 +104,15 @@ def _one_dynamic_dim(shape):
 def reshape(tensor, shape, name=None):
     """Reshapes ``tensor``; one dimension may be -1."""
     x = t(tensor)
-    target = _resolve_shape(x._value.size, static_shape(_one_dynamic_dim(shape), "Reshape"),
-                            "Reshape")
+    shape = _one_dynamic_dim(shape)
+    if _dyn.traced(shape):
+        return _dyn.reshape(x, shape)
+    spec = static_shape(shape, "Reshape")
+    target = _resolve_shape(x._value.size, spec, "Reshape")
     if target == tuple(x._value.shape):
         return x
-    return call(reshape_p, (x,), {"shape": target})
+    # a -1 stays -1 in the graph: resolved from the input's size when it runs
+    return call(reshape_p, (x,), {"shape": tuple(spec) if -1 in spec else target})
 
 
 @primitive("Transpose", aliases=True)
@@ -113,10 +151,7 @@ def expand_dims(input, axis, name=None):  # noqa: A002
     axis = int(axis)
     if not -nd - 1 <= axis <= nd:
         raise InvalidArgumentError(f"ExpandDims: axis {axis} out of range [{-nd - 1}, {nd}]")
-    axis = axis % (nd + 1)
-    shape = list(x._value.shape)
-    shape.insert(axis, 1)
-    return reshape(x, shape)
+    return call(expand_dims_p, (x,), {"axis": axis % (nd + 1)})
 
 
 def squeeze(input, axis=None, name=None):  # noqa: A002
@@ -124,16 +159,17 @@ def squeeze(input, axis=None, name=None):  # noqa: A002
     x = t(input)
     shape = list(x._value.shape)
     if axis is None:
-        new = [s for s in shape if s != 1]
+        axes = tuple(i for i, s in enumerate(shape) if s == 1)
     else:
-        axes = norm_axis(axis, len(shape), "Squeeze")
+        axes = tuple(sorted(norm_axis(axis, len(shape), "Squeeze")))
         for a in axes:
             if shape[a] != 1:
                 raise InvalidArgumentError(
                     f"Squeeze: Can not squeeze dim[{a}], expected a dimension of 1, got "
                     f"{shape[a]}")
-        new = [s for i, s in enumerate(shape) if i not in axes]
-    return reshape(x, new)
+    if not axes:
+        return x
+    return call(squeeze_p, (x,), {"axes": axes})
 
 
 def broadcast_to(input, shape, name=None):  # noqa: A002
@@ -318,9 +354,27 @@ def stop_gradient(input, name=None):  # noqa: A002
     return call(stop_gradient_p, (t(input),))
 
 
+@primitive("Shape")
+def _shape_p(d, x, *, dtype):
+    return d.xp.asarray(x.shape, dtype=dtype)
+
+
+@primitive("Size")
+def _size_p(d, x, *, dtype):
+    return d.xp.asarray(x.size, dtype=dtype)
+
+
+def _dynamic(x):
+    trace = _STATE.trace
+    return trace is not None and trace.is_dynamic(x)
+
+
 def shape(input, out_type=dtypes.int32, name=None):  # noqa: A002
-    """The shape of ``input`` as a 1-D int tensor."""
+    """The shape of ``input`` as a 1-D int tensor (read when a compiled graph runs
+    for a tensor whose size depends on values, e.g. a loop's stacked outputs)."""
     x = t(input)
+    if _dynamic(x):
+        return call(_shape_p, (x,), {"dtype": dtypes.as_dtype(out_type)._np})
     return convert_to_tensor(list(x._value.shape), dtype=out_type, device=x._device)
 
 
@@ -331,6 +385,8 @@ def shape_n(input, out_type=dtypes.int32, name=None):  # noqa: A002
 def size(input, out_type=dtypes.int32, name=None):  # noqa: A002
     """Number of elements of ``input`` as a scalar int tensor."""
     x = t(input)
+    if _dynamic(x):
+        return call(_size_p, (x,), {"dtype": dtypes.as_dtype(out_type)._np})
     return convert_to_tensor(int(x._value.size), dtype=out_type, device=x._device)
 
 

@@ -354,11 +354,21 @@ def depthwise_backprop_filter(d, x, dy, *, filter_shape, strides, pads, dilation
 
 
 # ---------------------------------------------------------------- primitives
+def _keeping_dtype(kernel):
+    """``kernel`` whose result has its first input's dtype: NumPy multiplies
+    bfloat16 (ml_dtypes) blocks in float32."""
+    def run(d, a, b, **attrs):
+        out = kernel(d, a, b, **attrs)
+        return out if out.dtype == a.dtype else out.astype(a.dtype)
+    run.__name__ = kernel.__name__
+    return run
+
+
 def _family(names, fwd, dgrad, wgrad):
     """Registers forward/backprop-input/backprop-filter primitives, mutually adjoint."""
-    fwd_p = primitive(names[0])(fwd)
-    dgrad_p = primitive(names[1])(dgrad)
-    wgrad_p = primitive(names[2])(wgrad)
+    fwd_p = primitive(names[0])(_keeping_dtype(fwd))
+    dgrad_p = primitive(names[1])(_keeping_dtype(dgrad))
+    wgrad_p = primitive(names[2])(_keeping_dtype(wgrad))
 
     @fwd_p.defgrad
     def _fwd_grad(inputs, out, dy, **geo):
@@ -405,8 +415,8 @@ _FORMATS = {1: "NWC", 2: "NHWC", 3: "NDHWC"}
 
 
 def _check_pair(op, x, w, r, filter_arg="filters"):
-    if x._value.dtype.kind not in _ALLOWED or x._value.dtype.kind == "i" and \
-            x._value.dtype.itemsize != 4:
+    if (x._value.dtype.kind not in _ALLOWED and x.dtype.name != "bfloat16") or \
+            x._value.dtype.kind == "i" and x._value.dtype.itemsize != 4:
         raise InvalidArgumentError(
             f"{op}: Value for attr 'T' of {x.dtype.name} is not in the list of allowed "
             f"values: half, bfloat16, float, double, int32 [Op:{op}]")

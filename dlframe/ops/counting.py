@@ -14,8 +14,17 @@ def _array():
 
 
 @primitive("DenseBincount")
-def _bincount_p(d, arr, *weights, size, dtype, binary):
+def _bincount_p(d, arr, *weights, minlength, maxlength, dtype, binary):
     xp = d.xp
+    # the size is read from the values when the op runs (compiled functions follow it)
+    if arr.size and int(arr.min()) < 0:
+        raise InvalidArgumentError("DenseBincount: Input arr must be non-negative! "
+                                   "[Op:DenseBincount]")
+    size = int(arr.max()) + 1 if arr.size else 0
+    if minlength is not None:
+        size = max(size, minlength)
+    if maxlength is not None:
+        size = min(size, maxlength)
     rows = arr.reshape(-1, arr.shape[-1]) if arr.ndim == 2 else arr.reshape(1, -1)
     w = weights[0].reshape(rows.shape) if weights else None
     out = xp.zeros((rows.shape[0], size), dtype=dtype)
@@ -51,23 +60,16 @@ def bincount(arr, weights=None, minlength=None, maxlength=None, dtype=dtypes.int
                                    f"input, got axis={axis} and rank {a._value.ndim}")
     if axis is None or axis == 0:
         a = _array().reshape(a, [-1])
-    host = a.numpy()
-    if host.size and host.min() < 0:
-        raise InvalidArgumentError("DenseBincount: Input arr must be non-negative! "
-                                   "[Op:DenseBincount]")
-    size = int(host.max()) + 1 if host.size else 0
-    if minlength is not None:
-        size = max(size, int(minlength))
-    if maxlength is not None:
-        size = min(size, int(maxlength))
     inputs = (a,)
     out_dtype = dtypes.as_dtype(dtype)
     if weights is not None and not binary_output:
         w = t(weights)
         inputs = (a, w)
         out_dtype = w.dtype
-    return call(_bincount_p, inputs, {"size": size, "dtype": out_dtype._np,
-                                      "binary": bool(binary_output)})
+    return call(_bincount_p, inputs, {
+        "minlength": None if minlength is None else int(minlength),
+        "maxlength": None if maxlength is None else int(maxlength),
+        "dtype": out_dtype._np, "binary": bool(binary_output)})
 
 
 def confusion_matrix(labels, predictions, num_classes=None, weights=None,

@@ -7,6 +7,7 @@ from dlframe.core import basic, dtypes
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor
 from dlframe.errors import InvalidArgumentError
+from dlframe.ops import dynamic_shape as _dyn
 from dlframe.ops._util import operands, static_shape, t
 
 
@@ -27,6 +28,9 @@ def _checked_shape(shape_arg, op):
 
 
 def _filled(shape_arg, value, dtype, op):
+    if _dyn.traced(shape_arg):
+        return _dyn.fill(shape_arg, t(value, dtype) if not isinstance(value, Tensor)
+                         else value, op)
     return call(fill_p, (), {"shape": _checked_shape(shape_arg, op), "value": value,
                              "dtype": dtype._np})
 
@@ -65,6 +69,8 @@ def fill(dims, value, name=None, layout=None):
         raise InvalidArgumentError(f"Fill: value must be a scalar, got shape "
                                    f"{list(v._value.shape)}")
     if isinstance(value, Tensor):
+        if _dyn.traced(dims):
+            return _dyn.fill(dims, v, "Fill")
         shp = _checked_shape(dims, "Fill")
         return basic.broadcast_to(v, shp) if shp else v
     host = v._device.to_numpy(v._value)
@@ -111,6 +117,12 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):
     """
     if limit is None:
         start, limit = 0, start
+    if any(_dyn.traced(v) for v in (start, limit, delta)):
+        inferred = [v.dtype if isinstance(v, Tensor) else _range_arg(v)[1]
+                    for v in (start, limit, delta)]
+        out_dtype = dtypes.as_dtype(dtype) if dtype is not None else \
+            max(inferred, key=lambda dt: _RANK.get(dt.name, 1))
+        return _dyn.range_(start, limit, delta, out_dtype)
     vals = [_range_arg(v) for v in (start, limit, delta)]
     if dtype is None:
         inferred = [dt for _, dt in vals]

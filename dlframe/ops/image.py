@@ -19,6 +19,7 @@ from dlframe.ops import math as _math
 from dlframe.ops import random as _random
 from dlframe.ops import reduction as _red
 from dlframe.ops._util import t
+from dlframe.ops.image_resize_kernels import kernel_matrix
 
 
 class ResizeMethod:
@@ -28,9 +29,14 @@ class ResizeMethod:
     NEAREST_NEIGHBOR = "nearest"
     BICUBIC = "bicubic"
     AREA = "area"
+    LANCZOS3 = "lanczos3"
+    LANCZOS5 = "lanczos5"
+    GAUSSIAN = "gaussian"
+    MITCHELLCUBIC = "mitchellcubic"
 
 
-_METHODS = ("bilinear", "nearest", "bicubic", "area")
+_METHODS = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5", "gaussian",
+            "mitchellcubic")
 
 
 # ---------------------------------------------------------------- resize matrices
@@ -72,6 +78,9 @@ def _interp_matrix(xp, method, n_in, n_out, dtype):
             total = total + weight
             w = w + add(xp.clip(idx, 0, n_in - 1).astype("int64"), weight)
         w = w / total[:, None]
+    elif "@" in method:   # "<kernel>@aa" / "<kernel>@plain": kernel resampling
+        kernel, _, mode = method.partition("@")
+        w = kernel_matrix(xp, kernel, n_in, n_out, antialias=mode == "aa")
     elif method == "area":
         start = o * scale
         stop = (o + 1) * scale
@@ -170,9 +179,11 @@ def resize(images, size, method=ResizeMethod.BILINEAR, preserve_aspect_ratio=Fal
     Args:
       images: 4-D [batch, height, width, channels] or 3-D [height, width, channels].
       size: [new_height, new_width].
-      method: 'bilinear', 'nearest', 'bicubic' or 'area'.
+      method: 'bilinear', 'nearest', 'bicubic', 'area', 'lanczos3', 'lanczos5',
+        'gaussian' or 'mitchellcubic'.
       preserve_aspect_ratio: fit inside ``size`` keeping the aspect ratio.
-      antialias: not supported for downsampling (raises when it would matter).
+      antialias: when downsampling, widen the filter to cover every input pixel
+        (no effect on 'nearest' and 'area').
 
     Returns:
       float32 images, except 'nearest' which keeps the input dtype.
@@ -186,12 +197,13 @@ def resize(images, size, method=ResizeMethod.BILINEAR, preserve_aspect_ratio=Fal
     if preserve_aspect_ratio:
         factor = min(nh / h, nw / w)
         nh, nw = round(h * factor), round(w * factor)
-    if antialias and method != "nearest" and (nh < h or nw < w):
-        raise NotImplementedError("resize(antialias=True) when downsampling is not "
-                                  "implemented in dlframe")
+    kernel = method not in ("nearest", "area") and (
+        antialias or method not in ("bilinear", "bicubic"))
     if method != "nearest" and x._value.dtype != dtypes.float32._np:
         x = _math.cast(x, dtypes.float32)
-    if (nh, nw) != (h, w) or method == "area":
+    if kernel:   # TF's scale_and_translate path (which blurs even at equal size)
+        method = f"{method}@{'aa' if antialias else 'plain'}"
+    if (nh, nw) != (h, w) or kernel or method == "area":
         x = call(resize_p, (x,), {"method": method, "size": (nh, nw)})
     return _unbatch(x, squeeze)
 

@@ -31,7 +31,9 @@ def _is_complex(x):
 # ---------------------------------------------------------------- matmul
 @primitive("MatMul")
 def matmul_p(d, a, b):
-    return d.matmul(a, b)
+    out = d.matmul(a, b)
+    # NumPy multiplies bfloat16 (ml_dtypes) matrices in float32: keep TF's dtype
+    return out if out.dtype == a.dtype else out.astype(a.dtype)
 
 
 @matmul_p.defgrad

@@ -268,7 +268,12 @@ def _num_replicas_in_sync():
     return 1
 
 
-REPLICA_HOOK = {"num_replicas_in_sync": _num_replicas_in_sync}
+def _in_replica_context(caller):
+    """Raises when ``caller`` runs in a cross-replica context (distribute's hook)."""
+
+
+REPLICA_HOOK = {"num_replicas_in_sync": _num_replicas_in_sync,
+                "in_replica_context": _in_replica_context}
 
 
 def compute_average_loss(per_example_loss, sample_weight=None, global_batch_size=None):
@@ -290,6 +295,7 @@ def compute_average_loss(per_example_loss, sample_weight=None, global_batch_size
             weight = m.cast(weight, loss.dtype)
         loss = m.multiply(loss, weight)
     if global_batch_size is None:
+        REPLICA_HOOK["in_replica_context"]("compute_average_loss")
         global_batch_size = loss._value.shape[0] * REPLICA_HOOK["num_replicas_in_sync"]()
     total = r.reduce_sum(loss)
     size = global_batch_size if isinstance(global_batch_size, Tensor) else \
@@ -299,6 +305,7 @@ def compute_average_loss(per_example_loss, sample_weight=None, global_batch_size
 
 def scale_regularization_loss(regularization_loss):
     """Sums ``regularization_loss`` and divides it by the number of replicas."""
+    REPLICA_HOOK["in_replica_context"]("scale_regularization_loss")
     loss = r.reduce_sum(t(regularization_loss))
     return m.divide(loss, m.cast(REPLICA_HOOK["num_replicas_in_sync"](), loss.dtype))
 

@@ -159,7 +159,9 @@ class RaggedTensor:
         values = _values_arg(values)
         width = int(uniform_row_length)
         n = _nvals(values) // width if nrows is None else int(nrows)
-        return cls._make(values, np.arange(n + 1, dtype=np.int64) * width, validate)
+        out = cls._make(values, np.arange(n + 1, dtype=np.int64) * width, validate)
+        out._uniform_row_length = width   # a static dimension of the shape, as in TF
+        return out
 
     @classmethod
     def from_nested_row_splits(cls, flat_values, nested_row_splits, name=None,
@@ -281,7 +283,8 @@ class RaggedTensor:
     def shape(self):
         """TensorShape with ``None`` for the ragged dimensions."""
         inner = self._values.shape
-        return TensorShape([self.nrows_static(), None] + inner.as_list()[1:])
+        width = getattr(self, "_uniform_row_length", None)
+        return TensorShape([self.nrows_static(), width] + inner.as_list()[1:])
 
     def get_shape(self):
         return self.shape
@@ -410,9 +413,16 @@ class RaggedTensor:
         """
         want = None if shape is None else TensorShape(shape).as_list()
         dense = _to_dense(self, default_value, want[1:] if want else None)
-        if want and want[0] is not None and want[0] != dense._value.shape[0]:
-            raise InvalidArgumentError(f"to_tensor: shape[0] = {want[0]} does not match "
-                                       f"the number of rows {dense._value.shape[0]}")
+        rows = dense._value.shape[0]
+        if want and want[0] is not None and want[0] != rows:
+            if want[0] < rows:   # as TF: extra rows are cut, missing rows padded
+                return dense[:want[0]]
+            inner = list(dense._value.shape[1:])
+            empty = reshape(dense[:0], [0] + inner[1:])
+            filler = call(K.to_dense_p, (empty, _zero_splits(want[0] - rows),
+                                         _default(dense.dtype, default_value)),
+                          {"width": inner[0]})
+            dense = concat([dense, filler], 0)
         return dense
 
     def to_list(self):
@@ -424,13 +434,20 @@ class RaggedTensor:
         return flat
 
     def numpy(self):
-        """A NumPy object array of the rows (each row a NumPy array)."""
+        """The rows as NumPy: an object array of row arrays, or (as TF) a regular
+        array when every row has the same length."""
         values = self._values.numpy()
         s = self._row_splits.numpy().tolist()
-        out = np.empty(len(s) - 1, dtype=object)
-        for i in range(len(s) - 1):
-            out[i] = values[s[i]:s[i + 1]]
-        return out
+        rows = [values[s[i]:s[i + 1]] for i in range(len(s) - 1)]
+        if not rows:
+            return np.zeros((0, 0) + values.shape[1:], dtype=values.dtype)
+        if any(len(r) != len(rows[0]) for r in rows):
+            out = np.empty(len(rows), dtype=object)
+            out[:] = [None] * len(rows)
+            for i, r in enumerate(rows):
+                out[i] = r
+            return out
+        return np.array(rows)
 
     def _dlframe_tensor_(self, dtype=None):
         raise CompositeTensorError("a RaggedTensor cannot be converted to a dense Tensor "
@@ -490,39 +507,35 @@ def _to_dense(rt, default_value, inner_shape):
                       zip(rest, values._value.shape[1:])):
         raise ValueError(f"to_tensor: shape {inner_shape} does not match the uniform "
                          f"inner dimensions {list(values._value.shape[1:])}")
-    dt = values.dtype
-    if default_value is None:
-        default = convert_to_tensor(np.array(b"" if dt == dtypes.string else 0,
-                                             dtype=dt.as_numpy_dtype))
-    else:
-        default = default_value if isinstance(default_value, Tensor) else \
-            convert_to_tensor(default_value, dtype=dt)
+    default = _default(values.dtype, default_value)
     return call(K.to_dense_p, (values, rt._row_splits, default), {"width": width})
 
 
-def _format_leaf(v):
-    if isinstance(v, bytes):
-        return repr(v)
-    if isinstance(v, np.generic) and v.dtype.kind == "f":
-        return str(v)
-    return str(v.item() if isinstance(v, np.generic) else v)
+def _default(dt, default_value):
+    """The padding value of ``to_tensor`` as a Tensor of dtype ``dt``."""
+    if default_value is None:
+        return convert_to_tensor(np.array(b"" if dt == dtypes.string else 0,
+                                          dtype=dt.as_numpy_dtype))
+    return default_value if isinstance(default_value, Tensor) else \
+        convert_to_tensor(default_value, dtype=dt)
+
+
+def _zero_splits(rows):
+    return convert_to_tensor(np.zeros((rows + 1,), dtype=np.int64))
+
+
+def _format_item(x):
+    """TF's printing of a RaggedTensor's ``numpy()`` (nested rows, wrapped lines)."""
+    if isinstance(x, np.ndarray):
+        if x.size:
+            return np.array2string(x, separator=", ")
+        return repr(x.tolist())
+    return str(x)
 
 
 def _format(rt):
-    values = rt.flat_values.numpy()
-
-    def fmt(arr):
-        if not isinstance(arr, np.ndarray):
-            return _format_leaf(arr)
-        if arr.ndim == 0:
-            return _format_leaf(arr[()])
-        return "[" + ", ".join(fmt(a) for a in arr) + "]"
-    flat = [fmt(v) for v in values]
-    for splits in reversed(rt.nested_row_splits):
-        s = splits.numpy().tolist()
-        flat = ["[" + ", ".join(flat[s[i]:s[i + 1]]) + "]" for i in range(len(s) - 1)]
-    # as TF: the outermost rows of a tensor of rank >= 3 go on separate lines
-    return "[" + (",\n " if rt.shape.rank >= 3 else ", ").join(flat) + "]"
+    with np.printoptions(formatter={"all": _format_item}):
+        return _format_item(rt.numpy())
 
 
 class _RaggedStructure:

@@ -40,6 +40,7 @@ from dlframe.ops.random_kernels import (  # noqa: F401
     _shape,
     _source,
     _uniform,
+    binomial_inputs,
     categorical_p,
     dropout_mask_p,
     gamma_p,
@@ -48,8 +49,11 @@ from dlframe.ops.random_kernels import (  # noqa: F401
     poisson_p,
     set_seed,
     shuffle_p,
+    stateless_binomial_p,
+    stateless_bounded_normal_p,
     stateless_categorical_p,
     stateless_full_int_p,
+    stateless_gamma_p,
     stateless_normal_p,
     stateless_poisson_p,
     stateless_truncated_normal_p,
@@ -254,6 +258,48 @@ def stateless_poisson(shape, seed, lam, dtype=dtypes.int32, name=None):
                 _attrs(_shape(shape, "StatelessRandomPoisson"), d))
 
 
+def stateless_binomial(shape, seed, counts, probs, output_dtype=dtypes.int32,
+                       name=None):
+    """Deterministic binomial samples: successes in ``counts`` trials of probability
+    ``probs`` (both broadcast to ``shape``)."""
+    s = _seed_tensor(seed, "StatelessRandomBinomial")
+    shp, n, p, d = binomial_inputs(shape, counts, probs, output_dtype,
+                                   "StatelessRandomBinomial", s._device)
+    return call(stateless_binomial_p, (s, n, p), _attrs(shp, d))
+
+
+def stateless_gamma(shape, seed, alpha, beta=None, dtype=dtypes.float32, name=None):
+    """Deterministic Gamma samples of shape ``shape`` (``alpha`` and ``beta``
+    broadcast to it; the scale is ``1 / beta``)."""
+    d = _float_dtype(dtype, "StatelessRandomGammaV3")
+    s = _seed_tensor(seed, "StatelessRandomGammaV3")
+    shp = _shape(shape, "StatelessRandomGammaV3")
+    alpha = m.cast(t(alpha), d)
+    try:
+        np.broadcast_shapes(tuple(alpha.shape), shp)
+    except ValueError:
+        raise InvalidArgumentError(f"StatelessRandomGammaV3: `alpha` of shape "
+                                   f"{list(alpha.shape)} does not broadcast to {list(shp)}"
+                                   ) from None
+    alpha = m.add(alpha, m.zeros_like(convert_to_tensor(np.zeros(shp, d._np))))
+    out = call(stateless_gamma_p, (s, alpha), _attrs((), d))
+    return out if beta is None else m.divide(out, m.cast(t(beta), d))
+
+
+def stateless_parameterized_truncated_normal(shape, seed, means=0.0, stddevs=1.0,
+                                             minvals=-2.0, maxvals=2.0, name=None):
+    """Deterministic normal samples of ``means``/``stddevs`` restricted to
+    ``[minvals, maxvals]`` (all four broadcast to ``shape``)."""
+    s = _seed_tensor(seed, "StatelessParameterizedTruncatedNormal")
+    shp = _shape(shape, "StatelessParameterizedTruncatedNormal")
+    parts = [t(v) if isinstance(v, Tensor) else convert_to_tensor(v, dtype=dtypes.float32)
+             for v in (means, stddevs, minvals, maxvals)]
+    d = parts[0].dtype
+    _float_dtype(d, "StatelessParameterizedTruncatedNormal")
+    parts = [m.cast(p, d) for p in parts]
+    return call(stateless_bounded_normal_p, (s, *parts), _attrs(shp, d))
+
+
 def split(seed, num=2, alg="auto_select"):
     """``num`` new stateless seeds (shape ``[num, 2]``) derived from ``seed``."""
     s = _seed_tensor(seed, "StatelessSplit")
@@ -284,6 +330,8 @@ RANDOM_NAMES = [
     "Algorithm", "Generator", "categorical", "create_rng_state", "experimental", "fold_in",
     "gamma", "get_global_generator", "normal", "poisson", "set_global_generator",
     "set_seed", "shuffle", "split", "stateless_categorical", "stateless_normal",
-    "stateless_poisson", "stateless_truncated_normal", "stateless_uniform",
+    "stateless_binomial", "stateless_gamma", "stateless_parameterized_truncated_normal",
+    "stateless_poisson",
+    "stateless_truncated_normal", "stateless_uniform",
     "truncated_normal", "uniform",
 ]

@@ -19,6 +19,8 @@ from dlframe.ops.random_kernels import (
     _mix,
     _shape,
     _uniform,
+    binomial_inputs,
+    binomial_p,
     full_int_p,
     normal_p,
     truncated_normal_p,
@@ -206,6 +208,13 @@ class Generator:
         d = _int_dtype(dtypes.as_dtype(dtype), "StatefulUniformFullInt")
         return call(full_int_p, (), _attrs(_shape(shape, "StatefulUniformFullInt"), d,
                                            source=self._source))
+
+    def binomial(self, shape, counts, probs, dtype=dtypes.int32, name=None):
+        """Binomial samples: successes in ``counts`` trials of probability ``probs``
+        (both broadcast to ``shape``)."""
+        shp, n, p, d = binomial_inputs(shape, counts, probs, dtype,
+                                       "StatefulRandomBinomial")
+        return call(binomial_p, (n, p), _attrs(shp, d, source=self._source))
 
     def make_seeds(self, count=1):
         """``count`` stateless seeds from this generator: an int64 tensor ``[2, count]``."""

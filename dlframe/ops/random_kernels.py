@@ -34,6 +34,7 @@ class _SeedState:
         self.global_seed = None
         self.counter = 0
         self.streams = {}
+        self.epoch = 0   # bumped by set_seed: streams held by traced functions restart
 
 
 _SEEDS = _SeedState()
@@ -42,13 +43,17 @@ _SEEDS = _SeedState()
 class _Stream:
     """A seeded sequence of draws: one generator per device, advancing per draw."""
 
-    __slots__ = ("__weakref__", "_gens", "key")
+    __slots__ = ("__weakref__", "_epoch", "_gens", "key")
 
     def __init__(self, key):
         self.key = key
         self._gens = {}
+        self._epoch = _SEEDS.epoch
 
     def generator(self, d):
+        if self._epoch != _SEEDS.epoch:
+            # tf.random.set_seed restarts the sequences of ops traced earlier too
+            self._gens, self._epoch = {}, _SEEDS.epoch
         g = self._gens.get(d.name)
         if g is None:
             g = self._gens[d.name] = d.xp.random.default_rng(_mix(*self.key))
@@ -69,6 +74,7 @@ def set_seed(seed):
         _SEEDS.global_seed = None if seed is None else int(seed)
         _SEEDS.counter = 0
         _SEEDS.streams = {}
+        _SEEDS.epoch += 1
     for dev in backends.all_devices():  # unseeded draws follow the global seed too
         if hasattr(dev, "seed_rng"):
             dev.seed_rng(None if seed is None else _mix(int(seed), dev.index,
@@ -194,6 +200,28 @@ def _sample_gamma(rng, xp, alpha, *, shape, dtype):
     return xp.maximum(draws, float(np.finfo(gen).tiny)).astype(dtype, copy=False)
 
 
+def _sample_binomial(rng, xp, counts, probs, *, shape, dtype):
+    n = xp.broadcast_to(counts.astype(xp.float64), shape)
+    p = xp.broadcast_to(probs.astype(xp.float64), shape)
+    return rng.binomial(n.astype(xp.int64), p, size=shape).astype(dtype)
+
+
+def _sample_bounded_normal(rng, xp, means, stddevs, minvals, maxvals, *, shape, dtype):
+    gen = _gen_dtype(xp, dtype)
+    mu, sd, lo, hi = (xp.broadcast_to(v.astype(gen), shape)
+                      for v in (means, stddevs, minvals, maxvals))
+    out = mu + sd * rng.standard_normal(shape, dtype=gen)
+    bad = (out < lo) | (out > hi)
+    for _ in range(64):   # rejection; narrow far-out intervals fall back to uniform
+        if not bool(bad.any()):
+            break
+        out[bad] = mu[bad] + sd[bad] * rng.standard_normal(int(bad.sum()), dtype=gen)
+        bad = (out < lo) | (out > hi)
+    if bool(bad.any()):
+        out[bad] = lo[bad] + (hi[bad] - lo[bad]) * rng.random(int(bad.sum()), dtype=gen)
+    return out.astype(dtype, copy=False)
+
+
 def _sample_dropout_mask(rng, xp, *, shape, dtype, rate):
     keep = rng.random(shape, dtype=_gen_dtype(xp, dtype)) >= rate
     mask = keep.astype(dtype)
@@ -231,6 +259,11 @@ poisson_p, stateless_poisson_p = _random_prims(
     "RandomPoissonV2", "StatelessRandomPoisson", _sample_poisson)
 gamma_p, stateless_gamma_p = _random_prims(
     "RandomGamma", "StatelessRandomGammaV3", _sample_gamma)
+binomial_p, stateless_binomial_p = _random_prims(
+    "StatefulRandomBinomial", "StatelessRandomBinomial", _sample_binomial)
+_, stateless_bounded_normal_p = _random_prims(
+    "ParameterizedTruncatedNormal", "StatelessParameterizedTruncatedNormal",
+    _sample_bounded_normal)
 dropout_mask_p, _ = _random_prims("DropoutMask", None, _sample_dropout_mask)
 
 
@@ -279,6 +312,30 @@ def _affine(z, loc, scale, dtype):
         z = m.add(z, loc if isinstance(loc, Tensor) else
                   convert_to_tensor(loc, dtype=dtype, device=z._device))
     return z
+
+
+def binomial_inputs(shape, counts, probs, dtype, op, device=None):
+    """Checked ``(shape, counts, probs, dtype)`` of a binomial draw: counts and probs
+    (float) must broadcast to ``shape``."""
+    shp = _shape(shape, op)
+    d = dtypes.as_dtype(dtype)
+    if d not in (dtypes.int32, dtypes.int64, dtypes.float16, dtypes.float32,
+                 dtypes.float64):
+        raise TypeError(f"{op}: output dtype must be int32, int64 or a float type, got "
+                        f"{d.name}")
+    parts = []
+    for name, v in (("counts", counts), ("probs", probs)):
+        v = v if isinstance(v, Tensor) else convert_to_tensor(v, dtype=dtypes.float32,
+                                                               device=device)
+        try:
+            ok = np.broadcast_shapes(tuple(v.shape), shp) == shp
+        except ValueError:
+            ok = False
+        if not ok:
+            raise InvalidArgumentError(f"{op}: `{name}` of shape {list(v.shape)} does not "
+                                       f"broadcast to the output shape {list(shp)}")
+        parts.append(v)
+    return shp, parts[0], parts[1], d
 
 
 def _attrs(shape, dtype, **extra):

@@ -3,7 +3,7 @@ cumsum/cumprod and top_k, with TF's keepdims, axis and dtype rules."""
 
 import collections
 
-from dlframe.core import basic, dtypes
+from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor
 from dlframe.errors import AxisError, DTypeMismatchError, InvalidArgumentError
@@ -44,12 +44,37 @@ def _kept_shape(shape, axes):
     return tuple(1 if i in axes else s for i, s in enumerate(shape))
 
 
-def _expand_back(dy, x, axes, keepdims):
-    """Broadcasts a reduction's output gradient back to the input's shape."""
-    shape = tuple(x._value.shape)
+def _kept_axes(axes, ndim):
+    return tuple(range(ndim)) if axes is None else tuple(axes)
+
+
+@primitive("ReductionGrad")
+def _reduction_grad_p(d, dy, x, *, axes, keepdims, scale):
+    """A reduction's output gradient spread back over ``x``'s shape at run time
+    (divided by the reduced count when ``scale``: the mean's rule), so compiled
+    graphs stay right when ``x``'s size changes between runs (loop outputs)."""
+    xp = d.xp
     if not keepdims:
-        dy = _array().reshape(dy, _kept_shape(shape, axes))
-    return basic.broadcast_to(dy, shape)
+        dy = xp.expand_dims(dy, _kept_axes(axes, x.ndim)) if x.ndim else dy
+    out = xp.broadcast_to(dy, x.shape)
+    if scale:
+        n = x.size // max(dy.size, 1)
+        out = out / xp.asarray(max(n, 1), dtype=out.dtype)
+    return out
+
+
+@_reduction_grad_p.defgrad
+def _reduction_grad_grad(inputs, out, g, *, axes, keepdims, scale):
+    reduce = reduce_mean if scale else reduce_sum
+    return reduce(g, axis=axes, keepdims=keepdims), None
+
+
+def _expand_back(dy, x, axes, keepdims, scale=False):
+    """Broadcasts a reduction's output gradient back to the input's shape."""
+    if not scale and tuple(dy._value.shape) == tuple(x._value.shape):
+        return dy
+    return call(_reduction_grad_p, (dy, x), {"axes": axes, "keepdims": keepdims,
+                                              "scale": scale})
 
 
 def _reduce(p, input_tensor, axis, keepdims, kinds):
@@ -105,9 +130,7 @@ def mean_p(d, x, *, axes, keepdims):
 
 @mean_p.defgrad
 def _mean_grad(inputs, out, dy, *, axes, keepdims):
-    x = inputs[0]
-    n = x._value.size // max(out._value.size, 1)
-    return m.divide(_expand_back(dy, x, axes, keepdims), float(max(n, 1)))
+    return _expand_back(dy, inputs[0], axes, keepdims, scale=True)
 
 
 def reduce_mean(input_tensor, axis=None, keepdims=False, name=None):

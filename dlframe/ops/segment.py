@@ -7,6 +7,7 @@ InvalidArgumentError.
 
 from dlframe.backends.base import np
 from dlframe.core.primitive import call, primitive
+from dlframe.core.tensor import Tensor, _tracing_tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import math as m
 from dlframe.ops._util import t
@@ -19,8 +20,29 @@ def _flat(data, ids):
     return data.reshape((n, -1) if n else (0, int(np.prod(data.shape[ids.ndim:]))))
 
 
-def _check_ids(d, op, ids, num):
+_INPUT = "input"   # the ``num`` attribute of a count given as a run-time tensor input
+
+
+def _seg(prim, x, ids, num):
+    """Runs a segment primitive; ``num`` is an int, None (sorted ops: read from the
+    ids) or a scalar tensor traced in a ``dlframe.function`` (an extra input)."""
+    if isinstance(num, Tensor):
+        return call(prim, (x, ids, num), {"num": _INPUT})
+    return call(prim, (x, ids), {"num": num})
+
+
+def _num_of(inputs, num):
+    """The ``num`` to pass on from a gradient rule (the tensor input when dynamic)."""
+    return inputs[2] if num == _INPUT else num
+
+
+def _check_ids(d, op, ids, num, extra=()):
     """Validates ids; returns the number of segments (``max(ids) + 1`` when None)."""
+    if num == _INPUT:
+        num = int(d.to_numpy(extra[0]))
+        if num < 0:
+            raise InvalidArgumentError(f"{op}: num_segments must be non-negative, got "
+                                       f"{num}")
     if num is None:  # sorted segment ops: sizes come from the ids at run time
         if ids.size and (bool((ids[1:] < ids[:-1]).any()) or int(ids[0]) < 0):
             raise InvalidArgumentError(f"{op}: segment ids are not increasing [Op:{op}]")
@@ -36,9 +58,9 @@ def _check_ids(d, op, ids, num):
 
 def _segment_prim(name, init, method):
     @primitive(name)
-    def p(d, data, ids, *, num):
+    def p(d, data, ids, *extra, num):
         xp = d.xp
-        num = _check_ids(d, name, ids, num)
+        num = _check_ids(d, name, ids, num, extra)
         flat = _flat(data, ids)
         out = xp.full((num, flat.shape[1]), init(xp, data.dtype), dtype=data.dtype)
         keep = ids.reshape(-1) >= 0
@@ -77,16 +99,16 @@ def _gather_segments(v, ids):
 
 @unsorted_segment_sum_p.defgrad
 def _segment_sum_grad(inputs, out, dy, *, num):
-    return _gather_segments(dy, inputs[1]), None
+    return (_gather_segments(dy, inputs[1]),) + (None,) * (len(inputs) - 1)
 
 
 def _extreme_grad(inputs, out, dy, *, num):
     # ties split the gradient equally, like TF
-    data, ids = inputs
+    data, ids = inputs[:2]
     hit = m.cast(m.equal(data, gather(out, m.maximum(ids, 0))), dy.dtype)
-    count = call(unsorted_segment_sum_p, (hit, ids), {"num": num})
+    count = _seg(unsorted_segment_sum_p, hit, ids, _num_of(inputs, num))
     share = m.divide_no_nan(dy, count)
-    return m.multiply(_gather_segments(share, ids), hit), None
+    return (m.multiply(_gather_segments(share, ids), hit),) + (None,) * (len(inputs) - 1)
 
 
 unsorted_segment_max_p.defgrad(_extreme_grad)
@@ -94,10 +116,10 @@ unsorted_segment_min_p.defgrad(_extreme_grad)
 
 
 @primitive("UnsortedSegmentProd")
-def unsorted_segment_prod_p(d, data, ids, *, num):
+def unsorted_segment_prod_p(d, data, ids, *extra, num):
     # a segmented scan over ids sorted stably: exact for every dtype, xp-only
     xp = d.xp
-    num = _check_ids(d, "UnsortedSegmentProd", ids, num)
+    num = _check_ids(d, "UnsortedSegmentProd", ids, num, extra)
     flat = _flat(data, ids)
     out = xp.ones((num, flat.shape[1]), dtype=data.dtype)
     seg = ids.reshape(-1)
@@ -122,16 +144,18 @@ def unsorted_segment_prod_p(d, data, ids, *, num):
 @unsorted_segment_prod_p.defgrad
 def _segment_prod_grad(inputs, out, dy, *, num):
     # d out / d x_i: product of the other entries, kept exact when some are zero
-    data, ids = inputs
+    data, ids = inputs[:2]
+    num = _num_of(inputs, num)
     zero = m.equal(data, 0)
-    n_zero = call(unsorted_segment_sum_p, (m.cast(zero, dy.dtype), ids), {"num": num})
-    nonzero_prod = call(unsorted_segment_prod_p, (m.where(zero, m.ones_like(data), data),
-                                                  ids), {"num": num})
+    n_zero = _seg(unsorted_segment_sum_p, m.cast(zero, dy.dtype), ids, num)
+    nonzero_prod = _seg(unsorted_segment_prod_p, m.where(zero, m.ones_like(data), data),
+                        ids, num)
     safe = m.maximum(ids, 0)
     others_if_zero = m.multiply(gather(nonzero_prod, safe),
                                 m.cast(m.equal(gather(n_zero, safe), 1.0), dy.dtype))
     others = m.where(zero, others_if_zero, m.divide_no_nan(gather(out, safe), data))
-    return m.multiply(_gather_segments(dy, ids), others), None
+    return (m.multiply(_gather_segments(dy, ids), others),) + \
+        (None,) * (len(inputs) - 1)
 
 
 def _segment_args(data, segment_ids, num_segments, op):
@@ -148,6 +172,12 @@ def _segment_args(data, segment_ids, num_segments, op):
         raise InvalidArgumentError(
             f"{op}: data.shape = {list(x._value.shape)} does not start with "
             f"segment_ids.shape = {list(ids._value.shape)} [Op:{op}]")
+    if isinstance(num_segments, Tensor) and _tracing_tensor(num_segments):
+        # known only when the function runs: the count becomes an op input
+        if num_segments._value.ndim != 0:
+            raise InvalidArgumentError(f"{op}: num_segments must be a scalar, got shape "
+                                       f"{list(num_segments.shape)}")
+        return x, ids, num_segments
     num = None if num_segments is None else int(num_segments)
     if num is not None and num < 0:
         raise InvalidArgumentError(f"{op}: num_segments must be non-negative, got {num}")
@@ -166,44 +196,44 @@ def unsorted_segment_sum(data, segment_ids, num_segments, name=None):
       A tensor of shape ``[num_segments] + data.shape[segment_ids.ndim:]``.
     """
     x, ids, num = _segment_args(data, segment_ids, num_segments, "UnsortedSegmentSum")
-    return call(unsorted_segment_sum_p, (x, ids), {"num": num})
+    return _seg(unsorted_segment_sum_p, x, ids, num)
 
 
 def unsorted_segment_max(data, segment_ids, num_segments, name=None):
     """Maximum per segment; empty segments hold the dtype's lowest value."""
     x, ids, num = _segment_args(data, segment_ids, num_segments, "UnsortedSegmentMax")
-    return call(unsorted_segment_max_p, (x, ids), {"num": num})
+    return _seg(unsorted_segment_max_p, x, ids, num)
 
 
 def unsorted_segment_min(data, segment_ids, num_segments, name=None):
     """Minimum per segment; empty segments hold the dtype's highest value."""
     x, ids, num = _segment_args(data, segment_ids, num_segments, "UnsortedSegmentMin")
-    return call(unsorted_segment_min_p, (x, ids), {"num": num})
+    return _seg(unsorted_segment_min_p, x, ids, num)
 
 
 def unsorted_segment_prod(data, segment_ids, num_segments, name=None):
     """Product per segment; empty segments hold 1."""
     x, ids, num = _segment_args(data, segment_ids, num_segments, "UnsortedSegmentProd")
-    return call(unsorted_segment_prod_p, (x, ids), {"num": num})
+    return _seg(unsorted_segment_prod_p, x, ids, num)
 
 
 def _segment_counts(x, ids, num):
     ones = m.ones_like(ids, dtype=x.dtype)
-    count = call(unsorted_segment_sum_p, (ones, ids), {"num": num})
+    count = _seg(unsorted_segment_sum_p, ones, ids, num)
     return reshape(count, [-1] + [1] * (x._value.ndim - ids._value.ndim))
 
 
 def unsorted_segment_mean(data, segment_ids, num_segments, name=None):
     """Mean per segment; empty segments hold 0."""
     x, ids, num = _segment_args(data, segment_ids, num_segments, "UnsortedSegmentMean")
-    total = call(unsorted_segment_sum_p, (x, ids), {"num": num})
+    total = _seg(unsorted_segment_sum_p, x, ids, num)
     return m.divide(total, m.maximum(_segment_counts(x, ids, num), 1))
 
 
 def unsorted_segment_sqrt_n(data, segment_ids, num_segments, name=None):
     """Sum per segment divided by the square root of the segment's size."""
     x, ids, num = _segment_args(data, segment_ids, num_segments, "UnsortedSegmentSqrtN")
-    total = call(unsorted_segment_sum_p, (x, ids), {"num": num})
+    total = _seg(unsorted_segment_sum_p, x, ids, num)
     return m.divide(total, m.sqrt(m.maximum(_segment_counts(x, ids, num), 1)))
 
 
@@ -220,13 +250,13 @@ def _sorted_args(data, segment_ids, op):
 def segment_sum(data, segment_ids, name=None):
     """Sums rows per segment; ``segment_ids`` is sorted, output has ``max(id) + 1`` rows."""
     x, ids, num = _sorted_args(data, segment_ids, "SegmentSum")
-    return call(unsorted_segment_sum_p, (x, ids), {"num": num})
+    return _seg(unsorted_segment_sum_p, x, ids, num)
 
 
 def segment_mean(data, segment_ids, name=None):
     """Mean per segment of sorted ``segment_ids`` (empty segments give 0)."""
     x, ids, num = _sorted_args(data, segment_ids, "SegmentMean")
-    total = call(unsorted_segment_sum_p, (x, ids), {"num": num})
+    total = _seg(unsorted_segment_sum_p, x, ids, num)
     return m.divide(total, m.maximum(_segment_counts(x, ids, num), 1))
 
 
@@ -238,21 +268,21 @@ def _empty_to_zero(out, x, ids, num):
 def segment_max(data, segment_ids, name=None):
     """Maximum per segment of sorted ``segment_ids`` (empty segments give 0)."""
     x, ids, num = _sorted_args(data, segment_ids, "SegmentMax")
-    out = call(unsorted_segment_max_p, (x, ids), {"num": num})
+    out = _seg(unsorted_segment_max_p, x, ids, num)
     return _empty_to_zero(out, x, ids, num)
 
 
 def segment_min(data, segment_ids, name=None):
     """Minimum per segment of sorted ``segment_ids`` (empty segments give 0)."""
     x, ids, num = _sorted_args(data, segment_ids, "SegmentMin")
-    out = call(unsorted_segment_min_p, (x, ids), {"num": num})
+    out = _seg(unsorted_segment_min_p, x, ids, num)
     return _empty_to_zero(out, x, ids, num)
 
 
 def segment_prod(data, segment_ids, name=None):
     """Product per segment of sorted ``segment_ids`` (empty segments give 1)."""
     x, ids, num = _sorted_args(data, segment_ids, "SegmentProd")
-    return call(unsorted_segment_prod_p, (x, ids), {"num": num})
+    return _seg(unsorted_segment_prod_p, x, ids, num)
 
 
 __all__ = []  # tf.math names only (no tf.X aliases in TF 2)

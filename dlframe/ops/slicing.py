@@ -32,7 +32,19 @@ class _Slot:
 
 
 def _build_key(key, arrays):
-    return tuple(arrays[k.i] if isinstance(k, _Slot) else k for k in key)
+    return tuple(arrays[k.i] if isinstance(k, _Slot) else
+                 _build_slice(k, arrays) if isinstance(k, _pyslice) else k for k in key)
+
+
+def _build_slice(k, arrays):
+    """A Python slice whose tensor-valued bounds (slots) take the run-time values."""
+    parts = (k.start, k.stop, k.step)
+    if not any(isinstance(v, _Slot) for v in parts):
+        return k
+    vals = [int(arrays[v.i]) if isinstance(v, _Slot) else v for v in parts]
+    if vals[2] == 0:
+        raise InvalidArgumentError("StridedSlice: slice step cannot be zero")
+    return _pyslice(*vals)
 
 
 @primitive("StridedSlice", aliases=True)
@@ -128,7 +140,7 @@ def _normalize_key(x, key):
                     f"[Op:StridedSlice]")
             dim += 1
         elif isinstance(k, _pyslice):
-            k = _pyslice(*(None if v is None else int(v) for v in (k.start, k.stop, k.step)))
+            k = _pyslice(*(_bound(v, x, extra) for v in (k.start, k.stop, k.step)))
             if k.step == 0:
                 raise InvalidArgumentError("StridedSlice: slice step cannot be zero")
             dim += 1
@@ -142,6 +154,21 @@ def _normalize_key(x, key):
                             f"valid indices, got {k!r}")
         out.append(k)
     return tuple(out), tuple(extra)
+
+
+def _bound(v, x, extra):
+    """A slice bound as an int, None, or a slot for a traced scalar tensor."""
+    if v is None:
+        return None
+    if isinstance(v, Tensor) and _tracing_tensor(v):
+        if v._value.ndim != 0 or v._value.dtype.kind not in "iu":
+            raise TypeError(f"slice indices must be integers or None, got a "
+                            f"{v.dtype.name} tensor of shape {list(v.shape)}")
+        if v._device is not x._device:
+            v = _as_index_tensor(v, x)
+        extra.append(v)
+        return _Slot(len(extra) - 1)
+    return int(v)
 
 
 def _check_mask(k, shape, dim):
@@ -187,18 +214,8 @@ def getitem(tensor, key):
     return call(getitem_p, (x,) + extra, {"key": static})
 
 
-def slice(input_, begin, size, name=None):
-    """Extracts a slice of ``size`` starting at ``begin`` (size -1 takes the rest).
-
-    Args:
-      input_: a Tensor.
-      begin: the starting index per dimension.
-      size: the number of elements per dimension (-1: everything from ``begin``).
-    """
-    x = t(input_)
-    shape = x._value.shape
-    begin = static_shape(begin, "Slice", "begin")
-    size = static_shape(size, "Slice", "size")
+def _slice_key(begin, size, shape):
+    """The Python slices of ``tf.slice``; out-of-range begin/size is TF's error."""
     if len(begin) != len(shape) or len(size) != len(shape):
         raise InvalidArgumentError(
             f"Slice: Expected begin and size arguments to be 1-D tensors of size "
@@ -212,7 +229,88 @@ def slice(input_, begin, size, name=None):
                 f"but got begin {list(begin)} and size {list(size)} for input shape "
                 f"{list(shape)}")
         key.append(_pyslice(b, e))
-    return call(getitem_p, (x,), {"key": tuple(key)})
+    return tuple(key)
+
+
+@primitive("Slice", aliases=True)
+def _slice_p(d, x, begin, size):
+    begin = [int(v) for v in d.to_numpy(begin).reshape(-1)]
+    size = [int(v) for v in d.to_numpy(size).reshape(-1)]
+    return x[_slice_key(begin, size, x.shape)]
+
+
+@_slice_p.defgrad
+def _slice_grad(inputs, out, dy):
+    x, begin = inputs[0], inputs[1]
+    return (call(_slice_grad_p, (dy, begin), {"shape": tuple(x._value.shape)}),
+            None, None)
+
+
+@primitive("SliceGrad")
+def _slice_grad_p(d, dy, begin, *, shape):
+    g = d.xp.zeros(shape, dtype=dy.dtype)
+    begin = [int(v) for v in d.to_numpy(begin).reshape(-1)]
+    g[tuple(_pyslice(b, b + n) for b, n in zip(begin, dy.shape))] = dy
+    return g
+
+
+@_slice_grad_p.defgrad
+def _slice_grad_grad(inputs, out, ddy, *, shape):
+    dy, begin = inputs
+    size = convert_to_tensor(np.asarray(dy._value.shape, dtype=np.int64),
+                             dtype=begin.dtype, device=begin._device)
+    return call(_slice_p, (ddy, begin, size)), None
+
+
+def _traced(v):
+    return isinstance(v, Tensor) and _tracing_tensor(v)
+
+
+def _index_parts(value, op, arg):
+    """Per-dimension ints, or scalar tensors where ``value`` is only known at run time.
+
+    Inside a ``dlframe.function`` a begin/size/end may be a traced 1-D tensor or a
+    list holding traced scalars; those stay tensors so the slice follows their value.
+    """
+    if _traced(value):
+        if value._value.ndim != 1:
+            raise InvalidArgumentError(f"{op}: `{arg}` must be a 1-D tensor, got shape "
+                                       f"{list(value.shape)}")
+        return [getitem(value, k) for k in range(value._value.shape[0])]
+    if isinstance(value, (list, tuple)) and any(_traced(v) for v in value):
+        return [v if _traced(v) else int(v) for v in value]
+    return list(static_shape(value, op, arg))
+
+
+def _pack(parts, dtype, device):
+    from dlframe.ops.array import stack  # array imports this module
+    return stack([p if isinstance(p, Tensor) else
+                  convert_to_tensor(p, dtype=dtype, device=device) for p in parts])
+
+
+def slice(input_, begin, size, name=None):
+    """Extracts a slice of ``size`` starting at ``begin`` (size -1 takes the rest).
+
+    ``begin`` and ``size`` may be tensors computed inside a ``dlframe.function``:
+    the slice then follows their run-time value.
+
+    Args:
+      input_: a Tensor.
+      begin: the starting index per dimension.
+      size: the number of elements per dimension (-1: everything from ``begin``).
+      name: unused (TF compatibility).
+
+    Raises:
+      InvalidArgumentError: when begin/size do not fit the input's shape.
+    """
+    x = t(input_)
+    begin = _index_parts(begin, "Slice", "begin")
+    size = _index_parts(size, "Slice", "size")
+    dynamic = [p for p in begin + size if isinstance(p, Tensor)]
+    if not dynamic:
+        return call(getitem_p, (x,), {"key": _slice_key(begin, size, x._value.shape)})
+    dtype, dev = dynamic[0].dtype, x._device
+    return call(_slice_p, (x, _pack(begin, dtype, dev), _pack(size, dtype, dev)))
 
 
 def strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0,
@@ -228,10 +326,10 @@ def strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0,
       new_axis_mask: bit i set inserts a new axis at spec i.
       shrink_axis_mask: bit i set takes the single index begin[i] (drops the axis).
     """
-    begin = static_shape(begin, "StridedSlice", "begin")
-    end = static_shape(end, "StridedSlice", "end")
-    strides = (1,) * len(begin) if strides is None else \
-        static_shape(strides, "StridedSlice", "strides")
+    begin = _index_parts(begin, "StridedSlice", "begin")
+    end = _index_parts(end, "StridedSlice", "end")
+    strides = [1] * len(begin) if strides is None else \
+        _index_parts(strides, "StridedSlice", "strides")
     if not len(begin) == len(end) == len(strides):
         raise InvalidArgumentError(
             f"StridedSlice: Expected begin, end, and strides to be 1D equal size tensors, "

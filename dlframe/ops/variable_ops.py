@@ -7,6 +7,9 @@ keep their order inside a traced ``dlframe.function``. ``install()`` attaches th
 to ``Variable`` (core cannot import ops; this mirrors ``operators.install``).
 """
 
+import weakref
+
+from dlframe.backends.base import np
 from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
@@ -14,6 +17,7 @@ from dlframe.core.tensor_shape import TensorShape
 from dlframe.core.variable import Variable
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import array_index as _index
+from dlframe.ops import slicing as _slicing
 
 
 class IndexedSlices:
@@ -177,6 +181,57 @@ def initialized_value(self):
     return self.value()
 
 
+# ---------------------------------------------------------------- sliced assignment
+@primitive("ResourceStridedSliceAssign", effects=True)
+def _slice_assign_p(d, var, value, *index_arrays, key):
+    full = _slicing._build_key(key, index_arrays)
+    target = var[full]
+    try:
+        np.broadcast_shapes(tuple(value.shape), tuple(target.shape))
+    except ValueError:
+        raise InvalidArgumentError(
+            f"sliced assign: value of shape {list(value.shape)} does not fit the slice "
+            f"of shape {list(target.shape)} [Op:ResourceStridedSliceAssign]") from None
+    var[full] = value
+    return var
+
+
+# slice tensor id -> (weakref to it, variable, static key, index tensors)
+_SLICES = {}
+
+
+class VariableSlice(Tensor):
+    """What ``variable[key]`` returns: the sliced value, plus ``assign`` (TF's
+    ``v[0, 1].assign(5.0)``) writing into that part of the variable."""
+
+    __slots__ = ()
+
+    def assign(self, value, name=None, read_value=True):
+        """Writes ``value`` (broadcast to the slice's shape) into the sliced part.
+
+        Returns:
+          The variable (None when ``read_value`` is False).
+        """
+        _, var, key, extra = _SLICES[id(self)]
+        if not isinstance(value, Tensor):
+            value = convert_to_tensor(value, dtype=var.dtype, device=var._device)
+        if value.dtype != var.dtype:
+            raise TypeError(f"sliced assign: value dtype {value.dtype.name} does not match "
+                            f"the variable dtype {var.dtype.name}")
+        call(_slice_assign_p, (var, value) + extra, {"key": key})
+        return var if read_value else None
+
+
+def _variable_getitem(self, key):
+    static, extra = _slicing._normalize_key(self, key)
+    out = call(_slicing.getitem_p, (self,) + extra, {"key": static})
+    out.__class__ = VariableSlice   # same layout: keeps the traced/taped identity
+    ident = id(out)
+    _SLICES[ident] = (weakref.ref(out, lambda _: _SLICES.pop(ident, None)), self,
+                      static, extra)
+    return out
+
+
 def install():
     """Attaches the sparse methods to ``Variable``."""
     for mode in ("update", "add", "sub", "mul", "div", "max", "min"):
@@ -185,6 +240,7 @@ def install():
         setattr(Variable, f"scatter_nd_{mode}", _nd_method(mode))
     for fn in (batch_scatter_update, sparse_read, gather_nd, initialized_value):
         setattr(Variable, fn.__name__, fn)
+    Variable.__getitem__ = _variable_getitem
 
 
 install()

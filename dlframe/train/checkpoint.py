@@ -489,25 +489,42 @@ def latest_checkpoint(checkpoint_dir, latest_filename=None):
 
 
 # ------------------------------------------------------------------ readers
+_ATTRIBUTE = "/.ATTRIBUTES/VARIABLE_VALUE"
+
+
+def _tf_key(path):
+    """A stored object-graph path as TensorFlow names the checkpoint key."""
+    return path + _ATTRIBUTE
+
+
 class CheckpointReader:
-    """Reads the values of a checkpoint by path (``tf.train.load_checkpoint``)."""
+    """Reads the values of a checkpoint by key (``tf.train.load_checkpoint``).
+
+    Keys are TensorFlow's (``'step/.ATTRIBUTES/VARIABLE_VALUE'``); the bare
+    object-graph path (``'step'``) is accepted too.
+    """
 
     def __init__(self, values):
         self._values = values
 
+    def _path(self, name):
+        name = name.removesuffix(_ATTRIBUTE)
+        return name if name in self._values else None
+
     def get_tensor(self, name):
-        if name not in self._values:
+        path = self._path(name)
+        if path is None:
             raise errors.NotFoundError(f"Key {name} not found in checkpoint")
-        return self._values[name]
+        return self._values[path]
 
     def has_tensor(self, name):
-        return name in self._values
+        return self._path(name) is not None
 
     def get_variable_to_shape_map(self):
-        return {k: list(v.shape) for k, v in self._values.items()}
+        return {_tf_key(k): list(v.shape) for k, v in self._values.items()}
 
     def get_variable_to_dtype_map(self):
-        return {k: _dt.as_dtype(v.dtype) for k, v in self._values.items()}
+        return {_tf_key(k): _dt.as_dtype(v.dtype) for k, v in self._values.items()}
 
 
 def _resolve(ckpt_dir_or_file):
@@ -532,9 +549,10 @@ def load_variable(ckpt_dir_or_file, name):
 
 
 def list_variables(ckpt_dir_or_file):
-    """Sorted (path, shape) pairs of a checkpoint."""
+    """Sorted (key, shape) pairs of a checkpoint, keys as TensorFlow names them
+    (``'net/layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE'``)."""
     values = _read_file(_resolve(ckpt_dir_or_file))
-    return sorted((k, list(v.shape)) for k, v in values.items())
+    return sorted((_tf_key(k), list(v.shape)) for k, v in values.items())
 
 
 # ------------------------------------------------------------------ manager

@@ -22,8 +22,8 @@ def test_device_spellings_and_default(two_cpus):
     for devices in (["/cpu:0", "/cpu:1"], [CPU0, CPU1], ["/device:CPU:0", "CPU:1"]):
         s = tf.distribute.MirroredStrategy(devices)
         assert s.extended.worker_devices == (CPU0, CPU1)
-    default = tf.distribute.MirroredStrategy()  # no GPU: the one CPU, as TF
-    assert default.num_replicas_in_sync == 1
+    default = tf.distribute.MirroredStrategy()  # no GPU: every logical CPU, as TF
+    assert default.num_replicas_in_sync == 2
 
 
 def test_bad_devices_are_named(two_cpus):

@@ -142,8 +142,8 @@ class CallbackList:
             getattr(c, name)(*args)
 
     def _call_batch(self, mode, name, batch, logs):
-        if logs is None:
-            logs = {}
+        # as in Keras, batch logs reach callbacks as Python floats, not tensors
+        logs = _pythonify(logs) if logs else {}
         for c in self._batch[mode]:
             getattr(c, name)(batch, logs)
 
@@ -194,3 +194,15 @@ class CallbackList:
 
     def __iter__(self):
         return iter(self.callbacks)
+
+
+def _pythonify(logs):
+    """``logs`` with scalar tensors as Python floats (other tensors as NumPy)."""
+    out = {}
+    for key, value in logs.items():
+        if hasattr(value, "numpy") and not isinstance(value, (list, tuple, dict)):
+            value = value.numpy()
+            if getattr(value, "ndim", None) == 0:
+                value = value.item()
+        out[key] = value
+    return out

@@ -16,7 +16,7 @@ from dlframe.core.primitive import STATE as _STATE
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.core.variable import Variable, name_scope
-from dlframe.keras import backend
+from dlframe.keras import backend, mixed_precision
 from dlframe.keras.engine import input_spec as _input_spec
 from dlframe.keras.engine.base_layer_utils import (  # noqa: F401
     CALL_CONTEXT,
@@ -27,6 +27,7 @@ from dlframe.keras.engine.base_layer_utils import (  # noqa: F401
     _shapes_of,
     get_mask,
     in_dry_run,
+    keras3_positional,
 )
 from dlframe.keras.engine.keras_tensor import KerasTensor
 from dlframe.keras.engine.layer_state_api import LayerStateAPI
@@ -218,6 +219,9 @@ class Layer(LayerStateAPI):
         return list(self._flatten_layers(include_self=False))
 
     # -- weights -------------------------------------------------------------
+    @keras3_positional(("shape", "initializer", "dtype", "trainable", "autocast",
+                        "regularizer", "constraint", "aggregation",
+                        "overwrite_with_gradient", "name"))
     def add_weight(self, name=None, shape=None, dtype=None, initializer=None,
                    regularizer=None, trainable=None, constraint=None, use_resource=None,
                    synchronization=None, aggregation=None, **kwargs):
@@ -388,8 +392,46 @@ class Layer(LayerStateAPI):
                 layer._losses = []
             _LAYERS_WITH_LOSSES.discard(layer)
 
-    def add_metric(self, value, name=None, **kwargs):
-        pass
+    def add_metric(self, value, name=None, aggregation=None, **kwargs):
+        """Keras 2's ``add_metric``: reports the running mean of ``value`` under
+        ``name`` (``fit``/``evaluate`` logs, ``layer.metrics``).
+
+        Args:
+          value: a tensor computed in ``call`` (or, on a functional Model, a
+            symbolic tensor of its graph).
+          name: the metric's name in the logs (required).
+          aggregation: None or 'mean' (values are averaged over the epoch).
+        """
+        if aggregation not in (None, "mean"):
+            raise ValueError(f"We currently support only `mean` sample-wise metric "
+                             f"aggregation. You provided aggregation={aggregation!r}")
+        if not name:
+            raise ValueError("Please provide a name for your metric like "
+                             "`self.add_metric(tf.reduce_sum(inputs), "
+                             f"name='mean_activation')`. Received: name={name!r}")
+        if isinstance(value, KerasTensor):
+            self._add_symbolic_metric(value, name)
+            return
+        metric = self._added_metric(name)
+        if not in_dry_run():
+            metric.update_state(value)
+
+    def _added_metric(self, name):
+        """The ``Mean`` behind ``add_metric(..., name=name)`` (made on first use; held
+        in an attribute, so ``metrics`` and ``fit``'s logs list it)."""
+        from dlframe.keras.metrics import Mean
+        added = self.__dict__.setdefault("_added_metrics", [])
+        metric = next((m for m in added if m.name == name), None)
+        if metric is None:
+            metric = Mean(name=name)
+            added.append(metric)
+        return metric
+
+    def _add_symbolic_metric(self, value, name):
+        raise ValueError(
+            f"add_metric received a symbolic (functional) tensor {value!r} on layer "
+            f"{self.name!r}; only a functional Model can hold one. Add the metric "
+            "inside a layer's call instead.")
 
     def add_update(self, updates, inputs=None):
         pass
@@ -503,7 +545,7 @@ class Layer(LayerStateAPI):
         ctx.depth += 1
         ctx.training.append(training)
         try:
-            with self._own_scope():
+            with self._own_scope(), mixed_precision.autocast_variables(self):
                 outputs = self._traced_call()(inputs, *rest, **kwargs)
         finally:
             ctx.training.pop()

@@ -1,13 +1,13 @@
 """Layer plumbing: the call context, Keras masks on tensors, dtype policies, helpers."""
 
+import functools
 import inspect
 import threading
 import weakref
 
-from dlframe import config as _config
-from dlframe.core import dtypes as _dt
 from dlframe.core.tensor import Tensor
 from dlframe.core.tensor_shape import TensorShape
+from dlframe.keras import mixed_precision
 from dlframe.keras.engine.keras_tensor import KerasTensor
 
 
@@ -54,29 +54,8 @@ def get_mask(x):
 
 
 # ---------------------------------------------------------------- dtype policy
-class DTypePolicy:
-    """Variable and compute dtypes of a layer ('float32', 'mixed_float16', ...)."""
-
-    def __init__(self, name=None):
-        name = name or _config.floatx()
-        if isinstance(name, DTypePolicy):
-            name = name.name
-        name = getattr(name, "name", name)
-        if name in ("mixed_float16", "mixed_bfloat16"):
-            self.compute_dtype, self.variable_dtype = name.split("_")[1], "float32"
-        else:
-            self.compute_dtype = self.variable_dtype = _dt.as_dtype(name).name
-        self.name = name
-
-    def __repr__(self):
-        return f'<DTypePolicy "{self.name}">'
-
-
-def _policy_from(dtype):
-    if dtype is None:
-        from dlframe.keras import mixed_precision
-        return DTypePolicy(mixed_precision.global_policy().name)
-    return DTypePolicy(dtype)
+DTypePolicy = mixed_precision.Policy   # one policy class (keras.mixed_precision)
+_policy_from = mixed_precision.as_policy
 
 
 # ---------------------------------------------------------------- helpers
@@ -103,3 +82,30 @@ def _shapes_of(inputs):
 def _is_array_like(x):
     return hasattr(x, "__array__") or isinstance(x, (float, int, list)) and not isinstance(
         x, bool)
+
+
+def keras3_positional(order):
+    """Decorates an ``add_weight``-like method so that it also takes Keras 3's
+    positional order.
+
+    Keras 2 reads ``add_weight(name, shape, ...)``; Keras 3 reads
+    ``add_weight(shape, initializer, ...)``. A first positional argument that is
+    neither a string nor None is a shape, so the positional arguments are bound by
+    name in ``order`` (Keras 3's order) instead.
+    """
+    def decorate(method):
+        @functools.wraps(method)
+        def wrapped(self, *args, **kwargs):
+            if not args or args[0] is None or isinstance(args[0], str):
+                return method(self, *args, **kwargs)
+            if len(args) > len(order):
+                raise TypeError(f"{method.__name__}() takes at most {len(order)} "
+                                f"positional arguments; received {len(args)}: {args}")
+            for key, value in zip(order, args):
+                if key in kwargs:
+                    raise TypeError(f"{method.__name__}() got multiple values for "
+                                    f"argument {key!r}")
+                kwargs[key] = value
+            return method(self, **kwargs)
+        return wrapped
+    return decorate

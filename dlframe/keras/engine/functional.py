@@ -41,7 +41,8 @@ class Functional(Model):
         self._nodes_in_order = self._topological_nodes()
         self._graph_layers = self._layers_by_depth()
         self.input_names = [kt._keras_history[0].name for kt in self.inputs]
-        self.output_names = [kt._keras_history[0].name for kt in self.outputs]
+        self.output_names = _unique_names(
+            [kt._keras_history[0].name for kt in self.outputs])
         self._input_spec = [InputSpec(shape=tuple([None] + kt.shape.as_list()[1:]),
                                       allow_last_axis_squeeze=True,
                                       name=kt._keras_history[0].name)
@@ -54,10 +55,21 @@ class Functional(Model):
         """Keras 2's ``model.add_loss(tensor)``: ``loss`` is a KerasTensor computed from
         this model's inputs; it is evaluated at every call and added to the losses."""
         self._symbolic_losses = list(getattr(self, "_symbolic_losses", ())) + [loss]
+        self._add_symbolic_loss_or_metric()
+
+    def _add_symbolic_loss_or_metric(self):
         self._nodes_in_order = self._topological_nodes()
         for node in self._nodes_in_order:
             if all(node.layer is not lay for lay in self._graph_layers):
                 self._graph_layers.append(node.layer)
+
+    def _add_symbolic_metric(self, value, name):
+        """Keras 2's ``model.add_metric(tensor, name=...)`` on graph tensors: the
+        value is computed at every call and averaged under ``name``."""
+        self._symbolic_metrics = list(getattr(self, "_symbolic_metrics", ())) + [
+            (value, name)]
+        self._add_symbolic_loss_or_metric()
+        self._added_metric(name)
 
     def _layers_by_depth(self):
         """Layers as Keras lists them: by decreasing depth (distance to the outputs),
@@ -92,7 +104,9 @@ class Functional(Model):
         before children."""
         input_ids = {id(kt) for kt in self.inputs}
         done, ordered, accessed = set(), [], []
-        for out in self.outputs + list(getattr(self, "_symbolic_losses", ())):
+        extra = list(getattr(self, "_symbolic_losses", ())) + [
+            kt for kt, _ in getattr(self, "_symbolic_metrics", ())]
+        for out in self.outputs + extra:
             stack = [(out, False)]
             while stack:
                 kt, expanded = stack.pop()
@@ -191,6 +205,9 @@ class Functional(Model):
         for kt in getattr(self, "_symbolic_losses", ()):
             if isinstance(values.get(id(kt)), Tensor):   # concrete runs only
                 self.add_loss(values[id(kt)])
+        for kt, name in getattr(self, "_symbolic_metrics", ()):
+            if isinstance(values.get(id(kt)), Tensor):
+                self.add_metric(values[id(kt)], name=name)
         return tree.pack_sequence_as(self._nested_outputs,
                                      [values[id(kt)] for kt in self.outputs])
 
@@ -392,3 +409,15 @@ def _normalize_node(node):
 
 
 Layer._functional_class = Functional
+
+
+def _unique_names(names):
+    """Keras 2's output names: a layer with several outputs gives 'x', 'x_1', ..."""
+    out, counts = [], {}
+    for name in names:
+        proposal = name
+        while proposal in out:
+            counts[name] = counts.get(name, 0) + 1
+            proposal = f"{name}_{counts[name]}"
+        out.append(proposal)
+    return out

@@ -128,7 +128,8 @@ class Model(TrainingMixin, Layer):
                              "data.")
         layer_utils.print_summary(self, line_length=line_length, positions=positions,
                                   print_fn=print_fn, expand_nested=expand_nested,
-                                  show_trainable=show_trainable)
+                                  show_trainable=show_trainable,
+                                  layer_range=layer_range)
 
     def get_config(self):
         config = {"name": self.name, "trainable": self.trainable}

@@ -242,7 +242,7 @@ class TrainingMixin(GeneratorMethodsMixin):
             return _dist.DistributedStep(self, kind, strategy)
         if self.run_eagerly:
             return step
-        return _compile(step)
+        return _compile(step, reduce_retracing=True)
 
     def make_train_function(self, force=False):
         if self.train_function is None or force:

@@ -12,6 +12,7 @@ from dlframe.keras import losses as losses_mod
 from dlframe.keras import metrics as metrics_mod
 from dlframe.keras.metrics import accuracy_metrics as _acc
 from dlframe.keras.utils import tree
+from dlframe.ops import array as _array
 from dlframe.ops import math as _m
 
 
@@ -150,7 +151,8 @@ class LossesContainer:
             yt = flat_true[i] if i < len(flat_true) else None
             if yt is None:
                 continue
-            value = loss(yt, flat_pred[i], sample_weight=flat_sw[i])
+            value = loss(_match_rank(yt, flat_pred[i]), flat_pred[i],
+                         sample_weight=flat_sw[i])
             if self._per_output_trackers and update_tracker:
                 self._per_output_trackers[i].update_state(value, sample_weight=batch)
             if w != 1.0:
@@ -172,6 +174,14 @@ class LossesContainer:
     def reset_state(self):
         for m in self.metrics:
             m.reset_state()
+
+
+def _match_rank(y_true, y_pred):
+    """Keras's compiled-loss rule: ``(N,)`` labels against ``(N, k)`` predictions are
+    read as ``(N, 1)`` (broadcast over the k outputs, as ``fit`` does in TF)."""
+    if len(_shape(y_true)) == 1 and len(_shape(y_pred)) == 2:
+        return _array.expand_dims(convert_to_tensor(y_true), -1)
+    return y_true
 
 
 def _batch_size(flat):

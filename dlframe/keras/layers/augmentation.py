@@ -44,7 +44,7 @@ def _factor_pair(factor, name):
     return float(factor[0]), float(factor[1])
 
 
-def _range(factor, name, symmetric=True, lower_bound=None):
+def _range(factor, name, symmetric=True, lower_bound=None, upper_bound=None):
     """(lower, upper) from a float (±factor, or [0, factor] when not symmetric) or pair."""
     pair = _factor_pair(factor, name)
     if pair is not None:
@@ -58,6 +58,9 @@ def _range(factor, name, symmetric=True, lower_bound=None):
     if lower_bound is not None and lower < lower_bound:
         raise ValueError(f"The `{name}` argument must be >= {lower_bound}. Received "
                          f"{name}={factor!r}")
+    if upper_bound is not None and upper > upper_bound:
+        raise ValueError(f"The `{name}` argument must have values between "
+                         f"[{lower_bound}, {upper_bound}]. Received {name}={factor!r}")
     return lower, upper
 
 
@@ -233,8 +236,8 @@ class RandomTranslation(_AffineLayer):
         super().__init__(fill_mode, interpolation, seed, fill_value, **kwargs)
         self.height_factor = height_factor
         self.width_factor = width_factor
-        self._h = _range(height_factor, "height_factor")
-        self._w = _range(width_factor, "width_factor")
+        self._h = _range(height_factor, "height_factor", lower_bound=-1, upper_bound=1)
+        self._w = _range(width_factor, "width_factor", lower_bound=-1, upper_bound=1)
 
     def _transforms(self, n, h, w):
         dy = self._uniform([n], self._h[0], self._h[1]) * float(h)

@@ -294,16 +294,13 @@ class Resizing(Layer):
         if fill_mode != "constant":
             raise ValueError(f"Resizing supports fill_mode='constant' only. Received: "
                              f"fill_mode={fill_mode!r}")
-        if data_format not in (None, "channels_last"):
-            raise ValueError(f"Resizing supports data_format='channels_last' only. "
-                             f"Received: data_format={data_format!r}")
+        self.data_format = _channels_last_only("Resizing", data_format)
         self.interpolation = interpolation
         self.crop_to_aspect_ratio = crop_to_aspect_ratio
         self.pad_to_aspect_ratio = pad_to_aspect_ratio
         self.fill_mode = fill_mode
         self.fill_value = fill_value
         self.antialias = antialias
-        self.data_format = "channels_last"
 
     @property
     def _casts_to_float(self):
@@ -340,10 +337,11 @@ class CenterCrop(Layer):
 
     _casts_to_float = True
 
-    def __init__(self, height, width, **kwargs):
+    def __init__(self, height, width, data_format=None, **kwargs):
         super().__init__(**kwargs)
         self.height = int(height)
         self.width = int(width)
+        self.data_format = _channels_last_only("CenterCrop", data_format)
 
     def call(self, inputs):
         x = _to_float(inputs, self.compute_dtype)
@@ -361,8 +359,16 @@ class CenterCrop(Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"height": self.height, "width": self.width})
+        config.update({"height": self.height, "width": self.width,
+                       "data_format": self.data_format})
         return config
+
+
+def _channels_last_only(layer, data_format):
+    if data_format not in (None, "channels_last"):
+        raise ValueError(f"{layer} supports data_format='channels_last' only. "
+                         f"Received: data_format={data_format!r}")
+    return "channels_last"
 
 
 class Identity(Layer):

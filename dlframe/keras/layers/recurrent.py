@@ -7,6 +7,7 @@ to the cell loop otherwise; ``layer.last_kernel`` says which one ran.
 """
 
 from dlframe.core.tensor import Tensor
+from dlframe.core.tensor_shape import TensorShape
 from dlframe.core.variable import Variable
 from dlframe.keras.engine.base_layer import Layer, in_dry_run
 from dlframe.keras.layers import rnn_kernels
@@ -17,7 +18,7 @@ from dlframe.keras.layers.recurrent_cells import (
     StackedRNNCells,
     deserialize_cell,
 )
-from dlframe.keras.utils import generic_utils
+from dlframe.keras.utils import generic_utils, tree
 from dlframe.ops import array as _array
 from dlframe.ops import creation as _creation
 from dlframe.ops import math as _math
@@ -48,6 +49,24 @@ def _size(s):
         s, (list, tuple)) else s)
 
 
+def _state_shape(s):
+    """One state's shape without the batch axis: an int or a TensorShape."""
+    return list(s.as_list()) if hasattr(s, "as_list") else [int(s)]
+
+
+def _is_nested_input(inputs):
+    """Keras 2 reads a tuple of sequences (each ``[batch, time, ...]``) as one nested
+    input of the cell; a list (or a tuple holding ``[batch, units]`` states) is
+    ``[inputs, *initial_states]``."""
+    return (isinstance(inputs, tuple) and len(inputs) > 1
+            and all(len(getattr(t, "shape", ())) >= 3 for t in tree.flatten(inputs)))
+
+
+def _time_step_shape(shape):
+    dims = list(shape.as_list() if hasattr(shape, "as_list") else shape)
+    return TensorShape([dims[0]] + dims[2:])
+
+
 class RNN(Layer):
     """Runs a cell over the time axis of ``[batch, time, ...]`` inputs.
 
@@ -65,13 +84,15 @@ class RNN(Layer):
       zero_output_for_mask: masked steps output zeros instead of the previous output.
 
     Call arguments:
-      inputs: a tensor, or a list ``[inputs, *initial_states]``.
+      inputs: a tensor, a list ``[inputs, *initial_states]``, or a tuple of
+        sequences the cell takes as one nested input (Keras 2's nested cells).
       mask: optional ``[batch, time]`` bool (True = step is valid).
       training: whether dropout applies.
       initial_state: list of initial state tensors (default zeros).
     """
 
     _kernel_kind = None
+    _nested_input = False
     # the stateful states are not weights (as in Keras)
     _NOT_TRACKED = Layer._NOT_TRACKED | {"states"}
 
@@ -107,6 +128,11 @@ class RNN(Layer):
     def _state_sizes(self):
         return [_size(s) for s in _flatten(self.cell.state_size)]
 
+    def __call__(self, inputs, *args, **kwargs):
+        if not self.built and _is_nested_input(inputs):
+            self._nested_input = True
+        return super().__call__(inputs, *args, **kwargs)
+
     def _output_size(self):
         size = getattr(self.cell, "output_size", None)
         return _size(size) if size is not None else self._state_sizes()[0]
@@ -118,7 +144,8 @@ class RNN(Layer):
         if hasattr(self.cell, "get_initial_state"):
             states = self.cell.get_initial_state(batch_size=batch_size, dtype=dtype)
             return _flatten(states)
-        return [_creation.zeros([batch_size, s], dtype=dtype) for s in self._state_sizes()]
+        return [_creation.zeros([batch_size] + _state_shape(s), dtype=dtype)
+                for s in _flatten(self.cell.state_size)]
 
     def reset_states(self, states=None):
         """Zeroes the states of a stateful RNN, or assigns ``states`` (a list)."""
@@ -145,6 +172,9 @@ class RNN(Layer):
 
     # -- lifecycle -----------------------------------------------------------------
     def build(self, input_shape):
+        if self._nested_input:
+            self._build_nested(input_shape)
+            return
         if isinstance(input_shape, list) and input_shape and \
                 not isinstance(input_shape[0], int) and input_shape[0] is not None \
                 and hasattr(input_shape[0], "__len__"):
@@ -168,7 +198,27 @@ class RNN(Layer):
                            for i, z in enumerate(self.get_initial_state(batch))]
         self.built = True
 
+    def _build_nested(self, input_shape):
+        shapes = [TensorShape(s) for s in input_shape]
+        if self.time_major:
+            shapes = [TensorShape([s[1], s[0]] + s.as_list()[2:]) for s in shapes]
+        if isinstance(self.cell, Layer) and not self.cell.built:
+            with self.cell._own_scope():
+                self.cell.build(tuple(_time_step_shape(s) for s in shapes))
+            self.cell.built = True
+        if self.stateful:
+            raise ValueError("`stateful=True` is not supported for an RNN over nested "
+                             f"inputs; received input shapes {shapes}")
+        self.built = True
+
     def _standardize(self, inputs, mask, initial_state):
+        if self._nested_input and _is_nested_input(inputs):
+            if isinstance(mask, (list, tuple)):
+                mask = mask[0]
+            if initial_state is not None and not isinstance(initial_state,
+                                                            (list, tuple)):
+                initial_state = [initial_state]
+            return tuple(inputs), mask, initial_state
         if isinstance(inputs, (list, tuple)):
             if initial_state is None and len(inputs) > 1:
                 initial_state = list(inputs[1:])
@@ -184,6 +234,7 @@ class RNN(Layer):
         return inputs, mask, initial_state
 
     def _initial_states(self, x, initial_state):
+        x = tree.flatten(x)[0]
         batch = x.shape[0]
         if initial_state is not None:
             states = _flatten(list(initial_state))
@@ -205,7 +256,7 @@ class RNN(Layer):
     def call(self, inputs, mask=None, training=None, initial_state=None):
         x, mask, initial_state = self._standardize(inputs, mask, initial_state)
         if self.time_major:
-            x = _array.transpose(x, [1, 0] + list(range(2, len(x.shape))))
+            x = tree.map_structure(_swap_batch_time, x)
             if mask is not None and len(mask.shape) == 2:
                 mask = _array.transpose(mask, [1, 0])
         if mask is not None and mask.dtype.name != "bool":
@@ -217,7 +268,8 @@ class RNN(Layer):
         last, seq, states = self._run(x, states, mask, training)
         if self.zero_output_for_mask and mask is not None and seq is not None:
             m = _array.reverse(mask, [1]) if self.go_backwards else mask
-            seq = _math.where(_array.expand_dims(m, -1), seq, _math.zeros_like(seq))
+            seq = tree.map_structure(lambda t: _math.where(
+                _expand_to(m, t), t, _math.zeros_like(t)), seq)
         if self.stateful and not in_dry_run():
             for v, s in zip(self.states, states):
                 v.assign(_math.cast(s, v.dtype) if s.dtype != v.dtype else s)
@@ -225,7 +277,7 @@ class RNN(Layer):
         if self.return_sequences:
             output = seq
             if self.time_major:
-                output = _array.transpose(output, [1, 0] + list(range(2, len(seq.shape))))
+                output = tree.map_structure(_swap_batch_time, seq)
         if self.return_state:
             return [output] + self._nest_states(states)
         return output
@@ -242,8 +294,11 @@ class RNN(Layer):
         final states as a flat list)."""
         self.last_kernel = "loop"
         cell = self.cell
-        steps = x.shape[1]
-        xs = _array.unstack(x, num=steps, axis=1)
+        steps = tree.flatten(x)[0].shape[1]
+        if isinstance(x, tuple):   # nested input: the cell gets a tuple per step
+            xs = list(zip(*[_array.unstack(t, num=steps, axis=1) for t in x]))
+        else:
+            xs = _array.unstack(x, num=steps, axis=1)
         masks = _array.unstack(mask, num=steps, axis=1) if mask is not None else None
         structure = cell.state_size
         nested = isinstance(structure, (list, tuple))
@@ -256,22 +311,31 @@ class RNN(Layer):
             packed = _pack(structure, states) if nested else [states[0]]
             out, new = cell(xs[s], packed, **kw)
             new = _flatten(new if isinstance(new, (list, tuple)) else [new])
+            if isinstance(out, list):
+                out = tuple(out)
             if masks is not None:
-                m = _array.expand_dims(masks[s], -1)
-                new = [_math.where(m, n, o) for n, o in zip(new, states)]
+                m = masks[s]
+                new = [_math.where(_expand_to(m, n), n, o) for n, o in zip(new, states)]
                 if prev is None:
-                    prev = _math.zeros_like(out)
-                out = _math.where(m, out, prev)
+                    prev = tree.map_structure(_math.zeros_like, out)
+                out = tree.map_structure(
+                    lambda o, p, m=m: _math.where(_expand_to(m, o), o, p), out, prev)
             states, prev = new, out
             if self.return_sequences:
                 outputs.append(out)
-        seq = _array.stack(outputs, axis=1) if self.return_sequences else None
+        seq = None
+        if self.return_sequences:
+            seq = tree.map_structure(lambda *ts: _array.stack(list(ts), axis=1),
+                                     *outputs)
         return prev, seq, states
 
     def compute_mask(self, inputs, mask=None):
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
         out = mask if self.return_sequences else None
+        output_size = getattr(self.cell, "output_size", None)
+        if self._nested_input and isinstance(output_size, (list, tuple)):
+            out = tuple(out for _ in output_size)
         if self.return_state:
             structure = self.cell.state_size
             n = len(structure) if isinstance(structure, (list, tuple)) else 1
@@ -294,6 +358,17 @@ class RNN(Layer):
         if isinstance(config.get("dtype"), dict):
             config["dtype"] = config["dtype"].get("config", {}).get("name")
         return cls(cell, **config)
+
+
+def _swap_batch_time(t):
+    return _array.transpose(t, [1, 0] + list(range(2, len(t.shape))))
+
+
+def _expand_to(mask, t):
+    """A step mask with trailing axes added until it broadcasts against ``t``."""
+    for _ in range(len(t.shape) - len(mask.shape)):
+        mask = _array.expand_dims(mask, -1)
+    return mask
 
 
 def _takes_training(cell):

@@ -3,6 +3,7 @@
 from dlframe.core import dtypes
 from dlframe.core.tensor import Tensor
 from dlframe.core.variable import Variable, VariableAggregation, VariableSynchronization
+from dlframe.keras.engine.base_layer_utils import keras3_positional
 from dlframe.keras.utils.generic_utils import to_snake_case
 from dlframe.ops import array as _array
 
@@ -42,6 +43,7 @@ class Metric:
 
     _dtype = dtypes.float32
 
+    @keras3_positional(("shape", "initializer", "dtype", "name"))
     def add_weight(self, name=None, shape=(), dtype=None, initializer="zeros",
                    aggregation="sum", synchronization="on_read", trainable=False,
                    **kwargs):
@@ -62,7 +64,13 @@ class Metric:
         self._variables.append(var)
         return var
 
-    add_variable = add_weight
+    @keras3_positional(("shape", "initializer", "dtype", "aggregation", "name"))
+    def add_variable(self, shape=(), initializer="zeros", dtype=None,
+                     aggregation="sum", name=None, **kwargs):
+        """Keras 3's spelling of ``add_weight`` (shape and initializer first)."""
+        return self.add_weight(name=name, shape=shape, dtype=dtype,
+                               initializer=initializer, aggregation=aggregation,
+                               **kwargs)
 
     @property
     def variables(self):

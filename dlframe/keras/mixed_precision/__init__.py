@@ -2,6 +2,8 @@
 ``LossScaleOptimizer``."""
 
 from dlframe import config as _config
+from dlframe.core import dtypes as _dtypes
+from dlframe.ops._util import AUTOCAST as _AUTOCAST
 
 _GLOBAL = [None]
 
@@ -9,22 +11,34 @@ _GLOBAL = [None]
 class Policy:
     """A dtype policy: ``compute_dtype`` for math, ``variable_dtype`` for weights.
 
+    The one policy class: ``layer.dtype_policy`` is an instance, so Keras 2's
+    ``Policy`` and Keras 3's ``DTypePolicy`` are the same type.
+
     Args:
-      name: 'float32', 'float64', 'float16', 'bfloat16', 'mixed_float16' or
-        'mixed_bfloat16'.
+      name: 'mixed_float16', 'mixed_bfloat16' or the name of a dtype ('float32',
+        'float16', 'bfloat16', 'float64', 'int32', ...); None: ``floatx()``.
+
+    Raises:
+      TypeError: ``name`` is not a string.
+      ValueError: ``name`` is neither a mixed policy nor a dtype name.
     """
 
-    def __init__(self, name):
+    def __init__(self, name=None):
+        if name is None:
+            name = _config.floatx()
         if not isinstance(name, str):
-            raise TypeError(f"'name' must be a string, but got: {name!r}")
+            raise TypeError("'name' must be a string, such as 'mixed_float16'. "
+                            f"Received: name={name!r} (of type {type(name)})")
         if name in ("mixed_float16", "mixed_bfloat16"):
             self._compute, self._variable = name.split("_")[1], "float32"
-        elif name in ("float16", "bfloat16", "float32", "float64", "int32", "int64"):
-            self._compute = self._variable = name
         else:
-            raise ValueError(f"Cannot convert value {name!r} to a mixed precision Policy. "
-                             "Valid policies include 'mixed_float16', 'mixed_bfloat16', "
-                             "and the name of any dtype such as 'float32'.")
+            try:
+                self._compute = self._variable = _dtypes.as_dtype(name).name
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"Cannot convert value {name!r} to a mixed precision Policy. Valid "
+                    "policies include 'mixed_float16', 'mixed_bfloat16', and the name "
+                    "of any dtype such as 'float32'.") from None
         self._name = name
 
     @property
@@ -39,8 +53,14 @@ class Policy:
     def variable_dtype(self):
         return self._variable
 
+    def __eq__(self, other):
+        return isinstance(other, Policy) and other._name == self._name
+
+    def __hash__(self):
+        return hash(self._name)
+
     def __repr__(self):
-        return f'<Policy "{self._name}">'
+        return f'<DTypePolicy "{self._name}">'
 
     def get_config(self):
         return {"name": self._name}
@@ -50,7 +70,42 @@ class Policy:
         return cls(**config)
 
 
+def as_policy(dtype):
+    """``dtype`` (a Policy, a policy or dtype name, a DType; None: the global policy)
+    as a Policy: what a layer's ``dtype`` argument becomes."""
+    if dtype is None:
+        return global_policy()
+    if isinstance(dtype, Policy):
+        return dtype
+    return Policy(getattr(dtype, "name", dtype))
+
+
 DTypePolicy = Policy
+
+
+class autocast_variables:
+    """Context of a layer's call: float variables meeting tensors of another dtype
+    in an op are read as ``dtype`` (Keras's AutoCastVariable; None: no casting).
+
+    Args:
+      layer: the layer being called; its variables are cast to its compute dtype
+        when it autocasts and its policy is mixed.
+    """
+
+    __slots__ = ("_dtype", "_saved")
+
+    def __init__(self, layer):
+        policy = layer._dtype_policy
+        self._dtype = policy.compute_dtype if layer._autocast and \
+            policy.compute_dtype != policy.variable_dtype else None
+
+    def __enter__(self):
+        self._saved = _AUTOCAST.dtype
+        _AUTOCAST.dtype = self._dtype
+
+    def __exit__(self, *exc):
+        _AUTOCAST.dtype = self._saved
+        return False
 
 
 def global_policy():

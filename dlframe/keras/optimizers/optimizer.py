@@ -163,6 +163,18 @@ class Optimizer:
     def get_weights(self):
         return [v.numpy() for v in self._variables]
 
+    def __getstate__(self):
+        # _index/_exclude_ids hold id()s, which do not survive pickling (SavedModel)
+        state = dict(self.__dict__)
+        state["_exclude_ids"] = [v for v in self._trainable_variables
+                                 if id(v) in self._exclude_ids]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._index = {id(v): i for i, v in enumerate(self._trainable_variables)}
+        self._exclude_ids = {id(v) for v in state["_exclude_ids"]}
+
     def set_weights(self, weights):
         if len(weights) != len(self._variables):
             raise ValueError(

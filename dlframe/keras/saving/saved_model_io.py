@@ -7,14 +7,19 @@ holds the model in the single-file format (``keras_model.h5``: architecture, wei
 compile settings and optimizer state) and an empty ``assets/`` folder, so programs that
 save, list, reload or delete the directory work unchanged, and ``tf.saved_model.load``
 returns a callable object with a ``serving_default`` signature.
+
+``tf.saved_model.save`` of any other object (a ``tf.Module``, a subclassed model, or
+with explicit ``signatures``) writes the by-value layout of ``object_io`` instead;
+``contains_saved_model`` and ``load_keras_model`` read both layouts.
 """
 
 import os
 
-from dlframe.keras.saving import model_io
+from dlframe.keras.saving import model_io, object_io
 
 MODEL_FILE = "keras_model.h5"
 ARCHIVE_FILE = "model.keras"
+MODEL_FILES = (MODEL_FILE, ARCHIVE_FILE)
 _H5_SUFFIXES = (".h5", ".hdf5", ".keras")
 
 
@@ -31,7 +36,7 @@ def use_directory(filepath, save_format=None):
 
 def _model_file(export_dir):
     """The model file in ``export_dir`` (``model.export`` writes ``ARCHIVE_FILE``)."""
-    for name in (MODEL_FILE, ARCHIVE_FILE):
+    for name in MODEL_FILES:
         path = os.path.join(os.fspath(export_dir), name)
         if os.path.isfile(path):
             return path
@@ -40,7 +45,7 @@ def _model_file(export_dir):
 
 def contains_saved_model(export_dir):
     """True when ``export_dir`` is a SavedModel directory dlframe wrote."""
-    return _model_file(export_dir) is not None
+    return _model_file(export_dir) is not None or object_io.contains_object(export_dir)
 
 
 def save(model, export_dir, overwrite=True, include_optimizer=True,
@@ -55,6 +60,9 @@ def save(model, export_dir, overwrite=True, include_optimizer=True,
         raise FileExistsError(f"SavedModel {export_dir} already exists and "
                               "overwrite=False.")
     os.makedirs(os.path.join(export_dir, "assets"), exist_ok=True)
+    stale = os.path.join(export_dir, object_io.OBJECT_FILE)  # an earlier object save
+    if os.path.isfile(stale):
+        os.remove(stale)
     model_io.save_model(model, os.path.join(export_dir, model_file),
                         include_optimizer=include_optimizer)
 
@@ -62,6 +70,8 @@ def save(model, export_dir, overwrite=True, include_optimizer=True,
 def load_keras_model(export_dir, custom_objects=None, compile=True):
     """The Keras model stored in the SavedModel directory ``export_dir``."""
     export_dir = os.fspath(export_dir)
+    if _model_file(export_dir) is None and object_io.contains_object(export_dir):
+        return _saved_keras_object(export_dir)
     if not contains_saved_model(export_dir):
         raise OSError(
             f"{export_dir} is a directory without {MODEL_FILE}: dlframe reads the "
@@ -70,6 +80,18 @@ def load_keras_model(export_dir, custom_objects=None, compile=True):
             "model.save('model.h5') or model.save_weights('w.h5') to move it to dlframe.")
     return model_io.load_model(_model_file(export_dir),
                                custom_objects=custom_objects, compile=compile)
+
+
+def _saved_keras_object(export_dir):
+    """The Keras model ``tf.saved_model.save`` wrote by value (a subclassed model),
+    as it was saved (compiled or not)."""
+    from dlframe.keras.engine.model import Model
+    model = object_io.load(export_dir)
+    if not isinstance(model, Model):
+        raise ValueError(  # noqa: TRY004 - TF raises ValueError here
+            f"Unable to load {export_dir} as a Keras model: it holds a "
+            f"{type(model).__name__}. Use tf.saved_model.load({export_dir!r}).")
+    return model
 
 
 class _ServingSignature:

@@ -5,8 +5,32 @@
 ``registered_name``).
 """
 
+import functools
 import re
 import threading
+
+
+def symbolic_aware(fn, api_name):
+    """``fn`` that, called on functional-model KerasTensors, inserts an op layer
+    running ``fn`` (Keras 2: backend and loss functions are TF ops, so
+    ``K.mean(K.square(z))`` works while a model is built). ``api_name`` is its public
+    path under ``dlframe`` (``'keras.backend.mean'``), for reloading the op layer."""
+    from dlframe.errors import SymbolicTensorError
+    from dlframe.ops import names as op_names
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except SymbolicTensorError:
+            hook = op_names.SYMBOLIC_OP_HOOK[0]
+            out = NotImplemented if hook is None else hook(fn, api_name, args, kwargs)
+            if out is NotImplemented:
+                raise
+            return out
+    wrapper._dlframe_op = fn   # what the op layer runs (see ops.names.unwrap)
+    return wrapper
+
 
 _GLOBAL_CUSTOM_OBJECTS = {}
 _GLOBAL_CUSTOM_NAMES = {}

@@ -1,0 +1,75 @@
+"""``for element in dataset`` inside a ``dlframe.function``: a graph loop that pulls
+the dataset's elements each time the graph runs (TF's loop over an iterator), not a
+copy of the elements seen while tracing.
+
+AutoGraph asks an iterable for ``_graph_iteration()`` and receives three op builders:
+``start()`` (a token that opens the iteration), ``has_next(i)`` (whether element ``i``
+exists, fetching it) and ``get(i)`` (element ``i``). Fetches are keyed by the loop
+counter so that running a builder twice for the same ``i`` (tracing runs the loop's
+condition and body once before the loop itself runs) takes one element, not two.
+"""
+
+import numpy as np
+
+from dlframe.core import dtypes as _dt
+from dlframe.core.tensor_spec import TensorSpec
+from dlframe.data import structure as S
+
+
+class _Feed:
+    def __init__(self, make_iter, spec):
+        self._make_iter = make_iter   # None: continue the current iterator
+        self._spec = spec
+        self._it = None
+        self._index = None
+        self._element = None
+
+    def start(self):
+        from dlframe.ops.py_func import py_function
+
+        def reset():
+            if self._make_iter is not None:
+                self._it = self._make_iter()
+            self._index, self._element = None, None
+            return np.int64(0)
+        return py_function(reset, [], Tout=_dt.int64)
+
+    def has_next(self, i):
+        from dlframe.ops.py_func import py_function
+
+        def fetch(index):
+            index = int(index)
+            if index != self._index:
+                try:
+                    self._element = next(self._it)
+                except StopIteration:
+                    return np.bool_(False)
+                self._index = index
+            return np.bool_(True)
+        return py_function(fetch, [i], Tout=_dt.bool)
+
+    def get(self, i):
+        from dlframe.ops.py_func import py_function
+        leaves = S.flatten(self._spec)
+
+        def take(index):
+            return S.flatten(self._element)
+        flat = py_function(take, [i], Tout=[s.dtype for s in leaves])
+        if not isinstance(flat, (list, tuple)):
+            flat = [flat]
+        return S.pack_sequence_as(self._spec, list(flat))
+
+
+def feed(make_iter, spec, restart):
+    """The ``(start, has_next, get)`` builders of a graph loop over elements of
+    ``spec`` from the iterator ``make_iter()`` (opened anew on every run when
+    ``restart``, else once); None when ``spec`` has leaves other than dense tensors
+    (the loop then runs in Python while tracing)."""
+    leaves = S.flatten(spec)
+    if not leaves or any(type(s) is not TensorSpec for s in leaves):
+        return None
+    state = _Feed(make_iter, spec)
+    if not restart:
+        state._it = make_iter()
+        state._make_iter = None
+    return state.start, state.has_next, state.get

@@ -1,0 +1,131 @@
+"""Iterators over a Dataset: ``iter(ds)`` (``OwnedIterator``), ``as_numpy_iterator``
+and the ``Optional`` that ``get_next_as_optional`` returns."""
+
+from dlframe import backends
+from dlframe.core.primitive import STATE as _STATE
+from dlframe.core.tensor import convert_to_tensor
+from dlframe.data import structure as S
+from dlframe.errors import InvalidArgumentError, OutOfRangeError
+
+
+class OwnedIterator:
+    """Iterator over a Dataset (``iter(ds)``); elements are Tensors on the device that
+    was current when the iterator was made."""
+
+    def __init__(self, dataset, device=None):
+        self._dataset = dataset
+        self._device = backends.get_device(device) if device else backends.current_device()
+        from dlframe.data.iterator_state import PositionTrackingIterator
+        self._it = PositionTrackingIterator(lambda: dataset._iter_output(self._device))
+
+    @property
+    def element_spec(self):
+        return self._dataset.element_spec
+
+    @property
+    def variables(self):
+        """The iterator's position, for ``tf.train.Checkpoint`` (iterator_state)."""
+        return self._it.variables()
+
+    def __iter__(self):
+        return self
+
+    def _graph_iteration(self):
+        """Op builders for ``for x in iterator`` in a dlframe.function (graph_loop)."""
+        from dlframe.data.graph_loop import feed
+        return feed(lambda: self._it, self.element_spec, restart=False)
+
+    def __next__(self):
+        if _STATE.trace is not None:
+            return self._graph_next()
+        return next(self._it)
+
+    def next(self):
+        return self.__next__()
+
+    def get_next(self):
+        """The next element; ``OutOfRangeError`` at the end (as TF's ``get_next``)."""
+        if _STATE.trace is not None:
+            return self._graph_next()
+        try:
+            return next(self._it)
+        except StopIteration:
+            raise OutOfRangeError(None, None, "End of sequence") from None
+
+    def _graph_next(self):
+        """``next(iterator)`` inside a dlframe.function: an op that pulls the next
+        element each time the graph runs (TF's IteratorGetNext), not a constant."""
+        from dlframe.core.tensor_spec import TensorSpec
+        from dlframe.ops.py_func import py_function
+        spec = self.element_spec
+        leaves = S.flatten(spec)
+        if not leaves or any(type(s) is not TensorSpec for s in leaves):
+            return next(self._it)   # ragged/sparse elements: taken once, at trace time
+
+        def pull():
+            try:
+                element = next(self._it)
+            except StopIteration:
+                raise OutOfRangeError(None, None, "End of sequence") from None
+            return S.flatten(element)
+        flat = py_function(pull, [], Tout=[s.dtype for s in leaves])
+        return S.pack_sequence_as(spec, flat)
+
+    def get_next_as_optional(self):
+        try:
+            return Optional(next(self._it), self._dataset.element_spec)
+        except StopIteration:
+            return Optional(None, self._dataset.element_spec, empty=True)
+
+    def close(self):
+        """Stops background work of this iterator now (it also stops when collected)."""
+        self._it.close()
+
+    def __repr__(self):
+        return f"<dlframe.data.Iterator over {self._dataset!r}>"
+
+
+Iterator = OwnedIterator
+
+
+class Optional:
+    """A value that may be absent (``tf.experimental.Optional``)."""
+
+    def __init__(self, value, element_spec=None, empty=False):
+        self._value, self._empty, self.element_spec = value, empty, element_spec
+
+    @staticmethod
+    def empty(element_spec):
+        return Optional(None, element_spec, empty=True)
+
+    @staticmethod
+    def from_value(value):
+        return Optional(value)
+
+    def has_value(self):
+        return convert_to_tensor(not self._empty)
+
+    def get_value(self):
+        if self._empty:
+            raise InvalidArgumentError(None, None, "The optional does not have a value.")
+        return self._value
+
+
+class NumpyIterator:
+    """``Dataset.as_numpy_iterator()``: elements as NumPy values."""
+
+    def __init__(self, dataset):
+        self._it = dataset._iter()
+
+    def __iter__(self):
+        return self
+
+    def _graph_iteration(self):
+        """Op builders for ``for x in iterator`` in a dlframe.function (graph_loop)."""
+        from dlframe.data.graph_loop import feed
+        return feed(lambda: self._it, self.element_spec, restart=False)
+
+    def __next__(self):
+        return S.to_numpy_value(next(self._it))
+
+    next = __next__

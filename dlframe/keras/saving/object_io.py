@@ -1,0 +1,298 @@
+"""SavedModel directories for any object: ``tf.saved_model.save(module, dir)``.
+
+TensorFlow stores a ``tf.Module``'s ``tf.function`` methods as graphs. dlframe
+specializes graphs per concrete shape by re-running the traced Python, so a
+graph-only file could not serve ``None`` dimensions: the object is saved *by value*
+with ``cloudpickle`` (its class too when it is defined in ``__main__``, so the
+loading program does not need the code), and its variables beside it.
+
+Directory layout::
+
+    saved_object.pkl           the object graph and its signatures (cloudpickle)
+    variables/variables.index  every Variable's value (NumPy ``.npz``, the
+                               ``tf.train.Checkpoint`` file format and paths)
+    assets/
+
+What the pickle holds and what it does not:
+
+* Variables are references into the variables file (their name, trainable flag,
+  dtype, shape and constraint travel in the pickle, the values do not); loading
+  creates them again, once each, on the default device.
+* ``tf.function`` traces are dropped (see ``Function.__getstate__``): a loaded
+  function traces again on its first call, with trace-time ``print`` silenced as a
+  loaded TF function runs no Python.
+* Tensors and device arrays are stored as NumPy arrays and placed on the default
+  device at load; devices and gradient tapes are not stored (a tape comes back new).
+
+Writes are atomic: the directory is built under a temporary name next to
+``export_dir`` and renamed into place.
+"""
+
+import os
+import pickle
+import shutil
+import tempfile
+
+import cloudpickle
+
+from dlframe import backends
+from dlframe.backends.base import Device
+from dlframe.core import dtypes as _dt
+from dlframe.core.function import Function
+from dlframe.core.tape import GradientTape
+from dlframe.core.tensor import Tensor
+from dlframe.core.tensor_shape import TensorShape
+from dlframe.core.variable import Variable
+from dlframe.keras.saving import signatures as _signatures
+from dlframe.train import checkpoint as _ckpt
+
+OBJECT_FILE = "saved_object.pkl"
+VARIABLES_PREFIX = os.path.join("variables", "variables")
+ASSETS_DIR = "assets"
+_FORMAT = ("dlframe-saved-object", 1)
+
+
+def contains_object(export_dir):
+    """True when ``export_dir`` holds an object written by ``save``."""
+    return os.path.isfile(os.path.join(os.fspath(export_dir), OBJECT_FILE))
+
+
+# ------------------------------------------------------------------ pickling
+def _new_function(state):
+    """A Function restored from a SavedModel: it traces quietly (no trace-time print)."""
+    fn = Function.__new__(Function)
+    fn.__setstate__(state)
+    fn._trace_quietly = True
+    return fn
+
+
+def _to_default_device(array):
+    """A host array put on the current device (a device array pickled by value)."""
+    return backends.current_device().asarray(array)
+
+
+class _Pickler(cloudpickle.Pickler):
+    """cloudpickle with Variables as references into the variables file.
+
+    ``variables`` maps file key -> Variable: keys are the ``tf.train.Checkpoint``
+    paths found from the root, then ``_extra/<n>`` for Variables found only while
+    pickling (in a closure, say).
+    """
+
+    def __init__(self, file, paths):
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.variables = {}
+        self._keys = {id(v): key for key, v in paths.items()}
+
+    def persistent_id(self, obj):
+        if not isinstance(obj, Variable):
+            return None
+        key = self._keys.get(id(obj))
+        if key is None:
+            key = self._keys[id(obj)] = f"_extra/{len(self._keys)}"
+        self.variables[key] = obj
+        meta = {"name": obj._name, "trainable": obj._trainable, "dtype": obj.dtype.name,
+                "shape": obj._shape.as_list() if obj._shape.rank is not None else None,
+                "constraint": obj._constraint, "synchronization": obj._synchronization,
+                "aggregation": obj._aggregation, "attributes": dict(vars(obj))}
+        return ("variable", key, meta)
+
+    def reducer_override(self, obj):
+        if isinstance(obj, Function):
+            return _new_function, (obj.__getstate__(),)
+        if isinstance(obj, Device):
+            return backends.current_device, ()
+        if isinstance(obj, GradientTape):
+            return GradientTape, (obj._persistent, obj._watch_vars)
+        if type(obj).__module__.split(".")[0] == "cupy" and hasattr(obj, "get"):
+            return _to_default_device, (obj.get(),)
+        return super().reducer_override(obj)
+
+
+class _Unpickler(pickle.Unpickler):
+    """Resolves the Pickler's variable references from the variables file."""
+
+    def __init__(self, file, values, export_dir):
+        super().__init__(file)
+        self._values = values
+        self._export_dir = export_dir
+        self._made = {}
+
+    def persistent_load(self, pid):
+        kind, key, meta = pid
+        if kind != "variable":
+            raise pickle.UnpicklingError(f"Unknown reference {kind!r} in {OBJECT_FILE}.")
+        var = self._made.get(key)
+        if var is None:
+            var = self._made[key] = self._variable(key, meta)
+        return var
+
+    def _variable(self, key, meta):
+        if key not in self._values:
+            raise ValueError(f"The SavedModel at {self._export_dir} has no value for "
+                             f"variable {meta['name']!r} (key {key!r}) in its "
+                             f"{VARIABLES_PREFIX} file; the directory is incomplete.")
+        dtype = _dt.as_dtype(meta["dtype"])
+        value = self._values[key].astype(_dt.numpy_dtype(dtype), copy=False)
+        var = Variable(value, trainable=meta["trainable"], dtype=dtype,
+                       constraint=meta["constraint"],
+                       synchronization=meta["synchronization"],
+                       aggregation=meta["aggregation"],
+                       shape=TensorShape(meta["shape"]))
+        var._name = meta["name"]    # as saved, whatever name scope is active now
+        vars(var).update(meta["attributes"])
+        return var
+
+
+def _dump(payload, paths, file):
+    pickler = _Pickler(file, paths)
+    try:
+        pickler.dump(payload)
+    except (pickle.PicklingError, TypeError, AttributeError) as err:
+        where = _unpicklable_path(payload["root"], paths)
+        raise ValueError(
+            f"tf.saved_model.save cannot store {where or 'the object'}: {err}. Keep "
+            "such values (open files, locks, generators...) out of the saved object, "
+            "or create them again after loading.") from err
+    return pickler.variables
+
+
+def _unpicklable_path(root, paths, depth=6):
+    """The attribute path (``obj.layer.cache``) of the first value that fails to
+    pickle, for the error message; None when none is found."""
+    def fails(value):
+        try:
+            _Pickler(_Null(), paths).dump(value)
+            return False
+        except Exception:  # noqa: BLE001 - any failure marks the culprit
+            return True
+
+    def children(value):
+        if isinstance(value, dict):
+            return [(f"[{k!r}]", v) for k, v in value.items()]
+        if isinstance(value, (list, tuple)):
+            return [(f"[{i}]", v) for i, v in enumerate(value)]
+        return [(f".{k}", v) for k, v in getattr(value, "__dict__", {}).items()]
+
+    path, value = "object", root
+    for _ in range(depth):
+        bad = next(((p, v) for p, v in children(value) if fails(v)), None)
+        if bad is None:
+            break
+        path, value = path + bad[0], bad[1]
+    return None if path == "object" else f"{path} ({type(value).__name__})"
+
+
+class _Null:
+    def write(self, data):
+        return len(data)
+
+
+def _quiet_methods(root):
+    """Marks the ``tf.function`` methods of every object reachable from the loaded
+    ``root`` quiet, bound to it. Needed where the saved class is still importable (the
+    saving process gets its own class back, whose functions were not unpickled)."""
+    seen, stack = set(), [root]
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen or isinstance(obj, (type, Function, Tensor)):
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, dict):
+            stack.extend(obj.values())
+        elif isinstance(obj, (list, tuple)):
+            stack.extend(obj)
+        elif hasattr(obj, "__dict__") and not callable(getattr(obj, "__func__", None)):
+            for name in _signatures.class_functions(type(obj)):
+                getattr(obj, name)._trace_quietly = True
+            stack.extend(vars(obj).values())
+
+
+# ------------------------------------------------------------------ files
+def _commit(tmp, export_dir):
+    """Moves the finished directory ``tmp`` to ``export_dir``: a rename when the
+    target is missing or empty, else entry by entry (the object file last)."""
+    if os.path.isdir(export_dir) and not os.listdir(export_dir):
+        os.rmdir(export_dir)
+    if not os.path.exists(export_dir):
+        os.rename(tmp, export_dir)
+        return
+    from dlframe.keras.saving import saved_model_io
+    for stale in saved_model_io.MODEL_FILES:   # an older Keras save in the same dir
+        path = os.path.join(export_dir, stale)
+        if os.path.isfile(path):
+            os.remove(path)
+    for name in ("variables", ASSETS_DIR, OBJECT_FILE):
+        src, dst = os.path.join(tmp, name), os.path.join(export_dir, name)
+        if os.path.isdir(dst):
+            trash = tempfile.mkdtemp(dir=export_dir, prefix=".old-")
+            os.rename(dst, os.path.join(trash, name))
+            os.rename(src, dst)
+            shutil.rmtree(trash)
+        else:
+            os.replace(src, dst)
+    shutil.rmtree(tmp)
+
+
+def save(obj, export_dir, signatures=None):
+    """Writes ``obj`` (a ``tf.Module``, Keras model or other object) and its
+    variables as a SavedModel directory; see the module doc for the layout.
+
+    Args:
+      obj: the object to save.
+      export_dir: the directory to write (created if needed; files of an earlier
+        save there are replaced).
+      signatures: None, a ``tf.function`` with an input signature, a
+        ConcreteFunction, or a dict of them (see ``signatures``).
+
+    Raises:
+      ValueError: ``obj`` is not an object (a number, string or container), a
+        signature is not a function with an input signature, or part of ``obj``
+        cannot be pickled (the message names the attribute).
+    """
+    if type(obj).__module__ == "builtins":
+        raise ValueError(
+            "Expected an object of type `Trackable`, such as `tf.Module` or a subclass "
+            f"of the `Trackable` class, for export. Got {obj!r} with type {type(obj)}.")
+    export_dir = os.path.abspath(os.fspath(export_dir))
+    if os.path.isfile(export_dir):
+        raise FileExistsError(f"Cannot save a SavedModel directory at {export_dir}: a "
+                              "file with that name exists.")
+    sigs = _signatures.canonicalize(obj, signatures)
+    paths, _ = _ckpt._walk(obj)
+    parent = os.path.dirname(export_dir)
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(export_dir)}.tmp-")
+    try:
+        os.makedirs(os.path.join(tmp, ASSETS_DIR))
+        with open(os.path.join(tmp, OBJECT_FILE), "wb") as f:
+            variables = _dump({"format": _FORMAT, "root": obj, "signatures": sigs},
+                              paths, f)
+        _ckpt._write_file(os.path.join(tmp, VARIABLES_PREFIX),
+                          {key: _ckpt._to_host(v) for key, v in variables.items()})
+        _commit(tmp, export_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def load(export_dir):
+    """The object ``save`` wrote to ``export_dir``, with a ``signatures`` mapping.
+
+    Loading runs code stored in the directory (the pickled object and its class):
+    load SavedModels from trusted sources only, as TensorFlow's docs warn.
+    """
+    export_dir = os.fspath(export_dir)
+    values = _ckpt._read_file(os.path.join(export_dir, VARIABLES_PREFIX))
+    with open(os.path.join(export_dir, OBJECT_FILE), "rb") as f:
+        payload = _Unpickler(f, values, export_dir).load()
+    if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
+        raise ValueError(f"{export_dir}/{OBJECT_FILE} was not written by dlframe's "
+                         f"tf.saved_model.save (format {_FORMAT}).")
+    root = payload["root"]
+    _quiet_methods(root)
+    try:
+        object.__setattr__(root, "signatures", dict(payload["signatures"]))
+    except (AttributeError, TypeError):
+        pass  # an object without a __dict__ keeps no signatures
+    return root
