@@ -17,9 +17,18 @@ from dlframe.ops import reduction as _reduction
 _NEG = -1e9
 
 
+def _like(weight, x):
+    """``weight`` in ``x``'s dtype (float32 variables under a mixed policy)."""
+    if weight is None or weight.dtype == x.dtype:
+        return weight
+    return _math.cast(weight, x.dtype)
+
+
 def _masked_softmax(scores, mask):
     if mask is not None:
-        scores = scores + (1.0 - _math.cast(mask, scores.dtype)) * _NEG
+        # -1e9 overflows float16 to -inf (and 0 * -inf is NaN): its lowest finite value
+        neg = -65504.0 if scores.dtype.name == "float16" else _NEG
+        scores = scores + (1.0 - _math.cast(mask, scores.dtype)) * neg
     return _nn.softmax(scores, axis=-1)
 
 
@@ -101,7 +110,7 @@ class MultiHeadAttention(Layer):
         self._weights_ready = True
 
     def _project(self, x, params, heads, size):
-        kernel, bias = params
+        kernel, bias = (_like(w, x) for w in params)
         b, t, d = x.shape
         y = _linalg.matmul(_array.reshape(x, [-1, d]), _array.reshape(kernel, [d, -1]))
         if bias is not None:
@@ -112,6 +121,7 @@ class MultiHeadAttention(Layer):
              key_mask=None, attention_mask=None, return_attention_scores=False,
              training=None, use_causal_mask=False, mask=None):
         key = value if key is None else key
+        value, key = _like(value, query), _like(key, query)   # one compute dtype
         if not self._weights_ready:
             self._create(query.shape[-1], value.shape[-1], key.shape[-1])
         for name, x in (("query", query), ("value", value), ("key", key)):
@@ -133,7 +143,7 @@ class MultiHeadAttention(Layer):
             training and self.dropout > 0) else probs
         ctx = _array.transpose(_linalg.matmul(dropped, v), [0, 2, 1, 3])  # (B, T, H, Dv)
         b, t = ctx.shape[0], ctx.shape[1]
-        kernel, bias = self._output
+        kernel, bias = (_like(w, ctx) for w in self._output)
         out = _linalg.matmul(_array.reshape(ctx, [b * t, -1]),
                              _array.reshape(kernel, [h * self.value_dim, -1]))
         if bias is not None:
