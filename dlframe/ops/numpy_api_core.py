@@ -382,30 +382,25 @@ def _segment(unsorted, sorted_fn, data, segment_ids, num_segments, is_sorted):
     return unsorted(data, ids, int(num_segments))
 
 
-def segment_sum(data, segment_ids, num_segments=None, sorted=False):
-    """Sums of ``data`` rows per segment id.
-
-    Args:
-      data: input tensor.
-      segment_ids: int ids, one per leading row.
-      num_segments: number of segments (default: max id + 1).
-      sorted: whether the ids are sorted.
-    """
-    return _segment(_seg.unsorted_segment_sum, _seg.segment_sum, data, segment_ids,
-                    num_segments, sorted)
+def _segment_op(name, unsorted, sorted_fn, what):
+    def op(data, segment_ids, num_segments=None, sorted=False):  # noqa: A002
+        return _segment(unsorted, sorted_fn, data, segment_ids, num_segments, sorted)
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = (f"{what} of ``data`` rows per segment id.\n\n    Args:\n"
+                  "      data: input tensor.\n      segment_ids: int ids, one per leading "
+                  "row.\n      num_segments: number of segments (default: max id + 1).\n"
+                  "      sorted: whether the ids are sorted.\n    ")
+    return op
 
 
-def segment_max(data, segment_ids, num_segments=None, sorted=False):
-    """Maximum of ``data`` rows per segment id (the dtype's lowest for empty ones).
-
-    Args:
-      data: input tensor.
-      segment_ids: int ids, one per leading row.
-      num_segments: number of segments (default: max id + 1).
-      sorted: whether the ids are sorted.
-    """
-    return _segment(_seg.unsorted_segment_max, _seg.segment_max, data, segment_ids,
-                    num_segments, sorted)
+segment_sum = _segment_op("segment_sum", _seg.unsorted_segment_sum, _seg.segment_sum,
+                          "Sums")
+segment_max = _segment_op("segment_max", _seg.unsorted_segment_max, _seg.segment_max,
+                          "Maximum (the dtype's lowest for empty segments)")
+segment_min = _segment_op("segment_min", _seg.unsorted_segment_min, _seg.segment_min,
+                          "Minimum (the dtype's largest for empty segments)")
+segment_prod = _segment_op("segment_prod", _seg.unsorted_segment_prod,
+                           _seg.segment_prod, "Product (1 for empty segments)")
 
 
 def _complex_pair(x, op):
@@ -528,7 +523,8 @@ __all__ = [
     "associative_scan", "cast", "cond", "convert_to_numpy", "convert_to_tensor",
     "custom_gradient", "dtype", "extract_sequences", "fft", "fft2", "fori_loop",
     "ifft2", "in_top_k", "irfft", "is_tensor", "map", "rfft", "saturate_cast", "scan",
-    "scatter", "scatter_update", "segment_max", "segment_sum", "slice", "slice_update",
+    "scatter", "scatter_update", "segment_max", "segment_min", "segment_prod",
+    "segment_sum", "slice", "slice_update",
     "stft", "stop_gradient", "switch", "top_k", "unstack", "vectorized_map",
     "while_loop",
 ]

@@ -28,7 +28,12 @@ from dlframe.ops.numpy_api import (
     scalar,
     to_float,
 )
-from dlframe.ops.numpy_api_reduce import _METHODS, _nan_filled, nanmean
+from dlframe.ops.numpy_api_reduce import (
+    _METHODS,
+    _nan_filled,
+    interpolation_points,
+    nanmean,
+)
 
 
 def _axes(axis, ndim):
@@ -402,15 +407,7 @@ def nanquantile(x, q, axis=None, method="linear", keepdims=False):
     qt = scalar(q, x)
     vector_q = qt._value.ndim == 1
     pos = _m.multiply(qt, _m.maximum(_m.subtract(count, 1.0), 0.0))   # [..., nq|1]
-    lo, hi = _m.floor(pos), _m.ceil(pos)
-    if method == "lower":
-        hi = lo
-    elif method == "higher":
-        lo = hi
-    elif method == "nearest":
-        lo = hi = _m.round(pos)
-    frac = _m.subtract(pos, lo) if method == "linear" else _m.multiply(
-        _m.ones_like(pos), 0.5 if method == "midpoint" else 0.0)
+    lo, hi, frac = interpolation_points(pos, method)
     batch = ordered._value.ndim - 1
     take = lambda i: _ai.gather(ordered, _m.cast(i, dtypes.int32), axis=-1,
                                 batch_dims=batch)

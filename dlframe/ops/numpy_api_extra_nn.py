@@ -1,6 +1,6 @@
 """More of Keras 3's ``keras.ops``: ``nn`` (adaptive pooling, ``fold``/``unfold``,
 ``ctc_decode``, ``polar``, ``sparse_sigmoid``, ``sparsemax``), ``math`` (``cdist``,
-``erfc``, ``segment_min``/``segment_prod``, ``istft``, ``view_as_real``/
+``erfc``, ``istft``, ``view_as_real``/
 ``view_as_complex``), ``linalg`` (``eig``, ``lu_factor``, ``jvp``) and
 ``rearrange`` (einops-style patterns).
 
@@ -25,7 +25,7 @@ from dlframe.ops import signal_spectral as _spec
 from dlframe.ops import sorting as _s
 from dlframe.ops import sparse_tensor as _sp
 from dlframe.ops.numpy_api import as_tensor, float_tensor, promote
-from dlframe.ops.numpy_api_core import _complex_pair, _segment, _window
+from dlframe.ops.numpy_api_core import _complex_pair, _window
 
 
 # ---------------------------------------------------------------- nn
@@ -279,32 +279,6 @@ def erfc(x):
     return _m.erfc(float_tensor(x))
 
 
-def segment_min(data, segment_ids, num_segments=None, sorted=False):
-    """Minimum of ``data`` rows per segment id (the dtype's largest for empty ones).
-
-    Args:
-      data: input tensor.
-      segment_ids: int ids, one per leading row.
-      num_segments: number of segments (default: max id + 1).
-      sorted: whether the ids are sorted.
-    """
-    return _segment(_seg.unsorted_segment_min, _seg.segment_min, data, segment_ids,
-                    num_segments, sorted)
-
-
-def segment_prod(data, segment_ids, num_segments=None, sorted=False):
-    """Product of ``data`` rows per segment id (1 for empty ones).
-
-    Args:
-      data: input tensor.
-      segment_ids: int ids, one per leading row.
-      num_segments: number of segments (default: max id + 1).
-      sorted: whether the ids are sorted.
-    """
-    return _segment(_seg.unsorted_segment_prod, _seg.segment_prod, data, segment_ids,
-                    num_segments, sorted)
-
-
 def istft(x, sequence_length, sequence_stride, fft_length, length=None,
           window="hann", center=True):
     """Inverse short-time Fourier transform of ``(real, imag)`` (undoes ``stft``).
@@ -548,12 +522,10 @@ def rearrange(tensor, pattern, **axes_lengths):
 
 NN_NAMES = ["adaptive_average_pool", "adaptive_max_pool", "ctc_decode", "fold",
             "polar", "sparse_sigmoid", "sparsemax", "unfold"]
-MATH_NAMES = ["cdist", "erfc", "istft", "segment_min", "segment_prod", "view_as_complex",
-              "view_as_real"]
+MATH_NAMES = ["cdist", "erfc", "istft", "view_as_complex", "view_as_real"]
 LINALG_NAMES = ["eig", "jvp", "lu_factor"]
 __all__ = [
     "adaptive_average_pool", "adaptive_max_pool", "cdist", "ctc_decode", "eig", "erfc",
-    "fold", "istft", "jvp", "lu_factor", "polar", "rearrange", "segment_min",
-    "segment_prod", "sparse_sigmoid", "sparsemax", "unfold", "view_as_complex",
-    "view_as_real",
+    "fold", "istft", "jvp", "lu_factor", "polar", "rearrange", "sparse_sigmoid",
+    "sparsemax", "unfold", "view_as_complex", "view_as_real",
 ]

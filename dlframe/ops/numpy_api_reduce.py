@@ -304,6 +304,21 @@ def average(x, axis=None, weights=None):
 _METHODS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
+def interpolation_points(pos, method):
+    """``(lo, hi, frac)``: the sorted positions a quantile at fractional position
+    ``pos`` reads and the weight of ``hi``, for each interpolation ``method``."""
+    lo, hi = _m.floor(pos), _m.ceil(pos)
+    if method == "lower":
+        hi = lo
+    elif method == "higher":
+        lo = hi
+    elif method == "nearest":
+        lo = hi = _m.round(pos)
+    frac = _m.subtract(pos, lo) if method == "linear" else _m.multiply(
+        _m.ones_like(pos), 0.5 if method == "midpoint" else 0.0)
+    return lo, hi, frac
+
+
 def quantile(x, q, axis=None, method="linear", keepdims=False):
     """The ``q``-th quantiles (``q`` in [0, 1]) of ``x`` along ``axis``.
 
@@ -328,15 +343,7 @@ def quantile(x, q, axis=None, method="linear", keepdims=False):
     n = flat._value.shape[-1]
     qt = scalar(q, x)
     pos = _m.multiply(qt, float(n - 1))
-    lo, hi = _m.floor(pos), _m.ceil(pos)
-    if method == "lower":
-        hi = lo
-    elif method == "higher":
-        lo = hi
-    elif method == "nearest":
-        lo = hi = _m.round(pos)
-    frac = _m.subtract(pos, lo) if method == "linear" else _m.multiply(
-        _m.ones_like(pos), 0.5 if method == "midpoint" else 0.0)
+    lo, hi, frac = interpolation_points(pos, method)
     take = lambda i: _ai.gather(ordered, _m.cast(i, dtypes.int32), axis=-1)
     last = ordered._value.ndim - 1
     a, b = take(lo), take(hi)
