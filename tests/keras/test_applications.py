@@ -285,9 +285,9 @@ def test_transfer_learning_head_trains_one_step():
 
 
 def test_weights_argument(tmp_path):
-    with pytest.raises(ValueError, match="cannot be downloaded by dlframe"):
-        A.MobileNetV2(weights="imagenet")
-    with pytest.raises(ValueError, match="pass weights=None"):
+    with pytest.raises(ValueError, match="`classes` should be 1000"):
+        A.MobileNetV2(weights="imagenet", classes=10)  # imagenet: see *_imagenet.py
+    with pytest.raises(ValueError, match="should be either `None`"):
         A.ResNet50(weights=str(tmp_path / "missing.h5"))
     model = A.MobileNet(input_shape=(32, 32, 3), alpha=0.25, weights=None, classes=3)
     path = str(tmp_path / "mobilenet.weights.h5")
@@ -340,7 +340,5 @@ def test_module_access_and_preprocessing():
         A.mobilenet_v2.preprocess_input(np.array([[[0.0, 127.5, 255.0]]])),
         [[[-1.0, 0.0, 1.0]]],
     )
-    with pytest.raises(RuntimeError, match="cannot download"):
-        A.resnet50.decode_predictions(np.zeros((1, 1000), np.float32))
     with pytest.raises(ValueError, match=r"shape \(samples, 1000\)"):
         A.mobilenet_v2.decode_predictions(np.zeros((1, 10), np.float32))

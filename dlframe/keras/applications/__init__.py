@@ -1,7 +1,9 @@
-"""``keras.applications``: ImageNet architectures (built without pretrained weights).
+"""``keras.applications``: ImageNet architectures with Keras' layer names.
 
-``weights=None`` builds a randomly initialized model; ``weights='imagenet'`` would
-need a download and raises ValueError; a local weights file path is loaded.
+``weights=None`` builds a randomly initialized model; ``weights='imagenet'`` loads
+the file Keras publishes for the model from Keras' cache (``~/.keras/models`` or
+``$KERAS_HOME/models``), downloading it only when missing; a local weights file
+path is loaded with ``load_weights``.
 """
 
 from dlframe.keras.applications import (
@@ -10,10 +12,12 @@ from dlframe.keras.applications import (
     efficientnet,
     efficientnet_v2,
     imagenet_utils,
+    inception_resnet_v2,
     inception_v3,
     mobilenet,
     mobilenet_v2,
     mobilenet_v3,
+    nasnet,
     resnet,
     resnet50,
     resnet_v2,
@@ -53,10 +57,12 @@ from dlframe.keras.applications.efficientnet_v2 import (
     EfficientNetV2M,
     EfficientNetV2S,
 )
+from dlframe.keras.applications.inception_resnet_v2 import InceptionResNetV2
 from dlframe.keras.applications.inception_v3 import InceptionV3
 from dlframe.keras.applications.mobilenet import MobileNet
 from dlframe.keras.applications.mobilenet_v2 import MobileNetV2
 from dlframe.keras.applications.mobilenet_v3 import MobileNetV3Large, MobileNetV3Small
+from dlframe.keras.applications.nasnet import NASNetLarge, NASNetMobile
 from dlframe.keras.applications.resnet import (
     ResNet50,
     ResNet101,
@@ -97,12 +103,15 @@ __all__ = [
     "EfficientNetV2L",
     "EfficientNetV2M",
     "EfficientNetV2S",
+    "InceptionResNetV2",
     "InceptionV3",
     "LayerScale",
     "MobileNet",
     "MobileNetV2",
     "MobileNetV3Large",
     "MobileNetV3Small",
+    "NASNetLarge",
+    "NASNetMobile",
     "ResNet50",
     "ResNet50V2",
     "ResNet101",
@@ -115,10 +124,12 @@ __all__ = [
     "efficientnet",
     "efficientnet_v2",
     "imagenet_utils",
+    "inception_resnet_v2",
     "inception_v3",
     "mobilenet",
     "mobilenet_v2",
     "mobilenet_v3",
+    "nasnet",
     "resnet",
     "resnet50",
     "resnet_v2",

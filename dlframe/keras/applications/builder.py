@@ -20,8 +20,9 @@ COMMON_ARGUMENTS = (
 
 ARG_DOCS = {
     "include_top": "whether to add the global pooling + Dense classifier.",
-    "weights": "None (random initialization) or the path of a local weights file;\n"
-    "        'imagenet' cannot be downloaded by dlframe and raises ValueError.",
+    "weights": "None (random initialization), 'imagenet' (the file Keras\n"
+    "        publishes, read from Keras' cache ``~/.keras/models`` or downloaded\n"
+    "        there) or the path of a local weights file.",
     "input_tensor": "optional Keras tensor to use as the image input.",
     "input_shape": "optional ``(rows, cols, 3)`` (at least 32x32); with\n"
     "        ``include_top`` the default is ``(224, 224, 3)``.",
@@ -81,13 +82,14 @@ def build_application(
     default_size=224,
     min_size=32,
     require_flatten=None,
+    imagenet=None,
 ):
     """Checks the arguments, builds ``body`` on the image input and adds the top.
 
     Args:
       body: ``body(image) -> features``, the architecture's convolutional part.
       include_top: whether to add the classifier.
-      weights: None or the path of a local weights file.
+      weights: None, 'imagenet' or the path of a local weights file.
       input_tensor: optional Keras tensor to use as the image input.
       input_shape: optional ``(rows, cols, channels)``.
       pooling: None, 'avg' or 'max' global pooling without the classifier.
@@ -102,20 +104,32 @@ def build_application(
       min_size: the smallest rows and columns accepted.
       require_flatten: whether the input shape must be static (default:
         ``include_top``).
+      imagenet: ``imagenet(include_top, input_shape)`` giving the
+        ``pretrained.WeightsFile`` of ``weights='imagenet'`` (it may also check
+        the arguments); None when Keras publishes no weights for the model.
 
     Returns:
-      The functional model, with a local weights file loaded.
+      The functional model, with its weights loaded.
     """
     _utils.check_common(weights, include_top, classes, pooling)
+    if weights == "imagenet" and imagenet is None:
+        raise ValueError(
+            f"No ImageNet weights are published for {name!r}. Received: "
+            "weights='imagenet'"
+        )
     shape = _utils.obtain_input_shape(
         _utils.requested_shape(input_tensor, input_shape),
         default_size,
         min_size,
         None,
         include_top if require_flatten is None else require_flatten,
+        weights,
     )
+    imagenet_file = imagenet(include_top, shape) if weights == "imagenet" else None
     image, inputs = _utils.image_input(input_tensor, shape)
     x = body(image)
+    if include_top:
+        _utils.validate_activation(classifier_activation, weights)
     if include_top and classifier is not None:
         x = classifier(x, classes, classifier_activation)
     else:
@@ -123,7 +137,7 @@ def build_application(
             x, include_top, pooling, classes, classifier_activation, pool_names
         )
     name = name(shape) if callable(name) else name
-    return _utils.make_model(inputs, x, name, weights)
+    return _utils.make_model(inputs, x, name, weights, imagenet_file)
 
 
 FAMILY_PARAMETERS = (
@@ -138,7 +152,14 @@ FAMILY_PARAMETERS = (
 
 
 def family_member(
-    build, config, model_name, title, module, parameters=FAMILY_PARAMETERS, **arg_docs
+    build,
+    config,
+    model_name,
+    title,
+    module,
+    parameters=FAMILY_PARAMETERS,
+    imagenet=None,
+    **arg_docs,
 ):
     """A public constructor such as ``ResNet50`` for one member of a family.
 
@@ -151,6 +172,8 @@ def family_member(
       module: the ``__name__`` of the module exporting the constructor.
       parameters: ``(argument, default)`` pairs in Keras' order, ``name`` excluded
         (it always comes last).
+      imagenet: the member's ImageNet weights files (see ``build_application``);
+        ``build`` receives it by keyword when given.
       **arg_docs: argument descriptions differing from ``ARG_DOCS``.
 
     Returns:
@@ -171,6 +194,8 @@ def family_member(
         bound.apply_defaults()
         arguments = dict(bound.arguments)
         name = arguments.pop("name") or model_name
+        if imagenet is not None:
+            arguments["imagenet"] = imagenet
         return build(config, name=name, **arguments)
 
     constructor.__signature__ = signature

@@ -10,6 +10,7 @@ out of ``model.layers`` while dlframe (like Keras 2) lists each as a
 from dlframe.keras import initializers, layers
 from dlframe.keras.applications import builder as _builder
 from dlframe.keras.applications import imagenet_utils as _utils
+from dlframe.keras.applications import pretrained as _pretrained
 from dlframe.keras.models import Sequential
 from dlframe.keras.utils.generic_utils import get_custom_objects
 
@@ -107,6 +108,14 @@ def build_convnext(config, *, name, include_preprocessing, **arguments):
     """The ConvNeXt graph for ``(blocks per stage, channels per stage)``."""
     depths, dims = config
     pooling, include_top = arguments["pooling"], arguments["include_top"]
+    if arguments["weights"] == "imagenet":
+        variant = arguments["imagenet"](True).fname[: -len(".h5")]
+        if variant not in name:
+            raise ValueError(
+                f'Model name "{name}" does not match weights variant "{variant}". '
+                "When using imagenet weights, model name must contain the weights "
+                f'variant (e.g., "{variant}").'
+            )
 
     def body(image):
         x = image
@@ -174,13 +183,16 @@ def _member(title, model_name, depths, dims):
         title,
         __name__,
         parameters=_PARAMETERS,
+        imagenet=_pretrained.by_model_name(model_name, "convnext"),
         include_preprocessing="whether the model starts with its own ImageNet\n"
         "        normalization, so it takes RGB images in [0, 255].",
     )
 
 
 _DEEP = (3, 3, 27, 3)
-ConvNeXtTiny = _member("ConvNeXtTiny", "convnext_tiny", (3, 3, 9, 3), (96, 192, 384, 768))
+ConvNeXtTiny = _member(
+    "ConvNeXtTiny", "convnext_tiny", (3, 3, 9, 3), (96, 192, 384, 768)
+)
 ConvNeXtSmall = _member("ConvNeXtSmall", "convnext_small", _DEEP, (96, 192, 384, 768))
 ConvNeXtBase = _member("ConvNeXtBase", "convnext_base", _DEEP, (128, 256, 512, 1024))
 ConvNeXtLarge = _member("ConvNeXtLarge", "convnext_large", _DEEP, (192, 384, 768, 1536))

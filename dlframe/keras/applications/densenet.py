@@ -4,6 +4,7 @@ by transition blocks. Layer names and parameter counts equal Keras'."""
 from dlframe.keras import layers
 from dlframe.keras.applications import builder as _builder
 from dlframe.keras.applications import imagenet_utils as _utils
+from dlframe.keras.applications import pretrained as _pretrained
 
 __all__ = [
     "DenseNet121",
@@ -64,13 +65,28 @@ def build_densenet(blocks, *, name, **arguments):
 
 
 DenseNet121 = _builder.family_member(
-    build_densenet, (6, 12, 24, 16), "densenet121", "DenseNet121", __name__
+    build_densenet,
+    (6, 12, 24, 16),
+    "densenet121",
+    "DenseNet121",
+    __name__,
+    imagenet=_pretrained.tf_kernels("densenet121", "densenet"),
 )
 DenseNet169 = _builder.family_member(
-    build_densenet, (6, 12, 32, 32), "densenet169", "DenseNet169", __name__
+    build_densenet,
+    (6, 12, 32, 32),
+    "densenet169",
+    "DenseNet169",
+    __name__,
+    imagenet=_pretrained.tf_kernels("densenet169", "densenet"),
 )
 DenseNet201 = _builder.family_member(
-    build_densenet, (6, 12, 48, 32), "densenet201", "DenseNet201", __name__
+    build_densenet,
+    (6, 12, 48, 32),
+    "densenet201",
+    "DenseNet201",
+    __name__,
+    imagenet=_pretrained.tf_kernels("densenet201", "densenet"),
 )
 preprocess_input = _builder.preprocessor(
     "torch", "Scales to [0, 1] and normalizes by ImageNet mean/std.", __name__

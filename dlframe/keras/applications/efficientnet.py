@@ -7,6 +7,7 @@ import math
 from dlframe.keras import initializers, layers
 from dlframe.keras.applications import builder as _builder
 from dlframe.keras.applications import imagenet_utils as _utils
+from dlframe.keras.applications import pretrained as _pretrained
 from dlframe.keras.applications.mobilenet_v2 import correct_pad, make_divisible
 
 __all__ = [f"EfficientNetB{i}" for i in range(8)] + [
@@ -134,10 +135,21 @@ def block_name(stage, index):
     return f"block{stage + 1}{chr(ord('a') + index)}_"
 
 
-def input_scaling(image):
-    """Rescaling to [0, 1] and the (adaptable) per-channel Normalization."""
+_IMAGENET_STDDEV_RGB = (0.229, 0.224, 0.225)
+
+
+def input_scaling(image, weights=None):
+    """Rescaling to [0, 1] and the (adaptable) per-channel Normalization.
+
+    The ImageNet files hold the channel variances where the original model
+    divided by them, so with ``weights='imagenet'`` the normalized input is
+    divided once more by the standard deviations' square roots, as Keras does.
+    """
     x = layers.Rescaling(1.0 / 255.0)(image)
-    return layers.Normalization(axis=_utils.channel_axis())(x)
+    x = layers.Normalization(axis=_utils.channel_axis())(x)
+    if weights == "imagenet":
+        x = layers.Rescaling([1.0 / math.sqrt(s) for s in _IMAGENET_STDDEV_RGB])(x)
+    return x
 
 
 def build_efficientnet(config, *, name, **arguments):
@@ -151,7 +163,7 @@ def build_efficientnet(config, *, name, **arguments):
         return math.ceil(depth * count)
 
     def body(image):
-        x = input_scaling(image)
+        x = input_scaling(image, arguments["weights"])
         x = layers.ZeroPadding2D(padding=correct_pad(x, 3), name="stem_conv_pad")(x)
         x = conv(filters(32), 3, "stem_conv", strides=2, padding="valid")(x)
         x = bn("stem_bn")(x)
@@ -208,6 +220,9 @@ def _member(index):
         f"efficientnetb{index}",
         f"EfficientNetB{index}",
         __name__,
+        imagenet=_pretrained.by_model_name(
+            f"efficientnetb{index}", None, _pretrained.EFFICIENTNET_GCS
+        ),
     )
 
 

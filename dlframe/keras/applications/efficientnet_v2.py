@@ -8,6 +8,7 @@ from dlframe.keras import initializers, layers
 from dlframe.keras.applications import builder as _builder
 from dlframe.keras.applications import efficientnet as _v1
 from dlframe.keras.applications import imagenet_utils as _utils
+from dlframe.keras.applications import pretrained as _pretrained
 
 __all__ = [
     "EfficientNetV2B0",
@@ -194,6 +195,7 @@ def _member(title, model_name, config):
         title,
         __name__,
         parameters=_PARAMETERS,
+        imagenet=_pretrained.by_model_name(model_name, "efficientnet_v2"),
     )
 
 

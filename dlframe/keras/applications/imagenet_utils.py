@@ -1,16 +1,19 @@
 """Helpers shared by the ``keras.applications`` architectures: weights and input
-checks, the input tensor, the classifier/pooling top, ImageNet preprocessing.
+checks, the input tensor, the classifier/pooling top, ImageNet preprocessing and
+``decode_predictions``.
 
-dlframe builds the architectures only: ``weights='imagenet'`` would need a download,
-so it is refused with a clear error; a local weights file is loaded with
+``weights='imagenet'`` loads the file Keras publishes for the model from Keras'
+cache folder (see ``pretrained``); a local weights file is loaded with
 ``model.load_weights``.
 """
 
+import json
 import os
 import warnings
 
 from dlframe.core.tensor import Tensor, convert_to_tensor
-from dlframe.keras import backend, layers
+from dlframe.keras import activations, backend, layers
+from dlframe.keras.applications import pretrained
 from dlframe.keras.engine.functional import Functional
 from dlframe.keras.engine.keras_tensor import KerasTensor
 from dlframe.keras.utils.backend_utils import get_source_inputs
@@ -35,20 +38,49 @@ _TORCH_STD = (0.229, 0.224, 0.225)
 
 # ---------------------------------------------------------------- weights
 def validate_weights(weights, include_top, classes):
-    """Raises ValueError unless ``weights`` is None or an existing local file."""
+    """Raises ValueError unless ``weights`` is None, 'imagenet' or an existing path,
+    and for ImageNet weights with the classifier unless ``classes`` is 1000."""
+    if not (weights in (None, "imagenet") or _exists(weights)):
+        raise ValueError(
+            "The `weights` argument should be either `None` (random "
+            "initialization), `imagenet` (pre-training on ImageNet), or the path "
+            f"to the weights file to be loaded. Received: weights={weights!r}"
+        )
+    if weights == "imagenet" and include_top and classes != 1000:
+        raise ValueError(
+            'If using `weights="imagenet"` with `include_top=True`, `classes` '
+            f"should be 1000. Received: classes={classes}"
+        )
+
+
+def _exists(weights):
+    if not isinstance(weights, (str, os.PathLike)):
+        return False
+    path = os.fspath(weights)  # a TF checkpoint prefix is a path too
+    return os.path.exists(path) or os.path.exists(path + ".index")
+
+
+def validate_activation(classifier_activation, weights):
+    """Pretrained classifiers take only None or 'softmax' as their activation."""
     if weights is None:
         return
-    if isinstance(weights, (str, os.PathLike)) and os.path.isfile(weights):
-        return
-    raise ValueError(
-        "Pretrained weights cannot be downloaded by dlframe: pass weights=None "
-        "(random initialization) or the path of a local weights file (.h5 or "
-        f".weights.h5) to load with model.load_weights. Received: weights={weights!r}"
-    )
+    if activations.get(classifier_activation) not in (
+        activations.get("softmax"),
+        activations.get(None),
+    ):
+        raise ValueError(
+            "Only `None` and `softmax` activations are allowed for the "
+            "`classifier_activation` argument when using pretrained weights, with "
+            f"`include_top=True`; Received: classifier_activation="
+            f"{classifier_activation}"
+        )
 
 
-def load_weights(model, weights):
-    if weights is not None:
+def load_weights(model, weights, imagenet_file=None):
+    """Loads ``weights``: a local file, or ``imagenet_file`` from Keras' cache."""
+    if weights == "imagenet":
+        model.load_weights(pretrained.fetch(imagenet_file))
+    elif weights is not None:
         model.load_weights(os.fspath(weights))
     return model
 
@@ -67,7 +99,8 @@ def obtain_input_shape(
 ):
     """The model's input shape from the user's ``input_shape`` (Keras' rules)."""
     channels_first = data_format == "channels_first"
-    if input_shape is not None and len(input_shape) == 3:
+    imagenet = weights == "imagenet"
+    if input_shape is not None and len(input_shape) == 3 and not imagenet:
         channels = input_shape[0] if channels_first else input_shape[-1]
         if channels not in (1, 3):
             warnings.warn(
@@ -82,6 +115,14 @@ def obtain_input_shape(
         if channels_first
         else (default_size, default_size, channels)
     )
+    if imagenet and require_flatten:
+        if input_shape is not None and tuple(input_shape) != default:
+            raise ValueError(
+                "When setting `include_top=True` and loading `imagenet` weights, "
+                f"`input_shape` should be {default}. Received: "
+                f"input_shape={tuple(input_shape)}"
+            )
+        return default
     if input_shape is None:
         input_shape = (
             default
@@ -94,6 +135,12 @@ def obtain_input_shape(
             raise ValueError(
                 f"`input_shape` must be a tuple of three integers. Received: "
                 f"input_shape={input_shape}"
+            )
+        channels = input_shape[0] if channels_first else input_shape[-1]
+        if imagenet and channels != 3:
+            raise ValueError(
+                "The input must have 3 channels; Received "
+                f"`input_shape={input_shape}`"
             )
         spatial = input_shape[1:] if channels_first else input_shape[:2]
         if any(d is not None and d < min_size for d in spatial):
@@ -136,6 +183,20 @@ def input_rows(input_tensor, input_shape, data_format):
     return input_shape[1] if data_format == "channels_first" else input_shape[0]
 
 
+def weights_resolution(input_shape, sizes, warn=False):
+    """The rows of the published weights for ``input_shape``: its own when square
+    and in ``sizes``, else 224 (see ``pretrained.resolution``)."""
+    first = backend.image_data_format() == "channels_first"
+    return pretrained.resolution(input_shape, sizes, warn, first)
+
+
+def model_rows(input_shape, weights, sizes, warn=False):
+    """The rows in a MobileNet's name: those of the ImageNet file it loads."""
+    if weights == "imagenet":
+        return weights_resolution(input_shape, sizes, warn)
+    return input_rows(None, input_shape, backend.image_data_format())
+
+
 def top(x, include_top, pooling, classes, classifier_activation, pool_names=None):
     """The classifier (global average pooling + Dense) or the optional pooling."""
     avg, max_ = pool_names or (None, None)
@@ -158,9 +219,10 @@ def check_common(weights, include_top, classes, pooling):
         raise ValueError(f"`classes` must be a positive integer. Received: {classes}")
 
 
-def make_model(inputs, outputs, name, weights):
-    """The functional model, with a local weights file loaded."""
-    return load_weights(Functional(inputs, outputs, name=name), weights)
+def make_model(inputs, outputs, name, weights, imagenet_file=None):
+    """The functional model, with its weights (a local file or ImageNet's) loaded."""
+    model = Functional(inputs, outputs, name=name)
+    return load_weights(model, weights, imagenet_file)
 
 
 def channel_axis():
@@ -230,21 +292,42 @@ def _preprocess(x, data_format, mode):
     return x if std is None else divide(x, per_channel(std))
 
 
+CLASS_INDEX = None
+
+
 def decode_predictions(preds, top=5):
-    """Needs the ImageNet class index file, which dlframe cannot download.
+    """Decodes ImageNet predictions into class names.
+
+    The class names come from ``imagenet_class_index.json`` in Keras' cache folder
+    (``~/.keras/models``, or ``$KERAS_HOME/models``), downloaded when missing.
+
+    Args:
+      preds: array or tensor of shape ``(samples, 1000)``.
+      top: how many of the most likely classes to return per sample.
+
+    Returns:
+      One list per sample of ``(class_id, class_name, score)`` tuples, most
+      likely first.
 
     Raises:
       ValueError: for predictions that are not a ``(samples, 1000)`` batch.
-      RuntimeError: always otherwise, since the class names need a download.
     """
-    shape = tuple(getattr(preds, "shape", ()))
+    global CLASS_INDEX
+    if isinstance(preds, Tensor) or not hasattr(preds, "argsort"):
+        preds = convert_to_tensor(preds).numpy()  # host array (NumPy's methods)
+    shape = tuple(preds.shape)
     if len(shape) != 2 or shape[1] != 1000:
         raise ValueError(
             "`decode_predictions` expects a batch of predictions (i.e. a 2D array of "
             f"shape (samples, 1000)). Received array with shape: {shape}"
         )
-    raise RuntimeError(
-        "decode_predictions needs the ImageNet class index (imagenet_class_index.json)"
-        ", which dlframe cannot download. Map the top-k indices "
-        "(tf.math.top_k(preds, k)) to class names from a local copy instead."
-    )
+    if CLASS_INDEX is None:
+        with open(pretrained.class_index_path()) as f:
+            CLASS_INDEX = json.load(f)
+    results = []
+    for pred in preds:
+        best = pred.argsort()[-top:][::-1]  # Keras' selection, ties included
+        result = [(*CLASS_INDEX[str(i)], pred[i]) for i in best]
+        result.sort(key=lambda entry: entry[2], reverse=True)
+        results.append(result)
+    return results

@@ -4,6 +4,7 @@ and parameter counts equal Keras'."""
 from dlframe.keras import layers
 from dlframe.keras.applications import builder as _builder
 from dlframe.keras.applications import imagenet_utils as _utils
+from dlframe.keras.applications import pretrained as _pretrained
 
 __all__ = ["InceptionV3", "decode_predictions", "preprocess_input"]
 
@@ -142,6 +143,7 @@ def InceptionV3(
         name=name or "inception_v3",
         classifier=_builder.classifier(),
         default_size=299,
+        imagenet=_pretrained.tf_kernels("inception_v3"),
         min_size=75,
         **arguments,
     )

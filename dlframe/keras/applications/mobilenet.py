@@ -4,6 +4,7 @@ and parameter counts equal Keras'."""
 from dlframe.keras import layers
 from dlframe.keras.applications import builder as _builder
 from dlframe.keras.applications import imagenet_utils as _utils
+from dlframe.keras.applications import pretrained as _pretrained
 
 __all__ = ["MobileNet", "decode_predictions", "preprocess_input"]
 
@@ -23,6 +24,32 @@ _BLOCKS = (
     (1024, 2),
     (1024, 1),
 )
+
+
+_SIZES = (128, 160, 192, 224)  # resolutions of the published weights
+_ALPHA_TEXT = {1.0: "1_0", 0.75: "7_5", 0.5: "5_0", 0.25: "2_5"}
+
+
+def _imagenet(alpha, depth_multiplier, weights):
+    """The published file for ``alpha``, after Keras' checks of the arguments."""
+
+    def files(include_top, shape):
+        if depth_multiplier != 1:
+            raise ValueError(
+                "If imagenet weights are being loaded, depth multiplier must be 1. "
+                f"Received depth_multiplier={depth_multiplier}"
+            )
+        if alpha not in _ALPHA_TEXT:
+            raise ValueError(
+                "If imagenet weights are being loaded, alpha can be one of `0.25`, "
+                f"`0.50`, `0.75` or `1.0` only. Received alpha={alpha}"
+            )
+        rows = _utils.model_rows(shape, weights, _SIZES, warn=True)
+        top = "" if include_top else "_no_top"
+        fname = f"mobilenet_{_ALPHA_TEXT[alpha]}_{rows}_tf{top}.h5"
+        return _pretrained.published("mobilenet", fname)
+
+    return files
 
 
 def _conv_block(inputs, filters, alpha, kernel=(3, 3), strides=(1, 1)):
@@ -112,10 +139,17 @@ def MobileNet(
         )
 
     arguments = _builder.common_arguments(locals())
+
+    def rows(shape):
+        return _utils.model_rows(shape, weights, _SIZES)
+
+    # Keras picks the default size from input_shape alone (not input_tensor)
     return _builder.build_application(
         body,
-        name=name or (lambda shape: f"mobilenet_{alpha:0.2f}_{shape[0]}"),
+        name=name or (lambda shape: f"mobilenet_{alpha:0.2f}_{rows(shape)}"),
         classifier=classifier,
+        default_size=_utils.weights_resolution(input_shape, _SIZES),
+        imagenet=_imagenet(alpha, depth_multiplier, weights),
         **arguments,
     )
 

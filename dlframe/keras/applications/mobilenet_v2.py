@@ -4,6 +4,7 @@ bottlenecks. Layer names and parameter counts equal Keras'."""
 from dlframe.keras import layers
 from dlframe.keras.applications import builder as _builder
 from dlframe.keras.applications import imagenet_utils as _utils
+from dlframe.keras.applications import pretrained as _pretrained
 
 __all__ = ["MobileNetV2", "decode_predictions", "preprocess_input"]
 
@@ -27,6 +28,31 @@ _BLOCKS = (
     (160, 1, 6),
     (320, 1, 6),
 )
+
+
+_SIZES = (96, 128, 160, 192, 224)  # resolutions of the published weights
+_ALPHAS = (0.35, 0.5, 0.75, 1.0, 1.3, 1.4)
+
+
+def _imagenet(alpha, weights):
+    """The published file for ``alpha``, after Keras' check of ``alpha``."""
+
+    def files(include_top, shape):
+        if alpha not in _ALPHAS:
+            raise ValueError(
+                "If imagenet weights are being loaded, alpha must be one of `0.35`, "
+                "`0.50`, `0.75`, `1.0`, `1.3` or `1.4` only; Received "
+                f"`alpha={alpha}`"
+            )
+        rows = _utils.model_rows(shape, weights, _SIZES, warn=True)
+        top = "" if include_top else "_no_top"
+        fname = (
+            "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_"
+            f"{float(alpha)}_{rows}{top}.h5"
+        )
+        return _pretrained.published("mobilenet_v2", fname)
+
+    return files
 
 
 def make_divisible(value, divisor, min_value=None):
@@ -123,9 +149,16 @@ def MobileNetV2(
         return layers.ReLU(6.0, name="out_relu")(x)
 
     arguments = _builder.common_arguments(locals())
+
+    def rows(shape):
+        return _utils.model_rows(shape, weights, _SIZES)
+
+    requested = _utils.requested_shape(input_tensor, input_shape)
     return _builder.build_application(
         body,
-        name=name or (lambda shape: f"mobilenetv2_{alpha:0.2f}_{shape[0]}"),
+        name=name or (lambda shape: f"mobilenetv2_{alpha:0.2f}_{rows(shape)}"),
+        default_size=_utils.weights_resolution(requested, _SIZES),
+        imagenet=_imagenet(alpha, weights),
         **arguments,
     )
 

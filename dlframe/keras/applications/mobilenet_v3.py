@@ -5,6 +5,7 @@ parameter counts equal Keras 3's."""
 from dlframe.keras import layers
 from dlframe.keras.applications import builder as _builder
 from dlframe.keras.applications import imagenet_utils as _utils
+from dlframe.keras.applications import pretrained as _pretrained
 from dlframe.keras.applications.mobilenet_v2 import correct_pad, make_divisible
 
 __all__ = [
@@ -131,9 +132,29 @@ def _classifier(last_point_channels, activation, dropout_rate):
     return build
 
 
+def _imagenet(model_type, alpha, minimalistic):
+    """The published file (always for 224x224 inputs), after Keras' checks."""
+
+    def files(include_top, shape):
+        if alpha not in ((1.0,) if minimalistic else (0.75, 1.0)):
+            raise ValueError(
+                "If imagenet weights are being loaded, alpha can be one of `0.75`, "
+                "`1.0` for non minimalistic or `1.0` for minimalistic only. "
+                f"Received: alpha={alpha}"
+            )
+        _utils.weights_resolution(shape, (224,), warn=True)  # warns unless 224x224
+        kind = "_minimalistic" if minimalistic else ""
+        stem = f"weights_mobilenet_v3_{model_type}{kind}_224_{alpha}_float"
+        fname = stem + (".h5" if include_top else "_no_top_v2.h5")
+        digest = _pretrained.HASHES[stem[len("weights_") :]][0 if include_top else 1]
+        return _pretrained.published("mobilenet_v3", fname, digest)
+
+    return files
+
+
 def build_mobilenet_v3(config, *, name, **arguments):
-    """The MobileNetV3 graph for ``(blocks, last point channels)``."""
-    blocks, last_point_channels = config
+    """The MobileNetV3 graph for ``(blocks, last point channels, model type)``."""
+    blocks, last_point_channels, model_type = config
     alpha = arguments.pop("alpha")
     minimalistic = arguments.pop("minimalistic")
     dropout_rate = arguments.pop("dropout_rate")
@@ -181,6 +202,7 @@ def build_mobilenet_v3(config, *, name, **arguments):
         classifier=_classifier(last_point_channels, activation, dropout_rate),
         pool_names=("avg_pool", "max_pool"),
         require_flatten=False,
+        imagenet=_imagenet(model_type, alpha, minimalistic),
         **arguments,
     )
 
@@ -208,7 +230,7 @@ _DOCS = {
 }
 MobileNetV3Small = _builder.family_member(
     build_mobilenet_v3,
-    (_SMALL, 1024),
+    (_SMALL, 1024, "small"),
     "MobileNetV3Small",
     "MobileNetV3Small",
     __name__,
@@ -217,7 +239,7 @@ MobileNetV3Small = _builder.family_member(
 )
 MobileNetV3Large = _builder.family_member(
     build_mobilenet_v3,
-    (_LARGE, 1280),
+    (_LARGE, 1280, "large"),
     "MobileNetV3Large",
     "MobileNetV3Large",
     __name__,

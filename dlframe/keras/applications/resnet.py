@@ -4,6 +4,7 @@ blocks. Layer names and parameter counts equal Keras'."""
 from dlframe.keras import layers
 from dlframe.keras.applications import builder as _builder
 from dlframe.keras.applications import imagenet_utils as _utils
+from dlframe.keras.applications import pretrained as _pretrained
 
 __all__ = [
     "ResNet50",
@@ -65,13 +66,28 @@ def build_resnet(depths, *, name, **arguments):
 
 
 ResNet50 = _builder.family_member(
-    build_resnet, (3, 4, 6, 3), "resnet50", "ResNet50", __name__
+    build_resnet,
+    (3, 4, 6, 3),
+    "resnet50",
+    "ResNet50",
+    __name__,
+    imagenet=_pretrained.tf_kernels("resnet50", "resnet"),
 )
 ResNet101 = _builder.family_member(
-    build_resnet, (3, 4, 23, 3), "resnet101", "ResNet101", __name__
+    build_resnet,
+    (3, 4, 23, 3),
+    "resnet101",
+    "ResNet101",
+    __name__,
+    imagenet=_pretrained.tf_kernels("resnet101", "resnet"),
 )
 ResNet152 = _builder.family_member(
-    build_resnet, (3, 8, 36, 3), "resnet152", "ResNet152", __name__
+    build_resnet,
+    (3, 8, 36, 3),
+    "resnet152",
+    "ResNet152",
+    __name__,
+    imagenet=_pretrained.tf_kernels("resnet152", "resnet"),
 )
 preprocess_input = _builder.preprocessor(
     "caffe", "Converts RGB to BGR and subtracts the ImageNet mean.", __name__

@@ -5,6 +5,7 @@ equal Keras'."""
 from dlframe.keras import layers
 from dlframe.keras.applications import builder as _builder
 from dlframe.keras.applications import imagenet_utils as _utils
+from dlframe.keras.applications import pretrained as _pretrained
 
 __all__ = [
     "ResNet50V2",
@@ -70,13 +71,28 @@ def build_resnet_v2(depths, *, name, **arguments):
 
 
 ResNet50V2 = _builder.family_member(
-    build_resnet_v2, (3, 4, 6, 3), "resnet50v2", "ResNet50V2", __name__
+    build_resnet_v2,
+    (3, 4, 6, 3),
+    "resnet50v2",
+    "ResNet50V2",
+    __name__,
+    imagenet=_pretrained.tf_kernels("resnet50v2", "resnet"),
 )
 ResNet101V2 = _builder.family_member(
-    build_resnet_v2, (3, 4, 23, 3), "resnet101v2", "ResNet101V2", __name__
+    build_resnet_v2,
+    (3, 4, 23, 3),
+    "resnet101v2",
+    "ResNet101V2",
+    __name__,
+    imagenet=_pretrained.tf_kernels("resnet101v2", "resnet"),
 )
 ResNet152V2 = _builder.family_member(
-    build_resnet_v2, (3, 8, 36, 3), "resnet152v2", "ResNet152V2", __name__
+    build_resnet_v2,
+    (3, 8, 36, 3),
+    "resnet152v2",
+    "ResNet152V2",
+    __name__,
+    imagenet=_pretrained.tf_kernels("resnet152v2", "resnet"),
 )
 preprocess_input = _builder.preprocessor("tf", "Scales to [-1, 1].", __name__)
 decode_predictions = _utils.decode_predictions

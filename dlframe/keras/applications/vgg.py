@@ -4,6 +4,7 @@
 from dlframe.keras import layers
 from dlframe.keras.applications import builder as _builder
 from dlframe.keras.applications import imagenet_utils as _utils
+from dlframe.keras.applications import pretrained as _pretrained
 
 ARG_DOCS = {
     "include_top": "whether to add the Flatten + 3 Dense classifier (then the input\n"
@@ -49,7 +50,13 @@ def build_vgg(convs_per_block, **arguments):
 def family_member(convs_per_block, model_name, title, module):
     """The public constructor (``VGG16``/``VGG19``) of one VGG depth."""
     return _builder.family_member(
-        build_vgg, convs_per_block, model_name, title, module, **ARG_DOCS
+        build_vgg,
+        convs_per_block,
+        model_name,
+        title,
+        module,
+        imagenet=_pretrained.tf_kernels(model_name),
+        **ARG_DOCS,
     )
 
 

@@ -4,6 +4,7 @@ connections. Layer names and parameter counts equal Keras'."""
 from dlframe.keras import layers
 from dlframe.keras.applications import builder as _builder
 from dlframe.keras.applications import imagenet_utils as _utils
+from dlframe.keras.applications import pretrained as _pretrained
 
 __all__ = ["Xception", "decode_predictions", "preprocess_input"]
 
@@ -85,6 +86,7 @@ def Xception(
         name=name or "xception",
         classifier=_builder.classifier(),
         default_size=299,
+        imagenet=_pretrained.tf_kernels("xception"),
         min_size=71,
         **arguments,
     )

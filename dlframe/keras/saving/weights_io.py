@@ -60,10 +60,44 @@ def _is_keras3(filepath):
     return os.fspath(filepath).endswith(".weights.h5")
 
 
+# HDF5 keeps attributes in the object header, which holds 64 KiB at most: Keras
+# splits a longer name list into ``<name>0``, ``<name>1``... (NASNetLarge's layers)
+_ATTRIBUTE_LIMIT = 64512
+
+
+def write_names(group, key, names):
+    """Stores ``names`` as the attribute ``key``, chunked as Keras does when long."""
+    data = np.array([n.encode("utf8") for n in names])
+    chunks = 1
+    while data.nbytes / chunks > _ATTRIBUTE_LIMIT and chunks < len(data):
+        chunks += 1
+    if chunks == 1:
+        group.attrs[key] = data
+        return
+    for i, part in enumerate(np.array_split(data, chunks)):
+        group.attrs[f"{key}{i}"] = part
+
+
+def read_names(group, key):
+    """The attribute ``key`` as a list of str, joining ``<key>0``, ``<key>1``..."""
+    if key in group.attrs:
+        raw = list(group.attrs[key])
+    else:
+        raw, i = [], 0
+        while f"{key}{i}" in group.attrs:
+            raw.extend(group.attrs[f"{key}{i}"])
+            i += 1
+    return [n.decode("utf8") if isinstance(n, bytes) else str(n) for n in raw]
+
+
+def has_names(group, key):
+    return key in group.attrs or f"{key}0" in group.attrs
+
+
 def write_weights_group(group, model):
     """Keras 2's layout: root attribute ``layer_names``, a group per layer."""
     layers = _layers_with_weights(model)
-    group.attrs["layer_names"] = np.array([n.encode("utf8") for n, _ in layers])
+    write_names(group, "layer_names", [n for n, _ in layers])
     group.attrs["backend"] = b"tensorflow"
     group.attrs["keras_version"] = b"2.15.0"
     for name, ws in layers:
@@ -75,7 +109,7 @@ def write_weights_group(group, model):
                 wname = f"{wname}_{i}"
             names.append(wname)
             g.create_dataset(wname, data=np.asarray(w.numpy()))
-        g.attrs["weight_names"] = np.array([n.encode("utf8") for n in names])
+        write_names(g, "weight_names", names)
 
 
 def write_optimizer_group(group, optimizer):
@@ -150,17 +184,15 @@ def save_weights(model, filepath, overwrite=True, include_optimizer=False,
 
 
 def _read_layers(f):
-    if "layers" in f and "layer_names" not in f.attrs:
+    if "layers" in f and not has_names(f, "layer_names"):
         root = f["layers"]
         return [(name, _keras3_values(root[name])) for name in root]
-    names = [n.decode("utf8") if isinstance(n, bytes) else n
-             for n in f.attrs["layer_names"]]
     out = []
-    for name in names:
+    for name in read_names(f, "layer_names"):
         g = f[name]
-        wnames = [n.decode("utf8") if isinstance(n, bytes) else n
-                  for n in g.attrs.get("weight_names", [])]
-        out.append((name, [np.asarray(g[w]) for w in wnames]))
+        # a nested model's weight names are paths ('block/conv/kernel:0') that
+        # h5py resolves inside the layer's group
+        out.append((name, [np.asarray(g[w]) for w in read_names(g, "weight_names")]))
     return out
 
 
@@ -276,7 +308,7 @@ def load_weights(model, filepath, skip_mismatch=False, by_name=False,
     optimizer = getattr(model, "optimizer", None)
     with _h5py().File(filepath, "r") as f:
         group = f.get("model_weights", f)
-        if not by_name and "layer_names" not in group.attrs and \
+        if not by_name and not has_names(group, "layer_names") and \
                 keras3_layout.matches(group, model):
             keras3_layout.read(group, model, skip_mismatch=skip_mismatch)
             if optimizer is not None and (include_optimizer or optimizer.built):

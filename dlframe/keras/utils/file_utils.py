@@ -10,6 +10,7 @@ extracts next to it); a folder Keras 3 extracted (``<stem>_extracted``) is also 
 import os
 import tarfile
 import urllib.parse
+import warnings
 import zipfile
 
 from dlframe.keras.datasets import _download
@@ -70,15 +71,42 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
 
 
 def _ensure(origin, path, file_hash, force):
-    if not force and os.path.exists(path) and _download._matches(path, file_hash):
-        return
-    _download.fetch(origin, path, file_hash, mirror=False)
+    """Downloads ``origin`` to ``path`` unless a copy with the right checksum is
+    there; without network access the error names the file and where to put it."""
+    stale = False
+    if not force and os.path.exists(path):
+        if _download._matches(path, file_hash):
+            return
+        stale = True
+        warnings.warn(
+            f"A local file was found at {path}, but its "
+            f"{_download._algorithm(file_hash)} hash does not match the expected "
+            f"{file_hash}, so it will be downloaded again.",
+            stacklevel=3,
+        )
+    try:
+        _download.fetch(origin, path, file_hash, mirror=False)
+    except _download.DatasetDownloadError as exc:
+        folder, fname = os.path.split(path)
+        expect = (f" with {_download._algorithm(file_hash)} {file_hash}"
+                  if file_hash else "")
+        found = (" (the copy there has a different checksum)" if stale else "")
+        reason = getattr(exc.__cause__, "reason", exc.__cause__)
+        raise _download.DatasetDownloadError(
+            f"{fname} is not in the Keras cache folder {folder}{found} and could "
+            f"not be downloaded from {origin}: {reason}. Without internet access, "
+            f"copy {fname}{expect} into {folder} (a "
+            "machine that ran the program under TensorFlow has it in "
+            "~/.keras/" + os.path.basename(folder) + "), or point KERAS_HOME at a "
+            "folder whose subfolder holds it.") from exc.__cause__
 
 
 def _formats(archive_format):
     if archive_format in (None, "auto"):
         return ("tar", "zip")
-    return (archive_format,) if isinstance(archive_format, str) else tuple(archive_format)
+    if isinstance(archive_format, str):
+        return (archive_format,)
+    return tuple(archive_format)
 
 
 def _extract(path, folder, archive_format):
