@@ -71,6 +71,8 @@ def collect(table):
     """{name: object} over every ops module's list attribute ``table``."""
     found = {}
     for info in sorted(pkgutil.iter_modules(ops.__path__), key=lambda i: i.name):
+        if info.name.startswith("numpy_api"):
+            continue   # keras.ops / tnp implementations: no tf.* tables, loaded lazily
         mod = importlib.import_module(f"dlframe.ops.{info.name}")
         for name in getattr(mod, table, ()):
             api = f"{_NAMESPACES[table]}.{name}"

@@ -13,7 +13,7 @@ import re
 from dlframe import config
 from dlframe.backends.base import np
 from dlframe.core import dtypes
-from dlframe.core.primitive import call, primitive
+from dlframe.core.primitive import call
 from dlframe.core.tape import GradientTape
 from dlframe.ops import array as _a
 from dlframe.ops import array_index as _ai
@@ -24,6 +24,7 @@ from dlframe.ops import segment as _seg
 from dlframe.ops import signal_spectral as _spec
 from dlframe.ops import sorting as _s
 from dlframe.ops import sparse_tensor as _sp
+from dlframe.ops.linalg_general import _eig_p, _lu_factor_p, square_matrices
 from dlframe.ops.numpy_api import as_tensor, float_tensor, promote
 from dlframe.ops.numpy_api_core import _complex_pair, _window
 
@@ -340,23 +341,6 @@ def view_as_complex(x):
 
 
 # ---------------------------------------------------------------- linalg
-def _square(x, op):
-    x = float_tensor(x)
-    shape = x._value.shape
-    if len(shape) < 2 or shape[-1] != shape[-2]:
-        raise ValueError(f"{op}: `x` must be a batch of square matrices, got shape "
-                         f"{tuple(shape)}")
-    return x
-
-
-@primitive("KerasEig", n_out=2)
-def _eig_p(d, x):
-    host = d.to_numpy(x)   # general eig is a LAPACK routine (no CuPy kernel)
-    w, v = np.linalg.eig(host)
-    kind = np.result_type(host.dtype, np.complex64)
-    return d.asarray(w.astype(kind)), d.asarray(v.astype(kind))
-
-
 def eig(x):
     """Eigenvalues and right eigenvectors of square matrices (complex results).
 
@@ -366,29 +350,7 @@ def eig(x):
     Returns:
       ``(eigenvalues [..., n], eigenvectors [..., n, n])``, columns normalized.
     """
-    return call(_eig_p, (_square(x, "eig"),))
-
-
-def _row_order(pivots):
-    """LAPACK's row interchanges as the permutation they apply."""
-    order = np.arange(len(pivots))
-    for i, p in enumerate(pivots):
-        order[[i, p]] = order[[p, i]]
-    return order
-
-
-@primitive("KerasLuFactor", n_out=2)
-def _lu_factor_p(d, x):
-    import scipy.linalg
-    host = d.to_numpy(x)
-    n = host.shape[-1]
-    batch = host.reshape((-1, n, n))
-    lu = np.empty_like(batch)
-    order = np.empty(batch.shape[:2], np.int32)
-    for i, matrix in enumerate(batch):
-        lu[i], pivots = scipy.linalg.lu_factor(matrix)
-        order[i] = _row_order(pivots)
-    return d.asarray(lu.reshape(host.shape)), d.asarray(order.reshape(host.shape[:-1]))
+    return call(_eig_p, (square_matrices(float_tensor(x), "eig"),))
 
 
 def lu_factor(x):
@@ -401,7 +363,7 @@ def lu_factor(x):
       ``(lu, permutation)``: L (unit diagonal, below) and U (on and above) packed in
       one matrix, and the int32 row order with ``x[permutation] == L @ U``.
     """
-    return call(_lu_factor_p, (_square(x, "lu_factor"),))
+    return call(_lu_factor_p, (square_matrices(float_tensor(x), "lu_factor"),))
 
 
 def jvp(fun, primals, tangents, has_aux=False):
@@ -520,10 +482,10 @@ def rearrange(tensor, pattern, **axes_lengths):
     return _a.reshape(x, final)
 
 
-NN_NAMES = ["adaptive_average_pool", "adaptive_max_pool", "ctc_decode", "fold",
+KERAS_NN = ["adaptive_average_pool", "adaptive_max_pool", "ctc_decode", "fold",
             "polar", "sparse_sigmoid", "sparsemax", "unfold"]
-MATH_NAMES = ["cdist", "erfc", "istft", "view_as_complex", "view_as_real"]
-LINALG_NAMES = ["eig", "jvp", "lu_factor"]
+KERAS_MATH = ["cdist", "erfc", "istft", "view_as_complex", "view_as_real"]
+KERAS_LINALG = ["eig", "jvp", "lu_factor"]
 __all__ = [
     "adaptive_average_pool", "adaptive_max_pool", "cdist", "ctc_decode", "eig", "erfc",
     "fold", "istft", "jvp", "lu_factor", "polar", "rearrange", "sparse_sigmoid",

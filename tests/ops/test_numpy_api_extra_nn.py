@@ -210,3 +210,20 @@ def test_new_ops_trace_inside_function():
     check_function_matches_eager(lambda v: ops.adaptive_max_pool(v, (2, 3)), [x])
     check_function_matches_eager(lambda v: ops.sparsemax(v), [x])
     check_function_matches_eager(lambda v: ops.unfold(v, 2), [x])
+
+
+def test_tf_linalg_eig_and_lu_match_tf():
+    m = RNG.normal(size=(3, 3)).astype("float32")
+    e, v = tf.linalg.eig(m)
+    np.testing.assert_allclose(np.sort_complex(e.numpy()),
+                               np.sort_complex(np.linalg.eigvals(m)), rtol=1e-5)
+    np.testing.assert_allclose(np.sort_complex(tf.linalg.eigvals(m).numpy()),
+                               np.sort_complex(e.numpy()))
+    packed, perm = tf.linalg.lu(m, output_idx_type=tf.int64)
+    assert perm.dtype == tf.int64
+    lower = np.tril(packed.numpy(), -1) + np.eye(3)
+    np.testing.assert_allclose(m[perm.numpy()], lower @ np.triu(packed.numpy()),
+                               atol=1e-5)
+    assert tf.math.erfc is not ops.erfc   # keras.ops names stay out of tf.math
+    with pytest.raises(ValueError, match="square"):
+        tf.linalg.lu(np.ones((2, 3)))

@@ -56,7 +56,7 @@ def namespace_names(namespace):
         names = [n for mod in _NUMPY_MODULES for n in _names(mod)] + _NUMPY_LINALG
         return sorted(set(names) - _NOT_NUMPY)
     if namespace == "nn":
-        extra = _module("numpy_api_extra_nn").NN_NAMES
+        extra = _module("numpy_api_extra_nn").KERAS_NN
         return sorted(_names("numpy_api_nn") + _names("numpy_api_conv") + extra)
     if namespace == "math":
         return list(_MATH)
