@@ -38,6 +38,9 @@ class Primitive:
         such nodes are never removed from a graph and keep their order.
       wants_needs: True when the gradient rule accepts ``needs`` (a bool per input:
         does anyone want that input's gradient?) to skip the work for the others.
+      value_shaped: True (or a predicate of the input Tensors) when the output shapes
+        depend on input values, not only input shapes (loop outputs, masks,
+        ``tf.range(n)``); a trace then runs shape queries of them with the graph.
       into: optional CPU kernel ``into(*arrays, out=buffer)`` computing the same
         values as ``forward`` into a given NumPy buffer of the output's shape and
         dtype (a ufunc for elementwise ops); the graph's buffer-reuse pass uses it
@@ -45,7 +48,7 @@ class Primitive:
     """
 
     __slots__ = ("name", "forward", "grad", "n_out", "aliases", "stateful", "effects",
-                 "dry_run", "wants_needs", "into", "__dict__")
+                 "dry_run", "wants_needs", "into", "value_shaped", "__dict__")
 
     def __init__(self, name, forward, grad=None, n_out=1, aliases=False, stateful=False,
                  effects=False):
@@ -58,6 +61,7 @@ class Primitive:
         self.effects = effects
         self.dry_run = _first_input
         self.wants_needs = False
+        self.value_shaped = False
         self.into = None
 
     def __repr__(self):

@@ -19,20 +19,10 @@ from dlframe.core.primitive import STATE
 from dlframe.core.tensor import Tensor
 from dlframe.errors import InvalidArgumentError
 
-# primitives whose output shapes depend on input values, not only input shapes
-DYNAMIC_SHAPE_PRIMITIVES = {
-    "While", "WhileWithHistory", "Where", "UniqueWithCounts", "KerasUnique",
-    "DynamicFill", "DynamicReshape", "DynamicRange", "DynamicPartition",
-    "TensorListReadRows", "TensorListTakeRowsLike", "TensorListPadRowsLike",
-}
-
 
 def _value_dependent_shape(prim, inputs):
-    if prim.name in DYNAMIC_SHAPE_PRIMITIVES:
-        return True
-    # indexing with a boolean mask (x[mask], tf.boolean_mask)
-    return prim.name == "StridedSlice" and any(
-        t._value.dtype.kind == "b" for t in inputs[1:])
+    rule = prim.value_shaped
+    return rule(inputs) if callable(rule) else rule
 
 
 class OperatorNotAllowedInGraphError(TypeError):

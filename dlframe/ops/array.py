@@ -639,6 +639,9 @@ def where_indices_p(d, condition):
     return d.xp.argwhere(condition).astype("int64")
 
 
+where_indices_p.value_shaped = True   # its output size depends on input values
+
+
 def _where_indices(condition):
     return call(where_indices_p, (condition,))
 

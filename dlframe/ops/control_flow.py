@@ -180,6 +180,9 @@ def _while_p(d, *arrays, cond_graph, body_graph, n_vars, cond_idx, body_idx,
     return tuple(state)
 
 
+_while_p.value_shaped = True   # its output size depends on input values
+
+
 @primitive("WhileWithHistory", n_out=-1, stateful=True)
 def _while_hist_p(d, *arrays, cond_graph, body_graph, n_vars, cond_idx, body_idx,
                   maximum_iterations, body, relaxed=(), from_end=(), dry=False):
@@ -215,6 +218,9 @@ def _while_hist_p(d, *arrays, cond_graph, body_graph, n_vars, cond_idx, body_idx
                     xp.zeros((0,) + tuple(v.shape), dtype=v.dtype)
                     for i, (h, v) in enumerate(zip(history, arrays[:n_vars])))
     return tuple(state) + stacked
+
+
+_while_hist_p.value_shaped = True   # its output size depends on input values
 
 
 @_while_hist_p.defgrad

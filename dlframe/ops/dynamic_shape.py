@@ -57,6 +57,9 @@ def _fill_p(d, shape, value):
     return d.xp.full(_host_shape(d, shape, "Fill"), value, dtype=value.dtype)
 
 
+_fill_p.value_shaped = True   # its output size depends on input values
+
+
 @_fill_p.defgrad
 def _fill_grad(inputs, out, dy):
     from dlframe.ops.reduction import reduce_sum
@@ -87,6 +90,9 @@ def _reshape_p(d, x, shape):
     return x.reshape(dims)
 
 
+_reshape_p.value_shaped = True   # its output size depends on input values
+
+
 @_reshape_p.defgrad
 def _reshape_grad(inputs, out, dy):
     from dlframe.ops.array import reshape
@@ -110,6 +116,9 @@ def _range_p(d, start, limit, delta, *, dtype):
         return d.xp.arange(int(s), int(lim), int(dl), dtype=dtype)
     n = max(_pymath.ceil((lim - s) / dl), 0)   # no extra element from float rounding
     return (d.xp.arange(n, dtype="float64") * dl + s).astype(dtype)
+
+
+_range_p.value_shaped = True   # its output size depends on input values
 
 
 def range_(start, limit, delta, dtype):

@@ -72,6 +72,9 @@ def read_rows_p(d, buffer, index):
     return buffer[int(host)] if host.ndim == 0 else buffer[index]
 
 
+read_rows_p.value_shaped = True   # its output size depends on input values
+
+
 @read_rows_p.defgrad
 def _read_rows_grad(inputs, out, dy):
     buffer, index = inputs
@@ -102,6 +105,9 @@ def take_rows_like_p(d, x, like):
     return x if x.shape[0] == n else x[:n]
 
 
+take_rows_like_p.value_shaped = True   # its output size depends on input values
+
+
 @take_rows_like_p.defgrad
 def _take_rows_like_grad(inputs, out, dy):
     return call(pad_rows_like_p, (dy, inputs[0])), None
@@ -115,6 +121,9 @@ def pad_rows_like_p(d, x, like):
     out = d.xp.zeros((like.shape[0],) + tuple(x.shape[1:]), dtype=x.dtype)
     out[:x.shape[0]] = x
     return out
+
+
+pad_rows_like_p.value_shaped = True   # its output size depends on input values
 
 
 @pad_rows_like_p.defgrad

@@ -52,13 +52,17 @@ def _window_p(d, *, kind, length, beta, dtype):
     return win.astype(dtype)
 
 
+def _window(kind, x, beta=None):
+    length = int(x.numpy()) if hasattr(x, "numpy") else int(x)
+    if length < 0:
+        raise ValueError(f"{kind}: the window length `x` must be >= 0, got {length}")
+    return call(_window_p, (), {"kind": kind, "length": length, "beta": beta,
+                                "dtype": default_float()._np})
+
+
 def _window_factory(kind, doc):
     def window(x):
-        length = int(x.numpy()) if hasattr(x, "numpy") else int(x)
-        if length < 0:
-            raise ValueError(f"{kind}: the window length `x` must be >= 0, got {length}")
-        return call(_window_p, (), {"kind": kind, "length": length, "beta": None,
-                                    "dtype": default_float()._np})
+        return _window(kind, x)
     window.__name__ = window.__qualname__ = kind
     window.__doc__ = (f"The symmetric {doc} window of ``x`` points (float).\n\n"
                       "    Args:\n      x: the number of points (a Python int or scalar "
@@ -79,11 +83,7 @@ def kaiser(x, beta):
       x: the number of points.
       beta: the shape parameter (0 gives a rectangular window).
     """
-    length = int(x.numpy()) if hasattr(x, "numpy") else int(x)
-    if length < 0:
-        raise ValueError(f"kaiser: the window length `x` must be >= 0, got {length}")
-    return call(_window_p, (), {"kind": "kaiser", "length": length, "beta": float(beta),
-                                "dtype": default_float()._np})
+    return _window("kaiser", x, float(beta))
 
 
 # ---------------------------------------------------------------- histogram, sets
@@ -146,6 +146,9 @@ def _unique_p(d, x, *, axis, keep_order, size, fill_value, index_dtype):
             counts = xp.pad(counts, (0, size - n))
     return (values, first.astype(index_dtype), inverse.astype(index_dtype),
             counts.astype(index_dtype))
+
+
+_unique_p.value_shaped = True   # its output size depends on input values
 
 
 def unique(x, sorted=True, return_index=False, return_inverse=False,

@@ -28,6 +28,9 @@ def _partition_p(d, data, partitions, *, num):
     return tuple(rows[d.xp.asarray(host == k)] for k in range(num))
 
 
+_partition_p.value_shaped = True   # its output size depends on input values
+
+
 @_partition_p.defgrad
 def _partition_grad(inputs, outs, dys, *, num):
     data, partitions = inputs

@@ -58,6 +58,11 @@ def getitem_p(d, x, *index_arrays, key):
     return out
 
 
+# indexing with a boolean mask (x[mask], tf.boolean_mask) keeps a value-dependent count
+getitem_p.value_shaped = lambda inputs: any(
+    t._value.dtype.kind == "b" for t in inputs[1:])
+
+
 @getitem_p.defgrad
 def _getitem_grad(inputs, out, dy, *, key):
     x = inputs[0]

@@ -87,6 +87,9 @@ def unique_p(d, x, *, dtype):
             counts[order].astype(dtype))
 
 
+unique_p.value_shaped = True   # its output size depends on input values
+
+
 def _unique(x, out_idx, op):
     x = t(x)
     if x._value.ndim != 1:
