@@ -17,6 +17,7 @@ setup(
         "nvidia-ml-py>=12.0",    # provides the `pynvml` module (GPU.md §5)
         "threadpoolctl>=3.1",    # CPU device owns BLAS threading
         "cloudpickle>=2.2",      # tf.saved_model.save of tf.Module objects, by value
+        "google-crc32c>=1.5",    # checksums of TF checkpoint bundles and TFRecords
     ],
     extras_require={
         "cuda12": ["cupy-cuda12x>=13"],
@@ -24,7 +25,7 @@ setup(
         "hdf5": ["h5py>=3.8"],
         "image": ["pillow>=9"],  # JPEG, GIF and load_img; PNG and BMP need nothing
         "tensorboard": ["tensorboardX>=2.6"],
-        "tfrecord": ["protobuf>=4.21", "google-crc32c>=1.5"],
+        "tfrecord": ["protobuf>=4.21"],
         "examples": ["mlxtend>=0.23"],
         "mpi": ["mpi4py>=3.1"],
         "plot": ["pydot>=1.4"],

@@ -22,25 +22,26 @@ from dlframe.errors import DataLossError, InvalidArgumentError, NotFoundError
 _MASK_DELTA = 0xA282EAD8
 _LEN = struct.Struct("<Q")
 _CRC = struct.Struct("<I")
-_crc32c = None
+_crc_extend = None
 
 
-def _crc_fn():
-    global _crc32c
-    if _crc32c is None:
-        try:
-            import google_crc32c
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError("TFRecord files need the `google-crc32c` package: "
-                              "pip install 'dlframe[tfrecord]'") from exc
-        _crc32c = google_crc32c.value
-    return _crc32c
+def crc32c(data, crc=0):
+    """CRC32C (Castagnoli) of ``data`` (bytes-like), continuing from ``crc``."""
+    global _crc_extend
+    if _crc_extend is None:
+        import google_crc32c  # an install requirement (setup.py)
+        _crc_extend = google_crc32c.extend
+    return _crc_extend(crc, bytes(data))
+
+
+def mask_crc(crc):
+    """The masked form TFRecord files and checkpoint bundles store beside their data."""
+    return ((((crc >> 15) | (crc << 17)) & 0xFFFFFFFF) + _MASK_DELTA) & 0xFFFFFFFF
 
 
 def masked_crc32c(data):
     """TFRecord's masked CRC32C of ``data`` (bytes)."""
-    crc = _crc_fn()(bytes(data))
-    return ((((crc >> 15) | (crc << 17)) & 0xFFFFFFFF) + _MASK_DELTA) & 0xFFFFFFFF
+    return mask_crc(crc32c(data))
 
 
 def frame_record(data):
@@ -162,7 +163,7 @@ def read_records(path, compression_type=None):
       DataLossError: naming the file and the record's byte offset (in the decompressed
         stream) on a CRC mismatch or a truncated record.
     """
-    crc = _crc_fn()
+    crc = crc32c
     name = path.decode() if isinstance(path, bytes) else os.fspath(path)
     with open_read(path, compression_type) as f:
         offset = 0

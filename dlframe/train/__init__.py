@@ -9,12 +9,18 @@ does not import protobuf.
 _PROTO_NAMES = ("Example", "Features", "Feature", "BytesList", "FloatList", "Int64List",
                 "FeatureList", "FeatureLists", "SequenceExample")
 
-from dlframe.train.checkpoint import (Checkpoint, CheckpointManager,  # noqa: E402
-                                      CheckpointOptions, get_checkpoint_state,
-                                      latest_checkpoint, list_variables, load_checkpoint,
-                                      load_variable)
-from dlframe.train.moving_averages import ExponentialMovingAverage
 from dlframe.distribute.cluster_resolver import ClusterSpec  # tf.train.ClusterSpec
+from dlframe.train.checkpoint import (
+    Checkpoint,
+    CheckpointManager,
+    CheckpointOptions,
+    get_checkpoint_state,
+    latest_checkpoint,
+    list_variables,
+    load_checkpoint,
+    load_variable,
+)
+from dlframe.train.moving_averages import ExponentialMovingAverage
 
 __all__ = list(_PROTO_NAMES) + [
     "Checkpoint", "CheckpointManager", "CheckpointOptions", "get_checkpoint_state",

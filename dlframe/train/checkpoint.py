@@ -19,182 +19,42 @@ A variable reachable along several paths is stored once, under the path found fi
 (breadth first). Model layers must exist (be built) when ``restore`` runs; deferred
 restoration covers optimizer slots only.
 
-Files: ``save``/``write`` write one NumPy ``.npz`` archive at ``<prefix>.index`` (the
-name TensorFlow's index file has, so ``os.path.exists(path + '.index')`` checks keep
-working), through a temporary file and ``os.replace``. The ``checkpoint`` state file is
-the text format TensorFlow writes.
+Files: ``save``/``write`` write TensorFlow's layout, ``<prefix>.index`` naming the
+variables and ``<prefix>.data-00000-of-00001`` holding their bytes (``checkpoint_io``);
+the ``checkpoint`` state file is the text format TensorFlow writes
+(``checkpoint_state``). Readers live in ``checkpoint_reader``, the manager in
+``checkpoint_manager``; their names are re-exported here.
 """
 
 import os
-import re
-import tempfile
-import time
 
-from dlframe import errors
-from dlframe.backends.base import np  # host arrays for file I/O
 from dlframe.core import dtypes as _dt
 from dlframe.core.variable import Variable
-
-_SUFFIX = ".index"
-_STATE_FILE = "checkpoint"
-
-
-# ------------------------------------------------------------------ object graph
-def _is_variable(obj):
-    return isinstance(obj, Variable)
-
-
-def _is_optimizer(obj):
-    return hasattr(obj, "apply_gradients") and hasattr(obj, "variables")
-
-
-def _is_layer(obj):
-    return hasattr(obj, "_direct_children") and hasattr(obj, "_trainable_weights")
-
-
-def _has_state(obj):
-    if isinstance(obj, (Variable, Checkpoint)):
-        return True
-    if isinstance(obj, (list, tuple)):
-        return any(_has_state(v) for v in obj)
-    if isinstance(obj, dict):
-        return any(_has_state(v) for v in obj.values())
-    return (_is_layer(obj) or _is_optimizer(obj)
-            or hasattr(type(obj), "variables") or hasattr(type(obj), "weights"))
-
-
-def _short_name(var):
-    name = var.name.split(":")[0]
-    return name.rsplit("/", 1)[-1]
-
-
-def _fallback(obj):
-    """Positional edges for Variables an object lists in ``.variables``/``.weights``."""
-    if isinstance(obj, (Checkpoint, list, tuple, dict)) or _is_optimizer(obj) \
-            or _is_layer(obj):
-        return []
-    for attr in ("variables", "weights"):
-        try:
-            listed = getattr(obj, attr)
-        except (AttributeError, ValueError, RuntimeError):  # not readable yet
-            continue
-        if isinstance(listed, (list, tuple)):
-            return [(f"{attr}/{i}", v) for i, v in enumerate(listed) if _is_variable(v)]
-    return []
-
-
-def _children(obj):
-    """(edge name, child) pairs of one node of the object graph, in a stable order."""
-    if isinstance(obj, Checkpoint):
-        return list(obj._objects.items())
-    if isinstance(obj, (list, tuple)):
-        return [(str(i), v) for i, v in enumerate(obj) if _has_state(v)]
-    if isinstance(obj, dict):
-        return [(str(k), v) for k, v in obj.items() if _has_state(v)]
-    if _is_optimizer(obj):
-        return [(f"variables/{i}", v) for i, v in enumerate(obj.variables)]
-    out = []
-    if _is_layer(obj):
-        used = set()
-        for var in list(obj._trainable_weights) + list(obj._non_trainable_weights):
-            name = _short_name(var)
-            if name in used:
-                name = f"{name}_{len(used)}"
-            used.add(name)
-            out.append((name, var))
-        for key, value in vars(obj).items():
-            if _is_variable(value) and key not in used:
-                out.append((key.lstrip("_") or key, value))
-        k = 0
-        for child in obj._direct_children():
-            if child.weights:
-                out.append((f"layer_with_weights-{k}", child))
-                k += 1
-        return out
-    for key, value in getattr(obj, "__dict__", {}).items():
-        if not key.startswith("__") and _has_state(value):
-            out.append((key, value))
-    return out
-
-
-def _walk(root):
-    """{path: Variable} and [(path, optimizer)] reachable from ``root`` (BFS)."""
-    variables, optimizers, fallbacks = {}, [], []
-    seen_vars, seen_objs = set(), {id(root)}
-    queue = [("", root)]
-    while queue:
-        nxt = []
-        for path, obj in queue:
-            if _is_optimizer(obj) and path:
-                optimizers.append((path, obj))
-            fallbacks.extend((path, edge, v) for edge, v in _fallback(obj))
-            for edge, child in _children(obj):
-                cpath = f"{path}/{edge}" if path else edge
-                if _is_variable(child):
-                    if id(child) not in seen_vars:
-                        seen_vars.add(id(child))
-                        variables[cpath] = child
-                elif id(child) not in seen_objs:
-                    seen_objs.add(id(child))
-                    nxt.append((cpath, child))
-        queue = nxt
-    # Variables only an object's ``.variables`` lists come last, so a structured path
-    # found anywhere in the graph wins over a positional one.
-    for path, edge, var in fallbacks:
-        if id(var) not in seen_vars:
-            seen_vars.add(id(var))
-            variables[f"{path}/{edge}" if path else edge] = var
-    return variables, optimizers
-
-
-# ------------------------------------------------------------------ file I/O
-def _to_host(var):
-    arr = np.asarray(var.numpy())
-    if arr.dtype.kind == "V" or var.dtype.name == "bfloat16":
-        arr = arr.astype(np.float32)  # .npz keeps only NumPy's own dtypes
-    return arr
-
-
-def _data_path(prefix):
-    return os.fspath(prefix) + _SUFFIX
-
-
-def _write_file(prefix, arrays):
-    path = _data_path(prefix)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
-def _read_file(prefix):
-    prefix = os.fspath(prefix)
-    path = _data_path(prefix)
-    if not os.path.isfile(path):
-        if os.path.isdir(prefix):
-            raise errors.NotFoundError(
-                f"Failed to restore from checkpoint {prefix!r}: it is a directory; pass a "
-                "checkpoint prefix, e.g. tf.train.latest_checkpoint(directory).")
-        raise errors.NotFoundError(
-            f"Unsuccessful TensorSliceReader constructor: Failed to find any matching "
-            f"files for {prefix}")
-    with np.load(path, allow_pickle=False) as data:
-        return {key: data[key] for key in data.files}
-
-
-def _assign(var, value, path):
-    if tuple(value.shape) != tuple(var.shape):
-        raise ValueError(
-            f"Received incompatible tensor with shape {tuple(value.shape)} when attempting "
-            f"to restore variable with shape {tuple(var.shape)} and name {path}.")
-    var.assign(value.astype(_dt.numpy_dtype(var.dtype), copy=False))
+from dlframe.train.checkpoint_graph import (
+    _children,
+    _walk,
+)
+from dlframe.train.checkpoint_io import (  # noqa: F401 - re-exported
+    _assign,
+    _data_path,
+    _read_file,
+    _to_host,
+    _write_file,
+    checkpoint_exists,
+)
+from dlframe.train.checkpoint_manager import CheckpointManager  # noqa: F401
+from dlframe.train.checkpoint_reader import (  # noqa: F401 - re-exported
+    CheckpointReader,
+    list_variables,
+    load_checkpoint,
+    load_variable,
+)
+from dlframe.train.checkpoint_state import (  # noqa: F401 - re-exported
+    CheckpointState,
+    get_checkpoint_state,
+    latest_checkpoint,
+    update_checkpoint_state,
+)
 
 
 # ------------------------------------------------------------------ load status
@@ -318,6 +178,8 @@ class Checkpoint:
         tf.Module-like objects, other Checkpoints), each under its keyword.
     """
 
+    _dlframe_checkpoint = True   # recognised by checkpoint_graph without an import
+
     def __init__(self, root=None, **kwargs):
         objects = {}
         if root is not None:
@@ -388,292 +250,6 @@ class Checkpoint:
     def read(self, save_path, options=None):
         """Restores a checkpoint written by ``write``; same status as ``restore``."""
         return self.restore(save_path, options)
-
-    def sync(self):
-        """No-op: writes are synchronous."""
-
-
-# ------------------------------------------------------------------ state file
-def _quote(path):
-    return '"' + path.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _relative(directory, path):
-    path = os.fspath(path)
-    if os.path.dirname(os.path.abspath(path)) == os.path.abspath(directory):
-        return os.path.basename(path)
-    return path
-
-
-def update_checkpoint_state(save_dir, model_checkpoint_path,
-                            all_model_checkpoint_paths=None, latest_filename=None,
-                            all_model_checkpoint_timestamps=None,
-                            last_preserved_timestamp=None):
-    """Writes the ``checkpoint`` state file (TensorFlow's text format) in ``save_dir``."""
-    paths = list(all_model_checkpoint_paths or [])
-    if model_checkpoint_path not in paths:
-        paths.append(model_checkpoint_path)
-    lines = [f"model_checkpoint_path: {_quote(_relative(save_dir, model_checkpoint_path))}"]
-    lines += [f"all_model_checkpoint_paths: {_quote(_relative(save_dir, p))}"
-              for p in paths]
-    lines += [f"all_model_checkpoint_timestamps: {t!r}"
-              for t in all_model_checkpoint_timestamps or []]
-    if last_preserved_timestamp is not None:
-        lines.append(f"last_preserved_timestamp: {last_preserved_timestamp!r}")
-    os.makedirs(save_dir, exist_ok=True)
-    target = os.path.join(save_dir, latest_filename or _STATE_FILE)
-    fd, tmp = tempfile.mkstemp(dir=save_dir, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write("\n".join(lines) + "\n")
-    os.replace(tmp, target)
-
-
-class CheckpointState:
-    """The parsed ``checkpoint`` state file (absolute paths)."""
-
-    def __init__(self, model_checkpoint_path, all_model_checkpoint_paths,
-                 all_model_checkpoint_timestamps=(), last_preserved_timestamp=0.0):
-        self.model_checkpoint_path = model_checkpoint_path
-        self.all_model_checkpoint_paths = list(all_model_checkpoint_paths)
-        self.all_model_checkpoint_timestamps = list(all_model_checkpoint_timestamps)
-        self.last_preserved_timestamp = last_preserved_timestamp
-
-    def __repr__(self):
-        return (f"model_checkpoint_path: {self.model_checkpoint_path!r}\n"
-                f"all_model_checkpoint_paths: {self.all_model_checkpoint_paths!r}")
-
-
-_LINE = re.compile(r'^\s*(\w+)\s*:\s*(.*?)\s*$')
-
-
-def get_checkpoint_state(checkpoint_dir, latest_filename=None):
-    """The CheckpointState recorded in ``checkpoint_dir``, or None if there is none."""
-    path = os.path.join(os.fspath(checkpoint_dir), latest_filename or _STATE_FILE)
-    if not os.path.isfile(path):
-        return None
-    fields = {"model_checkpoint_path": [], "all_model_checkpoint_paths": [],
-              "all_model_checkpoint_timestamps": [], "last_preserved_timestamp": []}
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            m = _LINE.match(line)
-            if not m or m.group(1) not in fields:
-                continue
-            raw = m.group(2)
-            if raw.startswith('"'):
-                value = raw[1:-1].replace('\\"', '"').replace("\\\\", "\\")
-            else:
-                value = float(raw)
-            fields[m.group(1)].append(value)
-    if not fields["model_checkpoint_path"]:
-        return None
-
-    def absolute(p):
-        return p if os.path.isabs(p) else os.path.join(os.fspath(checkpoint_dir), p)
-    last = fields["last_preserved_timestamp"]
-    return CheckpointState(absolute(fields["model_checkpoint_path"][-1]),
-                           [absolute(p) for p in fields["all_model_checkpoint_paths"]],
-                           fields["all_model_checkpoint_timestamps"],
-                           last[-1] if last else 0.0)
-
-
-def checkpoint_exists(prefix):
-    return os.path.isfile(_data_path(prefix))
-
-
-def latest_checkpoint(checkpoint_dir, latest_filename=None):
-    """The prefix of the newest checkpoint recorded in ``checkpoint_dir``, or None."""
-    state = get_checkpoint_state(checkpoint_dir, latest_filename)
-    if state is None or not checkpoint_exists(state.model_checkpoint_path):
-        return None
-    return state.model_checkpoint_path
-
-
-# ------------------------------------------------------------------ readers
-_ATTRIBUTE = "/.ATTRIBUTES/VARIABLE_VALUE"
-
-
-def _tf_key(path):
-    """A stored object-graph path as TensorFlow names the checkpoint key."""
-    return path + _ATTRIBUTE
-
-
-class CheckpointReader:
-    """Reads the values of a checkpoint by key (``tf.train.load_checkpoint``).
-
-    Keys are TensorFlow's (``'step/.ATTRIBUTES/VARIABLE_VALUE'``); the bare
-    object-graph path (``'step'``) is accepted too.
-    """
-
-    def __init__(self, values):
-        self._values = values
-
-    def _path(self, name):
-        name = name.removesuffix(_ATTRIBUTE)
-        return name if name in self._values else None
-
-    def get_tensor(self, name):
-        path = self._path(name)
-        if path is None:
-            raise errors.NotFoundError(f"Key {name} not found in checkpoint")
-        return self._values[path]
-
-    def has_tensor(self, name):
-        return self._path(name) is not None
-
-    def get_variable_to_shape_map(self):
-        return {_tf_key(k): list(v.shape) for k, v in self._values.items()}
-
-    def get_variable_to_dtype_map(self):
-        return {_tf_key(k): _dt.as_dtype(v.dtype) for k, v in self._values.items()}
-
-
-def _resolve(ckpt_dir_or_file):
-    path = os.fspath(ckpt_dir_or_file)
-    if os.path.isdir(path):
-        latest = latest_checkpoint(path)
-        if latest is None:
-            raise ValueError(f"Couldn't find 'checkpoint' file or checkpoints in given "
-                             f"directory {path}")
-        return latest
-    return path
-
-
-def load_checkpoint(ckpt_dir_or_file):
-    """A CheckpointReader for a checkpoint prefix or a directory's latest checkpoint."""
-    return CheckpointReader(_read_file(_resolve(ckpt_dir_or_file)))
-
-
-def load_variable(ckpt_dir_or_file, name):
-    """The saved value at object-graph path ``name``."""
-    return load_checkpoint(ckpt_dir_or_file).get_tensor(name)
-
-
-def list_variables(ckpt_dir_or_file):
-    """Sorted (key, shape) pairs of a checkpoint, keys as TensorFlow names them
-    (``'net/layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE'``)."""
-    values = _read_file(_resolve(ckpt_dir_or_file))
-    return sorted((_tf_key(k), list(v.shape)) for k, v in values.items())
-
-
-# ------------------------------------------------------------------ manager
-class CheckpointManager:
-    """Numbered checkpoints in a directory, keeping the newest ``max_to_keep``.
-
-    Args:
-      checkpoint: the ``Checkpoint`` to save and restore.
-      directory: where checkpoints and the ``checkpoint`` state file go.
-      max_to_keep: how many checkpoints to keep (None keeps all).
-      keep_checkpoint_every_n_hours: additionally keep one checkpoint per this many hours.
-      checkpoint_name: prefix of the checkpoint files.
-      step_counter, checkpoint_interval: with both set, ``save`` skips a save until
-        ``step_counter`` advanced by ``checkpoint_interval`` since the last one.
-      init_fn: called by ``restore_or_initialize`` when there is no checkpoint.
-    """
-
-    def __init__(self, checkpoint, directory, max_to_keep, keep_checkpoint_every_n_hours=None,
-                 checkpoint_name="ckpt", step_counter=None, checkpoint_interval=None,
-                 init_fn=None):
-        if max_to_keep is not None and max_to_keep <= 0:
-            raise ValueError(f"Expected a positive integer or `None` for `max_to_keep`, "
-                             f"got {max_to_keep}.")
-        if checkpoint_interval is not None and step_counter is None:
-            raise ValueError("`step_counter` should be passed if `checkpoint_interval` is "
-                             "not None.")
-        self._checkpoint = checkpoint
-        self._directory = os.fspath(directory)
-        self._max_to_keep = max_to_keep
-        self._keep_hours = keep_checkpoint_every_n_hours
-        self._prefix = os.path.join(self._directory, checkpoint_name)
-        self._step_counter = step_counter
-        self._interval = checkpoint_interval
-        self._last_step = None
-        self._init_fn = init_fn
-        self._kept = []  # [(path, timestamp)] oldest first
-        self._last_preserved = time.time()
-        state = get_checkpoint_state(self._directory)
-        self._latest = None
-        if state is not None:
-            stamps = state.all_model_checkpoint_timestamps
-            paths = state.all_model_checkpoint_paths
-            if len(stamps) != len(paths):
-                stamps = [time.time()] * len(paths)
-            self._kept = [(p, t) for p, t in zip(paths, stamps) if checkpoint_exists(p)]
-            if checkpoint_exists(state.model_checkpoint_path):
-                self._latest = state.model_checkpoint_path
-            if state.last_preserved_timestamp:
-                self._last_preserved = state.last_preserved_timestamp
-
-    @property
-    def directory(self):
-        return self._directory
-
-    @property
-    def checkpoint(self):
-        return self._checkpoint
-
-    @property
-    def checkpoint_interval(self):
-        return self._interval
-
-    @property
-    def latest_checkpoint(self):
-        """The newest checkpoint's prefix, or None."""
-        return self._latest
-
-    @property
-    def checkpoints(self):
-        """The kept checkpoints' prefixes, oldest first."""
-        return [p for p, _ in self._kept]
-
-    def _sweep(self):
-        if self._max_to_keep is None:
-            return
-        while len(self._kept) > self._max_to_keep:
-            path, stamp = self._kept.pop(0)
-            if self._keep_hours is not None and \
-                    stamp - self._keep_hours * 3600 >= self._last_preserved:
-                self._last_preserved = stamp
-                continue
-            for name in (_data_path(path),):
-                if os.path.exists(name):
-                    os.remove(name)
-
-    def save(self, checkpoint_number=None, check_interval=True, options=None):
-        """Writes a new numbered checkpoint, deletes old ones; returns its path.
-
-        Returns None when ``checkpoint_interval`` says it is too soon to save.
-        """
-        if self._interval is not None and check_interval:
-            step = int(self._step_counter.numpy()) if hasattr(self._step_counter, "numpy") \
-                else int(self._step_counter)
-            if self._last_step is not None and step < self._last_step + self._interval:
-                return None
-            self._last_step = step
-        counter = self._checkpoint.save_counter
-        counter.assign_add(1)
-        if checkpoint_number is None:
-            number = int(counter.numpy())
-        else:
-            number = int(checkpoint_number.numpy() if hasattr(checkpoint_number, "numpy")
-                         else checkpoint_number)
-        path = self._checkpoint.write(f"{self._prefix}-{number}", options)
-        self._kept = [(p, t) for p, t in self._kept if p != path]
-        self._kept.append((path, time.time()))
-        self._latest = path
-        self._sweep()
-        update_checkpoint_state(self._directory, path, self.checkpoints,
-                                all_model_checkpoint_timestamps=[t for _, t in self._kept],
-                                last_preserved_timestamp=self._last_preserved)
-        return path
-
-    def restore_or_initialize(self):
-        """Restores the latest checkpoint if any (returns its path), else runs init_fn."""
-        if self._latest is not None:
-            self._checkpoint.restore(self._latest)
-            return self._latest
-        if self._init_fn is not None:
-            self._init_fn()
-        return None
 
     def sync(self):
         """No-op: writes are synchronous."""

@@ -116,8 +116,9 @@ def test_save_load_tutorial_with_checkpoint_prefixes(tmp_path):
     model.fit(X, Y, epochs=4, batch_size=32, verbose=0, callbacks=[
         keras.callbacks.ModelCheckpoint(filepath=checkpoint_path, save_weights_only=True,
                                         save_freq=2 * 10)])
-    assert sorted(os.listdir(checkpoint_dir)) == [
-        "checkpoint", "cp-0000.ckpt.index", "cp-0002.ckpt.index", "cp-0004.ckpt.index"]
+    assert sorted(os.listdir(checkpoint_dir)) == ["checkpoint"] + [   # TF's two files
+        f"cp-000{i}.ckpt.{ext}" for i in (0, 2, 4)
+        for ext in ("data-00000-of-00001", "index")]
     latest = tf.train.latest_checkpoint(checkpoint_dir)
     assert os.path.basename(latest) == "cp-0004.ckpt"
     fresh = make_model()
@@ -134,6 +135,7 @@ def test_save_weights_prefix_and_save_format(tmp_path):
     model.save_weights(str(tmp_path / "my_checkpoint"))
     model.save_weights(str(tmp_path / "forced"), save_format="h5")
     assert sorted(os.listdir(tmp_path)) == ["checkpoint", "forced",
+                                            "my_checkpoint.data-00000-of-00001",
                                             "my_checkpoint.index"]
     for name in ("my_checkpoint", "forced"):
         fresh = make_model()

@@ -1,0 +1,156 @@
+"""Checkpoint files on disk, laid out as TensorFlow lays them out.
+
+``<prefix>.data-00000-of-00001`` holds the variables' bytes and ``<prefix>.index``
+names them (``bundle``), each under TensorFlow's key
+``<object path>/.ATTRIBUTES/VARIABLE_VALUE``, next to ``_CHECKPOINTABLE_OBJECT_GRAPH``:
+the serialized ``TrackableObjectGraph`` through which TensorFlow matches objects, so
+either framework restores the other's checkpoints of the same structure.
+
+Both files are written under temporary names and renamed, the data file first, so a
+reader never sees an index without its data. Checkpoints of older dlframe versions (one
+NumPy ``.npz`` archive at ``<prefix>.index``) still load.
+"""
+
+import glob
+import os
+import tempfile
+
+from dlframe import errors
+from dlframe.backends.base import np  # host arrays for file I/O
+from dlframe.core import dtypes as _dt
+from dlframe.train import bundle
+
+INDEX_SUFFIX = bundle.INDEX_SUFFIX
+ATTRIBUTE = "/.ATTRIBUTES/VARIABLE_VALUE"
+OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
+
+
+def tf_key(path):
+    """A stored object-graph path as TensorFlow names the checkpoint key."""
+    return path + ATTRIBUTE
+
+
+def _to_host(var):
+    """A Variable's value as a host array (bfloat16 stays bfloat16)."""
+    return np.asarray(var.numpy())
+
+
+def _data_path(prefix):
+    """The index file of a checkpoint prefix (the file whose presence marks it)."""
+    return os.fspath(prefix) + INDEX_SUFFIX
+
+
+def checkpoint_exists(prefix):
+    return os.path.isfile(_data_path(prefix))
+
+
+def remove_checkpoint(prefix):
+    """Deletes a checkpoint's index and data files."""
+    prefix = os.fspath(prefix)
+    for name in [_data_path(prefix)] + glob.glob(glob.escape(prefix) + ".data-*-of-*"):
+        if os.path.exists(name):
+            os.remove(name)
+
+
+# ------------------------------------------------------------------ object graph
+def object_graph_proto(paths):
+    """A serialized TrackableObjectGraph in which each of ``paths`` ('a/b/kernel') is a
+    chain of named child edges from the root ending at a node whose VARIABLE_VALUE
+    attribute is stored under ``tf_key(path)``."""
+    nodes = [{"children": {}, "attribute": None}]
+    for path in sorted(paths):
+        node = 0
+        for edge in path.split("/"):
+            children = nodes[node]["children"]
+            if edge not in children:
+                children[edge] = len(nodes)
+                nodes.append({"children": {}, "attribute": None})
+            node = children[edge]
+        nodes[node]["attribute"] = path
+    out = b""
+    for node in nodes:
+        body = b"".join(bundle.field_bytes(1, bundle.field_varint(1, child)
+                                           + bundle.field_bytes(2, edge))
+                        for edge, child in node["children"].items())
+        if node["attribute"] is not None:
+            path = node["attribute"]
+            body += bundle.field_bytes(2, bundle.field_bytes(1, "VARIABLE_VALUE")
+                                       + bundle.field_bytes(2, path)
+                                       + bundle.field_bytes(3, tf_key(path)))
+        out += bundle.field_bytes(1, body)
+    return out
+
+
+# ------------------------------------------------------------------ write and read
+def _atomic_write(path, payload):
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _write_file(prefix, arrays):
+    """Writes ``arrays`` ({object path: host array}) as the checkpoint ``prefix``."""
+    prefix = os.fspath(prefix)
+    os.makedirs(os.path.dirname(os.path.abspath(prefix)), exist_ok=True)
+    tensors = {tf_key(path): value for path, value in arrays.items()}
+    tensors[OBJECT_GRAPH_KEY] = np.array(object_graph_proto(arrays), dtype=object)
+    index, data = bundle.encode_bundle(tensors)
+    _atomic_write(bundle.data_path(prefix), data)
+    _atomic_write(_data_path(prefix), index)
+
+
+def _missing(prefix):
+    if os.path.isdir(prefix):
+        return errors.NotFoundError(
+            f"Failed to restore from checkpoint {prefix!r}: it is a directory; pass a "
+            "checkpoint prefix, e.g. tf.train.latest_checkpoint(directory).")
+    return errors.NotFoundError(
+        f"Unsuccessful TensorSliceReader constructor: Failed to find any matching "
+        f"files for {prefix}")
+
+
+def read_tensors(prefix):
+    """{TensorFlow key: host array} of the checkpoint ``prefix`` (the object graph
+    included when the file has one)."""
+    prefix = os.fspath(prefix)
+    path = _data_path(prefix)
+    if not os.path.isfile(path):
+        raise _missing(prefix)
+    with open(path, "rb") as f:
+        index = f.read()
+    if index[:2] == b"PK":   # an older dlframe checkpoint: one .npz archive
+        with np.load(path, allow_pickle=False) as data:
+            return {tf_key(key): data[key] for key in data.files}
+
+    def read_data(shard, num_shards):
+        name = bundle.data_path(prefix, shard, num_shards)
+        if not os.path.isfile(name):
+            raise errors.NotFoundError(f"The checkpoint's data file {name} is missing "
+                                       f"(its index {path} names it).")
+        with open(name, "rb") as f:
+            return f.read()
+    try:
+        return bundle.decode_bundle(index, read_data)
+    except bundle.BundleError as e:
+        raise errors.DataLossError(f"Unable to read checkpoint {prefix}: {e}") from None
+
+
+def _read_file(prefix):
+    """{object path: host array} of the variables in the checkpoint ``prefix``."""
+    return {key.removesuffix(ATTRIBUTE): value
+            for key, value in read_tensors(prefix).items() if key != OBJECT_GRAPH_KEY}
+
+
+def _assign(var, value, path):
+    if tuple(value.shape) != tuple(var.shape):
+        raise ValueError(
+            f"Received incompatible tensor with shape {tuple(value.shape)} when attempting "
+            f"to restore variable with shape {tuple(var.shape)} and name {path}.")
+    var.assign(value.astype(_dt.numpy_dtype(var.dtype), copy=False))
