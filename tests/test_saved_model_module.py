@@ -68,7 +68,7 @@ def test_concrete_function_signature(tmp_path):
     module = CustomModule()
     module(tf.constant(0.0))   # traced for a scalar first: the spec must stay unknown
     concrete = module.__call__.get_concrete_function(tf.TensorSpec(None, tf.float32))
-    assert concrete.structured_input_signature[0].shape.rank is None
+    assert concrete.structured_input_signature[0][0].shape.rank is None   # (args, kwargs)
     imported = _save_load(module, tmp_path / "m", signatures=concrete)
     assert list(imported.signatures.keys()) == ["serving_default"]
     serve = imported.signatures["serving_default"]

@@ -15,7 +15,21 @@ import weakref
 
 from dlframe import config
 from dlframe.backends.base import np
+from dlframe.core import function_composites as _composites
 from dlframe.core import trace as _trace
+from dlframe.core.concrete_function import ConcreteFunction, _as_requested
+from dlframe.core.function_structure import (  # noqa: F401 - _LEAF for keras saving
+    _LEAF,
+    _flatten,
+    _leaf_shapes,
+    _leaf_specs,
+    _merge_shapes,
+    _rebuild_outputs,
+    _restore_py,
+    _structure_outputs,
+    _template_matches,
+    _unflatten,
+)
 from dlframe.core.primitive import STATE
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
@@ -23,94 +37,6 @@ from dlframe.core.tensor_spec import TensorSpec
 
 _RETRACE_WARN_AFTER = 5
 CONVERTER = None  # set by dlframe.autograph (it sits above ops; core must not import it)
-
-
-def _flatten(value, leaves, specs_are_leaves=False):
-    """Flattens nested lists/tuples/dicts/namedtuples; returns a structure template.
-    With ``specs_are_leaves`` TensorSpecs are leaves too (see ``_leaf_shapes``)."""
-    if isinstance(value, Tensor) or specs_are_leaves and isinstance(value, TensorSpec):
-        leaves.append(value)
-        return _LEAF
-    if isinstance(value, np.ndarray):
-        leaves.append(convert_to_tensor(value))
-        return _LEAF
-    if isinstance(value, dict):
-        return ("dict", tuple((k, _flatten(value[k], leaves, specs_are_leaves))
-                              for k in sorted(value, key=str)))
-    if isinstance(value, tuple) and hasattr(value, "_fields"):
-        return ("namedtuple", type(value),
-                tuple(_flatten(v, leaves, specs_are_leaves) for v in value))
-    if isinstance(value, (list, tuple)):
-        return (type(value).__name__,
-                tuple(_flatten(v, leaves, specs_are_leaves) for v in value))
-    if getattr(value, "_dlframe_composite", False):  # a RaggedTensor: its tensors
-        spec, parts = value._dlframe_flatten()
-        return ("composite", spec,
-                tuple(_flatten(p, leaves, specs_are_leaves) for p in parts))
-    return ("py", _py_key(value))
-
-
-_LEAF = ("T",)
-
-
-def _py_key(value):
-    try:
-        hash(value)
-        return (type(value), value)
-    except TypeError:
-        return ("id", id(value))
-
-
-def _unflatten(template, leaves_iter):
-    if template is _LEAF or template == _LEAF:
-        return next(leaves_iter)
-    kind = template[0]
-    if kind == "dict":
-        return {k: _unflatten(t, leaves_iter) for k, t in template[1]}
-    if kind == "namedtuple":
-        return template[1](*[_unflatten(t, leaves_iter) for t in template[2]])
-    if kind in ("list", "tuple"):
-        items = [_unflatten(t, leaves_iter) for t in template[1]]
-        return items if kind == "list" else tuple(items)
-    if kind == "composite":
-        return template[1]._dlframe_unflatten([_unflatten(t, leaves_iter)
-                                               for t in template[2]])
-    return template[1][1] if template[1][0] != "id" else None
-
-
-def _structure_outputs(value, leaves):
-    """Template for outputs: Tensor leaves are graph outputs, the rest Python values."""
-    if isinstance(value, Tensor):
-        leaves.append(value)
-        return _LEAF
-    if isinstance(value, dict):
-        return ("odict", type(value), tuple((k, _structure_outputs(v, leaves))
-                                            for k, v in value.items()))
-    if isinstance(value, tuple) and hasattr(value, "_fields"):
-        return ("namedtuple", type(value), tuple(_structure_outputs(v, leaves)
-                                                 for v in value))
-    if isinstance(value, (list, tuple)):
-        return (type(value).__name__, tuple(_structure_outputs(v, leaves) for v in value))
-    if hasattr(value, "_dlframe_flatten"):  # a composite (TensorArray): its tensors
-        spec, parts = value._dlframe_flatten()
-        return ("composite", spec, tuple(_structure_outputs(p, leaves) for p in parts))
-    return ("pyval", value)
-
-
-def _rebuild_outputs(template, it):
-    if template is _LEAF or template == _LEAF:
-        return next(it)
-    kind = template[0]
-    if kind == "odict":
-        return template[1]((k, _rebuild_outputs(t, it)) for k, t in template[2])
-    if kind == "namedtuple":
-        return template[1](*[_rebuild_outputs(t, it) for t in template[2]])
-    if kind in ("list", "tuple"):
-        items = [_rebuild_outputs(t, it) for t in template[1]]
-        return items if kind == "list" else tuple(items)
-    if kind == "composite":
-        return template[1]._dlframe_unflatten([_rebuild_outputs(t, it) for t in template[2]])
-    return template[1]
 
 
 class _Signature:
@@ -131,7 +57,8 @@ class _Signature:
         self.specs = specs    # per leaf: ("var", id) | (TensorShape, numpy dtype, device)
 
     def accepts(self, template, leaves):
-        if template != self.template or len(leaves) != len(self.specs):
+        if not _template_matches(self.template, template) or len(leaves) != len(
+                self.specs):
             return False
         for spec, t in zip(self.specs, leaves):
             if t._is_variable or spec[0] == "var":
@@ -158,88 +85,9 @@ class _Signature:
         return _Signature(self.template, specs)
 
 
-def _merge_shapes(shape, concrete):
-    if shape.rank is None or shape.rank != len(concrete):
-        return TensorShape(None)
-    return TensorShape([d if d == c else None for d, c in zip(shape.as_list(), concrete)])
-
-
-def _leaf_specs(value):
-    """Per tensor leaf of ``value`` (in ``_flatten`` order), the TensorSpec there, or
-    None for a concrete tensor."""
-    leaves = []
-    _flatten(value, leaves, specs_are_leaves=True)
-    return [leaf if isinstance(leaf, TensorSpec) else None for leaf in leaves]
-
-
-def _leaf_shapes(value):
-    """Per tensor leaf of ``value``, the TensorShape of a TensorSpec there, or None."""
-    return [spec.shape if spec is not None else None for spec in _leaf_specs(value)]
-
-
-def _as_requested(concrete, requested):
-    """``concrete`` answering with the TensorSpecs (and names) get_concrete_function
-    was given, when the cache held a trace for a more specific signature (an
-    unknown-rank spec meets a scalar trace). It calls its Function for other shapes."""
-    current = concrete.structured_input_signature
-    if len(requested) != len(current) or all(
-            r is None or r == c for r, c in zip(requested, current)):
-        return concrete
-    view = object.__new__(ConcreteFunction)
-    view.__dict__.update(concrete.__dict__)
-    view.structured_input_signature = [r if r is not None else c
-                                       for r, c in zip(requested, current)]
-    return view
-
-
 def _cache_key(template, leaves):
     return (template, tuple((tuple(t._value.shape), t._value.dtype, t._device)
                             if not t._is_variable else ("var", id(t)) for t in leaves))
-
-
-class ConcreteFunction:
-    """One traced graph of a Function for one input signature."""
-
-    def __init__(self, graph, out_template, structured_input_signature, name,
-                 owner=None, traced_shapes=None):
-        self.graph = graph
-        self._out_template = out_template
-        self.structured_input_signature = structured_input_signature
-        self.name = name
-        self._owner = owner                  # the Function, for other sizes of None dims
-        self._traced_shapes = traced_shapes  # input shapes this graph was traced at
-
-    def __getstate__(self):
-        # the graph belongs to this process; a restored one calls its Function instead
-        return dict(self.__dict__, graph=None, _traced_shapes=None)
-
-    def _call_flat(self, tensors):
-        arrays = [t._value for t in tensors]
-        results = self.graph.run(arrays)
-        outs = [Tensor(a, d) for a, d in zip(results, self.graph.output_devices)]
-        return _rebuild_outputs(self._out_template, iter(outs))
-
-    def __call__(self, *args, **kwargs):
-        leaves = []
-        _flatten((args, kwargs), leaves)
-        specs = self.structured_input_signature
-        if len(leaves) != len(specs):
-            raise TypeError(f"{self.name}: expected {len(specs)} tensor arguments, got "
-                            f"{len(leaves)}")
-        for i, (spec, t) in enumerate(zip(specs, leaves)):
-            _trace.check_input(spec.shape, spec.dtype, t, i)
-        if self.graph is None or (
-                self._owner is not None and self._traced_shapes is not None and
-                [tuple(t._value.shape) for t in leaves] != self._traced_shapes):
-            return self._owner(*args, **kwargs)   # same signature, other sizes
-        return self._call_flat(leaves)
-
-    @property
-    def output_shapes(self):
-        return None
-
-    def pretty_printed_signature(self):
-        return ", ".join(repr(s) for s in self.structured_input_signature)
 
 
 class Function:
@@ -257,8 +105,9 @@ class Function:
       reduce_retracing: accepted for TF compatibility.
     """
 
-    _TRACE_STATE = ("_cache", "_signatures", "_tracing_count", "_variables_created",
-                    "_converted", "_instances", "_calls", "_recent_traces")
+    _TRACE_STATE = ("_cache", "_signatures", "_concretes", "_tracing_count", "_variables_created",
+                    "_converted", "_instances", "_calls",
+                    "_recent_traces")
     _trace_quietly = False  # True: trace-time print() is silent (a loaded SavedModel)
 
     def __init__(self, python_function, input_signature=None, autograph=True,
@@ -270,7 +119,7 @@ class Function:
                                  else None)
         self._autograph = autograph
         self._jit_compile = jit_compile
-        self._reduce_retracing = reduce_retracing
+        self._reduce_retracing = bool(reduce_retracing or experimental_relax_shapes)
         self._reset_traces()
         self.__name__ = name or getattr(python_function, "__name__", "function")
         functools.update_wrapper(self, python_function, updated=())
@@ -278,6 +127,7 @@ class Function:
     def _reset_traces(self):
         self._cache = {}
         self._signatures = []   # _Signature of each user-visible trace
+        self._concretes = []    # and its ConcreteFunction
         self._tracing_count = 0
         # like TF, warn only about frequent retracing: the last few traces happened
         # within a short window of calls (a model fit on new data structures is not)
@@ -362,21 +212,30 @@ class Function:
             checked.append(_conform(spec, a, i))
         return tuple(checked) + tuple(args[len(sig):]), kwargs
 
-    def _signature_for(self, template, leaves, spec_shapes=None):
+    def _signature_for(self, template, leaves, spec_shapes=None, source=None):
         """(signature, is_new): the known signature accepting these leaves, else a
-        new one — from the input_signature / given specs, relaxed from a known one
-        under reduce_retracing, or exactly these shapes."""
+        new one — from the input_signature / given specs (``source``: the call's
+        arguments as given, specs included), relaxed from a known one under
+        reduce_retracing, or exactly these shapes (composites: their trace types)."""
         for sig in self._signatures:
             if sig.accepts(template, leaves):
                 return sig, False
         if self._reduce_retracing:
             for sig in reversed(self._signatures):
-                if sig.template == template and len(sig.specs) == len(leaves):
+                if _template_matches(sig.template, template) and len(sig.specs) == len(
+                        leaves):
                     relaxed = sig.relaxed(leaves)
                     if relaxed is not None:
                         return relaxed, True
-        if self._input_signature is not None and spec_shapes is None:
-            spec_shapes = _leaf_shapes(tuple(self._input_signature))
+        if self._input_signature is not None and source is not None:
+            args, kwargs = source
+            source = (tuple(self._input_signature) + tuple(args[len(
+                self._input_signature):]), kwargs)
+        pattern = template
+        if source is not None:
+            pattern = _flatten(source, [], specs_are_leaves=True)
+            if spec_shapes is None:
+                spec_shapes = _leaf_shapes(source)
         spec_shapes = list(spec_shapes or [])
         specs = []
         for i, t in enumerate(leaves):
@@ -386,13 +245,14 @@ class Function:
             shape = spec_shapes[i] if i < len(spec_shapes) else None
             specs.append((shape if shape is not None else TensorShape(t._value.shape),
                           t._value.dtype, t._device))
-        return _Signature(template, specs), True
+        return _Signature(pattern, specs), True
 
     def _trace(self, args, kwargs, template, leaves, key, spec_shapes=None,
-               execute=True):
+               execute=True, requested=None, source=None):
         """Traces one call. With ``execute=False`` (get_concrete_function) side-effect
         ops (assign, print) are recorded but not done, as nothing is being run."""
-        signature, visible = self._signature_for(template, leaves, spec_shapes)
+        signature, visible = self._signature_for(template, leaves, spec_shapes,
+                                                 source or (args, kwargs))
         first = not self._cache
         tr = _trace.Trace(allow_variable_creation=first)
         tr.run_effects = execute
@@ -417,17 +277,28 @@ class Function:
         out_leaves = []
         out_template = _structure_outputs(result, out_leaves)
         graph = _trace.Graph(tr, out_leaves)
-        specs = [TensorSpec(spec[0], t.dtype)
-                 for spec, t in zip(signature.specs, leaves) if not t._is_variable]
+        requested = list(requested or [])
+        requested += [None] * (len(leaves) - len(requested))
+        specs = [TensorSpec(spec[0], t.dtype, getattr(r, "name", None))
+                 for spec, t, r in zip(signature.specs, leaves, requested)
+                 if not t._is_variable]
+        composites = []
+        _flatten(source or (args, kwargs), [], specs_are_leaves=True,
+                 composites=composites)
         concrete = ConcreteFunction(
             graph, out_template, specs, self.__name__, owner=self,
-            traced_shapes=[tuple(t._value.shape) for t in tr.inputs])
+            traced_shapes=[tuple(t._value.shape) for t in tr.inputs],
+            in_template=(template, composites),
+            variables=[(i, t) for i, t in enumerate(leaves) if t._is_variable],
+            out_specs=_rebuild_outputs(out_template, iter(
+                TensorSpec(t._value.shape, t.dtype) for t in out_leaves), specs=True))
         self._cache[key] = concrete
         result = _rebuild_outputs(out_template, iter(
             Tensor(t._value, t._device) for t in out_leaves))
         if not visible:
             return concrete, result
         self._signatures.append(signature)
+        self._concretes.append(concrete)
         self._tracing_count += 1
         self._recent_traces.append(self._calls)
         if (self._tracing_count > _RETRACE_WARN_AFTER and self._input_signature is None
@@ -443,7 +314,8 @@ class Function:
         """Traces (if needed) and returns the ConcreteFunction for these arguments or specs."""
         if not args and not kwargs and self._input_signature is not None:
             args = self._input_signature
-        requested = _leaf_specs((args, kwargs))
+        source = (args, kwargs)
+        requested = _leaf_specs(source)
         spec_shapes = [spec.shape if spec is not None else None for spec in requested]
         args = tuple(_spec_to_tensor(a) for a in args)
         kwargs = {k: _spec_to_tensor(v) for k, v in kwargs.items()}
@@ -454,8 +326,14 @@ class Function:
         concrete = self._cache.get(key)
         if concrete is None:
             concrete, _ = self._trace(args, kwargs, template, leaves, key,
-                                      spec_shapes=spec_shapes, execute=False)
+                                      spec_shapes=spec_shapes, execute=False,
+                                      requested=requested, source=source)
         return _as_requested(concrete, requested)
+
+    def pretty_printed_concrete_signatures(self, verbose=True):
+        """The signatures of this function's traces, one block each, in trace order."""
+        return "\n\n".join(c.pretty_printed_signature(verbose)
+                           for c in self._concretes)
 
     def experimental_get_tracing_count(self):
         """How many times the Python function has been traced."""
@@ -463,21 +341,6 @@ class Function:
 
     def __repr__(self):
         return f"<dlframe.function {self.__name__}>"
-
-
-def _restore_py(original, rebuilt):
-    """Puts original Python (non-tensor) leaves back into a rebuilt structure."""
-    if isinstance(original, dict) and isinstance(rebuilt, dict):
-        return {k: _restore_py(original[k], rebuilt[k]) for k in original}
-    if isinstance(original, (list, tuple)) and isinstance(rebuilt, (list, tuple)):
-        items = [_restore_py(o, r) for o, r in zip(original, rebuilt)]
-        if isinstance(original, tuple) and hasattr(original, "_fields"):
-            return type(original)(*items)
-        return type(original)(items)
-    if isinstance(original, (Tensor, np.ndarray)) or getattr(
-            original, "_dlframe_composite", False):
-        return rebuilt
-    return original
 
 
 def _conform(spec, value, index):
@@ -504,6 +367,8 @@ def _rebuild(like, items):
 
 def _spec_to_tensor(spec):
     """A zero tensor standing in for a TensorSpec (None dims become 1) when tracing."""
+    if _composites.is_spec(spec):
+        return _composites.placeholder(spec)
     if isinstance(spec, TensorSpec):
         shape = [1 if d is None else d for d in (spec.shape.as_list()
                                                   if spec.shape.rank is not None else [])]
@@ -530,7 +395,7 @@ def function(func=None, input_signature=None, autograph=True, jit_compile=None,
     def decorate(f):
         return Function(f, input_signature=input_signature, autograph=autograph,
                         jit_compile=jit_compile, reduce_retracing=reduce_retracing,
-                        name=name)
+                        name=name, experimental_relax_shapes=experimental_relax_shapes)
     if func is None:
         return decorate
     return decorate(func)

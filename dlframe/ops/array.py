@@ -5,6 +5,7 @@ import builtins
 from dlframe import backends
 from dlframe.backends.base import np
 from dlframe.core import basic, dtypes
+from dlframe.core import tensor as _tensor_mod
 from dlframe.core.primitive import STATE as _STATE
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
@@ -13,6 +14,7 @@ from dlframe.ops import dynamic_shape as _dyn
 from dlframe.ops import reduction
 from dlframe.ops._util import norm_axis, one_axis, static_shape, t
 from dlframe.ops.creation import fill, ones, zeros  # noqa: F401 - re-exported
+from dlframe.ops.late_bound import reads_values
 from dlframe.ops.slicing import getitem  # also Tensor.__getitem__ (operators.py)
 
 broadcast_to_p = basic.broadcast_to_p
@@ -128,6 +130,7 @@ def _transpose_grad(inputs, out, dy, *, perm):
     return transpose(dy, inverse)
 
 
+@reads_values("perm")
 def transpose(a, perm=None, conjugate=False, name=None):
     """Permutes dimensions (reverses them when ``perm`` is None)."""
     x = t(a)
@@ -144,6 +147,7 @@ def transpose(a, perm=None, conjugate=False, name=None):
     return call(transpose_p, (x,), {"perm": perm})
 
 
+@reads_values("axis")
 def expand_dims(input, axis, name=None):  # noqa: A002
     """Inserts a length-1 dimension at ``axis``."""
     x = t(input)
@@ -172,6 +176,7 @@ def squeeze(input, axis=None, name=None):  # noqa: A002
     return call(squeeze_p, (x,), {"axes": axes})
 
 
+@reads_values("shape")
 def broadcast_to(input, shape, name=None):  # noqa: A002
     """Broadcasts ``input`` to ``shape``."""
     return basic.broadcast_to(t(input), static_shape(shape, "BroadcastTo"))
@@ -211,6 +216,7 @@ def _as_list_of_tensors(values, op):
     return [v if isinstance(v, Tensor) else as_operand(v, first) for v in values]
 
 
+@reads_values("axis")
 def concat(values, axis, name="concat"):
     """Concatenates tensors along ``axis``."""
     xs = _as_list_of_tensors(values, "ConcatV2")
@@ -258,6 +264,25 @@ def stack(values, axis=0, name="stack"):
     return call(stack_p, tuple(xs), {"axis": a % nd})
 
 
+def _autopack(values, dtype):
+    """TF's auto-packing: a nested list holding tensors becomes stacked tensors.
+
+    Python numbers beside the tensors take the first tensor's dtype, as in TF.
+    """
+    if dtype is None:
+        from dlframe.core.tensor import _leaves
+        dtype = next(_leaves(values)).dtype
+
+    def pack(v):
+        if isinstance(v, (list, tuple)):
+            return stack([pack(i) for i in v])
+        return convert_to_tensor(v, dtype=dtype)
+    return pack(values)
+
+
+_tensor_mod._autopack = _autopack
+
+
 @primitive("Unpack", n_out=-1)
 def unstack_p(d, x, *, axis, num):
     xp = d.xp
@@ -297,6 +322,15 @@ def _split_grad(inputs, outs, dys, *, sizes, axis):
 
 def split(value, num_or_size_splits, axis=0, num=None, name="split"):
     """Splits into ``num`` equal parts or parts of the given sizes along ``axis``."""
+    if (isinstance(num_or_size_splits, Tensor) and num_or_size_splits._value.ndim == 0
+            and _dyn.traced(num_or_size_splits)):   # the number of outputs is static
+        raise ValueError(f"Rank-0 tensors are not supported as the num_or_size_splits "
+                         f"argument to split. Argument provided: {num_or_size_splits!r}")
+    return _split(value, num_or_size_splits, axis, num)
+
+
+@reads_values("num_or_size_splits", "axis")
+def _split(value, num_or_size_splits, axis=0, num=None):
     x = t(value)
     a = one_axis(axis, x._value.ndim, "Split")
     dim = x._value.shape[a]
@@ -412,6 +446,7 @@ def _tile_grad(inputs, out, dy, *, multiples):
     return reduction.reduce_sum(folded, axis=tuple(range(0, 2 * len(shape), 2)))
 
 
+@reads_values("multiples")
 def tile(input, multiples, name=None):  # noqa: A002
     """Repeats ``input`` ``multiples[i]`` times along dimension i.
 
@@ -484,6 +519,7 @@ def _mirror_pad_grad_grad(inputs, out, ddy, *, paddings, mode):
     return call(mirror_pad_p, (ddy,), {"paddings": paddings, "mode": mode})
 
 
+@reads_values("paddings")
 def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
     """Pads ``tensor`` with ``paddings[i] = [before, after]`` elements on dimension i.
 
@@ -542,6 +578,7 @@ def _reverse_grad(inputs, out, dy, *, axes):
     return call(reverse_p, (dy,), {"axes": axes})
 
 
+@reads_values("axis")
 def reverse(tensor, axis, name=None):
     """Reverses the order of elements along each dimension in ``axis``.
 
@@ -571,6 +608,7 @@ def _roll_grad(inputs, out, dy, *, shift, axes):
     return call(roll_p, (dy,), {"shift": tuple(-s for s in shift), "axes": axes})
 
 
+@reads_values("shift", "axis")
 def roll(input, shift, axis, name=None):  # noqa: A002
     """Rolls elements along ``axis`` by ``shift`` (shifts on a repeated axis add up).
 
@@ -631,6 +669,7 @@ def ensure_shape(x, shape, name=None):
         raise InvalidArgumentError(
             f"EnsureShape: Shape of tensor {name or 'input'} [{','.join(map(str, have))}] "
             f"is not compatible with expected shape [{exp}]. [Op:EnsureShape]")
+    x.set_shape(want)   # a trace keeping static shapes (Dataset.map) learns them
     return x
 
 

@@ -13,6 +13,7 @@ from dlframe.ops import math as m
 from dlframe.ops._util import one_axis as _one_axis
 from dlframe.ops._util import t
 from dlframe.ops.array import reshape
+from dlframe.ops.late_bound import reads_values
 from dlframe.ops.slicing import getitem
 
 
@@ -98,6 +99,7 @@ def _gather_grad_grad(inputs, out, ddy, *, axis, batch_dims, shape):
     return call(gather_p, (ddy, inputs[1]), {"axis": axis, "batch_dims": batch_dims}), None
 
 
+@reads_values("axis", "batch_dims")
 def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name=None):
     """Gathers slices of ``params`` along ``axis`` at ``indices``.
 
@@ -445,6 +447,7 @@ def boolean_mask(tensor, mask, axis=None, name="boolean_mask"):
     return getitem(x, (slice(None),) * a + (msk,))
 
 
+@reads_values("repeats", "axis")
 def repeat(input, repeats, axis=None, name=None):
     """Repeats each element ``repeats`` times along ``axis`` (flattened when None).
 

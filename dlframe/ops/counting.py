@@ -5,6 +5,7 @@ from dlframe.core.primitive import call, primitive
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import math as m
 from dlframe.ops._util import t
+from dlframe.ops.late_bound import reads_values
 from dlframe.ops.reduction import TopKV2, top_k
 
 
@@ -37,6 +38,7 @@ def _bincount_p(d, arr, *weights, minlength, maxlength, dtype, binary):
     return out if arr.ndim == 2 else out[0]
 
 
+@reads_values("minlength", "maxlength")
 def bincount(arr, weights=None, minlength=None, maxlength=None, dtype=dtypes.int32,
              name=None, axis=None, binary_output=False):
     """Counts occurrences of each value in the non-negative integer tensor ``arr``.

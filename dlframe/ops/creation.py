@@ -9,6 +9,7 @@ from dlframe.core.tensor import Tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import dynamic_shape as _dyn
 from dlframe.ops._util import operands, static_shape, t
+from dlframe.ops.late_bound import reads_values
 
 
 def _creation_dtype(dtype, default=dtypes.float32):
@@ -187,6 +188,7 @@ def _linear_seq_p_call(num, dtype, device):
     return w
 
 
+@reads_values("num")
 def linspace(start, stop, num, name=None, axis=0):
     """``num`` evenly spaced values from ``start`` to ``stop`` inclusive.
 
@@ -221,6 +223,7 @@ def eye_p(d, *, rows, cols, batch, dtype):
     return e
 
 
+@reads_values("num_rows", "num_columns", "batch_shape")
 def eye(num_rows, num_columns=None, batch_shape=None, dtype=dtypes.float32, name=None):
     """An identity matrix (or a batch of them).
 
@@ -255,6 +258,7 @@ def _host_scalar(v):
     return np.asarray(v.numpy()).item(), v.dtype
 
 
+@reads_values("depth")
 def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None,
             name=None):
     """One-hot encoding: ``on_value`` where ``indices`` equals the position, else
@@ -309,6 +313,7 @@ def sequence_mask_p(d, lengths, *, maxlen, dtype):
     return (xp.arange(max(maxlen, 0)) < lengths[..., None]).astype(dtype, copy=False)
 
 
+@reads_values("maxlen")
 def sequence_mask(lengths, maxlen=None, dtype=dtypes.bool, name=None):
     """``mask[..., j] = j < lengths[...]``.
 

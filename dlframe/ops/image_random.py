@@ -24,6 +24,7 @@ from dlframe.ops.image import (
     resize,
 )
 from dlframe.ops.image_color import adjust_hue, adjust_saturation
+from dlframe.ops.late_bound import reads_values
 
 
 def _uniform(shape, low, high, seed, stateless, dtype="float32"):
@@ -155,6 +156,7 @@ def _crop(value, size, seed, stateless):
     return x
 
 
+@reads_values("size", stateful=True)
 def random_crop(value, size, seed=None, name=None):
     """A window of shape ``size`` at a uniformly random offset of ``value``.
 

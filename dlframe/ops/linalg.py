@@ -8,6 +8,7 @@ from dlframe.errors import InvalidArgumentError
 from dlframe.ops import math as m
 from dlframe.ops._util import operands, t
 from dlframe.ops.einsum import einsum
+from dlframe.ops.late_bound import reads_values
 
 
 def _array():
@@ -451,6 +452,7 @@ def _diag_part_grad(inputs, out, dy):
     return call(diag_p, (dy,), {"rows": rows, "cols": cols})
 
 
+@reads_values("k", "num_rows", "num_cols")
 def diag(diagonal, name="diag", k=0, num_rows=-1, num_cols=-1, padding_value=0,
          align="RIGHT_LEFT"):
     """Batched diagonal matrices ``[..., M, N]`` with ``diagonal`` ``[..., min(M, N)]``

@@ -7,6 +7,7 @@ from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import math as m
 from dlframe.ops._util import operands, t
+from dlframe.ops.late_bound import reads_values
 from dlframe.ops.linalg import matmul, matrix_transpose
 
 
@@ -47,6 +48,7 @@ def _band_part_grad(inputs, out, dy, *, lower, upper):
     return call(band_part_p, (dy,), {"lower": lower, "upper": upper})
 
 
+@reads_values("num_lower", "num_upper")
 def band_part(input, num_lower, num_upper, name=None):  # noqa: A002
     """Keeps a central band of each innermost matrix and zeroes everything else.
 

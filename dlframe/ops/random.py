@@ -23,6 +23,7 @@ from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import math as m
 from dlframe.ops._util import t
+from dlframe.ops.late_bound import reads_values
 from dlframe.ops.random_generator import (
     Algorithm,
     Generator,
@@ -66,6 +67,7 @@ from dlframe.ops.random_kernels import (  # noqa: F401
 
 
 # ---------------------------------------------------------------- stateful ops
+@reads_values("shape", stateful=True)
 def normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None):
     """Samples from a normal distribution.
 
@@ -81,6 +83,7 @@ def normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=No
     return _affine(z, mean, stddev, d)
 
 
+@reads_values("shape", stateful=True)
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None,
                      name=None):
     """Normal samples with values beyond two standard deviations redrawn."""
@@ -90,6 +93,7 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=Non
     return _affine(z, mean, stddev, d)
 
 
+@reads_values("shape", "minval", "maxval", stateful=True)
 def uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None, name=None):
     """Samples uniformly from ``[minval, maxval)``.
 
@@ -126,6 +130,7 @@ def _index_dtype(dtype, op):
     return d
 
 
+@reads_values("num_samples", stateful=True)
 def categorical(logits, num_samples, dtype=None, seed=None, name=None):
     """Draws ``num_samples`` class indices per row of 2-D ``logits``.
 

@@ -9,6 +9,7 @@ from dlframe.core.tensor import Tensor
 from dlframe.errors import AxisError, DTypeMismatchError, InvalidArgumentError
 from dlframe.ops import math as m
 from dlframe.ops._util import t
+from dlframe.ops.late_bound import reads_values
 
 
 def _array():
@@ -87,6 +88,10 @@ def _reduce(p, input_tensor, axis, keepdims, kinds):
 
 @primitive("Sum")
 def sum_p(d, x, *, axes, keepdims):
+    if x.dtype.itemsize == 2 and x.dtype.kind not in "iub":
+        # float16/bfloat16 accumulate in float32 and round once, as TF's kernels do
+        total = d.xp.sum(x, axis=axes, keepdims=keepdims, dtype="float32")
+        return total.astype(x.dtype)
     return d.xp.sum(x, axis=axes, keepdims=keepdims, dtype=x.dtype)
 
 
@@ -95,6 +100,7 @@ def _sum_grad(inputs, out, dy, *, axes, keepdims):
     return _expand_back(dy, inputs[0], axes, keepdims)
 
 
+@reads_values("axis")
 def reduce_sum(input_tensor, axis=None, keepdims=False, name=None):
     """Sum of elements across ``axis``.
 
@@ -133,6 +139,7 @@ def _mean_grad(inputs, out, dy, *, axes, keepdims):
     return _expand_back(dy, inputs[0], axes, keepdims, scale=True)
 
 
+@reads_values("axis")
 def reduce_mean(input_tensor, axis=None, keepdims=False, name=None):
     """Mean of elements across ``axis`` (integer inputs give a truncated integer mean)."""
     return _reduce(mean_p, input_tensor, axis, keepdims, "fciu")
@@ -172,7 +179,7 @@ def _extreme(name, fn, lowest):
         return _reduce(p, input_tensor, axis, keepdims, "fiu")
     op.__doc__ = (f"{'Maximum' if lowest else 'Minimum'} of elements across ``axis`` "
                   "(ties share the gradient).")
-    return p, op
+    return p, reads_values("axis")(op)
 
 
 max_p, reduce_max = _extreme("Max", lambda x, **kw: x.max(**kw), True)
@@ -212,6 +219,7 @@ def _prod_grad(inputs, out, dy, *, axes, keepdims):
     return m.multiply(_expand_back(dy, x, axes, keepdims), others)
 
 
+@reads_values("axis")
 def reduce_prod(input_tensor, axis=None, keepdims=False, name=None):
     """Product of elements across ``axis`` (gradient exact also where x has zeros)."""
     return _reduce(prod_p, input_tensor, axis, keepdims, "fciu")
@@ -231,7 +239,7 @@ def _logical_reduce(name, fn):
         return call(p, (x,), {"axes": axes, "keepdims": bool(keepdims)})
     op.__doc__ = (f"Logical {'OR' if name == 'Any' else 'AND'} of a bool tensor across "
                   "``axis``.")
-    return op
+    return reads_values("axis")(op)
 
 
 reduce_any = _logical_reduce("Any", lambda xp: xp.any)
@@ -239,6 +247,7 @@ reduce_all = _logical_reduce("All", lambda xp: xp.all)
 
 
 # ---------------------------------------------------------------- composites
+@reads_values("axis")
 def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None):
     """log(sum(exp(x))) across ``axis``, computed stably by subtracting the maximum.
 
@@ -265,6 +274,7 @@ def _check_real_or_complex(x):
                         f"{x.dtype}.")
 
 
+@reads_values("axis")
 def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
     """Population variance across ``axis`` (real result for complex inputs).
 
@@ -281,11 +291,13 @@ def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
     return reduce_mean(sq, axis=axis, keepdims=keepdims)
 
 
+@reads_values("axis")
 def reduce_std(input_tensor, axis=None, keepdims=False, name=None):
     """Population standard deviation across ``axis``."""
     return m.sqrt(reduce_variance(input_tensor, axis=axis, keepdims=keepdims))
 
 
+@reads_values("axis")
 def reduce_euclidean_norm(input_tensor, axis=None, keepdims=False, name=None):
     """sqrt(sum(x**2)) across ``axis`` (integer inputs give a truncated integer norm)."""
     x = t(input_tensor)
@@ -300,6 +312,7 @@ def reduce_euclidean_norm(input_tensor, axis=None, keepdims=False, name=None):
     return m.sqrt(reduce_sum(m.square(x), axis=axis, keepdims=keepdims))
 
 
+@reads_values("axis", "keepdims")
 def count_nonzero(input, axis=None, keepdims=None, dtype=dtypes.int64,  # noqa: A002
                   name=None):
     """Number of non-zero (True, non-empty) elements across ``axis``, as ``dtype``."""
@@ -338,7 +351,7 @@ def _arg(name, fn):
         return call(p, (x,), {"axis": a, "dtype": out._np})
     op.__doc__ = (f"Index of the {'largest' if name == 'ArgMax' else 'smallest'} value "
                   "along ``axis`` (default 0; first index on ties), as ``output_type``.")
-    return op
+    return reads_values("axis")(op)
 
 
 argmax = _arg("ArgMax", lambda xp: xp.argmax)
@@ -402,6 +415,7 @@ def _scan(p, x, axis, exclusive, reverse):
                           "reverse": bool(reverse)})
 
 
+@reads_values("axis")
 def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
     """Cumulative sum along ``axis``.
 
@@ -414,6 +428,7 @@ def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
     return _scan(cumsum_p, x, axis, exclusive, reverse)
 
 
+@reads_values("axis")
 def cumprod(x, axis=0, exclusive=False, reverse=False, name=None):
     """Cumulative product along ``axis`` (``exclusive``/``reverse`` as in cumsum)."""
     return _scan(cumprod_p, x, axis, exclusive, reverse)
@@ -462,6 +477,7 @@ def _cumlogsumexp_grad(inputs, out, dy, *, axis, exclusive, reverse):
     return m.subtract(part(m.greater(dy, 0), dy), part(m.less(dy, 0), m.negative(dy)))
 
 
+@reads_values("axis")
 def cumulative_logsumexp(x, axis=0, exclusive=False, reverse=False, name=None):
     """log(cumsum(exp(x))) along ``axis``, computed in the log domain (no overflow)."""
     x = t(x)
@@ -515,6 +531,7 @@ def _scatter_last_grad(inputs, out, dy, *, n):
     return call(_gather_last_p, (dy, inputs[1])), None
 
 
+@reads_values("k")
 def top_k(input, k=1, sorted=True, index_type=dtypes.int32, name=None):  # noqa: A002
     """The ``k`` largest entries along the last axis and their indices.
 

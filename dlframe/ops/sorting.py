@@ -4,6 +4,7 @@ import collections
 
 from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
+from dlframe.core.tensor import Tensor, _tracing_tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops._util import one_axis, t
 from dlframe.ops.array import transpose
@@ -35,6 +36,9 @@ def _to_last(x, axis, op):
     nd = x._value.ndim
     if nd == 0:
         raise InvalidArgumentError(f"{op}: input must be at least rank 1, got a scalar")
+    if isinstance(axis, Tensor) and _tracing_tensor(axis):
+        raise ValueError(f"Argument `axis` must be a constant scalar. Received: "
+                         f"axis={axis!r}.")
     a = one_axis(axis, nd, op)
     perm = None
     if a != nd - 1:

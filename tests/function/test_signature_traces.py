@@ -62,7 +62,7 @@ def test_without_signature_each_new_shape_is_a_trace():
 def test_concrete_function_of_a_none_spec_serves_other_sizes():
     f = tf.function(lambda x: tf.reduce_sum(x * x, axis=1))
     conc = f.get_concrete_function(tf.TensorSpec([None, 3], tf.float32))
-    (spec,) = conc.structured_input_signature
+    (spec,), _kwargs = conc.structured_input_signature   # TF: (args, kwargs)
     assert spec.shape.as_list() == [None, 3]
     for n in (1, 4, 6):
         x = np.random.RandomState(n).rand(n, 3).astype(np.float32)

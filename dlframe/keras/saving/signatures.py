@@ -143,7 +143,7 @@ def from_function(value, key=DEFAULT_KEY):
         owner = value._owner
         if owner is None:
             raise _invalid(value)
-        params = list(value.structured_input_signature)
+        params = list(value.structured_input_signature[0])   # TF: (args, kwargs)
         return _from_specs(owner, owner.python_function, params, key)
     if isinstance(value, Function) and value.input_signature is not None:
         return _from_specs(value, value.python_function, list(value.input_signature),

@@ -1,0 +1,182 @@
+"""``ConcreteFunction``: one traced graph of a ``dlframe.function``, callable and
+describing itself as TF's does (signatures, output specs, variables, graph)."""
+
+from dlframe.backends.base import np
+from dlframe.core import function_signature as _sig
+from dlframe.core import trace as _trace
+from dlframe.core.function_structure import (
+    _flatten,
+    _leaf_specs,
+    _merge_shapes,
+    _rebuild_outputs,
+    _unflatten,
+)
+from dlframe.core.tensor import Tensor
+from dlframe.core.tensor_spec import TensorSpec
+
+
+def _as_requested(concrete, requested):
+    """``concrete`` answering with the TensorSpecs (and names) get_concrete_function
+    was given, when the cache held a trace for a more specific signature (an
+    unknown-rank spec meets a scalar trace). It calls its Function for other shapes."""
+    current = concrete._flat_specs
+    if len(requested) != len(current) or all(
+            r is None or r == c for r, c in zip(requested, current)):
+        return concrete
+    view = object.__new__(ConcreteFunction)
+    view.__dict__.update(concrete.__dict__)
+    view._flat_specs = [r if r is not None else c for r, c in zip(requested, current)]
+    return view
+
+
+class ConcreteFunction:
+    """One traced graph of a Function for one input signature.
+
+    Attributes:
+      graph: the traced program (``get_operations()``; no TF GraphDef).
+      name: the Python function's name.
+      structured_input_signature: ``(args, kwargs)`` as the function was called,
+        with TensorSpecs (named after their parameters) where tensors were.
+      structured_outputs: the output structure with TensorSpecs for tensors.
+    """
+
+    def __init__(self, graph, out_template, flat_specs, name, owner=None,
+                 traced_shapes=None, in_template=None, variables=(), out_specs=None):
+        self._graph = graph
+        self._out_template = out_template
+        self._flat_specs = flat_specs          # per tensor argument, in call order
+        self.name = name
+        self._owner = owner                  # the Function, for other sizes of None dims
+        self._traced_shapes = traced_shapes  # input shapes this graph was traced at
+        self._in_template = in_template      # (_flatten template, composite specs)
+        self._arg_variables = list(variables)  # (leaf position, Variable) arguments
+        self._out_specs = out_specs            # at the traced sizes
+        self._general = None                   # [structured_outputs], when computed
+
+    def __getstate__(self):
+        # the graph belongs to this process; a restored one calls its Function instead
+        return dict(self.__dict__, _graph=None, _traced_shapes=None)
+
+    @property
+    def graph(self):
+        return _sig.GraphView(self._graph) if self._graph is not None else None
+
+    def _call_flat(self, tensors):
+        arrays = [t._value for t in tensors]
+        results = self._graph.run(arrays)
+        outs = [Tensor(a, d) for a, d in zip(results, self._graph.output_devices)]
+        return _rebuild_outputs(self._out_template, iter(outs))
+
+    def __call__(self, *args, **kwargs):
+        leaves = []
+        _flatten((args, kwargs), leaves)
+        leaves = [t for t in leaves if not t._is_variable]
+        specs = self._flat_specs
+        if len(leaves) != len(specs):
+            raise TypeError(f"{self.name}: expected {len(specs)} tensor arguments, got "
+                            f"{len(leaves)}")
+        for i, (spec, t) in enumerate(zip(specs, leaves)):
+            _trace.check_input(spec.shape, spec.dtype, t, i)
+        if self._graph is None or (
+                self._owner is not None and self._traced_shapes is not None and
+                [tuple(t._value.shape) for t in leaves] != self._traced_shapes):
+            return self._owner(*args, **kwargs)   # same signature, other sizes
+        return self._call_flat(leaves)
+
+    # -- introspection, as TF's ConcreteFunction ----------------------------------
+    def _parameters(self):
+        if self._in_template is None:
+            return ([(f"args_{i}", "POSITIONAL_ONLY", s)
+                     for i, s in enumerate(self._flat_specs)],
+                    tuple(self._flat_specs), {})
+        comp = iter(self._in_template[1])
+        args, kwargs = self._call_structure(self._flat_specs,
+                                            lambda struct, parts: next(comp))
+        fn = self._owner.python_function if self._owner is not None else None
+        params, args, kwargs = _sig.bind(fn, args, kwargs)
+        names = iter(name for name, _kind, _value in params)
+        args = tuple(_sig.named(a, next(names)) for a in args)
+        kwargs = {k: _sig.named(v, next(names)) for k, v in kwargs.items()}
+        return params, args, kwargs
+
+    def _call_structure(self, leaves, composite=None):
+        """The call's ``(args, kwargs)`` with ``leaves`` for its tensor arguments."""
+        leaves = list(leaves)
+        for pos, var in self._arg_variables:
+            leaves.insert(pos, var)
+        return _unflatten(self._in_template[0], iter(leaves), composite)
+
+    def _general_outputs(self):
+        """Output specs with None where a None input dimension changes them: found
+        from a second specialization at other sizes (traces are concrete)."""
+        general = self._out_specs
+        flexible = any(s.shape.rank is None or None in s.shape.as_list()
+                       for s in self._flat_specs)
+        if (not flexible or self._owner is None or self._in_template is None
+                or self._in_template[1] or self._traced_shapes is None):
+            return general
+        from dlframe.core.tensor import constant
+        def other_size(shape, spec):
+            dims = spec.shape.as_list() if spec.shape.rank is not None else [None] * len(
+                shape)
+            return [d + 1 if s is None else d for d, s in zip(shape, dims)]
+        stand_ins = [constant(np.zeros(other_size(shape, spec), spec.dtype.as_numpy_dtype))
+                     for shape, spec in zip(self._traced_shapes, self._flat_specs)]
+        args, kwargs = self._call_structure(stand_ins)
+        other = self._owner.get_concrete_function(*args, **kwargs)._out_specs
+
+        def merge(a, b):
+            if isinstance(a, TensorSpec) and isinstance(b, TensorSpec):
+                return TensorSpec(_merge_shapes(a.shape, b.shape.as_list()), a.dtype)
+            return a
+        return _sig.map_pairs(general, other, merge)
+
+    @property
+    def structured_input_signature(self):
+        _params, args, kwargs = self._parameters()
+        return args, kwargs
+
+    @property
+    def structured_outputs(self):
+        if self._general is None:
+            self._general = [self._general_outputs()]
+        return self._general[0]
+
+    @property
+    def output_shapes(self):
+        return _sig.shapes_and_dtypes(self.structured_outputs)[0]
+
+    @property
+    def output_dtypes(self):
+        return _sig.shapes_and_dtypes(self.structured_outputs)[1]
+
+    @property
+    def inputs(self):
+        """The tensor arguments' specs (named), then the captured Variables."""
+        specs = [s for s in _leaf_specs(self.structured_input_signature)
+                 if s is not None]
+        return specs + list(self.variables)
+
+    @property
+    def outputs(self):
+        """The output specs, flattened."""
+        return [s for s in _leaf_specs(self.structured_outputs) if s is not None]
+
+    @property
+    def variables(self):
+        """The Variables the graph reads or writes, in order of first use."""
+        graph = self._graph
+        return tuple(v for _s, v in graph.variables) if graph is not None else ()
+
+    @property
+    def trainable_variables(self):
+        return tuple(v for v in self.variables if getattr(v, "trainable", True))
+
+    def pretty_printed_signature(self, verbose=True):
+        """Parameters, output type and captures, laid out as TF prints them."""
+        params, _args, _kwargs = self._parameters()
+        return _sig.pretty(params, self.structured_outputs, self.variables, verbose)
+
+    def __repr__(self):
+        return (f"<ConcreteFunction {self.pretty_printed_signature(verbose=False)} at "
+                f"0x{id(self):X}>")

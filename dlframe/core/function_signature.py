@@ -1,0 +1,167 @@
+"""How a ConcreteFunction describes itself, in TF's words and layout.
+
+``structured_input_signature`` binds the call to the Python function's parameters
+(defaults filled in, keyword arguments of positional parameters moved to the
+positional tuple) with TensorSpecs named after their parameter where tensors were;
+``pretty_printed_signature`` prints parameters, output type and captures the way
+``tf.types.experimental.FunctionType`` does.
+"""
+
+import inspect
+
+from dlframe.core.tensor_shape import TensorShape
+from dlframe.core.tensor_spec import TensorSpec
+
+
+def bind(python_function, args, kwargs):
+    """[(name, kind, value)] per parameter, TF's canonical ``(args, kwargs)``."""
+    try:
+        sig = inspect.signature(python_function)
+        bound = sig.bind(*args, **kwargs)
+    except (TypeError, ValueError):
+        params = [(f"args_{i}", "POSITIONAL_ONLY", a) for i, a in enumerate(args)]
+        params += [(k, "KEYWORD_ONLY", v) for k, v in kwargs.items()]
+        return params, tuple(args), dict(kwargs)
+    bound.apply_defaults()
+    params, pos, kw = [], [], {}
+    for name, p in sig.parameters.items():
+        value = bound.arguments.get(name)
+        if p.kind is p.VAR_POSITIONAL:
+            for i, a in enumerate(value or ()):
+                params.append((f"{name}_{i}", "POSITIONAL_ONLY", a))
+                pos.append(a)
+        elif p.kind is p.VAR_KEYWORD:
+            for k, a in (value or {}).items():
+                params.append((k, "KEYWORD_ONLY", a))
+                kw[k] = a
+        elif p.kind is p.KEYWORD_ONLY:
+            params.append((name, "KEYWORD_ONLY", value))
+            kw[name] = value
+        else:
+            params.append((name, p.kind.name, value))
+            pos.append(value)
+    return params, tuple(pos), kw
+
+
+def named(value, prefix):
+    """``value`` with each unnamed TensorSpec named after its parameter path."""
+    if isinstance(value, TensorSpec):
+        return value if value.name else TensorSpec(value.shape, value.dtype, prefix)
+    if isinstance(value, dict):
+        return type(value)((k, named(v, f"{prefix}_{k}")) for k, v in value.items())
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        return type(value)(*[named(v, f"{prefix}_{i}") for i, v in enumerate(value)])
+    if isinstance(value, (list, tuple)):
+        return type(value)(named(v, f"{prefix}_{i}") for i, v in enumerate(value))
+    return value
+
+
+def type_str(value):
+    """TF's text for the type of an argument or output structure."""
+    if hasattr(value, "shape") and hasattr(value, "dtype") and type(value).__name__ \
+            .endswith("Spec"):
+        return repr(value)
+    if isinstance(value, dict):
+        items = ", ".join(f"[{k!r}, {type_str(v)}]" for k, v in value.items())
+        return f"Dict[{items}]"
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        items = ", ".join(f"[{f!r}, {type_str(v)}]" for f, v in zip(value._fields, value))
+        return f"{type(value).__name__}[{items}]"
+    if isinstance(value, (list, tuple)):
+        kind = "List" if isinstance(value, list) else "Tuple"
+        return f"{kind}[{', '.join(type_str(v) for v in value)}]"
+    if getattr(value, "_is_variable", False):
+        return f"VariableSpec(shape={value.shape}, dtype={value.dtype!r})"
+    return f"Literal[{value!r}]"
+
+
+def pretty(params, outputs, captures, verbose=True):
+    """The text of ``ConcreteFunction.pretty_printed_signature``."""
+    out_type = type_str(outputs)
+    if not verbose:
+        parts, star = [], False
+        for name, kind, value in params:
+            if kind == "KEYWORD_ONLY" and not star:
+                parts.append("*")
+                star = True
+            parts.append(f"{name}: {type_str(value)}")
+        return f"({', '.join(parts)}) -> {out_type}"
+    lines = ["Input Parameters:"]
+    lines += [f"  {name} ({kind}): {type_str(value)}" for name, kind, value in params]
+    lines += ["Output Type:", f"  {out_type}", "Captures:"]
+    if captures:
+        lines += [f"  {id(v)}: TensorSpec(shape=(), dtype=tf.resource, name=None)"
+                  for v in captures]
+    else:
+        lines.append("  None")
+    return "\n".join(lines)
+
+
+def map_pairs(first, second, fn):
+    """``fn(a, b)`` over the leaves of two structures of the same shape."""
+    if isinstance(first, dict) and isinstance(second, dict):
+        return type(first)((k, map_pairs(v, second.get(k), fn)) for k, v in first.items())
+    if isinstance(first, (list, tuple)) and isinstance(second, (list, tuple)) and \
+            len(first) == len(second):
+        items = [map_pairs(a, b, fn) for a, b in zip(first, second)]
+        return type(first)(*items) if hasattr(first, "_fields") else type(first)(items)
+    return fn(first, second)
+
+
+def shapes_and_dtypes(outputs):
+    """(output_shapes, output_dtypes) of an output structure of TensorSpecs, with
+    Keras-2-era None outputs as ``TensorShape(None)`` / None."""
+    def shape(v):
+        return v.shape if isinstance(v, TensorSpec) else TensorShape(None)
+
+    def dtype(v):
+        return v.dtype if isinstance(v, TensorSpec) else None
+    if not isinstance(outputs, (TensorSpec, list, tuple, dict)):
+        return TensorShape(None), None
+    return _map_leaves(outputs, shape), _map_leaves(outputs, dtype)
+
+
+def _map_leaves(structure, fn):
+    if isinstance(structure, dict):
+        return type(structure)((k, _map_leaves(v, fn)) for k, v in structure.items())
+    if isinstance(structure, tuple) and hasattr(structure, "_fields"):
+        return type(structure)(*[_map_leaves(v, fn) for v in structure])
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(_map_leaves(v, fn) for v in structure)
+    return fn(structure)
+
+
+class GraphView:
+    """``ConcreteFunction.graph``: the traced program with TF's inspection methods
+    where dlframe has an answer, and a clear error where it has none (GraphDef)."""
+
+    def __init__(self, graph):
+        self._graph = graph
+
+    def __getattr__(self, name):
+        return getattr(self._graph, name)
+
+    def get_operations(self):
+        """One entry per node of the optimized program (``.name``, ``.type``)."""
+        ops, seen = [], {}
+        for op_type in self._graph.node_names:
+            count = seen[op_type] = seen.get(op_type, -1) + 1
+            ops.append(_Operation(f"{op_type}_{count}" if count else op_type, op_type))
+        return ops
+
+    def as_graph_def(self, from_version=None, add_shapes=False):
+        raise NotImplementedError(
+            "dlframe graphs are programs of dlframe primitives, not TensorFlow GraphDef "
+            "protocol buffers; use ConcreteFunction.graph.get_operations() or "
+            "pretty_printed_signature() to inspect a traced function.")
+
+
+class _Operation:
+    __slots__ = ("name", "type")
+
+    def __init__(self, name, op_type):
+        self.name = name
+        self.type = op_type
+
+    def __repr__(self):
+        return f"<dlframe.Operation '{self.name}' type={self.type}>"

@@ -1,0 +1,195 @@
+"""Ops given traced tensors where they need Python values, inside ``dlframe.function``.
+
+Tracing is concrete, so an op that needs a Python value from an argument (a
+reduction ``axis``, ``one_hot``'s ``depth``, ``top_k``'s ``k``, ``tile``'s
+``multiples``...) could read the trace-time value of a tensor computed from the
+function's inputs, and the graph would bake it in. Instead, an op decorated with
+``reads_values("axis", ...)`` that receives a traced tensor there becomes one graph
+node: at every run the node reads those tensors' values and runs the op eagerly
+(``EagerCall``). Its outputs' shapes may depend on the values, so shape queries of
+them run with the graph; its gradient is another such node (a tape around the same
+eager call), so it stays differentiable and traceable.
+"""
+
+import functools
+import inspect
+
+from dlframe.core import nest
+from dlframe.core.primitive import STATE, call, primitive
+from dlframe.core.tensor import Tensor, _tracing_tensor, convert_to_tensor
+
+
+def _traced(value):
+    if isinstance(value, Tensor):
+        return _tracing_tensor(value)
+    if isinstance(value, (list, tuple)):
+        return any(_traced(v) for v in value)
+    return False
+
+
+def _split(value, leaves):
+    """``value`` with its Tensor leaves taken out into ``leaves`` (a template)."""
+    if isinstance(value, Tensor):
+        leaves.append(value)
+        return _LEAF
+    if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
+        return (type(value), [_split(v, leaves) for v in value])
+    if isinstance(value, dict):
+        return (dict, {k: _split(v, leaves) for k, v in value.items()})
+    return value
+
+
+_LEAF = object()
+
+
+def _join(template, it):
+    if template is _LEAF:
+        return next(it)
+    if isinstance(template, tuple) and len(template) == 2 and template[0] in (
+            list, tuple, dict):
+        kind, items = template
+        if kind is dict:
+            return {k: _join(v, it) for k, v in items.items()}
+        return kind(_join(v, it) for v in items)
+    return template
+
+
+class _eager:
+    """Runs ops plainly: no trace records them and no tape watches them."""
+
+    def __enter__(self):
+        self.saved = STATE.trace, STATE.tapes
+        STATE.trace, STATE.tapes = None, []
+
+    def __exit__(self, *exc):
+        STATE.trace, STATE.tapes = self.saved
+        return False
+
+
+class _Bound:
+    """``op`` with its arguments, the tensors among them supplied at each run."""
+
+    def __init__(self, op, template):
+        self.op = op
+        self.template = template
+        self.structure = None    # the output structure (set by the trace-time run)
+        self.pending = None      # trace-time output arrays, handed to the first forward
+
+    def run(self, tensors):
+        """Flat output Tensors of ``op`` on these argument tensors (eagerly)."""
+        args, kwargs = _join(self.template, iter(tensors))
+        out = self.op(*args, **kwargs)
+        if self.structure is None:
+            self.structure = out
+        return [convert_to_tensor(o) for o in nest.flatten(out)]
+
+    def __repr__(self):
+        return f"<{getattr(self.op, '__name__', 'op')} with run-time arguments>"
+
+
+class _Vjp:
+    """Gradients of a ``_Bound`` call with respect to its floating inputs."""
+
+    def __init__(self, bound, wrt, n_in):
+        self.bound = bound
+        self.wrt = wrt
+        self.n_in = n_in
+        self.__name__ = f"{getattr(bound.op, '__name__', 'op')}_grad"
+        self.structure = None
+        self.pending = None
+
+    def run(self, tensors):
+        from dlframe.core.tape import GradientTape
+        xs, dys = list(tensors[:self.n_in]), list(tensors[self.n_in:])
+        with GradientTape() as tape:
+            for i in self.wrt:
+                tape.watch(xs[i])
+            outs = self.bound.run(xs)
+        return tape.gradient(outs, [xs[i] for i in self.wrt], output_gradients=dys,
+                             unconnected_gradients="zero")
+
+
+def _forward(d, *arrays, bound):
+    if bound.pending is not None:     # the trace-time call: computed just before
+        values, bound.pending = bound.pending, None
+    else:
+        with _eager():
+            values = [o._value for o in bound.run([Tensor(a, d) for a in arrays])]
+    return tuple(values)
+
+
+def _grad(inputs, out, dy, *, bound):
+    dys = list(dy) if isinstance(dy, (tuple, list)) else [dy]
+    wrt = [i for i, x in enumerate(inputs) if x.dtype.is_floating or x.dtype.is_complex]
+    grads = [None] * len(inputs)
+    if wrt:
+        found = _call_bound(_Vjp(bound, wrt, len(inputs)), list(inputs) + dys)
+        for i, g in zip(wrt, found):
+            grads[i] = g
+    return tuple(grads)
+
+
+@primitive("EagerCall", n_out=-1)
+def _pure_p(d, *arrays, bound):
+    return _forward(d, *arrays, bound=bound)
+
+
+@primitive("EagerCallStateful", n_out=-1, stateful=True)
+def _stateful_p(d, *arrays, bound):
+    return _forward(d, *arrays, bound=bound)
+
+
+for _p in (_pure_p, _stateful_p):
+    _p.defgrad(_grad)
+    _p.value_shaped = True   # its output sizes depend on input values
+
+
+def _call_bound(bound, tensors, stateful=False):
+    with _eager():
+        first = bound.run(tensors)
+    if not first:
+        return []
+    bound.pending = [o._value for o in first]
+    dev = tensors[0]._device if tensors else first[0]._device
+    tensors = [x if x._device is dev else convert_to_tensor(x.numpy(), device=dev)
+               for x in tensors]
+    return list(call(_stateful_p if stateful else _pure_p, tuple(tensors),
+                     {"bound": bound}, device=dev))
+
+
+def late_call(op, args, kwargs, stateful=False):
+    """``op(*args, **kwargs)`` as one graph node reading its tensor arguments' values
+    at every run (see the module docstring)."""
+    leaves = []
+    template = _split((tuple(args), dict(kwargs)), leaves)
+    bound = _Bound(op, template)
+    outs = _call_bound(bound, leaves, stateful)
+    return nest.pack_sequence_as(bound.structure, outs)
+
+
+def reads_values(*names, stateful=False):
+    """Decorator: ``op`` needs the Python values of the arguments ``names``; given
+    traced tensors there (inside a ``dlframe.function``), it runs as a graph node
+    that reads them at run time instead of failing or baking a trace-time value.
+
+    Args:
+      *names: parameter names of the decorated op.
+      stateful: the op draws random numbers (never merged or folded in a graph).
+    """
+    def wrap(op):
+        params = list(inspect.signature(op).parameters)
+        where = [(n, params.index(n)) for n in names]
+
+        @functools.wraps(op)
+        def wrapper(*args, **kwargs):
+            if STATE.trace is not None:
+                for n, i in where:
+                    value = args[i] if i < len(args) else kwargs.get(n)
+                    if _traced(value):
+                        return late_call(op, args, kwargs, stateful)
+            return op(*args, **kwargs)
+        return wrapper
+    return wrap
+
+
+__all__ = []
