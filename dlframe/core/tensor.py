@@ -43,6 +43,10 @@ class Tensor:
         if not TensorShape(self._value.shape).is_compatible_with(shape):
             raise ValueError(f"Tensor's shape {self.shape} is not compatible with "
                              f"supplied shape {TensorShape(shape)}.")
+        from dlframe.core.primitive import STATE
+        note = getattr(STATE.trace, "note_static_shape", None)
+        if note is not None:   # a trace that keeps TF's static shapes (Dataset.map)
+            note(self, shape)
 
     @property
     def dtype(self):
@@ -305,12 +309,18 @@ def _has_numpy_scalars(seq):
     return False
 
 
+def _has_tensor(seq):
+    return any(isinstance(i, Tensor) or (isinstance(i, (list, tuple)) and _has_tensor(i))
+               for i in seq)
+
+
+# ops installs its stack-based packer here (core cannot import ops)
+_autopack = None
+
+
 def _pack_nested(seq):
     """Host array for a list that contains Tensors (TF packs them); else None."""
-    def has_tensor(s):
-        return any(isinstance(i, Tensor) or (isinstance(i, (list, tuple)) and has_tensor(i))
-                   for i in s)
-    if not has_tensor(seq):
+    if not _has_tensor(seq):
         return None
 
     def to_host(s):
@@ -348,6 +358,8 @@ def _host_value(value, dtype):
         if dtype is not None and arr.dtype != dtype._np:
             arr = _cast_host(arr, dtype, value)
         return arr
+    if isinstance(value, range):   # TF converts a range like the list it spans
+        value = list(value)
     arr = _infer_python(value)
     if arr is None:
         if hasattr(value, "__array__"):
@@ -420,6 +432,11 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None, device=None
     conv = getattr(value, "_dlframe_tensor_", None)
     if conv is not None:
         return conv(dtype)
+    if _autopack is not None and isinstance(value, (list, tuple)) and \
+            _has_tensor(value):
+        # TF packs a list holding tensors with a stack op: gradients and traces
+        # flow through tf.reduce_sum([loss_a, loss_b])
+        return _autopack(value, None if dtype is None else _dt.as_dtype(dtype))
     dev = device or backends.current_device()
     want = _dt.as_dtype(dtype) if dtype is not None else None
     if want is None and dtype_hint is not None and not _is_host_array(value):

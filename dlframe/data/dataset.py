@@ -199,9 +199,9 @@ class Dataset:
     @staticmethod
     def from_tensor_slices(tensors, name=None):
         """Elements are the slices of ``tensors`` along their first dimension."""
-        from dlframe.data.ragged_batch import _RaggedSliceDataset, has_ragged
-        if has_ragged(tensors):
-            return _RaggedSliceDataset(tensors)
+        from dlframe.data.composite import _CompositeSliceDataset, has_composite
+        if has_composite(tensors):
+            return _CompositeSliceDataset(tensors)
         from dlframe.data.sources import _TensorSliceDataset
         return _TensorSliceDataset(tensors)
 
@@ -288,18 +288,18 @@ class Dataset:
           InvalidArgumentError: ``batch_size`` < 1; while iterating, when elements of
             one batch differ in shape (naming the element and both shapes).
         """
-        from dlframe.data.transforms import _BatchDataset
+        from dlframe.data.batching import _BatchDataset
         return _BatchDataset(self, _int_arg(batch_size, "batch_size"), bool(drop_remainder))
 
     def padded_batch(self, batch_size, padded_shapes=None, padding_values=None,
                      drop_remainder=False, name=None):
         """Like ``batch``, padding each component to ``padded_shapes`` (or the batch max)."""
-        from dlframe.data.transforms import _PaddedBatchDataset
+        from dlframe.data.batching import _PaddedBatchDataset
         return _PaddedBatchDataset(self, _int_arg(batch_size, "batch_size"), padded_shapes,
                                    padding_values, bool(drop_remainder))
 
     def unbatch(self, name=None):
-        from dlframe.data.transforms import _UnbatchDataset
+        from dlframe.data.batching import _UnbatchDataset
         return _UnbatchDataset(self)
 
     def rebatch(self, batch_size, drop_remainder=False, name=None):
@@ -362,7 +362,7 @@ class Dataset:
 
     def window(self, size, shift=None, stride=1, drop_remainder=False, name=None):
         """Elements are windows: nested datasets of ``size`` consecutive elements."""
-        from dlframe.data.transforms import _WindowDataset
+        from dlframe.data.nesting import _WindowDataset
         size = _int_arg(size, "size")
         shift = size if shift is None else _int_arg(shift, "shift")
         return _WindowDataset(self, size, shift, _int_arg(stride, "stride"),
@@ -445,20 +445,20 @@ class Dataset:
         return _MapDataset(self, map_func, num_parallel_calls, deterministic)
 
     def flat_map(self, map_func, name=None):
-        from dlframe.data.transforms import _FlatMapDataset
+        from dlframe.data.nesting import _FlatMapDataset
         return _FlatMapDataset(self, map_func)
 
     def interleave(self, map_func, cycle_length=None, block_length=None,
                    num_parallel_calls=None, deterministic=None, name=None):
         """Cycles through ``cycle_length`` datasets made by ``map_func``, ``block_length``
         elements at a time (TF's order; the datasets are read on the calling thread)."""
-        from dlframe.data.transforms import _InterleaveDataset
+        from dlframe.data.nesting import _InterleaveDataset
         cycle = AUTOTUNE if cycle_length is None else _int_arg(cycle_length, "cycle_length")
         block = 1 if block_length is None else _int_arg(block_length, "block_length")
         return _InterleaveDataset(self, map_func, cycle, block)
 
     def scan(self, initial_state, scan_func, name=None):
-        from dlframe.data.transforms import _ScanDataset
+        from dlframe.data.nesting import _ScanDataset
         return _ScanDataset(self, initial_state, scan_func)
 
     def apply(self, transformation_func):
@@ -540,4 +540,11 @@ def predicate_value(out, what="predicate"):
 
 
 # Submodules define the transformations (imported last: they subclass Dataset).
-from dlframe.data import grouping, parallel, sources, transforms  # noqa: F401
+from dlframe.data import (  # noqa: F401
+    batching,
+    grouping,
+    nesting,
+    parallel,
+    sources,
+    transforms,
+)

@@ -12,11 +12,11 @@ from dlframe.data.options import (
     OptimizationOptions,
     ThreadingOptions,
 )
-from dlframe.data.readers import CsvDataset, make_csv_dataset
 from dlframe.data.ragged_batch import (  # noqa: F401
     dense_to_ragged_batch,
     dense_to_sparse_batch,
 )
+from dlframe.data.readers import CsvDataset, make_csv_dataset
 from dlframe.data.structure import DatasetSpec
 
 INFINITE = INFINITE_CARDINALITY
@@ -166,8 +166,8 @@ def parallel_interleave(map_func, cycle_length, block_length=1, sloppy=False,
 
 def from_list(elements, name=None):
     """A dataset of the given elements (each a nested structure of equal spec)."""
+    from dlframe.data.batching import stack_components
     from dlframe.data.structure import to_host
-    from dlframe.data.transforms import stack_components
     if not elements:
         raise ValueError("Invalid `elements`. `elements` should not be empty.")
     return Dataset.from_tensor_slices(stack_components([to_host(e) for e in elements]))

@@ -8,11 +8,13 @@ import numpy as np
 
 from dlframe.core import dtypes as _dt
 from dlframe.data import structure as S
+from dlframe.data.batching import stack_components
 from dlframe.data.dataset import Dataset, call_fn_raw
+from dlframe.data.nesting import _as_dataset
 from dlframe.data.options import INFINITE_CARDINALITY, UNKNOWN_CARDINALITY
 from dlframe.data.seeds import make_rng, resolve_seed
 from dlframe.data.sources import _ListDataset
-from dlframe.data.transforms import _as_dataset, _PassThrough, stack_components
+from dlframe.data.transforms import _PassThrough
 from dlframe.errors import InvalidArgumentError, OpError
 
 

@@ -12,6 +12,7 @@ import os
 import queue
 import threading
 
+from dlframe.data import spec_trace
 from dlframe.data import structure as S
 from dlframe.data.dataset import Dataset, apply_fn
 from dlframe.data.options import AUTOTUNE
@@ -44,12 +45,17 @@ class _MapDataset(Dataset):
         return self._inputs[0]._cardinality()
 
     def _compute_spec(self):
-        # TF traces the function symbolically: a size computed from an element's value
-        # (tf.fill([x], x), a decoded image) is unknown. Running the function on a few
-        # elements and keeping only the sizes they agree on comes close.
+        # TF traces the function on the input's spec; spec_trace does the same with
+        # placeholder elements, else with a few real ones (traced, then plain runs).
         source = self._inputs[0]
-        spec = None
-        for element in itertools.islice(source._sample_iter(), _SPEC_SAMPLES):
+        spec = spec_trace.traced_map_spec(self._fn, source.element_spec)
+        if spec is not None:
+            return spec
+        samples = list(itertools.islice(source._sample_iter(), _SPEC_SAMPLES))
+        spec = spec_trace.sampled_map_spec(self._fn, source, samples)
+        if spec is not None:
+            return spec
+        for element in samples:
             out = S.relax_unknown_dims(S.spec_of(apply_fn(self._fn, element)),
                                        source.element_spec, element)
             spec = out if spec is None else S.relax_spec(spec, out)

@@ -10,90 +10,31 @@ RaggedTensor leaves stay RaggedTensors on the host inside a pipeline.
 import numpy as np
 
 from dlframe.core import dtypes as _dt
-from dlframe.core.tensor import Tensor
 from dlframe.data import structure as S
+from dlframe.data.composite import _CompositeSliceDataset, is_ragged, stack_ragged
 from dlframe.data.dataset import Dataset, _int_arg
 from dlframe.errors import InvalidArgumentError
 from dlframe.io.sparse_tensor import SparseTensor
 from dlframe.ops.ragged_spec import RaggedTensorSpec
-from dlframe.ops.ragged_tensor import RaggedTensor
-
-
-def is_ragged(value):
-    return isinstance(value, RaggedTensor)
 
 
 def has_ragged(structure):
     return any(is_ragged(leaf) for leaf in S.flatten(structure))
 
 
-def _host_rows(rt):
-    """A ragged_rank-1 RaggedTensor's rows as host arrays."""
-    if rt.ragged_rank != 1:
-        raise NotImplementedError("from_tensor_slices supports RaggedTensors of "
-                                  f"ragged_rank 1, got ragged_rank {rt.ragged_rank}")
-    values = S.to_host_array(rt.values)
-    splits = rt.row_splits.numpy()
-    return [values[splits[i]:splits[i + 1]] for i in range(len(splits) - 1)]
-
-
-class _RaggedSliceDataset(Dataset):
-    """``from_tensor_slices`` of a structure holding RaggedTensors."""
-
-    def __init__(self, tensors):
-        super().__init__()
-        structure = tensors   # lists are tensors here (as from_tensor_slices)
-        flat = S.flatten(structure)
-        columns, specs = [], []
-        for leaf in flat:
-            if is_ragged(leaf):
-                columns.append(_host_rows(leaf))
-                specs.append(S.TensorSpec([None] + leaf.shape.as_list()[2:], leaf.dtype))
-            else:
-                arr = S.to_host_array(leaf)
-                if arr.ndim == 0:
-                    raise ValueError("Unbatching a tensor is only supported for rank "
-                                     f">= 1, got a scalar component {leaf!r}")
-                columns.append(list(arr))
-                specs.append(S.TensorSpec(arr.shape[1:], _dt.from_numpy(arr.dtype)))
-        sizes = {len(c) for c in columns}
-        if len(sizes) > 1:
-            raise ValueError(f"all components of from_tensor_slices must have the same "
-                             f"number of rows; got {[len(c) for c in columns]}")
-        self._structure = structure
-        self._columns = columns
-        self._n = sizes.pop()
-        self._spec = S.pack_sequence_as(structure, specs)
-
-    def _iter(self):
-        single = len(self._columns) == 1 and not S.is_nested(self._structure)
-        for i in range(self._n):
-            row = [np.asarray(c[i]) for c in self._columns]
-            yield row[0] if single else S.pack_sequence_as(self._structure, row)
-
-    def _cardinality(self):
-        return self._n
+_RaggedSliceDataset = _CompositeSliceDataset   # its former name
 
 
 def _batch_component(items, spec, splits_dtype):
     if isinstance(spec, S.TensorSpec) and spec.shape.is_fully_defined() and all(
             list(np.shape(x)) == spec.shape.as_list() for x in items):
         return np.stack(items)     # components of a static shape stay dense, as TF
-    if any(np.ndim(x) == 0 for x in items):
-        raise InvalidArgumentError(None, None, "ragged_batch: a scalar component cannot "
-                                   "be batched into a RaggedTensor")
-    inner = items[0].shape[1:]
-    for x in items:
-        if x.shape[1:] != inner:
-            raise InvalidArgumentError(
-                None, None, f"ragged_batch: only the first dimension may vary; got "
-                f"shapes {list(items[0].shape)} and {list(x.shape)}")
-    values = np.concatenate(items) if items else np.zeros((0,) + inner)
-    splits = np.concatenate([[0], np.cumsum([len(x) for x in items])]).astype(
-        splits_dtype.as_numpy_dtype)
-    dev = S.host_device()
-    return RaggedTensor.from_row_splits(Tensor(values, dev), Tensor(splits, dev),
-                                        validate=False)
+    if isinstance(spec, RaggedTensorSpec):
+        splits_dtype = spec.row_splits_dtype
+    try:
+        return stack_ragged(items, splits_dtype)
+    except ValueError as e:
+        raise InvalidArgumentError(None, None, f"ragged_batch: {e}") from None
 
 
 class _RaggedBatchDataset(Dataset):
@@ -115,6 +56,9 @@ class _RaggedBatchDataset(Dataset):
             if isinstance(s, S.TensorSpec) and not s.shape.is_fully_defined():
                 return RaggedTensorSpec([dim] + s.shape.as_list(), s.dtype, 1,
                                         self._splits_dtype)
+            if isinstance(s, RaggedTensorSpec):
+                return RaggedTensorSpec([dim] + s.shape.as_list(), s.dtype,
+                                        s.ragged_rank + 1, self._splits_dtype)
             return S.batch_spec(s, dim)
         return S.map_structure(spec, self._inputs[0].element_spec)
 

@@ -37,7 +37,7 @@ class TypeSpec:
 
 def batch_spec(spec, batch_size):
     """The spec of ``batch_size`` (None: unknown) stacked elements of ``spec``."""
-    if isinstance(spec, SparseTensorSpec):
+    if hasattr(spec, "_batch"):   # sparse and ragged specs
         return spec._batch(batch_size)
     if isinstance(spec, DatasetSpec):
         raise TypeError("Cannot batch elements that contain datasets.")
@@ -47,7 +47,7 @@ def batch_spec(spec, batch_size):
 
 def unbatch_spec(spec):
     """The spec of the slices of ``spec`` along its first dimension."""
-    if isinstance(spec, SparseTensorSpec):
+    if hasattr(spec, "_unbatch"):
         return spec._unbatch()
     if spec.shape.rank == 0:
         raise ValueError("Unbatching a tensor is only supported for rank >= 1")

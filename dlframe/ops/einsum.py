@@ -96,6 +96,9 @@ def _einsum_sizes(ins, shapes, ell):
 
 @primitive("Einsum")
 def einsum_p(d, *xs, equation):
+    if xs[0].dtype.kind == "V":   # bfloat16: NumPy would answer in float32; keep TF's dtype
+        wide = [x.astype("float32") for x in xs]
+        return d.xp.einsum(equation, *wide, optimize=len(xs) > 1).astype(xs[0].dtype)
     return d.xp.einsum(equation, *xs, optimize=len(xs) > 1)
 
 

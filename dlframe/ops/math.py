@@ -291,8 +291,18 @@ def _atan2_grad(inputs, out, dy):
 def _unary_prim(name, fn, grad=None, kinds="fc", doc=None, into=None):
     """A unary primitive on ``fn(xp, x)`` and its public op accepting dtype ``kinds``;
     ``into`` is the ufunc computing ``fn`` into a given buffer (Primitive.into)."""
-    p = primitive(name)(lambda d, x: fn(d.xp, x))
-    p.into = into
+    def forward(d, x):
+        if x.dtype.kind == "V":   # bfloat16: compute in float32, round once (as TF)
+            return fn(d.xp, x.astype("float32")).astype(x.dtype)
+        return fn(d.xp, x)
+
+    def into_rounded_once(x, out):
+        if out.dtype.kind == "V":
+            out[...] = fn(np, x.astype("float32")).astype(out.dtype)
+            return out
+        return into(x, out=out)
+    p = primitive(name)(forward)
+    p.into = None if into is None else into_rounded_once
     if grad is not None:
         p.defgrad(grad)
 

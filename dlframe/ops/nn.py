@@ -197,6 +197,8 @@ def gelu(features, approximate=False, name=None):
       approximate: use the tanh approximation instead of the exact erf form.
     """
     x = _float_input("Gelu", features)
+    if x.dtype == dtypes.bfloat16:   # one rounding at the end, as TF's result
+        return m.cast(gelu(m.cast(x, dtypes.float32), approximate), dtypes.bfloat16)
     if approximate:
         inner = m.multiply(0.7978845608028654,
                            m.add(x, m.multiply(0.044715, m.multiply(x, m.square(x)))))

@@ -9,6 +9,7 @@ and AvgPoolGrad, so second derivatives work.
 """
 
 from dlframe.backends.base import np
+from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops._util import t
@@ -23,6 +24,7 @@ from dlframe.ops.conv import (
     to_first,
     to_last,
 )
+from dlframe.ops.logic import cast
 
 __all__ = []  # names exported at the dlframe top level (tf.X)
 NN_NAMES = ["max_pool", "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool",
@@ -270,6 +272,10 @@ def _pool(op, kind, r, input, ksize, strides, padding, data_format,
                              f"{list(x._value.shape)}")
     last = channels_last(data_format, r, op)
     kinds, names = ("f", _FLOAT_NAMES) if kind == "avg" else ("fiu", _MAX_NAMES)
+    if x.dtype == dtypes.bfloat16:   # no NumPy bfloat16 kernels: pool in float32
+        y = _pool(op, kind, r, cast(x, dtypes.float32), ksize, strides, padding,
+                  data_format, dilations)
+        return cast(y, dtypes.bfloat16)
     if x._value.dtype.kind not in kinds:
         raise InvalidArgumentError(
             f"{op}: Value for attr 'T' of {x.dtype.name} is not in the list of allowed "

@@ -9,7 +9,7 @@ for that op, so dense calls pay nothing for ragged support.
 from dlframe.core import dtypes
 from dlframe.core.tensor import convert_to_tensor
 from dlframe.errors import CompositeTensorError
-from dlframe.ops import array, array_index, logic, math, reduction, strings
+from dlframe.ops import array, array_index, logic, math, nn_impl, reduction, strings
 from dlframe.ops import ragged_ops as RO
 from dlframe.ops.names import COMPOSITE_DISPATCH
 from dlframe.ops.ragged_elementwise import _align
@@ -120,6 +120,13 @@ def _where(condition, x=None, y=None, name=None):
     return RO.map_flat_values(logic.where, condition, x, y)
 
 
+def _embedding_lookup(params, ids, max_norm=None, name=None):
+    if not isinstance(ids, RaggedTensor):
+        raise _not_ragged("embedding_lookup")
+    return ids.with_flat_values(nn_impl.embedding_lookup(params, ids.flat_values,
+                                                         max_norm=max_norm))
+
+
 def _join(inputs, separator="", name=None):
     return RO.map_flat_values(strings.join, list(inputs), separator=separator)
 
@@ -143,6 +150,7 @@ def register():
         array.size: _size, array.rank: _rank, array.expand_dims: _expand_dims,
         array_index.boolean_mask: _boolean_mask, array_index.gather: _gather,
         math.add_n: _add_n, logic.where: _where, strings.join: _join,
+        nn_impl.embedding_lookup: _embedding_lookup,
     })
 
 

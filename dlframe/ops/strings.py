@@ -392,6 +392,9 @@ def string_rows_p(d, x, *, fn, dtype):
     return values, splits
 
 
+string_rows_p.value_shaped = True   # its output size depends on input values
+
+
 def string_rows(x, fn, dtype=None):
     """``fn`` (bytes -> list) applied to every string of host tensor ``x`` as one
     primitive, so ``dlframe.function`` replays it on new inputs: a 1-D Tensor for a

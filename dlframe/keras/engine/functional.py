@@ -3,6 +3,7 @@
 from dlframe.core.dtypes import DType
 from dlframe.core.tensor import Tensor, constant, convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
+from dlframe.io.sparse_tensor import SparseTensor
 from dlframe.keras.engine import node as _node
 from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.engine.input_layer import InputLayer
@@ -178,6 +179,8 @@ class Functional(Model):
         return flat
 
     def _conform(self, kt, value):
+        if isinstance(value, SparseTensor) or getattr(value, "_dlframe_composite", False):
+            return value   # sparse/ragged inputs reach the layers as they are
         if not isinstance(value, (Tensor, KerasTensor)):
             value = convert_to_tensor(value)
         ref = kt.shape

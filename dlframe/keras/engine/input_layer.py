@@ -15,7 +15,9 @@ class InputLayer(Layer):
       batch_size: optional fixed batch size.
       dtype: input dtype (default floatx).
       input_tensor: an existing KerasTensor to wrap.
-      sparse, ragged: kept for API compatibility.
+      sparse: the input is a ``SparseTensor`` (a model passes it to its first layers
+        as one; ``Dense`` multiplies it sparse-dense).
+      ragged: the input is a ``RaggedTensor``.
       name: layer name (default 'input_1', 'input_2', ...).
       batch_input_shape / batch_shape: full shape including the batch dimension.
     """
@@ -59,7 +61,8 @@ class InputLayer(Layer):
         self.built = True
         self.is_placeholder = input_tensor is None
         tensor = input_tensor if input_tensor is not None else KerasTensor(
-            self._batch_input_shape, dtype, name=name)
+            self._batch_input_shape, dtype, sparse=self.sparse, ragged=self.ragged,
+            name=name)
         node = Node(self, (), {}, tensor)
         node.is_input = True
         self._input_tensor = tensor
@@ -86,6 +89,8 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, sparse=None, tenso
       name: name of the input (and its InputLayer).
       dtype: element type (default floatx).
       tensor: an existing KerasTensor to wrap.
+      sparse: the input is a ``SparseTensor``.
+      ragged: the input is a ``RaggedTensor``.
       batch_shape: full shape including batch (alternative to shape/batch_size).
     """
     batch_input_shape = kwargs.pop("batch_input_shape", batch_shape)

@@ -9,9 +9,11 @@ import random
 
 from dlframe.core import dtypes
 from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.io.sparse_tensor import SparseTensor
 from dlframe.keras.utils import py_dataset, tree
 from dlframe.ops import array as _array
 from dlframe.ops import math as _m
+from dlframe.ops import sparse_rows as _sparse_rows
 from dlframe.ops.array_index import gather as _gather
 
 
@@ -63,8 +65,8 @@ def pack_x_y_sample_weight(x, y=None, sample_weight=None):
 
 def to_tensor(value, arg):
     """A Tensor from an array-like, with errors naming the argument."""
-    if value is None or isinstance(value, Tensor):
-        return value
+    if value is None or isinstance(value, (Tensor, SparseTensor)):
+        return value   # a SparseTensor is batched by rows (_rows)
     kind = getattr(getattr(value, "dtype", None), "kind", None)
     sample = value.flat[0] if kind is not None and hasattr(value, "flat") and value.size \
         else None
@@ -100,6 +102,8 @@ def _convert_structure(value, arg):
 
 
 def _first_dim(t):
+    if isinstance(t, SparseTensor):
+        return int(t.dense_shape.numpy()[0])
     shape = t._value.shape
     if not shape:
         raise ValueError(f"Expected arrays with a batch dimension, received a scalar {t}")
@@ -122,7 +126,20 @@ def check_cardinality(x, y, sample_weight):
 
 
 def _take(t, idx):
+    if isinstance(t, SparseTensor):
+        return _sparse_rows.take_rows(t, idx)
     return _gather(t, idx, axis=0)
+
+
+def _device_of(t):
+    return t.values._device if isinstance(t, SparseTensor) else t._device
+
+
+def _rows(t, sl):
+    """``t[sl]`` for a slice of rows (SparseTensors have no ``[]``)."""
+    if isinstance(t, SparseTensor):
+        return _sparse_rows.slice_rows(t, sl.start, sl.stop)
+    return t[sl]
 
 
 class ArrayAdapter:
@@ -156,7 +173,8 @@ class ArrayAdapter:
                 f"{'training' if cut == 0 else 'validation'} set.")
 
         def part(s, sl):
-            return tree.map_structure(lambda t: t[sl], s) if s is not None else None
+            return tree.map_structure(lambda t: _rows(t, sl), s) if s is not None \
+                else None
         train = (part(self._x, slice(0, cut)), part(self._y, slice(0, cut)),
                  part(self._sw, slice(0, cut)))
         val = (part(self._x, slice(cut, n)), part(self._y, slice(cut, n)),
@@ -168,7 +186,8 @@ class ArrayAdapter:
         return self._batch((self._x, self._y, self._sw), 0, size)
 
     def _batch(self, arrays, start, stop):
-        x, y, sw = (tree.map_structure(lambda t: t[start:stop], a) if a is not None
+        x, y, sw = (tree.map_structure(lambda t: _rows(t, slice(start, stop)), a)
+                    if a is not None
                     else None for a in arrays)
         if self._class_weight is not None and y is not None:
             sw = apply_class_weight(y, sw, self._class_weight)
@@ -181,7 +200,7 @@ class ArrayAdapter:
             perm = list(range(self.num_samples))
             random.shuffle(perm)
             idx = convert_to_tensor(perm, dtype=dtypes.int64,
-                                    device=tree.flatten(self._x)[0]._device)
+                                    device=_device_of(tree.flatten(self._x)[0]))
             arrays = tuple(tree.map_structure(lambda t: _take(t, idx), a)
                            if a is not None else None for a in arrays)
         elif self.shuffle == "batch":
@@ -202,11 +221,12 @@ def apply_class_weight(y, sample_weight, class_weight):
     n = max(int(k) for k in class_weight) + 1
     table = convert_to_tensor([float(class_weight.get(i, 1.0)) for i in range(n)],
                               dtype=dtypes.float32, device=y._device)
-    if y.ndim == 2 and y.shape[-1] > 1:
+    # per-pixel targets (segmentation, (b, h, w, 1)) get per-pixel weights
+    if y.ndim >= 2 and y.shape[-1] > 1:
         from dlframe.keras.losses import argmax
         labels = argmax(y, -1)
     else:
-        labels = _array.reshape(y, (-1,))
+        labels = _array.reshape(y, tuple(y.shape[:-1]) if y.ndim >= 2 else (-1,))
         if not labels.dtype.is_integer:
             labels = _m.cast(_m.round(labels), dtypes.int64)
     cw = _take(table, labels)

@@ -6,6 +6,7 @@ import marshal
 import types
 
 from dlframe.core.tensor_shape import TensorShape
+from dlframe.io.sparse_tensor import SparseTensor
 from dlframe.keras import activations, constraints, initializers, regularizers
 from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.engine.input_spec import InputSpec
@@ -17,9 +18,12 @@ from dlframe.ops import math as _math
 from dlframe.ops import names as _names
 from dlframe.ops import nn as _nn
 from dlframe.ops import reduction as _red
+from dlframe.ops import sparse_math as _sparse_math
 
 
 def _positive_int(value, name):
+    if hasattr(value, "__index__") and not isinstance(value, bool):
+        value = value.__index__()  # NumPy integers (reduce_prod(shape).numpy())
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
         raise ValueError(f"Received an invalid value for `{name}`, expected a positive "
                          f"integer. Received: {name}={value!r}")
@@ -81,10 +85,16 @@ class Dense(Layer):
         kernel = self.kernel
         if kernel.dtype != inputs.dtype:
             kernel = _math.cast(kernel, inputs.dtype)
-        if len(inputs.shape) == 2:
+        if isinstance(inputs, SparseTensor):   # as Keras: a sparse-dense product
+            out = _sparse_math.sparse_dense_matmul(inputs, kernel)
+        elif len(inputs.shape) == 2:
             out = _linalg.matmul(inputs, kernel)
         else:
+            # the last leading axis (a sequence's) stays -1, resolved when a compiled
+            # graph runs: graph loops over growing sequences (decoders) replay right
             lead = list(inputs.shape[:-1])
+            if all(lead[:-1]) and self.units:   # (-1 cannot resolve from 0 values)
+                lead[-1] = -1
             flat = _array.reshape(inputs, [-1, inputs.shape[-1]])
             out = _array.reshape(_linalg.matmul(flat, kernel), lead + [self.units])
         if self.use_bias:
@@ -170,6 +180,8 @@ class Embedding(Layer):
         self.built = True
 
     def call(self, inputs):
+        if getattr(inputs, "_dlframe_composite", False):   # ragged ids: ragged vectors
+            return inputs.with_flat_values(self.call(inputs.flat_values))
         if not inputs.dtype.is_integer:
             inputs = _math.cast(inputs, "int32")
         out = _nn.embedding_lookup(self.embeddings, inputs)

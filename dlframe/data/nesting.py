@@ -1,0 +1,149 @@
+"""Windows and nested datasets: ``window``, ``flat_map``, ``interleave`` and ``scan``."""
+
+import collections
+import itertools
+import os
+
+from dlframe.data import structure as S
+from dlframe.data.dataset import Dataset, apply_fn, call_fn_raw
+from dlframe.data.options import AUTOTUNE
+from dlframe.data.sources import _ListDataset
+from dlframe.data.transforms import _known, _PassThrough
+from dlframe.errors import InvalidArgumentError
+
+
+class _WindowDataset(_PassThrough):
+    def __init__(self, input_dataset, size, shift, stride, drop_remainder):
+        for name, v in (("size", size), ("shift", shift), ("stride", stride)):
+            if v <= 0:
+                raise InvalidArgumentError(None, None, f"Window {name} must be greater "
+                                           f"than zero, but got {v}.")
+        super().__init__(input_dataset)
+        self._size, self._shift, self._stride = size, shift, stride
+        self._drop = drop_remainder
+
+    def _compute_spec(self):
+        return S.map_structure(lambda s: S.DatasetSpec(s), self._input.element_spec)
+
+    def _iter(self):
+        size, shift, stride = self._size, self._shift, self._stride
+        span = (size - 1) * stride + 1
+        leaf_specs = S.flatten(self._input.element_spec)
+        buf = collections.deque()  # elements from position `base` on
+        base, start, source, exhausted = 0, 0, self._input._iter(), False
+        while True:
+            while not exhausted and len(buf) < start - base + span:
+                try:
+                    buf.append(next(source))
+                except StopIteration:
+                    exhausted = True
+            while base < start and buf:
+                buf.popleft()
+                base += 1
+            window = list(itertools.islice(buf, 0, span, stride))
+            if not window or (self._drop and len(window) < size):
+                return
+            template = window[0]
+            columns = [S.flatten(e) for e in window]
+            parts = [_ListDataset([col[j] for col in columns], leaf_specs[j])
+                     for j in range(len(columns[0]))]
+            yield S.pack_sequence_as(template, parts)
+            start += shift
+            if exhausted and start - base >= len(buf):
+                return
+
+    def _cardinality(self):
+        n = self._input._cardinality()
+        if not _known(n):
+            return n
+        if self._drop:
+            span = (self._size - 1) * self._stride + 1
+            return max(0, (n - span) // self._shift + 1) if n >= span else 0
+        return -(-n // self._shift)
+
+
+def _as_dataset(value, what):
+    if not isinstance(value, Dataset):
+        raise TypeError(f"The `{what}` function must return a `tf.data.Dataset` object, "
+                        f"got {type(value).__name__}.")
+    return value
+
+
+class _FlatMapDataset(_PassThrough):
+    _spec_runs_functions = True
+
+    def __init__(self, input_dataset, map_func):
+        super().__init__(input_dataset)
+        self._fn = map_func
+
+    def _compute_spec(self):
+        for element in self._input._sample_iter():
+            return _as_dataset(call_fn_raw(self._fn, element), "map_func").element_spec
+        raise ValueError("Cannot infer the element_spec of an empty dataset.")
+
+    def _iter(self):
+        for element in self._input._iter():
+            yield from _as_dataset(call_fn_raw(self._fn, element), "map_func")._iter()
+
+
+class _InterleaveDataset(_FlatMapDataset):
+    def __init__(self, input_dataset, map_func, cycle_length, block_length):
+        super().__init__(input_dataset, map_func)
+        if cycle_length == AUTOTUNE:
+            cycle_length = os.cpu_count() or 1
+        if cycle_length <= 0:
+            raise InvalidArgumentError(None, None, "cycle_length must be greater than zero,"
+                                       f" got {cycle_length}")
+        if block_length <= 0:
+            raise InvalidArgumentError(None, None, "block_length must be greater than zero,"
+                                       f" got {block_length}")
+        self._cycle, self._block = cycle_length, block_length
+
+    def _iter(self):
+        source = self._input._iter()
+        slots = [None] * self._cycle
+        source_done = False
+        i = 0
+        while True:
+            if slots[i] is None and not source_done:
+                try:
+                    element = next(source)
+                except StopIteration:
+                    source_done = True
+                else:
+                    slots[i] = _as_dataset(call_fn_raw(self._fn, element), "map_func")._iter()
+            if slots[i] is not None:
+                for _ in range(self._block):
+                    try:
+                        yield next(slots[i])
+                    except StopIteration:
+                        slots[i] = None
+                        break
+            if source_done and all(s is None for s in slots):
+                return
+            i = (i + 1) % self._cycle
+
+
+class _ScanDataset(_PassThrough):
+    _spec_runs_functions = True
+
+    def __init__(self, input_dataset, initial_state, scan_func):
+        super().__init__(input_dataset)
+        self._state = S.to_host(initial_state)
+        self._fn = scan_func
+
+    def _compute_spec(self):
+        return Dataset._compute_spec(self)
+
+    def _iter(self):
+        state = self._state
+        for element in self._input._iter():
+            out = apply_fn(lambda s, e: self._fn(s, e), (state, element))
+            if not isinstance(out, tuple) or len(out) != 2:
+                raise TypeError("The scan function must return a pair "
+                                "(new_state, output_element).")
+            state, value = out
+            yield value
+
+    def _cardinality(self):
+        return self._input._cardinality()

@@ -1,0 +1,154 @@
+"""The ``element_spec`` of ``Dataset.map``, found the way TF finds it: by tracing the
+function on the input's spec.
+
+dlframe's traces are concrete, so the function runs (under a trace) on placeholder
+elements built from the input spec: unknown dimensions take two different sizes, and
+the values a third setting. An output dimension that differs between the runs is
+unknown, as are the outputs of ops whose shapes depend on values (``tf.range(n)``,
+``tf.where``, ``tf.unique``: the trace marks them) and the results of
+``tf.py_function`` / ``tf.numpy_function`` (unknown shape, as TF's), unless
+``set_shape`` gave them one. Where the function cannot run on placeholders (it
+decodes or parses its input), a few real elements stand in for them, as before.
+"""
+
+from dlframe.backends.base import np  # placeholder elements on the host
+from dlframe.core import trace as _trace
+from dlframe.core.tensor import Tensor
+from dlframe.core.tensor_shape import TensorShape
+from dlframe.data import structure as S
+from dlframe.data.dataset import _call
+from dlframe.ops import py_func as _py_func
+from dlframe.ops.ragged_spec import RaggedTensorSpec
+
+# (size of unknown dimensions, value of every element) of the placeholder runs
+_RUNS = ((2, 2), (4, 3), (4, 0))
+_OPAQUE = (_py_func._py_func_p, _py_func._numpy_func_p, _py_func._numpy_func_pure_p)
+
+
+class _SpecTrace(_trace.Trace):
+    """A trace that also remembers ``set_shape`` calls (TF's static shapes)."""
+
+    def __init__(self):
+        super().__init__()
+        self.static_shapes = {}
+
+    def note_static_shape(self, tensor, shape):
+        known = self.static_shapes.get(id(tensor), TensorShape(None))
+        self.static_shapes[id(tensor)] = known.merge_with(TensorShape(shape))
+
+    def opaque_outputs(self):
+        return {id(o) for prim, _, outs, _, _ in self.nodes if prim in _OPAQUE
+                for o in outs}
+
+
+def _placeholder(spec, size, value):
+    if isinstance(spec, RaggedTensorSpec) and spec.ragged_rank == 0:
+        spec = S.TensorSpec(spec.shape, spec.dtype)   # its values are dense rows
+    if not isinstance(spec, S.TensorSpec) or spec.shape.rank is None:
+        raise _CannotTrace(spec)
+    shape = [size if d is None else d for d in spec.shape.as_list()]
+    if spec.dtype.name == "string":
+        out = np.empty(shape, dtype=object)
+        out.fill(str(value).encode())
+        return out
+    if spec.dtype.is_bool:
+        return np.full(shape, bool(value))
+    return np.full(shape, value, dtype=spec.dtype.as_numpy_dtype)
+
+
+class _CannotTrace(Exception):
+    """The input spec has a component no placeholder can stand for."""
+
+
+def _run(fn, element):
+    """(trace, flat output leaves) of ``fn`` called on ``element`` under a trace."""
+    tr = _SpecTrace()
+    args = S.to_tensors(element, S.host_device())
+    for leaf in S.flatten(args):
+        if isinstance(leaf, Tensor):
+            tr.add_input(leaf)
+    with _trace.tracing(tr):
+        out = _call(fn, args, unpack=type(args) is tuple)
+    out = S.lists_to_tuples(out)
+    return tr, out
+
+
+def _leaf_info(tr, leaf):
+    """('dense', dtype, dims or None, value-shaped) for Tensors, else the leaf's spec."""
+    if isinstance(leaf, Tensor):
+        if id(leaf) in tr.opaque_outputs() and id(leaf) not in tr.static_shapes:
+            return ("dense", leaf.dtype, None, False)
+        dims = list(leaf._value.shape)
+        noted = tr.static_shapes.get(id(leaf))
+        if noted is not None and noted.rank is not None:
+            dims = [n if n is not None else d for n, d in zip(noted.as_list(), dims)]
+            if id(leaf) in tr.opaque_outputs():
+                dims = noted.as_list()
+        return ("dense", leaf.dtype, dims, tr.is_dynamic(leaf))
+    return S.spec_of_leaf(S.to_host_leaf(leaf))
+
+
+def _merge(infos, value_shaped_unknown):
+    """One spec from the same leaf of several runs."""
+    first = infos[0]
+    if not (isinstance(first, tuple) and first[0] == "dense"):
+        if all(i == first for i in infos):
+            return first
+        if isinstance(first, RaggedTensorSpec):
+            return RaggedTensorSpec([None] * first.shape.rank, first.dtype,
+                                    first.ragged_rank, first.row_splits_dtype)
+        return first
+    dtype = first[1]
+    if any(i[1] != dtype for i in infos):
+        raise TypeError(f"map function output dtypes differ between runs: "
+                        f"{[i[1].name for i in infos]}")
+    all_dims = [i[2] for i in infos]
+    if any(d is None for d in all_dims) or len({len(d) for d in all_dims}) > 1:
+        return S.TensorSpec(None, dtype)
+    dims = [col[0] if len(set(col)) == 1 else None for col in zip(*all_dims)]
+    if value_shaped_unknown and first[3] and dims and None not in dims:
+        dims[0] = None   # a size that depends on values (unique, boolean_mask)
+    return S.TensorSpec(dims, dtype)
+
+
+def _merged_spec(runs, value_shaped_unknown):
+    structure = runs[0][1]
+    flats = []
+    for tr, out in runs:
+        S.assert_same_structure(structure, out)
+        flats.append([_leaf_info(tr, leaf) for leaf in S.flatten(out)])
+    return S.pack_sequence_as(structure, [_merge(list(col), value_shaped_unknown)
+                                          for col in zip(*flats)])
+
+
+def traced_map_spec(fn, in_spec):
+    """The spec of ``fn``'s results on elements of ``in_spec`` from placeholder runs,
+    or None when the function cannot run on placeholders."""
+    runs = []
+    for size, value in _RUNS:
+        try:
+            element = S.map_structure(lambda s, n=size, v=value: _placeholder(s, n, v),
+                                      in_spec)
+            runs.append(_run(fn, element))
+        except Exception:  # noqa: BLE001 - a function that needs real data
+            if len(runs) < 2:
+                return None
+    try:
+        return _merged_spec(runs, value_shaped_unknown=True)
+    except (TypeError, ValueError):
+        return None
+
+
+def sampled_map_spec(fn, source, elements):
+    """The spec of ``fn`` from runs on real ``elements`` of ``source`` (traced, so
+    ``py_function`` results and ``set_shape`` count), relaxing sizes that follow the
+    input's unknown dimensions; None when the function cannot run under a trace."""
+    spec = None
+    for element in elements:
+        try:
+            out = _merged_spec([_run(fn, element)], value_shaped_unknown=False)
+        except Exception:  # noqa: BLE001 - eager-only user code: the caller runs it
+            return None
+        out = S.relax_unknown_dims(out, source.element_spec, element)
+        spec = out if spec is None else S.relax_spec(spec, out)
+    return spec
