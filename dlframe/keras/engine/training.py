@@ -5,6 +5,7 @@
 signature, DESIGN.md §5).
 """
 
+import inspect
 import math
 import warnings
 
@@ -51,6 +52,17 @@ def _merge_dict_results(logs):
         else:
             out[k] = v
     return out
+
+
+def _accepts_training(method):
+    """Whether an overridden ``compute_loss`` takes ``training`` (Keras 3's does; the
+    keras.io examples' ``compute_loss(x, y, y_pred, sample_weight, allow_empty)``
+    and Keras 2 overrides do not)."""
+    try:
+        params = inspect.signature(method).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(p.name == "training" or p.kind is p.VAR_KEYWORD for p in params)
 
 
 def _floats(logs):
@@ -195,6 +207,23 @@ class TrainingMixin(GeneratorMethodsMixin):
                                   regularization_losses=self.losses)
         return _dist.scale_loss(loss, share)
 
+    def _compute_loss(self, x, y, y_pred, sample_weight, training):
+        """``compute_loss``, passing ``training`` only to overrides that take it. As in
+        Keras 3, the ``loss`` metric of an overriding ``compute_loss`` (a distiller's,
+        which never calls the compiled loss) is the total it returns."""
+        kwargs = {"x": x, "y": y, "y_pred": y_pred, "sample_weight": sample_weight}
+        if type(self).compute_loss is TrainingMixin.compute_loss:
+            return self.compute_loss(**kwargs)
+        if _accepts_training(self.compute_loss):
+            kwargs["training"] = training
+        container = self.compiled_loss
+        if container is None or _dist.replica_share() is not None:
+            return self.compute_loss(**kwargs)
+        with container.total_tracked_by_caller():
+            loss = self.compute_loss(**kwargs)
+        container.track_total(loss, y_pred)
+        return loss
+
     def _metrics_or_logs(self, logs):
         """The metrics' results, unless a custom train/test step returned its own
         names (e.g. ``{"loss": self.total_tracker.result()}``): then its last logs."""
@@ -215,7 +244,7 @@ class TrainingMixin(GeneratorMethodsMixin):
         x, y, sample_weight = data_mod.unpack_x_y_sample_weight(data)
         with GradientTape() as tape:
             y_pred = self(x, training=True)
-            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
+            loss = self._compute_loss(x, y, y_pred, sample_weight, training=True)
             scale = getattr(self.optimizer, "scale_loss", None)  # mixed precision
             scaled = scale(loss) if scale is not None else loss
         variables = self.trainable_variables
@@ -227,8 +256,7 @@ class TrainingMixin(GeneratorMethodsMixin):
         """Computes the loss and updates the metrics on ``data``."""
         x, y, sample_weight = data_mod.unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
-        self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
-                          training=False)
+        self._compute_loss(x, y, y_pred, sample_weight, training=False)
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def predict_step(self, data):

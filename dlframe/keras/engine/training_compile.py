@@ -6,6 +6,8 @@ output name) onto the model's outputs the first time they see ``y`` and
 ``accuracy``, ``<output>_accuracy``, ...).
 """
 
+import contextlib
+
 from dlframe.core import dtypes
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.keras import losses as losses_mod
@@ -96,6 +98,7 @@ class LossesContainer:
         self._weights = None
         self.loss_tracker = metrics_mod.Mean(name="loss")
         self._per_output_trackers = []
+        self._total_tracked_outside = False
         # validate names now, before any data is seen
         for item in tree.flatten(loss) if isinstance(loss, (list, dict)) else [loss]:
             if item is not None:
@@ -167,9 +170,24 @@ class LossesContainer:
             total = reg if total is None else _m.add(total, reg)
         if total is None:
             total = convert_to_tensor(0.0, dtype=dtypes.float32)
-        if update_tracker:
+        if update_tracker and not self._total_tracked_outside:
             self.loss_tracker.update_state(total, sample_weight=batch)
         return total
+
+    @contextlib.contextmanager
+    def total_tracked_by_caller(self):
+        """Within, calls leave the ``loss`` tracker alone: the step records the total
+        an overriding ``compute_loss`` returns (Keras 3) with ``track_total``."""
+        before, self._total_tracked_outside = self._total_tracked_outside, True
+        try:
+            yield
+        finally:
+            self._total_tracked_outside = before
+
+    def track_total(self, total, y_pred):
+        """Adds the step's total loss to the ``loss`` tracker (weighted by batch)."""
+        self.loss_tracker.update_state(total,
+                                       sample_weight=_batch_size(tree.flatten(y_pred)))
 
     def reset_state(self):
         for m in self.metrics:

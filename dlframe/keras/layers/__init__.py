@@ -152,6 +152,8 @@ def _layer_objects():
     objs = {n: v for n, v in globals().items() if isinstance(v, type)}
     objs.update({"Model": models.Model, "Functional": models.Functional,
                  "Sequential": models.Sequential})
+    from dlframe.keras.utils import feature_space
+    objs.update(feature_space.SERIALIZABLE)
     return objs
 
 

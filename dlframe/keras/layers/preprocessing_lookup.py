@@ -184,6 +184,20 @@ class Discretization(Layer):
                        "sparse": self.sparse})
         return config
 
+    @classmethod
+    def from_config(cls, config):
+        # An adapted layer's config holds both num_bins and the learned boundaries,
+        # which __init__ refuses together: set the boundaries after construction.
+        config = dict(config)
+        boundaries = config.pop("bin_boundaries", None)
+        if config.get("num_bins") is None:
+            config["bin_boundaries"] = boundaries
+            boundaries = None
+        layer = cls(**config)
+        if boundaries is not None:
+            layer.bin_boundaries = list(boundaries)
+        return layer
+
 
 class Hashing(Layer):
     """Hashes strings (or integers, via their decimal string) into ``num_bins`` bins

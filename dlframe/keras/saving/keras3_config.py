@@ -20,6 +20,12 @@ _NEUTRAL = {"oov_method": "floormod", "data_format": "channels_last",
             "reduction": "sum_over_batch_size"}
 _MODEL_MODULES = {"Sequential": "keras", "Model": "keras",
                   "Functional": "keras.src.models.functional"}
+# FeatureSpace and the objects its config holds: Keras 3 files them under these
+# modules, the internal ones with their class name as ``registered_name``.
+_FEATURE_SPACE_MODULE = "keras.src.layers.preprocessing.feature_space"
+_FEATURE_SPACE_NAMES = {"FeatureSpace": ("keras.utils", None),
+                        **{n: (_FEATURE_SPACE_MODULE, n) for n in
+                           ("Feature", "Cross", "TFDIdentity", "TFDConcat")}}
 _KEY_KINDS = (("_initializer", "initializers"), ("_regularizer", "regularizers"),
               ("_constraint", "constraints"))
 
@@ -85,6 +91,8 @@ def to_keras3(obj, kind=None):
         module = None
     elif name in _MODEL_MODULES:
         module = _MODEL_MODULES[name]
+    elif name in _FEATURE_SPACE_NAMES:
+        module, registered = _FEATURE_SPACE_NAMES[name]
     else:
         module = _lookup(name, kind)[0] or kind
     config = obj["config"]

@@ -1,6 +1,8 @@
 """Keras 3's ``.keras`` model files: a zip archive of ``config.json`` (the model's
 Keras 3 config plus ``build_config`` and ``compile_config``), ``metadata.json`` and
-``model.weights.h5`` (the ``keras3_layout`` weights, optimizer state included).
+``model.weights.h5`` (the ``keras3_layout`` weights, optimizer state included) and,
+for lookup layers whose vocabulary was learned by ``adapt``, Keras 3's
+``assets/<layer path>/vocabulary.txt``.
 
 Files TensorFlow's Keras writes load here, and files written here load in
 TensorFlow's Keras (for layers both libraries have). Archives are written to a
@@ -77,11 +79,42 @@ def save(model, filepath, include_optimizer=True):
             z.writestr(METADATA, metadata)
             z.writestr(CONFIG, config)
             z.writestr(WEIGHTS, weights.getvalue())
+            for name, layer in _vocabulary_assets(model):
+                words = layer.get_vocabulary(include_special_tokens=True)
+                z.writestr(name, "\n".join(str(w) for w in words))
         os.replace(tmp, filepath)
     except BaseException:
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def _vocabulary_assets(model):
+    """``(archive name, layer)`` of each lookup layer (StringLookup, IntegerLookup,
+    TextVectorization) whose vocabulary was learned rather than given in its config,
+    named as Keras 3 names them."""
+    for path, layer in keras3_layout.entries(model):
+        if not (hasattr(layer, "get_vocabulary") and hasattr(layer, "set_vocabulary")):
+            continue
+        if layer.get_config().get("vocabulary") is not None:
+            continue
+        if not layer.get_vocabulary(include_special_tokens=False):
+            continue   # never adapted: nothing to restore
+        yield "/".join(p for p in ("assets", path, "vocabulary.txt") if p), layer
+
+
+def _read_vocabularies(z, model):
+    names = set(z.namelist())
+    for path, layer in keras3_layout.entries(model):
+        name = "/".join(p for p in ("assets", path, "vocabulary.txt") if p)
+        if name not in names or not hasattr(layer, "set_vocabulary"):
+            continue
+        words = z.read(name).decode("utf-8").splitlines()
+        while words and words[-1] == "":
+            words.pop()
+        if "int" in str(getattr(layer, "vocabulary_dtype", "string")):
+            words = [int(w) for w in words]
+        layer.set_vocabulary(words)
 
 
 def _json_default(obj):
@@ -125,6 +158,7 @@ def load(filepath, custom_objects=None, compile=True, safe_mode=True):
     if compile and compile_config:
         model_io.compile_from_config(model, compile_config, custom_objects)
     with zipfile.ZipFile(filepath) as z:
+        _read_vocabularies(z, model)
         if WEIGHTS not in z.namelist():
             return model
         data = io.BytesIO(z.read(WEIGHTS))

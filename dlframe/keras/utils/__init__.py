@@ -72,8 +72,9 @@ def normalize(x, axis=-1, order=2):
 def set_random_seed(seed):
     """Seeds Python's ``random``, NumPy's global RNG and dlframe's random ops."""
     if not isinstance(seed, int):
-        raise ValueError(f"Expected `seed` argument to be an integer. Received: "
-                         f"seed={seed} (of type {type(seed)})")
+        raise ValueError(  # noqa: TRY004 - TF's error type
+            f"Expected `seed` argument to be an integer. Received: seed={seed} (of "
+            f"type {type(seed)})")
     _py_random.seed(seed)
     from dlframe.backends.base import np
     np.random.seed(seed)
@@ -97,6 +98,9 @@ def __getattr__(name):
     if name in _IMAGE_UTILS:   # imported on use: image_utils needs keras.layers
         from dlframe.keras.utils import image_utils
         return getattr(image_utils, name)
+    if name == "FeatureSpace":   # imported on use: it is built on keras.layers
+        from dlframe.keras.utils.feature_space import FeatureSpace
+        return FeatureSpace
     # Progbar and friends come from the training issue's modules once they exist.
     if name == "Progbar":
         from dlframe.keras.callbacks import Progbar
