@@ -58,6 +58,7 @@ from dlframe import distribute, summary  # noqa: E402 - tf.distribute, tf.summar
 from dlframe.summary.tensor_util import make_ndarray, make_tensor_proto  # noqa: E402
 from dlframe import keras  # noqa: E402,F401 - tf.keras
 from dlframe import saved_model  # noqa: E402,F401 - tf.saved_model (Keras models)
+from dlframe import lite  # noqa: E402,F401 - tf.lite (dlframe-format models)
 from dlframe import version, sysconfig, test  # noqa: E402 - tf.version, ...
 from dlframe import compat  # noqa: E402 - tf.compat.v1 / v2
 from dlframe import feature_column  # noqa: E402,F401 - tf.feature_column

@@ -329,6 +329,10 @@ def converted_call(__f, /, *args, **kwargs):
         return conv(target.__self__, *args, **kwargs)
     if isinstance(target, types.FunctionType) and _convertible(target):
         return converter.convert(target)(*args, **kwargs)
+    call = type(target).__call__ if callable(target) else None
+    if (not isinstance(target, type) and isinstance(call, types.FunctionType)
+            and _convertible(call)):   # a user object's __call__ (a tf.Module's)
+        return converter.convert(call)(target, *args, **kwargs)
     return target(*args, **kwargs)
 
 

@@ -470,8 +470,8 @@ def _traced_while(cond_fn, body_fn, vars_, shape_invariants, maximum_iterations,
         new = [new] if single else list(new)
         return new
 
-    c = _Branch(cond_flat, trace, leaves)
-    b = _Branch(body_flat, trace, leaves)
+    c = _Branch(cond_flat, trace, leaves, relaxed)
+    b = _Branch(body_flat, trace, leaves, relaxed)
     _check_loop_vars(leaves, b.outputs, shape_invariants, relaxed)
     externals, index = [], {}
     for x in c.externals + b.externals:

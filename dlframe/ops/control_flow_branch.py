@@ -111,15 +111,19 @@ class _Branch:
     closures may since have been rebound (``y = cond(p, lambda: y * x, ...)``).
     """
 
-    def __init__(self, fn, parent, arg_tensors=()):
+    def __init__(self, fn, parent, arg_tensors=(), dynamic_args=()):
         self.fn = fn
         child = _trace.Trace(allow_variable_creation=parent.allow_variable_creation)
         child.parent = parent
         child.run_effects = False
         fresh = []
-        for a in arg_tensors:
+        for i, a in enumerate(arg_tensors):
             inner = Tensor(a._value, a._device)
             child.add_input(inner)
+            if i in dynamic_args or parent.is_dynamic(a):
+                # a loop variable whose shape may change between iterations (a
+                # growing TensorArray): tf.shape of it must run with the graph
+                child.dynamic.add(id(inner))
             fresh.append(inner)
         saved_tapes = STATE.tapes
         probe = _GradientProbe()

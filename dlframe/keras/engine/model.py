@@ -28,7 +28,9 @@ class Model(TrainingMixin, Layer):
     def __init__(self, *args, **kwargs):
         inputs = kwargs.pop("inputs", None)
         outputs = kwargs.pop("outputs", None)
-        if args:
+        if len(args) == 1 and args[0] is self and outputs is None:
+            args = ()   # `super().__init__(self)` (text-generation tutorial): Keras 2
+        if args:    # ignored positionals that were not functional inputs/outputs
             inputs, args = args[0], args[1:]
             if args:
                 outputs, args = args[0], args[1:]
@@ -93,6 +95,13 @@ class Model(TrainingMixin, Layer):
             raise ValueError(f"No such layer: {name}. Existing layers are: "
                              f"{[layer.name for layer in layers]}.")
         raise ValueError("Provide either a layer name or layer index at `get_layer`.")
+
+    def reset_states(self):
+        """Zeroes the states of the model's stateful layers (stateful RNNs), as
+        Keras 2's ``Model.reset_states``."""
+        for layer in self.layers:
+            if getattr(layer, "stateful", False) and hasattr(layer, "reset_states"):
+                layer.reset_states()
 
     def build(self, input_shape):
         """Creates the weights of a subclassed model by calling it on placeholder data."""

@@ -1,5 +1,6 @@
 """keras.Sequential: a linear stack of layers (a Functional model once its input is known)."""
 
+from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.engine.functional import Functional
@@ -68,10 +69,15 @@ class Sequential(Functional):
                              "in this model. Update the `name` argument to pass a unique "
                              "name.")
         self._seq_layers.append(layer)
+        batch_shape = layer._batch_input_shape
+        if batch_shape is None and isinstance(layer, Functional) and (
+                len(getattr(layer, "inputs", None) or []) == 1):
+            # a built model first (an augmentation Sequential): its input is ours
+            batch_shape = tuple(layer.inputs[0].shape)
         if (self._input_layer is None and len(self._seq_layers) == 1
-                and layer._batch_input_shape is not None):
+                and batch_shape is not None):
             dtype = layer._input_dtype or layer.dtype
-            self._input_layer = InputLayer(batch_input_shape=layer._batch_input_shape,
+            self._input_layer = InputLayer(batch_input_shape=batch_shape,
                                            dtype=dtype, name=f"{layer.name}_input")
             self._relink()
         elif self._input_layer is not None:
@@ -137,9 +143,42 @@ class Sequential(Functional):
         shape = [None] + list(first.shape)[1:]
         self._build_dtype = getattr(first.dtype, "name", None)
         self.build(shape)
+        self._shape_inferred = True
+        self._input_spec = None  # checked (and relaxed) by call, as Keras 2
+
+    _shape_inferred = False
+
+    def _deferred(self, inputs):
+        """Keras 2's answer to a call that does not fit a shape inferred from data.
+
+        Dims that differ are relaxed to None and the graph rebuilt (an augmentation
+        stack first called on one image size, later on another); a different rank
+        runs the layers one by one.
+        """
+        if not (self._shape_inferred and self._seq_outputs) or _nested(inputs):
+            return False
+        new = TensorShape(tree.flatten(inputs)[0].shape)
+        old = self.inputs[0].shape
+        if new.rank is None or new.rank != old.rank:
+            return True
+        if old.is_compatible_with(new):
+            return False
+        dims = [a if a == b else None for a, b in zip(old.as_list(), new.as_list())]
+        self._input_layer, self._seq_outputs = None, []
+        self.build(dims)
+        self._input_spec = None
+        return False
+
+    def _conform(self, kt, value):
+        if self._shape_inferred and (isinstance(value, Tensor) or (
+                hasattr(value, "__array__") and not isinstance(value, KerasTensor))):
+            # a dtype seen on the first call is no contract (Keras 3): float images
+            # after a first uint8 one are not cast to uint8
+            return convert_to_tensor(value)
+        return Functional._conform(self, kt, value)
 
     def call(self, inputs, training=None, mask=None):
-        if not self._seq_outputs and _nested(inputs):
+        if (not self._seq_outputs and _nested(inputs)) or self._deferred(inputs):
             for layer in self._seq_layers:
                 inputs = layer(inputs, training=training)
             return inputs
@@ -148,7 +187,7 @@ class Sequential(Functional):
         return Functional.call(self, inputs, training=training, mask=mask)
 
     def _symbolic_outputs(self, inputs, rest, kwargs):
-        if not self._seq_outputs and _nested(inputs):
+        if (not self._seq_outputs and _nested(inputs)) or self._deferred(inputs):
             from dlframe.keras.engine import node as _node
             return _node.dry_run_outputs(self, inputs, rest, kwargs)
         if not self._seq_outputs:

@@ -33,9 +33,24 @@ def _masked_softmax(scores, mask):
 
 
 def _causal(t, s):
+    """``[t, s]`` lower-triangular bool mask; ``t``/``s`` may be scalar tensors."""
     rows = _array.reshape(_creation.range(t), [-1, 1])
     cols = _array.reshape(_creation.range(s), [1, -1])
     return _math.greater_equal(rows, cols)
+
+
+def _sequence_shape(x, *rest):
+    """``[batch, -1, *rest]`` for a reshape of ``x``'s rows: the sequence axis stays
+    -1, resolved when a compiled graph runs, so a graph loop over a growing sequence
+    (a translator's decoded tokens) replays right (exact when a size is 0)."""
+    batch, steps = x.shape[0], x.shape[1]
+    return [batch, -1 if batch and all(rest) else steps, *rest]
+
+
+def _causal_like(query, value):
+    """The causal mask for ``query`` attending to ``value`` (lengths read by
+    ``tf.shape``: when a compiled loop grows the sequence, at each iteration)."""
+    return _causal(_array.shape(query)[1], _array.shape(value)[1])
 
 
 class MultiHeadAttention(Layer):
@@ -46,6 +61,7 @@ class MultiHeadAttention(Layer):
       key_dim: size of each head for query and key.
       value_dim: size of each head for value (default key_dim).
       dropout: dropout rate on the attention probabilities.
+      seed: optional seed of that dropout.
       use_bias: whether the projections use biases.
       output_shape: last dimension of the output (default: query's last dimension).
       attention_axes: only ``None`` / ``(1,)`` (the sequence axis) is supported.
@@ -58,8 +74,9 @@ class MultiHeadAttention(Layer):
                  output_shape=None, attention_axes=None, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
-                 **kwargs):
+                 seed=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.seed = seed
         self.supports_masking = True
         self.num_heads = num_heads
         self.key_dim = key_dim
@@ -111,11 +128,12 @@ class MultiHeadAttention(Layer):
 
     def _project(self, x, params, heads, size):
         kernel, bias = (_like(w, x) for w in params)
-        b, t, d = x.shape
+        d = x.shape[-1]
         y = _linalg.matmul(_array.reshape(x, [-1, d]), _array.reshape(kernel, [d, -1]))
         if bias is not None:
             y = y + _array.reshape(bias, [-1])
-        return _array.transpose(_array.reshape(y, [b, t, heads, size]), [0, 2, 1, 3])
+        return _array.transpose(_array.reshape(y, _sequence_shape(x, heads, size)),
+                                [0, 2, 1, 3])
 
     def call(self, query, value, key=None, query_mask=None, value_mask=None,
              key_mask=None, attention_mask=None, return_attention_scores=False,
@@ -139,16 +157,15 @@ class MultiHeadAttention(Layer):
         if full is not None:
             full = _array.expand_dims(full, 1)
         probs = _masked_softmax(scores, full)
-        dropped = _nn.dropout(probs, rate=self.dropout) if (
+        dropped = _nn.dropout(probs, rate=self.dropout, seed=self.seed) if (
             training and self.dropout > 0) else probs
         ctx = _array.transpose(_linalg.matmul(dropped, v), [0, 2, 1, 3])  # (B, T, H, Dv)
-        b, t = ctx.shape[0], ctx.shape[1]
         kernel, bias = (_like(w, ctx) for w in self._output)
-        out = _linalg.matmul(_array.reshape(ctx, [b * t, -1]),
+        out = _linalg.matmul(_array.reshape(ctx, [-1, h * self.value_dim]),
                              _array.reshape(kernel, [h * self.value_dim, -1]))
         if bias is not None:
             out = out + bias
-        out = _array.reshape(out, [b, t, self._out_dim])
+        out = _array.reshape(out, _sequence_shape(ctx, self._out_dim))
         if return_attention_scores:
             return out, probs
         return out
@@ -158,7 +175,6 @@ class MultiHeadAttention(Layer):
         q_mask = query_mask if query_mask is not None else getattr(query, "_keras_mask", None)
         v_mask = value_mask if value_mask is not None else getattr(value, "_keras_mask", None)
         k_mask = key_mask if key_mask is not None else getattr(key, "_keras_mask", None)
-        t, s = query.shape[1], value.shape[1]
         mask = None
 
         def both(a, b):
@@ -171,7 +187,7 @@ class MultiHeadAttention(Layer):
         if k_mask is not None:
             mask = both(_array.expand_dims(k_mask, -2), None)
         if use_causal_mask:
-            mask = both(_array.expand_dims(_causal(t, s), 0), None)
+            mask = both(_array.expand_dims(_causal_like(query, value), 0), None)
         if attention_mask is not None:
             mask = both(attention_mask, None)
         return mask
@@ -192,7 +208,7 @@ class MultiHeadAttention(Layer):
             "num_heads": self.num_heads, "key_dim": self.key_dim,
             "value_dim": self.value_dim, "dropout": self.dropout,
             "use_bias": self.use_bias, "output_shape": self._output_shape,
-            "attention_axes": self.attention_axes,
+            "attention_axes": self.attention_axes, "seed": self.seed,
             **weight_options_config(self, "kernel", "bias", activity=True)})
         return config
 
@@ -200,11 +216,20 @@ class MultiHeadAttention(Layer):
 class Attention(Layer):
     """Dot-product attention: ``softmax(query @ key^T [* scale]) @ value``.
 
-    Call with ``[query, value]`` or ``[query, value, key]``; optional ``mask`` list.
+    Args:
+      use_scale: if True, learn a scalar ``scale`` multiplying the scores.
+      score_mode: 'dot' (``q . k``) or 'concat' (``sum(tanh(q + k))``).
+      dropout: dropout rate on the attention probabilities (training only).
+      seed: optional seed of that dropout.
+
+    Call with ``[query, value]`` or ``[query, value, key]``; optional ``mask`` list
+    ``[query_mask, value_mask]``, ``return_attention_scores``, ``use_causal_mask``.
     """
 
-    def __init__(self, use_scale=False, score_mode="dot", dropout=0.0, **kwargs):
+    def __init__(self, use_scale=False, score_mode="dot", dropout=0.0, seed=None,
+                 **kwargs):
         super().__init__(**kwargs)
+        self.seed = seed
         if score_mode not in ("dot", "concat"):
             raise ValueError("Invalid value for argument score_mode. Expected one of "
                              f"{{'dot', 'concat'}}. Received: score_mode={score_mode}")
@@ -229,11 +254,11 @@ class Attention(Layer):
         v_mask = mask[1] if mask is not None and len(mask) > 1 else None
         full = None if v_mask is None else _array.expand_dims(v_mask, -2)
         if use_causal_mask:
-            causal = _array.expand_dims(_causal(q.shape[1], k.shape[1]), 0)
+            causal = _array.expand_dims(_causal_like(q, k), 0)
             full = causal if full is None else _math.logical_and(full, causal)
         probs = _masked_softmax(scores, full)
         if training and self.dropout > 0:
-            probs = _nn.dropout(probs, rate=self.dropout)
+            probs = _nn.dropout(probs, rate=self.dropout, seed=self.seed)
         out = _linalg.matmul(probs, v)
         q_mask = mask[0] if mask is not None else None
         if q_mask is not None:
@@ -261,7 +286,7 @@ class Attention(Layer):
     def get_config(self):
         config = super().get_config()
         config.update({"use_scale": self.use_scale, "score_mode": self.score_mode,
-                       "dropout": self.dropout})
+                       "dropout": self.dropout, "seed": self.seed})
         return config
 
 
@@ -272,14 +297,15 @@ class AdditiveAttention(Attention):
       use_scale: if True, learn a per-feature ``scale`` vector (glorot-uniform
         initialized) multiplying the ``tanh`` terms before they are summed.
       dropout: dropout rate on the attention probabilities (training only).
+      seed: optional seed of that dropout.
 
     Call with ``[query, value]`` or ``[query, value, key]`` of shapes
     ``(batch, Tq, dim)``/``(batch, Tv, dim)``; optional ``mask=[query_mask,
     value_mask]``, ``return_attention_scores``, ``use_causal_mask``.
     """
 
-    def __init__(self, use_scale=True, dropout=0.0, **kwargs):
-        super().__init__(use_scale=use_scale, dropout=dropout, **kwargs)
+    def __init__(self, use_scale=True, dropout=0.0, seed=None, **kwargs):
+        super().__init__(use_scale=use_scale, dropout=dropout, seed=seed, **kwargs)
 
     def build(self, input_shape):
         dim = TensorShape(input_shape[0])[-1]

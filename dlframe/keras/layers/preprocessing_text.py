@@ -208,6 +208,11 @@ class TextVectorization(Layer):
         idf = convert_to_tensor(idf + [0.0] * (depth - len(idf)), dtype=_dt.float32)
         return math.multiply(counts, idf)
 
+    @property
+    def _fixed_output_dtype(self):
+        # string in, ids/counts out: the symbolic dtype is the one ``call`` returns
+        return _dt.float32 if self.output_mode == "tf_idf" else _dt.int64
+
     def compute_output_shape(self, input_shape):
         batch = input_shape[0] if len(input_shape) else None
         if self.output_mode == "int":

@@ -32,6 +32,7 @@ import os
 import pickle
 import shutil
 import tempfile
+import types
 
 import cloudpickle
 
@@ -71,6 +72,36 @@ def _to_default_device(array):
     return backends.current_device().asarray(array)
 
 
+def _public_function(module, name):
+    """A dlframe function found again by its public module attribute."""
+    import importlib
+    return getattr(importlib.import_module(module), name)
+
+
+_PUBLIC = {}
+
+
+def _public_path(fn):
+    """``(module, name)`` under which the dlframe function ``fn`` is a module
+    attribute, when pickle cannot find it by its own name (ops made by factories,
+    ``tf.math.tanh``; wrapped ops such as ``tf.nn.relu``), else None."""
+    import sys
+    module = getattr(fn, "__module__", None) or ""
+    if module.split(".")[0] != "dlframe":
+        return None
+    owner = sys.modules.get(module)
+    if owner is not None and getattr(owner, fn.__qualname__, None) is fn:
+        return None   # pickle finds it by reference already
+    if id(fn) not in _PUBLIC:
+        for mod_name, mod in list(sys.modules.items()):
+            if mod_name.split(".")[0] != "dlframe" or mod is None:
+                continue
+            for attr, value in list(vars(mod).items()):
+                if callable(value) and not attr.startswith("_"):
+                    _PUBLIC.setdefault(id(value), (mod_name, attr))
+    return _PUBLIC.get(id(fn))
+
+
 class _Pickler(cloudpickle.Pickler):
     """cloudpickle with Variables as references into the variables file.
 
@@ -102,6 +133,10 @@ class _Pickler(cloudpickle.Pickler):
             return _new_function, (obj.__getstate__(),)
         if isinstance(obj, Device):
             return backends.current_device, ()
+        if isinstance(obj, types.FunctionType):
+            path = _public_path(obj)
+            if path is not None:
+                return _public_function, path
         if isinstance(obj, GradientTape):
             return GradientTape, (obj._persistent, obj._watch_vars)
         if type(obj).__module__.split(".")[0] == "cupy" and hasattr(obj, "get"):
