@@ -77,8 +77,8 @@ def test_compat_v1_names():
     assert tf.compat.as_bytes("a") == b"a" and tf.compat.as_text(b"a") == "a"
 
 
-@pytest.mark.parametrize("api", ["Session", "placeholder", "disable_eager_execution",
-                                 "disable_v2_behavior", "InteractiveSession"])
+@pytest.mark.parametrize("api", ["placeholder", "disable_eager_execution",
+                                 "disable_v2_behavior"])
 def test_tf1_graph_api_raises_clearly(api):
     with pytest.raises(NotImplementedError, match=f"tf.compat.v1.{api} .*TensorFlow 2"):
         getattr(tf.compat.v1, api)(tf.float32)

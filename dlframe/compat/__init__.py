@@ -6,7 +6,10 @@ API raises NotImplementedError naming the API, since dlframe is TF2 (eager) only
 """
 
 import dlframe as v2
+from dlframe.compat import aliases as _aliases
 from dlframe.compat import v1
+
+_aliases.install()   # tensorflow.compat.v1.keras.*, compat.v2.*, python.keras.* paths
 
 
 def as_bytes(bytes_or_text, encoding="utf-8"):

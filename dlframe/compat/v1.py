@@ -7,9 +7,11 @@ is looked up in the TF2 API (``tf.compat.v1.Variable`` is ``tf.Variable``).
 """
 
 import logging as _logging
+import sys as _sys
 from types import SimpleNamespace as _Namespace
 
 import dlframe as _tf
+from dlframe.compat.aliases import PassThrough as _PassThrough
 
 
 def _tf2_only(api):
@@ -24,12 +26,74 @@ def _tf2_only(api):
     return unsupported
 
 
-Session = _tf2_only("Session")
-InteractiveSession = _tf2_only("InteractiveSession")
+class Session:
+    """TF1's session, kept so TF2 scripts' setup idiom runs
+    (``sess = tf.compat.v1.Session(config=config)`` with ``allow_growth``, then
+    ``tf.compat.v1.keras.backend.set_session(sess)``). Nothing is attached to it:
+    ops run eagerly. ``run`` raises, as TF2 does for eager tensors.
+
+    Args:
+      target: accepted and ignored (no remote sessions).
+      graph: must be None (there are no TF1 graphs).
+      config: a ``ConfigProto``; kept as ``self.config``, nothing reads it.
+    """
+
+    def __init__(self, target="", graph=None, config=None):
+        if graph is not None:
+            _tf2_only("Session(graph=...)")()
+        self.sess_str = target
+        self.config = config
+        self.graph = None
+        self._closed = False
+
+    def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
+        _tf2_only("Session.run")()
+
+    def as_default(self):
+        return self
+
+    def close(self):
+        self._closed = True
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+class InteractiveSession(Session):
+    """TF1's interactive session: a ``Session`` (see there)."""
+
+
+_SESSION = [None]
+
+
+def _set_session(session):
+    """``tf.compat.v1.keras.backend.set_session``: remembered, nothing uses it."""
+    _SESSION[0] = session
+
+
+def _get_session(op_input_list=()):
+    """``tf.compat.v1.keras.backend.get_session``: the session last set (or a new one)."""
+    if _SESSION[0] is None:
+        _SESSION[0] = Session()
+    return _SESSION[0]
+
+
 placeholder = _tf2_only("placeholder")
 placeholder_with_default = _tf2_only("placeholder_with_default")
 disable_eager_execution = _tf2_only("disable_eager_execution")
 disable_v2_behavior = _tf2_only("disable_v2_behavior")
+
+# tf.compat.v1.keras: TF2's Keras plus backend.set_session/get_session; also
+# importable as a module path (from tensorflow.compat.v1.keras.backend import ...)
+_backend = _PassThrough(lambda: _tf.keras.backend, set_session=_set_session,
+                        get_session=_get_session)
+keras = _PassThrough(lambda: _tf.keras, backend=_backend)
+_sys.modules[__name__ + ".keras"] = keras
+_sys.modules[__name__ + ".keras.backend"] = _backend
 
 
 def enable_eager_execution(config=None, device_policy=None, execution_mode=None):
@@ -114,6 +178,8 @@ logging = _Namespace(
 
 def __getattr__(name):
     """Other names: the TF2 API's (most TF1 names kept their meaning)."""
+    if name.startswith("__"):   # module protocol names (__path__) are v1's own
+        raise AttributeError(name)
     try:
         return getattr(_tf, name)
     except AttributeError:

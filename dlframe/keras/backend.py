@@ -496,7 +496,7 @@ from dlframe.keras.backend_extra import *  # noqa: E402,F401,F403 - conv, rnn, c
 # model is built (``K.mean(K.square(z))``) they insert an op layer. Settings, state
 # and name helpers are not ops.
 _NOT_OPS = frozenset((
-    "get_uid", "reset_uids", "unique_object_name", "observe_object_name",
+    "get_uid", "function", "reset_uids", "unique_object_name", "observe_object_name",
     "clear_session", "register_clear_session_callback", "learning_phase",
     "set_learning_phase", "is_keras_tensor", "int_shape", "ndim", "dtype", "variable",
     "get_value", "batch_get_value", "set_value", "batch_set_value", "eval",

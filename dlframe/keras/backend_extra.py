@@ -380,5 +380,52 @@ def gradients(loss, variables):
     return _gradients(loss, variables)
 
 
+class _KerasFunction:
+    """What ``backend.function`` returns: call it with a list of input arrays."""
+
+    def __init__(self, model, single_output):
+        self._model = model
+        self._single = single_output
+
+    def __call__(self, inputs):
+        if isinstance(inputs, dict):
+            inputs = [inputs[t.name] for t in self._model.inputs]
+        if not isinstance(inputs, (list, tuple)):
+            inputs = [inputs]
+        if len(inputs) != len(self._model.inputs):
+            raise ValueError(f"This function takes {len(self._model.inputs)} input(s); "
+                             f"received {len(inputs)}.")
+        outs = self._model(list(inputs) if len(inputs) > 1 else inputs[0],
+                           training=False)
+        outs = [outs] if self._single else list(outs)
+        return [o.numpy() for o in outs]
+
+
+def function(inputs, outputs, updates=None, name=None, **kwargs):
+    """Keras 2's ``backend.function``: a callable mapping input arrays to the values
+    of ``outputs`` (Keras tensors of a functional model, e.g. a layer's output).
+
+    Args:
+      inputs: a list of input Keras tensors (``model.input`` may stand alone).
+      outputs: a Keras tensor or a list of them.
+      updates: must be empty (TF2 has no graph updates).
+      name: unused.
+
+    Returns:
+      ``f(list_of_arrays) -> list of NumPy arrays``, one per output.
+    """
+    from dlframe.keras.engine.functional import Functional
+    if updates:
+        raise ValueError("`updates` are not supported by backend.function in "
+                         f"TensorFlow 2; received updates={updates!r}.")
+    single_in = not isinstance(inputs, (list, tuple))
+    single_out = not isinstance(outputs, (list, tuple))
+    ins = [inputs] if single_in else list(inputs)
+    outs = [outputs] if single_out else list(outputs)
+    model = Functional(ins if len(ins) > 1 else ins[0],
+                       outs if len(outs) > 1 else outs[0], name=name)
+    return _KerasFunction(model, single_output=len(outs) == 1)
+
+
 __all__ = [n for n in dir() if not n.startswith("_") and n not in (
     "Tensor", "Variable", "SparseTensor", "convert_to_tensor")]
