@@ -25,9 +25,11 @@ GRU means Keras ``reset_after=True``.
 Math: float32 uses FMA_MATH (strict fp32, no TF32) so results match the portable
 kernel closely; float16 data computes in float32 with TENSOR_OP_MATH; float64 is for
 exactness tests. bfloat16 is not supported (TypeError; use the portable kernel).
+
+The C API facts (enums, signatures, ``Api``) live in ``cudnn_api`` and the host
+descriptor objects in ``cudnn_plan``; both are re-exported here.
 """
 
-import collections
 import ctypes
 import importlib.util
 import os
@@ -36,129 +38,53 @@ import threading
 import numpy
 
 from dlframe.backends import rnn_layout
-
-# ---------------------------------------------------------------------------------
-# Enums (cudnn_graph.h / cudnn_adv.h, "@since cuDNN 9.0.0").
-# ---------------------------------------------------------------------------------
-CUDNN_STATUS_SUCCESS = 0
-CUDNN_STATUS_NOT_INITIALIZED = 1001
-CUDNN_STATUS_BAD_PARAM = 2000
-
-CUDNN_DATA_FLOAT = 0
-CUDNN_DATA_DOUBLE = 1
-CUDNN_DATA_HALF = 2
-
-CUDNN_DEFAULT_MATH = 0
-CUDNN_TENSOR_OP_MATH = 1
-CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION = 2
-CUDNN_FMA_MATH = 3
-
-CUDNN_RNN_ALGO_STANDARD = 0
-CUDNN_FWD_MODE_INFERENCE = 0
-CUDNN_FWD_MODE_TRAINING = 1
-CUDNN_RNN_RELU = 0
-CUDNN_RNN_TANH = 1
-CUDNN_LSTM = 2
-CUDNN_GRU = 3
-CUDNN_RNN_NO_BIAS = 0
-CUDNN_RNN_SINGLE_INP_BIAS = 1
-CUDNN_RNN_DOUBLE_BIAS = 2
-CUDNN_RNN_SINGLE_REC_BIAS = 3
-CUDNN_UNIDIRECTIONAL = 0
-CUDNN_BIDIRECTIONAL = 1
-CUDNN_LINEAR_INPUT = 0
-CUDNN_SKIP_INPUT = 1
-CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_UNPACKED = 0
-CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_PACKED = 1
-CUDNN_RNN_DATA_LAYOUT_BATCH_MAJOR_UNPACKED = 2
-CUDNN_RNN_PADDED_IO_DISABLED = 0
-CUDNN_RNN_PADDED_IO_ENABLED = 1
-CUDNN_WGRAD_MODE_ADD = 0
-CUDNN_WGRAD_MODE_SET = 1
-
-MIN_VERSION = 90000  # every function below is "@since cuDNN 9.0.0"
-
-_CELL_MODE = {"lstm": CUDNN_LSTM, "gru": CUDNN_GRU}
-_LAYOUTS = {"seq_major": CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_UNPACKED,
-            "batch_major": CUDNN_RNN_DATA_LAYOUT_BATCH_MAJOR_UNPACKED}
-# dtype char -> (dataType, mathPrec, mathType with TF32 disallowed, ... allowed)
-_DTYPES = {
-    "e": (CUDNN_DATA_HALF, CUDNN_DATA_FLOAT, CUDNN_TENSOR_OP_MATH, CUDNN_TENSOR_OP_MATH),
-    "f": (CUDNN_DATA_FLOAT, CUDNN_DATA_FLOAT, CUDNN_FMA_MATH, CUDNN_DEFAULT_MATH),
-    "d": (CUDNN_DATA_DOUBLE, CUDNN_DATA_DOUBLE, CUDNN_DEFAULT_MATH, CUDNN_DEFAULT_MATH),
-}
-
-# ---------------------------------------------------------------------------------
-# Signatures (GPU.md §3.4). Every symbol the binding calls is declared here; ctypes
-# would otherwise pass Python ints as 32-bit C ints.
-# ---------------------------------------------------------------------------------
-_P = ctypes.c_void_p
-_PP = ctypes.POINTER(ctypes.c_void_p)
-_I = ctypes.c_int
-_PI = ctypes.POINTER(ctypes.c_int)
-_I32 = ctypes.c_int32
-_U32 = ctypes.c_uint32
-_Z = ctypes.c_size_t
-_PZ = ctypes.POINTER(ctypes.c_size_t)
-_S = ctypes.c_int  # cudnnStatus_t
-
-SIGNATURES = {  # name: (restype, argtypes)
-    "cudnnGetVersion": (_Z, []),
-    "cudnnGetErrorString": (ctypes.c_char_p, [_I]),
-    "cudnnGetLastErrorString": (None, [ctypes.c_char_p, _Z]),
-    "cudnnCreate": (_S, [_PP]),
-    "cudnnDestroy": (_S, [_P]),
-    "cudnnSetStream": (_S, [_P, _P]),
-    "cudnnCreateTensorDescriptor": (_S, [_PP]),
-    "cudnnDestroyTensorDescriptor": (_S, [_P]),
-    "cudnnSetTensorNdDescriptor": (_S, [_P, _I, _I, _PI, _PI]),
-    "cudnnGetTensorNdDescriptor": (_S, [_P, _I, _PI, _PI, _PI, _PI]),
-    "cudnnCreateDropoutDescriptor": (_S, [_PP]),
-    "cudnnDestroyDropoutDescriptor": (_S, [_P]),
-    "cudnnSetDropoutDescriptor": (_S, [_P, _P, ctypes.c_float, _P, _Z, ctypes.c_ulonglong]),
-    "cudnnCreateRNNDescriptor": (_S, [_PP]),
-    "cudnnDestroyRNNDescriptor": (_S, [_P]),
-    "cudnnSetRNNDescriptor_v8": (_S, [_P, _I, _I, _I, _I, _I, _I, _I, _I,
-                                      _I32, _I32, _I32, _I32, _P, _U32]),
-    "cudnnGetRNNWeightSpaceSize": (_S, [_P, _P, _PZ]),
-    "cudnnGetRNNWeightParams": (_S, [_P, _P, _I32, _Z, _P, _I32, _P, _PP, _P, _PP]),
-    "cudnnCreateRNNDataDescriptor": (_S, [_PP]),
-    "cudnnDestroyRNNDataDescriptor": (_S, [_P]),
-    "cudnnSetRNNDataDescriptor": (_S, [_P, _I, _I, _I, _I, _I, _PI, _P]),
-    "cudnnGetRNNTempSpaceSizes": (_S, [_P, _P, _I, _P, _PZ, _PZ]),
-    "cudnnRNNForward": (_S, [_P, _P, _I, _P, _P, _P, _P, _P, _P, _P, _P, _P, _P, _P,
-                             _Z, _P, _Z, _P, _Z, _P]),
-    "cudnnRNNBackwardData_v8": (_S, [_P, _P, _P, _P, _P, _P, _P, _P, _P, _P, _P, _P,
-                                     _P, _P, _P, _P, _Z, _P, _Z, _P, _Z, _P]),
-    "cudnnRNNBackwardWeights_v8": (_S, [_P, _P, _I, _P, _P, _P, _P, _P, _P, _P,
-                                        _Z, _P, _Z, _P, _Z, _P]),
-}
-
-
-class CudnnUnavailableError(RuntimeError):
-    """libcudnn could not be found, loaded, or is too old / lacks a symbol."""
-
-
-class CudnnError(RuntimeError):
-    """A cuDNN call returned a status other than CUDNN_STATUS_SUCCESS.
-
-    Attributes:
-      call: the C function name.
-      status: the cudnnStatus_t value.
-      status_name: cudnnGetErrorString(status).
-      detail: cudnnGetLastErrorString() right after the failure (may be '').
-    """
-
-    def __init__(self, call, status, status_name="", detail=""):
-        self.call, self.status = call, int(status)
-        self.status_name, self.detail = status_name, detail
-        msg = f"{call} failed with status {self.status}"
-        if status_name:
-            msg += f" ({status_name})"
-        if detail:
-            msg += f": {detail}"
-        super().__init__(msg)
-
+from dlframe.backends.cudnn_api import (  # noqa: F401 - re-exported
+    _CELL_MODE,
+    _DTYPES,
+    _LAYOUTS,
+    CUDNN_BIDIRECTIONAL,
+    CUDNN_DATA_DOUBLE,
+    CUDNN_DATA_FLOAT,
+    CUDNN_DATA_HALF,
+    CUDNN_DEFAULT_MATH,
+    CUDNN_FMA_MATH,
+    CUDNN_FWD_MODE_INFERENCE,
+    CUDNN_FWD_MODE_TRAINING,
+    CUDNN_GRU,
+    CUDNN_LINEAR_INPUT,
+    CUDNN_LSTM,
+    CUDNN_RNN_ALGO_STANDARD,
+    CUDNN_RNN_DATA_LAYOUT_BATCH_MAJOR_UNPACKED,
+    CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_PACKED,
+    CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_UNPACKED,
+    CUDNN_RNN_DOUBLE_BIAS,
+    CUDNN_RNN_NO_BIAS,
+    CUDNN_RNN_PADDED_IO_DISABLED,
+    CUDNN_RNN_PADDED_IO_ENABLED,
+    CUDNN_RNN_RELU,
+    CUDNN_RNN_SINGLE_INP_BIAS,
+    CUDNN_RNN_SINGLE_REC_BIAS,
+    CUDNN_RNN_TANH,
+    CUDNN_SKIP_INPUT,
+    CUDNN_STATUS_BAD_PARAM,
+    CUDNN_STATUS_NOT_INITIALIZED,
+    CUDNN_STATUS_SUCCESS,
+    CUDNN_TENSOR_OP_MATH,
+    CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION,
+    CUDNN_UNIDIRECTIONAL,
+    CUDNN_WGRAD_MODE_ADD,
+    CUDNN_WGRAD_MODE_SET,
+    MIN_VERSION,
+    SIGNATURES,
+    Api,
+    CudnnError,
+    CudnnUnavailableError,
+)
+from dlframe.backends.cudnn_plan import (  # noqa: F401 - re-exported
+    _Context,
+    _int_array,
+    _Plan,
+)
 
 # ---------------------------------------------------------------------------------
 # Loading
@@ -243,229 +169,9 @@ def _reset_for_tests():
         _api, _load_error = None, None
 
 
-class Api:
-    """A loaded libcudnn with declared signatures and status checking.
-
-    ``api(name, *args)`` calls the named function and raises :class:`CudnnError`
-    unless it returns CUDNN_STATUS_SUCCESS.
-    """
-
-    def __init__(self, lib, where="libcudnn"):
-        self.lib = lib
-        self.where = where
-        self._fn = {}
-        for name, (restype, argtypes) in SIGNATURES.items():
-            try:
-                fn = getattr(lib, name)
-            except AttributeError:
-                raise CudnnUnavailableError(f"{where} has no symbol {name}; cuDNN >= 9 "
-                                            "is required") from None
-            fn.restype = restype
-            fn.argtypes = argtypes
-            self._fn[name] = fn
-        self.version = int(self._fn["cudnnGetVersion"]())
-        if self.version < MIN_VERSION:
-            raise CudnnUnavailableError(f"{where} is cuDNN {self.version}; the RNN binding "
-                                        f"needs >= {MIN_VERSION}")
-
-    def __call__(self, name, *args):
-        status = self._fn[name](*args)
-        if status != CUDNN_STATUS_SUCCESS:
-            raise CudnnError(name, status, self.error_string(status), self.last_error())
-
-    def error_string(self, status):
-        text = self._fn["cudnnGetErrorString"](int(status))
-        return text.decode("utf-8", "replace") if text else ""
-
-    def last_error(self):
-        buf = ctypes.create_string_buffer(1024)
-        self._fn["cudnnGetLastErrorString"](buf, ctypes.sizeof(buf))
-        return buf.value.decode("utf-8", "replace")
-
-    def create(self, what):
-        """cudnnCreate<what>(&p); returns the pointer as an int ('' = the handle)."""
-        ptr = ctypes.c_void_p()
-        self(f"cudnnCreate{what}", ctypes.byref(ptr))
-        return ptr.value
-
-    def destroy(self, what, ptr):
-        if ptr:
-            self(f"cudnnDestroy{what}", ptr)
-
-
 def version():
     """cudnnGetVersion() of the loaded library (loads it)."""
     return load_library().version
-
-
-# ---------------------------------------------------------------------------------
-# Handle + descriptors (host objects; one _Context per device per thread)
-# ---------------------------------------------------------------------------------
-
-def _int_array(values):
-    return (ctypes.c_int * len(values))(*[int(v) for v in values])
-
-
-class _Plan:
-    """cuDNN descriptors for one shape key (cell, input, units, dtype, batch, maxlen, ...)."""
-
-    def __init__(self, api, ctx, key):
-        (self.cell_kind, self.input_size, self.units, self.dtype_char, self.batch,
-         self.max_len, self.layout, self.allow_tf32) = key
-        self.api = api
-        self.key = key
-        data_type, math_prec, fma, tf32 = _DTYPES[self.dtype_char]
-        self.data_type = data_type
-        self._owned = []  # (kind, ptr) destroyed in __del__
-        try:
-            self.rnn = self._create("RNNDescriptor")
-            api("cudnnSetRNNDescriptor_v8", self.rnn, CUDNN_RNN_ALGO_STANDARD,
-                _CELL_MODE[self.cell_kind], CUDNN_RNN_DOUBLE_BIAS, CUDNN_UNIDIRECTIONAL,
-                CUDNN_LINEAR_INPUT, data_type, math_prec, tf32 if self.allow_tf32 else fma,
-                self.input_size, self.units,
-                self.units,  # projSize = hiddenSize means "no projection" (0 is BAD_PARAM)
-                1, ctx.dropout, CUDNN_RNN_PADDED_IO_ENABLED)
-            self.x_desc = self._create("RNNDataDescriptor")
-            self.y_desc = self._create("RNNDataDescriptor")
-            # h/c: [layers*dirs, B, H] with strides [B*H, H, 1]; GRU passes it as cDesc
-            # too with NULL c pointers (PyTorch does the same; a NULL cDesc is (U)).
-            self.h_desc = self._create("TensorDescriptor")
-            api("cudnnSetTensorNdDescriptor", self.h_desc, data_type, 3,
-                _int_array([1, self.batch, self.units]),
-                _int_array([self.batch * self.units, self.units, 1]))
-            self.m_desc = self._create("TensorDescriptor")  # outputs of GetRNNWeightParams
-            self.b_desc = self._create("TensorDescriptor")
-        except Exception:
-            self.close()
-            raise
-        # Host scalar 0 for paddingFill: 8 zero bytes read as 0 in half/float/double.
-        self._fill = ctypes.c_double(0.0)
-        self.lengths = None
-        self._temp_sizes = {}
-        self.views = None
-
-    def _create(self, what):
-        ptr = self.api.create(what)
-        self._owned.append((what, ptr))
-        return ptr
-
-    def close(self):
-        owned, self._owned = getattr(self, "_owned", []), []
-        for what, ptr in reversed(owned):
-            try:
-                self.api.destroy(what, ptr)
-            except Exception:  # noqa: BLE001, S110 - at shutdown: leak quietly
-                pass
-
-    def __del__(self):
-        self.close()
-
-    def set_lengths(self, lengths):
-        """(Re)describes x and y for these right-padded lengths (host tuple of B ints)."""
-        if lengths == self.lengths:
-            return
-        arr = _int_array(lengths)
-        layout = _LAYOUTS[self.layout]
-        self.api("cudnnSetRNNDataDescriptor", self.x_desc, self.data_type, layout,
-                 self.max_len, self.batch, self.input_size, arr, ctypes.byref(self._fill))
-        self.api("cudnnSetRNNDataDescriptor", self.y_desc, self.data_type, layout,
-                 self.max_len, self.batch, self.units, arr, ctypes.byref(self._fill))
-        self.lengths = lengths
-        self._temp_sizes = {}
-
-    def temp_sizes(self, handle, mode):
-        """(workspace bytes, reserve bytes) for ``mode`` and the current lengths."""
-        sizes = self._temp_sizes.get(mode)
-        if sizes is None:
-            work, reserve = ctypes.c_size_t(0), ctypes.c_size_t(0)
-            self.api("cudnnGetRNNTempSpaceSizes", handle, self.rnn, mode, self.x_desc,
-                     ctypes.byref(work), ctypes.byref(reserve))
-            sizes = self._temp_sizes[mode] = (int(work.value), int(reserve.value))
-        return sizes
-
-    def weight_views(self, handle, alloc, itemsize):
-        """The flat weight-space layout as rnn_layout.WeightViews (queried once).
-
-        ``alloc(nbytes)`` returns a device buffer's address (kept alive by the caller
-        during this call); cuDNN reports addresses inside it, turned into offsets.
-        """
-        if self.views is not None:
-            return self.views
-        api = self.api
-        size = ctypes.c_size_t(0)
-        api("cudnnGetRNNWeightSpaceSize", handle, self.rnn, ctypes.byref(size))
-        nbytes = int(size.value)
-        if nbytes % itemsize:
-            raise CudnnError("cudnnGetRNNWeightSpaceSize", -1, "",
-                             f"{nbytes} bytes is not a multiple of itemsize {itemsize}")
-        base, keep = alloc(nbytes)
-        matrices, biases = [], []
-        gates = rnn_layout.num_gates(self.cell_kind)
-        for lin in range(2 * gates):
-            m_addr, b_addr = ctypes.c_void_p(), ctypes.c_void_p()
-            api("cudnnGetRNNWeightParams", handle, self.rnn, 0, nbytes, base, lin,
-                self.m_desc, ctypes.byref(m_addr), self.b_desc, ctypes.byref(b_addr))
-            for addr, desc, out in ((m_addr, self.m_desc, matrices),
-                                    (b_addr, self.b_desc, biases)):
-                if not addr.value:
-                    raise CudnnError("cudnnGetRNNWeightParams", -1, "",
-                                     f"linLayerID {lin} returned a NULL address")
-                offset, rem = divmod(addr.value - base, itemsize)
-                if rem:
-                    raise CudnnError("cudnnGetRNNWeightParams", -1, "",
-                                     f"linLayerID {lin}: misaligned offset")
-                out.append((offset, self._dims(desc)))
-        del keep
-        self.views = rnn_layout.WeightViews(matrices, biases, nbytes // itemsize)
-        return self.views
-
-    def _dims(self, desc):
-        data_type, nb = ctypes.c_int(0), ctypes.c_int(0)
-        dims, strides = (ctypes.c_int * 3)(), (ctypes.c_int * 3)()
-        self.api("cudnnGetTensorNdDescriptor", desc, 3, ctypes.byref(data_type),
-                 ctypes.byref(nb), dims, strides)
-        return tuple(int(dims[i]) for i in range(min(int(nb.value), 3)))
-
-
-class _Context:
-    """A cuDNN handle, its no-dropout descriptor and the plan cache (one thread, one device)."""
-
-    MAX_PLANS = 64
-
-    def __init__(self, api, handle, dropout):
-        self.api = api
-        self.handle = handle
-        self.dropout = dropout
-        self.plans = collections.OrderedDict()
-        self._stream = None
-
-    @classmethod
-    def open(cls, api):
-        """Creates the handle on the current CUDA device (fails without a GPU)."""
-        handle = api.create("")
-        try:
-            dropout = api.create("DropoutDescriptor")
-            # p = 0 with no state buffer: the no-dropout pattern (needs a live handle).
-            api("cudnnSetDropoutDescriptor", dropout, handle, 0.0, None, 0, 0)
-        except Exception:
-            api.destroy("", handle)
-            raise
-        return cls(api, handle, dropout)
-
-    def set_stream(self, stream_ptr):
-        if stream_ptr != self._stream:
-            self.api("cudnnSetStream", self.handle, stream_ptr or None)
-            self._stream = stream_ptr
-
-    def plan(self, key):
-        plan = self.plans.get(key)
-        if plan is None:
-            plan = self.plans[key] = _Plan(self.api, self, key)
-            while len(self.plans) > self.MAX_PLANS:  # evicted plans die with their states
-                self.plans.popitem(last=False)
-        else:
-            self.plans.move_to_end(key)
-        return plan
 
 
 _local = threading.local()

@@ -1,0 +1,173 @@
+"""Shape changes: reshape, transpose, expand_dims, squeeze, broadcast_to."""
+
+from dlframe.core import basic
+from dlframe.core.primitive import call, primitive
+from dlframe.core.tensor import Tensor
+from dlframe.errors import InvalidArgumentError
+from dlframe.ops import dynamic_shape as _dyn
+from dlframe.ops._util import norm_axis, static_shape, t
+from dlframe.ops.late_bound import reads_values
+
+broadcast_to_p = basic.broadcast_to_p
+
+
+# ---------------------------------------------------------------- shapes
+@primitive("Reshape", aliases=True)
+def reshape_p(d, x, *, shape):
+    return x.reshape(shape)
+
+
+@reshape_p.defgrad
+def _reshape_grad(inputs, out, dy, *, shape):
+    return call(reshape_like_p, (dy, inputs[0]))
+
+
+@primitive("ReshapeLike", aliases=True)
+def reshape_like_p(d, x, like):
+    """``x`` reshaped to ``like``'s shape when it runs (gradients of shape changes
+    stay right when sizes change between runs of a compiled graph)."""
+    return x.reshape(like.shape)
+
+
+@reshape_like_p.defgrad
+def _reshape_like_grad(inputs, out, dy):
+    return call(reshape_like_p, (dy, inputs[0])), None
+
+
+@primitive("ExpandDims", aliases=True)
+def expand_dims_p(d, x, *, axis):
+    return d.xp.expand_dims(x, axis)
+
+
+@expand_dims_p.defgrad
+def _expand_dims_grad(inputs, out, dy, *, axis):
+    return call(squeeze_p, (dy,), {"axes": (axis,)})
+
+
+@primitive("Squeeze", aliases=True)
+def squeeze_p(d, x, *, axes):
+    return d.xp.squeeze(x, axis=axes)
+
+
+@squeeze_p.defgrad
+def _squeeze_grad(inputs, out, dy, *, axes):
+    return call(reshape_like_p, (dy, inputs[0]))
+
+
+def _resolve_shape(size, shape, op):
+    unknown = [i for i, s in enumerate(shape) if s == -1]
+    if len(unknown) > 1:
+        raise InvalidArgumentError(f"{op}: only one input size may be -1, not both "
+                                   f"{unknown[0]} and {unknown[1]}")
+    known = 1
+    for s in shape:
+        if s != -1:
+            if s < 0:
+                raise InvalidArgumentError(f"{op}: size {s} must be non-negative")
+            known *= s
+    if unknown:
+        if known == 0 or size % known:
+            raise InvalidArgumentError(
+                f"{op}: Input to reshape is a tensor with {size} values, but the requested "
+                f"shape requires a multiple of {known}")
+        shape = tuple(size // known if s == -1 else s for s in shape)
+    elif known != size:
+        raise InvalidArgumentError(
+            f"{op}: Input to reshape is a tensor with {size} values, but the requested "
+            f"shape has {known} [Op:Reshape]")
+    return shape
+
+
+def _one_dynamic_dim(shape):
+    """``[tf.shape(x)[0], 6, 4]`` while tracing -> ``[-1, 6, 4]``: a single traced
+    entry is the one dimension the others leave, so the graph reshapes every batch size
+    (eager entries, and two or more traced ones, are read as values)."""
+    if not isinstance(shape, (list, tuple)):
+        return shape
+    dynamic = [i for i, s in enumerate(shape) if isinstance(s, Tensor)]
+    if len(dynamic) != 1 or any(isinstance(s, int) and s == -1 for s in shape):
+        return shape
+    try:
+        int(shape[dynamic[0]])
+        return shape          # a concrete value: checked like any other
+    except TypeError:         # traced: its value is not readable in the graph
+        return [-1 if i == dynamic[0] else s for i, s in enumerate(shape)]
+
+
+def reshape(tensor, shape, name=None):
+    """Reshapes ``tensor``; one dimension may be -1."""
+    x = t(tensor)
+    shape = _one_dynamic_dim(shape)
+    if _dyn.traced(shape):
+        return _dyn.reshape(x, shape)
+    spec = static_shape(shape, "Reshape")
+    target = _resolve_shape(x._value.size, spec, "Reshape")
+    if target == tuple(x._value.shape):
+        return x
+    # a -1 stays -1 in the graph: resolved from the input's size when it runs
+    return call(reshape_p, (x,), {"shape": tuple(spec) if -1 in spec else target})
+
+
+@primitive("Transpose", aliases=True)
+def transpose_p(d, x, *, perm):
+    return d.xp.transpose(x, perm)
+
+
+@transpose_p.defgrad
+def _transpose_grad(inputs, out, dy, *, perm):
+    inverse = [0] * len(perm)
+    for i, p in enumerate(perm):
+        inverse[p] = i
+    return transpose(dy, inverse)
+
+
+@reads_values("perm")
+def transpose(a, perm=None, conjugate=False, name=None):
+    """Permutes dimensions (reverses them when ``perm`` is None)."""
+    x = t(a)
+    nd = x._value.ndim
+    if perm is None:
+        perm = tuple(range(nd - 1, -1, -1))
+    else:
+        perm = tuple(int(p) % nd if nd else int(p) for p in static_shape(perm, "Transpose"))
+        if sorted(perm) != list(range(nd)):
+            raise InvalidArgumentError(f"Transpose: perm {list(perm)} is not a permutation "
+                                       f"of {nd} dimensions")
+    if perm == tuple(range(nd)):
+        return x
+    return call(transpose_p, (x,), {"perm": perm})
+
+
+@reads_values("axis")
+def expand_dims(input, axis, name=None):
+    """Inserts a length-1 dimension at ``axis``."""
+    x = t(input)
+    nd = x._value.ndim
+    axis = int(axis)
+    if not -nd - 1 <= axis <= nd:
+        raise InvalidArgumentError(f"ExpandDims: axis {axis} out of range [{-nd - 1}, {nd}]")
+    return call(expand_dims_p, (x,), {"axis": axis % (nd + 1)})
+
+
+def squeeze(input, axis=None, name=None):
+    """Removes length-1 dimensions (only ``axis`` when given)."""
+    x = t(input)
+    shape = list(x._value.shape)
+    if axis is None:
+        axes = tuple(i for i, s in enumerate(shape) if s == 1)
+    else:
+        axes = tuple(sorted(norm_axis(axis, len(shape), "Squeeze")))
+        for a in axes:
+            if shape[a] != 1:
+                raise InvalidArgumentError(
+                    f"Squeeze: Can not squeeze dim[{a}], expected a dimension of 1, got "
+                    f"{shape[a]}")
+    if not axes:
+        return x
+    return call(squeeze_p, (x,), {"axes": axes})
+
+
+@reads_values("shape")
+def broadcast_to(input, shape, name=None):
+    """Broadcasts ``input`` to ``shape``."""
+    return basic.broadcast_to(t(input), static_shape(shape, "BroadcastTo"))

@@ -1,0 +1,185 @@
+"""Joins and splits: concat, stack, unstack, split (and TF's auto-packing of
+nested lists holding tensors)."""
+
+from dlframe.backends.base import np
+from dlframe.core import tensor as _tensor_mod
+from dlframe.core.primitive import call, primitive
+from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.errors import InvalidArgumentError, ShapeMismatchError
+from dlframe.ops import dynamic_shape as _dyn
+from dlframe.ops._util import one_axis, t
+from dlframe.ops.late_bound import reads_values
+
+
+@primitive("ConcatV2")
+def concat_p(d, *xs, axis):
+    return d.xp.concatenate(xs, axis=axis)
+
+
+@concat_p.defgrad
+def _concat_grad(inputs, out, dy, *, axis):
+    sizes = [x._value.shape[axis] for x in inputs]
+    return split(dy, sizes, axis=axis)
+
+
+def _same_dtype(op, values):
+    first = values[0]._value.dtype
+    for i, v in enumerate(values[1:], 1):
+        if v._value.dtype != first:
+            from dlframe.errors import DTypeMismatchError
+            raise DTypeMismatchError(
+                f"{op}: values[{i}] has dtype {v.dtype.name}, expected "
+                f"{values[0].dtype.name} like values[0]")
+
+
+def _as_list_of_tensors(values, op):
+    if isinstance(values, Tensor):
+        return list(values)
+    if not isinstance(values, (list, tuple)) or not values:
+        raise ValueError(f"{op}: values must be a non-empty list of tensors, got {values!r}")
+    first = next((v for v in values if isinstance(v, Tensor)), None)
+    if first is None:
+        return [convert_to_tensor(v) for v in values]
+    from dlframe.core.tensor import as_operand
+    return [v if isinstance(v, Tensor) else as_operand(v, first) for v in values]
+
+
+@reads_values("axis")
+def concat(values, axis, name="concat"):
+    """Concatenates tensors along ``axis``."""
+    xs = _as_list_of_tensors(values, "ConcatV2")
+    _same_dtype("ConcatV2", xs)
+    nd = xs[0]._value.ndim
+    if nd == 0:
+        raise InvalidArgumentError("ConcatV2: Can't concatenate scalars (use tf.stack instead)")
+    a = one_axis(axis, nd, "ConcatV2")
+    ref = list(xs[0]._value.shape)
+    for i, x in enumerate(xs[1:], 1):
+        s = list(x._value.shape)
+        if len(s) != nd or any(p != q for j, (p, q) in enumerate(zip(ref, s)) if j != a):
+            raise ShapeMismatchError(
+                f"ConcatOp : Dimension {a} excluded, shapes must match: shape[0] = {ref} vs. "
+                f"shape[{i}] = {s} [Op:ConcatV2]")
+    if len(xs) == 1:
+        return xs[0]
+    return call(concat_p, tuple(xs), {"axis": a})
+
+
+@primitive("Pack")
+def stack_p(d, *xs, axis):
+    return d.xp.stack(xs, axis=axis)
+
+
+@stack_p.defgrad
+def _stack_grad(inputs, out, dy, *, axis):
+    return unstack(dy, axis=axis)
+
+
+def stack(values, axis=0, name="stack"):
+    """Stacks same-shaped tensors along a new ``axis``."""
+    xs = _as_list_of_tensors(values, "Pack")
+    _same_dtype("Pack", xs)
+    shape = xs[0]._value.shape
+    for i, x in enumerate(xs[1:], 1):
+        if x._value.shape != shape:
+            raise ShapeMismatchError(
+                f"Pack: Shapes of all inputs must match: values[0].shape = {list(shape)} != "
+                f"values[{i}].shape = {list(x._value.shape)} [Op:Pack]")
+    nd = len(shape) + 1
+    a = int(axis)
+    if not -nd <= a < nd:
+        raise InvalidArgumentError(f"Pack: axis {a} out of range [{-nd}, {nd})")
+    return call(stack_p, tuple(xs), {"axis": a % nd})
+
+
+def _autopack(values, dtype):
+    """TF's auto-packing: a nested list holding tensors becomes stacked tensors.
+
+    Python numbers beside the tensors take the first tensor's dtype, as in TF.
+    """
+    if dtype is None:
+        from dlframe.core.tensor import _leaves
+        dtype = next(_leaves(values)).dtype
+
+    def pack(v):
+        if isinstance(v, (list, tuple)):
+            return stack([pack(i) for i in v])
+        return convert_to_tensor(v, dtype=dtype)
+    return pack(values)
+
+
+_tensor_mod._autopack = _autopack
+
+
+@primitive("Unpack", n_out=-1)
+def unstack_p(d, x, *, axis, num):
+    xp = d.xp
+    return tuple(xp.take(x, i, axis=axis) for i in range(num))
+
+
+@unstack_p.defgrad
+def _unstack_grad(inputs, outs, dys, *, axis, num):
+    return stack(list(dys), axis=axis)
+
+
+def unstack(value, num=None, axis=0, name="unstack"):
+    """Splits ``value`` along ``axis`` into a list of tensors."""
+    x = t(value)
+    nd = x._value.ndim
+    if nd == 0:
+        raise ValueError("Cannot unstack a scalar tensor.")
+    a = one_axis(axis, nd, "Unpack")
+    n = x._value.shape[a]
+    if num is not None and int(num) != n:
+        raise ValueError(f"Unpack: num={num} does not match dimension {a} of size {n}")
+    if n == 0:
+        return []
+    return list(call(unstack_p, (x,), {"axis": a, "num": n}))
+
+
+@primitive("SplitV", n_out=-1)
+def split_p(d, x, *, sizes, axis):
+    bounds = np.cumsum(sizes)[:-1].tolist()
+    return tuple(d.xp.split(x, bounds, axis=axis))
+
+
+@split_p.defgrad
+def _split_grad(inputs, outs, dys, *, sizes, axis):
+    return concat(list(dys), axis=axis)
+
+
+def split(value, num_or_size_splits, axis=0, num=None, name="split"):
+    """Splits into ``num`` equal parts or parts of the given sizes along ``axis``."""
+    if (isinstance(num_or_size_splits, Tensor) and num_or_size_splits._value.ndim == 0
+            and _dyn.traced(num_or_size_splits)):   # the number of outputs is static
+        raise ValueError(f"Rank-0 tensors are not supported as the num_or_size_splits "
+                         f"argument to split. Argument provided: {num_or_size_splits!r}")
+    return _split(value, num_or_size_splits, axis, num)
+
+
+@reads_values("num_or_size_splits", "axis")
+def _split(value, num_or_size_splits, axis=0, num=None):
+    x = t(value)
+    a = one_axis(axis, x._value.ndim, "Split")
+    dim = x._value.shape[a]
+    if isinstance(num_or_size_splits, Tensor):
+        num_or_size_splits = num_or_size_splits.numpy().tolist()
+    if isinstance(num_or_size_splits, int):
+        k = num_or_size_splits
+        if k <= 0 or dim % k:
+            raise InvalidArgumentError(
+                f"Split: Number of ways to split should evenly divide the split dimension, "
+                f"but got split_dim {a} (size = {dim}) and num_split {k}")
+        sizes = [dim // k] * k
+    else:
+        sizes = [int(s) for s in num_or_size_splits]
+        if sizes.count(-1) == 1:
+            sizes[sizes.index(-1)] = dim - (sum(sizes) + 1)
+        if sum(sizes) != dim or any(s < 0 for s in sizes):
+            raise InvalidArgumentError(
+                f"Split: Determined shape must either match input shape along split_dim "
+                f"exactly if fully specified, or be less than the size of the input along "
+                f"split_dim; got sizes {sizes} for dimension of size {dim}")
+    if len(sizes) == 1:
+        return [x]
+    return list(call(split_p, (x,), {"sizes": tuple(sizes), "axis": a}))

@@ -1,0 +1,80 @@
+"""Identity, stop_gradient and shape metadata: shape, shape_n, size, rank."""
+
+from dlframe import backends
+from dlframe.core import dtypes
+from dlframe.core.primitive import STATE as _STATE
+from dlframe.core.primitive import call, primitive
+from dlframe.core.tensor import convert_to_tensor
+from dlframe.ops._util import t
+
+
+@primitive("Identity")
+def identity_p(d, x):
+    return x.copy()
+
+
+@identity_p.defgrad
+def _identity_grad(inputs, out, dy):
+    return dy
+
+
+def identity(input, name=None):
+    """Returns a copy of ``input`` (placed on the current device scope if it differs)."""
+    x = t(input)
+    dev = backends.current_device()
+    if x._device is not dev and backends._stack():
+        from dlframe.core.tensor import copy_to_device
+        return copy_to_device(x, dev)
+    return call(identity_p, (x,))
+
+
+@primitive("StopGradient")
+def stop_gradient_p(d, x):
+    return x
+
+
+def stop_gradient(input, name=None):
+    """Passes ``input`` through but blocks gradients."""
+    return call(stop_gradient_p, (t(input),))
+
+
+@primitive("Shape")
+def _shape_p(d, x, *, dtype):
+    return d.xp.asarray(x.shape, dtype=dtype)
+
+
+@primitive("Size")
+def _size_p(d, x, *, dtype):
+    return d.xp.asarray(x.size, dtype=dtype)
+
+
+def _dynamic(x):
+    trace = _STATE.trace
+    return trace is not None and trace.is_dynamic(x)
+
+
+def shape(input, out_type=dtypes.int32, name=None):
+    """The shape of ``input`` as a 1-D int tensor (read when a compiled graph runs
+    for a tensor whose size depends on values, e.g. a loop's stacked outputs)."""
+    x = t(input)
+    if _dynamic(x):
+        return call(_shape_p, (x,), {"dtype": dtypes.as_dtype(out_type)._np})
+    return convert_to_tensor(list(x._value.shape), dtype=out_type, device=x._device)
+
+
+def shape_n(input, out_type=dtypes.int32, name=None):
+    return [shape(x, out_type) for x in input]
+
+
+def size(input, out_type=dtypes.int32, name=None):
+    """Number of elements of ``input`` as a scalar int tensor."""
+    x = t(input)
+    if _dynamic(x):
+        return call(_size_p, (x,), {"dtype": dtypes.as_dtype(out_type)._np})
+    return convert_to_tensor(int(x._value.size), dtype=out_type, device=x._device)
+
+
+def rank(input, name=None):
+    """Rank of ``input`` as a scalar int32 tensor."""
+    x = t(input)
+    return convert_to_tensor(int(x._value.ndim), dtype=dtypes.int32, device=x._device)

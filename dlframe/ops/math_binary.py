@@ -1,0 +1,311 @@
+"""Elementwise binary arithmetic: add, subtract, multiply, divisions, remainders, pow,
+maximum/minimum, squared difference and atan2.
+
+Each primitive's gradient rule sits directly below its forward and is written in
+dlframe ops (DESIGN.md §4). Some rules use unary ops (``negative``, ``floor``, ``log``)
+and ``conj``; those modules build on this one, so they are bound late.
+"""
+
+from dlframe.backends.base import np
+from dlframe.core import basic, dtypes
+from dlframe.core.primitive import call, primitive
+from dlframe.core.tensor import Tensor
+from dlframe.errors import InvalidArgumentError
+from dlframe.ops._util import operands
+from dlframe.ops.logic import (
+    _bcast,
+    _binary,
+    _check,
+    _kind,
+    cast,
+    greater,
+    greater_equal,
+    less,
+    less_equal,
+    ones_like,
+    where,
+    zeros_like,
+)
+
+
+def _unary():
+    from dlframe.ops import math_unary  # math_unary builds on this module: bind late
+    return math_unary
+
+
+def _binary_prim(name, fn, kinds, doc, into=None):
+    """A broadcasting binary primitive and its public op (gradient attached later);
+    ``into`` is the ufunc computing ``fn`` into a given buffer (Primitive.into)."""
+    p = primitive(name)(_bcast(name, fn))
+    p.into = into
+
+    def op(x, y, name=None):
+        return _binary(p, x, y, kinds)
+    op.__doc__ = doc
+    return p, op
+
+
+def _conj_if_complex(x):
+    if _kind(x) != "c":
+        return x
+    from dlframe.ops import math_complex  # builds on this module: bind late
+    return math_complex.conj(x)
+
+
+# ---------------------------------------------------------------- arithmetic
+add_p = basic.add_p
+
+
+def add(x, y, name=None):
+    """Returns x + y elementwise (broadcasting); string tensors are concatenated."""
+    if _is_string(x) or _is_string(y):
+        from dlframe.ops import strings
+        return strings.join([x, y])
+    return _binary(add_p, x, y, "fciu")
+
+
+def _is_string(v):
+    if isinstance(v, Tensor):
+        return v.dtype == dtypes.string
+    return isinstance(v, (str, bytes))
+
+
+sub_p, subtract = _binary_prim("Sub", lambda xp, x, y: xp.subtract(x, y), "fciu",
+                               "Returns x - y elementwise.", np.subtract)
+
+
+@sub_p.defgrad
+def _sub_grad(inputs, out, dy):
+    return dy, _unary().negative(dy)
+
+
+mul_p, multiply = _binary_prim("Mul", lambda xp, x, y: xp.multiply(x, y), "fciu",
+                               "Returns x * y elementwise.", np.multiply)
+
+
+@mul_p.defgrad
+def _mul_grad(inputs, out, dy):
+    x, y = inputs
+    return multiply(dy, _conj_if_complex(y)), multiply(_conj_if_complex(x), dy)
+
+
+div_p, realdiv = _binary_prim("RealDiv", lambda xp, x, y: xp.divide(x, y), "fc",
+                              "x / y for floating x and y (no integer conversion).",
+                              np.divide)
+
+
+@div_p.defgrad
+def _div_grad(inputs, out, dy):
+    y = inputs[1]
+    gx = divide(dy, _conj_if_complex(y))
+    # d(x/y)/dy = -(x/y)/y
+    return gx, _unary().negative(multiply(gx, _conj_if_complex(out)))
+
+
+def _to_float_for_div(x):
+    if _kind(x) in "iu":
+        size = x._value.dtype.itemsize
+        return cast(x, dtypes.float64 if size >= 4 else dtypes.float32)
+    return x
+
+
+def divide(x, y, name=None):
+    """Python-3 division: integers are converted to floating point first (TF truediv).
+
+    Args:
+      x: a numeric Tensor or value.
+      y: a numeric Tensor or value of the same dtype.
+
+    Returns:
+      ``x / y``; int8/int16/uint8/uint16 give float32, wider integers float64.
+    """
+    x, y = operands(x, y, "RealDiv")
+    if _kind(x) in "iu":
+        x, y = _to_float_for_div(x), _to_float_for_div(y)
+    _check("RealDiv", x, "fc")
+    return call(div_p, (x, y))
+
+
+truediv = divide
+
+
+@primitive("DivNoNan")
+def div_no_nan_p(d, x, y):
+    xp = d.xp
+    safe = xp.where(y == 0, xp.ones_like(y), y)
+    return xp.where(y == 0, xp.zeros((), dtype=x.dtype), x / safe).astype(x.dtype, copy=False)
+
+
+@div_no_nan_p.defgrad
+def _div_no_nan_grad(inputs, out, dy):
+    x, y = inputs
+    gx = divide_no_nan(dy, y)
+    return gx, _unary().negative(divide_no_nan(multiply(gx, x), y))
+
+
+def divide_no_nan(x, y, name=None):
+    """x / y, with 0 wherever y == 0."""
+    return _binary(div_no_nan_p, x, y, "fc")
+
+
+div_no_nan = divide_no_nan
+
+
+@primitive("FloorDiv")
+def floordiv_p(d, x, y):
+    xp = d.xp
+    if x.dtype.kind in "iu" and xp.any(y == 0):
+        raise InvalidArgumentError("FloorDiv: Integer division by zero [Op:FloorDiv]")
+    return xp.floor_divide(x, y)
+
+
+def floordiv(x, y, name=None):
+    """Floor division x // y (integer or floating; not differentiable)."""
+    return _binary(floordiv_p, x, y, "fiu")
+
+
+floor_div = floordiv
+
+
+@primitive("TruncateDiv")
+def truncatediv_p(d, x, y):
+    xp = d.xp
+    if x.dtype.kind in "iu":
+        if xp.any(y == 0):
+            raise InvalidArgumentError("TruncateDiv: Integer division by zero "
+                                       "[Op:TruncateDiv]")
+        q = xp.floor_divide(x, y)
+        # floor and truncation differ when the signs differ and the division is inexact
+        return q + ((xp.remainder(x, y) != 0) & ((x < 0) != (y < 0))).astype(x.dtype)
+    return xp.trunc(x / y).astype(x.dtype, copy=False)
+
+
+def truncatediv(x, y, name=None):
+    """Division rounding toward zero (C semantics; not differentiable)."""
+    return _binary(truncatediv_p, x, y, "fiu")
+
+
+@primitive("FloorMod")
+def floormod_p(d, x, y):
+    xp = d.xp
+    if x.dtype.kind in "iu" and xp.any(y == 0):
+        raise InvalidArgumentError("FloorMod: Integer division by zero [Op:FloorMod]")
+    return xp.mod(x, y)
+
+
+@floormod_p.defgrad
+def _floormod_grad(inputs, out, dy):
+    x, y = inputs
+    u = _unary()
+    return dy, u.negative(multiply(dy, u.floor(divide(x, y))))
+
+
+def floormod(x, y, name=None):
+    """Python-style remainder x % y (sign of the divisor)."""
+    return _binary(floormod_p, x, y, "fiu")
+
+
+mod = floormod
+
+
+@primitive("TruncateMod")
+def truncatemod_p(d, x, y):
+    xp = d.xp
+    if x.dtype.kind in "iu" and xp.any(y == 0):
+        raise InvalidArgumentError("TruncateMod: Integer division by zero "
+                                   "[Op:TruncateMod]")
+    return xp.fmod(x, y)
+
+
+@truncatemod_p.defgrad
+def _truncatemod_grad(inputs, out, dy):
+    x, y = inputs
+    q = divide(x, y)
+    u = _unary()
+    return dy, u.negative(multiply(dy, where(less(q, 0), u.ceil(q), u.floor(q))))
+
+
+def truncatemod(x, y, name=None):
+    """C-style remainder x - y * trunc(x / y) (sign of the dividend)."""
+    return _binary(truncatemod_p, x, y, "fiu")
+
+
+@primitive("Pow")
+def pow_p(d, x, y):
+    xp = d.xp
+    if x.dtype.kind in "iu" and xp.any(y < 0):
+        raise InvalidArgumentError("Pow: Integers to negative integer powers are not "
+                                   "allowed [Op:Pow]")
+    return xp.power(x, y)
+
+
+@pow_p.defgrad
+def _pow_grad(inputs, out, dy):
+    x, y = inputs
+    gx = multiply(dy, multiply(y, pow(x, subtract(y, 1))))
+    positive = greater(x, 0)
+    safe_log = where(positive, _unary().log(where(positive, x, ones_like(x))),
+                     zeros_like(x))
+    gy = multiply(dy, multiply(out, safe_log))
+    return gx, gy
+
+
+def pow(x, y, name=None):
+    """x ** y elementwise (integer bases with negative integer exponents raise)."""
+    return _binary(pow_p, x, y, "fciu")
+
+
+maximum_p, maximum = _binary_prim(
+    "Maximum", lambda xp, x, y: xp.maximum(x, y), "fiu",
+    "Elementwise maximum (the gradient goes to x where x >= y).", np.maximum)
+
+
+@maximum_p.defgrad
+def _maximum_grad(inputs, out, dy):
+    x, y = inputs
+    mask = cast(greater_equal(x, y), dy.dtype)
+    return multiply(dy, mask), multiply(dy, subtract(1.0, mask))
+
+
+minimum_p, minimum = _binary_prim(
+    "Minimum", lambda xp, x, y: xp.minimum(x, y), "fiu",
+    "Elementwise minimum (the gradient goes to x where x <= y).", np.minimum)
+
+
+@minimum_p.defgrad
+def _minimum_grad(inputs, out, dy):
+    x, y = inputs
+    mask = cast(less_equal(x, y), dy.dtype)
+    return multiply(dy, mask), multiply(dy, subtract(1.0, mask))
+
+
+def _sqdiff_fwd(xp, x, y):
+    diff = x - y
+    return diff * diff
+
+
+squared_difference_p, squared_difference = _binary_prim(
+    "SquaredDifference", _sqdiff_fwd, "fiu", "(x - y) ** 2 elementwise.")
+
+
+@squared_difference_p.defgrad
+def _sqdiff_grad(inputs, out, dy):
+    x, y = inputs
+    g = multiply(dy, multiply(2.0, subtract(x, y)))
+    return g, _unary().negative(g)
+
+
+atan2_p = primitive("Atan2")(_bcast("Atan2", lambda xp, y, x: xp.arctan2(y, x)))
+
+
+def atan2(y, x, name=None):
+    """Elementwise arctangent of y/x, using the signs of both for the quadrant."""
+    return _binary(atan2_p, y, x, "f")
+
+
+@atan2_p.defgrad
+def _atan2_grad(inputs, out, dy):
+    y, x = inputs
+    u = _unary()
+    denom = add(u.square(x), u.square(y))
+    return multiply(dy, divide(x, denom)), multiply(dy, u.negative(divide(y, denom)))
