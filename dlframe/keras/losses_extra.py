@@ -2,7 +2,13 @@
 Circle and CTC (function and class forms). ``dlframe.keras.losses`` re-exports them."""
 
 from dlframe.core import dtypes
-from dlframe.keras.losses import EPSILON, LossFunctionWrapper, _pred_true, _t, one_hot
+from dlframe.keras.losses_base import (
+    EPSILON,
+    LossFunctionWrapper,
+    _pred_true,
+    _t,
+    one_hot,
+)
 from dlframe.ops import array as _array
 from dlframe.ops import creation as _creation
 from dlframe.ops import ctc as _ctc

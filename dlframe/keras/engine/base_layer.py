@@ -5,19 +5,35 @@ creates weights with ``add_weight`` under ``name_scope(layer.name)`` (so weights
 named 'dense/kernel:0'); ``call`` does the math. Layers assigned as attributes (also
 inside lists and dicts) are tracked, so their weights and losses show up on the
 parent. Calling a layer on KerasTensors records a node of a functional graph.
+
+The weights and tracking API lives in ``base_layer_tracking``, losses and metrics in
+``base_layer_losses``, the functional-graph properties in ``base_layer_nodes``; the
+names below are re-exported for the modules that import them from here.
 """
 
 import inspect
-import weakref
 
 from dlframe import autograph as _autograph
 from dlframe.core import dtypes as _dt
 from dlframe.core.primitive import STATE as _STATE
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
-from dlframe.core.variable import Variable, name_scope
 from dlframe.keras import backend, mixed_precision
 from dlframe.keras.engine import input_spec as _input_spec
+from dlframe.keras.engine.base_layer_config import _auto_config, _plain  # noqa: F401
+from dlframe.keras.engine.base_layer_losses import (
+    _LAYERS_WITH_LOSSES,
+    LayerLossesMixin,
+)
+from dlframe.keras.engine.base_layer_nodes import (  # noqa: F401
+    LayerNodesMixin,
+    _as_tuple_shapes,
+)
+from dlframe.keras.engine.base_layer_tracking import (  # noqa: F401
+    LayerTrackingMixin,
+    _dedupe,
+    _OwnScope,
+)
 from dlframe.keras.engine.base_layer_utils import (  # noqa: F401
     CALL_CONTEXT,
     DTypePolicy,
@@ -35,17 +51,12 @@ from dlframe.keras.utils import generic_utils, tree
 from dlframe.ops import math as _math
 from dlframe.ops.ragged_tensor import RaggedTensor
 
-# Layers whose ``_losses`` list is not empty: while there are none, the outermost
-# call skips walking the layer tree to clear them (most models add no losses).
-_LAYERS_WITH_LOSSES = weakref.WeakSet()
-
 _ALLOWED_KWARGS = {"input_dim", "input_shape", "batch_input_shape", "batch_size",
                    "weights", "activity_regularizer", "autocast", "implementation",
                    "dynamic", "input_dtype"}
 
 
-
-class Layer(LayerStateAPI):
+class Layer(LayerTrackingMixin, LayerLossesMixin, LayerNodesMixin, LayerStateAPI):
     """Base class of all layers.
 
     Args:
@@ -157,285 +168,6 @@ class Layer(LayerStateAPI):
     def stateful(self):
         return False
 
-    # -- tracking ------------------------------------------------------------
-    _NOT_TRACKED = frozenset({"_inbound_nodes", "_outbound_nodes", "_trainable_weights",
-                              "_non_trainable_weights", "_losses", "_callable_losses",
-                              "_graph_layers", "_nodes_in_order", "_seq_layers_unused"})
-
-    def _tracked_values(self):
-        for key, value in self.__dict__.items():
-            if key not in self._NOT_TRACKED:
-                yield value
-
-    def _direct_children(self):
-        """Layers held in attributes (also inside lists, tuples and dicts), in order."""
-        out, seen = [], {id(self)}
-
-        def visit(v, depth):
-            if isinstance(v, Layer):
-                if id(v) not in seen:
-                    seen.add(id(v))
-                    out.append(v)
-            elif depth < 4 and isinstance(v, (list, tuple)):
-                for item in v:
-                    visit(item, depth + 1)
-            elif depth < 4 and isinstance(v, dict):
-                for item in v.values():
-                    visit(item, depth + 1)
-        for value in self._tracked_values():
-            visit(value, 0)
-        return out
-
-    def _attribute_variables(self):
-        """tf.Variables assigned directly as attributes (not through add_weight)."""
-        own = {id(v) for v in self._trainable_weights + self._non_trainable_weights}
-        out = []
-        for value in self._tracked_values():
-            items = value if isinstance(value, (list, tuple)) else [value]
-            for v in items:
-                if isinstance(v, Variable) and id(v) not in own:
-                    own.add(id(v))
-                    out.append(v)
-        return out
-
-    def _flatten_layers(self, include_self=True, recursive=True):
-        seen = set()
-        stack = [self] if include_self else list(reversed(self._direct_children()))
-        while stack:
-            layer = stack.pop()
-            if id(layer) in seen:
-                continue
-            seen.add(id(layer))
-            yield layer
-            if recursive or layer is self:
-                stack.extend(reversed(layer._direct_children()))
-
-    @property
-    def _layers(self):
-        return self._direct_children()
-
-    @property
-    def submodules(self):
-        return list(self._flatten_layers(include_self=False))
-
-    # -- weights -------------------------------------------------------------
-    @keras3_positional(("shape", "initializer", "dtype", "trainable", "autocast",
-                        "regularizer", "constraint", "aggregation",
-                        "overwrite_with_gradient", "name"))
-    def add_weight(self, name=None, shape=None, dtype=None, initializer=None,
-                   regularizer=None, trainable=None, constraint=None, use_resource=None,
-                   synchronization=None, aggregation=None, **kwargs):
-        """Creates a weight Variable named '<layer scope>/<name>' and tracks it.
-
-        Args:
-          name: the weight's name.
-          shape: its shape (default scalar).
-          dtype: its dtype (default the layer's variable dtype).
-          initializer: name, Initializer or callable (default glorot_uniform for
-            floats, zeros otherwise).
-          regularizer: optional penalty added to ``layer.losses``.
-          trainable: whether it is listed in ``trainable_weights`` (default True).
-          constraint: optional projection applied after optimizer updates.
-        """
-        from dlframe.keras import constraints, initializers, regularizers
-        shape = () if shape is None else tuple(
-            shape.as_list() if hasattr(shape, "as_list") else shape)
-        dtype = _dt.as_dtype(dtype or self.variable_dtype)
-        if initializer is None:
-            initializer = "glorot_uniform" if dtype.is_floating else "zeros"
-        init = initializers.get(initializer)
-        if trainable is None:
-            trainable = True
-        from dlframe.core.variable import VariableAggregation, VariableSynchronization
-        if synchronization == VariableSynchronization.ON_READ or synchronization == "on_read":
-            trainable = False
-        kw = {}
-        if isinstance(synchronization, VariableSynchronization):
-            kw["synchronization"] = synchronization
-        if isinstance(aggregation, VariableAggregation):
-            kw["aggregation"] = aggregation
-        scope = name_scope(None if self._own_scope_depth else self._scope_name())
-        with scope:
-            var = Variable(lambda: init(shape, dtype=dtype), name=name or "Variable",
-                           trainable=trainable, dtype=dtype,
-                           constraint=constraints.get(constraint), **kw)
-        try:
-            var.path = var.name[:-2]
-        except AttributeError:
-            pass
-        if regularizer is not None:
-            reg = regularizers.get(regularizer)
-            self._callable_losses.append(lambda v=var, r=reg: r(v))
-        (self._trainable_weights if trainable else self._non_trainable_weights).append(var)
-        return var
-
-    add_variable = add_weight
-
-    def _scope_name(self):
-        return self._name
-
-    _own_scope_depth = 0
-
-    def _own_scope(self):
-        return _OwnScope(self)
-
-    @property
-    def trainable_weights(self):
-        if not self._trainable:
-            return []
-        out = list(self._trainable_weights) + [
-            v for v in self._attribute_variables() if v.trainable]
-        for child in self._direct_children():
-            out.extend(child.trainable_weights)
-        return _dedupe(out)
-
-    @property
-    def non_trainable_weights(self):
-        if not self._trainable:
-            out = (list(self._trainable_weights) + list(self._non_trainable_weights)
-                   + self._attribute_variables())
-            for child in self._direct_children():
-                out.extend(child.weights)
-            return _dedupe(out)
-        out = list(self._non_trainable_weights) + [
-            v for v in self._attribute_variables() if not v.trainable]
-        for child in self._direct_children():
-            out.extend(child.non_trainable_weights)
-        return _dedupe(out)
-
-    @property
-    def weights(self):
-        return _dedupe(self.trainable_weights + self.non_trainable_weights)
-
-    @property
-    def trainable_variables(self):
-        return self.trainable_weights
-
-    @property
-    def non_trainable_variables(self):
-        return self.non_trainable_weights
-
-    @property
-    def variables(self):
-        return self.weights
-
-    def get_weights(self):
-        """The weights' values as NumPy arrays."""
-        return [w.numpy() for w in self.weights]
-
-    def set_weights(self, weights):
-        """Assigns NumPy arrays (same order and shapes as ``get_weights()``)."""
-        params = self.weights
-        if len(params) != len(weights):
-            raise ValueError(
-                f'You called `set_weights(weights)` on layer "{self.name}" with a weight '
-                f"list of length {len(weights)}, but the layer was expecting "
-                f"{len(params)} weights. Provided weights: {str(weights)[:50]}...")
-        for p, w in zip(params, weights):
-            wshape = tuple(getattr(w, "shape", ()))
-            if tuple(p.shape) != wshape:
-                raise ValueError(f"Layer {self.name} weight shape {tuple(p.shape)} is not "
-                                 f"compatible with provided weight shape {wshape}.")
-            p.assign(convert_to_tensor(w, dtype=p.dtype))
-
-    def count_params(self):
-        """The number of scalars in the layer's weights."""
-        if not self.built and not self.weights:
-            raise ValueError(f"You tried to call `count_params` on layer '{self.name}', "
-                             "but the layer isn't built. You can build it manually via: "
-                             f"`{self.name}.build(batch_input_shape)`.")
-        total = 0
-        for w in self.weights:
-            n = 1
-            for d in w.shape:
-                n *= d
-            total += n
-        return total
-
-    # -- losses --------------------------------------------------------------
-    def add_loss(self, losses, inputs=None, **kwargs):
-        """Adds a loss tensor (or zero-argument callable) to ``layer.losses``."""
-        for loss in tree.flatten(losses):
-            if loss is None:
-                continue
-            if callable(loss) and not isinstance(loss, Tensor):
-                self._callable_losses.append(loss)
-            elif isinstance(loss, KerasTensor):
-                self._add_symbolic_loss(loss)
-            else:
-                self._losses.append(convert_to_tensor(loss))
-                _LAYERS_WITH_LOSSES.add(self)
-
-    def _add_symbolic_loss(self, loss):
-        raise ValueError(
-            f"add_loss received a symbolic (functional) tensor {loss!r} on layer "
-            f"{self.name!r}; only a functional Model can hold one (Keras 2's "
-            "`model.add_loss(tensor)`). Add the loss inside a layer's call instead.")
-
-    @property
-    def losses(self):
-        """Activity/`add_loss` losses of the last call plus weight regularization."""
-        out = []
-        for layer in self._flatten_layers():
-            out.extend(layer._losses)
-            for fn in layer._callable_losses:
-                value = fn()
-                if value is not None:
-                    out.append(convert_to_tensor(value))
-        return out
-
-    def _clear_losses(self):
-        if not _LAYERS_WITH_LOSSES:
-            return
-        for layer in self._flatten_layers():
-            if layer._losses:
-                layer._losses = []
-            _LAYERS_WITH_LOSSES.discard(layer)
-
-    def add_metric(self, value, name=None, aggregation=None, **kwargs):
-        """Keras 2's ``add_metric``: reports the running mean of ``value`` under
-        ``name`` (``fit``/``evaluate`` logs, ``layer.metrics``).
-
-        Args:
-          value: a tensor computed in ``call`` (or, on a functional Model, a
-            symbolic tensor of its graph).
-          name: the metric's name in the logs (required).
-          aggregation: None or 'mean' (values are averaged over the epoch).
-        """
-        if aggregation not in (None, "mean"):
-            raise ValueError(f"We currently support only `mean` sample-wise metric "
-                             f"aggregation. You provided aggregation={aggregation!r}")
-        if not name:
-            raise ValueError("Please provide a name for your metric like "
-                             "`self.add_metric(tf.reduce_sum(inputs), "
-                             f"name='mean_activation')`. Received: name={name!r}")
-        if isinstance(value, KerasTensor):
-            self._add_symbolic_metric(value, name)
-            return
-        metric = self._added_metric(name)
-        if not in_dry_run():
-            metric.update_state(value)
-
-    def _added_metric(self, name):
-        """The ``Mean`` behind ``add_metric(..., name=name)`` (made on first use; held
-        in an attribute, so ``metrics`` and ``fit``'s logs list it)."""
-        from dlframe.keras.metrics import Mean
-        added = self.__dict__.setdefault("_added_metrics", [])
-        metric = next((m for m in added if m.name == name), None)
-        if metric is None:
-            metric = Mean(name=name)
-            added.append(metric)
-        return metric
-
-    def _add_symbolic_metric(self, value, name):
-        raise ValueError(
-            f"add_metric received a symbolic (functional) tensor {value!r} on layer "
-            f"{self.name!r}; only a functional Model can hold one. Add the metric "
-            "inside a layer's call instead.")
-
-    def add_update(self, updates, inputs=None):
-        pass
-
     # -- lifecycle -------------------------------------------------------------
     def build(self, input_shape):
         """Creates the layer's weights (subclasses override); sets ``built``."""
@@ -529,9 +261,9 @@ class Layer(LayerStateAPI):
         else:
             input_masks = tree.map_structure(get_mask, inputs)
             has_mask = any(m is not None for m in tree.flatten(input_masks))
-        if self._expects_mask and "mask" not in kwargs and has_mask:
-            if "mask" in self._call_params or self.supports_masking:
-                kwargs["mask"] = input_masks
+        if self._expects_mask and "mask" not in kwargs and has_mask and (
+                "mask" in self._call_params or self.supports_masking):
+            kwargs["mask"] = input_masks
         _input_spec.assert_input_compatibility(self._input_spec, inputs, self.name)
         outermost = ctx.depth == 0
         if outermost and not ctx.dry_run:
@@ -592,50 +324,6 @@ class Layer(LayerStateAPI):
         from dlframe.keras.engine import node as _node
         return _node.dry_run_outputs(self, input_signature, (), {})
 
-    # -- nodes: input/output of the functional graph ---------------------------
-    def _node_attr(self, attr, what):
-        if not self._inbound_nodes:
-            raise AttributeError(f"Layer {self.name} is not connected, no {what} to "
-                                 "return.")
-        if len(self._inbound_nodes) > 1:
-            raise AttributeError(f"Layer {self.name} has multiple inbound nodes, hence "
-                                 f"the notion of \"layer {what}\" is ill-defined. Use "
-                                 f"`get_{what}_at(node_index)` instead.")
-        return getattr(self._inbound_nodes[0], attr)
-
-    @property
-    def input(self):
-        return self._node_attr("input_tensors", "input")
-
-    @property
-    def output(self):
-        return self._node_attr("output_tensors", "output")
-
-    def get_input_at(self, node_index):
-        return self._inbound_nodes[node_index].input_tensors
-
-    def get_output_at(self, node_index):
-        return self._inbound_nodes[node_index].output_tensors
-
-    @property
-    def input_shape(self):
-        if not self._inbound_nodes and self._build_input_shape is not None:
-            return _as_tuple_shapes(self._build_input_shape)
-        return _as_tuple_shapes(tree.map_structure(lambda k: k.shape, self.input))
-
-    @property
-    def output_shape(self):
-        if not self._inbound_nodes:
-            raise AttributeError(f"The layer \"{self.name}\" has never been called and "
-                                 "thus has no defined output shape.")
-        shapes = {repr(_as_tuple_shapes(tree.map_structure(lambda k: k.shape,
-                                                           n.output_tensors)))
-                  for n in self._inbound_nodes}
-        if len(shapes) > 1:
-            raise AttributeError(f'The layer "{self.name}" has multiple inbound nodes, '
-                                 "with different output shapes.")
-        return _as_tuple_shapes(tree.map_structure(lambda k: k.shape, self.output))
-
     # -- config ----------------------------------------------------------------
     def get_config(self):
         """The constructor arguments as a JSON-friendly dict."""
@@ -675,72 +363,3 @@ class Layer(LayerStateAPI):
     @property
     def name_scope(self):
         return self._name
-
-    @property
-    def inbound_nodes(self):
-        return self._inbound_nodes
-
-    @property
-    def outbound_nodes(self):
-        return self._outbound_nodes
-
-
-class _OwnScope:
-    """``name_scope(layer.name)`` that also tells add_weight it is already inside."""
-
-    def __init__(self, layer):
-        self._layer = layer
-        self._scope = name_scope(layer._scope_name())
-
-    def __enter__(self):
-        self._scope.__enter__()
-        self._layer._own_scope_depth += 1
-
-    def __exit__(self, *exc):
-        self._layer._own_scope_depth -= 1
-        return self._scope.__exit__(*exc)
-
-
-def _dedupe(variables):
-    seen, out = set(), []
-    for v in variables:
-        if id(v) not in seen:
-            seen.add(id(v))
-            out.append(v)
-    return out
-
-
-def _as_tuple_shapes(shapes):
-    if isinstance(shapes, TensorShape):
-        return tuple(shapes.as_list()) if shapes.rank is not None else None
-    if isinstance(shapes, (list, tuple)):
-        return [_as_tuple_shapes(s) for s in shapes]
-    if isinstance(shapes, dict):
-        return {k: _as_tuple_shapes(v) for k, v in shapes.items()}
-    return shapes
-
-
-def _plain(value):
-    """Whether ``value`` is a JSON-friendly Python value (Keras 3 auto-config rule)."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return True
-    if isinstance(value, (list, tuple)):
-        return all(_plain(v) for v in value)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
-    return False
-
-
-def _auto_config(layer, init, names):
-    """Keras 3: the ``__init__`` arguments ``names`` the layer was created with, when
-    they are all plain values (so ``get_config`` need not be overridden); else None."""
-    args, kwargs = getattr(layer, "_init_call_args", ((), {}))
-    try:
-        bound = inspect.signature(init).bind(layer, *args, **kwargs)
-    except TypeError:
-        return None
-    bound.apply_defaults()
-    values = {k: v for k, v in bound.arguments.items() if k in names}
-    if not all(_plain(v) for v in values.values()):
-        return None
-    return values

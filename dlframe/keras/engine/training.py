@@ -3,31 +3,40 @@
 ``train_step``/``test_step``/``predict_step`` are overridable as in Keras. Unless
 ``run_eagerly=True`` a step runs through ``dlframe.function`` (one graph per input
 signature, DESIGN.md §5).
+
+The steps live in ``training_steps``, the first-batch checks in ``training_checks``,
+the single-batch methods in ``training_batch`` and the file methods in
+``training_saving``; their names are re-exported here.
 """
 
-import inspect
 import math
 import warnings
 
-from dlframe.core import dtypes
-from dlframe.core.function import function as _compile
-from dlframe.core.tape import GradientTape
 from dlframe.core.tensor import Tensor
-from dlframe.errors import InvalidArgumentError
 from dlframe.keras import optimizers as optimizers_mod
 from dlframe.keras.callbacks.callback import CallbackList
 from dlframe.keras.engine import training_data as data_mod
 from dlframe.keras.engine import training_distributed as _dist
-from dlframe.keras.engine.layer_state_api import attribute_metrics
+from dlframe.keras.engine.training_batch import (  # noqa: F401
+    BatchMethodsMixin,
+    _flat_values,
+    _to_numpy,
+)
+from dlframe.keras.engine.training_checks import (  # noqa: F401
+    FirstBatchChecksMixin,
+    LabelRangeError,
+)
 from dlframe.keras.engine.training_compile import LossesContainer, MetricsContainer
 from dlframe.keras.engine.training_generator import GeneratorMethodsMixin
+from dlframe.keras.engine.training_saving import SavingMethodsMixin
+from dlframe.keras.engine.training_steps import (  # noqa: F401
+    StepsMixin,
+    _accepts_training,
+    _floats,
+    _merge_dict_results,
+)
 from dlframe.keras.utils import tree
 from dlframe.ops import array as _array
-from dlframe.ops import reduction as _red
-
-
-class LabelRangeError(InvalidArgumentError, ValueError):
-    """Sparse labels outside ``[0, num_classes)`` (TF raises InvalidArgumentError)."""
 
 
 def _concat(parts):
@@ -36,46 +45,8 @@ def _concat(parts):
     return _array.concat(parts, axis=0)
 
 
-def _to_numpy(structure):
-    return tree.map_structure(lambda t: t.numpy() if isinstance(t, Tensor) else t,
-                              structure)
-
-
-def _merge_dict_results(logs):
-    """Logs with dict values (e.g. Keras 3's ``compile_metrics``) merged in."""
-    if not isinstance(logs, dict) or not any(isinstance(v, dict) for v in logs.values()):
-        return logs
-    out = {}
-    for k, v in logs.items():
-        if isinstance(v, dict):
-            out.update(v)
-        else:
-            out[k] = v
-    return out
-
-
-def _accepts_training(method):
-    """Whether an overridden ``compute_loss`` takes ``training`` (Keras 3's does; the
-    keras.io examples' ``compute_loss(x, y, y_pred, sample_weight, allow_empty)``
-    and Keras 2 overrides do not)."""
-    try:
-        params = inspect.signature(method).parameters.values()
-    except (TypeError, ValueError):
-        return True
-    return any(p.name == "training" or p.kind is p.VAR_KEYWORD for p in params)
-
-
-def _floats(logs):
-    out = {}
-    for k, v in (logs or {}).items():
-        if isinstance(v, Tensor):
-            v = v.numpy()
-            v = float(v) if getattr(v, "ndim", 0) == 0 else v
-        out[k] = v
-    return out
-
-
-class TrainingMixin(GeneratorMethodsMixin):
+class TrainingMixin(StepsMixin, FirstBatchChecksMixin, BatchMethodsMixin,
+                    SavingMethodsMixin, GeneratorMethodsMixin):
     """compile/fit/evaluate/predict and the overridable train/test/predict steps."""
 
     _is_compiled = False
@@ -166,203 +137,6 @@ class TrainingMixin(GeneratorMethodsMixin):
         if not self._is_compiled:
             raise RuntimeError("You must compile your model before training/testing. Use "
                                "`model.compile(optimizer, loss)`.")
-
-    # -- metrics ---------------------------------------------------------------
-    @property
-    def metrics(self):
-        """Loss trackers, compiled metrics, then metrics held in attributes."""
-        out = []
-        if self._is_compiled:
-            out.extend(self.compiled_loss.metrics)
-            if self.compiled_metrics.built or not self.compiled_metrics.has_metrics:
-                out.extend(self.compiled_metrics.metrics)
-            else:
-                out.append(self.compiled_metrics)  # Keras 3's 'compile_metrics'
-        layers = self._flatten_layers() if hasattr(self, "_flatten_layers") else [self]
-        return attribute_metrics(layers, out)
-
-    @property
-    def metrics_names(self):
-        return [m.name for m in self.metrics]
-
-    def reset_metrics(self):
-        for m in self.metrics:
-            m.reset_state()
-
-    def get_metrics_result(self):
-        """``{name: result}`` of every metric (dict results are merged in)."""
-        return _merge_dict_results({m.name: m.result() for m in self.metrics})
-
-    # -- the steps ---------------------------------------------------------------
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None,
-                     training=True):
-        """Compiled loss plus ``self.losses`` (updates the ``loss`` tracker)."""
-        del x, training
-        if self.compiled_loss is None:
-            raise RuntimeError("You must compile your model before training/testing.")
-        share = _dist.replica_share()  # a replica of a multi-replica strategy
-        if share is not None and share[0] == 0:
-            return _dist.empty_loss()
-        loss = self.compiled_loss(y, y_pred, sample_weight,
-                                  regularization_losses=self.losses)
-        return _dist.scale_loss(loss, share)
-
-    def _compute_loss(self, x, y, y_pred, sample_weight, training):
-        """``compute_loss``, passing ``training`` only to overrides that take it. As in
-        Keras 3, the ``loss`` metric of an overriding ``compute_loss`` (a distiller's,
-        which never calls the compiled loss) is the total it returns."""
-        kwargs = {"x": x, "y": y, "y_pred": y_pred, "sample_weight": sample_weight}
-        if type(self).compute_loss is TrainingMixin.compute_loss:
-            return self.compute_loss(**kwargs)
-        if _accepts_training(self.compute_loss):
-            kwargs["training"] = training
-        container = self.compiled_loss
-        if container is None or _dist.replica_share() is not None:
-            return self.compute_loss(**kwargs)
-        with container.total_tracked_by_caller():
-            loss = self.compute_loss(**kwargs)
-        container.track_total(loss, y_pred)
-        return loss
-
-    def _metrics_or_logs(self, logs):
-        """The metrics' results, unless a custom train/test step returned its own
-        names (e.g. ``{"loss": self.total_tracker.result()}``): then its last logs."""
-        result = _dist.combine_logs(self, self.get_metrics_result())
-        logs = _merge_dict_results(logs)
-        if isinstance(logs, dict) and set(logs) != set(result):
-            return logs
-        return result
-
-    def compute_metrics(self, x, y, y_pred, sample_weight=None):
-        """Updates the compiled metrics; returns ``get_metrics_result()``."""
-        del x
-        self.compiled_metrics.update_state(y, y_pred, sample_weight)
-        return self.get_metrics_result()
-
-    def train_step(self, data):
-        """One optimization step on ``data``; returns the metrics' current results."""
-        x, y, sample_weight = data_mod.unpack_x_y_sample_weight(data)
-        with GradientTape() as tape:
-            y_pred = self(x, training=True)
-            loss = self._compute_loss(x, y, y_pred, sample_weight, training=True)
-            scale = getattr(self.optimizer, "scale_loss", None)  # mixed precision
-            scaled = scale(loss) if scale is not None else loss
-        variables = self.trainable_variables
-        grads = tape.gradient(scaled, variables)
-        self.optimizer.apply_gradients(zip(grads, variables))
-        return self.compute_metrics(x, y, y_pred, sample_weight)
-
-    def test_step(self, data):
-        """Computes the loss and updates the metrics on ``data``."""
-        x, y, sample_weight = data_mod.unpack_x_y_sample_weight(data)
-        y_pred = self(x, training=False)
-        self._compute_loss(x, y, y_pred, sample_weight, training=False)
-        return self.compute_metrics(x, y, y_pred, sample_weight)
-
-    def predict_step(self, data):
-        """The model's outputs on the inputs of ``data``."""
-        x, _, _ = data_mod.unpack_x_y_sample_weight(data)
-        return self(x, training=False)
-
-    def _wrap(self, step, kind):
-        strategy = _dist.model_strategy(self)
-        if strategy is not None:  # split each batch over the replicas
-            return _dist.DistributedStep(self, kind, strategy)
-        if self.run_eagerly:
-            return step
-        return _compile(step, reduce_retracing=True)
-
-    def make_train_function(self, force=False):
-        if self.train_function is None or force:
-            self.train_function = self._wrap(lambda data: self.train_step(data), "train")
-        return self.train_function
-
-    def make_test_function(self, force=False):
-        if self.test_function is None or force:
-            self.test_function = self._wrap(lambda data: self.test_step(data), "test")
-        return self.test_function
-
-    def make_predict_function(self, force=False):
-        if self.predict_function is None or force:
-            self.predict_function = self._wrap(lambda data: self.predict_step(data),
-                                               "predict")
-        return self.predict_function
-
-    # -- checks before the first step ---------------------------------------------
-    def _check_string_inputs(self, x):
-        """Text reaches only models whose declared inputs are strings (e.g. an
-        ``Input(dtype=tf.string)`` feeding TextVectorization); subclassed models, which
-        declare nothing, get the data as TF gives it to them."""
-        declared = getattr(self, "inputs", None) or []
-        takes_text = not declared or any(getattr(t, "dtype", None) == dtypes.string
-                                          for t in tree.flatten(declared))
-        for leaf in tree.flatten(x):
-            if isinstance(leaf, Tensor) and leaf.dtype == dtypes.string and not takes_text:
-                sample = leaf.numpy().reshape(-1)[:1].tolist()
-                raise ValueError(
-                    f"Invalid dtype for argument `x`: expected numeric data, received string "
-                    f"values (first value: {sample}); the model's inputs are "
-                    f"{[getattr(t, 'dtype', None) for t in tree.flatten(declared)]}. "
-                    "Convert them to numbers, or start the model with "
-                    "keras.Input(dtype=tf.string) and a TextVectorization layer.")
-
-    def _uses_default_step(self, step):
-        """Whether ``step`` ('train_step'/'test_step') is Keras's own: a user's step
-        may take any data structure and the model need not be callable (a GAN)."""
-        return getattr(type(self), step) is getattr(TrainingMixin, step)
-
-    def _check_first_batch(self, batch, step="train_step"):
-        """Runs the model, losses and metrics on a tiny batch so that bad labels, shapes
-        and metric choices fail before any weight changes, with clear messages."""
-        if batch is None or not self._uses_default_step(step):
-            return
-        x, y, sw = data_mod.unpack_x_y_sample_weight(batch)
-        self._check_string_inputs(x)
-        y_pred = self(x, training=False)
-        if y is None or not self._is_compiled:
-            return
-        self._check_sparse_labels(y, y_pred)
-        try:
-            self.compiled_loss(y, y_pred, sw, update_tracker=False)
-        except (ValueError, InvalidArgumentError) as exc:
-            raise type(exc)(f"{exc}\n(while computing the loss "
-                            f"{self.loss!r} on y of shape "
-                            f"{[tuple(t.shape) for t in tree.flatten(y)]} and predictions "
-                            f"of shape {[tuple(t.shape) for t in tree.flatten(y_pred)]})") \
-                from None
-        try:
-            self.compiled_metrics.update_state(y, y_pred, sw)
-        except (ValueError, InvalidArgumentError) as exc:
-            raise ValueError(f"A metric cannot be applied to these outputs: {exc} "
-                             f"(y shapes {[tuple(t.shape) for t in tree.flatten(y)]}, "
-                             "predictions shapes "
-                             f"{[tuple(t.shape) for t in tree.flatten(y_pred)]})") from None
-        finally:
-            self.compiled_metrics.reset_state()
-        if self.optimizer is not None and not self.optimizer.built:
-            self.optimizer.build(self.trainable_variables)
-
-    def _check_sparse_labels(self, y, y_pred, full_y=None):
-        losses = self.compiled_loss.losses if self.compiled_loss.built else []
-        flat_pred = tree.flatten(y_pred)
-        flat_y = tree.flatten(full_y if full_y is not None else y)
-        from dlframe.keras import losses as losses_mod
-        for i, loss in enumerate(losses):
-            if getattr(loss, "fn", None) is not losses_mod.sparse_categorical_crossentropy:
-                continue
-            if i >= len(flat_y) or i >= len(flat_pred):
-                continue
-            labels, n = flat_y[i], int(flat_pred[i].shape[-1])
-            ignore = getattr(loss, "_fn_kwargs", {}).get("ignore_class")
-            lo = float(_red.reduce_min(labels).numpy())
-            hi = float(_red.reduce_max(labels).numpy())
-            if (lo < 0 and lo != ignore) or hi >= n:
-                bad = hi if hi >= n else lo
-                raise LabelRangeError(
-                    None, None,
-                    f"Received a label value of {bad:g} which is outside the valid range "
-                    f"of [0, {n}) in argument `y` (sparse categorical cross-entropy over "
-                    f"{n} model outputs). Label values range over [{lo:g}, {hi:g}].")
 
     # -- fit ---------------------------------------------------------------------
     @_dist.in_strategy_scope
@@ -556,115 +330,3 @@ class TrainingMixin(GeneratorMethodsMixin):
         cbs.on_predict_end()
         merged = [_concat(parts).numpy() for parts in outputs]
         return tree.pack_sequence_as(structure, merged)
-
-    # -- single batches ------------------------------------------------------------
-    def _batch_data(self, x, y, sample_weight, class_weight=None):
-        x = tree.map_structure(lambda v: data_mod.to_tensor(v, "x"), x)
-        y = tree.map_structure(lambda v: data_mod.to_tensor(v, "y"), y) \
-            if y is not None else None
-        sw = data_mod.to_tensor(sample_weight, "sample_weight") \
-            if sample_weight is not None else None
-        if class_weight is not None and y is not None:
-            sw = data_mod.apply_class_weight(y, sw, class_weight)
-        return data_mod.pack_x_y_sample_weight(x, y, sw)
-
-    @_dist.in_strategy_scope
-    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
-                       reset_metrics=True, return_dict=False):
-        """One gradient update on a single batch; returns loss/metrics."""
-        self._assert_compile_was_called()
-        if reset_metrics:
-            self.reset_metrics()
-        data = self._batch_data(x, y, sample_weight, class_weight)
-        if not self._checked_first_batch:
-            self._check_first_batch(data)
-            self._checked_first_batch = True
-        logs = _floats(self.make_train_function()(data))
-        return logs if return_dict else _flat_values(logs)
-
-    @_dist.in_strategy_scope
-    def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True,
-                      return_dict=False):
-        """Loss/metrics on a single batch."""
-        self._assert_compile_was_called()
-        if reset_metrics:
-            self.reset_metrics()
-        logs = _floats(self.make_test_function()(self._batch_data(x, y, sample_weight)))
-        return logs if return_dict else _flat_values(logs)
-
-    @_dist.in_strategy_scope
-    def predict_on_batch(self, x):
-        """The model's outputs on one batch, as NumPy arrays."""
-        data = self._batch_data(x, None, None)
-        return _to_numpy(self.make_predict_function()(data))
-
-    # -- weights files ---------------------------------------------------------------
-    def save_weights(self, filepath, overwrite=True, save_format=None, options=None):
-        """Writes all weights to ``filepath``.
-
-        Args:
-          filepath: ``*.weights.h5`` (Keras 3 layout), ``*.h5`` (Keras 2 layout), or
-            any other path: a TensorFlow checkpoint prefix (``<filepath>.index`` plus
-            the directory's ``checkpoint`` file), which also holds the optimizer.
-          overwrite: whether to replace an existing file.
-          save_format: ``'tf'`` or ``'h5'`` to override the choice by suffix.
-          options: unused; accepted for compatibility.
-        """
-        from dlframe.keras.saving import weights_io
-        weights_io.save_weights(self, filepath, overwrite=overwrite,
-                                save_format=save_format)
-
-    def load_weights(self, filepath, skip_mismatch=False, by_name=False, options=None):
-        """Reads weights written by ``save_weights`` (any of its formats).
-
-        Args:
-          filepath: an HDF5 weights file or a TensorFlow checkpoint prefix (for
-            example ``tf.train.latest_checkpoint(directory)``).
-          skip_mismatch: HDF5 only: skip layers whose weight count or shapes differ.
-          by_name: HDF5 only: match layers by name instead of by order.
-          options: unused; accepted for compatibility.
-
-        Returns:
-          For a checkpoint prefix, the load status (``expect_partial()`` etc.).
-        """
-        from dlframe.keras.saving import weights_io
-        return weights_io.load_weights(self, filepath, skip_mismatch=skip_mismatch,
-                                       by_name=by_name)
-
-    def save(self, filepath, overwrite=True, save_format=None, **kwargs):
-        """Saves architecture (config), weights, compile settings and optimizer state.
-
-        Args:
-          filepath: ``*.keras``: Keras 3's zip archive; ``*.h5``: one HDF5 file; any
-            other path: a SavedModel directory (Keras 2's default); ``load_model``
-            reads all three.
-          overwrite: whether to replace an existing file.
-          save_format: ``'tf'``, ``'h5'`` or ``'keras'`` to override the choice by
-            suffix.
-          **kwargs: ``include_optimizer`` (default True); others are ignored.
-        """
-        from dlframe.keras.saving import model_io
-        model_io.save_model(self, filepath, overwrite=overwrite, save_format=save_format,
-                            include_optimizer=kwargs.get("include_optimizer", True))
-
-    def export(self, filepath, format="tf_saved_model", verbose=True,
-               input_signature=None, **kwargs):
-        """Writes an inference artifact (Keras 3): reload it with
-        ``tf.saved_model.load(filepath).serve(x)`` or ``keras.layers.TFSMLayer``.
-
-        Args:
-          filepath: the directory to write (dlframe's format, see
-            ``dlframe.keras.saving.export``).
-          format: ``'tf_saved_model'``.
-          verbose: print the endpoints written.
-          input_signature: optional ``tf.TensorSpec`` (or list) of the inputs.
-          **kwargs: other exporter options, ignored.
-        """
-        from dlframe.keras.saving import export
-        export.export_model(self, filepath, format=format, verbose=verbose,
-                            input_signature=input_signature, **kwargs)
-
-
-def _flat_values(logs):
-    values = list(logs.values())
-    return values[0] if len(values) == 1 else values

@@ -1,0 +1,242 @@
+"""The base of Keras losses: ``Loss``, ``LossFunctionWrapper``, the reductions and the
+weighting of per-sample values (``reduce_weighted_values``), plus the small tensor
+helpers the loss functions share. ``dlframe.keras.losses`` re-exports all of it.
+
+A loss computes per-sample values with ``call(y_true, y_pred)`` (reduced over the
+last axis), weights them by ``sample_weight`` and reduces them with ``reduction``
+('sum_over_batch_size' by default, 'sum', 'none', 'mean', 'mean_with_sample_weight').
+"""
+
+from dlframe.core import dtypes
+from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.keras.utils import generic_utils
+from dlframe.ops import array as _array
+from dlframe.ops import creation as _creation
+from dlframe.ops import math as _m
+from dlframe.ops import nn as _nn
+from dlframe.ops import reduction as _red
+
+EPSILON = 1e-7
+_REDUCTIONS = ("sum_over_batch_size", "sum", "none", "mean", "mean_with_sample_weight")
+
+
+class Reduction:
+    """Keras 2's reduction names (``tf.keras.losses.Reduction``)."""
+
+    AUTO = "auto"
+    NONE = "none"
+    SUM = "sum"
+    SUM_OVER_BATCH_SIZE = "sum_over_batch_size"
+
+    @classmethod
+    def all(cls):
+        return (cls.AUTO, cls.NONE, cls.SUM, cls.SUM_OVER_BATCH_SIZE)
+
+    @classmethod
+    def validate(cls, key):
+        _standardize_reduction(key)
+
+
+def _standardize_reduction(reduction):
+    if reduction is None or reduction == "auto":
+        return "sum_over_batch_size"
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"Invalid value for argument `reduction`. Expected one of "
+                         f"{_REDUCTIONS}. Received: reduction={reduction}")
+    return reduction
+
+
+# ---------------------------------------------------------------- small helpers
+def _t(x, dtype=None):
+    if isinstance(x, Tensor):
+        if dtype is not None and x.dtype != dtype:
+            return _m.cast(x, dtype)
+        return x
+    return convert_to_tensor(x, dtype=dtype)
+
+
+def _pred_true(y_true, y_pred):
+    y_pred = _t(y_pred)
+    if not y_pred.dtype.is_floating:
+        y_pred = _m.cast(y_pred, dtypes.float32)
+    y_true = _t(y_true, y_pred.dtype)
+    return align_ranks(y_true, y_pred)   # Keras 3: (N,) vs (N, 1) is per sample
+
+
+def _mean(x, axis=-1):
+    return _red.reduce_mean(x, axis=axis)
+
+
+def _clip(x, lo, hi):
+    return _m.minimum(_m.maximum(x, lo), hi)
+
+
+def _log_softmax(x, axis=-1):
+    return _nn.log_softmax(x, axis=axis)
+
+
+def one_hot(labels, depth, dtype):
+    """``labels`` (ints) as one-hot rows of ``depth`` entries."""
+    labels = _t(labels)
+    if labels.dtype.is_floating:
+        labels = _m.cast(labels, dtypes.int64)
+    return _creation.one_hot(labels, depth, dtype=dtype)
+
+
+def argmax(x, axis=-1):
+    """Index of the largest entry along ``axis`` (first on ties), as int64."""
+    return _red.argmax(x, axis=axis)
+
+
+def l2_normalize(x, axis=-1):
+    return _nn.l2_normalize(x, axis=axis)
+
+
+def _squeeze_or_expand(values, weights):
+    """Brings ``weights`` to ``values``'s rank the way Keras does, then broadcastable."""
+    vr, wr = values.ndim, weights.ndim
+    if vr == wr + 1 and values.shape[-1] == 1:
+        values = _array.squeeze(values, -1) if wr != 1 else values
+        if wr == 1:
+            weights = _array.expand_dims(weights, -1)
+    elif wr == vr + 1 and weights.shape[-1] == 1:
+        weights = _array.squeeze(weights, -1)
+    while weights.ndim < values.ndim:
+        weights = _array.expand_dims(weights, -1)
+    return values, weights
+
+
+def reduce_weighted_values(values, sample_weight=None, mask=None,
+                           reduction="sum_over_batch_size"):
+    """Weights per-sample ``values`` and reduces them as ``Loss.__call__`` does."""
+    reduction = _standardize_reduction(reduction)
+    if mask is not None:
+        mask = _m.cast(mask, values.dtype)
+        if reduction in ("mean", "sum_over_batch_size"):
+            total = float(int(_size(mask)))
+            scale = _m.divide_no_nan(convert_to_tensor(total, dtype=values.dtype,
+                                                       device=values._device),
+                                     _red.reduce_sum(mask))
+            mask = _m.multiply(mask, scale)
+        sample_weight = mask if sample_weight is None else \
+            _m.multiply(_t(sample_weight, values.dtype), mask)
+    if sample_weight is not None:
+        sample_weight = _t(sample_weight, values.dtype)
+        values, sample_weight = _squeeze_or_expand(values, sample_weight)
+        values = _m.multiply(values, sample_weight)
+    if reduction == "none" or values.ndim == 0:
+        return values
+    total = _red.reduce_sum(values)
+    if reduction == "sum":
+        return total
+    if reduction == "mean_with_sample_weight" and sample_weight is not None:
+        divisor = _red.reduce_sum(_array.broadcast_to(sample_weight, values.shape))
+    else:
+        divisor = convert_to_tensor(float(_size(values)), dtype=values.dtype,
+                                    device=values._device)
+    return _m.divide_no_nan(total, divisor)
+
+
+def _size(x):
+    n = 1
+    for d in x._value.shape:
+        n *= int(d)
+    return n
+
+
+# ---------------------------------------------------------------- classes
+class Loss:
+    """Base class of losses: subclasses implement ``call(y_true, y_pred)``.
+
+    Args:
+      reduction: 'sum_over_batch_size' (default), 'sum', 'none', 'mean' or
+        'mean_with_sample_weight'.
+      name: the loss's name.
+      dtype: dtype of the loss computations (default float32 / floatx).
+    """
+
+    def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
+        self.name = name or generic_utils.to_snake_case(type(self).__name__)
+        self.reduction = _standardize_reduction(reduction)
+        self.dtype = dtype
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        y_pred = _t(y_pred)
+        if self.dtype is not None and y_pred.dtype.is_floating and \
+                y_pred.dtype != dtypes.as_dtype(self.dtype):
+            y_pred = _m.cast(y_pred, self.dtype)
+        losses = self.call(y_true, y_pred)
+        if not isinstance(losses, Tensor):
+            losses = convert_to_tensor(losses)
+        if not losses.dtype.is_floating:
+            losses = _m.cast(losses, dtypes.float32)
+        mask = getattr(self, "_last_mask", None)
+        self._last_mask = None
+        return reduce_weighted_values(losses, sample_weight, mask, self.reduction)
+
+    def call(self, y_true, y_pred):
+        raise NotImplementedError(
+            f"Loss subclass {type(self).__name__} must implement `call(y_true, y_pred)`.")
+
+    def get_config(self):
+        return {"name": self.name, "reduction": self.reduction}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def align_ranks(y_true, y_pred):
+    """Keras's rank alignment: labels (N,) against predictions (N, 1) become (N, 1)
+    (never an (N, N) broadcast); a trailing size-1 label axis is squeezed the other way."""
+    rt, rp = y_true._value.ndim, y_pred._value.ndim
+    if rp == rt + 1 and y_pred._value.shape[-1] == 1:
+        if rt == 1:
+            y_true = _array.expand_dims(y_true, -1)
+        else:
+            y_pred = _array.squeeze(y_pred, -1)
+    elif rt == rp + 1 and y_true._value.shape[-1] == 1:
+        if rp == 1:
+            y_pred = _array.expand_dims(y_pred, -1)
+        else:
+            y_true = _array.squeeze(y_true, -1)
+    return y_true, y_pred
+
+
+class LossFunctionWrapper(Loss):
+    """Wraps a function ``fn(y_true, y_pred, **kwargs)`` returning per-sample losses."""
+
+    def __init__(self, fn, reduction="sum_over_batch_size", name=None, dtype=None,
+                 **kwargs):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        self.fn = fn
+        self._fn_kwargs = kwargs
+
+    def call(self, y_true, y_pred):
+        y_true, y_pred = align_ranks(_t(y_true), y_pred)
+        return self.fn(y_true, y_pred, **self._fn_kwargs)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(self._fn_kwargs)
+        return config
+
+
+def _wrapper(fn, default_name, params=()):
+    """Builds a LossFunctionWrapper subclass whose keyword arguments are ``params``."""
+    def __init__(self, *args, reduction="sum_over_batch_size", name=default_name,
+                 dtype=None, **kwargs):
+        names = [p for p, _ in params]
+        kw = dict(params)
+        if len(args) > len(names):
+            raise TypeError(f"{type(self).__name__} takes at most {len(names)} positional "
+                            f"arguments, got {len(args)}")
+        kw.update(zip(names, args))
+        for k, v in kwargs.items():
+            if k not in kw:
+                raise TypeError(f"{type(self).__name__}.__init__() got an unexpected "
+                                f"keyword argument '{k}'")
+            kw[k] = v
+        LossFunctionWrapper.__init__(self, fn, reduction=reduction, name=name,
+                                     dtype=dtype, **kw)
+    return __init__
