@@ -68,3 +68,12 @@ def test_device_lib_lists_the_cpu_then_each_gpu():
     assert len(gpus) == len(tf.config.list_physical_devices("GPU"))
     assert [d.name for d in gpus] == [f"/device:GPU:{i}" for i in range(len(gpus))]
     assert 'device_type: "CPU"' in str(devices[0])
+
+
+def test_compat_v1_keras_layers_has_the_cudnn_layers():
+    from dlframe.compat.v1.keras.layers import CuDNNGRU, CuDNNLSTM
+    assert tf.compat.v1.keras.layers.CuDNNLSTM is CuDNNLSTM
+    assert not hasattr(tf.keras.layers, "CuDNNLSTM")   # TF2's tf.keras has none
+    model = tf.keras.Sequential([tf.keras.Input((5, 3)), CuDNNGRU(4, return_sequences=True),
+                                 CuDNNLSTM(2)])
+    assert model(np.zeros((2, 5, 3), "float32")).shape == (2, 2)

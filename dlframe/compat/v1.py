@@ -12,6 +12,7 @@ from types import SimpleNamespace as _Namespace
 
 import dlframe as _tf
 from dlframe.compat.aliases import PassThrough as _PassThrough
+from dlframe.keras.layers import cudnn_legacy as _cudnn_legacy
 
 
 def _tf2_only(api):
@@ -87,13 +88,17 @@ placeholder_with_default = _tf2_only("placeholder_with_default")
 disable_eager_execution = _tf2_only("disable_eager_execution")
 disable_v2_behavior = _tf2_only("disable_v2_behavior")
 
-# tf.compat.v1.keras: TF2's Keras plus backend.set_session/get_session; also
+# tf.compat.v1.keras: TF2's Keras plus backend.set_session/get_session and
+# layers.CuDNNLSTM/CuDNNGRU; also
 # importable as a module path (from tensorflow.compat.v1.keras.backend import ...)
 _backend = _PassThrough(lambda: _tf.keras.backend, set_session=_set_session,
                         get_session=_get_session)
-keras = _PassThrough(lambda: _tf.keras, backend=_backend)
+_layers = _PassThrough(lambda: _tf.keras.layers, CuDNNLSTM=_cudnn_legacy.CuDNNLSTM,
+                       CuDNNGRU=_cudnn_legacy.CuDNNGRU)
+keras = _PassThrough(lambda: _tf.keras, backend=_backend, layers=_layers)
 _sys.modules[__name__ + ".keras"] = keras
 _sys.modules[__name__ + ".keras.backend"] = _backend
+_sys.modules[__name__ + ".keras.layers"] = _layers
 
 
 def enable_eager_execution(config=None, device_policy=None, execution_mode=None):

@@ -39,7 +39,8 @@ def _optional(name):
 
 
 for _name in ("optimizers", "losses", "metrics", "callbacks", "datasets", "saving",
-              "preprocessing", "experimental", "regularizers", "config", "random"):
+              "preprocessing", "experimental", "regularizers", "config", "random",
+              "wrappers"):
     _mod = _optional(_name)
     if _mod is not None:
         globals()[_name] = _mod

@@ -9,6 +9,7 @@ from dlframe.core import dtypes as _dtypes
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.variable import Variable
 from dlframe.ops import array as _array
+from dlframe.ops import array_index as _array_index
 from dlframe.ops import conv as _conv
 from dlframe.ops import ctc as _ctc
 from dlframe.ops import einsum as _einsum
@@ -262,7 +263,7 @@ def resize_volumes(x, depth_factor, height_factor, width_factor, data_format):
     axes = (1, 2, 3) if _format(data_format) == "channels_last" else (2, 3, 4)
     out = _t(x)
     for axis, factor in zip(axes, (depth_factor, height_factor, width_factor)):
-        out = _array.repeat(out, int(factor), axis=axis)
+        out = _array_index.repeat(out, int(factor), axis=axis)
     return out
 
 

@@ -39,3 +39,9 @@ def test_function_on_a_sequential_model_and_bad_calls():
         f([x, x])
     with pytest.raises(ValueError, match="updates"):
         K.function([model.input], [model.output], updates=[("v", 1)])
+
+
+def test_resize_volumes_repeats_each_spatial_axis():
+    x = np.arange(8, dtype="float32").reshape(1, 2, 2, 2, 1)
+    out = K.resize_volumes(x, 2, 1, 3, "channels_last").numpy()
+    np.testing.assert_array_equal(out, np.repeat(np.repeat(x, 2, axis=1), 3, axis=3))

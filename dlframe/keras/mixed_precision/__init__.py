@@ -128,4 +128,7 @@ def __getattr__(name):
         from dlframe.keras.mixed_precision import loss_scale_optimizer
         globals()[name] = loss_scale_optimizer.LossScaleOptimizer
         return loss_scale_optimizer.LossScaleOptimizer
+    if name == "experimental":   # TF 2.1-2.3's API
+        import importlib
+        return importlib.import_module("dlframe.keras.mixed_precision.experimental")
     raise AttributeError(f"module 'dlframe.keras.mixed_precision' has no attribute {name!r}")

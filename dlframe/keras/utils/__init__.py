@@ -25,6 +25,7 @@ from dlframe.keras.utils.generic_utils import (
     serialize_keras_object,
 )
 from dlframe.keras.utils.layer_utils import count_params, print_summary
+from dlframe.keras.utils.multi_gpu_utils import multi_gpu_model
 from dlframe.keras.utils.py_dataset import PyDataset, Sequence
 from dlframe.keras.utils.sequence_utils import pad_sequences
 from dlframe.keras.utils.text_dataset_utils import text_dataset_from_directory
