@@ -229,8 +229,9 @@ def _is_host_array(value):
     return isinstance(value, (np.ndarray, np.generic))
 
 
-def _infer_python(value):
-    """NumPy array for a Python scalar or nested list with TF's dtype inference."""
+def _infer_python(value, kinds=None):
+    """NumPy array for a Python scalar or nested list with TF's dtype inference
+    (``kinds``: the list's ``_leaf_kinds`` when the caller has them)."""
     if isinstance(value, bool):
         return np.asarray(value, dtype=np.bool_)
     if isinstance(value, int):
@@ -243,18 +244,18 @@ def _infer_python(value):
     if isinstance(value, (str, bytes)):
         return np.asarray(value.encode() if isinstance(value, str) else value, dtype=object)
     if isinstance(value, (list, tuple)):
-        flat = _pack_nested(value)
-        if flat is not None:
-            return flat
-        if _has_strings(value):
+        kinds = _leaf_kinds(value) if kinds is None else kinds
+        if kinds & _TENSOR_LEAF:
+            return _pack_nested(value)
+        if kinds & _STRING_LEAF:
             # build the object array directly: NumPy's fixed-width 'S' dtype would
             # silently drop trailing NUL bytes
             return _string_array(value)
         arr = np.asarray(value)
         kind = arr.dtype.kind
-        if kind == "f" and arr.dtype == np.float64 and not _has_numpy_scalars(value):
+        if kind == "f" and arr.dtype == np.float64 and not kinds & _NUMPY_LEAF:
             return arr.astype(np.float32)
-        if kind == "i" and arr.dtype == np.int64 and not _has_numpy_scalars(value):
+        if kind == "i" and arr.dtype == np.int64 and not kinds & _NUMPY_LEAF:
             if arr.size == 0 or (arr.min() >= _INT32_MIN and arr.max() <= _INT32_MAX):
                 return arr.astype(np.int32)
         if kind in ("U", "S"):
@@ -264,16 +265,6 @@ def _infer_python(value):
             return arr.astype(np.float32)
         return arr
     return None
-
-
-def _has_strings(seq):
-    for item in seq:
-        if isinstance(item, (list, tuple)):
-            if _has_strings(item):
-                return True
-        elif isinstance(item, (str, bytes)):
-            return True
-    return False
 
 
 def _string_array(seq):
@@ -299,19 +290,26 @@ def _string_array(seq):
     return out
 
 
-def _has_numpy_scalars(seq):
+_TENSOR_LEAF, _STRING_LEAF, _NUMPY_LEAF = 1, 2, 4
+_PLAIN_LEAF_TYPES = frozenset((int, float, bool, complex))
+
+
+def _leaf_kinds(seq):
+    """Bit set of what a nested list holds besides Python numbers: Tensors,
+    strings, NumPy scalars/arrays (one pass over the leaves)."""
+    kinds = 0
     for item in seq:
+        if type(item) in _PLAIN_LEAF_TYPES:
+            continue
         if isinstance(item, (list, tuple)):
-            if _has_numpy_scalars(item):
-                return True
+            kinds |= _leaf_kinds(item)
+        elif isinstance(item, Tensor):
+            kinds |= _TENSOR_LEAF
+        elif isinstance(item, (str, bytes)):
+            kinds |= _STRING_LEAF
         elif _is_host_array(item):
-            return True
-    return False
-
-
-def _has_tensor(seq):
-    return any(isinstance(i, Tensor) or (isinstance(i, (list, tuple)) and _has_tensor(i))
-               for i in seq)
+            kinds |= _NUMPY_LEAF
+    return kinds
 
 
 # ops installs its stack-based packer here (core cannot import ops)
@@ -319,10 +317,7 @@ _autopack = None
 
 
 def _pack_nested(seq):
-    """Host array for a list that contains Tensors (TF packs them); else None."""
-    if not _has_tensor(seq):
-        return None
-
+    """Host array for a list that contains Tensors (TF packs them)."""
     def to_host(s):
         if isinstance(s, Tensor):
             return s.numpy()
@@ -342,7 +337,7 @@ def _leaves(s):
             yield i
 
 
-def _host_value(value, dtype):
+def _host_value(value, dtype, kinds=None):
     """Host NumPy array for ``value`` converted to ``dtype`` (a DType or None)."""
     if _is_host_array(value):
         arr = np.asarray(value)
@@ -360,7 +355,7 @@ def _host_value(value, dtype):
         return arr
     if isinstance(value, range):   # TF converts a range like the list it spans
         value = list(value)
-    arr = _infer_python(value)
+    arr = _infer_python(value, kinds)
     if arr is None:
         if hasattr(value, "__array__"):
             return _host_value(np.asarray(value), dtype)
@@ -432,8 +427,8 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None, device=None
     conv = getattr(value, "_dlframe_tensor_", None)
     if conv is not None:
         return conv(dtype)
-    if _autopack is not None and isinstance(value, (list, tuple)) and \
-            _has_tensor(value):
+    kinds = _leaf_kinds(value) if isinstance(value, (list, tuple)) else None
+    if _autopack is not None and kinds and kinds & _TENSOR_LEAF:
         # TF packs a list holding tensors with a stack op: gradients and traces
         # flow through tf.reduce_sum([loss_a, loss_b])
         return _autopack(value, None if dtype is None else _dt.as_dtype(dtype))
@@ -442,11 +437,11 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None, device=None
     if want is None and dtype_hint is not None and not _is_host_array(value):
         hint = _dt.as_dtype(dtype_hint)
         try:
-            arr = _host_value(value, hint)
+            arr = _host_value(value, hint, kinds)
         except (TypeError, ValueError):
-            arr = _host_value(value, None)
+            arr = _host_value(value, None, kinds)
     else:
-        arr = _host_value(value, want)
+        arr = _host_value(value, want, kinds)
     if arr.dtype == object and dev.is_gpu:
         dev = backends.get_device("cpu:0")  # strings live on the host, as in TF
     return Tensor(dev.asarray(arr), dev)
