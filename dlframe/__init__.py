@@ -53,6 +53,7 @@ from dlframe.ops.debugging_extra import *  # noqa: E402,F401,F403
 from dlframe.core.module import Module  # noqa: E402
 from dlframe.core.custom_gradient import custom_gradient, recompute_grad  # noqa: E402
 from dlframe import image, signal, strings  # noqa: E402
+from dlframe.ops.strings import as_string  # noqa: E402,F401 - tf.as_string
 from dlframe.io.sparse_tensor import SparseTensor  # noqa: E402
 from dlframe import distribute, summary  # noqa: E402 - tf.distribute, tf.summary
 from dlframe.summary.tensor_util import make_ndarray, make_tensor_proto  # noqa: E402

@@ -137,12 +137,12 @@ class Tensor:
 
     def __repr__(self):
         if _tracing_tensor(self):
-            return f"<dlframe.Tensor: shape={_shape_str(self)}, dtype={self.dtype.name}, (traced)>"
+            return f"<tf.Tensor: shape={_shape_str(self)}, dtype={self.dtype.name}, (traced)>"
         body = _numpy_repr(self)
         if "\n" in body:
-            return (f"<dlframe.Tensor: shape={_shape_str(self)}, dtype={self.dtype.name}, "
+            return (f"<tf.Tensor: shape={_shape_str(self)}, dtype={self.dtype.name}, "
                     f"numpy=\n{body}>")
-        return f"<dlframe.Tensor: shape={_shape_str(self)}, dtype={self.dtype.name}, numpy={body}>"
+        return f"<tf.Tensor: shape={_shape_str(self)}, dtype={self.dtype.name}, numpy={body}>"
 
     def __str__(self):
         if _tracing_tensor(self):

@@ -291,7 +291,7 @@ class Variable(Tensor):
         from dlframe.core.tensor import _numpy_repr
         body = _numpy_repr(self)
         sep = "\n" if "\n" in body else ""  # TF starts a multi-line array on its own line
-        return (f"<dlframe.Variable '{self.name}' shape={tuple(self._value.shape)} "
+        return (f"<tf.Variable '{self.name}' shape={tuple(self._value.shape)} "
                 f"dtype={self.dtype.name}, numpy={sep}{body}>")
 
     __str__ = __repr__

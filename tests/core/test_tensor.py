@@ -7,7 +7,7 @@ import dlframe as tf
 
 
 def test_readme_snippet(device):
-    assert repr(tf.add(2, 3)) == "<dlframe.Tensor: shape=(), dtype=int32, numpy=5>"
+    assert repr(tf.add(2, 3)) == "<tf.Tensor: shape=(), dtype=int32, numpy=5>"
     x = tf.Variable([[1., 2.], [3., 4.]])
     with tf.GradientTape() as tape:
         y = tf.reduce_sum(tf.maximum(x @ x, 0.) ** 2)
@@ -96,7 +96,7 @@ def test_python_protocols():
 def test_repr_and_str():
     t = tf.constant([[1., 2.], [3., 4.]])
     assert str(t) == "tf.Tensor(\n[[1. 2.]\n [3. 4.]], shape=(2, 2), dtype=float32)"
-    assert repr(tf.constant(2.5)) == "<dlframe.Tensor: shape=(), dtype=float32, numpy=2.5>"
+    assert repr(tf.constant(2.5)) == "<tf.Tensor: shape=(), dtype=float32, numpy=2.5>"
 
 
 def test_format_uses_the_value_like_tf():
@@ -157,3 +157,14 @@ def test_variable_buffer_is_c_contiguous():
     layer = tf.keras.layers.LSTM(8)   # orthogonal init builds the recurrent kernel as Q^T
     layer.build((None, 3, 4))
     assert all(w._value.flags.c_contiguous for w in layer.weights)
+
+
+def test_reprs_name_tf_like_tensorflow():
+    v = tf.Variable([1.0, 2.0], name="v")
+    assert repr(v) == "<tf.Variable 'v:0' shape=(2,) dtype=float32, numpy=array([1., 2.], dtype=float32)>"
+    assert repr(tf.constant([1, 2])) == (
+        "<tf.Tensor: shape=(2,), dtype=int32, numpy=array([1, 2], dtype=int32)>")
+
+
+def test_as_string_is_top_level():
+    assert tf.as_string(3.5, precision=2).numpy() == b"3.50"
