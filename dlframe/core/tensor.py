@@ -119,7 +119,10 @@ class Tensor:
         return (self[i] for i in range(self._value.shape[0]))
 
     def __format__(self, format_spec):
-        # as TF: f"{t}" and f"{t:.3f}" format the value, not the repr
+        # as TF: f"{t}" and f"{t:.3f}" format the value, not the repr; a traced
+        # tensor has no value, and f"{t}" gives its str() (error messages use it)
+        if not format_spec and _tracing_tensor(self):
+            return str(self)
         return format(self.numpy(), format_spec)
 
     def __hash__(self):

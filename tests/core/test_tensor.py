@@ -168,3 +168,16 @@ def test_reprs_name_tf_like_tensorflow():
 
 def test_as_string_is_top_level():
     assert tf.as_string(3.5, precision=2).numpy() == b"3.50"
+
+
+def test_fstring_of_traced_tensor_gives_its_str_like_tf():
+    seen = []
+
+    @tf.function
+    def f(x):
+        seen.append(f"{x}")
+        return x + 1
+
+    f(tf.constant([1.0, 2.0]))
+    assert seen == ["Tensor(shape=(2,), dtype=float32)"]
+    assert f"{tf.constant(1.5):.2f}" == "1.50"
