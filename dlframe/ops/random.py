@@ -1,16 +1,21 @@
 """Random ops with TensorFlow's seed semantics, stateless ops and ``Generator``.
 
 Seeds (as ``tf.random.set_seed``): a global seed plus an op seed pick a stream.
-- both set: the stream of ``(global, op)``; repeated calls continue it.
-- only the global seed: each op call takes the next op seed from a counter.
+- both set: the stream of ``(op kind, dtype, global, op)``; repeated calls continue
+  it (TF's cached kernel).
+- only the global seed: each op call takes the next op seed from a sequence.
 - only the op seed: the global seed defaults to ``DEFAULT_GRAPH_SEED``.
-- neither: the device's nondeterministic generator.
-``set_seed`` resets the counter and restarts every stream, so re-running a program
-after the same ``set_seed`` gives the same numbers. A stream is a device generator
-seeded from its key; it travels as a primitive attribute, so a compiled function
-draws fresh numbers on every replay, as TF's stateful kernels do.
+- neither: nondeterministic (a fresh random Philox key per draw).
+As in TF, the op seeds of eager ops come from ``random.Random(global_seed)`` and
+those of a traced function count 0, 1, 2, ...; ``set_seed`` restarts the sequence
+and every stream, so re-running a program after the same ``set_seed`` gives the
+same numbers. A stream is TF's Philox kernel state (key: global seed, counter:
+op seed, advancing 256 blocks per output); it travels as a primitive attribute,
+so a compiled function draws fresh numbers on every replay.
 
-Samples are drawn on the op's device with its ``xp.random`` Generator.
+Uniform, normal, truncated normal and integer draws (stateful, stateless and
+``Generator``), dropout masks, ``split`` and ``fold_in`` give TensorFlow's numbers
+(``dlframe.ops.philox``; normals to within one float ulp).
 """
 
 import types
@@ -23,6 +28,7 @@ from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import math as m
 from dlframe.ops._util import t
+from dlframe.ops.array_join import stack
 from dlframe.ops.late_bound import reads_values
 from dlframe.ops.random_generator import (
     Algorithm,
@@ -37,7 +43,6 @@ from dlframe.ops.random_kernels import (  # noqa: F401
     _attrs,
     _float_dtype,
     _int_dtype,
-    _mix,
     _shape,
     _source,
     _uniform,
@@ -79,7 +84,8 @@ def normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=No
     """
     d = _float_dtype(dtype, "RandomStandardNormal")
     shp = _shape(shape, "RandomStandardNormal")
-    z = call(normal_p, (), _attrs(shp, d, source=_source(seed)))
+    src = _source(seed, ("RandomStandardNormal", d.name))
+    z = call(normal_p, (), _attrs(shp, d, source=src))
     return _affine(z, mean, stddev, d)
 
 
@@ -89,7 +95,8 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=Non
     """Normal samples with values beyond two standard deviations redrawn."""
     d = _float_dtype(dtype, "TruncatedNormal")
     shp = _shape(shape, "TruncatedNormal")
-    z = call(truncated_normal_p, (), _attrs(shp, d, source=_source(seed)))
+    src = _source(seed, ("TruncatedNormal", d.name))
+    z = call(truncated_normal_p, (), _attrs(shp, d, source=src))
     return _affine(z, mean, stddev, d)
 
 
@@ -107,8 +114,8 @@ def uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None, name=
     d = dtypes.as_dtype(dtype)
     if d.is_integer and maxval is None:
         raise ValueError(f"Must specify maxval for integer dtype {d!r}")
-    return _uniform(shape, minval, maxval, d, _source(seed),
-                    "RandomUniformInt" if d.is_integer else "RandomUniform",
+    op = "RandomUniformInt" if d.is_integer else "RandomUniform"
+    return _uniform(shape, minval, maxval, d, _source(seed, (op, d.name)), op,
                     (uniform_p, uniform_int_p))
 
 
@@ -143,7 +150,8 @@ def categorical(logits, num_samples, dtype=None, seed=None, name=None):
     if n < 0:
         raise InvalidArgumentError(f"num_samples should be nonnegative, got {n}")
     return call(categorical_p, (x,), {"num_samples": n, "dtype": d._np,
-                                      "source": _source(seed)})
+                                      "source": _source(seed, ("Multinomial",
+                                                               d.name))})
 
 
 def multinomial(logits, num_samples, seed=None, name=None, output_dtype=None):
@@ -154,7 +162,8 @@ def multinomial(logits, num_samples, seed=None, name=None, output_dtype=None):
 def shuffle(value, seed=None, name=None):
     """Randomly permutes ``value`` along its first dimension."""
     x = t(value)
-    return call(shuffle_p, (x,), {"source": _source(seed)})
+    return call(shuffle_p, (x,), {"source": _source(seed, ("RandomShuffle",
+                                                           x.dtype.name))})
 
 
 def poisson(shape, lam, dtype=dtypes.float32, seed=None, name=None):
@@ -165,7 +174,8 @@ def poisson(shape, lam, dtype=dtypes.float32, seed=None, name=None):
                         f"got {d.name}")
     shp = _shape(shape, "RandomPoissonV2")
     rate = lam if isinstance(lam, Tensor) else convert_to_tensor(lam, dtype=dtypes.float32)
-    return call(poisson_p, (rate,), _attrs(shp, d, source=_source(seed)))
+    src = _source(seed, ("RandomPoissonV2", d.name))
+    return call(poisson_p, (rate,), _attrs(shp, d, source=src))
 
 
 def gamma(shape, alpha, beta=None, dtype=dtypes.float32, seed=None, name=None):
@@ -178,14 +188,17 @@ def gamma(shape, alpha, beta=None, dtype=dtypes.float32, seed=None, name=None):
         beta = m.cast(beta if isinstance(beta, Tensor) else convert_to_tensor(beta, dtype=d),
                       d)
         alpha = m.add(alpha, m.zeros_like(beta))  # broadcast alpha against beta
-    out = call(gamma_p, (alpha,), _attrs(shp, d, source=_source(seed)))
+    out = call(gamma_p, (alpha,), _attrs(shp, d, source=_source(seed, ("RandomGamma",
+                                                                         d.name))))
     return out if beta is None else m.divide(out, beta)
 
 
 def _dropout_mask(shape, rate, np_dtype, seed, device):
     """Scaled keep mask for ``nn.dropout``: ``1/(1-rate)`` with prob ``1-rate`` else 0."""
+    # TF draws the mask as ``random_uniform(seed=seed)``: it shares that kernel's stream
+    src = _source(seed, ("RandomUniform", np.dtype(np_dtype).name))
     return call(dropout_mask_p, (), {"shape": tuple(shape), "dtype": np_dtype,
-                                     "rate": float(rate), "source": _source(seed)},
+                                     "rate": float(rate), "source": src},
                 device=device)
 
 
@@ -306,22 +319,25 @@ def stateless_parameterized_truncated_normal(shape, seed, means=0.0, stddevs=1.0
 
 
 def split(seed, num=2, alg="auto_select"):
-    """``num`` new stateless seeds (shape ``[num, 2]``) derived from ``seed``."""
+    """``num`` new stateless seeds (shape ``[num, 2]``, ``seed``'s dtype) derived
+    from ``seed``: TF's full-range stateless draw of that shape."""
     s = _seed_tensor(seed, "StatelessSplit")
-    host = s.numpy()
-    rows = [np.random.SeedSequence([_mix(0x5B17, int(host[0]), int(host[1]), i)])
-            .generate_state(2, np.uint32).astype(np.int64) for i in range(int(num))]
-    out = np.stack(rows).astype(host.dtype) if rows else np.zeros((0, 2), host.dtype)
-    return convert_to_tensor(out, device=s._device)
+    d = _int_dtype(s.dtype, "StatelessSplit")
+    return call(stateless_full_int_p, (s,), _attrs((int(num), 2), d))
 
 
 def fold_in(seed, data, alg="auto_select"):
-    """A new stateless seed (shape [2]) combining ``seed`` with the integer ``data``."""
+    """A new stateless seed ``[draw, data]`` (shape [2], ``data``'s dtype) combining
+    ``seed`` with the integer ``data``."""
     s = _seed_tensor(seed, "StatelessFoldIn")
-    host = s.numpy()
-    state = np.random.SeedSequence([_mix(0xF01D, int(host[0]), int(host[1]), int(data))])
-    out = state.generate_state(2, np.uint32).astype(np.int64).astype(host.dtype)
-    return convert_to_tensor(out, device=s._device)
+    data = data if isinstance(data, Tensor) else convert_to_tensor(data,
+                                                                   device=s._device)
+    d = _int_dtype(data.dtype, "StatelessFoldIn")
+    if tuple(data.shape) != ():
+        raise InvalidArgumentError(f"StatelessFoldIn: `data` must be a scalar, got "
+                                   f"shape {list(data.shape)}")
+    drawn = call(stateless_full_int_p, (s,), _attrs((), d))
+    return stack([drawn, data])
 
 
 experimental = types.SimpleNamespace(

@@ -1,4 +1,10 @@
-"""``tf.random.Generator``: random draws from an explicit, Variable-held state."""
+"""``tf.random.Generator``: random draws from an explicit, Variable-held state.
+
+The state is TF's Philox state ``[counter_lo, counter_hi, key]`` (int64 words of a
+128-bit counter and a 64-bit key); a draw of ``n`` outputs reads the Philox blocks
+from the counter on and advances it by ``256 n``, as TF's stateful kernels, so a
+Generator gives TensorFlow's numbers.
+"""
 
 import enum
 import threading
@@ -9,14 +15,13 @@ from dlframe.core import dtypes
 from dlframe.core.primitive import call
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.variable import Variable
+from dlframe.ops import philox
 from dlframe.ops.random_kernels import (
-    _MASK63,
     _MASK64,
     _affine,
     _attrs,
     _float_dtype,
     _int_dtype,
-    _mix,
     _shape,
     _uniform,
     binomial_inputs,
@@ -30,7 +35,7 @@ from dlframe.ops.random_kernels import (
 
 
 class Algorithm(enum.Enum):
-    """RNG algorithms (only the enum; every algorithm maps to the device generator)."""
+    """RNG algorithms (only the enum: every algorithm runs Philox, TF's CPU choice)."""
 
     PHILOX = 1
     THREEFRY = 2
@@ -48,28 +53,47 @@ def _alg(alg):
 
 
 def create_rng_state(seed, alg):
-    """The int64 state ``[counter0, counter1, key]`` a Generator of ``seed`` starts from."""
-    return np.array([0, 0, _mix(0x6E4, int(seed))], dtype=np.int64)
+    """The int64 state ``[counter_lo, counter_hi, key]`` a Generator of ``seed``
+    starts from: the integer's 64-bit words, lowest first (as TF: a seed of
+    1234 gives ``[1234, 0, 0]``, -3 gives ``[-3, -1, -1]``).
+
+    Args:
+      seed: a Python integer, or a 1-D sequence of up to three int64 words.
+      alg: the algorithm (every one uses a three-word Philox state here).
+    """
+    if isinstance(seed, Tensor):
+        seed = seed.numpy()
+    if isinstance(seed, (int, np.integer)):
+        seed = int(seed)
+        words = [(seed >> (64 * i)) & _MASK64 for i in range(3)]
+        return np.array(words, dtype=np.uint64).view(np.int64)
+    words = np.asarray(seed).reshape(-1)
+    if words.size > 3:
+        raise ValueError(f"create_rng_state: seed must have at most 3 words, got "
+                         f"{words.size}")
+    out = np.zeros(3, dtype=np.int64)
+    out[:words.size] = [np.uint64(int(w) & _MASK64).view(np.int64) for w in words]
+    return out
 
 
 class _GenSource:
-    """Random source of a Generator: each draw advances its state counter."""
+    """Random source of a Generator: each draw reads and advances its state."""
 
     __slots__ = ("gen",)
 
     def __init__(self, gen):
         self.gen = gen
 
-    def generator(self, d):
-        return self.gen._next_rng(d)
+    def reserve(self, d, n):
+        return self.gen._reserve(d, n)
 
 
 class Generator:
     """A random number generator with explicit state, as ``tf.random.Generator``.
 
-    The state is a non-trainable int64 Variable ``[counter0, counter1, key]`` held
-    on the CPU; every draw seeds a device generator from (key, counter) and
-    advances the counter, so equal states give equal draws.
+    The state is a non-trainable int64 Variable ``[counter_lo, counter_hi, key]``
+    held on the CPU; a draw of ``n`` outputs reads Philox blocks from the counter
+    on and advances it by ``256 n``, so equal states give equal draws (and TF's).
 
     Args:
       copy_from: another Generator to copy the state of.
@@ -113,8 +137,8 @@ class Generator:
     @classmethod
     def from_non_deterministic_state(cls, alg=None):
         """A generator seeded from OS entropy."""
-        entropy = np.random.SeedSequence().entropy
-        return cls(state=create_rng_state(entropy & _MASK63, alg), alg=alg)
+        words = np.random.default_rng().integers(0, 1 << 64, size=3, dtype=np.uint64)
+        return cls(state=words.view(np.int64), alg=alg)
 
     @classmethod
     def from_state(cls, state, alg):
@@ -155,23 +179,26 @@ class Generator:
         self.reset([counter[0], counter[1] if counter.size > 1 else 0, key[0]])
 
     def skip(self, delta):
-        """Advances the state as if ``delta`` draws had been made."""
+        """Advances the state as if draws of ``delta`` outputs had been made (the
+        counter moves by ``256 * delta``)."""
         with self._lock:
-            self._advance(int(delta))
+            self._advance(int(delta) * philox.SAMPLES_PER_OUTPUT)
+
+    def _counter(self):
+        st = self._state._value.view(np.uint64)
+        return int(st[0]) | (int(st[1]) << 64)
 
     def _advance(self, n):
+        counter = philox.add_counter(self._counter(), n)
         st = self._state._value  # host array: advanced in place
-        total = (int(st[0]) & _MASK64) + n
-        st[0] = np.uint64(total & _MASK64).view(np.int64)
-        if total >> 64:
-            st[1] = np.uint64(((int(st[1]) & _MASK64) + 1) & _MASK64).view(np.int64)
+        st[:2] = np.array([counter & _MASK64, counter >> 64], np.uint64).view(np.int64)
 
-    def _next_rng(self, d):
+    def _reserve(self, d, n):
         with self._lock:
-            st = self._state._value
-            seed = _mix(int(st[2]), int(st[1]), int(st[0]))
-            self._advance(1)
-        return d.xp.random.default_rng(seed)
+            key = int(self._state._value.view(np.uint64)[2])
+            bits = philox.Bits(d.xp, (key, key >> 32), self._counter())
+            self._advance(n * philox.SAMPLES_PER_OUTPUT)
+        return bits
 
     # -- draws --------------------------------------------------------------
     def normal(self, shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, name=None):
@@ -217,15 +244,16 @@ class Generator:
         return call(binomial_p, (n, p), _attrs(shp, d, source=self._source))
 
     def make_seeds(self, count=1):
-        """``count`` stateless seeds from this generator: an int64 tensor ``[2, count]``."""
-        return self.uniform_full_int([2, int(count)], dtype=dtypes.int64)
+        """``count`` stateless seeds: an int64 tensor ``[2, count]`` (TF: new keys
+        in the first row, zeros in the second)."""
+        keys = self.uniform_full_int([int(count)], dtype=dtypes.int64).numpy()
+        return convert_to_tensor(np.stack([keys, np.zeros_like(keys)]))
 
     def split(self, count=1):
-        """``count`` new independent Generators (advances this one)."""
-        seeds = self.make_seeds(count).numpy()
-        return [Generator(state=create_rng_state(_mix(int(seeds[0, i]), int(seeds[1, i])),
-                                                 self._alg), alg=self._alg)
-                for i in range(int(count))]
+        """``count`` new independent Generators, states ``[0, 0, new key]``
+        (advances this one)."""
+        keys = self.uniform_full_int([int(count)], dtype=dtypes.int64).numpy()
+        return [Generator(state=[0, 0, int(k)], alg=self._alg) for k in keys]
 
     def __repr__(self):
         return f"<dlframe.random.Generator state={self._state.numpy().tolist()}>"

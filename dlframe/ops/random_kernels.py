@@ -1,22 +1,31 @@
-"""Random kernels: TF's seed state, device samplers and the random primitives.
+"""Random kernels: TF's seed state, Philox sources and the random primitives.
 
 The public ops (``dlframe.ops.random``) and ``Generator`` (``random_generator``)
 are written on these. See ``dlframe.ops.random`` for the seed semantics.
+
+Uniform, normal, truncated normal and integer draws (and dropout masks, which TF
+draws as uniforms) are TensorFlow's Philox kernels (``dlframe.ops.philox``), so
+seeded programs see TF's numbers. Categorical, shuffle, Poisson, gamma, binomial
+and bounded-normal samplers use a device ``default_rng`` keyed from the same
+Philox key and counter: deterministic under the same seeds, not TF's values.
 """
 
+import random
 import threading
+import weakref
 
 from dlframe import backends
 from dlframe.backends.base import np
 from dlframe.core import dtypes
-from dlframe.core.dtypes import _finfo
-from dlframe.core.primitive import call, primitive
+from dlframe.core.primitive import STATE, call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import math as m
+from dlframe.ops import philox
 from dlframe.ops._util import static_shape
 
 DEFAULT_GRAPH_SEED = 87654321
+_MAXINT32 = (1 << 31) - 1
 _MASK63 = (1 << 63) - 1
 _MASK64 = (1 << 64) - 1
 
@@ -32,53 +41,73 @@ class _SeedState:
     def __init__(self):
         self.lock = threading.Lock()
         self.global_seed = None
-        self.counter = 0
+        self.op_seeds = None   # eager op seeds: random.Random(global seed), as TF
         self.streams = {}
         self.epoch = 0   # bumped by set_seed: streams held by traced functions restart
+        self.traced = weakref.WeakKeyDictionary()  # op seeds handed out per trace
 
 
 _SEEDS = _SeedState()
+_ENTROPY = np.random.default_rng()   # keys of unseeded draws
 
 
 class _Stream:
-    """A seeded sequence of draws: one generator per device, advancing per draw."""
+    """A seeded kernel: Philox keyed by the global seed, its counter starting at
+    the op seed and advancing 256 blocks per output element (TF's
+    ``GuardedPhiloxRandom``); one counter per device."""
 
-    __slots__ = ("__weakref__", "_epoch", "_gens", "key")
+    __slots__ = ("__weakref__", "_counter0", "_counters", "_epoch", "key", "seeds")
 
-    def __init__(self, key):
-        self.key = key
-        self._gens = {}
+    def __init__(self, seeds):
+        self.seeds = seeds
+        self.key, self._counter0 = philox.seed_key_counter(*seeds)
+        self._counters = {}
         self._epoch = _SEEDS.epoch
 
-    def generator(self, d):
-        if self._epoch != _SEEDS.epoch:
-            # tf.random.set_seed restarts the sequences of ops traced earlier too
-            self._gens, self._epoch = {}, _SEEDS.epoch
-        g = self._gens.get(d.name)
-        if g is None:
-            g = self._gens[d.name] = d.xp.random.default_rng(_mix(*self.key))
-        return g
+    def reserve(self, d, n):
+        """The Philox bits of a draw of ``n`` outputs on device ``d``."""
+        with _SEEDS.lock:
+            if self._epoch != _SEEDS.epoch:
+                # tf.random.set_seed restarts the sequences of ops traced earlier too
+                self._counters, self._epoch = {}, _SEEDS.epoch
+            counter = self._counters.get(d.name, self._counter0)
+            self._counters[d.name] = philox.add_counter(
+                counter, n * philox.SAMPLES_PER_OUTPUT)
+        return philox.Bits(d.xp, self.key, counter)
 
     def __repr__(self):
-        return f"<random stream {self.key}>"
+        return f"<random stream {self.seeds}>"
 
 
 def set_seed(seed):
     """Sets the global random seed (``None`` clears it: draws become nondeterministic).
 
-    Restarts every seeded stream and the op-seed counter, like ``tf.random.set_seed``.
+    Restarts every seeded stream and the op-seed sequence, like ``tf.random.set_seed``.
     """
     if isinstance(seed, Tensor):
         seed = int(seed)
     with _SEEDS.lock:
         _SEEDS.global_seed = None if seed is None else int(seed)
-        _SEEDS.counter = 0
+        _SEEDS.op_seeds = None if seed is None else random.Random(int(seed))
         _SEEDS.streams = {}
         _SEEDS.epoch += 1
     for dev in backends.all_devices():  # unseeded draws follow the global seed too
         if hasattr(dev, "seed_rng"):
             dev.seed_rng(None if seed is None else _mix(int(seed), dev.index,
                                                        0 if dev.kind == "cpu" else 1))
+
+
+def _next_op_seed():
+    """The op seed of an op without one: TF draws eager ones from
+    ``random.Random(global_seed)`` and numbers a function graph's 0, 1, 2, ..."""
+    trace = STATE.trace
+    if trace is None:
+        return _SEEDS.op_seeds.randint(0, _MAXINT32)
+    while getattr(trace, "parent", None) is not None:
+        trace = trace.parent
+    n = _SEEDS.traced.get(trace, 0)
+    _SEEDS.traced[trace] = n + 1
+    return n
 
 
 def get_seed(op_seed):
@@ -89,37 +118,55 @@ def get_seed(op_seed):
         g = _SEEDS.global_seed
         if g is not None:
             if op_seed is None:
-                op_seed = _SEEDS.counter
-                _SEEDS.counter += 1
-            return g, int(op_seed)
-    if op_seed is not None:
-        return DEFAULT_GRAPH_SEED, int(op_seed)
-    return None, None
+                op_seed = _next_op_seed()
+            seeds = g % _MAXINT32, int(op_seed) % _MAXINT32
+        elif op_seed is not None:
+            seeds = DEFAULT_GRAPH_SEED, int(op_seed) % _MAXINT32
+        else:
+            return None, None
+    # (0, 0) means "nondeterministic" to TF's kernels
+    return (0, _MAXINT32) if seeds == (0, 0) else seeds
 
 
-def _source(seed):
-    """The random source of an op with op seed ``seed`` (None: device generator)."""
+def _source(seed, kernel=None):
+    """The random source of an op with op seed ``seed`` (None: unseeded).
+
+    ``kernel`` names the op and its dtype: as in TF's kernel cache, eager ops
+    with the same explicit seeds and ``kernel`` continue one stream. A traced op
+    and an op seed taken from the sequence get a stream of their own.
+    """
     explicit = seed is not None
-    g, op = get_seed(seed)
-    if g is None:
+    seeds = get_seed(seed)
+    if seeds[0] is None:
         return None
-    key = (g, op)
-    if not explicit:
-        return _Stream(key)  # a fresh op seed: a fresh stream
+    if not explicit or STATE.trace is not None:
+        return _Stream(seeds)
+    key = (kernel, *seeds)
     with _SEEDS.lock:
         stream = _SEEDS.streams.get(key)
         if stream is None:
-            stream = _SEEDS.streams[key] = _Stream(key)
+            stream = _SEEDS.streams[key] = _Stream(seeds)
     return stream
 
 
+def _bits(d, source, n):
+    """The Philox bits of a draw of ``n`` outputs from ``source`` on ``d``."""
+    if source is None:  # unseeded: a fresh random key, TF's nondeterministic seeds
+        key = _ENTROPY.integers(0, 1 << 32, size=2).tolist()
+        counter = int(_ENTROPY.integers(0, 1 << 63)) << 64
+        return philox.Bits(d.xp, key, counter, rng=d.rng())
+    return source.reserve(d, n)
+
+
 def _rng(d, source):
-    return d.rng() if source is None else source.generator(d)
+    """A device ``default_rng`` for samplers outside the Philox contract."""
+    return d.rng() if source is None else source.reserve(d, 1).numpy_rng()
 
 
-def _stateless_rng(d, seed):
+def _stateless_bits(d, seed):
     s = d.to_numpy(seed).reshape(-1)
-    return d.xp.random.default_rng(_mix(0x5EED, int(s[0]), int(s[1])))
+    key, counter = philox.stateless_key_counter(int(s[0]), int(s[1]))
+    return philox.Bits(d.xp, key, counter)
 
 
 # ---------------------------------------------------------------- samplers
@@ -127,39 +174,24 @@ def _gen_dtype(xp, dtype):
     return xp.float64 if dtype.itemsize == 8 else xp.float32
 
 
-def _sample_normal(rng, xp, *, shape, dtype):
-    return rng.standard_normal(shape, dtype=_gen_dtype(xp, dtype)).astype(dtype, copy=False)
+def _sample_normal(bits, xp, *, shape, dtype):
+    return philox.normal(bits, shape, dtype)
 
 
-def _sample_uniform(rng, xp, *, shape, dtype):
-    out = rng.random(shape, dtype=_gen_dtype(xp, dtype))
-    if dtype.itemsize < 4:  # rounding to a narrow float may reach 1.0: keep [0, 1)
-        out = xp.minimum(out, 1.0 - float(_finfo(dtype).epsneg))
-    return out.astype(dtype, copy=False)
+def _sample_uniform(bits, xp, *, shape, dtype):
+    return philox.uniform(bits, shape, dtype)
 
 
-def _sample_truncated(rng, xp, *, shape, dtype):
-    gen = _gen_dtype(xp, dtype)
-    out = rng.standard_normal(shape, dtype=gen)
-    bad = xp.abs(out) > 2
-    while bool(bad.any()):
-        out[bad] = rng.standard_normal(int(bad.sum()), dtype=gen)
-        bad = xp.abs(out) > 2
-    return out.astype(dtype, copy=False)
+def _sample_truncated(bits, xp, *, shape, dtype):
+    return philox.truncated_normal(bits, shape, dtype)
 
 
-def _sample_uniform_int(rng, xp, *, shape, dtype, minval, maxval):
-    return rng.integers(minval, maxval, size=shape, dtype=dtype, endpoint=False)
+def _sample_uniform_int(bits, xp, *, shape, dtype, minval, maxval):
+    return philox.uniform_int(bits, shape, dtype, minval, maxval)
 
 
-def _sample_full_int(rng, xp, *, shape, dtype):
-    info = np.iinfo(dtype)
-    if info.bits == 64:  # generate the 64 raw bits as two 32-bit halves
-        hi = rng.integers(0, 1 << 32, size=shape, dtype=xp.uint64)
-        lo = rng.integers(0, 1 << 32, size=shape, dtype=xp.uint64)
-        return ((hi << 32) | lo).view(dtype)
-    return rng.integers(int(info.min), int(info.max), size=shape, dtype=dtype,
-                        endpoint=True)
+def _sample_full_int(bits, xp, *, shape, dtype):
+    return philox.full_int(bits, shape, dtype)
 
 
 _GUMBEL_CHUNK = 1 << 22
@@ -222,20 +254,35 @@ def _sample_bounded_normal(rng, xp, means, stddevs, minvals, maxvals, *, shape, 
     return out.astype(dtype, copy=False)
 
 
-def _sample_dropout_mask(rng, xp, *, shape, dtype, rate):
-    keep = rng.random(shape, dtype=_gen_dtype(xp, dtype)) >= rate
-    mask = keep.astype(dtype)
-    mask *= 1.0 / (1.0 - rate)
+def _sample_dropout_mask(bits, xp, *, shape, dtype, rate):
+    # TF: uniform >= rate keeps, kept values scaled by 1 / (1 - rate) in x's dtype
+    u = philox.uniform(bits, shape, dtype)
+    rate = np.asarray(rate, dtype=dtype)
+    one = np.asarray(1, dtype=dtype)
+    mask = (u >= rate).astype(dtype)
+    mask *= one / (one - rate)
     return mask
 
 
-def _random_prims(name, stateless_name, sampler):
-    """A stateful primitive (seeded by a source attr) and a stateless one (seed input)."""
+def _draw_size(arrays, attrs):
+    """Outputs a draw reserves counter room for (TF: the output size)."""
+    shape = attrs.get("shape")
+    if shape is not None:
+        return philox.num_elements(shape)
+    return max(1, int(arrays[0].size)) if arrays else 1
+
+
+def _random_prims(name, stateless_name, sampler, exact=False):
+    """A stateful primitive (seeded by a source attr) and a stateless one (seed
+    input). An ``exact`` sampler takes TF's Philox bits; the others a device
+    ``default_rng`` keyed by them."""
     def stateful(d, *arrays, source, **attrs):
-        return sampler(_rng(d, source), d.xp, *arrays, **attrs)
+        bits = _bits(d, source, _draw_size(arrays, attrs))
+        return sampler(bits if exact else bits.numpy_rng(), d.xp, *arrays, **attrs)
 
     def stateless(d, seed, *arrays, **attrs):
-        return sampler(_stateless_rng(d, seed), d.xp, *arrays, **attrs)
+        bits = _stateless_bits(d, seed)
+        return sampler(bits if exact else bits.numpy_rng(), d.xp, *arrays, **attrs)
 
     sf = primitive(name, stateful=True)(stateful)
     sl = primitive(stateless_name)(stateless) if stateless_name else None
@@ -243,15 +290,16 @@ def _random_prims(name, stateless_name, sampler):
 
 
 normal_p, stateless_normal_p = _random_prims(
-    "RandomStandardNormal", "StatelessRandomNormalV2", _sample_normal)
+    "RandomStandardNormal", "StatelessRandomNormalV2", _sample_normal, exact=True)
 uniform_p, stateless_uniform_p = _random_prims(
-    "RandomUniform", "StatelessRandomUniformV2", _sample_uniform)
+    "RandomUniform", "StatelessRandomUniformV2", _sample_uniform, exact=True)
 truncated_normal_p, stateless_truncated_normal_p = _random_prims(
-    "TruncatedNormal", "StatelessTruncatedNormalV2", _sample_truncated)
+    "TruncatedNormal", "StatelessTruncatedNormalV2", _sample_truncated, exact=True)
 uniform_int_p, stateless_uniform_int_p = _random_prims(
-    "RandomUniformInt", "StatelessRandomUniformIntV2", _sample_uniform_int)
+    "RandomUniformInt", "StatelessRandomUniformIntV2", _sample_uniform_int, exact=True)
 full_int_p, stateless_full_int_p = _random_prims(
-    "RandomUniformFullInt", "StatelessRandomUniformFullIntV2", _sample_full_int)
+    "RandomUniformFullInt", "StatelessRandomUniformFullIntV2", _sample_full_int,
+    exact=True)
 categorical_p, stateless_categorical_p = _random_prims(
     "Multinomial", "StatelessMultinomial", _sample_categorical)
 shuffle_p, _ = _random_prims("RandomShuffle", None, _sample_shuffle)
@@ -264,7 +312,8 @@ binomial_p, stateless_binomial_p = _random_prims(
 _, stateless_bounded_normal_p = _random_prims(
     "ParameterizedTruncatedNormal", "StatelessParameterizedTruncatedNormal",
     _sample_bounded_normal)
-dropout_mask_p, _ = _random_prims("DropoutMask", None, _sample_dropout_mask)
+dropout_mask_p, _ = _random_prims("DropoutMask", None, _sample_dropout_mask,
+                                  exact=True)
 
 
 # ---------------------------------------------------------------- argument checks
@@ -367,9 +416,10 @@ def _uniform(shape, minval, maxval, dtype, source, op, prims, seed_t=None):
     if plain:
         if minval == 0 and maxval == 1:
             return u
-        span = convert_to_tensor(float(maxval) - float(minval), dtype=d, device=u._device)
-        return m.add(m.multiply(u, span),
-                     convert_to_tensor(minval, dtype=d, device=u._device))
+        # TF: u * (maxval - minval) + minval, the bounds cast to dtype first
+        lo, hi = np.asarray(minval, dtype=d._np), np.asarray(maxval, dtype=d._np)
+        span = convert_to_tensor(hi - lo, dtype=d, device=u._device)
+        return m.add(m.multiply(u, span), convert_to_tensor(lo, dtype=d, device=u._device))
     lo = minval if isinstance(minval, Tensor) else convert_to_tensor(minval, dtype=d,
                                                                       device=u._device)
     hi = maxval if isinstance(maxval, Tensor) else convert_to_tensor(maxval, dtype=d,

@@ -184,7 +184,9 @@ def test_identity_at_inference_random_in_training(cls, kwargs):
     y = layer(x, training=True).numpy()
     assert np.isfinite(y).all()
     if cls not in (L.RandomHeight, L.RandomWidth):
-        assert y.shape == x.shape and not np.allclose(y, x)
+        # one draw may leave x as is (MixUp: identity perm or weight ~1): try three
+        assert y.shape == x.shape and not all(
+            np.allclose(layer(x, training=True).numpy(), x) for _ in range(3))
         assert y.min() >= -1e-3 or cls is L.RandomErasing
     config = layer.get_config()
     assert cls.from_config(config).get_config() == config

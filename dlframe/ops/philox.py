@@ -1,0 +1,318 @@
+"""Philox4x32-10 counter-based random bits and TensorFlow's distributions on them.
+
+TensorFlow's CPU random kernels draw from Philox4x32-10 (Salmon et al., "Parallel
+random numbers: as easy as 1, 2, 3", SC'11): a 64-bit key and a 128-bit counter
+give one block of four 32-bit words, and a kernel's output element ``j`` reads the
+words of block ``counter + j // per_block``. Writing the same block-to-output rules
+here makes seeded draws give TensorFlow's numbers:
+
+- uniform floats keep the low mantissa bits of one word (two for float64),
+  ``1.mantissa - 1`` in ``[0, 1)``;
+- normals are Box-Muller on consecutive word pairs (float64: word quadruples);
+- truncated normals reject ``|z| >= 2``, each group of outputs reading its own
+  stretch of 256 blocks (128 for float64) one word at a time;
+- integers take ``lo + bits % (hi - lo)``.
+
+Uniform and integer draws equal TF's bit for bit. Normal draws may differ from
+TF's by one ulp in about 1.5% of elements: TF's Box-Muller calls glibc's logf,
+sinf and cosf, which are not correctly rounded (their results even depend on the
+glibc version); here those run in float64 and round once to float32.
+
+Everything is array arithmetic on ``xp`` (NumPy or CuPy): 32-bit words are held
+in uint32 arrays and multiplied into uint64, so the same code runs on both.
+"""
+
+from dlframe.backends.base import np
+
+_M0, _M1 = 0xD2511F53, 0xCD9E8D57     # round multipliers
+_W0, _W1 = 0x9E3779B9, 0xBB67AE85     # key schedule (golden ratio, sqrt(3) - 1)
+_MASK32 = 0xFFFFFFFF
+_MASK64 = (1 << 64) - 1
+_MASK128 = (1 << 128) - 1
+SAMPLES_PER_OUTPUT = 256   # counter blocks TF reserves per output element
+_STATELESS_KEY = (0x3EC8F720, 0x02461E29)
+_TRUNCATE = 2.0
+_CPU_CHUNK = 1 << 14    # blocks per NumPy pass (fits in L2)
+_BM_EPS = 1.0e-7
+
+
+# ---------------------------------------------------------------- the bijection
+def _mulhilo(xp, mult, x):
+    """``(lo, hi)`` 32-bit halves of ``mult * x`` (``x`` a uint32 array or int)."""
+    if isinstance(x, int):
+        p = mult * x
+        return p & _MASK32, p >> 32
+    # the uint64 product seen as uint32 pairs: (lo, hi) on little-endian hosts/GPUs
+    p = xp.multiply(x, np.uint64(mult), dtype=xp.uint64).view(xp.uint32)
+    return p[0::2], p[1::2]
+
+
+def _rounds(xp, words, key):
+    """Ten Philox rounds on four words (1-D uint32 arrays or Python ints)."""
+    c0, c1, c2, c3 = words
+    k0, k1 = key
+    for r in range(10):
+        lo0, hi0 = _mulhilo(xp, _M0, c0)
+        lo1, hi1 = _mulhilo(xp, _M1, c2)
+        c0, c1, c2, c3 = hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0
+        if r < 9:
+            k0, k1 = (k0 + _W0) & _MASK32, (k1 + _W1) & _MASK32
+    return c0, c1, c2, c3
+
+
+def philox_block(key, counter):
+    """One Philox4x32-10 block on the host: four Python ints.
+
+    Args:
+      key: ``(k0, k1)`` 32-bit words.
+      counter: the 128-bit counter as one Python int.
+    """
+    words = tuple((counter >> (32 * i)) & _MASK32 for i in range(4))
+    return _rounds(None, words, tuple(k & _MASK32 for k in key))
+
+
+def add_counter(counter, delta):
+    """``counter + delta`` modulo 2**128 (Philox's ``Skip``)."""
+    return (int(counter) + int(delta)) & _MASK128
+
+
+def stateless_key_counter(seed0, seed1):
+    """TF's key and counter of a stateless op seeded with the two ints ``seed``.
+
+    The seed words (sign-extended to 64 bits) form a counter that one block under
+    a fixed key scrambles; its first two words become the key, the last two the
+    high half of the counter (as ``StatelessRandomGetKeyCounter``).
+    """
+    counter = (int(seed0) & _MASK64) | ((int(seed1) & _MASK64) << 64)
+    mix = philox_block(_STATELESS_KEY, counter)
+    return (mix[0], mix[1]), (mix[2] << 64) | (mix[3] << 96)
+
+
+def seed_key_counter(seed, seed2):
+    """Key and counter of a stateful kernel seeded ``(seed, seed2)`` (TF's
+    ``PhiloxRandom(seed_lo, seed_hi)``: the key is ``seed``, ``seed2`` the high
+    half of the counter)."""
+    seed, seed2 = int(seed) & _MASK64, int(seed2) & _MASK64
+    return (seed & _MASK32, seed >> 32), seed2 << 64
+
+
+class Bits:
+    """The random words of one kernel call: a key and a starting counter.
+
+    Args:
+      xp: the array module the words are made on.
+      key: ``(k0, k1)`` 32-bit words.
+      counter: the 128-bit starting counter (Python int).
+      rng: the generator ``numpy_rng`` returns (default: one keyed by the bits).
+    """
+
+    __slots__ = ("_rng", "counter", "key", "xp")
+
+    def __init__(self, xp, key, counter, rng=None):
+        self.xp = xp
+        self.key = (int(key[0]) & _MASK32, int(key[1]) & _MASK32)
+        self.counter = int(counter) & _MASK128
+        self._rng = rng
+
+    def blocks(self, offsets):
+        """Blocks at ``counter + offsets`` (a uint64 array): a ``[..., 4]`` uint32
+        array."""
+        xp = self.xp
+        flat = offsets.reshape(-1)
+        out = xp.empty((flat.size, 4), dtype=xp.uint32)
+        # NumPy: chunks that stay in cache; a GPU takes the whole array at once
+        step = _CPU_CHUNK if xp is np else max(flat.size, 1)
+        for start in range(0, flat.size, step):
+            part = out[start:start + step]
+            for i, w in enumerate(self._block_words(flat[start:start + step])):
+                part[:, i] = w
+        return out.reshape(tuple(offsets.shape) + (4,))
+
+    def _block_words(self, offsets):
+        xp = self.xp
+        lo_base, hi_base = self.counter & _MASK64, self.counter >> 64
+        lo = offsets + np.uint64(lo_base)
+        if lo_base + (int(offsets.max()) if offsets.size else 0) <= _MASK64:
+            hi0, hi1 = hi_base & _MASK32, hi_base >> 32  # no carry: scalar high words
+        else:
+            hi = (lo < offsets).astype(xp.uint64) + np.uint64(hi_base)
+            hi0 = (hi & np.uint64(_MASK32)).astype(xp.uint32)
+            hi1 = (hi >> np.uint64(32)).astype(xp.uint32)
+        words = ((lo & np.uint64(_MASK32)).astype(xp.uint32),
+                 (lo >> np.uint64(32)).astype(xp.uint32), hi0, hi1)
+        return _rounds(xp, words, self.key)
+
+    def words(self, n):
+        """The first ``n`` words of consecutive blocks, flat (uint32 ``[n]``)."""
+        xp = self.xp
+        nblocks = -(-int(n) // 4)
+        return self.blocks(xp.arange(nblocks, dtype=xp.uint64)).reshape(-1)[:n]
+
+    def numpy_rng(self):
+        """A device ``default_rng`` keyed by this key and counter, for samplers TF
+        equality is not promised for (categorical, gamma, ...); the ``rng`` given
+        at construction if any."""
+        if self._rng is not None:
+            return self._rng
+        seq = np.random.SeedSequence([*self.key, self.counter & _MASK64,
+                                      self.counter >> 64])
+        return self.xp.random.default_rng(int(seq.generate_state(1, np.uint64)[0]))
+
+
+# ---------------------------------------------------------------- bits to values
+def num_elements(shape):
+    """The number of elements of ``shape``."""
+    n = 1
+    for s in shape:
+        n *= int(s)
+    return n
+
+
+def _is64(dtype):
+    return np.dtype(dtype).itemsize == 8
+
+
+def _unit32(xp, x):
+    """``[0, 1)`` float32 from the low 23 bits of each word."""
+    return (x & np.uint32(0x7FFFFF)).astype(xp.float32) * np.float32(2.0 ** -23)
+
+
+def _unit64(xp, hi, lo):
+    """``[0, 1)`` float64 from 20 bits of ``hi`` and all of ``lo``."""
+    man = ((hi & np.uint32(0xFFFFF)).astype(xp.uint64) << np.uint64(32)) | lo
+    return man.astype(xp.float64) * (2.0 ** -52)
+
+
+def uniform(bits, shape, dtype):
+    """``[0, 1)`` floats of ``dtype`` (float16, bfloat16, float32 or float64)."""
+    xp, n, dtype = bits.xp, num_elements(shape), np.dtype(dtype)
+    if _is64(dtype):
+        w = bits.words(2 * n)
+        out = _unit64(xp, w[0::2], w[1::2])
+    elif dtype.itemsize == 2:
+        frac = 10 if dtype == np.float16 else 7   # mantissa bits of half / bfloat16
+        w = bits.words(n) & np.uint32((1 << frac) - 1)
+        out = w.astype(xp.float32) * np.float32(2.0 ** -frac)
+    else:
+        out = _unit32(xp, bits.words(n))
+    return out.astype(dtype, copy=False).reshape(shape)
+
+
+def _box_muller32(xp, x0, x1):
+    """TF's float Box-Muller on word pairs: ``(r sin t, r cos t)``, float32.
+
+    The transcendental functions run in float64 and round once to float32, which
+    is what a correctly rounded libm float function returns.
+    """
+    u1 = xp.maximum(_unit32(xp, x0), np.float32(_BM_EPS))
+    theta = (2.0 * np.pi * _unit32(xp, x1).astype(xp.float64)).astype(xp.float32)
+    log = xp.log(u1.astype(xp.float64)).astype(xp.float32)
+    radius = xp.sqrt(np.float32(-2.0) * log)
+    t64 = theta.astype(xp.float64)
+    return (xp.sin(t64).astype(xp.float32) * radius,
+            xp.cos(t64).astype(xp.float32) * radius)
+
+
+def _box_muller64(xp, x0, x1, x2, x3):
+    """TF's double Box-Muller on word quadruples."""
+    u1 = xp.maximum(_unit64(xp, x0, x1), _BM_EPS)
+    theta = 2.0 * np.pi * _unit64(xp, x2, x3)
+    radius = xp.sqrt(-2.0 * xp.log(u1))
+    return xp.sin(theta) * radius, xp.cos(theta) * radius
+
+
+def _interleave(xp, a, b):
+    out = xp.empty(tuple(a.shape[:-1]) + (2 * a.shape[-1],), dtype=a.dtype)
+    out[..., 0::2] = a
+    out[..., 1::2] = b
+    return out
+
+
+def normal(bits, shape, dtype):
+    """Standard normal floats of ``dtype`` (Box-Muller, as TF)."""
+    xp, n, dtype = bits.xp, num_elements(shape), np.dtype(dtype)
+    if _is64(dtype):
+        w = bits.words(4 * (-(-n // 2))).reshape(-1, 4)
+        z = _box_muller64(xp, w[:, 0], w[:, 1], w[:, 2], w[:, 3])
+    else:
+        w = bits.words(2 * (-(-n // 2))).reshape(-1, 2)
+        z = _box_muller32(xp, w[:, 0], w[:, 1])
+    return _interleave(xp, *z)[:n].astype(dtype, copy=False).reshape(shape)
+
+
+def _truncated_candidates(bits, groups, first, depth, wide):
+    """Box-Muller candidates of output ``groups`` from their blocks ``first`` ..
+    ``first + depth - 1``, in the order TF's one-word-at-a-time reader visits
+    them."""
+    xp = bits.xp
+    stride = SAMPLES_PER_OUTPUT // (2 if wide else 1)
+    offsets = (groups.astype(xp.uint64)[:, None] * np.uint64(stride)
+               + xp.arange(first, first + depth, dtype=xp.uint64)[None, :])
+    w = bits.blocks(offsets)                                # [g, depth, 4]
+    if wide:
+        z = _box_muller64(xp, w[..., 0], w[..., 1], w[..., 2], w[..., 3])
+    else:
+        w = w.reshape(len(groups), -1, 2)
+        z = _box_muller32(xp, w[..., 0], w[..., 1])
+    return _interleave(xp, *z)
+
+
+def _first_accepted(xp, cand, per_group):
+    """Rows' first ``per_group`` candidates with ``|z| < 2``, and which rows had
+    enough."""
+    ok = xp.abs(cand) < _TRUNCATE
+    rank = xp.cumsum(ok, axis=1, dtype=xp.int32)
+    full = rank[:, -1] >= per_group
+    take = ok & (rank <= per_group) & full[:, None]
+    return cand[take].reshape(-1, per_group), full
+
+
+def truncated_normal(bits, shape, dtype):
+    """Standard normals redrawn beyond two standard deviations, as TF's
+    ``TruncatedNormalDistribution`` (groups of 4 outputs, 2 for float64; group
+    ``g`` reads its words from block ``256 g``, ``128 g`` for float64)."""
+    xp, n, dtype = bits.xp, num_elements(shape), np.dtype(dtype)
+    wide = _is64(dtype)
+    per_group = 2 if wide else 4
+    ngroups = -(-n // per_group)
+    out = xp.empty((ngroups, per_group), dtype=xp.float64 if wide else xp.float32)
+    todo = xp.arange(ngroups, dtype=xp.int64)
+    # one block first (4 candidates: 2 for float64); the ~17% of groups short of
+    # accepted values read on, keeping what they have
+    cand = _truncated_candidates(bits, todo, 0, 1, wide)
+    used, depth = 1, 2
+    while True:
+        vals, full = _first_accepted(xp, cand, per_group)
+        out[todo[full]] = vals
+        todo, cand = todo[~full], cand[~full]
+        if not todo.size:
+            break
+        more = _truncated_candidates(bits, todo, used, depth, wide)
+        cand = xp.concatenate([cand, more], axis=1)
+        used, depth = used + depth, depth * 2
+    return out.reshape(-1)[:n].astype(dtype, copy=False).reshape(shape)
+
+
+def _bits64(w):
+    """uint64 values from (low, high) word pairs."""
+    return w[0::2].astype(np.uint64) | (w[1::2].astype(np.uint64) << np.uint64(32))
+
+
+def uniform_int(bits, shape, dtype, minval, maxval):
+    """Integers in ``[minval, maxval)``: ``minval + bits % (maxval - minval)``."""
+    n, dtype = num_elements(shape), np.dtype(dtype)
+    if _is64(dtype):
+        span = np.uint64((int(maxval) - int(minval)) & _MASK64)
+        raw = _bits64(bits.words(2 * n)) % span + np.uint64(int(minval) & _MASK64)
+    else:
+        span = np.uint32((int(maxval) - int(minval)) & _MASK32)
+        raw = bits.words(n) % span + np.uint32(int(minval) & _MASK32)
+    return raw.astype(dtype).reshape(shape)
+
+
+def full_int(bits, shape, dtype):
+    """Integers over the whole range of ``dtype`` (raw words; 64-bit: low word
+    first)."""
+    n, dtype = num_elements(shape), np.dtype(dtype)
+    raw = _bits64(bits.words(2 * n)) if _is64(dtype) else bits.words(n)
+    return raw.astype(dtype).reshape(shape)
