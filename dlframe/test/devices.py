@@ -1,4 +1,4 @@
-"""``dlframe.test``: TF's device queries for tests (``tf.test``)."""
+"""``tf.test``'s device and build queries (``is_gpu_available`` and co)."""
 
 import sys as _sys
 
