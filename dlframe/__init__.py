@@ -121,3 +121,10 @@ def __getattr__(name):
         import importlib
         return importlib.import_module("dlframe.experimental")
     raise AttributeError(f"module 'dlframe' has no attribute {name!r}")
+from dlframe import autodiff  # noqa: E402 - tf.autodiff (ForwardAccumulator)
+from dlframe import sets  # noqa: E402 - tf.sets
+from dlframe.ops.sets import edit_distance  # noqa: E402,F401 - tf.edit_distance
+from dlframe.ops.array_utils import *  # noqa: E402,F401,F403 - tf.unravel_index, ...
+eig, eigvals = linalg.eig, linalg.eigvals  # noqa: E305 - tf.eig / tf.eigvals
+from dlframe.ops.nn_misc import approx_top_k  # noqa: E402,F401 - tf.approx_top_k
+from dlframe.ops.matrix_functions import matrix_square_root  # noqa: E402,F401

@@ -15,7 +15,7 @@ NUMPY_OK = ("backends", "data", "keras/datasets", "keras/saving")
 TABLES = {"__init__", "math", "nn", "linalg", "random", "image", "signal", "strings",
           "sparse", "experimental", "autodiff", "compat", "types", "test",
           "saved_model", "lite", "bitwise", "audio", "version", "sysconfig", "nest", "debugging",
-          "ragged", "lookup", "tpu", "python"}
+          "ragged", "lookup", "tpu", "python", "sets"}
 
 
 def _package(path):

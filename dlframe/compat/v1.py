@@ -181,10 +181,20 @@ logging = _Namespace(
 )
 
 
+# TF1 top-level names that TF2 moved into a namespace: name -> (namespace, TF2 name)
+_MOVED = {"matrix_diag": ("linalg", "diag"), "matrix_diag_part": ("linalg", "diag_part"),
+          "matrix_set_diag": ("linalg", "set_diag"),
+          "matrix_band_part": ("linalg", "band_part"),
+          "diag": ("linalg", "tensor_diag"), "diag_part": ("linalg", "tensor_diag_part")}
+
+
 def __getattr__(name):
     """Other names: the TF2 API's (most TF1 names kept their meaning)."""
     if name.startswith("__"):   # module protocol names (__path__) are v1's own
         raise AttributeError(name)
+    if name in _MOVED:
+        namespace, tf2_name = _MOVED[name]
+        return getattr(getattr(_tf, namespace), tf2_name)
     try:
         return getattr(_tf, name)
     except AttributeError:

@@ -16,6 +16,7 @@ import weakref
 from dlframe import config
 from dlframe.backends.base import np
 from dlframe.core import function_composites as _composites
+from dlframe.core import static_dims as _static_dims
 from dlframe.core import trace as _trace
 from dlframe.core.concrete_function import ConcreteFunction, _as_requested
 from dlframe.core.function_structure import (  # noqa: F401 - _LEAF for keras saving
@@ -254,7 +255,60 @@ class Function:
         signature, visible = self._signature_for(template, leaves, spec_shapes,
                                                  source or (args, kwargs))
         first = not self._cache
-        tr = _trace.Trace(allow_variable_creation=first)
+        tr, result = self._run_trace(args, kwargs, template, leaves, visible,
+                                     allow_variables=first, execute=execute)
+        if first and tr.created_variables:
+            # as TF: a trace that created variables is followed at once by a second
+            # trace that must create none (variables only once, TF's singleton rule);
+            # it runs nothing and its graph is dropped, but it counts as a trace
+            self._run_trace(args, kwargs, template, leaves, visible,
+                            allow_variables=False, execute=False)
+            if visible:
+                self._tracing_count += 1
+        out_leaves = []
+        out_template = _structure_outputs(result, out_leaves)
+        graph = _trace.Graph(tr, out_leaves)
+        # dims TF could not know at trace time (x[:2] of a None dim), for out_specs
+        unknown = _static_dims.forced_unknown(tr, zip(tr.inputs, [
+            spec[0] for spec, t in zip(signature.specs, leaves) if not t._is_variable]))
+        requested = list(requested or [])
+        requested += [None] * (len(leaves) - len(requested))
+        specs = [TensorSpec(spec[0], t.dtype, getattr(r, "name", None))
+                 for spec, t, r in zip(signature.specs, leaves, requested)
+                 if not t._is_variable]
+        composites = []
+        _flatten(source or (args, kwargs), [], specs_are_leaves=True,
+                 composites=composites)
+        concrete = ConcreteFunction(
+            graph, out_template, specs, self.__name__, owner=self,
+            traced_shapes=[tuple(t._value.shape) for t in tr.inputs],
+            in_template=(template, composites),
+            variables=[(i, t) for i, t in enumerate(leaves) if t._is_variable],
+            out_specs=_rebuild_outputs(out_template, iter(
+                TensorSpec(_static_dims.static_dims(t, unknown), t.dtype)
+                for t in out_leaves), specs=True))
+        self._cache[key] = concrete
+        result = _rebuild_outputs(out_template, iter(
+            Tensor(t._value, t._device) for t in out_leaves))
+        if not visible:
+            return concrete, result
+        self._signatures.append(signature)
+        self._concretes.append(concrete)
+        self._tracing_count += 1
+        self._recent_traces.append(self._calls)
+        if (self._tracing_count > _RETRACE_WARN_AFTER and self._input_signature is None
+                and self._calls - self._recent_traces[0] < 2 * _RETRACE_WARN_AFTER):
+            warnings.warn(
+                f"{self._tracing_count} retracings of {self.__name__} were triggered. "
+                "Tracing is expensive; pass tensors (not Python values) that change, "
+                "use input_signature with None dimensions, or define the function once "
+                "outside loops.", stacklevel=3)
+        return concrete, result
+
+    def _run_trace(self, args, kwargs, template, leaves, visible, allow_variables,
+                   execute):
+        """(trace, result) of one run of the Python function on fresh trace inputs."""
+        tr = _trace.Trace(allow_variable_creation=allow_variables)
         tr.run_effects = execute
         fresh = []
         for t in leaves:
@@ -274,41 +328,7 @@ class Function:
                 result = self._target()(*call_args, **call_kwargs)
         finally:
             STATE.silent_trace = quiet
-        out_leaves = []
-        out_template = _structure_outputs(result, out_leaves)
-        graph = _trace.Graph(tr, out_leaves)
-        requested = list(requested or [])
-        requested += [None] * (len(leaves) - len(requested))
-        specs = [TensorSpec(spec[0], t.dtype, getattr(r, "name", None))
-                 for spec, t, r in zip(signature.specs, leaves, requested)
-                 if not t._is_variable]
-        composites = []
-        _flatten(source or (args, kwargs), [], specs_are_leaves=True,
-                 composites=composites)
-        concrete = ConcreteFunction(
-            graph, out_template, specs, self.__name__, owner=self,
-            traced_shapes=[tuple(t._value.shape) for t in tr.inputs],
-            in_template=(template, composites),
-            variables=[(i, t) for i, t in enumerate(leaves) if t._is_variable],
-            out_specs=_rebuild_outputs(out_template, iter(
-                TensorSpec(t._value.shape, t.dtype) for t in out_leaves), specs=True))
-        self._cache[key] = concrete
-        result = _rebuild_outputs(out_template, iter(
-            Tensor(t._value, t._device) for t in out_leaves))
-        if not visible:
-            return concrete, result
-        self._signatures.append(signature)
-        self._concretes.append(concrete)
-        self._tracing_count += 1
-        self._recent_traces.append(self._calls)
-        if (self._tracing_count > _RETRACE_WARN_AFTER and self._input_signature is None
-                and self._calls - self._recent_traces[0] < 2 * _RETRACE_WARN_AFTER):
-            warnings.warn(
-                f"{self._tracing_count} retracings of {self.__name__} were triggered. "
-                "Tracing is expensive; pass tensors (not Python values) that change, "
-                "use input_signature with None dimensions, or define the function once "
-                "outside loops.", stacklevel=3)
-        return concrete, result
+        return tr, result
 
     def get_concrete_function(self, *args, **kwargs):
         """Traces (if needed) and returns the ConcreteFunction for these arguments or specs."""

@@ -386,6 +386,8 @@ def _cast_host(arr, dtype, original):
     if dtype is _dt.string:
         if arr.dtype == object:
             return arr
+        if arr.size == 0:   # constant([], tf.string): an empty string tensor
+            return np.empty(arr.shape, dtype=object)
         raise TypeError(f"Cannot convert {original!r} to EagerTensor of dtype string")
     if arr.dtype == object:
         raise TypeError(f"Cannot convert {original!r} to EagerTensor of dtype {dtype.name}")

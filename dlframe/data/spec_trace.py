@@ -12,6 +12,7 @@ decodes or parses its input), a few real elements stand in for them, as before.
 """
 
 from dlframe.backends.base import np  # placeholder elements on the host
+from dlframe.core import static_dims as _static_dims
 from dlframe.core import trace as _trace
 from dlframe.core.tensor import Tensor
 from dlframe.core.tensor_shape import TensorShape
@@ -31,6 +32,7 @@ class _SpecTrace(_trace.Trace):
     def __init__(self):
         super().__init__()
         self.static_shapes = {}
+        self.unknown = {}   # id -> axes TF leaves unknown (core.static_dims)
 
     def note_static_shape(self, tensor, shape):
         known = self.static_shapes.get(id(tensor), TensorShape(None))
@@ -60,16 +62,25 @@ class _CannotTrace(Exception):
     """The input spec has a component no placeholder can stand for."""
 
 
-def _run(fn, element):
-    """(trace, flat output leaves) of ``fn`` called on ``element`` under a trace."""
+def _run(fn, element, in_spec=None):
+    """(trace, flat output leaves) of ``fn`` called on ``element`` under a trace;
+    with the element's ``in_spec``, the trace also knows which output dimensions
+    TF leaves unknown (``x[:2]`` of a None dimension)."""
     tr = _SpecTrace()
     args = S.to_tensors(element, S.host_device())
-    for leaf in S.flatten(args):
+    leaves = S.flatten(args)
+    for leaf in leaves:
         if isinstance(leaf, Tensor):
             tr.add_input(leaf)
     with _trace.tracing(tr):
         out = _call(fn, args, unpack=type(args) is tuple)
     out = S.lists_to_tuples(out)
+    if in_spec is not None:
+        specs = S.flatten(in_spec)
+        if len(specs) == len(leaves):
+            tr.unknown = _static_dims.forced_unknown(tr, [
+                (leaf, spec.shape) for leaf, spec in zip(leaves, specs)
+                if isinstance(leaf, Tensor) and hasattr(spec, "shape")])
     return tr, out
 
 
@@ -78,7 +89,7 @@ def _leaf_info(tr, leaf):
     if isinstance(leaf, Tensor):
         if id(leaf) in tr.opaque_outputs() and id(leaf) not in tr.static_shapes:
             return ("dense", leaf.dtype, None, False)
-        dims = list(leaf._value.shape)
+        dims = _static_dims.static_dims(leaf, tr.unknown)
         noted = tr.static_shapes.get(id(leaf))
         if noted is not None and noted.rank is not None:
             dims = [n if n is not None else d for n, d in zip(noted.as_list(), dims)]
@@ -129,7 +140,7 @@ def traced_map_spec(fn, in_spec):
         try:
             element = S.map_structure(lambda s, n=size, v=value: _placeholder(s, n, v),
                                       in_spec)
-            runs.append(_run(fn, element))
+            runs.append(_run(fn, element, in_spec))
         except Exception:  # noqa: BLE001 - a function that needs real data
             if len(runs) < 2:
                 return None

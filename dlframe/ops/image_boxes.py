@@ -8,6 +8,8 @@ TF), whose tensor arguments are primitive inputs so a traced function replays it
 new boxes, scores and thresholds.
 """
 
+import collections
+
 from dlframe.backends.base import np  # host loops of the greedy suppression
 from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
@@ -302,6 +304,12 @@ def non_max_suppression_padded(boxes, scores, max_output_size, iou_threshold=0.5
 
 
 # ---------------------------------------------------------------- combined NMS
+# TF returns its op's named outputs: results read as ``.nmsed_boxes`` or unpacked
+CombinedNonMaxSuppression = collections.namedtuple(
+    "CombinedNonMaxSuppression",
+    ["nmsed_boxes", "nmsed_scores", "nmsed_classes", "valid_detections"])
+
+
 @primitive("CombinedNonMaxSuppression", n_out=4)
 def _combined_nms_p(d, boxes, scores, per_class, total, iou_thr, score_thr, *,
                     pad_per_class, clip_boxes):
@@ -352,8 +360,9 @@ def combined_non_max_suppression(boxes, scores, max_output_size_per_class,
       name: unused.
 
     Returns:
-      ``(nmsed_boxes [batch, k, 4], nmsed_scores [batch, k], nmsed_classes [batch, k],
-      valid_detections int32 [batch])``, best score first and zero padded.
+      A ``CombinedNonMaxSuppression`` named tuple ``(nmsed_boxes [batch, k, 4],
+      nmsed_scores [batch, k], nmsed_classes [batch, k], valid_detections int32
+      [batch])``, best score first and zero padded.
     """
     boxes, scores = t(boxes), t(scores)
     if boxes.ndim != 4 or int(boxes.shape[-1]) != 4:
@@ -370,9 +379,10 @@ def combined_non_max_suppression(boxes, scores, max_output_size_per_class,
                _math.cast(t(max_total_size), dtypes.int32),
                _math.cast(t(iou_threshold), dtypes.float32),
                _math.cast(t(score_threshold), dtypes.float32))
-    return call(_combined_nms_p, (_math.cast(boxes, dtypes.float32),
-                                  _math.cast(scores, dtypes.float32)) + scalars,
-                {"pad_per_class": bool(pad_per_class), "clip_boxes": bool(clip_boxes)})
+    return CombinedNonMaxSuppression(*call(
+        _combined_nms_p, (_math.cast(boxes, dtypes.float32),
+                          _math.cast(scores, dtypes.float32)) + scalars,
+        {"pad_per_class": bool(pad_per_class), "clip_boxes": bool(clip_boxes)}))
 
 
 # ---------------------------------------------------------------- drawing

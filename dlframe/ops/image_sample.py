@@ -7,6 +7,8 @@ drawn by a device random op, so a traced function draws a new crop on every call
 (stateful version) or the same crop for the same ``seed`` (stateless version).
 """
 
+import collections
+
 from dlframe.backends.base import np  # host search loop
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor
@@ -19,6 +21,11 @@ _DEFAULT_ASPECT_RATIO_RANGE = (0.75, 1.33)
 _DEFAULT_AREA_RANGE = (0.05, 1.0)
 _DEFAULT_MAX_ATTEMPTS = 100
 _INT_DTYPES = ("uint8", "int8", "int16", "int32", "int64")
+# TF returns its ops' named outputs (``.begin``, ``.size``, ``.bboxes``)
+SampleDistortedBoundingBoxV2 = collections.namedtuple(
+    "SampleDistortedBoundingBoxV2", ["begin", "size", "bboxes"])
+StatelessSampleDistortedBoundingBox = collections.namedtuple(
+    "StatelessSampleDistortedBoundingBox", ["begin", "size", "bboxes"])
 
 
 def _random_crop(rng, height, width, aspect_ratio, min_area, max_area):
@@ -127,7 +134,7 @@ def _pair(value, default, arg):
 
 def _sample(image_size, bounding_boxes, key_fn, min_object_covered,
             aspect_ratio_range, area_range, max_attempts,
-            use_image_if_no_bounding_boxes):
+            use_image_if_no_bounding_boxes, result):
     image_size = t(image_size)
     if image_size.dtype.name not in _INT_DTYPES:
         raise TypeError(f"image_size must be an integer tensor; received dtype "
@@ -156,8 +163,8 @@ def _sample(image_size, bounding_boxes, key_fn, min_object_covered,
     static = {"aspect_ratio_range": aspect_ratio_range, "area_range": area_range,
               "max_attempts": max_attempts,
               "use_image": bool(use_image_if_no_bounding_boxes)}
-    return tuple(call(_sample_p, (image_size, boxes, _math.cast(covered, "float32"),
-                                  key), static))
+    return result(*call(_sample_p, (image_size, boxes, _math.cast(covered, "float32"),
+                                    key), static))
 
 
 def sample_distorted_bounding_box(image_size, bounding_boxes, seed=0,
@@ -182,9 +189,9 @@ def sample_distorted_bounding_box(image_size, bounding_boxes, seed=0,
       name: unused.
 
     Returns:
-      ``(begin, size, bboxes)``: ``begin = [y, x, 0]`` and ``size = [h, w, -1]``
-      (``image_size``'s dtype) for ``tf.slice``, and the crop as a float32
-      ``[1, 1, 4]`` normalized box for ``draw_bounding_boxes``.
+      A named tuple ``(begin, size, bboxes)``: ``begin = [y, x, 0]`` and
+      ``size = [h, w, -1]`` (``image_size``'s dtype) for ``tf.slice``, and the crop
+      as a float32 ``[1, 1, 4]`` normalized box for ``draw_bounding_boxes``.
     """
     op_seed = seed if seed else None
 
@@ -193,7 +200,7 @@ def sample_distorted_bounding_box(image_size, bounding_boxes, seed=0,
 
     return _sample(image_size, bounding_boxes, key, min_object_covered,
                    aspect_ratio_range, area_range, max_attempts,
-                   use_image_if_no_bounding_boxes)
+                   use_image_if_no_bounding_boxes, SampleDistortedBoundingBoxV2)
 
 
 def stateless_sample_distorted_bounding_box(image_size, bounding_boxes, seed,
@@ -225,7 +232,7 @@ def stateless_sample_distorted_bounding_box(image_size, bounding_boxes, seed,
 
     return _sample(image_size, bounding_boxes, key, min_object_covered,
                    aspect_ratio_range, area_range, max_attempts,
-                   use_image_if_no_bounding_boxes)
+                   use_image_if_no_bounding_boxes, StatelessSampleDistortedBoundingBox)
 
 
 IMAGE_NAMES = ["sample_distorted_bounding_box", "stateless_sample_distorted_bounding_box"]

@@ -8,7 +8,7 @@ from dlframe.errors import InvalidArgumentError
 from dlframe.ops import math as m
 from dlframe.ops._util import operands, t
 from dlframe.ops.einsum import einsum
-from dlframe.ops.late_bound import reads_values
+from dlframe.ops.linalg_diag import diag, diag_part, set_diag  # noqa: F401
 
 
 def _array():
@@ -426,79 +426,11 @@ def solve(matrix, rhs, adjoint=False, name=None):
 
 
 # ---------------------------------------------------------------- diagonals
-@primitive("MatrixDiagV3")
-def diag_p(d, v, *, rows, cols):
-    xp = d.xp
-    n = v.shape[-1]
-    out = xp.zeros(v.shape[:-1] + (rows, cols), dtype=v.dtype)
-    idx = xp.arange(n)
-    out[..., idx, idx] = v
-    return out
-
-
-@diag_p.defgrad
-def _diag_grad(inputs, out, dy, *, rows, cols):
-    return call(diag_part_p, (dy,))
-
-
-@primitive("MatrixDiagPartV3")
-def diag_part_p(d, x):
-    return d.xp.diagonal(x, axis1=-2, axis2=-1).copy()
-
-
-@diag_part_p.defgrad
-def _diag_part_grad(inputs, out, dy):
-    rows, cols = _shape(inputs[0])[-2:]
-    return call(diag_p, (dy,), {"rows": rows, "cols": cols})
-
-
-@reads_values("k", "num_rows", "num_cols")
-def diag(diagonal, name="diag", k=0, num_rows=-1, num_cols=-1, padding_value=0,
-         align="RIGHT_LEFT"):
-    """Batched diagonal matrices ``[..., M, N]`` with ``diagonal`` ``[..., min(M, N)]``
-    on the main diagonal (``k=0`` and zero padding only)."""
-    v = t(diagonal)
-    if k != 0 or padding_value != 0:
-        raise NotImplementedError("linalg.diag: only k=0 and padding_value=0 are supported")
-    if v._value.ndim < 1:
-        raise InvalidArgumentError("MatrixDiagV3: diagonal must be at least 1-dim, received "
-                                   "a scalar [Op:MatrixDiagV3]")
-    n = _shape(v)[-1]
-    rows = n if num_rows is None or int(num_rows) < 0 else int(num_rows)
-    cols = n if num_cols is None or int(num_cols) < 0 else int(num_cols)
-    if min(rows, cols) != n:
-        raise InvalidArgumentError(f"MatrixDiagV3: the diagonal of length {n} does not fit "
-                                   f"a {rows}x{cols} matrix [Op:MatrixDiagV3]")
-    return call(diag_p, (v,), {"rows": rows, "cols": cols})
-
-
-def diag_part(input, name="diag_part", k=0, padding_value=0,  # noqa: A002
-              align="RIGHT_LEFT"):
-    """The main diagonals ``[..., min(M, N)]`` of ``[..., M, N]`` matrices."""
-    x = t(input)
-    if k != 0:
-        raise NotImplementedError("linalg.diag_part: only k=0 is supported")
-    if x._value.ndim < 2:
-        raise InvalidArgumentError(f"MatrixDiagPartV3: input must be at least 2-dim, "
-                                   f"received shape: {list(_shape(x))} [Op:MatrixDiagPartV3]")
-    return call(diag_part_p, (x,))
-
-
-def set_diag(input, diagonal, name="set_diag", k=0, align="RIGHT_LEFT"):  # noqa: A002
-    """Replaces the main diagonals of ``input`` by ``diagonal``."""
-    x, v = operands(input, diagonal, "MatrixSetDiagV3")
-    rows, cols = _shape(x)[-2:]
-    off = m.subtract(m.ones_like(x), diag(m.ones_like(diag_part(x)), num_rows=rows,
-                                          num_cols=cols))
-    return m.add(m.multiply(x, off), diag(v, num_rows=rows, num_cols=cols))
-
-
 def trace(x, name=None):
     """Sum of the main diagonal of each matrix in ``x`` (``[..., M, N]`` -> ``[...]``)."""
     return _reduction().reduce_sum(diag_part(x), axis=-1)
 
 
 __all__ = ["einsum", "matmul", "norm", "tensordot"]
-LINALG_NAMES = ["adjoint", "det", "diag", "diag_part", "einsum", "inv", "logdet", "matmul",
-                "matrix_transpose", "matvec", "norm", "set_diag", "slogdet", "solve",
-                "tensordot", "trace"]
+LINALG_NAMES = ["adjoint", "det", "einsum", "inv", "logdet", "matmul", "matrix_transpose",
+                "matvec", "norm", "slogdet", "solve", "tensordot", "trace"]

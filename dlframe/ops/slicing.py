@@ -48,7 +48,7 @@ def _build_slice(k, arrays):
 
 
 @primitive("StridedSlice", aliases=True)
-def getitem_p(d, x, *index_arrays, key):
+def getitem_p(d, x, *index_arrays, key, sizes=None):
     full = _build_key(key, index_arrays)
     if index_arrays:
         _check_indices(d, x, full)
@@ -63,8 +63,52 @@ getitem_p.value_shaped = lambda inputs: any(
     t._value.dtype.kind == "b" for t in inputs[1:])
 
 
+def _getitem_static_shape(in_dims, attrs):
+    """TF's static shape of ``x[key]`` from x's static dims (None: unknown): a sliced
+    dimension is known only when x's is and the bounds are constants (``x[:2]`` of an
+    unknown dimension may be shorter than 2); ``tf.slice`` sizes other than -1 are
+    known. None (no rule) for advanced or boolean index arrays."""
+    dims, key, sizes = in_dims[0], attrs["key"], attrs.get("sizes")
+    if sizes is not None:   # tf.slice: (begin, begin + size) per dimension
+        return [n if n != -1 else None if d is None else d - k.start
+                for n, d, k in zip(sizes, dims, key)]
+    if any(isinstance(k, _Slot) and in_dims[1 + k.i] for k in key):
+        return None
+    n_specified = sum(1 for k in key if k is not None and k is not Ellipsis)
+    if Ellipsis not in key:
+        key = key + (Ellipsis,)
+    out, dim = [], 0
+    for k in key:
+        if k is Ellipsis:
+            rest = len(dims) - n_specified
+            out += dims[dim:dim + rest]
+            dim += rest
+        elif k is None:
+            out.append(1)
+        elif isinstance(k, _pyslice):
+            d = dims[dim]
+            constant = not any(isinstance(v, _Slot) for v in (k.start, k.stop, k.step))
+            out.append(len(range(*k.indices(d))) if d is not None and constant else None)
+            dim += 1
+        else:   # an int or a scalar index tensor drops the dimension
+            dim += 1
+    return out
+
+
+getitem_p.static_shape = _getitem_static_shape
+
+
+def getitem_static_shape(dims, key):
+    """TF's static shape (a list, None for unknown) of ``x[key]`` for an ``x`` of
+    static ``dims``; None when the key holds index arrays (no static rule)."""
+    stand_in = convert_to_tensor(np.zeros([2 if d is None else d for d in dims], "int8"))
+    static, extra = _normalize_key(stand_in, key)
+    return _getitem_static_shape(
+        [list(dims)] + [list(e._value.shape) for e in extra], {"key": static})
+
+
 @getitem_p.defgrad
-def _getitem_grad(inputs, out, dy, *, key):
+def _getitem_grad(inputs, out, dy, *, key, sizes=None):
     x = inputs[0]
     return (call(getitem_grad_p, (dy,) + tuple(inputs[1:]),
                  {"key": key, "shape": tuple(x._value.shape)}),) + (None,) * (len(inputs) - 1)
@@ -313,7 +357,9 @@ def slice(input_, begin, size, name=None):
     size = _index_parts(size, "Slice", "size")
     dynamic = [p for p in begin + size if isinstance(p, Tensor)]
     if not dynamic:
-        return call(getitem_p, (x,), {"key": _slice_key(begin, size, x._value.shape)})
+        # the sizes make the static shape TF's (known where size is not -1)
+        return call(getitem_p, (x,), {"key": _slice_key(begin, size, x._value.shape),
+                                      "sizes": tuple(size)})
     dtype, dev = dynamic[0].dtype, x._device
     return call(_slice_p, (x, _pack(begin, dtype, dev), _pack(size, dtype, dev)))
 

@@ -181,3 +181,11 @@ def test_fstring_of_traced_tensor_gives_its_str_like_tf():
     f(tf.constant([1.0, 2.0]))
     assert seen == ["Tensor(shape=(2,), dtype=float32)"]
     assert f"{tf.constant(1.5):.2f}" == "1.50"
+
+
+def test_empty_string_constants():
+    assert tf.constant([], tf.string).shape == (0,)
+    t = tf.constant([[]], tf.string)
+    assert t.shape == (1, 0) and t.dtype == tf.string
+    with pytest.raises(TypeError, match="dtype string"):
+        tf.constant([1.0], tf.string)

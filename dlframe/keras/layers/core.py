@@ -18,6 +18,7 @@ from dlframe.ops import math as _math
 from dlframe.ops import names as _names
 from dlframe.ops import nn as _nn
 from dlframe.ops import reduction as _red
+from dlframe.ops import slicing as _slicing
 from dlframe.ops import sparse_math as _sparse_math
 
 
@@ -389,6 +390,28 @@ class TFOpLambda(Layer):
     def get_config(self):
         return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype,
                 "function": self.function}
+
+    def _symbolic_outputs(self, inputs, rest, kwargs):
+        from dlframe.keras.engine import node as _node
+        out = _node.dry_run_outputs(self, inputs, rest, kwargs)
+        key = rest[0] if rest else None
+        parts = key if isinstance(key, tuple) else (key,)
+        if (self.function == "getitem" and getattr(inputs, "shape", None) is not None
+                and inputs.shape.rank is not None
+                and all(_is_static_index(k) for k in parts)):
+            # x[:2] of an unknown dimension stays unknown, as TF's shape inference
+            dims = _slicing.getitem_static_shape(inputs.shape.as_list(), key)
+            if dims is not None and len(dims) == out.shape.rank:
+                out._shape = TensorShape([None if d is None else o for d, o in
+                                          zip(dims, out.shape.as_list())])
+        return out
+
+
+def _is_static_index(k):
+    """An index part with no tensor in it (int, None, Ellipsis, constant slice)."""
+    if isinstance(k, slice):
+        return all(v is None or isinstance(v, int) for v in (k.start, k.stop, k.step))
+    return k is None or k is Ellipsis or isinstance(k, int)
 
 
 def _resolve_op(function):

@@ -6,6 +6,8 @@ from dlframe.keras import backend
 from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.engine.input_spec import InputSpec
 from dlframe.ops import array as _array
+from dlframe.ops import image as _image
+from dlframe.ops import math as _math
 from dlframe.ops.array_index import repeat as _repeat
 
 
@@ -239,15 +241,37 @@ class _UpSampling(_Spatial):
         return config
 
 
+# Keras 3 accepts the first five (and 'area'); Keras 2 also gaussian/mitchellcubic
+_INTERPOLATIONS = ("nearest", "bilinear", "bicubic", "lanczos3", "lanczos5", "area",
+                   "gaussian", "mitchellcubic")
+
+
 class UpSampling2D(_UpSampling):
-    """Repeats rows and columns ``size`` times (nearest-neighbour upsampling)."""
+    """Upsamples rows and columns by ``size`` factors.
+
+    Args:
+      size: an int or 2 ints, the factors for (rows, columns).
+      data_format: 'channels_last' (default) or 'channels_first'.
+      interpolation: 'nearest' (repeats pixels), or one of 'bilinear', 'bicubic',
+        'lanczos3', 'lanczos5', 'area', 'gaussian', 'mitchellcubic', resampled as
+        ``tf.image.resize`` does (half-pixel centers, no antialiasing).
+    """
 
     def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
         super().__init__(size, data_format=data_format, **kwargs)
-        if interpolation != "nearest":
-            raise ValueError("Only `interpolation='nearest'` is supported by dlframe's "
-                             f"UpSampling2D. Received: interpolation={interpolation!r}")
+        if interpolation not in _INTERPOLATIONS:
+            raise ValueError("Invalid value for argument `interpolation`. Expected one "
+                             f"of {_INTERPOLATIONS}. Received: "
+                             f"interpolation={interpolation!r}")
         self.interpolation = interpolation
+
+    def _apply(self, x):
+        if self.interpolation == "nearest":
+            return super()._apply(x)
+        h, w = x.shape[1], x.shape[2]
+        y = _image.resize(x, (h * self.size[0], w * self.size[1]),
+                          method=self.interpolation)
+        return y if y.dtype == x.dtype else _math.cast(y, x.dtype)
 
     def get_config(self):
         config = super().get_config()

@@ -1,0 +1,112 @@
+"""TF's unknown static dimensions carried through a concrete trace.
+
+dlframe traces run on values, so the static shapes of a traced function's results
+(``ConcreteFunction.output_shapes``, ``Dataset.map``'s ``element_spec``) are found by
+tracing at several sizes of the unknown input dimensions and keeping what differs
+as unknown. That misses results whose size does not follow the input's although
+TF cannot know it: ``x[:2]`` of a ``[None]`` input is 2 at every traced size of
+at least 2, yet TF reports ``[None]`` (x may be shorter).
+
+``forced_unknown`` walks a finished trace from the inputs' unknown dimensions and
+marks the dimensions TF would not know: a primitive with a ``static_shape`` rule
+(``StridedSlice``) says exactly which of its output dimensions stay known; any
+other primitive whose outputs have the broadcast shape of its inputs (elementwise
+math, casts, activations) passes a mark on to the output dimension it lines up
+with. Callers turn the marked dimensions of their results to None, on top of
+what the size comparison finds.
+"""
+
+
+def _unknown_axes(tensor, shape):
+    """Axes of ``tensor`` left unknown by the static ``shape`` it stands for."""
+    rank = tensor._value.ndim
+    dims = getattr(shape, "dims", shape)
+    if dims is None:
+        return frozenset(range(rank))
+    dims = list(dims)
+    if len(dims) != rank:
+        return frozenset()
+    return frozenset(a for a, d in enumerate(dims) if getattr(d, "value", d) is None)
+
+
+def _broadcast(shapes):
+    """The NumPy broadcast of ``shapes``, or None when they do not broadcast."""
+    rank = max((len(s) for s in shapes), default=0)
+    out = [1] * rank
+    for s in shapes:
+        for i, d in enumerate(s, start=rank - len(s)):
+            if d != 1:
+                if out[i] not in (1, d):
+                    return None
+                out[i] = d
+    return tuple(out)
+
+
+def _rule_marks(prim, inputs, in_marks, attrs, outs):
+    in_dims = [[None if a in m else d for a, d in enumerate(x._value.shape)]
+               for x, m in zip(inputs, in_marks)]
+    out_dims = prim.static_shape(in_dims, attrs)
+    if out_dims is None:
+        return None
+    if len(outs) == 1 and (not out_dims or not isinstance(out_dims[0], list)):
+        out_dims = [out_dims]
+    return [frozenset(a for a, d in enumerate(dims) if d is None) for dims in out_dims]
+
+
+def _aligned_marks(inputs, in_marks, outs):
+    """Marks of outputs shaped as the broadcast of the inputs (elementwise ops): as
+    TF's broadcast shape, a dimension is unknown when an input's is and no other
+    input knows it (a known 1 does not)."""
+    shape = _broadcast([tuple(x._value.shape) for x in inputs])
+    rank = len(shape) if shape is not None else 0
+    unknown, known = set(), set()
+    for x, m in zip(inputs, in_marks):
+        lead = rank - x._value.ndim
+        for a, d in enumerate(x._value.shape):
+            if a in m:
+                unknown.add(lead + a)
+            elif d != 1:
+                known.add(lead + a)
+    axes = frozenset(unknown - known)
+    return [axes if tuple(o._value.shape) == shape else frozenset() for o in outs]
+
+
+def forced_unknown(trace, seeds):
+    """Dimensions TF would leave unknown, for every tensor of ``trace``.
+
+    Args:
+      trace: a finished ``Trace`` (its ``nodes`` in execution order).
+      seeds: ``(tensor, static shape)`` pairs for the trace's inputs: a TensorShape
+        or a list with None for unknown dimensions.
+
+    Returns:
+      ``{id(tensor): frozenset of axes}`` for the tensors with unknown dimensions
+      (ids of tensors the trace keeps alive: use it while the trace lives).
+    """
+    marks = {}
+    for tensor, shape in seeds:
+        axes = _unknown_axes(tensor, shape)
+        if axes:
+            marks[id(tensor)] = axes
+    if not marks:
+        return marks
+    empty = frozenset()
+    for prim, inputs, outs, attrs, _dev in trace.nodes:
+        in_marks = [marks.get(id(x), empty) for x in inputs]
+        if not any(in_marks):
+            continue
+        found = None
+        if getattr(prim, "static_shape", None) is not None:
+            found = _rule_marks(prim, inputs, in_marks, attrs, outs)
+        if found is None:
+            found = _aligned_marks(inputs, in_marks, outs)
+        for o, axes in zip(outs, found):
+            if axes:
+                marks[id(o)] = axes
+    return marks
+
+
+def static_dims(tensor, marks):
+    """``tensor``'s shape with the dimensions ``marks`` holds unknown set to None."""
+    axes = marks.get(id(tensor), ())
+    return [None if a in axes else d for a, d in enumerate(tensor._value.shape)]
