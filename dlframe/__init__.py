@@ -122,9 +122,14 @@ def __getattr__(name):
         return importlib.import_module("dlframe.experimental")
     raise AttributeError(f"module 'dlframe' has no attribute {name!r}")
 from dlframe import autodiff  # noqa: E402 - tf.autodiff (ForwardAccumulator)
+from dlframe.core.tensor_spec import TypeSpec  # noqa: E402 - tf.TypeSpec
+from dlframe.data.type_specs import (  # noqa: E402,F401 - tf.*Spec
+    IndexedSlicesSpec, NoneTensorSpec, OptionalSpec, TensorArraySpec, type_spec_from_value)
 from dlframe import sets  # noqa: E402 - tf.sets
 from dlframe.ops.sets import edit_distance  # noqa: E402,F401 - tf.edit_distance
 from dlframe.ops.array_utils import *  # noqa: E402,F401,F403 - tf.unravel_index, ...
 eig, eigvals = linalg.eig, linalg.eigvals  # noqa: E305 - tf.eig / tf.eigvals
+from dlframe.core.dtypes import (  # noqa: E402,F401 - quantized dtypes
+    qint8, qint16, qint32, quint8, quint16)
 from dlframe.ops.nn_misc import approx_top_k  # noqa: E402,F401 - tf.approx_top_k
 from dlframe.ops.matrix_functions import matrix_square_root  # noqa: E402,F401

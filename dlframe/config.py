@@ -323,7 +323,42 @@ def op_determinism_enabled():
     return _determinism
 
 
+_synchronous = [True]
+_DEVICE_POLICIES = ("warn", "explicit", "silent", "silent_for_int32")
+_device_policy = ["silent"]
+
+
+def _set_synchronous_execution(enable):
+    """Records whether ops should run synchronously. dlframe's CPU ops always do; on a
+    GPU the flag is recorded only (CuPy kernels run in stream order either way)."""
+    _synchronous[0] = True if enable is None else bool(enable)
+
+
+def _set_device_policy(device_policy):
+    """Records the device placement policy (None resets to 'silent').
+
+    dlframe never copies a tensor between devices behind an op's back (DESIGN.md §3)
+    whatever the policy; the value is kept so that ``get_device_policy`` returns it.
+
+    Raises:
+      ValueError: a policy TF does not know.
+    """
+    if device_policy is None:
+        device_policy = "silent"
+    if device_policy not in _DEVICE_POLICIES:
+        raise ValueError(
+            f"Invalid argument `device_policy`: {device_policy!r}. Please refer to "
+            "https://www.tensorflow.org/api_docs/python/tf/config/experimental/"
+            "set_device_policy for valid `device_policy` arguments.")
+    _device_policy[0] = device_policy
+
+
 experimental = SimpleNamespace(
+    set_synchronous_execution=_set_synchronous_execution,
+    get_synchronous_execution=lambda: _synchronous[0],
+    set_device_policy=_set_device_policy,
+    get_device_policy=lambda: _device_policy[0],
+    get_virtual_device_configuration=get_logical_device_configuration,
     set_memory_growth=_set_memory_growth,
     get_memory_growth=_get_memory_growth,
     get_memory_info=_get_memory_info,

@@ -13,3 +13,5 @@ for _name in ("constant", "map_flat_values", "range", "boolean_mask",
               "row_splits_to_segment_ids", "stack"):
     globals()[_name] = _public(getattr(_ops, _name), f"ragged.{_name}")
 
+from dlframe.ops.sparse_cross import ragged_cross as cross  # noqa: F401
+from dlframe.ops.sparse_cross import ragged_cross_hashed as cross_hashed  # noqa: F401

@@ -21,10 +21,33 @@ documentation warns for SavedModels, load only directories from trusted sources.
 
 from dlframe.keras.saving import object_io as _object_io
 from dlframe.keras.saving import saved_model_io as _io
+from dlframe.train.asset import Asset  # noqa: F401 - tf.saved_model.Asset
 
+# TF's SavedModel constants (tag names, directory layout, signature method names).
 SERVING = "serve"
 TRAINING = "train"
+GPU = "gpu"
+TPU = "tpu"
 DEFAULT_SERVING_SIGNATURE_DEF_KEY = "serving_default"
+ASSETS_DIRECTORY = "assets"
+ASSETS_KEY = "saved_model_assets"
+DEBUG_DIRECTORY = "debug"
+DEBUG_INFO_FILENAME_PB = "saved_model_debug_info.pb"
+SAVED_MODEL_FILENAME_PB = "saved_model.pb"
+SAVED_MODEL_FILENAME_PBTXT = "saved_model.pbtxt"
+SAVED_MODEL_SCHEMA_VERSION = 1
+VARIABLES_DIRECTORY = "variables"
+VARIABLES_FILENAME = "variables"
+CLASSIFY_INPUTS = "inputs"
+CLASSIFY_METHOD_NAME = "tensorflow/serving/classify"
+CLASSIFY_OUTPUT_CLASSES = "classes"
+CLASSIFY_OUTPUT_SCORES = "scores"
+PREDICT_INPUTS = "inputs"
+PREDICT_METHOD_NAME = "tensorflow/serving/predict"
+PREDICT_OUTPUTS = "outputs"
+REGRESS_INPUTS = "inputs"
+REGRESS_METHOD_NAME = "tensorflow/serving/regress"
+REGRESS_OUTPUTS = "outputs"
 contains_saved_model = _io.contains_saved_model
 
 

@@ -8,3 +8,6 @@ from dlframe.ops.sparse_tensor import SparseTensor, from_dense, to_dense  # noqa
 for _module in (_sparse_ops, _sparse_math):
     globals().update({_name: getattr(_module, _name) for _name in _module.SPARSE_NAMES})
 del _module
+from dlframe.ops.sparse_cross import reset_shape  # noqa: F401
+from dlframe.ops.sparse_cross import sparse_cross as cross  # noqa: F401
+from dlframe.ops.sparse_cross import sparse_cross_hashed as cross_hashed  # noqa: F401

@@ -4,6 +4,13 @@ import importlib.util as _importlib_util
 import os as _os
 import sys as _sys
 
+# The C++ build constants TF publishes for compiling custom ops. dlframe ships no
+# C++ library; these give the values of a current TF build (TF 2.21) so that build
+# scripts reading them keep working.
+CXX11_ABI_FLAG = 1
+CXX_VERSION = 201703
+MONOLITHIC_BUILD = 0
+
 
 def _cuda_versions():
     """(cuda_version, cudnn_version) strings of the CuPy runtime, when loaded."""
@@ -63,5 +70,5 @@ def get_link_flags():
     return []
 
 
-__all__ = ["get_build_info", "get_compile_flags", "get_include", "get_lib",
-           "get_link_flags"]
+__all__ = ["CXX11_ABI_FLAG", "CXX_VERSION", "MONOLITHIC_BUILD", "get_build_info",
+           "get_compile_flags", "get_include", "get_lib", "get_link_flags"]

@@ -49,7 +49,7 @@ class DType:
 
     @property
     def is_quantized(self):
-        return False
+        return self.name in _QUANTIZED_NAMES
 
     @property
     def min(self):
@@ -131,12 +131,30 @@ complex128 = DType("complex128", np.dtype("complex128"), "c")
 string = DType("string", np.dtype("object"), "O")
 bfloat16 = DType("bfloat16", _BF16_NP, "f") if _BF16_NP is not None else None
 
+# Quantized types: names and sizes only (TF's quantized kernels have no dlframe ops);
+# as in TF their NumPy type is a one-field structured dtype.
+_QUANTIZED_NAMES = ("qint8", "quint8", "qint16", "quint16", "qint32")
+
+
+def _quantized(name, base):
+    d = DType(name, np.dtype([(name, base)]), "q")
+    d.as_numpy_dtype = d._np
+    return d
+
+
+qint8 = _quantized("qint8", "i1")
+quint8 = _quantized("quint8", "u1")
+qint16 = _quantized("qint16", "<i2")
+quint16 = _quantized("quint16", "<u2")
+qint32 = _quantized("qint32", "<i4")
+QUANTIZED_DTYPES = frozenset({qint8, quint8, qint16, quint16, qint32})
+
 _ALL = [float16, float32, float64, int8, int16, int32, int64, uint8, uint16, uint32,
         uint64, bool, complex64, complex128, string]
 if bfloat16 is not None:
     _ALL.append(bfloat16)
 
-_BY_NAME = {d.name: d for d in _ALL}
+_BY_NAME = {d.name: d for d in _ALL + sorted(QUANTIZED_DTYPES, key=str)}
 _BY_NAME.update({"half": float16, "float": float32, "double": float64,
                  "bool_": bool, "str": string, "bytes": string, "object": string})
 _BY_NP = {d._np: d for d in _ALL if d is not string}
@@ -194,5 +212,5 @@ def result_float(dtype):
     return d if d.is_floating or d.is_complex else float32
 
 
-__all__ = ["DType", "as_dtype", "from_numpy", "numpy_dtype"] + sorted(
-    {d.name for d in _ALL} | {"half", "double"})
+__all__ = ["DType", "QUANTIZED_DTYPES", "as_dtype", "from_numpy", "numpy_dtype"] + \
+    sorted({d.name for d in _ALL} | {"half", "double"} | set(_QUANTIZED_NAMES))

@@ -11,6 +11,7 @@ from dlframe.data.options import (AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN_CARDIN
                                   AutotuneOptions, Options, ThreadingOptions)
 from dlframe.data.readers import FixedLengthRecordDataset, TextLineDataset, TFRecordDataset
 from dlframe.data.sources import GeneratorElementError
+from dlframe.data.type_specs import IteratorSpec
 from dlframe.data.structure import (DatasetSpec, SparseTensorSpec, TensorSpec, TypeSpec,
                                     flatten, map_structure, pack_sequence_as)
 
@@ -18,7 +19,8 @@ DatasetV2 = Dataset
 
 __all__ = ["AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "AutotuneOptions",
            "Dataset", "DatasetSpec", "DatasetV2", "FixedLengthRecordDataset",
-           "GeneratorElementError", "Iterator", "NumpyIterator", "Options", "OwnedIterator",
+           "GeneratorElementError", "Iterator", "IteratorSpec", "NumpyIterator",
+           "Options", "OwnedIterator",
            "SparseTensorSpec", "TFRecordDataset", "TensorSpec", "TextLineDataset",
            "ThreadingOptions", "TypeSpec", "experimental", "flatten", "map_structure",
            "pack_sequence_as"]

@@ -2,11 +2,26 @@
 of Dataset methods."""
 
 from dlframe.data.dataset import Dataset, Optional
+from dlframe.data.experimental_extra import (
+    SHARD_HINT,
+    DatasetInitializer,
+    Reducer,
+    at,
+    enable_debug_mode,
+    group_by_reducer,
+    index_table_from_dataset,
+    make_batched_features_dataset,
+    pad_to_cardinality,
+    parse_example_dataset,
+    table_from_dataset,
+)
 from dlframe.data.options import (
     AUTOTUNE,
     INFINITE_CARDINALITY,
     UNKNOWN_CARDINALITY,
     AutoShardPolicy,
+    AutotuneAlgorithm,
+    AutotuneOptions,
     DistributeOptions,
     ExternalStatePolicy,
     OptimizationOptions,
@@ -18,6 +33,7 @@ from dlframe.data.ragged_batch import (  # noqa: F401
 )
 from dlframe.data.readers import CsvDataset, make_csv_dataset
 from dlframe.data.structure import DatasetSpec
+from dlframe.data.type_specs import get_structure
 
 INFINITE = INFINITE_CARDINALITY
 UNKNOWN = UNKNOWN_CARDINALITY
@@ -25,33 +41,46 @@ UNKNOWN = UNKNOWN_CARDINALITY
 __all__ = [
     "AUTOTUNE",
     "INFINITE_CARDINALITY",
+    "SHARD_HINT",
     "UNKNOWN_CARDINALITY",
     "AutoShardPolicy",
+    "AutotuneAlgorithm",
+    "AutotuneOptions",
     "Counter",
     "CsvDataset",
+    "DatasetInitializer",
     "DatasetSpec",
     "DistributeOptions",
     "ExternalStatePolicy",
     "OptimizationOptions",
     "Optional",
     "RandomDataset",
+    "Reducer",
     "TFRecordWriter",
     "ThreadingOptions",
     "assert_cardinality",
+    "at",
     "bucket_by_sequence_length",
     "cardinality",
     "choose_from_datasets",
     "copy_to_device",
+    "enable_debug_mode",
     "enumerate_dataset",
     "from_list",
     "get_next_as_optional",
     "get_single_element",
+    "get_structure",
+    "group_by_reducer",
     "group_by_window",
     "ignore_errors",
+    "index_table_from_dataset",
     "load",
+    "make_batched_features_dataset",
     "make_csv_dataset",
     "map_and_batch",
+    "pad_to_cardinality",
     "parallel_interleave",
+    "parse_example_dataset",
     "prefetch_to_device",
     "rejection_resample",
     "sample_from_datasets",
@@ -59,6 +88,7 @@ __all__ = [
     "scan",
     "shuffle_and_repeat",
     "snapshot",
+    "table_from_dataset",
     "take_while",
     "unbatch",
     "unique",

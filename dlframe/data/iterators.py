@@ -89,26 +89,60 @@ Iterator = OwnedIterator
 
 
 class Optional:
-    """A value that may be absent (``tf.experimental.Optional``)."""
+    """A value that may be absent (``tf.experimental.Optional``).
+
+    Make one with ``Optional.from_value(value)`` or ``Optional.empty(element_spec)``;
+    ``Iterator.get_next_as_optional()`` returns one.
+    """
 
     def __init__(self, value, element_spec=None, empty=False):
-        self._value, self._empty, self.element_spec = value, empty, element_spec
+        self._value, self._empty, self._element_spec = value, empty, element_spec
+
+    @property
+    def element_spec(self):
+        """The nested TypeSpec of the value this optional may hold."""
+        return self._element_spec
 
     @staticmethod
     def empty(element_spec):
+        """An Optional with no value, of the type ``element_spec``."""
         return Optional(None, element_spec, empty=True)
 
     @staticmethod
     def from_value(value):
-        return Optional(value)
+        """An Optional holding ``value`` (a nested structure of tensor-like values,
+        converted to Tensors)."""
+        from dlframe.data.type_specs import type_spec_from_value
+        value = S.lists_to_tuples(value) if isinstance(value, list) else value
+        value = S.map_structure(
+            lambda v: v if getattr(v, "_dlframe_composite", False) or not _dense(v)
+            else convert_to_tensor(v), value)
+        return Optional(value, S.map_structure(type_spec_from_value, value))
 
-    def has_value(self):
+    def has_value(self, name=None):
+        """A scalar bool Tensor: whether this optional holds a value."""
         return convert_to_tensor(not self._empty)
 
-    def get_value(self):
+    def get_value(self, name=None):
+        """The value; ``InvalidArgumentError`` when the optional is empty."""
         if self._empty:
-            raise InvalidArgumentError(None, None, "The optional does not have a value.")
+            raise InvalidArgumentError(None, None,
+                                       "The given optional does not have a value.")
         return self._value
+
+    def _type_spec(self):
+        from dlframe.data.type_specs import OptionalSpec
+        return OptionalSpec(self._element_spec)
+
+    def __repr__(self):
+        return f"<Optional has_value={not self._empty} spec={self._element_spec!r}>"
+
+
+def _dense(value):
+    """Whether ``value`` is converted to a Tensor by ``Optional.from_value``."""
+    from dlframe.data.dataset import Dataset
+    from dlframe.io.sparse_tensor import SparseTensor
+    return not isinstance(value, (SparseTensor, Dataset, Optional, OwnedIterator))
 
 
 class NumpyIterator:

@@ -16,6 +16,16 @@ class AutoShardPolicy(enum.IntEnum):
     HINT = 3
 
 
+class AutotuneAlgorithm(enum.IntEnum):
+    """The algorithm ``Options.autotune.autotune_algorithm`` names (accepted; dlframe
+    sizes AUTOTUNE parallelism from the CPU count)."""
+    DEFAULT = 0
+    HILL_CLIMB = 1
+    GRADIENT_DESCENT = 2
+    MAX_PARALLELISM = 3
+    STAGE_BASED = 4
+
+
 class ExternalStatePolicy(enum.IntEnum):
     WARN = 0
     IGNORE = 1

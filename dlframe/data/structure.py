@@ -13,7 +13,7 @@ from dlframe import backends
 from dlframe.core import dtypes as _dt
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
-from dlframe.core.tensor_spec import TensorSpec
+from dlframe.core.tensor_spec import TensorSpec, TypeSpec
 from dlframe.io.sparse_tensor import SparseTensor
 
 _CPU = None
@@ -28,13 +28,6 @@ def host_device():
 
 
 # ---------------------------------------------------------------- specs
-class TypeSpec:
-    """Base class of the type specifications in ``Dataset.element_spec``."""
-
-    def is_compatible_with(self, spec_or_value):
-        raise NotImplementedError
-
-
 def batch_spec(spec, batch_size):
     """The spec of ``batch_size`` (None: unknown) stacked elements of ``spec``."""
     if hasattr(spec, "_batch"):   # sparse and ragged specs
@@ -55,8 +48,7 @@ def unbatch_spec(spec):
 
 
 def is_spec(value):
-    from dlframe.ops.ragged_spec import RaggedTensorSpec
-    return isinstance(value, (TypeSpec, TensorSpec, RaggedTensorSpec))
+    return isinstance(value, TypeSpec)
 
 
 class SparseTensorSpec(TypeSpec):
@@ -76,6 +68,13 @@ class SparseTensorSpec(TypeSpec):
     @property
     def value_type(self):
         return SparseTensor
+
+    def most_specific_compatible_type(self, other):
+        if not isinstance(other, SparseTensorSpec) or other.dtype != self.dtype:
+            raise ValueError(f"No TypeSpec is compatible with both {self!r} and "
+                             f"{other!r}")
+        return SparseTensorSpec(self.shape.most_specific_compatible_shape(other.shape),
+                                self.dtype)
 
     def _unbatch(self):
         return SparseTensorSpec(None if self.shape.rank is None else self.shape.dims[1:],
@@ -104,7 +103,21 @@ class DatasetSpec(TypeSpec):
         self.shape = TensorShape(dataset_shape)
 
     def is_compatible_with(self, spec_or_value):
+        from dlframe.data.dataset import Dataset
+        if isinstance(spec_or_value, Dataset):
+            spec_or_value = DatasetSpec(spec_or_value.element_spec)
         return isinstance(spec_or_value, DatasetSpec)
+
+    @property
+    def value_type(self):
+        from dlframe.data.dataset import Dataset
+        return Dataset
+
+    def most_specific_compatible_type(self, other):
+        if not isinstance(other, DatasetSpec) or other != self:
+            raise ValueError(f"No TypeSpec is compatible with both {self!r} and "
+                             f"{other!r}")
+        return self
 
     def __eq__(self, other):
         return (isinstance(other, DatasetSpec) and other.element_spec == self.element_spec

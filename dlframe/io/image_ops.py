@@ -93,9 +93,15 @@ def write_file(filename, contents, name=None):
 
 
 def matching_files(pattern, name=None):
-    """The sorted file names matching a glob ``pattern`` (1-D string Tensor)."""
-    path = _bytes(pattern, "pattern").decode()
-    names = sorted(_glob.glob(os.path.expanduser(path)))
+    """The sorted file names matching a glob ``pattern`` (1-D string Tensor); for a
+    list (or 1-D tensor) of patterns, each one's sorted matches in turn."""
+    if isinstance(pattern, Tensor) and pattern.shape.rank == 1:
+        pattern = list(pattern.numpy())
+    patterns = pattern if isinstance(pattern, (list, tuple)) else [pattern]
+    names = []
+    for p in patterns:
+        path = _bytes(p, "pattern").decode()
+        names += sorted(_glob.glob(os.path.expanduser(path)))
     return _string_tensor([n.encode() for n in names], (len(names),))
 
 

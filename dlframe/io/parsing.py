@@ -75,6 +75,52 @@ class RaggedFeature(collections.namedtuple(
                                row_splits_dtype, validate)
 
 
+_SPARSE_FIELDS = ["index_key", "value_key", "dtype", "size", "already_sorted"]
+
+
+class SparseFeature(collections.namedtuple("SparseFeature", _SPARSE_FIELDS)):
+    """A sparse feature stored as index feature(s) and a value feature, parsed into a
+    ``SparseTensor`` of dense shape ``size``.
+
+    Args:
+      index_key: the int64 feature holding the indices (a list of keys, one per
+        dimension, for a multi-dimensional feature).
+      value_key: the feature holding the values.
+      dtype: float32, int64 or string.
+      size: the dense size (a list, one per dimension, with a list ``index_key``).
+      already_sorted: the indices are already in order (otherwise they are sorted).
+    """
+
+    def __new__(cls, index_key, value_key, dtype, size, already_sorted=False):
+        return super().__new__(cls, index_key, value_key, dtype, size, already_sorted)
+
+
+def _sparse_parts(example, key, config, dtype, kind):
+    """One example's SparseFeature as (``[n, ndims]`` indices, values)."""
+    index_keys = config.index_key if isinstance(config.index_key, (list, tuple)) else \
+        [config.index_key]
+    values = _values(example, config.value_key, kind, dtype)
+    values = _empty(dtype) if values is None else values
+    columns = []
+    for ik in index_keys:
+        ids = _values(example, ik, "int64_list", _dt.int64)
+        ids = np.zeros(0, np.int64) if ids is None else ids.astype(np.int64)
+        if len(ids) != len(values):
+            raise InvalidArgumentError(
+                None, None, f"Key: {key}.  SparseFeature index {ik!r} has {len(ids)} "
+                f"values but value {config.value_key!r} has {len(values)}")
+        columns.append(ids)
+    indices = np.stack(columns, axis=1) if columns else np.zeros((0, 0), np.int64)
+    if not config.already_sorted and len(values):
+        order = np.lexsort(indices.T[::-1])
+        indices, values = indices[order], values[order]
+    return indices.reshape(len(values), len(index_keys)), values
+
+
+def _sparse_size(config):
+    return _shape(config.size)
+
+
 def _kind(dtype, key):
     d = _dt.as_dtype(dtype)
     kind = _KIND.get(d.name)
@@ -184,6 +230,9 @@ def _parse_one(example, features):
         if isinstance(config, RaggedFeature):
             out[key] = _ragged_parts(example, key, config, dtype, kind)
             continue
+        if isinstance(config, SparseFeature):
+            out[key] = _sparse_parts(example, key, config, dtype, kind)
+            continue
         values = _values(example, key, kind, dtype)
         if isinstance(config, FixedLenFeature):
             out[key] = _fixed(values, config, key, dtype, tuple(_shape(config.shape)))
@@ -274,7 +323,7 @@ def _tf_order(features, out):
     ragged keys, each sorted."""
     def rank(key):
         config = features[key]
-        group = 0 if isinstance(config, VarLenFeature) else \
+        group = 0 if isinstance(config, (VarLenFeature, SparseFeature)) else \
             2 if isinstance(config, RaggedFeature) else 1
         return group, key
     return {key: out[key] for key in sorted(out, key=rank)}
@@ -305,10 +354,11 @@ def parse_single_example(serialized, features, example_names=None, name=None):
     Args:
       serialized: a scalar string Tensor or bytes.
       features: dict of key -> ``FixedLenFeature`` / ``FixedLenSequenceFeature`` /
-        ``VarLenFeature`` / ``RaggedFeature``.
+        ``VarLenFeature`` / ``SparseFeature`` / ``RaggedFeature``.
 
     Returns:
-      dict key -> Tensor (``SparseTensor`` for ``VarLenFeature``, ``RaggedTensor``
+      dict key -> Tensor (``SparseTensor`` for ``VarLenFeature`` and
+      ``SparseFeature``, ``RaggedTensor``
       for a partitioned ``RaggedFeature``).
 
     Raises:
@@ -329,6 +379,10 @@ def parse_single_example(serialized, features, example_names=None, name=None):
                                     _tensor(value), _tensor(np.asarray([n], np.int64)))
         elif isinstance(config, RaggedFeature):
             out[key] = _ragged_tensor(*value, config.row_splits_dtype)
+        elif isinstance(config, SparseFeature):
+            indices, values = value
+            out[key] = SparseTensor(_tensor(indices), _tensor(values),
+                                    _tensor(np.asarray(_sparse_size(config), np.int64)))
         else:
             out[key] = _tensor(value)
     return _tf_order(features, out)
@@ -369,6 +423,16 @@ def parse_example(serialized, features, example_names=None, name=None):
             out[key] = _tensor(dense)
         elif isinstance(config, RaggedFeature):
             out[key] = _batch_ragged(values, dtype, config.row_splits_dtype)
+        elif isinstance(config, SparseFeature):
+            size = _sparse_size(config)
+            idx = [np.concatenate([np.full((len(v), 1), i, np.int64), ind], axis=1)
+                   for i, (ind, v) in enumerate(values)]
+            indices = np.concatenate(idx) if idx else np.zeros((0, len(size) + 1),
+                                                               np.int64)
+            flat = np.concatenate([v for _, v in values]) if values else \
+                np.zeros(0, np_dtype)
+            out[key] = SparseTensor(_tensor(indices), _tensor(flat.astype(np_dtype)),
+                                    _tensor(np.asarray([len(values)] + size, np.int64)))
         else:
             longest = max((len(v) for v in values), default=0)
             idx = [np.stack([np.full(len(v), i), np.arange(len(v))], axis=1)

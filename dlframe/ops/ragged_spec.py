@@ -5,10 +5,11 @@ from dlframe.backends.base import np
 from dlframe.core import dtypes
 from dlframe.core.tensor import convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
+from dlframe.core.tensor_spec import TypeSpec
 from dlframe.ops.ragged_tensor import RaggedTensor
 
 
-class RaggedTensorSpec:
+class RaggedTensorSpec(TypeSpec):
     """The type of a RaggedTensor: shape (None for ragged dims), dtype, ragged_rank
     and row_splits dtype.
 
@@ -59,7 +60,9 @@ class RaggedTensorSpec:
                 and self.shape.is_compatible_with(other.shape))
 
     def most_specific_compatible_type(self, other):
-        if not self.is_compatible_with(other):
+        if (not isinstance(other, RaggedTensorSpec) or other.dtype != self.dtype
+                or other.ragged_rank != self.ragged_rank
+                or other.row_splits_dtype != self.row_splits_dtype):
             raise ValueError(f"{self} is not compatible with {other}")
         return RaggedTensorSpec(self.shape.most_specific_compatible_shape(other.shape),
                                 self.dtype, self.ragged_rank, self.row_splits_dtype)

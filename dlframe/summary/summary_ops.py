@@ -24,6 +24,7 @@ from dlframe.ops import logic as _logic
 from dlframe.ops import math as _math
 from dlframe.ops import reduction as _reduction
 from dlframe.ops import segment as _segment
+from dlframe.ops.audio_ops import _encode as encode_wav_bytes
 from dlframe.summary import writer as _writer
 
 # ------------------------------------------------------------------ protos
@@ -90,9 +91,12 @@ def encode_png(image):
 
 # ------------------------------------------------------------------ the write primitive
 @primitive("WriteSummary", effects=True)
-def write_summary_p(d, data, step, *, writer, tag, kind, plugin, description, metadata):
+def write_summary_p(d, data, step, *, writer, tag, kind, plugin, description, metadata,
+                    sample_rate=None):
     host = d.to_numpy(data)
-    if kind == "image":
+    if kind == "audio":
+        proto = _audio_proto(host, sample_rate)
+    elif kind == "image":
         _, tensor_pb2, shape_pb2 = _pb()
         pngs = [encode_png(host[i]) for i in range(host.shape[0])]
         height, width = host.shape[1], host.shape[2]
@@ -141,11 +145,11 @@ def _false():
     return convert_to_tensor(False)
 
 
-def _emit(writer, name, data, step, kind, plugin, description, metadata=None):
+def _emit(writer, name, data, step, kind, plugin, description, metadata=None, **extra):
     step = _step_tensor(step, data._device)
     return call(write_summary_p, (data, step), {
         "writer": writer, "tag": _tag(name), "kind": kind, "plugin": plugin,
-        "description": description, "metadata": metadata})
+        "description": description, "metadata": metadata, **extra})
 
 
 # ------------------------------------------------------------------ public ops
@@ -245,6 +249,62 @@ def image(name, data, step=None, max_outputs=3, description=None):
     return _emit(writer, name, images, step, "image", "images", description)
 
 
+# ------------------------------------------------------------------ audio
+def _audio_proto(host, sample_rate):
+    """A ``[k, 2]`` string tensor of (WAV bytes, empty label) rows, as TF2 writes."""
+    _, tensor_pb2, shape_pb2 = _pb()
+    values = []
+    for clip in host:
+        values += [encode_wav_bytes(clip.astype("float32"), sample_rate), b""]
+    dims = [shape_pb2.TensorShapeProto.Dim(size=len(host)),
+            shape_pb2.TensorShapeProto.Dim(size=2)]
+    return tensor_pb2.TensorProto(dtype=7, string_val=values,
+                                  tensor_shape=shape_pb2.TensorShapeProto(dim=dims))
+
+
+_AUDIO_PLUGIN_CONTENT = b"\x10\x0b"   # AudioPluginData(version=0, encoding=WAV)
+
+
+def audio(name, data, sample_rate, step=None, max_outputs=3, encoding=None,
+          description=None):
+    """Writes up to ``max_outputs`` audio clips as WAV.
+
+    Args:
+      name: the summary's name.
+      data: float ``[k, frames, channels]`` samples in [-1, 1].
+      sample_rate: samples per second (a Python or scalar int).
+      step: the step (default: ``tf.summary.experimental.get_step()``).
+      max_outputs: the most clips written.
+      encoding: "wav" or None (WAV is the only encoding, as in TF).
+      description: optional Markdown description.
+
+    Returns:
+      True on success, False when no default writer is recording.
+    """
+    if encoding not in (None, "wav"):
+        raise ValueError(f"Unknown encoding: {encoding!r}")
+    writer = _active_writer()
+    if writer is None:
+        return _false()
+    t = convert_to_tensor(data)
+    if t.shape.rank != 3:
+        raise ValueError(f"Tensor  must have rank 3.  Received rank {t.shape.rank}, "
+                         f"shape {tuple(t.shape)}")
+    if not t.dtype.is_floating:
+        raise TypeError(f"tf.summary.audio expects float samples, got {t.dtype.name}")
+    rate = int(sample_rate.numpy() if isinstance(sample_rate, Tensor) else sample_rate)
+    if rate <= 0:
+        raise ValueError(f"`sample_rate` must be positive, got {sample_rate!r}")
+    summary_pb2, _, _ = _pb()
+    metadata = summary_pb2.SummaryMetadata(
+        plugin_data=summary_pb2.SummaryMetadata.PluginData(
+            plugin_name="audio", content=_AUDIO_PLUGIN_CONTENT),
+        summary_description=description or "")
+    clips = t[:max(int(max_outputs), 0)]
+    return _emit(writer, name, clips, step, "audio", "audio", description,
+                 metadata.SerializeToString(), sample_rate=rate)
+
+
 def write(tag, tensor, step=None, metadata=None, name=None):
     """Writes ``tensor`` under ``tag`` with ``metadata`` (a SummaryMetadata proto or its
     serialized bytes); returns True on success, False without a default writer."""
@@ -263,4 +323,4 @@ def write_raw_pb(tensor, step=None, name=None):
     raise NotImplementedError("tf.summary.experimental.write_raw_pb is not supported.")
 
 
-__all__ = ["histogram", "image", "scalar", "text", "write"]
+__all__ = ["audio", "histogram", "image", "scalar", "text", "write"]

@@ -20,12 +20,13 @@ from dlframe.train.checkpoint import (
     load_checkpoint,
     load_variable,
 )
+from dlframe.train.coordinator import Coordinator, checkpoints_iterator
 from dlframe.train.moving_averages import ExponentialMovingAverage
 
 __all__ = list(_PROTO_NAMES) + [
     "Checkpoint", "CheckpointManager", "CheckpointOptions", "get_checkpoint_state",
     "latest_checkpoint", "list_variables", "load_checkpoint", "load_variable",
-    "ExponentialMovingAverage", "ClusterSpec"]
+    "ExponentialMovingAverage", "ClusterSpec", "Coordinator", "checkpoints_iterator"]
 
 
 def __getattr__(name):

@@ -22,7 +22,7 @@ from dlframe.experimental.numpy import random  # noqa: F401
 from dlframe.ops import numpy_api as _api
 
 _MODULES = ("numpy_api", "numpy_api_reduce", "numpy_api_create", "numpy_api_shape",
-            "numpy_api_index")
+            "numpy_api_index", "numpy_api_tnp")
 _LINALG = ("cross", "dot", "einsum", "inner", "kron", "matmul", "outer", "tensordot",
            "vdot")
 
@@ -56,6 +56,7 @@ uint8, uint16, uint32, uint64 = _np.uint8, _np.uint16, _np.uint32, _np.uint64
 float16, float32, float64 = _np.float16, _np.float32, _np.float64
 complex64, complex128 = _np.complex64, _np.complex128
 float_, int_, complex_ = _np.float64, _np.int64, _np.complex128
+inexact, object_, string_, unicode_ = _np.inexact, _np.object_, _np.bytes_, _np.str_
 pi, e, inf, nan, newaxis = _np.pi, _np.e, _np.inf, _np.nan, None
 iinfo, finfo, issubdtype, promote_types = _np.iinfo, _np.finfo, _np.issubdtype, \
     _np.promote_types

@@ -116,6 +116,8 @@ class _Pickler(cloudpickle.Pickler):
         self._keys = {id(v): key for key, v in paths.items()}
 
     def persistent_id(self, obj):
+        if getattr(type(obj), "_dlframe_asset", False):   # tf.saved_model.Asset
+            return ("asset", obj._copy_into(self.assets_dir), None)
         if not isinstance(obj, Variable):
             return None
         key = self._keys.get(id(obj))
@@ -155,6 +157,9 @@ class _Unpickler(pickle.Unpickler):
 
     def persistent_load(self, pid):
         kind, key, meta = pid
+        if kind == "asset":
+            from dlframe.train.asset import Asset
+            return Asset(os.path.join(self._export_dir, ASSETS_DIR, key))
         if kind != "variable":
             raise pickle.UnpicklingError(f"Unknown reference {kind!r} in {OBJECT_FILE}.")
         var = self._made.get(key)
@@ -179,8 +184,9 @@ class _Unpickler(pickle.Unpickler):
         return var
 
 
-def _dump(payload, paths, file):
+def _dump(payload, paths, file, assets_dir=None):
     pickler = _Pickler(file, paths)
+    pickler.assets_dir = assets_dir
     try:
         pickler.dump(payload)
     except (pickle.PicklingError, TypeError, AttributeError) as err:
@@ -302,7 +308,7 @@ def save(obj, export_dir, signatures=None):
         os.makedirs(os.path.join(tmp, ASSETS_DIR))
         with open(os.path.join(tmp, OBJECT_FILE), "wb") as f:
             variables = _dump({"format": _FORMAT, "root": obj, "signatures": sigs},
-                              paths, f)
+                              paths, f, os.path.join(tmp, ASSETS_DIR))
         _ckpt._write_file(os.path.join(tmp, VARIABLES_PREFIX),
                           {key: _ckpt._to_host(v) for key, v in variables.items()})
         _commit(tmp, export_dir)
