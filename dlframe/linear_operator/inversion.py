@@ -1,0 +1,82 @@
+"""``tf.linalg.LinearOperatorInversion``: ``A^-1`` of an operator, whose products
+are the operator's solves and whose solves are its products."""
+
+from dlframe.linear_operator import _util as u
+from dlframe.linear_operator.base import LinearOperator
+from dlframe.ops import math as m
+
+
+def _check_hint(name, operator_hint, given, relation):
+    if operator_hint is not None and given is not None and operator_hint != given:
+        raise ValueError(f"An operator is {name} if and only if its {relation} is "
+                         f"{name}.")
+    return operator_hint if given is None else given
+
+
+class LinearOperatorInversion(LinearOperator):
+    """``A^-1`` of a square, non-singular ``operator``.
+
+    Args:
+      operator: the LinearOperator to invert (``is_square`` and
+        ``is_non_singular`` must not be hinted False).
+      is_non_singular: hint (taken from ``operator`` when None).
+      is_self_adjoint: hint (taken from ``operator`` when None).
+      is_positive_definite: hint (taken from ``operator`` when None).
+      is_square: hint (taken from ``operator`` when None).
+      name: the operator's name (default ``operator.name + "_inv"``).
+    """
+
+    def __init__(self, operator, is_non_singular=None, is_self_adjoint=None,
+                 is_positive_definite=None, is_square=None, name=None):
+        parameters = u.constructor_parameters(locals())
+        if not isinstance(operator, LinearOperator):
+            raise TypeError(f"Argument `operator` must be a LinearOperator. Received: "
+                            f"{operator!r}.")
+        for hint, arg in (("is_non_singular", is_non_singular),
+                          ("is_square", is_square)):
+            if getattr(operator, hint) is False and arg is None:
+                raise ValueError(
+                    f"Argument `{hint}` or argument `operator` must have supplied hint "
+                    f"`{hint}` equal to `True` or `None`. Found `operator.{hint}`: "
+                    f"False, `{hint}`: None.")
+        self._operator = operator
+        hints = [_check_hint(what, getattr(operator, attr), given, "inverse")
+                 for what, attr, given in (
+                     ("non-singular", "is_non_singular", is_non_singular),
+                     ("self-adjoint", "is_self_adjoint", is_self_adjoint),
+                     ("positive-definite", "is_positive_definite",
+                      is_positive_definite),
+                     ("square", "is_square", is_square))]
+        super().__init__(operator.dtype, is_non_singular=hints[0],
+                         is_self_adjoint=hints[1], is_positive_definite=hints[2],
+                         is_square=hints[3], name=name or operator.name + "_inv",
+                         parameters=parameters)
+
+    @property
+    def operator(self):
+        """The operator before inversion."""
+        return self._operator
+
+    def _shape(self):
+        return self._operator.shape
+
+    def _matmul(self, x, adjoint=False, adjoint_arg=False):
+        return self._operator.solve(x, adjoint=adjoint, adjoint_arg=adjoint_arg)
+
+    def _matvec(self, x, adjoint=False):
+        return self._operator.solvevec(x, adjoint=adjoint)
+
+    def _solve(self, rhs, adjoint=False, adjoint_arg=False):
+        return self._operator.matmul(rhs, adjoint=adjoint, adjoint_arg=adjoint_arg)
+
+    def _solvevec(self, rhs, adjoint=False):
+        return self._operator.matvec(rhs, adjoint=adjoint)
+
+    def _determinant(self):
+        return m.reciprocal(self._operator.determinant())
+
+    def _log_abs_determinant(self):
+        return m.negative(self._operator.log_abs_determinant())
+
+    def _linop_inverse(self):
+        return self._operator
