@@ -12,7 +12,7 @@ from dlframe.core.tape import GradientTape, UnconnectedGradients
 from dlframe.core.tensor import Tensor, constant, convert_to_tensor, is_tensor
 from dlframe.core.tensor_shape import Dimension, TensorShape
 from dlframe.core.variable import (Variable, VariableAggregation, VariableSynchronization,
-                                   name_scope)
+                                   name_scope, variable_creator_scope)
 from dlframe import ops as _ops
 from dlframe.ops.array import *  # noqa: F401,F403 - each ops module's __all__ is its
 from dlframe.ops.creation import *  # noqa: F401,F403
@@ -117,9 +117,9 @@ config.experimental_connect_to_host = tpu.experimental_connect_to_host
 
 
 def __getattr__(name):
-    if name == "experimental":   # tf.experimental (tnp): imported on first use
-        import importlib
-        return importlib.import_module("dlframe.experimental")
+    if name in ("experimental", "estimator"):   # tf.experimental (tnp), tf.estimator:
+        import importlib                         # imported on first use
+        return importlib.import_module(f"dlframe.{name}")
     raise AttributeError(f"module 'dlframe' has no attribute {name!r}")
 from dlframe import autodiff  # noqa: E402 - tf.autodiff (ForwardAccumulator)
 from dlframe.core.tensor_spec import TypeSpec  # noqa: E402 - tf.TypeSpec

@@ -8,7 +8,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1] / "dlframe"
 LEVEL = {"errors": 0, "config": 0, "backends": 1, "core": 2, "ops": 3, "device_scope": 3,
          "data": 4, "distribute": 4, "io": 4, "train": 4, "function": 4, "autograph": 4,
          "summary": 4, "linear_operator": 4,
-         "keras": 5, "feature_column": 6}
+         "keras": 5, "feature_column": 6, "estimator": 7}
 # Host-side I/O packages may read files into NumPy (DESIGN.md §2).
 NUMPY_OK = ("backends", "data", "keras/datasets", "keras/saving")
 # Top-level namespace modules (dlframe.math, dlframe.nn, ...) are tables over everything.

@@ -188,10 +188,38 @@ _MOVED = {"matrix_diag": ("linalg", "diag"), "matrix_diag_part": ("linalg", "dia
           "diag": ("linalg", "tensor_diag"), "diag_part": ("linalg", "tensor_diag_part")}
 
 
+# TF1 modules whose names differ from TF2's: their TF1 functions in front of TF2's
+_TF1_MODULES = {"train": "v1_train", "metrics": "v1_metrics", "losses": "v1_losses"}
+
+
+def _tf1_module(name):
+    import importlib
+    module = importlib.import_module(f"dlframe.compat.{_TF1_MODULES[name]}")
+    extra = {k: getattr(module, k) for k in module.__all__}
+    namespace = _PassThrough(lambda: getattr(_tf, name), **extra)
+    globals()[name] = namespace
+    return namespace
+
+
+def trainable_variables(scope=None):
+    """The trainable variables of the running tf.estimator ``model_fn`` (TF1's
+    graph collection); [] elsewhere."""
+    from dlframe.compat import v1_train
+    return v1_train.trainable_variables(scope)
+
+
+def global_variables(scope=None):
+    """The variables of the running tf.estimator ``model_fn``; [] elsewhere."""
+    from dlframe.compat import v1_train
+    return v1_train.global_variables(scope)
+
+
 def __getattr__(name):
     """Other names: the TF2 API's (most TF1 names kept their meaning)."""
     if name.startswith("__"):   # module protocol names (__path__) are v1's own
         raise AttributeError(name)
+    if name in _TF1_MODULES:
+        return _tf1_module(name)
     if name in _MOVED:
         namespace, tf2_name = _MOVED[name]
         return getattr(getattr(_tf, namespace), tf2_name)

@@ -4,7 +4,9 @@ Gradient rules are written in dlframe ops, so the backward pass is itself record
 by outer tapes (higher derivatives) and by an active trace (compiled train steps).
 """
 
+import contextlib
 import enum
+import threading
 import warnings
 
 from dlframe.core import basic, dtypes
@@ -336,3 +338,37 @@ def _accumulate(grads, x, g):
     key = id(x)
     prev = grads.get(key)
     grads[key] = g if prev is None else basic.add(prev, g)
+
+
+# ------------------------------------------------------------- graph-style gradients
+class _GraphTapes(threading.local):
+    def __init__(self):
+        self.stack = []
+
+
+_GRAPH_TAPES = _GraphTapes()
+
+
+@contextlib.contextmanager
+def graph_gradient_tape(tape):
+    """Makes ``tape`` answer TF1 graph-style gradient requests in this context.
+
+    TF1 code differentiates loss *tensors* (``tf.gradients``, ``optimizer.minimize(
+    loss)``, Keras 2's ``get_updates``). ``tf.estimator`` runs a ``model_fn`` under a
+    recording tape and names it here, so that code works eagerly.
+    """
+    _GRAPH_TAPES.stack.append(tape)
+    try:
+        yield tape
+    finally:
+        _GRAPH_TAPES.stack.pop()
+
+
+def graph_gradients(ys, xs, grad_ys=None):
+    """Gradients of the tensor(s) ``ys`` w.r.t. ``xs`` from the graph tape, or None
+    when no graph tape is active (the caller raises its own error)."""
+    if not _GRAPH_TAPES.stack:
+        return None
+    tape = _GRAPH_TAPES.stack[-1]
+    with tape.stop_recording():
+        return tape.gradient(ys, xs, output_gradients=grad_ys)

@@ -7,7 +7,10 @@ view of a Variable's buffer copy it (see ``Primitive.aliases``), so a tensor rea
 from a variable never changes when the variable is assigned later.
 """
 
+import contextlib
 import enum
+import functools
+import inspect
 import threading
 
 from dlframe import backends
@@ -113,8 +116,50 @@ def _read_grad(inputs, out, dy):
     return dy
 
 
+# ---------------------------------------------------------------- creator scopes
+class _Creators(threading.local):
+    def __init__(self):
+        self.stack = []
+
+
+_CREATORS = _Creators()
+
+
+@contextlib.contextmanager
+def variable_creator_scope(variable_creator):
+    """Routes ``tf.Variable(...)`` calls in this context through ``variable_creator``.
+
+    Args:
+      variable_creator: ``creator(next_creator, **kwargs)`` returning a Variable; it
+        may call ``next_creator(**kwargs)`` (the next outer creator, at the end the
+        real constructor) with changed arguments, or return an existing Variable.
+        ``kwargs`` holds every ``tf.Variable`` argument (defaults filled in).
+    """
+    _CREATORS.stack.append(variable_creator)
+    try:
+        yield
+    finally:
+        _CREATORS.stack.pop()
+
+
+class _VariableMeta(type):
+    """Sends ``Variable(...)`` through the active creator scopes (innermost first)."""
+
+    def __call__(cls, *args, **kwargs):
+        if cls is not Variable or not _CREATORS.stack:
+            return super().__call__(*args, **kwargs)
+        bound = _INIT_SIGNATURE.bind(None, *args, **kwargs)
+        bound.apply_defaults()
+        arguments = dict(bound.arguments)
+        del arguments["self"]
+        make = functools.partial(type.__call__, cls)
+        for creator in list(_CREATORS.stack):
+            make = functools.partial(creator, make)
+        return make(**arguments)
+
+
 # ---------------------------------------------------------------- the class
-class Variable(Tensor):
+class Variable(Tensor, metaclass=_VariableMeta):
     """A mutable tensor, as ``tf.Variable``.
 
     Args:
@@ -295,6 +340,9 @@ class Variable(Tensor):
                 f"dtype={self.dtype.name}, numpy={sep}{body}>")
 
     __str__ = __repr__
+
+
+_INIT_SIGNATURE = inspect.signature(Variable.__init__)
 
 
 def _rebuild_variable(array, name, trainable):

@@ -56,4 +56,6 @@ _LAZY = ("applications", "ops")
 def __getattr__(name):
     if name in _LAZY:
         return _importlib.import_module(f"dlframe.keras.{name}")
+    if name == "estimator":   # tf.keras.estimator.model_to_estimator (TF <= 2.15)
+        return _importlib.import_module("dlframe.estimator.keras_estimator")
     raise AttributeError(f"module 'dlframe.keras' has no attribute {name!r}")

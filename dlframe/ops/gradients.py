@@ -3,9 +3,13 @@
 alternative), ``tf.grad_pass_through``, ``tf.inside_function``,
 ``tf.get_current_name_scope`` and ``tf.tuple``."""
 
+import builtins
+
 from dlframe.core.primitive import STATE
+from dlframe.core.tape import graph_gradients
 from dlframe.core.variable import current_scope
 from dlframe.ops import array as _array
+from dlframe.ops import logic as _logic
 
 _EAGER_MSG = "tf.{} is not supported when eager execution is enabled. Use " \
              "tf.GradientTape instead."
@@ -28,7 +32,19 @@ def gradients(ys, xs, grad_ys=None, name="gradients", gate_gradients=False,
       RuntimeError: when executing eagerly (TF 2's error).
       NotImplementedError: inside a ``dlframe.function`` (dlframe records gradients
         on tapes only).
+
+    Inside a ``tf.estimator`` ``model_fn`` (a graph in TF1) the gradients come from
+    the tape the Estimator records the ``model_fn`` on.
     """
+    if STATE.trace is None:
+        sources = list(xs) if isinstance(xs, (list, builtins.tuple)) else [xs]
+        grads = graph_gradients(ys, sources, grad_ys)
+        if grads is not None:
+            if str(getattr(unconnected_gradients, "value", unconnected_gradients)) \
+                    == "zero":
+                grads = [_logic.zeros_like(x) if g is None else g
+                         for g, x in zip(grads, sources)]
+            return list(grads)
     _graph_only("gradients")
 
 

@@ -12,7 +12,7 @@ import warnings
 from dlframe import distribute as _distribute
 from dlframe.core import dtypes
 from dlframe.core.primitive import call
-from dlframe.core.tape import GradientTape
+from dlframe.core.tape import GradientTape, graph_gradients
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.variable import Variable
 from dlframe.device_scope import device as _device_scope
@@ -153,6 +153,10 @@ class Optimizer:
 
     @iterations.setter
     def iterations(self, value):
+        if isinstance(value, Variable):   # Keras 2: adopt it (e.g. the global step)
+            self._variables[self._variables.index(self._iterations)] = value
+            self._iterations = value
+            return
         self._iterations.assign(int(value))
 
     @property
@@ -286,6 +290,10 @@ class Optimizer:
           tape: the GradientTape that recorded a Tensor ``loss``.
         """
         if tape is None and not callable(loss):
+            params = list(var_list() if callable(var_list) else var_list)
+            grads = graph_gradients(loss, params)
+            if grads is not None:   # a tf.estimator model_fn (a graph in Keras 2)
+                return self.apply_gradients(zip(grads, params))
             raise ValueError("`tape` is required when a `Tensor` loss is passed. "
                              f"Received: loss={loss!r}, tape={tape}.")
         if callable(loss):
@@ -299,6 +307,24 @@ class Optimizer:
         var_list = list(var_list)
         grads = tape.gradient(loss, var_list)
         return self.apply_gradients(zip(grads, var_list))
+
+    def get_gradients(self, loss, params):
+        """Keras 2's graph-mode gradients of a loss tensor (in a ``tf.estimator``
+        ``model_fn``, which records on a tape; elsewhere use ``tf.GradientTape``)."""
+        params = list(params)
+        grads = graph_gradients(loss, params)
+        if grads is None:
+            raise RuntimeError(
+                "`get_gradients` differentiates a loss tensor, which needs a graph: it "
+                "works inside a tf.estimator model_fn. Eagerly, use tf.GradientTape and "
+                "`apply_gradients`.")
+        return grads
+
+    def get_updates(self, loss, params):
+        """Keras 2's graph-mode update: applies the gradients of ``loss`` to
+        ``params`` now; returns ``[iterations]`` (the "update op")."""
+        params = list(params)
+        return [self.apply_gradients(zip(self.get_gradients(loss, params), params))]
 
     def apply_gradients(self, grads_and_vars, name=None, skip_gradients_aggregation=False,
                         **kwargs):
