@@ -46,6 +46,16 @@ for _name in ("optimizers", "losses", "metrics", "callbacks", "datasets", "savin
         globals()[_name] = _mod
 del _name, _mod
 
+# Keras 3's top-level names
+from dlframe.keras import dtype_policies, tree
+from dlframe.keras.dtype_policies import DTypePolicy, FloatDTypePolicy
+from dlframe.keras.initializers import Initializer
+from dlframe.keras.losses import Loss
+from dlframe.keras.metrics import Metric
+from dlframe.keras.optimizers import Optimizer
+from dlframe.keras.regularizers import Regularizer
+from dlframe.keras.variables import Variable, device, name_scope
+
 __version__ = "2.15.0"
 version = lambda: __version__
 

@@ -391,6 +391,25 @@ def binary_crossentropy(target, output, from_logits=False):
     return losses._elementwise_bce(target, output, from_logits)
 
 
+def binary_focal_crossentropy(target, output, apply_class_balancing=False, alpha=0.25,
+                              gamma=2.0, from_logits=False):
+    """Element-wise focal binary cross-entropy: ``(1 - p_t)^gamma * bce``, times
+    ``alpha`` (positives) or ``1 - alpha`` (negatives) with ``apply_class_balancing``.
+    """
+    from dlframe.keras import losses_functions as lf
+    target, output = lf._pred_true(target, output)
+    return lf._elementwise_binary_focal(target, output, apply_class_balancing, alpha,
+                                        gamma, from_logits)
+
+
+def categorical_focal_crossentropy(target, output, alpha=0.25, gamma=2.0,
+                                   from_logits=False, axis=-1):
+    """Per-sample focal categorical cross-entropy over ``axis``."""
+    from dlframe.keras import losses
+    return losses.categorical_focal_crossentropy(target, output, alpha=alpha, gamma=gamma,
+                                                 from_logits=from_logits, axis=axis)
+
+
 def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """Per-sample categorical cross-entropy over ``axis``."""
     from dlframe.keras import losses

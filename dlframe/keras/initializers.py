@@ -263,10 +263,88 @@ def _reduce_sum_sq(v):
     return reduction.reduce_sum(v * v)
 
 
+_WINDOWS = {"hann": (0.5, 0.5), "hamming": (0.54, 0.46)}
+_STFT_SCALINGS = ("density", "spectrum", None)
+
+
+class STFT(Initializer):
+    """Kernel of a Conv1D computing the real or imaginary part of a windowed DFT.
+
+    For a kernel shape ``(frame_length, 1, num_bins)``, entry ``[n, 0, k]`` is
+    ``w[n] cos(2 pi k n / L)`` ('real') or ``-w[n] sin(2 pi k n / L)`` ('imag')
+    with ``L = 2 (num_bins - 1)``, so a stride-``frame_step`` convolution gives the
+    one-sided spectrum of each frame (``keras.layers.STFTSpectrogram``).
+
+    Args:
+      side: 'real' or 'imag'.
+      window: 'hann', 'hamming', a sequence of ``frame_length`` weights, or None
+        (rectangular, never scaled).
+      scaling: 'density' (window divided by its L2 norm), 'spectrum' (by its sum)
+        or None.
+      periodic: named windows are periodic (DFT-even) rather than symmetric.
+
+    Raises:
+      ValueError: an unknown ``side``, ``window`` name or ``scaling``.
+    """
+
+    def __init__(self, side="real", window="hann", scaling="density", periodic=False):
+        if side not in ("real", "imag"):
+            raise ValueError(f"side should be 'real' or 'imag', not {side}")
+        if isinstance(window, str) and window not in _WINDOWS:
+            raise ValueError(f"Invalid value for argument `window`: expected one of "
+                             f"{sorted(_WINDOWS)}, a sequence of weights or None. "
+                             f"Received: window={window!r}")
+        if scaling not in _STFT_SCALINGS:
+            raise ValueError("Invalid value for argument `scaling`: expected "
+                             f"'density', 'spectrum' or None. Received: scaling={scaling!r}")
+        self.side, self.window, self.scaling, self.periodic = side, window, scaling, periodic
+
+    def __call__(self, shape, dtype=None, **kwargs):
+        shape = _shape(shape)
+        if len(shape) != 3:
+            raise ValueError("The STFT initializer makes Conv1D kernels: `shape` must be "
+                             f"(frame_length, 1, num_bins). Received: shape={tuple(shape)}")
+        dtype = _dtype(dtype)
+        frame_length, bins = shape[0], shape[-1]
+        dft_length = max(2 * (bins - 1), 1)
+        n = _array.reshape(_math.cast(_range(frame_length), "float64"), [-1, 1])
+        k = _array.reshape(_math.cast(_range(bins), "float64"), [1, -1])
+        angle = n * k * (2.0 * math.pi / dft_length)
+        kernel = _math.cos(angle) if self.side == "real" else -_math.sin(angle)
+        if self.window is not None:
+            window = self._window(frame_length)
+            if self.scaling == "density":
+                window = window / _math.sqrt(_reduce_sum_sq(window))
+            elif self.scaling == "spectrum":
+                from dlframe.ops import reduction
+                window = window / reduction.reduce_sum(window)
+            kernel = kernel * _array.reshape(window, [-1, 1])
+        return _math.cast(_array.reshape(kernel, [frame_length, 1, bins]), dtype)
+
+    def _window(self, length):
+        if not isinstance(self.window, str):
+            window = convert_to_tensor(self.window, dtype="float64")
+            if tuple(window.shape) != (length,):
+                raise ValueError(f"The window has shape {tuple(window.shape)} but the "
+                                 f"kernel's frame_length is {length}.")
+            return window
+        a, b = _WINDOWS[self.window]
+        denom = length if self.periodic else max(length - 1, 1)
+        k = _math.cast(_range(length), "float64")
+        return a - b * _math.cos(k * (2.0 * math.pi / denom))
+
+    def get_config(self):
+        window = self.window
+        if window is not None and not isinstance(window, str):
+            window = [float(w) for w in convert_to_tensor(window).numpy().tolist()]
+        return {"side": self.side, "window": window, "periodic": self.periodic,
+                "scaling": self.scaling}
+
+
 _CLASSES = {c.__name__: c for c in (
     Zeros, Ones, Constant, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling,
     GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal, Identity,
-    Orthogonal)}
+    Orthogonal, STFT)}
 _ALIASES = {
     "zeros": Zeros, "zero": Zeros, "ones": Ones, "one": Ones, "constant": Constant,
     "random_normal": RandomNormal, "normal": RandomNormal,
@@ -276,11 +354,14 @@ _ALIASES = {
     "he_uniform": HeUniform, "he_normal": HeNormal, "lecun_uniform": LecunUniform,
     "lecun_normal": LecunNormal, "identity": Identity, "orthogonal": Orthogonal,
     "Identity": Identity, "IdentityInitializer": Identity,
-    "OrthogonalInitializer": Orthogonal,
+    "OrthogonalInitializer": Orthogonal, "stft": STFT, "STFTInitializer": STFT,
 }
 _OBJECTS = dict(_CLASSES)
 _OBJECTS.update(_ALIASES)
 globals().update({k: v for k, v in _ALIASES.items() if k[0].islower()})
+IdentityInitializer = Identity   # Keras 3 class names
+OrthogonalInitializer = Orthogonal
+STFTInitializer = STFT
 
 
 serialize, deserialize, get = generic_utils.object_lookup(_OBJECTS, "initializer", Initializer)

@@ -167,6 +167,13 @@ def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha
     y_true, y_pred = _pred_true(y_true, y_pred)
     if label_smoothing:
         y_true = _m.add(_m.multiply(y_true, 1.0 - label_smoothing), 0.5 * label_smoothing)
+    return _mean(_elementwise_binary_focal(y_true, y_pred, apply_class_balancing, alpha,
+                                           gamma, from_logits), axis)
+
+
+def _elementwise_binary_focal(y_true, y_pred, apply_class_balancing, alpha, gamma,
+                              from_logits):
+    """Per-element focal binary cross-entropy (Keras 2's backend function)."""
     if from_logits:
         y_pred = _m.sigmoid(y_pred)
     bce = _elementwise_bce(y_true, y_pred, False)
@@ -177,7 +184,7 @@ def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha
         w = _m.add(_m.multiply(y_true, float(alpha)),
                    _m.multiply(_m.subtract(1.0, y_true), 1.0 - float(alpha)))
         focal = _m.multiply(w, focal)
-    return _mean(focal, axis)
+    return focal
 
 
 def _categorical_inputs(y_true, y_pred, label_smoothing, axis):

@@ -12,8 +12,11 @@ from dlframe.keras.callbacks.monitor import (
                                              TerminateOnNaN,
 )
 from dlframe.keras.callbacks.progbar_logger import Progbar, ProgbarLogger  # noqa: F401
+from dlframe.keras.callbacks.remote_monitor import RemoteMonitor
+from dlframe.keras.callbacks.swap_ema_weights import SwapEMAWeights
 from dlframe.keras.callbacks.tensorboard import TensorBoard
 
 __all__ = ["BackupAndRestore", "CSVLogger", "Callback", "CallbackList", "EarlyStopping",
            "History", "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint",
-           "ProgbarLogger", "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN"]
+           "ProgbarLogger", "ReduceLROnPlateau", "RemoteMonitor", "SwapEMAWeights",
+           "TensorBoard", "TerminateOnNaN"]

@@ -9,6 +9,7 @@ import warnings
 from dlframe.core.tensor import Tensor
 from dlframe.keras.callbacks.callback import Callback
 from dlframe.keras.callbacks.monitor import monitor_op
+from dlframe.keras.utils.io_utils import print_msg
 
 
 class ModelCheckpoint(Callback):
@@ -80,16 +81,16 @@ class ModelCheckpoint(Callback):
                 return
             if self.best is not None and not self._better(current, self.best):
                 if self.verbose > 0:
-                    print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from "
+                    print_msg(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from "
                           f"{self.best:.5f}")
                 return
             if self.verbose > 0:
                 prev = "inf" if self.best is None else f"{self.best:.5f}"
-                print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {prev} to "
+                print_msg(f"\nEpoch {epoch + 1}: {self.monitor} improved from {prev} to "
                       f"{current:.5f}, saving model to {path}")
             self.best = current
         elif self.verbose > 0:
-            print(f"\nEpoch {epoch + 1}: saving model to {path}")
+            print_msg(f"\nEpoch {epoch + 1}: saving model to {path}")
         dirname = os.path.dirname(path)
         if dirname:
             os.makedirs(dirname, exist_ok=True)

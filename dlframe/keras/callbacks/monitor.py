@@ -8,6 +8,7 @@ import warnings
 
 from dlframe.core.tensor import Tensor
 from dlframe.keras.callbacks.callback import Callback
+from dlframe.keras.utils.io_utils import print_msg
 
 
 def monitor_op(monitor, mode, who):
@@ -104,13 +105,13 @@ class EarlyStopping(Callback):
             self.model.stop_training = True
             if self.restore_best_weights and self.best_weights is not None:
                 if self.verbose > 0:
-                    print("Restoring model weights from the end of the best epoch: "
+                    print_msg("Restoring model weights from the end of the best epoch: "
                           f"{self.best_epoch + 1}.")
                 self.model.set_weights(self.best_weights)
 
     def on_train_end(self, logs=None):
         if self.stopped_epoch > 0 and self.verbose > 0:
-            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+            print_msg(f"Epoch {self.stopped_epoch + 1}: early stopping")
 
     def get_monitor_value(self, logs):
         return (logs or {}).get(self.monitor)
@@ -181,7 +182,7 @@ class ReduceLROnPlateau(Callback):
                     new = max(old * self.factor, self.min_lr)
                     _set_lr(self.model, new)
                     if self.verbose > 0:
-                        print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning "
+                        print_msg(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning "
                               f"rate to {new}.")
                     self.cooldown_counter = self.cooldown
                     self.wait = 0
@@ -213,7 +214,7 @@ class LearningRateScheduler(Callback):
                              f"Got: {new}")
         _set_lr(self.model, new)
         if self.verbose > 0:
-            print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to "
+            print_msg(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to "
                   f"{new}.")
 
     def on_epoch_end(self, epoch, logs=None):
@@ -229,7 +230,7 @@ class TerminateOnNaN(Callback):
         if loss is not None:
             loss = float(loss.numpy() if isinstance(loss, Tensor) else loss)
             if math.isnan(loss) or math.isinf(loss):
-                print(f"Batch {batch}: Invalid loss, terminating training")
+                print_msg(f"Batch {batch}: Invalid loss, terminating training")
                 self.model.stop_training = True
 
 

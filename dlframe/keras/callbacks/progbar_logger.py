@@ -5,9 +5,12 @@ import sys
 import time
 
 from dlframe.keras.callbacks.callback import Callback
+from dlframe.keras.utils import io_utils
 
 
 def _interactive():
+    if not io_utils.is_interactive_logging_enabled():
+        return False   # logged lines cannot be redrawn in place
     out = sys.stdout
     return bool(getattr(out, "isatty", None) and out.isatty()) or \
         "ipykernel" in sys.modules or "PYCHARM_HOSTED" in os.environ
@@ -86,20 +89,15 @@ class Progbar:
             line = self._bar(current, now, finalize)
             if self._dynamic:
                 pad = max(0, self._prev_len - len(line))
-                sys.stdout.write("\r" + line + " " * pad)
-                self._prev_len = len(line)
-            else:
-                sys.stdout.write(line)
-            if finalize:
-                sys.stdout.write("\n")
-            sys.stdout.flush()
+                line = "\r" + line + " " * pad
+                self._prev_len = len(line) - pad - 1
+            io_utils.print_msg(line, line_break=finalize)
         elif self.verbose == 2 and finalize:
             elapsed = now - self._start
             per = elapsed / max(current, 1)
             line = f"{current}/{self.target} - {elapsed:.0f}s" + self._metrics_text() + \
                 f" - {elapsed:.0f}s/epoch - {_time_per_unit(per)}"
-            sys.stdout.write(line + "\n")
-            sys.stdout.flush()
+            io_utils.print_msg(line)
 
     def add(self, n, values=None):
         self.update(self._seen + n, values)
@@ -171,7 +169,7 @@ class ProgbarLogger(Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self._new_bar()
         if self.verbose and self.epochs > 1:
-            print(f"Epoch {epoch + 1}/{self.epochs}")
+            io_utils.print_msg(f"Epoch {epoch + 1}/{self.epochs}")
 
     def on_train_batch_end(self, batch, logs=None):
         self._update(batch, logs)

@@ -3,14 +3,16 @@
 
 from dlframe.keras.datasets import (
            boston_housing,
+           california_housing,
            cifar10,
            cifar100,
            fashion_mnist,
            imdb,
            mnist,
            mnist_sample,
+           reuters,
 )
 from dlframe.keras.datasets._download import DatasetDownloadError
 
-__all__ = ["DatasetDownloadError", "boston_housing", "cifar10", "cifar100",
-           "fashion_mnist", "imdb", "mnist", "mnist_sample"]
+__all__ = ["DatasetDownloadError", "boston_housing", "california_housing", "cifar10",
+           "cifar100", "fashion_mnist", "imdb", "mnist", "mnist_sample", "reuters"]

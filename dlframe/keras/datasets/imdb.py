@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 
+from dlframe.keras.datasets import _sequences
 from dlframe.keras.datasets._download import get_file, load_npz_objects
 
 ORIGIN_FOLDER = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
@@ -41,29 +42,12 @@ def load_data(path="imdb.npz", num_words=None, skip_top=0, maxlen=None, seed=113
     order = np.arange(len(x_test))
     rng.shuffle(order)
     x_test, y_test = x_test[order], y_test[order]
-    seqs = list(x_train) + list(x_test)
-    labels = np.concatenate([y_train, y_test])
-    if start_char is not None:
-        seqs = [[start_char] + [w + index_from for w in s] for s in seqs]
-    elif index_from:
-        seqs = [[w + index_from for w in s] for s in seqs]
-    n_train = len(x_train)
-    if maxlen:
-        keep = [i for i, s in enumerate(seqs) if len(s) < maxlen]
-        n_train = sum(1 for i in keep if i < len(x_train))
-        seqs = [seqs[i] for i in keep]
-        labels = labels[keep]
-        if not seqs:
-            raise ValueError(f"After filtering for sequences shorter than maxlen={maxlen}, "
-                             "no sequence was kept. Increase maxlen.")
-    if not num_words:
-        num_words = max(max(s) for s in seqs if s)
-    if oov_char is not None:
-        seqs = [[w if skip_top <= w < num_words else oov_char for w in s] for s in seqs]
-    else:
-        seqs = [[w for w in s if skip_top <= w < num_words] for s in seqs]
-    x = np.empty(len(seqs), dtype=object)
-    x[:] = seqs
+    seqs, labels, kept = _sequences.prepare(
+        list(x_train) + list(x_test), np.concatenate([y_train, y_test]),
+        num_words=num_words, skip_top=skip_top, maxlen=maxlen, start_char=start_char,
+        oov_char=oov_char, index_from=index_from)
+    n_train = sum(1 for i in kept if i < len(x_train))
+    x = _sequences.object_array(seqs)
     return (x[:n_train], labels[:n_train]), (x[n_train:], labels[n_train:])
 
 

@@ -181,7 +181,8 @@ from dlframe.keras.layers.pooling import (
 
 for _mod in ("einsum_dense", "spectral_normalization", "grouped_query_attention",
              "augmentation_color", "augmentation_mix", "pipeline",
-             "reversible_embedding", "audio_preprocessing", "hashed_crossing"):
+             "reversible_embedding", "audio_preprocessing", "hashed_crossing",
+             "stft_spectrogram", "augmentation_perspective"):
     _optional(_mod)
 del _mod
 

@@ -53,6 +53,11 @@ class Policy:
     def variable_dtype(self):
         return self._variable
 
+    @property
+    def quantization_mode(self):
+        """None: float policies are not quantized (Keras 3)."""
+        return None
+
     def __eq__(self, other):
         return isinstance(other, Policy) and other._name == self._name
 

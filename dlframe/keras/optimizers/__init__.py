@@ -6,14 +6,19 @@ from dlframe.keras.optimizers.adagrad import Adadelta, Adagrad
 from dlframe.keras.optimizers.adam import Adam, AdamW
 from dlframe.keras.optimizers.adamax import Adamax
 from dlframe.keras.optimizers.ftrl import Ftrl, Lion
+from dlframe.keras.optimizers.multi_optimizer import MultiOptimizer, OptimizerMap
+from dlframe.keras.optimizers.muon import Muon
 from dlframe.keras.optimizers.nadam import Nadam
 from dlframe.keras.optimizers.optimizer import Optimizer
 from dlframe.keras.optimizers.rmsprop import RMSprop
+from dlframe.keras.optimizers.schedule_free_adamw import ScheduleFreeAdamW
 from dlframe.keras.optimizers.sgd import SGD
 
 _BY_NAME = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW,
             "adamax": Adamax, "nadam": Nadam, "adagrad": Adagrad, "adadelta": Adadelta,
-            "ftrl": Ftrl, "lion": Lion, "adafactor": Adafactor, "lamb": Lamb}
+            "ftrl": Ftrl, "lion": Lion, "adafactor": Adafactor, "lamb": Lamb,
+            "muon": Muon, "schedulefreeadamw": ScheduleFreeAdamW,
+            "multioptimizer": MultiOptimizer}
 
 
 def __getattr__(name):
@@ -73,9 +78,13 @@ __all__ = [
     "Lamb",
     "Lion",
     "LossScaleOptimizer",
+    "MultiOptimizer",
+    "Muon",
     "Nadam",
     "Optimizer",
+    "OptimizerMap",
     "RMSprop",
+    "ScheduleFreeAdamW",
     "deserialize",
     "get",
     "legacy",

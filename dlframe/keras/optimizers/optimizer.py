@@ -412,7 +412,7 @@ class Optimizer:
         if self.clipnorm or self.clipvalue or self.global_clipnorm:
             grads = self._clip_gradients(grads)
         lr = self._current_lr()
-        if self.weight_decay:
+        if self._decays_weights():
             self._apply_weight_decay(variables, lr)
         self._prepare_step(lr)
         update = self.update_step
@@ -458,6 +458,10 @@ class Optimizer:
             c = float(self.clipvalue)
             return [_math.minimum(_math.maximum(g, -c), c) for g in grads]
         return grads
+
+    def _decays_weights(self):
+        """Whether ``_apply_weight_decay`` runs before the updates of a step."""
+        return bool(self.weight_decay)
 
     def _apply_weight_decay(self, variables, lr):
         wd = float(self.weight_decay)

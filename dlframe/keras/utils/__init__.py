@@ -24,6 +24,11 @@ from dlframe.keras.utils.generic_utils import (
     register_keras_serializable,
     serialize_keras_object,
 )
+from dlframe.keras.utils.io_utils import (
+    disable_interactive_logging,
+    enable_interactive_logging,
+    is_interactive_logging_enabled,
+)
 from dlframe.keras.utils.layer_utils import count_params, print_summary
 from dlframe.keras.utils.multi_gpu_utils import multi_gpu_model
 from dlframe.keras.utils.py_dataset import PyDataset, Sequence
