@@ -3,7 +3,7 @@ operator's own ``adjoint=True`` products and solves."""
 
 from dlframe.linear_operator import _util as u
 from dlframe.linear_operator.base import LinearOperator
-from dlframe.linear_operator.inversion import _check_hint
+from dlframe.linear_operator.inversion import inherited_hints
 from dlframe.ops import math as m
 from dlframe.ops.linalg import adjoint as _dense_adjoint
 
@@ -27,17 +27,12 @@ class LinearOperatorAdjoint(LinearOperator):
             raise TypeError(f"Argument `operator` must be a LinearOperator. Received: "
                             f"{operator!r}.")
         self._operator = operator
-        hints = [_check_hint(what, getattr(operator, attr), given, "adjoint")
-                 for what, attr, given in (
-                     ("non-singular", "is_non_singular", is_non_singular),
-                     ("self-adjoint", "is_self_adjoint", is_self_adjoint),
-                     ("positive-definite", "is_positive_definite",
-                      is_positive_definite),
-                     ("square", "is_square", is_square))]
-        super().__init__(operator.dtype, is_non_singular=hints[0],
-                         is_self_adjoint=hints[1], is_positive_definite=hints[2],
-                         is_square=hints[3], name=name or operator.name + "_adjoint",
-                         parameters=parameters)
+        hints = inherited_hints(operator, "adjoint", is_non_singular=is_non_singular,
+                                is_self_adjoint=is_self_adjoint,
+                                is_positive_definite=is_positive_definite,
+                                is_square=is_square)
+        super().__init__(operator.dtype, name=name or operator.name + "_adjoint",
+                         parameters=parameters, **hints)
 
     @property
     def operator(self):

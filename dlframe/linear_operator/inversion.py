@@ -13,6 +13,15 @@ def _check_hint(name, operator_hint, given, relation):
     return operator_hint if given is None else given
 
 
+def inherited_hints(operator, relation, **given):
+    """The four hints of an operator derived from ``operator`` (its inverse or
+    adjoint), which shares them: each given hint must agree with ``operator``'s."""
+    return {attr: _check_hint(attr[3:].replace("_", "-"), getattr(operator, attr),
+                              given[attr], relation)
+            for attr in ("is_non_singular", "is_self_adjoint", "is_positive_definite",
+                         "is_square")}
+
+
 class LinearOperatorInversion(LinearOperator):
     """``A^-1`` of a square, non-singular ``operator``.
 
@@ -40,17 +49,12 @@ class LinearOperatorInversion(LinearOperator):
                     f"`{hint}` equal to `True` or `None`. Found `operator.{hint}`: "
                     f"False, `{hint}`: None.")
         self._operator = operator
-        hints = [_check_hint(what, getattr(operator, attr), given, "inverse")
-                 for what, attr, given in (
-                     ("non-singular", "is_non_singular", is_non_singular),
-                     ("self-adjoint", "is_self_adjoint", is_self_adjoint),
-                     ("positive-definite", "is_positive_definite",
-                      is_positive_definite),
-                     ("square", "is_square", is_square))]
-        super().__init__(operator.dtype, is_non_singular=hints[0],
-                         is_self_adjoint=hints[1], is_positive_definite=hints[2],
-                         is_square=hints[3], name=name or operator.name + "_inv",
-                         parameters=parameters)
+        hints = inherited_hints(operator, "inverse", is_non_singular=is_non_singular,
+                                is_self_adjoint=is_self_adjoint,
+                                is_positive_definite=is_positive_definite,
+                                is_square=is_square)
+        super().__init__(operator.dtype, name=name or operator.name + "_inv",
+                         parameters=parameters, **hints)
 
     @property
     def operator(self):
