@@ -69,7 +69,8 @@ def test_compat_v1_names():
     tf.random.set_seed(3)
     np.testing.assert_array_equal(tf.random.uniform([3]).numpy(), a)
     assert v1.enable_eager_execution() is None and v1.executing_eagerly()
-    assert v1.Variable is tf.Variable           # other names: the TF2 API
+    assert v1.ones is tf.ones                   # other names: the TF2 API
+    assert type(v1.Variable(1.0)) is tf.Variable   # VariableV1 makes TF2 Variables
     config = v1.ConfigProto()
     config.gpu_options.allow_growth = True
     np.testing.assert_array_equal(

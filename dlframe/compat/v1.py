@@ -83,8 +83,6 @@ def _get_session(op_input_list=()):
     return _SESSION[0]
 
 
-placeholder = _tf2_only("placeholder")
-placeholder_with_default = _tf2_only("placeholder_with_default")
 disable_eager_execution = _tf2_only("disable_eager_execution")
 disable_v2_behavior = _tf2_only("disable_v2_behavior")
 
@@ -188,8 +186,27 @@ _MOVED = {"matrix_diag": ("linalg", "diag"), "matrix_diag_part": ("linalg", "dia
           "diag": ("linalg", "tensor_diag"), "diag_part": ("linalg", "tensor_diag_part")}
 
 
+# modules holding TF1 top-level names (their __all__), looked up before TF2's names
+_TF1_TABLES = ("v1_ops", "v1_graph", "v1_variables", "v1_platform")
+_TF1_RENAMED = {"Variable": "VariableV1"}
+_MISSING = object()
+
+
+def _tf1_name(name):
+    import importlib
+    for table in _TF1_TABLES:
+        module = importlib.import_module(f"dlframe.compat.{table}")
+        attr = _TF1_RENAMED.get(name, name)
+        if attr in module.__all__:
+            value = getattr(module, attr)
+            globals()[name] = value
+            return value
+    return _MISSING
+
+
 # TF1 modules whose names differ from TF2's: their TF1 functions in front of TF2's
-_TF1_MODULES = {"train": "v1_train", "metrics": "v1_metrics", "losses": "v1_losses"}
+_TF1_MODULES = {"train": "v1_train", "metrics": "v1_metrics", "losses": "v1_losses",
+                "nn": "v1_nn"}
 
 
 def _tf1_module(name):
@@ -220,6 +237,9 @@ def __getattr__(name):
         raise AttributeError(name)
     if name in _TF1_MODULES:
         return _tf1_module(name)
+    value = _tf1_name(name)
+    if value is not _MISSING:
+        return value
     if name in _MOVED:
         namespace, tf2_name = _MOVED[name]
         return getattr(getattr(_tf, namespace), tf2_name)

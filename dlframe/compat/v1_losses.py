@@ -119,6 +119,29 @@ def log_loss(labels, predictions, weights=1.0, epsilon=1e-7, scope=None,
     return compute_weighted_loss(losses, weights, reduction=reduction)
 
 
-__all__ = ["Reduction", "absolute_difference", "compute_weighted_loss", "log_loss",
-           "mean_squared_error", "sigmoid_cross_entropy", "softmax_cross_entropy",
-           "sparse_softmax_cross_entropy"]
+def get_regularization_losses(scope=None):
+    """The REGULARIZATION_LOSSES collection (``get_variable(regularizer=...)``)."""
+    from dlframe.compat import v1_graph
+    return v1_graph.get_collection(v1_graph.GraphKeys.REGULARIZATION_LOSSES, scope)
+
+
+def get_regularization_loss(scope=None, name="total_regularization_loss"):
+    """The sum of ``get_regularization_losses(scope)`` (0.0 when there are none)."""
+    losses = get_regularization_losses(scope)
+    if not losses:
+        return convert_to_tensor(0.0)
+    return _math.add_n([convert_to_tensor(x) for x in losses])
+
+
+__all__ = [
+    "Reduction",
+    "absolute_difference",
+    "compute_weighted_loss",
+    "get_regularization_loss",
+    "get_regularization_losses",
+    "log_loss",
+    "mean_squared_error",
+    "sigmoid_cross_entropy",
+    "softmax_cross_entropy",
+    "sparse_softmax_cross_entropy",
+]
