@@ -182,7 +182,8 @@ from dlframe.keras.layers.pooling import (
 for _mod in ("einsum_dense", "spectral_normalization", "grouped_query_attention",
              "augmentation_color", "augmentation_mix", "pipeline",
              "reversible_embedding", "audio_preprocessing", "hashed_crossing",
-             "stft_spectrogram", "augmentation_perspective"):
+             "stft_spectrogram", "augmentation_perspective", "augmentation_policies",
+             "augmentation_elastic", "clahe", "bounding_box_limit"):
     _optional(_mod)
 del _mod
 

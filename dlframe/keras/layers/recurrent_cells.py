@@ -434,6 +434,8 @@ def deserialize_cell(config, custom_objects=None):
     if not isinstance(config, dict):
         return config
     objs = dict(CELLS)
+    from dlframe.keras.layers.rnn_cell_wrappers import WRAPPERS  # they import us
+    objs.update(WRAPPERS)
     objs.update(custom_objects or {})
     return generic_utils.deserialize_keras_object(config, objs, custom_objects,
                                                   "cell")
