@@ -278,6 +278,8 @@ def _random_prims(name, stateless_name, sampler, exact=False):
     input). An ``exact`` sampler takes TF's Philox bits; the others a device
     ``default_rng`` keyed by them."""
     def stateful(d, *arrays, source, **attrs):
+        if source is None and not exact:   # unseeded: the device generator as is
+            return sampler(d.rng(), d.xp, *arrays, **attrs)
         bits = _bits(d, source, _draw_size(arrays, attrs))
         return sampler(bits if exact else bits.numpy_rng(), d.xp, *arrays, **attrs)
 
