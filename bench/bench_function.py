@@ -8,26 +8,8 @@ dlframe runs in this process; TF/PyTorch in a subprocess of --peer-python.
 Run: python bench/bench_function.py [--peer-python /path/to/python]
 """
 
-import argparse
-import json
-import os
-import statistics
-import subprocess
-import sys
-import time
-
 import numpy as np
-
-
-def per_call_ms(fn, n, repeats=5):
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        for _ in range(n):
-            fn()
-        times.append((time.perf_counter() - t0) / n * 1e3)
-    return statistics.median(times)
+from peer_harness import per_call_ms
 
 
 def keras_workloads(tf, label):
@@ -101,37 +83,6 @@ def torch_workloads():
     return out
 
 
-def peer_main():
-    out = {}
-    try:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        import tensorflow as tf
-        out.update(keras_workloads(tf, "tensorflow"))
-    except ImportError:
-        pass
-    try:
-        out.update(torch_workloads())
-    except ImportError:
-        pass
-    print(json.dumps(out))
-
-
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--peer-python", default=sys.executable)
-    parser.add_argument("--peer", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.peer:
-        return peer_main()
-    import dlframe as tf
-    results = keras_workloads(tf, "dlframe")
-    proc = subprocess.run([args.peer_python, __file__, "--peer"], capture_output=True,
-                          text=True)
-    if proc.returncode == 0 and proc.stdout.strip():
-        results.update(json.loads(proc.stdout.strip().splitlines()[-1]))
-    for key in sorted(results, key=lambda k: (k.split(": ")[1], k)):
-        print(f"{key:45s} {results[key]:10.2f}")
-
-
 if __name__ == "__main__":
-    main()
+    import peer_harness
+    peer_harness.main(__file__, keras_workloads, torch_workloads)

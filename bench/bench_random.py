@@ -8,26 +8,13 @@ dlframe runs in this process; TF/PyTorch in a subprocess of --peer-python.
 Run: python bench/bench_random.py [--peer-python /path/to/python]
 """
 
-import argparse
-import json
-import os
-import statistics
-import subprocess
-import sys
-import time
+import peer_harness
 
 SHAPE = [1024, 1024]
 
 
-def per_call_ms(fn, n=20, repeats=5):
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        for _ in range(n):
-            fn()
-        times.append((time.perf_counter() - t0) / n * 1e3)
-    return statistics.median(times)
+def per_call_ms(fn):
+    return peer_harness.per_call_ms(fn, 20)
 
 
 def tf_like_workloads(tf, label):
@@ -55,37 +42,5 @@ def torch_workloads():
     return {f"pytorch: {name} ms": per_call_ms(fn) for name, fn in work.items()}
 
 
-def peer_main():
-    out = {}
-    try:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        import tensorflow as tf
-        out.update(tf_like_workloads(tf, "tensorflow"))
-    except ImportError:
-        pass
-    try:
-        out.update(torch_workloads())
-    except ImportError:
-        pass
-    print(json.dumps(out))
-
-
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--peer-python", default=sys.executable)
-    parser.add_argument("--peer", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.peer:
-        return peer_main()
-    import dlframe as tf
-    results = tf_like_workloads(tf, "dlframe")
-    proc = subprocess.run([args.peer_python, __file__, "--peer"], capture_output=True,
-                          text=True)
-    if proc.returncode == 0 and proc.stdout.strip():
-        results.update(json.loads(proc.stdout.strip().splitlines()[-1]))
-    for key in sorted(results, key=lambda k: (k.split(": ")[1], k)):
-        print(f"{key:45s} {results[key]:10.2f}")
-
-
 if __name__ == "__main__":
-    main()
+    peer_harness.main(__file__, tf_like_workloads, torch_workloads)
