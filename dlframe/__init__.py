@@ -60,7 +60,7 @@ from dlframe.summary.tensor_util import make_ndarray, make_tensor_proto  # noqa:
 from dlframe import keras  # noqa: E402,F401 - tf.keras
 from dlframe import saved_model  # noqa: E402,F401 - tf.saved_model (Keras models)
 from dlframe import lite  # noqa: E402,F401 - tf.lite (dlframe-format models)
-from dlframe import version, sysconfig, test  # noqa: E402 - tf.version, ...
+from dlframe import version, sysconfig  # noqa: E402 - tf.version, tf.sysconfig
 from dlframe import compat  # noqa: E402 - tf.compat.v1 / v2
 from dlframe import feature_column  # noqa: E402,F401 - tf.feature_column
 from dlframe.ops.names import wrap_namespace as _wrap_namespace  # noqa: E402
@@ -117,8 +117,8 @@ config.experimental_connect_to_host = tpu.experimental_connect_to_host
 
 
 def __getattr__(name):
-    if name in ("experimental", "estimator"):   # tf.experimental (tnp), tf.estimator:
-        import importlib                         # imported on first use
+    if name in ("experimental", "estimator", "test"):   # tf.experimental (tnp),
+        import importlib   # tf.estimator, tf.test (unittest): imported on first use
         return importlib.import_module(f"dlframe.{name}")
     raise AttributeError(f"module 'dlframe' has no attribute {name!r}")
 from dlframe import autodiff  # noqa: E402 - tf.autodiff (ForwardAccumulator)

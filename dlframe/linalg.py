@@ -3,7 +3,17 @@
 from dlframe.ops.names import collect as _collect
 
 globals().update(_collect("LINALG_NAMES"))
-from dlframe import linear_operator as _linear_operator
 
-globals().update({_n: getattr(_linear_operator, _n)
-                  for _n in _linear_operator.LINEAR_OPERATOR_NAMES})
+
+def __getattr__(name):
+    """tf.linalg.LinearOperator*: the package is imported on first use (import time)."""
+    if name.startswith("LinearOperator"):
+        from dlframe import linear_operator
+        if name in linear_operator.LINEAR_OPERATOR_NAMES:
+            return getattr(linear_operator, name)
+    raise AttributeError(f"module 'dlframe.linalg' has no attribute {name!r}")
+
+
+def __dir__():
+    from dlframe import linear_operator
+    return sorted(set(globals()) | set(linear_operator.LINEAR_OPERATOR_NAMES))

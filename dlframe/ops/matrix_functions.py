@@ -318,6 +318,8 @@ def tensor_diag(diagonal, name=None):
     ``out[i1..ik, i1..ik] = diagonal[i1..ik]``, zero elsewhere."""
     d = t(diagonal)
     shape = [int(s) for s in d.shape]
+    if not shape:
+        raise InvalidArgumentError("tensor_diag: Input must be at least rank 1, got 0")
     flat = diag(_array.reshape(d, [-1]))
     return _array.reshape(flat, shape + shape)
 

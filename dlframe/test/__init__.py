@@ -18,7 +18,6 @@ import platform as _platform
 import re as _re
 import sys as _sys
 import unittest as _unittest
-from unittest import mock  # tf.compat.v1.test.mock
 
 from dlframe.test import experimental
 from dlframe.test.benchmark import Benchmark
@@ -100,3 +99,10 @@ __all__ = ["Benchmark", "TestCase", "compute_gradient", "disable_with_predicate"
            "is_built_with_gpu_support", "is_built_with_rocm", "is_built_with_xla",
            "is_cpu_target_available", "is_gpu_available", "main", "mock",
            "with_eager_op_as_function"]
+
+
+def __getattr__(name):
+    if name == "mock":   # tf.compat.v1.test.mock: unittest.mock (and asyncio) on demand
+        from unittest import mock
+        return mock
+    raise AttributeError(f"module 'dlframe.test' has no attribute {name!r}")

@@ -10,6 +10,7 @@ import hashlib
 import json
 import types
 import urllib.error
+import urllib.request
 import warnings
 
 import h5py
@@ -18,7 +19,6 @@ import pytest
 
 import dlframe as tf
 from dlframe.keras.applications import imagenet_utils, pretrained
-from dlframe.keras.datasets import _download
 
 A = tf.keras.applications
 
@@ -35,7 +35,7 @@ def keras_home(tmp_path, monkeypatch):
         attempts.append(url)
         raise urllib.error.URLError("offline")
 
-    monkeypatch.setattr(_download.urllib.request, "urlopen", offline)
+    monkeypatch.setattr(urllib.request, "urlopen", offline)   # what _download.fetch uses
     return types.SimpleNamespace(models=home / "models", attempts=attempts)
 
 

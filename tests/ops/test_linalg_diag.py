@@ -193,6 +193,8 @@ def test_tensor_diag_and_part():
     x = np.arange(16).reshape(2, 2, 2, 2)
     assert tf.linalg.tensor_diag_part(x).numpy().tolist() == [[0, 5], [10, 15]]  # TF
     check_op(tf.linalg.tensor_diag, [np.array([1.0, 2.0, 3.0])], np.diag)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="at least rank 1"):
+        tf.linalg.tensor_diag(tf.constant(3.0))   # as TF 2.21
 
 
 def test_tf1_aliases():

@@ -1,9 +1,6 @@
 """``RemoteMonitor``: POSTs each epoch's logs as JSON to an HTTP server."""
 
 import json
-import urllib.error
-import urllib.parse
-import urllib.request
 import warnings
 
 from dlframe.keras.callbacks.callback import Callback
@@ -51,6 +48,10 @@ class RemoteMonitor(Callback):
         send = {"epoch": epoch}
         for key, value in (logs or {}).items():
             send[key] = _plain(value)
+        import urllib.error  # imported on first send: urllib.request costs ~70 ms
+        import urllib.parse
+        import urllib.request
+
         headers = dict(self.headers)
         if self.send_as_json:
             body = json.dumps(send).encode("utf-8")

@@ -11,8 +11,6 @@ import os
 import pickle
 import shutil
 import tempfile
-import urllib.error
-import urllib.request
 
 DEFAULT_DIR = os.path.join("~", ".dlframe", "datasets")
 
@@ -112,6 +110,9 @@ def get_file(fname, origin, file_hash=None, cache_subdir="", cache_dir_override=
 def fetch(origin, path, file_hash=None, timeout=60, mirror=True):
     """Downloads ``origin`` (through ``DLFRAME_DATASETS_ORIGIN`` when ``mirror``) to
     ``path`` atomically, verifying ``file_hash``."""
+    import urllib.error  # imported on first download: urllib.request costs ~70 ms
+    import urllib.request
+
     folder, fname = os.path.split(path)
     url = _origin(origin) if mirror else origin
     expect = f" ({_algorithm(file_hash)} {file_hash})" if file_hash else ""
