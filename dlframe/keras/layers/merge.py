@@ -2,6 +2,7 @@
 and their functional helpers (``add([x, y])``...)."""
 
 from dlframe.core.tensor_shape import TensorShape
+from dlframe.keras.backend_extra import result_type
 from dlframe.keras.engine.base_layer import Layer
 from dlframe.ops import array as _array
 from dlframe.ops import linalg as _linalg
@@ -12,6 +13,17 @@ from dlframe.ops import reduction as _red
 
 def _dims(shape):
     return TensorShape(shape).as_list()
+
+
+def _common_dtype(inputs):
+    """``inputs`` cast to their Keras 3 result dtype (float32 + int64 -> float32), as
+    Keras 3's merge ops promote mixed dtypes."""
+    inputs = list(inputs)
+    dtypes = {x.dtype.name for x in inputs if hasattr(x, "dtype")}
+    if len(dtypes) < 2:
+        return inputs
+    target = result_type(*dtypes)
+    return [x if x.dtype.name == target else _math.cast(x, target) for x in inputs]
 
 
 class _Merge(Layer):
@@ -62,6 +74,7 @@ class _Merge(Layer):
         if not isinstance(inputs, (list, tuple)):
             raise ValueError("A merge layer should be called on a list of inputs. "
                              f"Received: inputs={inputs} (not a list of tensors)")
+        inputs = _common_dtype(inputs)
         out = inputs[0]
         for x in inputs[1:]:
             out = self._merge(out, x)
@@ -111,7 +124,7 @@ class Subtract(_Merge):
         if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
             raise ValueError("A `Subtract` layer should be called on exactly 2 inputs. "
                              f"Received: inputs={inputs}")
-        return _math.subtract(inputs[0], inputs[1])
+        return _math.subtract(*_common_dtype(inputs))
 
 
 class Concatenate(_Merge):
@@ -142,7 +155,7 @@ class Concatenate(_Merge):
         return TensorShape(out)
 
     def call(self, inputs):
-        return _array.concat(list(inputs), axis=self.axis)
+        return _array.concat(_common_dtype(inputs), axis=self.axis)
 
     def compute_mask(self, inputs, mask=None):
         if mask is None or all(m is None for m in mask):
