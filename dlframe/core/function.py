@@ -255,14 +255,17 @@ class Function:
         signature, visible = self._signature_for(template, leaves, spec_shapes,
                                                  source or (args, kwargs))
         first = not self._cache
+        static = [spec[0] if spec[0] != "var" else None for spec in signature.specs]
         tr, result = self._run_trace(args, kwargs, template, leaves, visible,
-                                     allow_variables=first, execute=execute)
+                                     allow_variables=first, execute=execute,
+                                     static_shapes=static)
         if first and tr.created_variables:
             # as TF: a trace that created variables is followed at once by a second
             # trace that must create none (variables only once, TF's singleton rule);
             # it runs nothing and its graph is dropped, but it counts as a trace
             self._run_trace(args, kwargs, template, leaves, visible,
-                            allow_variables=False, execute=False)
+                            allow_variables=False, execute=False,
+                            static_shapes=static)
             if visible:
                 self._tracing_count += 1
         out_leaves = []
@@ -306,17 +309,20 @@ class Function:
         return concrete, result
 
     def _run_trace(self, args, kwargs, template, leaves, visible, allow_variables,
-                   execute):
-        """(trace, result) of one run of the Python function on fresh trace inputs."""
+                   execute, static_shapes=()):
+        """(trace, result) of one run of the Python function on fresh trace inputs.
+        ``static_shapes``: per leaf, the signature's shape (None dims: any size)."""
         tr = _trace.Trace(allow_variable_creation=allow_variables)
         tr.run_effects = execute
         fresh = []
-        for t in leaves:
+        names = self._leaf_names(args, kwargs, len(leaves))
+        static_shapes = list(static_shapes) + [None] * (len(leaves) - len(static_shapes))
+        for t, name, shape in zip(leaves, names, static_shapes):
             if t._is_variable:
                 fresh.append(t)
             else:
                 inner = Tensor(t._value, t._device)
-                tr.add_input(inner)
+                tr.add_input(inner, name=name, static_shape=shape)
                 fresh.append(inner)
         call_args, call_kwargs = _unflatten(template, iter(fresh))
         call_args = _restore_py(args, call_args)
@@ -329,6 +335,28 @@ class Function:
         finally:
             STATE.silent_trace = quiet
         return tr, result
+
+    def _leaf_names(self, args, kwargs, n_leaves):
+        """Per tensor leaf of ``(args, kwargs)``, the name TF gives its graph input:
+        the Python parameter's (a TensorSpec's own name first); leaves of one
+        nested argument share it ("xs", "xs_1" once made unique)."""
+        try:
+            params = [p.name for p in inspect.signature(
+                self._python_function).parameters.values()
+                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        except (TypeError, ValueError):
+            params = []
+        sig = self._input_signature or ()
+        names = []
+        for i, value in enumerate(args):
+            name = params[i] if i < len(params) else f"args_{i - len(params)}"
+            spec = sig[i] if i < len(sig) else None
+            if isinstance(spec, TensorSpec) and spec.name:
+                name = spec.name
+            names += [name] * len(_flat_leaves(value))
+        for key in sorted(kwargs, key=str):
+            names += [str(key)] * len(_flat_leaves(kwargs[key]))
+        return names if len(names) == n_leaves else [None] * n_leaves
 
     def get_concrete_function(self, *args, **kwargs):
         """Traces (if needed) and returns the ConcreteFunction for these arguments or specs."""
@@ -361,6 +389,12 @@ class Function:
 
     def __repr__(self):
         return f"<dlframe.function {self.__name__}>"
+
+
+def _flat_leaves(value):
+    leaves = []
+    _flatten(value, leaves)
+    return leaves
 
 
 def _conform(spec, value, index):

@@ -150,10 +150,37 @@ class GraphView:
         return ops
 
     def as_graph_def(self, from_version=None, add_shapes=False):
-        raise NotImplementedError(
-            "dlframe graphs are programs of dlframe primitives, not TensorFlow GraphDef "
-            "protocol buffers; use ConcreteFunction.graph.get_operations() or "
-            "pretty_printed_signature() to inspect a traced function.")
+        """The traced graph as a GraphDef-like object: ``.node`` lists NodeDefs
+        (``name``, ``op``, ``input``) in TF's naming; not a protocol buffer."""
+        return GraphDef([NodeDef(*d) for d in self._graph.node_defs])
+
+
+class NodeDef:
+    """One node of ``as_graph_def()``: ``name``, ``op``, ``input`` (names)."""
+
+    __slots__ = ("name", "op", "input", "attr", "device")
+
+    def __init__(self, name, op, inputs):
+        self.name, self.op, self.input = name, op, list(inputs)
+        self.attr, self.device = {}, ""
+
+    def __repr__(self):
+        lines = [f'name: "{self.name}"', f'op: "{self.op}"']
+        lines += [f'input: "{i}"' for i in self.input]
+        return "\n".join(lines)
+
+
+class GraphDef:
+    """What ``as_graph_def()`` returns: ``node`` (NodeDefs in graph order)."""
+
+    def __init__(self, nodes):
+        self.node = nodes
+
+    def __repr__(self):
+        return "\n".join("node {\n  " + repr(n).replace("\n", "\n  ") + "\n}"
+                         for n in self.node)
+
+    __str__ = __repr__
 
 
 class _Operation:

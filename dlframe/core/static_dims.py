@@ -17,7 +17,7 @@ what the size comparison finds.
 """
 
 
-def _unknown_axes(tensor, shape):
+def unknown_axes(tensor, shape):
     """Axes of ``tensor`` left unknown by the static ``shape`` it stands for."""
     rank = tensor._value.ndim
     dims = getattr(shape, "dims", shape)
@@ -85,7 +85,7 @@ def forced_unknown(trace, seeds):
     """
     marks = {}
     for tensor, shape in seeds:
-        axes = _unknown_axes(tensor, shape)
+        axes = unknown_axes(tensor, shape)
         if axes:
             marks[id(tensor)] = axes
     if not marks:
@@ -95,15 +95,21 @@ def forced_unknown(trace, seeds):
         in_marks = [marks.get(id(x), empty) for x in inputs]
         if not any(in_marks):
             continue
-        found = None
-        if getattr(prim, "static_shape", None) is not None:
-            found = _rule_marks(prim, inputs, in_marks, attrs, outs)
-        if found is None:
-            found = _aligned_marks(inputs, in_marks, outs)
-        for o, axes in zip(outs, found):
+        for o, axes in zip(outs, node_marks(prim, inputs, in_marks, attrs, outs)):
             if axes:
                 marks[id(o)] = axes
     return marks
+
+
+def node_marks(prim, inputs, in_marks, attrs, outs):
+    """Per output of one traced primitive, the axes left unknown given its inputs'
+    unknown axes ``in_marks`` (a frozenset per input)."""
+    found = None
+    if getattr(prim, "static_shape", None) is not None:
+        found = _rule_marks(prim, inputs, in_marks, attrs, outs)
+    if found is None:
+        found = _aligned_marks(inputs, in_marks, outs)
+    return found
 
 
 def static_dims(tensor, marks):

@@ -5,6 +5,9 @@ from the array. Tensors are immutable. Python operators are installed by
 ``dlframe.ops.operators`` (ops sit above core in the layering).
 """
 
+import os
+import sys
+
 from dlframe import backends
 from dlframe.backends.base import np
 from dlframe.core import dtypes as _dt
@@ -34,10 +37,14 @@ class Tensor:
     # -- metadata ----------------------------------------------------------
     @property
     def shape(self):
+        state = _trace_state
+        if state is not None and state.trace is not None:
+            dims = _user_static_dims(self, state.trace)
+            if dims is not None:
+                return TensorShape(dims)
         return from_array_shape(self._value.shape)
 
-    def get_shape(self):
-        return from_array_shape(self._value.shape)
+    get_shape = shape.fget
 
     def set_shape(self, shape):
         if not TensorShape(self._value.shape).is_compatible_with(shape):
@@ -140,6 +147,10 @@ class Tensor:
 
     def __repr__(self):
         if _tracing_tensor(self):
+            name = _graph_name(self)
+            if name is not None:
+                return (f"<tf.Tensor '{name}' shape={_shape_str(self)} "
+                        f"dtype={self.dtype.name}>")
             return f"<tf.Tensor: shape={_shape_str(self)}, dtype={self.dtype.name}, (traced)>"
         body = _numpy_repr(self)
         if "\n" in body:
@@ -149,7 +160,9 @@ class Tensor:
 
     def __str__(self):
         if _tracing_tensor(self):
-            return f"Tensor(shape={_shape_str(self)}, dtype={self.dtype.name})"
+            name = _graph_name(self)
+            name = f'"{name}", ' if name is not None else ""
+            return f"Tensor({name}shape={_shape_str(self)}, dtype={self.dtype.name})"
         value = self.numpy()
         body = np.array2string(np.asarray(value)) if self._value.ndim else repr(value)
         if self._value.ndim == 0 and self._value.dtype.kind in "fiub":
@@ -168,8 +181,10 @@ class Tensor:
 
 
 def _shape_str(t):
-    shape = tuple(t._value.shape)
-    return str(shape)
+    state = _trace_state
+    static = getattr(state.trace, "static_shape", None) if state is not None else None
+    dims = static(t) if static is not None else None
+    return str(tuple(dims if dims is not None else t._value.shape))
 
 
 def _numpy_repr(t):
@@ -212,6 +227,28 @@ def _tracing_tensor(t):
         return False
     trace = state.trace
     return trace is not None and trace.is_symbolic(t)
+
+
+def _graph_name(t):
+    name = getattr(_trace_state.trace, "graph_name", None)
+    return name(t) if name is not None else None
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_AUTOGRAPH_DIR = os.path.join(_PACKAGE_DIR, "autograph") + os.sep
+
+
+def _user_static_dims(t, trace):
+    """TF's static dims of traced ``t`` (None where the input signature leaves them
+    unknown) when user code asks; dlframe's own code keeps the concrete trace shape."""
+    static = getattr(trace, "static_shape", None)
+    dims = static(t) if static is not None else None
+    if dims is None:
+        return None
+    frame = sys._getframe(2)
+    while frame.f_code.co_filename.startswith(_AUTOGRAPH_DIR):
+        frame = frame.f_back   # a call of converted user code (converted_call)
+    return None if frame.f_code.co_filename.startswith(_PACKAGE_DIR) else dims
 
 
 def _check_concrete(t, what, bool_check=False):

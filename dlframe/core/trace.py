@@ -15,6 +15,7 @@ import sys
 
 from dlframe import config
 from dlframe.core import graph_exec
+from dlframe.core import static_dims as _static_dims
 from dlframe.core.primitive import STATE
 from dlframe.core.tensor import Tensor
 from dlframe.errors import InvalidArgumentError
@@ -23,6 +24,13 @@ from dlframe.errors import InvalidArgumentError
 def _value_dependent_shape(prim, inputs):
     rule = prim.value_shaped
     return rule(inputs) if callable(rule) else rule
+
+
+# graph node names TF gives ops made by Python operators and some wrappers (others
+# are named after their op type, as TF does)
+_NODE_NAMES = {"AddV2": "add", "Mul": "mul", "Sub": "sub", "RealDiv": "truediv",
+               "Pow": "pow", "FloorDiv": "floordiv", "FloorMod": "mod",
+               "ConcatV2": "concat", "StridedSlice": "strided_slice"}
 
 
 class OperatorNotAllowedInGraphError(TypeError):
@@ -54,12 +62,20 @@ class Trace:
         self.allow_variable_creation = allow_variable_creation
         self.parent = None         # enclosing trace of a cond/while branch
         self.run_effects = True    # False while tracing branches: effects run at replay
+        self.unknown_axes = {}     # id -> axes TF's static shape leaves unknown (None)
+        self.names = {}            # id -> TF-style graph name ("add:0"), for printing
+        self._name_counts = {}
 
     # -- hooks called by core --------------------------------------------------
     def record(self, prim, inputs, outs, attrs, dev):
         self.nodes.append((prim, inputs, outs, attrs, dev))
         for o in outs:
             self.produced[id(o)] = o
+        base = self._unique_name(_NODE_NAMES.get(prim.name, prim.name))
+        for i, o in enumerate(outs):
+            self.names[id(o)] = f"{base}:{i}"
+        if self.unknown_axes:
+            self._propagate_unknown(prim, inputs, outs, attrs)
         if not prim.stateful and not any(self.is_symbolic(t) for t in inputs):
             # computed from constants only (shapes, Python values): the same at every
             # run of this signature, so its trace-time value may be read
@@ -105,9 +121,56 @@ class Trace:
                 f"the function (created {var.name!r} while retracing).")
         self.created_variables.append(var)
 
-    def add_input(self, tensor):
+    def add_input(self, tensor, name=None, static_shape=None):
+        """Adds a function input; ``name`` (the Python parameter) and ``static_shape``
+        (its signature's shape, None for unknown dims) are what TF shows for it."""
         self.inputs.append(tensor)
         self.input_ids.add(id(tensor))
+        if name is not None:
+            self.names[id(tensor)] = f"{self._unique_name(name)}:0"
+        if static_shape is not None:
+            axes = _static_dims.unknown_axes(tensor, static_shape)
+            if axes:
+                self.unknown_axes[id(tensor)] = axes
+
+    # -- TF's static view of traced tensors (names and None dims, for printing) --
+    def _unique_name(self, base):
+        # as TF's graph names: unique ignoring case ("add", "Add_1", "add_2")
+        key = base.lower()
+        n = self._name_counts.get(key, 0)
+        self._name_counts[key] = n + 1
+        return base if n == 0 else f"{base}_{n}"
+
+    def _propagate_unknown(self, prim, inputs, outs, attrs):
+        empty = frozenset()
+        in_marks = [self.unknown_axes.get(id(t), empty) for t in inputs]
+        if any(in_marks):
+            found = _static_dims.node_marks(prim, inputs, in_marks, attrs, outs)
+            for o, axes in zip(outs, found):
+                if axes:
+                    self.unknown_axes[id(o)] = axes
+
+    def static_shape(self, t):
+        """``t``'s shape as TF's graph knows it (None for dimensions unknown from the
+        input signature), or None when all of it is known."""
+        trace = self
+        axes = None
+        while trace is not None and axes is None:
+            axes = trace.unknown_axes.get(id(t))
+            trace = trace.parent
+        if axes is None:
+            return None
+        return [None if a in axes else d for a, d in enumerate(t._value.shape)]
+
+    def graph_name(self, t):
+        """TF-style name of traced ``t`` ("x:0", "add_1:0"), or None."""
+        trace = self
+        while trace is not None:
+            name = trace.names.get(id(t))
+            if name is not None:
+                return name
+            trace = trace.parent
+        return None
 
 
 class tracing:
@@ -137,6 +200,36 @@ class paused:
     def __exit__(self, *exc):
         STATE.trace = self.prev
         return False
+
+
+def _node_defs(trace, outputs):
+    """(name, op type, input names) per node of the traced graph as TF would list it
+    (``as_graph_def``): Placeholders for inputs, captured values as Const /
+    ReadVariableOp, the traced ops, and an Identity per output."""
+    defs, names = [], {}
+
+    def ref(t):
+        name = names.get(id(t))
+        if name is None:   # a captured eager tensor or a variable read
+            op = "ReadVariableOp" if t._is_variable else "Const"
+            node = trace._unique_name(op)
+            defs.append((node, op, []))
+            name = names[id(t)] = node
+        return name
+
+    for t in trace.inputs:
+        name = trace.names.get(id(t)) or trace._unique_name("input") + ":0"
+        names[id(t)] = name[:-2]
+        defs.append((name[:-2], "Placeholder", []))
+    for prim, inputs, outs, _attrs, _dev in trace.nodes:
+        ins = [ref(t) for t in inputs]
+        base = trace.names[id(outs[0])].rsplit(":", 1)[0] if outs else prim.name
+        for i, o in enumerate(outs):
+            names[id(o)] = base if i == 0 else f"{base}:{i}"
+        defs.append((base, prim.name, ins))
+    for t in outputs:
+        defs.append((trace._unique_name("Identity"), "Identity", [ref(t)]))
+    return defs
 
 
 # ---------------------------------------------------------------- the program
@@ -228,6 +321,7 @@ class Graph:
             for step, (prim, *_rest) in zip(self.program, nodes)] if self.has_effects \
             else None
         self.node_names = [n[0].name for n in nodes]
+        self.node_defs = _node_defs(trace, output_tensors)
         used = {d for d in devices.values()}
         self.gpu_device = next((d for d in used if d.is_gpu), None)
         if config.graph_option("remapping") and any(d.fuses for d in used):

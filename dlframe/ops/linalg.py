@@ -37,6 +37,23 @@ def matmul_p(d, a, b):
     return out if out.dtype == a.dtype else out.astype(a.dtype)
 
 
+def _matmul_static_shape(in_dims, attrs):
+    """TF's static shape of ``a @ b`` (batch dims broadcast) from the inputs' dims."""
+    a, b = in_dims
+    if len(a) < 2 or len(b) < 2:
+        return None
+    batch_a, batch_b = a[:-2], b[:-2]
+    n = max(len(batch_a), len(batch_b))
+    batch_a = [1] * (n - len(batch_a)) + batch_a
+    batch_b = [1] * (n - len(batch_b)) + batch_b
+    batch = [y if x == 1 else x if y == 1 or x == y else None
+             for x, y in zip(batch_a, batch_b)]
+    return batch + [a[-2], b[-1]]
+
+
+matmul_p.static_shape = _matmul_static_shape
+
+
 @matmul_p.defgrad
 def _matmul_grad(inputs, out, dy):
     a, b = inputs

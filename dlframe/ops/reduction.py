@@ -45,6 +45,14 @@ def _kept_shape(shape, axes):
     return tuple(1 if i in axes else s for i, s in enumerate(shape))
 
 
+def _reduced_static_shape(in_dims, attrs):
+    """TF's static shape of a reduction from its input's (None: unknown) dims."""
+    dims, axes, keep = in_dims[0], attrs["axes"], attrs["keepdims"]
+    if keep:
+        return list(_kept_shape(dims, axes))
+    return [] if axes is None else [d for i, d in enumerate(dims) if i not in axes]
+
+
 def _kept_axes(axes, ndim):
     return tuple(range(ndim)) if axes is None else tuple(axes)
 
@@ -228,6 +236,7 @@ def reduce_prod(input_tensor, axis=None, keepdims=False, name=None):
 def _logical_reduce(name, fn):
     p = primitive(name)(lambda d, x, *, axes, keepdims: fn(d.xp)(x, axis=axes,
                                                                 keepdims=keepdims))
+    p.static_shape = _reduced_static_shape
 
     def op(input_tensor, axis=None, keepdims=False, name=None):
         x = t(input_tensor)
@@ -241,6 +250,9 @@ def _logical_reduce(name, fn):
                   "``axis``.")
     return reads_values("axis")(op)
 
+
+for _p in (sum_p, mean_p, max_p, min_p, prod_p):
+    _p.static_shape = _reduced_static_shape
 
 reduce_any = _logical_reduce("Any", lambda xp: xp.any)
 reduce_all = _logical_reduce("All", lambda xp: xp.all)

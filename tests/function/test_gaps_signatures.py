@@ -101,8 +101,12 @@ def test_variables_captures_and_graph_inspection():
     assert cg(tf.constant(3.0)).numpy() == 5.0
     ops = cg.graph.get_operations()
     assert [op.type for op in ops] == ["Mul", "AddV2"] and ops[0].name == "Mul"
-    with pytest.raises(NotImplementedError, match="GraphDef"):
-        cg.graph.as_graph_def()
+    nodes = [(n.name, n.op, n.input) for n in cg.graph.as_graph_def().node]
+    assert nodes == [("x", "Placeholder", []), ("ReadVariableOp", "ReadVariableOp", []),
+                     ("mul", "Mul", ["x", "ReadVariableOp"]),
+                     ("ReadVariableOp_1", "ReadVariableOp", []),
+                     ("add", "AddV2", ["mul", "ReadVariableOp_1"]),
+                     ("Identity", "Identity", ["add"])]
 
 
 SHAPES = [(2,), (3,), (4,), (2, 3), (2, 4), (5, 4), (3,), (), ()]
