@@ -439,10 +439,9 @@ def _map_coord(xp, c, n, mode):
     raise ValueError(f"Unknown fill_mode {mode!r}")
 
 
-@primitive("ImageProjectiveTransformV3")
-def transform_p(d, x, transforms, *, interpolation, fill_mode, fill_value):
-    xp = d.xp
-    b, h, w, _c = x.shape
+def _source_coords(xp, shape, transforms, fill_mode):
+    """The input (row, col) each output pixel of an NHWC ``shape`` reads."""
+    b, h, w, _c = shape
     # coordinates in the transforms' precision (float32 like TF's kernel), so points
     # that land on a wrap/reflect boundary fall on the same side as in TF
     ft = transforms.dtype
@@ -454,8 +453,14 @@ def transform_p(d, x, transforms, *, interpolation, fill_mode, fill_value):
     k = a[6] * xs + a[7] * ys + 1.0
     in_x = (a[0] * xs + a[1] * ys + a[2]) / k
     in_y = (a[3] * xs + a[4] * ys + a[5]) / k
-    in_x = _map_coord(xp, in_x, w, fill_mode)
-    in_y = _map_coord(xp, in_y, h, fill_mode)
+    return _map_coord(xp, in_y, h, fill_mode), _map_coord(xp, in_x, w, fill_mode)
+
+
+@primitive("ImageProjectiveTransformV3")
+def transform_p(d, x, transforms, *, interpolation, fill_mode, fill_value):
+    xp = d.xp
+    b, h, w, _c = x.shape
+    in_y, in_x = _source_coords(xp, x.shape, transforms, fill_mode)
     bidx = xp.arange(b)[:, None, None]
     fill = xp.asarray(fill_value, dtype=x.dtype)
 
@@ -474,10 +479,52 @@ def transform_p(d, x, transforms, *, interpolation, fill_mode, fill_value):
     return (top * (1 - fy) + bottom * fy).astype(x.dtype)
 
 
+@primitive("ImageProjectiveTransformV3Grad")
+def transform_grad_p(d, dy, transforms, *, interpolation, fill_mode):
+    """The adjoint of ``transform_p`` in its images: each output gradient goes back
+    to the input pixels it was interpolated from, with the same weights."""
+    xp = d.xp
+    b, h, w, c = dy.shape
+    in_y, in_x = _source_coords(xp, dy.shape, transforms, fill_mode)
+    base = (xp.arange(b) * (h * w))[:, None, None]
+    grad = xp.zeros((b * h * w, c), dtype=dy.dtype)
+
+    def scatter(yi, xi, weight):
+        inside = (yi >= 0) & (yi <= h - 1) & (xi >= 0) & (xi <= w - 1)
+        index = base + xp.clip(yi, 0, h - 1).astype("int64") * w + \
+            xp.clip(xi, 0, w - 1).astype("int64")
+        d.scatter_add(grad, index.reshape(-1),
+                      (dy * (weight * inside)[..., None]).reshape(-1, c))
+
+    if interpolation == "nearest":
+        scatter(xp.floor(in_y + 0.5), xp.floor(in_x + 0.5), xp.ones_like(in_y))
+    else:
+        y0, x0 = xp.floor(in_y), xp.floor(in_x)
+        fy, fx = in_y - y0, in_x - x0
+        scatter(y0, x0, (1 - fy) * (1 - fx))
+        scatter(y0, x0 + 1, (1 - fy) * fx)
+        scatter(y0 + 1, x0, fy * (1 - fx))
+        scatter(y0 + 1, x0 + 1, fy * fx)
+    return grad.reshape(b, h, w, c)
+
+
+@transform_p.defgrad
+def _transform_grad(inputs, out, dy, *, interpolation, fill_mode, fill_value):
+    return call(transform_grad_p, (dy, inputs[1]), {"interpolation": interpolation,
+                                                    "fill_mode": fill_mode}), None
+
+
+@transform_grad_p.defgrad
+def _transform_grad_grad(inputs, out, ddx, *, interpolation, fill_mode):
+    return call(transform_p, (ddx, inputs[1]), {"interpolation": interpolation,
+                                                "fill_mode": fill_mode,
+                                                "fill_value": 0.0}), None
+
+
 def transform(images, transforms, interpolation="nearest", fill_mode="constant",
               fill_value=0.0):
     """Applies projective transforms [a0..a7] (output point -> input point), as
-    ``tf.raw_ops.ImageProjectiveTransformV3`` (no gradient).
+    ``tf.raw_ops.ImageProjectiveTransformV3`` (differentiable in ``images``).
 
     Args:
       images: NHWC or HWC images.
