@@ -402,6 +402,11 @@ def _conform(spec, value, index):
         t = value if isinstance(value, Tensor) else convert_to_tensor(value, dtype=spec.dtype)
         _trace.check_input(spec.shape, spec.dtype, t, index)
         return t
+    if _composites.kind(spec) == "extension" and _composites.is_spec(spec):
+        if not spec.is_compatible_with(value):
+            raise TypeError(f"Binding inputs to tf.function failed: argument {index} "
+                            f"({value!r}) is not compatible with {spec!r}")
+        return value
     if isinstance(spec, (list, tuple)):
         items = [_conform(s, v, index) for s, v in zip(spec, value)]
         return _rebuild(value if hasattr(value, "_fields") else spec, items)

@@ -15,7 +15,10 @@ from dlframe.core.tensor_spec import TensorSpec
 
 
 def kind(value):
-    """'ragged' / 'sparse' for such a value or spec, else None."""
+    """'ragged' / 'sparse' for such a value or spec, 'extension' for an ExtensionType
+    value or spec (which trace through their own ``_dlframe_*`` methods), else None."""
+    if hasattr(value, "_dlframe_component_specs"):
+        return "extension"
     name = type(value).__name__
     if name in ("RaggedTensor", "RaggedTensorSpec"):
         return "ragged"
@@ -25,7 +28,8 @@ def kind(value):
 
 
 def is_spec(value):
-    return type(value).__name__ in ("RaggedTensorSpec", "SparseTensorSpec")
+    return type(value).__name__ in ("RaggedTensorSpec", "SparseTensorSpec") or getattr(
+        value, "_dlframe_is_spec", False)
 
 
 def _ragged_parts(spec):
@@ -35,6 +39,8 @@ def _ragged_parts(spec):
 
 def placeholder(spec):
     """A small value of a composite spec (None dimensions of size 1) to trace with."""
+    if kind(spec) == "extension":
+        return spec._dlframe_placeholder()
     dtype = spec.dtype.as_numpy_dtype
     if kind(spec) == "sparse":
         dims = [1 if d is None else d for d in spec.shape.as_list()]
@@ -57,6 +63,8 @@ def placeholder(spec):
 def component_specs(value):
     """TensorSpecs of a composite's component tensors (in flattening order) that
     accept every value of its trace type or spec."""
+    if kind(value) == "extension":
+        return value._dlframe_component_specs()
     spec = value if is_spec(value) else None
     if kind(value) == "sparse":
         rank = (spec.shape.rank if spec is not None else int(value.dense_shape.shape[0]))

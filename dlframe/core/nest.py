@@ -1,30 +1,47 @@
 """Nested structures (lists, tuples, namedtuples, dicts): ``tf.nest``.
 
 Dicts are flattened in sorted-key order (as TF does) and rebuilt in their own order.
+With ``expand_composites=True`` a composite value (RaggedTensor, SparseTensor,
+ExtensionType: anything with ``_dlframe_flatten``) is a structure of its component
+tensors.
 """
+
+
+def _composite(x, expand_composites):
+    return expand_composites and getattr(x, "_dlframe_composite", False) and hasattr(
+        x, "_dlframe_flatten")
 
 
 def is_nested(x):
     return isinstance(x, (list, tuple, dict))
 
 
-def flatten(structure):
-    """Leaves of a nested list/tuple/dict structure (dicts in sorted-key order)."""
+def flatten(structure, expand_composites=False):
+    """Leaves of a nested list/tuple/dict structure (dicts in sorted-key order).
+
+    Args:
+      structure: the nested structure.
+      expand_composites: yield the component tensors of composite values.
+    """
     if isinstance(structure, dict):
         out = []
         for k in sorted(structure, key=str):
-            out.extend(flatten(structure[k]))
+            out.extend(flatten(structure[k], expand_composites))
         return out
     if isinstance(structure, (list, tuple)):
         out = []
         for item in structure:
-            out.extend(flatten(item))
+            out.extend(flatten(item, expand_composites))
         return out
+    if _composite(structure, expand_composites):
+        return flatten(structure._dlframe_flatten()[1], True)
     return [structure]
 
 
-def pack_sequence_as(structure, flat):
-    """Rebuilds ``structure`` with the leaves taken in order from ``flat``."""
+def pack_sequence_as(structure, flat, expand_composites=False):
+    """Rebuilds ``structure`` with the leaves taken in order from ``flat``
+    (``expand_composites``: composites of ``structure`` are rebuilt from their
+    component tensors)."""
     it = iter(flat)
 
     def rebuild(s):
@@ -36,21 +53,26 @@ def pack_sequence_as(structure, flat):
             if isinstance(s, tuple) and hasattr(s, "_fields"):
                 return type(s)(*items)
             return type(s)(items)
+        if _composite(s, expand_composites):
+            struct, parts = s._dlframe_flatten()
+            return struct._dlframe_unflatten([rebuild(p) for p in parts])
         return next(it)
     return rebuild(structure)
 
 
-def map_structure(fn, *structures):
+def map_structure(fn, *structures, check_types=False, expand_composites=False):
     """Applies ``fn`` to corresponding leaves of one or more same-shaped structures."""
     if not structures:
         raise ValueError("map_structure needs at least one structure")
     for other in structures[1:]:
-        assert_same_structure(structures[0], other, check_types=False)
-    leaves = [flatten(s) for s in structures]
-    return pack_sequence_as(structures[0], [fn(*xs) for xs in zip(*leaves)])
+        assert_same_structure(structures[0], other, check_types=check_types,
+                              expand_composites=expand_composites)
+    leaves = [flatten(s, expand_composites) for s in structures]
+    return pack_sequence_as(structures[0], [fn(*xs) for xs in zip(*leaves)],
+                            expand_composites)
 
 
-def assert_same_structure(nest1, nest2, check_types=True):
+def assert_same_structure(nest1, nest2, check_types=True, expand_composites=False):
     """Raises ValueError unless both structures nest the same way with equal leaf counts."""
     def shape(s):
         if isinstance(s, dict):
@@ -59,6 +81,9 @@ def assert_same_structure(nest1, nest2, check_types=True):
         if isinstance(s, (list, tuple)):
             kind = type(s).__name__ if check_types else "seq"
             return (kind, tuple(shape(i) for i in s))
+        if _composite(s, expand_composites):
+            struct, parts = s._dlframe_flatten()
+            return ("composite", struct, shape(list(parts)))
         return "leaf"
     if shape(nest1) != shape(nest2):
         raise ValueError(f"The two structures don't have the same nested structure: "

@@ -25,7 +25,12 @@ def is_ragged(value):
 
 
 def is_composite(value):
-    return isinstance(value, (RaggedTensor, SparseTensor))
+    return isinstance(value, (RaggedTensor, SparseTensor)) or is_extension(value)
+
+
+def is_extension(value):
+    """An ExtensionType value (``tf.experimental``): a composite of named fields."""
+    return getattr(type(value), "_tf_extension_type_fields", None) is not None
 
 
 def has_composite(structure):
@@ -130,10 +135,58 @@ def stack_sparse(items):
                         np.concatenate([[len(items)], shape]).astype(np.int64))
 
 
+# ---------------------------------------------------------------- extension types
+def _batchable(value):
+    if not getattr(value, "_dlframe_batchable", False):
+        raise TypeError(f"{type(value).__name__} is not a BatchableExtensionType: its "
+                        "values cannot be batched or unbatched by tf.data")
+    return value
+
+
+def stack_extension(items):
+    """One BatchableExtensionType value whose components stack the items'."""
+    structures, parts = zip(*[_batchable(x)._dlframe_flatten() for x in items])
+    if any(s != structures[0] for s in structures):
+        raise ValueError(f"Cannot batch {type(items[0]).__name__} values whose "
+                         "non-tensor fields differ")
+    columns = []
+    for column in zip(*parts):
+        stacked = stack_by_spec(list(column), None)
+        if stacked is None:
+            stacked = Tensor(np.stack([S.to_host_array(p) for p in column]),
+                             S.host_device())
+        columns.append(stacked)
+    return structures[0]._dlframe_unflatten(columns)
+
+
+def extension_rows(value):
+    """The items of a batched BatchableExtensionType value."""
+    structure, parts = _batchable(value)._dlframe_flatten()
+    columns = []
+    for part in parts:
+        rows = unbatch_leaf(part)
+        if rows is None:
+            rows = S.to_host_array(part)
+            if rows.ndim == 0:
+                raise ValueError(f"Unbatching {type(value).__name__} needs components "
+                                 f"of rank >= 1, got a scalar: {part!r}")
+            rows = [rows[i, ...] for i in range(len(rows))]
+        columns.append([Tensor(r, S.host_device()) if isinstance(r, np.ndarray) else r
+                        for r in rows])
+    sizes = {len(c) for c in columns}
+    if len(sizes) != 1:
+        raise ValueError(f"Cannot unbatch {value!r}: its components have different "
+                         f"numbers of rows {sorted(sizes)}")
+    return [structure._dlframe_unflatten([c[i] for c in columns])
+            for i in range(sizes.pop())]
+
+
 # ---------------------------------------------------------------- by spec
 def stack_by_spec(items, spec):
     """Batches one component's ``items`` when its spec calls for a composite result;
     returns None where plain stacking applies."""
+    if is_extension(items[0]):
+        return stack_extension(items)
     if isinstance(spec, RaggedTensorSpec):
         return stack_ragged(items, spec.row_splits_dtype)
     if isinstance(items[0], SparseTensor):
@@ -149,6 +202,8 @@ def unbatch_leaf(leaf):
         return ragged_rows(leaf)
     if isinstance(leaf, SparseTensor):
         return sparse_rows(leaf)
+    if is_extension(leaf):
+        return extension_rows(leaf)
     return None
 
 
@@ -157,6 +212,8 @@ def nrows(leaf):
         return int(leaf.nrows_static())
     if isinstance(leaf, SparseTensor):
         return int(np.asarray(leaf.dense_shape)[0])
+    if is_extension(leaf):
+        return len(extension_rows(leaf))
     return leaf.shape[0]
 
 
@@ -169,6 +226,8 @@ def _slice_column(leaf):
     if isinstance(leaf, SparseTensor):
         host = S.to_host_leaf(leaf)
         return sparse_rows(host), S.SparseTensorSpec._unbatch(S.spec_of_leaf(host))
+    if is_extension(leaf):
+        return extension_rows(leaf), _batchable(leaf)._type_spec._unbatch()
     arr = S.to_host_array(leaf)
     if arr.ndim == 0:
         raise ValueError("Unbatching a tensor is only supported for rank >= 1, got a "

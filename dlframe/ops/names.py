@@ -19,6 +19,9 @@ from dlframe.errors import CompositeTensorError, SymbolicTensorError
 SYMBOLIC_OP_HOOK = [None]
 # op function -> its implementation for composite (ragged) arguments (see ragged_dispatch)
 COMPOSITE_DISPATCH = {}
+# Set by dlframe.experimental.dispatch: fn(op, args, kwargs) -> the result of a dispatch
+# target registered for this call (tf.experimental.dispatch_for_api), or NotImplemented.
+API_DISPATCH_HOOK = [None]
 _PUBLIC = {}   # op function -> its public wrapper (one per op: aliases stay identical)
 _NAMESPACES = {"MATH_NAMES": "math", "LINALG_NAMES": "linalg", "NN_NAMES": "nn",
                "RANDOM_NAMES": "random", "IMAGE_NAMES": "image",
@@ -50,16 +53,27 @@ def public_op(fn, api_name):
                     raise
                 return out
             except CompositeTensorError as e:
-                impl = COMPOSITE_DISPATCH.get(fn)
-                if impl is None:
-                    raise CompositeTensorError(
-                        f"tf.{api_name} does not support RaggedTensor arguments ({e}); "
-                        "apply it to rt.flat_values (tf.ragged.map_flat_values) or to "
-                        "rt.to_tensor().") from None
-                return impl(*args, **kwargs)
+                return _composite_call(fn, api_name, e, args, kwargs)
         wrapper._dlframe_op = fn
         _PUBLIC[fn] = wrapper
     return wrapper
+
+
+def _composite_call(fn, api_name, error, args, kwargs):
+    """Op ``fn`` on composite arguments: a dispatch target registered for this call
+    (``tf.experimental.dispatch_for_api``), else the built-in ragged version."""
+    hook = API_DISPATCH_HOOK[0]
+    if hook is not None:
+        out = hook(fn, args, kwargs)
+        if out is not NotImplemented:
+            return out
+    impl = COMPOSITE_DISPATCH.get(fn)
+    if impl is None:
+        raise CompositeTensorError(
+            f"tf.{api_name} does not support RaggedTensor arguments ({error}); "
+            "apply it to rt.flat_values (tf.ragged.map_flat_values) or to "
+            "rt.to_tensor().") from None
+    return impl(*args, **kwargs)
 
 
 def unwrap(fn):
