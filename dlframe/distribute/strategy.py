@@ -573,7 +573,7 @@ def assign_in_replica(var, value, mode):
     def merge(strategy, value, has_data):
         v = strategy._aggregate_assign(agg, value, has_data, var.dtype)
         if isinstance(v, Tensor):
-            v = to_device(v, strategy.extended._replica_devices[0])
+            v = to_device(v, var._device)  # its primary buffer's device
         write(var, v, mode)
     ctx.merge_call(merge, args=(value, getattr(ctx, "_has_data", True)))
 

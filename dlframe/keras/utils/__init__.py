@@ -3,6 +3,7 @@
 
 import random as _py_random
 
+from dlframe.keras.utils import experimental
 from dlframe.keras.utils.audio_dataset_utils import audio_dataset_from_directory
 from dlframe.keras.utils.backend_utils import (
     Config,
