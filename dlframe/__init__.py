@@ -133,3 +133,5 @@ from dlframe.core.dtypes import (  # noqa: E402,F401 - quantized dtypes
     qint8, qint16, qint32, quint8, quint16)
 from dlframe.ops.nn_misc import approx_top_k  # noqa: E402,F401 - tf.approx_top_k
 from dlframe.ops.matrix_functions import matrix_square_root  # noqa: E402,F401
+from dlframe.compat.v1_nn_native import (  # noqa: E402,F401 - tf.conv2d_backprop_*_v2
+    conv2d_backprop_filter_v2, conv2d_backprop_input_v2)

@@ -1,6 +1,25 @@
-"""``tf.compat.v1.nn``: TF1's extra ``nn`` functions in front of TF2's ``tf.nn``."""
+"""``tf.compat.v1.nn``: TF1's extra ``nn`` functions in front of TF2's ``tf.nn``.
+
+The RNN API lives in ``v1_rnn_cell`` and ``v1_rnn_wrappers`` (``rnn_cell``) and
+``v1_rnn``; the native-op names (convolution backprops, ``fused_batch_norm``, CTC,
+``experimental``'s dropouts) in ``v1_nn_native`` and the quantized ops in
+``v1_nn_quantized``.
+"""
+
+from types import SimpleNamespace as _Namespace
 
 import dlframe as _tf
+from dlframe.compat import v1_nn_native as _native
+from dlframe.compat import v1_nn_quantized as _quantized
+from dlframe.compat import v1_rnn as _rnn
+from dlframe.compat import v1_rnn_cell as _cells
+from dlframe.compat import v1_rnn_wrappers as _cell_wrappers
+
+rnn_cell = _Namespace(**{name: getattr(module, name)
+                         for module in (_cells, _cell_wrappers)
+                         for name in module.__all__})
+experimental = _Namespace(general_dropout=_native.general_dropout,
+                          stateless_dropout=_native.stateless_dropout)
 
 
 def _one_of(new, new_name, old, old_name):
@@ -65,12 +84,18 @@ def avg_pool_v2(input, ksize, strides, padding, data_format=None, name=None):
                            name=name)
 
 
+_TABLES = (_native, _quantized, _rnn)
+globals().update({name: getattr(module, name) for module in _TABLES
+                  for name in module.__all__})
+
 __all__ = [
     "avg_pool_v2",
+    "experimental",
     "max_pool_v2",
     "relu_layer",
+    "rnn_cell",
     "softmax_cross_entropy_with_logits",
     "softmax_cross_entropy_with_logits_v2",
     "sparse_softmax_cross_entropy_with_logits",
     "xw_plus_b",
-]
+] + [name for module in _TABLES for name in module.__all__]
