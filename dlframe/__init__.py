@@ -117,8 +117,9 @@ config.experimental_connect_to_host = tpu.experimental_connect_to_host
 
 
 def __getattr__(name):
-    if name in ("experimental", "estimator", "test"):   # tf.experimental (tnp),
-        import importlib   # tf.estimator, tf.test (unittest): imported on first use
+    if name in ("experimental", "estimator", "test",   # tf.experimental (tnp),
+                "profiler", "raw_ops"):   # tf.profiler, tf.raw_ops, tf.estimator,
+        import importlib   # tf.test (unittest): imported on first use
         return importlib.import_module(f"dlframe.{name}")
     raise AttributeError(f"module 'dlframe' has no attribute {name!r}")
 from dlframe import autodiff  # noqa: E402 - tf.autodiff (ForwardAccumulator)

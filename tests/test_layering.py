@@ -7,7 +7,7 @@ import pathlib
 ROOT = pathlib.Path(__file__).resolve().parents[1] / "dlframe"
 LEVEL = {"errors": 0, "config": 0, "backends": 1, "core": 2, "ops": 3, "device_scope": 3,
          "data": 4, "distribute": 4, "io": 4, "train": 4, "function": 4, "autograph": 4,
-         "summary": 4, "linear_operator": 4,
+         "summary": 4, "linear_operator": 4, "profiler": 4,
          "keras": 5, "feature_column": 6, "estimator": 7}
 # Host-side I/O packages may read files into NumPy (DESIGN.md §2).
 NUMPY_OK = ("backends", "data", "keras/datasets", "keras/saving")
@@ -15,7 +15,7 @@ NUMPY_OK = ("backends", "data", "keras/datasets", "keras/saving")
 TABLES = {"__init__", "math", "nn", "linalg", "random", "image", "signal", "strings",
           "sparse", "experimental", "autodiff", "compat", "types", "test",
           "saved_model", "lite", "bitwise", "audio", "version", "sysconfig", "nest", "debugging",
-          "ragged", "lookup", "tpu", "python", "sets"}
+          "ragged", "lookup", "tpu", "python", "sets", "raw_ops"}
 
 
 def _package(path):

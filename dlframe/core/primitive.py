@@ -12,6 +12,7 @@ For multi-output primitives ``output`` and ``dy`` are tuples (missing dys are ze
 """
 
 import threading
+from time import perf_counter_ns as _perf_counter_ns
 
 from dlframe import backends
 from dlframe.core import tensor as _tensor_mod
@@ -20,6 +21,9 @@ from dlframe.errors import DeviceMismatchError
 
 _EMPTY = {}
 REGISTRY = {}
+# The running tf.profiler session's recorder (dlframe.profiler), else None: ``call``
+# reads it once per op, so dispatch costs nothing more while no one profiles.
+PROFILER = None
 
 
 class Primitive:
@@ -124,6 +128,9 @@ def call(prim, inputs, attrs=None, device=None):
     Returns:
       A Tensor, or a tuple of Tensors when ``prim.n_out > 1``.
     """
+    profiler = PROFILER
+    if profiler is not None:
+        start_ns = _perf_counter_ns()
     if inputs:
         dev = inputs[0]._device
         for t in inputs:
@@ -156,6 +163,8 @@ def call(prim, inputs, attrs=None, device=None):
             tape._record(prim, inputs, outs, attrs)
     if trace is not None:
         trace.record(prim, inputs, outs, attrs, dev)
+    if profiler is not None:
+        profiler.op(prim, dev, start_ns)
     return out
 
 

@@ -20,6 +20,8 @@ from dlframe.core.primitive import STATE
 from dlframe.core.tensor import Tensor
 from dlframe.errors import InvalidArgumentError
 
+_primitive = sys.modules["dlframe.core.primitive"]   # PROFILER lives there
+
 
 def _value_dependent_shape(prim, inputs):
     rule = prim.value_shaped
@@ -361,6 +363,10 @@ class Graph:
         for s, var in self.variables:
             slots[s] = var._value
         run = self._run_compiled if program is None else None
+        profiler = _primitive.PROFILER
+        if profiler is not None:   # tf.profiler is on: time every node
+            program = profiler.timed_program(program or self.program, self.node_names)
+            run = None
         if self.gpu_device is not None:
             with self.gpu_device.context():
                 if run is not None:
