@@ -116,12 +116,22 @@ config.experimental_connect_to_cluster = tpu.experimental_connect_to_cluster
 config.experimental_connect_to_host = tpu.experimental_connect_to_host
 
 
+# tf.experimental (tnp, extension types), tf.estimator, tf.test (unittest),
+# tf.profiler and tf.raw_ops: imported on first use (import time)
+_LAZY_MODULES = ("experimental", "estimator", "test", "profiler", "raw_ops")
+
+
 def __getattr__(name):
-    if name in ("experimental", "estimator", "test",   # tf.experimental (tnp),
-                "profiler", "raw_ops"):   # tf.profiler, tf.raw_ops, tf.estimator,
-        import importlib   # tf.test (unittest): imported on first use
+    if name in _LAZY_MODULES:
+        import importlib
         return importlib.import_module(f"dlframe.{name}")
     raise AttributeError(f"module 'dlframe' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_MODULES))
+
+
 from dlframe import autodiff  # noqa: E402 - tf.autodiff (ForwardAccumulator)
 from dlframe.core.tensor_spec import TypeSpec  # noqa: E402 - tf.TypeSpec
 from dlframe.data.type_specs import (  # noqa: E402,F401 - tf.*Spec

@@ -14,4 +14,11 @@ def __getattr__(name):
     if name in _CELL_WRAPPERS:
         from dlframe.keras.layers import rnn_cell_wrappers
         return getattr(rnn_cell_wrappers, name)
+    if name == "experimental":   # general_dropout, stateless_dropout
+        from dlframe.compat.v1_nn import experimental
+        return experimental
     raise AttributeError(f"module 'dlframe.nn' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_CELL_WRAPPERS) | {"experimental"})

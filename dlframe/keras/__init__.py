@@ -69,3 +69,7 @@ def __getattr__(name):
     if name == "estimator":   # tf.keras.estimator.model_to_estimator (TF <= 2.15)
         return _importlib.import_module("dlframe.estimator.keras_estimator")
     raise AttributeError(f"module 'dlframe.keras' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY) | {"estimator"})

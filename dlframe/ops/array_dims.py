@@ -133,9 +133,11 @@ def transpose(a, perm=None, conjugate=False, name=None):
         if sorted(perm) != list(range(nd)):
             raise InvalidArgumentError(f"Transpose: perm {list(perm)} is not a permutation "
                                        f"of {nd} dimensions")
-    if perm == tuple(range(nd)):
-        return x
-    return call(transpose_p, (x,), {"perm": perm})
+    out = x if perm == tuple(range(nd)) else call(transpose_p, (x,), {"perm": perm})
+    if conjugate and x._value.dtype.kind == "c":
+        from dlframe.ops import math_complex   # math sits above array ops: bind late
+        out = math_complex.conj(out)
+    return out
 
 
 @reads_values("axis")

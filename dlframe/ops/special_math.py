@@ -4,6 +4,7 @@ composites of the tf.math namespace (xlogy family, polyval, monotonicity checks)
 The composites have no gradient rules of their own (DESIGN.md §4).
 """
 
+from dlframe.backends.base import np
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError
@@ -37,12 +38,25 @@ def polygamma(a, x, name=None):
     """The ``a``-th derivative of digamma (``a`` a non-negative integer, static)."""
     x = t(x)
     m._check("Polygamma", x, "f")
-    if isinstance(a, Tensor):
-        a = a.numpy()
-    a = float(a)
-    if a != int(a) or a < 0:
-        raise InvalidArgumentError(f"Polygamma: `a` must be a non-negative integer, got {a}")
-    return _polygamma(int(a), x)
+    orders = np.asarray(a.numpy() if isinstance(a, Tensor) else a, dtype="float64")
+    if (orders != np.floor(orders)).any() or (orders < 0).any():
+        raise InvalidArgumentError(
+            f"Polygamma: `a` must hold non-negative integers, got {orders.tolist()}")
+    if orders.ndim == 0:
+        return _polygamma(int(orders), x)
+    # a tensor of orders: elementwise over the broadcast of a and x, one kernel per
+    # distinct order
+    from dlframe.ops import array as _array
+    from dlframe.ops.logic import where as _where
+    shape = np.broadcast_shapes(orders.shape, tuple(x._value.shape))
+    x = _array.broadcast_to(x, shape)
+    orders = np.broadcast_to(orders, shape)
+    out = None
+    for n in np.unique(orders):
+        part = _polygamma(int(n), x)
+        mask = convert_to_tensor(orders == n)
+        out = part if out is None else _where(mask, part, out)
+    return out
 
 
 ndtri_p, ndtri = m._special("Ndtri", "ndtri", lambda i, o, dy: m.multiply(

@@ -196,3 +196,7 @@ def __getattr__(name):
         from dlframe.keras.saving.export import TFSMLayer
         return TFSMLayer
     raise AttributeError(f"module 'dlframe.keras.layers' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | {"experimental", "TFSMLayer"})

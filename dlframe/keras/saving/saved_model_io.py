@@ -128,7 +128,7 @@ class LoadedSavedModel:
     ``signatures['serving_default']`` returns a dict of outputs.
 
     Attributes:
-      signatures: ``{'serving_default': fn}``.
+      signatures: ``{'serving_default': fn}`` (and ``'serve'`` for an export).
       variables, trainable_variables: the model's variables.
       keras_model: the underlying Keras model.
     """
@@ -136,6 +136,9 @@ class LoadedSavedModel:
     def __init__(self, model, manifest=None):
         self.keras_model = model
         self.signatures = {"serving_default": _ServingSignature(model)}
+        if manifest is not None:   # Keras 3's export: 'serve' is a signature too
+            self.signatures = {"serve": self.signatures["serving_default"],
+                               **self.signatures}
         self._input_specs = (manifest or {}).get("inputs")
 
     def __call__(self, inputs, training=False, **kwargs):

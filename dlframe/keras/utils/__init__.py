@@ -113,3 +113,7 @@ def __getattr__(name):
         from dlframe.keras.callbacks import Progbar
         return Progbar
     raise AttributeError(f"module 'dlframe.keras.utils' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_IMAGE_UTILS) | {"FeatureSpace", "Progbar"})

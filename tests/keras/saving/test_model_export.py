@@ -42,6 +42,7 @@ def test_export_then_serve(tmp_path, capsys):
     outputs = restored.signatures["serving_default"](tf.constant(X))
     np.testing.assert_allclose(next(iter(outputs.values())).numpy(),
                                model.predict(X, verbose=0), rtol=1e-6)
+    assert list(restored.signatures) == ["serve", "serving_default"]   # as TF 2.21
     with pytest.raises(ValueError, match=r"shape \[None, 4\]"):
         restored.serve(np.zeros((2, 5), "float32"))
 
