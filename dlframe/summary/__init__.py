@@ -27,16 +27,51 @@ def graph(graph_data):
     return convert_to_tensor(False)
 
 
+_TRACE = {"profiler": False}
+
+
 def trace_on(graph=True, profiler=False, profiler_outdir=None):
-    """Accepted for compatibility; dlframe records no graph or profile traces."""
+    """Starts a trace; with ``profiler=True`` it runs ``tf.profiler`` into
+    ``profiler_outdir`` until ``trace_export`` (saves) or ``trace_off``.
+
+    Args:
+      graph: accepted; dlframe has no GraphDef for TensorBoard's graph dashboard.
+      profiler: record a profile (every op and compiled-graph node).
+      profiler_outdir: the profile's log directory (required with ``profiler``).
+    """
+    if profiler and not _TRACE["profiler"]:
+        if profiler_outdir is None:
+            raise ValueError("Required profiler_outdir is not specified")
+        from dlframe.profiler import experimental as _profiler
+        _profiler.start(profiler_outdir)
+        _TRACE["profiler"] = True
+
+
+def _stop_profiler(save):
+    if _TRACE["profiler"]:
+        from dlframe.profiler import experimental as _profiler
+        _TRACE["profiler"] = False
+        _profiler.stop(save=save)
 
 
 def trace_off():
-    """Accepted for compatibility (see ``trace_on``)."""
+    """Stops the trace without exporting (a running profile is discarded)."""
+    _stop_profiler(save=False)
 
 
 def trace_export(name, step=None, profiler_outdir=None):
-    """Accepted for compatibility (see ``trace_on``); writes nothing."""
+    """Stops the trace and saves its profile (if ``trace_on(profiler=True)``).
+
+    Raises:
+      ValueError: a default writer is set but neither ``step`` nor
+        ``tf.summary.experimental.get_step()`` gives a step.
+    """
+    from dlframe.summary import writer as _writer
+    if (_writer.STATE.writer is not None and step is None
+            and experimental.get_step() is None):
+        raise ValueError("No step set. Please specify one either through the `step` "
+                         "argument or through tf.summary.experimental.set_step()")
+    _stop_profiler(save=True)
 
 
 __all__ = [
