@@ -180,3 +180,6 @@ class ConcreteFunction:
     def __repr__(self):
         return (f"<ConcreteFunction {self.pretty_printed_signature(verbose=False)} at "
                 f"0x{id(self):X}>")
+
+    def __str__(self):   # print(concrete): TF 2.21's layout, under a title
+        return "ConcreteFunction " + self.pretty_printed_signature()

@@ -93,3 +93,20 @@ def test_as_graph_def_lists_tf_named_nodes():
     assert nodes == [("a", "Placeholder", []), ("add", "AddV2", ["a", "a"]),
                      ("Identity", "Identity", ["add"])]
     assert 'name: "add"' in str(graph.as_graph_def())
+
+
+def test_print_of_a_concrete_function_is_tf_layout():
+    @tf.function
+    def double(a):
+        return a + a
+
+    concrete = double.get_concrete_function(tf.constant(1))
+    # TF 2.21's print(concrete)
+    assert str(concrete) == (
+        "ConcreteFunction Input Parameters:\n"
+        "  a (POSITIONAL_OR_KEYWORD): TensorSpec(shape=(), dtype=tf.int32, name=None)\n"
+        "Output Type:\n"
+        "  TensorSpec(shape=(), dtype=tf.int32, name=None)\n"
+        "Captures:\n"
+        "  None")
+    assert repr(concrete).startswith("<ConcreteFunction (a: TensorSpec(")
