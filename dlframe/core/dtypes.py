@@ -54,7 +54,7 @@ class DType:
     @property
     def min(self):
         if self.is_floating:
-            return float(_finfo(self._np).min)
+            return _finfo(self._np).min   # a NumPy scalar of this dtype, as TF
         if self.is_integer:
             return int(np.iinfo(self._np).min)
         if self.is_bool:
@@ -64,7 +64,7 @@ class DType:
     @property
     def max(self):
         if self.is_floating:
-            return float(_finfo(self._np).max)
+            return _finfo(self._np).max
         if self.is_integer:
             return int(np.iinfo(self._np).max)
         if self.is_bool:
