@@ -4,6 +4,7 @@ from types import SimpleNamespace
 
 from dlframe.autograph.converter import convert, transformed_source
 from dlframe.core import function as _function
+from dlframe.ops import control_flow as _control_flow
 
 
 def to_code(entity, recursive=True, experimental_optional_features=None):
@@ -27,7 +28,8 @@ def set_verbosity(level, alsologtostdout=False):
     """Kept for TF compatibility."""
 
 
-experimental = SimpleNamespace(do_not_convert=do_not_convert, Feature=SimpleNamespace(
-    ALL="ALL", AUTO_CONTROL_DEPS="AUTO_CONTROL_DEPS"))
+experimental = SimpleNamespace(
+    do_not_convert=do_not_convert, set_loop_options=_control_flow.set_loop_options,
+    Feature=SimpleNamespace(ALL="ALL", AUTO_CONTROL_DEPS="AUTO_CONTROL_DEPS"))
 
 _function.CONVERTER = convert

@@ -590,6 +590,11 @@ def as_operand(value, other):
         return scalar_like(value, other)
     if _is_host_array(value) or isinstance(value, (list, tuple)):
         want = _dt.from_numpy(other._value.dtype)
+        if (_autopack is not None and not _is_host_array(value)
+                and _leaf_kinds(value) & _TENSOR_LEAF):
+            # a list holding tensors ([i] of a loop counter): packed by a stack op,
+            # so traces and gradients flow through it, as TF's auto-packing
+            return _autopack(value, want)
         arr = _host_value(value, None)
         if arr.dtype != want._np:
             if _is_host_array(value) and arr.dtype.kind == want._np.kind == "f":

@@ -18,6 +18,8 @@ passes through unchanged or only writes rows into from its final value, instead
 of keeping a copy per iteration (``_Branch.replayable_from_end``).
 """
 
+import threading
+
 from dlframe.core import basic
 from dlframe.core.primitive import STATE, Primitive, call, primitive
 from dlframe.core.tape import GradientTape
@@ -427,7 +429,8 @@ def _check_loop_vars(old, new, shape_invariants, relaxed=()):
             raise ValueError(
                 f"while_loop: loop variable {i} entered the loop with shape "
                 f"{list(x._value.shape)} but has shape {list(y._value.shape)} after one "
-                "iteration. Provide shape_invariants to allow it.")
+                "iteration. Provide shape_invariants (or call tf.autograph.experimental"
+                ".set_loop_options(shape_invariants=...) in the loop body) to allow it.")
 
 
 def _settle_lazy(body_fn, vars_, single):
@@ -454,6 +457,27 @@ def _settle_lazy(body_fn, vars_, single):
         for v, w in zip(found, after)))
 
 
+# options given by tf.autograph.experimental.set_loop_options inside the body of the
+# innermost loop being traced (a stack: loops nest)
+_LOOP_OPTIONS = threading.local()
+
+
+def set_loop_options(parallel_iterations=None, swap_memory=None,
+                     maximum_iterations=None, shape_invariants=None):
+    """Options for the enclosing traced loop, called from inside its body: the
+    ``shape_invariants`` (pairs of a loop variable and its TensorShape; None dims
+    may change between iterations) and ``maximum_iterations``. Outside a traced
+    loop it does nothing, as in TF eager code."""
+    stack = getattr(_LOOP_OPTIONS, "stack", None)
+    if not stack:
+        return
+    options = stack[-1]
+    if shape_invariants:
+        options["shape_invariants"] = list(shape_invariants)
+    if maximum_iterations is not None:
+        options["maximum_iterations"] = maximum_iterations
+
+
 def _traced_while(cond_fn, body_fn, vars_, shape_invariants, maximum_iterations,
                   single):
     trace = STATE.trace
@@ -471,7 +495,16 @@ def _traced_while(cond_fn, body_fn, vars_, shape_invariants, maximum_iterations,
         return new
 
     c = _Branch(cond_flat, trace, leaves, relaxed)
-    b = _Branch(body_flat, trace, leaves, relaxed)
+    stack = _LOOP_OPTIONS.__dict__.setdefault("stack", [])
+    stack.append({})
+    try:
+        b = _Branch(body_flat, trace, leaves, relaxed)
+    finally:
+        options = stack.pop()
+    if shape_invariants is None:
+        shape_invariants = options.get("shape_invariants")
+    if maximum_iterations is None and options.get("maximum_iterations") is not None:
+        maximum_iterations = int(options["maximum_iterations"])
     _check_loop_vars(leaves, b.outputs, shape_invariants, relaxed)
     externals, index = [], {}
     for x in c.externals + b.externals:
