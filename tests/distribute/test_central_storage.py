@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 import dlframe as tf
-from dlframe import config, keras
+from dlframe import config
+from tests.distribute.keras_models import classifier_data, compiled_classifier
 
 
 @pytest.fixture
@@ -21,23 +22,12 @@ def three_cpus():
 
 
 def _data(n=60):
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(n, 4)).astype("float32")
-    y = (x @ np.array([1.0, -2.0, 0.5, 3.0]) > 0).astype("int32")
-    return x, y
+    return classifier_data(n)
 
 
 def _train(strategy, run_eagerly=False, batch_norm=False):
     x, y = _data()
-    with strategy.scope():
-        keras.utils.set_random_seed(3)
-        layers = [keras.Input((4,)), keras.layers.Dense(8, activation="relu")]
-        if batch_norm:
-            layers.append(keras.layers.BatchNormalization())
-        model = keras.Sequential(layers + [keras.layers.Dense(2)])
-        model.compile(keras.optimizers.Adam(0.01),
-                      keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                      metrics=["accuracy"], run_eagerly=run_eagerly)
+    model = compiled_classifier(strategy, 8, run_eagerly, batch_norm)
     # 60 rows in batches of 16: the last batch (12 rows) is split [6, 6]
     history = model.fit(x, y, batch_size=16, epochs=4, verbose=0, shuffle=False)
     return model, history.history

@@ -6,26 +6,16 @@ import pytest
 
 import dlframe as tf
 from dlframe import keras
+from tests.distribute.keras_models import classifier_data, compiled_classifier
 
 
 def _data(n=200):
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(n, 4)).astype("float32")
-    y = (x @ np.array([1.0, -2.0, 0.5, 3.0]) > 0).astype("int32")
-    return x, y
+    return classifier_data(n)
 
 
 def _train(strategy, run_eagerly, epochs=6, batch_norm=False):
     x, y = _data()
-    with strategy.scope():
-        keras.utils.set_random_seed(3)
-        layers = [keras.Input((4,)), keras.layers.Dense(16, activation="relu")]
-        if batch_norm:
-            layers.append(keras.layers.BatchNormalization())
-        model = keras.Sequential(layers + [keras.layers.Dense(2)])
-        model.compile(keras.optimizers.Adam(0.01),
-                      keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                      metrics=["accuracy"], run_eagerly=run_eagerly)
+    model = compiled_classifier(strategy, 16, run_eagerly, batch_norm)
     # 200 rows in batches of 30: the last batch (20 rows) is split [10, 10]
     history = model.fit(x, y, batch_size=30, epochs=epochs, verbose=0, shuffle=False)
     evaluation = model.evaluate(x, y, batch_size=30, verbose=0)
