@@ -261,8 +261,10 @@ def _check_concrete(t, what, bool_check=False):
 
 # ---------------------------------------------------------------- conversion
 def is_tensor(x):
-    """True for dlframe Tensors and Variables (and other tensor-like types)."""
-    return isinstance(x, Tensor) or getattr(x, "_is_symbolic_tensor", False)
+    """True for dlframe Tensors and Variables (and other tensor-like types:
+    SparseTensor, RaggedTensor)."""
+    return isinstance(x, Tensor) or getattr(x, "_is_symbolic_tensor", False) or \
+        getattr(type(x), "_is_tensor_like", False)
 
 
 def _is_host_array(value):

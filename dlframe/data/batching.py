@@ -175,7 +175,8 @@ class _PaddedBatchDataset(_BatchDataset):
                 target.append(longest if d is None else d)
             batch = np.full([len(arrays)] + target, pad, dtype=pad.dtype)
             for i, a in enumerate(arrays):
-                batch[(i,) + tuple(slice(0, k) for k in a.shape)] = a
+                # a 0-d object array would be stored as itself in a string slot
+                batch[(i,) + tuple(slice(0, k) for k in a.shape)] = a if a.ndim else a[()]
             out.append(batch)
         return S.pack_sequence_as(elements[0], out)
 

@@ -11,6 +11,8 @@ unknown, as are the outputs of ops whose shapes depend on values (``tf.range(n)`
 decodes or parses its input), a few real elements stand in for them, as before.
 """
 
+import functools
+
 from dlframe.backends.base import np  # placeholder elements on the host
 from dlframe.core import static_dims as _static_dims
 from dlframe.core import trace as _trace
@@ -32,7 +34,13 @@ class _SpecTrace(_trace.Trace):
     def __init__(self):
         super().__init__()
         self.static_shapes = {}
+        self.parsed_shapes = {}   # id -> (value, TensorShape) from tf.io parsers
         self.unknown = {}   # id -> axes TF leaves unknown (core.static_dims)
+
+    def note_parsed_shape(self, value, shape):
+        """A parser's static shape of its result ``value`` (a Tensor or
+        SparseTensor): None where the size follows the data, as TF's parse ops."""
+        self.parsed_shapes[id(value)] = (value, TensorShape(shape))
 
     def note_static_shape(self, tensor, shape):
         known = self.static_shapes.get(id(tensor), TensorShape(None))
@@ -86,6 +94,11 @@ def _run(fn, element, in_spec=None):
 
 def _leaf_info(tr, leaf):
     """('dense', dtype, dims or None, value-shaped) for Tensors, else the leaf's spec."""
+    parsed = tr.parsed_shapes.get(id(leaf))
+    if parsed is not None and parsed[0] is leaf:
+        if isinstance(leaf, Tensor):
+            return ("dense", leaf.dtype, parsed[1].as_list(), False)
+        return S.SparseTensorSpec(parsed[1], leaf.dtype)
     if isinstance(leaf, Tensor):
         if id(leaf) in tr.opaque_outputs() and id(leaf) not in tr.static_shapes:
             return ("dense", leaf.dtype, None, False)
@@ -108,7 +121,7 @@ def _merge(infos, value_shaped_unknown):
         if isinstance(first, RaggedTensorSpec):
             return RaggedTensorSpec([None] * first.shape.rank, first.dtype,
                                     first.ragged_rank, first.row_splits_dtype)
-        return first
+        return functools.reduce(S.relax_spec, infos)
     dtype = first[1]
     if any(i[1] != dtype for i in infos):
         raise TypeError(f"map function output dtypes differ between runs: "

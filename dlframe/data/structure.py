@@ -15,6 +15,7 @@ from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.core.tensor_spec import TensorSpec, TypeSpec
 from dlframe.io.sparse_tensor import SparseTensor
+from dlframe.ops.ragged_spec import RaggedTensorSpec
 
 _CPU = None
 
@@ -358,6 +359,11 @@ def relax_spec(a, b):
             if x.dtype != y.dtype:
                 raise TypeError(f"Incompatible dataset elements: {x} vs {y}")
             return TensorSpec(x.shape.most_specific_compatible_shape(y.shape), x.dtype)
+        if _has_dims(x) and type(x) is type(y) and x != y:
+            try:   # sparse / ragged components whose sizes differ between elements
+                return x.most_specific_compatible_type(y)
+            except ValueError:
+                return x
         return x
     return map_structure(merge, a, b)
 
@@ -378,9 +384,21 @@ def relax_unknown_dims(out_spec, in_spec, in_element):
         return out_spec
 
     def relax(spec):
-        if not isinstance(spec, TensorSpec) or not spec.shape.rank:
+        if not _has_dims(spec) or not spec.shape.rank:
             return spec
         dims = [None if d is not None and d in unknown.get(axis, ()) else d
                 for axis, d in enumerate(spec.shape.dims)]
-        return TensorSpec(dims, spec.dtype)
+        return with_dims(spec, dims)
     return map_structure(relax, out_spec)
+
+
+def _has_dims(spec):
+    return isinstance(spec, (TensorSpec, SparseTensorSpec, RaggedTensorSpec))
+
+
+def with_dims(spec, dims):
+    """A dense, sparse or ragged ``spec`` with its shape replaced by ``dims``."""
+    if isinstance(spec, RaggedTensorSpec):
+        return RaggedTensorSpec(dims, spec.dtype, spec.ragged_rank,
+                                spec.row_splits_dtype)
+    return type(spec)(dims, spec.dtype)

@@ -8,6 +8,7 @@ import collections
 
 from dlframe.backends.base import np  # host arrays for file I/O
 from dlframe.core import dtypes as _dt
+from dlframe.core.primitive import STATE
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.io.sparse_tensor import SparseTensor
@@ -125,14 +126,28 @@ def _kind(dtype, key):
     d = _dt.as_dtype(dtype)
     kind = _KIND.get(d.name)
     if kind is None:
-        raise ValueError(f"Unsupported dtype {d.name} for feature {key!r}: Example "
-                         "features are float32, int64 or string.")
+        raise InvalidArgumentError(   # TF's eager error (its graph mode: TypeError)
+            None, None, f"Unsupported dtype {d.name} for feature {key!r}: Example "
+            "features are float32, int64 or string.")
     return d, kind
+
+
+def _spec_run():
+    """True inside ``Dataset.map``'s spec discovery: a trace on real elements that
+    keeps TF's static shapes (parsers tell it theirs)."""
+    return getattr(STATE.trace, "note_parsed_shape", None) is not None
+
+
+def _noted(value, static_shape):
+    """``value``, with TF's static shape of it told to a spec-discovery trace."""
+    if _spec_run():
+        STATE.trace.note_parsed_shape(value, static_shape)
+    return value
 
 
 def _serialized_list(serialized):
     if isinstance(serialized, Tensor):
-        serialized = serialized.numpy()
+        serialized = serialized._value if _spec_run() else serialized.numpy()
     arr = np.asarray(serialized, dtype=object)
     return arr
 
@@ -337,15 +352,49 @@ def _shape(shape):
     return [int(d) for d in shape]
 
 
+def _feature_keys(key, config):
+    """("dense" | "sparse" | "ragged", the Example keys ``config`` reads)."""
+    if isinstance(config, RaggedFeature):
+        return "ragged", [config.value_key or key] + [
+            p.key for p in config.partitions if hasattr(p, "key")]
+    if isinstance(config, SparseFeature):
+        index = config.index_key
+        return "sparse", list(index if isinstance(index, (list, tuple)) else [index]) \
+            + [config.value_key]
+    if isinstance(config, VarLenFeature):
+        return "sparse", [key]
+    return "dense", [key]
+
+
 def _check_features(features):
     if not features:
         raise ValueError("Missing: features was empty.")
     if not isinstance(features, dict):
         raise TypeError(f"features must be a dict of feature configs, got {features!r}")
+    keys = {"dense": [], "sparse": [], "ragged": []}
+    for key, config in features.items():
+        if isinstance(config, FixedLenSequenceFeature) and not config.allow_missing:
+            raise ValueError("Unsupported: FixedLenSequenceFeature requires "
+                             f"allow_missing to be True (feature {key!r}).")
+        kind, names = _feature_keys(key, config)
+        keys[kind] += [n for n in names if n not in keys[kind]]
+    for a, b in (("dense", "sparse"), ("dense", "ragged"), ("ragged", "sparse")):
+        common = set(keys[a]) & set(keys[b])
+        if common:
+            raise ValueError(f"{a.capitalize()} and {b} keys must not intersect; "
+                             f"{a}_keys: {keys[a]}, {b}_keys: {keys[b]}, "
+                             f"intersection: {common}")
 
 
 def _tensor(arr):
     return convert_to_tensor(arr)
+
+
+def _sparse(indices, values, dense_shape, static_shape):
+    """A SparseTensor whose static shape (TF's, with None for sizes that depend on
+    the data) is told to a trace that keeps static shapes (``Dataset.map``)."""
+    return _noted(SparseTensor(_tensor(indices), _tensor(values),
+                               _tensor(np.asarray(dense_shape, np.int64))), static_shape)
 
 
 def parse_single_example(serialized, features, example_names=None, name=None):
@@ -375,14 +424,15 @@ def parse_single_example(serialized, features, example_names=None, name=None):
         value = parsed[key]
         if isinstance(config, VarLenFeature):
             n = len(value)
-            out[key] = SparseTensor(_tensor(np.arange(n, dtype=np.int64).reshape(n, 1)),
-                                    _tensor(value), _tensor(np.asarray([n], np.int64)))
+            out[key] = _sparse(np.arange(n, dtype=np.int64).reshape(n, 1), value, [n],
+                               [None])
         elif isinstance(config, RaggedFeature):
             out[key] = _ragged_tensor(*value, config.row_splits_dtype)
         elif isinstance(config, SparseFeature):
-            indices, values = value
-            out[key] = SparseTensor(_tensor(indices), _tensor(values),
-                                    _tensor(np.asarray(_sparse_size(config), np.int64)))
+            size = _sparse_size(config)
+            out[key] = _sparse(*value, size, size)
+        elif isinstance(config, FixedLenSequenceFeature):
+            out[key] = _noted(_tensor(value), (None,) + tuple(_shape(config.shape)))
         else:
             out[key] = _tensor(value)
     return _tf_order(features, out)
@@ -420,7 +470,7 @@ def parse_example(serialized, features, example_names=None, name=None):
             dense = np.full((len(values), longest) + shape, fill, dtype=np_dtype)
             for i, v in enumerate(values):
                 dense[i, :len(v)] = v
-            out[key] = _tensor(dense)
+            out[key] = _noted(_tensor(dense), (len(values), None) + shape)
         elif isinstance(config, RaggedFeature):
             out[key] = _batch_ragged(values, dtype, config.row_splits_dtype)
         elif isinstance(config, SparseFeature):
@@ -431,8 +481,8 @@ def parse_example(serialized, features, example_names=None, name=None):
                                                                np.int64)
             flat = np.concatenate([v for _, v in values]) if values else \
                 np.zeros(0, np_dtype)
-            out[key] = SparseTensor(_tensor(indices), _tensor(flat.astype(np_dtype)),
-                                    _tensor(np.asarray([len(values)] + size, np.int64)))
+            out[key] = _sparse(indices, flat.astype(np_dtype), [len(values)] + size,
+                               [len(values)] + size)
         else:
             longest = max((len(v) for v in values), default=0)
             idx = [np.stack([np.full(len(v), i), np.arange(len(v))], axis=1)
@@ -440,7 +490,6 @@ def parse_example(serialized, features, example_names=None, name=None):
             indices = np.concatenate(idx).astype(np.int64) if idx else \
                 np.zeros((0, 2), np.int64)
             flat = np.concatenate(values) if values else np.zeros(0, np_dtype)
-            out[key] = SparseTensor(_tensor(indices.reshape(-1, 2)),
-                                    _tensor(flat.astype(np_dtype)),
-                                    _tensor(np.asarray([len(values), longest], np.int64)))
+            out[key] = _sparse(indices.reshape(-1, 2), flat.astype(np_dtype),
+                               [len(values), longest], [len(values), None])
     return _tf_order(features, out)

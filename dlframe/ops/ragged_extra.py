@@ -6,10 +6,11 @@ Everything is composed from ops on the component tensors (values, row splits), s
 is differentiable through the values and traceable in a ``dlframe.function``.
 """
 
+from dlframe.backends.base import np  # host check of concrete sparse indices
 from dlframe.core import dtypes
-from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.core.tensor import Tensor, _tracing_tensor, convert_to_tensor
 from dlframe.core.tensor_spec import TensorSpec
-from dlframe.errors import CompositeTensorError
+from dlframe.errors import CompositeTensorError, InvalidArgumentError
 from dlframe.ops import array, array_index, functional_ops, math, nn_impl
 from dlframe.ops import ragged_ops as RO
 from dlframe.ops.creation import range as _range
@@ -156,6 +157,19 @@ def to_sparse(self, name=None):
                         self.bounding_shape(out_type=dtypes.int64))
 
 
+def _check_right_ragged(indices):
+    """TF's check that row ``r``'s entries are its columns ``0..k-1`` in order (on
+    concrete indices; a trace has no values to check)."""
+    if isinstance(indices, Tensor) and _tracing_tensor(indices):
+        return
+    ind = np.asarray(indices.numpy() if isinstance(indices, Tensor) else indices)
+    rows = ind[:, 0]
+    if np.any(np.diff(rows) < 0) or np.any(
+            ind[:, 1] != np.arange(len(rows)) - np.searchsorted(rows, rows)):
+        raise InvalidArgumentError(None, None, "from_sparse: SparseTensor is not "
+                                   f"right-ragged; got indices {ind.tolist()}")
+
+
 @classmethod
 def from_sparse(cls, st_input, name=None, row_splits_dtype=dtypes.int64):
     """A 2-D SparseTensor in row-major order, each row's columns ``0..k-1``, as a
@@ -166,6 +180,7 @@ def from_sparse(cls, st_input, name=None, row_splits_dtype=dtypes.int64):
     if st_input.indices.shape[1] != 2:
         raise ValueError(f"from_sparse: `st_input` must be rank 2, got "
                          f"{st_input.indices.shape[1]}")
+    _check_right_ragged(st_input.indices)
     rows = st_input.indices[:, 0]
     out = cls.from_value_rowids(st_input.values, rows, nrows=st_input.dense_shape[0])
     return out.with_row_splits_dtype(row_splits_dtype)

@@ -331,9 +331,17 @@ def concat(values, axis, name=None):
 
 
 def stack(values, axis=0, name=None):
-    """``tf.stack`` of RaggedTensors (and dense tensors) along axis 0 or 1."""
-    values = list(values)
-    rr = max(v.ragged_rank for v in values if isinstance(v, RaggedTensor))
+    """``tf.stack`` of RaggedTensors (and dense tensors) along axis 0 or 1; dense
+    inputs of different sizes become rows of a RaggedTensor (every dimension below
+    the new one ragged, as TF's)."""
+    values = [v if isinstance(v, (RaggedTensor, Tensor)) else convert_to_tensor(v)
+              for v in values]
+    ranks = [v.ragged_rank for v in values if isinstance(v, RaggedTensor)]
+    if not ranks and values[0].shape.rank == 1 and int(axis) == 0:
+        lengths = [int(v.shape[0]) for v in values]
+        return RaggedTensor.from_row_lengths(dense_concat(values, 0),
+                                             convert_to_tensor(lengths, dtypes.int32))
+    rr = max(ranks) if ranks else max(values[0].shape.rank - 1, 1)
     values = [_as_ragged(v, rr) for v in values]
     axis = int(axis) % (values[0].shape.rank + 1)
     expanded = [_expand(v, axis) for v in values]

@@ -71,6 +71,7 @@ class RaggedTensor:
     """
 
     _dlframe_composite = True
+    _is_tensor_like = True   # tf.is_tensor
 
     def __init__(self, values, row_splits, internal=False):
         if not internal:

@@ -62,6 +62,7 @@ class SparseTensor:
     """
 
     _dlframe_composite = True
+    _is_tensor_like = True   # tf.is_tensor
 
     def __init__(self, indices, values, dense_shape):
         self.indices = _component(indices, _dt.int64)
@@ -176,6 +177,13 @@ def _to_dense_p(d, indices, values, default, *, shape, validate):
             flat = np.ravel_multi_index(host.T, shape) if shape else np.zeros(1)
             if len(np.unique(flat)) != len(flat):
                 raise InvalidArgumentError("sparse_to_dense: repeated indices")
+            late = np.flatnonzero(np.diff(flat) < 0)
+            if late.size:   # TF requires row-major order
+                i = int(late[0]) + 1
+                raise InvalidArgumentError(
+                    f"indices[{i}] = {host[i].tolist()} is out of order. Many sparse "
+                    "ops require sorted indices. Use `tf.sparse.reorder` to create a "
+                    "correctly ordered copy.")
         out[tuple(indices.T)] = values
     return out
 

@@ -178,3 +178,20 @@ def siphash24(k0, k1, s):
     for _ in range(4):
         v0, v1, v2, v3 = _sip_round(v0, v1, v2, v3)
     return v0 ^ v1 ^ v2 ^ v3
+
+
+# ---------------------------------------------------------------- MurmurHash64A
+def murmur64a(s, seed=0xDECAFCAFFE):
+    """MurmurHash64A of ``s`` (the seed default is the one of TF's legacy
+    ``StringToHashBucket`` op)."""
+    m, n = 0xC6A4A7935BD1E995, len(s)
+    h = (seed ^ (n * m)) & _M
+    full = n - n % 8
+    for i in range(0, full, 8):
+        k = (_f64(s, i) * m) & _M
+        k = ((k ^ (k >> 47)) * m) & _M
+        h = ((h ^ k) * m) & _M
+    if n > full:
+        h = ((h ^ int.from_bytes(s[full:], "little")) * m) & _M
+    h = ((h ^ (h >> 47)) * m) & _M
+    return h ^ (h >> 47)

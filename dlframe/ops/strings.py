@@ -14,7 +14,7 @@ from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError
-from dlframe.ops.string_hashes import _M, fingerprint64, siphash24
+from dlframe.ops.string_hashes import _M, fingerprint64, murmur64a, siphash24
 
 
 # ---------------------------------------------------------------- elementwise machinery
@@ -321,34 +321,51 @@ def reduce_join(inputs, axis=None, keepdims=False, separator="", name=None):
                                       "separator": _b(separator)})
 
 
-class _Substr:
-    def __init__(self, pos, length, chars):
-        self.key = (pos, length, chars)
+def _substr_one(v, pos, n, chars, index):
+    seq = v.decode() if chars else v
+    if pos > len(seq) or pos < -len(seq):
+        raise InvalidArgumentError(f"pos {pos} out of range for string {v!r} at index "
+                                   f"{index} [Op:Substr]")
+    start = pos if pos >= 0 else len(seq) + pos
+    piece = seq[start:start + n]
+    return piece.encode() if chars else piece
 
-    def __call__(self, v):
-        pos, n, chars = self.key
-        seq = v.decode() if chars else v
-        if pos > len(seq) or pos < -len(seq):
-            raise InvalidArgumentError(f"pos {pos} out of range for string {v!r} at index "
-                                       "0 [Op:Substr]")
-        start = pos if pos >= 0 else len(seq) + pos
-        piece = seq[start:start + n]
-        return piece.encode() if chars else piece
 
-    def __eq__(self, other):
-        return isinstance(other, _Substr) and other.key == self.key
-
-    def __hash__(self):
-        return hash(self.key)
+@primitive("Substr")
+def substr_p(d, x, pos, length, *, chars):
+    parts = d.xp.broadcast_arrays(x, pos, length)
+    out = d.xp.empty(parts[0].size, dtype=object)
+    for i, (v, p, n) in enumerate(zip(*(a.reshape(-1) for a in parts))):
+        out[i] = _substr_one(_b(v), int(p), int(n), chars, i)
+    return out.reshape(parts[0].shape)
 
 
 def substr(input, pos, len, name=None, unit="BYTE"):
-    """Substrings of ``len`` bytes (or UTF-8 characters) starting at ``pos`` (negative
-    counts from the end). Scalar ``pos`` and ``len``."""
+    """Substrings of ``len`` bytes (or UTF-8 characters) starting at ``pos``.
+
+    Args:
+      input: string Tensor.
+      pos: int32/int64 start positions (negative counts from the end); a scalar or
+        a Tensor broadcasting against ``input``.
+      len: lengths of the substrings, shaped like ``pos``.
+      name: unused.
+      unit: ``"BYTE"`` or ``"UTF8_CHAR"``.
+
+    Returns:
+      A string Tensor of the broadcast shape.
+
+    Raises:
+      InvalidArgumentError: a ``pos`` outside its string.
+    """
     if unit not in ("BYTE", "UTF8_CHAR"):
         raise ValueError(f"unit must be 'BYTE' or 'UTF8_CHAR', got {unit!r}")
-    return _apply(_strings(input, "Substr"), _Substr(int(pos), int(len),
-                                                     unit == "UTF8_CHAR"))
+    x = _strings(input, "Substr")
+    pos = pos if isinstance(pos, Tensor) else convert_to_tensor(pos, dtypes.int32)
+    length = len if isinstance(len, Tensor) else convert_to_tensor(len, pos.dtype)
+    if not pos.dtype.is_integer or pos.shape.rank != length.shape.rank:
+        raise InvalidArgumentError(f"Substr: pos and len must be integer Tensors of "
+                                   f"the same rank, got {pos!r} and {length!r}")
+    return call(substr_p, (x, pos, length), {"chars": unit == "UTF8_CHAR"})
 
 
 # ---------------------------------------------------------------- ragged results
@@ -440,8 +457,11 @@ class _Bucket:
 
     def __call__(self, v):
         num, key = self.key_
-        h = fingerprint64(_b(v)) if key is None else siphash24(key[0], key[1], _b(v))
-        return h % num
+        if key is None:
+            return fingerprint64(_b(v)) % num
+        if key == "murmur":
+            return murmur64a(_b(v)) % num
+        return siphash24(key[0], key[1], _b(v)) % num
 
     def __eq__(self, other):
         return isinstance(other, _Bucket) and other.key_ == self.key_
@@ -473,8 +493,10 @@ def to_hash_bucket_strong(input, num_buckets, key, name=None):
 
 
 def to_hash_bucket(string_tensor, num_buckets, name=None):
-    """Alias of ``to_hash_bucket_fast`` (TF's legacy op uses a different hash)."""
-    return to_hash_bucket_fast(string_tensor, num_buckets)
+    """MurmurHash64A (TF's legacy ``StringToHashBucket``) of each string modulo
+    ``num_buckets`` (int64); prefer ``to_hash_bucket_fast``."""
+    return _apply(_strings(string_tensor, "StringToHashBucket"),
+                  _Bucket(_buckets(num_buckets), "murmur"), "int64")
 
 
 STRINGS_NAMES = [
