@@ -162,7 +162,14 @@ class LayerTrackingMixin:
 
     @property
     def weights(self):
-        return _dedupe(self.trainable_weights + self.non_trainable_weights)
+        # Layer order (own weights, then each sub-layer's), independent of the
+        # ``trainable`` flags, so get_weights()/set_weights() lists keep matching
+        # across models where some layers are frozen (as in Keras).
+        out = (list(self._trainable_weights) + list(self._non_trainable_weights)
+               + self._attribute_variables())
+        for child in self._direct_children():
+            out.extend(child.weights)
+        return _dedupe(out)
 
     @property
     def trainable_variables(self):

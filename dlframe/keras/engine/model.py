@@ -96,6 +96,12 @@ class Model(TrainingMixin, Layer):
                              f"{[layer.name for layer in layers]}.")
         raise ValueError("Provide either a layer name or layer index at `get_layer`.")
 
+    @property
+    def stateful(self):
+        """Whether any layer (also inside nested models) keeps state across batches,
+        as Keras 2's ``Model.stateful``."""
+        return any(getattr(layer, "stateful", False) for layer in self.layers)
+
     def reset_states(self):
         """Zeroes the states of the model's stateful layers (stateful RNNs), as
         Keras 2's ``Model.reset_states``."""

@@ -172,7 +172,7 @@ class TrainingMixin(StepsMixin, FirstBatchChecksMixin, BatchMethodsMixin,
         if not self._checked_first_batch:
             self._check_first_batch(train.first_batch())
             if isinstance(train, data_mod.ArrayAdapter) and train._y is not None and \
-                    self._uses_default_step("train_step"):
+                    self._uses_default_step("train_step") and not self.stateful:
                 self._check_sparse_labels(None, self(train.first_batch(1)[0],
                                                      training=False), full_y=train._y)
             self._checked_first_batch = True

@@ -43,8 +43,10 @@ class FirstBatchChecksMixin:
 
     def _check_first_batch(self, batch, step="train_step"):
         """Runs the model, losses and metrics on a tiny batch so that bad labels, shapes
-        and metric choices fail before any weight changes, with clear messages."""
-        if batch is None or not self._uses_default_step(step):
+        and metric choices fail before any weight changes, with clear messages.
+        Skipped for stateful models: a check batch would advance (or, at another
+        batch size, not fit) the states of their stateful RNNs."""
+        if batch is None or not self._uses_default_step(step) or self.stateful:
             return
         x, y, sw = data_mod.unpack_x_y_sample_weight(batch)
         self._check_string_inputs(x)

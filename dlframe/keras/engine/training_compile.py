@@ -234,15 +234,13 @@ class MetricsContainer:
         self._loss_spec = loss
         self._per_output = None  # list of (metric, weighted) per output
         for item in _all_items(metrics) + _all_items(weighted_metrics):
-            if isinstance(item, str) and item not in ("accuracy", "acc", "crossentropy",
-                                                      "ce"):
-                try:
-                    metrics_mod.get(item)
-                except ValueError:
-                    raise ValueError(f"Unknown metric function: '{item}'. Please ensure "
-                                     "you are using a `keras.utils.custom_object_scope` "
-                                     "and that this object is included in the scope. "
-                                     "(argument `metrics` of `compile`)") from None
+            if isinstance(item, str) and item not in (
+                    "accuracy", "acc", "crossentropy", "ce") and \
+                    not metrics_mod.is_known_name(item):
+                raise ValueError(f"Unknown metric function: '{item}'. Please ensure "
+                                 "you are using a `keras.utils.custom_object_scope` "
+                                 "and that this object is included in the scope. "
+                                 "(argument `metrics` of `compile`)")
 
     @property
     def built(self):
@@ -339,6 +337,9 @@ class MetricsContainer:
 def _unique(name, taken):
     if name not in taken:
         return name
+    base, _, suffix = name.rpartition("_")
+    if base and suffix.isdigit():   # an auto name 'auc_1' taken: 'auc_2', not 'auc_1_1'
+        name = base
     k = 1
     while f"{name}_{k}" in taken:
         k += 1

@@ -139,5 +139,35 @@ _STRING_CLASSES = {
 
 kullback_leibler_divergence = kl_divergence
 
-serialize, deserialize, get = generic_utils.function_or_class_lookup(
+serialize, deserialize, _lookup_get = generic_utils.function_or_class_lookup(
     Metric, _CLASSES, _FUNCTIONS, "metric function", "keras.metrics")
+# Keras 3 also knows every metric class by its snake-case name ('recall', 'auc')
+_STRING_CLASSES = {**{generic_utils.to_snake_case(name): cls
+                      for name, cls in _CLASSES.items()}, **_STRING_CLASSES}
+
+
+def get(identifier):
+    """The metric for ``identifier``: a Metric, a function, a name or a config.
+
+    Args:
+      identifier: a Metric or callable (returned as is), a function or class name
+        ('mae', 'AUC'), a Keras 3 snake-case class name ('recall', which gives
+        ``Recall(name='recall')``), or a serialized config dict.
+
+    Returns:
+      A metric function or a ``Metric`` instance (None for None).
+    """
+    try:
+        return _lookup_get(identifier)
+    except ValueError:
+        cls = _STRING_CLASSES.get(identifier) if isinstance(identifier, str) else None
+        if cls is None:
+            raise
+        return cls(name=identifier)
+
+
+def is_known_name(name):
+    """Whether ``get(name)`` resolves a metric name, without creating the metric (so
+    no auto name such as 'auc_1' is used up by a check)."""
+    return (generic_utils.get_registered_object(name) is not None or name in _FUNCTIONS
+            or name in _CLASSES or name in _STRING_CLASSES)

@@ -3,6 +3,7 @@
 from dlframe.core import dtypes
 from dlframe.core.tensor import Tensor
 from dlframe.core.variable import Variable, VariableAggregation, VariableSynchronization
+from dlframe.keras import backend as _backend
 from dlframe.keras.engine.base_layer_utils import keras3_positional
 from dlframe.keras.utils.generic_utils import to_snake_case
 from dlframe.ops import array as _array
@@ -23,12 +24,15 @@ class Metric:
     Calling the metric updates it and returns the result.
 
     Args:
-      name: the metric's name (default: the class name in snake case).
+      name: the metric's name (default: the class name in snake case, made unique
+        in the session: 'auc', 'auc_1', ...).
       dtype: dtype of the metric's computations (default float32).
     """
 
     def __init__(self, name=None, dtype=None, **kwargs):
-        self.name = name or to_snake_case(type(self).__name__)
+        # as Keras, an unnamed metric gets a unique auto name ('auc', 'auc_1', ...);
+        # built-ins with a fixed default name ('mean', 'accuracy') pass it explicitly
+        self.name = name or _backend.unique_object_name(to_snake_case(type(self).__name__))
         self._dtype = dtypes.as_dtype(dtype) if dtype is not None else dtypes.float32
 
     def __new__(cls, *args, **kwargs):

@@ -104,6 +104,15 @@ class Optimizer:
         if callable(value) and not isinstance(value, Tensor):
             self._learning_rate = value
             return
+        if isinstance(self._learning_rate, _schedules.LearningRateSchedule):
+            # as Keras: a float cannot replace a schedule (LearningRateScheduler,
+            # ReduceLROnPlateau on such an optimizer fail instead of dropping it)
+            raise TypeError(
+                "This optimizer was created with a `LearningRateSchedule` object as its "
+                "`learning_rate` constructor argument, hence its learning rate is not "
+                f"settable (received learning_rate={value!r}). If you need the learning "
+                "rate to be settable, instantiate the optimizer with a float "
+                "`learning_rate` argument.")
         try:
             val = float(value)
         except (TypeError, ValueError):
