@@ -193,15 +193,24 @@ def fused_batch_norm(x, scale, offset, mean=None, variance=None, epsilon=0.001,
       ValueError: without ``mean``/``variance`` when they are needed, or for a bad
         ``data_format`` or rank.
     """
-    x = _tf.convert_to_tensor(x)
-    axis = _channel_axis(data_format, len(x.shape))
-    scale, offset = _tf.convert_to_tensor(scale), _tf.convert_to_tensor(offset)
-    stat_dtype = scale.dtype
     if (not is_training or exponential_avg_factor != 1.0) and (
             mean is None or variance is None):
         raise ValueError(f"Both `mean` and `variance` must be a 1D tensor when "
                          f"`is_training` is False or `exponential_avg_factor` != 1.0. "
                          f"Received: `mean` {mean!r} and `variance` {variance!r}")
+    return fused_batch_norm_parts(x, scale, offset, mean, variance, epsilon,
+                                  data_format, is_training, exponential_avg_factor)[:3]
+
+
+def fused_batch_norm_parts(x, scale, offset, mean, variance, epsilon, data_format,
+                           is_training, exponential_avg_factor):
+    """``(y, running mean, running variance, used mean, used variance)`` of
+    ``fused_batch_norm`` (the raw ``FusedBatchNorm*`` ops also return the statistics
+    the normalization used: the batch's, biased, while training)."""
+    x = _tf.convert_to_tensor(x)
+    axis = _channel_axis(data_format, len(x.shape))
+    scale, offset = _tf.convert_to_tensor(scale), _tf.convert_to_tensor(offset)
+    stat_dtype = scale.dtype
     axes = [a for a in range(len(x.shape)) if a != axis]
     shape = [1] * len(x.shape)
     shape[axis] = -1
@@ -225,7 +234,7 @@ def fused_batch_norm(x, scale, offset, mean=None, variance=None, epsilon=0.001,
     y = _tf.nn.batch_normalization(
         xs, _tf.reshape(use_mean, shape), _tf.reshape(use_var, shape),
         _tf.reshape(offset, shape), _tf.reshape(scale, shape), epsilon)
-    return _tf.cast(y, x.dtype), out_mean, out_var
+    return _tf.cast(y, x.dtype), out_mean, out_var, use_mean, use_var
 
 
 def ctc_loss_v2(labels, logits, label_length, logit_length, logits_time_major=True,

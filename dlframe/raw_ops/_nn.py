@@ -4,6 +4,7 @@ losses and image resizing."""
 import math
 
 import dlframe as tf
+from dlframe.compat.v1_nn_native import fused_batch_norm_parts
 from dlframe.errors import InvalidArgumentError, UnimplementedError
 from dlframe.raw_ops._builder import Table, outputs
 
@@ -117,30 +118,10 @@ def _fused_batch_norm(op_name, fields):
 
     def impl(x, scale, offset, mean, variance, epsilon, exponential_avg_factor,
              data_format, is_training):
-        x = tf.convert_to_tensor(x)
-        channels_first = data_format in ("NCHW", "NCDHW")
-        axes = [0] + list(range(2, x.shape.rank)) if channels_first else \
-            list(range(x.shape.rank - 1))
-        to_x = [1, -1] + [1] * (x.shape.rank - 2) if channels_first else [-1]
-        if is_training:
-            batch_mean, batch_var = nn.moments(x, axes)
-            n = x.shape.num_elements() // x.shape[1 if channels_first else -1]
-            unbiased = batch_var * (n / max(n - 1, 1))
-            if exponential_avg_factor != 1:
-                f = exponential_avg_factor
-                running_mean = (1 - f) * tf.convert_to_tensor(mean) + f * batch_mean
-                running_var = (1 - f) * tf.convert_to_tensor(variance) + f * unbiased
-            else:
-                running_mean, running_var = batch_mean, unbiased
-            use_mean, use_var = batch_mean, batch_var
-        else:
-            use_mean = running_mean = tf.convert_to_tensor(mean, x.dtype)
-            use_var = running_var = tf.convert_to_tensor(variance, x.dtype)
-        y = nn.batch_normalization(
-            x, tf.reshape(use_mean, to_x), tf.reshape(use_var, to_x),
-            tf.reshape(offset, to_x), tf.reshape(scale, to_x), epsilon)
-        extra = (tf.zeros([0], x.dtype),) if len(result._fields) == 6 else ()
-        return result(y, running_mean, running_var, use_mean, use_var, *extra)
+        parts = fused_batch_norm_parts(x, scale, offset, mean, variance, epsilon,
+                                       data_format, is_training, exponential_avg_factor)
+        extra = (tf.zeros([0], parts[0].dtype),) if len(result._fields) == 6 else ()
+        return result(*parts, *extra)
     return impl
 
 
