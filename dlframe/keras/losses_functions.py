@@ -13,7 +13,6 @@ from dlframe.keras.losses_base import (
     _pred_true,
     _t,
     l2_normalize,
-    one_hot,
 )
 from dlframe.keras.utils import generic_utils
 from dlframe.ops import array as _array
@@ -251,13 +250,12 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     if ignore_class is not None:
         valid = _m.not_equal(y_true, ignore_class)
         y_true = _m.where(valid, y_true, _math_zeros_like(y_true))
-    if from_logits:
-        loss = _nn.sparse_softmax_cross_entropy_with_logits(labels=y_true, logits=y_pred)
-    else:
+    logits = y_pred
+    if not from_logits:   # log-probabilities are logits: softmax gives p back
         p = _m.divide(y_pred, _red.reduce_sum(y_pred, axis=-1, keepdims=True))
-        logp = _m.log(_clip(p, EPSILON, 1.0 - EPSILON))
-        loss = _m.negative(_red.reduce_sum(_m.multiply(
-            one_hot(y_true, y_pred.shape[-1], y_pred.dtype), logp), axis=-1))
+        logits = _m.log(_clip(p, EPSILON, 1.0 - EPSILON))
+    # the op refuses labels outside [0, classes) on CPU (NaN on GPU), as TF's
+    loss = _nn.sparse_softmax_cross_entropy_with_logits(labels=y_true, logits=logits)
     if valid is not None:
         loss = _m.where(valid, loss, _m.zeros_like(loss))
     return loss

@@ -3,17 +3,26 @@
 A Node records one call of a layer on KerasTensors: the call's arguments (KerasTensors
 are the graph's edges, everything else is kept as a constant argument) and the
 KerasTensors it produced. Output specs come from ``compute_output_shape`` when a layer
-defines it, otherwise from running the layer twice on placeholder data with unknown
-dimensions set to 2 and 3: dimensions that differ between the runs are unknown.
+defines it, otherwise from running the layer on placeholder data with unknown
+dimensions set to 2 and 3: dimensions that differ between the runs are unknown. A
+user's layer runs once, under a trace that shows its code TF's ``None`` dimensions
+(``symbolic_trace``); the run at 3 follows, quietly, only when that trace cannot tell
+the outputs' unknown dimensions.
 """
 
+import contextlib
+import io
 import warnings
 
+from dlframe.core import trace as _trace
+from dlframe.core.tensor import Tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.keras.engine import input_spec as _input_spec
+from dlframe.keras.engine import symbolic_trace as _symbolic_trace
 from dlframe.keras.engine.keras_tensor import KerasTensor
 from dlframe.keras.utils import tree
 from dlframe.ops import array as _array
+from dlframe.ops.ragged_tensor import RaggedTensor
 
 
 class Node:
@@ -104,7 +113,10 @@ def symbolic_outputs(layer, inputs, rest, kwargs):
         return custom(inputs, rest, kwargs)
     from dlframe.keras.engine.base_layer import Layer
     extra = [x for x in tree.flatten([list(rest), kwargs]) if isinstance(x, KerasTensor)]
-    if not extra and type(layer).compute_output_shape is not Layer.compute_output_shape:
+    # ragged inputs dry-run on ragged placeholders: the outputs' raggedness is real
+    ragged = any(getattr(x, "ragged", False) for x in tree.flatten(inputs))
+    if not extra and not ragged and \
+            type(layer).compute_output_shape is not Layer.compute_output_shape:
         try:
             shapes = layer.compute_output_shape(_shapes(inputs))
         except NotImplementedError:
@@ -154,54 +166,110 @@ def _merged_dims(a, b):
     return [da if da == db else None for da, db in zip(a.shape, b.shape)]
 
 
-def _placeholder_maker(fill):
-    """``x -> concrete placeholder`` for KerasTensors (unknown dims = ``fill``)."""
+def _placeholder_maker(fill, trace=None):
+    """``x -> concrete placeholder`` for KerasTensors (unknown dims = ``fill``);
+    with ``trace`` (a ``MarkTrace``), each placeholder is one of its inputs."""
     def concrete(x):
         if not isinstance(x, KerasTensor):
             return x
         if x._dry_values is not None:   # e.g. tf.shape(x)[0]: the matching value
-            return x._dry_values[fill]
+            value = x._dry_values[fill]
+            if trace is not None:
+                value = Tensor(value._value, value._device)
+                trace.add_placeholder(value, x.shape, value_depends_on_size=True)
+            return value
         shape = [fill if d is None else d for d in x.shape.as_list()]
         if x.dtype.is_floating or x.dtype.is_complex or x.dtype.is_bool:
             value = _array.ones(shape, dtype=x.dtype)   # bool: an all-True mask
         else:
             value = _array.zeros(shape, dtype=x.dtype)
+        if x.ragged and len(shape) > 1:
+            value = _ragged_placeholder(value, x.shape.as_list())
+        elif trace is not None:
+            trace.add_placeholder(value, x.shape)
         if x._keras_mask is not None:   # the symbolic mask reaches call(mask=)
             value._keras_mask = concrete(x._keras_mask)
         return value
     return concrete
 
 
+def _ragged_placeholder(value, dims):
+    """``value`` as a RaggedTensor whose ``None`` dims (after the batch) are ragged."""
+    ragged_rank = max([i for i, d in enumerate(dims) if d is None and i > 0] or [1])
+    return RaggedTensor.from_tensor(value, ragged_rank=min(ragged_rank, value.ndim - 1))
+
+
 def dry_run_outputs(layer, inputs, rest, kwargs):
-    """Runs the layer on placeholders (unknown dims = 2, then 3) to infer output specs."""
-    from dlframe.keras.engine.base_layer import CALL_CONTEXT
-    runs = []
-    for fill in (2, 3):
-        concrete = _placeholder_maker(fill)
-        args = tree.map_structure(concrete, (inputs,) + tuple(rest))
-        kw = tree.map_structure(concrete, kwargs)
-        CALL_CONTEXT.dry_run += 1
-        CALL_CONTEXT.depth += 1
+    """Runs the layer on placeholders (unknown dims = 2, then 3) to infer output specs;
+    a user's layer runs once when its trace tells the unknown dims."""
+    if _symbolic_trace.applies_to(layer) and not any(
+            getattr(x, "ragged", False) for x in tree.flatten([inputs, rest, kwargs])):
+        trace = _symbolic_trace.MarkTrace()
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                runs.append(layer(*args, **kw))
-        finally:
-            CALL_CONTEXT.depth -= 1
-            CALL_CONTEXT.dry_run -= 1
-    flat_a, flat_b = tree.flatten(runs[0]), tree.flatten(runs[1])
-    specs = []
-    for a, b in zip(flat_a, flat_b):
-        spec = KerasTensor(_merged_dims(a, b), a.dtype)
-        mask_a, mask_b = getattr(a, "_keras_mask", None), getattr(b, "_keras_mask", None)
-        if mask_a is not None and mask_b is not None:   # Keras' symbolic mask
-            spec._keras_mask = KerasTensor(_merged_dims(mask_a, mask_b), "bool")
-        if a.dtype.is_integer and a.shape == b.shape and a.shape.num_elements() <= 64:
-            # small int results (shapes, sizes) stay known per placeholder fill, so
-            # later ops computing with them (reshape to [batch, -1]) dry-run right
-            spec._dry_values = {2: a, 3: b}
-        specs.append(spec)
-    return tree.pack_sequence_as(runs[0], specs)
+            with _trace.tracing(trace):
+                first = _run_on_placeholders(layer, inputs, rest, kwargs, 2, trace)
+        except Exception:  # noqa: BLE001 - code TF's symbolic run refuses: plain runs
+            first = None
+        if first is not None:
+            flat = tree.flatten(first)
+            masks = [m for m in (getattr(t, "_keras_mask", None) for t in flat)
+                     if m is not None]
+            if all(isinstance(t, Tensor) and trace.is_certain(t) for t in flat + masks):
+                return tree.pack_sequence_as(first, [_traced_spec(trace, a)
+                                                     for a in flat])
+            with contextlib.redirect_stdout(io.StringIO()):   # prints came at run 1
+                second = _run_on_placeholders(layer, inputs, rest, kwargs, 3)
+            return _merged_specs(first, second)
+    runs = [_run_on_placeholders(layer, inputs, rest, kwargs, fill) for fill in (2, 3)]
+    return _merged_specs(*runs)
+
+
+def _traced_spec(trace, out):
+    """The KerasTensor of ``out`` of a single traced run (its dims as TF's graph
+    knows them)."""
+    spec = _spec(trace.static_dims(out), out, out)
+    mask = getattr(out, "_keras_mask", None)
+    if mask is not None:
+        spec._keras_mask = KerasTensor(trace.static_dims(mask), "bool")
+    return spec
+
+
+def _run_on_placeholders(layer, inputs, rest, kwargs, fill, trace=None):
+    from dlframe.keras.engine.base_layer import CALL_CONTEXT
+    concrete = _placeholder_maker(fill, trace)
+    args = tree.map_structure(concrete, (inputs,) + tuple(rest))
+    kw = tree.map_structure(concrete, kwargs)
+    CALL_CONTEXT.dry_run += 1
+    CALL_CONTEXT.depth += 1
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return layer(*args, **kw)
+    finally:
+        CALL_CONTEXT.depth -= 1
+        CALL_CONTEXT.dry_run -= 1
+
+
+def _merged_specs(run_a, run_b):
+    flat_a, flat_b = tree.flatten(run_a), tree.flatten(run_b)
+    return tree.pack_sequence_as(run_a, [_spec(_merged_dims(a, b), a, b)
+                                         for a, b in zip(flat_a, flat_b)])
+
+
+def _spec(dims, a, b):
+    """The KerasTensor of dims ``dims`` for outputs ``a`` (run at 2) and ``b`` (at 3;
+    ``b is a`` for a single run whose values do not depend on the unknown sizes)."""
+    ragged = isinstance(a, RaggedTensor)
+    spec = KerasTensor(dims, a.dtype, ragged=ragged)
+    mask_a, mask_b = getattr(a, "_keras_mask", None), getattr(b, "_keras_mask", None)
+    if mask_a is not None and mask_b is not None:   # Keras' symbolic mask
+        spec._keras_mask = KerasTensor(_merged_dims(mask_a, mask_b), "bool")
+    if a.dtype.is_integer and not ragged and a.shape == b.shape and \
+            a.shape.num_elements() <= 64:
+        # small int results (shapes, sizes) stay known per placeholder fill, so
+        # later ops computing with them (reshape to [batch, -1]) dry-run right
+        spec._dry_values = {2: a, 3: b}
+    return spec
 
 
 def symbolic_call(layer, inputs, rest, kwargs):
@@ -217,7 +285,7 @@ def symbolic_call(layer, inputs, rest, kwargs):
 
 
 def _fresh(kt):
-    out = KerasTensor(kt.shape, kt.dtype)
+    out = KerasTensor(kt.shape, kt.dtype, ragged=kt.ragged)
     out._dry_values = kt._dry_values
     out._keras_mask = kt._keras_mask
     return out

@@ -170,11 +170,7 @@ class TrainingMixin(StepsMixin, FirstBatchChecksMixin, BatchMethodsMixin,
                                            validation_batch_size or batch_size,
                                            validation_steps)
         if not self._checked_first_batch:
-            self._check_first_batch(train.first_batch())
-            if isinstance(train, data_mod.ArrayAdapter) and train._y is not None and \
-                    self._uses_default_step("train_step") and not self.stateful:
-                self._check_sparse_labels(None, self(train.first_batch(1)[0],
-                                                     training=False), full_y=train._y)
+            self._check_first_batch(*_first_batch_and_labels(train))
             self._checked_first_batch = True
         if self.optimizer is not None and not self.optimizer.built:
             self.optimizer.build(self.trainable_variables)
@@ -285,7 +281,7 @@ class TrainingMixin(StepsMixin, FirstBatchChecksMixin, BatchMethodsMixin,
         adapter = data_mod.make_adapter(x, y, sample_weight, batch_size, False, steps,
                                         workers=workers, max_queue_size=max_queue_size)
         if not self._checked_first_batch:
-            self._check_first_batch(adapter.first_batch(), "test_step")
+            self._check_first_batch(*_first_batch_and_labels(adapter), step="test_step")
             self._checked_first_batch = True
         cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
             callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
@@ -330,3 +326,12 @@ class TrainingMixin(StepsMixin, FirstBatchChecksMixin, BatchMethodsMixin,
         cbs.on_predict_end()
         merged = [_concat(parts).numpy() for parts in outputs]
         return tree.pack_sequence_as(structure, merged)
+
+
+def _first_batch_and_labels(adapter):
+    """``(first batch, all labels or None)`` for the checks before the first step:
+    array data gives a whole batch (a subclassed model builds at the shape it trains
+    at) and all its labels at once."""
+    if isinstance(adapter, data_mod.ArrayAdapter):
+        return adapter.first_batch(adapter.batch_size), adapter._y
+    return adapter.first_batch(), None

@@ -41,36 +41,26 @@ class FirstBatchChecksMixin:
         may take any data structure and the model need not be callable (a GAN)."""
         return getattr(type(self), step) is getattr(StepsMixin, step)
 
-    def _check_first_batch(self, batch, step="train_step"):
-        """Runs the model, losses and metrics on a tiny batch so that bad labels, shapes
-        and metric choices fail before any weight changes, with clear messages.
-        Skipped for stateful models: a check batch would advance (or, at another
-        batch size, not fit) the states of their stateful RNNs."""
-        if batch is None or not self._uses_default_step(step) or self.stateful:
+    def _check_first_batch(self, batch, full_y=None, step="train_step"):
+        """Checks made before the first step, without running the model on data it
+        will not train on (so ``call()``'s side effects happen as often as in TF):
+        string inputs, and sparse labels against the model's declared output sizes
+        (``full_y``: all labels of array data), so bad labels fail before any weight
+        changes. A model not built yet (subclassed) is built on its first batch, as
+        Keras builds it; stateful models build in their first step instead, so no
+        batch advances their RNN states."""
+        if batch is None or not self._uses_default_step(step):
             return
-        x, y, sw = data_mod.unpack_x_y_sample_weight(batch)
+        x, y, _ = data_mod.unpack_x_y_sample_weight(batch)
         self._check_string_inputs(x)
-        y_pred = self(x, training=False)
-        if y is None or not self._is_compiled:
-            return
-        self._check_sparse_labels(y, y_pred)
-        try:
-            self.compiled_loss(y, y_pred, sw, update_tracker=False)
-        except (ValueError, InvalidArgumentError) as exc:
-            raise type(exc)(f"{exc}\n(while computing the loss "
-                            f"{self.loss!r} on y of shape "
-                            f"{[tuple(t.shape) for t in tree.flatten(y)]} and predictions "
-                            f"of shape {[tuple(t.shape) for t in tree.flatten(y_pred)]})") \
-                from None
-        try:
-            self.compiled_metrics.update_state(y, y_pred, sw)
-        except (ValueError, InvalidArgumentError) as exc:
-            raise ValueError(f"A metric cannot be applied to these outputs: {exc} "
-                             f"(y shapes {[tuple(t.shape) for t in tree.flatten(y)]}, "
-                             "predictions shapes "
-                             f"{[tuple(t.shape) for t in tree.flatten(y_pred)]})") from None
-        finally:
-            self.compiled_metrics.reset_state()
+        if not self.built and not self.stateful:
+            self(x, training=False)
+        if y is not None and self._is_compiled:
+            outputs = getattr(self, "_nested_outputs", None)
+            if outputs is not None:
+                if not self.compiled_loss.built:
+                    self.compiled_loss.build(y, outputs)
+                self._check_sparse_labels(y, outputs, full_y=full_y)
         if self.optimizer is not None and not self.optimizer.built:
             self.optimizer.build(self.trainable_variables)
 
@@ -84,7 +74,9 @@ class FirstBatchChecksMixin:
                 continue
             if i >= len(flat_y) or i >= len(flat_pred):
                 continue
-            labels, n = flat_y[i], int(flat_pred[i].shape[-1])
+            labels, n = flat_y[i], flat_pred[i].shape[-1]
+            if n is None:
+                continue
             ignore = getattr(loss, "_fn_kwargs", {}).get("ignore_class")
             lo = float(_red.reduce_min(labels).numpy())
             hi = float(_red.reduce_max(labels).numpy())

@@ -1,0 +1,94 @@
+"""One run of a user layer's ``call`` on placeholders, as TF's functional construction.
+
+TF builds a functional model by running each layer's ``call`` once on symbolic
+tensors: user code sees ``None`` for the unknown dimensions (``print(x.shape)``
+shows ``(None, 3)``), ``tf.executing_eagerly()`` is False, and side effects happen
+once. dlframe runs the call on concrete placeholders under a ``Trace`` whose inputs
+carry the KerasTensors' unknown dimensions: the trace's static view shows user code
+the ``None`` dimensions, and its marks (which output dimensions follow an unknown
+input dimension) give the output specs from this single run.
+
+A mark can be lost on the way: an op without a static-shape rule reshapes marked
+data (a convolution, a reshape), a value computed from an unknown size (``tf.shape``)
+shapes a result, or an elementwise op meets a tensor whose size along a marked axis
+was read as a number by dlframe's own code. The results that depend on such a step
+are *uncertain*, and the caller then compares with a second, quiet run at another
+placeholder size, as it does for dlframe's own layers.
+"""
+
+import os
+
+from dlframe.core import trace as _trace
+from dlframe.core.primitive import STATE
+from dlframe.core.static_dims import _broadcast, _rule_marks
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))) + os.sep
+_EMPTY = frozenset()
+
+
+class MarkTrace(_trace.Trace):
+    """A trace that also tracks results whose unknown dimensions marks cannot tell."""
+
+    def __init__(self):
+        super().__init__(allow_variable_creation=True)
+        self.uncertain = set()   # ids of tensors whose static dims marks cannot tell
+
+    def add_placeholder(self, tensor, static_shape, value_depends_on_size=False):
+        """Adds a placeholder input; ``value_depends_on_size``: its value was computed
+        from an unknown size (``tf.shape(x)[0]`` of an earlier layer)."""
+        self.add_input(tensor, static_shape=static_shape)
+        if value_depends_on_size:
+            self.uncertain.add(id(tensor))
+
+    def record(self, prim, inputs, outs, attrs, dev):
+        super().record(prim, inputs, outs, attrs, dev)
+        if any(id(t) in self.uncertain for t in inputs) or \
+                self._marks_lost(prim, inputs, outs, attrs):
+            self.uncertain.update(id(o) for o in outs)
+
+    def _marks_lost(self, prim, inputs, outs, attrs):
+        in_marks = [self.unknown_axes.get(id(t), _EMPTY) for t in inputs]
+        if not any(in_marks):
+            return False
+        if getattr(prim, "static_shape", None) is not None and \
+                _rule_marks(prim, inputs, in_marks, attrs, outs) is not None:
+            return False
+        shape = _broadcast([tuple(x._value.shape) for x in inputs])
+        if shape is None or any(tuple(o._value.shape) != shape for o in outs):
+            return True   # not elementwise: where the unknown sizes went is not known
+        rank = len(shape)
+        unknown, known = set(), set()
+        for x, marks in zip(inputs, in_marks):
+            lead = rank - x._value.ndim
+            for axis, size in enumerate(x._value.shape):
+                if axis in marks:
+                    unknown.add(lead + axis)
+                elif size != 1:
+                    known.add(lead + axis)
+        # an input sized along an unknown axis was made from a size read as a number
+        return bool(unknown & known)
+
+    def is_certain(self, t):
+        return id(t) not in self.uncertain
+
+    def static_dims(self, t):
+        """``t``'s dims with None where an unknown input dimension reached it."""
+        dims = self.static_shape(t)
+        return list(t._value.shape) if dims is None else dims
+
+
+def applies_to(layer):
+    """Whether ``layer`` runs user code in its call (a user's Layer subclass or a
+    Lambda of a user function), whose prints and side effects TF makes once; and no
+    trace is active (a model built inside a dlframe.function keeps the plain runs)."""
+    if STATE.trace is not None:
+        return False
+    if _user_code(type(layer).call):
+        return True
+    return _user_code(getattr(layer, "function", None))
+
+
+def _user_code(fn):
+    code = getattr(getattr(fn, "__func__", fn), "__code__", None)
+    return code is not None and not code.co_filename.startswith(_PACKAGE_DIR)
