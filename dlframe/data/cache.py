@@ -1,7 +1,8 @@
 """``Dataset.cache``: in memory, or in a file that later pipelines and processes reuse.
 
 The file holds one record per element: a JSON header (nesting, dtypes, shapes) and the
-raw bytes of each component, so reading it never unpickles anything.
+raw bytes of each component (RaggedTensor and SparseTensor components as the raw bytes
+of their arrays), so reading it never unpickles anything.
 """
 
 import json
@@ -10,7 +11,9 @@ import os
 import numpy as np
 
 from dlframe.data import structure as S
+from dlframe.data.composite import _ragged_from_parts, _ragged_parts, is_ragged
 from dlframe.data.transforms import _PassThrough
+from dlframe.io.sparse_tensor import SparseTensor
 
 
 class _CacheDataset(_PassThrough):
@@ -74,27 +77,73 @@ def _structure_from_json(desc):
     return tuple(_structure_from_json(v) for v in desc["t"])
 
 
+def _array_record(leaf):
+    """(header, payload bytes) of one host array (strings as their byte lengths)."""
+    leaf = np.asarray(leaf)
+    if leaf.dtype == object:
+        items = [bytes(b) for b in leaf.reshape(-1)]
+        return ({"k": "s", "shape": list(leaf.shape), "lens": [len(b) for b in items]},
+                b"".join(items))
+    return ({"k": "a", "shape": list(leaf.shape), "dtype": leaf.dtype.str},
+            np.ascontiguousarray(leaf).tobytes())
+
+
+def _leaf_records(leaf):
+    """(header, payloads) of one element component: a dense array, or a composite
+    whose arrays follow its header (a SparseTensor's indices, values and shape; a
+    RaggedTensor's flat values, then its row splits outermost first)."""
+    if isinstance(leaf, SparseTensor):
+        parts = [leaf.indices, leaf.values, leaf.dense_shape]
+        kind = "sp"
+    elif is_ragged(leaf):
+        flat, splits = _ragged_parts(leaf)
+        parts, kind = [flat] + splits, "r"
+    elif isinstance(leaf, (np.ndarray, np.generic)):
+        header, payload = _array_record(leaf)
+        return header, [payload]
+    else:
+        raise TypeError("cache(filename), save and snapshot support dense, "
+                        f"RaggedTensor and SparseTensor components; got {leaf!r}")
+    records = [_array_record(S.to_host_array(x)) for x in parts]
+    return {"k": kind, "parts": [h for h, _ in records]}, [b for _, b in records]
+
+
 def _write_cache_element(f, element):
     leaves = S.flatten(element)
     meta = {"s": _structure_json(element), "l": []}
     payloads = []
     for leaf in leaves:
-        if not isinstance(leaf, np.ndarray):
-            raise TypeError(f"cache(filename) supports dense components only, got {leaf!r}")
-        if leaf.dtype == object:
-            items = [bytes(b) for b in leaf.reshape(-1)]
-            meta["l"].append({"k": "s", "shape": list(leaf.shape),
-                              "lens": [len(b) for b in items]})
-            payloads.append(b"".join(items))
-        else:
-            meta["l"].append({"k": "a", "shape": list(leaf.shape), "dtype": leaf.dtype.str})
-            payloads.append(np.ascontiguousarray(leaf).tobytes())
+        header, data = _leaf_records(leaf)
+        meta["l"].append(header)
+        payloads.extend(data)
     header = json.dumps(meta).encode()
     f.write(len(header).to_bytes(8, "little"))
     f.write(header)
     for p in payloads:
         f.write(len(p).to_bytes(8, "little"))
         f.write(p)
+
+
+def _read_array(f, desc):
+    data = f.read(int.from_bytes(f.read(8), "little"))
+    if desc["k"] == "s":
+        arr = np.empty(len(desc["lens"]), dtype=object)
+        pos = 0
+        for i, n in enumerate(desc["lens"]):
+            arr[i] = data[pos:pos + n]
+            pos += n
+        return arr.reshape(desc["shape"])
+    return np.frombuffer(data, dtype=np.dtype(desc["dtype"])).reshape(
+        desc["shape"]).copy()
+
+
+def _read_leaf(f, desc):
+    if desc["k"] not in ("sp", "r"):
+        return _read_array(f, desc)
+    parts = [_read_array(f, d) for d in desc["parts"]]
+    if desc["k"] == "sp":
+        return SparseTensor(*parts)
+    return _ragged_from_parts(parts[0], parts[1:])
 
 
 def _read_cache(path, opener=open):
@@ -104,17 +153,5 @@ def _read_cache(path, opener=open):
             if not size:
                 return
             meta = json.loads(f.read(int.from_bytes(size, "little")))
-            leaves = []
-            for desc in meta["l"]:
-                data = f.read(int.from_bytes(f.read(8), "little"))
-                if desc["k"] == "s":
-                    arr = np.empty(sum(1 for _ in desc["lens"]), dtype=object)
-                    pos = 0
-                    for i, n in enumerate(desc["lens"]):
-                        arr[i] = data[pos:pos + n]
-                        pos += n
-                    leaves.append(arr.reshape(desc["shape"]))
-                else:
-                    leaves.append(np.frombuffer(data, dtype=np.dtype(desc["dtype"]))
-                                  .reshape(desc["shape"]).copy())
+            leaves = [_read_leaf(f, desc) for desc in meta["l"]]
             yield S.pack_sequence_as(_structure_from_json(meta["s"]), leaves)

@@ -232,7 +232,8 @@ def _slice_column(leaf):
     if arr.ndim == 0:
         raise ValueError("Unbatching a tensor is only supported for rank >= 1, got a "
                          f"scalar component {leaf!r}")
-    return list(arr), S.TensorSpec(arr.shape[1:], _dt.from_numpy(arr.dtype))
+    rows = list(arr) if arr.ndim > 1 else [np.asarray(x) for x in arr]   # 0-d arrays
+    return rows, S.TensorSpec(arr.shape[1:], _dt.from_numpy(arr.dtype))
 
 
 class _CompositeSliceDataset(Dataset):

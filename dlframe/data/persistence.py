@@ -1,8 +1,8 @@
 """``Dataset.save``/``Dataset.load`` (also ``tf.data.experimental.save``/``load``) and
 ``Dataset.snapshot``.
 
-A saved dataset is a directory: ``dataset_spec.json`` (the element structure, dtypes
-and shapes, the element count and the compression) and one ``shard_<id>.dlshard``
+A saved dataset is a directory: ``dataset_spec.json`` (the element structure, dtypes,
+shapes and ragged/sparse kinds, the element count and the compression) and one ``shard_<id>.dlshard``
 file per shard in the record format of ``Dataset.cache`` (raw bytes, never pickles).
 """
 
@@ -23,6 +23,7 @@ from dlframe.data.cache import (
 )
 from dlframe.data.dataset import Dataset, call_fn_raw
 from dlframe.errors import NotFoundError
+from dlframe.ops.ragged_spec import RaggedTensorSpec
 
 SPEC_FILE = "dataset_spec.json"
 _COMPRESSIONS = {None: None, "": None, "NONE": None, "GZIP": "GZIP"}
@@ -40,19 +41,37 @@ def _opener(compression):
     return gzip.open if compression == "GZIP" else open
 
 
+def _leaf_spec_json(leaf):
+    shape = leaf.shape.as_list() if leaf.shape.rank is not None else None
+    desc = {"dtype": leaf.dtype.name, "shape": shape}
+    if isinstance(leaf, RaggedTensorSpec):
+        desc.update(kind="ragged", ragged_rank=leaf.ragged_rank,
+                    row_splits_dtype=leaf.row_splits_dtype.name)
+    elif isinstance(leaf, S.SparseTensorSpec):
+        desc["kind"] = "sparse"
+    elif not isinstance(leaf, TensorSpec):
+        raise TypeError("Dataset.save supports datasets of dense, RaggedTensor and "
+                        f"SparseTensor components; the element spec contains {leaf!r}.")
+    return desc
+
+
 def _spec_json(spec):
-    leaves = []
-    for leaf in S.flatten(spec):
-        if not isinstance(leaf, TensorSpec):
-            raise TypeError("Dataset.save supports datasets of dense tensors only; the "
-                            f"element spec contains {leaf!r}.")
-        shape = leaf.shape.as_list() if leaf.shape.rank is not None else None
-        leaves.append({"dtype": leaf.dtype.name, "shape": shape})
+    leaves = [_leaf_spec_json(leaf) for leaf in S.flatten(spec)]
     return {"structure": _structure_json(spec), "leaves": leaves}
 
 
+def _leaf_spec_from_json(desc):
+    kind = desc.get("kind")
+    if kind == "ragged":
+        return RaggedTensorSpec(desc["shape"], desc["dtype"], desc["ragged_rank"],
+                                desc["row_splits_dtype"])
+    if kind == "sparse":
+        return S.SparseTensorSpec(desc["shape"], desc["dtype"])
+    return TensorSpec(desc["shape"], desc["dtype"])
+
+
 def _spec_from_json(desc):
-    leaves = [TensorSpec(d["shape"], d["dtype"]) for d in desc["leaves"]]
+    leaves = [_leaf_spec_from_json(d) for d in desc["leaves"]]
     return S.pack_sequence_as(_structure_from_json(desc["structure"]), leaves)
 
 
@@ -68,7 +87,8 @@ def save(dataset, path, compression=None, shard_func=None, checkpoint_args=None)
     """Writes every element of ``dataset`` under the directory ``path``.
 
     Args:
-      dataset: a finite ``Dataset`` of dense tensors.
+      dataset: a finite ``Dataset`` of dense, RaggedTensor or SparseTensor
+        components.
       path: the directory (created; files of an earlier save are replaced).
       compression: None or 'GZIP'.
       shard_func: ``element -> int64 scalar`` choosing each element's shard file

@@ -15,6 +15,7 @@ from dlframe.core.tensor_spec import TensorSpec
 from dlframe.errors import InvalidArgumentError, OutOfRangeError
 from dlframe.ops import array, control_flow
 from dlframe.ops.creation import zeros
+from dlframe.ops.names import COMPOSITE_DISPATCH
 from dlframe.ops.tensor_array import TensorArray
 
 
@@ -149,6 +150,9 @@ def map_fn(fn, elems, dtype=None, parallel_iterations=None, back_prop=True,
       InvalidArgumentError: an output whose dtype differs from the signature.
     """
     signature = fn_output_signature if fn_output_signature is not None else dtype
+    if any(type(s).__name__ == "RaggedTensorSpec" for s in nest.flatten(signature)):
+        return COMPOSITE_DISPATCH[map_fn](   # ragged results: rows of any length
+            fn, elems, fn_output_signature=signature, back_prop=back_prop)
     leaves, n = _elems(elems)
     if signature is None:
         out_struct = elems

@@ -7,7 +7,7 @@ is differentiable through the values and traceable in a ``dlframe.function``.
 """
 
 from dlframe.backends.base import np  # host check of concrete sparse indices
-from dlframe.core import dtypes
+from dlframe.core import dtypes, nest
 from dlframe.core.tensor import Tensor, _tracing_tensor, convert_to_tensor
 from dlframe.core.tensor_spec import TensorSpec
 from dlframe.errors import CompositeTensorError, InvalidArgumentError
@@ -70,41 +70,80 @@ def _dense_signature(signature):
     return isinstance(signature, TensorSpec) or dtypes.as_dtype(signature) is not None
 
 
-def map_fn(fn, elems, dtype=None, parallel_iterations=None, back_prop=True,
-           swap_memory=False, infer_shape=True, name=None, fn_output_signature=None):
-    """``tf.map_fn`` over the rows of a RaggedTensor.
+def _rows(leaf):
+    """The rows of one ``elems`` component (RaggedTensor rows are Tensors)."""
+    if isinstance(leaf, RaggedTensor):
+        return list(leaf)
+    t = leaf if isinstance(leaf, Tensor) else convert_to_tensor(leaf)
+    if t.shape.rank == 0:
+        raise ValueError("map_fn: elems must be at least rank 1 (it is unpacked on "
+                         f"its first dimension); got a scalar {t}")
+    return array.unstack(t)
 
-    ``fn`` gets each row as a Tensor. With a dense ``fn_output_signature`` (a dtype or
-    ``tf.TensorSpec``) the results are stacked; otherwise (the default, or a
-    ``tf.RaggedTensorSpec``) results of rank >= 1 become the rows of a RaggedTensor.
-    """
-    if not isinstance(elems, RaggedTensor):
-        raise CompositeTensorError("map_fn: this RaggedTensor argument is not supported")
-    signature = fn_output_signature if fn_output_signature is not None else dtype
-    outs = [fn(row) for row in elems]
+
+def _stack_column(outs, signature, default_dtype):
+    """One output of ``fn`` over every row: stacked densely for a dense signature
+    (or scalar results), else the rows of a RaggedTensor."""
     outs = [o if isinstance(o, (Tensor, RaggedTensor)) else convert_to_tensor(o)
             for o in outs]
     want = None
-    if signature is not None and not isinstance(signature, RaggedTensorSpec):
-        want = signature.dtype if isinstance(signature, TensorSpec) else \
-            dtypes.as_dtype(signature)
-    elif isinstance(signature, RaggedTensorSpec):
+    if isinstance(signature, (TensorSpec, RaggedTensorSpec)):
         want = signature.dtype
+    elif signature is not None:
+        want = dtypes.as_dtype(signature)
     if want is not None and outs and outs[0].dtype != want:
         raise TypeError(f"map_fn: fn returned {outs[0].dtype.name} but "
                         f"fn_output_signature says {want.name}")
     if _dense_signature(signature) or (outs and outs[0].shape.rank == 0):
         if not outs:
-            return array.zeros([0], want or elems.dtype)
+            return array.zeros([0], want or default_dtype)
         return array.stack(outs)
     if not outs:
-        return elems[:0]
+        return RaggedTensor.from_row_lengths(array.zeros([0], want or default_dtype),
+                                             array.zeros([0], dtypes.int64))
     lengths = [o.nrows() if isinstance(o, RaggedTensor) else
                array.shape(o, out_type=dtypes.int64)[0] for o in outs]
     values = RO.concat(outs, 0) if isinstance(outs[0], RaggedTensor) else \
         array.concat(outs, 0)
     return RaggedTensor.from_row_lengths(values, array.stack(
         [cast(n, dtypes.int64) for n in lengths]), validate=False)
+
+
+def has_ragged_signature(signature):
+    return any(isinstance(s, RaggedTensorSpec) for s in nest.flatten(signature))
+
+
+def map_fn(fn, elems, dtype=None, parallel_iterations=None, back_prop=True,
+           swap_memory=False, infer_shape=True, name=None, fn_output_signature=None):
+    """``tf.map_fn`` over RaggedTensor rows, or with ragged results.
+
+    ``fn`` gets each row (RaggedTensor rows as Tensors). An output with a dense
+    signature (a dtype or ``tf.TensorSpec``) is stacked; otherwise (the default, or a
+    ``tf.RaggedTensorSpec``) results of rank >= 1 become the rows of a RaggedTensor.
+    """
+    signature = fn_output_signature if fn_output_signature is not None else dtype
+    leaves = nest.flatten(elems)
+    if not any(isinstance(x, RaggedTensor) for x in leaves) and \
+            not has_ragged_signature(signature):
+        raise CompositeTensorError("map_fn: this RaggedTensor argument is not supported")
+    columns = [_rows(leaf) for leaf in leaves]
+    sizes = {len(c) for c in columns}
+    if len(sizes) != 1:
+        raise ValueError(f"map_fn: all elems must have the same first dimension; got "
+                         f"{sorted(sizes)} rows")
+    outs = [fn(nest.pack_sequence_as(elems, [c[i] for c in columns]))
+            for i in range(sizes.pop())]
+    structure = signature if signature is not None else (outs[0] if outs else elems)
+    sig_leaves = nest.flatten(signature) if signature is not None else \
+        [None] * len(nest.flatten(structure))
+    flat_outs = [nest.flatten(o) for o in outs]
+    results = [_stack_column([o[k] for o in flat_outs], sig, leaves[0].dtype)
+               for k, sig in enumerate(sig_leaves)]
+    if not back_prop:
+        results = [r.with_flat_values(array.stop_gradient(r.flat_values))
+                   if isinstance(r, RaggedTensor) else array.stop_gradient(r)
+                   for r in results]
+    return nest.pack_sequence_as(structure, results)
 
 
 def squeeze(input, axis=None, name=None):  # noqa: A002 - TF's argument name

@@ -351,12 +351,12 @@ def stack(values, axis=0, name=None):
 def _expand(rt, axis):
     """``rt`` with a new size-1 dimension at ``axis`` (0 or a row dimension)."""
     sd = rt.row_splits.dtype.as_numpy_dtype
-    if axis == 0:
-        splits = convert_to_tensor(np.array([0, rt.nrows_static()], dtype=sd))
-        return RaggedTensor(rt, splits, internal=True)
-    if axis == 1:
-        splits = convert_to_tensor(np.arange(rt.nrows_static() + 1, dtype=sd))
-        return RaggedTensor(rt, splits, internal=True)
+    if axis in (0, 1):   # a uniform partition: its static size shows in the shape
+        n = rt.nrows_static()
+        splits = np.array([0, n], dtype=sd) if axis == 0 else np.arange(n + 1, dtype=sd)
+        out = RaggedTensor(rt, convert_to_tensor(splits), internal=True)
+        out._uniform_row_length = n if axis == 0 else 1
+        return out
     return rt.with_values(_expand(rt.values, axis - 1) if isinstance(
         rt.values, RaggedTensor) else expand_dims(rt.values, axis - 1))
 

@@ -93,7 +93,8 @@ def _gather_segments(v, ids):
     """``v[ids]`` with rows of negative ids set to zero (the adjoint of a segment sum)."""
     g = gather(v, m.maximum(ids, 0))
     keep = m.cast(m.greater_equal(ids, 0), g.dtype)
-    return m.multiply(g, reshape(keep, list(ids._value.shape) +
+    # -1: the number of ids may depend on values (ragged rows in a traced function)
+    return m.multiply(g, reshape(keep, [-1] + list(ids._value.shape[1:]) +
                                  [1] * (g._value.ndim - ids._value.ndim)))
 
 

@@ -296,7 +296,7 @@ class Layer(LayerTrackingMixin, LayerLossesMixin, LayerNodesMixin, LayerStateAPI
                 if len(flat_mask) == 1 and len(flat_out) > 1:
                     flat_mask = flat_mask * len(flat_out)
                 for o, m in zip(flat_out, flat_mask):
-                    if isinstance(o, Tensor) and m is not None:
+                    if isinstance(o, (Tensor, RaggedTensor)) and m is not None:
                         o._keras_mask = m
         return outputs
 

@@ -50,7 +50,9 @@ Tensor._keras_mask = property(_get_mask, _set_mask)
 
 
 def get_mask(x):
-    return getattr(x, "_keras_mask", None) if isinstance(x, (Tensor, KerasTensor)) else None
+    if isinstance(x, (Tensor, KerasTensor)) or getattr(x, "_dlframe_composite", False):
+        return getattr(x, "_keras_mask", None)   # ragged outputs carry masks too
+    return None
 
 
 # ---------------------------------------------------------------- dtype policy

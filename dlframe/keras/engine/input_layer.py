@@ -17,7 +17,8 @@ class InputLayer(Layer):
       input_tensor: an existing KerasTensor to wrap.
       sparse: the input is a ``SparseTensor`` (a model passes it to its first layers
         as one; ``Dense`` multiplies it sparse-dense).
-      ragged: the input is a ``RaggedTensor``.
+      ragged: the input is a ``RaggedTensor`` whose ``None`` dimensions (after the
+        batch dimension) are ragged.
       name: layer name (default 'input_1', 'input_2', ...).
       batch_input_shape / batch_shape: full shape including the batch dimension.
     """
@@ -37,6 +38,10 @@ class InputLayer(Layer):
         if input_tensor is not None and dtype is None:
             dtype = input_tensor.dtype
         dtype = getattr(dtype, "name", dtype) or backend.floatx()
+        if sparse and ragged:
+            raise ValueError("KerasTensor cannot have `sparse=True` and `ragged=True` "
+                             f"at the same time. Received: sparse={sparse!r}, "
+                             f"ragged={ragged!r}")
         super().__init__(name=name, dtype=dtype, **kwargs)
         if batch_input_shape is None:
             if input_tensor is not None:

@@ -15,6 +15,8 @@ from dlframe.ops import array as _array
 from dlframe.ops import math as _m
 from dlframe.ops import sparse_rows as _sparse_rows
 from dlframe.ops.array_index import gather as _gather
+from dlframe.ops.ragged_getitem import gather_rows as _gather_ragged_rows
+from dlframe.ops.ragged_tensor import RaggedTensor
 
 
 def is_dataset(x):
@@ -67,6 +69,10 @@ def to_tensor(value, arg):
     """A Tensor from an array-like, with errors naming the argument."""
     if value is None or isinstance(value, (Tensor, SparseTensor)):
         return value   # a SparseTensor is batched by rows (_rows)
+    if isinstance(value, RaggedTensor):   # batched by rows too; floats fed as floatx
+        if value.dtype == dtypes.float64:
+            return value.with_flat_values(_m.cast(value.flat_values, dtypes.float32))
+        return value
     kind = getattr(getattr(value, "dtype", None), "kind", None)
     sample = value.flat[0] if kind is not None and hasattr(value, "flat") and value.size \
         else None
@@ -104,6 +110,8 @@ def _convert_structure(value, arg):
 def _first_dim(t):
     if isinstance(t, SparseTensor):
         return int(t.dense_shape.numpy()[0])
+    if isinstance(t, RaggedTensor):
+        return t.nrows_static()
     shape = t._value.shape
     if not shape:
         raise ValueError(f"Expected arrays with a batch dimension, received a scalar {t}")
@@ -128,15 +136,22 @@ def check_cardinality(x, y, sample_weight):
 def _take(t, idx):
     if isinstance(t, SparseTensor):
         return _sparse_rows.take_rows(t, idx)
+    if isinstance(t, RaggedTensor):
+        return _gather_ragged_rows(t, idx)
     return _gather(t, idx, axis=0)
 
 
 def _device_of(t):
-    return t.values._device if isinstance(t, SparseTensor) else t._device
+    if isinstance(t, SparseTensor):
+        return t.values._device
+    if isinstance(t, RaggedTensor):
+        return t.flat_values._device
+    return t._device
 
 
 def _rows(t, sl):
-    """``t[sl]`` for a slice of rows (SparseTensors have no ``[]``)."""
+    """``t[sl]`` for a slice of rows (SparseTensors have no ``[]``; a RaggedTensor
+    slices its rows)."""
     if isinstance(t, SparseTensor):
         return _sparse_rows.slice_rows(t, sl.start, sl.stop)
     return t[sl]

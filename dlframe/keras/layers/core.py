@@ -193,6 +193,8 @@ class Embedding(Layer):
     def compute_mask(self, inputs, mask=None):
         if not self.mask_zero:
             return None
+        if getattr(inputs, "_dlframe_composite", False):   # ragged ids: ragged mask
+            return inputs.with_flat_values(_math.not_equal(inputs.flat_values, 0))
         return _math.not_equal(inputs, 0)
 
     def compute_output_shape(self, input_shape):

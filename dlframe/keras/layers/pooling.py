@@ -5,6 +5,7 @@ from dlframe.core.tensor import convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.engine.input_spec import InputSpec
+from dlframe.keras.layers import ragged_inputs
 from dlframe.keras.layers.convolutional import (
     _FORMATS,
     _check_padding,
@@ -16,6 +17,7 @@ from dlframe.ops import array as _array
 from dlframe.ops import array_index as _index
 from dlframe.ops import math as _math
 from dlframe.ops import pooling as _pool
+from dlframe.ops import ragged_ops as _ragged
 from dlframe.ops import reduction as _red
 
 
@@ -100,6 +102,11 @@ class GlobalPooling(Layer):
 
     def call(self, inputs, mask=None):
         axes = self._axes()
+        if ragged_inputs.is_ragged(inputs):
+            if mask is None:   # each row pools over its own length
+                return _ragged.reduce(self.mode.replace("avg", "mean"), inputs, axes,
+                                      self.keepdims)
+            inputs, mask, _ = ragged_inputs.dense_with_mask(inputs, mask, self.name)
         if mask is not None and self.mode == "avg":
             steps_axis = axes[0]
             m = _math.cast(mask, inputs.dtype)

@@ -10,7 +10,7 @@ from dlframe.core.tensor import Tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.core.variable import Variable
 from dlframe.keras.engine.base_layer import Layer, in_dry_run
-from dlframe.keras.layers import rnn_kernels
+from dlframe.keras.layers import ragged_inputs, rnn_kernels
 from dlframe.keras.layers.recurrent_cells import (
     GRUCell,
     LSTMCell,
@@ -255,6 +255,9 @@ class RNN(Layer):
 
     def call(self, inputs, mask=None, training=None, initial_state=None):
         x, mask, initial_state = self._standardize(inputs, mask, initial_state)
+        row_lengths = None
+        if ragged_inputs.is_ragged(x) and not self.time_major:   # padded + mask
+            x, mask, row_lengths = ragged_inputs.dense_with_mask(x, mask, self.name)
         if self.time_major:
             x = tree.map_structure(_swap_batch_time, x)
             if mask is not None and len(mask.shape) == 2:
@@ -278,6 +281,9 @@ class RNN(Layer):
             output = seq
             if self.time_major:
                 output = tree.map_structure(_swap_batch_time, seq)
+            if row_lengths is not None:
+                output = ragged_inputs.ragged_sequence(output, row_lengths,
+                                                       self.go_backwards)
         if self.return_state:
             return [output] + self._nest_states(states)
         return output
