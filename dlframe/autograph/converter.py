@@ -42,65 +42,14 @@ import textwrap
 import types
 
 from dlframe.autograph import runtime
+from dlframe.autograph.analysis import (
+    _assigned,
+    _contains,
+    _read_before_set,
+    _read_elsewhere,
+)
 
 _CACHE = {}
-
-
-class _Names(ast.NodeVisitor):
-    """Names stored by a statement list, ignoring nested scopes."""
-
-    def __init__(self):
-        self.names = []
-
-    def visit_Name(self, node):
-        if isinstance(node.ctx, ast.Store) and node.id not in self.names:
-            self.names.append(node.id)
-
-    def visit_FunctionDef(self, node):
-        if node.name not in self.names:
-            self.names.append(node.name)
-
-    visit_AsyncFunctionDef = visit_FunctionDef
-
-    def visit_ClassDef(self, node):
-        if node.name not in self.names:
-            self.names.append(node.name)
-
-    def visit_Lambda(self, node):
-        pass
-
-    def visit_ListComp(self, node):
-        pass
-
-    visit_SetComp = visit_DictComp = visit_GeneratorExp = visit_ListComp
-
-
-def _assigned(stmts):
-    v = _Names()
-    for s in stmts:
-        v.visit(s)
-    return [n for n in v.names if not n.startswith("ag__")]
-
-
-class _Finder(ast.NodeVisitor):
-    def __init__(self, kinds):
-        self.kinds = kinds
-        self.found = False
-
-    def generic_visit(self, node):
-        if isinstance(node, self.kinds):
-            self.found = True
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda,
-                             ast.ClassDef)):
-            return
-        super().generic_visit(node)
-
-
-def _contains(stmts, kinds):
-    f = _Finder(kinds)
-    for s in stmts:
-        f.visit(s)
-    return f.found
 
 
 def _load(name):
@@ -199,6 +148,33 @@ class _Transformer(ast.NodeTransformer):
     def __init__(self):
         self.count = 0
         self.returns = {}  # retval name -> did-return flag name, per function
+        self.roots = []    # the functions being converted, innermost last
+        # break/continue flags of the loops being converted: read by code that is
+        # generated only when their loop is done, so always handed on
+        self.loop_flags = set()
+        self.loop_depth = 0     # loops around the statement being converted
+        self.entry_reads = {}   # id(if node) -> _read_before_set of it, unconverted
+
+    def _live(self, node, names):
+        # the lowered-return pair too: the runtime reads it (returns=...); inside a
+        # loop, a name the statement reads before setting it is read by the next
+        # iteration (``i`` in ``if c: ta = ta.write(i, x); i += 1``)
+        always = self.loop_flags.union(self.returns, self.returns.values())
+        if self.loop_depth:
+            always |= self.entry_reads.get(id(node), set())
+        return _read_elsewhere(self.roots[-1] if self.roots else None, node, names,
+                               always)
+
+    def _names_kw(self, node, names, keyword):
+        """``keyword=(...)`` for the runtime: for an ``if`` the names (for its
+        messages), for a loop the positions of names read after it (``live``)."""
+        if keyword == "names":
+            value = ast.Tuple(elts=[ast.Constant(n) for n in names], ctx=ast.Load())
+        else:
+            live = self._live(node, names)
+            value = ast.Tuple(elts=[ast.Constant(names.index(n)) for n in live],
+                              ctx=ast.Load())
+        return [ast.keyword(arg=keyword, value=value)]
 
     def _next(self, kind):
         self.count += 1
@@ -304,6 +280,7 @@ class _Transformer(ast.NodeTransformer):
         self.count += 1
         brk, cont = f"_ag_break_{self.count}", f"_ag_continue_{self.count}"
         body = [_set(cont, False)] + self._lower_jumps(node.body, brk, cont)
+        self.loop_flags.update((brk, cont))
         return brk, body, [_set(brk, False), _set(cont, False)]
 
     # -- statement lists: early-return normalisation -------------------------
@@ -329,6 +306,13 @@ class _Transformer(ast.NodeTransformer):
                 result.append(new)
         return result
 
+    def _loop_body(self, stmts):
+        self.loop_depth += 1
+        try:
+            return self._block(stmts)
+        finally:
+            self.loop_depth -= 1
+
     def visit_FunctionDef(self, node):
         if any(_loop_return_inside(s) for s in node.body) and not _contains(
                 node.body, (ast.Yield, ast.YieldFrom)):
@@ -337,10 +321,18 @@ class _Transformer(ast.NodeTransformer):
             # an explicit final return pairs with the guards as an if/else
             end = [] if isinstance(body[-1], ast.Return) else [ast.Return(value=None)]
             node.body = [_set(flags[0], False)] + body + end
-        node.body = self._block(node.body)
+        self.roots.append(node)
+        depth, self.loop_depth = self.loop_depth, 0   # a nested def starts afresh
+        try:
+            node.body = self._block(node.body)
+        finally:
+            self.roots.pop()
+            self.loop_depth = depth
         return node
 
     def visit_If(self, node):
+        if self.loop_depth:
+            self.entry_reads[id(node)] = _read_before_set([node])
         node.test = self.visit(node.test)
         node.body = self._block(node.body)
         node.orelse = self._block(node.orelse)
@@ -356,13 +348,17 @@ class _Transformer(ast.NodeTransformer):
         if _contains(node.body + node.orelse, (ast.Return, ast.Break, ast.Continue,
                                                ast.Yield, ast.YieldFrom)):
             return node
-        names = _assigned(node.body + node.orelse)
+        assigned = _assigned(node.body + node.orelse)
+        # the branches take every name they assign (they may read it first) and hand
+        # on the ones read after the if: first, so both share their positions
+        outs = self._live(node, assigned)
+        names = outs + [n for n in assigned if n not in outs]
         t, f = self._next("if_true"), self._next("if_false")
-        ret = ast.Return(value=_tuple(names, ast.Load))
+        ret = ast.Return(value=_tuple(outs, ast.Load))
         call = _ag_call("if_stmt", [node.test, _load(t), _load(f), _init(names)],
-                        self._returns_kw(names))
+                        self._returns_kw(outs) + self._names_kw(node, outs, "names"))
         return [_fn(t, names, node.body + [ret]), _fn(f, names, node.orelse + [ret]),
-                _bind(names, call)]
+                _bind(outs, call)]
 
     def visit_While(self, node):
         brk, node.body, prelude = self._loop_with_jumps(node)
@@ -370,15 +366,16 @@ class _Transformer(ast.NodeTransformer):
             node.test = ast.BoolOp(op=ast.And(), values=[
                 ast.UnaryOp(op=ast.Not(), operand=_load(brk)), node.test])
         node.test = self.visit(node.test)
-        node.body = self._block(node.body)
+        node.body = self._loop_body(node.body)
         node.orelse = self._block(node.orelse)
+        self.loop_flags.difference_update(_assigned(prelude))
         if not _convertible_loop(node):
             return prelude + [node]
         names = _assigned(node.body)
         c, b = self._next("while_cond"), self._next("while_body")
         ret = ast.Return(value=_tuple(names, ast.Load))
         call = _ag_call("while_stmt", [_load(c), _load(b), _init(names)],
-                        self._returns_kw(names))
+                        self._returns_kw(names) + self._names_kw(node, names, "live"))
         return prelude + [_fn(c, names, [ast.Return(value=node.test)]),
                           _fn(b, names, node.body + [ret]), _bind(names, call)]
 
@@ -389,8 +386,9 @@ class _Transformer(ast.NodeTransformer):
             node.iter = _ag_call("range_", [self.visit(a) for a in node.iter.args], header)
         else:
             node.iter = self.visit(node.iter)
-        node.body = self._block(node.body)
+        node.body = self._loop_body(node.body)
         node.orelse = self._block(node.orelse)
+        self.loop_flags.difference_update(_assigned(prelude))
         if not _convertible_loop(node):
             if brk is not None:  # a Python loop: honour the lowered break itself
                 node.body.append(ast.If(test=_load(brk), body=[ast.Break()], orelse=[]))
@@ -405,7 +403,7 @@ class _Transformer(ast.NodeTransformer):
         # a loop with only `continue` never sets its break flag: nothing to stop on
         stop_at = ast.Constant(names.index(brk) if brk in names else None)
         call = _ag_call("for_stmt", [node.iter, _load(b), _init(names), stop_at],
-                        self._returns_kw(names))
+                        self._returns_kw(names) + self._names_kw(node, names, "live"))
         return prelude + [_fn(b, [item] + names, body), _bind(names, call)]
 
     # -- expressions -----------------------------------------------------------
@@ -538,6 +536,9 @@ def convert(fn):
         _CACHE[key] = None
         return fn
     freevars = list(fn.__code__.co_freevars)
+    # compiled under another name: the function's own name inside its body must stay
+    # the global (or outer-scope) one, for recursion, not the factory's local
+    name, fdef.name = fdef.name, "ag__converted_fn"
     factory = _fn("ag__factory", ["ag__"] + freevars, [fdef, ast.Return(value=_load(
         fdef.name))])
     module = ast.Module(body=[factory], type_ignores=[])
@@ -546,7 +547,7 @@ def convert(fn):
     code = compile(module, filename=f"{filename} (autograph)", mode="exec")
     factory_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
     fn_code = next(c for c in factory_code.co_consts if isinstance(c, types.CodeType)
-                   and c.co_name == fdef.name)
+                   and c.co_name == fdef.name).replace(co_name=name, co_qualname=name)
     _CACHE[key] = fn_code
     return _rebind(fn_code, fn)
 

@@ -45,29 +45,50 @@ def _truth(x):
     return bool(x)
 
 
-def if_stmt(test, true_fn, false_fn, init, returns=None):
+def if_stmt(test, true_fn, false_fn, init, returns=None, names=None):
     """``if`` statement: graph cond for symbolic tests, Python branch otherwise.
 
     ``returns``: (did_return, retval) positions in ``init`` when a branch records a
     ``return`` from inside a loop; an undefined retval then gets a placeholder.
+    ``names``: the variables' names, for error messages.
     """
     if _symbolic(test):
         entry = tuple(init)
         init = _define_return(entry, returns, lambda: _staged(lambda: true_fn(*entry)),
                               lambda: _staged(lambda: false_fn(*entry)))
+        names = names or [f"variable {i}" for i in range(len(init))]
+        structures = {}
 
-        def wrap(fn):
+        def wrap(fn, here, other):
             def branch():
-                out = fn(*init)
+                out = tuple(fn(*init))
                 for i, v in enumerate(out):
                     if v is Undefined:
-                        raise ValueError(
-                            f"A variable ({i}) must be defined in both branches of an "
-                            "`if` whose condition is a tensor (AutoGraph).")
-                return tuple(out)
+                        raise ValueError(f"'{names[i]}' must also be initialized in the "
+                                         f"{here} branch")
+                    kind = _nest_kind(v)
+                    if structures.setdefault(i, kind) != kind:
+                        raise TypeError(f"'{names[i]}' must have the same nested "
+                                        f"structure in the main and else branches: "
+                                        f"{structures[i]} in the {other} branch, {kind} "
+                                        f"in the {here} branch")
+                return out
             return branch
-        return control_flow.cond(test, wrap(true_fn), wrap(false_fn))
+        structures.clear()
+        return control_flow.cond(test, wrap(true_fn, "main", "else"),
+                                 wrap(false_fn, "else", "main"))
     return true_fn(*init) if _truth(test) else false_fn(*init)
+
+
+def _nest_kind(value):
+    """The nested structure of a branch result, tensors and numbers alike as "value"
+    (they may differ between branches as long as cond can match them)."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k!r}: {_nest_kind(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        inner = ", ".join(_nest_kind(v) for v in value)
+        return f"[{inner}]" if isinstance(value, list) else f"({inner})"
+    return "value"
 
 
 def if_exp(test, true_fn, false_fn, init):
@@ -77,16 +98,18 @@ def if_exp(test, true_fn, false_fn, init):
     return true_fn(*init) if _truth(test) else false_fn(*init)
 
 
-def while_stmt(cond_fn, body_fn, init, returns=None):
+def while_stmt(cond_fn, body_fn, init, returns=None, live=()):
     """``while`` statement: a graph while_loop once the test is symbolic, also when it
     turns symbolic after Python iterations (a break or return that depends on a tensor).
-    ``returns``: as for ``if_stmt``."""
+    ``returns``: as for ``if_stmt``; ``live``: positions of variables read after the
+    loop (one first assigned in the body is then carried, as in TF)."""
     state = tuple(init)
     while True:
         test = cond_fn(*state)
         if _symbolic(test) or isinstance(test, Tensor) and any(
                 _symbolic(v) for v in state if isinstance(v, Tensor)):
-            return _graph_loop(cond_fn, lambda *s: ((), body_fn(*s)), (), state, returns)
+            return _graph_loop(cond_fn, lambda *s: ((), body_fn(*s)), (), state, returns,
+                               live)
         if not _truth(test):
             return state
         state = tuple(body_fn(*state))
@@ -120,22 +143,22 @@ def range_(*args, tensor_range=None):
     return range(*[int(a) if isinstance(a, Tensor) else a for a in args])
 
 
-def for_stmt(iterable, body_fn, init, break_index=None, returns=None):
+def for_stmt(iterable, body_fn, init, break_index=None, returns=None, live=()):
     """``for`` statement over Python iterables, tensors and tensor ranges.
 
     ``break_index``: position of the loop's break flag in the state (None: no break).
-    ``returns``: as for ``if_stmt``.
+    ``returns`` and ``live``: as for ``if_stmt`` and ``while_stmt``.
     """
     if isinstance(iterable, _TensorRange) and iterable.unrolled is not None and \
             break_index is None:
         iterable = iterable.unrolled()
     if isinstance(iterable, _TensorRange) or _symbolic(iterable):
-        return _graph_for(iterable, body_fn, tuple(init), break_index, returns)
+        return _graph_for(iterable, body_fn, tuple(init), break_index, returns, live)
     hooks = getattr(iterable, "_graph_iteration", None)
     if hooks is not None and STATE.trace is not None:
         hooks = hooks()   # a tf.data Dataset or iterator: a loop pulling its elements
         if hooks is not None:
-            return _feed_for(hooks, body_fn, tuple(init), break_index, returns)
+            return _feed_for(hooks, body_fn, tuple(init), break_index, returns, live)
     state = tuple(init)
     for item in iterable:
         state = tuple(body_fn(item, *state))
@@ -151,7 +174,7 @@ def for_stmt(iterable, body_fn, init, break_index=None, returns=None):
     return state
 
 
-def _graph_for(iterable, body_fn, state, break_index, returns):
+def _graph_for(iterable, body_fn, state, break_index, returns, live=()):
     if isinstance(iterable, _TensorRange):
         start, stop, step = iterable.start, iterable.stop, iterable.step
         get = None
@@ -169,10 +192,10 @@ def _graph_for(iterable, body_fn, state, break_index, returns):
     def advance(i, *s):
         item = get[i] if get is not None else i
         return (_math.add(i, step),), body_fn(item, *s)
-    return _graph_loop(cond, advance, (i0,), state, returns)
+    return _graph_loop(cond, advance, (i0,), state, returns, live)
 
 
-def _feed_for(hooks, body_fn, state, break_index, returns):
+def _feed_for(hooks, body_fn, state, break_index, returns, live=()):
     """A graph loop over the elements that ``hooks`` = (start, has_next, get) pull."""
     start, has_next, get = hooks
 
@@ -184,18 +207,26 @@ def _feed_for(hooks, body_fn, state, break_index, returns):
 
     def advance(i, *s):
         return (_math.add(i, 1),), body_fn(get(i), *s)
-    return _graph_loop(cond, advance, (start(),), state, returns)
+    return _graph_loop(cond, advance, (start(),), state, returns, live)
 
 
-def _graph_loop(cond, advance, counters, state, returns):
+def _graph_loop(cond, advance, counters, state, returns, live=()):
     """A graph while_loop carrying ``counters`` and the defined entries of ``state``.
 
     ``cond(*counters, *state)`` is the test, ``advance(*counters, *state)`` returns the
     next (counters, state). A retval still undefined at entry (``returns``) gets its
     placeholder from one staged iteration; when no ``return`` is reachable at all the
-    did-return flag keeps its entry value instead of becoming loop state.
+    did-return flag keeps its entry value instead of becoming loop state. So does a
+    variable first assigned in the body and read after the loop (``live``), as TF.
     """
     k, pinned = len(counters), ()
+    undefined = [i for i in live if state[i] is Undefined]
+    if undefined:
+        keep, expand = _carried(state)
+        staged = _staged(lambda *v: advance(*v[:k], *expand(v[k:]))[1],
+                         list(counters) + [state[i] for i in keep])
+        state = tuple(_zeros_like(staged[i]) if i in undefined and staged[i] is not
+                      Undefined else v for i, v in enumerate(state))
     if returns is not None and state[returns[1]] is Undefined:
         keep, expand = _carried(state)
         state = _define_return(state, returns, lambda: _staged(
@@ -239,11 +270,16 @@ def _define_return(state, returns, *stagings):
     for stage in stagings:
         value = stage()[i]
         if value is not Undefined:
-            leaves = []
-            template = control_flow._flat(value, leaves)
-            zeros = [creation.zeros(tuple(x._value.shape), x.dtype) for x in leaves]
-            return state[:i] + (control_flow._unflat(template, iter(zeros)),) + state[i + 1:]
+            return state[:i] + (_zeros_like(value),) + state[i + 1:]
     return state
+
+
+def _zeros_like(value):
+    """Zeros with the nested structure, dtypes and shapes of ``value``'s tensors."""
+    leaves = []
+    template = control_flow._flat(value, leaves)
+    zeros = [creation.zeros(tuple(x._value.shape), x.dtype) for x in leaves]
+    return control_flow._unflat(template, iter(zeros))
 
 
 def _staged(fn, args=()):

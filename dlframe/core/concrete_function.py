@@ -2,6 +2,7 @@
 describing itself as TF's does (signatures, output specs, variables, graph)."""
 
 from dlframe.backends.base import np
+from dlframe.core import function_composites as _composites
 from dlframe.core import function_signature as _sig
 from dlframe.core import trace as _trace
 from dlframe.core.function_structure import (
@@ -11,7 +12,7 @@ from dlframe.core.function_structure import (
     _rebuild_outputs,
     _unflatten,
 )
-from dlframe.core.tensor import Tensor
+from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.tensor_spec import TensorSpec
 
 
@@ -27,6 +28,44 @@ def _as_requested(concrete, requested):
     view.__dict__.update(concrete.__dict__)
     view._flat_specs = [r if r is not None else c for r, c in zip(requested, current)]
     return view
+
+
+def _conform(spec, value, index):
+    if isinstance(spec, TensorSpec):
+        t = value if isinstance(value, Tensor) else convert_to_tensor(value, dtype=spec.dtype)
+        _trace.check_input(spec.shape, spec.dtype, t, index)
+        return t
+    if _composites.kind(spec) == "extension" and _composites.is_spec(spec):
+        if not spec.is_compatible_with(value):
+            raise TypeError(f"Binding inputs to tf.function failed: argument {index} "
+                            f"({value!r}) is not compatible with {spec!r}")
+        return value
+    if isinstance(spec, (list, tuple)):
+        if not isinstance(value, (list, tuple)) or len(value) != len(spec):
+            raise _structure_error(spec, value, index)
+        items = [_conform(s, v, index) for s, v in zip(spec, value)]
+        return _rebuild(value if hasattr(value, "_fields") else spec, items)
+    if isinstance(spec, dict):
+        if not isinstance(value, dict) or set(value) != set(spec):
+            raise _structure_error(spec, value, index)
+        return {k: _conform(s, value[k], index) for k, s in spec.items()}
+    return value
+
+
+def _structure_error(spec, value, index):
+    return TypeError(f"Binding inputs to tf.function failed: argument {index} "
+                     f"({value!r}) does not have the structure of {spec!r}")
+
+
+def _rebuild(like, items):
+    """A list/tuple of ``like``'s type holding ``items`` (namedtuple-like types, such
+    as a distributed PerReplicaSpec's ``value_type``, take them as arguments)."""
+    kind = getattr(like, "value_type", type(like))
+    if not (isinstance(kind, type) and issubclass(kind, (list, tuple))):
+        kind = type(like)
+    return kind(*items) if hasattr(like, "_fields") else kind(items)
+
+
 
 
 class ConcreteFunction:
@@ -72,6 +111,12 @@ class ConcreteFunction:
         _flatten((args, kwargs), leaves)
         leaves = [t for t in leaves if not t._is_variable]
         specs = self._flat_specs
+        if len(leaves) != len(specs) and self._in_template is not None:
+            # Python lists/numbers where tensors were traced: convert them as TF does
+            args, kwargs = self._conform_call(args, kwargs)
+            leaves = []
+            _flatten((args, kwargs), leaves)
+            leaves = [t for t in leaves if not t._is_variable]
         if len(leaves) != len(specs):
             raise TypeError(f"{self.name}: expected {len(specs)} tensor arguments, got "
                             f"{len(leaves)}")
@@ -82,6 +127,18 @@ class ConcreteFunction:
                 [tuple(t._value.shape) for t in leaves] != self._traced_shapes):
             return self._owner(*args, **kwargs)   # same signature, other sizes
         return self._call_flat(leaves)
+
+    def _conform_call(self, args, kwargs):
+        """``(args, kwargs)`` with values converted to the structured input signature's
+        TensorSpecs; parameters are matched by position, then by name."""
+        sig_args, sig_kwargs = self.structured_input_signature
+        args = tuple(_conform(s, a, i) if i < len(sig_args) else a
+                     for i, (s, a) in enumerate(zip(sig_args + (None,) * len(args), args)))
+        by_name = {getattr(s, "name", None): s for s in sig_args}
+        by_name.update(sig_kwargs)
+        kwargs = {k: _conform(by_name[k], v, k) if k in by_name else v
+                  for k, v in kwargs.items()}
+        return args, kwargs
 
     # -- introspection, as TF's ConcreteFunction ----------------------------------
     def _parameters(self):

@@ -18,7 +18,12 @@ from dlframe.backends.base import np
 from dlframe.core import function_composites as _composites
 from dlframe.core import static_dims as _static_dims
 from dlframe.core import trace as _trace
-from dlframe.core.concrete_function import ConcreteFunction, _as_requested
+from dlframe.core.concrete_function import (
+    ConcreteFunction,
+    _as_requested,
+    _conform,
+    _rebuild,
+)
 from dlframe.core.function_structure import (  # noqa: F401 - _LEAF for keras saving
     _LEAF,
     _flatten,
@@ -32,11 +37,13 @@ from dlframe.core.function_structure import (  # noqa: F401 - _LEAF for keras sa
     _unflatten,
 )
 from dlframe.core.primitive import STATE
-from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.core.tensor import Tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.core.tensor_spec import TensorSpec
 
 _RETRACE_WARN_AFTER = 5
+_IR_STAGES = ("hlo", "hlo_serialized", "optimized_hlo", "optimized_hlo_serialized",
+              "optimized_hlo_proto_serialized", "optimized_hlo_dot")
 CONVERTER = None  # set by dlframe.autograph (it sits above ops; core must not import it)
 
 
@@ -51,7 +58,7 @@ class _Signature:
     the tracing count belong to the first trace only.
     """
 
-    __slots__ = ("template", "specs")
+    __slots__ = ("specs", "template")
 
     def __init__(self, template, specs):
         self.template = template
@@ -108,7 +115,7 @@ class Function:
 
     _TRACE_STATE = ("_cache", "_signatures", "_concretes", "_tracing_count", "_variables_created",
                     "_converted", "_instances", "_calls",
-                    "_recent_traces")
+                    "_recent_traces", "_call_plan")
     _trace_quietly = False  # True: trace-time print() is silent (a loaded SavedModel)
 
     def __init__(self, python_function, input_signature=None, autograph=True,
@@ -137,6 +144,7 @@ class Function:
         self._variables_created = False
         self._converted = None
         self._instances = weakref.WeakKeyDictionary()
+        self._call_plan = None   # (inspect.Signature, positional count), see _bind
 
     def __getstate__(self):
         return {k: v for k, v in self.__dict__.items() if k not in self._TRACE_STATE}
@@ -194,7 +202,19 @@ class Function:
         inputs = [t for t in leaves if not t._is_variable]
         return concrete._call_flat(inputs)
 
+    def _bind(self, args, kwargs):
+        """``(args, kwargs)`` bound as TF binds a call: keyword arguments of
+        positional parameters become positional and defaults are filled in, so
+        ``f(x)``, ``f(x=x)`` and ``f(x, training=False)`` share one trace."""
+        plan = self._call_plan
+        if plan is None:
+            plan = self._call_plan = _CallPlan(self._python_function)
+        if plan.names is None or (not kwargs and len(args) == len(plan.names)):
+            return args, kwargs
+        return plan.bind(args, kwargs)
+
     def _canonicalize(self, args, kwargs):
+        args, kwargs = self._bind(args, kwargs)
         if self._input_signature is None:
             return args, kwargs
         sig = self._input_signature
@@ -362,6 +382,7 @@ class Function:
         """Traces (if needed) and returns the ConcreteFunction for these arguments or specs."""
         if not args and not kwargs and self._input_signature is not None:
             args = self._input_signature
+        args, kwargs = self._bind(args, kwargs)
         source = (args, kwargs)
         requested = _leaf_specs(source)
         spec_shapes = [spec.shape if spec is not None else None for spec in requested]
@@ -383,6 +404,26 @@ class Function:
         return "\n\n".join(c.pretty_printed_signature(verbose)
                            for c in self._concretes)
 
+    def experimental_get_compiler_ir(self, *args, **kwargs):
+        """The program traced for these arguments, as TF's XLA IR getter.
+
+        Returns:
+          A function ``(stage="hlo", device_name=None, platform_name=None)`` giving a
+          text listing of the optimized graph's operations (dlframe does not use
+          XLA: the text names the graph's nodes, one a line, not HLO instructions).
+        """
+        concrete = self.get_concrete_function(*args, **kwargs)
+
+        def compiler_ir(stage="hlo", device_name=None, platform_name=None):
+            if stage not in _IR_STAGES:
+                raise ValueError(f"Invalid stage: {stage!r}; expected one of "
+                                 f"{', '.join(_IR_STAGES)}")
+            lines = [f"HloModule {self.__name__} (dlframe graph, stage {stage})"]
+            lines += [f"  {op.name} = {op.type}" for op in
+                      concrete.graph.get_operations()]
+            return "\n".join(lines) + "\n"
+        return compiler_ir
+
     def experimental_get_tracing_count(self):
         """How many times the Python function has been traced."""
         return self._tracing_count
@@ -391,37 +432,61 @@ class Function:
         return f"<dlframe.function {self.__name__}>"
 
 
+class _CallPlan:
+    """A Python function's parameters, for binding calls to them (``Function._bind``).
+
+    ``names`` (the positional parameters) is None where calls are left as given:
+    no signature to read, or ``*args``.
+    """
+
+    __slots__ = ("defaults", "keyword_defaults", "loose", "names", "signature")
+
+    def __init__(self, fn):
+        self.names = None
+        try:
+            self.signature = inspect.signature(fn)
+        except (TypeError, ValueError):
+            return
+        params = list(self.signature.parameters.values())
+        if any(p.kind == p.VAR_POSITIONAL for p in params):
+            return
+        positional = [p for p in params
+                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        self.names = [p.name for p in positional]
+        self.defaults = {p.name: p.default for p in positional
+                         if p.default is not p.empty}
+        self.keyword_defaults = {p.name: p.default for p in params
+                                 if p.kind == p.KEYWORD_ONLY and p.default is not p.empty}
+        # keyword-only parameters without default or **kwargs: leave to inspect
+        self.loose = any(p.kind == p.VAR_KEYWORD or p.kind == p.KEYWORD_ONLY
+                         and p.default is p.empty or p.kind == p.POSITIONAL_ONLY
+                         for p in params)
+
+    def bind(self, args, kwargs):
+        if self.loose or len(args) > len(self.names):
+            bound = self.signature.bind(*args, **kwargs)  # raises TypeError as Python
+            bound.apply_defaults()
+            return bound.args, bound.kwargs
+        args = list(args)
+        kwargs = dict(kwargs)
+        for name in self.names[len(args):]:
+            if name in kwargs:
+                args.append(kwargs.pop(name))
+            elif name in self.defaults:
+                args.append(self.defaults[name])
+            else:
+                self.signature.bind(*args, **kwargs)   # the missing-argument TypeError
+        for name, default in self.keyword_defaults.items():
+            kwargs.setdefault(name, default)
+        if len(kwargs) > len(self.keyword_defaults):
+            self.signature.bind(*args, **kwargs)   # the unexpected-keyword TypeError
+        return tuple(args), kwargs
+
+
 def _flat_leaves(value):
     leaves = []
     _flatten(value, leaves)
     return leaves
-
-
-def _conform(spec, value, index):
-    if isinstance(spec, TensorSpec):
-        t = value if isinstance(value, Tensor) else convert_to_tensor(value, dtype=spec.dtype)
-        _trace.check_input(spec.shape, spec.dtype, t, index)
-        return t
-    if _composites.kind(spec) == "extension" and _composites.is_spec(spec):
-        if not spec.is_compatible_with(value):
-            raise TypeError(f"Binding inputs to tf.function failed: argument {index} "
-                            f"({value!r}) is not compatible with {spec!r}")
-        return value
-    if isinstance(spec, (list, tuple)):
-        items = [_conform(s, v, index) for s, v in zip(spec, value)]
-        return _rebuild(value if hasattr(value, "_fields") else spec, items)
-    if isinstance(spec, dict):
-        return {k: _conform(s, value[k], index) for k, s in spec.items()}
-    return value
-
-
-def _rebuild(like, items):
-    """A list/tuple of ``like``'s type holding ``items`` (namedtuple-like types, such
-    as a distributed PerReplicaSpec's ``value_type``, take them as arguments)."""
-    kind = getattr(like, "value_type", type(like))
-    if not (isinstance(kind, type) and issubclass(kind, (list, tuple))):
-        kind = type(like)
-    return kind(*items) if hasattr(like, "_fields") else kind(items)
 
 
 def _spec_to_tensor(spec):
@@ -435,6 +500,8 @@ def _spec_to_tensor(spec):
         return constant(np.zeros(shape, dtype=spec.dtype.as_numpy_dtype))
     if isinstance(spec, (list, tuple)):
         return _rebuild(spec, [_spec_to_tensor(s) for s in spec])
+    if isinstance(spec, dict):
+        return {k: _spec_to_tensor(v) for k, v in spec.items()}
     return spec
 
 

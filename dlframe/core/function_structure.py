@@ -3,6 +3,7 @@ plus a hashable template (the structure and the Python values), and the matching
 templates and shapes against a trace's signature."""
 
 import functools
+import types
 
 from dlframe.backends.base import np
 from dlframe.core import function_composites as _composites
@@ -60,14 +61,16 @@ def _py_key(value):
         return ("id", id(value))
 
 
-def _unflatten(template, leaves_iter, composite=None):
+def _unflatten(template, leaves_iter, composite=None, constant=None):
     """Rebuilds a ``_flatten`` (inputs) or ``_structure_outputs`` template from its
     tensor leaves; ``composite(struct, parts)`` (when given) stands for each
-    composite instead of rebuilding it from its parts."""
+    composite instead of rebuilding it from its parts, and ``constant(value)`` for
+    each Python constant an output returned (default: a fresh tensor of it)."""
     if template is _LEAF or template == _LEAF:
         return next(leaves_iter)
     kind = template[0]
-    rec = functools.partial(_unflatten, leaves_iter=leaves_iter, composite=composite)
+    rec = functools.partial(_unflatten, leaves_iter=leaves_iter, composite=composite,
+                            constant=constant)
     if kind == "dict":
         return {k: rec(t) for k, t in template[1]}
     if kind == "odict":   # an output mapping keeps its own type
@@ -84,7 +87,13 @@ def _unflatten(template, leaves_iter, composite=None):
         return template[1]._dlframe_unflatten(parts)
     if kind == "py":   # an input's Python value, by its hash key
         return template[1][1] if template[1][0] != "id" else None
-    return template[1]   # "pyval": an output's Python value
+    if kind == "pyconst":   # as TF, a returned number/string/array is a tensor
+        return (constant or convert_to_tensor)(template[1])
+    return template[1]   # "pyval": an output's other Python value (None, objects)
+
+
+# returned Python values TF turns into constant tensors (None and objects stay)
+_CONSTANT_OUTPUTS = (bool, int, float, complex, str, bytes, np.generic, np.ndarray)
 
 
 def _structure_outputs(value, leaves):
@@ -103,17 +112,31 @@ def _structure_outputs(value, leaves):
     if hasattr(value, "_dlframe_flatten"):  # a composite (TensorArray): its tensors
         spec, parts = value._dlframe_flatten()
         return ("composite", spec, tuple(_structure_outputs(p, leaves) for p in parts))
+    if isinstance(value, _CONSTANT_OUTPUTS):
+        return ("pyconst", value)
+    if isinstance(value, types.GeneratorType):
+        raise TypeError(
+            "To be compatible with tf.function, Python functions must return zero or "
+            "more Tensors or ExtensionTypes or None values; found return value of type "
+            "generator (generators are not supported)")
     return ("pyval", value)
 
 
 def _rebuild_outputs(template, it, specs=False):
     """Outputs from their template and tensor leaves (``specs``: leaves are
     TensorSpecs, and a composite stands as its structure description)."""
-    return _unflatten(template, it, _spec_of_composite if specs else None)
+    if specs:
+        return _unflatten(template, it, _spec_of_composite, _spec_of_constant)
+    return _unflatten(template, it)
 
 
 def _spec_of_composite(struct, parts):
     return struct
+
+
+def _spec_of_constant(value):
+    t = convert_to_tensor(value)
+    return TensorSpec(t.shape, t.dtype)
 
 
 def _template_matches(pattern, template):

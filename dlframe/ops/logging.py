@@ -7,22 +7,71 @@ from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor
 
 
+def _float(value):
+    """The shortest of TF's two precisions that reads back as the same number:
+    6 then 9 significant digits for 32-bit floats, 15 then 17 for 64-bit."""
+    short, full = (15, 17) if isinstance(value, np.float64) else (6, 9)
+    text = f"{value:.{short}g}"
+    if np.isfinite(value) and type(value)(text) != value:
+        text = f"{value:.{full}g}"
+    return text
+
+
+def _element(value, kind):
+    """One element as TF prints it: floats as ``_float``, bools as 1/0, quoted
+    strings."""
+    if kind == "b":
+        return "1" if value else "0"
+    if kind == "f":
+        return _float(value)
+    if kind == "c":
+        return f"({_float(value.real)},{_float(value.imag)})"
+    if kind in "OSU":
+        text = value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+        return f'"{text}"'
+    return str(value)
+
+
 def _format(array, summarize):
+    """A tensor's value laid out as TF's ``tf.print`` does: ``[1 2.5]``, rows on their
+    own lines, and only ``summarize`` items at each end of a long dimension."""
     host = np.asarray(array.get() if hasattr(array, "get") else array)
-    if host.dtype == object:
-        host = np.vectorize(lambda b: b.decode() if isinstance(b, bytes) else b,
-                            otypes=[object])(host)
-        return str(host.tolist()) if host.ndim else str(host.item())
-    edge = summarize if summarize is not None and summarize >= 0 else sys.maxsize
-    return np.array2string(host, separator=" ", threshold=2 * edge if edge < sys.maxsize
-                           else sys.maxsize, edgeitems=edge if edge < sys.maxsize else 3)
+    kind = host.dtype.kind
+    if host.ndim == 0:
+        return _element(host[()], kind)
+    edge = summarize if summarize is not None and summarize >= 0 else None
+
+    def block(a, depth):
+        n = a.shape[0]
+        picks = list(range(n))
+        if edge is not None and n > 2 * edge:
+            picks = list(range(edge)) + [None] + list(range(n - edge, n))
+        if a.ndim == 1:
+            return "[" + " ".join("..." if i is None else _element(a[i], kind)
+                                  for i in picks) + "]"
+        sep = "\n" * (a.ndim - 1) + " " * (depth + 1)
+        return "[" + sep.join("..." if i is None else block(a[i], depth + 1)
+                              for i in picks) + "]"
+    return block(host, 0)
+
+
+def _render(part, arrays, summarize, top=True):
+    kind = part[0]
+    if kind == "t":
+        return _format(arrays[part[1]], summarize)
+    if kind == "s":
+        return part[1] if top else part[2]
+    items = [_render(p, arrays, summarize, top=False) for p in part[1]]
+    if kind == "list":
+        return "[" + ", ".join(items) + "]"
+    if kind == "tuple":
+        return "(" + ", ".join(items) + (",)" if len(items) == 1 else ")")
+    return "{" + ", ".join(f"{k}: {v}" for k, v in zip(part[2], items)) + "}"
 
 
 @primitive("PrintV2", effects=True)
 def print_p(d, *arrays, parts, sep, end, stream, summarize):
-    pieces = []
-    for p in parts:
-        pieces.append(_format(arrays[p[1]], summarize) if p[0] == "t" else p[1])
+    pieces = [_render(p, arrays, summarize) for p in parts]
     target = sys.stderr if stream == "stderr" else sys.stdout
     target.write(sep.join(pieces) + end)
     target.flush()
@@ -32,25 +81,37 @@ def print_p(d, *arrays, parts, sep, end, stream, summarize):
 print_p.dry_run = lambda d, *arrays, **attrs: d.xp.zeros((), dtype="int32")
 
 
-def print(*inputs, output_stream=sys.stderr, summarize=3, sep=" ", end="\n",  # noqa: A001
+def _part(value, tensors):
+    """The print template of one input: tensors (also inside lists, tuples and dicts)
+    become inputs of the print op, so they print their run-time values."""
+    if isinstance(value, Tensor):
+        tensors.append(value)
+        return ("t", len(tensors) - 1)
+    if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
+        return (type(value).__name__, tuple(_part(v, tensors) for v in value))
+    if isinstance(value, dict):
+        keys = list(value)
+        return ("dict", tuple(_part(value[k], tensors) for k in keys),
+                tuple(repr(k) for k in keys))
+    return ("s", str(value), repr(value))
+
+
+def print(*inputs, output_stream=sys.stderr, summarize=3, sep=" ", end="\n",
           name=None):
     """Prints tensors and Python values at run time (also inside dlframe.function).
 
     Args:
-      *inputs: tensors and Python values.
+      *inputs: tensors, Python values, and lists/tuples/dicts of them.
       output_stream: sys.stdout or sys.stderr (default, like TF).
-      summarize: elements printed at the start and end of each dimension (-1: all).
+      summarize: elements printed at the start and end of each dimension (-1 or
+        None: all).
       sep, end: separators as for Python's print.
+      name: accepted for TF compatibility.
     """
-    tensors, parts = [], []
-    for x in inputs:
-        if isinstance(x, Tensor):
-            parts.append(("t", len(tensors)))
-            tensors.append(x)
-        else:
-            parts.append(("s", str(x)))
+    tensors = []
+    parts = tuple(_part(x, tensors) for x in inputs)
     stream = "stdout" if output_stream is sys.stdout else "stderr"
-    attrs = {"parts": tuple(parts), "sep": sep, "end": end, "stream": stream,
+    attrs = {"parts": parts, "sep": sep, "end": end, "stream": stream,
              "summarize": summarize}
     call(print_p, tuple(tensors), attrs)
 

@@ -92,6 +92,11 @@ class _Body:
             value = d.to_numpy(value._value) if value._device is not d else value._value
         elif not isinstance(value, np.ndarray) and not hasattr(value, "__cuda_array_interface__"):
             value = np.asarray(value, dtype=dtype._np)
+        elif not self.numpy_args and isinstance(value, np.ndarray) and \
+                value.dtype.kind in "biuf" and dtype._np.kind in "biufc":
+            # as TF's py_function converts a returned array to Tout (numpy_function
+            # in a graph does not)
+            value = value.astype(dtype._np, copy=False)
         if value.dtype != dtype._np:
             raise InvalidArgumentError(
                 f"{i}-th value returned by {self.name} is {value.dtype}, but expects "
