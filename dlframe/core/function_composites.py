@@ -96,3 +96,15 @@ def matches(pattern_struct, struct):
     if type(pattern_struct) is not type(struct) or shape is None:
         return False
     return TensorShape(list(shape)).is_compatible_with(TensorShape(list(struct.shape)))
+
+
+def padded_widths(value):
+    """Per ragged level of a RaggedTensor argument, its longest row: part of the trace
+    key, as a dense argument's shape is, since the padded form a trace may build
+    (``to_tensor()``, an RNN over its steps) has that width; () for other composites."""
+    widths = []
+    while getattr(value, "_dlframe_composite", False) and hasattr(value, "row_splits"):
+        splits = value.row_splits._device.to_numpy(value.row_splits._value)
+        widths.append(int(np.diff(splits).max()) if splits.size > 1 else 0)
+        value = value.values
+    return tuple(widths)

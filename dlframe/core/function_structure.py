@@ -46,7 +46,8 @@ def _flatten(value, leaves, specs_are_leaves=False, composites=None):
         if composites is not None:
             type_spec = getattr(value, "_type_spec", None)
             composites.append(type_spec() if type_spec is not None else spec)
-        return ("composite", spec, tuple(rec(p) for p in parts))
+        return ("composite", spec, tuple(rec(p) for p in parts),
+                _composites.padded_widths(value))
     return ("py", _py_key(value))
 
 
@@ -144,12 +145,14 @@ def _template_matches(pattern, template):
     leave dimensions open (a SparseTensorSpec's None dims)."""
     if pattern == template:
         return True
-    if not (isinstance(pattern, tuple) and isinstance(template, tuple)) or len(
-            pattern) != len(template):
+    if not (isinstance(pattern, tuple) and isinstance(template, tuple)):
         return False
-    if pattern[0] == "composite" and template[0] == "composite":
+    if pattern and template and pattern[0] == "composite" == template[0]:
+        # (a value's template also holds its padded widths: not part of a spec)
         return _composites.matches(pattern[1], template[1]) and _template_matches(
             pattern[2], template[2])
+    if len(pattern) != len(template):
+        return False
     return all(_template_matches(p, t) for p, t in zip(pattern, template))
 
 

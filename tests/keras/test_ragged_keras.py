@@ -155,10 +155,9 @@ def test_fit_on_ragged_dataset_with_lstm_learns():
     ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(96, seed=0).batch(16)
     assert isinstance(ds.element_spec[0], tf.RaggedTensorSpec)
     model = _classifier(keras.layers.LSTM(8))
-    # eager steps: a compiled step is keyed on the ragged components' shapes, not on
-    # the padded width the RNN unrolls (see test_compiled_to_tensor_width_is_keyed)
+    # compiled steps: the padded width the RNN unrolls is part of the trace key
     model.compile(keras.optimizers.Adam(0.05), "binary_crossentropy",
-                  metrics=["accuracy"], run_eagerly=True)
+                  metrics=["accuracy"])
     history = model.fit(ds, epochs=15, verbose=0)
     assert history.history["loss"][-1] < 0.6 * history.history["loss"][0]
     preds = model.predict(tf.data.Dataset.from_tensor_slices(x).batch(32), verbose=0)
@@ -198,9 +197,6 @@ def test_ragged_input_model_saves_and_reloads(tmp_path):
                                model.predict(_ids(), verbose=0), rtol=1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason="dlframe.function keys a RaggedTensor argument "
-                   "on its component shapes only: a trace that used the padded width "
-                   "of to_tensor() replays for another width (core/function_structure)")
 def test_compiled_to_tensor_width_is_keyed():
     @tf.function
     def columns(rt):
