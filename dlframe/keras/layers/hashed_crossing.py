@@ -103,6 +103,7 @@ class HashedCrossing(Layer):
 
     def get_config(self):
         config = super().get_config()
+        config.pop("trainable", None)   # Keras 3's HashedCrossing does not take it
         config.update({"num_bins": self.num_bins, "output_mode": self.output_mode,
                        "sparse": self.sparse})
         return config

@@ -16,6 +16,7 @@ from dlframe.ops import array as _array
 from dlframe.ops import image as _image
 from dlframe.ops import math as _math
 from dlframe.ops import reduction as _red
+from dlframe.ops.ragged_tensor import RaggedTensor
 
 
 def _to_float(inputs, dtype):
@@ -23,17 +24,30 @@ def _to_float(inputs, dtype):
     return x if x.dtype == dtype else _math.cast(x, dtype)
 
 
-def iter_batches(data):
-    """Tensors from a NumPy array, Tensor, list or dlframe Dataset (for ``adapt``)."""
+def iter_batches(data, min_rank=1):
+    """Tensors from a NumPy array, Tensor, list or dlframe Dataset (for ``adapt``).
+
+    A dataset whose elements have fewer than ``min_rank`` dimensions is taken as
+    unbatched and read in batches of 128, as Keras does.
+    """
     if hasattr(data, "as_numpy_iterator") or (hasattr(data, "__iter__") and
                                              hasattr(data, "element_spec")):
+        rank = getattr(getattr(data.element_spec, "shape", None), "rank", None)
+        if rank is not None and rank < min_rank and hasattr(data, "batch"):
+            data = data.batch(128)
         for batch in data:
             if isinstance(batch, tuple):
                 raise ValueError("adapt() expects a dataset of inputs only, got a "  # noqa: TRY004
                                  f"dataset of tuples {type(batch)}")
-            yield batch if isinstance(batch, Tensor) else convert_to_tensor(batch)
+            yield _as_batch(batch)
         return
-    yield data if isinstance(data, Tensor) else convert_to_tensor(data)
+    yield _as_batch(data)
+
+
+def _as_batch(value):
+    if isinstance(value, (Tensor, RaggedTensor)):
+        return value
+    return convert_to_tensor(value)
 
 
 class Rescaling(Layer):
@@ -133,7 +147,7 @@ class Normalization(Layer):
     def adapt(self, data, batch_size=None, steps=None):
         """Computes mean and variance of ``data`` (array, Tensor or Dataset)."""
         total, mean, m2 = 0, None, None
-        for batch in iter_batches(data):
+        for batch in iter_batches(data, min_rank=2):
             x = _math.cast(batch, _dt.float64)
             if not self.built:
                 self.build(x.shape)
@@ -191,6 +205,9 @@ class Normalization(Layer):
         return self._stat("variance", 1)
 
     def _stat(self, name, index):
+        if not self.built and self.input_mean is not None:
+            given = self.input_mean if index == 0 else self.input_variance
+            return convert_to_tensor(given, dtype=self.compute_dtype)
         if not self.built:
             raise AttributeError(f"Normalization has no `{name}` before it is built or "
                                  "adapted.")

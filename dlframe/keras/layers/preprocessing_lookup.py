@@ -1,5 +1,5 @@
-"""Categorical preprocessing layers: CategoryEncoding, Discretization, Hashing,
-StringLookup and IntegerLookup.
+"""Vocabulary lookups: StringLookup and IntegerLookup (CategoryEncoding,
+Discretization and Hashing, re-exported here, live in ``preprocessing_categorical``).
 
 Lookups run on the host (strings live there, as in TF) through one primitive whose
 attribute is the lookup table, so they also work inside ``dlframe.function``.
@@ -10,263 +10,25 @@ Output dtypes follow Keras 3 (TF 2.16+): lookups give int64 in every mode but
 import math as _pymath
 
 from dlframe.core import dtypes as _dt
-from dlframe.core.primitive import STATE as _STATE
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
-from dlframe.core.tensor_shape import TensorShape
 from dlframe.errors import InvalidArgumentError
 from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.layers.preprocessing import iter_batches
-from dlframe.ops import array as _array
-from dlframe.ops import creation as _creation
+from dlframe.keras.layers.preprocessing_categorical import (
+    CategoryEncoding,
+    Discretization,
+    Hashing,
+    _tensor,
+    check_output_mode,
+    encode_categorical,
+    map_flat_values,
+)
 from dlframe.ops import math as _math
-from dlframe.ops import reduction as _red
 from dlframe.ops import strings as _strings
 from dlframe.ops.ragged_tensor import RaggedTensor
 
 _MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
-
-
-def _tensor(x):
-    return x if isinstance(x, Tensor) else convert_to_tensor(x)
-
-
-def _eager():
-    return _STATE.trace is None
-
-
-def encode_categorical(x, depth, output_mode, count_weights=None, idf=None, dtype=None):
-    """One-hot / multi-hot / count / tf-idf encoding of int indices in [0, depth)."""
-    x = _tensor(x)
-    if not x.dtype.is_integer:
-        x = _math.cast(x, _dt.int64)
-    if _eager() and x.shape.num_elements():
-        lo, hi = int(_red.reduce_min(x)), int(_red.reduce_max(x))
-        if lo < 0 or hi >= depth:
-            raise InvalidArgumentError(
-                f"Input values must be in the range 0 <= values < num_tokens with "
-                f"num_tokens={depth}, got values in [{lo}, {hi}]")
-    out_dtype = dtype or _dt.float32
-    if output_mode == "one_hot":
-        if len(x.shape) > 1 and x.shape[-1] == 1:
-            x = _array.squeeze(x, [-1])
-        return _creation.one_hot(x, depth, dtype=out_dtype)
-    if len(x.shape) <= 1:
-        x = _array.expand_dims(x, -1)
-    hot = _creation.one_hot(x, depth, dtype=_dt.float32)  # (..., tokens, depth)
-    if output_mode == "multi_hot":
-        return _math.cast(_red.reduce_max(hot, [-2]), out_dtype)
-    if count_weights is not None:
-        w = _math.cast(_tensor(count_weights), _dt.float32)
-        hot = _math.multiply(hot, _array.expand_dims(w, -1))
-    counts = _red.reduce_sum(hot, [-2])
-    if output_mode == "tf_idf":
-        return _math.cast(_math.multiply(counts, _math.cast(idf, _dt.float32)), out_dtype)
-    return _math.cast(counts, out_dtype)
-
-
-class CategoryEncoding(Layer):
-    """Encodes integer tokens in [0, num_tokens) as 'one_hot', 'multi_hot' or 'count'
-    vectors (float32). ``call(inputs, count_weights=None)``."""
-
-    _casts_to_float = True
-
-    def __init__(self, num_tokens=None, output_mode="multi_hot", sparse=False, **kwargs):
-        super().__init__(**kwargs)
-        if output_mode not in ("one_hot", "multi_hot", "count"):
-            raise ValueError(f"Unknown arg for output_mode: {output_mode}")
-        if num_tokens is None or num_tokens < 1:
-            raise ValueError(f"`num_tokens` must be >= 1. Received: num_tokens={num_tokens}")
-        if sparse:
-            raise NotImplementedError("CategoryEncoding(sparse=True) is not supported")
-        self.num_tokens = num_tokens
-        self.output_mode = output_mode
-        self.sparse = sparse
-
-    def call(self, inputs, count_weights=None):
-        if count_weights is not None and self.output_mode != "count":
-            raise ValueError("`count_weights` is not used when `output_mode` is not "
-                             f"'count'. Received output_mode={self.output_mode}")
-        return encode_categorical(inputs, self.num_tokens, self.output_mode, count_weights,
-                                  dtype=self.compute_dtype)
-
-    def compute_output_shape(self, input_shape):
-        shape = list(TensorShape(input_shape).as_list())
-        if not shape:
-            return TensorShape([self.num_tokens])
-        if self.output_mode == "one_hot" and shape[-1] != 1:
-            return TensorShape(shape + [self.num_tokens])
-        return TensorShape(shape[:-1] + [self.num_tokens])
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"num_tokens": self.num_tokens, "output_mode": self.output_mode,
-                       "sparse": self.sparse})
-        return config
-
-
-class Discretization(Layer):
-    """Buckets continuous values: bucket i holds ``boundaries[i-1] <= x < boundaries[i]``.
-
-    Args:
-      bin_boundaries: sorted boundaries, or None to learn ``num_bins`` quantile bins
-        with ``adapt``.
-      num_bins: number of bins for ``adapt``.
-      epsilon: kept for Keras compatibility (``adapt`` computes exact quantiles: the
-        boundary for quantile q is the smallest sample with at least q of the data at
-        or below it, which is what TF's summary gives on data it holds exactly).
-      output_mode: 'int' (int32 bucket indices), 'one_hot', 'multi_hot' or 'count'.
-    """
-
-    def __init__(self, bin_boundaries=None, num_bins=None, epsilon=0.01, output_mode="int",
-                 sparse=False, **kwargs):
-        super().__init__(**kwargs)
-        if output_mode not in ("int", "one_hot", "multi_hot", "count"):
-            raise ValueError(f"Unknown output_mode {output_mode!r}")
-        if bin_boundaries is not None and num_bins is not None:
-            raise ValueError("Both `num_bins` and `bin_boundaries` should not be set. "
-                             f"Received: num_bins={num_bins} and "
-                             f"bin_boundaries={bin_boundaries}")
-        if bin_boundaries is None and num_bins is None:
-            raise ValueError("You need to set either `num_bins` or `bin_boundaries`.")
-        self.bin_boundaries = list(bin_boundaries) if bin_boundaries is not None else None
-        self.num_bins = num_bins
-        self.epsilon = epsilon
-        self.output_mode = output_mode
-        self.sparse = sparse
-
-    @property
-    def _fixed_output_dtype(self):
-        return _dt.int32 if self.output_mode == "int" else _dt.as_dtype(self.compute_dtype)
-
-    def adapt(self, data, batch_size=None, steps=None):
-        """Learns ``num_bins`` quantile boundaries from ``data``."""
-        if self.num_bins is None:
-            raise ValueError("Cannot adapt a Discretization layer created with "
-                             "`bin_boundaries`; pass `num_bins` instead.")
-        values = []
-        for batch in iter_batches(data):
-            values.extend(float(v) for v in _math.cast(batch, _dt.float64).numpy().ravel())
-        if not values:
-            raise ValueError("adapt() received no data")
-        values.sort()
-        n = len(values)
-        self.bin_boundaries = [values[max(_pymath.ceil(i * n / self.num_bins) - 1, 0)]
-                               for i in range(1, self.num_bins)]
-
-    def call(self, inputs):
-        if self.bin_boundaries is None:
-            raise ValueError("Discretization has no bin boundaries: call adapt() first")
-        x = _tensor(inputs)
-        if not x.dtype.is_floating:
-            x = _math.cast(x, _dt.float64)
-        if self.bin_boundaries:
-            bounds = _math.cast(convert_to_tensor(self.bin_boundaries), x.dtype)
-            above = _math.greater_equal(_array.expand_dims(x, -1), bounds)
-            idx = _red.reduce_sum(_math.cast(above, _dt.int32), [-1])
-        else:
-            idx = _math.cast(_math.multiply(x, 0), _dt.int32)
-        if self.output_mode == "int":
-            return idx
-        return encode_categorical(idx, len(self.bin_boundaries) + 1, self.output_mode,
-                                  dtype=self.compute_dtype)
-
-    def compute_output_shape(self, input_shape):
-        if self.output_mode == "int":
-            return input_shape
-        depth = len(self.bin_boundaries or []) + 1 if self.bin_boundaries else self.num_bins
-        return CategoryEncoding(depth, self.output_mode).compute_output_shape(input_shape)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"bin_boundaries": self.bin_boundaries, "num_bins": self.num_bins,
-                       "epsilon": self.epsilon, "output_mode": self.output_mode,
-                       "sparse": self.sparse})
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        # An adapted layer's config holds both num_bins and the learned boundaries,
-        # which __init__ refuses together: set the boundaries after construction.
-        config = dict(config)
-        boundaries = config.pop("bin_boundaries", None)
-        if config.get("num_bins") is None:
-            config["bin_boundaries"] = boundaries
-            boundaries = None
-        layer = cls(**config)
-        if boundaries is not None:
-            layer.bin_boundaries = list(boundaries)
-        return layer
-
-
-class Hashing(Layer):
-    """Hashes strings (or integers, via their decimal string) into ``num_bins`` bins
-    with TF's FarmHash fingerprint (or keyed SipHash when ``salt`` is set), so bins
-    equal TF's. With ``mask_value``, that value maps to 0 and the rest to
-    [1, num_bins)."""
-
-    def __init__(self, num_bins, mask_value=None, salt=None, output_mode="int",
-                 sparse=False, **kwargs):
-        kwargs.setdefault("dtype", "int64" if output_mode == "int" else None)
-        super().__init__(**kwargs)
-        if num_bins is None or num_bins <= 0:
-            raise ValueError(f"The `num_bins` for `Hashing` cannot be `None` or "
-                             f"non-positive values. Received: num_bins={num_bins}.")
-        if output_mode not in ("int", "one_hot", "multi_hot", "count"):
-            raise ValueError(f"Unknown output_mode {output_mode!r}")
-        self.num_bins = num_bins
-        self.mask_value = mask_value
-        self.salt = salt
-        self.output_mode = output_mode
-        self.sparse = sparse
-
-    @property
-    def _fixed_output_dtype(self):
-        return _dt.int64 if self.output_mode == "int" else _dt.float32
-
-    def _key(self):
-        if self.salt is None:
-            return None
-        if isinstance(self.salt, int):
-            return [self.salt, self.salt]
-        return list(self.salt)
-
-    def _hash(self, x, bins):
-        key = self._key()
-        if key is None:
-            return _strings.to_hash_bucket_fast(x, bins)
-        return _strings.to_hash_bucket_strong(x, bins, key)
-
-    def call(self, inputs):
-        x = _tensor(inputs)
-        strings = x if x.dtype == _dt.string else _strings.as_string(x)
-        if self.mask_value is None:
-            out = self._hash(strings, self.num_bins)
-        else:
-            value = self.mask_value
-            if x.dtype == _dt.string and isinstance(value, str):
-                value = value.encode()
-            host = x if x.dtype == _dt.string else x.cpu()
-            mask = call(lookup_p, (host,), {"table": _Table({value: True}, False),
-                                            "dtype": "bool"})
-            hashed = _math.add(self._hash(strings, self.num_bins - 1), 1)
-            out = _math.where(mask, _math.multiply(hashed, 0), hashed)
-        if self.output_mode == "int":
-            return out
-        return encode_categorical(out, self.num_bins, self.output_mode)
-
-    def compute_output_shape(self, input_shape):
-        if self.output_mode == "int":
-            return input_shape
-        return CategoryEncoding(self.num_bins, self.output_mode).compute_output_shape(
-            input_shape)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"num_bins": self.num_bins, "salt": self.salt,
-                       "mask_value": self.mask_value, "output_mode": self.output_mode,
-                       "sparse": self.sparse})
-        return config
 
 
 # ---------------------------------------------------------------- lookups
@@ -299,6 +61,21 @@ class _Table:
                 f"found OOV values [{shown!r}], consider setting `num_oov_indices=1`.")
         return self.default
 
+    def lookup_many(self, values):
+        """``[self(v) for v in values]``, with each miss resolved once."""
+        out = list(map(self.mapping.get, values))
+        if None not in out:
+            return out
+        misses = {}
+        for i, got in enumerate(out):
+            if got is None:
+                v = values[i]
+                got = misses.get(v)
+                if got is None:
+                    got = misses[v] = self(v)
+                out[i] = got
+        return out
+
     def __hash__(self):
         return self._id
 
@@ -308,11 +85,8 @@ class _Table:
 
 @primitive("LookupTableFind")
 def lookup_p(d, x, *, table, dtype):
-    flat = x.reshape(-1)
-    out = d.xp.empty(flat.shape, dtype=dtype)
-    for i, v in enumerate(flat):
-        out[i] = table(v)
-    return out.reshape(x.shape)
+    out = table.lookup_many(x.reshape(-1).tolist())
+    return d.xp.asarray(out, dtype=dtype).reshape(x.shape)
 
 
 def _oov_hash_string(v):
@@ -332,9 +106,7 @@ class _IndexLookup(Layer):
                  oov_token="[UNK]", vocabulary=None, idf_weights=None, invert=False,
                  output_mode="int", pad_to_max_tokens=False, sparse=False, **kwargs):
         super().__init__(**kwargs)
-        if output_mode not in _MODES:
-            raise ValueError(f"Invalid value for argument `output_mode`. Expected one of "
-                             f"{list(_MODES)}. Received: output_mode={output_mode}")
+        output_mode = check_output_mode(type(self).__name__, output_mode, _MODES, True)
         if invert and output_mode != "int":
             raise ValueError(f"`output_mode` must be `'int'` when `invert` is true. "
                              f"Received: output_mode={output_mode}")
@@ -420,6 +192,13 @@ class _IndexLookup(Layer):
                 raise ValueError("`idf_weights` must be set if output_mode is 'tf_idf'")
             w = [float(v) for v in (idf_weights.numpy() if isinstance(idf_weights, Tensor)
                                     else idf_weights)]
+            if len(w) == len(tokens) != len(tokens_clean):
+                # Keras 3: a vocabulary with its special tokens comes with their
+                # weights too
+                self._tokens = tokens_clean
+                self._idf = w
+                self._build_tables()
+                return
             if len(w) != len(tokens_clean):
                 raise ValueError(f"`idf_weights` must be the same length as vocabulary. "
                                  f"len(idf_weights) is {len(w)}; len(vocabulary) is "
@@ -458,12 +237,17 @@ class _IndexLookup(Layer):
         descending token, as TF), capped by ``max_tokens``."""
         counts, doc_freq, num_docs = {}, {}, 0
         for batch in iter_batches(data):
-            arr = batch.numpy()
-            rows = arr.reshape(arr.shape[0], -1) if arr.ndim > 1 else arr.reshape(-1, 1)
+            if isinstance(batch, RaggedTensor):   # one document per row
+                rows = batch.merge_dims(1, -1).to_list() if batch.ragged_rank > 1 \
+                    else batch.to_list()
+            else:
+                arr = batch.numpy()
+                rows = (arr.reshape(arr.shape[0], -1) if arr.ndim > 1
+                        else arr.reshape(-1, 1)).tolist()
             for row in rows:
                 num_docs += 1
                 seen = set()
-                for v in row.tolist():
+                for v in row:
                     t = self._norm(v)
                     counts[t] = counts.get(t, 0) + 1
                     seen.add(t)
@@ -480,16 +264,8 @@ class _IndexLookup(Layer):
         self._set(ordered, idf)
 
     # -- call ------------------------------------------------------------------
-    def call(self, inputs):
-        if isinstance(inputs, RaggedTensor):
-            if self.output_mode != "int":
-                raise ValueError(f"{type(self).__name__} takes a RaggedTensor only with "
-                                 f"output_mode='int'. Received: output_mode="
-                                 f"{self.output_mode!r}")
-            return inputs.with_flat_values(self.call(inputs.flat_values))
-        x = _tensor(inputs)
-        if not hasattr(self, "_forward"):
-            self._set([], [] if self.output_mode == "tf_idf" else None)
+    def _indices(self, x):
+        x = _tensor(x)
         if self.invert:
             xi = x if x.dtype.is_integer else _math.cast(x, _dt.int64)
             out_dtype = object if self._string else "int64"
@@ -498,7 +274,12 @@ class _IndexLookup(Layer):
         if self._string and x.dtype != _dt.string:
             raise ValueError(f"StringLookup expects string inputs, got {x.dtype.name}")
         host = x.cpu() if hasattr(x, "cpu") and x.dtype != _dt.string else x
-        idx = call(lookup_p, (host,), {"table": self._forward, "dtype": "int64"})
+        return call(lookup_p, (host,), {"table": self._forward, "dtype": "int64"})
+
+    def call(self, inputs):
+        if not hasattr(self, "_forward"):
+            self._set([], [] if self.output_mode == "tf_idf" else None)
+        idx = map_flat_values(self._indices, inputs)
         if self.output_mode == "int":
             return idx
         depth = self.vocabulary_size()
@@ -525,6 +306,14 @@ class _IndexLookup(Layer):
     def idf_weights(self):
         return None if self._idf is None else convert_to_tensor(self._idf, dtype="float32")
 
+    def save_own_variables(self, store):
+        """Stores the 'tf_idf' weights (special tokens included) as Keras 3 does;
+        the vocabulary travels in the config or the archive's assets."""
+        save_idf_weights(self, store)
+
+    def load_own_variables(self, store):
+        load_idf_weights(self, store)
+
     def get_config(self):
         config = super().get_config()
         vocab = self._init_vocabulary
@@ -547,6 +336,25 @@ class _IndexLookup(Layer):
         config = dict(config)
         config.pop("vocabulary_size", None)
         return cls(**config)
+
+
+def save_idf_weights(layer, store):
+    """Writes ``layer.idf_weights`` (a lookup or TextVectorization) into a weights
+    store under Keras 3's key ``'idf_weights'``, when the layer has them."""
+    if layer.output_mode == "tf_idf" and layer.idf_weights is not None:
+        store["idf_weights"] = layer.idf_weights.numpy()
+
+
+def load_idf_weights(layer, store):
+    """Reads what ``save_idf_weights`` wrote (or Keras 3 saved)."""
+    if "idf_weights" not in store:
+        return
+    lookup = getattr(layer, "_lookup", layer)
+    weights = [float(v) for v in store["idf_weights"]]
+    if len(weights) != lookup.vocabulary_size():
+        raise ValueError(f"Layer '{layer.name}': the file holds {len(weights)} idf "
+                         f"weights for a vocabulary of {lookup.vocabulary_size()}.")
+    lookup._idf = weights
 
 
 class StringLookup(_IndexLookup):

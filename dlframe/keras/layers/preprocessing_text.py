@@ -13,11 +13,20 @@ from dlframe.core import dtypes as _dt
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.keras.engine.base_layer import Layer
-from dlframe.keras.layers.preprocessing_lookup import StringLookup, iter_batches
+from dlframe.keras.layers.preprocessing_categorical import check_output_mode
+from dlframe.keras.layers.preprocessing_lookup import (
+    StringLookup,
+    iter_batches,
+    load_idf_weights,
+    save_idf_weights,
+)
+from dlframe.keras.utils import generic_utils
 from dlframe.ops.strings import string_rows
 
 _PUNCTUATION = re.compile(r'[!"#$%&()\*\+,\-\./:;<=>?@\[\\\]^_`{|}~\']')
 _MODES = ("int", "multi_hot", "count", "tf_idf")
+_STANDARDIZE = ("lower_and_strip_punctuation", "lower", "strip_punctuation")
+_SPLIT = ("whitespace", "character")
 
 
 @primitive("TextTokenize", stateful=True)
@@ -56,14 +65,15 @@ class TextVectorization(Layer):
         text with its own length (no padding).
     """
 
+    # the weights file keeps the inner lookup's variables where Keras 3 does
+    _keras3_private_children = ("_lookup_layer",)
+
     def __init__(self, max_tokens=None, standardize="lower_and_strip_punctuation",
                  split="whitespace", ngrams=None, output_mode="int",
                  output_sequence_length=None, pad_to_max_tokens=False, vocabulary=None,
                  idf_weights=None, sparse=False, ragged=False, encoding="utf-8", **kwargs):
         super().__init__(**kwargs)
-        if output_mode not in _MODES:
-            raise ValueError(f"Invalid value for argument `output_mode`. Expected one of "
-                             f"{list(_MODES)}. Received: output_mode={output_mode!r}")
+        output_mode = check_output_mode("TextVectorization", output_mode, _MODES, True)
         if output_sequence_length is not None and output_mode != "int":
             raise ValueError("`output_sequence_length` must not be set if `output_mode` is "
                              f"not 'int'. Received: output_sequence_length="
@@ -75,7 +85,12 @@ class TextVectorization(Layer):
             raise NotImplementedError("TextVectorization(sparse=True) is not supported.")
         if max_tokens is not None and max_tokens < 1:
             raise ValueError(f"`max_tokens` must be >= 1. Received: max_tokens={max_tokens}")
+        _check_choice("standardize", standardize, _STANDARDIZE)
+        _check_choice("split", split, _SPLIT)
         if isinstance(ngrams, int):
+            if ngrams < 1:
+                raise ValueError(f"`ngrams` must be None, a positive integer or a tuple "
+                                 f"of integers. Received: ngrams={ngrams}")
             ngrams = tuple(range(1, ngrams + 1))
         self.max_tokens = max_tokens
         self.standardize = standardize
@@ -90,6 +105,7 @@ class TextVectorization(Layer):
             output_mode=output_mode, pad_to_max_tokens=pad_to_max_tokens,
             vocabulary=_read_vocabulary(vocabulary), idf_weights=idf_weights,
             name=f"{self.name}_lookup")
+        self._lookup_layer = self._lookup
 
     # -- text processing (host side) ---------------------------------------------
     def _standardize(self, text):
@@ -130,6 +146,8 @@ class TextVectorization(Layer):
 
     def _documents(self, inputs):
         arr = inputs.numpy() if isinstance(inputs, Tensor) else inputs
+        if isinstance(arr, (bytes, str)):   # one document (a scalar string)
+            arr = [arr]
         rows = list(arr.reshape(-1)) if hasattr(arr, "reshape") else list(arr)
         return [self._tokens(r) for r in rows]
 
@@ -163,11 +181,26 @@ class TextVectorization(Layer):
     def vocabulary_size(self):
         return self._lookup.vocabulary_size()
 
+    @property
+    def idf_weights(self):
+        return self._lookup.idf_weights
+
+    def save_own_variables(self, store):
+        """Stores the 'tf_idf' weights as Keras 3 does (the vocabulary is in the
+        config)."""
+        save_idf_weights(self, store)
+
+    def load_own_variables(self, store):
+        load_idf_weights(self, store)
+
     # -- call ------------------------------------------------------------------
     def call(self, inputs):
         x = inputs if isinstance(inputs, Tensor) else convert_to_tensor(inputs)
         if x.dtype != _dt.string:
             raise ValueError(f"TextVectorization expects string inputs, got {x.dtype.name}")
+        # split=None looks up whole strings: a (batch,) input keeps its shape
+        flat = x.ndim == 1 and self.split is None and self.output_mode == "int" \
+            and self.output_sequence_length is None
         if x.ndim == 2 and x.shape[1] == 1:
             from dlframe.ops.array import squeeze
             x = squeeze(x, 1)
@@ -183,6 +216,8 @@ class TextVectorization(Layer):
         length = self.output_sequence_length if self.output_mode == "int" else None
         tokens = call(_tokenize_p, (x,), {"layer": self, "length": length})
         out = self._lookup(tokens) if self.output_mode == "int" else self._encode(tokens)
+        if flat:
+            return out[:, 0]
         return out[0] if scalar else out
 
     def _encode(self, tokens):
@@ -223,9 +258,9 @@ class TextVectorization(Layer):
     def get_config(self):
         config = super().get_config()
         config.update({
-            "max_tokens": self.max_tokens, "standardize": self.standardize
-            if not callable(self.standardize) else None, "split": self.split
-            if not callable(self.split) else None, "ngrams": self.ngrams,
+            "max_tokens": self.max_tokens,
+            "standardize": _serialize_callable(self.standardize),
+            "split": _serialize_callable(self.split), "ngrams": self.ngrams,
             "output_mode": self.output_mode,
             "output_sequence_length": self.output_sequence_length,
             "pad_to_max_tokens": self.pad_to_max_tokens,
@@ -245,7 +280,45 @@ class TextVectorization(Layer):
     def from_config(cls, config):
         config = dict(config)
         config.pop("vocabulary_size", None)
+        for key, known in (("standardize", _STANDARDIZE), ("split", _SPLIT)):
+            config[key] = _deserialize_callable(key, config.get(key), known)
         return cls(**config)
+
+
+def _check_choice(key, value, allowed):
+    if value is None or callable(value) or value in allowed:
+        return
+    raise ValueError(f"Unknown value for `{key}` argument of TextVectorization. "
+                     f"Allowed values are: {allowed} (or a callable). Received: "
+                     f"{key}={value!r}")
+
+
+def _serialize_callable(value):
+    """A custom ``standardize``/``split`` function as Keras 3 writes it (found again
+    on load by its registered name); strings and None pass through."""
+    if not callable(value):
+        return value
+    registered = generic_utils.get_registered_name(value)
+    custom = registered != value.__name__
+    return {"module": None if custom else value.__module__, "class_name": "function",
+            "config": value.__name__,
+            "registered_name": registered if custom else "function"}
+
+
+def _deserialize_callable(key, value, known):
+    if value is None or callable(value) or value in known:
+        return value
+    if isinstance(value, dict) and value.get("class_name") == "function":
+        registered = value.get("registered_name")
+        value = registered if registered and ">" in registered else value["config"]
+    found = generic_utils.get_registered_object(value) if isinstance(value, str) \
+        else None
+    if found is None:
+        raise ValueError(
+            f"Unknown function for argument `{key}`: {value!r}. Register it with "
+            "`keras.saving.register_keras_serializable()` or pass it in "
+            "`custom_objects`.")
+    return found
 
 
 def _read_vocabulary(vocabulary):

@@ -48,8 +48,10 @@ def _children(obj):
     if isinstance(obj, Model) and not isinstance(obj, Functional):
         public = sorted(public + ["layers"])
     builtin = type(obj).__module__.startswith("dlframe.")
-    private = [] if builtin else sorted(
-        k for k in items if k.startswith("_") and not k.startswith("__"))
+    # built-in layers name the private sub-layers Keras 3 walks (``_lookup_layer``)
+    private = [k for k in getattr(obj, "_keras3_private_children", ()) if k in items] \
+        if builtin else sorted(
+            k for k in items if k.startswith("_") and not k.startswith("__"))
     for key in public + private:
         if key in _INTERNAL:
             continue

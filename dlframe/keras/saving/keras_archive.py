@@ -114,7 +114,11 @@ def _read_vocabularies(z, model):
             words.pop()
         if "int" in str(getattr(layer, "vocabulary_dtype", "string")):
             words = [int(w) for w in words]
-        layer.set_vocabulary(words)
+        if getattr(layer, "output_mode", "") == "tf_idf":
+            # placeholders: the idf weights come with the layer's variables, read next
+            layer.set_vocabulary(words, idf_weights=[0.0] * len(words))
+        else:
+            layer.set_vocabulary(words)
 
 
 def _json_default(obj):

@@ -105,6 +105,9 @@ def __getattr__(name):
     if name in _IMAGE_UTILS:   # imported on use: image_utils needs keras.layers
         from dlframe.keras.utils import image_utils
         return getattr(image_utils, name)
+    if name == "legacy":   # Keras 2's serialization format, as keras.utils.legacy
+        import importlib
+        return importlib.import_module("dlframe.keras.utils.legacy")
     if name == "FeatureSpace":   # imported on use: it is built on keras.layers
         from dlframe.keras.utils.feature_space import FeatureSpace
         return FeatureSpace
@@ -116,4 +119,5 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_IMAGE_UTILS) | {"FeatureSpace", "Progbar"})
+    return sorted(set(globals()) | set(_IMAGE_UTILS) | {"FeatureSpace", "Progbar",
+                                                        "legacy"})

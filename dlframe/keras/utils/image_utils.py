@@ -5,11 +5,13 @@ Images in datasets are decoded by ``tf.io.decode_image`` (PNG and BMP natively,
 JPEG and GIF through Pillow) and resized by ``tf.image.resize``.
 """
 
+from dlframe import config as _config
 from dlframe.backends.base import np  # host-side image utility: returns NumPy, as Keras
 from dlframe.io import image_ops as _io
 from dlframe.keras.layers.preprocessing import resize_images
 from dlframe.keras.preprocessing.image import img_to_array
 from dlframe.keras.utils import dataset_utils
+from dlframe.ops import array as _array
 from dlframe.ops import image_random as _image
 
 IMAGE_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
@@ -42,6 +44,9 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
         (shuffled) files for 'validation'; 'both' returns ``[train, validation]``.
       interpolation: resize method.
       crop_to_aspect_ratio, pad_to_aspect_ratio: resize without distortion.
+      data_format: 'channels_last' (``(height, width, channels)`` images) or
+        'channels_first'; None means ``keras.config.image_data_format()``.
+      verbose: print how many files and classes were found.
 
     Returns:
       A dataset of images ``(batch, height, width, channels)`` (and labels), with
@@ -60,9 +65,10 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
     if interpolation not in _INTERPOLATIONS:
         raise ValueError(f"Argument `interpolation` should be one of {_INTERPOLATIONS}. "
                          f"Received: interpolation={interpolation}")
-    if data_format not in (None, "channels_last"):
-        raise ValueError("image_dataset_from_directory supports "
-                         f"data_format='channels_last' only. Received: {data_format!r}")
+    data_format = data_format or _config.image_data_format()
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError("`data_format` should be 'channels_last' or 'channels_first'. "
+                         f"Received: data_format={data_format!r}")
     if crop_to_aspect_ratio and pad_to_aspect_ratio:
         raise ValueError("Only one of `pad_to_aspect_ratio` & `crop_to_aspect_ratio` can "
                          "be set to `True`.")
@@ -73,8 +79,12 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
         image = _io.decode_image(_io.read_file(path), channels=channels,
                                  expand_animations=False)
         if pad_to_aspect_ratio:
-            return _image.resize_with_pad(image, size[0], size[1], method=interpolation)
-        return resize_images(image, size, interpolation, crop_to_aspect_ratio)
+            image = _image.resize_with_pad(image, size[0], size[1], method=interpolation)
+        else:
+            image = resize_images(image, size, interpolation, crop_to_aspect_ratio)
+        if data_format == "channels_first":
+            image = _array.transpose(image, [2, 0, 1])
+        return image
 
     return dataset_utils.datasets_from_directory(
         directory, labels, label_mode, class_names, IMAGE_FORMATS, load, batch_size,

@@ -1,4 +1,9 @@
 """Nested-structure helpers for layers and models: ``dlframe.core.nest`` (tf.nest)."""
 
-from dlframe.core.nest import (assert_same_structure, flatten, is_nested,  # noqa: F401
-                               map_structure, pack_sequence_as)
+from dlframe.core.nest import (  # noqa: F401
+    assert_same_structure,
+    flatten,
+    is_nested,
+    map_structure,
+    pack_sequence_as,
+)
