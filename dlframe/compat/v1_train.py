@@ -13,6 +13,7 @@ from dlframe.core.tape import GradientTape, graph_gradients
 from dlframe.core.variable import Variable, name_scope
 from dlframe.estimator import model_scope as _scope
 from dlframe.keras import optimizers as _keras_opt
+from dlframe.summary.event_reader import summary_iterator
 
 _EAGER_GLOBAL_STEP = []
 
@@ -222,4 +223,4 @@ __all__ = ["AdadeltaOptimizer", "AdagradOptimizer", "AdamOptimizer",
            "FtrlOptimizer", "GradientDescentOptimizer", "MomentumOptimizer",
            "Optimizer", "RMSPropOptimizer", "create_global_step", "get_global_step",
            "get_or_create_global_step", "global_step", "global_variables",
-           "trainable_variables"]
+           "summary_iterator", "trainable_variables"]

@@ -2,7 +2,7 @@
 
 import re
 
-from dlframe.core.variable import Variable, name_scope
+from dlframe.core.variable import Variable, current_scope, name_scope
 
 
 def _snake(name):
@@ -25,7 +25,16 @@ class Module:
             raise ValueError(f"{name!r} is not a valid module name. Module names must be "
                              "valid Python identifiers (e.g. a valid class name).")
         self._module_name = name
-        self._module_scope = name_scope(name)
+        outer = current_scope()   # TF: the scope is absolute, fixed at construction
+        self._module_scope_name = f"{outer}/{name}/" if outer else f"{name}/"
+
+    def __setattr__(self, name, value):
+        object.__setattr__(self, name, value)
+        # a checkpoint restored before this attribute existed (delayed restoration)
+        hooks = self.__dict__.get("_module_restore_hooks")
+        if hooks and not name.startswith("_module_"):
+            for hook in list(hooks):
+                hook()
 
     @property
     def name(self):
@@ -33,8 +42,11 @@ class Module:
 
     @property
     def name_scope(self):
-        """A name scope for this module: ``with self.name_scope: v = tf.Variable(...)``."""
-        return name_scope(self._module_name)
+        """A name scope for this module: ``with self.name_scope: v = tf.Variable(...)``.
+
+        Its ``name`` ends with '/' (an absolute scope), e.g. ``'the_model/'``."""
+        scope = self.__dict__.get("_module_scope_name") or f"{self._module_name}/"
+        return name_scope(scope)
 
     @property
     def variables(self):
@@ -91,34 +103,47 @@ def _attributes(obj):
     return [d[k] for k in sorted(d) if not k.startswith("_module_")]
 
 
-def _walk(root, keep):
-    out, seen = [], set()
+def _leaves(value, depth=0):
+    """The leaves of one attribute value: lists, tuples and dicts (by sorted key)
+    are flattened; anything else is a leaf."""
+    if depth > 64:
+        return
+    if isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _leaves(v, depth + 1)
+    elif isinstance(value, dict):
+        for k in sorted(value, key=str):
+            yield from _leaves(value[k], depth + 1)
+    else:
+        yield value
 
-    def visit(value, depth=0):
-        if depth > 64:
-            return
-        if isinstance(value, Variable):
-            if id(value) not in seen:
-                seen.add(id(value))
-                if keep(value):
-                    out.append(value)
-            return
-        if isinstance(value, Module):
-            if id(value) in seen:
-                return
-            seen.add(id(value))
-            for v in _attributes(value):
-                visit(v, depth + 1)
-            return
-        if isinstance(value, (list, tuple)):
-            for v in value:
-                visit(v, depth + 1)
-        elif isinstance(value, dict):
-            for k in sorted(value, key=str):
-                visit(value[k], depth + 1)
-        elif hasattr(value, "trainable_weights") and hasattr(value, "weights"):
-            for v in value.weights:  # a Keras layer or model held by the module
-                visit(v, depth + 1)
-    for v in _attributes(root):
-        visit(v)
+
+def _walk(root, keep):
+    """The Variables of ``root`` in TF's order: a module's own Variables (attributes
+    by sorted name) before those of its sub-modules, which follow in the order found."""
+    out, seen = [], {id(root)}
+
+    def visit(module, depth):
+        submodules = []
+        for leaf in (v for value in _attributes(module) for v in _leaves(value)):
+            if id(leaf) in seen:
+                continue
+            if isinstance(leaf, Variable):
+                seen.add(id(leaf))
+                if keep(leaf):
+                    out.append(leaf)
+            elif isinstance(leaf, Module):
+                seen.add(id(leaf))
+                submodules.append(leaf)
+            elif hasattr(leaf, "trainable_weights") and hasattr(leaf, "weights"):
+                seen.add(id(leaf))   # a Keras layer or model held by the module
+                for v in leaf.weights:
+                    if id(v) not in seen:
+                        seen.add(id(v))
+                        if keep(v):
+                            out.append(v)
+        if depth < 64:
+            for sub in submodules:
+                visit(sub, depth + 1)
+    visit(root, 0)
     return out

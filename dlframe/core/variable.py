@@ -173,8 +173,16 @@ class Variable(Tensor, metaclass=_VariableMeta):
       shape: optional static shape (None dims allow differently shaped assigns).
     """
 
-    __slots__ = ("_name", "_trainable", "_constraint", "_synchronization",
-                 "_aggregation", "_shape", "_distribute", "__dict__")
+    __slots__ = (
+        "__dict__",
+        "_aggregation",
+        "_constraint",
+        "_distribute",
+        "_name",
+        "_shape",
+        "_synchronization",
+        "_trainable",
+    )
     _is_variable = True
 
     def __init__(self, initial_value=None, trainable=None, validate_shape=True,
@@ -190,9 +198,7 @@ class Variable(Tensor, metaclass=_VariableMeta):
             initial_value = initial_value()
         if constraint is not None and not callable(constraint):
             raise ValueError(f"The `constraint` argument must be a callable, got {constraint!r}")
-        if synchronization == VariableSynchronization.ON_READ and trainable:
-            raise ValueError("Synchronization value can be set to "
-                             "VariableSynchronization.ON_READ only for non-trainable variables.")
+        # ON_READ defaults to non-trainable; TF 2 accepts an explicit trainable=True.
         if trainable is None:
             trainable = synchronization != VariableSynchronization.ON_READ
         dev = backends.current_device()

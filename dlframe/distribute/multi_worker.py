@@ -252,7 +252,9 @@ class MultiWorkerMirroredStrategy(Strategy):
                 "experimental.CommunicationOptions, got "
                 f"{communication_options!r}")
         resolver, world = _resolve(cluster_resolver)
-        devices = _default_mirrored_devices()
+        # TF's local devices for a worker: every GPU, else one CPU (however many
+        # logical CPU devices the CPU was split into).
+        devices = [d for d in _default_mirrored_devices() if "gpu" in d] or ["/cpu:0"]
         super().__init__(devices)
         self._cluster_resolver = resolver
         self.extended = MultiWorkerExtended(self, devices, communication_options, world)

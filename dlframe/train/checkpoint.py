@@ -4,10 +4,12 @@ A checkpoint holds the values of every Variable reachable from the objects given
 ``Checkpoint(**objects)``, each under a stable object-graph path:
 
 * a Variable given directly is stored under its keyword (``'step'``);
-* a Keras layer/model stores its own weights by short name and its child layers as
-  ``layer_with_weights-<k>`` (children that own weights, in tracking order), e.g.
-  ``'model/layer_with_weights-0/kernel'``; Variables assigned as attributes use the
-  attribute name;
+* a Keras layer/model stores its own weights by short name; a Functional or
+  Sequential model names its child layers ``layer_with_weights-<k>`` (children that
+  own weights, in tracking order), e.g. ``'model/layer_with_weights-0/kernel'``, and
+  any other layer after the attribute holding them (``'net/l1/kernel'``, lists as
+  ``'net/blocks/0/kernel'``), as Keras 2 does; the other spelling is an alias.
+  Variables assigned as attributes use the attribute name;
 * an optimizer stores its ``variables`` by position (``'optimizer/variables/0'`` is
   ``iterations``); slots of an optimizer that is not built yet when ``restore`` runs are
   kept and assigned when it builds (deferred restoration);
@@ -16,8 +18,10 @@ A checkpoint holds the values of every Variable reachable from the objects given
 * ``'save_counter'`` is the Checkpoint's own counter.
 
 A variable reachable along several paths is stored once, under the path found first
-(breadth first). Model layers must exist (be built) when ``restore`` runs; deferred
-restoration covers optimizer slots only.
+(breadth first); ``restore`` also accepts a value saved under any other path of the
+same variable (its aliases). Values for layers not built yet when ``restore`` runs
+are kept and assigned when the layer builds, and likewise for an optimizer's slots
+(delayed restoration).
 
 Files: ``save``/``write`` write TensorFlow's layout, ``<prefix>.index`` naming the
 variables and ``<prefix>.data-00000-of-00001`` holding their bytes (``checkpoint_io``);
@@ -33,6 +37,7 @@ from dlframe.core.variable import Variable
 from dlframe.train.checkpoint_graph import (
     _children,
     _walk,
+    walk_graph,
 )
 from dlframe.train.checkpoint_io import (  # noqa: F401 - re-exported
     _assign,
@@ -67,12 +72,10 @@ class CheckpointLoadStatus:
         self._unused = dict(values)
         self._restored = set()
         self._deferred = {}
-        current, optimizers = _walk(checkpoint)
-        for path, var in current.items():
-            if path in self._unused:
-                _assign(var, self._unused.pop(path), path)
-                self._restored.add(id(var))
-        for path, opt in optimizers:
+        self._hooked = set()
+        self._module_hooks = []
+        graph = self._match()
+        for path, opt in graph.optimizers:
             pending = {}
             for key in [k for k in self._unused if k.startswith(path + "/variables/")]:
                 index = key[len(path) + len("/variables/"):]
@@ -80,6 +83,58 @@ class CheckpointLoadStatus:
                     pending[int(index)] = (key, self._unused.pop(key))
             if pending:
                 self._defer(opt, pending)
+
+    def _match(self):
+        """Assigns saved values to the variables that exist now, by any of their paths;
+        layers not built yet restore theirs when they build (delayed restoration)."""
+        graph = walk_graph(self._checkpoint)
+        for path, var in graph.variables.items():
+            if id(var) in self._restored:
+                continue
+            for key in graph.paths_of(path, var):
+                if key in self._unused:
+                    _assign(var, self._unused.pop(key), key)
+                    self._restored.add(id(var))
+                    break
+        if self._unused:
+            for layer in graph.layers:
+                if not getattr(layer, "built", True) and id(layer) not in self._hooked:
+                    self._restore_on_build(layer)
+            for module in graph.modules:
+                if id(module) not in self._hooked:
+                    self._restore_on_assign(module)
+        else:
+            for module, hook in self._module_hooks:   # nothing left to restore
+                hooks = module.__dict__.get("_module_restore_hooks", [])
+                if hook in hooks:
+                    hooks.remove(hook)
+            self._module_hooks = []
+        return graph
+
+    def _restore_on_assign(self, module):
+        """Matches the remaining saved values again whenever ``module`` gets a new
+        attribute (a Variable created after ``restore``), until none remain."""
+        self._hooked.add(id(module))
+        status = self
+
+        def hook():
+            status._match()
+        module.__dict__.setdefault("_module_restore_hooks", []).append(hook)
+        self._module_hooks.append((module, hook))
+
+    def _restore_on_build(self, layer):
+        """Matches the remaining saved values again right after ``layer.build``."""
+        self._hooked.add(id(layer))
+        original = layer.build
+        status = self
+
+        def build(*args, **kwargs):
+            layer.__dict__.pop("build", None)
+            status._hooked.discard(id(layer))
+            result = original(*args, **kwargs)
+            status._match()
+            return result
+        layer.__dict__["build"] = build
 
     def _defer(self, optimizer, pending):
         """Assigns saved slot values once ``optimizer.build`` creates the slots."""

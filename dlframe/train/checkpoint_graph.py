@@ -1,6 +1,12 @@
 """The object graph of a checkpoint: which Variables an object holds, under which
-paths (see ``checkpoint`` for the naming rules)."""
+paths (see ``checkpoint`` for the naming rules).
 
+An object reachable along several edges (a sub-layer held in an attribute *and*
+listed as ``layer_with_weights-<k>``) is stored under the first path found, breadth
+first; the other paths are its aliases, and ``restore`` accepts a saved value under
+any of them (as TensorFlow matches any edge of its object graph)."""
+
+from dlframe.core.module import Module
 from dlframe.core.variable import Variable
 
 
@@ -51,6 +57,43 @@ def _fallback(obj):
     return []
 
 
+def _attribute_layers(obj):
+    """(attribute, value) for attributes holding a layer, or a non-empty list, tuple
+    or dict of layers (built or not, so a later build can be restored into)."""
+    skip = getattr(obj, "_NOT_TRACKED", frozenset())
+    out = []
+    for key, value in vars(obj).items():
+        if key.startswith("__") or key in skip:
+            continue
+        items = value.values() if isinstance(value, dict) else value
+        if _is_layer(value) or (isinstance(value, (list, tuple, dict)) and value
+                                and all(_is_layer(v) for v in items)):
+            out.append((key, value))
+    return out
+
+
+def _numbered_layers(obj):
+    """A layer's ``layer_with_weights-<k>`` edges, split into (edges, alias edges).
+
+    Keras 2 names a Functional/Sequential model's sub-layers by position and any
+    other layer's after the attribute holding them (``'net/l1/kernel'``); for those
+    the positional name is only an alias, used by ``restore``."""
+    numbered, k = [], 0
+    for child in obj._direct_children():
+        if child.weights:
+            numbered.append((f"layer_with_weights-{k}", child))
+            k += 1
+    if "_graph_layers" in vars(obj) or "_seq_layers" in vars(obj):
+        return numbered, []
+    named = set()
+    for _, value in _attribute_layers(obj):
+        items = value.values() if isinstance(value, dict) else value
+        named.update(map(id, items) if isinstance(value, (list, tuple, dict))
+                     else [id(value)])
+    return ([e for e in numbered if id(e[1]) not in named],
+            [e for e in numbered if id(e[1]) in named])
+
+
 def _children(obj):
     """(edge name, child) pairs of one node of the object graph, in a stable order."""
     if _is_checkpoint(obj):
@@ -73,28 +116,64 @@ def _children(obj):
         for key, value in vars(obj).items():
             if _is_variable(value) and key not in used:
                 out.append((key.lstrip("_") or key, value))
-        k = 0
-        for child in obj._direct_children():
-            if child.weights:
-                out.append((f"layer_with_weights-{k}", child))
-                k += 1
-        return out
+        return out + _numbered_layers(obj)[0] + _attribute_layers(obj)
     for key, value in getattr(obj, "__dict__", {}).items():
         if not key.startswith("__") and _has_state(value):
             out.append((key, value))
     return out
 
 
-def _walk(root):
-    """{path: Variable} and [(path, optimizer)] reachable from ``root`` (BFS)."""
-    variables, optimizers, fallbacks = {}, [], []
-    seen_vars, seen_objs = set(), {id(root)}
+class Graph:
+    """One walk of the object graph from a root.
+
+    Attributes:
+      variables: ``{path: Variable}``, each Variable under its first (primary) path.
+      optimizers: ``[(path, optimizer)]`` reached.
+      layers: every Keras layer reached (built or not).
+      modules: every ``tf.Module`` reached.
+    """
+
+    _MAX_ALIASES = 64
+
+    def __init__(self, variables, optimizers, layers, modules, object_aliases,
+                 var_aliases):
+        self.variables = variables
+        self.optimizers = optimizers
+        self.layers = layers
+        self.modules = modules
+        # deepest objects first: a nested alias is written under its parent's
+        # primary path, which the parent's own aliases then rewrite.
+        self._object_aliases = sorted(object_aliases, key=lambda pa: -len(pa[0]))
+        self._var_aliases = var_aliases
+
+    def paths_of(self, path, var):
+        """Every path naming ``var`` (whose primary path is ``path``), primary first."""
+        found = [path, *self._var_aliases.get(id(var), [])]
+        for primary, alias in self._object_aliases:
+            prefix = primary + "/"
+            for p in list(found):
+                if p.startswith(prefix) and len(found) < self._MAX_ALIASES:
+                    candidate = alias + p[len(primary):]
+                    if candidate not in found:
+                        found.append(candidate)
+        return found
+
+
+def walk_graph(root):
+    """The Graph of everything reachable from ``root`` (breadth first)."""
+    variables, optimizers, fallbacks, layers, modules = {}, [], [], [], []
+    var_aliases, object_aliases = {}, []
+    seen_vars, object_paths = set(), {id(root): ""}
     queue = [("", root)]
     while queue:
         nxt = []
         for path, obj in queue:
             if _is_optimizer(obj) and path:
                 optimizers.append((path, obj))
+            if _is_layer(obj):
+                layers.append((path, obj))
+            elif isinstance(obj, Module):
+                modules.append(obj)
             fallbacks.extend((path, edge, v) for edge, v in _fallback(obj))
             for edge, child in _children(obj):
                 cpath = f"{path}/{edge}" if path else edge
@@ -102,14 +181,32 @@ def _walk(root):
                     if id(child) not in seen_vars:
                         seen_vars.add(id(child))
                         variables[cpath] = child
-                elif id(child) not in seen_objs:
-                    seen_objs.add(id(child))
+                    else:
+                        var_aliases.setdefault(id(child), []).append(cpath)
+                elif id(child) not in object_paths:
+                    object_paths[id(child)] = cpath
                     nxt.append((cpath, child))
+                else:
+                    primary = object_paths[id(child)]
+                    if primary and not cpath.startswith(primary + "/"):  # no cycles
+                        object_aliases.append((primary, cpath))
         queue = nxt
+    for path, layer in layers:
+        for edge, child in _numbered_layers(layer)[1]:
+            if object_paths.get(id(child)):
+                object_aliases.append((object_paths[id(child)],
+                                       f"{path}/{edge}" if path else edge))
     # Variables only an object's ``.variables`` lists come last, so a structured path
     # found anywhere in the graph wins over a positional one.
     for path, edge, var in fallbacks:
         if id(var) not in seen_vars:
             seen_vars.add(id(var))
             variables[f"{path}/{edge}" if path else edge] = var
-    return variables, optimizers
+    return Graph(variables, optimizers, [layer for _, layer in layers], modules,
+                 object_aliases, var_aliases)
+
+
+def _walk(root):
+    """{path: Variable} and [(path, optimizer)] reachable from ``root`` (BFS)."""
+    graph = walk_graph(root)
+    return graph.variables, graph.optimizers

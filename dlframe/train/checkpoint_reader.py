@@ -66,6 +66,6 @@ def load_variable(ckpt_dir_or_file, name):
 
 def list_variables(ckpt_dir_or_file):
     """Sorted (key, shape) pairs of a checkpoint, keys as TensorFlow names them
-    (``'net/layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE'``)."""
+    (``'net/l1/kernel/.ATTRIBUTES/VARIABLE_VALUE'``)."""
     values = read_tensors(_resolve(ckpt_dir_or_file))
     return sorted((k, list(v.shape)) for k, v in values.items())

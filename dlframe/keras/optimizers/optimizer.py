@@ -397,6 +397,9 @@ class Optimizer:
                     "the variables it was originally built with. When working with a new "
                     "set of variables, you should recreate a new optimizer instance.")
             self.build(new)
+        if all(g is None for g in grads):   # Keras 2 and 3 raise here
+            raise ValueError(f"No gradients provided for any variable: "
+                             f"{[v.name for v in variables]}.")
         if any(g is None for g in grads):
             missing = [v.name for g, v in zip(grads, variables) if g is None]
             warnings.warn(

@@ -5,8 +5,11 @@ The artifact is dlframe's SavedModel directory (``saved_model_io``: the model as
 ``model.keras`` archive plus ``assets/``), not TensorFlow's graph protocol buffers:
 dlframe has no GraphDef runtime, and storing the model keeps reloading exact. It
 adds ``export_manifest.json`` naming the endpoints (``serve``, and the
-``serving_default`` signature) and the input specs ``serve`` checks. Reloading
-needs dlframe and, for custom layers, their registered classes; TensorFlow cannot
+``serving_default`` signature) and the input specs ``serve`` checks. As a
+TensorFlow export needs none of the Python that built the model, the model is also
+stored by value (``by_value/``, the ``tf.saved_model.save`` layout of
+``object_io``), which loading falls back to when the archive names custom layers
+or functions that are not registered. Reloading needs dlframe; TensorFlow cannot
 read the directory (use a ``.keras`` file to move a model to TensorFlow).
 """
 
@@ -14,9 +17,10 @@ import json
 import os
 
 from dlframe.keras.engine.base_layer import Layer
-from dlframe.keras.saving import saved_model_io
+from dlframe.keras.saving import object_io, saved_model_io
 
 MANIFEST = "export_manifest.json"
+BY_VALUE_DIR = "by_value"
 ENDPOINTS = ("serve", "serving_default")
 
 
@@ -66,6 +70,10 @@ def export_model(model, filepath, format="tf_saved_model", verbose=True,
     filepath = os.fspath(filepath)
     saved_model_io.save(model, filepath, include_optimizer=False,
                         model_file=saved_model_io.ARCHIVE_FILE)
+    try:
+        object_io.save(model, os.path.join(filepath, BY_VALUE_DIR), signatures={})
+    except ValueError:   # part of the model cannot be pickled: archive only
+        pass
     specs = _input_specs(model, input_signature)
     with open(os.path.join(filepath, MANIFEST), "w") as f:
         json.dump({"format": "dlframe-export", "endpoints": list(ENDPOINTS),
@@ -82,6 +90,18 @@ def read_manifest(directory):
         return None
     with open(path) as f:
         return json.load(f)
+
+
+def load_exported_model(directory):
+    """The Keras model of an export: rebuilt from the archive, or, when that needs
+    custom objects this process has not registered, the copy stored by value."""
+    try:
+        return saved_model_io.load_keras_model(directory, compile=False)
+    except (ValueError, TypeError):
+        fallback = os.path.join(os.fspath(directory), BY_VALUE_DIR)
+        if not object_io.contains_object(fallback):
+            raise
+        return object_io.load(fallback)
 
 
 def check_inputs(specs, inputs):
@@ -129,9 +149,7 @@ class TFSMLayer(Layer):
                                  f"{list(ENDPOINTS)}")
         self.call_endpoint = call_endpoint
         self.call_training_endpoint = call_training_endpoint
-        self._artifact = saved_model_io.LoadedSavedModel(
-            saved_model_io.load_keras_model(self.filepath, compile=False),
-            read_manifest(self.filepath))
+        self._artifact = saved_model_io.load_artifact(self.filepath)
         self.model = self._artifact.keras_model
         self.model.trainable = trainable
         self.built = True

@@ -101,9 +101,35 @@ class _ServingSignature:
     def __init__(self, model):
         self._model = model
 
+    def _input_names(self):
+        return list(getattr(self._model, "input_names", None) or [])
+
+    def _output_names(self, count):
+        names = list(getattr(self._model, "output_names", None) or [])
+        return names if len(names) == count else [f"output_{i}" for i in range(count)]
+
+    @property
+    def structured_input_signature(self):
+        """``((), {input name: TensorSpec})`` (Keras 2 names: the Input layers')."""
+        from dlframe.core.tensor_spec import TensorSpec
+        inputs = list(getattr(self._model, "inputs", None) or [])
+        return ((), {n: TensorSpec([None, *t.shape.as_list()[1:]], t.dtype, name=n)
+                     for n, t in zip(self._input_names(), inputs)})
+
+    @property
+    def structured_outputs(self):
+        """``{output name: TensorSpec}``, as ``__call__`` names its outputs."""
+        from dlframe.core.tensor_spec import TensorSpec
+        outputs = getattr(self._model, "outputs", None) or []
+        names = self._output_names(len(outputs))
+        return {n: TensorSpec([None, *t.shape.as_list()[1:]], t.dtype, name=n)
+                for n, t in zip(names, outputs)}
+
     def __call__(self, *args, **kwargs):
         model = self._model
-        names = list(getattr(model, "input_names", None) or [])
+        names = self._input_names()
+        if len(names) == 1 and list(kwargs) == ["inputs"]:   # Keras 3's input name
+            kwargs = {names[0]: kwargs["inputs"]}
         if kwargs:
             missing = [n for n in names if n not in kwargs]
             if missing:
@@ -116,10 +142,7 @@ class _ServingSignature:
         if isinstance(outputs, dict):
             return dict(outputs)
         flat = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
-        out_names = list(getattr(model, "output_names", None) or [])
-        if len(out_names) != len(flat):
-            out_names = [f"output_{i}" for i in range(len(flat))]
-        return dict(zip(out_names, flat))
+        return dict(zip(self._output_names(len(flat)), flat))
 
 
 class LoadedSavedModel:
@@ -164,5 +187,7 @@ def load_artifact(export_dir):
     """``tf.saved_model.load``: the ``LoadedSavedModel`` in ``export_dir`` (with the
     input specs ``model.export`` recorded, when it wrote the directory)."""
     from dlframe.keras.saving import export
-    return LoadedSavedModel(load_keras_model(export_dir, compile=False),
-                            export.read_manifest(export_dir))
+    manifest = export.read_manifest(export_dir)
+    model = (export.load_exported_model(export_dir) if manifest is not None
+             else load_keras_model(export_dir, compile=False))
+    return LoadedSavedModel(model, manifest)

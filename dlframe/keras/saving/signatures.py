@@ -55,6 +55,26 @@ class SignatureFunction:
                      for n, s in zip(self._names, self._specs)})
 
     @property
+    def structured_outputs(self):
+        """``{output name: TensorSpec}``, found by tracing the function once."""
+        function = self._function
+        if not hasattr(function, "get_concrete_function"):
+            function = Function(function)
+        traced = function.get_concrete_function(*self._params).structured_outputs
+        return {name: TensorSpec(spec.shape, spec.dtype, name=name)
+                for name, spec in _named(traced)}
+
+    @property
+    def output_shapes(self):
+        """``{output name: TensorShape}``."""
+        return {n: s.shape for n, s in self.structured_outputs.items()}
+
+    @property
+    def output_dtypes(self):
+        """``{output name: DType}``."""
+        return {n: s.dtype for n, s in self.structured_outputs.items()}
+
+    @property
     def inputs(self):
         """The input TensorSpecs, named."""
         return list(self.structured_input_signature[1].values())
@@ -88,16 +108,20 @@ class SignatureFunction:
         return f"<SignatureFunction {self._key!r} inputs={self._names}>"
 
 
+def _named(outputs):
+    """``[(signature output name, value)]`` for a function's return value."""
+    if outputs is None:
+        return []
+    if isinstance(outputs, dict):
+        return [(str(k), v) for k, v in outputs.items()]
+    if isinstance(outputs, (list, tuple)):
+        return [(f"output_{i}", v) for i, v in enumerate(outputs)]
+    return [("output_0", outputs)]
+
+
 def outputs_as_dict(outputs, key=DEFAULT_KEY):
     """A signature's ``{name: Tensor}`` for a function's return value."""
-    if outputs is None:
-        return {}
-    if isinstance(outputs, dict):
-        items = [(str(k), v) for k, v in outputs.items()]
-    elif isinstance(outputs, (list, tuple)):
-        items = [(f"output_{i}", v) for i, v in enumerate(outputs)]
-    else:
-        items = [("output_0", outputs)]
+    items = _named(outputs)
     for name, value in items:
         if not isinstance(value, Tensor):
             raise ValueError(  # noqa: TRY004 - TF raises ValueError here
@@ -125,7 +149,9 @@ def _from_specs(function, python_function, params, key):
         if len(flat) == 1 and isinstance(spec, TensorSpec):
             names.append(spec.name or arg)
         else:
-            names.extend(s.name or f"{arg}_{i}" for i, s in enumerate(flat))
+            # TF: 'inputs', 'inputs_1', 'inputs_2'... for a nested argument
+            names.extend(s.name or (f"{arg}_{i}" if i else arg)
+                         for i, s in enumerate(flat))
     return SignatureFunction(function, list(params), names, key)
 
 
