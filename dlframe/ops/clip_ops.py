@@ -62,12 +62,15 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
     """Scales every tensor by ``clip_norm / max(global_norm, clip_norm)``.
 
     Returns:
-      ``(list_clipped, global_norm)``; None entries stay None.
+      ``(list_clipped, global_norm)``; None entries stay None. When the global norm
+      is infinite or NaN, every clipped tensor is NaN (TF's rule).
     """
     if not isinstance(t_list, (list, tuple)):
         raise TypeError(f"`t_list` should be a list or tuple, got {type(t_list).__name__}")
     norm = global_norm(t_list) if use_norm is None else t(use_norm)
     scale = m.divide(clip_norm, m.maximum(norm, clip_norm))
+    # as TF, an infinite (or NaN) global norm makes every output NaN
+    scale = m.where(m.is_finite(norm), scale, m.multiply(m.ones_like(scale), float("nan")))
     out = []
     for x in t_list:
         if x is None:

@@ -44,7 +44,7 @@ def bincount(arr, weights=None, minlength=None, maxlength=None, dtype=dtypes.int
     """Counts occurrences of each value in the non-negative integer tensor ``arr``.
 
     Args:
-      arr: non-negative integers.
+      arr: non-negative integers (floating values are truncated to int32).
       weights: optional tensor shaped like ``arr``; sums weights instead of counting
         (the output then has the weights' dtype).
       minlength: the output has at least this many bins.
@@ -54,6 +54,8 @@ def bincount(arr, weights=None, minlength=None, maxlength=None, dtype=dtypes.int
       binary_output: 1 where a value occurs instead of the count.
     """
     a = t(arr)
+    if m._kind(a) == "f":   # TF casts floating values to int32 (truncation)
+        a = m.cast(a, dtypes.int32)
     if m._kind(a) not in "iu":
         raise InvalidArgumentError(f"DenseBincount: arr must be an integer tensor, got "
                                    f"{a.dtype.name}")
@@ -74,6 +76,13 @@ def bincount(arr, weights=None, minlength=None, maxlength=None, dtype=dtypes.int
         "dtype": out_dtype._np, "binary": bool(binary_output)})
 
 
+def _assert_all(condition, message, values):
+    """A run-time check (kept by compiled functions) raising InvalidArgumentError."""
+    from dlframe.ops.debugging import Assert
+    from dlframe.ops.reduction import reduce_all
+    Assert(reduce_all(condition), [message, values])
+
+
 def confusion_matrix(labels, predictions, num_classes=None, weights=None,
                      dtype=dtypes.int32, name=None):
     """``[num_classes, num_classes]`` counts of (label, prediction) pairs (rows: labels).
@@ -81,7 +90,9 @@ def confusion_matrix(labels, predictions, num_classes=None, weights=None,
     Args:
       labels: 1-D non-negative integer class labels.
       predictions: 1-D integer predictions of the same length.
-      num_classes: number of classes (default: 1 + the largest label or prediction).
+      num_classes: number of classes (default: 1 + the largest label or prediction);
+        a label or prediction outside ``[0, num_classes)`` raises
+        InvalidArgumentError.
       weights: optional per-example weights.
       dtype: output dtype.
     """
@@ -91,10 +102,15 @@ def confusion_matrix(labels, predictions, num_classes=None, weights=None,
         raise InvalidArgumentError(f"confusion_matrix: labels and predictions must have the "
                                    f"same shape, got {list(lab._value.shape)} and "
                                    f"{list(pred._value.shape)}")
+    _assert_all(m.greater_equal(lab, 0), "`labels` contains negative values.", lab)
+    _assert_all(m.greater_equal(pred, 0), "`predictions` contains negative values.",
+                pred)
     if num_classes is None:
         big = max(int(lab.numpy().max(initial=-1)), int(pred.numpy().max(initial=-1)))
         num_classes = big + 1
     n = int(num_classes)
+    _assert_all(m.less(lab, n), "`labels` out of bound.", lab)
+    _assert_all(m.less(pred, n), "`predictions` out of bound.", pred)
     flat = m.add(m.multiply(lab, n), pred)
     w = None if weights is None else m.cast(t(weights), dtype)
     counts = bincount(flat, weights=w, minlength=n * n, maxlength=n * n, dtype=dtype)

@@ -9,10 +9,11 @@ matrices (a second primitive whose own gradient is the forward again).
 
 import math as _pymath
 
+from dlframe.backends.base import np
 from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, as_operand
-from dlframe.errors import InvalidArgumentError
+from dlframe.errors import InvalidArgumentError, ShapeMismatchError
 from dlframe.ops import array as _array
 from dlframe.ops import logic as _logic
 from dlframe.ops import math as _math
@@ -149,9 +150,9 @@ def _resize_grad_grad(inputs, out, ddx, *, method, in_size):
 def _batched(images, op):
     x = t(images)
     nd = x._value.ndim
-    if nd not in (3, 4):
-        raise InvalidArgumentError(f"{op}: 'images' must have either 3 or 4 dimensions, "
-                                   f"got shape {list(x._value.shape)}")
+    if nd not in (3, 4):  # TF's static check raises ValueError; this is also one
+        raise ShapeMismatchError(f"{op}: 'images' must have either 3 or 4 dimensions, "
+                                 f"got shape {list(x._value.shape)}")
     return (x if nd == 4 else _array.expand_dims(x, 0)), nd == 3
 
 
@@ -161,15 +162,30 @@ def _unbatch(x, squeeze):
 
 def _size(size, op="resize"):
     if isinstance(size, Tensor):
-        size = size.numpy().tolist()
+        if size.dtype.is_floating:
+            size = [0.5]  # rejected below: TF needs an integer size
+        else:
+            size = size.numpy().tolist()
     try:
-        h, w = (int(s) for s in size)
+        h, w = (_int_size(s) for s in size)
     except (TypeError, ValueError):
         raise ValueError(f"{op}: 'size' must be a 1-D int32 Tensor of 2 elements: "
                          f"new_height, new_width, got {size!r}") from None
     if h <= 0 or w <= 0:
         raise InvalidArgumentError(f"{op}: 'size' must be positive, got {[h, w]}")
     return h, w
+
+
+def _int_size(s):
+    """One element of a resize ``size``: an int (Python, NumPy or integer scalar
+    Tensor); floats raise, as TF's int32 conversion does."""
+    if isinstance(s, Tensor):
+        if not s.dtype.is_integer:
+            raise TypeError(s)
+        s = s.numpy()
+    if isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, np.integer)):
+        raise TypeError(s)
+    return int(s)
 
 
 def resize(images, size, method=ResizeMethod.BILINEAR, preserve_aspect_ratio=False,
@@ -253,10 +269,19 @@ def rot90(image, k=1, name=None):
 def _random_flip(image, seed, flip):
     x, squeeze = _batched(image, "random_flip")
     n = x._value.shape[0]
-    coin = _random.uniform([n, 1, 1, 1], 0, 1.0, seed=seed)
-    choose = _math.less(coin, 0.5)
+    if squeeze:
+        choose = _math.less(_random.uniform([], 0, 1.0, seed=seed), 0.5)
+    else:
+        choose = flip_batch_choice(_random.uniform([n, 1, 1, 1], 0, 1.0, seed=seed))
     choose = _array.broadcast_to(choose, list(x._value.shape))
     return _unbatch(_logic.where(choose, flip(x), x), squeeze)
+
+
+def flip_batch_choice(coins):
+    """Which images of a batch a random flip flips: TF rounds each uniform draw
+    (half to even), so a batch flips where the draw is above 0.5 while a single image
+    flips where it is below."""
+    return _math.greater(coins, 0.5)
 
 
 def random_flip_left_right(image, seed=None):
@@ -358,14 +383,15 @@ def convert_image_dtype(image, dtype, saturate=False, name=None):
     return _math.cast(scaled, dst)
 
 
-def _float_image(image):
-    x = t(image)
-    return x if x.dtype.is_floating else _math.cast(x, dtypes.float32)
-
-
 def per_image_standardization(image):
-    """(x - mean) / max(stddev, 1/sqrt(N)) per image over height, width and channels."""
-    x = _float_image(image)
+    """(x - mean) / max(stddev, 1/sqrt(N)) per image over height, width and channels.
+
+    Integer, float16 and bfloat16 images give float32 (as TF); float64 images stay
+    float64 (TF rounds them to float32; keeping the precision is our choice).
+    """
+    x = t(image)
+    if x.dtype not in (dtypes.float32, dtypes.float64):
+        x = _math.cast(x, dtypes.float32)
     axes = [-1, -2, -3]
     n = 1
     for s in x._value.shape[-3:]:

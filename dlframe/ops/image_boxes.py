@@ -169,6 +169,14 @@ def greedy_nms(boxes, scores, max_output_size, iou_threshold, score_threshold,
     corners = np.concatenate([np.minimum(boxes[:, :2], boxes[:, 2:]),
                               np.maximum(boxes[:, :2], boxes[:, 2:])], axis=1)
     areas = (corners[:, 2] - corners[:, 0]) * (corners[:, 3] - corners[:, 1])
+    return _greedy(lambda i: _iou_with(corners, areas, i), scores, max_output_size,
+                   iou_threshold, score_threshold, soft_nms_sigma)
+
+
+def _greedy(overlap_with, scores, max_output_size, threshold, score_threshold,
+            soft_nms_sigma=0.0):
+    """The greedy selection loop; ``overlap_with(i)`` gives box ``i``'s overlap with
+    every box ([N] float64)."""
     current = np.asarray(scores, dtype=np.float64).reshape(-1).copy()
     alive = current > score_threshold
     kept, kept_scores = [], []
@@ -177,13 +185,13 @@ def greedy_nms(boxes, scores, max_output_size, iou_threshold, score_threshold,
         kept.append(best)
         kept_scores.append(current[best])
         alive[best] = False
-        iou = _iou_with(corners, areas, best)
+        overlap = overlap_with(best)
         if soft_nms_sigma > 0:
-            current = np.where(alive, current * np.exp(-0.5 / soft_nms_sigma * iou * iou),
-                               current)
+            current = np.where(alive, current * np.exp(
+                -0.5 / soft_nms_sigma * overlap * overlap), current)
             alive &= current > score_threshold
         else:
-            alive &= iou <= iou_threshold
+            alive &= overlap <= threshold
     return np.asarray(kept, dtype=np.int64), np.asarray(kept_scores)
 
 
@@ -301,6 +309,46 @@ def non_max_suppression_padded(boxes, scores, max_output_size, iou_threshold=0.5
     indices, _, valid = call(_nms_p, (boxes, scores) + scalars,
                              {"pad": bool(pad_to_max_output_size)})
     return indices, valid
+
+
+@primitive("NonMaxSuppressionWithOverlaps")
+def _nms_overlaps_p(d, overlaps, scores, max_size, overlap_thr, score_thr):
+    overlaps = np.asarray(d.to_numpy(overlaps), dtype=np.float64)
+    kept, _ = _greedy(lambda i: overlaps[i], d.to_numpy(scores),
+                      max(int(_host_scalar(d, max_size)), 0),
+                      _host_scalar(d, overlap_thr), _host_scalar(d, score_thr))
+    return d.asarray(kept.astype(np.int32))
+
+
+def non_max_suppression_overlaps(overlaps, scores, max_output_size,
+                                 overlap_threshold=0.5, score_threshold=float("-inf"),
+                                 name=None):
+    """Greedy non-max suppression from a precomputed overlap matrix.
+
+    Args:
+      overlaps: float ``[num_boxes, num_boxes]``; row ``i`` holds box ``i``'s overlap
+        with every box (any measure: IoU, intersection over area, ...).
+      scores: float ``[num_boxes]`` scores.
+      max_output_size: the most boxes to keep.
+      overlap_threshold: a box is dropped when its overlap with a kept box is above
+        this.
+      score_threshold: boxes scoring at or below this are dropped.
+      name: unused.
+
+    Returns:
+      int32 ``[num_kept]`` indices, best score first.
+    """
+    overlaps, scores = t(overlaps), t(scores)
+    n = int(scores.shape[0]) if scores.ndim == 1 else -1
+    if scores.ndim != 1 or tuple(overlaps.shape) != (n, n):
+        raise ValueError(f"non_max_suppression_overlaps: 'overlaps' must be [num_boxes, "
+                         f"num_boxes] and 'scores' [num_boxes]; received shapes "
+                         f"{tuple(overlaps.shape)} and {tuple(scores.shape)}")
+    return call(_nms_overlaps_p, (
+        _math.cast(overlaps, dtypes.float32), _math.cast(scores, dtypes.float32),
+        _math.cast(t(max_output_size), dtypes.int32),
+        _math.cast(t(overlap_threshold), dtypes.float32),
+        _math.cast(t(score_threshold), dtypes.float32)))
 
 
 # ---------------------------------------------------------------- combined NMS
@@ -461,5 +509,6 @@ def draw_bounding_boxes(images, boxes, colors, name=None):
 IMAGE_NAMES = [
     "crop_and_resize", "non_max_suppression", "non_max_suppression_with_scores",
     "non_max_suppression_padded", "combined_non_max_suppression",
+    "non_max_suppression_overlaps",
     "draw_bounding_boxes",
 ]

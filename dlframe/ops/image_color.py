@@ -80,7 +80,7 @@ def adjust_hue(image, delta, name=None):
     """Rotates the HSV hue by ``delta`` (in [-1, 1], a fraction of a full turn)."""
     delta = float(delta.numpy()) if hasattr(delta, "numpy") else float(delta)
     if not -1.0 <= delta <= 1.0:
-        raise InvalidArgumentError(f"delta must be in the interval [-1, 1], got {delta}")
+        raise ValueError(f"delta must be in the interval [-1, 1], got {delta}")
     x, f = _as_float(image)
     h, s, v = _array.unstack(rgb_to_hsv(f), num=3, axis=-1)
     h = _math.floormod(_math.add(h, delta), 1.0)
@@ -149,9 +149,8 @@ def psnr(a, b, max_val, name=None):
     if a.dtype != b.dtype:
         raise TypeError(f"psnr: a and b must have the same dtype, got {a.dtype.name} and "
                         f"{b.dtype.name}")
-    peak = _math.cast(max_val, a.dtype)
-    if not a.dtype.is_floating:
-        peak = convert_image_dtype(peak, dtypes.float32)
+    # max_val is read in the images' dtype and, like them, measured in float32
+    peak = convert_image_dtype(_math.cast(max_val, a.dtype), dtypes.float32)
     fa = convert_image_dtype(a, dtypes.float32)
     fb = convert_image_dtype(b, dtypes.float32)
     mse = _red.reduce_mean(_math.square(_math.subtract(fa, fb)), [-3, -2, -1])

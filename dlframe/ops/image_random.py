@@ -18,6 +18,7 @@ from dlframe.ops._util import t
 from dlframe.ops.image import (
     adjust_brightness,
     adjust_contrast,
+    flip_batch_choice,
     flip_left_right,
     flip_up_down,
     pad_to_bounding_box,
@@ -43,8 +44,11 @@ def _flip(image, seed, flip, stateless):
     if x.ndim not in (3, 4):
         raise ValueError(f"'image' must be either 3 or 4-dimensional, got shape "
                          f"{list(x.shape)}")
-    coins = [x.shape[0], 1, 1, 1] if x.ndim == 4 else []
-    flipped = _math.less(_uniform(coins, 0.0, 1.0, seed, stateless), 0.5)
+    if x.ndim == 4:
+        flipped = flip_batch_choice(_uniform([x.shape[0], 1, 1, 1], 0.0, 1.0, seed,
+                                             stateless))
+    else:
+        flipped = _math.less(_uniform([], 0.0, 1.0, seed, stateless), 0.5)
     return _logic.where(_array.broadcast_to(flipped, list(x.shape)), flip(x), x)
 
 

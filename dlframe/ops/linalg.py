@@ -1,6 +1,8 @@
 """Linear algebra: matmul (batched, transposes), tensordot, einsum, norm, inverse,
 determinants, solves, diagonals and traces."""
 
+import collections
+
 from dlframe.backends.base import np
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor
@@ -385,29 +387,60 @@ def det(input, name=None):  # noqa: A002
 @primitive("LogMatrixDeterminant", n_out=2)
 def slogdet_p(d, x):
     sign, logabs = d.xp.linalg.slogdet(x)
+    # TF gives both outputs the input's dtype (a complex log|det| has no imaginary part)
     return (d.xp.asarray(sign).astype(x.dtype, copy=False),
-            d.xp.asarray(logabs).astype(x.real.dtype, copy=False))
+            d.xp.asarray(logabs).astype(x.dtype, copy=False))
 
 
 @slogdet_p.defgrad
 def _slogdet_grad(inputs, outs, dys):
     a = inputs[0]
+    # as TF, a complex log|det| output differentiates like log(det) (its sign output
+    # carries no gradient), so sign * exp(log|det|) differentiates like det
     dlog = dys[1]
     inv_h = matrix_transpose(call(inv_p, (a,)), conjugate=True)
     return (m.multiply(_expand2(m.cast(dlog, a.dtype)), inv_h),)
 
 
+LogMatrixDeterminant = collections.namedtuple("LogMatrixDeterminant",
+                                              ["sign", "log_abs_determinant"])
+
+
 def slogdet(input, name=None):  # noqa: A002
-    """Sign and log of the absolute determinant: ``(sign, log_abs_determinant)``."""
+    """Sign and log of the absolute determinant.
+
+    Args:
+      input: ``[..., n, n]`` float or complex matrices.
+      name: unused (TF compatibility).
+
+    Returns:
+      A ``LogMatrixDeterminant(sign, log_abs_determinant)`` named tuple, both of the
+      input's dtype, as TF.
+    """
     x = t(input)
     m._check("LogMatrixDeterminant", x, "fc")
     _square_matrix(x, "LogMatrixDeterminant")
-    return call(slogdet_p, (x,))
+    return LogMatrixDeterminant(*call(slogdet_p, (x,)))
 
 
 def logdet(matrix, name=None):
-    """Log determinant of Hermitian positive definite matrices."""
-    return slogdet(matrix)[1]
+    """Log determinant of Hermitian positive definite matrices.
+
+    As TF, computed from the Cholesky factor, so only the lower triangle of
+    ``matrix`` is read and complex inputs give a real result.
+
+    Args:
+      matrix: ``[..., n, n]`` Hermitian positive definite matrices.
+      name: unused (TF compatibility).
+
+    Returns:
+      ``[...]`` log-determinants: ``2 * sum(log(diag(cholesky(matrix))))``.
+    """
+    from dlframe.ops.linalg_decomp import cholesky  # builds on this module: bind late
+    chol_diag = diag_part(cholesky(matrix))
+    if _is_complex(chol_diag):
+        chol_diag = m.real(chol_diag)
+    return m.multiply(_reduction().reduce_sum(m.log(chol_diag), axis=-1), 2.0)
 
 
 @primitive("MatrixSolve")

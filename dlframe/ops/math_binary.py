@@ -22,6 +22,7 @@ from dlframe.ops.logic import (
     greater_equal,
     less,
     less_equal,
+    not_equal,
     ones_like,
     where,
     zeros_like,
@@ -79,7 +80,7 @@ def _sub_grad(inputs, out, dy):
     return dy, _unary().negative(dy)
 
 
-mul_p, multiply = _binary_prim("Mul", lambda xp, x, y: xp.multiply(x, y), "fciu",
+mul_p, multiply = _binary_prim("Mul", lambda xp, x, y: xp.multiply(x, y), "fciub",
                                "Returns x * y elementwise.", np.multiply)
 
 
@@ -138,13 +139,26 @@ def div_no_nan_p(d, x, y):
 
 @div_no_nan_p.defgrad
 def _div_no_nan_grad(inputs, out, dy):
-    x, y = inputs
+    x, y = (_conj_if_complex(v) for v in inputs)   # TF's complex convention, as divide
     gx = divide_no_nan(dy, y)
     return gx, _unary().negative(divide_no_nan(multiply(gx, x), y))
 
 
 def divide_no_nan(x, y, name=None):
-    """x / y, with 0 wherever y == 0."""
+    """x / y, with 0 wherever y == 0.
+
+    Args:
+      x: a numeric Tensor or value.
+      y: a numeric Tensor or value of the same dtype.
+      name: unused (TF compatibility).
+
+    Returns:
+      The quotient; integer inputs are converted to floating point first, as in
+      ``divide`` (int8/int16/uint8/uint16 give float32, wider integers float64).
+    """
+    x, y = operands(x, y, "DivNoNan")
+    if _kind(x) in "iu":
+        x, y = _to_float_for_div(x), _to_float_for_div(y)
     return _binary(div_no_nan_p, x, y, "fc")
 
 
@@ -242,6 +256,13 @@ def pow_p(d, x, y):
 @pow_p.defgrad
 def _pow_grad(inputs, out, dy):
     x, y = inputs
+    if _kind(x) == "c":   # TF's convention: the conjugated derivatives; log(0) -> 0
+        x, y, out = (_conj_if_complex(v) for v in (x, y, out))
+        gx = multiply(dy, multiply(y, pow(x, subtract(y, 1))))
+        nonzero = not_equal(x, 0)
+        safe_log = where(nonzero, _unary().log(where(nonzero, x, ones_like(x))),
+                         zeros_like(x))
+        return gx, multiply(dy, multiply(out, safe_log))
     gx = multiply(dy, multiply(y, pow(x, subtract(y, 1))))
     positive = greater(x, 0)
     safe_log = where(positive, _unary().log(where(positive, x, ones_like(x))),
@@ -281,11 +302,12 @@ def _minimum_grad(inputs, out, dy):
 
 def _sqdiff_fwd(xp, x, y):
     diff = x - y
-    return diff * diff
+    return diff * (xp.conj(diff) if diff.dtype.kind == "c" else diff)
 
 
 squared_difference_p, squared_difference = _binary_prim(
-    "SquaredDifference", _sqdiff_fwd, "fiu", "(x - y) ** 2 elementwise.")
+    "SquaredDifference", _sqdiff_fwd, "fciu",
+    "(x - y) * conj(x - y) elementwise (the squared difference; |x - y|^2 for complex).")
 
 
 @squared_difference_p.defgrad

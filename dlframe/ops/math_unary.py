@@ -20,9 +20,21 @@ from dlframe.ops.math_binary import (
 )
 
 
-def _unary_prim(name, fn, grad=None, kinds="fc", doc=None, into=None):
+def _conjugated(grad):
+    """A holomorphic rule ``dy * f'(x)`` as TF's complex convention ``dy *
+    conj(f'(x))``: ``conj(rule(conj(dy)))``, the rule being linear in ``dy``."""
+    def rule(inputs, out, dy):
+        if _kind(inputs[0]) != "c":
+            return grad(inputs, out, dy)
+        return _conj_if_complex(grad(inputs, out, _conj_if_complex(dy)))
+    return rule
+
+
+def _unary_prim(name, fn, grad=None, kinds="fc", doc=None, into=None, holomorphic=True):
     """A unary primitive on ``fn(xp, x)`` and its public op accepting dtype ``kinds``;
-    ``into`` is the ufunc computing ``fn`` into a given buffer (Primitive.into)."""
+    ``into`` is the ufunc computing ``fn`` into a given buffer (Primitive.into).
+    ``grad`` is written as ``dy * f'(x)``; for complex inputs it is conjugated (TF's
+    convention) unless ``holomorphic`` is False (rules handling complex themselves)."""
     def forward(d, x):
         if x.dtype.kind == "V":   # bfloat16: compute in float32, round once (as TF)
             return fn(d.xp, x.astype("float32")).astype(x.dtype)
@@ -36,7 +48,7 @@ def _unary_prim(name, fn, grad=None, kinds="fc", doc=None, into=None):
     p = primitive(name)(forward)
     p.into = None if into is None else into_rounded_once
     if grad is not None:
-        p.defgrad(grad)
+        p.defgrad(_conjugated(grad) if holomorphic and "c" in kinds else grad)
 
     def op(x, name=None):
         x = x if isinstance(x, Tensor) else convert_to_tensor(x)
@@ -61,9 +73,11 @@ def _abs_grad(inputs, out, dy):
 
 
 abs_p, abs = _unary_prim("Abs", lambda xp, x: xp.abs(x), _abs_grad, "fci",
-                         "Elementwise |x| (complex inputs give their real magnitude).")
+                         "Elementwise |x| (complex inputs give their real magnitude).",
+                         holomorphic=False)
 sign_p, sign = _unary_prim("Sign", lambda xp, x: xp.sign(x), lambda i, o, dy: zeros_like(dy),
-                           "fci", "Elementwise -1, 0 or 1 (x / |x| for complex).")
+                           "fci", "Elementwise -1, 0 or 1 (x / |x| for complex).",
+                           holomorphic=False)
 
 
 def _square_grad(inputs, out, dy):
@@ -72,7 +86,7 @@ def _square_grad(inputs, out, dy):
 
 
 square_p, square = _unary_prim("Square", lambda xp, x: xp.square(x), _square_grad, "fciu",
-                               "Elementwise x * x.", np.square)
+                               "Elementwise x * x.", np.square, holomorphic=False)
 sqrt_p, sqrt = _unary_prim("Sqrt", lambda xp, x: xp.sqrt(x),
                            lambda i, o, dy: divide(multiply(dy, 0.5), o), into=np.sqrt)
 rsqrt_p, rsqrt = _unary_prim("Rsqrt", lambda xp, x: 1 / xp.sqrt(x),
@@ -148,7 +162,7 @@ def _sigmoid_into(x, out):
 
 sigmoid_p, sigmoid = _unary_prim(
     "Sigmoid", _sigmoid_fwd, lambda i, o, dy: multiply(dy, multiply(o, subtract(1.0, o))),
-    "f", "Elementwise 1 / (1 + exp(-x)), stable for large |x|.", into=_sigmoid_into)
+    "fc", "Elementwise 1 / (1 + exp(-x)), stable for large |x|.", into=_sigmoid_into)
 
 
 def _softplus_fwd(xp, x):
@@ -174,9 +188,16 @@ softsign_p, softsign = _unary_prim(
     "f", "Elementwise x / (1 + |x|).")
 
 
-def _special(name, fn_name, grad, doc, **attrs):
-    """A float-only unary primitive on the device's special function ``fn_name``."""
-    p = primitive(name)(lambda d, x: d.special(fn_name)(x).astype(x.dtype, copy=False))
+def _special(name, fn_name, grad, doc, domain=None, **attrs):
+    """A float-only unary primitive on the device's special function ``fn_name``;
+    ``domain(xp, x, out)`` returns ``out`` with TF's values where SciPy's differ
+    (poles and arguments outside the domain)."""
+    def forward(d, x):
+        out = d.special(fn_name)(x)
+        if domain is not None:
+            out = domain(d.xp, x, out)
+        return out.astype(x.dtype, copy=False)
+    p = primitive(name)(forward)
     p.defgrad(grad)
 
     def op(x, name=None):

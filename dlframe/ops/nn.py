@@ -310,7 +310,8 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
     """Cross-entropy between ``labels`` (a distribution) and ``softmax(logits)``.
 
     Args:
-      labels: same shape as ``logits``; each slice along ``axis`` a distribution.
+      labels: broadcastable to ``logits``; each slice along ``axis`` a distribution.
+        As TF, they are cast to the logits' dtype (integer one-hot labels work).
       logits: unscaled log probabilities.
       axis: the class dimension.
 
@@ -318,14 +319,29 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
       A tensor of the shape of ``logits`` without ``axis``.
     """
     logits = t(logits)
-    labels, logits = operands(labels, logits, "SoftmaxCrossEntropyWithLogits")
     _require_float("SoftmaxCrossEntropyWithLogits", logits)
+    labels = t(labels) if isinstance(labels, Tensor) else convert_to_tensor(
+        labels, dtype=logits.dtype)
+    if labels.dtype != logits.dtype:
+        labels = m.cast(labels, logits.dtype)
+    labels, logits = operands(labels, logits, "SoftmaxCrossEntropyWithLogits")
     if labels._value.shape != logits._value.shape:
-        raise InvalidArgumentError(
-            f"logits and labels must be broadcastable: logits_size="
-            f"{list(logits._value.shape)} labels_size={list(labels._value.shape)} "
-            "[Op:SoftmaxCrossEntropyWithLogits]")
+        try:
+            np.broadcast_shapes(labels._value.shape, logits._value.shape)
+            if np.broadcast_shapes(labels._value.shape,
+                                   logits._value.shape) != logits._value.shape:
+                raise ValueError
+        except ValueError:
+            raise InvalidArgumentError(
+                f"logits and labels must be broadcastable: logits_size="
+                f"{list(logits._value.shape)} labels_size={list(labels._value.shape)} "
+                "[Op:SoftmaxCrossEntropyWithLogits]") from None
+        labels = a.broadcast_to(labels, list(logits._value.shape))
     ax = _softmax_axis(axis, logits._value.ndim)
+    if logits.dtype in (dtypes.float16, dtypes.bfloat16):   # computed in float32, as TF
+        loss = call(softmax_xent_p, (m.cast(labels, dtypes.float32),
+                                     m.cast(logits, dtypes.float32)), {"axis": ax})
+        return m.cast(loss, logits.dtype)
     return call(softmax_xent_p, (labels, logits), {"axis": ax})
 
 

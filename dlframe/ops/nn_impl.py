@@ -99,9 +99,15 @@ def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name
 
 
 def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
-    """``x / sqrt(max(sum(x ** 2, axis), epsilon))``."""
+    """``x / sqrt(max(sum(|x| ** 2, axis), epsilon))`` (complex ``x`` too, as TF)."""
     x = t(x)
     axis = dim if axis is None else axis
+    if x.dtype.is_complex:
+        re, im = m.real(x), m.imag(x)
+        square_sum = r.reduce_sum(m.add(m.square(re), m.square(im)), axis=axis,
+                                  keepdims=True)
+        inv_norm = m.rsqrt(m.maximum(square_sum, epsilon))
+        return m.complex(m.multiply(re, inv_norm), m.multiply(im, inv_norm))
     square_sum = r.reduce_sum(m.square(x), axis=axis, keepdims=True)
     return m.multiply(x, m.rsqrt(m.maximum(square_sum, epsilon)))
 

@@ -1,7 +1,7 @@
 """Installs Python operators on Tensor (core cannot import ops; ops patch core)."""
 
-from dlframe.core.tensor import Tensor
-from dlframe.errors import CompositeTensorError
+from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.errors import CompositeTensorError, ShapeMismatchError
 from dlframe.ops import array, linalg, math
 
 
@@ -16,6 +16,8 @@ def _eq(self, other):
         return math.equal(self, other)
     except CompositeTensorError:
         return NotImplemented
+    except ShapeMismatchError:   # TF compares incompatible shapes as a scalar False
+        return convert_to_tensor(False, device=self._device)
     except (TypeError, ValueError):
         return False
 
@@ -27,6 +29,8 @@ def _ne(self, other):
         return math.not_equal(self, other)
     except CompositeTensorError:
         return NotImplemented
+    except ShapeMismatchError:   # TF compares incompatible shapes as a scalar True
+        return convert_to_tensor(True, device=self._device)
     except (TypeError, ValueError):
         return True
 

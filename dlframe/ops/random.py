@@ -267,13 +267,29 @@ def stateless_categorical(logits, num_samples, seed, dtype=dtypes.int64, name=No
                                                   "dtype": d._np})
 
 
+def _broadcast_param(value, shp, op, arg):
+    """A distribution parameter broadcast to the output shape ``shp`` (TF's stateless
+    samplers: its shape must match the rightmost dimensions of ``shape``)."""
+    try:
+        np.broadcast_shapes(tuple(value.shape), shp)
+        if len(value.shape) > len(shp):
+            raise ValueError
+    except ValueError:
+        raise InvalidArgumentError(f"{op}: `{arg}` of shape {list(value.shape)} does not "
+                                   f"broadcast to {list(shp)}") from None
+    return m.add(value, m.zeros_like(convert_to_tensor(np.zeros(shp, value.dtype._np),
+                                                       device=value._device)))
+
+
 def stateless_poisson(shape, seed, lam, dtype=dtypes.int32, name=None):
-    """Deterministic Poisson samples of shape ``shape + lam.shape``."""
+    """Deterministic Poisson samples of shape ``shape`` (``lam`` broadcast to it, as
+    TF: unlike ``tf.random.poisson``, the rates do not add dimensions)."""
     d = dtypes.as_dtype(dtype)
     rate = lam if isinstance(lam, Tensor) else convert_to_tensor(lam, dtype=dtypes.float32)
     s = _seed_tensor(seed, "StatelessRandomPoisson", rate._device)
-    return call(stateless_poisson_p, (s, rate),
-                _attrs(_shape(shape, "StatelessRandomPoisson"), d))
+    shp = _shape(shape, "StatelessRandomPoisson")
+    rate = _broadcast_param(rate, shp, "StatelessRandomPoisson", "lam")
+    return call(stateless_poisson_p, (s, rate), _attrs((), d))
 
 
 def stateless_binomial(shape, seed, counts, probs, output_dtype=dtypes.int32,
@@ -292,14 +308,7 @@ def stateless_gamma(shape, seed, alpha, beta=None, dtype=dtypes.float32, name=No
     d = _float_dtype(dtype, "StatelessRandomGammaV3")
     s = _seed_tensor(seed, "StatelessRandomGammaV3")
     shp = _shape(shape, "StatelessRandomGammaV3")
-    alpha = m.cast(t(alpha), d)
-    try:
-        np.broadcast_shapes(tuple(alpha.shape), shp)
-    except ValueError:
-        raise InvalidArgumentError(f"StatelessRandomGammaV3: `alpha` of shape "
-                                   f"{list(alpha.shape)} does not broadcast to {list(shp)}"
-                                   ) from None
-    alpha = m.add(alpha, m.zeros_like(convert_to_tensor(np.zeros(shp, d._np))))
+    alpha = _broadcast_param(m.cast(t(alpha), d), shp, "StatelessRandomGammaV3", "alpha")
     out = call(stateless_gamma_p, (s, alpha), _attrs((), d))
     return out if beta is None else m.divide(out, m.cast(t(beta), d))
 
@@ -340,10 +349,32 @@ def fold_in(seed, data, alg="auto_select"):
     return stack([drawn, data])
 
 
+def stateless_shuffle(value, seed, alg="auto_select", name=None):
+    """``value`` with its first dimension randomly permuted, deterministically by
+    ``seed`` (the same seed gives the same order; not TF's exact permutation).
+
+    Args:
+      value: a Tensor of rank >= 1.
+      seed: shape [2] integer seed.
+      alg: the RNG algorithm (as ``stateless_uniform``).
+      name: unused (TF compatibility).
+    """
+    # bound late: the array and sorting ops build on this module's neighbours
+    from dlframe.ops.array_index import gather
+    from dlframe.ops.sorting import argsort
+    x = t(value)
+    if x.ndim < 1:
+        raise InvalidArgumentError(f"stateless_shuffle: `value` must have rank >= 1, got "
+                                   f"shape {list(x.shape)}")
+    keys = stateless_uniform([int(x.shape[0])], seed, minval=None, maxval=None,
+                             dtype=dtypes.int64, alg=alg)
+    return gather(x, argsort(keys, stable=True))
+
+
 experimental = types.SimpleNamespace(
     Algorithm=Algorithm, Generator=Generator, create_rng_state=create_rng_state,
     get_global_generator=get_global_generator, set_global_generator=set_global_generator,
-    stateless_split=split, stateless_fold_in=fold_in)
+    stateless_split=split, stateless_fold_in=fold_in, stateless_shuffle=stateless_shuffle)
 
 __all__ = []  # tf.random names live under dlframe.random only
 NN_NAMES = []

@@ -408,8 +408,8 @@ def _uniform(shape, minval, maxval, dtype, source, op, prims, seed_t=None):
             raise InvalidArgumentError(f"Need minval < maxval, got {lo} >= {hi} [Op:{op}]")
         return call(int_p, inputs, _attrs(shp, d, minval=lo, maxval=hi, **extra))
     if not d.is_floating:
-        raise TypeError(f"{op}: `dtype` must be a floating point or integer type, got "
-                        f"{d.name}")
+        raise ValueError(f"{op}: Argument `dtype` got invalid value {d.name}; it must "
+                         f"be a floating point or integer type")
     u = call(float_p, inputs, _attrs(shp, d, **extra))
     if maxval is None:
         maxval = 1

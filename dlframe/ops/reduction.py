@@ -3,6 +3,7 @@ cumsum/cumprod and top_k, with TF's keepdims, axis and dtype rules."""
 
 import collections
 
+from dlframe.backends.base import np
 from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor
@@ -10,6 +11,7 @@ from dlframe.errors import AxisError, DTypeMismatchError, InvalidArgumentError
 from dlframe.ops import math as m
 from dlframe.ops._util import t
 from dlframe.ops.late_bound import reads_values
+from dlframe.ops.reduction_arg import argmax, argmin
 
 
 def _array():
@@ -26,6 +28,8 @@ def _axes(axis, ndim, op):
     items = list(axis) if isinstance(axis, (list, tuple)) else [axis]
     out = []
     for a in items:
+        if isinstance(a, (float, np.floating)):
+            raise TypeError(f"{op}: `axis` must hold integers, got {axis!r}")
         a = int(a)
         if not -ndim <= a < ndim:
             raise AxisError(f"{op}: Invalid reduction dimension ({a} for input with {ndim} "
@@ -128,12 +132,16 @@ def _is_low_float(dtype):
 def mean_p(d, x, *, axes, keepdims):
     xp = d.xp
     if x.dtype.kind in "iu":  # TF's integer mean truncates toward zero
-        s = xp.sum(x, axis=axes, keepdims=keepdims, dtype=x.dtype)
+        # summed in 64 bits, as TF (the mean of int8 [100, 100] is 100)
+        s = xp.sum(x, axis=axes, keepdims=keepdims,
+                   dtype=xp.int64 if x.dtype.kind == "i" else xp.uint64)
         n = x.size // max(s.size, 1) if x.size else 1
         if not n:
-            return s
+            return s.astype(x.dtype)
         q = s // n
-        return (q + ((q * n != s) & (s < 0))).astype(x.dtype) if x.dtype.kind == "i" else q
+        if x.dtype.kind == "i":
+            q = q + ((q * n != s) & (s < 0))
+        return q.astype(x.dtype)
     if x.size == 0:
         shape = xp.sum(x, axis=axes, keepdims=keepdims).shape
         return xp.full(shape, xp.nan, dtype=x.dtype)
@@ -219,6 +227,8 @@ def _prod_grad(inputs, out, dy, *, axes, keepdims):
     flat = a.reshape(xt, (n_red, n_keep))
     others = m.multiply(cumprod(flat, axis=0, exclusive=True),
                         cumprod(flat, axis=0, exclusive=True, reverse=True))
+    if others.dtype.is_complex:   # dy * conj(d prod / dx), TF's convention
+        others = m.conj(others)
     others = a.reshape(others, tuple(xt._value.shape))
     inverse = [0] * len(perm)
     for i, p in enumerate(perm):
@@ -334,42 +344,6 @@ def count_nonzero(input, axis=None, keepdims=None, dtype=dtypes.int64,  # noqa: 
     return reduce_sum(m.cast(nonzero, dtype), axis=axis, keepdims=bool(keepdims))
 
 
-# ---------------------------------------------------------------- arg max / min
-_INDEX_TYPES = {"int16", "uint16", "int32", "int64"}
-m._ALLOWED.setdefault("fiub", m._ALLOWED["fiu"] + ", bool")
-
-
-def _arg(name, fn):
-    p = primitive(name)(lambda d, x, *, axis, dtype: fn(d.xp)(x, axis=axis).astype(dtype))
-
-    def op(input, axis=None, output_type=dtypes.int64, name=None):  # noqa: A002
-        x = t(input)
-        m._check(p.name, x, "fiub")
-        out = dtypes.as_dtype(output_type)
-        if out.name not in _INDEX_TYPES:
-            raise InvalidArgumentError(
-                f"{p.name}: Value for attr 'output_type' of {out.name} is not in the list "
-                f"of allowed values: int16, uint16, int32, int64 [Op:{p.name}]")
-        nd = x._value.ndim
-        a = 0 if axis is None else (int(axis.numpy()) if isinstance(axis, Tensor)
-                                    else int(axis))
-        if not -nd <= a < max(nd, 0) or nd == 0:
-            raise AxisError(f"{p.name}: Expected dimension in the range [{-nd}, {nd}), but "
-                            f"got {a} [Op:{p.name}]")
-        a %= nd
-        if x._value.shape[a] == 0:
-            raise InvalidArgumentError(f"{p.name}: Reduction axis {a} is empty in shape "
-                                       f"{list(x._value.shape)} [Op:{p.name}]")
-        return call(p, (x,), {"axis": a, "dtype": out._np})
-    op.__doc__ = (f"Index of the {'largest' if name == 'ArgMax' else 'smallest'} value "
-                  "along ``axis`` (default 0; first index on ties), as ``output_type``.")
-    return reads_values("axis")(op)
-
-
-argmax = _arg("ArgMax", lambda xp: xp.argmax)
-argmin = _arg("ArgMin", lambda xp: xp.argmin)
-
-
 # ---------------------------------------------------------------- scans
 def _scan_forward(xp, fn, x, axis, exclusive, reverse, identity):
     if reverse:
@@ -408,11 +382,28 @@ def cumprod_p(d, x, *, axis, exclusive, reverse):
 
 @cumprod_p.defgrad
 def _cumprod_grad(inputs, out, dy, *, axis, exclusive, reverse):
-    # exact for inputs without zeros (as TF's rule)
+    # d out_j / dx_i = out_j / x_i for the later j: exact where x_i != 0. At the first
+    # zero in scan order the products without it are those of x with that zero read
+    # as 1; at a later zero every such product holds the first zero, so it is 0. (TF's
+    # rule divides by x and gives 0 at zeros; this one is exact everywhere.)
     x = inputs[0]
-    summed = cumsum(m.multiply(out, dy), axis=axis, exclusive=exclusive,
-                    reverse=not reverse)
-    return m.divide(summed, x)
+
+    def rev_sum(v):
+        return cumsum(v, axis=axis, exclusive=exclusive, reverse=not reverse)
+
+    summed = rev_sum(m.multiply(out, dy))
+    is_zero = m.equal(x, 0)
+    zeros_before = cumsum(m.cast(is_zero, dtypes.int32), axis=axis, exclusive=True,
+                          reverse=reverse)
+    first_zero = m.logical_and(is_zero, m.equal(zeros_before, 0))
+    one = m.ones_like(x)
+    safe_x = m.where(is_zero, one, x)
+    without = call(cumprod_p, (m.where(first_zero, one, x),),
+                   {"axis": axis, "exclusive": exclusive, "reverse": reverse})
+    at_first_zero = rev_sum(m.multiply(without, dy))
+    zero = m.zeros_like(summed)
+    return m.where(is_zero, m.where(first_zero, at_first_zero, zero),
+                   m.divide(summed, safe_x))
 
 
 def _scan(p, x, axis, exclusive, reverse):

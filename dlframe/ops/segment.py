@@ -255,10 +255,14 @@ def segment_sum(data, segment_ids, name=None):
 
 
 def segment_mean(data, segment_ids, name=None):
-    """Mean per segment of sorted ``segment_ids`` (empty segments give 0)."""
+    """Mean per segment of sorted ``segment_ids`` (empty segments give 0; integer
+    data give the mean truncated toward zero, in the data's dtype)."""
     x, ids, num = _sorted_args(data, segment_ids, "SegmentMean")
     total = _seg(unsorted_segment_sum_p, x, ids, num)
-    return m.divide(total, m.maximum(_segment_counts(x, ids, num), 1))
+    count = m.maximum(_segment_counts(x, ids, num), 1)
+    if x.dtype.is_integer:   # TF's SegmentMean kernel keeps the dtype, truncating
+        return m.truncatediv(total, count)
+    return m.divide(total, count)
 
 
 def _empty_to_zero(out, x, ids, num):

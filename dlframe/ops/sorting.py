@@ -82,8 +82,11 @@ def sort(values, axis=-1, direction="ASCENDING", name=None):
 @primitive("UniqueWithCounts", n_out=3)
 def unique_p(d, x, *, dtype):
     xp = d.xp
+    # as TF's hash map, every NaN is an element of its own (NaN != NaN)
+    distinct_nans = {"equal_nan": False} if x.dtype.kind in "fc" and bool(
+        xp.isnan(x).any()) else {}
     uniq, first, inverse, counts = xp.unique(x, return_index=True, return_inverse=True,
-                                             return_counts=True)
+                                             return_counts=True, **distinct_nans)
     order = xp.argsort(first, kind="stable")  # TF keeps first-occurrence order
     rank = xp.empty_like(order)
     rank[order] = xp.arange(order.size)

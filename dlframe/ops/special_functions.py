@@ -25,12 +25,16 @@ def _float(x, op):
     return x
 
 
-def _unary(name, fn_name, grad, doc, pick=None):
+def _unary(name, fn_name, grad, doc, pick=None, domain=None):
     """A float unary primitive on the device's special function ``fn_name`` (output
-    ``pick`` of a function returning a tuple) and its public op."""
+    ``pick`` of a function returning a tuple) and its public op; ``domain(xp, x,
+    out)`` puts TF's values where SciPy's differ (outside the function's domain)."""
     def forward(d, x):
         out = d.special(fn_name)(x)
-        return (out if pick is None else out[pick]).astype(x.dtype, copy=False)
+        out = out if pick is None else out[pick]
+        if domain is not None:
+            out = domain(d.xp, x, out)
+        return out.astype(x.dtype, copy=False)
     p = primitive(name)(forward)
     p.defgrad(lambda inputs, out, dy: m.multiply(dy, grad(inputs[0], out)))
 
@@ -46,6 +50,14 @@ def _over_x(x, value, at_zero):
     zero = m.equal(x, 0)
     safe = m.where(zero, m.ones_like(x), x)
     return m.where(zero, m.multiply(m.ones_like(x), at_zero), m.divide(value, safe))
+
+
+def _below_zero(value, at_zero=None):
+    """TF's value for x < 0 (and, if given, x == 0) of a function defined for x > 0."""
+    def domain(xp, x, out):
+        out = xp.where(x < 0, value, out)
+        return out if at_zero is None else xp.where(x == 0, at_zero, out)
+    return domain
 
 
 # ---------------------------------------------------------------- Bessel functions
@@ -70,28 +82,36 @@ bessel_j1 = _unary("BesselJ1", "j1",
                    lambda x, o: m.subtract(bessel_j0(x), _over_x(x, o, 0.5)),
                    "Bessel function of the first kind of order 1.")
 bessel_y0 = _unary("BesselY0", "y0", lambda x, o: m.negative(bessel_y1(x)),
-                   "Bessel function of the second kind of order 0.")
+                   "Bessel function of the second kind of order 0.",
+    domain=_below_zero(-_pymath.inf))
 bessel_y1 = _unary("BesselY1", "y1", lambda x, o: m.subtract(bessel_y0(x), m.divide(o, x)),
-                   "Bessel function of the second kind of order 1.")
+                   "Bessel function of the second kind of order 1.",
+    domain=_below_zero(-_pymath.inf, _pymath.nan))
 bessel_k0 = _unary("BesselK0", "k0", lambda x, o: m.negative(bessel_k1(x)),
-                   "Modified Bessel function of the second kind of order 0.")
+                   "Modified Bessel function of the second kind of order 0.",
+    domain=_below_zero(_pymath.inf))
 bessel_k0e = _unary("BesselK0e", "k0e", lambda x, o: m.subtract(o, bessel_k1e(x)),
                     "Exponentially scaled modified Bessel function of the second kind "
-                    "of order 0, ``exp(x) k0(x)``.")
+                    "of order 0, ``exp(x) k0(x)``.",
+    domain=_below_zero(_pymath.inf))
 bessel_k1 = _unary("BesselK1", "k1",
                    lambda x, o: m.negative(m.add(bessel_k0(x), m.divide(o, x))),
-                   "Modified Bessel function of the second kind of order 1.")
+                   "Modified Bessel function of the second kind of order 1.",
+    domain=_below_zero(_pymath.inf))
 bessel_k1e = _unary("BesselK1e", "k1e",
                     lambda x, o: m.subtract(m.subtract(o, bessel_k0e(x)), m.divide(o, x)),
                     "Exponentially scaled modified Bessel function of the second kind "
-                    "of order 1, ``exp(x) k1(x)``.")
+                    "of order 1, ``exp(x) k1(x)``.",
+    domain=_below_zero(_pymath.inf))
 
 # ---------------------------------------------------------------- integrals
 dawsn = _unary("Dawsn", "dawsn",
                lambda x, o: m.subtract(1.0, m.multiply(m.multiply(x, o), 2.0)),
                "Dawson's integral ``exp(-x^2) * integral_0^x exp(t^2) dt``.")
 expint = _unary("Expint", "expi", lambda x, o: m.divide(m.exp(x), x),
-                "Exponential integral ``Ei(x) = -integral_{-x}^inf exp(-t) / t dt``.")
+                "Exponential integral ``Ei(x) = -integral_{-x}^inf exp(-t) / t dt``.",
+                # TF's kernel gives NaN for x < 0 and for +inf
+                domain=lambda xp, x, out: xp.where((x < 0) | xp.isposinf(x), xp.nan, out))
 fresnel_cos = _unary("FresnelCos", "fresnel",
                      lambda x, o: m.cos(m.multiply(m.square(x), _pymath.pi / 2)),
                      "Fresnel cosine integral ``integral_0^x cos(pi t^2 / 2) dt``.", pick=1)
@@ -113,10 +133,13 @@ spence = _unary("Spence", "spence", _spence_grad,
 
 
 # ---------------------------------------------------------------- incomplete gamma, beta
-def _broadcasting(name, fn_name):
+def _broadcasting(name, fn_name, domain=None):
     def forward(d, *xs):
         try:
-            return d.special(fn_name)(*xs).astype(xs[-1].dtype, copy=False)
+            out = d.special(fn_name)(*xs)
+            if domain is not None:
+                out = domain(d.xp, *xs, out)
+            return out.astype(xs[-1].dtype, copy=False)
         except ValueError:
             shapes = " vs. ".join(str(list(x.shape)) for x in xs)
             raise ShapeMismatchError(f"{name}: Incompatible shapes: {shapes} "
@@ -138,8 +161,12 @@ def _operands(*xs, op):
     return tuple(_float(x, op) for x in out)
 
 
-igamma_p = _broadcasting("Igamma", "gammainc")
-igammac_p = _broadcasting("Igammac", "gammaincc")
+# TF's domain: P(a, 0) = 0 for every a; otherwise NaN for a <= 0 or x < 0 (where
+# SciPy gives P(0, x) = 1), and Q is NaN for a <= 0 or x < 0.
+igamma_p = _broadcasting("Igamma", "gammainc", domain=lambda xp, a, x, out: xp.where(
+    x == 0, 0.0, xp.where((a <= 0) | (x < 0), xp.nan, out)))
+igammac_p = _broadcasting("Igammac", "gammaincc", domain=lambda xp, a, x, out: xp.where(
+    (a <= 0) | (x < 0), xp.nan, out))
 
 
 def _gamma_density(a, x):
@@ -174,7 +201,8 @@ def igammac(a, x, name=None):
     return call(igammac_p, (a, x))
 
 
-betainc_p = _broadcasting("Betainc", "betainc")
+betainc_p = _broadcasting("Betainc", "betainc", domain=lambda xp, a, b, x, out: xp.where(
+    (a <= 0) | (b <= 0) | (x < 0) | (x > 1), xp.nan, out))   # NaN outside, as TF
 
 
 @betainc_p.defgrad

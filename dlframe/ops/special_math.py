@@ -15,13 +15,18 @@ erfinv_p, erfinv = m._special("Erfinv", "erfinv", lambda i, o, dy: m.multiply(
     dy, m.multiply(0.886226925452758, m.exp(m.square(o)))),  # sqrt(pi) / 2
     "Inverse of the error function.")
 lgamma_p, lgamma = m._special("Lgamma", "gammaln", lambda i, o, dy: m.multiply(
-    dy, digamma(i[0])), "Log of the absolute value of the Gamma function.")
+    dy, digamma(i[0])), "Log of the absolute value of the Gamma function.",
+    domain=lambda xp, x, out: xp.where(xp.isneginf(x), xp.inf, out))  # TF: +inf
 digamma_p, digamma = m._special("Digamma", "digamma", lambda i, o, dy: m.multiply(
-    dy, _polygamma(1, i[0])), "Derivative of lgamma.")
+    dy, _polygamma(1, i[0])), "Derivative of lgamma.",
+    domain=lambda xp, x, out: xp.where(x == 0, xp.nan, out))  # a pole: NaN in TF
 
 
 @primitive("PolygammaN")
 def _polygamma_p(d, x, *, n):
+    if n == 0:   # digamma, with TF's NaN at its poles (SciPy gives -inf at 0)
+        return d.xp.where(x == 0, d.xp.nan, d.special("digamma")(x)).astype(
+            x.dtype, copy=False)
     return d.special("polygamma")(n, x).astype(x.dtype, copy=False)
 
 
@@ -35,14 +40,23 @@ def _polygamma(n, x):
 
 
 def polygamma(a, x, name=None):
-    """The ``a``-th derivative of digamma (``a`` a non-negative integer, static)."""
+    """The ``a``-th derivative of digamma (``a`` read as static values).
+
+    Args:
+      a: float orders; as in TF, an order that is not a non-negative integer gives
+        NaN.
+      x: float Tensor (broadcasting against ``a``).
+      name: unused (TF compatibility).
+    """
     x = t(x)
     m._check("Polygamma", x, "f")
+    if isinstance(a, Tensor) and a.dtype != x.dtype:
+        raise InvalidArgumentError(f"Polygamma: `a` must be a {x.dtype.name} tensor like "
+                                   f"`x`, got {a.dtype.name}")
     orders = np.asarray(a.numpy() if isinstance(a, Tensor) else a, dtype="float64")
-    if (orders != np.floor(orders)).any() or (orders < 0).any():
-        raise InvalidArgumentError(
-            f"Polygamma: `a` must hold non-negative integers, got {orders.tolist()}")
-    if orders.ndim == 0:
+    valid = (orders == np.floor(orders)) & (orders >= 0)
+    orders = np.where(valid, orders, -1.0)   # -1 marks the NaN results
+    if orders.ndim == 0 and valid:
         return _polygamma(int(orders), x)
     # a tensor of orders: elementwise over the broadcast of a and x, one kernel per
     # distinct order
@@ -53,7 +67,7 @@ def polygamma(a, x, name=None):
     orders = np.broadcast_to(orders, shape)
     out = None
     for n in np.unique(orders):
-        part = _polygamma(int(n), x)
+        part = _polygamma(int(n), x) if n >= 0 else m.multiply(x, np.nan)
         mask = convert_to_tensor(orders == n)
         out = part if out is None else _where(mask, part, out)
     return out

@@ -20,7 +20,8 @@ UNARY = [
     ("bessel_k0", sp.k0, POSITIVE), ("bessel_k0e", sp.k0e, POSITIVE),
     ("bessel_k1", sp.k1, POSITIVE), ("bessel_k1e", sp.k1e, POSITIVE),
     ("dawsn", sp.dawsn, REALS),
-    ("expint", sp.expi, np.array([-2.0, -0.5, 0.3, 1.0, 2.5])),
+    # TF's expint is defined for x > 0 only (NaN below; tests/ops/test_probe_numerics.py)
+    ("expint", sp.expi, np.array([0.2, 0.5, 0.3, 1.0, 2.5])),
     ("fresnel_cos", lambda x: sp.fresnel(x)[1], REALS),
     ("fresnel_sin", lambda x: sp.fresnel(x)[0], REALS),
     ("spence", sp.spence, np.array([0.1, 0.5, 1.0, 2.0, 3.5])),
