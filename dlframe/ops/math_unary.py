@@ -8,6 +8,7 @@ dlframe ops (DESIGN.md §4); the rules build on ``dlframe.ops.math_binary``.
 from dlframe.backends.base import np
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.ops import unary_grads as _ug
 from dlframe.ops._util import t
 from dlframe.ops.logic import _check, _kind, cast, zeros_like
 from dlframe.ops.math_binary import (
@@ -15,7 +16,6 @@ from dlframe.ops.math_binary import (
     add,
     divide,
     multiply,
-    pow,
     subtract,
 )
 
@@ -87,10 +87,11 @@ def _square_grad(inputs, out, dy):
 
 square_p, square = _unary_prim("Square", lambda xp, x: xp.square(x), _square_grad, "fciu",
                                "Elementwise x * x.", np.square, holomorphic=False)
+# (TF's SqrtGrad/RsqrtGrad/ReciprocalGrad: 0 where dy == 0, see unary_grads)
 sqrt_p, sqrt = _unary_prim("Sqrt", lambda xp, x: xp.sqrt(x),
-                           lambda i, o, dy: divide(multiply(dy, 0.5), o), into=np.sqrt)
+                           lambda i, o, dy: _ug.sqrt_grad(o, dy), into=np.sqrt)
 rsqrt_p, rsqrt = _unary_prim("Rsqrt", lambda xp, x: 1 / xp.sqrt(x),
-                             lambda i, o, dy: multiply(dy, multiply(-0.5, pow(o, 3.0))),
+                             lambda i, o, dy: _ug.rsqrt_grad(o, dy),
                              doc="Elementwise 1 / sqrt(x).")
 exp_p, exp = _unary_prim("Exp", lambda xp, x: xp.exp(x), lambda i, o, dy: multiply(dy, o),
                          into=np.exp)
@@ -103,7 +104,7 @@ log1p_p, log1p = _unary_prim("Log1p", lambda xp, x: xp.log1p(x),
                              lambda i, o, dy: divide(dy, add(i[0], 1.0)),
                              doc="Elementwise log(1 + x), accurate near 0.")
 reciprocal_p, reciprocal = _unary_prim(
-    "Reciprocal", lambda xp, x: 1 / x, lambda i, o, dy: multiply(negative(dy), square(o)),
+    "Reciprocal", lambda xp, x: 1 / x, lambda i, o, dy: _ug.reciprocal_grad(o, dy),
     doc="Elementwise 1 / x.")
 inv = reciprocal
 sin_p, sin = _unary_prim("Sin", lambda xp, x: xp.sin(x),
