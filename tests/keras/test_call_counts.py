@@ -163,3 +163,29 @@ def test_out_of_range_sparse_labels_raise_for_probability_outputs():
     net.compile("sgd", "sparse_categorical_crossentropy")
     with pytest.raises(InvalidArgumentError, match="label value of 7"):
         net.fit(np.ones((4, 2), "float32"), np.array([0, 1, 7, 2]), verbose=0)
+
+
+def test_sizes_read_by_builtin_code_never_become_known_dims():
+    class Attend(keras.layers.Layer):
+        def build(self, input_shape):
+            self.query = keras.layers.Dense(8)   # on 3-D input: reshapes internally
+
+        def call(self, x):
+            q = self.query(x)
+            weights = tf.nn.softmax(tf.matmul(q, q, transpose_b=True), axis=-1)
+            return tf.matmul(weights, q)
+
+    class Zeros(keras.layers.Layer):
+        def call(self, x):
+            return tf.zeros(tf.stack([tf.shape(x)[0], 4]))
+
+    class Steps(keras.layers.Layer):
+        def call(self, x):   # an RNN-like walk over the (unknown) time axis
+            return tf.stack(tf.unstack(x, axis=1), axis=1) * 2.0
+
+    seq = keras.Input((None, 4))
+    assert Attend()(seq).shape.as_list() == [None, None, 8]
+    assert Zeros()(seq).shape.as_list() == [None, 4]
+    assert Steps()(seq).shape.as_list() == [None, None, 4]
+    assert keras.layers.LSTM(3, return_sequences=True)(seq).shape.as_list() == \
+        [None, None, 3]

@@ -8,12 +8,15 @@ carry the KerasTensors' unknown dimensions: the trace's static view shows user c
 the ``None`` dimensions, and its marks (which output dimensions follow an unknown
 input dimension) give the output specs from this single run.
 
-A mark can be lost on the way: an op without a static-shape rule reshapes marked
-data (a convolution, a reshape), a value computed from an unknown size (``tf.shape``)
-shapes a result, or an elementwise op meets a tensor whose size along a marked axis
-was read as a number by dlframe's own code. The results that depend on such a step
-are *uncertain*, and the caller then compares with a second, quiet run at another
-placeholder size, as it does for dlframe's own layers.
+A mark can be lost on the way, because dlframe's own code reads the placeholders'
+concrete sizes: an op without a static-shape rule reshapes marked data, a value
+computed from an unknown size (``tf.shape``) shapes a result, an op takes its sizes
+from arguments that may hold such a read (a reshape's target, a stack of a loop's
+steps), or an elementwise op meets a tensor whose size along a marked axis was read
+as a number. The results that depend on such a step are *uncertain*, and the caller
+then compares with a second, quiet run at another placeholder size, as it does for
+dlframe's own layers. Only rules whose output sizes come from their inputs' shapes
+and from layer configuration (``TRUSTED_RULES``) carry marks on.
 """
 
 import os
@@ -26,6 +29,16 @@ _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))) + os.sep
 _EMPTY = frozenset()
 
+# static-shape rules whose known output sizes come only from their inputs' shapes and
+# from configuration (windows, strides, depths), never from sizes code computed
+TRUSTED_RULES = frozenset({
+    "All", "Any", "ArgMax", "ArgMin", "AvgPool", "Conv2D", "Conv3D",
+    "DepthwiseConv2dNative", "Einsum", "ExpandDims", "MatMul", "Max", "MaxPool", "Mean",
+    "Min", "MirrorPad", "OneHot", "PadV2", "Prod", "SoftmaxCrossEntropyWithLogits",
+    "SparseSoftmaxCrossEntropyWithLogits", "Squeeze", "Sum", "Transpose"})
+# ops whose values are sizes: results computed from them depend on unknown sizes
+SIZE_VALUES = frozenset({"Shape", "ShapeN", "Size"})
+
 
 class MarkTrace(_trace.Trace):
     """A trace that also tracks results whose unknown dimensions marks cannot tell."""
@@ -33,6 +46,9 @@ class MarkTrace(_trace.Trace):
     def __init__(self):
         super().__init__(allow_variable_creation=True)
         self.uncertain = set()   # ids of tensors whose static dims marks cannot tell
+        # a size along an unknown dimension was taken as a value: code may read it on
+        # the host (a shape argument), so no result's dims can be told from marks
+        self.read_unknown_size = False
 
     def add_placeholder(self, tensor, static_shape, value_depends_on_size=False):
         """Adds a placeholder input; ``value_depends_on_size``: its value was computed
@@ -40,6 +56,11 @@ class MarkTrace(_trace.Trace):
         self.add_input(tensor, static_shape=static_shape)
         if value_depends_on_size:
             self.uncertain.add(id(tensor))
+
+    def is_dynamic(self, t):
+        # a size along an unknown dimension is a graph value (tf.shape records a
+        # Shape op), so what is computed from it is seen to depend on it
+        return id(t) in self.unknown_axes or super().is_dynamic(t)
 
     def record(self, prim, inputs, outs, attrs, dev):
         super().record(prim, inputs, outs, attrs, dev)
@@ -51,9 +72,12 @@ class MarkTrace(_trace.Trace):
         in_marks = [self.unknown_axes.get(id(t), _EMPTY) for t in inputs]
         if not any(in_marks):
             return False
-        if getattr(prim, "static_shape", None) is not None and \
-                _rule_marks(prim, inputs, in_marks, attrs, outs) is not None:
-            return False
+        if prim.name in SIZE_VALUES:
+            self.read_unknown_size = True
+            return True
+        if getattr(prim, "static_shape", None) is not None:
+            return prim.name not in TRUSTED_RULES or \
+                _rule_marks(prim, inputs, in_marks, attrs, outs) is None
         shape = _broadcast([tuple(x._value.shape) for x in inputs])
         if shape is None or any(tuple(o._value.shape) != shape for o in outs):
             return True   # not elementwise: where the unknown sizes went is not known
@@ -70,7 +94,7 @@ class MarkTrace(_trace.Trace):
         return bool(unknown & known)
 
     def is_certain(self, t):
-        return id(t) not in self.uncertain
+        return not self.read_unknown_size and id(t) not in self.uncertain
 
     def static_dims(self, t):
         """``t``'s dims with None where an unknown input dimension reached it."""
