@@ -19,8 +19,25 @@ def linear(x):
     return x
 
 
-def relu(x, alpha=0.0, max_value=None, threshold=0.0):
-    """max(x, 0) with optional leak ``alpha`` below ``threshold`` and cap ``max_value``."""
+def relu(x, alpha=0.0, max_value=None, threshold=0.0, negative_slope=None):
+    """Rectified linear unit with optional leak, cap and threshold.
+
+    Args:
+      x: input tensor.
+      alpha: slope below ``threshold`` (Keras 2 name of ``negative_slope``).
+      max_value: optional cap of the output.
+      threshold: values below it are zeroed (or leak with ``alpha``).
+      negative_slope: Keras 3 name of ``alpha``; give one of the two.
+
+    Returns:
+      ``max(x, 0)`` modified as above, in ``x``'s dtype.
+    """
+    if negative_slope is not None:
+        if alpha != 0:
+            raise ValueError("Pass only one of `alpha` and `negative_slope` (the same "
+                             f"slope). Received: alpha={alpha}, "
+                             f"negative_slope={negative_slope}")
+        alpha = negative_slope
     if alpha == 0 and max_value is None and threshold == 0:
         return _nn.relu(x)
     if threshold != 0:
@@ -104,8 +121,8 @@ def exponential(x):
 
 def softmax(x, axis=-1):
     """Softmax over ``axis``; a tuple of axes normalizes over all of them."""
-    if len(x.shape) <= 1:
-        raise ValueError(f"Cannot apply softmax to a tensor that is 1D. Received input: {x}")
+    if len(x.shape) == 0:   # rank 1 is fine (Keras 3; Keras 2 refused it)
+        raise ValueError(f"Cannot apply softmax to a scalar. Received input: {x}")
     if isinstance(axis, (tuple, list)):
         e = _math.exp(x - _red.reduce_max(x, axis=axis, keepdims=True))
         return e / _red.reduce_sum(e, axis=axis, keepdims=True)

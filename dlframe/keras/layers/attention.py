@@ -76,6 +76,10 @@ class MultiHeadAttention(Layer):
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
                  seed=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        for arg, val in (("num_heads", num_heads), ("key_dim", key_dim)):
+            if not isinstance(val, int) or isinstance(val, bool) or val <= 0:
+                raise ValueError(f"Received an invalid value for argument `{arg}`, "
+                                 f"expected a positive integer. Received: {arg}={val}")
         self.seed = seed
         self.supports_masking = True
         self.num_heads = num_heads
@@ -118,12 +122,11 @@ class MultiHeadAttention(Layer):
         self._query = self._dense("query", [q_dim, h, self.key_dim], [h, self.key_dim])
         self._key = self._dense("key", [k_dim, h, self.key_dim], [h, self.key_dim])
         self._value = self._dense("value", [v_dim, h, self.value_dim], [h, self.value_dim])
-        out_dim = self._output_shape or q_dim
-        if isinstance(out_dim, (list, tuple)):
-            out_dim = out_dim[-1]
-        self._out_dim = out_dim
-        self._output = self._dense("attention_output", [h, self.value_dim, out_dim],
-                                   [out_dim])
+        out_dims = self._output_shape or q_dim
+        out_dims = list(out_dims) if isinstance(out_dims, (list, tuple)) else [out_dims]
+        self._out_dims = out_dims
+        self._output = self._dense("attention_output", [h, self.value_dim, *out_dims],
+                                   out_dims)
         self._weights_ready = True
 
     def _project(self, x, params, heads, size):
@@ -164,8 +167,8 @@ class MultiHeadAttention(Layer):
         out = _linalg.matmul(_array.reshape(ctx, [-1, h * self.value_dim]),
                              _array.reshape(kernel, [h * self.value_dim, -1]))
         if bias is not None:
-            out = out + bias
-        out = _array.reshape(out, _sequence_shape(ctx, self._out_dim))
+            out = out + _array.reshape(bias, [-1])
+        out = _array.reshape(out, _sequence_shape(ctx, *self._out_dims))
         if return_attention_scores:
             return out, probs
         return out
@@ -213,6 +216,19 @@ class MultiHeadAttention(Layer):
         return config
 
 
+def _check_attention_inputs(input_shape):
+    """Early error for ``Attention``/``AdditiveAttention`` not called on a list."""
+    if not isinstance(input_shape, (list, tuple)) or not input_shape or isinstance(
+            input_shape[0], int) or input_shape[0] is None:
+        raise ValueError("Attention layer must be called on a list of inputs, namely "
+                         "[query, value] or [query, value, key]. Received: "
+                         f"inputs={input_shape}.")
+    if len(input_shape) not in (2, 3):
+        raise ValueError("Attention layer accepts inputs list of length 2 or 3, namely "
+                         "[query, value] or [query, value, key]. Received length: "
+                         f"{len(input_shape)}.")
+
+
 class Attention(Layer):
     """Dot-product attention: ``softmax(query @ key^T [* scale]) @ value``.
 
@@ -239,6 +255,7 @@ class Attention(Layer):
         self.supports_masking = True
 
     def build(self, input_shape):
+        _check_attention_inputs(input_shape)
         self.scale = self.add_weight("scale", shape=(), initializer="ones") \
             if self.use_scale else None
         if self.score_mode == "concat":
@@ -308,6 +325,7 @@ class AdditiveAttention(Attention):
         super().__init__(use_scale=use_scale, dropout=dropout, seed=seed, **kwargs)
 
     def build(self, input_shape):
+        _check_attention_inputs(input_shape)
         dim = TensorShape(input_shape[0])[-1]
         self.scale = self.add_weight("scale", shape=(dim,),
                                      initializer="glorot_uniform") if self.use_scale else None

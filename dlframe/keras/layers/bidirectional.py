@@ -102,6 +102,10 @@ class Bidirectional(Wrapper):
         if not isinstance(layer, Layer):
             raise ValueError("Please initialize `Bidirectional` layer with a "  # noqa: TRY004 - Keras' type
                              f"`keras.layers.Layer` instance. Received: {layer}")
+        if not all(hasattr(layer, a) for a in ("go_backwards", "return_sequences")):
+            raise TypeError("`Bidirectional` wraps a recurrent layer (one with "
+                            "`go_backwards` and `return_sequences`, e.g. LSTM, GRU, RNN). "
+                            f"Received: layer={layer.__class__.__name__}")
         if merge_mode not in _MERGE_MODES:
             raise ValueError(f"Invalid merge mode. Received: {merge_mode}. Merge mode "
                              "should be one of {'sum', 'mul', 'ave', 'concat', None}")

@@ -214,6 +214,9 @@ class Masking(Layer):
 
     def __init__(self, mask_value=0.0, **kwargs):
         super().__init__(**kwargs)
+        if mask_value is None or isinstance(mask_value, str):
+            raise ValueError("Invalid value received for argument `mask_value`: expected "
+                             f"a number. Received: mask_value={mask_value!r}")
         self.supports_masking = True
         self.mask_value = mask_value
 

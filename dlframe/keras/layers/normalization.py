@@ -1,6 +1,8 @@
 """Normalization layers: BatchNormalization, LayerNormalization, RMSNormalization,
 UnitNormalization."""
 
+import warnings
+
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.keras import constraints, initializers, regularizers
 from dlframe.keras.engine.base_layer import Layer, in_dry_run
@@ -119,6 +121,8 @@ class BatchNormalization(_Normalization):
                              f"renorm={renorm}, virtual_batch_size={virtual_batch_size}, "
                              f"adjustment={adjustment}")
         self.momentum = momentum
+        self.renorm_clipping = renorm_clipping
+        self.renorm_momentum = renorm_momentum
         self.synchronized = synchronized
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
@@ -163,27 +167,49 @@ class BatchNormalization(_Normalization):
             "momentum": self.momentum,
             "moving_mean_initializer": _ser(initializers, self.moving_mean_initializer),
             "moving_variance_initializer": _ser(initializers,
-                                                self.moving_variance_initializer)})
-        if self.synchronized:
-            config["synchronized"] = True
+                                                self.moving_variance_initializer),
+            "renorm": False, "renorm_clipping": self.renorm_clipping,
+            "renorm_momentum": self.renorm_momentum, "synchronized": self.synchronized})
         return config
 
 
 class LayerNormalization(_Normalization):
-    """Normalizes each sample over ``axis`` (default -1), then scales and shifts."""
+    """Normalizes each sample over ``axis`` (default -1), then scales and shifts.
+
+    Args:
+      axis: int or list of ints, the normalized axes (default -1).
+      epsilon: variance fuzz (default 1e-3).
+      center, scale: whether to learn beta / gamma.
+      rms_scaling: Keras 3's deprecated option: ``x * rsqrt(variance + epsilon) *
+        gamma`` with no centering and no beta (it divides by the variance, not the
+        root mean square; ``RMSNormalization`` is the correct layer).
+      beta_initializer, gamma_initializer, *_regularizer, *_constraint: as in Keras.
+    """
 
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
                  gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
-                 **kwargs):
+                 rms_scaling=False, **kwargs):
         super().__init__(axis, epsilon, center, scale, beta_initializer, gamma_initializer,
                          beta_regularizer, gamma_regularizer, beta_constraint,
                          gamma_constraint, **kwargs)
+        self.rms_scaling = bool(rms_scaling)
+        if self.rms_scaling:
+            warnings.warn("You passed `rms_scaling=True`, which is deprecated: it scales "
+                          "the input by the variance, not the root mean square. Use "
+                          "`keras.layers.RMSNormalization` instead.", stacklevel=2)
 
     def build(self, input_shape):
         shape = self._param_shape(input_shape)
         self.input_spec = None
-        self._make_gamma_beta(shape)
+        if self.rms_scaling:
+            self.beta = None
+            self.gamma = self.add_weight(
+                "gamma", shape=shape, initializer=self.gamma_initializer,
+                regularizer=self.gamma_regularizer, constraint=self.gamma_constraint,
+                dtype=self.variable_dtype)
+        else:
+            self._make_gamma_beta(shape)
         self.built = True
 
     def call(self, inputs):
@@ -194,9 +220,17 @@ class LayerNormalization(_Normalization):
         mean, variance = _nn.moments(x, self._param_axes, keepdims=True)
         gamma = None if self.gamma is None else _math.cast(self.gamma, x.dtype)
         beta = None if self.beta is None else _math.cast(self.beta, x.dtype)
+        if self.rms_scaling:
+            out = x * _math.rsqrt(variance + self.epsilon) * self._broadcast(gamma, ndim)
+            return out if out.dtype == in_dtype else _math.cast(out, in_dtype)
         out = _nn.batch_normalization(x, mean, variance, self._broadcast(beta, ndim),
                                       self._broadcast(gamma, ndim), self.epsilon)
         return out if out.dtype == in_dtype else _math.cast(out, in_dtype)
+
+    def get_config(self):
+        config = super().get_config()
+        config["rms_scaling"] = self.rms_scaling
+        return config
 
 
 class UnitNormalization(Layer):

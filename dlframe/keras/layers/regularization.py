@@ -10,7 +10,7 @@ from dlframe.ops import random as _random
 
 
 def _check_rate(rate):
-    if not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
         raise ValueError(f"Invalid value received for argument `rate`. Expected a float "
                          f"value between 0 and 1. Received: rate={rate!r}")
     return rate
@@ -115,6 +115,9 @@ class GaussianNoise(Layer):
 
     def __init__(self, stddev, seed=None, **kwargs):
         super().__init__(**kwargs)
+        if isinstance(stddev, bool) or not isinstance(stddev, (int, float)) or stddev < 0:
+            raise ValueError("Invalid value received for argument `stddev`. Expected a "
+                             f"non-negative float. Received: stddev={stddev!r}")
         self.stddev = stddev
         self.seed = seed
         self.supports_masking = True
