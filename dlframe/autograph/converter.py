@@ -375,7 +375,8 @@ class _Transformer(ast.NodeTransformer):
         c, b = self._next("while_cond"), self._next("while_body")
         ret = ast.Return(value=_tuple(names, ast.Load))
         call = _ag_call("while_stmt", [_load(c), _load(b), _init(names)],
-                        self._returns_kw(names) + self._names_kw(node, names, "live"))
+                        self._returns_kw(names) + self._names_kw(node, names, "live")
+                        + self._names_kw(node, names, "names"))
         return prelude + [_fn(c, names, [ast.Return(value=node.test)]),
                           _fn(b, names, node.body + [ret]), _bind(names, call)]
 
@@ -394,8 +395,10 @@ class _Transformer(ast.NodeTransformer):
                 node.body.append(ast.If(test=_load(brk), body=[ast.Break()], orelse=[]))
             return prelude + [node]
         target_names = _assigned([ast.Assign(targets=[node.target], value=ast.Constant(0))])
-        # the target is re-bound from the item inside the body; it is not loop state
+        # the target is re-bound from the item inside the body; it is loop state only
+        # when read after the loop (it then keeps the last item, as in Python and TF)
         names = [n for n in _assigned(node.body) if n not in target_names]
+        names += [n for n in self._live(node, target_names) if n not in names]
         b = self._next("for_body")
         item = self._next("item")
         ret = ast.Return(value=_tuple(names, ast.Load))
@@ -403,7 +406,8 @@ class _Transformer(ast.NodeTransformer):
         # a loop with only `continue` never sets its break flag: nothing to stop on
         stop_at = ast.Constant(names.index(brk) if brk in names else None)
         call = _ag_call("for_stmt", [node.iter, _load(b), _init(names), stop_at],
-                        self._returns_kw(names) + self._names_kw(node, names, "live"))
+                        self._returns_kw(names) + self._names_kw(node, names, "live")
+                        + self._names_kw(node, names, "names"))
         return prelude + [_fn(b, [item] + names, body), _bind(names, call)]
 
     # -- expressions -----------------------------------------------------------

@@ -57,7 +57,7 @@ def if_stmt(test, true_fn, false_fn, init, returns=None, names=None):
         init = _define_return(entry, returns, lambda: _staged(lambda: true_fn(*entry)),
                               lambda: _staged(lambda: false_fn(*entry)))
         names = names or [f"variable {i}" for i in range(len(init))]
-        structures = {}
+        structures, values = {}, {}
 
         def wrap(fn, here, other):
             def branch():
@@ -72,9 +72,12 @@ def if_stmt(test, true_fn, false_fn, init, returns=None, names=None):
                                         f"structure in the main and else branches: "
                                         f"{structures[i]} in the {other} branch, {kind} "
                                         f"in the {here} branch")
+                    if i in values:   # the main branch was traced first
+                        _check_dtypes(names[i], values[i], v, "in the main branch",
+                                      "in the else branch")
+                    values[i] = v
                 return out
             return branch
-        structures.clear()
         return control_flow.cond(test, wrap(true_fn, "main", "else"),
                                  wrap(false_fn, "else", "main"))
     return true_fn(*init) if _truth(test) else false_fn(*init)
@@ -98,18 +101,19 @@ def if_exp(test, true_fn, false_fn, init):
     return true_fn(*init) if _truth(test) else false_fn(*init)
 
 
-def while_stmt(cond_fn, body_fn, init, returns=None, live=()):
+def while_stmt(cond_fn, body_fn, init, returns=None, live=(), names=None):
     """``while`` statement: a graph while_loop once the test is symbolic, also when it
     turns symbolic after Python iterations (a break or return that depends on a tensor).
     ``returns``: as for ``if_stmt``; ``live``: positions of variables read after the
-    loop (one first assigned in the body is then carried, as in TF)."""
+    loop (one first assigned in the body is then carried, as in TF); ``names``: the
+    variables' names, for error messages."""
     state = tuple(init)
     while True:
         test = cond_fn(*state)
         if _symbolic(test) or isinstance(test, Tensor) and any(
                 _symbolic(v) for v in state if isinstance(v, Tensor)):
             return _graph_loop(cond_fn, lambda *s: ((), body_fn(*s)), (), state, returns,
-                               live)
+                               live, names)
         if not _truth(test):
             return state
         state = tuple(body_fn(*state))
@@ -143,22 +147,25 @@ def range_(*args, tensor_range=None):
     return range(*[int(a) if isinstance(a, Tensor) else a for a in args])
 
 
-def for_stmt(iterable, body_fn, init, break_index=None, returns=None, live=()):
+def for_stmt(iterable, body_fn, init, break_index=None, returns=None, live=(),
+             names=None):
     """``for`` statement over Python iterables, tensors and tensor ranges.
 
     ``break_index``: position of the loop's break flag in the state (None: no break).
-    ``returns`` and ``live``: as for ``if_stmt`` and ``while_stmt``.
+    ``returns``, ``live`` and ``names``: as for ``if_stmt`` and ``while_stmt``.
     """
     if isinstance(iterable, _TensorRange) and iterable.unrolled is not None and \
             break_index is None:
         iterable = iterable.unrolled()
     if isinstance(iterable, _TensorRange) or _symbolic(iterable):
-        return _graph_for(iterable, body_fn, tuple(init), break_index, returns, live)
+        return _graph_for(iterable, body_fn, tuple(init), break_index, returns, live,
+                          names)
     hooks = getattr(iterable, "_graph_iteration", None)
     if hooks is not None and STATE.trace is not None:
         hooks = hooks()   # a tf.data Dataset or iterator: a loop pulling its elements
         if hooks is not None:
-            return _feed_for(hooks, body_fn, tuple(init), break_index, returns, live)
+            return _feed_for(hooks, body_fn, tuple(init), break_index, returns, live,
+                             names)
     state = tuple(init)
     for item in iterable:
         state = tuple(body_fn(item, *state))
@@ -174,7 +181,7 @@ def for_stmt(iterable, body_fn, init, break_index=None, returns=None, live=()):
     return state
 
 
-def _graph_for(iterable, body_fn, state, break_index, returns, live=()):
+def _graph_for(iterable, body_fn, state, break_index, returns, live=(), names=None):
     if isinstance(iterable, _TensorRange):
         start, stop, step = iterable.start, iterable.stop, iterable.step
         get = None
@@ -192,10 +199,10 @@ def _graph_for(iterable, body_fn, state, break_index, returns, live=()):
     def advance(i, *s):
         item = get[i] if get is not None else i
         return (_math.add(i, step),), body_fn(item, *s)
-    return _graph_loop(cond, advance, (i0,), state, returns, live)
+    return _graph_loop(cond, advance, (i0,), state, returns, live, names)
 
 
-def _feed_for(hooks, body_fn, state, break_index, returns, live=()):
+def _feed_for(hooks, body_fn, state, break_index, returns, live=(), names=None):
     """A graph loop over the elements that ``hooks`` = (start, has_next, get) pull."""
     start, has_next, get = hooks
 
@@ -207,10 +214,10 @@ def _feed_for(hooks, body_fn, state, break_index, returns, live=()):
 
     def advance(i, *s):
         return (_math.add(i, 1),), body_fn(get(i), *s)
-    return _graph_loop(cond, advance, (start(),), state, returns, live)
+    return _graph_loop(cond, advance, (start(),), state, returns, live, names)
 
 
-def _graph_loop(cond, advance, counters, state, returns, live=()):
+def _graph_loop(cond, advance, counters, state, returns, live=(), names=None):
     """A graph while_loop carrying ``counters`` and the defined entries of ``state``.
 
     ``cond(*counters, *state)`` is the test, ``advance(*counters, *state)`` returns the
@@ -238,10 +245,47 @@ def _graph_loop(cond, advance, counters, state, returns, live=()):
 
     def body(*v):
         new_counters, new_state = advance(*v[:k], *expand(v[k:]))
+        for i in keep:
+            _check_dtypes(_name(names, i), state[i], new_state[i], "before the loop",
+                          "after one iteration")
         return tuple(new_counters) + tuple(new_state[i] for i in keep)
     out = control_flow.while_loop(lambda *v: cond(*v[:k], *expand(v[k:])), body,
                                   list(counters) + [state[i] for i in keep])
     return expand(tuple(out)[k:])
+
+
+def _name(names, i):
+    return names[i] if names and i < len(names) else f"variable {i}"
+
+
+def _leaf_dtypes(value):
+    """DTypes of ``value``'s leaves as a graph construct sees them (Python numbers
+    converted), or None when it has no leaves that convert."""
+    from dlframe.core.tensor import convert_to_tensor
+    leaves = []
+    try:
+        control_flow._flat(value, leaves, opaque=True)
+    except (TypeError, ValueError):
+        return None
+    out = []
+    for x in leaves:
+        if not isinstance(x, Tensor) and hasattr(x, "_dlframe_flatten"):
+            out.append(None)   # a composite (TensorArray): checked by its parts
+            continue
+        out.append(x.dtype if isinstance(x, Tensor) else convert_to_tensor(x).dtype)
+    return out
+
+
+def _check_dtypes(name, first, second, first_where, second_where):
+    """TypeError naming variable ``name`` when ``first`` and ``second`` (the values a
+    graph cond's branches or a loop's entry and body give it) differ in dtype."""
+    a, b = _leaf_dtypes(first), _leaf_dtypes(second)
+    if a is None or b is None or len(a) != len(b):
+        return
+    for x, y in zip(a, b):
+        if x is not None and y is not None and x != y:
+            raise TypeError(f"'{name}' has dtype {x.name} {first_where}, but dtype "
+                            f"{y.name} {second_where}")
 
 
 def _carried(state, pinned=()):

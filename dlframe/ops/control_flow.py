@@ -25,9 +25,18 @@ from dlframe.core.primitive import STATE, Primitive, call, primitive
 from dlframe.core.tape import GradientTape
 from dlframe.core.tensor import Tensor
 from dlframe.errors import InvalidArgumentError
-from dlframe.ops._util import t
 from dlframe.ops.control_flow_branch import (  # noqa: F401 - _flat/_unflat/_Branch: autograph
-    _WITH_HISTORY, _Branch, _flat, _pure_twin, _relaxed, _taping, _unflat)
+    _WITH_HISTORY,
+    _as_vars,
+    _Branch,
+    _check_loop_vars,
+    _flat,
+    _like,
+    _pure_twin,
+    _relaxed,
+    _taping,
+    _unflat,
+)
 from dlframe.ops.list_ops import take_rows_like
 
 
@@ -133,36 +142,114 @@ def cond(pred, true_fn=None, false_fn=None, name=None):
     return true_fn() if value else false_fn()
 
 
+def _check_pairs(pairs, what):
+    """Validates (key, fn) entries as TF does: 2-tuples holding a callable."""
+    for entry in pairs:
+        if not isinstance(entry, tuple) or len(entry) != 2:
+            raise TypeError(f"Each entry in '{what}' must be a 2-tuple. "
+                            f"Received {entry!r}.")
+        if not callable(entry[1]):
+            raise TypeError(f"{what}: fn for {entry[0]!r} must be callable, "
+                            f"got {entry[1]!r}")
+
+
 def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name="case"):
-    """Runs the fn of the first pair whose predicate is true, else ``default``."""
-    pairs = list(pred_fn_pairs.items()) if isinstance(pred_fn_pairs, dict) else \
-        list(pred_fn_pairs)
+    """Runs the fn of the first pair whose predicate is true, else ``default``.
+
+    Args:
+      pred_fn_pairs: list of ``(pred, fn)`` pairs (or a dict ``{pred: fn}``); each
+        ``pred`` a scalar boolean Tensor and each ``fn`` a callable.
+      default: callable run when no predicate is true. Without it the last pair's
+        fn is the default and a run where no predicate is true raises
+        ``InvalidArgumentError``.
+      exclusive: accepted for TF compatibility (the first true pair wins).
+      strict: accepted for TF compatibility.
+      name: unused.
+
+    Returns:
+      The result of the chosen fn; all fns must return the same structure.
+    """
+    if isinstance(pred_fn_pairs, dict):
+        pairs = list(pred_fn_pairs.items())
+    elif isinstance(pred_fn_pairs, (list, tuple)):
+        pairs = list(pred_fn_pairs)
+    else:
+        raise TypeError("case: pred_fn_pairs must be a list, tuple or dict, got "
+                        f"{pred_fn_pairs!r}")
+    _check_pairs(pairs, "pred_fn_pairs")
+    for pred, _ in pairs:
+        if not isinstance(pred, Tensor):
+            raise TypeError(f"pred must be a Tensor, got: {pred!r}")
+        if pred.dtype.name != "bool":
+            raise TypeError(f"case: pred must be a boolean Tensor, got dtype "
+                            f"{pred.dtype.name}")
+    if default is not None and not callable(default):
+        raise TypeError(f"case: default must be callable, got {default!r}")
     if not pairs:
-        if default is None:
-            raise ValueError("case: pred_fn_pairs is empty and no default was given")
-        return default()
+        raise ValueError("case: pred_fn_pairs must hold at least one (pred, fn) pair")
     if default is None:
-        pairs, (_, default) = pairs[:-1], pairs[-1]
+        (last_pred, last_fn), pairs = pairs[-1], pairs[:-1]
+        preds = [p for p, _ in pairs] + [last_pred]
+
+        def default():
+            from dlframe.ops.debugging import Assert
+            # Reached only when the earlier predicates are false: fails unless
+            # the last one holds, at run time inside a graph.
+            Assert(last_pred, ["Input error: None of conditions evaluated as True:"]
+                   + preds)
+            return last_fn()
     fn = default
     for pred, branch in reversed(pairs):
-        fn = (lambda p, b, rest: (lambda: cond(p, b, rest)))(pred, branch, fn)
+        fn = _chained(pred, branch, fn)
     return fn()
 
 
+def _chained(pred, branch, rest):
+    """``cond(pred, branch, rest)`` as a branch of an enclosing cond."""
+    return lambda: cond(pred, branch, rest)
+
+
 def switch_case(branch_index, branch_fns, default=None, name="switch_case"):
-    """Runs ``branch_fns[branch_index]`` (``default`` or the last branch when out of range)."""
-    fns = sorted(branch_fns.items()) if isinstance(branch_fns, dict) else \
-        list(enumerate(branch_fns))
+    """Runs ``branch_fns[branch_index]``.
+
+    Args:
+      branch_index: scalar integer Tensor.
+      branch_fns: list of callables, or a dict / list of ``(int, callable)`` pairs
+        whose keys form the range ``[0, n)``.
+      default: callable run when ``branch_index`` is out of range (the last branch
+        when not given).
+      name: unused.
+
+    Returns:
+      The chosen branch's result; all branches must return the same structure.
+    """
+    if isinstance(branch_fns, (list, tuple)) and all(callable(f) for f in branch_fns):
+        fns = list(enumerate(branch_fns))
+    else:
+        fns = list(branch_fns.items()) if isinstance(branch_fns, dict) else \
+            list(branch_fns)
+        _check_pairs(fns, "branch_fns")
+        keys = sorted(k for k, _ in fns)
+        if any(not isinstance(k, int) for k in keys):
+            raise TypeError(f"branch_fns: keys must be Python ints, got {keys}")
+        if keys != list(range(len(keys))):
+            found = "{" + ",".join(str(k) for k in keys) + "}"
+            raise ValueError("branch indices (keys) must form contiguous range of "
+                             f"[0 to {len(keys)}) but found {found}")
+        fns.sort(key=lambda kv: kv[0])
     if not fns:
-        raise ValueError("switch_case: branch_fns must not be empty")
-    idx = t(branch_index)
-    if idx._value.dtype.kind not in "iu":
-        raise TypeError(f"switch_case: branch_index must be an integer tensor, got "
-                        f"{idx.dtype.name}")
+        raise ValueError("Must provide at least one item in 'branch_fns'")
+    if not isinstance(branch_index, Tensor):
+        raise TypeError(f"'branch_index' must be a Tensor, got {type(branch_index)}")
+    if not branch_index.dtype.is_integer:
+        raise TypeError("'branch_index' must be an integer Tensor, got "
+                        f"{branch_index.dtype!r}")
+    if branch_index.shape.rank not in (0, None):
+        raise InvalidArgumentError("switch_case: branch_index must be a scalar, got "
+                                   f"shape {branch_index.shape}")
     fallback = default if default is not None else fns[-1][1]
     from dlframe.ops.math import equal
-    pairs = [(equal(idx, k), f) for k, f in fns]
-    return case(pairs, default=fallback)
+    return case([(equal(branch_index, k), f) for k, f in fns], default=fallback)
 
 
 @primitive("While", n_out=-1, stateful=True)
@@ -372,6 +459,10 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
       shape_invariants: allow loop variables to change shape (checked otherwise).
       maximum_iterations: optional cap on the number of iterations.
     """
+    if not callable(cond):
+        raise TypeError(f"'cond' must be callable, got {cond!r}")
+    if not callable(body):
+        raise TypeError(f"'body' must be callable, got {body!r}")
     single = not isinstance(loop_vars, (list, tuple))
     vars_ = [loop_vars] if single else list(loop_vars)
     leaves = []
@@ -379,8 +470,8 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     trace = STATE.trace
     symbolic = trace is not None and any(trace.is_symbolic(x) for x in leaves)
     if symbolic:
-        return _traced_while(cond, body, vars_, shape_invariants, maximum_iterations,
-                             single)
+        return _like(loop_vars, _traced_while(cond, body, vars_, shape_invariants,
+                                              maximum_iterations, single))
     state = _unflat(template, iter(leaves))
     it = 0
     while maximum_iterations is None or it < int(maximum_iterations):
@@ -388,49 +479,19 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         # while tracing, a tensor predicate makes a graph loop even when its value is
         # known (computed from shapes): unrolling would copy the body per iteration
         if isinstance(flag, Tensor) and trace is not None:
-            return _traced_while(cond, body, state, shape_invariants,
-                                 None if maximum_iterations is None
-                                 else int(maximum_iterations) - it, single)
+            return _like(loop_vars, _traced_while(
+                cond, body, state, shape_invariants, None if maximum_iterations is None
+                else int(maximum_iterations) - it, single))
         if not bool(flag if not isinstance(flag, Tensor) else
                     flag._device.to_numpy(flag._value)):
             break
         new = body(*state)
-        new = list(new) if isinstance(new, (list, tuple)) and not single else [new]
-        _check_loop_vars(state, new, shape_invariants)
+        new = _as_vars(new, single)
+        # eagerly, as in TF, loop variables may change shape without invariants
+        _check_loop_vars(state, new, shape_invariants=())
         state = new
         it += 1
-    return state[0] if single else type(loop_vars)(state) if isinstance(
-        loop_vars, (list, tuple)) else state
-
-
-def _check_loop_vars(old, new, shape_invariants, relaxed=()):
-    """Same number, dtypes and (unless ``shape_invariants``, or for the leaf indices
-    in ``relaxed``) shapes of loop variables. Composites (TensorArrays) are checked
-    by their own parts only when tracing, where they are flattened."""
-    a, b = [], []
-    _flat(old, a, opaque=True)
-    _flat(new, b, opaque=True)
-    if len(a) != len(b):
-        raise ValueError(f"while_loop: body returned {len(b)} loop variables, expected "
-                         f"{len(a)}")
-    for i, (x, y) in enumerate(zip(a, b)):
-        if not isinstance(x, Tensor) or not isinstance(y, Tensor):
-            if type(x) is not type(y):
-                raise TypeError(f"while_loop: loop variable {i} entered the loop as "
-                                f"{type(x).__name__} but is {type(y).__name__} after "
-                                "one iteration")
-            continue
-        if x.dtype != y.dtype:
-            raise TypeError(f"while_loop: loop variable {i} entered the loop as "
-                            f"{x.dtype.name} but has dtype {y.dtype.name} after one "
-                            "iteration")
-        if shape_invariants is None and i not in relaxed and \
-                tuple(x._value.shape) != tuple(y._value.shape):
-            raise ValueError(
-                f"while_loop: loop variable {i} entered the loop with shape "
-                f"{list(x._value.shape)} but has shape {list(y._value.shape)} after one "
-                "iteration. Provide shape_invariants (or call tf.autograph.experimental"
-                ".set_loop_options(shape_invariants=...) in the loop body) to allow it.")
+    return state[0] if single else _like(loop_vars, state)
 
 
 def _settle_lazy(body_fn, vars_, single):
@@ -446,7 +507,7 @@ def _settle_lazy(body_fn, vars_, single):
 
     def stage(*xs):
         new = body_fn(*_unflat(inner, iter(xs)))
-        staged.append([new] if single else list(new))
+        staged.append(_as_vars(new, single))
     _Branch(stage, STATE.trace, leaves)
     after = []
     _flat(staged[0], after, opaque=True)
@@ -491,8 +552,7 @@ def _traced_while(cond_fn, body_fn, vars_, shape_invariants, maximum_iterations,
 
     def body_flat(*xs):
         new = body_fn(*_unflat(template, iter(xs)))
-        new = [new] if single else list(new)
-        return new
+        return _as_vars(new, single)
 
     c = _Branch(cond_flat, trace, leaves, relaxed)
     stack = _LOOP_OPTIONS.__dict__.setdefault("stack", [])
@@ -527,4 +587,4 @@ def _traced_while(cond_fn, body_fn, vars_, shape_invariants, maximum_iterations,
     return state[0] if single else state
 
 
-__all__ = ["cond", "case", "switch_case", "while_loop"]
+__all__ = ["case", "cond", "switch_case", "while_loop"]

@@ -126,6 +126,13 @@ class _Branch:
                 child.dynamic.add(id(inner))
             fresh.append(inner)
         saved_tapes = STATE.tapes
+        # tensors constant in the trace that a tape watches (``x = tf.constant(2.);
+        # tape.watch(x)`` inside a function) become inputs too, so that gradients
+        # reach them through this branch's node
+        hot = set(getattr(parent, "tape_watched", ()))
+        for tape in saved_tapes:
+            hot.update(getattr(tape, "_watched", ()))
+        child.tape_watched = hot
         probe = _GradientProbe()
         STATE.tapes = [probe]
         try:
@@ -147,12 +154,12 @@ class _Branch:
             for x in inputs:
                 if id(x) in seen or id(x) in child.produced:
                     continue
-                if parent.is_symbolic(x):  # incl. Variables: the node must see them
+                if parent.is_symbolic(x) or id(x) in hot:  # incl. Variables
                     seen.add(id(x))
                     externals.append(x)
         for x in leaves:
-            if id(x) not in seen and id(x) not in child.produced and parent.is_symbolic(x) \
-                    and not x._is_variable:
+            if id(x) not in seen and id(x) not in child.produced and not x._is_variable \
+                    and (parent.is_symbolic(x) or id(x) in hot):
                 seen.add(id(x))
                 externals.append(x)
         for x in externals:
@@ -280,3 +287,48 @@ def _pure_twin(prim):
         twin.wants_needs = prim.wants_needs
         _PURE_TWINS[prim] = twin
     return twin
+
+
+def _as_vars(new, single):
+    """The body's result as a list of loop variables (a lone value stands for the
+    only one)."""
+    return list(new) if isinstance(new, (list, tuple)) and not single else [new]
+
+
+def _like(loop_vars, state):
+    """``state`` (a list, or one value for a single loop variable) as the same
+    sequence type as ``loop_vars`` (a tuple stays a tuple, as in TF)."""
+    if isinstance(loop_vars, tuple) and isinstance(state, list):
+        return type(loop_vars)(*state) if hasattr(loop_vars, "_fields") else \
+            tuple(state)
+    return state
+
+
+def _check_loop_vars(old, new, shape_invariants, relaxed=()):
+    """Same number, dtypes and (unless ``shape_invariants``, or for the leaf indices
+    in ``relaxed``) shapes of loop variables. Composites (TensorArrays) are checked
+    by their own parts only when tracing, where they are flattened."""
+    a, b = [], []
+    _flat(old, a, opaque=True)
+    _flat(new, b, opaque=True)
+    if len(a) != len(b):
+        raise ValueError(f"while_loop: body returned {len(b)} loop variables, expected "
+                         f"{len(a)}")
+    for i, (x, y) in enumerate(zip(a, b)):
+        if not isinstance(x, Tensor) or not isinstance(y, Tensor):
+            if type(x) is not type(y):
+                raise TypeError(f"while_loop: loop variable {i} entered the loop as "
+                                f"{type(x).__name__} but is {type(y).__name__} after "
+                                "one iteration")
+            continue
+        if x.dtype != y.dtype:
+            raise TypeError(f"while_loop: loop variable {i} entered the loop as "
+                            f"{x.dtype.name} but has dtype {y.dtype.name} after one "
+                            "iteration")
+        if shape_invariants is None and i not in relaxed and \
+                tuple(x._value.shape) != tuple(y._value.shape):
+            raise ValueError(
+                f"while_loop: loop variable {i} entered the loop with shape "
+                f"{list(x._value.shape)} but has shape {list(y._value.shape)} after one "
+                "iteration. Provide shape_invariants (or call tf.autograph.experimental"
+                ".set_loop_options(shape_invariants=...) in the loop body) to allow it.")

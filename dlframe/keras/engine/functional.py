@@ -356,6 +356,12 @@ class Functional(Model):
 def _encode_constant(x):
     """JSON form of a non-tensor call argument of a node (op layers take dtypes,
     shapes and constant tensors: ``tf.cast(x, tf.float16)``)."""
+    if isinstance(x, slice):   # x[:, ::2]: Keras 3's JSON form of a slice
+        return {"class_name": "__slice__", "config": {
+            "start": _encode_constant(x.start), "stop": _encode_constant(x.stop),
+            "step": _encode_constant(x.step)}}
+    if x is Ellipsis:
+        return {"class_name": "__ellipsis__", "config": {}}
     if isinstance(x, DType):
         return x.name
     if isinstance(x, TensorShape):

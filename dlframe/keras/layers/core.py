@@ -3,6 +3,7 @@
 import base64
 import inspect
 import marshal
+import sys
 import types
 
 from dlframe.core.tensor_shape import TensorShape
@@ -262,6 +263,15 @@ def func_load(code, defaults=None, closure=None, globs=None):
                               name=raw.co_name, argdefs=defaults, closure=cells)
 
 
+def _lambda_globals(module):
+    """Globals for a reloaded lambda: this module's plus those of ``module`` (the one
+    that defined it, when imported), so ``lambda t: tf.abs(t)`` finds ``tf``."""
+    globs = dict(globals())
+    if module is not None:
+        globs.update(vars(module))
+    return globs
+
+
 class Lambda(Layer):
     """Wraps an arbitrary function of the inputs as a layer.
 
@@ -337,14 +347,17 @@ class Lambda(Layer):
         fn = config.pop("function")
         kind = config.pop("function_type", "lambda")
         module = config.pop("module", None)
+        # Keras 3 files do not record the module: the main script's is likeliest
+        mod = sys.modules.get(module if isinstance(module, str) else "__main__")
         dumped = None
         if kind == "function" or isinstance(fn, str):
             fn = generic_utils.deserialize_keras_object(fn, custom_objects=custom_objects,
                                                         printable_module_name="function")
-        else:
-            dumped, fn = fn, func_load(fn)
+        else:   # the lambda's names resolve in the module that defined it
+            dumped, fn = fn, func_load(fn, globs=_lambda_globals(mod))
         if config.pop("output_shape_type", "raw") == "lambda":
-            config["output_shape"] = func_load(config["output_shape"])
+            config["output_shape"] = func_load(config["output_shape"],
+                                               globs=_lambda_globals(mod))
         config.pop("output_shape_module", None)
         config.pop("mask_type", None)
         layer = cls(fn, **config)
@@ -355,13 +368,29 @@ class Lambda(Layer):
 
 
 # ---------------------------------------------------------------- operator layers
+def _getitem(x, key=None, slice_spec=None):
+    """``x[key]``; a list key (a tuple after a JSON round trip) indexes as a tuple,
+    as TF's slicing reads it; ``slice_spec`` is Keras 2's SlicingOpLambda argument."""
+    key = slice_spec if key is None and slice_spec is not None else key
+    if isinstance(key, list):
+        key = tuple(_keras2_slice(k) for k in key)
+    return x[_keras2_slice(key)]
+
+
+def _keras2_slice(k):
+    """Keras 2 configs write a slice as ``{'start', 'stop', 'step'}``."""
+    if isinstance(k, dict) and set(k) == {"start", "stop", "step"}:
+        return slice(k["start"], k["stop"], k["step"])
+    return k
+
+
 _OPERATORS = {
     "add": _math.add, "subtract": _math.subtract, "multiply": _math.multiply,
     "truediv": _math.truediv, "floordiv": _math.floordiv, "floormod": _math.floormod,
     "pow": _math.pow, "matmul": _linalg.matmul, "negative": _math.negative,
     "abs": _math.abs, "less": _math.less, "less_equal": _math.less_equal,
     "greater": _math.greater, "greater_equal": _math.greater_equal,
-    "getitem": lambda x, key: x[key],
+    "getitem": _getitem,
 }
 
 
@@ -373,15 +402,20 @@ class TFOpLambda(Layer):
 
     Args:
       function: an operator name (``'add'``, ``'getitem'``, ...) or the op's public
-        API path (``'nn.relu'``, ``'concat'``, ``'math.reduce_mean'``).
+        API path (``'nn.relu'``, ``'concat'``, ``'math.reduce_mean'``,
+        ``'keras.ops.expand_dims'``).
+      op_kwargs: keyword arguments bound to every call (a Keras 3 operation's
+        constructor arguments: ``{'axis': -1}`` of ``ExpandDims``).
     """
 
-    def __init__(self, function, **kwargs):
+    def __init__(self, function, op_kwargs=None, **kwargs):
+        function = _KERAS2_OPERATORS.get(function, function)
         self._fn = _resolve_op(function)
         kwargs.setdefault("name", _op_name(function))
         kwargs["autocast"] = False
         super().__init__(**kwargs)
         self.function = function
+        self.op_kwargs = dict(op_kwargs or {})
         self._convert_args = False
 
     def _convert_inputs(self, inputs):
@@ -390,16 +424,20 @@ class TFOpLambda(Layer):
     def call(self, *args, **kwargs):
         kwargs.pop("training", None)
         kwargs.pop("mask", None)
-        return self._fn(*args, **kwargs)
+        return self._fn(*args, **self.op_kwargs, **kwargs)
 
     def get_config(self):
-        return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype,
-                "function": self.function}
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype,
+                  "function": self.function}
+        if self.op_kwargs:
+            config["op_kwargs"] = dict(self.op_kwargs)
+        return config
 
     def _symbolic_outputs(self, inputs, rest, kwargs):
         from dlframe.keras.engine import node as _node
         out = _node.dry_run_outputs(self, inputs, rest, kwargs)
         key = rest[0] if rest else None
+        key = tuple(key) if isinstance(key, list) else key   # a JSON-loaded key
         parts = key if isinstance(key, tuple) else (key,)
         if (self.function == "getitem" and getattr(inputs, "shape", None) is not None
                 and inputs.shape.rank is not None
@@ -417,6 +455,10 @@ def _is_static_index(k):
     if isinstance(k, slice):
         return all(v is None or isinstance(v, int) for v in (k.start, k.stop, k.step))
     return k is None or k is Ellipsis or isinstance(k, int)
+
+
+# Keras 2 configs name operators by their TF path
+_KERAS2_OPERATORS = {f"__operators__.{name}": name for name in _OPERATORS}
 
 
 def _resolve_op(function):

@@ -110,18 +110,20 @@ def _kind_of_key(key, kind):
     return kind if key in ("loss", "metrics", "weighted_metrics") else None
 
 
-def _lambda_to_keras3(dumped):
+def _lambda_to_keras3(dumped, module=None):
     code, defaults, closure = dumped
-    return {"class_name": "__lambda__",
-            "config": {"code": code, "defaults": defaults, "closure": closure}}
+    config = {"code": code, "defaults": defaults, "closure": closure}
+    if module:   # where its global names live; Keras 3 reads only the keys above
+        config["module"] = module
+    return {"class_name": "__lambda__", "config": config}
 
 
 def _layer_config_to_keras3(class_name, config):
     config = dict(config)
     if class_name == "Lambda" and config.get("function_type") == "lambda":
-        config["function"] = _lambda_to_keras3(config.pop("function"))
+        config["function"] = _lambda_to_keras3(config.pop("function"),
+                                               config.pop("module", None))
         config.pop("function_type")
-        config.pop("module", None)
     if class_name == "Lambda" and config.pop("output_shape_type", None) == "lambda":
         config["output_shape"] = _lambda_to_keras3(config["output_shape"])
     if class_name == "InputLayer":
@@ -180,8 +182,17 @@ def from_keras3(obj, custom_objects=None, safe_mode=True):
     if name == "function":
         registered = obj.get("registered_name")
         return registered if registered and ">" in registered else obj["config"]
+    op = _operation_to_op_layer(obj, custom_objects)
+    if op is not None:
+        return {**{k: from_keras3(v, custom_objects, safe_mode) for k, v in obj.items()
+                   if k not in ("module", "registered_name", "shared_object_id")},
+                **op}
     out = {k: from_keras3(v, custom_objects, safe_mode) for k, v in obj.items()
            if k != "shared_object_id"}
+    fn = obj["config"].get("function") if name == "Lambda" else None
+    if isinstance(fn, dict) and isinstance(fn.get("config"), dict) and \
+            fn["config"].get("module"):
+        out["config"]["module"] = fn["config"]["module"]
     if name == "Lambda" and isinstance(out["config"].get("output_shape"), list) and \
             len(out["config"]["output_shape"]) == 3 and \
             isinstance(out["config"]["output_shape"][0], str):
@@ -191,6 +202,36 @@ def from_keras3(obj, custom_objects=None, safe_mode=True):
             str(getattr(cls, "__module__", "")).startswith("dlframe."):
         out["config"] = _drop_neutral_unknowns(cls, out["config"])
     return out
+
+
+def _operation_to_op_layer(obj, custom_objects):
+    """A Keras 3 operation node of a functional model (``x[:, :1]`` is ``GetItem``,
+    ``keras.ops.expand_dims(x, -1)`` is ``ExpandDims(axis=-1)``) as dlframe's
+    ``TFOpLambda`` of the matching ``keras.ops`` function; None for other objects.
+    ``.keras`` files name the operation's module; ``.h5`` entries do not, so there
+    an entry is taken for an op by its config (no ``trainable``) and name."""
+    from dlframe.keras import ops
+    name, module, config = obj["class_name"], obj.get("module"), obj["config"]
+    if not isinstance(config, dict) or "name" not in config:
+        return None
+    if module is not None and not str(module).startswith(("keras.src.ops.",
+                                                           "keras.ops")):
+        return None
+    if module is None and ("trainable" in config or generic_utils.get_registered_object(
+            name, custom_objects) is not None):
+        return None   # layers' configs have ``trainable``, operations' do not
+    function = generic_utils.to_snake_case(name)
+    if function == "get_item":
+        function = "getitem"   # the operator layer that reads JSON-loaded keys
+    elif callable(getattr(ops, function, None)):
+        function = f"keras.ops.{function}"
+    else:
+        return None
+    op_kwargs = {k: v for k, v in config.items() if k != "name"}
+    layer = {"name": config["name"], "function": function}
+    if op_kwargs:
+        layer["op_kwargs"] = op_kwargs
+    return {"class_name": "TFOpLambda", "config": layer}
 
 
 def _lambda_from_keras3(config, safe_mode):

@@ -145,8 +145,16 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, **kw
     h5py = weights_io._h5py()
     with h5py.File(filepath, "r") as f:
         config = f.attrs["model_config"]
-        config = config.decode("utf8") if isinstance(config, bytes) else config
-        model = models.model_from_json(config, custom_objects=custom_objects)
+        config = json.loads(config.decode("utf8") if isinstance(config, bytes)
+                            else config)
+        version = f.attrs.get("keras_version", b"")
+        if str(version.decode("utf8") if isinstance(version, bytes)
+               else version).startswith("3"):
+            # Keras 3 writes its own layer configs (dtype policies, new arguments)
+            from dlframe.keras.saving import keras3_config
+            config = keras3_config.from_keras3(config, custom_objects,
+                                               safe_mode=safe_mode)
+        model = models.model_from_config(config, custom_objects=custom_objects)
         weights_io.read_weights_group(f["model_weights"], model)
         training = f.attrs.get("training_config")
         if compile and training is not None:

@@ -119,6 +119,11 @@ def serialize_keras_object(instance):
     raise ValueError(f"Cannot serialize {instance!r} since it doesn't implement get_config()")
 
 
+class UnknownObjectError(ValueError, TypeError):
+    """A config names a class that is neither built in nor registered: Keras 2 raises
+    ValueError here, Keras 3 TypeError, so ``except`` clauses of either catch it."""
+
+
 def deserialize_keras_object(identifier, module_objects=None, custom_objects=None,
                              printable_module_name="object"):
     """Turns a name or a ``{'class_name', 'config'}`` dict back into an object."""
@@ -132,7 +137,7 @@ def deserialize_keras_object(identifier, module_objects=None, custom_objects=Non
             cls = get_registered_object(identifier["class_name"], custom_objects,
                                         module_objects)
         if cls is None:
-            raise ValueError(
+            raise UnknownObjectError(
                 f"Unknown {printable_module_name}: '{identifier['class_name']}'. Please "
                 "ensure you are using a `keras.utils.custom_object_scope` and that this "
                 "object is included in the scope.")
