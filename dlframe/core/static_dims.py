@@ -14,6 +14,12 @@ other primitive whose outputs have the broadcast shape of its inputs (elementwis
 math, casts, activations) passes a mark on to the output dimension it lines up
 with. Callers turn the marked dimensions of their results to None, on top of
 what the size comparison finds.
+
+A rule ``static_shape(in_dims, attrs)`` gets each input's dims (None where unknown)
+and the primitive's attributes and returns the output's dims (a list of lists for
+several outputs), as TF's shape function would; it returns None when it cannot
+tell (the marks then follow the elementwise rule, and a Keras functional build
+compares a second run). The helpers below are shared by the rules in ``ops``.
 """
 
 
@@ -27,6 +33,49 @@ def unknown_axes(tensor, shape):
     if len(dims) != rank:
         return frozenset()
     return frozenset(a for a, d in enumerate(dims) if getattr(d, "value", d) is None)
+
+
+def merge_dim(*dims):
+    """One dimension seen through several inputs that must agree or broadcast (TF's
+    broadcast / merge of static dims): a known size other than 1 wins, else None when
+    any is unknown, else 1."""
+    sizes = [d for d in dims if d is not None and d != 1]
+    if sizes:
+        return sizes[0]
+    return None if any(d is None for d in dims) else 1
+
+
+def merge_dims(*shapes):
+    """``merge_dim`` per axis of ``shapes``, aligned at their last axes (NumPy
+    broadcasting; a shorter shape counts as 1 on the leading axes)."""
+    rank = max((len(s) for s in shapes), default=0)
+    padded = [[1] * (rank - len(s)) + list(s) for s in shapes]
+    return [merge_dim(*ds) for ds in zip(*padded)]
+
+
+def window_dim(n, k, s, dil, lo, hi):
+    """Output length of a convolution / pooling sweep over a (None: unknown) input
+    length ``n`` (known padding ``lo``/``hi``)."""
+    if n is None:
+        return None
+    return (n + lo + hi - ((k - 1) * dil + 1)) // s + 1
+
+
+def swept_static_shape(in_dims, attrs, channels):
+    """Rule of a convolution or pooling (channels last): the batch, each spatial
+    length through ``window_dim`` and ``channels`` output channels."""
+    x = in_dims[0]
+    ks = attrs.get("ksize") or in_dims[1][:len(x) - 2]
+    spatial = [None if k is None else window_dim(n, k, s, dil, lo, hi)
+               for n, k, s, dil, (lo, hi) in zip(x[1:-1], ks, attrs["strides"],
+                                                   attrs["dilations"], attrs["pads"])]
+    return x[:1] + spatial + [channels]
+
+
+def padded_static_shape(in_dims, attrs):
+    """Rule of the pads: each dimension grows by its known ``paddings`` pair."""
+    return [None if d is None else d + lo + hi
+            for d, (lo, hi) in zip(in_dims[0], attrs["paddings"])]
 
 
 def _broadcast(shapes):

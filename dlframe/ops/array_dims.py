@@ -13,12 +13,35 @@ broadcast_to_p = basic.broadcast_to_p
 
 # ---------------------------------------------------------------- shapes
 @primitive("Reshape", aliases=True)
-def reshape_p(d, x, *, shape):
+def reshape_p(d, x, *, shape, sized=False):
     return x.reshape(shape)
 
 
+def _reshape_static_shape(in_dims, attrs):
+    """TF's static shape of a reshape: literal target sizes are known, a -1 only when
+    the input's size is. A target holding tensors (``tf.shape(x)[0]``: ``sized``) or
+    fixing every size of an input with unknown dims cannot be told from the marks."""
+    dims, shape = in_dims[0], list(attrs["shape"])
+    if attrs.get("sized"):
+        return None
+    if -1 not in shape:
+        return None if None in dims else shape
+    if None in dims:
+        return [None if s == -1 else s for s in shape]
+    known = 1
+    for s in shape:
+        known *= 1 if s == -1 else s
+    total = 1
+    for d in dims:
+        total *= d
+    return [total // known if s == -1 else s for s in shape]
+
+
+reshape_p.static_shape = _reshape_static_shape
+
+
 @reshape_p.defgrad
-def _reshape_grad(inputs, out, dy, *, shape):
+def _reshape_grad(inputs, out, dy, **attrs):
     return call(reshape_like_p, (dy, inputs[0]))
 
 
@@ -27,6 +50,9 @@ def reshape_like_p(d, x, like):
     """``x`` reshaped to ``like``'s shape when it runs (gradients of shape changes
     stay right when sizes change between runs of a compiled graph)."""
     return x.reshape(like.shape)
+
+
+reshape_like_p.static_shape = lambda in_dims, attrs: list(in_dims[1])
 
 
 @reshape_like_p.defgrad
@@ -39,6 +65,10 @@ def expand_dims_p(d, x, *, axis):
     return d.xp.expand_dims(x, axis)
 
 
+expand_dims_p.static_shape = lambda in_dims, attrs: (
+    in_dims[0][:attrs["axis"]] + [1] + in_dims[0][attrs["axis"]:])
+
+
 @expand_dims_p.defgrad
 def _expand_dims_grad(inputs, out, dy, *, axis):
     return call(squeeze_p, (dy,), {"axes": (axis,)})
@@ -47,6 +77,10 @@ def _expand_dims_grad(inputs, out, dy, *, axis):
 @primitive("Squeeze", aliases=True)
 def squeeze_p(d, x, *, axes):
     return d.xp.squeeze(x, axis=axes)
+
+
+squeeze_p.static_shape = lambda in_dims, attrs: [
+    d for i, d in enumerate(in_dims[0]) if i not in attrs["axes"]]
 
 
 @squeeze_p.defgrad
@@ -105,12 +139,20 @@ def reshape(tensor, shape, name=None):
     if target == tuple(x._value.shape):
         return x
     # a -1 stays -1 in the graph: resolved from the input's size when it runs
-    return call(reshape_p, (x,), {"shape": tuple(spec) if -1 in spec else target})
+    attrs = {"shape": tuple(spec) if -1 in spec else target}
+    if isinstance(shape, Tensor) or isinstance(shape, (list, tuple)) and any(
+            isinstance(s, Tensor) for s in shape):
+        attrs["sized"] = True   # sizes read from tensors (tf.shape): see the rule
+    return call(reshape_p, (x,), attrs)
 
 
 @primitive("Transpose", aliases=True)
 def transpose_p(d, x, *, perm):
     return d.xp.transpose(x, perm)
+
+
+transpose_p.static_shape = lambda in_dims, attrs: [
+    in_dims[0][p] for p in attrs["perm"]]
 
 
 @transpose_p.defgrad

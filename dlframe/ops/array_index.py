@@ -7,6 +7,7 @@ gather again, so both are differentiable to any order.
 
 from dlframe.backends.base import np
 from dlframe.core.primitive import call, primitive
+from dlframe.core.static_dims import merge_dims
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError, ShapeMismatchError
 from dlframe.ops import math as m
@@ -73,6 +74,15 @@ def gather_p(d, x, idx, *, axis, batch_dims):
     out = xp.moveaxis(out.reshape(nb, inner, mid, rest), 1, 2)
     shape = x.shape[:axis] + idx.shape[batch_dims:] + x.shape[axis + 1:]
     return out.reshape(shape)
+
+
+def _gather_static_shape(in_dims, attrs):
+    x, idx = in_dims
+    a, b = attrs["axis"], attrs["batch_dims"]
+    return merge_dims(x[:b], idx[:b]) + x[b:a] + idx[b:] + x[a + 1:]
+
+
+gather_p.static_shape = _gather_static_shape
 
 
 @gather_p.defgrad

@@ -4,6 +4,7 @@ nested lists holding tensors)."""
 from dlframe.backends.base import np
 from dlframe.core import tensor as _tensor_mod
 from dlframe.core.primitive import call, primitive
+from dlframe.core.static_dims import merge_dims
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError, ShapeMismatchError
 from dlframe.ops import dynamic_shape as _dyn
@@ -14,6 +15,17 @@ from dlframe.ops.late_bound import reads_values
 @primitive("ConcatV2")
 def concat_p(d, *xs, axis):
     return d.xp.concatenate(xs, axis=axis)
+
+
+def _concat_static_shape(in_dims, attrs):
+    a = attrs["axis"]
+    out = merge_dims(*in_dims)
+    sizes = [dims[a] for dims in in_dims]
+    out[a] = None if None in sizes else sum(sizes)
+    return out
+
+
+concat_p.static_shape = _concat_static_shape
 
 
 @concat_p.defgrad
@@ -70,6 +82,14 @@ def stack_p(d, *xs, axis):
     return d.xp.stack(xs, axis=axis)
 
 
+def _stack_static_shape(in_dims, attrs):
+    out = merge_dims(*in_dims)
+    return out[:attrs["axis"]] + [len(in_dims)] + out[attrs["axis"]:]
+
+
+stack_p.static_shape = _stack_static_shape
+
+
 @stack_p.defgrad
 def _stack_grad(inputs, out, dy, *, axis):
     return unstack(dy, axis=axis)
@@ -117,6 +137,10 @@ def unstack_p(d, x, *, axis, num):
     return tuple(xp.take(x, i, axis=axis) for i in range(num))
 
 
+unstack_p.static_shape = lambda in_dims, attrs: [
+    [d for i, d in enumerate(in_dims[0]) if i != attrs["axis"]]] * attrs["num"]
+
+
 @unstack_p.defgrad
 def _unstack_grad(inputs, outs, dys, *, axis, num):
     return stack(list(dys), axis=axis)
@@ -138,13 +162,23 @@ def unstack(value, num=None, axis=0, name="unstack"):
 
 
 @primitive("SplitV", n_out=-1)
-def split_p(d, x, *, sizes, axis):
+def split_p(d, x, *, sizes, axis, even=False):
     bounds = np.cumsum(sizes)[:-1].tolist()
     return tuple(d.xp.split(x, bounds, axis=axis))
 
 
+def _split_static_shape(in_dims, attrs):
+    # along an unknown axis TF knows the parts of given sizes, not of an even split
+    dims, a = in_dims[0], attrs["axis"]
+    unknown = dims[a] is None and attrs.get("even")
+    return [dims[:a] + [None if unknown else s] + dims[a + 1:] for s in attrs["sizes"]]
+
+
+split_p.static_shape = _split_static_shape
+
+
 @split_p.defgrad
-def _split_grad(inputs, outs, dys, *, sizes, axis):
+def _split_grad(inputs, outs, dys, *, axis, **attrs):
     return concat(list(dys), axis=axis)
 
 
@@ -182,4 +216,7 @@ def _split(value, num_or_size_splits, axis=0, num=None):
                 f"split_dim; got sizes {sizes} for dimension of size {dim}")
     if len(sizes) == 1:
         return [x]
-    return list(call(split_p, (x,), {"sizes": tuple(sizes), "axis": a}))
+    attrs = {"sizes": tuple(sizes), "axis": a}
+    if isinstance(num_or_size_splits, int):
+        attrs["even"] = True   # TF's static parts are unknown along an unknown axis
+    return list(call(split_p, (x,), attrs))

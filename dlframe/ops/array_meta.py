@@ -43,9 +43,15 @@ def _shape_p(d, x, *, dtype):
     return d.xp.asarray(x.shape, dtype=dtype)
 
 
+_shape_p.static_shape = lambda in_dims, attrs: [len(in_dims[0])]
+
+
 @primitive("Size")
 def _size_p(d, x, *, dtype):
     return d.xp.asarray(x.size, dtype=dtype)
+
+
+_size_p.static_shape = lambda in_dims, attrs: []
 
 
 def _dynamic(x):

@@ -3,6 +3,7 @@
 import builtins
 
 from dlframe.core.primitive import call, primitive
+from dlframe.core.static_dims import padded_static_shape
 from dlframe.core.tensor import Tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import reduction
@@ -15,6 +16,16 @@ from dlframe.ops.slicing import getitem
 @primitive("Tile")
 def tile_p(d, x, *, multiples):
     return d.xp.tile(x, multiples)
+
+
+def _tile_static_shape(in_dims, attrs):
+    if any(d is None and m == 0 for d, m in zip(in_dims[0], attrs["multiples"])):
+        return None   # TF may know 0 there; not worth guessing
+    return [None if d is None else d * m
+            for d, m in zip(in_dims[0], attrs["multiples"])]
+
+
+tile_p.static_shape = _tile_static_shape
 
 
 @tile_p.defgrad
@@ -54,6 +65,9 @@ def pad_p(d, x, *, paddings, value):
     return d.xp.pad(x, paddings, mode="constant", constant_values=value)
 
 
+pad_p.static_shape = padded_static_shape
+
+
 @pad_p.defgrad
 def _pad_grad(inputs, out, dy, *, paddings, value):
     shape = inputs[0]._value.shape
@@ -67,6 +81,9 @@ _MIRROR = {"REFLECT": "reflect", "SYMMETRIC": "symmetric"}
 @primitive("MirrorPad")
 def mirror_pad_p(d, x, *, paddings, mode):
     return d.xp.pad(x, paddings, mode=_MIRROR[mode])
+
+
+mirror_pad_p.static_shape = padded_static_shape
 
 
 @mirror_pad_p.defgrad

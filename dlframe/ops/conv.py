@@ -8,6 +8,7 @@ here, also for pooling).
 
 from dlframe.backends.base import np
 from dlframe.core.primitive import call, primitive
+from dlframe.core.static_dims import swept_static_shape
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops._util import operands, static_shape
 from dlframe.ops.conv_geometry import (  # noqa: F401 - re-exported
@@ -60,7 +61,15 @@ def _keeping_dtype(kernel):
     return run
 
 
-def _family(names, fwd, dgrad, wgrad):
+def _out_channels(w):
+    return w[-1]
+
+
+def _depthwise_channels(w):
+    return None if None in w[-2:] else w[-2] * w[-1]
+
+
+def _family(names, fwd, dgrad, wgrad, channels=_out_channels):
     """Registers forward/backprop-input/backprop-filter primitives, mutually adjoint."""
     fwd_p = primitive(names[0])(_keeping_dtype(fwd))
     dgrad_p = primitive(names[1])(_keeping_dtype(dgrad))
@@ -84,7 +93,19 @@ def _family(names, fwd, dgrad, wgrad):
         return (call(dgrad_p, (dy, ddw), dict(geo, in_shape=tuple(x._value.shape[1:]))),
                 call(fwd_p, (x, ddw), geo))
 
+    fwd_p.static_shape = lambda in_dims, attrs: swept_static_shape(
+        in_dims, attrs, channels(in_dims[1]))
+    dgrad_p.static_shape = _backprop_input_static_shape
     return fwd_p, dgrad_p, wgrad_p
+
+
+def _backprop_input_static_shape(in_dims, attrs):
+    """A transposed convolution's (or input gradient's) ``in_shape`` is given, yet TF
+    leaves the dims unknown that the input leaves unknown (Keras and user code build
+    ``output_shape`` from ``tf.shape`` there)."""
+    dy, shape = in_dims[0], attrs["in_shape"]
+    return dy[:1] + [None if n is None else s for n, s in zip(dy[1:-1], shape)] + \
+        [shape[-1]]
 
 
 conv2d_p, conv2d_backprop_input_p, conv2d_backprop_filter_p = _family(
@@ -96,7 +117,8 @@ conv3d_p, conv3d_backprop_input_p, conv3d_backprop_filter_p = _family(
 depthwise_p, depthwise_backprop_input_p, depthwise_backprop_filter_p = _family(
     ("DepthwiseConv2dNative", "DepthwiseConv2dNativeBackpropInput",
      "DepthwiseConv2dNativeBackpropFilter"),
-    depthwise_forward, depthwise_backprop_input, depthwise_backprop_filter)
+    depthwise_forward, depthwise_backprop_input, depthwise_backprop_filter,
+    _depthwise_channels)
 
 
 def _conv_prims(r):

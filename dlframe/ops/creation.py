@@ -305,12 +305,20 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
         "axis": a % nd, "dtype": out_dtype._np})
 
 
+one_hot_p.static_shape = lambda in_dims, attrs: (
+    in_dims[0][:attrs["axis"]] + [attrs["depth"]] + in_dims[0][attrs["axis"]:])
+
+
 @primitive("SequenceMask")
 def sequence_mask_p(d, lengths, *, maxlen, dtype):
     xp = d.xp
     if maxlen is None:  # read at run time, so a compiled function stays correct
         maxlen = int(lengths.max()) if lengths.size else 0
     return (xp.arange(max(maxlen, 0)) < lengths[..., None]).astype(dtype, copy=False)
+
+
+sequence_mask_p.static_shape = lambda in_dims, attrs: (
+    None if attrs["maxlen"] is None else in_dims[0] + [attrs["maxlen"]])
 
 
 @reads_values("maxlen")

@@ -6,6 +6,7 @@ and every gradient are plain ``xp.einsum`` calls (differentiable any number of t
 
 from dlframe.backends.base import np
 from dlframe.core.primitive import call, primitive
+from dlframe.core.static_dims import merge_dim
 from dlframe.core.tensor import convert_to_tensor
 from dlframe.errors import DTypeMismatchError, InvalidArgumentError
 from dlframe.ops import math as m
@@ -100,6 +101,20 @@ def einsum_p(d, *xs, equation):
         wide = [x.astype("float32") for x in xs]
         return d.xp.einsum(equation, *wide, optimize=len(xs) > 1).astype(xs[0].dtype)
     return d.xp.einsum(equation, *xs, optimize=len(xs) > 1)
+
+
+def _einsum_static_shape(in_dims, attrs):
+    """Each output letter's size from the inputs holding it (they agree, or one is a
+    broadcast 1 on ellipsis letters)."""
+    ins, out = attrs["equation"].split("->")
+    sizes = {}
+    for s, dims in zip(ins.split(","), in_dims):
+        for c, n in zip(s, dims):
+            sizes.setdefault(c, []).append(n)
+    return [merge_dim(*sizes[c]) for c in out]
+
+
+einsum_p.static_shape = _einsum_static_shape
 
 
 @einsum_p.defgrad

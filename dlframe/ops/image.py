@@ -128,6 +128,10 @@ def resize_p(d, x, *, method, size):
     return _apply(d.xp, x, mh, mw)
 
 
+resize_p.static_shape = lambda in_dims, attrs: (
+    in_dims[0][:1] + list(attrs["size"]) + in_dims[0][3:])
+
+
 @primitive("ResizeImageGrad")
 def resize_grad_p(d, dy, *, method, in_size):
     mh = _matrix(d, method, in_size[0], dy.shape[1], dy.dtype)

@@ -10,6 +10,7 @@ the rest are compositions of primitives without gradient rules of their own
 from dlframe.backends.base import np
 from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
+from dlframe.core.static_dims import merge_dims
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import array as a
@@ -295,6 +296,14 @@ def softmax_xent_p(d, labels, logits, *, axis):
     return -(labels * log_probs).sum(axis=axis)
 
 
+def _softmax_xent_static_shape(in_dims, attrs):
+    dims = merge_dims(*in_dims)
+    return [n for i, n in enumerate(dims) if i != attrs["axis"] % len(dims)]
+
+
+softmax_xent_p.static_shape = _softmax_xent_static_shape
+
+
 @softmax_xent_p.defgrad
 def _softmax_xent_grad(inputs, out, dy, *, axis):
     labels, logits = inputs
@@ -378,6 +387,10 @@ def _onehot_sub_p(d, probs, labels):
 @_onehot_sub_p.defgrad
 def _onehot_sub_grad(inputs, out, dy):
     return dy, None
+
+
+sparse_softmax_xent_p.static_shape = lambda in_dims, attrs: merge_dims(
+    in_dims[0], in_dims[1][:-1])
 
 
 @sparse_softmax_xent_p.defgrad

@@ -11,6 +11,7 @@ and AvgPoolGrad, so second derivatives work.
 from dlframe.backends.base import np
 from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
+from dlframe.core.static_dims import swept_static_shape
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops._util import t
 from dlframe.ops.conv import (
@@ -225,9 +226,13 @@ def avg_pool_grad(d, dy, *, in_shape, ksize, strides, pads, dilations):
 # ---------------------------------------------------------------- primitives
 max_pool_p = primitive("MaxPool")(max_pool_forward)
 max_pool_grad_p = primitive("MaxPoolGrad")(max_pool_grad)
+max_pool_p.static_shape = lambda in_dims, attrs: swept_static_shape(
+    in_dims, attrs, in_dims[0][-1])
 max_pool_grad_grad_p = primitive("MaxPoolGradGrad")(max_pool_grad_grad)
 avg_pool_p = primitive("AvgPool")(avg_pool_forward)
 avg_pool_grad_p = primitive("AvgPoolGrad")(avg_pool_grad)
+avg_pool_p.static_shape = max_pool_p.static_shape
+max_pool_grad_p.static_shape = lambda in_dims, attrs: list(in_dims[0])
 
 
 @max_pool_p.defgrad

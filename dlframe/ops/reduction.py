@@ -6,6 +6,7 @@ import collections
 from dlframe.backends.base import np
 from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
+from dlframe.core.static_dims import merge_dims
 from dlframe.core.tensor import Tensor
 from dlframe.errors import AxisError, DTypeMismatchError, InvalidArgumentError
 from dlframe.ops import math as m
@@ -503,9 +504,16 @@ def _top_k_indices_p(d, x, *, k, dtype):
     return xp.ascontiguousarray((n - 1 - order).astype(dtype))
 
 
+_top_k_indices_p.static_shape = lambda in_dims, attrs: in_dims[0][:-1] + [attrs["k"]]
+
+
 @primitive("GatherLast")
 def _gather_last_p(d, x, idx):
     return d.xp.take_along_axis(x, idx.astype(d.xp.int64), axis=-1)
+
+
+_gather_last_p.static_shape = lambda in_dims, attrs: (
+    merge_dims(in_dims[0][:-1], in_dims[1][:-1]) + in_dims[1][-1:])
 
 
 @_gather_last_p.defgrad

@@ -15,6 +15,8 @@ m._ALLOWED.setdefault("fiub", m._ALLOWED["fiu"] + ", bool")
 
 def _arg(name, fn):
     p = primitive(name)(lambda d, x, *, axis, dtype: fn(d.xp)(x, axis=axis).astype(dtype))
+    p.static_shape = lambda in_dims, attrs: [
+        n for i, n in enumerate(in_dims[0]) if i != attrs["axis"]]
 
     def op(input, axis=None, output_type=dtypes.int64, name=None):  # noqa: A002
         x = t(input)

@@ -189,3 +189,17 @@ def test_sizes_read_by_builtin_code_never_become_known_dims():
     assert Steps()(seq).shape.as_list() == [None, None, 4]
     assert keras.layers.LSTM(3, return_sequences=True)(seq).shape.as_list() == \
         [None, None, 3]
+
+
+def test_code_made_for_one_batch_size_still_builds():
+    class Halves(keras.layers.Layer):
+        def call(self, x):
+            first, second = tf.split(x, 2, axis=0)   # TF builds this symbolically
+            return tf.concat([second, first], axis=0)
+
+    inp = keras.Input((3,))
+    model = keras.Model(inp, Halves()(inp))
+    assert model.output_shape[-1] == 3
+    data = np.arange(12, dtype="float32").reshape(4, 3)
+    np.testing.assert_array_equal(model(data).numpy(), np.concatenate([data[2:],
+                                                                        data[:2]]))

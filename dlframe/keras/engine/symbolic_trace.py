@@ -34,8 +34,9 @@ _EMPTY = frozenset()
 TRUSTED_RULES = frozenset({
     "All", "Any", "ArgMax", "ArgMin", "AvgPool", "Conv2D", "Conv3D",
     "DepthwiseConv2dNative", "Einsum", "ExpandDims", "MatMul", "Max", "MaxPool", "Mean",
-    "Min", "MirrorPad", "OneHot", "PadV2", "Prod", "SoftmaxCrossEntropyWithLogits",
-    "SparseSoftmaxCrossEntropyWithLogits", "Squeeze", "Sum", "Transpose"})
+    "GatherLast", "Min", "MirrorPad", "OneHot", "PadV2", "Prod", "ReshapeLike",
+    "SoftmaxCrossEntropyWithLogits", "SparseSoftmaxCrossEntropyWithLogits", "Squeeze",
+    "Sum", "TopKIndices", "Transpose"})
 # ops whose values are sizes: results computed from them depend on unknown sizes
 SIZE_VALUES = frozenset({"Shape", "ShapeN", "Size"})
 
