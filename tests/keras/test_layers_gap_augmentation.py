@@ -179,8 +179,9 @@ def test_identity_at_inference_random_in_training(cls, kwargs):
     layer, _ = run_layer_test(cls, kwargs, input_data=x,
                               expected_output_shape=None if cls in (
                                   L.RandomHeight, L.RandomWidth) else x.shape,
-                              expected_num_trainable_weights=0)
-    np.testing.assert_array_equal(layer(x).numpy(), x)
+                              expected_num_trainable_weights=0,
+                              call_kwargs={"training": False})
+    np.testing.assert_array_equal(layer(x, training=False).numpy(), x)
     y = layer(x, training=True).numpy()
     assert np.isfinite(y).all()
     if cls not in (L.RandomHeight, L.RandomWidth):

@@ -1,10 +1,12 @@
 """Random image augmentation layers: RandomFlip, RandomRotation, RandomZoom,
 RandomTranslation, RandomContrast, RandomBrightness, RandomCrop.
 
-They change their inputs only when called with ``training=True`` (as inside ``fit``)
-and are the identity otherwise (RandomCrop then crops centrally, as Keras does).
-Random numbers come from ``dlframe.random`` ops, so they are drawn on the inputs'
-device and follow TF's seed rules (``seed`` plus ``tf.random.set_seed``).
+As in Keras 2 and 3, ``training`` defaults to True: a direct call (``layer(images)``,
+``Dataset.map``) augments, ``fit`` augments, and ``predict``/``evaluate`` or
+``training=False`` give the identity (RandomCrop then crops centrally).
+Without a ``seed`` the random numbers come from TF's global stream
+(``tf.random.set_seed``); with ``seed=<int>`` each layer owns a ``SeedGenerator``, so
+two layers built with the same seed replay the same augmentations (Keras's rule).
 """
 
 import math as _pymath
@@ -14,6 +16,7 @@ from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.layers.preprocessing import crop_to_aspect_and_resize
+from dlframe.keras.random import SeedGenerator
 from dlframe.ops import array as _array
 from dlframe.ops import array_index as _index
 from dlframe.ops import clip_ops as _clip
@@ -75,16 +78,24 @@ class _RandomLayer(Layer):
             raise ValueError(f"{type(self).__name__} supports data_format="
                              f"'channels_last' only. Received: data_format={data_format!r}")
         self.seed = seed
+        self._seed_generator = None if seed is None else SeedGenerator(seed)
         self.data_format = "channels_last"
         self.supports_masking = True
 
-    def _uniform(self, shape, low, high):
-        if low == high:
-            return _creation.fill(shape, _math.cast(low, _dt.float32)) if shape else \
-                convert_to_tensor(float(low), dtype="float32")
-        return _random.uniform(shape, low, high, seed=self.seed)
+    def _next_seed(self):
+        """The layer's next stateless ``[2]`` seed, or None for the global stream."""
+        return None if self._seed_generator is None else self._seed_generator.next()
 
-    def call(self, inputs, training=None):
+    def _uniform(self, shape, low, high, dtype="float32"):
+        if low == high:
+            return _creation.fill(shape, _math.cast(low, dtype)) if shape else \
+                convert_to_tensor(low, dtype=dtype)
+        seed = self._next_seed()
+        if seed is None:
+            return _random.uniform(shape, low, high, dtype=dtype)
+        return _random.stateless_uniform(shape, seed, low, high, dtype=dtype)
+
+    def call(self, inputs, training=True):
         x = _float(inputs, self.compute_dtype)
         if not training:
             return x
@@ -318,7 +329,7 @@ class RandomCrop(_RandomLayer):
         self.height = int(height)
         self.width = int(width)
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=True):
         x = _float(inputs, self.compute_dtype)
         h, w = x.shape[-3], x.shape[-2]
         if not training or h < self.height or w < self.width:
@@ -335,7 +346,7 @@ class RandomCrop(_RandomLayer):
     def _offset(self, span):
         if span == 0:
             return convert_to_tensor(0, dtype="int32")
-        return _random.uniform([], 0, span + 1, dtype="int32", seed=self.seed)
+        return self._uniform([], 0, span + 1, dtype="int32")
 
     def compute_output_shape(self, input_shape):
         shape = list(TensorShape(input_shape).as_list())

@@ -132,7 +132,10 @@ class RandomElasticTransform(_RandomLayer):
         alpha = _math.cast(strength, x.dtype) * (0.1 * max(h, w))
         # the kernel covers +-3 sigma of the strongest distortion the layer can draw
         size = int(6 * int(0.05 * min(h, w) * self.scale[1])) | 1
-        noise = _math.cast(_random.normal([n, h, w, 2], seed=self.seed), x.dtype)
+        seed = self._next_seed()
+        noise = _random.normal([n, h, w, 2]) if seed is None else \
+            _random.stateless_normal([n, h, w, 2], seed)
+        noise = _math.cast(noise, x.dtype)
         field = _gaussian_smooth(noise * sigma, sigma, size) * alpha
         rows = _array.reshape(_math.cast(_creation.range(h), x.dtype), [1, h, 1])
         cols = _array.reshape(_math.cast(_creation.range(w), x.dtype), [1, 1, w])

@@ -192,7 +192,7 @@ class _Mixing(_RandomLayer):
         config[self._beta_argument] = getattr(self, self._beta_argument)
         return config
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=True):
         if isinstance(inputs, dict):
             if "images" not in inputs:
                 raise ValueError(f"{type(self).__name__} expects a dict with 'images' "

@@ -77,6 +77,8 @@ class Conv(Layer):
     """N-D convolution base: ``activation(conv(inputs, kernel) + bias)``."""
 
     rank = 2
+    # Keras checks this for full and transposed convolutions, not depthwise ones
+    _checks_strided_dilation = True
 
     def __init__(self, rank, filters, kernel_size, strides=1, padding="valid",
                  data_format=None, dilation_rate=1, groups=1, activation=None,
@@ -90,10 +92,20 @@ class Conv(Layer):
             raise ValueError("Invalid value for argument `filters`. Expected a strictly "
                              f"positive value. Received filters={filters!r}.")
         self.filters = filters
-        self.groups = groups or 1
+        if groups is None:
+            groups = 1
+        if isinstance(groups, bool) or not isinstance(groups, int) or groups <= 0:
+            raise ValueError("The number of groups must be a positive integer. "
+                             f"Received: groups={groups!r}.")
+        self.groups = groups
         self.kernel_size = normalize_tuple(kernel_size, rank, "kernel_size")
         self.strides = normalize_tuple(strides, rank, "strides")
         self.dilation_rate = normalize_tuple(dilation_rate, rank, "dilation_rate")
+        if (self._checks_strided_dilation and max(self.strides) > 1
+                and max(self.dilation_rate) > 1):
+            raise ValueError("`strides > 1` not supported in conjunction with "
+                             f"`dilation_rate > 1`. Received: strides={self.strides} "
+                             f"and dilation_rate={self.dilation_rate}")
         allowed = ("valid", "same", "causal") if rank == 1 else ("valid", "same")
         self.padding = _check_padding(padding, allowed)
         self.data_format = _data_format(data_format)
@@ -328,6 +340,15 @@ class _DepthwiseBase(Conv):
     """
 
     _conv_rank = 2
+    _checks_strided_dilation = False
+
+    @staticmethod
+    def _check_depth_multiplier(depth_multiplier):
+        if isinstance(depth_multiplier, int) and depth_multiplier <= 0:
+            raise ValueError("Invalid value for argument `depth_multiplier`. Expected a "
+                             "strictly positive value. Received "
+                             f"depth_multiplier={depth_multiplier}.")
+        return depth_multiplier
 
     def _set_kernel_args(self, kind, initializer, regularizer, constraint):
         """Sets ``<kind>_initializer``/``_regularizer``/``_constraint`` from their ids."""
@@ -382,7 +403,7 @@ class DepthwiseConv2D(_DepthwiseBase):
                          bias_regularizer=bias_regularizer,
                          activity_regularizer=activity_regularizer,
                          bias_constraint=bias_constraint, **kwargs)
-        self.depth_multiplier = depth_multiplier
+        self.depth_multiplier = self._check_depth_multiplier(depth_multiplier)
         self._set_kernel_args("depthwise", depthwise_initializer, depthwise_regularizer,
                               depthwise_constraint)
 
@@ -432,7 +453,7 @@ class SeparableConv2D(_DepthwiseBase):
                          bias_regularizer=bias_regularizer,
                          activity_regularizer=activity_regularizer,
                          bias_constraint=bias_constraint, **kwargs)
-        self.depth_multiplier = depth_multiplier
+        self.depth_multiplier = self._check_depth_multiplier(depth_multiplier)
         self._set_kernel_args("depthwise", depthwise_initializer, depthwise_regularizer,
                               depthwise_constraint)
         self._set_kernel_args("pointwise", pointwise_initializer, pointwise_regularizer,

@@ -248,6 +248,11 @@ def _crop_box(h, w, th, tw):
     return (h - ch) // 2, (w - cw) // 2, ch, cw
 
 
+# Keras 3's methods plus Keras 2's gaussian and mitchellcubic (all tf.image.resize's)
+_RESIZE_METHODS = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5",
+                   "gaussian", "mitchellcubic")
+
+
 def crop_to_aspect_and_resize(x, th, tw, interpolation="bilinear"):
     h, w = x.shape[-3], x.shape[-2]
     oh, ow, ch, cw = _crop_box(h, w, th, tw)
@@ -284,7 +289,8 @@ class Resizing(Layer):
 
     Args:
       height, width: the output size.
-      interpolation: 'bilinear', 'nearest', 'bicubic' or 'area'.
+      interpolation: one of ``_RESIZE_METHODS`` ('bilinear', 'nearest', 'bicubic',
+        'area', 'lanczos3', 'lanczos5', 'gaussian', 'mitchellcubic').
       crop_to_aspect_ratio: first crop the largest centred window with the target
         aspect ratio, so the image is not distorted.
       pad_to_aspect_ratio: first pad the image evenly with ``fill_value`` to the
@@ -301,9 +307,9 @@ class Resizing(Layer):
         super().__init__(**kwargs)
         self.height = int(height)
         self.width = int(width)
-        if interpolation not in ("bilinear", "nearest", "bicubic", "area"):
+        if interpolation not in _RESIZE_METHODS:
             raise ValueError(f"Invalid value for argument `interpolation`: expected one "
-                             f"of bilinear, nearest, bicubic, area. Received: "
+                             f"of {', '.join(_RESIZE_METHODS)}. Received: "
                              f"interpolation={interpolation!r}")
         if crop_to_aspect_ratio and pad_to_aspect_ratio:
             raise ValueError("Only one of `pad_to_aspect_ratio` & `crop_to_aspect_ratio` "

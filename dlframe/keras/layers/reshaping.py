@@ -1,6 +1,8 @@
 """Reshaping layers: Flatten, Reshape, Permute, RepeatVector, UpSampling, ZeroPadding,
 Cropping."""
 
+import numbers
+
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.keras import backend
 from dlframe.keras.engine.base_layer import Layer
@@ -279,13 +281,42 @@ class UpSampling2D(_UpSampling):
         return config
 
 
-def _pad_pairs(padding, rank):
-    if isinstance(padding, int):
-        return ((padding, padding),) * rank
-    padding = tuple(padding)
-    if len(padding) != rank:
-        raise ValueError(f"`padding` should have {rank} elements. Received: {padding}.")
-    return tuple((p, p) if isinstance(p, int) else tuple(p) for p in padding)
+def _bad_pairs(value, rank, name):
+    shapes = "a tuple of 2 ints" if rank == 1 else (
+        f"a tuple of {rank} ints or a tuple of {rank} tuples of 2 ints")
+    return ValueError(f"`{name}` should be an int or {shapes} (all >= 0). Received: "
+                      f"{name}={value!r}")
+
+
+def _is_int(v):
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def _as_pair(p):
+    """An int or two ints -> a (before, after) pair of ints >= 0, else None."""
+    if _is_int(p):
+        p = (p, p)
+    if not isinstance(p, (tuple, list)) or len(p) != 2:
+        return None
+    if not all(_is_int(v) and v >= 0 for v in p):
+        return None
+    return tuple(int(v) for v in p)
+
+
+def _pad_pairs(value, rank, name="padding"):
+    """``padding``/``cropping`` as ``rank`` (before, after) pairs: from an int, ``rank``
+    ints or ``rank`` pairs (for rank 1 an int or one pair); else a ValueError."""
+    if rank == 1:
+        pairs = (_as_pair(value),)
+    elif _is_int(value):
+        pairs = (_as_pair(value),) * rank
+    elif isinstance(value, (tuple, list)) and len(value) == rank:
+        pairs = tuple(_as_pair(p) for p in value)
+    else:
+        pairs = (None,)
+    if any(p is None for p in pairs):
+        raise _bad_pairs(value, rank, name)
+    return pairs
 
 
 class ZeroPadding1D(_Spatial):
@@ -293,7 +324,7 @@ class ZeroPadding1D(_Spatial):
 
     def __init__(self, padding=1, **kwargs):
         super().__init__(**kwargs)
-        self.padding = (padding, padding) if isinstance(padding, int) else tuple(padding)
+        self.padding = _pad_pairs(padding, 1)[0]
 
     def _apply(self, x):
         return _array.pad(x, [[0, 0], list(self.padding), [0, 0]])
@@ -338,8 +369,7 @@ class Cropping1D(_Spatial):
 
     def __init__(self, cropping=(1, 1), **kwargs):
         super().__init__(**kwargs)
-        self.cropping = (cropping, cropping) if isinstance(cropping, int) else tuple(
-            cropping)
+        self.cropping = _pad_pairs(cropping, 1, "cropping")[0]
 
     def _apply(self, x):
         a, b = self.cropping
@@ -359,7 +389,7 @@ class _Cropping(_Spatial):
 
     def __init__(self, cropping, data_format=None, **kwargs):
         super().__init__(data_format=data_format, **kwargs)
-        self.cropping = _pad_pairs(cropping, self.rank)
+        self.cropping = _pad_pairs(cropping, self.rank, "cropping")
 
     def _apply(self, x):
         spatial = x.shape[1:self.rank + 1]
