@@ -102,10 +102,10 @@ def _rule_marks(prim, inputs, in_marks, attrs, outs):
     return [frozenset(a for a, d in enumerate(dims) if d is None) for dims in out_dims]
 
 
-def _aligned_marks(inputs, in_marks, outs):
-    """Marks of outputs shaped as the broadcast of the inputs (elementwise ops): as
-    TF's broadcast shape, a dimension is unknown when an input's is and no other
-    input knows it (a known 1 does not)."""
+def aligned_axes(inputs, in_marks):
+    """``(broadcast shape or None, unknown axes, known axes)`` of elementwise inputs:
+    the output axes some input leaves unknown, and those some input knows (a size
+    other than 1)."""
     shape = _broadcast([tuple(x._value.shape) for x in inputs])
     rank = len(shape) if shape is not None else 0
     unknown, known = set(), set()
@@ -116,6 +116,14 @@ def _aligned_marks(inputs, in_marks, outs):
                 unknown.add(lead + a)
             elif d != 1:
                 known.add(lead + a)
+    return shape, unknown, known
+
+
+def _aligned_marks(inputs, in_marks, outs):
+    """Marks of outputs shaped as the broadcast of the inputs (elementwise ops): as
+    TF's broadcast shape, a dimension is unknown when an input's is and no other
+    input knows it (a known 1 does not)."""
+    shape, unknown, known = aligned_axes(inputs, in_marks)
     axes = frozenset(unknown - known)
     return [axes if tuple(o._value.shape) == shape else frozenset() for o in outs]
 

@@ -23,7 +23,7 @@ import os
 
 from dlframe.core import trace as _trace
 from dlframe.core.primitive import STATE
-from dlframe.core.static_dims import _broadcast, _rule_marks
+from dlframe.core.static_dims import _rule_marks, aligned_axes
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))) + os.sep
@@ -79,18 +79,9 @@ class MarkTrace(_trace.Trace):
         if getattr(prim, "static_shape", None) is not None:
             return prim.name not in TRUSTED_RULES or \
                 _rule_marks(prim, inputs, in_marks, attrs, outs) is None
-        shape = _broadcast([tuple(x._value.shape) for x in inputs])
+        shape, unknown, known = aligned_axes(inputs, in_marks)
         if shape is None or any(tuple(o._value.shape) != shape for o in outs):
             return True   # not elementwise: where the unknown sizes went is not known
-        rank = len(shape)
-        unknown, known = set(), set()
-        for x, marks in zip(inputs, in_marks):
-            lead = rank - x._value.ndim
-            for axis, size in enumerate(x._value.shape):
-                if axis in marks:
-                    unknown.add(lead + axis)
-                elif size != 1:
-                    known.add(lead + axis)
         # an input sized along an unknown axis was made from a size read as a number
         return bool(unknown & known)
 
