@@ -165,12 +165,16 @@ def divide_no_nan(x, y, name=None):
 div_no_nan = divide_no_nan
 
 
+def _check_int_divisor(xp, x, y, op):
+    """TF's error for an integer division or modulo by zero (floats give inf/NaN)."""
+    if x.dtype.kind in "iu" and xp.any(y == 0):
+        raise InvalidArgumentError(f"{op}: Integer division by zero [Op:{op}]")
+
+
 @primitive("FloorDiv")
 def floordiv_p(d, x, y):
-    xp = d.xp
-    if x.dtype.kind in "iu" and xp.any(y == 0):
-        raise InvalidArgumentError("FloorDiv: Integer division by zero [Op:FloorDiv]")
-    return xp.floor_divide(x, y)
+    _check_int_divisor(d.xp, x, y, "FloorDiv")
+    return d.xp.floor_divide(x, y)
 
 
 def floordiv(x, y, name=None):
@@ -184,10 +188,8 @@ floor_div = floordiv
 @primitive("TruncateDiv")
 def truncatediv_p(d, x, y):
     xp = d.xp
+    _check_int_divisor(xp, x, y, "TruncateDiv")
     if x.dtype.kind in "iu":
-        if xp.any(y == 0):
-            raise InvalidArgumentError("TruncateDiv: Integer division by zero "
-                                       "[Op:TruncateDiv]")
         q = xp.floor_divide(x, y)
         # floor and truncation differ when the signs differ and the division is inexact
         return q + ((xp.remainder(x, y) != 0) & ((x < 0) != (y < 0))).astype(x.dtype)
@@ -201,10 +203,8 @@ def truncatediv(x, y, name=None):
 
 @primitive("FloorMod")
 def floormod_p(d, x, y):
-    xp = d.xp
-    if x.dtype.kind in "iu" and xp.any(y == 0):
-        raise InvalidArgumentError("FloorMod: Integer division by zero [Op:FloorMod]")
-    return xp.mod(x, y)
+    _check_int_divisor(d.xp, x, y, "FloorMod")
+    return d.xp.mod(x, y)
 
 
 @floormod_p.defgrad
@@ -224,11 +224,8 @@ mod = floormod
 
 @primitive("TruncateMod")
 def truncatemod_p(d, x, y):
-    xp = d.xp
-    if x.dtype.kind in "iu" and xp.any(y == 0):
-        raise InvalidArgumentError("TruncateMod: Integer division by zero "
-                                   "[Op:TruncateMod]")
-    return xp.fmod(x, y)
+    _check_int_divisor(d.xp, x, y, "TruncateMod")
+    return d.xp.fmod(x, y)
 
 
 @truncatemod_p.defgrad

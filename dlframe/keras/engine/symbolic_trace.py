@@ -19,22 +19,19 @@ dlframe's own layers. Only rules whose output sizes come from their inputs' shap
 and from layer configuration (``TRUSTED_RULES``) carry marks on.
 """
 
-import os
-
 from dlframe.core import trace as _trace
 from dlframe.core.primitive import STATE
 from dlframe.core.static_dims import _rule_marks, aligned_axes
+from dlframe.core.tensor import _PACKAGE_DIR
 
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))) + os.sep
 _EMPTY = frozenset()
 
 # static-shape rules whose known output sizes come only from their inputs' shapes and
 # from configuration (windows, strides, depths), never from sizes code computed
 TRUSTED_RULES = frozenset({
     "All", "Any", "ArgMax", "ArgMin", "AvgPool", "Conv2D", "Conv3D",
-    "DepthwiseConv2dNative", "Einsum", "ExpandDims", "MatMul", "Max", "MaxPool", "Mean",
-    "GatherLast", "Min", "MirrorPad", "OneHot", "PadV2", "Prod", "ReshapeLike",
+    "DepthwiseConv2dNative", "Einsum", "ExpandDims", "GatherLast", "MatMul", "Max",
+    "MaxPool", "Mean", "Min", "MirrorPad", "OneHot", "PadV2", "Prod", "ReshapeLike",
     "SoftmaxCrossEntropyWithLogits", "SparseSoftmaxCrossEntropyWithLogits", "Squeeze",
     "Sum", "TopKIndices", "Transpose"})
 # ops whose values are sizes: results computed from them depend on unknown sizes
