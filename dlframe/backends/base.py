@@ -59,6 +59,10 @@ class Device:
         """Matrix product (batched) of two arrays of this device."""
         return self.xp.matmul(a, b)
 
+    def sum(self, x, axes, keepdims=False, dtype=None):
+        """``xp.sum(x, axis=axes, keepdims=keepdims, dtype=dtype)``."""
+        return self.xp.sum(x, axis=axes, keepdims=keepdims, dtype=dtype)
+
     def gemm_loop(self, flops):
         """A context for a loop of matrix products of about ``flops`` each (an RNN's
         steps): the device picks its GEMM threading once for the whole loop."""

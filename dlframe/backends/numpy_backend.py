@@ -24,6 +24,7 @@ import numpy
 
 from dlframe import config
 from dlframe.backends.base import Device
+from dlframe.backends.numpy_reduce import folded_sum
 
 # TF kernels return inf/nan for x/0, log(0) or an overflow without a word; NumPy warns,
 # attributing the warning to the dlframe line that ran the ufunc. Those warnings are
@@ -180,6 +181,9 @@ class CPUDevice(Device):
         if flops >= threshold and self._many > 1 and not _load.others_busy():
             return self._many
         return 1
+
+    def sum(self, x, axes, keepdims=False, dtype=None):
+        return folded_sum(x, axes, keepdims, dtype)
 
     def matmul(self, a, b):
         """``a @ b`` on one BLAS thread or ``intra_op_threads``, whichever the first

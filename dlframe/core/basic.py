@@ -41,22 +41,22 @@ def zeros_like_p(d, x):
     return d.xp.zeros_like(x)
 
 
-def _sum_to_array(xp, g, shape):
+def _sum_to_array(d, g, shape):
     """Sums ``g`` over the axes that broadcasting added to reach ``shape``."""
     if g.shape == shape:
         return g
     lead = g.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
         i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1)
-    out = g.sum(axis=axes, keepdims=True) if axes else g
+    out = d.sum(g, axes, keepdims=True) if axes else g
     if lead:
         out = out.reshape(out.shape[lead:])
-    return xp.asarray(out).reshape(shape)
+    return d.xp.asarray(out).reshape(shape)
 
 
 @primitive("SumTo")
 def sum_to_p(d, g, *, shape):
-    return _sum_to_array(d.xp, g, tuple(shape))
+    return _sum_to_array(d, g, tuple(shape))
 
 
 @sum_to_p.defgrad

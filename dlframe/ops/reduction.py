@@ -103,9 +103,9 @@ def _reduce(p, input_tensor, axis, keepdims, kinds):
 def sum_p(d, x, *, axes, keepdims):
     if x.dtype.itemsize == 2 and x.dtype.kind not in "iub":
         # float16/bfloat16 accumulate in float32 and round once, as TF's kernels do
-        total = d.xp.sum(x, axis=axes, keepdims=keepdims, dtype="float32")
+        total = d.sum(x, axes, keepdims, dtype="float32")
         return total.astype(x.dtype)
-    return d.xp.sum(x, axis=axes, keepdims=keepdims, dtype=x.dtype)
+    return d.sum(x, axes, keepdims, dtype=x.dtype)
 
 
 @sum_p.defgrad
@@ -148,7 +148,8 @@ def mean_p(d, x, *, axes, keepdims):
         return xp.full(shape, xp.nan, dtype=x.dtype)
     if _is_low_float(x.dtype):  # accumulate half/bfloat16 in float32, as TF
         return xp.mean(x.astype(xp.float32), axis=axes, keepdims=keepdims).astype(x.dtype)
-    return xp.mean(x, axis=axes, keepdims=keepdims, dtype=x.dtype)
+    total = d.sum(x, axes, keepdims, dtype=x.dtype)
+    return (total / (x.size // max(total.size, 1))).astype(x.dtype, copy=False)
 
 
 @mean_p.defgrad
