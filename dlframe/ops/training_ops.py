@@ -86,8 +86,10 @@ def adamax_p(d, var, m, u, grad, lr, it, *, beta_1, beta_2, epsilon):
 @primitive("KerasApplyNadam", effects=True)
 def nadam_p(d, var, m, v, grad, lr, it, u_product, *, beta_1, beta_2, epsilon):
     # ``u_product`` already includes this step's factor (updated once per step).
+    # Keras's Nadam casts the betas to the variable's dtype before ``1 - beta``.
     xp = d.xp
     g, lr, t = _prep(var, grad, lr, it)
+    beta_1, beta_2 = var.dtype.type(beta_1), var.dtype.type(beta_2)
     u_t = beta_1 * (1.0 - 0.5 * 0.96 ** t)
     u_t1 = beta_1 * (1.0 - 0.5 * 0.96 ** (t + 1))
     u_prod = u_product.astype(var.dtype, copy=False)

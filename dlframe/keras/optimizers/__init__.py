@@ -41,7 +41,10 @@ def deserialize(config, custom_objects=None):
     """An optimizer from ``serialize``'s output (or a name)."""
     if isinstance(config, str):
         return get(config)
-    from dlframe.keras.utils.generic_utils import get_registered_object
+    from dlframe.keras.utils.generic_utils import (
+        custom_object_scope,
+        get_registered_object,
+    )
     name = config["class_name"]
     cls = (get_registered_object(config.get("registered_name") or name, custom_objects)
            or _BY_NAME.get(name.lower()))
@@ -50,7 +53,9 @@ def deserialize(config, custom_objects=None):
         cls = loss_scale_optimizer.LossScaleOptimizer
     if cls is None:
         raise ValueError(f"Could not interpret optimizer identifier: {config!r}")
-    return cls.from_config(config["config"])
+    # the scope lets a custom schedule inside the config resolve too
+    with custom_object_scope(custom_objects or {}):
+        return cls.from_config(config["config"])
 
 
 def get(identifier):

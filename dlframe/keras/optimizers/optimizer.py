@@ -16,6 +16,7 @@ from dlframe.core.tape import GradientTape, graph_gradients
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.variable import Variable
 from dlframe.device_scope import device as _device_scope
+from dlframe.keras.optimizers.keras2_api import Keras2OptimizerApi
 from dlframe.keras.optimizers.schedules import learning_rate_schedule as _schedules
 from dlframe.ops import array as _array
 from dlframe.ops import control_flow as _cf
@@ -28,8 +29,12 @@ def _is_float(x):
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
-class Optimizer:
+class Optimizer(Keras2OptimizerApi):
     """Base class of Keras optimizers.
+
+    Subclasses implement Keras 3's ``update_step(gradient, variable,
+    learning_rate)``, Keras 2.11's ``update_step(gradient, variable)`` or Keras 2's
+    ``_resource_apply_dense`` (see ``keras2_api``).
 
     Args:
       learning_rate: a float, a ``LearningRateSchedule`` or a callable returning a float.
@@ -44,6 +49,8 @@ class Optimizer:
       loss_scale_factor: gradients are divided by it before the update.
       gradient_accumulation_steps: apply the mean gradient every this many steps.
       name: the optimizer's name (prefix of its variables).
+      **kwargs: Keras 2 arguments: ``lr`` (alias of ``learning_rate``) and ``decay``
+        (time-based decay: each step uses ``lr / (1 + decay * iterations)``).
     """
 
     _default_name = "optimizer"
@@ -53,9 +60,14 @@ class Optimizer:
                  clipvalue=None, global_clipnorm=None, use_ema=False, ema_momentum=0.99,
                  ema_overwrite_frequency=None, loss_scale_factor=None,
                  gradient_accumulation_steps=None, name=None, **kwargs):
+        if isinstance(learning_rate, str):
+            # Keras 2 subclasses call ``super().__init__(name, **kwargs)`` and set
+            # the rate with ``_set_hyper`` afterwards
+            name, learning_rate = learning_rate, 0.001
         if "lr" in kwargs:
             learning_rate = kwargs.pop("lr")
-        for legacy in ("decay", "jit_compile", "is_legacy_optimizer", "mesh"):
+        decay = kwargs.pop("decay", None) or 0.0
+        for legacy in ("jit_compile", "is_legacy_optimizer", "mesh"):
             kwargs.pop(legacy, None)
         if kwargs:
             raise ValueError(f"Argument(s) not recognized: {kwargs}")
@@ -71,6 +83,9 @@ class Optimizer:
             raise ValueError("`gradient_accumulation_steps` must be an integer >= 2. "
                              f"Received: gradient_accumulation_steps="
                              f"{gradient_accumulation_steps}")
+        if not _is_float(decay) or decay < 0:
+            raise ValueError(f"`decay` must be a float >= 0. Received: decay={decay!r}")
+        self.decay = float(decay)
         self.name = name or self._default_name
         self.weight_decay = weight_decay
         self.clipnorm = clipnorm
@@ -209,6 +224,7 @@ class Optimizer:
             if self.gradient_accumulation_steps:
                 self._accumulated.append(self.add_variable_from_reference(
                     var, "gradient_accumulator"))
+        self._create_slots(var_list)
         self.built = True
 
     def _get_variable_index(self, variable):
@@ -237,28 +253,43 @@ class Optimizer:
         self._variables.append(var)
         return var
 
-    def add_variable_from_reference(self, reference_variable, name=None,
-                                    initializer="zeros"):
-        """A non-trainable variable shaped like ``reference_variable``, on its device."""
-        ref = reference_variable
+    def add_variable_from_reference(self, reference_variable=None, name=None,
+                                    initializer="zeros", *, model_variable=None,
+                                    variable_name=None, shape=None, initial_value=None):
+        """A non-trainable variable shaped like ``reference_variable``, on its device.
+
+        Args:
+          reference_variable: the model variable the slot belongs to.
+          name: suffix of the slot's name.
+          initializer: "zeros", "ones", a number, a Tensor or an initializer
+            callable ``(shape, dtype)``.
+          model_variable, variable_name, shape, initial_value: Keras 2.11's names of
+            the reference, the name, a shape other than the reference's and a
+            starting value.
+        """
+        ref = reference_variable if reference_variable is not None else model_variable
+        if ref is None:
+            raise ValueError("`reference_variable` is required. Received: None")
+        name = name or variable_name
+        if initial_value is not None:
+            initializer = convert_to_tensor(initial_value, dtype=ref.dtype)
+        shape = tuple(ref._value.shape) if shape is None else tuple(shape)
         base = ref.name.split(":")[0].replace("/", "_")
         with _device_scope(ref._device):
             if isinstance(initializer, Tensor):
                 value = initializer.read_value() if initializer._is_variable \
                     else initializer
+            elif callable(initializer):
+                value = initializer(shape, dtype=ref.dtype)
             elif isinstance(initializer, (int, float)) and initializer != 0:
-                value = _array.fill(tuple(ref._value.shape),
-                                    convert_to_tensor(initializer, dtype=ref.dtype))
+                value = _array.fill(shape, convert_to_tensor(initializer, dtype=ref.dtype))
             elif initializer == "ones":
-                value = _math.ones_like(ref)
+                value = _array.ones(shape, dtype=ref.dtype)
             else:
-                value = _math.zeros_like(ref)
+                value = _array.zeros(shape, dtype=ref.dtype)
             var = Variable(value, trainable=False, name=f"{self.name}/{base}_{name}")
         self._variables.append(var)
         return var
-
-    def add_slot(self, var, slot_name, initializer="zeros"):
-        return self.add_variable_from_reference(var, slot_name, initializer)
 
     def exclude_from_weight_decay(self, var_list=None, var_names=None):
         """Excludes variables (or variables whose name contains a string) from decay."""
@@ -289,7 +320,7 @@ class Optimizer:
             return loss
         return _math.multiply(loss, float(self.loss_scale_factor))
 
-    def minimize(self, loss, var_list, tape=None):
+    def minimize(self, loss, var_list, tape=None, grad_loss=None, name=None):
         """Computes gradients of ``loss`` and applies them to ``var_list``.
 
         Args:
@@ -297,6 +328,8 @@ class Optimizer:
             under ``tape`` (Keras 3).
           var_list: variables, or a callable returning them.
           tape: the GradientTape that recorded a Tensor ``loss``.
+          grad_loss: optional gradient of the final loss w.r.t. ``loss`` (Keras 2).
+          name: ignored (Keras 2's op name).
         """
         if tape is None and not callable(loss):
             params = list(var_list() if callable(var_list) else var_list)
@@ -314,26 +347,8 @@ class Optimizer:
         if callable(var_list):
             var_list = var_list()
         var_list = list(var_list)
-        grads = tape.gradient(loss, var_list)
+        grads = tape.gradient(loss, var_list, output_gradients=grad_loss)
         return self.apply_gradients(zip(grads, var_list))
-
-    def get_gradients(self, loss, params):
-        """Keras 2's graph-mode gradients of a loss tensor (in a ``tf.estimator``
-        ``model_fn``, which records on a tape; elsewhere use ``tf.GradientTape``)."""
-        params = list(params)
-        grads = graph_gradients(loss, params)
-        if grads is None:
-            raise RuntimeError(
-                "`get_gradients` differentiates a loss tensor, which needs a graph: it "
-                "works inside a tf.estimator model_fn. Eagerly, use tf.GradientTape and "
-                "`apply_gradients`.")
-        return grads
-
-    def get_updates(self, loss, params):
-        """Keras 2's graph-mode update: applies the gradients of ``loss`` to
-        ``params`` now; returns ``[iterations]`` (the "update op")."""
-        params = list(params)
-        return [self.apply_gradients(zip(self.get_gradients(loss, params), params))]
 
     def apply_gradients(self, grads_and_vars, name=None, skip_gradients_aggregation=False,
                         **kwargs):
@@ -423,11 +438,11 @@ class Optimizer:
     def _update(self, grads, variables):
         if self.clipnorm or self.clipvalue or self.global_clipnorm:
             grads = self._clip_gradients(grads)
-        lr = self._current_lr()
+        lr = self._step_lr()
         if self._decays_weights():
             self._apply_weight_decay(variables, lr)
         self._prepare_step(lr)
-        update = self.update_step
+        update = self._update_fn()
         for g, v in zip(grads, variables):
             update(g, v, lr)
         for v in variables:
@@ -460,6 +475,8 @@ class Optimizer:
     def update_step(self, gradient, variable, learning_rate):
         """Updates one variable; subclasses implement it."""
         raise NotImplementedError(f"{type(self).__name__} must implement `update_step`.")
+
+    update_step._base_update_step = True
 
     def _clip_gradients(self, grads):
         if self.clipnorm and self.clipnorm > 0:
@@ -529,6 +546,7 @@ class Optimizer:
             "ema_overwrite_frequency": self.ema_overwrite_frequency,
             "loss_scale_factor": self.loss_scale_factor,
             "gradient_accumulation_steps": self.gradient_accumulation_steps,
+            **({"decay": self.decay} if self.decay else {}),
         }
 
     @classmethod

@@ -92,9 +92,11 @@ class PiecewiseConstantDecay(LearningRateSchedule):
 
     def __call__(self, step):
         s = _step(step)
-        out = _f(self.values[-1])
-        for b, v in zip(reversed(self.boundaries), reversed(self.values[:-1])):
-            out = _m.where(_m.less_equal(s, float(b)), _f(v), out)
+        # the values keep their own dtype (ints give an int32 rate), as in Keras
+        values = [convert_to_tensor(v) for v in self.values]
+        out = values[-1]
+        for b, v in zip(reversed(self.boundaries), reversed(values[:-1])):
+            out = _m.where(_m.less_equal(s, float(b)), v, out)
         return out
 
     def get_config(self):
@@ -227,8 +229,10 @@ def serialize(schedule):
 
 def deserialize(config, custom_objects=None):
     """A schedule from ``serialize``'s output."""
+    from dlframe.keras.utils.generic_utils import get_registered_object
     name = config["class_name"]
-    cls = (custom_objects or {}).get(name) or _ALL.get(name)
+    cls = (get_registered_object(config.get("registered_name") or name, custom_objects)
+           or _ALL.get(name))
     if cls is None:
         raise ValueError(f"Unknown learning rate schedule: '{name}'. Please ensure you are "
                          "using a `keras.utils.custom_object_scope` and that this object "
