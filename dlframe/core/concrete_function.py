@@ -40,6 +40,9 @@ def _conform(spec, value, index):
             raise TypeError(f"Binding inputs to tf.function failed: argument {index} "
                             f"({value!r}) is not compatible with {spec!r}")
         return value
+    if _composites.kind(spec) in ("ragged", "sparse") and _composites.is_spec(spec):
+        _check_composite(spec, value, index)
+        return value
     if isinstance(spec, (list, tuple)):
         if not isinstance(value, (list, tuple)) or len(value) != len(spec):
             raise _structure_error(spec, value, index)
@@ -50,6 +53,26 @@ def _conform(spec, value, index):
             raise _structure_error(spec, value, index)
         return {k: _conform(s, value[k], index) for k, s in spec.items()}
     return value
+
+
+def _check_composite(spec, value, index):
+    """TF's binding check of a RaggedTensor / SparseTensor argument against its
+    ``input_signature`` spec: same kind, dtype, ragged rank, row-splits dtype and a
+    compatible shape, else a TypeError naming the argument and the difference."""
+    kind = _composites.kind(spec)
+    if _composites.kind(value) != kind or _composites.is_spec(value):
+        raise _structure_error(spec, value, index)
+    found = [("dtype", spec.dtype, value.dtype)]
+    if kind == "ragged":
+        found += [("ragged_rank", spec.ragged_rank, value.ragged_rank),
+                  ("row_splits_dtype", spec.row_splits_dtype, value.row_splits.dtype)]
+    found.append(("shape", spec.shape, value.shape))
+    for what, want, got in found:
+        ok = want.is_compatible_with(got) if what == "shape" else want == got
+        if not ok:
+            raise TypeError(f"Binding inputs to tf.function failed: argument {index} "
+                            f"({value!r}) is not compatible with {spec!r}: its {what} "
+                            f"is {got}, the input_signature's {want}")
 
 
 def _structure_error(spec, value, index):

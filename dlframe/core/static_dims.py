@@ -22,6 +22,13 @@ tell (the marks then follow the elementwise rule, and a Keras functional build
 compares a second run). The helpers below are shared by the rules in ``ops``.
 """
 
+from dlframe import backends
+from dlframe.backends.base import np
+from dlframe.core.primitive import STATE
+from dlframe.core.tensor import Tensor
+
+_HOST = backends.get_device("cpu:0")
+
 
 def unknown_axes(tensor, shape):
     """Axes of ``tensor`` left unknown by the static ``shape`` it stands for."""
@@ -140,7 +147,8 @@ def forced_unknown(trace, seeds):
       ``{id(tensor): frozenset of axes}`` for the tensors with unknown dimensions
       (ids of tensors the trace keeps alive: use it while the trace lives).
     """
-    marks = {}
+    noted = {key: axes for key, (_t, axes) in getattr(trace, "noted", {}).items()}
+    marks = dict(noted)   # dims ops marked from shape arguments (note_shaped)
     for tensor, shape in seeds:
         axes = unknown_axes(tensor, shape)
         if axes:
@@ -153,6 +161,7 @@ def forced_unknown(trace, seeds):
         if not any(in_marks):
             continue
         for o, axes in zip(outs, node_marks(prim, inputs, in_marks, attrs, outs)):
+            axes = axes | noted.get(id(o), empty)
             if axes:
                 marks[id(o)] = axes
     return marks
@@ -173,3 +182,135 @@ def static_dims(tensor, marks):
     """``tensor``'s shape with the dimensions ``marks`` holds unknown set to None."""
     axes = marks.get(id(tensor), ())
     return [None if a in axes else d for a, d in enumerate(tensor._value.shape)]
+
+
+# -- values TF knows of shape tensors (its partial constant folding of Shape) -------
+# ``tf.shape(x)`` of an input with unknown dims is a tensor whose elements TF knows
+# where the dims are known: ``tf.zeros([tf.shape(x)[1] * 2])`` has a known size and
+# ``tf.reshape(x, [tf.shape(x)[0], -1])`` does not. dlframe's trace computes such
+# shapes as constants, so a boolean *value mask* per shape-derived tensor says which
+# elements TF would not know; ops that take shapes turn it into unknown output dims.
+
+# primitives that only move elements (their first input's; the others give indices,
+# axes or more moved elements): masks follow the elements
+_MOVES = frozenset({"ConcatV2", "ExpandDims", "GatherV2", "Identity", "Pack",
+                    "Reshape", "ReverseV2", "Squeeze", "StridedSlice", "Tile",
+                    "Transpose", "Unpack"})
+_JOINS = frozenset({"ConcatV2", "Pack"})   # every input holds moved elements
+
+
+def _moved_masks(prim, inputs, in_masks, attrs, outs):
+    """Masks of a moving primitive: its forward run on element numbers."""
+    xp = np
+    joined = prim.name in _JOINS
+    moved = inputs if joined else inputs[:1]
+    numbered, start = [], 0
+    for x in moved:
+        size = x._value.size
+        numbered.append(xp.arange(start, start + size, dtype="int64").reshape(
+            x._value.shape))
+        start += size
+    flat = xp.concatenate([xp.zeros(0, bool)] + [
+        (xp.zeros(x._value.shape, bool) if m is None else m).reshape(-1)
+        for x, m in zip(moved, in_masks)])
+    others = [x._device.to_numpy(x._value) for x in inputs[len(moved):]]
+    try:
+        found = prim.forward(_HOST, *numbered, *others, **(attrs or {}))
+    except Exception:   # noqa: BLE001 - an unexpected attribute: tell nothing
+        return None
+    found = found if isinstance(found, (list, tuple)) else [found]
+    return [flat[xp.asarray(f, dtype="int64")] for f in found]
+
+
+def value_masks(prim, inputs, in_masks, attrs, outs):
+    """Per output of one traced primitive, a bool array of its elements whose value
+    TF would not know, given the inputs' masks ``in_masks`` (None: all known)."""
+    if prim.name in _MOVES:
+        found = _moved_masks(prim, inputs, in_masks, attrs, outs)
+        if found is not None and all(f.shape == o._value.shape
+                                     for f, o in zip(found, outs)):
+            return found
+    shape = _broadcast([tuple(x._value.shape) for x in inputs])
+    if shape is not None and all(tuple(o._value.shape) == shape for o in outs):
+        union = np.zeros(shape, bool)   # elementwise math: unknown where any is
+        for m in in_masks:
+            if m is not None:
+                union = union | m
+        return [union] * len(outs)
+    return [np.ones(o._value.shape, bool) for o in outs]   # reductions and others
+
+
+def shape_arg_dims(shape):
+    """The dims TF knows of a shape argument holding tensors (a list of ints /
+    scalar tensors, or a 1-D tensor) inside a trace that follows shape values: its
+    values, None where a value mask hides them; None for other arguments (Python
+    ints: the op's own static-shape rule applies) or outside such a trace."""
+    trace = STATE.trace
+    mask_of = getattr(trace, "value_mask", None)
+    if mask_of is None or not getattr(trace, "value_unknown", None):
+        return None
+    if isinstance(shape, Tensor):
+        mask = mask_of(shape)
+        if shape._value.ndim != 1:
+            return None
+        values = shape._device.to_numpy(shape._value).tolist()
+        if mask is None:
+            return [int(v) for v in values]
+        return [None if u else int(v) for v, u in zip(values, mask.tolist())]
+    if not isinstance(shape, (list, tuple)) or \
+            not any(isinstance(s, Tensor) for s in shape):
+        return None
+    dims = []
+    for s in shape:
+        mask = mask_of(s) if isinstance(s, Tensor) else None
+        dims.append(None if mask is not None and mask.any() else
+                    -1 if s is None else int(s))
+    return dims
+
+
+def note_shaped(out, shape, source=None):
+    """Marks the dims of ``out`` (made with the shape argument ``shape``) that TF
+    would not know because the argument holds hidden sizes; a ``-1`` entry (a
+    reshape of ``source``) is unknown when another entry is or ``source`` has
+    unknown dims. No-op outside a trace or when the argument hides nothing."""
+    dims = shape_arg_dims(shape)
+    if dims is None:
+        return out
+    trace = STATE.trace
+    src = trace.static_shape(source) if source is not None else None
+    free = any(d is None for d in dims) or (src is not None and None in src)
+    axes = frozenset(a for a, d in enumerate(dims) if d is None or (d == -1 and free))
+    if axes and len(dims) == out._value.ndim and out is not source and \
+            id(out) in trace.produced:
+        trace.note_unknown(out, axes)
+    return out
+
+
+def note_shape_of(out, x, size=False):
+    """Marks the elements of ``out`` (``tf.shape(x)``, or with ``size`` the scalar
+    ``tf.size(x)``) that follow dims of ``x`` TF does not know."""
+    trace = STATE.trace
+    static = getattr(trace, "static_shape", None)
+    dims = static(x) if static is not None else None
+    if dims is None or not hasattr(trace, "note_value"):
+        return out
+    unknown = [d is None for d in dims]
+    mask = np.asarray(any(unknown) if size else unknown, dtype=bool)
+    if mask.shape == out._value.shape and mask.any():
+        trace.note_value(out, mask)
+    return out
+
+
+def note_sized(out, *sizes):
+    """Marks every dim of ``out`` unknown when one of the scalar ``sizes`` it was
+    made from (``tf.range(n)``, ``tf.eye(n)``) is a value TF would not know."""
+    trace = STATE.trace
+    mask_of = getattr(trace, "value_mask", None)
+    if mask_of is None or not trace.value_unknown or not out._value.ndim:
+        return out
+    for s in sizes:
+        mask = mask_of(s) if isinstance(s, Tensor) else None
+        if mask is not None and mask.any() and id(out) in trace.produced:
+            trace.note_unknown(out, frozenset(range(out._value.ndim)))
+            break
+    return out

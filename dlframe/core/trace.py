@@ -66,6 +66,8 @@ class Trace:
         self.run_effects = True    # False while tracing branches: effects run at replay
         self.unknown_axes = {}     # id -> axes TF's static shape leaves unknown (None)
         self.names = {}            # id -> TF-style graph name ("add:0"), for printing
+        self.value_unknown = {}    # id -> (tensor, bool mask of values TF would not know)
+        self.noted = {}            # id -> (tensor, axes) marked from shape arguments
         self._name_counts = {}
 
     # -- hooks called by core --------------------------------------------------
@@ -78,6 +80,8 @@ class Trace:
             self.names[id(o)] = f"{base}:{i}"
         if self.unknown_axes:
             self._propagate_unknown(prim, inputs, outs, attrs)
+        if self.value_unknown or self.parent is not None:
+            self._propagate_values(prim, inputs, outs, attrs)
         if not prim.stateful and not any(self.is_symbolic(t) for t in inputs):
             # computed from constants only (shapes, Python values): the same at every
             # run of this signature, so its trace-time value may be read
@@ -151,6 +155,34 @@ class Trace:
             for o, axes in zip(outs, found):
                 if axes:
                     self.unknown_axes[id(o)] = axes
+
+    def _propagate_values(self, prim, inputs, outs, attrs):
+        in_masks = [self.value_mask(t) for t in inputs]
+        if any(m is not None for m in in_masks):
+            found = _static_dims.value_masks(prim, inputs, in_masks, attrs, outs)
+            for o, mask in zip(outs, found):
+                if mask.any():
+                    self.note_value(o, mask)
+
+    def note_value(self, t, mask):
+        """Marks the elements of shape-derived ``t`` TF would not know (``mask``)."""
+        self.value_unknown[id(t)] = (t, mask)
+
+    def value_mask(self, t):
+        """The bool mask of ``t``'s elements TF would not know, or None."""
+        trace = self
+        while trace is not None:
+            found = trace.value_unknown.get(id(t))
+            if found is not None:
+                return found[1]
+            trace = trace.parent
+        return None
+
+    def note_unknown(self, t, axes):
+        """Marks ``axes`` of ``t`` unknown (an op sized from a hidden shape value)."""
+        axes = axes | self.unknown_axes.get(id(t), frozenset())
+        self.unknown_axes[id(t)] = axes
+        self.noted[id(t)] = (t, axes)
 
     def static_shape(self, t):
         """``t``'s shape as TF's graph knows it (None for dimensions unknown from the

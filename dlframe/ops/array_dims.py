@@ -2,6 +2,7 @@
 
 from dlframe.core import basic
 from dlframe.core.primitive import call, primitive
+from dlframe.core.static_dims import note_shaped, shape_arg_dims
 from dlframe.core.tensor import Tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import dynamic_shape as _dyn
@@ -136,14 +137,14 @@ def reshape(tensor, shape, name=None):
         return _dyn.reshape(x, shape)
     spec = static_shape(shape, "Reshape")
     target = _resolve_shape(x._value.size, spec, "Reshape")
-    if target == tuple(x._value.shape):
+    if target == tuple(x._value.shape) and shape_arg_dims(shape) is None:
         return x
     # a -1 stays -1 in the graph: resolved from the input's size when it runs
     attrs = {"shape": tuple(spec) if -1 in spec else target}
     if isinstance(shape, Tensor) or isinstance(shape, (list, tuple)) and any(
             isinstance(s, Tensor) for s in shape):
         attrs["sized"] = True   # sizes read from tensors (tf.shape): see the rule
-    return call(reshape_p, (x,), attrs)
+    return note_shaped(call(reshape_p, (x,), attrs), shape, x)
 
 
 @primitive("Transpose", aliases=True)
@@ -214,4 +215,5 @@ def squeeze(input, axis=None, name=None):
 @reads_values("shape")
 def broadcast_to(input, shape, name=None):
     """Broadcasts ``input`` to ``shape``."""
-    return basic.broadcast_to(t(input), static_shape(shape, "BroadcastTo"))
+    return note_shaped(basic.broadcast_to(t(input), static_shape(shape, "BroadcastTo")),
+                       shape)

@@ -4,6 +4,7 @@ from dlframe import backends
 from dlframe.core import dtypes
 from dlframe.core.primitive import STATE as _STATE
 from dlframe.core.primitive import call, primitive
+from dlframe.core.static_dims import note_shape_of
 from dlframe.core.tensor import convert_to_tensor
 from dlframe.ops._util import t
 
@@ -65,7 +66,8 @@ def shape(input, out_type=dtypes.int32, name=None):
     x = t(input)
     if _dynamic(x):
         return call(_shape_p, (x,), {"dtype": dtypes.as_dtype(out_type)._np})
-    return convert_to_tensor(list(x._value.shape), dtype=out_type, device=x._device)
+    return note_shape_of(convert_to_tensor(list(x._value.shape), dtype=out_type,
+                                           device=x._device), x)
 
 
 def shape_n(input, out_type=dtypes.int32, name=None):
@@ -77,7 +79,8 @@ def size(input, out_type=dtypes.int32, name=None):
     x = t(input)
     if _dynamic(x):
         return call(_size_p, (x,), {"dtype": dtypes.as_dtype(out_type)._np})
-    return convert_to_tensor(int(x._value.size), dtype=out_type, device=x._device)
+    return note_shape_of(convert_to_tensor(int(x._value.size), dtype=out_type,
+                                           device=x._device), x, size=True)
 
 
 def rank(input, name=None):

@@ -3,7 +3,7 @@
 import builtins
 
 from dlframe.core.primitive import call, primitive
-from dlframe.core.static_dims import padded_static_shape
+from dlframe.core.static_dims import note_shaped, padded_static_shape
 from dlframe.core.tensor import Tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import reduction
@@ -57,7 +57,7 @@ def tile(input, multiples, name=None):
                                    f"{list(mult)} [Op:Tile]")
     if all(m == 1 for m in mult):
         return x
-    return call(tile_p, (x,), {"multiples": mult})
+    return note_shaped(call(tile_p, (x,), {"multiples": mult}), multiples, x)
 
 
 @primitive("PadV2")

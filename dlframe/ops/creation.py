@@ -5,6 +5,7 @@ import math as _pymath
 from dlframe.backends.base import np
 from dlframe.core import basic, dtypes
 from dlframe.core.primitive import call, primitive
+from dlframe.core.static_dims import note_shaped, note_sized
 from dlframe.core.tensor import Tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import dynamic_shape as _dyn
@@ -32,8 +33,8 @@ def _filled(shape_arg, value, dtype, op):
     if _dyn.traced(shape_arg):
         return _dyn.fill(shape_arg, t(value, dtype) if not isinstance(value, Tensor)
                          else value, op)
-    return call(fill_p, (), {"shape": _checked_shape(shape_arg, op), "value": value,
-                             "dtype": dtype._np})
+    return note_shaped(call(fill_p, (), {"shape": _checked_shape(shape_arg, op),
+                                         "value": value, "dtype": dtype._np}), shape_arg)
 
 
 def zeros(shape, dtype=dtypes.float32, name=None, layout=None):
@@ -73,7 +74,7 @@ def fill(dims, value, name=None, layout=None):
         if _dyn.traced(dims):
             return _dyn.fill(dims, v, "Fill")
         shp = _checked_shape(dims, "Fill")
-        return basic.broadcast_to(v, shp) if shp else v
+        return note_shaped(basic.broadcast_to(v, shp), dims) if shp else v
     host = v._device.to_numpy(v._value)
     return _filled(dims, host.item() if host.dtype != object else host, v.dtype, "Fill")
 
@@ -118,6 +119,10 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):
     """
     if limit is None:
         start, limit = 0, start
+    return note_sized(_range(start, limit, delta, dtype), start, limit, delta)
+
+
+def _range(start, limit, delta, dtype):
     if any(_dyn.traced(v) for v in (start, limit, delta)):
         inferred = [v.dtype if isinstance(v, Tensor) else _range_arg(v)[1]
                     for v in (start, limit, delta)]
@@ -239,8 +244,9 @@ def eye(num_rows, num_columns=None, batch_shape=None, dtype=dtypes.float32, name
         raise InvalidArgumentError(f"Eye: num_rows and num_columns must be non-negative, "
                                    f"got {rows} and {cols}")
     batch = () if batch_shape is None else _checked_shape(batch_shape, "Eye")
-    return call(eye_p, (), {"rows": rows, "cols": cols, "batch": batch,
-                            "dtype": _creation_dtype(dtype)._np})
+    out = call(eye_p, (), {"rows": rows, "cols": cols, "batch": batch,
+                           "dtype": _creation_dtype(dtype)._np})
+    return note_sized(out, num_rows, num_columns)
 
 
 @primitive("OneHot")

@@ -12,7 +12,7 @@ loop gradient replays a body (where the values are needed).
 """
 
 from dlframe.backends.base import np
-from dlframe.core import dtypes
+from dlframe.core import dtypes, nest
 from dlframe.core.primitive import STATE, call, primitive
 from dlframe.core.tape import GradientTape
 from dlframe.core.tensor import Tensor, convert_to_tensor
@@ -215,7 +215,9 @@ def numpy_function(func=None, inp=None, Tout=None, stateful=True, name=None):
       name: unused.
 
     Returns:
-      The function's results as Tensors.
+      The function's results as Tensors. Eagerly, as TF, the function's result is
+      flattened and converted as it is, and a single tensor is returned alone (also
+      for a list ``Tout``).
     """
     if func is None:
         return lambda f: (lambda *args: numpy_function(f, list(args), Tout, stateful,
@@ -224,11 +226,12 @@ def numpy_function(func=None, inp=None, Tout=None, stateful=True, name=None):
         raise TypeError("Missing required argument: 'Tout'")
     inputs = _inputs(inp)
     out_dtypes, single = _out_dtypes(Tout)
-    if STATE.trace is None:   # as TF eagerly: a plain call, arrays keep their dtype
-        result = func(*[x.numpy() for x in inputs])
-        values = _as_list(result, len(out_dtypes), getattr(func, "__name__", "pyfunc"))
-        outs = [convert_to_tensor(v) if isinstance(v, np.ndarray) else
-                convert_to_tensor(v, dtype=dt) for v, dt in zip(values, out_dtypes)]
+    if STATE.trace is None:
+        # as TF eagerly: a plain call; the result's leaves are converted as they are
+        # (``Tout`` is not applied) and a single leaf is returned alone
+        leaves = nest.flatten(func(*[x.numpy() for x in inputs]))
+        outs = [None if v is None else convert_to_tensor(v) for v in leaves]
+        return outs[0] if len(outs) == 1 else outs
     else:
         prim = _numpy_func_p if stateful else _numpy_func_pure_p
         outs = call(prim, inputs, {"body": _Body(func, out_dtypes, numpy_args=True)},

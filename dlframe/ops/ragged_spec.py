@@ -30,10 +30,16 @@ class RaggedTensorSpec(TypeSpec):
             if rank is None:
                 raise ValueError("Must specify ragged_rank or a shape with a known rank.")
             ragged_rank = rank - 1
-        self._ragged_rank = int(ragged_rank)
-        if rank is not None and not 0 <= self._ragged_rank < max(rank, 1):
-            raise ValueError(f"ragged_rank must be non-negative and less than the rank "
-                             f"({rank}), got {ragged_rank}")
+        if not isinstance(ragged_rank, int):
+            raise TypeError(f"Argument `ragged_rank` must be an int. Received "
+                            f"{ragged_rank!r}.")
+        self._ragged_rank = ragged_rank
+        if rank is not None and ragged_rank >= max(rank, 1):
+            raise ValueError(f"Argument `ragged_rank` ({ragged_rank}) must be less than "
+                             f"rank ({rank}).")
+        if ragged_rank < 0:
+            raise ValueError(f"Argument `ragged_rank` must be non-negative, got "
+                             f"{ragged_rank}")
 
     shape = property(lambda self: self._shape)
     dtype = property(lambda self: self._dtype)

@@ -24,6 +24,7 @@ from dlframe import backends
 from dlframe.backends.base import np
 from dlframe.core import dtypes
 from dlframe.core.primitive import call
+from dlframe.core.static_dims import note_shaped
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import math as m
@@ -85,7 +86,7 @@ def normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=No
     d = _float_dtype(dtype, "RandomStandardNormal")
     shp = _shape(shape, "RandomStandardNormal")
     src = _source(seed, ("RandomStandardNormal", d.name))
-    z = call(normal_p, (), _attrs(shp, d, source=src))
+    z = note_shaped(call(normal_p, (), _attrs(shp, d, source=src)), shape)
     return _affine(z, mean, stddev, d)
 
 
@@ -96,7 +97,7 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=Non
     d = _float_dtype(dtype, "TruncatedNormal")
     shp = _shape(shape, "TruncatedNormal")
     src = _source(seed, ("TruncatedNormal", d.name))
-    z = call(truncated_normal_p, (), _attrs(shp, d, source=src))
+    z = note_shaped(call(truncated_normal_p, (), _attrs(shp, d, source=src)), shape)
     return _affine(z, mean, stddev, d)
 
 

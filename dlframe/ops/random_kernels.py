@@ -18,6 +18,7 @@ from dlframe import backends
 from dlframe.backends.base import np
 from dlframe.core import dtypes
 from dlframe.core.primitive import STATE, call, primitive
+from dlframe.core.static_dims import note_shaped
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import math as m
@@ -406,11 +407,12 @@ def _uniform(shape, minval, maxval, dtype, source, op, prims, seed_t=None):
         lo, hi = _scalar_int(minval, "minval", op), _scalar_int(maxval, "maxval", op)
         if lo >= hi:
             raise InvalidArgumentError(f"Need minval < maxval, got {lo} >= {hi} [Op:{op}]")
-        return call(int_p, inputs, _attrs(shp, d, minval=lo, maxval=hi, **extra))
+        return note_shaped(call(int_p, inputs, _attrs(shp, d, minval=lo, maxval=hi,
+                                                      **extra)), shape)
     if not d.is_floating:
         raise ValueError(f"{op}: Argument `dtype` got invalid value {d.name}; it must "
                          f"be a floating point or integer type")
-    u = call(float_p, inputs, _attrs(shp, d, **extra))
+    u = note_shaped(call(float_p, inputs, _attrs(shp, d, **extra)), shape)
     if maxval is None:
         maxval = 1
     plain = not isinstance(minval, Tensor) and not isinstance(maxval, Tensor) and \
