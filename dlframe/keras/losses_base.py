@@ -7,6 +7,7 @@ last axis), weights them by ``sample_weight`` and reduces them with ``reduction`
 ('sum_over_batch_size' by default, 'sum', 'none', 'mean', 'mean_with_sample_weight').
 """
 
+from dlframe import config as _config
 from dlframe.core import dtypes
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.keras.utils import generic_utils
@@ -92,16 +93,23 @@ def l2_normalize(x, axis=-1):
     return _nn.l2_normalize(x, axis=axis)
 
 
-def _squeeze_or_expand(values, weights):
-    """Brings ``weights`` to ``values``'s rank the way Keras does, then broadcastable."""
+def _squeeze_or_expand(values, weights, expand=True):
+    """Brings ``weights`` to ``values``'s rank the way Keras does, then (``expand``)
+    makes lower-rank weights broadcastable with trailing axes."""
+    # one rank apart with a trailing 1: a rank-1 side gains the axis (so 'none'
+    # keeps (B, 1) for weights of shape (B, 1)), otherwise the 1 is squeezed
     vr, wr = values.ndim, weights.ndim
     if vr == wr + 1 and values.shape[-1] == 1:
-        values = _array.squeeze(values, -1) if wr != 1 else values
         if wr == 1:
             weights = _array.expand_dims(weights, -1)
+        else:
+            values = _array.squeeze(values, -1)
     elif wr == vr + 1 and weights.shape[-1] == 1:
-        weights = _array.squeeze(weights, -1)
-    while weights.ndim < values.ndim:
+        if vr == 1:
+            values = _array.expand_dims(values, -1)
+        else:
+            weights = _array.squeeze(weights, -1)
+    while expand and weights.ndim < values.ndim:
         weights = _array.expand_dims(weights, -1)
     return values, weights
 
@@ -137,6 +145,13 @@ def reduce_weighted_values(values, sample_weight=None, mask=None,
     return _m.divide_no_nan(total, divisor)
 
 
+def _and_masks(a, b):
+    """The elementwise AND of two optional boolean masks."""
+    if a is None or b is None:
+        return b if a is None else a
+    return _m.logical_and(_m.cast(a, dtypes.bool), _m.cast(b, dtypes.bool))
+
+
 def _size(x):
     n = 1
     for d in x._value.shape:
@@ -161,16 +176,19 @@ class Loss:
         self.dtype = dtype
 
     def __call__(self, y_true, y_pred, sample_weight=None):
+        # Keras 3: a loss computes in its dtype (floatx unless given), so float16 or
+        # float64 predictions give a float32 loss by default
+        keras_mask = getattr(y_pred, "_keras_mask", None)   # Masking/Embedding
         y_pred = _t(y_pred)
-        if self.dtype is not None and y_pred.dtype.is_floating and \
-                y_pred.dtype != dtypes.as_dtype(self.dtype):
-            y_pred = _m.cast(y_pred, self.dtype)
+        dtype = dtypes.as_dtype(self.dtype or _config.floatx())
+        if y_pred.dtype.is_floating and y_pred.dtype != dtype:
+            y_pred = _m.cast(y_pred, dtype)
         losses = self.call(y_true, y_pred)
         if not isinstance(losses, Tensor):
             losses = convert_to_tensor(losses)
         if not losses.dtype.is_floating:
             losses = _m.cast(losses, dtypes.float32)
-        mask = getattr(self, "_last_mask", None)
+        mask = _and_masks(getattr(self, "_last_mask", None), keras_mask)
         self._last_mask = None
         return reduce_weighted_values(losses, sample_weight, mask, self.reduction)
 

@@ -123,8 +123,9 @@ def test_function_forms_and_names():
 def test_sample_weight_shapes():
     loss = losses.MeanSquaredError(reduction="none")
     per = ((REG_P - REG_T) ** 2).mean(-1)
+    # (B, 1) weights keep the (B, 1) shape under 'none' (as TF 2.21)
     np.testing.assert_allclose(loss(REG_T, REG_P, sample_weight=SW[:, None]).numpy(),
-                               per * SW, rtol=1e-5)
+                               (per * SW)[:, None], rtol=1e-5)
     np.testing.assert_allclose(losses.MeanSquaredError()(REG_T, REG_P, 2.0).numpy(),
                                2 * per.mean(), rtol=1e-5)
     # per-timestep losses (N, T) weighted per sample

@@ -46,7 +46,9 @@ def _set_mask(t, mask):
 
 
 # Tensors are slotted; their Keras mask lives in a side table behind this property.
-Tensor._keras_mask = property(_get_mask, _set_mask)
+# ``del t._keras_mask`` drops it (the TF Transformer tutorial does, before its
+# masked loss).
+Tensor._keras_mask = property(_get_mask, _set_mask, lambda t: _set_mask(t, None))
 
 
 def get_mask(x):

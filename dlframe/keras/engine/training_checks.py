@@ -6,6 +6,7 @@ from dlframe.core import dtypes
 from dlframe.core.tensor import Tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.keras.engine import training_data as data_mod
+from dlframe.keras.engine.training_compile import _flat_like
 from dlframe.keras.engine.training_steps import StepsMixin
 from dlframe.keras.utils import tree
 from dlframe.ops import reduction as _red
@@ -67,7 +68,9 @@ class FirstBatchChecksMixin:
     def _check_sparse_labels(self, y, y_pred, full_y=None):
         losses = self.compiled_loss.losses if self.compiled_loss.built else []
         flat_pred = tree.flatten(y_pred)
-        flat_y = tree.flatten(full_y if full_y is not None else y)
+        # labels in the order of the outputs (a dict of labels is keyed by output name)
+        flat_y = _flat_like(full_y if full_y is not None else y, y_pred,
+                            getattr(self.compiled_loss, "_names", []))
         from dlframe.keras import losses as losses_mod
         for i, loss in enumerate(losses):
             if getattr(loss, "fn", None) is not losses_mod.sparse_categorical_crossentropy:

@@ -163,7 +163,11 @@ class R2Score(Metric):
         total.assign_add(_red.reduce_sum(weight * y_true, axis=0))
         residual.assign_add(_red.reduce_sum(weight * _m.square(y_true - y_pred), axis=0))
         count.assign_add(_red.reduce_sum(weight, axis=0))
-        self.num_samples.assign_add(int(y_true.shape[0]))
+        # Keras counts every entry (batch * outputs) as a sample of the adjusted R2
+        n = 1
+        for d in y_true.shape:
+            n *= int(d)
+        self.num_samples.assign_add(n)
 
     def result(self):
         squared_sum, total, residual, count = (v.read_value() for v in self._sums)
@@ -180,7 +184,9 @@ class R2Score(Metric):
         if self.num_regressors:
             n = _m.cast(self.num_samples.read_value(), self._dtype)
             p = float(self.num_regressors)
-            r2 = 1.0 - (1.0 - r2) * (n - 1.0) / (n - p - 1.0)
+            # too few samples for p regressors: Keras keeps the plain R2
+            adjusted = 1.0 - (1.0 - r2) * (n - 1.0) / _m.maximum(n - p - 1.0, 1.0)
+            r2 = _m.where(_m.greater(n - p - 1.0, 0.0), adjusted, r2)
         return r2
 
     def get_config(self):

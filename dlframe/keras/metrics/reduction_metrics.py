@@ -1,42 +1,34 @@
 """Mean, Sum and MeanMetricWrapper (a stateless function averaged over samples)."""
 
 from dlframe.core.tensor import convert_to_tensor
-from dlframe.keras.losses import align_ranks
+from dlframe.keras.losses import _squeeze_or_expand, align_ranks
 from dlframe.keras.metrics.metric import Metric, as_tensor
 from dlframe.ops import array as _array
 from dlframe.ops import math as _m
 from dlframe.ops import reduction as _red
 
 
-def _mean_over(x, axes):
-    return _red.reduce_mean(x, axis=axes) if axes else x
+def reduce_to_samplewise_values(values, sample_weight, dtype, reduce_fn=None):
+    """Weighted per-sample values and weights, reduced as Keras's Mean metric does
+    (``reduce_fn``: how a sample's entries combine, the mean unless given)."""
+    reduce_fn = reduce_fn or _red.reduce_mean
 
+    def reduce_over(x, axes):
+        return reduce_fn(x, axis=axes) if axes else x
 
-def reduce_to_samplewise_values(values, sample_weight, dtype):
-    """Weighted per-sample values and weights, reduced as Keras's Mean metric does."""
     values = as_tensor(values, dtype)
     if sample_weight is not None:
         sample_weight = as_tensor(sample_weight, dtype)
-        vr, wr = values.ndim, sample_weight.ndim
-        if vr == wr + 1 and values.shape[-1] == 1:
-            if wr == 1:
-                sample_weight = _array.expand_dims(sample_weight, -1)
-            else:
-                values = _array.squeeze(values, -1)
-        elif wr == vr + 1 and sample_weight.shape[-1] == 1:
-            if vr == 1:
-                values = _array.expand_dims(values, -1)
-            else:
-                sample_weight = _array.squeeze(sample_weight, -1)
+        values, sample_weight = _squeeze_or_expand(values, sample_weight, expand=False)
         wr, vr = sample_weight.ndim, values.ndim
         if vr > wr:
-            values = _mean_over(values, tuple(range(wr, vr)))
+            values = reduce_over(values, tuple(range(wr, vr)))
         sample_weight = _array.broadcast_to(sample_weight, tuple(values.shape))
         values = _m.multiply(values, sample_weight)
         if wr > 1:
-            sample_weight = _mean_over(sample_weight, tuple(range(1, wr)))
+            sample_weight = reduce_over(sample_weight, tuple(range(1, wr)))
     if values.ndim > 1:
-        values = _mean_over(values, tuple(range(1, values.ndim)))
+        values = reduce_over(values, tuple(range(1, values.ndim)))
     return values, sample_weight
 
 
@@ -48,7 +40,8 @@ class Sum(Metric):
         self.total = self.add_weight(name="total")
 
     def update_state(self, values, sample_weight=None):
-        values, _ = reduce_to_samplewise_values(values, sample_weight, self._dtype)
+        values, _ = reduce_to_samplewise_values(values, sample_weight, self._dtype,
+                                                _red.reduce_sum)
         self.total.assign_add(_red.reduce_sum(values))
 
     def result(self):
@@ -95,12 +88,21 @@ class MeanMetricWrapper(Mean):
         self._fn_kwargs = kwargs
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        mask = getattr(y_pred, "_keras_mask", None)   # Keras 3: masked steps weigh 0
         if not isinstance(y_true, (list, tuple, dict)) and not isinstance(
                 y_pred, (list, tuple, dict)):
             # Keras 2: labels (N,) against predictions (N, 1) are one value per
             # sample, never an (N, N) broadcast
             y_true, y_pred = align_ranks(as_tensor(y_true), as_tensor(y_pred))
         values = self._fn(y_true, y_pred, **self._fn_kwargs)
+        # a function that already reduced the masked axes returns fewer dims
+        if mask is not None and as_tensor(values).ndim >= mask.ndim:
+            mask = _m.cast(mask, self._dtype)
+            if sample_weight is not None:
+                mask, sample_weight = _squeeze_or_expand(
+                    mask, as_tensor(sample_weight, self._dtype))
+                mask = _m.multiply(mask, sample_weight)
+            sample_weight = mask
         return super().update_state(values, sample_weight=sample_weight)
 
     def get_config(self):
