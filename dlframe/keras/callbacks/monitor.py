@@ -91,6 +91,7 @@ class EarlyStopping(Callback):
         current = float(current)
         if self.restore_best_weights and self.best_weights is None:
             self.best_weights = self.model.get_weights()
+            self.best_epoch = epoch
         self.wait += 1
         if self._improved(current, self.best):
             self.best = current
@@ -103,15 +104,17 @@ class EarlyStopping(Callback):
         if self.wait >= self.patience and epoch > 0:
             self.stopped_epoch = epoch
             self.model.stop_training = True
-            if self.restore_best_weights and self.best_weights is not None:
-                if self.verbose > 0:
-                    print_msg("Restoring model weights from the end of the best epoch: "
-                          f"{self.best_epoch + 1}.")
-                self.model.set_weights(self.best_weights)
 
     def on_train_end(self, logs=None):
         if self.stopped_epoch > 0 and self.verbose > 0:
             print_msg(f"Epoch {self.stopped_epoch + 1}: early stopping")
+        # Keras 3 restores the best weights at the end of training, also when
+        # training ran all its epochs (Keras 2 only restored on an early stop)
+        if self.restore_best_weights and self.best_weights is not None:
+            if self.verbose > 0:
+                print_msg("Restoring model weights from the end of the best epoch: "
+                          f"{self.best_epoch + 1}.")
+            self.model.set_weights(self.best_weights)
 
     def get_monitor_value(self, logs):
         return (logs or {}).get(self.monitor)
@@ -286,6 +289,10 @@ class CSVLogger(Callback):
         logs = logs or {}
         if self.keys is None:
             self.keys = sorted(logs.keys())
+            # with validation_freq > 1 the first epoch has no `val_` entries: make
+            # room for them (written as 'NA' when absent), as Keras 3 does
+            if self.keys and not any(k.startswith("val_") for k in self.keys):
+                self.keys += [f"val_{k}" for k in self.keys]
         if self.writer is None:
             self.writer = csv.DictWriter(self.csv_file, fieldnames=["epoch"] + self.keys,
                                          delimiter=self.sep)

@@ -148,10 +148,7 @@ class TrainingMixin(StepsMixin, FirstBatchChecksMixin, BatchMethodsMixin,
         """Trains the model for ``epochs`` epochs; returns a ``History``."""
         self._assert_compile_was_called()
         verbose = 1 if verbose == "auto" else int(verbose)
-        if batch_size is not None and (data_mod.is_dataset(x) or data_mod.is_generator(x)):
-            raise ValueError("The `batch_size` argument must not be specified for the "
-                             f"given input type. Received input: {type(x).__name__}, "
-                             f"batch_size: {batch_size}")
+        # as in Keras 3, `batch_size` is ignored for datasets and generators
         if validation_split and validation_data is None:
             if not (isinstance(x, Tensor) or data_mod._is_array(x) or
                     isinstance(x, (list, tuple, dict))):
@@ -163,7 +160,8 @@ class TrainingMixin(StepsMixin, FirstBatchChecksMixin, BatchMethodsMixin,
         train = data_mod.make_adapter(x, y, sample_weight, batch_size, shuffle,
                                       steps_per_epoch, class_weight, workers=workers,
                                       use_multiprocessing=use_multiprocessing,
-                                      max_queue_size=max_queue_size)
+                                      max_queue_size=max_queue_size,
+                                      resume_iterator=True)
         val = None
         if validation_data is not None:
             val = self._validation_adapter(validation_data,
@@ -187,6 +185,8 @@ class TrainingMixin(StepsMixin, FirstBatchChecksMixin, BatchMethodsMixin,
         logs, epoch_logs = None, {}
         want_batch_logs = cbs.needs_batch_logs("train")
         for epoch in range(initial_epoch, epochs):
+            if data_mod.out_of_data(train):   # an exhausted generator: stop (warned)
+                break
             self.reset_metrics()
             cbs.on_epoch_begin(epoch)
             step = -1

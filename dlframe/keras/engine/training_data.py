@@ -6,6 +6,7 @@ lists/dicts of them, ``dlframe.data.Dataset``-like objects, Python generators an
 import itertools
 import math
 import random
+import warnings
 
 from dlframe.core import dtypes
 from dlframe.core.tensor import Tensor, convert_to_tensor
@@ -234,8 +235,10 @@ def apply_class_weight(y, sample_weight, class_weight):
                          "output.")
     y = flat[0]
     n = max(int(k) for k in class_weight) + 1
-    table = convert_to_tensor([float(class_weight.get(i, 1.0)) for i in range(n)],
-                              dtype=dtypes.float32, device=y._device)
+    # classes missing from the dict (also labels >= n) weigh 1.0, as in Keras 3:
+    # labels are clipped to n, whose table entry is 1.0
+    table = convert_to_tensor([float(class_weight.get(i, 1.0)) for i in range(n)] +
+                              [1.0], dtype=dtypes.float32, device=y._device)
     # per-pixel targets (segmentation, (b, h, w, 1)) get per-pixel weights
     if y.ndim >= 2 and y.shape[-1] > 1:
         from dlframe.keras.losses import argmax
@@ -244,7 +247,7 @@ def apply_class_weight(y, sample_weight, class_weight):
         labels = _array.reshape(y, tuple(y.shape[:-1]) if y.ndim >= 2 else (-1,))
         if not labels.dtype.is_integer:
             labels = _m.cast(_m.round(labels), dtypes.int64)
-    cw = _take(table, labels)
+    cw = _take(table, _m.minimum(labels, _m.cast(n, labels.dtype)))
     if sample_weight is None:
         return cw
     return _m.multiply(_m.cast(sample_weight, dtypes.float32), cw)
@@ -263,31 +266,56 @@ def _normalize_element(element, class_weight=None):
     return pack_x_y_sample_weight(x, y, sw)
 
 
-class IterableAdapter:
-    """Datasets (re-iterated each epoch) and generators (continued)."""
+_RAN_OUT = ("Your input ran out of data; interrupting training. Make sure that your "
+            "dataset or generator can generate at least `steps_per_epoch * epochs` "
+            "batches. You may need to use the `.repeat()` function when building your "
+            "dataset.")
 
-    def __init__(self, data, steps=None, class_weight=None, kind="dataset"):
+
+class IterableAdapter:
+    """Datasets and generators.
+
+    A dataset is read in a fresh pass each epoch, unless ``resume_iterator`` (``fit``)
+    and ``steps`` cut an epoch short of the dataset's cardinality: then the next epoch
+    continues where the last one stopped (so ``ds.repeat()`` with ``steps_per_epoch``
+    walks the whole data), and a pass that runs out early ends the epoch with Keras's
+    "ran out of data" warning and restarts next epoch. A generator is always continued;
+    once it is exhausted ``out_of_data`` tells ``fit`` to stop.
+    """
+
+    def __init__(self, data, steps=None, class_weight=None, kind="dataset",
+                 resume_iterator=False):
         self._data = data
         self._kind = kind
         self._class_weight = class_weight
         self._iterator = None
         self._peeked = []
+        self._warned = False
+        self.exhausted = False
         self.steps = int(steps) if steps is not None else None
-        if self.steps is None and kind == "dataset":
-            card = data.cardinality()
-            card = int(card.numpy()) if hasattr(card, "numpy") else int(card)
-            if card == -1:  # infinite
+        card = None
+        if kind == "dataset":
+            card = _cardinality(data, ask=self.steps is None)
+            if card == -1 and self.steps is None:
                 raise ValueError(
                     "When passing an infinitely repeating dataset, please specify a "
                     "`steps_per_epoch` value so that epoch level callbacks continue "
                     "to work. The value should be the number of steps after which an "
                     "epoch is considered over.")
-            self.steps = card if card >= 0 else None
+            if self.steps is None:
+                self.steps = card if card >= 0 else None
+        self._resume = kind == "generator" or (
+            resume_iterator and steps is not None and card != self.steps)
 
     def _new_iterator(self):
         if self._kind == "generator":
             return self._data
         return iter(self._data)
+
+    def _warn_ran_out(self):
+        if not self._warned:
+            warnings.warn(_RAN_OUT, UserWarning, stacklevel=4)
+            self._warned = True
 
     def first_batch(self):
         if self._iterator is None:
@@ -299,34 +327,68 @@ class IterableAdapter:
                 return None
         return _normalize_element(self._peeked[0], self._class_weight)
 
+    def out_of_data(self):
+        """True (after warning) when a generator has no batch left for an epoch."""
+        if self._kind == "generator" and not self.exhausted and not self._peeked:
+            try:
+                self._peeked.append(next(self._data))
+            except StopIteration:
+                self.exhausted = True
+        if self.exhausted:
+            self._warn_ran_out()
+        return self.exhausted
+
+    def _next_element(self, count):
+        """The next raw element, or None at the end of the data."""
+        if self._peeked:
+            return self._peeked.pop()
+        try:
+            return next(self._iterator)
+        except StopIteration:
+            pass
+        if self._kind == "generator":
+            self.exhausted = True
+            if self.steps is not None and count < self.steps:
+                self._warn_ran_out()
+            return None
+        self._iterator = None
+        if count == 0:   # the last epoch ended exactly at the end of a pass
+            self._iterator = self._new_iterator()
+            return next(self._iterator, None)
+        if self.steps is not None and count < self.steps:
+            warnings.warn(_RAN_OUT, UserWarning, stacklevel=4)
+        return None
+
     def epoch_iterator(self):
-        persistent = self._kind == "generator" or (self._kind == "dataset" and
-                                                   self.steps is not None and
-                                                   self._iterator is not None and
-                                                   self._peeked)
-        if self._iterator is None or (not persistent and not self._peeked):
+        if self._iterator is None or not (self._resume or self._peeked):
             self._iterator = self._new_iterator()
         count = 0
         while self.steps is None or count < self.steps:
-            if self._peeked:
-                element = self._peeked.pop()
-            else:
-                try:
-                    element = next(self._iterator)
-                except StopIteration:
-                    if self._kind == "generator" or count > 0 or self.steps is None:
-                        self._iterator = None if self._kind != "generator" else \
-                            self._iterator
-                        break
-                    self._iterator = self._new_iterator()
-                    try:
-                        element = next(self._iterator)
-                    except StopIteration:
-                        break
+            element = self._next_element(count)
+            if element is None:
+                break
             count += 1
             yield _normalize_element(element, self._class_weight)
-        if self._kind == "dataset" and self.steps is None:
+        if not self._resume:
             self._iterator = None
+
+
+def _cardinality(data, ask):
+    """The dataset's cardinality; with ``ask`` False (a step count was given) None
+    when the object cannot tell without one (a ``DatasetCreator``)."""
+    try:
+        card = data.cardinality()
+    except ValueError:
+        if ask:
+            raise
+        return None
+    return int(card.numpy()) if hasattr(card, "numpy") else int(card)
+
+
+def out_of_data(adapter):
+    """True when ``adapter`` can give no more epochs (an exhausted generator)."""
+    check = getattr(adapter, "out_of_data", None)
+    return bool(check is not None and check())
 
 
 class SequenceAdapter:
@@ -384,7 +446,7 @@ class SequenceAdapter:
 
 def make_adapter(x, y=None, sample_weight=None, batch_size=None, shuffle=False,
                  steps=None, class_weight=None, what="x", workers=1,
-                 use_multiprocessing=False, max_queue_size=10):
+                 use_multiprocessing=False, max_queue_size=10, resume_iterator=False):
     """The adapter for ``x`` (and ``y``/``sample_weight`` for array inputs)."""
     if is_dataset(x) or is_generator(x) or is_sequence(x):
         kind = "dataset" if is_dataset(x) else ("sequence" if is_sequence(x)
@@ -399,7 +461,8 @@ def make_adapter(x, y=None, sample_weight=None, batch_size=None, shuffle=False,
         if kind == "sequence":
             return SequenceAdapter(x, steps, class_weight, shuffle, workers,
                                    use_multiprocessing, max_queue_size)
-        return IterableAdapter(x, steps=steps, class_weight=class_weight, kind=kind)
+        return IterableAdapter(x, steps=steps, class_weight=class_weight, kind=kind,
+                               resume_iterator=resume_iterator)
     if x is None:
         raise ValueError("Unrecognized data type: x=None (you must provide `x`).")
     return ArrayAdapter(x, y, sample_weight, batch_size=batch_size or 32, shuffle=shuffle,
