@@ -18,6 +18,8 @@ from dlframe.ops import math as _math
 from dlframe.ops import nn as _nn
 from dlframe.ops import pooling as _pool
 from dlframe.ops import random as _random
+from dlframe.ops.numpy_api import dtype_attr as _dtype_attr
+from dlframe.ops.numpy_api import dtype_result_type, keras_dtype
 from dlframe.ops.sparse_tensor import SparseTensor
 from dlframe.ops.sparse_tensor import to_dense as _to_dense
 
@@ -33,10 +35,10 @@ def _t(x):
 
 # ---------------------------------------------------------------- dtypes
 def standardize_dtype(dtype):
-    """A dtype's canonical string name ('float32')."""
+    """A dtype's canonical string name ('float32'); ValueError if unknown."""
     if dtype is None:
         return _config.floatx()
-    return _dtypes.as_dtype(getattr(dtype, "name", dtype)).name
+    return keras_dtype(_dtype_attr(dtype)).name
 
 
 def is_float_dtype(dtype):
@@ -50,16 +52,9 @@ def is_int_dtype(dtype):
 
 
 def result_type(*dtypes):
-    """The dtype of an op on ``dtypes`` under NumPy-style promotion (floats win over
-    ints: ``result_type('int32', 'float32') == 'float32'``)."""
-    from dlframe.backends.base import np
-    names = [standardize_dtype(getattr(d, "dtype", d)) for d in dtypes]
-    if not names:
-        return _config.floatx()
-    floats = [n for n in names if _dtypes.as_dtype(n).is_floating]
-    if floats and len(floats) < len(names):
-        names = floats   # int/bool operands follow the float, as Keras's weak ints
-    return np.result_type(*[_dtypes.as_dtype(n)._np for n in names]).name
+    """The dtype name of an op on ``dtypes`` under Keras 3 promotion
+    (``result_type('int32', 'float16') == 'float16'``; Python types are weak)."""
+    return dtype_result_type(*dtypes)
 
 
 def to_dense(tensor):

@@ -11,199 +11,34 @@ mixed dtypes instead of raising as TF ops do. They differ only in the promotion 
 * NumPy rules (inside ``numpy_rules()``, used by ``tf.experimental.numpy``): NumPy 2
   promotion (``int32 + float32`` is float64) and NumPy's float64/int64 defaults.
 
-This module holds the promotion machinery and the elementwise functions; the
-``numpy_api_*`` modules hold reductions, shapes, linear algebra, nn, core and image.
+The promotion machinery lives in ``numpy_api_promote`` (re-exported here); this
+module holds the elementwise functions and the other ``numpy_api_*`` modules hold reductions, shapes, linear algebra, nn, core and image.
 Everything is written with dlframe ops, so it is differentiable and traceable.
 """
 
-import contextlib
-import contextvars
-
-from dlframe import config
 from dlframe.backends.base import np
 from dlframe.core import dtypes
-from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.ops import array_misc as _misc
 from dlframe.ops import bitwise as _bits
 from dlframe.ops import math as _m
 from dlframe.ops import reduction as _r
 from dlframe.ops import special_math as _sf
-
-_NUMPY_RULES = contextvars.ContextVar("dlframe_numpy_rules", default=False)
-_WEAK = (bool, int, float, complex)
-
-
-@contextlib.contextmanager
-def numpy_rules():
-    """Within this context the functions follow NumPy's dtype rules (tnp)."""
-    token = _NUMPY_RULES.set(True)
-    try:
-        yield
-    finally:
-        _NUMPY_RULES.reset(token)
-
-
-def using_numpy_rules():
-    """True inside ``numpy_rules()``."""
-    return _NUMPY_RULES.get()
-
-
-def default_float():
-    """float64 under NumPy rules, else Keras' floatx."""
-    return dtypes.float64 if using_numpy_rules() else dtypes.as_dtype(config.floatx())
-
-
-def default_int():
-    """int64 under NumPy rules, else int32."""
-    return dtypes.int64 if using_numpy_rules() else dtypes.int32
-
-
-# ---------------------------------------------------------------- dtype lattice
-def _is_weak(v):
-    return isinstance(v, _WEAK) and not isinstance(v, Tensor)
-
-
-def _join(a, b):
-    """Keras 3 promotion of two (non-weak) NumPy dtypes."""
-    if a == b:
-        return a
-    ka, kb = a.kind, b.kind
-    if ka == "b" or kb == "b":
-        return b if ka == "b" else a
-    if "c" in (ka, kb):
-        wide = max(a.itemsize if ka == "c" else 2 * a.itemsize,
-                   b.itemsize if kb == "c" else 2 * b.itemsize)
-        return np.dtype("complex128" if wide > 8 else "complex64")
-    if ka == "f" and kb == "f":
-        if {a.name, b.name} == {"float16", "bfloat16"}:
-            return np.dtype("float32")
-        return a if a.itemsize >= b.itemsize else b
-    if ka == "f" or kb == "f":
-        return a if ka == "f" else b
-    if ka == kb:
-        return a if a.itemsize >= b.itemsize else b
-    uns, sig = (a, b) if ka == "u" else (b, a)
-    if sig.itemsize > uns.itemsize:
-        return sig
-    if uns.itemsize < 8:
-        return np.dtype(f"int{16 * uns.itemsize}")
-    return dtypes.as_dtype(config.floatx())._np
-
-
-def _weak_join(strong, value):
-    """Keras 3: a Python scalar adapts to the tensor's type when it fits its kind."""
-    kind = strong.kind
-    if isinstance(value, bool):
-        return strong
-    if isinstance(value, int):
-        return np.dtype("int32") if kind == "b" else strong
-    if isinstance(value, float):
-        return strong if kind in "fc" else dtypes.as_dtype(config.floatx())._np
-    if kind == "c":
-        return strong
-    return np.dtype("complex128" if strong == np.dtype("float64") else "complex64")
-
-
-def _dtype_of(v):
-    """The NumPy dtype of a non-weak value (Tensor, array, list, dtype-like)."""
-    if isinstance(v, Tensor):
-        return v._value.dtype
-    if hasattr(v, "dtype") and not isinstance(v, type):
-        try:
-            return dtypes.as_dtype(v.dtype)._np
-        except (TypeError, ValueError):
-            pass
-    return as_tensor(v)._value.dtype
-
-
-def result_type(*values):
-    """The dtype (a DType) that ``values`` promote to under the active rules.
-
-    Args:
-      *values: Tensors, arrays, Python scalars or nested lists.
-    """
-    strong = [_dtype_of(v) for v in values if not _is_weak(v)]
-    weak = [v for v in values if _is_weak(v)]
-    if using_numpy_rules():
-        if not strong:
-            return dtypes.from_numpy(np.asarray(weak[-1]).dtype if len(weak) == 1
-                                     else np.result_type(*[np.asarray(w) for w in weak]))
-        return dtypes.from_numpy(np.result_type(*strong, *weak))
-    if not strong:
-        if any(isinstance(w, complex) for w in weak):
-            return dtypes.complex64
-        if any(isinstance(w, float) for w in weak):
-            return dtypes.as_dtype(config.floatx())
-        if all(isinstance(w, bool) for w in weak):
-            return dtypes.bool
-        return dtypes.int32
-    out = strong[0]
-    for s in strong[1:]:
-        out = _join(out, s)
-    for w in weak:
-        out = _weak_join(out, w)
-    return dtypes.from_numpy(out)
-
-
-def as_tensor(x, dtype=None, device=None):
-    """``x`` as a Tensor; Python values take the active rules' defaults.
-
-    Args:
-      x: a Tensor, Variable, array, Python scalar or nested list.
-      dtype: optional dtype to cast to (unlike ``tf.convert_to_tensor``, a Tensor of
-        another dtype is cast, as ``keras.ops.convert_to_tensor`` does).
-      device: the Device Python values are placed on (default: the current one).
-    """
-    if isinstance(x, Tensor):
-        out = x
-    elif dtype is not None and not hasattr(x, "_dlframe_tensor_"):
-        want = dtypes.as_dtype(dtype)
-        out = convert_to_tensor(np.asarray(x, dtype=want._np) if want.name != "string"
-                                else x, device=device)
-    elif using_numpy_rules() and not hasattr(x, "_dlframe_tensor_") and \
-            not hasattr(x, "dtype"):
-        out = convert_to_tensor(np.asarray(x), device=device)
-    else:
-        out = convert_to_tensor(x, device=device)
-    if dtype is not None:
-        want = dtypes.as_dtype(dtype)
-        if out._value.dtype != want._np:
-            out = _m.cast(out, want)
-    return out
-
-
-def scalar(value, like):
-    """``value`` (a Python number or tensor) as a Tensor of ``like``'s dtype and
-    device, converted without a float32 round trip."""
-    if isinstance(value, Tensor):
-        return value if value.dtype == like.dtype else _m.cast(value, like.dtype)
-    return as_tensor(value, like.dtype, like._device)
-
-
-def promote(*values, dtype=None):
-    """``values`` as Tensors of one dtype (``dtype``, else their result type) and device.
-
-    Args:
-      *values: Tensors, arrays, Python scalars or nested lists.
-      dtype: optional target dtype.
-    """
-    target = dtypes.as_dtype(dtype) if dtype is not None else result_type(*values)
-    device = next((v._device for v in values if isinstance(v, Tensor)), None)
-    return [as_tensor(v, target, device) for v in values]
-
-
-def to_float(x):
-    """``x`` (a Tensor) cast to the default float type unless already inexact."""
-    if x._value.dtype.kind in "fc":
-        return x
-    if using_numpy_rules():
-        return _m.cast(x, np.result_type(x._value.dtype, np.float16))
-    return _m.cast(x, default_float())
-
-
-def float_tensor(x):
-    """``x`` as a floating Tensor (integers and bools promote as Keras/NumPy do)."""
-    return to_float(as_tensor(x))
+from dlframe.ops.numpy_api_promote import (  # noqa: F401 - re-exported
+    as_tensor,
+    default_float,
+    default_int,
+    dtype_attr,
+    dtype_kind,
+    dtype_result_type,
+    float_tensor,
+    keras_dtype,
+    numpy_rules,
+    promote,
+    result_type,
+    scalar,
+    to_float,
+    using_numpy_rules,
+)
 
 
 # ---------------------------------------------------------------- factories
@@ -290,7 +125,7 @@ bitwise_left_shift, bitwise_right_shift = left_shift, right_shift
 
 def _as_bool(x):
     x = as_tensor(x)
-    return x if x._value.dtype.kind == "b" else _m.not_equal(x, _m.zeros_like(x))
+    return x if dtype_kind(x) == "b" else _m.not_equal(x, _m.zeros_like(x))
 
 
 def logical_and(x1, x2):
@@ -316,7 +151,7 @@ def logical_not(x):
 def bitwise_invert(x):
     """Elementwise bitwise NOT (logical NOT for bool)."""
     x = as_tensor(x)
-    return _m.logical_not(x) if x._value.dtype.kind == "b" else _m.invert(x)
+    return _m.logical_not(x) if dtype_kind(x) == "b" else _m.invert(x)
 
 
 bitwise_not = bitwise_invert
@@ -391,7 +226,7 @@ sinc = _unary("sinc", _sinc, doc="Normalized sinc ``sin(pi x) / (pi x)``.")
 
 
 def _trunc_int(x):
-    return x if x._value.dtype.kind in "iub" else trunc(x)
+    return x if dtype_kind(x) in "iub" else trunc(x)
 
 
 def fix(x):
@@ -414,9 +249,9 @@ def round(x, decimals=0):
     x = as_tensor(x)
     if not isinstance(decimals, int):
         raise TypeError(f"round: `decimals` must be an int, got {decimals!r}")
-    if decimals == 0 or x._value.dtype.kind in "iub" and decimals > 0:
+    if decimals == 0 or dtype_kind(x) in "iub" and decimals > 0:
         return _m.round(x)
-    if x._value.dtype.kind in "iu":
+    if dtype_kind(x) in "iu":
         factor = 10 ** (-decimals)
         xf = _m.cast(x, default_float())
         return _m.cast(_m.multiply(_m.round(_m.divide(xf, float(factor))), float(factor)),
@@ -431,7 +266,7 @@ around = round
 def _float_test(name, fn, int_value):
     def test(x):
         x = as_tensor(x)
-        if x._value.dtype.kind not in "fc":
+        if dtype_kind(x) not in "fc":
             return _m.zeros_like(x, dtype=dtypes.bool) if not int_value else \
                 _m.ones_like(x, dtype=dtypes.bool)
         return fn(x)
@@ -453,9 +288,9 @@ isneginf = _float_test("isneginf", lambda x: _m.logical_and(
 def signbit(x):
     """Elementwise test of the sign bit (True for negative values and -0.0)."""
     x = as_tensor(x)
-    if x._value.dtype.kind in "ub":
+    if dtype_kind(x) in "ub":
         return _m.zeros_like(x, dtype=dtypes.bool)
-    if x._value.dtype.kind == "i":
+    if dtype_kind(x) == "i":
         return _m.less(x, 0)
     bits = f"int{8 * x._value.dtype.itemsize}"   # the sign bit is the int's sign
     return _m.less(_misc.bitcast(x, bits), 0)
@@ -472,11 +307,10 @@ def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
       neginf: value for -inf (default: the dtype's lowest).
     """
     x = as_tensor(x)
-    if x._value.dtype.kind not in "f":
+    if dtype_kind(x) not in "f":
         return x
-    info = np.finfo(x._value.dtype)
-    posinf = float(info.max) if posinf is None else posinf
-    neginf = float(info.min) if neginf is None else neginf
+    posinf = float(x.dtype.max) if posinf is None else posinf
+    neginf = float(x.dtype.min) if neginf is None else neginf
     fill = lambda v: _m.multiply(_m.ones_like(x), scalar(v, x))
     x = _m.where(_m.is_nan(x), fill(nan), x)
     x = _m.where(_m.logical_and(_m.is_inf(x), _m.greater(x, 0)), fill(posinf), x)
@@ -494,7 +328,7 @@ def isclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
       equal_nan: whether NaNs compare equal.
     """
     a, b = promote(x1, x2)
-    if a._value.dtype.kind not in "fc":
+    if dtype_kind(a) not in "fc":
         return _m.equal(a, b)
     diff = _m.abs(_m.subtract(a, b))
     close = _m.less_equal(diff, _m.add(scalar(atol, diff),
@@ -527,7 +361,7 @@ def clip(x, x_min, x_max):
       x_max: upper bound.
     """
     x = as_tensor(x)
-    if x._value.dtype.kind == "b":
+    if dtype_kind(x) == "b":
         x = _m.cast(x, dtypes.int32)
     x, lo, hi = promote(x, x_min, x_max)
     return _m.minimum(_m.maximum(x, lo), hi)

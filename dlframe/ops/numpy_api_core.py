@@ -22,7 +22,13 @@ from dlframe.ops import segment as _seg
 from dlframe.ops import signal as _sig
 from dlframe.ops import signal_spectral as _spec
 from dlframe.ops import slicing as _sl
-from dlframe.ops.numpy_api import as_tensor, float_tensor, promote, to_float
+from dlframe.ops.numpy_api import (
+    as_tensor,
+    float_tensor,
+    keras_dtype,
+    promote,
+    to_float,
+)
 
 
 # ---------------------------------------------------------------- conversion
@@ -56,7 +62,7 @@ def cast(x, dtype):
       x: input tensor.
       dtype: target dtype (name or DType).
     """
-    return _m.cast(as_tensor(x), dtypes.as_dtype(dtype))
+    return _m.cast(as_tensor(x), keras_dtype(dtype))
 
 
 def saturate_cast(x, dtype):
@@ -66,7 +72,7 @@ def saturate_cast(x, dtype):
       x: input tensor.
       dtype: target dtype.
     """
-    return _m.saturate_cast(as_tensor(x), dtypes.as_dtype(dtype))
+    return _m.saturate_cast(as_tensor(x), keras_dtype(dtype))
 
 
 def dtype(x):
@@ -214,6 +220,7 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
         ys.append(y)
     if reverse:
         ys.reverse()
+    carry = nest.map_structure(as_tensor, carry)   # a Python init comes back a tensor
     if not ys or all(leaf is None for leaf in nest.flatten(ys[0])):
         return carry, None
     stacked = nest.map_structure(lambda *v: _a.stack(list(v)), *ys)
@@ -383,7 +390,7 @@ def _segment(unsorted, sorted_fn, data, segment_ids, num_segments, is_sorted):
 
 
 def _segment_op(name, unsorted, sorted_fn, what):
-    def op(data, segment_ids, num_segments=None, sorted=False):  # noqa: A002
+    def op(data, segment_ids, num_segments=None, sorted=False):
         return _segment(unsorted, sorted_fn, data, segment_ids, num_segments, sorted)
     op.__name__ = op.__qualname__ = name
     op.__doc__ = (f"{what} of ``data`` rows per segment id.\n\n    Args:\n"

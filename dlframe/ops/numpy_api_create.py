@@ -16,6 +16,7 @@ from dlframe.ops.numpy_api import (
     as_tensor,
     default_float,
     default_int,
+    keras_dtype,
     promote,
     result_type,
     to_float,
@@ -34,7 +35,7 @@ def _shape_arg(shape, op):
 
 def _fill_dtype(dtype, fill_value):
     if dtype is not None:
-        return dtypes.as_dtype(dtype)
+        return dtypes.as_dtype(dtype)   # tf.zeros-style, as Keras' TF backend
     if using_numpy_rules():
         return result_type(fill_value)
     return default_float()
@@ -102,7 +103,7 @@ def full(shape, fill_value, dtype=None):
 
 def _like(x, dtype):
     x = as_tensor(x)
-    return x, (dtypes.as_dtype(dtype) if dtype is not None else x.dtype)
+    return x, (keras_dtype(dtype) if dtype is not None else x.dtype)
 
 
 def zeros_like(x, dtype=None):
@@ -215,7 +216,7 @@ def arange(start, stop=None, step=1, dtype=None):
     values = [v.numpy().item() if isinstance(v, Tensor) else v for v in (start, stop, step)]
     if step == 0:
         raise ValueError(f"arange: `step` must not be 0, got {step!r}")
-    dt = dtypes.as_dtype(dtype) if dtype is not None else result_type(*values)
+    dt = keras_dtype(dtype) if dtype is not None else result_type(*values)
     if dt.is_integer:
         return _c.range(*[int(v) for v in values], dtype=dt)
     host = np.arange(*values, dtype=np.float64)   # NumPy's length rule, then cast
@@ -252,7 +253,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     if axis != 0:
         out = _a.transpose(out, _move_first(out._value.ndim, axis))
     if dtype is not None:
-        out = _m.cast(out, dtypes.as_dtype(dtype))
+        out = _m.cast(out, keras_dtype(dtype))
     return (out, step) if retstep else out
 
 

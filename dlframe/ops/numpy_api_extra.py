@@ -21,7 +21,9 @@ from dlframe.ops import special_functions as _sf
 from dlframe.ops import special_math as _sm
 from dlframe.ops.numpy_api import (
     as_tensor,
+    dtype_kind,
     float_tensor,
+    keras_dtype,
     promote,
     scalar,
     to_float,
@@ -80,7 +82,7 @@ def _lcm_p(d, a, b):
 
 def _integer_pair(x1, x2, op):
     a, b = promote(x1, x2)
-    if a._value.dtype.kind not in "iu":
+    if dtype_kind(a) not in "iu":
         raise TypeError(f"{op}: arguments must be integers, got {a.dtype.name}")
     return a, b
 
@@ -114,7 +116,7 @@ def ldexp(x1, x2):
     """
     x1 = float_tensor(x1)
     x2 = as_tensor(x2)
-    if x2._value.dtype.kind not in "iu":
+    if dtype_kind(x2) not in "iu":
         raise TypeError(f"ldexp: `x2` must be integer, got {x2.dtype.name}")
     return _m.multiply(x1, _m.pow(scalar(2.0, x1), _m.cast(x2, x1.dtype)))
 
@@ -137,7 +139,7 @@ def i0(x):
       x: input tensor (integers are computed in float64, as Keras does).
     """
     x = as_tensor(x)
-    if x._value.dtype.kind not in "fc":
+    if dtype_kind(x) not in "fc":
         x = _m.cast(x, dtypes.float64)
     return _sf.bessel_i0(x)
 
@@ -149,7 +151,7 @@ def isreal(x):
       x: input tensor.
     """
     x = as_tensor(x)
-    if x._value.dtype.kind == "c":
+    if dtype_kind(x) == "c":
         return _m.equal(_m.imag(x), _m.zeros_like(_m.imag(x)))
     return _m.ones_like(x, dtype=dtypes.bool)
 
@@ -295,7 +297,7 @@ def view(x, dtype=None):
     x = as_tensor(x)
     if dtype is None:
         return x
-    want = dtypes.as_dtype(dtype)._np
+    want = keras_dtype(dtype)._np
     size = x._value.dtype.itemsize
     last = x._value.shape[-1] if x._value.ndim else 1
     if want.itemsize != size and (x._value.ndim == 0 or

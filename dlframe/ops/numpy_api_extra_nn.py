@@ -25,7 +25,7 @@ from dlframe.ops import signal_spectral as _spec
 from dlframe.ops import sorting as _s
 from dlframe.ops import sparse_tensor as _sp
 from dlframe.ops.linalg_general import _eig_p, _lu_factor_p, square_matrices
-from dlframe.ops.numpy_api import as_tensor, float_tensor, promote
+from dlframe.ops.numpy_api import as_tensor, dtype_kind, float_tensor, promote
 from dlframe.ops.numpy_api_core import _complex_pair, _window
 
 
@@ -322,7 +322,7 @@ def view_as_real(x):
       x: complex tensor.
     """
     z = as_tensor(x)
-    if z._value.dtype.kind != "c":
+    if dtype_kind(z) != "c":
         raise ValueError(f"view_as_real: `x` must be complex, got {z.dtype.name}")
     return _a.stack([_m.real(z), _m.imag(z)], axis=-1)
 

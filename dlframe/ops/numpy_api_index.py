@@ -12,7 +12,7 @@ from dlframe.ops import linalg as _la
 from dlframe.ops import math as _m
 from dlframe.ops import reduction as _r
 from dlframe.ops import sorting as _s
-from dlframe.ops.numpy_api import as_tensor, default_int, promote
+from dlframe.ops.numpy_api import as_tensor, default_int, dtype_kind, promote
 from dlframe.ops.numpy_api_shape import _axis, moveaxis
 
 _pyslice = slice
@@ -20,9 +20,9 @@ _pyslice = slice
 
 def _wrap_negative(idx, n):
     idx = as_tensor(idx)
-    if idx._value.dtype.kind not in "iu":
+    if dtype_kind(idx) not in "iu":
         raise TypeError(f"indices must be integers, got a {idx.dtype.name} tensor")
-    if idx._value.dtype.kind == "u":
+    if dtype_kind(idx) == "u":
         return idx
     return _m.where(_m.less(idx, 0), _m.add(idx, _m.cast(n, idx.dtype)), idx)
 
@@ -72,7 +72,7 @@ def take_along_axis(x, indices, axis=None):
 
 def _truthy(x):
     x = as_tensor(x)
-    return x if x._value.dtype.kind == "b" else _m.not_equal(x, _m.zeros_like(x))
+    return x if dtype_kind(x) == "b" else _m.not_equal(x, _m.zeros_like(x))
 
 
 def nonzero(x):
@@ -234,7 +234,7 @@ def trace(x, offset=0, axis1=0, axis2=1):
       axis2: second axis of the planes.
     """
     d = diagonal(x, offset, axis1, axis2)
-    if d._value.dtype.kind in "bi" and d._value.dtype.itemsize < 4:
+    if dtype_kind(d) in "bi" and d._value.dtype.itemsize < 4:
         d = _m.cast(d, default_int())
     return _r.reduce_sum(d, axis=-1)
 

@@ -4,6 +4,7 @@
 NumPy's argument conventions and result order (``svd`` returns ``(u, s, vh)``).
 """
 
+from dlframe import errors
 from dlframe.ops import array as _a
 from dlframe.ops import einsum as _es
 from dlframe.ops import linalg as _la
@@ -12,7 +13,7 @@ from dlframe.ops import linalg_extra as _lx
 from dlframe.ops import linalg_triangular as _lt
 from dlframe.ops import math as _m
 from dlframe.ops import reduction as _r
-from dlframe.ops.numpy_api import float_tensor, promote, to_float
+from dlframe.ops.numpy_api import dtype_kind, float_tensor, promote, to_float
 
 
 def matmul(x1, x2):
@@ -33,7 +34,7 @@ def matmul(x1, x2):
     if b._value.ndim == 1:
         b = _a.expand_dims(b, 1)
         squeeze.append(-1)
-    if a._value.dtype.kind == "b":
+    if dtype_kind(a) == "b":
         a, b = _m.cast(a, "int32"), _m.cast(b, "int32")
     out = _la.matmul(a, b)
     return _a.squeeze(out, squeeze) if squeeze else out
@@ -276,7 +277,10 @@ def cholesky(x, upper=False):
       x: tensor ``[..., n, n]``.
       upper: return the upper factor instead.
     """
-    low = _ld.cholesky(float_tensor(x))
+    try:
+        low = _ld.cholesky(float_tensor(x))
+    except errors.InvalidArgumentError as e:
+        raise ValueError(f"Cholesky decomposition failed: {e}") from e
     return _la.adjoint(low) if upper else low
 
 
@@ -337,10 +341,16 @@ def qr(x, mode="reduced"):
     return tuple(_ld.qr(float_tensor(x), full_matrices=mode == "complete"))
 
 
-def _rhs(a, b):
+def _rhs(a, b, square=True):
     a, b = promote(a, b)
     a, b = to_float(a), to_float(b)
     vector = b._value.ndim == a._value.ndim - 1
+    sa, sb = tuple(a._value.shape), tuple(b._value.shape)
+    known = a._value.ndim >= 2 and b._value.ndim >= 1 and None not in sa[-2:] + sb[-2:]
+    if known and ((square and sa[-1] != sa[-2]) or sa[-2] != sb[-1 if vector else -2]):
+        raise ValueError("Incompatible shapes between `a` and `b`. Expected `a` square "
+                         "and `a.shape[-2] == b.shape[-2]`. Received: "
+                         f"a.shape={sa}, b.shape={sb}")
     return a, (_a.expand_dims(b, -1) if vector else b), vector
 
 
@@ -377,7 +387,7 @@ def lstsq(a, b, rcond=None):
       b: right-hand side ``[m, k]`` or ``[m]``.
       rcond: accepted for NumPy compatibility.
     """
-    a, b, vector = _rhs(a, b)
+    a, b, vector = _rhs(a, b, square=False)
     out = _lx.lstsq(a, b, fast=False)
     return _a.squeeze(out, -1) if vector else out
 

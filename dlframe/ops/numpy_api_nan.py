@@ -15,6 +15,7 @@ from dlframe.ops import sorting as _s
 from dlframe.ops.numpy_api import (
     as_tensor,
     default_int,
+    dtype_kind,
     float_tensor,
     scalar,
 )
@@ -40,7 +41,7 @@ def _all_nan(x, axis, keepdims):
 def _nan_extreme(name, reduce, fill):
     def fn(x, axis=None, keepdims=False):
         x = as_tensor(x)
-        if x._value.dtype.kind != "f":
+        if dtype_kind(x) != "f":
             return reduce(x, axis=axis, keepdims=keepdims)
         out = reduce(_nan_filled(x, fill), axis=axis, keepdims=keepdims)
         nan = _m.multiply(_m.ones_like(out), float("nan"))

@@ -5,7 +5,7 @@ cross-entropies and attention, with Keras 3's argument names and defaults
 Convolutions and pooling live in ``numpy_api_conv``.
 """
 
-from dlframe import config
+from dlframe import config, errors
 from dlframe.core import dtypes
 from dlframe.ops import array as _a
 from dlframe.ops import array_index as _ai
@@ -19,7 +19,9 @@ from dlframe.ops import reduction as _r
 from dlframe.ops.numpy_api import (
     as_tensor,
     default_float,
+    dtype_kind,
     float_tensor,
+    keras_dtype,
     promote,
     scalar,
 )
@@ -27,16 +29,19 @@ from dlframe.ops.numpy_api_index import take_along_axis
 from dlframe.ops.numpy_api_shape import moveaxis
 
 
-def _act(name, fn, doc):
+def _act(name, fn, doc, keep_int=False):
     def act(x):
+        x = as_tensor(x)
+        if keep_int and dtype_kind(x) in "iu":
+            return fn(x)    # Keras 3 keeps integer dtypes here (as tf.nn.relu does)
         return fn(float_tensor(x))
     act.__name__ = act.__qualname__ = name
     act.__doc__ = f"{doc}\n\n    Args:\n      x: input tensor.\n    "
     return act
 
 
-relu = _act("relu", _nn.relu, "Rectified linear unit ``max(x, 0)``.")
-relu6 = _act("relu6", _nn.relu6, "``min(max(x, 0), 6)``.")
+relu = _act("relu", _nn.relu, "Rectified linear unit ``max(x, 0)``.", keep_int=True)
+relu6 = _act("relu6", _nn.relu6, "``min(max(x, 0), 6)``.", keep_int=True)
 sigmoid = _act("sigmoid", _m.sigmoid, "Logistic sigmoid ``1 / (1 + exp(-x))``.")
 softplus = _act("softplus", _m.softplus, "``log(1 + exp(x))``, computed stably.")
 softsign = _act("softsign", _m.softsign, "``x / (1 + |x|)``.")
@@ -185,7 +190,12 @@ def glu(x, axis=-1):
 
 
 def _norm_axes(axis, ndim):
-    return tuple(a % ndim for a in (axis if isinstance(axis, (list, tuple)) else (axis,)))
+    axes = axis if isinstance(axis, (list, tuple)) else (axis,)
+    for a in axes:
+        if not -ndim <= int(a) < ndim:
+            raise errors.AxisError(None, None, f"Invalid reduction dimension ({a} for "
+                                   f"input with {ndim} dimension(s)); got axes={axis!r}")
+    return tuple(int(a) % ndim for a in axes)
 
 
 def softmax(x, axis=-1):
@@ -228,9 +238,9 @@ def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
     if sparse:
         raise ValueError("one_hot: sparse=True is not supported")
     idx = as_tensor(x)
-    if idx._value.dtype.kind not in "iu":
+    if dtype_kind(idx) not in "iu":
         idx = _m.cast(idx, dtypes.int32)
-    dt = dtypes.as_dtype(dtype) if dtype is not None else default_float()
+    dt = keras_dtype(dtype) if dtype is not None else default_float()
     return _c.one_hot(idx, int(num_classes), axis=axis, dtype=dt)
 
 
@@ -314,6 +324,8 @@ def normalize(x, axis=-1, order=2, epsilon=None):
       epsilon: lower bound of the norm (default: the Keras epsilon).
     """
     from dlframe.ops.numpy_api_linalg import norm
+    if isinstance(order, bool) or not isinstance(order, int) or order < 1:
+        raise ValueError(f"Argument `order` must be an int >= 1. Received: order={order}")
     x = float_tensor(x)
     n = norm(x, ord=order, axis=axis, keepdims=True)
     return _m.divide(x, _m.maximum(n, _m.cast(_epsilon(epsilon), n.dtype)))

@@ -14,6 +14,7 @@ from dlframe.ops import sorting as _s
 from dlframe.ops.numpy_api import (
     as_tensor,
     default_int,
+    dtype_kind,
     promote,
     scalar,
     to_float,
@@ -149,7 +150,7 @@ del _fn, _name
 
 def _as_bool(x):
     x = as_tensor(x)
-    return x if x._value.dtype.kind == "b" else _m.not_equal(x, _m.zeros_like(x))
+    return x if dtype_kind(x) == "b" else _m.not_equal(x, _m.zeros_like(x))
 
 
 def all(x, axis=None, keepdims=False):
@@ -222,7 +223,7 @@ def _scan(fn, x, axis, dtype):
     x = as_tensor(x)
     if dtype is not None:
         x = _m.cast(x, dtype)
-    elif x._value.dtype.kind == "b" or (using_numpy_rules() and x.dtype.name in
+    elif dtype_kind(x) == "b" or (using_numpy_rules() and x.dtype.name in
                                         _SMALL_INT):
         x = _accumulator(x)
     if axis is None:
@@ -384,7 +385,7 @@ def median(x, axis=None, keepdims=False):
 
 def _nan_filled(x, value):
     x = as_tensor(x)
-    if x._value.dtype.kind != "f":
+    if dtype_kind(x) != "f":
         return x
     return _m.where(_m.is_nan(x), _m.multiply(_m.ones_like(x), value), x)
 

@@ -56,8 +56,20 @@ def transpose(x, axes=None):
     Args:
       x: input tensor.
       axes: a permutation of ``range(ndim)``.
+
+    Raises:
+      ValueError: ``axes`` is not a permutation of the input's axes.
     """
-    return _a.transpose(as_tensor(x), axes)
+    x = as_tensor(x)
+    if axes is not None:
+        nd = x._value.ndim
+        axes = [int(a) for a in axes]
+        if len(axes) != nd or sorted(a % max(nd, 1) for a in axes) != list(range(nd)) \
+                or any(not -nd <= a < nd for a in axes):
+            raise ValueError("`axes` must be a valid permutation of the input "
+                             f"dimensions (no duplicates). Received: axes={axes} for "
+                             f"input of rank {nd}.")
+    return _a.transpose(x, axes)
 
 
 def swapaxes(x, axis1, axis2):
