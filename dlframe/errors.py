@@ -154,3 +154,17 @@ __all__ += ["AbortedError", "DeadlineExceededError", "PermissionDeniedError",
             "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
             "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL",
             "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"]
+
+
+class UnsupportedTypeError(TypeError, ValueError):
+    """A value of a type the API cannot take (``tf.constant(object())``, a string
+    passed to ``Sequential.add``). TF 2 eager and Keras 3 raise ``ValueError`` where
+    graph mode and Keras 2 raised ``TypeError``; this subclasses both."""
+
+
+class UnsupportedCastError(UnimplementedError, TypeError):
+    """A cast TF has no kernel for (string <-> number): TF raises
+    ``UnimplementedError``; older dlframe code caught ``TypeError``."""
+
+
+__all__ += ["UnsupportedCastError", "UnsupportedTypeError"]

@@ -12,7 +12,7 @@ from dlframe import backends
 from dlframe.backends.base import np
 from dlframe.core import dtypes as _dt
 from dlframe.core.tensor_shape import TensorShape, from_array_shape
-from dlframe.errors import DTypeMismatchError
+from dlframe.errors import DTypeMismatchError, UnsupportedTypeError
 
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
 
@@ -47,10 +47,12 @@ class Tensor:
     get_shape = shape.fget
 
     def set_shape(self, shape):
-        if not TensorShape(self._value.shape).is_compatible_with(shape):
-            raise ValueError(f"Tensor's shape {self.shape} is not compatible with "
-                             f"supplied shape {TensorShape(shape)}.")
         from dlframe.core.primitive import STATE
+        static = getattr(STATE.trace, "static_shape", None)   # a trace's static view
+        have = TensorShape((static and static(self)) or self._value.shape)
+        if not have.is_compatible_with(shape):
+            raise ValueError(f"Tensor's shape {have} is not compatible with "
+                             f"supplied shape {TensorShape(shape)}.")
         note = getattr(STATE.trace, "note_static_shape", None)
         if note is not None:   # a trace that keeps TF's static shapes (Dataset.map)
             note(self, shape)
@@ -97,11 +99,19 @@ class Tensor:
 
     def __float__(self):
         _check_concrete(self, "conversion to float")
-        return float(self._device.to_numpy(self._value).reshape(()))
+        return float(self._python_scalar("float"))
 
     def __int__(self):
         _check_concrete(self, "conversion to int")
-        return int(self._device.to_numpy(self._value).reshape(()))
+        return int(self._python_scalar("int"))
+
+    def _python_scalar(self, kind):
+        """The single element as a NumPy scalar; TF's TypeError for larger tensors."""
+        if self._value.size != 1:
+            raise TypeError(f"only 0-dimensional arrays can be converted to Python "
+                            f"scalars: {kind}() of a tensor of shape "
+                            f"{tuple(self._value.shape)}")
+        return self._device.to_numpy(self._value).reshape(())
 
     def __complex__(self):
         return complex(self._device.to_numpy(self._value).reshape(()))
@@ -293,7 +303,11 @@ def _infer_python(value, kinds=None):
             # build the object array directly: NumPy's fixed-width 'S' dtype would
             # silently drop trailing NUL bytes
             return _string_array(value)
-        arr = np.asarray(value)
+        try:
+            arr = np.asarray(value)
+        except ValueError:   # NumPy's "inhomogeneous shape" of a ragged list
+            raise ValueError("Can't convert non-rectangular Python sequence to Tensor: "
+                             f"{_short_repr(value)}") from None
         kind = arr.dtype.kind
         if kind == "f" and arr.dtype == np.float64 and not kinds & _NUMPY_LEAF:
             return arr.astype(np.float32)
@@ -401,8 +415,9 @@ def _host_value(value, dtype, kinds=None):
     if arr is None:
         if hasattr(value, "__array__"):
             return _host_value(np.asarray(value), dtype)
-        raise TypeError(f"Cannot convert {value!r} (type {type(value).__name__}) to a "
-                        "dlframe Tensor.")
+        raise UnsupportedTypeError(
+            f"Attempt to convert a value ({_short_repr(value)}) with an unsupported type "
+            f"({type(value)}) to a Tensor.")
     if dtype is not None and arr.dtype != dtype._np:
         if arr.dtype == np.float32 and dtype._np.itemsize > 4 and dtype._np.kind in "fc":
             # Python floats default to float32; re-read them at full precision so
@@ -410,6 +425,11 @@ def _host_value(value, dtype, kinds=None):
             arr = np.asarray(_infer_python_f64(value))
         arr = _cast_host(arr, dtype, value)
     return arr
+
+
+def _short_repr(value, limit=200):
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _infer_python_f64(value):

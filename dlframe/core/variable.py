@@ -18,6 +18,7 @@ from dlframe.core import dtypes as _dt
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
+from dlframe.errors import ShapeMismatchError
 
 
 class VariableSynchronization(enum.Enum):
@@ -305,7 +306,8 @@ class Variable(Tensor, metaclass=_VariableMeta):
             if op == "assign" and not self._shape.is_fully_defined() and \
                     self._shape.is_compatible_with(tshape):
                 return t, True
-            raise ValueError(
+            # TF: ValueError from assign, InvalidArgumentError from assign_add/sub
+            raise ShapeMismatchError(
                 f"Cannot assign value to variable ' {self.name}': Shape mismatch.The "
                 f"variable shape {vshape}, and the assigned value shape {tshape} are "
                 "incompatible.")

@@ -128,7 +128,8 @@ class _PaddedBatchDataset(_BatchDataset):
                       for p in _flatten_up_to(spec, padded_shapes)]
         for s, p in zip(flat_spec, shapes):
             if not p.is_compatible_with(TensorShape([None] * p.rank)) or (
-                    s.shape.rank is not None and s.shape.rank != p.rank):
+                    s.shape.rank is not None and s.shape.rank != p.rank) or (
+                    s.shape.rank is not None and _pads_smaller(s.shape, p)):
                 raise ValueError(f"The padded shape {p} is not compatible with the shape "
                                  f"{s.shape} of the corresponding input component.")
         if padding_values is None:
@@ -189,6 +190,12 @@ def _dims(shape):
     return list(shape)
 
 
+def _pads_smaller(shape, padded):
+    """Whether a known input dim exceeds its known padded dim (TF: ValueError)."""
+    return any(a is not None and b is not None and a > b
+               for a, b in zip(shape.as_list(), padded.as_list()))
+
+
 def _flatten_up_to(spec, values):
     """Leaves of ``values`` at ``spec``'s leaf positions (values' leaves may be lists)."""
     if isinstance(spec, dict):
@@ -199,6 +206,14 @@ def _flatten_up_to(spec, values):
 
 
 class _UnbatchDataset(_PassThrough):
+    def __init__(self, input_dataset, *args, **kwargs):
+        known = input_dataset._spec   # checked when known (a map's spec is lazy)
+        for spec in S.flatten(known) if known is not None else ():
+            if isinstance(spec, S.TensorSpec) and spec.shape.rank == 0:
+                raise ValueError("Cannot unbatch an input with scalar components: "
+                                 f"element_spec={known}")
+        super().__init__(input_dataset, *args, **kwargs)
+
     def _compute_spec(self):
         return S.map_structure(lambda s: S.unbatch_spec(s), self._input.element_spec)
 

@@ -6,7 +6,7 @@ from dlframe.core import tensor as _tensor_mod
 from dlframe.core.primitive import call, primitive
 from dlframe.core.static_dims import merge_dims
 from dlframe.core.tensor import Tensor, convert_to_tensor
-from dlframe.errors import InvalidArgumentError, ShapeMismatchError
+from dlframe.errors import AxisError, InvalidArgumentError, ShapeMismatchError
 from dlframe.ops import dynamic_shape as _dyn
 from dlframe.ops._util import one_axis, t
 from dlframe.ops.late_bound import reads_values
@@ -108,7 +108,7 @@ def stack(values, axis=0, name="stack"):
     nd = len(shape) + 1
     a = int(axis)
     if not -nd <= a < nd:
-        raise InvalidArgumentError(f"Pack: axis {a} out of range [{-nd}, {nd})")
+        raise AxisError(f"Pack: Argument `axis` = {a} not in range [{-nd}, {nd})")
     return call(stack_p, tuple(xs), {"axis": a % nd})
 
 
@@ -155,7 +155,8 @@ def unstack(value, num=None, axis=0, name="unstack"):
     a = one_axis(axis, nd, "Unpack")
     n = x._value.shape[a]
     if num is not None and int(num) != n:
-        raise ValueError(f"Unpack: num={num} does not match dimension {a} of size {n}")
+        raise ShapeMismatchError(f"Unpack: Input shape axis {a} must equal {num} "
+                                 f"(argument `num`), got shape {list(x._value.shape)}")
     if n == 0:
         return []
     return list(call(unstack_p, (x,), {"axis": a, "num": n}))

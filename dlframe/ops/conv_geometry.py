@@ -2,7 +2,7 @@
 padding, data formats and per-dimension attributes (strides, dilations).
 """
 
-from dlframe.errors import InvalidArgumentError, UnimplementedError
+from dlframe.errors import InvalidArgumentError, ShapeMismatchError, UnimplementedError
 from dlframe.ops.array import transpose
 
 
@@ -10,7 +10,8 @@ def out_size(n, k, s, dil, lo, hi, op):
     """Output length of a window sweep; raises like TF when it would be negative."""
     span = n + lo + hi - ((k - 1) * dil + 1)
     if span < 0:
-        raise InvalidArgumentError(
+        # TF: InvalidArgumentError from the kernel, ValueError from a Keras layer
+        raise ShapeMismatchError(
             f"{op}: Computed output size would be negative: {span // s + 1} "
             f"[input_size: {n}, effective_filter_size: {(k - 1) * dil + 1}, stride: {s}] "
             f"[Op:{op}]")

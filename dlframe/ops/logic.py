@@ -8,7 +8,12 @@ name, DESIGN.md §1).
 from dlframe.core import basic, dtypes
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
-from dlframe.errors import DTypeMismatchError, InvalidArgumentError, ShapeMismatchError
+from dlframe.errors import (
+    DTypeMismatchError,
+    InvalidArgumentError,
+    ShapeMismatchError,
+    UnsupportedCastError,
+)
 from dlframe.ops._util import FLOAT_NAMES, NUMERIC_NAMES, operands, t, unary
 
 # dtype kinds an op accepts -> TF's list of allowed types, for error messages
@@ -157,8 +162,9 @@ def cast(x, dtype, name=None):
     if x._value.dtype == target._np:
         return x
     if target is dtypes.string or x._value.dtype.kind == "O":
-        raise TypeError(f"Cast: cannot cast {x.dtype.name} to {target.name}; use "
-                        "strings.as_string / strings.to_number")
+        raise UnsupportedCastError(
+            f"Cast {x.dtype.name} to {target.name} is not supported (argument `x` of "
+            "Cast); use strings.as_string / strings.to_number [Op:Cast]")
     return call(cast_p, (x,), {"dtype": target._np})
 
 

@@ -13,7 +13,7 @@ from dlframe.backends.base import np as _np
 from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
-from dlframe.errors import InvalidArgumentError
+from dlframe.errors import DTypeMismatchError, InvalidArgumentError
 from dlframe.ops.string_hashes import _M, fingerprint64, murmur64a, siphash24
 
 
@@ -22,7 +22,8 @@ def _strings(x, op):
     """``x`` as a string Tensor (Python str/bytes/lists are converted)."""
     x = x if isinstance(x, Tensor) else convert_to_tensor(x)
     if x.dtype != dtypes.string:
-        raise InvalidArgumentError(f"{op}: expected a string tensor, got {x.dtype.name}")
+        # TF: InvalidArgumentError from an eager kernel, TypeError while tracing
+        raise DTypeMismatchError(f"{op}: expected a string tensor, got {x.dtype.name}")
     return x
 
 

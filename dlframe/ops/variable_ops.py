@@ -186,9 +186,12 @@ def initialized_value(self):
 def _slice_assign_p(d, var, value, *index_arrays, key):
     full = _slicing._build_key(key, index_arrays)
     target = var[full]
-    try:
-        np.broadcast_shapes(tuple(value.shape), tuple(target.shape))
+    try:   # the value broadcasts into the slice, never the slice into the value
+        fits = np.broadcast_shapes(tuple(value.shape), tuple(target.shape)) == \
+            tuple(target.shape)
     except ValueError:
+        fits = False
+    if not fits:
         raise InvalidArgumentError(
             f"sliced assign: value of shape {list(value.shape)} does not fit the slice "
             f"of shape {list(target.shape)} [Op:ResourceStridedSliceAssign]") from None

@@ -3,6 +3,7 @@
 from dlframe.core.dtypes import DType
 from dlframe.core.tensor import Tensor, constant, convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
+from dlframe.errors import UnsupportedTypeError
 from dlframe.io.sparse_tensor import SparseTensor
 from dlframe.keras.engine import node as _node
 from dlframe.keras.engine.base_layer import Layer
@@ -27,7 +28,7 @@ class Functional(Model):
         for kind, value in (("inputs", inputs), ("outputs", outputs)):
             for x in tree.flatten(value):
                 if not isinstance(x, KerasTensor) or x._keras_history is None:
-                    raise TypeError(
+                    raise UnsupportedTypeError(   # Keras 3: ValueError, Keras 2: TypeError
                         f"All `{kind}` values of a functional Model must be KerasTensors "
                         "(from `keras.Input` or layers called on them). Received: "
                         f"{kind}={value!r} (including {x!r} of type {type(x).__name__})")
@@ -41,6 +42,7 @@ class Functional(Model):
         self._is_graph_network = True
         self._nodes_in_order = self._topological_nodes()
         self._graph_layers = self._layers_by_depth()
+        _check_unique_names(self._graph_layers)
         self.input_names = [kt._keras_history[0].name for kt in self.inputs]
         self.output_names = _unique_names(
             [kt._keras_history[0].name for kt in self.outputs])
@@ -418,6 +420,17 @@ def _normalize_node(node):
 
 
 Layer._functional_class = Functional
+
+
+def _check_unique_names(layers):
+    """Keras refuses a graph holding two different layers of one name (their weights
+    could not be told apart when saving)."""
+    seen = {}
+    for layer in layers:
+        if seen.setdefault(layer.name, layer) is not layer:
+            count = sum(lay.name == layer.name for lay in layers)
+            raise ValueError(f'The name "{layer.name}" is used {count} times in the '
+                             "model. All layer names should be unique.")
 
 
 def _unique_names(names):

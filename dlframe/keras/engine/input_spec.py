@@ -71,6 +71,12 @@ def assert_input_compatibility(input_spec, inputs, layer_name):
     from dlframe.keras.utils import tree
     specs = tree.flatten(input_spec)
     if isinstance(inputs, dict) and any(s.name for s in specs if s is not None):
+        for s in specs:
+            if s is not None and s.name and s.name not in inputs and not s.optional:
+                raise ValueError(
+                    f'Missing data for input "{s.name}". You passed a data dictionary '
+                    f"with keys {list(inputs)}. Expected the following keys: "
+                    f"{[s.name for s in specs if s is not None]}")
         inputs = [inputs.get(s.name) for s in specs]
     flat = tree.flatten(inputs)
     if len(flat) != len(specs):

@@ -2,6 +2,7 @@
 
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
+from dlframe.errors import UnsupportedTypeError
 from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.engine.functional import Functional
 from dlframe.keras.engine.input_layer import InputLayer
@@ -53,8 +54,10 @@ class Sequential(Functional):
         if isinstance(layer, KerasTensor) and layer._keras_history is not None:
             layer = layer._keras_history[0]
         if not isinstance(layer, Layer):
-            raise TypeError("The added layer must be an instance of class Layer. "
-                            f"Received: layer={layer} of type {type(layer)}.")
+            raise UnsupportedTypeError(   # Keras 3: ValueError, Keras 2: TypeError
+                "Only instances of `keras.Layer` can be added to a Sequential model "
+                "(the added layer must be an instance of class Layer). "
+                f"Received: layer={layer!r} (of type {type(layer)})")
         if isinstance(layer, InputLayer):
             if self._seq_layers or self._input_layer is not None:
                 raise ValueError("An InputLayer can only be added first to a "

@@ -30,6 +30,7 @@ from dlframe.keras.engine.training_compile import LossesContainer, MetricsContai
 from dlframe.keras.engine.training_generator import GeneratorMethodsMixin
 from dlframe.keras.engine.training_saving import SavingMethodsMixin
 from dlframe.keras.engine.training_steps import (  # noqa: F401
+    NotCompiledError,
     StepsMixin,
     _accepts_training,
     _floats,
@@ -135,8 +136,7 @@ class TrainingMixin(StepsMixin, FirstBatchChecksMixin, BatchMethodsMixin,
 
     def _assert_compile_was_called(self):
         if not self._is_compiled:
-            raise RuntimeError("You must compile your model before training/testing. Use "
-                               "`model.compile(optimizer, loss)`.")
+            raise NotCompiledError()
 
     # -- fit ---------------------------------------------------------------------
     @_dist.in_strategy_scope

@@ -10,6 +10,7 @@ import contextlib
 
 from dlframe.core import dtypes
 from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.errors import UnsupportedTypeError
 from dlframe.keras import losses as losses_mod
 from dlframe.keras import metrics as metrics_mod
 from dlframe.keras.metrics import accuracy_metrics as _acc
@@ -233,6 +234,11 @@ class MetricsContainer:
         self._output_names = output_names
         self._loss_spec = loss
         self._per_output = None  # list of (metric, weighted) per output
+        for arg, spec in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
+            if spec is not None and not isinstance(spec, (list, tuple, dict)):
+                raise UnsupportedTypeError(   # Keras 3: ValueError, Keras 2: TypeError
+                    f"Expected `{arg}` argument to be a list, tuple, or dict. Received "
+                    f"instead: {arg}={spec!r} of type {type(spec)}")
         for item in _all_items(metrics) + _all_items(weighted_metrics):
             if isinstance(item, str) and item not in (
                     "accuracy", "acc", "crossentropy", "ce") and \

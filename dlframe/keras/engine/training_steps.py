@@ -16,6 +16,16 @@ from dlframe.keras.engine import training_distributed as _dist
 from dlframe.keras.engine.layer_state_api import attribute_metrics
 
 
+class NotCompiledError(RuntimeError, ValueError):
+    """fit/evaluate/train_on_batch before ``compile``: Keras 3 raises ValueError,
+    Keras 2 RuntimeError; this subclasses both."""
+
+    def __init__(self):
+        super().__init__("You must call `compile()` before using the model (compile "
+                         "your model before training/testing: "
+                         "`model.compile(optimizer, loss)`).")
+
+
 def _merge_dict_results(logs):
     """Logs with dict values (e.g. Keras 3's ``compile_metrics``) merged in."""
     if not isinstance(logs, dict) or not any(isinstance(v, dict) for v in logs.values()):
@@ -85,7 +95,7 @@ class StepsMixin:
         """Compiled loss plus ``self.losses`` (updates the ``loss`` tracker)."""
         del x, training
         if self.compiled_loss is None:
-            raise RuntimeError("You must compile your model before training/testing.")
+            raise NotCompiledError()
         share = _dist.replica_share()  # a replica of a multi-replica strategy
         if share is not None and share[0] == 0:
             return _dist.empty_loss()

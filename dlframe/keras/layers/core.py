@@ -283,6 +283,9 @@ class Lambda(Layer):
     """
 
     def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
+        if not callable(function):
+            raise TypeError("Argument `function` of Lambda must be a callable. "
+                            f"Received: function={function!r} of type {type(function)}")
         super().__init__(**kwargs)
         self.function = function
         self.arguments = arguments or {}

@@ -227,7 +227,9 @@ class RNN(Layer):
             mask = mask[0]
         if initial_state is not None and not isinstance(initial_state, (list, tuple)):
             initial_state = [initial_state]
-        if len(inputs.shape) < 3:
+        rank = len(inputs.shape)
+        # a custom cell may step over [batch, time, ...]; the built-in ones need rank 3
+        if rank < 3 or (rank != 3 and isinstance(self, _FusedRNN)):
             raise ValueError(f'Input 0 of layer "{self.name}" is incompatible with the '
                              f"layer: expected ndim=3, found ndim={len(inputs.shape)}. "
                              f"Full shape received: {tuple(inputs.shape.as_list())}")

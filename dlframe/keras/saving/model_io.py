@@ -119,6 +119,10 @@ def compile_from_config(model, training, custom_objects=None):
                   loss_weights=training.get("loss_weights"), **extra)
 
 
+class ModelFileNotFoundError(FileNotFoundError, ValueError):
+    """``load_model`` of a missing path: Keras 3 raises ValueError, Keras 2 OSError."""
+
+
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, **kwargs):
     """A model saved by ``save_model`` (compiled again when it was compiled).
 
@@ -134,7 +138,10 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, **kw
     from dlframe.keras import models
     filepath = os.fspath(filepath)
     if not os.path.exists(filepath):
-        raise OSError(f"No file or directory found at {filepath}")
+        raise ModelFileNotFoundError(
+            f"No file or directory found at {filepath} (File not found: "
+            f"filepath={filepath}). Please ensure the file is an accessible `.keras` zip "
+            "file.")
     if os.path.isdir(filepath):
         from dlframe.keras.saving import saved_model_io
         return saved_model_io.load_keras_model(filepath, custom_objects, compile)

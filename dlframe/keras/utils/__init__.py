@@ -53,6 +53,11 @@ def to_categorical(y, num_classes=None, dtype="float32"):
     flat = _array.reshape(labels, [-1])
     if num_classes is None:
         num_classes = int(reduction.reduce_max(flat).numpy()) + 1
+    elif flat.shape[0] and int(reduction.reduce_max(flat).numpy()) >= num_classes:
+        # Keras lets NumPy raise IndexError here; say which argument is wrong
+        raise IndexError(f"to_categorical: argument `y` holds the label "
+                         f"{int(reduction.reduce_max(flat).numpy())}, out of range for "
+                         f"num_classes={num_classes} (labels must be in [0, {num_classes}))")
     onehot = creation.one_hot(flat, num_classes, dtype=dtype)
     return _array.reshape(onehot, shape + [num_classes]).numpy()
 
