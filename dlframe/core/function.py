@@ -7,15 +7,15 @@ eager GradientTape is recording runs the Python function eagerly, so the
 outer tape sees every op (results are identical).
 """
 
-import collections
 import functools
 import inspect
-import warnings
 import weakref
 
 from dlframe import config
 from dlframe.backends.base import np
 from dlframe.core import function_composites as _composites
+from dlframe.core import function_retracing as _retracing
+from dlframe.core import function_scope as _scope
 from dlframe.core import static_dims as _static_dims
 from dlframe.core import trace as _trace
 from dlframe.core.concrete_function import (
@@ -41,7 +41,6 @@ from dlframe.core.tensor import Tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.core.tensor_spec import TensorSpec
 
-_RETRACE_WARN_AFTER = 5
 _IR_STAGES = ("hlo", "hlo_serialized", "optimized_hlo", "optimized_hlo_serialized",
               "optimized_hlo_proto_serialized", "optimized_hlo_dot")
 CONVERTER = None  # set by dlframe.autograph (it sits above ops; core must not import it)
@@ -114,8 +113,7 @@ class Function:
     """
 
     _TRACE_STATE = ("_cache", "_signatures", "_concretes", "_tracing_count", "_variables_created",
-                    "_converted", "_instances", "_calls",
-                    "_recent_traces", "_call_plan")
+                    "_converted", "_instances", "_call_plan")
     _trace_quietly = False  # True: trace-time print() is silent (a loaded SavedModel)
 
     def __init__(self, python_function, input_signature=None, autograph=True,
@@ -137,10 +135,6 @@ class Function:
         self._signatures = []   # _Signature of each user-visible trace
         self._concretes = []    # and its ConcreteFunction
         self._tracing_count = 0
-        # like TF, warn only about frequent retracing: the last few traces happened
-        # within a short window of calls (a model fit on new data structures is not)
-        self._calls = 0
-        self._recent_traces = collections.deque(maxlen=_RETRACE_WARN_AFTER)
         self._variables_created = False
         self._converted = None
         self._instances = weakref.WeakKeyDictionary()
@@ -188,8 +182,9 @@ class Function:
         if config.functions_run_eagerly():
             return self._python_function(*args, **kwargs)
         if STATE.trace is not None or STATE.tapes:
-            return self._target()(*args, **kwargs)  # inlined / differentiated eagerly
-        self._calls += 1
+            # inlined / differentiated eagerly: its input_signature still binds
+            args, kwargs = self._canonicalize(args, kwargs)
+            return self._target()(*args, **kwargs)
         args, kwargs = self._canonicalize(args, kwargs)
         leaves = []
         template = _flatten((args, kwargs), leaves)
@@ -197,8 +192,12 @@ class Function:
         concrete = self._cache.get(key)
         if concrete is None:
             # the trace itself executed the function once: return those results
+            count = self._tracing_count
             concrete, result = self._trace(args, kwargs, template, leaves, key)
+            _retracing.record_call(self._python_function, self._tracing_count > count,
+                                   warn=self._input_signature is None)
             return result
+        _retracing.record_call(self._python_function, False)
         inputs = [t for t in leaves if not t._is_variable]
         return concrete._call_flat(inputs)
 
@@ -290,6 +289,7 @@ class Function:
                 self._tracing_count += 1
         out_leaves = []
         out_template = _structure_outputs(result, out_leaves)
+        _scope.check_escapes(tr, out_leaves)
         graph = _trace.Graph(tr, out_leaves)
         # dims TF could not know at trace time (x[:2] of a None dim), for out_specs
         unknown = _static_dims.forced_unknown(tr, zip(tr.inputs, [
@@ -318,14 +318,6 @@ class Function:
         self._signatures.append(signature)
         self._concretes.append(concrete)
         self._tracing_count += 1
-        self._recent_traces.append(self._calls)
-        if (self._tracing_count > _RETRACE_WARN_AFTER and self._input_signature is None
-                and self._calls - self._recent_traces[0] < 2 * _RETRACE_WARN_AFTER):
-            warnings.warn(
-                f"{self._tracing_count} retracings of {self.__name__} were triggered. "
-                "Tracing is expensive; pass tensors (not Python values) that change, "
-                "use input_signature with None dimensions, or define the function once "
-                "outside loops.", stacklevel=3)
         return concrete, result
 
     def _run_trace(self, args, kwargs, template, leaves, visible, allow_variables,
@@ -333,6 +325,7 @@ class Function:
         """(trace, result) of one run of the Python function on fresh trace inputs.
         ``static_shapes``: per leaf, the signature's shape (None dims: any size)."""
         tr = _trace.Trace(allow_variable_creation=allow_variables)
+        tr.note_static_shape = functools.partial(_static_dims.refine_static, tr)
         tr.run_effects = execute
         fresh = []
         names = self._leaf_names(args, kwargs, len(leaves))

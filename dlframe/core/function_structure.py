@@ -19,7 +19,7 @@ def _flatten(value, leaves, specs_are_leaves=False, composites=None):
     if isinstance(value, Tensor) or specs_are_leaves and isinstance(value, TensorSpec):
         leaves.append(value)
         return _LEAF
-    if isinstance(value, np.ndarray):
+    if isinstance(value, (np.ndarray, np.generic)):   # as TF: NumPy values are tensors
         leaves.append(convert_to_tensor(value))
         return _LEAF
     rec = functools.partial(_flatten, leaves=leaves, specs_are_leaves=specs_are_leaves,
@@ -54,12 +54,23 @@ def _flatten(value, leaves, specs_are_leaves=False, composites=None):
 _LEAF = ("T",)
 
 
+_NUMBERS = (bool, int, float)
+
+
 def _py_key(value):
+    """A Python argument's part of the cache key. As TF, numbers key by value alone
+    (``1``, ``True`` and ``1.0`` share a trace), other values by type and value;
+    an unhashable value cannot be traced on."""
+    if type(value) in _NUMBERS:
+        return ("number", value)
     try:
         hash(value)
-        return (type(value), value)
     except TypeError:
-        return ("id", id(value))
+        raise TypeError(
+            f"Could not generate a generic TraceType for {value!r}.Please verify that "
+            "it is immutable/hashable. Otherwise, consider implementing the Tracing "
+            "Protocol for it.") from None
+    return (type(value), value)
 
 
 def _unflatten(template, leaves_iter, composite=None, constant=None):
@@ -87,7 +98,7 @@ def _unflatten(template, leaves_iter, composite=None, constant=None):
             return composite(template[1], parts)
         return template[1]._dlframe_unflatten(parts)
     if kind == "py":   # an input's Python value, by its hash key
-        return template[1][1] if template[1][0] != "id" else None
+        return template[1][1]
     if kind == "pyconst":   # as TF, a returned number/string/array is a tensor
         return (constant or convert_to_tensor)(template[1])
     return template[1]   # "pyval": an output's other Python value (None, objects)
@@ -184,7 +195,7 @@ def _restore_py(original, rebuilt):
         if isinstance(original, tuple) and hasattr(original, "_fields"):
             return type(original)(*items)
         return type(original)(items)
-    if isinstance(original, (Tensor, np.ndarray)) or getattr(
+    if isinstance(original, (Tensor, np.ndarray, np.generic)) or getattr(
             original, "_dlframe_composite", False):
         return rebuilt
     return original

@@ -149,22 +149,57 @@ def forced_unknown(trace, seeds):
     """
     noted = {key: axes for key, (_t, axes) in getattr(trace, "noted", {}).items()}
     marks = dict(noted)   # dims ops marked from shape arguments (note_shaped)
+    refined = getattr(trace, "refined", {})
     for tensor, shape in seeds:
-        axes = unknown_axes(tensor, shape)
+        axes = unknown_axes(tensor, shape) - refined.get(id(tensor), (0, frozenset()))[1]
         if axes:
             marks[id(tensor)] = axes
-    if not marks:
-        return marks
-    empty = frozenset()
     for prim, inputs, outs, attrs, _dev in trace.nodes:
-        in_marks = [marks.get(id(x), empty) for x in inputs]
-        if not any(in_marks):
-            continue
-        for o, axes in zip(outs, node_marks(prim, inputs, in_marks, attrs, outs)):
-            axes = axes | noted.get(id(o), empty)
-            if axes:
-                marks[id(o)] = axes
+        if marks or prim.value_shaped:
+            propagate(marks, prim, inputs, outs, attrs)
+            for o in outs:
+                if id(o) in refined and id(o) in marks:
+                    marks[id(o)] = marks[id(o)] - refined[id(o)][1]
     return marks
+
+
+def refine_static(trace, tensor, shape):
+    """``tensor.set_shape(shape)`` (or ``tf.ensure_shape``) inside ``trace``: the
+    dimensions ``shape`` gives are known from now on, as in TF's graph."""
+    dims = getattr(shape, "dims", shape)
+    if dims is None:
+        return
+    known = frozenset(a for a, d in enumerate(dims) if getattr(d, "value", d) is not None)
+    axes = trace.unknown_axes.get(id(tensor))
+    if axes is None and trace.parent is not None:
+        axes = trace.static_shape(tensor) and frozenset(
+            a for a, d in enumerate(trace.static_shape(tensor)) if d is None)
+    if not axes or not known & axes:
+        return
+    trace.unknown_axes[id(tensor)] = axes - known
+    refined = trace.__dict__.setdefault("refined", {})
+    refined[id(tensor)] = (tensor, known | refined.get(id(tensor), (0, frozenset()))[1])
+
+
+def propagate(marks, prim, inputs, outs, attrs):
+    """Adds to ``marks`` (``{id(tensor): unknown axes}``) the axes of ``outs`` (one
+    traced primitive's) that TF would not know: those following unknown input dims,
+    and those of a value-shaped primitive's rule (``tf.where(mask)`` has as many rows
+    as ``mask`` has True values: TF's static shape is ``[None, rank]``)."""
+    empty = frozenset()
+    in_marks = [marks.get(id(x), empty) for x in inputs]
+    if not any(in_marks) and (getattr(prim, "static_shape", None) is None or not _value_shaped(
+            prim, inputs)):
+        return
+    for o, axes in zip(outs, node_marks(prim, inputs, in_marks, attrs, outs)):
+        axes = axes | marks.get(id(o), empty)
+        if axes:
+            marks[id(o)] = axes
+
+
+def _value_shaped(prim, inputs):
+    rule = prim.value_shaped
+    return rule(inputs) if callable(rule) else rule
 
 
 def node_marks(prim, inputs, in_marks, attrs, outs):
@@ -313,4 +348,13 @@ def note_sized(out, *sizes):
         if mask is not None and mask.any() and id(out) in trace.produced:
             trace.note_unknown(out, frozenset(range(out._value.ndim)))
             break
+    return out
+
+
+def note_unknown_axes(out, axes):
+    """Marks ``axes`` of ``out`` unknown in the running trace: dims a value decides
+    that the op's rule cannot name (``x[mask]`` rows). No-op outside a trace."""
+    trace = STATE.trace
+    if axes and id(out) in getattr(trace, "produced", ()):
+        trace.note_unknown(out, frozenset(axes))
     return out

@@ -85,8 +85,8 @@ class Trace:
         base = self._unique_name(_NODE_NAMES.get(prim.name, prim.name))
         for i, o in enumerate(outs):
             self.names[id(o)] = f"{base}:{i}"
-        if self.unknown_axes:
-            self._propagate_unknown(prim, inputs, outs, attrs)
+        if self.unknown_axes or prim.value_shaped:   # dims TF's graph leaves unknown
+            _static_dims.propagate(self.unknown_axes, prim, inputs, outs, attrs)
         if self.value_unknown or self.parent is not None:
             self._propagate_values(prim, inputs, outs, attrs)
         if not prim.stateful and not any(self.is_symbolic(t) for t in inputs):
@@ -129,9 +129,9 @@ class Trace:
     def variable_created(self, var):
         if not self.allow_variable_creation:
             raise ValueError(
-                "dlframe.function only supports singleton Variables created on the first "
-                "call. Make sure the Variable is only created once or created outside "
-                f"the function (created {var.name!r} while retracing).")
+                "tf.function only supports singleton tf.Variables created on the first "
+                "call. Make sure the tf.Variable is only created once or created outside "
+                f"tf.function (dlframe.function created {var.name!r} while retracing).")
         self.created_variables.append(var)
 
     def add_input(self, tensor, name=None, static_shape=None):
@@ -153,15 +153,6 @@ class Trace:
         n = self._name_counts.get(key, 0)
         self._name_counts[key] = n + 1
         return base if n == 0 else f"{base}_{n}"
-
-    def _propagate_unknown(self, prim, inputs, outs, attrs):
-        empty = frozenset()
-        in_marks = [self.unknown_axes.get(id(t), empty) for t in inputs]
-        if any(in_marks):
-            found = _static_dims.node_marks(prim, inputs, in_marks, attrs, outs)
-            for o, axes in zip(outs, found):
-                if axes:
-                    self.unknown_axes[id(o)] = axes
 
     def _propagate_values(self, prim, inputs, outs, attrs):
         in_masks = [self.value_mask(t) for t in inputs]

@@ -124,6 +124,7 @@ def where_indices_p(d, condition):
 
 
 where_indices_p.value_shaped = True   # its output size depends on input values
+where_indices_p.static_shape = lambda in_dims, attrs: [None, len(in_dims[0])]
 
 
 def _where_indices(condition):

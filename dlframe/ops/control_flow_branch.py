@@ -7,6 +7,7 @@ while_loop differentiate that replay, so effects happen once per forward run and
 Python closures rebound after the call are never read again.
 """
 
+from dlframe.core import function_scope as _scope
 from dlframe.core import trace as _trace
 from dlframe.core.primitive import STATE, Primitive, call
 from dlframe.core.tensor import Tensor, convert_to_tensor
@@ -147,6 +148,8 @@ class _Branch:
         leaves = []
         self.template = _flat(result, leaves)
         self.outputs = leaves
+        _scope.check_escapes(child, leaves)   # body tensors leaked by nested bodies
+        _scope.close_branch(parent, child)     # and this body's, once it is done
         # outer symbolic tensors read inside become extra graph inputs
         externals = []
         seen = set(child.input_ids)

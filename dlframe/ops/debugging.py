@@ -5,9 +5,10 @@ and raises ``InvalidArgumentError`` with TF's message shape naming the data.
 """
 
 from dlframe.backends.base import np
-from dlframe.core.primitive import call, primitive
+from dlframe.core.primitive import STATE, call, primitive
 from dlframe.core.tensor import Tensor
 from dlframe.errors import InvalidArgumentError
+from dlframe.ops import debugging_messages as _msg
 from dlframe.ops._util import operands, t
 
 
@@ -16,45 +17,72 @@ def _host(a):
 
 
 @primitive("Assert", effects=True)
-def _assert_p(d, cond, *data, message, summarize):
+def _assert_p(d, cond, *data, items, summarize):
     if not bool(_host(cond).all()):
-        shown = []
-        for a in data:
-            h = _host(a)
-            shown.append(np.array2string(h.ravel()[:summarize]) if h.ndim else str(h))
-        raise InvalidArgumentError(f"{message}assertion failed: [{'] ['.join(shown)}]")
+        arrays = iter(data)
+        values = [item if item is not None else _host(next(arrays)) for item in items]
+        raise InvalidArgumentError(_msg.graph_failure(values, summarize))
     return d.xp.zeros((), dtype="int32")
 
 
 _assert_p.dry_run = lambda d, *a, **k: d.xp.zeros((), dtype="int32")
 
 
-def Assert(condition, data, summarize=None, name=None):  # noqa: N802 - TF's name
-    """Raises InvalidArgumentError (at run time) when ``condition`` is false."""
+def _eager_failed(cond):
+    """True when, run eagerly, ``cond`` holds a False (no trace: TF's Python
+    checks raise at once with their own report)."""
+    return STATE.trace is None and not bool(_host(cond._value).all())
+
+
+def _run_check(cond, items, summarize):
+    """The run-time Assert node: ``items`` are strs and Tensors, in order."""
+    attrs = {"items": tuple(x if isinstance(x, str) else None for x in items),
+             "summarize": summarize or 3}
+    call(_assert_p, (cond,) + tuple(x for x in items if not isinstance(x, str)), attrs)
+
+
+def Assert(condition, data, summarize=None, name=None):
+    """Raises InvalidArgumentError (at run time) when ``condition`` is false.
+
+    Args:
+      condition: a scalar bool (tensor).
+      data: strings and tensors to report when it fails.
+      summarize: how many entries of each tensor to report (default 3).
+      name: unused (TF's op name).
+    """
     cond = t(condition)
-    tensors = tuple(x if isinstance(x, Tensor) else t(x) if not isinstance(x, str)
-                    else None for x in data)
-    text = " ".join(x for x in data if isinstance(x, str))
-    attrs = {"message": (text + " ") if text else "", "summarize": summarize or 3}
-    call(_assert_p, (cond,) + tuple(x for x in tensors if x is not None), attrs)
+    items = [x if isinstance(x, (str, Tensor)) else t(x) for x in data]
+    if _eager_failed(cond):
+        raise InvalidArgumentError(_msg.eager_assert_failure(condition, [
+            x if isinstance(x, str) else _host(x._value) for x in items], summarize or 3))
+    _run_check(cond, items, summarize)
 
 
-def _check(cond, message, summarize, data):
-    attrs = {"message": message, "summarize": summarize or 3}
-    call(_assert_p, (cond,) + tuple(data), attrs)
+def _name(x, default):
+    trace = STATE.trace
+    name = trace.graph_name(x) if trace is not None else None
+    return name or default
 
 
-def _binary_assert(compare, description):
+def _binary_assert(compare, description, show_indices=False):
     def check(x, y, message=None, summarize=None, name=None):
         from dlframe.ops import math as m
         a, b = operands(x, y, "Assert")
-        prefix = (message + "\n") if message else ""
-        _check(compare(m, a, b), f"{prefix}Condition x {description} y did not hold. ",
-               summarize, (a, b))
+        cond = compare(m, a, b)
+        if _eager_failed(cond):
+            raise InvalidArgumentError(_msg.eager_binary_failure(
+                message, description, _host(a._value), _host(b._value), summarize or 3,
+                show_indices))
+        items = [message] if message else []
+        items += [f"Condition x {description} y did not hold element-wise:",
+                  f"x ({_name(a, 'x:0')}) = ", a, f"y ({_name(b, 'y:0')}) = ", b]
+        _run_check(cond, items, summarize)
+    check.__doc__ = (f"Checks ``x {description} y`` elementwise; raises "
+                     "InvalidArgumentError (eagerly, or when the graph runs) if not.")
     return check
 
 
-assert_equal = _binary_assert(lambda m, a, b: m.equal(a, b), "==")
+assert_equal = _binary_assert(lambda m, a, b: m.equal(a, b), "==", show_indices=True)
 assert_none_equal = _binary_assert(lambda m, a, b: m.not_equal(a, b), "!=")
 assert_less = _binary_assert(lambda m, a, b: m.less(a, b), "<")
 assert_less_equal = _binary_assert(lambda m, a, b: m.less_equal(a, b), "<=")
@@ -66,9 +94,15 @@ def _unary_assert(compare, description):
     def check(x, message=None, summarize=None, name=None):
         from dlframe.ops import math as m
         a = t(x)
-        prefix = (message + "\n") if message else ""
-        _check(compare(m, a), f"{prefix}Condition x {description} did not hold. ", summarize,
-               (a,))
+        cond = compare(m, a)
+        if _eager_failed(cond):
+            raise InvalidArgumentError(_msg.eager_unary_failure(
+                message, description, _host(a._value), a.dtype.name, summarize or 3))
+        condition = f"Condition x {description} did not hold element-wise:"
+        _run_check(cond, [message or "", condition, f"x ({_name(a, 'x:0')}) = ", a],
+                   summarize)
+    check.__doc__ = (f"Checks ``x {description}`` elementwise; raises "
+                     "InvalidArgumentError (eagerly, or when the graph runs) if not.")
     return check
 
 
@@ -86,9 +120,9 @@ def assert_near(x, y, rtol=None, atol=None, message=None, summarize=None, name=N
     rtol = 10 * eps if rtol is None else rtol
     atol = 10 * eps if atol is None else atol
     ok = m.less_equal(m.abs(m.subtract(a, b)), m.add(atol, m.multiply(rtol, m.abs(b))))
-    prefix = (message + "\n") if message else ""
-    _check(ok, f"{prefix}x and y not equal to tolerance rtol = {rtol}, atol = {atol}. ",
-           summarize, (a, b))
+    items = [message] if message else []
+    _run_check(ok, items + [f"x and y not equal to tolerance rtol = {rtol}, atol = {atol}",
+                            "x (x:0) = ", a, "y (y:0) = ", b], summarize)
 
 
 def assert_rank(x, rank, message=None, name=None):
@@ -129,7 +163,9 @@ def assert_shapes(shapes, data=None, summarize=None, message=None, name=None):
 @primitive("CheckNumerics", aliases=True)
 def _check_numerics_p(d, x, *, message):
     if not bool(_host(d.xp.isfinite(x).all())):
-        raise InvalidArgumentError(f"{message} : Tensor had NaN or Inf values")
+        nan, inf = bool(_host(d.xp.isnan(x).any())), bool(_host(d.xp.isinf(x).any()))
+        found = "Inf and NaN" if nan and inf else "NaN" if nan else "Inf"
+        raise InvalidArgumentError(f"{message} : Tensor had {found} values")
     return x
 
 

@@ -119,6 +119,7 @@ def _range_p(d, start, limit, delta, *, dtype):
 
 
 _range_p.value_shaped = True   # its output size depends on input values
+_range_p.static_shape = lambda in_dims, attrs: [None]
 
 
 def range_(start, limit, delta, dtype):

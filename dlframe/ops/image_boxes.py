@@ -215,6 +215,10 @@ def _nms_p(d, boxes, scores, max_size, iou_thr, score_thr, sigma, *, pad):
             d.asarray(np.asarray(valid, dtype=np.int32)))
 
 
+_nms_p.value_shaped = True   # the kept count depends on the values (unpadded)
+_nms_p.static_shape = lambda in_dims, attrs: None if attrs["pad"] else [[None], [None], []]
+
+
 def _nms_inputs(boxes, scores, max_output_size, iou_threshold, score_threshold,
                 soft_nms_sigma, batched=False):
     boxes, scores = t(boxes), t(scores)

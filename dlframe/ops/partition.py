@@ -29,6 +29,8 @@ def _partition_p(d, data, partitions, *, num):
 
 
 _partition_p.value_shaped = True   # its output size depends on input values
+_partition_p.static_shape = lambda in_dims, attrs: [
+    [None] + list(in_dims[0][len(in_dims[1]):])] * attrs["num"]
 
 
 @_partition_p.defgrad

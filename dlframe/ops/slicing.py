@@ -6,6 +6,7 @@ Ellipsis and slots for index tensors; its gradient scatters back into zeros.
 
 from dlframe.backends.base import np
 from dlframe.core.primitive import call, primitive
+from dlframe.core.static_dims import note_unknown_axes
 from dlframe.core.tensor import Tensor, _tracing_tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops._util import static_shape, t
@@ -260,7 +261,24 @@ def getitem(tensor, key):
     """NumPy-style indexing: ints, slices with steps, ..., None, bool/int masks."""
     x = t(tensor)
     static, extra = _normalize_key(x, key)
-    return call(getitem_p, (x,) + extra, {"key": static})
+    out = call(getitem_p, (x,) + extra, {"key": static})
+    if len(extra) == 1 and extra[0]._value.dtype.kind == "b":   # TF: None masked rows
+        note_unknown_axes(out, [_mask_axis(static, x._value.ndim, extra[0])])
+    return out
+
+
+def _mask_axis(key, rank, mask):
+    """The output axis of the rows a boolean ``mask`` (the key's only index array)
+    keeps: one per slice or new axis before it, and the dims an Ellipsis spans."""
+    fixed = sum(mask._value.ndim if isinstance(k, _Slot) else 1 for k in key
+                if k is not None and k is not Ellipsis)
+    axis = 0
+    for k in key:
+        if isinstance(k, _Slot):
+            return axis
+        axis += (rank - fixed) if k is Ellipsis else (
+            1 if k is None or isinstance(k, _pyslice) else 0)
+    return axis
 
 
 def _slice_key(begin, size, shape):

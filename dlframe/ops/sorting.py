@@ -95,6 +95,7 @@ def unique_p(d, x, *, dtype):
 
 
 unique_p.value_shaped = True   # its output size depends on input values
+unique_p.static_shape = lambda in_dims, attrs: [[None], list(in_dims[0]), [None]]
 
 
 def _unique(x, out_idx, op):
