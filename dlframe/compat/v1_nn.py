@@ -14,20 +14,13 @@ from dlframe.compat import v1_nn_quantized as _quantized
 from dlframe.compat import v1_rnn as _rnn
 from dlframe.compat import v1_rnn_cell as _cells
 from dlframe.compat import v1_rnn_wrappers as _cell_wrappers
+from dlframe.compat.v1_ops import _one_of
 
 rnn_cell = _Namespace(**{name: getattr(module, name)
                          for module in (_cells, _cell_wrappers)
                          for name in module.__all__})
 experimental = _Namespace(general_dropout=_native.general_dropout,
                           stateless_dropout=_native.stateless_dropout)
-
-
-def _one_of(new, new_name, old, old_name):
-    if old is not None:
-        if new is not None:
-            raise ValueError(f"Cannot specify both '{old_name}' and '{new_name}'.")
-        return old
-    return new
 
 
 def xw_plus_b(x, weights, biases, name=None):

@@ -91,7 +91,7 @@ def fuse_elementwise(program, nodes, outputs):
     return out
 
 
-def _liveness(nodes, keep):
+def liveness(nodes, keep):
     """Per node, the slots whose last reader it is (freed right after it runs).
 
     Dropping intermediates as soon as they are dead keeps the working set as small
@@ -113,7 +113,7 @@ def _liveness(nodes, keep):
     return [tuple(f) for f in frees]
 
 
-def _dead_code(nodes, outputs):
+def dead_code(nodes, outputs):
     """Drops nodes whose outputs are unused, keeping side-effect nodes."""
     needed = set(outputs)
     kept = []
@@ -126,7 +126,7 @@ def _dead_code(nodes, outputs):
     return kept
 
 
-def _fold_constants(nodes, constants, traced):
+def fold_constants(nodes, constants, traced):
     """Replaces pure nodes whose inputs are all constants by their traced values."""
     kept = []
     for node in nodes:
@@ -148,7 +148,7 @@ def _attr_key(attrs):
         return repr(sorted(attrs.items(), key=lambda kv: kv[0]))
 
 
-def _cse(nodes):
+def cse(nodes):
     """Merges pure nodes with the same primitive, inputs and attributes."""
     seen = {}
     remap = {}

@@ -188,8 +188,8 @@ def propagate(marks, prim, inputs, outs, attrs):
     as ``mask`` has True values: TF's static shape is ``[None, rank]``)."""
     empty = frozenset()
     in_marks = [marks.get(id(x), empty) for x in inputs]
-    if not any(in_marks) and (getattr(prim, "static_shape", None) is None or not _value_shaped(
-            prim, inputs)):
+    has_rule = getattr(prim, "static_shape", None) is not None
+    if not any(in_marks) and not (has_rule and _value_shaped(prim, inputs)):
         return
     for o, axes in zip(outs, node_marks(prim, inputs, in_marks, attrs, outs)):
         axes = axes | marks.get(id(o), empty)

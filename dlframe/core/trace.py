@@ -17,11 +17,11 @@ from dlframe import config
 from dlframe.core import graph_exec
 from dlframe.core import static_dims as _static_dims
 from dlframe.core.graph_passes import (
-    _cse,
-    _dead_code,
-    _fold_constants,
-    _liveness,
+    cse,
+    dead_code,
+    fold_constants,
     fuse_elementwise,
+    liveness,
 )
 from dlframe.core.primitive import STATE
 from dlframe.core.tensor import Tensor
@@ -317,17 +317,17 @@ class Graph:
         self.outputs = [slot_for(t) for t in output_tensors]
         self.stats["traced"] = len(nodes)
         if config.graph_option("dependency_optimization"):
-            nodes = _dead_code(nodes, self.outputs)
+            nodes = dead_code(nodes, self.outputs)
             self.stats["after_dce"] = len(nodes)
         if config.graph_option("constant_folding"):
-            nodes = _fold_constants(nodes, constants, self._traced_values)
+            nodes = fold_constants(nodes, constants, self._traced_values)
             self.stats["after_folding"] = len(nodes)
         if config.graph_option("common_subgraph_elimination"):
-            nodes, remap = _cse(nodes)
+            nodes, remap = cse(nodes)
             self.outputs = [remap.get(s, s) for s in self.outputs]
             self.stats["after_cse"] = len(nodes)
         if config.graph_option("dependency_optimization"):
-            nodes = _dead_code(nodes, self.outputs)
+            nodes = dead_code(nodes, self.outputs)
         self.stats["final"] = len(nodes)
         # effect nodes (incl. If/While whose sub-graphs have effects) survive DCE above;
         # a node holding this graph must itself count as an effect (see control_flow)
@@ -341,7 +341,7 @@ class Graph:
             template[s] = arr
         self.template = template
         var_slots = set(variables)
-        frees = _liveness(nodes, set(self.outputs) | var_slots | set(constants))
+        frees = liveness(nodes, set(self.outputs) | var_slots | set(constants))
         self.program = []
         for (prim, ins, outs, attrs, dev), free in zip(nodes, frees):
             copy_out = prim.aliases and any(s in var_slots for s in ins)

@@ -23,7 +23,6 @@ from dlframe.keras.losses_base import (  # noqa: F401
     _mean,
     _pred_true,
     _size,
-    _squeeze_or_expand,
     _standardize_reduction,
     _t,
     _wrapper,

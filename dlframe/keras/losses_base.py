@@ -93,7 +93,7 @@ def l2_normalize(x, axis=-1):
     return _nn.l2_normalize(x, axis=axis)
 
 
-def _squeeze_or_expand(values, weights, expand=True):
+def squeeze_or_expand_weights(values, weights, expand=True):
     """Brings ``weights`` to ``values``'s rank the way Keras does, then (``expand``)
     makes lower-rank weights broadcastable with trailing axes."""
     # one rank apart with a trailing 1: a rank-1 side gains the axis (so 'none'
@@ -130,7 +130,7 @@ def reduce_weighted_values(values, sample_weight=None, mask=None,
             _m.multiply(_t(sample_weight, values.dtype), mask)
     if sample_weight is not None:
         sample_weight = _t(sample_weight, values.dtype)
-        values, sample_weight = _squeeze_or_expand(values, sample_weight)
+        values, sample_weight = squeeze_or_expand_weights(values, sample_weight)
         values = _m.multiply(values, sample_weight)
     if reduction == "none" or values.ndim == 0:
         return values

@@ -21,6 +21,26 @@ def check_operators(operators, what="operators"):
     return operators
 
 
+def fold(operators, method, combine):
+    """``combine`` applied left to right over each operator's ``method()`` result."""
+    out = getattr(operators[0], method)()
+    for op in operators[1:]:
+        out = combine(out, getattr(op, method)())
+    return out
+
+
+class OperatorList(LinearOperator):
+    """Base of the operators built from a flat list ``self._operators``."""
+
+    @property
+    def operators(self):
+        return list(self._operators)
+
+    def _dims(self, which):
+        """Each member's ``range_dimension`` or ``domain_dimension`` as ints."""
+        return [int(getattr(op, which)) for op in self._operators]
+
+
 def batch_shape(operators):
     return u.broadcast_shapes(*(tuple(op.batch_shape.as_list()) for op in operators))
 

@@ -7,11 +7,10 @@ Cholesky factors of the blocks), so a block's own structure is exploited.
 from dlframe.linear_operator import _blocks as b
 from dlframe.linear_operator import _composite as c
 from dlframe.linear_operator import _util as u
-from dlframe.linear_operator.base import LinearOperator
 from dlframe.ops import math as m
 
 
-class LinearOperatorBlockDiag(LinearOperator):
+class LinearOperatorBlockDiag(c.OperatorList):
     """``A = diag(A1, ..., Aj)`` for a list of operators.
 
     Args:
@@ -35,13 +34,6 @@ class LinearOperatorBlockDiag(LinearOperator):
                          is_square=is_square,
                          name=name or "_ds_".join(op.name for op in operators),
                          parameters=parameters)
-
-    @property
-    def operators(self):
-        return list(self._operators)
-
-    def _dims(self, which):
-        return [int(getattr(op, which)) for op in self._operators]
 
     def _shape(self):
         return c.batch_shape(self._operators) + (sum(self._dims("range_dimension")),
@@ -90,10 +82,7 @@ class LinearOperatorBlockDiag(LinearOperator):
 
     # ------------------------------------------------------------ reductions
     def _fold(self, method, combine):
-        out = getattr(self._operators[0], method)()
-        for op in self._operators[1:]:
-            out = combine(out, getattr(op, method)())
-        return out
+        return c.fold(self._operators, method, combine)
 
     def _determinant(self):
         return self._fold("determinant", m.multiply)

@@ -99,11 +99,7 @@ class LinearOperatorBlockLowerTriangular(LinearOperator):
         return b.concat(solved, -2, 2)
 
     def _fold(self, method, combine):
-        diagonal = self._diagonal()
-        out = getattr(diagonal[0], method)()
-        for op in diagonal[1:]:
-            out = combine(out, getattr(op, method)())
-        return self._full_batch(out, 0)
+        return self._full_batch(c.fold(self._diagonal(), method, combine), 0)
 
     def _full_batch(self, x, core_rank):
         """``x`` broadcast to the batch shape (off-diagonal blocks may widen it)."""

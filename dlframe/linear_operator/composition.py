@@ -5,11 +5,10 @@ import itertools
 
 from dlframe.linear_operator import _composite as c
 from dlframe.linear_operator import _util as u
-from dlframe.linear_operator.base import LinearOperator
 from dlframe.ops import math as m
 
 
-class LinearOperatorComposition(LinearOperator):
+class LinearOperatorComposition(c.OperatorList):
     """``A = A1 A2 ... Aj`` for a list of operators (shapes must chain).
 
     Args:
@@ -37,10 +36,6 @@ class LinearOperatorComposition(LinearOperator):
                          is_positive_definite=is_positive_definite, is_square=is_square,
                          name=name or "_o_".join(op.name for op in operators),
                          parameters=parameters)
-
-    @property
-    def operators(self):
-        return list(self._operators)
 
     def _shape(self):
         first, last = self._operators[0], self._operators[-1]

@@ -10,7 +10,6 @@ import math
 
 from dlframe.linear_operator import _composite as c
 from dlframe.linear_operator import _util as u
-from dlframe.linear_operator.base import LinearOperator
 from dlframe.ops import array as a
 from dlframe.ops import math as m
 
@@ -32,7 +31,7 @@ def _kron_dense(left, right):
     return a.reshape(prod, shape[:-4] + (shape[-4] * shape[-3], shape[-2] * shape[-1]))
 
 
-class LinearOperatorKronecker(LinearOperator):
+class LinearOperatorKronecker(c.OperatorList):
     """``A = A1 (x) A2 (x) ... (x) Aj`` for a list of operators.
 
     Args:
@@ -59,13 +58,6 @@ class LinearOperatorKronecker(LinearOperator):
                          is_square=is_square,
                          name=name or "_x_".join(op.name for op in operators),
                          parameters=parameters)
-
-    @property
-    def operators(self):
-        return list(self._operators)
-
-    def _dims(self, which):
-        return [int(getattr(op, which)) for op in self._operators]
 
     def _shape(self):
         return c.batch_shape(self._operators) + (

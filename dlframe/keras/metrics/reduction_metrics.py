@@ -1,7 +1,8 @@
 """Mean, Sum and MeanMetricWrapper (a stateless function averaged over samples)."""
 
 from dlframe.core.tensor import convert_to_tensor
-from dlframe.keras.losses import _squeeze_or_expand, align_ranks
+from dlframe.keras.losses import align_ranks
+from dlframe.keras.losses_base import squeeze_or_expand_weights
 from dlframe.keras.metrics.metric import Metric, as_tensor
 from dlframe.ops import array as _array
 from dlframe.ops import math as _m
@@ -19,7 +20,8 @@ def reduce_to_samplewise_values(values, sample_weight, dtype, reduce_fn=None):
     values = as_tensor(values, dtype)
     if sample_weight is not None:
         sample_weight = as_tensor(sample_weight, dtype)
-        values, sample_weight = _squeeze_or_expand(values, sample_weight, expand=False)
+        values, sample_weight = squeeze_or_expand_weights(values, sample_weight,
+                                                          expand=False)
         wr, vr = sample_weight.ndim, values.ndim
         if vr > wr:
             values = reduce_over(values, tuple(range(wr, vr)))
@@ -99,7 +101,7 @@ class MeanMetricWrapper(Mean):
         if mask is not None and as_tensor(values).ndim >= mask.ndim:
             mask = _m.cast(mask, self._dtype)
             if sample_weight is not None:
-                mask, sample_weight = _squeeze_or_expand(
+                mask, sample_weight = squeeze_or_expand_weights(
                     mask, as_tensor(sample_weight, self._dtype))
                 mask = _m.multiply(mask, sample_weight)
             sample_weight = mask

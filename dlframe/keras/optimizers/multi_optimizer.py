@@ -202,22 +202,10 @@ class MultiOptimizer(Optimizer):
 
     def apply(self, grads, trainable_variables=None):
         """Sends each gradient to its variable's sub-optimizer."""
-        grads = list(grads)
-        if not grads:
+        resolved = self._apply_arguments(grads, trainable_variables)
+        if resolved is None:
             return
-        if trainable_variables is None:
-            if not self.built:
-                raise ValueError(
-                    "When passing `grads` without `variables`, the optimizer must "
-                    "already be built on a list of variables. Call `optimizer.build("
-                    "trainable_variables)` first.")
-            variables = list(self._trainable_variables)
-        else:
-            variables = list(trainable_variables)
-        if len(grads) != len(variables):
-            raise ValueError("Gradients must match trainable variables one-to-one. "
-                             f"Received {len(grads)} gradients and {len(variables)} "
-                             "variables.")
+        grads, variables = resolved
         new = [v for v in variables if id(v) not in self._owner]
         if new:
             self.build(new)

@@ -386,23 +386,32 @@ class Optimizer(Keras2OptimizerApi):
                 sync()
         return self._iterations
 
-    def apply(self, grads, trainable_variables=None):
-        """Updates ``trainable_variables`` with ``grads`` (one gradient per variable)."""
+    def _apply_arguments(self, grads, trainable_variables):
+        """``apply``'s gradients and variables as two lists of one length (the built
+        variables when none are given); None when there are no gradients."""
         grads = list(grads)
         if not grads:
-            return
+            return None
         if trainable_variables is None:
             if not self.built:
                 raise ValueError(
                     "When passing `grads` without `variables`, the optimizer must already "
                     "be built on a list of variables. Call `optimizer.build("
                     "trainable_variables)` first.")
-            variables = self._trainable_variables
+            variables = list(self._trainable_variables)
         else:
             variables = list(trainable_variables)
         if len(grads) != len(variables):
             raise ValueError(f"Expected {len(variables)} gradients, one per variable, "
                              f"received {len(grads)}.")
+        return grads, variables
+
+    def apply(self, grads, trainable_variables=None):
+        """Updates ``trainable_variables`` with ``grads`` (one gradient per variable)."""
+        resolved = self._apply_arguments(grads, trainable_variables)
+        if resolved is None:
+            return
+        grads, variables = resolved
         index = self._index
         new = [v for v in variables if id(v) not in index]
         if new:
