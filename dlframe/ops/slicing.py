@@ -50,10 +50,12 @@ def _build_slice(k, arrays):
 
 @primitive("StridedSlice", aliases=True)
 def getitem_p(d, x, *index_arrays, key, sizes=None):
-    full = _build_key(key, index_arrays)
     if index_arrays:
+        full = _build_key(key, index_arrays)
         _check_indices(d, x, full)
-    out = x[full]
+        out = x[full]
+    else:   # no slots: the static key indexes as it is
+        out = x[key]
     if not hasattr(out, "ndim"):  # a string (object) array's element is Python bytes
         out = d.xp.asarray(out, dtype=x.dtype)
     return out
