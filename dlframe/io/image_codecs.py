@@ -223,13 +223,19 @@ def decode_with_pillow(data, what):
     return pixels[..., None] if pixels.ndim == 2 else pixels
 
 
-def encode_jpeg_array(pixels, quality=95):
-    """JPEG bytes of a ``uint8`` array ``[height, width, 1 or 3]`` (needs Pillow)."""
+def encode_jpeg_array(pixels, quality=95, chroma_downsampling=True, progressive=False,
+                      optimize=False):
+    """JPEG bytes of a ``uint8`` array ``[height, width, 1 or 3]`` (needs Pillow).
+
+    ``chroma_downsampling`` picks 4:2:0 (True) or 4:4:4 (False) chroma sampling.
+    """
     import io as _pyio
     Image = _pillow("JPEG")
     image = Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels)
     buffer = _pyio.BytesIO()
-    image.save(buffer, format="JPEG", quality=int(quality))
+    image.save(buffer, format="JPEG", quality=int(quality),
+               subsampling=2 if chroma_downsampling else 0,
+               progressive=bool(progressive), optimize=bool(optimize))
     return buffer.getvalue()
 
 

@@ -292,8 +292,10 @@ def is_jpeg(contents, name=None):
 def _image_array(image, allowed):
     t = image if isinstance(image, Tensor) else convert_to_tensor(image)
     if t.dtype not in allowed:
-        raise TypeError(f"image must be one of {[d.name for d in allowed]}, got "
-                        f"{t.dtype.name}")
+        # TensorFlow's eager kernels reject an attr dtype with InvalidArgumentError
+        raise InvalidArgumentError(None, None, f"Value for attr 'T' of {t.dtype.name} "
+                                   f"is not in the list of allowed values: "
+                                   f"{', '.join(d.name for d in allowed)}")
     arr = np.asarray(t.numpy())
     if arr.ndim != 3:
         raise InvalidArgumentError(None, None, "image must be 3-dimensional "
@@ -311,9 +313,44 @@ def encode_png(image, compression=-1, name=None):
 def encode_jpeg(image, format="", quality=95, progressive=False, optimize_size=False,
                 chroma_downsampling=True, density_unit="in", x_density=300,
                 y_density=300, xmp_metadata="", name=None):
-    """JPEG bytes of a ``uint8`` image with 1 or 3 channels (needs Pillow)."""
+    """JPEG bytes of a ``uint8`` image with 1 or 3 channels (needs Pillow).
+
+    Args:
+      image: ``uint8`` ``[height, width, channels]`` with 1 or 3 channels.
+      format: ``""`` (by channel count), ``"grayscale"`` (1 channel) or ``"rgb"``
+        (3 channels).
+      quality: 0 to 100.
+      progressive: write a progressive JPEG.
+      optimize_size: optimise the Huffman tables.
+      chroma_downsampling: 4:2:0 chroma sampling (else 4:4:4).
+      density_unit, x_density, y_density, xmp_metadata: accepted, not written.
+      name: unused.
+
+    Returns:
+      A scalar string Tensor.
+
+    Raises:
+      InvalidArgumentError: a bad ``format``, ``quality`` or channel count.
+    """
     arr = _image_array(image, (_dt.uint8,))
-    return _string_tensor([_codecs.encode_jpeg_array(arr, quality)], ())
+    channels = arr.shape[-1]
+    expected = {"": channels, "grayscale": 1, "rgb": 3}
+    if format not in expected:
+        raise InvalidArgumentError(None, None, f"format must be '', 'grayscale' or "
+                                   f"'rgb'; received format={format!r}")
+    if channels not in (1, 3):
+        raise InvalidArgumentError(None, None, f"image must have 1 or 3 channels, got "
+                                   f"shape {list(arr.shape)}")
+    if channels != expected[format]:
+        raise InvalidArgumentError(None, None, f"format {format} expects "
+                                   f"{expected[format]} channels, got shape "
+                                   f"{list(arr.shape)}")
+    if not 0 <= int(quality) <= 100:
+        raise InvalidArgumentError(None, None, f"quality must be in [0,100], got "
+                                   f"{quality}")
+    data = _codecs.encode_jpeg_array(arr, quality, chroma_downsampling, progressive,
+                                     optimize_size)
+    return _string_tensor([data], ())
 
 
 # ---------------------------------------------------------------- CSV records

@@ -8,6 +8,7 @@ converted to float32 in [0, 1] and back, as TensorFlow does.
 import math as _pymath
 
 from dlframe.core import dtypes
+from dlframe.core.tensor import Tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import array as _array
 from dlframe.ops import logic as _logic
@@ -22,6 +23,17 @@ def _as_float(image):
     return x, (x if x.dtype.is_floating else convert_image_dtype(x, dtypes.float32))
 
 
+def _hsv_input(images, op):
+    """TensorFlow's HSV kernels take float tensors; other inputs (NumPy arrays of any
+    dtype, lists) convert to the kernel's default float32, values unscaled."""
+    if not isinstance(images, Tensor):
+        return _math.cast(t(images), dtypes.float32)
+    if not images.dtype.is_floating:
+        raise TypeError(f"{op}: images must be a floating tensor; received dtype "
+                        f"{images.dtype.name}")
+    return images
+
+
 def _channels(x, op):
     if x.shape[-1] != 3:
         raise InvalidArgumentError(f"{op}: the last dimension of images must be 3 (RGB), "
@@ -32,7 +44,7 @@ def _channels(x, op):
 # ---------------------------------------------------------------- HSV
 def rgb_to_hsv(images, name=None):
     """RGB images (floats in [0, 1]) to HSV; hue in [0, 1), 0 for grays."""
-    x = t(images)
+    x = _hsv_input(images, "rgb_to_hsv")
     r, g, b = _channels(x, "rgb_to_hsv")
     value = _red.reduce_max(x, -1)
     delta = _math.subtract(value, _red.reduce_min(x, -1))
@@ -53,7 +65,7 @@ def rgb_to_hsv(images, name=None):
 
 def hsv_to_rgb(images, name=None):
     """HSV images (hue in [0, 1)) to RGB."""
-    x = t(images)
+    x = _hsv_input(images, "hsv_to_rgb")
     h, s, v = _channels(x, "hsv_to_rgb")
     dh = _math.multiply(_math.floormod(h, 1.0), 6.0)
     # each channel ramps as a clipped triangle of the hue sector

@@ -190,7 +190,8 @@ def resize_with_pad(image, target_height, target_width, method="bilinear",
     height, width = x.shape[-3], x.shape[-2]
     ratio = max(width / target_width, height / target_height)
     exact_h, exact_w = height / ratio, width / ratio
-    resized = resize(x, (int(exact_h), int(exact_w)), method=method)
+    resized = resize(x, (int(exact_h), int(exact_w)), method=method,
+                     antialias=antialias)
     # the offsets centre the unrounded size, as TensorFlow computes them
     return pad_to_bounding_box(resized, max(0, int((target_height - exact_h) // 2)),
                                max(0, int((target_width - exact_w) // 2)), target_height,

@@ -9,7 +9,17 @@ for that op, so dense calls pay nothing for ragged support.
 from dlframe.core import dtypes
 from dlframe.core.tensor import convert_to_tensor
 from dlframe.errors import CompositeTensorError
-from dlframe.ops import array, array_index, logic, math, nn_impl, reduction, strings
+from dlframe.ops import (
+    array,
+    array_index,
+    logic,
+    math,
+    nn_impl,
+    reduction,
+    strings,
+    strings_text,
+    strings_unicode,
+)
 from dlframe.ops import ragged_ops as RO
 from dlframe.ops.names import COMPOSITE_DISPATCH
 from dlframe.ops.ragged_elementwise import _align
@@ -26,7 +36,9 @@ _UNARY = {
     array: ["identity", "stop_gradient"],
     strings: ["lower", "upper", "strip", "length", "regex_replace", "regex_full_match",
               "to_number", "as_string", "substr", "to_hash_bucket_fast",
-              "to_hash_bucket_strong", "to_hash_bucket"],
+              "to_hash_bucket_strong", "to_hash_bucket", "split"],
+    strings_text: ["bytes_split", "unicode_decode"],
+    strings_unicode: ["unicode_split", "unicode_transcode"],
 }
 _BINARY = {
     math: ["add", "subtract", "multiply", "divide", "truediv", "floordiv", "floormod",

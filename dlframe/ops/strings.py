@@ -196,49 +196,77 @@ def regex_full_match(input, pattern, name=None):
                   _FullMatch(_scalar_str(pattern, "pattern"), "", 0), bool)
 
 
+# the smallest magnitude float32 rounding sends to infinity (FLT_MAX plus half an ulp)
+_FLOAT32_OVERFLOW = (2.0 - 2.0 ** -24) * 2.0 ** 127
+
+
 class _ToNumber:
-    def __init__(self, integer):
+    def __init__(self, integer, bits=64):
         self.integer = integer
+        self.bits = bits
+        self.low, self.high = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
 
     def __call__(self, v):
         text = v.decode()
         try:
-            return int(text) if self.integer else float(text)
+            if "_" in text:   # Python's literal digit grouping is not a number to TF
+                raise ValueError(text)
+            if not self.integer:
+                number = float(text)
+                if self.bits == 32 and abs(number) >= _FLOAT32_OVERFLOW:
+                    return number * _np.inf   # overflows to +-inf, without a warning
+                return number
+            number = int(text)
+            if not self.low <= number <= self.high:
+                raise ValueError(text)
+            return number
         except ValueError:
             raise InvalidArgumentError(
                 f"StringToNumberOp could not correctly convert string: {text}") from None
 
     def __eq__(self, other):
-        return isinstance(other, _ToNumber) and other.integer == self.integer
+        return isinstance(other, _ToNumber) and (other.integer, other.bits) == (
+            self.integer, self.bits)
 
     def __hash__(self):
-        return hash(("to_number", self.integer))
+        return hash(("to_number", self.integer, self.bits))
 
 
 def to_number(string_tensor, out_type=dtypes.float32, name=None):
     """Parses strings as numbers of ``out_type`` (float32/64, int32/64)."""
     d = dtypes.as_dtype(out_type)
     if d.name not in ("float32", "float64", "int32", "int64"):
-        raise TypeError(f"to_number: out_type must be float32, float64, int32 or int64, "
-                        f"got {d.name}")
-    return _apply(_strings(string_tensor, "StringToNumber"), _ToNumber(d.is_integer),
-                  d.name)
+        raise InvalidArgumentError(f"StringToNumber: Value for attr 'out_type' of "
+                                   f"{d.name} is not in the list of allowed values: "
+                                   f"float, double, int32, int64")
+    return _apply(_strings(string_tensor, "StringToNumber"),
+                  _ToNumber(d.is_integer, d.size * 8), d.name)
 
 
 class _Format:
-    def __init__(self, spec):
+    """One value to bytes with a printf ``spec``; complex values print as
+    ``(real,imag)`` with the spec applied to each part, bools as true/false."""
+
+    def __init__(self, spec, kind=""):
         self.spec = spec
+        self.kind = kind
 
     def __call__(self, v):
-        if self.spec == "bool":
+        if self.kind == "bool":
             return b"true" if v else b"false"
+        if self.kind == "complex":
+            return f"({self.spec % v.real},{self.spec % v.imag})".encode()
+        if self.kind == "string":
+            return (self.spec % _b(v).decode("utf-8", "surrogateescape")).encode(
+                "utf-8", "surrogateescape")
         return (self.spec % v).encode()
 
     def __eq__(self, other):
-        return isinstance(other, _Format) and other.spec == self.spec
+        return isinstance(other, _Format) and (other.spec, other.kind) == (
+            self.spec, self.kind)
 
     def __hash__(self):
-        return hash(self.spec)
+        return hash((self.spec, self.kind))
 
 
 @primitive("AsString")
@@ -246,26 +274,65 @@ def as_string_p(d, x, *, fn):
     return _map(d, x, fn)
 
 
-def as_string(input, precision=-1, scientific=False, shortest=False, width=-1,
-              fill="", name=None):
-    """Formats numbers and bools as strings ('%d', '%f', '%e' or '%g' like TF)."""
-    x = input if isinstance(input, Tensor) else convert_to_tensor(input)
-    if x.dtype == dtypes.string:
-        raise InvalidArgumentError("AsString: Value for attr 'T' of string is not in the "
-                                   "list of allowed values")
+def _as_string_spec(dtype, precision, scientific, shortest, width, fill):
+    """The printf spec (and value kind) TensorFlow's AsString kernel formats with."""
+    def refuse(what):
+        raise InvalidArgumentError(f"AsString: {what} not supported for datatype "
+                                   f"{dtype.name}")
+    if len(fill) > 1:
+        raise InvalidArgumentError(f"AsString: Fill string must be one or fewer "
+                                   f"characters; received fill={fill!r}")
+    if fill and fill not in " +-0#":
+        raise InvalidArgumentError(f'AsString: Fill argument not supported: "{fill}"')
     if scientific and shortest:
         raise InvalidArgumentError("Cannot select both scientific and shortest notation")
-    flags = "0" if fill == "0" else ("-" if fill == "-" else "")
+    inexact = dtype.is_floating or dtype.is_complex
+    if not inexact:
+        if scientific:
+            refuse("scientific")
+        if shortest:
+            refuse("shortest")
+        if precision > -1 and dtype != dtypes.string:
+            refuse("precision")
+    if dtype.is_bool:
+        return "", "bool"
+    flags = fill.strip()
     w = str(width) if width > -1 else ""
-    if x.dtype.is_bool:
-        spec = "bool"
-    elif x.dtype.is_floating:
-        prec = f".{precision}" if precision > -1 else ""
-        kind = "e" if scientific else ("g" if shortest else "f")
-        spec = f"%{flags}{w}{prec}{kind}"
-    else:
-        spec = f"%{flags}{w}d"
-    return call(as_string_p, (x,), {"fn": _Format(spec)})
+    if dtype == dtypes.string:
+        return f"%{flags}{w}s", "string"
+    if not inexact:
+        return f"%{flags}{w}d", ""
+    prec = f".{precision}" if precision > -1 else ""
+    kind = "e" if scientific else ("g" if shortest else "f")
+    return f"%{flags}{w}{prec}{kind}", "complex" if dtype.is_complex else ""
+
+
+def as_string(input, precision=-1, scientific=False, shortest=False, width=-1,
+              fill="", name=None):
+    """Formats each element as a string, like printf.
+
+    Args:
+      input: a numeric, bool or string Tensor.
+      precision: digits after the point for floats (-1: printf's default of 6).
+      scientific: exponent notation (``%e``) for floats.
+      shortest: the shorter of ``%e`` and ``%f`` (``%g``) for floats.
+      width: pad to this many characters (-1: no padding).
+      fill: the padding: ``""``/``" "`` (spaces), ``"0"``, ``"-"`` (left
+        justify), ``"+"`` (always a sign) or ``"#"``.
+      name: unused.
+
+    Returns:
+      A string Tensor of ``input``'s shape; complex numbers print as
+      ``(real,imag)``, bools as ``true``/``false``.
+
+    Raises:
+      InvalidArgumentError: an unsupported ``fill`` or an option that does not
+        apply to ``input``'s dtype.
+    """
+    x = input if isinstance(input, Tensor) else convert_to_tensor(input)
+    spec, kind = _as_string_spec(x.dtype, int(precision), scientific, shortest,
+                                 int(width), fill)
+    return call(as_string_p, (x,), {"fn": _Format(spec, kind)})
 
 
 def _to_bytes_array(d, value):
@@ -435,20 +502,56 @@ def split(input, sep=None, maxsplit=-1, name=None):
     if sep_b == b"":
         raise InvalidArgumentError("StringSplit: sep must not be empty")
 
-    def fn(v):
-        return v.split(sep_b, maxsplit) if sep_b is not None else v.split(None, maxsplit)
-    return string_rows(x, fn)
+    maxsplit = int(maxsplit)
+    if sep_b is not None:
+        return string_rows(x, _SepSplit(sep_b, maxsplit))
+    return string_rows(x, _WhitespaceSplit(maxsplit))
 
 
-def unicode_split(input, input_encoding, errors="replace", replacement_char=65533,
-                  name=None):
-    """Splits strings into their Unicode characters (as UTF-8 bytes)."""
-    x = _strings(input, "UnicodeSplit")
-    enc = input_encoding.lower()
+class _SepSplit:
+    def __init__(self, sep, maxsplit):
+        self.key_ = (sep, maxsplit)
 
-    def fn(v):
-        return [c.encode() for c in v.decode(enc, errors="replace")]
-    return string_rows(x, fn)
+    def __call__(self, v):
+        return v.split(*self.key_)
+
+    def __eq__(self, other):
+        return isinstance(other, _SepSplit) and other.key_ == self.key_
+
+    def __hash__(self):
+        return hash(("sep_split",) + self.key_)
+
+
+class _WhitespaceSplit:
+    """Whitespace splitting as TensorFlow's StringSplitV2 kernel does it: with
+    ``maxsplit`` = 0 the string is returned whole; once ``maxsplit`` tokens are
+    taken the rest after the following whitespace is one more token, even
+    when that rest is empty (``"abc"``, maxsplit 1 -> ``["abc", ""]``)."""
+
+    def __init__(self, maxsplit):
+        self.maxsplit = maxsplit
+
+    def __call__(self, v):
+        if self.maxsplit < 0:
+            return v.split()
+        if self.maxsplit == 0:
+            return [v]
+        tokens = []
+        rest = v.lstrip()
+        while rest:
+            head, *tail = rest.split(None, 1)
+            tokens.append(head)
+            rest = tail[0] if tail else b""
+            if len(tokens) == self.maxsplit:
+                tokens.append(rest)
+                break
+        return tokens
+
+    def __eq__(self, other):
+        return isinstance(other, _WhitespaceSplit) and other.maxsplit == self.maxsplit
+
+    def __hash__(self):
+        return hash(("whitespace_split", self.maxsplit))
 
 
 # ---------------------------------------------------------------- hashing
@@ -502,6 +605,6 @@ def to_hash_bucket(string_tensor, num_buckets, name=None):
 
 STRINGS_NAMES = [
     "lower", "upper", "strip", "length", "regex_replace", "regex_full_match", "to_number",
-    "as_string", "join", "reduce_join", "substr", "split", "unicode_split",
+    "as_string", "join", "reduce_join", "substr", "split",
     "to_hash_bucket_fast", "to_hash_bucket_strong", "to_hash_bucket",
 ]

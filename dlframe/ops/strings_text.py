@@ -6,17 +6,17 @@ RaggedTensor for non-scalar inputs; dense inputs with equal-length rows give den
 Tensors where TensorFlow gives them (``ngrams``).
 """
 
+from dlframe.backends.base import np as _np  # host index arithmetic
+from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError
-from dlframe.ops.array import expand_dims
+from dlframe.ops.array import expand_dims, reshape
 from dlframe.ops.names import COMPOSITE_DISPATCH
 from dlframe.ops.ragged_tensor import RaggedTensor
 from dlframe.ops.strings import (
     _b,
-    _str_tensor,
     _strings,
-    ragged_rows,
     reduce_join,
     string_rows,
 )
@@ -38,6 +38,44 @@ def _row_ngrams(tokens, widths, separator, pad_values, padding_width,
     return out
 
 
+@primitive("StringNGrams", n_out=2)
+def string_ngrams_p(d, values, splits, *, widths, separator, pad_values,
+                    padding_width, preserve_short):
+    """The n-grams of each row ``values[splits[i]:splits[i + 1]]``: the new
+    values, flat, and their row splits."""
+    rows = [_row_ngrams([_b(v) for v in values[int(splits[i]):int(splits[i + 1])]],
+                        widths, separator, pad_values, padding_width, preserve_short)
+            for i in range(len(splits) - 1)]
+    flat = [v for r in rows for v in r]
+    out = d.xp.empty(len(flat), dtype=object)
+    for i, v in enumerate(flat):
+        out[i] = v
+    new_splits = d.xp.zeros(len(rows) + 1, dtype="int64")
+    d.xp.cumsum(d.xp.asarray([len(r) for r in rows], dtype="int64"),
+                out=new_splits[1:])
+    return out, new_splits
+
+
+string_ngrams_p.value_shaped = True   # its output size depends on the row lengths
+
+
+def _count_ngrams(length, widths, pad_values, padding_width, preserve_short):
+    """How many n-grams a row of ``length`` tokens gives (static, for dense rows)."""
+    count = 0
+    for n in widths:
+        pad = 0 if pad_values is None else (n - 1 if padding_width is None
+                                             else padding_width)
+        count += max(0, length + 2 * pad - n + 1)
+    return 1 if count == 0 and preserve_short and length else count
+
+
+def _map_innermost(rt, fn):
+    """``rt`` with its innermost RaggedTensor replaced by ``fn(innermost)``."""
+    if isinstance(rt.values, RaggedTensor):
+        return rt.with_values(_map_innermost(rt.values, fn))
+    return fn(rt)
+
+
 def ngrams(data, ngram_width, separator=" ", pad_values=None, padding_width=None,
            preserve_short_sequences=False, name=None):
     """The n-grams of each row of strings (along the last axis), joined by
@@ -50,39 +88,43 @@ def ngrams(data, ngram_width, separator=" ", pad_values=None, padding_width=None
       pad_values: a string or a ``(left, right)`` pair padding each row.
       padding_width: pad values added at each side (default ``width - 1``).
       preserve_short_sequences: a row too short for any n-gram gives itself, joined.
+      name: unused.
 
     Returns:
-      A Tensor for dense input (rows of equal length give equally many n-grams), or
-      a RaggedTensor for ragged input.
+      A Tensor for dense input (its rows are equally long, so they give equally
+      many n-grams), or a RaggedTensor for ragged input.
+
+    Raises:
+      ValueError: a width below 1, or a scalar ``data``.
     """
-    widths = [int(w) for w in (ngram_width if isinstance(ngram_width, (list, tuple))
-                               else [ngram_width])]
+    widths = tuple(int(w) for w in (ngram_width if isinstance(ngram_width, (list, tuple))
+                                    else [ngram_width]))
     if any(w < 1 for w in widths):
-        raise InvalidArgumentError(f"ngram_width must be >= 1, got {widths}")
+        raise ValueError(f"All ngram_widths must be greater than 0; received "
+                         f"ngram_width={ngram_width}")
     if pad_values is not None:
         pad_values = (pad_values, pad_values) if isinstance(pad_values, (str, bytes)) \
             else tuple(pad_values)
         pad_values = tuple(_b(v) for v in pad_values)
-    sep = _b(separator)
+    attrs = {"widths": widths, "separator": _b(separator), "pad_values": pad_values,
+             "padding_width": None if padding_width is None else int(padding_width),
+             "preserve_short": bool(preserve_short_sequences)}
 
-    def row(tokens):
-        return _row_ngrams([_b(v) for v in tokens], widths, sep, pad_values,
-                           padding_width, preserve_short_sequences)
+    def rows(values, splits):
+        return call(string_ngrams_p, (values, splits), attrs)
     if isinstance(data, RaggedTensor):
-        if isinstance(data.values, RaggedTensor):
-            return data.with_values(ngrams(data.values, ngram_width, separator,
-                                           pad_values, padding_width,
-                                           preserve_short_sequences))
-        return ragged_rows([row(r) for r in data.to_list()], [data.nrows_static()])
+        return _map_innermost(data, lambda rt: RaggedTensor.from_row_splits(
+            *rows(rt.values, rt.row_splits), validate=False))
     x = _strings(data, "StringNGrams")
-    arr = x.numpy()
-    if arr.ndim == 0:
+    if x.ndim == 0:
         raise ValueError("ngrams: `data` must have rank >= 1, got a scalar")
-    rows = [row(r) for r in arr.reshape(-1, arr.shape[-1])]
-    width = len(rows[0]) if rows else 0
-    if any(len(r) != width for r in rows):
-        return ragged_rows(rows, arr.shape[:-1])
-    return _str_tensor([v for r in rows for v in r], arr.shape[:-1] + (width,))
+    shape = tuple(int(n) for n in x.shape)
+    length, nrows = shape[-1], int(_np.prod(shape[:-1], dtype=_np.int64))
+    splits = convert_to_tensor(_np.arange(nrows + 1, dtype=_np.int64) * length)
+    values, _ = rows(reshape(x, [-1]), splits)
+    count = _count_ngrams(length, widths, pad_values, attrs["padding_width"],
+                          attrs["preserve_short"])
+    return reshape(values, list(shape[:-1]) + [count])
 
 
 # ---------------------------------------------------------------- splitting bytes
@@ -141,14 +183,21 @@ def format(template, inputs, placeholder="{}", summarize=3, name=None):
         raise ValueError(f"The template expects {len(pieces) - 1} tensors, but the inputs "
                          f"only has {len(inputs)}. Please ensure the number of "
                          "placeholders in template matches inputs length.")
+    tensors = [v if isinstance(v, Tensor) else convert_to_tensor(v) for v in inputs]
+    return call(string_format_p, tuple(tensors),
+                {"pieces": tuple(pieces), "summarize": int(summarize)})
+
+
+@primitive("StringFormat")
+def string_format_p(d, *arrays, pieces, summarize):
     out = pieces[0]
-    for value, piece in zip(inputs, pieces[1:]):
-        t = value if isinstance(value, Tensor) else convert_to_tensor(value)
-        arr = t.numpy()
-        flat = [v.item() if hasattr(v, "item") else v
-                for v in (arr.reshape(-1) if hasattr(arr, "reshape") else [arr])]
-        out += _format_array(flat, tuple(t.shape), int(summarize)) + piece
-    return _str_tensor([out.encode()], ())
+    for arr, piece in zip(arrays, pieces[1:]):
+        arr = d.to_numpy(arr)
+        flat = [v.item() if hasattr(v, "item") else v for v in arr.reshape(-1)]
+        out += _format_array(flat, arr.shape, summarize) + piece
+    result = d.xp.empty((), dtype=object)
+    result[()] = out.encode()
+    return result
 
 
 # ---------------------------------------------------------------- Unicode
@@ -199,24 +248,59 @@ def _encode_codes(codes, enc, errors, replacement_char):
     return "".join(chars).encode(enc)
 
 
+@primitive("UnicodeEncode")
+def unicode_encode_p(d, codes, splits, *, encoding, errors, replacement_char):
+    """Row ``codes[splits[i]:splits[i + 1]]`` of code points to one string each."""
+    codes = d.to_numpy(codes)
+    out = d.xp.empty(len(splits) - 1, dtype=object)
+    for i in range(len(out)):
+        out[i] = _encode_codes(codes[int(splits[i]):int(splits[i + 1])].tolist(),
+                               encoding, errors, replacement_char)
+    return out
+
+
 def unicode_encode(input, output_encoding, errors="replace",
                    replacement_char=65533, name=None):
-    """Encodes int code points along the last axis (ragged or uniform) into strings
-    (one rank less)."""
-    enc = _encoding(output_encoding)
+    """Encodes int32 code points along the last axis into strings.
+
+    Args:
+      input: int32 code points, a Tensor of rank >= 1 or a RaggedTensor.
+      output_encoding: "UTF-8", "UTF-16-BE" or "UTF-32-BE".
+      errors: "replace", "ignore" or "strict" for invalid code points.
+      replacement_char: the code point written for an invalid one.
+      name: unused.
+
+    Returns:
+      A string Tensor (or RaggedTensor) of one rank less.
+
+    Raises:
+      InvalidArgumentError: a non-int32 ``input``, or an invalid code point with
+        ``errors="strict"``.
+    """
+    attrs = {"encoding": _encoding(output_encoding), "errors": errors,
+             "replacement_char": int(replacement_char)}
     if isinstance(input, RaggedTensor):
-        if isinstance(input.values, RaggedTensor):
-            return input.with_values(unicode_encode(input.values, output_encoding,
-                                                    errors, replacement_char))
-        rows = [_encode_codes(r, enc, errors, replacement_char) for r in input.to_list()]
-        return _str_tensor(rows, (len(rows),))
-    x = input if isinstance(input, Tensor) else convert_to_tensor(input, dtype="int32")
-    arr = x.numpy()
-    if arr.ndim == 0:
+        inner = _innermost(input)
+        joined = call(unicode_encode_p, (_code_points(inner.values), inner.row_splits),
+                      attrs)
+        return _replace_innermost(input, joined)
+    x = _code_points(input)
+    if x.ndim == 0:
         raise ValueError("unicode_encode: `input` must have rank >= 1")
-    rows = [_encode_codes(r.tolist(), enc, errors, replacement_char)
-            for r in arr.reshape(-1, arr.shape[-1])]
-    return _str_tensor(rows, arr.shape[:-1])
+    shape = tuple(int(n) for n in x.shape)
+    nrows = int(_np.prod(shape[:-1], dtype=_np.int64))
+    splits = convert_to_tensor(_np.arange(nrows + 1, dtype=_np.int64) * shape[-1])
+    joined = call(unicode_encode_p, (reshape(x, [-1]), splits), attrs)
+    return reshape(joined, list(shape[:-1]))
+
+
+def _code_points(values):
+    x = values if isinstance(values, Tensor) else convert_to_tensor(values,
+                                                                    dtype="int32")
+    if x.dtype != dtypes.int32:
+        raise InvalidArgumentError(f"unicode_encode: input must be an int32 tensor of "
+                                   f"code points; received dtype {x.dtype.name}")
+    return x
 
 
 # ---------------------------------------------------------------- ragged reduce_join

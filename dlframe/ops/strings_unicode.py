@@ -88,6 +88,45 @@ def unicode_decode_with_offsets(input, input_encoding, errors="replace",
             string_rows(x, lambda v: decode(v)[1], dtype="int64"))
 
 
+class _Chars:
+    """A string's characters, each encoded in the input's encoding."""
+
+    def __init__(self, input_encoding, errors, replacement_char):
+        self.key_ = (input_encoding, errors, int(replacement_char))
+        self.enc, self.decode = _decoder(input_encoding, errors, replacement_char, False)
+
+    def __call__(self, v):
+        return [chr(c).encode(self.enc) for c in self.decode(v)[0]]
+
+    def __eq__(self, other):
+        return isinstance(other, _Chars) and other.key_ == self.key_
+
+    def __hash__(self):
+        return hash(("unicode_chars",) + self.key_)
+
+
+def unicode_split(input, input_encoding, errors="replace", replacement_char=65533,
+                  name=None):
+    """Splits each string into its characters.
+
+    Args:
+      input: a string Tensor (or RaggedTensor).
+      input_encoding: "UTF-8", "UTF-16-BE" or "UTF-32-BE".
+      errors: "replace", "ignore" or "strict" for undecodable bytes.
+      replacement_char: the code point that replaces invalid input.
+      name: unused.
+
+    Returns:
+      The characters, each encoded in ``input_encoding``: 1-D for a scalar input,
+      else a RaggedTensor with one more (ragged) dimension.
+
+    Raises:
+      InvalidArgumentError: undecodable input with ``errors="strict"``.
+    """
+    x = _strings(input, "UnicodeSplit")
+    return string_rows(x, _Chars(input_encoding, errors, replacement_char))
+
+
 def unicode_split_with_offsets(input, input_encoding, errors="replace",
                                replacement_char=65533, name=None):
     """Each string split into its characters (encoded in ``input_encoding``) and
@@ -104,11 +143,9 @@ def unicode_split_with_offsets(input, input_encoding, errors="replace",
       RaggedTensors.
     """
     x = _strings(input, "UnicodeSplitWithOffsets")
-    enc, decode = _decoder(input_encoding, errors, replacement_char, False)
-
-    def chars(v):
-        return [chr(c).encode(enc) for c in decode(v)[0]]
-    return string_rows(x, chars), string_rows(x, lambda v: decode(v)[1], dtype="int64")
+    chars = _Chars(input_encoding, errors, replacement_char)
+    return (string_rows(x, chars),
+            string_rows(x, lambda v: chars.decode(v)[1], dtype="int64"))
 
 
 def unicode_transcode(input, input_encoding, output_encoding, errors="replace",
@@ -315,5 +352,6 @@ def unsorted_segment_join(inputs, segment_ids, num_segments, separator="", name=
                 {"num_segments": n, "separator": sep.encode()})
 
 
-STRINGS_NAMES = ["unicode_decode_with_offsets", "unicode_split_with_offsets",
-                 "unicode_transcode", "unicode_script", "unsorted_segment_join"]
+STRINGS_NAMES = ["unicode_decode_with_offsets", "unicode_split",
+                 "unicode_split_with_offsets", "unicode_transcode", "unicode_script",
+                 "unsorted_segment_join"]
