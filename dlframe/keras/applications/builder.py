@@ -83,6 +83,7 @@ def build_application(
     min_size=32,
     require_flatten=None,
     imagenet=None,
+    shape_from_tensor=False,
 ):
     """Checks the arguments, builds ``body`` on the image input and adds the top.
 
@@ -107,6 +108,9 @@ def build_application(
       imagenet: ``imagenet(include_top, input_shape)`` giving the
         ``pretrained.WeightsFile`` of ``weights='imagenet'`` (it may also check
         the arguments); None when Keras publishes no weights for the model.
+      shape_from_tensor: whether a missing ``input_shape`` is read from
+        ``input_tensor`` (MobileNetV3); the other architectures resolve only the
+        given ``input_shape``, as Keras does, and take ``input_tensor`` unchecked.
 
     Returns:
       The functional model, with its weights loaded.
@@ -117,8 +121,10 @@ def build_application(
             f"No ImageNet weights are published for {name!r}. Received: "
             "weights='imagenet'"
         )
+    if shape_from_tensor:
+        input_shape = _utils.requested_shape(input_tensor, input_shape)
     shape = _utils.obtain_input_shape(
-        _utils.requested_shape(input_tensor, input_shape),
+        input_shape,
         default_size,
         min_size,
         None,

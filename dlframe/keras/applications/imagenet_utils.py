@@ -161,11 +161,13 @@ def image_input(input_tensor, input_shape):
     if input_tensor is None:
         image = layers.Input(shape=input_shape)
         return image, image
-    if isinstance(input_tensor, KerasTensor):
-        image = input_tensor
-    else:
-        image = layers.Input(tensor=input_tensor, shape=input_shape)
-    return image, get_source_inputs(image)
+    if not isinstance(input_tensor, KerasTensor):
+        raise ValueError(  # noqa: TRY004 - Keras 3 raises ValueError here
+            "Argument `input_tensor` must be a KerasTensor (from `keras.Input`). "
+            f"Received invalid type: input_tensor={type(input_tensor).__name__} "
+            f"of shape {tuple(getattr(input_tensor, 'shape', ()))}"
+        )
+    return input_tensor, get_source_inputs(input_tensor)
 
 
 def requested_shape(input_tensor, input_shape):
@@ -261,7 +263,35 @@ def preprocess_input(x, data_format=None, mode="caffe"):
     if not t.dtype.is_floating:
         t = _math.cast(t, backend.floatx())
     out = _preprocess(t, data_format, mode)
-    return out.numpy() if as_array else out
+    if not as_array:
+        return out
+    if _is_numpy_float(x):  # Keras preprocesses float NumPy arrays in place
+        return _write_in_place(x, out.numpy(), data_format, mode)
+    return out.numpy()
+
+
+def _is_numpy_float(x):
+    return (
+        type(x).__module__ == "numpy"
+        and type(x).__name__ == "ndarray"
+        and x.dtype.kind == "f"
+    )
+
+
+def _write_in_place(x, out, data_format, mode):
+    """Stores ``out`` in ``x`` and returns it as Keras does: ``x`` itself, or for
+    'caffe' the view of ``x`` with its color channels reversed (RGB -> BGR)."""
+    view = x
+    if mode == "caffe":
+        reverse = slice(None, None, -1)
+        if data_format == "channels_last":
+            view = x[..., reverse]
+        elif x.ndim == 3:
+            view = x[reverse]
+        else:
+            view = x[:, reverse]
+    view[...] = out
+    return view
 
 
 def _op(fn, api_name):

@@ -152,6 +152,22 @@ def _imagenet(model_type, alpha, minimalistic):
     return files
 
 
+def _check_tensor_columns(input_shape, input_tensor):
+    """Keras' MobileNetV3 check that ``input_shape`` and ``input_tensor`` agree
+    (on the columns, the dimension Keras compares)."""
+    if input_shape is None or input_tensor is None:
+        return
+    first = _utils.channel_axis() == 1
+    tensor_cols = tuple(input_tensor.shape)[3 if first else 2]
+    if len(input_shape) == 3 and tuple(input_shape)[2 if first else 1] != tensor_cols:
+        raise ValueError(
+            "`input_shape` and `input_tensor` disagree: the input columns must "
+            f"equal input_tensor.shape[{3 if first else 2}]. Received "
+            f"input_shape={tuple(input_shape)}, "
+            f"input_tensor.shape={tuple(input_tensor.shape)}"
+        )
+
+
 def build_mobilenet_v3(config, *, name, **arguments):
     """The MobileNetV3 graph for ``(blocks, last point channels, model type)``."""
     blocks, last_point_channels, model_type = config
@@ -164,6 +180,7 @@ def build_mobilenet_v3(config, *, name, **arguments):
     )
     if alpha > 1.0:
         last_point_channels = make_divisible(last_point_channels * alpha, 8)
+    _check_tensor_columns(arguments["input_shape"], arguments["input_tensor"])
 
     def body(image):
         x = image
@@ -203,6 +220,7 @@ def build_mobilenet_v3(config, *, name, **arguments):
         pool_names=("avg_pool", "max_pool"),
         require_flatten=False,
         imagenet=_imagenet(model_type, alpha, minimalistic),
+        shape_from_tensor=True,
         **arguments,
     )
 

@@ -60,8 +60,9 @@ class _Merge(Layer):
                                  f"{tuple(out)} and {tuple(dims)}")
             merged = []
             for a, b in zip(out, dims):
-                if a is None or b is None:
-                    merged.append(b if a in (None, 1) else a)
+                if a is None or b is None:  # 1 broadcasts to the unknown size
+                    known = a if b is None else b
+                    merged.append(None if known == 1 else known)
                 elif a == 1 or b == 1 or a == b:
                     merged.append(max(a, b) if 1 in (a, b) else a)
                 else:
