@@ -10,6 +10,7 @@ from dlframe.core.dtypes import (DType, as_dtype, bfloat16, bool, complex64, com
                                  int32, int64, string, uint8, uint16, uint32, uint64)
 from dlframe.core.tape import GradientTape, UnconnectedGradients
 from dlframe.core.tensor import Tensor, constant, convert_to_tensor, is_tensor
+from dlframe.core.tensor import is_symbolic_tensor  # noqa: F401
 from dlframe.core.tensor_shape import Dimension, TensorShape
 from dlframe.core.variable import (Variable, VariableAggregation, VariableSynchronization,
                                    name_scope, variable_creator_scope)

@@ -72,6 +72,11 @@ class DType:
         raise TypeError(f"Cannot find maximum value of {self.name}.")
 
     @property
+    def as_datatype_enum(self):
+        """TF's ``DataType`` protobuf number (``tf.float32.as_datatype_enum == 1``)."""
+        return _ENUMS[self.name]
+
+    @property
     def limits(self):
         return (self.min, self.max)
 
@@ -161,6 +166,11 @@ _BY_NP = {d._np: d for d in _ALL if d is not string}
 _BY_NP[np.dtype("object")] = string
 for _kind in ("U", "S"):
     pass
+# TF's DataType enum values (types.proto)
+_ENUMS = {"float32": 1, "float64": 2, "int32": 3, "uint8": 4, "int16": 5, "int8": 6,
+          "string": 7, "complex64": 8, "int64": 9, "bool": 10, "qint8": 11,
+          "quint8": 12, "qint32": 13, "bfloat16": 14, "qint16": 15, "quint16": 16,
+          "uint16": 17, "complex128": 18, "float16": 19, "uint32": 22, "uint64": 23}
 _BY_PY = {float: float64, int: int64, complex: complex128, str: string, bytes: string}
 _BY_PY[type(True)] = bool
 

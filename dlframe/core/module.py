@@ -84,6 +84,39 @@ class Module:
             visit(v)
         return tuple(found)
 
+    def _flatten(self, recursive=True, predicate=None, attribute_traversal_key=None,
+                 with_path=False, expand_composites=False):
+        """Leaves of this module's attributes (TF's ``Module._flatten``).
+
+        Args:
+          recursive: also descend into sub-modules.
+          predicate: keeps a leaf when ``predicate(leaf)`` is true (default: all).
+          attribute_traversal_key: sort key for attribute names (default: sorted).
+          with_path: yield ``(path, leaf)`` with ``path`` a tuple of attribute names,
+            list indices and dict keys.
+          expand_composites: accepted for TF compatibility.
+
+        Yields:
+          Matching leaves (or ``(path, leaf)`` pairs), each object once.
+        """
+        keep = predicate or (lambda _: True)
+        seen = {id(self)}
+
+        def visit(module, prefix):
+            d = getattr(module, "__dict__", {})
+            for key in sorted(d, key=attribute_traversal_key):
+                if key.startswith("_module_"):
+                    continue
+                for path, leaf in _paths(d[key], prefix + (key,)):
+                    if id(leaf) in seen:
+                        continue
+                    seen.add(id(leaf))
+                    if keep(leaf):
+                        yield (path, leaf) if with_path else leaf
+                    if recursive and isinstance(leaf, Module):
+                        yield from visit(leaf, path)
+        return visit(self, ())
+
     @classmethod
     def with_name_scope(cls, method):
         """Decorator entering the module's name scope around a method call."""
@@ -116,6 +149,20 @@ def _leaves(value, depth=0):
             yield from _leaves(value[k], depth + 1)
     else:
         yield value
+
+
+def _paths(value, path, depth=0):
+    """``(path, leaf)`` pairs of one attribute value (``_leaves`` with paths)."""
+    if depth > 64:
+        return
+    if isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            yield from _paths(v, path + (i,), depth + 1)
+    elif isinstance(value, dict):
+        for k in sorted(value, key=str):
+            yield from _paths(value[k], path + (k,), depth + 1)
+    else:
+        yield path, value
 
 
 def _walk(root, keep):

@@ -51,6 +51,7 @@ class GradientTape:
         self._entries = []
         self._used = False
         self._active = False
+        self._entered = False
 
     # -- recording -------------------------------------------------------------
     def __enter__(self):
@@ -67,6 +68,7 @@ class GradientTape:
                              "re-enter an already-active tape.")
         STATE.tapes.append(self)
         self._active = True
+        self._entered = True
 
     def _pop(self):
         if self._active:
@@ -112,7 +114,13 @@ class GradientTape:
         return _StopRecording(self)
 
     def reset(self):
-        """Clears everything recorded so far (the tape keeps recording if active)."""
+        """Clears everything recorded so far (the tape keeps recording).
+
+        Raises:
+          ValueError: when the tape is not recording (outside its ``with`` block).
+        """
+        if not self._active:
+            raise ValueError("Tape must be recording when .reset() is called.")
         self._watched = {}
         self._variables = {}
         self._entries = []
@@ -136,7 +144,8 @@ class GradientTape:
           RuntimeError: on a second call of a non-persistent tape.
           TypeError: when a source is not a Tensor or Variable.
         """
-        if self._used and not self._persistent:
+        if (self._used or not self._entered) and not self._persistent:
+            # TF: a tape never entered has nothing recorded and fails the same way
             raise RuntimeError("A non-persistent GradientTape can only be used to compute "
                                "one set of gradients (or jacobians)")
         mode = str(getattr(unconnected_gradients, "value", unconnected_gradients)).lower()
@@ -177,7 +186,7 @@ class GradientTape:
         result = []
         for s in flat_sources:
             g = by_id.get(id(s))
-            if g is None and mode == "zero" and _is_float(s):
+            if g is None and mode == "zero":   # TF: integer sources get zeros too
                 g = basic.zeros_like_t(s)
             result.append(g)
         return _pack_like(sources, result)
@@ -217,6 +226,10 @@ class GradientTape:
         """Per-example Jacobian: ``[b, *target.shape[1:], *source.shape[1:]]``."""
         tshape = tuple(target._value.shape)
         sshape = tuple(source._value.shape)
+        for name, shape in (("target", tshape), ("source", sshape)):
+            if len(shape) < 2:   # TF: both are [batch, ...] with rank >= 2
+                raise ValueError(f"batch_jacobian: `{name}` must have rank at least 2, "
+                                 f"got shape {list(shape)}")
         if not tshape or not sshape or tshape[0] != sshape[0]:
             raise ValueError(f"batch_jacobian: target and source need the same first "
                              f"(batch) dimension, got {list(tshape)} and {list(sshape)}")

@@ -40,8 +40,9 @@ class Tensor:
         state = _trace_state
         if state is not None and state.trace is not None:
             dims = _user_static_dims(self, state.trace)
-            if dims is not None:
-                return TensorShape(dims)
+            if dims is not None:   # UnknownRankDims (core.static_dims): rank unknown
+                return TensorShape(None if getattr(dims, "unknown_rank", False)
+                                   else dims)
         return from_array_shape(self._value.shape)
 
     get_shape = shape.fget
@@ -49,7 +50,9 @@ class Tensor:
     def set_shape(self, shape):
         from dlframe.core.primitive import STATE
         static = getattr(STATE.trace, "static_shape", None)   # a trace's static view
-        have = TensorShape((static and static(self)) or self._value.shape)
+        dims = static(self) if static else None
+        have = TensorShape(None if getattr(dims, "unknown_rank", False) else
+                           dims or self._value.shape)
         if not have.is_compatible_with(shape):
             raise ValueError(f"Tensor's shape {have} is not compatible with "
                              f"supplied shape {TensorShape(shape)}.")
@@ -194,6 +197,8 @@ def _shape_str(t):
     state = _trace_state
     static = getattr(state.trace, "static_shape", None) if state is not None else None
     dims = static(t) if static is not None else None
+    if getattr(dims, "unknown_rank", False):
+        return "<unknown>"
     return str(tuple(dims if dims is not None else t._value.shape))
 
 
@@ -277,6 +282,11 @@ def is_tensor(x):
         getattr(type(x), "_is_tensor_like", False)
 
 
+def is_symbolic_tensor(x):
+    """True for a graph tensor: one being traced by ``dlframe.function``."""
+    return isinstance(x, Tensor) and _tracing_tensor(x)
+
+
 def _is_host_array(value):
     return isinstance(value, (np.ndarray, np.generic))
 
@@ -309,11 +319,20 @@ def _infer_python(value, kinds=None):
             raise ValueError("Can't convert non-rectangular Python sequence to Tensor: "
                              f"{_short_repr(value)}") from None
         kind = arr.dtype.kind
-        if kind == "f" and arr.dtype == np.float64 and not kinds & _NUMPY_LEAF:
+        if kind == "f" and kinds & _NUMPY_LEAF:
+            # TF: the first leaf's type decides ([np.float32(1), 2.0] is float32,
+            # a leading Python float makes float32)
+            first = _first_leaf(value)
+            want = first.dtype if _is_host_array(first) and first.dtype.kind == "f" \
+                else np.float32
+            return arr.astype(want) if arr.dtype != want else arr
+        if kind == "f" and arr.dtype == np.float64:
             return arr.astype(np.float32)
-        if kind == "i" and arr.dtype == np.int64 and not kinds & _NUMPY_LEAF:
-            if arr.size == 0 or (arr.min() >= _INT32_MIN and arr.max() <= _INT32_MAX):
-                return arr.astype(np.int32)
+        if kind in "iu" and kinds & _NUMPY_LEAF and arr.dtype != np.uint64:
+            arr = arr.astype(np.int64)   # NumPy integers infer like Python ints
+        if kind in "iu" and arr.dtype == np.int64 and (
+                arr.size == 0 or (arr.min() >= _INT32_MIN and arr.max() <= _INT32_MAX)):
+            return arr.astype(np.int32)
         if kind in ("U", "S"):
             return np.vectorize(lambda s: s.encode() if isinstance(s, str) else s,
                                 otypes=[object])(arr)
@@ -321,6 +340,15 @@ def _infer_python(value, kinds=None):
             return arr.astype(np.float32)
         return arr
     return None
+
+
+def _first_leaf(seq):
+    """The first non-list leaf of a nested list (None for an empty one)."""
+    while isinstance(seq, (list, tuple)):
+        if not seq:
+            return None
+        seq = seq[0]
+    return seq
 
 
 def _string_array(seq):
@@ -411,6 +439,11 @@ def _host_value(value, dtype, kinds=None):
         return arr
     if isinstance(value, range):   # TF converts a range like the list it spans
         value = list(value)
+    elif isinstance(value, TensorShape):   # tf.reduce_prod(v.shape), tf.constant(x.shape)
+        if not value.is_fully_defined():
+            raise ValueError(f"Cannot convert a partially known TensorShape {value} to "
+                             "a Tensor.")
+        value = value.as_list()
     arr = _infer_python(value, kinds)
     if arr is None:
         if hasattr(value, "__array__"):
@@ -450,17 +483,23 @@ def _cast_host(arr, dtype, original):
         raise TypeError(f"Cannot convert {original!r} to EagerTensor of dtype string")
     if arr.dtype == object:
         raise TypeError(f"Cannot convert {original!r} to EagerTensor of dtype {dtype.name}")
+    if (arr.size == 0 or _is_host_array(original)) and arr.dtype.kind in "fiub" \
+            and dtype._np.kind in "fiuc":
+        # TF casts NumPy input to the requested numeric dtype (truncating floats),
+        # while Python floats never become integers (below)
+        with np.errstate(invalid="ignore", over="ignore"):
+            return arr.astype(target)
     lossy = (arr.dtype.kind == "f" and dtype.is_integer) or \
         (arr.dtype.kind == "c" and not dtype.is_complex)
-    if lossy:
-        if not np.all(np.isfinite(arr)) or not np.array_equal(arr, np.trunc(arr)):
-            raise TypeError(f"Cannot convert {original!r} to EagerTensor of dtype {dtype.name}")
+    if lossy and arr.size:   # TF: constant(1.0, tf.int32) is a TypeError even for
+        # whole numbers; an empty list (read as float32) has no values to lose
+        raise TypeError(f"Cannot convert {original!r} to EagerTensor of dtype {dtype.name}")
     if dtype.is_integer and arr.dtype.kind in "iu" and arr.size:
         info = np.iinfo(target)
         if arr.min() < info.min or arr.max() > info.max:
             raise TypeError(f"Cannot convert {original!r} to EagerTensor of dtype "
                             f"{dtype.name}: value out of range")
-    if dtype.is_bool and arr.dtype.kind != "b":
+    if dtype.is_bool and arr.dtype.kind != "b" and arr.size:
         raise TypeError(f"Cannot convert {original!r} to EagerTensor of dtype bool")
     return arr.astype(target)
 
@@ -498,7 +537,7 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None, device=None
         return _autopack(value, None if dtype is None else _dt.as_dtype(dtype))
     dev = device or backends.current_device()
     want = _dt.as_dtype(dtype) if dtype is not None else None
-    if want is None and dtype_hint is not None and not _is_host_array(value):
+    if want is None and dtype_hint is not None:
         hint = _dt.as_dtype(dtype_hint)
         try:
             arr = _host_value(value, hint, kinds)
@@ -608,7 +647,7 @@ def scalar_like(value, other):
 
 def as_operand(value, other):
     """Converts ``value`` to a Tensor matching ``other``'s dtype/device (binary ops)."""
-    if isinstance(value, (int, float, bool, complex)):
+    if isinstance(value, (int, float, bool, complex)) and not _is_host_array(value):
         return scalar_like(value, other)
     if _is_host_array(value) or isinstance(value, (list, tuple)):
         want = _dt.from_numpy(other._value.dtype)
@@ -622,7 +661,12 @@ def as_operand(value, other):
             if _is_host_array(value) and arr.dtype.kind == want._np.kind == "f":
                 arr = arr.astype(want._np)  # NumPy float arrays follow the tensor's width
             else:
-                arr = _host_value(value, want)
+                try:
+                    arr = _host_value(value, want)
+                except TypeError as err:   # TF: the op refuses the operand's dtype
+                    raise DTypeMismatchError(
+                        f"cannot combine {_short_repr(value)} with a {want.name} "
+                        f"tensor: {err}") from None
         dev = other._device
         return Tensor(dev.asarray(arr), dev)
     return convert_to_tensor(value, dtype=other.dtype, device=other._device)

@@ -225,6 +225,10 @@ class Variable(Tensor, metaclass=_VariableMeta):
         self._synchronization = synchronization
         self._aggregation = aggregation
         self._shape = TensorShape(shape) if shape is not None else TensorShape(value.shape)
+        if shape is not None and not self._shape.is_compatible_with(tuple(value.shape)):
+            raise ValueError(f"The initial value's shape ({tuple(value.shape)}) is not "
+                             "compatible with the explicitly supplied `shape` argument "
+                             f"({shape!r}).")
         self._distribute = None
         from dlframe.core.primitive import STATE
         if STATE.trace is not None:
@@ -236,6 +240,16 @@ class Variable(Tensor, metaclass=_VariableMeta):
     @property
     def name(self):
         return self._name + ":0"
+
+    @property
+    def path(self):
+        """Keras 3's ``Variable.path``: the scoped name without ':0' (a layer's
+        ``add_weight`` records a longer one when a model's scope encloses the build)."""
+        return self.__dict__.get("_path", self._name)
+
+    @path.setter
+    def path(self, value):
+        self.__dict__["_path"] = value
 
     @property
     def trainable(self):
@@ -339,6 +353,16 @@ class Variable(Tensor, metaclass=_VariableMeta):
         t, _ = self._coerce(delta, "assign_sub")
         call(_assign_p, (self, t), {"mode": "sub"})
         return self if read_value else None
+
+    def _no_inplace(self, other):
+        raise RuntimeError("`variable += value` with `tf.Variable`s is not supported. "
+                           "Use `variable.assign_add(value)` to modify the variable, or "
+                           "`out = variable + value` if you need to get a new output "
+                           "Tensor.")
+
+    # TF refuses augmented assignment instead of silently rebinding to a Tensor
+    __iadd__ = __isub__ = __imul__ = __itruediv__ = __ifloordiv__ = __ipow__ = \
+        _no_inplace
 
     def __repr__(self):
         from dlframe.core.tensor import _numpy_repr

@@ -36,7 +36,7 @@ class LinearOperatorPermutation(LinearOperator):
             raise ValueError("A Permutation operator is always non-singular.")
         if is_square is False:
             raise ValueError("A Permutation operator is always square.")
-        self._perm = u.as_parameter(perm, "perm", dtype_hint=dtypes.int32)
+        self._perm = u.as_parameter(perm, "perm")   # TF converts it with no hint
         if self._perm.dtype not in u.INT_DTYPES:
             raise TypeError(f"Argument `perm` must be integer dtype. Received: {perm}.")
         u.check_rank_at_least(self._perm, "perm", 1)

@@ -122,6 +122,11 @@ def static_shape(shape, op, arg="shape"):
     if isinstance(shape, int):
         return (shape,)
     try:
-        return tuple(-1 if s is None else int(s) for s in shape)
+        dims = tuple(-1 if s is None else int(s) for s in shape)
     except (TypeError, ValueError):
         raise TypeError(f"{op}: `{arg}` must be a list of ints, got {shape!r}") from None
+    if any(isinstance(s, float) or getattr(s, "dtype", None) is not None and
+           getattr(s.dtype, "is_floating", getattr(s.dtype, "kind", "") == "f")
+           for s in shape):   # TF refuses zeros([n / 2]) instead of truncating
+        raise DTypeMismatchError(f"{op}: `{arg}` must hold integers, got {shape!r}")
+    return dims

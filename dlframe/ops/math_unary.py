@@ -220,13 +220,15 @@ def erfc(x, name=None):
     return subtract(1.0, erf(x))
 
 
-floor_p, floor = _unary_prim("Floor", lambda xp, x: xp.floor(x),
-                             lambda i, o, dy: zeros_like(dy), "f",
+def _no_gradient(inputs, out, dy):
+    """TF registers Floor, Ceil and Round with a None gradient (not zeros)."""
+
+
+floor_p, floor = _unary_prim("Floor", lambda xp, x: xp.floor(x), _no_gradient, "f",
                              "Elementwise largest integer not greater than x.")
-ceil_p, ceil = _unary_prim("Ceil", lambda xp, x: xp.ceil(x), lambda i, o, dy: zeros_like(dy),
+ceil_p, ceil = _unary_prim("Ceil", lambda xp, x: xp.ceil(x), _no_gradient,
                            "f", "Elementwise smallest integer not less than x.")
-round_p, _round_float = _unary_prim("Round", lambda xp, x: xp.rint(x),
-                                    lambda i, o, dy: zeros_like(dy), "f")
+round_p, _round_float = _unary_prim("Round", lambda xp, x: xp.rint(x), _no_gradient, "f")
 
 
 def round(x, name=None):

@@ -18,8 +18,6 @@ def _eq(self, other):
         return NotImplemented
     except ShapeMismatchError:   # TF compares incompatible shapes as a scalar False
         return convert_to_tensor(False, device=self._device)
-    except (TypeError, ValueError):
-        return False
 
 
 def _ne(self, other):
@@ -31,8 +29,6 @@ def _ne(self, other):
         return NotImplemented
     except ShapeMismatchError:   # TF compares incompatible shapes as a scalar True
         return convert_to_tensor(True, device=self._device)
-    except (TypeError, ValueError):
-        return True
 
 
 def _and(x, y):

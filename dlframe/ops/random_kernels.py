@@ -324,10 +324,43 @@ _FLOATS = "half, bfloat16, float32, float64"
 
 
 def _shape(shape, op):
+    _check_shape_arg(shape, op)
     shp = static_shape(shape, op)
     if any(s < 0 for s in shp):
         raise InvalidArgumentError(f"{op}: shape must be non-negative, got {list(shp)}")
     return shp
+
+
+def _check_shape_arg(shape, op):
+    """TF's checks on a sampler's ``shape``: a fully known 1-D integer vector
+    (``normal([2.5])``, ``normal(3)`` and a float shape tensor are refused)."""
+    def refuse(why):
+        raise InvalidArgumentError(f"{op}: `shape` must be a 1-D vector of "
+                                   f"int32/int64 values, {why}; got {shape!r}")
+    if isinstance(shape, (Tensor, np.ndarray)):
+        kind = np.dtype(getattr(shape.dtype, "_np", shape.dtype)).kind
+        if kind not in "iu":
+            refuse(f"not {shape.dtype.name if isinstance(shape, Tensor) else shape.dtype}")
+        rank = shape.shape.rank if isinstance(shape, Tensor) else shape.ndim
+        if rank is not None and rank != 1:
+            refuse(f"not a rank-{rank} value")
+        return
+    if hasattr(shape, "as_list"):   # a TensorShape
+        if not shape.is_fully_defined():
+            raise ValueError(f"{op}: cannot sample a partially known shape {shape}")
+        return
+    if not isinstance(shape, (list, tuple)):
+        refuse("not a scalar" if isinstance(shape, (int, float, np.generic)) else
+               f"not a {type(shape).__name__}")
+    for dim in shape:
+        if dim is None:
+            raise ValueError(f"{op}: `shape` must be fully defined (no None), got "
+                             f"{shape!r}")
+        if isinstance(dim, Tensor):
+            if not dim.dtype.is_integer or dim.shape.rank not in (0, None):
+                refuse(f"its entry {dim!r} is not an integer scalar")
+        elif isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+            refuse(f"its entry {dim!r} is not an integer")
 
 
 def _float_dtype(dtype, op):

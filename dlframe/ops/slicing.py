@@ -262,6 +262,8 @@ def _check_indices(d, x, key):
 def getitem(tensor, key):
     """NumPy-style indexing: ints, slices with steps, ..., None, bool/int masks."""
     x = t(tensor)
+    if isinstance(key, list) and not any(isinstance(k, (list, tuple)) for k in key):
+        key = tuple(key)   # TF reads x[[0, 1]] as x[0, 1], never as a gather
     static, extra = _normalize_key(x, key)
     out = call(getitem_p, (x,) + extra, {"key": static})
     if len(extra) == 1 and extra[0]._value.dtype.kind == "b":   # TF: None masked rows
