@@ -12,11 +12,11 @@ from dlframe.core import dtypes as _dt
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.data import composite
 from dlframe.data import structure as S
-from dlframe.data.dataset import Dataset
+from dlframe.data.dataset import Dataset, _spec_is_cheap
 from dlframe.data.options import INFINITE_CARDINALITY, UNKNOWN_CARDINALITY
 from dlframe.data.sources import _TensorSliceDataset
 from dlframe.data.transforms import _known, _PassThrough
-from dlframe.errors import InvalidArgumentError
+from dlframe.errors import DataLossError, InvalidArgumentError
 
 
 def stack_components(elements, first_index=None, specs=None):
@@ -169,7 +169,7 @@ class _PaddedBatchDataset(_BatchDataset):
             for axis, d in enumerate(pshape.dims):
                 longest = max(a.shape[axis] for a in arrays)
                 if d is not None and longest > d:
-                    raise InvalidArgumentError(
+                    raise DataLossError(   # TF's type for this error
                         None, None, "Attempted to pad to a smaller size than the input "
                         f"element: component {c} has dimension {axis} of size {longest} "
                         f"but the padded shape is {pshape}.")
@@ -242,4 +242,12 @@ class _UnbatchDataset(_PassThrough):
 
     def _cardinality(self):
         n = self._input._cardinality()
-        return INFINITE_CARDINALITY if n == INFINITE_CARDINALITY else UNKNOWN_CARDINALITY
+        if n == INFINITE_CARDINALITY or not _known(n):
+            return n
+        if not _spec_is_cheap(self._input):
+            return UNKNOWN_CARDINALITY
+        # TF knows the count when every component has the same static batch size
+        sizes = {s.shape.dims[0] if getattr(s, "shape", None) is not None and
+                 s.shape.rank else None for s in S.flatten(self._input.element_spec)}
+        size = sizes.pop() if len(sizes) == 1 else None
+        return UNKNOWN_CARDINALITY if size is None else n * size

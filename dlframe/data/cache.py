@@ -43,22 +43,32 @@ class _CacheDataset(_PassThrough):
                 yield element
             self._memory = items
             return
-        path = self._filename + ".dlcache"
-        if os.path.exists(path):
-            yield from _read_cache(path)
+        data, index = _cache_paths(self._filename)
+        if os.path.exists(index) and os.path.exists(data):
+            yield from _read_cache(data)
             return
-        tmp = f"{path}.tmp-{os.getpid()}-{id(self)}"
+        tmp = f"{data}.tmp-{os.getpid()}-{id(self)}"
         complete = False
         try:
+            count = 0
             with open(tmp, "wb") as f:
                 for element in self._input._iter():
                     _write_cache_element(f, element)
+                    count += 1
                     yield element
             complete = True
-            os.replace(tmp, path)
+            os.replace(tmp, data)
+            with open(index, "w") as f:   # written last: marks the cache complete
+                json.dump({"format": "dlframe-cache", "elements": count}, f)
         finally:
             if not complete and os.path.exists(tmp):
                 os.remove(tmp)
+
+
+def _cache_paths(filename):
+    """(data file, index file) of a file cache, named as TF names them, so that
+    programs checking for ``filename + ".index"`` see a finished cache."""
+    return f"{filename}.data-00000-of-00001", f"{filename}.index"
 
 
 def _structure_json(element):

@@ -531,6 +531,10 @@ def call_fn_raw(fn, element):
 
 def predicate_value(out, what="predicate"):
     """The Python bool of a predicate's result (a scalar bool)."""
+    if out is None:
+        raise ValueError(f"Invalid `{what}`. `{what}` must return a `tf.bool` scalar "
+                         f"tensor, but its return type is NoneTensorSpec() (did the "
+                         f"function forget a `return`?).")
     arr = S.to_host_array(out) if not isinstance(out, (bool, np.bool_)) else np.asarray(out)
     if arr.dtype != np.bool_ or arr.size != 1:
         raise ValueError(f"Invalid `{what}`. `{what}` must return a `tf.bool` scalar "

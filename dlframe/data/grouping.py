@@ -33,10 +33,12 @@ class _GroupByWindowDataset(_PassThrough):
 
     _spec_runs_functions = True
 
-    def __init__(self, input_dataset, key_func, reduce_func, window_size_func):
+    def __init__(self, input_dataset, key_func, reduce_func, window_size_func,
+                 relax_spec=None):
         super().__init__(input_dataset)
         self._key_func, self._reduce_func = key_func, reduce_func
         self._size_func = window_size_func
+        self._relax_spec = relax_spec   # spec -> the spec TF's symbolic key gives
 
     def _reduce(self, key, elements):
         window = _ListDataset(elements, self._input.element_spec)
@@ -47,7 +49,8 @@ class _GroupByWindowDataset(_PassThrough):
     def _compute_spec(self):
         for element in self._input._sample_iter():
             key = _scalar_int(call_fn_raw(self._key_func, element), "key_func")
-            return self._reduce(key, [element]).element_spec
+            spec = self._reduce(key, [element]).element_spec
+            return spec if self._relax_spec is None else self._relax_spec(spec)
         raise ValueError("Cannot infer the element_spec of an empty dataset.")
 
     def _iter(self):
@@ -128,8 +131,21 @@ def bucket_by_sequence_length(dataset, element_length_func, bucket_boundaries,
                                    padding_values=padding_values,
                                    drop_remainder=drop_remainder)
 
+    def relax(spec):
+        # TF picks the batch size (and boundary padding) by a bucket id tensor, so
+        # the batch dimension is unknown, as are the input's unknown dimensions
+        # unless `padded_shapes` fixes them.
+        def leaf(out, source):
+            if type(out) is not S.TensorSpec or out.shape.rank is None or \
+                    type(source) is not S.TensorSpec or source.shape.rank is None:
+                return out
+            dims = out.shape.dims[1:] if padded_shapes is not None else \
+                source.shape.dims
+            return S.TensorSpec([None] + dims, out.dtype)
+        return S.map_structure(leaf, spec, dataset.element_spec)
+
     return _GroupByWindowDataset(dataset, bucket_of, batch_bucket,
-                                 lambda key: sizes[key])
+                                 lambda key: sizes[key], relax_spec=relax)
 
 
 # ---------------------------------------------------------------- rebatch
@@ -195,9 +211,7 @@ class _RandomDataset(Dataset):
 
     def __init__(self, seed, rerandomize):
         super().__init__()
-        self._seed = resolve_seed(seed)
-        if self._seed is None:   # one fixed random seed, as TF draws one
-            self._seed = (0, int(np.random.default_rng().integers(2**62)))
+        self._seed = resolve_seed(seed)   # a random pair when no seed is set
         self._epochs = itertools.count() if rerandomize else None
         self._spec = S.TensorSpec([], _dt.int64)
 

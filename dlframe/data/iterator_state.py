@@ -5,9 +5,11 @@ The saved state is the number of elements the iterator has produced, kept in an 
 Variable that the checkpoint saves and restores like any other. After a restore the
 iterator notices the changed count on its next pull and replays its pipeline from the
 start to that position, so a deterministic pipeline resumes exactly where it was
-saved. (TF serializes the internal state of each stage, shuffle buffers included; a
-pipeline that reshuffles on every pass resumes here at the right count, in a new
-order.)
+saved. Stages that draw a new random order on each pass (``shuffle``,
+``sample_from_datasets``, ...) count their passes; the iterator notes those counts
+when it is made and sets them back before a replay, so the replay draws the same
+orders as the run that was saved (TF serializes each stage's state, shuffle buffers
+included, to the same effect).
 """
 
 import itertools
@@ -17,8 +19,9 @@ class PositionTrackingIterator:
     """Wraps ``make_iter()`` counting the elements it produces; ``variables()`` gives
     the position Variable a checkpoint saves and restores."""
 
-    def __init__(self, make_iter):
+    def __init__(self, make_iter, dataset=None):
         self._make_iter = make_iter
+        self._passes = _note_pass_counters(dataset)
         self._it = make_iter()
         self._consumed = 0
         self._position = None   # the Variable, made when a checkpoint first asks
@@ -56,7 +59,31 @@ class PositionTrackingIterator:
         if target == self._synced:
             return
         self._it.close()
+        for stage, attr, first in self._passes:
+            setattr(stage, attr, itertools.count(first))
         self._it = self._make_iter()
         for _ in itertools.islice(self._it, target):
             pass
         self._consumed = self._synced = target
+
+
+_PASS_COUNTERS = ("_epoch", "_epochs")   # per-pass counters of random stages
+
+
+def _note_pass_counters(dataset):
+    """[(stage, attribute, next pass number)] for the pass counters in the pipeline
+    ending at ``dataset``; each counter is rebuilt to start at the noted number."""
+    noted, pending, seen = [], [dataset] if dataset is not None else [], set()
+    while pending:
+        stage = pending.pop()
+        if id(stage) in seen:
+            continue
+        seen.add(id(stage))
+        for attr in _PASS_COUNTERS:
+            counter = getattr(stage, attr, None)
+            if isinstance(counter, itertools.count):
+                first = next(counter)
+                setattr(stage, attr, itertools.count(first))
+                noted.append((stage, attr, first))
+        pending.extend(getattr(stage, "_inputs", ()))
+    return noted

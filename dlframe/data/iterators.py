@@ -16,7 +16,8 @@ class OwnedIterator:
         self._dataset = dataset
         self._device = backends.get_device(device) if device else backends.current_device()
         from dlframe.data.iterator_state import PositionTrackingIterator
-        self._it = PositionTrackingIterator(lambda: dataset._iter_output(self._device))
+        self._it = PositionTrackingIterator(lambda: dataset._iter_output(self._device),
+                                            dataset)
 
     @property
     def element_spec(self):

@@ -1,6 +1,7 @@
 """``tf.data.Options`` and its option groups."""
 
 import enum
+from typing import ClassVar
 
 AUTOTUNE = -1
 INFINITE_CARDINALITY = -1
@@ -33,9 +34,11 @@ class ExternalStatePolicy(enum.IntEnum):
 
 
 class _Group:
-    """A set of named options; assigning an unknown name is an AttributeError (as TF)."""
+    """A set of named options; assigning an unknown name is an AttributeError, and a
+    value of the wrong type a TypeError (as TF); None resets an option."""
 
-    _fields = {}
+    _fields: ClassVar[dict] = {}
+    _types: ClassVar[dict] = {}   # name -> the type TF checks (bool options refuse ints and back)
 
     def __init__(self):
         for name, default in self._fields.items():
@@ -48,6 +51,12 @@ class _Group:
                                                        property):
             raise AttributeError(f"Cannot set the property {name} on "
                                  f"{type(self).__name__}.")
+        want = self._types.get(name)
+        if want is None and isinstance(self._fields.get(name), type):
+            want = self._fields[name]   # a nested group
+        if want is not None and value is not None and not _is_of_type(value, want):
+            raise TypeError(f"Property \"{name}\" must be of type {want}, got: "
+                            f"{value} (type: {type(value)})")
         object.__setattr__(self, name, value)
 
     def _merge(self, other):
@@ -67,25 +76,36 @@ class _Group:
         return f"{type(self).__name__}({body})"
 
 
+def _is_of_type(value, want):
+    if want is bool:
+        return isinstance(value, bool)
+    return isinstance(value, want)
+
+
 class OptimizationOptions(_Group):
-    _fields = {n: None for n in (
+    _fields: ClassVar[dict] = {n: None for n in (
         "apply_default_optimizations", "filter_fusion", "map_and_batch_fusion",
         "map_and_filter_fusion", "map_fusion", "map_parallelization", "noop_elimination",
         "parallel_batch", "shuffle_and_repeat_fusion", "inject_prefetch",
         "filter_parallelization", "seq_interleave_prefetch", "warm_start")}
+    _types: ClassVar[dict] = dict.fromkeys(_fields, bool)
 
 
 class DistributeOptions(_Group):
-    _fields = {"auto_shard_policy": AutoShardPolicy.AUTO, "num_devices": None}
+    _fields: ClassVar[dict] = {"auto_shard_policy": AutoShardPolicy.AUTO, "num_devices": None}
+    _types: ClassVar[dict] = {"auto_shard_policy": AutoShardPolicy, "num_devices": int}
 
 
 class ThreadingOptions(_Group):
-    _fields = {"max_intra_op_parallelism": None, "private_threadpool_size": None}
+    _fields: ClassVar[dict] = {"max_intra_op_parallelism": None, "private_threadpool_size": None}
+    _types: ClassVar[dict] = dict.fromkeys(_fields, int)
 
 
 class AutotuneOptions(_Group):
-    _fields = {"enabled": None, "cpu_budget": None, "ram_budget": None,
+    _fields: ClassVar[dict] = {"enabled": None, "cpu_budget": None, "ram_budget": None,
                "autotune_algorithm": None, "initial_parallelism": None}
+    _types: ClassVar[dict] = {"enabled": bool, "cpu_budget": int, "ram_budget": int,
+              "autotune_algorithm": AutotuneAlgorithm, "initial_parallelism": int}
 
 
 class Options(_Group):
@@ -96,12 +116,16 @@ class Options(_Group):
     are accepted for compatibility.
     """
 
-    _fields = {"deterministic": None, "experimental_optimization": OptimizationOptions,
+    _fields: ClassVar[dict] = {"deterministic": None, "experimental_optimization": OptimizationOptions,
                "experimental_distribute": DistributeOptions,
                "threading": ThreadingOptions, "autotune": AutotuneOptions,
                "experimental_slack": None, "experimental_external_state_policy": None,
                "experimental_symbolic_checkpoint": None, "experimental_warm_start": None,
                "dataset_name": None, "framework_type": None}
+    _types: ClassVar[dict] = {"deterministic": bool, "experimental_slack": bool,
+              "experimental_external_state_policy": ExternalStatePolicy,
+              "experimental_symbolic_checkpoint": bool, "experimental_warm_start": bool,
+              "dataset_name": str, "framework_type": list}
 
     @property
     def experimental_deterministic(self):

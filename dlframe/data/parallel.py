@@ -14,7 +14,7 @@ import threading
 
 from dlframe.data import spec_trace
 from dlframe.data import structure as S
-from dlframe.data.dataset import Dataset, apply_fn
+from dlframe.data.dataset import Dataset, _spec_is_cheap, call_fn_raw
 from dlframe.data.options import AUTOTUNE
 from dlframe.errors import InvalidArgumentError, OpError
 
@@ -40,6 +40,11 @@ class _MapDataset(Dataset):
         self._fn = map_func
         self._parallel = num_parallel_calls
         self._deterministic = deterministic
+        if _spec_is_cheap(input_dataset):
+            # TF traces map_func here, so a function returning nothing fails at
+            # `map`; placeholder runs find the spec (and that error) as early.
+            self._spec = spec_trace.traced_map_spec(map_func,
+                                                    input_dataset.element_spec)
 
     def _cardinality(self):
         return self._inputs[0]._cardinality()
@@ -56,7 +61,7 @@ class _MapDataset(Dataset):
         if spec is not None:
             return spec
         for element in samples:
-            out = S.relax_unknown_dims(S.spec_of(apply_fn(self._fn, element)),
+            out = S.relax_unknown_dims(S.spec_of(_apply_map(self._fn, element)),
                                        source.element_spec, element)
             spec = out if spec is None else S.relax_spec(spec, out)
         if spec is None:
@@ -69,7 +74,7 @@ class _MapDataset(Dataset):
         ``tf.errors`` error (for ``ignore_errors``)."""
         for element in self._inputs[0]._iter():
             try:
-                yield apply_fn(self._fn, element)
+                yield _apply_map(self._fn, element)
             except OpError as e:
                 if log_warning:
                     print(f"Warning: ignoring error in the input pipeline: {e}")
@@ -78,7 +83,7 @@ class _MapDataset(Dataset):
         if self._parallel is None or self._parallel == 1:
             fn = self._fn
             for element in self._inputs[0]._iter():
-                yield apply_fn(fn, element)
+                yield _apply_map(fn, element)
             return
         options = self.options()
         workers = autotune_parallelism(options) if self._parallel == AUTOTUNE \
@@ -87,6 +92,13 @@ class _MapDataset(Dataset):
         if deterministic is None:
             deterministic = options.deterministic is not False
         yield from _parallel_map(self._fn, self._inputs[0]._iter(), workers, deterministic)
+
+
+def _apply_map(fn, element):
+    """``apply_fn`` that names a function returning nothing (TF fails at `map`)."""
+    out = call_fn_raw(fn, element)
+    spec_trace.check_has_outputs(out)
+    return S.to_host(out)
 
 
 def _parallel_map(fn, source, workers, deterministic):
@@ -102,7 +114,7 @@ def _parallel_map(fn, source, workers, deterministic):
                 except StopIteration:
                     exhausted = True
                     break
-                pending.append(pool.submit(apply_fn, fn, element))
+                pending.append(pool.submit(_apply_map, fn, element))
             if not pending:
                 return
             if deterministic:

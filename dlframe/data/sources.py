@@ -340,6 +340,32 @@ def list_files(file_pattern, shuffle=None, seed=None):
     return ds
 
 
+def _common_spec(datasets):
+    """The element spec of a dataset drawing from ``datasets`` (TF's TypeError when
+    their specs have no common spec)."""
+    spec = datasets[0].element_spec
+    for i, d in enumerate(datasets[1:], 1):
+        other = d.element_spec
+        try:
+            if not S.same_structure(spec, other):
+                raise TypeError
+            spec = S.relax_spec(spec, other)
+        except TypeError:
+            raise TypeError(
+                "Invalid `datasets`. `datasets` must have compatible element specs.\n "
+                f"Dataset 0 element_spec={datasets[0].element_spec}.\n"
+                f"Dataset {i} element_spec={other}.") from None
+    return spec
+
+
+def _drawing_cardinality(datasets):
+    """TF's cardinality of a dataset drawing from ``datasets``: infinite as soon as
+    one input is, else unknown (whatever the choices or ``stop_on_empty_dataset``)."""
+    if any(d._cardinality() == INFINITE_CARDINALITY for d in datasets):
+        return INFINITE_CARDINALITY
+    return UNKNOWN_CARDINALITY
+
+
 class _SampleDataset(Dataset):
     """Draws each element from a dataset picked at random with ``weights``."""
 
@@ -358,7 +384,7 @@ class _SampleDataset(Dataset):
         self._seed = resolve_seed(seed)
         self._stop = stop_on_empty
         self._epoch = itertools.count()
-        self._spec = datasets[0].element_spec
+        self._spec = _common_spec(datasets)
 
     def _iter(self):
         rng = make_rng(self._seed, next(self._epoch))
@@ -377,10 +403,7 @@ class _SampleDataset(Dataset):
                 live[i] = False
 
     def _cardinality(self):
-        cards = [d._cardinality() for d in self._inputs]
-        if all(c == INFINITE_CARDINALITY for c in cards):
-            return INFINITE_CARDINALITY
-        return UNKNOWN_CARDINALITY
+        return _drawing_cardinality(self._inputs)
 
 
 class _ChooseDataset(Dataset):
@@ -395,7 +418,10 @@ class _ChooseDataset(Dataset):
                             f"scalar of `tf.int64` dtype, but found {spec}.")
         self._n = len(datasets)
         self._stop = stop_on_empty
-        self._spec = datasets[0].element_spec
+        self._spec = _common_spec(datasets)
+
+    def _cardinality(self):
+        return _drawing_cardinality(self._inputs[:self._n])
 
     def _iter(self):
         iters = [d._iter() for d in self._inputs[:self._n]]

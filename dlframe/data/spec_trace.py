@@ -20,11 +20,13 @@ from dlframe.core.tensor import Tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.data import structure as S
 from dlframe.data.dataset import _call
+from dlframe.errors import InvalidArgumentError
 from dlframe.ops import py_func as _py_func
 from dlframe.ops.ragged_spec import RaggedTensorSpec
 
 # (size of unknown dimensions, value of every element) of the placeholder runs
 _RUNS = ((2, 2), (4, 3), (4, 0))
+CANNOT_RUN = object()   # placeholder_result of a function that needs real data
 _OPAQUE = (_py_func._py_func_p, _py_func._numpy_func_p, _py_func._numpy_func_pure_p)
 
 
@@ -33,6 +35,9 @@ class _SpecTrace(_trace.Trace):
 
     def __init__(self):
         super().__init__()
+        # effects (Variable assignments, generator draws, prints) are recorded, not
+        # run: TF traces without running them, so finding a spec changes no state
+        self.run_effects = False
         self.static_shapes = {}
         self.parsed_shapes = {}   # id -> (value, TensorShape) from tf.io parsers
         self.unknown = {}   # id -> axes TF leaves unknown (core.static_dims)
@@ -66,6 +71,22 @@ def _placeholder(spec, size, value):
     return np.full(shape, value, dtype=spec.dtype.as_numpy_dtype)
 
 
+def check_has_outputs(out, what="map_func"):
+    """Raises TF's error (an ``InvalidArgumentError`` when the pipeline is built)
+    for a function result with no tensors in it: most often a forgotten ``return``."""
+    if out is None or (S.is_nested(out) and not S.flatten(out)):
+        hint = " (did the function forget a `return`?)" if out is None else ""
+        error = InvalidArgumentError(None, None, (
+            f"`{what}` must return at least one tensor, got {out!r}{hint}: Length "
+            f"for attr 'output_types' of 0 must be at least minimum 1"))
+        error.no_outputs = True
+        raise error
+
+
+def _is_no_outputs(error):
+    return getattr(error, "no_outputs", False)
+
+
 class _CannotTrace(Exception):
     """The input spec has a component no placeholder can stand for."""
 
@@ -83,6 +104,7 @@ def _run(fn, element, in_spec=None):
     with _trace.tracing(tr):
         out = _call(fn, args, unpack=type(args) is tuple)
     out = S.lists_to_tuples(out)
+    check_has_outputs(out)
     if in_spec is not None:
         specs = S.flatten(in_spec)
         if len(specs) == len(leaves):
@@ -145,6 +167,19 @@ def _merged_spec(runs, value_shaped_unknown):
                                           for col in zip(*flats)])
 
 
+def placeholder_result(fn, in_spec):
+    """``fn``'s raw result on one placeholder element of ``in_spec`` (as TF traces a
+    predicate when the pipeline is built), or ``CANNOT_RUN`` when it cannot."""
+    size, value = _RUNS[0]
+    try:
+        element = S.map_structure(lambda s: _placeholder(s, size, value), in_spec)
+        args = S.to_tensors(element, S.host_device())
+        with _trace.tracing(_SpecTrace()):
+            return _call(fn, args, unpack=type(args) is tuple)
+    except Exception:  # noqa: BLE001 - a function that needs real data
+        return CANNOT_RUN
+
+
 def traced_map_spec(fn, in_spec):
     """The spec of ``fn``'s results on elements of ``in_spec`` from placeholder runs,
     or None when the function cannot run on placeholders."""
@@ -154,7 +189,9 @@ def traced_map_spec(fn, in_spec):
             element = S.map_structure(lambda s, n=size, v=value: _placeholder(s, n, v),
                                       in_spec)
             runs.append(_run(fn, element, in_spec))
-        except Exception:  # noqa: BLE001 - a function that needs real data
+        except Exception as e:  # a function that needs real data (re-raised if not)
+            if _is_no_outputs(e):
+                raise
             if len(runs) < 2:
                 return None
     try:
@@ -171,7 +208,9 @@ def sampled_map_spec(fn, source, elements):
     for element in elements:
         try:
             out = _merged_spec([_run(fn, element)], value_shaped_unknown=False)
-        except Exception:  # noqa: BLE001 - eager-only user code: the caller runs it
+        except Exception as e:  # eager-only user code: the caller runs it
+            if _is_no_outputs(e):
+                raise
             return None
         out = S.relax_unknown_dims(out, source.element_spec, element)
         spec = out if spec is None else S.relax_spec(spec, out)

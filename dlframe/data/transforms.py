@@ -9,7 +9,8 @@ import itertools
 
 import numpy as np
 
-from dlframe.data.dataset import Dataset, call_fn_raw, predicate_value
+from dlframe.data import spec_trace
+from dlframe.data.dataset import Dataset, _spec_is_cheap, call_fn_raw, predicate_value
 from dlframe.data.options import INFINITE_CARDINALITY, UNKNOWN_CARDINALITY
 from dlframe.data.seeds import make_rng, resolve_seed
 from dlframe.errors import FailedPreconditionError, InvalidArgumentError
@@ -62,8 +63,6 @@ class _ShuffleDataset(_PassThrough):
         self._buffer_size = buffer_size
         self._seed = resolve_seed(seed)
         self._reshuffle = reshuffle
-        if not reshuffle and self._seed is None:  # one random order, kept
-            self._seed = (0, int(np.random.default_rng().integers(2**62)))
         self._epoch = itertools.count()
 
     def _sample_iter(self):
@@ -196,6 +195,12 @@ class _FilterDataset(_PassThrough):
     def __init__(self, input_dataset, predicate):
         super().__init__(input_dataset)
         self._predicate = predicate
+        if _spec_is_cheap(input_dataset):
+            # TF traces the predicate here: a result that is not a bool scalar
+            # fails at `filter` / `take_while`, not on the first element.
+            out = spec_trace.placeholder_result(predicate, input_dataset.element_spec)
+            if out is not spec_trace.CANNOT_RUN:
+                predicate_value(out)
 
     def _iter(self):
         for element in self._input._iter():
