@@ -6,6 +6,7 @@ from dlframe.core import function_composites as _composites
 from dlframe.core import function_signature as _sig
 from dlframe.core import trace as _trace
 from dlframe.core.function_structure import (
+    _LEAF,
     _flatten,
     _leaf_specs,
     _merge_shapes,
@@ -32,7 +33,8 @@ def _as_requested(concrete, requested):
 
 def _conform(spec, value, index):
     if isinstance(spec, TensorSpec):
-        t = value if isinstance(value, Tensor) else convert_to_tensor(value, dtype=spec.dtype)
+        t = value if isinstance(value, Tensor) else convert_to_tensor(
+            value, dtype=spec.dtype)
         _trace.check_input(spec.shape, spec.dtype, t, index)
         return t
     if _composites.kind(spec) == "extension" and _composites.is_spec(spec):
@@ -99,7 +101,7 @@ class ConcreteFunction:
       name: the Python function's name.
       structured_input_signature: ``(args, kwargs)`` as the function was called,
         with TensorSpecs (named after their parameters) where tensors were.
-      structured_outputs: the output structure with TensorSpecs for tensors.
+      structured_outputs: the output structure with symbolic tensors.
     """
 
     def __init__(self, graph, out_template, flat_specs, name, owner=None,
@@ -108,7 +110,7 @@ class ConcreteFunction:
         self._out_template = out_template
         self._flat_specs = flat_specs          # per tensor argument, in call order
         self.name = name
-        self._owner = owner                  # the Function, for other sizes of None dims
+        self._owner = owner                  # the Function (other sizes of None dims)
         self._traced_shapes = traced_shapes  # input shapes this graph was traced at
         self._in_template = in_template      # (_flatten template, composite specs)
         self._arg_variables = list(variables)  # (leaf position, Variable) arguments
@@ -123,23 +125,41 @@ class ConcreteFunction:
     def graph(self):
         return _sig.GraphView(self._graph) if self._graph is not None else None
 
-    def _call_flat(self, tensors):
+    def _call_flat(self, tensors, leaves=None):
+        """Runs the graph on ``tensors`` (the tensor arguments); ``leaves``, all the
+        call's leaves, gives the Variable arguments standing for the traced ones."""
         arrays = [t._value for t in tensors]
-        results = self._graph.run(arrays)
-        outs = [Tensor(a, d) for a, d in zip(results, self._graph.output_devices)]
-        return _rebuild_outputs(self._out_template, iter(outs))
+        graph = self._graph
+        if leaves is not None and self._arg_variables:
+            results = graph.run(arrays, variables=self._swapped(leaves))
+        else:
+            results = graph.run(arrays)
+        template = self._out_template
+        if template is _LEAF:   # one tensor returned
+            return Tensor(results[0], graph.output_devices[0])
+        outs = [Tensor(a, d) for a, d in zip(results, graph.output_devices)]
+        return _rebuild_outputs(template, iter(outs))
+
+    def _swapped(self, leaves):
+        """The graph's (slot, Variable) list with each traced Variable argument
+        replaced by the call's variable at its position (None: nothing swapped)."""
+        swaps = {id(traced): leaves[pos] for pos, traced in self._arg_variables
+                 if pos < len(leaves) and leaves[pos] is not traced}
+        if not swaps:
+            return None
+        return [(s, swaps.get(id(v), v)) for s, v in self._graph.variables]
 
     def __call__(self, *args, **kwargs):
-        leaves = []
-        _flatten((args, kwargs), leaves)
-        leaves = [t for t in leaves if not t._is_variable]
+        every = []
+        _flatten((args, kwargs), every)
+        leaves = [t for t in every if not t._is_variable]
         specs = self._flat_specs
         if len(leaves) != len(specs) and self._in_template is not None:
             # Python lists/numbers where tensors were traced: convert them as TF does
             args, kwargs = self._conform_call(args, kwargs)
-            leaves = []
-            _flatten((args, kwargs), leaves)
-            leaves = [t for t in leaves if not t._is_variable]
+            every = []
+            _flatten((args, kwargs), every)
+            leaves = [t for t in every if not t._is_variable]
         if len(leaves) != len(specs):
             raise TypeError(f"{self.name}: expected {len(specs)} tensor arguments, got "
                             f"{len(leaves)}")
@@ -149,14 +169,29 @@ class ConcreteFunction:
                 self._owner is not None and self._traced_shapes is not None and
                 [tuple(t._value.shape) for t in leaves] != self._traced_shapes):
             return self._owner(*args, **kwargs)   # same signature, other sizes
-        return self._call_flat(leaves)
+        self._check_variables(every)
+        return self._call_flat(leaves, every)
+
+    def _check_variables(self, every):
+        """TF's binding check of Variable arguments: the traced one's shape/dtype."""
+        for pos, traced in self._arg_variables:
+            var = every[pos] if pos < len(every) else None
+            if var is traced:
+                continue
+            if var is None or not var._is_variable or var.dtype != traced.dtype or \
+                    tuple(var._value.shape) != tuple(traced._value.shape):
+                raise TypeError(
+                    f"Binding inputs to tf.function failed: argument {pos} ({var!r}) "
+                    f"is not compatible with the traced variable of shape "
+                    f"{tuple(traced._value.shape)} and dtype {traced.dtype.name}")
 
     def _conform_call(self, args, kwargs):
         """``(args, kwargs)`` with values converted to the structured input signature's
         TensorSpecs; parameters are matched by position, then by name."""
         sig_args, sig_kwargs = self.structured_input_signature
+        padded = sig_args + (None,) * len(args)
         args = tuple(_conform(s, a, i) if i < len(sig_args) else a
-                     for i, (s, a) in enumerate(zip(sig_args + (None,) * len(args), args)))
+                     for i, (s, a) in enumerate(zip(padded, args)))
         by_name = {getattr(s, "name", None): s for s in sig_args}
         by_name.update(sig_kwargs)
         kwargs = {k: _conform(by_name[k], v, k) if k in by_name else v
@@ -197,16 +232,19 @@ class ConcreteFunction:
             return general
         from dlframe.core.tensor import constant
         def other_size(shape, spec):
-            dims = spec.shape.as_list() if spec.shape.rank is not None else [None] * len(
-                shape)
+            dims = (spec.shape.as_list() if spec.shape.rank is not None
+                    else [None] * len(shape))
             return [d + 1 if s is None else d for d, s in zip(shape, dims)]
-        stand_ins = [constant(np.zeros(other_size(shape, spec), spec.dtype.as_numpy_dtype))
-                     for shape, spec in zip(self._traced_shapes, self._flat_specs)]
+        stand_ins = [
+            constant(np.zeros(other_size(shape, spec), spec.dtype.as_numpy_dtype))
+            for shape, spec in zip(self._traced_shapes, self._flat_specs)]
         args, kwargs = self._call_structure(stand_ins)
         other = self._owner.get_concrete_function(*args, **kwargs)._out_specs
 
         def merge(a, b):
             if isinstance(a, TensorSpec) and isinstance(b, TensorSpec):
+                if b.shape.rank is None:
+                    return TensorSpec(None, a.dtype)
                 return TensorSpec(_merge_shapes(a.shape, b.shape.as_list()), a.dtype)
             return a
         return _sig.map_pairs(general, other, merge)
@@ -216,19 +254,25 @@ class ConcreteFunction:
         _params, args, kwargs = self._parameters()
         return args, kwargs
 
-    @property
-    def structured_outputs(self):
+    def _output_specs(self):
+        """The output structure with TensorSpecs (None dims where unknown)."""
         if self._general is None:
             self._general = [self._general_outputs()]
         return self._general[0]
 
     @property
+    def structured_outputs(self):
+        """The output structure with symbolic tensors (``.shape``, ``.dtype``,
+        ``.name``) where the function returns tensors, as TF's graph outputs."""
+        return _sig.symbolic_outputs(self._output_specs())
+
+    @property
     def output_shapes(self):
-        return _sig.shapes_and_dtypes(self.structured_outputs)[0]
+        return _sig.shapes_and_dtypes(self._output_specs())[0]
 
     @property
     def output_dtypes(self):
-        return _sig.shapes_and_dtypes(self.structured_outputs)[1]
+        return _sig.shapes_and_dtypes(self._output_specs())[1]
 
     @property
     def inputs(self):
@@ -239,8 +283,9 @@ class ConcreteFunction:
 
     @property
     def outputs(self):
-        """The output specs, flattened."""
-        return [s for s in _leaf_specs(self.structured_outputs) if s is not None]
+        """The output tensors (symbolic), flattened."""
+        specs = [s for s in _leaf_specs(self._output_specs()) if s is not None]
+        return _sig.symbolic_outputs(specs)
 
     @property
     def variables(self):
@@ -255,7 +300,7 @@ class ConcreteFunction:
     def pretty_printed_signature(self, verbose=True):
         """Parameters, output type and captures, laid out as TF prints them."""
         params, _args, _kwargs = self._parameters()
-        return _sig.pretty(params, self.structured_outputs, self.variables, verbose)
+        return _sig.pretty(params, self._output_specs(), self.variables, verbose)
 
     def __repr__(self):
         return (f"<ConcreteFunction {self.pretty_printed_signature(verbose=False)} at "

@@ -43,7 +43,8 @@ from dlframe.core.tensor_spec import TensorSpec
 
 _IR_STAGES = ("hlo", "hlo_serialized", "optimized_hlo", "optimized_hlo_serialized",
               "optimized_hlo_proto_serialized", "optimized_hlo_dot")
-CONVERTER = None  # set by dlframe.autograph (it sits above ops; core must not import it)
+# set by dlframe.autograph (it sits above ops; core must not import it)
+CONVERTER = None
 
 
 class _Signature:
@@ -61,15 +62,17 @@ class _Signature:
 
     def __init__(self, template, specs):
         self.template = template
-        self.specs = specs    # per leaf: ("var", id) | (TensorShape, numpy dtype, device)
+        # per leaf: a _variable_keys entry | (TensorShape, numpy dtype, device)
+        self.specs = specs
 
     def accepts(self, template, leaves):
         if not _template_matches(self.template, template) or len(leaves) != len(
                 self.specs):
             return False
-        for spec, t in zip(self.specs, leaves):
+        var_keys = _variable_keys(leaves)
+        for i, (spec, t) in enumerate(zip(self.specs, leaves)):
             if t._is_variable or spec[0] == "var":
-                if spec != ("var", id(t)):
+                if spec != var_keys.get(i):
                     return False
             elif (spec[1] != t._value.dtype or spec[2] is not t._device
                   or not spec[0].is_compatible_with(t._value.shape)):
@@ -80,9 +83,10 @@ class _Signature:
         """Specs covering this signature and ``leaves`` (differing dims become None),
         or None when the leaves differ in dtype, device or variables."""
         specs = []
-        for spec, t in zip(self.specs, leaves):
+        var_keys = _variable_keys(leaves)
+        for i, (spec, t) in enumerate(zip(self.specs, leaves)):
             if t._is_variable or spec[0] == "var":
-                if spec != ("var", id(t)):
+                if spec != var_keys.get(i):
                     return None
                 specs.append(spec)
                 continue
@@ -92,9 +96,37 @@ class _Signature:
         return _Signature(self.template, specs)
 
 
+def _variable_keys(leaves):
+    """{leaf index: trace key} of the Variable leaves. As TF's VariableSpec, a
+    variable argument is keyed by its shape, dtype, device and trainability, and by
+    which earlier argument it aliases (``f(v, v)`` and ``f(v, w)`` trace apart), not
+    by the object: another variable of the same kind replays the trace on itself."""
+    keys, first = {}, {}
+    for i, t in enumerate(leaves):
+        if t._is_variable:
+            value = t._value
+            keys[i] = ("var", tuple(value.shape), value.dtype, t._device,
+                       bool(getattr(t, "trainable", True)),
+                       first.setdefault(id(t), i))
+    return keys
+
+
+_TENSOR_ARGS = {}   # n -> the _flatten template of ((Tensor,) * n, {})
+
+
+def _tensor_args_template(n):
+    from dlframe.core.tensor import constant
+    template = _TENSOR_ARGS[n] = _flatten(((constant(0.0),) * n, {}), [])
+    return template
+
+
 def _cache_key(template, leaves):
-    return (template, tuple((tuple(t._value.shape), t._value.dtype, t._device)
-                            if not t._is_variable else ("var", id(t)) for t in leaves))
+    key = tuple([(tuple(t._value.shape), t._value.dtype, t._device) if not
+                 t._is_variable else None for t in leaves])
+    if None in key:
+        var_keys = _variable_keys(leaves)
+        key = tuple(var_keys.get(i, k) for i, k in enumerate(key))
+    return (template, key)
 
 
 class Function:
@@ -112,8 +144,9 @@ class Function:
       reduce_retracing: accepted for TF compatibility.
     """
 
-    _TRACE_STATE = ("_cache", "_signatures", "_concretes", "_tracing_count", "_variables_created",
-                    "_converted", "_instances", "_call_plan")
+    _TRACE_STATE = ("_cache", "_signatures", "_concretes", "_tracing_count",
+                    "_variables_created", "_converted", "_instances", "_call_plan",
+                    "_replayed")
     _trace_quietly = False  # True: trace-time print() is silent (a loaded SavedModel)
 
     def __init__(self, python_function, input_signature=None, autograph=True,
@@ -139,6 +172,7 @@ class Function:
         self._converted = None
         self._instances = weakref.WeakKeyDictionary()
         self._call_plan = None   # (inspect.Signature, positional count), see _bind
+        self._replayed = None    # counts a replay for the retracing warning
 
     def __getstate__(self):
         return {k: v for k, v in self.__dict__.items() if k not in self._TRACE_STATE}
@@ -186,8 +220,13 @@ class Function:
             args, kwargs = self._canonicalize(args, kwargs)
             return self._target()(*args, **kwargs)
         args, kwargs = self._canonicalize(args, kwargs)
-        leaves = []
-        template = _flatten((args, kwargs), leaves)
+        if not kwargs and all(type(a) is Tensor for a in args):
+            # the common call (positional tensors only): its template is known
+            leaves = list(args)
+            template = _TENSOR_ARGS.get(len(args)) or _tensor_args_template(len(args))
+        else:
+            leaves = []
+            template = _flatten((args, kwargs), leaves)
         key = _cache_key(template, leaves)
         concrete = self._cache.get(key)
         if concrete is None:
@@ -197,9 +236,13 @@ class Function:
             _retracing.record_call(self._python_function, self._tracing_count > count,
                                    warn=self._input_signature is None)
             return result
-        _retracing.record_call(self._python_function, False)
+        replayed = self._replayed
+        if replayed is None:
+            replayed = self._replayed = _retracing.replay_counter(self._python_function)
+        replayed()
         inputs = [t for t in leaves if not t._is_variable]
-        return concrete._call_flat(inputs)
+        return concrete._call_flat(inputs, leaves if len(inputs) != len(leaves)
+                                   else None)
 
     def _bind(self, args, kwargs):
         """``(args, kwargs)`` bound as TF binds a call: keyword arguments of
@@ -220,13 +263,14 @@ class Function:
         if kwargs:
             try:
                 params = list(inspect.signature(self._python_function).parameters)
-                args = tuple(args) + tuple(kwargs.pop(p) for p in params[len(args):len(sig)]
+                args = tuple(args) + tuple(kwargs.pop(p)
+                                           for p in params[len(args):len(sig)]
                                            if p in kwargs)
             except (TypeError, ValueError):
                 pass
         if len(args) < len(sig):
-            raise TypeError(f"{self.__name__}: input_signature has {len(sig)} entries but "
-                            f"{len(args)} positional arguments were given")
+            raise TypeError(f"{self.__name__}: input_signature has {len(sig)} entries "
+                            f"but {len(args)} positional arguments were given")
         checked = []
         for i, (spec, a) in enumerate(zip(sig, args)):
             checked.append(_conform(spec, a, i))
@@ -258,9 +302,10 @@ class Function:
                 spec_shapes = _leaf_shapes(source)
         spec_shapes = list(spec_shapes or [])
         specs = []
+        var_keys = _variable_keys(leaves)
         for i, t in enumerate(leaves):
             if t._is_variable:
-                specs.append(("var", id(t)))
+                specs.append(var_keys[i])
                 continue
             shape = spec_shapes[i] if i < len(spec_shapes) else None
             specs.append((shape if shape is not None else TensorShape(t._value.shape),
@@ -329,7 +374,8 @@ class Function:
         tr.run_effects = execute
         fresh = []
         names = self._leaf_names(args, kwargs, len(leaves))
-        static_shapes = list(static_shapes) + [None] * (len(leaves) - len(static_shapes))
+        static_shapes = list(static_shapes)
+        static_shapes += [None] * (len(leaves) - len(static_shapes))
         for t, name, shape in zip(leaves, names, static_shapes):
             if t._is_variable:
                 fresh.append(t)
@@ -372,7 +418,8 @@ class Function:
         return names if len(names) == n_leaves else [None] * n_leaves
 
     def get_concrete_function(self, *args, **kwargs):
-        """Traces (if needed) and returns the ConcreteFunction for these arguments or specs."""
+        """Traces (if needed) and returns the ConcreteFunction for these arguments
+        or specs."""
         if not args and not kwargs and self._input_signature is not None:
             args = self._input_signature
         args, kwargs = self._bind(args, kwargs)
@@ -382,8 +429,13 @@ class Function:
         args = tuple(_spec_to_tensor(a) for a in args)
         kwargs = {k: _spec_to_tensor(v) for k, v in kwargs.items()}
         args, kwargs = self._canonicalize(args, kwargs)
-        leaves = []
-        template = _flatten((args, kwargs), leaves)
+        if not kwargs and all(type(a) is Tensor for a in args):
+            # the common call (positional tensors only): its template is known
+            leaves = list(args)
+            template = _TENSOR_ARGS.get(len(args)) or _tensor_args_template(len(args))
+        else:
+            leaves = []
+            template = _flatten((args, kwargs), leaves)
         key = _cache_key(template, leaves)
         concrete = self._cache.get(key)
         if concrete is None:
@@ -448,8 +500,9 @@ class _CallPlan:
         self.names = [p.name for p in positional]
         self.defaults = {p.name: p.default for p in positional
                          if p.default is not p.empty}
-        self.keyword_defaults = {p.name: p.default for p in params
-                                 if p.kind == p.KEYWORD_ONLY and p.default is not p.empty}
+        self.keyword_defaults = {
+            p.name: p.default for p in params
+            if p.kind == p.KEYWORD_ONLY and p.default is not p.empty}
         # keyword-only parameters without default or **kwargs: leave to inspect
         self.loose = any(p.kind == p.VAR_KEYWORD or p.kind == p.KEYWORD_ONLY
                          and p.default is p.empty or p.kind == p.POSITIONAL_ONLY
@@ -487,8 +540,8 @@ def _spec_to_tensor(spec):
     if _composites.is_spec(spec):
         return _composites.placeholder(spec)
     if isinstance(spec, TensorSpec):
-        shape = [1 if d is None else d for d in (spec.shape.as_list()
-                                                  if spec.shape.rank is not None else [])]
+        dims = spec.shape.as_list() if spec.shape.rank is not None else []
+        shape = [1 if d is None else d for d in dims]
         from dlframe.core.tensor import constant
         return constant(np.zeros(shape, dtype=spec.dtype.as_numpy_dtype))
     if isinstance(spec, (list, tuple)):

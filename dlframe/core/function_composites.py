@@ -44,14 +44,16 @@ def placeholder(spec):
     dtype = spec.dtype.as_numpy_dtype
     if kind(spec) == "sparse":
         dims = [1 if d is None else d for d in spec.shape.as_list()]
-        return spec.value_type(np.zeros((0, len(dims)), np.int64), np.zeros((0,), dtype),
+        return spec.value_type(np.zeros((0, len(dims)), np.int64),
+                               np.zeros((0,), dtype),
                                np.asarray(dims, np.int64))
     shape, ragged_rank = _ragged_parts(spec)
     n = 1 if shape[0] is None else shape[0]
     splits = []
     for d in shape[1:ragged_rank + 1]:
         size = 1 if d is None else d
-        splits.append(np.arange(n + 1, dtype=spec.row_splits_dtype.as_numpy_dtype) * size)
+        splits_dtype = spec.row_splits_dtype.as_numpy_dtype
+        splits.append(np.arange(n + 1, dtype=splits_dtype) * size)
         n *= size
     value = constant(np.zeros([n] + [1 if d is None else d
                                       for d in shape[ragged_rank + 1:]], dtype))
@@ -67,7 +69,8 @@ def component_specs(value):
         return value._dlframe_component_specs()
     spec = value if is_spec(value) else None
     if kind(value) == "sparse":
-        rank = (spec.shape.rank if spec is not None else int(value.dense_shape.shape[0]))
+        rank = (spec.shape.rank if spec is not None
+                else int(value.dense_shape.shape[0]))
         vdtype = spec.dtype if spec is not None else value.values.dtype
         return [TensorSpec([None, rank], "int64"), TensorSpec([None], vdtype)]
     if spec is None:

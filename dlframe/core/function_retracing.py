@@ -30,13 +30,10 @@ class _Detector:
     def called(self, traced):
         """Counts one call; returns ``(traces, calls)`` in the window when the call
         traced often enough to warn, else None."""
-        self.calls += 1
         if not traced:
-            if self.groups:
-                self.groups[-1] += 1
-            else:
-                self.groups.append(1)
+            self.replayed()
             return None
+        self.calls += 1
         self.groups.append(1)
         while self.groups and self.calls - self.groups[0] > _WINDOW:
             self.calls -= self.groups.pop(0)
@@ -44,6 +41,20 @@ class _Detector:
             return None
         self.warnings += 1
         return len(self.groups), self.calls
+
+
+    def replayed(self):
+        """Counts one call that replayed a graph (the hot path: kept minimal)."""
+        self.calls += 1
+        groups = self.groups
+        if groups:
+            groups[-1] += 1
+        else:
+            groups.append(1)
+
+
+def _no_detector():
+    return None
 
 
 def _key(python_function):
@@ -62,21 +73,38 @@ def _in_library(key):
     return getattr(key, "co_filename", "").startswith(_PACKAGE_DIR)
 
 
-def record_call(python_function, traced, warn=True):
-    """Counts a call of a ``dlframe.function`` wrapping ``python_function`` (that
-    ``traced`` or replayed a graph) and warns as TF does about frequent retracing
-    (unless ``warn`` is False: a function with an input signature)."""
-    key = _key(python_function)
+def _detector_for(key):
+    """The shared detector of ``key``, or None for an unhashable or not weakly
+    referable callable."""
     try:
         detector = _DETECTORS.get(key)
-    except TypeError:   # an unhashable or not weakly referable callable
-        return
+    except TypeError:
+        return None
     if detector is None:
         detector = _Detector()
         try:
             _DETECTORS[key] = detector
         except TypeError:
-            return
+            return None
+    return detector
+
+
+def replay_counter(python_function):
+    """A no-argument callable counting one graph replay of a ``dlframe.function``
+    wrapping ``python_function``: looked up once and kept by the Function, so a
+    replay pays one method call."""
+    detector = _detector_for(_key(python_function))
+    return detector.replayed if detector is not None else _no_detector
+
+
+def record_call(python_function, traced, warn=True):
+    """Counts a call of a ``dlframe.function`` wrapping ``python_function`` (that
+    ``traced`` or replayed a graph) and warns as TF does about frequent retracing
+    (unless ``warn`` is False: a function with an input signature)."""
+    key = _key(python_function)
+    detector = _detector_for(key)
+    if detector is None:
+        return
     found = detector.called(traced)
     if found is None or not warn or _in_library(key):
         return

@@ -9,6 +9,7 @@ positional tuple) with TensorSpecs named after their parameter where tensors wer
 
 import inspect
 
+from dlframe.core.tensor import Tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.core.tensor_spec import TensorSpec
 
@@ -65,7 +66,8 @@ def type_str(value):
         items = ", ".join(f"[{k!r}, {type_str(v)}]" for k, v in value.items())
         return f"Dict[{items}]"
     if isinstance(value, tuple) and hasattr(value, "_fields"):
-        items = ", ".join(f"[{f!r}, {type_str(v)}]" for f, v in zip(value._fields, value))
+        items = ", ".join(f"[{f!r}, {type_str(v)}]"
+                          for f, v in zip(value._fields, value))
         return f"{type(value).__name__}[{items}]"
     if isinstance(value, (list, tuple)):
         kind = "List" if isinstance(value, list) else "Tuple"
@@ -100,7 +102,8 @@ def pretty(params, outputs, captures, verbose=True):
 def map_pairs(first, second, fn):
     """``fn(a, b)`` over the leaves of two structures of the same shape."""
     if isinstance(first, dict) and isinstance(second, dict):
-        return type(first)((k, map_pairs(v, second.get(k), fn)) for k, v in first.items())
+        return type(first)((k, map_pairs(v, second.get(k), fn))
+                           for k, v in first.items())
     if isinstance(first, (list, tuple)) and isinstance(second, (list, tuple)) and \
             len(first) == len(second):
         items = [map_pairs(a, b, fn) for a, b in zip(first, second)]
@@ -158,7 +161,7 @@ class GraphView:
 class NodeDef:
     """One node of ``as_graph_def()``: ``name``, ``op``, ``input`` (names)."""
 
-    __slots__ = ("name", "op", "input", "attr", "device")
+    __slots__ = ("attr", "device", "input", "name", "op")
 
     def __init__(self, name, op, inputs):
         self.name, self.op, self.input = name, op, list(inputs)
@@ -192,3 +195,89 @@ class _Operation:
 
     def __repr__(self):
         return f"<dlframe.Operation '{self.name}' type={self.type}>"
+
+
+class SymbolicTensor(Tensor):
+    """An output of a ConcreteFunction's graph as TF shows it: a ``tf.Tensor``
+    with a static ``shape`` (None where unknown), ``dtype`` and graph ``name``,
+    and no value (``structured_outputs``, ``outputs``)."""
+
+    __slots__ = ("_dtype", "_name", "_static_shape")
+
+    def __init__(self, shape, dtype, name):
+        self._static_shape = TensorShape(shape)
+        self._dtype = dtype
+        self._name = name
+
+    @property
+    def shape(self):
+        return self._static_shape
+
+    def get_shape(self):
+        """The static shape (``shape``)."""
+        return self._static_shape
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def name(self):
+        return self._name
+
+    @property
+    def device(self):
+        return ""
+
+    @property
+    def ndim(self):
+        return self._static_shape.rank
+
+    rank = ndim
+
+    def numpy(self):
+        raise NotImplementedError(
+            f"{self._name} is a symbolic graph output of a ConcreteFunction: it has "
+            "no value. Call the function to get tensors with values.")
+
+    __array__ = __bool__ = __len__ = __float__ = __int__ = numpy
+
+    def __repr__(self):
+        return (f"<tf.Tensor '{self._name}' shape={_shape_text(self._static_shape)} "
+                f"dtype={self._dtype.name}>")
+
+    def __str__(self):
+        return (f'Tensor("{self._name}", shape={_shape_text(self._static_shape)}, '
+                f"dtype={self._dtype.name})")
+
+    __hash__ = object.__hash__
+
+
+def _shape_text(shape):
+    return "<unknown>" if shape.rank is None else str(tuple(shape.as_list()))
+
+
+def symbolic_outputs(outputs):
+    """``outputs`` (a structure of TensorSpecs) with each TensorSpec made a
+    ``SymbolicTensor`` named as TF names function outputs (``Identity_1:0``, in
+    flattened order: dict keys sorted)."""
+    count = [0]
+
+    def convert(spec):
+        n = count[0]
+        count[0] += 1
+        return SymbolicTensor(spec.shape, spec.dtype,
+                              f"Identity_{n}:0" if n else "Identity:0")
+
+    def walk(value):
+        if isinstance(value, TensorSpec):
+            return convert(value)
+        if isinstance(value, dict):
+            done = {k: walk(value[k]) for k in sorted(value, key=str)}
+            return type(value)((k, done[k]) for k in value)
+        if isinstance(value, tuple) and hasattr(value, "_fields"):
+            return type(value)(*[walk(v) for v in value])
+        if isinstance(value, (list, tuple)):
+            return type(value)(walk(v) for v in value)
+        return value
+    return walk(outputs)

@@ -120,7 +120,8 @@ def _structure_outputs(value, leaves):
         return ("namedtuple", type(value), tuple(_structure_outputs(v, leaves)
                                                  for v in value))
     if isinstance(value, (list, tuple)):
-        return (type(value).__name__, tuple(_structure_outputs(v, leaves) for v in value))
+        return (type(value).__name__,
+                tuple(_structure_outputs(v, leaves) for v in value))
     if hasattr(value, "_dlframe_flatten"):  # a composite (TensorArray): its tensors
         spec, parts = value._dlframe_flatten()
         return ("composite", spec, tuple(_structure_outputs(p, leaves) for p in parts))
@@ -170,7 +171,8 @@ def _template_matches(pattern, template):
 def _merge_shapes(shape, concrete):
     if shape.rank is None or shape.rank != len(concrete):
         return TensorShape(None)
-    return TensorShape([d if d == c else None for d, c in zip(shape.as_list(), concrete)])
+    return TensorShape([d if d == c else None
+                        for d, c in zip(shape.as_list(), concrete)])
 
 
 def _leaf_specs(value):

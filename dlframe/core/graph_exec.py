@@ -44,7 +44,8 @@ def compile_program(program, outputs):
                 loaded.add(s)
                 head.append(f"    {name(s)} = slots[{s}]")
 
-    for k, (forward, dev, ins, outs, attrs, single, copy_out, dead) in enumerate(program):
+    for k, step in enumerate(program):
+        forward, dev, ins, outs, attrs, single, copy_out, dead = step
         load(ins)
         env[f"f{k}"] = forward
         env[f"d{k}"] = dev
@@ -170,4 +171,4 @@ def reuse_buffers(program, nodes, traced, owned):
     return out
 
 
-__all__ = ["compile_program", "reuse_buffers", "MAX_COMPILED_NODES"]
+__all__ = ["MAX_COMPILED_NODES", "compile_program", "reuse_buffers"]

@@ -28,6 +28,16 @@ from dlframe.core.primitive import STATE
 from dlframe.core.tensor import Tensor
 
 _HOST = backends.get_device("cpu:0")
+# in a set of unknown axes: the rank itself is unknown (a py_function's result, an
+# input of TensorSpec(shape=None)); TF shows such a shape as ``<unknown>``
+RANK = -1
+
+
+class UnknownRankDims(list):
+    """What ``Trace.static_shape`` gives for a tensor of unknown rank: None per
+    concrete axis (for dlframe's own code), ``unknown_rank`` for user views."""
+
+    unknown_rank = True
 
 
 def unknown_axes(tensor, shape):
@@ -35,7 +45,7 @@ def unknown_axes(tensor, shape):
     rank = tensor._value.ndim
     dims = getattr(shape, "dims", shape)
     if dims is None:
-        return frozenset(range(rank))
+        return frozenset(range(rank)) | {RANK}
     dims = list(dims)
     if len(dims) != rank:
         return frozenset()
@@ -106,7 +116,15 @@ def _rule_marks(prim, inputs, in_marks, attrs, outs):
         return None
     if len(outs) == 1 and (not out_dims or not isinstance(out_dims[0], list)):
         out_dims = [out_dims]
-    return [frozenset(a for a, d in enumerate(dims) if d is None) for dims in out_dims]
+    # an input of unknown rank: an output with no known dim has unknown rank too
+    rank_lost = any(RANK in m for m in in_marks)
+    marks = []
+    for dims in out_dims:
+        axes = frozenset(a for a, d in enumerate(dims) if d is None)
+        if rank_lost and dims and len(axes) == len(dims):
+            axes |= {RANK}
+        marks.append(axes)
+    return marks
 
 
 def aligned_axes(inputs, in_marks):
@@ -132,6 +150,8 @@ def _aligned_marks(inputs, in_marks, outs):
     input knows it (a known 1 does not)."""
     shape, unknown, known = aligned_axes(inputs, in_marks)
     axes = frozenset(unknown - known)
+    if any(RANK in m for m in in_marks):   # broadcasting with an unknown rank
+        axes = frozenset(range(len(shape or ()))) | {RANK}
     return [axes if tuple(o._value.shape) == shape else frozenset() for o in outs]
 
 
@@ -151,7 +171,8 @@ def forced_unknown(trace, seeds):
     marks = dict(noted)   # dims ops marked from shape arguments (note_shaped)
     refined = getattr(trace, "refined", {})
     for tensor, shape in seeds:
-        axes = unknown_axes(tensor, shape) - refined.get(id(tensor), (0, frozenset()))[1]
+        given = refined.get(id(tensor), (0, frozenset()))[1]
+        axes = unknown_axes(tensor, shape) - given
         if axes:
             marks[id(tensor)] = axes
     for prim, inputs, outs, attrs, _dev in trace.nodes:
@@ -169,7 +190,9 @@ def refine_static(trace, tensor, shape):
     dims = getattr(shape, "dims", shape)
     if dims is None:
         return
-    known = frozenset(a for a, d in enumerate(dims) if getattr(d, "value", d) is not None)
+    # a given rank is known from now on
+    known = frozenset(a for a, d in enumerate(dims)
+                      if getattr(d, "value", d) is not None) | {RANK}
     axes = trace.unknown_axes.get(id(tensor))
     if axes is None and trace.parent is not None:
         axes = trace.static_shape(tensor) and frozenset(
@@ -214,8 +237,11 @@ def node_marks(prim, inputs, in_marks, attrs, outs):
 
 
 def static_dims(tensor, marks):
-    """``tensor``'s shape with the dimensions ``marks`` holds unknown set to None."""
+    """``tensor``'s shape with the dimensions ``marks`` holds unknown set to None
+    (None when its rank is unknown)."""
     axes = marks.get(id(tensor), ())
+    if RANK in axes:
+        return None
     return [None if a in axes else d for a, d in enumerate(tensor._value.shape)]
 
 
@@ -308,6 +334,7 @@ def note_shaped(out, shape, source=None):
     would not know because the argument holds hidden sizes; a ``-1`` entry (a
     reshape of ``source``) is unknown when another entry is or ``source`` has
     unknown dims. No-op outside a trace or when the argument hides nothing."""
+    _note_sources(out, shape if isinstance(shape, (list, tuple)) else [shape])
     dims = shape_arg_dims(shape)
     if dims is None:
         return out
@@ -339,6 +366,7 @@ def note_shape_of(out, x, size=False):
 def note_sized(out, *sizes):
     """Marks every dim of ``out`` unknown when one of the scalar ``sizes`` it was
     made from (``tf.range(n)``, ``tf.eye(n)``) is a value TF would not know."""
+    _note_sources(out, sizes)
     trace = STATE.trace
     mask_of = getattr(trace, "value_mask", None)
     if mask_of is None or not trace.value_unknown or not out._value.ndim:
@@ -351,6 +379,43 @@ def note_sized(out, *sizes):
     return out
 
 
+def _note_sources(out, values):
+    """Remembers the tensors among ``values`` (shape or size arguments, given as
+    attributes) that traced ``out`` was made from: TF's graph has them as inputs,
+    so ``static_value`` knows ``out`` only when it knows them."""
+    trace = STATE.trace
+    if trace is None or id(out) not in getattr(trace, "produced", ()):
+        return
+    tensors = [v for v in values if isinstance(v, Tensor)]
+    if tensors:
+        trace.__dict__.setdefault("sources", {})[id(out)] = tensors
+
+
+def check_static_compatible(x, want, op):
+    """Inside a trace, TF's graph-construction check of an op requiring shape
+    ``want`` (None: any size) of ``x``: a ValueError when the static shape already
+    disagrees; sizes it leaves unknown are checked when the graph runs."""
+    trace = STATE.trace
+    static = getattr(trace, "static_shape", None)
+    if static is None:
+        return
+    dims = static(x)
+    if getattr(dims, "unknown_rank", False):
+        return
+    dims = list(x._value.shape) if dims is None else dims
+    text = ",".join("?" if d is None else str(d) for d in dims)
+    if len(dims) != len(want):
+        raise ValueError(f"Shape must be rank {len(want)} but is rank {len(dims)} for "
+                         f"'{{{{node {op}}}}}' with input shapes: [{text}].")
+    for axis, (w, d) in enumerate(zip(want, dims)):
+        if w is not None and d is not None and w != d:
+            expected = ",".join("?" if v is None else str(v) for v in want)
+            raise ValueError(
+                f"Dimension {axis} in both shapes must be equal, but are {w} and {d}. "
+                f"Shapes are [{expected}] and [{text}]. for '{{{{node {op}}}}}' with "
+                f"input shapes: [{text}].")
+
+
 def note_unknown_axes(out, axes):
     """Marks ``axes`` of ``out`` unknown in the running trace: dims a value decides
     that the op's rule cannot name (``x[mask]`` rows). No-op outside a trace."""
@@ -358,3 +423,85 @@ def note_unknown_axes(out, axes):
     if axes and id(out) in getattr(trace, "produced", ()):
         trace.note_unknown(out, frozenset(axes))
     return out
+
+
+# -- tf.get_static_value inside a trace -----------------------------------------------
+# TF's constant_value evaluates a graph tensor only through a few ops whose inputs
+# are themselves constants (no general constant folding: ``tf.constant(1) + 1`` has
+# no static value), and Shape/Size only when the static shape is fully known.
+_CONSTANT_FOLDED = frozenset({"Cast", "ConcatV2", "Equal", "Fill", "Identity",
+                              "IdentityN", "NotEqual", "Pack", "Range", "Rank",
+                              "StopGradient", "Unpack"})
+_LIKE = frozenset({"OnesLike", "ZerosLike"})   # TF: a Fill of the known shape
+
+
+def _producers(trace):
+    """``{id(tensor): (primitive, inputs)}`` over ``trace`` and its parents."""
+    found = {}
+    while trace is not None:
+        cached = trace.__dict__.get("_producers")
+        if cached is None or cached[0] != len(trace.nodes):
+            table = {}
+            for prim, inputs, outs, _attrs, _dev in trace.nodes:
+                for o in outs:
+                    table[id(o)] = (prim, inputs)
+            cached = trace.__dict__["_producers"] = (len(trace.nodes), table)
+        for key, node in cached[1].items():
+            found.setdefault(key, node)
+        trace = trace.parent
+    return found
+
+
+def static_value(trace, tensor, partial=False):
+    """``tf.get_static_value(tensor, partial)`` for a tensor of the running ``trace``:
+    its value where TF's graph would know it, else None (with ``partial``, a packed
+    vector of which only some elements are known gives an object array holding
+    None for the others, as TF)."""
+    producers = _producers(trace)
+    sources = {}
+    chain = trace
+    while chain is not None:
+        for key, tensors in chain.__dict__.get("sources", {}).items():
+            sources.setdefault(key, tensors)
+        chain = chain.parent
+    memo = {}
+
+    def fully_known(t):
+        dims = trace.static_shape(t)
+        return not trace.is_dynamic(t) and (dims is None or None not in dims)
+
+    def known(t):
+        key = id(t)
+        if key not in memo:
+            memo[key] = False   # a cycle cannot occur; guards deep recursion twice
+            memo[key] = _known(t)
+        return memo[key]
+
+    def _known(t):
+        if t._is_variable or not fully_known(t):
+            return False
+        mask = trace.value_mask(t)
+        if mask is not None and mask.any():
+            return False
+        node = producers.get(id(t))
+        if node is None:   # a constant made or captured in the trace, or an input
+            return not trace.is_symbolic(t)
+        prim, inputs = node
+        if prim.name in _LIKE:
+            return fully_known(inputs[0])
+        return prim.name in _CONSTANT_FOLDED and all(
+            known(x) for x in list(inputs) + sources.get(id(t), []))
+
+    try:
+        if known(tensor):
+            return tensor._device.to_numpy(tensor._value)
+    except RecursionError:
+        return None
+    node = producers.get(id(tensor))
+    if partial and node is not None and node[0].name == "Pack" and \
+            fully_known(tensor):
+        out = np.empty(len(node[1]), dtype=object)
+        for i, x in enumerate(node[1]):
+            out[i] = x._device.to_numpy(x._value) if known(x) else None
+        return out
+    return None

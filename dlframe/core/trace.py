@@ -63,7 +63,7 @@ class Trace:
     def __init__(self, allow_variable_creation=True):
         self.nodes = []            # (prim, inputs, outputs, attrs, device)
         self.produced = {}         # id -> Tensor produced by a node (kept alive)
-        self.static = set()        # ids of produced Tensors computed from constants only
+        self.static = set()        # ids of produced Tensors made from constants only
         self.dynamic = set()       # ids of produced Tensors with value-dependent shapes
         self.inputs = []           # input Tensors, in slot order
         self.input_ids = set()
@@ -73,7 +73,7 @@ class Trace:
         self.run_effects = True    # False while tracing branches: effects run at replay
         self.unknown_axes = {}     # id -> axes TF's static shape leaves unknown (None)
         self.names = {}            # id -> TF-style graph name ("add:0"), for printing
-        self.value_unknown = {}    # id -> (tensor, bool mask of values TF would not know)
+        self.value_unknown = {}    # id -> (tensor, mask of values TF would not know)
         self.noted = {}            # id -> (tensor, axes) marked from shape arguments
         self._name_counts = {}
 
@@ -118,20 +118,21 @@ class Trace:
         if bool_check:
             raise OperatorNotAllowedInGraphError(
                 f"Using a symbolic tensor as a Python `bool` is not allowed in a "
-                f"dlframe.function ({where}): the branch would be baked into the graph. "
-                "Use dlframe.cond / dlframe.while_loop, or leave autograph=True so `if` "
-                "and `while` on tensors are converted.")
+                f"dlframe.function ({where}): the branch would be baked into the "
+                "graph. Use dlframe.cond / dlframe.while_loop, or leave autograph=True "
+                "so `if` and `while` on tensors are converted.")
         raise OperatorNotAllowedInGraphError(
             f"{what} of a symbolic tensor is not allowed inside a dlframe.function "
-            f"({where}); its value is only known when the graph runs. Return the tensor "
-            "from the function, or use dlframe.print for run-time printing.")
+            f"({where}); its value is only known when the graph runs. Return the "
+            "tensor from the function, or use dlframe.print for run-time printing.")
 
     def variable_created(self, var):
         if not self.allow_variable_creation:
             raise ValueError(
                 "tf.function only supports singleton tf.Variables created on the first "
-                "call. Make sure the tf.Variable is only created once or created outside "
-                f"tf.function (dlframe.function created {var.name!r} while retracing).")
+                "call. Make sure the tf.Variable is only created once or created "
+                f"outside tf.function (dlframe.function created {var.name!r} while "
+                "retracing).")
         self.created_variables.append(var)
 
     def add_input(self, tensor, name=None, static_shape=None):
@@ -192,7 +193,8 @@ class Trace:
             trace = trace.parent
         if axes is None:
             return None
-        return [None if a in axes else d for a, d in enumerate(t._value.shape)]
+        dims = [None if a in axes else d for a, d in enumerate(t._value.shape)]
+        return _static_dims.UnknownRankDims(dims) if _static_dims.RANK in axes else dims
 
     def graph_name(self, t):
         """TF-style name of traced ``t`` ("x:0", "add_1:0"), or None."""
@@ -375,22 +377,25 @@ class Graph:
             self._run_compiled = graph_exec.compile_program(program, self.outputs)
         del self._traced_values
 
-    def run(self, arrays, dry=False):
+    def run(self, arrays, dry=False, variables=None):
         """Runs the program on input arrays; returns the output arrays.
 
         On a GPU, a static graph (no random, host-syncing or control-flow nodes) is
         captured as a CUDA graph after two plain runs and replayed from then on.
         With ``dry=True`` side-effect nodes only dry-run (used while an enclosing
         cond/while branch is traced: the effects happen when the graph runs).
+        ``variables`` replaces ``self.variables`` (Variable arguments of a call).
         """
+        if variables is None:
+            variables = self.variables
         program = self._dry_program if dry else None
         if program is None and self._capturable and config.graph_option("cuda_graphs"):
-            step = self._cuda_step(arrays)
+            step = self._cuda_step(arrays, variables)
             if step is not None:
                 return step(arrays)
         slots = list(self.template)
         slots[:len(arrays)] = arrays
-        for s, var in self.variables:
+        for s, var in variables:
             slots[s] = var._value
         run = self._run_compiled if program is None else None
         profiler = _primitive.PROFILER
@@ -408,22 +413,22 @@ class Graph:
             self._execute(slots, program=program)
         return [slots[s] for s in self.outputs]
 
-    def _cuda_step(self, arrays):
-        buffers = tuple(id(var._value) for _, var in self.variables)
+    def _cuda_step(self, arrays, variables):
+        buffers = tuple(id(var._value) for _, var in variables)
         if self._captured is not None and buffers == self._captured_buffers:
             return self._captured
         self._runs += 1
-        if self._runs < 3:  # warm up: compile kernels, create cuBLAS handles, grow pools
+        if self._runs < 3:  # warm up: compile kernels, make cuBLAS handles, grow pools
             return None
         slots = list(self.template)
         slots[:len(arrays)] = arrays
-        for s, var in self.variables:
+        for s, var in variables:
             slots[s] = var._value
         try:
             self._captured = self.gpu_device.capture_step(self._execute, slots,
                                                           self.n_inputs, self.outputs)
             self._captured_buffers = buffers
-        except Exception as exc:  # capture unsupported for this program: stay plain
+        except Exception as exc:  # noqa: BLE001 - capture unsupported: stay plain
             import warnings
             warnings.warn(f"CUDA graph capture failed ({exc}); running without it.")
             self._capturable = False
@@ -467,5 +472,12 @@ def check_input(spec_shape, spec_dtype, t, index):
             f"{tuple(t._value.shape)}, expected {spec_shape}")
 
 
-__all__ = ["Trace", "Graph", "tracing", "paused", "OperatorNotAllowedInGraphError",
-           "InputSignatureError", "Tensor"]
+__all__ = [
+    "Graph",
+    "InputSignatureError",
+    "OperatorNotAllowedInGraphError",
+    "Tensor",
+    "Trace",
+    "paused",
+    "tracing",
+]

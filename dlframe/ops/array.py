@@ -5,6 +5,7 @@ each (DESIGN.md §1): shape changes in ``array_dims``, joins and splits in
 registration order; ``meshgrid``, ``ensure_shape`` and ``where``'s index form are here.
 """
 
+from dlframe.core import static_dims as _static_dims
 from dlframe.core.primitive import call, primitive
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import dynamic_shape, reduction  # noqa: F401 - see the split below
@@ -109,6 +110,7 @@ def ensure_shape(x, shape, name=None):
         shape = shape.as_list()
     want = [None if s is None or s == -1 else int(s) for s in shape]
     have = list(x._value.shape)
+    _static_dims.check_static_compatible(x, want, "EnsureShape")
     if len(want) != len(have) or any(w is not None and w != h for w, h in zip(want, have)):
         exp = ",".join("?" if w is None else str(w) for w in want)
         raise InvalidArgumentError(

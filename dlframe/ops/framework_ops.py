@@ -9,6 +9,7 @@ hold and ``control_dependencies``/``group``/``no_op`` have nothing left to do.
 
 import time
 
+from dlframe.core import static_dims as _static_dims
 from dlframe.core.primitive import STATE, call, primitive
 from dlframe.core.tensor import Tensor
 from dlframe.core.trace import paused
@@ -73,17 +74,32 @@ def identity_n(input, name=None):
 def get_static_value(tensor, partial=False):
     """The value of ``tensor`` if known without running a graph, else None.
 
-    Eager tensors give their NumPy value; inside a ``dlframe.function`` a tensor
-    computed from the function's inputs or Variables gives None (tensors that do not
-    depend on them, such as ``tf.shape`` of a static shape, have a value). Python
-    values are returned unchanged and Variables give None, as in TF.
+    Eager tensors give their NumPy value. Inside a ``dlframe.function``, as TF's
+    graph: constants and what TF folds without running (``tf.shape`` of a fully
+    known shape, casts, concats, stacks, fills of constants, ``tf.rank``) have a
+    value; anything computed from the inputs, Variables or other math (``c + 1``)
+    gives None. Python values are returned unchanged and Variables give None.
+
+    Args:
+      tensor: the tensor (or Python value).
+      partial: inside a trace, a stack of partly known scalars gives an object
+        array with None where unknown.
     """
     if tensor is None or not isinstance(tensor, Tensor):
         return tensor
     if tensor._is_variable:
         return None
     trace = STATE.trace
-    if trace is not None and trace.is_symbolic(tensor):
+    if trace is not None:
+        return _static_dims.static_value(trace, tensor, partial)
+    return tensor._device.to_numpy(tensor._value)
+
+
+def _trace_time_value(tensor):
+    """The value of ``tensor`` while tracing when it does not depend on the
+    function's inputs (raw ops' attribute arguments), else None."""
+    trace = STATE.trace
+    if trace is not None and (tensor._is_variable or trace.is_symbolic(tensor)):
         return None
     return tensor._device.to_numpy(tensor._value)
 

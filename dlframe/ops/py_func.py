@@ -14,6 +14,7 @@ loop gradient replays a body (where the values are needed).
 from dlframe.backends.base import np
 from dlframe.core import dtypes, nest
 from dlframe.core.primitive import STATE, call, primitive
+from dlframe.core.static_dims import RANK, note_unknown_axes
 from dlframe.core.tape import GradientTape
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.tensor_spec import TensorSpec
@@ -37,8 +38,8 @@ def _as_list(result, n, who):
     values = [] if result is None and n == 0 else list(result) if isinstance(
         result, (list, tuple)) else [result]
     if len(values) != n:
-        raise InvalidArgumentError(f"{who} returns {len(values)} values, but expects to "
-                                   f"see {n} values.")
+        raise InvalidArgumentError(f"{who} returns {len(values)} values, but expects "
+                                   f"to see {n} values.")
     return values
 
 
@@ -90,7 +91,8 @@ class _Body:
     def _array(self, d, i, value, dtype):
         if isinstance(value, Tensor):
             value = d.to_numpy(value._value) if value._device is not d else value._value
-        elif not isinstance(value, np.ndarray) and not hasattr(value, "__cuda_array_interface__"):
+        elif not isinstance(value, np.ndarray) and not hasattr(
+                value, "__cuda_array_interface__"):
             value = np.asarray(value, dtype=dtype._np)
         elif not self.numpy_args and isinstance(value, np.ndarray) and \
                 value.dtype.kind in "biuf" and dtype._np.kind in "biufc":
@@ -133,7 +135,8 @@ def _py_func_grad_p(d, *arrays, body, n_in):
         ys = _as_list(result, len(body.out_dtypes), body.name)
         grads = iter(tape.gradient(ys, floats, output_gradients=dys,
                                    unconnected_gradients="zero") if floats else ())
-    return tuple(next(grads)._value if x.dtype.is_floating else d.xp.zeros_like(x._value)
+    return tuple(next(grads)._value if x.dtype.is_floating
+                 else d.xp.zeros_like(x._value)
                  for x in xs)
 
 
@@ -187,18 +190,28 @@ def py_function(func=None, inp=None, Tout=None, name=None):
         except Exception as exc:
             raise _op_error(exc, body.name) from exc
         outs = [_eager_output(v, dt, i, body.name) for i, (v, dt) in
-                enumerate(zip(_as_list(result, len(out_dtypes), body.name), out_dtypes))]
+                enumerate(zip(_as_list(result, len(out_dtypes), body.name),
+                              out_dtypes))]
     else:
-        outs = call(_py_func_p, inputs, {"body": body}, device=_device(inputs))
+        outs = _unknown_shaped(call(_py_func_p, inputs, {"body": body},
+                                    device=_device(inputs)))
     return outs[0] if single else list(outs)
+
+
+def _unknown_shaped(outs):
+    """Traced results: as TF, their static shape is unknown (rank too) until the
+    caller's ``set_shape``."""
+    for out in outs:
+        note_unknown_axes(out, frozenset(range(out._value.ndim)) | {RANK})
+    return outs
 
 
 def _eager_output(value, dtype, i, who):
     if isinstance(value, Tensor):
         if value._value.dtype != dtype._np:
             raise InvalidArgumentError(
-                f"ValueError: Tensor conversion requested dtype {dtype.name} for Tensor "
-                f"with dtype {value.dtype.name}: {value!r}")
+                f"ValueError: Tensor conversion requested dtype {dtype.name} for "
+                f"Tensor with dtype {value.dtype.name}: {value!r}")
         return value
     return convert_to_tensor(value, dtype=dtype)
 
@@ -234,8 +247,9 @@ def numpy_function(func=None, inp=None, Tout=None, stateful=True, name=None):
         return outs[0] if len(outs) == 1 else outs
     else:
         prim = _numpy_func_p if stateful else _numpy_func_pure_p
-        outs = call(prim, inputs, {"body": _Body(func, out_dtypes, numpy_args=True)},
-                    device=_device(inputs))
+        outs = _unknown_shaped(call(
+            prim, inputs, {"body": _Body(func, out_dtypes, numpy_args=True)},
+            device=_device(inputs)))
     return outs[0] if single else list(outs)
 
 

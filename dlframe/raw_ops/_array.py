@@ -1,6 +1,7 @@
 """``tf.raw_ops`` array ops: shapes, gather/scatter, slicing, joining, casting."""
 
 import dlframe as tf
+from dlframe.ops.framework_ops import _trace_time_value
 from dlframe.raw_ops._builder import Table, outputs
 
 OPS = Table()
@@ -99,7 +100,7 @@ OPS.op("SplitV", "value size_splits axis num_split",
 
 def _reverse(tensor, dims):
     """TF1's Reverse: ``dims`` is one bool per dimension."""
-    flags = tf.get_static_value(tf.convert_to_tensor(dims, tf.bool))
+    flags = _trace_time_value(tf.convert_to_tensor(dims, tf.bool))
     return tf.reverse(tensor, [i for i, f in enumerate(flags.tolist()) if f])
 
 

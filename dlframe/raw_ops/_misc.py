@@ -1,6 +1,7 @@
 """``tf.raw_ops`` random, string, FFT and logging ops."""
 
 import dlframe as tf
+from dlframe.ops.framework_ops import _trace_time_value
 from dlframe.raw_ops._builder import Table, outputs
 
 OPS = Table()
@@ -93,7 +94,7 @@ _SPLIT = outputs("StringSplitV2", "indices values shape")
 
 
 def _string_split(input, sep, maxsplit):
-    sep = tf.get_static_value(tf.convert_to_tensor(sep)).item()
+    sep = _trace_time_value(tf.convert_to_tensor(sep)).item()
     sep = sep.decode() if isinstance(sep, bytes) else sep
     sparse = s.split(input, sep=sep or None, maxsplit=maxsplit).to_sparse()
     return _SPLIT(sparse.indices, sparse.values, sparse.dense_shape)

@@ -6,6 +6,7 @@ import math
 import dlframe as tf
 from dlframe.compat.v1_nn_native import fused_batch_norm_parts
 from dlframe.errors import InvalidArgumentError, UnimplementedError
+from dlframe.ops.framework_ops import _trace_time_value
 from dlframe.raw_ops._builder import Table, outputs
 
 OPS = Table()
@@ -168,7 +169,7 @@ def _resize(images, size, align_corners, half_pixel_centers, method):
         raise InvalidArgumentError(
             None, None, "If half_pixel_centers is True, align_corners must be False.")
     images = tf.convert_to_tensor(images)
-    size = [int(s) for s in tf.get_static_value(tf.convert_to_tensor(size)).tolist()]
+    size = [int(s) for s in _trace_time_value(tf.convert_to_tensor(size)).tolist()]
     if len(size) != 2 or min(size) <= 0:
         raise InvalidArgumentError(
             None, None, f"size must be 2 positive output sizes, got {size}")
