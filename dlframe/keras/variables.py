@@ -52,7 +52,8 @@ class Variable(_CoreVariable, metaclass=_AnyVariable):
       autocast: kept for Keras compatibility (mixed precision casts on read).
       aggregation: 'none', 'mean', 'sum' or 'only_first_replica'.
       synchronization: 'auto', 'on_read', 'on_write' or 'none'.
-      name: the variable's name (the current ``name_scope`` prefixes its ``path``).
+      name: the variable's name (the current ``name_scope`` prefixes its ``path``;
+        ``name`` itself stays bare, as in Keras 3).
 
     Raises:
       ValueError: an initializer without ``shape``, a value whose shape differs from
@@ -91,4 +92,10 @@ class Variable(_CoreVariable, metaclass=_AnyVariable):
                          dtype=dtype, aggregation=aggregation,
                          synchronization=synchronization)
         self.autocast = autocast
-        self.path = self.name.split(":")[0]
+        # Keras 3: `name` is the bare name, `path` the name scope plus the name
+        self.__dict__["_bare_name"] = name or "variable"
+
+    @property
+    def name(self):
+        """The name given at construction (Keras 3: no scope, no ':0')."""
+        return self.__dict__.get("_bare_name") or super().name

@@ -7,7 +7,7 @@ a Variable under the layer's name scope (so weights are named 'dense/kernel:0').
 
 from dlframe.core import dtypes as _dt
 from dlframe.core.tensor import convert_to_tensor
-from dlframe.core.variable import Variable, name_scope
+from dlframe.core.variable import Variable, current_scope, name_scope
 from dlframe.keras.engine.base_layer_utils import keras3_positional
 
 
@@ -117,7 +117,7 @@ class LayerTrackingMixin:
                            trainable=trainable, dtype=dtype,
                            constraint=constraints.get(constraint), **kw)
         try:
-            var.path = var.name[:-2]
+            var.path = keras_path(var.name[:-2])
         except AttributeError:
             pass
         if regularizer is not None:
@@ -215,6 +215,39 @@ class LayerTrackingMixin:
                 n *= d
             total += n
         return total
+
+
+_PATH_SCOPES = []   # (name scope when entered, model name) of the models building
+
+
+class path_scope:
+    """Prefixes ``model_name`` to the Keras 3 ``path`` (not the ``name``) of the
+    weights created inside: a Sequential builds its layers in its own scope, so
+    paths read 'sequential/dense/kernel' while names stay 'dense/kernel:0'."""
+
+    def __init__(self, model_name):
+        self._entry = None
+        self._model_name = model_name
+
+    def __enter__(self):
+        self._entry = (current_scope(), self._model_name)
+        _PATH_SCOPES.append(self._entry)
+
+    def __exit__(self, *exc):
+        _PATH_SCOPES.remove(self._entry)
+        return False
+
+
+def keras_path(scoped_name):
+    """``scoped_name`` ('dense/kernel') with the enclosing ``path_scope`` names
+    inserted where those scopes were entered."""
+    path = scoped_name
+    for base, model_name in reversed(_PATH_SCOPES):
+        if base and not path.startswith(base + "/"):
+            continue
+        cut = len(base) + 1 if base else 0
+        path = path[:cut] + model_name + "/" + path[cut:]
+    return path
 
 
 class _OwnScope:

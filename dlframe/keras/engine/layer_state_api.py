@@ -13,6 +13,7 @@ import functools
 from dlframe.core.tensor import convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.core.variable import current_scope
+from dlframe.keras.engine.base_layer_tracking import keras_path
 
 
 def _plain_shape(shape):
@@ -91,7 +92,7 @@ class LayerStateAPI:
     def _record_path(self):
         """Called inside the layer's own name scope when it builds."""
         if self.__dict__.get("_path") is None:
-            self.__dict__["_path"] = current_scope() or self.name
+            self.__dict__["_path"] = keras_path(current_scope() or self.name)
 
     @property
     def input_dtype(self):

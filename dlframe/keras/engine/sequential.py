@@ -4,6 +4,7 @@ from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.errors import UnsupportedTypeError
 from dlframe.keras.engine.base_layer import Layer
+from dlframe.keras.engine.base_layer_tracking import path_scope
 from dlframe.keras.engine.functional import Functional
 from dlframe.keras.engine.input_layer import InputLayer
 from dlframe.keras.engine.keras_tensor import KerasTensor
@@ -89,7 +90,8 @@ class Sequential(Functional):
     def _link(self, layer):
         current = (self._seq_outputs[-1] if self._seq_outputs
                    else self._input_layer._input_tensor)
-        out = layer(current)
+        with path_scope(self.name):   # Keras 3 builds the layers in the model's scope
+            out = layer(current)
         if len(tree.flatten(out)) != 1:
             self._seq_layers.pop()
             raise ValueError("All layers in a Sequential model should have a single "

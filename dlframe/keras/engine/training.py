@@ -9,6 +9,7 @@ the single-batch methods in ``training_batch`` and the file methods in
 ``training_saving``; their names are re-exported here.
 """
 
+import itertools
 import math
 import warnings
 
@@ -78,7 +79,9 @@ class TrainingMixin(StepsMixin, FirstBatchChecksMixin, BatchMethodsMixin,
           loss_weights: scalar weights of the per-output losses (list or dict).
           weighted_metrics: metrics that receive ``sample_weight``/``class_weight``.
           run_eagerly: run the steps as plain Python (no ``dlframe.function``).
-          steps_per_execution: accepted for compatibility.
+          steps_per_execution: how many batches one execution runs; callbacks see
+            one ``on_*_batch_begin``/``end`` per execution (indices of its first and
+            last batch). ``'auto'`` (Keras 2) means 1.
           jit_compile: accepted for compatibility.
           auto_scale_loss: when the model's dtype policy is ``'mixed_float16'``, wrap
             the optimizer in a ``LossScaleOptimizer`` (dynamic loss scaling).
@@ -104,7 +107,7 @@ class TrainingMixin(StepsMixin, FirstBatchChecksMixin, BatchMethodsMixin,
         self.compiled_loss = LossesContainer(loss, loss_weights, names)
         self.compiled_metrics = MetricsContainer(metrics, weighted_metrics, names, loss)
         self._run_eagerly = run_eagerly
-        self._steps_per_execution = int(steps_per_execution or 1)
+        self._steps_per_execution = _check_steps_per_execution(steps_per_execution)
         self._jit_compile = jit_compile
         self.train_function = self.test_function = self.predict_function = None
         self.stop_training = False
@@ -155,7 +158,7 @@ class TrainingMixin(StepsMixin, FirstBatchChecksMixin, BatchMethodsMixin,
                 raise ValueError(
                     "`validation_split` is only supported for Tensors or NumPy arrays, "
                     f"found following types in the input: {[type(x).__name__]}")
-            full = data_mod.ArrayAdapter(x, y, sample_weight, batch_size or 32)
+            full = data_mod.ArrayAdapter(x, y, sample_weight, batch_size)
             (x, y, sample_weight), validation_data = full.split(validation_split)
         train = data_mod.make_adapter(x, y, sample_weight, batch_size, shuffle,
                                       steps_per_epoch, class_weight, workers=workers,
@@ -190,10 +193,12 @@ class TrainingMixin(StepsMixin, FirstBatchChecksMixin, BatchMethodsMixin,
             self.reset_metrics()
             cbs.on_epoch_begin(epoch)
             step = -1
-            for step, data in enumerate(train.epoch_iterator()):
+            for begin, batches in _executions(train, self._steps_per_execution):
                 if want_batch_logs:
-                    cbs.on_train_batch_begin(step)
-                logs = train_fn(data)
+                    cbs.on_train_batch_begin(begin)
+                for data in batches:
+                    logs = train_fn(data)
+                step = begin + len(batches) - 1
                 if want_batch_logs:
                     cbs.on_train_batch_end(step, _merge_dict_results(logs))
                 if self.stop_training:
@@ -244,7 +249,7 @@ class TrainingMixin(StepsMixin, FirstBatchChecksMixin, BatchMethodsMixin,
                 f"{len(validation_data) if hasattr(validation_data, '__len__') else '?'} "
                 "items")
         vx, vy, vsw = data_mod.unpack_x_y_sample_weight(tuple(validation_data))
-        return data_mod.make_adapter(vx, vy, vsw, batch_size or 32, False, steps)
+        return data_mod.make_adapter(vx, vy, vsw, batch_size, False, steps)
 
     # -- evaluate / predict ------------------------------------------------------------
     def _evaluate_loop(self, adapter, cbs, in_fit=False):
@@ -255,10 +260,12 @@ class TrainingMixin(StepsMixin, FirstBatchChecksMixin, BatchMethodsMixin,
         want = cbs.needs_batch_logs("test")
         logs = None
         step = -1
-        for step, data in enumerate(adapter.epoch_iterator()):
+        for begin, batches in _executions(adapter, self._steps_per_execution):
             if want:
-                cbs.on_test_batch_begin(step)
-            logs = test_fn(data)
+                cbs.on_test_batch_begin(begin)
+            for data in batches:
+                logs = test_fn(data)
+            step = begin + len(batches) - 1
             if want:
                 cbs.on_test_batch_end(step, _merge_dict_results(logs))
         if logs is None:
@@ -306,18 +313,22 @@ class TrainingMixin(StepsMixin, FirstBatchChecksMixin, BatchMethodsMixin,
         cbs.on_predict_begin()
         want = cbs.needs_batch_logs("predict")
         outputs = None
-        for step, data in enumerate(adapter.epoch_iterator()):
+        for begin, batches in _executions(adapter, self._steps_per_execution):
             if want:
-                cbs.on_predict_batch_begin(step)
-            out = predict_fn(data)
-            flat = tree.flatten(out)
-            if outputs is None:
-                outputs, structure = [[t] for t in flat], out
-            else:
-                for acc, t in zip(outputs, flat):
-                    acc.append(t)
+                cbs.on_predict_batch_begin(begin)
+            for data in batches:
+                out = predict_fn(data)
+                flat = tree.flatten(out)
+                if outputs is None:
+                    outputs, structure = [[t] for t in flat], out
+                else:
+                    for acc, t in zip(outputs, flat):
+                        acc.append(t)
             if want:
-                cbs.on_predict_batch_end(step, {"outputs": out})
+                # one execution's outputs together, as Keras hands them over
+                recent = [_concat(acc[-len(batches):]) for acc in outputs]
+                cbs.on_predict_batch_end(begin + len(batches) - 1, {
+                    "outputs": tree.pack_sequence_as(structure, recent)})
         if outputs is None:
             raise ValueError("Unexpected result of `predict_function` (Empty batch_outputs)"
                              ". Please use `Model.compile(..., run_eagerly=True)`, or "
@@ -326,6 +337,32 @@ class TrainingMixin(StepsMixin, FirstBatchChecksMixin, BatchMethodsMixin,
         cbs.on_predict_end()
         merged = [_concat(parts).numpy() for parts in outputs]
         return tree.pack_sequence_as(structure, merged)
+
+
+def _check_steps_per_execution(value):
+    if value == "auto" or value is None:
+        return 1
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise TypeError("Argument `steps_per_execution` must be a positive integer or "
+                        f"'auto', received: steps_per_execution={value!r} "
+                        f"(of type {type(value).__name__})")
+    if int(value) < 1:
+        raise ValueError("Argument `steps_per_execution` must be a positive integer, "
+                         f"received: steps_per_execution={value!r}")
+    return int(value)
+
+
+def _executions(adapter, steps_per_execution):
+    """``(index of the first batch, batches)`` per execution of up to
+    ``steps_per_execution`` batches of one epoch (the last one may be shorter)."""
+    iterator = iter(adapter.epoch_iterator())
+    begin = 0
+    while True:
+        batches = list(itertools.islice(iterator, steps_per_execution))
+        if not batches:
+            return
+        yield begin, batches
+        begin += len(batches)
 
 
 def _first_batch_and_labels(adapter):

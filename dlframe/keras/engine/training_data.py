@@ -158,6 +158,22 @@ def _rows(t, sl):
     return t[sl]
 
 
+def check_batch_size(batch_size, arg="batch_size"):
+    """``batch_size`` as an int (None and 0 mean 32, as in Keras 3); a float or
+    string is a TypeError, a negative count a ValueError (as TF 2.21 refuses them)."""
+    if batch_size is None:
+        return 32
+    if isinstance(batch_size, bool) or not hasattr(batch_size, "__index__"):
+        raise TypeError(f"Argument `{arg}` must be an integer number of samples per "
+                        f"batch, received: {arg}={batch_size!r} "
+                        f"(of type {type(batch_size).__name__})")
+    value = int(batch_size)
+    if value < 0:
+        raise ValueError(f"Argument `{arg}` must be a positive integer, received: "
+                         f"{arg}={value}")
+    return value or 32
+
+
 class ArrayAdapter:
     """Batches in-memory arrays; reshuffles every epoch when ``shuffle``."""
 
@@ -170,7 +186,7 @@ class ArrayAdapter:
             else (_convert_structure(sample_weight, "sample_weight")
                   if sample_weight is not None else None)
         self.num_samples = check_cardinality(self._x, self._y, self._sw)
-        self.batch_size = int(batch_size or 32)
+        self.batch_size = check_batch_size(batch_size)
         self.shuffle = shuffle
         self._class_weight = class_weight
         full = max(1, math.ceil(self.num_samples / self.batch_size)) \
@@ -465,5 +481,5 @@ def make_adapter(x, y=None, sample_weight=None, batch_size=None, shuffle=False,
                                resume_iterator=resume_iterator)
     if x is None:
         raise ValueError("Unrecognized data type: x=None (you must provide `x`).")
-    return ArrayAdapter(x, y, sample_weight, batch_size=batch_size or 32, shuffle=shuffle,
+    return ArrayAdapter(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle,
                         steps=steps, class_weight=class_weight)

@@ -18,12 +18,10 @@ from dlframe.keras.utils.dataset_utils import split_dataset
 from dlframe.keras.utils.generic_utils import (
     CustomObjectScope,
     custom_object_scope,
-    deserialize_keras_object,
     get_custom_objects,
     get_registered_name,
     get_registered_object,
     register_keras_serializable,
-    serialize_keras_object,
 )
 from dlframe.keras.utils.io_utils import (
     disable_interactive_logging,
@@ -37,6 +35,32 @@ from dlframe.keras.utils.sequence_utils import pad_sequences
 from dlframe.keras.utils.text_dataset_utils import text_dataset_from_directory
 from dlframe.keras.utils.timeseries_dataset_utils import timeseries_dataset_from_array
 from dlframe.keras.utils.vis_utils import model_to_dot, plot_model
+
+
+def serialize_keras_object(obj):
+    """Keras 3's config dict of ``obj`` (as ``keras.saving.serialize_keras_object``;
+    Keras 2's format stays in ``keras.utils.legacy``).
+
+    Args:
+      obj: a layer, model, optimizer, loss, ... a function, or a plain value.
+    """
+    from dlframe.keras.saving import serialization
+    return serialization.serialize_keras_object(obj)
+
+
+def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwargs):
+    """Rebuilds an object from a Keras 3 or Keras 2 config dict, or a registered name
+    (as ``keras.saving.deserialize_keras_object``).
+
+    Args:
+      config: the dict or name.
+      custom_objects: ``{name: class or function}`` for unregistered objects.
+      safe_mode: refuse ``Lambda`` functions stored as bytecode.
+      **kwargs: Keras 2's ``module_objects``/``printable_module_name``.
+    """
+    from dlframe.keras.saving import serialization
+    return serialization.deserialize_keras_object(config, custom_objects, safe_mode,
+                                                  **kwargs)
 
 
 def to_categorical(y, num_classes=None, dtype="float32"):
@@ -53,11 +77,16 @@ def to_categorical(y, num_classes=None, dtype="float32"):
     flat = _array.reshape(labels, [-1])
     if num_classes is None:
         num_classes = int(reduction.reduce_max(flat).numpy()) + 1
-    elif flat.shape[0] and int(reduction.reduce_max(flat).numpy()) >= num_classes:
+    low = int(reduction.reduce_min(flat).numpy()) if flat.shape[0] else 0
+    high = int(reduction.reduce_max(flat).numpy()) if flat.shape[0] else 0
+    if high >= num_classes or low < -num_classes:
         # Keras lets NumPy raise IndexError here; say which argument is wrong
-        raise IndexError(f"to_categorical: argument `y` holds the label "
-                         f"{int(reduction.reduce_max(flat).numpy())}, out of range for "
-                         f"num_classes={num_classes} (labels must be in [0, {num_classes}))")
+        bad = high if high >= num_classes else low
+        raise IndexError(f"to_categorical: argument `y` holds the label {bad}, out of "
+                         f"range for num_classes={num_classes} (labels must be in "
+                         f"[-{num_classes}, {num_classes}))")
+    if low < 0:   # Keras indexes with NumPy: -1 is the last class
+        flat = _math.where(flat < 0, flat + num_classes, flat)
     onehot = creation.one_hot(flat, num_classes, dtype=dtype)
     return _array.reshape(onehot, shape + [num_classes]).numpy()
 

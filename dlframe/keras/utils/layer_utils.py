@@ -133,12 +133,12 @@ def print_summary(model, line_length=None, positions=None, print_fn=None,
         line_length = line_length or 98
         positions = positions or [0.3, 0.6, 0.7, 1.0]
         headers = ["Layer (type)", "Output Shape", "Param #", "Connected to"]
+    if positions[-1] <= 1:
+        positions = [int(line_length * p) for p in positions]
     if show_trainable:
         line_length += 11
         positions = list(positions) + [line_length]
         headers.append("Trainable")
-    if positions[-1] <= 1:
-        positions = [int(line_length * p) for p in positions]
     row, rule = _table_printer(print_fn, positions, line_length)
     members = None if sequential else {id(n) for n in model._nodes_in_order}
 
