@@ -120,6 +120,16 @@ def _tensor_args_template(n):
     return template
 
 
+def _flatten_call(args, kwargs):
+    """``(template, leaves)`` of a call's arguments; the common call (positional
+    tensors only) reuses a template built once per argument count."""
+    if not kwargs and all(type(a) is Tensor for a in args):
+        return (_TENSOR_ARGS.get(len(args)) or _tensor_args_template(len(args)),
+                list(args))
+    leaves = []
+    return _flatten((args, kwargs), leaves), leaves
+
+
 def _cache_key(template, leaves):
     key = tuple([(tuple(t._value.shape), t._value.dtype, t._device) if not
                  t._is_variable else None for t in leaves])
@@ -220,13 +230,7 @@ class Function:
             args, kwargs = self._canonicalize(args, kwargs)
             return self._target()(*args, **kwargs)
         args, kwargs = self._canonicalize(args, kwargs)
-        if not kwargs and all(type(a) is Tensor for a in args):
-            # the common call (positional tensors only): its template is known
-            leaves = list(args)
-            template = _TENSOR_ARGS.get(len(args)) or _tensor_args_template(len(args))
-        else:
-            leaves = []
-            template = _flatten((args, kwargs), leaves)
+        template, leaves = _flatten_call(args, kwargs)
         key = _cache_key(template, leaves)
         concrete = self._cache.get(key)
         if concrete is None:
@@ -429,13 +433,7 @@ class Function:
         args = tuple(_spec_to_tensor(a) for a in args)
         kwargs = {k: _spec_to_tensor(v) for k, v in kwargs.items()}
         args, kwargs = self._canonicalize(args, kwargs)
-        if not kwargs and all(type(a) is Tensor for a in args):
-            # the common call (positional tensors only): its template is known
-            leaves = list(args)
-            template = _TENSOR_ARGS.get(len(args)) or _tensor_args_template(len(args))
-        else:
-            leaves = []
-            template = _flatten((args, kwargs), leaves)
+        template, leaves = _flatten_call(args, kwargs)
         key = _cache_key(template, leaves)
         concrete = self._cache.get(key)
         if concrete is None:
