@@ -187,7 +187,7 @@ _MOVED = {"matrix_diag": ("linalg", "diag"), "matrix_diag_part": ("linalg", "dia
 
 
 # modules holding TF1 top-level names (their __all__), looked up before TF2's names
-_TF1_TABLES = ("v1_ops", "v1_graph", "v1_variables", "v1_platform")
+_TF1_TABLES = ("v1_ops", "v1_graph", "v1_variables", "v1_platform", "v1_random")
 _TF1_RENAMED = {"Variable": "VariableV1"}
 _MISSING = object()
 
@@ -206,7 +206,7 @@ def _tf1_name(name):
 
 # TF1 modules whose names differ from TF2's: their TF1 functions in front of TF2's
 _TF1_MODULES = {"train": "v1_train", "metrics": "v1_metrics", "losses": "v1_losses",
-                "nn": "v1_nn"}
+                "nn": "v1_nn", "random": "v1_random"}
 
 
 def _tf1_module(name):

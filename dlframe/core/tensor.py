@@ -11,10 +11,18 @@ import sys
 from dlframe import backends
 from dlframe.backends.base import np
 from dlframe.core import dtypes as _dt
+from dlframe.core import tensor_convert as _convert
+from dlframe.core.tensor_convert import (  # noqa: F401  (_leaves: ops.array_join)
+    _TENSOR_LEAF,
+    _cast_host,
+    _host_value,
+    _is_host_array,
+    _leaf_kinds,
+    _leaves,
+    _short_repr,
+)
 from dlframe.core.tensor_shape import TensorShape, from_array_shape
-from dlframe.errors import DTypeMismatchError, UnsupportedTypeError
-
-_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
+from dlframe.errors import DTypeMismatchError
 
 
 class Tensor:
@@ -26,7 +34,7 @@ class Tensor:
       device: TensorFlow's device string of the device holding the data.
     """
 
-    __slots__ = ("_value", "_device", "__weakref__")
+    __slots__ = ("__weakref__", "_device", "_value")
     _is_variable = False
     __array_priority__ = 100
 
@@ -211,6 +219,9 @@ def _numpy_repr(t):
     return repr(value)
 
 
+_convert._tensor_class = Tensor
+
+
 class Reference:
     """A hashable wrapper around a Tensor or Variable (``tensor.ref()``)."""
 
@@ -275,6 +286,10 @@ def _check_concrete(t, what, bool_check=False):
 
 
 # ---------------------------------------------------------------- conversion
+# ops installs its stack-based packer here (core cannot import ops)
+_autopack = None
+
+
 def is_tensor(x):
     """True for dlframe Tensors and Variables (and other tensor-like types:
     SparseTensor, RaggedTensor)."""
@@ -285,223 +300,6 @@ def is_tensor(x):
 def is_symbolic_tensor(x):
     """True for a graph tensor: one being traced by ``dlframe.function``."""
     return isinstance(x, Tensor) and _tracing_tensor(x)
-
-
-def _is_host_array(value):
-    return isinstance(value, (np.ndarray, np.generic))
-
-
-def _infer_python(value, kinds=None):
-    """NumPy array for a Python scalar or nested list with TF's dtype inference
-    (``kinds``: the list's ``_leaf_kinds`` when the caller has them)."""
-    if isinstance(value, bool):
-        return np.asarray(value, dtype=np.bool_)
-    if isinstance(value, int):
-        return np.asarray(value, dtype=np.int32 if _INT32_MIN <= value <= _INT32_MAX
-                          else np.int64)
-    if isinstance(value, float):
-        return np.asarray(value, dtype=np.float32)
-    if isinstance(value, complex):
-        return np.asarray(value, dtype=np.complex128)
-    if isinstance(value, (str, bytes)):
-        return np.asarray(value.encode() if isinstance(value, str) else value, dtype=object)
-    if isinstance(value, (list, tuple)):
-        kinds = _leaf_kinds(value) if kinds is None else kinds
-        if kinds & _TENSOR_LEAF:
-            return _pack_nested(value)
-        if kinds & _STRING_LEAF:
-            # build the object array directly: NumPy's fixed-width 'S' dtype would
-            # silently drop trailing NUL bytes
-            return _string_array(value)
-        try:
-            arr = np.asarray(value)
-        except ValueError:   # NumPy's "inhomogeneous shape" of a ragged list
-            raise ValueError("Can't convert non-rectangular Python sequence to Tensor: "
-                             f"{_short_repr(value)}") from None
-        kind = arr.dtype.kind
-        if kind == "f" and kinds & _NUMPY_LEAF:
-            # TF: the first leaf's type decides ([np.float32(1), 2.0] is float32,
-            # a leading Python float makes float32)
-            first = _first_leaf(value)
-            want = first.dtype if _is_host_array(first) and first.dtype.kind == "f" \
-                else np.float32
-            return arr.astype(want) if arr.dtype != want else arr
-        if kind == "f" and arr.dtype == np.float64:
-            return arr.astype(np.float32)
-        if kind in "iu" and kinds & _NUMPY_LEAF and arr.dtype != np.uint64:
-            arr = arr.astype(np.int64)   # NumPy integers infer like Python ints
-        if kind in "iu" and arr.dtype == np.int64 and (
-                arr.size == 0 or (arr.min() >= _INT32_MIN and arr.max() <= _INT32_MAX)):
-            return arr.astype(np.int32)
-        if kind in ("U", "S"):
-            return np.vectorize(lambda s: s.encode() if isinstance(s, str) else s,
-                                otypes=[object])(arr)
-        if arr.size == 0 and arr.dtype == np.float64:
-            return arr.astype(np.float32)
-        return arr
-    return None
-
-
-def _first_leaf(seq):
-    """The first non-list leaf of a nested list (None for an empty one)."""
-    while isinstance(seq, (list, tuple)):
-        if not seq:
-            return None
-        seq = seq[0]
-    return seq
-
-
-def _string_array(seq):
-    def enc(item):
-        if isinstance(item, (list, tuple)):
-            return [enc(i) for i in item]
-        if isinstance(item, (bool, int, float, complex)):   # TF refuses ["a", 1]
-            raise ValueError("Can't convert Python sequence with mixed types to Tensor.")
-        return item.encode() if isinstance(item, str) else item
-    nested = enc(seq)
-    shape = np.shape(np.asarray(nested, dtype=object)) if nested else (0,)
-    out = np.empty(shape, dtype=object)
-    flat = out.reshape(-1)
-
-    def fill(item, pos):
-        if isinstance(item, list):
-            for i in item:
-                pos = fill(i, pos)
-            return pos
-        flat[pos] = item
-        return pos + 1
-    fill(nested, 0)
-    return out
-
-
-_TENSOR_LEAF, _STRING_LEAF, _NUMPY_LEAF = 1, 2, 4
-_PLAIN_LEAF_TYPES = frozenset((int, float, bool, complex))
-
-
-def _leaf_kinds(seq):
-    """Bit set of what a nested list holds besides Python numbers: Tensors,
-    strings, NumPy scalars/arrays (one pass over the leaves)."""
-    kinds = 0
-    for item in seq:
-        if type(item) in _PLAIN_LEAF_TYPES:
-            continue
-        if isinstance(item, (list, tuple)):
-            kinds |= _leaf_kinds(item)
-        elif isinstance(item, Tensor):
-            kinds |= _TENSOR_LEAF
-        elif isinstance(item, (str, bytes)):
-            kinds |= _STRING_LEAF
-        elif _is_host_array(item):
-            kinds |= _NUMPY_LEAF
-    return kinds
-
-
-# ops installs its stack-based packer here (core cannot import ops)
-_autopack = None
-
-
-def _pack_nested(seq):
-    """Host array for a list that contains Tensors (TF packs them)."""
-    def to_host(s):
-        if isinstance(s, Tensor):
-            return s.numpy()
-        if isinstance(s, (list, tuple)):
-            return [to_host(i) for i in s]
-        return s
-    parts = to_host(seq)
-    first = next(iter(_leaves(seq)))
-    return np.asarray(parts, dtype=first._value.dtype)
-
-
-def _leaves(s):
-    for i in s:
-        if isinstance(i, (list, tuple)):
-            yield from _leaves(i)
-        elif isinstance(i, Tensor):
-            yield i
-
-
-def _host_value(value, dtype, kinds=None):
-    """Host NumPy array for ``value`` converted to ``dtype`` (a DType or None)."""
-    if _is_host_array(value):
-        arr = np.asarray(value)
-        if arr.dtype.kind == "U":   # string tensors hold UTF-8 bytes, as in TF
-            arr = np.vectorize(str.encode, otypes=[object])(arr) if arr.size else \
-                arr.astype(object)
-        elif arr.dtype.kind == "S":
-            arr = arr.astype(object)
-        elif arr.dtype == object and arr.size and isinstance(arr.flat[0], str):
-            # an object array of str (a pandas column): UTF-8 bytes, as TF
-            arr = np.vectorize(lambda s: s.encode() if isinstance(s, str) else s,
-                               otypes=[object])(arr)
-        if dtype is not None and arr.dtype != dtype._np:
-            arr = _cast_host(arr, dtype, value)
-        return arr
-    if isinstance(value, range):   # TF converts a range like the list it spans
-        value = list(value)
-    elif isinstance(value, TensorShape):   # tf.reduce_prod(v.shape), tf.constant(x.shape)
-        if not value.is_fully_defined():
-            raise ValueError(f"Cannot convert a partially known TensorShape {value} to "
-                             "a Tensor.")
-        value = value.as_list()
-    arr = _infer_python(value, kinds)
-    if arr is None:
-        if hasattr(value, "__array__"):
-            return _host_value(np.asarray(value), dtype)
-        raise UnsupportedTypeError(
-            f"Attempt to convert a value ({_short_repr(value)}) with an unsupported type "
-            f"({type(value)}) to a Tensor.")
-    if dtype is not None and arr.dtype != dtype._np:
-        if arr.dtype == np.float32 and dtype._np.itemsize > 4 and dtype._np.kind in "fc":
-            # Python floats default to float32; re-read them at full precision so
-            # constant(1.3, float64) is not rounded through float32
-            arr = np.asarray(_infer_python_f64(value))
-        arr = _cast_host(arr, dtype, value)
-    return arr
-
-
-def _short_repr(value, limit=200):
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit] + "..."
-
-
-def _infer_python_f64(value):
-    if isinstance(value, (list, tuple)):
-        return [_infer_python_f64(v) for v in value]
-    if isinstance(value, Tensor):
-        return value.numpy()
-    return value
-
-
-def _cast_host(arr, dtype, original):
-    target = dtype._np
-    if dtype is _dt.string:
-        if arr.dtype == object:
-            return arr
-        if arr.size == 0:   # constant([], tf.string): an empty string tensor
-            return np.empty(arr.shape, dtype=object)
-        raise TypeError(f"Cannot convert {original!r} to EagerTensor of dtype string")
-    if arr.dtype == object:
-        raise TypeError(f"Cannot convert {original!r} to EagerTensor of dtype {dtype.name}")
-    if (arr.size == 0 or _is_host_array(original)) and arr.dtype.kind in "fiub" \
-            and dtype._np.kind in "fiuc":
-        # TF casts NumPy input to the requested numeric dtype (truncating floats),
-        # while Python floats never become integers (below)
-        with np.errstate(invalid="ignore", over="ignore"):
-            return arr.astype(target)
-    lossy = (arr.dtype.kind == "f" and dtype.is_integer) or \
-        (arr.dtype.kind == "c" and not dtype.is_complex)
-    if lossy and arr.size:   # TF: constant(1.0, tf.int32) is a TypeError even for
-        # whole numbers; an empty list (read as float32) has no values to lose
-        raise TypeError(f"Cannot convert {original!r} to EagerTensor of dtype {dtype.name}")
-    if dtype.is_integer and arr.dtype.kind in "iu" and arr.size:
-        info = np.iinfo(target)
-        if arr.min() < info.min or arr.max() > info.max:
-            raise TypeError(f"Cannot convert {original!r} to EagerTensor of dtype "
-                            f"{dtype.name}: value out of range")
-    if dtype.is_bool and arr.dtype.kind != "b" and arr.size:
-        raise TypeError(f"Cannot convert {original!r} to EagerTensor of dtype bool")
-    return arr.astype(target)
 
 
 def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None, device=None):
@@ -645,6 +443,22 @@ def scalar_like(value, other):
     return t
 
 
+class _UnparsableOperandError(DTypeMismatchError, ValueError):
+    """A NumPy string operand of a numeric op that does not parse as numbers: TF
+    raises NumPy's ValueError (AddV2, which takes strings, InvalidArgumentError)."""
+
+
+def _parse_numbers(array, want):
+    """NumPy's parse of a string array as ``want`` numbers, as TF converts a NumPy
+    string operand of a numeric op (``t == np.array(["1"])`` compares with 1)."""
+    try:
+        return array.astype(want._np)
+    except ValueError as err:
+        raise _UnparsableOperandError(
+            f"cannot combine {_short_repr(array)} with a {want.name} tensor: "
+            f"{err}") from None
+
+
 def as_operand(value, other):
     """Converts ``value`` to a Tensor matching ``other``'s dtype/device (binary ops)."""
     if isinstance(value, (int, float, bool, complex)) and not _is_host_array(value):
@@ -656,7 +470,11 @@ def as_operand(value, other):
             # a list holding tensors ([i] of a loop counter): packed by a stack op,
             # so traces and gradients flow through it, as TF's auto-packing
             return _autopack(value, want)
-        arr = _host_value(value, None)
+        if _is_host_array(value) and value.dtype.kind in "US" and \
+                want._np.kind in "biufc":
+            arr = _parse_numbers(value, want)
+        else:
+            arr = _host_value(value, None, strict=False)   # the tensor's dtype hints
         if arr.dtype != want._np:
             if _is_host_array(value) and arr.dtype.kind == want._np.kind == "f":
                 arr = arr.astype(want._np)  # NumPy float arrays follow the tensor's width

@@ -18,7 +18,7 @@ from dlframe.core import dtypes as _dt
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
-from dlframe.errors import ShapeMismatchError
+from dlframe.errors import InvalidArgumentError, OutOfRangeError, ShapeMismatchError
 
 
 class VariableSynchronization(enum.Enum):
@@ -105,6 +105,15 @@ def _assign_p(d, var, value, *, mode):
     else:
         d.xp.subtract(var, value, out=var, casting="unsafe")
     return var
+
+
+@primitive("ResourceCountUpTo", effects=True)
+def _count_up_to_p(d, var, *, limit):
+    old = var.copy()
+    if int(old) >= limit:
+        raise OutOfRangeError(f"Reached limit of {limit} [Op:ResourceCountUpTo]")
+    d.xp.add(var, 1, out=var, casting="unsafe")
+    return old
 
 
 @primitive("ReadVariableOp", stateful=True)
@@ -353,6 +362,26 @@ class Variable(Tensor, metaclass=_VariableMeta):
         t, _ = self._coerce(delta, "assign_sub")
         call(_assign_p, (self, t), {"mode": "sub"})
         return self if read_value else None
+
+    def count_up_to(self, limit):
+        """Increments the variable by one and returns its value before, until it
+        reaches ``limit`` (deprecated in TF, which suggests ``Dataset.range``).
+
+        Args:
+          limit: the value at which counting stops.
+
+        Raises:
+          OutOfRangeError: the variable already holds ``limit`` (or more).
+          InvalidArgumentError: the variable is not an int32/int64 scalar.
+        """
+        if self.dtype.name not in ("int32", "int64"):
+            raise InvalidArgumentError(
+                f"count_up_to: Value for attr 'T' of {self.dtype.name} is not in the "
+                "list of allowed values: int32, int64")
+        if self._value.ndim:
+            raise InvalidArgumentError(f"count_up_to: the variable must be a scalar, "
+                                       f"got shape {tuple(self._value.shape)}")
+        return call(_count_up_to_p, (self,), {"limit": int(limit)})
 
     def _no_inplace(self, other):
         raise RuntimeError("`variable += value` with `tf.Variable`s is not supported. "

@@ -16,6 +16,7 @@ from dlframe.ops import (
     math,
     nn_impl,
     reduction,
+    reduction_arg,
     strings,
     strings_text,
     strings_unicode,
@@ -139,6 +140,16 @@ def _embedding_lookup(params, ids, max_norm=None, name=None):
                                                          max_norm=max_norm))
 
 
+def _refused_arg_reduction(op_name):
+    """TF's ValueError for ``argmax``/``argmin`` of a RaggedTensor (no ragged
+    kernel: TF fails converting it to a dense Tensor)."""
+    def impl(input, *args, **kwargs):
+        raise ValueError(f"tf.math.{op_name} does not support RaggedTensor arguments: "
+                         f"got {type(input).__name__} input; apply it to "
+                         "rt.to_tensor() or rt.flat_values instead.")
+    return impl
+
+
 def _join(inputs, separator="", name=None):
     return RO.map_flat_values(strings.join, list(inputs), separator=separator)
 
@@ -163,6 +174,8 @@ def register():
         array_index.boolean_mask: _boolean_mask, array_index.gather: _gather,
         math.add_n: _add_n, logic.where: _where, strings.join: _join,
         nn_impl.embedding_lookup: _embedding_lookup,
+        reduction_arg.argmax: _refused_arg_reduction("argmax"),
+        reduction_arg.argmin: _refused_arg_reduction("argmin"),
     })
 
 

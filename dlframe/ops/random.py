@@ -38,6 +38,7 @@ from dlframe.ops.random_generator import (
     get_global_generator,
     set_global_generator,
 )
+from dlframe.ops.random_index_shuffle import index_shuffle
 from dlframe.ops.random_kernels import (  # noqa: F401
     DEFAULT_GRAPH_SEED,
     _affine,
@@ -375,7 +376,8 @@ def stateless_shuffle(value, seed, alg="auto_select", name=None):
 experimental = types.SimpleNamespace(
     Algorithm=Algorithm, Generator=Generator, create_rng_state=create_rng_state,
     get_global_generator=get_global_generator, set_global_generator=set_global_generator,
-    stateless_split=split, stateless_fold_in=fold_in, stateless_shuffle=stateless_shuffle)
+    stateless_split=split, stateless_fold_in=fold_in, stateless_shuffle=stateless_shuffle,
+    index_shuffle=index_shuffle)
 
 __all__ = []  # tf.random names live under dlframe.random only
 NN_NAMES = []

@@ -32,9 +32,8 @@ class Functional(Model):
                         f"All `{kind}` values of a functional Model must be KerasTensors "
                         "(from `keras.Input` or layers called on them). Received: "
                         f"{kind}={value!r} (including {x!r} of type {type(x).__name__})")
-        if isinstance(inputs, (list, tuple)) and len(inputs) == 1 and not isinstance(
-                inputs, dict):
-            inputs = inputs[0] if not isinstance(outputs, dict) else inputs
+        # Keras 3: model.input/model.output keep the structure given (Model([x], y)
+        # has a one-item list input); the flat lists are model.inputs/outputs
         self._nested_inputs = inputs
         self._nested_outputs = outputs
         self.inputs = tree.flatten(inputs)
@@ -50,7 +49,7 @@ class Functional(Model):
                                       allow_last_axis_squeeze=True,
                                       name=kt._keras_history[0].name)
                             for kt in self.inputs]
-        if not isinstance(inputs, (list, tuple, dict)):
+        if len(self.inputs) == 1 and not isinstance(inputs, dict):
             self._input_spec = self._input_spec[0]
         self.built = True
 
@@ -155,11 +154,14 @@ class Functional(Model):
 
     @property
     def input_shape(self):
-        return tree.map_structure(lambda k: tuple(k.shape.as_list()), self._nested_inputs)
+        """The input shape tuple; a list of them for several inputs (Keras 3
+        flattens a list or dict of inputs)."""
+        return _flat_shapes(self.inputs)
 
     @property
     def output_shape(self):
-        return tree.map_structure(lambda k: tuple(k.shape.as_list()), self._nested_outputs)
+        """The output shape tuple; a list of them for several outputs."""
+        return _flat_shapes(self.outputs)
 
     # -- execution --------------------------------------------------------------
     def _flatten_call_inputs(self, inputs):
@@ -387,6 +389,11 @@ def _map_refs(fn, refs):
     if isinstance(refs, dict):
         return {k: _map_refs(fn, v) for k, v in refs.items()}
     return [_map_refs(fn, r) for r in refs]
+
+
+def _flat_shapes(tensors):
+    shapes = [tuple(k.shape.as_list()) for k in tensors]
+    return shapes[0] if len(shapes) == 1 else shapes
 
 
 def _leaves(x):

@@ -1,0 +1,303 @@
+"""Host-side conversion of Python and NumPy values into arrays, as TF infers them.
+
+One job: turn a Python scalar, nested list, string or NumPy value into a NumPy array
+with TensorFlow's dtype inference (Python ints are int32 unless they overflow,
+floats float32, strings UTF-8 bytes) and its refusal rules (mixed or ragged lists,
+lossy casts such as ``constant(1.0, tf.int32)``). ``dlframe.core.tensor`` wraps the
+arrays into Tensors and places them on a device.
+"""
+
+from dlframe.backends.base import np
+from dlframe.core import dtypes as _dt
+from dlframe.core.tensor_shape import TensorShape
+from dlframe.errors import UnsupportedTypeError
+
+_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
+
+# the eager Tensor class, installed by core.tensor right after defining it (tensor.py
+# imports this module, so importing it back would be a cycle); a list may hold
+# Tensors, which are packed by value
+_tensor_class = ()
+
+
+def _is_host_array(value):
+    return isinstance(value, (np.ndarray, np.generic))
+
+
+def _infer_python(value, kinds=None, strict=True):
+    """NumPy array for a Python scalar or nested list with TF's dtype inference
+    (``kinds``: the list's ``_leaf_kinds`` when the caller has them; ``strict``:
+    the dtype is inferred, not requested, so TF's mixed-type rules apply)."""
+    if isinstance(value, bool):
+        return np.asarray(value, dtype=np.bool_)
+    if isinstance(value, int):
+        return np.asarray(value, dtype=np.int32 if _INT32_MIN <= value <= _INT32_MAX
+                          else np.int64)
+    if isinstance(value, float):
+        return np.asarray(value, dtype=np.float32)
+    if isinstance(value, complex):
+        return np.asarray(value, dtype=np.complex128)
+    if isinstance(value, (str, bytes)):
+        return np.asarray(value.encode() if isinstance(value, str) else value, dtype=object)
+    if isinstance(value, (list, tuple)):
+        kinds = _leaf_kinds(value) if kinds is None else kinds
+        if kinds & _TENSOR_LEAF:
+            return _pack_nested(value)
+        if kinds & _STRING_LEAF:
+            # build the object array directly: NumPy's fixed-width 'S' dtype would
+            # silently drop trailing NUL bytes
+            return _string_array(value)
+        if kinds & _MIXABLE_LEAVES:
+            _check_mixed(value, kinds, strict)
+        try:
+            arr = np.asarray(value)
+        except ValueError:   # NumPy's "inhomogeneous shape" of a ragged list
+            raise ValueError("Can't convert non-rectangular Python sequence to Tensor: "
+                             f"{_short_repr(value)}") from None
+        kind = arr.dtype.kind
+        if kind == "O":
+            _refuse_objects(value)
+        if kind == "c" and strict:   # TF: a list led by a complex is complex128
+            return arr.astype(np.complex128)
+        if kind == "f" and kinds & _NUMPY_LEAF:
+            # TF: the first leaf's type decides ([np.float32(1), 2.0] is float32,
+            # a leading Python float makes float32)
+            first = _first_leaf(value)
+            want = first.dtype if _is_host_array(first) and first.dtype.kind == "f" \
+                else np.float32
+            return arr.astype(want) if arr.dtype != want else arr
+        if kind == "f" and arr.dtype == np.float64:
+            return arr.astype(np.float32)
+        if kind in "iu" and kinds & _NUMPY_LEAF and arr.dtype != np.uint64:
+            arr = arr.astype(np.int64)   # NumPy integers infer like Python ints
+        if kind in "iu" and arr.dtype == np.int64 and (
+                arr.size == 0 or (arr.min() >= _INT32_MIN and arr.max() <= _INT32_MAX)):
+            return arr.astype(np.int32)
+        if kind in ("U", "S"):
+            return np.vectorize(lambda s: s.encode() if isinstance(s, str) else s,
+                                otypes=[object])(arr)
+        if arr.size == 0 and arr.dtype == np.float64:
+            return arr.astype(np.float32)
+        return arr
+    return None
+
+
+def _first_leaf(seq):
+    """The first non-list leaf of a nested list (None for an empty one)."""
+    while isinstance(seq, (list, tuple)):
+        if not seq:
+            return None
+        seq = seq[0]
+    return seq
+
+
+def _string_array(seq):
+    def enc(item):
+        if isinstance(item, (list, tuple)):
+            return [enc(i) for i in item]
+        if item is None or _leaf_bits(item):   # TF refuses ["a", 1], ["a", None]
+            raise ValueError(_MIXED_TYPES)
+        return item.encode() if isinstance(item, str) else item
+    if _first_leaf(seq) is None:
+        _refuse_objects(seq)   # [None, "a"]: None is the unsupported value
+    nested = enc(seq)
+    shape = np.shape(np.asarray(nested, dtype=object)) if nested else (0,)
+    out = np.empty(shape, dtype=object)
+    flat = out.reshape(-1)
+
+    def fill(item, pos):
+        if isinstance(item, list):
+            for i in item:
+                pos = fill(i, pos)
+            return pos
+        flat[pos] = item
+        return pos + 1
+    fill(nested, 0)
+    return out
+
+
+_TENSOR_LEAF, _STRING_LEAF, _NUMPY_LEAF = 1, 2, 4
+# the leaf classes TF's list inference keeps apart (Python bool, NumPy bool,
+# complex, other numbers)
+_BOOL_LEAF, _NP_BOOL_LEAF, _COMPLEX_LEAF, _NUMBER_LEAF = 8, 16, 32, 64
+_MIXABLE_LEAVES = _BOOL_LEAF | _NP_BOOL_LEAF | _COMPLEX_LEAF
+_PLAIN_LEAF_BITS = {int: _NUMBER_LEAF, float: _NUMBER_LEAF, bool: _BOOL_LEAF,
+                    complex: _COMPLEX_LEAF}
+_NUMPY_KIND_BITS = {"b": _NP_BOOL_LEAF, "c": _COMPLEX_LEAF, "i": _NUMBER_LEAF,
+                    "u": _NUMBER_LEAF, "f": _NUMBER_LEAF}
+# what may follow a first leaf of each class when TF infers the dtype: Python
+# bools pass as numbers after a number, NumPy bools never mix, nothing but a
+# complex list takes complex values
+_ALLOWED_AFTER = {
+    _BOOL_LEAF: _BOOL_LEAF | _NP_BOOL_LEAF,
+    _NP_BOOL_LEAF: _BOOL_LEAF | _NP_BOOL_LEAF,
+    _NUMBER_LEAF: _NUMBER_LEAF | _BOOL_LEAF,
+    _COMPLEX_LEAF: _COMPLEX_LEAF | _NUMBER_LEAF | _BOOL_LEAF,
+}
+_MIXED_TYPES = "Can't convert Python sequence with mixed types to Tensor."
+
+
+def _leaf_bits(item):
+    """The class bits of one scalar leaf (0 for a non-number)."""
+    bits = _PLAIN_LEAF_BITS.get(type(item))
+    if bits is not None:
+        return bits
+    if _is_host_array(item):
+        return _NUMPY_KIND_BITS.get(item.dtype.kind, 0)
+    return 0
+
+
+def _leaf_kinds(seq):
+    """Bit set of what a nested list holds: Tensors, strings, NumPy scalars/arrays
+    and the number classes of its leaves (one pass over the leaves)."""
+    kinds = 0
+    for item in seq:
+        bits = _PLAIN_LEAF_BITS.get(type(item))
+        if bits is not None:
+            kinds |= bits
+        elif isinstance(item, (list, tuple)):
+            kinds |= _leaf_kinds(item)
+        elif isinstance(item, _tensor_class):
+            kinds |= _TENSOR_LEAF
+        elif isinstance(item, (str, bytes)):
+            kinds |= _STRING_LEAF
+        elif _is_host_array(item):
+            kinds |= _NUMPY_LEAF | _NUMPY_KIND_BITS.get(item.dtype.kind, 0)
+    return kinds
+
+
+def _check_mixed(seq, kinds, strict):
+    """TF's ValueError for a list mixing bools, numbers and complex values: with an
+    inferred dtype the first leaf's class decides what may follow; a requested
+    dtype still refuses NumPy bools among numbers."""
+    if strict:
+        first = _leaf_bits(_first_leaf(seq))
+        allowed = _ALLOWED_AFTER.get(first, ~0)
+    else:
+        allowed = ~0 if not kinds & _NP_BOOL_LEAF else _BOOL_LEAF | _NP_BOOL_LEAF
+    if kinds & (_MIXABLE_LEAVES | _NUMBER_LEAF) & ~allowed:
+        raise ValueError(_MIXED_TYPES)
+
+
+def _refuse_objects(seq):
+    """TF's errors for a list holding a non-number (None, an arbitrary object):
+    unsupported when it leads the list, a mixed-type list otherwise."""
+    def leaves(s):
+        for item in s:
+            if isinstance(item, (list, tuple)):
+                yield from leaves(item)
+            else:
+                yield item
+    for pos, item in enumerate(leaves(seq)):
+        if not _leaf_bits(item) and not isinstance(item, (str, bytes)):
+            if pos == 0:
+                raise UnsupportedTypeError(
+                    f"Attempt to convert a value ({_short_repr(item)}) with an "
+                    f"unsupported type ({type(item)}) to a Tensor.")
+            raise ValueError(_MIXED_TYPES)
+
+
+def _pack_nested(seq):
+    """Host array for a list that contains Tensors (TF packs them)."""
+    def to_host(s):
+        if isinstance(s, _tensor_class):
+            return s.numpy()
+        if isinstance(s, (list, tuple)):
+            return [to_host(i) for i in s]
+        return s
+    parts = to_host(seq)
+    first = next(iter(_leaves(seq)))
+    return np.asarray(parts, dtype=first._value.dtype)
+
+
+def _leaves(s):
+    for i in s:
+        if isinstance(i, (list, tuple)):
+            yield from _leaves(i)
+        elif isinstance(i, _tensor_class):
+            yield i
+
+
+def _host_value(value, dtype, kinds=None, strict=None):
+    """Host NumPy array for ``value`` converted to ``dtype`` (a DType or None;
+    ``strict``: apply TF's mixed-list rules of inference, default when no dtype)."""
+    strict = dtype is None if strict is None else strict
+    if _is_host_array(value):
+        arr = np.asarray(value)
+        if arr.dtype.kind == "U":   # string tensors hold UTF-8 bytes, as in TF
+            arr = np.vectorize(str.encode, otypes=[object])(arr) if arr.size else \
+                arr.astype(object)
+        elif arr.dtype.kind == "S":
+            arr = arr.astype(object)
+        elif arr.dtype == object and arr.size and isinstance(arr.flat[0], str):
+            # an object array of str (a pandas column): UTF-8 bytes, as TF
+            arr = np.vectorize(lambda s: s.encode() if isinstance(s, str) else s,
+                               otypes=[object])(arr)
+        if dtype is not None and arr.dtype != dtype._np:
+            arr = _cast_host(arr, dtype, value)
+        return arr
+    if isinstance(value, range):   # TF converts a range like the list it spans
+        value = list(value)
+    elif isinstance(value, TensorShape):   # tf.reduce_prod(v.shape), tf.constant(x.shape)
+        if not value.is_fully_defined():
+            raise ValueError(f"Cannot convert a partially known TensorShape {value} to "
+                             "a Tensor.")
+        value = value.as_list()
+    arr = _infer_python(value, kinds, strict=strict)
+    if arr is None:
+        if hasattr(value, "__array__"):
+            return _host_value(np.asarray(value), dtype)
+        raise UnsupportedTypeError(
+            f"Attempt to convert a value ({_short_repr(value)}) with an unsupported type "
+            f"({type(value)}) to a Tensor.")
+    if dtype is not None and arr.dtype != dtype._np:
+        if arr.dtype == np.float32 and dtype._np.itemsize > 4 and dtype._np.kind in "fc":
+            # Python floats default to float32; re-read them at full precision so
+            # constant(1.3, float64) is not rounded through float32
+            arr = np.asarray(_infer_python_f64(value))
+        arr = _cast_host(arr, dtype, value)
+    return arr
+
+
+def _short_repr(value, limit=200):
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _infer_python_f64(value):
+    if isinstance(value, (list, tuple)):
+        return [_infer_python_f64(v) for v in value]
+    if isinstance(value, _tensor_class):
+        return value.numpy()
+    return value
+
+
+def _cast_host(arr, dtype, original):
+    target = dtype._np
+    if dtype is _dt.string:
+        if arr.dtype == object:
+            return arr
+        if arr.size == 0:   # constant([], tf.string): an empty string tensor
+            return np.empty(arr.shape, dtype=object)
+        raise TypeError(f"Cannot convert {original!r} to EagerTensor of dtype string")
+    if arr.dtype == object:
+        raise TypeError(f"Cannot convert {original!r} to EagerTensor of dtype {dtype.name}")
+    if (arr.size == 0 or _is_host_array(original)) and arr.dtype.kind in "fiub" \
+            and dtype._np.kind in "fiuc":
+        # TF casts NumPy input to the requested numeric dtype (truncating floats),
+        # while Python floats never become integers (below)
+        with np.errstate(invalid="ignore", over="ignore"):
+            return arr.astype(target)
+    lossy = (arr.dtype.kind == "f" and dtype.is_integer) or \
+        (arr.dtype.kind == "c" and not dtype.is_complex)
+    if lossy and arr.size:   # TF: constant(1.0, tf.int32) is a TypeError even for
+        # whole numbers; an empty list (read as float32) has no values to lose
+        raise TypeError(f"Cannot convert {original!r} to EagerTensor of dtype {dtype.name}")
+    if dtype.is_integer and arr.dtype.kind in "iu" and arr.size:
+        info = np.iinfo(target)
+        if arr.min() < info.min or arr.max() > info.max:
+            raise TypeError(f"Cannot convert {original!r} to EagerTensor of dtype "
+                            f"{dtype.name}: value out of range")
+    if dtype.is_bool and arr.dtype.kind != "b" and arr.size:
+        raise TypeError(f"Cannot convert {original!r} to EagerTensor of dtype bool")
+    return arr.astype(target)
