@@ -37,6 +37,9 @@ def stack_components(elements, first_index=None, specs=None):
     out = []
     for c, first in enumerate(columns[0]):
         items = [col[c] for col in columns]
+        if first is None:   # a NoneTensorSpec component batches to None
+            out.append(None)
+            continue
         if isinstance(first, Dataset):
             raise TypeError("Cannot batch elements that contain datasets; use "
                             "flat_map(lambda w: w.batch(n)) on windows.")
@@ -222,6 +225,8 @@ class _UnbatchDataset(_PassThrough):
             flat = S.flatten(element)
             columns = []
             for leaf in flat:
+                if leaf is None:   # a NoneTensorSpec component: None in every row
+                    continue
                 rows = composite.unbatch_leaf(leaf)
                 if rows is None:
                     if not isinstance(leaf, np.ndarray) or leaf.ndim == 0:
@@ -235,10 +240,11 @@ class _UnbatchDataset(_PassThrough):
                 raise InvalidArgumentError(
                     None, None, "Input element must have the same batch size in each "
                     f"component; got {sizes}.")
-            for i in range(sizes[0]):
+            for i in range(sizes[0] if sizes else 0):
+                row = iter([rows[i, ...] if isinstance(rows, np.ndarray) else rows[i]
+                            for rows in columns])
                 yield S.pack_sequence_as(element, [
-                    rows[i, ...] if isinstance(rows, np.ndarray) else rows[i]
-                    for rows in columns])
+                    None if leaf is None else next(row) for leaf in flat])
 
     def _cardinality(self):
         n = self._input._cardinality()

@@ -7,9 +7,11 @@ import itertools
 import numpy as np
 
 from dlframe.core import dtypes as _dt
+from dlframe.core.tensor import Tensor
+from dlframe.data import spec_trace
 from dlframe.data import structure as S
 from dlframe.data.batching import stack_components
-from dlframe.data.dataset import Dataset, call_fn_raw
+from dlframe.data.dataset import Dataset, _spec_is_cheap, call_fn_raw
 from dlframe.data.nesting import _as_dataset
 from dlframe.data.options import INFINITE_CARDINALITY, UNKNOWN_CARDINALITY
 from dlframe.data.seeds import make_rng, resolve_seed
@@ -24,6 +26,15 @@ def _scalar_int(value, what):
         raise ValueError(f"`{what}` must return a scalar int64 tensor, got "
                          f"{_dt.from_numpy(arr.dtype).name} with shape {tuple(arr.shape)}")
     return int(arr.reshape(()))
+
+
+def _key_of(value):
+    """The Python int of a ``key_func`` result, which TF requires to be int64."""
+    if isinstance(value, Tensor) and value.dtype != _dt.int64:
+        raise ValueError(f"Tensor conversion requested dtype int64 for Tensor with "
+                         f"dtype {value.dtype.name}: `key_func` must return a scalar "
+                         f"int64 tensor, got {value!r}")
+    return _scalar_int(value, "key_func")
 
 
 # ---------------------------------------------------------------- group_by_window
@@ -48,7 +59,7 @@ class _GroupByWindowDataset(_PassThrough):
 
     def _compute_spec(self):
         for element in self._input._sample_iter():
-            key = _scalar_int(call_fn_raw(self._key_func, element), "key_func")
+            key = _key_of(call_fn_raw(self._key_func, element))
             spec = self._reduce(key, [element]).element_spec
             return spec if self._relax_spec is None else self._relax_spec(spec)
         raise ValueError("Cannot infer the element_spec of an empty dataset.")
@@ -56,7 +67,7 @@ class _GroupByWindowDataset(_PassThrough):
     def _iter(self):
         windows, sizes = {}, {}
         for element in self._input._iter():
-            key = _scalar_int(call_fn_raw(self._key_func, element), "key_func")
+            key = _key_of(call_fn_raw(self._key_func, element))
             if key not in sizes:
                 sizes[key] = self._size_func(key)
             windows.setdefault(key, []).append(element)
@@ -92,6 +103,11 @@ def group_by_window(dataset, key_func, reduce_func, window_size=None,
                 raise InvalidArgumentError(None, None, "Window size must be greater than "
                                            f"zero, but got {size}.")
             return size
+    if _spec_is_cheap(dataset):
+        # TF traces key_func here: a key that is not an int64 scalar fails now
+        key = spec_trace.placeholder_result(key_func, dataset.element_spec)
+        if key is not spec_trace.CANNOT_RUN:
+            _key_of(key)
     return _GroupByWindowDataset(dataset, key_func, reduce_func, size_func)
 
 
@@ -207,7 +223,7 @@ class _IgnoreErrorsDataset(_PassThrough):
 
 # ---------------------------------------------------------------- endless sources
 class _RandomDataset(Dataset):
-    """Uniform pseudo-random int64 values, forever."""
+    """Uniform pseudo-random int64 values in ``[0, 2**32)``, forever."""
 
     def __init__(self, seed, rerandomize):
         super().__init__()
@@ -217,10 +233,8 @@ class _RandomDataset(Dataset):
 
     def _iter(self):
         rng = make_rng(self._seed, next(self._epochs) if self._epochs else 0)
-        info = np.iinfo(np.int64)
-        while True:
-            for v in rng.integers(info.min, info.max, size=256, dtype=np.int64,
-                                  endpoint=True):
+        while True:   # TF's values are 32 random bits: 0 <= value < 2**32
+            for v in rng.integers(0, 1 << 32, size=256, dtype=np.int64):
                 yield np.asarray(v)
 
     def _cardinality(self):

@@ -4,8 +4,9 @@ import collections
 import itertools
 import os
 
+from dlframe.data import spec_trace
 from dlframe.data import structure as S
-from dlframe.data.dataset import Dataset, apply_fn, call_fn_raw
+from dlframe.data.dataset import Dataset, _spec_is_cheap, apply_fn, call_fn_raw
 from dlframe.data.options import AUTOTUNE
 from dlframe.data.sources import _ListDataset
 from dlframe.data.transforms import _known, _PassThrough
@@ -131,6 +132,32 @@ class _ScanDataset(_PassThrough):
         super().__init__(input_dataset)
         self._state = S.to_host(initial_state)
         self._fn = scan_func
+        if _spec_is_cheap(input_dataset):
+            # TF traces scan_func here: dtype errors inside it, and a new state
+            # unlike the initial one, fail at `scan`, not on the first element.
+            in_spec = (S.spec_of(self._state), input_dataset.element_spec)
+            out = spec_trace.placeholder_result(scan_func, in_spec)
+            if out is not spec_trace.CANNOT_RUN:
+                self._check_result(S.lists_to_tuples(out))
+
+    def _check_result(self, out):
+        """``(new_state, value)`` of a scan function's result ``out``, after
+        checking that the new state has the initial state's structure and dtypes."""
+        if not isinstance(out, tuple) or len(out) != 2:
+            raise TypeError(f"Invalid `scan_func`. The scan function must return a "
+                            f"pair (new_state, output_element), got {out!r}.")
+        state_spec = S.spec_of(self._state)
+        new_spec = S.spec_of(S.to_host(out[0]))
+        if not S.same_structure(state_spec, new_spec):
+            raise TypeError(f"Invalid `scan_func`. The element structure for the new "
+                            f"state must match the initial state. Expected "
+                            f"{state_spec!r}, got {new_spec!r}.")
+        for want, got in zip(S.flatten(state_spec), S.flatten(new_spec)):
+            if getattr(want, "dtype", None) != getattr(got, "dtype", None):
+                raise TypeError(f"Invalid `scan_func`. The element types for the new "
+                                f"state must match the initial state. Expected "
+                                f"{want.dtype!r}, got {got.dtype!r}.")
+        return out
 
     def _compute_spec(self):
         return Dataset._compute_spec(self)
@@ -139,10 +166,7 @@ class _ScanDataset(_PassThrough):
         state = self._state
         for element in self._input._iter():
             out = apply_fn(lambda s, e: self._fn(s, e), (state, element))
-            if not isinstance(out, tuple) or len(out) != 2:
-                raise TypeError("The scan function must return a pair "
-                                "(new_state, output_element).")
-            state, value = out
+            state, value = self._check_result(out)
             yield value
 
     def _cardinality(self):

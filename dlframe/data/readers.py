@@ -213,7 +213,10 @@ class CsvDataset(Dataset):
         self._select = None if select_cols is None else [int(c) for c in select_cols]
         self._exclude = None if exclude_cols is None else {int(c) for c in exclude_cols}
         if self._select is not None and len(self._select) != len(self._defaults):
-            raise ValueError("len(select_cols) must equal len(record_defaults)")
+            raise InvalidArgumentError(
+                None, None, f"select_cols should match output size: got "
+                f"{len(self._select)} select_cols for {len(self._defaults)} "
+                f"record_defaults")
         self._spec = tuple(S.TensorSpec([], d) for d, _ in self._defaults)
         self._ignore_errors = False
 

@@ -20,7 +20,8 @@ from dlframe.core.tensor import Tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.data import structure as S
 from dlframe.data.dataset import _call
-from dlframe.errors import InvalidArgumentError
+from dlframe.data.type_specs import NoneTensorSpec
+from dlframe.errors import DTypeMismatchError, InvalidArgumentError
 from dlframe.ops import py_func as _py_func
 from dlframe.ops.ragged_spec import RaggedTensorSpec
 
@@ -57,6 +58,8 @@ class _SpecTrace(_trace.Trace):
 
 
 def _placeholder(spec, size, value):
+    if isinstance(spec, NoneTensorSpec):
+        return None
     if isinstance(spec, RaggedTensorSpec) and spec.ragged_rank == 0:
         spec = S.TensorSpec(spec.shape, spec.dtype)   # its values are dense rows
     if not isinstance(spec, S.TensorSpec) or spec.shape.rank is None:
@@ -85,6 +88,13 @@ def check_has_outputs(out, what="map_func"):
 
 def _is_no_outputs(error):
     return getattr(error, "no_outputs", False)
+
+
+def _fails_when_traced(error):
+    """Errors TF raises while tracing a function on its input spec, so when the
+    pipeline is built: no outputs, and operands of different dtypes (which do not
+    depend on the values a placeholder holds)."""
+    return _is_no_outputs(error) or isinstance(error, DTypeMismatchError)
 
 
 class _CannotTrace(Exception):
@@ -176,7 +186,9 @@ def placeholder_result(fn, in_spec):
         args = S.to_tensors(element, S.host_device())
         with _trace.tracing(_SpecTrace()):
             return _call(fn, args, unpack=type(args) is tuple)
-    except Exception:  # noqa: BLE001 - a function that needs real data
+    except Exception as e:  # a function that needs real data (re-raised if not)
+        if _fails_when_traced(e):
+            raise
         return CANNOT_RUN
 
 
@@ -190,7 +202,7 @@ def traced_map_spec(fn, in_spec):
                                       in_spec)
             runs.append(_run(fn, element, in_spec))
         except Exception as e:  # a function that needs real data (re-raised if not)
-            if _is_no_outputs(e):
+            if _fails_when_traced(e):
                 raise
             if len(runs) < 2:
                 return None

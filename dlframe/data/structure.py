@@ -260,7 +260,7 @@ def _encode_strings(arr):
 def to_host_leaf(value):
     """Converts one leaf of a user value into its pipeline representation."""
     from dlframe.data.dataset import Dataset
-    if isinstance(value, Dataset):
+    if value is None or isinstance(value, Dataset):   # None: a NoneTensorSpec leaf
         return value
     if isinstance(value, SparseTensor):
         return SparseTensor(to_host_array(value.indices), to_host_array(value.values),
@@ -312,6 +312,8 @@ def to_tensors(element, device):
 def to_numpy_value(element):
     """``as_numpy_iterator`` view of an element: arrays, NumPy scalars and bytes."""
     def conv(leaf):
+        if leaf is None:
+            return None
         if isinstance(leaf, np.ndarray):
             return leaf[()] if leaf.ndim == 0 else leaf
         if isinstance(leaf, SparseTensor):
@@ -339,6 +341,9 @@ def spec_of_leaf(leaf):
     from dlframe.data.dataset import Dataset
     if isinstance(leaf, np.ndarray):
         return TensorSpec(leaf.shape, _dt.from_numpy(leaf.dtype))
+    if leaf is None:   # a function's None result: TF's NoneTensorSpec component
+        from dlframe.data.type_specs import NoneTensorSpec
+        return NoneTensorSpec()
     if isinstance(leaf, SparseTensor):
         return SparseTensorSpec(np.asarray(leaf.dense_shape).tolist(), leaf.dtype)
     if isinstance(leaf, Dataset):

@@ -256,7 +256,7 @@ class _AssertCardinalityDataset(_PassThrough):
             if self._expected >= 0 and count > self._expected:
                 raise FailedPreconditionError(
                     None, None, f"Input dataset was expected to contain {self._expected} "
-                    "elements but contained at least one more.")
+                    f"elements but contained at least {count} elements.")
             yield element
         if self._expected == INFINITE_CARDINALITY or count < self._expected:
             raise FailedPreconditionError(

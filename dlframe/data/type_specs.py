@@ -194,6 +194,12 @@ class NoneTensorSpec(_FieldSpec):
     def _merge(self, other):
         return self
 
+    def _batch(self, batch_size):   # a batch of Nones is None
+        return self
+
+    def _unbatch(self):
+        return self
+
     def __repr__(self):
         return "NoneTensorSpec()"
 

@@ -12,7 +12,7 @@ import threading
 from dlframe import backends
 from dlframe.backends.base import np
 from dlframe.core import dtypes
-from dlframe.core.primitive import call
+from dlframe.core.primitive import STATE, call
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.variable import Variable
 from dlframe.ops import philox
@@ -85,7 +85,11 @@ class _GenSource:
         self.gen = gen
 
     def reserve(self, d, n):
-        return self.gen._reserve(d, n)
+        # A trace that only records effects (a data pipeline finding its spec, a
+        # cond branch, get_concrete_function) draws without advancing the state:
+        # TF's tracing consumes no draws; the graph's run does.
+        trace = STATE.trace
+        return self.gen._reserve(d, n, advance=trace is None or trace.run_effects)
 
 
 class Generator:
@@ -193,11 +197,12 @@ class Generator:
         st = self._state._value  # host array: advanced in place
         st[:2] = np.array([counter & _MASK64, counter >> 64], np.uint64).view(np.int64)
 
-    def _reserve(self, d, n):
+    def _reserve(self, d, n, advance=True):
         with self._lock:
             key = int(self._state._value.view(np.uint64)[2])
             bits = philox.Bits(d.xp, (key, key >> 32), self._counter())
-            self._advance(n * philox.SAMPLES_PER_OUTPUT)
+            if advance:
+                self._advance(n * philox.SAMPLES_PER_OUTPUT)
         return bits
 
     # -- draws --------------------------------------------------------------

@@ -1,8 +1,10 @@
 """``keras.utils.timeseries_dataset_from_array``."""
 
 from dlframe.backends.base import np  # host-side index arithmetic
+from dlframe.core import dtypes
 from dlframe.data import Dataset
 from dlframe.data.options import AUTOTUNE
+from dlframe.ops.py_func import numpy_function
 
 
 def _host_array(values):
@@ -71,10 +73,25 @@ def timeseries_dataset_from_array(data, targets, sequence_length, sequence_strid
     labels = None if targets is None else targets[start:end]
     offsets = np.arange(sequence_length) * sampling_rate
 
-    def windows(first):   # window starts -> windows (and targets), gathered on the host
-        first = first.numpy()
+    def gather(first):   # window starts -> windows (and targets), on the host
         x = series[first[..., None] + offsets]
         return x if labels is None else (x, labels[first])
+
+    # TF gathers windows by index ranges, so its sequence axis is unknown: a
+    # numpy_function with the shapes TF reports gives the same element_spec.
+    lead = [None] * (1 if batch_size is None else 2)
+    shapes = [lead + list(series.shape[1:])]
+    tout = [dtypes.from_numpy(series.dtype)]
+    if labels is not None:
+        shapes.append(lead[1:] + list(labels.shape[1:]))
+        tout.append(dtypes.from_numpy(labels.dtype))
+
+    def windows(first):
+        outs = numpy_function(gather, [first], tout, stateful=False)
+        outs = outs if isinstance(outs, (list, tuple)) else [outs]
+        for out, shape in zip(outs, shapes):
+            out.set_shape(shape)
+        return outs[0] if labels is None else tuple(outs)
 
     ds = Dataset.from_tensor_slices(starts)
     if shuffle:
