@@ -125,7 +125,7 @@ class VarianceScaling(Initializer):
     """Samples with variance ``scale / n`` (n from fan_in, fan_out or their average)."""
 
     def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal",
-                 seed=None):
+                 seed=None, input_axes=None, output_axes=None):
         if scale <= 0.0:
             raise ValueError(f"Argument `scale` must be positive float. Received: "
                              f"scale={scale}")
@@ -138,9 +138,15 @@ class VarianceScaling(Initializer):
         if distribution not in ("uniform", "truncated_normal", "untruncated_normal"):
             raise ValueError(f"Invalid `distribution` argument: {distribution!r}")
         self.scale, self.mode, self.distribution, self.seed = scale, mode, distribution, seed
+        # Keras 3.15: fans of a multi-axis kernel are the products of these axes.
+        self.input_axes, self.output_axes = input_axes, output_axes
 
     def __call__(self, shape, dtype=None, **kwargs):
         fan_in, fan_out = compute_fans(shape)
+        if self.input_axes is not None and self.output_axes is not None:
+            dims = _shape(shape)
+            fan_in = math.prod(dims[a] for a in self.input_axes)
+            fan_out = math.prod(dims[a] for a in self.output_axes)
         n = {"fan_in": fan_in, "fan_out": fan_out,
              "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
         var = self.scale / max(1.0, n)
@@ -156,16 +162,24 @@ class VarianceScaling(Initializer):
 
     def get_config(self):
         return {"scale": self.scale, "mode": self.mode,
-                "distribution": self.distribution, "seed": self.seed}
+                "distribution": self.distribution, "seed": self.seed,
+                **self._axes_config()}
+
+    def _axes_config(self):
+        # Keras 2's config has no axes; Keras 3.15 writes them (None by default).
+        if self.input_axes is None and self.output_axes is None:
+            return {}
+        return {"input_axes": self.input_axes, "output_axes": self.output_axes}
 
 
 def _fixed(name, scale, mode, distribution):
     class Fixed(VarianceScaling):
-        def __init__(self, seed=None):
-            super().__init__(scale=scale, mode=mode, distribution=distribution, seed=seed)
+        def __init__(self, seed=None, input_axes=None, output_axes=None):
+            super().__init__(scale=scale, mode=mode, distribution=distribution,
+                             seed=seed, input_axes=input_axes, output_axes=output_axes)
 
         def get_config(self):
-            return {"seed": self.seed}
+            return {"seed": self.seed, **self._axes_config()}
     Fixed.__name__ = Fixed.__qualname__ = name
     return Fixed
 

@@ -43,10 +43,19 @@ class ReLU(_Elementwise):
 
 
 class LeakyReLU(_Elementwise):
-    """``x`` if positive else ``alpha * x`` (Keras 2 default alpha 0.3)."""
+    """``x`` if positive else ``negative_slope * x``.
+
+    Args:
+      negative_slope: slope for negative inputs (default 0.3); Keras 3's name.
+      alpha: Keras 2's name of ``negative_slope``.
+    """
 
     def __init__(self, alpha=None, negative_slope=None, **kwargs):
         super().__init__(**kwargs)
+        if alpha is not None and negative_slope is not None and alpha != negative_slope:
+            raise ValueError("`alpha` (Keras 2) and `negative_slope` (Keras 3) name the "
+                             f"same slope; received both: alpha={alpha!r}, "
+                             f"negative_slope={negative_slope!r}")
         value = alpha if alpha is not None else negative_slope
         self.alpha = 0.3 if value is None else value
         if self.alpha < 0:
@@ -62,7 +71,8 @@ class LeakyReLU(_Elementwise):
 
     def get_config(self):
         config = super().get_config()
-        config["alpha"] = self.alpha
+        config["negative_slope"] = self.alpha
+        config["alpha"] = self.alpha   # Keras 2's key
         return config
 
 

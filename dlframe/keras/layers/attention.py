@@ -39,6 +39,13 @@ def _causal(t, s):
     return _math.greater_equal(rows, cols)
 
 
+def _band_like(query, value, window):
+    """``[T, S]`` bool mask of key positions less than ``window`` from each query."""
+    rows = _array.reshape(_creation.range(_array.shape(query)[1]), [-1, 1])
+    cols = _array.reshape(_creation.range(_array.shape(value)[1]), [1, -1])
+    return _math.less(_math.abs(rows - cols), window)
+
+
 def _sequence_shape(x, *rest):
     """``[batch, -1, *rest]`` for a reshape of ``x``'s rows: the sequence axis stays
     -1, resolved when a compiled graph runs, so a graph loop over a growing sequence
@@ -65,17 +72,35 @@ class MultiHeadAttention(Layer):
       use_bias: whether the projections use biases.
       output_shape: last dimension of the output (default: query's last dimension).
       attention_axes: only ``None`` / ``(1,)`` (the sequence axis) is supported.
+      sliding_window: optional positive int; each query position attends only to
+        key positions less than ``sliding_window`` away (a symmetric band; with
+        ``use_causal_mask=True`` a causal window).
+      flash_attention: accepted for Keras 3 compatibility (a kernel choice only).
+      use_gate: Keras 3's gated attention; only ``False`` is supported.
 
     Call arguments: ``query``, ``value``, ``key=None``, ``attention_mask=None``,
     ``return_attention_scores=False``, ``training=None``, ``use_causal_mask=False``.
     """
 
     def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True,
-                 output_shape=None, attention_axes=None, kernel_initializer="glorot_uniform",
+                 output_shape=None, attention_axes=None, sliding_window=None,
+                 flash_attention=None, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
-                 seed=None, **kwargs):
+                 use_gate=False, seed=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        if sliding_window is not None and (
+                not isinstance(sliding_window, int) or isinstance(sliding_window, bool)
+                or sliding_window <= 0):
+            raise ValueError("Received an invalid value for argument `sliding_window`, "
+                             "expected a positive integer or None. Received: "
+                             f"sliding_window={sliding_window!r}")
+        if use_gate:
+            raise NotImplementedError("MultiHeadAttention(use_gate=True) is not "
+                                      f"supported. Received: use_gate={use_gate!r}")
+        self.sliding_window = sliding_window
+        self.flash_attention = flash_attention
+        self.use_gate = use_gate
         for arg, val in (("num_heads", num_heads), ("key_dim", key_dim)):
             if not isinstance(val, int) or isinstance(val, bool) or val <= 0:
                 raise ValueError(f"Received an invalid value for argument `{arg}`, "
@@ -87,7 +112,9 @@ class MultiHeadAttention(Layer):
         self.value_dim = value_dim if value_dim else key_dim
         self.dropout = dropout
         self.use_bias = use_bias
-        self._output_shape = output_shape
+        if isinstance(output_shape, int):   # Keras 3 keeps it as a tuple
+            output_shape = (output_shape,)
+        self._output_shape = tuple(output_shape) if output_shape else output_shape
         if attention_axes not in (None, 1, (1,), [1]):
             raise ValueError("dlframe's MultiHeadAttention supports attention over axis 1 "
                              f"of rank-3 inputs only. Received: attention_axes="
@@ -193,6 +220,9 @@ class MultiHeadAttention(Layer):
             mask = both(_array.expand_dims(_causal_like(query, value), 0), None)
         if attention_mask is not None:
             mask = both(attention_mask, None)
+        if self.sliding_window is not None:
+            mask = both(_array.expand_dims(_band_like(query, value, self.sliding_window),
+                                           0), None)
         return mask
 
     def compute_mask(self, query, mask=None):
@@ -211,7 +241,9 @@ class MultiHeadAttention(Layer):
             "num_heads": self.num_heads, "key_dim": self.key_dim,
             "value_dim": self.value_dim, "dropout": self.dropout,
             "use_bias": self.use_bias, "output_shape": self._output_shape,
-            "attention_axes": self.attention_axes, "seed": self.seed,
+            "attention_axes": self.attention_axes,
+            "sliding_window": self.sliding_window, "use_gate": self.use_gate,
+            "seed": self.seed,
             **weight_options_config(self, "kernel", "bias", activity=True)})
         return config
 

@@ -243,8 +243,8 @@ class Solarization(_ValueRangeLayer):
     ``[threshold_factor[0], threshold_factor[1] * 255]`` (a float f means [0, f])."""
 
     def __init__(self, addition_factor=0.0, threshold_factor=0.0, value_range=(0, 255),
-                 seed=None, **kwargs):
-        super().__init__(addition_factor, value_range, None, seed, **kwargs)
+                 seed=None, data_format=None, **kwargs):
+        super().__init__(addition_factor, value_range, data_format, seed, **kwargs)
         self.addition_factor = addition_factor
         self.threshold_factor = threshold_factor
         self._threshold = _factor(threshold_factor, "threshold_factor")
@@ -259,7 +259,6 @@ class Solarization(_ValueRangeLayer):
     def get_config(self):
         config = super().get_config()
         config.pop("factor")
-        config.pop("data_format")
         config.update({"addition_factor": self.addition_factor,
                        "threshold_factor": self.threshold_factor})
         return config
@@ -307,8 +306,8 @@ class AutoContrast(_ValueRangeLayer):
     """Stretches each image channel's [min, max] to ``value_range`` (applied in
     training and inference; constant channels are left as they are)."""
 
-    def __init__(self, value_range=(0, 255), **kwargs):
-        super().__init__(0.0, value_range, None, None, **kwargs)
+    def __init__(self, value_range=(0, 255), data_format=None, **kwargs):
+        super().__init__(0.0, value_range, data_format, None, **kwargs)
 
     def call(self, inputs, training=None):
         x = _float(inputs, self.compute_dtype)
@@ -322,7 +321,7 @@ class AutoContrast(_ValueRangeLayer):
 
     def get_config(self):
         config = super().get_config()
-        for key in ("factor", "seed", "data_format"):
+        for key in ("factor", "seed"):
             config.pop(key)
         return config
 

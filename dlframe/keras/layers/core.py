@@ -11,7 +11,10 @@ from dlframe.io.sparse_tensor import SparseTensor
 from dlframe.keras import activations, constraints, initializers, regularizers
 from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.engine.input_spec import InputSpec
-from dlframe.keras.layers.layer_config import weight_options_config
+from dlframe.keras.layers.layer_config import (
+    reject_keras3_extensions,
+    weight_options_config,
+)
 from dlframe.keras.utils import generic_utils, tree
 from dlframe.ops import array as _array
 from dlframe.ops import linalg as _linalg
@@ -49,8 +52,10 @@ class Dense(Layer):
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, **kwargs):
+                 kernel_constraint=None, bias_constraint=None, lora_rank=None,
+                 lora_alpha=None, quantization_config=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        reject_keras3_extensions(self, lora_rank, lora_alpha, quantization_config)
         self.units = _positive_int(int(units) if isinstance(units, float) and
                                    units.is_integer() else units, "units")
         self.activation = activations.get(activation)
@@ -118,7 +123,8 @@ class Dense(Layer):
         config.update({
             "units": self.units, "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
-            **weight_options_config(self, "kernel", "bias", activity=True)})
+            **weight_options_config(self, "kernel", "bias", activity=True),
+            "quantization_config": None})
         return config
 
 
@@ -159,10 +165,12 @@ class Embedding(Layer):
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
                  embeddings_regularizer=None, activity_regularizer=None,
                  embeddings_constraint=None, mask_zero=False, input_length=None,
-                 sparse=False, **kwargs):
+                 sparse=False, lora_rank=None, lora_alpha=None,
+                 quantization_config=None, **kwargs):
         if "input_shape" not in kwargs and "batch_input_shape" not in kwargs:
             kwargs["input_shape"] = (input_length,)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        reject_keras3_extensions(self, lora_rank, lora_alpha, quantization_config)
         self.input_dim = _positive_int(input_dim, "input_dim")
         self.output_dim = _positive_int(output_dim, "output_dim")
         self.embeddings_initializer = initializers.get(embeddings_initializer)
@@ -206,7 +214,8 @@ class Embedding(Layer):
         config.update({
             "input_dim": self.input_dim, "output_dim": self.output_dim,
             **weight_options_config(self, "embeddings", activity=True),
-            "mask_zero": self.mask_zero, "input_length": self.input_length})
+            "mask_zero": self.mask_zero, "input_length": self.input_length,
+            "quantization_config": None})
         return config
 
 
@@ -261,6 +270,33 @@ def func_load(code, defaults=None, closure=None, globs=None):
     cells = tuple(cell(v) for v in closure) if closure else None
     return types.FunctionType(raw, globs if globs is not None else globals(),
                               name=raw.co_name, argdefs=defaults, closure=cells)
+
+
+def _keras3_lambda_code(value):
+    """``(code, defaults, closure)`` of a Keras 3 serialized lambda
+    (``{"class_name": "__lambda__", "config": {...}}``), else None."""
+    if value.get("class_name") != "__lambda__":
+        return None
+    inner = value.get("config") or {}
+    return inner.get("code"), inner.get("defaults"), inner.get("closure")
+
+
+def _keras3_named_function(value, main, custom_objects):
+    """The function a Keras 3 ``{"class_name": "function", "config": name}`` entry
+    names: a custom object, else an attribute of its recorded module or of the main
+    script, else a Keras activation of that name."""
+    name = value.get("config")
+    found = (custom_objects or {}).get(name) or generic_utils.get_custom_objects().get(
+        name)
+    for module in (sys.modules.get(value.get("module") or ""), main):
+        if found is None and module is not None:
+            found = getattr(module, name, None)
+    if found is None:
+        found = activations.get(name)
+    if not callable(found):
+        raise TypeError(f"Lambda's function {name!r} is not callable. Received: "
+                         f"function={value!r}")
+    return found
 
 
 def _lambda_globals(module):
@@ -353,7 +389,19 @@ class Lambda(Layer):
         # Keras 3 files do not record the module: the main script's is likeliest
         mod = sys.modules.get(module if isinstance(module, str) else "__main__")
         dumped = None
-        if kind == "function" or isinstance(fn, str):
+        if isinstance(fn, dict):   # Keras 3: a lambda's code or a named function
+            code = _keras3_lambda_code(fn)
+            if code is not None:
+                fn, kind = code, "lambda"
+            else:
+                fn = _keras3_named_function(fn, mod, custom_objects)
+        if isinstance(config.get("output_shape"), dict):
+            code = _keras3_lambda_code(config["output_shape"])
+            if code is not None:
+                config["output_shape"], config["output_shape_type"] = code, "lambda"
+        if callable(fn):
+            pass
+        elif kind == "function" or isinstance(fn, str):
             fn = generic_utils.deserialize_keras_object(fn, custom_objects=custom_objects,
                                                         printable_module_name="function")
         else:   # the lambda's names resolve in the module that defined it

@@ -13,6 +13,7 @@ from dlframe.core.tensor_shape import TensorShape
 from dlframe.keras import activations
 from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.layers.layer_config import (
+    reject_keras3_extensions,
     set_weight_options,
     weight_options_config,
 )
@@ -142,9 +143,7 @@ class EinsumDense(Layer):
         self.bias_axes = bias_axes
         self.activation = activations.get(activation)
         set_weight_options(self, locals(), "kernel", "bias")
-        if lora_rank:
-            raise NotImplementedError("EinsumDense(lora_rank=...) is not supported. "
-                                      f"Received: lora_rank={lora_rank!r}")
+        reject_keras3_extensions(self, lora_rank, lora_alpha, quantization_config)
         self.supports_masking = True
 
     def build(self, input_shape):
@@ -179,14 +178,9 @@ class EinsumDense(Layer):
                        "equation": self.equation,
                        "activation": activations.serialize(self.activation),
                        "bias_axes": self.bias_axes,
-                       **weight_options_config(self, "kernel", "bias", activity=True)})
+                       **weight_options_config(self, "kernel", "bias", activity=True),
+                       "quantization_config": None})
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config.pop("quantization_config", None)
-        return super().from_config(config)
 
 
 __all__ = ["EinsumDense"]

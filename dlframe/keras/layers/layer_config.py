@@ -36,3 +36,17 @@ def weight_options_config(layer, *kinds, activity=False):
             config["activity_regularizer"] = serialize_or_none(
                 regularizers, layer.activity_regularizer)
     return config
+
+
+def reject_keras3_extensions(layer, lora_rank=None, lora_alpha=None,
+                             quantization_config=None):
+    """Accepts Keras 3's ``lora_rank``/``lora_alpha``/``quantization_config``
+    constructor arguments at their default (None), as saved Keras 3 configs carry
+    them, and raises NotImplementedError naming the argument for any other value."""
+    options = {"lora_rank": lora_rank, "lora_alpha": lora_alpha,
+               "quantization_config": quantization_config}
+    for name, value in options.items():
+        if value is not None:
+            raise NotImplementedError(
+                f"{type(layer).__name__}({name}=...) is not supported. "
+                f"Received: {name}={value!r}")

@@ -254,6 +254,20 @@ class Discretization(Layer):
         return layer
 
 
+def salt_pair(salt, name="salt"):
+    """Keras 3's ``salt``: None, or an int used for both SipHash key halves, or a
+    pair of ints; returned as None or a two-int list."""
+    if salt is None:
+        return None
+    if isinstance(salt, int) and not isinstance(salt, bool):
+        return [salt, salt]
+    if (isinstance(salt, (list, tuple)) and len(salt) == 2
+            and all(isinstance(k, int) and not isinstance(k, bool) for k in salt)):
+        return list(salt)
+    raise ValueError(f"`{name}` must be None, an int or a pair of ints. "
+                     f"Received: {name}={salt!r}")
+
+
 class Hashing(Layer):
     """Hashes strings (or integers, via their decimal string) into ``num_bins`` bins
     with TF's FarmHash fingerprint (or keyed SipHash when ``salt`` is set), so bins
@@ -270,7 +284,7 @@ class Hashing(Layer):
         check_output_mode("Hashing", output_mode, _BUCKET_MODES)
         self.num_bins = num_bins
         self.mask_value = mask_value
-        self.salt = salt
+        self.salt = salt_pair(salt)
         self.output_mode = output_mode
         self.sparse = sparse
 
@@ -278,18 +292,10 @@ class Hashing(Layer):
     def _fixed_output_dtype(self):
         return _dt.int64 if self.output_mode == "int" else _dt.float32
 
-    def _key(self):
-        if self.salt is None:
-            return None
-        if isinstance(self.salt, int):
-            return [self.salt, self.salt]
-        return list(self.salt)
-
     def _hash(self, x, bins):
-        key = self._key()
-        if key is None:
+        if self.salt is None:
             return _strings.to_hash_bucket_fast(x, bins)
-        return _strings.to_hash_bucket_strong(x, bins, key)
+        return _strings.to_hash_bucket_strong(x, bins, self.salt)
 
     def _bins(self, x):
         x = _tensor(x)

@@ -7,6 +7,7 @@ Output dtypes follow Keras 3 (TF 2.16+): lookups give int64 in every mode but
 'tf_idf' (float32); Discretization gives int32 bucket indices.
 """
 
+import functools
 import math as _pymath
 
 from dlframe.core import dtypes as _dt
@@ -23,10 +24,12 @@ from dlframe.keras.layers.preprocessing_categorical import (
     check_output_mode,
     encode_categorical,
     map_flat_values,
+    salt_pair,
 )
 from dlframe.ops import math as _math
 from dlframe.ops import strings as _strings
 from dlframe.ops.ragged_tensor import RaggedTensor
+from dlframe.ops.string_hashes import siphash24
 
 _MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
 
@@ -97,6 +100,15 @@ def _oov_hash_int(v):
     return int(v)
 
 
+def _oov_hash_salted(key, v):
+    """Keras 3's salted OOV buckets: keyed SipHash-2-4 of the token's bytes."""
+    return siphash24(key[0], key[1], v if isinstance(v, bytes) else str(v).encode())
+
+
+def _oov_hash_int_farmhash(v):
+    return _strings.fingerprint64(str(v).encode())
+
+
 class _IndexLookup(Layer):
     """Shared implementation of StringLookup and IntegerLookup."""
 
@@ -104,9 +116,15 @@ class _IndexLookup(Layer):
 
     def __init__(self, max_tokens=None, num_oov_indices=1, mask_token=None,
                  oov_token="[UNK]", vocabulary=None, idf_weights=None, invert=False,
-                 output_mode="int", pad_to_max_tokens=False, sparse=False, **kwargs):
+                 output_mode="int", pad_to_max_tokens=False, sparse=False,
+                 oov_method="floormod", salt=None, **kwargs):
         super().__init__(**kwargs)
         output_mode = check_output_mode(type(self).__name__, output_mode, _MODES, True)
+        if oov_method not in ("floormod", "farmhash"):
+            raise ValueError("`oov_method` must be 'floormod' or 'farmhash'. "
+                             f"Received: oov_method={oov_method!r}")
+        self.oov_method = oov_method
+        self.salt = salt_pair(salt)
         if invert and output_mode != "int":
             raise ValueError(f"`output_mode` must be `'int'` when `invert` is true. "
                              f"Received: output_mode={output_mode}")
@@ -216,14 +234,21 @@ class _IndexLookup(Layer):
             self._idf = mask + pad + list(idf)
         self._build_tables()
 
+    def _oov_hash(self):
+        """The function picking a token's OOV bucket (before the modulo)."""
+        if self.salt is not None and (self._string or self.oov_method == "farmhash"):
+            return functools.partial(_oov_hash_salted, tuple(self.salt))
+        if self._string:
+            return _oov_hash_string
+        return _oov_hash_int_farmhash if self.oov_method == "farmhash" else _oov_hash_int
+
     def _build_tables(self):
         n_res = len(self._reserved())
         mask_offset = 1 if self.mask_token is not None else 0
         mapping = {t: n_res + i for i, t in enumerate(self._tokens)}
         if self.mask_token is not None:
             mapping[self._norm(self.mask_token)] = 0
-        oov = (mask_offset, self.num_oov_indices,
-               _oov_hash_string if self._string else _oov_hash_int)
+        oov = (mask_offset, self.num_oov_indices, self._oov_hash())
         self._forward = _Table(mapping, _NO_OOV, oov if self.num_oov_indices else None)
         inverse = {n_res + i: t for i, t in enumerate(self._tokens)}
         for i in range(mask_offset, n_res):
@@ -328,7 +353,8 @@ class _IndexLookup(Layer):
             "sparse": self.sparse, "pad_to_max_tokens": self.pad_to_max_tokens,
             "idf_weights": (None if self._init_vocabulary is None or self._idf is None
                             else self._idf[len(self._reserved()):]),
-            "vocabulary": vocab, "vocabulary_size": self.vocabulary_size()})
+            "vocabulary": vocab, "vocabulary_size": self.vocabulary_size(),
+            "oov_method": self.oov_method, "salt": self.salt})
         return config
 
     @classmethod
@@ -378,11 +404,11 @@ class StringLookup(_IndexLookup):
     def __init__(self, max_tokens=None, num_oov_indices=1, mask_token=None,
                  oov_token="[UNK]", vocabulary=None, idf_weights=None, invert=False,
                  output_mode="int", pad_to_max_tokens=False, sparse=False,
-                 encoding="utf-8", **kwargs):
+                 encoding="utf-8", salt=None, **kwargs):
         self.encoding = encoding
         super().__init__(max_tokens, num_oov_indices, mask_token, oov_token, vocabulary,
                          idf_weights, invert, output_mode, pad_to_max_tokens, sparse,
-                         **kwargs)
+                         salt=salt, **kwargs)
 
     def get_config(self):
         config = super().get_config()
@@ -399,11 +425,12 @@ class IntegerLookup(_IndexLookup):
 
     def __init__(self, max_tokens=None, num_oov_indices=1, mask_token=None, oov_token=-1,
                  output_mode="int", sparse=False, vocabulary=None, vocabulary_dtype="int64",
-                 idf_weights=None, invert=False, pad_to_max_tokens=False, **kwargs):
+                 idf_weights=None, invert=False, pad_to_max_tokens=False,
+                 oov_method="floormod", salt=None, **kwargs):
         self.vocabulary_dtype = vocabulary_dtype
         super().__init__(max_tokens, num_oov_indices, mask_token, oov_token, vocabulary,
                          idf_weights, invert, output_mode, pad_to_max_tokens, sparse,
-                         **kwargs)
+                         oov_method=oov_method, salt=salt, **kwargs)
 
     def get_config(self):
         config = super().get_config()

@@ -87,6 +87,7 @@ class TextVectorization(Layer):
             raise ValueError(f"`max_tokens` must be >= 1. Received: max_tokens={max_tokens}")
         _check_choice("standardize", standardize, _STANDARDIZE)
         _check_choice("split", split, _SPLIT)
+        self._ngrams_arg = list(ngrams) if isinstance(ngrams, (list, tuple)) else ngrams
         if isinstance(ngrams, int):
             if ngrams < 1:
                 raise ValueError(f"`ngrams` must be None, a positive integer or a tuple "
@@ -260,7 +261,7 @@ class TextVectorization(Layer):
         config.update({
             "max_tokens": self.max_tokens,
             "standardize": _serialize_callable(self.standardize),
-            "split": _serialize_callable(self.split), "ngrams": self.ngrams,
+            "split": _serialize_callable(self.split), "ngrams": self._ngrams_arg,
             "output_mode": self.output_mode,
             "output_sequence_length": self.output_sequence_length,
             "pad_to_max_tokens": self.pad_to_max_tokens,

@@ -322,8 +322,9 @@ def _pad_pairs(value, rank, name="padding"):
 class ZeroPadding1D(_Spatial):
     rank = 1
 
-    def __init__(self, padding=1, **kwargs):
+    def __init__(self, padding=1, data_format=None, **kwargs):
         super().__init__(**kwargs)
+        self.data_format = _data_format(data_format)   # Keras 3 pads either layout
         self.padding = _pad_pairs(padding, 1)[0]
 
     def _apply(self, x):
@@ -334,7 +335,7 @@ class ZeroPadding1D(_Spatial):
 
     def get_config(self):
         config = super().get_config()
-        config["padding"] = self.padding
+        config.update({"padding": self.padding, "data_format": self.data_format})
         return config
 
 

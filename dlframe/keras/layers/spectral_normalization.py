@@ -76,6 +76,17 @@ class SpectralNormalization(Wrapper):
     def kernel(self):
         return getattr(self.layer, self._kernel_attr)
 
+    @property
+    def weights(self):
+        # Keras 3's order (get_weights/set_weights): the kernel, vector_u, then the
+        # wrapped layer's other weights.
+        inner = super().weights
+        if not self.built:
+            return inner
+        kernel = self.kernel
+        rest = [w for w in inner if w is not kernel and w is not self.vector_u]
+        return [kernel, self.vector_u, *rest]
+
     def normalized_weights(self):
         """(new vector_u, normalized kernel) without assigning them."""
         kernel, u = power_iteration(self.kernel, self.vector_u, self.power_iterations)

@@ -82,6 +82,8 @@ def as_policy(dtype):
         return global_policy()
     if isinstance(dtype, Policy):
         return dtype
+    if isinstance(dtype, dict):   # a serialized (Keras 3) DTypePolicy in a config
+        dtype = dtype.get("config", {}).get("name")
     return Policy(getattr(dtype, "name", dtype))
 
 
