@@ -1,4 +1,5 @@
-"""``dlframe.autograph``: converts tensor-dependent Python control flow into graph ops."""
+"""``dlframe.autograph``: converts tensor-dependent Python control flow into graph
+ops."""
 
 import enum
 import functools

@@ -83,8 +83,10 @@ def _blocks(stmt):
     (incl. ``except`` handlers and ``match`` cases); none inside nested scopes."""
     if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return []
-    owners = [stmt] + list(getattr(stmt, "handlers", [])) + list(getattr(stmt, "cases", []))
-    return [(node, field) for node in owners for field in ("body", "orelse", "finalbody")
+    owners = ([stmt] + list(getattr(stmt, "handlers", []))
+              + list(getattr(stmt, "cases", [])))
+    return [(node, field) for node in owners
+            for field in ("body", "orelse", "finalbody")
             if isinstance(getattr(node, field, None), list)]
 
 
@@ -139,8 +141,9 @@ def _convertible_loop(node):
 
 def _fn(name, params, body):
     return ast.FunctionDef(
-        name=name, args=ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in params],
-                                      kwonlyargs=[], kw_defaults=[], defaults=[]),
+        name=name,
+        args=ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in params],
+                           kwonlyargs=[], kw_defaults=[], defaults=[]),
         body=body or [ast.Pass()], decorator_list=[], returns=None, type_params=[])
 
 
@@ -182,11 +185,12 @@ class _Transformer(ast.NodeTransformer):
 
     # -- return inside loops ------------------------------------------------------
     def _lower_returns(self, stmts, flags, where):
-        """Rewrites each ``return v`` inside a loop into ``retval = v; did_return = True;
-        break`` and, after each statement holding such a loop, leaves as the return
-        would: ``if did_return: break`` in a loop (the break lowering then guards the
-        rest), ``if did_return: return retval`` in the function body, and ``if not
-        did_return:`` around the rest of a block nested in other statements.
+        """Rewrites each ``return v`` inside a loop into ``retval = v;
+        did_return = True; break`` and, after each statement holding such a loop,
+        leaves as the return would: ``if did_return: break`` in a loop (the break
+        lowering then guards the rest), ``if did_return: return retval`` in the
+        function body, and ``if not did_return:`` around the rest of a block nested in
+        other statements.
         ``flags``: the (did_return, retval) names; ``where``: "loop", "function" or
         "block"."""
         did, retval = flags
@@ -197,7 +201,8 @@ class _Transformer(ast.NodeTransformer):
                         ast.Break()]
                 continue
             holds_loop_return = _loop_return_inside(stmt)
-            only_by_return = _left_only_by_return(stmt)  # before its returns are lowered
+            # judged before its returns are lowered
+            only_by_return = _left_only_by_return(stmt)
             if holds_loop_return or where == "loop" and _contains([stmt], ast.Return):
                 self._lower_blocks(stmt, flags, where)
             out.append(stmt)
@@ -205,12 +210,12 @@ class _Transformer(ast.NodeTransformer):
                 continue
             if where == "block":
                 rest = self._lower_returns(stmts[i + 1:], flags, where)
-                out += [ast.If(test=ast.UnaryOp(op=ast.Not(), operand=_load(did)), body=rest,
-                               orelse=[])] if rest else []
+                not_did = ast.UnaryOp(op=ast.Not(), operand=_load(did))
+                out += [ast.If(test=not_did, body=rest, orelse=[])] if rest else []
                 break
             leave = ast.Break() if where == "loop" else ast.Return(value=_load(retval))
-            out.append(leave if only_by_return else ast.If(test=_load(did), body=[leave],
-                                                           orelse=[]))
+            out.append(leave if only_by_return
+                       else ast.If(test=_load(did), body=[leave], orelse=[]))
         return out
 
     def _lower_blocks(self, stmt, flags, where):
@@ -218,7 +223,8 @@ class _Transformer(ast.NodeTransformer):
         for node, field in _blocks(stmt):
             inner = "loop" if where == "loop" or is_loop and node is stmt and \
                 field == "body" else "block"
-            setattr(node, field, self._lower_returns(getattr(node, field), flags, inner))
+            setattr(node, field,
+                    self._lower_returns(getattr(node, field), flags, inner))
 
     def _return_flags(self):
         """The (did_return, retval) names of one function's lowered loop returns; not
@@ -234,7 +240,8 @@ class _Transformer(ast.NodeTransformer):
         for retval, did in self.returns.items():
             if retval in names and did in names:
                 slots = ast.Tuple(elts=[ast.Constant(names.index(did)),
-                                        ast.Constant(names.index(retval))], ctx=ast.Load())
+                                        ast.Constant(names.index(retval))],
+                                  ctx=ast.Load())
                 return [ast.keyword(arg="returns", value=slots)]
         return []
 
@@ -336,7 +343,8 @@ class _Transformer(ast.NodeTransformer):
         node.test = self.visit(node.test)
         node.body = self._block(node.body)
         node.orelse = self._block(node.orelse)
-        both_return = (node.body and node.orelse and isinstance(node.body[-1], ast.Return)
+        both_return = (node.body and node.orelse
+                       and isinstance(node.body[-1], ast.Return)
                        and isinstance(node.orelse[-1], ast.Return)
                        and not _contains(node.body[:-1] + node.orelse[:-1], ast.Return))
         if both_return:
@@ -384,7 +392,8 @@ class _Transformer(ast.NodeTransformer):
         brk, node.body, prelude = self._loop_with_jumps(node)
         header = _range_header(node.iter)
         if header is not None:
-            node.iter = _ag_call("range_", [self.visit(a) for a in node.iter.args], header)
+            node.iter = _ag_call("range_", [self.visit(a) for a in node.iter.args],
+                                 header)
         else:
             node.iter = self.visit(node.iter)
         node.body = self._loop_body(node.body)
@@ -394,7 +403,8 @@ class _Transformer(ast.NodeTransformer):
             if brk is not None:  # a Python loop: honour the lowered break itself
                 node.body.append(ast.If(test=_load(brk), body=[ast.Break()], orelse=[]))
             return prelude + [node]
-        target_names = _assigned([ast.Assign(targets=[node.target], value=ast.Constant(0))])
+        target_names = _assigned([ast.Assign(targets=[node.target],
+                                             value=ast.Constant(0))])
         # the target is re-bound from the item inside the body; it is loop state only
         # when read after the loop (it then keeps the last item, as in Python and TF)
         names = [n for n in _assigned(node.body) if n not in target_names]
@@ -402,7 +412,8 @@ class _Transformer(ast.NodeTransformer):
         b = self._next("for_body")
         item = self._next("item")
         ret = ast.Return(value=_tuple(names, ast.Load))
-        body = [ast.Assign(targets=[node.target], value=_load(item))] + node.body + [ret]
+        body = ([ast.Assign(targets=[node.target], value=_load(item))] + node.body
+                + [ret])
         # a loop with only `continue` never sets its break flag: nothing to stop on
         stop_at = ast.Constant(names.index(brk) if brk in names else None)
         call = _ag_call("for_stmt", [node.iter, _load(b), _init(names), stop_at],
@@ -414,7 +425,8 @@ class _Transformer(ast.NodeTransformer):
     def visit_BoolOp(self, node):
         self.generic_visit(node)
         fn = "and_" if isinstance(node.op, ast.And) else "or_"
-        return ast.Call(func=_ag(fn), args=[_thunk(v) for v in node.values], keywords=[])
+        return ast.Call(func=_ag(fn), args=[_thunk(v) for v in node.values],
+                        keywords=[])
 
     def visit_IfExp(self, node):
         """``a if test else b`` -> ``if_exp(test, lambda: a, lambda: b, ())``."""
@@ -433,10 +445,9 @@ class _Transformer(ast.NodeTransformer):
         func = node.func
         if isinstance(func, ast.Name) and func.id == "print":
             return ast.Call(func=_ag("print_"), args=node.args, keywords=node.keywords)
-        if isinstance(func, ast.Name) and func.id in ("range", "len", "isinstance", "super",
-                                                      "int", "float", "bool", "str",
-                                                      "list", "tuple", "dict", "zip",
-                                                      "enumerate", "getattr", "hasattr"):
+        if isinstance(func, ast.Name) and func.id in (
+                "range", "len", "isinstance", "super", "int", "float", "bool", "str",
+                "list", "tuple", "dict", "zip", "enumerate", "getattr", "hasattr"):
             return node
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and \
                 func.value.id == "ag__":
@@ -521,7 +532,8 @@ def convert(fn):
     Functions whose source is unavailable, or marked ``do_not_convert``, are
     returned unchanged.
     """
-    if getattr(fn, "__ag_do_not_convert__", False) or getattr(fn, "__ag_converted__", False):
+    if getattr(fn, "__ag_do_not_convert__", False) or \
+            getattr(fn, "__ag_converted__", False):
         return fn
     if isinstance(fn, types.MethodType):
         func = convert(fn.__func__)

@@ -64,14 +64,14 @@ def if_stmt(test, true_fn, false_fn, init, returns=None, names=None):
                 out = tuple(fn(*init))
                 for i, v in enumerate(out):
                     if v is Undefined:
-                        raise ValueError(f"'{names[i]}' must also be initialized in the "
-                                         f"{here} branch")
+                        raise ValueError(f"'{names[i]}' must also be initialized in "
+                                         f"the {here} branch")
                     kind = _nest_kind(v)
                     if structures.setdefault(i, kind) != kind:
                         raise TypeError(f"'{names[i]}' must have the same nested "
                                         f"structure in the main and else branches: "
-                                        f"{structures[i]} in the {other} branch, {kind} "
-                                        f"in the {here} branch")
+                                        f"{structures[i]} in the {other} branch, "
+                                        f"{kind} in the {here} branch")
                     if i in values:   # the main branch was traced first
                         _check_dtypes(names[i], values[i], v, "in the main branch",
                                       "in the else branch")
@@ -87,7 +87,8 @@ def _nest_kind(value):
     """The nested structure of a branch result, tensors and numbers alike as "value"
     (they may differ between branches as long as cond can match them)."""
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k!r}: {_nest_kind(v)}" for k, v in value.items()) + "}"
+        items = ", ".join(f"{k!r}: {_nest_kind(v)}" for k, v in value.items())
+        return "{" + items + "}"
     if isinstance(value, (list, tuple)):
         inner = ", ".join(_nest_kind(v) for v in value)
         return f"[{inner}]" if isinstance(value, list) else f"({inner})"
@@ -112,8 +113,8 @@ def while_stmt(cond_fn, body_fn, init, returns=None, live=(), names=None):
         test = cond_fn(*state)
         if _symbolic(test) or isinstance(test, Tensor) and any(
                 _symbolic(v) for v in state if isinstance(v, Tensor)):
-            return _graph_loop(cond_fn, lambda *s: ((), body_fn(*s)), (), state, returns,
-                               live, names)
+            return _graph_loop(cond_fn, lambda *s: ((), body_fn(*s)), (), state,
+                               returns, live, names)
         if not _truth(test):
             return state
         state = tuple(body_fn(*state))
@@ -122,7 +123,8 @@ def while_stmt(cond_fn, body_fn, init, returns=None, live=(), names=None):
 class _TensorRange:
     def __init__(self, start, stop, step, unrolled=None):
         self.start, self.stop, self.step = start, stop, step
-        self.unrolled = unrolled   # tf.range over Python ints: its elements, if unrolled
+        # tf.range over Python ints: its elements, if unrolled
+        self.unrolled = unrolled
 
 
 def range_(*args, tensor_range=None):
@@ -173,9 +175,9 @@ def for_stmt(iterable, body_fn, init, break_index=None, returns=None, live=(),
             flag = state[break_index]
             if _symbolic(flag):
                 raise NotImplementedError(
-                    "A `break` or `return` that depends on a tensor inside a `for` loop "
-                    "over a Python iterable cannot be converted; loop over tf.range(...) "
-                    "instead.")
+                    "A `break` or `return` that depends on a tensor inside a `for` "
+                    "loop over a Python iterable cannot be converted; loop over "
+                    "tf.range(...) instead.")
             if _truth(flag):
                 break
     return state
@@ -307,7 +309,8 @@ def _define_return(state, returns, *stagings):
     (did_return, retval) positions): zeros with the structure, dtypes and shapes of the
     value that the first of ``stagings`` (throwaway traces of the code that may return,
     each giving its resulting state) assigns. Unchanged when none assigns one: the
-    placeholder is only ever read when did_return is true, which that code sets with it."""
+    placeholder is only ever read when did_return is true, which that code sets with
+    it."""
     if returns is None or state[returns[1]] is not Undefined:
         return state
     i = returns[1]
@@ -417,7 +420,8 @@ def converted_call(__f, /, *args, **kwargs):
 
 
 def _convertible(fn):
-    if getattr(fn, "__ag_do_not_convert__", False) or getattr(fn, "__ag_converted__", False):
+    if getattr(fn, "__ag_do_not_convert__", False) or \
+            getattr(fn, "__ag_converted__", False):
         return False
     # judge by where the code lives: functools.wraps copies __module__ from the
     # wrapped user function onto library wrappers (e.g. custom_gradient's)

@@ -236,21 +236,35 @@ def _resize_float(images, size, method="bilinear"):
 
 
 # ---------------------------------------------------------------- flips and rotations
-def flip_left_right(image):
-    """Flips images horizontally (the width axis)."""
+def image_3d_or_4d(image):
+    """``image`` as a Tensor of rank 3 (one image) or 4 (a batch); ValueError for
+    another rank (TF's static check in its flip, transpose and rotation ops)."""
     x = t(image)
+    nd = x._value.ndim
+    if nd < 3:
+        raise ValueError(f"'image' (shape {tuple(x.shape)}) must be at least "
+                         "three-dimensional.")
+    if nd > 4:
+        raise ValueError(f"'image' (shape {tuple(x.shape)}) must have either 3 or 4 "
+                         "dimensions.")
+    return x
+
+
+def flip_left_right(image):
+    """Flips images horizontally (the width axis); ValueError unless ``image`` is 3-D or 4-D."""
+    x = image_3d_or_4d(image)
     return _array.reverse(x, [x._value.ndim - 2])
 
 
 def flip_up_down(image):
-    """Flips images vertically (the height axis)."""
-    x = t(image)
+    """Flips images vertically (the height axis); ValueError unless ``image`` is 3-D or 4-D."""
+    x = image_3d_or_4d(image)
     return _array.reverse(x, [x._value.ndim - 3])
 
 
 def transpose(image, name=None):
     """Swaps the height and width axes."""
-    x = t(image)
+    x = image_3d_or_4d(image)
     nd = x._value.ndim
     perm = list(range(nd))
     perm[-3], perm[-2] = perm[-2], perm[-3]
@@ -260,7 +274,7 @@ def transpose(image, name=None):
 def rot90(image, k=1, name=None):
     """Rotates images counter-clockwise by ``k`` quarter turns."""
     k = int(k) % 4
-    x = t(image)
+    x = image_3d_or_4d(image)
     if k == 0:
         return x
     if k == 2:
@@ -271,7 +285,7 @@ def rot90(image, k=1, name=None):
 
 
 def _random_flip(image, seed, flip):
-    x, squeeze = _batched(image, "random_flip")
+    x, squeeze = _batched(image_3d_or_4d(image), "random_flip")
     n = x._value.shape[0]
     if squeeze:
         choose = _math.less(_random.uniform([], 0, 1.0, seed=seed), 0.5)

@@ -29,8 +29,9 @@ def _hsv_input(images, op):
     if not isinstance(images, Tensor):
         return _math.cast(t(images), dtypes.float32)
     if not images.dtype.is_floating:
-        raise TypeError(f"{op}: images must be a floating tensor; received dtype "
-                        f"{images.dtype.name}")
+        raise InvalidArgumentError(   # TF: the kernel's 'T' attribute refuses it
+            f"{op}: images must be a floating tensor; received dtype "
+            f"{images.dtype.name}")
     return images
 
 

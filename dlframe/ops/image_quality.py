@@ -254,7 +254,9 @@ def extract_patches(images, sizes, strides, rates, padding, name=None):
         raise ValueError(f"images must be 4-D [batch, height, width, depth]; received "
                          f"shape {tuple(x.shape)}")
     if padding not in ("VALID", "SAME"):
-        raise ValueError(f"padding must be 'VALID' or 'SAME'; received {padding!r}")
+        raise InvalidArgumentError(   # an op attribute TF checks: exact spelling
+            f"Value for attr 'padding' of {padding!r} is not in the list of allowed "
+            "values: \"SAME\", \"VALID\"")
     (kh, kw), (sh, sw), (rh, rw) = (_window(sizes, "sizes"), _window(strides, "strides"),
                                     _window(rates, "rates"))
     batch, height, width, depth = (int(s) for s in x.shape)

@@ -21,6 +21,7 @@ from dlframe.ops.image import (
     flip_batch_choice,
     flip_left_right,
     flip_up_down,
+    image_3d_or_4d,
     pad_to_bounding_box,
     resize,
 )
@@ -40,10 +41,7 @@ def _scalar(value):
 
 # ---------------------------------------------------------------- flips
 def _flip(image, seed, flip, stateless):
-    x = t(image)
-    if x.ndim not in (3, 4):
-        raise ValueError(f"'image' must be either 3 or 4-dimensional, got shape "
-                         f"{list(x.shape)}")
+    x = image_3d_or_4d(image)
     if x.ndim == 4:
         flipped = flip_batch_choice(_uniform([x.shape[0], 1, 1, 1], 0.0, 1.0, seed,
                                              stateless))

@@ -8,7 +8,9 @@ read them like TensorFlow's. Tags carry the current name scope.
 
 The write is an effectful primitive: inside ``dlframe.function`` it runs each time the
 compiled function runs, with the step's value at that time (a step Variable is an
-input). The default writer and ``record_if`` are read when the op is called (traced).
+input). The default writer and ``record_if`` are read when the op is called (traced);
+a ``record_if`` condition that is a tensor of the traced graph (computed from a
+Variable, as Keras's TensorBoard callback does) is checked each time the graph runs.
 """
 
 import struct
@@ -91,8 +93,10 @@ def encode_png(image):
 
 # ------------------------------------------------------------------ the write primitive
 @primitive("WriteSummary", effects=True)
-def write_summary_p(d, data, step, *, writer, tag, kind, plugin, description, metadata,
-                    sample_rate=None):
+def write_summary_p(d, data, step, *condition, writer, tag, kind, plugin, description,
+                    metadata, sample_rate=None):
+    if condition and not bool(d.to_numpy(condition[0])):
+        return d.xp.asarray(False)   # record_if's graph condition is false at this run
     host = d.to_numpy(data)
     if kind == "audio":
         proto = _audio_proto(host, sample_rate)
@@ -133,21 +137,32 @@ def _step_tensor(step, device):
 
 
 def _active_writer():
+    """(writer, condition) a summary op writes with, or None when it writes nothing.
+
+    ``condition`` is None (record) or a boolean tensor of the graph being traced,
+    checked each time the graph runs (``record_if`` of a Variable-based condition).
+    """
     w = _writer.STATE.writer
     if w is None or isinstance(w, _writer._NoopWriter):
         return None
-    if not _writer._truthy(_writer.STATE.recording):
+    condition = _writer.recording_condition()
+    if condition is False:
         return None
-    return w
+    return w, (None if condition is True else condition)
 
 
 def _false():
     return convert_to_tensor(False)
 
 
-def _emit(writer, name, data, step, kind, plugin, description, metadata=None, **extra):
+def _emit(target, name, data, step, kind, plugin, description, metadata=None,
+          **extra):
+    writer, condition = target
     step = _step_tensor(step, data._device)
-    return call(write_summary_p, (data, step), {
+    inputs = (data, step)
+    if condition is not None:
+        inputs += (_logic.cast(_array.reshape(condition, []), _dt.bool),)
+    return call(write_summary_p, inputs, {
         "writer": writer, "tag": _tag(name), "kind": kind, "plugin": plugin,
         "description": description, "metadata": metadata, **extra})
 

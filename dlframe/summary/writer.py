@@ -11,7 +11,7 @@ import os
 import threading
 import time
 
-from dlframe.core.tensor import Tensor
+from dlframe.core.tensor import Tensor, convert_to_tensor
 
 
 class _State(threading.local):
@@ -168,10 +168,28 @@ def set_step(step):
     STATE.step = step
 
 
-def _truthy(condition):
+def _symbolic(t):
+    """True when ``t`` is a value of the function being traced (a Variable or a
+    tensor computed from its inputs): its value is known only when the graph runs."""
+    from dlframe.core.primitive import STATE as trace_state
+    trace = trace_state.trace
+    return trace is not None and trace.is_symbolic(t)
+
+
+def recording_condition():
+    """The ``record_if`` condition now: a Python bool, or a boolean tensor of the
+    graph being traced (a condition computed from a Variable or an input), which
+    the summary ops then check each time the graph runs (as TF's graph ``cond``).
+
+    A callable is called here, when the summary op is called (traced): a callable
+    returning a Python bool is fixed at trace time, as in TensorFlow.
+    """
+    condition = STATE.recording
     if callable(condition) and not isinstance(condition, Tensor):
         condition = condition()
     if isinstance(condition, Tensor):
+        if _symbolic(condition):
+            return condition
         condition = bool(condition.numpy())
     return bool(condition)
 
@@ -189,6 +207,10 @@ def record_if(condition):
 
 
 def should_record_summaries():
-    """Whether a summary op would write now (a default writer and recording on)."""
-    return STATE.writer is not None and not isinstance(STATE.writer, _NoopWriter) \
-        and _truthy(STATE.recording)
+    """A boolean tensor: whether a summary op would write now (a default writer
+    and recording on); inside a traced function it may be a graph value (a
+    ``record_if`` condition computed from a Variable)."""
+    if STATE.writer is None or isinstance(STATE.writer, _NoopWriter):
+        return convert_to_tensor(False)
+    condition = recording_condition()
+    return condition if isinstance(condition, Tensor) else convert_to_tensor(condition)

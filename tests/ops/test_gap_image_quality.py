@@ -197,5 +197,8 @@ def test_extract_patches_gradient_and_errors():
     check_function_matches_eager(fn, [x])
     with pytest.raises(ValueError, match="sizes"):
         tf.image.extract_patches(x, [2, 2], [1, 1, 1, 1], [1, 1, 1, 1], "SAME")
-    with pytest.raises(ValueError, match="padding"):
-        tf.image.extract_patches(x, [1, 2, 2, 1], [1, 1, 1, 1], [1, 1, 1, 1], "FULL")
+    # TF 2.21 checks padding as an op attribute: InvalidArgumentError, exact spelling
+    for padding in ("FULL", "same"):
+        with pytest.raises(tf.errors.InvalidArgumentError, match="padding"):
+            tf.image.extract_patches(x, [1, 2, 2, 1], [1, 1, 1, 1], [1, 1, 1, 1],
+                                     padding)

@@ -8,8 +8,16 @@ whole ``fit``), ``evaluation_<metric>_vs_iterations`` at the end of every evalua
 ``write_images``) every ``histogram_freq`` epochs, and the model's JSON config under
 the tag ``keras`` for TensorBoard's conceptual graph. ``profile_batch`` profiles a
 range of training batches with ``tf.profiler`` into ``<log_dir>/train/plugins/profile/``.
+
+With ``update_freq`` other than 'epoch', ``tf.summary`` calls made inside
+``train_step``/``test_step`` (or a layer's ``call``) go to the ``train``/``validation``
+writer with the 1-based training/test batch count as their step, recorded every
+``update_freq`` batches. The step is a Variable and the record condition a tensor
+computed from it, so a compiled step reads both each time it runs (TF 2.21's Keras 3
+fixes a Python step and condition at the first trace).
 """
 
+import contextlib
 import logging
 import os
 import time
@@ -95,6 +103,9 @@ class TensorBoard(Callback):
         self._is_tracing = False
         self._batch_start = self._epoch_start = None
         self._epoch_start_iterations = 0
+        self._summary_steps = {}       # run -> int64 step Variable of custom summaries
+        self._test_batches = 0
+        self._contexts = []            # entered (writer.as_default, record_if) pairs
 
     def _w(self, name):
         if name not in self._writers:
@@ -103,9 +114,18 @@ class TensorBoard(Callback):
                 os.path.join(self.log_dir, name))
         return self._writers[name]
 
+    @contextlib.contextmanager
+    def _writing(self, run):
+        """``run``'s writer as the default, recording whatever ``record_if`` the
+        model's steps use (the callback's own summaries are always written, as in
+        Keras 2; Keras 3 drops its epoch summaries at an int ``update_freq``)."""
+        from dlframe import summary
+        with self._w(run).as_default(), summary.record_if(True):
+            yield
+
     def _scalars(self, run, prefix, logs, step, suffix=""):
         from dlframe import summary
-        with self._w(run).as_default():
+        with self._writing(run):
             for k, v in logs.items():
                 summary.scalar(f"{prefix}{k}{suffix}", _f(v), step=step)
 
@@ -113,6 +133,8 @@ class TensorBoard(Callback):
         if "on_train_batch_end" in hooks or "on_train_batch_begin" in hooks:
             return (self.update_freq != "epoch" or self._should_trace
                     or self.write_steps_per_second)
+        if "on_test_batch_begin" in hooks:
+            return self.update_freq != "epoch"
         return super()._implements(*hooks)
 
     def set_model(self, model):
@@ -130,12 +152,50 @@ class TensorBoard(Callback):
         except (TypeError, ValueError, NotImplementedError):   # no config: no graph
             return
         from dlframe import summary
-        with self._w("train").as_default():
+        with self._writing("train"):
             summary.write("keras", [config], step=0,
                           metadata=_keras_graph_metadata())
 
+    def _summary_step(self, run):
+        if run not in self._summary_steps:
+            from dlframe.core import dtypes
+            from dlframe.core.variable import Variable
+            self._summary_steps[run] = Variable(0, dtype=dtypes.int64, trainable=False,
+                                                name=f"tensorboard_{run}_step")
+        return self._summary_steps[run]
+
+    def _push_writer(self, run):
+        """Makes ``run``'s writer the default for summaries written by the model's
+        steps, with this callback's step Variable and an every-``update_freq``
+        condition computed from it."""
+        if self.update_freq == "epoch":
+            return
+        from dlframe import summary
+        step, freq = self._summary_step(run), self.update_freq
+        contexts = (self._w(run).as_default(step=step),
+                    summary.record_if(lambda: step % freq == 0))
+        for context in contexts:
+            context.__enter__()
+        self._contexts.append(contexts)
+
+    def _pop_writer(self):
+        if self.update_freq == "epoch" or not self._contexts:
+            return
+        for context in reversed(self._contexts.pop()):
+            context.__exit__(None, None, None)
+
     def on_train_begin(self, logs=None):
         self._step = 0
+        self._summary_step("train").assign(0)
+        self._push_writer("train")
+
+    def on_test_begin(self, logs=None):
+        self._push_writer("validation")
+
+    def on_test_batch_begin(self, batch, logs=None):
+        self._test_batches += 1
+        if self.update_freq != "epoch":
+            self._summary_step("validation").assign(self._test_batches)
 
     def on_epoch_begin(self, epoch, logs=None):
         if self.write_steps_per_second:
@@ -149,6 +209,8 @@ class TensorBoard(Callback):
 
     def on_train_batch_begin(self, batch, logs=None):
         self._step += 1
+        if self.update_freq != "epoch":
+            self._summary_step("train").assign(self._step)
         if self.write_steps_per_second:
             self._batch_start = time.time()
         if not self._should_trace:
@@ -180,6 +242,7 @@ class TensorBoard(Callback):
         self._scalars("train", "batch_", logs, self._step)
 
     def on_test_end(self, logs=None):
+        self._pop_writer()
         step = self._iterations()
         if step is not None and logs:
             self._scalars("validation", "evaluation_", logs, step, "_vs_iterations")
@@ -220,7 +283,7 @@ class TensorBoard(Callback):
 
     def _log_weights(self, epoch):
         from dlframe import summary
-        with self._w("train").as_default():
+        with self._writing("train"):
             for layer in getattr(self.model, "layers", []):
                 for weight in layer.weights:
                     tag = weight.path.replace(":", "_")
@@ -235,6 +298,7 @@ class TensorBoard(Callback):
         profiler.stop()
 
     def on_train_end(self, logs=None):
+        self._pop_writer()
         if self._is_tracing:
             self._stop_profiler()
         for w in self._writers.values():
