@@ -334,11 +334,13 @@ def note_shaped(out, shape, source=None):
     would not know because the argument holds hidden sizes; a ``-1`` entry (a
     reshape of ``source``) is unknown when another entry is or ``source`` has
     unknown dims. No-op outside a trace or when the argument hides nothing."""
+    trace = STATE.trace
+    if trace is None:
+        return out
     _note_sources(out, shape if isinstance(shape, (list, tuple)) else [shape])
     dims = shape_arg_dims(shape)
     if dims is None:
         return out
-    trace = STATE.trace
     src = trace.static_shape(source) if source is not None else None
     free = any(d is None for d in dims) or (src is not None and None in src)
     axes = frozenset(a for a, d in enumerate(dims) if d is None or (d == -1 and free))

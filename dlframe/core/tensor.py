@@ -459,9 +459,14 @@ def _parse_numbers(array, want):
             f"{err}") from None
 
 
+_PY_SCALARS = frozenset((int, float, bool, complex))
+
+
 def as_operand(value, other):
     """Converts ``value`` to a Tensor matching ``other``'s dtype/device (binary ops)."""
-    if isinstance(value, (int, float, bool, complex)) and not _is_host_array(value):
+    if type(value) in _PY_SCALARS or (isinstance(value, (int, float, bool, complex))
+                                      and not _is_host_array(value)):
+        # Python scalars (NumPy scalars subclassing them cast like arrays, below)
         return scalar_like(value, other)
     if _is_host_array(value) or isinstance(value, (list, tuple)):
         want = _dt.from_numpy(other._value.dtype)

@@ -236,15 +236,15 @@ def _host_value(value, dtype, kinds=None, strict=None):
         if dtype is not None and arr.dtype != dtype._np:
             arr = _cast_host(arr, dtype, value)
         return arr
-    if isinstance(value, range):   # TF converts a range like the list it spans
-        value = list(value)
-    elif isinstance(value, TensorShape):   # tf.reduce_prod(v.shape), tf.constant(x.shape)
-        if not value.is_fully_defined():
-            raise ValueError(f"Cannot convert a partially known TensorShape {value} to "
-                             "a Tensor.")
-        value = value.as_list()
     arr = _infer_python(value, kinds, strict=strict)
     if arr is None:
+        if isinstance(value, range):   # TF converts a range like the list it spans
+            return _host_value(list(value), dtype, strict=strict)
+        if isinstance(value, TensorShape):   # tf.constant(x.shape)
+            if not value.is_fully_defined():
+                raise ValueError(f"Cannot convert a partially known TensorShape "
+                                 f"{value} to a Tensor.")
+            return _host_value(value.as_list(), dtype, strict=strict)
         if hasattr(value, "__array__"):
             return _host_value(np.asarray(value), dtype)
         raise UnsupportedTypeError(

@@ -125,8 +125,19 @@ def static_shape(shape, op, arg="shape"):
         dims = tuple(-1 if s is None else int(s) for s in shape)
     except (TypeError, ValueError):
         raise TypeError(f"{op}: `{arg}` must be a list of ints, got {shape!r}") from None
-    if any(isinstance(s, float) or getattr(s, "dtype", None) is not None and
-           getattr(s.dtype, "is_floating", getattr(s.dtype, "kind", "") == "f")
-           for s in shape):   # TF refuses zeros([n / 2]) instead of truncating
+    if not _PLAIN_DIM_TYPES.issuperset(map(type, shape)) and any(
+            map(_is_float_dim, shape)):   # TF refuses zeros([n / 2]), not truncating
         raise DTypeMismatchError(f"{op}: `{arg}` must hold integers, got {shape!r}")
     return dims
+
+
+_PLAIN_DIM_TYPES = frozenset((int, type(None)))
+
+
+def _is_float_dim(s):
+    """True for a float shape entry: a Python/NumPy float or a float tensor."""
+    if isinstance(s, float):
+        return True
+    dtype = getattr(s, "dtype", None)
+    return dtype is not None and getattr(dtype, "is_floating",
+                                         getattr(dtype, "kind", "") == "f")
