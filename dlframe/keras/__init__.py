@@ -60,7 +60,7 @@ __version__ = "2.15.0"
 version = lambda: __version__
 
 # Imported on first use (import time): ~20 application modules and keras.ops' tables.
-_LAZY = ("applications", "ops")
+_LAZY = ("applications", "ops", "export")
 
 
 def __getattr__(name):

@@ -188,6 +188,59 @@ class LayerStateAPI:
                 value = value.numpy()
             v.assign(convert_to_tensor(value, dtype=v.dtype))
 
+    def stateless_call(self, trainable_variables, non_trainable_variables, *args,
+                       return_losses=False, **kwargs):
+        """Calls the layer with the given variable values; its own variables keep
+        their values.
+
+        Args:
+          trainable_variables: values for ``self.trainable_variables``, in order.
+          non_trainable_variables: values for ``self.non_trainable_variables``.
+          *args: the call's inputs.
+          return_losses: also return the losses ``add_loss`` added in the call.
+          **kwargs: other call arguments (``training``, ``mask``...).
+
+        Returns:
+          ``(outputs, non_trainable_variables)`` with the non-trainable values after
+          the call (a BatchNormalization's updated moving statistics), plus the
+          losses when ``return_losses``. Gradients do not flow back to the values
+          passed in (dlframe substitutes values, not tensors).
+
+        Raises:
+          ValueError: the layer is unbuilt or a list has the wrong length.
+        """
+        name = type(self).__name__
+        if not self.built:
+            raise ValueError(
+                f"To call stateless_call, {name} must be built (i.e. its variables "
+                "must have been already created). You can build it by calling it on "
+                "some data.")
+        variables = []
+        for arg, given, own in (
+                ("trainable_variables", trainable_variables, self.trainable_variables),
+                ("non_trainable_variables", non_trainable_variables,
+                 self.non_trainable_variables)):
+            if len(given) != len(own):
+                raise ValueError(
+                    f"Argument `{arg}` must be a list of tensors corresponding 1:1 to "
+                    f"{name}().{arg}. Received list with length {len(given)}, but "
+                    f"expected {len(own)} variables.")
+            variables.extend(own)
+        saved = [v.read_value() for v in variables]
+        try:
+            for v, value in zip(variables, [*trainable_variables,
+                                            *non_trainable_variables]):
+                v.assign(convert_to_tensor(value, dtype=v.dtype))
+            outputs = self(*args, **kwargs)
+            updated = [v.read_value() for v in self.non_trainable_variables]
+            losses = [loss for layer in self._flatten_layers() for loss in layer._losses]
+        finally:
+            for v, value in zip(variables, saved):
+                v.assign(value)
+        if return_losses:
+            return outputs, updated, losses
+        return outputs, updated
+
     # -- specs -------------------------------------------------------------------
     def compute_output_spec(self, *args, **kwargs):
         """The output KerasTensor(s) for KerasTensor inputs (nothing is computed)."""

@@ -33,8 +33,10 @@ def _input_specs(model, input_signature):
             getattr(s, "dtype", None), "name", "float32")} for s in specs]
     inputs = getattr(model, "inputs", None)
     if inputs:
-        return [{"shape": list(t.shape.as_list()), "dtype": t.dtype.name}
-                for t in inputs]
+        names = list(getattr(model, "input_names", None) or [])
+        names = names if len(names) == len(inputs) else [None] * len(inputs)
+        return [{"shape": list(t.shape.as_list()), "dtype": t.dtype.name, "name": n}
+                for t, n in zip(inputs, names)]
     shape = getattr(model, "_build_input_shape", None)
     if shape is None:
         return None
@@ -108,7 +110,12 @@ def check_inputs(specs, inputs):
     """Raises ValueError when ``inputs`` do not fit the exported input specs."""
     if not specs:
         return
-    flat = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    if isinstance(inputs, dict):   # a dict-input model: match the specs by name
+        names = [spec.get("name") for spec in specs]
+        flat = ([inputs[n] for n in names] if set(names) == set(inputs)
+                else list(inputs.values()))
+    else:
+        flat = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
     if len(flat) != len(specs):
         raise ValueError(f"The endpoint 'serve' takes {len(specs)} input(s); received "
                          f"{len(flat)}.")

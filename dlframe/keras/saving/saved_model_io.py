@@ -96,16 +96,19 @@ def _saved_keras_object(export_dir):
 
 class _ServingSignature:
     """``loaded.signatures['serving_default']``: keyword (or positional) inputs in, a
-    dict ``{output name: Tensor}`` out."""
+    dict ``{output name: Tensor}`` out (Keras 2 names outputs after their layers;
+    Keras 3's ``model.export`` names a Tensor or list of outputs ``output_0``...)."""
 
-    def __init__(self, model):
+    def __init__(self, model, layer_output_names=True):
         self._model = model
+        self._layer_output_names = layer_output_names
 
     def _input_names(self):
         return list(getattr(self._model, "input_names", None) or [])
 
     def _output_names(self, count):
-        names = list(getattr(self._model, "output_names", None) or [])
+        names = list(getattr(self._model, "output_names", None) or []) \
+            if self._layer_output_names else []
         return names if len(names) == count else [f"output_{i}" for i in range(count)]
 
     @property
@@ -158,7 +161,8 @@ class LoadedSavedModel:
 
     def __init__(self, model, manifest=None):
         self.keras_model = model
-        self.signatures = {"serving_default": _ServingSignature(model)}
+        self.signatures = {"serving_default": _ServingSignature(
+            model, layer_output_names=manifest is None)}
         if manifest is not None:   # Keras 3's export: 'serve' is a signature too
             self.signatures = {"serve": self.signatures["serving_default"],
                                **self.signatures}
