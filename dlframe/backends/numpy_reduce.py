@@ -11,6 +11,11 @@ additions instead of one long one).
 
 import numpy
 
+# ``numpy.add.reduce`` rather than ``ndarray.sum``: the same reduction, but NumPy
+# attributes its overflow warnings to this module, where the backend's filter for
+# dlframe's own modules silences them (``ndarray.sum`` goes through a NumPy module).
+_add_reduce = numpy.add.reduce
+
 # Row width (elements) the fold aims for, and the smallest input worth folding.
 FOLDED_ROW_WIDTH = 1024
 MIN_FOLDED_SIZE = 1 << 14
@@ -29,19 +34,19 @@ def folded_sum(x, axes, keepdims=False, dtype=None):
     ``axes`` are leading axes of a large C-contiguous array with a narrow kept block."""
     k = _leading_count(axes, x.ndim) if x.size >= MIN_FOLDED_SIZE else 0
     if not k or not x.flags.c_contiguous or x.dtype.kind not in "fiuc":
-        return x.sum(axis=axes, keepdims=keepdims, dtype=dtype)
+        return _add_reduce(x, axis=axes, keepdims=keepdims, dtype=dtype)
     kept_shape = x.shape[k:]
     width = 1
     for n in kept_shape:
         width *= n
     if width < 2 or width > FOLDED_ROW_WIDTH // 2:
-        return x.sum(axis=axes, keepdims=keepdims, dtype=dtype)
+        return _add_reduce(x, axis=axes, keepdims=keepdims, dtype=dtype)
     rows = x.reshape(-1, width)
     fold = FOLDED_ROW_WIDTH // width
     whole = rows.shape[0] // fold * fold
-    partial = rows[:whole].reshape(-1, fold * width).sum(axis=0, dtype=dtype)
-    total = partial.reshape(fold, width).sum(axis=0)
+    partial = _add_reduce(rows[:whole].reshape(-1, fold * width), axis=0, dtype=dtype)
+    total = _add_reduce(partial.reshape(fold, width), axis=0)
     if whole < rows.shape[0]:
-        total += rows[whole:].sum(axis=0, dtype=dtype)
+        total += _add_reduce(rows[whole:], axis=0, dtype=dtype)
     total = total.reshape(kept_shape)
     return total.reshape((1,) * k + kept_shape) if keepdims else total

@@ -153,8 +153,9 @@ class TrainingMixin(StepsMixin, FirstBatchChecksMixin, BatchMethodsMixin,
         verbose = 1 if verbose == "auto" else int(verbose)
         # as in Keras 3, `batch_size` is ignored for datasets and generators
         if validation_split and validation_data is None:
+            # arrays and array-likes (pandas frames and series) can be split
             if not (isinstance(x, Tensor) or data_mod._is_array(x) or
-                    isinstance(x, (list, tuple, dict))):
+                    hasattr(x, "__array__") or isinstance(x, (list, tuple, dict))):
                 raise ValueError(
                     "`validation_split` is only supported for Tensors or NumPy arrays, "
                     f"found following types in the input: {[type(x).__name__]}")
