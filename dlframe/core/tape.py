@@ -10,6 +10,8 @@ import threading
 import warnings
 
 from dlframe.core import basic, dtypes
+from dlframe.core import indexed_slices as _slices
+from dlframe.core.indexed_slices import IndexedSlices
 from dlframe.core.nest import flatten as _flatten
 from dlframe.core.nest import pack_sequence_as as _pack_like
 from dlframe.core.primitive import STATE
@@ -106,8 +108,10 @@ class GradientTape:
                 self._variables[id(t)] = t
 
     def watched_variables(self):
-        """The Variables watched by this tape, in the order they were first accessed."""
-        return tuple(self._variables.values())
+        """The Variables watched by this tape, in the order they were created (as
+        TF, whatever order they were read in)."""
+        return tuple(sorted(self._variables.values(),
+                            key=lambda v: getattr(v, "_creation_order", -1)))
 
     def stop_recording(self):
         """Context manager that temporarily stops recording on this tape."""
@@ -205,7 +209,7 @@ class GradientTape:
                 seed = _one_hot_like(target, i)
                 grads = self.gradient(target, flat_sources, output_gradients=seed)
                 for r, g in zip(rows, grads):
-                    r.append(g)
+                    r.append(_slices.densify(g))
         finally:
             self._persistent = was_persistent
             if not was_persistent:
@@ -245,7 +249,7 @@ class GradientTape:
                 seed = _batch_seed(target, j)
                 g = self.gradient(target, source, output_gradients=seed,
                                   unconnected_gradients="zero")
-                cols.append(g)
+                cols.append(_slices.densify(g))
         finally:
             self._persistent = was_persistent
             if not was_persistent:
@@ -275,7 +279,9 @@ class _StopRecording:
         self._was = False
 
     def __enter__(self):
-        self._was = self._tape._active
+        if not self._tape._active:
+            raise ValueError("Tape is not recording.")
+        self._was = True
         self._tape._pop()
 
     def __exit__(self, *exc):
@@ -326,6 +332,8 @@ def backprop(entries, targets, target_grads, sources):
         dys = [grads.get(id(o)) for o in outs]
         if all(d is None for d in dys):
             continue
+        if any(d.__class__ is IndexedSlices for d in dys):   # rules take dense grads
+            dys = [_slices.densify(d) for d in dys]
         kwargs = attrs or {}
         if prim.wants_needs:  # rules that can skip work for inputs nobody asked for
             kwargs = dict(kwargs, needs=tuple(id(x) in reach and _is_float(x)
@@ -341,7 +349,7 @@ def backprop(entries, targets, target_grads, sources):
         for x, g in zip(inputs, in_grads):
             if g is None or id(x) not in reach or not _is_float(x):
                 continue
-            if g._value.shape != x._value.shape:
+            if g.__class__ is not IndexedSlices and g._value.shape != x._value.shape:
                 g = basic.sum_to(g, x._value.shape)
             _accumulate(grads, x, g)
     return [grads.get(id(s)) if _is_float(s) else None for s in sources]
@@ -350,7 +358,12 @@ def backprop(entries, targets, target_grads, sources):
 def _accumulate(grads, x, g):
     key = id(x)
     prev = grads.get(key)
-    grads[key] = g if prev is None else basic.add(prev, g)
+    if prev is None:
+        grads[key] = g
+    elif prev.__class__ is IndexedSlices or g.__class__ is IndexedSlices:
+        grads[key] = _slices.add(g, prev)   # TF: slices concatenate, dense wins
+    else:
+        grads[key] = basic.add(prev, g)
 
 
 # ------------------------------------------------------------- graph-style gradients
@@ -383,5 +396,7 @@ def graph_gradients(ys, xs, grad_ys=None):
     if not _GRAPH_TAPES.stack:
         return None
     tape = _GRAPH_TAPES.stack[-1]
+    if not tape._active:
+        return tape.gradient(ys, xs, output_gradients=grad_ys)
     with tape.stop_recording():
         return tape.gradient(ys, xs, output_gradients=grad_ys)

@@ -11,6 +11,7 @@ import contextlib
 import enum
 import functools
 import inspect
+import itertools
 import threading
 
 from dlframe import backends
@@ -169,6 +170,9 @@ class _VariableMeta(type):
 
 
 # ---------------------------------------------------------------- the class
+_CREATION_ORDER = itertools.count()
+
+
 class Variable(Tensor, metaclass=_VariableMeta):
     """A mutable tensor, as ``tf.Variable``.
 
@@ -239,6 +243,8 @@ class Variable(Tensor, metaclass=_VariableMeta):
                              "compatible with the explicitly supplied `shape` argument "
                              f"({shape!r}).")
         self._distribute = None
+        # creation order: TF lists a tape's watched variables in this order
+        self._creation_order = next(_CREATION_ORDER)
         from dlframe.core.primitive import STATE
         if STATE.trace is not None:
             STATE.trace.variable_created(self)

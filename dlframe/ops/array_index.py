@@ -6,6 +6,7 @@ gather again, so both are differentiable to any order.
 """
 
 from dlframe.backends.base import np
+from dlframe.core import indexed_slices as _slices
 from dlframe.core.primitive import call, primitive
 from dlframe.core.static_dims import merge_dims
 from dlframe.core.tensor import Tensor, convert_to_tensor
@@ -88,6 +89,8 @@ gather_p.static_shape = _gather_static_shape
 @gather_p.defgrad
 def _gather_grad(inputs, out, dy, *, axis, batch_dims):
     x, idx = inputs
+    if axis == 0 and batch_dims == 0:   # TF: a row gather's gradient is IndexedSlices
+        return _slices.from_gather(dy, idx, x._value.shape), None
     return call(gather_grad_p, (dy, idx), {"axis": axis, "batch_dims": batch_dims,
                                            "shape": tuple(x._value.shape)}), None
 

@@ -1,8 +1,11 @@
 """Clipping: clip_by_value, clip_by_norm, clip_by_global_norm and global_norm.
 
 Composites of math and reduction ops, so their gradients come from those ops.
+IndexedSlices stay IndexedSlices: as TF, their norms are taken over ``values`` (rows
+named twice count twice) and the clipped values keep the indices.
 """
 
+from dlframe.core.indexed_slices import IndexedSlices, like_slices
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import ShapeMismatchError
 from dlframe.ops import math as m
@@ -23,6 +26,8 @@ def clip_by_value(t, clip_value_min, clip_value_max, name=None):
     Raises:
       ValueError: when a bound would broadcast ``t`` to a larger shape.
     """
+    if isinstance(t, IndexedSlices):   # TF: the values are clipped, slices returned
+        return _rewrap(t, clip_by_value(t.values, clip_value_min, clip_value_max))
     x = t if isinstance(t, Tensor) else convert_to_tensor(t)
     out = m.maximum(m.minimum(x, clip_value_max), clip_value_min)
     if out._value.shape != x._value.shape:
@@ -40,14 +45,33 @@ def global_norm(t_list, name=None):
     """sqrt(sum of squares of all entries of all tensors in ``t_list``); None skipped."""
     if not isinstance(t_list, (list, tuple)):
         raise TypeError(f"`t_list` should be a list or tuple, got {type(t_list).__name__}")
-    parts = [_sum_squares(t(x)) for x in t_list if x is not None]
+    parts = [_sum_squares(_values(x)) for x in t_list if x is not None]
     if not parts:
         return convert_to_tensor(0.0)
     return m.sqrt(m.add_n(parts))
 
 
+def _values(x):
+    """The tensor whose entries count in a norm: an IndexedSlices' values."""
+    return x.values if isinstance(x, IndexedSlices) else t(x)
+
+
+def _rewrap(x, values):
+    """``values`` in the form of ``x``: IndexedSlices with x's indices, or dense."""
+    return like_slices(x, values, x.indices) if isinstance(x, IndexedSlices) else values
+
+
 def clip_by_norm(t, clip_norm, axes=None, name=None):
-    """Rescales ``t`` so its L2 norm over ``axes`` is at most ``clip_norm``."""
+    """Rescales ``t`` so its L2 norm over ``axes`` is at most ``clip_norm``.
+
+    Args:
+      t: a Tensor or IndexedSlices (then its ``values`` are clipped, and an
+        IndexedSlices is returned).
+      clip_norm: the maximum norm, a positive scalar.
+      axes: the axes the norm is taken over (default: all).
+    """
+    if isinstance(t, IndexedSlices):
+        return _rewrap(t, clip_by_norm(t.values, clip_norm, axes))
     from dlframe.ops.reduction import reduce_sum
     x = t if isinstance(t, Tensor) else convert_to_tensor(t)
     l2sum = reduce_sum(m.square(x), axis=axes, keepdims=True)
@@ -76,8 +100,8 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
         if x is None:
             out.append(None)
             continue
-        x = t(x)
-        out.append(m.multiply(x, m.cast(scale, x.dtype)))
+        values = _values(x)
+        out.append(_rewrap(x, m.multiply(values, m.cast(scale, values.dtype))))
     return out, norm
 
 

@@ -8,6 +8,7 @@ import numbers
 
 from dlframe.backends.base import np
 from dlframe.core import dtypes
+from dlframe.core import indexed_slices as _slices
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError
@@ -211,23 +212,11 @@ def embedding_lookup_p(d, params, ids):
     return d.xp.take(params, ids, axis=0)
 
 
-@primitive("EmbeddingLookupGrad")
-def embedding_lookup_grad_p(d, dy, ids, *, shape):
-    g = d.xp.zeros(shape, dtype=dy.dtype)
-    d.scatter_add(g, ids, dy)
-    return g
-
-
 @embedding_lookup_p.defgrad
 def _embedding_lookup_grad(inputs, out, dy):
     params, ids = inputs
-    return call(embedding_lookup_grad_p, (dy, ids),
-                {"shape": tuple(params._value.shape)}), None
-
-
-@embedding_lookup_grad_p.defgrad
-def _embedding_lookup_grad_grad(inputs, out, ddy, *, shape):
-    return call(embedding_lookup_p, (ddy, inputs[1])), None
+    # TF: IndexedSlices of the looked-up rows; the tape densifies them where needed
+    return _slices.from_gather(dy, ids, params._value.shape), None
 
 
 def embedding_lookup(params, ids, max_norm=None, name=None):
@@ -240,7 +229,7 @@ def embedding_lookup(params, ids, max_norm=None, name=None):
 
     Returns:
       A tensor of shape ``ids.shape + params.shape[1:]``; its gradient w.r.t.
-      ``params`` scatter-adds into zeros.
+      ``params`` is a ``tf.IndexedSlices`` of the looked-up rows.
     """
     if isinstance(params, (list, tuple)):
         if not params:

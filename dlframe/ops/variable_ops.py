@@ -11,52 +11,17 @@ import weakref
 
 from dlframe.backends.base import np
 from dlframe.core import dtypes
+from dlframe.core import indexed_slices as _slices_mod
+from dlframe.core.indexed_slices import IndexedSlices
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
-from dlframe.core.tensor_shape import TensorShape
 from dlframe.core.variable import Variable
 from dlframe.errors import InvalidArgumentError
+from dlframe.ops import array as _array
 from dlframe.ops import array_index as _index
+from dlframe.ops import array_join as _join
+from dlframe.ops import math as _math
 from dlframe.ops import slicing as _slicing
-
-
-class IndexedSlices:
-    """A sparse set of rows of a dense tensor: ``dense[indices[i]] = values[i]``.
-
-    Args:
-      values: ``[N, ...]`` the rows.
-      indices: ``[N]`` int row ids.
-      dense_shape: optional ``[rank]`` shape of the dense tensor.
-    """
-
-    def __init__(self, values, indices, dense_shape=None):
-        self._values = values if isinstance(values, Tensor) else convert_to_tensor(values)
-        self._indices = indices if isinstance(indices, Tensor) else \
-            convert_to_tensor(indices)
-        if dense_shape is not None and not isinstance(dense_shape, Tensor):
-            dense_shape = convert_to_tensor(dense_shape, dtype=dtypes.int64)
-        self._dense_shape = dense_shape
-
-    values = property(lambda self: self._values, doc="The rows.")
-    indices = property(lambda self: self._indices, doc="The row ids.")
-    dense_shape = property(lambda self: self._dense_shape, doc="The dense shape (or None).")
-    dtype = property(lambda self: self._values.dtype)
-    device = property(lambda self: self._values.device)
-
-    @property
-    def shape(self):
-        if self._dense_shape is None:
-            return TensorShape([None] + list(self._values.shape[1:]))
-        return TensorShape([int(d) for d in self._dense_shape.numpy()])
-
-    def __neg__(self):
-        return IndexedSlices(-self._values, self._indices, self._dense_shape)
-
-    def __repr__(self):
-        shape = "" if self._dense_shape is None else \
-            f", dense_shape={self._dense_shape!r}"
-        return f"IndexedSlices(indices={self._indices!r}, values={self._values!r}{shape})"
-
 
 # ---------------------------------------------------------------- the write primitive
 _UFUNC = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "true_divide",
@@ -246,5 +211,13 @@ def install():
     Variable.__getitem__ = _variable_getitem
 
 
+def _densify(values, indices, shape):
+    """Rows ``values`` scatter-added at ``indices`` into zeros of ``shape``."""
+    return call(_index.gather_grad_p, (values, indices),
+                {"axis": 0, "batch_dims": 0, "shape": tuple(shape)})
+
+
 install()
+_slices_mod.OPS.update(densify=_densify, concat=_join.concat, cast=_math.cast,
+                       reshape=_array.reshape, add=_math.add)
 __all__ = ["IndexedSlices"]

@@ -25,7 +25,7 @@ def test_tile_gradient_sums_the_copies():
         rt = tf.RaggedTensor.from_row_lengths(values, [2, 1])
         y = tf.reduce_sum(tf.tile(rt, [1, 3]).flat_values * tf.range(9.0))
     # value k appears at positions of each copy: rows [1,2|1,2|1,2], [3|3|3]
-    np.testing.assert_allclose(tape.gradient(y, values).numpy(),
+    np.testing.assert_allclose(tf.convert_to_tensor(tape.gradient(y, values)).numpy(),
                                [0 + 2 + 4, 1 + 3 + 5, 6 + 7 + 8])
 
 

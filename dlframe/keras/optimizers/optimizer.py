@@ -11,6 +11,7 @@ import warnings
 
 from dlframe import distribute as _distribute
 from dlframe.core import dtypes
+from dlframe.core.indexed_slices import IndexedSlices
 from dlframe.core.primitive import call
 from dlframe.core.tape import GradientTape, graph_gradients
 from dlframe.core.tensor import Tensor, convert_to_tensor
@@ -434,7 +435,9 @@ class Optimizer(Keras2OptimizerApi):
             grads = [g for g, _ in kept]
             variables = [v for _, v in kept]
         if grads:
-            grads = [g if isinstance(g, Tensor) else convert_to_tensor(g, dtype=v.dtype)
+            sparse = self._takes_slices()
+            grads = [g if isinstance(g, Tensor) or (sparse and isinstance(g, IndexedSlices))
+                     else convert_to_tensor(g, dtype=v.dtype)   # slices: dense, summed
                      for g, v in zip(grads, variables)]
             if self.loss_scale_factor is not None:
                 grads = [_math.divide(g, float(self.loss_scale_factor)) for g in grads]
@@ -477,6 +480,13 @@ class Optimizer(Keras2OptimizerApi):
             return convert_to_tensor(0)
         # a tensor condition, so a compiled step decides at run time
         _cf.cond(_every(self._iterations, steps), update, accumulate)
+
+    def _takes_slices(self):
+        """Whether ``update_step`` gets IndexedSlices gradients as they are (an
+        optimizer whose sparse update equals the dense one, with no clipping, loss
+        scaling or accumulation that works on dense gradients); otherwise they are
+        densified first, so every update equals the dense-gradient update."""
+        return False
 
     def _prepare_step(self, lr):
         """Hook run once per step before the per-variable updates."""

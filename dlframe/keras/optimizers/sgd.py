@@ -1,6 +1,8 @@
 """Stochastic gradient descent with optional (Nesterov) momentum."""
 
+from dlframe.core.indexed_slices import IndexedSlices
 from dlframe.keras.optimizers.optimizer import Optimizer
+from dlframe.ops import math as _math
 from dlframe.ops import training_ops as _kernels
 
 
@@ -36,7 +38,19 @@ class SGD(Optimizer):
             self._momentums.append(self.add_variable_from_reference(v, "momentum")
                                    if self.momentum != 0 else None)
 
+    def _takes_slices(self):
+        # plain SGD touches only the gathered rows: no dense gradient is built
+        return (self.momentum == 0 and type(self).update_step is SGD.update_step
+                and not (self.clipnorm or self.clipvalue or self.global_clipnorm
+                         or self.loss_scale_factor or self.gradient_accumulation_steps))
+
     def update_step(self, gradient, variable, learning_rate):
+        if isinstance(gradient, IndexedSlices):   # rows named twice add up
+            rate = _math.cast(learning_rate, variable.dtype)
+            rows = _math.cast(gradient.values, variable.dtype)
+            variable.scatter_sub(IndexedSlices(_math.multiply(rows, rate),
+                                               gradient.indices))
+            return
         i = self._index[id(variable)]
         m = self._momentums[i]
         if self.momentum == 0 or m is None:
