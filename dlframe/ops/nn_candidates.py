@@ -9,6 +9,8 @@
 - ``compute_accidental_hits``: where a sampled candidate equals a true class.
 """
 
+import collections
+
 from dlframe.backends.base import np  # host-side matching of candidate ids
 from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
@@ -17,6 +19,7 @@ from dlframe.ops import math as _math
 from dlframe.ops._util import t
 from dlframe.ops.nn_sampled import (
     _HIT_LOGIT,
+    SAMPLER_RESULTS,
     _sample,
     fixed_unigram_candidate_sampler,  # noqa: F401
 )
@@ -67,7 +70,8 @@ def all_candidate_sampler(true_classes, num_true, num_sampled, unique, seed=None
     if int(num_sampled) < 1:
         raise InvalidArgumentError(f"num_sampled must be positive; received "
                                    f"{num_sampled}")
-    return call(_all_sampler_p, (classes,), {"num_sampled": int(num_sampled)})
+    return SAMPLER_RESULTS["AllCandidateSampler"](
+        *call(_all_sampler_p, (classes,), {"num_sampled": int(num_sampled)}))
 
 
 def learned_unigram_candidate_sampler(true_classes, num_true, num_sampled, unique,
@@ -79,7 +83,11 @@ def learned_unigram_candidate_sampler(true_classes, num_true, num_sampled, uniqu
     """
     _true_classes(true_classes, num_true, "LearnedUnigramCandidateSampler")
     return _sample("uniform", true_classes, num_true, num_sampled, unique, range_max,
-                   seed)
+                   seed, op="LearnedUnigramCandidateSampler")
+
+
+ComputeAccidentalHits = collections.namedtuple("ComputeAccidentalHits",
+                                               ["indices", "ids", "weights"])
 
 
 @primitive("ComputeAccidentalHits", n_out=3)
@@ -122,7 +130,8 @@ def compute_accidental_hits(true_classes, sampled_candidates, num_true, seed=Non
     if sampled.ndim != 1 or not sampled.dtype.is_integer:
         raise InvalidArgumentError(f"sampled_candidates must be an int64 vector; "
                                    f"received {sampled.dtype.name} {list(sampled.shape)}")
-    return call(_hits_p, (classes, _math.cast(sampled, dtypes.int64)))
+    return ComputeAccidentalHits(*call(_hits_p, (classes, _math.cast(sampled,
+                                                                      dtypes.int64))))
 
 
 NN_NAMES = ["all_candidate_sampler", "learned_unigram_candidate_sampler",

@@ -11,6 +11,8 @@ samplers of ``tf.random``.
   numbers are dlframe's own stream, not TF's).
 """
 
+import collections
+
 from dlframe.backends.base import np  # host draws of the candidate samplers
 from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
@@ -185,12 +187,23 @@ def _sampler_p(d, true_classes, *, kind, num_sampled, unique, range_max, unigram
             d.asarray(_expected(probs[sampled], num_sampled, tries).astype(np.float32)))
 
 
+_SAMPLER_FIELDS = ["sampled_candidates", "true_expected_count", "sampled_expected_count"]
+# TF returns each sampler's triple as a namedtuple named after its op
+SAMPLER_RESULTS = {op: collections.namedtuple(op, _SAMPLER_FIELDS) for op in (
+    "LogUniformCandidateSampler", "UniformCandidateSampler",
+    "FixedUnigramCandidateSampler", "LearnedUnigramCandidateSampler",
+    "AllCandidateSampler")}
+_KIND_OPS = {"log_uniform": "LogUniformCandidateSampler",
+             "uniform": "UniformCandidateSampler",
+             "unigram": "FixedUnigramCandidateSampler"}
+
+
 def _sample(kind, true_classes, num_true, num_sampled, unique, range_max, seed,
-            unigrams=(), distortion=1.0):
+            unigrams=(), distortion=1.0, op=None):
     classes = t(true_classes)
     if not classes.dtype.is_integer or classes.ndim != 2 or \
             int(classes.shape[1]) != int(num_true):
-        raise ValueError(f"true_classes must be an int [batch_size, num_true={num_true}] "
+        raise InvalidArgumentError(f"true_classes must be an int [batch_size, num_true={num_true}] "
                          f"tensor; received {classes.dtype.name} {tuple(classes.shape)}")
     range_max, num_sampled = int(range_max), int(num_sampled)
     if range_max < 1 or num_sampled < 1:
@@ -200,10 +213,11 @@ def _sample(kind, true_classes, num_true, num_sampled, unique, range_max, seed,
         raise InvalidArgumentError(f"Sampler's range is too small: num_sampled="
                                    f"{num_sampled} unique candidates out of range_max="
                                    f"{range_max}")
-    return call(_sampler_p, (_math.cast(classes, dtypes.int64),), {
+    result = call(_sampler_p, (_math.cast(classes, dtypes.int64),), {
         "kind": kind, "num_sampled": num_sampled, "unique": bool(unique),
         "range_max": range_max, "unigrams": tuple(float(u) for u in unigrams),
         "distortion": float(distortion), "source": _source(seed)})
+    return SAMPLER_RESULTS[op or _KIND_OPS[kind]](*result)
 
 
 def log_uniform_candidate_sampler(true_classes, num_true, num_sampled, unique,
@@ -221,8 +235,9 @@ def log_uniform_candidate_sampler(true_classes, num_true, num_sampled, unique,
       name: unused.
 
     Returns:
-      ``(sampled_candidates int64 [num_sampled], true_expected_count float32
-      [batch_size, num_true], sampled_expected_count float32 [num_sampled])``: the
+      A ``LogUniformCandidateSampler`` namedtuple ``(sampled_candidates int64
+      [num_sampled], true_expected_count float32 [batch_size, num_true],
+      sampled_expected_count float32 [num_sampled])``: the
       expected counts are each class's expected number of occurrences in the sample
       (with ``unique``, its probability of being in it after the draws it took).
     """

@@ -128,7 +128,7 @@ def test_candidate_sampler_distribution_and_errors():
                                / np.log(11), atol=0.012)
     with pytest.raises(tf.errors.InvalidArgumentError, match="range"):
         tf.random.uniform_candidate_sampler(tf.constant([[0]], tf.int64), 1, 5, True, 3)
-    with pytest.raises(ValueError, match="true_classes"):
+    with pytest.raises(tf.errors.InvalidArgumentError, match="true_classes"):
         tf.random.uniform_candidate_sampler(tf.constant([[0, 1]], tf.int64), 1, 2, True,
                                             3)
 
