@@ -25,6 +25,7 @@ from dlframe.data.options import (
     UNKNOWN_CARDINALITY,
     Options,
 )
+from dlframe.data.traced_fn import DatasetFunction, restart_pipeline
 from dlframe.errors import InvalidArgumentError
 
 
@@ -168,7 +169,8 @@ class Dataset:
         """Op builders for ``for x in dataset`` in a dlframe.function (graph_loop)."""
         from dlframe.data.graph_loop import feed
         device = backends.current_device()
-        return feed(lambda: self._iter_output(device), self.element_spec, restart=True)
+        return feed(lambda: restart_pipeline(self) or self._iter_output(device),
+                    self.element_spec, restart=True)
 
     def as_numpy_iterator(self):
         """Iterates elements as NumPy arrays, NumPy scalars and ``bytes``."""
@@ -176,16 +178,16 @@ class Dataset:
 
     def reduce(self, initial_state, reduce_func):
         """Folds ``reduce_func(state, element)`` over the dataset; returns the state."""
-        cpu = S.host_device()
         state = S.to_host(initial_state)
+        fn = DatasetFunction(reduce_func)   # traced once, replayed per element
+        restart_pipeline(self)
         for element in self._iter():
-            out = _call(reduce_func, (S.to_tensors(state, cpu), S.to_tensors(element, cpu)),
-                        unpack=True)
-            state = S.to_host(out)
+            state = S.to_host(fn((state, element)))
         return S.to_tensors(state, backends.current_device())
 
     def get_single_element(self):
         """The only element of the dataset (InvalidArgumentError otherwise)."""
+        restart_pipeline(self)
         it = self._iter()
         try:
             first = next(it)

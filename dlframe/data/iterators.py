@@ -5,6 +5,7 @@ from dlframe import backends
 from dlframe.core.primitive import STATE as _STATE
 from dlframe.core.tensor import convert_to_tensor
 from dlframe.data import structure as S
+from dlframe.data.traced_fn import restart_pipeline
 from dlframe.errors import InvalidArgumentError, OutOfRangeError
 
 
@@ -16,8 +17,11 @@ class OwnedIterator:
         self._dataset = dataset
         self._device = backends.get_device(device) if device else backends.current_device()
         from dlframe.data.iterator_state import PositionTrackingIterator
-        self._it = PositionTrackingIterator(lambda: dataset._iter_output(self._device),
-                                            dataset)
+
+        def start():   # a restored iterator replays its pipeline from a fresh start
+            restart_pipeline(dataset)
+            return dataset._iter_output(self._device)
+        self._it = PositionTrackingIterator(start, dataset)
 
     @property
     def element_spec(self):
@@ -150,6 +154,7 @@ class NumpyIterator:
     """``Dataset.as_numpy_iterator()``: elements as NumPy values."""
 
     def __init__(self, dataset):
+        restart_pipeline(dataset)
         self._it = dataset._iter()
 
     def __iter__(self):

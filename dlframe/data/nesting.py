@@ -6,9 +6,10 @@ import os
 
 from dlframe.data import spec_trace
 from dlframe.data import structure as S
-from dlframe.data.dataset import Dataset, _spec_is_cheap, apply_fn, call_fn_raw
+from dlframe.data.dataset import Dataset, _spec_is_cheap
 from dlframe.data.options import AUTOTUNE
 from dlframe.data.sources import _ListDataset
+from dlframe.data.traced_fn import DatasetFunction
 from dlframe.data.transforms import _known, _PassThrough
 from dlframe.errors import InvalidArgumentError
 
@@ -75,16 +76,17 @@ class _FlatMapDataset(_PassThrough):
 
     def __init__(self, input_dataset, map_func):
         super().__init__(input_dataset)
-        self._fn = map_func
+        self._fn = DatasetFunction(map_func)   # its prints show on the first run only
 
     def _compute_spec(self):
         for element in self._input._sample_iter():
-            return _as_dataset(call_fn_raw(self._fn, element), "map_func").element_spec
+            return _as_dataset(self._fn.call_element(element),
+                               "map_func").element_spec
         raise ValueError("Cannot infer the element_spec of an empty dataset.")
 
     def _iter(self):
         for element in self._input._iter():
-            yield from _as_dataset(call_fn_raw(self._fn, element), "map_func")._iter()
+            yield from _as_dataset(self._fn.call_element(element), "map_func")._iter()
 
 
 class _InterleaveDataset(_FlatMapDataset):
@@ -112,7 +114,8 @@ class _InterleaveDataset(_FlatMapDataset):
                 except StopIteration:
                     source_done = True
                 else:
-                    slots[i] = _as_dataset(call_fn_raw(self._fn, element), "map_func")._iter()
+                    slots[i] = _as_dataset(self._fn.call_element(element),
+                                           "map_func")._iter()
             if slots[i] is not None:
                 for _ in range(self._block):
                     try:
@@ -131,12 +134,14 @@ class _ScanDataset(_PassThrough):
     def __init__(self, input_dataset, initial_state, scan_func):
         super().__init__(input_dataset)
         self._state = S.to_host(initial_state)
-        self._fn = scan_func
+        # traced once (its prints show then), replayed per element (traced_fn)
+        self._fn = DatasetFunction(scan_func)
+        self._traced_functions = (self._fn,)
         if _spec_is_cheap(input_dataset):
             # TF traces scan_func here: dtype errors inside it, and a new state
             # unlike the initial one, fail at `scan`, not on the first element.
             in_spec = (S.spec_of(self._state), input_dataset.element_spec)
-            out = spec_trace.placeholder_result(scan_func, in_spec)
+            out = spec_trace.placeholder_result(self._fn, in_spec)
             if out is not spec_trace.CANNOT_RUN:
                 self._check_result(S.lists_to_tuples(out))
 
@@ -165,7 +170,7 @@ class _ScanDataset(_PassThrough):
     def _iter(self):
         state = self._state
         for element in self._input._iter():
-            out = apply_fn(lambda s, e: self._fn(s, e), (state, element))
+            out = S.to_host(self._fn((state, element)))
             state, value = self._check_result(out)
             yield value
 

@@ -16,6 +16,7 @@ from dlframe.data import spec_trace
 from dlframe.data import structure as S
 from dlframe.data.dataset import Dataset, _spec_is_cheap, call_fn_raw
 from dlframe.data.options import AUTOTUNE
+from dlframe.data.traced_fn import DatasetFunction
 from dlframe.errors import InvalidArgumentError, OpError
 
 _SPEC_SAMPLES = 3   # elements a map function runs on to find its element_spec
@@ -37,13 +38,15 @@ class _MapDataset(Dataset):
         super().__init__((input_dataset,))
         if not callable(map_func):
             raise TypeError(f"`map_func` must be callable, got {map_func!r}")
-        self._fn = map_func
+        # traced once (its prints show then), replayed per element (traced_fn)
+        self._fn = DatasetFunction(map_func)
+        self._traced_functions = (self._fn,)
         self._parallel = num_parallel_calls
         self._deterministic = deterministic
         if _spec_is_cheap(input_dataset):
             # TF traces map_func here, so a function returning nothing fails at
             # `map`; placeholder runs find the spec (and that error) as early.
-            self._spec = spec_trace.traced_map_spec(map_func,
+            self._spec = spec_trace.traced_map_spec(self._fn,
                                                     input_dataset.element_spec)
 
     def _cardinality(self):
@@ -95,8 +98,9 @@ class _MapDataset(Dataset):
 
 
 def _apply_map(fn, element):
-    """``apply_fn`` that names a function returning nothing (TF fails at `map`)."""
-    out = call_fn_raw(fn, element)
+    """``apply_fn`` that names a function returning nothing (TF fails at `map`);
+    ``fn`` is a ``DatasetFunction`` (replaying its graph) or a plain callable."""
+    out = fn(element) if isinstance(fn, DatasetFunction) else call_fn_raw(fn, element)
     spec_trace.check_has_outputs(out)
     return S.to_host(out)
 

@@ -20,6 +20,7 @@ from dlframe.core.tensor import Tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.data import structure as S
 from dlframe.data.dataset import _call
+from dlframe.data.traced_fn import DatasetFunction
 from dlframe.data.type_specs import NoneTensorSpec
 from dlframe.errors import DTypeMismatchError, InvalidArgumentError
 from dlframe.ops import py_func as _py_func
@@ -101,6 +102,16 @@ class _CannotTrace(Exception):
     """The input spec has a component no placeholder can stand for."""
 
 
+def _invoke(fn, args):
+    """``fn`` on the Tensors ``args`` (a tuple is unpacked into arguments); a
+    ``DatasetFunction`` runs its AutoGraph-converted code, printing on its first
+    run only (TF traces once)."""
+    unpack = type(args) is tuple
+    if isinstance(fn, DatasetFunction):
+        return fn.call_raw(args, unpack)
+    return _call(fn, args, unpack=unpack)
+
+
 def _run(fn, element, in_spec=None):
     """(trace, flat output leaves) of ``fn`` called on ``element`` under a trace;
     with the element's ``in_spec``, the trace also knows which output dimensions
@@ -108,11 +119,15 @@ def _run(fn, element, in_spec=None):
     tr = _SpecTrace()
     args = S.to_tensors(element, S.host_device())
     leaves = S.flatten(args)
-    for leaf in leaves:
-        if isinstance(leaf, Tensor):
-            tr.add_input(leaf)
+    specs = S.flatten(in_spec) if in_spec is not None else []
+    if len(specs) != len(leaves):
+        specs = [None] * len(leaves)
+    for i, (leaf, spec) in enumerate(zip(leaves, specs)):
+        if isinstance(leaf, Tensor):   # named and shaped as TF's graph inputs
+            tr.add_input(leaf, name=f"args_{i}",
+                         static_shape=getattr(spec, "shape", None))
     with _trace.tracing(tr):
-        out = _call(fn, args, unpack=type(args) is tuple)
+        out = _invoke(fn, args)
     out = S.lists_to_tuples(out)
     check_has_outputs(out)
     if in_spec is not None:
@@ -184,8 +199,12 @@ def placeholder_result(fn, in_spec):
     try:
         element = S.map_structure(lambda s: _placeholder(s, size, value), in_spec)
         args = S.to_tensors(element, S.host_device())
-        with _trace.tracing(_SpecTrace()):
-            return _call(fn, args, unpack=type(args) is tuple)
+        tr = _SpecTrace()
+        for i, leaf in enumerate(S.flatten(args)):
+            if isinstance(leaf, Tensor):
+                tr.add_input(leaf, name=f"args_{i}")
+        with _trace.tracing(tr):
+            return _invoke(fn, args)
     except Exception as e:  # a function that needs real data (re-raised if not)
         if _fails_when_traced(e):
             raise

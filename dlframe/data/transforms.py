@@ -10,9 +10,10 @@ import itertools
 import numpy as np
 
 from dlframe.data import spec_trace
-from dlframe.data.dataset import Dataset, _spec_is_cheap, call_fn_raw, predicate_value
+from dlframe.data.dataset import Dataset, _spec_is_cheap, predicate_value
 from dlframe.data.options import INFINITE_CARDINALITY, UNKNOWN_CARDINALITY
 from dlframe.data.seeds import make_rng, resolve_seed
+from dlframe.data.traced_fn import DatasetFunction
 from dlframe.errors import FailedPreconditionError, InvalidArgumentError
 
 
@@ -194,17 +195,20 @@ class _ShardDataset(_PassThrough):
 class _FilterDataset(_PassThrough):
     def __init__(self, input_dataset, predicate):
         super().__init__(input_dataset)
-        self._predicate = predicate
+        # traced once (its prints show then), replayed per element (traced_fn)
+        self._predicate = DatasetFunction(predicate)
+        self._traced_functions = (self._predicate,)
         if _spec_is_cheap(input_dataset):
             # TF traces the predicate here: a result that is not a bool scalar
             # fails at `filter` / `take_while`, not on the first element.
-            out = spec_trace.placeholder_result(predicate, input_dataset.element_spec)
+            out = spec_trace.placeholder_result(self._predicate,
+                                                input_dataset.element_spec)
             if out is not spec_trace.CANNOT_RUN:
                 predicate_value(out)
 
     def _iter(self):
         for element in self._input._iter():
-            if predicate_value(call_fn_raw(self._predicate, element)):
+            if predicate_value(self._predicate(element)):
                 yield element
 
     def _cardinality(self):
@@ -215,7 +219,7 @@ class _FilterDataset(_PassThrough):
 class _TakeWhileDataset(_FilterDataset):
     def _iter(self):
         for element in self._input._iter():
-            if not predicate_value(call_fn_raw(self._predicate, element)):
+            if not predicate_value(self._predicate(element)):
                 return
             yield element
 

@@ -29,7 +29,10 @@ class _Concurrency:
 
 def test_parallel_map_keeps_order_and_runs_concurrently():
     probe = _Concurrency()
-    ds = Dataset.range(40).map(probe, num_parallel_calls=4)
+    # the map function is traced once (as TF): Python that runs per element is
+    # a py_function
+    ds = Dataset.range(40).map(lambda x: tf.py_function(probe, [x], tf.int64),
+                               num_parallel_calls=4)
     assert list(ds.as_numpy_iterator()) == [2 * i for i in range(40)]
     assert probe.peak >= 2
     auto = Dataset.range(20).map(lambda x: x + 1, num_parallel_calls=tf.data.AUTOTUNE)

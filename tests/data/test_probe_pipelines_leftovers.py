@@ -88,16 +88,17 @@ def test_generator_draws_in_a_cond_branch_advance_once_per_call():
     assert int(g.state.numpy()[0]) - start == 2 * 2 * 256
 
 
-def test_global_seed_draws_in_map_follow_the_eager_op_seed_sequence():
+def test_global_seed_draws_in_map_follow_the_traced_op_seed_sequence():
     def fn(x):
         return tf.random.uniform([2]) + tf.random.normal([])
 
     tf.random.set_seed(5)
-    ref = [fn(tf.constant(i, tf.int64)).numpy() for i in range(4)]
-    tf.random.set_seed(5)
     ds = D.range(4).map(fn).filter(lambda v: v[0] < 2.0)
     assert ds.element_spec == tf.TensorSpec([2], tf.float32)
-    np.testing.assert_allclose([v.numpy() for v in ds], ref)
+    # TF 2.21's values: the map function is traced, so its ops take the op seeds
+    # of a function graph (0, 1, ...), not the eager sequence
+    ref = [[-1.194, -0.6869], [0.8302, 0.5451], [0.3323, 0.7508], [1.1594, 0.8743]]
+    np.testing.assert_allclose([v.numpy() for v in ds], ref, atol=1e-4)
 
 
 # ---------------------------------------------------------------- timeseries

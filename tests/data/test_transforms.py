@@ -167,9 +167,12 @@ def test_scan():
 def test_memory_cache_runs_input_once():
     calls = []
 
-    def fn(x):
+    def count(x):
         calls.append(1)
         return x * 2
+
+    def fn(x):   # traced once (as TF): the py_function runs per element
+        return tf.py_function(count, [x], tf.int64)
 
     ds = Dataset.range(4).map(fn).cache()
     calls.clear()   # building the pipeline traces fn (as TF does); count element runs

@@ -1,0 +1,240 @@
+"""Dataset functions run as TF runs them: traced once, then replayed per element.
+
+TF traces a ``map`` function into a graph once, when the pipeline is built (AutoGraph
+on), and runs that graph for every element. What users see of it: a Python ``print``
+(or other Python code) runs once, at trace time, showing symbolic tensors named
+``args_0``, ``args_1``, ...; random ops get op seeds fixed in the graph, so under a
+global seed every new iterator draws the same sequence (their kernels restart with
+the iterator), while a ``tf.random.Generator`` keeps its shared state.
+
+``DatasetFunction`` wraps a user function that way. Its first run of Python code is
+the visible trace (its prints show); every later run (the placeholder runs that find
+the element spec, re-specializations for new element shapes) is quiet. Elements are
+run through a ``dlframe.function`` over the flat element leaves, one graph per element
+shape (at most ``MAX_GRAPHS``); where the function cannot be traced (it calls
+``.numpy()``, takes ragged, sparse or nested-dataset elements), it runs eagerly, its
+prints still quiet.
+"""
+
+import contextlib
+import threading
+
+from dlframe import backends
+from dlframe.backends.base import np
+from dlframe.core import function as _function
+from dlframe.core.primitive import STATE
+from dlframe.core.tensor import Tensor
+from dlframe.data import structure as S
+
+# distinct element shapes that get a graph each; beyond, the function runs eagerly
+# (a new graph costs a trace and a compile: worth it only when shapes repeat)
+MAX_GRAPHS = 16
+_ARRAY_KINDS = frozenset("biufcO")
+
+
+@contextlib.contextmanager
+def _quiet(quiet):
+    """Trace-time ``print`` of AutoGraph-converted code is silent inside."""
+    before = STATE.silent_trace
+    STATE.silent_trace = quiet or before
+    try:
+        yield
+    finally:
+        STATE.silent_trace = before
+
+
+def _host_call(fn, args, unpack):
+    backends.push_device(S.host_device())
+    try:
+        return fn(*args) if unpack else fn(args)
+    finally:
+        backends.pop_device()
+
+
+def _graph_leaves(element):
+    """The element's leaves when all are dense arrays a graph takes, else None."""
+    leaves = S.flatten(element)
+    for leaf in leaves:
+        if type(leaf) is not np.ndarray or leaf.dtype.kind not in _ARRAY_KINDS:
+            return None
+    return leaves
+
+
+def _is_stream(value):
+    return callable(getattr(value, "restart", None)) and hasattr(value, "seeds")
+
+
+def _collect_streams(value, found, seen):
+    """Appends ``(attrs, name, stream)`` for the seeded random kernels held by a
+    graph's nodes, sub-graphs (cond / while bodies) included."""
+    if id(value) in seen:
+        return
+    seen.add(id(value))
+    program = getattr(value, "program", None)
+    if isinstance(program, list):
+        for step in program:
+            attrs = step[4]
+            for name, attr in attrs.items():
+                if _is_stream(attr):
+                    found.append((attrs, name, attr))
+                else:
+                    _collect_streams(attr, found, seen)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _collect_streams(item, found, seen)
+    elif hasattr(value, "_graph"):   # a ConcreteFunction held by an op
+        _collect_streams(value._graph, found, seen)
+
+
+def _plain_template(template):
+    """Whether a traced function's output template holds only tensors, containers
+    and constants (no composites or other Python objects)."""
+    if not isinstance(template, tuple):
+        return True
+    if template and template[0] in ("pyval", "composite"):
+        return False
+    return all(_plain_template(part) for part in template)
+
+
+class DatasetFunction:
+    """A user function of a dataset stage, traced once and replayed per element.
+
+    Args:
+      fn: the user's callable; called with the components of a tuple element as
+        separate arguments, otherwise with the element.
+    """
+
+    def __init__(self, fn):
+        self.fn = fn
+        self._converted = None
+        self._traced = False    # the visible (first) run of the Python code happened
+        self._eager = False     # the function cannot be traced: run it eagerly
+        self._function = None   # dlframe.function over the flat leaves
+        self._graphs = {}       # element (shape, dtype) key -> ConcreteFunction
+        self._streams = {}      # op seeds -> the random kernel all graphs share
+        self._lock = threading.RLock()
+
+    # -- the Python code, for traces (spec_trace) and eager runs --------------------
+    def converted(self):
+        """The function with AutoGraph applied (``print`` then obeys traces)."""
+        if self._converted is None:
+            convert = _function.CONVERTER
+            self._converted = convert(self.fn) if convert is not None else self.fn
+        return self._converted
+
+    def trace_run(self):
+        """A context for one run of the Python code: the first one is the visible
+        trace, later ones are quiet (TF traces once)."""
+        with self._lock:
+            quiet, self._traced = self._traced, True
+        return _quiet(quiet)
+
+    def call_raw(self, args, unpack):
+        """The converted function's raw result on Tensors ``args`` (quiet after the
+        first trace)."""
+        with self.trace_run():
+            return _host_call(self.converted(), args, unpack)
+
+    def call_element(self, element):
+        """The function's raw result on a host ``element``, run eagerly (results that
+        are datasets: ``flat_map``, ``interleave``)."""
+        args = S.to_tensors(element, S.host_device())
+        return self.call_raw(args, unpack=type(args) is tuple)
+
+    # -- per element ------------------------------------------------------------------
+    def __call__(self, element):
+        """The function's raw result (Tensors) on a host ``element``."""
+        leaves = None
+        if not (self._eager or STATE.trace is not None or STATE.tapes):
+            leaves = _graph_leaves(element)   # else recorded where it is called
+        if leaves is not None:
+            key = tuple((a.shape, a.dtype) for a in leaves)
+            graph = self._graphs.get(key)
+            if graph is not None:
+                return graph._call_flat([Tensor(a, S.host_device()) for a in leaves])
+            if len(self._graphs) < MAX_GRAPHS:
+                return self._trace(element, leaves, key)
+        return self.call_element(element)
+
+    def _trace(self, element, leaves, key):
+        with self._lock:
+            graph = self._graphs.get(key)
+            if graph is None:
+                traced, out = self._new_graph(element, leaves, key)
+                if traced:
+                    return out
+                graph = self._graphs.get(key)
+        if graph is None:   # eager-only code (.numpy()): TF refuses it, dlframe runs it
+            out = self.call_element(element)   # (or raises the element's own error)
+            self._eager = True
+            return out
+        return graph._call_flat([Tensor(a, S.host_device()) for a in leaves])
+
+    def _new_graph(self, element, leaves, key):
+        """Traces the function for elements like ``element`` (the trace runs it on
+        this element, effects included). Returns ``(True, result)`` when the trace's
+        result stands for the element, else ``(False, None)``: run the new graph (its
+        random kernels continue those of earlier graphs), or eagerly when the
+        function cannot be traced (no graph was added)."""
+        if self._function is None:
+            self._function = _function.Function(self._flat_caller(element),
+                                                autograph=False)
+        tensors = [Tensor(a, S.host_device()) for a in leaves]
+        try:
+            with self.trace_run():
+                self._function._trace_quietly = STATE.silent_trace
+                out = _host_call(self._function, tensors, unpack=True)
+                graph = self._function.get_concrete_function(*tensors)
+        except Exception:  # noqa: BLE001 - any trace failure: eager
+            return False, None
+        if not _plain_template(graph._out_template):
+            self._eager = True   # composite results (sparse, ragged, datasets)
+            return True, out
+        self._graphs[key] = graph
+        if self._share_streams(graph):
+            return False, None
+        return True, out
+
+    def _share_streams(self, graph):
+        """One random kernel per op seed across this function's graphs (TF has one
+        graph for all element shapes); True when ``graph``'s trace drew from kernels
+        of its own that are now replaced."""
+        new = []
+        _collect_streams(graph._graph, new, set())
+        replaced = False
+        for attrs, name, stream in new:
+            shared = self._streams.setdefault(stream.seeds, stream)
+            if shared is not stream:
+                attrs[name] = shared
+                replaced = True
+        return replaced
+
+    def _flat_caller(self, element):
+        structure = element
+        unpack = type(element) is tuple
+        target = self.converted()
+
+        def call(*leaves):   # *args: TF's graph inputs are args_0, args_1, ...
+            args = S.pack_sequence_as(structure, leaves)
+            return target(*args) if unpack else target(args)
+        return call
+
+    def restart(self):
+        """Restarts the random kernels of the traced graphs (a new iterator)."""
+        for stream in list(self._streams.values()):
+            stream.restart()
+
+
+def restart_pipeline(dataset):
+    """Restarts the traced functions' random kernels in the pipeline ending at
+    ``dataset``: TF's kernels restart with each new iterator, so under a global seed
+    every pass draws the same sequence (a ``Generator``'s state is shared)."""
+    pending, seen = [dataset], set()
+    while pending:
+        stage = pending.pop()
+        if id(stage) in seen:
+            continue
+        seen.add(id(stage))
+        for fn in getattr(stage, "_traced_functions", ()):
+            fn.restart()
+        pending.extend(getattr(stage, "_inputs", ()))
