@@ -249,7 +249,7 @@ def test_random_crop():
 def test_augmentation_configs():
     cfg = keras.layers.RandomRotation(0.2).get_config()
     assert (cfg["factor"], cfg["fill_mode"], cfg["interpolation"], cfg["fill_value"],
-            cfg["seed"]) == (0.2, "reflect", "bilinear", 0.0, None)
+            cfg["seed"]) == ((-0.2, 0.2), "reflect", "bilinear", 0.0, None)  # Keras 3
     cfg = keras.layers.RandomFlip().get_config()
     assert cfg["mode"] == "horizontal_and_vertical"
     cfg = keras.layers.RandomZoom(0.1).get_config()

@@ -200,8 +200,7 @@ def test_mha_sliding_window_is_a_band_mask():
                                atol=1e-6)
     with pytest.raises(ValueError, match="sliding_window"):
         L.MultiHeadAttention(2, 3, sliding_window=0)
-    with pytest.raises(NotImplementedError, match="use_gate"):
-        L.MultiHeadAttention(2, 3, use_gate=True)
+    assert L.MultiHeadAttention(2, 3, use_gate=True).use_gate   # implemented now
 
 
 def test_unsupported_keras3_extensions_name_the_argument():

@@ -4,8 +4,10 @@ AdditiveAttention."""
 import math
 
 from dlframe.core.tensor_shape import TensorShape
+from dlframe.keras import config as _keras_config
 from dlframe.keras import constraints, initializers, regularizers
 from dlframe.keras.engine.base_layer import Layer
+from dlframe.keras.layers import attention_axes as _axes
 from dlframe.keras.layers.layer_config import weight_options_config
 from dlframe.ops import array as _array
 from dlframe.ops import creation as _creation
@@ -71,12 +73,18 @@ class MultiHeadAttention(Layer):
       seed: optional seed of that dropout.
       use_bias: whether the projections use biases.
       output_shape: last dimension of the output (default: query's last dimension).
-      attention_axes: only ``None`` / ``(1,)`` (the sequence axis) is supported.
+      attention_axes: axes of the inputs attention runs over (an int or a
+        tuple; negative axes count back from the feature axis). ``None``: every
+        axis between the batch and the feature axis. Normalized to a tuple on
+        build.
       sliding_window: optional positive int; each query position attends only to
         key positions less than ``sliding_window`` away (a symmetric band; with
         ``use_causal_mask=True`` a causal window).
-      flash_attention: accepted for Keras 3 compatibility (a kernel choice only).
-      use_gate: Keras 3's gated attention; only ``False`` is supported.
+      flash_attention: a kernel choice only (``None`` follows
+        ``keras.config.is_flash_attention_enabled()``); when on, ``dropout`` must
+        be 0 and attention scores cannot be returned, as in Keras.
+      use_gate: Keras 3's gated attention: the attention output is multiplied by
+        ``sigmoid`` of a per-head projection of ``query`` (weights ``gate/*``).
 
     Call arguments: ``query``, ``value``, ``key=None``, ``attention_mask=None``,
     ``return_attention_scores=False``, ``training=None``, ``use_causal_mask=False``.
@@ -95,12 +103,14 @@ class MultiHeadAttention(Layer):
             raise ValueError("Received an invalid value for argument `sliding_window`, "
                              "expected a positive integer or None. Received: "
                              f"sliding_window={sliding_window!r}")
-        if use_gate:
-            raise NotImplementedError("MultiHeadAttention(use_gate=True) is not "
-                                      f"supported. Received: use_gate={use_gate!r}")
         self.sliding_window = sliding_window
         self.flash_attention = flash_attention
-        self.use_gate = use_gate
+        self._flash_attention = flash_attention or _keras_config.is_flash_attention_enabled()
+        if self._flash_attention and dropout > 0.0:
+            raise ValueError("Dropout is not supported when flash attention is enabled. "
+                             "Please set dropout to 0.0 to use flash attention. "
+                             f"Received: dropout={dropout!r}")
+        self.use_gate = bool(use_gate)
         for arg, val in (("num_heads", num_heads), ("key_dim", key_dim)):
             if not isinstance(val, int) or isinstance(val, bool) or val <= 0:
                 raise ValueError(f"Received an invalid value for argument `{arg}`, "
@@ -115,10 +125,14 @@ class MultiHeadAttention(Layer):
         if isinstance(output_shape, int):   # Keras 3 keeps it as a tuple
             output_shape = (output_shape,)
         self._output_shape = tuple(output_shape) if output_shape else output_shape
-        if attention_axes not in (None, 1, (1,), [1]):
-            raise ValueError("dlframe's MultiHeadAttention supports attention over axis 1 "
-                             f"of rank-3 inputs only. Received: attention_axes="
-                             f"{attention_axes}")
+        if isinstance(attention_axes, int) and not isinstance(attention_axes, bool):
+            attention_axes = (attention_axes,)
+        elif attention_axes is not None and (
+                not isinstance(attention_axes, (list, tuple)) or not all(
+                    isinstance(a, int) and not isinstance(a, bool)
+                    for a in attention_axes)):
+            raise ValueError("`attention_axes` must be an int, list, or tuple of ints. "
+                             f"Received: attention_axes={attention_axes!r}")
         self.attention_axes = attention_axes
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
@@ -130,8 +144,9 @@ class MultiHeadAttention(Layer):
 
     def build(self, query_shape, value_shape=None, key_shape=None):
         if value_shape is not None:
-            self._create(TensorShape(query_shape)[-1], TensorShape(value_shape)[-1],
-                         TensorShape(key_shape or value_shape)[-1])
+            query_shape = TensorShape(query_shape)
+            self._create(query_shape[-1], TensorShape(value_shape)[-1],
+                         TensorShape(key_shape or value_shape)[-1], query_shape.rank)
         self.built = True
 
     def _dense(self, name, shape, bias_shape):
@@ -144,10 +159,14 @@ class MultiHeadAttention(Layer):
                                constraint=self.bias_constraint) if self.use_bias else None
         return kernel, bias
 
-    def _create(self, q_dim, v_dim, k_dim):
+    def _create(self, q_dim, v_dim, k_dim, rank):
+        # Keras keeps the normalized axes (projected rank = rank + 1)
+        self.attention_axes = _axes.normalize_axes(self.attention_axes, rank + 1)
         h = self.num_heads
         self._query = self._dense("query", [q_dim, h, self.key_dim], [h, self.key_dim])
         self._key = self._dense("key", [k_dim, h, self.key_dim], [h, self.key_dim])
+        self._gate = self._dense("gate", [q_dim, h, self.value_dim],
+                                 [h, self.value_dim]) if self.use_gate else None
         self._value = self._dense("value", [v_dim, h, self.value_dim], [h, self.value_dim])
         out_dims = self._output_shape or q_dim
         out_dims = list(out_dims) if isinstance(out_dims, (list, tuple)) else [out_dims]
@@ -170,35 +189,70 @@ class MultiHeadAttention(Layer):
              training=None, use_causal_mask=False, mask=None):
         key = value if key is None else key
         value, key = _like(value, query), _like(key, query)   # one compute dtype
+        if self._flash_attention and return_attention_scores:
+            raise ValueError("Returning attention scores is not supported when flash "
+                             "attention is enabled. Please disable flash attention to "
+                             "access attention scores.")
+        for name, x in (("value", value), ("key", key)):
+            if len(x.shape) != len(query.shape):
+                raise ValueError(f'Layer "{self.name}" expects `{name}` of the same rank '
+                                 f"as `query` {tuple(query.shape)}; received shape "
+                                 f"{tuple(x.shape)}")
+        if tuple(value.shape[1:-1]) != tuple(key.shape[1:-1]):
+            raise ValueError("All dimensions of `value` and `key`, except the last one, "
+                             f"must be equal. Received: value_shape={tuple(value.shape)} "
+                             f"and key_shape={tuple(key.shape)}")
         if not self._weights_ready:
-            self._create(query.shape[-1], value.shape[-1], key.shape[-1])
-        for name, x in (("query", query), ("value", value), ("key", key)):
-            if len(x.shape) != 3:
-                raise ValueError(f'Layer "{self.name}" expects rank-3 `{name}` inputs '
-                                 f"(batch, seq, features); received shape {tuple(x.shape)}")
+            self._create(query.shape[-1], value.shape[-1], key.shape[-1],
+                         len(query.shape))
+        full = self._attention_mask(query, value, key, attention_mask, use_causal_mask,
+                                    query_mask, value_mask, key_mask)
+
+        def dropout(probs):
+            if training and self.dropout > 0:
+                return _nn.dropout(probs, rate=self.dropout, seed=self.seed)
+            return probs
+        if len(query.shape) == 3 and self.attention_axes == (1,):
+            out, probs = self._attend_sequence(query, key, value, full, dropout)
+        else:
+            out, probs = self._attend_axes(query, key, value, full, dropout)
+        if return_attention_scores:
+            return out, probs
+        return out
+
+    def _attend_sequence(self, query, key, value, full, dropout):
+        """Attention over axis 1 of rank-3 inputs, as batched matmuls."""
         h = self.num_heads
         q = self._project(query, self._query, h, self.key_dim)
         k = self._project(key, self._key, h, self.key_dim)
         v = self._project(value, self._value, h, self.value_dim)
         q = q * (1.0 / math.sqrt(float(self.key_dim)))
         scores = _linalg.matmul(q, k, transpose_b=True)  # (B, H, T, S)
-        full = self._attention_mask(query, value, key, attention_mask, use_causal_mask,
-                                    query_mask, value_mask, key_mask)
         if full is not None:
-            full = _array.expand_dims(full, 1)
+            full = _axes.expand_mask(full, 4, 1, scores.shape)
         probs = _masked_softmax(scores, full)
-        dropped = _nn.dropout(probs, rate=self.dropout, seed=self.seed) if (
-            training and self.dropout > 0) else probs
-        ctx = _array.transpose(_linalg.matmul(dropped, v), [0, 2, 1, 3])  # (B, T, H, Dv)
+        ctx = _linalg.matmul(dropout(probs), v)   # (B, H, T, Dv)
+        if self._gate is not None:
+            ctx = ctx * _math.sigmoid(self._project(query, self._gate, h, self.value_dim))
+        ctx = _array.transpose(ctx, [0, 2, 1, 3])  # (B, T, H, Dv)
         kernel, bias = (_like(w, ctx) for w in self._output)
         out = _linalg.matmul(_array.reshape(ctx, [-1, h * self.value_dim]),
                              _array.reshape(kernel, [h * self.value_dim, -1]))
         if bias is not None:
             out = out + _array.reshape(bias, [-1])
-        out = _array.reshape(out, _sequence_shape(ctx, *self._out_dims))
-        if return_attention_scores:
-            return out, probs
-        return out
+        return _array.reshape(out, _sequence_shape(ctx, *self._out_dims)), probs
+
+    def _attend_axes(self, query, key, value, full, dropout):
+        """Attention over ``attention_axes`` of inputs of any rank (einsum layout)."""
+        q = _axes.project(query, *(_like(w, query) for w in self._query))
+        k = _axes.project(key, *(_like(w, query) for w in self._key))
+        v = _axes.project(value, *(_like(w, query) for w in self._value))
+        q = q * (1.0 / math.sqrt(float(self.key_dim)))
+        ctx, probs = _axes.attend(q, k, v, self.attention_axes, full, dropout)
+        if self._gate is not None:
+            ctx = ctx * _math.sigmoid(
+                _axes.project(query, *(_like(w, query) for w in self._gate)))
+        return _axes.combine(ctx, *(_like(w, ctx) for w in self._output)), probs
 
     def _attention_mask(self, query, value, key, attention_mask, use_causal_mask,
                         query_mask, value_mask, key_mask):

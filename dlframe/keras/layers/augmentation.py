@@ -67,6 +67,21 @@ def _range(factor, name, symmetric=True, lower_bound=None, upper_bound=None):
     return lower, upper
 
 
+def _factor(factor, name, low=0.0, high=1.0):
+    """Keras 3's stored ``(lower, upper)`` range of ``factor`` within [low, high]: a
+    number f means ``(max(-|f|, low), |f|)`` (``[0, f]`` when low is 0)."""
+    pair = _factor_pair(factor, name)
+    if pair is None:
+        f = abs(float(factor)) if float(factor) >= low else float(factor)
+        pair = (max(-f, low), f)
+    lower, upper = pair
+    if not low <= lower <= upper <= high:
+        raise ValueError(f"The `{name}` argument should be a number (or a list of two "
+                         f"numbers) in the range [{low}, {high}]. Received: "
+                         f"{name}={factor!r}")
+    return lower, upper
+
+
 class _RandomLayer(Layer):
     """Shared state of the augmentation layers: seed and a training switch."""
 
@@ -193,8 +208,8 @@ class RandomRotation(_AffineLayer):
     def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None,
                  fill_value=0.0, **kwargs):
         super().__init__(fill_mode, interpolation, seed, fill_value, **kwargs)
-        self.factor = factor
         self._lower, self._upper = _range(factor, "factor")
+        self.factor = (self._lower, self._upper)   # Keras 3 keeps the range
 
     def _transforms(self, n, h, w):
         angle = self._uniform([n], self._lower * 2 * _pymath.pi,
@@ -278,17 +293,19 @@ class _ValueRangeBase(_RandomLayer):
 
 class RandomContrast(_ValueRangeBase):
     """``(x - mean) * c + mean`` per image and channel, ``c`` uniform in
-    ``[1 - lower, 1 + upper]``, clipped to ``value_range``."""
+    ``[1 - lower, 1 + upper]``, clipped to ``value_range``; a number ``factor`` f is
+    the range ``(0, f)`` as in Keras 3."""
 
     def __init__(self, factor, value_range=(0, 255), seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
-        self.factor = factor
         self.value_range = value_range
-        lower, upper = (factor if isinstance(factor, (tuple, list))
-                        else (factor, factor))
+        # Keras 3: a number f is the range (0, f), so contrast only grows (Keras 2
+        # drew from [1 - f, 1 + f]; pass (f, f) for that)
+        lower, upper = _factor_pair(factor, "factor") or (0.0, float(factor))
         if lower < 0 or upper < 0 or lower > 1:
             raise ValueError(f"`factor` argument cannot have negative values or values "
                              f"above 1 for the lower bound. Received: factor={factor}")
+        self.factor = (lower, upper)
         self._lower, self._upper = 1.0 - lower, 1.0 + upper
 
     def _augment(self, x):
@@ -305,9 +322,9 @@ class RandomBrightness(_ValueRangeBase):
 
     def __init__(self, factor, value_range=(0, 255), seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
-        self.factor = factor
         self.value_range = value_range
         self._lower, self._upper = _range(factor, "factor")
+        self.factor = (self._lower, self._upper)   # Keras 3 keeps the range
         if self._lower < -1 or self._upper > 1:
             raise ValueError(f"The `factor` argument should be a number (or a list of two "
                              f"numbers) in the range [-1.0, 1.0]. Received: "

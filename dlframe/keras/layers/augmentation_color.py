@@ -13,7 +13,7 @@ from dlframe.core.tensor import convert_to_tensor
 from dlframe.keras.layers.augmentation import (
     RandomBrightness,
     RandomContrast,
-    _factor_pair,
+    _factor,
     _float,
     _ValueRangeBase,
 )
@@ -27,17 +27,6 @@ from dlframe.ops import logic as _logic
 from dlframe.ops import math as _math
 from dlframe.ops import reduction as _red
 from dlframe.ops import segment as _segment
-
-
-def _factor(factor, name, low=0.0, high=1.0):
-    """(lower, upper) from ``factor`` (a float f means [low, f]) within [low, high]."""
-    pair = _factor_pair(factor, name)
-    lower, upper = pair if pair is not None else (low, float(factor))
-    if not low <= lower <= upper <= high:
-        raise ValueError(f"The `{name}` argument should be a number (or a list of two "
-                         f"numbers) in the range [{low}, {high}]. Received: "
-                         f"{name}={factor!r}")
-    return lower, upper
 
 
 def _check_range(value_range):
@@ -56,8 +45,8 @@ class _ValueRangeLayer(_ValueRangeBase):
     def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None,
                  **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
-        self.factor = factor
         self._lower, self._upper = _factor(factor, "factor", *self._factor_bounds)
+        self.factor = (self._lower, self._upper)   # Keras 3 keeps the range
         self.value_range = _check_range(value_range)
 
     def _per_image(self, x, low=None, high=None):
@@ -99,7 +88,10 @@ class RandomHue(_ValueRangeLayer):
 
 class RandomSaturation(_ValueRangeLayer):
     """Scales the saturation by ``f / (1 - f)``, f drawn from ``factor``: 0 gives
-    grayscale, 0.5 no change, 1 full saturation."""
+    grayscale, 0.5 no change, 1 full saturation. As in Keras 3 a number f is the
+    range ``(-f, f)`` (negative draws give grayscale)."""
+
+    _factor_bounds = (-1.0, 1.0)
 
     def _augment(self, x):
         f = self._per_image(x)
@@ -182,7 +174,7 @@ class RandomPosterization(_ValueRangeLayer):
             raise ValueError("The `factor` argument should be an integer (or a pair of "
                              f"integers) in [1, 8]. Received: factor={factor!r}")
         super().__init__(factor_range, value_range, data_format, seed, **kwargs)
-        self.factor = factor
+        self.factor = tuple(factor_range)
 
     def _augment(self, x):
         low, high = int(self._lower), int(self._upper)
@@ -245,9 +237,9 @@ class Solarization(_ValueRangeLayer):
     def __init__(self, addition_factor=0.0, threshold_factor=0.0, value_range=(0, 255),
                  seed=None, data_format=None, **kwargs):
         super().__init__(addition_factor, value_range, data_format, seed, **kwargs)
-        self.addition_factor = addition_factor
-        self.threshold_factor = threshold_factor
+        self.addition_factor = self.factor   # Keras 3 keeps the ranges
         self._threshold = _factor(threshold_factor, "threshold_factor")
+        self.threshold_factor = self._threshold
 
     def _augment(self, x):
         add = self._per_image(x, self._lower, self._upper * 255.0)

@@ -79,17 +79,16 @@ class RandomWidth(_RandomResize):
 
 class RandomShear(_AffineLayer):
     """Shears images: ``x_in = x + s_x y``, ``y_in = y + s_y x`` with ``s`` drawn
-    from ``x_factor``/``y_factor`` (a float f means [0, f]) and a random sign."""
+    from ``x_factor``/``y_factor`` (a float f means (-f, f)) and a random sign."""
 
     def __init__(self, x_factor=0.0, y_factor=0.0, interpolation="bilinear",
                  fill_mode="reflect", fill_value=0.0, data_format=None, seed=None,
                  **kwargs):
         super().__init__(fill_mode, interpolation, seed, fill_value,
                          data_format=data_format, **kwargs)
-        self.x_factor = x_factor
-        self.y_factor = y_factor
-        self._x = _factor(x_factor, "x_factor")
-        self._y = _factor(y_factor, "y_factor")
+        # Keras 3 keeps the ranges: a number f is (-f, f) (drawn, then a random sign)
+        self._x = self.x_factor = _factor(x_factor, "x_factor", -1.0, 1.0)
+        self._y = self.y_factor = _factor(y_factor, "y_factor", -1.0, 1.0)
 
     def _signed(self, n, bounds):
         sign = _logic.where(_math.less(self._uniform([n], 0.0, 1.0), 0.5), -1.0, 1.0)
@@ -127,8 +126,7 @@ class RandomErasing(_RandomLayer):
     def __init__(self, factor=1.0, scale=(0.02, 0.33), fill_value=None,
                  value_range=(0, 255), seed=None, data_format=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
-        self.factor = factor
-        self._lower, self._upper = _factor(factor, "factor")
+        self._lower, self._upper = self.factor = _factor(factor, "factor")
         self.scale = scale
         self._scale = _factor(scale, "scale")
         if fill_value is not None and not isinstance(fill_value, (int, float, list,

@@ -10,7 +10,9 @@ import math
 
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.keras import backend
+from dlframe.keras import config as _keras_config
 from dlframe.keras.engine.base_layer import Layer
+from dlframe.keras.layers import attention_axes as _axes
 from dlframe.keras.layers.attention import MultiHeadAttention, _masked_softmax
 from dlframe.keras.layers.core import _positive_int
 from dlframe.keras.layers.einsum_dense import EinsumDense
@@ -18,7 +20,6 @@ from dlframe.keras.layers.layer_config import (
     set_weight_options,
     weight_options_config,
 )
-from dlframe.ops import array as _array
 from dlframe.ops import array_index as _index
 from dlframe.ops import einsum as _einsum
 from dlframe.ops import nn as _nn
@@ -35,6 +36,13 @@ class GroupQueryAttention(Layer):
       use_bias: whether the projections have biases.
       kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
       activity_regularizer, kernel_constraint, bias_constraint: as in Dense.
+      sliding_window: optional positive int: each query attends only to keys
+        less than ``sliding_window`` positions away.
+      flash_attention: a kernel choice only (``None`` follows
+        ``keras.config.is_flash_attention_enabled()``); when on, ``dropout`` must
+        be 0 and scores cannot be returned.
+      use_gate: multiply the attention output by ``sigmoid`` of a per-head
+        projection of ``query`` (sub-layer ``gate``).
       seed: seed of the dropout.
 
     Call arguments: ``query`` [B, T, dim], ``value`` [B, S, dim_v], ``key=None``
@@ -62,27 +70,37 @@ class GroupQueryAttention(Layer):
                              "`num_key_value_heads`. Received: num_query_heads="
                              f"{num_query_heads}, num_key_value_heads="
                              f"{num_key_value_heads}")
-        if sliding_window is not None or use_gate:
-            raise NotImplementedError(
-                "GroupQueryAttention supports sliding_window=None and use_gate=False "
-                f"only. Received: sliding_window={sliding_window!r}, "
-                f"use_gate={use_gate!r}")
+        if sliding_window is not None and (
+                not isinstance(sliding_window, int) or isinstance(sliding_window, bool)
+                or sliding_window <= 0):
+            raise ValueError("`sliding_window` must be `None` or a positive integer. "
+                             f"Received: sliding_window={sliding_window!r}")
         self.num_repeats = num_query_heads // num_key_value_heads
         self.dropout = float(dropout)
+        self._flash_attention = flash_attention or _keras_config.is_flash_attention_enabled()
+        if self._flash_attention and self.dropout > 0.0:
+            raise ValueError("Dropout is not supported when flash attention is enabled. "
+                             "Please set dropout to 0.0 to use flash attention. "
+                             f"Received: dropout={dropout!r}")
         self.use_bias = use_bias
         self.sliding_window = sliding_window
-        self.use_gate = use_gate
+        self.use_gate = bool(use_gate)
         self.seed = seed
         set_weight_options(self, locals(), "kernel", "bias")
         self._query_dense = self._dense("query", "bqm,muh->bquh", num_query_heads, "uh")
         self._key_dense = self._dense("key", "bkm,mvh->bkvh", num_key_value_heads, "vh")
+        self._gate_dense = self._dense(
+            "gate", "bqm,muh->bquh", num_query_heads, "uh",
+            activation="sigmoid") if self.use_gate else None
         self._value_dense = self._dense("value", "bkm,mvh->bkvh", num_key_value_heads,
                                         "vh")
         self._output_dense = None
 
-    def _dense(self, name, equation, heads, bias_axes, output_shape=None):
+    def _dense(self, name, equation, heads, bias_axes, output_shape=None,
+               activation=None):
         return EinsumDense(
             equation, output_shape=output_shape or (None, heads, self.head_dim),
+            activation=activation,
             bias_axes=bias_axes if self.use_bias else None, name=name,
             kernel_initializer=self.kernel_initializer,
             bias_initializer=self.bias_initializer,
@@ -94,9 +112,11 @@ class GroupQueryAttention(Layer):
     def build(self, query_shape, value_shape=None, key_shape=None):
         if value_shape is not None:
             key_shape = key_shape or value_shape
-            for sub, shape in ((self._query_dense, query_shape),
-                               (self._key_dense, key_shape),
-                               (self._value_dense, value_shape)):
+            subs = [(self._query_dense, query_shape), (self._key_dense, key_shape),
+                    (self._gate_dense, query_shape), (self._value_dense, value_shape)]
+            for sub, shape in subs:
+                if sub is None:
+                    continue
                 with sub._own_scope():
                     sub.build(shape)
                 sub.built = True
@@ -116,6 +136,10 @@ class GroupQueryAttention(Layer):
              key_mask=None, attention_mask=None, return_attention_scores=False,
              training=None, use_causal_mask=False, mask=None):
         key = value if key is None else key
+        if self._flash_attention and return_attention_scores:
+            raise ValueError("Returning attention scores is not supported when flash "
+                             "attention is enabled. Please disable flash attention to "
+                             "access attention scores.")
         for name, x in (("query", query), ("value", value), ("key", key)):
             if len(x.shape) != 3:
                 raise ValueError(f'Layer "{self.name}" expects rank-3 `{name}` inputs '
@@ -134,10 +158,12 @@ class GroupQueryAttention(Layer):
         q = q * (1.0 / math.sqrt(float(self.head_dim)))
         scores = _einsum.einsum("bquh,bkuh->buqk", q, k)
         probs = _masked_softmax(scores, None if full is None else
-                                _array.expand_dims(full, 1))
+                                _axes.expand_mask(full, 4, 1, scores.shape))
         dropped = _nn.dropout(probs, rate=self.dropout, seed=self.seed) if (
             training and self.dropout > 0) else probs
         ctx = _einsum.einsum("buqk,bkuh->bquh", dropped, v)
+        if self._gate_dense is not None:
+            ctx = ctx * self._gate_dense(query)
         out = self._output(query.shape[-1])(ctx)
         if return_attention_scores:
             return out, probs

@@ -1,0 +1,142 @@
+"""Multi-head attention over any set of axes (``MultiHeadAttention(attention_axes=)``).
+
+After projection a tensor has the layout ``(batch, d1, ..., dk, heads, channels)``.
+The attention axes are some of ``0 .. heads``; every other axis but ``channels`` is a
+batch axis, so the scores have the layout ``(*batch axes, *query attention axes,
+*key attention axes)``, and the softmax runs over the key attention axes jointly.
+The computation moves the attention axes last, flattens them into one sequence axis
+and reuses a plain batched matmul / softmax.
+"""
+
+import functools
+import operator
+import string
+
+from dlframe.ops import array as _array
+from dlframe.ops import einsum as _einsum
+from dlframe.ops import linalg as _linalg
+from dlframe.ops import logic as _logic
+from dlframe.ops import math as _math
+from dlframe.ops import nn as _nn
+
+
+def normalize_axes(axes, rank):
+    """Attention axes of a projected tensor of rank ``rank`` as a tuple.
+
+    ``None`` means every axis between the batch and the heads axis; a negative axis
+    counts from the heads axis (``-1`` is the heads axis), as Keras does.
+    """
+    if axes is None:
+        return tuple(range(1, rank - 2))
+    out = tuple(a if a >= 0 else (rank - 1) + a for a in axes)
+    for given, axis in zip(axes, out):
+        if not 0 <= axis < rank - 1:
+            raise ValueError(
+                "Invalid value for argument `attention_axes`: each axis must index a "
+                f"non-feature axis of the {rank - 2}-D input. Received: "
+                f"attention_axes={tuple(axes)} (axis {given})")
+    if len(set(out)) != len(out):
+        raise ValueError("Invalid value for argument `attention_axes`: axes repeat. "
+                         f"Received: attention_axes={tuple(axes)}")
+    return out
+
+
+def _dims(x):
+    """``x``'s sizes: Python ints where known statically, scalar tensors elsewhere."""
+    dynamic = None
+    out = []
+    for i, size in enumerate(x.shape):
+        if size is None:
+            dynamic = _array.shape(x) if dynamic is None else dynamic
+            size = dynamic[i]
+        out.append(size)
+    return out
+
+
+def _prod(sizes):
+    return functools.reduce(operator.mul, sizes, 1)
+
+
+def project(x, kernel, bias):
+    """``x[..., d] @ kernel[d, *out] + bias[*out]`` (one EinsumDense projection)."""
+    out = string.ascii_lowercase[1:kernel.shape.rank]
+    y = _einsum.einsum(f"...a,a{out}->...{out}", x, kernel)
+    return y if bias is None else y + bias
+
+
+def combine(ctx, kernel, bias):
+    """Output projection: ``ctx[..., heads, channels] @ kernel[heads, channels, *out]``."""
+    out = string.ascii_lowercase[2:kernel.shape.rank]
+    y = _einsum.einsum(f"...ab,ab{out}->...{out}", ctx, kernel)
+    return y if bias is None else y + bias
+
+
+def expand_mask(mask, scores_rank, num_axes, scores_shape):
+    """Keras's mask expansion: new axes before the query attention axes until the
+    mask has the scores' rank; then a check that it broadcasts to the scores."""
+    mask = _math.cast(mask, "bool")
+    axis = -2 * num_axes - 1
+    while mask.shape.rank < scores_rank:
+        if axis < -mask.shape.rank - 1:
+            raise ValueError(
+                f"The attention mask of shape {tuple(mask.shape)} cannot be expanded to "
+                f"the attention scores of shape {tuple(scores_shape)}: axis {axis} is "
+                f"out of bounds for a mask with {mask.shape.rank} dimensions.")
+        mask = _array.expand_dims(mask, axis)
+    if mask.shape.rank > scores_rank or any(
+            m is not None and s is not None and m not in (1, s)
+            for m, s in zip(mask.shape, scores_shape)):
+        raise ValueError("The `mask` must be broadcastable to `inputs`. Each mask "
+                         "dimension must be 1 or match the corresponding input "
+                         f"dimension. Received: inputs.shape={tuple(scores_shape)}, "
+                         f"mask.shape={tuple(mask.shape)}")
+    return mask
+
+
+def _to_sequence(x, batch, axes):
+    """``x`` with its attention axes flattened into one axis before the channels."""
+    dims = _dims(x)
+    rank = len(dims)
+    moved = _array.transpose(x, list(batch) + list(axes) + [rank - 1])
+    flat = [dims[a] for a in batch] + [_prod(dims[a] for a in axes), dims[-1]]
+    return _array.reshape(moved, flat), [dims[a] for a in axes]
+
+
+def attend(q, k, v, axes, mask=None, dropout=None):
+    """Scaled-already ``q`` attends to ``k``/``v`` over ``axes`` of the projected layout.
+
+    Args:
+      q, k, v: projected tensors ``(batch, ..., heads, channels)`` of equal rank.
+      axes: normalized attention axes (see ``normalize_axes``).
+      mask: optional bool mask, expanded as Keras does (``expand_mask``).
+      dropout: optional function applied to the probabilities before they weight
+        the values (training dropout).
+
+    Returns:
+      ``(context, probabilities)``: context in ``q``'s layout with ``v``'s channels;
+      probabilities ``(*batch axes, *query attention axes, *key attention axes)``.
+    """
+    rank = q.shape.rank
+    batch = [a for a in range(rank - 1) if a not in axes]
+    q_seq, q_sizes = _to_sequence(q, batch, axes)
+    k_seq, k_sizes = _to_sequence(k, batch, axes)
+    v_seq, _ = _to_sequence(v, batch, axes)
+    scores = _linalg.matmul(q_seq, k_seq, transpose_b=True)   # (*batch, Tq, Tk)
+    batch_sizes = _dims(scores)[:-2]
+    full_shape = batch_sizes + q_sizes + k_sizes
+    if mask is not None:
+        full = _array.reshape(scores, full_shape)
+        static = [s if isinstance(s, int) else None for s in full_shape]
+        keep = expand_mask(mask, len(full_shape), len(axes), static)
+        neg = -65504.0 if scores.dtype.name == "float16" else -1e9
+        full = _logic.where(keep, full, _math.cast(neg, full.dtype))
+        scores = _array.reshape(full, _dims(scores))
+    probs = _nn.softmax(scores, axis=-1)
+    weighted = dropout(probs) if dropout is not None else probs
+    ctx = _linalg.matmul(weighted, v_seq)
+    ctx = _array.reshape(ctx, batch_sizes + q_sizes + [_dims(v)[-1]])
+    order = list(batch) + list(axes) + [rank - 1]
+    inverse = [order.index(a) for a in range(rank)]
+    return (_array.transpose(ctx, inverse),
+            _array.reshape(probs, full_shape))
+
