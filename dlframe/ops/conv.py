@@ -75,24 +75,33 @@ def _family(names, fwd, dgrad, wgrad, channels=_out_channels):
     dgrad_p = primitive(names[1])(_keeping_dtype(dgrad))
     wgrad_p = primitive(names[2])(_keeping_dtype(wgrad))
 
+    # ``needs`` (from the tape) skips the half of a backward pass nobody asked for:
+    # the input gradient of a first layer fed with data, the filter gradient of a
+    # constant filter
     @fwd_p.defgrad
-    def _fwd_grad(inputs, out, dy, **geo):
+    def _fwd_grad(inputs, out, dy, needs=(True, True), **geo):
         x, w = inputs
-        return (call(dgrad_p, (dy, w), dict(geo, in_shape=tuple(x._value.shape[1:]))),
-                call(wgrad_p, (x, dy), dict(geo, filter_shape=tuple(w._value.shape))))
+        return (call(dgrad_p, (dy, w), dict(geo, in_shape=tuple(x._value.shape[1:])))
+                if needs[0] else None,
+                call(wgrad_p, (x, dy), dict(geo, filter_shape=tuple(w._value.shape)))
+                if needs[1] else None)
 
     @dgrad_p.defgrad
-    def _dgrad_grad(inputs, out, ddx, *, in_shape, **geo):
+    def _dgrad_grad(inputs, out, ddx, *, in_shape, needs=(True, True), **geo):
         dy, w = inputs
-        return (call(fwd_p, (ddx, w), geo),
-                call(wgrad_p, (ddx, dy), dict(geo, filter_shape=tuple(w._value.shape))))
+        return (call(fwd_p, (ddx, w), geo) if needs[0] else None,
+                call(wgrad_p, (ddx, dy), dict(geo, filter_shape=tuple(w._value.shape)))
+                if needs[1] else None)
 
     @wgrad_p.defgrad
-    def _wgrad_grad(inputs, out, ddw, *, filter_shape, **geo):
+    def _wgrad_grad(inputs, out, ddw, *, filter_shape, needs=(True, True), **geo):
         x, dy = inputs
-        return (call(dgrad_p, (dy, ddw), dict(geo, in_shape=tuple(x._value.shape[1:]))),
-                call(fwd_p, (x, ddw), geo))
+        return (call(dgrad_p, (dy, ddw), dict(geo, in_shape=tuple(x._value.shape[1:])))
+                if needs[0] else None,
+                call(fwd_p, (x, ddw), geo) if needs[1] else None)
 
+    for prim in (fwd_p, dgrad_p, wgrad_p):
+        prim.wants_needs = True
     fwd_p.static_shape = lambda in_dims, attrs: swept_static_shape(
         in_dims, attrs, channels(in_dims[1]))
     dgrad_p.static_shape = _backprop_input_static_shape

@@ -111,29 +111,87 @@ def _first_max_masks(xp, x, y, ksize, strides, pads, dilations):
         yield tap, mask
 
 
+def _row_shapes(n, c, out_sp, ksize):
+    """Views of a tiled input whose last axis is a whole row of the last spatial dim.
+
+    Returns (rows, wide): ``rows`` splits every other spatial dim into (out, k) and
+    merges the last spatial dim with the channels, (N, o1, k1, ..., o_r*k_r*C); ``wide``
+    is the same with 1 for the k axes, the shape of a pooled array widened by
+    ``_widen``. Row-long innermost runs keep NumPy's loops long (a window tap's
+    C-long runs make every pass several times slower).
+    """
+    rows, wide = (n,), (n,)
+    for o, k in zip(out_sp[:-1], ksize[:-1]):
+        rows += (o, k)
+        wide += (o, 1)
+    tail = (out_sp[-1] * ksize[-1] * c,) if out_sp else (c,)
+    return rows + tail, wide + tail
+
+
+def _widen(xp, a, k, wide):
+    """Pooled ``a`` with each value repeated ``k`` times along the last spatial dim."""
+    return (xp.repeat(a, k, axis=-2) if k > 1 else a).reshape(wide)
+
+
+def _tiled_first_max(d, x, y, ksize, rows, wide):
+    """Bool (rows-shaped) mask of the first maximum of every tiled window.
+
+    One comparison of the whole input with the widened maxima; the row-major
+    first-max suppression runs only when some window may hold two maxima (always on
+    GPU, where checking would wait for the device).
+    """
+    xp = d.xp
+    out_sp = y.shape[1:-1]
+    eq = xp.equal(x.reshape(rows), _widen(xp, y, ksize[-1], wide))
+    if not d.is_gpu and int(xp.count_nonzero(eq)) == y.size and not (
+            y.dtype.kind == "f" and bool(xp.isnan(y).any())):
+        return eq  # a match per window and no NaN window: no window has two
+    bshape = (x.shape[0],)
+    for o, k in zip(out_sp, ksize):
+        bshape += (o, k)
+    blocks = eq.reshape(bshape + (x.shape[-1],))
+    all_taps = list(taps(ksize))
+    found = None
+    for i, tap in enumerate(all_taps):
+        idx = (slice(None),)
+        for k in tap:
+            idx += (slice(None), k)
+        mask = blocks[idx + (slice(None),)]
+        if found is None:
+            found = mask
+            continue
+        xp.greater(mask, found, out=mask)  # equal and no earlier tap matched
+        if i + 1 < len(all_taps):
+            found = xp.logical_or(found, mask, out=None if i == 1 else found)
+    return eq
+
+
+def _tiled_max_pool_grad(d, x, y, dy, ksize):
+    """MaxPoolGrad of windows that tile the input (the uncovered edge gets zeros)."""
+    xp = d.xp
+    out_sp = y.shape[1:-1]
+    covered = tuple(o * k for o, k in zip(out_sp, ksize))
+    whole = covered == tuple(x.shape[1:-1])
+    cov = (slice(None),) + tuple(slice(0, v) for v in covered)
+    rows, wide = _row_shapes(x.shape[0], x.shape[-1], out_sp, ksize)
+    first = _tiled_first_max(d, x if whole else x[cov], y, ksize, rows, wide)
+    dx = xp.empty(x.shape, dy.dtype)
+    # a view: dx is contiguous, so its covered part splits and merges without a copy
+    xp.multiply(first, _widen(xp, dy, ksize[-1], wide),
+                out=(dx if whole else dx[cov]).reshape(rows))
+    for i, v in enumerate(covered):
+        if v != x.shape[1 + i]:
+            dx[(slice(None),) * (1 + i) + (slice(v, None),)] = 0
+    return dx
+
+
 def max_pool_grad(d, x, y, dy, *, ksize, strides, pads, dilations):
     """Routes each output gradient to the first maximum of its window."""
     xp = d.xp
     out_sp = y.shape[1:-1]
-    masks = _first_max_masks(xp, x, y, ksize, strides, pads, dilations)
     if _tiled(ksize, strides, pads, dilations):
-        covered = tuple(o * k for o, k in zip(out_sp, ksize))
-        bshape = (x.shape[0],)
-        for o, k in zip(out_sp, ksize):
-            bshape += (o, k)
-        bshape += (x.shape[-1],)
-        target = xp.empty(bshape, dy.dtype)
-        for tap, mask in masks:  # every block element is written exactly once
-            idx = (slice(None),)
-            for k in tap:
-                idx += (slice(None), k)
-            xp.multiply(dy, mask, out=target[idx + (slice(None),)])
-        target = target.reshape((x.shape[0],) + covered + (x.shape[-1],))
-        if covered == tuple(x.shape[1:-1]):
-            return target
-        dx = xp.zeros(x.shape, dy.dtype)
-        dx[(slice(None),) + tuple(slice(0, c) for c in covered)] = target
-        return dx
+        return _tiled_max_pool_grad(d, x, y, dy, ksize)
+    masks = _first_max_masks(xp, x, y, ksize, strides, pads, dilations)
     # accumulate_taps visits taps in scan order, the order the masks are produced in
     return accumulate_taps(xp, lambda i, tap: dy * next(masks)[1], x.shape[0], x.shape[1:],
                            ksize, strides, pads, dilations, out_sp, dy.dtype)
