@@ -48,9 +48,7 @@ class Functional(Model):
         self._input_spec = [InputSpec(shape=tuple([None] + kt.shape.as_list()[1:]),
                                       allow_last_axis_squeeze=True,
                                       name=kt._keras_history[0].name)
-                            for kt in self.inputs]
-        if len(self.inputs) == 1 and not isinstance(inputs, dict):
-            self._input_spec = self._input_spec[0]
+                            for kt in self.inputs]  # a list even for one input
         self.built = True
 
     def _add_symbolic_loss(self, loss):

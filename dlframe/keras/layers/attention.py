@@ -382,6 +382,12 @@ class Attention(Layer):
     def compute_mask(self, inputs, mask=None):
         return None if mask is None else mask[0]
 
+    def _symbolic_outputs(self, inputs, rest, kwargs):
+        # the output structure depends on the call argument return_attention_scores,
+        # which compute_output_shape cannot see: run the layer on placeholders
+        from dlframe.keras.engine import node as _node
+        return _node.dry_run_outputs(self, inputs, rest, kwargs)
+
     def compute_output_shape(self, input_shape):
         q, v = TensorShape(input_shape[0]).as_list(), TensorShape(input_shape[1]).as_list()
         return TensorShape(q[:-1] + v[-1:])

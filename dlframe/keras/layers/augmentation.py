@@ -37,14 +37,14 @@ def _float(inputs, dtype):
 
 
 def _factor_pair(factor, name):
-    """``factor`` as (lower, upper) floats when it is a pair (list or tuple), else
-    None; a sequence of another length is an error."""
+    """``factor`` as sorted (lower, upper) floats when it is a pair (list or tuple),
+    else None (Keras 3 sorts a reversed pair); another length is an error."""
     if not isinstance(factor, (tuple, list)):
         return None
     if len(factor) != 2:
         raise ValueError(f"The `{name}` argument should be a number or a list of two "
                          f"numbers. Received: {name}={factor!r}")
-    return float(factor[0]), float(factor[1])
+    return tuple(sorted((float(factor[0]), float(factor[1]))))
 
 
 def _range(factor, name, symmetric=True, lower_bound=None, upper_bound=None):
@@ -55,9 +55,6 @@ def _range(factor, name, symmetric=True, lower_bound=None, upper_bound=None):
     else:
         f = float(factor)
         lower, upper = (-abs(f), abs(f)) if symmetric else (0.0, abs(f))
-    if upper < lower:
-        raise ValueError(f"`{name}` lower bound must not exceed the upper bound. Received "
-                         f"{name}={factor!r}")
     if lower_bound is not None and lower < lower_bound:
         raise ValueError(f"The `{name}` argument must be >= {lower_bound}. Received "
                          f"{name}={factor!r}")
@@ -73,7 +70,7 @@ def _factor(factor, name, low=0.0, high=1.0):
     pair = _factor_pair(factor, name)
     if pair is None:
         f = abs(float(factor)) if float(factor) >= low else float(factor)
-        pair = (max(-f, low), f)
+        pair = (max(low, -f), f)
     lower, upper = pair
     if not low <= lower <= upper <= high:
         raise ValueError(f"The `{name}` argument should be a number (or a list of two "

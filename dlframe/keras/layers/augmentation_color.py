@@ -186,35 +186,40 @@ class RandomPosterization(_ValueRangeLayer):
 
 
 class RandomGaussianBlur(_ValueRangeLayer):
-    """Blurs an image (with probability drawn from ``factor``) with a Gaussian of
-    ``kernel_size`` taps whose sigma is drawn from ``sigma`` (a float s: [0, s])."""
+    """Blurs an image (with probability drawn from ``factor``) with a separable
+    Gaussian whose sigma is drawn per image from the ``sigma`` range.
+
+    Args:
+      factor: the blur probability range (a number f: ``(0, f)``).
+      kernel_size: odd number of taps, or a pair ``(height, width)`` of them; kept as
+        a pair, as Keras 3 does.
+      sigma: the range sigma is drawn from (a number s: ``(0, s)``, kept as a pair).
+      value_range: the pixel range; the output is clipped to it.
+      data_format: only 'channels_last' (or None) is supported.
+      seed: optional random seed.
+    """
 
     def __init__(self, factor=1.0, kernel_size=3, sigma=1.0, value_range=(0, 255),
                  data_format=None, seed=None, **kwargs):
         super().__init__(factor, value_range, data_format, seed, **kwargs)
-        if not isinstance(kernel_size, int) or kernel_size <= 0:
-            raise ValueError("`kernel_size` must be a positive integer. Received: "
-                             f"kernel_size={kernel_size!r}")
-        self.kernel_size = kernel_size
-        self.sigma = sigma
-        self._sigma = _factor(sigma, "sigma", 0.0, float("inf"))
+        self.kernel_size = _odd_pair(kernel_size, "kernel_size")
+        self.sigma = _factor(sigma, "sigma", 0.0, float("inf"))
 
     def _augment(self, x):
         n, _, _, c = x.shape
-        sigma = _math.maximum(self._per_image(x, *self._sigma), 1e-3)  # [N,1,1,1]
-        taps = _math.cast(_array.reshape(
-            convert_to_tensor([i - (self.kernel_size - 1) / 2.0
-                               for i in range(self.kernel_size)]), [1, -1]), x.dtype)
-        weights = _math.exp(-_math.square(taps) / (2.0 * _math.square(
-            _array.reshape(sigma, [n, 1]))))
-        weights = weights / _red.reduce_sum(weights, axis=1, keepdims=True)  # [N, k]
+        sigma = _math.maximum(self._per_image(x, *self.sigma), 1e-3)  # [N,1,1,1]
         # one depthwise convolution for the batch: images become channel groups
         stacked = _array.reshape(_array.transpose(x, [1, 2, 0, 3]),
                                  [1, x.shape[1], x.shape[2], n * c])
-        per_channel = _array.reshape(_array.tile(_array.expand_dims(weights, 1),
-                                                 [1, c, 1]), [n * c, -1])
-        for rows in (True, False):
-            shape = [self.kernel_size, 1] if rows else [1, self.kernel_size]
+        for axis, size in enumerate(self.kernel_size):
+            taps = _math.cast(_array.reshape(convert_to_tensor(
+                [i - (size - 1) / 2.0 for i in range(size)]), [1, -1]), x.dtype)
+            weights = _math.exp(-_math.square(taps) / (2.0 * _math.square(
+                _array.reshape(sigma, [n, 1]))))
+            weights = weights / _red.reduce_sum(weights, axis=1, keepdims=True)  # [N,k]
+            per_channel = _array.reshape(_array.tile(_array.expand_dims(weights, 1),
+                                                     [1, c, 1]), [n * c, -1])
+            shape = [size, 1] if axis == 0 else [1, size]
             kernel = _array.reshape(_array.transpose(per_channel), shape + [n * c, 1])
             stacked = _conv.depthwise_conv2d(stacked, kernel, [1, 1, 1, 1], "SAME")
         blurred = _array.transpose(_array.reshape(
@@ -226,6 +231,17 @@ class RandomGaussianBlur(_ValueRangeLayer):
         config = super().get_config()
         config.update({"kernel_size": self.kernel_size, "sigma": self.sigma})
         return config
+
+
+def _odd_pair(value, name):
+    """``value`` (an odd positive int or a pair of them) as a ``(height, width)``."""
+    pair = tuple(value) if isinstance(value, (list, tuple)) else (value, value)
+    if len(pair) != 2 or not all(
+            isinstance(k, int) and not isinstance(k, bool) and k > 0 and k % 2 == 1
+            for k in pair):
+        raise ValueError(f"`{name}` must be an odd positive integer or a pair of them. "
+                         f"Received: {name}={value!r}")
+    return pair
 
 
 class Solarization(_ValueRangeLayer):

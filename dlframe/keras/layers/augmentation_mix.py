@@ -179,11 +179,14 @@ class _Mixing(_RandomLayer):
 
     def __init__(self, beta_parameter, seed=None, data_format=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
+        setattr(self, self._beta_argument, self._checked(beta_parameter))
+
+    def _checked(self, value):
         name = self._beta_argument
-        if not beta_parameter > 0:
-            raise ValueError(f"`{name}` must be positive. Received: "
-                             f"{name}={beta_parameter!r}")
-        setattr(self, name, beta_parameter)
+        if isinstance(value, (list, tuple)) or not value > 0:
+            raise ValueError(f"`{name}` must be a positive number. Received: "
+                             f"{name}={value!r}")
+        return value
 
     def get_config(self):
         config = super().get_config()
@@ -237,11 +240,13 @@ class MixUp(_Mixing):
 
 class CutMix(_Mixing):
     """CutMix (Yun et al. 2019): pastes a box of a permuted partner image covering
-    ``1 - l`` of the area (``l ~ Beta(factor, factor)``, box clipped to the image);
-    labels are mixed by the pasted area.
+    ``1 - l`` of the area (``l ~ Beta(a, a)``, box clipped to the image); labels are
+    mixed by the pasted area.
 
     Args:
-      factor: the Beta distribution's parameter (default 1.0).
+      factor: a number f in [0, 1] (the range ``(0, f)``, as Keras 3 stores it) or a
+        pair ``(lower, upper)``: each call draws the Beta parameter ``a`` uniformly
+        from that range (default 1.0).
     """
 
     _beta_argument = "factor"
@@ -249,9 +254,14 @@ class CutMix(_Mixing):
     def __init__(self, factor=1.0, seed=None, data_format=None, **kwargs):
         super().__init__(factor, seed=seed, data_format=data_format, **kwargs)
 
+    def _checked(self, value):
+        return _factor(value, "factor")
+
     def _mix(self, images, perm):
         n, h, w, _ = images.shape
-        ratio = _math.sqrt(1.0 - _beta(n, self.factor, self.seed))
+        # Keras 3: a Beta parameter drawn from the factor range (kept above 0)
+        alpha = self._uniform([], *self.factor) + 1e-6
+        ratio = _math.sqrt(1.0 - _beta(n, alpha, self.seed))
         bounds = []
         for length in (h, w):
             center = self._uniform([n], 0.0, float(length))

@@ -253,15 +253,16 @@ _RESIZE_METHODS = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczo
                    "gaussian", "mitchellcubic")
 
 
-def crop_to_aspect_and_resize(x, th, tw, interpolation="bilinear"):
+def crop_to_aspect_and_resize(x, th, tw, interpolation="bilinear", antialias=False):
     h, w = x.shape[-3], x.shape[-2]
     oh, ow, ch, cw = _crop_box(h, w, th, tw)
     if (ch, cw) != (h, w):
         x = _image.crop_to_bounding_box(x, oh, ow, ch, cw)
-    return _image.resize(x, (th, tw), method=interpolation)
+    return _image.resize(x, (th, tw), method=interpolation, antialias=antialias)
 
 
-def pad_to_aspect_and_resize(x, th, tw, interpolation="bilinear", fill_value=0.0):
+def pad_to_aspect_and_resize(x, th, tw, interpolation="bilinear", fill_value=0.0,
+                             antialias=False):
     """Pads ``x`` evenly with ``fill_value`` to the aspect ratio tw/th, then resizes
     (Keras's ``pad_to_aspect_ratio``: the image is not distorted nor cropped)."""
     h, w = x.shape[-3], x.shape[-2]
@@ -270,18 +271,19 @@ def pad_to_aspect_and_resize(x, th, tw, interpolation="bilinear", fill_value=0.0
     if pad_h or pad_w:
         paddings = [[0, 0]] * (x.ndim - 3) + [[pad_h, pad_h], [pad_w, pad_w], [0, 0]]
         x = _array.pad(x, paddings, constant_values=fill_value)
-    return _image.resize(x, (th, tw), method=interpolation)
+    return _image.resize(x, (th, tw), method=interpolation, antialias=antialias)
 
 
 def resize_images(x, size, interpolation="bilinear", crop_to_aspect_ratio=False,
-                  pad_to_aspect_ratio=False, fill_value=0.0):
-    """``[..., h, w, c]`` images resized to ``size``, optionally without distortion."""
+                  pad_to_aspect_ratio=False, fill_value=0.0, antialias=False):
+    """``[..., h, w, c]`` images resized to ``size``, optionally without distortion
+    (``antialias``: a downscale filters with the widened kernel, as tf.image.resize)."""
     th, tw = size
     if crop_to_aspect_ratio:
-        return crop_to_aspect_and_resize(x, th, tw, interpolation)
+        return crop_to_aspect_and_resize(x, th, tw, interpolation, antialias)
     if pad_to_aspect_ratio:
-        return pad_to_aspect_and_resize(x, th, tw, interpolation, fill_value)
-    return _image.resize(x, (th, tw), method=interpolation)
+        return pad_to_aspect_and_resize(x, th, tw, interpolation, fill_value, antialias)
+    return _image.resize(x, (th, tw), method=interpolation, antialias=antialias)
 
 
 class Resizing(Layer):
@@ -297,7 +299,8 @@ class Resizing(Layer):
         target aspect ratio, so it is neither distorted nor cropped.
       fill_mode: how padding is filled; only 'constant' is supported.
       fill_value: the padding value.
-      antialias: accepted for compatibility (the resize kernels do not antialias).
+      antialias: when downscaling, widen the interpolation kernel to filter out
+        aliasing (as ``tf.image.resize(antialias=True)``).
       data_format: only 'channels_last' (or None) is supported.
     """
 
@@ -335,7 +338,7 @@ class Resizing(Layer):
             x = _to_float(x, self.compute_dtype)
         out = resize_images(x, (self.height, self.width), self.interpolation,
                             self.crop_to_aspect_ratio, self.pad_to_aspect_ratio,
-                            self.fill_value)
+                            self.fill_value, self.antialias)
         return _to_float(out, x.dtype) if out.dtype != x.dtype else out
 
     def compute_output_shape(self, input_shape):
