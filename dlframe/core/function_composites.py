@@ -96,7 +96,7 @@ def matches(pattern_struct, struct):
     if pattern_struct == struct:
         return True
     shape = getattr(pattern_struct, "shape", None)
-    if type(pattern_struct) is not type(struct) or shape is None:
+    if type(pattern_struct) is not type(struct) or shape is None or struct.shape is None:
         return False
     return TensorShape(list(shape)).is_compatible_with(TensorShape(list(struct.shape)))
 

@@ -15,7 +15,7 @@ from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
 
 # Late-bound ops (they live in dlframe.ops): densify(values, indices, rows),
-# concat(list, axis), cast(x, dtype).
+# concat(list, axis), cast(x, dtype); and "spec", the IndexedSlicesSpec class.
 OPS = {}
 
 
@@ -54,6 +54,9 @@ class IndexedSlices:
     """
 
     _is_tensor_like = True   # tf.is_tensor(slices) is True, as in TF
+    # a composite: tf.nest(expand_composites=True) and dlframe.function see its
+    # component tensors (values, indices[, dense_shape]), as TF does
+    _dlframe_composite = True
 
     def __init__(self, values, indices, dense_shape=None):
         self._values = values if isinstance(values, Tensor) else convert_to_tensor(values)
@@ -101,6 +104,14 @@ class IndexedSlices:
         if self._dense_shape is not None:
             parts.append(self._dense_shape)
         return _SlicesStructure(_static(self), self._dense_shape is not None), parts
+
+    def _type_spec(self):
+        """The ``tf.IndexedSlicesSpec`` of this value (its class lives in
+        ``dlframe.data``, which registers it as ``OPS['spec']``)."""
+        spec_cls = OPS.get("spec")
+        if spec_cls is None:
+            return self._dlframe_flatten()[0]
+        return spec_cls.from_value(self)
 
 
 def _static(slices):

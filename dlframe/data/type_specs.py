@@ -4,6 +4,7 @@
 ``tf.type_spec_from_value``, which finds the spec of any value."""
 
 from dlframe.core import dtypes
+from dlframe.core import indexed_slices as _slices_mod
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.core.tensor_spec import TensorSpec, TypeSpec
@@ -172,6 +173,9 @@ class IndexedSlicesSpec(_FieldSpec):
             *self._fields()[1:4],
             _dims(self._indices_shape.most_specific_compatible_shape(
                 other._indices_shape)))
+
+
+_slices_mod.OPS["spec"] = IndexedSlicesSpec   # IndexedSlices._type_spec()
 
 
 class NoneTensorSpec(_FieldSpec):

@@ -2,6 +2,7 @@
 
 from dlframe import backends
 from dlframe.core import dtypes
+from dlframe.core import indexed_slices as _slices
 from dlframe.core.primitive import STATE as _STATE
 from dlframe.core.primitive import call, primitive
 from dlframe.core.static_dims import note_shape_of
@@ -20,7 +21,12 @@ def _identity_grad(inputs, out, dy):
 
 
 def identity(input, name=None):
-    """Returns a copy of ``input`` (placed on the current device scope if it differs)."""
+    """Returns a copy of ``input`` (placed on the current device scope if it differs).
+
+    An IndexedSlices stays one (its values and indices are copied), as in TF.
+    """
+    if isinstance(input, _slices.IndexedSlices):
+        return _slices.like_slices(input, identity(input.values), identity(input.indices))
     x = t(input)
     dev = backends.current_device()
     if x._device is not dev and backends._stack():

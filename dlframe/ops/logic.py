@@ -6,6 +6,7 @@ name, DESIGN.md §1).
 """
 
 from dlframe.core import basic, dtypes
+from dlframe.core import indexed_slices as _slices
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import (
@@ -158,6 +159,8 @@ def _cast_grad(inputs, out, dy, *, dtype):
 def cast(x, dtype, name=None):
     """Casts ``x`` to ``dtype`` (floats to ints truncate toward zero, as TF)."""
     target = dtypes.as_dtype(dtype)
+    if isinstance(x, _slices.IndexedSlices):   # TF: the values are cast, slices kept
+        return _slices.like_slices(x, cast(x.values, target), x.indices)
     x = x if isinstance(x, Tensor) else convert_to_tensor(x)
     if x._value.dtype == target._np:
         return x

@@ -6,15 +6,25 @@ scale halves (and the step is skipped) whenever a gradient is not finite, and do
 after ``dynamic_growth_steps`` finite steps in a row.
 
 Both Keras APIs work: Keras 2's ``get_scaled_loss`` / ``get_unscaled_gradients`` /
-``apply_gradients(unscaled)`` and Keras 3's ``scale_loss`` / ``apply_gradients(scaled)``
-(``apply_gradients`` unscales when the loss was scaled with ``scale_loss``).
+``apply_gradients(unscaled)`` and Keras 3's ``scale_loss`` / ``apply_gradients(scaled)``.
+Which one a program speaks is decided by the scaling method it calls, and the choice
+sticks (it does not reset per step): a ``tf.function`` replaying a traced
+``scale_loss`` runs no Python, so a per-step flag would be lost on the second step.
+After ``scale_loss`` (Keras 3, and ``Model.fit``) ``apply_gradients`` unscales the
+gradients itself, and a skipped (non-finite) step does not count in ``iterations``;
+after ``get_scaled_loss`` / ``get_unscaled_gradients`` (Keras 2), or when neither was
+called, ``apply_gradients`` applies the gradients as given and a skipped step still
+counts, as Keras 2 did.
 """
 
 from dlframe.core import dtypes
+from dlframe.core.indexed_slices import IndexedSlices, like_slices
+from dlframe.core.tape import GradientTape
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.variable import Variable
 from dlframe.keras.optimizers.optimizer import Optimizer
 from dlframe.ops import control_flow as _cf
+from dlframe.ops import logic as _logic
 from dlframe.ops import math as _math
 from dlframe.ops import reduction as _red
 
@@ -74,7 +84,7 @@ class LossScaleOptimizer(Optimizer):
                                     name="loss_scale")
         self._counter = Variable(0, dtype=dtypes.int64, trainable=False,
                                  name="dynamic_counter")
-        self._unscale_in_apply = False
+        self._keras3 = False   # the program scales with scale_loss (see module doc)
 
     # -- delegation to the inner optimizer ------------------------------------------
     @property
@@ -134,7 +144,7 @@ class LossScaleOptimizer(Optimizer):
     def get_scaled_loss(self, loss):
         """``loss * loss_scale`` (Keras 2); pass the gradients of it through
         ``get_unscaled_gradients`` before ``apply_gradients``."""
-        self._unscale_in_apply = False
+        self._keras3 = False
         if callable(loss):
             return lambda: self._scale(loss())
         return self._scale(loss)
@@ -142,26 +152,58 @@ class LossScaleOptimizer(Optimizer):
     def scale_loss(self, loss):
         """``loss * loss_scale`` (Keras 3); ``apply_gradients`` then takes the
         gradients of it as they are and unscales them itself."""
-        self._unscale_in_apply = True
+        self._keras3 = True
         return self._scale(loss)
 
     def get_unscaled_gradients(self, grads):
-        """Each gradient divided by the loss scale (None stays None)."""
-        self._unscale_in_apply = False
-        return [None if g is None else
-                _math.divide(g, _math.cast(self._loss_scale, g.dtype)) for g in grads]
+        """Each gradient divided by the loss scale (None stays None); Keras 2's API,
+        so ``apply_gradients`` then takes the gradients as they are."""
+        self._keras3 = False
+        return self._unscale(grads)
+
+    def _unscale(self, grads):
+        return [None if g is None else _unscale_one(g, self._loss_scale) for g in grads]
 
     def apply_gradients(self, grads_and_vars, name=None, skip_gradients_aggregation=False,
                         **kwargs):
         """Applies the gradients when all are finite; updates the loss scale.
 
+        After ``scale_loss`` the gradients are the scaled ones and are unscaled here
+        (Keras 3); otherwise they are applied as given (Keras 2).
+
         Returns:
-          The inner optimizer's ``iterations`` (incremented even on a skipped step).
+          The inner optimizer's ``iterations`` (a skipped step counts in Keras 2's
+          form only).
         """
-        pairs = [(g, v) for g, v in grads_and_vars]
-        if self._unscale_in_apply:
-            self._unscale_in_apply = False
-            unscaled = self.get_unscaled_gradients([g for g, _ in pairs])
+        return self._apply_pairs(list(grads_and_vars), unscale=self._keras3)
+
+    def minimize(self, loss, var_list, tape=None, grad_loss=None, name=None):
+        """Minimizes ``loss`` with loss scaling: the gradients are taken of the scaled
+        loss, unscaled, and applied when finite (both Keras forms: a callable loss,
+        or a Tensor loss recorded under ``tape``)."""
+        if callable(loss):
+            with GradientTape() as loss_tape:
+                if not callable(var_list):
+                    loss_tape.watch(list(var_list))
+                loss = loss()
+            tape = loss_tape
+        elif tape is None:
+            raise ValueError("`tape` is required when a `Tensor` loss is passed. "
+                             f"Received: loss={loss!r}, tape={tape}.")
+        var_list = list(var_list() if callable(var_list) else var_list)
+        loss = loss if isinstance(loss, Tensor) else convert_to_tensor(loss)
+        # d(scale * loss) = scale * d(loss): the scale enters as the output gradient
+        seed = _math.cast(self._loss_scale, loss.dtype)
+        if grad_loss is not None:
+            seed = _math.multiply(seed, grad_loss)
+        seed = _math.multiply(_logic.ones_like(loss), seed)
+        grads = tape.gradient(loss, var_list, output_gradients=seed)
+        return self._apply_pairs(list(zip(grads, var_list)), unscale=True)
+
+    def _apply_pairs(self, pairs, unscale):
+        keras3 = self._keras3
+        if unscale:
+            unscaled = self._unscale([g for g, _ in pairs])
             pairs = list(zip(unscaled, [v for _, v in pairs]))
         grads = [g for g, _ in pairs if g is not None]
         variables = [v for _, v in pairs]
@@ -182,7 +224,8 @@ class LossScaleOptimizer(Optimizer):
             return convert_to_tensor(0)
 
         def skip():
-            inner._iterations.assign_add(1)
+            if not keras3:
+                inner._iterations.assign_add(1)
             self._counter.assign(0)
             self._loss_scale.assign(_math.maximum(self._loss_scale * 0.5, 1.0))
             return convert_to_tensor(0)
@@ -197,7 +240,8 @@ class LossScaleOptimizer(Optimizer):
     # -- config ---------------------------------------------------------------------
     def get_config(self):
         from dlframe.keras import optimizers
-        return {"inner_optimizer": optimizers.serialize(self.inner_optimizer),
+        return {"name": self.name,
+                "inner_optimizer": optimizers.serialize(self.inner_optimizer),
                 "dynamic": self.dynamic,
                 "initial_scale": self.initial_scale,
                 "dynamic_growth_steps": self.dynamic_growth_steps if self.dynamic
@@ -215,8 +259,16 @@ class LossScaleOptimizer(Optimizer):
         return f"<LossScaleOptimizer inner={self.inner_optimizer!r}>"
 
 
+def _unscale_one(grad, scale):
+    """``grad / scale``; an IndexedSlices keeps its rows (only the values scale)."""
+    if isinstance(grad, IndexedSlices):
+        return like_slices(grad, _unscale_one(grad.values, scale), grad.indices)
+    return _math.divide(grad, _math.cast(scale, grad.dtype))
+
+
 def _all_finite(grads):
-    flags = [_red.reduce_all(_math.is_finite(g)) for g in grads]
+    flags = [_red.reduce_all(_math.is_finite(
+        g.values if isinstance(g, IndexedSlices) else g)) for g in grads]
     out = flags[0] if flags else convert_to_tensor(True)
     for f in flags[1:]:
         out = _math.logical_and(out, f)

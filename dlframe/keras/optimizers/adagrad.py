@@ -1,6 +1,8 @@
 """Adagrad and Adadelta: per-parameter rates from accumulated squared gradients."""
 
+from dlframe.core.indexed_slices import IndexedSlices
 from dlframe.keras.optimizers.optimizer import Optimizer
+from dlframe.ops import sparse_training_ops as _sparse_kernels
 from dlframe.ops import training_ops as _kernels
 
 
@@ -31,8 +33,20 @@ class Adagrad(Optimizer):
             self._accumulators.append(self.add_variable_from_reference(
                 v, "accumulator", initializer=float(self.initial_accumulator_value)))
 
+    def _takes_slices(self):
+        # only the gradient's rows change (other rows add 0 and subtract 0, unless
+        # acc + epsilon could be 0, where the dense update writes 0/0)
+        return (float(self.epsilon) > 0 and float(self.initial_accumulator_value) >= 0
+                and self._sparse_update_applies(Adagrad))
+
     def update_step(self, gradient, variable, learning_rate):
         i = self._index[id(variable)]
+        if isinstance(gradient, IndexedSlices):
+            self._kernel_update(_sparse_kernels.sparse_adagrad_p, variable,
+                                (self._accumulators[i], gradient.values),
+                                gradient.indices, learning_rate,
+                                {"epsilon": float(self.epsilon)})
+            return
         self._kernel_update(_kernels.adagrad_p, variable, (self._accumulators[i],),
                             gradient, learning_rate, {"epsilon": float(self.epsilon)})
 

@@ -1,6 +1,8 @@
 """Adam and AdamW: adaptive moment estimation (with decoupled weight decay)."""
 
+from dlframe.core.indexed_slices import IndexedSlices
 from dlframe.keras.optimizers.optimizer import Optimizer
+from dlframe.ops import sparse_training_ops as _sparse_kernels
 from dlframe.ops import training_ops as _kernels
 
 
@@ -41,8 +43,20 @@ class Adam(Optimizer):
                 self.add_variable_from_reference(v, "velocity_hat")
                 if self.amsgrad else None)
 
+    def _takes_slices(self):
+        # IndexedSlices skip the dense gradient (same result, see sparse_training_ops)
+        return not self.amsgrad and self._sparse_update_applies(Adam)
+
     def update_step(self, gradient, variable, learning_rate):
         i = self._index[id(variable)]
+        if isinstance(gradient, IndexedSlices):
+            self._kernel_update(
+                _sparse_kernels.sparse_adam_p, variable,
+                (self._momentums[i], self._velocities[i], gradient.values),
+                gradient.indices, learning_rate,
+                {"beta_1": float(self.beta_1), "beta_2": float(self.beta_2),
+                 "epsilon": float(self.epsilon)})
+            return
         v = self._velocities[i]
         vhat = self._velocity_hats[i]
         self._kernel_update(_kernels.adam_p, variable,

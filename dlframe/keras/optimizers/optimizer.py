@@ -488,6 +488,13 @@ class Optimizer(Keras2OptimizerApi):
         densified first, so every update equals the dense-gradient update."""
         return False
 
+    def _sparse_update_applies(self, cls):
+        """True when ``cls``'s own ``update_step`` (with a sparse path) runs and no
+        dense transform (clipping, loss scale factor, accumulation) comes first."""
+        return (type(self).update_step is cls.update_step
+                and not (self.clipnorm or self.clipvalue or self.global_clipnorm
+                         or self.loss_scale_factor or self.gradient_accumulation_steps))
+
     def _prepare_step(self, lr):
         """Hook run once per step before the per-variable updates."""
 

@@ -40,9 +40,7 @@ class SGD(Optimizer):
 
     def _takes_slices(self):
         # plain SGD touches only the gathered rows: no dense gradient is built
-        return (self.momentum == 0 and type(self).update_step is SGD.update_step
-                and not (self.clipnorm or self.clipvalue or self.global_clipnorm
-                         or self.loss_scale_factor or self.gradient_accumulation_steps))
+        return self.momentum == 0 and self._sparse_update_applies(SGD)
 
     def update_step(self, gradient, variable, learning_rate):
         if isinstance(gradient, IndexedSlices):   # rows named twice add up

@@ -1,0 +1,67 @@
+"""Fused optimizer updates for ``tf.IndexedSlices`` gradients (an embedding's rows).
+
+Each result is bit-equal to the dense kernel of ``training_ops`` run on the densified
+gradient (rows scatter-added into zeros in the order given, then cast to the
+variable's dtype); only the work differs:
+
+- Adagrad touches only the gradient's rows: on every other row the dense update adds
+  ``0`` to the accumulator and subtracts ``0`` from the variable.
+- Adam must decay both moments of every row (Keras semantics), so the dense pass
+  stays, but without the gradient terms (``(0 - m) * c`` is exactly ``-(m * c)``);
+  the gradient's rows are then recomputed from their saved old values.
+
+Inputs are ``(variable, *slots, values, indices, lr, iterations)``, as the dense
+kernels, with the IndexedSlices' ``values`` and ``indices`` in place of ``grad``.
+"""
+
+from dlframe.core.primitive import primitive
+from dlframe.errors import InvalidArgumentError
+
+
+def _summed_rows(d, var, values, indices):
+    """The distinct row ids and the gradient rows summed per id (in the order
+    given, as the dense scatter-add sums them), in the variable's dtype."""
+    xp = d.xp
+    ids = indices.reshape(-1)
+    rows, inverse = xp.unique(ids, return_inverse=True)
+    if rows.size and (int(rows[0]) < 0 or int(rows[-1]) >= var.shape[0]):
+        bad = int(rows[0]) if int(rows[0]) < 0 else int(rows[-1])
+        raise InvalidArgumentError(f"indices contains {bad}, not in [0, {var.shape[0]})"
+                                   " [Op:SparseApply]")
+    summed = xp.zeros((rows.size,) + tuple(values.shape[1:]), dtype=values.dtype)
+    d.scatter_add(summed, inverse.reshape(-1), values)
+    return rows, summed.astype(var.dtype, copy=False)
+
+
+@primitive("KerasSparseApplyAdagrad", effects=True)
+def sparse_adagrad_p(d, var, acc, values, indices, lr, it, *, epsilon):
+    rows, g = _summed_rows(d, var, values, indices)
+    lr = lr.astype(var.dtype, copy=False)
+    acc_rows = acc[rows] + d.xp.square(g)
+    acc[rows] = acc_rows
+    var[rows] = var[rows] - lr * g / d.xp.sqrt(acc_rows + epsilon)
+    return var
+
+
+@primitive("KerasSparseApplyAdam", effects=True)
+def sparse_adam_p(d, var, m, v, values, indices, lr, it, *, beta_1, beta_2, epsilon):
+    xp = d.xp
+    rows, g = _summed_rows(d, var, values, indices)
+    dt = var.dtype
+    lr, t = lr.astype(dt, copy=False), (it + 1).astype(dt, copy=False)
+    alpha = lr * xp.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
+    m_rows, v_rows, var_rows = m[rows], v[rows], var[rows]
+    # every row with a zero gradient
+    step = m * (1 - beta_1)
+    m -= step
+    xp.multiply(v, 1 - beta_2, out=step)
+    v -= step
+    xp.sqrt(v, out=step)
+    step += epsilon
+    var -= m * alpha / step
+    # the gradient's rows, from their old values
+    m_rows += (g - m_rows) * (1 - beta_1)
+    v_rows += (xp.square(g) - v_rows) * (1 - beta_2)
+    var_rows -= m_rows * alpha / (xp.sqrt(v_rows) + epsilon)
+    m[rows], v[rows], var[rows] = m_rows, v_rows, var_rows
+    return var
