@@ -180,9 +180,9 @@ class Dataset:
         """Folds ``reduce_func(state, element)`` over the dataset; returns the state."""
         state = S.to_host(initial_state)
         fn = DatasetFunction(reduce_func)   # traced once, replayed per element
-        restart_pipeline(self)
+        run = fn.new_run()
         for element in self._iter():
-            state = S.to_host(fn((state, element)))
+            state = S.to_host(fn((state, element), run))
         return S.to_tensors(state, backends.current_device())
 
     def get_single_element(self):
@@ -453,11 +453,18 @@ class Dataset:
     def interleave(self, map_func, cycle_length=None, block_length=None,
                    num_parallel_calls=None, deterministic=None, name=None):
         """Cycles through ``cycle_length`` datasets made by ``map_func``, ``block_length``
-        elements at a time (TF's order; the datasets are read on the calling thread)."""
+        elements at a time (TF's order). With ``num_parallel_calls``, each open
+        dataset (and the next ``cycle_length`` ones) is read ahead on a thread of its
+        own, the order staying the same."""
         from dlframe.data.nesting import _InterleaveDataset
         cycle = AUTOTUNE if cycle_length is None else _int_arg(cycle_length, "cycle_length")
         block = 1 if block_length is None else _int_arg(block_length, "block_length")
-        return _InterleaveDataset(self, map_func, cycle, block)
+        if num_parallel_calls is not None:
+            num_parallel_calls = _int_arg(num_parallel_calls, "num_parallel_calls")
+            if num_parallel_calls < 1 and num_parallel_calls != AUTOTUNE:
+                raise ValueError(f"num_parallel_calls must be positive or AUTOTUNE, got "
+                                 f"{num_parallel_calls}")
+        return _InterleaveDataset(self, map_func, cycle, block, num_parallel_calls)
 
     def scan(self, initial_state, scan_func, name=None):
         from dlframe.data.nesting import _ScanDataset

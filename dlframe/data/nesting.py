@@ -8,6 +8,7 @@ from dlframe.data import spec_trace
 from dlframe.data import structure as S
 from dlframe.data.dataset import Dataset, _spec_is_cheap
 from dlframe.data.options import AUTOTUNE
+from dlframe.data.parallel import background
 from dlframe.data.sources import _ListDataset
 from dlframe.data.traced_fn import DatasetFunction
 from dlframe.data.transforms import _known, _PassThrough
@@ -77,6 +78,13 @@ class _FlatMapDataset(_PassThrough):
     def __init__(self, input_dataset, map_func):
         super().__init__(input_dataset)
         self._fn = DatasetFunction(map_func)   # its prints show on the first run only
+        if _spec_is_cheap(input_dataset):
+            # TF traces map_func here: its prints show symbolic `args_i` tensors
+            # once, and a result that is not a dataset fails at `flat_map`. The
+            # placeholder run reads no data (datasets it builds are not iterated).
+            out = spec_trace.placeholder_result(self._fn, input_dataset.element_spec)
+            if out is not spec_trace.CANNOT_RUN:
+                _as_dataset(out, "map_func")
 
     def _compute_spec(self):
         for element in self._input._sample_iter():
@@ -90,8 +98,12 @@ class _FlatMapDataset(_PassThrough):
 
 
 class _InterleaveDataset(_FlatMapDataset):
-    def __init__(self, input_dataset, map_func, cycle_length, block_length):
+    def __init__(self, input_dataset, map_func, cycle_length, block_length,
+                 num_parallel_calls=None):
         super().__init__(input_dataset, map_func)
+        # parallel: each open input (and the next `cycle_length` ones) is read
+        # ahead on a thread of its own; the output order stays TF's
+        self._parallel = num_parallel_calls not in (None, 1)
         if cycle_length == AUTOTUNE:
             cycle_length = os.cpu_count() or 1
         if cycle_length <= 0:
@@ -102,20 +114,31 @@ class _InterleaveDataset(_FlatMapDataset):
                                        f" got {block_length}")
         self._cycle, self._block = cycle_length, block_length
 
+    def _open(self, element):
+        inner = _as_dataset(self._fn.call_element(element), "map_func")._iter()
+        return background(inner, max(2, self._block)) if self._parallel else inner
+
     def _iter(self):
         source = self._input._iter()
         slots = [None] * self._cycle
+        ahead = collections.deque()   # inputs opened ahead of their slot (parallel)
         source_done = False
         i = 0
         while True:
-            if slots[i] is None and not source_done:
+            while self._parallel and not source_done and len(ahead) < self._cycle:
+                try:
+                    ahead.append(self._open(next(source)))
+                except StopIteration:
+                    source_done = True
+            if slots[i] is None and ahead:
+                slots[i] = ahead.popleft()
+            elif slots[i] is None and not source_done:
                 try:
                     element = next(source)
                 except StopIteration:
                     source_done = True
                 else:
-                    slots[i] = _as_dataset(self._fn.call_element(element),
-                                           "map_func")._iter()
+                    slots[i] = self._open(element)
             if slots[i] is not None:
                 for _ in range(self._block):
                     try:
@@ -123,7 +146,7 @@ class _InterleaveDataset(_FlatMapDataset):
                     except StopIteration:
                         slots[i] = None
                         break
-            if source_done and all(s is None for s in slots):
+            if source_done and not ahead and all(s is None for s in slots):
                 return
             i = (i + 1) % self._cycle
 
@@ -168,9 +191,9 @@ class _ScanDataset(_PassThrough):
         return Dataset._compute_spec(self)
 
     def _iter(self):
-        state = self._state
+        state, run = self._state, self._fn.new_run()
         for element in self._input._iter():
-            out = S.to_host(self._fn((state, element)))
+            out = S.to_host(self._fn((state, element), run))
             state, value = self._check_result(out)
             yield value
 

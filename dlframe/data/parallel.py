@@ -11,12 +11,13 @@ import itertools
 import os
 import queue
 import threading
+import weakref
 
 from dlframe.data import spec_trace
 from dlframe.data import structure as S
 from dlframe.data.dataset import Dataset, _spec_is_cheap, call_fn_raw
 from dlframe.data.options import AUTOTUNE
-from dlframe.data.traced_fn import DatasetFunction
+from dlframe.data.traced_fn import ACTIVE, DatasetFunction, current_scope
 from dlframe.errors import InvalidArgumentError, OpError
 
 _SPEC_SAMPLES = 3   # elements a map function runs on to find its element_spec
@@ -75,18 +76,20 @@ class _MapDataset(Dataset):
     def _iter_ignoring_errors(self, log_warning):
         """Sequential iteration that skips elements whose function raised a
         ``tf.errors`` error (for ``ignore_errors``)."""
+        run = self._fn.new_run()
         for element in self._inputs[0]._iter():
             try:
-                yield _apply_map(self._fn, element)
+                yield _apply_map(self._fn, element, run)
             except OpError as e:
                 if log_warning:
                     print(f"Warning: ignoring error in the input pipeline: {e}")
 
     def _iter(self):
+        run = self._fn.new_run()   # this iteration's random kernels (traced_fn)
         if self._parallel is None or self._parallel == 1:
             fn = self._fn
             for element in self._inputs[0]._iter():
-                yield _apply_map(fn, element)
+                yield _apply_map(fn, element, run)
             return
         options = self.options()
         workers = autotune_parallelism(options) if self._parallel == AUTOTUNE \
@@ -94,18 +97,23 @@ class _MapDataset(Dataset):
         deterministic = self._deterministic
         if deterministic is None:
             deterministic = options.deterministic is not False
-        yield from _parallel_map(self._fn, self._inputs[0]._iter(), workers, deterministic)
+        yield from _parallel_map(self._fn, self._inputs[0]._iter(), workers,
+                                 deterministic, run)
 
 
-def _apply_map(fn, element):
+def _apply_map(fn, element, run=None):
     """``apply_fn`` that names a function returning nothing (TF fails at `map`);
-    ``fn`` is a ``DatasetFunction`` (replaying its graph) or a plain callable."""
-    out = fn(element) if isinstance(fn, DatasetFunction) else call_fn_raw(fn, element)
+    ``fn`` is a ``DatasetFunction`` (replaying its graph, its random kernels at
+    ``run``'s positions) or a plain callable."""
+    if isinstance(fn, DatasetFunction):
+        out = fn(element, run)
+    else:
+        out = call_fn_raw(fn, element)
     spec_trace.check_has_outputs(out)
     return S.to_host(out)
 
 
-def _parallel_map(fn, source, workers, deterministic):
+def _parallel_map(fn, source, workers, deterministic, run=None):
     """Keeps ``workers`` calls in flight; yields results in input order (or as done)."""
     pool = cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dlframe-map")
     pending = collections.deque()
@@ -118,7 +126,7 @@ def _parallel_map(fn, source, workers, deterministic):
                 except StopIteration:
                     exhausted = True
                     break
-                pending.append(pool.submit(_apply_map, fn, element))
+                pending.append(pool.submit(_apply_map, fn, element, run))
             if not pending:
                 return
             if deterministic:
@@ -168,10 +176,12 @@ class _PrefetchDataset(Dataset):
 _END, _ITEM, _ERROR = 0, 1, 2
 
 
-def _background(source, buffer_size, convert):
-    """Generator yielding ``source``'s items, produced ahead on a daemon thread."""
+def _background(source, buffer_size, convert, start=False):
+    """Generator yielding ``source``'s items, produced ahead on a daemon thread
+    (started now with ``start``, else on the first ``next``)."""
     q = queue.Queue(maxsize=buffer_size)
     stop = threading.Event()
+    scope = current_scope()   # a repeat above: its epochs' states, in the producer
 
     def put(item):
         while not stop.is_set():
@@ -183,6 +193,7 @@ def _background(source, buffer_size, convert):
         return False
 
     def produce():
+        ACTIVE.scope = scope
         try:
             for element in source:
                 if convert is not None:
@@ -201,11 +212,22 @@ def _background(source, buffer_size, convert):
                     pass
 
     thread = threading.Thread(target=produce, name="dlframe-prefetch", daemon=True)
-    return _consume(q, stop, thread)
+    consumer = _consume(q, stop, None if start else thread)
+    if start:   # a consumer dropped before its first `next` still stops the thread
+        weakref.finalize(consumer, stop.set)
+        thread.start()
+    return consumer
+
+
+def background(source, buffer_size):
+    """``source``'s items produced ahead on a thread started now (parallel
+    ``interleave`` opens its inputs ahead of use this way)."""
+    return _background(source, buffer_size, None, start=True)
 
 
 def _consume(q, stop, thread):
-    thread.start()
+    if thread is not None:
+        thread.start()
     try:
         while True:
             kind, value = q.get()

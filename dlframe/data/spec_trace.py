@@ -40,6 +40,7 @@ class _SpecTrace(_trace.Trace):
         # effects (Variable assignments, generator draws, prints) are recorded, not
         # run: TF traces without running them, so finding a spec changes no state
         self.run_effects = False
+        self.skip_output_free_py_functions = True   # their bodies only have effects
         self.static_shapes = {}
         self.parsed_shapes = {}   # id -> (value, TensorShape) from tf.io parsers
         self.unknown = {}   # id -> axes TF leaves unknown (core.static_dims)
@@ -200,9 +201,13 @@ def placeholder_result(fn, in_spec):
         element = S.map_structure(lambda s: _placeholder(s, size, value), in_spec)
         args = S.to_tensors(element, S.host_device())
         tr = _SpecTrace()
-        for i, leaf in enumerate(S.flatten(args)):
-            if isinstance(leaf, Tensor):
-                tr.add_input(leaf, name=f"args_{i}")
+        leaves, specs = S.flatten(args), S.flatten(in_spec)
+        if len(specs) != len(leaves):
+            specs = [None] * len(leaves)
+        for i, (leaf, spec) in enumerate(zip(leaves, specs)):
+            if isinstance(leaf, Tensor):   # named and shaped as TF's graph inputs
+                tr.add_input(leaf, name=f"args_{i}",
+                             static_shape=getattr(spec, "shape", None))
         with _trace.tracing(tr):
             return _invoke(fn, args)
     except Exception as e:  # a function that needs real data (re-raised if not)

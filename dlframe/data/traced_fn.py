@@ -14,6 +14,14 @@ run through a ``dlframe.function`` over the flat element leaves, one graph per e
 shape (at most ``MAX_GRAPHS``); where the function cannot be traced (it calls
 ``.numpy()``, takes ragged, sparse or nested-dataset elements), it runs eagerly, its
 prints still quiet.
+
+Random kernels belong to an iteration of the stage, as in TF where each iterator
+instantiates the function: a stage's ``_iter`` takes a ``new_run()`` (the kernels'
+positions) and passes it to every call, so two iterators open at once (or the two
+inputs of ``zip(ds, ds)``) draw the same sequence independently, while ``repeat``
+makes a ``RepeatScope`` active (``ACTIVE.scope``) that hands its input's stages
+the runs of the previous epoch, so the kernels continue from epoch to epoch as
+TF's do.
 """
 
 import contextlib
@@ -30,6 +38,9 @@ from dlframe.data import structure as S
 # (a new graph costs a trace and a compile: worth it only when shapes repeat)
 MAX_GRAPHS = 16
 _ARRAY_KINDS = frozenset("biufcO")
+# .run: the kernel positions of the iteration calling a graph (this thread);
+# .scope: the RepeatScope of the epoch being iterated here
+ACTIVE = threading.local()
 
 
 @contextlib.contextmanager
@@ -142,8 +153,24 @@ class DatasetFunction:
         return self.call_raw(args, unpack=type(args) is tuple)
 
     # -- per element ------------------------------------------------------------------
-    def __call__(self, element):
-        """The function's raw result (Tensors) on a host ``element``."""
+    def new_run(self):
+        """The random kernels' positions for one iteration of the stage: fresh, or
+        those of the previous epoch under a ``repeat``."""
+        return take_state(self, dict)
+
+    def __call__(self, element, run=None):
+        """The function's raw result (Tensors) on a host ``element``; ``run`` (from
+        ``new_run``) holds the random kernels' positions of the calling iteration."""
+        if run is None:
+            return self._call(element)
+        before = getattr(ACTIVE, "run", None)
+        ACTIVE.run = run
+        try:
+            return self._call(element)
+        finally:
+            ACTIVE.run = before
+
+    def _call(self, element):
         leaves = None
         if not (self._eager or STATE.trace is not None or STATE.tapes):
             leaves = _graph_leaves(element)   # else recorded where it is called
@@ -192,22 +219,21 @@ class DatasetFunction:
             return True, out
         self._graphs[key] = graph
         if self._share_streams(graph):
-            return False, None
+            return False, None   # the trace drew from its own kernels: run the graph
         return True, out
 
     def _share_streams(self, graph):
         """One random kernel per op seed across this function's graphs (TF has one
-        graph for all element shapes); True when ``graph``'s trace drew from kernels
-        of its own that are now replaced."""
+        graph for all element shapes), whose position belongs to the calling
+        iteration; True when ``graph``'s trace drew from kernels of its own."""
         new = []
         _collect_streams(graph._graph, new, set())
-        replaced = False
         for attrs, name, stream in new:
-            shared = self._streams.setdefault(stream.seeds, stream)
-            if shared is not stream:
-                attrs[name] = shared
-                replaced = True
-        return replaced
+            shared = self._streams.get(stream.seeds)
+            if shared is None:
+                shared = self._streams[stream.seeds] = _RunStream(stream)
+            attrs[name] = shared
+        return bool(new)
 
     def _flat_caller(self, element):
         structure = element
@@ -223,6 +249,69 @@ class DatasetFunction:
         """Restarts the random kernels of the traced graphs (a new iterator)."""
         for stream in list(self._streams.values()):
             stream.restart()
+
+
+class _RunStream:
+    """A traced graph's random kernel whose position is kept per iteration: the
+    ``run`` of the calling thread (``DatasetFunction.__call__``), else one shared
+    position that ``restart_pipeline`` restarts."""
+
+    __slots__ = ("base", "seeds")
+
+    def __init__(self, base):
+        self.base, self.seeds = base, base.seeds
+
+    def reserve(self, d, n):
+        run = getattr(ACTIVE, "run", None)
+        if run is None:
+            return self.base.reserve(d, n)
+        stream = run.get(self)
+        if stream is None:   # a fresh kernel: its sequence starts at the op seed
+            stream = run.setdefault(self, type(self.base)(self.seeds))
+        return stream.reserve(d, n)
+
+    def restart(self):
+        self.base.restart()
+
+    def __repr__(self):
+        return f"<per-iteration random stream {self.seeds}>"
+
+
+class RepeatScope:
+    """What one epoch of a ``repeat`` hands the stages below it: the states (kernel
+    positions, nested repeats' memos) they took in the previous epoch (``memo``),
+    matched by owner and by the order they are taken in (``zip(ds, ds)`` takes
+    two). ``end()`` keeps only this epoch's states for the next one, so datasets
+    made per element (``flat_map``) do not pile up over endless epochs."""
+
+    def __init__(self, memo):
+        self.memo, self._taken, self._counts = memo, {}, {}
+
+    def take(self, owner, factory):
+        n = self._counts.get(owner, 0)
+        self._counts[owner] = n + 1
+        state = self.memo.get((owner, n))
+        if state is None:
+            state = factory()
+        self._taken[(owner, n)] = state
+        return state
+
+    def end(self):
+        """Makes this epoch's states the ones the next epoch takes."""
+        self.memo.clear()
+        self.memo.update(self._taken)
+
+
+def take_state(owner, factory):
+    """``factory()``, or the state ``owner`` took in the previous epoch of the
+    enclosing ``repeat``."""
+    scope = getattr(ACTIVE, "scope", None)
+    return factory() if scope is None else scope.take(owner, factory)
+
+
+def current_scope():
+    """The ``RepeatScope`` active in this thread (handed to producer threads)."""
+    return getattr(ACTIVE, "scope", None)
 
 
 def restart_pipeline(dataset):

@@ -13,8 +13,16 @@ from dlframe.data import spec_trace
 from dlframe.data.dataset import Dataset, _spec_is_cheap, predicate_value
 from dlframe.data.options import INFINITE_CARDINALITY, UNKNOWN_CARDINALITY
 from dlframe.data.seeds import make_rng, resolve_seed
-from dlframe.data.traced_fn import DatasetFunction
+from dlframe.data.traced_fn import (
+    ACTIVE,
+    DatasetFunction,
+    RepeatScope,
+    current_scope,
+    take_state,
+)
 from dlframe.errors import FailedPreconditionError, InvalidArgumentError
+
+_DONE = object()   # end of an input iterator
 
 
 def _known(n):
@@ -107,11 +115,27 @@ class _RepeatDataset(_PassThrough):
 
     def _iter(self):
         epochs = itertools.count() if self._count < 0 else range(self._count)
+        # the stages below continue their random kernels from epoch to epoch (TF)
+        memo = take_state(self, dict)
         for _ in epochs:
             produced = False
-            for element in self._input._iter():
+            scope = RepeatScope(memo)
+            outer, ACTIVE.scope = current_scope(), scope
+            try:
+                it = self._input._iter()
+            finally:
+                ACTIVE.scope = outer
+            while True:   # stages starting inside take the last epoch's state
+                outer, ACTIVE.scope = current_scope(), scope
+                try:
+                    element = next(it, _DONE)
+                finally:
+                    ACTIVE.scope = outer
+                if element is _DONE:
+                    break
                 produced = True
                 yield element
+            scope.end()
             if not produced:  # an empty input repeated forever is empty, not a hang
                 return
 
@@ -207,8 +231,9 @@ class _FilterDataset(_PassThrough):
                 predicate_value(out)
 
     def _iter(self):
+        run = self._predicate.new_run()
         for element in self._input._iter():
-            if predicate_value(self._predicate(element)):
+            if predicate_value(self._predicate(element, run)):
                 yield element
 
     def _cardinality(self):
@@ -218,8 +243,9 @@ class _FilterDataset(_PassThrough):
 
 class _TakeWhileDataset(_FilterDataset):
     def _iter(self):
+        run = self._predicate.new_run()
         for element in self._input._iter():
-            if not predicate_value(self._predicate(element)):
+            if not predicate_value(self._predicate(element, run)):
                 return
             yield element
 

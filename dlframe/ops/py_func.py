@@ -111,7 +111,17 @@ def _py_func_p(d, *arrays, body):
     return body.run(d, arrays)
 
 
-_py_func_p.dry_run = _py_func_p.forward   # tracing a branch needs the real shapes
+def _dry_run(d, *arrays, body):
+    """Tracing a branch needs the real shapes, so the body runs; a trace that only
+    looks for shapes (``skip_output_free_py_functions``: a tf.data spec trace)
+    skips a body with no outputs, which TF does not run when it traces."""
+    if not body.out_dtypes and getattr(STATE.trace, "skip_output_free_py_functions",
+                                       False):
+        return ()
+    return body.run(d, arrays)
+
+
+_py_func_p.dry_run = _dry_run
 
 
 @_py_func_p.defgrad
@@ -145,7 +155,7 @@ def _numpy_func_p(d, *arrays, body):
     return body.run(d, arrays)
 
 
-_numpy_func_p.dry_run = _numpy_func_p.forward
+_numpy_func_p.dry_run = _dry_run
 
 
 @primitive("PyFuncStateless", n_out=-1)
