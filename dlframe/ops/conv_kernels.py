@@ -81,19 +81,52 @@ def _prod(seq):
     return out
 
 
+def _inside(tap, strides, dils, pads, in_sp, out_sp):
+    """(output index, input index) of the outputs whose tap ``tap`` lands inside the
+    unpadded input, or None when it only ever sees padding."""
+    src, dst = (slice(None),), (slice(None),)
+    for t, s, dl, (lo, _), n, o in zip(tap, strides, dils, pads, in_sp, out_sp):
+        off = t * dl - lo  # input position of output 0
+        first = -(off // s) if off < 0 else 0  # ceil(-off / s)
+        last = min(o, (n - 1 - off) // s + 1)
+        if last <= first:
+            return None
+        start = first * s + off
+        src += (slice(first, last),)
+        dst += (slice(start, start + (last - first - 1) * s + 1, s),)
+    return src + (slice(None),), dst + (slice(None),)
+
+
+# Input elements from which padded col2im adds only the inside part of every tap
+# block; below it a padded buffer and one crop cost less Python per tap.
+_CLIP_MIN_SIZE = 1 << 16
+
+
 def accumulate_taps(xp, blocks, n, in_shape, ks, strides, pads, dils, out_sp, dtype):
     """Sums per-tap output-shaped blocks back onto the input: one slice-add per tap.
 
+    With padding, a large input takes only the part of each block that lands
+    inside it, so no padded buffer is cropped (copied) afterwards.
+
     Args:
-      blocks: ``blocks(i, tap)`` -> the (N, *out_sp, C) contribution of tap ``tap``.
+      blocks: ``blocks(i, tap)`` -> the (N, *out_sp, C) contribution of tap ``tap``;
+        called for every tap in scan order, even one that lands on padding only.
     """
     full = (n,) + tuple(in_shape)
-    padded = (n,) + tuple(m + lo + hi for m, (lo, hi) in zip(in_shape[:-1], pads)) + \
-        (in_shape[-1],)
-    dx = xp.zeros(padded, dtype)
+    padded = any(lo or hi for lo, hi in pads)
+    clip = padded and _prod(full) >= _CLIP_MIN_SIZE
+    buffer = full if clip or not padded else (n,) + tuple(
+        m + lo + hi for m, (lo, hi) in zip(in_shape[:-1], pads)) + (in_shape[-1],)
+    dx = xp.zeros(buffer, dtype)
     for i, tap in enumerate(taps(ks)):
-        dx[tap_index(tap, strides, dils, out_sp)] += blocks(i, tap)
-    if any(lo or hi for lo, hi in pads):
+        block = blocks(i, tap)
+        if not clip:
+            dx[tap_index(tap, strides, dils, out_sp)] += block
+            continue
+        where = _inside(tap, strides, dils, pads, in_shape[:-1], out_sp)
+        if where is not None:
+            dx[where[1]] += block[where[0]]
+    if padded and not clip:
         dx = xp.ascontiguousarray(dx[interior(full, pads)])
     return dx
 

@@ -1,8 +1,9 @@
 """Max and average pooling (channels_last), 1-3 spatial dims, with gradients.
 
 Non-overlapping VALID pooling (window == stride, no dilation) reshapes to
-(N, H/k, k, W/k, k, C) and reduces, with no window copy. Everything else runs
-one vectorized pass per window tap over a strided slice of the padded input.
+(N, H/k, k, W/k, k, C) and reduces, with no window copy; its max-pool gradient
+breaks ties with whole-array boolean passes over row-long runs. Everything else
+runs one vectorized pass per window tap over a strided slice of the padded input.
 Max-pool gradients go to the first maximum of each window in row-major order
 (like TF); MaxPoolGrad and MaxPoolGradGrad are adjoint primitives, as are AvgPool
 and AvgPoolGrad, so second derivatives work.
@@ -141,29 +142,49 @@ def _tiled_first_max(d, x, y, ksize, rows, wide):
     GPU, where checking would wait for the device).
     """
     xp = d.xp
-    out_sp = y.shape[1:-1]
     eq = xp.equal(x.reshape(rows), _widen(xp, y, ksize[-1], wide))
     if not d.is_gpu and int(xp.count_nonzero(eq)) == y.size and not (
             y.dtype.kind == "f" and bool(xp.isnan(y).any())):
         return eq  # a match per window and no NaN window: no window has two
-    bshape = (x.shape[0],)
-    for o, k in zip(out_sp, ksize):
-        bshape += (o, k)
-    blocks = eq.reshape(bshape + (x.shape[-1],))
-    all_taps = list(taps(ksize))
-    found = None
-    for i, tap in enumerate(all_taps):
-        idx = (slice(None),)
-        for k in tap:
-            idx += (slice(None), k)
-        mask = blocks[idx + (slice(None),)]
-        if found is None:
-            found = mask
-            continue
-        xp.greater(mask, found, out=mask)  # equal and no earlier tap matched
-        if i + 1 < len(all_taps):
-            found = xp.logical_or(found, mask, out=None if i == 1 else found)
+    _keep_first_in_rows(xp, eq, ksize, x.shape[-1])
     return eq
+
+
+def _keep_first_in_rows(xp, eq, ksize, c):
+    """Clears every match of a window after its first in row-major tap order, in place.
+
+    ``eq`` is rows-shaped (see ``_row_shapes``). Every pass is a whole-array boolean
+    op over row-long runs: the last spatial dim by shifting the flat row ``s * c``
+    places (a periodic mask keeps a shift inside its window), then the leading dims
+    slab by slab against the windows already matched in earlier slabs.
+    """
+    k = ksize[-1]
+    col = (xp.arange(eq.shape[-1]) // c) % k  # window column of each row position
+    later = [None] + [col >= s for s in range(1, k)]  # s-earlier column in window
+    for s in range(1, k):
+        earlier = xp.logical_and(eq[..., :-s * c], later[s][s * c:])
+        xp.greater(eq[..., s * c:], earlier, out=eq[..., s * c:])
+    lead = list(taps(ksize[:-1]))
+    found = None
+    for i, tap in enumerate(lead):
+        idx = (slice(None),)
+        for j in tap:
+            idx += (slice(None), j)
+        slab = eq[idx + (slice(None),)]
+        if found is not None:
+            xp.greater(slab, found, out=slab)  # a window matched in an earlier slab
+        if i + 1 == len(lead):
+            break
+        # the slab's (single) match of each window, spread over all its columns
+        hit = slab.copy() if found is None else xp.logical_or(found, slab, out=found)
+        for s in range(1, k):
+            xp.logical_or(hit[..., s * c:],
+                          xp.logical_and(slab[..., :-s * c], later[s][s * c:]),
+                          out=hit[..., s * c:])
+            xp.logical_or(hit[..., :-s * c],
+                          xp.logical_and(slab[..., s * c:], ~later[k - s][:-s * c]),
+                          out=hit[..., :-s * c])
+        found = hit
 
 
 def _tiled_max_pool_grad(d, x, y, dy, ksize):
@@ -192,9 +213,11 @@ def max_pool_grad(d, x, y, dy, *, ksize, strides, pads, dilations):
     if _tiled(ksize, strides, pads, dilations):
         return _tiled_max_pool_grad(d, x, y, dy, ksize)
     masks = _first_max_masks(xp, x, y, ksize, strides, pads, dilations)
+    block = xp.empty(dy.shape, dy.dtype)  # reused: each tap's block is added at once
     # accumulate_taps visits taps in scan order, the order the masks are produced in
-    return accumulate_taps(xp, lambda i, tap: dy * next(masks)[1], x.shape[0], x.shape[1:],
-                           ksize, strides, pads, dilations, out_sp, dy.dtype)
+    return accumulate_taps(xp, lambda i, tap: xp.multiply(dy, next(masks)[1], out=block),
+                           x.shape[0], x.shape[1:], ksize, strides, pads, dilations,
+                           out_sp, dy.dtype)
 
 
 def max_pool_grad_grad(d, x, y, ddx, *, ksize, strides, pads, dilations):
