@@ -282,7 +282,7 @@ class Layer(LayerTrackingMixin, LayerLossesMixin, LayerNodesMixin, LayerStateAPI
         finally:
             ctx.training.pop()
             ctx.depth -= 1
-        if self._activity_regularizer is not None:
+        if self._activity_regularizer is not None and not ctx.dry_run:
             for out in tree.flatten(outputs):
                 loss = self._activity_regularizer(out)
                 batch = _math.cast(out.shape[0] or 1, loss.dtype)

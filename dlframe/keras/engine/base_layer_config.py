@@ -24,7 +24,18 @@ def _auto_config(layer, init, names):
     except TypeError:
         return None
     bound.apply_defaults()
-    values = {k: v for k, v in bound.arguments.items() if k in names}
+    values = {}
+    for key, value in bound.arguments.items():
+        if key not in names:
+            continue
+        kind = bound.signature.parameters[key].kind
+        if kind is inspect.Parameter.VAR_KEYWORD:   # `**kw` under any name
+            values.update(value)
+        elif kind is inspect.Parameter.VAR_POSITIONAL:
+            if value:
+                return None
+        else:
+            values[key] = value
     if not all(_plain(v) for v in values.values()):
         return None
     return values

@@ -29,7 +29,7 @@ class LayerLossesMixin:
                 self._callable_losses.append(loss)
             elif isinstance(loss, KerasTensor):
                 self._add_symbolic_loss(loss)
-            else:
+            elif not in_dry_run():   # a shape-inference run adds no real loss
                 self._losses.append(convert_to_tensor(loss))
                 _LAYERS_WITH_LOSSES.add(self)
 

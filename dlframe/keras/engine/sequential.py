@@ -138,6 +138,15 @@ class Sequential(Functional):
 
     _build_dtype = None
 
+    def get_build_config(self):
+        """``{'input_shape': ...}``, also for a model built from its ``Input``."""
+        config = super().get_build_config()
+        if config is None and self.built and self._input_layer is not None:
+            shape = self._input_layer._input_tensor.shape
+            config = {"input_shape": tuple(shape.as_list() if hasattr(shape, "as_list")
+                                           else shape)}
+        return config
+
     def _maybe_build(self, inputs):
         if self._input_layer is not None and self._seq_outputs:
             return

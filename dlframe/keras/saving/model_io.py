@@ -62,6 +62,7 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True,
         return keras_archive.save(model, filepath, include_optimizer)
     config = model.to_json()
     training = _compile_config(model)
+    build_config = model.get_build_config() if getattr(model, "built", False) else None
 
     def write(f):
         f.attrs["model_config"] = config
@@ -69,6 +70,8 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True,
         f.attrs["keras_version"] = "2.15.0"
         if training is not None:
             f.attrs["training_config"] = json.dumps(training, default=_default)
+        if build_config is not None:   # a subclassed model: its input shape
+            f.attrs["build_config"] = json.dumps(build_config, default=_default)
         weights_io.write_weights_group(f.create_group("model_weights"), model)
         if include_optimizer and training is not None and model.optimizer.built:
             weights_io.write_optimizer_group(f, model.optimizer)
@@ -162,6 +165,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, **kw
             config = keras3_config.from_keras3(config, custom_objects,
                                                safe_mode=safe_mode)
         model = models.model_from_config(config, custom_objects=custom_objects)
+        build_config = f.attrs.get("build_config")
+        if build_config is not None and not model.built:
+            model.build_from_config(json.loads(build_config))
         weights_io.read_weights_group(f["model_weights"], model)
         training = f.attrs.get("training_config")
         if compile and training is not None:

@@ -147,12 +147,10 @@ def _save_tf_checkpoint(model, prefix):
 
 
 def _load_tf_checkpoint(model, prefix):
-    if not model.built:
-        raise ValueError(f"Unable to load weights into the unbuilt model {model.name!r}: "
-                         "call the model on a batch (or `model.build(input_shape)`) "
-                         "before `load_weights`.")
+    # an unbuilt (subclassed) model takes the values when it creates its weights:
+    # TF's deferred restoration
     status = _checkpoint_for(model).restore(prefix)
-    if not status._restored:
+    if model.built and not status._restored:
         raise ValueError(f"No weights in the checkpoint {prefix!r} match the model "
                          f"{model.name!r}.")
     return status

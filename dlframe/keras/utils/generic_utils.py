@@ -112,11 +112,33 @@ def serialize_keras_object(instance):
         return None
     if hasattr(instance, "get_config"):
         cls = type(instance)
-        return {"class_name": _GLOBAL_CUSTOM_NAMES.get(cls, cls.__name__),
-                "config": instance.get_config()}
+        out = {"class_name": _GLOBAL_CUSTOM_NAMES.get(cls, cls.__name__),
+               "config": instance.get_config()}
+        if getattr(instance, "built", False) and _user_defined(instance,
+                                                               "get_build_config"):
+            out["build_config"] = instance.get_build_config()
+        return out
     if hasattr(instance, "__name__"):
         return _GLOBAL_CUSTOM_NAMES.get(instance, instance.__name__)
     raise ValueError(f"Cannot serialize {instance!r} since it doesn't implement get_config()")
+
+
+def _user_defined(obj, method):
+    """Whether ``obj``'s class takes ``method`` from user code (not dlframe's)."""
+    fn = getattr(type(obj), method, None)
+    return fn is not None and not str(getattr(fn, "__module__", "")).startswith(
+        "dlframe.")
+
+
+def _apply_build_config(obj, identifier):
+    """Keras 3: a layer whose class customizes ``build_from_config`` rebuilds from
+    the ``build_config`` stored beside its config (``get_build_config``'s output)."""
+    build_config = identifier.get("build_config")
+    if build_config and not getattr(obj, "built", True) and \
+            _user_defined(obj, "build_from_config"):
+        obj.build_from_config(build_config)
+        obj.built = True
+    return obj
 
 
 class UnknownObjectError(ValueError, TypeError):
@@ -130,6 +152,11 @@ def deserialize_keras_object(identifier, module_objects=None, custom_objects=Non
     if identifier is None:
         return None
     if isinstance(identifier, dict):
+        if "class_name" not in identifier:
+            raise ValueError(
+                f"Improper config format for {printable_module_name}: expected a dict "
+                "with 'class_name' and 'config' keys (e.g. from `serialize`), "
+                f"received keys {sorted(identifier)!r}.")
         class_name = identifier.get("registered_name") or identifier["class_name"]
         config = identifier.get("config", {})
         cls = get_registered_object(class_name, custom_objects, module_objects)
@@ -146,11 +173,13 @@ def deserialize_keras_object(identifier, module_objects=None, custom_objects=Non
                 merged = dict(custom_objects or {})
                 for scope in _SCOPES.stack:
                     merged.update(scope)
-                return cls.from_config(config, custom_objects=merged)
-            with custom_object_scope(custom_objects):
-                return cls.from_config(config)
+                obj = cls.from_config(config, custom_objects=merged)
+            else:
+                with custom_object_scope(custom_objects):
+                    obj = cls.from_config(config)
+            return _apply_build_config(obj, identifier)
         with custom_object_scope(custom_objects):
-            return cls(**config)
+            return _apply_build_config(cls(**config), identifier)
     if isinstance(identifier, str):
         obj = get_registered_object(identifier, custom_objects, module_objects)
         if obj is None:
