@@ -113,26 +113,33 @@ def _invoke(fn, args):
     return _call(fn, args, unpack=unpack)
 
 
-def _run(fn, element, in_spec=None):
-    """(trace, flat output leaves) of ``fn`` called on ``element`` under a trace;
-    with the element's ``in_spec``, the trace also knows which output dimensions
-    TF leaves unknown (``x[:2]`` of a None dimension)."""
+
+def _input_trace(args, in_spec):
+    """A new spec trace whose inputs are the Tensor leaves of ``args``, named and
+    shaped as TF's graph inputs (``args_0``, ... with ``in_spec``'s shapes)."""
     tr = _SpecTrace()
-    args = S.to_tensors(element, S.host_device())
     leaves = S.flatten(args)
     specs = S.flatten(in_spec) if in_spec is not None else []
     if len(specs) != len(leaves):
         specs = [None] * len(leaves)
     for i, (leaf, spec) in enumerate(zip(leaves, specs)):
-        if isinstance(leaf, Tensor):   # named and shaped as TF's graph inputs
+        if isinstance(leaf, Tensor):
             tr.add_input(leaf, name=f"args_{i}",
                          static_shape=getattr(spec, "shape", None))
+    return tr
+
+def _run(fn, element, in_spec=None):
+    """(trace, flat output leaves) of ``fn`` called on ``element`` under a trace;
+    with the element's ``in_spec``, the trace also knows which output dimensions
+    TF leaves unknown (``x[:2]`` of a None dimension)."""
+    args = S.to_tensors(element, S.host_device())
+    tr = _input_trace(args, in_spec)
     with _trace.tracing(tr):
         out = _invoke(fn, args)
     out = S.lists_to_tuples(out)
     check_has_outputs(out)
     if in_spec is not None:
-        specs = S.flatten(in_spec)
+        leaves, specs = S.flatten(args), S.flatten(in_spec)
         if len(specs) == len(leaves):
             tr.unknown = _static_dims.forced_unknown(tr, [
                 (leaf, spec.shape) for leaf, spec in zip(leaves, specs)
@@ -200,14 +207,7 @@ def placeholder_result(fn, in_spec):
     try:
         element = S.map_structure(lambda s: _placeholder(s, size, value), in_spec)
         args = S.to_tensors(element, S.host_device())
-        tr = _SpecTrace()
-        leaves, specs = S.flatten(args), S.flatten(in_spec)
-        if len(specs) != len(leaves):
-            specs = [None] * len(leaves)
-        for i, (leaf, spec) in enumerate(zip(leaves, specs)):
-            if isinstance(leaf, Tensor):   # named and shaped as TF's graph inputs
-                tr.add_input(leaf, name=f"args_{i}",
-                             static_shape=getattr(spec, "shape", None))
+        tr = _input_trace(args, in_spec)
         with _trace.tracing(tr):
             return _invoke(fn, args)
     except Exception as e:  # a function that needs real data (re-raised if not)

@@ -19,10 +19,9 @@ counts, as Keras 2 did.
 
 from dlframe.core import dtypes
 from dlframe.core.indexed_slices import IndexedSlices, like_slices
-from dlframe.core.tape import GradientTape
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.variable import Variable
-from dlframe.keras.optimizers.optimizer import Optimizer
+from dlframe.keras.optimizers.optimizer import Optimizer, record_loss
 from dlframe.ops import control_flow as _cf
 from dlframe.ops import logic as _logic
 from dlframe.ops import math as _math
@@ -182,11 +181,7 @@ class LossScaleOptimizer(Optimizer):
         loss, unscaled, and applied when finite (both Keras forms: a callable loss,
         or a Tensor loss recorded under ``tape``)."""
         if callable(loss):
-            with GradientTape() as loss_tape:
-                if not callable(var_list):
-                    loss_tape.watch(list(var_list))
-                loss = loss()
-            tape = loss_tape
+            loss, tape = record_loss(loss, var_list)
         elif tape is None:
             raise ValueError("`tape` is required when a `Tensor` loss is passed. "
                              f"Received: loss={loss!r}, tape={tape}.")

@@ -30,6 +30,16 @@ def _is_float(x):
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
+
+def record_loss(loss_fn, var_list):
+    """``(loss, tape)``: calls Keras 2's loss callable ``loss_fn`` under a new tape
+    that watches ``var_list`` (unless it is a callable, resolved after the loss)."""
+    with GradientTape() as tape:
+        if not callable(var_list):
+            tape.watch(list(var_list))
+        loss = loss_fn()
+    return loss, tape
+
 class Optimizer(Keras2OptimizerApi):
     """Base class of Keras optimizers.
 
@@ -340,11 +350,7 @@ class Optimizer(Keras2OptimizerApi):
             raise ValueError("`tape` is required when a `Tensor` loss is passed. "
                              f"Received: loss={loss!r}, tape={tape}.")
         if callable(loss):
-            with GradientTape() as loss_tape:
-                if not callable(var_list):
-                    loss_tape.watch(list(var_list))
-                loss = loss()
-            tape = loss_tape
+            loss, tape = record_loss(loss, var_list)
         if callable(var_list):
             var_list = var_list()
         var_list = list(var_list)
