@@ -6,16 +6,17 @@ is one: ``values`` are the upstream rows, ``indices`` the gathered ids and
 touches only the looked-up rows. The tape adds slices by concatenation and densifies
 them where they meet a dense gradient or enter another gradient rule.
 
-The ops that densify and concatenate sit above core; ``dlframe.ops.variable_ops``
-fills ``OPS`` with them (``densify``, ``concat``, ``cast``).
+The ops that densify, concatenate, cast and reshape sit above core;
+``dlframe.ops.variable_ops`` fills ``OPS`` with them.
 """
 
-from dlframe.core import dtypes
+from dlframe.core import basic, dtypes
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
 
-# Late-bound ops (they live in dlframe.ops): densify(values, indices, rows),
-# concat(list, axis), cast(x, dtype); and "spec", the IndexedSlicesSpec class.
+# Late-bound ops (they live in dlframe.ops): densify(values, indices, shape),
+# concat(list, axis), cast(x, dtype), reshape(x, shape); and "spec", the
+# IndexedSlicesSpec class (dlframe.data).
 OPS = {}
 
 
@@ -76,11 +77,10 @@ class IndexedSlices:
     @property
     def shape(self):
         """The dense shape as a ``TensorShape`` (leading dim None when unknown)."""
-        if self._static_shape is not None:
-            return TensorShape(list(self._static_shape))
-        if self._dense_shape is None:
+        static = _static(self)   # None: no dense_shape, or a traced one
+        if static is None:
             return TensorShape([None] + list(self._values.shape[1:]))
-        return TensorShape([int(d) for d in self._dense_shape.numpy()])
+        return TensorShape(list(static))
 
     def __neg__(self):
         return like_slices(self, -self._values, self._indices)
@@ -168,7 +168,7 @@ def add(a, b):
         if ia.dtype != ib.dtype:
             ia, ib = OPS["cast"](ia, dtypes.int64), OPS["cast"](ib, dtypes.int64)
         return like_slices(a, concat([a._values, b._values], 0), concat([ia, ib], 0))
-    return OPS["add"](to_dense(a) if a_sparse else a, to_dense(b) if b_sparse else b)
+    return basic.add(to_dense(a) if a_sparse else a, to_dense(b) if b_sparse else b)
 
 
 def densify(value):

@@ -276,17 +276,14 @@ def _batch_seed(target, j):
 class _StopRecording:
     def __init__(self, tape):
         self._tape = tape
-        self._was = False
 
     def __enter__(self):
         if not self._tape._active:
             raise ValueError("Tape is not recording.")
-        self._was = True
         self._tape._pop()
 
     def __exit__(self, *exc):
-        if self._was:
-            self._tape._push()
+        self._tape._push()
         return False
 
 
@@ -396,7 +393,5 @@ def graph_gradients(ys, xs, grad_ys=None):
     if not _GRAPH_TAPES.stack:
         return None
     tape = _GRAPH_TAPES.stack[-1]
-    if not tape._active:
-        return tape.gradient(ys, xs, output_gradients=grad_ys)
-    with tape.stop_recording():
+    with tape.stop_recording() if tape._active else contextlib.nullcontext():
         return tape.gradient(ys, xs, output_gradients=grad_ys)

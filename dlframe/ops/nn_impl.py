@@ -8,11 +8,11 @@ import numbers
 
 from dlframe.backends.base import np
 from dlframe.core import dtypes
-from dlframe.core import indexed_slices as _slices
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import array as a
+from dlframe.ops import array_index as _index
 from dlframe.ops import math as m
 from dlframe.ops import random as rnd
 from dlframe.ops import reduction as r
@@ -207,18 +207,6 @@ def _noise_shape(noise_shape, shape):
 
 
 # ---------------------------------------------------------------- embeddings
-@primitive("EmbeddingLookup")
-def embedding_lookup_p(d, params, ids):
-    return d.xp.take(params, ids, axis=0)
-
-
-@embedding_lookup_p.defgrad
-def _embedding_lookup_grad(inputs, out, dy):
-    params, ids = inputs
-    # TF: IndexedSlices of the looked-up rows; the tape densifies them where needed
-    return _slices.from_gather(dy, ids, params._value.shape), None
-
-
 def embedding_lookup(params, ids, max_norm=None, name=None):
     """Gathers rows of ``params`` (or of a list of 'div'-partitioned shards) at ``ids``.
 
@@ -248,7 +236,8 @@ def embedding_lookup(params, ids, max_norm=None, name=None):
         index = ",".join(str(int(i)) for i in np.argwhere(bad)[0])
         raise InvalidArgumentError(f"indices[{index}] = {int(host[bad].ravel()[0])} is not in "
                                    f"[0, {vocab}) [Op:GatherV2]")
-    rows = call(embedding_lookup_p, (params, ids))
+    # a row gather: its gradient is the IndexedSlices of the looked-up rows
+    rows = call(_index.gather_p, (params, ids), {"axis": 0, "batch_dims": 0})
     if max_norm is not None:
         axes = list(range(ids._value.ndim, rows._value.ndim))
         if axes:

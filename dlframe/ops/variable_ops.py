@@ -1,4 +1,5 @@
-"""``tf.IndexedSlices`` and the sparse ``tf.Variable`` methods: ``scatter_*`` (rows
+"""The sparse ``tf.Variable`` methods (``tf.IndexedSlices`` itself lives in
+``dlframe.core.indexed_slices``; it is re-exported here): ``scatter_*`` (rows
 given by an IndexedSlices), ``scatter_nd_*`` (n-d indices), ``batch_scatter_update``,
 ``sparse_read``, ``gather_nd`` and ``initialized_value``.
 
@@ -219,5 +220,5 @@ def _densify(values, indices, shape):
 
 install()
 _slices_mod.OPS.update(densify=_densify, concat=_join.concat, cast=_math.cast,
-                       reshape=_array.reshape, add=_math.add)
+                       reshape=_array.reshape)
 __all__ = ["IndexedSlices"]

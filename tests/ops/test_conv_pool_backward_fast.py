@@ -18,21 +18,32 @@ from tests.helpers import check_grad
 RNG = np.random.default_rng(7)
 
 
-def ref_max_pool_grad(x, dy, ksize):
-    """Each window's gradient goes to its first maximum in row-major order; windows
-    holding NaN get none (dlframe's rule: no element equals a NaN maximum)."""
-    r = len(ksize)
-    dx = np.zeros(x.shape, dy.dtype)
+def _lowest(dtype):
+    return -np.inf if np.dtype(dtype).kind == "f" else np.iinfo(dtype).min
+
+
+def ref_max_pool_grad(x, dy, ksize, strides=None, pads=None):
+    """Loop reference: each window sends its gradient to its first maximum in
+    row-major order (argmax: the first of equal maxima), padding (lowest value)
+    included; a padding winner or a window holding NaN drops the gradient (dlframe's
+    rule: no element equals a NaN maximum). ``strides`` default to ``ksize`` (tiled
+    windows), ``pads`` to none."""
+    strides = ksize if strides is None else strides
+    pads = [(0, 0)] * len(ksize) if pads is None else pads
+    shape = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[1:-1], pads))
+    xpad = np.full((x.shape[0],) + shape + (x.shape[-1],), _lowest(x.dtype), x.dtype)
+    inside = (slice(None),) + tuple(slice(lo, lo + n) for n, (lo, _) in
+                                    zip(x.shape[1:-1], pads))
+    xpad[inside] = x
+    dxpad = np.zeros(xpad.shape, dy.dtype)
     for b, *o, ch in np.ndindex(*dy.shape):
-        corner = [i * k for i, k in zip(o, ksize)]
-        win = x[(b,) + tuple(slice(c, c + k) for c, k in zip(corner, ksize)) + (ch,)]
+        corner = [i * s for i, s in zip(o, strides)]
+        win = xpad[(b,) + tuple(slice(c, c + k) for c, k in zip(corner, ksize)) + (ch,)]
         if np.isnan(win.astype(np.float64)).any():
             continue
-        flat = int(np.argmax(win.reshape(-1)))  # argmax: the first of equal maxima
-        pos = np.unravel_index(flat, ksize)
-        dx[(b,) + tuple(c + p for c, p in zip(corner, pos)) + (ch,)] += dy[(b, *o, ch)]
-    assert r == len(pos)
-    return dx
+        pos = np.unravel_index(int(np.argmax(win.reshape(-1))), ksize)
+        dxpad[(b,) + tuple(c + p for c, p in zip(corner, pos)) + (ch,)] += dy[(b, *o, ch)]
+    return dxpad[inside]
 
 
 def _kernel_grad(x, ksize, dy=None, device=None):

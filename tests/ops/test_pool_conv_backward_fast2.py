@@ -15,36 +15,13 @@ import dlframe as tf
 from dlframe.ops import conv_kernels, pooling
 from dlframe.ops.conv_geometry import resolve_pads
 from tests.helpers import check_grad
+from tests.ops.test_conv_pool_backward_fast import _lowest, ref_max_pool_grad
 
 RNG = np.random.default_rng(11)
 CPU = tf.constant(0.0)._device
 GPU_LIKE = types.SimpleNamespace(xp=np, is_gpu=True)  # always breaks ties
 
 
-def _lowest(dtype):
-    return -np.inf if np.dtype(dtype).kind == "f" else np.iinfo(dtype).min
-
-
-def ref_max_pool_grad(x, dy, ksize, strides, pads):
-    """Loop reference: each window sends its gradient to its first maximum in
-    row-major order, padding (lowest value) included; a padding winner or a NaN
-    window drops the gradient."""
-    r = len(ksize)
-    shape = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[1:-1], pads))
-    xpad = np.full((x.shape[0],) + shape + (x.shape[-1],), _lowest(x.dtype), x.dtype)
-    inside = (slice(None),) + tuple(slice(lo, lo + n) for n, (lo, _) in
-                                    zip(x.shape[1:-1], pads))
-    xpad[inside] = x
-    dxpad = np.zeros(xpad.shape, dy.dtype)
-    for b, *o, ch in np.ndindex(*dy.shape):
-        corner = [i * s for i, s in zip(o, strides)]
-        win = xpad[(b,) + tuple(slice(c, c + k) for c, k in zip(corner, ksize)) + (ch,)]
-        if np.isnan(win.astype(np.float64)).any():
-            continue
-        pos = np.unravel_index(int(np.argmax(win.reshape(-1))), ksize)
-        dxpad[(b,) + tuple(c + p for c, p in zip(corner, pos)) + (ch,)] += dy[(b, *o, ch)]
-    assert len(pos) == r
-    return dxpad[inside]
 
 
 def _run(x, ksize, strides, padding, device=CPU, dy=None):

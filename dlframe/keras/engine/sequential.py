@@ -8,6 +8,7 @@ from dlframe.keras.engine.base_layer_tracking import path_scope
 from dlframe.keras.engine.functional import Functional
 from dlframe.keras.engine.input_layer import InputLayer
 from dlframe.keras.engine.keras_tensor import KerasTensor
+from dlframe.keras.engine.layer_state_api import _plain_shape
 from dlframe.keras.engine.model import Model
 from dlframe.keras.utils import tree
 
@@ -142,9 +143,7 @@ class Sequential(Functional):
         """``{'input_shape': ...}``, also for a model built from its ``Input``."""
         config = super().get_build_config()
         if config is None and self.built and self._input_layer is not None:
-            shape = self._input_layer._input_tensor.shape
-            config = {"input_shape": tuple(shape.as_list() if hasattr(shape, "as_list")
-                                           else shape)}
+            config = {"input_shape": _plain_shape(self._input_layer._input_tensor.shape)}
         return config
 
     def _maybe_build(self, inputs):

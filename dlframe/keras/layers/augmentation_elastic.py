@@ -2,8 +2,8 @@
 displacement field (Simard et al., 2003)."""
 
 from dlframe.core.tensor import convert_to_tensor
-from dlframe.keras.layers.augmentation import _RandomLayer
-from dlframe.keras.layers.augmentation_color import _check_range, _factor
+from dlframe.keras.layers.augmentation import _factor, _RandomLayer
+from dlframe.keras.layers.augmentation_color import _check_range
 from dlframe.ops import array as _array
 from dlframe.ops import array_index as _index
 from dlframe.ops import clip_ops as _clip

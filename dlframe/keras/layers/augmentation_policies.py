@@ -15,6 +15,7 @@ from dlframe.keras.layers.augmentation import (
     RandomContrast,
     RandomRotation,
     RandomTranslation,
+    _factor,
     _RandomLayer,
 )
 from dlframe.keras.layers.augmentation_color import (
@@ -25,7 +26,6 @@ from dlframe.keras.layers.augmentation_color import (
     RandomSharpness,
     Solarization,
     _check_range,
-    _factor,
 )
 from dlframe.keras.layers.augmentation_mix import RandomShear
 from dlframe.ops import clip_ops as _clip

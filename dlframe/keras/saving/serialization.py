@@ -37,7 +37,8 @@ def serialize_keras_object(obj):
                 "registered_name": registered if custom else "function"}
     out = keras3_config.to_keras3(generic_utils.serialize_keras_object(obj))
     build = getattr(obj, "get_build_config", None)
-    if build is not None and getattr(obj, "built", False):
+    # the generic serializer already stored a user-defined build config
+    if build is not None and getattr(obj, "built", False) and "build_config" not in out:
         config = build()
         if config:
             out["build_config"] = config
