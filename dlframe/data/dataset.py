@@ -25,7 +25,8 @@ from dlframe.data.options import (
     UNKNOWN_CARDINALITY,
     Options,
 )
-from dlframe.data.traced_fn import DatasetFunction, restart_pipeline
+from dlframe.data.traced_fn import DatasetFunction
+from dlframe.data.traced_fn import host_call as _call
 from dlframe.errors import InvalidArgumentError
 
 
@@ -169,8 +170,7 @@ class Dataset:
         """Op builders for ``for x in dataset`` in a dlframe.function (graph_loop)."""
         from dlframe.data.graph_loop import feed
         device = backends.current_device()
-        return feed(lambda: restart_pipeline(self) or self._iter_output(device),
-                    self.element_spec, restart=True)
+        return feed(lambda: self._iter_output(device), self.element_spec, restart=True)
 
     def as_numpy_iterator(self):
         """Iterates elements as NumPy arrays, NumPy scalars and ``bytes``."""
@@ -187,7 +187,6 @@ class Dataset:
 
     def get_single_element(self):
         """The only element of the dataset (InvalidArgumentError otherwise)."""
-        restart_pipeline(self)
         it = self._iter()
         try:
             first = next(it)
@@ -439,11 +438,7 @@ class Dataset:
         """
         from dlframe.data.parallel import _MapDataset
         _check_arity(map_func, self, "map")
-        if num_parallel_calls is not None:
-            num_parallel_calls = _int_arg(num_parallel_calls, "num_parallel_calls")
-            if num_parallel_calls < 1 and num_parallel_calls != AUTOTUNE:
-                raise ValueError(f"num_parallel_calls must be positive or AUTOTUNE, got "
-                                 f"{num_parallel_calls}")
+        num_parallel_calls = _parallel_calls_arg(num_parallel_calls)
         return _MapDataset(self, map_func, num_parallel_calls, deterministic)
 
     def flat_map(self, map_func, name=None):
@@ -459,11 +454,7 @@ class Dataset:
         from dlframe.data.nesting import _InterleaveDataset
         cycle = AUTOTUNE if cycle_length is None else _int_arg(cycle_length, "cycle_length")
         block = 1 if block_length is None else _int_arg(block_length, "block_length")
-        if num_parallel_calls is not None:
-            num_parallel_calls = _int_arg(num_parallel_calls, "num_parallel_calls")
-            if num_parallel_calls < 1 and num_parallel_calls != AUTOTUNE:
-                raise ValueError(f"num_parallel_calls must be positive or AUTOTUNE, got "
-                                 f"{num_parallel_calls}")
+        num_parallel_calls = _parallel_calls_arg(num_parallel_calls)
         return _InterleaveDataset(self, map_func, cycle, block, num_parallel_calls)
 
     def scan(self, initial_state, scan_func, name=None):
@@ -514,13 +505,15 @@ class Dataset:
 
 
 # ---------------------------------------------------------------- user functions
-def _call(fn, args, unpack):
-    """Calls a user function with Tensors on ``cpu:0`` as the current device."""
-    backends.push_device(S.host_device())
-    try:
-        return fn(*args) if unpack else fn(args)
-    finally:
-        backends.pop_device()
+def _parallel_calls_arg(num_parallel_calls):
+    """``num_parallel_calls`` checked: None, a positive int or AUTOTUNE."""
+    if num_parallel_calls is None:
+        return None
+    num_parallel_calls = _int_arg(num_parallel_calls, "num_parallel_calls")
+    if num_parallel_calls < 1 and num_parallel_calls != AUTOTUNE:
+        raise ValueError(f"num_parallel_calls must be positive or AUTOTUNE, got "
+                         f"{num_parallel_calls}")
+    return num_parallel_calls
 
 
 def apply_fn(fn, element):

@@ -5,7 +5,6 @@ from dlframe import backends
 from dlframe.core.primitive import STATE as _STATE
 from dlframe.core.tensor import convert_to_tensor
 from dlframe.data import structure as S
-from dlframe.data.traced_fn import restart_pipeline
 from dlframe.errors import InvalidArgumentError, OutOfRangeError
 
 
@@ -19,7 +18,6 @@ class OwnedIterator:
         from dlframe.data.iterator_state import PositionTrackingIterator
 
         def start():   # a restored iterator replays its pipeline from a fresh start
-            restart_pipeline(dataset)
             return dataset._iter_output(self._device)
         self._it = PositionTrackingIterator(start, dataset)
 
@@ -154,7 +152,6 @@ class NumpyIterator:
     """``Dataset.as_numpy_iterator()``: elements as NumPy values."""
 
     def __init__(self, dataset):
-        restart_pipeline(dataset)
         self._it = dataset._iter()
 
     def __iter__(self):

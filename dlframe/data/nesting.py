@@ -159,7 +159,6 @@ class _ScanDataset(_PassThrough):
         self._state = S.to_host(initial_state)
         # traced once (its prints show then), replayed per element (traced_fn)
         self._fn = DatasetFunction(scan_func)
-        self._traced_functions = (self._fn,)
         if _spec_is_cheap(input_dataset):
             # TF traces scan_func here: dtype errors inside it, and a new state
             # unlike the initial one, fail at `scan`, not on the first element.

@@ -15,7 +15,7 @@ import weakref
 
 from dlframe.data import spec_trace
 from dlframe.data import structure as S
-from dlframe.data.dataset import Dataset, _spec_is_cheap, call_fn_raw
+from dlframe.data.dataset import Dataset, _spec_is_cheap
 from dlframe.data.options import AUTOTUNE
 from dlframe.data.traced_fn import ACTIVE, DatasetFunction, current_scope
 from dlframe.errors import InvalidArgumentError, OpError
@@ -41,7 +41,6 @@ class _MapDataset(Dataset):
             raise TypeError(f"`map_func` must be callable, got {map_func!r}")
         # traced once (its prints show then), replayed per element (traced_fn)
         self._fn = DatasetFunction(map_func)
-        self._traced_functions = (self._fn,)
         self._parallel = num_parallel_calls
         self._deterministic = deterministic
         if _spec_is_cheap(input_dataset):
@@ -104,11 +103,8 @@ class _MapDataset(Dataset):
 def _apply_map(fn, element, run=None):
     """``apply_fn`` that names a function returning nothing (TF fails at `map`);
     ``fn`` is a ``DatasetFunction`` (replaying its graph, its random kernels at
-    ``run``'s positions) or a plain callable."""
-    if isinstance(fn, DatasetFunction):
-        out = fn(element, run)
-    else:
-        out = call_fn_raw(fn, element)
+    ``run``'s positions)."""
+    out = fn(element, run)
     spec_trace.check_has_outputs(out)
     return S.to_host(out)
 

@@ -33,6 +33,7 @@ from dlframe.core import function as _function
 from dlframe.core.primitive import STATE
 from dlframe.core.tensor import Tensor
 from dlframe.data import structure as S
+from dlframe.ops import random_kernels as _random_kernels
 
 # distinct element shapes that get a graph each; beyond, the function runs eagerly
 # (a new graph costs a trace and a compile: worth it only when shapes repeat)
@@ -54,7 +55,8 @@ def _quiet(quiet):
         STATE.silent_trace = before
 
 
-def _host_call(fn, args, unpack):
+def host_call(fn, args, unpack):
+    """Calls a user function with Tensors on the host device as the current one."""
     backends.push_device(S.host_device())
     try:
         return fn(*args) if unpack else fn(args)
@@ -72,7 +74,7 @@ def _graph_leaves(element):
 
 
 def _is_stream(value):
-    return callable(getattr(value, "restart", None)) and hasattr(value, "seeds")
+    return isinstance(value, _random_kernels._Stream)
 
 
 def _collect_streams(value, found, seen):
@@ -144,7 +146,7 @@ class DatasetFunction:
         """The converted function's raw result on Tensors ``args`` (quiet after the
         first trace)."""
         with self.trace_run():
-            return _host_call(self.converted(), args, unpack)
+            return host_call(self.converted(), args, unpack)
 
     def call_element(self, element):
         """The function's raw result on a host ``element``, run eagerly (results that
@@ -210,7 +212,7 @@ class DatasetFunction:
         try:
             with self.trace_run():
                 self._function._trace_quietly = STATE.silent_trace
-                out = _host_call(self._function, tensors, unpack=True)
+                out = host_call(self._function, tensors, unpack=True)
                 graph = self._function.get_concrete_function(*tensors)
         except Exception:  # noqa: BLE001 - any trace failure: eager
             return False, None
@@ -223,15 +225,18 @@ class DatasetFunction:
         return True, out
 
     def _share_streams(self, graph):
-        """One random kernel per op seed across this function's graphs (TF has one
+        """One random kernel per random op across this function's graphs (TF has one
         graph for all element shapes), whose position belongs to the calling
         iteration; True when ``graph``'s trace drew from kernels of its own."""
         new = []
         _collect_streams(graph._graph, new, set())
+        seen = {}   # ops with equal seeds are still separate kernels (as in TF)
         for attrs, name, stream in new:
-            shared = self._streams.get(stream.seeds)
+            key = (stream.seeds, seen.setdefault(stream.seeds, 0))
+            seen[stream.seeds] += 1
+            shared = self._streams.get(key)
             if shared is None:
-                shared = self._streams[stream.seeds] = _RunStream(stream)
+                shared = self._streams[key] = _RunStream(stream)
             attrs[name] = shared
         return bool(new)
 
@@ -245,16 +250,11 @@ class DatasetFunction:
             return target(*args) if unpack else target(args)
         return call
 
-    def restart(self):
-        """Restarts the random kernels of the traced graphs (a new iterator)."""
-        for stream in list(self._streams.values()):
-            stream.restart()
-
 
 class _RunStream:
     """A traced graph's random kernel whose position is kept per iteration: the
-    ``run`` of the calling thread (``DatasetFunction.__call__``), else one shared
-    position that ``restart_pipeline`` restarts."""
+    ``run`` of the calling thread (``DatasetFunction.__call__``), so every iterator
+    starts its kernels afresh; calls outside a run (spec sampling) share the base."""
 
     __slots__ = ("base", "seeds")
 
@@ -269,9 +269,6 @@ class _RunStream:
         if stream is None:   # a fresh kernel: its sequence starts at the op seed
             stream = run.setdefault(self, type(self.base)(self.seeds))
         return stream.reserve(d, n)
-
-    def restart(self):
-        self.base.restart()
 
     def __repr__(self):
         return f"<per-iteration random stream {self.seeds}>"
@@ -312,18 +309,3 @@ def take_state(owner, factory):
 def current_scope():
     """The ``RepeatScope`` active in this thread (handed to producer threads)."""
     return getattr(ACTIVE, "scope", None)
-
-
-def restart_pipeline(dataset):
-    """Restarts the traced functions' random kernels in the pipeline ending at
-    ``dataset``: TF's kernels restart with each new iterator, so under a global seed
-    every pass draws the same sequence (a ``Generator``'s state is shared)."""
-    pending, seen = [dataset], set()
-    while pending:
-        stage = pending.pop()
-        if id(stage) in seen:
-            continue
-        seen.add(id(stage))
-        for fn in getattr(stage, "_traced_functions", ()):
-            fn.restart()
-        pending.extend(getattr(stage, "_inputs", ()))

@@ -221,7 +221,6 @@ class _FilterDataset(_PassThrough):
         super().__init__(input_dataset)
         # traced once (its prints show then), replayed per element (traced_fn)
         self._predicate = DatasetFunction(predicate)
-        self._traced_functions = (self._predicate,)
         if _spec_is_cheap(input_dataset):
             # TF traces the predicate here: a result that is not a bool scalar
             # fails at `filter` / `take_while`, not on the first element.

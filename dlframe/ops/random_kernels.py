@@ -76,11 +76,6 @@ class _Stream:
                 counter, n * philox.SAMPLES_PER_OUTPUT)
         return philox.Bits(d.xp, self.key, counter)
 
-    def restart(self):
-        """Starts the sequence again (a dataset function's kernel, per iterator)."""
-        with _SEEDS.lock:
-            self._counters = {}
-
     def __repr__(self):
         return f"<random stream {self.seeds}>"
 

@@ -4,8 +4,8 @@ Each result is bit-equal to the dense kernel of ``training_ops`` run on the dens
 gradient (rows scatter-added into zeros in the order given, then cast to the
 variable's dtype); only the work differs:
 
-- Adagrad touches only the gradient's rows: on every other row the dense update adds
-  ``0`` to the accumulator and subtracts ``0`` from the variable.
+- SGD and Adagrad touch only the gradient's rows: on every other row the dense update
+  adds ``0`` to the accumulator and subtracts ``0`` from the variable.
 - Adam must decay both moments of every row (Keras semantics), so the dense pass
   stays, but without the gradient terms (``(0 - m) * c`` is exactly ``-(m * c)``);
   the gradient's rows are then recomputed from their saved old values.
@@ -16,6 +16,7 @@ kernels, with the IndexedSlices' ``values`` and ``indices`` in place of ``grad``
 
 from dlframe.core.primitive import primitive
 from dlframe.errors import InvalidArgumentError
+from dlframe.ops.training_ops import _prep
 
 
 def _summed_rows(d, var, values, indices):
@@ -24,19 +25,29 @@ def _summed_rows(d, var, values, indices):
     xp = d.xp
     ids = indices.reshape(-1)
     rows, inverse = xp.unique(ids, return_inverse=True)
-    if rows.size and (int(rows[0]) < 0 or int(rows[-1]) >= var.shape[0]):
-        bad = int(rows[0]) if int(rows[0]) < 0 else int(rows[-1])
-        raise InvalidArgumentError(f"indices contains {bad}, not in [0, {var.shape[0]})"
-                                   " [Op:SparseApply]")
+    if rows.size:   # sorted: the ends alone say whether all are in range
+        lo, hi = (int(r) for r in d.to_numpy(rows[[0, -1]]))   # one device read
+        if lo < 0 or hi >= var.shape[0]:
+            bad = lo if lo < 0 else hi
+            raise InvalidArgumentError(f"indices contains {bad}, not in [0, {var.shape[0]})"
+                                       " [Op:SparseApply]")
     summed = xp.zeros((rows.size,) + tuple(values.shape[1:]), dtype=values.dtype)
     d.scatter_add(summed, inverse.reshape(-1), values)
     return rows, summed.astype(var.dtype, copy=False)
 
 
+@primitive("KerasSparseApplySGD", effects=True)
+def sparse_sgd_p(d, var, values, indices, lr, it):
+    rows, g = _summed_rows(d, var, values, indices)
+    _, lr, _ = _prep(var, g, lr, it)
+    var[rows] = var[rows] - g * lr
+    return var
+
+
 @primitive("KerasSparseApplyAdagrad", effects=True)
 def sparse_adagrad_p(d, var, acc, values, indices, lr, it, *, epsilon):
     rows, g = _summed_rows(d, var, values, indices)
-    lr = lr.astype(var.dtype, copy=False)
+    _, lr, _ = _prep(var, g, lr, it)
     acc_rows = acc[rows] + d.xp.square(g)
     acc[rows] = acc_rows
     var[rows] = var[rows] - lr * g / d.xp.sqrt(acc_rows + epsilon)
@@ -47,8 +58,7 @@ def sparse_adagrad_p(d, var, acc, values, indices, lr, it, *, epsilon):
 def sparse_adam_p(d, var, m, v, values, indices, lr, it, *, beta_1, beta_2, epsilon):
     xp = d.xp
     rows, g = _summed_rows(d, var, values, indices)
-    dt = var.dtype
-    lr, t = lr.astype(dt, copy=False), (it + 1).astype(dt, copy=False)
+    _, lr, t = _prep(var, g, lr, it)
     alpha = lr * xp.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
     m_rows, v_rows, var_rows = m[rows], v[rows], var[rows]
     # every row with a zero gradient

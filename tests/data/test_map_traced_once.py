@@ -267,3 +267,13 @@ def test_graph_cache_is_bounded(monkeypatch):
     assert [v.tolist() for v in ds.as_numpy_iterator()] == \
         [[2.0] * n for n in range(1, 6)]
     assert len(ds._fn._graphs) == 2
+
+
+def test_random_ops_with_equal_seeds_are_separate_kernels():
+    # two ops with the same seeds draw the same sequence each, as in a tf.function
+    # (values from TF 2.21); they used to share one kernel and split its draws
+    tf.random.set_seed(1)
+    ds = tf.data.Dataset.range(2).map(
+        lambda x: (tf.random.uniform([], seed=5), tf.random.uniform([], seed=5)))
+    got = [tuple(round(float(v), 4) for v in e) for e in ds]
+    assert got == [(0.1956, 0.1956), (0.9395, 0.9395)]

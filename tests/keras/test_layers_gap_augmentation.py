@@ -188,7 +188,7 @@ def test_identity_at_inference_random_in_training(cls, kwargs):
         # one draw may leave x as is (MixUp: identity perm or weight ~1): try three
         assert y.shape == x.shape and not all(
             np.allclose(layer(x, training=True).numpy(), x) for _ in range(3))
-        assert y.min() >= -1e-3 or cls is L.RandomErasing
+        assert y.min() >= -1e-3
     config = layer.get_config()
     assert cls.from_config(config).get_config() == config
 
@@ -208,10 +208,16 @@ def test_geometry_layers():
     np.testing.assert_array_equal(sheared[0, 0], ramp[0, 0])
     assert not np.array_equal(sheared[0, 4], ramp[0, 4])
     erased = L.RandomErasing(factor=(1.0, 1.0), scale=(0.25, 0.25),
-                             fill_value=-1.0)(x, training=True).numpy()
-    frac = (erased == -1.0).all(-1).mean(axis=(1, 2))
+                             fill_value=0.0)(x, training=True).numpy()
+    frac = (erased == 0.0).all(-1).mean(axis=(1, 2))
     # a box of height and width sqrt(0.25) * size, rounded to whole pixels
     assert np.all((frac > 0.1) & (frac < 0.45))
+    # fills (noise or values) beyond value_range are clipped to it, as Keras 3's
+    for fill in (None, -1.0, 300.0):
+        out = L.RandomErasing(factor=(1.0, 1.0), scale=(0.25, 0.25), fill_value=fill,
+                              seed=1)(x, training=True).numpy()
+        assert out.min() >= 0.0 and out.max() <= 255.0
+        assert not np.array_equal(out, x)
 
 
 def test_mixup_and_cutmix_mix_labels_consistently():

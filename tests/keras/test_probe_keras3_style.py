@@ -168,6 +168,15 @@ def test_stateless_call_returns_add_loss_losses():
     np.testing.assert_array_equal(layer.w.numpy(), np.ones(3))
 
 
+def test_stateless_call_losses_include_regularizers_of_the_given_values():
+    # Keras 3 returns layer.losses: weight penalties computed from the given values
+    layer = keras.layers.Dense(2, use_bias=False, kernel_regularizer="l2")
+    layer(X[:, :3])
+    kernel = np.full((3, 2), 2.0, "float32")
+    _, _, losses = layer.stateless_call([kernel], [], X[:, :3], return_losses=True)
+    np.testing.assert_allclose([float(v) for v in losses], [0.01 * 4.0 * 6], rtol=1e-6)
+
+
 def test_stateless_call_errors():
     model = _bn_model()
     tv = [v.numpy() for v in model.trainable_variables]

@@ -128,6 +128,23 @@ def test_mha_attention_axes_masks():
         layer(x, x, use_causal_mask=True)
 
 
+def test_mha_fully_masked_rows_agree_between_sequence_and_axes_paths():
+    # both paths mask additively, as Keras's Softmax: a query row whose keys are all
+    # masked gives the same (float64) result through either path
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 4, 6))
+    mask = np.ones((2, 4, 4), bool)
+    mask[0, 1] = False                                  # query 1 sees no key
+    seq = tf.keras.layers.MultiHeadAttention(2, 3, dtype="float64")
+    axes = tf.keras.layers.MultiHeadAttention(2, 3, attention_axes=(2,), dtype="float64")
+    seq(x, x)
+    axes(x[:, None], x[:, None])
+    axes.set_weights(seq.get_weights())
+    want = seq(x, x, attention_mask=mask).numpy()
+    got = axes(x[:, None], x[:, None], attention_mask=mask[:, None]).numpy()[:, 0]
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
 def test_mha_attention_axes_gradients():
     x = np.random.default_rng(2).standard_normal((1, 2, 3, 4))
     layer = L.MultiHeadAttention(2, 2, attention_axes=(1, 2), use_gate=True,

@@ -233,7 +233,7 @@ class LayerStateAPI:
                 v.assign(convert_to_tensor(value, dtype=v.dtype))
             outputs = self(*args, **kwargs)
             updated = [v.read_value() for v in self.non_trainable_variables]
-            losses = [loss for layer in self._flatten_layers() for loss in layer._losses]
+            losses = list(self.losses)   # regularizers read the given values too
         finally:
             for v, value in zip(variables, saved):
                 v.assign(value)

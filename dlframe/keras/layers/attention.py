@@ -16,8 +16,6 @@ from dlframe.ops import math as _math
 from dlframe.ops import nn as _nn
 from dlframe.ops import reduction as _reduction
 
-_NEG = -1e9
-
 
 def _like(weight, x):
     """``weight`` in ``x``'s dtype (float32 variables under a mixed policy)."""
@@ -26,12 +24,23 @@ def _like(weight, x):
     return _math.cast(weight, x.dtype)
 
 
-def _masked_softmax(scores, mask):
-    if mask is not None:
-        # -1e9 overflows float16 to -inf (and 0 * -inf is NaN): its lowest finite value
-        neg = -65504.0 if scores.dtype.name == "float16" else _NEG
-        scores = scores + (1.0 - _math.cast(mask, scores.dtype)) * neg
-    return _nn.softmax(scores, axis=-1)
+def flash_enabled(flash_attention, dropout):
+    """Whether an attention layer uses flash attention (``None`` follows
+    ``keras.config``); Keras refuses dropout with it."""
+    enabled = flash_attention or _keras_config.is_flash_attention_enabled()
+    if enabled and dropout > 0.0:
+        raise ValueError("Dropout is not supported when flash attention is enabled. "
+                         "Please set dropout to 0.0 to use flash attention. "
+                         f"Received: dropout={dropout!r}")
+    return enabled
+
+
+def check_flash_scores(flash_enabled, return_attention_scores):
+    """Keras refuses to return attention scores from flash attention."""
+    if flash_enabled and return_attention_scores:
+        raise ValueError("Returning attention scores is not supported when flash "
+                         "attention is enabled. Please disable flash attention to "
+                         "access attention scores.")
 
 
 def _causal(t, s):
@@ -63,7 +72,8 @@ def _causal_like(query, value):
 
 
 class MultiHeadAttention(Layer):
-    """Multi-head scaled dot-product attention (Vaswani et al.) over rank-3 inputs.
+    """Multi-head scaled dot-product attention (Vaswani et al.), over axis 1 of
+    ``(batch, seq, features)`` inputs or over any ``attention_axes``.
 
     Args:
       num_heads: number of attention heads.
@@ -105,11 +115,7 @@ class MultiHeadAttention(Layer):
                              f"sliding_window={sliding_window!r}")
         self.sliding_window = sliding_window
         self.flash_attention = flash_attention
-        self._flash_attention = flash_attention or _keras_config.is_flash_attention_enabled()
-        if self._flash_attention and dropout > 0.0:
-            raise ValueError("Dropout is not supported when flash attention is enabled. "
-                             "Please set dropout to 0.0 to use flash attention. "
-                             f"Received: dropout={dropout!r}")
+        self._flash_attention = flash_enabled(flash_attention, dropout)
         self.use_gate = bool(use_gate)
         for arg, val in (("num_heads", num_heads), ("key_dim", key_dim)):
             if not isinstance(val, int) or isinstance(val, bool) or val <= 0:
@@ -189,10 +195,7 @@ class MultiHeadAttention(Layer):
              training=None, use_causal_mask=False, mask=None):
         key = value if key is None else key
         value, key = _like(value, query), _like(key, query)   # one compute dtype
-        if self._flash_attention and return_attention_scores:
-            raise ValueError("Returning attention scores is not supported when flash "
-                             "attention is enabled. Please disable flash attention to "
-                             "access attention scores.")
+        check_flash_scores(self._flash_attention, return_attention_scores)
         for name, x in (("value", value), ("key", key)):
             if len(x.shape) != len(query.shape):
                 raise ValueError(f'Layer "{self.name}" expects `{name}` of the same rank '
@@ -230,7 +233,7 @@ class MultiHeadAttention(Layer):
         scores = _linalg.matmul(q, k, transpose_b=True)  # (B, H, T, S)
         if full is not None:
             full = _axes.expand_mask(full, 4, 1, scores.shape)
-        probs = _masked_softmax(scores, full)
+        probs = _axes.masked_softmax(scores, full)
         ctx = _linalg.matmul(dropout(probs), v)   # (B, H, T, Dv)
         if self._gate is not None:
             ctx = ctx * _math.sigmoid(self._project(query, self._gate, h, self.value_dim))
@@ -359,7 +362,7 @@ class Attention(Layer):
         if use_causal_mask:
             causal = _array.expand_dims(_causal_like(q, k), 0)
             full = causal if full is None else _math.logical_and(full, causal)
-        probs = _masked_softmax(scores, full)
+        probs = _axes.masked_softmax(scores, full)
         if training and self.dropout > 0:
             probs = _nn.dropout(probs, rate=self.dropout, seed=self.seed)
         out = _linalg.matmul(probs, v)

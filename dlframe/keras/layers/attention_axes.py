@@ -5,7 +5,8 @@ The attention axes are some of ``0 .. heads``; every other axis but ``channels``
 batch axis, so the scores have the layout ``(*batch axes, *query attention axes,
 *key attention axes)``, and the softmax runs over the key attention axes jointly.
 The computation moves the attention axes last, flattens them into one sequence axis
-and reuses a plain batched matmul / softmax.
+and reuses a plain batched matmul / softmax. The masked softmax of every attention
+layer lives here too.
 """
 
 import functools
@@ -15,9 +16,24 @@ import string
 from dlframe.ops import array as _array
 from dlframe.ops import einsum as _einsum
 from dlframe.ops import linalg as _linalg
-from dlframe.ops import logic as _logic
 from dlframe.ops import math as _math
 from dlframe.ops import nn as _nn
+
+# Keras's Softmax layer masks additively: -1e9 is added to masked scores (so a row
+# with every key masked comes out as Keras's does, not as a uniform row)
+_NEG = -1e9
+
+
+def mask_scores(scores, mask):
+    """``scores`` with ``-1e9`` added where the (broadcastable) bool ``mask`` is False."""
+    # -1e9 overflows float16 to -inf (and 0 * -inf is NaN): its lowest finite value
+    neg = -65504.0 if scores.dtype.name == "float16" else _NEG
+    return scores + (1.0 - _math.cast(mask, scores.dtype)) * neg
+
+
+def masked_softmax(scores, mask):
+    """Softmax over the last axis of ``scores``, masked as Keras's Softmax layer."""
+    return _nn.softmax(scores if mask is None else mask_scores(scores, mask), axis=-1)
 
 
 def normalize_axes(axes, rank):
@@ -128,9 +144,7 @@ def attend(q, k, v, axes, mask=None, dropout=None):
         full = _array.reshape(scores, full_shape)
         static = [s if isinstance(s, int) else None for s in full_shape]
         keep = expand_mask(mask, len(full_shape), len(axes), static)
-        neg = -65504.0 if scores.dtype.name == "float16" else -1e9
-        full = _logic.where(keep, full, _math.cast(neg, full.dtype))
-        scores = _array.reshape(full, _dims(scores))
+        scores = _array.reshape(mask_scores(full, keep), _dims(scores))
     probs = _nn.softmax(scores, axis=-1)
     weighted = dropout(probs) if dropout is not None else probs
     ctx = _linalg.matmul(weighted, v_seq)

@@ -11,14 +11,16 @@ import random as _pyrandom
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.keras.layers.augmentation import (
     _AffineLayer,
+    _factor,
     _float,
     _RandomLayer,
     _range,
     _stack_transform,
 )
-from dlframe.keras.layers.augmentation_color import _check_range, _factor
+from dlframe.keras.layers.augmentation_color import _check_range
 from dlframe.ops import array as _array
 from dlframe.ops import array_index as _index
+from dlframe.ops import clip_ops as _clip
 from dlframe.ops import creation as _creation
 from dlframe.ops import image as _image
 from dlframe.ops import logic as _logic
@@ -121,7 +123,8 @@ def _box_mask(n, h, w, y0, y1, x0, x1):
 class RandomErasing(_RandomLayer):
     """Erases a random box of each image (with probability drawn from ``factor``):
     its height and width are ``sqrt(U(scale))`` of the image's; it is filled with
-    ``fill_value`` or, when None, with ``normal noise * value_range[1]``."""
+    ``fill_value`` or, when None, with ``normal noise * value_range[1]``, clipped to
+    ``value_range``."""
 
     def __init__(self, factor=1.0, scale=(0.02, 0.33), fill_value=None,
                  value_range=(0, 255), seed=None, data_format=None, **kwargs):
@@ -153,8 +156,9 @@ class RandomErasing(_RandomLayer):
                                                   [x.shape[-1]]), x.dtype)
         apply = _math.less(self._uniform([n, 1, 1, 1], 0.0, 1.0),
                            self._uniform([n, 1, 1, 1], self._lower, self._upper))
-        return _logic.where(_math.logical_and(mask, apply),
-                            _math.cast(fill, x.dtype), x)
+        low, high = self.value_range   # fills beyond the value range are clipped (Keras)
+        fill = _clip.clip_by_value(_math.cast(fill, x.dtype), float(low), float(high))
+        return _logic.where(_math.logical_and(mask, apply), fill, x)
 
     def get_config(self):
         config = super().get_config()

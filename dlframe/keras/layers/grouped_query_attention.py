@@ -10,10 +10,13 @@ import math
 
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.keras import backend
-from dlframe.keras import config as _keras_config
 from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.layers import attention_axes as _axes
-from dlframe.keras.layers.attention import MultiHeadAttention, _masked_softmax
+from dlframe.keras.layers.attention import (
+    MultiHeadAttention,
+    check_flash_scores,
+    flash_enabled,
+)
 from dlframe.keras.layers.core import _positive_int
 from dlframe.keras.layers.einsum_dense import EinsumDense
 from dlframe.keras.layers.layer_config import (
@@ -77,11 +80,7 @@ class GroupQueryAttention(Layer):
                              f"Received: sliding_window={sliding_window!r}")
         self.num_repeats = num_query_heads // num_key_value_heads
         self.dropout = float(dropout)
-        self._flash_attention = flash_attention or _keras_config.is_flash_attention_enabled()
-        if self._flash_attention and self.dropout > 0.0:
-            raise ValueError("Dropout is not supported when flash attention is enabled. "
-                             "Please set dropout to 0.0 to use flash attention. "
-                             f"Received: dropout={dropout!r}")
+        self._flash_attention = flash_enabled(flash_attention, dropout)
         self.use_bias = use_bias
         self.sliding_window = sliding_window
         self.use_gate = bool(use_gate)
@@ -136,10 +135,7 @@ class GroupQueryAttention(Layer):
              key_mask=None, attention_mask=None, return_attention_scores=False,
              training=None, use_causal_mask=False, mask=None):
         key = value if key is None else key
-        if self._flash_attention and return_attention_scores:
-            raise ValueError("Returning attention scores is not supported when flash "
-                             "attention is enabled. Please disable flash attention to "
-                             "access attention scores.")
+        check_flash_scores(self._flash_attention, return_attention_scores)
         for name, x in (("query", query), ("value", value), ("key", key)):
             if len(x.shape) != 3:
                 raise ValueError(f'Layer "{self.name}" expects rank-3 `{name}` inputs '
@@ -157,7 +153,7 @@ class GroupQueryAttention(Layer):
             v = _index.repeat(v, self.num_repeats, axis=2)
         q = q * (1.0 / math.sqrt(float(self.head_dim)))
         scores = _einsum.einsum("bquh,bkuh->buqk", q, k)
-        probs = _masked_softmax(scores, None if full is None else
+        probs = _axes.masked_softmax(scores, None if full is None else
                                 _axes.expand_mask(full, 4, 1, scores.shape))
         dropped = _nn.dropout(probs, rate=self.dropout, seed=self.seed) if (
             training and self.dropout > 0) else probs

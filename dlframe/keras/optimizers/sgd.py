@@ -2,7 +2,7 @@
 
 from dlframe.core.indexed_slices import IndexedSlices
 from dlframe.keras.optimizers.optimizer import Optimizer
-from dlframe.ops import math as _math
+from dlframe.ops import sparse_training_ops as _sparse_kernels
 from dlframe.ops import training_ops as _kernels
 
 
@@ -44,10 +44,9 @@ class SGD(Optimizer):
 
     def update_step(self, gradient, variable, learning_rate):
         if isinstance(gradient, IndexedSlices):   # rows named twice add up
-            rate = _math.cast(learning_rate, variable.dtype)
-            rows = _math.cast(gradient.values, variable.dtype)
-            variable.scatter_sub(IndexedSlices(_math.multiply(rows, rate),
-                                               gradient.indices))
+            self._kernel_update(_sparse_kernels.sparse_sgd_p, variable,
+                                (gradient.values,), gradient.indices, learning_rate,
+                                None)
             return
         i = self._index[id(variable)]
         m = self._momentums[i]
