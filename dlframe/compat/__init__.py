@@ -8,6 +8,7 @@ API raises NotImplementedError naming the API, since dlframe is TF2 (eager) only
 import dlframe as v2
 from dlframe.compat import aliases as _aliases
 from dlframe.compat import v1
+from dlframe.compat import v1_ops_args as _args
 
 _aliases.install()   # tensorflow.compat.v1.keras.*, compat.v2.*, python.keras.* paths
 
@@ -34,5 +35,8 @@ def as_text(bytes_or_text, encoding="utf-8"):
 
 as_str = as_text
 as_str_any = str
+dimension_value = _args.dimension_value
+dimension_at_index = _args.dimension_at_index
 
-__all__ = ["as_bytes", "as_str", "as_str_any", "as_text", "v1", "v2"]
+__all__ = ["as_bytes", "as_str", "as_str_any", "as_text", "dimension_at_index",
+           "dimension_value", "v1", "v2"]

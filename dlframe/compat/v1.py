@@ -183,11 +183,18 @@ logging = _Namespace(
 _MOVED = {"matrix_diag": ("linalg", "diag"), "matrix_diag_part": ("linalg", "diag_part"),
           "matrix_set_diag": ("linalg", "set_diag"),
           "matrix_band_part": ("linalg", "band_part"),
-          "diag": ("linalg", "tensor_diag"), "diag_part": ("linalg", "tensor_diag_part")}
+          "diag": ("linalg", "tensor_diag"), "diag_part": ("linalg", "tensor_diag_part"),
+          "floor_div": ("math", "floordiv"), "mod": ("math", "floormod"),
+          "substr": ("strings", "substr")}
+_MOVED.update({name: ("math", name) for name in (
+    "segment_sum", "segment_mean", "segment_max", "segment_min", "segment_prod",
+    "unsorted_segment_sum", "unsorted_segment_mean", "unsorted_segment_max",
+    "unsorted_segment_min", "unsorted_segment_prod", "unsorted_segment_sqrt_n")})
 
 
 # modules holding TF1 top-level names (their __all__), looked up before TF2's names
-_TF1_TABLES = ("v1_ops", "v1_graph", "v1_variables", "v1_platform", "v1_random")
+_TF1_TABLES = ("v1_ops", "v1_graph", "v1_variables", "v1_platform", "v1_random",
+               "v1_ops_args")
 _TF1_RENAMED = {"Variable": "VariableV1"}
 _MISSING = object()
 

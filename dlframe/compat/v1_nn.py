@@ -11,6 +11,7 @@ from types import SimpleNamespace as _Namespace
 import dlframe as _tf
 from dlframe.compat import v1_nn_native as _native
 from dlframe.compat import v1_nn_quantized as _quantized
+from dlframe.compat import v1_ops_args as _args
 from dlframe.compat import v1_rnn as _rnn
 from dlframe.compat import v1_rnn_cell as _cells
 from dlframe.compat import v1_rnn_wrappers as _cell_wrappers
@@ -80,6 +81,7 @@ def avg_pool_v2(input, ksize, strides, padding, data_format=None, name=None):
 _TABLES = (_native, _quantized, _rnn)
 globals().update({name: getattr(module, name) for module in _TABLES
                   for name in module.__all__})
+globals().update({name: getattr(_args, name) for name in _args.NN_NAMES})
 
 __all__ = [
     "avg_pool_v2",
@@ -91,4 +93,5 @@ __all__ = [
     "softmax_cross_entropy_with_logits_v2",
     "sparse_softmax_cross_entropy_with_logits",
     "xw_plus_b",
-] + [name for module in _TABLES for name in module.__all__]
+] + [name for module in _TABLES for name in module.__all__] + [
+    name for name in _args.NN_NAMES]

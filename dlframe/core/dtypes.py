@@ -171,7 +171,9 @@ _ENUMS = {"float32": 1, "float64": 2, "int32": 3, "uint8": 4, "int16": 5, "int8"
           "string": 7, "complex64": 8, "int64": 9, "bool": 10, "qint8": 11,
           "quint8": 12, "qint32": 13, "bfloat16": 14, "qint16": 15, "quint16": 16,
           "uint16": 17, "complex128": 18, "float16": 19, "uint32": 22, "uint64": 23}
-_BY_PY = {float: float64, int: int64, complex: complex128, str: string, bytes: string}
+# TF maps the Python float to float32 (tf.cast(x, float)); NumPy-style APIs map it
+# to float64 themselves
+_BY_PY = {float: float32, int: int64, complex: complex128, str: string, bytes: string}
 _BY_PY[type(True)] = bool
 
 
@@ -201,6 +203,12 @@ def as_dtype(type_value):
     d = _BY_PY.get(type_value) if isinstance(type_value, type) else None
     if d is not None:
         return d
+    if type(type_value) is int:
+        # TF's DataType enum number (``tf.as_dtype(1)`` is float32)
+        for name, number in _ENUMS.items():
+            if number == type_value:
+                return _BY_NAME[name]
+        raise TypeError(f"Cannot convert {type_value!r} to a dlframe DType.")
     dt = getattr(type_value, "dtype", None)
     if isinstance(dt, DType):
         return dt

@@ -102,6 +102,8 @@ class Tensor:
 
     def __bool__(self):
         _check_concrete(self, "use as a Python bool", bool_check=True)
+        if self._value.size == 0:
+            return False   # as TF's eager tensors
         if self._value.size != 1:
             raise ValueError(
                 "The truth value of a tensor with more than one element is ambiguous; "

@@ -13,6 +13,8 @@ from dlframe.core.tensor_shape import TensorShape
 from dlframe.errors import UnsupportedTypeError
 
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_OUT_OF_RANGE = "Can't convert Python sequence with out-of-range integer to Tensor."
 
 # the eager Tensor class, installed by core.tensor right after defining it (tensor.py
 # imports this module, so importing it back would be a cycle); a list may hold
@@ -31,6 +33,11 @@ def _infer_python(value, kinds=None, strict=True):
     if isinstance(value, bool):
         return np.asarray(value, dtype=np.bool_)
     if isinstance(value, int):
+        if not _INT64_MIN <= value <= _INT64_MAX:
+            if strict:   # an inferred dtype is at most int64
+                raise ValueError(_OUT_OF_RANGE)
+            return np.asarray(value, dtype=np.uint64 if 0 <= value < 2**64
+                              else np.float64)
         return np.asarray(value, dtype=np.int32 if _INT32_MIN <= value <= _INT32_MAX
                           else np.int64)
     if isinstance(value, float):
@@ -57,6 +64,12 @@ def _infer_python(value, kinds=None, strict=True):
         kind = arr.dtype.kind
         if kind == "O":
             _refuse_objects(value)
+            if kinds & _NUMBER_LEAF:   # NumPy keeps ints beyond 64 bits as objects
+                if strict:
+                    raise ValueError(_OUT_OF_RANGE)
+                return np.asarray(value, dtype=np.float64)
+        if arr.dtype == np.uint64 and strict and not kinds & _NUMPY_LEAF:
+            raise ValueError(_OUT_OF_RANGE)   # [2**63]: TF infers int64 only
         if kind == "c" and strict:   # TF: a list led by a complex is complex128
             return arr.astype(np.complex128)
         if kind == "f" and kinds & _NUMPY_LEAF:

@@ -1,5 +1,7 @@
 """TensorShape and Dimension as in TensorFlow 2 (dims are ints or None)."""
 
+import operator
+
 
 class TensorShape:
     """The (possibly partially known) shape of a tensor.
@@ -89,6 +91,22 @@ class TensorShape:
             raise ValueError(f"Shape {self} must have rank at least {rank}")
         return self
 
+    def with_rank_at_most(self, rank):
+        if self._dims is not None and len(self._dims) > rank:
+            raise ValueError(f"Shape {self} must have rank at most {rank}")
+        return self
+
+    def assert_has_rank(self, rank):
+        """Raises ValueError unless the rank is unknown or ``rank``."""
+        if self._dims is not None and len(self._dims) != rank:
+            raise ValueError(f"Shape {self} must have rank {rank}")
+
+    def assert_same_rank(self, other):
+        """Raises ValueError when both ranks are known and differ."""
+        other = as_shape(other)
+        if self.rank is not None and other.rank is not None and self.rank != other.rank:
+            raise ValueError(f"Shapes {self} and {other} must have the same rank")
+
     def most_specific_compatible_shape(self, other):
         other = as_shape(other)
         if self._dims is None or other._dims is None or len(self._dims) != len(other._dims):
@@ -166,13 +184,13 @@ def _dim(d):
         return None
     if isinstance(value, TensorShape):
         raise TypeError(f"Invalid dimension {d!r}")
-    try:
-        value = int(value)
+    try:   # like TF, an integer or something with __index__ (not 2.0)
+        value = operator.index(value)
     except (TypeError, ValueError):
         raise TypeError(f"Dimension value must be an integer or None, got {d!r}") from None
-    if value < -1:
+    if value < 0:   # TF 2.21 refuses -1 too: None is the unknown size
         raise ValueError(f"Dimension {value} must be >= 0")
-    return None if value == -1 else value
+    return value
 
 
 def as_shape(shape):
@@ -202,6 +220,31 @@ class Dimension:
 
     def __repr__(self):
         return f"Dimension({self.value})"
+
+    def __str__(self):
+        return "?" if self.value is None else str(self.value)
+
+
+def _dimension_op(fn, reflected=False, compare=False):
+    """A Dimension operator: an unknown operand gives Dimension(None) (None for a
+    comparison), as TF's legacy Dimension arithmetic."""
+    def op(self, other):
+        a, b = self.value, dimension_value(other)
+        if reflected:
+            a, b = b, a
+        if a is None or b is None:
+            return None if compare else Dimension(None)
+        return fn(a, b) if compare else Dimension(fn(a, b))
+    return op
+
+
+for _name, _fn in (("add", operator.add), ("sub", operator.sub), ("mul", operator.mul),
+                   ("floordiv", operator.floordiv), ("mod", operator.mod)):
+    setattr(Dimension, f"__{_name}__", _dimension_op(_fn))
+    setattr(Dimension, f"__r{_name}__", _dimension_op(_fn, reflected=True))
+for _name in ("lt", "le", "gt", "ge"):
+    setattr(Dimension, f"__{_name}__", _dimension_op(getattr(operator, _name),
+                                                    compare=True))
 
 
 def dimension_value(dim):

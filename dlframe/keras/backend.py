@@ -9,7 +9,7 @@ import threading
 import types
 
 from dlframe import config as _config
-from dlframe.core.tensor import convert_to_tensor
+from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.variable import Variable
 from dlframe.keras.utils import generic_utils
 from dlframe.ops import array as _array
@@ -129,7 +129,9 @@ def cast(x, dtype):
 
 
 def cast_to_floatx(x):
-    return _math.cast(convert_to_tensor(x), floatx())
+    """``x`` as floatx: a cast tensor for a tensor, else a NumPy array (as Keras)."""
+    out = _math.cast(convert_to_tensor(x), floatx())
+    return out if isinstance(x, (Tensor, Variable)) else out.numpy()
 
 
 def _reducer(fn):

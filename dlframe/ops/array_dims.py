@@ -1,5 +1,8 @@
 """Shape changes: reshape, transpose, expand_dims, squeeze, broadcast_to."""
 
+import operator
+
+from dlframe.backends.base import np
 from dlframe.core import basic
 from dlframe.core.primitive import call, primitive
 from dlframe.core.static_dims import note_shaped, shape_arg_dims
@@ -89,7 +92,14 @@ def _squeeze_grad(inputs, out, dy, *, axes):
     return call(reshape_like_p, (dy, inputs[0]))
 
 
-def _resolve_shape(size, shape, op):
+def _nonzero_product(dims, skip=None):
+    out = 1
+    for d in dims:
+        out *= d if d and d != skip else 1
+    return out
+
+
+def _resolve_shape(size, shape, op, in_shape=None):
     unknown = [i for i, s in enumerate(shape) if s == -1]
     if len(unknown) > 1:
         raise InvalidArgumentError(f"{op}: only one input size may be -1, not both "
@@ -100,6 +110,11 @@ def _resolve_shape(size, shape, op):
             if s < 0:
                 raise InvalidArgumentError(f"{op}: size {s} must be non-negative")
             known *= s
+    if unknown and known == 0 and in_shape is not None:
+        # TF's rule for an empty result: the -1 takes the input's non-zero sizes
+        # divided by the target's ([0, 3] -> [-1, 0] gives [3, 0])
+        return tuple(_nonzero_product(in_shape) // _nonzero_product(shape, skip=-1)
+                     if s == -1 else s for s in shape)
     if unknown:
         if known == 0 or size % known:
             raise InvalidArgumentError(
@@ -136,11 +151,12 @@ def reshape(tensor, shape, name=None):
     if _dyn.traced(shape):
         return _dyn.reshape(x, shape)
     spec = static_shape(shape, "Reshape")
-    target = _resolve_shape(x._value.size, spec, "Reshape")
+    target = _resolve_shape(x._value.size, spec, "Reshape", x._value.shape)
     if target == tuple(x._value.shape) and shape_arg_dims(shape) is None:
         return x
-    # a -1 stays -1 in the graph: resolved from the input's size when it runs
-    attrs = {"shape": tuple(spec) if -1 in spec else target}
+    # a -1 stays -1 in the graph: resolved from the input's size when it runs (an
+    # empty input's -1 is resolved here: its size cannot tell it)
+    attrs = {"shape": tuple(spec) if -1 in spec and x._value.size else target}
     if isinstance(shape, Tensor) or isinstance(shape, (list, tuple)) and any(
             isinstance(s, Tensor) for s in shape):
         attrs["sized"] = True   # sizes read from tensors (tf.shape): see the rule
@@ -188,7 +204,17 @@ def expand_dims(input, axis, name=None):
     """Inserts a length-1 dimension at ``axis``."""
     x = t(input)
     nd = x._value.ndim
-    axis = int(axis)
+    given = axis
+    if not isinstance(axis, int):   # TF takes any one-element axis ([1], a tensor)
+        values = np.asarray(axis.numpy() if isinstance(axis, Tensor) else axis)
+        if values.size != 1:
+            raise InvalidArgumentError(f"ExpandDims: 'dim' must be a tensor with a single "
+                                       f"value, got {axis!r}")
+        axis = values.reshape(-1)[0]
+    try:   # an int or an integer scalar (TF refuses 0.0)
+        axis = operator.index(axis)
+    except TypeError:
+        raise TypeError(f"ExpandDims: `axis` must be an integer, got {given!r}") from None
     if not -nd - 1 <= axis <= nd:
         raise InvalidArgumentError(f"ExpandDims: axis {axis} out of range [{-nd - 1}, {nd}]")
     return call(expand_dims_p, (x,), {"axis": axis % (nd + 1)})

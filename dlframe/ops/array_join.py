@@ -58,8 +58,9 @@ def _as_list_of_tensors(values, op):
 
 @reads_values("axis")
 def concat(values, axis, name="concat"):
-    """Concatenates tensors along ``axis``."""
-    xs = _as_list_of_tensors(values, "ConcatV2")
+    """Concatenates tensors along ``axis`` (a single tensor is one value, as in TF)."""
+    xs = _as_list_of_tensors([values] if isinstance(values, Tensor) else values,
+                             "ConcatV2")
     _same_dtype("ConcatV2", xs)
     nd = xs[0]._value.ndim
     if nd == 0:
@@ -97,6 +98,8 @@ def _stack_grad(inputs, out, dy, *, axis):
 
 def stack(values, axis=0, name="stack"):
     """Stacks same-shaped tensors along a new ``axis``."""
+    if isinstance(values, (list, tuple)) and not values and axis == 0:
+        return convert_to_tensor(values)   # TF: an empty list packs to float32 [0]
     xs = _as_list_of_tensors(values, "Pack")
     _same_dtype("Pack", xs)
     shape = xs[0]._value.shape

@@ -4,7 +4,7 @@ import builtins
 
 from dlframe.core.primitive import call, primitive
 from dlframe.core.static_dims import note_shaped, padded_static_shape
-from dlframe.core.tensor import Tensor
+from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import reduction
 from dlframe.ops._util import norm_axis, static_shape, t
@@ -62,6 +62,11 @@ def tile(input, multiples, name=None):
 
 @primitive("PadV2")
 def pad_p(d, x, *, paddings, value):
+    if x.dtype == object:   # np.pad would store NumPy scalars among the bytes
+        out = d.xp.empty([n + b + a for n, (b, a) in zip(x.shape, paddings)], object)
+        out.fill(value if isinstance(value, bytes) else b"")
+        out[tuple(builtins.slice(b, b + n) for (b, _), n in zip(paddings, x.shape))] = x
+        return out
     return d.xp.pad(x, paddings, mode="constant", constant_values=value)
 
 
@@ -150,6 +155,12 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
         value = constant_values
         if isinstance(value, Tensor):
             value = value.numpy().item()
+        elif not (isinstance(value, (int, float)) and value == 0):
+            # TF converts a non-zero value to the tensor's dtype (1.5 for an int
+            # tensor raises); a zero means the dtype's zero, b"" for strings
+            converted = convert_to_tensor(value, dtype=x.dtype)
+            if x._value.dtype == object:   # strings pad with UTF-8 bytes
+                value = converted._value.item()
         if all(p == (0, 0) for p in pads):
             return x
         return call(pad_p, (x,), {"paddings": pads, "value": value})

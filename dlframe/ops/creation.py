@@ -45,7 +45,8 @@ def zeros(shape, dtype=dtypes.float32, name=None, layout=None):
       dtype: the element type (default float32).
     """
     d = _creation_dtype(dtype)
-    return _filled(shape, False if d.is_bool else 0, d, "Zeros")
+    zero = False if d.is_bool else b"" if d == dtypes.string else 0
+    return _filled(shape, zero, d, "Zeros")
 
 
 def ones(shape, dtype=dtypes.float32, name=None, layout=None):

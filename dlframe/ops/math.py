@@ -8,7 +8,8 @@ primitives' registration order.
 """
 
 from dlframe.core import dtypes
-from dlframe.core.tensor import convert_to_tensor
+from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.errors import ShapeMismatchError
 from dlframe.ops._util import operands, t  # noqa: F401 - operands: also math.operands
 from dlframe.ops.logic import (  # noqa: F401 - re-exported: one object per name
     _ALLOWED,
@@ -199,7 +200,11 @@ def add_n(inputs, name=None):
     if not inputs:
         raise ValueError("add_n: inputs must be a non-empty list of tensors")
     total = t(inputs[0])
-    for x in inputs[1:]:
+    for i, x in enumerate(inputs[1:], 1):
+        if isinstance(x, Tensor) and not x.shape.is_compatible_with(total.shape):
+            raise ShapeMismatchError(
+                f"AddN: Inputs to operation AddN must have the same size and shape. "
+                f"Input 0: {total.shape} != input {i}: {x.shape} [Op:AddN]")
         total = add(total, x)
     return total
 

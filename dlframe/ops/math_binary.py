@@ -174,7 +174,12 @@ def _check_int_divisor(xp, x, y, op):
 @primitive("FloorDiv")
 def floordiv_p(d, x, y):
     _check_int_divisor(d.xp, x, y, "FloorDiv")
-    return d.xp.floor_divide(x, y)
+    if x.dtype.kind in "iu":
+        return d.xp.floor_divide(x, y)
+    # TF floors the quotient: 1.0 // 0.1 is 10 (NumPy's floor_divide gives 9) and
+    # inf // 2 is inf (NumPy: nan)
+    with d.xp.errstate(divide="ignore", invalid="ignore"):
+        return d.xp.floor(d.xp.true_divide(x, y)).astype(x.dtype, copy=False)
 
 
 def floordiv(x, y, name=None):
@@ -269,8 +274,10 @@ def _pow_grad(inputs, out, dy):
 
 
 def pow(x, y, name=None):
-    """x ** y elementwise (integer bases with negative integer exponents raise)."""
-    return _binary(pow_p, x, y, "fciu")
+    """x ** y elementwise (integer bases with negative integer exponents raise).
+
+    As in TF, unsigned integers have no Pow kernel (InvalidArgumentError)."""
+    return _binary(pow_p, x, y, "fci")
 
 
 maximum_p, maximum = _binary_prim(

@@ -34,6 +34,8 @@ def _shape_arg(shape, op):
 
 
 def _fill_dtype(dtype, fill_value):
+    if dtype is not None and using_numpy_rules():
+        return keras_dtype(dtype)   # NumPy's spelling: float is float64
     if dtype is not None:
         return dtypes.as_dtype(dtype)   # tf.zeros-style, as Keras' TF backend
     if using_numpy_rules():

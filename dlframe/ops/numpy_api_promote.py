@@ -62,6 +62,8 @@ def keras_dtype(dtype):
     Raises:
       ValueError: an unknown dtype under Keras rules.
     """
+    if using_numpy_rules() and dtype is float:
+        return dtypes.float64   # NumPy's float; tf.as_dtype(float) is float32
     if using_numpy_rules() or isinstance(dtype, dtypes.DType):
         return dtypes.as_dtype(dtype)
     if dtype is float:

@@ -26,6 +26,8 @@ def _axes(axis, ndim, op):
         return None
     if isinstance(axis, Tensor):
         axis = axis.numpy().tolist()
+    elif isinstance(axis, np.ndarray):   # axis=np.arange(1, ndim)
+        axis = axis.tolist()
     items = list(axis) if isinstance(axis, (list, tuple)) else [axis]
     out = []
     for a in items:

@@ -56,6 +56,14 @@ def _check_ids(d, op, ids, num, extra=()):
     return num
 
 
+def _segment_static_shape(in_dims, attrs):
+    """``[num_segments] + data.shape[ids.rank:]`` when the count is a Python int."""
+    num, data, ids = attrs["num"], in_dims[0], in_dims[1]
+    if not isinstance(num, int) or data is None or ids is None:
+        return None
+    return [num] + list(data[len(ids):])
+
+
 def _segment_prim(name, init, method):
     @primitive(name)
     def p(d, data, ids, *extra, num):
@@ -66,6 +74,7 @@ def _segment_prim(name, init, method):
         keep = ids.reshape(-1) >= 0
         getattr(d, method)(out, ids.reshape(-1)[keep], flat[keep])
         return out.reshape((num,) + data.shape[ids.ndim:])
+    p.static_shape = _segment_static_shape
     return p
 
 
@@ -140,6 +149,9 @@ def unsorted_segment_prod_p(d, data, ids, *extra, num):
         last[:-1] = seg[:-1] != seg[1:]
         out[seg[last]] = vals[last]
     return out.reshape((num,) + data.shape[ids.ndim:])
+
+
+unsorted_segment_prod_p.static_shape = _segment_static_shape
 
 
 @unsorted_segment_prod_p.defgrad

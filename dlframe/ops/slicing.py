@@ -4,6 +4,8 @@ Every form lowers to one primitive whose static key holds ints, slices, None,
 Ellipsis and slots for index tensors; its gradient scatters back into zeros.
 """
 
+import operator
+
 from dlframe.backends.base import np
 from dlframe.core.primitive import call, primitive
 from dlframe.core.static_dims import note_unknown_axes
@@ -220,7 +222,12 @@ def _bound(v, x, extra):
             v = _as_index_tensor(v, x)
         extra.append(v)
         return _Slot(len(extra) - 1)
-    return int(v)
+    try:   # as TF, t[0.5:] is refused rather than truncated
+        return operator.index(v)
+    except TypeError:
+        raise TypeError(f"Only integers, slices (`:`), ellipsis (`...`), tf.newaxis "
+                        f"(`None`) and scalar tf.int32/tf.int64 tensors are valid "
+                        f"indices, got {v!r}") from None
 
 
 def _check_mask(k, shape, dim):

@@ -205,7 +205,7 @@ def install():
     """Attaches the sparse methods to ``Variable``."""
     for mode in ("update", "add", "sub", "mul", "div", "max", "min"):
         setattr(Variable, f"scatter_{mode}", _row_method(mode))
-    for mode in ("update", "add", "sub"):
+    for mode in ("update", "add", "sub", "max", "min"):
         setattr(Variable, f"scatter_nd_{mode}", _nd_method(mode))
     for fn in (batch_scatter_update, sparse_read, gather_nd, initialized_value):
         setattr(Variable, fn.__name__, fn)

@@ -24,6 +24,8 @@ def standardize_dtype(dtype):
         return backend.floatx()
     if isinstance(dtype, type) and dtype in _PYTHON_TYPES:
         return _PYTHON_TYPES[dtype]
+    if type(dtype) is int:   # tf.as_dtype takes DataType numbers; Keras does not
+        raise ValueError(f"Invalid dtype: {dtype}")
     if isinstance(dtype, str):
         if dtype == "int":
             return "int64"
