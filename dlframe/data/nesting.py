@@ -10,7 +10,7 @@ from dlframe.data.dataset import Dataset, _spec_is_cheap
 from dlframe.data.options import AUTOTUNE
 from dlframe.data.parallel import background
 from dlframe.data.sources import _ListDataset
-from dlframe.data.traced_fn import DatasetFunction
+from dlframe.data.traced_fn import DatasetFunction, Family, take_state
 from dlframe.data.transforms import _known, _PassThrough
 from dlframe.errors import InvalidArgumentError
 
@@ -92,9 +92,16 @@ class _FlatMapDataset(_PassThrough):
                                "map_func").element_spec
         raise ValueError("Cannot infer the element_spec of an empty dataset.")
 
+    def _inner(self, family, element):
+        """The dataset ``map_func`` makes of ``element``; the functions inside it
+        share random kernels with those of earlier elements (one TF trace)."""
+        with family.making():
+            return _as_dataset(self._fn.call_element(element), "map_func")
+
     def _iter(self):
+        family = take_state(self, Family)
         for element in self._input._iter():
-            yield from _as_dataset(self._fn.call_element(element), "map_func")._iter()
+            yield from self._inner(family, element)._iter()
 
 
 class _InterleaveDataset(_FlatMapDataset):
@@ -114,12 +121,13 @@ class _InterleaveDataset(_FlatMapDataset):
                                        f" got {block_length}")
         self._cycle, self._block = cycle_length, block_length
 
-    def _open(self, element):
-        inner = _as_dataset(self._fn.call_element(element), "map_func")._iter()
+    def _open(self, family, element):
+        inner = self._inner(family, element)._iter()
         return background(inner, max(2, self._block)) if self._parallel else inner
 
     def _iter(self):
         source = self._input._iter()
+        family = take_state(self, Family)
         slots = [None] * self._cycle
         ahead = collections.deque()   # inputs opened ahead of their slot (parallel)
         source_done = False
@@ -127,7 +135,7 @@ class _InterleaveDataset(_FlatMapDataset):
         while True:
             while self._parallel and not source_done and len(ahead) < self._cycle:
                 try:
-                    ahead.append(self._open(next(source)))
+                    ahead.append(self._open(family, next(source)))
                 except StopIteration:
                     source_done = True
             if slots[i] is None and ahead:
@@ -138,7 +146,7 @@ class _InterleaveDataset(_FlatMapDataset):
                 except StopIteration:
                     source_done = True
                 else:
-                    slots[i] = self._open(element)
+                    slots[i] = self._open(family, element)
             if slots[i] is not None:
                 for _ in range(self._block):
                     try:

@@ -125,7 +125,11 @@ class DatasetFunction:
         self._function = None   # dlframe.function over the flat leaves
         self._graphs = {}       # element (shape, dtype) key -> ConcreteFunction
         self._streams = {}      # op seeds -> the random kernel all graphs share
+        self._family_run = None  # kernel positions shared with sibling functions
         self._lock = threading.RLock()
+        family = getattr(ACTIVE, "family", None)
+        if family is not None:   # made by a flat_map / interleave function call
+            self._streams, self._family_run = family.sibling()
 
     # -- the Python code, for traces (spec_trace) and eager runs --------------------
     def converted(self):
@@ -157,7 +161,10 @@ class DatasetFunction:
     # -- per element ------------------------------------------------------------------
     def new_run(self):
         """The random kernels' positions for one iteration of the stage: fresh, or
-        those of the previous epoch under a ``repeat``."""
+        those of the previous epoch under a ``repeat`` (or those its siblings in a
+        ``flat_map`` use: see ``Family``)."""
+        if self._family_run is not None:
+            return self._family_run
         return take_state(self, dict)
 
     def __call__(self, element, run=None):
@@ -227,18 +234,27 @@ class DatasetFunction:
     def _share_streams(self, graph):
         """One random kernel per random op across this function's graphs (TF has one
         graph for all element shapes), whose position belongs to the calling
-        iteration; True when ``graph``'s trace drew from kernels of its own."""
+        iteration; True when ``graph``'s trace drew from kernels other than those
+        (it must run again). A trace's kernels start at their op seeds, as the
+        calling iteration's fresh ones would: they become that iteration's, so the
+        trace's result stands and its Python effects are not run twice."""
         new = []
         _collect_streams(graph._graph, new, set())
+        run = getattr(ACTIVE, "run", None)
+        rerun = False
         seen = {}   # ops with equal seeds are still separate kernels (as in TF)
         for attrs, name, stream in new:
             key = (stream.seeds, seen.setdefault(stream.seeds, 0))
             seen[stream.seeds] += 1
             shared = self._streams.get(key)
             if shared is None:
-                shared = self._streams[key] = _RunStream(stream)
+                shared = self._streams[key] = _RunStream(type(stream)(stream.seeds))
             attrs[name] = shared
-        return bool(new)
+            if run is None or shared in run:
+                rerun = True
+            else:
+                run[shared] = stream
+        return rerun
 
     def _flat_caller(self, element):
         structure = element
@@ -297,6 +313,34 @@ class RepeatScope:
         """Makes this epoch's states the ones the next epoch takes."""
         self.memo.clear()
         self.memo.update(self._taken)
+
+
+class Family:
+    """The random kernels of the dataset functions that one iteration of a
+    ``flat_map`` / ``interleave`` creates by calling its function per element: TF
+    traces that function once, so the n-th dataset function made inside is one
+    function whose kernels continue from one inner dataset to the next. Calls
+    run inside ``family.making()``; the n-th function made in each call gets the
+    n-th shared ``(streams, run)`` pair."""
+
+    def __init__(self):
+        self._shared = {}
+        self._made = 0
+
+    @contextlib.contextmanager
+    def making(self):
+        """A context for one call of the outer function."""
+        before = getattr(ACTIVE, "family", None)
+        ACTIVE.family, self._made = self, 0
+        try:
+            yield
+        finally:
+            ACTIVE.family = before
+
+    def sibling(self):
+        """The ``(streams, run)`` of the next dataset function made in this call."""
+        n, self._made = self._made, self._made + 1
+        return self._shared.setdefault(n, ({}, {}))
 
 
 def take_state(owner, factory):

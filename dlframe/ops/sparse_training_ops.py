@@ -9,6 +9,8 @@ variable's dtype); only the work differs:
 - Adam must decay both moments of every row (Keras semantics), so the dense pass
   stays, but without the gradient terms (``(0 - m) * c`` is exactly ``-(m * c)``);
   the gradient's rows are then recomputed from their saved old values.
+- Uncentered RMSprop decays every row's velocity (one pass) and steps the gradient's
+  rows only (with momentum, every row's momentum still moves the variable).
 
 Inputs are ``(variable, *slots, values, indices, lr, iterations)``, as the dense
 kernels, with the IndexedSlices' ``values`` and ``indices`` in place of ``grad``.
@@ -74,4 +76,26 @@ def sparse_adam_p(d, var, m, v, values, indices, lr, it, *, beta_1, beta_2, epsi
     v_rows += (xp.square(g) - v_rows) * (1 - beta_2)
     var_rows -= m_rows * alpha / (xp.sqrt(v_rows) + epsilon)
     m[rows], v[rows], var[rows] = m_rows, v_rows, var_rows
+    return var
+
+
+@primitive("KerasSparseApplyRMSprop", effects=True)
+def sparse_rmsprop_p(d, var, vel, mom, values, indices, lr, it, *, rho, momentum,
+                     epsilon):
+    """Uncentered RMSprop (``epsilon > 0``): every row's velocity decays (and, with
+    momentum, every row's momentum and variable move); the step ``lr * g / sqrt(vel
+    + epsilon)`` is 0 on rows without gradient, so only the gradient's rows get it."""
+    xp = d.xp
+    rows, g = _summed_rows(d, var, values, indices)
+    _, lr, _ = _prep(var, g, lr, it)
+    vel *= rho
+    vel_rows = vel[rows] + (1 - rho) * xp.square(g)
+    vel[rows] = vel_rows
+    inc = lr * g / xp.sqrt(vel_rows + epsilon)
+    if momentum > 0:
+        mom *= momentum
+        mom[rows] += inc   # ``rows`` are distinct
+        var -= mom
+    else:
+        var[rows] -= inc
     return var

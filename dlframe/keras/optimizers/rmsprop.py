@@ -1,6 +1,8 @@
 """RMSprop: divide the gradient by a running root mean square of recent gradients."""
 
+from dlframe.core.indexed_slices import IndexedSlices
 from dlframe.keras.optimizers.optimizer import Optimizer
+from dlframe.ops import sparse_training_ops as _sparse_kernels
 from dlframe.ops import training_ops as _kernels
 
 
@@ -41,9 +43,23 @@ class RMSprop(Optimizer):
                 self.add_variable_from_reference(v, "average_gradient")
                 if self.centered else None)
 
+    def _takes_slices(self):
+        # uncentered: the step is 0 on rows without gradient (vel + epsilon > 0),
+        # so IndexedSlices skip the dense gradient (see sparse_training_ops)
+        return (not self.centered and float(self.epsilon) > 0
+                and self._sparse_update_applies(RMSprop))
+
     def update_step(self, gradient, variable, learning_rate):
         i = self._index[id(variable)]
         vel, mom, avg = self._velocities[i], self._momentums[i], self._average_gradients[i]
+        if isinstance(gradient, IndexedSlices):
+            self._kernel_update(_sparse_kernels.sparse_rmsprop_p, variable,
+                                (vel, mom if mom is not None else vel, gradient.values),
+                                gradient.indices, learning_rate, {
+                                    "rho": float(self.rho), "epsilon": float(self.epsilon),
+                                    "momentum": float(self.momentum)
+                                    if mom is not None else 0.0})
+            return
         slots = (vel, mom if mom is not None else vel, avg if avg is not None else vel)
         self._kernel_update(_kernels.rmsprop_p, variable, slots, gradient, learning_rate, {
             "rho": float(self.rho), "momentum": float(self.momentum) if mom is not None
