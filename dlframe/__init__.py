@@ -28,6 +28,7 @@ from dlframe.ops.clip_ops import *  # noqa: F401,F403
 from dlframe.ops.nn import *  # noqa: F401,F403
 from dlframe.ops.conv import *  # noqa: F401,F403
 from dlframe.ops.pooling import *  # noqa: F401,F403
+from dlframe.ops import cpu_fusions as _cpu_fusions  # noqa: F401 - remapper kernels
 from dlframe.ops.random import *  # noqa: F401,F403
 from dlframe.ops.control_flow import case, cond, switch_case, while_loop
 from dlframe.ops.tensor_array import TensorArray

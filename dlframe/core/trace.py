@@ -22,6 +22,7 @@ from dlframe.core.graph_passes import (
     fold_constants,
     fuse_elementwise,
     liveness,
+    remap_cpu,
 )
 from dlframe.core.primitive import STATE
 from dlframe.core.tensor import Tensor
@@ -330,6 +331,12 @@ class Graph:
             self.stats["after_cse"] = len(nodes)
         if config.graph_option("dependency_optimization"):
             nodes = dead_code(nodes, self.outputs)
+        if config.graph_option("remapping"):
+            known = {i: getattr(t, "_value", None) for i, t in enumerate(trace.inputs)}
+            known.update((s, v._value) for s, v in variables.items())
+            known.update(constants)
+            known.update(self._traced_values)
+            nodes = remap_cpu(nodes, self.outputs, known)
         self.stats["final"] = len(nodes)
         # effect nodes (incl. If/While whose sub-graphs have effects) survive DCE above;
         # a node holding this graph must itself count as an effect (see control_flow)

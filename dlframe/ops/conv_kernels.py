@@ -117,11 +117,18 @@ def accumulate_taps(xp, blocks, n, in_shape, ks, strides, pads, dils, out_sp, dt
     clip = padded and _prod(full) >= _CLIP_MIN_SIZE
     buffer = full if clip or not padded else (n,) + tuple(
         m + lo + hi for m, (lo, hi) in zip(in_shape[:-1], pads)) + (in_shape[-1],)
-    dx = xp.zeros(buffer, dtype)
+    # with stride 1 the first tap's block fills the box [0, out) of the buffer: it
+    # is copied there and only the rest zeroed (one pass over dx fewer)
+    assign_first = not clip and all(s == 1 for s in strides)
+    dx = _zeros_but_box(xp, buffer, out_sp, dtype) if assign_first else \
+        xp.zeros(buffer, dtype)
     for i, tap in enumerate(taps(ks)):
         block = blocks(i, tap)
         if not clip:
-            dx[tap_index(tap, strides, dils, out_sp)] += block
+            if i == 0 and assign_first:
+                dx[tap_index(tap, strides, dils, out_sp)] = block
+            else:
+                dx[tap_index(tap, strides, dils, out_sp)] += block
             continue
         where = _inside(tap, strides, dils, pads, in_shape[:-1], out_sp)
         if where is not None:
@@ -129,6 +136,18 @@ def accumulate_taps(xp, blocks, n, in_shape, ks, strides, pads, dils, out_sp, dt
     if padded and not clip:
         dx = xp.ascontiguousarray(dx[interior(full, pads)])
     return dx
+
+
+def _zeros_but_box(xp, shape, box, dtype):
+    """An array of ``shape`` that is zero outside the leading spatial box ``box``
+    (uninitialized inside it)."""
+    out = xp.empty(shape, dtype)
+    lead = (slice(None),)
+    for o, m in zip(box, shape[1:-1]):
+        if o < m:
+            out[lead + (slice(o, None),)] = 0
+        lead += (slice(0, o),)
+    return out
 
 
 def _col2im(xp, dcols, n, in_shape, ks, strides, pads, dils, out_sp):
@@ -159,8 +178,13 @@ def _group_filter(w, g):
     return w.reshape(-1, g, cout // g).transpose(1, 0, 2)
 
 
-def conv_forward(d, x, w, *, strides, pads, dilations):
-    """Grouped N-d convolution (cross-correlation) of channels-last ``x``."""
+def conv_forward_cols(d, x, w, *, strides, pads, dilations):
+    """Grouped N-d convolution (cross-correlation) of channels-last ``x``.
+
+    Returns:
+      (y, cols): the output and the patch matrix it was computed from, which
+      ``filter_grad_from_cols`` accepts in place of ``x``.
+    """
     xp = d.xp
     r = x.ndim - 2
     ks, cg, cout = w.shape[:r], w.shape[r], w.shape[-1]
@@ -173,7 +197,13 @@ def conv_forward(d, x, w, *, strides, pads, dilations):
     else:
         y = d.matmul(_split_groups(cols, g, cg), _group_filter(w, g))  # (G, P, Cog)
         y = y.transpose(1, 0, 2)
-    return y.reshape((x.shape[0],) + out_sp + (cout,))
+    return y.reshape((x.shape[0],) + out_sp + (cout,)), cols
+
+
+def conv_forward(d, x, w, *, strides, pads, dilations):
+    """Grouped N-d convolution (cross-correlation) of channels-last ``x``."""
+    return conv_forward_cols(d, x, w, strides=strides, pads=pads,
+                             dilations=dilations)[0]
 
 
 def conv_backprop_input(d, dy, w, *, in_shape, strides, pads, dilations):
@@ -204,11 +234,15 @@ def conv_backprop_input(d, dy, w, *, in_shape, strides, pads, dilations):
 
 def conv_backprop_filter(d, x, dy, *, filter_shape, strides, pads, dilations):
     """Filter gradient: patches^T @ dY."""
-    xp = d.xp
     r = x.ndim - 2
-    ks, cg, cout = filter_shape[:r], filter_shape[r], filter_shape[-1]
-    g = x.shape[-1] // cg
-    cols = _im2col(xp, x, ks, strides, pads, dilations, dy.shape[1:-1])
+    cols = _im2col(d.xp, x, filter_shape[:r], strides, pads, dilations, dy.shape[1:-1])
+    return filter_grad_from_cols(d, cols, dy, filter_shape=filter_shape)
+
+
+def filter_grad_from_cols(d, cols, dy, *, filter_shape):
+    """Filter gradient from the forward pass's (N*P, K*C) patch matrix."""
+    cg, cout = filter_shape[-2], filter_shape[-1]
+    g = cols.shape[-1] // (_prod(filter_shape[:-1]))
     dy2 = dy.reshape(-1, cout)
     if g == 1:
         dw = d.matmul(cols.T, dy2)

@@ -134,18 +134,25 @@ def _widen(xp, a, k, wide):
     return (xp.repeat(a, k, axis=-2) if k > 1 else a).reshape(wide)
 
 
-def _tiled_first_max(d, x, y, ksize, rows, wide):
+def _tiled_first_max(d, x, y, ksize, rows, wide, zero_ties_free=False):
     """Bool (rows-shaped) mask of the first maximum of every tiled window.
 
     One comparison of the whole input with the widened maxima; the row-major
     first-max suppression runs only when some window may hold two maxima (always on
-    GPU, where checking would wait for the device).
+    GPU, where checking would wait for the device). ``zero_ties_free``: ``x`` is a
+    ReLU output (no negative values) whose all-zero windows get a zero gradient, so
+    their K equal maxima need no suppression.
     """
     xp = d.xp
     eq = xp.equal(x.reshape(rows), _widen(xp, y, ksize[-1], wide))
-    if not d.is_gpu and int(xp.count_nonzero(eq)) == y.size and not (
-            y.dtype.kind == "f" and bool(xp.isnan(y).any())):
-        return eq  # a match per window and no NaN window: no window has two
+    if not d.is_gpu and not (y.dtype.kind == "f" and bool(xp.isnan(y).any())):
+        # every window holds its maximum at least once (no NaN window), an all-zero
+        # window of a ReLU output exactly K times
+        expect = y.size
+        if zero_ties_free:
+            expect += (_prod(ksize) - 1) * int(xp.count_nonzero(y == 0))
+        if int(xp.count_nonzero(eq)) == expect:
+            return eq  # no window that matters has two maxima
     _keep_first_in_rows(xp, eq, ksize, x.shape[-1])
     return eq
 
@@ -187,15 +194,20 @@ def _keep_first_in_rows(xp, eq, ksize, c):
         found = hit
 
 
-def _tiled_max_pool_grad(d, x, y, dy, ksize):
-    """MaxPoolGrad of windows that tile the input (the uncovered edge gets zeros)."""
+def _tiled_max_pool_grad(d, x, y, dy, ksize, zero_ties_free=False):
+    """MaxPoolGrad of windows that tile the input (the uncovered edge gets zeros).
+
+    ``zero_ties_free``: see ``_tiled_first_max`` (``dy`` must then be zero wherever
+    ``y`` is).
+    """
     xp = d.xp
     out_sp = y.shape[1:-1]
     covered = tuple(o * k for o, k in zip(out_sp, ksize))
     whole = covered == tuple(x.shape[1:-1])
     cov = (slice(None),) + tuple(slice(0, v) for v in covered)
     rows, wide = _row_shapes(x.shape[0], x.shape[-1], out_sp, ksize)
-    first = _tiled_first_max(d, x if whole else x[cov], y, ksize, rows, wide)
+    first = _tiled_first_max(d, x if whole else x[cov], y, ksize, rows, wide,
+                             zero_ties_free)
     dx = xp.empty(x.shape, dy.dtype)
     # a view: dx is contiguous, so its covered part splits and merges without a copy
     xp.multiply(first, _widen(xp, dy, ksize[-1], wide),

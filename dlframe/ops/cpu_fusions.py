@@ -1,0 +1,87 @@
+"""Fused kernels for the compiled graph's CPU remapping pass (``graph_passes``).
+
+Like TensorFlow's remapper (``_FusedConv2D`` with BiasAdd and Relu), the pass
+rewrites two chains of a traced CNN step into one node each; both compute the
+same values as the chains they replace:
+
+* ``Conv2D``/``Conv3D`` -> ``AddV2`` of a per-channel bias [-> ``Relu``]: the bias
+  and the ReLU are applied in place to the convolution's fresh output; when the
+  step also takes the filter gradient of the same input, the forward's patch
+  matrix is kept for it (one im2col copy instead of two).
+* ``MaxPoolGrad`` of a ReLU output -> ``ReluGrad``: the ReLU gradient mask is
+  applied to the pooled gradient first (the gradient lands only on window maxima,
+  which are positive exactly where the window's output is), a quarter of the work
+  for 2x2 windows, and all-zero windows then need no tie-breaking.
+
+These primitives only appear in optimized graphs (the graph already holds its
+backward pass), so they have no gradient rules.
+"""
+
+from dlframe.backends.base import np
+from dlframe.core.primitive import primitive
+from dlframe.ops.conv_kernels import conv_forward_cols, filter_grad_from_cols
+from dlframe.ops.nn import relu_into
+from dlframe.ops.pooling import _tiled, _tiled_max_pool_grad, max_pool_grad
+
+__all__ = []
+
+# Batch sizes from which the bias is tiled over one whole sample and added along
+# sample-long rows (~2x faster than broadcasting over C-long rows); below it the
+# tiling costs as much as it saves
+_TILE_MIN_BATCH = 4
+
+
+def add_bias(xp, y, bias):
+    """Adds ``bias`` (broadcasting to ``y``'s shape and dtype) to the fresh,
+    contiguous ``y`` in place; a 1-D per-channel bias along sample-long rows."""
+    per_sample = y.size // y.shape[0] if y.ndim > 1 and y.shape[0] else 0
+    if (bias.ndim == 1 and y.shape[0] >= _TILE_MIN_BATCH
+            and bias.shape[0] == y.shape[-1] and per_sample > bias.shape[0]):
+        rows = y.reshape(y.shape[0], per_sample)
+        xp.add(rows, xp.tile(bias, per_sample // bias.shape[0]), out=rows)
+    else:
+        xp.add(y, bias, out=y)
+    return y
+
+
+def relu_in_place(xp, y):
+    """``y = max(y, 0)``, with the faster NumPy kernel on host arrays."""
+    if type(y) is np.ndarray:
+        return relu_into(y, y)
+    return xp.maximum(y, 0, out=y)
+
+
+def _conv_bias_act(d, x, w, bias, strides, pads, dilations, relu):
+    y, cols = conv_forward_cols(d, x, w, strides=strides, pads=pads,
+                                dilations=dilations)
+    add_bias(d.xp, y, bias)
+    return (relu_in_place(d.xp, y) if relu else y), cols
+
+
+@primitive("_FusedConv2D")
+def fused_conv_p(d, x, w, bias, *, strides, pads, dilations, relu):
+    """Convolution + bias [+ ReLU] (float32/float64 inputs)."""
+    return _conv_bias_act(d, x, w, bias, strides, pads, dilations, relu)[0]
+
+
+@primitive("_FusedConv2DKeepPatches", n_out=2)
+def fused_conv_patches_p(d, x, w, bias, *, strides, pads, dilations, relu):
+    """``_FusedConv2D`` that also returns its patch matrix, for the filter gradient
+    (``_Conv2DBackpropFilterFromPatches``) to skip a second im2col copy."""
+    return _conv_bias_act(d, x, w, bias, strides, pads, dilations, relu)
+
+
+@primitive("_Conv2DBackpropFilterFromPatches")
+def filter_grad_from_patches_p(d, cols, dy, *, filter_shape):
+    """Conv2DBackpropFilter given the forward pass's patch matrix instead of x."""
+    return filter_grad_from_cols(d, cols, dy, filter_shape=filter_shape)
+
+
+@primitive("_ReluMaxPoolGrad")
+def relu_max_pool_grad_p(d, x, y, dy, *, ksize, strides, pads, dilations):
+    """``ReluGrad(MaxPoolGrad(x, y, dy), x)`` for a ReLU output ``x``."""
+    dy = dy * (y > 0)
+    if _tiled(ksize, strides, pads, dilations):
+        return _tiled_max_pool_grad(d, x, y, dy, ksize, zero_ties_free=True)
+    return max_pool_grad(d, x, y, dy, ksize=ksize, strides=strides, pads=pads,
+                         dilations=dilations)
