@@ -21,18 +21,9 @@ from dlframe.ops.nn_sampled import (
     _HIT_LOGIT,
     SAMPLER_RESULTS,
     _sample,
+    check_true_classes,
     fixed_unigram_candidate_sampler,  # noqa: F401
 )
-
-
-def _true_classes(true_classes, num_true, op):
-    classes = t(true_classes)
-    if not classes.dtype.is_integer or classes.ndim != 2 or \
-            int(classes.shape[1]) != int(num_true):
-        raise InvalidArgumentError(f"{op}: true_classes must be a batch_size * num_true "
-                                   f"(num_true={num_true}) int64 matrix; received "
-                                   f"{classes.dtype.name} {list(classes.shape)}")
-    return _math.cast(classes, dtypes.int64)
 
 
 @primitive("AllCandidateSampler", n_out=3)
@@ -66,7 +57,7 @@ def all_candidate_sampler(true_classes, num_true, num_sampled, unique, seed=None
       [batch_size, num_true], sampled_expected_count float32 [num_sampled])``, the
       expected counts all 1.
     """
-    classes = _true_classes(true_classes, num_true, "AllCandidateSampler")
+    classes = check_true_classes(true_classes, num_true, "AllCandidateSampler")
     if int(num_sampled) < 1:
         raise InvalidArgumentError(f"num_sampled must be positive; received "
                                    f"{num_sampled}")
@@ -81,7 +72,7 @@ def learned_unigram_candidate_sampler(true_classes, num_true, num_sampled, uniqu
 
     Args and returns as ``tf.random.uniform_candidate_sampler``.
     """
-    _true_classes(true_classes, num_true, "LearnedUnigramCandidateSampler")
+    check_true_classes(true_classes, num_true, "LearnedUnigramCandidateSampler")
     return _sample("uniform", true_classes, num_true, num_sampled, unique, range_max,
                    seed, op="LearnedUnigramCandidateSampler")
 
@@ -125,7 +116,7 @@ def compute_accidental_hits(true_classes, sampled_candidates, num_true, seed=Non
       [num_hits])``: the example row, the position in ``sampled_candidates`` and
       ``-FLT_MAX`` to add to that sampled logit, per (example, true class) hit.
     """
-    classes = _true_classes(true_classes, num_true, "ComputeAccidentalHits")
+    classes = check_true_classes(true_classes, num_true, "ComputeAccidentalHits")
     sampled = t(sampled_candidates)
     if sampled.ndim != 1 or not sampled.dtype.is_integer:
         raise InvalidArgumentError(f"sampled_candidates must be an int64 vector; "

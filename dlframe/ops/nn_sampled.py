@@ -16,6 +16,7 @@ import collections
 from dlframe.backends.base import np  # host draws of the candidate samplers
 from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
+from dlframe.core.tensor import Tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import array as _array
 from dlframe.ops import array_index as _index
@@ -198,13 +199,26 @@ _KIND_OPS = {"log_uniform": "LogUniformCandidateSampler",
              "unigram": "FixedUnigramCandidateSampler"}
 
 
-def _sample(kind, true_classes, num_true, num_sampled, unique, range_max, seed,
-            unigrams=(), distortion=1.0, op=None):
+def check_true_classes(true_classes, num_true, op):
+    """``true_classes`` as an int64 ``[batch, num_true]`` tensor. As TF's kernels, a
+    tensor of another dtype is refused (Python lists and NumPy arrays convert)."""
+    if isinstance(true_classes, Tensor) and true_classes.dtype != dtypes.int64:
+        raise InvalidArgumentError(
+            f"cannot compute {op} as input #0(zero-based) was expected to be a int64 "
+            f"tensor but is a {true_classes.dtype.name} tensor [Op:{op}]")
     classes = t(true_classes)
     if not classes.dtype.is_integer or classes.ndim != 2 or \
             int(classes.shape[1]) != int(num_true):
-        raise InvalidArgumentError(f"true_classes must be an int [batch_size, num_true={num_true}] "
-                         f"tensor; received {classes.dtype.name} {tuple(classes.shape)}")
+        raise InvalidArgumentError(f"{op}: true_classes must be a batch_size * num_true "
+                                   f"(num_true={num_true}) int64 matrix; received "
+                                   f"{classes.dtype.name} {list(classes.shape)}")
+    return _math.cast(classes, dtypes.int64)
+
+
+def _sample(kind, true_classes, num_true, num_sampled, unique, range_max, seed,
+            unigrams=(), distortion=1.0, op=None):
+    op = op or _KIND_OPS[kind]
+    classes = check_true_classes(true_classes, num_true, op)
     range_max, num_sampled = int(range_max), int(num_sampled)
     if range_max < 1 or num_sampled < 1:
         raise InvalidArgumentError(f"range_max and num_sampled must be positive; "
@@ -213,11 +227,11 @@ def _sample(kind, true_classes, num_true, num_sampled, unique, range_max, seed,
         raise InvalidArgumentError(f"Sampler's range is too small: num_sampled="
                                    f"{num_sampled} unique candidates out of range_max="
                                    f"{range_max}")
-    result = call(_sampler_p, (_math.cast(classes, dtypes.int64),), {
+    result = call(_sampler_p, (classes,), {
         "kind": kind, "num_sampled": num_sampled, "unique": bool(unique),
         "range_max": range_max, "unigrams": tuple(float(u) for u in unigrams),
         "distortion": float(distortion), "source": _source(seed)})
-    return SAMPLER_RESULTS[op or _KIND_OPS[kind]](*result)
+    return SAMPLER_RESULTS[op](*result)
 
 
 def log_uniform_candidate_sampler(true_classes, num_true, num_sampled, unique,

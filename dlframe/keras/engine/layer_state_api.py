@@ -14,6 +14,7 @@ from dlframe.core.tensor import convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.core.variable import current_scope
 from dlframe.keras.engine.base_layer_tracking import keras_path
+from dlframe.ops import math as _math
 
 
 def _plain_shape(shape):
@@ -203,8 +204,8 @@ class LayerStateAPI:
         Returns:
           ``(outputs, non_trainable_variables)`` with the non-trainable values after
           the call (a BatchNormalization's updated moving statistics), plus the
-          losses when ``return_losses``. Gradients do not flow back to the values
-          passed in (dlframe substitutes values, not tensors).
+          losses when ``return_losses``. A GradientTape watching the trainable
+          values passed in gets their gradients (the layers compute with them).
 
         Raises:
           ValueError: the layer is unbuilt or a list has the wrong length.
@@ -227,14 +228,21 @@ class LayerStateAPI:
                     f"expected {len(own)} variables.")
             variables.extend(own)
         saved = [v.read_value() for v in variables]
+        given = [convert_to_tensor(value, dtype=v.dtype) for v, value in zip(
+            variables, [*trainable_variables, *non_trainable_variables])]
+        swapped = []
         try:
-            for v, value in zip(variables, [*trainable_variables,
-                                            *non_trainable_variables]):
-                v.assign(convert_to_tensor(value, dtype=v.dtype))
+            for v, value in zip(variables, given):
+                v.assign(value)
+            by_id = {id(v): t for v, t in zip(self.trainable_variables,
+                                              given[:len(trainable_variables)])}
+            swapped = _swap_in(self, by_id)
             outputs = self(*args, **kwargs)
             updated = [v.read_value() for v in self.non_trainable_variables]
-            losses = list(self.losses)   # regularizers read the given values too
+            losses = _losses_of(self, by_id) if return_losses else []
         finally:
+            for layer, key, var in swapped:
+                layer.__dict__[key] = var
             for v, value in zip(variables, saved):
                 v.assign(value)
         if return_losses:
@@ -249,3 +257,42 @@ class LayerStateAPI:
             raise TypeError(f"Layer {self.name}: `compute_output_spec` needs the inputs "
                             "as its first argument.")
         return _node.dry_run_outputs(self, args[0], args[1:], kwargs)
+
+
+def _swap_in(root, by_id):
+    """Points the attributes of ``root``'s layers that hold a trainable variable
+    ``by_id`` knows at its given tensor (so a tape watching the tensors
+    differentiates the call); returns ``[(layer, attribute, variable)]`` to put
+    back. The variables hold the same values too, for code that reads them another
+    way; a mixed-precision layer gets its tensor in its compute dtype."""
+    swapped = []
+    for layer in root._flatten_layers(include_self=True):
+        policy = getattr(layer, "_dtype_policy", None)
+        cast_to = policy.compute_dtype if policy is not None and getattr(
+            layer, "_autocast", False) and \
+            policy.compute_dtype != policy.variable_dtype else None
+        for key, value in list(vars(layer).items()):
+            if not getattr(value, "_is_variable", False) or id(value) not in by_id:
+                continue
+            tensor = by_id[id(value)]
+            if cast_to is not None and tensor.dtype.is_floating:
+                tensor = _math.cast(tensor, cast_to)
+            layer.__dict__[key] = tensor
+            swapped.append((layer, key, value))
+    return swapped
+
+
+def _losses_of(root, by_id):
+    """``root.losses`` with the weight regularizers (``add_weight``'s callables,
+    ``lambda v=variable: regularizer(v)``) applied to the given tensors."""
+    out = []
+    for layer in root._flatten_layers():
+        out.extend(layer._losses)
+        for fn in layer._callable_losses:
+            held = (getattr(fn, "__defaults__", None) or (None,))[0]
+            given = by_id.get(id(held)) if getattr(held, "_is_variable", False) \
+                else None
+            value = fn() if given is None else fn(given)
+            if value is not None:
+                out.append(convert_to_tensor(value))
+    return out

@@ -158,12 +158,31 @@ def _layer_objects():
 
 
 def serialize(layer):
-    """``{'class_name': ..., 'config': ...}`` of a layer."""
-    return generic_utils.serialize_keras_object(layer)
+    """Keras 3's config dict of a layer (as ``keras.saving.serialize_keras_object``).
+
+    Args:
+      layer: the layer or model.
+
+    Returns:
+      ``{'module', 'class_name', 'config', 'registered_name'}`` plus
+      ``build_config`` for a built layer (and ``compile_config`` for a model).
+    """
+    from dlframe.keras.saving import serialization
+    return serialization.serialize_keras_object(layer)
 
 
 def deserialize(config, custom_objects=None):
-    """A layer (or model) from its ``serialize`` dict."""
+    """A layer (or model) from its ``serialize`` dict: Keras 3's form (with
+    ``module``/``registered_name``/``build_config``) or Keras 2's
+    ``{'class_name', 'config'}``.
+
+    Args:
+      config: the dict.
+      custom_objects: ``{name: class}`` for unregistered custom layers.
+    """
+    if isinstance(config, dict) and ("module" in config or "registered_name" in config):
+        from dlframe.keras.saving import serialization
+        return serialization.deserialize_keras_object(config, custom_objects)
     return generic_utils.deserialize_keras_object(config, _layer_objects(), custom_objects,
                                                   "layer")
 

@@ -14,6 +14,7 @@ from dlframe.keras.layers.augmentation import (
     RandomBrightness,
     RandomContrast,
     _factor,
+    _factor_pair,
     _float,
     _ValueRangeBase,
 )
@@ -37,6 +38,19 @@ def _check_range(value_range):
     return tuple(value_range)
 
 
+def _keras3_factor(factor, low, high):
+    """Keras 3's ``_set_factor``: a number must lie in [low, high]; a pair (sorted
+    when reversed) is refused only when it lies wholly outside that range."""
+    pair = _factor_pair(factor, "factor")
+    if pair is None:
+        return _factor(factor, "factor", low, high)
+    if float(factor[0]) > high or float(factor[1]) < low:
+        raise ValueError("The `factor` argument should be a number (or a list of two "
+                         f"numbers) in the range [{low}, {high}]. Received: "
+                         f"factor={factor!r}")
+    return pair
+
+
 class _ValueRangeLayer(_ValueRangeBase):
     """An augmentation with a ``value_range`` and a per-image factor range."""
 
@@ -45,7 +59,7 @@ class _ValueRangeLayer(_ValueRangeBase):
     def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None,
                  **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
-        self._lower, self._upper = _factor(factor, "factor", *self._factor_bounds)
+        self._lower, self._upper = _keras3_factor(factor, *self._factor_bounds)
         self.factor = (self._lower, self._upper)   # Keras 3 keeps the range
         self.value_range = _check_range(value_range)
 
@@ -103,7 +117,10 @@ class RandomSaturation(_ValueRangeLayer):
 
 class RandomColorDegeneration(_ValueRangeLayer):
     """Blends each image towards its grayscale version by ``f`` drawn from
-    ``factor`` (0: unchanged, 1: gray)."""
+    ``factor`` (0: unchanged, 1: gray; negative values move away from gray). As in
+    Keras 3 a number f is the range ``(-f, f)``."""
+
+    _factor_bounds = (-1.0, 1.0)
 
     def _augment(self, x):
         f = self._per_image(x)

@@ -140,12 +140,25 @@ class Bidirectional(Wrapper):
         self.supports_masking = True
         self._initial_weights = weights
 
-    _NOT_TRACKED = Wrapper._NOT_TRACKED | {"_original_layer"}
+    # the constructor arguments (kept for get_config) would list the backward
+    # layer first when it was passed in: the weights go forward, then backward
+    _NOT_TRACKED = Wrapper._NOT_TRACKED | {"_original_layer", "_init_call_args"}
 
     @property
     def layer(self):
         """The layer passed to the constructor (the forward direction is a clone)."""
         return self._original_layer
+
+    @property
+    def input_spec(self):
+        """The wrapped layer's spec (as Keras 3); the inner layers enforce it."""
+        if self._input_spec is not None:
+            return self._input_spec
+        return self.forward_layer.input_spec
+
+    @input_spec.setter
+    def input_spec(self, value):
+        self._input_spec = value
 
     @property
     def stateful(self):

@@ -9,7 +9,9 @@ to the cell loop otherwise; ``layer.last_kernel`` says which one ran.
 from dlframe.core.tensor import Tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.core.variable import Variable
+from dlframe.errors import InvalidArgumentError
 from dlframe.keras.engine.base_layer import Layer, in_dry_run
+from dlframe.keras.engine.input_spec import InputSpec
 from dlframe.keras.layers import ragged_inputs, rnn_kernels
 from dlframe.keras.layers.recurrent_cells import (
     GRUCell,
@@ -131,6 +133,14 @@ class RNN(Layer):
     def __call__(self, inputs, *args, **kwargs):
         if not self.built and _is_nested_input(inputs):
             self._nested_input = True
+        spec = self._input_spec
+        if spec is not None and isinstance(inputs, (list, tuple)):
+            # Keras 2's ``[sequence, *initial_states]``: call() checks the sequence
+            self._input_spec = None
+            try:
+                return super().__call__(inputs, *args, **kwargs)
+            finally:
+                self._input_spec = spec
         return super().__call__(inputs, *args, **kwargs)
 
     def _output_size(self):
@@ -233,6 +243,8 @@ class RNN(Layer):
             raise ValueError(f'Input 0 of layer "{self.name}" is incompatible with the '
                              f"layer: expected ndim=3, found ndim={len(inputs.shape)}. "
                              f"Full shape received: {tuple(inputs.shape.as_list())}")
+        if isinstance(self, _FusedRNN) and self.cell.built:
+            _check_features(self, inputs.shape.as_list())
         return inputs, mask, initial_state
 
     def _initial_states(self, x, initial_state):
@@ -411,10 +423,23 @@ def from_inlined_config(cls, config):
     return cls(**config)
 
 
+def _check_features(layer, shape):
+    """TF's error (InvalidArgumentError from the cell's matmul) for a sequence whose
+    feature size differs from the one the layer was built for."""
+    kernel = layer.cell.kernel.shape.as_list()
+    if shape[-1] is not None and shape[-1] != kernel[0]:
+        raise InvalidArgumentError(
+            f"Exception encountered when calling {type(layer.cell).__name__}.call() of "
+            f'layer "{layer.name}" (built for {kernel[0]} input features, received '
+            f"{shape[-1]}): Matrix size-incompatible: In[0]: [{shape[0]},{shape[-1]}], "
+            f"In[1]: {kernel}")
+
+
 class _FusedRNN(RNN):
     """An RNN over a built-in cell: fused kernels when possible, the loop otherwise."""
 
     _cell_class = None
+    _spec_in_list = False
 
     def __init__(self, units, return_sequences=False, return_state=False,
                  go_backwards=False, stateful=False, unroll=False, time_major=False,
@@ -439,6 +464,9 @@ class _FusedRNN(RNN):
                          zero_output_for_mask=zero_output_for_mask,
                          activity_regularizer=activity_regularizer, **layer_kw)
         self.use_cudnn = use_cudnn
+        # Keras 3 files SimpleRNN's spec in a list, LSTM's and GRU's bare
+        spec = InputSpec(ndim=3)
+        self.input_spec = [spec] if self._spec_in_list else spec
 
     def __getattr__(self, name):
         # units, activation, dropout, ... live on the cell (Keras exposes them here)
@@ -494,6 +522,7 @@ class SimpleRNN(_FusedRNN):
     """
 
     _cell_class = SimpleRNNCell
+    _spec_in_list = True
     _cell_name = "simple_rnn_cell"
     _kernel_kind = "simple_rnn"
 

@@ -95,6 +95,8 @@ def to_keras3(obj, kind=None):
         module, registered = _FEATURE_SPACE_NAMES[name]
     else:
         module = _lookup(name, kind)[0] or kind
+        if module is None:   # an unregistered custom class: Keras 3 files its name
+            registered = name
     config = obj["config"]
     if isinstance(config, dict):
         config = _layer_config_to_keras3(name, config)

@@ -31,6 +31,7 @@ Writes are atomic: the directory is built under a temporary name next to
 import os
 import pickle
 import shutil
+import sys
 import tempfile
 import types
 
@@ -114,6 +115,8 @@ class _Pickler(cloudpickle.Pickler):
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
         self.variables = {}
         self._keys = {id(v): key for key, v in paths.items()}
+        self.by_value = True
+        self.registered = []
 
     def persistent_id(self, obj):
         if getattr(type(obj), "_dlframe_asset", False):   # tf.saved_model.Asset
@@ -131,6 +134,8 @@ class _Pickler(cloudpickle.Pickler):
         return ("variable", key, meta)
 
     def reducer_override(self, obj):
+        if self.by_value and isinstance(obj, type):
+            _register_by_value(obj, self.registered)
         if isinstance(obj, Function):
             return _new_function, (obj.__getstate__(),)
         if isinstance(obj, Device):
@@ -184,18 +189,52 @@ class _Unpickler(pickle.Unpickler):
         return var
 
 
+def _user_module(name):
+    """Whether classes of module ``name`` belong to the user's code (not dlframe,
+    the standard library or an installed package), so a loading process may lack
+    them; ``__main__`` is pickled by value by cloudpickle already."""
+    top = (name or "").split(".")[0]
+    if top in ("", "__main__", "dlframe", "builtins") or \
+            top in getattr(sys, "stdlib_module_names", ()):
+        return False
+    module = sys.modules.get(name)
+    path = getattr(module, "__file__", None) or ""
+    return module is not None and bool(path) and not any(
+        part in path for part in ("site-packages", "dist-packages"))
+
+
+def _register_by_value(cls, registered):
+    """Makes cloudpickle store the module of a user class by value (its classes and
+    functions travel in the file, as TensorFlow's SavedModel needs no Python code)."""
+    name = cls.__module__
+    if name in registered or not _user_module(name):
+        return
+    cloudpickle.register_pickle_by_value(sys.modules[name])
+    registered.append(name)
+
+
 def _dump(payload, paths, file, assets_dir=None):
-    pickler = _Pickler(file, paths)
-    pickler.assets_dir = assets_dir
-    try:
-        pickler.dump(payload)
-    except (pickle.PicklingError, TypeError, AttributeError) as err:
-        where = _unpicklable_path(payload["root"], paths)
-        raise ValueError(
-            f"tf.saved_model.save cannot store {where or 'the object'}: {err}. Keep "
-            "such values (open files, locks, generators...) out of the saved object, "
-            "or create them again after loading.") from err
-    return pickler.variables
+    start = file.tell()
+    error = None
+    for by_value in (True, False):   # by reference when some user code cannot be
+        pickler = _Pickler(file, paths)
+        pickler.assets_dir = assets_dir
+        pickler.by_value = by_value
+        try:
+            pickler.dump(payload)
+            return pickler.variables
+        except (pickle.PicklingError, TypeError, AttributeError) as err:
+            error = err
+        finally:
+            for name in pickler.registered:
+                cloudpickle.unregister_pickle_by_value(sys.modules[name])
+        file.seek(start)
+        file.truncate()
+    where = _unpicklable_path(payload["root"], paths)
+    raise ValueError(
+        f"tf.saved_model.save cannot store {where or 'the object'}: {error}. Keep "
+        "such values (open files, locks, generators...) out of the saved object, "
+        "or create them again after loading.") from error
 
 
 def _unpicklable_path(root, paths, depth=6):
@@ -203,7 +242,9 @@ def _unpicklable_path(root, paths, depth=6):
     pickle, for the error message; None when none is found."""
     def fails(value):
         try:
-            _Pickler(_Null(), paths).dump(value)
+            pickler = _Pickler(_Null(), paths)
+            pickler.by_value = False
+            pickler.dump(value)
             return False
         except Exception:  # noqa: BLE001 - any failure marks the culprit
             return True

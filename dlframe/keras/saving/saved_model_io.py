@@ -11,15 +11,22 @@ returns a callable object with a ``serving_default`` signature.
 ``tf.saved_model.save`` of any other object (a ``tf.Module``, a subclassed model, or
 with explicit ``signatures``) writes the by-value layout of ``object_io`` instead;
 ``contains_saved_model`` and ``load_keras_model`` read both layouts.
+
+A model whose layers include classes of the user's code also gets a by-value copy
+in ``OBJECT_DIR`` (``object_io``'s layout, classes included): TensorFlow loads such a
+SavedModel in a process that does not define the classes (it revives the traced
+functions), and dlframe loads the copy when the config names unknown classes.
 """
 
 import os
+import shutil
 
 from dlframe.keras.saving import model_io, object_io
 
 MODEL_FILE = "keras_model.h5"
 ARCHIVE_FILE = "model.keras"
 MODEL_FILES = (MODEL_FILE, ARCHIVE_FILE)
+OBJECT_DIR = "by_value"
 _H5_SUFFIXES = (".h5", ".hdf5", ".keras")
 
 
@@ -65,6 +72,27 @@ def save(model, export_dir, overwrite=True, include_optimizer=True,
         os.remove(stale)
     model_io.save_model(model, os.path.join(export_dir, model_file),
                         include_optimizer=include_optimizer)
+    _save_by_value(model, os.path.join(export_dir, OBJECT_DIR))
+
+
+def _user_classes(model):
+    """Whether ``model`` or one of its layers is of a class outside dlframe."""
+    layers = getattr(model, "_flatten_layers", None)
+    found = layers(include_self=True) if layers is not None else [model]
+    return any(type(layer).__module__.split(".")[0] != "dlframe" for layer in found)
+
+
+def _save_by_value(model, directory):
+    """The by-value copy a process without the model's classes can load; best
+    effort: a model that cannot be pickled keeps only its config file."""
+    if os.path.isdir(directory):
+        shutil.rmtree(directory)
+    if not _user_classes(model):
+        return
+    try:
+        object_io.save(model, directory)
+    except (ValueError, TypeError, AttributeError, OSError):
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def load_keras_model(export_dir, custom_objects=None, compile=True):
@@ -78,8 +106,16 @@ def load_keras_model(export_dir, custom_objects=None, compile=True):
             "SavedModel directories it writes (model.save(dir), tf.saved_model.save), not "
             "TensorFlow's graph protos. Re-save the model from TensorFlow with "
             "model.save('model.h5') or model.save_weights('w.h5') to move it to dlframe.")
-    return model_io.load_model(_model_file(export_dir),
-                               custom_objects=custom_objects, compile=compile)
+    by_value = os.path.join(export_dir, OBJECT_DIR)
+    try:
+        return model_io.load_model(_model_file(export_dir),
+                                   custom_objects=custom_objects, compile=compile)
+    except (ValueError, TypeError) as err:
+        # the config names classes this process does not define: the copy saved
+        # with them by value still loads
+        if "Unknown" not in str(err) or not object_io.contains_object(by_value):
+            raise
+        return _saved_keras_object(by_value)
 
 
 def _saved_keras_object(export_dir):

@@ -42,6 +42,9 @@ def serialize_keras_object(obj):
         config = build()
         if config:
             out["build_config"] = config
+    if hasattr(obj, "get_compile_config") and hasattr(obj, "compile_from_config"):
+        from dlframe.keras.saving import keras_archive
+        out["compile_config"] = keras_archive._compile_config(obj) or {}
     return out
 
 
@@ -94,6 +97,9 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwar
     build_config = plain.get("build_config")
     if build_config and hasattr(obj, "build_from_config") and not obj.built:
         obj.build_from_config(build_config)
+    if plain.get("compile_config") and hasattr(obj, "compile_from_config"):
+        from dlframe.keras.saving import model_io
+        model_io.compile_from_config(obj, plain["compile_config"], custom_objects)
     return obj
 
 
