@@ -79,7 +79,7 @@ def _map_to_outputs(spec, output_names, what):
                 f"any model output. Received:\n{what}={spec}\nExpected keys among: "
                 f"{output_names}")
         return [spec.get(name) for name in output_names]
-    if isinstance(spec, (list, tuple)) and n > 1:
+    if isinstance(spec, (list, tuple)):   # one entry per output, even for one
         if len(spec) != n:
             raise ValueError(
                 f"When passing a list as `{what}`, it should have one entry per model "
@@ -97,9 +97,11 @@ class LossesContainer:
         self._output_names = output_names
         self._losses = None
         self._weights = None
-        self.loss_tracker = metrics_mod.Mean(name="loss")
+        self.loss_tracker = _LossTracker(name="loss")
         self._per_output_trackers = []
         self._total_tracked_outside = False
+        self._pending = None  # totals held back during a custom step (see step_scope)
+        self._deferring = False  # inside ``Model.compute_loss``
         # validate names now, before any data is seen
         for item in tree.flatten(loss) if isinstance(loss, (list, dict)) else [loss]:
             if item is not None:
@@ -130,6 +132,13 @@ class LossesContainer:
         return self._losses is not None
 
     @property
+    def has_losses(self):
+        """Whether ``compile`` named a loss for at least one output."""
+        spec = self._spec
+        flat = tree.flatten(spec) if isinstance(spec, (list, dict, tuple)) else [spec]
+        return any(item is not None for item in flat)
+
+    @property
     def losses(self):
         return list(self._losses or [])
 
@@ -145,8 +154,7 @@ class LossesContainer:
             self.build(y_true, y_pred)
         flat_pred = tree.flatten(y_pred)
         flat_true = _flat_like(y_true, y_pred, self._names)
-        flat_sw = _flat_like(sample_weight, y_pred, self._names) \
-            if sample_weight is not None else [None] * len(flat_pred)
+        flat_sw = _flat_like(sample_weight, y_pred, self._names, broadcast=True)
         total = None
         batch = _batch_size(flat_pred)
         for i, (loss, w) in enumerate(zip(self._losses, self._weights)):
@@ -170,10 +178,64 @@ class LossesContainer:
             reg = _m.cast(reg, total.dtype) if total is not None else reg
             total = reg if total is None else _m.add(total, reg)
         if total is None:
+            if any(loss is not None for loss in self._losses) and \
+                    all(t is None for t in flat_true):
+                raise ValueError(
+                    "The model was compiled with a `loss` but the data has no targets "
+                    "(y=None): pass `y` to `fit`/`evaluate`, or batches of (x, y), or "
+                    "compile with `loss=None` and use `add_loss`.")
             total = convert_to_tensor(0.0, dtype=dtypes.float32)
         if update_tracker and not self._total_tracked_outside:
-            self.loss_tracker.update_state(total, sample_weight=batch)
+            if self._pending is not None and self._deferring:
+                self._pending.append((total, batch))
+            else:
+                self.loss_tracker.update_state(total, sample_weight=batch)
         return total
+
+    @contextlib.contextmanager
+    def step_scope(self):
+        """One custom train/test step. Keras 3's ``compute_loss`` leaves the ``loss``
+        tracker to the step, and the keras.io guides' steps update it themselves
+        (``metric.update_state(loss)``): totals ``compute_loss`` computes within are
+        held back and recorded only if the step has not updated the tracker by its end
+        (or by ``compute_metrics``), so the ``loss`` logged is never counted twice.
+        Keras 2's ``compiled_loss(...)`` still records at once."""
+        before = self._pending
+        self._pending = []
+        self.loss_tracker.updates = 0
+        try:
+            yield
+            self.flush_pending()
+        finally:
+            self._pending = before
+
+    def flush_pending(self):
+        """Records the held-back totals unless the step updated the tracker itself."""
+        pending = self._pending
+        if not pending:
+            return
+        self._pending = []
+        if self.loss_tracker.updates == 0:
+            for total, batch in pending:
+                self.loss_tracker.update_state(total, sample_weight=batch)
+
+    @contextlib.contextmanager
+    def deferring(self):
+        """Within (``Model.compute_loss``), totals wait for the step's end."""
+        before, self._deferring = self._deferring, True
+        try:
+            yield
+        finally:
+            self._deferring = before
+
+    @contextlib.contextmanager
+    def recording_now(self):
+        """Within (the built-in steps), totals go straight to the tracker."""
+        before, self._pending = self._pending, None
+        try:
+            yield
+        finally:
+            self._pending = before
 
     @contextlib.contextmanager
     def total_tracked_by_caller(self):
@@ -195,6 +257,17 @@ class LossesContainer:
             m.reset_state()
 
 
+class _LossTracker(metrics_mod.Mean):
+    """The ``loss`` Mean; counts its updates so a step can tell whether it was
+    updated by user code (see ``LossesContainer.step_scope``)."""
+
+    updates = 0
+
+    def update_state(self, values, sample_weight=None):
+        self.updates += 1
+        return super().update_state(values, sample_weight=sample_weight)
+
+
 def _match_rank(y_true, y_pred):
     """Keras's compiled-loss rule: ``(N,)`` labels against ``(N, k)`` predictions are
     read as ``(N, 1)`` (broadcast over the k outputs, as ``fit`` does in TF)."""
@@ -211,17 +284,31 @@ def _batch_size(flat):
     return 1.0
 
 
-def _flat_like(values, y_pred, names):
-    """``values`` (labels/weights) flattened in the order of the model's outputs."""
+def _flat_like(values, y_pred, names, broadcast=False):
+    """``values`` (labels/weights) flattened in the order of the model's outputs.
+
+    With ``broadcast`` (sample weights) one array applies to every output, as in
+    Keras. Dict keys that name no output are an error (not silently unused data).
+    """
+    n = len(tree.flatten(y_pred))
     if values is None:
-        return [None] * len(tree.flatten(y_pred))
+        return [None] * n
     if isinstance(values, dict):
-        if isinstance(y_pred, dict):
-            return [values.get(k) for k in sorted(y_pred, key=str)]
-        return [values.get(n) for n in names]
-    if isinstance(values, (list, tuple)) and len(tree.flatten(y_pred)) > 1:
+        keys = sorted(y_pred, key=str) if isinstance(y_pred, dict) else list(names)
+        unknown = [k for k in values if k not in keys]
+        if unknown:
+            raise ValueError(
+                "Found unexpected keys that do not correspond to any Model output: "
+                f"{unknown}. Expected: {keys}")
+        return [values.get(k) for k in keys]
+    if isinstance(values, (list, tuple)) and (n > 1 or _one_array_in_list(values)):
         return list(values)
-    return [values]
+    return [values] * n if broadcast else [values]
+
+
+def _one_array_in_list(values):
+    """``[y]`` for a one-output model (not a list of per-sample numbers)."""
+    return len(values) == 1 and len(_shape(values[0])) >= 1
 
 
 class MetricsContainer:
@@ -286,11 +373,12 @@ class MetricsContainer:
                     if id(m) in used:
                         m = type(m).from_config(m.get_config())
                     used.add(id(m))
-                    if multi:
-                        m.name = f"{names[i]}_{m.name}"
-                    elif weighted and self._spec is not None and any(
-                            x.name == m.name for x, _ in per_output[i]):
-                        m.name = f"weighted_{m.name}"
+                    prefix = f"{names[i]}_" if multi else ""
+                    if weighted and any(x.name == prefix + m.name
+                                        for x, was_weighted in per_output[i]
+                                        if not was_weighted):
+                        m.name = f"weighted_{m.name}"   # 'a_weighted_accuracy'
+                    m.name = prefix + m.name
                     m.name = _unique(m.name, taken)   # two AUCs log 'auc' and 'auc_1'
                     taken.add(m.name)
                     per_output[i].append((m, weighted))
@@ -325,8 +413,7 @@ class MetricsContainer:
             self.build(y_true, y_pred)
         flat_pred = tree.flatten(y_pred)
         flat_true = _flat_like(y_true, y_pred, self._names)
-        flat_sw = _flat_like(sample_weight, y_pred, self._names) \
-            if sample_weight is not None else [None] * len(flat_pred)
+        flat_sw = _flat_like(sample_weight, y_pred, self._names, broadcast=True)
         for i, out in enumerate(self._per_output):
             yt = flat_true[i] if i < len(flat_true) else None
             if yt is None:

@@ -6,6 +6,7 @@
 replicas of a distribution strategy. Mixed into ``TrainingMixin``.
 """
 
+import contextlib
 import inspect
 
 from dlframe.core.function import function as _compile
@@ -96,11 +97,15 @@ class StepsMixin:
         del x, training
         if self.compiled_loss is None:
             raise NotCompiledError()
+        if not self.compiled_loss.has_losses and not self.losses:
+            raise ValueError("No loss to compute. Provide a `loss` argument in "
+                             "`compile()`.")
         share = _dist.replica_share()  # a replica of a multi-replica strategy
         if share is not None and share[0] == 0:
             return _dist.empty_loss()
-        loss = self.compiled_loss(y, y_pred, sample_weight,
-                                  regularization_losses=self.losses)
+        with self.compiled_loss.deferring():
+            loss = self.compiled_loss(y, y_pred, sample_weight,
+                                      regularization_losses=self.losses)
         return _dist.scale_loss(loss, share)
 
     def _compute_loss(self, x, y, y_pred, sample_weight, training):
@@ -108,17 +113,20 @@ class StepsMixin:
         Keras 3, the ``loss`` metric of an overriding ``compute_loss`` (a distiller's,
         which never calls the compiled loss) is the total it returns."""
         kwargs = {"x": x, "y": y, "y_pred": y_pred, "sample_weight": sample_weight}
-        if type(self).compute_loss is StepsMixin.compute_loss:
-            return self.compute_loss(**kwargs)
-        if _accepts_training(self.compute_loss):
-            kwargs["training"] = training
         container = self.compiled_loss
-        if container is None or _dist.replica_share() is not None:
-            return self.compute_loss(**kwargs)
-        with container.total_tracked_by_caller():
-            loss = self.compute_loss(**kwargs)
-        container.track_total(loss, y_pred)
-        return loss
+        recording = container.recording_now() if container is not None \
+            else contextlib.nullcontext()
+        with recording:
+            if type(self).compute_loss is StepsMixin.compute_loss:
+                return self.compute_loss(**kwargs)
+            if _accepts_training(self.compute_loss):
+                kwargs["training"] = training
+            if container is None or _dist.replica_share() is not None:
+                return self.compute_loss(**kwargs)
+            with container.total_tracked_by_caller():
+                loss = self.compute_loss(**kwargs)
+            container.track_total(loss, y_pred)
+            return loss
 
     def _metrics_or_logs(self, logs):
         """The metrics' results, unless a custom train/test step returned its own
@@ -132,6 +140,8 @@ class StepsMixin:
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         """Updates the compiled metrics; returns ``get_metrics_result()``."""
         del x
+        if self.compiled_loss is not None:
+            self.compiled_loss.flush_pending()
         self.compiled_metrics.update_state(y, y_pred, sample_weight)
         return self.get_metrics_result()
 
@@ -168,14 +178,24 @@ class StepsMixin:
             return step
         return _compile(step, reduce_retracing=True)
 
+    def _run_step(self, step, data):
+        """``step(data)`` within the loss container's ``step_scope``."""
+        container = self.compiled_loss if self._is_compiled else None
+        if container is None:
+            return step(data)
+        with container.step_scope():
+            return step(data)
+
     def make_train_function(self, force=False):
         if self.train_function is None or force:
-            self.train_function = self._wrap(lambda data: self.train_step(data), "train")
+            self.train_function = self._wrap(
+                lambda data: self._run_step(self.train_step, data), "train")
         return self.train_function
 
     def make_test_function(self, force=False):
         if self.test_function is None or force:
-            self.test_function = self._wrap(lambda data: self.test_step(data), "test")
+            self.test_function = self._wrap(
+                lambda data: self._run_step(self.test_step, data), "test")
         return self.test_function
 
     def make_predict_function(self, force=False):
