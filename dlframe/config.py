@@ -171,16 +171,13 @@ def list_logical_devices(device_type=None):
     out = []
     if kind in (None, "CPU"):
         for i in range(_logical_cpu_count):
-            out.append(LogicalDevice(
-                name=f"/job:localhost/replica:0/task:0/device:CPU:{i}", device_type="CPU"))
+            out.append(LogicalDevice(name=f"/device:CPU:{i}", device_type="CPU"))
     if kind in (None, "GPU"):
         index = 0
         for dev in list_physical_devices("GPU"):
             if _visible.get(dev.name, True) is False:
                 continue
-            out.append(LogicalDevice(
-                name=f"/job:localhost/replica:0/task:0/device:GPU:{index}",
-                device_type="GPU"))
+            out.append(LogicalDevice(name=f"/device:GPU:{index}", device_type="GPU"))
             index += 1
     return out
 

@@ -131,11 +131,15 @@ def call(prim, inputs, attrs=None, device=None):
     profiler = PROFILER
     if profiler is not None:
         start_ns = _perf_counter_ns()
+    mixed = False
     if inputs:
         dev = inputs[0]._device
         for t in inputs:
             if t._device is not dev:
-                raise _device_error(prim, inputs)
+                mixed = _may_mix(prim, inputs)
+                if not mixed:
+                    raise _device_error(prim, inputs)
+                break
         arrays = [t._value for t in inputs]
     else:
         dev = device if device is not None else backends.current_device()
@@ -155,6 +159,10 @@ def call(prim, inputs, attrs=None, device=None):
             result = _unalias(result, inputs)
         out = Tensor(result, dev)
         outs = (out,)
+    elif mixed:  # output k continues input k (a loop variable) on its device
+        outs = tuple(Tensor(r, inputs[k]._device if k < len(inputs) else dev)
+                     for k, r in enumerate(result))
+        out = outs
     else:
         outs = tuple(Tensor(r, dev) for r in result)
         out = outs
@@ -166,6 +174,14 @@ def call(prim, inputs, attrs=None, device=None):
     if profiler is not None:
         profiler.op(prim, dev, start_ns)
     return out
+
+
+def _may_mix(prim, inputs):
+    """Whether ``prim`` may take inputs on several devices: a loop whose body runs
+    on several logical CPU devices (``strategy.run`` traced inside it) sets
+    ``mixes_cpu_devices``; they share host memory, so no copy is needed."""
+    return getattr(prim, "mixes_cpu_devices", False) and \
+        not any(t._device.is_gpu for t in inputs)
 
 
 def _first_input(d, *arrays, **attrs):

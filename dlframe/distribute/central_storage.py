@@ -20,6 +20,14 @@ from dlframe.distribute.strategy import MirroredStrategy, _default_mirrored_devi
 from dlframe.distribute.values import DistributedVariable, make_distributed
 
 
+def _default_compute_devices():
+    """Every GPU, else the one CPU: unlike MirroredStrategy, TF's default here does
+    not use logical CPU devices (TF 2.21 gives one replica on a split CPU)."""
+    if backends.default_device().is_gpu:
+        return _default_mirrored_devices()
+    return ["/cpu:0"]
+
+
 def _default_parameter_device(compute_devices):
     if len(compute_devices) == 1:
         return compute_devices[0]
@@ -49,8 +57,8 @@ class CentralStorageStrategy(MirroredStrategy):
     ``parameter_device``.
 
     Args:
-      compute_devices: the replicas' devices; None: every GPU, else every logical
-        CPU (one unless the CPU was split).
+      compute_devices: the replicas' devices; None: every GPU, else the CPU (one
+        replica, even when the CPU was split into logical devices).
       parameter_device: where the variables live; None: the compute device when
         there is one, else ``/device:CPU:0``.
 
@@ -62,7 +70,7 @@ class CentralStorageStrategy(MirroredStrategy):
         if isinstance(compute_devices, str):
             compute_devices = [compute_devices]
         if compute_devices is None:
-            compute_devices = _default_mirrored_devices()
+            compute_devices = _default_compute_devices()
         compute_devices = list(compute_devices)
         super().__init__(compute_devices)
         if parameter_device is None:
@@ -86,7 +94,7 @@ class CentralStorageStrategy(MirroredStrategy):
         placement = variable_creator_scope(self._create_variable) \
             if self._separate_parameters else contextlib.nullcontext()
         with super().scope(), placement:
-            yield
+            yield self
 
     def _create_variable(self, next_creator, **kwargs):
         if kwargs.get("synchronization") is VariableSynchronization.ON_READ:

@@ -57,3 +57,22 @@ def to_device(t, device):
     if t._device is device:
         return t
     return run_recorded(_copy_p, (t,), {"source": t._device}, device, (device,))
+
+
+class CrossDeviceOps:
+    """Base of the cross-device reduction choices (see ``MirroredStrategy``)."""
+
+    def __init__(self, *args, **kwargs):
+        self.args, self.kwargs = args, kwargs
+
+
+class NcclAllReduce(CrossDeviceOps):
+    """All-reduce through NCCL (several GPUs of this process)."""
+
+
+class HierarchicalCopyAllReduce(CrossDeviceOps):
+    """In-process reduction (copies to one device, sums, copies back)."""
+
+
+class ReductionToOneDevice(CrossDeviceOps):
+    """In-process reduction on the first device."""

@@ -71,6 +71,23 @@ class StrategyExtended:
     def parameter_devices(self):
         return self._devices
 
+    # one process: it initializes, checkpoints and writes summaries itself
+    @property
+    def experimental_between_graph(self):
+        return False
+
+    @property
+    def experimental_should_init(self):
+        return True
+
+    @property
+    def should_checkpoint(self):
+        return True
+
+    @property
+    def should_save_summary(self):
+        return True
+
     def non_slot_devices(self, var_list):
         return self._devices[:1]
 

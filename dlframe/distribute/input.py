@@ -126,6 +126,8 @@ def split_element(element, devices, worker=(0, 1)):
     index, count = worker
 
     def split(leaf):
+        if isinstance(leaf, PerReplica):
+            return leaf  # an element of a distributed dataset: already split
         if not isinstance(leaf, Tensor):
             if leaf is None or isinstance(leaf, (str, bytes, int, float, bool)):
                 return leaf
@@ -146,6 +148,17 @@ def group_elements(elements, devices):
         leaves.append(PerReplica([place(convert_to_tensor(f[i]), d)
                                   for f, d in zip(flat, devices)]))
     return _pack(elements[0], leaves)
+
+
+def global_rows(element):
+    """Rows of the global batch ``element``: its first batched tensor's, or the
+    sum over the replicas of a PerReplica one (an element of a distributed
+    dataset); 0 when nothing is batched."""
+    for leaf in _flatten(element):
+        parts = list(leaf) if isinstance(leaf, PerReplica) else [leaf]
+        if all(isinstance(p, Tensor) and p._value.ndim for p in parts):
+            return sum(int(p._value.shape[0]) for p in parts)
+    return 0
 
 
 def _flatten(structure):

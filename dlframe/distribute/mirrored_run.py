@@ -16,7 +16,10 @@ import threading
 from dlframe import backends
 from dlframe.core import variable as _variable
 from dlframe.core.primitive import STATE
+from dlframe.core.tensor import Tensor
 from dlframe.distribute import strategy as _strategy
+from dlframe.distribute.cross_device import to_device
+from dlframe.distribute.input import _map as map_leaves
 from dlframe.distribute.values import REPLICA, PerReplica
 
 # (capture() -> token, install(token)) pairs of higher layers' thread-local state
@@ -104,9 +107,11 @@ def merge_call(merge_fn, args, kwargs):
     return result
 
 
-def call_for_each_replica(strategy, fn, per_replica_args, per_replica_kwargs):
+def call_for_each_replica(strategy, fn, per_replica_args, per_replica_kwargs,
+                          sources=None):
     """Runs ``fn(*per_replica_args[i], **per_replica_kwargs[i])`` for every replica
-    ``i`` (devices ``strategy.extended._replica_devices``); returns their results."""
+    ``i`` (devices ``strategy.extended._replica_devices``); returns their results.
+    ``sources`` is ``regroup``'s, for the arguments of ``merge_call``s."""
     devices = strategy.extended._replica_devices
     if STATE.trace is not None and any(d.is_gpu for d in devices[1:]):
         # a replayed graph reads a mirrored variable through its primary buffer
@@ -138,7 +143,7 @@ def call_for_each_replica(strategy, fn, per_replica_args, per_replica_kwargs):
                     "Some replicas made a different number of merge_call()s (or "
                     "all_reduce()s) than others: every replica of strategy.run must "
                     "call them in the same order.")
-            _merge(strategy, threads)
+            _merge(strategy, threads, sources)
     finally:
         for t in threads:
             if not t.done:
@@ -149,51 +154,99 @@ def call_for_each_replica(strategy, fn, per_replica_args, per_replica_kwargs):
     return [t.result for t in threads]
 
 
-def _merge(strategy, threads):
+def _merge(strategy, threads, sources):
     merge_fn = threads[0].merge_fn
-    args = regroup([t.merge_args for t in threads])
-    kwargs = regroup([t.merge_kwargs or {} for t in threads])
+    args = regroup([t.merge_args for t in threads], sources=sources)
+    kwargs = regroup([t.merge_kwargs or {} for t in threads], sources=sources)
     _strategy._CTX.stack.append((strategy, None))
     try:
         result = merge_fn(strategy, *args, **kwargs)
     finally:
         _strategy._CTX.stack.pop()
     for t in threads:
-        t.merge_result = select_replica(t.index, result)
+        t.merge_result = select_replica(t.index, result,
+                                        _local_copies(sources, t.device))
         t.merge_fn = t.merge_args = t.merge_kwargs = None
 
 
 # ---------------------------------------------------------------- structures
+def for_replica(index, device, structure, copies=None):
+    """Replica ``index``'s arguments: its part of PerReplica values, other tensors
+    copied to its device (variables stay themselves). ``copies`` (when given) maps
+    ``id`` of each such tensor to ``(tensor, the argument it came from)``."""
+    def leaf(v):
+        if isinstance(v, PerReplica):
+            v = v[index]
+            if isinstance(v, Tensor) and not v._is_variable and v._device is not device:
+                return to_device(v, device)
+            return v
+        if isinstance(v, Tensor) and not v._is_variable:
+            copy = v if v._device is device else to_device(v, device)
+            if copies is not None:
+                copies[id(copy)] = (copy, v)
+            return copy
+        return v
+    if isinstance(structure, PerReplica):
+        return leaf(structure)
+    return map_leaves(leaf, structure)
+
+
 def _is_namedtuple(x):
     return isinstance(x, tuple) and hasattr(x, "_fields") and not isinstance(x, PerReplica)
 
 
-def regroup(values, wrap=PerReplica):
-    """Per-replica structures -> one structure whose differing leaves are ``wrap``ped
-    (identical objects stay themselves)."""
+def _source(value, sources):
+    entry = sources.get(id(value)) if sources else None
+    return entry[1] if entry is not None and entry[0] is value else None
+
+
+def regroup(values, wrap=PerReplica, sources=None):
+    """Per-replica structures -> one structure whose differing leaves are ``wrap``ped.
+
+    Identical objects stay themselves, as in TF; so do the replicas' copies of one
+    ``strategy.run`` argument (``sources``: ``id(copy) -> (copy, argument)``), which
+    TF hands to every replica as the same object.
+    """
     first = values[0]
     if all(v is first for v in values):
         return first
+    origin = _source(first, sources)
+    if origin is not None and all(_source(v, sources) is origin for v in values):
+        return origin
     kind = type(first)
     same_kind = all(type(v) is kind for v in values)
     if same_kind and (kind in (list, tuple) or _is_namedtuple(first)) and \
             all(len(v) == len(first) for v in values):
-        items = [regroup([v[i] for v in values], wrap) for i in range(len(first))]
+        items = [regroup([v[i] for v in values], wrap, sources)
+                 for i in range(len(first))]
         return kind(*items) if _is_namedtuple(first) else kind(items)
     if same_kind and isinstance(first, dict) and all(v.keys() == first.keys()
                                                      for v in values):
-        return kind((k, regroup([v[k] for v in values], wrap)) for k in first)
+        return kind((k, regroup([v[k] for v in values], wrap, sources))
+                    for k in first)
     return wrap(values)
 
 
-def select_replica(index, structure):
-    """Replica ``index``'s part of a structure holding PerReplica values."""
+def select_replica(index, structure, local=None):
+    """Replica ``index``'s part of a structure holding PerReplica values; a leaf
+    that is a ``strategy.run`` argument becomes this replica's copy of it (``local``:
+    ``id(argument) -> copy``)."""
     if isinstance(structure, PerReplica):
         return structure[index]
     if _is_namedtuple(structure):
-        return type(structure)(*[select_replica(index, v) for v in structure])
+        return type(structure)(*[select_replica(index, v, local) for v in structure])
     if type(structure) in (list, tuple):
-        return type(structure)(select_replica(index, v) for v in structure)
+        return type(structure)(select_replica(index, v, local) for v in structure)
     if isinstance(structure, dict):
-        return type(structure)((k, select_replica(index, v)) for k, v in structure.items())
+        return type(structure)((k, select_replica(index, v, local))
+                               for k, v in structure.items())
+    if local:
+        return local.get(id(structure), structure)
     return structure
+
+
+def _local_copies(sources, device):
+    """``id(argument) -> copy`` for the copies of ``strategy.run`` arguments that
+    live on ``device``."""
+    return {id(source): copy for copy, source in (sources or {}).values()
+            if copy._device is device}

@@ -178,7 +178,7 @@ class ParameterServerStrategy(Strategy):
     def scope(self):
         """Variables created inside are the cluster's (sharded by the partitioner)."""
         with _entered(self, None), variable_creator_scope(self._create_variable):
-            yield
+            yield self
 
     def _create_variable(self, next_creator, **kwargs):
         var = next_creator(**kwargs)

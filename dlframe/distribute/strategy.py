@@ -22,9 +22,20 @@ import threading
 
 from dlframe import backends, config, device_scope
 from dlframe.core import variable as _variable_mod
+from dlframe.core.primitive import STATE
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.variable import VariableAggregation
-from dlframe.distribute.cross_device import to_device
+from dlframe.distribute.collectives import (
+    differentiable_all_reduce,
+    merge_all_reduce,
+)
+from dlframe.distribute.cross_device import (  # noqa: F401 - re-exported
+    CrossDeviceOps,
+    HierarchicalCopyAllReduce,
+    NcclAllReduce,
+    ReductionToOneDevice,
+    to_device,
+)
 from dlframe.distribute.extended import StrategyExtended, canonical_device_name
 from dlframe.distribute.input import (
     DistributedDataset,
@@ -114,14 +125,33 @@ def get_cross_replica_context():
     return strategy if replica is None else None
 
 
-@contextlib.contextmanager
-def _entered(strategy, replica):
-    _CTX.stack.append((strategy, replica))
-    try:
-        with strategy._device_scope():
-            yield
-    finally:
-        _CTX.stack.pop()
+class _entered:
+    """Makes ``strategy`` (and ``replica``'s context) current while entered.
+
+    A class, not a generator, so that ``strategy.scope().__enter__()`` stays
+    entered as in TF even when the returned object is dropped; ``with ... as s``
+    gives the strategy.
+    """
+
+    def __init__(self, strategy, replica):
+        self._entry = (strategy, replica)
+        self._device = strategy._device_scope()
+
+    def __enter__(self):
+        _CTX.stack.append(self._entry)
+        try:
+            self._device.__enter__()
+        except BaseException:
+            _CTX.stack.pop()
+            raise
+        return self._entry[0]
+
+    def __exit__(self, *exc):
+        try:
+            self._device.__exit__(*exc)
+        finally:
+            _CTX.stack.pop()
+        return False
 
 
 def _replicas_now():
@@ -156,6 +186,8 @@ class ReplicaContext:
 
     @property
     def replica_id_in_sync_group(self):
+        if self._strategy is _DEFAULT:
+            return 0  # TF's default replica context answers a Python int
         return convert_to_tensor(self._replica_id + self._strategy._replica_offset,
                                  dtype="int32")
 
@@ -173,12 +205,12 @@ class ReplicaContext:
         op = _reduce_op(reduce_op)
         if not self._several():
             return value  # one replica: the sum and the mean of one value are the value
-
-        def merge(strategy, value):
-            leaves = _flatten_values(value)
-            reduced = strategy.extended._all_reduce_leaves(op, leaves)
-            return _pack_values(value, reduced)
-        return self.merge_call(merge, args=(value,))
+        leaves = _flatten_values(value)
+        if STATE.tapes and leaves and all(isinstance(v, Tensor) for v in leaves):
+            reduced = differentiable_all_reduce(self, op, leaves)
+        else:
+            reduced = merge_all_reduce(self, op, leaves)
+        return _pack_values(value, reduced)
 
     def all_gather(self, value, axis, options=None):
         """Concatenates the replicas' ``value`` along ``axis``, on every replica."""
@@ -260,7 +292,15 @@ class Strategy:
 
     def scope(self):
         """Context manager: variables, models and optimizers created inside it belong to
-        this strategy (mirrored over its devices); ``get_strategy()`` returns it."""
+        this strategy (mirrored over its devices); ``get_strategy()`` returns it.
+
+        Raises:
+          RuntimeError: inside the scope of another (non-default) strategy.
+        """
+        current, _ = _top()
+        if current is not None and current is not self:
+            raise RuntimeError("Mixing different tf.distribute.Strategy objects: "
+                               f"{current!r} is not {self!r}")
         return _entered(self, None)
 
     def run(self, fn, args=(), kwargs=None, options=None):
@@ -270,6 +310,9 @@ class Strategy:
         to every replica's device. Returns ``fn``'s result with one replica, else the
         results regrouped: PerReplica where the replicas' results differ.
         """
+        if not isinstance(args, (list, tuple)):
+            raise ValueError(  # noqa: TRY004 - TF raises ValueError here
+                f"positional args must be a list or tuple, got {type(args)}")
         kwargs = kwargs or {}
         if self.num_replicas_in_sync == 1:
             with _entered(self, ReplicaContext(self, 0)):
@@ -279,10 +322,14 @@ class Strategy:
             raise RuntimeError("strategy.run() was called inside a replica function; "
                                "call it from the cross-replica context.")
         devices = self.extended._replica_devices
-        per_args = [_for_replica(i, d, tuple(args)) for i, d in enumerate(devices)]
-        per_kwargs = [_for_replica(i, d, dict(kwargs)) for i, d in enumerate(devices)]
-        results = mirrored_run.call_for_each_replica(self, fn, per_args, per_kwargs)
-        return mirrored_run.regroup(results)
+        copies = {}  # every replica's copy of one argument regroups to the argument
+        per_args = [mirrored_run.for_replica(i, d, tuple(args), copies)
+                    for i, d in enumerate(devices)]
+        per_kwargs = [mirrored_run.for_replica(i, d, dict(kwargs), copies)
+                      for i, d in enumerate(devices)]
+        results = mirrored_run.call_for_each_replica(self, fn, per_args, per_kwargs,
+                                                     copies)
+        return mirrored_run.regroup(results, sources=copies)
 
     def reduce(self, reduce_op, value, axis):
         """Combines per-replica ``value`` across replicas and, with ``axis``, along it.
@@ -415,22 +462,6 @@ def _map_values(fn, structure):
     return _map(fn, structure)
 
 
-def _for_replica(index, device, structure):
-    """Replica ``index``'s arguments: its part of PerReplica values, other tensors
-    copied to its device (variables stay themselves)."""
-    from dlframe.distribute.input import _map
-
-    def leaf(v):
-        if isinstance(v, PerReplica):
-            v = v[index]
-        if isinstance(v, Tensor) and not v._is_variable and v._device is not device:
-            return to_device(v, device)
-        return v
-    if isinstance(structure, PerReplica):
-        return leaf(structure)
-    return _map(leaf, structure)
-
-
 class _DefaultDistributionStrategy(Strategy):
     """What ``get_strategy()`` returns outside any strategy scope."""
 
@@ -515,25 +546,6 @@ class MirroredStrategy(Strategy):
         super().__init__(devices, cross_device_ops)
 
 
-class CrossDeviceOps:
-    """Base of the cross-device reduction choices (see ``MirroredStrategy``)."""
-
-    def __init__(self, *args, **kwargs):
-        self.args, self.kwargs = args, kwargs
-
-
-class NcclAllReduce(CrossDeviceOps):
-    """All-reduce through NCCL (several GPUs of this process)."""
-
-
-class HierarchicalCopyAllReduce(CrossDeviceOps):
-    """In-process reduction (copies to one device, sums, copies back)."""
-
-
-class ReductionToOneDevice(CrossDeviceOps):
-    """In-process reduction on the first device."""
-
-
 def experimental_set_strategy(strategy):
     """Makes ``strategy`` current for the thread (None restores the default)."""
     _CTX.stack[:] = [s for s in _CTX.stack if not getattr(s, "_global", False)]
@@ -588,4 +600,6 @@ def _mean_of_replicas_with_data(ext, value, has_data):
     for p in parts:
         p = to_device(p if isinstance(p, Tensor) else convert_to_tensor(p), root)
         total = p if total is None else _math.add(total, p)
-    return _math.divide(total, _math.cast(len(parts), total.dtype))
+    mean = _math.divide(total, _math.cast(len(parts), total.dtype))
+    # integer variables (counters) stay integers: true division made a float
+    return mean if mean.dtype == total.dtype else _math.cast(mean, total.dtype)

@@ -446,6 +446,8 @@ _while_fx_p = _effectful(_while_p, _while_dry, _dry_loop(_while_p.forward))
 _while_hist_fx_p = _effectful(_while_hist_p, _while_hist_dry,
                               _dry_loop(_while_hist_p.forward))
 _WITH_HISTORY.update({_while_p: _while_hist_p, _while_fx_p: _while_hist_fx_p})
+for _loop in (_while_p, _while_fx_p, _while_hist_p, _while_hist_fx_p):
+    _loop.mixes_cpu_devices = True  # a loop over strategy.run on logical CPUs
 
 
 def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations=10,

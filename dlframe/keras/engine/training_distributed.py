@@ -16,7 +16,7 @@ from dlframe import distribute
 from dlframe.core.function import function as _compile
 from dlframe.core.tensor import Tensor
 from dlframe.distribute.input import _map as map_leaves
-from dlframe.distribute.input import split_element
+from dlframe.distribute.input import global_rows, split_element
 from dlframe.keras.utils import tree
 from dlframe.ops import array as _array
 from dlframe.ops import math as _math
@@ -131,4 +131,4 @@ class DistributedStep:
         devices = self.strategy.extended._replica_devices
         with self.strategy.scope():
             return self._fn(split_element(data, devices, self.strategy._input_worker),
-                            _rows(data))
+                            global_rows(data))

@@ -4,12 +4,14 @@ UnitNormalization."""
 import warnings
 
 from dlframe.core.tensor_shape import TensorShape
+from dlframe.distribute.strategy import get_replica_context
 from dlframe.keras import constraints, initializers, regularizers
 from dlframe.keras.engine.base_layer import Layer, in_dry_run
 from dlframe.keras.engine.input_spec import InputSpec
 from dlframe.keras.layers.layer_config import serialize_or_none as _ser
 from dlframe.keras.layers.layer_config import weight_options_config
 from dlframe.ops import array as _array
+from dlframe.ops import logic as _logic
 from dlframe.ops import math as _math
 from dlframe.ops import nn as _nn
 from dlframe.ops import reduction as _red
@@ -25,6 +27,21 @@ def _axes(axis, ndim, layer):
                              f"rank {ndim}.")
         out.append(b)
     return sorted(set(out))
+
+
+def _moments(x, axes, synchronized):
+    """Batch mean and variance over ``axes``; with ``synchronized`` inside a replica
+    of several, over the global batch (sums and counts all-reduced, so the gradient
+    flows to every replica's inputs as in TF's SyncBatchNormalization)."""
+    ctx = get_replica_context()
+    if not synchronized or ctx is None or ctx.num_replicas_in_sync < 2:
+        return _nn.moments(x, axes, keepdims=False)
+    total, total_sq, count = ctx.all_reduce("sum", [
+        _red.reduce_sum(x, axis=axes), _red.reduce_sum(_math.square(x), axis=axes),
+        _red.reduce_sum(_logic.ones_like(x), axis=axes)])
+    mean = total / count
+    variance = _math.maximum(total_sq / count - _math.square(mean), 0.0)
+    return mean, variance
 
 
 class _Normalization(Layer):
@@ -145,7 +162,7 @@ class BatchNormalization(_Normalization):
         x = inputs if in_dtype.name not in ("float16", "bfloat16") else _math.cast(
             inputs, "float32")
         if training and self.trainable:
-            mean, variance = _nn.moments(x, reduce_axes, keepdims=False)
+            mean, variance = _moments(x, reduce_axes, self.synchronized)
             if not in_dry_run():
                 decay = 1.0 - self.momentum
                 for var, value in ((self.moving_mean, mean),

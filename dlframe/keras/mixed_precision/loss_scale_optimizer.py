@@ -21,6 +21,7 @@ from dlframe.core import dtypes
 from dlframe.core.indexed_slices import IndexedSlices, like_slices
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.variable import Variable
+from dlframe.distribute.strategy import get_replica_context
 from dlframe.keras.optimizers.optimizer import Optimizer, record_loss
 from dlframe.ops import control_flow as _cf
 from dlframe.ops import logic as _logic
@@ -206,6 +207,11 @@ class LossScaleOptimizer(Optimizer):
             self.inner_optimizer.build(variables)
         if not self.dynamic:
             return self.inner_optimizer.apply_gradients(pairs)
+        ctx = get_replica_context()
+        if ctx is not None and ctx.num_replicas_in_sync > 1:
+            # TF's rule: no merge_call inside a cond branch, so the replicas' gradients
+            # are summed first and the finite check and update run cross-replica
+            return ctx.merge_call(self._apply_merged, args=(pairs,))
         finite = _all_finite(grads)
         inner = self.inner_optimizer
 
@@ -226,6 +232,16 @@ class LossScaleOptimizer(Optimizer):
             return convert_to_tensor(0)
         _cf.cond(finite, apply, skip)
         return inner.iterations
+
+    def _apply_merged(self, strategy, pairs):
+        variables = [v for _, v in pairs]
+        grads = strategy.extended._reduce_gradients([g for g, _ in pairs])
+        iterations = self._apply_pairs(list(zip(grads, variables)), unscale=False)
+        for v in variables:
+            sync = getattr(v, "_sync_mirrors", None)
+            if sync is not None:
+                sync()
+        return iterations
 
     def apply(self, grads, trainable_variables=None):
         variables = (self.inner_optimizer._trainable_variables
