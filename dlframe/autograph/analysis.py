@@ -75,7 +75,8 @@ class _Uses(ast.NodeVisitor):
             super().visit(node)
 
     def visit_Name(self, node):
-        if isinstance(node.ctx, ast.Load):
+        # ``del x`` needs x bound too: a loop target deleted after the loop is live
+        if isinstance(node.ctx, (ast.Load, ast.Del)):
             self.names.add(node.id)
 
 

@@ -156,6 +156,7 @@ class _Transformer(ast.NodeTransformer):
         # generated only when their loop is done, so always handed on
         self.loop_flags = set()
         self.loop_depth = 0     # loops around the statement being converted
+        self.branch_depth = 0   # ``if`` branches around it
         self.entry_reads = {}   # id(if node) -> _read_before_set of it, unconverted
 
     def _live(self, node, names):
@@ -330,19 +331,32 @@ class _Transformer(ast.NodeTransformer):
             node.body = [_set(flags[0], False)] + body + end
         self.roots.append(node)
         depth, self.loop_depth = self.loop_depth, 0   # a nested def starts afresh
+        branches, self.branch_depth = self.branch_depth, 0
         try:
             node.body = self._block(node.body)
         finally:
             self.roots.pop()
-            self.loop_depth = depth
+            self.loop_depth, self.branch_depth = depth, branches
         return node
+
+    def visit_Delete(self, node):
+        # a block that may become a branch/loop-body function hands its names back
+        # when it ends: ``del x`` there marks x undefined instead (as TF's AutoGraph)
+        if not (self.loop_depth or self.branch_depth) or not all(
+                isinstance(t, ast.Name) for t in node.targets):
+            return node
+        return [_set(t.id, _ag("Undefined")) for t in node.targets]
 
     def visit_If(self, node):
         if self.loop_depth:
             self.entry_reads[id(node)] = _read_before_set([node])
         node.test = self.visit(node.test)
-        node.body = self._block(node.body)
-        node.orelse = self._block(node.orelse)
+        self.branch_depth += 1
+        try:
+            node.body = self._block(node.body)
+            node.orelse = self._block(node.orelse)
+        finally:
+            self.branch_depth -= 1
         both_return = (node.body and node.orelse
                        and isinstance(node.body[-1], ast.Return)
                        and isinstance(node.orelse[-1], ast.Return)

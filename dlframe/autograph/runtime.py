@@ -12,6 +12,7 @@ import types
 
 from dlframe.core.primitive import STATE
 from dlframe.core.tensor import Tensor
+from dlframe.core.trace import OperatorNotAllowedInGraphError
 from dlframe.ops import control_flow, creation
 from dlframe.ops import math as _math
 
@@ -125,6 +126,15 @@ class _TensorRange:
         self.start, self.stop, self.step = start, stop, step
         # tf.range over Python ints: its elements, if unrolled
         self.unrolled = unrolled
+
+    def __iter__(self):
+        # a loop AutoGraph leaves to Python (``for ... else``) iterates it directly
+        if self.unrolled is not None:
+            return iter(self.unrolled())
+        raise OperatorNotAllowedInGraphError(
+            "Iterating over a symbolic tf.range is not allowed inside a "
+            "dlframe.function: AutoGraph did not convert this loop (a `for` with an "
+            "`else` clause is not converted); drop the `else` or use a Python range")
 
 
 def range_(*args, tensor_range=None):

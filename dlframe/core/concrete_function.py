@@ -150,6 +150,10 @@ class ConcreteFunction:
         return [(s, swaps.get(id(v), v)) for s, v in self._graph.variables]
 
     def __call__(self, *args, **kwargs):
+        if kwargs and self._owner is not None:
+            # bound as the trace was: ``cf(x=a, bias=b)`` takes the tensors in the
+            # parameters' order, not in the (sorted) order of the keywords
+            args, kwargs = self._owner._bind(args, kwargs)
         every = []
         _flatten((args, kwargs), every)
         leaves = [t for t in every if not t._is_variable]
@@ -168,9 +172,25 @@ class ConcreteFunction:
         if self._graph is None or (
                 self._owner is not None and self._traced_shapes is not None and
                 [tuple(t._value.shape) for t in leaves] != self._traced_shapes):
-            return self._owner(*args, **kwargs)   # same signature, other sizes
+            # same signature, other sizes: with the Python values it was traced on
+            args, kwargs = self._traced_call(every, args, kwargs)
+            return self._owner(*args, **kwargs)
         self._check_variables(every)
         return self._call_flat(leaves, every)
+
+    def _traced_call(self, every, args, kwargs):
+        """The call's tensors in the traced ``(args, kwargs)``, whose Python values
+        (not the call's defaults) this concrete function stands for."""
+        if self._in_template is None or self._in_template[1]:
+            return args, kwargs
+        leaves = iter(every)
+        try:
+            traced_args, traced_kwargs = _unflatten(self._in_template[0], leaves)
+        except (StopIteration, TypeError, ValueError):
+            return args, kwargs
+        if next(leaves, None) is not None:
+            return args, kwargs
+        return traced_args, traced_kwargs
 
     def _check_variables(self, every):
         """TF's binding check of Variable arguments: the traced one's shape/dtype."""
