@@ -7,13 +7,17 @@ the values a third setting. An output dimension that differs between the runs is
 unknown, as are the outputs of ops whose shapes depend on values (``tf.range(n)``,
 ``tf.where``, ``tf.unique``: the trace marks them) and the results of
 ``tf.py_function`` / ``tf.numpy_function`` (unknown shape, as TF's), unless
-``set_shape`` gave them one. Where the function cannot run on placeholders (it
-decodes or parses its input), a few real elements stand in for them, as before.
+``set_shape`` gave them one. As TF, their Python bodies do not run: their results
+are placeholders (shape ``()``, resized by ``set_shape`` / ``tf.ensure_shape``);
+only where the rest of the function cannot run on those (it reshapes or reads one
+with no shape set) does the run repeat with the bodies called. An input of unknown
+rank is rank 1 in the first run and rank 2 in the others. Where the function cannot
+run on placeholders (it decodes or parses its input), a few real elements stand in
+for them, as before.
 """
 
 import functools
 
-from dlframe.backends.base import np  # placeholder elements on the host
 from dlframe.core import static_dims as _static_dims
 from dlframe.core import trace as _trace
 from dlframe.core.tensor import Tensor
@@ -26,8 +30,9 @@ from dlframe.errors import DTypeMismatchError, InvalidArgumentError
 from dlframe.ops import py_func as _py_func
 from dlframe.ops.ragged_spec import RaggedTensorSpec
 
-# (size of unknown dimensions, value of every element) of the placeholder runs
-_RUNS = ((2, 2), (4, 3), (4, 0))
+# (size of unknown dimensions, value of every element, rank for an unknown rank) of
+# the placeholder runs: an output whose rank follows an unknown input rank differs
+_RUNS = ((2, 2, 1), (4, 3, 2), (4, 0, 2))
 CANNOT_RUN = object()   # placeholder_result of a function that needs real data
 _OPAQUE = (_py_func._py_func_p, _py_func._numpy_func_p, _py_func._numpy_func_pure_p)
 
@@ -35,12 +40,18 @@ _OPAQUE = (_py_func._py_func_p, _py_func._numpy_func_p, _py_func._numpy_func_pur
 class _SpecTrace(_trace.Trace):
     """A trace that also remembers ``set_shape`` calls (TF's static shapes)."""
 
-    def __init__(self):
+    def __init__(self, fill=_RUNS[0][:2], placeholders=True):
         super().__init__()
         # effects (Variable assignments, generator draws, prints) are recorded, not
         # run: TF traces without running them, so finding a spec changes no state
         self.run_effects = False
         self.skip_output_free_py_functions = True   # their bodies only have effects
+        # as TF, py_function bodies do not run: their results are placeholders
+        # (filled with this run's value; sized by set_shape / ensure_shape)
+        self.placeholder_py_functions = placeholders
+        self.placeholder_size, self.placeholder_fill = fill
+        self.placeholders = {}   # id -> placeholder result Tensor of a py_function
+        self.made_placeholders = False   # (also in cond / while branches)
         self.static_shapes = {}
         self.parsed_shapes = {}   # id -> (value, TensorShape) from tf.io parsers
         self.unknown = {}   # id -> axes TF leaves unknown (core.static_dims)
@@ -50,30 +61,47 @@ class _SpecTrace(_trace.Trace):
         SparseTensor): None where the size follows the data, as TF's parse ops."""
         self.parsed_shapes[id(value)] = (value, TensorShape(shape))
 
+    def record(self, prim, inputs, outs, attrs, dev):
+        if self.placeholder_py_functions and prim in _OPAQUE:
+            self.placeholders.update((id(o), o) for o in outs)
+        super().record(prim, inputs, outs, attrs, dev)
+
     def note_static_shape(self, tensor, shape):
         known = self.static_shapes.get(id(tensor), TensorShape(None))
-        self.static_shapes[id(tensor)] = known.merge_with(TensorShape(shape))
+        known = self.static_shapes[id(tensor)] = known.merge_with(TensorShape(shape))
+        self.shape_placeholder(tensor, known)
+        # the given dims are known downstream too (TF's shape inference)
+        _static_dims.refine_static(self, tensor, known)
+
+    def shape_placeholder(self, tensor, shape):
+        """Gives a py_function's placeholder result ``tensor`` the (static) ``shape``
+        (unknown dims take this run's size), so the ops after it can run."""
+        shape = TensorShape(shape)
+        if self.placeholders.get(id(tensor)) is not tensor or shape.rank is None:
+            return
+        dims = [self.placeholder_size if n is None else n for n in shape.as_list()]
+        if list(tensor._value.shape) == dims:
+            return
+        tensor._value = _py_func.placeholder_array(
+            tensor._device, dims, tensor.dtype, self.placeholder_fill)
+        axes = frozenset(range(len(dims))) | {_static_dims.RANK}
+        self.note_unknown(tensor, axes)
 
     def opaque_outputs(self):
         return {id(o) for prim, _, outs, _, _ in self.nodes if prim in _OPAQUE
                 for o in outs}
 
 
-def _placeholder(spec, size, value):
+def _placeholder(spec, size, value, rank):
     if isinstance(spec, NoneTensorSpec):
         return None
     if isinstance(spec, RaggedTensorSpec) and spec.ragged_rank == 0:
         spec = S.TensorSpec(spec.shape, spec.dtype)   # its values are dense rows
-    if not isinstance(spec, S.TensorSpec) or spec.shape.rank is None:
+    if not isinstance(spec, S.TensorSpec):
         raise _CannotTrace(spec)
-    shape = [size if d is None else d for d in spec.shape.as_list()]
-    if spec.dtype.name == "string":
-        out = np.empty(shape, dtype=object)
-        out.fill(str(value).encode())
-        return out
-    if spec.dtype.is_bool:
-        return np.full(shape, bool(value))
-    return np.full(shape, value, dtype=spec.dtype.as_numpy_dtype)
+    dims = [None] * rank if spec.shape.rank is None else spec.shape.as_list()
+    shape = [size if d is None else d for d in dims]
+    return _py_func.placeholder_array(S.host_device(), shape, spec.dtype, value)
 
 
 def check_has_outputs(out, what="map_func"):
@@ -114,36 +142,61 @@ def _invoke(fn, args):
 
 
 
-def _input_trace(args, in_spec):
-    """A new spec trace whose inputs are the Tensor leaves of ``args``, named and
-    shaped as TF's graph inputs (``args_0``, ... with ``in_spec``'s shapes)."""
-    tr = _SpecTrace()
+def _input_trace(args, in_spec, **options):
+    """A new spec trace (``options``: ``_SpecTrace``'s) whose inputs are the Tensor
+    leaves of ``args``, named and shaped as TF's graph inputs (``args_0``, ... with
+    ``in_spec``'s shapes)."""
+    tr = _SpecTrace(**options)
     leaves = S.flatten(args)
     specs = S.flatten(in_spec) if in_spec is not None else []
     if len(specs) != len(leaves):
         specs = [None] * len(leaves)
     for i, (leaf, spec) in enumerate(zip(leaves, specs)):
         if isinstance(leaf, Tensor):
-            tr.add_input(leaf, name=f"args_{i}",
-                         static_shape=getattr(spec, "shape", None))
+            tr.add_input(leaf, name=f"args_{i}", static_shape=_known_rank_shape(spec))
     return tr
 
-def _run(fn, element, in_spec=None):
+
+def _known_rank_shape(spec):
+    """``spec``'s shape, or None for no spec or an unknown rank (the runs' ranks
+    differ instead: what follows it differs between them, what does not is known,
+    as a reduction's scalar)."""
+    shape = getattr(spec, "shape", None)
+    return None if shape is None or shape.rank is None else shape
+
+
+def _traced_call(fn, element, in_spec, fill, retry=True):
+    """(trace, Tensor arguments, raw result) of ``fn`` on ``element`` under a spec
+    trace whose ``py_function`` results are placeholders, as TF's; where the function
+    cannot go on with them (it reshapes one without ``set_shape``, reads its value in
+    Python), again with the bodies run (on ``element``) when ``retry``."""
+    args = S.to_tensors(element, S.host_device())
+    tr = _input_trace(args, in_spec, fill=fill)
+    try:
+        with _trace.tracing(tr):
+            return tr, args, _invoke(fn, args)
+    except Exception as e:  # retried below with the bodies run, or re-raised
+        if not (retry and tr.made_placeholders) or _fails_when_traced(e):
+            raise
+    args = S.to_tensors(element, S.host_device())
+    tr = _input_trace(args, in_spec, fill=fill, placeholders=False)
+    with _trace.tracing(tr):
+        return tr, args, _invoke(fn, args)
+
+
+def _run(fn, element, in_spec=None, fill=_RUNS[0][:2]):
     """(trace, flat output leaves) of ``fn`` called on ``element`` under a trace;
     with the element's ``in_spec``, the trace also knows which output dimensions
     TF leaves unknown (``x[:2]`` of a None dimension)."""
-    args = S.to_tensors(element, S.host_device())
-    tr = _input_trace(args, in_spec)
-    with _trace.tracing(tr):
-        out = _invoke(fn, args)
+    tr, args, out = _traced_call(fn, element, in_spec, fill)
     out = S.lists_to_tuples(out)
     check_has_outputs(out)
     if in_spec is not None:
         leaves, specs = S.flatten(args), S.flatten(in_spec)
         if len(specs) == len(leaves):
             tr.unknown = _static_dims.forced_unknown(tr, [
-                (leaf, spec.shape) for leaf, spec in zip(leaves, specs)
-                if isinstance(leaf, Tensor) and hasattr(spec, "shape")])
+                (leaf, _known_rank_shape(spec)) for leaf, spec in zip(leaves, specs)
+                if isinstance(leaf, Tensor) and _known_rank_shape(spec) is not None])
     return tr, out
 
 
@@ -203,13 +256,12 @@ def _merged_spec(runs, value_shaped_unknown):
 def placeholder_result(fn, in_spec):
     """``fn``'s raw result on one placeholder element of ``in_spec`` (as TF traces a
     predicate when the pipeline is built), or ``CANNOT_RUN`` when it cannot."""
-    size, value = _RUNS[0]
+    size, value, rank = _RUNS[0]
     try:
-        element = S.map_structure(lambda s: _placeholder(s, size, value), in_spec)
-        args = S.to_tensors(element, S.host_device())
-        tr = _input_trace(args, in_spec)
-        with _trace.tracing(tr):
-            return _invoke(fn, args)
+        element = S.map_structure(lambda s: _placeholder(s, size, value, rank),
+                                  in_spec)
+        # no retry: the result is only checked, as TF checks it when it traces
+        return _traced_call(fn, element, in_spec, (size, value), retry=False)[2]
     except Exception as e:  # a function that needs real data (re-raised if not)
         if _fails_when_traced(e):
             raise
@@ -220,11 +272,11 @@ def traced_map_spec(fn, in_spec):
     """The spec of ``fn``'s results on elements of ``in_spec`` from placeholder runs,
     or None when the function cannot run on placeholders."""
     runs = []
-    for size, value in _RUNS:
+    for size, value, rank in _RUNS:
         try:
-            element = S.map_structure(lambda s, n=size, v=value: _placeholder(s, n, v),
-                                      in_spec)
-            runs.append(_run(fn, element, in_spec))
+            element = S.map_structure(
+                lambda s, n=size, v=value, r=rank: _placeholder(s, n, v, r), in_spec)
+            runs.append(_run(fn, element, in_spec, (size, value)))
         except Exception as e:  # a function that needs real data (re-raised if not)
             if _fails_when_traced(e):
                 raise

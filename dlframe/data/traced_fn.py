@@ -221,7 +221,9 @@ class DatasetFunction:
                 self._function._trace_quietly = STATE.silent_trace
                 out = host_call(self._function, tensors, unpack=True)
                 graph = self._function.get_concrete_function(*tensors)
-        except Exception:  # noqa: BLE001 - any trace failure: eager
+        except Exception as exc:  # any trace failure: eager (but the below)
+            if getattr(exc, "from_py_function", False):
+                raise   # a py_function body failed on this element (TF's error)
             return False, None
         if not _plain_template(graph._out_template):
             self._eager = True   # composite results (sparse, ragged, datasets)

@@ -6,7 +6,7 @@ registration order; ``meshgrid``, ``ensure_shape`` and ``where``'s index form ar
 """
 
 from dlframe.core import static_dims as _static_dims
-from dlframe.core.primitive import call, primitive
+from dlframe.core.primitive import STATE, call, primitive
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import dynamic_shape, reduction  # noqa: F401 - see the split below
 from dlframe.ops._util import t
@@ -109,6 +109,9 @@ def ensure_shape(x, shape, name=None):
             return x
         shape = shape.as_list()
     want = [None if s is None or s == -1 else int(s) for s in shape]
+    placeholder = getattr(STATE.trace, "shape_placeholder", None)
+    if placeholder is not None:   # a tf.data spec trace's py_function result
+        placeholder(x, want)
     have = list(x._value.shape)
     _static_dims.check_static_compatible(x, want, "EnsureShape")
     if len(want) != len(have) or any(w is not None and w != h for w, h in zip(want, have)):

@@ -7,8 +7,12 @@ each time the graph runs, never baking its result into the graph; a py_function'
 gradient is another such primitive that re-runs the function under a tape.
 
 The primitives are effects (run in program order, never pruned), so they also run
-while a cond branch or loop body is traced, to learn the result shapes, and when a
-loop gradient replays a body (where the values are needed).
+while a cond branch or loop body is traced, to learn the result shapes (that run
+then stands for the branch's run right after it, so the first call of a function
+runs the body as often as later ones, except in a cond branch not taken), and when
+a loop gradient replays a body (where the values are needed). A tf.data spec trace
+(``Dataset.map``'s ``element_spec``) runs no body: as TF, it sees placeholder results
+of unknown shape.
 """
 
 from dlframe.backends.base import np
@@ -72,9 +76,19 @@ class _Body:
         self.out_dtypes = out_dtypes
         self.numpy_args = numpy_args
         self.name = getattr(func, "__name__", "pyfunc")
+        self.pending = None   # (root trace, inputs, outputs) of a branch trace's run
 
     def run(self, d, arrays):
-        """Calls the function on ``arrays`` of device ``d``; returns output arrays."""
+        """Calls the function on ``arrays`` of device ``d``; returns output arrays.
+        Its errors are marked ``from_py_function``: they belong to these inputs, not
+        to the trace that ran the function (tf.data does not retry them eagerly)."""
+        try:
+            return self._run(d, arrays)
+        except OpError as exc:
+            exc.from_py_function = True
+            raise
+
+    def _run(self, d, arrays):
         if self.numpy_args:
             args = [d.to_numpy(a) for a in arrays]
         else:
@@ -106,19 +120,66 @@ class _Body:
         return d.asarray(value)
 
 
+def _root(trace):
+    """The outermost trace of ``trace`` (None outside traces)."""
+    while getattr(trace, "parent", None) is not None:
+        trace = trace.parent
+    return trace
+
+
+def _forward(d, *arrays, body):
+    """Runs the body, unless the branch trace just before it (of the same function
+    call: the same root trace) ran it on equal inputs: that run counts as this one,
+    so a py_function in a cond branch or loop body runs once per use on the first
+    call too, as in TF."""
+    pending, body.pending = body.pending, None
+    if pending is not None and STATE.trace is not None and \
+            _root(STATE.trace) is pending[0] and _equal(pending[1], arrays):
+        return pending[2]
+    return body.run(d, arrays)
+
+
+def _equal(saved, arrays):
+    return len(saved) == len(arrays) and all(
+        a.shape == b.shape and a.dtype == b.dtype and bool((a == b).all())
+        for a, b in zip(saved, arrays))
+
+
 @primitive("EagerPyFunc", n_out=-1, effects=True)
 def _py_func_p(d, *arrays, body):
-    return body.run(d, arrays)
+    return _forward(d, *arrays, body=body)
 
 
 def _dry_run(d, *arrays, body):
-    """Tracing a branch needs the real shapes, so the body runs; a trace that only
-    looks for shapes (``skip_output_free_py_functions``: a tf.data spec trace)
-    skips a body with no outputs, which TF does not run when it traces."""
-    if not body.out_dtypes and getattr(STATE.trace, "skip_output_free_py_functions",
-                                       False):
+    """Tracing a branch needs the real shapes, so the body runs (its result then
+    stands for the run right after, see ``_forward``). A trace that only looks for
+    shapes (a tf.data spec trace, or a branch in one) does not run it, as TF does
+    not when it traces: ``placeholder_py_functions`` gives placeholder results of
+    the declared dtypes instead (the trace's ``placeholder_fill`` value, shape
+    ``()`` until a ``set_shape``), and ``skip_output_free_py_functions`` skips a
+    body with no outputs."""
+    root = _root(STATE.trace)
+    if getattr(root, "placeholder_py_functions", False):
+        root.made_placeholders = True
+        value = getattr(root, "placeholder_fill", 0)
+        return tuple(placeholder_array(d, (), dtype, value)
+                     for dtype in body.out_dtypes)
+    if not body.out_dtypes and getattr(root, "skip_output_free_py_functions", False):
         return ()
-    return body.run(d, arrays)
+    outs = body.run(d, arrays)
+    if root is not None:
+        body.pending = (root, [d.xp.array(a, copy=True) for a in arrays], outs)
+    return outs
+
+
+def placeholder_array(d, shape, dtype, value):
+    """An array of ``shape`` and ``dtype`` on device ``d`` standing for unknown data:
+    every element ``value`` (as a string for string dtypes)."""
+    if dtype.name == "string":
+        out = np.empty(shape, dtype=object)
+        out.fill(str(value).encode())
+        return out
+    return d.xp.full(shape, value, dtype=dtype._np)
 
 
 _py_func_p.dry_run = _dry_run
@@ -152,7 +213,7 @@ def _py_func_grad_p(d, *arrays, body, n_in):
 
 @primitive("PyFunc", n_out=-1, effects=True)
 def _numpy_func_p(d, *arrays, body):
-    return body.run(d, arrays)
+    return _forward(d, *arrays, body=body)
 
 
 _numpy_func_p.dry_run = _dry_run
