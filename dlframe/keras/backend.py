@@ -4,7 +4,9 @@ The helpers (``K.sum``, ``K.int_shape``, ...) forward to dlframe ops; they are t
 small subset Keras 2 code commonly reaches for.
 """
 
+import builtins
 import collections
+import contextlib
 import threading
 import types
 
@@ -68,13 +70,67 @@ def register_clear_session_callback(fn):
     _SESSION_CALLBACKS.append(fn)
 
 
+_GLOBAL_PHASE = [None]  # set_learning_phase's value; None: never set
+
+
 def learning_phase():
-    return 0
+    """Keras 2's learning phase: 1 while a layer runs in training mode, else 0.
+
+    Inside a layer call (a ``Lambda``, a custom layer) it follows that call's
+    ``training`` flag; outside one it is the value given to
+    ``set_learning_phase``/``learning_phase_scope`` (0 by default).
+    """
+    from dlframe.keras.engine.base_layer_utils import CALL_CONTEXT
+    stack = CALL_CONTEXT.training
+    if stack and stack[-1] is not None:
+        flag = stack[-1]
+        return int(flag) if isinstance(flag, (bool, int)) else flag
+    return 0 if _GLOBAL_PHASE[0] is None else _GLOBAL_PHASE[0]
 
 
 def set_learning_phase(value):
+    """Sets the global learning phase (0 = test, 1 = train), as Keras 2 did."""
     if value not in (0, 1):
         raise ValueError(f"Expected learning phase to be 0 or 1, got {value!r}")
+    _GLOBAL_PHASE[0] = int(value)
+
+
+@contextlib.contextmanager
+def learning_phase_scope(value):
+    """Context manager giving ``learning_phase()`` the value 0 or 1 inside it."""
+    if value not in (0, 1):
+        raise ValueError(f"Expected learning phase to be 0 or 1, got {value!r}")
+    previous = _GLOBAL_PHASE[0]
+    _GLOBAL_PHASE[0] = int(value)
+    try:
+        yield value
+    finally:
+        _GLOBAL_PHASE[0] = previous
+
+
+def in_train_phase(x, alt, training=None):
+    """``x`` in the training phase, else ``alt`` (Keras 2).
+
+    Args:
+      x: value (or zero-argument callable) used in training.
+      alt: value (or zero-argument callable) used otherwise.
+      training: a Python bool/0/1 or a boolean scalar tensor; ``None`` reads
+        ``learning_phase()``.
+
+    Returns:
+      ``x`` or ``alt``; a ``switch`` of the two for a tensor ``training``.
+    """
+    if training is None:
+        training = learning_phase()
+    if isinstance(training, (bool, int)):
+        chosen = x if training else alt
+        return chosen() if callable(chosen) else chosen
+    return switch(training, x, alt)
+
+
+def in_test_phase(x, alt, training=None):
+    """``x`` in the test phase, else ``alt`` (Keras 2)."""
+    return in_train_phase(alt, x, training=training)
 
 
 def is_keras_tensor(x):
@@ -180,7 +236,20 @@ def minimum(x, y):
 
 
 def clip(x, min_value, max_value):
-    return _math.minimum(_math.maximum(x, min_value), max_value)
+    """Element-wise clip of ``x`` into ``[min_value, max_value]``.
+
+    As in Keras 2, ``None`` leaves that side unbounded, and a numeric
+    ``max_value`` below ``min_value`` is raised to ``min_value``.
+    """
+    numeric = (int, float)
+    if isinstance(min_value, numeric) and isinstance(max_value, numeric):
+        max_value = builtins.max(max_value, min_value)
+    out = convert_to_tensor(x)
+    if min_value is not None:
+        out = _math.maximum(out, min_value)
+    if max_value is not None:
+        out = _math.minimum(out, max_value)
+    return out
 
 
 def dot(x, y):
@@ -271,8 +340,12 @@ def elu(x, alpha=1.0):
 
 
 def hard_sigmoid(x):
-    from dlframe.keras import activations
-    return activations.hard_sigmoid(x)
+    """Keras-backend hard sigmoid ``clip(0.2 * x + 0.5, 0, 1)``.
+
+    ``tf.keras.backend.hard_sigmoid`` keeps the Keras 2 slope of 0.2 (still so in
+    TF 2.21), unlike ``keras.activations.hard_sigmoid`` (``relu6(x + 3) / 6``).
+    """
+    return clip(0.2 * convert_to_tensor(x) + 0.5, 0.0, 1.0)
 
 
 def softmax(x, axis=-1):
@@ -519,7 +592,7 @@ from dlframe.keras.backend_extra import *  # noqa: E402,F401,F403 - conv, rnn, c
 _NOT_OPS = frozenset((
     "get_uid", "function", "reset_uids", "unique_object_name", "observe_object_name",
     "clear_session", "register_clear_session_callback", "learning_phase",
-    "set_learning_phase", "is_keras_tensor", "int_shape", "ndim", "dtype", "variable",
+    "set_learning_phase", "learning_phase_scope", "is_keras_tensor", "int_shape", "ndim", "dtype", "variable",
     "get_value", "batch_get_value", "set_value", "batch_set_value", "eval",
     "count_params", "update", "update_add", "update_sub", "moving_average_update",
     "is_sparse", "name_scope", "map_fn", "foldl", "foldr", "rnn", "gradients",
@@ -534,6 +607,6 @@ for _name, _fn in list(globals().items()):
         globals()[_name] = generic_utils.symbolic_aware(_fn, f"keras.backend.{_name}")
 
 __all__ = [n for n in dir() if not n.startswith("_") and n not in (
-    "collections", "threading", "convert_to_tensor", "is_tensor", "Variable",
+    "builtins", "collections", "contextlib", "threading", "convert_to_tensor", "is_tensor", "Variable",
     "types", "generic_utils",
     "int_shape_product")]

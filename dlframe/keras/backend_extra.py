@@ -379,9 +379,10 @@ def gradients(loss, variables):
 class _KerasFunction:
     """What ``backend.function`` returns: call it with a list of input arrays."""
 
-    def __init__(self, model, single_output):
+    def __init__(self, model, single_output, unwrap=False):
         self._model = model
         self._single = single_output
+        self._unwrap = unwrap
 
     def __call__(self, inputs):
         if isinstance(inputs, dict):
@@ -393,6 +394,8 @@ class _KerasFunction:
                              f"received {len(inputs)}.")
         outs = self._model(list(inputs) if len(inputs) > 1 else inputs[0],
                            training=False)
+        if self._unwrap:
+            return outs.numpy()
         outs = [outs] if self._single else list(outs)
         return [o.numpy() for o in outs]
 
@@ -408,9 +411,13 @@ def function(inputs, outputs, updates=None, name=None, **kwargs):
       name: unused.
 
     Returns:
-      ``f(list_of_arrays) -> list of NumPy arrays``, one per output.
+      ``f(list_of_arrays) -> list of NumPy arrays``, one per output; as in Keras 2,
+      a lone (non-list) ``outputs`` tensor gives one NumPy array, not a list.
     """
     from dlframe.keras.engine.functional import Functional
+    if kwargs:
+        raise ValueError("Session keyword arguments are not supported during eager "
+                         f"execution. You passed: {kwargs!r}")
     if updates:
         raise ValueError("`updates` are not supported by backend.function in "
                          f"TensorFlow 2; received updates={updates!r}.")
@@ -420,7 +427,7 @@ def function(inputs, outputs, updates=None, name=None, **kwargs):
     outs = [outputs] if single_out else list(outputs)
     model = Functional(ins if len(ins) > 1 else ins[0],
                        outs if len(outs) > 1 else outs[0], name=name)
-    return _KerasFunction(model, single_output=len(outs) == 1)
+    return _KerasFunction(model, single_output=len(outs) == 1, unwrap=single_out)
 
 
 __all__ = [n for n in dir() if not n.startswith("_") and n not in (

@@ -25,7 +25,7 @@ def test_function_returns_intermediate_values_as_numpy():
     np.testing.assert_allclose(hidden, want_hidden, rtol=1e-6)
     np.testing.assert_allclose(out, model.predict(x, verbose=0), rtol=1e-6)
     single = K.function(model.input, model.get_layer("h").output)
-    np.testing.assert_allclose(single([x])[0], want_hidden, rtol=1e-6)
+    np.testing.assert_allclose(single([x]), want_hidden, rtol=1e-6)
 
 
 def test_function_on_a_sequential_model_and_bad_calls():
