@@ -242,6 +242,11 @@ class Functional(Model):
     def build(self, input_shape):
         self.built = True
 
+    def get_build_config(self):
+        """Keras 3's ``{'input_shape': None}``: the graph itself fixes the inputs."""
+        config = super().get_build_config()
+        return {"input_shape": None} if config is None and self.built else config
+
     # -- config -------------------------------------------------------------------
     def _node_indices(self):
         """Index of each node among its layer's nodes that belong to this model."""

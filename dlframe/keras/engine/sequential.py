@@ -142,7 +142,8 @@ class Sequential(Functional):
     def get_build_config(self):
         """``{'input_shape': ...}``, also for a model built from its ``Input``."""
         config = super().get_build_config()
-        if config is None and self.built and self._input_layer is not None:
+        if (config or {}).get("input_shape") is None and self.built and \
+                self._input_layer is not None:
             config = {"input_shape": _plain_shape(self._input_layer._input_tensor.shape)}
         return config
 

@@ -63,6 +63,7 @@ class TrainingMixin(StepsMixin, FirstBatchChecksMixin, BatchMethodsMixin,
     predict_function = None
     _steps_per_execution = 1
     _jit_compile = None
+    _compile_strategy = None
 
     # -- compile ---------------------------------------------------------------
     @_dist.in_strategy_scope
@@ -113,6 +114,12 @@ class TrainingMixin(StepsMixin, FirstBatchChecksMixin, BatchMethodsMixin,
         self.stop_training = False
         self._is_compiled = True
         self._checked_first_batch = False
+        self._compile_strategy = _dist.active_strategy()
+
+    @property
+    def compiled(self):
+        """Whether ``compile`` has configured the model (Keras 3)."""
+        return bool(self._is_compiled)
 
     @property
     def run_eagerly(self):

@@ -31,6 +31,40 @@ def model_strategy(model):
     return None
 
 
+def active_strategy():
+    """The multi-replica strategy whose scope is active, else None."""
+    strategy = distribute.get_strategy() if distribute.has_strategy() else None
+    return strategy if strategy is not None and strategy.num_replicas_in_sync > 1 \
+        else None
+
+
+def check_compile_strategy(model):
+    """TF's RuntimeError for training a model compiled in a strategy's scope whose
+    weights were created outside it (the optimizer's and the weights' strategies
+    would differ)."""
+    strategy = model_strategy(model)
+    optimizer = getattr(model, "optimizer", None)
+    optimizer = getattr(optimizer, "inner_optimizer", optimizer)
+    step = getattr(optimizer, "_iterations", None)
+    if strategy is not None and step is not None:
+        own = step._distributed_strategy if isinstance(
+            step, distribute.DistributedVariable) else "the default strategy"
+        if own is not strategy:
+            raise RuntimeError(
+                f"Mixing different tf.distribute.Strategy objects: {strategy!r} is not "
+                f"{own}: the optimizer was created "
+                "outside the scope of the strategy that holds the model's weights. "
+                "Create it inside `strategy.scope()` (or pass its name to `compile`).")
+    wanted = getattr(model, "_compile_strategy", None)
+    if wanted is None or not getattr(model, "built", False):
+        return
+    if strategy is not wanted:
+        raise RuntimeError(
+            f'Need to be inside "with strategy.scope()" for {wanted!r}: `compile` ran '
+            "inside this strategy's scope but the model's weights were created "
+            "outside it. Create (or build) the model inside `strategy.scope()` too.")
+
+
 def in_strategy_scope(method):
     """Runs a Keras entry point inside the scope of the model's strategy (if any), so
     the metrics and optimizer slots it creates are distributed like the weights."""

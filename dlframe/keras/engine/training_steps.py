@@ -187,6 +187,7 @@ class StepsMixin:
             return step(data)
 
     def make_train_function(self, force=False):
+        _dist.check_compile_strategy(self)
         if self.train_function is None or force:
             self.train_function = self._wrap(
                 lambda data: self._run_step(self.train_step, data), "train")

@@ -64,6 +64,26 @@ def _range(factor, name, symmetric=True, lower_bound=None, upper_bound=None):
     return lower, upper
 
 
+def _check_numbers(factor, name, low, high, low_open=False, shown=None,
+                   each=False):
+    """Keras 3's factor check, a ValueError naming the argument: a number must lie in
+    [low, high] (``(low, high]`` when ``low_open``); a pair, as given, must reach
+    into that range (``pair[0] <= high`` and ``pair[1] >= low``), or with ``each``
+    have both numbers in it."""
+    pair = isinstance(factor, (tuple, list)) and len(factor) == 2 and not each
+    for v in (factor if isinstance(factor, (tuple, list)) else [factor]):
+        v = float(v)
+        if pair:
+            bad = float(factor[0]) > high or float(factor[1]) < low
+        else:
+            bad = v > high or v < low or (low_open and v == low)
+        if bad:
+            interval = f"({low}, {high}]" if low_open else f"[{low}, {high}]"
+            raise ValueError(f"The {shown or f'`{name}`'} argument should be a number "
+                             f"(or a list of two numbers) in the range {interval}. "
+                             f"Received: {name}={factor!r}")
+
+
 def _factor(factor, name, low=0.0, high=1.0):
     """Keras 3's stored ``(lower, upper)`` range of ``factor`` within [low, high]: a
     number f means ``(max(-|f|, low), |f|)`` (``[0, f]`` when low is 0)."""
@@ -205,6 +225,7 @@ class RandomRotation(_AffineLayer):
     def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None,
                  fill_value=0.0, **kwargs):
         super().__init__(fill_mode, interpolation, seed, fill_value, **kwargs)
+        _check_numbers(factor, "factor", -1, 1)
         self._lower, self._upper = _range(factor, "factor")
         self.factor = (self._lower, self._upper)   # Keras 3 keeps the range
 
@@ -231,6 +252,11 @@ class RandomZoom(_AffineLayer):
         super().__init__(fill_mode, interpolation, seed, fill_value, **kwargs)
         self.height_factor = height_factor
         self.width_factor = width_factor
+        for arg, value in (("height_factor", height_factor),
+                           ("width_factor", width_factor)):
+            if value is not None:
+                _check_numbers(value, arg, -1.0, 1.0, low_open=True, each=True,
+                               shown="`height_factor` and `width_factor`")
         self._h = _range(height_factor, "height_factor", lower_bound=-1)
         self._w = None if width_factor is None else _range(width_factor, "width_factor",
                                                            lower_bound=-1)
@@ -298,10 +324,8 @@ class RandomContrast(_ValueRangeBase):
         self.value_range = value_range
         # Keras 3: a number f is the range (0, f), so contrast only grows (Keras 2
         # drew from [1 - f, 1 + f]; pass (f, f) for that)
+        _check_numbers(factor, "factor", 0, 1)
         lower, upper = _factor_pair(factor, "factor") or (0.0, float(factor))
-        if lower < 0 or upper < 0 or lower > 1:
-            raise ValueError(f"`factor` argument cannot have negative values or values "
-                             f"above 1 for the lower bound. Received: factor={factor}")
         self.factor = (lower, upper)
         self._lower, self._upper = 1.0 - lower, 1.0 + upper
 
@@ -322,10 +346,7 @@ class RandomBrightness(_ValueRangeBase):
         self.value_range = value_range
         self._lower, self._upper = _range(factor, "factor")
         self.factor = (self._lower, self._upper)   # Keras 3 keeps the range
-        if self._lower < -1 or self._upper > 1:
-            raise ValueError(f"The `factor` argument should be a number (or a list of two "
-                             f"numbers) in the range [-1.0, 1.0]. Received: "
-                             f"factor={factor}")
+        _check_numbers(factor, "factor", -1, 1)
 
     def _augment(self, x):
         lo, hi = float(self.value_range[0]), float(self.value_range[1])

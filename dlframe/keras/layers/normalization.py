@@ -72,8 +72,9 @@ class _Normalization(Layer):
             raise ValueError(f"Axis {self.axis} of input tensor should have a defined "
                              f"dimension but the layer received an input with shape "
                              f"{tuple(dims)}.")
-        self.input_spec = InputSpec(ndim=len(dims), axes={
-            a: dims[a] for a in self._param_axes})
+        written = [self.axis] if isinstance(self.axis, int) else list(self.axis)
+        self.input_spec = InputSpec(ndim=len(dims), axes={  # keyed as written: {-1: C}
+            int(a): dims[a % len(dims)] for a in written})
         return shape
 
     def _make_gamma_beta(self, shape):

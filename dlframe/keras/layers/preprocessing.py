@@ -11,6 +11,7 @@ from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.keras import backend, constraints, initializers, regularizers
 from dlframe.keras.engine.base_layer import Layer
+from dlframe.keras.engine.input_spec import InputSpec
 from dlframe.keras.layers.layer_config import weight_options_config
 from dlframe.ops import array as _array
 from dlframe.ops import image as _image
@@ -460,6 +461,7 @@ class GroupNormalization(Layer):
             raise ValueError(f"Number of groups ({self.groups}) must be a multiple of the "
                              f"number of channels ({channels}).")
         self._axis = axis
+        self.input_spec = InputSpec(ndim=len(shape), axes={self.axis: channels})
         self.gamma = self.add_weight("gamma", (channels,),
                                      initializer=self.gamma_initializer,
                                      regularizer=self.gamma_regularizer,
