@@ -324,10 +324,13 @@ def _filter_grads_of(nodes, i, producer, traced):
             continue
         out, ks = traced.get(conv[2][0]), node[3]["filter_shape"]
         # the same input and geometry but another filter size has other patches
-        w = traced.get(conv[1][1])
-        if getattr(w, "shape", None) is None or tuple(w.shape[:-1]) != tuple(ks[:-1]):
+        w, xv = traced.get(conv[1][1]), traced.get(x)
+        if (getattr(w, "shape", None) is None or getattr(xv, "shape", None) is None
+                or tuple(w.shape[:-1]) != tuple(ks[:-1])):
             continue
-        patches = out.size // ks[-1] * _prod(ks[:-1]) * out.dtype.itemsize
+        # (N*P, K*C) with all C input channels (a grouped filter has C/G of them)
+        patches = (out.size // ks[-1] * _prod(ks[:-2]) * xv.shape[-1]
+                   * out.dtype.itemsize)
         if patches <= KEEP_PATCHES_MAX_BYTES:
             found.append(m)
     return found

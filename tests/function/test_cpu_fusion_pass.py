@@ -207,3 +207,39 @@ def test_patches_shared_only_with_the_same_filter_size():
     assert names.count("_Conv2DBackpropFilterFromPatches") == 2
     for g, e in zip(got, fn(x, w_a, w_b, b)):
         np.testing.assert_allclose(g, e.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("fits", [True, False])
+def test_grouped_conv_patch_size_counts_every_input_channel(monkeypatch, fits):
+    # groups=8: the patch matrix has K*C columns (C=8), not K*C/G (review round 14)
+    from dlframe.core import graph_passes
+    x, w = _data((2, 8, 8, 8)), _data((3, 3, 1, 8))
+    b = tf.constant(np.zeros(8, "float32"))
+    patch_bytes = 2 * 6 * 6 * 9 * 8 * 4
+    monkeypatch.setattr(graph_passes, "KEEP_PATCHES_MAX_BYTES",
+                        patch_bytes if fits else patch_bytes - 1)
+
+    def step(x, w, b):
+        with tf.GradientTape() as tape:
+            tape.watch([w, b])
+            loss = tf.reduce_sum(tf.nn.relu(tf.nn.conv2d(x, w, 1, "VALID") + b) ** 2)
+        return [loss] + tape.gradient(loss, [w, b])
+    got, names = _compiled(step, (x, w, b))
+    assert ("_Conv2DBackpropFilterFromPatches" in names) == fits
+    assert ("Conv2DBackpropFilter" in names) != fits
+    for g, e in zip(got, step(x, w, b)):
+        np.testing.assert_allclose(g, e.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_bias_assigned_in_a_cond_between_conv_and_add_is_read_after_it():
+    x, w = _data((2, 6, 6, 1)), _data((3, 3, 1, 2))
+    b = tf.Variable(np.array([0.5, -0.5], "float32"))
+
+    def fn(x, flag):
+        y = tf.nn.conv2d(x, w, 1, "VALID")
+        if flag > 0:
+            b.assign_add([10.0, 10.0])
+        return tf.nn.relu(y + b)
+    expect = np.maximum(tf.nn.conv2d(x, w, 1, "VALID").numpy() + [10.5, 9.5], 0)
+    got = tf.function(fn)(x, tf.constant(1)).numpy()
+    np.testing.assert_allclose(got, expect, rtol=1e-6)
