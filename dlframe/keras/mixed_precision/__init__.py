@@ -84,6 +84,9 @@ def as_policy(dtype):
         return dtype
     if isinstance(dtype, dict):   # a serialized (Keras 3) DTypePolicy in a config
         dtype = dtype.get("config", {}).get("name")
+    if isinstance(dtype, type):   # float, int, np.float64: named as Keras names them
+        from dlframe.keras.utils.backend_utils import standardize_dtype
+        dtype = standardize_dtype(dtype)
     return Policy(getattr(dtype, "name", dtype))
 
 

@@ -33,6 +33,7 @@ import pickle
 import shutil
 import sys
 import tempfile
+import threading
 import types
 
 import cloudpickle
@@ -52,6 +53,7 @@ OBJECT_FILE = "saved_object.pkl"
 VARIABLES_PREFIX = os.path.join("variables", "variables")
 ASSETS_DIR = "assets"
 _FORMAT = ("dlframe-saved-object", 1)
+_BY_VALUE_LOCK = threading.RLock()
 
 
 def contains_object(export_dir):
@@ -134,7 +136,7 @@ class _Pickler(cloudpickle.Pickler):
         return ("variable", key, meta)
 
     def reducer_override(self, obj):
-        if self.by_value and isinstance(obj, type):
+        if self.by_value and isinstance(obj, (type, types.FunctionType)):
             _register_by_value(obj, self.registered)
         if isinstance(obj, Function):
             return _new_function, (obj.__getstate__(),)
@@ -203,17 +205,24 @@ def _user_module(name):
         part in path for part in ("site-packages", "dist-packages"))
 
 
-def _register_by_value(cls, registered):
-    """Makes cloudpickle store the module of a user class by value (its classes and
-    functions travel in the file, as TensorFlow's SavedModel needs no Python code)."""
-    name = cls.__module__
-    if name in registered or not _user_module(name):
+def _register_by_value(obj, registered):
+    """Makes cloudpickle store the module of a user class or function by value (its
+    classes and functions travel in the file, as TensorFlow's SavedModel needs no
+    Python code); modules the user registered already are left to the user."""
+    name = obj.__module__
+    if name in registered or not _user_module(name) or \
+            name in cloudpickle.list_registry_pickle_by_value():
         return
     cloudpickle.register_pickle_by_value(sys.modules[name])
     registered.append(name)
 
 
 def _dump(payload, paths, file, assets_dir=None):
+    with _BY_VALUE_LOCK:   # cloudpickle's by-value registry is process-wide
+        return _dump_locked(payload, paths, file, assets_dir)
+
+
+def _dump_locked(payload, paths, file, assets_dir):
     start = file.tell()
     error = None
     for by_value in (True, False):   # by reference when some user code cannot be
