@@ -7,6 +7,7 @@ output name) onto the model's outputs the first time they see ``y`` and
 """
 
 import contextlib
+import threading
 
 from dlframe.core import dtypes
 from dlframe.core.tensor import Tensor, convert_to_tensor
@@ -100,8 +101,9 @@ class LossesContainer:
         self.loss_tracker = _LossTracker(name="loss")
         self._per_output_trackers = []
         self._total_tracked_outside = False
-        self._pending = None  # totals held back during a custom step (see step_scope)
-        self._deferring = False  # inside ``Model.compute_loss``
+        # per thread (the replicas of a strategy run in threads): totals held back
+        # during a custom step (see step_scope), and whether inside ``compute_loss``
+        self._steps = {}
         # validate names now, before any data is seen
         for item in tree.flatten(loss) if isinstance(loss, (list, dict)) else [loss]:
             if item is not None:
@@ -186,11 +188,29 @@ class LossesContainer:
                     "compile with `loss=None` and use `add_loss`.")
             total = convert_to_tensor(0.0, dtype=dtypes.float32)
         if update_tracker and not self._total_tracked_outside:
-            if self._pending is not None and self._deferring:
-                self._pending.append((total, batch))
+            step = self._steps.get(threading.get_ident())
+            if step is not None and step.pending is not None and step.deferring:
+                step.pending.append((total, batch))
             else:
                 self.loss_tracker.update_state(total, sample_weight=batch)
         return total
+
+    @contextlib.contextmanager
+    def _step_state(self, **values):
+        """This thread's ``_StepState`` with ``values`` set within (restored after;
+        a thread's state is dropped once back to its defaults)."""
+        ident = threading.get_ident()
+        step = self._steps.setdefault(ident, _StepState())
+        before = {k: getattr(step, k) for k in values}
+        for k, v in values.items():
+            setattr(step, k, v)
+        try:
+            yield step
+        finally:
+            for k, v in before.items():
+                setattr(step, k, v)
+            if step.pending is None and not step.deferring:
+                self._steps.pop(ident, None)
 
     @contextlib.contextmanager
     def step_scope(self):
@@ -200,42 +220,32 @@ class LossesContainer:
         held back and recorded only if the step has not updated the tracker by its end
         (or by ``compute_metrics``), so the ``loss`` logged is never counted twice.
         Keras 2's ``compiled_loss(...)`` still records at once."""
-        before = self._pending
-        self._pending = []
-        self.loss_tracker.updates = 0
-        try:
-            yield
-            self.flush_pending()
-        finally:
-            self._pending = before
+        with self._step_state(pending=[]):
+            self.loss_tracker.reset_updates()
+            try:
+                yield
+                self.flush_pending()
+            finally:
+                self.loss_tracker.forget_updates()
 
     def flush_pending(self):
         """Records the held-back totals unless the step updated the tracker itself."""
-        pending = self._pending
+        step = self._steps.get(threading.get_ident())
+        pending = step.pending if step is not None else None
         if not pending:
             return
-        self._pending = []
-        if self.loss_tracker.updates == 0:
+        step.pending = []
+        if self.loss_tracker.updates() == 0:
             for total, batch in pending:
                 self.loss_tracker.update_state(total, sample_weight=batch)
 
-    @contextlib.contextmanager
     def deferring(self):
         """Within (``Model.compute_loss``), totals wait for the step's end."""
-        before, self._deferring = self._deferring, True
-        try:
-            yield
-        finally:
-            self._deferring = before
+        return self._step_state(deferring=True)
 
-    @contextlib.contextmanager
     def recording_now(self):
         """Within (the built-in steps), totals go straight to the tracker."""
-        before, self._pending = self._pending, None
-        try:
-            yield
-        finally:
-            self._pending = before
+        return self._step_state(pending=None)
 
     @contextlib.contextmanager
     def total_tracked_by_caller(self):
@@ -257,14 +267,39 @@ class LossesContainer:
             m.reset_state()
 
 
-class _LossTracker(metrics_mod.Mean):
-    """The ``loss`` Mean; counts its updates so a step can tell whether it was
-    updated by user code (see ``LossesContainer.step_scope``)."""
+class _StepState:
+    """One thread's step bookkeeping in a ``LossesContainer``."""
 
-    updates = 0
+    def __init__(self):
+        self.pending = None   # totals held back until the step's end, or None
+        self.deferring = False   # inside ``Model.compute_loss``
+
+
+class _LossTracker(metrics_mod.Mean):
+    """The ``loss`` Mean; counts its updates per thread so a step (each replica's,
+    under a strategy) can tell whether user code updated it (see
+    ``LossesContainer.step_scope``)."""
+
+    _counts = None
+
+    def reset_updates(self):
+        """Starts counting this thread's updates from 0."""
+        if self._counts is None:
+            self._counts = {}
+        self._counts[threading.get_ident()] = 0
+
+    def forget_updates(self):
+        """Stops counting this thread's updates."""
+        (self._counts or {}).pop(threading.get_ident(), None)
+
+    def updates(self):
+        """This thread's updates since ``reset_updates``."""
+        return (self._counts or {}).get(threading.get_ident(), 0)
 
     def update_state(self, values, sample_weight=None):
-        self.updates += 1
+        if self._counts is not None:
+            ident = threading.get_ident()
+            self._counts[ident] = self._counts.get(ident, 0) + 1
         return super().update_state(values, sample_weight=sample_weight)
 
 

@@ -145,7 +145,9 @@ class DistributedStep:
         ctx._keras_batch = (_rows(data), total)
         ctx._has_data = ctx._keras_batch[0] > 0  # empty shards do not vote in MEANs
         step = getattr(self.model, f"{self.kind}_step")
-        return step(data)
+        if self.kind == "predict":
+            return step(data)
+        return self.model._run_step(step, data)  # the loss recorded once per replica
 
     def _run(self, per_replica_data, total):
         strategy = self.strategy
