@@ -77,6 +77,30 @@ class Tensor:
         return self._device.tf_name
 
     @property
+    def name(self):
+        """The graph name of a tensor traced inside a ``dlframe.function``
+        ('add:0', 'block/out:0', 'x:0'); eager tensors have none, as in TF."""
+        state = _trace_state
+        if state is not None and state.trace is not None:
+            name = _graph_name(self)
+            if name is not None:
+                return name
+        raise AttributeError("Tensor.name is undefined when eager execution is "
+                             "enabled.")
+
+    @property
+    def op(self):
+        """The graph operation that produced a traced tensor (``.name``, ``.type``);
+        eager tensors have none, as in TF."""
+        if _trace_state is not None and _trace_state.trace is not None:
+            graph_op = getattr(_trace_state.trace, "graph_op", None)
+            op = graph_op(self) if graph_op is not None else None
+            if op is not None:
+                return op
+        raise AttributeError("Tensor.op is undefined when eager execution is "
+                             "enabled.")
+
+    @property
     def backing_device(self):
         return self._device.tf_name
 
@@ -358,8 +382,16 @@ def constant(value, dtype=None, shape=None, name="Const"):
       dtype: optional element type to convert to (casting allowed, as tf.constant).
       shape: optional shape; a scalar value is broadcast to it, a value with the
         same number of elements is reshaped.
-      name: unused.
+      name: the graph name inside a ``dlframe.function`` ('Const:0').
     """
+    out = _constant(value, dtype, shape)
+    trace = _trace_state.trace if _trace_state is not None else None
+    if trace is not None and hasattr(trace, "name_constant"):
+        trace.name_constant(out, name)
+    return out
+
+
+def _constant(value, dtype, shape):
     if isinstance(value, Tensor):
         arr = value._device.to_numpy(value._value)
         dev = value._device

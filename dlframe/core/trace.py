@@ -16,6 +16,7 @@ import sys
 from dlframe import config
 from dlframe.core import graph_exec
 from dlframe.core import static_dims as _static_dims
+from dlframe.core.function_signature import _Operation
 from dlframe.core.graph_passes import (
     cse,
     dead_code,
@@ -40,7 +41,8 @@ def _value_dependent_shape(prim, inputs):
 # are named after their op type, as TF does)
 _NODE_NAMES = {"AddV2": "add", "Mul": "mul", "Sub": "sub", "RealDiv": "truediv",
                "Pow": "pow", "FloorDiv": "floordiv", "FloorMod": "mod",
-               "ConcatV2": "concat", "StridedSlice": "strided_slice"}
+               "ConcatV2": "concat", "StridedSlice": "strided_slice",
+               "MatMul": "matmul"}   # x @ y; tf.matmul names its 'MatMul' (ops.names)
 
 
 class OperatorNotAllowedInGraphError(TypeError):
@@ -76,16 +78,22 @@ class Trace:
         self.names = {}            # id -> TF-style graph name ("add:0"), for printing
         self.value_unknown = {}    # id -> (tensor, mask of values TF would not know)
         self.noted = {}            # id -> (tensor, axes) marked from shape arguments
+        self.op_types = {}         # id -> op type of the node that produced it
+        self.scopes = []           # graph name scopes ('block/', 'block/inner/')
         self._name_counts = {}
+        self._last_name = ((), None)   # (outputs, name) of the newest node
+        self._constants = []
 
     # -- hooks called by core --------------------------------------------------
     def record(self, prim, inputs, outs, attrs, dev):
         self.nodes.append((prim, inputs, outs, attrs, dev))
         for o in outs:
             self.produced[id(o)] = o
-        base = self._unique_name(_NODE_NAMES.get(prim.name, prim.name))
+        base = self._unique_name(self._scoped(_NODE_NAMES.get(prim.name, prim.name)))
+        self._last_name = (outs, base)
         for i, o in enumerate(outs):
             self.names[id(o)] = f"{base}:{i}"
+            self.op_types[id(o)] = prim.name
         if self.unknown_axes or prim.value_shaped:   # dims TF's graph leaves unknown
             _static_dims.propagate(self.unknown_axes, prim, inputs, outs, attrs)
         if self.value_unknown or self.parent is not None:
@@ -149,6 +157,69 @@ class Trace:
                 self.unknown_axes[id(tensor)] = axes
 
     # -- TF's static view of traced tensors (names and None dims, for printing) --
+    def _scoped(self, name):
+        return self.scopes[-1] + name if self.scopes else name
+
+    def enter_scope(self, name):
+        """Enters ``tf.name_scope(name)`` in this graph; returns the graph's scope
+        ('block/', 'block_1/' when 'block' is taken; 'top/' given as is)."""
+        if name.endswith("/"):
+            scope = name
+        elif name:
+            scope = self._unique_name(self._scoped(name)) + "/"
+        else:
+            scope = ""
+        self.scopes.append(scope)
+        return scope
+
+    def exit_scope(self):
+        self.scopes.pop()
+
+    def name_outputs(self, out, name, start):
+        """Renames the outputs of ``out`` made by nodes ``start:`` to TF's
+        ``name=``: 'name:0' (unique in the current scope); 'a/' means 'a:0'."""
+        made = {id(o) for node in self.nodes[start:] for o in node[2]}
+        leaves = out if isinstance(out, (list, tuple)) else (out,)
+        # outputs of the call's nodes, and values it made without a node (a
+        # static tf.shape)
+        leaves = [t for t in leaves if isinstance(t, Tensor) and (
+            id(t) in made or (self.graph_name(t) is None and not t._is_variable))]
+        if not leaves:
+            return
+        outs, last = self._last_name
+        if any(t is o for t in leaves for o in outs):
+            self._release_name(last)   # the node's default name, now unused
+        base = name[:-1] if name.endswith("/") else \
+            self._unique_name(self._scoped(name))
+        for i, t in enumerate(leaves):
+            self.names[id(t)] = f"{base}:{i}"
+
+    def _release_name(self, name):
+        """Gives back ``name`` when it is the newest of its base ('add_2' when
+        'add' was taken 3 times), so the next op may take it."""
+        base, _, suffix = name.rpartition("_")
+        if not (base and suffix.isdigit()):
+            base, suffix = name, "0"
+        key = base.lower()
+        if self._name_counts.get(key) == int(suffix) + 1:
+            self._name_counts[key] = int(suffix)
+
+    def name_constant(self, t, name):
+        """Names a constant made inside the function ('Const:0', 'Const_1:0')."""
+        self.names[id(t)] = f"{self._unique_name(self._scoped(name or 'Const'))}:0"
+        self._constants.append(t)   # keeps its id unique while the trace lives
+
+    def graph_op(self, t):
+        """TF's ``t.op`` of traced ``t`` (``name``, ``type``), or None."""
+        name = self.graph_name(t)
+        if name is None:
+            return None
+        trace = self
+        while trace is not None and id(t) not in trace.op_types:
+            trace = trace.parent
+        op_type = "Placeholder" if trace is None else trace.op_types[id(t)]
+        return _Operation(name.rsplit(":", 1)[0], op_type)
+
     def _unique_name(self, base):
         # as TF's graph names: unique ignoring case ("add", "Add_1", "add_2")
         key = base.lower()

@@ -64,19 +64,25 @@ class name_scope:
         return self._name
 
     def __enter__(self):
+        from dlframe.core.primitive import STATE
+        self._graph = STATE.trace   # inside a function: the graph's unique op scope
+        graph_scope = self._graph.enter_scope(self._name) if hasattr(
+            self._graph, "enter_scope") else None
         name = self._name.rstrip("/")
         if self._name.endswith("/"):
             _NAMES.scopes.append(("abs", name))
         elif name:
             _NAMES.scopes.append(("rel", name))
         else:
-            return ""
+            return graph_scope or ""
         self._pushed = True
-        return current_scope() + "/"
+        return graph_scope or current_scope() + "/"
 
     def __exit__(self, *exc):
         if self._pushed:
             _NAMES.scopes.pop()
+        if hasattr(self._graph, "enter_scope"):
+            self._graph.exit_scope()
         return False
 
 

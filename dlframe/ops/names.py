@@ -12,6 +12,7 @@ import pkgutil
 import types
 
 from dlframe import ops
+from dlframe.core.primitive import STATE
 from dlframe.errors import CompositeTensorError, SymbolicTensorError
 
 # Set by dlframe.keras: fn(op, api_name, args, kwargs) -> output KerasTensor(s) (or
@@ -45,6 +46,8 @@ def public_op(fn, api_name):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             try:
+                if STATE.trace is not None:
+                    return _traced_call(fn, api_name, args, kwargs)
                 return fn(*args, **kwargs)
             except SymbolicTensorError:
                 hook = SYMBOLIC_OP_HOOK[0]
@@ -57,6 +60,32 @@ def public_op(fn, api_name):
         wrapper._dlframe_op = fn
         _PUBLIC[fn] = wrapper
     return wrapper
+
+
+# graph names of public ops whose TF name differs from their op type's default
+# (``tf.add`` makes 'Add' where ``x + y`` makes 'add')
+_DEFAULT_NAMES = {"add": "Add", "math.add": "Add", "multiply": "Mul",
+                  "math.multiply": "Mul", "subtract": "Sub", "math.subtract": "Sub",
+                  "pow": "Pow", "math.pow": "Pow", "matmul": "MatMul",
+                  "linalg.matmul": "MatMul", "divide": "truediv",
+                  "math.divide": "truediv", "transpose": "transpose",
+                  "linalg.matrix_transpose": "matrix_transpose", "one_hot": "one_hot",
+                  "stack": "stack", "unstack": "unstack", "split": "split",
+                  "zeros": "zeros", "ones": "ones", "add_n": "AddN",
+                  "math.add_n": "AddN", "nn.bias_add": "BiasAdd", "shape": "Shape",
+                  "rank": "Rank", "size": "Size", "where": "SelectV2"}
+
+
+def _traced_call(fn, api_name, args, kwargs):
+    """``fn`` inside a traced function: its outputs take TF's graph name
+    (``name=`` or the op's default name) in the current name scope."""
+    trace = STATE.trace
+    start = len(getattr(trace, "nodes", ()))
+    out = fn(*args, **kwargs)
+    name = kwargs.get("name") or _DEFAULT_NAMES.get(api_name)
+    if isinstance(name, str) and hasattr(trace, "name_outputs"):
+        trace.name_outputs(out, name, start)
+    return out
 
 
 def _composite_call(fn, api_name, error, args, kwargs):
