@@ -10,6 +10,7 @@ two layers built with the same seed replay the same augmentations (Keras's rule)
 """
 
 import math as _pymath
+import numbers as _numbers
 
 from dlframe.core import dtypes as _dt
 from dlframe.core.tensor import Tensor, convert_to_tensor
@@ -97,6 +98,28 @@ def _factor(factor, name, low=0.0, high=1.0):
                          f"numbers) in the range [{low}, {high}]. Received: "
                          f"{name}={factor!r}")
     return lower, upper
+
+
+def _is_number(value):
+    """A real number, NumPy scalars included (Keras 2 programs pass ``np.float32``);
+    booleans are not numbers here."""
+    return isinstance(value, _numbers.Real) and not isinstance(value, bool) and \
+        type(value).__name__ != "bool_"
+
+
+def _keras3_factor(factor, low=0.0, high=1.0, name="factor"):
+    """Keras 3's ``_set_factor``: a number f must lie in [low, high] and means
+    ``(max(-|f|, low), |f|)``; a pair (sorted when reversed) is kept as written and
+    refused only when it lies wholly outside [low, high]; anything else is a
+    ValueError naming ``name``."""
+    values = factor if isinstance(factor, (tuple, list)) else [factor]
+    if not all(_is_number(v) for v in values) or len(values) > 2 or (
+            len(values) == 2 and (factor[0] > high or factor[1] < low)):
+        raise ValueError(f"The `{name}` argument should be a number (or a list of two "
+                         f"numbers) in the range [{low}, {high}]. Received: "
+                         f"{name}={factor!r}")
+    pair = _factor_pair(factor, name)
+    return pair if pair is not None else _factor(factor, name, low, high)
 
 
 class _RandomLayer(Layer):

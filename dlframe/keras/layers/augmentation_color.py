@@ -14,8 +14,9 @@ from dlframe.keras.layers.augmentation import (
     RandomBrightness,
     RandomContrast,
     _factor,
-    _factor_pair,
     _float,
+    _is_number,
+    _keras3_factor,
     _ValueRangeBase,
 )
 from dlframe.ops import array as _array
@@ -36,19 +37,6 @@ def _check_range(value_range):
         raise ValueError("The `value_range` argument should be a list of two numbers "
                          f"(lower < upper). Received: value_range={value_range!r}")
     return tuple(value_range)
-
-
-def _keras3_factor(factor, low, high):
-    """Keras 3's ``_set_factor``: a number must lie in [low, high]; a pair (sorted
-    when reversed) is refused only when it lies wholly outside that range."""
-    pair = _factor_pair(factor, "factor")
-    if pair is None:
-        return _factor(factor, "factor", low, high)
-    if float(factor[0]) > high or float(factor[1]) < low:
-        raise ValueError("The `factor` argument should be a number (or a list of two "
-                         f"numbers) in the range [{low}, {high}]. Received: "
-                         f"factor={factor!r}")
-    return pair
 
 
 class _ValueRangeLayer(_ValueRangeBase):
@@ -158,7 +146,11 @@ class RandomGrayscale(_ValueRangeLayer):
     ``factor`` (default 0.5)."""
 
     def __init__(self, factor=0.5, data_format=None, seed=None, **kwargs):
-        if not isinstance(factor, (int, float)) or not 0 <= factor <= 1:
+        # Keras 3 compares the factor with numbers: a pair or a string is a TypeError
+        if not _is_number(factor):
+            raise TypeError("`factor` should be a number between 0 and 1. Received: "
+                            f"factor={factor!r}")
+        if not 0 <= factor <= 1:
             raise ValueError("`factor` should be between 0 and 1. Received: "
                              f"factor={factor!r}")
         super().__init__((factor, factor), (0, 255), data_format, seed, **kwargs)
@@ -176,30 +168,49 @@ class RandomGrayscale(_ValueRangeLayer):
 
 
 class RandomPosterization(_ValueRangeLayer):
-    """Keeps ``bits`` high bits of each 8-bit pixel, ``bits`` a random integer in
-    ``[1, factor]`` (or the ``factor`` pair's range), as PIL's posterize."""
+    """Keeps ``bits`` high bits of each 8-bit pixel, as PIL's posterize.
+
+    As Keras 3 draws it, ``bits`` is a random integer in ``[1, factor)`` (or in
+    ``[lower, upper)`` for a pair; a number 1 or an equal pair is that constant);
+    a pair only has to reach into [1, 8], and the bits drawn are kept within [1, 8].
+
+    Args:
+      factor: an integer in [1, 8] or a pair of integers.
+      value_range: the pixel range.
+      data_format: only 'channels_last' (or None) is supported.
+      seed: optional random seed.
+
+    Raises:
+      TypeError: ``factor`` holds a non-integer (Keras 3 accepts it, then fails when
+        called).
+      ValueError: ``factor`` lies outside [1, 8].
+    """
 
     _factor_bounds = (1.0, 8.0)
 
     def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None,
                  **kwargs):
-        if not isinstance(factor, (tuple, list)):
-            factor_range = (1, factor)
-        else:
-            factor_range = factor
-        if not all(float(f).is_integer() for f in factor_range):
-            raise ValueError("The `factor` argument should be an integer (or a pair of "
-                             f"integers) in [1, 8]. Received: factor={factor!r}")
-        super().__init__(factor_range, value_range, data_format, seed, **kwargs)
-        self.factor = tuple(factor_range)
+        super().__init__(factor, value_range, data_format, seed, **kwargs)
+        values = factor if isinstance(factor, (tuple, list)) else [factor]
+        if not all(_is_int(f) for f in values):
+            raise TypeError("The `factor` argument should be an integer (or a pair of "
+                            f"integers) in [1, 8]. Received: factor={factor!r}")
+        self.factor = (int(self._lower), int(self._upper))
 
     def _augment(self, x):
-        low, high = int(self._lower), int(self._upper)
-        bits = _math.floor(self._per_image(x, low, high + 1 - 1e-6)) if high > low \
-            else _math.cast(low, x.dtype)
+        low, high = self.factor
+        if high > low:   # Keras 3's randint: the upper end is excluded
+            bits = _math.floor(self._per_image(x, low, high))
+            bits = _clip.clip_by_value(bits, 1.0, 8.0)
+        else:
+            bits = _math.cast(min(max(low, 1), 8), x.dtype)
         step = _math.pow(2.0, 8.0 - bits)
         pixels = _math.floor(_clip.clip_by_value(self._to_unit(x) * 255.0, 0.0, 255.0))
         return self._from_unit(_math.floor(pixels / step) * step / 255.0)
+
+
+def _is_int(value):
+    return hasattr(value, "__index__") and not isinstance(value, bool)
 
 
 class RandomGaussianBlur(_ValueRangeLayer):
@@ -269,7 +280,9 @@ class Solarization(_ValueRangeLayer):
 
     def __init__(self, addition_factor=0.0, threshold_factor=0.0, value_range=(0, 255),
                  seed=None, data_format=None, **kwargs):
-        super().__init__(addition_factor, value_range, data_format, seed, **kwargs)
+        # unlike the other layers, both numbers of a pair must lie in [0, 1]
+        addition = _factor(addition_factor, "addition_factor")
+        super().__init__(addition, value_range, data_format, seed, **kwargs)
         self.addition_factor = self.factor   # Keras 3 keeps the ranges
         self._threshold = _factor(threshold_factor, "threshold_factor")
         self.threshold_factor = self._threshold

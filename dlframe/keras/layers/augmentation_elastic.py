@@ -2,7 +2,7 @@
 displacement field (Simard et al., 2003)."""
 
 from dlframe.core.tensor import convert_to_tensor
-from dlframe.keras.layers.augmentation import _factor, _RandomLayer
+from dlframe.keras.layers.augmentation import _keras3_factor, _RandomLayer
 from dlframe.keras.layers.augmentation_color import _check_range
 from dlframe.ops import array as _array
 from dlframe.ops import array_index as _index
@@ -110,8 +110,8 @@ class RandomElasticTransform(_RandomLayer):
                  fill_mode="reflect", fill_value=0.0, value_range=(0, 255), seed=None,
                  data_format=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
-        self.factor = _factor(factor, "factor")
-        self.scale = _factor(scale, "scale")
+        self.factor = _keras3_factor(factor)
+        self.scale = _keras3_factor(scale, name="scale")
         if interpolation not in ("nearest", "bilinear"):
             raise NotImplementedError(f"Unknown `interpolation` {interpolation}. "
                                       "Expected of one ('nearest', 'bilinear').")

@@ -13,8 +13,9 @@ from dlframe.keras.layers.augmentation import (
     _AffineLayer,
     _factor,
     _float,
+    _is_number,
+    _keras3_factor,
     _RandomLayer,
-    _range,
     _stack_transform,
 )
 from dlframe.keras.layers.augmentation_color import _check_range
@@ -41,10 +42,7 @@ class _RandomResize(_RandomLayer):
     def __init__(self, factor, interpolation="bilinear", seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
         self.factor = factor
-        self._lower, self._upper = _range(factor, "factor")
-        if self._lower <= -1.0:
-            raise ValueError(f"`factor` lower bound must be greater than -1. Received: "
-                             f"factor={factor!r}")
+        self._lower, self._upper = _resize_range(factor)
         self.interpolation = interpolation
         self._host_rng = _pyrandom.Random(seed)
 
@@ -65,6 +63,32 @@ class _RandomResize(_RandomLayer):
         config.pop("data_format")
         config.update({"factor": self.factor, "interpolation": self.interpolation})
         return config
+
+
+def _resize_range(factor):
+    """RandomHeight/RandomWidth's (lower, upper) as Keras (2 and 3) reads ``factor``:
+    a number f is ``(-f, f)``, a list its first two numbers as written (not sorted);
+    the upper bound may not be below the lower one, and the lower one must be above
+    -1."""
+    if isinstance(factor, (tuple, list)):
+        if len(factor) < 2:
+            raise ValueError("The `factor` argument should be a number or a list of "
+                             f"two numbers. Received: factor={factor!r}")
+        lower, upper = factor[0], factor[1]
+    else:
+        lower, upper = factor, factor
+    if not all(_is_number(v) for v in (lower, upper)):
+        raise TypeError("The `factor` argument should be a number or a list of two "
+                        f"numbers. Received: factor={factor!r}")
+    if not isinstance(factor, (tuple, list)):
+        lower = -factor
+    if upper < lower:
+        raise ValueError("`factor` argument cannot have an upper bound lesser than the "
+                         f"lower bound. Received: factor={factor!r}")
+    if lower <= -1.0:   # Keras takes -1 itself, then may draw an empty image
+        raise ValueError("`factor` argument must have values greater than -1. "
+                         f"Received: factor={factor!r}")
+    return float(lower), float(upper)
 
 
 class RandomHeight(_RandomResize):
@@ -89,8 +113,8 @@ class RandomShear(_AffineLayer):
         super().__init__(fill_mode, interpolation, seed, fill_value,
                          data_format=data_format, **kwargs)
         # Keras 3 keeps the ranges: a number f is (-f, f) (drawn, then a random sign)
-        self._x = self.x_factor = _factor(x_factor, "x_factor", -1.0, 1.0)
-        self._y = self.y_factor = _factor(y_factor, "y_factor", -1.0, 1.0)
+        self._x = self.x_factor = _shear_range(x_factor, "x_factor")
+        self._y = self.y_factor = _shear_range(y_factor, "y_factor")
 
     def _signed(self, n, bounds):
         sign = _logic.where(_math.less(self._uniform([n], 0.0, 1.0), 0.5), -1.0, 1.0)
@@ -104,6 +128,25 @@ class RandomShear(_AffineLayer):
         config = super().get_config()
         config.update({"x_factor": self.x_factor, "y_factor": self.y_factor})
         return config
+
+    @classmethod
+    def from_config(cls, config):
+        # get_config stores a number f as the range (-f, f), which the constructor
+        # refuses (Keras 3's own round trip fails there): read it back as f
+        config = dict(config)
+        for key in ("x_factor", "y_factor"):
+            value = config.get(key)
+            if isinstance(value, (tuple, list)) and len(value) == 2 and \
+                    value[0] < 0 and value[0] == -value[1]:
+                config[key] = value[1]
+        return super().from_config(config)
+
+
+def _shear_range(factor, name):
+    """RandomShear's range: every number given must lie in [0, 1]; a number f means
+    ``(-f, f)``, a pair is sorted."""
+    lower, upper = _factor(factor, name)
+    return (lower, upper) if isinstance(factor, (tuple, list)) else (-upper, upper)
 
 
 def _box_mask(n, h, w, y0, y1, x0, x1):
@@ -129,9 +172,9 @@ class RandomErasing(_RandomLayer):
     def __init__(self, factor=1.0, scale=(0.02, 0.33), fill_value=None,
                  value_range=(0, 255), seed=None, data_format=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
-        self._lower, self._upper = self.factor = _factor(factor, "factor")
+        self._lower, self._upper = self.factor = _keras3_factor(factor)
         self.scale = scale
-        self._scale = _factor(scale, "scale")
+        self._scale = _keras3_factor(scale, name="scale")
         if fill_value is not None and not isinstance(fill_value, (int, float, list,
                                                                   tuple)):
             raise ValueError("The `fill_value` argument should be a number (or a list "
@@ -141,7 +184,8 @@ class RandomErasing(_RandomLayer):
 
     def _augment(self, x):
         n, h, w, _ = x.shape
-        sizes = _math.sqrt(self._uniform([n, 2], *self._scale))
+        # a scale range reaching below 0 gives empty boxes there (Keras: NaN bounds)
+        sizes = _math.sqrt(_math.maximum(self._uniform([n, 2], *self._scale), 0.0))
         bounds = []
         for length, ratio in ((h, sizes[:, 1]), (w, sizes[:, 0])):
             extent = ratio * float(length)
@@ -187,7 +231,11 @@ class _Mixing(_RandomLayer):
 
     def _checked(self, value):
         name = self._beta_argument
-        if isinstance(value, (list, tuple)) or not value > 0:
+        if not _is_number(value):
+            # Keras 3 accepts it, then fails when called
+            raise TypeError(f"`{name}` must be a positive number. Received: "
+                            f"{name}={value!r}")
+        if not value > 0:   # Keras 3's Beta draws give garbage or NaN there
             raise ValueError(f"`{name}` must be a positive number. Received: "
                              f"{name}={value!r}")
         return value
@@ -259,12 +307,14 @@ class CutMix(_Mixing):
         super().__init__(factor, seed=seed, data_format=data_format, **kwargs)
 
     def _checked(self, value):
-        return _factor(value, "factor")
+        return _keras3_factor(value)
 
     def _mix(self, images, perm):
         n, h, w, _ = images.shape
         # Keras 3: a Beta parameter drawn from the factor range (kept above 0)
-        alpha = self._uniform([], *self.factor) + 1e-6
+        # (drawn as written; a range reaching below 0 is clamped there, where Keras's
+        # Beta sampler gives garbage)
+        alpha = _math.maximum(self._uniform([], *self.factor), 0.0) + 1e-6
         ratio = _math.sqrt(1.0 - _beta(n, alpha, self.seed))
         bounds = []
         for length in (h, w):

@@ -3,7 +3,7 @@ that moves their corners."""
 
 from dlframe.core import dtypes as _dt
 from dlframe.core.tensor import convert_to_tensor
-from dlframe.keras.layers.augmentation import _AffineLayer, _range
+from dlframe.keras.layers.augmentation import _AffineLayer, _keras3_factor
 from dlframe.ops import array as _array
 from dlframe.ops import image as _image
 from dlframe.ops import linalg as _linalg
@@ -60,8 +60,9 @@ class RandomPerspective(_AffineLayer):
     the inputs unchanged.
 
     Args:
-      factor: probability of warping an image: a float ``f`` (drawn in ``[0, f]``)
-        or a ``(min, max)`` pair, within [0, 1].
+      factor: probability of warping an image: a float ``f`` in [0, 1] (drawn in
+        ``[0, f]``) or a ``(min, max)`` pair reaching into [0, 1], drawn from as
+        written (Keras 3).
       scale: relative corner displacement, in [0, 1] (default 1.0).
       interpolation: 'bilinear' or 'nearest'.
       fill_value: value of pixels mapped from outside the image.
@@ -69,15 +70,14 @@ class RandomPerspective(_AffineLayer):
       data_format: 'channels_last' only.
 
     Raises:
-      ValueError: ``factor`` or ``scale`` outside [0, 1].
+      ValueError: ``factor`` or ``scale`` outside [0, 1] (as above).
     """
 
     def __init__(self, factor=1.0, scale=1.0, interpolation="bilinear", fill_value=0.0,
                  seed=None, data_format=None, **kwargs):
         super().__init__(fill_mode="constant", interpolation=interpolation, seed=seed,
                          fill_value=fill_value, data_format=data_format, **kwargs)
-        self.factor = _range(factor, "factor", symmetric=False, lower_bound=0.0,
-                             upper_bound=1.0)
+        self.factor = _keras3_factor(factor)
         if not 0.0 <= float(scale) <= 1.0:
             raise ValueError("The `scale` argument should be a number in the range "
                              f"[0, 1]. Received: scale={scale}")
