@@ -146,6 +146,12 @@ def call(prim, inputs, attrs=None, device=None):
         arrays = ()
     state = STATE
     trace = state.trace
+    if prim.effects and (trace is None or trace.run_effects):
+        # a write in place: tapes keep the value they read (not inside a branch or
+        # loop-body graph, whose tensors cannot reach the tape's outer entries)
+        for t in inputs:
+            if t._is_variable and t._taped is not None:
+                t._before_write()
     if trace is not None and prim.effects and not trace.run_effects:
         # branch/loop-body tracing: record the effect, run it only when the graph runs
         result = prim.dry_run(dev, *arrays, **(attrs or _EMPTY))

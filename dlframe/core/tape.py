@@ -51,6 +51,7 @@ class GradientTape:
         self._watched = {}
         self._variables = {}
         self._entries = []
+        self._snapshots = []   # (value read before an in-place write, its Variable)
         self._used = False
         self._active = False
         self._entered = False
@@ -92,6 +93,20 @@ class GradientTape:
             self._entries.append((prim, inputs, outs, attrs))
             for o in outs:
                 watched[id(o)] = o
+            for t in inputs:
+                if t._is_variable:
+                    t._taped_by(self)
+
+    def _snapshot_input(self, var, snapshot):
+        """``var`` is about to be written in place: entries that read it keep
+        ``snapshot`` (its value now) instead, and its gradients still reach ``var``
+        (TF's backward uses the values the forward pass read)."""
+        entries = self._entries
+        for i, (prim, inputs, outs, attrs) in enumerate(entries):
+            if any(x is var for x in inputs):
+                entries[i] = (prim, tuple(snapshot if x is var else x for x in inputs),
+                              outs, attrs)
+        self._snapshots.append((snapshot, var))
 
     def watch(self, tensor):
         """Ensures ``tensor`` (or a nested structure of them) is traced by this tape."""
@@ -182,10 +197,13 @@ class GradientTape:
         self._pop()
         watched_sources = [s for s in flat_sources if id(s) in self._watched]
         try:
-            found = backprop(self._entries, flat_targets, flat_out, watched_sources)
+            found = backprop(self._entries, flat_targets, flat_out, watched_sources,
+                             self._snapshots)
         finally:
             if was_active:
                 self._push()
+        if not self._persistent:   # nothing can read them again: free the forward
+            self._entries, self._snapshots = [], []
         by_id = {id(s): g for s, g in zip(watched_sources, found)}
         result = []
         for s in flat_sources:
@@ -287,7 +305,7 @@ class _StopRecording:
         return False
 
 
-def backprop(entries, targets, target_grads, sources):
+def backprop(entries, targets, target_grads, sources, snapshots=()):
     """Reverse-mode sweep over recorded ``entries``.
 
     Args:
@@ -295,6 +313,8 @@ def backprop(entries, targets, target_grads, sources):
       targets: Tensors to differentiate.
       target_grads: seed gradients per target (None = ones).
       sources: Tensors to differentiate with respect to.
+      snapshots: (snapshot, Variable) pairs: entries read ``snapshot`` in place of a
+        Variable written after them; its gradient counts for the Variable.
 
     Returns:
       A list with a gradient (or None) per source.
@@ -311,6 +331,9 @@ def backprop(entries, targets, target_grads, sources):
             g = convert_to_tensor(g, dtype=t.dtype)
         _accumulate(grads, t, g)
     reach = set(source_ids)
+    for snap, var in snapshots:
+        if id(var) in reach:
+            reach.add(id(snap))
     needed = []
     for entry in entries:
         hit = False
@@ -349,6 +372,10 @@ def backprop(entries, targets, target_grads, sources):
             if g.__class__ is not IndexedSlices and g._value.shape != x._value.shape:
                 g = basic.sum_to(g, x._value.shape)
             _accumulate(grads, x, g)
+    for snap, var in snapshots:
+        g = grads.pop(id(snap), None)
+        if g is not None:
+            _accumulate(grads, var, g)
     return [grads.get(id(s)) if _is_float(s) else None for s in sources]
 
 

@@ -13,10 +13,11 @@ import functools
 import inspect
 import itertools
 import threading
+import weakref
 
 from dlframe import backends
 from dlframe.core import dtypes as _dt
-from dlframe.core.primitive import call, primitive
+from dlframe.core.primitive import STATE, call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.errors import InvalidArgumentError, OutOfRangeError, ShapeMismatchError
@@ -204,6 +205,7 @@ class Variable(Tensor, metaclass=_VariableMeta):
         "_trainable",
     )
     _is_variable = True
+    _taped = None   # the gradient tapes whose entries read this variable (weak)
 
     def __init__(self, initial_value=None, trainable=None, validate_shape=True,
                  caching_device=None, name=None, variable_def=None, dtype=None,
@@ -302,6 +304,28 @@ class Variable(Tensor, metaclass=_VariableMeta):
     def initial_value(self):
         return self.read_value()
 
+    # -- tapes -------------------------------------------------------------
+    def _taped_by(self, tape):
+        taped = self._taped
+        if taped is None:
+            self._taped = taped = weakref.WeakSet()
+        taped.add(tape)
+
+    def _before_write(self):
+        """Called before an in-place write: tapes that read this variable keep its
+        current value (one snapshot, recorded by traces, not by tapes)."""
+        tapes = [t for t in self._taped if t._entries]
+        self._taped = None
+        if not tapes:
+            return
+        recording, STATE.tapes = STATE.tapes, []
+        try:
+            snapshot = call(_read_p, (self,))
+        finally:
+            STATE.tapes = recording
+        for tape in tapes:
+            tape._snapshot_input(self, snapshot)
+
     # -- reads -------------------------------------------------------------
     def value(self):
         """The current value as a Tensor (a snapshot)."""
@@ -354,6 +378,8 @@ class Variable(Tensor, metaclass=_VariableMeta):
             return self._distribute.assign(self, value, "assign", read_value)
         t, reshape = self._coerce(value, "assign")
         if reshape:
+            if self._taped is not None:
+                self._before_write()
             self._value = self._device.xp.array(t._value, copy=True, order="C")
         else:
             call(_assign_p, (self, t), {"mode": "set"})
