@@ -65,7 +65,6 @@ class name_scope:
         return self._name
 
     def __enter__(self):
-        from dlframe.core.primitive import STATE
         self._graph = STATE.trace   # inside a function: the graph's unique op scope
         graph_scope = self._graph.enter_scope(self._name) if hasattr(
             self._graph, "enter_scope") else None
