@@ -13,14 +13,18 @@ Masks (``[batch, time]`` bool) carry the previous state and output through
 masked steps, as Keras does. ``outputs[:, s]`` is the output produced at input
 step s (also with ``go_backwards``).
 
-Internally everything is time-major in processing order: buffer index k is the
-k-th step processed (input step ``T-1-k`` with ``go_backwards``), and state
-buffers hold T+1 entries (entry k is the state before step k), so no step copies
-a state it has just written.
+LSTM and GRU keep their gates gate-major (``[gates, T, B, units]``, see
+``ops/rnn_gates.py``): every elementwise pass runs over contiguous blocks, and with a
+sigmoid recurrent activation the sigmoid gates' weights are halved on entry (exact)
+so their activation is one tanh pass. Internally everything is time-major in
+processing order: buffer index k is the k-th step processed (input step ``T-1-k``
+with ``go_backwards``), and state buffers hold T+1 entries (entry k is the state
+before step k), so no step copies a state it has just written.
 """
 
 from dlframe.core.primitive import call, primitive
 from dlframe.errors import InvalidArgumentError
+from dlframe.ops import rnn_gates as _gates
 from dlframe.ops._util import t
 
 
@@ -164,14 +168,18 @@ def _step_grad_in(xp, mk, dy_k, dh_next, dprev_y, out):
     return out, total * ~mk, dh_next * ~mk
 
 
-def _input_grad(d, dz_flat, kernel, shape, go_backwards, needed):
+def _input_grad(d, dz_flat, kernel, shape, go_backwards, needed, gate_order=None):
     """dx = dZ @ kernel^T in [B, T, F], skipped (an empty placeholder) when no one needs
-    it: for a model's first RNN layer that is a (B*T, gates) x (gates, F) GEMM saved."""
+    it: for a model's first RNN layer that is a (B*T, gates) x (gates, F) GEMM saved.
+    With ``gate_order``, dZ is gate-major ``[n, T*B, u]`` (see ``ops/rnn_gates.py``)."""
     xp = d.xp
     if not needed:
         return xp.zeros((0,), dtype=dz_flat.dtype)
     B, T, F = shape
-    dx = d.matmul(dz_flat, kernel.T).reshape(T, B, F)
+    if gate_order is None:
+        dx = d.matmul(dz_flat, kernel.T).reshape(T, B, F)
+    else:
+        dx = _gates.input_grad(d, dz_flat, kernel, gate_order).reshape(T, B, F)
     return xp.ascontiguousarray(_batch_major(xp, dx, go_backwards))
 
 
@@ -184,29 +192,44 @@ def _weight_grads(d, x, dz_all, go_backwards):
 
 
 # -------------------------------------------------------------- LSTM
+# internal gate order (Keras: i, f, c, o): the three sigmoid gates adjacent
+_LSTM_ORDER = (0, 1, 3, 2)
+_GRU_ORDER = (0, 1, 2)   # z, r, h: already sigmoid gates first
+
+
+def _ract_into(ract):
+    """The in-place recurrent activation of gates whose weights had gate_scales."""
+    if ract == _gates.HALVED_SIGMOID:
+        return _gates.half_sigmoid_into
+    return _ACT_INTO[ract]
+
+
 @primitive("LSTMSequence", n_out=-1)
 def lstm_p(d, x, h0, c0, kernel, rkernel, bias, *mask, act, ract, go_backwards):
     xp = d.xp
-    B, T, _ = x.shape
+    B, T, F = x.shape
     U = h0.shape[-1]
     masks = _step_masks(xp, mask[0] if mask else None, go_backwards)
-    gates = _input_projection(d, x, kernel, bias, go_backwards)  # activated in place
+    scales = _gates.gate_scales(ract, 4, 3)
+    xt = _time_major(xp, x, go_backwards).reshape(T * B, F)
+    # [4, T, B, U] (i, f, o, c), activated in place
+    gates = _gates.gate_inputs(d, xt, kernel, bias, _LSTM_ORDER, scales, (T, B))
+    rk = _gates.split_gates(xp, rkernel, _LSTM_ORDER, scales)
+    rec = xp.empty((4, B, U), dtype=x.dtype)
     hs = xp.empty((T + 1, B, U), dtype=x.dtype)   # h before step k; hs[T] final
     cs = xp.empty((T + 1, B, U), dtype=x.dtype)
     tcs = xp.empty((T, B, U), dtype=x.dtype)      # act(new c), before masking
     ys = xp.empty((T, B, U), dtype=x.dtype) if masks is not None else None
     tmp = xp.empty((B, U), dtype=x.dtype)
     hs[0], cs[0] = h0, c0
-    act_into, ract_into = _ACT_INTO[act], _ACT_INTO[ract]
+    act_into, ract_into = _ACT_INTO[act], _ract_into(ract)
     with d.gemm_loop(2.0 * B * U * 4 * U):
         for k in range(T):
-            z = gates[k]
-            z += d.matmul(hs[k], rkernel)
-            g = z[:, 2 * U:3 * U]
-            act_into(xp, g, tmp)
-            ract_into(xp, z, z)        # one pass for i, f, o; g restored next
-            g[...] = tmp
-            i, f, o = z[:, :U], z[:, U:2 * U], z[:, 3 * U:]
+            z = gates[:, k]
+            z += xp.matmul(hs[k], rk, out=rec)
+            ract_into(xp, z[:3], z[:3])
+            i, f, o, g = z
+            act_into(xp, g, g)
             c_new, h_new = cs[k + 1], hs[k + 1]
             xp.multiply(f, cs[k], out=c_new)
             c_new += xp.multiply(i, g, out=tmp)
@@ -238,14 +261,16 @@ lstm_p.wants_needs = True
 def lstm_grad_p(d, x, kernel, rkernel, hs, cs, gates, tcs, dy, dh, dc, *mask, act,
                 ract, go_backwards, need_dx=True):
     xp = d.xp
-    B, T, _ = x.shape
+    B, T, F = x.shape
     U = hs.shape[-1]
     masks = _step_masks(xp, mask[0] if mask else None, go_backwards)
     order = _order(T, go_backwards)
-    dz_all = xp.empty((T, B, 4 * U), dtype=x.dtype)
-    scratch = xp.empty((B, 4 * U), dtype=x.dtype)
-    dh_new = xp.empty((B, U), dtype=x.dtype)
-    dcn = xp.empty((B, U), dtype=x.dtype)
+    dz_all = xp.empty((4, T, B, U), dtype=x.dtype)
+    rk_t = _gates.split_gates(xp, rkernel, _LSTM_ORDER, transpose=True)
+    part = xp.empty((4, B, U), dtype=x.dtype)
+    scratch = xp.empty((3, B, U), dtype=x.dtype)
+    dh_new, dcn = xp.empty((B, U), dtype=x.dtype), xp.empty((B, U), dtype=x.dtype)
+    dh_buf, dc_buf = xp.empty((B, U), dtype=x.dtype), xp.empty((B, U), dtype=x.dtype)
     dh_next, dc_next = dh, dc
     dprev_y = 0
     with d.gemm_loop(2.0 * B * U * 4 * U):
@@ -255,30 +280,29 @@ def lstm_grad_p(d, x, kernel, rkernel, hs, cs, gates, tcs, dy, dh, dc, *mask, ac
                                                  dh_new)
             if mk is not None:
                 dc_next, dc_carry = dc_next * mk, dc_next * ~mk
-            gk, dz = gates[k], dz_all[k]
-            i, f, g = gk[:, :U], gk[:, U:2 * U], gk[:, 2 * U:3 * U]
-            tc = tcs[k]
+            gk, dz, tc = gates[:, k], dz_all[:, k], tcs[k]
+            i, f, o, g = gk
             # upstream grads of o and of the new c (through h = o * act(c))
-            xp.multiply(dh_new, tc, out=dz[:, 3 * U:])
-            xp.multiply(dh_new, gk[:, 3 * U:], out=dcn)
-            _scale_by_deriv(xp, act, tc, dcn, scratch[:, :U])
+            xp.multiply(dh_new, tc, out=dz[2])
+            xp.multiply(dh_new, o, out=dcn)
+            _scale_by_deriv(xp, act, tc, dcn, scratch[0])
             dcn += dc_next
-            xp.multiply(dcn, g, out=dz[:, :U])
-            xp.multiply(dcn, cs[k], out=dz[:, U:2 * U])
-            xp.multiply(dcn, i, out=dz[:, 2 * U:3 * U])
-            # gate derivatives: ract' for all four blocks, then act' for g
-            _DERIV_INTO[ract](xp, gk, scratch)
-            _DERIV_INTO[act](xp, g, scratch[:, 2 * U:3 * U])
-            dz *= scratch
-            dh_next = d.matmul(dz, rkernel.T)
-            dc_next = xp.multiply(dcn, f)
+            xp.multiply(dcn, g, out=dz[0])
+            xp.multiply(dcn, cs[k], out=dz[1])
+            xp.multiply(dcn, i, out=dz[3])
+            _scale_by_deriv(xp, ract, gk[:3], dz[:3], scratch)
+            _scale_by_deriv(xp, act, g, dz[3], scratch[0])
+            dh_next = _gates.sum_gates(xp, xp.matmul(dz, rk_t, out=part), dh_buf)
+            dc_next = xp.multiply(dcn, f, out=dc_buf)
             if mk is not None:
                 dh_next += dh_carry
                 dc_next += dc_carry
-    dk, db = _weight_grads(d, x, dz_all, go_backwards)
-    dx = _input_grad(d, dz_all.reshape(T * B, 4 * U), kernel, x.shape, go_backwards,
-                     need_dx)
-    drk = d.matmul(hs[:T].reshape(T * B, U).T, dz_all.reshape(T * B, 4 * U))
+    xt = _time_major(xp, x, go_backwards).reshape(T * B, F)
+    dz_flat = dz_all.reshape(4, T * B, U)
+    dk = _gates.weight_grad(d, xt, dz_flat, _LSTM_ORDER)
+    drk = _gates.weight_grad(d, hs[:T].reshape(T * B, U), dz_flat, _LSTM_ORDER)
+    db = _gates.merge_gates(xp, dz_flat.sum(axis=1), _LSTM_ORDER)
+    dx = _input_grad(d, dz_flat, kernel, x.shape, go_backwards, need_dx, _LSTM_ORDER)
     return dx, dh_next, dc_next, dk, drk, db
 
 
@@ -318,37 +342,44 @@ def lstm(x, h0, c0, kernel, recurrent_kernel, bias, mask=None, activation="tanh"
 @primitive("GRUSequence", n_out=-1)
 def gru_p(d, x, h0, kernel, rkernel, bias, *mask, act, ract, go_backwards, reset_after):
     xp = d.xp
-    B, T, _ = x.shape
+    B, T, F = x.shape
     U = h0.shape[-1]
     masks = _step_masks(xp, mask[0] if mask else None, go_backwards)
+    scales = _gates.gate_scales(ract, 3, 2)
     b_in, b_rec = (bias[0], bias[1]) if reset_after else (bias, None)
-    gates = _input_projection(d, x, kernel, b_in, go_backwards)  # z, r, hh (activated)
-    # reset_after: h @ R + b_rec; else [h @ R_zr, r * h]
-    rec = xp.empty((T, B, 3 * U), dtype=x.dtype)
+    xt = _time_major(xp, x, go_backwards).reshape(T * B, F)
+    # [3, T, B, U] (z, r, hh), activated in place
+    gates = _gates.gate_inputs(d, xt, kernel, b_in, _GRU_ORDER, scales, (T, B))
+    rk = _gates.split_gates(xp, rkernel, _GRU_ORDER, scales)
+    if reset_after:
+        b_rec = _gates.split_gates(xp, b_rec, _GRU_ORDER, scales)[:, None, :]
+    # reset_after: h @ R + b_rec per gate; else [h @ R_z, h @ R_r, r * h]; step-major
+    # so each step's GEMM writes one contiguous block (CuPy's matmul out= needs it)
+    rec = xp.empty((T, 3, B, U), dtype=x.dtype)
     hs = xp.empty((T + 1, B, U), dtype=x.dtype)
     ys = xp.empty((T, B, U), dtype=x.dtype) if masks is not None else None
     tmp = xp.empty((B, U), dtype=x.dtype)
     hs[0] = h0
-    act_into, ract_into = _ACT_INTO[act], _ACT_INTO[ract]
+    act_into, ract_into = _ACT_INTO[act], _ract_into(ract)
     with d.gemm_loop(2.0 * B * U * 3 * U):
         for k in range(T):
-            g, rh, h = gates[k], rec[k], hs[k]
-            zr, hh = g[:, :2 * U], g[:, 2 * U:]
+            g, rh, h = gates[:, k], rec[k], hs[k]
+            zr, hh = g[:2], g[2]
             if reset_after:
-                xp.add(d.matmul(h, rkernel), b_rec, out=rh)
-                zr += rh[:, :2 * U]
+                xp.matmul(h, rk, out=rh)
+                rh += b_rec
+                zr += rh[:2]
                 ract_into(xp, zr, zr)
-                hh += xp.multiply(g[:, U:2 * U], rh[:, 2 * U:], out=tmp)
+                hh += xp.multiply(g[1], rh[2], out=tmp)
             else:
-                rh[:, :2 * U] = d.matmul(h, rkernel[:, :2 * U])
-                zr += rh[:, :2 * U]
+                zr += xp.matmul(h, rk[:2], out=rh[:2])
                 ract_into(xp, zr, zr)
-                rh_h = xp.multiply(g[:, U:2 * U], h, out=rh[:, 2 * U:])
-                hh += d.matmul(rh_h, rkernel[:, 2 * U:])
+                rh_h = xp.multiply(g[1], h, out=rh[2])
+                hh += xp.matmul(rh_h, rk[2], out=tmp)
             act_into(xp, hh, hh)
             h_new = hs[k + 1]   # z * h + (1 - z) * hh
             xp.subtract(h, hh, out=h_new)
-            h_new *= g[:, :U]
+            h_new *= g[0]
             h_new += hh
             if masks is not None:
                 ys[k] = h_new
@@ -377,58 +408,68 @@ gru_p.wants_needs = True
 def gru_grad_p(d, x, kernel, rkernel, hs, gates, rec, dy, dh, *mask, act, ract,
                go_backwards, reset_after, need_dx=True):
     xp = d.xp
-    B, T, _ = x.shape
+    B, T, F = x.shape
     U = hs.shape[-1]
     masks = _step_masks(xp, mask[0] if mask else None, go_backwards)
     order = _order(T, go_backwards)
-    dxz_all = xp.empty((T, B, 3 * U), dtype=x.dtype)
-    # grads of the recurrent projection (all 3 gates with reset_after, else z and r)
-    drh_all = xp.empty((T, B, (3 if reset_after else 2) * U), dtype=x.dtype)
-    drk_h = None if reset_after else xp.zeros((U, U), dtype=x.dtype)
+    # per-gate pre-activation grads; with reset_after the recurrent projection's
+    # grads are dxz[0], dxz[1] and drh_h (the h gate's, through r)
+    dxz_all = xp.empty((3, T, B, U), dtype=x.dtype)
+    drh_h = xp.empty((T, B, U), dtype=x.dtype) if reset_after else None
+    rk_t = _gates.split_gates(xp, rkernel, _GRU_ORDER, transpose=True)
+    part = xp.empty((3, B, U), dtype=x.dtype)
     dh_new = xp.empty((B, U), dtype=x.dtype)
-    scratch = xp.empty((B, U), dtype=x.dtype)
+    scratch = xp.empty((2, B, U), dtype=x.dtype)
     dh_next, dprev_y = dh, 0
+    dh_bufs = (xp.empty((B, U), dtype=x.dtype), xp.empty((B, U), dtype=x.dtype))
     with d.gemm_loop(2.0 * B * U * 3 * U):
         for k in range(T - 1, -1, -1):
             mk = None if masks is None else masks[k]
             _, dprev_y, dh_carry = _step_grad_in(xp, mk, dy[:, order[k]], dh_next, dprev_y,
                                                  dh_new)
-            h, g, dxz, drh = hs[k], gates[k], dxz_all[k], drh_all[k]
-            z, r, hh = g[:, :U], g[:, U:2 * U], g[:, 2 * U:]
-            dz, dr, da_h = dxz[:, :U], dxz[:, U:2 * U], dxz[:, 2 * U:]
+            h, g, dxz = hs[k], gates[:, k], dxz_all[:, k]
+            z, r, hh = g
+            dz, dr, da_h = dxz
             xp.subtract(1, z, out=da_h)            # dhh = dh_new * (1 - z), through act
             da_h *= dh_new
-            _scale_by_deriv(xp, act, hh, da_h, scratch)
+            _scale_by_deriv(xp, act, hh, da_h, scratch[0])
             xp.subtract(h, hh, out=dz)             # dz = dh_new * (h - hh), through ract
             dz *= dh_new
-            _scale_by_deriv(xp, ract, z, dz, scratch)
-            dh_prev = xp.multiply(dh_new, z)
+            dh_prev = xp.multiply(dh_new, z, out=dh_bufs[k % 2])
             if reset_after:
-                xp.multiply(da_h, rec[k, :, 2 * U:], out=dr)
-                _scale_by_deriv(xp, ract, r, dr, scratch)
-                drh[:, :2 * U] = dxz[:, :2 * U]
-                xp.multiply(da_h, r, out=drh[:, 2 * U:])
-                dh_prev += d.matmul(drh, rkernel.T)
+                xp.multiply(da_h, rec[k, 2], out=dr)
+                _scale_by_deriv(xp, ract, g[:2], dxz[:2], scratch)
+                xp.matmul(dxz[:2], rk_t[:2], out=part[:2])
+                xp.matmul(xp.multiply(da_h, r, out=drh_h[k]), rk_t[2], out=part[2])
             else:
                 # hh = act(xz_h + (r * h) @ R_h)
-                d_rh = d.matmul(da_h, rkernel[:, 2 * U:].T)
-                drk_h += d.matmul(rec[k, :, 2 * U:].T, da_h)
+                d_rh = xp.matmul(da_h, rk_t[2], out=part[2])
                 xp.multiply(d_rh, h, out=dr)
-                _scale_by_deriv(xp, ract, r, dr, scratch)
-                dh_prev += xp.multiply(d_rh, r, out=scratch)
-                drh[...] = dxz[:, :2 * U]
-                dh_prev += d.matmul(drh, rkernel[:, :2 * U].T)
+                _scale_by_deriv(xp, ract, g[:2], dxz[:2], scratch)
+                d_rh *= r
+                xp.matmul(dxz[:2], rk_t[:2], out=part[:2])
+            dh_prev += _gates.sum_gates(xp, part, dh_new)
             if mk is not None:
                 dh_prev += dh_carry
             dh_next = dh_prev
-    dk, db_in = _weight_grads(d, x, dxz_all, go_backwards)
-    dx = _input_grad(d, dxz_all.reshape(T * B, 3 * U), kernel, x.shape, go_backwards,
-                     need_dx)
-    drh_flat = drh_all.reshape(T * B, -1)
-    drk_zr = d.matmul(hs[:T].reshape(T * B, U).T, drh_flat)
+    xt = _time_major(xp, x, go_backwards).reshape(T * B, F)
+    hs_flat, dxz_flat = hs[:T].reshape(T * B, U), dxz_all.reshape(3, T * B, U)
+    dk = _gates.weight_grad(d, xt, dxz_flat, _GRU_ORDER)
+    db_in = _gates.merge_gates(xp, dxz_flat.sum(axis=1), _GRU_ORDER)
+    dx = _input_grad(d, dxz_flat, kernel, x.shape, go_backwards, need_dx, _GRU_ORDER)
+    # recurrent kernel grads: z and r as the gates; h's from h (reset_after: through
+    # r) or from r * h (reset_after=False)
+    drk = xp.empty((3, U, U), dtype=x.dtype)
+    drk[:2] = d.matmul(hs_flat.T, dxz_flat[:2])
     if reset_after:
-        return dx, dh_next, dk, drk_zr, xp.stack([db_in, drh_flat.sum(axis=0)])
-    return dx, dh_next, dk, xp.concatenate([drk_zr, drk_h], axis=1), db_in
+        drk[2] = d.matmul(hs_flat.T, drh_h.reshape(T * B, U))
+    else:
+        drk[2] = d.matmul(rec[:, 2].reshape(T * B, U).T, dxz_flat[2])
+    drk = _gates.merge_gates(xp, drk, _GRU_ORDER)
+    if reset_after:
+        db_rec = xp.concatenate([db_in[:2 * U], drh_h.reshape(T * B, U).sum(axis=0)])
+        return dx, dh_next, dk, drk, xp.stack([db_in, db_rec])
+    return dx, dh_next, dk, drk, db_in
 
 
 def gru(x, h0, kernel, recurrent_kernel, bias, mask=None, activation="tanh",
