@@ -12,9 +12,10 @@ import math as _pymath
 from dlframe.backends.base import np
 from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
-from dlframe.core.tensor import Tensor, as_operand
+from dlframe.core.tensor import Tensor, as_operand, is_symbolic_tensor
 from dlframe.errors import InvalidArgumentError, ShapeMismatchError
 from dlframe.ops import array as _array
+from dlframe.ops import image_crop_dynamic as _box
 from dlframe.ops import logic as _logic
 from dlframe.ops import math as _math
 from dlframe.ops import random as _random
@@ -317,9 +318,16 @@ def _hw(x):
     return x._value.shape[-3], x._value.shape[-2]
 
 
+def _graph_box(*corners):
+    # a box computed in a graph (CutMix) is only known at run time
+    return any(is_symbolic_tensor(v) for v in corners)
+
+
 def crop_to_bounding_box(image, offset_height, offset_width, target_height, target_width):
     """Crops the box with top-left corner (offset_height, offset_width)."""
     x = t(image)
+    if _graph_box(offset_height, offset_width, target_height, target_width):
+        return _box.crop(x, offset_height, offset_width, target_height, target_width)
     h, w = _hw(x)
     oh, ow, th, tw = (int(v) for v in (offset_height, offset_width, target_height,
                                        target_width))
@@ -336,6 +344,8 @@ def crop_to_bounding_box(image, offset_height, offset_width, target_height, targ
 def pad_to_bounding_box(image, offset_height, offset_width, target_height, target_width):
     """Zero-pads an image so it sits at (offset_height, offset_width) of a larger one."""
     x = t(image)
+    if _graph_box(offset_height, offset_width, target_height, target_width):
+        return _box.pad(x, offset_height, offset_width, target_height, target_width)
     h, w = _hw(x)
     oh, ow, th, tw = (int(v) for v in (offset_height, offset_width, target_height,
                                        target_width))

@@ -63,9 +63,10 @@ def getitem_p(d, x, *index_arrays, key, sizes=None):
     return out
 
 
-# indexing with a boolean mask (x[mask], tf.boolean_mask) keeps a value-dependent count
+# indexing with a boolean mask (x[mask], tf.boolean_mask) keeps a value-dependent
+# count, and a scalar tensor may be a slice bound (x[a:a + n], a CutMix box)
 getitem_p.value_shaped = lambda inputs: any(
-    t._value.dtype.kind == "b" for t in inputs[1:])
+    t._value.dtype.kind == "b" or t._value.ndim == 0 for t in inputs[1:])
 
 
 def _getitem_static_shape(in_dims, attrs):
@@ -315,6 +316,9 @@ def _slice_p(d, x, begin, size):
     begin = [int(v) for v in d.to_numpy(begin).reshape(-1)]
     size = [int(v) for v in d.to_numpy(size).reshape(-1)]
     return x[_slice_key(begin, size, x.shape)]
+
+
+_slice_p.value_shaped = True   # begin/size tensors: the output size follows values
 
 
 @_slice_p.defgrad
