@@ -8,10 +8,11 @@ returns ``(input_grads, variable_grads)`` — written in dlframe ops like any ru
 
 import functools
 import inspect
+import sys
 
 from dlframe.core.basic import broadcast_to_p
 from dlframe.core.nest import flatten, map_structure
-from dlframe.core.primitive import STATE, Primitive, call
+from dlframe.core.primitive import Primitive, call
 from dlframe.core.tensor import Tensor
 
 
@@ -26,6 +27,9 @@ def _rule(inputs, outs, dys, *, grad_fn, n_inputs, variables):
                          f"{n_inputs} tensor inputs")
     return tuple(grads) + tuple(var_grads)
 
+
+# the module itself (``dlframe.core.primitive`` the attribute is a function)
+_primitive = sys.modules[Primitive.__module__]
 
 _CUSTOM = Primitive("CustomGradient", forward=None, grad=_rule, n_out=-1)
 
@@ -59,12 +63,15 @@ def custom_gradient(f=None):
     @functools.wraps(f)
     def decorated(*args, **kwargs):
         inputs = [a for a in flatten((args, kwargs)) if isinstance(a, Tensor)]
-        tapes = STATE.tapes
+        # through the module: a saved tf.function pickles this closure by value, and
+        # the thread-local state itself cannot be pickled
+        state = _primitive.STATE
+        tapes = state.tapes
         if not tapes:
             result, _ = f(*args, **kwargs)
             return result
         recorder = _AccessedVariables()
-        STATE.tapes = [recorder]
+        state.tapes = [recorder]
         passed = {id(t) for t in inputs}   # a Variable passed as an argument is an input
         try:
             result, grad_fn = f(*args, **kwargs)
@@ -74,7 +81,7 @@ def custom_gradient(f=None):
                 lambda o: _alias(o) if isinstance(o, Tensor) and (
                     id(o) in passed or o._is_variable) else o, result)
         finally:
-            STATE.tapes = tapes
+            state.tapes = tapes
         variables = tuple(v for k, v in recorder.seen.items() if k not in passed)
         if variables and "variables" not in inspect.signature(grad_fn).parameters:
             raise TypeError("custom_gradient: the function reads Variables "

@@ -161,6 +161,8 @@ def cast(x, dtype, name=None):
     target = dtypes.as_dtype(dtype)
     if isinstance(x, _slices.IndexedSlices):   # TF: the values are cast, slices kept
         return _slices.like_slices(x, cast(x.values, target), x.indices)
+    if type(x).__name__ == "SparseTensor":   # TF: the values are cast (duck-typed:
+        return x.with_values(cast(x.values, target))   # sparse_tensor imports us)
     x = x if isinstance(x, Tensor) else convert_to_tensor(x)
     if x._value.dtype == target._np:
         return x

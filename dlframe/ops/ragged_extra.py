@@ -1,5 +1,6 @@
 """More RaggedTensor support used by the "Ragged tensors" guide: ``tf.tile``,
-``tf.map_fn``, ``tf.squeeze`` and ``tf.nn.embedding_lookup`` on ragged arguments, and
+``tf.reverse``, ``tf.map_fn``, ``tf.squeeze`` and ``tf.nn.embedding_lookup`` on ragged
+arguments, and
 ``RaggedTensor.to_sparse`` / ``RaggedTensor.from_sparse``.
 
 Everything is composed from ops on the component tensors (values, row splits), so it
@@ -11,11 +12,19 @@ from dlframe.core import dtypes, nest
 from dlframe.core.tensor import Tensor, _tracing_tensor, convert_to_tensor
 from dlframe.core.tensor_spec import TensorSpec
 from dlframe.errors import CompositeTensorError, InvalidArgumentError
-from dlframe.ops import array, array_index, functional_ops, math, nn_impl
+from dlframe.ops import (
+    array,
+    array_index,
+    array_tile_pad,
+    functional_ops,
+    math,
+    nn_impl,
+)
 from dlframe.ops import ragged_ops as RO
 from dlframe.ops.creation import range as _range
 from dlframe.ops.logic import cast
 from dlframe.ops.names import COMPOSITE_DISPATCH
+from dlframe.ops.ragged_getitem import gather_rows
 from dlframe.ops.ragged_spec import RaggedTensorSpec
 from dlframe.ops.ragged_tensor import RaggedTensor
 from dlframe.ops.sparse_tensor import SparseTensor
@@ -61,6 +70,54 @@ def tile(input, multiples, name=None):  # noqa: A002 - TF's argument name
         out = _tile_rows(out, m[1])
     if m[0] != 1:
         out = RO.concat([out] * m[0], 0) if m[0] else out[:0]
+    return out
+
+
+def _take_rows(values, positions):
+    """Rows ``positions`` of ``values`` (a Tensor or a RaggedTensor)."""
+    if isinstance(values, RaggedTensor):
+        return gather_rows(values, positions)
+    return array_index.gather(values, positions)
+
+
+def _reverse_axis(rt, axis):
+    """``rt`` reversed along one non-negative ``axis``."""
+    if axis == 0:
+        return _take_rows(rt, _range(rt.nrows() - 1, -1, -1))
+    if axis > rt.ragged_rank:   # a uniform inner dimension of the flat values
+        return rt.with_flat_values(array_tile_pad.reverse(rt.flat_values,
+                                                          [axis - rt.ragged_rank]))
+    if axis > 1:
+        return rt.with_values(_reverse_axis(rt.values, axis - 1))
+    # the first ragged dimension: value j of row [start, limit) moves to
+    # start + limit - 1 - j, so every row is reversed in place
+    splits = cast(rt.row_splits, dtypes.int64)
+    rows = cast(rt.value_rowids(), dtypes.int64)
+    take = (array_index.gather(splits[:-1], rows) + array_index.gather(splits[1:], rows)
+            - 1 - _range(splits[-1], dtype=dtypes.int64))
+    return rt.with_values(_take_rows(rt.values, take))
+
+
+def reverse(tensor, axis, name=None):
+    """``tf.reverse`` of a RaggedTensor: the order of the rows (axis 0), of the
+    values inside each row (a ragged axis) or of a uniform inner axis is reversed."""
+    if not isinstance(tensor, RaggedTensor):
+        raise CompositeTensorError("reverse: this RaggedTensor argument is not "
+                                   "supported")
+    if isinstance(axis, Tensor):
+        axis = axis.numpy().tolist()
+    axes = [int(a) for a in (axis if isinstance(axis, (list, tuple)) else [axis])]
+    rank = tensor.shape.rank
+    for a in axes:
+        if not -rank <= a < rank:
+            raise ValueError(f"reverse: `axis` {a} is out of range for a "
+                             f"RaggedTensor of rank {rank}")
+    axes = [a % rank for a in axes]
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"reverse: `axis` {axis} names a dimension more than once")
+    out = tensor
+    for a in axes:
+        out = _reverse_axis(out, a)
     return out
 
 
@@ -229,6 +286,7 @@ def register():
     """Adds these implementations to the composite dispatch and ``RaggedTensor``."""
     COMPOSITE_DISPATCH.update({
         array.tile: tile, array.squeeze: squeeze, functional_ops.map_fn: map_fn,
+        array_tile_pad.reverse: reverse,
         nn_impl.embedding_lookup: embedding_lookup,
     })
     RaggedTensor.to_sparse = to_sparse

@@ -47,9 +47,13 @@ def _alg(alg):
         return Algorithm.PHILOX.value
     if isinstance(alg, Algorithm):
         return alg.value
-    if isinstance(alg, str):
+    if isinstance(alg, str) and alg.upper() in Algorithm.__members__:
         return Algorithm[alg.upper()].value
-    return int(alg)
+    if isinstance(alg, int) and alg in {a.value for a in Algorithm}:
+        return alg
+    raise ValueError(f"Argument `alg` got unsupported value {alg!r}. Supported values "
+                     f"are 'philox', 'threefry' and 'auto_select' (or tf.random."
+                     f"Algorithm members).")
 
 
 def create_rng_state(seed, alg):
@@ -60,7 +64,15 @@ def create_rng_state(seed, alg):
     Args:
       seed: a Python integer, or a 1-D sequence of up to three int64 words.
       alg: the algorithm (every one uses a three-word Philox state here).
+
+    Returns:
+      An int64 Tensor of shape [3].
     """
+    _alg(alg)
+    return convert_to_tensor(_state_words(seed))
+
+
+def _state_words(seed):
     if isinstance(seed, Tensor):
         seed = seed.numpy()
     if isinstance(seed, (int, np.integer)):
@@ -136,7 +148,7 @@ class Generator:
         """A generator whose draws are determined by the integer ``seed``."""
         if isinstance(seed, Tensor):
             seed = int(seed)
-        return cls(state=create_rng_state(seed, alg), alg=alg)
+        return cls(state=_state_words(seed), alg=alg)
 
     @classmethod
     def from_non_deterministic_state(cls, alg=None):
@@ -175,7 +187,7 @@ class Generator:
         self._state.assign(host)
 
     def reset_from_seed(self, seed):
-        self.reset(create_rng_state(int(seed), self._alg))
+        self.reset(_state_words(int(seed)))
 
     def reset_from_key_counter(self, key, counter):
         key = np.asarray(key, dtype=np.int64).reshape(-1)

@@ -22,6 +22,9 @@ from dlframe.ops._util import t
 
 
 def _component(value, dtype=None):
+    if isinstance(value, Tensor) and dtype is not None and value.dtype != dtype \
+            and value.dtype.is_integer:
+        return _logic.cast(value, dtype)   # TF's int64 (TF refuses int32 tensors)
     if isinstance(value, (Tensor, np.ndarray)):
         return value
     return convert_to_tensor(value, dtype=dtype)
