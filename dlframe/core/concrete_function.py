@@ -104,6 +104,8 @@ class ConcreteFunction:
       structured_outputs: the output structure with symbolic tensors.
     """
 
+    _provisional = False   # its Function traces again at the first call
+
     def __init__(self, graph, out_template, flat_specs, name, owner=None,
                  traced_shapes=None, in_template=None, variables=(), out_specs=None):
         self._graph = graph
@@ -169,7 +171,7 @@ class ConcreteFunction:
                             f"{len(leaves)}")
         for i, (spec, t) in enumerate(zip(specs, leaves)):
             _trace.check_input(spec.shape, spec.dtype, t, i)
-        if self._graph is None or (
+        if self._graph is None or self._provisional or (
                 self._owner is not None and self._traced_shapes is not None and
                 [tuple(t._value.shape) for t in leaves] != self._traced_shapes):
             # same signature, other sizes: with the Python values it was traced on

@@ -156,7 +156,7 @@ class Function:
 
     _TRACE_STATE = ("_cache", "_signatures", "_concretes", "_tracing_count",
                     "_variables_created", "_converted", "_instances", "_call_plan",
-                    "_replayed")
+                    "_replayed", "_provisional")
     _trace_quietly = False  # True: trace-time print() is silent (a loaded SavedModel)
 
     def __init__(self, python_function, input_signature=None, autograph=True,
@@ -175,6 +175,7 @@ class Function:
 
     def _reset_traces(self):
         self._cache = {}
+        self._provisional = {}   # key -> get_concrete_function's graph, see _trace
         self._signatures = []   # _Signature of each user-visible trace
         self._concretes = []    # and its ConcreteFunction
         self._tracing_count = 0
@@ -359,7 +360,14 @@ class Function:
             out_specs=_rebuild_outputs(out_template, iter(
                 TensorSpec(_static_dims.static_dims(t, unknown), t.dtype)
                 for t in out_leaves), specs=True))
-        self._cache[key] = concrete
+        if not execute and tr.uses_unshaped_placeholders():
+            # computed with py_function results whose shapes it never saw (their
+            # bodies did not run, as in TF): it gives the signature and output
+            # specs; the first call traces again, quietly, running them as it runs
+            concrete._provisional = True
+            self._provisional[key] = concrete
+        else:
+            self._cache[key] = concrete
         result = _rebuild_outputs(out_template, iter(
             Tensor(t._value, t._device) for t in out_leaves))
         if not visible:
@@ -372,9 +380,27 @@ class Function:
     def _run_trace(self, args, kwargs, template, leaves, visible, allow_variables,
                    execute, static_shapes=()):
         """(trace, result) of one run of the Python function on fresh trace inputs.
-        ``static_shapes``: per leaf, the signature's shape (None dims: any size)."""
+        ``static_shapes``: per leaf, the signature's shape (None dims: any size).
+
+        A trace that runs nothing (``execute=False``) gives py_function placeholder
+        results, as TF's tracing does not call their bodies; where the function
+        cannot go on with those (it indexes one whose shape was never set), it is
+        traced again with the bodies run."""
+        try:
+            return self._run_trace_once(args, kwargs, template, leaves, visible,
+                                        allow_variables, execute, static_shapes)
+        except Exception as exc:
+            if execute or not getattr(exc, "after_py_placeholders", False):
+                raise
+        return self._run_trace_once(args, kwargs, template, leaves, False,
+                                    allow_variables, execute, static_shapes,
+                                    run_py_bodies=True)
+
+    def _run_trace_once(self, args, kwargs, template, leaves, visible,
+                        allow_variables, execute, static_shapes, run_py_bodies=False):
         tr = _trace.Trace(allow_variable_creation=allow_variables)
-        tr.note_static_shape = functools.partial(_static_dims.refine_static, tr)
+        tr.run_py_bodies = run_py_bodies
+        tr.keeps_static = True   # set_shape refines static dims, as TF's graph
         tr.run_effects = execute
         fresh = []
         names = self._leaf_names(args, kwargs, len(leaves))
@@ -395,6 +421,10 @@ class Function:
         try:
             with _trace.tracing(tr):
                 result = self._target()(*call_args, **call_kwargs)
+        except Exception as exc:
+            if tr.made_placeholders and not run_py_bodies:
+                exc.after_py_placeholders = True   # see _run_trace
+            raise
         finally:
             STATE.silent_trace = quiet
         return tr, result
@@ -435,7 +465,7 @@ class Function:
         args, kwargs = self._canonicalize(args, kwargs)
         template, leaves = _flatten_call(args, kwargs)
         key = _cache_key(template, leaves)
-        concrete = self._cache.get(key)
+        concrete = self._provisional.get(key) or self._cache.get(key)
         if concrete is None:
             concrete, _ = self._trace(args, kwargs, template, leaves, key,
                                       spec_shapes=spec_shapes, execute=False,

@@ -103,6 +103,9 @@ class _State(threading.local):
         # True while a function re-specializes a known signature for new sizes in its
         # None dimensions: the trace is not the user's, so trace-time prints are quiet
         self.silent_trace = False
+        # > 0 while a graph runs with its effects dry-run inside a trace (a cond or
+        # loop traced inside another's branch): its values stand for real ones
+        self.dry_graphs = 0
 
 
 STATE = _State()

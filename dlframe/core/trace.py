@@ -27,6 +27,7 @@ from dlframe.core.graph_passes import (
 )
 from dlframe.core.primitive import STATE
 from dlframe.core.tensor import Tensor
+from dlframe.core.trace_placeholders import PyPlaceholders
 from dlframe.errors import InvalidArgumentError
 
 _primitive = sys.modules["dlframe.core.primitive"]   # PROFILER lives there
@@ -60,7 +61,7 @@ def _user_frame():
     return "<unknown>"
 
 
-class Trace:
+class Trace(PyPlaceholders):
     """Records primitives executed while a function is traced."""
 
     def __init__(self, allow_variable_creation=True):
@@ -83,6 +84,13 @@ class Trace:
         self._name_counts = {}
         self._last_name = ((), None)   # (outputs, name) of the newest node
         self._constants = []
+        # py_function results of this trace that stand for unknown values (their
+        # bodies do not run while traced, as in TF): id -> [Tensor, resize function,
+        # fully shaped by set_shape]
+        self.py_placeholders = {}
+        self.made_placeholders = False   # some were made (here or in a branch)
+        self.run_py_bodies = False   # a retry: the rest could not run on placeholders
+        self.keeps_static = False    # set_shape refines the static dims (a function's)
 
     # -- hooks called by core --------------------------------------------------
     def record(self, prim, inputs, outs, attrs, dev):
@@ -416,6 +424,10 @@ class Graph:
         self.devices = devices
         self.output_devices = [devices[s] for s in self.outputs]
         self.variables = sorted(variables.items())
+        # Variables an effect node may write in place: before a run, tapes that read
+        # one keep the value they saw (as an eager write does, in ``call``)
+        self._written = frozenset(s for n in nodes if n[0].effects for s in n[1]
+                                  if s in variables)
         template = [None] * n_slots
         for s, arr in constants.items():
             template[s] = arr
@@ -466,7 +478,19 @@ class Graph:
         """
         if variables is None:
             variables = self.variables
-        program = self._dry_program if dry else None
+        if self._written and not dry:
+            for s, var in variables:
+                if var._taped is not None and s in self._written:
+                    var._before_write()
+        if dry:
+            STATE.dry_graphs += 1
+            try:
+                return self._run(arrays, self._dry_program, variables)
+            finally:
+                STATE.dry_graphs -= 1
+        return self._run(arrays, None, variables)
+
+    def _run(self, arrays, program, variables):
         if program is None and self._capturable and config.graph_option("cuda_graphs"):
             step = self._cuda_step(arrays, variables)
             if step is not None:

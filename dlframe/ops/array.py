@@ -7,6 +7,7 @@ registration order; ``meshgrid``, ``ensure_shape`` and ``where``'s index form ar
 
 from dlframe.core import static_dims as _static_dims
 from dlframe.core.primitive import STATE, call, primitive
+from dlframe.core.tensor_shape import TensorShape as _TensorShape
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import dynamic_shape, reduction  # noqa: F401 - see the split below
 from dlframe.ops._util import t
@@ -104,11 +105,11 @@ def ensure_shape(x, shape, name=None):
     x = t(x)
     if shape is None:
         return x
-    if hasattr(shape, "as_list"):
-        if shape.rank is None:
-            return x
-        shape = shape.as_list()
-    want = [None if s is None or s == -1 else int(s) for s in shape]
+    # as TF, through TensorShape: a negative dim (-1) is a ValueError (None is "any")
+    shape = _TensorShape(shape)
+    if shape.rank is None:
+        return x
+    want = shape.as_list()
     placeholder = getattr(STATE.trace, "shape_placeholder", None)
     if placeholder is not None:   # a tf.data spec trace's py_function result
         placeholder(x, want)

@@ -36,6 +36,8 @@ from dlframe.ops.control_flow_branch import (  # noqa: F401 - _flat/_unflat/_Bra
     _relaxed,
     _taping,
     _unflat,
+    merge_branch_shapes,
+    note_loop_shapes,
 )
 from dlframe.ops.list_ops import take_rows_like
 
@@ -134,6 +136,7 @@ def cond(pred, true_fn=None, false_fn=None, name=None):
         outs = call(prim, (p,) + tuple(externals),
                     {"true_graph": a.graph, "false_graph": b.graph, "true_idx": true_idx,
                      "false_idx": false_idx, "branches": (a, b)})
+        merge_branch_shapes(trace, outs, (a, b))
         return _unflat(a.template, iter(outs))
     if isinstance(pred, Tensor):
         value = bool(pred._device.to_numpy(pred._value))
@@ -448,6 +451,10 @@ _while_hist_fx_p = _effectful(_while_hist_p, _while_hist_dry,
 _WITH_HISTORY.update({_while_p: _while_hist_p, _while_fx_p: _while_hist_fx_p})
 for _loop in (_while_p, _while_fx_p, _while_hist_p, _while_hist_fx_p):
     _loop.mixes_cpu_devices = True  # a loop over strategy.run on logical CPUs
+    # TF's static shape of loop output k: loop variable k's on entry (dims the
+    # shape invariants or a growing buffer free are marked by _traced_while)
+    _loop.static_shape = lambda in_dims, attrs: [
+        list(d) for d in in_dims[:attrs["n_vars"]]]
 
 
 def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations=10,
@@ -585,6 +592,7 @@ def _traced_while(cond_fn, body_fn, vars_, shape_invariants, maximum_iterations,
     else:
         outs = call(_while_fx_p if effects else _while_p, tuple(leaves) + tuple(externals),
                     attrs)
+    note_loop_shapes(outs, vars_, leaves, b, shape_invariants, single, relaxed)
     state = _unflat(template, iter(outs))
     return state[0] if single else state
 

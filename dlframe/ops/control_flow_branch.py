@@ -8,9 +8,11 @@ Python closures rebound after the call are never read again.
 """
 
 from dlframe.core import function_scope as _scope
+from dlframe.core import static_dims as _static_dims
 from dlframe.core import trace as _trace
 from dlframe.core.primitive import STATE, Primitive, call
 from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.core.tensor_shape import TensorShape
 
 # While primitive -> its twin that also returns the per-iteration states (filled in
 # by control_flow): a replay under a tape records loops with their history
@@ -46,6 +48,13 @@ def _flat(structure, out, opaque=False):
         return (_COMPOSITE, spec, [_flat(p, out) for p in parts])
     out.append(structure if isinstance(structure, Tensor) else convert_to_tensor(structure))
     return "leaf"
+
+
+def _leaves(structure):
+    """The Tensors in a (nested) result, composites' parts included."""
+    found = []
+    _flat(structure, found)
+    return found
 
 
 def _unflat(template, it):
@@ -114,9 +123,38 @@ class _Branch:
 
     def __init__(self, fn, parent, arg_tensors=(), dynamic_args=()):
         self.fn = fn
+        # py_function results stand for unknown values while a branch is traced
+        # (as in TF, their bodies do not run); a branch that cannot do without their
+        # values (it computes with one whose full shape no set_shape gave) is
+        # traced again, quietly, with the bodies run
+        try:
+            child, fresh, result, probe = self._trace(fn, parent, arg_tensors,
+                                                      dynamic_args, False)
+            # a loop body's results come back as its inputs; a cond branch's are
+            # the cond's, computed by running the branch
+            retry = child.uses_unshaped_placeholders(
+                _leaves(result) if arg_tensors else ())
+        except Exception:
+            if not getattr(self, "_made_placeholders", False):
+                raise
+            retry = True
+        if retry:
+            quiet, STATE.silent_trace = STATE.silent_trace, True
+            try:
+                child, fresh, result, probe = self._trace(fn, parent, arg_tensors,
+                                                          dynamic_args, True)
+            finally:
+                STATE.silent_trace = quiet
+        self._finish(parent, child, fresh, result, probe, arg_tensors)
+
+    def _trace(self, fn, parent, arg_tensors, dynamic_args, run_py_bodies):
+        """(child trace, its inputs, ``fn``'s result, gradient probe) of one run of
+        ``fn`` under a new branch trace of ``parent``."""
         child = _trace.Trace(allow_variable_creation=parent.allow_variable_creation)
         child.parent = parent
         child.run_effects = False
+        child.run_py_bodies = run_py_bodies
+        child.keeps_static = getattr(parent, "keeps_static", False)
         fresh = []
         for i, a in enumerate(arg_tensors):
             inner = Tensor(a._value, a._device)
@@ -141,6 +179,12 @@ class _Branch:
                 result = fn(*fresh)
         finally:
             STATE.tapes = saved_tapes
+            self._made_placeholders = child.made_placeholders
+        return child, fresh, result, probe
+
+    def _finish(self, parent, child, fresh, result, probe, arg_tensors):
+        """Builds the branch's graph and replay plan from its trace ``child``."""
+        saved_tapes, hot = STATE.tapes, child.tape_watched
         self.custom_gradient = probe.custom
         for outer in saved_tapes:  # an enclosing branch holds this one's functions
             if isinstance(outer, _GradientProbe):
@@ -182,6 +226,10 @@ class _Branch:
                 slots[id(o)] = len(slots)
         self._out_refs = tuple(slots.get(id(x), x) for x in leaves)
         self._uses = self._first_out = None   # built by write_only_output
+        # per output: its static dims as TF's graph knows them (None: unknown rank)
+        # and whether its size may differ between runs (for merging cond branches)
+        self.out_dims = [_known_dims(child, x) for x in leaves]
+        self.out_dynamic = [child.is_dynamic(x) for x in leaves]
 
     def replayable_from_end(self, n_vars):
         """Loop variables whose per-iteration values a backward pass may replace by
@@ -247,6 +295,66 @@ class _Branch:
             return [vals[r] if isinstance(r, int) else r for r in self._out_refs]
 
 
+def _known_dims(trace, t):
+    """``t``'s static dims in ``trace`` (None for an unknown dim), or None when its
+    rank is unknown."""
+    dims = trace.static_shape(t)
+    if dims is None:
+        return list(t._value.shape)
+    return None if isinstance(dims, _static_dims.UnknownRankDims) else list(dims)
+
+
+def merge_branch_shapes(trace, outs, branches):
+    """Marks the outputs ``outs`` of a cond/case over ``branches`` as TF's graph
+    sees them: a dim is known only where every branch gives it the same size (the
+    rank only where every branch gives the same rank); an output whose branches
+    differ in shape, or whose size follows values in a branch, is shaped at run
+    time (``tf.shape`` of it runs with the graph)."""
+    for k, out in enumerate(outs):
+        if not isinstance(out, Tensor):
+            continue
+        dims = [b.out_dims[k] for b in branches]
+        ndim = out._value.ndim
+        if any(d is None or len(d) != ndim for d in dims):
+            axes = frozenset(range(ndim)) | {_static_dims.RANK}
+        else:
+            axes = frozenset(a for a in range(ndim) if len({d[a] for d in dims}) > 1
+                             or any(d[a] is None for d in dims))
+        _static_dims.note_unknown_axes(out, axes)
+        if axes or any(b.out_dynamic[k] for b in branches):
+            trace.dynamic.add(id(out))
+
+
+def note_loop_shapes(outs, vars_, leaves, body, shape_invariants, single, relaxed):
+    """The static shapes TF gives the outputs ``outs`` of a loop over ``vars_``
+    (flat: ``leaves``): their ``shape_invariants`` (None dims unknown; for loop
+    variables that are single tensors), and for the ``relaxed`` leaves (a growing
+    TensorArray buffer) unknown where the ``body`` changes them."""
+    for i in relaxed:
+        before, after = leaves[i]._value.shape, body.outputs[i]._value.shape
+        _static_dims.note_unknown_axes(
+            outs[i], frozenset(range(len(after))) | {_static_dims.RANK}
+            if len(before) != len(after) else
+            frozenset(a for a, (m, n) in enumerate(zip(before, after)) if m != n))
+    if shape_invariants is None:
+        return
+    invariants = [shape_invariants] if single else shape_invariants
+    if not isinstance(invariants, (list, tuple)) or len(invariants) != len(vars_):
+        return
+    k = 0
+    for var, invariant in zip(vars_, invariants):
+        parts = []
+        _flat(var, parts)
+        if len(parts) == 1 and isinstance(var, Tensor) and invariant is not None:
+            out = outs[k]
+            shape = TensorShape(invariant)
+            axes = frozenset(range(out._value.ndim)) | {_static_dims.RANK} \
+                if shape.rank is None else \
+                frozenset(a for a, d in enumerate(shape.as_list()) if d is None)
+            _static_dims.note_unknown_axes(out, axes)
+        k += len(parts)
+
+
 def _if_write_only_output(attrs, e):
     """The output of a cond that its external input ``e`` becomes in both branches
     through row writes only (see ``_Branch.write_only_output``), else None."""
@@ -264,6 +372,7 @@ class _PureTrace:
     """
 
     run_effects = False
+    needs_values = True   # py_function bodies run: a gradient uses their values
 
     def __init__(self, trace):
         self._trace = trace

@@ -10,6 +10,7 @@ once whatever the number of rows, and the loop's gradient differentiates it.
 
 from dlframe.core import dtypes, nest
 from dlframe.core.primitive import STATE
+from dlframe.core.static_dims import note_unknown_axes
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.tensor_spec import TensorSpec
 from dlframe.errors import InvalidArgumentError, OutOfRangeError
@@ -115,7 +116,12 @@ def _loop(step, inputs, n, rows, carry, out_dtypes, first_outputs=None, first_ro
     count = len(rows)
     final = control_flow.while_loop(lambda i, *_: i < count, body,
                                     [_symbolic_zero()] + list(carry) + writers)
-    return list(final[1:1 + k]), [w.stack() for w in final[1 + k:]]
+    stacked = [w.stack() for w in final[1 + k:]]
+    dims = STATE.trace.static_shape(inputs[0]) if inputs else None
+    if dims and dims[0] is None:   # as many rows as an input TF's graph sizes at run
+        for s in stacked:
+            note_unknown_axes(s, {0})
+    return list(final[1:1 + k]), stacked
 
 
 def _staged_outputs(fn, element):

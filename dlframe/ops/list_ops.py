@@ -145,6 +145,12 @@ def reserve_p(d, size, *, element_shape, dtype):
     return d.xp.zeros((n,) + tuple(element_shape), dtype=dtype)
 
 
+# as many rows as a traced size says: TF's static shape leaves the count unknown
+reserve_p.value_shaped = lambda inputs: STATE.trace is not None and \
+    STATE.trace.is_symbolic(inputs[0])
+reserve_p.static_shape = lambda in_dims, attrs: [None] + list(attrs["element_shape"])
+
+
 def write_rows(buffer, index, value, grow=False):
     """``buffer`` with rows ``index`` set to ``value`` (grown first when ``grow``)."""
     return call(write_rows_p, (buffer, index, value), {"grow": bool(grow)})

@@ -6,13 +6,17 @@ Tensors, under the active tapes, so it is differentiable as TF's is). Inside a
 each time the graph runs, never baking its result into the graph; a py_function's
 gradient is another such primitive that re-runs the function under a tape.
 
-The primitives are effects (run in program order, never pruned), so they also run
-while a cond branch or loop body is traced, to learn the result shapes (that run
-then stands for the branch's run right after it, so the first call of a function
-runs the body as often as later ones, except in a cond branch not taken), and when
-a loop gradient replays a body (where the values are needed). A tf.data spec trace
-(``Dataset.map``'s ``element_spec``) runs no body: as TF, it sees placeholder results
-of unknown shape.
+The primitives are effects (run in program order, never pruned). As TF, a trace
+that runs no effects (a cond branch or loop body, ``get_concrete_function``) does
+not call the body: its results are placeholders of the declared dtypes and unknown
+shape, sized by ``set_shape`` / ``ensure_shape``, so a branch not taken never runs
+it. Where the trace computes with a placeholder whose full shape it was never
+given, dlframe's concrete graph would bake a wrong shape, so that branch is traced
+again with the bodies run (their run then stands for the run right after it), and
+a ``get_concrete_function`` graph is traced again at the first call. A loop
+gradient replaying a body runs it (the values are needed), and so do dlframe's own
+bodies (a Dataset loop's fetches). A tf.data spec trace (``Dataset.map``'s
+``element_spec``) has its own placeholders (``data.spec_trace``).
 """
 
 from dlframe.backends.base import np
@@ -77,6 +81,9 @@ class _Body:
         self.numpy_args = numpy_args
         self.name = getattr(func, "__name__", "pyfunc")
         self.pending = None   # (root trace, inputs, outputs) of a branch trace's run
+        # dlframe's own bodies (a Dataset loop's fetches) run while traced: what
+        # follows needs their real element shapes
+        self.internal = str(getattr(func, "__module__", None)).startswith("dlframe.")
 
     def run(self, d, arrays):
         """Calls the function on ``arrays`` of device ``d``; returns output arrays.
@@ -151,14 +158,18 @@ def _py_func_p(d, *arrays, body):
 
 
 def _dry_run(d, *arrays, body):
-    """Tracing a branch needs the real shapes, so the body runs (its result then
-    stands for the run right after, see ``_forward``). A trace that only looks for
-    shapes (a tf.data spec trace, or a branch in one) does not run it, as TF does
-    not when it traces: ``placeholder_py_functions`` gives placeholder results of
-    the declared dtypes instead (the trace's ``placeholder_fill`` value, shape
-    ``()`` until a ``set_shape``), and ``skip_output_free_py_functions`` skips a
-    body with no outputs."""
-    root = _root(STATE.trace)
+    """A trace that runs no effects (a cond branch or loop body, a
+    ``get_concrete_function``) gives placeholder results of the declared dtypes
+    (shape ``()`` until a ``set_shape`` / ``ensure_shape``, see
+    ``Trace.shape_placeholder``): as TF's tracing, it does not call the body, so a
+    branch not taken never runs it. Where the rest of the trace cannot run on
+    placeholders, it is traced again with the bodies run (``Trace.run_py_bodies``;
+    such a branch trace's run then stands for the run right after, see
+    ``_forward``). A tf.data spec trace has its own placeholders
+    (``placeholder_py_functions``). Recomputing values for a gradient, or running
+    a graph, calls the body."""
+    trace = STATE.trace
+    root = _root(trace)
     if getattr(root, "placeholder_py_functions", False):
         root.made_placeholders = True
         value = getattr(root, "placeholder_fill", 0)
@@ -166,10 +177,48 @@ def _dry_run(d, *arrays, body):
                      for dtype in body.out_dtypes)
     if not body.out_dtypes and getattr(root, "skip_output_free_py_functions", False):
         return ()
+    if trace is not None and not hasattr(root, "placeholder_py_functions") and \
+            not body.internal and not STATE.dry_graphs and \
+            not getattr(trace, "needs_values", False) and \
+            not getattr(trace, "py_bodies_run", lambda: True)():
+        while trace is not None:
+            trace.made_placeholders = True
+            trace = trace.parent
+        body.placeheld = True
+        return tuple(placeholder_array(d, (), dtype, 1) for dtype in body.out_dtypes)
     outs = body.run(d, arrays)
     if root is not None:
         body.pending = (root, [d.xp.array(a, copy=True) for a in arrays], outs)
     return outs
+
+
+def _hold_placeholders(body, outs):
+    """Marks the traced results ``outs`` of a call site as shaped by its run (the
+    body may return any shape each time: ``tf.shape`` of one runs with the graph,
+    never folded from the traced value) and lets ``set_shape`` / ``ensure_shape``
+    resize them when they are placeholders (the ``body`` did not run)."""
+    trace = STATE.trace
+    if hasattr(_root(trace), "placeholder_py_functions"):
+        return outs   # a tf.data spec trace: its placeholders are its own
+    if isinstance(getattr(trace, "dynamic", None), set):
+        trace.dynamic.update(id(o) for o in outs)
+    if getattr(body, "placeheld", False):
+        trace.py_placeholders.update((id(o), [o, _resize, False]) for o in outs)
+    return outs
+
+
+def _resize(tensor, shape):
+    """Gives the placeholder ``tensor`` the static ``shape`` (None dims: size 1);
+    True when it changed."""
+    dims = getattr(shape, "dims", shape)
+    if dims is None:
+        return False
+    dims = [1 if getattr(n, "value", n) is None else int(getattr(n, "value", n))
+            for n in dims]
+    if list(tensor._value.shape) == dims:
+        return False
+    tensor._value = placeholder_array(tensor._device, dims, tensor.dtype, 1)
+    return True
 
 
 def placeholder_array(d, shape, dtype, value):
@@ -264,8 +313,8 @@ def py_function(func=None, inp=None, Tout=None, name=None):
                 enumerate(zip(_as_list(result, len(out_dtypes), body.name),
                               out_dtypes))]
     else:
-        outs = _unknown_shaped(call(_py_func_p, inputs, {"body": body},
-                                    device=_device(inputs)))
+        outs = _hold_placeholders(body, _unknown_shaped(call(
+            _py_func_p, inputs, {"body": body}, device=_device(inputs))))
     return outs[0] if single else list(outs)
 
 
@@ -317,10 +366,13 @@ def numpy_function(func=None, inp=None, Tout=None, stateful=True, name=None):
         outs = [None if v is None else convert_to_tensor(v) for v in leaves]
         return outs[0] if len(outs) == 1 else outs
     else:
-        prim = _numpy_func_p if stateful else _numpy_func_pure_p
-        outs = _unknown_shaped(call(
-            prim, inputs, {"body": _Body(func, out_dtypes, numpy_args=True)},
-            device=_device(inputs)))
+        # in a cond branch or loop body a stateless one is recorded as stateful too,
+        # so that tracing the branch does not run it (see _dry_run)
+        prim = _numpy_func_pure_p if not stateful and getattr(
+            STATE.trace, "run_effects", True) else _numpy_func_p
+        body = _Body(func, out_dtypes, numpy_args=True)
+        outs = _hold_placeholders(body, _unknown_shaped(call(
+            prim, inputs, {"body": body}, device=_device(inputs))))
     return outs[0] if single else list(outs)
 
 

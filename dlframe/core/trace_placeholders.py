@@ -1,0 +1,62 @@
+"""What a trace knows of ``tf.py_function`` results it did not compute.
+
+As TF, tracing a cond branch, a loop body or a ``get_concrete_function`` does not
+call py_function bodies (``ops.py_func``): their results are placeholders, sized by
+``set_shape`` / ``ensure_shape``. A trace that computed with one whose full shape it
+was never given is repeated with the bodies run (``run_py_bodies``).
+"""
+
+from dlframe.core import static_dims as _static_dims
+
+
+class PyPlaceholders:
+    """Trace methods for py_function placeholder results (a mixin of ``Trace``,
+    whose ``__init__`` sets ``py_placeholders``, ``run_py_bodies`` and
+    ``keeps_static``)."""
+
+    def py_bodies_run(self):
+        """True when py_function bodies run while traced (this trace or an enclosing
+        one is a retry of a trace that could not go on with placeholder results)."""
+        trace = self
+        while trace is not None:
+            if getattr(trace, "run_py_bodies", False):
+                return True
+            trace = trace.parent
+        return False
+
+    def shape_placeholder(self, tensor, shape):
+        """Gives a py_function's placeholder result ``tensor`` the ``shape`` of its
+        ``set_shape`` / ``ensure_shape`` (None dims: size 1), so the ops after it can
+        run; its static shape stays unknown except where the trace refines it."""
+        trace = self
+        while trace is not None:
+            found = trace.py_placeholders.get(id(tensor))
+            if found is not None and found[0] is tensor:
+                if found[1](tensor, shape):
+                    trace.note_unknown(tensor, frozenset(
+                        range(tensor._value.ndim)) | {_static_dims.RANK})
+                dims = getattr(shape, "dims", shape)
+                if dims is not None and all(
+                        getattr(d, "value", d) is not None for d in dims):
+                    found[2] = True   # fully shaped: ops may run on it
+                return
+            trace = trace.parent
+
+    def uses_unshaped_placeholders(self, outputs=()):
+        """True when an op of this trace, or one of its ``outputs``, reads a
+        py_function placeholder whose full shape no ``set_shape`` gave: the graph
+        would bake shapes (reduction axes, sizes) of a value it never saw, so the
+        trace must be repeated with the bodies run."""
+        unshaped = {key for key, (_, _, shaped) in self.py_placeholders.items()
+                    if not shaped}
+        if not unshaped:
+            return False
+        if any(id(x) in unshaped for x in outputs):
+            return True
+        return any(id(x) in unshaped for node in self.nodes for x in node[1])
+
+    def note_static_shape(self, tensor, shape):
+        """``tensor.set_shape(shape)`` inside this trace."""
+        self.shape_placeholder(tensor, shape)
+        if self.keeps_static:
+            _static_dims.refine_static(self, tensor, shape)
