@@ -16,7 +16,7 @@ from dlframe.data.transforms import _PassThrough
 from dlframe.io.sparse_tensor import SparseTensor
 
 
-class _CacheDataset(_PassThrough):
+class CacheDataset(_PassThrough):
     """In memory: filled by the first complete iteration. In a file: written to a
     temporary name and renamed when complete, then read by every later iteration
     (also by other pipelines and processes given the same ``filename``)."""
@@ -63,6 +63,10 @@ class _CacheDataset(_PassThrough):
         finally:
             if not complete and os.path.exists(tmp):
                 os.remove(tmp)
+
+
+# TF's repr says <CacheDataset ...>; the private spelling stays for importers
+_CacheDataset = CacheDataset
 
 
 def _cache_paths(filename):

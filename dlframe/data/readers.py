@@ -257,9 +257,11 @@ def _as_array(value, dtype):
 def _infer_type(values, na_value):
     kinds = ("int32", "int64", "float32")
     best = 0
+    seen = False
     for v in values:
         if v == "" or (na_value and v == na_value):
             continue
+        seen = True
         while best < 3:
             try:
                 if best < 2:
@@ -274,6 +276,8 @@ def _infer_type(values, na_value):
                 best += 1
         if best == 3:
             return _dt.string
+    if not seen:   # a column with no value in the sample stays a string (TF)
+        return _dt.string
     return _dt.as_dtype(kinds[best]) if best < 3 else _dt.string
 
 
@@ -296,19 +300,24 @@ def make_csv_dataset(file_pattern, batch_size, column_names=None, column_default
     if not files:
         raise ValueError(f"No files match `file_pattern` {file_pattern!r}.")
     compression = _tfr.compression_name(compression_type)
-    sample = []
+    header_row, data_rows = None, []
     for path in files:
-        for row in _csv_rows(path, compression, False, field_delim, use_quote_delim):
-            sample.append(row)
-            if len(sample) > num_rows_for_inference:
+        # every file has its own header line: only data rows type the columns
+        for i, row in enumerate(_csv_rows(path, compression, False, field_delim,
+                                          use_quote_delim)):
+            if header and i == 0:
+                header_row = header_row or row
+                continue
+            data_rows.append(row)
+            if len(data_rows) >= num_rows_for_inference:
                 break
-        if len(sample) > num_rows_for_inference:
+        if len(data_rows) >= num_rows_for_inference:
             break
     if column_names is None:
         if not header:
             raise ValueError("Cannot infer column names without a header line; pass "
                              "`column_names`.")
-        column_names = sample[0]
+        column_names = header_row
     column_names = list(column_names)
     if len(set(column_names)) != len(column_names):
         raise ValueError(f"Column names must be unique, got {column_names}")
@@ -320,7 +329,6 @@ def make_csv_dataset(file_pattern, batch_size, column_names=None, column_default
         select = sorted({_column_index(c, column_names) for c in select_columns})
     else:
         select = list(range(len(column_names)))
-    data_rows = sample[1:] if header else sample
     if column_defaults is None:
         defaults = [_infer_type([r[c] for r in data_rows if c < len(r)], na_value)
                     for c in select]

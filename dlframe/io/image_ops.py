@@ -405,13 +405,15 @@ def decode_csv(records, record_defaults, field_delim=",", use_quote_delim=True,
 
 
 def _csv_default(value, i):
+    # a DType (as CsvDataset takes) types a required column; checked first since
+    # tf.string.size is 0 and would read as an empty default
+    if isinstance(value, _dt.DType):
+        return value, None
     arr = value.numpy() if isinstance(value, Tensor) else value
     if isinstance(arr, (list, tuple)) and len(arr) == 0 or (
             hasattr(arr, "size") and arr.size == 0):
         dtype = value.dtype if isinstance(value, Tensor) else _dt.float32
         return dtype, None
-    if isinstance(arr, _dt.DType):
-        return arr, None
     t = convert_to_tensor(arr)
     if t.dtype not in (_dt.int32, _dt.int64, _dt.float32, _dt.float64, _dt.string):
         raise TypeError(f"record_defaults[{i}] has unsupported dtype {t.dtype.name}")

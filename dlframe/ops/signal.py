@@ -10,6 +10,7 @@ transforms, DCTs, mel filterbanks and MFCCs are in ``dlframe.ops.signal_spectral
 import math as _pymath
 
 from dlframe.backends.base import np
+from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError
@@ -177,9 +178,16 @@ def _scale(y, axes, shape, norm, inverse):
     return m.multiply(y, factor)
 
 
+def _op_input(x, dtype):
+    """A non-Tensor input of a TF FFT op (NumPy array, list) converted to the op's
+    default ``dtype`` (float32 or complex64), as TF converts it: a float64 array
+    gives a complex64 spectrum. Tensors keep their dtype."""
+    return x if isinstance(x, Tensor) else convert_to_tensor(x, dtype=dtype)
+
+
 # ---------------------------------------------------------------- complex FFTs
 def _complex_fft(x, rank, op, inverse, fft_length=None, axes=None, norm=None):
-    x = _complex_input(x, op)
+    x = _complex_input(_op_input(x, dtypes.complex64), op)
     axes = _axes(x, rank, op, axes)
     lengths = _lengths(fft_length, len(axes), op)
     if lengths is not None:
@@ -235,7 +243,7 @@ def ifftnd(input_tensor, fft_length=None, axes=None, norm=None, name=None):
 
 # ---------------------------------------------------------------- real FFTs
 def _rfft(x, rank, op, fft_length=None, axes=None, norm=None):
-    x = _real_input(x, op)
+    x = _real_input(_op_input(x, dtypes.float32), op)
     axes = _axes(x, rank, op, axes)
     lengths = _lengths(fft_length, len(axes), op)
     if lengths is not None:
@@ -245,7 +253,7 @@ def _rfft(x, rank, op, fft_length=None, axes=None, norm=None):
 
 
 def _irfft(z, rank, op, fft_length=None, axes=None, norm=None):
-    z = _complex_input(z, op)
+    z = _complex_input(_op_input(z, dtypes.complex64), op)
     axes = _axes(z, rank, op, axes)
     shape = _shape(z)
     lengths = _lengths(fft_length, len(axes), op)

@@ -103,10 +103,11 @@ def test_rfft2d_irfft2d(fft_length):
 
 def test_rfft3d_rfftnd_dtypes_and_round_trip():
     x = _r(2, 3, 4, 6)
-    np.testing.assert_allclose(tf.signal.rfft3d(x).numpy(),
+    # a float64 Tensor (TF converts a NumPy array to float32 for these ops)
+    np.testing.assert_allclose(tf.signal.rfft3d(tf.constant(x)).numpy(),
                                np.fft.rfftn(x, axes=(-3, -2, -1)), atol=1e-12)
-    np.testing.assert_allclose(tf.signal.irfft3d(tf.signal.rfft3d(x)).numpy(), x,
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        tf.signal.irfft3d(tf.signal.rfft3d(tf.constant(x))).numpy(), x, atol=1e-12)
     np.testing.assert_allclose(tf.signal.rfftnd(x, axes=[0, 3]).numpy(),
                                np.fft.rfftn(x, axes=[0, 3]), atol=1e-12)
     np.testing.assert_allclose(

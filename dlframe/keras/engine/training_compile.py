@@ -538,6 +538,9 @@ def _make_metric(item, y_true, y_pred, loss_spec, weighted):
         if isinstance(obj, metrics_mod.Metric):
             return obj
         return metrics_mod.MeanMetricWrapper(obj, name=item)
+    if isinstance(item, losses_mod.Loss):
+        # a Loss object as a metric reports under its own name (Keras)
+        return metrics_mod.MeanMetricWrapper(item, name=item.name)
     if callable(item):
         return metrics_mod.MeanMetricWrapper(item, name=getattr(item, "__name__", "metric"))
     raise ValueError(f"Could not interpret metric identifier: {item!r} (argument "

@@ -4,9 +4,11 @@ RandomTranslation, RandomContrast, RandomBrightness, RandomCrop.
 As in Keras 2 and 3, ``training`` defaults to True: a direct call (``layer(images)``,
 ``Dataset.map``) augments, ``fit`` augments, and ``predict``/``evaluate`` or
 ``training=False`` give the identity (RandomCrop then crops centrally).
-Without a ``seed`` the random numbers come from TF's global stream
-(``tf.random.set_seed``); with ``seed=<int>`` each layer owns a ``SeedGenerator``, so
-two layers built with the same seed replay the same augmentations (Keras's rule).
+Each layer owns a ``SeedGenerator`` (a state Variable that every draw advances, also
+inside ``Dataset.map`` and compiled steps, so every epoch sees new augmentations, as
+in Keras 2 and 3): ``seed=<int>`` starts it there, so two layers built with the same
+seed replay the same augmentations; without a seed it starts from Python's
+``random`` (seeded by ``keras.utils.set_random_seed``).
 """
 
 import math as _pymath
@@ -133,7 +135,7 @@ class _RandomLayer(Layer):
             raise ValueError(f"{type(self).__name__} supports data_format="
                              f"'channels_last' only. Received: data_format={data_format!r}")
         self.seed = seed
-        self._seed_generator = None if seed is None else SeedGenerator(seed)
+        self._seed_generator = SeedGenerator(seed)
         self.data_format = "channels_last"
         self.supports_masking = True
 

@@ -6,6 +6,7 @@ Hashing int64 bins; vector outputs are float32.
 """
 
 import math as _pymath
+import warnings
 
 from dlframe.core import dtypes as _dt
 from dlframe.core.primitive import STATE as _STATE
@@ -53,6 +54,25 @@ def check_output_mode(layer_name, output_mode, allowed, binary_alias=False):
                          f"Allowed values are: {tuple(allowed)}. Received: "
                          f"output_mode={output_mode}")
     return output_mode
+
+
+def pop_renamed(kwargs, old, new, value, layer_name):
+    """``value``, or the argument under its pre-TF-2.6 name ``old`` (popped from
+    ``kwargs``), as Keras 2 still accepts ``CategoryEncoding(max_tokens=...)`` and
+    ``IntegerLookup(max_values=...)``.
+
+    Raises:
+      ValueError: both the old and the new name were passed.
+    """
+    if old not in kwargs:
+        return value
+    old_value = kwargs.pop(old)
+    if value is not None:
+        raise ValueError(f"{layer_name} got both `{old}` (the deprecated name) and "
+                         f"`{new}`. Received: {old}={old_value}, {new}={value}")
+    warnings.warn(f"`{old}` is deprecated, please use `{new}` instead.",
+                  DeprecationWarning, stacklevel=3)
+    return old_value
 
 
 def encode_categorical(x, depth, output_mode, count_weights=None, idf=None, dtype=None):
@@ -125,6 +145,8 @@ class CategoryEncoding(Layer):
     _casts_to_float = True
 
     def __init__(self, num_tokens=None, output_mode="multi_hot", sparse=False, **kwargs):
+        num_tokens = pop_renamed(kwargs, "max_tokens", "num_tokens", num_tokens,
+                                 "CategoryEncoding")
         super().__init__(**kwargs)
         output_mode = check_output_mode("CategoryEncoding", output_mode,
                                         ("one_hot", "multi_hot", "count"), True)

@@ -24,6 +24,7 @@ from dlframe.keras.layers.preprocessing_categorical import (
     check_output_mode,
     encode_categorical,
     map_flat_values,
+    pop_renamed,
     salt_pair,
 )
 from dlframe.ops import math as _math
@@ -176,6 +177,10 @@ class _IndexLookup(Layer):
 
     def vocabulary_size(self):
         return len(self._reserved()) + len(self._tokens)
+
+    def vocab_size(self):
+        """Deprecated Keras 2 name of ``vocabulary_size()``."""
+        return self.vocabulary_size()
 
     def set_vocabulary(self, vocabulary, idf_weights=None):
         """Sets the vocabulary (list, array or Tensor; or a text file path for
@@ -427,6 +432,14 @@ class IntegerLookup(_IndexLookup):
                  output_mode="int", sparse=False, vocabulary=None, vocabulary_dtype="int64",
                  idf_weights=None, invert=False, pad_to_max_tokens=False,
                  oov_method="floormod", salt=None, **kwargs):
+        # the TF 2.4/2.5 names, still accepted by Keras 2
+        max_tokens = pop_renamed(kwargs, "max_values", "max_tokens", max_tokens,
+                                 "IntegerLookup")
+        mask_token = pop_renamed(kwargs, "mask_value", "mask_token", mask_token,
+                                 "IntegerLookup")
+        if "oov_value" in kwargs:
+            oov_token = pop_renamed(kwargs, "oov_value", "oov_token", None,
+                                    "IntegerLookup")
         self.vocabulary_dtype = vocabulary_dtype
         super().__init__(max_tokens, num_oov_indices, mask_token, oov_token, vocabulary,
                          idf_weights, invert, output_mode, pad_to_max_tokens, sparse,

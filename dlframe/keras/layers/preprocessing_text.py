@@ -182,6 +182,10 @@ class TextVectorization(Layer):
     def vocabulary_size(self):
         return self._lookup.vocabulary_size()
 
+    def vocab_size(self):
+        """Deprecated Keras 2 name of ``vocabulary_size()``."""
+        return self.vocabulary_size()
+
     @property
     def idf_weights(self):
         return self._lookup.idf_weights

@@ -12,9 +12,11 @@ from dlframe.ops import math as _m
 
 
 def _step(step):
-    if isinstance(step, Tensor):
-        return _m.cast(step, dtypes.float32)
-    return convert_to_tensor(float(step), dtype=dtypes.float32)
+    # a NumPy array of steps (e.g. ``schedule(np.linspace(...))`` to plot a
+    # schedule) gives a rate per step, as in Keras
+    if not isinstance(step, Tensor):
+        step = convert_to_tensor(step)
+    return _m.cast(step, dtypes.float32)
 
 
 def _f(x):
