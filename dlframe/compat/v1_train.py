@@ -14,6 +14,7 @@ from dlframe.core.variable import Variable, name_scope
 from dlframe.estimator import model_scope as _scope
 from dlframe.keras import optimizers as _keras_opt
 from dlframe.summary.event_reader import summary_iterator
+from dlframe.train.checkpoint_io import _data_path, checkpoint_exists
 
 _EAGER_GLOBAL_STEP = []
 
@@ -221,6 +222,15 @@ FtrlOptimizer = _optimizer(
 
 __all__ = ["AdadeltaOptimizer", "AdagradOptimizer", "AdamOptimizer",
            "FtrlOptimizer", "GradientDescentOptimizer", "MomentumOptimizer",
-           "Optimizer", "RMSPropOptimizer", "create_global_step", "get_global_step",
-           "get_or_create_global_step", "global_step", "global_variables",
-           "summary_iterator", "trainable_variables"]
+           "Optimizer", "RMSPropOptimizer", "checkpoint_exists", "create_global_step",
+           "get_checkpoint_mtimes", "get_global_step", "get_or_create_global_step",
+           "global_step", "global_variables", "summary_iterator",
+           "trainable_variables"]
+
+
+def get_checkpoint_mtimes(checkpoint_prefixes):
+    """Modification times (seconds since the epoch) of the checkpoints that exist
+    among ``checkpoint_prefixes`` (TF1; deprecated in TF as in dlframe)."""
+    import os
+    return [os.path.getmtime(_data_path(p)) for p in checkpoint_prefixes
+            if checkpoint_exists(p)]

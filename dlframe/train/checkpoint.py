@@ -31,8 +31,10 @@ the ``checkpoint`` state file is the text format TensorFlow writes
 """
 
 import os
+import types
 
 from dlframe.core import dtypes as _dt
+from dlframe.core.tensor import Tensor
 from dlframe.core.variable import Variable
 from dlframe.train.checkpoint_graph import (
     _children,
@@ -213,6 +215,10 @@ class InitializationOnlyStatus(CheckpointLoadStatus):
     assert_existing_objects_matched = assert_consumed
     assert_nontrivial_match = assert_consumed
 
+    def run_restore_ops(self, session=None):
+        raise AssertionError("No checkpoint specified, so no restore ops are available "
+                             "(save_path=None to Saver.restore).")
+
 
 # ------------------------------------------------------------------ Checkpoint
 class CheckpointOptions:
@@ -224,6 +230,22 @@ class CheckpointOptions:
         self.enable_async = enable_async or experimental_enable_async_checkpoint
 
 
+def _is_trackable(value):
+    """False for values TF refuses as checkpoint dependencies: None, plain Python
+    scalars and strings, constant tensors and arrays, functions, bare ``object()``."""
+    if isinstance(value, Variable):
+        return True
+    if value is None or isinstance(value, (bool, int, float, complex, str, bytes)):
+        return False
+    if isinstance(value, Tensor) or hasattr(value, "__array_interface__"):
+        return False
+    return not (callable(value) and isinstance(value, _FUNCTION_TYPES)) and \
+        type(value) is not object
+
+
+_FUNCTION_TYPES = (types.FunctionType, types.BuiltinFunctionType, types.MethodType)
+
+
 class Checkpoint:
     """Saves and restores the Variables reachable from the given objects.
 
@@ -231,6 +253,10 @@ class Checkpoint:
       root: optional object whose dependencies become top-level entries.
       **kwargs: objects to track (Variables, Keras models/layers, optimizers,
         tf.Module-like objects, other Checkpoints), each under its keyword.
+
+    Raises:
+      ValueError: a keyword's value is not trackable (None, a number or string, a
+        constant tensor or array, a function), as TF refuses it.
     """
 
     _dlframe_checkpoint = True   # recognised by checkpoint_graph without an import
@@ -240,9 +266,10 @@ class Checkpoint:
         if root is not None:
             objects.update(_children(root))
         for key, value in kwargs.items():
-            if value is None:
-                raise ValueError(f"`Checkpoint` was expecting a trackable object (an "
-                                 f"object derived from `Trackable`), got None for {key}.")
+            if not _is_trackable(value):
+                raise ValueError(f"`Checkpoint` was expecting {key} to be a trackable "
+                                 f"object (an object derived from `Trackable`), got "
+                                 f"{value!r}.")
             objects[key] = value
         object.__setattr__(self, "_objects", objects)
         object.__setattr__(self, "_save_counter", None)

@@ -108,9 +108,10 @@ def _write_file(prefix, arrays):
 
 def _missing(prefix):
     if os.path.isdir(prefix):
-        return errors.NotFoundError(
-            f"Failed to restore from checkpoint {prefix!r}: it is a directory; pass a "
-            "checkpoint prefix, e.g. tf.train.latest_checkpoint(directory).")
+        return errors.DataLossError(   # TF's error when the prefix is a directory
+            None, None,
+            f"Unable to open table file {prefix}: it is a directory; pass a checkpoint "
+            "prefix, e.g. tf.train.latest_checkpoint(directory).")
     return errors.NotFoundError(
         f"Unsuccessful TensorSliceReader constructor: Failed to find any matching "
         f"files for {prefix}")
@@ -153,4 +154,11 @@ def _assign(var, value, path):
         raise ValueError(
             f"Received incompatible tensor with shape {tuple(value.shape)} when attempting "
             f"to restore variable with shape {tuple(var.shape)} and name {path}.")
-    var.assign(value.astype(_dt.numpy_dtype(var.dtype), copy=False))
+    want = np.dtype(_dt.numpy_dtype(var.dtype))
+    if value.dtype != want and value.dtype.kind in "biufc":
+        # TF's RestoreV2 refuses to convert a saved value to another dtype
+        raise errors.InvalidArgumentError(
+            None, None,
+            f"tensor_name = {path}/.ATTRIBUTES/VARIABLE_VALUE; expected dtype "
+            f"{var.dtype.name} does not equal original dtype {_dt.as_dtype(value.dtype).name}")
+    var.assign(value.astype(want, copy=False))

@@ -1,5 +1,6 @@
 """``keras.callbacks``."""
 
+from dlframe.keras.callbacks import experimental  # noqa: F401 - TF 2.4-2.15 alias
 from dlframe.keras.callbacks.callback import Callback, CallbackList
 from dlframe.keras.callbacks.checkpoint import BackupAndRestore, ModelCheckpoint
 from dlframe.keras.callbacks.history import History

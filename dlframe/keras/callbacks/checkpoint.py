@@ -39,7 +39,7 @@ class ModelCheckpoint(Callback):
         if save_freq != "epoch" and not isinstance(save_freq, int):
             raise ValueError(f"Unrecognized save_freq: {save_freq}. Expected save_freq are "
                              "'epoch' or integer values")
-        self._better, _ = monitor_op(monitor, mode, "ModelCheckpoint")
+        self.monitor_op, self._direction = monitor_op(monitor, mode, "ModelCheckpoint")
         self.best = initial_value_threshold
         self._batches_seen = 0
         self._current_epoch = 0
@@ -79,13 +79,14 @@ class ModelCheckpoint(Callback):
                 warnings.warn(f"Can save best model only with {self.monitor} available, "
                               "skipping.")
                 return
-            if self.best is not None and not self._better(current, self.best):
+            if self.best is not None and not self.monitor_op(current, self.best):
                 if self.verbose > 0:
                     print_msg(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from "
                           f"{self.best:.5f}")
                 return
             if self.verbose > 0:
-                prev = "inf" if self.best is None else f"{self.best:.5f}"
+                prev = ("inf" if self._direction < 0 else "-inf") if self.best is None \
+                    else f"{self.best:.5f}"
                 print_msg(f"\nEpoch {epoch + 1}: {self.monitor} improved from {prev} to "
                       f"{current:.5f}, saving model to {path}")
             self.best = current
@@ -120,30 +121,52 @@ class BackupAndRestore(Callback):
       backup_dir: directory holding the backup (deleted when training finishes).
       save_freq: 'epoch' or every this many batches.
       delete_checkpoint: delete the backup at the end of a finished ``fit``.
+      save_before_preemption: accepted for TF compatibility (no preemption here).
+      double_checkpoint: also keep the previous backup (Keras 3), restored when
+        the latest one cannot be read (a write cut off half way).
     """
 
     def __init__(self, backup_dir, save_freq="epoch", delete_checkpoint=True,
-                 save_before_preemption=False):
+                 save_before_preemption=False, double_checkpoint=False):
         super().__init__()
         if not backup_dir:
             raise ValueError("Empty `backup_dir` argument passed")
+        if save_freq != "epoch" and (not isinstance(save_freq, int) or
+                                     isinstance(save_freq, bool) or save_freq <= 0):
+            raise ValueError("Invalid value for argument `save_freq`. Received: "
+                             f"save_freq={save_freq}. Expected either 'epoch' or an "
+                             "integer value.")
         self.backup_dir = os.fspath(backup_dir)
         self.save_freq = save_freq
         self.delete_checkpoint = delete_checkpoint
+        self.double_checkpoint = double_checkpoint
         self._weights_path = os.path.join(self.backup_dir, "latest.weights.h5")
         self._state_path = os.path.join(self.backup_dir, "training_metadata.json")
         self._current_epoch = 0
         self._batches = 0
 
+    def _backup_paths(self):
+        paths = [(self._weights_path, self._state_path)]
+        if self.double_checkpoint:
+            paths.append((self._weights_path + ".bkp", self._state_path + ".bkp"))
+        return paths
+
     def on_train_begin(self, logs=None):
         from dlframe.keras.saving import weights_io
-        if not os.path.exists(self._state_path) or not os.path.exists(self._weights_path):
+        for weights_path, state_path in self._backup_paths():
+            if not os.path.exists(state_path) or not os.path.exists(weights_path):
+                continue
+            try:
+                with open(state_path) as f:
+                    state = json.load(f)
+                weights_io.load_weights(self.model, weights_path, include_optimizer=True)
+            except (OSError, ValueError, KeyError):
+                if weights_path == self._weights_path and self.double_checkpoint:
+                    continue   # the latest backup is damaged: use the previous one
+                raise
+            self._resume_epoch = int(state["epoch"]) + 1
+            self.model._initial_epoch_override = self._resume_epoch
             return
-        with open(self._state_path) as f:
-            state = json.load(f)
-        weights_io.load_weights(self.model, self._weights_path, include_optimizer=True)
-        self._resume_epoch = int(state["epoch"]) + 1
-        self.model._initial_epoch_override = self._resume_epoch
 
     def on_epoch_begin(self, epoch, logs=None):
         self._current_epoch = epoch
@@ -166,6 +189,9 @@ class BackupAndRestore(Callback):
     def _backup(self, epoch):
         from dlframe.keras.saving import weights_io
         os.makedirs(self.backup_dir, exist_ok=True)
+        if self.double_checkpoint and os.path.exists(self._state_path):
+            for path in (self._weights_path, self._state_path):
+                shutil.copyfile(path, path + ".bkp")
         weights_io.save_weights(self.model, self._weights_path, include_optimizer=True)
         tmp = self._state_path + ".tmp"
         with open(tmp, "w") as f:

@@ -21,8 +21,18 @@ def monitor_op(monitor, mode, who):
                                                    "fmeasure", "iou")) \
             and "loss" not in monitor else "min"
     if mode == "max":
-        return (lambda a, b: a > b), 1
-    return (lambda a, b: a < b), -1
+        return greater, 1
+    return less, -1
+
+
+def less(a, b):
+    """``a < b``: the ``monitor_op`` of a metric that should decrease."""
+    return a < b
+
+
+def greater(a, b):
+    """``a > b``: the ``monitor_op`` of a metric that should increase."""
+    return a > b
 
 
 def _current_lr(model):
@@ -59,7 +69,7 @@ class EarlyStopping(Callback):
         self.min_delta = abs(min_delta)
         self.restore_best_weights = restore_best_weights
         self.start_from_epoch = start_from_epoch
-        self._better, direction = monitor_op(monitor, mode, "EarlyStopping")
+        self.monitor_op, direction = monitor_op(monitor, mode, "EarlyStopping")
         self.min_delta *= direction
         self.wait = 0
         self.stopped_epoch = 0
@@ -77,7 +87,7 @@ class EarlyStopping(Callback):
     def _improved(self, value, reference):
         if reference is None:
             return True
-        return self._better(value - self.min_delta, reference)
+        return self.monitor_op(value - self.min_delta, reference)
 
     def on_epoch_end(self, epoch, logs=None):
         current = (logs or {}).get(self.monitor)
@@ -148,7 +158,7 @@ class ReduceLROnPlateau(Callback):
         self.cooldown = cooldown
         self.min_lr = min_lr
         self.mode = mode
-        self._better, self._direction = monitor_op(monitor, mode, "ReduceLROnPlateau")
+        self.monitor_op, self._direction = monitor_op(monitor, mode, "ReduceLROnPlateau")
         self._reset()
 
     def _reset(self):
@@ -172,7 +182,7 @@ class ReduceLROnPlateau(Callback):
         if self.cooldown_counter > 0:
             self.cooldown_counter -= 1
             self.wait = 0
-        if self.best is None or self._better(current - self._direction * self.min_delta,
+        if self.best is None or self.monitor_op(current - self._direction * self.min_delta,
                                              self.best) and \
                 (self.best is None or current != self.best):
             self.best = current

@@ -48,11 +48,14 @@ class SavingMethodsMixin:
           overwrite: whether to replace an existing file.
           save_format: ``'tf'``, ``'h5'`` or ``'keras'`` to override the choice by
             suffix.
-          **kwargs: ``include_optimizer`` (default True); others are ignored.
+          **kwargs: ``include_optimizer`` (default True); ``signatures`` (Keras 2,
+            SavedModel directories: the functions ``tf.saved_model.load`` serves);
+            others are ignored.
         """
         from dlframe.keras.saving import model_io
         model_io.save_model(self, filepath, overwrite=overwrite, save_format=save_format,
-                            include_optimizer=kwargs.get("include_optimizer", True))
+                            include_optimizer=kwargs.get("include_optimizer", True),
+                            signatures=kwargs.get("signatures"))
 
     def export(self, filepath, format="tf_saved_model", verbose=True,
                input_signature=None, **kwargs):

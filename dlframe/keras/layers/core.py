@@ -299,6 +299,19 @@ def _keras3_named_function(value, main, custom_objects):
     return found
 
 
+def _findable_by_name(fn):
+    """Whether ``fn`` is a named top-level function its module still holds under
+    that name (a library op such as ``tf.nn.relu`` included), so a Lambda stores it
+    by name instead of bytecode."""
+    name = getattr(fn, "__name__", "<lambda>")
+    if not isinstance(fn, types.FunctionType) or name == "<lambda>" or \
+            "<locals>" in getattr(fn, "__qualname__", "<locals>"):
+        return False
+    module = sys.modules.get(getattr(fn, "__module__", None) or "")
+    found = getattr(module, name, None)
+    return found is fn or (callable(found) and fn.__module__.startswith("dlframe."))
+
+
 def _lambda_globals(module):
     """Globals for a reloaded lambda: this module's plus those of ``module`` (the one
     that defined it, when imported), so ``lambda t: tf.abs(t)`` finds ``tf``."""
@@ -369,6 +382,12 @@ class Lambda(Layer):
                 generic_utils.get_registered_name(fn)) is fn:
             config.update({"function": generic_utils.get_registered_name(fn),
                            "function_type": "function"})
+        elif _findable_by_name(fn) and (fn.__closure__ or
+                                        fn.__module__.startswith("dlframe.")):
+            # a library op or a decorated function: its closure is not JSON, so by
+            # name as Keras 3 (``.keras`` stores every named function so)
+            config.update({"function": name, "function_type": "function",
+                           "module": fn.__module__})
         else:
             dumped = getattr(self, "_fn_dump", None)
             config.update({"function": dumped or func_dump(fn), "function_type": "lambda",
@@ -401,6 +420,11 @@ class Lambda(Layer):
                 config["output_shape"], config["output_shape_type"] = code, "lambda"
         if callable(fn):
             pass
+        elif isinstance(fn, str) and ">" not in fn and \
+                generic_utils.get_registered_object(fn, custom_objects) is None:
+            # a named function: custom object, else its module's, else an activation
+            fn = _keras3_named_function({"config": fn, "module": module}, mod,
+                                        custom_objects)
         elif kind == "function" or isinstance(fn, str):
             fn = generic_utils.deserialize_keras_object(fn, custom_objects=custom_objects,
                                                         printable_module_name="function")

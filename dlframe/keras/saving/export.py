@@ -169,6 +169,9 @@ class TFSMLayer(Layer):
         return self._artifact.serve(inputs)
 
     def compute_output_shape(self, input_shape):
+        if self.call_endpoint == "serving_default":
+            # the signature returns a dict of named outputs: shapes by a dry run
+            return super().compute_output_shape(input_shape)
         return self.model.compute_output_shape(input_shape)
 
     def get_config(self):

@@ -10,7 +10,10 @@ the dlframe class does not take them; any other unknown argument is kept so the
 constructor's error names it.
 """
 
+import base64
 import inspect
+import marshal
+import sys
 
 from dlframe.keras.utils import generic_utils
 
@@ -120,11 +123,35 @@ def _lambda_to_keras3(dumped, module=None):
     return {"class_name": "__lambda__", "config": config}
 
 
+def _named_function_of(dumped, module):
+    """The name of the top-level function whose code ``dumped`` holds when its
+    module still has it under that name (Keras 3 stores such functions by name),
+    else None. Only code this process just dumped is read."""
+    try:
+        name = marshal.loads(base64.b64decode(dumped[0].encode("ascii"))).co_name
+    except (ValueError, TypeError, EOFError, AttributeError, IndexError):
+        return None
+    if name == "<lambda>" or dumped[2]:
+        return None
+    found = getattr(sys.modules.get(module or ""), name, None)
+    return name if callable(found) else None
+
+
 def _layer_config_to_keras3(class_name, config):
     config = dict(config)
+    if class_name == "Lambda" and config.get("function_type") == "lambda" and \
+            _named_function_of(config["function"], config.get("module")):
+        config["function"] = _named_function_of(config["function"], config["module"])
+        config["function_type"] = "function"
     if class_name == "Lambda" and config.get("function_type") == "lambda":
         config["function"] = _lambda_to_keras3(config.pop("function"),
                                                config.pop("module", None))
+        config.pop("function_type")
+    if class_name == "Lambda" and config.get("function_type") == "function":
+        name = config.pop("function")   # Keras 3 writes a named function this way
+        config["function"] = {"module": config.pop("module", None) or "builtins",
+                              "class_name": "function", "config": name,
+                              "registered_name": name}
         config.pop("function_type")
     if class_name == "Lambda" and config.pop("output_shape_type", None) == "lambda":
         config["output_shape"] = _lambda_to_keras3(config["output_shape"])
@@ -195,6 +222,9 @@ def from_keras3(obj, custom_objects=None, safe_mode=True):
     if isinstance(fn, dict) and isinstance(fn.get("config"), dict) and \
             fn["config"].get("module"):
         out["config"]["module"] = fn["config"]["module"]
+    elif isinstance(fn, dict) and fn.get("class_name") == "function" and \
+            fn.get("module"):   # a named function: found again in its module
+        out["config"]["module"] = fn["module"]
     if name == "Lambda" and isinstance(out["config"].get("output_shape"), list) and \
             len(out["config"]["output_shape"]) == 3 and \
             isinstance(out["config"]["output_shape"][0], str):

@@ -51,10 +51,19 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True,
       include_optimizer: whether to store the optimizer's state.
       save_format: ``'tf'``, ``'h5'`` or ``'keras'`` to override the choice by
         suffix.
+      **kwargs: ``signatures`` for a SavedModel directory (as
+        ``tf.saved_model.save``; the model is then stored by value and
+        ``load_model`` returns it as saved); others are ignored.
     """
     from dlframe.keras.saving import keras_archive, saved_model_io
     filepath = os.fspath(filepath)
     if saved_model_io.use_directory(filepath, save_format):
+        if kwargs.get("signatures") is not None:
+            if not overwrite and saved_model_io.contains_saved_model(filepath):
+                raise FileExistsError(f"SavedModel {filepath} already exists and "
+                                      "overwrite=False.")
+            from dlframe.keras.saving import object_io
+            return object_io.save(model, filepath, kwargs["signatures"])
         return saved_model_io.save(model, filepath, overwrite, include_optimizer)
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"File {filepath} already exists and overwrite=False.")
@@ -126,6 +135,11 @@ class ModelFileNotFoundError(FileNotFoundError, ValueError):
     """``load_model`` of a missing path: Keras 3 raises ValueError, Keras 2 OSError."""
 
 
+class UnreadableModelFileError(OSError, ValueError):
+    """``load_model`` of a file in no model format: Keras 3 raises ValueError, Keras 2
+    OSError."""
+
+
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, **kwargs):
     """A model saved by ``save_model`` (compiled again when it was compiled).
 
@@ -153,7 +167,13 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, **kw
         from dlframe.keras.saving import keras_archive
         return keras_archive.load(filepath, custom_objects, compile, safe_mode)
     h5py = weights_io._h5py()
+    if not h5py.is_hdf5(filepath):
+        raise UnreadableModelFileError(
+            f"File format not supported: filepath={filepath}. It is neither a `.keras` "
+            "zip archive nor an HDF5 file (or it is damaged).")
     with h5py.File(filepath, "r") as f:
+        if "model_config" not in f.attrs:
+            raise ValueError(f"No model config found in the file at {filepath}.")
         config = f.attrs["model_config"]
         config = json.loads(config.decode("utf8") if isinstance(config, bytes)
                             else config)

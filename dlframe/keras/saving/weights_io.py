@@ -14,6 +14,7 @@ with ``os.replace``, so a killed process never leaves a half-written file.
 
 import os
 import tempfile
+import warnings
 
 import numpy as np
 
@@ -263,18 +264,23 @@ def read_weights_group(group, model, skip_mismatch=False, by_name=False):
         pairs = [(n, w, v) for (n, w), (_, v) in zip(target_nonempty, saved_nonempty)]
     for name, ws, values in pairs:
         if len(ws) != len(values):
+            message = (f"Layer '{name}' expected {len(ws)} variables, but received "
+                       f"{len(values)} variables during loading. Expected: "
+                       f"{[w.name for w in ws]}")
             if skip_mismatch:
+                warnings.warn(f"Skipping loading weights: {message}", stacklevel=3)
                 continue
-            raise ValueError(f"Layer '{name}' expected {len(ws)} variables, but received "
-                             f"{len(values)} variables during loading. Expected: "
-                             f"{[w.name for w in ws]}")
+            raise ValueError(message)
         for w, v in zip(ws, values):
             if tuple(w.shape) != tuple(v.shape):
+                message = (f"Shape mismatch in layer '{name}' for weight {w.name}: "
+                           f"weight expects shape {tuple(w.shape)}, received value of "
+                           f"shape {tuple(v.shape)} from the file")
                 if skip_mismatch:
+                    # as Keras: the layer keeps its values, the user is told why
+                    warnings.warn(f"Skipping loading weights: {message}", stacklevel=3)
                     break
-                raise ValueError(f"Shape mismatch in layer '{name}' for weight {w.name}: "
-                                 f"weight expects shape {tuple(w.shape)}, received value of "
-                                 f"shape {tuple(v.shape)} from the file")
+                raise ValueError(message)
         else:
             for w, v in zip(ws, values):
                 w.assign(v.astype(np.dtype(w.dtype.name), copy=False))
