@@ -6,6 +6,7 @@ by outer tapes (higher derivatives) and by an active trace (compiled train steps
 
 import contextlib
 import enum
+import logging
 import threading
 import warnings
 
@@ -19,6 +20,8 @@ from dlframe.core.tensor import Tensor
 
 # Late-bound ops used by jacobian (ops sit above core; they register themselves).
 OPS = {}
+# methods already warned about being called inside a persistent tape's context
+_WARNED_INSIDE = set()
 
 
 def _is_float(t):
@@ -157,7 +160,8 @@ class GradientTape:
             depend on.
 
         Returns:
-          Gradients with the structure of ``sources``; None for integer sources.
+          Gradients with the structure of ``sources``; None for integer sources
+          (except a source that is itself a target: its seed, as TF).
 
         Raises:
           RuntimeError: on a second call of a non-persistent tape.
@@ -188,20 +192,17 @@ class GradientTape:
             if len(flat_out) != len(flat_targets):
                 raise ValueError("output_gradients must have the structure of target: "
                                  f"{len(flat_out)} vs {len(flat_targets)} tensors")
-        if self._active and not self._persistent:
-            warnings.warn("Calling GradientTape.gradient on a non-persistent tape inside "
-                          "its context is inefficient; call it after the `with` block.")
+        # a persistent tape called inside its context records the backward pass too
+        # (TF: that is how it gives higher derivatives)
+        self._leave_context("gradient")
         if not self._persistent:
             self._used = True
-        was_active = self._active
-        self._pop()
-        watched_sources = [s for s in flat_sources if id(s) in self._watched]
-        try:
-            found = backprop(self._entries, flat_targets, flat_out, watched_sources,
-                             self._snapshots)
-        finally:
-            if was_active:
-                self._push()
+        # TF: a target that is itself a source gets its seed even when unwatched
+        target_ids = {id(t) for t in flat_targets}
+        watched_sources = [s for s in flat_sources
+                           if id(s) in self._watched or id(s) in target_ids]
+        found = backprop(self._entries, flat_targets, flat_out, watched_sources,
+                         self._snapshots)
         if not self._persistent:   # nothing can read them again: free the forward
             self._entries, self._snapshots = [], []
         by_id = {id(s): g for s, g in zip(watched_sources, found)}
@@ -213,9 +214,29 @@ class GradientTape:
             result.append(g)
         return _pack_like(sources, result)
 
+    def _leave_context(self, method):
+        """Called by ``method`` inside the tape's ``with`` block, as TF: a
+        non-persistent tape stops recording for good (nothing can use it again); a
+        persistent one keeps recording, with a log warning (once per process)."""
+        if not self._active:
+            return
+        if not self._persistent:
+            self._pop()
+            return
+        if method not in _WARNED_INSIDE:
+            _WARNED_INSIDE.add(method)
+            logging.getLogger("dlframe").warning(
+                "Calling GradientTape.%s on a persistent tape inside its context is "
+                "significantly less efficient than calling it outside the context (it "
+                "causes the %s ops to be recorded on the tape, leading to increased "
+                "CPU and memory usage). Only call GradientTape.%s inside the context "
+                "if you actually want to trace the %s in order to compute higher "
+                "order derivatives.", method, method, method, method)
+
     def jacobian(self, target, sources, unconnected_gradients="none",
                  parallel_iterations=None, experimental_use_pfor=True):
         """Jacobian of ``target`` w.r.t. each source: shape ``target.shape + source.shape``."""
+        self._leave_context("jacobian")
         flat_sources = _flatten(sources)
         zero_mode = str(getattr(unconnected_gradients, "value",
                                 unconnected_gradients)).lower() == "zero"
@@ -246,6 +267,7 @@ class GradientTape:
     def batch_jacobian(self, target, source, unconnected_gradients="none",
                        parallel_iterations=None, experimental_use_pfor=True):
         """Per-example Jacobian: ``[b, *target.shape[1:], *source.shape[1:]]``."""
+        self._leave_context("batch_jacobian")
         tshape = tuple(target._value.shape)
         sshape = tuple(source._value.shape)
         for name, shape in (("target", tshape), ("source", sshape)):
@@ -320,16 +342,20 @@ def backprop(entries, targets, target_grads, sources, snapshots=()):
       A list with a gradient (or None) per source.
     """
     grads = {}
+    direct = {}   # seeds of non-float targets that are sources (TF returns them)
     source_ids = {id(s) for s in sources}
     for t, g in zip(targets, target_grads):
-        if t is None or not _is_float(t):
+        if t is None:
+            continue
+        is_float = _is_float(t)
+        if not is_float and id(t) not in source_ids:
             continue
         if g is None:
             g = basic.ones_like_t(t)
         elif not isinstance(g, Tensor):
             from dlframe.core.tensor import convert_to_tensor
             g = convert_to_tensor(g, dtype=t.dtype)
-        _accumulate(grads, t, g)
+        _accumulate(grads if is_float else direct, t, g)
     reach = set(source_ids)
     for snap, var in snapshots:
         if id(var) in reach:
@@ -376,7 +402,7 @@ def backprop(entries, targets, target_grads, sources, snapshots=()):
         g = grads.pop(id(snap), None)
         if g is not None:
             _accumulate(grads, var, g)
-    return [grads.get(id(s)) if _is_float(s) else None for s in sources]
+    return [grads.get(id(s)) if _is_float(s) else direct.get(id(s)) for s in sources]
 
 
 def _accumulate(grads, x, g):

@@ -147,10 +147,8 @@ def _apply_mask(xp, mk, new_states, old_states, ys, k):
     keep = ~mk
     for new, old in zip(new_states, old_states):
         xp.copyto(new, old, where=keep)
-    if k:
-        xp.copyto(ys[k], ys[k - 1], where=keep)
-    else:
-        ys[k] *= mk
+    # before the first step the output is +0.0 (``ys[k] *= mk`` would leave -0.0)
+    xp.copyto(ys[k], ys[k - 1] if k else 0, where=keep)
 
 
 def _step_grad_in(xp, mk, dy_k, dh_next, dprev_y, out):

@@ -11,8 +11,11 @@ they are split on entry and the gradients merged back on exit.
 """
 
 # sigmoid(z) = 0.5 * tanh(z / 2) + 0.5; halving a sigmoid gate's weights and bias is
-# exact in binary floating point, so its GEMMs yield z / 2 directly and the
-# activation is one tanh pass plus a fused-able scale and shift
+# exact in binary floating point (float16 weights under ~1.2e-4 in magnitude turn
+# subnormal and may lose low bits: far below the resolution of float16 sums), so its
+# GEMMs yield z / 2 directly and the activation is one tanh pass plus a fused-able
+# scale and shift. Saturated gates come out exactly 0 or 1 (nothing divides by them
+# or takes their log; the derivative y * (1 - y) is then exactly 0)
 HALVED_SIGMOID = "sigmoid"
 
 
