@@ -13,6 +13,7 @@ from dlframe.distribute.input import (
     InputOptions,
     ValueContext,
 )
+from dlframe.distribute.mirrored_strategy import MirroredStrategy, OneDeviceStrategy
 from dlframe.distribute.multi_worker import (
     MultiWorkerMirroredStrategy,
     TPUStrategy,
@@ -22,9 +23,7 @@ from dlframe.distribute.parameter_server import ParameterServerStrategy
 from dlframe.distribute.strategy import (
     CrossDeviceOps,
     HierarchicalCopyAllReduce,
-    MirroredStrategy,
     NcclAllReduce,
-    OneDeviceStrategy,
     ReduceOp,
     ReductionToOneDevice,
     ReplicaContext,

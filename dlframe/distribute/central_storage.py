@@ -16,7 +16,10 @@ from dlframe import backends, config, device_scope
 from dlframe.core.variable import VariableSynchronization, variable_creator_scope
 from dlframe.distribute.cross_device import to_device
 from dlframe.distribute.extended import StrategyExtended, canonical_device_name
-from dlframe.distribute.strategy import MirroredStrategy, _default_mirrored_devices
+from dlframe.distribute.mirrored_strategy import (
+    MirroredStrategy,
+    _default_mirrored_devices,
+)
 from dlframe.distribute.values import DistributedVariable, make_distributed
 
 

@@ -28,12 +28,12 @@ from dlframe.distribute.communicators_multi_worker import MultiWorkerCommunicato
 from dlframe.distribute.cross_device import to_device
 from dlframe.distribute.extended import StrategyExtended
 from dlframe.distribute.input import DistributedDataset, InputContext
+from dlframe.distribute.mirrored_strategy import _default_mirrored_devices
 from dlframe.distribute.strategy import (
     NcclAllReduce,
     ReduceOp,
     ReductionToOneDevice,
     Strategy,
-    _default_mirrored_devices,
     _is_distributed,
     _map_values,
     _reduce_op,

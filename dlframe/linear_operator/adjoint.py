@@ -2,13 +2,12 @@
 operator's own ``adjoint=True`` products and solves."""
 
 from dlframe.linear_operator import _util as u
-from dlframe.linear_operator.base import LinearOperator
-from dlframe.linear_operator.inversion import inherited_hints
+from dlframe.linear_operator.inversion import DerivedOperator
 from dlframe.ops import math as m
 from dlframe.ops.linalg import adjoint as _dense_adjoint
 
 
-class LinearOperatorAdjoint(LinearOperator):
+class LinearOperatorAdjoint(DerivedOperator):
     """``A^H`` of ``operator``.
 
     Args:
@@ -20,24 +19,14 @@ class LinearOperatorAdjoint(LinearOperator):
       name: the operator's name (default ``operator.name + "_adjoint"``).
     """
 
+    _RELATION, _SUFFIX = "adjoint", "_adjoint"
+
     def __init__(self, operator, is_non_singular=None, is_self_adjoint=None,
                  is_positive_definite=None, is_square=None, name=None):
-        parameters = u.constructor_parameters(locals())
-        if not isinstance(operator, LinearOperator):
-            raise TypeError(f"Argument `operator` must be a LinearOperator. Received: "
-                            f"{operator!r}.")
-        self._operator = operator
-        hints = inherited_hints(operator, "adjoint", is_non_singular=is_non_singular,
-                                is_self_adjoint=is_self_adjoint,
-                                is_positive_definite=is_positive_definite,
-                                is_square=is_square)
-        super().__init__(operator.dtype, name=name or operator.name + "_adjoint",
-                         parameters=parameters, **hints)
-
-    @property
-    def operator(self):
-        """The operator before taking the adjoint."""
-        return self._operator
+        super().__init__(operator, u.constructor_parameters(locals()), name,
+                         is_non_singular=is_non_singular,
+                         is_self_adjoint=is_self_adjoint,
+                         is_positive_definite=is_positive_definite, is_square=is_square)
 
     def _shape(self):
         shape = self._operator.shape.as_list()

@@ -22,7 +22,33 @@ def inherited_hints(operator, relation, **given):
                          "is_square")}
 
 
-class LinearOperatorInversion(LinearOperator):
+class DerivedOperator(LinearOperator):
+    """Base of an operator derived from one ``operator`` (its adjoint or inverse):
+    it keeps ``operator`` and shares its hints. Subclasses set ``_RELATION`` (for
+    errors) and ``_SUFFIX`` (of the default name)."""
+
+    _RELATION = _SUFFIX = None
+
+    def __init__(self, operator, parameters, name, **given):
+        if not isinstance(operator, LinearOperator):
+            raise TypeError(f"Argument `operator` must be a LinearOperator. Received: "
+                            f"{operator!r}.")
+        self._check_operator(operator, given)
+        self._operator = operator
+        hints = inherited_hints(operator, self._RELATION, **given)
+        super().__init__(operator.dtype, name=name or operator.name + self._SUFFIX,
+                         parameters=parameters, **hints)
+
+    def _check_operator(self, operator, given):
+        """Raises for an ``operator`` this derivation does not apply to."""
+
+    @property
+    def operator(self):
+        """The operator this one is derived from."""
+        return self._operator
+
+
+class LinearOperatorInversion(DerivedOperator):
     """``A^-1`` of a square, non-singular ``operator``.
 
     Args:
@@ -35,31 +61,22 @@ class LinearOperatorInversion(LinearOperator):
       name: the operator's name (default ``operator.name + "_inv"``).
     """
 
+    _RELATION, _SUFFIX = "inverse", "_inv"
+
     def __init__(self, operator, is_non_singular=None, is_self_adjoint=None,
                  is_positive_definite=None, is_square=None, name=None):
-        parameters = u.constructor_parameters(locals())
-        if not isinstance(operator, LinearOperator):
-            raise TypeError(f"Argument `operator` must be a LinearOperator. Received: "
-                            f"{operator!r}.")
-        for hint, arg in (("is_non_singular", is_non_singular),
-                          ("is_square", is_square)):
-            if getattr(operator, hint) is False and arg is None:
+        super().__init__(operator, u.constructor_parameters(locals()), name,
+                         is_non_singular=is_non_singular,
+                         is_self_adjoint=is_self_adjoint,
+                         is_positive_definite=is_positive_definite, is_square=is_square)
+
+    def _check_operator(self, operator, given):
+        for hint in ("is_non_singular", "is_square"):
+            if getattr(operator, hint) is False and given[hint] is None:
                 raise ValueError(
                     f"Argument `{hint}` or argument `operator` must have supplied hint "
                     f"`{hint}` equal to `True` or `None`. Found `operator.{hint}`: "
                     f"False, `{hint}`: None.")
-        self._operator = operator
-        hints = inherited_hints(operator, "inverse", is_non_singular=is_non_singular,
-                                is_self_adjoint=is_self_adjoint,
-                                is_positive_definite=is_positive_definite,
-                                is_square=is_square)
-        super().__init__(operator.dtype, name=name or operator.name + "_inv",
-                         parameters=parameters, **hints)
-
-    @property
-    def operator(self):
-        """The operator before inversion."""
-        return self._operator
 
     def _shape(self):
         return self._operator.shape

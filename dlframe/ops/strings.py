@@ -8,44 +8,23 @@ SipHash-2-4; both are in ``dlframe.ops.string_hashes``.
 
 import re as _re
 
-from dlframe import backends
 from dlframe.backends.base import np as _np
 from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
-from dlframe.errors import DTypeMismatchError, InvalidArgumentError
+from dlframe.errors import InvalidArgumentError
 from dlframe.ops.string_hashes import _M, fingerprint64, murmur64a, siphash24
-
-
-# ---------------------------------------------------------------- elementwise machinery
-def _strings(x, op):
-    """``x`` as a string Tensor (Python str/bytes/lists are converted)."""
-    x = x if isinstance(x, Tensor) else convert_to_tensor(x)
-    if x.dtype != dtypes.string:
-        # TF: InvalidArgumentError from an eager kernel, TypeError while tracing
-        raise DTypeMismatchError(f"{op}: expected a string tensor, got {x.dtype.name}")
-    return x
-
-
-def _map(d, x, fn, dtype=object):
-    flat = x.reshape(-1)
-    out = d.xp.empty(flat.shape, dtype=dtype)
-    for i, v in enumerate(flat):
-        out[i] = fn(v.encode() if isinstance(v, str) else v)
-    return out.reshape(x.shape)
-
-
-@primitive("StringMap")
-def string_map_p(d, x, *, fn, dtype):
-    return _map(d, x, fn, dtype)
-
-
-def _apply(x, fn, dtype=object):
-    return call(string_map_p, (x,), {"fn": fn, "dtype": dtype})
-
-
-def _b(v):
-    return v.encode() if isinstance(v, str) else bytes(v)
+from dlframe.ops.strings_core import (  # noqa: F401 - re-exported
+    _apply,
+    _b,
+    _map,
+    _str_tensor,
+    _strings,
+    ragged_rows,
+    string_map_p,
+    string_rows,
+    string_rows_p,
+)
 
 
 def _lower_utf8(v):
@@ -435,63 +414,6 @@ def substr(input, pos, len, name=None, unit="BYTE"):
                                    f"the same rank, got {pos!r} and {length!r}")
     return call(substr_p, (x, pos, length), {"chars": unit == "UTF8_CHAR"})
 
-
-# ---------------------------------------------------------------- ragged results
-def _str_tensor(flat, shape):
-    """A host string Tensor of ``shape`` from a flat list of bytes (empty allowed)."""
-    dev = backends.get_device("cpu:0")
-    arr = dev.xp.empty(len(flat), dtype=object)
-    for i, v in enumerate(flat):
-        arr[i] = v
-    return Tensor(arr.reshape(tuple(shape)), dev)
-
-
-def ragged_rows(rows, shape, dtype=None):
-    """A host RaggedTensor whose leading dims are ``shape`` (uniform) and whose last,
-    ragged dim holds ``rows`` (a flat list, one Python list per position)."""
-    from dlframe.ops.ragged_tensor import RaggedTensor
-    flat = [v for r in rows for v in r]
-    if dtype is None:
-        values = _str_tensor(flat, (len(flat),))
-    else:
-        dev = backends.get_device("cpu:0")
-        values = Tensor(dev.asarray(_np.asarray(flat, dtype=dtype).reshape(len(flat))),
-                        dev)
-    out = RaggedTensor.from_row_lengths(values, [len(r) for r in rows], validate=False)
-    for dim in reversed(tuple(shape)[1:]):
-        out = RaggedTensor.from_uniform_row_length(out, dim, validate=False)
-    return out
-
-
-@primitive("StringToRows", n_out=2)
-def string_rows_p(d, x, *, fn, dtype):
-    """Each string of ``x`` (row-major) becomes a row ``fn(bytes)``: the rows'
-    values, flat, and their row splits."""
-    rows = [fn(_b(v)) for v in x.reshape(-1)]
-    flat = [v for r in rows for v in r]
-    values = d.xp.empty(len(flat), dtype=object if dtype is None else dtype)
-    for i, v in enumerate(flat):
-        values[i] = v
-    splits = d.xp.zeros(len(rows) + 1, dtype="int64")
-    d.xp.cumsum(d.xp.asarray([len(r) for r in rows], dtype="int64"), out=splits[1:])
-    return values, splits
-
-
-string_rows_p.value_shaped = True   # its output size depends on input values
-
-
-def string_rows(x, fn, dtype=None):
-    """``fn`` (bytes -> list) applied to every string of host tensor ``x`` as one
-    primitive, so ``dlframe.function`` replays it on new inputs: a 1-D Tensor for a
-    scalar ``x``, else a RaggedTensor with one more (ragged) dimension."""
-    from dlframe.ops.ragged_tensor import RaggedTensor
-    values, splits = call(string_rows_p, (x,), {"fn": fn, "dtype": dtype})
-    if x.ndim == 0:
-        return values
-    out = RaggedTensor.from_row_splits(values, splits, validate=False)
-    for dim in reversed(tuple(x.shape)[1:]):
-        out = RaggedTensor.from_uniform_row_length(out, dim, validate=False)
-    return out
 
 
 def split(input, sep=None, maxsplit=-1, name=None):

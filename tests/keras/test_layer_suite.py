@@ -54,6 +54,7 @@ CASES = [
     (layers.BatchNormalization, {"axis": 1, "center": False}, (4, 3, 5), (4, 3, 5), 1, 2),
     (layers.LayerNormalization, {}, (2, 3, 4), (2, 3, 4), 2, 0),
     (layers.UnitNormalization, {}, (2, 3), (2, 3), 0, 0),
+    (layers.GroupNormalization, {"groups": 2}, (2, 3, 4), (2, 3, 4), 2, 0),
     (layers.UpSampling1D, {"size": 2}, (2, 3, 4), (2, 6, 4), 0, 0),
     (layers.UpSampling2D, {"size": (2, 3)}, (2, 3, 4, 2), (2, 6, 12, 2), 0, 0),
     (layers.ZeroPadding1D, {"padding": 2}, (2, 3, 4), (2, 7, 4), 0, 0),

@@ -247,6 +247,26 @@ def preprocessor(mode, note, module):
     return preprocess_input
 
 
+def passthrough_preprocessor(note, module):
+    """The module-level ``preprocess_input`` of an architecture that preprocesses
+    inside the model: it returns its input unchanged. ``note`` says why."""
+
+    def preprocess_input(x, data_format=None):
+        return x
+
+    preprocess_input.__module__ = module
+    preprocess_input.__doc__ = f"""A placeholder kept for API compatibility: {note}
+
+    Args:
+      x: images (RGB, 0-255), array or tensor.
+      data_format: ignored (accepted for API compatibility).
+
+    Returns:
+      ``x`` unchanged.
+    """
+    return preprocess_input
+
+
 # ---------------------------------------------------------------- shared layers
 def batch_norm(name, epsilon=1.001e-5, **kwargs):
     """BatchNormalization over the channel axis (ResNet/DenseNet's epsilon)."""
@@ -263,3 +283,19 @@ def conv_stem(image, use_bias, pad_names=(None, None), pool_name="pool1"):
     x = layers.Activation("relu", name="conv1_relu")(x)
     x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)), name=pad_names[1])(x)
     return layers.MaxPooling2D(3, strides=2, name=pool_name)(x)
+
+
+def conv_bn(x, filters, kernel_size, names, strides=1, padding="same",
+            activation="relu", use_bias=False):
+    """Conv, then (without a bias) BN with no scale, then ``activation`` (none when
+    None): the Inception family's unit. ``names`` are the three layers' names
+    (conv, bn, activation), None for automatic ones."""
+    conv_name, bn_name, act_name = names
+    x = layers.Conv2D(filters, kernel_size, strides=strides, padding=padding,
+                      use_bias=use_bias, name=conv_name)(x)
+    if not use_bias:
+        x = layers.BatchNormalization(axis=_utils.channel_axis(), scale=False,
+                                      name=bn_name)(x)
+    if activation is not None:
+        x = layers.Activation(activation, name=act_name)(x)
+    return x

@@ -236,18 +236,10 @@ EfficientNetB6 = _member(6)
 EfficientNetB7 = _member(7)
 
 
-def preprocess_input(x, data_format=None):
-    """A placeholder kept for API compatibility: EfficientNet models rescale their
-    inputs themselves, so this returns ``x`` unchanged.
-
-    Args:
-      x: images (RGB, 0-255), array or tensor.
-      data_format: ignored (accepted for API compatibility).
-
-    Returns:
-      ``x`` unchanged.
-    """
-    return x
-
+preprocess_input = _builder.passthrough_preprocessor(
+    "EfficientNet models rescale their inputs themselves, so this returns ``x`` "
+    "unchanged.",
+    __name__,
+)
 
 decode_predictions = _utils.decode_predictions

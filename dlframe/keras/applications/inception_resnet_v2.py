@@ -55,25 +55,9 @@ def conv2d_bn(
 ):
     """Conv, then (without a bias) BN with no scale, then the activation; a
     ``name`` names them ``name``, ``name_bn`` and ``name_ac``."""
-    x = layers.Conv2D(
-        filters,
-        kernel_size,
-        strides=strides,
-        padding=padding,
-        use_bias=use_bias,
-        name=name,
-    )(x)
-    if not use_bias:
-        x = layers.BatchNormalization(
-            axis=_utils.channel_axis(),
-            scale=False,
-            name=None if name is None else name + "_bn",
-        )(x)
-    if activation is not None:
-        x = layers.Activation(
-            activation, name=None if name is None else name + "_ac"
-        )(x)
-    return x
+    names = (None, None, None) if name is None else (name, name + "_bn", name + "_ac")
+    return _builder.conv_bn(x, filters, kernel_size, names, strides=strides,
+                            padding=padding, activation=activation, use_bias=use_bias)
 
 
 def _chain(x, *convs):

@@ -11,20 +11,9 @@ __all__ = ["InceptionV3", "decode_predictions", "preprocess_input"]
 
 def conv2d_bn(x, filters, rows, cols, padding="same", strides=1, name=None):
     """Conv (no bias) - BN (no scale) - ReLU; named ``name``_conv/_bn when given."""
-    x = layers.Conv2D(
-        filters,
-        (rows, cols),
-        strides=strides,
-        padding=padding,
-        use_bias=False,
-        name=None if name is None else name + "_conv",
-    )(x)
-    x = layers.BatchNormalization(
-        axis=_utils.channel_axis(),
-        scale=False,
-        name=None if name is None else name + "_bn",
-    )(x)
-    return layers.Activation("relu", name=name)(x)
+    names = (None, None, None) if name is None else (name + "_conv", name + "_bn", name)
+    return _builder.conv_bn(x, filters, (rows, cols), names, strides=strides,
+                            padding=padding)
 
 
 def _concat(branches, name=None):

@@ -266,18 +266,10 @@ MobileNetV3Large = _builder.family_member(
 )
 
 
-def preprocess_input(x, data_format=None):
-    """A placeholder kept for API compatibility: MobileNetV3 models rescale their
-    inputs themselves (``include_preprocessing=True``), so this returns ``x``.
-
-    Args:
-      x: images (RGB, 0-255), array or tensor.
-      data_format: ignored (accepted for API compatibility).
-
-    Returns:
-      ``x`` unchanged.
-    """
-    return x
-
+preprocess_input = _builder.passthrough_preprocessor(
+    "MobileNetV3 models rescale their inputs themselves "
+    "(``include_preprocessing=True``), so this returns ``x``.",
+    __name__,
+)
 
 decode_predictions = _utils.decode_predictions

@@ -18,6 +18,7 @@ from dlframe.core import dtypes as _dt
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.keras.engine.base_layer import Layer
+from dlframe.keras.layers.preprocessing import _to_float as _float
 from dlframe.keras.layers.preprocessing import crop_to_aspect_and_resize
 from dlframe.keras.random import SeedGenerator
 from dlframe.ops import array as _array
@@ -32,11 +33,6 @@ from dlframe.ops import reduction as _red
 
 _FILL_MODES = ("reflect", "wrap", "constant", "nearest")
 _INTERPOLATIONS = ("bilinear", "nearest")
-
-
-def _float(inputs, dtype):
-    x = inputs if isinstance(inputs, Tensor) else convert_to_tensor(inputs)
-    return x if x.dtype == dtype else _math.cast(x, dtype)
 
 
 def _factor_pair(factor, name):

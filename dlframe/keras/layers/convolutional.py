@@ -342,6 +342,14 @@ class _DepthwiseBase(Conv):
     _conv_rank = 2
     _checks_strided_dilation = False
 
+    def __init__(self, filters, kernel_size, depth_multiplier, depthwise_options,
+                 **conv_kwargs):
+        """``depthwise_options``: the depthwise kernel's (initializer, regularizer,
+        constraint); ``conv_kwargs`` go to ``Conv``."""
+        super().__init__(self._conv_rank, filters, kernel_size, **conv_kwargs)
+        self.depth_multiplier = self._check_depth_multiplier(depth_multiplier)
+        self._set_kernel_args("depthwise", *depthwise_options)
+
     @staticmethod
     def _check_depth_multiplier(depth_multiplier):
         if isinstance(depth_multiplier, int) and depth_multiplier <= 0:
@@ -396,16 +404,13 @@ class DepthwiseConv2D(_DepthwiseBase):
                  depthwise_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, depthwise_constraint=None,
                  bias_constraint=None, **kwargs):
-        super().__init__(self._conv_rank, None, kernel_size, strides=strides,
-                         padding=padding, data_format=data_format,
-                         dilation_rate=dilation_rate, activation=activation,
-                         use_bias=use_bias, bias_initializer=bias_initializer,
-                         bias_regularizer=bias_regularizer,
-                         activity_regularizer=activity_regularizer,
-                         bias_constraint=bias_constraint, **kwargs)
-        self.depth_multiplier = self._check_depth_multiplier(depth_multiplier)
-        self._set_kernel_args("depthwise", depthwise_initializer, depthwise_regularizer,
-                              depthwise_constraint)
+        super().__init__(None, kernel_size, depth_multiplier, (
+            depthwise_initializer, depthwise_regularizer, depthwise_constraint),
+            strides=strides, padding=padding, data_format=data_format,
+            dilation_rate=dilation_rate, activation=activation, use_bias=use_bias,
+            bias_initializer=bias_initializer, bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer, bias_constraint=bias_constraint,
+            **kwargs)
 
     def build(self, input_shape):
         channels = self._in_channels(input_shape)
@@ -446,16 +451,13 @@ class SeparableConv2D(_DepthwiseBase):
                  bias_regularizer=None, activity_regularizer=None,
                  depthwise_constraint=None, pointwise_constraint=None, bias_constraint=None,
                  **kwargs):
-        super().__init__(self._conv_rank, filters, kernel_size, strides=strides,
-                         padding=padding, data_format=data_format,
-                         dilation_rate=dilation_rate, activation=activation,
-                         use_bias=use_bias, bias_initializer=bias_initializer,
-                         bias_regularizer=bias_regularizer,
-                         activity_regularizer=activity_regularizer,
-                         bias_constraint=bias_constraint, **kwargs)
-        self.depth_multiplier = self._check_depth_multiplier(depth_multiplier)
-        self._set_kernel_args("depthwise", depthwise_initializer, depthwise_regularizer,
-                              depthwise_constraint)
+        super().__init__(filters, kernel_size, depth_multiplier, (
+            depthwise_initializer, depthwise_regularizer, depthwise_constraint),
+            strides=strides, padding=padding, data_format=data_format,
+            dilation_rate=dilation_rate, activation=activation, use_bias=use_bias,
+            bias_initializer=bias_initializer, bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer, bias_constraint=bias_constraint,
+            **kwargs)
         self._set_kernel_args("pointwise", pointwise_initializer, pointwise_regularizer,
                               pointwise_constraint)
 

@@ -1,8 +1,9 @@
 """Normalization layers: BatchNormalization, LayerNormalization, RMSNormalization,
-UnitNormalization."""
+UnitNormalization, GroupNormalization."""
 
 import warnings
 
+from dlframe.core.tensor import convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.distribute.strategy import get_replica_context
 from dlframe.keras import constraints, initializers, regularizers
@@ -44,6 +45,32 @@ def _moments(x, axes, synchronized):
     return mean, variance
 
 
+def _set_affine_options(layer, center, scale, beta_initializer, gamma_initializer,
+                        beta_regularizer, gamma_regularizer, beta_constraint,
+                        gamma_constraint):
+    """Stores whether ``layer`` learns beta / gamma and their weight options."""
+    layer.center = center
+    layer.scale = scale
+    layer.beta_initializer = initializers.get(beta_initializer)
+    layer.gamma_initializer = initializers.get(gamma_initializer)
+    layer.beta_regularizer = regularizers.get(beta_regularizer)
+    layer.gamma_regularizer = regularizers.get(gamma_regularizer)
+    layer.beta_constraint = constraints.get(beta_constraint)
+    layer.gamma_constraint = constraints.get(gamma_constraint)
+
+
+def _add_gamma_beta(layer, shape):
+    """Creates ``layer.gamma`` / ``layer.beta`` of ``shape`` (None when not learned)."""
+    layer.gamma = layer.add_weight(
+        "gamma", shape=shape, initializer=layer.gamma_initializer,
+        regularizer=layer.gamma_regularizer, constraint=layer.gamma_constraint,
+        dtype=layer.variable_dtype) if layer.scale else None
+    layer.beta = layer.add_weight(
+        "beta", shape=shape, initializer=layer.beta_initializer,
+        regularizer=layer.beta_regularizer, constraint=layer.beta_constraint,
+        dtype=layer.variable_dtype) if layer.center else None
+
+
 class _Normalization(Layer):
     """gamma/beta bookkeeping shared by batch and layer normalization."""
 
@@ -53,14 +80,9 @@ class _Normalization(Layer):
         super().__init__(**kwargs)
         self.axis = axis if isinstance(axis, int) else list(axis)
         self.epsilon = epsilon
-        self.center = center
-        self.scale = scale
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = constraints.get(beta_constraint)
-        self.gamma_constraint = constraints.get(gamma_constraint)
+        _set_affine_options(self, center, scale, beta_initializer, gamma_initializer,
+                            beta_regularizer, gamma_regularizer, beta_constraint,
+                            gamma_constraint)
         self.supports_masking = True
 
     def _param_shape(self, input_shape):
@@ -78,14 +100,7 @@ class _Normalization(Layer):
         return shape
 
     def _make_gamma_beta(self, shape):
-        self.gamma = self.add_weight("gamma", shape=shape, initializer=self.gamma_initializer,
-                                     regularizer=self.gamma_regularizer,
-                                     constraint=self.gamma_constraint,
-                                     dtype=self.variable_dtype) if self.scale else None
-        self.beta = self.add_weight("beta", shape=shape, initializer=self.beta_initializer,
-                                    regularizer=self.beta_regularizer,
-                                    constraint=self.beta_constraint,
-                                    dtype=self.variable_dtype) if self.center else None
+        _add_gamma_beta(self, shape)
 
     def _broadcast(self, param, ndim):
         if param is None:
@@ -304,4 +319,88 @@ class RMSNormalization(_Normalization):
     def get_config(self):
         config = Layer.get_config(self)
         config.update({"axis": self.axis, "epsilon": self.epsilon})
+        return config
+
+
+class GroupNormalization(Layer):
+    """Normalizes each group of ``channels // groups`` channels by its own mean and
+    variance over all non-batch positions, then scales by ``gamma`` and shifts by
+    ``beta`` per channel.
+
+    Args:
+      groups: number of groups; must divide the channel count.
+      axis: the channel axis.
+      epsilon: added to the variance.
+      center, scale: whether to learn ``beta`` and ``gamma``.
+    """
+
+    _casts_to_float = True
+
+    def __init__(self, groups=32, axis=-1, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones",
+                 beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
+                 gamma_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+        self.groups = groups
+        self.axis = axis
+        self.epsilon = epsilon
+        _set_affine_options(self, center, scale, beta_initializer, gamma_initializer,
+                            beta_regularizer, gamma_regularizer, beta_constraint,
+                            gamma_constraint)
+
+    def build(self, input_shape):
+        shape = TensorShape(input_shape).as_list()
+        axis = self.axis % len(shape)
+        channels = shape[axis]
+        if channels is None:
+            raise ValueError(f"Axis {self.axis} of input tensor should have a defined "
+                             f"dimension but the layer received an input with shape "
+                             f"{tuple(shape)}.")
+        if self.groups == -1:
+            self.groups = channels
+        if channels < self.groups:
+            raise ValueError(f"Number of groups ({self.groups}) cannot be more than "
+                             f"the number of channels ({channels}).")
+        if channels % self.groups:
+            raise ValueError(f"Number of groups ({self.groups}) must be a multiple of "
+                             f"the number of channels ({channels}).")
+        self._axis = axis
+        self.input_spec = InputSpec(ndim=len(shape), axes={self.axis: channels})
+        _add_gamma_beta(self, (channels,))
+        self.built = True
+
+    def call(self, inputs):
+        x = convert_to_tensor(inputs)
+        x = x if x.dtype == self.compute_dtype else _math.cast(x, self.compute_dtype)
+        shape = list(x.shape)
+        axis = self._axis
+        grouped = (shape[:axis] + [self.groups, shape[axis] // self.groups]
+                   + shape[axis + 1:])
+        g = _array.reshape(x, grouped)
+        reduce = [i for i in range(1, len(grouped)) if i != axis]
+        mean = _red.reduce_mean(g, reduce, keepdims=True)
+        centered = _math.subtract(g, mean)
+        var = _red.reduce_mean(_math.square(centered), reduce, keepdims=True)
+        normed = _math.multiply(centered, _math.rsqrt(_math.add(
+            var, _math.cast(self.epsilon, x.dtype))))
+        out = _array.reshape(normed, shape)
+        bshape = [1] * len(shape)
+        bshape[axis] = shape[axis]
+        if self.scale:
+            out = _math.multiply(out, _array.reshape(_math.cast(self.gamma, x.dtype),
+                                                     bshape))
+        if self.center:
+            out = _math.add(out, _array.reshape(_math.cast(self.beta, x.dtype), bshape))
+        return out
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "groups": self.groups, "axis": self.axis, "epsilon": self.epsilon,
+            "center": self.center, "scale": self.scale,
+            **weight_options_config(self, "beta", "gamma")})
         return config

@@ -1,6 +1,5 @@
-"""Preprocessing layers: Rescaling, Normalization (with ``adapt``), Resizing, CenterCrop,
-Identity and GroupNormalization (a normalization layer that TF2 tutorials use beside
-them; it belongs with ``normalization.py`` once that file's owner takes it).
+"""Preprocessing layers: Rescaling, Normalization (with ``adapt``), Resizing, CenterCrop
+and Identity; GroupNormalization (in ``normalization.py``) is re-exported here too.
 
 The random augmentation layers live in ``augmentation.py``; the categorical/lookup
 layers in ``preprocessing_lookup.py``; TextVectorization in ``preprocessing_text.py``.
@@ -9,10 +8,9 @@ layers in ``preprocessing_lookup.py``; TextVectorization in ``preprocessing_text
 from dlframe.core import dtypes as _dt
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
-from dlframe.keras import backend, constraints, initializers, regularizers
+from dlframe.keras import backend
 from dlframe.keras.engine.base_layer import Layer
-from dlframe.keras.engine.input_spec import InputSpec
-from dlframe.keras.layers.layer_config import weight_options_config
+from dlframe.keras.layers.normalization import GroupNormalization
 from dlframe.ops import array as _array
 from dlframe.ops import image as _image
 from dlframe.ops import math as _math
@@ -410,99 +408,6 @@ class Identity(Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape
-
-
-class GroupNormalization(Layer):
-    """Normalizes each group of ``channels // groups`` channels by its own mean and
-    variance over all non-batch positions, then scales by ``gamma`` and shifts by
-    ``beta`` per channel.
-
-    Args:
-      groups: number of groups; must divide the channel count.
-      axis: the channel axis.
-      epsilon: added to the variance.
-      center, scale: whether to learn ``beta`` and ``gamma``.
-    """
-
-    _casts_to_float = True
-
-    def __init__(self, groups=32, axis=-1, epsilon=1e-3, center=True, scale=True,
-                 beta_initializer="zeros", gamma_initializer="ones",
-                 beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
-                 gamma_constraint=None, **kwargs):
-        super().__init__(**kwargs)
-        self.supports_masking = True
-        self.groups = groups
-        self.axis = axis
-        self.epsilon = epsilon
-        self.center = center
-        self.scale = scale
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = constraints.get(beta_constraint)
-        self.gamma_constraint = constraints.get(gamma_constraint)
-
-    def build(self, input_shape):
-        shape = TensorShape(input_shape).as_list()
-        axis = self.axis % len(shape)
-        channels = shape[axis]
-        if channels is None:
-            raise ValueError(f"Axis {self.axis} of input tensor should have a defined "
-                             f"dimension but the layer received an input with shape "
-                             f"{tuple(shape)}.")
-        if self.groups == -1:
-            self.groups = channels
-        if channels < self.groups:
-            raise ValueError(f"Number of groups ({self.groups}) cannot be more than the "
-                             f"number of channels ({channels}).")
-        if channels % self.groups:
-            raise ValueError(f"Number of groups ({self.groups}) must be a multiple of the "
-                             f"number of channels ({channels}).")
-        self._axis = axis
-        self.input_spec = InputSpec(ndim=len(shape), axes={self.axis: channels})
-        self.gamma = self.add_weight("gamma", (channels,),
-                                     initializer=self.gamma_initializer,
-                                     regularizer=self.gamma_regularizer,
-                                     constraint=self.gamma_constraint) if self.scale else None
-        self.beta = self.add_weight("beta", (channels,), initializer=self.beta_initializer,
-                                    regularizer=self.beta_regularizer,
-                                    constraint=self.beta_constraint) if self.center else None
-        self.built = True
-
-    def call(self, inputs):
-        x = _to_float(inputs, self.compute_dtype)
-        shape = list(x.shape)
-        axis = self._axis
-        grouped = shape[:axis] + [self.groups, shape[axis] // self.groups] + shape[axis + 1:]
-        g = _array.reshape(x, grouped)
-        reduce = [i for i in range(1, len(grouped)) if i != axis]
-        mean = _red.reduce_mean(g, reduce, keepdims=True)
-        centered = _math.subtract(g, mean)
-        var = _red.reduce_mean(_math.square(centered), reduce, keepdims=True)
-        normed = _math.multiply(centered, _math.rsqrt(_math.add(
-            var, _math.cast(self.epsilon, x.dtype))))
-        out = _array.reshape(normed, shape)
-        bshape = [1] * len(shape)
-        bshape[axis] = shape[axis]
-        if self.scale:
-            out = _math.multiply(out, _array.reshape(_math.cast(self.gamma, x.dtype),
-                                                     bshape))
-        if self.center:
-            out = _math.add(out, _array.reshape(_math.cast(self.beta, x.dtype), bshape))
-        return out
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({
-            "groups": self.groups, "axis": self.axis, "epsilon": self.epsilon,
-            "center": self.center, "scale": self.scale,
-            **weight_options_config(self, "beta", "gamma")})
-        return config
 
 
 __all__ = [

@@ -17,12 +17,16 @@ from dlframe.core.tape import GradientTape, graph_gradients
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.variable import Variable
 from dlframe.device_scope import device as _device_scope
+from dlframe.keras.optimizers.clipping import (
+    _every,
+    clip_by_global_norm,  # noqa: F401
+    clip_gradients,
+)
 from dlframe.keras.optimizers.keras2_api import Keras2OptimizerApi
 from dlframe.keras.optimizers.schedules import learning_rate_schedule as _schedules
 from dlframe.ops import array as _array
 from dlframe.ops import control_flow as _cf
 from dlframe.ops import math as _math
-from dlframe.ops import reduction as _red
 from dlframe.ops import training_ops as _kernels
 
 
@@ -511,14 +515,8 @@ class Optimizer(Keras2OptimizerApi):
     update_step._base_update_step = True
 
     def _clip_gradients(self, grads):
-        if self.clipnorm and self.clipnorm > 0:
-            return [_clip_by_norm(g, float(self.clipnorm)) for g in grads]
-        if self.global_clipnorm and self.global_clipnorm > 0:
-            return clip_by_global_norm(grads, float(self.global_clipnorm))
-        if self.clipvalue and self.clipvalue > 0:
-            c = float(self.clipvalue)
-            return [_math.minimum(_math.maximum(g, -c), c) for g in grads]
-        return grads
+        return clip_gradients(grads, self.clipnorm, self.global_clipnorm,
+                              self.clipvalue)
 
     def _decays_weights(self):
         """Whether ``_apply_weight_decay`` runs before the updates of a step."""
@@ -591,31 +589,3 @@ class Optimizer(Keras2OptimizerApi):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r}>"
-
-
-def _every(iterations, period):
-    """True (a bool Tensor) on every ``period``-th step: ``(iterations + 1) % period
-    == 0``."""
-    return _math.equal(_math.floormod(iterations + 1, period), 0)
-
-
-def _l2norm(g):
-    return _math.sqrt(_red.reduce_sum(_math.square(g)))
-
-
-def _clip_by_norm(g, clip):
-    norm = _l2norm(g)
-    scale = _math.divide(convert_to_tensor(clip, dtype=g.dtype, device=g._device),
-                         _math.maximum(norm, clip))
-    return _math.multiply(g, scale)
-
-
-def clip_by_global_norm(grads, clip):
-    """Scales all ``grads`` by ``clip / max(global_norm, clip)``."""
-    total = None
-    for g in grads:
-        s = _red.reduce_sum(_math.square(_math.cast(g, dtypes.float32)))
-        total = s if total is None else _math.add(total, s)
-    norm = _math.sqrt(total)
-    scale = _math.divide(clip, _math.maximum(norm, clip))
-    return [_math.multiply(g, _math.cast(scale, g.dtype)) for g in grads]
