@@ -1,6 +1,8 @@
 """``ConcreteFunction``: one traced graph of a ``dlframe.function``, callable and
 describing itself as TF's does (signatures, output specs, variables, graph)."""
 
+import inspect
+
 from dlframe.backends.base import np
 from dlframe.core import function_composites as _composites
 from dlframe.core import function_signature as _sig
@@ -12,6 +14,7 @@ from dlframe.core.function_structure import (
     _merge_shapes,
     _rebuild_outputs,
     _unflatten,
+    python_mismatch,
 )
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.tensor_spec import TensorSpec
@@ -105,6 +108,7 @@ class ConcreteFunction:
     """
 
     _provisional = False   # its Function traces again at the first call
+    _traced_python = None  # parameter name -> traced value (see _check_python_args)
 
     def __init__(self, graph, out_template, flat_specs, name, owner=None,
                  traced_shapes=None, in_template=None, variables=(), out_specs=None):
@@ -125,7 +129,7 @@ class ConcreteFunction:
 
     @property
     def graph(self):
-        return _sig.GraphView(self._graph) if self._graph is not None else None
+        return _sig.GraphView(self._graph, self) if self._graph is not None else None
 
     def _call_flat(self, tensors, leaves=None):
         """Runs the graph on ``tensors`` (the tensor arguments); ``leaves``, all the
@@ -152,6 +156,7 @@ class ConcreteFunction:
         return [(s, swaps.get(id(v), v)) for s, v in self._graph.variables]
 
     def __call__(self, *args, **kwargs):
+        self._check_python_args(args, kwargs)
         if kwargs and self._owner is not None:
             # bound as the trace was: ``cf(x=a, bias=b)`` takes the tensors in the
             # parameters' order, not in the (sorted) order of the keywords
@@ -179,6 +184,34 @@ class ConcreteFunction:
             return self._owner(*args, **kwargs)
         self._check_variables(every)
         return self._call_flat(leaves, every)
+
+    def _check_python_args(self, args, kwargs):
+        """TF's TypeError for a Python argument the call gives with another value
+        than the trace's (``square(x, b=3)`` of a trace with ``b=2``); arguments
+        the call leaves out keep the traced values."""
+        if self._owner is None or self._in_template is None or (
+                self._in_template[1]):
+            return
+        if self._traced_python is None:
+            self._traced_python = {name: value for name, _kind, value in
+                                   self._parameters()[0]}
+        try:
+            given = inspect.signature(self._owner.python_function).bind_partial(
+                *args, **kwargs).arguments
+        except (TypeError, ValueError):
+            return
+        for name, value in given.items():
+            if name not in self._traced_python:
+                continue
+            changed = python_mismatch(
+                _flatten(self._traced_python[name], [], specs_are_leaves=True),
+                _flatten(value, []))
+            if changed is not None:
+                raise TypeError(
+                    f"Binding inputs to tf.function failed due to `Can not cast "
+                    f"{changed[0]!r} to Literal[{changed[1]!r}]`. Received args: "
+                    f"{args} and kwargs: {kwargs} for signature: "
+                    f"{self.pretty_printed_signature(verbose=False)}.")
 
     def _traced_call(self, every, args, kwargs):
         """The call's tensors in the traced ``(args, kwargs)``, whose Python values

@@ -111,6 +111,7 @@ def _variable_keys(leaves):
     return keys
 
 
+_STALE_LIMIT = 2   # quiet re-traces for an untaken py_function branch, see _trace
 _TENSOR_ARGS = {}   # n -> the _flatten template of ((Tensor,) * n, {})
 
 
@@ -176,6 +177,7 @@ class Function:
     def _reset_traces(self):
         self._cache = {}
         self._provisional = {}   # key -> get_concrete_function's graph, see _trace
+        self._stale_runs = {}    # key -> calls that re-traced for placeholder branches
         self._signatures = []   # _Signature of each user-visible trace
         self._concretes = []    # and its ConcreteFunction
         self._tracing_count = 0
@@ -325,9 +327,15 @@ class Function:
                                                  source or (args, kwargs))
         first = not self._cache
         static = [spec[0] if spec[0] != "var" else None for spec in signature.specs]
+        # a branch that computed with unshaped py_function placeholders makes the
+        # graph provisional (re-traced at the next call, bodies not run, as TF);
+        # after _STALE_LIMIT such calls the trace runs the bodies once and is kept
+        bodies = execute and self._stale_runs.get(key, 0) >= _STALE_LIMIT
         tr, result = self._run_trace(args, kwargs, template, leaves, visible,
                                      allow_variables=first, execute=execute,
-                                     static_shapes=static)
+                                     static_shapes=static, run_py_bodies=bodies)
+        if execute and tr.py_stale:
+            self._stale_runs[key] = self._stale_runs.get(key, 0) + 1
         if first and tr.created_variables:
             # as TF: a trace that created variables is followed at once by a second
             # trace that must create none (variables only once, TF's singleton rule);
@@ -360,7 +368,7 @@ class Function:
             out_specs=_rebuild_outputs(out_template, iter(
                 TensorSpec(_static_dims.static_dims(t, unknown), t.dtype)
                 for t in out_leaves), specs=True))
-        if not execute and tr.uses_unshaped_placeholders():
+        if tr.py_stale or not execute and tr.uses_unshaped_placeholders():
             # computed with py_function results whose shapes it never saw (their
             # bodies did not run, as in TF): it gives the signature and output
             # specs; the first call traces again, quietly, running them as it runs
@@ -378,7 +386,7 @@ class Function:
         return concrete, result
 
     def _run_trace(self, args, kwargs, template, leaves, visible, allow_variables,
-                   execute, static_shapes=()):
+                   execute, static_shapes=(), run_py_bodies=False):
         """(trace, result) of one run of the Python function on fresh trace inputs.
         ``static_shapes``: per leaf, the signature's shape (None dims: any size).
 
@@ -388,7 +396,8 @@ class Function:
         traced again with the bodies run."""
         try:
             return self._run_trace_once(args, kwargs, template, leaves, visible,
-                                        allow_variables, execute, static_shapes)
+                                        allow_variables, execute, static_shapes,
+                                        run_py_bodies)
         except Exception as exc:
             if execute or not getattr(exc, "after_py_placeholders", False):
                 raise
@@ -401,7 +410,7 @@ class Function:
         tr = _trace.Trace(allow_variable_creation=allow_variables)
         tr.run_py_bodies = run_py_bodies
         tr.keeps_static = True   # set_shape refines static dims, as TF's graph
-        tr.run_effects = execute
+        tr.run_effects = tr.py_runs_now = execute
         fresh = []
         names = self._leaf_names(args, kwargs, len(leaves))
         static_shapes = list(static_shapes)
@@ -571,6 +580,8 @@ def _spec_to_tensor(spec):
         dims = spec.shape.as_list() if spec.shape.rank is not None else []
         shape = [1 if d is None else d for d in dims]
         from dlframe.core.tensor import constant
+        if spec.dtype.name == "string":   # empty strings, not integer zeros
+            return constant(np.full(shape, b"", dtype=object))
         return constant(np.zeros(shape, dtype=spec.dtype.as_numpy_dtype))
     if isinstance(spec, (list, tuple)):
         return _rebuild(spec, [_spec_to_tensor(s) for s in spec])

@@ -138,11 +138,20 @@ class GraphView:
     """``ConcreteFunction.graph``: the traced program with TF's inspection methods
     where dlframe has an answer, and a clear error where it has none (GraphDef)."""
 
-    def __init__(self, graph):
+    def __init__(self, graph, concrete=None):
         self._graph = graph
+        self._concrete = concrete
 
     def __getattr__(self, name):
         return getattr(self._graph, name)
+
+    @property
+    def inputs(self):
+        """TF's graph inputs: a symbolic placeholder per tensor argument (named
+        after its TensorSpec, ``x:0``), then the captured Variables."""
+        specs = self._concrete.inputs if self._concrete is not None else []
+        return [SymbolicTensor(s.shape, s.dtype, f"{s.name}:0")
+                if isinstance(s, TensorSpec) else s for s in specs]
 
     def get_operations(self):
         """One entry per node of the optimized program (``.name``, ``.type``)."""

@@ -73,6 +73,30 @@ def _py_key(value):
     return (type(value), value)
 
 
+def python_mismatch(traced, called):
+    """``(called value, traced value)`` of the first Python argument a call gives
+    that differs from the one a trace was made with (templates of ``_flatten``, in
+    the same places), else None. As TF, numbers equal by value (2 and 2.0);
+    parts of the call absent from the trace, or tensors, are not compared."""
+    if not (isinstance(traced, tuple) and isinstance(called, tuple)) or \
+            not traced or not called:
+        return None
+    if traced[0] == "py" and called[0] == "py":
+        return None if traced[1] == called[1] else (called[1][1], traced[1][1])
+    if traced[0] != called[0] or traced[0] not in ("tuple", "list", "dict"):
+        return None
+    if traced[0] == "dict":
+        mine = dict(called[1])
+        pairs = [(node, mine[k]) for k, node in traced[1] if k in mine]
+    else:
+        pairs = zip(traced[1], called[1])
+    for a, b in pairs:
+        found = python_mismatch(a, b)
+        if found is not None:
+            return found
+    return None
+
+
 def _unflatten(template, leaves_iter, composite=None, constant=None):
     """Rebuilds a ``_flatten`` (inputs) or ``_structure_outputs`` template from its
     tensor leaves; ``composite(struct, parts)`` (when given) stands for each

@@ -42,7 +42,7 @@ class Primitive:
         such nodes are never removed from a graph and keep their order.
       wants_needs: True when the gradient rule accepts ``needs`` (a bool per input:
         does anyone want that input's gradient?) to skip the work for the others.
-      value_shaped: True (or a predicate of the input Tensors) when the output shapes
+      value_shaped: True (or a predicate ``(inputs, attrs)``) when the output shapes
         depend on input values, not only input shapes (loop outputs, masks,
         ``tf.range(n)``); a trace then runs shape queries of them with the graph.
       into: optional CPU kernel ``into(*arrays, out=buffer)`` computing the same
@@ -169,8 +169,10 @@ def call(prim, inputs, attrs=None, device=None):
         out = Tensor(result, dev)
         outs = (out,)
     elif mixed:  # output k continues input k (a loop variable) on its device
-        outs = tuple(Tensor(r, inputs[k]._device if k < len(inputs) else dev)
-                     for k, r in enumerate(result))
+        where = prim.mixes_cpu_devices   # or a callable naming each output's device
+        devices = where(inputs, attrs) if callable(where) else [
+            inputs[k]._device if k < len(inputs) else dev for k in range(len(result))]
+        outs = tuple(Tensor(r, d) for r, d in zip(result, devices))
         out = outs
     else:
         outs = tuple(Tensor(r, dev) for r in result)
@@ -188,7 +190,8 @@ def call(prim, inputs, attrs=None, device=None):
 def _may_mix(prim, inputs):
     """Whether ``prim`` may take inputs on several devices: a loop whose body runs
     on several logical CPU devices (``strategy.run`` traced inside it) sets
-    ``mixes_cpu_devices``; they share host memory, so no copy is needed."""
+    ``mixes_cpu_devices`` (True, or a callable ``(inputs, attrs)`` giving each
+    output's device); they share host memory, so no copy is needed."""
     return getattr(prim, "mixes_cpu_devices", False) and \
         not any(t._device.is_gpu for t in inputs)
 

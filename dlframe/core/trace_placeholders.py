@@ -14,6 +14,33 @@ class PyPlaceholders:
     whose ``__init__`` sets ``py_placeholders``, ``run_py_bodies`` and
     ``keeps_static``)."""
 
+    # a function's trace sets ``py_runs_now`` (True: the trace is the call's run);
+    # a branch trace False where it surely does not run right after (see
+    # ``branch_runs_now``); None: unknown
+    py_runs_now = None
+    py_stale = False   # a branch kept placeholder shapes: trace again at next call
+    py_retry = False   # a nested branch needs the bodies run: so does this one
+
+    def branch_runs_now(self, selected):
+        """Whether a cond branch or loop body traced inside this trace runs right
+        after its trace: False where it surely does not (this trace runs nothing, or
+        a function's run does not take it: ``selected()``, read from the run's real
+        values, is false), else None (it may)."""
+        if self.py_runs_now is None:
+            return None
+        if not self.py_runs_now:
+            return False
+        return None if self.parent is not None or selected() else False
+
+    def defer_py_bodies(self):
+        """A branch of this trace that does not run now computed with unshaped
+        py_function placeholders: rather than run their bodies (TF does not), the
+        function's graph is provisional and traced again at its next call."""
+        root = self
+        while root.parent is not None:
+            root = root.parent
+        root.py_stale = True
+
     def py_bodies_run(self):
         """True when py_function bodies run while traced (this trace or an enclosing
         one is a retry of a trace that could not go on with placeholder results)."""

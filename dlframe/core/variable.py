@@ -439,6 +439,14 @@ class Variable(Tensor, metaclass=_VariableMeta):
 
     __str__ = __repr__
 
+    def __format__(self, format_spec):
+        # as TF: "{}".format(v) gives str(v); a Variable (unlike a Tensor) refuses a
+        # format spec, so f"{v:.2f}" fails as it does in TF (use v.numpy())
+        if format_spec:
+            raise TypeError(f"unsupported format string passed to "
+                            f"{type(self).__name__}.__format__: {format_spec!r}")
+        return str(self)
+
 
 _INIT_SIGNATURE = inspect.signature(Variable.__init__)
 

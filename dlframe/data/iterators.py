@@ -2,6 +2,7 @@
 and the ``Optional`` that ``get_next_as_optional`` returns."""
 
 from dlframe import backends
+from dlframe.core import dtypes
 from dlframe.core.primitive import STATE as _STATE
 from dlframe.core.tensor import convert_to_tensor
 from dlframe.data import structure as S
@@ -75,10 +76,39 @@ class OwnedIterator:
         return S.pack_sequence_as(spec, flat)
 
     def get_next_as_optional(self):
+        """The next element as an ``Optional``, empty at the end of the data.
+
+        Inside a dlframe.function it is an op pulling an element each time the graph
+        runs, its ``has_value()`` a bool Tensor (TF's IteratorGetNextAsOptional).
+        """
+        if _STATE.trace is not None:
+            found = self._graph_next_as_optional()
+            if found is not None:
+                return found
         try:
             return Optional(next(self._it), self._dataset.element_spec)
         except StopIteration:
             return Optional(None, self._dataset.element_spec, empty=True)
+
+    def _graph_next_as_optional(self):
+        """``get_next_as_optional`` as a graph op (None for ragged/sparse elements):
+        at the end it yields ``has_value`` False and empty tensors of the spec."""
+        from dlframe.core.tensor_spec import TensorSpec
+        from dlframe.ops.array import zeros
+        from dlframe.ops.py_func import py_function
+        spec = self.element_spec
+        leaves = S.flatten(spec)
+        if not leaves or any(type(s) is not TensorSpec for s in leaves):
+            return None
+
+        def pull():
+            try:
+                return [True] + S.flatten(next(self._it))
+            except StopIteration:   # placeholders of the spec, unknown dims empty
+                return [False] + [zeros([0 if d is None else d for d in s.shape.as_list()],
+                                        s.dtype) for s in leaves]
+        flat = py_function(pull, [], Tout=[dtypes.bool] + [s.dtype for s in leaves])
+        return Optional(S.pack_sequence_as(spec, flat[1:]), spec, has_value=flat[0])
 
     def close(self):
         """Stops background work of this iterator now (it also stops when collected)."""
@@ -98,8 +128,10 @@ class Optional:
     ``Iterator.get_next_as_optional()`` returns one.
     """
 
-    def __init__(self, value, element_spec=None, empty=False):
+    def __init__(self, value, element_spec=None, empty=False, has_value=None):
         self._value, self._empty, self._element_spec = value, empty, element_spec
+        # a bool Tensor known only when a graph runs (get_next_as_optional traced)
+        self._has_value = has_value
 
     @property
     def element_spec(self):
@@ -124,10 +156,16 @@ class Optional:
 
     def has_value(self, name=None):
         """A scalar bool Tensor: whether this optional holds a value."""
+        if self._has_value is not None:
+            return self._has_value
         return convert_to_tensor(not self._empty)
 
     def get_value(self, name=None):
         """The value; ``InvalidArgumentError`` when the optional is empty."""
+        if self._has_value is not None:
+            from dlframe.ops.debugging import Assert
+            Assert(self._has_value, ["The given optional does not have a value."])
+            return self._value
         if self._empty:
             raise InvalidArgumentError(None, None,
                                        "The given optional does not have a value.")
@@ -138,7 +176,8 @@ class Optional:
         return OptionalSpec(self._element_spec)
 
     def __repr__(self):
-        return f"<Optional has_value={not self._empty} spec={self._element_spec!r}>"
+        known = "?" if self._has_value is not None else not self._empty
+        return f"<Optional has_value={known} spec={self._element_spec!r}>"
 
 
 def _dense(value):

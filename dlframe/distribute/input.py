@@ -235,12 +235,37 @@ class DistributedIterator:
             raise OutOfRangeError(None, None, "End of sequence") from None
 
     def get_next_as_optional(self):
-        """The next element as a ``tf.experimental.Optional`` (empty at the end)."""
+        """The next element as a ``tf.experimental.Optional`` (empty at the end).
+
+        Inside a dlframe.function it is a graph op: each run of the graph pulls the
+        global batch (one element per replica with ``distribute_datasets_from_function``)
+        or finds the data exhausted; ``has_value()`` is then a bool Tensor.
+        """
+        from dlframe.core.primitive import STATE
         from dlframe.data.dataset import Optional
+        if STATE.trace is not None:
+            found = self._graph_next_as_optional()
+            if found is not None:
+                return found
         try:
             return Optional(next(self), self.element_spec)
         except StopIteration:
             return Optional.empty(self.element_spec)
+
+    def _graph_next_as_optional(self):
+        from dlframe.data.dataset import Optional
+        ds = self._dataset
+        n = ds._local_replicas() if ds._per_replica_elements else 1
+        parts = [self._it.get_next_as_optional() for _ in range(n)]
+        if any(p._has_value is None for p in parts):
+            return None     # ragged/sparse elements: taken at trace time
+        if ds._undivided():
+            return parts[0]
+        raw = tuple(p._value for p in parts) if ds._per_replica_elements \
+            else parts[0]._value
+        # a replica past the end gets the empty placeholders (as ``_grouped`` pads)
+        return Optional(ds._distribute(raw), self.element_spec,
+                        has_value=parts[0]._has_value)
 
     @property
     def element_spec(self):

@@ -36,8 +36,11 @@ from dlframe.ops.control_flow_branch import (  # noqa: F401 - _flat/_unflat/_Bra
     _relaxed,
     _taping,
     _unflat,
+    body_runs_now,
+    cond_runs_now,
     merge_branch_shapes,
     note_loop_shapes,
+    runs_now,
 )
 from dlframe.ops.list_ops import take_rows_like
 
@@ -117,13 +120,14 @@ def cond(pred, true_fn=None, false_fn=None, name=None):
         if p._value.size != 1:
             raise InvalidArgumentError(f"cond: pred must be a scalar, got shape "
                                        f"{list(p._value.shape)}")
-        a = _Branch(true_fn, trace)
-        b = _Branch(false_fn, trace)
+        now = cond_runs_now(trace, p)   # (py_function bodies of an untaken one idle)
+        a = _Branch(true_fn, trace, runs_now=now[0])
+        b = _Branch(false_fn, trace, runs_now=now[1])
         if a.template != b.template:  # e.g. a TensorArray written in one branch only
             a_out = _unflat(a.template, iter(a.outputs))
             b_out = _unflat(b.template, iter(b.outputs))
-            a = _Branch(_settled_like(true_fn, b_out), trace)
-            b = _Branch(_settled_like(false_fn, a_out), trace)
+            a = _Branch(_settled_like(true_fn, b_out), trace, runs_now=now[0])
+            b = _Branch(_settled_like(false_fn, a_out), trace, runs_now=now[1])
         _check_same_structure(a, b, "cond")
         externals, index = [], {}
         for x in a.externals + b.externals:
@@ -445,6 +449,12 @@ def _dry_loop(forward):
 
 
 _if_fx_p = _effectful(_if_p, _if_dry)
+for _branching in (_if_p, _if_fx_p):
+    # a cond between strategy.run calls (``if not optional.has_value(): break``)
+    # reads per-replica values on several logical CPUs; each output keeps the device
+    # its true branch produced it on
+    _branching.mixes_cpu_devices = lambda inputs, attrs: [
+        x._device for x in attrs["branches"][0].outputs]
 _while_fx_p = _effectful(_while_p, _while_dry, _dry_loop(_while_p.forward))
 _while_hist_fx_p = _effectful(_while_hist_p, _while_hist_dry,
                               _dry_loop(_while_hist_p.forward))
@@ -563,11 +573,12 @@ def _traced_while(cond_fn, body_fn, vars_, shape_invariants, maximum_iterations,
         new = body_fn(*_unflat(template, iter(xs)))
         return _as_vars(new, single)
 
-    c = _Branch(cond_flat, trace, leaves, relaxed)
+    c = _Branch(cond_flat, trace, leaves, relaxed, runs_now(trace, lambda: True))
     stack = _LOOP_OPTIONS.__dict__.setdefault("stack", [])
     stack.append({})
     try:
-        b = _Branch(body_flat, trace, leaves, relaxed)
+        b = _Branch(body_flat, trace, leaves, relaxed,
+                    body_runs_now(trace, c, maximum_iterations))
     finally:
         options = stack.pop()
     if shape_invariants is None:

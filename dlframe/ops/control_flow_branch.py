@@ -57,6 +57,35 @@ def _leaves(structure):
     return found
 
 
+def runs_now(trace, selected):
+    """Whether a branch traced in ``trace`` runs right after its trace (see
+    ``Trace.branch_runs_now``; None: it may). ``selected()``: the run takes it."""
+    ask = getattr(trace, "branch_runs_now", None)
+    return None if ask is None else ask(selected)
+
+
+def _truth(value):
+    """The Python truth of a traced predicate's (real) value."""
+    if isinstance(value, Tensor):
+        return bool(value._device.to_numpy(value._value))
+    return bool(value)
+
+
+def cond_runs_now(trace, pred):
+    """``runs_now`` of a cond's (true, false) branches on the traced ``pred``."""
+    return (runs_now(trace, lambda: _truth(pred)),
+            runs_now(trace, lambda: not _truth(pred)))
+
+
+def body_runs_now(trace, cond_branch, maximum_iterations):
+    """``runs_now`` of a loop body: whether the run enters the loop, from the
+    traced condition ``cond_branch`` (unsure where it read py_function
+    placeholders: its traced value is not the run's)."""
+    return runs_now(trace, lambda: maximum_iterations != 0 and (
+        getattr(cond_branch, "_made_placeholders", False) or
+        _truth(cond_branch.outputs[0])))
+
+
 def _unflat(template, it):
     if template == "leaf":
         return next(it)
@@ -121,19 +150,29 @@ class _Branch:
     closures may since have been rebound (``y = cond(p, lambda: y * x, ...)``).
     """
 
-    def __init__(self, fn, parent, arg_tensors=(), dynamic_args=()):
+    def __init__(self, fn, parent, arg_tensors=(), dynamic_args=(), runs_now=None):
         self.fn = fn
         # py_function results stand for unknown values while a branch is traced
         # (as in TF, their bodies do not run); a branch that cannot do without their
         # values (it computes with one whose full shape no set_shape gave) is
-        # traced again, quietly, with the bodies run
+        # traced again, quietly, with the bodies run - unless it surely does not
+        # run now (``runs_now`` False, see ``branch_runs_now``): then the function
+        # traces again at its next call instead
+        self._runs_now = runs_now
         try:
             child, fresh, result, probe = self._trace(fn, parent, arg_tensors,
                                                       dynamic_args, False)
             # a loop body's results come back as its inputs; a cond branch's are
             # the cond's, computed by running the branch
-            retry = child.uses_unshaped_placeholders(
+            retry = child.py_retry or child.uses_unshaped_placeholders(
                 _leaves(result) if arg_tensors else ())
+            if retry and runs_now is False:
+                parent.defer_py_bodies()
+                retry = False
+            elif retry and isinstance(parent, _trace.Trace) and \
+                    parent.parent is not None and not parent.py_bodies_run():
+                parent.py_retry = True   # the enclosing branch's retry runs them
+                retry = False
         except Exception:
             if not getattr(self, "_made_placeholders", False):
                 raise
@@ -154,6 +193,7 @@ class _Branch:
         child.parent = parent
         child.run_effects = False
         child.run_py_bodies = run_py_bodies
+        child.py_runs_now = False if self._runs_now is False else None
         child.keeps_static = getattr(parent, "keeps_static", False)
         fresh = []
         for i, a in enumerate(arg_tensors):

@@ -146,7 +146,7 @@ def reserve_p(d, size, *, element_shape, dtype):
 
 
 # as many rows as a traced size says: TF's static shape leaves the count unknown
-reserve_p.value_shaped = lambda inputs: STATE.trace is not None and \
+reserve_p.value_shaped = lambda inputs, attrs: STATE.trace is not None and \
     STATE.trace.is_symbolic(inputs[0])
 reserve_p.static_shape = lambda in_dims, attrs: [None] + list(attrs["element_shape"])
 

@@ -17,6 +17,7 @@ from dlframe.ops import math as m
 from dlframe.ops import random as rnd
 from dlframe.ops import reduction as r
 from dlframe.ops._util import norm_axis, operands, t
+from dlframe.ops.debugging import assert_non_negative
 
 
 # ---------------------------------------------------------------- normalization
@@ -266,7 +267,12 @@ def compute_average_loss(per_example_loss, sample_weight=None, global_batch_size
     Args:
       per_example_loss: rank >= 1 losses, first dimension the per-replica batch.
       sample_weight: optional weights broadcastable to the losses.
-      global_batch_size: defaults to the per-replica batch times the replica count.
+      global_batch_size: a non-negative integer (or integer tensor); defaults to
+        the per-replica batch times the replica count. A size of 0 gives 0.
+
+    Raises:
+      TypeError: ``global_batch_size`` is not an integer.
+      InvalidArgumentError: ``global_batch_size`` is negative.
     """
     loss = t(per_example_loss)
     if loss._value.ndim == 0:
@@ -282,9 +288,27 @@ def compute_average_loss(per_example_loss, sample_weight=None, global_batch_size
         REPLICA_HOOK["in_replica_context"]("compute_average_loss")
         global_batch_size = loss._value.shape[0] * REPLICA_HOOK["num_replicas_in_sync"]()
     total = r.reduce_sum(loss)
-    size = global_batch_size if isinstance(global_batch_size, Tensor) else \
-        convert_to_tensor(global_batch_size, device=total._device)
-    return m.divide(total, m.cast(size, total.dtype))
+    size = _global_batch_size(global_batch_size, total._device)
+    # TF divides with div_no_nan: an empty global batch averages to 0, not NaN
+    return m.divide_no_nan(total, m.cast(size, total.dtype))
+
+
+def _global_batch_size(size, device):
+    """``size`` as an integer tensor, checked non-negative (at run time when traced)."""
+    if isinstance(size, (bool, np.bool_)) or (
+            not isinstance(size, Tensor) and not isinstance(size, numbers.Integral)):
+        raise TypeError("global_batch_size must be an integer. Received: "
+                        f"global_batch_size={size!r}")
+    if not isinstance(size, Tensor):
+        if size < 0:    # a Python value: checked now, no run-time node in a trace
+            raise InvalidArgumentError("global_batch_size must be non-negative. "
+                                       f"Received: global_batch_size={size}")
+        return convert_to_tensor(size, device=device)
+    if not size.dtype.is_integer:
+        raise TypeError("global_batch_size must be an integer. Received a tensor of "
+                        f"dtype {size.dtype}: global_batch_size={size!r}")
+    assert_non_negative(size, message="global_batch_size must be non-negative.")
+    return size
 
 
 def scale_regularization_loss(regularization_loss):

@@ -178,7 +178,8 @@ def _dry_run(d, *arrays, body):
     if not body.out_dtypes and getattr(root, "skip_output_free_py_functions", False):
         return ()
     if trace is not None and not hasattr(root, "placeholder_py_functions") and \
-            not body.internal and not STATE.dry_graphs and \
+            not body.internal and (not STATE.dry_graphs or getattr(
+                trace, "py_runs_now", None) is False) and \
             not getattr(trace, "needs_values", False) and \
             not getattr(trace, "py_bodies_run", lambda: True)():
         while trace is not None:
@@ -186,6 +187,9 @@ def _dry_run(d, *arrays, body):
             trace = trace.parent
         body.placeheld = True
         return tuple(placeholder_array(d, (), dtype, 1) for dtype in body.out_dtypes)
+    pending = body.pending
+    if pending is not None and root is pending[0] and _equal(pending[1], arrays):
+        return pending[2]   # a nested branch's trace ran it: the same run
     outs = body.run(d, arrays)
     if root is not None:
         body.pending = (root, [d.xp.array(a, copy=True) for a in arrays], outs)

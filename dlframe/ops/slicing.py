@@ -63,10 +63,17 @@ def getitem_p(d, x, *index_arrays, key, sizes=None):
     return out
 
 
-# indexing with a boolean mask (x[mask], tf.boolean_mask) keeps a value-dependent
-# count, and a scalar tensor may be a slice bound (x[a:a + n], a CutMix box)
-getitem_p.value_shaped = lambda inputs: any(
-    t._value.dtype.kind == "b" or t._value.ndim == 0 for t in inputs[1:])
+def _value_shaped(inputs, attrs):
+    """Indexing with a boolean mask (x[mask], tf.boolean_mask) keeps a value-dependent
+    count, and so does a slice with a tensor bound (x[a:a + n], a CutMix box); a
+    scalar tensor index (x[i]) drops its dimension whatever its value."""
+    return any(t._value.dtype.kind == "b" for t in inputs[1:]) or any(
+        isinstance(v, _Slot)
+        for k in attrs["key"] if isinstance(k, _pyslice)
+        for v in (k.start, k.stop, k.step))
+
+
+getitem_p.value_shaped = _value_shaped
 
 
 def _getitem_static_shape(in_dims, attrs):

@@ -25,6 +25,9 @@ def _component(value, dtype=None):
     if isinstance(value, Tensor) and dtype is not None and value.dtype != dtype \
             and value.dtype.is_integer:
         return _logic.cast(value, dtype)   # TF's int64 (TF refuses int32 tensors)
+    if isinstance(value, np.ndarray) and dtype is not None \
+            and value.dtype.kind in "iu" and value.dtype != dtype._np:
+        return value.astype(dtype._np)   # TF converts int32 arrays to int64
     if isinstance(value, (Tensor, np.ndarray)):
         return value
     return convert_to_tensor(value, dtype=dtype)
