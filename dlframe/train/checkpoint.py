@@ -237,7 +237,8 @@ def _is_trackable(value):
         return True
     if value is None or isinstance(value, (bool, int, float, complex, str, bytes)):
         return False
-    if isinstance(value, Tensor) or hasattr(value, "__array_interface__"):
+    if isinstance(value, Tensor) or hasattr(value, "__array_interface__") or \
+            hasattr(value, "__cuda_array_interface__"):   # NumPy or CuPy arrays
         return False
     return not (callable(value) and isinstance(value, _FUNCTION_TYPES)) and \
         type(value) is not object

@@ -292,7 +292,14 @@ def _keras3_named_function(value, main, custom_objects):
         if found is None and module is not None:
             found = getattr(module, name, None)
     if found is None:
-        found = activations.get(name)
+        try:
+            found = activations.get(name)
+        except ValueError:   # Keras 3 raises TypeError naming the function
+            raise TypeError(
+                f"Could not locate function '{name}'. Make sure custom classes and "
+                "functions are decorated with "
+                "`@keras.saving.register_keras_serializable()`, or pass them in "
+                f"`custom_objects`. Full object config: {value!r}") from None
     if not callable(found):
         raise TypeError(f"Lambda's function {name!r} is not callable. Received: "
                          f"function={value!r}")
@@ -382,17 +389,28 @@ class Lambda(Layer):
                 generic_utils.get_registered_name(fn)) is fn:
             config.update({"function": generic_utils.get_registered_name(fn),
                            "function_type": "function"})
-        elif _findable_by_name(fn) and (fn.__closure__ or
-                                        fn.__module__.startswith("dlframe.")):
+            return self._shape_config(config)
+        # a tf.function-decorated function is saved as the function it compiles
+        fn = getattr(fn, "python_function", fn)
+        if not isinstance(fn, types.FunctionType):
+            raise TypeError(f"Cannot serialize object {fn!r} of type {type(fn)} as "
+                            "a Lambda's function: pass a named or lambda function, "
+                            "or register the callable with "
+                            "`keras.saving.register_keras_serializable()`.")
+        if _findable_by_name(fn) and (fn.__closure__ or
+                                      fn.__module__.startswith("dlframe.")):
             # a library op or a decorated function: its closure is not JSON, so by
             # name as Keras 3 (``.keras`` stores every named function so)
-            config.update({"function": name, "function_type": "function",
+            config.update({"function": fn.__name__, "function_type": "function",
                            "module": fn.__module__})
         else:
             dumped = getattr(self, "_fn_dump", None)
             config.update({"function": dumped or func_dump(fn), "function_type": "lambda",
                            "module": getattr(self, "_fn_module", None) or getattr(
                                fn, "__module__", None)})
+        return self._shape_config(config)
+
+    def _shape_config(self, config):
         out = self._output_shape
         config["output_shape"] = func_dump(out) if callable(out) else out
         config["output_shape_type"] = "lambda" if callable(out) else "raw"

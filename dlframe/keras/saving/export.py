@@ -129,16 +129,22 @@ def check_inputs(specs, inputs):
 
 
 class TFSMLayer(Layer):
-    """A layer that runs an endpoint of an artifact written by ``model.export``.
+    """A layer that runs an endpoint of a SavedModel directory: one written by
+    ``model.export``, by ``keras.export.ExportArchive().write_out`` or by
+    ``tf.saved_model.save``.
 
     Args:
-      filepath: the exported directory.
-      call_endpoint: the endpoint used for inference (``'serve'`` or
-        ``'serving_default'``, which returns a dict of named outputs).
+      filepath: the SavedModel directory.
+      call_endpoint: the endpoint used for inference: an attribute of the loaded
+        object (``'serve'``) or a key of its ``signatures`` (``'serving_default'``,
+        which returns a dict of named outputs).
       call_training_endpoint: optional endpoint used when ``training=True``
-        (``'serve'`` here runs the model in training mode).
+        (for ``model.export`` output, ``'serve'`` runs the model in training mode).
       trainable: whether the artifact's variables are trainable.
       name, dtype: as for any layer.
+
+    Raises:
+      ValueError: ``filepath`` holds no SavedModel, or an endpoint is unknown.
     """
 
     def __init__(self, filepath, call_endpoint="serve", call_training_endpoint=None,
@@ -148,29 +154,74 @@ class TFSMLayer(Layer):
         if not saved_model_io.contains_saved_model(self.filepath):
             raise ValueError(f"Argument `filepath` must be a directory written by "
                              f"`model.export()`. Received: filepath={filepath!r}")
-        for arg, endpoint in (("call_endpoint", call_endpoint),
-                              ("call_training_endpoint", call_training_endpoint)):
+        self.call_endpoint = call_endpoint
+        self.call_training_endpoint = call_training_endpoint
+        self.model = None
+        if read_manifest(self.filepath) is None and \
+                object_io.contains_object(self.filepath):
+            self._load_endpoints(trainable)
+        else:
+            self._load_export(trainable)
+        self.built = True
+
+    def _load_export(self, trainable):
+        """A ``model.export`` directory: the Keras model it holds runs the call."""
+        for arg, endpoint in (("call_endpoint", self.call_endpoint),
+                              ("call_training_endpoint", self.call_training_endpoint)):
             if endpoint is not None and endpoint not in ENDPOINTS:
                 raise ValueError(f"The endpoint '{endpoint}' is not an attribute of the "
                                  f"loaded SavedModel (`{arg}`). Available endpoints: "
                                  f"{list(ENDPOINTS)}")
-        self.call_endpoint = call_endpoint
-        self.call_training_endpoint = call_training_endpoint
         self._artifact = saved_model_io.load_artifact(self.filepath)
         self.model = self._artifact.keras_model
         self.model.trainable = trainable
-        self.built = True
+
+    def _load_endpoints(self, trainable):
+        """Any other SavedModel (an ``ExportArchive``): its endpoints are the loaded
+        object's functions, its variables the layer's weights."""
+        loaded = object_io.load(self.filepath)
+        self._endpoints = {}
+        for arg in ("call_endpoint", "call_training_endpoint"):
+            endpoint = getattr(self, arg)
+            if endpoint is None:
+                continue
+            fn = getattr(loaded, endpoint, None)
+            signatures = getattr(loaded, "signatures", None) or {}
+            fn = fn if callable(fn) else signatures.get(endpoint)
+            if fn is None:
+                raise ValueError(
+                    f"The endpoint '{endpoint}' is neither an attribute of the reloaded "
+                    "SavedModel, nor an entry in the `signatures` field of the reloaded "
+                    f"SavedModel. Select another endpoint via the `{arg}` argument. "
+                    f"Available endpoints for this SavedModel: {list(signatures)}")
+            self._endpoints[endpoint] = fn
+        variables = list(getattr(loaded, "variables", None) or [])
+        self._trainable_weights.extend(v for v in variables if v.trainable)
+        self._non_trainable_weights.extend(v for v in variables if not v.trainable)
+        object.__setattr__(self, "_artifact", loaded)   # its variables are listed
 
     def call(self, inputs, training=False):
+        if self.model is None:
+            endpoint = (self.call_training_endpoint if training and
+                        self.call_training_endpoint is not None else self.call_endpoint)
+            return self._endpoints[endpoint](inputs)
         if training and self.call_training_endpoint is not None:
             return self.model(inputs, training=True)
         if self.call_endpoint == "serving_default":
-            return self._artifact.signatures["serving_default"](inputs)
+            signature = self._artifact.signatures["serving_default"]
+            if isinstance(inputs, dict):
+                return signature(**inputs)
+            if isinstance(inputs, (list, tuple)) and len(inputs) > 1:
+                # several inputs: the signature takes them by name only
+                names = signature.structured_input_signature[1]
+                return signature(**dict(zip(names, inputs)))
+            return signature(inputs)
         return self._artifact.serve(inputs)
 
     def compute_output_shape(self, input_shape):
-        if self.call_endpoint == "serving_default":
-            # the signature returns a dict of named outputs: shapes by a dry run
+        if self.model is None or self.call_endpoint == "serving_default":
+            # an endpoint's function (a dict of named outputs for a signature):
+            # shapes by a dry run
             return super().compute_output_shape(input_shape)
         return self.model.compute_output_shape(input_shape)
 

@@ -125,16 +125,17 @@ def _lambda_to_keras3(dumped, module=None):
 
 def _named_function_of(dumped, module):
     """The name of the top-level function whose code ``dumped`` holds when its
-    module still has it under that name (Keras 3 stores such functions by name),
-    else None. Only code this process just dumped is read."""
+    module still has that very function under that name (Keras 3 stores such
+    functions by name), else None: a nested function, or one the module redefined,
+    keeps its bytecode so loading never finds another function of that name."""
     try:
-        name = marshal.loads(base64.b64decode(dumped[0].encode("ascii"))).co_name
+        code = marshal.loads(base64.b64decode(dumped[0].encode("ascii")))
     except (ValueError, TypeError, EOFError, AttributeError, IndexError):
         return None
-    if name == "<lambda>" or dumped[2]:
+    if code.co_name == "<lambda>" or dumped[2]:
         return None
-    found = getattr(sys.modules.get(module or ""), name, None)
-    return name if callable(found) else None
+    found = getattr(sys.modules.get(module or ""), code.co_name, None)
+    return code.co_name if getattr(found, "__code__", None) == code else None
 
 
 def _layer_config_to_keras3(class_name, config):

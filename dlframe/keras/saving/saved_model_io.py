@@ -131,9 +131,10 @@ def _saved_keras_object(export_dir):
 
 
 class _ServingSignature:
-    """``loaded.signatures['serving_default']``: keyword (or positional) inputs in, a
-    dict ``{output name: Tensor}`` out (Keras 2 names outputs after their layers;
-    Keras 3's ``model.export`` names a Tensor or list of outputs ``output_0``...)."""
+    """``loaded.signatures['serving_default']``: keyword inputs (one input may also
+    come by position) in, a dict ``{output name: Tensor}`` out (Keras 2 names
+    outputs after their layers; Keras 3's ``model.export`` names a Tensor or list of
+    outputs ``output_0``...)."""
 
     def __init__(self, model, layer_output_names=True):
         self._model = model
@@ -169,6 +170,10 @@ class _ServingSignature:
         names = self._input_names()
         if len(names) == 1 and list(kwargs) == ["inputs"]:   # Keras 3's input name
             kwargs = {names[0]: kwargs["inputs"]}
+        if len(args) > 1 or args and len(names) > 1:   # as TF: keywords only then
+            raise TypeError(f"serving_default() takes its inputs {names} as keyword "
+                            "arguments (too many positional arguments); received "
+                            f"{len(args)} positional arguments.")
         if kwargs:
             missing = [n for n in names if n not in kwargs]
             if missing:

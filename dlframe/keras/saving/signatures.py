@@ -80,9 +80,11 @@ class SignatureFunction:
         return list(self.structured_input_signature[1].values())
 
     def __call__(self, *args, **kwargs):
-        if len(args) > len(self._names):
-            raise TypeError(f"Signature {self._key!r} takes {len(self._names)} inputs "
-                            f"{self._names}; received {len(args)} positional arguments.")
+        if len(args) > 1 or args and len(self._names) != 1:
+            # as TF: a tensor by position only when the signature has one input
+            raise TypeError(f"Signature {self._key!r} takes its inputs {self._names} "
+                            "as keyword arguments (too many positional arguments); "
+                            f"received {len(args)} positional arguments.")
         values = dict(zip(self._names, args))
         for name, value in kwargs.items():
             if name not in self._names or name in values:
