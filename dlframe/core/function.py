@@ -157,7 +157,7 @@ class Function:
 
     _TRACE_STATE = ("_cache", "_signatures", "_concretes", "_tracing_count",
                     "_variables_created", "_converted", "_instances", "_call_plan",
-                    "_replayed", "_provisional")
+                    "_replayed", "_provisional", "_stale_runs")
     _trace_quietly = False  # True: trace-time print() is silent (a loaded SavedModel)
 
     def __init__(self, python_function, input_signature=None, autograph=True,

@@ -212,7 +212,7 @@ def propagate(marks, prim, inputs, outs, attrs):
     empty = frozenset()
     in_marks = [marks.get(id(x), empty) for x in inputs]
     has_rule = getattr(prim, "static_shape", None) is not None
-    if not any(in_marks) and not (has_rule and _value_shaped(prim, inputs, attrs)):
+    if not any(in_marks) and not (has_rule and value_shaped(prim, inputs, attrs)):
         return
     for o, axes in zip(outs, node_marks(prim, inputs, in_marks, attrs, outs)):
         axes = axes | marks.get(id(o), empty)
@@ -220,7 +220,9 @@ def propagate(marks, prim, inputs, outs, attrs):
             marks[id(o)] = axes
 
 
-def _value_shaped(prim, inputs, attrs):
+def value_shaped(prim, inputs, attrs):
+    """Whether ``prim``'s output size on these inputs depends on their values
+    (its ``value_shaped`` flag, or its rule called with ``(inputs, attrs)``)."""
     rule = prim.value_shaped
     return rule(inputs, attrs) if callable(rule) else rule
 

@@ -33,11 +33,6 @@ from dlframe.errors import InvalidArgumentError
 _primitive = sys.modules["dlframe.core.primitive"]   # PROFILER lives there
 
 
-def _value_dependent_shape(prim, inputs, attrs):
-    rule = prim.value_shaped
-    return rule(inputs, attrs) if callable(rule) else rule
-
-
 # graph node names TF gives ops made by Python operators and some wrappers (others
 # are named after their op type, as TF does)
 _NODE_NAMES = {"AddV2": "add", "Mul": "mul", "Sub": "sub", "RealDiv": "truediv",
@@ -110,7 +105,7 @@ class Trace(PyPlaceholders):
             # computed from constants only (shapes, Python values): the same at every
             # run of this signature, so its trace-time value may be read
             self.static.update(id(o) for o in outs)
-        if _value_dependent_shape(prim, inputs, attrs) or any(
+        if _static_dims.value_shaped(prim, inputs, attrs) or any(
                 self.is_dynamic(t) for t in inputs):
             # sizes that depend on values (loop outputs, masks, tf.range(n)): shape
             # queries of these (tf.shape) must run with the graph

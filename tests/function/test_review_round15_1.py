@@ -19,21 +19,29 @@ def _ranged(calls):
     return body
 
 
-def test_untaken_branch_reducing_a_py_function_result_does_not_run_it():
-    calls = []
-    body = _ranged(calls)
-
+def _cond_of_sum(body, otherwise):
+    """A function: the sum of ``body``'s py_function result for x > 0, else
+    ``otherwise``."""
     @tf.function
     def f(x):
         return tf.cond(x > 0, lambda: tf.reduce_sum(tf.py_function(body, [x],
                                                                    tf.float32)),
-                       lambda: 0.0)
+                       lambda: otherwise)
+    return f
+
+
+def test_untaken_branch_reducing_a_py_function_result_does_not_run_it():
+    calls = []
+    body = _ranged(calls)
+
+    f = _cond_of_sum(body, 0.0)
 
     for value, expected, log in ((-1.0, 0.0, []), (-2.0, 0.0, []), (3.0, 6.0, [3.0]),
                                  (-1.0, 0.0, [3.0]), (4.0, 10.0, [3.0, 4.0])):
         assert f(tf.constant(value)).numpy() == expected
         assert calls == log   # TF 2.21: the body runs only when the branch is taken
     assert f.experimental_get_tracing_count() == 1
+    assert "_stale_runs" not in f.__getstate__()   # trace state is not pickled
 
 
 def test_autograph_if_nested_in_an_untaken_branch():
@@ -104,11 +112,7 @@ def test_get_concrete_function_with_a_cond_reducing_a_py_function_result():
     calls = []
     body = _ranged(calls)
 
-    @tf.function
-    def f(x):
-        return tf.cond(x > 0, lambda: tf.reduce_sum(tf.py_function(body, [x],
-                                                                   tf.float32)),
-                       lambda: -1.0)
+    f = _cond_of_sum(body, -1.0)
 
     cf = f.get_concrete_function(tf.TensorSpec([], tf.float32))
     assert calls == []
@@ -118,6 +122,7 @@ def test_get_concrete_function_with_a_cond_reducing_a_py_function_result():
     assert cf(tf.constant(4.0)).numpy() == 10.0
     assert calls == [2.0, 4.0]
     assert f.experimental_get_tracing_count() == 1
+    assert "_stale_runs" not in f.__getstate__()   # trace state is not pickled
 
 
 # -- a concrete function's Python arguments -----------------------------------------
@@ -182,3 +187,4 @@ def test_untaken_unshaped_branch_settles_after_a_few_quiet_retraces():
     assert float(f(x, tf.constant(True))) == 12.0
     assert len(runs) == 2
     assert f.experimental_get_tracing_count() == 1
+    assert "_stale_runs" not in f.__getstate__()   # trace state is not pickled
