@@ -4,7 +4,13 @@ The CNN: Conv2D(32, 3) - MaxPool - Conv2D(64, 3) - MaxPool - Flatten - Dense(10)
 28x28x1 inputs, batch 64 (channels_last, VALID convolutions). Prints medians in ms
 for dlframe and, when importable, TensorFlow side by side.
 
-Usage: python bench/bench_conv.py [--repeats N] [--threads T]
+``--kernels`` times instead the array kernels that the compiled ``fit`` step of
+that CNN runs (fused conv+bias+ReLU, filter gradient from the kept patches, input
+gradient, max pool, ReLU-fused max-pool gradient), dlframe only, in process time
+on one BLAS thread: on a machine that other jobs keep busy, wall-clock figures of
+the whole step swing 2-4x, these far less.
+
+Usage: python bench/bench_conv.py [--repeats N] [--threads T] [--kernels]
 """
 
 import argparse
@@ -88,14 +94,76 @@ def _stack(tf, rng):
     return fwd, step
 
 
+def cpu_ms(fn, repeats):
+    """Median process (CPU) time of ``fn`` in ms after two warm-up runs."""
+    fn()
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.process_time()
+        fn()
+        times.append(time.process_time() - start)
+    return 1e3 * float(np.median(times))
+
+
+def kernel_workloads():
+    """(name, fn) for every array kernel of the compiled CNN step (batch 64)."""
+    from dlframe.backends.numpy_backend import CPUDevice
+    from dlframe.ops import conv_kernels, cpu_fusions, pooling
+    d = CPUDevice(0)
+    rng = np.random.default_rng(0)
+    conv = {"strides": (1, 1), "pads": ((0, 0), (0, 0)), "dilations": (1, 1)}
+    pool = {"ksize": (2, 2), "strides": (2, 2), "pads": ((0, 0), (0, 0)),
+            "dilations": (1, 1)}
+    out = []
+    for (name, xshape, wshape), (pname, _) in zip(LAYERS, POOLS):
+        x = rng.standard_normal(xshape).astype(np.float32)
+        x = np.maximum(x, 0) if xshape[-1] > 1 else x   # a pooled ReLU output
+        w = (rng.standard_normal(wshape) * 0.1).astype(np.float32)
+        b = rng.standard_normal(wshape[-1]).astype(np.float32) * 0.1
+        y, cols = cpu_fusions.fused_conv_patches_p.forward(d, x, w, b, relu=True,
+                                                           **conv)
+        dy = rng.standard_normal(y.shape).astype(np.float32)
+        p = pooling.max_pool_forward(d, y, **pool)
+        dp = rng.standard_normal(p.shape).astype(np.float32)
+        short = name.split()[0]
+        out += [
+            (f"{short} conv+bias+relu", lambda x=x, w=w, b=b: cpu_fusions.
+             fused_conv_patches_p.forward(d, x, w, b, relu=True, **conv)),
+            (f"{short} filter grad", lambda c=cols, g=dy, s=wshape: cpu_fusions.
+             filter_grad_from_patches_p.forward(d, c, g, filter_shape=s))]
+        if xshape[-1] > 1:   # conv1's input is the data: no input gradient
+            out.append((f"{short} input grad", lambda g=dy, w=w, s=xshape[1:]:
+                        conv_kernels.conv_backprop_input(d, g, w, in_shape=s, **conv)))
+        out += [(f"{pname.split()[0]} max pool", lambda y=y: pooling.max_pool_forward(
+                    d, y, **pool)),
+                (f"{pname.split()[0]} relu+pool grad", lambda y=y, p=p, g=dp:
+                 cpu_fusions.relu_max_pool_grad_p.forward(d, y, p, g, **pool))]
+    return out
+
+
+def kernels_main(repeats):
+    total = 0.0
+    print(f"{'kernel (compiled CNN step)':<28}{'cpu ms':>8}   (median, one BLAS thread)")
+    for name, fn in kernel_workloads():
+        ms = cpu_ms(fn, repeats)
+        total += ms
+        print(f"{name:<28}{ms:8.3f}")
+    print(f"{'sum':<28}{total:8.3f}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--threads", type=int, default=0,
                         help="intra-op (BLAS) threads for large GEMMs; 0 = all cores")
+    parser.add_argument("--kernels", action="store_true",
+                        help="time the compiled step's array kernels (process time)")
     args = parser.parse_args()
     os.environ.setdefault("DLFRAME_DEVICE", "cpu")
     import dlframe
+    if args.kernels:
+        return kernels_main(args.repeats)
     if args.threads:
         dlframe.config.threading.set_intra_op_parallelism_threads(args.threads)
     frames = [("dlframe", dlframe)]

@@ -5,8 +5,9 @@ rewrites two chains of a traced CNN step into one node each; both compute the
 same values as the chains they replace:
 
 * ``Conv2D``/``Conv3D`` -> ``AddV2`` of a per-channel bias [-> ``Relu``]: the bias
-  and the ReLU are applied in place to the convolution's fresh output; when the
-  step also takes the filter gradient of the same input, the forward's patch
+  and the ReLU are applied in place to the convolution's fresh output (with one
+  input channel the bias is added inside the GEMM, equal up to float rounding);
+  when the step also takes the filter gradient of the same input, the forward's patch
   matrix is kept for it (one im2col copy instead of two).
 * ``MaxPoolGrad`` of a ReLU output -> ``ReluGrad``: the ReLU gradient mask is
   applied to the pooled gradient first (the gradient lands only on window maxima,
@@ -19,29 +20,20 @@ backward pass), so they have no gradient rules.
 
 from dlframe.backends.base import np
 from dlframe.core.primitive import primitive
-from dlframe.ops.conv_kernels import conv_forward_cols, filter_grad_from_cols
+from dlframe.ops.conv_kernels import (  # noqa: F401 - add_bias re-exported
+    add_bias,
+    conv_forward_cols,
+    filter_grad_from_cols,
+)
 from dlframe.ops.nn import relu_into
-from dlframe.ops.pooling import _tiled, _tiled_max_pool_grad, max_pool_grad
+from dlframe.ops.pooling import (
+    _needs_scan,
+    _tiled,
+    _tiled_max_pool_grad,
+    max_pool_grad,
+)
 
 __all__ = []
-
-# Batch sizes from which the bias is tiled over one whole sample and added along
-# sample-long rows (~2x faster than broadcasting over C-long rows); below it the
-# tiling costs as much as it saves
-_TILE_MIN_BATCH = 4
-
-
-def add_bias(xp, y, bias):
-    """Adds ``bias`` (broadcasting to ``y``'s shape and dtype) to the fresh,
-    contiguous ``y`` in place; a 1-D per-channel bias along sample-long rows."""
-    per_sample = y.size // y.shape[0] if y.ndim > 1 and y.shape[0] else 0
-    if (bias.ndim == 1 and y.shape[0] >= _TILE_MIN_BATCH
-            and bias.shape[0] == y.shape[-1] and per_sample > bias.shape[0]):
-        rows = y.reshape(y.shape[0], per_sample)
-        xp.add(rows, xp.tile(bias, per_sample // bias.shape[0]), out=rows)
-    else:
-        xp.add(y, bias, out=y)
-    return y
 
 
 def relu_in_place(xp, y):
@@ -53,8 +45,7 @@ def relu_in_place(xp, y):
 
 def _conv_bias_act(d, x, w, bias, strides, pads, dilations, relu):
     y, cols = conv_forward_cols(d, x, w, strides=strides, pads=pads,
-                                dilations=dilations)
-    add_bias(d.xp, y, bias)
+                                dilations=dilations, bias=bias)
     return (relu_in_place(d.xp, y) if relu else y), cols
 
 
@@ -80,6 +71,9 @@ def filter_grad_from_patches_p(d, cols, dy, *, filter_shape):
 @primitive("_ReluMaxPoolGrad")
 def relu_max_pool_grad_p(d, x, y, dy, *, ksize, strides, pads, dilations):
     """``ReluGrad(MaxPoolGrad(x, y, dy), x)`` for a ReLU output ``x``."""
+    if _needs_scan(d, x, y):   # a NaN may take the gradient, which ReluGrad drops
+        return max_pool_grad(d, x, y, dy, ksize=ksize, strides=strides, pads=pads,
+                             dilations=dilations) * (x > 0)
     dy = dy * (y > 0)
     if _tiled(ksize, strides, pads, dilations):
         return _tiled_max_pool_grad(d, x, y, dy, ksize, zero_ties_free=True)

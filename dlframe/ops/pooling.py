@@ -7,6 +7,12 @@ runs one vectorized pass per window tap over a strided slice of the padded input
 Max-pool gradients go to the first maximum of each window in row-major order
 (like TF); MaxPoolGrad and MaxPoolGradGrad are adjoint primitives, as are AvgPool
 and AvgPoolGrad, so second derivatives work.
+
+NaN follows TF's CPU kernels: the forward ignores NaN and never returns less than
+the dtype's lowest finite value (an all-NaN or all -inf window gives it); the
+gradient scans each window like TF's argmax (its first valid element, moved on to
+every later one strictly greater), so it lands on a leading NaN. Inputs with NaN or
+such windows take that exact scan; all others the fast paths, which agree with it.
 """
 
 from dlframe.backends.base import np
@@ -81,29 +87,94 @@ def _lowest(dtype):
     return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
 
 
-def max_pool_forward(d, x, *, ksize, strides, pads, dilations):
-    """Window maxima; padding never wins."""
-    xp = d.xp
-    out_sp = _out_sp(x.shape, ksize, strides, pads, dilations)
+def _window_max(xp, fn, x, ksize, strides, pads, dilations, out_sp):
     if _tiled(ksize, strides, pads, dilations):
-        return _reduce_blocks(xp.maximum, _blocks(x, ksize, out_sp), len(ksize))
+        return _reduce_blocks(fn, _blocks(x, ksize, out_sp), len(ksize))
     xpad = pad_array(xp, x, pads, _lowest(x.dtype))
     out = None
     for tap in taps(ksize):
         src = xpad[tap_index(tap, strides, dilations, out_sp)]
-        out = src.copy() if out is None else xp.maximum(out, src, out=out)
+        out = src.copy() if out is None else fn(out, src, out=out)
     return out
 
 
+def max_pool_forward(d, x, *, ksize, strides, pads, dilations):
+    """Window maxima ignoring NaN, at least the dtype's lowest finite value (TF's
+    CPU kernel); padding never wins."""
+    xp = d.xp
+    geo = (ksize, strides, pads, dilations, _out_sp(x.shape, ksize, strides, pads,
+                                                    dilations))
+    floating = x.dtype.kind == "f"
+    if not floating:
+        return _window_max(xp, xp.maximum, x, *geo)
+    low = xp.finfo(x.dtype).min
+    if d.is_gpu:   # no host check (it would wait for the device)
+        return xp.fmax(_window_max(xp, xp.fmax, x, *geo), low)
+    out = _window_max(xp, xp.maximum, x, *geo)
+    least = out.min() if out.size else low   # NaN where a window held NaN
+    if not least >= low:   # NaN, or a window without a finite value
+        if xp.isnan(least):
+            out = _window_max(xp, xp.fmax, x, *geo)
+        xp.fmax(out, low, out=out)   # TF's starting value
+    return out
+
+
+def _every_tie(ksize):
+    """TF's MaxPool3DGrad sends the gradient to every element equal to the window's
+    maximum (NaN never is); the 1-D and 2-D kernels to one element."""
+    return len(ksize) == 3
+
+
+def _needs_scan(d, x, y):
+    """Whether ``x`` holds a NaN or some window's maximum is the dtype's lowest
+    value: only then can the first element equal to the maximum differ from where
+    TF's scan sends the gradient (on GPU the fast paths run without asking)."""
+    if d.is_gpu or x.dtype.kind != "f" or not x.size or not y.size or \
+            _every_tie(y.shape[1:-1]):
+        return False
+    xp = d.xp
+    return bool(xp.isnan(x.max())) or bool(y.min() <= xp.finfo(x.dtype).min)
+
+
+def _scan_masks(xp, x, y, ksize, strides, pads, dilations):
+    """Yields (tap, mask) with mask true where TF's argmax scan ends in this tap.
+
+    Like TF's CPU kernel, each window takes its first valid (non-padding) element
+    and moves on to every later one strictly greater than the one it holds (NaN is
+    never greater; a NaN it holds is never left).
+    """
+    out_sp = y.shape[1:-1]
+    xpad = pad_array(xp, x, pads)
+    padded = any(lo or hi for lo, hi in pads)
+    inside = pad_array(xp, xp.ones((1,) + x.shape[1:-1] + (1,), bool), pads) \
+        if padded else None
+    held = xp.full(y.shape, -1, xp.int32)   # tap number of the element held
+    best = xp.empty(y.shape, x.dtype)
+    all_taps = list(taps(ksize))
+    for i, tap in enumerate(all_taps):
+        where = tap_index(tap, strides, dilations, out_sp)
+        src = xpad[where]
+        take = xp.logical_or(held < 0, best < src)
+        if padded:
+            take &= inside[where]
+        xp.copyto(best, src, where=take)
+        held[take] = i
+    for i, tap in enumerate(all_taps):
+        yield tap, held == i
+
+
 def _first_max_masks(xp, x, y, ksize, strides, pads, dilations):
-    """Yields (tap, mask) with mask true where this tap holds the window's first max."""
+    """Yields (tap, mask) with mask true where this tap holds the window's first max
+    (every max for 3-D windows, see ``_every_tie``)."""
     out_sp = y.shape[1:-1]
     xpad = pad_array(xp, x, pads, _lowest(x.dtype))
     all_taps = list(taps(ksize))
     found = None
     for i, tap in enumerate(all_taps):
         mask = xp.equal(xpad[tap_index(tap, strides, dilations, out_sp)], y)
-        if found is None:
+        if _every_tie(ksize):
+            pass
+        elif found is None:
             found = mask  # consumed by the caller before the next tap updates it
         else:
             xp.greater(mask, found, out=mask)  # equal and no earlier tap matched
@@ -145,7 +216,9 @@ def _tiled_first_max(d, x, y, ksize, rows, wide, zero_ties_free=False):
     """
     xp = d.xp
     eq = xp.equal(x.reshape(rows), _widen(xp, y, ksize[-1], wide))
-    if not d.is_gpu and not (y.dtype.kind == "f" and bool(xp.isnan(y).any())):
+    if _every_tie(ksize):
+        return eq
+    if not d.is_gpu and not (y.dtype.kind == "f" and bool(xp.isnan(y.max()))):
         # every window holds its maximum at least once (no NaN window), an all-zero
         # window of a ReLU output exactly K times
         expect = y.size
@@ -222,9 +295,12 @@ def max_pool_grad(d, x, y, dy, *, ksize, strides, pads, dilations):
     """Routes each output gradient to the first maximum of its window."""
     xp = d.xp
     out_sp = y.shape[1:-1]
-    if _tiled(ksize, strides, pads, dilations):
+    if _needs_scan(d, x, y):
+        masks = _scan_masks(xp, x, y, ksize, strides, pads, dilations)
+    elif _tiled(ksize, strides, pads, dilations):
         return _tiled_max_pool_grad(d, x, y, dy, ksize)
-    masks = _first_max_masks(xp, x, y, ksize, strides, pads, dilations)
+    else:
+        masks = _first_max_masks(xp, x, y, ksize, strides, pads, dilations)
     block = xp.empty(dy.shape, dy.dtype)  # reused: each tap's block is added at once
     # accumulate_taps visits taps in scan order, the order the masks are produced in
     return accumulate_taps(xp, lambda i, tap: xp.multiply(dy, next(masks)[1], out=block),
@@ -238,7 +314,8 @@ def max_pool_grad_grad(d, x, y, ddx, *, ksize, strides, pads, dilations):
     out_sp = y.shape[1:-1]
     ddx_pad = pad_array(xp, ddx, pads)
     out = xp.zeros(y.shape, ddx.dtype)
-    for tap, mask in _first_max_masks(xp, x, y, ksize, strides, pads, dilations):
+    masks = _scan_masks if _needs_scan(d, x, y) else _first_max_masks
+    for tap, mask in masks(xp, x, y, ksize, strides, pads, dilations):
         out += ddx_pad[tap_index(tap, strides, dilations, out_sp)] * mask
     return out
 
@@ -392,10 +469,24 @@ def _pool(op, kind, r, input, ksize, strides, padding, data_format,
         x = to_last(x, r)
     pads, _ = resolve_pads(padding, x._value.shape[1:-1], ksize, strides, dilations, r,
                            last, op)
+    if not isinstance(padding, str) and r <= 2:
+        _check_explicit_pads(op, pads, ksize)
     prim = avg_pool_p if kind == "avg" else max_pool_p
     y = call(prim, (x,), {"ksize": ksize, "strides": strides, "pads": pads,
                           "dilations": dilations})
     return y if last else to_first(y, r)
+
+
+def _check_explicit_pads(op, pads, ksize):
+    """TF's MaxPool refuses explicit padding as wide as the window (a window of
+    padding only)."""
+    sides = (("Top", "Bottom"), ("Left", "Right"))[-len(pads):]
+    for (lo, hi), k, names in zip(pads, ksize, sides):
+        for amount, name in zip((lo, hi), names):
+            if amount >= k:
+                raise InvalidArgumentError(
+                    f"{op}: {name} padding {amount} needs to be smaller than the "
+                    f"window size {k} [Op:{op}]")
 
 
 def max_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):

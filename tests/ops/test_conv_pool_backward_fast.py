@@ -22,28 +22,42 @@ def _lowest(dtype):
     return -np.inf if np.dtype(dtype).kind == "f" else np.iinfo(dtype).min
 
 
+def _floor(dtype):
+    dtype = np.dtype(dtype)
+    return np.finfo(dtype).min if dtype.kind == "f" else np.iinfo(dtype).min
+
+
 def ref_max_pool_grad(x, dy, ksize, strides=None, pads=None):
-    """Loop reference: each window sends its gradient to its first maximum in
-    row-major order (argmax: the first of equal maxima), padding (lowest value)
-    included; a padding winner or a window holding NaN drops the gradient (dlframe's
-    rule: no element equals a NaN maximum). ``strides`` default to ``ksize`` (tiled
-    windows), ``pads`` to none."""
+    """Loop reference of TF's CPU kernels (padding is never visited). 1-D and 2-D
+    windows send their gradient where TF's argmax scan ends: the window's first
+    element, moved on to every later one strictly greater (NaN never is, and a NaN
+    held is never left). 3-D windows send it to every element equal to the maximum
+    (NaN ignored, at least the dtype's lowest finite value). ``strides`` default to
+    ``ksize`` (tiled windows), ``pads`` to none."""
     strides = ksize if strides is None else strides
     pads = [(0, 0)] * len(ksize) if pads is None else pads
-    shape = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[1:-1], pads))
-    xpad = np.full((x.shape[0],) + shape + (x.shape[-1],), _lowest(x.dtype), x.dtype)
-    inside = (slice(None),) + tuple(slice(lo, lo + n) for n, (lo, _) in
-                                    zip(x.shape[1:-1], pads))
-    xpad[inside] = x
-    dxpad = np.zeros(xpad.shape, dy.dtype)
+    dx = np.zeros(x.shape, dy.dtype)
     for b, *o, ch in np.ndindex(*dy.shape):
-        corner = [i * s for i, s in zip(o, strides)]
-        win = xpad[(b,) + tuple(slice(c, c + k) for c, k in zip(corner, ksize)) + (ch,)]
-        if np.isnan(win.astype(np.float64)).any():
+        corner = [i * s - lo for i, s, (lo, _) in zip(o, strides, pads)]
+        cells = [p for p in itertools.product(*(range(c, c + k) for c, k in
+                                                zip(corner, ksize)))
+                 if all(0 <= q < n for q, n in zip(p, x.shape[1:-1]))]
+        vals = [x[(b,) + p + (ch,)] for p in cells]
+        g = dy[(b, *o, ch)]
+        if not cells:   # a window of padding only (explicit padding)
             continue
-        pos = np.unravel_index(int(np.argmax(win.reshape(-1))), ksize)
-        dxpad[(b,) + tuple(c + p for c, p in zip(corner, pos)) + (ch,)] += dy[(b, *o, ch)]
-    return dxpad[inside]
+        if len(ksize) == 3:
+            top = max([v for v in vals if not np.isnan(v)] + [_floor(x.dtype)])
+            for p, v in zip(cells, vals):
+                if v == top:
+                    dx[(b,) + p + (ch,)] += g
+            continue
+        held = 0
+        for j in range(1, len(cells)):
+            if vals[held] < vals[j]:
+                held = j
+        dx[(b,) + cells[held] + (ch,)] += g
+    return dx
 
 
 def _kernel_grad(x, ksize, dy=None, device=None):
@@ -86,14 +100,17 @@ def test_tiled_max_pool_grad_dtypes(dtype):
     np.testing.assert_array_equal(dx, ref_max_pool_grad(x, dy, (2, 2)))
 
 
-def test_tiled_max_pool_grad_nan_windows_get_nothing():
+def test_tiled_max_pool_grad_nan_windows_follow_tf_scan():
     x = RNG.standard_normal((1, 4, 4, 2)).astype(np.float32)
-    x[0, 0, 1, 0] = np.nan
-    # a NaN window beside a tie: match counts alone would look tie-free
+    x[0, 0, 1, 0] = np.nan   # not first in its window: ignored
+    x[0, 2, 0, 0] = np.nan   # first in its window: takes the gradient (TF)
+    # NaN windows beside a tie: match counts alone would look tie-free
     x[0, 2, 2, 1] = x[0, 3, 3, 1] = 5.0
     dx, dy = _kernel_grad(x, (2, 2))
     np.testing.assert_array_equal(dx, ref_max_pool_grad(x, dy, (2, 2)))
-    assert not dx[0, :2, :2, 0].any()
+    top = np.nanargmax(x[0, :2, :2, 0])
+    assert dx[0, top // 2, top % 2, 0] == dy[0, 0, 0, 0]
+    assert dx[0, 2, 0, 0] == dy[0, 1, 0, 0] and not dx[0, 2:, 1, 0].any()
     assert dx[0, 2, 2, 1] == dy[0, 1, 1, 1] and dx[0, 3, 3, 1] == 0
 
 
