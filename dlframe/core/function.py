@@ -12,8 +12,6 @@ import inspect
 import weakref
 
 from dlframe import config
-from dlframe.backends.base import np
-from dlframe.core import function_composites as _composites
 from dlframe.core import function_retracing as _retracing
 from dlframe.core import function_scope as _scope
 from dlframe.core import static_dims as _static_dims
@@ -22,7 +20,15 @@ from dlframe.core.concrete_function import (
     ConcreteFunction,
     _as_requested,
     _conform,
-    _rebuild,
+)
+from dlframe.core.function_keys import (
+    _cache_key,
+    _CallPlan,
+    _flat_leaves,
+    _flatten_call,
+    _Signature,
+    _spec_to_tensor,
+    _variable_keys,
 )
 from dlframe.core.function_structure import (  # noqa: F401 - _LEAF for keras saving
     _LEAF,
@@ -47,99 +53,7 @@ _IR_STAGES = ("hlo", "hlo_serialized", "optimized_hlo", "optimized_hlo_serialize
 CONVERTER = None
 
 
-class _Signature:
-    """The inputs one user-visible trace accepts.
-
-    A trace of a signature with None dimensions (``input_signature``, a TensorSpec
-    given to ``get_concrete_function``, or shapes relaxed by ``reduce_retracing``)
-    serves every size in those dimensions: the function is traced once, as in TF.
-    Graphs are specialized per concrete shape underneath (dlframe traces with real
-    values), by re-running the traced Python quietly — trace-time ``print`` output and
-    the tracing count belong to the first trace only.
-    """
-
-    __slots__ = ("specs", "template")
-
-    def __init__(self, template, specs):
-        self.template = template
-        # per leaf: a _variable_keys entry | (TensorShape, numpy dtype, device)
-        self.specs = specs
-
-    def accepts(self, template, leaves):
-        if not _template_matches(self.template, template) or len(leaves) != len(
-                self.specs):
-            return False
-        var_keys = _variable_keys(leaves)
-        for i, (spec, t) in enumerate(zip(self.specs, leaves)):
-            if t._is_variable or spec[0] == "var":
-                if spec != var_keys.get(i):
-                    return False
-            elif (spec[1] != t._value.dtype or spec[2] is not t._device
-                  or not spec[0].is_compatible_with(t._value.shape)):
-                return False
-        return True
-
-    def relaxed(self, leaves):
-        """Specs covering this signature and ``leaves`` (differing dims become None),
-        or None when the leaves differ in dtype, device or variables."""
-        specs = []
-        var_keys = _variable_keys(leaves)
-        for i, (spec, t) in enumerate(zip(self.specs, leaves)):
-            if t._is_variable or spec[0] == "var":
-                if spec != var_keys.get(i):
-                    return None
-                specs.append(spec)
-                continue
-            if spec[1] != t._value.dtype or spec[2] is not t._device:
-                return None
-            specs.append((_merge_shapes(spec[0], t._value.shape), spec[1], spec[2]))
-        return _Signature(self.template, specs)
-
-
-def _variable_keys(leaves):
-    """{leaf index: trace key} of the Variable leaves. As TF's VariableSpec, a
-    variable argument is keyed by its shape, dtype, device and trainability, and by
-    which earlier argument it aliases (``f(v, v)`` and ``f(v, w)`` trace apart), not
-    by the object: another variable of the same kind replays the trace on itself."""
-    keys, first = {}, {}
-    for i, t in enumerate(leaves):
-        if t._is_variable:
-            value = t._value
-            keys[i] = ("var", tuple(value.shape), value.dtype, t._device,
-                       bool(getattr(t, "trainable", True)),
-                       first.setdefault(id(t), i))
-    return keys
-
-
 _STALE_LIMIT = 2   # quiet re-traces for an untaken py_function branch, see _trace
-_TENSOR_ARGS = {}   # n -> the _flatten template of ((Tensor,) * n, {})
-
-
-def _tensor_args_template(n):
-    from dlframe.core.tensor import constant
-    template = _TENSOR_ARGS[n] = _flatten(((constant(0.0),) * n, {}), [])
-    return template
-
-
-def _flatten_call(args, kwargs):
-    """``(template, leaves)`` of a call's arguments; the common call (positional
-    tensors only) reuses a template built once per argument count."""
-    if not kwargs and all(type(a) is Tensor for a in args):
-        return (_TENSOR_ARGS.get(len(args)) or _tensor_args_template(len(args)),
-                list(args))
-    leaves = []
-    return _flatten((args, kwargs), leaves), leaves
-
-
-def _cache_key(template, leaves):
-    key = tuple([(tuple(t._value.shape), t._value.dtype, t._device) if not
-                 t._is_variable else None for t in leaves])
-    if None in key:
-        var_keys = _variable_keys(leaves)
-        key = tuple(var_keys.get(i, k) for i, k in enumerate(key))
-    return (template, key)
-
-
 class Function:
     """A Python function compiled per input signature (``dlframe.function``).
 
@@ -194,6 +108,8 @@ class Function:
         self.__dict__.update(state)
         self._reset_traces()
 
+    name = property(lambda self: self.__name__, doc="TF's ``Function.name``.")
+
     @property
     def python_function(self):
         return self._python_function
@@ -231,7 +147,7 @@ class Function:
         if STATE.trace is not None or STATE.tapes:
             # inlined / differentiated eagerly: its input_signature still binds
             args, kwargs = self._canonicalize(args, kwargs)
-            return self._target()(*args, **kwargs)
+            return self._call_inline(args, kwargs)
         args, kwargs = self._canonicalize(args, kwargs)
         template, leaves = _flatten_call(args, kwargs)
         key = _cache_key(template, leaves)
@@ -250,6 +166,25 @@ class Function:
         inputs = [t for t in leaves if not t._is_variable]
         return concrete._call_flat(inputs, leaves if len(inputs) != len(leaves)
                                    else None)
+
+    def _call_inline(self, args, kwargs):
+        """Runs the Python function in the caller's trace (or eagerly, under a
+        tape). As TF traces it there: a signature it has not seen counts as a trace
+        (``experimental_get_tracing_count``), and only then is its trace-time
+        ``print`` output shown."""
+        template, leaves = _flatten_call(args, kwargs)
+        new = not any(sig.accepts(template, leaves) for sig in self._signatures)
+        if new:
+            signature, new = self._signature_for(template, leaves,
+                                                 source=(args, kwargs))
+            self._signatures.append(signature)
+            self._tracing_count += 1
+        quiet = STATE.silent_trace
+        STATE.silent_trace = quiet or not new
+        try:
+            return self._target()(*args, **kwargs)
+        finally:
+            STATE.silent_trace = quiet
 
     def _bind(self, args, kwargs):
         """``(args, kwargs)`` bound as TF binds a call: keyword arguments of
@@ -340,9 +275,10 @@ class Function:
             # as TF: a trace that created variables is followed at once by a second
             # trace that must create none (variables only once, TF's singleton rule);
             # it runs nothing and its graph is dropped, but it counts as a trace
-            self._run_trace(args, kwargs, template, leaves, visible,
-                            allow_variables=False, execute=False,
-                            static_shapes=static)
+            again, _ = self._run_trace(args, kwargs, template, leaves, visible,
+                                       allow_variables=False, execute=False,
+                                       static_shapes=static)
+            _scope.retire(again, self.__name__)
             if visible:
                 self._tracing_count += 1
         out_leaves = []
@@ -378,6 +314,7 @@ class Function:
             self._cache[key] = concrete
         result = _rebuild_outputs(out_template, iter(
             Tensor(t._value, t._device) for t in out_leaves))
+        _scope.retire(tr, self.__name__)   # leaked tensors fail where used again
         if not visible:
             return concrete, result
         self._signatures.append(signature)
@@ -512,82 +449,6 @@ class Function:
 
     def __repr__(self):
         return f"<dlframe.function {self.__name__}>"
-
-
-class _CallPlan:
-    """A Python function's parameters, for binding calls to them (``Function._bind``).
-
-    ``names`` (the positional parameters) is None where calls are left as given:
-    no signature to read, or ``*args``.
-    """
-
-    __slots__ = ("defaults", "keyword_defaults", "loose", "names", "signature")
-
-    def __init__(self, fn):
-        self.names = None
-        try:
-            self.signature = inspect.signature(fn)
-        except (TypeError, ValueError):
-            return
-        params = list(self.signature.parameters.values())
-        if any(p.kind == p.VAR_POSITIONAL for p in params):
-            return
-        positional = [p for p in params
-                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-        self.names = [p.name for p in positional]
-        self.defaults = {p.name: p.default for p in positional
-                         if p.default is not p.empty}
-        self.keyword_defaults = {
-            p.name: p.default for p in params
-            if p.kind == p.KEYWORD_ONLY and p.default is not p.empty}
-        # keyword-only parameters without default or **kwargs: leave to inspect
-        self.loose = any(p.kind == p.VAR_KEYWORD or p.kind == p.KEYWORD_ONLY
-                         and p.default is p.empty or p.kind == p.POSITIONAL_ONLY
-                         for p in params)
-
-    def bind(self, args, kwargs):
-        if self.loose or len(args) > len(self.names):
-            bound = self.signature.bind(*args, **kwargs)  # raises TypeError as Python
-            bound.apply_defaults()
-            return bound.args, bound.kwargs
-        args = list(args)
-        kwargs = dict(kwargs)
-        for name in self.names[len(args):]:
-            if name in kwargs:
-                args.append(kwargs.pop(name))
-            elif name in self.defaults:
-                args.append(self.defaults[name])
-            else:
-                self.signature.bind(*args, **kwargs)   # the missing-argument TypeError
-        for name, default in self.keyword_defaults.items():
-            kwargs.setdefault(name, default)
-        if len(kwargs) > len(self.keyword_defaults):
-            self.signature.bind(*args, **kwargs)   # the unexpected-keyword TypeError
-        return tuple(args), kwargs
-
-
-def _flat_leaves(value):
-    leaves = []
-    _flatten(value, leaves)
-    return leaves
-
-
-def _spec_to_tensor(spec):
-    """A zero tensor standing in for a TensorSpec (None dims become 1) when tracing."""
-    if _composites.is_spec(spec):
-        return _composites.placeholder(spec)
-    if isinstance(spec, TensorSpec):
-        dims = spec.shape.as_list() if spec.shape.rank is not None else []
-        shape = [1 if d is None else d for d in dims]
-        from dlframe.core.tensor import constant
-        if spec.dtype.name == "string":   # empty strings, not integer zeros
-            return constant(np.full(shape, b"", dtype=object))
-        return constant(np.zeros(shape, dtype=spec.dtype.as_numpy_dtype))
-    if isinstance(spec, (list, tuple)):
-        return _rebuild(spec, [_spec_to_tensor(s) for s in spec])
-    if isinstance(spec, dict):
-        return {k: _spec_to_tensor(v) for k, v in spec.items()}
-    return spec
 
 
 def function(func=None, input_signature=None, autograph=True, jit_compile=None,

@@ -7,6 +7,12 @@ with an ``InaccessibleTensorError`` instead of baking the trace-time value of on
 iteration into the enclosing graph. ``close_branch`` remembers the symbolic
 tensors of a finished body on the enclosing trace, and ``check_escapes`` refuses
 them where the enclosing trace (or one of its own bodies) reads or returns them.
+
+A whole ``dlframe.function`` trace is a graph of its own too: once it is done,
+``retire`` moves the tensors it computed (and its input placeholders) onto an
+``OutOfScope`` device, so a tensor leaked out of it through Python state (a list,
+an attribute of ``self``) fails with TF's ``TypeError`` wherever it is used again:
+eagerly or inside another function. Returned values are fresh tensors.
 """
 
 
@@ -68,3 +74,53 @@ def _refuse(tensor, name):
         "#all_outputs_of_a_tffunction_must_be_return_values for more information. "
         "(It was computed inside the body of a loop or conditional, a graph of its "
         "own, and leaked out of it through Python state.)")
+
+
+_OUT_OF_SCOPE = (
+    "{tensor} is out of scope and cannot be used here. Use return values, explicit "
+    "Python locals or TensorFlow collections to access it.\nPlease see "
+    "https://www.tensorflow.org/guide/function"
+    "#all_outputs_of_a_tffunction_must_be_return_values for more information.\n\n"
+    "{tensor} was defined in the trace of dlframe.function {function!r}.")
+
+
+class LeakedNumpyError(TypeError, AttributeError):
+    """``numpy()`` of a tensor leaked out of a trace: an AttributeError in TF (a
+    symbolic tensor has no ``numpy``), and dlframe's out-of-scope TypeError."""
+
+
+class OutOfScope:
+    """The device of a tensor whose function trace is over: any use of it (an op,
+    ``numpy()``) asks the device for something, which raises TF's TypeError naming
+    the tensor. Its graph name and static description stay readable (``repr``)."""
+
+    __slots__ = ("description", "function", "graph_name")
+    out_of_scope = True
+
+    def __init__(self, graph_name, description, function):
+        self.graph_name = graph_name
+        self.description = description
+        self.function = function
+
+    def __getattr__(self, name):
+        message = _OUT_OF_SCOPE.format(tensor=self.description, function=self.function)
+        if name == "to_numpy":   # numpy(): TF's symbolic tensors have no such attribute
+            raise LeakedNumpyError(message)
+        raise TypeError(message)
+
+    def __repr__(self):
+        return f"<out of scope: {self.description}>"
+
+
+def retire(trace, function_name):
+    """Marks the tensors ``trace`` (a finished function trace) computed, and its
+    inputs, as out of scope (see ``OutOfScope``). Tensors computed from constants
+    only are left usable: dlframe's own lazily built constants may be such."""
+    tensors = [t for key, t in trace.produced.items() if key not in trace.static]
+    for t in tensors + list(trace.inputs):
+        if t._is_variable or getattr(type(t._device), "out_of_scope", False):
+            continue
+        name = trace.names.get(id(t), "Tensor:0")
+        description = (f"<tf.Tensor '{name}' shape={tuple(t._value.shape)} "
+                       f"dtype={t.dtype.name}>")
+        t._device = OutOfScope(name, description, function_name)

@@ -274,6 +274,8 @@ _trace_state = None
 
 
 def _tracing_tensor(t):
+    if getattr(type(t._device), "out_of_scope", False):
+        return True   # of a finished function trace (core.function_scope.retire)
     state = _trace_state
     if state is None:
         return False
@@ -282,6 +284,8 @@ def _tracing_tensor(t):
 
 
 def _graph_name(t):
+    if getattr(type(t._device), "out_of_scope", False):
+        return t._device.graph_name
     name = getattr(_trace_state.trace, "graph_name", None)
     return name(t) if name is not None else None
 

@@ -45,6 +45,11 @@ class OperatorNotAllowedInGraphError(TypeError):
     """A traced tensor was used where a Python value is needed (bool, numpy...)."""
 
 
+class SymbolicNumpyError(OperatorNotAllowedInGraphError, AttributeError):
+    """``numpy()`` of a traced tensor: TF's symbolic tensors have no ``numpy``
+    attribute (AttributeError); dlframe's error is also TF's graph TypeError."""
+
+
 def _user_frame():
     """'file:line' of the innermost frame outside dlframe (for error messages)."""
     frame = sys._getframe(1)
@@ -133,7 +138,9 @@ class Trace(PyPlaceholders):
                 f"dlframe.function ({where}): the branch would be baked into the "
                 "graph. Use dlframe.cond / dlframe.while_loop, or leave autograph=True "
                 "so `if` and `while` on tensors are converted.")
-        raise OperatorNotAllowedInGraphError(
+        error = SymbolicNumpyError if what == "numpy()" else \
+            OperatorNotAllowedInGraphError
+        raise error(
             f"{what} of a symbolic tensor is not allowed inside a dlframe.function "
             f"({where}); its value is only known when the graph runs. Return the "
             "tensor from the function, or use dlframe.print for run-time printing.")

@@ -20,8 +20,7 @@ of keeping a copy per iteration (``_Branch.replayable_from_end``).
 
 import threading
 
-from dlframe.core import basic
-from dlframe.core.primitive import STATE, Primitive, call, primitive
+from dlframe.core.primitive import STATE, call, primitive
 from dlframe.core.tape import GradientTape
 from dlframe.core.tensor import Tensor
 from dlframe.errors import InvalidArgumentError
@@ -42,7 +41,19 @@ from dlframe.ops.control_flow_branch import (  # noqa: F401 - _flat/_unflat/_Bra
     note_loop_shapes,
     runs_now,
 )
-from dlframe.ops.list_ops import take_rows_like
+from dlframe.ops.control_flow_while import (  # noqa: F401 - re-exported
+    _dry_loop,
+    _effectful,
+    _hist_read_p,
+    _hist_scatter_p,
+    _loop_count_p,
+    _while_fx_p,
+    _while_hist_fx_p,
+    _while_hist_grad,
+    _while_hist_p,
+    _while_p,
+    _zero_filled,
+)
 
 
 def _check_same_structure(a, b, what):
@@ -259,157 +270,6 @@ def switch_case(branch_index, branch_fns, default=None, name="switch_case"):
     return case([(equal(branch_index, k), f) for k, f in fns], default=fallback)
 
 
-@primitive("While", n_out=-1, stateful=True)
-def _while_p(d, *arrays, cond_graph, body_graph, n_vars, cond_idx, body_idx,
-             maximum_iterations, body, relaxed=(), from_end=(), dry=False):
-    state = list(arrays[:n_vars])
-    ext = arrays[n_vars:]
-    it = 0
-    while True:
-        if maximum_iterations is not None and it >= maximum_iterations:
-            break
-        (flag,) = cond_graph.run(state + [ext[i] for i in cond_idx], dry=dry)
-        if not bool(flag):
-            break
-        state = body_graph.run(state + [ext[i] for i in body_idx], dry=dry)
-        it += 1
-    return tuple(state)
-
-
-_while_p.value_shaped = True   # its output size depends on input values
-
-
-@primitive("WhileWithHistory", n_out=-1, stateful=True)
-def _while_hist_p(d, *arrays, cond_graph, body_graph, n_vars, cond_idx, body_idx,
-                  maximum_iterations, body, relaxed=(), from_end=(), dry=False):
-    """While that also returns, per loop variable, the stacked states entering each
-    iteration (shape [iterations, ...]): what its gradient needs. For the variables
-    in ``from_end`` (see ``_Branch.replayable_from_end``) every row is a view of the
-    final value: nothing is copied."""
-    xp = d.xp
-    state = list(arrays[:n_vars])
-    ext = arrays[n_vars:]
-    history = [[] for _ in state]
-    kept = [i for i in range(n_vars) if i not in from_end]
-    it = 0
-    while maximum_iterations is None or it < maximum_iterations:
-        (flag,) = cond_graph.run(state + [ext[i] for i in cond_idx], dry=dry)
-        if not bool(flag):
-            break
-        for i in kept:
-            history[i].append(state[i])
-        state = body_graph.run(state + [ext[i] for i in body_idx], dry=dry)
-        it += 1
-    for i in from_end:
-        history[i] = xp.broadcast_to(state[i][None], (it,) + tuple(state[i].shape))
-    for i, h in enumerate(history):
-        for v in h:
-            if i not in from_end and v.shape != h[0].shape:
-                raise InvalidArgumentError(
-                    f"while_loop: loop variable {i} changes shape from "
-                    f"{list(h[0].shape)} to {list(v.shape)} between iterations; "
-                    "gradients through such a loop in a dlframe.function are not "
-                    "supported")
-    stacked = tuple(h if i in from_end else xp.stack(h) if h else
-                    xp.zeros((0,) + tuple(v.shape), dtype=v.dtype)
-                    for i, (h, v) in enumerate(zip(history, arrays[:n_vars])))
-    return tuple(state) + stacked
-
-
-_while_hist_p.value_shaped = True   # its output size depends on input values
-
-
-@_while_hist_p.defgrad
-def _while_hist_grad(inputs, outs, dys, *, n_vars, body_idx, body, relaxed=(), **attrs):
-    """A backward while_loop over the recorded states, last to first: each step pulls
-    the cotangents back through a replay of the body (its variable writes and
-    prints are not repeated). Being dlframe ops, it is differentiable in turn."""
-    init, ext = list(inputs[:n_vars]), list(inputs[n_vars:])
-    history = list(outs[n_vars:])
-    floats = [i for i, v in enumerate(init) if v.dtype.is_floating]
-    ext_floats = [i for i, x in enumerate(ext) if x.dtype.is_floating]
-    if not floats:
-        return (None,) * len(inputs)
-    n_float = len(floats)
-    zero_filled = _zero_filled(dys)
-    # cotangents of the history outputs themselves (from a higher-order gradient)
-    dhist = {i: dys[n_vars + i] for i in floats if id(dys[n_vars + i]) not in zero_filled}
-
-    def step(k, *carry):
-        k = k - 1
-        state = [call(_hist_read_p, (h, k, x)) for h, x in zip(history, init)]
-        sources = [state[i] for i in floats] + [ext[i] for i in ext_floats]
-        with GradientTape() as tape:
-            tape.watch(sources)
-            new = body.recompute(state + [ext[i] for i in body_idx])
-        grads = tape.gradient([new[i] for i in floats], sources,
-                              output_gradients=list(carry[:n_float]),
-                              unconnected_gradients="zero")
-        back = [g + call(_hist_read_p, (dhist[i], k, basic.zeros_like_t(g)))
-                if i in dhist else g for i, g in zip(floats, grads)]
-        acc = [a + g for a, g in zip(carry[n_float:], grads[n_float:])]
-        return [k] + back + acc
-
-    count = call(_loop_count_p, (history[0],))
-    result = while_loop(lambda k, *_: k > 0, step,
-                        [count] + [dys[i] for i in floats] +
-                        [basic.zeros_like_t(ext[i]) for i in ext_floats])
-    grads = [None] * len(inputs)
-    for k, i in enumerate(floats):
-        # a variable that grew in the loop (relaxed) gets its entry's leading rows
-        grads[i] = take_rows_like(result[1 + k], init[i]) if i in relaxed else \
-            result[1 + k]
-    for k, i in enumerate(ext_floats):
-        grads[n_vars + i] = result[1 + n_float + k]
-    return tuple(grads)
-
-
-def _zero_filled(dys):
-    """Ids of the ``dys`` made by the last zeros_like nodes: backprop fills in the
-    outputs no gradient reached that way, just before calling the rule (and any
-    zeros_like output is zero, so skipping one is always right)."""
-    trace = STATE.trace
-    if trace is None:
-        return set()
-    return {id(o[0]) for prim, _, o, _, _ in trace.nodes[-len(dys):]
-            if prim is basic.zeros_like_p}
-
-
-# Loop histories have a run-time length, so the backward loop reads them with
-# primitives that take that length from the arrays (not the traced shape). They are
-# stateful because the row index is read on the host (no CUDA-graph capture).
-@primitive("LoopCount", stateful=True)
-def _loop_count_p(d, history):
-    return d.xp.asarray(history.shape[0], dtype="int32")
-
-
-@primitive("LoopHistoryRead", aliases=True, stateful=True)
-def _hist_read_p(d, history, k, fallback):
-    """Row ``k`` of a history; ``fallback`` when out of range, which happens only while
-    a backward body is traced for a loop that ran zero times."""
-    k = int(k)
-    return history[k] if 0 <= k < history.shape[0] else fallback
-
-
-@_hist_read_p.defgrad
-def _hist_read_grad(inputs, out, dy):
-    return call(_hist_scatter_p, (inputs[0], dy, inputs[1])), None, None
-
-
-@primitive("LoopHistoryScatter", stateful=True)
-def _hist_scatter_p(d, history, dy, k):
-    """Zeros shaped like ``history`` with ``dy`` in row ``k``."""
-    out = d.xp.zeros_like(history)
-    k = int(k)
-    if 0 <= k < history.shape[0]:
-        out[k] = dy
-    return out
-
-
-@_hist_scatter_p.defgrad
-def _hist_scatter_grad(inputs, out, ddy):
-    dy, k = inputs[1], inputs[2]
-    return None, call(_hist_read_p, (ddy, k, basic.zeros_like_t(dy))), None
 
 
 # If/While whose branch or body graphs have side effects (variable writes, printing,
@@ -423,31 +283,6 @@ def _if_dry(d, pred, *ext, true_graph, false_graph, true_idx, false_idx, branche
     return tuple(false_graph.run([ext[i] for i in false_idx], dry=True))
 
 
-def _while_dry(d, *arrays, n_vars, **attrs):
-    # the entry state: its values only stand in while tracing (running the loop here
-    # could spin forever on a condition that reads a variable the body assigns)
-    return tuple(arrays[:n_vars])
-
-
-def _while_hist_dry(d, *arrays, n_vars, **attrs):
-    xp = d.xp
-    return tuple(arrays[:n_vars]) + tuple(xp.zeros((0,) + tuple(v.shape), dtype=v.dtype)
-                                          for v in arrays[:n_vars])
-
-
-def _effectful(prim, dry_run, pure_forward=None):
-    p = Primitive(prim.name, prim.forward, prim.grad, prim.n_out, prim.aliases,
-                  prim.stateful, effects=True)
-    p.dry_run = dry_run
-    if pure_forward is not None:  # the loop itself, its body's effects dry-run
-        p.pure_forward = pure_forward
-    return p
-
-
-def _dry_loop(forward):
-    return lambda d, *arrays, **attrs: forward(d, *arrays, dry=True, **attrs)
-
-
 _if_fx_p = _effectful(_if_p, _if_dry)
 for _branching in (_if_p, _if_fx_p):
     # a cond between strategy.run calls (``if not optional.has_value(): break``)
@@ -455,16 +290,6 @@ for _branching in (_if_p, _if_fx_p):
     # its true branch produced it on
     _branching.mixes_cpu_devices = lambda inputs, attrs: [
         x._device for x in attrs["branches"][0].outputs]
-_while_fx_p = _effectful(_while_p, _while_dry, _dry_loop(_while_p.forward))
-_while_hist_fx_p = _effectful(_while_hist_p, _while_hist_dry,
-                              _dry_loop(_while_hist_p.forward))
-_WITH_HISTORY.update({_while_p: _while_hist_p, _while_fx_p: _while_hist_fx_p})
-for _loop in (_while_p, _while_fx_p, _while_hist_p, _while_hist_fx_p):
-    _loop.mixes_cpu_devices = True  # a loop over strategy.run on logical CPUs
-    # TF's static shape of loop output k: loop variable k's on entry (dims the
-    # shape invariants or a growing buffer free are marked by _traced_while)
-    _loop.static_shape = lambda in_dims, attrs: [
-        list(d) for d in in_dims[:attrs["n_vars"]]]
 
 
 def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations=10,

@@ -1,12 +1,12 @@
 """TF1-style symbolic gradient entry points and small graph-context helpers:
-``tf.gradients``/``tf.hessians`` (graph-only in TF 2, so they explain the GradientTape
-alternative), ``tf.grad_pass_through``, ``tf.inside_function``,
+``tf.gradients`` (graph-only in TF 2: differentiates the ops a ``dlframe.function``
+traced so far), ``tf.hessians`` (explains the GradientTape alternative), ``tf.grad_pass_through``, ``tf.inside_function``,
 ``tf.get_current_name_scope`` and ``tf.tuple``."""
 
 import builtins
 
 from dlframe.core.primitive import STATE
-from dlframe.core.tape import graph_gradients
+from dlframe.core.tape import backprop, graph_gradients
 from dlframe.core.variable import current_scope
 from dlframe.ops import array as _array
 from dlframe.ops import logic as _logic
@@ -23,29 +23,87 @@ def _graph_only(api):
         "on a tf.GradientTape and call tape.gradient (or tape.jacobian) instead.")
 
 
+def _as_list(value):
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, builtins.tuple)) else [value]
+
+
+def _unconnected_mode(unconnected_gradients):
+    mode = str(getattr(unconnected_gradients, "value", unconnected_gradients)).lower()
+    if mode not in ("none", "zero"):
+        raise ValueError(f"Unknown value for unconnected_gradients: "
+                         f"{unconnected_gradients!r}")
+    return mode
+
+
+def _traced_entries(trace, stop_ids):
+    """The (primitive, inputs, outputs, attrs) the active function trace recorded,
+    outermost trace first (a cond branch or loop body sees its enclosing graph's
+    ops); nodes producing a ``stop_gradients`` tensor are left out, so nothing
+    flows back through them."""
+    chain = []
+    while trace is not None:
+        chain.append(trace)
+        trace = trace.parent
+    entries = []
+    for tr in reversed(chain):
+        for prim, inputs, outs, attrs, _dev in list(tr.nodes):
+            if prim.grad is None or any(id(o) in stop_ids for o in outs):
+                continue
+            entries.append((prim, inputs, outs, attrs))
+    return entries
+
+
 def gradients(ys, xs, grad_ys=None, name="gradients", gate_gradients=False,
               aggregation_method=None, stop_gradients=None,
               unconnected_gradients="none"):
-    """TF1 symbolic gradients: raises, pointing to ``tf.GradientTape``.
+    """Symbolic gradients of the sum of ``ys`` w.r.t. each of ``xs`` (graph only).
+
+    Inside a ``dlframe.function`` the gradients are computed over the ops traced
+    so far (the backward ops join the graph, so they run at every call).
+
+    Args:
+      ys: a Tensor or list of Tensors to differentiate.
+      xs: a Tensor/Variable or list of them.
+      grad_ys: optional seed gradients, one per ``ys`` (default: ones).
+      name: unused.
+      gate_gradients: unused.
+      aggregation_method: unused.
+      stop_gradients: Tensors held constant: no gradient flows through them.
+      unconnected_gradients: 'none' (None for an ``x`` that ``ys`` does not depend
+        on) or 'zero' (zeros instead).
+
+    Returns:
+      A list with one gradient (or None) per ``x``.
 
     Raises:
       RuntimeError: when executing eagerly (TF 2's error).
-      NotImplementedError: inside a ``dlframe.function`` (dlframe records gradients
-        on tapes only).
+      ValueError: a bad ``unconnected_gradients`` or a ``grad_ys`` list of the
+        wrong length.
 
     Inside a ``tf.estimator`` ``model_fn`` (a graph in TF1) the gradients come from
     the tape the Estimator records the ``model_fn`` on.
     """
-    if STATE.trace is None:
-        sources = list(xs) if isinstance(xs, (list, builtins.tuple)) else [xs]
+    mode = _unconnected_mode(unconnected_gradients)
+    sources = _as_list(xs)
+    trace = STATE.trace
+    if trace is None:
         grads = graph_gradients(ys, sources, grad_ys)
-        if grads is not None:
-            if str(getattr(unconnected_gradients, "value", unconnected_gradients)) \
-                    == "zero":
-                grads = [_logic.zeros_like(x) if g is None else g
-                         for g, x in zip(grads, sources)]
-            return list(grads)
-    _graph_only("gradients")
+        if grads is None:
+            raise RuntimeError(_EAGER_MSG.format("gradients"))
+    else:
+        targets = _as_list(ys)
+        seeds = _as_list(grad_ys) if grad_ys is not None else [None] * len(targets)
+        if len(seeds) != len(targets):
+            raise ValueError(f"Passed {len(seeds)} grad_ys for {len(targets)} ys")
+        stop_ids = {id(t) for t in _as_list(stop_gradients)}
+        entries = _traced_entries(trace, stop_ids)
+        grads = backprop(entries, targets, seeds, sources)
+    if mode == "zero":
+        grads = [_logic.zeros_like(x) if g is None else g
+                 for g, x in zip(grads, sources)]
+    return list(grads)
 
 
 def hessians(ys, xs, name="hessians", colocate_gradients_with_ops=False,

@@ -214,7 +214,10 @@ def dry_run_outputs(layer, inputs, rest, kwargs):
             flat = tree.flatten(first)
             masks = [m for m in (getattr(t, "_keras_mask", None) for t in flat)
                      if m is not None]
-            if all(isinstance(t, Tensor) and trace.is_certain(t) for t in flat + masks):
+            # py_function results (placeholders: bodies do not run here, as TF)
+            # have the static dims their set_shape gave: a plain run would run them
+            if trace.made_placeholders or all(
+                    isinstance(t, Tensor) and trace.is_certain(t) for t in flat + masks):
                 return tree.pack_sequence_as(first, [_traced_spec(trace, a)
                                                      for a in flat])
             try:

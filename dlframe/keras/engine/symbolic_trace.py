@@ -43,6 +43,10 @@ class MarkTrace(_trace.Trace):
 
     def __init__(self):
         super().__init__(allow_variable_creation=True)
+        self.keeps_static = True   # set_shape refines static dims, as TF's graph
+        # as TF's symbolic call, nothing runs: variable writes, prints and
+        # py_function bodies are recorded, not done (a py_function gives placeholders)
+        self.run_effects = self.py_runs_now = False
         self.uncertain = set()   # ids of tensors whose static dims marks cannot tell
         # a size along an unknown dimension was taken as a value: code may read it on
         # the host (a shape argument), so no result's dims can be told from marks
