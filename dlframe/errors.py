@@ -3,6 +3,8 @@
 Leaf module: imports nothing of dlframe, so every package may raise these.
 """
 
+import re
+
 
 class OpError(Exception):
     """Base class of errors raised by an op, as ``tf.errors.OpError``.
@@ -168,3 +170,42 @@ class UnsupportedCastError(UnimplementedError, TypeError):
 
 
 __all__ += ["UnsupportedCastError", "UnsupportedTypeError"]
+
+
+class GraphInvalidArgumentError(InvalidArgumentError, ValueError):
+    """An op's argument check failed while a ``tf.function`` was being traced.
+
+    TF reports such mistakes (bad shapes, axes, sizes) from graph construction as
+    ``ValueError`` and from eager kernels as ``InvalidArgumentError``; dlframe checks
+    real values while tracing, so it raises this class, which subclasses both.
+    """
+
+
+class GraphDTypeError(DTypeMismatchError):
+    """An op got a tensor of a dtype it has no kernel for, while a ``tf.function``
+    was being traced: TF raises ``TypeError`` there (``InvalidArgumentError`` eager).
+    """
+
+
+# messages of dtype checks ("Log: Value for attr 'T' of int32 is not in the list ...",
+# "GatherV2: indices must be int32 or int64, got float32")
+_DTYPE_MESSAGE = re.compile(r"Value for attr 'T\w*' of|indices must be (int|integers)")
+
+
+def graph_time_error(exc):
+    """``exc`` as raised while tracing: a plain InvalidArgumentError becomes a
+    GraphDTypeError (a dtype check) or a GraphInvalidArgumentError (same message and
+    op); other errors are returned unchanged.
+    """
+    if not isinstance(exc, InvalidArgumentError) or isinstance(
+            exc, (ValueError, TypeError)):
+        return exc
+    cls = (GraphDTypeError if _DTYPE_MESSAGE.search(str(exc))
+           else GraphInvalidArgumentError)
+    new = cls(exc.node_def, exc.op, exc.message)
+    new.args = exc.args
+    new.__dict__.update(exc.__dict__)   # markers such as ``from_py_function``
+    return new.with_traceback(exc.__traceback__)
+
+
+__all__ += ["GraphDTypeError", "GraphInvalidArgumentError"]

@@ -2,9 +2,9 @@
 
 import threading
 
-from dlframe.core.primitive import call
-from dlframe.core.tensor import Tensor, as_operand, convert_to_tensor
 from dlframe.core import dtypes
+from dlframe.core.primitive import STATE, call
+from dlframe.core.tensor import Tensor, as_operand, convert_to_tensor
 from dlframe.errors import AxisError, DTypeMismatchError, InvalidArgumentError
 
 
@@ -121,6 +121,8 @@ def static_shape(shape, op, arg="shape"):
         shape = shape.as_list()
     if isinstance(shape, int):
         return (shape,)
+    if getattr(shape, "ndim", None) == 1 and hasattr(shape, "astype"):
+        shape = [int(s) for s in shape.tolist()]   # TF truncates a NumPy float array
     try:
         dims = tuple(-1 if s is None else int(s) for s in shape)
     except (TypeError, ValueError):
@@ -135,9 +137,22 @@ _PLAIN_DIM_TYPES = frozenset((int, type(None)))
 
 
 def _is_float_dim(s):
-    """True for a float shape entry: a Python/NumPy float or a float tensor."""
+    """True for a float shape entry: a Python/NumPy float. A float tensor entry is
+    truncated, as TF packs ``[tf.math.ceil(h / 8), 1]`` (keras.io RetinaNet)."""
     if isinstance(s, float):
         return True
+    if isinstance(s, Tensor):
+        return False
     dtype = getattr(s, "dtype", None)
     return dtype is not None and getattr(dtype, "is_floating",
                                          getattr(dtype, "kind", "") == "f")
+
+
+def probing_branch():
+    """True while a cond branch or loop body is traced: it computes with the values
+    at hand, which need not be those it runs with (an untaken branch, a loop body
+    its run never enters: ``for i in tf.range(n): x[i]`` with ``n == 0``). Ops that
+    check index values then give a result of the right shape instead of raising;
+    the graph checks the indices when it runs."""
+    trace = STATE.trace
+    return trace is not None and trace.parent is not None

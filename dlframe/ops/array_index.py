@@ -13,7 +13,7 @@ from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError, ShapeMismatchError
 from dlframe.ops import math as m
 from dlframe.ops._util import one_axis as _one_axis
-from dlframe.ops._util import t
+from dlframe.ops._util import probing_branch, t
 from dlframe.ops.array import reshape
 from dlframe.ops.late_bound import reads_values
 from dlframe.ops.slicing import getitem
@@ -62,6 +62,11 @@ def gather_p(d, x, idx, *, axis, batch_dims):
     xp = d.xp
     size = x.shape[axis]
     bad = (idx < 0) | (idx >= size)
+    if bad.any() and probing_branch():   # stand-in rows (see probing_branch)
+        if not size:
+            return xp.zeros(x.shape[:axis] + idx.shape[batch_dims:] + x.shape[axis + 1:],
+                            dtype=x.dtype)
+        idx, bad = xp.clip(idx, 0, size - 1), bad & False
     if bad.any():
         pos = _first_bad(d, bad)
         val = int(d.to_numpy(idx[pos]))
@@ -170,21 +175,34 @@ def _nd_key(xp, idx, batch_dims):
 
 
 def _check_nd(d, op, idx, shape, batch_dims, what="param shape"):
+    """``idx`` once its rows are checked to index into ``shape``. A probing trace
+    (see ``probing_branch``) gets them clipped instead, or None where an indexed
+    dimension is empty (nothing to index: the caller's result is zeros / the input).
+    """
     k = idx.shape[-1]
     limits = d.xp.asarray(shape[batch_dims:batch_dims + k], dtype=idx.dtype)
     bad = ((idx < 0) | (idx >= limits)).any(axis=-1)
+    if bad.any() and probing_branch():
+        if not all(shape[batch_dims:batch_dims + k]):
+            return None
+        return d.xp.clip(idx, 0, limits - 1)
     if bad.any():
         pos = _first_bad(d, bad)
         row = d.to_numpy(idx[pos]).tolist()
         raise InvalidArgumentError(
             f"{op}: indices[{','.join(map(str, pos))}] = {row} does not index into "
             f"{what} [{','.join(map(str, shape))}] [Op:{op}]")
+    return idx
 
 
 @primitive("GatherNd")
 def gather_nd_p(d, x, idx, *, batch_dims):
     xp = d.xp
-    _check_nd(d, "GatherNd", idx, x.shape, batch_dims)
+    checked = _check_nd(d, "GatherNd", idx, x.shape, batch_dims)
+    if checked is None:
+        return xp.zeros(idx.shape[:-1] + x.shape[batch_dims + idx.shape[-1]:],
+                        dtype=x.dtype)
+    idx = checked
     if idx.shape[-1] == 0 and batch_dims == 0:
         return xp.broadcast_to(x, idx.shape[:-1] + x.shape).copy()
     return x[_nd_key(xp, idx, batch_dims)]
@@ -200,8 +218,10 @@ def _gather_nd_grad(inputs, out, dy, *, batch_dims):
 @primitive("ScatterNd")
 def scatter_nd_p(d, idx, updates, *, shape, batch_dims):
     xp = d.xp
-    _check_nd(d, "ScatterNd", idx, shape, batch_dims, "shape")
+    idx = _check_nd(d, "ScatterNd", idx, shape, batch_dims, "shape")
     g = xp.zeros(shape, dtype=updates.dtype)
+    if idx is None:
+        return g
     if idx.shape[-1] == 0 and batch_dims == 0:
         return g + updates.reshape((-1,) + tuple(shape)).sum(axis=0)
     d.scatter_add(g, _nd_key(xp, idx, batch_dims), updates)
@@ -290,8 +310,10 @@ def _tensor_scatter_args(tensor, indices, updates, op):
 
 @primitive("TensorScatterUpdate")
 def tensor_scatter_update_p(d, x, idx, updates):
-    _check_nd(d, "TensorScatterUpdate", idx, x.shape, 0, "shape")
+    idx = _check_nd(d, "TensorScatterUpdate", idx, x.shape, 0, "shape")
     out = x.copy()
+    if idx is None:
+        return out
     out[_nd_key(d.xp, idx, 0)] = updates
     return out
 
@@ -305,8 +327,10 @@ def _tensor_scatter_update_grad(inputs, out, dy):
 
 @primitive("TensorScatterAdd")
 def tensor_scatter_add_p(d, x, idx, updates):
-    _check_nd(d, "TensorScatterAdd", idx, x.shape, 0, "shape")
+    idx = _check_nd(d, "TensorScatterAdd", idx, x.shape, 0, "shape")
     out = x.copy()
+    if idx is None:
+        return out
     d.scatter_add(out, _nd_key(d.xp, idx, 0), updates)
     return out
 
@@ -319,8 +343,10 @@ def _tensor_scatter_add_grad(inputs, out, dy):
 def _scatter_extreme(name, method):
     @primitive(name)
     def p(d, x, idx, updates):
-        _check_nd(d, name, idx, x.shape, 0, "shape")
+        idx = _check_nd(d, name, idx, x.shape, 0, "shape")
         out = x.copy()
+        if idx is None:
+            return out
         getattr(d, method)(out, _nd_key(d.xp, idx, 0), updates)
         return out
 

@@ -56,11 +56,38 @@ def _as_list_of_tensors(values, op):
     return [v if isinstance(v, Tensor) else as_operand(v, first) for v in values]
 
 
+def _check_concat_axis(axis, single):
+    """TF's checks of concat's ``axis`` (made even where one value comes back as it
+    is); returns it as an int. Python floats, strings and float tensors are
+    refused, NumPy scalars truncated; a one-element list passes with several values.
+    """
+    if isinstance(axis, Tensor):
+        refused = axis._value.dtype.kind not in "iu"
+    else:
+        refused = isinstance(axis, (str, bytes, float)) and not isinstance(
+            axis, np.generic)   # np.float64 is a float, truncated like the others
+    if refused:   # TF: a Python TypeError where no kernel runs, else its refusal
+        raise (TypeError if single else InvalidArgumentError)(
+            f"ConcatV2: `axis` must be an integer, got {axis!r}")
+    array = axis._value if isinstance(axis, Tensor) else np.asarray(axis)
+    if array.ndim and (single or array.size != 1):
+        raise ValueError(f"ConcatV2: `axis` must be a scalar, got {axis!r}")
+    return int(array.reshape(()))
+
+
 @reads_values("axis")
 def concat(values, axis, name="concat"):
-    """Concatenates tensors along ``axis`` (a single tensor is one value, as in TF)."""
-    xs = _as_list_of_tensors([values] if isinstance(values, Tensor) else values,
+    """Concatenates tensors along ``axis``.
+
+    As in TF, anything but a list or tuple (a Tensor, a NumPy array such as a
+    ``model.predict`` result) is one value, and one value comes back unchanged
+    whatever its rank and ``axis``.
+    """
+    xs = _as_list_of_tensors(values if isinstance(values, (list, tuple)) else [values],
                              "ConcatV2")
+    axis = _check_concat_axis(axis, single=len(xs) == 1)
+    if len(xs) == 1:
+        return xs[0]
     _same_dtype("ConcatV2", xs)
     nd = xs[0]._value.ndim
     if nd == 0:
@@ -73,8 +100,6 @@ def concat(values, axis, name="concat"):
             raise ShapeMismatchError(
                 f"ConcatOp : Dimension {a} excluded, shapes must match: shape[0] = {ref} vs. "
                 f"shape[{i}] = {s} [Op:ConcatV2]")
-    if len(xs) == 1:
-        return xs[0]
     return call(concat_p, tuple(xs), {"axis": a})
 
 
@@ -100,6 +125,8 @@ def stack(values, axis=0, name="stack"):
     """Stacks same-shaped tensors along a new ``axis``."""
     if isinstance(values, (list, tuple)) and not values and axis == 0:
         return convert_to_tensor(values)   # TF: an empty list packs to float32 [0]
+    if isinstance(values, np.ndarray) and axis == 0:
+        return convert_to_tensor(values)   # TF: already packed (other axes refused)
     xs = _as_list_of_tensors(values, "Pack")
     _same_dtype("Pack", xs)
     shape = xs[0]._value.shape

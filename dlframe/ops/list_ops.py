@@ -12,6 +12,7 @@ to any order and work with buffers whose row count is only known at run time.
 from dlframe.core import basic
 from dlframe.core.primitive import STATE, call, primitive
 from dlframe.errors import OutOfRangeError
+from dlframe.ops._util import probing_branch
 
 
 def _host_rows(d, index):
@@ -21,6 +22,10 @@ def _host_rows(d, index):
 
 def _check_read(d, index, rows):
     host, span = _host_rows(d, index)
+    if span is not None and probing_branch() and rows and (
+            span[0] < 0 or span[1] >= rows):
+        host = host.clip(0, rows - 1)   # a probe's stand-in rows (see probing_branch)
+        return host, d.xp.asarray(host)
     if span is not None:
         if span[0] < 0:
             raise OutOfRangeError(
@@ -28,7 +33,7 @@ def _check_read(d, index, rows):
         if span[1] >= rows:
             raise OutOfRangeError(f"Tried to read from index {span[1]} but array size "
                                   f"is: {rows}")
-    return host
+    return host, index
 
 
 @primitive("TensorListWriteRows", stateful=True)
@@ -36,6 +41,9 @@ def write_rows_p(d, buffer, index, value, *, grow):
     """``buffer`` with rows ``index`` (a scalar or a vector) set to ``value``."""
     host, span = _host_rows(d, index)
     rows = buffer.shape[0]
+    if span is not None and probing_branch() and (
+            span[0] < 0 or (span[1] >= rows and not grow)):
+        return buffer.copy()   # a probe writes nothing out of range (probing_branch)
     if span is not None and span[0] < 0:
         raise OutOfRangeError(f"Writing to negative indices (index {span[0]}) is not "
                               "allowed.")
@@ -68,7 +76,9 @@ def _write_rows_grad(inputs, out, dy, *, grow):
 @primitive("TensorListReadRows", aliases=True, stateful=True)
 def read_rows_p(d, buffer, index):
     """Rows ``index`` (a scalar or a vector) of ``buffer``."""
-    host = _check_read(d, index, buffer.shape[0])
+    if not buffer.shape[0] and probing_branch():   # a row to stand in for any
+        buffer = d.xp.zeros((1,) + tuple(buffer.shape[1:]), dtype=buffer.dtype)
+    host, index = _check_read(d, index, buffer.shape[0])
     return buffer[int(host)] if host.ndim == 0 else buffer[index]
 
 
@@ -84,7 +94,9 @@ def _read_rows_grad(inputs, out, dy):
 @primitive("TensorListAddRows", stateful=True)
 def add_rows_p(d, buffer, index, value):
     """``buffer`` with ``value`` added at rows ``index`` (repeated rows add up)."""
-    host = _check_read(d, index, buffer.shape[0])
+    if not buffer.shape[0] and probing_branch():
+        return buffer.copy()   # nothing to add to (see probing_branch)
+    host, index = _check_read(d, index, buffer.shape[0])
     out = buffer.copy()
     if host.ndim == 0:
         out[int(host)] += value

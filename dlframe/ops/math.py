@@ -196,7 +196,10 @@ def _scalar(v, like):
 
 # ---------------------------------------------------------------- sums
 def add_n(inputs, name=None):
-    """Sums a list of same-shaped tensors."""
+    """Sums a list of same-shaped tensors (any iterable of them, as in TF: a
+    generator, or a Tensor / NumPy array summed over its first axis)."""
+    if not isinstance(inputs, (list, tuple)):
+        inputs = list(inputs)
     if not inputs:
         raise ValueError("add_n: inputs must be a non-empty list of tensors")
     total = t(inputs[0])

@@ -80,7 +80,6 @@ class _Body:
         self.out_dtypes = out_dtypes
         self.numpy_args = numpy_args
         self.name = getattr(func, "__name__", "pyfunc")
-        self.pending = None   # (root trace, inputs, outputs) of a branch trace's run
         # dlframe's own bodies (a Dataset loop's fetches) run while traced: what
         # follows needs their real element shapes
         self.internal = str(getattr(func, "__module__", None)).startswith("dlframe.")
@@ -139,11 +138,24 @@ def _forward(d, *arrays, body):
     call: the same root trace) ran it on equal inputs: that run counts as this one,
     so a py_function in a cond branch or loop body runs once per use on the first
     call too, as in TF."""
-    pending, body.pending = body.pending, None
-    if pending is not None and STATE.trace is not None and \
-            _root(STATE.trace) is pending[0] and _equal(pending[1], arrays):
-        return pending[2]
+    pending = _take_pending(body, _root(STATE.trace), keep=False)
+    if pending is not None and _equal(pending[0], arrays):
+        return pending[1]
     return body.run(d, arrays)
+
+
+def _take_pending(body, root, keep):
+    """(inputs, outputs) of the run a branch trace of the call traced as ``root``
+    made of ``body``'s Python function, or None; forgotten unless ``keep``. Kept
+    per function, not per call site: each probe of a loop body (the one that sizes
+    its TensorArrays, then its own trace) makes a new call site of the same
+    function, and the environment step of an RL loop must run once, not per probe.
+    """
+    runs = getattr(root, "py_pending", None)
+    if not runs:
+        return None
+    found = runs.get(id(body.func)) if keep else runs.pop(id(body.func), None)
+    return found[1:] if found is not None and found[0] is body.func else None
 
 
 def _equal(saved, arrays):
@@ -187,12 +199,15 @@ def _dry_run(d, *arrays, body):
             trace = trace.parent
         body.placeheld = True
         return tuple(placeholder_array(d, (), dtype, 1) for dtype in body.out_dtypes)
-    pending = body.pending
-    if pending is not None and root is pending[0] and _equal(pending[1], arrays):
-        return pending[2]   # a nested branch's trace ran it: the same run
+    pending = _take_pending(body, root, keep=True)
+    if pending is not None and _equal(pending[0], arrays):
+        return pending[1]   # another branch trace of this call ran it: the same run
     outs = body.run(d, arrays)
     if root is not None:
-        body.pending = (root, [d.xp.array(a, copy=True) for a in arrays], outs)
+        if getattr(root, "py_pending", None) is None:
+            root.py_pending = {}
+        root.py_pending[id(body.func)] = (
+            body.func, [d.xp.array(a, copy=True) for a in arrays], outs)
     return outs
 
 

@@ -7,11 +7,11 @@ Ellipsis and slots for index tensors; its gradient scatters back into zeros.
 import operator
 
 from dlframe.backends.base import np
-from dlframe.core.primitive import call, primitive
+from dlframe.core.primitive import STATE, call, primitive
 from dlframe.core.static_dims import note_unknown_axes
 from dlframe.core.tensor import Tensor, _tracing_tensor, convert_to_tensor
-from dlframe.errors import InvalidArgumentError
-from dlframe.ops._util import static_shape, t
+from dlframe.errors import GraphInvalidArgumentError, InvalidArgumentError
+from dlframe.ops._util import probing_branch, static_shape, t
 
 _pyslice = slice  # the builtin; this module's public `slice` is TF's op
 
@@ -54,7 +54,10 @@ def _build_slice(k, arrays):
 def getitem_p(d, x, *index_arrays, key, sizes=None):
     if index_arrays:
         full = _build_key(key, index_arrays)
-        _check_indices(d, x, full)
+        if probing_branch():
+            x, full = _in_bounds(d, x, full)
+        else:
+            _check_indices(d, x, full)
         out = x[full]
     else:   # no slots: the static key indexes as it is
         out = x[key]
@@ -131,6 +134,10 @@ def _getitem_grad(inputs, out, dy, *, key, sizes=None):
 def getitem_grad_p(d, dy, *index_arrays, key, shape):
     g = d.xp.zeros(shape, dtype=dy.dtype)
     k = _build_key(key, index_arrays)
+    if probing_branch():
+        padded, k = _in_bounds(d, g, k)
+        if padded is not g:   # an empty indexed dimension: nothing to scatter into
+            return g
     # integer index arrays may repeat positions: those must accumulate
     if any(not isinstance(p, (int, _pyslice, type(None), type(Ellipsis)))
            and p.dtype.kind != "b" for p in k):
@@ -196,8 +203,17 @@ def _normalize_key(x, key):
         if hasattr(k, "__index__") and not isinstance(k, (bool, _pyslice)):
             k = int(k.__index__())
             size = shape[dim] if dim < len(shape) else 0
+            if not -size <= k < size and probing_branch() and STATE.trace.is_dynamic(x):
+                # a size only the run knows, in a probe (see probing_branch): the
+                # index becomes an input, checked when the graph runs
+                out.append(_Slot(len(extra)))
+                extra.append(_as_index_tensor(np.asarray(k), x))
+                dim += 1
+                continue
             if not -size <= k < size:
-                raise InvalidArgumentError(
+                # a static shape: TF's graph construction raises ValueError
+                raise (InvalidArgumentError if STATE.trace is None
+                       else GraphInvalidArgumentError)(
                     f"StridedSlice: slice index {k} of dimension {dim} out of bounds. "
                     f"[Op:StridedSlice]")
             dim += 1
@@ -246,10 +262,11 @@ def _check_mask(k, shape, dim):
             f"{list(shape[dim:dim + len(ms)])} of the input of shape {list(shape)}")
 
 
-def _check_indices(d, x, key):
-    # index arrays are checked when the op runs (CuPy would wrap around silently)
+def _index_arrays(x, key):
+    """(position in ``key``, integer index array, dimension of ``x`` it indexes)
+    for each integer index array of the full ``key``."""
     dim = 0
-    for k in key:
+    for pos, k in enumerate(key):
         if k is Ellipsis:
             after = key[next(i for i, p in enumerate(key) if p is Ellipsis) + 1:]
             dim = x.ndim - sum(0 if p is None else p.ndim if hasattr(p, "dtype") and
@@ -261,17 +278,38 @@ def _check_indices(d, x, key):
             if k.dtype.kind == "b":
                 dim += k.ndim
                 continue
-            size = x.shape[dim]
-            bad = (k < -size) | (k >= size)
-            if bad.any():
-                val = int(d.to_numpy(k[bad].ravel()[0]))
-                if k.ndim == 0:
-                    raise InvalidArgumentError(
-                        f"StridedSlice: slice index {val} of dimension {dim} out of "
-                        f"bounds. [Op:StridedSlice]")
-                raise InvalidArgumentError(f"StridedSlice: indices = {val} is not in "
-                                           f"[0, {size}) for dimension {dim}")
+            yield pos, k, dim
         dim += 1
+
+
+def _in_bounds(d, x, key):
+    """``(x, key)`` with out-of-range index arrays clipped (and an empty indexed
+    dimension padded to size one), so a probing trace gets a result of the right
+    shape."""
+    key = list(key)
+    for pos, k, dim in list(_index_arrays(x, key)):
+        size = x.shape[dim]
+        if size == 0:
+            pad = [(0, 0)] * x.ndim
+            pad[dim] = (0, 1)
+            x, size = d.xp.pad(x, pad), 1
+        key[pos] = d.xp.clip(k, -size, size - 1)
+    return x, tuple(key)
+
+
+def _check_indices(d, x, key):
+    # index arrays are checked when the op runs (CuPy would wrap around silently)
+    for _, k, dim in _index_arrays(x, key):
+        size = x.shape[dim]
+        bad = (k < -size) | (k >= size)
+        if bad.any():
+            val = int(d.to_numpy(k[bad].ravel()[0]))
+            if k.ndim == 0:
+                raise InvalidArgumentError(
+                    f"StridedSlice: slice index {val} of dimension {dim} out of "
+                    f"bounds. [Op:StridedSlice]")
+            raise InvalidArgumentError(f"StridedSlice: indices = {val} is not in "
+                                       f"[0, {size}) for dimension {dim}")
 
 
 def getitem(tensor, key):
