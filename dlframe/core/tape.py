@@ -167,10 +167,7 @@ class GradientTape:
           RuntimeError: on a second call of a non-persistent tape.
           TypeError: when a source is not a Tensor or Variable.
         """
-        if (self._used or not self._entered) and not self._persistent:
-            # TF: a tape never entered has nothing recorded and fails the same way
-            raise RuntimeError("A non-persistent GradientTape can only be used to compute "
-                               "one set of gradients (or jacobians)")
+        self._check_usable()
         mode = str(getattr(unconnected_gradients, "value", unconnected_gradients)).lower()
         if mode not in ("none", "zero"):
             raise ValueError(f"unconnected_gradients must be 'none' or 'zero', got "
@@ -214,6 +211,13 @@ class GradientTape:
             result.append(g)
         return _pack_like(sources, result)
 
+    def _check_usable(self):
+        """Raises TF's RuntimeError when a non-persistent tape was already used."""
+        if (self._used or not self._entered) and not self._persistent:
+            # TF: a tape never entered has nothing recorded and fails the same way
+            raise RuntimeError("A non-persistent GradientTape can only be used to compute "
+                               "one set of gradients (or jacobians)")
+
     def _leave_context(self, method):
         """Called by ``method`` inside the tape's ``with`` block, as TF: a
         non-persistent tape stops recording for good (nothing can use it again); a
@@ -236,6 +240,7 @@ class GradientTape:
     def jacobian(self, target, sources, unconnected_gradients="none",
                  parallel_iterations=None, experimental_use_pfor=True):
         """Jacobian of ``target`` w.r.t. each source: shape ``target.shape + source.shape``."""
+        self._check_usable()
         self._leave_context("jacobian")
         flat_sources = _flatten(sources)
         zero_mode = str(getattr(unconnected_gradients, "value",
@@ -267,6 +272,7 @@ class GradientTape:
     def batch_jacobian(self, target, source, unconnected_gradients="none",
                        parallel_iterations=None, experimental_use_pfor=True):
         """Per-example Jacobian: ``[b, *target.shape[1:], *source.shape[1:]]``."""
+        self._check_usable()
         self._leave_context("batch_jacobian")
         tshape = tuple(target._value.shape)
         sshape = tuple(source._value.shape)

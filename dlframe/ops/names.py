@@ -13,7 +13,12 @@ import types
 
 from dlframe import ops
 from dlframe.core.primitive import STATE
-from dlframe.errors import CompositeTensorError, SymbolicTensorError
+from dlframe.errors import (
+    CompositeTensorError,
+    InvalidArgumentError,
+    SymbolicTensorError,
+    graph_time_error,
+)
 
 # Set by dlframe.keras: fn(op, api_name, args, kwargs) -> output KerasTensor(s) (or
 # NotImplemented), building an op layer for a public op called on KerasTensors.
@@ -81,7 +86,14 @@ def _traced_call(fn, api_name, args, kwargs):
     (``name=`` or the op's default name) in the current name scope."""
     trace = STATE.trace
     start = len(getattr(trace, "nodes", ()))
-    out = fn(*args, **kwargs)
+    try:
+        out = fn(*args, **kwargs)
+    except InvalidArgumentError as e:
+        # TF finds shape/axis mistakes while building the graph: ValueError there
+        converted = graph_time_error(e)
+        if converted is e:
+            raise
+        raise converted from None
     name = kwargs.get("name") or _DEFAULT_NAMES.get(api_name)
     if isinstance(name, str) and hasattr(trace, "name_outputs"):
         trace.name_outputs(out, name, start)

@@ -12,7 +12,7 @@ from dlframe.backends.base import np as _np
 from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
-from dlframe.errors import InvalidArgumentError
+from dlframe.errors import InvalidArgumentError, ShapeMismatchError
 from dlframe.ops.string_hashes import _M, fingerprint64, murmur64a, siphash24
 from dlframe.ops.strings_core import (  # noqa: F401 - re-exported
     _apply,
@@ -335,6 +335,15 @@ def join(inputs, separator="", name=None):
     xs = [_strings(v, "StringJoin") for v in inputs]
     if not xs:
         raise InvalidArgumentError("StringJoin: at least one input is required")
+    shapes = [tuple(x._value.shape) for x in xs]
+    try:
+        _np.broadcast_shapes(*shapes)
+    except ValueError:
+        first, *rest = [sh for sh in shapes if sh]   # scalars always broadcast
+        bad = next(sh for sh in rest if sh != first)
+        raise ShapeMismatchError(f"StringJoin: Input shapes do not match: "
+                                 f"{list(first)} vs. {list(bad)} [Op:StringJoin]"
+                                 ) from None
     return call(string_join_p, tuple(xs), {"separator": _b(separator)})
 
 

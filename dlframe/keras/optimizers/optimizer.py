@@ -17,6 +17,7 @@ from dlframe.core.tape import GradientTape, graph_gradients
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.variable import Variable
 from dlframe.device_scope import device as _device_scope
+from dlframe.errors import ShapeMismatchError
 from dlframe.keras.optimizers.clipping import (
     _every,
     clip_by_global_norm,  # noqa: F401
@@ -75,7 +76,7 @@ class Optimizer(Keras2OptimizerApi):
                  clipvalue=None, global_clipnorm=None, use_ema=False, ema_momentum=0.99,
                  ema_overwrite_frequency=None, loss_scale_factor=None,
                  gradient_accumulation_steps=None, name=None, **kwargs):
-        if isinstance(learning_rate, str):
+        if isinstance(learning_rate, str) and name is None:
             # Keras 2 subclasses call ``super().__init__(name, **kwargs)`` and set
             # the rate with ``_set_hyper`` afterwards
             name, learning_rate = learning_rate, 0.001
@@ -306,6 +307,19 @@ class Optimizer(Keras2OptimizerApi):
         self._variables.append(var)
         return var
 
+    def add_optimizer_variables(self, trainable_variables, name, initializer="zeros"):
+        """Keras 3: one slot per variable (a list); with lists of ``name`` and
+        ``initializer``, a tuple of such lists, one per name."""
+        names = [name] if isinstance(name, str) else list(name)
+        inits = [initializer] if isinstance(name, str) else list(initializer)
+        if len(names) != len(inits):
+            raise ValueError("The number of provided names must match the number of "
+                             f"provided initializers. Received name={name!r}, "
+                             f"initializer={initializer!r}")
+        slots = tuple([self.add_variable_from_reference(v, n, i)
+                       for v in trainable_variables] for n, i in zip(names, inits))
+        return slots[0] if isinstance(name, str) else slots
+
     def exclude_from_weight_decay(self, var_list=None, var_names=None):
         """Excludes variables (or variables whose name contains a string) from decay."""
         for v in var_list or ():
@@ -449,6 +463,7 @@ class Optimizer(Keras2OptimizerApi):
             grads = [g if isinstance(g, Tensor) or (sparse and isinstance(g, IndexedSlices))
                      else convert_to_tensor(g, dtype=v.dtype)   # slices: dense, summed
                      for g, v in zip(grads, variables)]
+            _check_gradient_shapes(grads, variables)
             if self.loss_scale_factor is not None:
                 grads = [_math.divide(g, float(self.loss_scale_factor)) for g in grads]
             if self.gradient_accumulation_steps:
@@ -589,3 +604,15 @@ class Optimizer(Keras2OptimizerApi):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r}>"
+
+
+def _check_gradient_shapes(grads, variables):
+    """TF's error for a dense gradient whose shape is not its variable's."""
+    for g, v in zip(grads, variables):
+        if not isinstance(g, Tensor):
+            continue
+        g_shape, v_shape = tuple(g.shape), tuple(v.shape)
+        if None not in g_shape + v_shape and g_shape != v_shape:
+            raise ShapeMismatchError(
+                f"Cannot update variable {v.name!r} with shape {list(v.shape)} using a "
+                f"gradient with shape {list(g.shape)}, shapes must be equal.")
