@@ -7,10 +7,12 @@ converted back to the input's dtype.
 """
 
 from dlframe.backends.base import np  # host pixels for the codec
-from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.core.tensor import Tensor, convert_to_tensor, is_symbolic_tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.io import image_codecs as _codecs
+from dlframe.ops import array as _array
 from dlframe.ops import image as _image
+from dlframe.ops import py_func as _py_func
 from dlframe.ops import random as _random
 
 JPEG_QUALITY_NAMES = (
@@ -28,7 +30,7 @@ def _reencode(pixels, quality):
 
 
 def _quality(value):
-    quality = int(value.numpy()) if isinstance(value, Tensor) else int(value)
+    quality = int(value.numpy()) if hasattr(value, "numpy") else int(value)
     if not 0 <= quality <= 100:
         raise InvalidArgumentError(f"jpeg_quality must be in [0, 100]; received "
                                    f"jpeg_quality={quality}")
@@ -56,14 +58,26 @@ def adjust_jpeg_quality(image, jpeg_quality, dct_method="", name=None):
     if image.ndim not in (3, 4) or int(image.shape[-1]) not in (1, 3):
         raise ValueError(f"image must be [height, width, 1 or 3] or a batch of them; "
                          f"received shape {tuple(image.shape)}")
-    quality = _quality(jpeg_quality)
-    pixels = _image.convert_image_dtype(image, "uint8", saturate=True).numpy()
-    if pixels.ndim == 3:
-        out = _reencode(pixels, quality)
+    pixels = _image.convert_image_dtype(image, "uint8", saturate=True)
+    if is_symbolic_tensor(pixels) or is_symbolic_tensor(jpeg_quality):
+        # traced (a train_step's augmentation): the codec runs on the host when the
+        # graph runs, as a NumPy function of the pixels and the quality
+        quality = jpeg_quality if isinstance(jpeg_quality, Tensor) else _quality(
+            jpeg_quality)
+        out = _py_func.numpy_function(_reencode_all, [pixels, quality], "uint8",
+                                      stateful=False)
+        result = _array.reshape(out, _array.shape(pixels))
     else:
-        out = np.stack([_reencode(p, quality) for p in pixels])
-    result = convert_to_tensor(out)
+        result = convert_to_tensor(_reencode_all(pixels.numpy(), jpeg_quality))
     return _image.convert_image_dtype(result, image.dtype)
+
+
+def _reencode_all(pixels, jpeg_quality):
+    """One image or a batch of uint8 images through the JPEG round trip."""
+    quality = _quality(jpeg_quality)
+    if pixels.ndim == 3:
+        return _reencode(pixels, quality)
+    return np.stack([_reencode(p, quality) for p in pixels])
 
 
 def _range(min_jpeg_quality, max_jpeg_quality):

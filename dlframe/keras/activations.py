@@ -232,6 +232,17 @@ def _as_float(x):
     return x if x.dtype.is_floating else _math.cast(x, "float32")
 
 
+# Keras 2 and 3: an activation called on functional-model KerasTensors
+# (``keras.activations.swish(temb)``, keras.io DDPM) inserts an op layer.
+for _fn in (linear, relu, relu6, leaky_relu, elu, selu, gelu, sigmoid, hard_sigmoid,
+            hard_silu, tanh, softplus, softsign, swish, mish, exponential, softmax,
+            log_softmax, celu, glu, hard_shrink, hard_tanh, log_sigmoid, soft_shrink,
+            sparse_plus, sparse_sigmoid, sparsemax, squareplus, tanh_shrink, threshold):
+    globals()[_fn.__name__] = generic_utils.symbolic_aware(
+        _fn, f"keras.activations.{_fn.__name__}")
+silu, hard_swish = swish, hard_silu
+del _fn
+
 _ALL = {f.__name__: f for f in (
     linear, relu, relu6, leaky_relu, elu, selu, gelu, sigmoid, hard_sigmoid, hard_silu,
     tanh, softplus, softsign, swish, mish, exponential, softmax, log_softmax, celu, glu,

@@ -8,7 +8,7 @@ converted to float32 in [0, 1] and back, as TensorFlow does.
 import math as _pymath
 
 from dlframe.core import dtypes
-from dlframe.core.tensor import Tensor
+from dlframe.core.tensor import Tensor, is_symbolic_tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import array as _array
 from dlframe.ops import logic as _logic
@@ -91,12 +91,13 @@ def adjust_saturation(image, saturation_factor, name=None):
 
 def adjust_hue(image, delta, name=None):
     """Rotates the HSV hue by ``delta`` (in [-1, 1], a fraction of a full turn)."""
-    delta = float(delta.numpy()) if hasattr(delta, "numpy") else float(delta)
-    if not -1.0 <= delta <= 1.0:
-        raise ValueError(f"delta must be in the interval [-1, 1], got {delta}")
+    if not is_symbolic_tensor(delta):   # a traced delta (random_hue) is checked by TF
+        value = float(delta.numpy()) if hasattr(delta, "numpy") else float(delta)
+        if not -1.0 <= value <= 1.0:   # at run time; it comes from [-max, max] there
+            raise ValueError(f"delta must be in the interval [-1, 1], got {value}")
     x, f = _as_float(image)
     h, s, v = _array.unstack(rgb_to_hsv(f), num=3, axis=-1)
-    h = _math.floormod(_math.add(h, delta), 1.0)
+    h = _math.floormod(_math.add(h, _math.cast(delta, f.dtype)), 1.0)
     return convert_image_dtype(hsv_to_rgb(_array.stack([h, s, v], -1)), x.dtype,
                                saturate=True)
 

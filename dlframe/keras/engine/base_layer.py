@@ -44,6 +44,7 @@ from dlframe.keras.engine.base_layer_utils import (  # noqa: F401
     get_mask,
     in_dry_run,
     keras3_positional,
+    name_positional_flags,
 )
 from dlframe.keras.engine.keras_tensor import KerasTensor
 from dlframe.keras.engine.layer_state_api import LayerStateAPI
@@ -234,6 +235,8 @@ class Layer(LayerTrackingMixin, LayerLossesMixin, LayerNodesMixin, LayerStateAPI
             inputs, rest = kwargs.pop(next(iter(self._call_params))), ()
         else:
             raise TypeError(f"Layer {self.name} was called without an input tensor.")
+        if rest:
+            rest, kwargs = name_positional_flags(self._call_params, rest, kwargs)
         inputs = self._convert_inputs(inputs)
         plain = type(inputs) is Tensor and not rest and all(
             not isinstance(v, (KerasTensor, list, tuple, dict))

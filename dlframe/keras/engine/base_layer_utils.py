@@ -113,3 +113,21 @@ def keras3_positional(order):
             return method(self, **kwargs)
         return wrapped
     return decorate
+
+
+def name_positional_flags(params, rest, kwargs):
+    """Moves ``training``/``mask`` given positionally (``model(x, True)``, as Keras 2
+    allows) and every positional argument after them into ``kwargs`` by name, so
+    that ``__call__`` can read and propagate them like keyword arguments."""
+    names = list(params)[1:1 + len(rest)]
+    for i, name in enumerate(names):
+        if name in ("training", "mask"):
+            if any(params[n].kind != inspect.Parameter.POSITIONAL_OR_KEYWORD
+                   for n in names[i:]):
+                return rest, kwargs
+            for key, value in zip(names[i:], rest[i:]):
+                if key in kwargs:
+                    raise TypeError(f"call() got multiple values for argument {key!r}")
+                kwargs[key] = value
+            return rest[:i], kwargs
+    return rest, kwargs

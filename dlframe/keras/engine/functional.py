@@ -143,6 +143,11 @@ class Functional(Model):
         return list(self._graph_layers)
 
     @property
+    def operations(self):
+        """Keras 3's name for the graph's layers (input layers included)."""
+        return self.layers
+
+    @property
     def input(self):
         return self._nested_inputs
 
@@ -196,6 +201,17 @@ class Functional(Model):
                 value._keras_mask = mask
         return value
 
+    @staticmethod
+    def _conform_symbolic(kt, value):
+        # A float Input fed to a model declared with Input(dtype="int32") reaches the
+        # inner layers as int32, as the concrete call's cast does (see _conform).
+        if (not isinstance(value, KerasTensor) or value.dtype == kt.dtype
+                or value.sparse or value.ragged or kt.sparse or kt.ragged):
+            return value
+        cast = KerasTensor(value.shape, dtype=kt.dtype, name=value.name)
+        cast._keras_mask = value._keras_mask
+        return cast
+
     def _run_graph(self, flat_inputs, run_layer):
         values = {id(kt): v for kt, v in zip(self.inputs, flat_inputs)}
 
@@ -226,7 +242,8 @@ class Functional(Model):
         return self._run_graph(flat, lambda layer, a, k: layer(*a, **k))
 
     def _symbolic_outputs(self, inputs, rest, kwargs):
-        flat = self._flatten_call_inputs(inputs)
+        flat = [self._conform_symbolic(kt, v) for kt, v in
+                zip(self.inputs, self._flatten_call_inputs(inputs))]
         out = self._run_graph(flat, lambda layer, a, k: _node.symbolic_outputs(
             layer, a[0], a[1:], k))
         return out
