@@ -148,3 +148,8 @@ from dlframe.ops.nn_misc import approx_top_k  # noqa: E402,F401 - tf.approx_top_
 from dlframe.ops.matrix_functions import matrix_square_root  # noqa: E402,F401
 from dlframe.compat.v1_nn_native import (  # noqa: E402,F401 - tf.conv2d_backprop_*_v2
     conv2d_backprop_filter_v2, conv2d_backprop_input_v2)
+from dlframe import types  # noqa: F401 - tf.types.experimental
+from dlframe.core.device_spec import DeviceSpec  # noqa: F401 - tf.DeviceSpec
+from dlframe.core.aggregation_method import AggregationMethod  # noqa: F401
+from dlframe.compat.v1_graph import Graph  # noqa: F401 - eager: collections only
+from dlframe.ops import quantization  # noqa: F401 - tf.quantization (fake quant)

@@ -26,6 +26,8 @@ class device:
     """
 
     def __init__(self, device_name):
+        if hasattr(device_name, "to_string"):   # a tf.DeviceSpec
+            device_name = device_name.to_string()
         self._name = device_name
         self._device = None
 

@@ -7,6 +7,11 @@ globals().update(_collect("LINALG_NAMES"))
 
 def __getattr__(name):
     """tf.linalg.LinearOperator*: the package is imported on first use (import time)."""
+    if name == "experimental":   # tf.linalg.experimental.conjugate_gradient
+        from types import SimpleNamespace
+
+        from dlframe.linear_operator.conjugate_gradient import conjugate_gradient
+        return SimpleNamespace(conjugate_gradient=conjugate_gradient)
     if name.startswith("LinearOperator"):
         from dlframe import linear_operator
         if name in linear_operator.LINEAR_OPERATOR_NAMES:
@@ -16,4 +21,5 @@ def __getattr__(name):
 
 def __dir__():
     from dlframe import linear_operator
-    return sorted(set(globals()) | set(linear_operator.LINEAR_OPERATOR_NAMES))
+    return sorted(set(globals()) | set(linear_operator.LINEAR_OPERATOR_NAMES)
+                  | {"experimental"})

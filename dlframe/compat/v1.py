@@ -190,6 +190,9 @@ _MOVED.update({name: ("math", name) for name in (
     "segment_sum", "segment_mean", "segment_max", "segment_min", "segment_prod",
     "unsorted_segment_sum", "unsorted_segment_mean", "unsorted_segment_max",
     "unsorted_segment_min", "unsorted_segment_prod", "unsorted_segment_sqrt_n")})
+_MOVED.update({name: ("quantization", name) for name in (
+    "fake_quant_with_min_max_args", "fake_quant_with_min_max_vars",
+    "fake_quant_with_min_max_vars_per_channel")})
 
 
 # modules holding TF1 top-level names (their __all__), looked up before TF2's names
@@ -213,7 +216,7 @@ def _tf1_name(name):
 
 # TF1 modules whose names differ from TF2's: their TF1 functions in front of TF2's
 _TF1_MODULES = {"train": "v1_train", "metrics": "v1_metrics", "losses": "v1_losses",
-                "nn": "v1_nn", "random": "v1_random"}
+                "nn": "v1_nn", "random": "v1_random", "data": "v1_data"}
 
 
 def _tf1_module(name):

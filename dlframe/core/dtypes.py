@@ -83,6 +83,20 @@ class DType:
     def is_compatible_with(self, other):
         return self == as_dtype(other)
 
+    @property
+    def is_numeric(self):
+        """True for integer, floating, complex and quantized types."""
+        return (self.is_integer or self.is_floating or self.is_complex
+                or self.is_quantized)
+
+    def is_subtype_of(self, other):
+        """TF's tracing relation: a DType is a subtype only of itself."""
+        return isinstance(other, DType) and other is self
+
+    def most_specific_common_supertype(self, others):
+        """``self`` when every one of ``others`` is this dtype, else None."""
+        return self if all(o is self for o in others) else None
+
     def __eq__(self, other):
         if other is self:
             return True

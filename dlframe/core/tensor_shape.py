@@ -113,6 +113,35 @@ class TensorShape:
             return TensorShape(None)
         return TensorShape([a if a == b else None for a, b in zip(self._dims, other._dims)])
 
+    def is_subtype_of(self, other):
+        """True when every shape matching ``self`` also matches ``other`` (TF's
+        tracing relation: ``[1, 2]`` is a subtype of ``[None, 2]`` and of ``None``).
+
+        Args:
+          other: a TensorShape (anything else gives False).
+        """
+        if not isinstance(other, TensorShape):
+            return False
+        if other._dims is None:
+            return True
+        if self._dims is None or len(self._dims) != len(other._dims):
+            return False
+        return all(b is None or a == b for a, b in zip(self._dims, other._dims))
+
+    def most_specific_common_supertype(self, others):
+        """The most specific shape that ``self`` and all ``others`` are subtypes of,
+        or None when one of ``others`` is not a TensorShape.
+
+        Args:
+          others: a sequence of TensorShapes.
+        """
+        result = self
+        for other in others:
+            if not isinstance(other, TensorShape):
+                return None
+            result = result.most_specific_compatible_shape(other)
+        return result
+
     def __len__(self):
         if self._dims is None:
             raise ValueError("Cannot take the length of shape with unknown rank.")

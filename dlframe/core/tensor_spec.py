@@ -105,9 +105,12 @@ class TensorSpec(TypeSpec):
         if isinstance(other, (int, float, complex, str, bytes)):
             return False   # a Python value is not a Tensor (as TF)
         other_dtype = getattr(other, "dtype", None)
-        if other_dtype is not None and dtypes.as_dtype(other_dtype) != self._dtype:
-            return False
-        return self._shape.is_compatible_with(getattr(other, "shape", other))
+        try:
+            if other_dtype is not None and dtypes.as_dtype(other_dtype) != self._dtype:
+                return False
+            return self._shape.is_compatible_with(getattr(other, "shape", other))
+        except (TypeError, ValueError):
+            return False   # e.g. a nested Python list (TF: not a Tensor)
 
     def most_specific_compatible_type(self, other):
         if dtypes.as_dtype(other.dtype) != self._dtype:
@@ -118,8 +121,16 @@ class TensorSpec(TypeSpec):
                           self._dtype, name)
 
     def is_subtype_of(self, other):
-        return (isinstance(other, TensorSpec) and self._name == other.name
-                and super().is_subtype_of(other))
+        # as TF: an unnamed spec may be a subtype of a named one, not the reverse
+        return (isinstance(other, TensorSpec)
+                and (self._name is None or self._name == other.name)
+                and self._dtype == other.dtype
+                and self._shape.is_subtype_of(other.shape))
+
+    def most_specific_common_supertype(self, others):
+        if any(getattr(o, "name", None) != self._name for o in others):
+            return None   # as TF: only specs with one name have a common supertype
+        return super().most_specific_common_supertype(others)
 
     def __eq__(self, other):
         return (isinstance(other, TensorSpec) and self._shape == other._shape

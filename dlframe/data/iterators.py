@@ -6,10 +6,11 @@ from dlframe.core import dtypes
 from dlframe.core.primitive import STATE as _STATE
 from dlframe.core.tensor import convert_to_tensor
 from dlframe.data import structure as S
+from dlframe.data.legacy_structure import LegacyOutputsMixin
 from dlframe.errors import InvalidArgumentError, OutOfRangeError
 
 
-class OwnedIterator:
+class OwnedIterator(LegacyOutputsMixin):
     """Iterator over a Dataset (``iter(ds)``); elements are Tensors on the device that
     was current when the iterator was made."""
 

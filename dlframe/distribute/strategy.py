@@ -380,6 +380,8 @@ class Strategy:
         from dlframe.distribute.mirrored_run import select_replica
         return tuple(select_replica(i, value) for i in range(n))
 
+    unwrap = experimental_local_results   # TF's deprecated name, still in TF2
+
     def gather(self, value, axis):
         """Concatenates per-replica ``value`` along ``axis`` on the primary device."""
         if self.num_replicas_in_sync == 1:

@@ -173,7 +173,8 @@ class Loss:
     def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
         self.name = name or generic_utils.to_snake_case(type(self).__name__)
         self.reduction = _standardize_reduction(reduction)
-        self.dtype = dtype
+        # Keras 3 resolves the dtype (a name) when the loss is made
+        self.dtype = dtypes.as_dtype(dtype).name if dtype else _config.floatx()
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         # Keras 3: a loss computes in its dtype (floatx unless given), so float16 or

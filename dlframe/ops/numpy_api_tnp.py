@@ -112,6 +112,24 @@ def iscomplex(x):
     return _m.logical_not(isreal(x))
 
 
+def iscomplexobj(x):
+    """True when ``x``'s dtype is complex (whatever its values), a Python bool.
+
+    Args:
+      x: an array-like.
+    """
+    return as_tensor(x).dtype.is_complex
+
+
+def isrealobj(x):
+    """True when ``x``'s dtype is not complex, a Python bool.
+
+    Args:
+      x: an array-like.
+    """
+    return not iscomplexobj(x)
+
+
 def ix_(*args):
     """Open-mesh index arrays: the ``i``-th of ``n`` 1-D inputs reshaped to have its
     values along axis ``i`` and size 1 elsewhere.
@@ -155,5 +173,6 @@ def polyval(p, x):
 
 
 __all__ = ["broadcast_arrays", "compress", "diag_indices", "divmod", "flatten",
-           "float_power", "gcd", "iscomplex", "isreal", "ix_", "lcm", "nextafter",
+           "float_power", "gcd", "iscomplex", "iscomplexobj", "isreal", "isrealobj",
+           "ix_", "lcm", "nextafter",
            "polyval", "vander"]

@@ -291,6 +291,15 @@ class RaggedTensor:
         return self.shape
 
     @property
+    def uniform_row_length(self):
+        """The length of every row as a scalar Tensor of ``row_splits_dtype`` when
+        the rows were built uniform (``from_uniform_row_length``), else None."""
+        width = getattr(self, "_uniform_row_length", None)
+        if width is None:
+            return None
+        return convert_to_tensor(np.asarray(width, self.row_splits_dtype.as_numpy_dtype))
+
+    @property
     def ndim(self):
         return self.shape.rank
 

@@ -92,11 +92,36 @@ class SparseTensor:
     @property
     def shape(self):
         if isinstance(self.dense_shape, Tensor) and _tracing_tensor(self.dense_shape):
+            static = self.__dict__.get("_static_shape")
+            if static is not None:
+                return static
             return TensorShape([None] * int(self.dense_shape.shape[0]))
         return TensorShape([int(d) for d in _host(self.dense_shape)])
 
     def get_shape(self):
         return self.shape
+
+    def set_shape(self, shape):
+        """Refines the static shape (inside ``tf.function``, where the dense shape is
+        not known); raises ValueError when ``shape`` is incompatible with it.
+
+        Args:
+          shape: a TensorShape-like value.
+        """
+        current, shape = self.shape, TensorShape(shape)
+        if not current.is_compatible_with(shape):
+            raise ValueError(f"Shapes {current} and {shape} are not compatible")
+        self._static_shape = current.merge_with(shape)
+
+    @property
+    def op(self):
+        """The operation producing the values (only inside ``tf.function``)."""
+        return self.values.op
+
+    @property
+    def graph(self):
+        """The graph of ``op`` (only inside ``tf.function``)."""
+        return self.op.graph
 
     def with_values(self, new_values):
         """The same indices and dense shape with ``new_values`` ([N])."""

@@ -6,13 +6,14 @@ class Callback:
 
     Attributes:
       model: the model being trained (set by ``set_model``).
-      params: ``{'verbose', 'epochs', 'steps'}`` of the running ``fit``.
+      params: ``{'verbose', 'epochs', 'steps'}`` of the running ``fit`` (None
+        before ``set_params``, as Keras 3).
     """
 
     def __init__(self):
         self.validation_data = None
         self.model = None
-        self.params = {}
+        self.params = None
 
     def set_params(self, params):
         self.params = params

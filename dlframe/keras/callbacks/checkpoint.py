@@ -39,6 +39,7 @@ class ModelCheckpoint(Callback):
         if save_freq != "epoch" and not isinstance(save_freq, int):
             raise ValueError(f"Unrecognized save_freq: {save_freq}. Expected save_freq are "
                              "'epoch' or integer values")
+        self.mode = mode if mode in ("auto", "min", "max") else "auto"
         self.monitor_op, self._direction = monitor_op(monitor, mode, "ModelCheckpoint")
         self.best = initial_value_threshold
         self._batches_seen = 0

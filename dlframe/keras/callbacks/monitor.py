@@ -69,6 +69,7 @@ class EarlyStopping(Callback):
         self.min_delta = abs(min_delta)
         self.restore_best_weights = restore_best_weights
         self.start_from_epoch = start_from_epoch
+        self.mode = mode if mode in ("auto", "min", "max") else "auto"
         self.monitor_op, direction = monitor_op(monitor, mode, "EarlyStopping")
         self.min_delta *= direction
         self.wait = 0

@@ -100,6 +100,25 @@ class LayerStateAPI:
         """The dtype inputs are converted to before ``call`` (the compute dtype)."""
         return self.compute_dtype
 
+    @property
+    def autocast(self):
+        """Whether floating inputs are cast to the compute dtype (``autocast=``)."""
+        return self.__dict__.get("_autocast", True)
+
+    @autocast.setter
+    def autocast(self, value):
+        self.__dict__["_autocast"] = bool(value)
+
+    @property
+    def quantization_mode(self):
+        """Keras 3's quantization mode; None (dlframe layers are not quantized)."""
+        return self.__dict__.get("_quantization_mode")
+
+    @property
+    def supports_jit(self):
+        """Keras 3: whether the layer may run inside a compiled function."""
+        return True
+
     # -- metrics ---------------------------------------------------------------
     @property
     def metrics(self):

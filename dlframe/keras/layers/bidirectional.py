@@ -137,6 +137,7 @@ class Bidirectional(Wrapper):
         self.return_sequences = layer.return_sequences
         self.return_state = layer.return_state
         self.stateful = layer.stateful
+        self.states = None
         self.supports_masking = True
         self._initial_weights = weights
 

@@ -4,6 +4,7 @@ Portable only: ``keras.layers.RNN``'s loop over a ``ConvLSTMCell`` of the layer'
 rank (channels_last).
 """
 
+from dlframe.keras.engine.input_spec import InputSpec
 from dlframe.keras.layers.convolutional import normalize_tuple
 from dlframe.keras.layers.recurrent import RNN, from_inlined_config, inline_cell_config
 from dlframe.keras.layers.recurrent_cells import LSTMCell
@@ -158,10 +159,12 @@ class ConvLSTM(RNN):
                          return_state=return_state, go_backwards=go_backwards,
                          stateful=stateful, activity_regularizer=activity_regularizer,
                          **rnn_kw, **kwargs)
+        self.input_spec = InputSpec(ndim=self.rank + 3)
 
     def __getattr__(self, name):
         cell = self.__dict__.get("cell")
-        if not name.startswith("_") and cell is not None and name in cell.__dict__:
+        if (not name.startswith("_") and name != "implementation" and cell is not None
+                and name in cell.__dict__):
             return cell.__dict__[name]
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 

@@ -126,6 +126,12 @@ class RNN(Layer):
     def stateful(self):
         return self._stateful
 
+    @property
+    def state_size(self):
+        """The cell's ``state_size``, wrapped in a list when it is a single size."""
+        size = self.cell.state_size
+        return size if isinstance(size, (list, tuple)) else [size]
+
     # -- state bookkeeping ------------------------------------------------------
     def _state_sizes(self):
         return [_size(s) for s in _flatten(self.cell.state_size)]
@@ -470,7 +476,7 @@ class _FusedRNN(RNN):
 
     def __getattr__(self, name):
         # units, activation, dropout, ... live on the cell (Keras exposes them here)
-        if name.startswith("_") or name in ("cell", "states"):
+        if name.startswith("_") or name in ("cell", "states", "implementation"):
             raise AttributeError(name)
         cell = self.__dict__.get("cell")
         if cell is not None and name in cell.__dict__:

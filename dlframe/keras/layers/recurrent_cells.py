@@ -214,7 +214,7 @@ class LSTMCell(_GatedCell):
                  use_bias=True, kernel_initializer="glorot_uniform",
                  recurrent_initializer="orthogonal", bias_initializer="zeros",
                  unit_forget_bias=True, **kwargs):
-        kwargs.pop("implementation", None)
+        self.implementation = kwargs.pop("implementation", 2)
         super().__init__(units, activation=activation, use_bias=use_bias,
                          kernel_initializer=kernel_initializer,
                          recurrent_initializer=recurrent_initializer,
@@ -281,7 +281,7 @@ class GRUCell(_GatedCell):
                  use_bias=True, kernel_initializer="glorot_uniform",
                  recurrent_initializer="orthogonal", bias_initializer="zeros",
                  reset_after=True, **kwargs):
-        kwargs.pop("implementation", None)
+        self.implementation = kwargs.pop("implementation", 2)
         super().__init__(units, activation=activation, use_bias=use_bias,
                          kernel_initializer=kernel_initializer,
                          recurrent_initializer=recurrent_initializer,
