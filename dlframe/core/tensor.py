@@ -81,7 +81,7 @@ class Tensor:
         """The graph name of a tensor traced inside a ``dlframe.function``
         ('add:0', 'block/out:0', 'x:0'); eager tensors have none, as in TF."""
         state = _trace_state
-        if state is not None and state.trace is not None:
+        if state is not None and state.trace is not None or _out_of_scope(self):
             name = _graph_name(self)
             if name is not None:
                 return name
@@ -273,9 +273,15 @@ class Reference:
 _trace_state = None
 
 
+def _out_of_scope(t):
+    """Whether ``t`` was computed by a finished function trace (see
+    ``core.function_scope.retire``)."""
+    return getattr(type(t._device), "out_of_scope", False)
+
+
 def _tracing_tensor(t):
-    if getattr(type(t._device), "out_of_scope", False):
-        return True   # of a finished function trace (core.function_scope.retire)
+    if _out_of_scope(t):
+        return True   # of a finished function trace
     state = _trace_state
     if state is None:
         return False
@@ -284,7 +290,7 @@ def _tracing_tensor(t):
 
 
 def _graph_name(t):
-    if getattr(type(t._device), "out_of_scope", False):
+    if _out_of_scope(t):
         return t._device.graph_name
     name = getattr(_trace_state.trace, "graph_name", None)
     return name(t) if name is not None else None

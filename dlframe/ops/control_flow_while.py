@@ -92,7 +92,8 @@ def _while_hist_grad(inputs, outs, dys, *, n_vars, body_idx, body, relaxed=(), *
     n_float = len(floats)
     zero_filled = _zero_filled(dys)
     # cotangents of the history outputs themselves (from a higher-order gradient)
-    dhist = {i: dys[n_vars + i] for i in floats if id(dys[n_vars + i]) not in zero_filled}
+    dhist = {i: dys[n_vars + i] for i in floats
+             if id(dys[n_vars + i]) not in zero_filled}
 
     def step(k, *carry):
         k = k - 1

@@ -1,7 +1,8 @@
 """TF1-style symbolic gradient entry points and small graph-context helpers:
 ``tf.gradients`` (graph-only in TF 2: differentiates the ops a ``dlframe.function``
-traced so far), ``tf.hessians`` (explains the GradientTape alternative), ``tf.grad_pass_through``, ``tf.inside_function``,
-``tf.get_current_name_scope`` and ``tf.tuple``."""
+traced so far), ``tf.hessians`` (explains the GradientTape alternative),
+``tf.grad_pass_through``, ``tf.inside_function``, ``tf.get_current_name_scope``
+and ``tf.tuple``."""
 
 import builtins
 
@@ -47,12 +48,43 @@ def _traced_entries(trace, stop_ids):
         chain.append(trace)
         trace = trace.parent
     entries = []
+    written = {}   # id(Variable) -> index in ``entries`` when it was last written
     for tr in reversed(chain):
         for prim, inputs, outs, attrs, _dev in list(tr.nodes):
+            if prim.effects:
+                written.update((id(x), len(entries)) for x in inputs if x._is_variable)
             if prim.grad is None or any(id(o) in stop_ids for o in outs):
                 continue
             entries.append((prim, inputs, outs, attrs))
-    return entries
+    return entries, written
+
+
+def _refuse_stale_reads(entries, written, targets, sources):
+    """Raises where the backward pass would read a Variable that the function
+    wrote after the forward op read it: its rule would see the new value (TF's
+    gradient uses the value read), so the gradient would be silently wrong."""
+    if not written:
+        return
+    forward = {id(s) for s in sources}
+    on_path = []
+    for i, (_, inputs, outs, _) in enumerate(entries):
+        if any(id(x) in forward for x in inputs):
+            forward.update(id(o) for o in outs)
+            on_path.append(i)
+    backward = {id(t) for t in targets}
+    for i in reversed(on_path):
+        _, inputs, outs, _ = entries[i]
+        if not any(id(o) in backward for o in outs):
+            continue
+        backward.update(id(x) for x in inputs)
+        for x in inputs:
+            if x._is_variable and written.get(id(x), -1) > i:
+                raise NotImplementedError(
+                    f"tf.gradients inside a dlframe.function: variable "
+                    f"{getattr(x, 'name', x)!r} was written after an op on the "
+                    "gradient path read it, so its gradient would use the new "
+                    "value. Differentiate before the write, or record the forward "
+                    "pass on a tf.GradientTape (tapes keep the value read).")
 
 
 def gradients(ys, xs, grad_ys=None, name="gradients", gate_gradients=False,
@@ -98,7 +130,8 @@ def gradients(ys, xs, grad_ys=None, name="gradients", gate_gradients=False,
         if len(seeds) != len(targets):
             raise ValueError(f"Passed {len(seeds)} grad_ys for {len(targets)} ys")
         stop_ids = {id(t) for t in _as_list(stop_gradients)}
-        entries = _traced_entries(trace, stop_ids)
+        entries, written = _traced_entries(trace, stop_ids)
+        _refuse_stale_reads(entries, written, targets, sources)
         grads = backprop(entries, targets, seeds, sources)
     if mode == "zero":
         grads = [_logic.zeros_like(x) if g is None else g

@@ -210,6 +210,12 @@ def dry_run_outputs(layer, inputs, rest, kwargs):
                 first = _run_on_placeholders(layer, inputs, rest, kwargs, 2, trace)
         except Exception:  # noqa: BLE001 - code TF's symbolic run refuses: plain runs
             first = None
+        if first is not None and any(
+                getattr(trace.static_shape(t), "unknown_rank", False)
+                for t in tree.flatten(first) if isinstance(t, Tensor)):
+            # of a py_function result no set_shape shaped (its placeholder is a
+            # scalar): the plain runs (bodies run) tell the real shapes
+            first = None
         if first is not None:
             flat = tree.flatten(first)
             masks = [m for m in (getattr(t, "_keras_mask", None) for t in flat)
