@@ -11,6 +11,7 @@ Gradient signature: ``grad(inputs, output, dy, **attrs)`` -> one gradient per in
 For multi-output primitives ``output`` and ``dy`` are tuples (missing dys are zeros).
 """
 
+import copy
 import threading
 from time import perf_counter_ns as _perf_counter_ns
 
@@ -94,6 +95,21 @@ def _defgrad(self, rule):
 Primitive.defgrad = _defgrad
 
 
+_STATEFUL_TWINS = {}
+
+
+def stateful_twin(prim):
+    """``prim`` as a stateful primitive (same forward and gradient), so that its
+    node is neither folded nor merged, nor its outputs read as trace constants."""
+    if prim.stateful:
+        return prim
+    twin = _STATEFUL_TWINS.get(prim)
+    if twin is None:
+        twin = _STATEFUL_TWINS[prim] = copy.copy(prim)
+        twin.stateful = True
+    return twin
+
+
 class _State(threading.local):
     """Per-thread recording state: active tapes and the active trace."""
 
@@ -106,6 +122,9 @@ class _State(threading.local):
         # > 0 while a graph runs with its effects dry-run inside a trace (a cond or
         # loop traced inside another's branch): its values stand for real ones
         self.dry_graphs = 0
+        # set by a probing branch's forward that gave stand-in values for bad
+        # indices (ops._util.stand_in): the next recorded node must not be folded
+        self.stand_in = False
 
 
 STATE = _State()

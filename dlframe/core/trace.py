@@ -25,7 +25,7 @@ from dlframe.core.graph_passes import (
     liveness,
     remap_cpu,
 )
-from dlframe.core.primitive import STATE
+from dlframe.core.primitive import STATE, stateful_twin
 from dlframe.core.tensor import Tensor
 from dlframe.core.trace_placeholders import PyPlaceholders
 from dlframe.errors import InvalidArgumentError
@@ -94,6 +94,9 @@ class Trace(PyPlaceholders):
 
     # -- hooks called by core --------------------------------------------------
     def record(self, prim, inputs, outs, attrs, dev):
+        if STATE.stand_in:   # values a probe made up: never constant (not folded)
+            STATE.stand_in = False
+            prim = stateful_twin(prim)
         self.nodes.append((prim, inputs, outs, attrs, dev))
         for o in outs:
             self.produced[id(o)] = o

@@ -153,6 +153,15 @@ def probing_branch():
     at hand, which need not be those it runs with (an untaken branch, a loop body
     its run never enters: ``for i in tf.range(n): x[i]`` with ``n == 0``). Ops that
     check index values then give a result of the right shape instead of raising;
-    the graph checks the indices when it runs."""
+    the graph checks the indices when it runs: such a result is a stand-in (see
+    ``stand_in``), never folded into the graph."""
     trace = STATE.trace
     return trace is not None and trace.parent is not None
+
+
+def stand_in(result=None):
+    """``result`` of a probing forward that replaced bad index values: the node the
+    trace records next is kept out of constant folding and constant reads, so a
+    branch that runs checks its real indices (``Trace.record``)."""
+    STATE.stand_in = True
+    return result

@@ -13,7 +13,7 @@ from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError, ShapeMismatchError
 from dlframe.ops import math as m
 from dlframe.ops._util import one_axis as _one_axis
-from dlframe.ops._util import probing_branch, t
+from dlframe.ops._util import probing_branch, stand_in, t
 from dlframe.ops.array import reshape
 from dlframe.ops.late_bound import reads_values
 from dlframe.ops.slicing import getitem
@@ -64,9 +64,10 @@ def gather_p(d, x, idx, *, axis, batch_dims):
     bad = (idx < 0) | (idx >= size)
     if bad.any() and probing_branch():   # stand-in rows (see probing_branch)
         if not size:
-            return xp.zeros(x.shape[:axis] + idx.shape[batch_dims:] + x.shape[axis + 1:],
-                            dtype=x.dtype)
-        idx, bad = xp.clip(idx, 0, size - 1), bad & False
+            return stand_in(xp.zeros(
+                x.shape[:axis] + idx.shape[batch_dims:] + x.shape[axis + 1:],
+                dtype=x.dtype))
+        idx, bad = stand_in(xp.clip(idx, 0, size - 1)), bad & False
     if bad.any():
         pos = _first_bad(d, bad)
         val = int(d.to_numpy(idx[pos]))
@@ -183,6 +184,7 @@ def _check_nd(d, op, idx, shape, batch_dims, what="param shape"):
     limits = d.xp.asarray(shape[batch_dims:batch_dims + k], dtype=idx.dtype)
     bad = ((idx < 0) | (idx >= limits)).any(axis=-1)
     if bad.any() and probing_branch():
+        stand_in()
         if not all(shape[batch_dims:batch_dims + k]):
             return None
         return d.xp.clip(idx, 0, limits - 1)

@@ -11,7 +11,7 @@ from dlframe.core.primitive import STATE, call, primitive
 from dlframe.core.static_dims import note_unknown_axes
 from dlframe.core.tensor import Tensor, _tracing_tensor, convert_to_tensor
 from dlframe.errors import GraphInvalidArgumentError, InvalidArgumentError
-from dlframe.ops._util import probing_branch, static_shape, t
+from dlframe.ops._util import probing_branch, stand_in, static_shape, t
 
 _pyslice = slice  # the builtin; this module's public `slice` is TF's op
 
@@ -285,10 +285,13 @@ def _index_arrays(x, key):
 def _in_bounds(d, x, key):
     """``(x, key)`` with out-of-range index arrays clipped (and an empty indexed
     dimension padded to size one), so a probing trace gets a result of the right
-    shape."""
+    shape (a ``stand_in``)."""
     key = list(key)
     for pos, k, dim in list(_index_arrays(x, key)):
         size = x.shape[dim]
+        if not ((k < -size) | (k >= size)).any():
+            continue
+        stand_in()
         if size == 0:
             pad = [(0, 0)] * x.ndim
             pad[dim] = (0, 1)

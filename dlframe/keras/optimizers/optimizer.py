@@ -16,7 +16,6 @@ from dlframe.core.primitive import call
 from dlframe.core.tape import GradientTape, graph_gradients
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.variable import Variable
-from dlframe.device_scope import device as _device_scope
 from dlframe.errors import ShapeMismatchError
 from dlframe.keras.optimizers.clipping import (
     _every,
@@ -24,8 +23,8 @@ from dlframe.keras.optimizers.clipping import (
     clip_gradients,
 )
 from dlframe.keras.optimizers.keras2_api import Keras2OptimizerApi
+from dlframe.keras.optimizers.optimizer_variables import OptimizerVariables
 from dlframe.keras.optimizers.schedules import learning_rate_schedule as _schedules
-from dlframe.ops import array as _array
 from dlframe.ops import control_flow as _cf
 from dlframe.ops import math as _math
 from dlframe.ops import training_ops as _kernels
@@ -45,7 +44,7 @@ def record_loss(loss_fn, var_list):
         loss = loss_fn()
     return loss, tape
 
-class Optimizer(Keras2OptimizerApi):
+class Optimizer(OptimizerVariables, Keras2OptimizerApi):
     """Base class of Keras optimizers.
 
     Subclasses implement Keras 3's ``update_step(gradient, variable,
@@ -255,71 +254,6 @@ class Optimizer(Keras2OptimizerApi):
                            "`tf.keras.optimizers.legacy.{self.__class__.__name__}.") \
                 from None
 
-    def add_variable(self, shape, initializer="zeros", dtype=None, aggregation="none",
-                     name=None):
-        """Creates a non-trainable optimizer variable of ``shape``."""
-        dtype = dtype or dtypes.float32
-        if callable(initializer) and not isinstance(initializer, str):
-            value = initializer(shape, dtype=dtype)
-        elif initializer == "ones":
-            value = _array.ones(shape, dtype=dtype)
-        else:
-            value = _array.zeros(shape, dtype=dtype)
-        var = Variable(value, trainable=False, name=f"{self.name}/{name or 'variable'}")
-        self._variables.append(var)
-        return var
-
-    def add_variable_from_reference(self, reference_variable=None, name=None,
-                                    initializer="zeros", *, model_variable=None,
-                                    variable_name=None, shape=None, initial_value=None):
-        """A non-trainable variable shaped like ``reference_variable``, on its device.
-
-        Args:
-          reference_variable: the model variable the slot belongs to.
-          name: suffix of the slot's name.
-          initializer: "zeros", "ones", a number, a Tensor or an initializer
-            callable ``(shape, dtype)``.
-          model_variable, variable_name, shape, initial_value: Keras 2.11's names of
-            the reference, the name, a shape other than the reference's and a
-            starting value.
-        """
-        ref = reference_variable if reference_variable is not None else model_variable
-        if ref is None:
-            raise ValueError("`reference_variable` is required. Received: None")
-        name = name or variable_name
-        if initial_value is not None:
-            initializer = convert_to_tensor(initial_value, dtype=ref.dtype)
-        shape = tuple(ref._value.shape) if shape is None else tuple(shape)
-        base = ref.name.split(":")[0].replace("/", "_")
-        with _device_scope(ref._device):
-            if isinstance(initializer, Tensor):
-                value = initializer.read_value() if initializer._is_variable \
-                    else initializer
-            elif callable(initializer):
-                value = initializer(shape, dtype=ref.dtype)
-            elif isinstance(initializer, (int, float)) and initializer != 0:
-                value = _array.fill(shape, convert_to_tensor(initializer, dtype=ref.dtype))
-            elif initializer == "ones":
-                value = _array.ones(shape, dtype=ref.dtype)
-            else:
-                value = _array.zeros(shape, dtype=ref.dtype)
-            var = Variable(value, trainable=False, name=f"{self.name}/{base}_{name}")
-        self._variables.append(var)
-        return var
-
-    def add_optimizer_variables(self, trainable_variables, name, initializer="zeros"):
-        """Keras 3: one slot per variable (a list); with lists of ``name`` and
-        ``initializer``, a tuple of such lists, one per name."""
-        names = [name] if isinstance(name, str) else list(name)
-        inits = [initializer] if isinstance(name, str) else list(initializer)
-        if len(names) != len(inits):
-            raise ValueError("The number of provided names must match the number of "
-                             f"provided initializers. Received name={name!r}, "
-                             f"initializer={initializer!r}")
-        slots = tuple([self.add_variable_from_reference(v, n, i)
-                       for v in trainable_variables] for n, i in zip(names, inits))
-        return slots[0] if isinstance(name, str) else slots
-
     def exclude_from_weight_decay(self, var_list=None, var_names=None):
         """Excludes variables (or variables whose name contains a string) from decay."""
         for v in var_list or ():
@@ -331,15 +265,6 @@ class Optimizer(Keras2OptimizerApi):
             return False
         name = variable.name
         return not any(re.search(n, name) for n in self._exclude_names)
-
-    def assign(self, variable, value):
-        variable.assign(value)
-
-    def assign_add(self, variable, value):
-        variable.assign_add(value)
-
-    def assign_sub(self, variable, value):
-        variable.assign_sub(value)
 
     # -- the update ----------------------------------------------------------
     def scale_loss(self, loss):
