@@ -66,7 +66,9 @@ def adjust_jpeg_quality(image, jpeg_quality, dct_method="", name=None):
             jpeg_quality)
         out = _py_func.numpy_function(_reencode_all, [pixels, quality], "uint8",
                                       stateful=False)
-        result = _array.reshape(out, _array.shape(pixels))
+        # TF's static shape: the channels (and batch) kept, height and width unknown
+        dims = list(image.shape)
+        result = _array.ensure_shape(out, dims[:-3] + [None, None, dims[-1]])
     else:
         result = convert_to_tensor(_reencode_all(pixels.numpy(), jpeg_quality))
     return _image.convert_image_dtype(result, image.dtype)

@@ -109,7 +109,8 @@ def max_pool_forward(d, x, *, ksize, strides, pads, dilations):
         return _window_max(xp, xp.maximum, x, *geo)
     low = xp.finfo(x.dtype).min
     if d.is_gpu:   # no host check (it would wait for the device)
-        return xp.fmax(_window_max(xp, xp.fmax, x, *geo), low)
+        out = _window_max(xp, xp.fmax, x, *geo)
+        return xp.fmax(out, low, out=out)
     out = _window_max(xp, xp.maximum, x, *geo)
     least = out.min() if out.size else low   # NaN where a window held NaN
     if not least >= low:   # NaN, or a window without a finite value
@@ -169,14 +170,13 @@ def _first_max_masks(xp, x, y, ksize, strides, pads, dilations):
     out_sp = y.shape[1:-1]
     xpad = pad_array(xp, x, pads, _lowest(x.dtype))
     all_taps = list(taps(ksize))
+    first_only = not _every_tie(ksize)
     found = None
     for i, tap in enumerate(all_taps):
         mask = xp.equal(xpad[tap_index(tap, strides, dilations, out_sp)], y)
-        if _every_tie(ksize):
-            pass
-        elif found is None:
+        if first_only and found is None:
             found = mask  # consumed by the caller before the next tap updates it
-        else:
+        elif first_only:
             xp.greater(mask, found, out=mask)  # equal and no earlier tap matched
             if i + 1 < len(all_taps):
                 xp.logical_or(found, mask, out=found)

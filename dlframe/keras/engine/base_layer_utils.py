@@ -120,6 +120,8 @@ def name_positional_flags(params, rest, kwargs):
     allows) and every positional argument after them into ``kwargs`` by name, so
     that ``__call__`` can read and propagate them like keyword arguments."""
     names = list(params)[1:1 + len(rest)]
+    if len(names) < len(rest):   # more than call() takes: let call() raise
+        return rest, kwargs
     for i, name in enumerate(names):
         if name in ("training", "mask"):
             if any(params[n].kind != inspect.Parameter.POSITIONAL_OR_KEYWORD
@@ -131,3 +133,13 @@ def name_positional_flags(params, rest, kwargs):
                 kwargs[key] = value
             return rest[:i], kwargs
     return rest, kwargs
+
+
+def bind_initial_state(args, kwargs):
+    """Moves an RNN's second positional argument into ``kwargs['initial_state']``:
+    Keras 2 and 3 both read ``lstm(x, [h, c])`` as the initial state (not a mask)."""
+    if args:
+        if "initial_state" in kwargs:
+            raise TypeError("call() got multiple values for argument 'initial_state'")
+        kwargs["initial_state"], args = args[0], args[1:]
+    return args, kwargs

@@ -1,6 +1,7 @@
 """Layer wrappers: the ``Wrapper`` base, Bidirectional and TimeDistributed."""
 
 from dlframe.keras.engine.base_layer import Layer
+from dlframe.keras.engine.base_layer_utils import bind_initial_state
 from dlframe.keras.utils import generic_utils
 from dlframe.ops import array as _array
 
@@ -179,6 +180,10 @@ class Bidirectional(Wrapper):
                     layer.build(input_shape)
                 layer.built = True
         self.built = True
+
+    def __call__(self, inputs, *args, **kwargs):
+        args, kwargs = bind_initial_state(args, kwargs)
+        return super().__call__(inputs, *args, **kwargs)
 
     def call(self, inputs, training=None, mask=None, initial_state=None):
         if isinstance(inputs, (list, tuple)):

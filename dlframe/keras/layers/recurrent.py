@@ -11,6 +11,7 @@ from dlframe.core.tensor_shape import TensorShape
 from dlframe.core.variable import Variable
 from dlframe.errors import InvalidArgumentError
 from dlframe.keras.engine.base_layer import Layer, in_dry_run
+from dlframe.keras.engine.base_layer_utils import bind_initial_state
 from dlframe.keras.engine.input_spec import InputSpec
 from dlframe.keras.layers import ragged_inputs, rnn_kernels
 from dlframe.keras.layers.recurrent_cells import (
@@ -137,6 +138,7 @@ class RNN(Layer):
         return [_size(s) for s in _flatten(self.cell.state_size)]
 
     def __call__(self, inputs, *args, **kwargs):
+        args, kwargs = bind_initial_state(args, kwargs)
         if not self.built and _is_nested_input(inputs):
             self._nested_input = True
         spec = self._input_spec
@@ -455,7 +457,9 @@ class _FusedRNN(RNN):
                     if k in ("name", "trainable", "dtype", "input_shape", "input_dim",
                              "batch_input_shape", "batch_size", "weights", "autocast",
                              "dynamic", "input_dtype")}
-        kwargs.pop("implementation", None)
+        implementation = kwargs.pop("implementation", None)
+        if implementation is not None and self._cell_class is not SimpleRNNCell:
+            kwargs["implementation"] = implementation   # LSTMCell/GRUCell keep it
         kwargs.pop("time_major", None)
         if use_cudnn not in ("auto", True, False):
             raise ValueError(f"Invalid value received for argument `use_cudnn`. Expected "
