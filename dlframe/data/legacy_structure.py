@@ -9,6 +9,8 @@ from dlframe.data import structure as S
 
 
 def _leaf_shape(spec):
+    if isinstance(spec, S.DatasetSpec):
+        return spec   # as TF: a nested dataset reports its spec for all three
     shape = getattr(spec, "shape", None)
     return shape if isinstance(shape, TensorShape) else TensorShape(None)
 

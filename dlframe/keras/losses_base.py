@@ -10,6 +10,7 @@ last axis), weights them by ``sample_weight`` and reduces them with ``reduction`
 from dlframe import config as _config
 from dlframe.core import dtypes
 from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.keras import mixed_precision
 from dlframe.keras.utils import generic_utils
 from dlframe.ops import array as _array
 from dlframe.ops import creation as _creation
@@ -173,8 +174,10 @@ class Loss:
     def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
         self.name = name or generic_utils.to_snake_case(type(self).__name__)
         self.reduction = _standardize_reduction(reduction)
-        # Keras 3 resolves the dtype (a name) when the loss is made
-        self.dtype = dtypes.as_dtype(dtype).name if dtype else _config.floatx()
+        # Keras 3 resolves the dtype (a name; a policy gives its compute dtype) when
+        # the loss is made
+        self.dtype = (mixed_precision.as_policy(dtype).compute_dtype if dtype
+                      else _config.floatx())
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         # Keras 3: a loss computes in its dtype (floatx unless given), so float16 or

@@ -8,7 +8,7 @@ the upstream gradient of the inputs clamped to them.
 """
 
 from dlframe.core import dtypes
-from dlframe.core.tensor import convert_to_tensor
+from dlframe.core.tensor import _tracing_tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops.array_dims import reshape
 from dlframe.ops.array_meta import stop_gradient
@@ -37,30 +37,36 @@ def _check_bits(num_bits):
 
 
 def _nudged_range(lo, hi, num_bits, narrow_range):
-    """(nudged_min, nudged_max, scale) with the zero point on an integer level."""
+    """(nudged_min, nudged_max, scale, levels per unit) with the zero point on an
+    integer level."""
     qmin = 1.0 if narrow_range else 0.0
     qmax = float(2 ** num_bits - 1)
     scale = (hi - lo) / (qmax - qmin)
     zero = qmin - lo / scale
     zero = where(less(zero, qmin), qmin + 0.0 * zero,
                  where(greater(zero, qmax), qmax + 0.0 * zero, floor(zero + 0.5)))
-    return (qmin - zero) * scale, (qmax - zero) * scale, scale
+    per_unit = (qmax - qmin) / (hi - lo)
+    return (qmin - zero) * scale, (qmax - zero) * scale, scale, per_unit
 
 
-def _fake_quant(inputs, lo, hi, num_bits, narrow_range):
+def _fake_quant(inputs, lo, hi, num_bits, narrow_range, divide):
+    """``divide``: snap with ``/ scale`` (as TF's ``_vars`` kernel) rather than
+    ``* levels_per_unit`` (``_args``, ``_per_channel``); in float32 the two pick
+    different levels for inputs at exact half levels."""
     _check_bits(num_bits)
     x = convert_to_tensor(inputs, dtype=dtypes.float32)
     lo = convert_to_tensor(lo, dtype=dtypes.float32)
     hi = convert_to_tensor(hi, dtype=dtypes.float32)
-    nmin, nmax, scale = _nudged_range(stop_gradient(lo), stop_gradient(hi), num_bits,
-                                      narrow_range)
+    nmin, nmax, scale, per_unit = _nudged_range(stop_gradient(lo), stop_gradient(hi),
+                                                num_bits, narrow_range)
     # the nudged bounds carry the gradient of the bounds they were derived from
     nmin = lo + stop_gradient(nmin - lo)
     nmax = hi + stop_gradient(nmax - hi)
     clamped = where(less(x, nmin), nmin + 0.0 * x,
                     where(greater(x, nmax), nmax + 0.0 * x, x))
-    # multiplying by the inverse scale rounds ties at exact half levels as TF does
-    levels = floor((clamped - nmin) * (1.0 / scale) + 0.5) * scale + nmin
+    shifted = clamped - nmin
+    steps = shifted / scale if divide else shifted * per_unit
+    levels = floor(steps + 0.5) * scale + nmin
     return clamped + stop_gradient(levels - clamped)
 
 
@@ -82,7 +88,8 @@ def fake_quant_with_min_max_args(inputs, min=-6.0, max=6.0, num_bits=8,
     if not float(min) < float(max):
         raise InvalidArgumentError(None, None, f"min has to be smaller than max, was: "
                                    f"{min} >= {max}")
-    return _fake_quant(inputs, float(min), float(max), num_bits, narrow_range)
+    return _fake_quant(inputs, float(min), float(max), num_bits, narrow_range,
+                       divide=False)
 
 
 def fake_quant_with_min_max_vars(inputs, min, max, num_bits=8,
@@ -100,8 +107,9 @@ def fake_quant_with_min_max_vars(inputs, min, max, num_bits=8,
     """
     for arg, value in (("min", min), ("max", max)):
         if convert_to_tensor(value).shape.rank not in (0, None):
-            raise ValueError(f"`{arg}` must be a scalar. Received: {arg}={value!r}")
-    return _fake_quant(inputs, min, max, num_bits, narrow_range)
+            raise InvalidArgumentError(None, None, f"`{arg}` must be a scalar. "
+                                       f"Received: {arg}={value!r}")
+    return _fake_quant(inputs, min, max, num_bits, narrow_range, divide=True)
 
 
 def fake_quant_with_min_max_vars_per_channel(inputs, min, max,
@@ -123,9 +131,10 @@ def fake_quant_with_min_max_vars_per_channel(inputs, min, max,
     for arg, value in (("min", min), ("max", max)):
         shape = convert_to_tensor(value).shape
         if shape.rank != 1 or (depth is not None and shape[0] not in (None, depth)):
-            raise ValueError(f"`{arg}` must have shape [{depth}] (the last dimension "
-                             f"of `inputs`). Received: {arg} of shape {shape}")
-    return _fake_quant(x, min, max, num_bits, narrow_range)
+            raise InvalidArgumentError(None, None, f"`{arg}` must have shape [{depth}] "
+                                       f"(the last dimension of `inputs`). Received: "
+                                       f"{arg} of shape {shape}")
+    return _fake_quant(x, min, max, num_bits, narrow_range, divide=False)
 
 
 def _channel_bound(value, x, axis):
@@ -152,11 +161,15 @@ def _qdq_forward(x, input_min, input_max, signed_input, num_bits, range_given,
         raise InvalidArgumentError(None, None, f"num_bits is out of range: {num_bits} "
                                    f"with signed_input={signed_input}")
     if axis is not None:
+        if not -x.shape.rank <= axis < x.shape.rank:
+            raise InvalidArgumentError(None, None, f"axis {axis} is out of range for "
+                                       f"`input` of rank {x.shape.rank}")
         axis = axis + x.shape.rank if axis < 0 else axis
     given_lo = _channel_bound(input_min, x, axis)
     given_hi = _channel_bound(input_max, x, axis)
     if range_given:
-        if axis is None and float(given_lo) > float(given_hi):
+        known = not (_tracing_tensor(given_lo) or _tracing_tensor(given_hi))
+        if axis is None and known and float(given_lo) > float(given_hi):
             raise InvalidArgumentError(None, None, f"Invalid range: input_min "
                                        f"{float(given_lo):g} > input_max "
                                        f"{float(given_hi):g}")
@@ -178,12 +191,17 @@ def _qdq_forward(x, input_min, input_max, signed_input, num_bits, range_given,
 
     from_min, from_max = side_scale(qmin, lo), side_scale(qmax, hi)
     scale = minimum(from_min, from_max)
+    # neither end can set a scale (a zero range, or unsigned levels for a range
+    # that is all <= 0): TF outputs zeros
+    finite = less(scale, inf)
+    scale = where(finite, scale, 1.0)
     lo = where(greater(from_min, from_max), qmin / scale, lo)
     hi = where(greater(from_min, from_max), hi, qmax / scale)
-    scaled = minimum(maximum(x, lo), hi) * scale
+    # TF clamps only to a given range (unsigned levels keep negative data otherwise)
+    scaled = (minimum(maximum(x, lo), hi) if range_given else x) * scale
     levels = round(scaled) if round_mode == "HALF_TO_EVEN" else floor(scaled + 0.5)
     mask = logical_and(greater_equal(x, given_lo), less_equal(x, given_hi))
-    return x, levels / scale, mask
+    return x, where(finite, levels / scale, 0.0 * x), mask
 
 
 def quantize_and_dequantize_v2(input, input_min, input_max, signed_input=True,

@@ -370,7 +370,15 @@ class RaggedTensor:
         if not _symbolic(self._row_splits) and _nvals(new_values) != _nvals(self._values):
             raise ValueError(f"with_values: new values have {_nvals(new_values)} rows, "
                              f"expected {_nvals(self._values)}")
-        return RaggedTensor(new_values, self._row_splits, internal=True)
+        return self._same_partition(RaggedTensor(new_values, self._row_splits,
+                                                 internal=True))
+
+    def _same_partition(self, out):
+        """``out`` (built on this row partition) keeps a uniform row length."""
+        width = getattr(self, "_uniform_row_length", None)
+        if width is not None:
+            out._uniform_row_length = width
+        return out
 
     def with_flat_values(self, new_values):
         """These nested row partitions over new flat values."""
@@ -383,9 +391,9 @@ class RaggedTensor:
         values = self._values
         if isinstance(values, RaggedTensor):
             values = values.with_row_splits_dtype(dt)
-        return RaggedTensor(values, cast(self._row_splits, dt) if
-                            self._row_splits.dtype != dt else self._row_splits,
-                            internal=True)
+        return self._same_partition(RaggedTensor(
+            values, cast(self._row_splits, dt) if self._row_splits.dtype != dt
+            else self._row_splits, internal=True))
 
     def merge_dims(self, outer_axis, inner_axis):
         """Merges dimensions ``outer_axis..inner_axis`` (inclusive) into one."""
