@@ -33,12 +33,14 @@ def _shape_arg(shape, op):
     return out
 
 
-def _fill_dtype(dtype, fill_value):
+def _fill_dtype(dtype, fill_value=None):
+    """``dtype`` as a DType, else the type of ``fill_value`` (NumPy rules) or the
+    default float (no ``fill_value``: zeros, ones, eye)."""
     if dtype is not None and using_numpy_rules():
         return keras_dtype(dtype)   # NumPy's spelling: float is float64
     if dtype is not None:
         return dtypes.as_dtype(dtype)   # tf.zeros-style, as Keras' TF backend
-    if using_numpy_rules():
+    if using_numpy_rules() and fill_value is not None:
         return result_type(fill_value)
     return default_float()
 
@@ -72,7 +74,7 @@ def zeros(shape, dtype=None):
       shape: int or sequence of ints.
       dtype: element type (default: floatx, float64 under NumPy rules).
     """
-    return _c.zeros(_shape_arg(shape, "zeros"), dtype=_fill_dtype(dtype, 0.0))
+    return _c.zeros(_shape_arg(shape, "zeros"), dtype=_fill_dtype(dtype))
 
 
 def ones(shape, dtype=None):
@@ -82,7 +84,7 @@ def ones(shape, dtype=None):
       shape: int or sequence of ints.
       dtype: element type (default: floatx, float64 under NumPy rules).
     """
-    return _c.ones(_shape_arg(shape, "ones"), dtype=_fill_dtype(dtype, 0.0))
+    return _c.ones(_shape_arg(shape, "ones"), dtype=_fill_dtype(dtype))
 
 
 empty = zeros
@@ -169,7 +171,7 @@ def eye(N, M=None, k=0, dtype=None):
     rows = _int_arg(N, "N", "eye")
     cols = rows if M is None else _int_arg(M, "M", "eye")
     k = _int_arg(k, "k", "eye")
-    dt = _fill_dtype(dtype, 0.0)
+    dt = _fill_dtype(dtype)
     r = _a.reshape(_c.range(rows, dtype=dtypes.int32), [-1, 1])
     c = _a.reshape(_c.range(cols, dtype=dtypes.int32), [1, -1])
     return _m.cast(_m.equal(_m.subtract(c, r), k), dt)
@@ -199,7 +201,7 @@ def tri(N, M=None, k=0, dtype=None):
     r = _a.reshape(_c.range(rows, dtype=dtypes.int32), [-1, 1])
     c = _a.reshape(_c.range(cols, dtype=dtypes.int32), [1, -1])
     return _m.cast(_m.less_equal(_m.subtract(c, r), _int_arg(k, "k", "tri")),
-                   _fill_dtype(dtype, 0.0))
+                   _fill_dtype(dtype))
 
 
 def arange(start, stop=None, step=1, dtype=None):

@@ -32,6 +32,23 @@ def using_numpy_rules():
     return _NUMPY_RULES.get()
 
 
+_PREFER_FLOAT32 = [False]   # tnp.experimental_enable_numpy_behavior(prefer_float32)
+
+
+def set_prefer_float32(flag):
+    """Under NumPy rules, infer float32/complex64 for Python floats/complexes
+    (``experimental_enable_numpy_behavior(prefer_float32=True)``)."""
+    _PREFER_FLOAT32[0] = bool(flag)
+
+
+def _preferred(value_dtype):
+    """float64/complex128 inferred from Python values, narrowed under prefer_float32."""
+    if _PREFER_FLOAT32[0]:
+        return {"float64": np.dtype("float32"),
+                "complex128": np.dtype("complex64")}.get(value_dtype.name, value_dtype)
+    return value_dtype
+
+
 def default_float():
     """float64 under NumPy rules, else Keras' floatx."""
     return dtypes.float64 if using_numpy_rules() else dtypes.as_dtype(config.floatx())
@@ -157,6 +174,12 @@ def result_type(*values):
     strong = [_dtype_of(v) for v in values if not _is_weak(v)]
     weak = [v for v in values if _is_weak(v)]
     if using_numpy_rules():
+        if _PREFER_FLOAT32[0]:   # Python floats count as float32 arrays, not values
+            strong += [_preferred(np.asarray(w).dtype) for w in weak
+                       if isinstance(w, (float, complex))]
+            weak = [w for w in weak if not isinstance(w, (float, complex))]
+            if strong:
+                return dtypes.from_numpy(np.result_type(*strong, *weak))
         if not strong:
             return dtypes.from_numpy(np.asarray(weak[-1]).dtype if len(weak) == 1
                                      else np.result_type(*[np.asarray(w) for w in weak]))
@@ -223,7 +246,10 @@ def as_tensor(x, dtype=None, device=None):
                                 else x, device=device)
     elif using_numpy_rules() and not hasattr(x, "_dlframe_tensor_") and \
             not hasattr(x, "dtype"):
-        out = convert_to_tensor(np.asarray(x), device=device)
+        host = np.asarray(x)
+        if not isinstance(x, np.generic):   # Python values, not NumPy scalars
+            host = host.astype(_preferred(host.dtype), copy=False)
+        out = convert_to_tensor(host, device=device)
     else:
         out = convert_to_tensor(x, device=device)
     if dtype is not None:

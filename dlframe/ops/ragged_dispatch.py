@@ -8,7 +8,7 @@ for that op, so dense calls pay nothing for ragged support.
 
 from dlframe.core import dtypes
 from dlframe.core.tensor import convert_to_tensor
-from dlframe.errors import CompositeTensorError
+from dlframe.errors import CompositeTensorError, InvalidArgumentError
 from dlframe.ops import (
     array,
     array_index,
@@ -115,6 +115,50 @@ def _gather(params, indices, validate_indices=None, axis=None, batch_dims=0,
     return gather_rows(params, idx)
 
 
+def _gather_nd(params, indices, batch_dims=0, name=None):
+    """``tf.gather_nd`` of ragged ``params`` with dense int ``indices``: each index
+    row walks the row splits to a flat position (as TF, an inner index is not
+    checked against its row's length), then takes that row, slice or element."""
+    if batch_dims:
+        raise ValueError(f"gather_nd: batch_dims != 0 is not supported for a "
+                         f"RaggedTensor, got batch_dims={batch_dims!r}")
+    if not isinstance(params, RaggedTensor) or isinstance(indices, RaggedTensor):
+        raise NotImplementedError("gather_nd with a RaggedTensor supports ragged "
+                                  "params and dense indices only")
+    idx = convert_to_tensor(indices)
+    if not idx.dtype.is_integer or idx.ndim < 1:
+        raise InvalidArgumentError(f"gather_nd: `indices` must be int32/int64 of rank >= 1, got "
+                         f"{idx.dtype.name} of shape {list(idx.shape)}")
+    depth = int(idx.shape[-1])
+    if not 0 < depth <= params.shape.rank:
+        raise ValueError(f"gather_nd: `indices` index {depth} dimensions of a "
+                         f"rank-{params.shape.rank} RaggedTensor")
+    batch = [int(n) for n in idx.shape[:-1]]
+    rows = math.cast(array.reshape(idx, [-1, depth]), params.row_splits.dtype)
+    level, pos = params, rows[:, 0]
+    for k in range(1, depth):
+        if not isinstance(level, RaggedTensor):   # uniform inner dimensions
+            rest = array.concat([array.expand_dims(pos, 1), rows[:, k:]], 1)
+            return _unflatten(array_index.gather_nd(level, rest), batch, depth)
+        pos = array_index.gather(level.row_splits[:-1], pos) + rows[:, k]
+        level = level.values
+    out = gather_rows(level, pos) if isinstance(level, RaggedTensor) else \
+        array_index.gather(level, pos)
+    return _unflatten(out, batch, depth)
+
+
+def _unflatten(flat, batch, depth):
+    """``flat`` (leading dimension ``prod(batch)``) with leading dimensions ``batch``;
+    a single row index (``indices`` of shape [1]) keeps the leading 1, as TF's."""
+    if not batch:
+        return flat if depth == 1 else flat[0]
+    if not isinstance(flat, RaggedTensor):
+        return array.reshape(flat, batch + [int(n) for n in flat.shape[1:]])
+    for n in reversed(batch[1:]):
+        flat = RaggedTensor.from_uniform_row_length(flat, n)
+    return flat
+
+
 def _expand_dims(input, axis, name=None):
     return RO._expand(input, int(axis) % (input.shape.rank + 1))
 
@@ -172,6 +216,7 @@ def register():
         array.concat: RO.concat, array.stack: RO.stack, array.shape: _shape,
         array.size: _size, array.rank: _rank, array.expand_dims: _expand_dims,
         array_index.boolean_mask: _boolean_mask, array_index.gather: _gather,
+        array_index.gather_nd: _gather_nd,
         math.add_n: _add_n, logic.where: _where, strings.join: _join,
         nn_impl.embedding_lookup: _embedding_lookup,
         reduction_arg.argmax: _refused_arg_reduction("argmax"),

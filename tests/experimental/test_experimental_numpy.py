@@ -80,5 +80,3 @@ print("ok")
                          check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
-    with pytest.raises(NotImplementedError, match="prefer_float32"):
-        tnp.experimental_enable_numpy_behavior(prefer_float32=True)

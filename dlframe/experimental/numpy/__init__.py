@@ -20,6 +20,7 @@ from dlframe.core.tensor import Tensor as ndarray
 from dlframe.errors import DTypeMismatchError as _DTypeMismatchError
 from dlframe.experimental.numpy import random  # noqa: F401
 from dlframe.ops import numpy_api as _api
+from dlframe.ops import numpy_api_promote as _promote
 
 _MODULES = ("numpy_api", "numpy_api_reduce", "numpy_api_create", "numpy_api_shape",
             "numpy_api_index", "numpy_api_tnp")
@@ -63,12 +64,12 @@ iinfo, finfo, issubdtype, promote_types = _np.iinfo, _np.finfo, _np.issubdtype, 
 
 
 def result_type(*arrays_and_dtypes):
-    """The NumPy dtype ``arrays_and_dtypes`` promote to under NumPy's rules."""
+    """The dtype (a DType) ``arrays_and_dtypes`` promote to under NumPy's rules."""
     with _api.numpy_rules():
         values = [a for a in arrays_and_dtypes if not _is_dtype(a)]
         kinds = [_dtypes.as_dtype(a)._np for a in arrays_and_dtypes if _is_dtype(a)]
         found = [_api.result_type(*values)._np] if values else []
-        return _np.result_type(*found, *kinds)
+        return _dtypes.as_dtype(_np.result_type(*found, *kinds))
 
 
 def _is_dtype(v):
@@ -101,10 +102,14 @@ _METHODS = {
     "transpose": lambda self, *axes: transpose(  # noqa: F821
         self, (axes[0] if len(axes) == 1 else axes) or None),
     "clip": lambda self, a_min=None, a_max=None: clip(self, a_min, a_max),  # noqa: F821
-    "mean": lambda self, axis=None, keepdims=False: mean(self, axis, keepdims),  # noqa
-    "sum": lambda self, axis=None, keepdims=False: sum(self, axis, keepdims),
-    "max": lambda self, axis=None, keepdims=False: max(self, axis, keepdims),
-    "min": lambda self, axis=None, keepdims=False: min(self, axis, keepdims),
+    "mean": lambda self, axis=None, dtype=None, out=None, keepdims=False: _reduce(
+        mean, self, axis, dtype, out, keepdims),  # noqa: F821
+    "sum": lambda self, axis=None, dtype=None, out=None, keepdims=False: _reduce(
+        sum, self, axis, dtype, out, keepdims),
+    "max": lambda self, axis=None, out=None, keepdims=False: _reduce(
+        max, self, axis, None, out, keepdims),
+    "min": lambda self, axis=None, out=None, keepdims=False: _reduce(
+        min, self, axis, None, out, keepdims),
     "squeeze": lambda self, axis=None: squeeze(self, axis),  # noqa: F821
     "swapaxes": lambda self, a, b: swapaxes(self, a, b),  # noqa: F821
     "item": lambda self: self.numpy().item(),
@@ -112,17 +117,40 @@ _METHODS = {
 _OPERATORS = {"add": "add", "sub": "subtract", "mul": "multiply", "truediv": "divide",
               "floordiv": "floor_divide", "mod": "mod", "pow": "power", "lt": "less",
               "le": "less_equal", "gt": "greater", "ge": "greater_equal"}
+_PROPERTIES = {"size": lambda self: size(self),  # noqa: F821
+               "data": lambda self: self}
 _ENABLED = [False]
 
 
+def _reduce(fn, x, axis, dtype, out, keepdims):
+    """A reduction method; takes NumPy's ``dtype``/``out`` so ``np.sum(t)`` works."""
+    if out is not None:
+        raise NotImplementedError(f"{fn.__name__}: `out` is not supported, got {out!r}")
+    if dtype is None:
+        return fn(x, axis, keepdims=keepdims)
+    return _api.as_tensor(fn(_api.as_tensor(x, dtype), axis, keepdims=keepdims), dtype)
+
+
 def _promoting(original, fn, reflected):
-    """``original`` operator, retried with NumPy promotion on a dtype mismatch."""
+    """``original`` operator, retried with NumPy promotion on a dtype mismatch.
+
+    NumPy arrays of another dtype, and Python floats under ``prefer_float32``
+    (typed float32, not weak), take NumPy promotion directly.
+    """
     def op(self, other):
-        try:
-            return original(self, other)
-        except _DTypeMismatchError:
-            return fn(other, self) if reflected else fn(self, other)
+        if not _numpy_promotes(self, other):
+            try:
+                return original(self, other)
+            except _DTypeMismatchError:
+                pass
+        return fn(other, self) if reflected else fn(self, other)
     return op
+
+
+def _numpy_promotes(tensor, other):
+    if isinstance(other, _np.ndarray):
+        return other.dtype != tensor._value.dtype
+    return _promote._PREFER_FLOAT32[0] and isinstance(other, (float, complex))
 
 
 def experimental_enable_numpy_behavior(prefer_float32=False,
@@ -130,20 +158,22 @@ def experimental_enable_numpy_behavior(prefer_float32=False,
     """Adds NumPy methods to tensors and NumPy dtype promotion to their operators.
 
     Args:
-      prefer_float32: must be False (Python floats stay float64, as NumPy).
+      prefer_float32: if True, Python floats (and complexes) become float32
+        (complex64) arrays instead of NumPy's float64 (``tnp.asarray(1.5)``,
+        ``int8_tensor + 1.5``); dtype defaults (``tnp.zeros``) stay float64.
       dtype_conversion_mode: 'legacy' (NumPy's rules); other modes are not supported.
     """
-    if prefer_float32:
-        raise NotImplementedError("experimental_enable_numpy_behavior: "
-                                  "prefer_float32=True is not supported")
     if dtype_conversion_mode not in ("legacy", "all", "safe"):
         raise ValueError(f"experimental_enable_numpy_behavior: unknown "
                          f"dtype_conversion_mode {dtype_conversion_mode!r}")
+    _promote.set_prefer_float32(prefer_float32)
     if _ENABLED[0]:
         return
     table = globals()
     for name, method in _METHODS.items():
         setattr(ndarray, name, method)
+    for name, getter in _PROPERTIES.items():
+        setattr(ndarray, name, property(getter))
     for dunder, fname in _OPERATORS.items():
         fn = table[fname]
         setattr(ndarray, f"__{dunder}__",

@@ -36,6 +36,15 @@ def rand(*size):
     return uniform(size=size)
 
 
+def random(size=None):
+    """Uniform samples in ``[0, 1)`` (float64).
+
+    Args:
+      size: output shape (None: a scalar).
+    """
+    return uniform(size=size)
+
+
 def standard_normal(size=None):
     """Standard normal samples (float64).
 
