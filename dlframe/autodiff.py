@@ -13,7 +13,12 @@ forward mode) and by an active ``dlframe.function`` trace.
 
 from dlframe.core import basic
 from dlframe.core.nest import assert_same_structure, flatten, pack_sequence_as
-from dlframe.core.tape import GradientTape, UnconnectedGradients, backprop
+from dlframe.core.tape import (
+    GradientTape,
+    UnconnectedGradients,
+    backprop,
+    unconnected_mode,
+)
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.ops import math as _math
 from dlframe.ops import reduction as _reduction
@@ -23,14 +28,6 @@ __all__ = ["ForwardAccumulator", "GradientTape"]
 
 def _is_float(x):
     return x.dtype.is_floating or x.dtype.is_complex
-
-
-def _unconnected_mode(value):
-    mode = str(getattr(value, "value", value)).lower()
-    if mode not in ("none", "zero"):
-        raise ValueError(f"unconnected_gradients must be 'none' or 'zero' (or a "
-                         f"tf.UnconnectedGradients), got {value!r}")
-    return mode
 
 
 class ForwardAccumulator:
@@ -108,7 +105,7 @@ class ForwardAccumulator:
         Returns:
           JVPs with the structure of ``primals``.
         """
-        zero = _unconnected_mode(unconnected_gradients) == "zero"
+        zero = unconnected_mode(unconnected_gradients) == "zero"
         out = []
         for y in flatten(primals):
             if not isinstance(y, Tensor):

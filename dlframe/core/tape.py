@@ -40,6 +40,16 @@ class UnconnectedGradients(enum.Enum):
     ZERO = "zero"
 
 
+def unconnected_mode(value):
+    """'none' or 'zero' from an ``unconnected_gradients`` argument (a string or an
+    ``UnconnectedGradients``); ValueError for anything else."""
+    mode = str(getattr(value, "value", value)).lower()
+    if mode not in ("none", "zero"):
+        raise ValueError(f"unconnected_gradients must be 'none' or 'zero' (or a "
+                         f"tf.UnconnectedGradients), got {value!r}")
+    return mode
+
+
 class GradientTape:
     """Records operations for automatic differentiation.
 
@@ -168,10 +178,7 @@ class GradientTape:
           TypeError: when a source is not a Tensor or Variable.
         """
         self._check_usable()
-        mode = str(getattr(unconnected_gradients, "value", unconnected_gradients)).lower()
-        if mode not in ("none", "zero"):
-            raise ValueError(f"unconnected_gradients must be 'none' or 'zero', got "
-                             f"{unconnected_gradients!r}")
+        mode = unconnected_mode(unconnected_gradients)
         flat_sources = _flatten(sources)
         for s in flat_sources:
             if not isinstance(s, Tensor):
@@ -243,8 +250,7 @@ class GradientTape:
         self._check_usable()
         self._leave_context("jacobian")
         flat_sources = _flatten(sources)
-        zero_mode = str(getattr(unconnected_gradients, "value",
-                                unconnected_gradients)).lower() == "zero"
+        zero_mode = unconnected_mode(unconnected_gradients) == "zero"
         rows = [[] for _ in flat_sources]
         was_persistent = self._persistent
         self._persistent = True

@@ -379,3 +379,21 @@ STFTInitializer = STFT
 
 
 serialize, deserialize, get = generic_utils.object_lookup(_OBJECTS, "initializer", Initializer)
+
+
+def initial_value(initializer, shape, dtype):
+    """The starting value of a state variable (metric or optimizer slot) of ``shape``.
+
+    Args:
+      initializer: a callable ``(shape, dtype=...)``, or an initializer name or
+        config ("zeros" and "ones" skip the lookup).
+      shape: the variable's shape.
+      dtype: its dtype.
+    """
+    if callable(initializer) and not isinstance(initializer, str):
+        return initializer(shape, dtype=dtype)
+    if initializer in ("zeros", None):
+        return _array.zeros(shape, dtype=dtype)
+    if initializer == "ones":
+        return _array.ones(shape, dtype=dtype)
+    return get(initializer)(shape, dtype=dtype)

@@ -7,7 +7,7 @@ and ``tf.tuple``."""
 import builtins
 
 from dlframe.core.primitive import STATE
-from dlframe.core.tape import backprop, graph_gradients
+from dlframe.core.tape import backprop, graph_gradients, unconnected_mode
 from dlframe.core.variable import current_scope
 from dlframe.ops import array as _array
 from dlframe.ops import logic as _logic
@@ -28,14 +28,6 @@ def _as_list(value):
     if value is None:
         return []
     return list(value) if isinstance(value, (list, builtins.tuple)) else [value]
-
-
-def _unconnected_mode(unconnected_gradients):
-    mode = str(getattr(unconnected_gradients, "value", unconnected_gradients)).lower()
-    if mode not in ("none", "zero"):
-        raise ValueError(f"Unknown value for unconnected_gradients: "
-                         f"{unconnected_gradients!r}")
-    return mode
 
 
 def _traced_entries(trace, stop_ids):
@@ -117,7 +109,7 @@ def gradients(ys, xs, grad_ys=None, name="gradients", gate_gradients=False,
     Inside a ``tf.estimator`` ``model_fn`` (a graph in TF1) the gradients come from
     the tape the Estimator records the ``model_fn`` on.
     """
-    mode = _unconnected_mode(unconnected_gradients)
+    mode = unconnected_mode(unconnected_gradients)
     sources = _as_list(xs)
     trace = STATE.trace
     if trace is None:

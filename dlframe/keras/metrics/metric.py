@@ -5,6 +5,7 @@ from dlframe.core.tensor import Tensor
 from dlframe.core.variable import Variable, VariableAggregation, VariableSynchronization
 from dlframe.keras import backend as _backend
 from dlframe.keras.engine.base_layer_utils import keras3_positional
+from dlframe.keras.initializers import initial_value
 from dlframe.keras.utils.generic_utils import to_snake_case
 from dlframe.ops import array as _array
 
@@ -54,12 +55,7 @@ class Metric:
         """Creates a non-trainable state variable of ``shape`` (zeros by default)."""
         dtype = dtypes.as_dtype(dtype) if dtype is not None else self._dtype
         shape = tuple(int(s) for s in (shape or ()))
-        if callable(initializer) and not isinstance(initializer, str):
-            value = initializer(shape, dtype=dtype)
-        elif initializer == "ones":
-            value = _array.ones(shape, dtype=dtype)
-        else:
-            value = _array.zeros(shape, dtype=dtype)
+        value = initial_value(initializer, shape, dtype)
         # ON_READ + SUM (TF's metric state): under a multi-replica strategy each replica
         # accumulates its own copy and a read sums them (dlframe.distribute.values)
         var = Variable(value, trainable=False, name=f"{self.name}/{name or 'variable'}",

@@ -7,6 +7,7 @@ from dlframe.core import dtypes
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.variable import Variable
 from dlframe.device_scope import device as _device_scope
+from dlframe.keras.initializers import initial_value
 from dlframe.ops import array as _array
 
 
@@ -18,12 +19,7 @@ class OptimizerVariables:
                      name=None):
         """Creates a non-trainable optimizer variable of ``shape``."""
         dtype = dtype or dtypes.float32
-        if callable(initializer) and not isinstance(initializer, str):
-            value = initializer(shape, dtype=dtype)
-        elif initializer == "ones":
-            value = _array.ones(shape, dtype=dtype)
-        else:
-            value = _array.zeros(shape, dtype=dtype)
+        value = initial_value(initializer, shape, dtype)
         var = Variable(value, trainable=False, name=f"{self.name}/{name or 'variable'}")
         self._variables.append(var)
         return var
