@@ -34,7 +34,7 @@ def test_named_random_initializer_is_used_not_zeros():
     v = opt.add_variable((64,), initializer="random_normal", name="noise")
     values = v.numpy()
     assert values.std() > 0.01 and v.dtype == tf.float32
-    assert np.allclose(_Filled("random_uniform").result().numpy(), 0) is False
+    assert not np.allclose(_Filled("random_uniform").result().numpy(), 0)
 
 
 @pytest.mark.parametrize("call", ["tape", "jacobian", "forward"])
