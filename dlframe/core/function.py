@@ -12,6 +12,7 @@ import inspect
 import weakref
 
 from dlframe import config
+from dlframe.core import function_inline as _inline
 from dlframe.core import function_retracing as _retracing
 from dlframe.core import function_scope as _scope
 from dlframe.core import static_dims as _static_dims
@@ -54,6 +55,15 @@ CONVERTER = None
 
 
 _STALE_LIMIT = 2   # quiet re-traces for an untaken py_function branch, see _trace
+def _keras_call(python_function):
+    """True for the ``call`` of a Keras layer (bound): Keras builds a layer by running
+    ``call`` symbolically first, so in TF its variables exist before the function's
+    first eager call, which then traces once (no variable-lifting second trace)."""
+    owner = getattr(python_function, "__self__", None)
+    return (getattr(python_function, "__name__", None) == "call"
+            and hasattr(owner, "_maybe_build") and hasattr(owner, "_traced_call"))
+
+
 class Function:
     """A Python function compiled per input signature (``dlframe.function``).
 
@@ -182,6 +192,9 @@ class Function:
         quiet = STATE.silent_trace
         STATE.silent_trace = quiet or not new
         try:
+            if STATE.trace is None:   # eagerly under a tape: tf.gradients works
+                with _inline.graph_view():
+                    return self._target()(*args, **kwargs)
             return self._target()(*args, **kwargs)
         finally:
             STATE.silent_trace = quiet
@@ -271,7 +284,7 @@ class Function:
                                      static_shapes=static, run_py_bodies=bodies)
         if execute and tr.py_stale:
             self._stale_runs[key] = self._stale_runs.get(key, 0) + 1
-        if first and tr.created_variables:
+        if first and tr.created_variables and not _keras_call(self._python_function):
             # as TF: a trace that created variables is followed at once by a second
             # trace that must create none (variables only once, TF's singleton rule);
             # it runs nothing and its graph is dropped, but it counts as a trace
@@ -338,14 +351,23 @@ class Function:
         except Exception as exc:
             if execute or not getattr(exc, "after_py_placeholders", False):
                 raise
+        try:   # as TF, still without the bodies: placeholders of unknown rank >= 1
+            return self._run_trace_once(args, kwargs, template, leaves, False,
+                                        allow_variables, execute, static_shapes,
+                                        placeholder_rank=1)
+        except Exception as exc:
+            if not getattr(exc, "after_py_placeholders", False):
+                raise
         return self._run_trace_once(args, kwargs, template, leaves, False,
                                     allow_variables, execute, static_shapes,
                                     run_py_bodies=True)
 
     def _run_trace_once(self, args, kwargs, template, leaves, visible,
-                        allow_variables, execute, static_shapes, run_py_bodies=False):
+                        allow_variables, execute, static_shapes, run_py_bodies=False,
+                        placeholder_rank=0):
         tr = _trace.Trace(allow_variable_creation=allow_variables)
         tr.run_py_bodies = run_py_bodies
+        tr.placeholder_rank = placeholder_rank   # of py_function placeholders
         tr.keeps_static = True   # set_shape refines static dims, as TF's graph
         tr.run_effects = tr.py_runs_now = execute
         fresh = []

@@ -92,15 +92,23 @@ class LeakedNumpyError(TypeError, AttributeError):
 class OutOfScope:
     """The device of a tensor whose function trace is over: any use of it (an op,
     ``numpy()``) asks the device for something, which raises TF's TypeError naming
-    the tensor. Its graph name and static description stay readable (``repr``)."""
+    the tensor. Its graph name and static description stay readable (``repr``);
+    the description is only formatted when asked for (every traced tensor gets one
+    of these devices, at every trace)."""
 
-    __slots__ = ("description", "function", "graph_name")
+    __slots__ = ("dtype", "function", "graph_name", "shape")
     out_of_scope = True
 
-    def __init__(self, graph_name, description, function):
+    def __init__(self, graph_name, shape, dtype, function):
         self.graph_name = graph_name
-        self.description = description
+        self.shape = shape
+        self.dtype = dtype
         self.function = function
+
+    @property
+    def description(self):
+        return (f"<tf.Tensor '{self.graph_name}' shape={tuple(self.shape)} "
+                f"dtype={self.dtype.name}>")
 
     def __getattr__(self, name):
         message = _OUT_OF_SCOPE.format(tensor=self.description, function=self.function)
@@ -116,11 +124,10 @@ def retire(trace, function_name):
     """Marks the tensors ``trace`` (a finished function trace) computed, and its
     inputs, as out of scope (see ``OutOfScope``). Tensors computed from constants
     only are left usable: dlframe's own lazily built constants may be such."""
-    tensors = [t for key, t in trace.produced.items() if key not in trace.static]
+    static, names = trace.static, trace.names
+    tensors = [t for key, t in trace.produced.items() if key not in static]
     for t in tensors + list(trace.inputs):
         if t._is_variable or getattr(type(t._device), "out_of_scope", False):
             continue
-        name = trace.names.get(id(t), "Tensor:0")
-        description = (f"<tf.Tensor '{name}' shape={tuple(t._value.shape)} "
-                       f"dtype={t.dtype.name}>")
-        t._device = OutOfScope(name, description, function_name)
+        t._device = OutOfScope(names.get(id(t), "Tensor:0"), t._value.shape, t.dtype,
+                               function_name)

@@ -153,6 +153,14 @@ class GraphView:
         return [SymbolicTensor(s.shape, s.dtype, f"{s.name}:0")
                 if isinstance(s, TensorSpec) else s for s in specs]
 
+    @property
+    def outputs(self):
+        """TF's graph outputs: a symbolic tensor (``.shape``, ``.dtype``, ``.name``)
+        per tensor the function returns, in flattened order."""
+        if self._concrete is None:
+            return self._graph.outputs
+        return self._concrete.outputs
+
     def get_operations(self):
         """One entry per node of the optimized program (``.name``, ``.type``)."""
         ops, seen = [], {}

@@ -15,6 +15,7 @@ from dlframe.core import dtypes
 from dlframe.core.module import Module
 from dlframe.core.tensor import Tensor, constant, convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
+from dlframe.linear_operator import _structure
 from dlframe.linear_operator import _util as u
 from dlframe.ops import array as a
 from dlframe.ops import debugging as dbg
@@ -60,6 +61,13 @@ class LinearOperator(Module):
     Raises:
       ValueError: when the hints contradict one another.
     """
+
+    # a composite value (see _structure): tf.function arguments/results, loops, nest
+    _dlframe_composite = True
+    _dlframe_linear_operator = True
+
+    def _dlframe_flatten(self):
+        return _structure.flatten(self)
 
     def __init__(self, dtype, graph_parents=None, is_non_singular=None,
                  is_self_adjoint=None, is_positive_definite=None, is_square=None,

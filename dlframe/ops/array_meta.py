@@ -51,6 +51,7 @@ def _shape_p(d, x, *, dtype):
 
 
 _shape_p.static_shape = lambda in_dims, attrs: [len(in_dims[0])]
+_shape_p.sized_by_rank = True   # of an input of unknown rank: static shape [None]
 
 
 @primitive("Size")

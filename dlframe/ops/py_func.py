@@ -198,7 +198,10 @@ def _dry_run(d, *arrays, body):
             trace.made_placeholders = True
             trace = trace.parent
         body.placeheld = True
-        return tuple(placeholder_array(d, (), dtype, 1) for dtype in body.out_dtypes)
+        # rank 0, or where the function could not go on with that (``r[1:]``) the
+        # retry's rank (see Function._run_trace); the static shape stays unknown
+        shape = (1,) * getattr(root, "placeholder_rank", 0)
+        return tuple(placeholder_array(d, shape, dtype, 1) for dtype in body.out_dtypes)
     pending = _take_pending(body, root, keep=True)
     if pending is not None and _equal(pending[0], arrays):
         return pending[1]   # another branch trace of this call ran it: the same run

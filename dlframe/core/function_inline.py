@@ -1,0 +1,41 @@
+"""A ``dlframe.function`` called eagerly under a ``GradientTape``.
+
+Under an eager tape a function runs its Python body op by op (the tape records it
+like any eager code). TF still runs it as a graph there, so ``tf.gradients`` works
+inside it. dlframe gives that graph view with a tape of its own that records every
+op of the call: ``tf.gradients`` in the body (through ``graph_gradient_tape``)
+differentiates what that tape recorded, while the user's tapes record the body and
+the gradient computation as usual (second derivatives included).
+"""
+
+import contextlib
+
+from dlframe.core.tape import GradientTape, graph_gradient_tape
+
+
+class _CallTape(GradientTape):
+    """A persistent tape recording every op (each tensor counts as watched)."""
+
+    def __init__(self):
+        super().__init__(persistent=True, watch_accessed_variables=False)
+
+    def _record(self, prim, inputs, outs, attrs):
+        self._entries.append((prim, inputs, outs, attrs))
+        watched = self._watched
+        for t in inputs:
+            watched[id(t)] = t
+        for o in outs:
+            watched[id(o)] = o
+
+
+@contextlib.contextmanager
+def graph_view():
+    """Context of an eager call of a function body: ``tf.gradients`` answers from a
+    tape recording the call."""
+    tape = _CallTape()
+    tape._push()
+    try:
+        with graph_gradient_tape(tape):
+            yield
+    finally:
+        tape._pop()
