@@ -458,6 +458,9 @@ class _Transformer(ast.NodeTransformer):
         func = node.func
         if isinstance(func, ast.Name) and func.id == "print":
             return ast.Call(func=_ag("print_"), args=node.args, keywords=node.keywords)
+        if isinstance(func, ast.Name) and func.id == "len" and len(node.args) == 1 \
+                and not node.keywords:
+            return ast.Call(func=_ag("len_"), args=node.args, keywords=[])
         if isinstance(func, ast.Name) and func.id in (
                 "range", "len", "isinstance", "super", "int", "float", "bool", "str",
                 "list", "tuple", "dict", "zip", "enumerate", "getattr", "hasattr"):

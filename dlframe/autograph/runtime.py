@@ -137,6 +137,26 @@ class _TensorRange:
             "`else` clause is not converted); drop the `else` or use a Python range")
 
 
+def _length(tensor):
+    """First dimension of a rank>=1 tensor: a Python int when the traced shape
+    knows it, else a scalar tensor read at run time (as TF's ``tf.shape(x)[0]``)."""
+    dim = tensor.shape[0]
+    if dim is not None:
+        return dim
+    from dlframe.ops.array_meta import shape as _shape
+    return _shape(tensor)[0]
+
+
+def len_(value):
+    """``len(value)``; for a traced tensor whose length the graph does not know,
+    the run-time length as a scalar tensor instead of the trace-time one."""
+    if not _symbolic(value):
+        return len(value)
+    if value.shape.rank == 0:
+        raise ValueError("len requires a non-scalar tensor, got one of shape ()")
+    return _length(value)
+
+
 def range_(*args, tensor_range=None):
     """``range`` (or ``tf.range`` when ``tensor_range`` is given) in a ``for`` header;
     symbolic bounds make a graph loop."""
@@ -198,8 +218,7 @@ def _graph_for(iterable, body_fn, state, break_index, returns, live=(), names=No
         start, stop, step = iterable.start, iterable.stop, iterable.step
         get = None
     else:
-        start, stop, step = 0, iterable.shape[0], 1
-        get = iterable
+        start, stop, step, get = 0, _length(iterable), 1, iterable
     i0 = start if isinstance(start, Tensor) else _as_index(start, stop)
 
     def cond(i, *s):
