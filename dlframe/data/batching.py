@@ -9,6 +9,7 @@ RaggedTensor one ragged dimension deeper, sparse ones into a SparseTensor (see
 import numpy as np
 
 from dlframe.core import dtypes as _dt
+from dlframe.core.tensor import convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.data import composite
 from dlframe.data import structure as S
@@ -137,10 +138,13 @@ class _PaddedBatchDataset(_BatchDataset):
                                  f"{s.shape} of the corresponding input component.")
         if padding_values is None:
             pads = [b"" if s.dtype is _dt.string else 0 for s in flat_spec]
-        elif not S.is_nested(padding_values) and S.is_nested(spec):
-            pads = [padding_values] * len(flat_spec)
         else:
-            pads = _flatten_up_to(spec, padding_values)
+            if not S.is_nested(padding_values) and S.is_nested(spec):
+                pads = [padding_values] * len(flat_spec)
+            else:
+                pads = _flatten_up_to(spec, padding_values)
+            for v, s in zip(pads, flat_spec):
+                _check_padding_value(v, s)
         self._pad_shapes = shapes
         self._pad_values = [np.asarray(S.to_host_array(v), dtype=s.dtype._np).reshape(())
                             for v, s in zip(pads, flat_spec)]
@@ -183,6 +187,19 @@ class _PaddedBatchDataset(_BatchDataset):
                 batch[(i,) + tuple(slice(0, k) for k in a.shape)] = a if a.ndim else a[()]
             out.append(batch)
         return S.pack_sequence_as(elements[0], out)
+
+
+def _check_padding_value(value, spec):
+    """As TF: a padding value is a scalar of its component's dtype, Python numbers
+    taking their default dtype (``0`` is int32, ``0.`` float32)."""
+    value = convert_to_tensor(value)
+    if value.shape.rank != 0:
+        raise ValueError("Invalid `padding_values`. `padding_values` values should be "
+                         f"scalars, but got {tuple(value.shape)}.")
+    if value.dtype != spec.dtype:
+        raise TypeError(f"Invalid `padding_values`. `padding_values` values type "
+                        f"{value.dtype!r} does not match type {spec.dtype!r} of the "
+                        "corresponding input component.")
 
 
 def _dims(shape):

@@ -234,11 +234,22 @@ class Dataset:
         return _RangeDataset(*args, **kwargs)
 
     @staticmethod
-    def zip(*datasets, name=None):
-        """Tuples (or the given nested structure) of elements of ``datasets`` in step."""
+    def zip(*args, datasets=None, name=None):
+        """Tuples (or the given nested structure) of elements of datasets in step.
+
+        Args:
+          *args: the datasets, or one nested structure of them.
+          datasets: the datasets as a keyword (instead of ``*args``).
+          name: unused (TF's op name).
+        """
         from dlframe.data.sources import _ZipDataset
-        structure = datasets[0] if len(datasets) == 1 else tuple(datasets)
-        return _ZipDataset(structure)
+        if args and datasets is not None:
+            raise TypeError("Both `*args` and `datasets` cannot be set.")
+        if datasets is None:
+            if not args:
+                raise TypeError("Must pass at least one dataset to `zip`.")
+            datasets = args[0] if len(args) == 1 else tuple(args)
+        return _ZipDataset(datasets)
 
     @staticmethod
     def list_files(file_pattern, shuffle=None, seed=None, name=None):
@@ -422,7 +433,25 @@ class Dataset:
         return _TakeWhileDataset(self, predicate)
 
     def unique(self, name=None):
+        """The elements without repeats, in first-seen order.
+
+        Args:
+          name: unused (TF's op name).
+
+        Raises:
+          InvalidArgumentError: the elements have more than one component.
+          TypeError: the elements are not int32, int64 or string tensors.
+        """
+        from dlframe.core.tensor_spec import TensorSpec
         from dlframe.data.transforms import _UniqueDataset
+        spec = self.element_spec
+        if type(spec) is not TensorSpec:
+            raise InvalidArgumentError(None, None, "UniqueDataset only supports inputs "
+                                       f"with a single component; got {spec!r}.")
+        if spec.dtype not in (_dt.int32, _dt.int64, _dt.string):
+            raise TypeError(f"`tf.data.Dataset.unique` does not support type "
+                            f"{spec.dtype!r} -- only `tf.int32`, `tf.int64`, and "
+                            "`tf.string` are supported.")
         return _UniqueDataset(self)
 
     # -- functions ------------------------------------------------------------

@@ -216,9 +216,8 @@ class _IgnoreErrorsDataset(_PassThrough):
             if self._log:
                 print(f"Warning: ignoring error in the input pipeline: {e}")
 
-    def _cardinality(self):
-        n = self._input._cardinality()
-        return INFINITE_CARDINALITY if n == INFINITE_CARDINALITY else UNKNOWN_CARDINALITY
+    def _cardinality(self):   # as TF, even of an infinite input
+        return UNKNOWN_CARDINALITY
 
 
 # ---------------------------------------------------------------- endless sources

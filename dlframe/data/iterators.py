@@ -4,7 +4,7 @@ and the ``Optional`` that ``get_next_as_optional`` returns."""
 from dlframe import backends
 from dlframe.core import dtypes
 from dlframe.core.primitive import STATE as _STATE
-from dlframe.core.tensor import convert_to_tensor
+from dlframe.core.tensor import _tracing_tensor, convert_to_tensor
 from dlframe.data import structure as S
 from dlframe.data.legacy_structure import LegacyOutputsMixin
 from dlframe.errors import InvalidArgumentError, OutOfRangeError
@@ -94,20 +94,17 @@ class OwnedIterator(LegacyOutputsMixin):
     def _graph_next_as_optional(self):
         """``get_next_as_optional`` as a graph op (None for ragged/sparse elements):
         at the end it yields ``has_value`` False and empty tensors of the spec."""
-        from dlframe.core.tensor_spec import TensorSpec
-        from dlframe.ops.array import zeros
         from dlframe.ops.py_func import py_function
         spec = self.element_spec
         leaves = S.flatten(spec)
-        if not leaves or any(type(s) is not TensorSpec for s in leaves):
+        if not leaves or _placeholder(spec) is None:
             return None
 
         def pull():
             try:
                 return [True] + S.flatten(next(self._it))
             except StopIteration:   # placeholders of the spec, unknown dims empty
-                return [False] + [zeros([0 if d is None else d for d in s.shape.as_list()],
-                                        s.dtype) for s in leaves]
+                return [False] + S.flatten(_placeholder(spec))
         flat = py_function(pull, [], Tout=[dtypes.bool] + [s.dtype for s in leaves])
         return Optional(S.pack_sequence_as(spec, flat[1:]), spec, has_value=flat[0])
 
@@ -128,6 +125,8 @@ class Optional:
     Make one with ``Optional.from_value(value)`` or ``Optional.empty(element_spec)``;
     ``Iterator.get_next_as_optional()`` returns one.
     """
+
+    _dlframe_composite = True   # crosses tf.function / while_loop / map boundaries
 
     def __init__(self, value, element_spec=None, empty=False, has_value=None):
         self._value, self._empty, self._element_spec = value, empty, element_spec
@@ -163,22 +162,76 @@ class Optional:
 
     def get_value(self, name=None):
         """The value; ``InvalidArgumentError`` when the optional is empty."""
-        if self._has_value is not None:
+        if self._has_value is not None and _tracing_tensor(self._has_value):
             from dlframe.ops.debugging import Assert
             Assert(self._has_value, ["The given optional does not have a value."])
             return self._value
-        if self._empty:
+        if not self._holds():
             raise InvalidArgumentError(None, None,
                                        "The given optional does not have a value.")
         return self._value
+
+    def _holds(self):
+        """Whether this (concrete) optional holds a value."""
+        if self._has_value is not None:   # a function's or loop's bool result
+            return bool(self._has_value.numpy())
+        return not self._empty
 
     def _type_spec(self):
         from dlframe.data.type_specs import OptionalSpec
         return OptionalSpec(self._element_spec)
 
+    # -- composite protocol: its parts are ``has_value`` and the (nested) value ----
+    def _dlframe_flatten(self):
+        value = self._value
+        if value is None:   # placeholders, so both kinds nest alike
+            value = _placeholder(self._element_spec)
+        return _OptionalStructure(self._element_spec), [self.has_value(), value]
+
+    def _map_value(self, fn):
+        """The same optional with ``fn`` applied to its value (pipeline moves)."""
+        if self._value is None:
+            return self
+        return Optional(fn(self._value), self._element_spec, self._empty,
+                        self._has_value)
+
     def __repr__(self):
-        known = "?" if self._has_value is not None else not self._empty
+        traced = self._has_value is not None and _tracing_tensor(self._has_value)
+        known = "?" if traced else self._holds()
         return f"<Optional has_value={known} spec={self._element_spec!r}>"
+
+
+class _OptionalStructure:
+    """Static part of an Optional in a function or loop template: its element spec."""
+
+    def __init__(self, element_spec):
+        self.element_spec = element_spec
+
+    def __eq__(self, other):
+        return isinstance(other, _OptionalStructure) and \
+            other.element_spec == self.element_spec
+
+    def __hash__(self):
+        return hash(("Optional", repr(self.element_spec)))
+
+    def __repr__(self):
+        return f"Optional({self.element_spec!r})"
+
+    def _dlframe_unflatten(self, parts):
+        return Optional(parts[1], self.element_spec, has_value=parts[0])
+
+
+def _placeholder(element_spec):
+    """Zeros standing for the value of an empty optional (None dims empty), or None
+    where the spec holds other than dense tensors."""
+    from dlframe.core.tensor_spec import TensorSpec
+    from dlframe.ops.array import zeros
+    leaves = S.flatten(element_spec)
+    if any(type(s) is not TensorSpec or s.shape.rank is None for s in leaves):
+        return None
+    return S.pack_sequence_as(element_spec, [
+        zeros([0 if d is None else d for d in s.shape.as_list()], s.dtype)
+        for s in leaves])
 
 
 def _dense(value):
@@ -192,6 +245,10 @@ class NumpyIterator:
     """``Dataset.as_numpy_iterator()``: elements as NumPy values."""
 
     def __init__(self, dataset):
+        from dlframe.data.dataset import _spec_is_cheap
+        if _spec_is_cheap(dataset):   # (else the first element tells, see to_numpy)
+            for spec in S.flatten(dataset.element_spec):
+                S.refuse_numpy(getattr(spec, "value_type", None))
         self._it = dataset._iter()
 
     def __iter__(self):

@@ -80,3 +80,37 @@ class LegacyOutputsMixin:
     def output_classes(self):
         """TF1's ``iterator.output_classes``."""
         return get_output_classes(self)
+
+
+def _check_dataset(dataset, function_name):
+    from dlframe.data.dataset import Dataset
+    if not isinstance(dataset, Dataset):
+        raise TypeError(f"{function_name}() expects `dataset` to be a tf.data.Dataset, "
+                        f"got {dataset!r} of type {type(dataset).__name__}")
+
+
+def make_one_shot_iterator(dataset):
+    """TF1's one-shot iterator; eagerly (as in TF2) simply ``iter(dataset)``.
+
+    Args:
+      dataset: a ``tf.data.Dataset``.
+
+    Returns:
+      An iterator over ``dataset`` with ``get_next()`` and the ``output_*``
+      properties.
+    """
+    _check_dataset(dataset, "make_one_shot_iterator")
+    return iter(dataset)
+
+
+def make_initializable_iterator(dataset, shared_name=None):
+    """TF1's initializable iterator, which needs a graph session: in eager mode
+    (always, in dlframe) a RuntimeError, as TF2 raises.
+
+    Args:
+      dataset: a ``tf.data.Dataset``.
+      shared_name: unused (TF1 resource sharing).
+    """
+    _check_dataset(dataset, "make_initializable_iterator")
+    raise RuntimeError("`make_initializable_iterator()` is not supported in eager "
+                       "mode. Use Python-style iteration instead.")

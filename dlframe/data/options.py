@@ -103,9 +103,17 @@ class ThreadingOptions(_Group):
 
 class AutotuneOptions(_Group):
     _fields: ClassVar[dict] = {"enabled": None, "cpu_budget": None, "ram_budget": None,
-               "autotune_algorithm": None, "initial_parallelism": None}
+               "autotune_algorithm": None, "initial_parallelism": None,
+               "min_parallelism": None}
     _types: ClassVar[dict] = {"enabled": bool, "cpu_budget": int, "ram_budget": int,
-              "autotune_algorithm": AutotuneAlgorithm, "initial_parallelism": int}
+              "autotune_algorithm": AutotuneAlgorithm, "initial_parallelism": int,
+              "min_parallelism": int}
+
+
+class ServiceOptions(_Group):
+    """tf.data service options (accepted; dlframe has no tf.data service)."""
+    _fields: ClassVar[dict] = {"pinned": None}
+    _types: ClassVar[dict] = {"pinned": bool}
 
 
 class Options(_Group):
@@ -119,6 +127,7 @@ class Options(_Group):
     _fields: ClassVar[dict] = {"deterministic": None, "experimental_optimization": OptimizationOptions,
                "experimental_distribute": DistributeOptions,
                "threading": ThreadingOptions, "autotune": AutotuneOptions,
+               "experimental_service": ServiceOptions,
                "experimental_slack": None, "experimental_external_state_policy": None,
                "experimental_symbolic_checkpoint": None, "experimental_warm_start": None,
                "dataset_name": None, "framework_type": None}

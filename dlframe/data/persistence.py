@@ -22,7 +22,7 @@ from dlframe.data.cache import (
     _write_cache_element,
 )
 from dlframe.data.dataset import Dataset, call_fn_raw
-from dlframe.errors import NotFoundError
+from dlframe.errors import InvalidArgumentError, NotFoundError
 from dlframe.ops.ragged_spec import RaggedTensorSpec
 
 SPEC_FILE = "dataset_spec.json"
@@ -78,8 +78,9 @@ def _spec_from_json(desc):
 def _shard_index(shard_func, element):
     value = np.asarray(S.to_host_array(call_fn_raw(shard_func, element)))
     if value.size != 1 or value.dtype.kind not in "iu":
-        raise ValueError("`shard_func` must return a scalar int64 shard index; it "
-                         f"returned {value.dtype} values of shape {value.shape}.")
+        raise InvalidArgumentError(
+            None, None, "`shard_func` must return a scalar int64 shard index; it "
+            f"returned {value.dtype} values of shape {value.shape}.")
     return int(value.reshape(()))
 
 
@@ -198,7 +199,9 @@ class _SnapshotDataset(_CacheDataset):
     later iterations (and pipelines in other processes) read it back."""
 
     def __init__(self, input_dataset, path, compression):
-        path = os.fspath(path)
+        from dlframe.data.fingerprint import fingerprint
+        # as TF, one snapshot per pipeline: a changed pipeline does not read it
+        path = os.path.join(os.fspath(path), fingerprint(input_dataset))
         os.makedirs(path, exist_ok=True)
         super().__init__(input_dataset, os.path.join(path, "snapshot"))
         self._compression = compression

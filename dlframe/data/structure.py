@@ -265,6 +265,8 @@ def to_host_leaf(value):
     if isinstance(value, SparseTensor):
         return SparseTensor(to_host_array(value.indices), to_host_array(value.values),
                             to_host_array(value.dense_shape))
+    if hasattr(value, "_map_value"):   # an Optional: its value moves like elements
+        return value._map_value(to_host)
     if getattr(value, "_dlframe_composite", False):   # a RaggedTensor stays one
         return value
     return to_host_array(value)
@@ -299,6 +301,8 @@ def leaf_to_tensor(leaf, device):
         return SparseTensor(leaf_to_tensor(np.asarray(leaf.indices), device),
                             leaf_to_tensor(np.asarray(leaf.values), device),
                             leaf_to_tensor(np.asarray(leaf.dense_shape), device))
+    if hasattr(leaf, "_map_value"):   # an Optional
+        return leaf._map_value(lambda value: to_tensors(value, device))
     return leaf
 
 
@@ -319,10 +323,18 @@ def to_numpy_value(element):
         if isinstance(leaf, SparseTensor):
             return SparseTensorValue(np.asarray(leaf.indices), np.asarray(leaf.values),
                                      np.asarray(leaf.dense_shape))
+        refuse_numpy(type(leaf))
         if getattr(leaf, "_dlframe_composite", False):
             return leaf.numpy()   # a RaggedTensor: an object array of rows, as TF
         raise TypeError(f"Dataset.as_numpy_iterator() does not support {leaf!r} elements")
     return map_structure(conv, element)
+
+
+def refuse_numpy(value_type):
+    """TypeError for an element type ``as_numpy_iterator`` cannot give (Optional)."""
+    if value_type is not None and hasattr(value_type, "_map_value"):
+        raise TypeError("`tf.data.Dataset.as_numpy_iterator()` is not supported for "
+                        f"datasets that produce values of type {value_type}")
 
 
 class SparseTensorValue(tuple):

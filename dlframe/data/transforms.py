@@ -7,8 +7,6 @@ are re-exported here, where they used to be defined.
 
 import itertools
 
-import numpy as np
-
 from dlframe.data import spec_trace
 from dlframe.data.dataset import Dataset, _spec_is_cheap, predicate_value
 from dlframe.data.options import INFINITE_CARDINALITY, UNKNOWN_CARDINALITY
@@ -235,9 +233,8 @@ class _FilterDataset(_PassThrough):
             if predicate_value(self._predicate(element, run)):
                 yield element
 
-    def _cardinality(self):
-        n = self._input._cardinality()
-        return INFINITE_CARDINALITY if n == INFINITE_CARDINALITY else UNKNOWN_CARDINALITY
+    def _cardinality(self):   # as TF, even of an infinite input
+        return UNKNOWN_CARDINALITY
 
 
 class _TakeWhileDataset(_FilterDataset):
@@ -248,26 +245,20 @@ class _TakeWhileDataset(_FilterDataset):
                 return
             yield element
 
-    def _cardinality(self):
-        return UNKNOWN_CARDINALITY
-
 
 class _UniqueDataset(_PassThrough):
     def _iter(self):
         seen = set()
         for element in self._input._iter():
-            if not isinstance(element, np.ndarray) or element.ndim != 0 or \
-                    element.dtype.kind not in "iuO":
-                raise TypeError("Dataset.unique() supports scalar integer or string "
-                                "elements only.")
-            key = element.item()
+            # (the dtype was checked by Dataset.unique; TF compares whole tensors)
+            key = element.item() if element.ndim == 0 else \
+                (element.shape, tuple(element.ravel().tolist()))
             if key not in seen:
                 seen.add(key)
                 yield element
 
-    def _cardinality(self):
-        n = self._input._cardinality()
-        return INFINITE_CARDINALITY if n == INFINITE_CARDINALITY else UNKNOWN_CARDINALITY
+    def _cardinality(self):   # as TF, even of an infinite input
+        return UNKNOWN_CARDINALITY
 
 
 class _AssertCardinalityDataset(_PassThrough):
