@@ -140,7 +140,9 @@ class LayerTrackingMixin:
     def trainable_weights(self):
         if not self._trainable:
             return []
-        out = list(self._trainable_weights) + [
+        # a weight frozen after creation (LoRA's base kernel) keeps its place in
+        # ``weights`` but leaves the trainable list, as in Keras 3
+        out = [v for v in self._trainable_weights if v.trainable] + [
             v for v in self._attribute_variables() if v.trainable]
         for child in self._direct_children():
             out.extend(child.trainable_weights)
@@ -154,7 +156,8 @@ class LayerTrackingMixin:
             for child in self._direct_children():
                 out.extend(child.weights)
             return _dedupe(out)
-        out = list(self._non_trainable_weights) + [
+        out = [v for v in self._trainable_weights if not v.trainable] + list(
+            self._non_trainable_weights) + [
             v for v in self._attribute_variables() if not v.trainable]
         for child in self._direct_children():
             out.extend(child.non_trainable_weights)

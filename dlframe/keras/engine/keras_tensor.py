@@ -6,9 +6,19 @@ KerasTensor insert an operator layer into the graph, so ``x * 2 + y`` works in a
 functional model.
 """
 
+import itertools
+
 from dlframe.core import dtypes as _dt
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.errors import SymbolicTensorError
+
+_UNNAMED = itertools.count()
+
+
+def _auto_name():
+    """Keras 3's names of unnamed symbolic tensors: keras_tensor, keras_tensor_1..."""
+    n = next(_UNNAMED)
+    return "keras_tensor" if n == 0 else f"keras_tensor_{n}"
 
 
 class KerasTensor:
@@ -17,17 +27,19 @@ class KerasTensor:
     Args:
       shape: the static shape, batch dimension included (None for unknown dims).
       dtype: element type.
-      name: optional name (Inputs are named after their InputLayer).
+      name: optional name (Inputs are named after their InputLayer; others get
+        Keras 3's ``keras_tensor_<n>``).
     """
 
     __array_priority__ = 200
+    record_history = True   # Keras 3: the tensor records the op that made it
 
     def __init__(self, shape, dtype="float32", sparse=False, ragged=False, name=None):
         self._shape = TensorShape(shape)
         self._dtype = _dt.as_dtype(dtype)
         self.sparse = sparse
         self.ragged = ragged
-        self.name = name
+        self.name = name if name is not None else _auto_name()
         self._keras_history = None
         self._keras_mask = None
         self._dry_values = None   # {fill: Tensor} for small int results (node.py)
@@ -122,6 +134,39 @@ class KerasTensor:
 
     def __pos__(self):
         return self
+
+    def _logic(self, logical, bitwise, *args):
+        return self._op(logical if self._dtype.is_bool else bitwise, *args)
+
+    def __invert__(self):
+        return self._logic("math.logical_not", "bitwise.invert")
+
+    def __and__(self, o):
+        return self._logic("math.logical_and", "bitwise.bitwise_and", o)
+
+    def __or__(self, o):
+        return self._logic("math.logical_or", "bitwise.bitwise_or", o)
+
+    def __xor__(self, o):
+        return self._logic("math.logical_xor", "bitwise.bitwise_xor", o)
+
+    def __rand__(self, o): return self.__and__(o)  # noqa: E704
+    def __ror__(self, o): return self.__or__(o)  # noqa: E704
+    def __rxor__(self, o): return self.__xor__(o)  # noqa: E704
+    def __rmod__(self, o): return self._rop("floormod", o)  # noqa: E704
+
+    def reshape(self, newshape):
+        """Keras 3's ``x.reshape(shape)``: ``ops.reshape`` (batch dim included)."""
+        return self._op("reshape", newshape)
+
+    def squeeze(self, axis=None):
+        """Keras 3's ``x.squeeze(axis)``: drops size-1 axes (all known ones)."""
+        if axis is None:
+            dims = self._shape.as_list()
+            axis = [i for i, d in enumerate(dims) if d == 1]
+            if not axis:
+                return self
+        return self._op("squeeze", axis)
 
     __hash__ = object.__hash__
 

@@ -15,6 +15,7 @@ from dlframe.keras.layers.layer_config import (
     reject_keras3_extensions,
     weight_options_config,
 )
+from dlframe.keras.layers.lora import LoraMixin, lora_weight_property
 from dlframe.keras.utils import generic_utils, tree
 from dlframe.ops import array as _array
 from dlframe.ops import linalg as _linalg
@@ -37,7 +38,7 @@ def _positive_int(value, name):
 
 
 
-class Dense(Layer):
+class Dense(LoraMixin, Layer):
     """``activation(dot(inputs, kernel) + bias)`` on the last axis.
 
     Args:
@@ -47,7 +48,10 @@ class Dense(Layer):
       kernel_initializer, bias_initializer: initializers (glorot_uniform, zeros).
       kernel_regularizer, bias_regularizer, activity_regularizer: optional penalties.
       kernel_constraint, bias_constraint: optional projections.
+      lora_rank, lora_alpha: optional LoRA adapter (see ``enable_lora``).
     """
+
+    kernel = lora_weight_property("kernel")
 
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
@@ -55,7 +59,8 @@ class Dense(Layer):
                  kernel_constraint=None, bias_constraint=None, lora_rank=None,
                  lora_alpha=None, quantization_config=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        reject_keras3_extensions(self, lora_rank, lora_alpha, quantization_config)
+        reject_keras3_extensions(self, quantization_config=quantization_config)
+        self._init_lora(lora_rank, lora_alpha)
         self.units = _positive_int(int(units) if isinstance(units, float) and
                                    units.is_integer() else units, "units")
         self.activation = activations.get(activation)
@@ -85,6 +90,7 @@ class Dense(Layer):
                                     constraint=self.bias_constraint) if self.use_bias else None
         self.input_spec = InputSpec(min_ndim=2, axes={-1: last})
         self.built = True
+        self._build_lora()
 
     def call(self, inputs):
         if not inputs.dtype.is_floating:
@@ -124,7 +130,7 @@ class Dense(Layer):
             "units": self.units, "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
             **weight_options_config(self, "kernel", "bias", activity=True),
-            "quantization_config": None})
+            "quantization_config": None, **self._lora_config()})
         return config
 
 
@@ -148,7 +154,7 @@ class Activation(Layer):
         return config
 
 
-class Embedding(Layer):
+class Embedding(LoraMixin, Layer):
     """Maps non-negative integer indices to dense vectors of size ``output_dim``.
 
     Args:
@@ -158,9 +164,12 @@ class Embedding(Layer):
       embeddings_regularizer, activity_regularizer, embeddings_constraint: optional.
       mask_zero: whether index 0 is padding (outputs then carry a mask).
       input_length: optional fixed sequence length (Keras 2).
+      lora_rank, lora_alpha: optional LoRA adapter (see ``enable_lora``).
     """
 
     _casts_to_float = True
+    _lora_target = "embeddings"
+    embeddings = lora_weight_property("embeddings")
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
                  embeddings_regularizer=None, activity_regularizer=None,
@@ -169,8 +178,10 @@ class Embedding(Layer):
                  quantization_config=None, **kwargs):
         if "input_shape" not in kwargs and "batch_input_shape" not in kwargs:
             kwargs["input_shape"] = (input_length,)
+        kwargs.setdefault("autocast", False)   # ids in; call casts the vectors out
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        reject_keras3_extensions(self, lora_rank, lora_alpha, quantization_config)
+        reject_keras3_extensions(self, quantization_config=quantization_config)
+        self._init_lora(lora_rank, lora_alpha)
         self.input_dim = _positive_int(input_dim, "input_dim")
         self.output_dim = _positive_int(output_dim, "output_dim")
         self.embeddings_initializer = initializers.get(embeddings_initializer)
@@ -188,6 +199,7 @@ class Embedding(Layer):
             regularizer=self.embeddings_regularizer,
             constraint=self.embeddings_constraint)
         self.built = True
+        self._build_lora()
 
     def call(self, inputs):
         if getattr(inputs, "_dlframe_composite", False):   # ragged ids: ragged vectors
@@ -215,7 +227,7 @@ class Embedding(Layer):
             "input_dim": self.input_dim, "output_dim": self.output_dim,
             **weight_options_config(self, "embeddings", activity=True),
             "mask_zero": self.mask_zero, "input_length": self.input_length,
-            "quantization_config": None})
+            "quantization_config": None, **self._lora_config()})
         return config
 
 

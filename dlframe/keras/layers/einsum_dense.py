@@ -17,6 +17,7 @@ from dlframe.keras.layers.layer_config import (
     set_weight_options,
     weight_options_config,
 )
+from dlframe.keras.layers.lora import LoraMixin, lora_weight_property
 from dlframe.ops import einsum as _einsum
 from dlframe.ops import math as _math
 
@@ -109,7 +110,7 @@ def analyze_equation(equation, bias_axes, input_shape, output_shape):
     return kernel_shape, bias_shape, prefix + out_dims + suffix
 
 
-class EinsumDense(Layer):
+class EinsumDense(LoraMixin, Layer):
     """``activation(einsum(equation, inputs, kernel) + bias)``.
 
     Args:
@@ -122,7 +123,10 @@ class EinsumDense(Layer):
       kernel_initializer, bias_initializer: initializers (glorot_uniform, zeros).
       kernel_regularizer, bias_regularizer, activity_regularizer: optional penalties.
       kernel_constraint, bias_constraint: optional projections.
+      lora_rank, lora_alpha: optional LoRA adapter (see ``enable_lora``).
     """
+
+    kernel = lora_weight_property("kernel")
 
     def __init__(self, equation, output_shape, activation=None, bias_axes=None,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
@@ -143,7 +147,8 @@ class EinsumDense(Layer):
         self.bias_axes = bias_axes
         self.activation = activations.get(activation)
         set_weight_options(self, locals(), "kernel", "bias")
-        reject_keras3_extensions(self, lora_rank, lora_alpha, quantization_config)
+        reject_keras3_extensions(self, quantization_config=quantization_config)
+        self._init_lora(lora_rank, lora_alpha)
         self.supports_masking = True
 
     def build(self, input_shape):
@@ -161,6 +166,7 @@ class EinsumDense(Layer):
                                         regularizer=self.bias_regularizer,
                                         constraint=self.bias_constraint)
         self.built = True
+        self._build_lora()
 
     def call(self, inputs):
         y = _einsum.einsum(self.equation, inputs, _math.cast(self.kernel, inputs.dtype))
@@ -179,7 +185,7 @@ class EinsumDense(Layer):
                        "activation": activations.serialize(self.activation),
                        "bias_axes": self.bias_axes,
                        **weight_options_config(self, "kernel", "bias", activity=True),
-                       "quantization_config": None})
+                       "quantization_config": None, **self._lora_config()})
         return config
 
 

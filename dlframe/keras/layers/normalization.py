@@ -134,6 +134,14 @@ class BatchNormalization(_Normalization):
       center, scale: whether to learn beta / gamma.
       beta_initializer, gamma_initializer, moving_mean_initializer,
       moving_variance_initializer, *_regularizer, *_constraint: as in Keras.
+      renorm: batch renormalization (Ioffe 2017): in training, the batch-normalized
+        values become ``xhat * r + d`` with ``r = std_B / renorm_std`` and
+        ``d = (mean_B - renorm_mean) / renorm_std`` (constants for the gradient),
+        where ``renorm_mean``/``renorm_std`` are moving averages of the batch
+        statistics; inference uses the moving statistics as usual.
+      renorm_clipping: dict with optional keys 'rmax', 'rmin', 'dmax' clipping ``r``
+        to [rmin, rmax] and ``d`` to [-dmax, dmax] (missing: unclipped).
+      renorm_momentum: momentum of the renorm moving averages (default 0.99).
 
     A layer with ``trainable=False`` runs in inference mode (Keras 2 semantics).
     """
@@ -148,12 +156,19 @@ class BatchNormalization(_Normalization):
         super().__init__(axis, epsilon, center, scale, beta_initializer, gamma_initializer,
                          beta_regularizer, gamma_regularizer, beta_constraint,
                          gamma_constraint, **kwargs)
-        if renorm or virtual_batch_size is not None or adjustment is not None:
-            raise ValueError("dlframe's BatchNormalization does not implement `renorm`, "
+        if virtual_batch_size is not None or adjustment is not None:
+            raise ValueError("dlframe's BatchNormalization does not implement "
                              "`virtual_batch_size` or `adjustment`. Received: "
-                             f"renorm={renorm}, virtual_batch_size={virtual_batch_size}, "
+                             f"virtual_batch_size={virtual_batch_size}, "
                              f"adjustment={adjustment}")
+        unknown = set(renorm_clipping or {}) - {"rmax", "rmin", "dmax"}
+        if renorm_clipping is not None and (not isinstance(renorm_clipping, dict)
+                                            or unknown):
+            raise ValueError("`renorm_clipping` must be a dict with keys among 'rmax', "
+                             f"'rmin', 'dmax'. Received: renorm_clipping="
+                             f"{renorm_clipping!r}")
         self.momentum = momentum
+        self.renorm = bool(renorm)
         self.renorm_clipping = renorm_clipping
         self.renorm_momentum = renorm_momentum
         self.synchronized = synchronized
@@ -169,7 +184,46 @@ class BatchNormalization(_Normalization):
         self.moving_variance = self.add_weight(
             "moving_variance", shape=shape, initializer=self.moving_variance_initializer,
             trainable=False, dtype=self.variable_dtype)
+        if self.renorm:
+            # moving_variance follows moving_stddev (std of the batches, averaged)
+            for name, init in (("moving_stddev", "ones"), ("renorm_mean", "zeros"),
+                               ("renorm_stddev", "ones")):
+                setattr(self, name, self.add_weight(
+                    name, shape=shape, trainable=False, dtype=self.variable_dtype,
+                    initializer=init))
+            self.moving_stddev.assign(_math.sqrt(self.moving_variance))
         self.built = True
+
+    def _renorm_normalize(self, x, mean, variance, ndim):
+        """Batch-renormalized ``x`` (training); updates the renorm averages."""
+        std = _math.sqrt(variance + self.epsilon)
+        renorm_std = _math.maximum(_math.cast(self.renorm_stddev, x.dtype),
+                                   self.epsilon ** 0.5)
+        renorm_mean = _math.cast(self.renorm_mean, x.dtype)
+        r, d = std / renorm_std, (mean - renorm_mean) / renorm_std
+        clip = self.renorm_clipping or {}
+        if clip.get("rmin") is not None:
+            r = _math.maximum(r, clip["rmin"])
+        if clip.get("rmax") is not None:
+            r = _math.minimum(r, clip["rmax"])
+        if clip.get("dmax") is not None:
+            d = _math.minimum(_math.maximum(d, -clip["dmax"]), clip["dmax"])
+        r, d = _array.stop_gradient(r), _array.stop_gradient(d)
+        if not in_dry_run():
+            for var, value, momentum in (
+                    (self.moving_stddev, std, self.momentum),
+                    (self.renorm_mean, mean, self.renorm_momentum),
+                    (self.renorm_stddev, std, self.renorm_momentum)):
+                var.assign_sub((var - _math.cast(value, var.dtype)) * (1.0 - momentum))
+            self.moving_variance.assign(
+                _math.square(self.moving_stddev) - self.epsilon)
+        xhat = (x - self._broadcast(mean, ndim)) / self._broadcast(std, ndim)
+        out = xhat * self._broadcast(r, ndim) + self._broadcast(d, ndim)
+        if self.gamma is not None:
+            out = out * self._broadcast(_math.cast(self.gamma, x.dtype), ndim)
+        if self.beta is not None:
+            out = out + self._broadcast(_math.cast(self.beta, x.dtype), ndim)
+        return out
 
     def call(self, inputs, training=None, mask=None):
         ndim = len(inputs.shape)
@@ -184,6 +238,9 @@ class BatchNormalization(_Normalization):
                 for var, value in ((self.moving_mean, mean),
                                    (self.moving_variance, variance)):
                     var.assign_sub((var - _math.cast(value, var.dtype)) * decay)
+            if self.renorm:
+                out = self._renorm_normalize(x, mean, variance, ndim)
+                return out if out.dtype == in_dtype else _math.cast(out, in_dtype)
         else:
             mean, variance = self.moving_mean, self.moving_variance
         mean, variance = _math.cast(mean, x.dtype), _math.cast(variance, x.dtype)
@@ -201,7 +258,7 @@ class BatchNormalization(_Normalization):
             "moving_mean_initializer": _ser(initializers, self.moving_mean_initializer),
             "moving_variance_initializer": _ser(initializers,
                                                 self.moving_variance_initializer),
-            "renorm": False, "renorm_clipping": self.renorm_clipping,
+            "renorm": self.renorm, "renorm_clipping": self.renorm_clipping,
             "renorm_momentum": self.renorm_momentum, "synchronized": self.synchronized})
         return config
 

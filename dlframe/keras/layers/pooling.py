@@ -37,6 +37,11 @@ class Pooling(Layer):
         self.data_format = _data_format(data_format)
         self.input_spec = InputSpec(ndim=self.rank + 2)
 
+    @property
+    def pool_mode(self):
+        """Keras 3's name of the pooling kind: 'max' or 'average'."""
+        return "max" if self.mode == "max" else "average"
+
     def call(self, inputs):
         fmt = _FORMATS[self.rank][self.data_format == "channels_first"]
         fn = _pool.max_pool if self.mode == "max" else _pool.avg_pool

@@ -97,6 +97,7 @@ class Normalization(Layer):
 
     def __init__(self, axis=-1, mean=None, variance=None, invert=False, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True   # elementwise: a mask passes through
         if axis is None:
             axis = ()
         elif isinstance(axis, int):

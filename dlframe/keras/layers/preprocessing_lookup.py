@@ -145,9 +145,15 @@ class _IndexLookup(Layer):
         self.sparse = sparse
         self._tokens = []
         self._idf = None
+        self._saved_vocabulary_size = None
         self._init_vocabulary = vocabulary
         if vocabulary is not None:
             self.set_vocabulary(vocabulary, idf_weights)
+
+    @property
+    def input_vocabulary(self):
+        """The ``vocabulary`` argument as given to the constructor (None if none)."""
+        return self._init_vocabulary
 
     @property
     def _fixed_output_dtype(self):
@@ -166,8 +172,14 @@ class _IndexLookup(Layer):
     def _show(self, token):
         return token.decode() if self._string and isinstance(token, bytes) else token
 
+    @property
+    def _mask_index(self):
+        """Whether the mask token has index 0: in 'int' mode only; other modes
+        leave it out of the vocabulary and drop it from their inputs (Keras 2/3)."""
+        return self.mask_token is not None and self.output_mode == "int"
+
     def _reserved(self):
-        out = [] if self.mask_token is None else [self.mask_token]
+        out = [self.mask_token] if self._mask_index else []
         return out + [self.oov_token] * self.num_oov_indices
 
     def get_vocabulary(self, include_special_tokens=True):
@@ -235,7 +247,7 @@ class _IndexLookup(Layer):
         if idf is not None:
             mean = sum(idf) / len(idf) if idf else 0.0
             pad = [mean] * self.num_oov_indices
-            mask = [0.0] if self.mask_token is not None else []
+            mask = [0.0] if self._mask_index else []
             self._idf = mask + pad + list(idf)
         self._build_tables()
 
@@ -249,10 +261,10 @@ class _IndexLookup(Layer):
 
     def _build_tables(self):
         n_res = len(self._reserved())
-        mask_offset = 1 if self.mask_token is not None else 0
+        mask_offset = 1 if self._mask_index else 0
         mapping = {t: n_res + i for i, t in enumerate(self._tokens)}
-        if self.mask_token is not None:
-            mapping[self._norm(self.mask_token)] = 0
+        if self.mask_token is not None:   # -1: dropped by the encodings (call)
+            mapping[self._norm(self.mask_token)] = 0 if self._mask_index else -1
         oov = (mask_offset, self.num_oov_indices, self._oov_hash())
         self._forward = _Table(mapping, _NO_OOV, oov if self.num_oov_indices else None)
         inverse = {n_res + i: t for i, t in enumerate(self._tokens)}
@@ -284,6 +296,8 @@ class _IndexLookup(Layer):
                 for t in seen:
                     doc_freq[t] = doc_freq.get(t, 0) + 1
         skip = {self._norm(t) for t in self._reserved()}
+        if self.mask_token is not None:
+            skip.add(self._norm(self.mask_token))
         ordered = sorted((t for t in counts if t not in skip),
                          key=lambda t: (counts[t], t), reverse=True)
         if self.max_tokens is not None:
@@ -312,25 +326,37 @@ class _IndexLookup(Layer):
         idx = map_flat_values(self._indices, inputs)
         if self.output_mode == "int":
             return idx
-        depth = self.vocabulary_size()
-        if self.pad_to_max_tokens and self.max_tokens is not None:
-            depth = max(depth, self.max_tokens)
+        depth = self._depth()
+        # mask tokens (index -1) are counted in one extra slot, cut off after
+        width = depth + 1 if self.mask_token is not None else depth
+        if width != depth:
+            idx = map_flat_values(lambda i: _math.floormod(i, width), idx)
         idf = None
         if self.output_mode == "tf_idf":
             w = list(self._idf or [])
-            idf = convert_to_tensor(w + [0.0] * (depth - len(w)), dtype="float32")
-        return encode_categorical(idx, depth, self.output_mode, idf=idf,
-                                  dtype=_dt.float32 if self.output_mode == "tf_idf"
-                                  else _dt.int64)
+            idf = convert_to_tensor(w + [0.0] * (width - len(w)), dtype="float32")
+        out = encode_categorical(idx, width, self.output_mode, idf=idf,
+                                 dtype=_dt.float32 if self.output_mode == "tf_idf"
+                                 else _dt.int64)
+        return out if width == depth else out[..., :depth]
 
     def compute_output_shape(self, input_shape):
         if self.output_mode == "int":
             return input_shape
+        return CategoryEncoding(self._depth(), "multi_hot" if self.output_mode == "tf_idf"
+                                else self.output_mode).compute_output_shape(input_shape)
+
+    def _depth(self):
+        """The width of a non-'int' output. A layer re-made from a saved config
+        has its vocabulary (an adapted one travels in the archive's assets) only
+        after the model is rebuilt; until then the config's ``vocabulary_size``
+        stands in, so layers built on this output get their saved shapes."""
         depth = self.vocabulary_size()
+        if not self._tokens and self._saved_vocabulary_size is not None:
+            depth = self._saved_vocabulary_size
         if self.pad_to_max_tokens and self.max_tokens is not None:
             depth = max(depth, self.max_tokens)
-        return CategoryEncoding(depth, "multi_hot" if self.output_mode == "tf_idf"
-                                else self.output_mode).compute_output_shape(input_shape)
+        return depth
 
     @property
     def idf_weights(self):
@@ -365,8 +391,11 @@ class _IndexLookup(Layer):
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        config.pop("vocabulary_size", None)
-        return cls(**config)
+        size = config.pop("vocabulary_size", None)
+        layer = cls(**config)
+        if config.get("vocabulary") is None:
+            layer._saved_vocabulary_size = size
+        return layer
 
 
 def save_idf_weights(layer, store):
@@ -397,7 +426,8 @@ class StringLookup(_IndexLookup):
     Args:
       max_tokens: cap on the vocabulary size, special tokens included.
       num_oov_indices: out-of-vocabulary buckets (default 1).
-      mask_token: token mapped to index 0 (None: no mask).
+      mask_token: token mapped to index 0 in 'int' mode (None: no mask); other
+        modes leave it out of the vocabulary and drop it from the input.
       oov_token: the string ``invert`` returns for OOV indices (default '[UNK]').
       vocabulary: list/array/Tensor of tokens or a text file path.
       idf_weights: per-token weights for 'tf_idf'.
@@ -405,6 +435,8 @@ class StringLookup(_IndexLookup):
       output_mode: 'int', 'one_hot', 'multi_hot', 'count' or 'tf_idf'.
       pad_to_max_tokens: non-int outputs have ``max_tokens`` columns.
     """
+
+    vocabulary_dtype = "string"
 
     def __init__(self, max_tokens=None, num_oov_indices=1, mask_token=None,
                  oov_token="[UNK]", vocabulary=None, idf_weights=None, invert=False,

@@ -448,11 +448,30 @@ class _FusedRNN(RNN):
 
     _cell_class = None
     _spec_in_list = False
+    # Keras's positional order after ``units`` (shared by Keras 2 and 3)
+    _positional = ("activation", "recurrent_activation", "use_bias",
+                   "kernel_initializer", "recurrent_initializer", "bias_initializer",
+                   "unit_forget_bias", "kernel_regularizer", "recurrent_regularizer",
+                   "bias_regularizer", "activity_regularizer", "kernel_constraint",
+                   "recurrent_constraint", "bias_constraint", "dropout",
+                   "recurrent_dropout")
 
-    def __init__(self, units, return_sequences=False, return_state=False,
+    def __init__(self, units, *args, return_sequences=False, return_state=False,
                  go_backwards=False, stateful=False, unroll=False, time_major=False,
                  zero_output_for_mask=False, use_cudnn="auto", activity_regularizer=None,
                  **kwargs):
+        if len(args) > len(self._positional):
+            raise TypeError(f"{type(self).__name__}() takes at most "
+                            f"{len(self._positional) + 1} positional arguments "
+                            f"(units, {', '.join(self._positional)}); received "
+                            f"{len(args) + 1}")
+        for key, value in zip(self._positional, args):
+            if key in kwargs or (key == "activity_regularizer"
+                                 and activity_regularizer is not None):
+                raise TypeError(f"{type(self).__name__}() got multiple values for "
+                                f"argument {key!r}")
+            kwargs[key] = value
+        activity_regularizer = kwargs.pop("activity_regularizer", activity_regularizer)
         layer_kw = {k: kwargs.pop(k) for k in list(kwargs)
                     if k in ("name", "trainable", "dtype", "input_shape", "input_dim",
                              "batch_input_shape", "batch_size", "weights", "autocast",
@@ -533,6 +552,8 @@ class SimpleRNN(_FusedRNN):
 
     _cell_class = SimpleRNNCell
     _spec_in_list = True
+    _positional = tuple(k for k in _FusedRNN._positional
+                        if k not in ("recurrent_activation", "unit_forget_bias"))
     _cell_name = "simple_rnn_cell"
     _kernel_kind = "simple_rnn"
 
@@ -565,4 +586,5 @@ class GRU(_FusedRNN):
 
     _cell_class = GRUCell
     _cell_name = "gru_cell"
+    _positional = tuple(k for k in _FusedRNN._positional if k != "unit_forget_bias")
     _kernel_kind = "gru"

@@ -12,9 +12,11 @@ Files are written to a temporary file in the same directory and moved into place
 with ``os.replace``, so a killed process never leaves a half-written file.
 """
 
+import io
 import os
 import tempfile
 import warnings
+import zipfile
 
 import numpy as np
 
@@ -308,9 +310,20 @@ def load_weights(model, filepath, skip_mismatch=False, by_name=False,
         return _load_tf_checkpoint(model, filepath)
     if not os.path.exists(filepath):
         raise FileNotFoundError(f"No file or directory found at {filepath}")
+    source = filepath
+    if os.path.isfile(filepath) and zipfile.is_zipfile(filepath):
+        with zipfile.ZipFile(filepath) as z:   # a ``.keras`` archive's weights
+            if "model.weights.h5" in z.namelist():
+                source = io.BytesIO(z.read("model.weights.h5"))
+    elif os.path.isfile(filepath) and not _h5py().is_hdf5(filepath):
+        # as Keras 3: a file of another format is a ValueError, not h5py's OSError
+        raise ValueError(
+            f"File format not supported: filepath={filepath}. load_weights reads "
+            "`.keras` archives, `.weights.h5`/`.h5` HDF5 files and TensorFlow "
+            "checkpoint prefixes.")
     from dlframe.keras.saving import keras3_layout
     optimizer = getattr(model, "optimizer", None)
-    with _h5py().File(filepath, "r") as f:
+    with _h5py().File(source, "r") as f:
         group = f.get("model_weights", f)
         if not by_name and not has_names(group, "layer_names") and \
                 keras3_layout.matches(group, model):
