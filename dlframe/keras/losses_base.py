@@ -40,7 +40,11 @@ class Reduction:
 
 
 def _standardize_reduction(reduction):
-    if reduction is None or reduction == "auto":
+    # Keras 3 spells "no reduction" reduction=None (kept as None, as its
+    # get_config shows); Keras 2's "auto" means the default.
+    if reduction is None:
+        return None
+    if reduction == "auto":
         return "sum_over_batch_size"
     if reduction not in _REDUCTIONS:
         raise ValueError(f"Invalid value for argument `reduction`. Expected one of "
@@ -133,7 +137,7 @@ def reduce_weighted_values(values, sample_weight=None, mask=None,
         sample_weight = _t(sample_weight, values.dtype)
         values, sample_weight = squeeze_or_expand_weights(values, sample_weight)
         values = _m.multiply(values, sample_weight)
-    if reduction == "none" or values.ndim == 0:
+    if reduction in (None, "none") or values.ndim == 0:
         return values
     total = _red.reduce_sum(values)
     if reduction == "sum":
@@ -165,8 +169,8 @@ class Loss:
     """Base class of losses: subclasses implement ``call(y_true, y_pred)``.
 
     Args:
-      reduction: 'sum_over_batch_size' (default), 'sum', 'none', 'mean' or
-        'mean_with_sample_weight'.
+      reduction: 'sum_over_batch_size' (default), 'sum', 'none' (or None, Keras
+        3's spelling), 'mean' or 'mean_with_sample_weight'.
       name: the loss's name.
       dtype: dtype of the loss computations (default float32 / floatx).
     """

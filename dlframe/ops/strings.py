@@ -13,6 +13,7 @@ from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError, ShapeMismatchError
+from dlframe.ops.re2_syntax import re2_to_python
 from dlframe.ops.string_hashes import _M, fingerprint64, murmur64a, siphash24
 from dlframe.ops.strings_core import (  # noqa: F401 - re-exported
     _apply,
@@ -80,18 +81,6 @@ def length(input, name=None, unit="BYTE"):
                   _len_bytes if unit == "BYTE" else _len_chars, "int32")
 
 
-_POSIX = {"punct": r"!-/:-@\[-`{-~", "alpha": "A-Za-z", "digit": "0-9", "alnum": "0-9A-Za-z",
-          "space": r" \t\n\r\f\v", "upper": "A-Z", "lower": "a-z", "xdigit": "0-9A-Fa-f",
-          "cntrl": r"\x00-\x1f\x7f", "print": r" -~", "graph": "!-~", "blank": r" \t",
-          "word": r"\w"}
-
-
-def _re2_to_python(pattern):
-    """Translates RE2's POSIX classes (``[[:punct:]]``) to Python's ``re`` syntax."""
-    pattern = pattern.decode() if isinstance(pattern, bytes) else pattern
-    return _re.sub(r"\[:(\w+):\]", lambda m: _POSIX.get(m.group(1), m.group(0)), pattern)
-
-
 def _utf8(v):
     # RE2 matches UTF-8 text by code point; bytes that are not UTF-8 round-trip
     return _b(v).decode("utf-8", "surrogateescape")
@@ -103,7 +92,11 @@ class _Regex:
     def __init__(self, pattern, rewrite, count):
         self.key = (pattern, rewrite, count)
         # RE2's \d \w \s and POSIX classes are ASCII-only
-        self.regex = _re.compile(_re2_to_python(pattern), _re.ASCII)
+        try:
+            self.regex = _re.compile(re2_to_python(pattern), _re.ASCII)
+        except _re.error as err:
+            raise InvalidArgumentError(None, None, f"Invalid pattern: {pattern!r}, "
+                                                   f"error: {err}") from None
         self.rewrite = _rewrite_parts(rewrite, self.regex.groups)
         self.count = count
 

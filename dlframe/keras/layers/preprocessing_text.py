@@ -115,7 +115,9 @@ class TextVectorization(Layer):
             out = mode(convert_to_tensor([text]))
             return _text(out.numpy().reshape(-1)[0])
         if mode in ("lower", "lower_and_strip_punctuation"):
-            text = text.lower()
+            # tf.strings.lower without an encoding: ASCII letters only, as Keras
+            text = text.encode("utf-8", "surrogateescape").lower().decode(
+                "utf-8", "surrogateescape")
         if mode in ("strip_punctuation", "lower_and_strip_punctuation"):
             text = _PUNCTUATION.sub("", text)
         return text

@@ -148,9 +148,18 @@ class _Pickler(cloudpickle.Pickler):
                 return _public_function, path
         if isinstance(obj, GradientTape):
             return GradientTape, (obj._persistent, obj._watch_vars)
+        if isinstance(obj, Tensor) and getattr(type(obj._device), "out_of_scope", False):
+            # a symbolic tensor a finished trace left in Python state (a layer's
+            # ``last_attention_weights``): TF's SavedModel does not track plain
+            # tensors, so it comes back as None rather than failing the save
+            return _leaked_tensor, ()
         if type(obj).__module__.split(".")[0] == "cupy" and hasattr(obj, "get"):
             return _to_default_device, (obj.get(),)
         return super().reducer_override(obj)
+
+
+def _leaked_tensor():
+    return None
 
 
 class _Unpickler(pickle.Unpickler):

@@ -1,0 +1,143 @@
+"""RE2 pattern syntax (what ``tf.strings.regex_replace`` and ``regex_full_match``
+take) rewritten for Python's ``re``.
+
+Python's ``re`` lacks some RE2 syntax: Unicode general categories (``\\pL``,
+``\\p{P}``, ``\\P{Lu}``, ``\\p{^N}``, also inside classes: ``[\\p{L}\\d]``), ``\\z``
+(end of text), ``\\Q...\\E`` (literal text) and POSIX classes (``[[:punct:]]``).
+They become explicit code point ranges, ``\\Z``, escaped text and ASCII ranges; the
+rest of a pattern is passed through unchanged. Script names (``\\p{Greek}``) are
+not supported and raise a clear error instead of ``re.error``.
+"""
+
+import functools
+import re
+import sys
+import unicodedata
+
+from dlframe.errors import InvalidArgumentError
+
+_POSIX = {"punct": r"!-/:-@\[-`{-~", "alpha": "A-Za-z", "digit": "0-9",
+          "alnum": "0-9A-Za-z", "space": r" \t\n\r\f\v", "upper": "A-Z",
+          "lower": "a-z", "xdigit": "0-9A-Fa-f", "cntrl": r"\x00-\x1f\x7f",
+          "print": r" -~", "graph": "!-~", "blank": r" \t", "word": r"\w"}
+
+# RE2's one-letter groups; its 'C' leaves out unassigned code points (Cn)
+_GROUPS = {"C": ("Cc", "Cf", "Co", "Cs")}
+_CATEGORIES = {"Cc", "Cf", "Cn", "Co", "Cs", "Ll", "Lm", "Lo", "Lt", "Lu", "Mc", "Me",
+               "Mn", "Nd", "Nl", "No", "Pc", "Pd", "Pe", "Pf", "Pi", "Po", "Ps", "Sc",
+               "Sk", "Sm", "So", "Zl", "Zp", "Zs"}
+
+
+@functools.cache
+def _runs():
+    """``(first, last, category)`` runs of consecutive code points (one pass over
+    Unicode, done once)."""
+    runs, start, current = [], 0, unicodedata.category("\0")
+    for code in range(1, sys.maxunicode + 1):
+        cat = unicodedata.category(chr(code))
+        if cat != current:
+            runs.append((start, code - 1, current))
+            start, current = code, cat
+    runs.append((start, sys.maxunicode, current))
+    return tuple(runs)
+
+
+def _categories(name):
+    """The set of two-letter categories RE2's ``\\p{name}`` means; None: Any."""
+    if name == "Any":
+        return None
+    if name in _GROUPS:
+        return set(_GROUPS[name])
+    if len(name) == 1 and any(c.startswith(name) for c in _CATEGORIES):
+        return {c for c in _CATEGORIES if c.startswith(name) and c != "Cn"}
+    if name in _CATEGORIES:
+        return {name}
+    raise InvalidArgumentError(
+        None, None, f"Invalid pattern: unsupported Unicode class \\p{{{name}}} "
+        "(general categories such as L, Lu, N, P, S, Z and Any are supported)")
+
+
+@functools.cache
+def _ranges(name, negated):
+    """The class body (``a-z...`` as ``\\U`` escapes) of the code points in
+    Unicode category ``name``, or of all others when ``negated``."""
+    cats = _categories(name)
+    spans = []
+    for first, last, cat in _runs() if cats is not None else [(0, sys.maxunicode, "")]:
+        if (cats is None or cat in cats) != negated:
+            if spans and spans[-1][1] == first - 1:
+                spans[-1][1] = last
+            else:
+                spans.append([first, last])
+    return "".join(_escape(a) if a == b else f"{_escape(a)}-{_escape(b)}"
+                   for a, b in spans)
+
+
+def _escape(code):
+    return f"\\U{code:08x}"
+
+
+def _property(pattern, i):
+    """``(class body, end index)`` of the ``\\p``/``\\P`` escape at ``pattern[i]``."""
+    negated = pattern[i + 1] == "P"
+    if pattern[i + 2:i + 3] == "{":
+        close = pattern.find("}", i + 3)
+        if close < 0:
+            raise InvalidArgumentError(None, None, f"Invalid pattern: missing '}}' in "
+                                                   f"{pattern!r}")
+        name, end = pattern[i + 3:close], close + 1
+    else:
+        name, end = pattern[i + 2:i + 3], i + 3
+    if name.startswith("^"):
+        negated, name = not negated, name[1:]
+    return _ranges(name, negated), end
+
+
+def re2_to_python(pattern):
+    """Rewrites an RE2 ``pattern`` (str or bytes) in Python ``re`` syntax."""
+    pattern = pattern.decode() if isinstance(pattern, bytes) else pattern
+    out, i, in_class = [], 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\" and i + 1 < len(pattern):
+            nxt = pattern[i + 1]
+            if nxt in "pP":
+                body, i = _property(pattern, i)
+                out.append(body if in_class else f"[{body}]" if body else "(?!)")
+                continue
+            if nxt == "z" and not in_class:
+                out.append(r"\Z")
+            elif nxt == "Q":
+                close = pattern.find("\\E", i + 2)
+                close = len(pattern) if close < 0 else close
+                out.append(re.escape(pattern[i + 2:close]))
+                i = close + 2
+                continue
+            else:
+                out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if in_class and pattern.startswith("[:", i):
+            close = pattern.find(":]", i + 2)
+            name = pattern[i + 2:close] if close > 0 else None
+            if name in _POSIX:
+                out.append(_POSIX[name])
+                i = close + 2
+                continue
+        if c == "[" and not in_class:
+            in_class = True
+            out.append(c)
+            i += 1
+            # a ']' right after '[' or '[^' is a literal member
+            if pattern[i:i + 1] == "^":
+                out.append("^")
+                i += 1
+            if pattern[i:i + 1] == "]":
+                out.append(r"\]")
+                i += 1
+            continue
+        if c == "]" and in_class:
+            in_class = False
+        out.append(c)
+        i += 1
+    return "".join(out)
