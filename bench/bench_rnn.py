@@ -6,7 +6,13 @@ TensorFlow (Keras 3, eager tape and ``tf.function``) and PyTorch run in a subpro
 the interpreter named by ``--ref-python`` (default: this one) when they import there.
 Prints medians in ms/step and ratios.
 
+``--kernels`` times instead, dlframe only, in process time on one BLAS thread, the
+fused sequence kernels' forward and backward (the backward without the input
+gradient, as for a first layer) and the whole compiled training step: on a machine
+that other jobs keep busy, wall-clock figures swing 2-4x, these far less.
+
     python bench/bench_rnn.py [--steps 30] [--ref-python /opt/scratch/tfvenv/bin/python]
+    python bench/bench_rnn.py --kernels [--steps 40]
 """
 
 import argparse
@@ -136,12 +142,81 @@ def bench_reference(python, kind, n):
     return {}
 
 
+def _cpu_median_ms(fn, n):
+    for _ in range(2):
+        fn()
+    times = []
+    for _ in range(n):
+        t0 = time.process_time()
+        fn()
+        times.append((time.process_time() - t0) * 1e3)
+    return statistics.median(times)
+
+
+def _kernel_fns(rnn, dev, kind, x, rng):
+    """(forward, backward) raw-array calls of the fused ``kind`` kernels."""
+    gates = 4 if kind == "lstm" else 3
+    h0 = np.zeros((B, U), np.float32)
+    k = rng.standard_normal((F, gates * U)).astype("float32") * 0.1
+    rk = rng.standard_normal((U, gates * U)).astype("float32") * 0.1
+    bias = rng.standard_normal((gates * U,) if kind == "lstm" else (2, gates * U))
+    bias = bias.astype("float32") * 0.1
+    dy = np.zeros((B, T, U), np.float32)
+    dh = rng.standard_normal((B, U)).astype("float32")
+    attrs = {"act": "tanh", "ract": "sigmoid", "go_backwards": False}
+    if kind == "lstm":
+        def fwd():
+            return rnn.lstm_p.forward(dev, x, h0, h0, k, rk, bias, **attrs)
+        aux = fwd()[3:]
+
+        def bwd():
+            return rnn.lstm_grad_p.forward(dev, x, k, rk, *aux, dy, dh, dh,
+                                           need_dx=False, **attrs)
+        return fwd, bwd
+    attrs["reset_after"] = True
+
+    def fwd():
+        return rnn.gru_p.forward(dev, x, h0, k, rk, bias, **attrs)
+    aux = fwd()[2:]
+
+    def bwd():
+        return rnn.gru_grad_p.forward(dev, x, k, rk, *aux, dy, dh, need_dx=False,
+                                      **attrs)
+    return fwd, bwd
+
+
+def kernels_main(n):
+    """Process-time medians of the fused kernels and the compiled step."""
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+    import dlframe as tf
+    from dlframe.backends.numpy_backend import blas_threads
+    from dlframe.ops import rnn
+    blas_threads().set(1)
+    dev = tf.constant(0.0)._device
+    dev.set_intra_op_threads(1)
+    rng = np.random.default_rng(0)
+    x, y = _data()
+    print(f"batch {B}, {T} steps, {F} features, {U} units; process time, one BLAS "
+          f"thread, median of {n}, ms")
+    for kind in ("lstm", "gru"):
+        fwd, bwd = _kernel_fns(rnn, dev, kind, x, rng)
+        step, _ = _dlframe_step(tf, kind, tf.constant(x), tf.constant(y), True)
+        print(f"{kind.upper():4s} forward {_cpu_median_ms(fwd, n):6.2f}  backward "
+              f"{_cpu_median_ms(bwd, n):6.2f}  compiled step "
+              f"{_cpu_median_ms(lambda s=step: float(s()), n):6.2f}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--ref-python", default=sys.executable)
     parser.add_argument("--no-ref", action="store_true")
+    parser.add_argument("--kernels", action="store_true",
+                        help="time the fused kernels and the compiled step in process "
+                             "time on one BLAS thread (dlframe only)")
     args = parser.parse_args()
+    if args.kernels:
+        return kernels_main(args.steps)
     print(f"batch {B}, {T} steps, {F} features, {U} units, Dense({C}), Adam; "
           f"median of {args.steps} steps, ms/step")
     for kind in ("lstm", "gru"):

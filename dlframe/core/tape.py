@@ -399,8 +399,11 @@ def backprop(entries, targets, target_grads, sources, snapshots=()):
         if prim.n_out == 1:
             in_grads = prim.grad(inputs, outs[0], dys[0], **kwargs)
         else:
-            filled = tuple(d if d is not None else basic.zeros_like_t(o)
-                           for d, o in zip(dys, outs))
+            # outputs past ``grad_outputs`` are saved forward buffers that the rule
+            # ignores (fused RNN kernels): they get None, not a zeros array each
+            n_grad = getattr(prim, "grad_outputs", len(outs))
+            filled = tuple(d if d is not None or k >= n_grad else basic.zeros_like_t(o)
+                           for k, (d, o) in enumerate(zip(dys, outs)))
             in_grads = prim.grad(inputs, outs, filled, **kwargs)
         if not isinstance(in_grads, (tuple, list)):
             in_grads = (in_grads,)
