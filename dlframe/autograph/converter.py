@@ -460,7 +460,10 @@ class _Transformer(ast.NodeTransformer):
             return ast.Call(func=_ag("print_"), args=node.args, keywords=node.keywords)
         if isinstance(func, ast.Name) and func.id == "len" and len(node.args) == 1 \
                 and not node.keywords:
-            return ast.Call(func=_ag("len_"), args=node.args, keywords=[])
+            # ``len`` itself goes along: a local or global ``len`` of the user's
+            # own is called as such (converted), not as the builtin
+            return ast.Call(func=_ag("len_"), args=node.args,
+                            keywords=[ast.keyword(arg="fn", value=func)])
         if isinstance(func, ast.Name) and func.id in (
                 "range", "len", "isinstance", "super", "int", "float", "bool", "str",
                 "list", "tuple", "dict", "zip", "enumerate", "getattr", "hasattr"):

@@ -147,9 +147,13 @@ def _length(tensor):
     return _shape(tensor)[0]
 
 
-def len_(value):
+def len_(value, fn=len):
     """``len(value)``; for a traced tensor whose length the graph does not know,
-    the run-time length as a scalar tensor instead of the trace-time one."""
+    the run-time length as a scalar tensor instead of the trace-time one. ``fn``
+    is what the name ``len`` meant where it was called: a user's own function of
+    that name is called instead (as converted code)."""
+    if fn is not len:
+        return converted_call(fn, value)
     if not _symbolic(value):
         return len(value)
     if value.shape.rank == 0:

@@ -55,13 +55,24 @@ CONVERTER = None
 
 
 _STALE_LIMIT = 2   # quiet re-traces for an untaken py_function branch, see _trace
+
+
 def _keras_call(python_function):
-    """True for the ``call`` of a Keras layer (bound): Keras builds a layer by running
-    ``call`` symbolically first, so in TF its variables exist before the function's
-    first eager call, which then traces once (no variable-lifting second trace)."""
+    """True for the ``call`` of a Keras layer (bound) that Keras builds by running
+    ``call`` symbolically first: its ``build`` is Keras's own and a sub-layer is
+    not built yet (Keras's rule). In TF its variables then exist before the
+    function's first eager call, which traces once (no variable-lifting second
+    trace). A layer creating its own variables in ``call`` still traces twice."""
     owner = getattr(python_function, "__self__", None)
-    return (getattr(python_function, "__name__", None) == "call"
-            and hasattr(owner, "_maybe_build") and hasattr(owner, "_traced_call"))
+    if getattr(python_function, "__name__", None) != "call" or not (
+            hasattr(owner, "_maybe_build") and hasattr(owner, "_traced_call")):
+        return False
+    # built: called through Layer.__call__ (not ``layer.call(x)`` directly)
+    if not owner.built or not type(owner).build.__module__.startswith(
+            "dlframe.keras.engine"):
+        return False
+    return any(not getattr(layer, "built", True)
+               for layer in owner._flatten_layers(include_self=False, recursive=False))
 
 
 class Function:
@@ -274,6 +285,7 @@ class Function:
         signature, visible = self._signature_for(template, leaves, spec_shapes,
                                                  source or (args, kwargs))
         first = not self._cache
+        built_by_run = first and _keras_call(self._python_function)   # before tracing
         static = [spec[0] if spec[0] != "var" else None for spec in signature.specs]
         # a branch that computed with unshaped py_function placeholders makes the
         # graph provisional (re-traced at the next call, bodies not run, as TF);
@@ -284,7 +296,7 @@ class Function:
                                      static_shapes=static, run_py_bodies=bodies)
         if execute and tr.py_stale:
             self._stale_runs[key] = self._stale_runs.get(key, 0) + 1
-        if first and tr.created_variables and not _keras_call(self._python_function):
+        if first and tr.created_variables and not built_by_run:
             # as TF: a trace that created variables is followed at once by a second
             # trace that must create none (variables only once, TF's singleton rule);
             # it runs nothing and its graph is dropped, but it counts as a trace

@@ -24,8 +24,18 @@ class _CallTape(GradientTape):
         watched = self._watched
         for t in inputs:
             watched[id(t)] = t
+            if t._is_variable:   # a later assign keeps the value read (snapshot)
+                t._taped_by(self)
         for o in outs:
             watched[id(o)] = o
+
+    def stop_recording(self):
+        """Keeps recording: ``tf.gradients``' own ops are graph ops too, so a later
+        ``tf.gradients`` of them (second derivatives) differentiates them."""
+        return contextlib.nullcontext()
+
+    def _leave_context(self, method):
+        """Nothing: each ``tf.gradients`` is meant to be recorded (see above)."""
 
 
 @contextlib.contextmanager
