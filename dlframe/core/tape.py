@@ -455,11 +455,22 @@ def graph_gradient_tape(tape):
         _GRAPH_TAPES.stack.pop()
 
 
-def graph_gradients(ys, xs, grad_ys=None):
+def graph_gradients(ys, xs, grad_ys=None, stop_gradients=()):
     """Gradients of the tensor(s) ``ys`` w.r.t. ``xs`` from the graph tape, or None
-    when no graph tape is active (the caller raises its own error)."""
+    when no graph tape is active (the caller raises its own error). Ops producing a
+    ``stop_gradients`` tensor are left out of the backward pass, as TF's
+    ``tf.gradients`` holds those tensors constant."""
     if not _GRAPH_TAPES.stack:
         return None
     tape = _GRAPH_TAPES.stack[-1]
-    with tape.stop_recording() if tape._active else contextlib.nullcontext():
-        return tape.gradient(ys, xs, output_gradients=grad_ys)
+    stop_ids = {id(t) for t in stop_gradients}
+    recorded = tape._entries
+    if stop_ids:
+        tape._entries = [e for e in recorded if not any(id(o) in stop_ids for o in e[2])]
+    kept = len(tape._entries)
+    try:
+        with tape.stop_recording() if tape._active else contextlib.nullcontext():
+            return tape.gradient(ys, xs, output_gradients=grad_ys)
+    finally:
+        if stop_ids and tape._persistent:   # it keeps what it held, plus what
+            tape._entries = recorded + tape._entries[kept:]   # it just recorded

@@ -113,7 +113,7 @@ def gradients(ys, xs, grad_ys=None, name="gradients", gate_gradients=False,
     sources = _as_list(xs)
     trace = STATE.trace
     if trace is None:
-        grads = graph_gradients(ys, sources, grad_ys)
+        grads = graph_gradients(ys, sources, grad_ys, _as_list(stop_gradients))
         if grads is None:
             raise RuntimeError(_EAGER_MSG.format("gradients"))
     else:
