@@ -137,14 +137,14 @@ class _PaddedBatchDataset(_BatchDataset):
                 raise ValueError(f"The padded shape {p} is not compatible with the shape "
                                  f"{s.shape} of the corresponding input component.")
         if padding_values is None:
-            pads = [b"" if s.dtype is _dt.string else 0 for s in flat_spec]
+            pads = [None] * len(flat_spec)
+        elif not S.is_nested(padding_values) and S.is_nested(spec):
+            pads = [padding_values] * len(flat_spec)
         else:
-            if not S.is_nested(padding_values) and S.is_nested(spec):
-                pads = [padding_values] * len(flat_spec)
-            else:
-                pads = _flatten_up_to(spec, padding_values)
-            for v, s in zip(pads, flat_spec):
-                _check_padding_value(v, s)
+            pads = _flatten_up_to(spec, padding_values)
+        # as TF, a None component pads with the dtype's default
+        pads = [(b"" if s.dtype is _dt.string else 0) if v is None
+                else _check_padding_value(v, s) for v, s in zip(pads, flat_spec)]
         self._pad_shapes = shapes
         self._pad_values = [np.asarray(S.to_host_array(v), dtype=s.dtype._np).reshape(())
                             for v, s in zip(pads, flat_spec)]
@@ -190,8 +190,9 @@ class _PaddedBatchDataset(_BatchDataset):
 
 
 def _check_padding_value(value, spec):
-    """As TF: a padding value is a scalar of its component's dtype, Python numbers
-    taking their default dtype (``0`` is int32, ``0.`` float32)."""
+    """``value`` as a Tensor, checked as TF: a padding value is a scalar of its
+    component's dtype, Python numbers taking their default dtype (``0`` is int32,
+    ``0.`` float32)."""
     value = convert_to_tensor(value)
     if value.shape.rank != 0:
         raise ValueError("Invalid `padding_values`. `padding_values` values should be "
@@ -200,6 +201,7 @@ def _check_padding_value(value, spec):
         raise TypeError(f"Invalid `padding_values`. `padding_values` values type "
                         f"{value.dtype!r} does not match type {spec.dtype!r} of the "
                         "corresponding input component.")
+    return value
 
 
 def _dims(shape):

@@ -5,20 +5,34 @@ pipeline (a map function, a constant it uses, the source data) writes a fresh
 snapshot instead of reading a stale one. dlframe's pipeline is Python objects: the
 fingerprint hashes each stage's class and configuration, user functions by their
 bytecode, constants, default arguments, closure values (not the contents of
-mutable containers) and the plain global values they read, and source arrays by
-their bytes. Other objects count by type only.
+mutable containers) and the plain, array, tensor and dataset global values they
+read, ``functools.partial`` arguments, the Python function of a ``tf.function``,
+the attributes of user callables (and of a bound method's object), source arrays
+by their bytes and ragged/sparse values by their component arrays. A seed drawn
+from fresh entropy (no seed set) counts as unseeded, as TF's graph holds zeros
+there. Other objects (Keras layers, for one) count by type only.
 """
 
+import functools
 import hashlib
 import types
 
 from dlframe.backends.base import np  # host arrays' bytes
-from dlframe.core.tensor import Tensor
+from dlframe.core.function import Function
+from dlframe.core.tensor import Tensor, _tracing_tensor
+from dlframe.data.dataset import Dataset
+from dlframe.data.seeds import DrawnSeed
+from dlframe.data.structure import map_structure
 from dlframe.data.traced_fn import DatasetFunction
 
 _PLAIN = (bool, int, float, complex, str, bytes, type(None))
 # filled lazily by iterating: not part of what the stage does
 _SKIPPED_ATTRIBUTES = {"_spec", "_memory"}
+# attributes repeating data hashed elsewhere in the stage: from_tensor_slices keeps
+# its input structure beside private copies of its arrays (only the nesting counts),
+# ragged/sparse slices the rows of the structure they keep (skipped)
+_REPEATED = {("_TensorSliceDataset", "_structure"): "nesting",
+             ("_CompositeSliceDataset", "_columns"): "skip"}
 
 
 def fingerprint(dataset):
@@ -37,13 +51,17 @@ def _feed(digest, value, seen):
         return
     seen.add(id(value))
     digest.update(type(value).__qualname__.encode())
+    if isinstance(value, DrawnSeed):
+        return
     if isinstance(value, Tensor):
+        if _tracing_tensor(value):   # a symbolic value (a pipeline built in a trace)
+            return
         value = value.numpy()
     if isinstance(value, (np.ndarray, np.generic)):
         value = np.asarray(value)
         digest.update(f"{value.dtype}{value.shape}".encode())
-        digest.update(value.tobytes() if value.dtype != object
-                      else repr(value.tolist()).encode())
+        digest.update(np.ascontiguousarray(value).data if value.dtype != object
+                      else repr(value.tolist()).encode())   # (no copy of big arrays)
     elif isinstance(value, (list, tuple)):
         for item in value:
             _feed(digest, item, seen)
@@ -57,19 +75,39 @@ def _feed(digest, value, seen):
         _feed_function(digest, value, seen)
     elif isinstance(value, types.MethodType):
         _feed(digest, value.__func__, seen)
+        _feed(digest, value.__self__, seen)
+    elif isinstance(value, functools.partial):
+        _feed(digest, (value.func, value.args, value.keywords), seen)
+    elif isinstance(value, Function):   # a tf.function
+        _feed(digest, value.python_function, seen)
+    elif hasattr(value, "_dlframe_flatten"):   # a RaggedTensor, SparseTensor, ...
+        _feed(digest, value._dlframe_flatten()[1], seen)
     elif isinstance(value, types.CodeType):
         digest.update(value.co_code)
         _feed(digest, value.co_consts, seen)
         _feed(digest, value.co_names, seen)
     elif type(value).__module__.startswith("dlframe.data") and hasattr(value,
                                                                        "__dict__"):
-        # a pipeline stage
-        for name in sorted(vars(value)):
-            if name not in _SKIPPED_ATTRIBUTES:
-                digest.update(name.encode())
-                _feed(digest, vars(value)[name], seen)
+        _feed_stage(digest, value, seen)
     elif hasattr(value, "as_numpy_dtype"):   # a DType
         digest.update(repr(value).encode())
+    elif not type(value).__module__.startswith(("dlframe", "builtins")) and \
+            hasattr(value, "__dict__"):   # a user object (a callable class)
+        if callable(value) and isinstance(type(value).__call__, types.FunctionType):
+            _feed(digest, type(value).__call__, seen)
+        _feed(digest, vars(value), seen)
+
+
+def _feed_stage(digest, stage, seen):
+    for name in sorted(vars(stage)):
+        repeated = _REPEATED.get((type(stage).__name__, name))
+        if name in _SKIPPED_ATTRIBUTES or repeated == "skip":
+            continue
+        digest.update(name.encode())
+        value = vars(stage)[name]
+        if repeated == "nesting":
+            value = map_structure(lambda leaf: type(leaf).__name__, value)
+        _feed(digest, value, seen)
 
 
 def _feed_function(digest, fn, seen):
@@ -86,5 +124,6 @@ def _feed_function(digest, fn, seen):
               else captured, seen)
     for name in fn.__code__.co_names:   # module constants and helper functions used
         used = fn.__globals__.get(name)
-        if isinstance(used, (*_PLAIN, types.FunctionType, np.ndarray)):
+        if isinstance(used, (*_PLAIN, types.FunctionType, np.ndarray, Function, Tensor,
+                             Dataset)):
             _feed(digest, used, seen)

@@ -21,8 +21,13 @@ def resolve_seed(seed):
         return None if seed is None else (0, int(seed))
     g, op = get_seed(seed)
     if g is None:
-        return (0, int(np.random.default_rng().integers(2**62)))
+        return DrawnSeed((0, int(np.random.default_rng().integers(2**62))))
     return (int(g), int(op))
+
+
+class DrawnSeed(tuple):
+    """A seed pair drawn from fresh entropy (no seed set): a pipeline's fingerprint
+    counts it as unseeded, as TF's graph holds zeros there."""
 
 
 def make_rng(seed_pair, epoch=0):
