@@ -4,13 +4,17 @@ take) rewritten for Python's ``re``.
 Python's ``re`` lacks some RE2 syntax: Unicode general categories (``\\pL``,
 ``\\p{P}``, ``\\P{Lu}``, ``\\p{^N}``, also inside classes: ``[\\p{L}\\d]``), ``\\z``
 (end of text), ``\\Q...\\E`` (literal text) and POSIX classes (``[[:punct:]]``).
-They become explicit code point ranges, ``\\Z``, escaped text and ASCII ranges; the
-rest of a pattern is passed through unchanged. Script names (``\\p{Greek}``) are
-not supported and raise a clear error instead of ``re.error``.
+They become explicit code point ranges, ``\\Z``, escaped text and ASCII ranges;
+``\\x{hex}`` becomes ``\\U`` escapes, RE2's ``\\s`` (no ``\\v``) explicit members, a
+literal ``[`` in a class ``\\[``, and ``$`` outside multi-line mode (end of text in
+RE2, also before a final newline in Python) ``\\Z``; the rest of a pattern is passed
+through unchanged. Script names (``\\p{Greek}``) are not supported and raise a clear
+error instead of ``re.error``.
 """
 
 import functools
 import re
+import string
 import sys
 import unicodedata
 
@@ -20,6 +24,9 @@ _POSIX = {"punct": r"!-/:-@\[-`{-~", "alpha": "A-Za-z", "digit": "0-9",
           "alnum": "0-9A-Za-z", "space": r" \t\n\r\f\v", "upper": "A-Z",
           "lower": "a-z", "xdigit": "0-9A-Fa-f", "cntrl": r"\x00-\x1f\x7f",
           "print": r" -~", "graph": "!-~", "blank": r" \t", "word": r"\w"}
+
+_SPACE = r"\t\n\f\r "   # RE2's \s
+_MULTILINE = re.compile(r"\(\?[imsU]*m[imsU-]*[:)]")
 
 # RE2's one-letter groups; its 'C' leaves out unassigned code points (Cn)
 _GROUPS = {"C": ("Cc", "Cf", "Co", "Cs")}
@@ -97,6 +104,8 @@ def re2_to_python(pattern):
     """Rewrites an RE2 ``pattern`` (str or bytes) in Python ``re`` syntax."""
     pattern = pattern.decode() if isinstance(pattern, bytes) else pattern
     out, i, in_class = [], 0, False
+    # RE2's '$' is the end of text unless the m flag is set (any (?m...) group here)
+    multiline = _MULTILINE.search(pattern) is not None
     while i < len(pattern):
         c = pattern[i]
         if c == "\\" and i + 1 < len(pattern):
@@ -107,6 +116,20 @@ def re2_to_python(pattern):
                 continue
             if nxt == "z" and not in_class:
                 out.append(r"\Z")
+            elif nxt == "s":   # RE2's \s leaves out \v, Python's does not
+                out.append(_SPACE if in_class else f"[{_SPACE}]")
+            elif nxt == "S" and not in_class:
+                out.append(f"[^{_SPACE}]")
+            elif nxt == "x" and pattern.startswith("{", i + 2):
+                close = pattern.find("}", i + 3)
+                digits = pattern[i + 3:close] if close > 0 else ""
+                if not digits or any(ch not in string.hexdigits for ch in digits) \
+                        or int(digits, 16) > sys.maxunicode:
+                    raise InvalidArgumentError(None, None, f"Invalid pattern: bad \\x{{}} "
+                                                           f"escape in {pattern!r}")
+                out.append(_escape(int(digits, 16)))
+                i = close + 1
+                continue
             elif nxt == "Q":
                 close = pattern.find("\\E", i + 2)
                 close = len(pattern) if close < 0 else close
@@ -138,6 +161,10 @@ def re2_to_python(pattern):
             continue
         if c == "]" and in_class:
             in_class = False
+        elif c == "[" and in_class:   # a literal (Python warns of nested sets)
+            c = r"\["
+        elif c == "$" and not in_class and not multiline:
+            c = r"\Z"
         out.append(c)
         i += 1
     return "".join(out)
