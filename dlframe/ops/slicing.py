@@ -315,11 +315,35 @@ def _check_indices(d, x, key):
                                        f"[0, {size}) for dimension {dim}")
 
 
+_NUMPY_INDEXING = [False]   # set by tnp.experimental_enable_numpy_behavior()
+
+
+def set_numpy_indexing(flag):
+    """Reads a list key as NumPy does (``x[[0, 2]]`` gathers rows 0 and 2), as TF's
+    tensors do under ``tnp.experimental_enable_numpy_behavior()``."""
+    _NUMPY_INDEXING[0] = bool(flag)
+
+
+def _is_plain_index(k):
+    return isinstance(k, (bool, int, np.integer, np.bool_))
+
+
+def _list_key(key):
+    """A list key as TF reads it: a tuple of indices, except that under NumPy
+    behaviour a flat list of ints or bools is one index array (and a list holding
+    sequences stays a tuple, NumPy's legacy reading that TF keeps)."""
+    if _NUMPY_INDEXING[0] and all(map(_is_plain_index, key)):
+        return np.asarray(key) if key else np.zeros([0], np.int64)
+    if _NUMPY_INDEXING[0] or not any(isinstance(k, (list, tuple)) for k in key):
+        return tuple(key)   # TF reads x[[0, 1]] as x[0, 1], never as a gather
+    return key
+
+
 def getitem(tensor, key):
     """NumPy-style indexing: ints, slices with steps, ..., None, bool/int masks."""
     x = t(tensor)
-    if isinstance(key, list) and not any(isinstance(k, (list, tuple)) for k in key):
-        key = tuple(key)   # TF reads x[[0, 1]] as x[0, 1], never as a gather
+    if isinstance(key, list):
+        key = _list_key(key)
     static, extra = _normalize_key(x, key)
     out = call(getitem_p, (x,) + extra, {"key": static})
     if len(extra) == 1 and extra[0]._value.dtype.kind == "b":   # TF: None masked rows

@@ -6,9 +6,10 @@ one mapping each string to a row of a RaggedTensor.
 from dlframe import backends
 from dlframe.backends.base import np as _np
 from dlframe.core import dtypes
-from dlframe.core.primitive import call, primitive
+from dlframe.core.primitive import STATE, call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
-from dlframe.errors import DTypeMismatchError
+from dlframe.errors import DTypeMismatchError, InvalidArgumentError
+from dlframe.ops._util import stand_in
 
 
 # ---------------------------------------------------------------- elementwise machinery
@@ -25,7 +26,17 @@ def _map(d, x, fn, dtype=object):
     flat = x.reshape(-1)
     out = d.xp.empty(flat.shape, dtype=dtype)
     for i, v in enumerate(flat):
-        out[i] = fn(v.encode() if isinstance(v, str) else v)
+        v = v.encode() if isinstance(v, str) else v
+        try:
+            out[i] = fn(v)
+        except InvalidArgumentError:
+            if v != b"" or not _SYMBOLIC_INPUT[0]:
+                raise
+            # while tracing, b"" stands in for a string TensorSpec input
+            # (get_concrete_function, SavedModel signatures): the graph checks the
+            # real strings when it runs
+            out[i] = b"" if dtype is object else 0
+            stand_in()
     return out.reshape(x.shape)
 
 
@@ -34,8 +45,18 @@ def string_map_p(d, x, *, fn, dtype):
     return _map(d, x, fn, dtype)
 
 
+_SYMBOLIC_INPUT = [False]   # string_map_p's input is a traced graph input
+
+
 def _apply(x, fn, dtype=object):
-    return call(string_map_p, (x,), {"fn": fn, "dtype": dtype})
+    trace = STATE.trace
+    if trace is None or not trace.is_symbolic(x):
+        return call(string_map_p, (x,), {"fn": fn, "dtype": dtype})
+    _SYMBOLIC_INPUT[0] = True
+    try:
+        return call(string_map_p, (x,), {"fn": fn, "dtype": dtype})
+    finally:
+        _SYMBOLIC_INPUT[0] = False
 
 
 def _b(v):

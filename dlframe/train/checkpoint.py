@@ -15,7 +15,9 @@ A checkpoint holds the values of every Variable reachable from the objects given
   kept and assigned when it builds (deferred restoration);
 * any other object (``tf.Module``-like) is walked through its attributes, lists and dicts;
   Variables in its ``.variables`` not reached that way are stored by position;
-* ``'save_counter'`` is the Checkpoint's own counter.
+* ``'save_counter'`` is the Checkpoint's own counter, stored once it exists:
+  ``save`` and ``restore`` create it, ``write`` and ``read`` do not (so, as in TF,
+  ``restore`` of a written file or ``read`` of a saved one leaves it unmatched).
 
 A variable reachable along several paths is stored once, under the path found first
 (breadth first); ``restore`` also accepts a value saved under any other path of the
@@ -68,10 +70,18 @@ from dlframe.train.checkpoint_state import (  # noqa: F401 - re-exported
 class CheckpointLoadStatus:
     """What ``Checkpoint.restore`` matched; its ``assert_*`` methods check the match."""
 
-    def __init__(self, checkpoint, save_path, values):
+    def __init__(self, checkpoint, save_path, values, aliases=None):
         self._checkpoint = checkpoint
         self.save_path = save_path
         self._unused = dict(values)
+        # a value stored once but reachable along several edges of the saved
+        # object graph matches under any of them and is consumed as one
+        self._group = {path: [path] for path in values}
+        for alias, path in (aliases or {}).items():
+            if path in values and alias not in self._unused:
+                self._unused[alias] = values[path]
+                self._group[alias] = self._group[path]
+                self._group[path].append(alias)
         self._restored = set()
         self._deferred = {}
         self._hooked = set()
@@ -82,7 +92,7 @@ class CheckpointLoadStatus:
             for key in [k for k in self._unused if k.startswith(path + "/variables/")]:
                 index = key[len(path) + len("/variables/"):]
                 if index.isdigit():
-                    pending[int(index)] = (key, self._unused.pop(key))
+                    pending[int(index)] = (key, self._consume(key))
             if pending:
                 self._defer(opt, pending)
 
@@ -95,7 +105,7 @@ class CheckpointLoadStatus:
                 continue
             for key in graph.paths_of(path, var):
                 if key in self._unused:
-                    _assign(var, self._unused.pop(key), key)
+                    _assign(var, self._consume(key), key)
                     self._restored.add(id(var))
                     break
         if self._unused:
@@ -112,6 +122,13 @@ class CheckpointLoadStatus:
                     hooks.remove(hook)
             self._module_hooks = []
         return graph
+
+    def _consume(self, key):
+        """Pops the saved value under ``key`` and under its other paths."""
+        value = self._unused.pop(key)
+        for other in self._group.get(key, ()):
+            self._unused.pop(other, None)
+        return value
 
     def _restore_on_assign(self, module):
         """Matches the remaining saved values again whenever ``module`` gets a new
@@ -247,6 +264,39 @@ def _is_trackable(value):
 _FUNCTION_TYPES = (types.FunctionType, types.BuiltinFunctionType, types.MethodType)
 
 
+class ListWrapper(list):
+    """A list held by a Checkpoint: a Variable appended or set into it after
+    ``restore`` takes its saved value then (TF's delayed restoration of lists)."""
+
+    def __init__(self, values=(), on_change=None):
+        super().__init__(values)
+        self._on_change = on_change
+
+    def _changed(self, result=None):
+        if self._on_change is not None:
+            self._on_change()
+        return result
+
+    def append(self, value):
+        return self._changed(super().append(value))
+
+    def extend(self, values):
+        return self._changed(super().extend(values))
+
+    def insert(self, index, value):
+        return self._changed(super().insert(index, value))
+
+    def __setitem__(self, index, value):
+        return self._changed(super().__setitem__(index, value))
+
+    def __iadd__(self, values):
+        super().__iadd__(values)
+        return self._changed(self)
+
+    def __repr__(self):
+        return f"ListWrapper({list(self)!r})"
+
+
 class Checkpoint:
     """Saves and restores the Variables reachable from the given objects.
 
@@ -274,12 +324,22 @@ class Checkpoint:
             objects[key] = value
         object.__setattr__(self, "_objects", objects)
         object.__setattr__(self, "_save_counter", None)
+        object.__setattr__(self, "_pending_status", None)
 
     def __setattr__(self, name, value):
         if name.startswith("_"):
             object.__setattr__(self, name, value)
-        else:
-            self._objects[name] = value
+            return
+        if type(value) is list:
+            value = ListWrapper(value, self._rematch)
+        self._objects[name] = value
+        self._rematch()
+
+    def _rematch(self):
+        """Assigns values a pending restore still holds to objects added since."""
+        status = self._pending_status
+        if status is not None and status._unused:
+            status._match()
 
     def __getattr__(self, name):
         objects = self.__dict__.get("_objects", {})
@@ -289,22 +349,34 @@ class Checkpoint:
 
     @property
     def save_counter(self):
-        """An int64 Variable counting ``save`` calls (created on first use)."""
+        """An int64 Variable counting ``save`` calls (created on first use).
+
+        Created by ``save``, ``restore`` or reading this property; a value that
+        ``read`` found for it before it existed is assigned when it is created."""
         if self._save_counter is None:
             object.__setattr__(self, "_save_counter", Variable(
                 0, dtype=_dt.int64, trainable=False, name="save_counter"))
             self._objects["save_counter"] = self._save_counter
+            status = self._pending_status
+            if status is not None and "save_counter" in status._unused:
+                status._match()
         return self._save_counter
 
     def _values(self):
-        self.save_counter  # noqa: B018 - created so it is part of every file
-        current, _ = _walk(self)
-        return {path: _to_host(var) for path, var in current.items()}
+        """({path: host array}, {alias path: path}) of the variables reachable."""
+        graph = walk_graph(self)
+        aliases = {alias: path for path, var in graph.variables.items()
+                   for alias in graph._var_aliases.get(id(var), [])}
+        return ({path: _to_host(var) for path, var in graph.variables.items()},
+                aliases)
 
     def write(self, file_prefix, options=None):
-        """Writes a checkpoint at ``file_prefix`` (no counter, no state file); returns it."""
+        """Writes a checkpoint at ``file_prefix`` and returns it.
+
+        Unlike ``save`` it neither creates nor increments ``save_counter`` (the file
+        holds the counter only if it already exists) nor updates the state file."""
         file_prefix = os.fspath(file_prefix)
-        _write_file(file_prefix, self._values())
+        _write_file(file_prefix, *self._values())
         return file_prefix
 
     def save(self, file_prefix, options=None):
@@ -327,12 +399,22 @@ class Checkpoint:
         if save_path is None:
             return InitializationOnlyStatus(self)
         self.save_counter  # noqa: B018 - restored along with everything else
-        return CheckpointLoadStatus(self, os.fspath(save_path),
-                                    _read_file(save_path))
+        return self._load(save_path)
 
     def read(self, save_path, options=None):
-        """Restores a checkpoint written by ``write``; same status as ``restore``."""
-        return self.restore(save_path, options)
+        """Restores a checkpoint written by ``write``; same status as ``restore``.
+
+        Unlike ``restore`` it does not create ``save_counter``, so for a file written
+        by ``save`` the saved counter stays unmatched (``assert_consumed`` raises)
+        until the counter is created; ``restore`` of a file written by ``write``
+        leaves the counter unmatched (``assert_existing_objects_matched`` raises)."""
+        return self._load(save_path)
+
+    def _load(self, save_path):
+        status = CheckpointLoadStatus(self, os.fspath(save_path),
+                                      *_read_file(save_path, with_aliases=True))
+        object.__setattr__(self, "_pending_status", status)
+        return status
 
     def sync(self):
         """No-op: writes are synchronous."""

@@ -53,20 +53,33 @@ def remove_checkpoint(prefix):
 
 
 # ------------------------------------------------------------------ object graph
-def object_graph_proto(paths):
+def object_graph_proto(paths, aliases=None):
     """A serialized TrackableObjectGraph in which each of ``paths`` ('a/b/kernel') is a
     chain of named child edges from the root ending at a node whose VARIABLE_VALUE
-    attribute is stored under ``tf_key(path)``."""
+    attribute is stored under ``tf_key(path)``; each of ``aliases`` ({alias path:
+    path}) is one more chain ending at that same node (a variable reachable along
+    several edges, stored once, as TensorFlow writes it)."""
     nodes = [{"children": {}, "attribute": None}]
-    for path in sorted(paths):
+
+    def walk(edges):
         node = 0
-        for edge in path.split("/"):
+        for edge in edges:
             children = nodes[node]["children"]
             if edge not in children:
                 children[edge] = len(nodes)
                 nodes.append({"children": {}, "attribute": None})
             node = children[edge]
-        nodes[node]["attribute"] = path
+        return node
+
+    leaves = {}
+    for path in sorted(paths):
+        leaves[path] = walk(path.split("/"))
+        nodes[leaves[path]]["attribute"] = path
+    for alias, path in sorted((aliases or {}).items()):
+        *parents, edge = alias.split("/")
+        parent = walk(parents)
+        if path in leaves and nodes[parent]["attribute"] is None:
+            nodes[parent]["children"].setdefault(edge, leaves[path])
     out = b""
     for node in nodes:
         body = b"".join(bundle.field_bytes(1, bundle.field_varint(1, child)
@@ -79,6 +92,35 @@ def object_graph_proto(paths):
                                        + bundle.field_bytes(3, tf_key(path)))
         out += bundle.field_bytes(1, body)
     return out
+
+
+_MAX_PATHS_PER_NODE = 16
+
+
+def graph_aliases(graph):
+    """{alias path: stored path} for the variables a serialized TrackableObjectGraph
+    reaches along more than one chain of edges from its root (the stored path is
+    the one its checkpoint key names)."""
+    nodes = [bundle.parse_message(n) for n in bundle.parse_message(graph).get(1, [])]
+    seen = [0] * len(nodes)
+    aliases, queue = {}, [(0, "")] if nodes else []
+    while queue:
+        node_id, path = queue.pop(0)
+        if node_id >= len(nodes) or seen[node_id] >= _MAX_PATHS_PER_NODE:
+            continue   # a cycle, or a node shared too widely to matter
+        seen[node_id] += 1
+        node = nodes[node_id]
+        for raw in node.get(2, []):
+            attribute = bundle.parse_message(raw)
+            if attribute.get(1) == [b"VARIABLE_VALUE"] and 3 in attribute:
+                stored = attribute[3][0].decode().removesuffix(ATTRIBUTE)
+                if path and path != stored:
+                    aliases[path] = stored
+        for raw in node.get(1, []):
+            ref = bundle.parse_message(raw)
+            edge = ref.get(2, [b""])[0].decode()
+            queue.append((ref.get(1, [0])[0], f"{path}/{edge}" if path else edge))
+    return aliases
 
 
 # ------------------------------------------------------------------ write and read
@@ -95,12 +137,14 @@ def _atomic_write(path, payload):
         raise
 
 
-def _write_file(prefix, arrays):
-    """Writes ``arrays`` ({object path: host array}) as the checkpoint ``prefix``."""
+def _write_file(prefix, arrays, aliases=None):
+    """Writes ``arrays`` ({object path: host array}) as the checkpoint ``prefix``,
+    with ``aliases`` ({alias path: object path}) as further edges of its graph."""
     prefix = os.fspath(prefix)
     os.makedirs(os.path.dirname(os.path.abspath(prefix)), exist_ok=True)
     tensors = {tf_key(path): value for path, value in arrays.items()}
-    tensors[OBJECT_GRAPH_KEY] = np.array(object_graph_proto(arrays), dtype=object)
+    tensors[OBJECT_GRAPH_KEY] = np.array(object_graph_proto(arrays, aliases),
+                                         dtype=object)
     index, data = bundle.encode_bundle(tensors)
     _atomic_write(bundle.data_path(prefix), data)
     _atomic_write(_data_path(prefix), index)
@@ -143,10 +187,21 @@ def read_tensors(prefix):
         raise errors.DataLossError(f"Unable to read checkpoint {prefix}: {e}") from None
 
 
-def _read_file(prefix):
-    """{object path: host array} of the variables in the checkpoint ``prefix``."""
-    return {key.removesuffix(ATTRIBUTE): value
-            for key, value in read_tensors(prefix).items() if key != OBJECT_GRAPH_KEY}
+def _read_file(prefix, with_aliases=False):
+    """{object path: host array} of the variables in the checkpoint ``prefix``, and
+    with ``with_aliases`` the {alias path: object path} its object graph holds."""
+    tensors = read_tensors(prefix)
+    values = {key.removesuffix(ATTRIBUTE): value
+              for key, value in tensors.items() if key != OBJECT_GRAPH_KEY}
+    if not with_aliases:
+        return values
+    graph = tensors.get(OBJECT_GRAPH_KEY)
+    try:
+        aliases = graph_aliases(graph.item() if hasattr(graph, "item") else graph) \
+            if graph is not None else {}
+    except (bundle.BundleError, IndexError, UnicodeDecodeError):
+        aliases = {}   # an unreadable graph: restore by stored paths only
+    return values, {a: p for a, p in aliases.items() if p in values}
 
 
 def _assign(var, value, path):

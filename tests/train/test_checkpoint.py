@@ -79,7 +79,8 @@ def test_paths_are_object_graph_paths(tmp_path):
     assert names["model/layer_with_weights-0/kernel"] == [3, 4]
     assert names["model/layer_with_weights-1/moving_mean"] == [4]
     assert names["step"] == []
-    assert "optimizer/variables/0" in names and "save_counter" in names
+    # write() never creates the save counter, so (as in TF) the file lacks it
+    assert "optimizer/variables/0" in names and "save_counter" not in names
     reader = tf.train.load_checkpoint(path)
     np.testing.assert_array_equal(reader.get_tensor("model/layer_with_weights-2/bias"),
                                   model.layers[2].bias.numpy())
@@ -100,7 +101,8 @@ def test_write_does_not_count_and_save_records_state(tmp_path):
     assert 'model_checkpoint_path: "b-2"' in state
     assert not [f for f in os.listdir(tmp_path) if f.endswith(".tmp")]
     v.assign([0.0, 0.0])
-    ckpt.read(str(tmp_path / "a")).assert_consumed()
+    # the counter exists now but "a" was written before it did: TF reports it unmatched
+    ckpt.read(str(tmp_path / "a")).assert_nontrivial_match()
     np.testing.assert_array_equal(v.numpy(), [1.0, 2.0])
 
 

@@ -66,7 +66,7 @@ def test_restores_a_checkpoint_written_by_tensorflow(tmp_path):
 
 
 def test_object_graph_names_every_variable_like_tensorflow(tmp_path):
-    path = tf.train.Checkpoint(**_objects()).write(str(tmp_path / "w"))
+    path = tf.train.Checkpoint(**_objects()).save(str(tmp_path / "w"))
     graph = tf.train.load_checkpoint(path).get_tensor("_CHECKPOINTABLE_OBJECT_GRAPH")
     nodes = [bundle.parse_message(n) for n in bundle.parse_message(graph)[1]]
 

@@ -21,6 +21,7 @@ from dlframe.errors import DTypeMismatchError as _DTypeMismatchError
 from dlframe.experimental.numpy import random  # noqa: F401
 from dlframe.ops import numpy_api as _api
 from dlframe.ops import numpy_api_promote as _promote
+from dlframe.ops import slicing as _slicing
 
 _MODULES = ("numpy_api", "numpy_api_reduce", "numpy_api_create", "numpy_api_shape",
             "numpy_api_index", "numpy_api_tnp")
@@ -167,6 +168,7 @@ def experimental_enable_numpy_behavior(prefer_float32=False,
         raise ValueError(f"experimental_enable_numpy_behavior: unknown "
                          f"dtype_conversion_mode {dtype_conversion_mode!r}")
     _promote.set_prefer_float32(prefer_float32)
+    _slicing.set_numpy_indexing(True)
     if _ENABLED[0]:
         return
     table = globals()

@@ -166,7 +166,10 @@ def _invalid(value):
 
 def from_function(value, key=DEFAULT_KEY):
     """The SignatureFunction for a ``tf.function`` with an input signature or a
-    ConcreteFunction; ValueError for anything else."""
+    ConcreteFunction (or a loaded ``signatures[key]``, saved again as the TF guide
+    does); ValueError for anything else."""
+    if isinstance(value, SignatureFunction):
+        return SignatureFunction(value._function, value._params, value._names, key)
     if isinstance(value, ConcreteFunction):
         owner = value._owner
         if owner is None:
@@ -268,5 +271,6 @@ def canonicalize(obj, signatures):
             raise ValueError(  # noqa: TRY004 - TF raises ValueError here
                 f"Signature keys must be strings; received {key!r}.")
         out[key] = from_function(value, key)
-        _check_outputs(value, key)
+        if not isinstance(value, SignatureFunction):   # a loaded one returns a dict
+            _check_outputs(value, key)
     return out

@@ -152,7 +152,7 @@ def _save_tf_checkpoint(model, prefix):
 def _load_tf_checkpoint(model, prefix):
     # an unbuilt (subclassed) model takes the values when it creates its weights:
     # TF's deferred restoration
-    status = _checkpoint_for(model).restore(prefix)
+    status = _checkpoint_for(model).read(prefix)   # write/read: no save_counter
     if model.built and not status._restored:
         raise ValueError(f"No weights in the checkpoint {prefix!r} match the model "
                          f"{model.name!r}.")
@@ -310,13 +310,15 @@ def load_weights(model, filepath, skip_mismatch=False, by_name=False,
         return _load_tf_checkpoint(model, filepath)
     if not os.path.exists(filepath):
         raise FileNotFoundError(f"No file or directory found at {filepath}")
-    source = filepath
+    source = None
     if os.path.isfile(filepath) and zipfile.is_zipfile(filepath):
         with zipfile.ZipFile(filepath) as z:   # a ``.keras`` archive's weights
             if "model.weights.h5" in z.namelist():
                 source = io.BytesIO(z.read("model.weights.h5"))
-    elif os.path.isfile(filepath) and not _h5py().is_hdf5(filepath):
-        # as Keras 3: a file of another format is a ValueError, not h5py's OSError
+    elif os.path.isfile(filepath) and _h5py().is_hdf5(filepath):
+        source = filepath
+    if source is None:
+        # as Keras: another format (or a directory) is a ValueError, not h5py's OSError
         raise ValueError(
             f"File format not supported: filepath={filepath}. load_weights reads "
             "`.keras` archives, `.weights.h5`/`.h5` HDF5 files and TensorFlow "
