@@ -44,11 +44,11 @@ from dlframe.keras.layers.convolutional_1d import (
 from dlframe.keras.layers.core import (
     Activation,
     Dense,
-    Embedding,
     Lambda,
     Masking,
     TFOpLambda,
 )
+from dlframe.keras.layers.embedding import Embedding
 from dlframe.keras.layers.merge import (
     Add,
     Average,

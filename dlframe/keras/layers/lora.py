@@ -6,9 +6,14 @@
 (``(rank, W.shape[-1])``, zeros); the layer then computes with
 ``W + (a @ b) * lora_alpha / rank``, so a fresh adapter leaves the output unchanged.
 The public attribute (``layer.kernel``) reads that effective weight, as in Keras 3.
+As in Keras 3, the frozen weight's regularizer no longer adds a loss (``a`` and ``b``
+get it instead), a constrained weight cannot take LoRA, and weight files
+(``save_own_variables``) hold the merged weight without the factors, so a plain
+layer loads them and loading into a LoRA layer zeroes its factors.
 """
 
 from dlframe.keras import initializers
+from dlframe.ops import array as _array
 from dlframe.ops import linalg as _linalg
 
 
@@ -73,8 +78,16 @@ class LoraMixin:
         if not rank:
             raise ValueError(f"`rank` must be a positive integer. Received: rank={rank}")
         target = self._lora_target
+        if getattr(self, f"{target}_constraint", None) is not None:
+            raise ValueError(f"Lora is incompatible with {target} constraints. In order "
+                             "to enable lora on this layer, remove the "
+                             f"`{target}_constraint` argument.")
         base = getattr(self, "_" + target)
         base._trainable = False   # frozen in place: weights keep their order
+        # add_weight's penalty callables hold their variable as first default
+        self._callable_losses = [
+            fn for fn in self._callable_losses
+            if (getattr(fn, "__defaults__", None) or (None,))[0] is not base]
         shape = tuple(base.shape.as_list())
         regularizer = getattr(self, f"{target}_regularizer", None)
         for suffix, factor_shape, init in (("a", shape[:-1] + (rank,), a_initializer),
@@ -87,16 +100,42 @@ class LoraMixin:
         self.lora_alpha = lora_alpha if lora_alpha is not None else rank
         self.lora_enabled = True
 
+    def _lora_factors(self):
+        return (getattr(self, f"lora_{self._lora_target}_a"),
+                getattr(self, f"lora_{self._lora_target}_b"))
+
     def _lora_effective(self, base):
         if not self.lora_enabled:
             return base
-        a = getattr(self, f"lora_{self._lora_target}_a")
-        b = getattr(self, f"lora_{self._lora_target}_b")
+        a, b = self._lora_factors()
         if len(a.shape) == 2:
             update = _linalg.matmul(a, b)
         else:   # EinsumDense kernels: contract a's last axis with b's first
             update = _linalg.tensordot(a, b, axes=1)
         return base + update * (self.lora_alpha / self.lora_rank)
+
+    def _own_variables(self):
+        own = super()._own_variables()
+        if not self.lora_enabled:
+            return own
+        factors = {id(v) for v in self._lora_factors()}
+        return [v for v in own if id(v) not in factors]
+
+    def save_own_variables(self, store):
+        """Writes the layer's variables, the LoRA-merged weight in place of the
+        frozen one and no factors (Keras 3's layout)."""
+        super().save_own_variables(store)
+        if self.lora_enabled:
+            base = self.__dict__["_" + self._lora_target]
+            index = [id(v) for v in self._own_variables()].index(id(base))
+            store[str(index)] = getattr(self, self._lora_target).numpy()
+
+    def load_own_variables(self, store):
+        """Loads what ``save_own_variables`` wrote; LoRA factors restart at zero."""
+        super().load_own_variables(store)
+        if self.lora_enabled:
+            for factor in self._lora_factors():
+                factor.assign(_array.zeros(factor.shape, dtype=factor.dtype))
 
     def _lora_config(self):
         if not self.lora_rank:

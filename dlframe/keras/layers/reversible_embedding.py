@@ -1,7 +1,7 @@
 """ReversibleEmbedding: an Embedding that can also project vectors back to logits
 over the vocabulary (tied or separate output weights), as keras_hub/Keras 3."""
 
-from dlframe.keras.layers.core import Embedding
+from dlframe.keras.layers.embedding import Embedding
 from dlframe.ops import linalg as _linalg
 from dlframe.ops import math as _math
 
