@@ -401,9 +401,19 @@ class Strategy:
 
     def distribute_datasets_from_function(self, dataset_fn, options=None):
         """Calls ``dataset_fn(InputContext)`` once (one input pipeline); each element of
-        the dataset it returns goes to one replica, in turn."""
-        ctx = InputContext(1, 0, self.num_replicas_in_sync)
-        return DistributedDataset(dataset_fn(ctx), self, per_replica_elements=True)
+        the dataset it returns goes to one replica, in turn. With
+        ``InputOptions(experimental_replication_mode=PER_REPLICA)`` it is called once
+        per replica (pipeline ``i`` of ``num_replicas_in_sync``) and replica ``i``
+        takes the elements of its own dataset, as in TF."""
+        n = self.num_replicas_in_sync
+        mode = getattr(options, "experimental_replication_mode", None)
+        if getattr(mode, "value", mode) != "PER_REPLICA" or n == 1:
+            dataset = dataset_fn(InputContext(1, 0, n))
+        else:
+            datasets = [dataset_fn(InputContext(n, i, n)) for i in range(n)]
+            turns = type(datasets[0]).range(n).repeat()  # round robin: replica order
+            dataset = type(datasets[0]).choose_from_datasets(datasets, turns)
+        return DistributedDataset(dataset, self, per_replica_elements=True)
 
     experimental_distribute_datasets_from_function = distribute_datasets_from_function
 

@@ -5,6 +5,7 @@ import warnings
 
 from dlframe.core.tensor import convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
+from dlframe.distribute.collectives import sync_moments
 from dlframe.distribute.strategy import get_replica_context
 from dlframe.keras import constraints, initializers, regularizers
 from dlframe.keras.engine.base_layer import Layer, in_dry_run
@@ -12,7 +13,6 @@ from dlframe.keras.engine.input_spec import InputSpec
 from dlframe.keras.layers.layer_config import serialize_or_none as _ser
 from dlframe.keras.layers.layer_config import weight_options_config
 from dlframe.ops import array as _array
-from dlframe.ops import logic as _logic
 from dlframe.ops import math as _math
 from dlframe.ops import nn as _nn
 from dlframe.ops import reduction as _red
@@ -37,12 +37,7 @@ def _moments(x, axes, synchronized):
     ctx = get_replica_context()
     if not synchronized or ctx is None or ctx.num_replicas_in_sync < 2:
         return _nn.moments(x, axes, keepdims=False)
-    total, total_sq, count = ctx.all_reduce("sum", [
-        _red.reduce_sum(x, axis=axes), _red.reduce_sum(_math.square(x), axis=axes),
-        _red.reduce_sum(_logic.ones_like(x), axis=axes)])
-    mean = total / count
-    variance = _math.maximum(total_sq / count - _math.square(mean), 0.0)
-    return mean, variance
+    return sync_moments(ctx, x, axes)  # stable for a large mean (no E[x^2] - mean^2)
 
 
 def _set_affine_options(layer, center, scale, beta_initializer, gamma_initializer,
