@@ -29,6 +29,7 @@ before step k), so no step copies a state it has just written.
 from dlframe.core.primitive import call, primitive
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import rnn_gates as _gates
+from dlframe.ops import rnn_steps as _steps
 from dlframe.ops._util import t
 
 
@@ -244,12 +245,14 @@ def lstm_p(d, x, h0, c0, kernel, rkernel, bias, *mask, act, ract, go_backwards):
 
 @lstm_p.defgrad
 def _lstm_grad(inputs, outs, dys, *, act, ract, go_backwards, needs=None):
-    x, h0, c0, kernel, rkernel, bias = inputs[:6]
+    if _steps.records(inputs, dys):   # a tape records the backward: ops (see there)
+        return _steps.vjp(_steps.lstm, inputs, 6, dys[:3], needs, act=act, ract=ract,
+                          go_backwards=go_backwards)
+    x, kernel, rkernel = inputs[0], inputs[3], inputs[4]
     extra = tuple(inputs[6:])
-    ys, h, c, hs, cs, gates, tcs = outs
-    dy, dh, dc = dys[0], dys[1], dys[2]
     need_dx = needs is None or needs[0]
-    res = call(lstm_grad_p, (x, kernel, rkernel, hs, cs, gates, tcs, dy, dh, dc) + extra,
+    res = call(lstm_grad_p, (x, kernel, rkernel) + tuple(outs[3:]) + tuple(dys[:3])
+               + extra,
                {"act": act, "ract": ract, "go_backwards": go_backwards, "need_dx": need_dx})
     dx, dh0, dc0, dk, drk, db = res
     return (dx if need_dx else None, dh0, dc0, dk, drk, db) + (None,) * len(extra)
@@ -387,11 +390,14 @@ def gru_p(d, x, h0, kernel, rkernel, bias, *mask, act, ract, go_backwards, reset
 
 @gru_p.defgrad
 def _gru_grad(inputs, outs, dys, *, act, ract, go_backwards, reset_after, needs=None):
-    x, h0, kernel, rkernel, bias = inputs[:5]
+    if _steps.records(inputs, dys):   # a tape records the backward: ops (see there)
+        return _steps.vjp(_steps.gru, inputs, 5, dys[:2], needs, act=act, ract=ract,
+                          go_backwards=go_backwards, reset_after=reset_after)
+    x, kernel, rkernel = inputs[0], inputs[2], inputs[3]
     extra = tuple(inputs[5:])
-    ys, h, hs, gates, rec = outs
     need_dx = needs is None or needs[0]
-    res = call(gru_grad_p, (x, kernel, rkernel, hs, gates, rec, dys[0], dys[1]) + extra,
+    res = call(gru_grad_p, (x, kernel, rkernel) + tuple(outs[2:]) + tuple(dys[:2])
+               + extra,
                {"act": act, "ract": ract, "go_backwards": go_backwards,
                 "reset_after": reset_after, "need_dx": need_dx})
     dx, dh0, dk, drk, db = res
@@ -519,7 +525,10 @@ def simple_rnn_p(d, x, h0, kernel, rkernel, bias, *mask, act, go_backwards):
 
 @simple_rnn_p.defgrad
 def _simple_rnn_grad(inputs, outs, dys, *, act, go_backwards, needs=None):
-    x, h0, kernel, rkernel, bias = inputs[:5]
+    if _steps.records(inputs, dys):   # a tape records the backward: ops (see there)
+        return _steps.vjp(_steps.simple_rnn, inputs, 5, dys[:2], needs, act=act,
+                          go_backwards=go_backwards)
+    x, kernel, rkernel = inputs[0], inputs[2], inputs[3]
     extra = tuple(inputs[5:])
     need_dx = needs is None or needs[0]
     res = call(simple_rnn_grad_p, (x, kernel, rkernel, outs[2], outs[3], dys[0], dys[1])

@@ -17,6 +17,7 @@ import collections
 import threading
 
 from dlframe.core.primitive import call, primitive
+from dlframe.ops import rnn_steps as _steps
 from dlframe.ops._util import t
 
 _MAX_STATES = 32
@@ -120,6 +121,9 @@ def cudnn_rnn_p(d, x, h0, c0, kernel, rkernel, bias, *mask, cell_kind, go_backwa
 @cudnn_rnn_p.defgrad
 def _cudnn_rnn_grad(inputs, outs, dys, *, cell_kind, go_backwards, training):
     lstm = cell_kind == "lstm"
+    if _steps.records(inputs, dys):   # a tape records the backward: ops (see there)
+        return _steps.vjp(_steps.cudnn_sequence, inputs, 6, dys[:3 if lstm else 2],
+                          None, cell_kind=cell_kind, go_backwards=go_backwards)
     dcy = dys[2] if lstm else dys[1]
     res = call(cudnn_rnn_grad_p, tuple(inputs[:6]) + (outs[0], dys[0], dys[1], dcy)
                + tuple(inputs[6:]), {"cell_kind": cell_kind, "go_backwards": go_backwards})
