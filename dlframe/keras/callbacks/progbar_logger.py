@@ -47,16 +47,28 @@ class Progbar:
       interval: minimum seconds between redraws.
       stateful_metrics: names shown as-is (not averaged over steps).
       unit_name: 'step' or 'sample'.
+      stateless_metrics: (Keras 3) the names that *are* averaged; every other name
+        is shown as-is. Give at most one of ``stateful_metrics`` and this.
+
+    Raises:
+      ValueError: if both ``stateful_metrics`` and ``stateless_metrics`` are given.
     """
 
     def __init__(self, target, width=30, verbose=1, interval=0.05, stateful_metrics=None,
-                 unit_name="step"):
+                 unit_name="step", stateless_metrics=None):
+        if stateful_metrics is not None and stateless_metrics is not None:
+            raise ValueError(
+                "Only one of `stateful_metrics` or `stateless_metrics` can be provided. "
+                f"Received: stateful_metrics={stateful_metrics}, "
+                f"stateless_metrics={stateless_metrics}")
         self.target = target
         self.width = width
         self.verbose = verbose
         self.interval = interval
         self.unit_name = unit_name
         self.stateful_metrics = set(stateful_metrics or ())
+        self.stateless_metrics = (None if stateless_metrics is None
+                                  else set(stateless_metrics))
         self._dynamic = _interactive()
         self._values = {}
         self._order = []
@@ -65,13 +77,26 @@ class Progbar:
         self._last = 0.0
         self._prev_len = 0
 
+    def _is_stateful(self, name):
+        if self.stateless_metrics is not None:
+            return name not in self.stateless_metrics
+        return name in self.stateful_metrics
+
     def update(self, current, values=None, finalize=None):
+        """Moves the bar to step ``current``.
+
+        Args:
+          current: index of the current step.
+          values: ``(name, value_for_last_step)`` pairs; stateless ones are shown
+            as their average over steps, stateful ones as given.
+          finalize: whether this is the last update (default: ``current >= target``).
+        """
         if finalize is None:
             finalize = self.target is not None and current >= self.target
         for k, v in values or ():
             if k not in self._order:
                 self._order.append(k)
-            if k in self.stateful_metrics:
+            if self._is_stateful(k):
                 self._values[k] = [v, 1]
             else:
                 step = max(1, current - self._seen)
@@ -100,13 +125,14 @@ class Progbar:
             io_utils.print_msg(line)
 
     def add(self, n, values=None):
+        """Advances the bar by ``n`` steps (see ``update``)."""
         self.update(self._seen + n, values)
 
     def _metrics_text(self):
         text = ""
         for k in self._order:
             total, count = self._values[k]
-            v = total / max(count, 1) if k not in self.stateful_metrics else total
+            v = total if self._is_stateful(k) else total / max(count, 1)
             text += f" - {k}: {_fmt_value(v)}"
         return text
 

@@ -223,7 +223,9 @@ class TrainingMixin(StepsMixin, FirstBatchChecksMixin, BatchMethodsMixin,
                 train.steps = step + 1
             epoch_logs = _floats(self._metrics_or_logs(logs) if step >= 0 else logs)
             loss_value = epoch_logs.get("loss")
-            if isinstance(loss_value, float) and not math.isfinite(loss_value):
+            # no warning when a callback (TerminateOnNaN) already stopped the run
+            if isinstance(loss_value, float) and not math.isfinite(loss_value) \
+                    and not self.stop_training:
                 warnings.warn(f"Epoch {epoch + 1}: the training loss is {loss_value} "
                               "(NaN or infinite). Check the learning rate, the inputs "
                               "and the labels; TerminateOnNaN stops training at the "
