@@ -69,6 +69,9 @@ def _ctc_host(logits, labels, label_length, logit_length, blank):
     final = alpha[last, np.arange(batch)]
     log_like = _logsumexp(final[np.arange(batch), end],
                           np.where(end > 0, final[np.arange(batch), end - 1], _NEG_INF))
+    # no frames: only the empty label is possible (alpha[0] would count a frame)
+    log_like = np.where(logit_length <= 0,
+                        np.where(label_length == 0, 0.0, _NEG_INF), log_like)
     beta = np.full((n_time, batch, n_ext), _NEG_INF)
     start = np.where(valid_s & ((s_idx[None] == end[:, None]) |
                                 (s_idx[None] == end[:, None] - 1)), 0.0, _NEG_INF)
@@ -161,6 +164,9 @@ def ctc_loss(labels, logits, label_length, logit_length, logits_time_major=True,
         logits = _array.transpose(logits, (1, 0, 2))
     batch, n_class = logits.shape[1], logits.shape[2]
     if isinstance(labels, SparseTensor):
+        if blank_index is None:
+            raise ValueError("ctc_loss: argument `blank_index` must be provided when "
+                             "`labels` is a SparseTensor; received blank_index=None")
         labels, sparse_length = _sparse_labels(labels)
         label_length = sparse_length if label_length is None else label_length
     labels = _m.cast(t(labels), dtypes.int64)

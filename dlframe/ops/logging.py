@@ -5,12 +5,17 @@ import sys
 from dlframe.backends.base import np
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor
+from dlframe.ops.ragged_tensor import RaggedTensor
+from dlframe.ops.sparse_tensor import SparseTensor
 
 
 def _float(value):
     """The shortest of TF's two precisions that reads back as the same number:
     6 then 9 significant digits for 32-bit floats, 15 then 17 for 64-bit."""
-    short, full = (15, 17) if isinstance(value, np.float64) else (6, 9)
+    if isinstance(value, np.float64):
+        short, full = 15, 17
+    else:   # half and bfloat16 print as the 32-bit float they widen to
+        value, short, full = np.float32(value), 6, 9
     text = f"{value:.{short}g}"
     if np.isfinite(value) and type(value)(text) != value:
         text = f"{value:.{full}g}"
@@ -36,7 +41,7 @@ def _format(array, summarize):
     """A tensor's value laid out as TF's ``tf.print`` does: ``[1 2.5]``, rows on their
     own lines, and only ``summarize`` items at each end of a long dimension."""
     host = np.asarray(array.get() if hasattr(array, "get") else array)
-    kind = host.dtype.kind
+    kind = "f" if host.dtype.name == "bfloat16" else host.dtype.kind
     if host.ndim == 0:
         return _element(host[()], kind)
     edge = summarize if summarize is not None and summarize >= 0 else None
@@ -55,10 +60,58 @@ def _format(array, summarize):
     return block(host, 0)
 
 
+def _ragged_element(value, kind):
+    """One ragged value as ``tf.strings.as_string`` writes it (TF's ragged print)."""
+    if kind == "b":
+        return "true" if value else "false"
+    if kind == "f":
+        return f"{value:f}"
+    if kind in "OSU":
+        text = value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+        return f"'{text}'"
+    return str(value)
+
+
+def _format_ragged(values, splits, summarize):
+    """A RaggedTensor as TF prints it: ``[[1, 2], [3]]`` with ', ' separators."""
+    host = np.asarray(values.get() if hasattr(values, "get") else values)
+    kind = "f" if host.dtype.name == "bfloat16" else host.dtype.kind
+    splits = [np.asarray(x.get() if hasattr(x, "get") else x) for x in splits]
+    edge = summarize if summarize is not None and summarize >= 0 else None
+
+    def pick(lo, hi):
+        picks = list(range(lo, hi))
+        if edge is not None and len(picks) > 2 * edge:
+            picks = picks[:edge] + [None] + picks[-edge:]
+        return picks
+
+    def dense(a):   # a uniform inner dimension prints like a ragged one
+        if np.ndim(a) == 0:   # object arrays index to plain bytes
+            return _ragged_element(a[()] if isinstance(a, np.ndarray) else a, kind)
+        return "[" + ", ".join("..." if i is None else dense(a[i])
+                               for i in pick(0, a.shape[0])) + "]"
+
+    def block(level, lo, hi):
+        picks = pick(lo, hi)
+        if level == len(splits):
+            items = ["..." if i is None else dense(host[i]) for i in picks]
+        else:
+            row = splits[level]
+            items = ["..." if i is None else block(level + 1, int(row[i]), int(row[i + 1]))
+                     for i in picks]
+        return "[" + ", ".join(items) + "]"
+    return block(0, 0, len(splits[0]) - 1)
+
+
 def _render(part, arrays, summarize, top=True):
     kind = part[0]
     if kind == "t":
         return _format(arrays[part[1]], summarize)
+    if kind == "ragged":
+        return _format_ragged(arrays[part[1]], [arrays[i] for i in part[2]], summarize)
+    if kind == "sparse":
+        i, v, s = (_format(arrays[k], summarize) for k in part[1])
+        return f"'SparseTensor(indices={i}, values={v}, shape={s})'"
     if kind == "s":
         return part[1] if top else part[2]
     items = [_render(p, arrays, summarize, top=False) for p in part[1]]
@@ -87,6 +140,14 @@ def _part(value, tensors):
     if isinstance(value, Tensor):
         tensors.append(value)
         return ("t", len(tensors) - 1)
+    if isinstance(value, RaggedTensor):
+        start = len(tensors)
+        tensors.extend([value.flat_values, *value.nested_row_splits])
+        return ("ragged", start, tuple(range(start + 1, len(tensors))))
+    if isinstance(value, SparseTensor):
+        start = len(tensors)
+        tensors.extend([value.indices, value.values, value.dense_shape])
+        return ("sparse", (start, start + 1, start + 2))
     if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
         return (type(value).__name__, tuple(_part(v, tensors) for v in value))
     if isinstance(value, dict):

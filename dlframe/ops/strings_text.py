@@ -12,6 +12,7 @@ from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops.array import expand_dims, reshape
+from dlframe.ops.logging import _part, _render
 from dlframe.ops.names import COMPOSITE_DISPATCH
 from dlframe.ops.ragged_tensor import RaggedTensor
 from dlframe.ops.strings import (
@@ -140,35 +141,6 @@ def _bytes_of(v):
 
 
 # ---------------------------------------------------------------- format
-def _format_scalar(value):
-    if isinstance(value, bytes):
-        return '"' + value.decode("utf-8", "replace") + '"'
-    if isinstance(value, bool):
-        return str(int(value))
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
-def _format_array(values, shape, summarize):
-    """TF's tensor summary: nested brackets, '...' past ``summarize`` per axis."""
-    if not shape:
-        return _format_scalar(values[0])
-    n, inner = shape[0], shape[1:]
-    size = len(values) // n if n else 0
-    if summarize >= 0 and n > 2 * summarize:
-        shown = list(range(summarize)) + [None] + list(range(n - summarize, n))
-    else:
-        shown = list(range(n))
-    parts = ["..." if i is None else
-             _format_array(values[i * size:(i + 1) * size], inner, summarize)
-             for i in shown]
-    if not inner:
-        return "[" + " ".join(parts) + "]"
-    # nested rows start on new lines, indented past the opening bracket
-    return "[" + ("\n" * len(inner) + " ").join(p.replace("\n", "\n ") for p in parts) + "]"
-
-
 def format(template, inputs, placeholder="{}", summarize=3, name=None):
     """A scalar string: ``template`` with each ``placeholder`` replaced by the next
     input's value (tensors printed with at most ``summarize`` entries per side).
@@ -183,18 +155,19 @@ def format(template, inputs, placeholder="{}", summarize=3, name=None):
         raise ValueError(f"The template expects {len(pieces) - 1} tensors, but the inputs "
                          f"only has {len(inputs)}. Please ensure the number of "
                          "placeholders in template matches inputs length.")
-    tensors = [v if isinstance(v, Tensor) else convert_to_tensor(v) for v in inputs]
+    tensors = []   # ragged inputs travel as their flat values and row splits
+    parts = tuple(_part(v if isinstance(v, (Tensor, RaggedTensor)) else
+                        convert_to_tensor(v), tensors) for v in inputs)
     return call(string_format_p, tuple(tensors),
-                {"pieces": tuple(pieces), "summarize": int(summarize)})
+                {"pieces": tuple(pieces), "parts": parts, "summarize": int(summarize)})
 
 
 @primitive("StringFormat")
-def string_format_p(d, *arrays, pieces, summarize):
+def string_format_p(d, *arrays, pieces, parts, summarize):
     out = pieces[0]
-    for arr, piece in zip(arrays, pieces[1:]):
-        arr = d.to_numpy(arr)
-        flat = [v.item() if hasattr(v, "item") else v for v in arr.reshape(-1)]
-        out += _format_array(flat, arr.shape, summarize) + piece
+    for part, piece in zip(parts, pieces[1:]):
+        # the same layout and number formatting as ``tf.print``
+        out += _render(part, arrays, summarize) + piece
     result = d.xp.empty((), dtype=object)
     result[()] = out.encode()
     return result

@@ -83,7 +83,7 @@ def test_ctc_loss_values_from_tf():
 def test_ctc_loss_sparse_labels_and_errors():
     logits, labels, label_len, logit_len = _case()
     sp = tf.SparseTensor([[0, 0], [0, 1], [1, 0], [1, 1], [2, 0]], [1, 2, 3, 3, 2], [3, 3])
-    a = tf.nn.ctc_loss(sp, tf.constant(logits), None, logit_len)
+    a = tf.nn.ctc_loss(sp, tf.constant(logits), None, logit_len, blank_index=0)
     b = tf.nn.ctc_loss(labels, tf.constant(logits), label_len, logit_len)
     np.testing.assert_allclose(a.numpy(), b.numpy())
     with pytest.raises(ValueError, match="label_length"):
