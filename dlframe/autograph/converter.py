@@ -457,7 +457,10 @@ class _Transformer(ast.NodeTransformer):
         self.generic_visit(node)
         func = node.func
         if isinstance(func, ast.Name) and func.id == "print":
-            return ast.Call(func=_ag("print_"), args=node.args, keywords=node.keywords)
+            # ``print`` goes along too: a user's own ``print`` is called as such
+            return ast.Call(func=_ag("print_"), args=node.args,
+                            keywords=[*node.keywords,
+                                      ast.keyword(arg="__fn", value=func)])
         if isinstance(func, ast.Name) and func.id == "len" and len(node.args) == 1 \
                 and not node.keywords:
             # ``len`` itself goes along: a local or global ``len`` of the user's

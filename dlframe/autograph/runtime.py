@@ -421,9 +421,13 @@ def not_(value):
     return not value
 
 
-def print_(*args, **kwargs):
+def print_(*args, __fn=print, **kwargs):
     """``print``: Python's print, at trace time only, as in TF (a traced tensor prints
-    as ``Tensor(shape=..., dtype=...)``; ``tf.print`` is what prints at run time)."""
+    as ``Tensor(shape=..., dtype=...)``; ``tf.print`` is what prints at run time).
+    ``__fn`` is what the name ``print`` meant where it was called: a user's own
+    function of that name is called instead (as converted code)."""
+    if __fn is not print:
+        return converted_call(__fn, *args, **kwargs)
     if STATE.silent_trace:  # trace-time output belongs to the signature's first trace
         return None
     return print(*args, **kwargs)
