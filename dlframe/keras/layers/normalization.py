@@ -230,8 +230,10 @@ class BatchNormalization(_Normalization):
             mean, variance = _moments(x, reduce_axes, self.synchronized)
             if not in_dry_run():
                 decay = 1.0 - self.momentum
-                for var, value in ((self.moving_mean, mean),
-                                   (self.moving_variance, variance)):
+                updates = [(self.moving_mean, mean)]
+                if not self.renorm:   # renorm derives it from moving_stddev
+                    updates.append((self.moving_variance, variance))
+                for var, value in updates:
                     var.assign_sub((var - _math.cast(value, var.dtype)) * decay)
             if self.renorm:
                 out = self._renorm_normalize(x, mean, variance, ndim)
