@@ -38,13 +38,17 @@ def has_composite(structure):
 
 
 # ---------------------------------------------------------------- ragged
-def _ragged_parts(value):
+def _ragged_parts(value, dense_ragged_rank=0):
     """(flat values, [row splits per level]) as host arrays; a dense array is a
-    ragged_rank-0 value with no splits."""
+    value of ``dense_ragged_rank`` uniform ragged levels (0: no splits)."""
     if is_ragged(value):
         return (S.to_host_array(value.flat_values),
                 [np.asarray(s.numpy()) for s in value.nested_row_splits])
-    return np.asarray(value), []
+    value = np.asarray(value)
+    shape = value.shape
+    splits = [np.arange(int(np.prod(shape[:k + 1])) + 1, dtype=np.int64) * shape[k + 1]
+              for k in range(dense_ragged_rank)]
+    return value.reshape((-1,) + shape[dense_ragged_rank + 1:]), splits
 
 
 def _ragged_from_parts(flat, splits):
@@ -71,15 +75,17 @@ def ragged_rows(value):
     return rows
 
 
-def stack_ragged(items, row_splits_dtype=_dt.int64):
+def stack_ragged(items, row_splits_dtype=_dt.int64, dense_ragged_rank=0):
     """One RaggedTensor whose rows are ``items`` (host arrays, or RaggedTensors of one
-    ragged_rank): its ragged_rank is one more than theirs.
+    ragged_rank): its ragged_rank is one more than theirs. Dense items count as
+    values of ``dense_ragged_rank`` (as ``RaggedTensor.from_tensor``), so that
+    dimensions after the first may vary too.
 
     Raises:
       ValueError: items of different ragged ranks, scalars, or inner shapes that
         differ (only ragged dimensions may vary).
     """
-    parts = [_ragged_parts(x) for x in items]
+    parts = [_ragged_parts(x, dense_ragged_rank) for x in items]
     depth = {len(s) for _, s in parts}
     if len(depth) > 1:
         raise ValueError(f"Cannot batch ragged values of different ragged ranks "
@@ -156,7 +162,7 @@ def stack_extension(items):
             stacked = Tensor(np.stack([S.to_host_array(p) for p in column]),
                              S.host_device())
         columns.append(stacked)
-    return structures[0]._dlframe_unflatten(columns)
+    return structures[0]._dlframe_batched(len(items))._dlframe_unflatten(columns)
 
 
 def extension_rows(value):
@@ -177,6 +183,7 @@ def extension_rows(value):
     if len(sizes) != 1:
         raise ValueError(f"Cannot unbatch {value!r}: its components have different "
                          f"numbers of rows {sorted(sizes)}")
+    structure = structure._dlframe_unbatched()
     return [structure._dlframe_unflatten([c[i] for c in columns])
             for i in range(sizes.pop())]
 

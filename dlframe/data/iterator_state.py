@@ -1,23 +1,25 @@
 """Checkpointing an iterator (``tf.train.Checkpoint(iterator=iter(ds))``, the tf.data
 guide's "Iterator checkpointing").
 
-The saved state is the number of elements the iterator has produced, kept in an int64
-Variable that the checkpoint saves and restores like any other. After a restore the
-iterator notices the changed count on its next pull and replays its pipeline from the
-start to that position, so a deterministic pipeline resumes exactly where it was
-saved. Stages that draw a new random order on each pass (``shuffle``,
-``sample_from_datasets``, ...) count their passes; the iterator notes those counts
-when it is made and sets them back before a replay, so the replay draws the same
-orders as the run that was saved (TF serializes each stage's state, shuffle buffers
-included, to the same effect).
+The saved state is one int64 vector Variable, stored under TF's key
+``<path>/.ATTRIBUTES/ITERATOR_STATE``: the number of elements the iterator has
+produced, then the pass number each random stage (``shuffle``,
+``sample_from_datasets``, ...) was at when the iterator was made. After a restore the
+iterator notices the changed state on its next pull, sets those pass counters back
+and replays its pipeline from the start to the saved position, so the replay draws
+the same orders as the run that was saved, also in a fresh iterator over the same
+pipeline (TF serializes each stage's state, shuffle buffers included, to the same
+effect).
 """
 
 import itertools
 
+STATE_EDGE = ".ATTRIBUTES/ITERATOR_STATE"   # TF's checkpoint key of an iterator
+
 
 class PositionTrackingIterator:
     """Wraps ``make_iter()`` counting the elements it produces; ``variables()`` gives
-    the position Variable a checkpoint saves and restores."""
+    the state Variable a checkpoint saves and restores."""
 
     def __init__(self, make_iter, dataset=None):
         self._make_iter = make_iter
@@ -25,7 +27,7 @@ class PositionTrackingIterator:
         self._it = make_iter()
         self._consumed = 0
         self._position = None   # the Variable, made when a checkpoint first asks
-        self._synced = 0        # the value this iterator last wrote to it
+        self._synced = None     # the state this iterator last wrote to it
 
     def __iter__(self):
         return self
@@ -40,31 +42,41 @@ class PositionTrackingIterator:
     def close(self):
         self._it.close()
 
+    def _state(self):
+        return (self._consumed, *(first for _, _, first in self._passes))
+
     def variables(self):
-        """[the position Variable], brought up to date (called when a checkpoint
+        """[the state Variable], brought up to date (called when a checkpoint
         walks its objects, before saving or restoring)."""
         from dlframe.core import dtypes
         from dlframe.core.variable import Variable
         if self._position is None:
-            self._position = Variable(self._consumed, dtype=dtypes.int64,
-                                      trainable=False, name="iterator_position")
+            self._position = Variable(list(self._state()), dtype=dtypes.int64,
+                                      trainable=False, name="iterator_state")
         else:
             self._follow_restore()
-            self._position.assign(self._consumed)
-        self._synced = self._consumed
+            self._position.assign(list(self._state()))
+        self._synced = self._state()
         return [self._position]
 
+    def checkpoint_children(self):
+        """The checkpoint edge of the state, named as TF names an iterator's."""
+        return [(STATE_EDGE, self.variables()[0])]
+
     def _follow_restore(self):
-        target = int(self._position.numpy())
-        if target == self._synced:
+        state = tuple(int(v) for v in self._position.numpy().reshape(-1))
+        if state == self._synced:
             return
         self._it.close()
+        self._passes = [(stage, attr, first) for (stage, attr, _), first
+                        in zip(self._passes, state[1:])]
         for stage, attr, first in self._passes:
             setattr(stage, attr, itertools.count(first))
         self._it = self._make_iter()
-        for _ in itertools.islice(self._it, target):
+        for _ in itertools.islice(self._it, state[0]):
             pass
-        self._consumed = self._synced = target
+        self._consumed = state[0]
+        self._synced = state
 
 
 _PASS_COUNTERS = ("_epoch", "_epochs")   # per-pass counters of random stages

@@ -32,6 +32,11 @@ class OwnedIterator(LegacyOutputsMixin):
         """The iterator's position, for ``tf.train.Checkpoint`` (iterator_state)."""
         return self._it.variables()
 
+    def _checkpoint_children(self):
+        """(edge, Variable) of the iterator's state under TF's checkpoint key
+        ``<path>/.ATTRIBUTES/ITERATOR_STATE`` (iterator_state)."""
+        return self._it.checkpoint_children()
+
     def __iter__(self):
         return self
 

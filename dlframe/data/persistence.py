@@ -22,7 +22,7 @@ from dlframe.data.cache import (
     _write_cache_element,
 )
 from dlframe.data.dataset import Dataset, call_fn_raw
-from dlframe.errors import InvalidArgumentError, NotFoundError
+from dlframe.errors import DataLossError, InvalidArgumentError, NotFoundError
 from dlframe.ops.ragged_spec import RaggedTensorSpec
 
 SPEC_FILE = "dataset_spec.json"
@@ -129,12 +129,26 @@ def save(dataset, path, compression=None, shard_func=None, checkpoint_args=None)
 class _ShardDataset(Dataset):
     """The elements of one shard file."""
 
-    def __init__(self, filename, spec, compression):
+    def __init__(self, filename, spec, compression, saved_compression=None):
         super().__init__()
         self._filename, self._spec, self._compression = filename, spec, compression
+        self._saved_compression = saved_compression
 
     def _iter(self):
+        if self._compression != self._saved_compression:
+            return self._wrong_compression()
         return _read_cache(self._filename, _opener(self._compression))
+
+    def _wrong_compression(self):
+        # as TF, a mismatched `compression` fails when the first element is read
+        detail = ("inflate() failed with error -3: incorrect header check"
+                  if self._compression == "GZIP" else
+                  "corrupted record at 0 (Is this even a TFRecord file?)")
+        raise DataLossError(
+            None, None, f"{detail}: {self._filename} was saved with compression="
+            f"{self._saved_compression!r} but is read with compression="
+            f"{self._compression!r}.")
+        yield  # pragma: no cover - makes this a generator
 
 
 class _LoadedDataset(Dataset):
@@ -163,15 +177,15 @@ def load(path, element_spec=None, compression=None, reader_func=None):
     Args:
       path: the directory written by ``save``.
       element_spec: accepted for compatibility (the saved spec is used when None).
-      compression: accepted for compatibility; the saved files record their own.
+      compression: None or 'GZIP', as given to ``save``; a different value fails
+        with ``DataLossError`` when the first element is read (as in TF).
       reader_func: ``datasets -> Dataset`` combining the dataset of shard datasets
         (default: one element of each shard in turn).
 
     Raises:
       NotFoundError: ``path`` holds no saved dataset.
     """
-    if compression is not None:
-        _compression(compression)
+    compression = _compression(compression)
     path = os.fspath(path)
     spec_path = os.path.join(path, SPEC_FILE)
     if not os.path.exists(spec_path):
@@ -183,7 +197,7 @@ def load(path, element_spec=None, compression=None, reader_func=None):
     if element_spec is not None:
         spec = element_spec
     shards = [_ShardDataset(os.path.join(path, f"shard_{i:05d}.dlshard"), spec,
-                            meta["compression"]) for i in meta["shards"]]
+                            compression, meta["compression"]) for i in meta["shards"]]
     if reader_func is None:
         return _LoadedDataset(shards, spec, int(meta["cardinality"]))
     from dlframe.data.sources import _ListDataset

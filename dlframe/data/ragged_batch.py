@@ -32,9 +32,31 @@ def _batch_component(items, spec, splits_dtype):
     if isinstance(spec, RaggedTensorSpec):
         splits_dtype = spec.row_splits_dtype
     try:
-        return stack_ragged(items, splits_dtype)
+        out = stack_ragged(items, splits_dtype, _dense_ragged_rank(spec))
     except ValueError as e:
         raise InvalidArgumentError(None, None, f"ragged_batch: {e}") from None
+    if isinstance(spec, S.TensorSpec):
+        _note_uniform_rows(out, spec.shape.as_list()[:_dense_ragged_rank(spec)])
+    return out
+
+
+def _note_uniform_rows(ragged, dims):
+    """Marks the ragged levels whose rows have the known length ``dims[k]`` uniform,
+    so the batch's static shape keeps them (``[2, None]`` elements batch to
+    ``[b, 2, None]``, as in TF)."""
+    for dim in dims:
+        if dim is not None:
+            ragged._uniform_row_length = dim
+        ragged = ragged.values
+
+
+def _dense_ragged_rank(spec):
+    """The ragged_rank a dense element of ``spec`` takes before batching (as TF):
+    every dimension up to its last unknown one is ragged."""
+    if not isinstance(spec, S.TensorSpec) or spec.shape.rank is None:
+        return 0
+    unknown = [i for i, d in enumerate(spec.shape.as_list()) if d is None]
+    return unknown[-1] if unknown else 0
 
 
 class _RaggedBatchDataset(Dataset):
@@ -54,8 +76,8 @@ class _RaggedBatchDataset(Dataset):
 
         def spec(s):
             if isinstance(s, S.TensorSpec) and not s.shape.is_fully_defined():
-                return RaggedTensorSpec([dim] + s.shape.as_list(), s.dtype, 1,
-                                        self._splits_dtype)
+                return RaggedTensorSpec([dim] + s.shape.as_list(), s.dtype,
+                                        _dense_ragged_rank(s) + 1, self._splits_dtype)
             if isinstance(s, RaggedTensorSpec):
                 return RaggedTensorSpec([dim] + s.shape.as_list(), s.dtype,
                                         s.ragged_rank + 1, self._splits_dtype)

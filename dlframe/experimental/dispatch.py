@@ -266,8 +266,7 @@ def _dispatch(fn, args, kwargs):
     if has_dispatchable(args, kwargs):
         # as TF: an extension value no dispatcher handles is not a tensor
         value = next(v for v in _flat_args(args, kwargs) if _is_extension(v))
-        raise ValueError(f"Attempt to convert a value ({value!r}) with an unsupported "
-                         f"type ({type(value)}) to a Tensor.")
+        raise ValueError(value._dlframe_not_a_tensor())
     return NotImplemented
 
 

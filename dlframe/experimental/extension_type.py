@@ -15,6 +15,7 @@ import typing
 
 from dlframe.core import function_composites as _composites
 from dlframe.core.tensor import Tensor, constant
+from dlframe.core.tensor_shape import TensorShape
 from dlframe.core.tensor_spec import TensorSpec, TypeSpec
 from dlframe.errors import CompositeTensorError
 from dlframe.experimental import dispatch as _dispatch  # noqa: F401 - installs the hook
@@ -120,6 +121,19 @@ class _Structure:
         it = iter(parts)
         values = {name: F.join(layout, it) for name, layout in self.layouts}
         return self.cls._dlframe_from_fields(values)
+
+    def _dlframe_batched(self, batch_size):
+        """The structure of a batch of ``batch_size`` (None: unknown) values."""
+        return self._dlframe_map_shapes(
+            lambda shape: TensorShape([batch_size]).concatenate(shape))
+
+    def _dlframe_unbatched(self):
+        """The structure of one row of a batch."""
+        return self._dlframe_map_shapes(lambda shape: shape[1:] if shape.rank else shape)
+
+    def _dlframe_map_shapes(self, fn):
+        return _Structure(self.cls, tuple((name, F.map_shapes(layout, fn))
+                                          for name, layout in self.layouts))
 
     def __eq__(self, other):
         return (isinstance(other, _Structure) and self.cls is other.cls
@@ -308,13 +322,14 @@ class ExtensionTypeBatchEncoder:
     def batch(self, spec, batch_size):
         """The spec of ``batch_size`` (None: unknown) values of ``spec``."""
         structure, parts = spec._dlframe_split()
-        return spec._dlframe_with_parts(structure,
+        return spec._dlframe_with_parts(structure._dlframe_batched(batch_size),
                                         [_batch_part(p, batch_size) for p in parts])
 
     def unbatch(self, spec):
         """The spec of the items of a batched ``spec``."""
         structure, parts = spec._dlframe_split()
-        return spec._dlframe_with_parts(structure, [_unbatch_part(p) for p in parts])
+        return spec._dlframe_with_parts(structure._dlframe_unbatched(),
+                                        [_unbatch_part(p) for p in parts])
 
     def encode(self, spec, value, minimum_rank=0):
         """The components of ``value``."""
@@ -396,9 +411,16 @@ class ExtensionType:
         return self._type_spec._dlframe_component_specs()
 
     def _dlframe_tensor_(self, dtype=None):
-        raise CompositeTensorError(
-            f"Attempt to convert a value ({self!r}) with an unsupported type "
-            f"({type(self)}) to a Tensor.")
+        raise CompositeTensorError(self._dlframe_not_a_tensor())
+
+    def _dlframe_not_a_tensor(self):
+        """TF's message for converting this value to a Tensor."""
+        try:
+            shown = repr(self)
+        except (AttributeError, TypeError):   # a user __repr__ reading traced values
+            shown = ExtensionType.__repr__(self)
+        return (f"Attempt to convert a value ({shown}) with an unsupported type "
+                f"({type(self)}) to a Tensor.")
 
     def __array__(self, dtype=None, copy=None):
         raise CompositeTensorError(f"a {type(self).__name__} cannot be converted to a "

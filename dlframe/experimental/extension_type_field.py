@@ -207,6 +207,19 @@ def join(layout, parts_iter):
     return layout[1]
 
 
+def map_shapes(layout, fn):
+    """``layout`` with ``fn`` applied to its TensorShape values (a batch of values
+    has ``[n] + shape`` there, as TF's default batch encoder does)."""
+    kind = layout[0]
+    if kind == "tuple":
+        return ("tuple", tuple(map_shapes(x, fn) for x in layout[1]))
+    if kind == "map":
+        return ("map", tuple((k, map_shapes(x, fn)) for k, x in layout[1]))
+    if kind == "py" and isinstance(layout[1], TensorShape):
+        return ("py", fn(layout[1]))
+    return layout
+
+
 def spec_of(value):
     """The TypeSpec-valued mirror of a field value (tensors -> TensorSpec)."""
     if isinstance(value, Tensor):

@@ -154,7 +154,9 @@ def _getitem_grad_grad(inputs, out, ddy, *, key, shape):
 
 
 def _as_index_tensor(k, x):
-    if isinstance(k, (list, np.ndarray)):
+    # NumPy (and TF under NumPy behaviour) reads a tuple inside the key as an array
+    if isinstance(k, (list, np.ndarray)) or (_NUMPY_INDEXING[0]
+                                             and isinstance(k, tuple)):
         return convert_to_tensor(np.asarray(k), device=x._device)
     if isinstance(k, Tensor) and k._device is not x._device:
         from dlframe.core.tensor import copy_to_device

@@ -104,6 +104,8 @@ def _children(obj):
         return [(str(k), v) for k, v in obj.items() if _has_state(v)]
     if _is_optimizer(obj):
         return [(f"variables/{i}", v) for i, v in enumerate(obj.variables)]
+    if hasattr(obj, "_checkpoint_children"):   # e.g. an iterator's ITERATOR_STATE
+        return list(obj._checkpoint_children())
     out = []
     if _is_layer(obj):
         used = set()

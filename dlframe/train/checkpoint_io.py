@@ -26,8 +26,15 @@ OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
 
 
 def tf_key(path):
-    """A stored object-graph path as TensorFlow names the checkpoint key."""
-    return path + ATTRIBUTE
+    """A stored object-graph path as TensorFlow names the checkpoint key (a path
+    that already names its attribute, ``'it/.ATTRIBUTES/ITERATOR_STATE'``, is one)."""
+    return path if _attribute_of(path) else path + ATTRIBUTE
+
+
+def _attribute_of(path):
+    """('it', 'ITERATOR_STATE') for a path naming its own attribute, else None."""
+    node, sep, name = ("/" + path).rpartition("/.ATTRIBUTES/")
+    return (node[1:], name) if sep and "/" not in name else None
 
 
 def _to_host(var):
@@ -73,7 +80,8 @@ def object_graph_proto(paths, aliases=None):
 
     leaves = {}
     for path in sorted(paths):
-        leaves[path] = walk(path.split("/"))
+        node_path = (_attribute_of(path) or (path,))[0]
+        leaves[path] = walk(node_path.split("/") if node_path else [])
         nodes[leaves[path]]["attribute"] = path
     for alias, path in sorted((aliases or {}).items()):
         *parents, edge = alias.split("/")
@@ -87,7 +95,8 @@ def object_graph_proto(paths, aliases=None):
                         for edge, child in node["children"].items())
         if node["attribute"] is not None:
             path = node["attribute"]
-            body += bundle.field_bytes(2, bundle.field_bytes(1, "VARIABLE_VALUE")
+            name = (_attribute_of(path) or (path, "VARIABLE_VALUE"))[1]
+            body += bundle.field_bytes(2, bundle.field_bytes(1, name)
                                        + bundle.field_bytes(2, path)
                                        + bundle.field_bytes(3, tf_key(path)))
         out += bundle.field_bytes(1, body)

@@ -29,7 +29,8 @@ def test_save_load_round_trip(tmp_path, compression):
     assert _as_lists(loaded) == _as_lists(ds)
     assert _as_lists(loaded) == _as_lists(loaded)   # re-iterable
     # the saved files alone rebuild it, batched afterwards like any dataset
-    batch = next(iter(tf.data.experimental.load(str(tmp_path / "saved")).batch(4)))
+    batch = next(iter(tf.data.experimental.load(
+        str(tmp_path / "saved"), compression=compression).batch(4)))
     np.testing.assert_array_equal(batch[0]["img"].numpy(),
                                   np.arange(16.0).reshape(4, 2, 2))
 

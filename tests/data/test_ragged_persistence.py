@@ -95,7 +95,7 @@ def test_save_gzip_and_shards_keep_ragged_rows(tmp_path):
     ds = tf.data.Dataset.from_tensor_slices((_rt(), tf.range(4, dtype=tf.int64)))
     path = str(tmp_path / "sharded")
     ds.save(path, compression="GZIP", shard_func=lambda r, i: i % 2)
-    loaded = tf.data.Dataset.load(path)
+    loaded = tf.data.Dataset.load(path, compression="GZIP")
     got = sorted((int(i), r.numpy().tolist()) for r, i in loaded)
     assert got == [(0, [1, 2, 3]), (1, [4]), (2, []), (3, [5, 6])]
 
