@@ -13,7 +13,9 @@ import types
 from dlframe.core.primitive import STATE
 from dlframe.core.tensor import Tensor
 from dlframe.core.trace import OperatorNotAllowedInGraphError
+from dlframe.errors import InvalidArgumentError
 from dlframe.ops import control_flow, creation
+from dlframe.ops import logic as _logic
 from dlframe.ops import math as _math
 
 
@@ -147,6 +149,34 @@ def _length(tensor):
     return _shape(tensor)[0]
 
 
+def _composite_len(value):
+    """``len`` in a traced function of a value Python's ``len`` refuses, as TF's
+    converted ``len``: a TensorArray's ``size()``, a SparseTensor's / RaggedTensor's
+    first dimension (an int when static, else an int32 tensor), a Dataset's
+    cardinality (int64; an InvalidArgumentError when infinite or unknown), else
+    None."""
+    from dlframe.data.dataset import Dataset
+    from dlframe.ops.ragged_tensor import RaggedTensor
+    from dlframe.ops.sparse_tensor import SparseTensor
+    from dlframe.ops.tensor_array import TensorArray
+    if isinstance(value, TensorArray):
+        return value.size()
+    if isinstance(value, Dataset):
+        n = value.cardinality()
+        if int(n.numpy()) < 0:
+            raise InvalidArgumentError(
+                None, None, "assertion failed: [len requires dataset with "
+                f"definitive cardinality, got {int(n.numpy())}]")
+        return n
+    if isinstance(value, SparseTensor):
+        dim = value.shape[0]
+        return dim if dim is not None else _logic.cast(value.dense_shape[0], "int32")
+    if isinstance(value, RaggedTensor):
+        dim = value.shape[0]
+        return dim if dim is not None else _logic.cast(value.nrows(), "int32")
+    return None
+
+
 def len_(value, fn=len):
     """``len(value)``; for a traced tensor whose length the graph does not know,
     the run-time length as a scalar tensor instead of the trace-time one. ``fn``
@@ -154,6 +184,10 @@ def len_(value, fn=len):
     that name is called instead (as converted code)."""
     if fn is not len:
         return converted_call(fn, value)
+    if STATE.trace is not None:
+        composite = _composite_len(value)
+        if composite is not None:
+            return composite
     if not _symbolic(value):
         return len(value)
     if value.shape.rank == 0:

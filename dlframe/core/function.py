@@ -43,7 +43,7 @@ from dlframe.core.function_structure import (  # noqa: F401 - _LEAF for keras sa
     _template_matches,
     _unflatten,
 )
-from dlframe.core.primitive import STATE
+from dlframe.core.primitive import REGISTRY, STATE, call
 from dlframe.core.tensor import Tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.core.tensor_spec import TensorSpec
@@ -73,6 +73,24 @@ def _keras_call(python_function):
         return False
     return any(not getattr(layer, "built", True)
                for layer in owner._flatten_layers(include_self=False, recursive=False))
+
+
+def _distinct_inputs(args, kwargs, template, leaves):
+    """``(args, kwargs)`` of an inlined call, a tensor passed twice (``f(x, x)``)
+    given to the body as two tensors (an Identity of the repeat): TF's function
+    graph has one placeholder per input, so ``tf.gradients`` in the body
+    differentiates each on its own."""
+    seen, fresh = set(), []
+    for t in leaves:
+        if isinstance(t, Tensor) and not t._is_variable:
+            if id(t) in seen:
+                t = call(REGISTRY["Identity"], (t,))
+            seen.add(id(t))
+        fresh.append(t)
+    if all(a is b for a, b in zip(fresh, leaves)):
+        return args, kwargs
+    call_args, call_kwargs = _unflatten(template, iter(fresh))
+    return _restore_py(args, call_args), _restore_py(kwargs, call_kwargs)
 
 
 class Function:
@@ -206,7 +224,9 @@ class Function:
             if STATE.trace is None:   # eagerly under a tape: tf.gradients works
                 with _inline.graph_view():
                     return self._target()(*args, **kwargs)
-            return self._target()(*args, **kwargs)
+            args, kwargs = _distinct_inputs(args, kwargs, template, leaves)
+            with _inline.gradient_frame(STATE.trace):
+                return self._target()(*args, **kwargs)
         finally:
             STATE.silent_trace = quiet
 

@@ -1,4 +1,5 @@
-"""A ``dlframe.function`` called eagerly under a ``GradientTape``.
+"""A ``dlframe.function`` called eagerly under a ``GradientTape``, or inlined into
+the trace of another ``dlframe.function``.
 
 Under an eager tape a function runs its Python body op by op (the tape records it
 like any eager code). TF still runs it as a graph there, so ``tf.gradients`` works
@@ -6,6 +7,10 @@ inside it. dlframe gives that graph view with a tape of its own that records eve
 op of the call: ``tf.gradients`` in the body (through ``graph_gradient_tape``)
 differentiates what that tape recorded, while the user's tapes record the body and
 the gradient computation as usual (second derivatives included).
+
+A function called from another one's trace runs inlined there; in TF it is a graph
+of its own whose inputs are placeholders, so ``tf.gradients`` in its body sees only
+its own ops. ``gradient_frame`` marks where its ops begin in the caller's trace.
 """
 
 import contextlib
@@ -49,3 +54,28 @@ def graph_view():
             yield
     finally:
         tape._pop()
+
+
+@contextlib.contextmanager
+def gradient_frame(trace):
+    """Context of a function body inlined into ``trace``: ``tf.gradients`` in it
+    differentiates only the ops recorded from here on (``gradient_frames``)."""
+    root = trace
+    while root.parent is not None:
+        root = root.parent
+    frames = root.__dict__.setdefault("gradient_frames", [])
+    frames.append((trace, len(trace.nodes)))
+    try:
+        yield
+    finally:
+        frames.pop()
+
+
+def gradient_frames(trace):
+    """``(trace, first node)`` of the innermost inlined function body active in
+    ``trace`` (its own trace or an enclosing one), or None."""
+    root = trace
+    while root.parent is not None:
+        root = root.parent
+    frames = getattr(root, "gradient_frames", None)
+    return frames[-1] if frames else None

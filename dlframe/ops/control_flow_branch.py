@@ -142,6 +142,13 @@ def _taping():
     return any(not isinstance(t, _GradientProbe) for t in STATE.tapes)
 
 
+def _root(trace):
+    """The outermost trace of ``trace`` (None outside traces)."""
+    while getattr(trace, "parent", None) is not None:
+        trace = trace.parent
+    return trace
+
+
 class _Branch:
     """A traced sub-graph plus the outer tensors it reads (its external inputs).
 
@@ -158,6 +165,9 @@ class _Branch:
         # traced again, quietly, with the bodies run - unless it surely does not
         # run now (``runs_now`` False, see ``branch_runs_now``): then the function
         # traces again at its next call instead
+        if runs_now is None and _root(parent) is not None and getattr(
+                _root(parent), "py_runs_now", None) is False:
+            runs_now = False   # nothing runs in this trace (a check-only re-trace)
         self._runs_now = runs_now
         try:
             child, fresh, result, probe = self._trace(fn, parent, arg_tensors,
@@ -412,10 +422,12 @@ class _PureTrace:
     """
 
     run_effects = False
-    needs_values = True   # py_function bodies run: a gradient uses their values
 
     def __init__(self, trace):
         self._trace = trace
+        # py_function bodies run (a gradient uses their values), unless the function
+        # trace runs nothing (get_concrete_function, the variable-creation re-trace)
+        self.needs_values = getattr(_root(trace), "py_runs_now", None) is not False
 
     def __getattr__(self, name):
         return getattr(self._trace, name)

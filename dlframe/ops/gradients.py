@@ -6,6 +6,7 @@ and ``tf.tuple``."""
 
 import builtins
 
+from dlframe.core.function_inline import gradient_frames
 from dlframe.core.primitive import STATE
 from dlframe.core.tape import backprop, graph_gradients, unconnected_mode
 from dlframe.core.variable import current_scope
@@ -33,16 +34,22 @@ def _as_list(value):
 def _traced_entries(trace, stop_ids):
     """The (primitive, inputs, outputs, attrs) the active function trace recorded,
     outermost trace first (a cond branch or loop body sees its enclosing graph's
-    ops); nodes producing a ``stop_gradients`` tensor are left out, so nothing
+    ops; in an inlined tf.function body, only the body's ops, as TF's function
+    graph); nodes producing a ``stop_gradients`` tensor are left out, so nothing
     flows back through them."""
+    frame = gradient_frames(trace)   # an inlined tf.function's own ops only
     chain = []
     while trace is not None:
         chain.append(trace)
         trace = trace.parent
+    chain.reverse()
+    if frame is not None and any(tr is frame[0] for tr in chain):
+        chain = chain[[id(tr) for tr in chain].index(id(frame[0])):]
     entries = []
     written = {}   # id(Variable) -> index in ``entries`` when it was last written
-    for tr in reversed(chain):
-        for prim, inputs, outs, attrs, _dev in list(tr.nodes):
+    for tr in chain:
+        first = frame[1] if frame is not None and tr is frame[0] else 0
+        for prim, inputs, outs, attrs, _dev in tr.nodes[first:]:
             if prim.effects:
                 written.update((id(x), len(entries)) for x in inputs if x._is_variable)
             if prim.grad is None or any(id(o) in stop_ids for o in outs):

@@ -17,6 +17,7 @@ import warnings
 from dlframe.core import trace as _trace
 from dlframe.core.tensor import Tensor
 from dlframe.core.tensor_shape import TensorShape
+from dlframe.errors import InvalidArgumentError
 from dlframe.keras.engine import input_spec as _input_spec
 from dlframe.keras.engine import symbolic_trace as _symbolic_trace
 from dlframe.keras.engine.keras_tensor import KerasTensor
@@ -166,9 +167,10 @@ def _merged_dims(a, b):
     return [da if da == db else None for da, db in zip(a.shape, b.shape)]
 
 
-def _placeholder_maker(fill, trace=None):
+def _placeholder_maker(fill, trace=None, int_fill=0):
     """``x -> concrete placeholder`` for KerasTensors (unknown dims = ``fill``);
-    with ``trace`` (a ``MarkTrace``), each placeholder is one of its inputs."""
+    with ``trace`` (a ``MarkTrace``), each placeholder is one of its inputs. Integer
+    placeholders hold ``int_fill`` (0: a valid index for any lookup)."""
     def concrete(x):
         if not isinstance(x, KerasTensor):
             return x
@@ -182,7 +184,8 @@ def _placeholder_maker(fill, trace=None):
         if x.dtype.is_floating or x.dtype.is_complex or x.dtype.is_bool:
             value = _array.ones(shape, dtype=x.dtype)   # bool: an all-True mask
         else:
-            value = _array.zeros(shape, dtype=x.dtype)
+            make = _array.ones if int_fill else _array.zeros
+            value = make(shape, dtype=x.dtype)
         if x.ragged and len(shape) > 1:
             value = _ragged_placeholder(value, x.shape.as_list())
         elif trace is not None:
@@ -201,13 +204,28 @@ def _ragged_placeholder(value, dims):
 
 def dry_run_outputs(layer, inputs, rest, kwargs):
     """Runs the layer on placeholders (unknown dims = 2, then 3) to infer output specs;
-    a user's layer runs once when its trace tells the unknown dims."""
+    a user's layer runs once when its trace tells the unknown dims. Integer
+    placeholders are zeros, unless they divide (``7 % i``): then ones, as TF's
+    shape inference never divides by the user's data."""
+    try:
+        return _dry_run_outputs(layer, inputs, rest, kwargs, 0)
+    except InvalidArgumentError as exc:
+        if "division by zero" not in str(exc):
+            raise
+        try:
+            return _dry_run_outputs(layer, inputs, rest, kwargs, 1)
+        except Exception:  # noqa: BLE001 - the first run's error tells the cause
+            raise exc from None
+
+
+def _dry_run_outputs(layer, inputs, rest, kwargs, int_fill):
     if _symbolic_trace.applies_to(layer) and not any(
             getattr(x, "ragged", False) for x in tree.flatten([inputs, rest, kwargs])):
         trace = _symbolic_trace.MarkTrace()
         try:
             with _trace.tracing(trace):
-                first = _run_on_placeholders(layer, inputs, rest, kwargs, 2, trace)
+                first = _run_on_placeholders(layer, inputs, rest, kwargs, 2, trace,
+                                             int_fill)
         except Exception:  # noqa: BLE001 - code TF's symbolic run refuses: plain runs
             first = None
         if first is not None and any(
@@ -228,13 +246,15 @@ def dry_run_outputs(layer, inputs, rest, kwargs):
                                                      for a in flat])
             try:
                 with contextlib.redirect_stdout(io.StringIO()):   # prints came at run 1
-                    second = _run_on_placeholders(layer, inputs, rest, kwargs, 3)
+                    second = _run_on_placeholders(layer, inputs, rest, kwargs, 3,
+                                                  int_fill=int_fill)
             except Exception:  # noqa: BLE001 - code made for the first size only
                 # (tf.split(x, 2) along the batch): what the trace could tell
                 return tree.pack_sequence_as(first, [_traced_spec(trace, a)
                                                      for a in flat])
             return _merged_specs(first, second)
-    runs = [_run_on_placeholders(layer, inputs, rest, kwargs, fill) for fill in (2, 3)]
+    runs = [_run_on_placeholders(layer, inputs, rest, kwargs, fill, int_fill=int_fill)
+            for fill in (2, 3)]
     return _merged_specs(*runs)
 
 
@@ -248,9 +268,9 @@ def _traced_spec(trace, out):
     return spec
 
 
-def _run_on_placeholders(layer, inputs, rest, kwargs, fill, trace=None):
+def _run_on_placeholders(layer, inputs, rest, kwargs, fill, trace=None, int_fill=0):
     from dlframe.keras.engine.base_layer import CALL_CONTEXT
-    concrete = _placeholder_maker(fill, trace)
+    concrete = _placeholder_maker(fill, trace, int_fill)
     args = tree.map_structure(concrete, (inputs,) + tuple(rest))
     kw = tree.map_structure(concrete, kwargs)
     CALL_CONTEXT.dry_run += 1
