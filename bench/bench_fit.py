@@ -1,10 +1,12 @@
-"""`fit` speed, ms/step: the MNIST MLP (batch 32) and a small CNN (batch 64) in dlframe,
-TensorFlow and PyTorch, same data and hyperparameters, warm-up excluded.
+"""`fit` speed, ms/step: the MNIST MLP (batch 32), a small CNN (batch 64) and a one-block
+Transformer classifier (batch 32, 64 tokens) in dlframe, TensorFlow and PyTorch, same data
+and hyperparameters, warm-up excluded.
 
 dlframe runs in this process; TensorFlow and PyTorch run in a subprocess of the
 interpreter given by --peer-python (default: this one) when they import there.
 
 Run: python bench/bench_fit.py [--peer-python /path/to/python-with-tf-and-torch]
+                               [--kinds mlp,cnn,transformer]
 """
 
 import argparse
@@ -17,20 +19,53 @@ import time
 
 import numpy as np
 
-STEPS = {"mlp": 300, "cnn": 40}
-BATCH = {"mlp": 32, "cnn": 64}
+STEPS = {"mlp": 300, "cnn": 40, "transformer": 60}
+BATCH = {"mlp": 32, "cnn": 64, "transformer": 32}
+VOCAB, SEQ, DIM, HEADS, FF = 2000, 64, 64, 4, 128
 
 
 def data(kind):
     rng = np.random.default_rng(0)
     n = STEPS[kind] * BATCH[kind]
+    if kind == "transformer":
+        return (rng.integers(0, VOCAB, (n, SEQ)).astype("int32"),
+                rng.integers(0, 2, n).astype("int64"))
     x = rng.random((n, 28, 28, 1) if kind == "cnn" else (n, 28, 28)).astype("float32")
     y = rng.integers(0, 10, n).astype("int64")
     return x, y
 
 
-def keras_model(keras, kind):
+def keras_transformer(tf):
+    """Token + position embeddings, one post-norm encoder block, pooled 2-way logits
+    (the Keras text-classification-with-Transformer example's shape)."""
+    keras = tf.keras
     layers = keras.layers
+
+    class TokenAndPositionEmbedding(layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.token_emb = layers.Embedding(VOCAB, DIM)
+            self.pos_emb = layers.Embedding(SEQ, DIM)
+
+        def call(self, x):
+            positions = self.pos_emb(tf.range(start=0, limit=tf.shape(x)[-1], delta=1))
+            return self.token_emb(x) + positions
+
+    tokens = keras.Input((SEQ,), dtype="int32")
+    x = TokenAndPositionEmbedding()(tokens)
+    attn = layers.MultiHeadAttention(num_heads=HEADS, key_dim=DIM // HEADS)(x, x)
+    x = layers.LayerNormalization(epsilon=1e-6)(x + layers.Dropout(0.1)(attn))
+    ff = layers.Dense(DIM)(layers.Dense(FF, activation="relu")(x))
+    x = layers.LayerNormalization(epsilon=1e-6)(x + layers.Dropout(0.1)(ff))
+    x = layers.GlobalAveragePooling1D()(x)
+    return keras.Model(tokens, layers.Dense(2)(x))
+
+
+def keras_model(tf, kind):
+    keras = tf.keras
+    layers = keras.layers
+    if kind == "transformer":
+        return keras_transformer(tf)
     if kind == "mlp":
         return keras.Sequential([keras.Input((28, 28)), layers.Flatten(),
                                  layers.Dense(128, activation="relu"), layers.Dropout(0.2),
@@ -42,7 +77,7 @@ def keras_model(keras, kind):
 
 def time_keras(tf, kind, repeats=3):
     x, y = data(kind)
-    model = keras_model(tf.keras, kind)
+    model = keras_model(tf, kind)
     model.compile(optimizer="adam",
                   loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     b = BATCH[kind]
@@ -55,12 +90,42 @@ def time_keras(tf, kind, repeats=3):
     return statistics.median(times)
 
 
+def torch_transformer():
+    """The PyTorch twin of `keras_transformer` (same sizes, eps and dropout)."""
+    import torch
+    from torch import nn
+
+    class Transformer(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.token_emb = nn.Embedding(VOCAB, DIM)
+            self.pos_emb = nn.Embedding(SEQ, DIM)
+            self.attn = nn.MultiheadAttention(DIM, HEADS, batch_first=True)
+            self.norm1 = nn.LayerNorm(DIM, eps=1e-6)
+            self.norm2 = nn.LayerNorm(DIM, eps=1e-6)
+            self.ff = nn.Sequential(nn.Linear(DIM, FF), nn.ReLU(), nn.Linear(FF, DIM))
+            self.drop1, self.drop2 = nn.Dropout(0.1), nn.Dropout(0.1)
+            self.head = nn.Linear(DIM, 2)
+
+        def forward(self, tokens):
+            x = self.token_emb(tokens) + self.pos_emb(torch.arange(tokens.shape[1]))
+            attn, _ = self.attn(x, x, x, need_weights=False)
+            x = self.norm1(x + self.drop1(attn))
+            x = self.norm2(x + self.drop2(self.ff(x)))
+            return self.head(x.mean(dim=1))
+
+    return Transformer()
+
+
 def time_torch(kind, repeats=3):
     import torch
     from torch import nn
     torch.set_num_threads(os.cpu_count() or 1)
     x, y = data(kind)
-    if kind == "mlp":
+    if kind == "transformer":
+        model = torch_transformer()
+        x = x.astype("int64")
+    elif kind == "mlp":
         model = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Dropout(0.2),
                               nn.Linear(128, 10))
     else:
@@ -88,16 +153,16 @@ def time_torch(kind, repeats=3):
     return statistics.median(times)
 
 
-def peer_main():
+def peer_main(kinds):
     out = {}
     try:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         import tensorflow as tf
-        out["tensorflow"] = {k: time_keras(tf, k) for k in STEPS}
+        out["tensorflow"] = {k: time_keras(tf, k) for k in kinds}
     except ImportError:
         pass
     try:
-        out["pytorch"] = {k: time_torch(k) for k in STEPS}
+        out["pytorch"] = {k: time_torch(k) for k in kinds}
     except ImportError:
         pass
     print(json.dumps(out))
@@ -106,24 +171,33 @@ def peer_main():
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--peer-python", default=sys.executable)
+    parser.add_argument("--kinds", default=",".join(STEPS),
+                        help="comma-separated workloads out of " + ", ".join(STEPS))
+    parser.add_argument("--no-peers", action="store_true", help="dlframe figures only")
     parser.add_argument("--peer", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    kinds = [k for k in args.kinds.split(",") if k]
+    unknown = [k for k in kinds if k not in STEPS]
+    if unknown:
+        parser.error(f"--kinds: unknown workload(s) {unknown}; choose from {list(STEPS)}")
     if args.peer:
-        return peer_main()
+        return peer_main(kinds)
     import dlframe as tf
-    results = {"dlframe": {k: time_keras(tf, k) for k in STEPS}}
-    try:
-        proc = subprocess.run([args.peer_python, __file__, "--peer"], capture_output=True,
-                              text=True)
-    except OSError as exc:   # no such interpreter: dlframe figures only
-        print(f"peers skipped: {exc}")
-        proc = None
+    results = {"dlframe": {k: time_keras(tf, k) for k in kinds}}
+    proc = None
+    if not args.no_peers:
+        try:
+            proc = subprocess.run([args.peer_python, __file__, "--peer", "--kinds",
+                                   ",".join(kinds)], capture_output=True, text=True,
+                                  check=False)
+        except OSError as exc:   # no such interpreter: dlframe figures only
+            print(f"peers skipped: {exc}")
     if proc is not None and proc.returncode == 0 and proc.stdout.strip():
         results.update(json.loads(proc.stdout.strip().splitlines()[-1]))
     print(f"device: {tf.config.list_logical_devices()[-1].name}")
-    print(f"{'framework':12s} {'MLP ms/step':>12s} {'CNN ms/step':>12s}")
+    print(f"{'framework':12s}" + "".join(f" {k + ' ms/step':>22s}" for k in kinds))
     for name, r in results.items():
-        print(f"{name:12s} {r['mlp']:12.2f} {r['cnn']:12.2f}")
+        print(f"{name:12s}" + "".join(f" {r[k]:22.2f}" for k in kinds))
 
 
 if __name__ == "__main__":

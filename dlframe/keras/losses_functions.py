@@ -153,6 +153,7 @@ def _elementwise_bce(y_true, y_pred, from_logits):
 def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     """Binary cross-entropy averaged over ``axis``."""
     y_true, y_pred = _pred_true(y_true, y_pred)
+    _check_same_shape(y_true, y_pred, scalar_ok=True)
     if label_smoothing:
         y_true = _m.add(_m.multiply(y_true, 1.0 - label_smoothing), 0.5 * label_smoothing)
     return _mean(_elementwise_bce(y_true, y_pred, from_logits), axis)
@@ -164,6 +165,7 @@ def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha
                               axis=-1):
     """Binary cross-entropy scaled by ``(1 - p_t)^gamma`` (and ``alpha`` balancing)."""
     y_true, y_pred = _pred_true(y_true, y_pred)
+    _check_same_shape(y_true, y_pred, scalar_ok=True)
     if label_smoothing:
         y_true = _m.add(_m.multiply(y_true, 1.0 - label_smoothing), 0.5 * label_smoothing)
     return _mean(_elementwise_binary_focal(y_true, y_pred, apply_class_balancing, alpha,
@@ -186,13 +188,25 @@ def _elementwise_binary_focal(y_true, y_pred, apply_class_balancing, alpha, gamm
     return focal
 
 
+def _check_same_shape(y_true, y_pred, scalar_ok=False):
+    """Keras 3 refuses targets that would only broadcast against the outputs ((N, 2)
+    against (N, 1) trains on the wrong thing); ``scalar_ok`` keeps Keras 2's
+    broadcasting of a scalar target (``bce(1.0, outputs)``)."""
+    true_shape, pred_shape = tuple(y_true.shape), tuple(y_pred.shape)
+    if scalar_ok and len(true_shape) == 0:
+        return
+    if len(true_shape) != len(pred_shape) or any(
+            a is not None and b is not None and a != b
+            for a, b in zip(true_shape, pred_shape)):
+        raise ValueError(
+            "Arguments `target` and `output` must have the same shape. Received: "
+            f"target.shape={true_shape}, output.shape={pred_shape}")
+
+
 def _categorical_inputs(y_true, y_pred, label_smoothing, axis):
     """Tensors of one-hot (or soft) labels, smoothed, and same-shape predictions."""
     y_true, y_pred = _pred_true(y_true, y_pred)
-    if tuple(y_true.shape) != tuple(y_pred.shape):
-        raise ValueError(
-            "Arguments `target` and `output` must have the same shape. Received: "
-            f"target.shape={tuple(y_true.shape)}, output.shape={tuple(y_pred.shape)}")
+    _check_same_shape(y_true, y_pred)
     if label_smoothing:
         n = float(y_pred.shape[axis])
         y_true = _m.add(_m.multiply(y_true, 1.0 - label_smoothing), label_smoothing / n)

@@ -161,6 +161,20 @@ def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name
     return call(gather_p, (x, idx), {"axis": a, "batch_dims": b})
 
 
+def gather_dense_grad(params, indices, axis=0):
+    """``gather`` along ``axis`` whose gradient is a dense Tensor.
+
+    A row gather's gradient is an IndexedSlices (as TF's ``gather``); ops that TF
+    computes by other means (``sort``, ``repeat``, ``signal.frame``, sparse segment
+    reductions) give dense gradients, so they gather through a leading unit axis.
+    """
+    x = t(params)
+    if axis % max(x._value.ndim, 1) != 0:
+        return gather(x, indices, axis=axis)
+    out = gather(reshape(x, (1,) + tuple(x._value.shape)), indices, axis=1)
+    return reshape(out, tuple(out._value.shape[1:]))
+
+
 # ---------------------------------------------------------------- gather_nd / scatter_nd
 def _nd_key(xp, idx, batch_dims):
     """The advanced-index tuple selecting ``idx[..., :]`` rows (after batch dims)."""
@@ -213,6 +227,9 @@ def gather_nd_p(d, x, idx, *, batch_dims):
 @gather_nd_p.defgrad
 def _gather_nd_grad(inputs, out, dy, *, batch_dims):
     x, idx = inputs
+    if batch_dims == 0 and idx._value.ndim == 2 and idx._value.shape[-1] == 1:
+        # TF: rows picked by [n, 1] indices give an IndexedSlices gradient
+        return _slices.from_gather(dy, idx, x._value.shape), None
     return call(scatter_nd_p, (idx, dy), {"shape": tuple(x._value.shape),
                                           "batch_dims": batch_dims}), None
 
@@ -517,7 +534,7 @@ def repeat(input, repeats, axis=None, name=None):
         raise InvalidArgumentError(f"Repeat: repeats must be non-negative, got "
                                    f"{reps.tolist()}")
     ids = np.repeat(np.arange(n, dtype=np.int64), reps)
-    return gather(x, convert_to_tensor(ids, device=x._device), axis=a)
+    return gather_dense_grad(x, convert_to_tensor(ids, device=x._device), axis=a)
 
 
 __all__ = ["boolean_mask", "gather", "gather_nd", "repeat", "reverse_sequence",

@@ -2,6 +2,7 @@
 
 from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
+from dlframe.core.tensor import Tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import math as m
 from dlframe.ops._util import t
@@ -105,16 +106,22 @@ def confusion_matrix(labels, predictions, num_classes=None, weights=None,
     _assert_all(m.greater_equal(lab, 0), "`labels` contains negative values.", lab)
     _assert_all(m.greater_equal(pred, 0), "`predictions` contains negative values.",
                 pred)
-    if num_classes is None:
-        big = max(int(lab.numpy().max(initial=-1)), int(pred.numpy().max(initial=-1)))
-        num_classes = big + 1
-    n = int(num_classes)
+    from dlframe.ops import array_join, logic, reduction, segment
+    if num_classes is None:   # a tensor: a compiled function reads it when it runs
+        big = reduction.reduce_max(array_join.concat(
+            [lab, pred, m.cast(t([-1]), dtypes.int64)], 0))
+        n = m.add(big, 1)
+    elif isinstance(num_classes, Tensor):
+        n = m.cast(num_classes, dtypes.int64)
+    else:
+        n = int(num_classes)
     _assert_all(m.less(lab, n), "`labels` out of bound.", lab)
     _assert_all(m.less(pred, n), "`predictions` out of bound.", pred)
     flat = m.add(m.multiply(lab, n), pred)
-    w = None if weights is None else m.cast(t(weights), dtype)
-    counts = bincount(flat, weights=w, minlength=n * n, maxlength=n * n, dtype=dtype)
-    return _array().reshape(counts, [n, n])
+    w = logic.ones_like(flat, dtype) if weights is None else m.cast(t(weights), dtype)
+    counts = segment.unsorted_segment_sum(w, flat, m.multiply(n, n))
+    return _array().reshape(counts, array_join.stack([n, n]) if isinstance(n, Tensor)
+                            else [n, n])
 
 
 def _approx_k(x, k, largest):

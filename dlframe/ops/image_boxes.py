@@ -14,7 +14,7 @@ from dlframe.backends.base import np  # host loops of the greedy suppression
 from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import _tracing_tensor
-from dlframe.errors import InvalidArgumentError, OutOfRangeError
+from dlframe.errors import InvalidArgumentError, OutOfRangeError, ShapeMismatchError
 from dlframe.ops import array as _array
 from dlframe.ops import array_index as _index
 from dlframe.ops import creation as _creation
@@ -64,12 +64,13 @@ def _crop_and_resize(image, boxes, box_indices, crop_size, method, extrapolation
     dtype = image.dtype
     boxes = _math.cast(t(boxes), dtype)
     if boxes.ndim != 2 or int(boxes.shape[1]) != 4:
-        raise ValueError(f"boxes must be [num_boxes, 4]; received shape "
-                         f"{tuple(boxes.shape)}")
+        raise ShapeMismatchError(f"boxes must be [num_boxes, 4]; received shape "
+                                 f"{tuple(boxes.shape)}")
     box_indices = _math.cast(t(box_indices), dtypes.int64)
     if box_indices.ndim != 1 or int(box_indices.shape[0]) != int(boxes.shape[0]):
-        raise ValueError(f"box_indices must be [num_boxes] = [{int(boxes.shape[0])}]; "
-                         f"received shape {tuple(box_indices.shape)}")
+        raise ShapeMismatchError(f"box_indices must be [num_boxes] = "
+                                 f"[{int(boxes.shape[0])}]; received shape "
+                                 f"{tuple(box_indices.shape)}")
     _check_box_indices(box_indices, batch)
     crop_h, crop_w = crop_size
     y1, x1, y2, x2 = _array.unstack(boxes, axis=1)
@@ -224,8 +225,8 @@ def _nms_inputs(boxes, scores, max_output_size, iou_threshold, score_threshold,
     boxes, scores = t(boxes), t(scores)
     rank = 3 if batched else 2
     if boxes.ndim != rank or int(boxes.shape[-1]) != 4:
-        raise ValueError(f"boxes must be {'[batch, ' if batched else '['}num_boxes, 4]; "
-                         f"received shape {tuple(boxes.shape)}")
+        raise ShapeMismatchError(f"boxes must be {'[batch, ' if batched else '['}"
+                                 f"num_boxes, 4]; received shape {tuple(boxes.shape)}")
     if tuple(scores.shape) != tuple(boxes.shape[:-1]):
         raise ValueError(f"scores must have shape {tuple(boxes.shape[:-1])}; received "
                          f"{tuple(scores.shape)}")

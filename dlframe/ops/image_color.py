@@ -79,9 +79,16 @@ def hsv_to_rgb(images, name=None):
     return _array.stack([channel(0.0), channel(4.0), channel(2.0)], axis=-1)
 
 
+def _at_least_3d(x, op):
+    if x._value.ndim < 3:
+        raise InvalidArgumentError(f"{op}: input must be at least 3-D, got shape"
+                                   f"{list(x._value.shape)} [Op:{op}]")
+
+
 def adjust_saturation(image, saturation_factor, name=None):
     """Multiplies the HSV saturation by ``saturation_factor`` (clipped to [0, 1])."""
     x, f = _as_float(image)
+    _at_least_3d(x, "AdjustSaturation")
     h, s, v = _array.unstack(rgb_to_hsv(f), num=3, axis=-1)
     s = _math.minimum(_math.maximum(_math.multiply(s, _math.cast(saturation_factor,
                                                                  f.dtype)), 0.0), 1.0)
@@ -96,6 +103,7 @@ def adjust_hue(image, delta, name=None):
         if not -1.0 <= value <= 1.0:   # at run time; it comes from [-max, max] there
             raise ValueError(f"delta must be in the interval [-1, 1], got {value}")
     x, f = _as_float(image)
+    _at_least_3d(x, "AdjustHue")
     h, s, v = _array.unstack(rgb_to_hsv(f), num=3, axis=-1)
     h = _math.floormod(_math.add(h, _math.cast(delta, f.dtype)), 1.0)
     return convert_image_dtype(hsv_to_rgb(_array.stack([h, s, v], -1)), x.dtype,

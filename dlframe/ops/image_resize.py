@@ -9,7 +9,7 @@ from dlframe.backends.base import np
 from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor
-from dlframe.errors import InvalidArgumentError, ShapeMismatchError
+from dlframe.errors import ShapeMismatchError
 from dlframe.ops import array as _array
 from dlframe.ops import math as _math
 from dlframe.ops._util import t
@@ -169,7 +169,8 @@ def _size(size, op="resize"):
         raise ValueError(f"{op}: 'size' must be a 1-D int32 Tensor of 2 elements: "
                          f"new_height, new_width, got {size!r}") from None
     if h <= 0 or w <= 0:
-        raise InvalidArgumentError(f"{op}: 'size' must be positive, got {[h, w]}")
+        # TF: InvalidArgumentError for 0, ValueError for a negative size
+        raise ShapeMismatchError(f"{op}: 'size' must be positive, got {[h, w]}")
     return h, w
 
 

@@ -16,6 +16,7 @@ from dlframe.errors import InvalidArgumentError
 from dlframe.ops import array as a
 from dlframe.ops import math as m
 from dlframe.ops import reduction as r
+from dlframe.ops import row_kernels as _rows
 from dlframe.ops._util import operands, t
 from dlframe.ops.math import sigmoid, softplus, softsign, tanh  # noqa: F401 - tf.nn names
 from dlframe.ops.nn_impl import (  # noqa: F401
@@ -267,15 +268,15 @@ def _softmax_axis(axis, ndim):
 
 @primitive("Softmax")
 def softmax_p(d, x, *, axis):
-    e = x - x.max(axis=axis, keepdims=True)
+    e = x - _rows.max_keepdims(d.xp, x, axis)
     d.xp.exp(e, out=e)
-    e /= e.sum(axis=axis, keepdims=True)
+    e /= _rows.sum_keepdims(d.xp, e, axis)
     return e
 
 
 @primitive("SoftmaxGrad")
 def softmax_grad_p(d, dy, out, *, axis):
-    return out * (dy - (dy * out).sum(axis=axis, keepdims=True))
+    return out * (dy - _rows.sum_keepdims(d.xp, dy * out, axis))
 
 
 @softmax_p.defgrad
@@ -443,18 +444,23 @@ def sparse_softmax_cross_entropy_with_logits(labels, logits, name=None):
     labels = t(labels) if isinstance(labels, Tensor) else convert_to_tensor(
         labels, device=logits._device)
     _require_float("SparseSoftmaxCrossEntropyWithLogits", logits)
+    if logits._value.ndim == 0:
+        raise InvalidArgumentError("SparseSoftmaxCrossEntropyWithLogits: logits must have "
+                                   "rank >= 1 (a class dimension), got a scalar")
+    shapes = (tuple(labels._value.shape), tuple(logits._value.shape))
+    if len(shapes[0]) != len(shapes[1]) - 1:   # TF checks ranks before dtypes
+        raise ValueError(
+            "`labels.shape.rank` must equal `logits.shape.rank - 1`. Received: "
+            f"labels.shape={shapes[0]} of rank {len(shapes[0])} and "
+            f"logits.shape={shapes[1]} of rank {len(shapes[1])}")
+    if shapes[0] != shapes[1][:-1]:
+        raise ValueError(
+            "`labels.shape` must equal `logits.shape` except for the last dimension. "
+            f"Received: labels.shape={shapes[0]} and logits.shape={shapes[1]}")
     if labels._value.dtype.kind not in "iu":
         raise InvalidArgumentError(
             f"SparseSoftmaxCrossEntropyWithLogits: labels must be int32 or int64, got "
             f"{labels.dtype.name}")
-    if logits._value.ndim == 0:
-        raise InvalidArgumentError("SparseSoftmaxCrossEntropyWithLogits: logits must have "
-                                   "rank >= 1 (a class dimension), got a scalar")
-    if tuple(labels._value.shape) != tuple(logits._value.shape[:-1]):
-        raise ValueError(
-            "`labels.shape` must equal `logits.shape` except for the last dimension. "
-            f"Received: labels.shape={tuple(labels._value.shape)} and "
-            f"logits.shape={tuple(logits._value.shape)}")
     return call(sparse_softmax_xent_p, (labels, logits))
 
 

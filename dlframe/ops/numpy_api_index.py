@@ -37,8 +37,9 @@ def take(x, indices, axis=None):
       axis: int or None.
     """
     x = as_tensor(x)
-    if axis is None:
-        x, axis = _a.reshape(x, [-1]), 0
+    if axis is None:   # a flattened take's gradient is dense, as in TF
+        x = _a.reshape(x, [-1])
+        return _ai.gather_dense_grad(x, _wrap_negative(indices, x._value.shape[0]))
     ax = _axis(axis, x._value.ndim, "take")
     return _ai.gather(x, _wrap_negative(indices, x._value.shape[ax]), axis=ax)
 

@@ -579,14 +579,18 @@ def top_k(input, k=1, sorted=True, index_type=dtypes.int32, name=None):  # noqa:
 def in_top_k(targets, predictions, k, name=None):
     """Whether each ``targets[i]`` is among the ``k`` largest ``predictions[i]``.
 
-    Ties count as in the top k (TF's rule); a non-finite target row gives False.
+    Ties count as in the top k (TF's rule); a non-finite target row, or a target
+    outside ``[0, num_classes)``, gives False.
     """
     preds = t(predictions)
     tgt = t(targets)
-    score = call(_gather_last_p, (preds, _array().reshape(tgt, [-1, 1])))
+    classes = preds._value.shape[-1]
+    valid = m.logical_and(m.greater_equal(tgt, 0), m.less(tgt, classes))
+    safe = m.minimum(m.maximum(tgt, 0), max(classes - 1, 0))
+    score = call(_gather_last_p, (preds, _array().reshape(safe, [-1, 1])))
     greater_count = reduce_sum(m.cast(m.greater(preds, score), dtypes.int32), axis=1)
     finite = m.is_finite(_array().reshape(score, [-1]))
-    return m.logical_and(m.less(greater_count, int(k)), finite)
+    return m.logical_and(m.logical_and(m.less(greater_count, int(k)), finite), valid)
 
 
 __all__ = ["argmax", "argmin", "cumsum", "reduce_all", "reduce_any", "reduce_logsumexp",

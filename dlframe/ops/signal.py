@@ -17,7 +17,7 @@ from dlframe.errors import InvalidArgumentError
 from dlframe.ops import array as arr
 from dlframe.ops import math as m
 from dlframe.ops._util import t
-from dlframe.ops.array_index import gather
+from dlframe.ops.array_index import gather_dense_grad
 
 
 def _shape(x):
@@ -398,7 +398,7 @@ def frame(signal, frame_length, frame_step, pad_end=False, pad_value=0, axis=-1,
         frames = 1 + (samples - length) // step if samples >= length else 0
     index = (step * np.arange(frames)[:, None] + np.arange(length)[None, :])
     index = convert_to_tensor(index.astype(np.int64), device=x._device)
-    return gather(x, index, axis=ax)
+    return gather_dense_grad(x, index, axis=ax)   # dense gradient, as TF
 
 
 def overlap_and_add(signal, frame_step, name=None):

@@ -2,13 +2,14 @@
 
 import collections
 
+from dlframe.backends.base import np
 from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, _tracing_tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops._util import one_axis, t
 from dlframe.ops.array import transpose
-from dlframe.ops.array_index import gather
+from dlframe.ops.array_index import gather, gather_dense_grad
 
 Unique = collections.namedtuple("Unique", ["y", "idx"])
 UniqueWithCounts = collections.namedtuple("UniqueWithCounts", ["y", "idx", "count"])
@@ -75,7 +76,10 @@ def sort(values, axis=-1, direction="ASCENDING", name=None):
     x, perm = _to_last(t(values), axis, "Sort")
     idx = call(argsort_p, (x,), {"descending": desc, "dtype": dtypes.int64._np})
     nd = x._value.ndim
-    out = gather(x, idx, axis=nd - 1, batch_dims=nd - 1)
+    if nd == 1:   # TF's gradient of a sort is dense, never IndexedSlices
+        out = gather_dense_grad(x, idx)
+    else:
+        out = gather(x, idx, axis=nd - 1, batch_dims=nd - 1)
     return transpose(out, perm) if perm else out
 
 
@@ -148,7 +152,7 @@ def searchsorted(sorted_sequence, values, side="left", out_type=dtypes.int32, na
 
     Args:
       sorted_sequence: N-D tensor sorted along its last dimension.
-      values: N-D tensor with the same leading dimensions.
+      values: N-D tensor with as many rows (the product of the leading dimensions).
       side: "left" (first suitable index) or "right" (last).
       out_type: int32 or int64.
     """
@@ -158,8 +162,9 @@ def searchsorted(sorted_sequence, values, side="left", out_type=dtypes.int32, na
     if side not in ("left", "right"):
         raise ValueError(f"Argument `side` must be either 'right' or 'left'. Received: "
                          f"`side` = {side}.")
-    if seq._value.ndim == 0 or vals._value.ndim != seq._value.ndim or \
-            seq._value.shape[:-1] != vals._value.shape[:-1]:
+    # as TF, both are read as rows of their last dimension: the row counts must match
+    if seq._value.ndim == 0 or vals._value.ndim == 0 or \
+            np.prod(seq._value.shape[:-1]) != np.prod(vals._value.shape[:-1]):
         raise InvalidArgumentError(
             f"SearchSorted: Leading dim(s) must match: sorted_sequence shape "
             f"{list(seq._value.shape)}, values shape {list(vals._value.shape)}")

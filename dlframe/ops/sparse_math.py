@@ -261,7 +261,7 @@ def softmax(sp_input, name=None):
 
 # ---------------------------------------------------------------- segments
 def _sparse_segment(data, indices, segment_ids, num_segments, kind):
-    rows = _index.gather(t(data), t(indices))
+    rows = _index.gather_dense_grad(t(data), t(indices))   # TF: a dense gradient
     ids = t(segment_ids)
     if num_segments is None:
         total = _segment.segment_sum(rows, ids)

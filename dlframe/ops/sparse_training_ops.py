@@ -18,23 +18,21 @@ kernels, with the IndexedSlices' ``values`` and ``indices`` in place of ``grad``
 
 from dlframe.core.primitive import primitive
 from dlframe.errors import InvalidArgumentError
+from dlframe.ops.row_kernels import sum_rows_by_id
 from dlframe.ops.training_ops import _prep
 
 
 def _summed_rows(d, var, values, indices):
     """The distinct row ids and the gradient rows summed per id (in the order
     given, as the dense scatter-add sums them), in the variable's dtype."""
-    xp = d.xp
     ids = indices.reshape(-1)
-    rows, inverse = xp.unique(ids, return_inverse=True)
+    rows, summed = sum_rows_by_id(d, ids, values.reshape((ids.size,) + var.shape[1:]))
     if rows.size:   # sorted: the ends alone say whether all are in range
         lo, hi = (int(r) for r in d.to_numpy(rows[[0, -1]]))   # one device read
         if lo < 0 or hi >= var.shape[0]:
             bad = lo if lo < 0 else hi
             raise InvalidArgumentError(f"indices contains {bad}, not in [0, {var.shape[0]})"
                                        " [Op:SparseApply]")
-    summed = xp.zeros((rows.size,) + tuple(values.shape[1:]), dtype=values.dtype)
-    d.scatter_add(summed, inverse.reshape(-1), values)
     return rows, summed.astype(var.dtype, copy=False)
 
 

@@ -31,8 +31,7 @@ def test_sequential_ways_and_summary():
     b.add(layers.Dense(2))
     c = keras.Sequential([layers.Dense(4), layers.Dense(2)])
     assert not c.built
-    with pytest.raises(ValueError, match="not yet been built"):
-        c.summary()
+    assert "?" in summary_text(c)   # Keras 3 summarizes an unbuilt model (Keras 2 raised)
     c.build((None, 3))
     d = keras.Sequential([layers.Dense(4), layers.Dense(2)])
     d(tf.ones([5, 3]))

@@ -57,6 +57,11 @@ _ALLOWED_KWARGS = {"input_dim", "input_shape", "batch_input_shape", "batch_size"
                    "dynamic", "input_dtype"}
 
 
+class UnrecognizedKwargsError(TypeError, ValueError):
+    """Unknown constructor keyword arguments: Keras 2 raised TypeError, Keras 3 raises
+    ValueError; this subclasses both."""
+
+
 class Layer(LayerTrackingMixin, LayerLossesMixin, LayerNodesMixin, LayerStateAPI):
     """Base class of all layers.
 
@@ -77,8 +82,8 @@ class Layer(LayerTrackingMixin, LayerLossesMixin, LayerNodesMixin, LayerStateAPI
     def __init__(self, trainable=True, name=None, dtype=None, dynamic=False, **kwargs):
         unknown = {k: v for k, v in kwargs.items() if k not in _ALLOWED_KWARGS}
         if unknown:
-            raise TypeError(f"Unrecognized keyword arguments passed to "
-                            f"{type(self).__name__}: {unknown}")
+            raise UnrecognizedKwargsError(f"Unrecognized keyword arguments passed to "
+                                          f"{type(self).__name__}: {unknown}")
         if name is not None and not isinstance(name, str):
             raise TypeError(f"Argument `name` must be a string. Received: name={name!r} "
                             f"(of type {type(name)})")

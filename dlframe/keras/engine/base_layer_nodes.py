@@ -13,10 +13,7 @@ class LayerNodesMixin:
         if not self._inbound_nodes:
             raise AttributeError(f"Layer {self.name} is not connected, no {what} to "
                                  "return.")
-        if len(self._inbound_nodes) > 1:
-            raise AttributeError(f"Layer {self.name} has multiple inbound nodes, hence "
-                                 f"the notion of \"layer {what}\" is ill-defined. Use "
-                                 f"`get_{what}_at(node_index)` instead.")
+        # a shared layer reports its first call, as in Keras 3 (Keras 2 refused)
         return getattr(self._inbound_nodes[0], attr)
 
     @property

@@ -47,7 +47,9 @@ class Functional(Model):
             [kt._keras_history[0].name for kt in self.outputs])
         self._input_spec = [InputSpec(shape=tuple([None] + kt.shape.as_list()[1:]),
                                       allow_last_axis_squeeze=True,
-                                      name=kt._keras_history[0].name)
+                                      name=kt._keras_history[0].name,
+                                      optional=getattr(kt._keras_history[0], "optional",
+                                                       False))
                             for kt in self.inputs]  # a list even for one input
         self.built = True
 
@@ -73,7 +75,7 @@ class Functional(Model):
 
     def _layers_by_depth(self):
         """Layers as Keras lists them: by decreasing depth (distance to the outputs),
-        ties in discovery order (each input layer just before its first consumer)."""
+        ties in the order a walk from the outputs first reaches them."""
         input_ids = {id(kt) for kt in self.inputs}
         depth = {}
         for node in reversed(self._nodes_in_order):
@@ -97,19 +99,25 @@ class Functional(Model):
                 seen.add(id(layer))
                 layers.append(layer)
         top = max(depth.values(), default=0) + 1
-        return sorted(layers, key=lambda lay: -depth.get(id(lay), top))
+        found = self._discovery
+        return sorted(layers, key=lambda lay: (-depth.get(id(lay), top),
+                                               found.get(id(lay), -1)))
 
     def _topological_nodes(self):
         """Non-input nodes between inputs and outputs (and symbolic losses), parents
         before children."""
         input_ids = {id(kt) for kt in self.inputs}
         done, ordered, accessed = set(), [], []
+        # Keras sorts layers of one depth by when a walk from the outputs (inputs
+        # of a node in argument order) first reaches them
+        self._discovery = discovery = {}
         extra = list(getattr(self, "_symbolic_losses", ())) + [
             kt for kt, _ in getattr(self, "_symbolic_metrics", ())]
         for out in self.outputs + extra:
             stack = [(out, False)]
             while stack:
                 kt, expanded = stack.pop()
+                discovery.setdefault(id(kt._keras_history[0]), len(discovery))
                 if id(kt) in input_ids:
                     continue
                 node = _history_node(kt)
@@ -186,6 +194,8 @@ class Functional(Model):
         return flat
 
     def _conform(self, kt, value):
+        if value is None:   # Input(optional=True), checked by the input spec
+            return None
         if isinstance(value, SparseTensor) or getattr(value, "_dlframe_composite", False):
             return value   # sparse/ragged inputs reach the layers as they are
         if not isinstance(value, (Tensor, KerasTensor)):

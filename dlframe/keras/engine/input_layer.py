@@ -21,11 +21,13 @@ class InputLayer(Layer):
         batch dimension) are ragged.
       name: layer name (default 'input_1', 'input_2', ...).
       batch_input_shape / batch_shape: full shape including the batch dimension.
+      optional: the model accepts ``None`` for this input and passes ``None`` on to
+        the layers it feeds (Keras 3).
     """
 
     def __init__(self, input_shape=None, batch_size=None, dtype=None, input_tensor=None,
                  sparse=None, name=None, ragged=None, type_spec=None,
-                 batch_input_shape=None, batch_shape=None, **kwargs):
+                 batch_input_shape=None, batch_shape=None, optional=False, **kwargs):
         if name is None:
             name = f"input_{backend.get_uid('input')}"
         shape = kwargs.pop("shape", None)
@@ -63,6 +65,7 @@ class InputLayer(Layer):
         self._batch_input_shape = tuple(batch_input_shape)
         self.sparse = bool(sparse)
         self.ragged = bool(ragged)
+        self.optional = bool(optional)
         self.built = True
         self.is_placeholder = input_tensor is None
         tensor = input_tensor if input_tensor is not None else KerasTensor(
@@ -78,14 +81,15 @@ class InputLayer(Layer):
 
     def get_config(self):
         return {"batch_input_shape": self._batch_input_shape, "dtype": self.dtype,
-                "sparse": self.sparse, "ragged": self.ragged, "name": self.name}
+                "sparse": self.sparse, "ragged": self.ragged, "name": self.name,
+                "optional": self.optional}
 
     def compute_output_shape(self, input_shape):
         return self._batch_input_shape
 
 
 def Input(shape=None, batch_size=None, name=None, dtype=None, sparse=None, tensor=None,
-          ragged=None, type_spec=None, batch_shape=None, **kwargs):
+          ragged=None, type_spec=None, batch_shape=None, optional=False, **kwargs):
     """Creates a symbolic input (a KerasTensor) for the functional API.
 
     Args:
@@ -97,6 +101,7 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, sparse=None, tenso
       sparse: the input is a ``SparseTensor``.
       ragged: the input is a ``RaggedTensor``.
       batch_shape: full shape including batch (alternative to shape/batch_size).
+      optional: the model accepts ``None`` for this input (Keras 3).
     """
     batch_input_shape = kwargs.pop("batch_input_shape", batch_shape)
     if kwargs:
@@ -110,5 +115,5 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, sparse=None, tenso
                          "not both at the same time.")
     layer = InputLayer(input_shape=shape, batch_size=batch_size, name=name, dtype=dtype,
                        sparse=sparse, ragged=ragged, input_tensor=tensor,
-                       batch_input_shape=batch_input_shape)
+                       batch_input_shape=batch_input_shape, optional=optional)
     return layer._input_tensor

@@ -86,6 +86,9 @@ def assert_input_compatibility(input_spec, inputs, layer_name):
     for index, (x, spec) in enumerate(zip(flat, specs)):
         if spec is None or (x is None and spec.optional):
             continue
+        if x is None and spec.name:   # a functional model's named input
+            raise ValueError(f"The input '{spec.name}' is not optional, but None was "
+                             "passed. Please provide a valid tensor.")
         if not hasattr(x, "shape"):
             raise TypeError(f'Inputs to layer "{layer_name}" should be tensors. Got: {x}')
         shape = _shape_of(x)

@@ -1,6 +1,6 @@
 """keras.Model: subclassed models; ``Model(inputs, outputs)`` makes a Functional model."""
 
-from dlframe.keras.engine.base_layer import Layer, _auto_config
+from dlframe.keras.engine.base_layer import Layer, UnrecognizedKwargsError, _auto_config
 from dlframe.keras.engine.keras_tensor import KerasTensor
 from dlframe.keras.engine.training import TrainingMixin
 from dlframe.keras.utils import tree
@@ -40,8 +40,8 @@ class Model(TrainingMixin, Layer):
         allowed = {"name", "trainable", "dtype", "dynamic", "autocast"}
         unknown = {k: v for k, v in kwargs.items() if k not in allowed}
         if unknown:
-            raise TypeError(f"Unrecognized keyword arguments passed to "
-                            f"{type(self).__name__}: {unknown}")
+            raise UnrecognizedKwargsError(f"Unrecognized keyword arguments passed to "
+                                          f"{type(self).__name__}: {unknown}")
         if functional and not kwargs.get("name") and type(self) is Model._functional_cls():
             from dlframe.keras import backend
             kwargs["name"] = backend.unique_object_name("model")
@@ -137,10 +137,8 @@ class Model(TrainingMixin, Layer):
                 expand_nested=False, show_trainable=False, layer_range=None):
         """Prints a table of layers, output shapes and parameter counts."""
         from dlframe.keras.utils import layer_utils
-        if not self.built:
-            raise ValueError("This model has not yet been built. Build the model first by "
-                             "calling `build()` or by calling the model on a batch of "
-                             "data.")
+
+        # an unbuilt model is summarized too, as Keras 3 does (Keras 2 refused)
         layer_utils.print_summary(self, line_length=line_length, positions=positions,
                                   print_fn=print_fn, expand_nested=expand_nested,
                                   show_trainable=show_trainable,

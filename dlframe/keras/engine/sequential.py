@@ -44,6 +44,21 @@ class Sequential(Functional):
     def layers(self):
         return list(self._seq_layers)
 
+    # Keras 3: a Sequential called inside another functional graph reports the
+    # tensors of its first call there (so ``keras.Model(outer.input,
+    # outer.layers[i].output)`` works); before that its own graph's, as in Keras 2
+    @property
+    def input(self):
+        if self._inbound_nodes:
+            return self._inbound_nodes[0].input_tensors
+        return Functional.input.fget(self)
+
+    @property
+    def output(self):
+        if self._inbound_nodes:
+            return self._inbound_nodes[0].output_tensors
+        return Functional.output.fget(self)
+
     def _direct_children(self):
         children = list(self._seq_layers)
         for layer in Model._direct_children(self):

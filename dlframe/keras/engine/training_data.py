@@ -124,7 +124,8 @@ def check_cardinality(x, y, sample_weight):
     for name, value in (("x", x), ("y", y), ("sample_weight", sample_weight)):
         if value is None:
             continue
-        sizes[name] = [_first_dim(t) for t in tree.flatten(value)]
+        # None leaves are the values of Input(optional=True)
+        sizes[name] = [_first_dim(t) for t in tree.flatten(value) if t is not None]
     all_sizes = {s for v in sizes.values() for s in v}
     if len(all_sizes) > 1:
         lines = "\n".join(f"  {k} sizes: {', '.join(str(s) for s in v)}"
@@ -135,6 +136,8 @@ def check_cardinality(x, y, sample_weight):
 
 
 def _take(t, idx):
+    if t is None:   # an Input(optional=True) left out
+        return None
     if isinstance(t, SparseTensor):
         return _sparse_rows.take_rows(t, idx)
     if isinstance(t, RaggedTensor):
@@ -153,6 +156,8 @@ def _device_of(t):
 def _rows(t, sl):
     """``t[sl]`` for a slice of rows (SparseTensors have no ``[]``; a RaggedTensor
     slices its rows)."""
+    if t is None:   # an Input(optional=True) left out
+        return None
     if isinstance(t, SparseTensor):
         return _sparse_rows.slice_rows(t, sl.start, sl.stop)
     return t[sl]
@@ -232,7 +237,9 @@ class ArrayAdapter:
             perm = list(range(self.num_samples))
             random.shuffle(perm)
             idx = convert_to_tensor(perm, dtype=dtypes.int64,
-                                    device=_device_of(tree.flatten(self._x)[0]))
+                                    device=_device_of(next(
+                                        t for t in tree.flatten(self._x)
+                                        if t is not None)))
             arrays = tuple(tree.map_structure(lambda t: _take(t, idx), a)
                            if a is not None else None for a in arrays)
         elif self.shuffle == "batch":

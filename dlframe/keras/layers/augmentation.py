@@ -20,6 +20,7 @@ from dlframe.core.tensor_shape import TensorShape
 from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.layers.preprocessing import _to_float as _float
 from dlframe.keras.layers.preprocessing import crop_to_aspect_and_resize
+from dlframe.keras.layers.reshaping import _data_format
 from dlframe.keras.random import SeedGenerator
 from dlframe.ops import array as _array
 from dlframe.ops import array_index as _index
@@ -124,16 +125,33 @@ class _RandomLayer(Layer):
     """Shared state of the augmentation layers: seed and a training switch."""
 
     _casts_to_float = True
+    # layers whose call moves channels_first images to channels_last and back
+    _channels_first_ok = False
 
     def __init__(self, seed=None, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        if data_format not in (None, "channels_last"):
+        if self._channels_first_ok:
+            self.data_format = _data_format(data_format)
+        elif data_format not in (None, "channels_last"):
             raise ValueError(f"{type(self).__name__} supports data_format="
                              f"'channels_last' only. Received: data_format={data_format!r}")
+        else:
+            self.data_format = "channels_last"
         self.seed = seed
         self._seed_generator = SeedGenerator(seed)
-        self.data_format = "channels_last"
         self.supports_masking = True
+
+    def _to_channels_last(self, x):
+        if self.data_format != "channels_first":
+            return x
+        rank = len(x.shape)
+        return _array.transpose(x, list(range(rank - 3)) + [rank - 2, rank - 1, rank - 3])
+
+    def _from_channels_last(self, x):
+        if self.data_format != "channels_first":
+            return x
+        rank = len(x.shape)
+        return _array.transpose(x, list(range(rank - 3)) + [rank - 1, rank - 3, rank - 2])
 
     def _next_seed(self):
         """The layer's next stateless ``[2]`` seed, or None for the global stream."""
@@ -155,7 +173,7 @@ class _RandomLayer(Layer):
         batched = len(x.shape) == 4
         if not batched:
             x = _array.expand_dims(x, 0)
-        out = self._augment(x)
+        out = self._from_channels_last(self._augment(self._to_channels_last(x)))
         return out if batched else _array.squeeze(out, [0])
 
     def compute_output_shape(self, input_shape):
@@ -170,6 +188,8 @@ class _RandomLayer(Layer):
 class RandomFlip(_RandomLayer):
     """Flips each image with probability 1/2 ('horizontal', 'vertical' or
     'horizontal_and_vertical', each direction drawn independently)."""
+
+    _channels_first_ok = True
 
     def __init__(self, mode="horizontal_and_vertical", seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
@@ -198,6 +218,8 @@ class RandomFlip(_RandomLayer):
 
 class _AffineLayer(_RandomLayer):
     """Augmentation through a per-image projective transform (output -> input)."""
+
+    _channels_first_ok = True
 
     def __init__(self, fill_mode="reflect", interpolation="bilinear", seed=None,
                  fill_value=0.0, **kwargs):
@@ -380,13 +402,18 @@ class RandomCrop(_RandomLayer):
     images smaller than the target) crops the largest centred window of the target
     aspect ratio and resizes it."""
 
+    _channels_first_ok = True
+
     def __init__(self, height, width, seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
         self.height = int(height)
         self.width = int(width)
 
     def call(self, inputs, training=True):
-        x = _float(inputs, self.compute_dtype)
+        x = self._to_channels_last(_float(inputs, self.compute_dtype))
+        return self._from_channels_last(self._crop(x, training))
+
+    def _crop(self, x, training):
         h, w = x.shape[-3], x.shape[-2]
         if not training or h < self.height or w < self.width:
             if (h, w) == (self.height, self.width):
@@ -406,7 +433,8 @@ class RandomCrop(_RandomLayer):
 
     def compute_output_shape(self, input_shape):
         shape = list(TensorShape(input_shape).as_list())
-        shape[-3:-1] = [self.height, self.width]
+        at = len(shape) - (2 if self.data_format == "channels_first" else 3)
+        shape[at:at + 2] = [self.height, self.width]
         return TensorShape(shape)
 
     def get_config(self):

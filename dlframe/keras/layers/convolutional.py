@@ -303,32 +303,43 @@ class _ConvTranspose(Conv):
         return config
 
 
-class Conv2DTranspose(_ConvTranspose):
-    """2-D transposed convolution; kernel shape (kh, kw, filters, in_channels)."""
+def _fixed_transpose_rank(rank, name, doc):
+    default = (1,) * rank if rank > 1 else 1
 
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid",
-                 output_padding=None, data_format=None, dilation_rate=(1, 1), **kwargs):
-        super().__init__(2, filters, kernel_size, strides, padding, output_padding,
-                         data_format, dilation_rate, **kwargs)
+    class Fixed(_ConvTranspose):
+        # explicit arguments keep TF's positional order (activation is 8th)
+        def __init__(self, filters, kernel_size, strides=default, padding="valid",
+                     output_padding=None, data_format=None, dilation_rate=default,
+                     activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                     bias_initializer="zeros", kernel_regularizer=None,
+                     bias_regularizer=None, activity_regularizer=None,
+                     kernel_constraint=None, bias_constraint=None, **kwargs):
+            if isinstance(output_padding, str) and not isinstance(data_format, str):
+                # Keras 3's Conv3DTranspose takes data_format before output_padding
+                output_padding, data_format = data_format, output_padding
+            super().__init__(rank, filters, kernel_size, strides, padding,
+                             output_padding, data_format, dilation_rate,
+                             activation=activation, use_bias=use_bias,
+                             kernel_initializer=kernel_initializer,
+                             bias_initializer=bias_initializer,
+                             kernel_regularizer=kernel_regularizer,
+                             bias_regularizer=bias_regularizer,
+                             activity_regularizer=activity_regularizer,
+                             kernel_constraint=kernel_constraint,
+                             bias_constraint=bias_constraint, **kwargs)
+    Fixed.__name__ = Fixed.__qualname__ = name
+    Fixed.__doc__ = doc
+    return Fixed
 
 
-class Conv1DTranspose(_ConvTranspose):
-    """1-D transposed convolution; kernel shape (k, filters, in_channels)."""
-
-    def __init__(self, filters, kernel_size, strides=1, padding="valid",
-                 output_padding=None, data_format=None, dilation_rate=1, **kwargs):
-        super().__init__(1, filters, kernel_size, strides, padding, output_padding,
-                         data_format, dilation_rate, **kwargs)
-
-
-class Conv3DTranspose(_ConvTranspose):
-    """3-D transposed convolution; kernel shape (kd, kh, kw, filters, in_channels)."""
-
-    def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding="valid",
-                 output_padding=None, data_format=None, dilation_rate=(1, 1, 1),
-                 **kwargs):
-        super().__init__(3, filters, kernel_size, strides, padding, output_padding,
-                         data_format, dilation_rate, **kwargs)
+Conv1DTranspose = _fixed_transpose_rank(
+    1, "Conv1DTranspose", "1-D transposed convolution; kernel shape (k, filters, in).")
+Conv2DTranspose = _fixed_transpose_rank(
+    2, "Conv2DTranspose",
+    "2-D transposed convolution; kernel shape (kh, kw, filters, in_channels).")
+Conv3DTranspose = _fixed_transpose_rank(
+    3, "Conv3DTranspose",
+    "3-D transposed convolution; kernel shape (kd, kh, kw, filters, in_channels).")
 
 
 class _DepthwiseBase(Conv):
@@ -419,6 +430,11 @@ class DepthwiseConv2D(_DepthwiseBase):
         self.bias = self._bias_weight()
         self.input_spec = InputSpec(ndim=self.rank + 2, axes={self._channel_axis: channels})
         self.built = True
+
+    @property
+    def kernel(self):
+        """Keras 3's name for ``depthwise_kernel`` (the same variable)."""
+        return self.depthwise_kernel
 
     def call(self, inputs):
         image, padding, fmt = self._image(inputs)

@@ -124,6 +124,8 @@ class EinsumDense(LoraMixin, Layer):
       kernel_regularizer, bias_regularizer, activity_regularizer: optional penalties.
       kernel_constraint, bias_constraint: optional projections.
       lora_rank, lora_alpha: optional LoRA adapter (see ``enable_lora``).
+      gptq_unpacked_column_size: Keras 3's column count of a GPTQ-packed kernel;
+        accepted and stored (dlframe does not quantize).
     """
 
     kernel = lora_weight_property("kernel")
@@ -132,7 +134,8 @@ class EinsumDense(LoraMixin, Layer):
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, lora_rank=None,
-                 lora_alpha=None, quantization_config=None, **kwargs):
+                 lora_alpha=None, gptq_unpacked_column_size=None,
+                 quantization_config=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         _parse(equation)
         self.equation = equation
@@ -148,6 +151,9 @@ class EinsumDense(LoraMixin, Layer):
         self.activation = activations.get(activation)
         set_weight_options(self, locals(), "kernel", "bias")
         reject_keras3_extensions(self, quantization_config=quantization_config)
+        # Keras 3 reads it only for GPTQ-quantized kernels, which dlframe never
+        # builds; kept so the attribute exists, and (as in Keras) not in the config
+        self.gptq_unpacked_column_size = gptq_unpacked_column_size
         self._init_lora(lora_rank, lora_alpha)
         self.supports_masking = True
 

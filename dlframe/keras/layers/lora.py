@@ -15,6 +15,7 @@ layer loads them and loading into a LoRA layer zeroes its factors.
 from dlframe.keras import initializers
 from dlframe.ops import array as _array
 from dlframe.ops import linalg as _linalg
+from dlframe.ops import math as _math
 
 
 def check_lora_rank(rank, name="lora_rank"):
@@ -128,7 +129,7 @@ class LoraMixin:
         if self.lora_enabled:
             base = self.__dict__["_" + self._lora_target]
             index = [id(v) for v in self._own_variables()].index(id(base))
-            store[str(index)] = getattr(self, self._lora_target).numpy()
+            store[str(index)] = self._lora_effective(base).numpy()
 
     def load_own_variables(self, store):
         """Loads what ``save_own_variables`` wrote; LoRA factors restart at zero."""
@@ -153,7 +154,11 @@ def lora_weight_property(target):
         except KeyError:   # not built yet: as a plain missing attribute
             raise AttributeError(f"'{type(self).__name__}' object has no attribute "
                                  f"'{target}'") from None
-        return self._lora_effective(base)
+        if not self.lora_enabled:
+            return base
+        # Keras 3 reads the adapted weight in the compute dtype (float16 under
+        # mixed_float16), also outside ``call``
+        return _math.cast(self._lora_effective(base), self.compute_dtype)
 
     def setter(self, value):
         self.__dict__["_" + target] = value

@@ -66,8 +66,15 @@ def _add_gamma_beta(layer, shape):
         dtype=layer.variable_dtype) if layer.center else None
 
 
+def _float_inputs(layer, inputs):
+    """Integer inputs normalize in the layer's compute dtype (as Keras), floats as is."""
+    return inputs if inputs.dtype.is_floating else _math.cast(inputs, layer.compute_dtype)
+
+
 class _Normalization(Layer):
     """gamma/beta bookkeeping shared by batch and layer normalization."""
+
+    _casts_to_float = True   # integer inputs give compute-dtype outputs
 
     def __init__(self, axis, epsilon, center, scale, beta_initializer, gamma_initializer,
                  beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint,
@@ -221,6 +228,7 @@ class BatchNormalization(_Normalization):
         return out
 
     def call(self, inputs, training=None, mask=None):
+        inputs = _float_inputs(self, inputs)
         ndim = len(inputs.shape)
         reduce_axes = [a for a in range(ndim) if a not in self._param_axes]
         in_dtype = inputs.dtype
@@ -300,6 +308,7 @@ class LayerNormalization(_Normalization):
         self.built = True
 
     def call(self, inputs):
+        inputs = _float_inputs(self, inputs)
         ndim = len(inputs.shape)
         in_dtype = inputs.dtype
         x = inputs if in_dtype.name not in ("float16", "bfloat16") else _math.cast(
@@ -361,6 +370,7 @@ class RMSNormalization(_Normalization):
         self.built = True
 
     def call(self, inputs):
+        inputs = _float_inputs(self, inputs)
         in_dtype = inputs.dtype
         x = inputs if in_dtype.name not in ("float16", "bfloat16") else _math.cast(
             inputs, "float32")

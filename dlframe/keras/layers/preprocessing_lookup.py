@@ -135,6 +135,9 @@ class _IndexLookup(Layer):
         if idf_weights is not None and output_mode != "tf_idf":
             raise ValueError("`idf_weights` should only be set if `output_mode` is "
                              f"`'tf_idf'`. Received: output_mode={output_mode}")
+        if pad_to_max_tokens and max_tokens is None:
+            raise ValueError("If pad_to_max_tokens is True, must set `max_tokens`. "
+                             f"Received: max_tokens={max_tokens}")
         self.max_tokens = max_tokens
         self.num_oov_indices = num_oov_indices
         self.mask_token = mask_token
@@ -222,6 +225,7 @@ class _IndexLookup(Layer):
             raise ValueError(f"Found reserved mask token {self.mask_token!r} in the "
                              "vocabulary.")
         del reserved
+        self._check_vocabulary_size(tokens_clean)
         if self.output_mode == "tf_idf":
             if idf_weights is None:
                 raise ValueError("`idf_weights` must be set if output_mode is 'tf_idf'")
@@ -242,7 +246,20 @@ class _IndexLookup(Layer):
         else:
             self._set(tokens_clean, None)
 
+    def _check_vocabulary_size(self, tokens):
+        """Keras: once the layer ran, a non-'int' output's width (the vocabulary
+        size) is fixed unless it is padded to ``max_tokens``."""
+        frozen = getattr(self, "_frozen_vocab_size", None)
+        new = len(self._reserved()) + len(tokens)
+        if frozen is not None and new != frozen:
+            raise RuntimeError(
+                f"When using `output_mode={self.output_mode}` and "
+                "`pad_to_max_tokens=False`, the vocabulary size cannot be changed "
+                f"after the layer is called. Old vocab size is {frozen}, new vocab "
+                f"size is {new}")
+
     def _set(self, tokens, idf):
+        self._check_vocabulary_size(tokens)
         self._tokens = tokens
         if idf is not None:
             mean = sum(idf) / len(idf) if idf else 0.0
@@ -352,6 +369,8 @@ class _IndexLookup(Layer):
         after the model is rebuilt; until then the config's ``vocabulary_size``
         stands in, so layers built on this output get their saved shapes."""
         depth = self.vocabulary_size()
+        if self._tokens and not self.pad_to_max_tokens:   # the layer ran: freeze
+            self._frozen_vocab_size = depth
         if not self._tokens and self._saved_vocabulary_size is not None:
             depth = self._saved_vocabulary_size
         if self.pad_to_max_tokens and self.max_tokens is not None:

@@ -20,6 +20,8 @@ def _size(n, bytes_per=4):
 
 
 def _shape_text(layer):
+    if not layer.built:   # Keras 3 summarizes unbuilt layers with "?"
+        return "?"
     try:
         shape = layer.output_shape
     except (AttributeError, ValueError, RuntimeError):
@@ -115,7 +117,8 @@ def print_summary(model, line_length=None, positions=None, print_fn=None,
     """Prints (through ``print_fn``, default print) the Keras 2 summary table.
 
     Args:
-      model: a built Model.
+      model: a Model (Keras 3 also summarizes an unbuilt one: shapes "?",
+        parameter counts 0).
       line_length: total width (65 for sequential-like models, else 98).
       positions: where each column ends, as fractions of the width or as columns.
       print_fn: called with each line (default ``print``).
@@ -144,7 +147,7 @@ def print_summary(model, line_length=None, positions=None, print_fn=None,
 
     def print_layer(layer, level=0, closes_box=False):
         try:
-            params = layer.count_params()
+            params = layer.count_params() if layer.built else 0
         except ValueError:
             params = 0
         fields = [f"{layer.name} ({type(layer).__name__})", _shape_text(layer), params]
