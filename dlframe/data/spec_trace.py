@@ -87,9 +87,37 @@ class _SpecTrace(_trace.Trace):
         axes = frozenset(range(len(dims))) | {_static_dims.RANK}
         self.note_unknown(tensor, axes)
 
+    def unruled_dynamic(self, tensor):
+        """Whether ``tensor``'s size follows values through an op with no static
+        shape rule (``unique``, ``boolean_mask``): its marks cannot tell which dims
+        TF leaves unknown. Sizes from ops whose rule says their dims (a resize to a
+        fixed size of a random crop) are told by the marks instead."""
+        found = self.__dict__.get("_unruled")
+        if found is None:
+            found = self._unruled = set()
+            for prim, inputs, outs, attrs, _dev in self.nodes:
+                if any(id(x) in found for x in inputs) or (
+                        _static_dims.value_shaped(prim, inputs, attrs)
+                        and not _has_static_dims(prim, inputs, attrs)):
+                    found.update(id(o) for o in outs)
+        return id(tensor) in found or (
+            self.parent is not None and self.parent.is_dynamic(tensor))
+
     def opaque_outputs(self):
         return {id(o) for prim, _, outs, _, _ in self.nodes if prim in _OPAQUE
                 for o in outs}
+
+
+def _has_static_dims(prim, inputs, attrs):
+    """Whether ``prim`` has a static shape rule that gives its outputs' dims."""
+    rule = getattr(prim, "static_shape", None)
+    if rule is None:
+        return False
+    in_dims = [list(x._value.shape) if isinstance(x, Tensor) else None for x in inputs]
+    try:
+        return rule(in_dims, attrs or {}) is not None
+    except Exception:  # noqa: BLE001 - a rule that cannot tell: no dims
+        return False
 
 
 def _placeholder(spec, size, value, rank):
@@ -216,7 +244,7 @@ def _leaf_info(tr, leaf):
             dims = [n if n is not None else d for n, d in zip(noted.as_list(), dims)]
             if id(leaf) in tr.opaque_outputs():
                 dims = noted.as_list()
-        return ("dense", leaf.dtype, dims, tr.is_dynamic(leaf))
+        return ("dense", leaf.dtype, dims, tr.unruled_dynamic(leaf))
     return S.spec_of_leaf(S.to_host_leaf(leaf))
 
 

@@ -158,7 +158,14 @@ def _crop(value, size, seed, stateless):
     return x
 
 
-@reads_values("size", stateful=True)
+def _crop_static_dims(value, size, seed=None, name=None):
+    """The crop's dims TF knows: its Python-int sizes (a tensor size is unknown)."""
+    if isinstance(size, Tensor):
+        return [None] * (size.shape[0] if size.shape.rank == 1 else 0) or None
+    return [None if isinstance(s, Tensor) else int(s) for s in size]
+
+
+@reads_values("size", stateful=True, static_shape=_crop_static_dims)
 def random_crop(value, size, seed=None, name=None):
     """A window of shape ``size`` at a uniformly random offset of ``value``.
 

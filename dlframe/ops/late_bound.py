@@ -69,9 +69,10 @@ class _eager:
 class _Bound:
     """``op`` with its arguments, the tensors among them supplied at each run."""
 
-    def __init__(self, op, template):
+    def __init__(self, op, template, static_dims=None):
         self.op = op
         self.template = template
+        self.static_dims = static_dims   # the outputs' dims TF knows, or None
         self.structure = None    # the output structure (set by the trace-time run)
         self.pending = None      # trace-time output arrays, handed to the first forward
 
@@ -95,6 +96,7 @@ class _Vjp:
         self.wrt = wrt
         self.n_in = n_in
         self.__name__ = f"{getattr(bound.op, '__name__', 'op')}_grad"
+        self.static_dims = None   # (the gradient node's shapes are the inputs')
         self.structure = None
         self.pending = None
 
@@ -105,8 +107,10 @@ class _Vjp:
             for i in self.wrt:
                 tape.watch(xs[i])
             outs = self.bound.run(xs)
-        return tape.gradient(outs, [xs[i] for i in self.wrt], output_gradients=dys,
-                             unconnected_gradients="zero")
+        grads = tape.gradient(outs, [xs[i] for i in self.wrt], output_gradients=dys,
+                              unconnected_gradients="zero")
+        # a gather's IndexedSlices: the graph node's outputs are dense arrays
+        return [convert_to_tensor(g) for g in grads]
 
 
 def _forward(d, *arrays, bound):
@@ -142,6 +146,8 @@ def _stateful_p(d, *arrays, bound):
 for _p in (_pure_p, _stateful_p):
     _p.defgrad(_grad)
     _p.value_shaped = True   # its output sizes depend on input values
+    # the op's own static dims where it gave them (random_crop's Python-int sizes)
+    _p.static_shape = lambda in_dims, attrs: attrs["bound"].static_dims
 
 
 def _call_bound(bound, tensors, stateful=False):
@@ -157,17 +163,19 @@ def _call_bound(bound, tensors, stateful=False):
                      {"bound": bound}, device=dev))
 
 
-def late_call(op, args, kwargs, stateful=False):
+def late_call(op, args, kwargs, stateful=False, static_shape=None):
     """``op(*args, **kwargs)`` as one graph node reading its tensor arguments' values
-    at every run (see the module docstring)."""
+    at every run (see the module docstring); ``static_shape(*args, **kwargs)``, when
+    given, says the output dims TF knows (None where a traced value sets them)."""
     leaves = []
     template = _split((tuple(args), dict(kwargs)), leaves)
-    bound = _Bound(op, template)
+    dims = None if static_shape is None else static_shape(*args, **kwargs)
+    bound = _Bound(op, template, dims)
     outs = _call_bound(bound, leaves, stateful)
     return nest.pack_sequence_as(bound.structure, outs)
 
 
-def reads_values(*names, stateful=False):
+def reads_values(*names, stateful=False, static_shape=None):
     """Decorator: ``op`` needs the Python values of the arguments ``names``; given
     traced tensors there (inside a ``dlframe.function``), it runs as a graph node
     that reads them at run time instead of failing or baking a trace-time value.
@@ -175,6 +183,9 @@ def reads_values(*names, stateful=False):
     Args:
       *names: parameter names of the decorated op.
       stateful: the op draws random numbers (never merged or folded in a graph).
+      static_shape: optional function of the op's arguments giving its output's
+        dims as TF's shape inference knows them (None for a size a traced value
+        sets), so the graph node's static shape is not wholly unknown.
     """
     def wrap(op):
         params = list(inspect.signature(op).parameters)
@@ -186,7 +197,7 @@ def reads_values(*names, stateful=False):
                 for n, i in where:
                     value = args[i] if i < len(args) else kwargs.get(n)
                     if _traced(value):
-                        return late_call(op, args, kwargs, stateful)
+                        return late_call(op, args, kwargs, stateful, static_shape)
             return op(*args, **kwargs)
         return wrapper
     return wrap

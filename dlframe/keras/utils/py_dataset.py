@@ -122,6 +122,19 @@ class Sequence(PyDataset):
 
     _warn_missing_super = False
 
+    @property
+    def num_batches(self):
+        """As ``PyDataset``'s, unless the subclass set its own attribute of that name
+        (Keras 2's Sequence has no such property: ``self.num_batches = n`` is a
+        plain attribute there, as keras.io's metric-learning example sets it)."""
+        if "_own_num_batches" in self.__dict__:
+            return self.__dict__["_own_num_batches"]
+        return PyDataset.num_batches.fget(self)
+
+    @num_batches.setter
+    def num_batches(self, value):
+        self.__dict__["_own_num_batches"] = value
+
 
 def num_batches(dataset):
     """``dataset.num_batches`` for a ``PyDataset``, ``len(dataset)`` for a duck-typed
