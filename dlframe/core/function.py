@@ -76,10 +76,10 @@ def _keras_call(python_function):
 
 
 def _distinct_inputs(args, kwargs, template, leaves):
-    """``(args, kwargs)`` of an inlined call, a tensor passed twice (``f(x, x)``)
-    given to the body as two tensors (an Identity of the repeat): TF's function
-    graph has one placeholder per input, so ``tf.gradients`` in the body
-    differentiates each on its own."""
+    """``(args, kwargs, leaves)`` of an inlined call, a tensor passed twice
+    (``f(x, x)``) given to the body as two tensors (an Identity of the repeat):
+    TF's function graph has one placeholder per input, so ``tf.gradients`` in the
+    body differentiates each on its own."""
     seen, fresh = set(), []
     for t in leaves:
         if isinstance(t, Tensor) and not t._is_variable:
@@ -88,9 +88,9 @@ def _distinct_inputs(args, kwargs, template, leaves):
             seen.add(id(t))
         fresh.append(t)
     if all(a is b for a, b in zip(fresh, leaves)):
-        return args, kwargs
+        return args, kwargs, fresh
     call_args, call_kwargs = _unflatten(template, iter(fresh))
-    return _restore_py(args, call_args), _restore_py(kwargs, call_kwargs)
+    return _restore_py(args, call_args), _restore_py(kwargs, call_kwargs), fresh
 
 
 class Function:
@@ -224,8 +224,9 @@ class Function:
             if STATE.trace is None:   # eagerly under a tape: tf.gradients works
                 with _inline.graph_view():
                     return self._target()(*args, **kwargs)
-            args, kwargs = _distinct_inputs(args, kwargs, template, leaves)
-            with _inline.gradient_frame(STATE.trace):
+            args, kwargs, fresh = _distinct_inputs(args, kwargs, template, leaves)
+            with _inline.gradient_frame(STATE.trace, [
+                    t for t in fresh if isinstance(t, Tensor) and not t._is_variable]):
                 return self._target()(*args, **kwargs)
         finally:
             STATE.silent_trace = quiet

@@ -10,7 +10,9 @@ the gradient computation as usual (second derivatives included).
 
 A function called from another one's trace runs inlined there; in TF it is a graph
 of its own whose inputs are placeholders, so ``tf.gradients`` in its body sees only
-its own ops. ``gradient_frame`` marks where its ops begin in the caller's trace.
+its own ops and stops at its inputs (captured tensors still lead into the
+caller's graph). ``gradient_frame`` marks where its ops begin in the caller's
+trace and which tensors are its inputs.
 """
 
 import contextlib
@@ -57,14 +59,16 @@ def graph_view():
 
 
 @contextlib.contextmanager
-def gradient_frame(trace):
-    """Context of a function body inlined into ``trace``: ``tf.gradients`` in it
-    differentiates only the ops recorded from here on (``gradient_frames``)."""
+def gradient_frame(trace, args):
+    """Context of a function body inlined into ``trace`` whose input tensors are
+    ``args``: ``tf.gradients`` in it stops at them (as at the placeholders of TF's
+    function graph), while tensors the body captures from the caller still pass
+    gradients on through the caller's ops (``gradient_frames``)."""
     root = trace
     while root.parent is not None:
         root = root.parent
     frames = root.__dict__.setdefault("gradient_frames", [])
-    frames.append((trace, len(trace.nodes)))
+    frames.append((trace, len(trace.nodes), {id(a): a for a in args}))
     try:
         yield
     finally:
@@ -72,10 +76,9 @@ def gradient_frame(trace):
 
 
 def gradient_frames(trace):
-    """``(trace, first node)`` of the innermost inlined function body active in
-    ``trace`` (its own trace or an enclosing one), or None."""
+    """``(trace, first node, {id: argument tensor})`` of each inlined function body
+    active in ``trace`` (its own trace or an enclosing one), outermost first."""
     root = trace
     while root.parent is not None:
         root = root.parent
-    frames = getattr(root, "gradient_frames", None)
-    return frames[-1] if frames else None
+    return list(getattr(root, "gradient_frames", ()))

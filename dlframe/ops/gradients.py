@@ -34,28 +34,65 @@ def _as_list(value):
 def _traced_entries(trace, stop_ids):
     """The (primitive, inputs, outputs, attrs) the active function trace recorded,
     outermost trace first (a cond branch or loop body sees its enclosing graph's
-    ops; in an inlined tf.function body, only the body's ops, as TF's function
-    graph); nodes producing a ``stop_gradients`` tensor are left out, so nothing
-    flows back through them."""
-    frame = gradient_frames(trace)   # an inlined tf.function's own ops only
+    ops); nodes producing a ``stop_gradients`` tensor are left out, so nothing
+    flows back through them.
+
+    In an inlined tf.function body gradients stop at the body's inputs, as at the
+    placeholders of TF's function graph, while tensors it captures from its caller
+    pass them on through the caller's ops: where an input also appears in ops
+    outside the body (the caller's op making it, or reading it), those ops see it
+    as a traced Identity of it (``_seen_as``), apart from the body's uses."""
     chain = []
     while trace is not None:
         chain.append(trace)
         trace = trace.parent
     chain.reverse()
-    if frame is not None and any(tr is frame[0] for tr in chain):
-        chain = chain[[id(tr) for tr in chain].index(id(frame[0])):]
+    pos = {id(tr): k for k, tr in enumerate(chain)}
+    frames = [f for f in gradient_frames(chain[-1]) if id(f[0]) in pos]
+    renamed = {}   # (id(tensor), frame level) -> the tensor standing for it there
     entries = []
     written = {}   # id(Variable) -> index in ``entries`` when it was last written
-    for tr in chain:
-        first = frame[1] if frame is not None and tr is frame[0] else 0
-        for prim, inputs, outs, attrs, _dev in tr.nodes[first:]:
+    for k, tr in enumerate(chain):
+        enclosing = builtins.sum(1 for f in frames if pos[id(f[0])] < k)
+        starts = [f[1] for f in frames if f[0] is tr]   # ascending: nested frames
+        for i, (prim, inputs, outs, attrs, _dev) in enumerate(list(tr.nodes)):
+            if frames:
+                level = enclosing + builtins.sum(1 for s in starts if s <= i)
+                inputs = _seen_as(inputs, level, frames, renamed)
+                outs = _seen_as(outs, level, frames, renamed)
             if prim.effects:
                 written.update((id(x), len(entries)) for x in inputs if x._is_variable)
             if prim.grad is None or any(id(o) in stop_ids for o in outs):
                 continue
             entries.append((prim, inputs, outs, attrs))
     return entries, written
+
+
+def _frame_level(x, level, frames):
+    """The innermost of the first ``level`` inlined bodies that takes ``x`` as an
+    input (its placeholder there), or 0 (the tensor itself)."""
+    for j in range(level, 0, -1):
+        if id(x) in frames[j - 1][2]:
+            return j
+    return 0
+
+
+def _seen_as(tensors, level, frames, renamed):
+    """``tensors`` as the ops at inlined-body depth ``level`` see them: an input of
+    an inlined body seen at another depth than the innermost (where ``tf.gradients``
+    was called) becomes an Identity of it, so the two are differentiated apart."""
+    out = None
+    for n, x in enumerate(tensors):
+        here = _frame_level(x, level, frames)
+        if here == _frame_level(x, len(frames), frames):
+            continue
+        alias = renamed.get((id(x), here))
+        if alias is None:
+            alias = renamed[(id(x), here)] = _array.identity(x)
+        if out is None:
+            out = list(tensors)
+        out[n] = alias
+    return tensors if out is None else builtins.tuple(out)
 
 
 def _refuse_stale_reads(entries, written, targets, sources):
