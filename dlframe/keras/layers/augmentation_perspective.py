@@ -67,7 +67,8 @@ class RandomPerspective(_AffineLayer):
       interpolation: 'bilinear' or 'nearest'.
       fill_value: value of pixels mapped from outside the image.
       seed: random seed.
-      data_format: 'channels_last' only.
+      data_format: 'channels_last' or 'channels_first' (default: the backend's
+        image_data_format).
 
     Raises:
       ValueError: ``factor`` or ``scale`` outside [0, 1] (as above).

@@ -303,6 +303,16 @@ class _ConvTranspose(Conv):
         return config
 
 
+def _keras3_transpose_order(output_padding, data_format):
+    """Whether the 5th/6th positional values are Keras 3's ``(data_format,
+    output_padding)``: a format string in the padding slot, or a padding (number or
+    sequence) in the format slot; the two can never be mistaken for each other."""
+    if isinstance(output_padding, str):
+        return not isinstance(data_format, str)
+    return data_format is not None and not isinstance(data_format, str) and (
+        output_padding is None)
+
+
 def _fixed_transpose_rank(rank, name, doc):
     default = (1,) * rank if rank > 1 else 1
 
@@ -314,7 +324,7 @@ def _fixed_transpose_rank(rank, name, doc):
                      bias_initializer="zeros", kernel_regularizer=None,
                      bias_regularizer=None, activity_regularizer=None,
                      kernel_constraint=None, bias_constraint=None, **kwargs):
-            if isinstance(output_padding, str) and not isinstance(data_format, str):
+            if rank == 3 and _keras3_transpose_order(output_padding, data_format):
                 # Keras 3's Conv3DTranspose takes data_format before output_padding
                 output_padding, data_format = data_format, output_padding
             super().__init__(rank, filters, kernel_size, strides, padding,
