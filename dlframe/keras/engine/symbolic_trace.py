@@ -30,7 +30,8 @@ _EMPTY = frozenset()
 # from configuration (windows, strides, depths), never from sizes code computed
 TRUSTED_RULES = frozenset({
     "All", "Any", "ArgMax", "ArgMin", "AvgPool", "Conv2D", "Conv3D",
-    "DepthwiseConv2dNative", "Einsum", "ExpandDims", "GatherLast", "MatMul", "Max",
+    "DepthwiseConv2dNative", "Einsum", "ExpandDims", "GatherLast", "LayerNorm",
+    "MatMul", "Max",
     "MaxPool", "Mean", "Min", "MirrorPad", "OneHot", "PadV2", "Prod", "ReshapeLike",
     "SoftmaxCrossEntropyWithLogits", "SparseSoftmaxCrossEntropyWithLogits", "Squeeze",
     "Sum", "TopKIndices", "Transpose"})

@@ -16,6 +16,7 @@ from dlframe.ops import array as _array
 from dlframe.ops import math as _math
 from dlframe.ops import nn as _nn
 from dlframe.ops import reduction as _red
+from dlframe.ops.layer_norm import layer_norm as _layer_norm
 
 
 def _axes(axis, ndim, layer):
@@ -308,20 +309,9 @@ class LayerNormalization(_Normalization):
         self.built = True
 
     def call(self, inputs):
-        inputs = _float_inputs(self, inputs)
-        ndim = len(inputs.shape)
-        in_dtype = inputs.dtype
-        x = inputs if in_dtype.name not in ("float16", "bfloat16") else _math.cast(
-            inputs, "float32")
-        mean, variance = _nn.moments(x, self._param_axes, keepdims=True)
-        gamma = None if self.gamma is None else _math.cast(self.gamma, x.dtype)
-        beta = None if self.beta is None else _math.cast(self.beta, x.dtype)
-        if self.rms_scaling:
-            out = x * _math.rsqrt(variance + self.epsilon) * self._broadcast(gamma, ndim)
-            return out if out.dtype == in_dtype else _math.cast(out, in_dtype)
-        out = _nn.batch_normalization(x, mean, variance, self._broadcast(beta, ndim),
-                                      self._broadcast(gamma, ndim), self.epsilon)
-        return out if out.dtype == in_dtype else _math.cast(out, in_dtype)
+        # one fused primitive (ops/layer_norm.py); halves are normalized in float32
+        return _layer_norm(_float_inputs(self, inputs), self.gamma, self.beta,
+                           self._param_axes, self.epsilon, self.rms_scaling)
 
     def get_config(self):
         config = super().get_config()
