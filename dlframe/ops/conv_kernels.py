@@ -10,6 +10,12 @@ and shared with pooling (``pad_array``, ``taps``, ``tap_index``, ``accumulate_ta
 
 import itertools
 
+from dlframe.ops.conv_winograd import (
+    winograd_applies,
+    winograd_backprop_input,
+    winograd_forward,
+)
+
 
 def pad_array(xp, x, pads, value=0):
     """``x`` with spatial (lo, hi) padding filled with ``value`` (x itself if none)."""
@@ -185,7 +191,8 @@ def _group_filter(w, g):
     return w.reshape(-1, g, cout // g).transpose(1, 0, 2)
 
 
-def conv_forward_cols(d, x, w, *, strides, pads, dilations, bias=None):
+def conv_forward_cols(d, x, w, *, strides, pads, dilations, bias=None,
+                      want_cols=True):
     """Grouped N-d convolution (cross-correlation) of channels-last ``x``.
 
     Args:
@@ -193,9 +200,12 @@ def conv_forward_cols(d, x, w, *, strides, pads, dilations, bias=None):
         channel a per-channel bias is added inside the GEMM instead, as a row of
         the filter matrix against a column of ones (one pass over y fewer).
 
+      want_cols: False when the caller drops ``cols`` (then None): a wide 3x3
+        convolution takes the Winograd path (``conv_winograd``) and builds none.
+
     Returns:
-      (y, cols): the output and the patch matrix it was computed from, which
-      ``filter_grad_from_cols`` accepts in place of ``x``.
+      (y, cols): the output and the patch matrix ``filter_grad_from_cols`` accepts
+      in place of ``x``.
     """
     xp = d.xp
     r = x.ndim - 2
@@ -203,6 +213,13 @@ def conv_forward_cols(d, x, w, *, strides, pads, dilations, bias=None):
     g = x.shape[-1] // cg
     out_sp = tuple((n + lo + hi - (k - 1) * dl - 1) // s + 1 for n, k, s, dl, (lo, hi)
                    in zip(x.shape[1:-1], ks, strides, dilations, pads))
+    if winograd_applies(x, w, strides, dilations, pads, g):
+        y = winograd_forward(d, x, w, pads)
+        if bias is not None:
+            add_bias(xp, y, bias)
+        cols = _im2col(xp, x, ks, strides, pads, dilations, out_sp) if want_cols \
+            else None
+        return y, cols
     fold = (bias is not None and x.shape[-1] == 1 and bias.shape == (cout,)
             and bias.dtype == x.dtype and not _pointwise(ks, pads))
     cols = _im2col(xp, x, ks, strides, pads, dilations, out_sp, ones=fold)
@@ -242,7 +259,7 @@ def add_bias(xp, y, bias):
 def conv_forward(d, x, w, *, strides, pads, dilations):
     """Grouped N-d convolution (cross-correlation) of channels-last ``x``."""
     return conv_forward_cols(d, x, w, strides=strides, pads=pads,
-                             dilations=dilations)[0]
+                             dilations=dilations, want_cols=False)[0]
 
 
 def conv_backprop_input(d, dy, w, *, in_shape, strides, pads, dilations):
@@ -251,6 +268,8 @@ def conv_backprop_input(d, dy, w, *, in_shape, strides, pads, dilations):
     r = dy.ndim - 2
     ks, cg, cout = w.shape[:r], w.shape[r], w.shape[-1]
     g = in_shape[-1] // cg
+    if winograd_applies(dy, w, strides, dilations, pads, g):
+        return winograd_backprop_input(d, dy, w, pads)
     dy2 = dy.reshape(-1, cout)
     if g == 1 and cg >= _TAP_MAJOR_MIN_CHANNELS and not _pointwise(ks, pads):
         # one batched GEMM giving a contiguous (P, C) block per tap: the slice-adds

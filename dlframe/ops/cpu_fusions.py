@@ -43,16 +43,16 @@ def relu_in_place(xp, y):
     return xp.maximum(y, 0, out=y)
 
 
-def _conv_bias_act(d, x, w, bias, strides, pads, dilations, relu):
+def _conv_bias_act(d, x, w, bias, strides, pads, dilations, relu, want_cols=True):
     y, cols = conv_forward_cols(d, x, w, strides=strides, pads=pads,
-                                dilations=dilations, bias=bias)
+                                dilations=dilations, bias=bias, want_cols=want_cols)
     return (relu_in_place(d.xp, y) if relu else y), cols
 
 
 @primitive("_FusedConv2D")
 def fused_conv_p(d, x, w, bias, *, strides, pads, dilations, relu):
     """Convolution + bias [+ ReLU] (float32/float64 inputs)."""
-    return _conv_bias_act(d, x, w, bias, strides, pads, dilations, relu)[0]
+    return _conv_bias_act(d, x, w, bias, strides, pads, dilations, relu, False)[0]
 
 
 @primitive("_FusedConv2DKeepPatches", n_out=2)
