@@ -3,7 +3,8 @@
 Dicts are flattened in sorted-key order (as TF does) and rebuilt in their own order.
 With ``expand_composites=True`` a composite value (RaggedTensor, SparseTensor,
 ExtensionType: anything with ``_dlframe_flatten``) is a structure of its component
-tensors.
+tensors. A tuple type marked ``_dlframe_nest_leaf`` (tf.distribute's PerReplica)
+stands for one value: a leaf unless composites are expanded.
 """
 
 
@@ -12,8 +13,19 @@ def _composite(x, expand_composites):
         x, "_dlframe_flatten")
 
 
+_PLAIN = frozenset((list, tuple))
+
+
+def _leaf(x, expand_composites):
+    # tuples that stand for one value (tf.distribute's PerReplica/Mirrored, TF
+    # composites) are leaves unless composites are expanded; plain lists and
+    # tuples answer with one set lookup (tf.nest is on every step's hot path)
+    return type(x) not in _PLAIN and not expand_composites and getattr(
+        type(x), "_dlframe_nest_leaf", False)
+
+
 def is_nested(x):
-    return isinstance(x, (list, tuple, dict))
+    return isinstance(x, (list, tuple, dict)) and not _leaf(x, False)
 
 
 def flatten(structure, expand_composites=False):
@@ -28,7 +40,7 @@ def flatten(structure, expand_composites=False):
         for k in sorted(structure, key=str):
             out.extend(flatten(structure[k], expand_composites))
         return out
-    if isinstance(structure, (list, tuple)):
+    if isinstance(structure, (list, tuple)) and not _leaf(structure, expand_composites):
         out = []
         for item in structure:
             out.extend(flatten(item, expand_composites))
@@ -48,7 +60,7 @@ def pack_sequence_as(structure, flat, expand_composites=False):
         if isinstance(s, dict):
             vals = {k: rebuild(s[k]) for k in sorted(s, key=str)}
             return type(s)((k, vals[k]) for k in s)
-        if isinstance(s, (list, tuple)):
+        if isinstance(s, (list, tuple)) and not _leaf(s, expand_composites):
             items = [rebuild(i) for i in s]
             if isinstance(s, tuple) and hasattr(s, "_fields"):
                 return type(s)(*items)
@@ -78,7 +90,7 @@ def assert_same_structure(nest1, nest2, check_types=True, expand_composites=Fals
         if isinstance(s, dict):
             return ("dict", tuple(sorted(map(str, s))), tuple(shape(s[k]) for k in
                                                             sorted(s, key=str)))
-        if isinstance(s, (list, tuple)):
+        if isinstance(s, (list, tuple)) and not _leaf(s, expand_composites):
             kind = type(s).__name__ if check_types else "seq"
             return (kind, tuple(shape(i) for i in s))
         if _composite(s, expand_composites):
@@ -90,5 +102,10 @@ def assert_same_structure(nest1, nest2, check_types=True, expand_composites=Fals
                          f"{nest1!r} vs {nest2!r}")
 
 
-__all__ = ["is_nested", "flatten", "pack_sequence_as", "map_structure",
-           "assert_same_structure"]
+__all__ = [
+    "assert_same_structure",
+    "flatten",
+    "is_nested",
+    "map_structure",
+    "pack_sequence_as",
+]

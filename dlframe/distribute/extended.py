@@ -88,8 +88,12 @@ class StrategyExtended:
     def should_save_summary(self):
         return True
 
+    @property
+    def experimental_require_static_shapes(self):
+        return False
+
     def non_slot_devices(self, var_list):
-        return self._devices[:1]
+        return self._devices
 
     def colocate_vars_with(self, colocate_with_variable):
         return contextlib.nullcontext()
@@ -165,6 +169,16 @@ class StrategyExtended:
         """Reduces several ``(value, destinations)`` pairs in bucketed collectives."""
         return self._reduce_list(reduce_op, [v for v, _ in value_destination_pairs],
                                  root_only=True)
+
+    def broadcast_to(self, tensor, destinations):
+        """``tensor`` copied to every device of ``destinations`` (a Mirrored for
+        several devices)."""
+        from dlframe.distribute.cross_device import CrossDeviceOps
+        return CrossDeviceOps().broadcast(tensor, destinations)
+
+    def call_for_each_replica(self, fn, args=(), kwargs=None):
+        """Runs ``fn`` once per replica, as ``strategy.run`` (TF 1's spelling)."""
+        return self._strategy.run(fn, args=args, kwargs=kwargs)
 
     def _all_reduce_leaves(self, op, leaves):
         """All-reduce of per-replica leaves; Mirrored results (one copy per replica)."""

@@ -57,8 +57,11 @@ class PerReplica(tuple):
     """One value per replica (``.values``), as ``tf.distribute.DistributedValues``.
 
     It is a tuple with namedtuple-like ``_fields`` so that ``dlframe.function`` and
-    ``tf.nest`` flatten it into its per-replica tensors and rebuild it.
+    ``tf.nest(..., expand_composites=True)`` flatten it into its per-replica tensors
+    and rebuild it; plain ``tf.nest`` calls see one leaf, as TF's composite.
     """
+
+    _dlframe_nest_leaf = True
 
     def __new__(cls, *values):
         if len(values) == 1 and isinstance(values[0], (list, tuple)) and \

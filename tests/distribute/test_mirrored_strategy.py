@@ -275,4 +275,6 @@ def test_variables_made_in_scope_work_outside(two_cpus):
 def test_per_replica_is_a_value_type():
     pr = dvalues.PerReplica([1, 2])
     assert pr.values == (1, 2) and "PerReplica" in repr(pr)
-    assert tf.nest.flatten(pr) == [1, 2]
+    # one leaf, as TF's composite PerReplica; its components when expanded
+    assert tf.nest.flatten(pr) == [pr]
+    assert tf.nest.flatten(pr, expand_composites=True) == [1, 2]

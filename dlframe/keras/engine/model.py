@@ -1,5 +1,6 @@
 """keras.Model: subclassed models; ``Model(inputs, outputs)`` makes a Functional model."""
 
+from dlframe.keras.engine import training_distributed as _dist
 from dlframe.keras.engine.base_layer import Layer, UnrecognizedKwargsError, _auto_config
 from dlframe.keras.engine.keras_tensor import KerasTensor
 from dlframe.keras.engine.training import TrainingMixin
@@ -46,6 +47,7 @@ class Model(TrainingMixin, Layer):
             from dlframe.keras import backend
             kwargs["name"] = backend.unique_object_name("model")
         super().__init__(**kwargs)
+        self._creation_strategy = _dist.active_strategy(any_replicas=True)
         self._is_graph_network = False
         self._run_eagerly = None
         if functional:

@@ -141,8 +141,10 @@ class TrainingMixin(StepsMixin, FirstBatchChecksMixin, BatchMethodsMixin,
 
     @property
     def distribute_strategy(self):
-        """The multi-replica strategy whose scope built the model, else None."""
-        return _dist.model_strategy(self)
+        """The strategy whose scope created the model (or holds its weights), else
+        the current one (``tf.distribute.get_strategy()``), as in TF."""
+        return _dist.model_strategy(self) or _dist.current_strategy(
+            getattr(self, "_creation_strategy", None))
 
     def _assert_compile_was_called(self):
         if not self._is_compiled:

@@ -44,8 +44,8 @@ def unpack_x_y_sample_weight(data):
     ``(x, y, sample_weight)``."""
     if isinstance(data, list):
         data = tuple(data)
-    if not isinstance(data, tuple):
-        return data, None, None
+    if not isinstance(data, tuple) or getattr(type(data), "_dlframe_nest_leaf", False):
+        return data, None, None   # (a PerReplica is one value, not (x, y))
     if len(data) == 1:
         return data[0], None, None
     if len(data) == 2:
@@ -70,6 +70,8 @@ def to_tensor(value, arg):
     """A Tensor from an array-like, with errors naming the argument."""
     if value is None or isinstance(value, (Tensor, SparseTensor)):
         return value   # a SparseTensor is batched by rows (_rows)
+    if getattr(type(value), "_dlframe_nest_leaf", False):  # tf.distribute PerReplica
+        return type(value)([to_tensor(v, arg) for v in value])
     if isinstance(value, RaggedTensor):   # batched by rows too; floats fed as floatx
         if value.dtype == dtypes.float64:
             return value.with_flat_values(_m.cast(value.flat_values, dtypes.float32))

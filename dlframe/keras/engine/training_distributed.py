@@ -23,19 +23,33 @@ from dlframe.ops import math as _math
 
 
 def model_strategy(model):
-    """The multi-replica strategy that owns ``model``'s variables, else None."""
-    for v in getattr(model, "weights", ()):
+    """The multi-replica strategy that owns ``model``'s variables (for a model
+    without weights yet, the one whose scope created it), else None."""
+    weights = getattr(model, "weights", ())
+    for v in weights:
         if isinstance(v, distribute.DistributedVariable):
             strategy = v._distributed_strategy
             return strategy if strategy.num_replicas_in_sync > 1 else None
+    if not weights:   # built on its first batch: in its strategy's scope, as in TF
+        strategy = getattr(model, "_creation_strategy", None)
+        if strategy is not None and strategy.num_replicas_in_sync > 1:
+            return strategy
     return None
 
 
-def active_strategy():
-    """The multi-replica strategy whose scope is active, else None."""
+def active_strategy(any_replicas=False):
+    """The multi-replica strategy (any strategy if ``any_replicas``) whose scope is
+    active, else None."""
     strategy = distribute.get_strategy() if distribute.has_strategy() else None
-    return strategy if strategy is not None and strategy.num_replicas_in_sync > 1 \
-        else None
+    if strategy is None or any_replicas:
+        return strategy
+    return strategy if strategy.num_replicas_in_sync > 1 else None
+
+
+def current_strategy(strategy=None):
+    """``strategy`` if given, else ``tf.distribute.get_strategy()`` (the default
+    strategy outside every scope)."""
+    return strategy if strategy is not None else distribute.get_strategy()
 
 
 def check_compile_strategy(model):
