@@ -49,10 +49,8 @@ def _to_rows(a, axes):
     (a view for trailing axes of a contiguous array)."""
     if not _is_tail(a.ndim, axes):
         a = a.transpose(_order(a.ndim, axes))
-    rows = 1
-    for n in a.shape[:a.ndim - len(axes)]:
-        rows *= n
-    return a.reshape(rows, -1) if rows else a.reshape(0, a[..., :0].size)
+    lead = a.ndim - len(axes)   # explicit sizes: -1 cannot be inferred at size 0
+    return a.reshape(_prod(a.shape[:lead]), _prod(a.shape[lead:]))
 
 
 def _from_rows(xp, rows, shape, axes):

@@ -303,7 +303,9 @@ def softmax(logits, axis=None, name=None):
 @primitive("LogSoftmax")
 def log_softmax_p(d, x, *, axis):
     xp = d.xp
-    shifted = x - x.max(axis=axis, keepdims=True)
+    if x.size == 0:   # (no log(0) warning for an empty class axis)
+        return x.copy()
+    shifted = x - _rows.max_keepdims(xp, x, axis)
     return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 
 

@@ -23,7 +23,11 @@ def _is_short_last_axis(x, axis):
 
 
 def max_keepdims(xp, x, axis):
-    """``x.max(axis=axis, keepdims=True)``, equal to it value for value (NaN too)."""
+    """``x.max(axis=axis, keepdims=True)``, equal to it value for value (NaN too);
+    zeros over an empty axis (a shift for its empty rows, where ``max`` fails)."""
+    if x.ndim and x.shape[axis] == 0:
+        axis %= x.ndim
+        return xp.zeros(x.shape[:axis] + (1,) + x.shape[axis + 1:], x.dtype)
     if not _is_short_last_axis(x, axis):
         return x.max(axis=axis, keepdims=True)
     m = x

@@ -174,46 +174,65 @@ def _gamma_density(a, x):
     return m.exp(m.subtract(m.subtract(xlogy(m.subtract(a, 1.0), x), x), lgamma(a)))
 
 
+_IGAMMA_A_TERMS = 1 << 20   # series terms evaluated at once: bounds the temporaries
+
+
 @primitive("IgammaGradA")
 def igamma_grad_a_p(d, a, x):
     # P(a, x) = sum_n t_n with t_n = x^(a + n) exp(-x) / Gamma(a + n + 1), so
     # dP/da = sum_n t_n (log x - digamma(a + n + 1)). As a function of k = a + n, t_n
-    # is a Poisson(x) weight: only n within ~15 sqrt(x) of x - a counts, so each
-    # element sums that window (in float64, terms in log space) and no more.
+    # is a Poisson(x) weight: only k within ~15 sqrt(x) of x counts. Far in the
+    # upper tail (x - a beyond that) P is 1 and dP/da 0 to double precision; every
+    # other element sums its n < x - a + 15 sqrt(x) (at least 32: in the lower tail
+    # the terms shrink fast), in float64 with terms in log space, in chunks of
+    # elements of similar length.
     xp = d.xp
-    gammaln, digamma = d.special("gammaln"), d.special("psi")
-    a64, x64 = (v.reshape(-1) for v in xp.broadcast_arrays(a.astype("float64"),
-                                                            x.astype("float64")))
+    a64, x64 = xp.broadcast_arrays(a.astype("float64"), x.astype("float64"))
+    shape, a64, x64 = a64.shape, a64.reshape(-1), x64.reshape(-1)
     ok = (a64 > 0) & (x64 > 0) & xp.isfinite(a64) & xp.isfinite(x64)
-    a_s, x_s = xp.where(ok, a64, 1.0), xp.where(ok, x64, 1.0)
-    log_x, spread = xp.log(x_s), 15.0 * xp.sqrt(x_s) + 10.0
-    start = xp.floor(xp.maximum(x_s - a_s - spread, 0.0))
-    count = int(xp.max(x_s - a_s - start + spread)) + 1 if x_s.size else 0
-    total, size, block = xp.zeros_like(a_s), xp.zeros_like(a_s), 512
-    for first in range(0, max(count, 0), block):
-        k = a_s[:, None] + start[:, None] + xp.arange(first, first + block)[None, :]
-        log_terms = k * log_x[:, None] - x_s[:, None] - gammaln(k + 1.0)
-        terms = xp.exp(log_terms) * (log_x[:, None] - digamma(k + 1.0))
+    spread = 15.0 * xp.sqrt(xp.where(ok, x64, 0.0)) + 10.0
+    count = xp.where(ok & (x64 - a64 <= spread),
+                     xp.maximum(xp.floor(x64 - a64 + spread) + 1, 32), 0)
+    out = xp.where(ok | (x64 == 0), 0.0, xp.nan)
+    rows = xp.nonzero(count > 0)[0]
+    rows = rows[xp.argsort(count[rows])]
+    chunk = _IGAMMA_A_TERMS // 512
+    for first in range(0, int(rows.size), chunk):
+        sel = rows[first:first + chunk]
+        out[sel] = _poisson_window_sum(d, a64[sel], x64[sel], int(count[sel[-1]]))
+    return out.reshape(shape).astype(a.dtype)
+
+
+def _poisson_window_sum(d, a, x, count):
+    """sum_{n < count} t_n (log x - digamma(a + n + 1)) per element (a, x > 0)."""
+    xp, gammaln, digamma = d.xp, d.special("gammaln"), d.special("psi")
+    log_x = xp.log(x)[:, None]
+    total, size, block = xp.zeros_like(a), xp.zeros_like(a), min(count, 512)
+    for first in range(0, count, block):
+        k = a[:, None] + xp.arange(first, first + block)[None, :]
+        terms = xp.exp(k * log_x - x[:, None] - gammaln(k + 1.0)) * (
+            log_x - digamma(k + 1.0))
         total += terms.sum(axis=1)
         size += xp.abs(terms).sum(axis=1)
-    # far in the upper tail (P ~ 1) the terms cancel to rounding noise: the value is 0
-    total = xp.where(xp.abs(total) < 1e-13 * size, 0.0, total)
-    total = xp.where(ok, total, xp.where(x64 == 0, 0.0, xp.nan))
-    return total.reshape(xp.broadcast_shapes(a.shape, x.shape)).astype(a.dtype)
+    # near the upper tail (P ~ 1) the terms cancel to rounding noise: the value is 0
+    return xp.where(xp.abs(total) < 1e-13 * size, 0.0, total)
 
 
 @igamma_p.defgrad
-def _igamma_grad(inputs, out, dy):
+def _igamma_grad(inputs, out, dy, needs=(True, True)):
     a, x = inputs
-    return (m.multiply(dy, call(igamma_grad_a_p, (a, x))),
-            m.multiply(dy, _gamma_density(a, x)))
+    # the a-gradient is a series per element: computed only when someone asks for it
+    da = m.multiply(dy, call(igamma_grad_a_p, (a, x))) if needs[0] else None
+    return da, m.multiply(dy, _gamma_density(a, x)) if needs[1] else None
 
 
 @igammac_p.defgrad
-def _igammac_grad(inputs, out, dy):
-    a, x = inputs
-    return (m.negative(m.multiply(dy, call(igamma_grad_a_p, (a, x)))),
-            m.negative(m.multiply(dy, _gamma_density(a, x))))
+def _igammac_grad(inputs, out, dy, needs=(True, True)):
+    return tuple(None if g is None else m.negative(g)
+                 for g in _igamma_grad(inputs, out, dy, needs))
+
+
+igamma_p.wants_needs = igammac_p.wants_needs = True
 
 
 def igamma(a, x, name=None):

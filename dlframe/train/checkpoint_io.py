@@ -8,7 +8,8 @@ either framework restores the other's checkpoints of the same structure.
 
 Both files are written under temporary names and renamed, the data file first, so a
 reader never sees an index without its data. Checkpoints of older dlframe versions (one
-NumPy ``.npz`` archive at ``<prefix>.index``) still load.
+NumPy ``.npz`` archive at ``<prefix>.index``; an iterator's position under
+``<iterator>/_it/_position``) still load.
 """
 
 import glob
@@ -35,6 +36,18 @@ def _attribute_of(path):
     """('it', 'ITERATOR_STATE') for a path naming its own attribute, else None."""
     node, sep, name = ("/" + path).rpartition("/.ATTRIBUTES/")
     return (node[1:], name) if sep and "/" not in name else None
+
+
+_ITERATOR_STATE = ".ATTRIBUTES/ITERATOR_STATE"   # an iterator's key (as TF's)
+
+
+def _current_key(path, value):
+    """``path`` as this version stores it: older versions kept an iterator's position
+    (a scalar) under ``<iterator>/_it/_position``, now TF's ITERATOR_STATE key."""
+    node, sep, rest = ("/" + path).rpartition("/_it/_position")
+    if not sep or rest or np.ndim(value) != 0:
+        return path
+    return f"{node[1:]}/{_ITERATOR_STATE}".lstrip("/")
 
 
 def _to_host(var):
@@ -202,6 +215,8 @@ def _read_file(prefix, with_aliases=False):
     tensors = read_tensors(prefix)
     values = {key.removesuffix(ATTRIBUTE): value
               for key, value in tensors.items() if key != OBJECT_GRAPH_KEY}
+    renamed = {path: _current_key(path, value) for path, value in values.items()}
+    values = {renamed[path]: value for path, value in values.items()}
     if not with_aliases:
         return values
     graph = tensors.get(OBJECT_GRAPH_KEY)
@@ -210,10 +225,15 @@ def _read_file(prefix, with_aliases=False):
             if graph is not None else {}
     except (bundle.BundleError, IndexError, UnicodeDecodeError):
         aliases = {}   # an unreadable graph: restore by stored paths only
+    aliases = {_current_key(a, values.get(renamed.get(p))): renamed.get(p, p)
+               for a, p in aliases.items()}
     return values, {a: p for a, p in aliases.items() if p in values}
 
 
 def _assign(var, value, path):
+    if value.ndim == 0 and var.shape.rank == 1 and path.endswith(_ITERATOR_STATE):
+        # a position saved by an older version: the iterator keeps its pass counters
+        value = np.concatenate([value.reshape(1), var.numpy()[1:].astype(value.dtype)])
     if tuple(value.shape) != tuple(var.shape):
         raise ValueError(
             f"Received incompatible tensor with shape {tuple(value.shape)} when attempting "
