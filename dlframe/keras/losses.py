@@ -195,7 +195,8 @@ _FUNCTIONS = {
         categorical_focal_crossentropy)}
 _FUNCTIONS.update(mse=mse, MSE=mse, mae=mae, MAE=mae, mape=mape, MAPE=mape, msle=msle,
                   MSLE=msle, kld=kld, KLD=kld, kullback_leibler_divergence=kld,
-                  logcosh=log_cosh, huber_loss=huber)
+                  logcosh=log_cosh, huber_loss=huber,
+                  bce=binary_crossentropy, BCE=binary_crossentropy)   # get() only, as TF
 _CLASSES = {c.__name__: c for c in (
     Loss, LossFunctionWrapper, MeanSquaredError, MeanAbsoluteError,
     MeanAbsolutePercentageError, MeanSquaredLogarithmicError, BinaryCrossentropy,

@@ -68,7 +68,8 @@ def _params(fn):
         sig = inspect.signature(fn)
     except (TypeError, ValueError):
         return {}, False
-    return sig.parameters, any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values())
+    params = dict(sig.parameters)   # a plain dict: layers stay deep-copyable
+    return params, any(p.kind == p.VAR_KEYWORD for p in params.values())
 
 
 def _to_shape(x):

@@ -1,5 +1,7 @@
 """Functional models: a graph of layer calls from Input KerasTensors to outputs."""
 
+import weakref
+
 from dlframe.core.dtypes import DType
 from dlframe.core.tensor import Tensor, constant, convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
@@ -21,6 +23,26 @@ def _history_node(kt):
     return layer._inbound_nodes[index]
 
 
+# id(outer tensor) -> (weakref to it, the tensor of a nested Sequential's own graph)
+_OWN_INPUTS = {}
+
+
+def remember_own_inputs(outer, own):
+    """Records that a nested Sequential's ``.input`` reported ``outer`` (its first
+    call's tensors, Keras 3) where Keras 2 reported ``own`` (its own graph's), so
+    ``Model(seq.input, seq.layers[i].output)`` (Keras 2) can still be built."""
+    for o, w in zip(tree.flatten(outer), tree.flatten(own)):
+        try:
+            _OWN_INPUTS[id(o)] = (weakref.ref(o), w)
+        except TypeError:   # not weak-referenceable: no fallback for it
+            pass
+
+
+def _own_input_of(kt):
+    ref, own = _OWN_INPUTS.get(id(kt), (None, None))
+    return own if ref is not None and ref() is kt else kt
+
+
 class Functional(Model):
     """A Model defined by ``inputs`` and ``outputs`` KerasTensors."""
 
@@ -39,7 +61,15 @@ class Functional(Model):
         self.inputs = tree.flatten(inputs)
         self.outputs = tree.flatten(outputs)
         self._is_graph_network = True
-        self._nodes_in_order = self._topological_nodes()
+        try:
+            self._nodes_in_order = self._topological_nodes()
+        except ValueError:   # maybe Keras 2's Model(seq.input, seq.layers[i].output)
+            own = [_own_input_of(kt) for kt in self.inputs]
+            if all(a is b for a, b in zip(own, self.inputs)):
+                raise
+            self.inputs = own
+            self._nested_inputs = tree.pack_sequence_as(inputs, own)
+            self._nodes_in_order = self._topological_nodes()
         self._graph_layers = self._layers_by_depth()
         _check_unique_names(self._graph_layers)
         self.input_names = [kt._keras_history[0].name for kt in self.inputs]

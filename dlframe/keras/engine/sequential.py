@@ -5,7 +5,7 @@ from dlframe.core.tensor_shape import TensorShape
 from dlframe.errors import UnsupportedTypeError
 from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.engine.base_layer_tracking import path_scope
-from dlframe.keras.engine.functional import Functional
+from dlframe.keras.engine.functional import Functional, remember_own_inputs
 from dlframe.keras.engine.input_layer import InputLayer
 from dlframe.keras.engine.keras_tensor import KerasTensor
 from dlframe.keras.engine.layer_state_api import _plain_shape
@@ -50,7 +50,14 @@ class Sequential(Functional):
     @property
     def input(self):
         if self._inbound_nodes:
-            return self._inbound_nodes[0].input_tensors
+            outer = self._inbound_nodes[0].input_tensors
+            try:
+                own = Functional.input.fget(self)
+            except (AttributeError, ValueError):   # no graph of its own yet
+                own = None
+            if own is not None:   # Keras 2 read its own graph's: Model() falls back
+                remember_own_inputs(outer, own)
+            return outer
         return Functional.input.fget(self)
 
     @property

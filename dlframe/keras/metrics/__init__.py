@@ -135,6 +135,7 @@ _STRING_CLASSES = {
     "cosine_similarity": CosineSimilarity, "hinge": Hinge, "squared_hinge": SquaredHinge,
     "categorical_hinge": CategoricalHinge, "kl_divergence": KLDivergence,
     "kld": KLDivergence, "poisson": Poisson, "logcosh": LogCoshError,
+    "bce": BinaryCrossentropy, "BCE": BinaryCrossentropy,
 }
 
 kullback_leibler_divergence = kl_divergence
