@@ -1,7 +1,5 @@
 """Functional models: a graph of layer calls from Input KerasTensors to outputs."""
 
-import weakref
-
 from dlframe.core.dtypes import DType
 from dlframe.core.tensor import Tensor, constant, convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
@@ -23,24 +21,16 @@ def _history_node(kt):
     return layer._inbound_nodes[index]
 
 
-# id(outer tensor) -> (weakref to it, the tensor of a nested Sequential's own graph)
-_OWN_INPUTS = {}
-
-
 def remember_own_inputs(outer, own):
     """Records that a nested Sequential's ``.input`` reported ``outer`` (its first
     call's tensors, Keras 3) where Keras 2 reported ``own`` (its own graph's), so
     ``Model(seq.input, seq.layers[i].output)`` (Keras 2) can still be built."""
     for o, w in zip(tree.flatten(outer), tree.flatten(own)):
-        try:
-            _OWN_INPUTS[id(o)] = (weakref.ref(o), w)
-        except TypeError:   # not weak-referenceable: no fallback for it
-            pass
+        o._keras2_own_input = w
 
 
 def _own_input_of(kt):
-    ref, own = _OWN_INPUTS.get(id(kt), (None, None))
-    return own if ref is not None and ref() is kt else kt
+    return getattr(kt, "_keras2_own_input", kt)
 
 
 class Functional(Model):
