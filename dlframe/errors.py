@@ -209,3 +209,12 @@ def graph_time_error(exc):
 
 
 __all__ += ["GraphDTypeError", "GraphInvalidArgumentError"]
+
+
+class InvalidDTypeError(InvalidArgumentError, ValueError):
+    """An input of a dtype an API does not take, where TF's Python layer raises
+    ``ValueError`` (``tf.signal.rfft`` of ints, Keras 3 conv layers on integer
+    inputs) and its kernels or Keras 2 ``InvalidArgumentError``; subclasses both."""
+
+
+__all__ += ["InvalidDTypeError"]

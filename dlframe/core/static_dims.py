@@ -120,6 +120,8 @@ def _rule_marks(prim, inputs, in_marks, attrs, outs):
     rank_lost = any(RANK in m for m in in_marks)
     if rank_lost and getattr(prim, "sized_by_rank", False):   # tf.shape: [None]
         return [frozenset(range(len(dims))) for dims in out_dims]
+    if rank_lost and getattr(prim, "keeps_unknown_rank", False):   # expand_dims
+        return [frozenset(range(len(dims))) | {RANK} for dims in out_dims]
     marks = []
     for dims in out_dims:
         axes = frozenset(a for a, d in enumerate(dims) if d is None)

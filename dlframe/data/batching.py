@@ -20,7 +20,7 @@ from dlframe.data.transforms import _known, _PassThrough
 from dlframe.errors import DataLossError, InvalidArgumentError
 
 
-def stack_components(elements, first_index=None, specs=None):
+def stack_components(elements, first_index=None, specs=None, batch_dim=None):
     """Stacks a list of host elements into one batched element.
 
     Args:
@@ -28,6 +28,8 @@ def stack_components(elements, first_index=None, specs=None):
       first_index: position of ``elements[0]`` in the input (for error messages).
       specs: the flat element spec; a ``RaggedTensorSpec`` component is batched into a
         RaggedTensor even where its rows are dense arrays.
+      batch_dim: the static batch size of the batched spec (None: unknown), which the
+        ``TensorShape`` fields of batched extension types report.
 
     Raises:
       InvalidArgumentError: components of different shapes, naming the component, the
@@ -44,7 +46,8 @@ def stack_components(elements, first_index=None, specs=None):
         if isinstance(first, Dataset):
             raise TypeError("Cannot batch elements that contain datasets; use "
                             "flat_map(lambda w: w.batch(n)) on windows.")
-        batched = composite.stack_by_spec(items, specs[c] if specs else None)
+        batched = composite.stack_by_spec(items, specs[c] if specs else None,
+                                          batch_dim)
         if batched is not None:
             out.append(batched)
             continue
@@ -90,10 +93,11 @@ class _BatchDataset(_PassThrough):
                 yield src._slices(start, min(start + b, stop))
             return
         buf, count, specs = [], 0, ragged_specs(src)
+        dim = b if self._drop else None
         for element in src._iter():
             buf.append(element)
             if len(buf) == b:
-                yield stack_components(buf, count, specs)
+                yield stack_components(buf, count, specs, dim)
                 count += b
                 buf = []
         if buf and not self._drop:

@@ -51,18 +51,42 @@ def _ragged_parts(value, dense_ragged_rank=0):
     return value.reshape((-1,) + shape[dense_ragged_rank + 1:]), splits
 
 
-def _ragged_from_parts(flat, splits):
+def _ragged_from_parts(flat, splits, widths=()):
     if not splits:
         return flat
     dev = S.host_device()
-    return RaggedTensor.from_nested_row_splits(
+    out = RaggedTensor.from_nested_row_splits(
         Tensor(flat, dev), [Tensor(s, dev) for s in splits], validate=False)
+    mark_uniform_rows(out, widths)
+    return out
+
+
+def uniform_widths(value):
+    """The uniform row length of each ragged level of ``value`` (None where its rows
+    vary); empty for a dense value."""
+    widths = []
+    while is_ragged(value):
+        widths.append(getattr(value, "_uniform_row_length", None))
+        value = value.values
+    return widths
+
+
+def mark_uniform_rows(ragged, widths):
+    """Marks the ragged levels whose rows have the known length ``widths[k]`` uniform,
+    so static shapes keep them (``[None, 3, None]`` rows stay ``[3, None]``, as TF)."""
+    for width in widths:
+        if not is_ragged(ragged):
+            break
+        if width is not None:
+            ragged._uniform_row_length = width
+        ragged = ragged.values
 
 
 def ragged_rows(value):
     """The rows of a RaggedTensor: host arrays for ragged_rank 1, else RaggedTensors
-    of one ragged dimension less."""
+    of one ragged dimension less (keeping the uniform inner row lengths)."""
     flat, splits = _ragged_parts(value)
+    widths = uniform_widths(value)[1:]
     rows = []
     for i in range(len(splits[0]) - 1):
         lo, hi = int(splits[0][i]), int(splits[0][i + 1])
@@ -71,7 +95,7 @@ def ragged_rows(value):
             piece = level[lo:hi + 1]
             inner.append(piece - piece[0])
             lo, hi = int(piece[0]), int(piece[-1])
-        rows.append(_ragged_from_parts(flat[lo:hi], inner))
+        rows.append(_ragged_from_parts(flat[lo:hi], inner, widths))
     return rows
 
 
@@ -109,7 +133,10 @@ def stack_ragged(items, row_splits_dtype=_dt.int64, dense_ragged_rank=0):
         flat = np.concatenate([f for f, _ in parts])
     else:
         flat = np.zeros((0,), np.float32)
-    return _ragged_from_parts(flat, levels)
+    # inner levels stay uniform where every item's are (TF keeps them in the spec)
+    widths = [uniform_widths(x) for x in items]
+    same = [w[0] if len(set(w)) == 1 else None for w in zip(*widths)]
+    return _ragged_from_parts(flat, levels, [None] + same if all(widths) else ())
 
 
 # ---------------------------------------------------------------- sparse
@@ -149,8 +176,10 @@ def _batchable(value):
     return value
 
 
-def stack_extension(items):
-    """One BatchableExtensionType value whose components stack the items'."""
+def stack_extension(items, batch_dim=None):
+    """One BatchableExtensionType value whose components stack the items'; its
+    ``TensorShape`` fields get the batch dimension ``batch_dim`` of the batched spec
+    (None unless the batch size is static, as in TF)."""
     structures, parts = zip(*[_batchable(x)._dlframe_flatten() for x in items])
     if any(s != structures[0] for s in structures):
         raise ValueError(f"Cannot batch {type(items[0]).__name__} values whose "
@@ -162,7 +191,7 @@ def stack_extension(items):
             stacked = Tensor(np.stack([S.to_host_array(p) for p in column]),
                              S.host_device())
         columns.append(stacked)
-    return structures[0]._dlframe_batched(len(items))._dlframe_unflatten(columns)
+    return structures[0]._dlframe_batched(batch_dim)._dlframe_unflatten(columns)
 
 
 def extension_rows(value):
@@ -189,13 +218,18 @@ def extension_rows(value):
 
 
 # ---------------------------------------------------------------- by spec
-def stack_by_spec(items, spec):
+def stack_by_spec(items, spec, batch_dim=None):
     """Batches one component's ``items`` when its spec calls for a composite result;
-    returns None where plain stacking applies."""
+    returns None where plain stacking applies. ``batch_dim``: the static batch size of
+    the batched spec (None: unknown)."""
     if is_extension(items[0]):
-        return stack_extension(items)
+        return stack_extension(items, batch_dim)
     if isinstance(spec, RaggedTensorSpec):
-        return stack_ragged(items, spec.row_splits_dtype)
+        out = stack_ragged(items, spec.row_splits_dtype)
+        rows = spec.shape.as_list()[0] if spec.shape.rank else None
+        if rows is not None and is_ragged(out):
+            out._uniform_row_length = rows   # items of a static length: [b, rows, ...]
+        return out
     if isinstance(items[0], SparseTensor):
         return stack_sparse(items)
     if is_ragged(items[0]):

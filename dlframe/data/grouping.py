@@ -8,7 +8,7 @@ import numpy as np
 
 from dlframe.core import dtypes as _dt
 from dlframe.core.tensor import Tensor
-from dlframe.data import spec_trace
+from dlframe.data import composite, spec_trace
 from dlframe.data import structure as S
 from dlframe.data.batching import stack_components
 from dlframe.data.dataset import Dataset, _spec_is_cheap, call_fn_raw
@@ -172,29 +172,37 @@ class _RebatchDataset(_PassThrough):
         super().__init__(input_dataset)
         self._sizes, self._drop = sizes, drop_remainder
         for s in S.flatten(input_dataset.element_spec):
-            if not isinstance(s, S.TensorSpec) or not s.shape.rank:
+            shape = getattr(s, "shape", None)   # extension specs have no shape
+            if shape is not None and not shape.rank:
                 raise ValueError("rebatch needs batched elements (every component of "
                                  f"rank >= 1), got {input_dataset.element_spec}")
 
+    def _row_specs(self):
+        return S.map_structure(S.unbatch_spec, self._input.element_spec)
+
+    def _batch_dim(self):
+        return self._sizes[0] if len(set(self._sizes)) == 1 and self._drop else None
+
     def _compute_spec(self):
-        same = len(set(self._sizes)) == 1 and self._drop
-        dim = self._sizes[0] if same else None
-        return S.map_structure(lambda s: S.TensorSpec([dim] + s.shape.dims[1:], s.dtype),
-                               self._input.element_spec)
+        dim = self._batch_dim()
+        return S.map_structure(lambda s: S.batch_spec(s, dim), self._row_specs())
 
     def _iter(self):
         sizes = itertools.cycle(self._sizes)
         want = next(sizes)
+        specs, dim = S.flatten(self._row_specs()), self._batch_dim()
         rows = []
         for element in self._input._iter():
             flat = S.flatten(element)
-            for i in range(flat[0].shape[0]):
-                rows.append(S.pack_sequence_as(element, [leaf[i] for leaf in flat]))
+            columns = [composite.unbatch_leaf(leaf) for leaf in flat]
+            columns = [leaf if c is None else c for c, leaf in zip(columns, flat)]
+            for i in range(len(columns[0])):
+                rows.append(S.pack_sequence_as(element, [c[i] for c in columns]))
                 if len(rows) == want:
-                    yield stack_components(rows)
+                    yield stack_components(rows, specs=specs, batch_dim=dim)
                     rows, want = [], next(sizes)
         if rows and not self._drop:
-            yield stack_components(rows)
+            yield stack_components(rows, specs=specs)
 
 
 # ---------------------------------------------------------------- ignore_errors

@@ -95,11 +95,15 @@ class _SpecTrace(_trace.Trace):
         found = self.__dict__.get("_unruled")
         if found is None:
             found = self._unruled = set()
+            # a set_shape / ensure_shape to a full shape pins the sizes (a CutMix
+            # pad with tensor offsets to a fixed size)
+            pinned = {key for key, shape in self.static_shapes.items()
+                      if shape.is_fully_defined()}
             for prim, inputs, outs, attrs, _dev in self.nodes:
                 if any(id(x) in found for x in inputs) or (
                         _static_dims.value_shaped(prim, inputs, attrs)
                         and not _has_static_dims(prim, inputs, attrs)):
-                    found.update(id(o) for o in outs)
+                    found.update(id(o) for o in outs if id(o) not in pinned)
         return id(tensor) in found or (
             self.parent is not None and self.parent.is_dynamic(tensor))
 
@@ -225,6 +229,8 @@ def _run(fn, element, in_spec=None, fill=_RUNS[0][:2]):
             tr.unknown = _static_dims.forced_unknown(tr, [
                 (leaf, _known_rank_shape(spec)) for leaf, spec in zip(leaves, specs)
                 if isinstance(leaf, Tensor) and _known_rank_shape(spec) is not None])
+    elif getattr(tr, "noted", None):   # dims a decoder left unknown (decode_png)
+        tr.unknown = _static_dims.forced_unknown(tr, [])
     return tr, out
 
 

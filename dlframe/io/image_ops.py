@@ -16,6 +16,7 @@ from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from dlframe.io import image_codecs as _codecs
+from dlframe.io.parsing import spec_run, unknown_dims
 
 # The codecs that dlframe.image exports as well (tf.image.decode_png etc.).
 IMAGE_CODEC_NAMES = ("decode_and_crop_jpeg", "decode_bmp", "decode_gif", "decode_image",
@@ -34,7 +35,8 @@ def _bytes(value, what):
             raise InvalidArgumentError(None, None, f"`{what}` must be a scalar string "
                                        f"tensor, got {value.dtype.name} of shape "
                                        f"{value.shape}")
-        value = value.numpy()
+        # a map's spec discovery traces real elements (as the parsers do)
+        value = value._value[()] if spec_run() else value.numpy()
     if isinstance(value, str):
         return value.encode()
     if isinstance(value, (bytes, bytearray)):
@@ -124,6 +126,12 @@ def _gray(pixels):
     return np.where(same, red, luma).astype(pixels.dtype)[..., None]
 
 
+def _image_dims(image, channels):
+    """A decoded ``[height, width, channels]`` image whose static shape is TF's:
+    height and width unknown, and the channels too unless given."""
+    return unknown_dims(image, (0, 1) if channels else (0, 1, 2))
+
+
 def _to_channels(pixels, channels):
     have = pixels.shape[-1]
     if channels == 0 or channels == have:
@@ -180,7 +188,7 @@ def decode_png(contents, channels=0, dtype=_dt.uint8, name=None):
             pixels = pixels[0]
     if _dt.as_dtype(dtype) not in (_dt.uint8, _dt.uint16):
         raise TypeError(f"decode_png: dtype must be uint8 or uint16, got {dtype}")
-    return _to_dtype(_to_channels(pixels, channels), dtype)
+    return _image_dims(_to_dtype(_to_channels(pixels, channels), dtype), channels)
 
 
 def decode_jpeg(contents, channels=0, ratio=1, fancy_upscaling=True,
@@ -192,14 +200,14 @@ def decode_jpeg(contents, channels=0, ratio=1, fancy_upscaling=True,
     pixels = _codecs.decode_any(data)
     if pixels.ndim == 4:
         pixels = pixels[0]
-    return _host_tensor(_to_channels(pixels, channels))
+    return _image_dims(_host_tensor(_to_channels(pixels, channels)), channels)
 
 
 def decode_bmp(contents, channels=0, name=None):
     """Decodes an uncompressed BMP into a ``uint8 [height, width, channels]`` Tensor."""
     channels = _channels_arg(channels)
     pixels = _codecs.decode_bmp_array(_bytes(contents, "contents"))
-    return _host_tensor(_to_channels(pixels, channels))
+    return _image_dims(_host_tensor(_to_channels(pixels, channels)), channels)
 
 
 def decode_gif(contents, name=None):
@@ -207,7 +215,8 @@ def decode_gif(contents, name=None):
     data = _bytes(contents, "contents")
     if _codecs.image_format(data) != "gif":
         raise InvalidArgumentError(None, None, "Invalid GIF data (wrong magic bytes).")
-    return _host_tensor(_codecs.decode_with_pillow(data, "gif"))
+    # TF: [None, None, None, 3]
+    return unknown_dims(_host_tensor(_codecs.decode_with_pillow(data, "gif")), (0, 1, 2))
 
 
 def decode_image(contents, channels=None, dtype=_dt.uint8, name=None,
@@ -232,7 +241,10 @@ def decode_image(contents, channels=None, dtype=_dt.uint8, name=None,
     pixels = _codecs.decode_any(data)
     if pixels.ndim == 4 and not expand_animations:
         pixels = pixels[0]
-    return _to_dtype(_to_channels(pixels, channels), dtype)
+    out = _to_dtype(_to_channels(pixels, channels), dtype)
+    if expand_animations:   # TF: a GIF's frames or one image: even the rank is unknown
+        return unknown_dims(out, range(-1, out.ndim))
+    return _image_dims(out, channels)
 
 
 def _jpeg_pixels(contents, what):

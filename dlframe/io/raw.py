@@ -4,6 +4,7 @@ from dlframe.backends.base import np  # host arrays for file I/O
 from dlframe.core import dtypes as _dt
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError
+from dlframe.io.parsing import spec_run, unknown_dims
 
 # TensorFlow's DataType enum values (tensorflow/core/framework/types.proto).
 _DT_ENUM = {"float32": 1, "float64": 2, "int32": 3, "uint8": 4, "int16": 5, "int8": 6,
@@ -18,9 +19,11 @@ _VAL_FIELD = {"float32": "float_val", "float64": "double_val", "int32": "int_val
 
 
 def _host(value):
-    if isinstance(value, Tensor):
-        return np.asarray(value.numpy(), dtype=object if value.dtype is _dt.string else
-                          None)
+    if isinstance(value, Tensor):   # (a map's spec discovery traces real elements)
+        host = value._value if spec_run() else value.numpy()
+        return np.asarray(host, dtype=object if value.dtype is _dt.string else None)
+    if isinstance(value, (list, tuple)) and any(isinstance(v, Tensor) for v in value):
+        return _host(convert_to_tensor(value))   # a list of string Tensors
     if isinstance(value, (bytes, str, list, tuple)):
         return np.array(value, dtype=object)  # an 'S' array would drop trailing NULs
     arr = np.asarray(value)
@@ -65,7 +68,8 @@ def decode_raw(input_bytes, out_type, little_endian=True, fixed_length=None, nam
                                    f"that is not a multiple of {size}, the size of "
                                    f"{dtype.name}")
     out = np.frombuffer(b"".join(flat), dtype=np_dtype).astype(dtype._np)
-    return convert_to_tensor(out.reshape(arr.shape + (width // size,)))
+    out = convert_to_tensor(out.reshape(arr.shape + (width // size,)))
+    return unknown_dims(out, () if fixed_length is not None else (arr.ndim,))
 
 
 def serialize_tensor(tensor, name=None):
@@ -125,4 +129,5 @@ def parse_tensor(serialized, out_type, name=None):
     if arr.size != n:
         raise InvalidArgumentError(None, None, f"Could not parse `serialized`: {arr.size} "
                                    f"values for shape {list(shape)}")
-    return convert_to_tensor(np.array(arr).reshape(shape))
+    out = convert_to_tensor(np.array(arr).reshape(shape))
+    return unknown_dims(out, range(-1, len(shape)))   # TF: even the rank is unknown

@@ -71,6 +71,8 @@ def expand_dims_p(d, x, *, axis):
 
 expand_dims_p.static_shape = lambda in_dims, attrs: (
     in_dims[0][:attrs["axis"]] + [1] + in_dims[0][attrs["axis"]:])
+# TF: the result of an input of unknown rank has unknown rank (a numpy_function's)
+expand_dims_p.keeps_unknown_rank = True
 
 
 @expand_dims_p.defgrad

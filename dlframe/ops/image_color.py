@@ -9,7 +9,7 @@ import math as _pymath
 
 from dlframe.core import dtypes
 from dlframe.core.tensor import Tensor, is_symbolic_tensor
-from dlframe.errors import InvalidArgumentError
+from dlframe.errors import FailedPreconditionError, InvalidArgumentError
 from dlframe.ops import array as _array
 from dlframe.ops import logic as _logic
 from dlframe.ops import math as _math
@@ -36,9 +36,10 @@ def _hsv_input(images, op):
 
 
 def _channels(x, op):
-    if x.shape[-1] != 3:
-        raise InvalidArgumentError(f"{op}: the last dimension of images must be 3 (RGB), "
-                                   f"got shape {list(x.shape)}")
+    if x.shape[-1] != 3:   # TF 2.21's kernels: FailedPreconditionError
+        raise FailedPreconditionError(
+            f"{op}: `images` must have 3 channels (the last dimension) but has "
+            f"{x.shape[-1]}: received shape {list(x.shape)}")
     return _array.unstack(x, num=3, axis=-1)
 
 

@@ -7,6 +7,8 @@ the graph runs. The crop then becomes a strided slice with tensor bounds and the
 raise ``InvalidArgumentError``, as TF's graph-mode checks do.
 """
 
+import numbers
+
 from dlframe.ops import array as _array
 from dlframe.ops import debugging as _debug
 from dlframe.ops import math as _math
@@ -19,6 +21,18 @@ def _int32(v):
 def _height_width(x):
     dims = _array.shape(x)
     return dims[-3], dims[-2]
+
+
+def _static_box(out, x, target_height, target_width):
+    """Gives ``out`` TF's static shape: ``x``'s leading and channel dims with the
+    target sizes that are Python ints (a CutMix pad to ``IMG_SIZE`` keeps a known
+    ``element_spec``); sizes held in tensors stay unknown."""
+    def known(v):
+        return int(v) if isinstance(v, numbers.Integral) else None
+
+    lead = list(x.shape)[:-3]
+    out.set_shape(lead + [known(target_height), known(target_width), x.shape[-1]])
+    return out
 
 
 def crop(x, offset_height, offset_width, target_height, target_width):
@@ -34,7 +48,8 @@ def crop(x, offset_height, offset_width, target_height, target_width):
                              message="height must be >= target + offset.")
     _debug.assert_less_equal(_math.add(ow, tw), w,
                              message="width must be >= target + offset.")
-    return x[..., oh:oh + th, ow:ow + tw, :]
+    return _static_box(x[..., oh:oh + th, ow:ow + tw, :], x, target_height,
+                       target_width)
 
 
 def pad(x, offset_height, offset_width, target_height, target_width):
@@ -54,4 +69,5 @@ def pad(x, offset_height, offset_width, target_height, target_width):
     cols = _array.stack([ow, after_w])
     zeros = _array.zeros([2], "int32")
     pads = [zeros] * (len(x.shape) - 3) + [rows, cols, zeros]
-    return _array.pad(x, _array.stack(pads))
+    return _static_box(_array.pad(x, _array.stack(pads)), x, target_height,
+                       target_width)

@@ -6,6 +6,8 @@ All are compositions of reshape/transpose/pad/slice (gradients come from those).
 """
 
 from dlframe.core import dtypes
+from dlframe.core.primitive import STATE
+from dlframe.errors import GraphInvalidArgumentError, InvalidArgumentError
 from dlframe.ops import array as _array
 from dlframe.ops import math as _m
 from dlframe.ops import pooling as _pool
@@ -20,13 +22,21 @@ def _check_block(block_size, op):
     return int(block_size)
 
 
+def _shape_error(message):
+    """TF's error for a bad input shape: ``InvalidArgumentError`` from an eager
+    kernel, ``ValueError`` (shape inference) while a function is traced."""
+    return (InvalidArgumentError if STATE.trace is None
+            else GraphInvalidArgumentError)(message)
+
+
 def _nhwc(x, data_format, op):
     if data_format not in ("NHWC", "NCHW"):
         raise ValueError(f"{op}: data_format must be 'NHWC' or 'NCHW'; received "
                          f"{data_format!r}")
     x = t(x)
     if x.ndim != 4:
-        raise ValueError(f"{op}: input must be 4-D; received shape {tuple(x.shape)}")
+        raise _shape_error(f"{op}: input must be 4-D; received shape "
+                           f"{tuple(x.shape)}")
     return x if data_format == "NHWC" else _array.transpose(x, (0, 2, 3, 1))
 
 
@@ -43,8 +53,8 @@ def depth_to_space(input, block_size, data_format="NHWC", name=None):
     x = _nhwc(input, data_format, "DepthToSpace")
     b, h, w, c = (int(s) for s in x.shape)
     if c % (bs * bs):
-        raise ValueError(f"DepthToSpace: the channel count {c} is not divisible by "
-                         f"block_size^2 = {bs * bs}")
+        raise _shape_error(f"DepthToSpace: the channel count {c} is not divisible "
+                           f"by block_size^2 = {bs * bs}")
     y = _array.reshape(x, (b, h, w, bs, bs, c // (bs * bs)))
     y = _array.transpose(y, (0, 1, 3, 2, 4, 5))
     return _back(_array.reshape(y, (b, h * bs, w * bs, c // (bs * bs))), data_format)
@@ -57,8 +67,8 @@ def space_to_depth(input, block_size, data_format="NHWC", name=None):
     x = _nhwc(input, data_format, "SpaceToDepth")
     b, h, w, c = (int(s) for s in x.shape)
     if h % bs or w % bs:
-        raise ValueError(f"SpaceToDepth: image size {h}x{w} is not divisible by "
-                         f"block_size {bs}")
+        raise _shape_error(f"SpaceToDepth: image size {h}x{w} is not divisible by "
+                           f"block_size {bs}")
     y = _array.reshape(x, (b, h // bs, bs, w // bs, bs, c))
     y = _array.transpose(y, (0, 1, 3, 2, 4, 5))
     return _back(_array.reshape(y, (b, h // bs, w // bs, bs * bs * c)), data_format)

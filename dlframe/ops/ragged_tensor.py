@@ -224,11 +224,15 @@ class RaggedTensor:
                                     ragged_rank=ragged_rank - 1,
                                     row_splits_dtype=split_dt)
             splits = np.arange(shape[0] + 1, dtype=split_dt.as_numpy_dtype) * shape[1]
-            return cls._make(inner, splits, validate=False)
+            out = cls._make(inner, splits, validate=False)
+            out._uniform_row_length = shape[1]   # every row is whole: uniform, as TF
+            return out
         if lengths is None and padding is None:
             flat = reshape(x, [-1] + shape[2:])
             splits = np.arange(shape[0] + 1, dtype=split_dt.as_numpy_dtype) * shape[1]
-            return cls._make(flat, splits, validate=False)
+            out = cls._make(flat, splits, validate=False)
+            out._uniform_row_length = shape[1]
+            return out
         if padding is not None:
             pad = padding if isinstance(padding, Tensor) else \
                 convert_to_tensor(padding, dtype=x.dtype)

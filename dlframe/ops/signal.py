@@ -13,7 +13,7 @@ from dlframe.backends.base import np
 from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
-from dlframe.errors import InvalidArgumentError
+from dlframe.errors import InvalidArgumentError, InvalidDTypeError
 from dlframe.ops import array as arr
 from dlframe.ops import math as m
 from dlframe.ops._util import t
@@ -119,18 +119,22 @@ def _fit(x, lengths):
 def _complex_input(x, op):
     x = t(x)
     if x._value.dtype.kind != "c":
-        raise InvalidArgumentError(
-            f"{op}: Value for attr 'Tcomplex' of {x.dtype.name} is not in the list of "
-            f"allowed values: complex64, complex128 [Op:{op}]")
+        message = (f"{op}: Value for attr 'Tcomplex' of {x.dtype.name} is not in the "
+                   f"list of allowed values: complex64, complex128 [Op:{op}]")
+        if op.startswith("IRFFT"):   # TF's wrapper checks first: ValueError
+            raise InvalidDTypeError(f"IRFFT requires tf.complex64 or tf.complex128 "
+                                    f"inputs, got dtype {x.dtype.name} ({message})")
+        raise InvalidArgumentError(message)
     return x
 
 
 def _real_input(x, op):
     x = t(x)
-    if x._value.dtype.name not in _COMPLEX_OF:
-        raise InvalidArgumentError(
-            f"{op}: Value for attr 'Treal' of {x.dtype.name} is not in the list of "
-            f"allowed values: float, double [Op:{op}]")
+    if x._value.dtype.name not in _COMPLEX_OF:   # TF 2.21: ValueError
+        raise InvalidDTypeError(
+            f"RFFT requires tf.float32 or tf.float64 inputs, got dtype "
+            f"{x.dtype.name} ({op}: Value for attr 'Treal' of {x.dtype.name} is not "
+            f"in the list of allowed values: float, double [Op:{op}])")
     return x
 
 
@@ -383,11 +387,17 @@ def frame(signal, frame_length, frame_step, pad_end=False, pad_value=0, axis=-1,
     ax %= nd
     length, step = _int_arg(frame_length, "frame_length"), _int_arg(frame_step,
                                                                      "frame_step")
-    if length < 0 or step <= 0:
-        raise ValueError(f"frame: frame_length must be >= 0 and frame_step > 0, got "
-                         f"{length} and {step}")
+    if length < 0 or step == 0:   # TF 2.21: InvalidArgumentError from its kernels
+        raise InvalidArgumentError(
+            f"frame: `frame_length` must be >= 0 and `frame_step` nonzero, got "
+            f"frame_length={length}, frame_step={step}")
     samples = _shape(x)[ax]
-    if pad_end:
+    if step < 0:   # TF: no frames without padding; its padded range op fails
+        if pad_end:
+            raise InvalidArgumentError(f"frame: `frame_step` must be > 0 with "
+                                       f"pad_end=True, got frame_step={step}")
+        frames = 0
+    elif pad_end:
         frames = -(-samples // step)
         needed = max((frames - 1) * step + length, samples) if frames else samples
         if needed > samples:

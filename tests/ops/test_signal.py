@@ -160,7 +160,7 @@ def test_frame_axis_and_ints():
     np.testing.assert_array_equal(np.moveaxis(out.numpy(), -1, 0), _np_frame(x, 4, 3))
     ints = tf.signal.frame(tf.range(10), 4, 3, pad_end=True, pad_value=-1)
     np.testing.assert_array_equal(ints.numpy()[-1], [9, -1, -1, -1])
-    with pytest.raises(ValueError, match="frame_step"):
+    with pytest.raises(tf.errors.InvalidArgumentError, match="frame_step"):   # TF 2.21
         tf.signal.frame(tf.ones([5]), 2, 0)
 
 

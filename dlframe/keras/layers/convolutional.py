@@ -2,6 +2,7 @@
 SeparableConv2D."""
 
 from dlframe.core.tensor_shape import TensorShape
+from dlframe.errors import InvalidDTypeError
 from dlframe.keras import activations, constraints, initializers, regularizers
 from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.engine.input_spec import InputSpec
@@ -166,6 +167,15 @@ class Conv(Layer):
         return _FORMATS[self.rank][self.data_format == "channels_first"]
 
     def _convolve(self, inputs):
+        dtype = getattr(inputs, "dtype", None)
+        if dtype is not None and not (dtype.is_floating or dtype.is_complex):
+            # Keras 3: ValueError (its float kernel cannot convert to the input
+            # dtype); Keras 2: the op's InvalidArgumentError. The error is both.
+            raise InvalidDTypeError(
+                f"{type(self).__name__} (layer '{self.name}') needs floating-point "
+                f"`inputs` to convolve with its {self.kernel.dtype.name} kernel; "
+                f"received inputs of dtype {dtype.name}. Cast them first, e.g. "
+                f"tf.cast(inputs, tf.float32) / 255.")
         padding = self.padding.upper()
         if self.padding == "causal":
             left = self.dilation_rate[0] * (self.kernel_size[0] - 1)
