@@ -272,13 +272,19 @@ def conv_backprop_input(d, dy, w, *, in_shape, strides, pads, dilations):
         return winograd_backprop_input(d, dy, w, pads)
     dy2 = dy.reshape(-1, cout)
     if g == 1 and cg >= _TAP_MAJOR_MIN_CHANNELS and not _pointwise(ks, pads):
-        # one batched GEMM giving a contiguous (P, C) block per tap: the slice-adds
-        # then stream whole rows instead of C-long pieces of a (P, K*C) matrix
-        dcols = d.matmul(dy2[None], w.reshape(-1, cg, cout).transpose(0, 2, 1))
+        # one GEMM per tap giving a contiguous (P, C) block: the slice-adds then
+        # stream whole rows instead of C-long pieces of a (P, K*C) matrix. The taps
+        # share one block buffer that the add reads back while it is still in cache
+        # (all K blocks at once were ~5% slower: a K-times larger write and re-read)
+        w_taps = w.reshape(-1, cg, cout).transpose(0, 2, 1)
+        block = xp.empty((dy2.shape[0], cg), dy.dtype)
         per_tap = dy.shape[:-1] + (cg,)
-        return accumulate_taps(xp, lambda i, tap: dcols[i].reshape(per_tap), dy.shape[0],
-                               in_shape, ks, strides, pads, dilations, dy.shape[1:-1],
-                               dy.dtype)
+
+        def tap_block(i, tap):
+            return xp.matmul(dy2, w_taps[i], out=block).reshape(per_tap)
+        with d.gemm_loop(2.0 * dy2.shape[0] * cout * cg):
+            return accumulate_taps(xp, tap_block, dy.shape[0], in_shape, ks, strides,
+                                   pads, dilations, dy.shape[1:-1], dy.dtype)
     if g == 1:
         dcols = d.matmul(dy2, w.reshape(-1, cout).T)
     else:
