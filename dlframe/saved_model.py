@@ -12,10 +12,9 @@ Two layouts, both read by ``load`` and ``contains_saved_model``:
 
 Differences from TensorFlow: ``load`` returns an object of the saved class (TF
 returns a generic restored object holding only what was traced), so its Python
-methods and properties work too. A loaded ``tf.function`` runs its Python again when
-it meets a new input shape, so it accepts shapes TF would reject as never traced
-(no concrete function matches); inputs are still checked against an
-``input_signature``. Loading runs code stored in the directory: as TensorFlow's
+methods and properties work too. A loaded ``tf.function`` accepts, as TF's, only
+calls fitting a signature it was traced for before saving (None dims take any
+size; others raise TF's ValueError "Could not find matching concrete function"). Loading runs code stored in the directory: as TensorFlow's
 documentation warns for SavedModels, load only directories from trusted sources.
 """
 

@@ -349,6 +349,12 @@ class ConcreteFunction:
         return tuple(v for _s, v in graph.variables) if graph is not None else ()
 
     @property
+    def captured_inputs(self):
+        """TF's captured inputs: the handles of the Variables the graph uses
+        (eager tensors it captured are constants of the graph, not listed)."""
+        return [v.handle for v in self.variables]
+
+    @property
     def trainable_variables(self):
         return tuple(v for v in self.variables if getattr(v, "trainable", True))
 

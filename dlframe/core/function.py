@@ -22,6 +22,12 @@ from dlframe.core.concrete_function import (
     _as_requested,
     _conform,
 )
+from dlframe.core.function_inline import (
+    _NOTHING,
+    _InlineMemo,
+    _same_specs,
+    _traced_shapes,
+)
 from dlframe.core.function_keys import (
     _cache_key,
     _CallPlan,
@@ -30,6 +36,7 @@ from dlframe.core.function_keys import (
     _Signature,
     _spec_to_tensor,
     _variable_keys,
+    saved_mismatch_error,
 )
 from dlframe.core.function_structure import (  # noqa: F401 - _LEAF for keras saving
     _LEAF,
@@ -112,6 +119,7 @@ class Function:
                     "_variables_created", "_converted", "_instances", "_call_plan",
                     "_replayed", "_provisional", "_stale_runs")
     _trace_quietly = False  # True: trace-time print() is silent (a loaded SavedModel)
+    _saved_signatures = None   # a loaded SavedModel's traces: calls must fit one
 
     def __init__(self, python_function, input_signature=None, autograph=True,
                  jit_compile=None, reduce_retracing=False, name=None,
@@ -192,6 +200,7 @@ class Function:
         key = _cache_key(template, leaves)
         concrete = self._cache.get(key)
         if concrete is None:
+            self._check_saved(args, kwargs, template, leaves)
             # the trace itself executed the function once: return those results
             count = self._tracing_count
             concrete, result = self._trace(args, kwargs, template, leaves, key)
@@ -214,22 +223,51 @@ class Function:
         template, leaves = _flatten_call(args, kwargs)
         new = not any(sig.accepts(template, leaves) for sig in self._signatures)
         if new:
-            signature, new = self._signature_for(template, leaves,
-                                                 source=(args, kwargs))
+            self._check_saved(args, kwargs, template, leaves)
+            signature, new = self._signature_for(
+                template, leaves, None if self._input_signature is not None else
+                _traced_shapes(STATE.trace, leaves, args, kwargs),
+                source=(args, kwargs))
             self._signatures.append(signature)
             self._tracing_count += 1
+        trace = STATE.trace
+        memo = getattr(trace, "inline_memo", None)
+        memo_key = (id(self), _cache_key(template, leaves)) if memo is not None \
+            else None
+        if memo_key is not None and not new:
+            reused = memo.reuse(memo_key)
+            # (under a tape its ops must be recorded: the body runs again)
+            if reused is not _NOTHING and not STATE.tapes:
+                return reused
         quiet = STATE.silent_trace
         STATE.silent_trace = quiet or not new
         try:
-            if STATE.trace is None:   # eagerly under a tape: tf.gradients works
+            if trace is None:   # eagerly under a tape: tf.gradients works
                 with _inline.graph_view():
                     return self._target()(*args, **kwargs)
             args, kwargs, fresh = _distinct_inputs(args, kwargs, template, leaves)
-            with _inline.gradient_frame(STATE.trace, [
+            with _inline.gradient_frame(trace, [
                     t for t in fresh if isinstance(t, Tensor) and not t._is_variable]):
-                return self._target()(*args, **kwargs)
+                result = self._target()(*args, **kwargs)
+            if memo_key is not None:
+                memo.keep(memo_key, result)
+            return result
         finally:
             STATE.silent_trace = quiet
+
+    def _saved_traces(self):
+        """The signatures a SavedModel keeps for this function (a loaded one accepts
+        only calls fitting one of them, as TF's), or None: none traced, or a
+        function of dlframe's own."""
+        if not self._signatures or _retracing.in_library(self._python_function):
+            return None
+        return [sig.saved() for sig in self._signatures]
+
+    def _check_saved(self, args, kwargs, template, leaves):
+        saved = self._saved_signatures
+        if saved is not None and not any(sig.accepts(template, leaves)
+                                         for sig in saved):
+            raise saved_mismatch_error(args, kwargs, saved)
 
     def _bind(self, args, kwargs):
         """``(args, kwargs)`` bound as TF binds a call: keyword arguments of
@@ -278,6 +316,9 @@ class Function:
                     relaxed = sig.relaxed(leaves)
                     if relaxed is not None:
                         return relaxed, True
+        return self._new_signature(template, leaves, spec_shapes, source), True
+
+    def _new_signature(self, template, leaves, spec_shapes=None, source=None):
         if self._input_signature is not None and source is not None:
             args, kwargs = source
             source = (tuple(self._input_signature) + tuple(args[len(
@@ -297,7 +338,7 @@ class Function:
             shape = spec_shapes[i] if i < len(spec_shapes) else None
             specs.append((shape if shape is not None else TensorShape(t._value.shape),
                           t._value.dtype, t._device))
-        return _Signature(pattern, specs), True
+        return _Signature(pattern, specs)
 
     def _trace(self, args, kwargs, template, leaves, key, spec_shapes=None,
                execute=True, requested=None, source=None):
@@ -321,14 +362,19 @@ class Function:
             # as TF: a trace that created variables is followed at once by a second
             # trace that must create none (variables only once, TF's singleton rule);
             # it runs nothing and its graph is dropped, but it counts as a trace
+            # inner tf.functions it calls give back their first results (TF finds
+            # their traces cached): their Python bodies run once, as in TF
+            tr.inline_memo.replaying = True
             again, _ = self._run_trace(args, kwargs, template, leaves, visible,
                                        allow_variables=False, execute=False,
-                                       static_shapes=static)
+                                       static_shapes=static, memo=tr.inline_memo)
             _scope.retire(again, self.__name__)
             if visible:
                 self._tracing_count += 1
         out_leaves = []
         out_template = _structure_outputs(result, out_leaves)
+        if execute and tr.tainted:
+            tr.refuse_tainted(out_leaves)   # this run needs a failing op's result
         _scope.check_escapes(tr, out_leaves)
         graph = _trace.Graph(tr, out_leaves)
         # dims TF could not know at trace time (x[:2] of a None dim), for out_specs
@@ -363,13 +409,14 @@ class Function:
         _scope.retire(tr, self.__name__)   # leaked tensors fail where used again
         if not visible:
             return concrete, result
+        signature.concrete = concrete
         self._signatures.append(signature)
         self._concretes.append(concrete)
         self._tracing_count += 1
         return concrete, result
 
     def _run_trace(self, args, kwargs, template, leaves, visible, allow_variables,
-                   execute, static_shapes=(), run_py_bodies=False):
+                   execute, static_shapes=(), run_py_bodies=False, memo=None):
         """(trace, result) of one run of the Python function on fresh trace inputs.
         ``static_shapes``: per leaf, the signature's shape (None dims: any size).
 
@@ -380,28 +427,30 @@ class Function:
         try:
             return self._run_trace_once(args, kwargs, template, leaves, visible,
                                         allow_variables, execute, static_shapes,
-                                        run_py_bodies)
+                                        run_py_bodies, memo=memo)
         except Exception as exc:
             if execute or not getattr(exc, "after_py_placeholders", False):
                 raise
         try:   # as TF, still without the bodies: placeholders of unknown rank >= 1
             return self._run_trace_once(args, kwargs, template, leaves, False,
                                         allow_variables, execute, static_shapes,
-                                        placeholder_rank=1)
+                                        placeholder_rank=1, memo=memo)
         except Exception as exc:
             if not getattr(exc, "after_py_placeholders", False):
                 raise
         return self._run_trace_once(args, kwargs, template, leaves, False,
                                     allow_variables, execute, static_shapes,
-                                    run_py_bodies=True)
+                                    run_py_bodies=True, memo=memo)
 
     def _run_trace_once(self, args, kwargs, template, leaves, visible,
                         allow_variables, execute, static_shapes, run_py_bodies=False,
-                        placeholder_rank=0):
+                        placeholder_rank=0, memo=None):
         tr = _trace.Trace(allow_variable_creation=allow_variables)
+        tr.inline_memo = memo.restart() if memo is not None else _InlineMemo()
         tr.run_py_bodies = run_py_bodies
         tr.placeholder_rank = placeholder_rank   # of py_function placeholders
         tr.keeps_static = True   # set_shape refines static dims, as TF's graph
+        tr.defers_errors = True  # an unused bad gather raises nothing, see Trace
         tr.run_effects = tr.py_runs_now = execute
         fresh = []
         names = self._leaf_names(args, kwargs, len(leaves))
@@ -471,7 +520,15 @@ class Function:
             concrete, _ = self._trace(args, kwargs, template, leaves, key,
                                       spec_shapes=spec_shapes, execute=False,
                                       requested=requested, source=source)
-        return _as_requested(concrete, requested)
+        view = _as_requested(concrete, requested)
+        if view is not concrete:
+            # specs more general than the cached trace's (TensorSpec(None) meets a
+            # scalar trace): calls they accept match it (and a SavedModel keeps it)
+            signature = self._new_signature(template, leaves, spec_shapes, source)
+            if not any(_same_specs(signature, sig) for sig in self._signatures):
+                signature.concrete = view
+                self._signatures.append(signature)
+        return view
 
     def pretty_printed_concrete_signatures(self, verbose=True):
         """The signatures of this function's traces, one block each, in trace order."""

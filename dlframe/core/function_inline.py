@@ -17,7 +17,10 @@ trace and which tensors are its inputs.
 
 import contextlib
 
+from dlframe.core.function_structure import _leaf_shapes
 from dlframe.core.tape import GradientTape, graph_gradient_tape
+from dlframe.core.tensor import Tensor
+from dlframe.core.tensor_shape import TensorShape
 
 
 class _CallTape(GradientTape):
@@ -82,3 +85,61 @@ def gradient_frames(trace):
     while root.parent is not None:
         root = root.parent
     return list(getattr(root, "gradient_frames", ()))
+
+
+_NOTHING = object()
+
+
+def _same_specs(a, b):
+    return [(str(s[0]),) + tuple(s[1:]) for s in a.specs] == [
+        (str(s[0]),) + tuple(s[1:]) for s in b.specs]
+
+
+class _InlineMemo:
+    """Results of the tf.functions one trace inlined, per (function, call key) in
+    call order; the variable-check retrace of the same call gives them back
+    instead of running their Python again (``replaying``)."""
+
+    __slots__ = ("calls", "replaying", "used")
+
+    def __init__(self):
+        self.calls = {}
+        self.replaying = False
+        self.used = {}
+
+    def restart(self):
+        self.used = {}
+        return self
+
+    def keep(self, key, result):
+        if not self.replaying:
+            self.calls.setdefault(key, []).append(result)
+
+    def reuse(self, key):
+        if not self.replaying:
+            return _NOTHING
+        done = self.used.get(key, 0)
+        kept = self.calls.get(key, ())
+        if done >= len(kept):
+            return _NOTHING
+        self.used[key] = done + 1
+        return kept[done]
+
+
+def _traced_shapes(trace, leaves, args, kwargs):
+    """Per leaf of an inlined call, the shape its signature takes: a TensorSpec's,
+    else the caller's graph's static shape (None dims of a relaxed or
+    ``input_signature`` trace), so the inner function's signature is as general
+    as TF's (one trace for every size there). None outside a trace."""
+    if trace is None:
+        return None
+    given = _leaf_shapes((args, kwargs))
+    shapes = []
+    for i, t in enumerate(leaves):
+        shape = given[i] if i < len(given) else None
+        if shape is None and isinstance(t, Tensor) and not t._is_variable:
+            dims = trace.static_shape(t)
+            if dims is not None and not getattr(dims, "unknown_rank", False):
+                shape = TensorShape(list(dims))
+        shapes.append(shape)
+    return shapes

@@ -28,12 +28,21 @@ class _Signature:
     the tracing count belong to the first trace only.
     """
 
-    __slots__ = ("specs", "template")
+    __slots__ = ("concrete", "described", "specs", "template")
 
-    def __init__(self, template, specs):
+    def __init__(self, template, specs, described=None):
         self.template = template
         # per leaf: a _variable_keys entry | (TensorShape, numpy dtype, device)
         self.specs = specs
+        self.concrete = None          # its ConcreteFunction (a top-level trace)
+        self.described = described    # (args, kwargs) with TensorSpecs, for errors
+
+    def saved(self):
+        """A copy to keep in a SavedModel: no graph, its call described by specs."""
+        described = self.described
+        if described is None and self.concrete is not None:
+            described = self.concrete.structured_input_signature
+        return _Signature(self.template, self.specs, described)
 
     def accepts(self, template, leaves):
         if not _template_matches(self.template, template) or len(leaves) != len(
@@ -183,3 +192,29 @@ def _spec_to_tensor(spec):
     if isinstance(spec, dict):
         return {k: _spec_to_tensor(v) for k, v in spec.items()}
     return spec
+
+
+def _describe_call(args, kwargs):
+    lines = [f"  Positional arguments ({len(args)} total):"]
+    lines += [f"    * {a!r}" for a in args]
+    lines.append(f"  Keyword arguments: {kwargs!r}")
+    return "\n".join(lines)
+
+
+def saved_mismatch_error(args, kwargs, saved):
+    """TF's ValueError for a call of a function loaded from a SavedModel that no
+    saved trace (``saved``: ``_Signature.saved()`` copies) accepts."""
+    options = []
+    for i, sig in enumerate(saved, 1):
+        if sig.described is not None:
+            described = _describe_call(*sig.described)
+        else:
+            described = "  Tensor arguments:\n" + "\n".join(
+                f"    * TensorSpec(shape={spec[0]}, dtype={np.dtype(spec[1]).name})"
+                for spec in sig.specs if spec[0] != "var")
+        options.append(f"Option {i}:\n{described}")
+    return ValueError(
+        "Could not find matching concrete function to call loaded from the "
+        f"SavedModel. Got:\n{_describe_call(args, kwargs)}\n\n Expected these "
+        f"arguments to match one of the following {len(saved)} option(s):\n\n"
+        + "\n\n".join(options))

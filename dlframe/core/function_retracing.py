@@ -73,6 +73,11 @@ def _in_library(key):
     return getattr(key, "co_filename", "").startswith(_PACKAGE_DIR)
 
 
+def in_library(python_function):
+    """True for a function of dlframe's own (see ``_in_library``)."""
+    return _in_library(_key(python_function))
+
+
 def _detector_for(key):
     """The shared detector of ``key``, or None for an unhashable or not weakly
     referable callable."""

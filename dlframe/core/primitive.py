@@ -18,7 +18,7 @@ from time import perf_counter_ns as _perf_counter_ns
 from dlframe import backends
 from dlframe.core import tensor as _tensor_mod
 from dlframe.core.tensor import Tensor
-from dlframe.errors import DeviceMismatchError
+from dlframe.errors import DeviceMismatchError, InvalidArgumentError
 
 _EMPTY = {}
 REGISTRY = {}
@@ -169,6 +169,8 @@ def call(prim, inputs, attrs=None, device=None):
     state = STATE
     trace = state.trace
     if prim.effects and (trace is None or trace.run_effects):
+        if trace is not None and getattr(trace, "tainted", None):
+            trace.refuse_tainted(inputs)   # a deferred index error (trace_deferred)
         # a write in place: tapes keep the value they read (not inside a branch or
         # loop-body graph, whose tensors cannot reach the tape's outer entries)
         for t in inputs:
@@ -177,11 +179,22 @@ def call(prim, inputs, attrs=None, device=None):
     if trace is not None and prim.effects and not trace.run_effects:
         # branch/loop-body tracing: record the effect, run it only when the graph runs
         result = prim.dry_run(dev, *arrays, **(attrs or _EMPTY))
-    elif dev.is_gpu:
-        with dev.context():
-            result = prim.forward(dev, *arrays, **(attrs or _EMPTY))
     else:
-        result = prim.forward(dev, *arrays, **(attrs or _EMPTY))
+        try:
+            if dev.is_gpu:
+                with dev.context():
+                    result = prim.forward(dev, *arrays, **(attrs or _EMPTY))
+            else:
+                result = prim.forward(dev, *arrays, **(attrs or _EMPTY))
+        except InvalidArgumentError:
+            if trace is None or not getattr(trace, "defers_errors", False) or \
+                    prim.stateful:
+                raise
+            # a function's trace: a stand-in result, the error when it is needed
+            result = trace.stand_in_result(prim, dev, arrays, attrs or _EMPTY)
+            if result is None:
+                STATE.stand_in = False
+                raise
     if prim.n_out == 1:
         if prim.aliases:
             result = _unalias(result, inputs)

@@ -27,6 +27,7 @@ from dlframe.core.graph_passes import (
 )
 from dlframe.core.primitive import STATE, stateful_twin
 from dlframe.core.tensor import Tensor
+from dlframe.core.trace_deferred import DeferredErrors
 from dlframe.core.trace_placeholders import PyPlaceholders
 from dlframe.errors import InvalidArgumentError
 
@@ -61,8 +62,9 @@ def _user_frame():
     return "<unknown>"
 
 
-class Trace(PyPlaceholders):
-    """Records primitives executed while a function is traced."""
+class Trace(PyPlaceholders, DeferredErrors):
+    """Records primitives executed while a function is traced (a function's trace
+    defers index errors of pure ops: see ``trace_deferred.DeferredErrors``)."""
 
     def __init__(self, allow_variable_creation=True):
         self.nodes = []            # (prim, inputs, outputs, attrs, device)
@@ -91,12 +93,20 @@ class Trace(PyPlaceholders):
         self.made_placeholders = False   # some were made (here or in a branch)
         self.run_py_bodies = False   # a retry: the rest could not run on placeholders
         self.keeps_static = False    # set_shape refines the static dims (a function's)
+        self.tainted = {}   # id -> (prim, inputs, attrs, device) of a deferred error
 
     # -- hooks called by core --------------------------------------------------
     def record(self, prim, inputs, outs, attrs, dev):
         if STATE.stand_in:   # values a probe made up: never constant (not folded)
             STATE.stand_in = False
             prim = stateful_twin(prim)
+            if self.defers_errors and self.parent is None:
+                origin = (prim, inputs, attrs, dev)
+                self.tainted.update((id(o), origin) for o in outs)
+        elif self.tainted:
+            origin = self.tainted_origin(inputs)
+            if origin is not None:
+                self.tainted.update((id(o), origin) for o in outs)
         self.nodes.append((prim, inputs, outs, attrs, dev))
         for o in outs:
             self.produced[id(o)] = o

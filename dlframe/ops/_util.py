@@ -156,7 +156,8 @@ def probing_branch():
     the graph checks the indices when it runs: such a result is a stand-in (see
     ``stand_in``), never folded into the graph."""
     trace = STATE.trace
-    return trace is not None and trace.parent is not None
+    return trace is not None and (trace.parent is not None or getattr(
+        trace, "probing_now", False))   # see core.trace_deferred
 
 
 def stand_in(result=None):

@@ -6,6 +6,9 @@ dlframe ops (DESIGN.md §4). Some rules use unary ops (``negative``, ``floor``, 
 and ``conj``; those modules build on this one, so they are bound late.
 """
 
+import contextlib
+import threading
+
 from dlframe.backends.base import np
 from dlframe.core import basic, dtypes
 from dlframe.core.primitive import call, primitive
@@ -165,9 +168,28 @@ def divide_no_nan(x, y, name=None):
 div_no_nan = divide_no_nan
 
 
+class _IntDivision(threading.local):
+    checked = True   # False: a shape-only run (a Keras symbolic build), see below
+
+
+INT_DIVISION = _IntDivision()
+
+
+@contextlib.contextmanager
+def unchecked_int_division():
+    """Integer division and modulo by zero give 0 instead of raising: for runs
+    that only infer shapes (Keras builds ``i % 0`` as TF; the call raises)."""
+    INT_DIVISION.checked = False
+    try:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            yield
+    finally:
+        INT_DIVISION.checked = True
+
+
 def _check_int_divisor(xp, x, y, op):
     """TF's error for an integer division or modulo by zero (floats give inf/NaN)."""
-    if x.dtype.kind in "iu" and xp.any(y == 0):
+    if x.dtype.kind in "iu" and INT_DIVISION.checked and xp.any(y == 0):
         raise InvalidArgumentError(f"{op}: Integer division by zero [Op:{op}]")
 
 

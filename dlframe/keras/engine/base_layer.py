@@ -121,6 +121,9 @@ class Layer(LayerTrackingMixin, LayerLossesMixin, LayerNodesMixin, LayerStateAPI
         self._call_params = params
         self._expects_training = "training" in params or has_kwargs
         self._expects_mask = "mask" in params or has_kwargs
+        # Keras 3 fills ``{arg}_mask`` call arguments from the masks of ``arg``
+        self._arg_mask_names = tuple(n for n in params
+                                     if n.endswith("_mask") and n[:-5] in params)
         self._build_input_shape = None
 
     # -- attributes ----------------------------------------------------------
@@ -272,6 +275,8 @@ class Layer(LayerTrackingMixin, LayerLossesMixin, LayerNodesMixin, LayerStateAPI
         if self._expects_mask and "mask" not in kwargs and has_mask and (
                 "mask" in self._call_params or self.supports_masking):
             kwargs["mask"] = input_masks
+        if self._arg_mask_names and (rest or kwargs):
+            _fill_argument_masks(self, inputs, rest, kwargs)
         _input_spec.assert_input_compatibility(self._input_spec, inputs, self.name)
         outermost = ctx.depth == 0
         if outermost and not ctx.dry_run:
@@ -371,3 +376,23 @@ class Layer(LayerTrackingMixin, LayerLossesMixin, LayerNodesMixin, LayerStateAPI
     @property
     def name_scope(self):
         return self._name
+
+
+def _fill_argument_masks(layer, inputs, rest, kwargs):
+    """Keras 3: with several tensor arguments, ``call(query, value, query_mask=None,
+    value_mask=None)`` receives each argument's Keras mask in ``{arg}_mask``."""
+    bound = dict(zip(layer._call_params, (inputs,) + tuple(rest)))
+    positional = set(bound)
+    bound.update(kwargs)
+    tensor_args = [name for name, value in bound.items()
+                   if name not in ("mask", "training") and not name.endswith("_mask")
+                   and any(isinstance(x, Tensor) for x in tree.flatten(value))]
+    if len(tensor_args) < 2:
+        return
+    for mask_name in layer._arg_mask_names:
+        if mask_name in positional or bound.get(mask_name) is not None or \
+                mask_name[:-5] not in tensor_args:
+            continue
+        masks = tree.map_structure(get_mask, bound[mask_name[:-5]])
+        if any(m is not None for m in tree.flatten(masks)):
+            kwargs[mask_name] = masks

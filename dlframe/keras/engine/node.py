@@ -12,6 +12,7 @@ the outputs' unknown dimensions.
 
 import contextlib
 import io
+import re
 import warnings
 
 from dlframe.core import trace as _trace
@@ -23,6 +24,7 @@ from dlframe.keras.engine import symbolic_trace as _symbolic_trace
 from dlframe.keras.engine.keras_tensor import KerasTensor
 from dlframe.keras.utils import tree
 from dlframe.ops import array as _array
+from dlframe.ops import math_binary as _math_binary
 from dlframe.ops.ragged_tensor import RaggedTensor
 
 
@@ -210,12 +212,53 @@ def dry_run_outputs(layer, inputs, rest, kwargs):
     try:
         return _dry_run_outputs(layer, inputs, rest, kwargs, 0)
     except InvalidArgumentError as exc:
+        fill = _fill_for_fixed_reshape(str(exc))
+        if fill is not None:
+            try:
+                return _fixed_size_outputs(layer, inputs, rest, kwargs, fill)
+            except Exception:  # noqa: BLE001 - the first run's error tells the cause
+                raise exc from None
         if "division by zero" not in str(exc):
             raise
-        try:
-            return _dry_run_outputs(layer, inputs, rest, kwargs, 1)
-        except Exception:  # noqa: BLE001 - the first run's error tells the cause
-            raise exc from None
+        # ones in the int placeholders; then a constant zero divisor (``i % 0``):
+        # TF builds it, the call raises
+        for unchecked in (contextlib.nullcontext, _math_binary.unchecked_int_division):
+            try:
+                with unchecked():
+                    return _dry_run_outputs(layer, inputs, rest, kwargs, 1)
+            except Exception:  # noqa: BLE001, S112 - the first run's error tells
+                continue
+        raise exc from None
+
+
+_FIXED_RESHAPE = re.compile(r"tensor with (\d+) values, but the requested shape has (\d+)")
+
+
+def _fill_for_fixed_reshape(message):
+    """The placeholder size for unknown dims at which a reshape to a fixed size (code
+    written for one batch size: ``tf.reshape(x, [50, 8])``) fits, as TF's shape
+    inference accepts it; None when the message is no such reshape or no size fits."""
+    found = _FIXED_RESHAPE.search(message)
+    if not found:
+        return None
+    have, want = int(found.group(1)), int(found.group(2))
+    for unknown_dims in (1, 2):   # the values grow as fill ** unknown_dims from fill 2
+        fill = round(2 * (want / have) ** (1 / unknown_dims)) if have else 0
+        if fill >= 1 and have * fill ** unknown_dims == want * 2 ** unknown_dims:
+            return fill
+    return None
+
+
+def _fixed_size_outputs(layer, inputs, rest, kwargs, fill):
+    """Output specs of one run at placeholder size ``fill``: dims a user's trace
+    still sees following an unknown input dim stay None, the rest are known."""
+    if not _symbolic_trace.applies_to(layer):
+        out = _run_on_placeholders(layer, inputs, rest, kwargs, fill)
+        return _merged_specs(out, out)
+    trace = _symbolic_trace.MarkTrace()
+    with _trace.tracing(trace):
+        out = _run_on_placeholders(layer, inputs, rest, kwargs, fill, trace)
+    return tree.pack_sequence_as(out, [_traced_spec(trace, a) for a in tree.flatten(out)])
 
 
 def _dry_run_outputs(layer, inputs, rest, kwargs, int_fill):

@@ -14,7 +14,7 @@ from dlframe.core import dtypes as _dt
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError
-from dlframe.keras.engine.base_layer import Layer
+from dlframe.keras.engine.base_layer import Layer, in_dry_run
 from dlframe.keras.layers.preprocessing import iter_batches
 from dlframe.keras.layers.preprocessing_categorical import (
     CategoryEncoding,
@@ -59,6 +59,8 @@ class _Table:
             offset, n, fn = self.oov
             return offset + (fn(key) % n if n > 1 else 0)
         if self.default is _NO_OOV:
+            if in_dry_run():   # a symbolic call's placeholder, not user data
+                return 0
             shown = key.decode(errors="replace") if isinstance(key, bytes) else key
             raise InvalidArgumentError(
                 None, None, "When `num_oov_indices=0` all inputs should be in vocabulary, "

@@ -20,7 +20,8 @@ What the pickle holds and what it does not:
   creates them again, once each, on the default device.
 * ``tf.function`` traces are dropped (see ``Function.__getstate__``): a loaded
   function traces again on its first call, with trace-time ``print`` silenced as a
-  loaded TF function runs no Python.
+  loaded TF function runs no Python; the signatures it was traced for are kept,
+  and it refuses calls fitting none of them, as TF's.
 * Tensors and device arrays are stored as NumPy arrays and placed on the default
   device at load; devices and gradient tapes are not stored (a tape comes back new).
 
@@ -28,6 +29,7 @@ Writes are atomic: the directory is built under a temporary name next to
 ``export_dir`` and renamed into place.
 """
 
+import inspect
 import os
 import pickle
 import shutil
@@ -62,11 +64,15 @@ def contains_object(export_dir):
 
 
 # ------------------------------------------------------------------ pickling
-def _new_function(state):
-    """A Function restored from a SavedModel: it traces quietly (no trace-time print)."""
+def _new_function(state, saved=None):
+    """A Function restored from a SavedModel: it traces quietly (no trace-time print)
+    and, when it was traced before saving, accepts only calls fitting those traces
+    (``saved``), as TF's loaded functions."""
     fn = Function.__new__(Function)
     fn.__setstate__(state)
     fn._trace_quietly = True
+    if saved is not None:
+        fn._saved_signatures = saved
     return fn
 
 
@@ -139,7 +145,7 @@ class _Pickler(cloudpickle.Pickler):
         if self.by_value and isinstance(obj, (type, types.FunctionType)):
             _register_by_value(obj, self.registered)
         if isinstance(obj, Function):
-            return _new_function, (obj.__getstate__(),)
+            return _new_function, (obj.__getstate__(), obj._saved_traces())
         if isinstance(obj, Device):
             return backends.current_device, ()
         if isinstance(obj, types.FunctionType):
@@ -288,10 +294,9 @@ class _Null:
         return len(data)
 
 
-def _quiet_methods(root):
-    """Marks the ``tf.function`` methods of every object reachable from the loaded
-    ``root`` quiet, bound to it. Needed where the saved class is still importable (the
-    saving process gets its own class back, whose functions were not unpickled)."""
+def _method_owners(root):
+    """``(obj, names of its class's tf.function methods)`` for every object
+    reachable from ``root``."""
     seen, stack = set(), [root]
     while stack:
         obj = stack.pop()
@@ -303,9 +308,33 @@ def _quiet_methods(root):
         elif isinstance(obj, (list, tuple)):
             stack.extend(obj)
         elif hasattr(obj, "__dict__") and not callable(getattr(obj, "__func__", None)):
-            for name in _signatures.class_functions(type(obj)):
-                getattr(obj, name)._trace_quietly = True
+            yield obj, _signatures.class_functions(type(obj))
             stack.extend(vars(obj).values())
+
+
+def _quiet_methods(root):
+    """Marks the ``tf.function`` methods of every object reachable from the loaded
+    ``root`` quiet, bound to it. Needed where the saved class is still importable (the
+    saving process gets its own class back, whose functions were not unpickled)."""
+    for obj, names in _method_owners(root):
+        for name in names:
+            getattr(obj, name)._trace_quietly = True
+
+
+def _method_traces(root):
+    """``[(obj, method name, saved signatures)]`` of the tf.function methods traced
+    on objects reachable from ``root`` (their traces live on the bound Function)."""
+    found = []
+    for obj, names in _method_owners(root):
+        for name in names:
+            try:
+                bound = inspect.getattr_static(type(obj), name)._instances.get(obj)
+            except TypeError:   # not weakly referable: nothing bound was kept
+                bound = None
+            saved = bound._saved_traces() if bound is not None else None
+            if saved is not None:
+                found.append((obj, name, saved))
+    return found
 
 
 # ------------------------------------------------------------------ files
@@ -366,7 +395,8 @@ def save(obj, export_dir, signatures=None):
     try:
         os.makedirs(os.path.join(tmp, ASSETS_DIR))
         with open(os.path.join(tmp, OBJECT_FILE), "wb") as f:
-            variables = _dump({"format": _FORMAT, "root": obj, "signatures": sigs},
+            variables = _dump({"format": _FORMAT, "root": obj, "signatures": sigs,
+                               "traced": _method_traces(obj)},
                               paths, f, os.path.join(tmp, ASSETS_DIR))
         _ckpt._write_file(os.path.join(tmp, VARIABLES_PREFIX),
                           {key: _ckpt._to_host(v) for key, v in variables.items()})
@@ -391,6 +421,8 @@ def load(export_dir):
                          f"tf.saved_model.save (format {_FORMAT}).")
     root = payload["root"]
     _quiet_methods(root)
+    for obj, name, saved in payload.get("traced", ()):
+        getattr(obj, name)._saved_signatures = saved
     try:
         object.__setattr__(root, "signatures", dict(payload["signatures"]))
     except (AttributeError, TypeError):
