@@ -11,6 +11,7 @@ from dlframe.ops import creation as _creation
 from dlframe.ops import math as _math
 from dlframe.ops import names as _op_names
 from dlframe.ops import nn as _nn
+from dlframe.ops import numpy_api_nn as _numpy_api_nn
 from dlframe.ops import reduction as _red
 from dlframe.ops import sorting as _sorting
 
@@ -81,8 +82,11 @@ def sigmoid(x):
 
 def hard_sigmoid(x):
     """Piecewise-linear sigmoid ``relu6(x + 3) / 6`` (TF 2.16+/Keras 3; Keras 2 used
-    ``0.2 x + 0.5`` — we follow the current definition, as ops/rnn.py does)."""
-    return _math.minimum(_math.maximum(x / 6.0 + 0.5, 0.0), 1.0)
+    ``0.2 x + 0.5`` — we follow the current definition, as ops/rnn.py does).
+
+    Built on ``relu6`` as TF is: same rounding, zero slope at +-3, and its second
+    derivative is zero (connected), not None."""
+    return _numpy_api_nn.hard_sigmoid(x)
 
 
 def hard_silu(x):

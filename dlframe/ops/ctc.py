@@ -8,12 +8,13 @@ scales that saved gradient by the incoming one (as TF's CTCLoss op does, so the 
 is differentiable once, not twice).
 """
 
-import functools
+import heapq
 
 from dlframe.backends.base import np
 from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.errors import InvalidArgumentError
 from dlframe.ops import array as _array
 from dlframe.ops import math as _m
 from dlframe.ops._util import t
@@ -244,35 +245,112 @@ def ctc_greedy_decoder(inputs, sequence_length, merge_repeated=True, blank_index
     return [_decoded_sparse(paths, host.shape[1], x._device)], _m.cast(neg_sum, x.dtype)
 
 
-def _add_prefix(beams, prefix, p_blank, p_label):
-    old_b, old_l = beams.get(prefix, (_NEG_INF, _NEG_INF))
-    beams[prefix] = (np.logaddexp(old_b, p_blank), np.logaddexp(old_l, p_label))
+class _Beam:
+    """One label prefix of the beam-search tree with its log-probabilities
+    ``[ending in blank, ending in its last label, total]`` at the previous (``old``)
+    and current (``new``) frame; ``new[2] == -inf`` means "not in the beam"."""
+
+    __slots__ = ("children", "label", "new", "old", "parent")
+
+    def __init__(self, label, parent):
+        self.label, self.parent, self.children = label, parent, {}
+        self.old = [_NEG_INF] * 3
+        self.new = [_NEG_INF] * 3
+
+    def active(self):
+        return self.new[2] != _NEG_INF
+
+    def path(self):
+        labels, node = [], self
+        while node.parent is not None:
+            labels.append(node.label)
+            node = node.parent
+        return labels[::-1]
+
+
+class _Leaves:
+    """The beam: at most ``width`` prefixes, cheapest one poppable (a min-heap).
+
+    A prefix's total never changes while it sits here, so heap entries stay valid.
+    """
+
+    def __init__(self, width):
+        self.width, self.heap, self.count = width, [], 0
+
+    def push(self, beam):
+        self.count += 1
+        heapq.heappush(self.heap, (beam.new[2], self.count, beam))
+
+    def admits(self, total):
+        return total > _NEG_INF and (len(self.heap) < self.width
+                                     or total >= self.heap[0][0])
+
+    def make_room(self):
+        if len(self.heap) >= self.width:
+            heapq.heappop(self.heap)[2].new = [_NEG_INF] * 3
+
+    def best_first(self):
+        return [b for _, _, b in sorted(self.heap, key=lambda e: (-e[0], e[1]))]
+
+
+def _beam_step(branches, frame, blank, leaves):
+    """Advances the beam by one frame of log-probabilities, the way TF's CTC beam
+    search does: first every kept prefix is carried on (staying on its last label,
+    or arriving from its parent while the parent is still in the beam, or emitting a
+    blank), then each prefix is extended by every label, and an extension enters the
+    beam only if it beats the beam's cheapest entry, which it then evicts."""
+    for beam in branches:
+        beam.old = list(beam.new)
+    for beam in branches:
+        old_total = beam.old[2]
+        label_p = beam.new[1]
+        parent = beam.parent
+        if parent is not None:
+            if parent.active():
+                arrive = parent.old[0] if beam.label == parent.label else parent.old[2]
+                label_p = np.logaddexp(label_p, arrive)
+            label_p = label_p + frame[beam.label]
+        blank_p = old_total + frame[blank]
+        beam.new = [blank_p, label_p, np.logaddexp(blank_p, label_p)]
+        leaves.push(beam)
+    for beam in branches:
+        if not leaves.admits(beam.old[2]):
+            continue
+        for label, logp in enumerate(frame.tolist()):
+            if label == blank:
+                continue
+            child = beam.children.get(label)
+            if child is not None and child.active():
+                continue     # already carried on from this parent above
+            before = beam.old[0] if label == beam.label else beam.old[2]
+            total = logp + before
+            if not leaves.admits(total):
+                if child is not None:
+                    # TF forgets a refused prefix entirely: one evicted earlier in
+                    # this frame then no longer extends itself below.
+                    child.old = [_NEG_INF] * 3
+                continue
+            if child is None:
+                child = beam.children[label] = _Beam(label, beam)
+            child.new = [_NEG_INF, total, total]
+            leaves.make_room()
+            leaves.push(child)
 
 
 def _beam_search_one(logp, beam_width, top_paths, blank):
-    """Prefix beam search over log-probabilities [T, K]; the ``top_paths`` best label
-    sequences and their log-probabilities (summed over their alignments in the beam)."""
-    beams = {(): (0.0, _NEG_INF)}     # prefix -> (log p ending in blank, ending in label)
+    """Beam search over log-probabilities [T, K]; the ``top_paths`` best label
+    sequences (best first) and their beam log-probabilities."""
+    root = _Beam(None, None)
+    root.new = [0.0, _NEG_INF, 0.0]
+    branches = [root]
     for frame in logp:
-        nxt = {}
-        add = functools.partial(_add_prefix, nxt)
-        for prefix, (p_b, p_l) in beams.items():
-            total = np.logaddexp(p_b, p_l)
-            add(prefix, total + frame[blank], _NEG_INF)
-            if prefix:
-                add(prefix, _NEG_INF, p_l + frame[prefix[-1]])
-            for c in range(len(frame)):
-                if c == blank:
-                    continue
-                extended = prefix + (c,)
-                if prefix and prefix[-1] == c:
-                    add(extended, _NEG_INF, p_b + frame[c])
-                else:
-                    add(extended, _NEG_INF, total + frame[c])
-        ranked = sorted(nxt.items(), key=lambda kv: -np.logaddexp(*kv[1]))
-        beams = dict(ranked[:beam_width])
-    ranked = sorted(beams.items(), key=lambda kv: -np.logaddexp(*kv[1]))[:top_paths]
-    return [list(p) for p, _ in ranked], [float(np.logaddexp(*s)) for _, s in ranked]
+        leaves = _Leaves(beam_width)
+        _beam_step(branches, frame, blank, leaves)
+        branches = leaves.best_first()
+    if len(branches) < top_paths:
+        raise InvalidArgumentError("Less leaves in the beam search than requested.")
+    best = branches[:top_paths]
+    return [b.path() for b in best], [float(b.new[2]) for b in best]
 
 
 def ctc_beam_search_decoder(inputs, sequence_length, beam_width=100, top_paths=1):

@@ -32,7 +32,7 @@ from dlframe.ops.conv import (
     to_first,
     to_last,
 )
-from dlframe.ops.logic import cast
+from dlframe.ops.logic import cast, zeros_like
 
 __all__ = []  # names exported at the dlframe top level (tf.X)
 NN_NAMES = ["max_pool", "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool",
@@ -412,14 +412,16 @@ def _max_pool_grad_rule(inputs, out, dy, **geo):
 
 @max_pool_grad_p.defgrad
 def _max_pool_grad_grad_rule(inputs, out, ddx, **geo):
+    # The routing is piecewise constant in x: zero (not None) gradients, as TF gives.
     x, y, _ = inputs
-    return None, None, call(max_pool_grad_grad_p, (x, y, ddx), geo)
+    return (zeros_like(x), zeros_like(y),
+            call(max_pool_grad_grad_p, (x, y, ddx), geo))
 
 
 @max_pool_grad_grad_p.defgrad
 def _max_pool_grad_grad_grad_rule(inputs, out, g, **geo):
     x, y, _ = inputs
-    return None, None, call(max_pool_grad_p, (x, y, g), geo)
+    return zeros_like(x), zeros_like(y), call(max_pool_grad_p, (x, y, g), geo)
 
 
 @avg_pool_p.defgrad
