@@ -150,15 +150,6 @@ def spec_run():
     return _spec_run()
 
 
-def unknown_dims(value, axes):
-    """``value`` (a decoder's result Tensor), its ``axes`` told unknown to a
-    spec-discovery trace (``static_dims.RANK``: the rank too), as TF's decoders leave
-    the sizes that follow the data unknown (``decode_png``: height and width)."""
-    if _spec_run():
-        STATE.trace.note_unknown(value, frozenset(axes))
-    return value
-
-
 def _serialized_list(serialized):
     if isinstance(serialized, Tensor):
         serialized = serialized._value if _spec_run() else serialized.numpy()

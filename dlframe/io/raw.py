@@ -1,10 +1,14 @@
 """Byte-level tensor codecs: decode_raw, serialize_tensor and parse_tensor."""
 
+from dlframe import backends
 from dlframe.backends.base import np  # host arrays for file I/O
 from dlframe.core import dtypes as _dt
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError
-from dlframe.io.parsing import spec_run, unknown_dims
+from dlframe.io.host_ops import RANK, host_primitive, run, string_input
+from dlframe.io.parsing import spec_run
+
+_HOST = backends.get_device("cpu:0")
 
 # TensorFlow's DataType enum values (tensorflow/core/framework/types.proto).
 _DT_ENUM = {"float32": 1, "float64": 2, "int32": 3, "uint8": 4, "int16": 5, "int8": 6,
@@ -36,27 +40,21 @@ def _as_bytes(s):
     return s.encode() if isinstance(s, str) else bytes(s)
 
 
-def decode_raw(input_bytes, out_type, little_endian=True, fixed_length=None, name=None):
-    """Reinterprets the bytes of each string as a vector of ``out_type`` numbers.
+def _raw_blank(input_bytes, *, out_type, little_endian, fixed_length):
+    width = (fixed_length or 0) // np.dtype(out_type).itemsize
+    return np.zeros(np.shape(input_bytes) + (width,), np.dtype(out_type))
 
-    Returns:
-      A Tensor of shape ``input_bytes.shape + [n]``.
 
-    Raises:
-      InvalidArgumentError: when the strings differ in length or a length is not a
-        multiple of the element size.
-    """
-    dtype = _dt.as_dtype(out_type)
-    np_dtype = np.dtype(dtype._np).newbyteorder("<" if little_endian else ">")
-    arr = _host(input_bytes)
+@host_primitive("DecodeRaw", _raw_blank,   # a fixed length: the input's shape + [n]
+                value_shaped=lambda inputs, attrs: attrs["fixed_length"] is None)
+def _decode_raw_p(input_bytes, *, out_type, little_endian, fixed_length):
+    arr = np.asarray(input_bytes, dtype=object)
+    target = np.dtype(out_type)
+    np_dtype = target.newbyteorder("<" if little_endian else ">")
     flat = [_as_bytes(s) for s in arr.reshape(-1)]
     size = np_dtype.itemsize
     if fixed_length is not None:
-        width = int(fixed_length)
-        if width % size:
-            raise InvalidArgumentError(None, None, f"fixed_length ({width}) must be a "
-                                       f"multiple of the size of out_type ({size})")
-        flat = [s[:width].ljust(width, b"\0") for s in flat]
+        flat = [s[:fixed_length].ljust(fixed_length, b"\0") for s in flat]
     width = len(flat[0]) if flat else 0
     for i, s in enumerate(flat):
         if len(s) != width:
@@ -66,10 +64,43 @@ def decode_raw(input_bytes, out_type, little_endian=True, fixed_length=None, nam
     if width % size:
         raise InvalidArgumentError(None, None, f"Input to DecodeRaw has length {width} "
                                    f"that is not a multiple of {size}, the size of "
-                                   f"{dtype.name}")
-    out = np.frombuffer(b"".join(flat), dtype=np_dtype).astype(dtype._np)
-    out = convert_to_tensor(out.reshape(arr.shape + (width // size,)))
-    return unknown_dims(out, () if fixed_length is not None else (arr.ndim,))
+                                   f"{out_type}")
+    out = np.frombuffer(b"".join(flat), dtype=np_dtype).astype(target)
+    return out.reshape(arr.shape + (width // size,))
+
+
+def decode_raw(input_bytes, out_type, little_endian=True, fixed_length=None, name=None):
+    """Reinterprets the bytes of each string as a vector of ``out_type`` numbers.
+
+    Args:
+      input_bytes: a string Tensor (any shape) of equally long strings.
+      out_type: the numeric dtype to read.
+      little_endian: the byte order of the numbers.
+      fixed_length: read this many bytes of each string (cut or zero-padded); the
+        last dimension is then known in a graph.
+      name: unused.
+
+    Returns:
+      A Tensor of shape ``input_bytes.shape + [n]``.
+
+    Raises:
+      InvalidArgumentError: when the strings differ in length or a length is not a
+        multiple of the element size (when the op runs).
+    """
+    dtype = _dt.as_dtype(out_type)
+    if fixed_length is not None:
+        fixed_length = int(fixed_length)
+        if fixed_length % dtype.size:
+            raise InvalidArgumentError(None, None, f"fixed_length ({fixed_length}) must "
+                                       "be a multiple of the size of out_type "
+                                       f"({dtype.size})")
+    if not isinstance(input_bytes, Tensor) and not isinstance(input_bytes, (bytes, str)):
+        input_bytes = Tensor(_host(input_bytes), _HOST)
+    contents = string_input(input_bytes, "input_bytes", scalar=False)
+    unknown = () if fixed_length is not None else (contents.shape.rank,)
+    attrs = {"out_type": dtype.name, "little_endian": bool(little_endian),
+             "fixed_length": fixed_length}
+    return run(_decode_raw_p, (contents,), attrs, unknown)
 
 
 def serialize_tensor(tensor, name=None):
@@ -89,19 +120,22 @@ def serialize_tensor(tensor, name=None):
     return convert_to_tensor(np.asarray(proto.SerializeToString(), dtype=object))
 
 
-def parse_tensor(serialized, out_type, name=None):
-    """The Tensor stored in a serialized TensorProto.
+def _parse_blank(serialized, *, out_type):
+    if out_type == "string":
+        return np.full((), b"", dtype=object)
+    return np.zeros((), np.dtype(out_type))
 
-    Raises:
-      InvalidArgumentError: for a malformed proto or a dtype other than ``out_type``.
-    """
+
+@host_primitive("ParseTensor", _parse_blank)
+def _parse_tensor_p(serialized, *, out_type):
     from dlframe.train import _proto
-    data = _host(serialized)
+    data = np.asarray(serialized, dtype=object)
     if data.ndim != 0:
-        raise InvalidArgumentError(None, None, "parse_tensor expects a scalar string")
+        raise InvalidArgumentError(None, None, "Expected `serialized` to be a scalar, "
+                                   f"got shape: {list(data.shape)}")
     try:
         proto = _proto.classes()["TensorProto"].FromString(_as_bytes(data[()]))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - protobuf's DecodeError and kin
         raise InvalidArgumentError(None, None, f"Could not parse `serialized` as "
                                    f"TensorProto: {exc}") from None
     want = _dt.as_dtype(out_type)
@@ -129,5 +163,22 @@ def parse_tensor(serialized, out_type, name=None):
     if arr.size != n:
         raise InvalidArgumentError(None, None, f"Could not parse `serialized`: {arr.size} "
                                    f"values for shape {list(shape)}")
-    out = convert_to_tensor(np.array(arr).reshape(shape))
-    return unknown_dims(out, range(-1, len(shape)))   # TF: even the rank is unknown
+    return np.array(arr).reshape(shape)
+
+
+def parse_tensor(serialized, out_type, name=None):
+    """The Tensor stored in a serialized TensorProto (a graph knows neither its
+    shape nor its rank).
+
+    Args:
+      serialized: a scalar string Tensor, as ``serialize_tensor`` makes.
+      out_type: the dtype of the stored tensor.
+      name: unused.
+
+    Raises:
+      InvalidArgumentError: for a malformed proto or a dtype other than ``out_type``
+        (when the op runs).
+    """
+    attrs = {"out_type": _dt.as_dtype(out_type).name}
+    return run(_parse_tensor_p, (string_input(serialized, "serialized", scalar=False),),
+               attrs, {RANK})
