@@ -76,6 +76,8 @@ def to_tensor(value, arg):
         if value.dtype == dtypes.float64:
             return value.with_flat_values(_m.cast(value.flat_values, dtypes.float32))
         return value
+    if hasattr(value, "to_numpy") and not hasattr(value, "flat"):
+        value = value.to_numpy()   # a pandas Series/DataFrame (pandas string columns)
     kind = getattr(getattr(value, "dtype", None), "kind", None)
     sample = value.flat[0] if kind is not None and hasattr(value, "flat") and value.size \
         else None

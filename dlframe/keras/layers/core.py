@@ -453,6 +453,12 @@ class TFOpLambda(Layer):
     def call(self, *args, **kwargs):
         kwargs.pop("training", None)
         kwargs.pop("mask", None)
+        if self.function in _JOINING_OPS and args and isinstance(args[0], (list, tuple)):
+            # Keras 2's lookup/encoding layers gave float32 where Keras 3's give
+            # int64: a Keras 2 functional ``tf.concat([numeric, one_hot], -1)``
+            # joins them as the merge layers do
+            from dlframe.keras.layers.merge import _common_dtype
+            args = (_common_dtype(args[0]),) + args[1:]
         return self._fn(*args, **self.op_kwargs, **kwargs)
 
     def get_config(self):
@@ -485,6 +491,9 @@ def _is_static_index(k):
         return all(v is None or isinstance(v, int) for v in (k.start, k.stop, k.step))
     return k is None or k is Ellipsis or isinstance(k, int)
 
+
+# ops on KerasTensors whose list of inputs is promoted to one dtype (TFOpLambda.call)
+_JOINING_OPS = ("concat", "stack")
 
 # Keras 2 configs name operators by their TF path
 _KERAS2_OPERATORS = {f"__operators__.{name}": name for name in _OPERATORS}

@@ -10,7 +10,7 @@ the end, with size 1 on the output axes not in ``bias_axes``.
 import re
 
 from dlframe.core.tensor_shape import TensorShape
-from dlframe.keras import activations
+from dlframe.keras import activations, constraints
 from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.layers.layer_config import (
     reject_keras3_extensions,
@@ -110,6 +110,23 @@ def analyze_equation(equation, bias_axes, input_shape, output_shape):
     return kernel_shape, bias_shape, prefix + out_dims + suffix
 
 
+def _is_constraint(value):
+    """A constraint object or name (never a regularizer's)."""
+    if isinstance(value, constraints.Constraint):
+        return True
+    return isinstance(value, str) and value in constraints._OBJECTS
+
+
+def _keras3_order(activity_regularizer_slot, bias_constraint_slot):
+    """Whether positional values came in Keras 3's order (Keras 2's
+    activity_regularizer slot is Keras 3's kernel_constraint): a constraint in
+    the regularizer slot, or an int (Keras 3's lora_rank) in the bias_constraint
+    slot; either is unambiguous. Otherwise Keras 2's order stands."""
+    return _is_constraint(activity_regularizer_slot) or (
+        isinstance(bias_constraint_slot, int)
+        and not isinstance(bias_constraint_slot, bool))
+
+
 class EinsumDense(LoraMixin, Layer):
     """``activation(einsum(equation, inputs, kernel) + bias)``.
 
@@ -126,6 +143,10 @@ class EinsumDense(LoraMixin, Layer):
       lora_rank, lora_alpha: optional LoRA adapter (see ``enable_lora``).
       gptq_unpacked_column_size: Keras 3's column count of a GPTQ-packed kernel;
         accepted and stored (dlframe does not quantize).
+
+    Positional arguments follow Keras 2 (``activity_regularizer`` after
+    ``bias_regularizer``); Keras 3's order (no such slot) is recognised when a
+    constraint comes 9th or an int ``lora_rank`` 11th.
     """
 
     kernel = lora_weight_property("kernel")
@@ -136,6 +157,15 @@ class EinsumDense(LoraMixin, Layer):
                  kernel_constraint=None, bias_constraint=None, lora_rank=None,
                  lora_alpha=None, gptq_unpacked_column_size=None,
                  quantization_config=None, **kwargs):
+        if _keras3_order(activity_regularizer, bias_constraint):
+            # Keras 3 has no activity_regularizer slot: its 9th.. positional
+            # values are (kernel_constraint, bias_constraint, lora_rank,
+            # lora_alpha, gptq_unpacked_column_size, quantization_config)
+            (kernel_constraint, bias_constraint, lora_rank, lora_alpha,
+             gptq_unpacked_column_size, quantization_config) = (
+                activity_regularizer, kernel_constraint, bias_constraint, lora_rank,
+                lora_alpha, gptq_unpacked_column_size)
+            activity_regularizer = None
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         _parse(equation)
         self.equation = equation

@@ -235,9 +235,9 @@ class TextVectorization(Layer):
         if not hasattr(lookup, "_forward"):
             lookup.set_vocabulary([])
         ids = call(lookup_p, (tokens,), {"table": lookup._forward, "dtype": "int64"})
-        depth = lookup.vocabulary_size()
-        if self.pad_to_max_tokens and self.max_tokens is not None:
-            depth = max(depth, self.max_tokens)
+        # the lookup's width (padded to max_tokens or not); a call freezes the
+        # vocabulary size as Keras does in count/multi_hot/tf_idf modes
+        depth = lookup._depth()
         valid = math.cast(math.not_equal(tokens, b""), _dt.float32)
         hot = math.multiply(creation.one_hot(ids, depth, dtype=_dt.float32),
                             valid[..., None])
