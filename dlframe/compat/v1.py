@@ -216,7 +216,8 @@ def _tf1_name(name):
 
 # TF1 modules whose names differ from TF2's: their TF1 functions in front of TF2's
 _TF1_MODULES = {"train": "v1_train", "metrics": "v1_metrics", "losses": "v1_losses",
-                "nn": "v1_nn", "random": "v1_random", "data": "v1_data"}
+                "nn": "v1_nn", "random": "v1_random", "data": "v1_data",
+                "image": "v1_image"}
 
 
 def _tf1_module(name):

@@ -127,6 +127,12 @@ def stack(values, axis=0, name="stack"):
         return convert_to_tensor(values)   # TF: an empty list packs to float32 [0]
     if isinstance(values, np.ndarray) and axis == 0:
         return convert_to_tensor(values)   # TF: already packed (other axes refused)
+    if (axis == 0 and isinstance(values, (list, tuple))
+            and not any(isinstance(v, Tensor) for v in values)):
+        try:   # TF converts a constant list whole first: stack([1, 2.]) is float32
+            return convert_to_tensor(values)
+        except (TypeError, ValueError):
+            pass   # ragged or odd values: the per-value path gives TF's error
     xs = _as_list_of_tensors(values, "Pack")
     _same_dtype("Pack", xs)
     shape = xs[0]._value.shape

@@ -7,6 +7,8 @@ name, DESIGN.md §1): arithmetic in ``math_binary``, unary functions in
 primitives' registration order.
 """
 
+import builtins
+
 from dlframe.core import dtypes
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import ShapeMismatchError
@@ -177,21 +179,38 @@ def saturate_cast(value, dtype, name=None):
     """Casts with clamping to the target type's range."""
     target = dtypes.as_dtype(dtype)
     value = t(value)
+    if value.dtype.is_complex and not target.is_complex:
+        value = real(value)   # TF clamps the real part, as the cast keeps only it
     if target.is_integer or target.is_floating:
-        lo, hi = target.min, target.max
+        # Python numbers: comparing int32's bounds with a float16 one overflows
+        lo, hi = _py_number(target.min), _py_number(target.max)
         if value.dtype.is_floating or value.dtype.is_integer:
-            vmin, vmax = value.dtype.min, value.dtype.max
-            if lo > vmin:
-                value = maximum(value, _scalar(lo, value))
-            if hi < vmax:
-                value = minimum(value, _scalar(hi, value))
+            vmin, vmax = _py_number(value.dtype.min), _py_number(value.dtype.max)
+            finite = value.dtype.is_floating   # TF maps +-inf to the finite range
+            if lo > vmin or finite:
+                value = maximum(value, _scalar(builtins.max(lo, vmin), value))
+            if hi < vmax or finite:
+                value = minimum(value, _scalar(builtins.min(hi, vmax), value))
     return cast(value, target)
 
 
+def _py_number(bound):
+    return bound.item() if hasattr(bound, "item") else bound
+
+
 def _scalar(v, like):
+    """Bound ``v`` in ``like``'s dtype, rounded toward zero where that dtype cannot
+    hold it exactly (float32(2**31 - 1) would round up past int32's range)."""
     if like.dtype.is_integer:
         v = int(v)
-    return convert_to_tensor(v, dtype=like.dtype, device=like._device)
+    bound = convert_to_tensor(v, dtype=like.dtype, device=like._device)
+    if like.dtype.is_floating and builtins.abs(float(bound.numpy())) > builtins.abs(
+            v):
+        host = bound.numpy().reshape(1)
+        bits = host.view(f"u{host.itemsize}") - 1   # one ulp toward zero, any format
+        bound = convert_to_tensor(bits.view(host.dtype)[0], dtype=like.dtype,
+                                  device=like._device)
+    return bound
 
 
 # ---------------------------------------------------------------- sums

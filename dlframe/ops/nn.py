@@ -187,7 +187,9 @@ def elu_p(d, x, *, alpha):
 
 @primitive("EluGrad")
 def elu_grad_p(d, dy, out, *, alpha):
-    return d.xp.where(out > 0, dy, dy * (out + alpha)).astype(dy.dtype, copy=False)
+    # TF's EluGrad/SeluGrad: the linear branch at 0 too (selu'(0) = scale, not
+    # scale * alpha)
+    return d.xp.where(out < 0, dy * (out + alpha), dy).astype(dy.dtype, copy=False)
 
 
 @elu_p.defgrad
@@ -198,7 +200,7 @@ def _elu_grad(inputs, out, dy, *, alpha):
 @elu_grad_p.defgrad
 def _elu_grad_grad(inputs, out, ddy, *, alpha):
     dy, elu_out = inputs
-    negative = m.cast(m.less_equal(elu_out, 0), ddy.dtype)
+    negative = m.cast(m.less(elu_out, 0), ddy.dtype)
     return (call(elu_grad_p, (ddy, elu_out), {"alpha": alpha}),
             m.multiply(m.multiply(ddy, dy), negative))
 
@@ -230,8 +232,8 @@ def gelu(features, approximate=False, name=None):
       approximate: use the tanh approximation instead of the exact erf form.
     """
     x = _float_input("Gelu", features)
-    if x.dtype == dtypes.bfloat16:   # one rounding at the end, as TF's result
-        return m.cast(gelu(m.cast(x, dtypes.float32), approximate), dtypes.bfloat16)
+    if x.dtype in (dtypes.bfloat16, dtypes.float16):   # one rounding at the end, as TF
+        return m.cast(gelu(m.cast(x, dtypes.float32), approximate), x.dtype)
     if approximate:
         inner = m.multiply(0.7978845608028654,
                            m.add(x, m.multiply(0.044715, m.multiply(x, m.square(x)))))
@@ -268,10 +270,12 @@ def _softmax_axis(axis, ndim):
 
 @primitive("Softmax")
 def softmax_p(d, x, *, axis):
-    e = x - _rows.max_keepdims(d.xp, x, axis)
+    half = x.dtype.itemsize == 2   # float16 / bfloat16: one rounding, at the end
+    xf = x.astype("float32") if half else x
+    e = xf - _rows.max_keepdims(d.xp, xf, axis)
     d.xp.exp(e, out=e)
     e /= _rows.sum_keepdims(d.xp, e, axis)
-    return e
+    return e.astype(x.dtype) if half else e
 
 
 @primitive("SoftmaxGrad")
