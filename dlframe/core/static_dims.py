@@ -116,7 +116,8 @@ def _rule_marks(prim, inputs, in_marks, attrs, outs):
         return None
     if len(outs) == 1 and (not out_dims or not isinstance(out_dims[0], list)):
         out_dims = [out_dims]
-    # an input of unknown rank: an output with no known dim has unknown rank too
+    # an input of unknown rank: an output with no known dim has unknown rank too,
+    # unless the primitive's arguments set it (``sets_rank``: reshape to [-1])
     rank_lost = any(RANK in m for m in in_marks)
     if rank_lost and getattr(prim, "sized_by_rank", False):   # tf.shape: [None]
         return [frozenset(range(len(dims))) for dims in out_dims]
@@ -125,7 +126,8 @@ def _rule_marks(prim, inputs, in_marks, attrs, outs):
     marks = []
     for dims in out_dims:
         axes = frozenset(a for a, d in enumerate(dims) if d is None)
-        if rank_lost and dims and len(axes) == len(dims):
+        if rank_lost and dims and len(axes) == len(dims) and \
+                not getattr(prim, "sets_rank", False):
             axes |= {RANK}
         marks.append(axes)
     return marks
@@ -422,6 +424,15 @@ def check_static_compatible(x, want, op):
                 f"Dimension {axis} in both shapes must be equal, but are {w} and {d}. "
                 f"Shapes are [{expected}] and [{text}]. for '{{{{node {op}}}}}' with "
                 f"input shapes: [{text}].")
+
+
+def graph_dims(x):
+    """``x``'s dims as TF's graph knows them inside a trace (None where the input
+    signature leaves them unknown), else its concrete dims: what dlframe's own code
+    must use for a static shape, since its ``x.shape`` is the concrete traced one."""
+    static = getattr(STATE.trace, "static_shape", None)
+    dims = static(x) if static is not None else None
+    return list(x._value.shape) if dims is None else list(dims)
 
 
 def note_unknown_axes(out, axes):

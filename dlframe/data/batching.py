@@ -71,6 +71,38 @@ def ragged_specs(dataset):
     return specs if any(composite.is_ragged_spec(s) for s in specs) else None
 
 
+def element_rows(element):
+    """Yields the rows of one batched host ``element`` (``unbatch``, ``rebatch``).
+
+    Raises:
+      InvalidArgumentError: a scalar component, or components of different batch
+        sizes (as TF's ``Input element must have the same batch size``).
+    """
+    flat = S.flatten(element)
+    columns = []
+    for leaf in flat:
+        if leaf is None:   # a NoneTensorSpec component: None in every row
+            continue
+        rows = composite.unbatch_leaf(leaf)
+        if rows is None:
+            if not isinstance(leaf, np.ndarray) or leaf.ndim == 0:
+                raise InvalidArgumentError(
+                    None, None, "Input element must have a non-scalar value in "
+                    "each component to unbatch.")
+            rows = leaf
+        columns.append(rows)
+    sizes = [len(rows) for rows in columns]
+    if any(n != sizes[0] for n in sizes):
+        raise InvalidArgumentError(
+            None, None, "Input element must have the same batch size in each "
+            f"component; got {sizes}.")
+    for i in range(sizes[0] if sizes else 0):
+        row = iter([rows[i, ...] if isinstance(rows, np.ndarray) else rows[i]
+                    for rows in columns])
+        yield S.pack_sequence_as(element, [
+            None if leaf is None else next(row) for leaf in flat])
+
+
 class _BatchDataset(_PassThrough):
     def __init__(self, input_dataset, batch_size, drop_remainder):
         if batch_size <= 0:
@@ -245,29 +277,7 @@ class _UnbatchDataset(_PassThrough):
 
     def _iter(self):
         for element in self._input._iter():
-            flat = S.flatten(element)
-            columns = []
-            for leaf in flat:
-                if leaf is None:   # a NoneTensorSpec component: None in every row
-                    continue
-                rows = composite.unbatch_leaf(leaf)
-                if rows is None:
-                    if not isinstance(leaf, np.ndarray) or leaf.ndim == 0:
-                        raise InvalidArgumentError(
-                            None, None, "Input element must have a non-scalar value in "
-                            "each component to unbatch.")
-                    rows = leaf
-                columns.append(rows)
-            sizes = [len(rows) for rows in columns]
-            if any(n != sizes[0] for n in sizes):
-                raise InvalidArgumentError(
-                    None, None, "Input element must have the same batch size in each "
-                    f"component; got {sizes}.")
-            for i in range(sizes[0] if sizes else 0):
-                row = iter([rows[i, ...] if isinstance(rows, np.ndarray) else rows[i]
-                            for rows in columns])
-                yield S.pack_sequence_as(element, [
-                    None if leaf is None else next(row) for leaf in flat])
+            yield from element_rows(element)
 
     def _cardinality(self):
         n = self._input._cardinality()

@@ -8,9 +8,9 @@ import numpy as np
 
 from dlframe.core import dtypes as _dt
 from dlframe.core.tensor import Tensor
-from dlframe.data import composite, spec_trace
+from dlframe.data import spec_trace
 from dlframe.data import structure as S
-from dlframe.data.batching import stack_components
+from dlframe.data.batching import element_rows, stack_components
 from dlframe.data.dataset import Dataset, _spec_is_cheap, call_fn_raw
 from dlframe.data.nesting import _as_dataset
 from dlframe.data.options import INFINITE_CARDINALITY, UNKNOWN_CARDINALITY
@@ -193,11 +193,8 @@ class _RebatchDataset(_PassThrough):
         specs, dim = S.flatten(self._row_specs()), self._batch_dim()
         rows = []
         for element in self._input._iter():
-            flat = S.flatten(element)
-            columns = [composite.unbatch_leaf(leaf) for leaf in flat]
-            columns = [leaf if c is None else c for c, leaf in zip(columns, flat)]
-            for i in range(len(columns[0])):
-                rows.append(S.pack_sequence_as(element, [c[i] for c in columns]))
+            for row in element_rows(element):
+                rows.append(row)
                 if len(rows) == want:
                     yield stack_components(rows, specs=specs, batch_dim=dim)
                     rows, want = [], next(sizes)

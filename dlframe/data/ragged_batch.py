@@ -11,7 +11,12 @@ import numpy as np
 
 from dlframe.core import dtypes as _dt
 from dlframe.data import structure as S
-from dlframe.data.composite import _CompositeSliceDataset, is_ragged, stack_ragged
+from dlframe.data.composite import (
+    _CompositeSliceDataset,
+    is_ragged,
+    mark_uniform_rows,
+    stack_ragged,
+)
 from dlframe.data.dataset import Dataset, _int_arg
 from dlframe.errors import InvalidArgumentError
 from dlframe.io.sparse_tensor import SparseTensor
@@ -36,18 +41,8 @@ def _batch_component(items, spec, splits_dtype):
     except ValueError as e:
         raise InvalidArgumentError(None, None, f"ragged_batch: {e}") from None
     if isinstance(spec, S.TensorSpec):
-        _note_uniform_rows(out, spec.shape.as_list()[:_dense_ragged_rank(spec)])
+        mark_uniform_rows(out, spec.shape.as_list()[:_dense_ragged_rank(spec)])
     return out
-
-
-def _note_uniform_rows(ragged, dims):
-    """Marks the ragged levels whose rows have the known length ``dims[k]`` uniform,
-    so the batch's static shape keeps them (``[2, None]`` elements batch to
-    ``[b, 2, None]``, as in TF)."""
-    for dim in dims:
-        if dim is not None:
-            ragged._uniform_row_length = dim
-        ragged = ragged.values
 
 
 def _dense_ragged_rank(spec):

@@ -42,6 +42,7 @@ def _reshape_static_shape(in_dims, attrs):
 
 
 reshape_p.static_shape = _reshape_static_shape
+reshape_p.sets_rank = True   # TF: reshape(x, [-1]) of an unknown rank is [None]
 
 
 @reshape_p.defgrad

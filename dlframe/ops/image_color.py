@@ -8,8 +8,13 @@ converted to float32 in [0, 1] and back, as TensorFlow does.
 import math as _pymath
 
 from dlframe.core import dtypes
+from dlframe.core.primitive import STATE
 from dlframe.core.tensor import Tensor, is_symbolic_tensor
-from dlframe.errors import FailedPreconditionError, InvalidArgumentError
+from dlframe.errors import (
+    FailedPreconditionError,
+    GraphInvalidArgumentError,
+    InvalidArgumentError,
+)
 from dlframe.ops import array as _array
 from dlframe.ops import logic as _logic
 from dlframe.ops import math as _math
@@ -36,8 +41,12 @@ def _hsv_input(images, op):
 
 
 def _channels(x, op):
-    if x.shape[-1] != 3:   # TF 2.21's kernels: FailedPreconditionError
-        raise FailedPreconditionError(
+    if x.shape[-1] != 3:
+        # TF 2.21: its kernels' FailedPreconditionError, or shape inference's
+        # ValueError while a function is traced
+        cls = (FailedPreconditionError if STATE.trace is None
+               else GraphInvalidArgumentError)
+        raise cls(
             f"{op}: `images` must have 3 channels (the last dimension) but has "
             f"{x.shape[-1]}: received shape {list(x.shape)}")
     return _array.unstack(x, num=3, axis=-1)

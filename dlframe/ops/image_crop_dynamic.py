@@ -9,6 +9,7 @@ raise ``InvalidArgumentError``, as TF's graph-mode checks do.
 
 import numbers
 
+from dlframe.core import static_dims as _static_dims
 from dlframe.ops import array as _array
 from dlframe.ops import debugging as _debug
 from dlframe.ops import math as _math
@@ -30,9 +31,12 @@ def _static_box(out, x, target_height, target_width):
     def known(v):
         return int(v) if isinstance(v, numbers.Integral) else None
 
-    lead = list(x.shape)[:-3]
-    out.set_shape(lead + [known(target_height), known(target_width), x.shape[-1]])
-    return out
+    # a traced [None, H, W, None] keeps its unknown batch and channels (TF)
+    dims = _static_dims.graph_dims(x)
+    out.set_shape(dims[:-3] + [known(target_height), known(target_width), dims[-1]])
+    rank = len(out._value.shape)
+    return _static_dims.note_unknown_axes(out, [
+        a for a, d in enumerate(dims) if d is None and a not in (rank - 3, rank - 2)])
 
 
 def crop(x, offset_height, offset_width, target_height, target_width):

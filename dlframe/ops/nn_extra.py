@@ -16,9 +16,9 @@ from dlframe.ops._util import t
 
 
 def _check_block(block_size, op):
-    if int(block_size) < 2:
-        raise ValueError(f"{op}: block_size must be at least 2; received "
-                         f"block_size={block_size}")
+    if int(block_size) < 2:   # TF: the attr check, like the shape checks below
+        raise _shape_error(f"{op}: block_size must be at least 2; received "
+                           f"block_size={block_size}")
     return int(block_size)
 
 

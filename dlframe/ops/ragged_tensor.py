@@ -8,6 +8,7 @@ values through the tape and a ``dlframe.function`` replays with new row partitio
 
 from dlframe.backends.base import np
 from dlframe.core import dtypes
+from dlframe.core import static_dims as _static_dims
 from dlframe.core.primitive import call
 from dlframe.core.tensor import Tensor, _tracing_tensor, convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
@@ -55,6 +56,17 @@ def _values_arg(values):
 def _nvals(values):
     return values.nrows_static() if isinstance(values, RaggedTensor) else \
         values._value.shape[0]
+
+
+def _whole_rows(ragged, dense, ragged_rank):
+    """Marks the ``ragged_rank`` levels of ``ragged`` (the whole rows of ``dense``)
+    uniform with ``dense``'s static sizes, as TF: a dimension unknown while a
+    function is traced stays unknown (the traced size holds for this call only)."""
+    level = ragged
+    for width in _static_dims.graph_dims(dense)[1:ragged_rank + 1]:
+        level._uniform_row_length = width
+        level = level.values
+    return ragged
 
 
 def _prepend_zero(lengths):
@@ -224,15 +236,11 @@ class RaggedTensor:
                                     ragged_rank=ragged_rank - 1,
                                     row_splits_dtype=split_dt)
             splits = np.arange(shape[0] + 1, dtype=split_dt.as_numpy_dtype) * shape[1]
-            out = cls._make(inner, splits, validate=False)
-            out._uniform_row_length = shape[1]   # every row is whole: uniform, as TF
-            return out
+            return _whole_rows(cls._make(inner, splits, validate=False), x, ragged_rank)
         if lengths is None and padding is None:
             flat = reshape(x, [-1] + shape[2:])
             splits = np.arange(shape[0] + 1, dtype=split_dt.as_numpy_dtype) * shape[1]
-            out = cls._make(flat, splits, validate=False)
-            out._uniform_row_length = shape[1]
-            return out
+            return _whole_rows(cls._make(flat, splits, validate=False), x, 1)
         if padding is not None:
             pad = padding if isinstance(padding, Tensor) else \
                 convert_to_tensor(padding, dtype=x.dtype)

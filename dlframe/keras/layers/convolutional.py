@@ -166,16 +166,20 @@ class Conv(Layer):
     def _op_format(self):
         return _FORMATS[self.rank][self.data_format == "channels_first"]
 
-    def _convolve(self, inputs):
+    def _check_float_inputs(self, inputs):
+        """Refuses integer ``inputs`` (every conv layer's ``call``): Keras 3 raises
+        ``ValueError`` (its float kernel cannot convert to the input dtype) or the
+        op's ``InvalidArgumentError``, as Keras 2 does; the error is both."""
         dtype = getattr(inputs, "dtype", None)
         if dtype is not None and not (dtype.is_floating or dtype.is_complex):
-            # Keras 3: ValueError (its float kernel cannot convert to the input
-            # dtype); Keras 2: the op's InvalidArgumentError. The error is both.
             raise InvalidDTypeError(
                 f"{type(self).__name__} (layer '{self.name}') needs floating-point "
-                f"`inputs` to convolve with its {self.kernel.dtype.name} kernel; "
+                f"`inputs` to convolve with its {self.compute_dtype} kernel; "
                 f"received inputs of dtype {dtype.name}. Cast them first, e.g. "
                 f"tf.cast(inputs, tf.float32) / 255.")
+
+    def _convolve(self, inputs):
+        self._check_float_inputs(inputs)
         padding = self.padding.upper()
         if self.padding == "causal":
             left = self.dilation_rate[0] * (self.kernel_size[0] - 1)
@@ -292,6 +296,7 @@ class _ConvTranspose(Conv):
             spatial, self.kernel_size, pads, self.strides, self.dilation_rate)]
 
     def call(self, inputs):
+        self._check_float_inputs(inputs)
         shape = list(inputs.shape)
         out = self._assemble(shape, self._out_spatial(self._spatial(shape)),
                              self.filters).as_list()
@@ -457,6 +462,7 @@ class DepthwiseConv2D(_DepthwiseBase):
         return self.depthwise_kernel
 
     def call(self, inputs):
+        self._check_float_inputs(inputs)
         image, padding, fmt = self._image(inputs)
         strides, dilations = self._strides_and_dilations()
         y = _conv.depthwise_conv2d(image, self._kernel_2d(self.depthwise_kernel), strides,
@@ -510,6 +516,7 @@ class SeparableConv2D(_DepthwiseBase):
         self.built = True
 
     def call(self, inputs):
+        self._check_float_inputs(inputs)
         image, padding, fmt = self._image(inputs)
         strides, dilations = self._strides_and_dilations()
         y = _conv.separable_conv2d(image, self._kernel_2d(self.depthwise_kernel),
