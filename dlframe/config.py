@@ -289,6 +289,8 @@ def _call_hook(name, *args):
 
 
 def _set_memory_growth(device, enable):
+    if getattr(device, "device_type", "GPU") == "CPU":
+        raise ValueError("Cannot set memory growth on non-GPU and non-Pluggable devices")
     _memory_growth[getattr(device, "name", str(device))] = bool(enable)
 
 
@@ -430,9 +432,16 @@ def _set_graph_options(options):
         _graph_options[key] = bool(value)
 
 
+_jit = [""]   # set_jit's recorded mode (dlframe compiles its own graphs either way)
+
+
+def _set_jit(enabled):
+    _jit[0] = "autoclustering" if enabled is True or enabled == "autoclustering" else ""
+
+
 optimizer = SimpleNamespace(
-    set_jit=lambda enabled: None,
-    get_jit=lambda: "",
+    set_jit=_set_jit,
+    get_jit=lambda: _jit[0],
     set_experimental_options=_set_graph_options,
     get_experimental_options=lambda: dict(_graph_options),
 )

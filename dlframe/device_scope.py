@@ -1,6 +1,10 @@
 """``dlframe.device(name)``: a context manager placing new tensors on a device."""
 
+import re
+
 from dlframe import backends, config
+
+_TPU_NAME = re.compile(r"^(/job:[^/]+(/replica:\d+)?(/task:\d+)?)?/?(device:)?tpu(:\d+)?$")
 
 
 def _soft_get_device(name):
@@ -12,7 +16,8 @@ def _soft_get_device(name):
     except ValueError:
         if not isinstance(name, str) or not config.get_soft_device_placement():
             raise
-        backends._parse(name)   # a malformed name stays an error
+        if not _TPU_NAME.search(name.strip().lower()):  # TPUs soft-place as in TF
+            backends._parse(name)   # a malformed name stays an error
         return backends.default_device()
 
 

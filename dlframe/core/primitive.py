@@ -18,13 +18,16 @@ from time import perf_counter_ns as _perf_counter_ns
 from dlframe import backends
 from dlframe.core import tensor as _tensor_mod
 from dlframe.core.tensor import Tensor
-from dlframe.errors import DeviceMismatchError, InvalidArgumentError
+from dlframe.errors import DeviceMismatchError
 
 _EMPTY = {}
 REGISTRY = {}
 # The running tf.profiler session's recorder (dlframe.profiler), else None: ``call``
 # reads it once per op, so dispatch costs nothing more while no one profiles.
 PROFILER = None
+# ``tf.debugging.enable_check_numerics``'s checker ``(prim, inputs, outs)``, else
+# None: read once per eager op, like PROFILER.
+NUMERICS_CHECK = None
 
 
 class Primitive:
@@ -186,14 +189,14 @@ def call(prim, inputs, attrs=None, device=None):
                     result = prim.forward(dev, *arrays, **(attrs or _EMPTY))
             else:
                 result = prim.forward(dev, *arrays, **(attrs or _EMPTY))
-        except InvalidArgumentError:
-            if trace is None or not getattr(trace, "defers_errors", False) or \
-                    prim.stateful:
-                raise
+        except Exception as exc:
             # a function's trace: a stand-in result, the error when it is needed
-            result = trace.stand_in_result(prim, dev, arrays, attrs or _EMPTY)
+            # (core.trace_deferred); free while nothing raises
+            after_error = getattr(trace, "result_after_error", None)
+            if after_error is None:
+                raise
+            result = after_error(prim, dev, inputs, arrays, attrs or _EMPTY, exc)
             if result is None:
-                STATE.stand_in = False
                 raise
     if prim.n_out == 1:
         if prim.aliases:
@@ -209,6 +212,9 @@ def call(prim, inputs, attrs=None, device=None):
     else:
         outs = tuple(Tensor(r, dev) for r in result)
         out = outs
+    if NUMERICS_CHECK is not None and (trace is None or trace.run_effects) and \
+            not state.dry_graphs:   # values of untaken branches are not checked
+        NUMERICS_CHECK(prim, inputs, outs)
     if state.tapes and prim.grad is not None:
         for tape in state.tapes:
             tape._record(prim, inputs, outs, attrs)

@@ -158,7 +158,9 @@ class Trace(PyPlaceholders, DeferredErrors):
             f"({where}); its value is only known when the graph runs. Return the "
             "tensor from the function, or use dlframe.print for run-time printing.")
 
-    def variable_created(self, var):
+    def variable_created(self, var, initial_value=None):
+        if self.tainted and isinstance(initial_value, Tensor):
+            self.refuse_tainted([initial_value])   # no stand-in initial value
         if not self.allow_variable_creation:
             raise ValueError(
                 "tf.function only supports singleton tf.Variables created on the first "
@@ -506,6 +508,9 @@ class Graph:
         return self._run(arrays, None, variables)
 
     def _run(self, arrays, program, variables):
+        checker = _primitive.NUMERICS_CHECK
+        if checker is not None and not STATE.dry_graphs:   # enable_check_numerics
+            program = checker.checked_program(program or self.program, self.node_names)
         if program is None and self._capturable and config.graph_option("cuda_graphs"):
             step = self._cuda_step(arrays, variables)
             if step is not None:

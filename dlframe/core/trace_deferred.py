@@ -41,13 +41,36 @@ class DeferredErrors:
             return None
         return result
 
+    def result_after_error(self, prim, dev, inputs, arrays, attrs, exc):
+        """The stand-in result of ``prim``, whose forward just raised ``exc``, or
+        None when ``exc`` stands. An input made from a stand-in raises the first
+        op's error instead (TF's graph fails there first: a clipped gather index
+        must not surface as a later op's division by zero)."""
+        self.refuse_tainted(inputs)
+        if not isinstance(exc, InvalidArgumentError) or not self.defers_errors or \
+                prim.stateful:
+            return None
+        result = self.stand_in_result(prim, dev, arrays, attrs)
+        if result is None:
+            STATE.stand_in = False
+        return result
+
     def refuse_tainted(self, tensors):
         """Raises the deferred error behind ``tensors`` (an effect or an output
-        needs them: TF's graph would run the failing op), if there is one."""
-        origin = self.tainted_origin(tensors)
+        needs them: TF's graph would run the failing op), if there is one. A
+        branch's trace looks in its function's trace (where the marks are)."""
+        root = self
+        while root.parent is not None:
+            root = root.parent
+        origin = root.tainted_origin(tensors)
         if origin is None:
             return
         prim, inputs, attrs, dev = origin
-        prim.forward(dev, *[t._value for t in inputs], **(attrs or {}))
+        trace, STATE.trace = STATE.trace, None   # no probe (a branch's): its error
+        try:
+            prim.forward(dev, *[t._value for t in inputs], **(attrs or {}))
+        finally:
+            STATE.trace = trace
+            STATE.stand_in = False
         raise InvalidArgumentError(
             f"{prim.name}: an input value is out of range [Op:{prim.name}]")

@@ -254,7 +254,7 @@ class Variable(Tensor, metaclass=_VariableMeta):
         self._creation_order = next(_CREATION_ORDER)
         from dlframe.core.primitive import STATE
         if STATE.trace is not None:
-            STATE.trace.variable_created(self)
+            STATE.trace.variable_created(self, initial_value)
         if ON_CREATE is not None:
             ON_CREATE(self)
 

@@ -28,10 +28,14 @@ _SESSION_CALLBACKS = []
 
 
 def get_uid(prefix=""):
-    """Returns 1, 2, 3... for successive calls with the same prefix."""
+    """Returns 1, 2, 3... for successive calls with the same prefix.
+
+    Shares its counter with layer auto-naming (as Keras does): after one ``Dense``
+    named 'dense' exists, ``get_uid('dense')`` returns 2.
+    """
     with _LOCK:
-        _UIDS[prefix] += 1
-        return _UIDS[prefix]
+        _UIDS[("name", prefix)] += 1
+        return _UIDS[("name", prefix)]
 
 
 def reset_uids():

@@ -21,11 +21,33 @@ def _clone_layer(layer):
     return type(layer).from_config(layer.get_config())
 
 
+class _SubclassCloneError(ValueError, TypeError):
+    """A subclassed model's config does not rebuild it: Keras 2 raised ValueError
+    (no subclassed clones), Keras 3 TypeError (from_config failed); both catch it."""
+
+
+def _clone_subclassed(model):
+    """Keras 3's clone of a subclassed model: ``from_config(get_config())``, built
+    for the input shape the original was built for."""
+    try:
+        clone = type(model).from_config(model.get_config())
+    except TypeError as exc:
+        raise _SubclassCloneError(
+            f"{type(model).__name__} could not be cloned from its config "
+            f"{model.get_config()}: {exc}. Make get_config() return the constructor's "
+            "arguments (and accept **kwargs), or define from_config().") from exc
+    shape = getattr(model, "_build_input_shape", None)
+    if model.built and shape is not None and not clone.built:
+        clone.build(shape)
+    return clone
+
+
 def clone_model(model, input_tensors=None, clone_function=None):
     """A new model with the same architecture and freshly initialized weights.
 
     Args:
-      model: a Sequential or functional Model (subclassed models cannot be cloned).
+      model: a Sequential or functional Model, or a subclassed Model whose
+        ``get_config()`` rebuilds it through ``from_config`` (as in Keras 3).
       input_tensors: optional ``Input`` tensors (one, or a list in the order of
         ``model.inputs``) the clone is built on instead of new ones.
       clone_function: ``fn(layer) -> layer`` making each layer of the clone (input
@@ -37,9 +59,13 @@ def clone_model(model, input_tensors=None, clone_function=None):
     """
     from dlframe.keras.engine.input_layer import InputLayer
     if not isinstance(model, Functional):
-        raise ValueError(  # noqa: TRY004 - Keras raises ValueError here
-            "clone_model expects a Sequential or functional Model; received a "
-            f"subclassed model {type(model).__name__}.")
+        if clone_function is not None or input_tensors is not None:
+            raise ValueError(
+                "Arguments `clone_function` and `input_tensors` are only supported for "
+                "Sequential models or Functional models. Received model of type "
+                f"'{type(model).__name__}', with clone_function={clone_function} and "
+                f"input_tensors={input_tensors}")
+        return _clone_subclassed(model)
     clone_function = clone_function or _clone_layer
     given = [] if input_tensors is None else (
         list(input_tensors) if isinstance(input_tensors, (list, tuple))

@@ -175,8 +175,14 @@ def _check_numerics_grad(inputs, out, dy, *, message):
 
 
 def check_numerics(tensor, message, name=None):
-    """Returns ``tensor``, raising InvalidArgumentError if it holds NaN or Inf."""
-    return call(_check_numerics_p, (t(tensor),), {"message": message})
+    """Returns ``tensor``, raising InvalidArgumentError if it holds NaN or Inf
+    (or if it is not a floating tensor, as TF's kernel only takes floats)."""
+    x = t(tensor)
+    if not x.dtype.is_floating:
+        raise InvalidArgumentError(
+            f"Value for attr 'T' of {x.dtype.name} is not in the list of allowed "
+            "values: bfloat16, half, float, double [Op:CheckNumerics]")
+    return call(_check_numerics_p, (x,), {"message": message})
 
 
 def set_log_device_placement(enabled):

@@ -2,11 +2,17 @@
 program is built, as TF does for known shapes), ``assert_all_finite`` and the
 check-numerics / traceback-filtering switches."""
 
+import sys
+
+from dlframe.backends.base import np
 from dlframe.core import dtypes
 from dlframe.core.tensor import Tensor
+from dlframe.errors import InvalidArgumentError
 from dlframe.ops import debugging as _dbg
 from dlframe.ops._util import t
 
+# the module (``dlframe.core.primitive`` the name is the decorator): NUMERICS_CHECK
+_primitive = sys.modules["dlframe.core.primitive"]
 _STATE = {"traceback_filtering": True, "check_numerics": False}
 
 
@@ -89,14 +95,88 @@ def is_numeric_tensor(tensor):
                                            tensor.dtype.is_complex)
 
 
+def _bad_counts(xp, value):
+    """[(label, count)] of -Inf, +Inf and NaN in a float array; [] when finite."""
+    if getattr(getattr(value, "dtype", None), "kind", "") not in ("f", "c") or \
+            bool(_dbg._host(xp.isfinite(value).all())):
+        return []
+    values = _dbg._host(value)
+    return [(label, int(count)) for label, count in (
+        ("-Inf", (values == -np.inf).sum()), ("+Inf", (values == np.inf).sum()),
+        ("+NaN", np.isnan(values).sum())) if count]
+
+
+def _numerics_error(op_name, where, k, n_out, value, counts, inputs=()):
+    lines = [(f"!!! Detected Infinity or NaN in output {k} of {where} op "
+              f'"{op_name}" (# of outputs: {n_out}) !!!'),
+             f"  dtype: {dtypes.as_dtype(value.dtype)!r}", f"  shape: {tuple(value.shape)}"]
+    lines += [f"  # of {label} elements: {count}" for label, count in counts]
+    lines += [f"  Input tensor: {x!r}" for x in inputs]
+    found = " and ".join(sorted({"NaN" if lb == "+NaN" else "Inf" for lb, _ in counts},
+                                reverse=True))
+    return InvalidArgumentError("\n".join(lines) + f"\n : Tensor had {found} values")
+
+
+class _NumericsChecker:
+    """``NUMERICS_CHECK`` while ``enable_check_numerics`` is on: called on every
+    eager op's outputs, and asked for a checked copy of a compiled graph's program
+    (a ``dlframe.function`` graph runs its nodes without ``call``)."""
+
+    def __init__(self):
+        self._programs = {}
+
+    def __call__(self, prim, inputs, outs):
+        if prim is _dbg._check_numerics_p:   # raises its own, clearer error
+            return
+        outs = outs if isinstance(outs, tuple) else (outs,)
+        for k, out in enumerate(outs):
+            counts = _bad_counts(out._device.xp, out._value)
+            if counts:
+                raise _numerics_error(prim.name, "eagerly-executing", k, len(outs),
+                                      out._value, counts, inputs)
+
+    def checked_program(self, program, node_names):
+        """``program`` (a graph's steps) with every node's outputs checked."""
+        entry = self._programs.get(id(program))
+        if entry is None:
+            if len(node_names) != len(program):   # fused steps: name them by kernel
+                node_names = [getattr(s[0], "__name__", "Fused") for s in program]
+            checked = [(_checked_forward(step[0], name),) + tuple(step[1:])
+                       for step, name in zip(program, node_names)]
+            # the program is kept with its copy, so its id stays unique
+            entry = self._programs[id(program)] = (program, checked)
+        return entry[1]
+
+
+def _checked_forward(forward, name):
+    def checked(device, *arrays, **attrs):
+        result = forward(device, *arrays, **attrs)
+        outs = result if isinstance(result, (tuple, list)) else (result,)
+        for k, value in enumerate(outs):
+            counts = _bad_counts(device.xp, value)
+            if counts:
+                raise _numerics_error(name, "graph", k, len(outs), value, counts)
+        return result
+    return checked
+
+
 def enable_check_numerics(stack_height_limit=30, path_length_limit=50):
-    """Recorded only: use ``tf.debugging.check_numerics`` on the tensors to check."""
+    """Makes every op (eager, or a node of a compiled ``tf.function`` graph) raise
+    InvalidArgumentError when a floating output holds NaN or Inf.
+
+    Args:
+      stack_height_limit: kept for TF compatibility (dlframe reports no stack).
+      path_length_limit: kept for TF compatibility.
+    """
     _STATE["check_numerics"] = True
+    if _primitive.NUMERICS_CHECK is None:
+        _primitive.NUMERICS_CHECK = _NumericsChecker()
 
 
 def disable_check_numerics():
     """Turns off ``enable_check_numerics``."""
     _STATE["check_numerics"] = False
+    _primitive.NUMERICS_CHECK = None
 
 
 def enable_traceback_filtering():

@@ -179,12 +179,12 @@ INT_DIVISION = _IntDivision()
 def unchecked_int_division():
     """Integer division and modulo by zero give 0 instead of raising: for runs
     that only infer shapes (Keras builds ``i % 0`` as TF; the call raises)."""
-    INT_DIVISION.checked = False
+    checked, INT_DIVISION.checked = INT_DIVISION.checked, False
     try:
         with np.errstate(divide="ignore", invalid="ignore"):
             yield
     finally:
-        INT_DIVISION.checked = True
+        INT_DIVISION.checked = checked   # nested builds (a model in a model)
 
 
 def _check_int_divisor(xp, x, y, op):

@@ -98,7 +98,11 @@ def normalize(x, axis=-1, order=2):
     from dlframe.ops import reduction
     t = convert_to_tensor(x)
     if not t.dtype.is_floating:
-        t = _math.cast(t, "float32")
+        # Keras divides a NumPy array in NumPy: integers give float64
+        t = _math.cast(t, "float64" if hasattr(x, "__array_interface__") else "float32")
+    if t.ndim == 1 and hasattr(x, "__array_interface__"):
+        # Keras' NumPy path divides by a (1, 1) norm: a vector comes back as (1, n)
+        t = t[None]
     if order == 2:
         norm = _math.sqrt(reduction.reduce_sum(t * t, axis=axis, keepdims=True))
     elif order == 1:
