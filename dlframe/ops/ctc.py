@@ -14,7 +14,7 @@ from dlframe.backends.base import np
 from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
-from dlframe.errors import InvalidArgumentError
+from dlframe.errors import FailedPreconditionError, InvalidArgumentError
 from dlframe.ops import array as _array
 from dlframe.ops import math as _m
 from dlframe.ops._util import t
@@ -204,11 +204,20 @@ def _host_inputs(inputs, sequence_length):
     if x.ndim != 3:
         raise ValueError(f"inputs must be [max_time, batch, num_classes]; received shape "
                          f"{tuple(x.shape)}")
+    if 0 in x.shape[:2]:
+        raise InvalidArgumentError(f"inputs must not be empty; received shape "
+                                   f"{tuple(x.shape)}")
     lengths = t(sequence_length).numpy().astype(np.int64).reshape(-1)
     if lengths.size != x.shape[1]:
         raise ValueError(f"sequence_length must have {x.shape[1]} entries; received "
                          f"{lengths.size}")
-    return x, x.numpy().astype(np.float64), lengths
+    too_long = np.flatnonzero(lengths > x.shape[0])
+    if too_long.size:
+        b = int(too_long[0])
+        raise FailedPreconditionError(f"sequence_length({b}) <= {x.shape[0]}; "
+                                      f"received {int(lengths[b])}")
+    # TF runs no frame for a negative length
+    return x, x.numpy().astype(np.float64), np.maximum(lengths, 0)
 
 
 def ctc_greedy_decoder(inputs, sequence_length, merge_repeated=True, blank_index=None):
@@ -283,7 +292,7 @@ class _Leaves:
 
     def admits(self, total):
         return total > _NEG_INF and (len(self.heap) < self.width
-                                     or total >= self.heap[0][0])
+                                     or total > self.heap[0][0])
 
     def make_room(self):
         if len(self.heap) >= self.width:
@@ -367,8 +376,8 @@ def ctc_beam_search_decoder(inputs, sequence_length, beam_width=100, top_paths=1
       first) and ``[batch, top_paths]`` sequence log-probabilities.
     """
     if int(top_paths) < 1 or int(top_paths) > int(beam_width):
-        raise ValueError(f"top_paths must be in [1, beam_width={beam_width}]; received "
-                         f"top_paths={top_paths}")
+        raise InvalidArgumentError(f"top_paths must be in [1, beam_width={beam_width}]; "
+                                   f"received top_paths={top_paths}")
     x, host, lengths = _host_inputs(inputs, sequence_length)
     shifted = host - host.max(axis=2, keepdims=True)
     logp = shifted - np.log(np.exp(shifted).sum(axis=2, keepdims=True))

@@ -212,12 +212,14 @@ def dry_run_outputs(layer, inputs, rest, kwargs):
     try:
         return _dry_run_outputs(layer, inputs, rest, kwargs, 0)
     except InvalidArgumentError as exc:
-        fill = _fill_for_fixed_reshape(str(exc))
-        if fill is not None:
+        fills = _fills_for_fixed_reshape(str(exc))
+        for fill in fills:
             try:
                 return _fixed_size_outputs(layer, inputs, rest, kwargs, fill)
-            except Exception:  # noqa: BLE001 - the first run's error tells the cause
-                raise exc from None
+            except Exception:  # noqa: BLE001, S112 - the first run's error tells
+                continue
+        if fills:
+            raise exc from None
         if "division by zero" not in str(exc):
             raise
         # ones in the int placeholders; then a constant zero divisor (``i % 0``):
@@ -234,19 +236,22 @@ def dry_run_outputs(layer, inputs, rest, kwargs):
 _FIXED_RESHAPE = re.compile(r"tensor with (\d+) values, but the requested shape has (\d+)")
 
 
-def _fill_for_fixed_reshape(message):
-    """The placeholder size for unknown dims at which a reshape to a fixed size (code
-    written for one batch size: ``tf.reshape(x, [50, 8])``) fits, as TF's shape
-    inference accepts it; None when the message is no such reshape or no size fits."""
+def _fills_for_fixed_reshape(message):
+    """The placeholder sizes for unknown dims at which a reshape to a fixed size (code
+    written for one batch size: ``tf.reshape(x, [50, 8])``) may fit, as TF's shape
+    inference accepts it, one per count of unknown dims feeding it (the caller tries
+    each: ``(None, None, 4)`` to ``[10, 40]`` fits the second); empty when the
+    message is no such reshape or no size fits."""
     found = _FIXED_RESHAPE.search(message)
     if not found:
-        return None
+        return []
     have, want = int(found.group(1)), int(found.group(2))
+    fills = []
     for unknown_dims in (1, 2):   # the values grow as fill ** unknown_dims from fill 2
         fill = round(2 * (want / have) ** (1 / unknown_dims)) if have else 0
         if fill >= 1 and have * fill ** unknown_dims == want * 2 ** unknown_dims:
-            return fill
-    return None
+            fills.append(fill)
+    return fills
 
 
 def _fixed_size_outputs(layer, inputs, rest, kwargs, fill):
