@@ -12,7 +12,9 @@ from dlframe.ops.ragged_tensor import RaggedTensor
 
 def gather_rows(rt, indices):
     """The rows ``indices`` (an int vector) of ``rt`` as a RaggedTensor."""
-    idx = indices if isinstance(indices, Tensor) else convert_to_tensor(indices)
+    # Python indices go to the row splits' device (the host for string values)
+    idx = indices if isinstance(indices, Tensor) else convert_to_tensor(
+        indices, device=rt.row_splits._device)
     if idx.dtype.is_floating or idx.ndim != 1:
         raise ValueError(f"indices must be an int vector, got {idx.dtype.name} of shape "
                          f"{list(idx.shape)}")
@@ -30,7 +32,8 @@ def _row_index(rt, i):
     i = int(i)
     if not -n <= i < n:
         raise ValueError(f"Index {i} is out of range for a RaggedTensor with {n} rows")
-    one = gather_rows(rt, convert_to_tensor([i % n], dtype=rt.row_splits.dtype))
+    one = gather_rows(rt, convert_to_tensor([i % n], dtype=rt.row_splits.dtype,
+                                            device=rt.row_splits._device))
     return one.values
 
 

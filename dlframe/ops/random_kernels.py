@@ -260,8 +260,8 @@ def _sample_dropout_mask(rng, xp, *, shape, dtype, rate):
     # The uniforms come from the device generator, not Philox: masks are not TF's
     # bits, but dropout runs at generator speed (Philox costs 3-7x here)
     gen = _gen_dtype(xp, np.dtype(dtype))
-    one = np.asarray(1, dtype=dtype)
-    scale = one / (one - np.asarray(rate, dtype=dtype))
+    one = np.dtype(dtype).type(1)   # NumPy scalars: a 0-d host array is no CuPy operand
+    scale = one / (one - np.dtype(dtype).type(rate))
     mask = _uniform_at_least(rng, xp, shape, gen, rate).astype(dtype)
     mask *= scale
     return mask
@@ -282,7 +282,7 @@ def _uniform_at_least(rng, xp, shape, gen, rate):
     the high half of each 64-bit word (other bit generators draw the floats)."""
     bit_gen = getattr(rng, "bit_generator", None)
     if xp is not np or type(bit_gen) not in _WORD_GENERATORS or not np.little_endian:
-        return rng.random(shape, dtype=gen) >= np.asarray(rate, dtype=gen)
+        return rng.random(shape, dtype=gen) >= gen(rate)
     n = philox.num_elements(shape)
     if gen == np.float32:
         words = bit_gen.random_raw((n + 1) // 2).view(np.uint32)[:n]

@@ -6,6 +6,7 @@ FarmHash's 64-bit fingerprint (farmhashna::Hash64), ``to_hash_bucket_strong`` us
 SipHash-2-4; both are in ``dlframe.ops.string_hashes``.
 """
 
+import math as _math
 import re as _re
 
 from dlframe.backends.base import np as _np
@@ -346,8 +347,10 @@ def reduce_join_p(d, x, *, axes, keepdims, separator):
     keep = [i for i in range(x.ndim) if i not in axes]
     moved = xp.transpose(x, keep + list(axes))
     lead = moved.shape[:len(keep)]
-    rows = moved.reshape(lead + (-1,)) if lead else moved.reshape(1, -1)
-    flat = rows.reshape(-1, rows.shape[-1])
+    # explicit sizes: a -1 cannot be inferred when a dimension is 0 (empty rows
+    # join to b"")
+    width = _math.prod(moved.shape[len(keep):])
+    flat = moved.reshape(_math.prod(lead), width)
     out = xp.empty(flat.shape[0], dtype=object)
     for i in range(flat.shape[0]):
         out[i] = separator.join(_b(v) for v in flat[i])
@@ -409,8 +412,11 @@ def substr(input, pos, len, name=None, unit="BYTE"):
     if unit not in ("BYTE", "UTF8_CHAR"):
         raise ValueError(f"unit must be 'BYTE' or 'UTF8_CHAR', got {unit!r}")
     x = _strings(input, "Substr")
-    pos = pos if isinstance(pos, Tensor) else convert_to_tensor(pos, dtypes.int32)
-    length = len if isinstance(len, Tensor) else convert_to_tensor(len, pos.dtype)
+    # Python positions go where the strings live (the host), not the default GPU
+    pos = pos if isinstance(pos, Tensor) else convert_to_tensor(
+        pos, dtypes.int32, device=x._device)
+    length = len if isinstance(len, Tensor) else convert_to_tensor(
+        len, pos.dtype, device=x._device)
     if not pos.dtype.is_integer or pos.shape.rank != length.shape.rank:
         raise InvalidArgumentError(f"Substr: pos and len must be integer Tensors of "
                                    f"the same rank, got {pos!r} and {length!r}")

@@ -1,0 +1,124 @@
+"""Strict ufuncs of the fake CuPy and the ``ndarray`` operators built on them.
+
+CuPy's ufuncs accept device arrays, Python scalars and NumPy scalars only: a host
+``numpy.ndarray`` (even 0-d) or a list is a TypeError ("Unsupported type").
+"""
+
+import numpy
+
+from cupy._core import is_scalar, ndarray, reject_host, wrap
+
+
+def _operand(value, name):
+    if isinstance(value, ndarray):
+        return value._a
+    if isinstance(value, numpy.ndarray):
+        reject_host(value, f"cupy.{name}")
+    if value is None or is_scalar(value):
+        return value
+    raise TypeError(f"Unsupported type {type(value)} in cupy.{name}")
+
+
+def _out_kwargs(name, kwargs):
+    out = kwargs.get("out")
+    if out is None:
+        return kwargs, None
+    outs = out if isinstance(out, tuple) else (out,)
+    for o in outs:
+        if o is not None and not isinstance(o, ndarray):
+            raise TypeError(f"Output array of cupy.{name} must be a cupy.ndarray, "
+                            f"got {type(o)}")
+    host = tuple(None if o is None else o._a for o in outs)
+    kwargs = dict(kwargs, out=host if isinstance(out, tuple) else host[0])
+    return kwargs, out
+
+
+def _kw(name, kwargs):
+    return {k: (_operand(v, name) if k == "where" else v) for k, v in kwargs.items()}
+
+
+class ufunc:
+    """A NumPy ufunc run on the wrapped data with CuPy's argument rules."""
+
+    def __init__(self, np_ufunc):
+        self._u = np_ufunc
+        self.__name__ = np_ufunc.__name__
+        self.nin = np_ufunc.nin
+        self.nout = np_ufunc.nout
+        self.nargs = np_ufunc.nargs
+        self.types = np_ufunc.types
+        self.identity = np_ufunc.identity
+
+    def __repr__(self):
+        return f"<ufunc 'cupy_{self.__name__}'>"
+
+    def _run(self, method, args, kwargs):
+        kwargs, out = _out_kwargs(self.__name__, kwargs)
+        host = [_operand(a, self.__name__) for a in args]
+        result = method(*host, **_kw(self.__name__, kwargs))
+        return out if out is not None else wrap(result)
+
+    def __call__(self, *args, **kwargs):
+        return self._run(self._u, args, kwargs)
+
+    def reduce(self, array, *args, **kwargs):
+        return self._run(self._u.reduce, (array,) + args, kwargs)
+
+    def accumulate(self, array, *args, **kwargs):
+        return self._run(self._u.accumulate, (array,) + args, kwargs)
+
+    def reduceat(self, array, indices, *args, **kwargs):
+        if not isinstance(indices, ndarray) and not is_scalar(indices):
+            raise TypeError(f"Unsupported type {type(indices)} in cupy.{self.__name__}"
+                            ".reduceat")
+        return self._run(self._u.reduceat, (array, indices) + args, kwargs)
+
+    def outer(self, a, b, **kwargs):
+        return self._run(self._u.outer, (a, b), kwargs)
+
+    def at(self, a, indices, b=None):
+        if not isinstance(a, ndarray):
+            raise TypeError(f"cupy.{self.__name__}.at needs a cupy.ndarray, got {type(a)}")
+        idx = indices if isinstance(indices, tuple) else (indices,)
+        idx = tuple(_operand(i, self.__name__ + ".at") if not isinstance(i, slice)
+                    else i for i in idx)
+        args = () if b is None else (_operand(b, self.__name__ + ".at"),)
+        self._u.at(a._a, idx if isinstance(indices, tuple) else idx[0], *args)
+
+
+UFUNCS = {name: ufunc(obj) for name, obj in vars(numpy).items()
+          if isinstance(obj, numpy.ufunc)}
+
+
+def _binary(name, reflected=False, inplace=False):
+    uf = UFUNCS[name]
+
+    def op(self, other):
+        if other is None or not (isinstance(other, (ndarray, numpy.ndarray))
+                                 or is_scalar(other)):
+            if isinstance(other, (list, tuple)):
+                raise TypeError(f"Unsupported type {type(other)}")
+            return NotImplemented
+        if inplace:
+            return uf(self, other, out=self)
+        return uf(other, self) if reflected else uf(self, other)
+    return op
+
+
+_OPS = {"add": "add", "sub": "subtract", "mul": "multiply", "truediv": "true_divide",
+        "floordiv": "floor_divide", "mod": "remainder", "pow": "power",
+        "matmul": "matmul", "and": "bitwise_and", "or": "bitwise_or",
+        "xor": "bitwise_xor", "lshift": "left_shift", "rshift": "right_shift"}
+for _short, _name in _OPS.items():
+    setattr(ndarray, f"__{_short}__", _binary(_name))
+    setattr(ndarray, f"__r{_short}__", _binary(_name, reflected=True))
+    setattr(ndarray, f"__i{_short}__", _binary(_name, inplace=True))
+for _short, _name in {"lt": "less", "le": "less_equal", "gt": "greater",
+                      "ge": "greater_equal", "eq": "equal", "ne": "not_equal"}.items():
+    setattr(ndarray, f"__{_short}__", _binary(_name))
+ndarray.__hash__ = None
+ndarray.__divmod__ = lambda self, o: UFUNCS["divmod"](self, o)
+ndarray.__neg__ = lambda self: UFUNCS["negative"](self)
+ndarray.__pos__ = lambda self: UFUNCS["positive"](self)
+ndarray.__abs__ = lambda self: UFUNCS["absolute"](self)
+ndarray.__invert__ = lambda self: UFUNCS["invert"](self)

@@ -1,0 +1,15 @@
+"""pytest plugin of the fake-CuPy harness (``-p fake_gpu_plugin``).
+
+The fake device's arrays live in host memory, so a real libcudnn (present on a GPU
+machine) must never see their pointers: loading cuDNN is made to fail, as on a
+machine without the library, and dlframe takes its portable RNN kernel.
+"""
+
+from dlframe.backends import cudnn
+
+
+def _no_cudnn(*args, **kwargs):
+    raise cudnn.CudnnUnavailableError("cuDNN is disabled under the fake CuPy")
+
+
+cudnn.load_library = _no_cudnn
