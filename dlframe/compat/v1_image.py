@@ -6,10 +6,15 @@ raw ``Resize*`` ops hold those grids. ``ResizeMethod`` is TF1's enum of integers
 (``BILINEAR == 0``); TF2's method strings are accepted too.
 """
 
+import math
+
 from dlframe import image as _image
 from dlframe import raw_ops as _raw_ops
+from dlframe.backends.base import np
 from dlframe.ops import array as _array
+from dlframe.ops import math as _math
 from dlframe.ops._util import t as _t
+from dlframe.ops.einsum import einsum as _einsum
 
 
 class ResizeMethod:
@@ -77,8 +82,7 @@ def resize_nearest_neighbor(images, size, align_corners=False, name=None,
 
 def resize_bicubic(images, size, align_corners=False, name=None,
                    half_pixel_centers=False):
-    """TF1 bicubic resize (float32 result); only ``half_pixel_centers=True`` is
-    implemented, other grids raise ``UnimplementedError``.
+    """TF1 bicubic resize (float32 result).
 
     Args:
       images: [batch, height, width, channels] images.
@@ -92,19 +96,39 @@ def resize_bicubic(images, size, align_corners=False, name=None,
 
 
 def resize_area(images, size, align_corners=False, name=None):
-    """TF1 area resize (float32 result); ``align_corners=True`` is not implemented.
+    """TF1 area resize (float32 result): each output pixel averages the input
+    area it covers.
 
     Args:
       images: [batch, height, width, channels] images.
       size: [new_height, new_width].
-      align_corners: must be False.
+      align_corners: map the corner pixels of input and output onto each other.
       name: unused (TF1 graph name).
     """
-    if align_corners:
-        from dlframe.errors import UnimplementedError
-        raise UnimplementedError(None, None, "resize_area: align_corners=True is not "
-                                 "implemented")
-    return _image.resize(images, size, method="area")
+    if not align_corners:
+        return _image.resize(images, size, method="area")
+    x = _math.cast(_t(images), "float32")
+    nh, nw = (int(s) for s in _t(size).numpy().tolist())
+    rows = _area_weights(x.shape[1], nh)
+    cols = _area_weights(x.shape[2], nw)
+    return _einsum("oh,bhwc,pw->bopc", rows, x, cols)
+
+
+def _area_weights(n_in, n_out):
+    """The ``[n_out, n_in]`` averaging weights of TF's area resize with
+    ``align_corners`` along one axis: output ``o`` averages the input span
+    ``[o, o + 1) * scale`` with ``scale = (n_in - 1) / (n_out - 1)``; cells past the
+    last pixel count as the last pixel."""
+    scale = (n_in - 1) / (n_out - 1) if n_out > 1 else n_in / n_out
+    weights = np.zeros((n_out, n_in), np.float32)
+    if scale == 0:   # one input pixel spread over several: TF copies it
+        weights[:, 0] = 1
+        return weights
+    for o in range(n_out):
+        low, high = o * scale, (o + 1) * scale
+        for i in range(math.floor(low), math.ceil(high)):
+            weights[o, min(i, n_in - 1)] += (min(i + 1, high) - max(i, low)) / scale
+    return weights
 
 
 def resize_images(images, size, method=ResizeMethod.BILINEAR, align_corners=False,

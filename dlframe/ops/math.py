@@ -9,6 +9,7 @@ primitives' registration order.
 
 import builtins
 
+from dlframe.backends.base import np  # the bounds' host check
 from dlframe.core import dtypes
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import ShapeMismatchError
@@ -203,14 +204,11 @@ def _scalar(v, like):
     hold it exactly (float32(2**31 - 1) would round up past int32's range)."""
     if like.dtype.is_integer:
         v = int(v)
-    bound = convert_to_tensor(v, dtype=like.dtype, device=like._device)
-    if like.dtype.is_floating and builtins.abs(float(bound.numpy())) > builtins.abs(
-            v):
-        host = bound.numpy().reshape(1)
-        bits = host.view(f"u{host.itemsize}") - 1   # one ulp toward zero, any format
-        bound = convert_to_tensor(bits.view(host.dtype)[0], dtype=like.dtype,
-                                  device=like._device)
-    return bound
+    # checked on the host (a GPU bound read back would sync the device)
+    host = np.asarray(v, dtype=like.dtype._np).reshape(1)
+    if like.dtype.is_floating and builtins.abs(float(host[0])) > builtins.abs(v):
+        host = (host.view(f"u{host.itemsize}") - 1).view(host.dtype)  # 1 ulp to zero
+    return convert_to_tensor(host[0], dtype=like.dtype, device=like._device)
 
 
 # ---------------------------------------------------------------- sums

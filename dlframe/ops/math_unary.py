@@ -215,9 +215,10 @@ erf_p, erf = _special("Erf", "erf", lambda i, o, dy: multiply(
     "Gauss error function.")
 
 
-def erfc(x, name=None):
-    """Complementary error function 1 - erf(x)."""
-    return subtract(1.0, erf(x))
+# its own kernel, as TF's Erfc: 1 - erf(x) rounds the tail x > ~4 to 0
+erfc_p, erfc = _special("Erfc", "erfc", lambda i, o, dy: multiply(
+    dy, multiply(-1.1283791670955126, exp(negative(square(i[0]))))),
+    "Complementary error function 1 - erf(x), accurate in the tail.")
 
 
 def _no_gradient(inputs, out, dy):

@@ -238,8 +238,9 @@ def gelu(features, approximate=False, name=None):
         inner = m.multiply(0.7978845608028654,
                            m.add(x, m.multiply(0.044715, m.multiply(x, m.square(x)))))
         return m.multiply(m.multiply(0.5, x), m.add(1.0, m.tanh(inner)))
+    # TF's form: erfc keeps the far negative tail (1 + erf(x) rounds to 0 there)
     return m.multiply(m.multiply(0.5, x),
-                      m.add(1.0, m.erf(m.divide(x, 1.4142135623730951))))
+                      m.erfc(m.multiply(x, -0.7071067811865476)))
 
 
 def silu(features, beta=1.0, name=None):
@@ -271,8 +272,11 @@ def _softmax_axis(axis, ndim):
 @primitive("Softmax")
 def softmax_p(d, x, *, axis):
     half = x.dtype.itemsize == 2   # float16 / bfloat16: one rounding, at the end
-    xf = x.astype("float32") if half else x
-    e = xf - _rows.max_keepdims(d.xp, xf, axis)
+    if half:   # the float32 copy is the only float32 buffer: the steps run in place
+        e = x.astype("float32")
+        e -= _rows.max_keepdims(d.xp, e, axis)
+    else:
+        e = x - _rows.max_keepdims(d.xp, x, axis)
     d.xp.exp(e, out=e)
     e /= _rows.sum_keepdims(d.xp, e, axis)
     return e.astype(x.dtype) if half else e

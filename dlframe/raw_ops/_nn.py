@@ -5,7 +5,7 @@ import math
 
 import dlframe as tf
 from dlframe.compat.v1_nn_native import fused_batch_norm_parts
-from dlframe.errors import InvalidArgumentError, UnimplementedError
+from dlframe.errors import InvalidArgumentError
 from dlframe.ops.framework_ops import _trace_time_value
 from dlframe.raw_ops._builder import Table, outputs
 
@@ -164,6 +164,28 @@ def _linear_taps(n_in, n_out, align_corners, half_pixel):
     return low, high, frac
 
 
+def _cubic(x, a=-0.75):
+    """TF1's cubic convolution weight at distance ``x`` (``a = -0.75``)."""
+    x = abs(x)
+    if x <= 1:
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+    return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+
+def _cubic_taps(n_in, n_out, align_corners):
+    """Indices and weights of the 4 taps of TF1's legacy-grid bicubic resize: the
+    fraction is quantized to 1/1024 (TF's weight table) and taps past an edge repeat
+    the edge pixel."""
+    pos, _ = _source_positions(n_in, n_out, align_corners, False)
+    indices, weights = [], []
+    for p in pos:
+        low = math.floor(p)
+        frac = round((p - low) * 1024) / 1024   # half to even, as lrintf
+        indices.append([min(max(low + k, 0), n_in - 1) for k in (-1, 0, 1, 2)])
+        weights.append([_cubic(frac + 1 - k) for k in range(4)])
+    return indices, weights
+
+
 def _resize(images, size, align_corners, half_pixel_centers, method):
     if align_corners and half_pixel_centers:
         raise InvalidArgumentError(
@@ -183,6 +205,13 @@ def _resize(images, size, align_corners, half_pixel_centers, method):
             out = tf.gather(out, _nearest_indices(n_in, n_out, align_corners,
                                                   half_pixel_centers), axis=axis)
             continue
+        if method == "bicubic":   # the legacy grids (TF2's grid is tf.image.resize's)
+            indices, weights = _cubic_taps(n_in, n_out, align_corners)
+            taps = tf.gather(out, indices, axis=axis)   # [..., n_out, 4, ...]
+            weights = tf.reshape(tf.constant(weights, tf.float32),
+                                 [n_out, 4] + [1] * (3 - axis))
+            out = tf.reduce_sum(taps * weights, axis=axis + 1)
+            continue
         low, high, frac = _linear_taps(n_in, n_out, align_corners, half_pixel_centers)
         frac = tf.reshape(tf.constant(frac, tf.float32), [-1] + [1] * (3 - axis))
         lo, hi = tf.gather(out, low, axis=axis), tf.gather(out, high, axis=axis)
@@ -192,13 +221,7 @@ def _resize(images, size, align_corners, half_pixel_centers, method):
 
 def _resize_op(method):
     def impl(images, size, align_corners, half_pixel_centers):
-        if method == "bicubic":
-            if align_corners or not half_pixel_centers:
-                raise UnimplementedError(
-                    None, None, "ResizeBicubic: only half_pixel_centers=True, "
-                    "align_corners=False (TF2's tf.image.resize grid) is implemented; "
-                    f"got align_corners={align_corners}, "
-                    f"half_pixel_centers={half_pixel_centers}")
+        if method == "bicubic" and half_pixel_centers and not align_corners:
             return tf.image.resize(images, size, method="bicubic")
         return _resize(images, size, align_corners, half_pixel_centers, method)
     return impl
