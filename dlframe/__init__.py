@@ -95,9 +95,26 @@ def executing_eagerly():
 
 
 def get_logger():
-    """The 'dlframe' logger (TF's ``tf.get_logger``)."""
+    """TF's ``tf.get_logger``: the Python logger named ``'tensorflow'``.
+
+    dlframe's own records go to the ``'dlframe'`` logger, which is placed under
+    ``'tensorflow'`` in the logger hierarchy: a level (or handler) set on
+    ``'tensorflow'`` (``logging.getLogger('tensorflow').setLevel(logging.ERROR)``,
+    ``tf.get_logger().setLevel('ERROR')``) applies to dlframe's records unless the
+    ``'dlframe'`` logger sets its own level.
+
+    Returns:
+      The ``logging.Logger`` named ``'tensorflow'``.
+    """
     import logging
-    return logging.getLogger("dlframe")
+    tf_logger = logging.getLogger("tensorflow")
+    own = logging.getLogger("dlframe")
+    if own.parent is not tf_logger:   # dlframe's effective level follows TF's
+        own.parent = tf_logger
+    return tf_logger
+
+
+get_logger()
 
 
 def no_gradient(op_type):

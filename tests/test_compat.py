@@ -58,12 +58,12 @@ def test_compat_v1_names():
     v1 = tf.compat.v1
     assert tf.compat.v2 is tf
     assert v1.logging.ERROR == logging.ERROR and v1.logging.WARN == logging.WARNING
-    old = logging.getLogger("dlframe").level
+    old = logging.getLogger("tensorflow").level
     try:
         v1.logging.set_verbosity(v1.logging.ERROR)
         assert v1.logging.get_verbosity() == logging.ERROR
     finally:
-        logging.getLogger("dlframe").setLevel(old)
+        logging.getLogger("tensorflow").setLevel(old)
     v1.set_random_seed(3)
     a = tf.random.uniform([3]).numpy()
     tf.random.set_seed(3)

@@ -148,13 +148,14 @@ class ConfigProto(_Options):
     """Accepted for TF compatibility; nothing reads it (there are no sessions)."""
 
 
-# -- tf.compat.v1.logging: Python logging of the 'dlframe' logger -------------------
-def _logger():
-    return _logging.getLogger("dlframe")
+# -- tf.compat.v1.logging: Python logging of the 'tensorflow' logger ----------------
+def _logger():   # tf.get_logger(); dlframe's own 'dlframe' logger sits under it
+    return _logging.getLogger("tensorflow")
 
 
 def _set_verbosity(v):
-    """Sets the threshold of the 'dlframe' logger (DEBUG, INFO, WARN, ERROR, FATAL)."""
+    """Sets the threshold of the 'tensorflow' logger (DEBUG, INFO, WARN, ERROR,
+    FATAL), which dlframe's own records obey too."""
     _logger().setLevel(v)
 
 

@@ -7,6 +7,7 @@ from dlframe.errors import UnsupportedTypeError
 from dlframe.io.sparse_tensor import SparseTensor
 from dlframe.keras.engine import node as _node
 from dlframe.keras.engine.base_layer import Layer
+from dlframe.keras.engine.dict_inputs import match_dict_inputs, spec_names
 from dlframe.keras.engine.input_layer import InputLayer
 from dlframe.keras.engine.input_spec import InputSpec
 from dlframe.keras.engine.keras_tensor import KerasTensor
@@ -66,11 +67,11 @@ class Functional(Model):
         self.output_names = _unique_names(
             [kt._keras_history[0].name for kt in self.outputs])
         self._input_spec = [InputSpec(shape=tuple([None] + kt.shape.as_list()[1:]),
-                                      allow_last_axis_squeeze=True,
-                                      name=kt._keras_history[0].name,
+                                      allow_last_axis_squeeze=True, name=name,
                                       optional=getattr(kt._keras_history[0], "optional",
                                                        False))
-                            for kt in self.inputs]  # a list even for one input
+                            for kt, name in zip(self.inputs, spec_names(
+                                self._nested_inputs, self.input_names))]
         self.built = True
 
     def _add_symbolic_loss(self, loss):
@@ -195,17 +196,22 @@ class Functional(Model):
         return _flat_shapes(self.outputs)
 
     # -- execution --------------------------------------------------------------
+    def _convert_inputs(self, inputs):
+        # several inputs fed a dict: by structure keys (Keras 3) or Input names; a
+        # single input (a Sequential's too) is matched by its spec / call as before
+        if isinstance(inputs, dict) and isinstance(
+                getattr(self, "_nested_inputs", None), (dict, list, tuple)):
+            inputs = match_dict_inputs(self._nested_inputs, self.input_names, inputs)
+        return super()._convert_inputs(inputs)
+
     def _flatten_call_inputs(self, inputs):
-        nested = self._nested_inputs
-        if isinstance(inputs, dict) and not isinstance(nested, dict):
-            missing = [n for n in self.input_names if n not in inputs]
-            if missing and len(inputs) == len(self.inputs):
-                return tree.flatten(inputs)
-            if missing:
-                raise ValueError(f"Missing data for input {missing[0]!r}. You passed a "
-                                 f"data dictionary with keys {list(inputs)}. Expected the "
-                                 f"following keys: {self.input_names}")
-            return [inputs[n] for n in self.input_names]
+        if isinstance(inputs, dict):
+            try:
+                inputs = match_dict_inputs(self._nested_inputs, self.input_names,
+                                           inputs)
+            except ValueError:   # call() itself: Keras 2 flattened what it could
+                if len(tree.flatten(inputs)) != len(self.inputs):
+                    raise
         flat = tree.flatten(inputs)
         if len(flat) != len(self.inputs):
             raise ValueError(f'Layer "{self.name}" expects {len(self.inputs)} input(s), '

@@ -35,8 +35,13 @@ def _input_specs(model, input_signature):
     if inputs:
         names = list(getattr(model, "input_names", None) or [])
         names = names if len(names) == len(inputs) else [None] * len(inputs)
-        return [{"shape": list(t.shape.as_list()), "dtype": t.dtype.name, "name": n}
-                for t, n in zip(inputs, names)]
+        # Keras 3 feeds a dict-input model by the keys of its inputs structure,
+        # which a functional model's input specs are named after
+        keys = [getattr(s, "name", None) for s in getattr(model, "input_spec", None)
+                or ()]
+        keys = keys if len(keys) == len(inputs) else names
+        return [{"shape": list(t.shape.as_list()), "dtype": t.dtype.name, "name": n,
+                 "key": k} for t, n, k in zip(inputs, names, keys)]
     shape = getattr(model, "_build_input_shape", None)
     if shape is None:
         return None
@@ -110,10 +115,14 @@ def check_inputs(specs, inputs):
     """Raises ValueError when ``inputs`` do not fit the exported input specs."""
     if not specs:
         return
-    if isinstance(inputs, dict):   # a dict-input model: match the specs by name
-        names = [spec.get("name") for spec in specs]
-        flat = ([inputs[n] for n in names] if set(names) == set(inputs)
-                else list(inputs.values()))
+    if isinstance(inputs, dict):   # by structure key (Keras 3), then Input name
+        for field in ("key", "name"):
+            names = [spec.get(field) for spec in specs]
+            if all(n in inputs for n in names):
+                flat = [inputs[n] for n in names]
+                break
+        else:
+            flat = [inputs[k] for k in sorted(inputs)]
     else:
         flat = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
     if len(flat) != len(specs):
