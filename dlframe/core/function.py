@@ -36,6 +36,7 @@ from dlframe.core.function_keys import (
     _Signature,
     _spec_to_tensor,
     _variable_keys,
+    larger_fills,
     saved_mismatch_error,
 )
 from dlframe.core.function_structure import (  # noqa: F401 - _LEAF for keras saving
@@ -54,6 +55,7 @@ from dlframe.core.primitive import REGISTRY, STATE, call
 from dlframe.core.tensor import Tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.core.tensor_spec import TensorSpec
+from dlframe.errors import OpError
 
 _IR_STAGES = ("hlo", "hlo_serialized", "optimized_hlo", "optimized_hlo_serialized",
               "optimized_hlo_proto_serialized", "optimized_hlo_dot")
@@ -510,16 +512,20 @@ class Function:
         source = (args, kwargs)
         requested = _leaf_specs(source)
         spec_shapes = [spec.shape if spec is not None else None for spec in requested]
-        args = tuple(_spec_to_tensor(a) for a in args)
-        kwargs = {k: _spec_to_tensor(v) for k, v in kwargs.items()}
-        args, kwargs = self._canonicalize(args, kwargs)
-        template, leaves = _flatten_call(args, kwargs)
-        key = _cache_key(template, leaves)
-        concrete = self._provisional.get(key) or self._cache.get(key)
-        if concrete is None:
-            concrete, _ = self._trace(args, kwargs, template, leaves, key,
-                                      spec_shapes=spec_shapes, execute=False,
-                                      requested=requested, source=source)
+        try:
+            concrete, template, leaves = self._placeholder_trace(
+                args, kwargs, spec_shapes, requested, source, 1)
+        except (ValueError, OpError) as exc:
+            # a size check only the 1-sized placeholders fail: larger ones
+            for fill in larger_fills(exc, spec_shapes):
+                try:
+                    concrete, template, leaves = self._placeholder_trace(
+                        args, kwargs, spec_shapes, requested, source, fill)
+                    break
+                except (ValueError, OpError):
+                    continue
+            else:
+                raise
         view = _as_requested(concrete, requested)
         if view is not concrete:
             # specs more general than the cached trace's (TensorSpec(None) meets a
@@ -529,6 +535,21 @@ class Function:
                 signature.concrete = view
                 self._signatures.append(signature)
         return view
+
+    def _placeholder_trace(self, args, kwargs, spec_shapes, requested, source, fill):
+        """(concrete, template, leaves) of the trace on zero placeholders for the
+        specs among ``args`` / ``kwargs`` (None dims of size ``fill``)."""
+        args = tuple(_spec_to_tensor(a, fill) for a in args)
+        kwargs = {k: _spec_to_tensor(v, fill) for k, v in kwargs.items()}
+        args, kwargs = self._canonicalize(args, kwargs)
+        template, leaves = _flatten_call(args, kwargs)
+        key = _cache_key(template, leaves)
+        concrete = self._provisional.get(key) or self._cache.get(key)
+        if concrete is None:
+            concrete, _ = self._trace(args, kwargs, template, leaves, key,
+                                      spec_shapes=spec_shapes, execute=False,
+                                      requested=requested, source=source)
+        return concrete, template, leaves
 
     def pretty_printed_concrete_signatures(self, verbose=True):
         """The signatures of this function's traces, one block each, in trace order."""

@@ -176,22 +176,48 @@ def _flat_leaves(value):
     return leaves
 
 
-def _spec_to_tensor(spec):
-    """A zero tensor standing in for a TensorSpec (None dims become 1) when tracing."""
+def _spec_to_tensor(spec, fill=1):
+    """A zero tensor standing in for a TensorSpec (None dims become ``fill``) when
+    tracing."""
     if _composites.is_spec(spec):
         return _composites.placeholder(spec)
     if isinstance(spec, TensorSpec):
         dims = spec.shape.as_list() if spec.shape.rank is not None else []
-        shape = [1 if d is None else d for d in dims]
+        shape = [fill if d is None else d for d in dims]
         from dlframe.core.tensor import constant
         if spec.dtype.name == "string":   # empty strings, not integer zeros
             return constant(np.full(shape, b"", dtype=object))
         return constant(np.zeros(shape, dtype=spec.dtype.as_numpy_dtype))
     if isinstance(spec, (list, tuple)):
-        return _rebuild(spec, [_spec_to_tensor(s) for s in spec])
+        return _rebuild(spec, [_spec_to_tensor(s, fill) for s in spec])
     if isinstance(spec, dict):
-        return {k: _spec_to_tensor(v) for k, v in spec.items()}
+        return {k: _spec_to_tensor(v, fill) for k, v in spec.items()}
     return spec
+
+
+_FILL_LADDER = (8, 64, 256)
+_FILL_ELEMENTS = 1 << 24   # the most elements a larger placeholder may hold
+
+
+def larger_fills(exc, spec_shapes):
+    """Placeholder sizes for None dims at which a ``get_concrete_function`` trace
+    that failed with ``exc`` at size 1 is tried again: a size check of the traced
+    code (``random_crop(x, [224, 224, 3])``, ``crop_to_bounding_box``) that only the
+    placeholder violates; TF's graph does not know the sizes and checks them when
+    it runs. The largest number in the error's message first, then a few larger
+    sizes, none giving a placeholder of more than ``_FILL_ELEMENTS`` elements."""
+    import re
+    dims = [s.as_list() for s in spec_shapes
+            if s is not None and getattr(s, "rank", None) is not None]
+    if not any(None in d for d in dims):
+        return []
+    numbers = [int(n) for n in re.findall(r"\d+", str(exc)) if len(n) < 7]
+    fills = sorted({max(numbers, default=0)} | set(_FILL_LADDER))
+
+    def elements(fill):
+        return max(int(np.prod([fill if d is None else d for d in s], dtype=float))
+                   for s in dims)
+    return [f for f in fills if f > 1 and elements(f) <= _FILL_ELEMENTS]
 
 
 def _describe_call(args, kwargs):

@@ -109,8 +109,11 @@ def _broadcast(shapes):
 
 
 def _rule_marks(prim, inputs, in_marks, attrs, outs):
-    in_dims = [[None if a in m else d for a, d in enumerate(x._value.shape)]
-               for x, m in zip(inputs, in_marks)]
+    # an input of unknown rank: UnknownRankDims (a scalar stand-in has no dims to
+    # hold its unknown size)
+    in_dims = [(UnknownRankDims if RANK in m else list)(
+        None if a in m else d for a, d in enumerate(x._value.shape))
+        for x, m in zip(inputs, in_marks)]
     out_dims = prim.static_shape(in_dims, attrs)
     if out_dims is None:
         return None
@@ -315,26 +318,49 @@ def shape_arg_dims(shape):
     values, None where a value mask hides them; None for other arguments (Python
     ints: the op's own static-shape rule applies) or outside such a trace."""
     trace = STATE.trace
-    mask_of = getattr(trace, "value_mask", None)
-    if mask_of is None or not getattr(trace, "value_unknown", None):
+    if getattr(trace, "value_mask", None) is None or \
+            getattr(trace, "nodes", None) is None:
         return None
     if isinstance(shape, Tensor):
-        mask = mask_of(shape)
         if shape._value.ndim != 1:
             return None
+        mask = hidden_values(trace, shape)
         values = shape._device.to_numpy(shape._value).tolist()
         if mask is None:
-            return [int(v) for v in values]
+            return [int(v) for v in values] if trace.value_unknown else None
         return [None if u else int(v) for v, u in zip(values, mask.tolist())]
     if not isinstance(shape, (list, tuple)) or \
             not any(isinstance(s, Tensor) for s in shape):
         return None
     dims = []
     for s in shape:
-        mask = mask_of(s) if isinstance(s, Tensor) else None
-        dims.append(None if mask is not None and mask.any() else
-                    -1 if s is None else int(s))
+        mask = hidden_values(trace, s) if isinstance(s, Tensor) else None
+        dims.append(None if mask is not None else -1 if s is None else int(s))
+    if None not in dims and not trace.value_unknown:
+        return None   # nothing hidden: the op's own rule applies
     return dims
+
+
+def shape_arg_static(shape, *_args, **_kwargs):
+    """The dims TF knows of an op's output made with the shape argument ``shape``
+    (a ``reads_values`` op's ``static_shape``): None for the entries TF would not
+    know (``tf.random.uniform([k])``), or None when it cannot tell."""
+    dims = shape_arg_dims(shape)
+    if dims is None and isinstance(shape, (list, tuple)) and \
+            all(isinstance(s, int) for s in shape):
+        dims = list(shape)
+    return dims
+
+
+def hidden_values(trace, x):
+    """The bool mask of the elements of ``x`` (a Tensor of the running ``trace``)
+    whose values TF's graph would not know, None when it knows them all: a mask
+    noted for a shape value, else those computed from the trace's inputs or
+    variables (``tf.zeros([k])`` of a scalar input ``k`` has an unknown size)."""
+    mask = trace.value_mask(x)
+    if mask is None and trace.is_symbolic(x):
+        mask = unknown_values(x)
+    return mask if mask is not None and mask.any() else None
 
 
 def note_shaped(out, shape, source=None):
@@ -378,12 +404,12 @@ def note_sized(out, *sizes):
     made from (``tf.range(n)``, ``tf.eye(n)``) is a value TF would not know."""
     _note_sources(out, sizes)
     trace = STATE.trace
-    mask_of = getattr(trace, "value_mask", None)
-    if mask_of is None or not trace.value_unknown or not out._value.ndim:
+    if getattr(trace, "value_mask", None) is None or not out._value.ndim or \
+            getattr(trace, "nodes", None) is None:
         return out
     for s in sizes:
-        mask = mask_of(s) if isinstance(s, Tensor) else None
-        if mask is not None and mask.any() and id(out) in trace.produced:
+        mask = hidden_values(trace, s) if isinstance(s, Tensor) else None
+        if mask is not None and id(out) in trace.produced:
             trace.note_unknown(out, frozenset(range(out._value.ndim)))
             break
     return out
@@ -429,10 +455,77 @@ def check_static_compatible(x, want, op):
 def graph_dims(x):
     """``x``'s dims as TF's graph knows them inside a trace (None where the input
     signature leaves them unknown), else its concrete dims: what dlframe's own code
-    must use for a static shape, since its ``x.shape`` is the concrete traced one."""
+    must use for a static shape, since its ``x.shape`` is the concrete traced one
+    (an ``UnknownRankDims`` when its rank is unknown)."""
     static = getattr(STATE.trace, "static_shape", None)
     dims = static(x) if static is not None else None
+    if isinstance(dims, UnknownRankDims):
+        return dims
     return list(x._value.shape) if dims is None else list(dims)
+
+
+def sizes_unknown(x):
+    """Whether TF's graph leaves some size of traced ``x`` unknown (its rank too)."""
+    dims = graph_dims(x)
+    return None in dims or getattr(dims, "unknown_rank", False)
+
+
+_SHAPE_OF = frozenset({"Shape", "ShapeN", "Size", "Rank"})   # values: the dims
+
+
+def unknown_values(x):
+    """A bool array over the elements of ``x`` (a Tensor, a Python value, or a
+    nested list of them, as a ``paddings`` argument) that TF's graph would not know
+    inside the running trace: those computed from the values of the trace's inputs
+    or variables (a shape's elements only where the dims are unknown). None
+    outside a trace."""
+    trace = STATE.trace
+    if getattr(trace, "nodes", None) is None:
+        return None
+    if isinstance(x, (list, tuple)):
+        parts = [unknown_values(v) for v in x]
+        return np.asarray([p.tolist() for p in parts], dtype=bool)
+    if not isinstance(x, Tensor):
+        return np.zeros(np.shape(x), bool)
+    nodes = {}
+    chain = trace
+    while chain is not None:
+        for node in chain.nodes:
+            for o in node[2]:
+                nodes.setdefault(id(o), node)
+        chain = chain.parent
+    memo = {}
+
+    def mask(t):
+        key = id(t)
+        if key not in memo:
+            memo[key] = _unknown_mask(trace, t, nodes.get(key), mask)
+        return memo[key]
+
+    try:
+        return mask(x)
+    except RecursionError:
+        return np.ones(x._value.shape, bool)
+
+
+def _unknown_mask(trace, t, node, mask):
+    shape = t._value.shape
+    noted = trace.value_mask(t)
+    if noted is not None:
+        return noted
+    if node is None:   # an input or variable (unknown), or a constant
+        return np.full(shape, bool(trace.is_symbolic(t)))
+    prim, inputs, outs, attrs, _dev = node
+    if prim.name in _SHAPE_OF:   # unknown dims were noted (note_shape_of)
+        return np.zeros(shape, bool)
+    in_masks = [mask(i) for i in inputs]
+    if not any(m.any() for m in in_masks):
+        return np.zeros(shape, bool)
+    found = value_masks(prim, inputs, in_masks, attrs, outs)
+    for o, m in zip(outs, found):
+        if o is t and m.shape == shape:
+            return m
+    return np.ones(shape, bool)
 
 
 def note_unknown_axes(out, axes):

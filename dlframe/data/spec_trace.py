@@ -229,7 +229,7 @@ def _run(fn, element, in_spec=None, fill=_RUNS[0][:2]):
             tr.unknown = _static_dims.forced_unknown(tr, [
                 (leaf, _known_rank_shape(spec)) for leaf, spec in zip(leaves, specs)
                 if isinstance(leaf, Tensor) and _known_rank_shape(spec) is not None])
-    elif getattr(tr, "noted", None):   # dims a decoder left unknown (decode_png)
+    else:   # dims a decoder (decode_png) or the values (rt.to_tensor()) decide
         tr.unknown = _static_dims.forced_unknown(tr, [])
     return tr, out
 

@@ -397,6 +397,9 @@ def relax_unknown_dims(out_spec, in_spec, in_element):
             for axis, dim in enumerate(spec.shape.dims):
                 if dim is None and axis < leaf.ndim:
                     unknown.setdefault(axis, set()).add(leaf.shape[axis])
+        elif isinstance(spec, RaggedTensorSpec) and spec.shape.rank and \
+                spec.shape[0] is None and hasattr(leaf, "nrows_static"):
+            unknown.setdefault(0, set()).add(leaf.nrows_static())   # its rows
     if not unknown:
         return out_spec
 

@@ -10,7 +10,7 @@ from dlframe.core.primitive import STATE, call, primitive
 from dlframe.core.tensor_shape import TensorShape as _TensorShape
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import dynamic_shape, reduction  # noqa: F401 - see the split below
-from dlframe.ops._util import t
+from dlframe.ops._util import probing_branch, stand_in, t
 from dlframe.ops.creation import fill, ones, zeros  # noqa: F401 - re-exported
 from dlframe.ops.slicing import getitem  # noqa: F401 - also Tensor.__getitem__
 
@@ -24,11 +24,13 @@ from dlframe.ops.array_dims import (  # noqa: F401 - re-exported
     broadcast_to_p,
     expand_dims,
     expand_dims_p,
+    probing_call,
     reshape,
     reshape_like_p,
     reshape_p,
     squeeze,
     squeeze_p,
+    stand_in_allowed,
     transpose,
     transpose_p,
 )
@@ -100,28 +102,75 @@ def meshgrid(*args, **kwargs):
     return out
 
 
-def ensure_shape(x, shape, name=None):
-    """Returns ``x`` after checking its shape is compatible with ``shape`` (None = any)."""
-    x = t(x)
-    if shape is None:
+def _shape_text(dims):
+    return ",".join("?" if d is None else str(d) for d in dims)
+
+
+@primitive("EnsureShape", aliases=True)
+def ensure_shape_p(d, x, *, shape):
+    """``x`` itself when its shape is compatible with ``shape`` (None: any size),
+    checked whenever the graph runs (a traced call's sizes need not be the run's)."""
+    if len(shape) == x.ndim and all(w is None or w == h for w, h in zip(shape, x.shape)):
         return x
+    if probing_branch():   # a branch's or probe's values: a stand-in of the shape
+        return stand_in(d.xp.resize(x, [h if w is None else w for w, h in zip(
+            shape, list(x.shape) + [1] * len(shape))]))
+    raise InvalidArgumentError(
+        f"EnsureShape: Shape of tensor input [{_shape_text(x.shape)}] is not "
+        f"compatible with expected shape [{_shape_text(shape)}]. [Op:EnsureShape]")
+
+
+# TF's static shape: the input's merged with the asked one (which gives the rank)
+ensure_shape_p.static_shape = lambda in_dims, attrs: [
+    d if w is None else w for w, d in zip(attrs["shape"], in_dims[0])]
+ensure_shape_p.sets_rank = True
+
+
+@ensure_shape_p.defgrad
+def _ensure_shape_grad(inputs, out, dy, *, shape):
+    return dy
+
+
+def ensure_shape(x, shape, name=None):
+    """Checks that ``x``'s shape is compatible with ``shape`` and returns it.
+
+    As TF's EnsureShape op, the result is a new tensor whose static shape (inside a
+    ``tf.function`` or ``Dataset.map``) is ``x``'s refined by ``shape``; ``x``'s own
+    static shape is left alone. The sizes are checked whenever the op runs.
+
+    Args:
+      x: a Tensor.
+      shape: a TensorShape, list (None for any size) or None (any shape).
+      name: ignored (the op's name).
+
+    Returns:
+      ``x``'s value, with the refined static shape.
+
+    Raises:
+      ValueError: ``shape`` holds a negative size, or (inside a trace) it disagrees
+        with ``x``'s static shape.
+      InvalidArgumentError: ``x``'s shape is not compatible with ``shape``.
+    """
+    x = t(x)
     # as TF, through TensorShape: a negative dim (-1) is a ValueError (None is "any")
     shape = _TensorShape(shape)
     if shape.rank is None:
-        return x
+        return identity(x)
     want = shape.as_list()
     placeholder = getattr(STATE.trace, "shape_placeholder", None)
-    if placeholder is not None:   # a tf.data spec trace's py_function result
+    if placeholder is not None:   # a py_function's placeholder result takes the size
         placeholder(x, want)
-    have = list(x._value.shape)
     _static_dims.check_static_compatible(x, want, "EnsureShape")
-    if len(want) != len(have) or any(w is not None and w != h for w, h in zip(want, have)):
-        exp = ",".join("?" if w is None else str(w) for w in want)
-        raise InvalidArgumentError(
-            f"EnsureShape: Shape of tensor {name or 'input'} [{','.join(map(str, have))}] "
-            f"is not compatible with expected shape [{exp}]. [Op:EnsureShape]")
-    x.set_shape(want)   # a trace keeping static shapes (Dataset.map) learns them
-    return x
+    attrs = {"shape": tuple(want)}
+    have = x._value.shape
+    fits = len(want) == len(have) and all(w in (None, h) for w, h in zip(want, have))
+    # sizes a trace's placeholder values need not have (a Dataset.map spec trace)
+    out = call(ensure_shape_p, (x,), attrs) if fits or not stand_in_allowed(x) else \
+        probing_call(ensure_shape_p, x, attrs)
+    note = getattr(STATE.trace, "note_static_shape", None)
+    if note is not None:   # a spec trace's static view of the result
+        note(out, want)
+    return out
 
 
 @primitive("Where")

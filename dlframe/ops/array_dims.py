@@ -4,12 +4,17 @@ import operator
 
 from dlframe.backends.base import np
 from dlframe.core import basic
-from dlframe.core.primitive import call, primitive
-from dlframe.core.static_dims import note_shaped, shape_arg_dims
+from dlframe.core.primitive import STATE, call, primitive
+from dlframe.core.static_dims import (
+    graph_dims,
+    note_shaped,
+    shape_arg_dims,
+    sizes_unknown,
+)
 from dlframe.core.tensor import Tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import dynamic_shape as _dyn
-from dlframe.ops._util import norm_axis, static_shape, t
+from dlframe.ops._util import norm_axis, probing_branch, stand_in, static_shape, t
 from dlframe.ops.late_bound import reads_values
 
 broadcast_to_p = basic.broadcast_to_p
@@ -18,7 +23,14 @@ broadcast_to_p = basic.broadcast_to_p
 # ---------------------------------------------------------------- shapes
 @primitive("Reshape", aliases=True)
 def reshape_p(d, x, *, shape, sized=False):
-    return x.reshape(shape)
+    try:
+        return x.reshape(shape)
+    except ValueError:   # sizes a trace did not know (see reshape)
+        if probing_branch():   # a stand-in of the asked shape
+            return stand_in(d.xp.resize(x, [1 if s == -1 else s for s in shape]))
+        raise InvalidArgumentError(
+            f"Reshape: Input to reshape is a tensor with {x.size} values, but the "
+            f"requested shape is {list(shape)} [Op:Reshape]") from None
 
 
 def _reshape_static_shape(in_dims, attrs):
@@ -28,9 +40,9 @@ def _reshape_static_shape(in_dims, attrs):
     dims, shape = in_dims[0], list(attrs["shape"])
     if attrs.get("sized"):
         return None
-    if -1 not in shape:
-        return None if None in dims else shape
-    if None in dims:
+    if -1 not in shape:   # every size given: known whatever the input's
+        return shape
+    if None in dims or getattr(dims, "unknown_rank", False):
         return [None if s == -1 else s for s in shape]
     known = 1
     for s in shape:
@@ -154,8 +166,14 @@ def reshape(tensor, shape, name=None):
     if _dyn.traced(shape):
         return _dyn.reshape(x, shape)
     spec = static_shape(shape, "Reshape")
-    target = _resolve_shape(x._value.size, spec, "Reshape", x._value.shape)
-    if target == tuple(x._value.shape) and shape_arg_dims(shape) is None:
+    try:
+        target = _resolve_shape(x._value.size, spec, "Reshape", x._value.shape)
+    except InvalidArgumentError:
+        if not stand_in_allowed(x):
+            raise
+        return probing_call(reshape_p, x, {"shape": tuple(spec)})
+    if target == tuple(x._value.shape) and shape_arg_dims(shape) is None and \
+            graph_dims(x) == list(target):   # (traced: a shape TF knows)
         return x
     # a -1 stays -1 in the graph: resolved from the input's size when it runs (an
     # empty input's -1 is resolved here: its size cannot tell it)
@@ -164,6 +182,29 @@ def reshape(tensor, shape, name=None):
             isinstance(s, Tensor) for s in shape):
         attrs["sized"] = True   # sizes read from tensors (tf.shape): see the rule
     return note_shaped(call(reshape_p, (x,), attrs), shape, x)
+
+
+def stand_in_allowed(x):
+    """Whether a reshape of traced ``x`` whose sizes do not fit may give a stand-in:
+    TF's graph does not know them, and the trace's values may not be the run's (a
+    function's trace, whose deferred errors surface where the result is used, a
+    branch, or a Dataset.map spec trace on placeholder elements)."""
+    trace = STATE.trace
+    return trace is not None and sizes_unknown(x) and (
+        getattr(trace, "defers_errors", False) or probing_branch()
+        or hasattr(trace, "placeholder_py_functions"))
+
+
+def probing_call(prim, x, attrs):
+    """``prim`` on traced ``x`` as the graph's node, its forward probing: a stand-in
+    result of the asked shape now where the sizes do not fit (``reshape``,
+    ``ensure_shape``), the sizes checked whenever the graph runs."""
+    trace = STATE.trace
+    probing, trace.probing_now = trace.probing_now, True
+    try:
+        return call(prim, (x,), attrs)
+    finally:
+        trace.probing_now = probing
 
 
 @primitive("Transpose", aliases=True)

@@ -3,7 +3,12 @@
 import builtins
 
 from dlframe.core.primitive import call, primitive
-from dlframe.core.static_dims import note_shaped, padded_static_shape
+from dlframe.core.static_dims import (
+    graph_dims,
+    note_shaped,
+    padded_static_shape,
+    unknown_values,
+)
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import reduction
@@ -122,7 +127,29 @@ def _mirror_pad_grad_grad(inputs, out, ddy, *, paddings, mode):
     return call(mirror_pad_p, (ddy,), {"paddings": paddings, "mode": mode})
 
 
-@reads_values("paddings")
+def _pad_value(p):
+    return int(p._device.to_numpy(p._value)) if isinstance(p, Tensor) else int(p)
+
+
+def _pad_static_dims(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
+    """The dims of a pad with traced ``paddings`` that TF's graph knows: an input
+    dim grown by pads whose values it knows (constants, known shapes), else None."""
+    dims = graph_dims(t(tensor))
+    hidden = unknown_values(paddings)
+    try:
+        if isinstance(paddings, Tensor):
+            paddings = paddings._device.to_numpy(paddings._value).tolist()
+        pads = [(_pad_value(b), _pad_value(a)) for b, a in paddings]
+    except (TypeError, ValueError):
+        return None   # a bad argument: the op's own error follows
+    if getattr(dims, "unknown_rank", False) or hidden is None or \
+            hidden.shape != (len(dims), 2) or len(pads) != len(dims):
+        return None
+    return [None if d is None or row.any() else d + lo + hi
+            for d, (lo, hi), row in zip(dims, pads, hidden)]
+
+
+@reads_values("paddings", static_shape=_pad_static_dims)
 def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
     """Pads ``tensor`` with ``paddings[i] = [before, after]`` elements on dimension i.
 

@@ -5,7 +5,7 @@ import math as _pymath
 from dlframe.backends.base import np
 from dlframe.core import basic, dtypes
 from dlframe.core.primitive import call, primitive
-from dlframe.core.static_dims import note_shaped, note_sized
+from dlframe.core.static_dims import note_shaped, note_sized, shape_arg_static
 from dlframe.core.tensor import Tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import dynamic_shape as _dyn
@@ -30,9 +30,9 @@ def _checked_shape(shape_arg, op):
 
 
 def _filled(shape_arg, value, dtype, op):
-    if _dyn.traced(shape_arg):
-        return _dyn.fill(shape_arg, t(value, dtype) if not isinstance(value, Tensor)
-                         else value, op)
+    if _dyn.traced(shape_arg):   # sizes TF does not know (``[k]``): None dims
+        return note_shaped(_dyn.fill(shape_arg, t(value, dtype) if not isinstance(
+            value, Tensor) else value, op), shape_arg)
     return note_shaped(call(fill_p, (), {"shape": _checked_shape(shape_arg, op),
                                          "value": value, "dtype": dtype._np}), shape_arg)
 
@@ -73,7 +73,7 @@ def fill(dims, value, name=None, layout=None):
                                    f"{list(v._value.shape)}")
     if isinstance(value, Tensor):
         if _dyn.traced(dims):
-            return _dyn.fill(dims, v, "Fill")
+            return note_shaped(_dyn.fill(dims, v, "Fill"), dims)
         shp = _checked_shape(dims, "Fill")
         return note_shaped(basic.broadcast_to(v, shp), dims) if shp else v
     host = v._device.to_numpy(v._value)
@@ -229,7 +229,18 @@ def eye_p(d, *, rows, cols, batch, dtype):
     return e
 
 
-@reads_values("num_rows", "num_columns", "batch_shape")
+def _eye_static_dims(num_rows, num_columns=None, batch_shape=None, **_kwargs):
+    """The dims TF knows of ``eye``'s result: None where a traced value sets them."""
+    batch = [] if batch_shape is None else shape_arg_static(batch_shape)
+    if batch is None:
+        return None
+    rows = None if isinstance(num_rows, Tensor) else int(num_rows)
+    cols = rows if num_columns is None else (
+        None if isinstance(num_columns, Tensor) else int(num_columns))
+    return list(batch) + [rows, cols]
+
+
+@reads_values("num_rows", "num_columns", "batch_shape", static_shape=_eye_static_dims)
 def eye(num_rows, num_columns=None, batch_shape=None, dtype=dtypes.float32, name=None):
     """An identity matrix (or a batch of them).
 

@@ -8,8 +8,10 @@ Images are NHWC (batch, height, width, channels) or HWC. Resizing lives in
 import math as _pymath
 
 from dlframe.core import dtypes
+from dlframe.core import static_dims as _static_dims
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import as_operand, is_symbolic_tensor
+from dlframe.errors import InvalidArgumentError
 from dlframe.ops import array as _array
 from dlframe.ops import image_crop_dynamic as _box
 from dlframe.ops import logic as _logic
@@ -110,7 +112,22 @@ def random_flip_up_down(image, seed=None):
 
 # ---------------------------------------------------------------- crops and pads
 def _hw(x):
-    return x._value.shape[-3], x._value.shape[-2]
+    """``x``'s height and width: ints where the graph knows them, else int32 scalar
+    tensors read when the graph runs (a decoded image inside ``Dataset.map``:
+    sizes computed from the traced image's would be baked into the graph)."""
+    dims = _static_dims.graph_dims(x)[-3:-1]
+    if None not in dims:
+        return int(dims[0]), int(dims[1])
+    shape = _array.shape(x)
+    return shape[-3], shape[-2]
+
+
+def _clip0(v):
+    return max(v, 0) if isinstance(v, int) else _math.maximum(v, 0)
+
+
+def _least(v, n):
+    return min(v, n) if isinstance(v, int) else _math.minimum(v, n)
 
 
 def _graph_box(*corners):
@@ -121,9 +138,9 @@ def _graph_box(*corners):
 def crop_to_bounding_box(image, offset_height, offset_width, target_height, target_width):
     """Crops the box with top-left corner (offset_height, offset_width)."""
     x = t(image)
-    if _graph_box(offset_height, offset_width, target_height, target_width):
-        return _box.crop(x, offset_height, offset_width, target_height, target_width)
     h, w = _hw(x)
+    if _graph_box(offset_height, offset_width, target_height, target_width, h, w):
+        return _box.crop(x, offset_height, offset_width, target_height, target_width)
     oh, ow, th, tw = (int(v) for v in (offset_height, offset_width, target_height,
                                        target_width))
     if oh < 0 or ow < 0:
@@ -131,17 +148,24 @@ def crop_to_bounding_box(image, offset_height, offset_width, target_height, targ
     if th <= 0 or tw <= 0:
         raise ValueError(f"target_height and target_width must be > 0, got {th}, {tw}")
     if oh + th > h or ow + tw > w:
-        raise ValueError(f"height must be >= target + offset ({h} < {oh + th}) and width "
-                         f"must be >= target + offset ({w} < {ow + tw})")
-    return x[..., oh:oh + th, ow:ow + tw, :]
+        # sizes the graph does not know are checked when it runs (TF's assert)
+        error = InvalidArgumentError if _static_dims.sizes_unknown(x) else ValueError
+        raise error(f"height must be >= target + offset ({h} < {oh + th}) and width "
+                    f"must be >= target + offset ({w} < {ow + tw})")
+    out = x[..., oh:oh + th, ow:ow + tw, :]
+    if _static_dims.sizes_unknown(x):   # TF knows the box's size
+        dims = _static_dims.graph_dims(x)
+        out.set_shape(None if getattr(dims, "unknown_rank", False)
+                      else dims[:-3] + [th, tw, dims[-1]])
+    return out
 
 
 def pad_to_bounding_box(image, offset_height, offset_width, target_height, target_width):
     """Zero-pads an image so it sits at (offset_height, offset_width) of a larger one."""
     x = t(image)
-    if _graph_box(offset_height, offset_width, target_height, target_width):
-        return _box.pad(x, offset_height, offset_width, target_height, target_width)
     h, w = _hw(x)
+    if _graph_box(offset_height, offset_width, target_height, target_width, h, w):
+        return _box.pad(x, offset_height, offset_width, target_height, target_width)
     oh, ow, th, tw = (int(v) for v in (offset_height, offset_width, target_height,
                                        target_width))
     if oh < 0 or ow < 0:
@@ -158,9 +182,12 @@ def resize_with_crop_or_pad(image, target_height, target_width):
     x = t(image)
     h, w = _hw(x)
     th, tw = int(target_height), int(target_width)
-    crop_h, crop_w = min(h, th), min(w, tw)
-    x = crop_to_bounding_box(x, max(h - th, 0) // 2, max(w - tw, 0) // 2, crop_h, crop_w)
-    return pad_to_bounding_box(x, max(th - h, 0) // 2, max(tw - w, 0) // 2, th, tw)
+    crop_h, crop_w = _least(h, th), _least(w, tw)
+    x = crop_to_bounding_box(x, _clip0(h - th) // 2, _clip0(w - tw) // 2, crop_h, crop_w)
+    out = pad_to_bounding_box(x, _clip0(th - h) // 2, _clip0(tw - w) // 2, th, tw)
+    # TF's static shape has the target size even where the input's is unknown
+    out.set_shape([None] * (out.shape.rank - 3) + [th, tw, None])
+    return out
 
 
 def central_crop(image, central_fraction):
@@ -172,6 +199,11 @@ def central_crop(image, central_fraction):
     if central_fraction == 1.0:
         return x
     h, w = _hw(x)
+    if not isinstance(h, int):   # as TF: float64 arithmetic, truncated to int32
+        hf, wf = _math.cast(h, "float64"), _math.cast(w, "float64")
+        oh = _math.cast((hf - hf * central_fraction) / 2, "int32")
+        ow = _math.cast((wf - wf * central_fraction) / 2, "int32")
+        return crop_to_bounding_box(x, oh, ow, h - 2 * oh, w - 2 * ow)
     oh = int((h - h * central_fraction) / 2)
     ow = int((w - w * central_fraction) / 2)
     return crop_to_bounding_box(x, oh, ow, h - 2 * oh, w - 2 * ow)

@@ -6,6 +6,7 @@ A ``random_*`` op draws from the global/op seed like ``tf.random.uniform``; a
 gives the same result.
 """
 
+from dlframe.core import static_dims as _static_dims
 from dlframe.core.tensor import Tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import array as _array
@@ -155,6 +156,8 @@ def _crop(value, size, seed, stateless):
         if s < d:
             window = _math.add(offsets[axis], _creation.range(s, dtype="int32"))
             x = _array_index.gather(x, window, axis=axis)
+    if _static_dims.sizes_unknown(value if isinstance(value, Tensor) else x):
+        x.set_shape(size)   # TF knows the crop's size
     return x
 
 

@@ -7,6 +7,7 @@ other image ops share.
 
 from dlframe.backends.base import np
 from dlframe.core import dtypes
+from dlframe.core import static_dims as _static_dims
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor
 from dlframe.errors import ShapeMismatchError
@@ -217,7 +218,10 @@ def resize(images, size, method=ResizeMethod.BILINEAR, preserve_aspect_ratio=Fal
         x = _math.cast(x, dtypes.float32)
     if kernel:   # TF's scale_and_translate path (which blurs even at equal size)
         method = f"{method}@{'aa' if antialias else 'plain'}"
-    if (nh, nw) != (h, w) or kernel or method == "area":
+    # TF skips an equal-size resize only where the graph knows the size; a resize
+    # of a decoded image (unknown size) gives its static shape [nh, nw]
+    if (nh, nw) != tuple(_static_dims.graph_dims(x)[1:3]) or kernel or \
+            method == "area":
         x = call(resize_p, (x,), {"method": method, "size": (nh, nw)})
     return _unbatch(x, squeeze)
 

@@ -127,6 +127,14 @@ def to_dense_p(d, values, splits, default, *, width):
     return out
 
 
+# without a given width, the padded width is the longest row: TF's static shape of
+# ``rt.to_tensor()`` is [nrows, None, inner...]
+to_dense_p.value_shaped = lambda inputs, attrs: attrs["width"] is None
+to_dense_p.static_shape = lambda in_dims, attrs: [
+    None if in_dims[1][0] is None else in_dims[1][0] - 1, attrs["width"],
+    *in_dims[0][1:]]
+
+
 @primitive("RaggedFromDense")
 def from_dense_p(d, dense, splits):
     """``dense[row, pos]`` for every value of the partition (zero past the width)."""

@@ -297,7 +297,10 @@ class RaggedTensor:
         """TensorShape with ``None`` for the ragged dimensions."""
         inner = self._values.shape
         width = getattr(self, "_uniform_row_length", None)
-        return TensorShape([self.nrows_static(), width] + inner.as_list()[1:])
+        # traced: the rows as TF's graph knows them (None for a batch of None)
+        splits = _static_dims.graph_dims(self._row_splits)[:1]
+        rows = splits[0] - 1 if splits and splits[0] is not None else None
+        return TensorShape([rows, width] + inner.as_list()[1:])
 
     def get_shape(self):
         return self.shape

@@ -24,7 +24,7 @@ from dlframe import backends
 from dlframe.backends.base import np
 from dlframe.core import dtypes
 from dlframe.core.primitive import call
-from dlframe.core.static_dims import note_shaped
+from dlframe.core.static_dims import note_shaped, shape_arg_static
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import math as m
@@ -74,7 +74,7 @@ from dlframe.ops.random_kernels import (  # noqa: F401
 
 
 # ---------------------------------------------------------------- stateful ops
-@reads_values("shape", stateful=True)
+@reads_values("shape", stateful=True, static_shape=shape_arg_static)
 def normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None):
     """Samples from a normal distribution.
 
@@ -91,7 +91,7 @@ def normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=No
     return _affine(z, mean, stddev, d)
 
 
-@reads_values("shape", stateful=True)
+@reads_values("shape", stateful=True, static_shape=shape_arg_static)
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None,
                      name=None):
     """Normal samples with values beyond two standard deviations redrawn."""
@@ -102,7 +102,7 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=Non
     return _affine(z, mean, stddev, d)
 
 
-@reads_values("shape", "minval", "maxval", stateful=True)
+@reads_values("shape", "minval", "maxval", stateful=True, static_shape=shape_arg_static)
 def uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None, name=None):
     """Samples uniformly from ``[minval, maxval)``.
 

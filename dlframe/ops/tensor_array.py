@@ -17,6 +17,7 @@ Two representations, as in TensorFlow:
 """
 
 from dlframe.core import dtypes
+from dlframe.core import static_dims as _static_dims
 from dlframe.core.primitive import STATE
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
@@ -77,6 +78,8 @@ class TensorArray:
         if self._graph:
             self._buffer = None
             self._size = size if _symbolic(size) else _host_int(size, "size")
+            # TF knows the stacked length only for a fixed size given as a constant
+            self._rows_known = not self._dynamic_size and not _symbolic(size)
         else:
             self._elements = [None] * _host_int(size, "size")
             self._cleared = set()
@@ -87,6 +90,7 @@ class TensorArray:
         out._dtype, out._dynamic_size = self._dtype, self._dynamic_size
         out._clear_after_read, out._infer_shape = self._clear_after_read, self._infer_shape
         out._graph = True
+        out._rows_known = self._rows_known
         out._buffer = buffer
         out._size = self._size if buffer is None else None
         shape = self._element_shape if element_shape is None else element_shape
@@ -304,7 +308,11 @@ class TensorArray:
     def stack(self, name=None):
         """All elements stacked along a new first axis: ``[size, *element_shape]``."""
         if self._graph:
-            return self._graph_buffer()
+            buffer = self._graph_buffer()
+            if self._rows_known:
+                return buffer
+            # the graph's static shape has an unknown length ([None, *element])
+            return _static_dims.note_unknown_axes(array.identity(buffer), {0})
         if not self._elements:
             return self._empty()
         return array.stack(self._filled(range(len(self._elements))))

@@ -94,12 +94,15 @@ class CheckpointManager:
     def save(self, checkpoint_number=None, check_interval=True, options=None):
         """Writes a new numbered checkpoint, deletes old ones; returns its path.
 
-        Returns None when ``checkpoint_interval`` says it is too soon to save.
+        Returns None when ``checkpoint_interval`` says it is too soon to save, and
+        (as TF, even with ``check_interval=False``) when the step counter has not
+        moved since the last save.
         """
-        if self._interval is not None and check_interval:
+        if self._interval is not None:
             step = int(self._step_counter.numpy()) if hasattr(self._step_counter, "numpy") \
                 else int(self._step_counter)
-            if self._last_step is not None and step < self._last_step + self._interval:
+            if self._last_step is not None and (step == self._last_step or (
+                    check_interval and step < self._last_step + self._interval)):
                 return None
             self._last_step = step
         counter = self._checkpoint.save_counter

@@ -80,6 +80,9 @@ class Conv(Layer):
     rank = 2
     # Keras checks this for full and transposed convolutions, not depthwise ones
     _checks_strided_dilation = True
+    # a symbolic integer input gives a compute-dtype output (Keras 3's spec; an
+    # eager call refuses it, see _check_float_inputs)
+    _casts_to_float = True
 
     def __init__(self, rank, filters, kernel_size, strides=1, padding="valid",
                  data_format=None, dilation_rate=1, groups=1, activation=None,

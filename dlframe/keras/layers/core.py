@@ -52,6 +52,8 @@ class Dense(LoraMixin, Layer):
       lora_rank, lora_alpha: optional LoRA adapter (see ``enable_lora``).
     """
 
+    _casts_to_float = True   # integer inputs are cast: compute-dtype outputs
+
     kernel = lora_weight_property("kernel")
 
     def __init__(self, units, activation=None, use_bias=True,
