@@ -16,6 +16,7 @@ import threading
 from time import perf_counter_ns as _perf_counter_ns
 
 from dlframe import backends
+from dlframe.backends.base import np as _np
 from dlframe.core import tensor as _tensor_mod
 from dlframe.core.tensor import Tensor
 from dlframe.errors import DeviceMismatchError
@@ -53,13 +54,20 @@ class Primitive:
         values as ``forward`` into a given NumPy buffer of the output's shape and
         dtype (a ufunc for elementwise ops); the graph's buffer-reuse pass uses it
         to write into a dead input's buffer.
+      host_kernel: True when the forward only runs on the host (string/object
+        arrays, hash tables, Python loops over values). With a GPU input or a GPU
+        current device it runs on ``cpu:0`` on host copies of its inputs; its
+        string outputs stay on ``cpu:0`` and its numeric outputs go to that GPU,
+        as TF's copies around a CPU-only kernel do. A predicate ``(inputs) -> bool``
+        makes only some calls host ones (string comparisons).
     """
 
     __slots__ = ("name", "forward", "grad", "n_out", "aliases", "stateful", "effects",
-                 "dry_run", "wants_needs", "into", "value_shaped", "__dict__")
+                 "dry_run", "wants_needs", "into", "value_shaped", "host_kernel",
+                 "__dict__")
 
     def __init__(self, name, forward, grad=None, n_out=1, aliases=False, stateful=False,
-                 effects=False):
+                 effects=False, host_kernel=False):
         self.name = name
         self.forward = forward
         self.grad = grad
@@ -71,18 +79,21 @@ class Primitive:
         self.wants_needs = False
         self.value_shaped = False
         self.into = None
+        self.host_kernel = host_kernel
 
     def __repr__(self):
         return f"<Primitive {self.name}>"
 
 
-def primitive(name, n_out=1, aliases=False, stateful=False, effects=False):
+def primitive(name, n_out=1, aliases=False, stateful=False, effects=False,
+              host_kernel=False):
     """Decorator registering a forward function as a Primitive.
 
     Use ``@prim.defgrad`` on the gradient rule to attach it.
     """
     def wrap(forward):
-        p = Primitive(name, forward, None, n_out, aliases, stateful, effects)
+        p = Primitive(name, forward, None, n_out, aliases, stateful, effects,
+                      host_kernel)
         if name in REGISTRY:
             raise ValueError(f"Primitive {name!r} registered twice")
         REGISTRY[name] = p
@@ -156,19 +167,25 @@ def call(prim, inputs, attrs=None, device=None):
     profiler = PROFILER
     if profiler is not None:
         start_ns = _perf_counter_ns()
-    mixed = False
+    mixed = hosted = False
     if inputs:
         dev = inputs[0]._device
         for t in inputs:
             if t._device is not dev:
                 mixed = _may_mix(prim, inputs)
-                if not mixed:
-                    raise _device_error(prim, inputs)
+                if not mixed:   # strings on the host, numbers on a GPU: TF copies
+                    prim, dev = _on_host(prim, _host_target(prim, inputs))
+                    hosted = True
                 break
         arrays = [t._value for t in inputs]
     else:
         dev = device if device is not None else backends.current_device()
         arrays = ()
+    host_kernel = prim.host_kernel
+    if host_kernel and (host_kernel is True or host_kernel(inputs)) and (
+            dev.is_gpu or backends.current_device().is_gpu):
+        prim, dev = _on_host(prim, dev if dev.is_gpu else backends.current_device())
+        hosted = True
     state = STATE
     trace = state.trace
     if prim.effects and (trace is None or trace.run_effects):
@@ -198,7 +215,12 @@ def call(prim, inputs, attrs=None, device=None):
             result = after_error(prim, dev, inputs, arrays, attrs or _EMPTY, exc)
             if result is None:
                 raise
-    if prim.n_out == 1:
+    if hosted:   # ran on the host: strings stay there, numbers went to ``dev``
+        if prim.n_out == 1:
+            result = (_unalias(result, inputs) if prim.aliases else result,)
+        outs = tuple(Tensor(r, _HOST[0] if r.dtype == object else dev) for r in result)
+        out = outs[0] if prim.n_out == 1 else outs
+    elif prim.n_out == 1:
         if prim.aliases:
             result = _unalias(result, inputs)
         out = Tensor(result, dev)
@@ -232,6 +254,61 @@ def _may_mix(prim, inputs):
     output's device); they share host memory, so no copy is needed."""
     return getattr(prim, "mixes_cpu_devices", False) and \
         not any(t._device.is_gpu for t in inputs)
+
+
+_HOST = []          # [cpu:0], filled on first use
+_host_types = (_np.ndarray, _np.generic)
+_HOST_TWINS = {}
+
+
+class _HostForward:
+    """Forward of a host twin: runs ``forward`` on ``cpu:0`` on host copies of the
+    arrays and places its numeric results on ``d`` (the GPU the op runs for); on a
+    CPU ``d`` (constant folding, static shapes) it is the plain forward."""
+
+    def __init__(self, forward, n_out):
+        self.forward = forward
+        self.n_out = n_out
+
+    def __call__(self, d, *arrays, **attrs):
+        host = _HOST[0]
+        if not d.is_gpu:
+            return self.forward(host, *arrays, **attrs)
+        arrays = [a if isinstance(a, _host_types) else d.to_numpy(a) for a in arrays]
+        result = self.forward(host, *arrays, **attrs)
+        if self.n_out > 1:
+            return tuple(_to_device(d, r) for r in result)
+        return _to_device(d, result)
+
+
+def _to_device(d, r):
+    r = _np.asarray(r)
+    return r if r.dtype == object else d.asarray(r)
+
+
+def _on_host(prim, target):
+    """``(twin, target)``: ``prim`` as a host twin whose numeric outputs go to the
+    GPU ``target``; the twin's forward is what traced programs replay."""
+    twin = _HOST_TWINS.get(prim)
+    if twin is None:
+        if not _HOST:
+            _HOST.append(backends.get_device("cpu:0"))
+        twin = _HOST_TWINS[prim] = copy.copy(prim)
+        twin.forward = _HostForward(prim.forward, prim.n_out)
+        twin.host_kernel = False
+        twin.on_host = True   # graphs holding it are never captured as CUDA graphs
+    return twin, target
+
+
+def _host_target(prim, inputs):
+    """The GPU that a primitive with inputs on several devices runs for when it
+    runs on the host (a host kernel, or any op with a string operand: TF has no GPU
+    kernels for strings); else the device mismatch error."""
+    if prim.host_kernel is True or any(t._value.dtype == object for t in inputs):
+        for t in inputs:
+            if t._device.is_gpu:
+                return t._device
+    raise _device_error(prim, inputs)
 
 
 def _first_input(d, *arrays, **attrs):

@@ -409,7 +409,7 @@ class Graph:
             for o in outs:
                 s = slot_of[id(o)] = n_slots
                 n_slots += 1
-                devices[s] = dev
+                devices[s] = o._device   # a host twin's strings stay on the host
                 self._traced_values[s] = o._value
                 outs_s.append(s)
             nodes.append([prim, ins, outs_s, attrs or {}, dev])
@@ -470,7 +470,8 @@ class Graph:
             self.stats["after_fusion"] = len(self.program)
         self._capturable = (self.gpu_device is not None and len(used) == 1 and
                             not any(n[0].stateful and not n[0].effects or
-                                    n[0].name in _HOST_SYNC for n in nodes))
+                                    n[0].name in _HOST_SYNC or
+                                    "on_host" in n[0].__dict__ for n in nodes))
         self._captured = None
         self._captured_buffers = None
         self._runs = 0

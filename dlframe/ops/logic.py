@@ -7,7 +7,7 @@ name, DESIGN.md §1).
 
 from dlframe.core import basic, dtypes
 from dlframe.core import indexed_slices as _slices
-from dlframe.core.primitive import call, primitive
+from dlframe.core.primitive import REGISTRY, call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import (
     DTypeMismatchError,
@@ -80,6 +80,15 @@ def _compare(name, fn, kinds):
 # as in TF, (in)equality also compares strings
 equal = _compare("Equal", lambda xp, x, y: xp.equal(x, y), "fciubO")
 not_equal = _compare("NotEqual", lambda xp, x, y: xp.not_equal(x, y), "fciubO")
+
+
+def _compares_strings(inputs):
+    return inputs[0]._value.dtype == object
+
+
+# string comparisons run on the host; on a GPU their masks go beside the numbers
+for _name in ("Equal", "NotEqual"):
+    REGISTRY[_name].host_kernel = _compares_strings
 less = _compare("Less", lambda xp, x, y: xp.less(x, y), "fiu")
 less_equal = _compare("LessEqual", lambda xp, x, y: xp.less_equal(x, y), "fiu")
 greater = _compare("Greater", lambda xp, x, y: xp.greater(x, y), "fiu")

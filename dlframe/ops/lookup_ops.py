@@ -25,7 +25,7 @@ def _key(v):
 
 
 # ---------------------------------------------------------------- primitives
-@primitive("LookupTableFindV2", stateful=True)
+@primitive("LookupTableFindV2", stateful=True, host_kernel=True)
 def find_p(d, keys, default, *, table):
     host = d.to_numpy(keys)
     fill = d.to_numpy(default)
@@ -39,7 +39,7 @@ def find_p(d, keys, default, *, table):
     return d.asarray(out)
 
 
-@primitive("LookupTableBucketize", stateful=True)
+@primitive("LookupTableBucketize", stateful=True, host_kernel=True)
 def vocab_find_p(d, keys, *, table):
     host = d.to_numpy(keys)
     found = table._contents
@@ -58,24 +58,24 @@ def vocab_find_p(d, keys, *, table):
     return d.asarray(out)
 
 
-@primitive("LookupTableInsertV2", effects=True)
+@primitive("LookupTableInsertV2", effects=True, host_kernel=True)
 def insert_p(d, keys, values, *, table):
     table._insert(d.to_numpy(keys), d.to_numpy(values))
     return d.xp.zeros((), dtype="int32")
 
 
-@primitive("LookupTableRemoveV2", effects=True)
+@primitive("LookupTableRemoveV2", effects=True, host_kernel=True)
 def remove_p(d, keys, *, table):
     table._remove(d.to_numpy(keys))
     return d.xp.zeros((), dtype="int32")
 
 
-@primitive("LookupTableSizeV2", stateful=True)
+@primitive("LookupTableSizeV2", stateful=True, host_kernel=True)
 def size_p(d, *, table):
     return d.xp.asarray(len(table._contents), dtype="int64")
 
 
-@primitive("LookupTableExportV2", n_out=2, stateful=True)
+@primitive("LookupTableExportV2", n_out=2, stateful=True, host_kernel=True)
 def export_p(d, *, table):
     keys = list(table._contents)
     vals = list(table._contents.values())

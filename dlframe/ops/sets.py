@@ -85,7 +85,7 @@ _SET_FNS = {
 }
 
 
-@primitive("SetOperation", n_out=3)
+@primitive("SetOperation", n_out=3, host_kernel=True)
 def _set_op_p(d, *arrays, kinds, prefix, set_operation, validate):
     a, b = (_groups(arrs, kind, prefix, validate, "SetOperation")
             for arrs, kind in zip(_split(_host(d, arrays), kinds), kinds))
@@ -109,7 +109,7 @@ def _set_op_p(d, *arrays, kinds, prefix, set_operation, validate):
 _set_op_p.value_shaped = True   # the number of members depends on the values
 
 
-@primitive("SetSize")
+@primitive("SetSize", host_kernel=True)
 def _set_size_p(d, indices, values, *, shape, validate):
     prefix = tuple(shape[:-1])
     groups = _groups(_host(d, (indices, values)), shape, prefix, validate, "SetSize")
@@ -213,7 +213,7 @@ def _levenshtein(x, y):
     return int(prev[-1])
 
 
-@primitive("EditDistance")
+@primitive("EditDistance", host_kernel=True)
 def _edit_distance_p(d, h_idx, h_vals, t_idx, t_vals, *, h_shape, t_shape, normalize):
     prefix = tuple(max(a, b) for a, b in zip(h_shape[:-1], t_shape[:-1]))
     h_idx, h_vals, t_idx, t_vals = _host(d, (h_idx, h_vals, t_idx, t_vals))

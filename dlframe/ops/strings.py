@@ -242,7 +242,7 @@ class _Format:
         return hash((self.spec, self.kind))
 
 
-@primitive("AsString")
+@primitive("AsString", host_kernel=True)
 def as_string_p(d, x, *, fn):
     return _map(d, x, fn)
 
@@ -383,7 +383,7 @@ def _substr_one(v, pos, n, chars, index):
     return piece.encode() if chars else piece
 
 
-@primitive("Substr")
+@primitive("Substr", host_kernel=True)
 def substr_p(d, x, pos, length, *, chars):
     parts = d.xp.broadcast_arrays(x, pos, length)
     out = d.xp.empty(parts[0].size, dtype=object)

@@ -40,7 +40,7 @@ def _map(d, x, fn, dtype=object):
     return out.reshape(x.shape)
 
 
-@primitive("StringMap")
+@primitive("StringMap", host_kernel=True)
 def string_map_p(d, x, *, fn, dtype):
     return _map(d, x, fn, dtype)
 
@@ -89,7 +89,7 @@ def ragged_rows(rows, shape, dtype=None):
     return out
 
 
-@primitive("StringToRows", n_out=2)
+@primitive("StringToRows", n_out=2, host_kernel=True)
 def string_rows_p(d, x, *, fn, dtype):
     """Each string of ``x`` (row-major) becomes a row ``fn(bytes)``: the rows'
     values, flat, and their row splits."""

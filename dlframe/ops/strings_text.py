@@ -162,7 +162,7 @@ def format(template, inputs, placeholder="{}", summarize=3, name=None):
                 {"pieces": tuple(pieces), "parts": parts, "summarize": int(summarize)})
 
 
-@primitive("StringFormat")
+@primitive("StringFormat", host_kernel=True)
 def string_format_p(d, *arrays, pieces, parts, summarize):
     out = pieces[0]
     for part, piece in zip(parts, pieces[1:]):
@@ -221,7 +221,7 @@ def _encode_codes(codes, enc, errors, replacement_char):
     return "".join(chars).encode(enc)
 
 
-@primitive("UnicodeEncode")
+@primitive("UnicodeEncode", host_kernel=True)
 def unicode_encode_p(d, codes, splits, *, encoding, errors, replacement_char):
     """Row ``codes[splits[i]:splits[i + 1]]`` of code points to one string each."""
     codes = d.to_numpy(codes)

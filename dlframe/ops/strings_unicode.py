@@ -263,7 +263,7 @@ def _script_of(code):
     return _UNKNOWN if category[0] == "L" else _COMMON   # L: a script not listed
 
 
-@primitive("UnicodeScript")
+@primitive("UnicodeScript", host_kernel=True)
 def unicode_script_p(d, x):
     flat = d.to_numpy(x).reshape(-1)
     out = _np.asarray([_script_of(int(c)) for c in flat], dtype=_np.int32)
