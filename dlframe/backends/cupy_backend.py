@@ -9,6 +9,10 @@ from dlframe.backends.base import Device
 
 _cupy = None
 _usable = None
+# dtypes cupyx's scatter atomics take (GPU.md 1.8; others are widened)
+_ADD_DTYPES = frozenset(("int32", "int64", "uint32", "uint64", "float16", "float32",
+                         "float64"))
+_MINMAX_DTYPES = frozenset(("int32", "int64", "uint32", "uint64", "float32", "float64"))
 
 
 def _import_cupy():
@@ -70,19 +74,29 @@ class GPUDevice(Device):
             self.xp.cuda.get_current_stream().synchronize()
 
     def scatter_add(self, target, index, values):
-        import cupyx
-        with self._cuda_device:
-            cupyx.scatter_add(target, index, values)
+        self._scatter("scatter_add", _ADD_DTYPES, target, index, values)
 
     def scatter_max(self, target, index, values):
-        import cupyx
-        with self._cuda_device:
-            cupyx.scatter_max(target, index, values)
+        self._scatter("scatter_max", _MINMAX_DTYPES, target, index, values)
 
     def scatter_min(self, target, index, values):
+        self._scatter("scatter_min", _MINMAX_DTYPES, target, index, values)
+
+    def _scatter(self, name, native, target, index, values):
+        """``cupyx.<name>`` in place on ``target``. Its atomics take only the dtypes in
+        ``native`` (GPU.md 1.8: no bfloat16; max/min no float16): others run on a
+        widened copy (float32 / int32; exact for max/min) and are cast back."""
         import cupyx
+        op = getattr(cupyx, name)
         with self._cuda_device:
-            cupyx.scatter_min(target, index, values)
+            if target.dtype.name in native:
+                op(target, index, values)
+                return
+            wide = "float32" if target.dtype.kind == "f" or \
+                target.dtype.name == "bfloat16" else "int32"
+            work = target.astype(wide)
+            op(work, index, self.xp.asarray(values).astype(wide, copy=False))
+            target[...] = work.astype(target.dtype)
 
     def fuse(self, fn):
         return self.xp.fuse(fn)

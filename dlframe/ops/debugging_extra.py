@@ -95,9 +95,14 @@ def is_numeric_tensor(tensor):
                                            tensor.dtype.is_complex)
 
 
+def _is_checked(dtype):
+    """TF checks floating outputs only (bfloat16 too; complex and integers not)."""
+    return getattr(dtype, "kind", "") == "f" or getattr(dtype, "name", "") == "bfloat16"
+
+
 def _bad_counts(xp, value):
     """[(label, count)] of -Inf, +Inf and NaN in a float array; [] when finite."""
-    if getattr(getattr(value, "dtype", None), "kind", "") not in ("f", "c") or \
+    if not _is_checked(getattr(value, "dtype", None)) or \
             bool(_dbg._host(xp.isfinite(value).all())):
         return []
     values = _dbg._host(value)
@@ -131,9 +136,10 @@ class _NumericsChecker:
         outs = outs if isinstance(outs, tuple) else (outs,)
         for k, out in enumerate(outs):
             counts = _bad_counts(out._device.xp, out._value)
-            if counts:
-                raise _numerics_error(prim.name, "eagerly-executing", k, len(outs),
-                                      out._value, counts, inputs)
+            if counts:   # an op run while a function is traced is a graph op
+                where = "eagerly-executing" if _primitive.STATE.trace is None else "graph"
+                raise _numerics_error(prim.name, where, k, len(outs), out._value,
+                                      counts, inputs)
 
     def checked_program(self, program, node_names):
         """``program`` (a graph's steps) with every node's outputs checked."""

@@ -6,6 +6,7 @@ InvalidArgumentError.
 """
 
 from dlframe.backends.base import np
+from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, _tracing_tensor
 from dlframe.errors import InvalidArgumentError
@@ -79,17 +80,13 @@ def _segment_prim(name, init, method):
 
 
 def _lowest(xp, dtype):
-    dtype = np.dtype(dtype)
-    if dtype.kind == "f":
-        return np.finfo(dtype).min
-    return np.iinfo(dtype).min if dtype.kind in "iu" else False
+    dtype = dtypes.as_dtype(np.dtype(dtype))   # bfloat16's NumPy kind is "V"
+    return False if dtype.is_bool else dtype.min
 
 
 def _highest(xp, dtype):
-    dtype = np.dtype(dtype)
-    if dtype.kind == "f":
-        return np.finfo(dtype).max
-    return np.iinfo(dtype).max if dtype.kind in "iu" else True
+    dtype = dtypes.as_dtype(np.dtype(dtype))
+    return True if dtype.is_bool else dtype.max
 
 
 unsorted_segment_sum_p = _segment_prim("UnsortedSegmentSum", lambda xp, dt: 0,

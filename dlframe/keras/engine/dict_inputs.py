@@ -13,7 +13,8 @@ from dlframe.keras.utils import tree
 
 def _pick_by_structure(structure, data):
     """``structure`` (a dict, maybe nested) filled from ``data`` by its keys, or
-    None when a key is missing; extra keys in ``data`` are ignored (as Keras 3)."""
+    None when a key is missing; extra keys in ``data`` are ignored (as Keras 2;
+    Keras 3 warns and packs the sorted values of all keys, extras included)."""
     if not isinstance(data, dict):
         return None
     picked = {}

@@ -101,8 +101,12 @@ def normalize(x, axis=-1, order=2):
         # Keras divides a NumPy array in NumPy: integers give float64
         t = _math.cast(t, "float64" if hasattr(x, "__array_interface__") else "float32")
     if t.ndim == 1 and hasattr(x, "__array_interface__"):
-        # Keras' NumPy path divides by a (1, 1) norm: a vector comes back as (1, n)
-        t = t[None]
+        # Keras' NumPy path divides by a (1, 1) norm of the whole vector (axis 0 or
+        # -1): a vector comes back as (1, n)
+        if axis not in (0, -1, None):
+            raise ValueError(f"normalize: `axis` must be 0, -1 or None for a 1-D "
+                             f"array; received axis={axis}")
+        t, axis = t[None], -1
     if order == 2:
         norm = _math.sqrt(reduction.reduce_sum(t * t, axis=axis, keepdims=True))
     elif order == 1:

@@ -270,7 +270,22 @@ def unwrap(value, where="", allow_lists=True):
     return value
 
 
+# CuPy copies host index arrays/lists of these to the device (``core.array``):
+# ``cupy.take(a, host_idx)``, ``a.put(host_idx, host_vals)``, ``a.compress(host)``
+_CONVERTS_HOST_ARGS = {"take", "put", "compress"}
+# these run a ufunc on their array operands: a host ``numpy.ndarray``, even a 0-d
+# one, is CuPy's "Unsupported type" TypeError (``cupy.where(c, x, numpy.asarray(0))``)
+_UFUNC_OPERANDS = {"where", "clip"}
+
+
 def unwrap_args(args, where):
+    name = where.rsplit(".", 1)[-1]
+    if name in _CONVERTS_HOST_ARGS:
+        return [a._a if isinstance(a, ndarray) else a for a in args]
+    if name in _UFUNC_OPERANDS:
+        for a in args:
+            if isinstance(a, numpy.ndarray):
+                reject_host(a, where)
     return [unwrap(a, where) for a in args]
 
 
