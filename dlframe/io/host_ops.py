@@ -27,7 +27,7 @@ from dlframe.ops._util import probing_branch, stand_in
 _HOST = backends.get_device("cpu:0")
 
 
-def host_primitive(name, blank, value_shaped=True):
+def host_primitive(name, blank, value_shaped=True, n_out=1):
     """Decorator registering ``kernel(*host_arrays, **attrs) -> ndarray`` as the
     non-differentiable primitive ``name``.
 
@@ -37,6 +37,7 @@ def host_primitive(name, blank, value_shaped=True):
         trace uses where the kernel raised ``InvalidArgumentError``.
       value_shaped: whether the output size follows the input values (or a
         predicate ``(inputs, attrs)``, see ``Primitive``).
+      n_out: the number of outputs (-1: a tuple of any length, see ``Primitive``).
     """
     def wrap(kernel):
         def forward(d, *arrays, **attrs):
@@ -48,7 +49,7 @@ def host_primitive(name, blank, value_shaped=True):
                 return stand_in(blank(*arrays, **attrs))
 
         forward.__name__ = kernel.__name__
-        prim = primitive(name)(forward)
+        prim = primitive(name, n_out=n_out)(forward)
         prim.value_shaped = value_shaped
         return prim
     return wrap

@@ -17,7 +17,13 @@ from dlframe.core.primitive import STATE, call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from dlframe.io import image_codecs as _codecs
-from dlframe.io.host_ops import host_primitive, on_host, run
+from dlframe.io.host_ops import (
+    host_primitive,
+    item_bytes,
+    on_host,
+    run,
+    string_input,
+)
 from dlframe.io.image_decode import (  # noqa: F401 - tf.io's names
     decode_and_crop_jpeg,
     decode_bmp,
@@ -99,24 +105,49 @@ def read_file(filename, name=None):
     return call(_read_file_p, (filename,))
 
 
-def write_file(filename, contents, name=None):
-    """Writes the scalar string ``contents`` to ``filename`` (replacing it)."""
-    path = _bytes(filename, "filename").decode()
+@primitive("WriteFile", effects=True)
+def _write_file_p(d, filename, contents):
+    path = item_bytes(filename).decode()
+    folder = os.path.dirname(path)
+    if folder:   # TF's WriteFile creates the missing folders
+        os.makedirs(folder, exist_ok=True)
     with open(path, "wb") as f:
-        f.write(_bytes(contents, "contents"))
+        f.write(item_bytes(contents))
+    return np.zeros((), np.int32)
+
+
+def write_file(filename, contents, name=None):
+    """Writes the scalar string ``contents`` to ``filename`` (replacing it, creating
+    missing folders). An effect: inside a ``dlframe.function`` it runs at each call,
+    in program order, even with its result unused.
+
+    Raises:
+      InvalidArgumentError: (ValueError inside a trace) a non-scalar argument.
+    """
+    call(_write_file_p, (string_input(filename, "filename"),
+                         string_input(contents, "contents")))
+
+
+@primitive("MatchingFiles", stateful=True)   # reads the file system at each run
+def _matching_files_p(d, pattern):
+    names = []
+    for p in np.asarray(pattern, dtype=object).reshape(-1):
+        names += sorted(_glob.glob(os.path.expanduser(item_bytes(p).decode())))
+    out = np.empty(len(names), dtype=object)
+    out[:] = [n.encode() for n in names]
+    return out
+
+
+_matching_files_p.value_shaped = True
+_matching_files_p.static_shape = lambda in_dims, attrs: [None]
 
 
 def matching_files(pattern, name=None):
     """The sorted file names matching a glob ``pattern`` (1-D string Tensor); for a
     list (or 1-D tensor) of patterns, each one's sorted matches in turn."""
-    if isinstance(pattern, Tensor) and pattern.shape.rank == 1:
-        pattern = list(pattern.numpy())
-    patterns = pattern if isinstance(pattern, (list, tuple)) else [pattern]
-    names = []
-    for p in patterns:
-        path = _bytes(p, "pattern").decode()
-        names += sorted(_glob.glob(os.path.expanduser(path)))
-    return _string_tensor([n.encode() for n in names], (len(names),))
+    if isinstance(pattern, (list, tuple)):
+        pattern = [p.numpy() if isinstance(p, Tensor) else p for p in pattern]
+    return call(_matching_files_p, (string_input(pattern, "pattern", scalar=False),))
 
 
 # ---------------------------------------------------------------- encoders
@@ -235,19 +266,31 @@ def decode_csv(records, record_defaults, field_delim=",", use_quote_delim=True,
       InvalidArgumentError: a record with the wrong number of fields, a missing
         required field or a field that does not parse as its column's dtype.
     """
-    rec = records if isinstance(records, Tensor) else convert_to_tensor(records)
-    lines = [v if isinstance(v, bytes) else str(v).encode()
-             for v in np.asarray(rec.numpy(), dtype=object).reshape(-1)]
-    columns = [_csv_default(d, i) for i, d in enumerate(record_defaults)]
+    rec = string_input(records, "records", scalar=False)
+    columns = tuple(_csv_default(d, i) for i, d in enumerate(record_defaults))
     if select_cols is not None:
-        select_cols = [int(c) for c in select_cols]
+        select_cols = tuple(int(c) for c in select_cols)
         if len(select_cols) != len(columns):
             raise ValueError("Length of select_cols and record_defaults do not match.")
+    attrs = {"columns": tuple((d.name, v) for d, v in columns),
+             "field_delim": field_delim, "use_quote_delim": bool(use_quote_delim),
+             "na_value": na_value, "select_cols": select_cols}
+    return list(call(_decode_csv_p, (rec,), attrs))
+
+
+def _csv_blank(records, *, columns, **attrs):
+    return tuple(np.zeros(records.shape, object if d == "string" else np.dtype(d))
+                 for d, _ in columns)
+
+
+@host_primitive("DecodeCSV", _csv_blank, value_shaped=False, n_out=-1)
+def _decode_csv_p(records, *, columns, field_delim, use_quote_delim, na_value,
+                  select_cols):
     values = [[] for _ in columns]
     quoting = csv.QUOTE_MINIMAL if use_quote_delim else csv.QUOTE_NONE
-    for r, line in enumerate(lines):
-        fields = next(csv.reader([line.decode()], delimiter=field_delim, quoting=quoting),
-                      [""])
+    for r, line in enumerate(np.asarray(records, dtype=object).reshape(-1)):
+        line = item_bytes(line).decode()
+        fields = next(csv.reader([line], delimiter=field_delim, quoting=quoting), [""])
         if select_cols is not None:
             if select_cols[-1] >= len(fields):
                 raise InvalidArgumentError(None, None, f"Expect {select_cols[-1] + 1} "
@@ -257,15 +300,20 @@ def decode_csv(records, record_defaults, field_delim=",", use_quote_delim=True,
             raise InvalidArgumentError(None, None, f"Expect {len(columns)} fields but have "
                                        f"{len(fields)} in record {r}")
         for c, (text, (dtype, default)) in enumerate(zip(fields, columns)):
-            values[c].append(_csv_field(text, dtype, default, c, r, na_value))
-    shape = tuple(rec.shape)
+            values[c].append(_csv_field(text, _dt.as_dtype(dtype), default, c, r,
+                                        na_value))
     out = []
     for (dtype, _), column in zip(columns, values):
-        if dtype is _dt.string:
-            out.append(_string_tensor(column, shape))
-        else:
-            out.append(_host_tensor(np.asarray(column, dtype=dtype._np).reshape(shape)))
-    return out
+        arr = np.empty(len(column), dtype=object) if dtype == "string" else \
+            np.asarray(column, dtype=np.dtype(dtype))
+        if dtype == "string":
+            arr[:] = column
+        out.append(arr.reshape(np.shape(records)))
+    return tuple(out)
+
+
+_decode_csv_p.static_shape = lambda in_dims, attrs: [list(in_dims[0])] * len(
+    attrs["columns"])
 
 
 def _csv_default(value, i):

@@ -11,7 +11,8 @@ from dlframe.core import dtypes as _dt
 from dlframe.core.primitive import STATE
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError
-from dlframe.io.sparse_tensor import SparseTensor
+from dlframe.io.host_ops import string_input
+from dlframe.io.parsing_layout import BATCH, Part, parser_primitive, run_parser
 
 _KIND = {"float32": "float_list", "int64": "int64_list", "string": "bytes_list"}
 _KIND_NAME = {"float_list": "float", "int64_list": "int64", "bytes_list": "string"}
@@ -167,7 +168,7 @@ def _decode(example_cls, data, index):
         data = data.encode()
     try:
         return example_cls.FromString(bytes(data))
-    except Exception as exc:  # protobuf's DecodeError
+    except Exception as exc:  # noqa: BLE001 - protobuf's DecodeError
         where = "" if index is None else f" (example {index})"
         raise InvalidArgumentError(None, None,
                                    f"Could not parse example input{where}: {exc}") from None
@@ -311,17 +312,9 @@ def _ragged_parts(example, key, config, dtype, kind):
     return values, splits
 
 
-def _ragged_tensor(values, splits, splits_dtype):
-    from dlframe.ops.ragged_tensor import RaggedTensor
-    if not splits:
-        return _tensor(values)
-    return RaggedTensor.from_nested_row_splits(
-        _tensor(values), [_tensor(sp.astype(splits_dtype._np)) for sp in splits],
-        validate=False)
-
-
 def _batch_ragged(parts, dtype, splits_dtype):
-    """A RaggedTensor whose rows are the examples' (values, splits) ``parts``."""
+    """The arrays (flat values, row splits outermost first) of a RaggedTensor whose
+    rows are the examples' (values, splits) ``parts``."""
     depth = len(parts[0][1]) if parts else 0
     inner = parts[0][0].shape[1:] if parts else ()
     levels = [[np.zeros(1, np.int64)] for _ in range(depth + 1)]
@@ -335,7 +328,7 @@ def _batch_ragged(parts, dtype, splits_dtype):
             offsets[level] += sizes[level]
     flat = np.concatenate([v for v, _ in parts]) if parts else \
         np.zeros((0,) + tuple(inner), _empty(dtype).dtype)
-    return _ragged_tensor(flat, [np.concatenate(lv) for lv in levels], splits_dtype)
+    return [flat] + [np.concatenate(lv).astype(splits_dtype._np) for lv in levels]
 
 
 def _tf_order(features, out):
@@ -381,6 +374,9 @@ def _check_features(features):
         if isinstance(config, FixedLenSequenceFeature) and not config.allow_missing:
             raise ValueError("Unsupported: FixedLenSequenceFeature requires "
                              f"allow_missing to be True (feature {key!r}).")
+        dtype, _ = _kind(config.dtype, key)
+        if isinstance(config, FixedLenFeature):   # a bad default fails when traced
+            _default(config, key, dtype, tuple(_shape(config.shape)))
         kind, names = _feature_keys(key, config)
         keys[kind] += [n for n in names if n not in keys[kind]]
     for a, b in (("dense", "sparse"), ("dense", "ragged"), ("ragged", "sparse")):
@@ -395,52 +391,156 @@ def _tensor(arr):
     return convert_to_tensor(arr)
 
 
-def _sparse(indices, values, dense_shape, static_shape):
-    """A SparseTensor whose static shape (TF's, with None for sizes that depend on
-    the data) is told to a trace that keeps static shapes (``Dataset.map``)."""
-    return _noted(SparseTensor(_tensor(indices), _tensor(values),
-                               _tensor(np.asarray(dense_shape, np.int64))), static_shape)
+def _inner_dims(config):
+    """(uniform inner dims, ragged partition count) of a RaggedFeature."""
+    inner, ragged = [], 0
+    for part in config.partitions:
+        if isinstance(part, RaggedFeature.UniformRowLength):
+            inner.append(int(part.length))
+        else:
+            ragged, inner = ragged + 1, []
+    return inner, ragged
 
 
-def parse_single_example(serialized, features, example_names=None, name=None):
-    """Parses one serialized ``tf.train.Example`` into a dict of Tensors.
+def feature_part(config, batched):
+    """The ``Part`` (result layout) of one feature config; ``batched`` for a batch
+    of records (a leading ``BATCH`` dim)."""
+    lead = (BATCH,) if batched else ()
+    dtype = _dt.as_dtype(config.dtype)
+    if isinstance(config, RaggedFeature):
+        inner, ragged = _inner_dims(config)
+        return Part("ragged", dtype, lead + tuple(inner), ragged + batched,
+                    config.row_splits_dtype.name)
+    if isinstance(config, VarLenFeature):
+        return Part("sparse", dtype, lead + (None,))
+    if isinstance(config, SparseFeature):
+        return Part("sparse", dtype, lead + tuple(_sparse_size(config)))
+    seq = (None,) if isinstance(config, FixedLenSequenceFeature) else ()
+    return Part("dense", dtype, lead + seq + tuple(_shape(config.shape)))
 
-    Args:
-      serialized: a scalar string Tensor or bytes.
-      features: dict of key -> ``FixedLenFeature`` / ``FixedLenSequenceFeature`` /
-        ``VarLenFeature`` / ``SparseFeature`` / ``RaggedFeature``.
 
-    Returns:
-      dict key -> Tensor (``SparseTensor`` for ``VarLenFeature`` and
-      ``SparseFeature``, ``RaggedTensor``
-      for a partitioned ``RaggedFeature``).
-
-    Raises:
-      InvalidArgumentError: malformed proto, a required feature missing, a type or size
-        mismatch.
-    """
-    _check_features(features)
-    data = _serialized_list(serialized)
-    if data.ndim != 0:
-        raise ValueError(f"Input serialized must be a scalar, got shape {data.shape}")
+def _single_arrays(data, features):
+    """``{key: [arrays]}`` of one serialized Example (a 0-d host array)."""
     parsed = _parse_one(_decode(_example_class(), data[()], None), features)
     out = {}
     for key, config in features.items():
         value = parsed[key]
         if isinstance(config, VarLenFeature):
             n = len(value)
-            out[key] = _sparse(np.arange(n, dtype=np.int64).reshape(n, 1), value, [n],
-                               [None])
+            out[key] = [np.arange(n, dtype=np.int64).reshape(n, 1), value,
+                        np.asarray([n], np.int64)]
         elif isinstance(config, RaggedFeature):
-            out[key] = _ragged_tensor(*value, config.row_splits_dtype)
+            values, splits = value
+            out[key] = [values] + [sp.astype(config.row_splits_dtype._np)
+                                   for sp in splits]
         elif isinstance(config, SparseFeature):
-            size = _sparse_size(config)
-            out[key] = _sparse(*value, size, size)
-        elif isinstance(config, FixedLenSequenceFeature):
-            out[key] = _noted(_tensor(value), (None,) + tuple(_shape(config.shape)))
+            out[key] = list(value) + [np.asarray(_sparse_size(config), np.int64)]
         else:
-            out[key] = _tensor(value)
-    return _tf_order(features, out)
+            out[key] = [value]
+    return out
+
+
+def _padded(values, shape, fill, np_dtype):
+    """``values`` (arrays of ``[n_i] + shape``) padded with ``fill`` to the longest."""
+    longest = max((len(v) for v in values), default=0)
+    dense = np.full((len(values), longest) + tuple(shape), fill, dtype=np_dtype)
+    for i, v in enumerate(values):
+        if len(v):
+            dense[i, :len(v)] = v
+    return dense
+
+
+def _batch_sparse(values, np_dtype, dense_shape):
+    """The arrays of a SparseTensor whose row ``i`` holds example ``i``'s
+    ``(indices, values)``."""
+    idx = [np.concatenate([np.full((len(v), 1), i, np.int64), ind], axis=1)
+           for i, (ind, v) in enumerate(values)]
+    indices = np.concatenate(idx) if idx else np.zeros((0, len(dense_shape)), np.int64)
+    flat = np.concatenate([v for _, v in values]) if values else np.zeros(0, np_dtype)
+    return [indices.astype(np.int64), flat.astype(np_dtype),
+            np.asarray(dense_shape, np.int64)]
+
+
+def _batch_arrays(data, features):
+    """``{key: [arrays]}`` of a batch (1-D host array) of serialized Examples."""
+    cls = _example_class()
+    rows = [_parse_one(_decode(cls, d, i), features) for i, d in enumerate(data)]
+    out = {}
+    for key, config in features.items():
+        dtype, _ = _kind(config.dtype, key)
+        np_dtype = object if dtype is _dt.string else dtype._np
+        values = [r[key] for r in rows]
+        shape = tuple(_shape(getattr(config, "shape", None)))
+        if isinstance(config, FixedLenFeature):
+            out[key] = [np.stack(values) if values else
+                        np.zeros((0,) + shape, dtype=np_dtype)]
+        elif isinstance(config, FixedLenSequenceFeature):
+            fill = config.default_value
+            if fill is None:
+                fill = b"" if dtype is _dt.string else 0
+            out[key] = [_padded(values, shape, fill, np_dtype)]
+        elif isinstance(config, RaggedFeature):
+            out[key] = _batch_ragged(values, dtype, config.row_splits_dtype)
+        elif isinstance(config, SparseFeature):
+            out[key] = _batch_sparse(values, np_dtype,
+                                     [len(values)] + _sparse_size(config))
+        else:
+            longest = max((len(v) for v in values), default=0)
+            pairs = [(np.arange(len(v), dtype=np.int64).reshape(-1, 1), v)
+                     for v in values]
+            out[key] = _batch_sparse(pairs, np_dtype, [len(values), longest])
+    return out
+
+
+def _example_kernel(serialized, features):
+    if serialized.ndim == 0:
+        return _single_arrays(serialized, features)
+    return _batch_arrays(serialized.reshape(-1), features)
+
+
+_parse_example_p = parser_primitive("ParseExampleV2")
+
+
+def _parse(serialized, features, batched):
+    _check_features(features)
+    data = string_input(serialized, "serialized", scalar=False)
+    rank = data.shape.rank
+    if rank == 0:   # TF's parse_example of a scalar parses one record
+        batched = False
+    elif not batched and rank is not None:
+        raise ValueError(f"Input serialized must be a scalar, got shape {data.shape}")
+    elif rank is not None and rank > 1:
+        message = f"Expected serialized to be a scalar or vector, got shape: {data.shape}"
+        if STATE.trace is not None:
+            raise ValueError(message)
+        raise InvalidArgumentError(None, None, message)
+    ordered = _tf_order(features, dict(features))
+    parts = [(key, feature_part(config, batched)) for key, config in ordered.items()]
+    return run_parser(_parse_example_p, data, _example_kernel, ordered, parts)
+
+
+def parse_single_example(serialized, features, example_names=None, name=None):
+    """Parses one serialized ``tf.train.Example`` into a dict of Tensors (a graph op:
+    inside a ``dlframe.function`` it parses the record each call gets).
+
+    Args:
+      serialized: a scalar string Tensor or bytes.
+      features: dict of key -> ``FixedLenFeature`` / ``FixedLenSequenceFeature`` /
+        ``VarLenFeature`` / ``SparseFeature`` / ``RaggedFeature``.
+      example_names: unused.
+      name: unused.
+
+    Returns:
+      dict key -> Tensor (``SparseTensor`` for ``VarLenFeature`` and
+      ``SparseFeature``, ``RaggedTensor`` for a partitioned ``RaggedFeature``), in
+      TF's order: sparse keys, dense keys, ragged keys, each sorted.
+
+    Raises:
+      ValueError: ``serialized`` is not a scalar, a bad feature config.
+      InvalidArgumentError: malformed proto, a required feature missing, a type or size
+        mismatch (when the op runs).
+    """
+    return _parse(serialized, features, batched=False)
 
 
 def parse_example(serialized, features, example_names=None, name=None):
@@ -449,52 +549,18 @@ def parse_example(serialized, features, example_names=None, name=None):
     ``VarLenFeature`` values become a ``SparseTensor`` with indices ``[batch, i]`` and
     dense shape ``[batch_size, max_len]``; ``FixedLenSequenceFeature`` values are padded
     to the longest sequence with ``default_value`` (or zero); ``RaggedFeature`` values
-    become a ``RaggedTensor`` with one row per example.
+    become a ``RaggedTensor`` with one row per example. A graph op: inside a
+    ``dlframe.function`` it parses the records each call gets, with TF's static
+    shapes (the batch dim is the input's).
+
+    Args:
+      serialized: a 1-D string Tensor (or list of bytes).
+      features: dict of key -> feature config, as in ``parse_single_example``.
+      example_names: unused.
+      name: unused.
+
+    Raises:
+      ValueError: ``serialized`` is not 1-D, a bad feature config.
+      InvalidArgumentError: as ``parse_single_example``'s, when the op runs.
     """
-    _check_features(features)
-    data = _serialized_list(serialized)
-    if data.ndim != 1:
-        raise ValueError(f"Input serialized must be a vector, got shape {data.shape}")
-    cls = _example_class()
-    rows = [_parse_one(_decode(cls, d, i), features) for i, d in enumerate(data)]
-    out = {}
-    for key, config in features.items():
-        dtype, _ = _kind(config.dtype, key)
-        np_dtype = object if dtype is _dt.string else dtype._np
-        values = [r[key] for r in rows]
-        if isinstance(config, FixedLenFeature):
-            shape = tuple(_shape(config.shape))
-            out[key] = _tensor(np.stack(values) if values else
-                               np.zeros((0,) + shape, dtype=np_dtype))
-        elif isinstance(config, FixedLenSequenceFeature):
-            shape = tuple(_shape(config.shape))
-            longest = max((len(v) for v in values), default=0)
-            fill = config.default_value
-            if fill is None:
-                fill = b"" if dtype is _dt.string else 0
-            dense = np.full((len(values), longest) + shape, fill, dtype=np_dtype)
-            for i, v in enumerate(values):
-                dense[i, :len(v)] = v
-            out[key] = _noted(_tensor(dense), (len(values), None) + shape)
-        elif isinstance(config, RaggedFeature):
-            out[key] = _batch_ragged(values, dtype, config.row_splits_dtype)
-        elif isinstance(config, SparseFeature):
-            size = _sparse_size(config)
-            idx = [np.concatenate([np.full((len(v), 1), i, np.int64), ind], axis=1)
-                   for i, (ind, v) in enumerate(values)]
-            indices = np.concatenate(idx) if idx else np.zeros((0, len(size) + 1),
-                                                               np.int64)
-            flat = np.concatenate([v for _, v in values]) if values else \
-                np.zeros(0, np_dtype)
-            out[key] = _sparse(indices, flat.astype(np_dtype), [len(values)] + size,
-                               [len(values)] + size)
-        else:
-            longest = max((len(v) for v in values), default=0)
-            idx = [np.stack([np.full(len(v), i), np.arange(len(v))], axis=1)
-                   for i, v in enumerate(values)]
-            indices = np.concatenate(idx).astype(np.int64) if idx else \
-                np.zeros((0, 2), np.int64)
-            flat = np.concatenate(values) if values else np.zeros(0, np_dtype)
-            out[key] = _sparse(indices.reshape(-1, 2), flat.astype(np_dtype),
-                               [len(values), longest], [len(values), None])
-    return _tf_order(features, out)
+    return _parse(serialized, features, batched=True)

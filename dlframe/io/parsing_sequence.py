@@ -8,7 +8,8 @@ from dlframe.backends.base import np  # host arrays for file I/O
 from dlframe.core import dtypes as _dt
 from dlframe.errors import InvalidArgumentError
 from dlframe.io import parsing as P
-from dlframe.io.sparse_tensor import SparseTensor
+from dlframe.io.host_ops import string_input
+from dlframe.io.parsing_layout import BATCH, Part, parser_primitive, run_parser
 
 
 def _sequence_class():
@@ -78,66 +79,31 @@ def _np_dtype(config, key):
 
 
 def _single_sequence(steps, config, key):
+    """The arrays of one record's feature list ``key``."""
     dtype, np_dtype = _np_dtype(config, key)
     if isinstance(config, P.FixedLenSequenceFeature):
         shape = tuple(P._shape(config.shape))
-        return P._tensor(np.stack(steps) if steps else np.zeros((0,) + shape, np_dtype))
+        return [np.stack(steps) if steps else np.zeros((0,) + shape, np_dtype)]
     lengths = [len(s) for s in steps]
     flat = np.concatenate(steps).astype(np_dtype) if steps else P._empty(dtype)
     if isinstance(config, P.RaggedFeature):
-        splits = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-        return P._ragged_tensor(flat, [splits], config.row_splits_dtype)
+        splits = np.concatenate([[0], np.cumsum(lengths)])
+        return [flat, splits.astype(config.row_splits_dtype._np)]
     indices = [[t, i] for t, n in enumerate(lengths) for i in range(n)]
-    return SparseTensor(P._tensor(np.asarray(indices, np.int64).reshape(-1, 2)),
-                        P._tensor(flat),
-                        P._tensor(np.asarray([len(steps), max(lengths, default=0)],
-                                             np.int64)))
-
-
-def parse_single_sequence_example(serialized, context_features=None,
-                                  sequence_features=None, example_name=None, name=None):
-    """Parses one serialized ``tf.train.SequenceExample``.
-
-    Args:
-      serialized: a scalar string Tensor or bytes.
-      context_features: dict of key -> ``FixedLenFeature`` / ``VarLenFeature`` /
-        ``RaggedFeature`` for the context.
-      sequence_features: dict of key -> ``FixedLenSequenceFeature`` (a dense
-        ``[steps] + shape`` Tensor), ``VarLenFeature`` (a ``[steps, max_len]``
-        SparseTensor) or ``RaggedFeature`` (a ``[steps, None]`` RaggedTensor).
-
-    Returns:
-      ``(context, feature_lists)``: two dicts of Tensors.
-
-    Raises:
-      InvalidArgumentError: a malformed proto, a required feature missing, a type or
-        size mismatch.
-    """
-    _check(context_features, sequence_features)
-    data = P._serialized_list(serialized)
-    if data.ndim != 0:
-        raise ValueError(f"Input serialized must be a scalar, got shape {data.shape}")
-    sequences = _parse(data[()], sequence_features, None)
-    context = P.parse_single_example(data[()], context_features) \
-        if context_features else {}
-    return context, P._tf_order(sequence_features or {}, {
-        key: _single_sequence(sequences[key], config, key)
-        for key, config in (sequence_features or {}).items()})
+    return [np.asarray(indices, np.int64).reshape(-1, 2), flat,
+            np.asarray([len(steps), max(lengths, default=0)], np.int64)]
 
 
 def _batch_sequence(rows, config, key):
+    """The arrays of feature list ``key`` of a batch of records (``rows``)."""
     dtype, np_dtype = _np_dtype(config, key)
     if isinstance(config, P.FixedLenSequenceFeature):
         shape = tuple(P._shape(config.shape))
-        longest = max((len(r) for r in rows), default=0)
         fill = config.default_value
         if fill is None:
             fill = b"" if dtype is _dt.string else 0
-        dense = np.full((len(rows), longest) + shape, fill, dtype=np_dtype)
-        for b, steps in enumerate(rows):
-            if steps:
-                dense[b, :len(steps)] = np.stack(steps)
-        return P._tensor(dense)
+        steps = [np.stack(r) if r else np.zeros((0,) + shape, np_dtype) for r in rows]
+        return [P._padded(steps, shape, fill, np_dtype)]
     if isinstance(config, P.RaggedFeature):
         parts = [(np.concatenate(r).astype(np_dtype) if r else P._empty(dtype),
                   [np.concatenate([[0], np.cumsum([len(s) for s in r])]).astype(
@@ -151,15 +117,102 @@ def _batch_sequence(rows, config, key):
     longest_steps = max((len(r) for r in rows), default=0)
     longest = max((len(s) for r in rows for s in r), default=0)
     flat = np.concatenate(values).astype(np_dtype) if values else P._empty(dtype)
-    return SparseTensor(P._tensor(np.asarray(indices, np.int64).reshape(-1, 3)),
-                        P._tensor(flat),
-                        P._tensor(np.asarray([len(rows), longest_steps, longest],
-                                             np.int64)))
+    return [np.asarray(indices, np.int64).reshape(-1, 3), flat,
+            np.asarray([len(rows), longest_steps, longest], np.int64)]
+
+
+def _sequence_kernel(serialized, sequence_features):
+    if serialized.ndim == 0:
+        steps = _parse(serialized[()], sequence_features, None)
+        return {key: _single_sequence(steps[key], config, key)
+                for key, config in sequence_features.items()}
+    parsed = [_parse(d, sequence_features, i)
+              for i, d in enumerate(serialized.reshape(-1))]
+    out = {}
+    for key, config in sequence_features.items():
+        rows = [seqs[key] for seqs in parsed]
+        out[key] = _batch_sequence(rows, config, key)
+        out[("lengths", key)] = [np.asarray([len(r) for r in rows], np.int64)]
+    return out
+
+
+_parse_sequence_p = parser_primitive("ParseSequenceExampleV2")
+
+
+def _sequence_part(config, batched):
+    lead = (BATCH,) if batched else ()
+    dtype = _dt.as_dtype(config.dtype)
+    if isinstance(config, P.FixedLenSequenceFeature):
+        return Part("dense", dtype, lead + (None,) + tuple(P._shape(config.shape)))
+    if isinstance(config, P.RaggedFeature):
+        return Part("ragged", dtype, lead, 1 + batched, config.row_splits_dtype.name)
+    return Part("sparse", dtype, lead + (None, None))
+
+
+def _sequences(serialized, sequence_features, batched):
+    """(feature lists, lengths) of the records ``serialized`` (a host Tensor)."""
+    ordered = P._tf_order(sequence_features, dict(sequence_features))
+    parts = [(key, _sequence_part(config, batched)) for key, config in ordered.items()]
+    if batched:
+        parts += [(("lengths", key), Part("dense", _dt.int64, (BATCH,)))
+                  for key, config in ordered.items()
+                  if isinstance(config, P.FixedLenSequenceFeature)]
+    out = run_parser(_parse_sequence_p, serialized, _sequence_kernel, ordered, parts)
+    return ({k: v for k, v in out.items() if not isinstance(k, tuple)},
+            {k[1]: v for k, v in out.items() if isinstance(k, tuple)})
+
+
+def _records(serialized, rank):
+    data = string_input(serialized, "serialized", scalar=False)
+    if data.shape.rank not in (rank, None):
+        raise ValueError(f"Input serialized must be a {('scalar', 'vector')[rank]}, "
+                         f"got shape {data.shape}")
+    return data
+
+
+def parse_single_sequence_example(serialized, context_features=None,
+                                  sequence_features=None, example_name=None, name=None):
+    """Parses one serialized ``tf.train.SequenceExample`` (a graph op: inside a
+    ``dlframe.function`` it parses the record each call gets).
+
+    Args:
+      serialized: a scalar string Tensor or bytes.
+      context_features: dict of key -> ``FixedLenFeature`` / ``VarLenFeature`` /
+        ``RaggedFeature`` for the context.
+      sequence_features: dict of key -> ``FixedLenSequenceFeature`` (a dense
+        ``[steps] + shape`` Tensor), ``VarLenFeature`` (a ``[steps, max_len]``
+        SparseTensor) or ``RaggedFeature`` (a ``[steps, None]`` RaggedTensor).
+      example_name: unused.
+      name: unused.
+
+    Returns:
+      ``(context, feature_lists)``: two dicts of Tensors.
+
+    Raises:
+      ValueError: ``serialized`` is not a scalar.
+      InvalidArgumentError: a malformed proto, a required feature missing, a type or
+        size mismatch (when the op runs).
+    """
+    _check(context_features, sequence_features)
+    data = _records(serialized, 0)
+    context = P.parse_single_example(data, context_features) \
+        if context_features else {}
+    lists = _sequences(data, sequence_features, False)[0] if sequence_features else {}
+    return context, lists
 
 
 def parse_sequence_example(serialized, context_features=None, sequence_features=None,
                            example_names=None, name=None):
-    """Parses a batch (1-D) of serialized ``tf.train.SequenceExample`` records.
+    """Parses a batch (1-D) of serialized ``tf.train.SequenceExample`` records (a
+    graph op, as ``parse_example``).
+
+    Args:
+      serialized: a 1-D string Tensor (or list of bytes).
+      context_features: dict of context feature configs (see ``parse_example``).
+      sequence_features: dict of feature-list configs (see
+        ``parse_single_sequence_example``).
+      example_names: unused.
+      name: unused.
 
     Returns:
       ``(context, feature_lists, feature_list_lengths)``: context batched as in
@@ -167,15 +220,8 @@ def parse_sequence_example(serialized, context_features=None, sequence_features=
       the lengths (int64 ``[batch]``) of each ``FixedLenSequenceFeature`` list.
     """
     _check(context_features, sequence_features)
-    data = P._serialized_list(serialized)
-    if data.ndim != 1:
-        raise ValueError(f"Input serialized must be a vector, got shape {data.shape}")
-    parsed = [_parse(d, sequence_features, i) for i, d in enumerate(data)]
+    data = _records(serialized, 1)
     context = P.parse_example(data, context_features) if context_features else {}
-    sequences, lengths = {}, {}
-    for key, config in (sequence_features or {}).items():
-        rows = [seqs[key] for seqs in parsed]
-        sequences[key] = _batch_sequence(rows, config, key)
-        if isinstance(config, P.FixedLenSequenceFeature):
-            lengths[key] = P._tensor(np.asarray([len(r) for r in rows], np.int64))
-    return context, P._tf_order(sequence_features or {}, sequences), lengths
+    lists, lengths = _sequences(data, sequence_features, True) \
+        if sequence_features else ({}, {})
+    return context, lists, lengths
