@@ -148,12 +148,23 @@ def crop_to_bounding_box(image, offset_height, offset_width, target_height, targ
     if th <= 0 or tw <= 0:
         raise ValueError(f"target_height and target_width must be > 0, got {th}, {tw}")
     if oh + th > h or ow + tw > w:
-        # sizes the graph does not know are checked when it runs (TF's assert)
-        error = InvalidArgumentError if _static_dims.sizes_unknown(x) else ValueError
-        raise error(f"height must be >= target + offset ({h} < {oh + th}) and width "
-                    f"must be >= target + offset ({w} < {ow + tw})")
-    out = x[..., oh:oh + th, ow:ow + tw, :]
-    if _static_dims.sizes_unknown(x):   # TF knows the box's size
+        raise _box_error(h, w)(
+            f"height must be >= target + offset ({h} < {oh + th}) and width must be "
+            f">= target + offset ({w} < {ow + tw})")
+    return _box_shaped(x[..., oh:oh + th, ow:ow + tw, :], x, th, tw)
+
+
+def _box_error(h, w):
+    """The error of a box that does not fit a ``h`` x ``w`` image: TF's ValueError
+    when the graph knows the sizes, else its run-time InvalidArgumentError."""
+    return ValueError if isinstance(h, int) and isinstance(w, int) else \
+        InvalidArgumentError
+
+
+def _box_shaped(out, x, th, tw):
+    """``out``, a crop or pad of ``x`` to a ``th`` x ``tw`` box, with TF's static
+    shape where the graph does not know ``x``'s sizes: the box's (Python ints)."""
+    if _static_dims.sizes_unknown(x):
         dims = _static_dims.graph_dims(x)
         out.set_shape(None if getattr(dims, "unknown_rank", False)
                       else dims[:-3] + [th, tw, dims[-1]])
@@ -171,10 +182,11 @@ def pad_to_bounding_box(image, offset_height, offset_width, target_height, targe
     if oh < 0 or ow < 0:
         raise ValueError(f"offset_height and offset_width must be >= 0, got {oh}, {ow}")
     if th - oh - h < 0 or tw - ow - w < 0:
-        raise ValueError(f"target must be >= image + offset, got target "
-                         f"{[th, tw]} for image {[h, w]} at offset {[oh, ow]}")
+        raise _box_error(h, w)(
+            f"target must be >= image + offset, got target {[th, tw]} for image "
+            f"{[h, w]} at offset {[oh, ow]}")
     pads = [[0, 0]] * (x._value.ndim - 3) + [[oh, th - oh - h], [ow, tw - ow - w], [0, 0]]
-    return _array.pad(x, pads)
+    return _box_shaped(_array.pad(x, pads), x, th, tw)
 
 
 def resize_with_crop_or_pad(image, target_height, target_width):
