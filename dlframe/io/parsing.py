@@ -9,7 +9,7 @@ import collections
 from dlframe.backends.base import np  # host arrays for file I/O
 from dlframe.core import dtypes as _dt
 from dlframe.core.primitive import STATE
-from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.core.tensor import Tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.io.host_ops import string_input
 from dlframe.io.parsing_layout import BATCH, Part, parser_primitive, run_parser
@@ -139,23 +139,9 @@ def _spec_run():
     return getattr(STATE.trace, "note_parsed_shape", None) is not None
 
 
-def _noted(value, static_shape):
-    """``value``, with TF's static shape of it told to a spec-discovery trace."""
-    if _spec_run():
-        STATE.trace.note_parsed_shape(value, static_shape)
-    return value
-
-
 def spec_run():
     """Whether a ``Dataset.map`` spec discovery traces real elements now."""
     return _spec_run()
-
-
-def _serialized_list(serialized):
-    if isinstance(serialized, Tensor):
-        serialized = serialized._value if _spec_run() else serialized.numpy()
-    arr = np.asarray(serialized, dtype=object)
-    return arr
 
 
 def _example_class():
@@ -385,10 +371,6 @@ def _check_features(features):
             raise ValueError(f"{a.capitalize()} and {b} keys must not intersect; "
                              f"{a}_keys: {keys[a]}, {b}_keys: {keys[b]}, "
                              f"intersection: {common}")
-
-
-def _tensor(arr):
-    return convert_to_tensor(arr)
 
 
 def _inner_dims(config):

@@ -82,12 +82,28 @@ def _filled(shape, np_dtype):
     return out
 
 
+def _exact_key(value):
+    """A hashable key equal only for equal values: arrays by their bytes (their
+    ``repr`` elides the middle of large arrays and rounds floats), containers
+    item by item, anything else by ``repr``."""
+    if isinstance(value, np.ndarray):
+        data = value.tobytes() if value.dtype != object else repr(value.tolist())
+        return ("ndarray", value.dtype.str, value.shape, data)
+    if isinstance(value, dict):
+        return ("dict",) + tuple((_exact_key(k), _exact_key(v))
+                                 for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__,) + tuple(_exact_key(v) for v in value)
+    return repr(value)
+
+
 class Static:
-    """A static attribute compared by its ``repr`` (feature configs hold lists)."""
+    """A static attribute compared by value (feature configs hold lists and
+    arrays, so a graph's CSE merges two parses only when their configs agree)."""
 
     def __init__(self, value):
         self.value = value
-        self._key = repr(value)
+        self._key = _exact_key(value)
 
     def __eq__(self, other):
         return isinstance(other, Static) and other._key == self._key
@@ -96,7 +112,7 @@ class Static:
         return hash(self._key)
 
     def __repr__(self):
-        return self._key
+        return repr(self.value)
 
 
 def _flat_dims(parts, in_dims):
@@ -142,13 +158,17 @@ def run_parser(prim, serialized, kernel, config, parts):
 def _pack(part, pieces, batch):
     """One part's Tensors as the value the parser returns; a ``Dataset.map`` spec
     run (real records) is told TF's static shape of sparse and padded results."""
-    static = [batch if d == BATCH else d for d in part.shape]
+    # TF leaves the batch dim of a sparse result unknown even for a known batch
+    lead = None if part.kind == "sparse" else batch
+    static = [lead if d == BATCH else d for d in part.shape]
     if part.kind == "dense":
         value = pieces[0]
         if None not in static:
             return value
     elif part.kind == "sparse":
         value = SparseTensor(*pieces)
+        if STATE.trace is not None:   # a function's trace sees the known sizes
+            value.set_shape(static)
     else:
         if not part.n_splits:
             return pieces[0]
