@@ -225,6 +225,27 @@ def _to_dense_grad(inputs, out, dy, *, shape, validate):
     return None, picked, _math.subtract(_red.reduce_sum(dy), _red.reduce_sum(picked))
 
 
+@primitive("SparseToDenseDynamic")
+def _to_dense_dynamic_p(d, indices, values, default, dense_shape, *, validate):
+    """``SparseToDense`` whose dense shape is a traced tensor (a parsed
+    ``VarLenFeature`` inside ``tf.function``): read when the graph runs."""
+    shape = tuple(int(s) for s in d.to_numpy(dense_shape).reshape(-1))
+    return _to_dense_p.forward(d, indices, values, default, shape=shape,
+                               validate=validate)
+
+
+_to_dense_dynamic_p.value_shaped = True   # its output sizes are dense_shape's values
+_to_dense_dynamic_p.static_shape = lambda in_dims, attrs: (
+    None if in_dims[3][0] is None else [None] * in_dims[3][0])   # rank known only
+
+
+@_to_dense_dynamic_p.defgrad
+def _to_dense_dynamic_grad(inputs, out, dy, *, validate):
+    _, d_values, d_default = _to_dense_grad(inputs[:3], out, dy, shape=None,
+                                            validate=validate)
+    return None, d_values, d_default, None
+
+
 def to_dense(sp_input, default_value=None, validate_indices=True, name=None):
     """The dense Tensor of a SparseTensor; missing entries are ``default_value`` (0).
 
@@ -236,6 +257,11 @@ def to_dense(sp_input, default_value=None, validate_indices=True, name=None):
     """
     if not isinstance(sp_input, SparseTensor):
         raise TypeError(f"Input must be a SparseTensor, got {type(sp_input).__name__}")
+    dense_shape = sp_input.dense_shape
+    traced_shape = isinstance(dense_shape, Tensor) and _tracing_tensor(dense_shape)
+    if traced_shape:   # known only when the graph runs (parse_example in a function)
+        sp_input = SparseTensor(sp_input.indices, sp_input.values, [0] * int(
+            dense_shape.shape[0]))
     indices, values, shape = parts(sp_input, "to_dense")
     if default_value is None:
         fill = np.asarray(b"" if values.dtype == _dt.string else 0,
@@ -245,6 +271,10 @@ def to_dense(sp_input, default_value=None, validate_indices=True, name=None):
         default = convert_to_tensor(_host(default_value).astype(values._value.dtype),
                                     device=values._device) \
             if not isinstance(default_value, Tensor) else default_value
+    if traced_shape:
+        return call(_to_dense_dynamic_p,
+                    (indices, values, default, _math.cast(dense_shape, _dt.int64)),
+                    {"validate": bool(validate_indices)})
     return call(_to_dense_p, (indices, values, default),
                 {"shape": shape, "validate": bool(validate_indices)})
 
