@@ -31,6 +31,16 @@ def device(request):
         yield request.param
 
 
+@pytest.fixture
+def check_numerics_on():
+    """``tf.debugging.enable_check_numerics()`` for the test's duration."""
+    dlframe.debugging.enable_check_numerics()
+    try:
+        yield
+    finally:
+        dlframe.debugging.disable_check_numerics()
+
+
 def pytest_collection_modifyitems(config, items):
     if HAS_GPU:
         return

@@ -4,6 +4,7 @@ one trace, and the user-visible signature (``_Signature``) a trace serves.
 """
 
 import inspect
+import re
 
 from dlframe.backends.base import np
 from dlframe.core import function_composites as _composites
@@ -206,7 +207,6 @@ def larger_fills(exc, spec_shapes):
     placeholder violates; TF's graph does not know the sizes and checks them when
     it runs. The largest number in the error's message first, then a few larger
     sizes, none giving a placeholder of more than ``_FILL_ELEMENTS`` elements."""
-    import re
     dims = [s.as_list() for s in spec_shapes
             if s is not None and getattr(s, "rank", None) is not None]
     if not any(None in d for d in dims):

@@ -9,6 +9,11 @@ from dlframe.ops.ragged_tensor import RaggedTensor
 from dlframe.ops.sparse_tensor import SparseTensor
 
 
+def _on_host(array):
+    """A NumPy copy of a host or CuPy array (CuPy's ``.get()``)."""
+    return np.asarray(array.get() if hasattr(array, "get") else array)
+
+
 def _float(value):
     """The shortest of TF's two precisions that reads back as the same number:
     6 then 9 significant digits for 32-bit floats, 15 then 17 for 64-bit."""
@@ -40,7 +45,7 @@ def _element(value, kind):
 def _format(array, summarize):
     """A tensor's value laid out as TF's ``tf.print`` does: ``[1 2.5]``, rows on their
     own lines, and only ``summarize`` items at each end of a long dimension."""
-    host = np.asarray(array.get() if hasattr(array, "get") else array)
+    host = _on_host(array)
     kind = "f" if host.dtype.name == "bfloat16" else host.dtype.kind
     if host.ndim == 0:
         return _element(host[()], kind)
@@ -74,9 +79,9 @@ def _ragged_element(value, kind):
 
 def _format_ragged(values, splits, summarize):
     """A RaggedTensor as TF prints it: ``[[1, 2], [3]]`` with ', ' separators."""
-    host = np.asarray(values.get() if hasattr(values, "get") else values)
+    host = _on_host(values)
     kind = "f" if host.dtype.name == "bfloat16" else host.dtype.kind
-    splits = [np.asarray(x.get() if hasattr(x, "get") else x) for x in splits]
+    splits = [_on_host(x) for x in splits]
     edge = summarize if summarize is not None and summarize >= 0 else None
 
     def pick(lo, hi):

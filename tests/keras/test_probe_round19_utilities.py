@@ -11,15 +11,6 @@ keras = tf.keras
 K = keras.backend
 
 
-@pytest.fixture
-def check_numerics_on():
-    tf.debugging.enable_check_numerics()
-    try:
-        yield
-    finally:
-        tf.debugging.disable_check_numerics()
-
-
 def test_enable_check_numerics_raises_on_nan_output(check_numerics_on):
     with pytest.raises(InvalidArgumentError) as err:
         tf.math.log(tf.constant([-1.0, 2.0]))

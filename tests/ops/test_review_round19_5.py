@@ -11,15 +11,6 @@ from dlframe.errors import InvalidArgumentError
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
 
-@pytest.fixture
-def check_numerics_on():
-    tf.debugging.enable_check_numerics()
-    try:
-        yield
-    finally:
-        tf.debugging.disable_check_numerics()
-
-
 @pytest.mark.parametrize("dtype", ["bfloat16", "float16", "float32", "float64"])
 def test_floating_outputs_are_checked_eager_and_in_function(check_numerics_on, dtype):
     x = tf.constant([1.0, 0.0], dtype)
