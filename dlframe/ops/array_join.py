@@ -51,7 +51,10 @@ def _as_list_of_tensors(values, op):
         raise ValueError(f"{op}: values must be a non-empty list of tensors, got {values!r}")
     first = next((v for v in values if isinstance(v, Tensor)), None)
     if first is None:
-        return [convert_to_tensor(v) for v in values]
+        # TF (eager) converts the first value on its own and the others to its
+        # dtype: stack([int32 array, float32 array], axis=1) is int32
+        first = convert_to_tensor(values[0])
+        values = [first, *values[1:]]
     from dlframe.core.tensor import as_operand
     return [v if isinstance(v, Tensor) else as_operand(v, first) for v in values]
 
@@ -170,6 +173,9 @@ _tensor_mod._autopack = _autopack
 @primitive("Unpack", n_out=-1)
 def unstack_p(d, x, *, axis, num):
     xp = d.xp
+    if x.dtype == object:   # (a take from a string vector is a bare bytes object)
+        return tuple(xp.squeeze(xp.take(x, [i], axis=axis), axis=axis)
+                     for i in range(num))
     return tuple(xp.take(x, i, axis=axis) for i in range(num))
 
 

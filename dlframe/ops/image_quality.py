@@ -7,7 +7,12 @@ through the primitives they are made of.
 
 from dlframe.backends.base import np  # the constant Gaussian / Sobel kernels
 from dlframe.core import dtypes
-from dlframe.errors import InvalidArgumentError
+from dlframe.errors import (
+    InvalidArgumentError,
+    OutOfRangeError,
+    ShapeMismatchError,
+    UnimplementedError,
+)
 from dlframe.ops import array as _array
 from dlframe.ops import conv as _conv
 from dlframe.ops import math as _math
@@ -214,13 +219,21 @@ def sobel_edges(image):
 
 # ---------------------------------------------------------------- patches
 def _window(values, what):
+    """(rows, cols) of a ``[1, rows, cols, 1]`` attribute, with TF's error classes."""
     try:
         vals = [int(v) for v in values]
     except TypeError:
         vals = []
-    if len(vals) != 4 or vals[0] != 1 or vals[3] != 1 or min(vals) < 1:
-        raise ValueError(f"{what} must be [1, rows, cols, 1] of positive ints; "
-                         f"received {values!r}")
+    if len(vals) != 4:   # an op-def length check: ValueError traced, else InvalidArgument
+        raise ShapeMismatchError(f"{what} must be [1, rows, cols, 1] of positive ints; "
+                                 f"received {values!r}")
+    if min(vals) < 1:
+        raise OutOfRangeError(f"{what} is out of range: {values!r} must be positive "
+                              "[Op:ExtractImagePatches]")
+    if vals[0] != 1 or vals[3] != 1:
+        raise UnimplementedError(f"Only support {what} across space: received "
+                                 f"{values!r}, need [1, rows, cols, 1] "
+                                 "[Op:ExtractImagePatches]")
     return vals[1], vals[2]
 
 
@@ -250,15 +263,15 @@ def extract_patches(images, sizes, strides, rates, padding, name=None):
       flattened row by row.
     """
     x = t(images)
-    if x.ndim != 4:
-        raise ValueError(f"images must be 4-D [batch, height, width, depth]; received "
-                         f"shape {tuple(x.shape)}")
     if padding not in ("VALID", "SAME"):
         raise InvalidArgumentError(   # an op attribute TF checks: exact spelling
             f"Value for attr 'padding' of {padding!r} is not in the list of allowed "
             "values: \"SAME\", \"VALID\"")
     (kh, kw), (sh, sw), (rh, rw) = (_window(sizes, "sizes"), _window(strides, "strides"),
                                     _window(rates, "rates"))
+    if x.ndim != 4:   # TF: InvalidArgumentError from the kernel (ValueError traced)
+        raise ShapeMismatchError(f"images must be 4-dimensional [batch, height, width, "
+                                 f"depth]; received shape {list(x.shape)}")
     batch, height, width, depth = (int(s) for s in x.shape)
     oh, top, bottom = _patch_geometry(height, kh, sh, rh, padding)
     ow, left, right = _patch_geometry(width, kw, sw, rw, padding)

@@ -251,11 +251,21 @@ def qr(input, full_matrices=False, name=None):  # noqa: A002
 # ---------------------------------------------------------------- cholesky
 @primitive("Cholesky")
 def cholesky_p(d, x):
+    xp = d.xp
     try:
-        out = d.xp.linalg.cholesky(x)  # reads the lower triangle
+        out = xp.linalg.cholesky(x)  # reads the lower triangle
     except np.linalg.LinAlgError:  # CuPy raises NumPy's class too
-        raise InvalidArgumentError("Cholesky decomposition was not successful. The input "
-                                   "might not be valid. [Op:Cholesky]") from None
+        # TF 2.21 logs the failure and gives NaN in the lower triangle of each
+        # matrix that is not positive definite; the others are factored
+        flat = x.reshape((-1,) + x.shape[-2:])
+        out = xp.empty_like(flat)
+        nan = xp.tril(xp.full(x.shape[-2:], xp.nan, dtype=x.dtype))
+        for i in range(flat.shape[0]):
+            try:
+                out[i] = xp.linalg.cholesky(flat[i])
+            except np.linalg.LinAlgError:
+                out[i] = nan
+        out = out.reshape(x.shape)
     return out.astype(x.dtype, copy=False)
 
 
@@ -274,8 +284,11 @@ def cholesky(input, name=None):  # noqa: A002
     """Lower-triangular Cholesky factors ``L`` of Hermitian positive definite matrices
     (``input = L @ adjoint(L)``); only the lower triangle of ``input`` is read.
 
+    As TF 2.21, a matrix that is not positive definite factors to NaN (lower
+    triangle) instead of raising.
+
     Raises:
-      InvalidArgumentError: for a non-square or non positive definite input.
+      InvalidArgumentError: for a non-square input.
     """
     x = t(input)
     _check_matrix(x, "Cholesky", square=True)

@@ -4,7 +4,7 @@ Each primitive's gradient rule sits directly below its forward (DESIGN.md §4).
 """
 
 from dlframe.core.primitive import call, primitive
-from dlframe.errors import ShapeMismatchError
+from dlframe.errors import DTypeMismatchError, ShapeMismatchError
 from dlframe.ops._util import operands, t
 from dlframe.ops.logic import _check, _kind, less, ones_like, where, zeros_like
 from dlframe.ops.math_binary import atan2, multiply
@@ -91,7 +91,11 @@ def angle(input, name=None):
     x = t(input)
     if _kind(x) == "c":
         return atan2(imag(x), real(x))
-    _check("Angle", x, "f")
+    if _kind(x) != "f":   # TF fills pi into the input's dtype: a TypeError
+        raise DTypeMismatchError(
+            f"angle: input must be a float or complex tensor; received dtype "
+            f"{x.dtype.name} (Cannot convert 3.141592653589793 to EagerTensor of "
+            f"dtype {x.dtype.name})")
     return where(less(x, 0), _fill_like(x, 3.141592653589793), zeros_like(x))
 
 

@@ -13,6 +13,7 @@ from dlframe.ops import linalg_extra as _lx
 from dlframe.ops import linalg_triangular as _lt
 from dlframe.ops import math as _m
 from dlframe.ops import reduction as _r
+from dlframe.ops.debugging import check_numerics
 from dlframe.ops.numpy_api import dtype_kind, float_tensor, promote, to_float
 
 
@@ -277,8 +278,8 @@ def cholesky(x, upper=False):
       x: tensor ``[..., n, n]``.
       upper: return the upper factor instead.
     """
-    try:
-        low = _ld.cholesky(float_tensor(x))
+    try:   # the kernel gives NaN for a matrix that is not positive definite (TF)
+        low = check_numerics(_ld.cholesky(float_tensor(x)), "Cholesky")
     except errors.InvalidArgumentError as e:
         raise ValueError(f"Cholesky decomposition failed: {e}") from e
     return _la.adjoint(low) if upper else low

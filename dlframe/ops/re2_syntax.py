@@ -100,10 +100,57 @@ def _property(pattern, i):
     return _ranges(name, negated), end
 
 
+_FLAGS = re.compile(r"\(\?([imsU]*)(?:-([imsU]*))?([:)])")
+_REPEAT = re.compile(r"[*+?]|\{\d+(?:,\d*)?\}")
+# Perl syntax RE2 refuses (TF: InvalidArgumentError) that Python's re would accept
+_UNSUPPORTED = ("(?=", "(?!", "(?<=", "(?<!", "(?P=", "(?>", "(?#")
+
+
+def _unsupported(pattern, what):
+    return InvalidArgumentError(None, None, f"Invalid pattern: {pattern!r}, error: "
+                                            f"RE2 does not support {what}")
+
+
+def _group(pattern, i, out, stack, lazy):
+    """Copies the ``(`` at ``pattern[i]``, dropping RE2's ``U`` (ungreedy) flag;
+    returns ``(end index, lazy)`` with ``lazy`` the mode inside the group."""
+    if pattern.startswith(_UNSUPPORTED, i):
+        raise _unsupported(pattern, "lookaround, backreferences, atomic groups or "
+                                    "comments")
+    flags = _FLAGS.match(pattern, i)
+    if flags is None:
+        stack.append(lazy)
+        out.append("(")
+        return i + 1, lazy
+    on, off, end = flags.group(1), flags.group(2) or "", flags.group(3)
+    new = (lazy or "U" in on) and "U" not in off
+    on, off = on.replace("U", ""), off.replace("U", "")
+    text = "(?" + on + (f"-{off}" if off else "")
+    if end == ":":
+        stack.append(lazy)
+        out.append(text + ":" if text != "(?" else "(?:")
+    elif text != "(?":
+        out.append(text + ")")
+    return flags.end(), new
+
+
+def _repeat(pattern, i, out):
+    """Copies the repetition at ``pattern[i]`` with its greediness swapped (RE2's
+    ``U`` flag); returns the end index."""
+    rep = _REPEAT.match(pattern, i)
+    end = rep.end()
+    if pattern[end:end + 1] == "?":
+        out.append(rep.group())
+        return end + 1
+    out.append(rep.group() + "?")
+    return end
+
+
 def re2_to_python(pattern):
     """Rewrites an RE2 ``pattern`` (str or bytes) in Python ``re`` syntax."""
     pattern = pattern.decode() if isinstance(pattern, bytes) else pattern
     out, i, in_class = [], 0, False
+    stack, lazy = [], False   # enclosing groups' ungreedy modes, the current one
     # RE2's '$' is the end of text unless the m flag is set (any (?m...) group here)
     multiline = _MULTILINE.search(pattern) is not None
     while i < len(pattern):
@@ -116,6 +163,8 @@ def re2_to_python(pattern):
                 continue
             if nxt == "z" and not in_class:
                 out.append(r"\Z")
+            elif nxt in "123456789Z" and not in_class:
+                raise _unsupported(pattern, f"the escape \\{nxt}")
             elif nxt == "s":   # RE2's \s leaves out \v, Python's does not
                 out.append(_SPACE if in_class else f"[{_SPACE}]")
             elif nxt == "S" and not in_class:
@@ -158,6 +207,14 @@ def re2_to_python(pattern):
             if pattern[i:i + 1] == "]":
                 out.append(r"\]")
                 i += 1
+            continue
+        if not in_class and c == "(":
+            i, lazy = _group(pattern, i, out, stack, lazy)
+            continue
+        if not in_class and c == ")" and stack:
+            lazy = stack.pop()
+        elif lazy and not in_class and _REPEAT.match(pattern, i):
+            i = _repeat(pattern, i, out)
             continue
         if c == "]" and in_class:
             in_class = False

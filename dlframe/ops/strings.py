@@ -98,14 +98,20 @@ class _Regex:
         except _re.error as err:
             raise InvalidArgumentError(None, None, f"Invalid pattern: {pattern!r}, "
                                                    f"error: {err}") from None
-        self.rewrite = _rewrite_parts(rewrite, self.regex.groups)
+        self.rewrite, valid = _rewrite_parts(rewrite, self.regex.groups)
         self.count = count
+        # RE2 (as TF) logs a bad rewrite instead of failing: a group past the last
+        # leaves every string unchanged; a bad escape truncates the rewrite there
+        # when replacing globally and leaves the string unchanged otherwise
+        self.identity = valid is None or (not valid and count == 1)
 
     def _expand(self, match):
         return "".join(p if isinstance(p, str) else (match.group(p) or "")
                        for p in self.rewrite)
 
     def __call__(self, v):
+        if self.identity:
+            return _b(v)
         out = self.regex.sub(self._expand, _utf8(v), count=self.count)
         return out.encode("utf-8", "surrogateescape")
 
@@ -118,8 +124,15 @@ class _Regex:
 
 def _rewrite_parts(rewrite, groups):
     """RE2's rewrite string as literal text and group numbers: only ``\\N`` (group
-    N, ``\\0`` the whole match) and ``\\\\`` are escapes, as in TF."""
-    parts, literal, i = [], "", 0
+    N, ``\\0`` the whole match) and ``\\\\`` are escapes, as in TF.
+
+    Returns ``(parts, valid)``: ``valid`` is None when the rewrite names a group past
+    ``groups``, False when it holds another escape (``parts`` then stop before it).
+    """
+    escaped = _re.findall(r"\\(.)", rewrite, _re.DOTALL)   # pairs, as RE2 scans them
+    if max((int(c) for c in escaped if c.isdigit()), default=0) > groups:
+        return (), None
+    parts, literal, i, valid = [], "", 0, True
     while i < len(rewrite):
         c = rewrite[i]
         if c != "\\":
@@ -129,15 +142,15 @@ def _rewrite_parts(rewrite, groups):
         nxt = rewrite[i + 1:i + 2]
         if nxt == "\\":
             literal += nxt
-        elif nxt.isdigit() and int(nxt) <= groups:
+        elif nxt.isdigit():
             parts += [literal, int(nxt)]
             literal = ""
         else:
-            raise InvalidArgumentError(f"Invalid rewrite pattern: {rewrite!r} (RE2 "
-                                       f"rewrites allow \\0..\\{groups} and \\\\)")
+            valid = False
+            break
         i += 2
     parts.append(literal)
-    return tuple(p for p in parts if p != "")
+    return tuple(p for p in parts if p != ""), valid
 
 
 def _scalar_str(v, what):

@@ -219,9 +219,9 @@ def test_cholesky_gradient_is_symmetric_and_errors():
         y = tf.reduce_sum(tf.linalg.cholesky(x) * _r(3, 3))
     g = tape.gradient(y, x).numpy()
     np.testing.assert_allclose(g, g.T)
-    with pytest.raises(InvalidArgumentError, match="Cholesky decomposition was not "
-                                                   "successful"):
-        tf.linalg.cholesky(tf.constant([[1.0, 2.0], [2.0, 1.0]]))
+    # TF 2.21 logs a failed factorization and returns NaN in the lower triangle
+    bad = tf.linalg.cholesky(tf.constant([[1.0, 2.0], [2.0, 1.0]])).numpy()
+    assert np.isnan(bad[np.tril_indices(2)]).all()
     with pytest.raises(InvalidArgumentError, match="square"):
         tf.linalg.cholesky(tf.ones([2, 3]))
     re, im = _r(3, 3), _r(3, 3)

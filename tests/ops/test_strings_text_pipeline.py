@@ -79,8 +79,8 @@ def test_regex_replace_uses_re2_rewrites_and_code_points():
     assert kept.numpy().decode() == "\u00bftodava est en casa?"
     assert tf.strings.regex_full_match(["ab", "\u00e9"], r"\w+").numpy().tolist() == \
         [True, False]
-    with pytest.raises(tf.errors.InvalidArgumentError, match="rewrite"):
-        tf.strings.regex_replace("ab", "(a)", r"\2")
+    # TF 2.21: RE2 logs a rewrite naming a missing group and leaves the text as is
+    assert tf.strings.regex_replace("ab", "(a)", r"\2").numpy() == b"ab"
 
 
 def test_string_elements_and_numpy_unicode_are_bytes_tensors():

@@ -118,7 +118,7 @@ class GlobalPooling(Layer):
             m = _array.expand_dims(m, 2 if steps_axis == 1 else 1)
             total = _red.reduce_sum(inputs * m, axis=steps_axis, keepdims=self.keepdims)
             count = _red.reduce_sum(m, axis=steps_axis, keepdims=self.keepdims)
-            return total / _math.maximum(count, 1.0)
+            return total / count   # Keras 2 and 3: a fully masked row is 0/0 = NaN
         fn = _red.reduce_max if self.mode == "max" else _red.reduce_mean
         return fn(inputs, axis=axes, keepdims=self.keepdims)
 
