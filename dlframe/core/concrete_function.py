@@ -339,8 +339,7 @@ class ConcreteFunction:
     @property
     def outputs(self):
         """The output tensors (symbolic), flattened."""
-        specs = [s for s in _leaf_specs(self._output_specs()) if s is not None]
-        return _sig.symbolic_outputs(specs)
+        return _sig.symbolic_outputs(_sig.flat_specs(self._output_specs()))
 
     @property
     def variables(self):

@@ -1,9 +1,10 @@
 """``tf.custom_gradient``: a function whose gradient the user supplies.
 
-``f(*x)`` returns ``(y, grad_fn)``. It runs with tapes paused (a trace still records
-its forward), then one tape entry links the inputs (and the Variables it read) to
-``y``; backprop calls ``grad_fn(*dy)`` — or ``grad_fn(*dy, variables=vars)``, which
-returns ``(input_grads, variable_grads)`` — written in dlframe ops like any rule.
+``f(*x)`` returns ``(y, grad_fn)``. Tapes record its forward (``grad_fn`` may
+differentiate through it), then one tape entry links the inputs (and the Variables
+it read) to ``y``, distinct tensors made with the tapes paused; backprop calls
+``grad_fn(*dy)`` — or ``grad_fn(*dy, variables=vars)``, which returns
+``(input_grads, variable_grads)`` — written in dlframe ops like any rule.
 """
 
 import functools
@@ -71,15 +72,17 @@ def custom_gradient(f=None):
             result, _ = f(*args, **kwargs)
             return result
         recorder = _AccessedVariables()
-        state.tapes = [recorder]
+        # as TF, the tapes record the forward: ``grad_fn`` reading its tensors is
+        # differentiable in turn (second derivatives through a custom gradient)
+        state.tapes = list(tapes) + [recorder]
         passed = {id(t) for t in inputs}   # a Variable passed as an argument is an input
         try:
             result, grad_fn = f(*args, **kwargs)
-            # ``return x, grad`` hands back an input itself: the tape needs a distinct
-            # tensor for the output, or gradients would also flow around grad_fn
+            # the outputs are distinct tensors made with the tapes paused: their one
+            # tape entry is grad_fn's, so gradients never flow around it
+            state.tapes = [recorder]
             result = map_structure(
-                lambda o: _alias(o) if isinstance(o, Tensor) and (
-                    id(o) in passed or o._is_variable) else o, result)
+                lambda o: _alias(o) if isinstance(o, Tensor) else o, result)
         finally:
             state.tapes = tapes
         variables = tuple(v for k, v in recorder.seen.items() if k not in passed)

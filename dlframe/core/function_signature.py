@@ -8,6 +8,7 @@ positional tuple) with TensorSpecs named after their parameter where tensors wer
 """
 
 import inspect
+import sys
 
 from dlframe.core.tensor import Tensor
 from dlframe.core.tensor_shape import TensorShape
@@ -59,6 +60,8 @@ def named(value, prefix):
 
 def type_str(value):
     """TF's text for the type of an argument or output structure."""
+    if isinstance(value, CompositeOutput):
+        return value.type_text()
     if hasattr(value, "shape") and hasattr(value, "dtype") and type(value).__name__ \
             .endswith("Spec"):
         return repr(value)
@@ -99,8 +102,119 @@ def pretty(params, outputs, captures, verbose=True):
     return "\n".join(lines)
 
 
+class CompositeOutput:
+    """A composite output of a trace (RaggedTensor, SparseTensor) in an output
+    structure of TensorSpecs: its structure description ``struct`` and the specs of
+    its component tensors ``parts`` (a nested composite is one of them). TF lists
+    the components as graph outputs: a ragged one's flat values, then its row
+    splits from the outermost; a sparse one's indices, values and dense_shape."""
+
+    __slots__ = ("parts", "struct")
+
+    def __init__(self, struct, parts):
+        self.struct = struct
+        self.parts = list(parts)
+
+    def _sparse_rank(self):
+        shape = getattr(self.struct, "shape", None)
+        if type(self.struct).__name__ != "_SparseStructure" or shape is None:
+            return None
+        return len(shape)
+
+    def _specs(self):
+        """The component specs, nested composites' first (a sparse dense_shape
+        last), and the order TF lists them in (indices into the first list)."""
+        specs, order = [], []
+        for part in self.parts:
+            if isinstance(part, CompositeOutput):
+                inner, inner_order = part._specs()
+                order += [len(specs) + i for i in inner_order]
+                specs += inner
+            else:
+                order.append(len(specs))
+                specs.append(part)
+        rank = self._sparse_rank()
+        if rank is not None:
+            order.append(len(specs))
+            specs.append(TensorSpec([rank], "int64"))
+        elif type(self.struct).__name__ == "_RaggedStructure" and len(order) > 2:
+            order = [order[0], order[-1]] + order[1:-1]   # outer splits first
+        return specs, order
+
+    def flat_specs(self):
+        """The component TensorSpecs in TF's order."""
+        specs, order = self._specs()
+        return [specs[i] for i in order]
+
+    def symbolic(self, convert):
+        """The composite built of symbolic tensors (``convert(spec)`` each, called
+        in TF's order), as TF's ``structured_outputs`` shows it; its description
+        where it cannot be built."""
+        specs, order = self._specs()
+        tensors = [None] * len(specs)
+        for i in order:
+            tensors[i] = convert(specs[i])
+        try:
+            return self._build(iter(tensors))
+        except (AttributeError, TypeError, ValueError, NotImplementedError):
+            return self.struct
+
+    def _build(self, tensors):
+        parts = [p._build(tensors) if isinstance(p, CompositeOutput) else next(tensors)
+                 for p in self.parts]
+        if self._sparse_rank() is not None:   # its dense_shape is an output too
+            # the SparseTensor class lives above core: found by its structure's
+            sparse = sys.modules[type(self.struct).__module__].SparseTensor
+            return sparse(*parts, next(tensors))
+        return self.struct._dlframe_unflatten(parts)
+
+    def type_text(self):
+        """TF's text of the composite's type spec (``pretty_printed_signature``)."""
+        specs = self.flat_specs()
+        rank = self._sparse_rank()
+        if rank is not None:
+            shape = TensorShape(list(self.struct.shape))
+            return f"SparseTensorSpec({shape!r}, {specs[1].dtype!r})"
+        if type(self.struct).__name__ != "_RaggedStructure":
+            return f"Literal[{self.struct!r}]"
+        flat, splits = specs[0], specs[1:]
+        outer = splits[0].shape.as_list()[0]
+        dims = [None if outer is None else outer - 1] + [None] * len(splits)
+        shape = TensorShape(dims + (flat.shape.as_list()[1:]
+                                    if flat.shape.rank is not None else []))
+        return (f"RaggedTensorSpec({shape!r}, {flat.dtype!r}, {len(splits)}, "
+                f"{splits[0].dtype!r})")
+
+    def map_parts(self, other, fn):
+        """This composite with ``fn(a, b)`` over its and ``other``'s components."""
+        if not isinstance(other, CompositeOutput) or len(other.parts) != len(
+                self.parts):
+            return self
+        return CompositeOutput(self.struct, [map_pairs(a, b, fn) for a, b in zip(
+            self.parts, other.parts)])
+
+    def __repr__(self):
+        return repr(self.struct)
+
+
+def flat_specs(outputs):
+    """The TensorSpecs of an output structure in TF's flattened order (dict keys
+    sorted, composites as their components)."""
+    if isinstance(outputs, TensorSpec):
+        return [outputs]
+    if isinstance(outputs, CompositeOutput):
+        return outputs.flat_specs()
+    if isinstance(outputs, dict):
+        return [s for k in sorted(outputs, key=str) for s in flat_specs(outputs[k])]
+    if isinstance(outputs, (list, tuple)):
+        return [s for v in outputs for s in flat_specs(v)]
+    return []
+
+
 def map_pairs(first, second, fn):
     """``fn(a, b)`` over the leaves of two structures of the same shape."""
+    if isinstance(first, CompositeOutput):
+        return first.map_parts(second, fn)
     if isinstance(first, dict) and isinstance(second, dict):
         return type(first)((k, map_pairs(v, second.get(k), fn))
                            for k, v in first.items())
@@ -115,11 +229,15 @@ def shapes_and_dtypes(outputs):
     """(output_shapes, output_dtypes) of an output structure of TensorSpecs, with
     Keras-2-era None outputs as ``TensorShape(None)`` / None."""
     def shape(v):
+        if isinstance(v, CompositeOutput):   # TF: a list of its components'
+            return [s.shape for s in v.flat_specs()]
         return v.shape if isinstance(v, TensorSpec) else TensorShape(None)
 
     def dtype(v):
+        if isinstance(v, CompositeOutput):
+            return [s.dtype for s in v.flat_specs()]
         return v.dtype if isinstance(v, TensorSpec) else None
-    if not isinstance(outputs, (TensorSpec, list, tuple, dict)):
+    if not isinstance(outputs, (TensorSpec, CompositeOutput, list, tuple, dict)):
         return TensorShape(None), None
     return _map_leaves(outputs, shape), _map_leaves(outputs, dtype)
 
@@ -214,12 +332,21 @@ class _Operation:
         return f"<dlframe.Operation '{self.name}' type={self.type}>"
 
 
+class _GraphOnly:
+    """The device of a ``SymbolicTensor``: none; as a finished trace's tensor it
+    counts as symbolic (a RaggedTensor of them prints its components)."""
+
+    out_of_scope = True
+    graph_name = None
+
+
 class SymbolicTensor(Tensor):
     """An output of a ConcreteFunction's graph as TF shows it: a ``tf.Tensor``
     with a static ``shape`` (None where unknown), ``dtype`` and graph ``name``,
     and no value (``structured_outputs``, ``outputs``)."""
 
     __slots__ = ("_dtype", "_name", "_static_shape")
+    _device = _GraphOnly()
 
     def __init__(self, shape, dtype, name):
         self._static_shape = TensorShape(shape)
@@ -289,6 +416,8 @@ def symbolic_outputs(outputs):
     def walk(value):
         if isinstance(value, TensorSpec):
             return convert(value)
+        if isinstance(value, CompositeOutput):
+            return value.symbolic(convert)
         if isinstance(value, dict):
             done = {k: walk(value[k]) for k in sorted(value, key=str)}
             return type(value)((k, done[k]) for k in value)

@@ -7,6 +7,7 @@ import types
 
 from dlframe.backends.base import np
 from dlframe.core import function_composites as _composites
+from dlframe.core.function_signature import CompositeOutput
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.core.tensor_spec import TensorSpec
@@ -168,7 +169,7 @@ def _rebuild_outputs(template, it, specs=False):
 
 
 def _spec_of_composite(struct, parts):
-    return struct
+    return CompositeOutput(struct, parts)
 
 
 def _spec_of_constant(value):

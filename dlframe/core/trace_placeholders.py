@@ -86,4 +86,26 @@ class PyPlaceholders:
         """``tensor.set_shape(shape)`` inside this trace."""
         self.shape_placeholder(tensor, shape)
         if self.keeps_static:
+            self._fit_stand_in(tensor, shape)
             _static_dims.refine_static(self, tensor, shape)
+
+    def _fit_stand_in(self, tensor, shape):
+        """Gives ``tensor`` the sizes ``shape`` sets where its value, computed from
+        placeholders a ``get_concrete_function`` trace (or a branch's) made up, has
+        others: TF's graph knows them from now on (``reshape(x, [-1, 4])`` of a
+        4-sized placeholder then ``set_shape([3, 4])``), and the ops after it must
+        see them (``range(y.shape[0])``). The graph computes the real values."""
+        dims = getattr(shape, "dims", shape)
+        value = tensor._value
+        if dims is None or len(dims) != value.ndim:
+            return
+        want = [h if getattr(d, "value", d) is None else int(getattr(d, "value", d))
+                for d, h in zip(dims, value.shape)]
+        if tuple(want) == tuple(value.shape):
+            return
+        root = self
+        while root.parent is not None:
+            root = root.parent
+        if root.py_runs_now is not False and self.parent is None:
+            return   # real values of a run: a wrong set_shape is the caller's
+        tensor._value = tensor._device.xp.resize(value, want)

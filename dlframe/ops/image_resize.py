@@ -8,10 +8,11 @@ other image ops share.
 from dlframe.backends.base import np
 from dlframe.core import dtypes
 from dlframe.core import static_dims as _static_dims
-from dlframe.core.primitive import call, primitive
+from dlframe.core.primitive import STATE, call, primitive
 from dlframe.core.tensor import Tensor
-from dlframe.errors import ShapeMismatchError
+from dlframe.errors import InvalidArgumentError, ShapeMismatchError
 from dlframe.ops import array as _array
+from dlframe.ops import dynamic_shape as _dyn
 from dlframe.ops import math as _math
 from dlframe.ops._util import t
 from dlframe.ops.image_resize_kernels import kernel_matrix
@@ -145,6 +146,53 @@ def _resize_grad_grad(inputs, out, ddx, *, method, in_size):
                                    "size": tuple(inputs[0]._value.shape[1:3])})
 
 
+@primitive("DynamicResizeImage")
+def resize_dyn_p(d, x, size, *, method, keep_aspect):
+    """``resize_p`` with ``size`` a tensor input read when it runs (a size computed
+    from a function's tensor arguments)."""
+    nh, nw = (int(v) for v in d.to_numpy(size).reshape(-1))
+    if nh <= 0 or nw <= 0:
+        raise InvalidArgumentError(f"resize: 'size' must be positive, got {[nh, nw]}")
+    if keep_aspect:
+        nh, nw = _aspect_fit(x.shape[1], x.shape[2], nh, nw)
+    return resize_p.forward(d, x, method=method, size=(nh, nw))
+
+
+resize_dyn_p.value_shaped = True   # its output size depends on input values
+resize_dyn_p.static_shape = lambda in_dims, attrs: (
+    in_dims[0][:1] + [None, None] + in_dims[0][3:])
+
+
+@resize_dyn_p.defgrad
+def _resize_dyn_grad(inputs, out, dy, *, method, keep_aspect):
+    return _resize_grad(inputs, out, dy, method=method, size=None), None
+
+
+def _aspect_fit(h, w, nh, nw):
+    factor = min(nh / h, nw / w)
+    return round(h * factor), round(w * factor)
+
+
+def _note_hidden_size(out, size):
+    """Inside a trace, marks the spatial dims of ``out`` unknown where the ``size``
+    values are ones TF's graph would not know (``tf.shape(x)[1:3] * 2`` of an input
+    with None dims)."""
+    trace = STATE.trace
+    if getattr(trace, "value_mask", None) is None or id(out) not in getattr(
+            trace, "produced", ()):
+        return out
+    if isinstance(size, Tensor):
+        mask = _static_dims.hidden_values(trace, size)
+        hidden = [] if mask is None else [bool(m) for m in mask.reshape(-1)]
+    else:
+        hidden = [isinstance(s, Tensor) and
+                  _static_dims.hidden_values(trace, s) is not None for s in size]
+    axes = frozenset(1 + a for a, h in enumerate(hidden[:2]) if h)
+    if axes:
+        trace.note_unknown(out, axes)
+    return out
+
+
 def _batched(images, op):
     x = t(images)
     nd = x._value.ndim
@@ -208,21 +256,34 @@ def resize(images, size, method=ResizeMethod.BILINEAR, preserve_aspect_ratio=Fal
         raise ValueError(f"Resize method is not implemented: [{method}]")
     x, squeeze = _batched(images, "resize")
     h, w = x._value.shape[1:3]
-    nh, nw = _size(size)
-    if preserve_aspect_ratio:
-        factor = min(nh / h, nw / w)
-        nh, nw = round(h * factor), round(w * factor)
+    traced = _dyn.traced(size)
+    if preserve_aspect_ratio and None in _static_dims.graph_dims(x)[1:3]:
+        # the fitted size follows the image's, read when the graph runs (a decoded
+        # image in Dataset.map): not the traced image's, baked in
+        traced, size = True, list(_size(size))
+    if not traced:
+        nh, nw = _size(size)
+        if preserve_aspect_ratio:
+            nh, nw = _aspect_fit(h, w, nh, nw)
     kernel = method not in ("nearest", "area") and (
         antialias or method not in ("bilinear", "bicubic"))
     if method != "nearest" and x._value.dtype != dtypes.float32._np:
         x = _math.cast(x, dtypes.float32)
     if kernel:   # TF's scale_and_translate path (which blurs even at equal size)
         method = f"{method}@{'aa' if antialias else 'plain'}"
+    if traced:   # values TF's graph reads when it runs: None dims
+        size = _dyn.shape_tensor(size, "resize", x._device)
+        if size._value.shape != (2,) or not size.dtype.is_integer:
+            raise ValueError(f"resize: 'size' must be a 1-D int32 Tensor of 2 "
+                             f"elements: new_height, new_width, got {size!r}")
+        return _unbatch(call(resize_dyn_p, (x, size), {
+            "method": method, "keep_aspect": bool(preserve_aspect_ratio)}), squeeze)
     # TF skips an equal-size resize only where the graph knows the size; a resize
     # of a decoded image (unknown size) gives its static shape [nh, nw]
     if (nh, nw) != tuple(_static_dims.graph_dims(x)[1:3]) or kernel or \
             method == "area":
-        x = call(resize_p, (x,), {"method": method, "size": (nh, nw)})
+        x = _note_hidden_size(call(resize_p, (x,), {"method": method,
+                                                    "size": (nh, nw)}), size)
     return _unbatch(x, squeeze)
 
 
