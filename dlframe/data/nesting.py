@@ -195,6 +195,22 @@ class _ScanDataset(_PassThrough):
         return out
 
     def _compute_spec(self):
+        # as TF: trace on the state's spec, relaxed to the new state's until the
+        # two agree (a state that grows has an unknown size, and so may the value)
+        state_spec = S.spec_of(self._state)
+        for _ in range(4):
+            out = spec_trace.traced_map_spec(
+                self._fn, (state_spec, self._input.element_spec))
+            if not (isinstance(out, tuple) and len(out) == 2
+                    and S.same_structure(state_spec, out[0])):
+                break
+            try:
+                relaxed = S.relax_spec(state_spec, out[0])
+            except (TypeError, ValueError):   # (a dtype change fails per element)
+                break
+            if relaxed == state_spec:
+                return out[1]
+            state_spec = relaxed
         return Dataset._compute_spec(self)
 
     def _iter(self):

@@ -76,8 +76,11 @@ def _spec_from_json(desc):
 
 
 def _shard_index(shard_func, element):
-    value = np.asarray(S.to_host_array(call_fn_raw(shard_func, element)))
-    if value.size != 1 or value.dtype.kind not in "iu":
+    raw = call_fn_raw(shard_func, element)
+    value = np.asarray(S.to_host_array(raw))
+    # as TF, a tensor index must be int64 (a tf.int32 one fails); Python ints pass
+    wrong_tensor = getattr(raw, "dtype", None) is not None and value.dtype != np.int64
+    if value.size != 1 or value.dtype.kind not in "iu" or wrong_tensor:
         raise InvalidArgumentError(
             None, None, "`shard_func` must return a scalar int64 shard index; it "
             f"returned {value.dtype} values of shape {value.shape}.")

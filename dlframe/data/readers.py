@@ -321,14 +321,16 @@ def make_csv_dataset(file_pattern, batch_size, column_names=None, column_default
     column_names = list(column_names)
     if len(set(column_names)) != len(column_names):
         raise ValueError(f"Column names must be unique, got {column_names}")
-    if label_name is not None and label_name not in column_names:
-        raise ValueError(f"`label_name` {label_name!r} provided must be one of the columns: "
-                         f"{column_names}.")
     if select_columns is not None:
         # TF reads the selected columns in file order, whatever order they are named
         select = sorted({_column_index(c, column_names) for c in select_columns})
     else:
         select = list(range(len(column_names)))
+    selected = [column_names[c] for c in select]
+    if label_name is not None and label_name not in selected:
+        # as TF, the label must be one of the columns read (the selected ones)
+        raise ValueError(f"`label_name` provided must be one of the columns: "
+                         f"{selected}. Received: label_name={label_name!r}.")
     if column_defaults is None:
         defaults = [_infer_type([r[c] for r in data_rows if c < len(r)], na_value)
                     for c in select]

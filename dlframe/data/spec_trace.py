@@ -32,7 +32,11 @@ from dlframe.ops.ragged_spec import RaggedTensorSpec
 
 # (size of unknown dimensions, value of every element, rank for an unknown rank) of
 # the placeholder runs: an output whose rank follows an unknown input rank differs
-_RUNS = ((2, 2, 1), (4, 3, 2), (4, 0, 2))
+_RUNS = ((2, 2, 1), (4, 3, 2), (5, 0, 2))
+# the same with sizes large enough for crops (tried when the small ones fail), for
+# placeholders of at most _LARGE_ELEMENTS elements
+_LARGE_RUNS = ((521, 2, 1), (643, 3, 2), (587, 0, 2))
+_LARGE_ELEMENTS = 1 << 21
 CANNOT_RUN = object()   # placeholder_result of a function that needs real data
 _OPAQUE = (_py_func._py_func_p, _py_func._numpy_func_p, _py_func._numpy_func_pure_p)
 
@@ -302,11 +306,11 @@ def placeholder_result(fn, in_spec):
         return CANNOT_RUN
 
 
-def traced_map_spec(fn, in_spec):
-    """The spec of ``fn``'s results on elements of ``in_spec`` from placeholder runs,
-    or None when the function cannot run on placeholders."""
+def _placeholder_runs(fn, in_spec, settings):
+    """The ``_run`` results of ``fn`` on placeholder elements of ``in_spec``, one per
+    (size, value, rank) of ``settings``; None when fewer than two could run."""
     runs = []
-    for size, value, rank in _RUNS:
+    for size, value, rank in settings:
         try:
             element = S.map_structure(
                 lambda s, n=size, v=value, r=rank: _placeholder(s, n, v, r), in_spec)
@@ -316,6 +320,40 @@ def traced_map_spec(fn, in_spec):
                 raise
             if len(runs) < 2:
                 return None
+    return runs
+
+
+def _large_placeholders_fit(in_spec):
+    """Whether every placeholder of ``in_spec`` stays small with ``_LARGE_RUNS``'s
+    sizes (an image of unknown height and width does; a volume of three unknown
+    dimensions does not)."""
+    size = max(n for n, _, _ in _LARGE_RUNS)
+    rank = max(r for _, _, r in _LARGE_RUNS)
+    for spec in S.flatten(in_spec):
+        shape = getattr(spec, "shape", None)
+        if shape is None:
+            continue
+        dims = [None] * rank if shape.rank is None else shape.as_list()
+        count = 1
+        for d in dims:
+            count *= size if d is None else d
+        if count > _LARGE_ELEMENTS:
+            return False
+    return True
+
+
+def traced_map_spec(fn, in_spec):
+    """The spec of ``fn``'s results on elements of ``in_spec`` from placeholder runs,
+    or None when the function cannot run on placeholders.
+
+    Where the small placeholders are too small for the function (a random crop or
+    ``crop_to_bounding_box`` of an image of unknown size), large ones stand in,
+    as TF's spec does not depend on the sizes of the elements to come."""
+    runs = _placeholder_runs(fn, in_spec, _RUNS)
+    if runs is None and _large_placeholders_fit(in_spec):
+        runs = _placeholder_runs(fn, in_spec, _LARGE_RUNS)
+    if runs is None:
+        return None
     try:
         return _merged_spec(runs, value_shaped_unknown=True)
     except (TypeError, ValueError):

@@ -73,8 +73,8 @@ def gather_p(d, x, idx, *, axis, batch_dims):
         val = int(d.to_numpy(idx[pos]))
         raise InvalidArgumentError(f"GatherV2: indices[{','.join(map(str, pos))}] = {val} "
                                    f"is not in [0, {size}) [Op:GatherV2]")
-    if batch_dims == 0:
-        return xp.take(x, idx, axis=axis)
+    if batch_dims == 0:   # (asarray: a scalar take of a string vector is bytes)
+        return xp.asarray(xp.take(x, idx, axis=axis), dtype=x.dtype)
     nb, mid, rest, inner = _gather_dims(x.shape, idx.shape, axis, batch_dims)
     xt = xp.moveaxis(x.reshape(nb, mid, size, rest), 2, 1).reshape(nb * size, mid, rest)
     out = xp.take(xt, _flat_batch_indices(xp, idx, nb, size), axis=0)

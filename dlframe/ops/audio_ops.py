@@ -2,16 +2,21 @@
 layout: a ``RIFF`` header, a ``WAVE`` form with a ``fmt `` chunk and a ``data`` chunk
 (other chunks are skipped). Samples are float32 in [-1, 1), scaled by 32768 as TF."""
 
+import collections
 import struct
 
 from dlframe import backends
 from dlframe.backends.base import np
 from dlframe.core import dtypes
+from dlframe.core import static_dims as _static_dims
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor, copy_to_device
 from dlframe.errors import InvalidArgumentError
 
 _PCM, _EXTENSIBLE = 1, 0xFFFE
+
+# TF returns decode_wav's pair as a namedtuple named after its op
+DecodeWav = collections.namedtuple("DecodeWav", ["audio", "sample_rate"])
 
 
 def _bad(msg):
@@ -75,6 +80,8 @@ def decode_wav_p(d, contents, *, desired_channels, desired_samples):
     return d.asarray(np.ascontiguousarray(audio)), d.asarray(np.asarray(rate, np.int32))
 
 
+decode_wav_p.value_shaped = True   # the file's header decides the sizes
+
 def _encode(audio, rate):
     scaled = np.clip(audio.astype(np.float64) * 32768.0, -32768.0, 32767.0)
     pcm = (np.sign(scaled) * np.floor(np.abs(scaled) + 0.5)).astype("<i2").tobytes()
@@ -118,8 +125,12 @@ def decode_wav(contents, desired_channels=-1, desired_samples=-1, name=None):
     if x.dtype != dtypes.string or x.ndim != 0:
         raise InvalidArgumentError(f"contents must be a scalar string, got "
                                    f"{x.dtype.name} of shape {list(x.shape)}")
-    return call(decode_wav_p, (x,), {"desired_channels": int(desired_channels),
-                                     "desired_samples": int(desired_samples)})
+    audio, rate = call(decode_wav_p, (x,), {"desired_channels": int(desired_channels),
+                                            "desired_samples": int(desired_samples)})
+    # TF's static shape: the file decides the sizes not asked for
+    _static_dims.note_unknown_axes(audio, [axis for axis, n in enumerate(
+        (desired_samples, desired_channels)) if int(n) < 0])
+    return DecodeWav(audio, rate)
 
 
 def encode_wav(audio, sample_rate, name=None):

@@ -195,6 +195,9 @@ def resize_with_pad(image, target_height, target_width, method="bilinear",
     target_height, target_width = int(target_height), int(target_width)
     if target_height <= 0 or target_width <= 0:
         raise ValueError("target_height and target_width must be > 0.")
+    if _static_dims.sizes_unknown(x):   # sizes read when the graph runs (float32,
+        return _resize_with_pad_in_graph(x, target_height, target_width, method,
+                                         antialias)   # as TF's graph), not baked in
     height, width = x.shape[-3], x.shape[-2]
     ratio = max(width / target_width, height / target_height)
     exact_h, exact_w = height / ratio, width / ratio
@@ -204,6 +207,21 @@ def resize_with_pad(image, target_height, target_width, method="bilinear",
     return pad_to_bounding_box(resized, max(0, int((target_height - exact_h) // 2)),
                                max(0, int((target_width - exact_w) // 2)), target_height,
                                target_width)
+
+
+def _resize_with_pad_in_graph(x, target_height, target_width, method, antialias):
+    """``resize_with_pad`` of images whose sizes the trace's graph does not know."""
+    shape = _array.shape(x)
+    height = _math.cast(shape[-3], "float32")
+    width = _math.cast(shape[-2], "float32")
+    ratio = _math.maximum(width / target_width, height / target_height)
+    exact_h, exact_w = height / ratio, width / ratio
+    size = _array.stack([_math.cast(_math.floor(exact_h), "int32"),
+                         _math.cast(_math.floor(exact_w), "int32")])
+    resized = resize(x, size, method=method, antialias=antialias)
+    offset_h = _math.maximum(0, _math.cast((target_height - exact_h) / 2, "int32"))
+    offset_w = _math.maximum(0, _math.cast((target_width - exact_w) / 2, "int32"))
+    return pad_to_bounding_box(resized, offset_h, offset_w, target_height, target_width)
 
 
 IMAGE_NAMES = [

@@ -6,6 +6,7 @@ layers in ``preprocessing_lookup.py``; TextVectorization in ``preprocessing_text
 """
 
 from dlframe.core import dtypes as _dt
+from dlframe.core import static_dims as _static_dims
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.keras import backend
@@ -241,23 +242,46 @@ def _listify(v):
     return v
 
 
-def _crop_box(h, w, th, tw):
-    """The centred box of aspect ratio tw/th, as large as fits in h x w."""
-    ch = min(h, int(w * th / tw))
-    cw = min(w, int(h * tw / th))
-    return (h - ch) // 2, (w - cw) // 2, ch, cw
-
-
 # Keras 3's methods plus Keras 2's gaussian and mitchellcubic (all tf.image.resize's)
 _RESIZE_METHODS = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5",
                    "gaussian", "mitchellcubic")
 
 
+def _aspect_sizes(x, th, tw):
+    """``(h, w, h_for_w, w_for_h)``: the height and width of images ``x`` and the
+    height (width) of aspect ratio tw/th at their width (height). Python ints where
+    the graph knows the sizes, else int32 tensors read when it runs (images of
+    varying sizes in ``Dataset.map``: the traced image's would be baked in)."""
+    dims = _static_dims.graph_dims(x)[-3:-1]
+    if None not in dims:
+        h, w = int(dims[0]), int(dims[1])
+        return h, w, int(w * th / tw), int(h * tw / th)
+    shape = _array.shape(x)
+    h, w = shape[-3], shape[-2]
+    return h, w, _scaled(w, th, tw), _scaled(h, tw, th)
+
+
+def _scaled(n, num, den):
+    return _math.cast(_math.cast(n, "float64") * num / den, "int32")
+
+
+def _min(a, b):
+    return min(a, b) if isinstance(a, int) and isinstance(b, int) else \
+        _math.minimum(a, b)
+
+
+def _max(a, b):
+    return max(a, b) if isinstance(a, int) and isinstance(b, int) else \
+        _math.maximum(a, b)
+
+
 def crop_to_aspect_and_resize(x, th, tw, interpolation="bilinear", antialias=False):
-    h, w = x.shape[-3], x.shape[-2]
-    oh, ow, ch, cw = _crop_box(h, w, th, tw)
-    if (ch, cw) != (h, w):
-        x = _image.crop_to_bounding_box(x, oh, ow, ch, cw)
+    """Crops the largest centred box of aspect ratio tw/th from ``x``, then resizes
+    (Keras's ``crop_to_aspect_ratio``)."""
+    h, w, h_for_w, w_for_h = _aspect_sizes(x, th, tw)
+    ch, cw = _max(_min(h, h_for_w), 1), _max(_min(w, w_for_h), 1)
+    if not all(isinstance(n, int) for n in (h, w)) or (ch, cw) != (h, w):
+        x = _image.crop_to_bounding_box(x, (h - ch) // 2, (w - cw) // 2, ch, cw)
     return _image.resize(x, (th, tw), method=interpolation, antialias=antialias)
 
 
@@ -265,12 +289,13 @@ def pad_to_aspect_and_resize(x, th, tw, interpolation="bilinear", fill_value=0.0
                              antialias=False):
     """Pads ``x`` evenly with ``fill_value`` to the aspect ratio tw/th, then resizes
     (Keras's ``pad_to_aspect_ratio``: the image is not distorted nor cropped)."""
-    h, w = x.shape[-3], x.shape[-2]
-    pad_h = (max(h, int(w * th / tw)) - h) // 2
-    pad_w = (max(w, int(h * tw / th)) - w) // 2
-    if pad_h or pad_w:
-        paddings = [[0, 0]] * (x.ndim - 3) + [[pad_h, pad_h], [pad_w, pad_w], [0, 0]]
-        x = _array.pad(x, paddings, constant_values=fill_value)
+    h, w, h_for_w, w_for_h = _aspect_sizes(x, th, tw)
+    pad_h, pad_w = (_max(h, h_for_w) - h) // 2, (_max(w, w_for_h) - w) // 2
+    if not isinstance(h, int) or pad_h or pad_w:
+        pads = [[0, 0]] * (x.ndim - 3) + [[pad_h, pad_h], [pad_w, pad_w], [0, 0]]
+        if not isinstance(h, int):
+            pads = _array.stack([_array.stack(p) for p in pads])
+        x = _array.pad(x, pads, constant_values=_math.cast(fill_value, x.dtype))
     return _image.resize(x, (th, tw), method=interpolation, antialias=antialias)
 
 

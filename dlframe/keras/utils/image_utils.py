@@ -15,7 +15,8 @@ from dlframe.ops import array as _array
 from dlframe.ops import image_random as _image
 
 IMAGE_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
-_INTERPOLATIONS = ("bilinear", "nearest", "bicubic", "area")
+_INTERPOLATIONS = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5",
+                   "gaussian", "mitchellcubic")
 _CHANNELS = {"rgb": 3, "rgba": 4, "grayscale": 1}
 
 
@@ -78,7 +79,7 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
     def load(path):   # float32 images, except uint8 ones resized with 'nearest'
         image = _io.decode_image(_io.read_file(path), channels=channels,
                                  expand_animations=False)
-        if pad_to_aspect_ratio:
+        if pad_to_aspect_ratio:   # (as Keras: not resize_images' padding)
             image = _image.resize_with_pad(image, size[0], size[1], method=interpolation)
         else:
             image = resize_images(image, size, interpolation, crop_to_aspect_ratio)
