@@ -12,6 +12,7 @@ from dlframe.core.variable import VariableAggregation as _Aggregation
 from dlframe.core.variable import VariableSynchronization as _Synchronization
 from dlframe.core.variable import name_scope  # noqa: F401 - keras.name_scope
 from dlframe.device_scope import device  # noqa: F401 - keras.device
+from dlframe.ops.math import cast as _cast
 
 _AGGREGATIONS = {None: _Aggregation.NONE, "none": _Aggregation.NONE,
                  "mean": _Aggregation.MEAN, "sum": _Aggregation.SUM,
@@ -70,6 +71,11 @@ class Variable(_CoreVariable, metaclass=_AnyVariable):
                                   "synchronization",
                                   "`None`, `'auto'`, `'on_read'`, `'on_write'`, "
                                   "`'none'`")
+        if dtype is not None:
+            # Keras's spellings: "int" and Python's int are int64, float floatx
+            # (imported here: the keras.utils package pulls in the layers)
+            from dlframe.keras.utils.backend_utils import standardize_dtype
+            dtype = standardize_dtype(dtype)
         if isinstance(initializer, str) or (callable(initializer) and
                                             not isinstance(initializer, Tensor)):
             if shape is None:
@@ -83,7 +89,13 @@ class Variable(_CoreVariable, metaclass=_AnyVariable):
             dtype = _dt.as_dtype(dtype or _config.floatx())
             value = init(tuple(shape), dtype=dtype)
         else:
-            value = convert_to_tensor(initializer, dtype=dtype)
+            want = None if dtype is None else _dt.as_dtype(dtype)
+            if want is not None and (want.is_bool or want.is_integer):
+                # Keras casts here where tf.constant refuses (ints to bool, floats
+                # to ints)
+                value = _cast(convert_to_tensor(initializer), want)
+            else:
+                value = convert_to_tensor(initializer, dtype=dtype)
             if shape is not None and tuple(value.shape) != tuple(shape):
                 raise ValueError(
                     f"Initial value has shape {tuple(value.shape)}, which differs from "

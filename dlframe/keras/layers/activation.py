@@ -4,6 +4,7 @@ from dlframe.core.tensor_shape import TensorShape
 from dlframe.keras import activations, constraints, initializers, regularizers
 from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.engine.input_spec import InputSpec
+from dlframe.keras.layers.attention_axes import masked_softmax
 from dlframe.ops import math as _math
 from dlframe.ops import nn as _nn
 
@@ -112,9 +113,9 @@ class Softmax(_Elementwise):
         self.axis = axis
 
     def call(self, inputs, mask=None):
-        if mask is not None:
-            inputs = inputs + (1.0 - _math.cast(mask, inputs.dtype)) * -1e9
-        return activations.softmax(inputs, axis=self.axis)
+        # Keras 3: masked positions come out 0, even where a whole row is masked
+        return masked_softmax(inputs, mask, axis=self.axis,
+                              softmax=activations.softmax)
 
     def get_config(self):
         config = super().get_config()

@@ -362,7 +362,9 @@ class Attention(Layer):
         if use_causal_mask:
             causal = _array.expand_dims(_causal_like(q, k), 0)
             full = causal if full is None else _math.logical_and(full, causal)
-        probs = _axes.masked_softmax(scores, full)
+        # Keras's Attention subtracts 1e9 from masked scores (no zeroed rows)
+        probs = _nn.softmax(scores if full is None else _axes.mask_scores(scores, full),
+                            axis=-1)
         if training and self.dropout > 0:
             probs = _nn.dropout(probs, rate=self.dropout, seed=self.seed)
         out = _linalg.matmul(probs, v)

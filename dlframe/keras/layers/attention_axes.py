@@ -13,14 +13,16 @@ import functools
 import operator
 import string
 
+from dlframe.core.tensor import convert_to_tensor
+from dlframe.errors import ShapeMismatchError
 from dlframe.ops import array as _array
 from dlframe.ops import einsum as _einsum
 from dlframe.ops import linalg as _linalg
+from dlframe.ops import logic as _logic
 from dlframe.ops import math as _math
 from dlframe.ops import nn as _nn
 
-# Keras's Softmax layer masks additively: -1e9 is added to masked scores (so a row
-# with every key masked comes out as Keras's does, not as a uniform row)
+# The Attention layers mask additively: -1e9 is added to masked scores
 _NEG = -1e9
 
 
@@ -31,9 +33,33 @@ def mask_scores(scores, mask):
     return scores + (1.0 - _math.cast(mask, scores.dtype)) * neg
 
 
-def masked_softmax(scores, mask):
-    """Softmax over the last axis of ``scores``, masked as Keras's Softmax layer."""
-    return _nn.softmax(scores if mask is None else mask_scores(scores, mask), axis=-1)
+def _keep(mask):
+    """A Keras Softmax mask as bool: True (or > 0.5) keeps a position."""
+    mask = convert_to_tensor(mask)
+    return mask if mask.dtype.is_bool else _math.greater(mask, 0.5)
+
+
+def _where(keep, x, fill):
+    return _logic.where(keep, x, _math.cast(fill, x.dtype))
+
+
+def _large_negative(dtype):
+    """Keras's Softmax fill for masked scores (-1e9 overflows float16)."""
+    return -3e4 if dtype.name == "float16" else _NEG
+
+
+def masked_softmax(scores, mask, axis=-1, softmax=_nn.softmax):
+    """Softmax over ``axis`` masked as Keras 3's Softmax layer (MultiHeadAttention's).
+
+    Masked scores are replaced by a large negative number and masked probabilities
+    set to 0, so a row whose keys are all masked is all zeros (TF 2.21), not uniform.
+    ``softmax(x, axis=)`` computes the unmasked softmax.
+    """
+    if mask is None:
+        return softmax(scores, axis=axis)
+    keep = _keep(mask)
+    masked = _where(keep, scores, _large_negative(scores.dtype))
+    return _where(keep, softmax(masked, axis=axis), 0.0)
 
 
 def normalize_axes(axes, rank):
@@ -102,10 +128,11 @@ def expand_mask(mask, scores_rank, num_axes, scores_shape):
     if mask.shape.rank > scores_rank or any(
             m is not None and s is not None and m not in (1, s)
             for m, s in zip(mask.shape, scores_shape)):
-        raise ValueError("The `mask` must be broadcastable to `inputs`. Each mask "
-                         "dimension must be 1 or match the corresponding input "
-                         f"dimension. Received: inputs.shape={tuple(scores_shape)}, "
-                         f"mask.shape={tuple(mask.shape)}")
+        # TF: InvalidArgumentError from the eager kernel, ValueError when traced
+        raise ShapeMismatchError(
+            "The `mask` must be broadcastable to `inputs`. Each mask dimension must "
+            "be 1 or match the corresponding input dimension. Received: "
+            f"inputs.shape={tuple(scores_shape)}, mask.shape={tuple(mask.shape)}")
     return mask
 
 
@@ -144,8 +171,12 @@ def attend(q, k, v, axes, mask=None, dropout=None):
         full = _array.reshape(scores, full_shape)
         static = [s if isinstance(s, int) else None for s in full_shape]
         keep = expand_mask(mask, len(full_shape), len(axes), static)
-        scores = _array.reshape(mask_scores(full, keep), _dims(scores))
+        scores = _array.reshape(_where(keep, full, _large_negative(scores.dtype)),
+                                _dims(scores))
     probs = _nn.softmax(scores, axis=-1)
+    if mask is not None:   # Keras's Softmax zeroes masked probabilities
+        probs = _array.reshape(_where(keep, _array.reshape(probs, full_shape), 0.0),
+                               _dims(scores))
     weighted = dropout(probs) if dropout is not None else probs
     ctx = _linalg.matmul(weighted, v_seq)
     ctx = _array.reshape(ctx, batch_sizes + q_sizes + [_dims(v)[-1]])
