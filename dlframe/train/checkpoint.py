@@ -12,7 +12,11 @@ A checkpoint holds the values of every Variable reachable from the objects given
   Variables assigned as attributes use the attribute name;
 * an optimizer stores its ``variables`` by position (``'optimizer/variables/0'`` is
   ``iterations``); slots of an optimizer that is not built yet when ``restore`` runs are
-  kept and assigned when it builds (deferred restoration);
+  kept and assigned when it builds (deferred restoration); a compiled model also
+  reaches its optimizer (``'model/optimizer/variables/0'``), as in Keras;
+* ``restore`` also accepts Keras 3's spellings (TF 2.16+ checkpoints):
+  ``_operations/<i>`` / ``_functional/_operations/<i>`` layers, ``_kernel``-style
+  private attributes, ``optimizer/_variables/<i>``, ``_iterations``;
 * any other object (``tf.Module``-like) is walked through its attributes, lists and dicts;
   Variables in its ``.variables`` not reached that way are stored by position;
 * ``'save_counter'`` is the Checkpoint's own counter, stored once it exists:
@@ -89,10 +93,12 @@ class CheckpointLoadStatus:
         graph = self._match()
         for path, opt in graph.optimizers:
             pending = {}
-            for key in [k for k in self._unused if k.startswith(path + "/variables/")]:
-                index = key[len(path) + len("/variables/"):]
-                if index.isdigit():
-                    pending[int(index)] = (key, self._consume(key))
+            for prefix in [p + e for p in graph.object_paths_of(path)
+                           for e in ("/variables/", "/_variables/")]:  # Keras 3's too
+                for key in [k for k in self._unused if k.startswith(prefix)]:
+                    index = key[len(prefix):]
+                    if index.isdigit() and int(index) not in pending:
+                        pending[int(index)] = (key, self._consume(key))
             if pending:
                 self._defer(opt, pending)
 
@@ -367,6 +373,11 @@ class Checkpoint:
         graph = walk_graph(self)
         aliases = {alias: path for path, var in graph.variables.items()
                    for alias in graph._var_aliases.get(id(var), [])}
+        for opt_path, _ in graph.optimizers:   # e.g. a compiled model's optimizer
+            for alias in graph.object_paths_of(opt_path)[1:]:
+                aliases.update({alias + path[len(opt_path):]: path
+                                for path in graph.variables
+                                if path.startswith(opt_path + "/")})
         return ({path: _to_host(var) for path, var in graph.variables.items()},
                 aliases)
 

@@ -118,6 +118,11 @@ def _children(obj):
         for key, value in vars(obj).items():
             if _is_variable(value) and key not in used:
                 out.append((key.lstrip("_") or key, value))
+        # a compiled model tracks its optimizer, as Keras does: Checkpoint(model=m)
+        # holds the optimizer's state too (``model/optimizer/...``)
+        optimizer = vars(obj).get("optimizer")
+        if optimizer is not None and _is_optimizer(optimizer):
+            out.append(("optimizer", optimizer))
         return out + _numbered_layers(obj)[0] + _attribute_layers(obj)
     for key, value in getattr(obj, "__dict__", {}).items():
         if not key.startswith("__") and _has_state(value):
@@ -148,6 +153,11 @@ class Graph:
         self._object_aliases = sorted(object_aliases, key=lambda pa: -len(pa[0]))
         self._var_aliases = var_aliases
 
+    def object_paths_of(self, path):
+        """The primary path of an object and the other edges reaching it."""
+        return [path] + [alias for primary, alias in self._object_aliases
+                         if primary == path and alias != path]
+
     def paths_of(self, path, var):
         """Every path naming ``var`` (whose primary path is ``path``), primary first."""
         found = [path, *self._var_aliases.get(id(var), [])]
@@ -158,7 +168,44 @@ class Graph:
                     candidate = alias + p[len(primary):]
                     if candidate not in found:
                         found.append(candidate)
+        # Keras 3 tracks some weights by their private attribute (Dense's ``_kernel``)
+        for p in list(found):
+            head, _, last = p.rpartition("/")
+            if head and not last.startswith("_") and len(found) < self._MAX_ALIASES:
+                candidate = f"{head}/_{last}"
+                if candidate not in found:
+                    found.append(candidate)
         return found
+
+
+def _keras3_aliases(layers, optimizers, object_paths, var_aliases):
+    """Object aliases for the edges Keras 3 (TF 2.16+) writes, so its checkpoints
+    restore: a Functional model's layers as ``_operations/<i>`` (input layers
+    counted), a Sequential's as ``_functional/_operations/<i + 1>``; an optimizer's
+    variables as ``_variables/<i>``, ``_iterations`` and ``_learning_rate``."""
+    object_aliases = []
+    for path, layer in layers:
+        own = vars(layer)
+        if "_seq_layers" in own:   # checked first: a built Sequential has both
+            edges = [(f"_functional/_operations/{i + 1}", c)
+                     for i, c in enumerate(own["_seq_layers"])]
+        elif "_graph_layers" in own:
+            edges = [(f"_operations/{i}", c) for i, c in enumerate(own["_graph_layers"])]
+        else:
+            continue
+        for edge, child in edges:
+            if object_paths.get(id(child)):
+                object_aliases.append((object_paths[id(child)],
+                                       f"{path}/{edge}" if path else edge))
+    for path, opt in optimizers:
+        named = {id(getattr(opt, "_iterations", None)): "_iterations",
+                 id(getattr(opt, "_lr_var", None)): "_learning_rate"}
+        for i, var in enumerate(opt.variables):
+            extra = [f"{path}/_variables/{i}"]
+            if id(var) in named:
+                extra.append(f"{path}/{named[id(var)]}")
+            var_aliases.setdefault(id(var), []).extend(extra)
+    return object_aliases
 
 
 def walk_graph(root):
@@ -198,6 +245,7 @@ def walk_graph(root):
             if object_paths.get(id(child)):
                 object_aliases.append((object_paths[id(child)],
                                        f"{path}/{edge}" if path else edge))
+    object_aliases += _keras3_aliases(layers, optimizers, object_paths, var_aliases)
     # Variables only an object's ``.variables`` lists come last, so a structured path
     # found anywhere in the graph wins over a positional one.
     for path, edge, var in fallbacks:

@@ -19,6 +19,7 @@ import tempfile
 from dlframe import errors
 from dlframe.backends.base import np  # host arrays for file I/O
 from dlframe.core import dtypes as _dt
+from dlframe.ops.framework_ops import init_scope
 from dlframe.train import bundle
 
 INDEX_SUFFIX = bundle.INDEX_SUFFIX
@@ -245,4 +246,8 @@ def _assign(var, value, path):
             None, None,
             f"tensor_name = {path}/.ATTRIBUTES/VARIABLE_VALUE; expected dtype "
             f"{var.dtype.name} does not equal original dtype {_dt.as_dtype(value.dtype).name}")
-    var.assign(value.astype(want, copy=False))
+    # a variable created inside a trace (a layer or optimizer slot built on the
+    # first call of a tf.function) gets its saved value once, eagerly: recorded
+    # in the graph, the assign would reset it on every later call
+    with init_scope():
+        var.assign(value.astype(want, copy=False))

@@ -35,6 +35,12 @@ class ModelCheckpoint(Callback):
         self.verbose = verbose
         self.save_best_only = save_best_only
         self.save_weights_only = save_weights_only
+        if save_weights_only and self.filepath.endswith(".keras"):
+            # a weights file named like a model archive would not load_model
+            raise ValueError("When using `save_weights_only=True` in "
+                             "`ModelCheckpoint`, the filepath provided must end in "
+                             "`.weights.h5` (or `.h5`, or be a checkpoint prefix). "
+                             f"Received: filepath={self.filepath}")
         self.save_freq = save_freq
         if save_freq != "epoch" and not isinstance(save_freq, int):
             raise ValueError(f"Unrecognized save_freq: {save_freq}. Expected save_freq are "

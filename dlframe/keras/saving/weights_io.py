@@ -307,6 +307,11 @@ def load_weights(model, filepath, skip_mismatch=False, by_name=False,
     """Reads weights saved by ``save_weights`` (either layout) into ``model``."""
     filepath = os.fspath(filepath)
     if not os.path.isfile(filepath) and os.path.isfile(filepath + ".index"):
+        if by_name:    # as Keras 2: a checkpoint matches by object graph only
+            raise NotImplementedError(
+                "Weights may only be loaded based on topology into Models when "
+                "loading TensorFlow-formatted weights (got by_name=True to "
+                f"load_weights); filepath={filepath}.")
         return _load_tf_checkpoint(model, filepath)
     if not os.path.exists(filepath):
         raise FileNotFoundError(f"No file or directory found at {filepath}")
