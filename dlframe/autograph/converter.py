@@ -121,6 +121,14 @@ def _thunk(expr):
                                          kw_defaults=[], defaults=[]), body=expr)
 
 
+def _one_sided_return(node):
+    """The branch ("else"/"main") missing a ``return`` the other one has, if any."""
+    body, orelse = _contains(node.body, ast.Return), _contains(node.orelse, ast.Return)
+    if body == orelse:
+        return None
+    return "else" if body else "main"
+
+
 def _ag_call(helper, args, keywords=()):
     return ast.Call(func=_ag(helper), args=args, keywords=list(keywords))
 
@@ -368,6 +376,10 @@ class _Transformer(ast.NodeTransformer):
                     ast.Return(value=call)]
         if _contains(node.body + node.orelse, (ast.Return, ast.Break, ast.Continue,
                                                ast.Yield, ast.YieldFrom)):
+            one_sided = _one_sided_return(node)
+            if one_sided:   # left to Python: a tensor test is TF's ValueError there
+                node.test = _ag_call("python_if_test",
+                                     [node.test, ast.Constant(one_sided)])
             return node
         assigned = _assigned(node.body + node.orelse)
         # the branches take every name they assign (they may read it first) and hand

@@ -98,6 +98,18 @@ def _nest_kind(value):
     return "value"
 
 
+def python_if_test(test, missing):
+    """Test of an ``if`` AutoGraph leaves to Python because only one branch returns:
+    fine for Python values, TF's ValueError for a symbolic tensor (the branch whose
+    ``return`` is missing would have no value in the graph)."""
+    if _symbolic(test):
+        raise ValueError(
+            f"the {missing} branch must also have a return statement (an `if` on a "
+            "tensor inside a tf.function returns a value in both branches or in "
+            "neither)")
+    return test
+
+
 def if_exp(test, true_fn, false_fn, init):
     """An if/else whose branches both ``return``: returns the branch's value."""
     if _symbolic(test):

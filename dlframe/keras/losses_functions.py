@@ -188,7 +188,7 @@ def _elementwise_binary_focal(y_true, y_pred, apply_class_balancing, alpha, gamm
     return focal
 
 
-def _check_same_shape(y_true, y_pred, scalar_ok=False):
+def _check_same_shape(y_true, y_pred, scalar_ok=False, hint=""):
     """Keras 3 refuses targets that would only broadcast against the outputs ((N, 2)
     against (N, 1) trains on the wrong thing); ``scalar_ok`` keeps Keras 2's
     broadcasting of a scalar target (``bce(1.0, outputs)``)."""
@@ -200,13 +200,30 @@ def _check_same_shape(y_true, y_pred, scalar_ok=False):
             for a, b in zip(true_shape, pred_shape)):
         raise ValueError(
             "Arguments `target` and `output` must have the same shape. Received: "
-            f"target.shape={true_shape}, output.shape={pred_shape}")
+            f"target.shape={true_shape}, output.shape={pred_shape}" + hint)
+
+
+def _crossentropy_hint(y_true, y_pred, sparse):
+    """What most likely went wrong when cross-entropy targets and outputs disagree."""
+    t, p = tuple(y_true.shape), tuple(y_pred.shape)
+    if len(p) >= 3 and len(p) > len(t) + sparse:
+        return (f" The model's output has rank {len(p)}: a `Flatten` or global pooling "
+                "layer may be missing before the last `Dense` layer.")
+    if sparse and len(t) == len(p) and t[-1:] == p[-1:]:
+        return (" The targets look one-hot encoded: use `categorical_crossentropy` for "
+                "one-hot targets, or pass integer class ids (e.g. `argmax(y, axis=-1)`).")
+    if not sparse and p[-1:] != (1,) and (
+            (len(t) == len(p) and t[-1:] == (1,)) or t == p[:-1]):
+        return (" For integer class ids use `sparse_categorical_crossentropy`, or "
+                "one-hot encode them with `keras.utils.to_categorical`.")
+    return ""
 
 
 def _categorical_inputs(y_true, y_pred, label_smoothing, axis):
     """Tensors of one-hot (or soft) labels, smoothed, and same-shape predictions."""
     y_true, y_pred = _pred_true(y_true, y_pred)
-    _check_same_shape(y_true, y_pred)
+    hint = _crossentropy_hint(y_true, y_pred, sparse=False)
+    _check_same_shape(y_true, y_pred, hint=hint and "." + hint)
     if label_smoothing:
         n = float(y_pred.shape[axis])
         y_true = _m.add(_m.multiply(y_true, 1.0 - label_smoothing), label_smoothing / n)
@@ -255,6 +272,11 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
         y_true = _array.squeeze(y_true, -1)
     if y_true.dtype.is_floating:
         y_true = _m.cast(y_true, dtypes.int64)
+    if y_true.ndim != y_pred.ndim - 1:
+        raise ValueError(
+            "Argument `output` must have rank (ndim) `target.ndim - 1`. Received: "
+            f"target.shape={tuple(y_true.shape)}, output.shape={tuple(y_pred.shape)}."
+            + _crossentropy_hint(y_true, y_pred, sparse=True))
     if tuple(y_true.shape) != tuple(y_pred.shape[:-1]):
         raise ValueError(
             "Arguments `target` and `output` must have the same shape up until the last "

@@ -224,6 +224,25 @@ def _transpose_grad(inputs, out, dy, *, perm):
     return transpose(dy, inverse)
 
 
+def _checked_perm(raw, nd):
+    """``perm`` as non-negative ints; errors show the ``perm`` the caller passed."""
+    raw = [int(p) for p in raw]
+    if len(raw) != nd:
+        raise InvalidArgumentError(
+            f"Transpose: transpose expects a vector of size {nd}. But input(1) is a "
+            f"vector of size {len(raw)}: perm={raw}")
+    bad = [p for p in raw if not -nd <= p < nd]
+    if bad:
+        raise InvalidArgumentError(
+            f"Transpose: {bad[0]} is out of range [0 .. {nd}) in perm={raw}")
+    perm = tuple(p % nd for p in raw)
+    missing = sorted(set(range(nd)) - set(perm))
+    if missing:
+        raise InvalidArgumentError(
+            f"Transpose: {missing[0]} is missing from perm={raw}")
+    return perm
+
+
 @reads_values("perm")
 def transpose(a, perm=None, conjugate=False, name=None):
     """Permutes dimensions (reverses them when ``perm`` is None)."""
@@ -232,13 +251,10 @@ def transpose(a, perm=None, conjugate=False, name=None):
     if perm is None:
         perm = tuple(range(nd - 1, -1, -1))
     else:
-        perm = tuple(int(p) % nd if nd else int(p) for p in static_shape(perm, "Transpose"))
-        if sorted(perm) != list(range(nd)):
-            raise InvalidArgumentError(f"Transpose: perm {list(perm)} is not a permutation "
-                                       f"of {nd} dimensions")
+        perm = _checked_perm(static_shape(perm, "Transpose"), nd)
     out = x if perm == tuple(range(nd)) else call(transpose_p, (x,), {"perm": perm})
     if conjugate and x._value.dtype.kind == "c":
-        from dlframe.ops import math_complex   # math sits above array ops: bind late
+        from dlframe.ops import math_complex  # math sits above array ops: bind late
         out = math_complex.conj(out)
     return out
 

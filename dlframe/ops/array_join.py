@@ -99,7 +99,11 @@ def concat(values, axis, name="concat"):
     ref = list(xs[0]._value.shape)
     for i, x in enumerate(xs[1:], 1):
         s = list(x._value.shape)
-        if len(s) != nd or any(p != q for j, (p, q) in enumerate(zip(ref, s)) if j != a):
+        if len(s) != nd:
+            raise ShapeMismatchError(
+                f"ConcatOp : Ranks of all input tensors should match: shape[0] = {ref} vs. "
+                f"shape[{i}] = {s} [Op:ConcatV2]")
+        if any(p != q for j, (p, q) in enumerate(zip(ref, s)) if j != a):
             raise ShapeMismatchError(
                 f"ConcatOp : Dimension {a} excluded, shapes must match: shape[0] = {ref} vs. "
                 f"shape[{i}] = {s} [Op:ConcatV2]")

@@ -1,7 +1,7 @@
 """Installs Python operators on Tensor (core cannot import ops; ops patch core)."""
 
 from dlframe.core.tensor import Tensor, convert_to_tensor
-from dlframe.errors import CompositeTensorError, ShapeMismatchError
+from dlframe.errors import CompositeTensorError, ShapeMismatchError, SymbolicTensorError
 from dlframe.ops import array, linalg, math
 
 
@@ -51,18 +51,19 @@ def _invert(x):
 
 
 def _deferring(fn):
-    """``fn`` returning NotImplemented for a composite operand (a RaggedTensor), so
-    Python calls that operand's reflected operator."""
+    """``fn`` returning NotImplemented for a composite operand (a RaggedTensor) or a
+    symbolic Keras one (``tf.ones(...) + keras.Input(...)``), so Python calls that
+    operand's reflected operator."""
     def op(self, other):
         try:
             return fn(self, other)
-        except CompositeTensorError:
+        except (CompositeTensorError, SymbolicTensorError):
             return NotImplemented
     return op
 
 
 _BINARY = ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "and", "or", "xor",
-           "lt", "le", "gt", "ge")
+           "lt", "le", "gt", "ge", "matmul")
 
 
 def install():

@@ -58,13 +58,35 @@ class Sequential(Functional):
             if own is not None:   # Keras 2 read its own graph's: Model() falls back
                 remember_own_inputs(outer, own)
             return outer
-        return Functional.input.fget(self)
+        return self._own_graph(Functional.input, "input")
 
     @property
     def output(self):
         if self._inbound_nodes:
             return self._inbound_nodes[0].output_tensors
-        return Functional.output.fget(self)
+        return self._own_graph(Functional.output, "output")
+
+    @property
+    def input_shape(self):
+        return self._own_graph(Functional.input_shape, "input")
+
+    @property
+    def output_shape(self):
+        return self._own_graph(Functional.output_shape, "output")
+
+    def _own_graph(self, prop, what):
+        """``prop`` of this model's graph; before there is one (no ``Input``, never
+        built or called) the AttributeError says so instead of naming internals."""
+        try:
+            return prop.fget(self)
+        except AttributeError as exc:
+            if "_nested_" not in str(exc) and "'inputs'" not in str(exc) and \
+                    "'outputs'" not in str(exc):
+                raise
+            raise AttributeError(
+                f"Sequential model '{self.name}' has no defined {what} yet: it has "
+                "never been built or called. Start it with `keras.Input(shape)`, call "
+                "`build(input_shape)`, or call it on data first.") from None
 
     def _direct_children(self):
         children = list(self._seq_layers)

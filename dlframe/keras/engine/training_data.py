@@ -91,8 +91,11 @@ def to_tensor(value, arg):
     try:
         t = convert_to_tensor(value)
     except Exception as exc:  # noqa: BLE001 - re-raised with the argument's name
+        hint = (". Sequences of different lengths need padding "
+                "(`keras.utils.pad_sequences`) or `tf.ragged.constant`"
+                if "non-rectangular" in str(exc) else "")
         raise ValueError(f"Failed to convert argument `{arg}` to a tensor: received "
-                         f"{type(value).__name__} {_short(value)} ({exc})") from None
+                         f"{type(value).__name__} {_short(value)} ({exc}){hint}") from None
     if t.dtype == dtypes.string:
         return t  # checked against the model's input dtypes on the first batch
     if not (t.dtype.is_floating or t.dtype.is_integer or t.dtype.is_bool):
@@ -108,7 +111,17 @@ def _short(value):
     return text if len(text) < 80 else text[:77] + "..."
 
 
+def _is_list_of_scalars(value):
+    """Keras 2 reads a (nested) Python list of numbers as one array, not as a list
+    of inputs: ``predict([[1, 2], [3, 4]])`` is a batch of two samples."""
+    while isinstance(value, (list, tuple)) and value:
+        value = value[0]
+    return isinstance(value, (bool, int, float, complex, str, bytes))
+
+
 def _convert_structure(value, arg):
+    if isinstance(value, (list, tuple)) and _is_list_of_scalars(value):
+        return to_tensor(value, arg)   # a ragged list fails here, naming `arg`
     return tree.map_structure(lambda v: to_tensor(v, arg), value)
 
 

@@ -144,6 +144,8 @@ class Optimizer(OptimizerVariables, Keras2OptimizerApi):
                 "rate to be settable, instantiate the optimizer with a float "
                 "`learning_rate` argument.")
         try:
+            if isinstance(value, (str, bytes)):   # float("0.01") would accept it
+                raise TypeError(value)
             val = float(value)
         except (TypeError, ValueError):
             raise ValueError(
