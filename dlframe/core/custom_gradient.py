@@ -49,6 +49,10 @@ class _AccessedVariables:
 
 def _alias(t):
     """A new tensor sharing ``t``'s data (recorded by traces, free to run)."""
+    if _primitive.STATE.trace is None and not t._is_variable:
+        # eager: a new wrapper is enough (no graph has to see it) and skips a
+        # primitive call's overhead on every output of every call
+        return Tensor(t._value, t._device)
     return call(broadcast_to_p, (t,), {"shape": tuple(t._value.shape)})
 
 

@@ -106,6 +106,10 @@ class PyPlaceholders:
         root = self
         while root.parent is not None:
             root = root.parent
-        if root.py_runs_now is not False and self.parent is None:
-            return   # real values of a run: a wrong set_shape is the caller's
+        if root.py_runs_now is not False and (
+                self.parent is None or id(tensor) not in self.produced):
+            # real values of a run: a wrong set_shape is the caller's (a branch's
+            # own tensors may be stand-ins; the tensors it captures from the
+            # function are the run's results)
+            return
         tensor._value = tensor._device.xp.resize(value, want)

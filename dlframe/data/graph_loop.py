@@ -55,9 +55,11 @@ class _Feed:
         def take(index):
             if self._element is None:   # a trace's probe of the body (a lazy
                 # TensorArray's first write) before any fetch: stand-in zeros
-                return [np.zeros([1 if d is None else d for d in s.shape.as_list()]
-                                 if s.shape.rank is not None else [],
-                                 s.dtype.as_numpy_dtype) for s in leaves]
+                # (strings: empty ones, which string ops can read)
+                return [np.full([1 if d is None else d for d in s.shape.as_list()]
+                                if s.shape.rank is not None else [],
+                                b"" if s.dtype == _dt.string else 0,
+                                s.dtype.as_numpy_dtype) for s in leaves]
             return S.flatten(self._element)
         flat = py_function(take, [i], Tout=[s.dtype for s in leaves])
         if not isinstance(flat, (list, tuple)):
