@@ -114,8 +114,8 @@ def decode_wav(contents, desired_channels=-1, desired_samples=-1, name=None):
       desired_samples: samples to return (-1: all), zero padded or truncated.
 
     Returns:
-      ``(audio, sample_rate)``: float32 ``[samples, channels]`` in [-1, 1) and an
-      int32 scalar.
+      A ``DecodeWav(audio, sample_rate)`` namedtuple: float32 ``[samples, channels]``
+      in [-1, 1) and an int32 scalar.
 
     Raises:
       InvalidArgumentError: not a RIFF/WAVE file, or not 16-bit PCM.

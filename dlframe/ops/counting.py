@@ -84,12 +84,24 @@ def _assert_all(condition, message, values):
     Assert(reduce_all(condition), [message, values])
 
 
+def _squeeze_trailing_one(labels, predictions):
+    """Drops a trailing size-1 axis from whichever of the pair has one more axis, as
+    TF does (e.g. ``[n, 1]`` labels against ``[n]`` predictions)."""
+    lshape, pshape = labels._value.shape, predictions._value.shape
+    if len(lshape) == len(pshape) + 1 and lshape[-1] == 1:
+        labels = _array().squeeze(labels, -1)
+    elif len(pshape) == len(lshape) + 1 and pshape[-1] == 1:
+        predictions = _array().squeeze(predictions, -1)
+    return labels, predictions
+
+
 def confusion_matrix(labels, predictions, num_classes=None, weights=None,
                      dtype=dtypes.int32, name=None):
     """``[num_classes, num_classes]`` counts of (label, prediction) pairs (rows: labels).
 
     Args:
-      labels: 1-D non-negative integer class labels.
+      labels: 1-D non-negative integer class labels (a trailing size-1 axis that
+        ``predictions`` lacks is dropped, and the other way round).
       predictions: 1-D integer predictions of the same length.
       num_classes: number of classes (default: 1 + the largest label or prediction);
         a label or prediction outside ``[0, num_classes)`` raises
@@ -97,12 +109,18 @@ def confusion_matrix(labels, predictions, num_classes=None, weights=None,
       weights: optional per-example weights.
       dtype: output dtype.
     """
-    lab = m.cast(t(labels), dtypes.int64)
-    pred = m.cast(t(predictions), dtypes.int64)
+    lab, pred = _squeeze_trailing_one(m.cast(t(labels), dtypes.int64),
+                                      m.cast(t(predictions), dtypes.int64))
     if tuple(lab._value.shape) != tuple(pred._value.shape):
         raise InvalidArgumentError(f"confusion_matrix: labels and predictions must have the "
                                    f"same shape, got {list(lab._value.shape)} and "
                                    f"{list(pred._value.shape)}")
+    if lab._value.ndim != 1:
+        raise InvalidArgumentError(f"confusion_matrix: labels and predictions must be 1-D, "
+                                   f"got shape {list(lab._value.shape)}")
+    if weights is not None and tuple(t(weights)._value.shape) != tuple(pred._value.shape):
+        raise ValueError(f"confusion_matrix: weights must have the shape of predictions "
+                         f"{list(pred._value.shape)}, got {list(t(weights)._value.shape)}")
     _assert_all(m.greater_equal(lab, 0), "`labels` contains negative values.", lab)
     _assert_all(m.greater_equal(pred, 0), "`predictions` contains negative values.",
                 pred)

@@ -4,9 +4,10 @@ determinants, solves, diagonals and traces."""
 import collections
 
 from dlframe.backends.base import np
-from dlframe.core.primitive import call, primitive
+from dlframe.core import dtypes
+from dlframe.core.primitive import STATE, call, primitive
 from dlframe.core.tensor import Tensor
-from dlframe.errors import InvalidArgumentError
+from dlframe.errors import InvalidArgumentError, NotFoundError
 from dlframe.ops import math as m
 from dlframe.ops._util import operands, t
 from dlframe.ops.einsum import einsum
@@ -197,10 +198,27 @@ def tensordot(a, b, axes, name=None):
     n_cols = 1
     for i in b_free:
         n_cols *= sb[i]
-    a2 = arr.reshape(arr.transpose(a, a_free + a_axes), (m_rows, k))
-    b2 = arr.reshape(arr.transpose(b, b_axes + b_free), (kb, n_cols))
+    dyn_a, dyn_b = _shape_is_dynamic(a), _shape_is_dynamic(b)
+    a2 = arr.reshape(arr.transpose(a, a_free + a_axes), (-1 if dyn_a else m_rows, k))
+    b2 = arr.reshape(arr.transpose(b, b_axes + b_free), (kb, -1 if dyn_b else n_cols))
     out = matmul(a2, b2)
-    return arr.reshape(out, [sa[i] for i in a_free] + [sb[i] for i in b_free])
+    return arr.reshape(out, _free_dims(a, a_free, dyn_a) + _free_dims(b, b_free, dyn_b))
+
+
+def _shape_is_dynamic(x):
+    """Whether traced ``x``'s shape may change between runs of the graph (it follows
+    values: a decoded file, a boolean mask), so reshapes must read it when they run."""
+    trace = STATE.trace
+    return trace is not None and trace.is_dynamic(x)
+
+
+def _free_dims(x, axes, dynamic):
+    """The sizes of ``x``'s ``axes``: ints, or run-time scalars when ``dynamic``."""
+    if not dynamic:
+        return [_shape(x)[i] for i in axes]
+    from dlframe.ops.array_meta import shape
+    sizes = shape(x, out_type=dtypes.int64)
+    return [sizes[i] for i in axes]
 
 
 # ---------------------------------------------------------------- norms
@@ -326,12 +344,20 @@ def _square_matrix(x, op):
                                    f"{list(s)} [Op:{op}]")
 
 
+def _no_half_kernel(x, op):
+    """TF registers no float16/bfloat16 kernel for ``op``: NotFoundError, as TF."""
+    if x.dtype.is_floating and x.dtype.size == 2:
+        raise NotFoundError(f"Could not find device for node: {{{{node {op}}}}} = "
+                            f"{op}[T={x.dtype.name}]; {op} has no {x.dtype.name} "
+                            f"kernel [Op:{op}]")
+
+
 # ---------------------------------------------------------------- inverse, det, solve
 @primitive("MatrixInverse")
 def inv_p(d, x):
     xp = d.xp
-    try:
-        out = xp.linalg.inv(x)
+    try:   # float16 (which TF supports here) is inverted in float32
+        out = xp.linalg.inv(x.astype(xp.float32) if x.dtype == xp.float16 else x)
     except np.linalg.LinAlgError:  # CuPy raises NumPy's class too
         raise InvalidArgumentError("MatrixInverse: Input is not invertible. "
                                    "[Op:MatrixInverse]") from None
@@ -380,6 +406,7 @@ def det(input, name=None):  # noqa: A002
     """Determinant of one or a batch of square matrices."""
     x = t(input)
     m._check("MatrixDeterminant", x, "fc")
+    _no_half_kernel(x, "MatrixDeterminant")
     _square_matrix(x, "MatrixDeterminant")
     return call(det_p, (x,))
 
@@ -419,6 +446,7 @@ def slogdet(input, name=None):  # noqa: A002
     """
     x = t(input)
     m._check("LogMatrixDeterminant", x, "fc")
+    _no_half_kernel(x, "LogMatrixDeterminant")
     _square_matrix(x, "LogMatrixDeterminant")
     return LogMatrixDeterminant(*call(slogdet_p, (x,)))
 

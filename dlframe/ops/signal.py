@@ -11,13 +11,12 @@ import math as _pymath
 
 from dlframe.backends.base import np
 from dlframe.core import dtypes
-from dlframe.core.primitive import call, primitive
+from dlframe.core.primitive import STATE, call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError, InvalidDTypeError
 from dlframe.ops import array as arr
 from dlframe.ops import math as m
 from dlframe.ops._util import t
-from dlframe.ops.array_index import gather_dense_grad
 
 
 def _shape(x):
@@ -95,6 +94,26 @@ def _irfftn_grad(inputs, out, dy, *, axes, n):
                                              device=fwd._device))
 
 
+def _fft_static_shape(last):
+    """A static-shape rule for a transform whose last transformed axis becomes
+    ``last(size, attrs)`` long (the other dims pass through, None where unknown)."""
+    def rule(in_dims, attrs):
+        dims = in_dims[0]
+        if getattr(dims, "unknown_rank", False):
+            return None
+        dims = list(dims)
+        axis = attrs["axes"][-1] % len(dims)
+        dims[axis] = last(dims[axis], attrs)
+        return dims
+    return rule
+
+
+fftn_p.static_shape = ifftn_p.static_shape = _fft_static_shape(lambda n, attrs: n)
+rfftn_p.static_shape = _fft_static_shape(
+    lambda n, attrs: None if n is None else n // 2 + 1)
+irfftn_p.static_shape = _fft_static_shape(lambda n, attrs: attrs["n"])
+
+
 # ---------------------------------------------------------------- helpers
 def _fit(x, lengths):
     """Crops or zero-pads ``x`` to ``lengths`` ({axis: length})."""
@@ -113,6 +132,11 @@ def _fit(x, lengths):
         x = x[tuple(key)]
     if pad:
         x = arr.pad(x, pads)
+    if (crop or pad) and STATE.trace is not None:
+        # the fitted sizes are known to TF whatever the input's (an fft_length)
+        fitted = {axis % len(shape): n for axis, n in lengths.items()}
+        x = call(arr.ensure_shape_p, (x,),
+                 {"shape": [fitted.get(a) for a in range(len(shape))]})
     return x
 
 
@@ -360,6 +384,89 @@ def _int_arg(v, arg):
     return out
 
 
+def _frame_sizes(samples, length, step, pad_end):
+    """(frames, padded sample count) of framing ``samples`` samples."""
+    if step < 0:
+        return 0, samples
+    if pad_end:
+        frames = -(-samples // step)
+        needed = max((frames - 1) * step + length, samples) if frames else samples
+        return frames, needed
+    return (1 + (samples - length) // step if samples >= length else 0), samples
+
+
+def _frame_index(xp, frames, length, step):
+    return step * xp.arange(frames)[:, None] + xp.arange(length)[None, :]
+
+
+@primitive("Frame")
+def frame_p(d, x, *, length, step, axis, pad_end, pad_value):
+    xp = d.xp
+    frames, needed = _frame_sizes(x.shape[axis], length, step, pad_end)
+    if needed > x.shape[axis]:
+        widths = [(0, 0)] * x.ndim
+        widths[axis] = (0, needed - x.shape[axis])
+        x = xp.pad(x, widths, constant_values=xp.asarray(pad_value).astype(x.dtype))
+    return xp.take(x, _frame_index(xp, frames, length, step), axis=axis)
+
+
+def _frame_static_shape(in_dims, attrs):
+    dims, axis = list(in_dims[0]), attrs["axis"]
+    frames = None if dims[axis] is None else _frame_sizes(
+        dims[axis], attrs["length"], attrs["step"], attrs["pad_end"])[0]
+    return dims[:axis] + [frames, attrs["length"]] + dims[axis + 1:]
+
+
+frame_p.static_shape = _frame_static_shape
+
+
+@frame_p.defgrad
+def _frame_grad(inputs, out, dy, *, length, step, axis, pad_end, pad_value):
+    return call(frame_adjoint_p, (dy, inputs[0]), {
+        "length": length, "step": step, "axis": axis, "pad_end": pad_end})
+
+
+def _sum_frames(xp, g, step, out_len):
+    """Frames ``g`` ``[frames, length, ...]`` placed ``step`` samples apart and summed
+    into ``[out_len, ...]``: frame ``f`` covers blocks ``f .. f + chunks - 1`` of
+    ``step`` samples, so chunk ``c`` of every frame is added at once
+    (``chunks = ceil(length / step)`` adds)."""
+    frames, length = g.shape[:2]
+    chunks = max(-(-length // step), 1)
+    g = xp.pad(g, [(0, 0), (0, chunks * step - length)] + [(0, 0)] * (g.ndim - 2))
+    g = g.reshape((frames, chunks, step) + g.shape[2:])
+    blocks = xp.zeros((frames + chunks - 1, step) + g.shape[3:], dtype=g.dtype)
+    for c in range(chunks):
+        blocks[c:c + frames] += g[:, c]
+    flat = blocks.reshape(((frames + chunks - 1) * step,) + g.shape[3:])
+    if flat.shape[0] < out_len:
+        flat = xp.pad(flat, [(0, out_len - flat.shape[0])] + [(0, 0)] * (flat.ndim - 1))
+    return flat[:out_len]
+
+
+@primitive("FrameAdjoint")
+def frame_adjoint_p(d, dy, like, *, length, step, axis, pad_end):
+    """Sums framed ``dy`` back onto the samples of ``like`` (the adjoint of Frame)."""
+    xp = d.xp
+    samples = like.shape[axis]
+    frames, _ = _frame_sizes(samples, length, step, pad_end)
+    lead, tail = like.shape[:axis], like.shape[axis + 1:]
+    if frames == 0 or length == 0 or dy.size == 0:
+        return xp.zeros(like.shape, dtype=dy.dtype)
+    g = xp.moveaxis(dy.reshape(lead + (frames, length, -1)), (-3, -2), (0, 1))
+    flat = xp.moveaxis(_sum_frames(xp, g, step, samples), 0, -1)
+    return xp.moveaxis(flat.reshape(lead + tail + (samples,)), -1, axis).copy()
+
+
+frame_adjoint_p.static_shape = lambda in_dims, attrs: list(in_dims[1])
+
+
+@frame_adjoint_p.defgrad
+def _frame_adjoint_grad(inputs, out, dy, *, length, step, axis, pad_end):
+    return call(frame_p, (dy,), {"length": length, "step": step, "axis": axis,
+                                 "pad_end": pad_end, "pad_value": 0}), None
+
+
 def frame(signal, frame_length, frame_step, pad_end=False, pad_value=0, axis=-1,
           name=None):
     """Slices ``signal`` into overlapping frames along ``axis``.
@@ -391,24 +498,13 @@ def frame(signal, frame_length, frame_step, pad_end=False, pad_value=0, axis=-1,
         raise InvalidArgumentError(
             f"frame: `frame_length` must be >= 0 and `frame_step` nonzero, got "
             f"frame_length={length}, frame_step={step}")
-    samples = _shape(x)[ax]
-    if step < 0:   # TF: no frames without padding; its padded range op fails
-        if pad_end:
-            raise InvalidArgumentError(f"frame: `frame_step` must be > 0 with "
-                                       f"pad_end=True, got frame_step={step}")
-        frames = 0
-    elif pad_end:
-        frames = -(-samples // step)
-        needed = max((frames - 1) * step + length, samples) if frames else samples
-        if needed > samples:
-            pads = [[0, 0] for _ in range(nd)]
-            pads[ax][1] = needed - samples
-            x = arr.pad(x, pads, constant_values=pad_value)
-    else:
-        frames = 1 + (samples - length) // step if samples >= length else 0
-    index = (step * np.arange(frames)[:, None] + np.arange(length)[None, :])
-    index = convert_to_tensor(index.astype(np.int64), device=x._device)
-    return gather_dense_grad(x, index, axis=ax)   # dense gradient, as TF
+    if step < 0 and pad_end:   # TF: no frames without padding; its padded range fails
+        raise InvalidArgumentError(f"frame: `frame_step` must be > 0 with "
+                                   f"pad_end=True, got frame_step={step}")
+    # one primitive that reads the sample count when it runs: a compiled graph (a
+    # Dataset.map after decode_wav) stays right when the signal's length changes
+    return call(frame_p, (x,), {"length": length, "step": step, "axis": ax,
+                                "pad_end": bool(pad_end), "pad_value": pad_value})
 
 
 def overlap_and_add(signal, frame_step, name=None):
@@ -429,23 +525,39 @@ def overlap_and_add(signal, frame_step, name=None):
     step = _int_arg(frame_step, "frame_step")
     if step <= 0:
         raise ValueError(f"overlap_and_add: frame_step must be positive, got {step}")
-    outer, frames, length = list(shape[:-2]), shape[-2], shape[-1]
+    # a primitive that reads the frame count when it runs (see ``frame``)
+    return call(overlap_and_add_p, (x,), {"step": step})
+
+
+@primitive("OverlapAndAdd")
+def overlap_and_add_p(d, x, *, step):
+    xp = d.xp
+    frames, length = x.shape[-2:]
     out_len = max((frames - 1) * step + length, 0)
-    # cut each frame into ceil(length / step) chunks of `step` samples; chunk c of
-    # frame f lands on output block f + c, so shifting the chunks of index c by c
-    # blocks and summing gives the blocks of the result.
-    chunks = max(-(-length // step), 1)
-    pads = [[0, 0] for _ in shape]
-    pads[-1][1] = chunks * step - length
-    x = arr.reshape(arr.pad(x, pads), outer + [frames, chunks, step])
-    total = None
-    for c in range(chunks):
-        part = x[..., :, c, :]
-        shift = [[0, 0] for _ in outer] + [[c, chunks - 1 - c], [0, 0]]
-        part = arr.pad(part, shift)
-        total = part if total is None else m.add(total, part)
-    flat = arr.reshape(total, outer + [(frames + chunks - 1) * step])
-    return flat[..., :out_len]
+    if x.size == 0:
+        return xp.zeros(x.shape[:-2] + (out_len,), dtype=x.dtype)
+    g = xp.moveaxis(x, (-2, -1), (0, 1))
+    return xp.moveaxis(_sum_frames(xp, g, step, out_len), 0, -1).copy()
+
+
+def _overlap_and_add_static_shape(in_dims, attrs):
+    dims = list(in_dims[0])
+    frames, length = dims[-2:]
+    known = frames is not None and length is not None
+    return dims[:-2] + [max((frames - 1) * attrs["step"] + length, 0) if known else None]
+
+
+overlap_and_add_p.static_shape = _overlap_and_add_static_shape
+
+
+@overlap_and_add_p.defgrad
+def _overlap_and_add_grad(inputs, out, dy, *, step):
+    x = inputs[0]
+    if x._value.size == 0:
+        from dlframe.ops.logic import zeros_like
+        return zeros_like(x)
+    return call(frame_p, (dy,), {"length": _shape(x)[-1], "step": step, "axis":
+                                 dy._value.ndim - 1, "pad_end": False, "pad_value": 0})
 
 
 SIGNAL_NAMES = ["fft", "fft2d", "fft3d", "fftnd", "fftshift", "frame", "ifft", "ifft2d",

@@ -43,6 +43,11 @@ def _check_mode(output_mode, allowed):
                          f"{set(allowed)}. Received: output_mode={output_mode!r}")
 
 
+class MissingFeatureError(KeyError, ValueError):
+    """A feature of the FeatureSpace is absent from the data it is called on (TF
+    raises ``KeyError``; a ``ValueError`` too, as this module raised before)."""
+
+
 class Cross:
     """A feature cross: the named features' values hashed together into
     ``crossing_dim`` bins (by a ``keras.layers.HashedCrossing`` layer).
@@ -425,8 +430,9 @@ class FeatureSpace(Layer):
                 f"data={data!r} (of type {type(data)})")
         unknown = [key for key in self.features if key not in data]
         if unknown:
-            raise ValueError(f"Missing features {unknown} in the data passed to the "
-                             f"FeatureSpace; received keys {sorted(data)}.")
+            raise MissingFeatureError(f"Missing features {unknown} in the data passed "
+                                      f"to the FeatureSpace; received keys "
+                                      f"{sorted(data)}.")
         columns, single = {}, False
         for key in self.features:
             x = _as_tensor(data[key])
