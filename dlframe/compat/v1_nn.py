@@ -9,6 +9,7 @@ The RNN API lives in ``v1_rnn_cell`` and ``v1_rnn_wrappers`` (``rnn_cell``) and
 from types import SimpleNamespace as _Namespace
 
 import dlframe as _tf
+from dlframe.compat import v1_nn_embedding as _embedding
 from dlframe.compat import v1_nn_native as _native
 from dlframe.compat import v1_nn_quantized as _quantized
 from dlframe.compat import v1_ops_args as _args
@@ -78,7 +79,7 @@ def avg_pool_v2(input, ksize, strides, padding, data_format=None, name=None):
                            name=name)
 
 
-_TABLES = (_native, _quantized, _rnn)
+_TABLES = (_native, _quantized, _rnn, _embedding)
 globals().update({name: getattr(module, name) for module in _TABLES
                   for name in module.__all__})
 globals().update({name: getattr(_args, name) for name in _args.NN_NAMES})

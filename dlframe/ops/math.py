@@ -11,8 +11,8 @@ import builtins
 
 from dlframe.backends.base import np  # the bounds' host check
 from dlframe.core import dtypes
-from dlframe.core.tensor import Tensor, convert_to_tensor
-from dlframe.errors import ShapeMismatchError
+from dlframe.core.tensor import convert_to_tensor
+from dlframe.errors import InvalidArgumentError, ShapeMismatchError
 from dlframe.ops._util import operands, t  # noqa: F401 - operands: also math.operands
 from dlframe.ops.logic import (  # noqa: F401 - re-exported: one object per name
     _ALLOWED,
@@ -221,7 +221,12 @@ def add_n(inputs, name=None):
         raise ValueError("add_n: inputs must be a non-empty list of tensors")
     total = t(inputs[0])
     for i, x in enumerate(inputs[1:], 1):
-        if isinstance(x, Tensor) and not x.shape.is_compatible_with(total.shape):
+        x = t(x)   # each input converted on its own, as TF: no promotion
+        if x.dtype != total.dtype:
+            raise InvalidArgumentError(
+                f"cannot compute AddN as input #{i}(zero-based) was expected to be a "
+                f"{total.dtype.name} tensor but is a {x.dtype.name} tensor [Op:AddN]")
+        if not x.shape.is_compatible_with(total.shape):
             raise ShapeMismatchError(
                 f"AddN: Inputs to operation AddN must have the same size and shape. "
                 f"Input 0: {total.shape} != input {i}: {x.shape} [Op:AddN]")

@@ -151,7 +151,8 @@ def local_response_normalization(input, depth_radius=5, bias=1, alpha=1, beta=0.
     """``x / (bias + alpha * sum(x^2 over +-depth_radius channels)) ** beta``."""
     x = t(input)
     if x.ndim != 4:
-        raise ValueError(f"LRN: input must be 4-D; received shape {tuple(x.shape)}")
+        raise InvalidArgumentError(f"LRN: input must be 4-dimensional; received shape "
+                                   f"{tuple(x.shape)} [Op:LRN]")
     r = int(depth_radius)
     sq = _array.pad(_m.square(x), [[0, 0], [0, 0], [0, 0], [r, r]])
     c = int(x.shape[-1])

@@ -222,7 +222,9 @@ def arange(start, stop=None, step=1, dtype=None):
         raise ValueError(f"arange: `step` must not be 0, got {step!r}")
     dt = keras_dtype(dtype) if dtype is not None else result_type(*values)
     if dt.is_integer:
-        return _c.range(*[int(v) for v in values], dtype=dt)
+        bounds = [int(v) for v in values]
+        # NumPy (and tnp): a range that runs the wrong way is empty, not an error
+        return _c.range(*bounds if range(*bounds) else [0], dtype=dt)
     host = np.arange(*values, dtype=np.float64)   # NumPy's length rule, then cast
     return _m.cast(_c.range(len(host), dtype=dt), dt) * _m.cast(values[2], dt) + \
         _m.cast(values[0], dt)

@@ -283,8 +283,8 @@ def to_float(x):
     """``x`` (a Tensor) cast to the default float type unless already inexact."""
     if dtype_kind(x) in "fc":
         return x
-    if using_numpy_rules():
-        return _m.cast(x, np.result_type(x._value.dtype, np.float16))
+    if using_numpy_rules():   # TF's tnp: every integer/bool to float64 (not NumPy's
+        return _m.cast(x, dtypes.float64)   # int8 -> float16), prefer_float32 or not
     return _m.cast(x, default_float())
 
 

@@ -223,6 +223,9 @@ def _scan(fn, x, axis, dtype):
     x = as_tensor(x)
     if dtype is not None:
         x = _m.cast(x, dtype)
+    elif using_numpy_rules() and dtype_kind(x) in "iu":
+        # tnp scans integers in result_type(x, int64): int64, float64 for uint64
+        x = _m.cast(x, dtypes.float64 if x.dtype.name == "uint64" else dtypes.int64)
     elif dtype_kind(x) == "b" or (using_numpy_rules() and x.dtype.name in
                                         _SMALL_INT):
         x = _accumulator(x)

@@ -56,8 +56,9 @@ def sobol_sample(dim, num_results, skip=0, dtype=dtypes.float32, name=None):
       A ``[num_results, dim]`` tensor.
 
     Raises:
-      InvalidArgumentError: ``dim`` outside [1, 21200], ``num_results < 1`` or ``skip < 0``.
-      TypeError: non-integer counts or a non-float ``dtype``.
+      InvalidArgumentError: ``dim`` outside [1, 21200], ``num_results < 1``,
+        ``skip < 0`` or a ``dtype`` other than float32/float64.
+      TypeError: non-integer counts.
     """
     dim = _count(dim, "dim", 1)
     if dim > MAX_DIM:
@@ -67,8 +68,9 @@ def sobol_sample(dim, num_results, skip=0, dtype=dtypes.float32, name=None):
     skip = _count(skip, "skip", 0)
     dtype = dtypes.as_dtype(dtype)
     if dtype not in (dtypes.float32, dtypes.float64):
-        raise TypeError(f"sobol_sample: `dtype` must be float32 or float64. Received: "
-                        f"dtype={dtype.name}")
+        raise InvalidArgumentError(   # TF: no SobolSample kernel for other dtypes
+            f"sobol_sample: `dtype` must be float32 or float64. Received: "
+            f"dtype={dtype.name} [Op:SobolSample]")
     return call(_sobol_p, (), {"dim": dim, "num_results": num_results, "skip": skip,
                                "dtype": dtype.name})
 

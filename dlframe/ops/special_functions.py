@@ -12,16 +12,35 @@ import types
 
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, as_operand, convert_to_tensor
-from dlframe.errors import DTypeMismatchError, ShapeMismatchError
+from dlframe.errors import (
+    DTypeMismatchError,
+    InvalidArgumentError,
+    NotFoundError,
+    ShapeMismatchError,
+)
 from dlframe.ops import math as m
 from dlframe.ops._util import t
 from dlframe.ops.special_math import lgamma, xlog1py, xlogy
+
+# TF 2.21 registers no float16/bfloat16 kernel for these ops: NotFoundError
+# (Betainc/Zeta reject half precision with InvalidArgumentError)
+_NO_HALF_KERNEL = frozenset(["Dawsn", "Expint", "FresnelCos", "FresnelSin", "Spence",
+                             "Igamma", "Igammac"])
+_NO_HALF_DTYPE = frozenset(["Betainc", "Zeta"])
 
 
 def _float(x, op):
     x = t(x)
     if m._kind(x) != "f":
         m._check(op, x, "f")
+    if x.dtype.size == 2 and op in _NO_HALF_KERNEL:
+        raise NotFoundError(f"Could not find device for node: {{{{node {op}}}}} = "
+                            f"{op}[T={x.dtype.name}]: no {x.dtype.name} kernel "
+                            f"[Op:{op}]")
+    if x.dtype.size == 2 and op in _NO_HALF_DTYPE:
+        raise InvalidArgumentError(f"{op}: Value for attr 'T' of {x.dtype.name} is not "
+                                   f"in the list of allowed values: float, double "
+                                   f"[Op:{op}]")
     return x
 
 

@@ -24,7 +24,7 @@ from dlframe.ops import numpy_api_promote as _promote
 from dlframe.ops import slicing as _slicing
 
 _MODULES = ("numpy_api", "numpy_api_reduce", "numpy_api_create", "numpy_api_shape",
-            "numpy_api_index", "numpy_api_tnp")
+            "numpy_api_index", "numpy_api_tnp", "numpy_api_tnp_rules")
 _LINALG = ("cross", "dot", "einsum", "inner", "kron", "matmul", "outer", "tensordot",
            "vdot")
 
