@@ -44,6 +44,7 @@ from dlframe.core.tensor import Tensor
 from dlframe.core.variable import Variable
 from dlframe.train.checkpoint_graph import (
     _children,
+    _keras3_order,
     _walk,
     walk_graph,
 )
@@ -169,8 +170,11 @@ class CheckpointLoadStatus:
 
         def build(var_list):
             result = original(var_list)
-            variables = optimizer.variables
+            # Keras 3's ``_variables/<i>`` count in its own order (slot passes)
+            orders = {False: optimizer.variables, True: _keras3_order(optimizer)}
             for index in sorted(pending):
+                key = pending[index][0]
+                variables = orders[key.rsplit("/", 2)[-2] == "_variables"]
                 if index < len(variables):
                     key, value = pending.pop(index)
                     _assign(variables[index], value, key)

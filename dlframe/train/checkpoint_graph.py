@@ -118,11 +118,11 @@ def _children(obj):
         for key, value in vars(obj).items():
             if _is_variable(value) and key not in used:
                 out.append((key.lstrip("_") or key, value))
-        # a compiled model tracks its optimizer, as Keras does: Checkpoint(model=m)
-        # holds the optimizer's state too (``model/optimizer/...``)
-        optimizer = vars(obj).get("optimizer")
-        if optimizer is not None and _is_optimizer(optimizer):
-            out.append(("optimizer", optimizer))
+        # a model tracks the optimizers it holds, as Keras does: Checkpoint(model=m)
+        # holds a compiled model's optimizer state too (``model/optimizer/...``),
+        # and a GAN's ``d_optimizer``/``g_optimizer``
+        out += [(key, value) for key, value in vars(obj).items()
+                if not key.startswith("__") and _is_optimizer(value)]
         return out + _numbered_layers(obj)[0] + _attribute_layers(obj)
     for key, value in getattr(obj, "__dict__", {}).items():
         if not key.startswith("__") and _has_state(value):
@@ -178,6 +178,34 @@ class Graph:
         return found
 
 
+# Keras 3 creates these optimizers' slots in several passes over the model's
+# variables (one list after another; attributes in one pass interleave per
+# variable), so their ``_variables/<i>`` order differs from ``variables``'.
+# TF 2.21's order, e.g. RMSprop: [iteration, learning_rate, a_velocity, b_velocity,
+# a_momentum, b_momentum, ...]; Nadam's u_product comes last.
+_KERAS3_SLOT_PASSES = {
+    "RMSprop": (("_velocities",), ("_momentums",), ("_average_gradients",)),
+    "Adam": (("_momentums", "_velocities"), ("_velocity_hats",)),
+    "Nadam": (("_momentums", "_velocities"), ("_u_product",)),
+}
+
+
+def _keras3_order(opt):
+    """``opt.variables`` in the order Keras 3 lists them (``_variables``)."""
+    variables = list(opt.variables)
+    passes = next((_KERAS3_SLOT_PASSES[c.__name__] for c in type(opt).__mro__
+                   if c.__name__ in _KERAS3_SLOT_PASSES), ())
+    slots = []
+    for attrs in passes:
+        lists = [getattr(opt, a, None) for a in attrs]
+        lists = [v if isinstance(v, (list, tuple)) else [v] for v in lists]
+        slots += [v for group in zip(*lists) for v in group if _is_variable(v)]
+    ids = {id(v) for v in slots}
+    if len(ids) != len(slots) or not ids <= {id(v) for v in variables}:
+        return variables   # not the layout the table describes: keep dlframe's
+    return [v for v in variables if id(v) not in ids] + slots
+
+
 def _keras3_aliases(layers, optimizers, object_paths, var_aliases):
     """Object aliases for the edges Keras 3 (TF 2.16+) writes, so its checkpoints
     restore: a Functional model's layers as ``_operations/<i>`` (input layers
@@ -200,7 +228,7 @@ def _keras3_aliases(layers, optimizers, object_paths, var_aliases):
     for path, opt in optimizers:
         named = {id(getattr(opt, "_iterations", None)): "_iterations",
                  id(getattr(opt, "_lr_var", None)): "_learning_rate"}
-        for i, var in enumerate(opt.variables):
+        for i, var in enumerate(_keras3_order(opt)):
             extra = [f"{path}/_variables/{i}"]
             if id(var) in named:
                 extra.append(f"{path}/{named[id(var)]}")
