@@ -54,9 +54,9 @@ class _Signature:
             if t._is_variable or spec[0] == "var":
                 if spec != var_keys.get(i):
                     return False
-            elif (spec[1] != t._value.dtype or spec[2] is not t._device
-                  or not spec[0].is_compatible_with(t._value.shape)):
-                return False
+            elif (spec[1] != t._value.dtype or not spec[0].is_compatible_with(
+                    t._value.shape) or (spec[2] is not t._device and spec[1] != object)):
+                return False   # (strings live on the host whatever a SavedModel says)
         return True
 
     def relaxed(self, leaves):

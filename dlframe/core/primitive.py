@@ -59,7 +59,9 @@ class Primitive:
         current device it runs on ``cpu:0`` on host copies of its inputs; its
         string outputs stay on ``cpu:0`` and its numeric outputs go to that GPU,
         as TF's copies around a CPU-only kernel do. A predicate ``(inputs) -> bool``
-        makes only some calls host ones (string comparisons).
+        makes only some calls host ones (string comparisons). Any other op with a
+        string operand on the host, called while the current device is a GPU, runs
+        the same way (``tf.unique(words)[1]`` lands beside the model's weights).
     """
 
     __slots__ = ("name", "forward", "grad", "n_out", "aliases", "stateful", "effects",
@@ -186,6 +188,14 @@ def call(prim, inputs, attrs=None, device=None):
             dev.is_gpu or backends.current_device().is_gpu):
         prim, dev = _on_host(prim, dev if dev.is_gpu else backends.current_device())
         hosted = True
+    elif not hosted and not dev.is_gpu:
+        for a in arrays:   # inline: every CPU op passes here
+            if a.dtype is _OBJECT:   # numbers derived from host strings
+                gpu = backends.current_device()
+                if gpu.is_gpu:
+                    prim, dev = _on_host(prim, gpu)
+                    hosted = True
+                break
     state = STATE
     trace = state.trace
     if prim.effects and (trace is None or trace.run_effects):
@@ -276,7 +286,7 @@ class _HostForward:
             return self.forward(host, *arrays, **attrs)
         arrays = [a if isinstance(a, _host_types) else d.to_numpy(a) for a in arrays]
         result = self.forward(host, *arrays, **attrs)
-        if self.n_out > 1:
+        if self.n_out != 1:   # (-1: a tuple of any length)
             return tuple(_to_device(d, r) for r in result)
         return _to_device(d, result)
 
@@ -298,6 +308,21 @@ def _on_host(prim, target):
         twin.host_kernel = False
         twin.on_host = True   # graphs holding it are never captured as CUDA graphs
     return twin, target
+
+
+_OBJECT = _np.dtype(object)
+
+
+def numbers_device(x):
+    """The device for numbers derived from Tensor ``x`` without a primitive (its
+    shape, size, rank): ``x``'s own, except for strings on the host while the
+    current device is a GPU, where they go to that GPU (TF copies such host-memory
+    int32 results to the GPU op that reads them; DESIGN.md §3)."""
+    dev = x._device
+    if dev.is_gpu or x._value.dtype is not _OBJECT:
+        return dev
+    current = backends.current_device()
+    return current if current.is_gpu else dev
 
 
 def _host_target(prim, inputs):

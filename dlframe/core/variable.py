@@ -228,6 +228,8 @@ class Variable(Tensor, metaclass=_VariableMeta):
                 from dlframe.core.tensor import constant
                 initial_value = constant(initial_value, dtype=dtype)
             src = initial_value
+            if dev.is_gpu and src._value.dtype == object:
+                dev = src._device   # strings live on the host (TF: a CPU variable)
             if src._device is not dev:
                 value = dev.asarray(src._device.to_numpy(src._value))
             else:  # C order: slots made like it and updates mixing it with grads stay fast
@@ -235,6 +237,8 @@ class Variable(Tensor, metaclass=_VariableMeta):
         else:
             from dlframe.core.tensor import constant
             value = constant(initial_value, dtype=dtype)._value
+            if dev.is_gpu and value.dtype == object:
+                dev = backends.get_device("cpu:0")   # strings live on the host
             value = dev.asarray(value) if not dev.is_array(value) else value.copy()
         if not hasattr(value, "flags"):
             value = dev.xp.array(value)

@@ -366,7 +366,8 @@ class Strategy:
             total = ext.reduce_to(ReduceOp.SUM, sums)
             if op is ReduceOp.MEAN:
                 count = sum(int(p.shape[axis]) for p in parts)
-                total = _math.divide(total, _math.cast(count, total.dtype))
+                total = _math.divide(total, convert_to_tensor(
+                    count, dtype=total.dtype, device=total._device))
             return total
         return _map_values(one, value)
 

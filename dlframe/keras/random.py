@@ -65,7 +65,7 @@ class SeedGenerator:
     def next(self, ordered=True):
         """The current seed (an int64 ``[2]`` Tensor); advances the state."""
         current = self.state.read_value()
-        self.state.assign_add(convert_to_tensor([0, 1], dtype=dtypes.int64))
+        self.state.assign_add([0, 1])   # on the state's device (a tf.data map: host)
         return current
 
     def get_config(self):

@@ -4,7 +4,7 @@ from dlframe import backends
 from dlframe.core import dtypes
 from dlframe.core import indexed_slices as _slices
 from dlframe.core.primitive import STATE as _STATE
-from dlframe.core.primitive import call, primitive
+from dlframe.core.primitive import call, numbers_device, primitive
 from dlframe.core.static_dims import note_shape_of
 from dlframe.core.tensor import convert_to_tensor
 from dlframe.ops._util import t
@@ -74,7 +74,7 @@ def shape(input, out_type=dtypes.int32, name=None):
     if _dynamic(x):
         return call(_shape_p, (x,), {"dtype": dtypes.as_dtype(out_type)._np})
     return note_shape_of(convert_to_tensor(list(x._value.shape), dtype=out_type,
-                                           device=x._device), x)
+                                           device=numbers_device(x)), x)
 
 
 def shape_n(input, out_type=dtypes.int32, name=None):
@@ -87,10 +87,11 @@ def size(input, out_type=dtypes.int32, name=None):
     if _dynamic(x):
         return call(_size_p, (x,), {"dtype": dtypes.as_dtype(out_type)._np})
     return note_shape_of(convert_to_tensor(int(x._value.size), dtype=out_type,
-                                           device=x._device), x, size=True)
+                                           device=numbers_device(x)), x, size=True)
 
 
 def rank(input, name=None):
     """Rank of ``input`` as a scalar int32 tensor."""
     x = t(input)
-    return convert_to_tensor(int(x._value.ndim), dtype=dtypes.int32, device=x._device)
+    return convert_to_tensor(int(x._value.ndim), dtype=dtypes.int32,
+                             device=numbers_device(x))

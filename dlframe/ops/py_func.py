@@ -97,6 +97,8 @@ class _Body:
     def _run(self, d, arrays):
         if self.numpy_args:
             args = [d.to_numpy(a) for a in arrays]
+            if not self.internal:   # as TF's graph op: 0-d inputs as NumPy scalars
+                args = [a[()] if a.ndim == 0 else a for a in args]   # (bytes, ...)
         else:
             args = [Tensor(a, d) for a in arrays]
         with _Isolated():
@@ -119,11 +121,20 @@ class _Body:
             # as TF's py_function converts a returned array to Tout (numpy_function
             # in a graph does not)
             value = value.astype(dtype._np, copy=False)
+        elif value.dtype.kind in "SU" and dtype._np == object:   # NumPy text: tf.string
+            value = _np_strings_as_bytes(value)
         if value.dtype != dtype._np:
             raise InvalidArgumentError(
                 f"{i}-th value returned by {self.name} is {value.dtype}, but expects "
                 f"{dtype.name}")
         return d.asarray(value)
+
+
+def _np_strings_as_bytes(value):
+    flat = [v.encode() if isinstance(v, str) else bytes(v) for v in value.ravel().tolist()]
+    out = np.empty(len(flat), dtype=object)
+    out[:] = flat
+    return out.reshape(value.shape)
 
 
 def _root(trace):
@@ -384,7 +395,7 @@ def numpy_function(func=None, inp=None, Tout=None, stateful=True, name=None):
     if STATE.trace is None:
         # as TF eagerly: a plain call; the result's leaves are converted as they are
         # (``Tout`` is not applied) and a single leaf is returned alone
-        leaves = nest.flatten(func(*[x.numpy() for x in inputs]))
+        leaves = nest.flatten(func(*[x._device.to_numpy(x._value) for x in inputs]))
         outs = [None if v is None else convert_to_tensor(v) for v in leaves]
         return outs[0] if len(outs) == 1 else outs
     else:

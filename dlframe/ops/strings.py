@@ -442,8 +442,8 @@ def split(input, sep=None, maxsplit=-1, name=None):
     string Tensor; a tensor of rank >= 1 gives a RaggedTensor (one more dim)."""
     x = _strings(input, "StringSplit")
     sep_b = None if sep is None else _b(_scalar_str(sep, "sep"))
-    if sep_b == b"":
-        raise InvalidArgumentError("StringSplit: sep must not be empty")
+    if sep_b == b"":   # TF: an empty sep splits on whitespace, like None
+        sep_b = None
 
     maxsplit = int(maxsplit)
     if sep_b is not None:

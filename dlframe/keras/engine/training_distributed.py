@@ -79,12 +79,21 @@ def check_compile_strategy(model):
             "outside it. Create (or build) the model inside `strategy.scope()` too.")
 
 
+def _one_device_strategy(model):
+    """The one-replica strategy (``OneDeviceStrategy("/cpu:0")``) holding ``model``'s
+    weights, else None: its scope places the batches beside the weights."""
+    strategy = getattr(model, "_creation_strategy", None)
+    if strategy is None or strategy.num_replicas_in_sync != 1:
+        return None
+    return strategy
+
+
 def in_strategy_scope(method):
     """Runs a Keras entry point inside the scope of the model's strategy (if any), so
     the metrics and optimizer slots it creates are distributed like the weights."""
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
-        strategy = model_strategy(self)
+        strategy = model_strategy(self) or _one_device_strategy(self)
         if strategy is None:
             return method(self, *args, **kwargs)
         with strategy.scope():

@@ -7,7 +7,7 @@ from dlframe.keras import backend as _backend
 from dlframe.keras.engine.base_layer_utils import keras3_positional
 from dlframe.keras.initializers import initial_value
 from dlframe.keras.utils.generic_utils import to_snake_case
-from dlframe.ops import array as _array
+from dlframe.ops import logic as _logic
 
 
 def _enum(kind, value):
@@ -104,7 +104,7 @@ class Metric:
     def reset_state(self):
         """Resets every state variable to zeros."""
         for v in self._variables:
-            v.assign(_array.zeros(tuple(v._value.shape), dtype=v.dtype))
+            v.assign(_logic.zeros_like(v))   # on v's device (a CPU strategy on a GPU host)
         for m in self._metrics:
             m.reset_state()
 

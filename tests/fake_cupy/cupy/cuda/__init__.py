@@ -5,6 +5,7 @@
 """
 
 import contextlib
+import importlib
 import os
 import threading
 
@@ -152,9 +153,8 @@ def profile():
 def __getattr__(name):
     if name == "cudnn":   # CuPy 14 removed cuDNN (GPU.md §1.1)
         raise AttributeError("module 'cupy.cuda' has no attribute 'cudnn'")
-    if name == "nccl":
-        from cupy.cuda import nccl
-        return nccl
+    if name == "nccl":   # a submodule: import it without re-entering this hook
+        return importlib.import_module("cupy.cuda.nccl")
     raise AttributeError(f"module 'cupy.cuda' has no attribute {name!r}")
 
 
