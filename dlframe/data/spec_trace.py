@@ -324,22 +324,25 @@ def _placeholder_runs(fn, in_spec, settings):
 
 
 def _large_placeholders_fit(in_spec):
-    """Whether every placeholder of ``in_spec`` stays small with ``_LARGE_RUNS``'s
-    sizes (an image of unknown height and width does; a volume of three unknown
-    dimensions does not)."""
+    """Whether some placeholder of ``in_spec`` has an unknown size (else the large
+    runs would only repeat the small ones) and every one stays small with
+    ``_LARGE_RUNS``'s sizes (an image of unknown height and width does; a volume of
+    three unknown dimensions does not)."""
     size = max(n for n, _, _ in _LARGE_RUNS)
     rank = max(r for _, _, r in _LARGE_RUNS)
+    unknown = False
     for spec in S.flatten(in_spec):
         shape = getattr(spec, "shape", None)
         if shape is None:
             continue
         dims = [None] * rank if shape.rank is None else shape.as_list()
+        unknown = unknown or None in dims
         count = 1
         for d in dims:
             count *= size if d is None else d
         if count > _LARGE_ELEMENTS:
             return False
-    return True
+    return unknown
 
 
 def traced_map_spec(fn, in_spec):

@@ -266,7 +266,29 @@ def cholesky_p(d, x):
             except np.linalg.LinAlgError:
                 out[i] = nan
         out = out.reshape(x.shape)
+    else:
+        if d.is_gpu:   # CuPy reports no failure (linalg='ignore'): invalid factors
+            out = _nan_where_unfactored(xp, x, out)
     return out.astype(x.dtype, copy=False)
+
+
+def _nan_where_unfactored(xp, x, out):
+    """``out`` with NaN (lower triangle) for each matrix of ``x`` it does not factor:
+    a non-finite or non-positive diagonal, or ``L @ L^H`` off the lower triangle of
+    ``x`` by more than rounding. Device-side (no host sync), for backends whose
+    Cholesky returns garbage instead of raising on a non positive definite input."""
+    n = x.shape[-1]
+    if x.size == 0:
+        return out
+    diag = xp.diagonal(out, axis1=-2, axis2=-1).real
+    rebuilt = xp.matmul(out, xp.conj(xp.swapaxes(out, -1, -2)))
+    err = xp.abs(xp.tril(rebuilt - x)).max(axis=(-2, -1))
+    scale = xp.abs(xp.tril(x)).max(axis=(-2, -1))
+    tol = 64 * n * float(np.finfo(x.dtype).eps)   # Cholesky is backward stable
+    ok = xp.isfinite(out).all(axis=(-2, -1)) & (diag > 0).all(axis=-1) & \
+        (err <= tol * scale)
+    nan = xp.tril(xp.full(x.shape[-2:], xp.nan, dtype=out.dtype))
+    return xp.where(ok[..., None, None], out, nan)
 
 
 @cholesky_p.defgrad

@@ -50,14 +50,22 @@ def _invert(x):
     return math.logical_not(x) if x._value.dtype.kind == "b" else math.invert(x)
 
 
-def _deferring(fn):
+_REFLECTED = {"lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}
+
+
+def _deferring(fn, name):
     """``fn`` returning NotImplemented for a composite operand (a RaggedTensor) or a
-    symbolic Keras one (``tf.ones(...) + keras.Input(...)``), so Python calls that
-    operand's reflected operator."""
+    symbolic Keras one (``tf.ones(...) + keras.Input(...)``) that has the reflected
+    operator, so Python calls it; otherwise ``fn``'s own error stands (``Tensor @
+    RaggedTensor`` says what to do instead of "unsupported operand")."""
+    reflected = f"__{_REFLECTED.get(name, 'r' + name)}__"
+
     def op(self, other):
         try:
             return fn(self, other)
         except (CompositeTensorError, SymbolicTensorError):
+            if getattr(type(other), reflected, None) is None:
+                raise
             return NotImplemented
     return op
 
@@ -102,6 +110,6 @@ def install():
     T.__ne__ = _ne
     T.__getitem__ = array.getitem
     for name in _BINARY:
-        setattr(T, f"__{name}__", _deferring(getattr(T, f"__{name}__")))
+        setattr(T, f"__{name}__", _deferring(getattr(T, f"__{name}__"), name))
     T.__hash__ = Tensor.__dict__["__hash__"]  # __eq__ assignment must not re-enable hashing
     T.T = property(lambda s: array.transpose(s))
