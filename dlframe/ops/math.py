@@ -12,7 +12,7 @@ import builtins
 from dlframe.backends.base import np  # the bounds' host check
 from dlframe.core import dtypes
 from dlframe.core.tensor import convert_to_tensor
-from dlframe.errors import InvalidArgumentError, ShapeMismatchError
+from dlframe.errors import DTypeMismatchError, ShapeMismatchError
 from dlframe.ops._util import operands, t  # noqa: F401 - operands: also math.operands
 from dlframe.ops.logic import (  # noqa: F401 - re-exported: one object per name
     _ALLOWED,
@@ -222,8 +222,8 @@ def add_n(inputs, name=None):
     total = t(inputs[0])
     for i, x in enumerate(inputs[1:], 1):
         x = t(x)   # each input converted on its own, as TF: no promotion
-        if x.dtype != total.dtype:
-            raise InvalidArgumentError(
+        if x.dtype != total.dtype:   # TF: InvalidArgumentError eager, TypeError traced
+            raise DTypeMismatchError(
                 f"cannot compute AddN as input #{i}(zero-based) was expected to be a "
                 f"{total.dtype.name} tensor but is a {x.dtype.name} tensor [Op:AddN]")
         if not x.shape.is_compatible_with(total.shape):

@@ -36,7 +36,10 @@ def mask_scores(scores, mask):
 def _keep(mask):
     """A Keras Softmax mask as bool: True (or > 0.5) keeps a position."""
     mask = convert_to_tensor(mask)
-    return mask if mask.dtype.is_bool else _math.greater(mask, 0.5)
+    if mask.dtype.is_bool:
+        return mask
+    # integer masks too (0/1 from a tokenizer): compared as floats
+    return _math.greater(_math.cast(mask, "float32"), 0.5)
 
 
 def _where(keep, x, fill):
