@@ -406,7 +406,7 @@ def frame_p(d, x, *, length, step, axis, pad_end, pad_value):
     if needed > x.shape[axis]:
         widths = [(0, 0)] * x.ndim
         widths[axis] = (0, needed - x.shape[axis])
-        x = xp.pad(x, widths, constant_values=xp.asarray(pad_value).astype(x.dtype))
+        x = xp.pad(x, widths, constant_values=x.dtype.type(pad_value))   # a host scalar
     return xp.take(x, _frame_index(xp, frames, length, step), axis=axis)
 
 
