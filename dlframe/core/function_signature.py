@@ -8,6 +8,7 @@ positional tuple) with TensorSpecs named after their parameter where tensors wer
 """
 
 import inspect
+import logging
 import sys
 
 from dlframe.core.tensor import Tensor
@@ -156,7 +157,12 @@ class CompositeOutput:
             tensors[i] = convert(specs[i])
         try:
             return self._build(iter(tensors))
-        except (AttributeError, TypeError, ValueError, NotImplementedError):
+        except (AttributeError, TypeError, ValueError, NotImplementedError) as exc:
+            # the description still names the composite; say why it is not one
+            logging.getLogger("dlframe").warning(
+                "structured_outputs: could not rebuild a %s from its traced "
+                "components (%s: %s); showing its structure instead",
+                type(self.struct).__name__.strip("_"), type(exc).__name__, exc)
             return self.struct
 
     def _build(self, tensors):

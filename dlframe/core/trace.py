@@ -32,6 +32,9 @@ from dlframe.core.trace_placeholders import PyPlaceholders
 from dlframe.errors import InvalidArgumentError
 
 _primitive = sys.modules["dlframe.core.primitive"]   # PROFILER lives there
+# set by dlframe.distribute.values: a replica thread's reads of distributed variables
+# are recorded as reads of that replica's component (its own device's buffer)
+REPLICA_INPUTS = None
 
 
 # graph node names TF gives ops made by Python operators and some wrappers (others
@@ -107,6 +110,8 @@ class Trace(PyPlaceholders, DeferredErrors):
             origin = self.tainted_origin(inputs)
             if origin is not None:
                 self.tainted.update((id(o), origin) for o in outs)
+        if REPLICA_INPUTS is not None:
+            inputs = REPLICA_INPUTS(inputs)
         self.nodes.append((prim, inputs, outs, attrs, dev))
         for o in outs:
             self.produced[id(o)] = o
@@ -115,6 +120,9 @@ class Trace(PyPlaceholders, DeferredErrors):
         for i, o in enumerate(outs):
             self.names[id(o)] = f"{base}:{i}"
             self.op_types[id(o)] = prim.name
+        for t in inputs:
+            if id(t) not in self.unknown_axes and id(t) not in self.produced:
+                self._seed_unknown(t)
         if self.unknown_axes or prim.value_shaped:   # dims TF's graph leaves unknown
             _static_dims.propagate(self.unknown_axes, prim, inputs, outs, attrs)
         if self.value_unknown or self.parent is not None:
@@ -273,6 +281,26 @@ class Trace(PyPlaceholders, DeferredErrors):
                 return found[1]
             trace = trace.parent
         return None
+
+    def _seed_unknown(self, t):
+        """Unknown dims of an input ``t`` the graph did not make: a read of a
+        Variable(shape=[None]), or (in a branch or loop body) a tensor captured
+        from the enclosing graph, whose static shape TF keeps."""
+        if t._is_variable:
+            declared = getattr(t, "_shape", None)
+            if declared is not None and not declared.is_fully_defined():
+                axes = _static_dims.unknown_axes(t, declared)
+                if axes:
+                    self.note_unknown(t, axes)
+                    self.dynamic.add(id(t))   # its size may change between runs
+            return
+        trace = self.parent
+        while trace is not None:
+            axes = trace.unknown_axes.get(id(t))
+            if axes is not None:
+                self.unknown_axes[id(t)] = axes
+                return
+            trace = trace.parent
 
     def note_unknown(self, t, axes):
         """Marks ``axes`` of ``t`` unknown (an op sized from a hidden shape value)."""

@@ -64,6 +64,8 @@ class _Feed:
         flat = py_function(take, [i], Tout=[s.dtype for s in leaves])
         if not isinstance(flat, (list, tuple)):
             flat = [flat]
+        for t, s in zip(flat, leaves):   # TF's iterator knows the element spec's
+            t.set_shape(s.shape)         # static shapes (None dims stay None)
         return S.pack_sequence_as(self._spec, list(flat))
 
 

@@ -224,6 +224,17 @@ def gather_nd_p(d, x, idx, *, batch_dims):
     return x[_nd_key(xp, idx, batch_dims)]
 
 
+def _gather_nd_static_shape(in_dims, attrs):
+    x, idx = in_dims
+    b = attrs["batch_dims"]
+    if idx[-1] is None:
+        return None
+    return merge_dims(x[:b], idx[:b]) + idx[b:-1] + x[b + idx[-1]:]
+
+
+gather_nd_p.static_shape = _gather_nd_static_shape
+
+
 @gather_nd_p.defgrad
 def _gather_nd_grad(inputs, out, dy, *, batch_dims):
     x, idx = inputs

@@ -281,7 +281,8 @@ def extract_patches(images, sizes, strides, rates, padding, name=None):
         x = _array.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]])
     taps = [x[:, i * rh:i * rh + (oh - 1) * sh + 1:sh, j * rw:j * rw + (ow - 1) * sw + 1:sw]
             for i in range(kh) for j in range(kw)]
-    return _array.reshape(_array.stack(taps, axis=3), [batch, oh, ow, kh * kw * depth])
+    # -1, not the traced batch: TF's static batch stays unknown (no retrace per size)
+    return _array.reshape(_array.stack(taps, axis=3), [-1, oh, ow, kh * kw * depth])
 
 
 IMAGE_NAMES = ["ssim", "ssim_multiscale", "sobel_edges", "extract_patches"]

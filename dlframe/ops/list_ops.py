@@ -11,7 +11,7 @@ to any order and work with buffers whose row count is only known at run time.
 
 from dlframe.core import basic
 from dlframe.core.primitive import STATE, call, primitive
-from dlframe.errors import OutOfRangeError
+from dlframe.errors import InvalidArgumentError, OutOfRangeError
 from dlframe.ops._util import probing_branch
 
 
@@ -40,10 +40,21 @@ def _check_read(d, index, rows):
 def write_rows_p(d, buffer, index, value, *, grow):
     """``buffer`` with rows ``index`` (a scalar or a vector) set to ``value``."""
     host, span = _host_rows(d, index)
+    element = tuple(value.shape[host.ndim:])
+    if tuple(buffer.shape[1:]) != element and not buffer.size:
+        # no data yet (allocated before an element's unknown dims were seen): the
+        # first write gives the element shape
+        buffer = d.xp.zeros(buffer.shape[:1] + element, dtype=buffer.dtype)
     rows = buffer.shape[0]
     if span is not None and probing_branch() and (
-            span[0] < 0 or (span[1] >= rows and not grow)):
+            span[0] < 0 or (span[1] >= rows and not grow)
+            or tuple(buffer.shape[1:]) != element):
         return buffer.copy()   # a probe writes nothing out of range (probing_branch)
+    if tuple(buffer.shape[1:]) != element:
+        raise InvalidArgumentError(
+            f"TensorArray: writing an element of shape {list(element)} into an array "
+            f"of elements of shape {list(buffer.shape[1:])}: inside a "
+            "dlframe.function all elements of a TensorArray have one shape")
     if span is not None and span[0] < 0:
         raise OutOfRangeError(f"Writing to negative indices (index {span[0]}) is not "
                               "allowed.")
@@ -55,6 +66,8 @@ def write_rows_p(d, buffer, index, value, *, grow):
         out[:rows] = buffer
     else:
         out = buffer.copy()
+    if value.ndim == 0 and out.dtype == object:
+        value = value[()]   # the element itself: an object array would hold the 0-d array
     out[int(host) if host.ndim == 0 else index] = value
     return out
 
@@ -68,8 +81,8 @@ write_rows_p.writes_rows = True
 def _write_rows_grad(inputs, out, dy, *, grow):
     buffer, index, value = inputs
     d_buffer = call(write_rows_p, (dy, index, basic.zeros_like_t(value)), {"grow": False})
-    if grow:
-        d_buffer = take_rows_like(d_buffer, buffer)
+    # rows a grow added, or a data-free buffer the write gave its element shape
+    d_buffer = take_rows_like(d_buffer, buffer)
     return d_buffer, None, read_rows(dy, index)
 
 
@@ -112,7 +125,10 @@ def _add_rows_grad(inputs, out, dy):
 
 @primitive("TensorListTakeRowsLike", aliases=True)
 def take_rows_like_p(d, x, like):
-    """The leading ``like.shape[0]`` rows of ``x``."""
+    """The leading ``like.shape[0]`` rows of ``x`` (zeros like a data-free ``like``
+    whose element shape ``x`` does not share)."""
+    if x.shape[1:] != like.shape[1:] and not like.size:
+        return d.xp.zeros(like.shape, dtype=x.dtype)
     n = like.shape[0]
     return x if x.shape[0] == n else x[:n]
 
@@ -127,7 +143,10 @@ def _take_rows_like_grad(inputs, out, dy):
 
 @primitive("TensorListPadRowsLike", aliases=True)
 def pad_rows_like_p(d, x, like):
-    """``x`` followed by zero rows up to ``like.shape[0]`` rows."""
+    """``x`` followed by zero rows up to ``like.shape[0]`` rows (zeros like
+    ``like`` for a data-free ``x`` of another element shape)."""
+    if x.shape[1:] != like.shape[1:] and not x.size:
+        return d.xp.zeros(like.shape, dtype=x.dtype)
     if x.shape[0] == like.shape[0]:
         return x
     out = d.xp.zeros((like.shape[0],) + tuple(x.shape[1:]), dtype=x.dtype)
@@ -175,7 +194,7 @@ def read_rows(buffer, index):
 
 def take_rows_like(x, like):
     """The leading rows of ``x``, as many as ``like`` has (a no-op when equal)."""
-    if STATE.trace is None and x._value.shape[0] == like._value.shape[0]:
+    if STATE.trace is None and x._value.shape == like._value.shape:
         return x  # (in a graph the row counts may differ at run time)
     return call(take_rows_like_p, (x, like))
 

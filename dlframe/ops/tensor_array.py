@@ -41,6 +41,16 @@ def _host_ints(values):
     return [int(v) for v in values]
 
 
+def _static(value, skip=0):
+    """The static shape of ``value`` past its first ``skip`` axes: inside a trace
+    TF's graph shape (None where the signature leaves a size unknown), not the
+    traced stand-in's sizes."""
+    dims = _static_dims.graph_dims(value)
+    if getattr(dims, "unknown_rank", False):
+        return TensorShape(None)
+    return TensorShape(list(dims)[skip:])
+
+
 def _symbolic(x):
     trace = STATE.trace
     return isinstance(x, Tensor) and trace is not None and trace.is_symbolic(x)
@@ -93,10 +103,8 @@ class TensorArray:
         out._rows_known = self._rows_known
         out._buffer = buffer
         out._size = self._size if buffer is None else None
-        shape = self._element_shape if element_shape is None else element_shape
-        if buffer is not None and self._infer_shape:
-            shape = TensorShape(tuple(buffer._value.shape[1:]))
-        out._element_shape = shape
+        out._element_shape = self._element_shape if element_shape is None \
+            else element_shape
         return out
 
     # -- properties --------------------------------------------------------------
@@ -160,7 +168,7 @@ class TensorArray:
         """Writes ``value`` at ``index``; returns the (new, in graphs) TensorArray."""
         value = self._value(value)
         if self._graph:
-            shape = self._merge_shape(value.shape)
+            shape = self._merge_shape(_static(value))
             return self._graph_write(index, value, shape)
         i = _host_int(index, "index")
         if i < 0:
@@ -176,22 +184,23 @@ class TensorArray:
         return self
 
     def _graph_write(self, index, value, shape, rows=None):
-        """Graph write of ``value`` at rows ``index`` (``rows``: vector of indices)."""
-        element = tuple(value._value.shape[1:] if rows else value._value.shape)
+        """Graph write of ``value`` at rows ``index`` (``rows``: vector of indices);
+        the buffer's element shape was checked statically (``_merge_shape``), the
+        sizes TF leaves unknown are checked by the write when the graph runs."""
         buffer = self._buffer
-        if buffer is None:
-            buffer = self._allocate(element)
-        elif tuple(buffer._value.shape[1:]) != element:
-            raise ValueError(f"Incompatible shape for value ({element}), expected "
-                             f"({tuple(buffer._value.shape[1:])}): inside a "
-                             "dlframe.function all elements of a TensorArray have one "
-                             "shape")
+        if buffer is None:   # (an unknown rank: the traced rank, every size unknown)
+            rank = value._value.ndim - (1 if rows else 0)
+            buffer = self._allocate(shape.as_list() if shape.rank == rank
+                                    else [None] * rank)
         index = convert_to_tensor(index, dtype=dtypes.int32) if not isinstance(
             index, Tensor) else index
         return self._new(list_ops.write_rows(buffer, index, value, self._dynamic_size),
                          shape)
 
     def _allocate(self, element):
+        # an unknown size is allocated empty (0): the first write, when the graph
+        # runs, gives the buffer its element shape (list_ops.write_rows)
+        element = [0 if d is None else d for d in element or ()]
         size = self._size
         if isinstance(size, Tensor):
             return list_ops.reserve(_math.cast(size, dtypes.int32), element, self._dtype)
@@ -208,7 +217,7 @@ class TensorArray:
         if not self._dynamic_size and size is not None and n > size:
             raise ValueError(f"Cannot unstack {n} tensors into a TensorArray of static "
                              f"size {size} ")
-        shape = self._merge_shape(value.shape[1:])
+        shape = self._merge_shape(_static(value, 1) if self._graph else value.shape[1:])
         if self._graph:
             return self._new(value, shape)
         self._element_shape = shape
@@ -226,7 +235,7 @@ class TensorArray:
         """Writes the rows of ``value`` at ``indices``."""
         value = self._value(value)
         if self._graph:
-            shape = self._merge_shape(value.shape[1:])
+            shape = self._merge_shape(_static(value, 1))
             idx = indices if isinstance(indices, Tensor) else convert_to_tensor(
                 indices, dtype=dtypes.int32)
             return self._graph_write(idx, value, shape, rows=True)
@@ -389,8 +398,10 @@ class TensorArray:
         if not isinstance(staged, TensorArray) or not staged._graph or \
                 staged._buffer is None:
             return self
-        element = tuple(staged._buffer._value.shape[1:])
-        return self._new(self._allocate(element), TensorShape(element))
+        element = staged._element_shape
+        dims = element.as_list() if element.rank is not None else \
+            [None] * (staged._buffer._value.ndim - 1)
+        return self._new(self._allocate(dims), element)
 
 
 def _dims(shape):
@@ -403,7 +414,9 @@ class _GraphSpec:
     def __init__(self, ta, lazy=False):
         self.ta = ta
         self.lazy = lazy
-        self.relaxed = (ta._dynamic_size,)   # a dynamic array's buffer may grow
+        # a dynamic array's buffer may grow; one allocated before its elements'
+        # unknown sizes were seen gets them at its first write
+        self.relaxed = (ta._dynamic_size or not ta._element_shape.is_fully_defined(),)
         size = ta._size if lazy else None
         self.key = (ta._dtype, ta._dynamic_size, ta._clear_after_read, ta._infer_shape,
                     lazy, ta._element_shape if lazy else None,
