@@ -19,10 +19,9 @@ Modules left out (round 20) and why:
     CPU-only machine: single-device references on ``CPU:0`` are fed tensors made on
     the default GPU (dlframe copies no tensors silently, DESIGN.md §3), and the
     default ``MirroredStrategy()`` takes every fake GPU where they expect one CPU.
-    ``strategy.run`` inside ``tf.function`` over several GPUs raises
-    NotImplementedError (a known dlframe gap; ``fit`` runs such steps eagerly).
     Two fake GPUs (``DLFRAME_FAKE_GPU_COUNT=2``) are covered by
-    test_fake_gpu_round20_devices.py instead.
+    test_fake_gpu_round20_devices.py and (compiled ``strategy.run``, ``fit``)
+    tests/distribute/test_mirrored_gpu_function_round20.py instead.
 """
 
 import os

@@ -113,13 +113,6 @@ def call_for_each_replica(strategy, fn, per_replica_args, per_replica_kwargs,
     ``i`` (devices ``strategy.extended._replica_devices``); returns their results.
     ``sources`` is ``regroup``'s, for the arguments of ``merge_call``s."""
     devices = strategy.extended._replica_devices
-    if STATE.trace is not None and any(d.is_gpu for d in devices[1:]):
-        # a replayed graph reads a mirrored variable through its primary buffer
-        # (values.py); only logical CPU devices share that buffer with every replica
-        raise NotImplementedError(
-            "strategy.run inside dlframe.function with several GPU replicas is not "
-            f"supported yet (devices {[d.name for d in devices]}); run the step "
-            "eagerly (model.compile(run_eagerly=True) or no tf.function).")
     caller = _capture()
     threads = [_ReplicaThread(strategy, i, dev, fn, per_replica_args[i],
                               per_replica_kwargs[i], caller)

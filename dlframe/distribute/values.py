@@ -16,9 +16,9 @@ distributed variables answer reads by that device:
   replica; a replica reads and writes its own, a read in the cross-replica context
   combines them (SUM, MEAN or the first replica's).
 
-A compiled step reads a mirrored variable through its primary buffer, which every
-replica shares only on logical CPU devices; compiled steps over several GPUs are
-refused (``mirrored_run``) until traces capture per-device components.
+A trace records a replica's read of a distributed variable as a read of that
+replica's component (``replica_inputs``): a compiled step over several GPUs replays
+each replica's ops on its own device's buffer, as the eager run does.
 
 The variables stay ``dlframe.Variable`` instances (the class of a variable created
 in a multi-replica scope is switched to one of these), so tapes, layers and
@@ -27,6 +27,7 @@ optimizers use them unchanged; ``_value``/``_device`` are the only dispatch poin
 
 import threading
 
+from dlframe.core import trace as _trace
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor
 from dlframe.core.variable import (
@@ -216,8 +217,27 @@ class MirroredVariable(DistributedVariable):
 
     def _component(self, i):
         holder = self._dv_mirrors[i]
-        array = _SLOT_VALUE.__get__(self) if holder is None else holder[0]
-        return _view(self, array, self._dv_devices[i], i)
+        if holder is not None:
+            return self._live_component(i)
+        return _view(self, _SLOT_VALUE.__get__(self), self._dv_devices[i], i)
+
+    def _live_component(self, i):
+        """Component ``i`` (a device with its own buffer) as one Variable object that
+        reads and writes that buffer, whatever it is replaced by later."""
+        live = self.__dict__.setdefault("_dv_live", {})
+        comp = live.get(i)
+        if comp is None:
+            comp = live[i] = _view(self, self._dv_mirrors[i], self._dv_devices[i], i,
+                                   cls=_MirrorComponent)
+        return comp
+
+    def _replica_input(self):
+        """What a trace records when the current replica reads this variable: its
+        own component where that is a separate buffer (another GPU), else itself."""
+        i = self._local_index()
+        if i and self._dv_mirrors[i] is not None:
+            return self._live_component(i)
+        return self
 
     def _sync_mirrors(self):
         """Copies the primary buffer to the components that do not share it."""
@@ -282,6 +302,11 @@ class SyncOnReadVariable(DistributedVariable):
     def _component(self, i):
         return self._dv_components[i]
 
+    def _replica_input(self):
+        # outside a replica a read combines the components: a replica's own
+        i = self._local_index()
+        return self if i is None else self._dv_components[i]
+
     def _sync_mirrors(self):
         pass
 
@@ -292,10 +317,27 @@ class SyncOnReadVariable(DistributedVariable):
     __str__ = __repr__
 
 
-def _view(var, array, device, index):
-    """A plain Variable object over ``array`` on ``device`` (a component)."""
-    comp = Variable.__new__(Variable)
-    Tensor.__init__(comp, array, device)
+class _MirrorComponent(Variable):
+    """A mirrored variable's component on a device with its own buffer: reads and
+    writes go to the mirror's holder (``[array]``), so a traced graph that captured
+    this object follows buffers the variable replaces (checkpoint loads)."""
+
+    @property
+    def _value(self):
+        return _SLOT_VALUE.__get__(self)[0]
+
+    @_value.setter
+    def _value(self, array):
+        holder = _SLOT_VALUE.__get__(self)
+        holder[0] = array
+
+
+def _view(var, array, device, index, cls=Variable):
+    """A plain Variable object over ``array`` on ``device`` (a component); a
+    ``_MirrorComponent`` over the holder ``array`` with ``cls``."""
+    comp = cls.__new__(cls)
+    _SLOT_VALUE.__set__(comp, array)   # the slots themselves (the holder, for cls)
+    _SLOT_DEVICE.__set__(comp, device)
     comp._name = var._name if index == 0 else f"{var._name}/replica_{index}"
     comp._trainable = var._trainable
     comp._constraint = var._constraint
@@ -355,6 +397,22 @@ class _Writer:
         else:
             write(var, value, mode)
         return var if read_value else None
+
+
+def replica_inputs(inputs):
+    """``inputs`` of a primitive that a trace records in a replica thread, with each
+    distributed variable replaced by the current replica's component (a graph then
+    replays every replica's reads and writes on its own device's buffer)."""
+    if REPLICA.device is None:
+        return inputs
+    for t in inputs:
+        if isinstance(t, DistributedVariable):
+            return tuple(t._replica_input() if isinstance(t, DistributedVariable)
+                         else t for t in inputs)
+    return inputs
+
+
+_trace.REPLICA_INPUTS = replica_inputs
 
 
 def write(var, value, mode):

@@ -159,9 +159,7 @@ class DistributedStep:
     def __init__(self, model, kind, strategy):
         self.model, self.kind, self.strategy = model, kind, strategy
         run = self._run
-        gpus = any(d.is_gpu for d in strategy.extended._replica_devices[1:])
-        # several GPUs: eager steps (compiled multi-GPU replicas: see mirrored_run)
-        self._fn = run if model.run_eagerly or gpus else _compile(run)
+        self._fn = run if model.run_eagerly else _compile(run)
 
     def _replica(self, data, total):
         ctx = distribute.get_replica_context()

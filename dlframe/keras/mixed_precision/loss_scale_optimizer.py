@@ -237,10 +237,7 @@ class LossScaleOptimizer(Optimizer):
         variables = [v for _, v in pairs]
         grads = strategy.extended._reduce_gradients([g for g, _ in pairs])
         iterations = self._apply_pairs(list(zip(grads, variables)), unscale=False)
-        for v in variables:
-            sync = getattr(v, "_sync_mirrors", None)
-            if sync is not None:
-                sync()
+        self.inner_optimizer._sync_components(variables)
         return iterations
 
     def apply(self, grads, trainable_variables=None):

@@ -332,11 +332,16 @@ class Optimizer(OptimizerVariables, Keras2OptimizerApi):
                      for g in grads]
         with strategy.scope():
             self.apply(grads, variables)
-        for v in variables:
+        self._sync_components(variables)
+        return self._iterations
+
+    def _sync_components(self, variables):
+        """Copies the updated ``variables`` and this optimizer's own (slots written
+        in place) to the other replicas' buffers of each distributed variable."""
+        for v in list(variables) + self._variables:
             sync = getattr(v, "_sync_mirrors", None)
             if sync is not None:
                 sync()
-        return self._iterations
 
     def _apply_arguments(self, grads, trainable_variables):
         """``apply``'s gradients and variables as two lists of one length (the built
