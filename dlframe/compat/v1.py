@@ -186,7 +186,11 @@ _MOVED = {"matrix_diag": ("linalg", "diag"), "matrix_diag_part": ("linalg", "dia
           "matrix_band_part": ("linalg", "band_part"),
           "diag": ("linalg", "tensor_diag"), "diag_part": ("linalg", "tensor_diag_part"),
           "floor_div": ("math", "floordiv"), "mod": ("math", "floormod"),
-          "substr": ("strings", "substr")}
+          "substr": ("strings", "substr"),
+          "string_to_number": ("strings", "to_number"),
+          "string_to_hash_bucket": ("strings", "to_hash_bucket"),
+          "string_to_hash_bucket_fast": ("strings", "to_hash_bucket_fast"),
+          "string_to_hash_bucket_strong": ("strings", "to_hash_bucket_strong")}
 _MOVED.update({name: ("math", name) for name in (
     "segment_sum", "segment_mean", "segment_max", "segment_min", "segment_prod",
     "unsorted_segment_sum", "unsorted_segment_mean", "unsorted_segment_max",

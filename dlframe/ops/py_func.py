@@ -111,8 +111,11 @@ class _Body:
                      for i, (v, dt) in enumerate(zip(values, self.out_dtypes)))
 
     def _array(self, d, i, value, dtype):
+        if isinstance(value, str) and dtype._np == object:   # as TF: UTF-8 bytes
+            value = value.encode()
         if isinstance(value, Tensor):
-            value = d.to_numpy(value._value) if value._device is not d else value._value
+            value = value._value if value._device is d else \
+                value._device.to_numpy(value._value)   # (a GPU result, a host op)
         elif not isinstance(value, np.ndarray) and not hasattr(
                 value, "__cuda_array_interface__"):
             value = np.asarray(value, dtype=dtype._np)

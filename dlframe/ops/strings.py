@@ -74,7 +74,7 @@ def _len_chars(v):
     return len(v.decode())
 
 
-def length(input, name=None, unit="BYTE"):
+def length(input, unit="BYTE", name=None):   # TF 2 order (v1: name first)
     """String lengths in bytes or ('UTF8_CHAR') in Unicode characters, int32."""
     if unit not in ("BYTE", "UTF8_CHAR"):
         raise ValueError(f"unit must be 'BYTE' or 'UTF8_CHAR', got {unit!r}")
@@ -218,8 +218,12 @@ class _ToNumber:
         return hash(("to_number", self.integer, self.bits))
 
 
-def to_number(string_tensor, out_type=dtypes.float32, name=None):
-    """Parses strings as numbers of ``out_type`` (float32/64, int32/64)."""
+def to_number(input=None, out_type=dtypes.float32, name=None, string_tensor=None):
+    """Parses strings as numbers of ``out_type`` (float32/64, int32/64).
+
+    ``string_tensor`` is TF1's name of ``input`` (``compat.v1.string_to_number``).
+    """
+    string_tensor = _first_arg(input, string_tensor)
     d = dtypes.as_dtype(out_type)
     if d.name not in ("float32", "float64", "int32", "int64"):
         raise InvalidArgumentError(f"StringToNumber: Value for attr 'out_type' of "
@@ -227,6 +231,14 @@ def to_number(string_tensor, out_type=dtypes.float32, name=None):
                                    f"float, double, int32, int64")
     return _apply(_strings(string_tensor, "StringToNumber"),
                   _ToNumber(d.is_integer, d.size * 8), d.name)
+
+
+def _first_arg(input, string_tensor):
+    """The strings given as TF2's ``input`` or TF1's ``string_tensor`` (one of them)."""
+    if (input is None) == (string_tensor is None):
+        raise TypeError("pass the strings as `input` (or TF1's `string_tensor`), once; "
+                        f"received input={input!r}, string_tensor={string_tensor!r}")
+    return string_tensor if input is None else input
 
 
 class _Format:
@@ -405,7 +417,7 @@ def substr_p(d, x, pos, length, *, chars):
     return out.reshape(parts[0].shape)
 
 
-def substr(input, pos, len, name=None, unit="BYTE"):
+def substr(input, pos, len, unit="BYTE", name=None):   # TF 2 order (v1: name first)
     """Substrings of ``len`` bytes (or UTF-8 characters) starting at ``pos``.
 
     Args:
@@ -413,8 +425,8 @@ def substr(input, pos, len, name=None, unit="BYTE"):
       pos: int32/int64 start positions (negative counts from the end); a scalar or
         a Tensor broadcasting against ``input``.
       len: lengths of the substrings, shaped like ``pos``.
-      name: unused.
       unit: ``"BYTE"`` or ``"UTF8_CHAR"``.
+      name: unused.
 
     Returns:
       A string Tensor of the broadcast shape.
@@ -539,9 +551,11 @@ def to_hash_bucket_strong(input, num_buckets, key, name=None):
                   _Bucket(_buckets(num_buckets), k), "int64")
 
 
-def to_hash_bucket(string_tensor, num_buckets, name=None):
+def to_hash_bucket(input=None, num_buckets=None, name=None, string_tensor=None):
     """MurmurHash64A (TF's legacy ``StringToHashBucket``) of each string modulo
-    ``num_buckets`` (int64); prefer ``to_hash_bucket_fast``."""
+    ``num_buckets`` (int64); prefer ``to_hash_bucket_fast``. ``string_tensor`` is
+    TF1's name of ``input``."""
+    string_tensor = _first_arg(input, string_tensor)
     return _apply(_strings(string_tensor, "StringToHashBucket"),
                   _Bucket(_buckets(num_buckets), "murmur"), "int64")
 
