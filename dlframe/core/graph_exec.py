@@ -171,4 +171,49 @@ def reuse_buffers(program, nodes, traced, owned):
     return out
 
 
-__all__ = ["MAX_COMPILED_NODES", "compile_program", "reuse_buffers"]
+# ---------------------------------------------------------------- variable rebinding
+def rebinds(node):
+    """Whether a node ``[prim, ins, outs, attrs, device]`` may point a variable at a
+    new buffer: a resizing assign, or a branch/loop whose graph holds one."""
+    prim, attrs = node[0], node[3]
+    if prim.name == "AssignVariableOp":
+        return attrs.get("mode") == "resize"
+    return prim.effects and any(getattr(a, "rebinds", None) is not None
+                                for a in attrs.values() if hasattr(a, "program"))
+
+
+def rebinding_step(step, node, var_slots, table):
+    """``step`` of a node that ``rebinds``, reading the run's {slot: Variable} table
+    from slot ``table`` and also writing the slots of the variables it may rebind."""
+    forward, dev, ins, outs, attrs, single, _copy_out, free = step
+    resized = ins[0] if node[0].name == "AssignVariableOp" else None
+    if resized is not None:
+        var_slots = [resized]
+    return (_Rebinding(forward, single, resized, tuple(var_slots)), dev,
+            ins + (table,), outs + tuple(var_slots), attrs, False, False, free)
+
+
+class _Rebinding:
+    """Forward of a node that may give variables new buffers. A resizing assign
+    points its variable (looked up in the run's table, as a call may swap the
+    variables) at the buffer it made; after a branch or loop the variables' slots
+    are read again, so later nodes see the new buffers. Old buffers stay alive
+    while a tensor or view reads them (never resized in place)."""
+
+    def __init__(self, forward, single, resized, var_slots):
+        self.forward = forward
+        self.single = single
+        self.resized = resized
+        self.var_slots = var_slots
+
+    def __call__(self, d, *arrays, **attrs):
+        table = arrays[-1]
+        result = self.forward(d, *arrays[:-1], **attrs)
+        if self.resized is not None:
+            table[self.resized]._value = result
+        result = (result,) if self.single else tuple(result)
+        return result + tuple(table[s]._value for s in self.var_slots)
+
+
+__all__ = ["MAX_COMPILED_NODES", "compile_program", "rebinding_step", "rebinds",
+           "reuse_buffers"]

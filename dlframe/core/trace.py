@@ -489,6 +489,20 @@ class Graph:
             (prim.dry_run if prim.effects else step[0],) + step[1:]
             for step, (prim, *_rest) in zip(self.program, nodes)] if self.has_effects \
             else None
+        # nodes giving a variable a new buffer (a resizing assign, a branch or loop
+        # holding one): a run's slot ``self.rebinds`` holds {slot: Variable}
+        # (a branch or loop body takes the variables it captures as inputs)
+        self.rebinds = None
+        if any(graph_exec.rebinds(n) for n in nodes):
+            self.rebinds = n_slots
+            self.n_slots = n_slots = n_slots + 1
+            self.template.append(None)
+            self._input_variables = [(i, t) for i, t in enumerate(trace.inputs)
+                                     if getattr(t, "_is_variable", False)]
+            held = sorted(var_slots.union(i for i, _ in self._input_variables))
+            self.program = [graph_exec.rebinding_step(step, node, held, n_slots - 1)
+                            if graph_exec.rebinds(node) else step
+                            for step, node in zip(self.program, nodes)]
         self.node_names = [n[0].name for n in nodes]
         self.node_defs = _node_defs(trace, output_tensors)
         used = {d for d in devices.values()}
@@ -497,6 +511,7 @@ class Graph:
             self.program = fuse_elementwise(self.program, nodes, set(self.outputs))
             self.stats["after_fusion"] = len(self.program)
         self._capturable = (self.gpu_device is not None and len(used) == 1 and
+                            self.rebinds is None and   # buffers change between runs
                             not any(n[0].stateful and not n[0].effects or
                                     n[0].name in _HOST_SYNC or
                                     "on_host" in n[0].__dict__ for n in nodes))
@@ -548,6 +563,8 @@ class Graph:
         slots[:len(arrays)] = arrays
         for s, var in variables:
             slots[s] = var._value
+        if self.rebinds is not None:
+            slots[self.rebinds] = dict(self._input_variables + list(variables))
         run = self._run_compiled if program is None else None
         profiler = _primitive.PROFILER
         if profiler is not None:   # tf.profiler is on: time every node
@@ -601,6 +618,8 @@ class Graph:
 
 
 _HOST_SYNC = {"If", "While", "PrintV2"}
+
+
 class InputSignatureError(InvalidArgumentError, TypeError):
     """An argument does not fit a function's input signature.
 

@@ -106,15 +106,10 @@ def scoped_name(name):
 @primitive("AssignVariableOp", effects=True)
 def _assign_p(d, var, value, *, mode):
     if mode == "resize":   # a Variable(shape=[None]) given another size in a graph:
-        # resized in place, as graph runs hold the array itself (views of variables
-        # never escape a graph or an op: aliasing results are copied out)
-        if not hasattr(var, "resize") or not var.flags.owndata:
-            raise InvalidArgumentError(
-                f"assigning a value of shape {list(value.shape)} to a variable of "
-                f"shape {list(var.shape)} inside a dlframe.function needs a host "
-                "(NumPy) variable; assign it outside the function")
-        var.resize(value.shape, refcheck=False)
-        mode = "set"
+        # a new buffer (tensors and views made from the old one keep it); the
+        # caller, or the graph running this node (trace.Graph), points the
+        # variable at it
+        return d.xp.array(value, dtype=var.dtype, order="C", copy=True)
     if mode == "set":
         d.xp.copyto(var, value, casting="unsafe")
     elif mode == "add":
@@ -391,8 +386,9 @@ class Variable(Tensor, metaclass=_VariableMeta):
             return self._distribute.assign(self, value, "assign", read_value)
         t, reshape = self._coerce(value, "assign")
         if STATE.trace is not None and (reshape or not self._shape.is_fully_defined()):
-            # a graph run may give another size: it resizes the variable
-            call(_assign_p, (self, t), {"mode": "resize"})
+            # a graph run may give another size: a new buffer the variable is
+            # pointed at (a dry run of a branch's trace returns the current one)
+            self._value = call(_assign_p, (self, t), {"mode": "resize"})._value
         elif reshape:
             if self._taped is not None:
                 self._before_write()

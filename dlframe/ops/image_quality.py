@@ -281,8 +281,11 @@ def extract_patches(images, sizes, strides, rates, padding, name=None):
         x = _array.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]])
     taps = [x[:, i * rh:i * rh + (oh - 1) * sh + 1:sh, j * rw:j * rw + (ow - 1) * sw + 1:sw]
             for i in range(kh) for j in range(kw)]
-    # -1, not the traced batch: TF's static batch stays unknown (no retrace per size)
-    return _array.reshape(_array.stack(taps, axis=3), [-1, oh, ow, kh * kw * depth])
+    # -1, not the traced batch: TF's static batch stays unknown (no retrace per size);
+    # an empty patch (depth 0, no output rows) cannot infer it: the batch is given
+    inner = [oh, ow, kh * kw * depth]
+    lead = -1 if oh * ow * kh * kw * depth else batch
+    return _array.reshape(_array.stack(taps, axis=3), [lead] + inner)
 
 
 IMAGE_NAMES = ["ssim", "ssim_multiscale", "sobel_edges", "extract_patches"]
