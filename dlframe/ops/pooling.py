@@ -33,6 +33,7 @@ from dlframe.ops.conv import (
     to_last,
 )
 from dlframe.ops.logic import cast, zeros_like
+from dlframe.ops.pooling_depth import depth_max_pool, full_attr
 
 __all__ = []  # names exported at the dlframe top level (tf.X)
 NN_NAMES = ["max_pool", "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool",
@@ -463,6 +464,8 @@ def _pool(op, kind, r, input, ksize, strides, padding, data_format,
             f"(`input`) [Op:{op}]")
     if kind == "avg" and not isinstance(padding, str):
         raise TypeError(f"Expected string for argument 'padding' not {padding!r}.")
+    if kind == "max" and last and (full_attr(ksize, r) or [1])[-1] > 1:
+        return depth_max_pool(op, x, r, full_attr(ksize, r), full_attr(strides, r))
     batch_msg = "Pooling is not yet supported on the batch dimension."
     ksize = spatial_attr(ksize, r, last, op, "ksize", batch_msg=batch_msg)
     strides = spatial_attr(strides, r, last, op, "strides", batch_msg=batch_msg)

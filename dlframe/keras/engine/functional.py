@@ -275,7 +275,12 @@ class Functional(Model):
             for v, m in zip(flat, tree.flatten(mask)):
                 if m is not None and isinstance(v, Tensor):
                     v._keras_mask = m
-        return self._run_graph(flat, lambda layer, a, k: layer(*a, **k))
+        out = self._run_graph(flat, lambda layer, a, k: layer(*a, **k))
+        # Model(inputs, [y]) called on data gives y itself (Keras 2 and 3); the
+        # symbolic call keeps the list (Keras 3), see _symbolic_outputs.
+        if isinstance(self._nested_outputs, (list, tuple)) and len(out) == 1:
+            return out[0]
+        return out
 
     def _symbolic_outputs(self, inputs, rest, kwargs):
         flat = [self._conform_symbolic(kt, v) for kt, v in

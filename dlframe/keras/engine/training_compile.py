@@ -453,6 +453,13 @@ class MetricsContainer:
             yt = flat_true[i] if i < len(flat_true) else None
             if yt is None:
                 continue
+            yp = flat_pred[i]
+            if (len(self._per_output) > 1 and isinstance(yt, Tensor)
+                    and isinstance(yp, Tensor) and yt.ndim == 1 and yp.ndim == 2):
+                # Keras 2's container: labels (N,) meet (N, k) predictions as (N, 1),
+                # so a flat metrics list fits every output (Géron's ["accuracy",
+                # "mse"] on class + box outputs); one output keeps TF 2.21's error
+                yt = _array.expand_dims(yt, -1)
             for m, weighted in out:
                 m.update_state(yt, flat_pred[i], sample_weight=flat_sw[i] if weighted
                                else None)

@@ -307,6 +307,17 @@ class Lambda(Layer):
             return self.mask(inputs, mask)
         return self.mask
 
+    @property
+    def _symbolic_outputs(self):
+        # Without output_shape, Keras 2 runs the function on the symbolic inputs
+        # themselves: their dtypes reach it (a string Input fed to table.lookup) and
+        # the output dtype is the function's own (int64 ids, not the input's).
+        if self._output_shape is not None:
+            return None   # compute_output_shape tells the shape
+        from dlframe.keras.engine import node as _node
+        return lambda inputs, rest, kwargs: _node.dry_run_outputs(
+            self, inputs, rest, kwargs)
+
     def compute_output_shape(self, input_shape):
         if self._output_shape is None:
             return Layer.compute_output_shape(self, input_shape)

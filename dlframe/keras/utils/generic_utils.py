@@ -226,7 +226,9 @@ def object_lookup(objects, kind, base):
             return deserialize(identifier)
         if isinstance(identifier, str):
             obj = deserialize(identifier)
-            return obj() if callable(obj) and not isinstance(obj, base) else obj
+            # A class named by string is instantiated; a plain function (a custom
+            # initializer/regularizer/constraint found by name) is the object itself.
+            return obj() if isinstance(obj, type) else obj
         if isinstance(identifier, type) and issubclass(identifier, base):
             return identifier()
         if callable(identifier):
