@@ -78,6 +78,18 @@ def _env():
     return env
 
 
+def run_script(script, gpus=1, timeout=240):
+    """Runs the Python source ``script`` in a subprocess on ``gpus`` fake GPUs;
+    asserts it exits cleanly and returns its stdout."""
+    env = _env()
+    env["DLFRAME_FAKE_GPU_COUNT"] = str(gpus)
+    proc = subprocess.run([sys.executable, "-W", "ignore", "-c", script],
+                          check=False, cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-4000:]
+    return proc.stdout
+
+
 def _run(args, timeout):
     return subprocess.run([sys.executable, *args], check=False, cwd=ROOT, env=_env(),
                           capture_output=True, text=True, timeout=timeout)

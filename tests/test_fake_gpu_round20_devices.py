@@ -13,10 +13,8 @@ Each scenario runs under the strict fake CuPy (``test_fake_gpu_round19``):
     (no NCCL in the fake; ``cupy.cuda.nccl`` used to recurse) and trains eagerly.
 """
 
-import subprocess
-import sys
 
-from tests.test_fake_gpu_round19 import ROOT, _env
+from tests.test_fake_gpu_round19 import run_script
 
 _PRELUDE = r"""
 import fake_gpu_plugin  # noqa: F401
@@ -88,13 +86,7 @@ print("TWO-OK")
 
 
 def _run(script, gpus):
-    env = _env()
-    env["DLFRAME_FAKE_GPU_COUNT"] = str(gpus)
-    proc = subprocess.run([sys.executable, "-W", "ignore", "-c", _PRELUDE + script],
-                          check=False, cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=240)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-4000:]
-    return proc.stdout
+    return run_script(_PRELUDE + script, gpus=gpus)
 
 
 def test_cpu_state_beside_a_gpu_default_device():

@@ -8,10 +8,8 @@ on that replica's device. Each scenario runs in a subprocess under the strict fa
 CuPy with two fake GPUs (as ``tests/test_fake_gpu_round20_devices.py``).
 """
 
-import subprocess
-import sys
 
-from tests.test_fake_gpu_round19 import ROOT, _env
+from tests.test_fake_gpu_round19 import run_script
 
 _PRELUDE = r"""
 import fake_gpu_plugin  # noqa: F401
@@ -178,13 +176,7 @@ print("FIT-OK")
 
 
 def _run(script):
-    env = _env()
-    env["DLFRAME_FAKE_GPU_COUNT"] = "2"
-    proc = subprocess.run([sys.executable, "-W", "ignore", "-c", _PRELUDE + script],
-                          check=False, cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=240)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-4000:]
-    return proc.stdout
+    return run_script(_PRELUDE + script, gpus=2)
 
 
 def test_custom_loop_compiled_equals_eager_and_single_device():
