@@ -67,10 +67,7 @@ def gradient_frame(trace, args):
     ``args``: ``tf.gradients`` in it stops at them (as at the placeholders of TF's
     function graph), while tensors the body captures from the caller still pass
     gradients on through the caller's ops (``gradient_frames``)."""
-    root = trace
-    while root.parent is not None:
-        root = root.parent
-    frames = root.__dict__.setdefault("gradient_frames", [])
+    frames = trace.root.__dict__.setdefault("gradient_frames", [])
     frames.append((trace, len(trace.nodes), {id(a): a for a in args}))
     try:
         yield
@@ -81,10 +78,7 @@ def gradient_frame(trace, args):
 def gradient_frames(trace):
     """``(trace, first node, {id: argument tensor})`` of each inlined function body
     active in ``trace`` (its own trace or an enclosing one), outermost first."""
-    root = trace
-    while root.parent is not None:
-        root = root.parent
-    return list(getattr(root, "gradient_frames", ()))
+    return list(getattr(trace.root, "gradient_frames", ()))
 
 
 _NOTHING = object()

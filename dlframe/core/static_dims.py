@@ -487,20 +487,17 @@ def unknown_values(x):
         return np.asarray([p.tolist() for p in parts], dtype=bool)
     if not isinstance(x, Tensor):
         return np.zeros(np.shape(x), bool)
-    nodes = {}
-    chain = trace
-    while chain is not None:
-        for node in chain.nodes:
-            for o in node[2]:
-                nodes.setdefault(id(o), node)
-        chain = chain.parent
-    memo = {}
+    # one memo per trace (a tensor's mask is fixed once it is recorded): asked for
+    # every shape argument, a fresh walk of the ancestry made tracing quadratic.
+    # It holds the tensor too, so its id cannot be reused by another one
+    memo = trace.__dict__.setdefault("_unknown_masks", {})
 
     def mask(t):
         key = id(t)
-        if key not in memo:
-            memo[key] = _unknown_mask(trace, t, nodes.get(key), mask)
-        return memo[key]
+        entry = memo.get(key)
+        if entry is None:
+            entry = memo[key] = (t, _unknown_mask(trace, t, _producer(trace, key), mask))
+        return entry[1]
 
     try:
         return mask(x)
@@ -547,19 +544,37 @@ _CONSTANT_FOLDED = frozenset({"Cast", "ConcatV2", "Equal", "Fill", "Identity",
 _LIKE = frozenset({"OnesLike", "ZerosLike"})   # TF: a Fill of the known shape
 
 
+def _node_table(trace):
+    """``{id(tensor): node}`` of the nodes recorded in ``trace`` itself (not its
+    parents), kept on the trace and extended as nodes are added."""
+    cached = trace.__dict__.get("_producers")
+    if cached is None:
+        cached = trace.__dict__["_producers"] = [0, {}]
+    done, table = cached
+    nodes = trace.nodes
+    for node in nodes[done:]:
+        for o in node[2]:
+            table.setdefault(id(o), node)
+    cached[0] = len(nodes)
+    return table
+
+
+def _producer(trace, key):
+    """The node of ``trace`` or its parents that made the tensor with id ``key``."""
+    while trace is not None:
+        node = _node_table(trace).get(key)
+        if node is not None:
+            return node
+        trace = trace.parent
+    return None
+
+
 def _producers(trace):
     """``{id(tensor): (primitive, inputs)}`` over ``trace`` and its parents."""
     found = {}
     while trace is not None:
-        cached = trace.__dict__.get("_producers")
-        if cached is None or cached[0] != len(trace.nodes):
-            table = {}
-            for prim, inputs, outs, _attrs, _dev in trace.nodes:
-                for o in outs:
-                    table[id(o)] = (prim, inputs)
-            cached = trace.__dict__["_producers"] = (len(trace.nodes), table)
-        for key, node in cached[1].items():
-            found.setdefault(key, node)
+        for key, node in _node_table(trace).items():
+            found.setdefault(key, node[:2])
         trace = trace.parent
     return found
 

@@ -59,10 +59,7 @@ class DeferredErrors:
         """Raises the deferred error behind ``tensors`` (an effect or an output
         needs them: TF's graph would run the failing op), if there is one. A
         branch's trace looks in its function's trace (where the marks are)."""
-        root = self
-        while root.parent is not None:
-            root = root.parent
-        origin = root.tainted_origin(tensors)
+        origin = self.root.tainted_origin(tensors)
         if origin is None:
             return
         prim, inputs, attrs, dev = origin

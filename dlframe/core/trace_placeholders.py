@@ -21,6 +21,14 @@ class PyPlaceholders:
     py_stale = False   # a branch kept placeholder shapes: trace again at next call
     py_retry = False   # a nested branch needs the bodies run: so does this one
 
+    @property
+    def root(self):
+        """The outermost trace: the function's own, above its branch/body traces."""
+        root = self
+        while root.parent is not None:
+            root = root.parent
+        return root
+
     def branch_runs_now(self, selected):
         """Whether a cond branch or loop body traced inside this trace runs right
         after its trace: False where it surely does not (this trace runs nothing, or
@@ -36,10 +44,7 @@ class PyPlaceholders:
         """A branch of this trace that does not run now computed with unshaped
         py_function placeholders: rather than run their bodies (TF does not), the
         function's graph is provisional and traced again at its next call."""
-        root = self
-        while root.parent is not None:
-            root = root.parent
-        root.py_stale = True
+        self.root.py_stale = True
 
     def py_bodies_run(self):
         """True when py_function bodies run while traced (this trace or an enclosing
@@ -103,9 +108,7 @@ class PyPlaceholders:
                 for d, h in zip(dims, value.shape)]
         if tuple(want) == tuple(value.shape):
             return
-        root = self
-        while root.parent is not None:
-            root = root.parent
+        root = self.root
         if root.py_runs_now is not False and (
                 self.parent is None or id(tensor) not in self.produced):
             # real values of a run: a wrong set_shape is the caller's (a branch's

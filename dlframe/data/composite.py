@@ -226,9 +226,8 @@ def stack_by_spec(items, spec, batch_dim=None):
         return stack_extension(items, batch_dim)
     if isinstance(spec, RaggedTensorSpec):
         out = stack_ragged(items, spec.row_splits_dtype)
-        rows = spec.shape.as_list()[0] if spec.shape.rank else None
-        if rows is not None and is_ragged(out):
-            out._uniform_row_length = rows   # items of a static length: [b, rows, ...]
+        if spec.shape.rank:   # items of a static length: [b, rows, ...]
+            mark_uniform_rows(out, spec.shape.as_list()[:1])
         return out
     if isinstance(items[0], SparseTensor):
         return stack_sparse(items)

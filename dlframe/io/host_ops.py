@@ -27,6 +27,12 @@ from dlframe.ops._util import probing_branch, stand_in
 _HOST = backends.get_device("cpu:0")
 
 
+def spec_run():
+    """Whether ``Dataset.map``'s spec discovery traces real elements now (a trace
+    that keeps TF's static shapes: parsers tell it theirs)."""
+    return getattr(STATE.trace, "note_parsed_shape", None) is not None
+
+
 def host_primitive(name, blank, value_shaped=True, n_out=1):
     """Decorator registering ``kernel(*host_arrays, **attrs) -> ndarray`` as the
     non-differentiable primitive ``name``.

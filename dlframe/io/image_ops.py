@@ -34,7 +34,6 @@ from dlframe.io.image_decode import (  # noqa: F401 - tf.io's names
     extract_jpeg_shape,
     is_jpeg,
 )
-from dlframe.io.parsing import spec_run
 
 # The codecs that dlframe.image exports as well (tf.image.decode_png etc.).
 IMAGE_CODEC_NAMES = ("decode_and_crop_jpeg", "decode_bmp", "decode_gif", "decode_image",
@@ -53,8 +52,7 @@ def _bytes(value, what):
             raise InvalidArgumentError(None, None, f"`{what}` must be a scalar string "
                                        f"tensor, got {value.dtype.name} of shape "
                                        f"{value.shape}")
-        # a map's spec discovery traces real elements (as the parsers do)
-        value = value._value[()] if spec_run() else value.numpy()
+        value = value.numpy()
     if isinstance(value, str):
         return value.encode()
     if isinstance(value, (bytes, bytearray)):

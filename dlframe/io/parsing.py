@@ -133,17 +133,6 @@ def _kind(dtype, key):
     return d, kind
 
 
-def _spec_run():
-    """True inside ``Dataset.map``'s spec discovery: a trace on real elements that
-    keeps TF's static shapes (parsers tell it theirs)."""
-    return getattr(STATE.trace, "note_parsed_shape", None) is not None
-
-
-def spec_run():
-    """Whether a ``Dataset.map`` spec discovery traces real elements now."""
-    return _spec_run()
-
-
 def _example_class():
     from dlframe.train import _proto
     return _proto.classes()["Example"]

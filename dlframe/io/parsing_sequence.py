@@ -132,7 +132,8 @@ def _sequence_kernel(serialized, sequence_features):
     for key, config in sequence_features.items():
         rows = [seqs[key] for seqs in parsed]
         out[key] = _batch_sequence(rows, config, key)
-        out[("lengths", key)] = [np.asarray([len(r) for r in rows], np.int64)]
+        if isinstance(config, P.FixedLenSequenceFeature):   # (_sequences' parts)
+            out[("lengths", key)] = [np.asarray([len(r) for r in rows], np.int64)]
     return out
 
 

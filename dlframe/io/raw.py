@@ -1,14 +1,10 @@
 """Byte-level tensor codecs: decode_raw, serialize_tensor and parse_tensor."""
 
-from dlframe import backends
 from dlframe.backends.base import np  # host arrays for file I/O
 from dlframe.core import dtypes as _dt
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError
-from dlframe.io.host_ops import RANK, host_primitive, run, string_input
-from dlframe.io.parsing import spec_run
-
-_HOST = backends.get_device("cpu:0")
+from dlframe.io.host_ops import RANK, host_primitive, run, spec_run, string_input
 
 # TensorFlow's DataType enum values (tensorflow/core/framework/types.proto).
 _DT_ENUM = {"float32": 1, "float64": 2, "int32": 3, "uint8": 4, "int16": 5, "int8": 6,
@@ -26,8 +22,6 @@ def _host(value):
     if isinstance(value, Tensor):   # (a map's spec discovery traces real elements)
         host = value._value if spec_run() else value.numpy()
         return np.asarray(host, dtype=object if value.dtype is _dt.string else None)
-    if isinstance(value, (list, tuple)) and any(isinstance(v, Tensor) for v in value):
-        return _host(convert_to_tensor(value))   # a list of string Tensors
     if isinstance(value, (bytes, str, list, tuple)):
         return np.array(value, dtype=object)  # an 'S' array would drop trailing NULs
     arr = np.asarray(value)
@@ -94,8 +88,6 @@ def decode_raw(input_bytes, out_type, little_endian=True, fixed_length=None, nam
             raise InvalidArgumentError(None, None, f"fixed_length ({fixed_length}) must "
                                        "be a multiple of the size of out_type "
                                        f"({dtype.size})")
-    if not isinstance(input_bytes, Tensor) and not isinstance(input_bytes, (bytes, str)):
-        input_bytes = Tensor(_host(input_bytes), _HOST)
     contents = string_input(input_bytes, "input_bytes", scalar=False)
     unknown = () if fixed_length is not None else (contents.shape.rank,)
     attrs = {"out_type": dtype.name, "little_endian": bool(little_endian),

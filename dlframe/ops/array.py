@@ -162,11 +162,10 @@ def ensure_shape(x, shape, name=None):
         placeholder(x, want)
     _static_dims.check_static_compatible(x, want, "EnsureShape")
     attrs = {"shape": tuple(want)}
-    have = x._value.shape
-    fits = len(want) == len(have) and all(w in (None, h) for w, h in zip(want, have))
-    # sizes a trace's placeholder values need not have (a Dataset.map spec trace)
-    out = call(ensure_shape_p, (x,), attrs) if fits or not stand_in_allowed(x) else \
-        probing_call(ensure_shape_p, x, attrs)
+    # sizes a trace's placeholder values need not have (a Dataset.map spec trace):
+    # the forward gives a stand-in there (it returns ``x`` itself where it fits)
+    out = probing_call(ensure_shape_p, x, attrs) if stand_in_allowed(x) else \
+        call(ensure_shape_p, (x,), attrs)
     note = getattr(STATE.trace, "note_static_shape", None)
     if note is not None:   # a spec trace's static view of the result
         note(out, want)

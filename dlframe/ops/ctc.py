@@ -322,12 +322,11 @@ def _beam_step(branches, frame, blank, leaves):
         blank_p = old_total + frame[blank]
         beam.new = [blank_p, label_p, np.logaddexp(blank_p, label_p)]
         leaves.push(beam)
+    labels = [(c, p) for c, p in enumerate(frame.tolist()) if c != blank]
     for beam in branches:
         if not leaves.admits(beam.old[2]):
             continue
-        for label, logp in enumerate(frame.tolist()):
-            if label == blank:
-                continue
+        for label, logp in labels:
             child = beam.children.get(label)
             if child is not None and child.active():
                 continue     # already carried on from this parent above

@@ -134,12 +134,10 @@ class _NumericsChecker:
         if prim is _dbg._check_numerics_p:   # raises its own, clearer error
             return
         outs = outs if isinstance(outs, tuple) else (outs,)
-        for k, out in enumerate(outs):
-            counts = _bad_counts(out._device.xp, out._value)
-            if counts:   # an op run while a function is traced is a graph op
-                where = "eagerly-executing" if _primitive.STATE.trace is None else "graph"
-                raise _numerics_error(prim.name, where, k, len(outs), out._value,
-                                      counts, inputs)
+        # an op run while a function is traced is a graph op
+        where = "eagerly-executing" if _primitive.STATE.trace is None else "graph"
+        _check_outputs(prim.name, where, outs[0]._device.xp,
+                       [out._value for out in outs], inputs)
 
     def checked_program(self, program, node_names):
         """``program`` (a graph's steps) with every node's outputs checked."""
@@ -154,14 +152,20 @@ class _NumericsChecker:
         return entry[1]
 
 
+def _check_outputs(name, where, xp, values, inputs=()):
+    """Raises ``_numerics_error`` for the first of an op's output arrays ``values``
+    holding NaN or Inf."""
+    for k, value in enumerate(values):
+        counts = _bad_counts(xp, value)
+        if counts:
+            raise _numerics_error(name, where, k, len(values), value, counts, inputs)
+
+
 def _checked_forward(forward, name):
     def checked(device, *arrays, **attrs):
         result = forward(device, *arrays, **attrs)
-        outs = result if isinstance(result, (tuple, list)) else (result,)
-        for k, value in enumerate(outs):
-            counts = _bad_counts(device.xp, value)
-            if counts:
-                raise _numerics_error(name, "graph", k, len(outs), value, counts)
+        _check_outputs(name, "graph", device.xp,
+                       result if isinstance(result, (tuple, list)) else (result,))
         return result
     return checked
 

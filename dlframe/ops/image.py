@@ -111,7 +111,7 @@ def random_flip_up_down(image, seed=None):
 
 
 # ---------------------------------------------------------------- crops and pads
-def _hw(x):
+def image_hw(x):
     """``x``'s height and width: ints where the graph knows them, else int32 scalar
     tensors read when the graph runs (a decoded image inside ``Dataset.map``:
     sizes computed from the traced image's would be baked into the graph)."""
@@ -122,12 +122,14 @@ def _hw(x):
     return shape[-3], shape[-2]
 
 
-def _clip0(v):
-    return max(v, 0) if isinstance(v, int) else _math.maximum(v, 0)
+def least(a, b):
+    """``min(a, b)`` of Python ints, else the elementwise tensor minimum."""
+    return min(a, b) if isinstance(a, int) and isinstance(b, int) else _math.minimum(a, b)
 
 
-def _least(v, n):
-    return min(v, n) if isinstance(v, int) else _math.minimum(v, n)
+def greatest(a, b):
+    """``max(a, b)`` of Python ints, else the elementwise tensor maximum."""
+    return max(a, b) if isinstance(a, int) and isinstance(b, int) else _math.maximum(a, b)
 
 
 def _graph_box(*corners):
@@ -138,7 +140,7 @@ def _graph_box(*corners):
 def crop_to_bounding_box(image, offset_height, offset_width, target_height, target_width):
     """Crops the box with top-left corner (offset_height, offset_width)."""
     x = t(image)
-    h, w = _hw(x)
+    h, w = image_hw(x)
     if _graph_box(offset_height, offset_width, target_height, target_width, h, w):
         return _box.crop(x, offset_height, offset_width, target_height, target_width)
     oh, ow, th, tw = (int(v) for v in (offset_height, offset_width, target_height,
@@ -174,7 +176,7 @@ def _box_shaped(out, x, th, tw):
 def pad_to_bounding_box(image, offset_height, offset_width, target_height, target_width):
     """Zero-pads an image so it sits at (offset_height, offset_width) of a larger one."""
     x = t(image)
-    h, w = _hw(x)
+    h, w = image_hw(x)
     if _graph_box(offset_height, offset_width, target_height, target_width, h, w):
         return _box.pad(x, offset_height, offset_width, target_height, target_width)
     oh, ow, th, tw = (int(v) for v in (offset_height, offset_width, target_height,
@@ -192,11 +194,13 @@ def pad_to_bounding_box(image, offset_height, offset_width, target_height, targe
 def resize_with_crop_or_pad(image, target_height, target_width):
     """Centrally crops and/or zero-pads images to the target size."""
     x = t(image)
-    h, w = _hw(x)
+    h, w = image_hw(x)
     th, tw = int(target_height), int(target_width)
-    crop_h, crop_w = _least(h, th), _least(w, tw)
-    x = crop_to_bounding_box(x, _clip0(h - th) // 2, _clip0(w - tw) // 2, crop_h, crop_w)
-    out = pad_to_bounding_box(x, _clip0(th - h) // 2, _clip0(tw - w) // 2, th, tw)
+    crop_h, crop_w = least(h, th), least(w, tw)
+    x = crop_to_bounding_box(x, greatest(h - th, 0) // 2, greatest(w - tw, 0) // 2,
+                             crop_h, crop_w)
+    out = pad_to_bounding_box(x, greatest(th - h, 0) // 2, greatest(tw - w, 0) // 2,
+                              th, tw)
     # TF's static shape has the target size even where the input's is unknown
     out.set_shape([None] * (out.shape.rank - 3) + [th, tw, None])
     return out
@@ -210,7 +214,7 @@ def central_crop(image, central_fraction):
     x = t(image)
     if central_fraction == 1.0:
         return x
-    h, w = _hw(x)
+    h, w = image_hw(x)
     if not isinstance(h, int):   # as TF: float64 arithmetic, truncated to int32
         hf, wf = _math.cast(h, "float64"), _math.cast(w, "float64")
         oh = _math.cast((hf - hf * central_fraction) / 2, "int32")

@@ -5,7 +5,7 @@ import collections
 
 from dlframe.backends.base import np
 from dlframe.core import dtypes
-from dlframe.core.primitive import STATE, call, primitive
+from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor
 from dlframe.errors import InvalidArgumentError, NotFoundError
 from dlframe.ops import math as m
@@ -198,26 +198,20 @@ def tensordot(a, b, axes, name=None):
     n_cols = 1
     for i in b_free:
         n_cols *= sb[i]
-    dyn_a, dyn_b = _shape_is_dynamic(a), _shape_is_dynamic(b)
+    dyn_a, dyn_b = arr._dynamic(a), arr._dynamic(b)   # shapes that follow values
     a2 = arr.reshape(arr.transpose(a, a_free + a_axes), (-1 if dyn_a else m_rows, k))
     b2 = arr.reshape(arr.transpose(b, b_axes + b_free), (kb, -1 if dyn_b else n_cols))
     out = matmul(a2, b2)
-    return arr.reshape(out, _free_dims(a, a_free, dyn_a) + _free_dims(b, b_free, dyn_b))
+    return arr.reshape(out, _free_dims(arr, a, a_free, dyn_a) +
+                       _free_dims(arr, b, b_free, dyn_b))
 
 
-def _shape_is_dynamic(x):
-    """Whether traced ``x``'s shape may change between runs of the graph (it follows
-    values: a decoded file, a boolean mask), so reshapes must read it when they run."""
-    trace = STATE.trace
-    return trace is not None and trace.is_dynamic(x)
-
-
-def _free_dims(x, axes, dynamic):
-    """The sizes of ``x``'s ``axes``: ints, or run-time scalars when ``dynamic``."""
+def _free_dims(arr, x, axes, dynamic):
+    """The sizes of ``x``'s ``axes``: ints, or run-time scalars when ``dynamic``
+    (``arr``: the array ops module)."""
     if not dynamic:
         return [_shape(x)[i] for i in axes]
-    from dlframe.ops.array_meta import shape
-    sizes = shape(x, out_type=dtypes.int64)
+    sizes = arr.shape(x, out_type=dtypes.int64)
     return [sizes[i] for i in axes]
 
 

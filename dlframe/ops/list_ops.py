@@ -46,11 +46,11 @@ def write_rows_p(d, buffer, index, value, *, grow):
         # first write gives the element shape
         buffer = d.xp.zeros(buffer.shape[:1] + element, dtype=buffer.dtype)
     rows = buffer.shape[0]
+    mismatched = tuple(buffer.shape[1:]) != element
     if span is not None and probing_branch() and (
-            span[0] < 0 or (span[1] >= rows and not grow)
-            or tuple(buffer.shape[1:]) != element):
+            span[0] < 0 or (span[1] >= rows and not grow) or mismatched):
         return buffer.copy()   # a probe writes nothing out of range (probing_branch)
-    if tuple(buffer.shape[1:]) != element:
+    if mismatched:
         raise InvalidArgumentError(
             f"TensorArray: writing an element of shape {list(element)} into an array "
             f"of elements of shape {list(buffer.shape[1:])}: inside a "

@@ -5,6 +5,7 @@
 
 import itertools
 
+from dlframe.core import dtypes
 from dlframe.core.tensor import Tensor
 from dlframe.ops import array as _a
 from dlframe.ops import array_index as _ai
@@ -459,7 +460,8 @@ def pad(x, pad_width, mode="constant", constant_values=None):
 
 
 def diff(a, n=1, axis=-1):
-    """The ``n``-th discrete difference along ``axis``.
+    """The ``n``-th discrete difference along ``axis`` (``!=`` of neighbours for
+    booleans, as NumPy and TF's tnp).
 
     Args:
       a: input tensor.
@@ -468,11 +470,12 @@ def diff(a, n=1, axis=-1):
     """
     x = as_tensor(a)
     ax = _axis(axis, x._value.ndim, "diff")
+    op = _m.not_equal if x.dtype == dtypes.bool else _m.subtract
     for _ in range(int(n)):
         hi = [_pyslice(None)] * x._value.ndim
         lo = list(hi)
         hi[ax], lo[ax] = _pyslice(1, None), _pyslice(None, -1)
-        x = _m.subtract(x[tuple(hi)], x[tuple(lo)])
+        x = op(x[tuple(hi)], x[tuple(lo)])
     return x
 
 

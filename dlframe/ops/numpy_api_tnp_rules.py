@@ -9,7 +9,6 @@ TF's tnp does on top (found by probing against TF 2.21):
 - ``average`` takes ``returned=True`` (the average and the sum of the weights).
 - ``divide`` of integers no wider than 16 bits gives float32 (wider ones and
   booleans float64).
-- ``diff`` of booleans is ``!=`` of neighbours (NumPy), not a subtraction.
 - ``linspace``/``logspace``/``geomspace`` with Python-number bounds give float32
   under ``experimental_enable_numpy_behavior(prefer_float32=True)``.
 """
@@ -55,7 +54,7 @@ def take(a, indices, axis=None, out=None, mode="clip"):
     gather = _ai.gather
     if axis is None:   # a flattened take's gradient is dense, as in TF
         x, axis, gather = _a.reshape(x, [-1]), 0, _ai.gather_dense_grad
-    axis = axis + x._value.ndim if axis < 0 else axis
+    axis = _shape._axis(axis, x._value.ndim, "take")
     size = x._value.shape[axis]
     idx = as_tensor(indices)
     if idx.dtype.is_floating or idx.dtype == dtypes.bool:
@@ -105,24 +104,6 @@ def average(a, axis=None, weights=None, returned=False):
             total = _reduce.sum(_shape.broadcast_to(w, tuple(x._value.shape)),
                                 axis=axis)
     return avg, _shape.broadcast_to(total, tuple(avg._value.shape))
-
-
-def diff(a, n=1, axis=-1):
-    """The ``n``-th discrete difference along ``axis`` (``!=`` for booleans).
-
-    Args:
-      a: input array.
-      n: number of times to difference.
-      axis: the axis.
-    """
-    x = as_tensor(a)
-    if x.dtype != dtypes.bool:
-        return _shape.diff(x, n, axis)
-    axis = axis + x._value.ndim if axis < 0 else axis
-    lead = (slice(None),) * axis
-    for _ in range(int(n)):
-        x = _m.not_equal(x[lead + (slice(1, None),)], x[lead + (slice(None, -1),)])
-    return x
 
 
 def divide(x1, x2):
@@ -175,5 +156,5 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     return _create.geomspace(start, stop, num, endpoint, dtype, axis)
 
 
-__all__ = ["average", "diff", "divide", "geomspace", "linspace", "logspace", "meshgrid",
+__all__ = ["average", "divide", "geomspace", "linspace", "logspace", "meshgrid",
            "take", "true_divide"]

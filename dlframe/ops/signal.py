@@ -554,8 +554,7 @@ overlap_and_add_p.static_shape = _overlap_and_add_static_shape
 def _overlap_and_add_grad(inputs, out, dy, *, step):
     x = inputs[0]
     if x._value.size == 0:
-        from dlframe.ops.logic import zeros_like
-        return zeros_like(x)
+        return m.zeros_like(x)
     return call(frame_p, (dy,), {"length": _shape(x)[-1], "step": step, "axis":
                                  dy._value.ndim - 1, "pad_end": False, "pad_value": 0})
 

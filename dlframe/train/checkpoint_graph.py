@@ -206,25 +206,22 @@ def _keras3_order(opt):
     return [v for v in variables if id(v) not in ids] + slots
 
 
-def _keras3_aliases(layers, optimizers, object_paths, var_aliases):
-    """Object aliases for the edges Keras 3 (TF 2.16+) writes, so its checkpoints
-    restore: a Functional model's layers as ``_operations/<i>`` (input layers
-    counted), a Sequential's as ``_functional/_operations/<i + 1>``; an optimizer's
-    variables as ``_variables/<i>``, ``_iterations`` and ``_learning_rate``."""
-    object_aliases = []
-    for path, layer in layers:
-        own = vars(layer)
-        if "_seq_layers" in own:   # checked first: a built Sequential has both
-            edges = [(f"_functional/_operations/{i + 1}", c)
-                     for i, c in enumerate(own["_seq_layers"])]
-        elif "_graph_layers" in own:
-            edges = [(f"_operations/{i}", c) for i, c in enumerate(own["_graph_layers"])]
-        else:
-            continue
-        for edge, child in edges:
-            if object_paths.get(id(child)):
-                object_aliases.append((object_paths[id(child)],
-                                       f"{path}/{edge}" if path else edge))
+def _keras3_layer_edges(layer):
+    """The alias edges Keras 3 (TF 2.16+) writes for a model's layers: a Functional
+    model's as ``_operations/<i>`` (input layers counted), a Sequential's as
+    ``_functional/_operations/<i + 1>``."""
+    own = vars(layer)
+    if "_seq_layers" in own:   # checked first: a built Sequential has both
+        return [(f"_functional/_operations/{i + 1}", c)
+                for i, c in enumerate(own["_seq_layers"])]
+    if "_graph_layers" in own:
+        return [(f"_operations/{i}", c) for i, c in enumerate(own["_graph_layers"])]
+    return []
+
+
+def _keras3_optimizer_aliases(optimizers, var_aliases):
+    """Adds to ``var_aliases`` Keras 3's names of optimizer variables:
+    ``_variables/<i>`` (in Keras 3's slot order), ``_iterations``, ``_learning_rate``."""
     for path, opt in optimizers:
         named = {id(getattr(opt, "_iterations", None)): "_iterations",
                  id(getattr(opt, "_lr_var", None)): "_learning_rate"}
@@ -233,7 +230,6 @@ def _keras3_aliases(layers, optimizers, object_paths, var_aliases):
             if id(var) in named:
                 extra.append(f"{path}/{named[id(var)]}")
             var_aliases.setdefault(id(var), []).extend(extra)
-    return object_aliases
 
 
 def walk_graph(root):
@@ -268,12 +264,12 @@ def walk_graph(root):
                     if primary and not cpath.startswith(primary + "/"):  # no cycles
                         object_aliases.append((primary, cpath))
         queue = nxt
-    for path, layer in layers:
-        for edge, child in _numbered_layers(layer)[1]:
+    for path, layer in layers:   # Keras 2's positional names, Keras 3's edges
+        for edge, child in _numbered_layers(layer)[1] + _keras3_layer_edges(layer):
             if object_paths.get(id(child)):
                 object_aliases.append((object_paths[id(child)],
                                        f"{path}/{edge}" if path else edge))
-    object_aliases += _keras3_aliases(layers, optimizers, object_paths, var_aliases)
+    _keras3_optimizer_aliases(optimizers, var_aliases)
     # Variables only an object's ``.variables`` lists come last, so a structured path
     # found anywhere in the graph wins over a positional one.
     for path, edge, var in fallbacks:

@@ -130,5 +130,10 @@ def test_dropout_keep_probability_from_a_used_generator(dtype, rate):
     assert abs(kept / n - (1 - rate)) < 6 * sigma
     scale = np.asarray(1, dtype) / (np.asarray(1, dtype) - np.asarray(rate, dtype))
     assert set(np.unique(mask).tolist()) <= {0.0, float(scale)}
-    # the generator keeps drawing fresh float32s after the word draws
-    assert rng.random(5, dtype=np.float32).shape == (5,)
+    # the word draws advanced the generator: its next float32s are not the ones a
+    # generator that only made the first 3 draws gives next
+    fresh = np.random.default_rng(11)
+    fresh.random(3, dtype=np.float32)
+    after = rng.random(5, dtype=np.float32)
+    assert not np.array_equal(after, fresh.random(5, dtype=np.float32))
+    assert ((after >= 0) & (after < 1)).all()

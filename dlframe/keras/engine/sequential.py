@@ -77,16 +77,12 @@ class Sequential(Functional):
     def _own_graph(self, prop, what):
         """``prop`` of this model's graph; before there is one (no ``Input``, never
         built or called) the AttributeError says so instead of naming internals."""
-        try:
-            return prop.fget(self)
-        except AttributeError as exc:
-            if "_nested_" not in str(exc) and "'inputs'" not in str(exc) and \
-                    "'outputs'" not in str(exc):
-                raise
+        if not hasattr(self, f"_nested_{what}s") or not hasattr(self, f"{what}s"):
             raise AttributeError(
                 f"Sequential model '{self.name}' has no defined {what} yet: it has "
                 "never been built or called. Start it with `keras.Input(shape)`, call "
-                "`build(input_shape)`, or call it on data first.") from None
+                "`build(input_shape)`, or call it on data first.")
+        return prop.fget(self)
 
     def _direct_children(self):
         children = list(self._seq_layers)

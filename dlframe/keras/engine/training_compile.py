@@ -461,7 +461,7 @@ class MetricsContainer:
                 # "mse"] on class + box outputs); one output keeps TF 2.21's error
                 yt = _array.expand_dims(yt, -1)
             for m, weighted in out:
-                m.update_state(yt, flat_pred[i], sample_weight=flat_sw[i] if weighted
+                m.update_state(yt, yp, sample_weight=flat_sw[i] if weighted
                                else None)
 
     def reset_state(self):

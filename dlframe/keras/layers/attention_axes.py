@@ -170,16 +170,12 @@ def attend(q, k, v, axes, mask=None, dropout=None):
     scores = _linalg.matmul(q_seq, k_seq, transpose_b=True)   # (*batch, Tq, Tk)
     batch_sizes = _dims(scores)[:-2]
     full_shape = batch_sizes + q_sizes + k_sizes
-    if mask is not None:
-        full = _array.reshape(scores, full_shape)
+    keep = None
+    if mask is not None:   # in the scores' (*batch, Tq, Tk) layout
         static = [s if isinstance(s, int) else None for s in full_shape]
         keep = expand_mask(mask, len(full_shape), len(axes), static)
-        scores = _array.reshape(_where(keep, full, _large_negative(scores.dtype)),
-                                _dims(scores))
-    probs = _nn.softmax(scores, axis=-1)
-    if mask is not None:   # Keras's Softmax zeroes masked probabilities
-        probs = _array.reshape(_where(keep, _array.reshape(probs, full_shape), 0.0),
-                               _dims(scores))
+        keep = _array.reshape(_array.broadcast_to(keep, full_shape), _dims(scores))
+    probs = masked_softmax(scores, keep)
     weighted = dropout(probs) if dropout is not None else probs
     ctx = _linalg.matmul(weighted, v_seq)
     ctx = _array.reshape(ctx, batch_sizes + q_sizes + [_dims(v)[-1]])

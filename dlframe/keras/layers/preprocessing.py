@@ -6,7 +6,6 @@ layers in ``preprocessing_lookup.py``; TextVectorization in ``preprocessing_text
 """
 
 from dlframe.core import dtypes as _dt
-from dlframe.core import static_dims as _static_dims
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.keras import backend
@@ -249,15 +248,11 @@ _RESIZE_METHODS = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczo
 
 def _aspect_sizes(x, th, tw):
     """``(h, w, h_for_w, w_for_h)``: the height and width of images ``x`` and the
-    height (width) of aspect ratio tw/th at their width (height). Python ints where
-    the graph knows the sizes, else int32 tensors read when it runs (images of
-    varying sizes in ``Dataset.map``: the traced image's would be baked in)."""
-    dims = _static_dims.graph_dims(x)[-3:-1]
-    if None not in dims:
-        h, w = int(dims[0]), int(dims[1])
+    height (width) of aspect ratio tw/th at their width (height); ints, or tensors
+    read when the graph runs (``image_hw``)."""
+    h, w = _image.image_hw(x)
+    if isinstance(h, int):
         return h, w, int(w * th / tw), int(h * tw / th)
-    shape = _array.shape(x)
-    h, w = shape[-3], shape[-2]
     return h, w, _scaled(w, th, tw), _scaled(h, tw, th)
 
 
@@ -265,22 +260,13 @@ def _scaled(n, num, den):
     return _math.cast(_math.cast(n, "float64") * num / den, "int32")
 
 
-def _min(a, b):
-    return min(a, b) if isinstance(a, int) and isinstance(b, int) else \
-        _math.minimum(a, b)
-
-
-def _max(a, b):
-    return max(a, b) if isinstance(a, int) and isinstance(b, int) else \
-        _math.maximum(a, b)
-
-
 def crop_to_aspect_and_resize(x, th, tw, interpolation="bilinear", antialias=False):
     """Crops the largest centred box of aspect ratio tw/th from ``x``, then resizes
     (Keras's ``crop_to_aspect_ratio``)."""
     h, w, h_for_w, w_for_h = _aspect_sizes(x, th, tw)
-    ch, cw = _max(_min(h, h_for_w), 1), _max(_min(w, w_for_h), 1)
-    if not all(isinstance(n, int) for n in (h, w)) or (ch, cw) != (h, w):
+    ch = _image.greatest(_image.least(h, h_for_w), 1)
+    cw = _image.greatest(_image.least(w, w_for_h), 1)
+    if not isinstance(h, int) or (ch, cw) != (h, w):
         x = _image.crop_to_bounding_box(x, (h - ch) // 2, (w - cw) // 2, ch, cw)
     return _image.resize(x, (th, tw), method=interpolation, antialias=antialias)
 
@@ -290,7 +276,8 @@ def pad_to_aspect_and_resize(x, th, tw, interpolation="bilinear", fill_value=0.0
     """Pads ``x`` evenly with ``fill_value`` to the aspect ratio tw/th, then resizes
     (Keras's ``pad_to_aspect_ratio``: the image is not distorted nor cropped)."""
     h, w, h_for_w, w_for_h = _aspect_sizes(x, th, tw)
-    pad_h, pad_w = (_max(h, h_for_w) - h) // 2, (_max(w, w_for_h) - w) // 2
+    pad_h = (_image.greatest(h, h_for_w) - h) // 2
+    pad_w = (_image.greatest(w, w_for_h) - w) // 2
     if not isinstance(h, int) or pad_h or pad_w:
         pads = [[0, 0]] * (x.ndim - 3) + [[pad_h, pad_h], [pad_w, pad_w], [0, 0]]
         if not isinstance(h, int):
