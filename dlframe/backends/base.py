@@ -84,6 +84,11 @@ class Device:
         """Returns an elementwise-fused version of ``fn`` (identity on CPU)."""
         return fn
 
+    def linalg_raises(self):
+        """A context in which ``xp.linalg`` raises ``LinAlgError`` for a singular
+        matrix (NumPy always does: nothing to set on the CPU)."""
+        return _NULL_CONTEXT
+
     def special(self, name):
         """A special function ('erf', 'erfinv', 'gammaln', ...) for this device's arrays."""
         raise NotImplementedError

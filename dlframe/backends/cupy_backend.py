@@ -5,10 +5,24 @@ never raises; a real kernel launch is the final probe; the default memory pool i
 stream-aware and caching.
 """
 
+import os
+import warnings
+
+from dlframe import config
 from dlframe.backends.base import Device
 
 _cupy = None
 _usable = None
+# GPU matmuls run through dlframe's own cuBLAS handle (backends/cublas_api.py), the
+# one path that works inside CUDA-graph capture. "always" (default): eager and
+# captured steps make the same cuBLAS call, so a replay equals eager bit for bit;
+# "capture": only while the stream captures; "off": cupy.matmul (no capture).
+_GEMM_MODE = os.environ.get("DLFRAME_CUBLAS_GEMM", "always")
+# TF32 for float32 products: dlframe's flag (tf.config.experimental.
+# enable_tensor_float_32_execution, default on as in TF) AND CuPy's opt-in
+# CUPY_TF32=1, so that the default stays strict float32 as cupy.matmul computes it
+_CUPY_TF32 = os.environ.get("CUPY_TF32", "0") == "1"
+_gemm_failed = []   # warned once: the binding is unusable; cupy.matmul from then on
 # dtypes cupyx's scatter atomics take (GPU.md 1.8; others are widened)
 _ADD_DTYPES = frozenset(("int32", "int64", "uint32", "uint64", "float16", "float32",
                          "float64"))
@@ -89,6 +103,12 @@ class GPUDevice(Device):
         import cupyx
         op = getattr(cupyx, name)
         with self._cuda_device:
+            if name != "scatter_add" and target.dtype.name == "float64":
+                # CuPy 14.2's float64 max/min atomics round to float32 (H100)
+                from dlframe.backends.sorted_scatter import scatter_extreme_sorted
+                scatter_extreme_sorted(self.xp, target, index, values,
+                                       name == "scatter_max")
+                return
             if target.dtype.name in native:
                 op(target, index, values)
                 return
@@ -98,12 +118,48 @@ class GPUDevice(Device):
             op(work, index, self.xp.asarray(values).astype(wide, copy=False))
             target[...] = work.astype(target.dtype)
 
+    def matmul(self, a, b):
+        """``a @ b`` through dlframe's cuBLAS handle (capture-safe, see _GEMM_MODE);
+        cupy.matmul for other dtypes and when the binding is off or unusable."""
+        cp = self.xp
+        if _GEMM_MODE == "off" or _gemm_failed or (
+                _GEMM_MODE == "capture" and
+                not cp.cuda.get_current_stream().is_capturing()):
+            return cp.matmul(a, b)
+        vec_a, vec_b = a.ndim == 1, b.ndim == 1
+        if vec_a or vec_b:   # NumPy's 1-D rules on top of the 2-D product
+            out = self.matmul(a[None, :] if vec_a else a, b[:, None] if vec_b else b)
+            if vec_a and vec_b:
+                return out.reshape(())
+            return out.reshape(out.shape[:-1] if vec_b else
+                               out.shape[:-2] + out.shape[-1:])
+        from dlframe.backends import cublas_api
+        try:
+            with self._cuda_device:
+                out = cublas_api.gemm(cp, a, b, allow_tf32=_CUPY_TF32 and
+                                      config.tensor_float_32_execution_enabled())
+        except (cublas_api.CublasUnavailableError, cublas_api.CublasError) as exc:
+            _gemm_failed.append(exc)
+            warnings.warn(f"dlframe's cuBLAS binding is unavailable ({exc}); using "
+                          "cupy.matmul (CUDA graphs of steps with matmuls will fail).")
+            out = None
+        return cp.matmul(a, b) if out is None else out
+
     def fuse(self, fn):
         return self.xp.fuse(fn)
 
+    def linalg_raises(self):
+        """CuPy's ``linalg='raise'``: by default (``'ignore'``) a singular matrix gives
+        inf/NaN silently; TF's GPU kernels check cuSOLVER's info and raise."""
+        import cupyx
+        return cupyx.errstate(linalg="raise")
+
     def special(self, name):
+        """``cupyx.scipy.special.<name>``; the few SciPy functions CuPy 14 lacks
+        (dawsn, fresnel, spence) run on host copies and come back to this device."""
         import cupyx.scipy.special
-        return getattr(cupyx.scipy.special, name)
+        fn = getattr(cupyx.scipy.special, name, None)
+        return fn if fn is not None else _HostSpecial(self, name)
 
     def capture_step(self, execute, template, n_inputs, outputs):
         """Captures one run of a traced program as a CUDA graph (GPU.md §1.5).
@@ -150,13 +206,35 @@ class GPUDevice(Device):
         self._peak = int(self._pool.used_bytes())
 
 
+class _HostSpecial:
+    """SciPy's special function ``name`` on host copies of device arrays (CuPy 14.2
+    has no dawsn, fresnel or spence); results return to the device."""
+
+    def __init__(self, device, name):
+        import scipy.special
+        self._device = device
+        self._fn = getattr(scipy.special, name)
+
+    def __call__(self, *args):
+        dev = self._device
+        host = [dev.to_numpy(a) if isinstance(a, dev.xp.ndarray) else a
+                for a in args]
+        out = self._fn(*host)
+        if isinstance(out, tuple):
+            return tuple(dev.asarray(o) for o in out)
+        return dev.asarray(out)
+
+
 class CudaGraphStep:
     """A traced step replayed as one CUDA graph with static input/output buffers.
 
     Rules from GPU.md §1.5: captured after an eager warm-up (done by the caller);
     every intermediate stays alive (the slot list is kept); new inputs are copied
-    into static buffers; capture runs on a non-blocking stream under a private pool.
-    (U) Not yet run on a GPU: tests/gpu/test_function_gpu.py checks it there.
+    into static buffers; capture runs on a non-blocking stream under a private pool
+    (work buffers a step frees mid-capture go back to that pool, which lives as long
+    as the graph). Matrix products go through backends/cublas_api.py (CuPy's own
+    cuBLAS calls refuse capture). Verified on an H100 (CuPy 14.2, CUDA 13):
+    tests/gpu/test_cuda_graph_cublas_round21.py, tests/gpu/test_function_gpu.py.
     """
 
     def __init__(self, device, execute, template, n_inputs, outputs):
@@ -165,6 +243,12 @@ class CudaGraphStep:
         self._device = device
         self._pool = cp.cuda.MemoryPool()
         self._stream = cp.cuda.Stream(non_blocking=True)
+        with device.context():
+            # cuBLAS handle + workspace exist before capture (created outside the
+            # private pool; cuBLAS then never allocates while capturing)
+            from dlframe.backends import cublas_api
+            if _GEMM_MODE != "off" and not _gemm_failed:
+                cublas_api.handle(cp)
         with device.context(), cp.cuda.using_allocator(self._pool.malloc):
             slots = list(template)
             for i in range(n_inputs):

@@ -20,8 +20,9 @@ ELEMENTWISE = {"AddV2", "Sub", "Mul", "RealDiv", "Maximum", "Minimum", "Neg", "E
 class _Fused:
     """Forward of a fused elementwise chain; falls back to the plain chain on error."""
 
-    def __init__(self, steps, n_ext, device):
+    def __init__(self, steps, n_ext, device, name="Fused"):
         self.steps = steps      # (forward, [('e', i) | ('s', k)], attrs)
+        self.name = name        # the member ops, 'Exp+Mul' (profiles, numerics errors)
         self.n_ext = n_ext
         self.kernel = None
         self.failed = False
@@ -87,7 +88,8 @@ def fuse_elementwise(program, nodes, outputs):
         last = nodes[chain[-1]]
         frees = tuple(s for idx in chain for s in program[idx][7]
                       if s not in {nodes[j][2][0] for j in chain[:-1]})
-        out.append((_Fused(steps, len(ext), last[4]), last[4], tuple(ext),
+        name = "+".join(nodes[idx][0].name for idx in chain)
+        out.append((_Fused(steps, len(ext), last[4], name), last[4], tuple(ext),
                     tuple(last[2]), {}, True, False, frees))
         i = chain[-1] + 1
     return out

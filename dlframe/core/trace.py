@@ -507,16 +507,25 @@ class Graph:
         self.node_defs = _node_defs(trace, output_tensors)
         used = {d for d in devices.values()}
         self.gpu_device = next((d for d in used if d.is_gpu), None)
+        # the name of each program step (a fused chain is named by its ops)
+        self.step_names = self.node_names
         if config.graph_option("remapping") and any(d.fuses for d in used):
+            named = {id(step): name
+                     for step, name in zip(self.program, self.node_names)}
             self.program = fuse_elementwise(self.program, nodes, set(self.outputs))
+            self.step_names = [named.get(id(step)) or step[0].name
+                               for step in self.program]
             self.stats["after_fusion"] = len(self.program)
         self._capturable = (self.gpu_device is not None and len(used) == 1 and
                             self.rebinds is None and   # buffers change between runs
                             not any(n[0].stateful and not n[0].effects or
                                     n[0].name in _HOST_SYNC or
-                                    "on_host" in n[0].__dict__ for n in nodes))
+                                    "on_host" in n[0].__dict__ for n in nodes) and
+                            _replays_faithfully(nodes, self.n_inputs))
         self._captured = None
         self._captured_buffers = None
+        self._captured_key = None   # input (shape, dtype)s the captured step holds
+        self._warm_key = None
         self._runs = 0
         self._run_compiled = None
         if len(self.program) <= graph_exec.MAX_COMPILED_NODES:
@@ -553,8 +562,9 @@ class Graph:
 
     def _run(self, arrays, program, variables):
         checker = _primitive.NUMERICS_CHECK
+        names = self.step_names if program is None else self.node_names  # dry: unfused
         if checker is not None and not STATE.dry_graphs:   # enable_check_numerics
-            program = checker.checked_program(program or self.program, self.node_names)
+            program = checker.checked_program(program or self.program, names)
         if program is None and self._capturable and config.graph_option("cuda_graphs"):
             step = self._cuda_step(arrays, variables)
             if step is not None:
@@ -568,7 +578,7 @@ class Graph:
         run = self._run_compiled if program is None else None
         profiler = _primitive.PROFILER
         if profiler is not None:   # tf.profiler is on: time every node
-            program = profiler.timed_program(program or self.program, self.node_names)
+            program = profiler.timed_program(program or self.program, names)
             run = None
         if self.gpu_device is not None:
             with self.gpu_device.context():
@@ -583,8 +593,16 @@ class Graph:
 
     def _cuda_step(self, arrays, variables):
         buffers = tuple(id(var._value) for _, var in variables)
-        if self._captured is not None and buffers == self._captured_buffers:
-            return self._captured
+        # a graph with unknown input dims (a loop body, a relaxed signature) is called
+        # with other shapes: its static buffers fit one shape, the others run plain
+        key = tuple((a.shape, a.dtype) for a in arrays)
+        if self._captured is not None:
+            if key != self._captured_key:
+                return None
+            if buffers == self._captured_buffers:
+                return self._captured
+        if key != self._warm_key:   # warm up (and capture) a shape that repeats
+            self._warm_key, self._runs = key, 0
         self._runs += 1
         if self._runs < 3:  # warm up: compile kernels, make cuBLAS handles, grow pools
             return None
@@ -596,6 +614,7 @@ class Graph:
             self._captured = self.gpu_device.capture_step(self._execute, slots,
                                                           self.n_inputs, self.outputs)
             self._captured_buffers = buffers
+            self._captured_key = key
         except Exception as exc:  # noqa: BLE001 - capture unsupported: stay plain
             import warnings
             warnings.warn(f"CUDA graph capture failed ({exc}); running without it.")
@@ -617,7 +636,39 @@ class Graph:
                     slots[s] = None
 
 
-_HOST_SYNC = {"If", "While", "PrintV2"}
+# nodes a replayed CUDA graph cannot reproduce: control flow deciding on the host,
+# Python callbacks and host reads/writes (they run once, at capture, not per replay)
+_HOST_SYNC = {"If", "While", "WhileWithHistory", "PrintV2", "Assert", "CheckNumerics",
+              "PyFunc", "PyFuncStateless", "EagerPyFunc", "EagerPyFuncGrad",
+              "ResourceCountUpTo", "WriteSummary", "WriteFile"}
+# GPU forwards that read device values to the host (index bounds checks, stateless
+# seeds, shape tensors): a read raises while a stream captures, so such graphs run
+# plain instead of failing a capture (tests/gpu/test_cuda_graph_cublas_round21.py)
+_HOST_SYNC |= {
+    "GatherV2", "GatherNd", "ScatterNd", "TensorScatterUpdate", "TensorScatterAdd",
+    "TensorScatterSub", "TensorScatterMax", "TensorScatterMin", "ResourceScatter",
+    "BroadcastArgs", "DynamicReshape", "RaggedGatherIndices", "KerasSparseApplySGD",
+    "KerasSparseApplyAdagrad", "KerasSparseApplyAdam", "KerasSparseApplyRMSprop",
+    "StatelessFoldIn", "StatelessMultinomial", "StatelessParameterizedTruncatedNormal",
+    "StatelessRandomBinomial", "StatelessRandomGammaV3", "StatelessRandomNormalV2",
+    "StatelessRandomPoisson", "StatelessRandomUniformFullIntV2",
+    "StatelessRandomUniformIntV2", "StatelessRandomUniformV2",
+    "StatelessSampleDistortedBoundingBox", "StatelessSplit",
+    "StatelessTruncatedNormalV2"}
+
+
+def _replays_faithfully(nodes, n_inputs):
+    """Whether replaying ``nodes`` as a CUDA graph does what running them does.
+
+    A captured step copies its inputs into static buffers, so an effect node given an
+    input slot (a Variable a loop body or branch takes as an input) would write the
+    copy, not the variable; a host kernel runs on host copies outside the stream.
+    """
+    # (``host_kernel`` may be a predicate, Equal's "compares strings": a node that
+    # really ran on the host was recorded as its ``on_host`` twin, excluded above)
+    return not any(prim.host_kernel is True or
+                   prim.effects and any(s < n_inputs for s in ins)
+                   for prim, ins, *_ in nodes)
 
 
 class InputSignatureError(InvalidArgumentError, TypeError):

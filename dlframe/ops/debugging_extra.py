@@ -146,6 +146,8 @@ class _NumericsChecker:
             if len(node_names) != len(program):   # fused steps: name them by kernel
                 node_names = [getattr(s[0], "__name__", "Fused") for s in program]
             checked = [(_checked_forward(step[0], name),) + tuple(step[1:])
+                       if not _is_fused(step[0]) else
+                       (_checked_fused(step[0]),) + tuple(step[1:])
                        for step, name in zip(program, node_names)]
             # the program is kept with its copy, so its id stays unique
             entry = self._programs[id(program)] = (program, checked)
@@ -159,6 +161,27 @@ def _check_outputs(name, where, xp, values, inputs=()):
         counts = _bad_counts(xp, value)
         if counts:
             raise _numerics_error(name, where, k, len(values), value, counts, inputs)
+
+
+def _is_fused(forward):
+    """Whether a program step runs a fused elementwise chain (GPU graphs)."""
+    return hasattr(forward, "steps") and hasattr(forward, "plain")
+
+
+def _checked_fused(fused):
+    """A fused chain run op by op, each member's output checked under its own name
+    (TF names the op that produced the NaN, not the kernel it was fused into)."""
+    names = fused.name.split("+")
+
+    def checked(device, *ext):
+        vals = []
+        for (forward, refs, attrs), name in zip(fused.steps, names):
+            out = forward(device, *[ext[i] if kind == "e" else vals[i]
+                                    for kind, i in refs], **attrs)
+            _check_outputs(name, "graph", device.xp, (out,))
+            vals.append(out)
+        return vals[-1]
+    return checked
 
 
 def _checked_forward(forward, name):

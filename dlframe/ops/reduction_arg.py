@@ -50,7 +50,9 @@ def _skipping_nan(name, fill):
         def arg(x, axis):
             if x.dtype.kind == "f" or x.dtype.kind == "V":
                 nan = xp.isnan(x)
-                if nan.any():
+                # on a GPU always replace: ``nan.any()`` would read the device (a
+                # sync per call, and an error inside a CUDA-graph capture)
+                if xp.__name__ != "numpy" or nan.any():
                     x = xp.where(nan, xp.asarray(fill, dtype=x.dtype), x)
             return getattr(xp, name)(x, axis=axis)
         return arg

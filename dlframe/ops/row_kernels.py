@@ -40,7 +40,8 @@ def max_keepdims(xp, x, axis):
 def sum_keepdims(xp, x, axis):
     """``x.sum(axis=axis, keepdims=True)``; over a short last axis of float32/64 a
     product with a ones vector (same sums up to rounding order)."""
-    if not _is_short_last_axis(x, axis) or x.dtype.name not in _GEMV_DTYPES:
+    if not _is_short_last_axis(x, axis) or x.dtype.name not in _GEMV_DTYPES or \
+            xp.__name__ != "numpy":   # a GPU reduction is as fast, and capturable
         return x.sum(axis=axis, keepdims=True)
     return xp.matmul(x, xp.ones((x.shape[-1], 1), dtype=x.dtype))
 

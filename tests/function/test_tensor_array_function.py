@@ -11,7 +11,7 @@ import dlframe as tf
 def _loop_attrs(fn, *args):
     """Attributes of the forward while loops (kept for a gradient) of ``fn``'s graph."""
     graph = fn.get_concrete_function(*args).graph
-    return [step[4] for name, step in zip(graph.node_names, graph.program)
+    return [step[4] for name, step in zip(graph.step_names, graph.program)
             if name == "WhileWithHistory"]
 
 
