@@ -66,7 +66,11 @@ def test_integer_division_semantics_match_tf():
     np.testing.assert_array_equal(raw.Mod(x=I, y=J).numpy(), np.fmod(I, J))
     np.testing.assert_array_equal(raw.FloorDiv(x=I, y=J).numpy(), I // J)
     np.testing.assert_array_equal(raw.FloorMod(x=I, y=J).numpy(), np.mod(I, J))
-    np.testing.assert_array_equal(raw.Atan2(y=X, x=Y).numpy(), np.arctan2(X, Y))
+    atan2 = raw.Atan2(y=X, x=Y)
+    if atan2._device.is_gpu:   # CUDA's atan2 is within 2 ulp, not glibc's bits
+        np.testing.assert_allclose(atan2.numpy(), np.arctan2(X, Y), rtol=1e-15, atol=0)
+    else:
+        np.testing.assert_array_equal(atan2.numpy(), np.arctan2(X, Y))
 
 
 @pytest.mark.parametrize("op,ref", [("Sum", np.sum), ("Mean", np.mean), ("Max", np.max),

@@ -141,6 +141,9 @@ class _State(threading.local):
         # set by a probing branch's forward that gave stand-in values for bad
         # indices (ops._util.stand_in): the next recorded node must not be folded
         self.stand_in = False
+        # True while a tf.data function runs on the host (data.traced_fn.host_call):
+        # GPU tensors it captured are copied to the host, as TF copies them
+        self.host_pipeline = False
 
 
 STATE = _State()
@@ -175,7 +178,11 @@ def call(prim, inputs, attrs=None, device=None):
         for t in inputs:
             if t._device is not dev:
                 mixed = _may_mix(prim, inputs)
-                if not mixed:   # strings on the host, numbers on a GPU: TF copies
+                if mixed:
+                    break
+                if STATE.host_pipeline and not backends.current_device().is_gpu:
+                    prim, dev = _pipeline_twin(prim), backends.current_device()
+                else:   # strings on the host, numbers on a GPU: TF copies
                     prim, dev = _on_host(prim, _host_target(prim, inputs))
                     hosted = True
                 break
@@ -241,8 +248,9 @@ def call(prim, inputs, attrs=None, device=None):
             inputs[k]._device if k < len(inputs) else dev for k in range(len(result))]
         outs = tuple(Tensor(r, d) for r, d in zip(result, devices))
         out = outs
-    else:
-        outs = tuple(Tensor(r, dev) for r in result)
+    else:   # (strings a GPU op made, a py_function's, stay in host memory)
+        outs = tuple(Tensor(r, _host_device() if dev.is_gpu and r.dtype is _OBJECT
+                            else dev) for r in result)
         out = outs
     if NUMERICS_CHECK is not None and (trace is None or trace.run_effects) and \
             not state.dry_graphs:   # values of untaken branches are not checked
@@ -261,9 +269,14 @@ def _may_mix(prim, inputs):
     """Whether ``prim`` may take inputs on several devices: a loop whose body runs
     on several logical CPU devices (``strategy.run`` traced inside it) sets
     ``mixes_cpu_devices`` (True, or a callable ``(inputs, attrs)`` giving each
-    output's device); they share host memory, so no copy is needed."""
-    return getattr(prim, "mixes_cpu_devices", False) and \
-        not any(t._device.is_gpu for t in inputs)
+    output's device); they share host memory, so no copy is needed. Such a loop or
+    branch may also carry host strings (a string TensorArray) beside one GPU's
+    numbers: each node of its graphs runs where its own inputs live."""
+    if not getattr(prim, "mixes_cpu_devices", False):
+        return False
+    gpus = {t._device for t in inputs if t._device.is_gpu}
+    return not gpus or len(gpus) == 1 and all(
+        t._device.is_gpu or t._value.dtype is _OBJECT for t in inputs)
 
 
 _HOST = []          # [cpu:0], filled on first use
@@ -296,13 +309,18 @@ def _to_device(d, r):
     return r if r.dtype == object else d.asarray(r)
 
 
+def _host_device():
+    if not _HOST:
+        _HOST.append(backends.get_device("cpu:0"))
+    return _HOST[0]
+
+
 def _on_host(prim, target):
     """``(twin, target)``: ``prim`` as a host twin whose numeric outputs go to the
     GPU ``target``; the twin's forward is what traced programs replay."""
     twin = _HOST_TWINS.get(prim)
     if twin is None:
-        if not _HOST:
-            _HOST.append(backends.get_device("cpu:0"))
+        _host_device()
         twin = _HOST_TWINS[prim] = copy.copy(prim)
         twin.forward = _HostForward(prim.forward, prim.n_out)
         twin.host_kernel = False
@@ -334,6 +352,34 @@ def _host_target(prim, inputs):
             if t._device.is_gpu:
                 return t._device
     raise _device_error(prim, inputs)
+
+
+class _PipelineForward:
+    """Forward of a tf.data function's op with GPU operands (tensors the function
+    captured: a constant, a layer's weights or seed state): it runs on the host on
+    host copies of them, made on every run, as TF copies a captured tensor to the
+    host function that reads it."""
+
+    def __init__(self, forward):
+        self.forward = forward
+
+    def __call__(self, d, *arrays, **attrs):
+        arrays = [a if isinstance(a, _host_types) else a.get() for a in arrays]
+        return self.forward(d, *arrays, **attrs)
+
+
+_PIPELINE_TWINS = {}
+
+
+def _pipeline_twin(prim):
+    """``prim`` as a host op that takes GPU operands (see ``_PipelineForward``)."""
+    twin = _PIPELINE_TWINS.get(prim)
+    if twin is None:
+        twin = _PIPELINE_TWINS[prim] = copy.copy(prim)
+        twin.forward = _PipelineForward(prim.forward)
+        twin.host_kernel = False
+        twin.on_host = True   # graphs holding it are never captured as CUDA graphs
+    return twin
 
 
 def _first_input(d, *arrays, **attrs):

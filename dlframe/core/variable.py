@@ -18,7 +18,7 @@ import weakref
 from dlframe import backends
 from dlframe.core import dtypes as _dt
 from dlframe.core.primitive import STATE, call, primitive
-from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.core.tensor import Tensor, convert_to_tensor, copy_to_device
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.errors import InvalidArgumentError, OutOfRangeError, ShapeMismatchError
 
@@ -363,8 +363,14 @@ class Variable(Tensor, metaclass=_VariableMeta):
                     f"Tensor conversion requested dtype {self.dtype.name} for Tensor with "
                     f"dtype {value.dtype.name}: {value!r}")
             if value._device is not self._device:
-                raise ValueError(f"Variable.{op}: value on {value._device.name} but variable "
-                                 f"{self.name!r} on {self._device.name}")
+                if STATE.trace is not None:
+                    raise ValueError(
+                        f"Variable.{op}: value on {value._device.name} but variable "
+                        f"{self.name!r} on {self._device.name}; copy it with "
+                        "dlframe.identity under the variable's device scope")
+                # a write goes to the variable's device, as in TF (which copies the
+                # value there): an explicit transfer, not an op's silent one
+                value = copy_to_device(value, self._device)
             t = value
         else:
             t = convert_to_tensor(value, dtype=self.dtype, device=self._device)

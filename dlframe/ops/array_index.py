@@ -135,7 +135,9 @@ def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name
     """
     x = t(params)
     idx = _int_indices(indices, "GatherV2")
-    if idx._device is not x._device:
+    # strings (host) gathered at GPU indices run as a host op that the primitive
+    # call records (a copy here would freeze a traced function's indices)
+    if idx._device is not x._device and x._value.dtype != object:
         from dlframe.core.tensor import copy_to_device
         idx = copy_to_device(idx, x._device)
     nd, ni = x._value.ndim, idx._value.ndim

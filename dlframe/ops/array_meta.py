@@ -29,7 +29,8 @@ def identity(input, name=None):
         return _slices.like_slices(input, identity(input.values), identity(input.indices))
     x = t(input)
     dev = backends.current_device()
-    if x._device is not dev and backends._stack():
+    if x._device is not dev and backends._stack() and not (
+            dev.is_gpu and x._value.dtype == object):   # strings stay in host memory
         from dlframe.core.tensor import copy_to_device
         return copy_to_device(x, dev)
     return call(identity_p, (x,))

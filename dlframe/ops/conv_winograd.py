@@ -59,7 +59,8 @@ def winograd_applies(x, w, strides, dilations, pads, groups=1):
     """True when the convolution of host array ``x`` (N, H, W, C) with filter ``w``
     (3, 3, C, K) should take the Winograd path: float32/float64, 3x3, stride 1,
     dilation 1, ungrouped, padding of at most 2 a side, and wide enough to pay."""
-    if (type(x) is not np.ndarray or type(w) is not np.ndarray or x.ndim != 4 or w.shape[:2] != (3, 3)
+    if (type(x) is not np.ndarray or type(w) is not np.ndarray   # host arrays only
+            or x.ndim != 4 or w.shape[:2] != (3, 3)
             or groups != 1 or x.dtype not in (np.float32, np.float64)
             or w.dtype != x.dtype or tuple(strides) != (1, 1)
             or tuple(dilations) != (1, 1)

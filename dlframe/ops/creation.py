@@ -2,6 +2,7 @@
 
 import math as _pymath
 
+from dlframe import backends
 from dlframe.backends.base import np
 from dlframe.core import basic, dtypes
 from dlframe.core.primitive import call, primitive
@@ -33,8 +34,11 @@ def _filled(shape_arg, value, dtype, op):
     if _dyn.traced(shape_arg):   # sizes TF does not know (``[k]``): None dims
         return note_shaped(_dyn.fill(shape_arg, t(value, dtype) if not isinstance(
             value, Tensor) else value, op), shape_arg)
+    # strings live in host memory (no GPU array holds them), as TF keeps them
+    device = backends.get_device("cpu:0") if dtype == dtypes.string else None
     return note_shaped(call(fill_p, (), {"shape": _checked_shape(shape_arg, op),
-                                         "value": value, "dtype": dtype._np}), shape_arg)
+                                         "value": value, "dtype": dtype._np},
+                            device=device), shape_arg)
 
 
 def zeros(shape, dtype=dtypes.float32, name=None, layout=None):

@@ -36,7 +36,9 @@ def feature_hash(value):
     return int(value) & _MASK
 
 
-@primitive("SparseCrossHashedDense")
+# a host kernel (TF has no GPU kernel for the cross): its int64 ids go to the GPU
+# that the inputs or the current device scope name, as TF copies them there
+@primitive("SparseCrossHashedDense", host_kernel=True)
 def cross_hashed_p(d, *columns, num_buckets, hash_key):
     """Crossed ids: ``[batch, prod(k_i)]`` from ``[batch, k_i]`` host inputs."""
     batch = columns[0].shape[0]

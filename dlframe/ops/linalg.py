@@ -351,7 +351,8 @@ def _no_half_kernel(x, op):
 def inv_p(d, x):
     xp = d.xp
     try:   # float16 (which TF supports here) is inverted in float32
-        out = xp.linalg.inv(x.astype(xp.float32) if x.dtype == xp.float16 else x)
+        with d.linalg_raises():   # TF's GPU kernel also reports a singular input
+            out = xp.linalg.inv(x.astype(xp.float32) if x.dtype == xp.float16 else x)
     except np.linalg.LinAlgError:  # CuPy raises NumPy's class too
         raise InvalidArgumentError("MatrixInverse: Input is not invertible. "
                                    "[Op:MatrixInverse]") from None
@@ -469,7 +470,8 @@ def logdet(matrix, name=None):
 def solve_p(d, a, b):
     xp = d.xp
     try:
-        return xp.linalg.solve(a, b).astype(a.dtype, copy=False)
+        with d.linalg_raises():   # TF's GPU kernel also reports a singular input
+            return xp.linalg.solve(a, b).astype(a.dtype, copy=False)
     except np.linalg.LinAlgError:  # CuPy raises NumPy's class too
         raise InvalidArgumentError("MatrixSolve: Input matrix is not invertible. "
                                    "[Op:MatrixSolve]") from None

@@ -95,8 +95,13 @@ def triangular_solve_p(d, a, b, *, lower, adjoint):
     a = xp.tril(a) if lower else xp.triu(a)  # only that triangle is read
     if adjoint:
         a = xp.conj(xp.swapaxes(a, -1, -2))
+    # CuPy's solve takes no batch broadcasting (NumPy's does): broadcast explicitly
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a = xp.broadcast_to(a, batch + a.shape[-2:])
+    b = xp.broadcast_to(b, batch + b.shape[-2:])
     try:
-        return xp.linalg.solve(a, b).astype(b.dtype, copy=False)
+        with d.linalg_raises():
+            return xp.linalg.solve(a, b).astype(b.dtype, copy=False)
     except np.linalg.LinAlgError:  # CuPy raises NumPy's class too
         raise InvalidArgumentError("MatrixTriangularSolve: Input matrix is not "
                                    "invertible. [Op:MatrixTriangularSolve]") from None

@@ -185,11 +185,13 @@ def cast(x, dtype, name=None):
 @primitive("Select")
 def where_p(d, cond, x, y):
     try:
-        return d.xp.where(cond, x, y)
+        out = d.xp.where(cond, x, y)
     except ValueError:
         raise ShapeMismatchError(
             f"SelectV2: Incompatible shapes: condition {list(cond.shape)}, x "
             f"{list(x.shape)}, y {list(y.shape)}") from None
+    # CuPy 14 selects bfloat16 (ml_dtypes) through float32: keep the operands' dtype
+    return out if out.dtype == x.dtype else out.astype(x.dtype)
 
 
 @where_p.defgrad

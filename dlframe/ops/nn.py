@@ -414,7 +414,7 @@ def sparse_softmax_xent_p(d, labels, logits):
     loss = lse - picked
     if d.is_gpu:  # like TF on GPU: no host sync, NaN for out-of-range labels
         loss = xp.where(bad, xp.asarray(float("nan"), dtype=loss.dtype), loss)
-    return loss
+    return loss.astype(logits.dtype, copy=False)   # (CuPy widens bfloat16 math)
 
 
 @primitive("OneHotSubtract")

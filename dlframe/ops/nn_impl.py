@@ -226,6 +226,9 @@ def embedding_lookup(params, ids, max_norm=None, name=None):
         params = a.concat(list(params), 0) if len(params) > 1 else t(params[0])
     params = t(params)
     ids = ids if isinstance(ids, Tensor) else convert_to_tensor(ids, device=params._device)
+    if ids._device is not params._device:   # as ``gather``: the ids follow the table
+        from dlframe.core.tensor import copy_to_device
+        ids = copy_to_device(ids, params._device)
     if ids._value.dtype.kind not in "iu":
         raise TypeError(f"embedding_lookup: ids must be int32 or int64, got {ids.dtype.name}")
     if params._value.ndim == 0:

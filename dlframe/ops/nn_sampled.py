@@ -144,10 +144,10 @@ def _class_probs(kind, range_max, unigrams, distortion):
     return weights / weights.sum()
 
 
-def _draw(generator, kind, probs, count):
-    u = np.asarray(generator.random(count), dtype=np.float64)
-    if hasattr(u, "get"):
-        u = u.get()
+def _draw(d, generator, kind, probs, count):
+    # the device generator's draws come to the host explicitly (CuPy refuses an
+    # implicit conversion); the inverse-CDF lookup runs in NumPy
+    u = d.to_numpy(generator.random(count)).astype(np.float64, copy=False)
     range_max = len(probs)
     if kind == "log_uniform":
         out = np.floor(np.exp(u * np.log(range_max + 1))) - 1
@@ -172,7 +172,7 @@ def _sampler_p(d, true_classes, *, kind, num_sampled, unique, range_max, unigram
     if unique:
         picked, seen, tries = [], set(), 0
         while len(picked) < num_sampled:
-            for c in _draw(generator, kind, probs, num_sampled).tolist():
+            for c in _draw(d, generator, kind, probs, num_sampled).tolist():
                 tries += 1
                 if c not in seen:
                     seen.add(c)
@@ -181,7 +181,7 @@ def _sampler_p(d, true_classes, *, kind, num_sampled, unique, range_max, unigram
                         break
         sampled = np.asarray(picked, dtype=np.int64)
     else:
-        sampled, tries = _draw(generator, kind, probs, num_sampled), num_sampled
+        sampled, tries = _draw(d, generator, kind, probs, num_sampled), num_sampled
     classes = np.clip(d.to_numpy(true_classes), 0, range_max - 1)
     return (d.asarray(sampled),
             d.asarray(_expected(probs[classes], num_sampled, tries).astype(np.float32)),

@@ -13,6 +13,9 @@ the dtype's lowest finite value (an all-NaN or all -inf window gives it); the
 gradient scans each window like TF's argmax (its first valid element, moved on to
 every later one strictly greater), so it lands on a leading NaN. Inputs with NaN or
 such windows take that exact scan; all others the fast paths, which agree with it.
+A GPU skips that host check (it would wait for the device): its gradient goes to the
+first maximum ignoring NaN (TF's GPU kernels do not scan for NaN either), the first
+element of a window without a finite value.
 """
 
 from dlframe.backends.base import np
@@ -136,6 +139,21 @@ def _needs_scan(d, x, y):
         return False
     xp = d.xp
     return bool(xp.isnan(x.max())) or bool(y.min() <= xp.finfo(x.dtype).min)
+
+
+def _floored(d, x, ksize):
+    """``x`` as a GPU's first-max masks compare it with the maxima.
+
+    A GPU takes the fast paths without the host check for NaN (``_needs_scan``), so
+    a window without a finite value (all NaN or -inf, pooled to the dtype's lowest
+    value) would match none of its elements and lose its gradient. Raising NaN and
+    lower values to that floor (one pass over ``x``) makes each such window send it
+    to its first element, as TF's CPU kernel does; windows with a finite maximum
+    are unchanged. 3-D windows keep every-maximum matching (NaN never equals).
+    """
+    if not d.is_gpu or x.dtype.kind != "f" or _every_tie(ksize):
+        return x
+    return d.xp.fmax(x, d.xp.finfo(x.dtype).min)
 
 
 def _scan_masks(xp, x, y, ksize, strides, pads, dilations):
@@ -299,9 +317,10 @@ def max_pool_grad(d, x, y, dy, *, ksize, strides, pads, dilations):
     if _needs_scan(d, x, y):
         masks = _scan_masks(xp, x, y, ksize, strides, pads, dilations)
     elif _tiled(ksize, strides, pads, dilations):
-        return _tiled_max_pool_grad(d, x, y, dy, ksize)
+        return _tiled_max_pool_grad(d, _floored(d, x, ksize), y, dy, ksize)
     else:
-        masks = _first_max_masks(xp, x, y, ksize, strides, pads, dilations)
+        masks = _first_max_masks(xp, _floored(d, x, ksize), y, ksize, strides, pads,
+                                 dilations)
     block = xp.empty(dy.shape, dy.dtype)  # reused: each tap's block is added at once
     # accumulate_taps visits taps in scan order, the order the masks are produced in
     return accumulate_taps(xp, lambda i, tap: xp.multiply(dy, next(masks)[1], out=block),
@@ -315,8 +334,12 @@ def max_pool_grad_grad(d, x, y, ddx, *, ksize, strides, pads, dilations):
     out_sp = y.shape[1:-1]
     ddx_pad = pad_array(xp, ddx, pads)
     out = xp.zeros(y.shape, ddx.dtype)
-    masks = _scan_masks if _needs_scan(d, x, y) else _first_max_masks
-    for tap, mask in masks(xp, x, y, ksize, strides, pads, dilations):
+    if _needs_scan(d, x, y):
+        masks = _scan_masks(xp, x, y, ksize, strides, pads, dilations)
+    else:
+        masks = _first_max_masks(xp, _floored(d, x, ksize), y, ksize, strides, pads,
+                                 dilations)
+    for tap, mask in masks:
         out += ddx_pad[tap_index(tap, strides, dilations, out_sp)] * mask
     return out
 

@@ -130,7 +130,8 @@ class _Body:
             raise InvalidArgumentError(
                 f"{i}-th value returned by {self.name} is {value.dtype}, but expects "
                 f"{dtype.name}")
-        return d.asarray(value)
+        # strings stay in host memory (no GPU array holds them), as in TF
+        return value if value.dtype == object else d.asarray(value)
 
 
 def _np_strings_as_bytes(value):

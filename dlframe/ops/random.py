@@ -26,6 +26,7 @@ from dlframe.core import dtypes
 from dlframe.core.primitive import call
 from dlframe.core.static_dims import note_shaped, shape_arg_static
 from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.core.trace import SymbolicNumpyError
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import math as m
 from dlframe.ops._util import t
@@ -210,7 +211,12 @@ def _seed_tensor(seed, op, device=None):
     dev = device if device is not None else backends.current_device()
     s = seed if isinstance(seed, Tensor) else convert_to_tensor(seed, device=dev)
     if s._device is not dev:  # a tiny host value: outputs follow the op's device
-        s = convert_to_tensor(s.numpy(), device=dev)
+        try:
+            s = convert_to_tensor(s.numpy(), device=dev)
+        except SymbolicNumpyError:
+            pass   # a traced seed (a tf.data function reading a GPU seed state):
+            # the op runs on the seed's device, read when the graph runs
+
     if tuple(s._value.shape) != (2,):
         raise InvalidArgumentError(f"seed must have shape [2], not {list(s._value.shape)} "
                                    f"[Op:{op}]")

@@ -27,7 +27,9 @@ def _polygamma_p(d, x, *, n):
     if n == 0:   # digamma, with TF's NaN at its poles (SciPy gives -inf at 0)
         return d.xp.where(x == 0, d.xp.nan, d.special("digamma")(x)).astype(
             x.dtype, copy=False)
-    return d.special("polygamma")(n, x).astype(x.dtype, copy=False)
+    # the order as an array: CuPy's polygamma calls methods of ``n == 0``
+    order = d.xp.full((), n, dtype=d.xp.float64)
+    return d.special("polygamma")(order, x).astype(x.dtype, copy=False)
 
 
 @_polygamma_p.defgrad

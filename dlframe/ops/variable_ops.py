@@ -61,12 +61,41 @@ def _scatter_p(d, var, index, updates, *, mode, layout, op):
     key = _key(d.xp, index, layout)
     if mode == "update":
         var[key] = updates
-    else:
+        return var
+    updates = updates.astype(var.dtype, copy=False)
+    if mode == "add":
+        d.scatter_add(var, key, updates)
+    elif mode == "sub":   # a - b == a + (-b) exactly (wrapping alike for integers)
+        d.scatter_add(var, key, -updates)
+    elif mode in ("max", "min"):
+        getattr(d, f"scatter_{mode}")(var, key, updates)
+    else:   # CuPy 14 has no multiply.at / true_divide.at
         name = _UFUNC[mode]
         if mode == "div" and var.dtype.kind in "iu":
             name = "floor_divide"
-        getattr(d.xp, name).at(var, key, updates.astype(var.dtype, copy=False))
+        _ordered_at(d.xp, getattr(d.xp, name), var, key, updates)
     return var
+
+
+def _ordered_at(xp, ufunc, var, key, updates):
+    """``ufunc.at(var, key, updates)`` from plain fancy-index writes: repeated
+    indices are applied in their order, one round per repetition."""
+    keys = key if isinstance(key, tuple) else (key,)
+    keys = xp.broadcast_arrays(*keys)
+    lead = keys[0].shape
+    keys = [k.reshape(-1) for k in keys]
+    rows = updates.reshape((len(keys[0]),) + updates.shape[len(lead):])
+    if not len(keys[0]):
+        return
+    flat = xp.ravel_multi_index(tuple(keys), var.shape[:len(keys)])
+    order = xp.argsort(flat, kind="stable")
+    ranked = flat[order]
+    rank = xp.empty_like(order)   # how many earlier updates hit the same element
+    rank[order] = xp.arange(len(ranked)) - xp.searchsorted(ranked, ranked)
+    for r in range(int(rank.max()) + 1):
+        pick = xp.nonzero(rank == r)[0]
+        at = tuple(k[pick] for k in keys)
+        var[at] = ufunc(var[at], rows[pick])
 
 
 def _scatter(var, index, updates, mode, layout, op):

@@ -306,7 +306,13 @@ def test_sparse_update_is_bit_equal_to_dense(name, compiled, monkeypatch):
             step(_embedding_grads(k))
         weights[form] = [var.numpy()] + [s.numpy() for s in opt.variables[2:]]
     for a, b in zip(weights["sparse"], weights["dense"]):
-        np.testing.assert_array_equal(a, b)
+        if var._device.is_gpu:
+            # the dense gradient sums a repeated row with float atomics in a
+            # run-dependent order (as TF's GPU UnsortedSegmentSum), the sparse
+            # kernel in the order given: equal up to float32 rounding only
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+        else:
+            np.testing.assert_array_equal(a, b)
 
 
 def test_sparse_path_only_where_results_match():

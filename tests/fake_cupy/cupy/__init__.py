@@ -140,6 +140,8 @@ def _function(name, np_func):
             raise AttributeError(
                 f"cupy.{name} needs a cupy.ndarray, got {type(args[0]).__name__} "
                 "(CuPy calls its method)")
+        if name in ("sort", "argsort"):   # CuPy's sorts are always stable
+            kwargs = dict(kwargs, kind="stable")
         if "dtype" in kwargs and kwargs["dtype"] is not None:
             _core._check_dtype(kwargs["dtype"])
         return wrap(np_func(*unwrap_args(args, f"cupy.{name}"),
@@ -182,7 +184,42 @@ def __getattr__(name):
     return func
 
 
-linalg = _namespace("cupy.linalg", numpy.linalg)
+def where(condition, *xy):
+    out = _function("where", numpy.where)(condition, *xy)
+    if xy and out.dtype.name == "bfloat16":   # CuPy 14.2 (H100): selects in float32
+        return out.astype(numpy.float32)
+    return out
+
+
+def _linalg_checked(np_func, name):
+    """``cupy.linalg.<name>``: a singular matrix raises LinAlgError only under
+    ``cupyx.errstate(linalg='raise')``, else gives NaN (CuPy checks no info)."""
+    plain = _function(name, np_func)
+
+    def call(a, *args):
+        import cupyx
+        try:
+            return plain(a, *args)
+        except numpy.linalg.LinAlgError:
+            if cupyx._LINALG_MODE[0] == "raise":
+                raise
+            shape = args[0].shape if args else a.shape   # (solve's b: a's batch)
+            return wrap(numpy.full(shape, numpy.nan, dtype=a.dtype))
+    return call
+
+
+def _linalg_solve(a, b):
+    # CuPy's solve broadcasts no batch dimensions (NumPy's does)
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2] or not (
+            (b.ndim == a.ndim and b.shape[:-1] == a.shape[:-1]) or
+            (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1])):
+        raise ValueError("a must have (..., M, M) shape and b must have (..., M, K) "
+                         "for multidimensional b")
+    return _linalg_checked(numpy.linalg.solve, "solve")(a, b)
+
+
+linalg = _namespace("cupy.linalg", numpy.linalg, {
+    "inv": _linalg_checked(numpy.linalg.inv, "inv"), "solve": _linalg_solve})
 fft = _namespace("cupy.fft", numpy.fft)
 lib = _namespace("cupy.lib", numpy.lib)
 lib.stride_tricks = _namespace("cupy.lib.stride_tricks", numpy.lib.stride_tricks)
@@ -212,3 +249,9 @@ __all__ = [
     "random",
     "ufunc",
 ]
+
+# Every process that imports this fake (a test's subprocess too, which pytest's
+# ``-p fake_gpu_plugin`` does not reach) keeps real GPU libraries (cuDNN, cuBLAS of a
+# GPU machine) away from the fake's host pointers. Last, so that a circular import
+# (cupy imported before dlframe) finds this module complete.
+import fake_gpu_plugin  # noqa: F401

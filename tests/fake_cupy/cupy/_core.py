@@ -180,6 +180,9 @@ class ndarray:
         def call(*args, **kwargs):
             if name == "astype" and args:
                 _check_dtype(args[0])
+                if self._a.dtype.kind == "f" and numpy.dtype(args[0]).kind == "i" \
+                        and numpy.dtype(args[0]).itemsize >= 4:
+                    return wrap(_cuda_float_to_int(self._a, numpy.dtype(args[0])))
             return wrap(method(*unwrap_args(args, name), **unwrap_kwargs(kwargs, name)))
         return call
 
@@ -191,6 +194,17 @@ class ndarray:
 
     def __reduce__(self):
         return (_rebuild, (self._a.copy(),))
+
+
+def _cuda_float_to_int(a, target):
+    """CUDA's float -> int32/int64 conversion (as real CuPy's ``astype``): it
+    saturates at the type's bounds and sends NaN to 0 (NumPy on x86: INT_MIN)."""
+    info, edge = numpy.iinfo(target), 2.0 ** (8 * target.itemsize - 1)
+    src = numpy.nan_to_num(a.astype(numpy.float64), nan=0.0, posinf=edge, neginf=-edge)
+    high, low = src >= edge, src < -edge
+    out = numpy.where(high | low, 0.0, src).astype(target)
+    out[high], out[low] = info.max, info.min
+    return out
 
 
 def _rebuild(host):

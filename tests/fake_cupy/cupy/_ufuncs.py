@@ -83,7 +83,40 @@ class ufunc:
         idx = tuple(_operand(i, self.__name__ + ".at") if not isinstance(i, slice)
                     else i for i in idx)
         args = () if b is None else (_operand(b, self.__name__ + ".at"),)
+        check_at(self.__name__, a.dtype)
+        args = tuple(like_cupy_at(self.__name__, a.dtype, v) for v in args)
         self._u.at(a._a, idx if isinstance(indices, tuple) else idx[0], *args)
+
+
+# ``ufunc.at`` dtypes as CuPy 14.2 on an H100 takes them (subtract: int32/uint32
+# only; multiply/true_divide/floor_divide.at: none)
+_AT_FLOATS = {"float16", "float32", "float64"}
+_AT_DTYPES = {"add": {"int32", "int64", "uint32", "uint64"} | _AT_FLOATS,
+              "subtract": {"int32", "uint32"},
+              "maximum": {"int32", "int64", "uint32", "uint64", "float32", "float64"},
+              "minimum": {"int32", "int64", "uint32", "uint64", "float32", "float64"},
+              "multiply": set(), "true_divide": set(), "floor_divide": set(),
+              "divide": set()}
+
+
+def check_at(name, dtype):
+    """Refuses the ``<name>.at`` calls real CuPy refuses: NotImplementedError for a
+    ufunc without ``.at``, TypeError for a dtype it does not take."""
+    allowed = _AT_DTYPES.get(name)
+    if allowed is not None and not allowed:
+        raise NotImplementedError(f"`cupy_{name}.at` is not supported yet")
+    if allowed is not None and numpy.dtype(dtype).name not in allowed:
+        raise TypeError(f"cupy.{name}.at only supports {', '.join(sorted(allowed))}, "
+                        "as data type")
+
+
+def like_cupy_at(name, dtype, value):
+    """CuPy 14.2's float64 max/min atomics work in float32 precision (measured on an
+    H100): the fake rounds the values the same way."""
+    if name in ("maximum", "minimum") and numpy.dtype(dtype) == numpy.float64:
+        return numpy.asarray(value, numpy.float64).astype(numpy.float32).astype(
+            numpy.float64)
+    return value
 
 
 UFUNCS = {name: ufunc(obj) for name, obj in vars(numpy).items()

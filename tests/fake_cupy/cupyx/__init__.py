@@ -3,6 +3,7 @@ CuPy's dtype list for integer-array indices, GPU.md §1.9), ``scipy.special``.""
 
 import numpy
 from cupy._core import ndarray
+from cupy._ufuncs import like_cupy_at
 
 _SCATTER_DTYPES = {"int32", "int64", "float16", "float32", "float64", "uint32", "uint64"}
 # scatter_max/min: no float16 (CuPy's _scatter_op_single lists int32, float32,
@@ -25,6 +26,7 @@ def _scatter(ufunc, name, a, slices, value):
         raise TypeError(f"cupyx.{name}: Unsupported type {type(value)} (a host value "
                         "with basic slices goes to a ufunc)")
     value = value._a if isinstance(value, ndarray) else value
+    value = like_cupy_at(ufunc.__name__, a.dtype, value)   # float64 max/min: lossy
     ufunc.at(a._a, tuple(host) if isinstance(slices, tuple) else host[0], value)
 
 
@@ -38,6 +40,26 @@ def scatter_max(a, slices, value):
 
 def scatter_min(a, slices, value):
     _scatter(numpy.minimum, "scatter_min", a, slices, value)
+
+
+# cupyx.errstate(linalg=...): CuPy's linalg reports singular input only under
+# 'raise' (default 'ignore': inf/NaN results, no host sync); read by cupy.linalg
+_LINALG_MODE = ["ignore"]
+
+
+class errstate:  # (CuPy's name and signature)
+    def __init__(self, *, linalg=None):
+        self._mode = linalg
+
+    def __enter__(self):
+        self._saved = _LINALG_MODE[0]
+        if self._mode is not None:
+            _LINALG_MODE[0] = self._mode
+        return self
+
+    def __exit__(self, *exc):
+        _LINALG_MODE[0] = self._saved
+        return False
 
 
 def __getattr__(name):
