@@ -18,8 +18,7 @@ one dtype are flattened into one buffer up to ``bucket_bytes``, so one collectiv
 serves many variables.
 """
 
-from dlframe.core.tensor import convert_to_tensor
-from dlframe.distribute.cross_device import to_device
+from dlframe.distribute.cross_device import divide_by_count, to_device
 from dlframe.ops import array as _array
 from dlframe.ops import math as _math
 
@@ -93,9 +92,7 @@ class InProcessCommunicator(Communicator):
             v = to_device(v, device)
             total = v if total is None else _math.add(total, v)
         if op == MEAN:
-            count = convert_to_tensor(len(values), dtype=total.dtype,
-                                      device=total._device)   # not the default GPU
-            total = _math.divide(total, count)
+            total = divide_by_count(total, len(values))
         return total
 
     def all_reduce(self, values, op=SUM):

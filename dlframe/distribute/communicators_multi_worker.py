@@ -8,7 +8,7 @@ order (they do: every worker runs the same program on its shard of the data).
 """
 
 from dlframe.distribute.communicators import MEAN, SUM, Communicator, reduce_op_name
-from dlframe.ops import math as _math
+from dlframe.distribute.cross_device import divide_by_count
 
 
 class MultiWorkerCommunicator(Communicator):
@@ -46,7 +46,7 @@ class MultiWorkerCommunicator(Communicator):
         total = self.local.reduce(values, SUM, root)
         total = self.remote.all_reduce([total], SUM)[0]
         if op == MEAN:
-            total = _math.divide(total, _math.cast(self.world_size, total.dtype))
+            total = divide_by_count(total, self.world_size)
         return total
 
     def all_reduce(self, values, op=SUM):

@@ -23,11 +23,13 @@ def _all_reduce_prim(n):
     """The all-reduce primitive of ``n`` replicas (one input and output each)."""
     prim = _PRIMS.get(n)
     if prim is None:
+        # a primitive of one output returns that array itself, not a 1-tuple
         def forward(d, *arrays, engine, op):
-            return engine._group.all_reduce(arrays, mean=op == MEAN)
+            outs = engine._group.all_reduce(arrays, mean=op == MEAN)
+            return outs[0] if n == 1 else outs
 
         def grad(inputs, outs, dys, *, engine, op):
-            return list(engine.all_reduce(list(dys), op))
+            return list(engine.all_reduce([dys] if n == 1 else list(dys), op))
         prim = _PRIMS[n] = Primitive(f"NcclAllReduce{n}", forward, grad, n_out=n,
                                      stateful=True)
     return prim
@@ -62,8 +64,9 @@ class NcclCommunicator(Communicator):
         values = self._check(values, "all_reduce")
         op = reduce_op_name(op)
         prim = _all_reduce_prim(len(values))
-        return list(run_recorded(prim, values, {"engine": self, "op": op},
-                                 self.devices[0], self.devices))
+        outs = run_recorded(prim, values, {"engine": self, "op": op},
+                            self.devices[0], self.devices)
+        return [outs] if prim.n_out == 1 else list(outs)
 
     def broadcast(self, values, root=0):
         values = self._check(values, "broadcast")

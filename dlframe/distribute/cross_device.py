@@ -64,6 +64,15 @@ def to_device(t, device):
     return run_recorded(_copy_p, (t,), {"source": t._device}, device, (device,))
 
 
+def divide_by_count(total, count):
+    """``total / count`` with the Python number ``count`` made on ``total``'s device
+    (a constant made without a device would land on the default GPU while the
+    replicas' values sit on logical CPUs)."""
+    from dlframe.ops import math as _math
+    return _math.divide(total, convert_to_tensor(count, dtype=total.dtype,
+                                                 device=total._device))
+
+
 def _destination_devices(destinations):
     """The Devices named by ``destinations``: a distributed value or variable (its
     components' devices), a Tensor or Variable (its device) or a device name."""
@@ -120,7 +129,7 @@ class CrossDeviceOps:
         accumulate = getattr(self, "accumulation_fn", None) or _math.add_n
         total = accumulate([to_device(p, devices[0]) for p in parts])
         if op == MEAN:
-            total = _math.divide(total, _math.cast(len(parts), total.dtype))
+            total = divide_by_count(total, len(parts))
         return _copies(total, devices)
 
     def batch_reduce(self, reduce_op, value_destination_pairs, options=None):

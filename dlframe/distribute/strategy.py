@@ -20,7 +20,7 @@ import contextlib
 import enum
 import threading
 
-from dlframe import device_scope
+from dlframe import backends, device_scope
 from dlframe.core import variable as _variable_mod
 from dlframe.core.primitive import STATE
 from dlframe.core.tensor import Tensor, convert_to_tensor
@@ -34,6 +34,7 @@ from dlframe.distribute.cross_device import (  # noqa: F401 - re-exported
     HierarchicalCopyAllReduce,
     NcclAllReduce,
     ReductionToOneDevice,
+    divide_by_count,
     to_device,
 )
 from dlframe.distribute.extended import StrategyExtended
@@ -314,10 +315,14 @@ class Strategy:
             raise ValueError(  # noqa: TRY004 - TF raises ValueError here
                 f"positional args must be a list or tuple, got {type(args)}")
         kwargs = kwargs or {}
+        from dlframe.distribute import mirrored_run
         if self.num_replicas_in_sync == 1:
+            if self._device is not None:   # tensors made elsewhere (a GPU batch for
+                device = self.extended._replica_devices[0]   # a CPU replica) go there
+                args = mirrored_run.for_replica(0, device, tuple(args))
+                kwargs = mirrored_run.for_replica(0, device, dict(kwargs))
             with _entered(self, ReplicaContext(self, 0)):
                 return fn(*args, **kwargs)
-        from dlframe.distribute import mirrored_run
         if mirrored_run.in_replica_thread():
             raise RuntimeError("strategy.run() was called inside a replica function; "
                                "call it from the cross-replica context.")
@@ -340,6 +345,9 @@ class Strategy:
           axis: None to reduce only across replicas, or the axis to reduce along too
             (MEAN divides by the total number of elements along it over all replicas).
 
+        Returns:
+          The reduced value (a nest like ``value``) on the current device.
+
         Raises:
           ValueError: for a SUM of a value that is not per-replica with several
             replicas (TF's rule), or an unknown ``reduce_op``.
@@ -360,15 +368,14 @@ class Strategy:
                 return v
             ext = self.extended
             if axis is None:
-                return ext.reduce_to(op, v)
+                return _to_current_device(ext.reduce_to(op, v))
             parts = ext._replica_parts(v, "sum")
             sums = PerReplica([_reduction.reduce_sum(p, axis=axis) for p in parts])
             total = ext.reduce_to(ReduceOp.SUM, sums)
             if op is ReduceOp.MEAN:
                 count = sum(int(p.shape[axis]) for p in parts)
-                total = _math.divide(total, convert_to_tensor(
-                    count, dtype=total.dtype, device=total._device))
-            return total
+                total = divide_by_count(total, count)
+            return _to_current_device(total)
         return _map_values(one, value)
 
     def experimental_local_results(self, value):
@@ -540,6 +547,15 @@ def assign_in_replica(var, value, mode):
     ctx.merge_call(merge, args=(value, getattr(ctx, "_has_data", True)))
 
 
+def _to_current_device(total):
+    """A reduced value on the current device (TF: the current device's, else the
+    host's): the cross-replica code that reads it runs there, e.g. a GPU
+    program's accumulator summing a CPU-split strategy's results."""
+    if isinstance(total, Tensor):
+        return to_device(total, backends.current_device())
+    return total
+
+
 def _mean_of_replicas_with_data(ext, value, has_data):
     """MEAN over the replicas whose input shard was not empty (an empty shard's
     statistics are NaN: it must not vote), over all of them if none is flagged."""
@@ -550,7 +566,7 @@ def _mean_of_replicas_with_data(ext, value, has_data):
     for p in parts:
         p = to_device(p if isinstance(p, Tensor) else convert_to_tensor(p), root)
         total = p if total is None else _math.add(total, p)
-    mean = _math.divide(total, _math.cast(len(parts), total.dtype))
+    mean = divide_by_count(total, len(parts))
     # integer variables (counters) stay integers: true division made a float
     return mean if mean.dtype == total.dtype else _math.cast(mean, total.dtype)
 

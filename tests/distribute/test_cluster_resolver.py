@@ -49,7 +49,9 @@ def test_tf_config_resolver(monkeypatch):
     assert resolver.master() == "grpc://host2:2222"
     assert resolver.master("worker", 0) == "grpc://host1:2222"
     assert resolver.master(rpc_layer="x") == "x://host2:2222"
-    assert resolver.num_accelerators() == {}     # no GPU on the test machine
+    # TF counts this machine's GPUs: {} without one, {"GPU": n} with n
+    gpus = len(tf.config.list_physical_devices("GPU"))
+    assert resolver.num_accelerators() == ({"GPU": gpus} if gpus else {})
     override = tf.distribute.cluster_resolver.TFConfigClusterResolver(
         task_type="chief", task_id=0, rpc_layer="")
     assert (override.task_type, override.task_id) == ("chief", 0)

@@ -14,7 +14,7 @@ def _data(n=64):
     return x, y
 
 
-def test_contexts_outside_and_inside_scope_and_run():
+def test_contexts_outside_and_inside_scope_and_run(cpu_default):
     assert not tf.distribute.has_strategy()
     assert not tf.distribute.in_cross_replica_context()
     default = tf.distribute.get_strategy()
@@ -72,7 +72,7 @@ def test_one_device_strategy_places_variables():
     np.testing.assert_array_equal(result.numpy(), [3.0, 6.0])
 
 
-def test_distributed_datasets():
+def test_distributed_datasets(cpu_default):
     strategy = tf.distribute.MirroredStrategy()
     ds = tf.data.Dataset.range(6).batch(2)
     dist = strategy.experimental_distribute_dataset(ds)

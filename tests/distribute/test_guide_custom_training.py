@@ -28,7 +28,7 @@ def _local(strategy, value):
     return [t.numpy().tolist() for t in strategy.experimental_local_results(value)]
 
 
-def test_default_devices_are_every_logical_cpu(two_cpus):
+def test_default_devices_are_every_logical_cpu(two_cpus, cpu_default):
     strategy = tf.distribute.MirroredStrategy()
     assert strategy.num_replicas_in_sync == 2
     with strategy.scope():

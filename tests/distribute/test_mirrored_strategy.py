@@ -16,7 +16,7 @@ def _replica_id():
     return tf.distribute.get_replica_context().replica_id_in_sync_group
 
 
-def test_device_spellings_and_default(two_cpus):
+def test_device_spellings_and_default(two_cpus, cpu_default):
     assert two_cpus.num_replicas_in_sync == 2
     assert two_cpus.extended.worker_devices == (CPU0, CPU1)
     for devices in (["/cpu:0", "/cpu:1"], [CPU0, CPU1], ["/device:CPU:0", "CPU:1"]):

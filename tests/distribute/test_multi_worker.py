@@ -186,7 +186,7 @@ def test_multi_worker_communicator_two_levels(two_cpus):
     np.testing.assert_allclose(tape.gradient(y, a).numpy(), [22.0, 22.0])
 
 
-def test_single_worker_fallback_runs_the_tutorial_unchanged(monkeypatch):
+def test_single_worker_fallback_runs_the_tutorial_unchanged(monkeypatch, cpu_default):
     monkeypatch.delenv("TF_CONFIG", raising=False)
     strategy = tf.distribute.MultiWorkerMirroredStrategy()
     assert strategy.num_replicas_in_sync == 1
@@ -227,7 +227,7 @@ def test_single_worker_fallback_runs_the_tutorial_unchanged(monkeypatch):
     assert (contexts[0].num_input_pipelines, contexts[0].input_pipeline_id) == (1, 0)
 
 
-def test_single_worker_tf_config(monkeypatch):
+def test_single_worker_tf_config(monkeypatch, cpu_default):
     monkeypatch.setenv("TF_CONFIG", json.dumps(
         {"cluster": {"worker": ["localhost:12345"]}, "task": {"type": "worker",
                                                               "index": 0}}))
@@ -261,7 +261,7 @@ def test_launched_by_mpirun_without_mpi4py_is_a_clear_error(monkeypatch):
         tf.distribute.MultiWorkerMirroredStrategy()
 
 
-def test_mpi_world_size_must_match_the_cluster(monkeypatch):
+def test_mpi_world_size_must_match_the_cluster(monkeypatch, cpu_default):
     monkeypatch.setattr(cluster_resolver, "_INJECTED_MPI", _OtherWorker())
     monkeypatch.setenv("TF_CONFIG", json.dumps(
         {"cluster": {"worker": ["a:1", "b:1", "c:1"]}, "task": {"type": "worker",

@@ -36,7 +36,7 @@ def test_replica_id_in_mirrored_run_is_an_int32_tensor(two_cpus):
     assert all(i.dtype == tf.int32 for i in ids.values)
 
 
-def test_central_storage_default_is_one_cpu_replica(two_cpus):
+def test_central_storage_default_is_one_cpu_replica(two_cpus, cpu_default):
     # TF 2.21: CentralStorageStrategy() on a CPU split in 2 has 1 replica, while
     # MirroredStrategy() uses both logical CPUs
     central = tf.distribute.experimental.CentralStorageStrategy()
@@ -209,15 +209,17 @@ def test_scope_gives_the_strategy_and_stays_entered_without_a_reference(two_cpus
     for strategy in (two_cpus, tf.distribute.OneDeviceStrategy("/cpu:0"), central):
         with strategy.scope() as entered:
             assert entered is strategy
+    from dlframe import backends
+    devices_before = list(getattr(backends._local, "stack", None) or ())
     two_cpus.scope().__enter__()   # TF users do this in notebooks
     try:
         gc.collect()
         assert tf.distribute.get_strategy() is two_cpus
         assert isinstance(tf.Variable(1.0), tf.distribute.MirroredVariable)
     finally:  # what the dropped scope object's __exit__ would have undone
-        from dlframe import backends
         from dlframe.distribute import strategy as strategy_mod
         strategy_mod._CTX.stack.pop()
         backends.pop_device()
     assert not tf.distribute.has_strategy()
-    assert not getattr(backends._local, "stack", None)
+    # (the fixture's own CPU:0 scope stays; nothing of the strategy's is left)
+    assert list(getattr(backends._local, "stack", None) or ()) == devices_before

@@ -228,13 +228,15 @@ def test_coordinator_training_matches_single_device():
     losses = [coordinator.schedule(step, args=(iterator,)) for _ in range(12)]
     coordinator.join()
 
-    rw, rb, ropt = make(tf.distribute.OneDeviceStrategy("CPU:0"))
-    ref_step = step_fn(rw, rb, ropt)
-    order = [batches[k // 2 % 6] for k in range(12)]   # worker 0, 1, 0, 1...
-    ref_iterator = iter(tf.data.Dataset.from_tensor_slices(
-        (np.concatenate([bx for bx, _ in order]),
-         np.concatenate([by for _, by in order]))).batch(8))
-    ref_losses = [float(ref_step(ref_iterator)) for _ in order]
+    # the single-device reference runs on the CPU: its batches must be there too
+    with tf.device("CPU:0"):
+        rw, rb, ropt = make(tf.distribute.OneDeviceStrategy("CPU:0"))
+        ref_step = step_fn(rw, rb, ropt)
+        order = [batches[k // 2 % 6] for k in range(12)]   # worker 0, 1, 0, 1...
+        ref_iterator = iter(tf.data.Dataset.from_tensor_slices(
+            (np.concatenate([bx for bx, _ in order]),
+             np.concatenate([by for _, by in order]))).batch(8))
+        ref_losses = [float(ref_step(ref_iterator)) for _ in order]
     np.testing.assert_allclose([r.fetch() for r in losses], ref_losses, rtol=1e-5)
     np.testing.assert_allclose(w.numpy(), rw.numpy(), atol=1e-6)
     np.testing.assert_allclose(b.numpy(), rb.numpy(), atol=1e-6)
