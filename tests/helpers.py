@@ -123,3 +123,11 @@ def check_op(fn, arrays, ref, grad=True, second_order=False, rtol=1e-5, atol=1e-
     if second_order:
         check_second_order(fn, arrays)
     check_function_matches_eager(fn, arrays)
+
+
+def default_rnn_kernel(cell_kind):
+    """The kernel a default Keras LSTM/GRU picks on the current device: 'cudnn'
+    where the device offers cuDNN's fused kernel (a GPU with libcudnn), else
+    'fused' (the portable kernel)."""
+    device = tf.constant(0.0)._device
+    return "cudnn" if device.rnn_kernel(cell_kind) is not None else "fused"

@@ -303,7 +303,26 @@ def leaf_to_tensor(leaf, device):
                             leaf_to_tensor(np.asarray(leaf.dense_shape), device))
     if hasattr(leaf, "_map_value"):   # an Optional
         return leaf._map_value(lambda value: to_tensors(value, device))
+    if getattr(leaf, "_dlframe_composite", False) and hasattr(leaf, "_row_splits"):
+        return _ragged_to_device(leaf, device)
     return leaf
+
+
+def _ragged_to_device(ragged, device):
+    """A pipeline RaggedTensor with its values and row splits on ``device``, as a
+    dense leaf goes (string values keep the whole tensor on the host)."""
+    if not device.is_gpu or ragged.flat_values._value.dtype == object:
+        return ragged
+    from dlframe.core.tensor import copy_to_device
+
+    def move(part):
+        if hasattr(part, "_row_splits"):
+            return _ragged_to_device(part, device)
+        return part if part._device is device else copy_to_device(part, device)
+    out = type(ragged)(move(ragged._values), move(ragged._row_splits), internal=True)
+    if hasattr(ragged, "_uniform_row_length"):
+        out._uniform_row_length = ragged._uniform_row_length
+    return out
 
 
 def to_tensors(element, device):

@@ -56,11 +56,14 @@ def _quiet(quiet):
 
 
 def host_call(fn, args, unpack):
-    """Calls a user function with Tensors on the host device as the current one."""
+    """Calls a user function with Tensors on the host device as the current one
+    (GPU tensors it captured are copied to the host there, as in TF)."""
     backends.push_device(S.host_device())
+    before, STATE.host_pipeline = STATE.host_pipeline, True
     try:
         return fn(*args) if unpack else fn(args)
     finally:
+        STATE.host_pipeline = before
         backends.pop_device()
 
 

@@ -11,6 +11,17 @@ import dlframe as tf
 RNG = np.random.default_rng(3)
 
 
+@pytest.fixture
+def on_host():
+    """Places the test's tensors on the CPU whatever the default device: the remapping
+    pass rewrites host kernels only (a GPU graph keeps its plain ops)."""
+    with tf.device("/CPU:0"):
+        yield
+
+
+pytestmark = pytest.mark.usefixtures("on_host")
+
+
 def _data(shape, dtype="float32", ties=False):
     x = RNG.standard_normal(shape)
     if ties:  # coarse values: windows with equal positive maxima

@@ -36,7 +36,8 @@ def _run(layer, weights, mask, device):
 def test_cudnn_matches_portable_kernel(cls, back, use_mask):
     kw = {"return_sequences": True, "return_state": True, "go_backwards": back}
     ref = cls(U, use_cudnn=False, **kw)
-    ref.build((B, T, F))
+    with tf.device("/GPU:0"):  # its weights live where it runs (no silent copies)
+        ref.build((B, T, F))
     weights = [RNG.standard_normal(tuple(w.shape)).astype("float32") * 0.3
                for w in ref.weights]
     mask = MASK if use_mask else None

@@ -98,6 +98,9 @@ def test_newton_schulz_orthogonalizes():
 
 
 def test_muon_routes_variables_and_serializes():
+    # fresh layer names: the paths below must not depend on earlier tests in this
+    # process (an xdist worker had made 8 Embeddings before: 'embedding_8')
+    keras.backend.clear_session()
     muon = keras.optimizers.Muon(exclude_layers=["head"])
     model = keras.Sequential([keras.Input((4,)), keras.layers.Embedding(10, 4),
                               keras.layers.Flatten(), keras.layers.Dense(

@@ -383,7 +383,11 @@ def test_saved_model_loads_without_the_custom_classes(tmp_path):
     (src / "layers14.py").write_text(_LAYERS_MODULE)
     (src / "save14.py").write_text(_SAVE)
     (run / "load14.py").write_text(_LOAD)
-    env = dict(os.environ, PYTHONPATH=str(pathlib.Path(__file__).resolve().parents[2]))
+    # keep the caller's path entries (the fake-GPU harness puts its fake cupy there)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(pathlib.Path(__file__).resolve().parents[2])]
+        + [os.path.abspath(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep)
+           if p]))
     for folder, script in ((src, "save14.py"), (run, "load14.py")):
         done = subprocess.run([sys.executable, script], cwd=folder, env=env,
                               capture_output=True, text=True, timeout=300, check=False)

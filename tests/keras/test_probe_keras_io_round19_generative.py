@@ -45,9 +45,14 @@ def _critic(pool):
 
 @pytest.fixture
 def _float64():
+    # layers follow floatx only under the default policy: a global policy that an
+    # earlier test in this process left set (the GPU run got float32 weights) goes
+    policy = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(None)
     keras.backend.set_floatx("float64")
     yield
     keras.backend.set_floatx("float32")
+    keras.mixed_precision.set_global_policy(policy)
 
 
 def test_gradient_penalty_second_order_matches_finite_differences(_float64):

@@ -89,7 +89,8 @@ class FakeCudnnKernel:
         d = self.device
         steps = x.shape[1]
         lengths = [steps] * x.shape[0] if seq_lengths is None else list(seq_lengths)
-        valid = np.arange(steps)[None, :] < np.array(lengths)[:, None]
+        # the validity mask lives on the kernel's device like the other arrays
+        valid = d.asarray(np.arange(steps)[None, :] < np.array(lengths)[:, None])
         attrs = {"act": "tanh", "ract": "sigmoid", "go_backwards": False}
         if self.kind == "lstm":
             outs = rnn.lstm_p.forward(d, x, h0, c0, kernel, recurrent_kernel, bias, valid,
@@ -205,9 +206,11 @@ def test_cudnn_selection_rules(fake_cudnn):
 
 
 def test_use_cudnn_true_without_cudnn_is_a_clear_error():
-    layer = L.LSTM(U, use_cudnn=True)
-    with pytest.raises(ValueError, match="offers no cuDNN kernel"):
-        layer(tf.constant(X.astype("float32")))
-    auto = L.LSTM(U)
-    auto(tf.constant(X.astype("float32")))
-    assert auto.last_kernel == "fused"
+    # pinned to the CPU, which offers no cuDNN kernel (a GPU's does: tests/gpu)
+    with tf.device("/CPU:0"):
+        layer = L.LSTM(U, use_cudnn=True)
+        with pytest.raises(ValueError, match="offers no cuDNN kernel"):
+            layer(tf.constant(X.astype("float32")))
+        auto = L.LSTM(U)
+        auto(tf.constant(X.astype("float32")))
+        assert auto.last_kernel == "fused"

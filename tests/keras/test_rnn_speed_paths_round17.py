@@ -15,7 +15,7 @@ import dlframe as tf
 from dlframe.backends import rnn_layout
 from dlframe.core.primitive import Primitive, call
 from dlframe.ops import rnn, rnn_gates
-from tests.helpers import check_function_matches_eager, check_grad
+from tests.helpers import check_function_matches_eager, check_grad, default_rnn_kernel
 from tests.ops.test_rnn import ref_gru, ref_lstm
 
 RNG = np.random.default_rng(17)
@@ -57,8 +57,9 @@ def test_stacked_weights_and_their_grads_match_separate_products():
     hx = rnn_gates.state_input_buffer(np, x_seq, h0)
     hx[1:, :, :U] = _w(T, B, U)
     dz_keras = _w(T * B, 4 * U)
-    dev = tf.constant(1.0)._device
-    drk, dk, db = rnn_gates.stacked_weight_grads(dev, hx, dz_keras, U)
+    dev = tf.constant(1.0)._device  # the test's device: its kernel takes its arrays
+    drk, dk, db = (dev.to_numpy(g) for g in rnn_gates.stacked_weight_grads(
+        dev, dev.asarray(hx), dev.asarray(dz_keras), U))
     hs = hx[:T, :, :U].reshape(T * B, U)
     xt = x_seq.transpose(1, 0, 2).reshape(T * B, F)
     np.testing.assert_allclose(drk, hs.T @ dz_keras, rtol=1e-12, atol=1e-12)
@@ -173,8 +174,9 @@ def test_gru_input_projection_with_bias_row(reset_after):
     for o, e in zip(outs, ref_gru(*args, reset_after=reset_after)):
         np.testing.assert_allclose(o.numpy(), e, rtol=1e-10, atol=1e-12)
     xt, kernel, bias = _w(T * B, F), _w(F, 3 * U), _w(3 * U)
-    dev = tf.constant(1.0)._device
-    got = rnn_gates.gate_inputs(dev, xt, kernel, bias, (0, 1, 2), None, (T, B))
+    dev = tf.constant(1.0)._device  # the test's device: its kernel takes its arrays
+    got = dev.to_numpy(rnn_gates.gate_inputs(dev, *map(dev.asarray, (xt, kernel, bias)),
+                                             (0, 1, 2), None, (T, B)))
     want = (xt @ kernel + bias).reshape(T, B, 3, U).transpose(2, 0, 1, 3)
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
@@ -190,7 +192,7 @@ def test_keras_lstm_layer_matches_keras_equations_and_learns():
                                               bias)
     for got, ref in zip((seq, h, c), want):
         np.testing.assert_allclose(got.numpy(), ref, rtol=1e-5, atol=1e-6)
-    assert layer.last_kernel == "fused"
+    assert layer.last_kernel == default_rnn_kernel("lstm")  # cuDNN's on a GPU
     model = tf.keras.Sequential([tf.keras.Input((8, 3)), tf.keras.layers.LSTM(8),
                                  tf.keras.layers.Dense(2)])
     model.compile(optimizer=tf.keras.optimizers.Adam(0.02),

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import dlframe as tf
+from dlframe.backends import get_device
 from dlframe.ops import conv, pooling
 from tests.helpers import check_grad
 
@@ -64,7 +65,7 @@ def _kernel_grad(x, ksize, dy=None, device=None):
     r = len(ksize)
     geo = {"ksize": tuple(ksize), "strides": tuple(ksize), "pads": ((0, 0),) * r,
            "dilations": (1,) * r}
-    d = device or tf.constant(0.0)._device
+    d = device or get_device("cpu:0")   # NumPy arrays: the host kernels
     y = pooling.max_pool_forward(d, x, **geo)
     if dy is None:
         dy = RNG.standard_normal(y.shape).astype(np.float32)
@@ -116,7 +117,7 @@ def test_tiled_max_pool_grad_nan_windows_follow_tf_scan():
 
 def test_tiled_max_pool_grad_always_suppressing_path():
     """The GPU path (no host check) breaks ties for every input; run it on NumPy."""
-    cpu = tf.constant(0.0)._device
+    cpu = get_device("cpu:0")
     gpu_like = types.SimpleNamespace(xp=np, is_gpu=True)
     for data in ("distinct", "ties"):
         x = (RNG.permutation(2 * 9 * 8 * 4) if data == "distinct" else

@@ -14,8 +14,13 @@ import pytest
 
 import dlframe as tf
 from dlframe import errors
+from dlframe.backends import get_device
 from dlframe.ops import conv_kernels, cpu_fusions, pooling
-from tests.function.test_cpu_fusion_pass import _cnn_grads, _compiled
+from tests.function.test_cpu_fusion_pass import (  # noqa: F401 - on_host: a fixture
+    _cnn_grads,
+    _compiled,
+    on_host,
+)
 from tests.helpers import check_op
 from tests.ops.test_conv import as2, geometry, ref_conv
 from tests.ops.test_conv_pool_backward_fast import ref_max_pool_grad
@@ -23,6 +28,10 @@ from tests.ops.test_conv_pool_backward_fast import ref_max_pool_grad
 RNG = np.random.default_rng(16)
 NAN, NEG_INF = np.nan, -np.inf
 F32_LOW = np.finfo(np.float32).min
+CPU = get_device("cpu:0")   # the host kernels below are fed NumPy arrays
+# TF's CPU kernels scan for NaN; on a GPU (TF's and ours) the gradient goes to the
+# first maximum without a host check (tests/ops/test_gpu_fixes_round21_a.py)
+host_nan_rules = pytest.mark.usefixtures("on_host")
 
 
 def _pool_and_grad(pool, x, weights=True):
@@ -75,6 +84,7 @@ TF_NAN_CASES = [  # pool, input, TF 2.21's y, TF 2.21's dx (flattened); the firs
 ]
 
 
+@host_nan_rules
 @pytest.mark.parametrize("case", range(len(TF_NAN_CASES)))
 def test_max_pool_with_nan_matches_tf(case):
     pool, x, y_tf, dx_tf = TF_NAN_CASES[case]
@@ -106,6 +116,7 @@ def test_integer_max_pool_keeps_its_range():
     np.testing.assert_array_equal(y.numpy().ravel(), [np.iinfo(np.int32).min, 7])
 
 
+@host_nan_rules
 @pytest.mark.parametrize("geo", [((2, 2), (2, 2), "VALID"), ((3, 3), (2, 2), "SAME"),
                                  ((2, 2), (2, 2), "SAME"), ((3, 2), (1, 2), "VALID")])
 def test_nan_kernels_match_tf_scan_reference(geo):
@@ -121,6 +132,7 @@ def test_nan_kernels_match_tf_scan_reference(geo):
     assert not np.isnan(y).any()
 
 
+@pytest.mark.usefixtures("on_host")   # the remapping pass is CPU-only
 @pytest.mark.parametrize("pool_geo", [(2, 2, "VALID"), (3, 2, "SAME")])
 def test_fused_relu_pool_gradient_with_nan_matches_eager_and_tf_rule(pool_geo):
     """``_ReluMaxPoolGrad`` on a ReLU output holding NaN: a NaN that takes a window's
@@ -186,6 +198,7 @@ def test_single_channel_patches_are_a_transposed_tap_major_block():
     np.testing.assert_array_equal(cols, expect)
 
 
+@pytest.mark.usefixtures("on_host")   # the remapping pass is CPU-only
 @pytest.mark.parametrize("data_format", ["NHWC", "NCHW"])
 def test_single_channel_conv_nchw_and_fused_step(data_format):
     x = RNG.standard_normal((2, 10, 9, 1)).astype(np.float32)
@@ -213,7 +226,7 @@ def test_tiled_kernel_paths_agree_with_scan_masks():
     """The fast tiled/first-max paths and the exact scan give the same gradient on
     NaN-free data (ties included)."""
     x = RNG.integers(-2, 3, (2, 8, 6, 3)).astype(np.float32)
-    d = tf.constant(0.0)._device
+    d = CPU
     for ksize, strides in (((2, 2), (2, 2)), ((3, 2), (2, 1))):
         geo = {"ksize": ksize, "strides": strides, "pads": ((0, 0), (0, 0)),
                "dilations": (1, 1)}
@@ -230,7 +243,7 @@ def test_tiled_kernel_paths_agree_with_scan_masks():
 @pytest.mark.parametrize("dtype,tol", [("float32", 1e-5), ("float64", 1e-12)])
 @pytest.mark.parametrize("relu", [True, False])
 def test_single_channel_fused_conv_adds_the_bias_inside_the_gemm(dtype, tol, relu):
-    d = tf.constant(0.0)._device
+    d = CPU
     x = RNG.standard_normal((5, 9, 8, 1)).astype(dtype)
     w = RNG.standard_normal((3, 2, 1, 4)).astype(dtype)
     b = RNG.standard_normal(4).astype(dtype)
@@ -258,7 +271,7 @@ def test_gpu_style_forward_ignores_nan_like_the_host_check():
     """The GPU branch (no host check: NaN-ignoring maxima, then the floor) gives the
     CPU result; run it on NumPy."""
     import types
-    cpu = tf.constant(0.0)._device
+    cpu = CPU
     gpu_like = types.SimpleNamespace(xp=np, is_gpu=True)
     x = RNG.standard_normal((2, 7, 6, 3)).astype(np.float32)
     x[RNG.random(x.shape) < 0.3] = np.nan

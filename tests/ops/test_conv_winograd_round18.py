@@ -11,13 +11,14 @@ import numpy as np
 import pytest
 
 import dlframe as tf
+from dlframe.backends import get_device
 from dlframe.ops import conv_kernels, conv_winograd
-from tests.function.test_cpu_fusion_pass import _compiled
+from tests.function.test_cpu_fusion_pass import _compiled, on_host  # noqa: F401
 from tests.helpers import check_function_matches_eager, check_grad
 from tests.ops.test_conv import ref_conv
 
 RNG = np.random.default_rng(18)
-DEVICE = tf.constant(1.0)._device
+DEVICE = get_device("cpu:0")   # Winograd is a host (NumPy) kernel
 
 
 def _direct(x, w, pads):
@@ -110,6 +111,7 @@ def test_nchw_takes_the_path_too(always_winograd):
     np.testing.assert_allclose(y.numpy(), ref, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.usefixtures("on_host")   # the path is a host kernel; GPUs never take it
 def test_wide_layer_takes_the_path_by_default(monkeypatch):
     """A 64 -> 64 channel layer runs Winograd (forward and input gradient) in eager
     and compiled steps, including the fused conv + bias + ReLU of the remapper."""

@@ -12,13 +12,14 @@ import numpy as np
 import pytest
 
 import dlframe as tf
+from dlframe.backends import get_device
 from dlframe.ops import conv_kernels, pooling
 from dlframe.ops.conv_geometry import resolve_pads
 from tests.helpers import check_grad
 from tests.ops.test_conv_pool_backward_fast import _lowest, ref_max_pool_grad
 
 RNG = np.random.default_rng(11)
-CPU = tf.constant(0.0)._device
+CPU = get_device("cpu:0")   # the kernels are fed NumPy arrays: the host device
 GPU_LIKE = types.SimpleNamespace(xp=np, is_gpu=True)  # always breaks ties
 
 

@@ -146,7 +146,8 @@ def test_layer_training_step_learns(layer):
     tf.keras.utils.set_random_seed(0)
     x = RNG.standard_normal((64, 6, 2)).astype(np.float32)
     y = (x[:, :, 0].sum(axis=1) > 0).astype(np.int64)
-    model = tf.keras.Sequential([getattr(tf.keras.layers, layer)(8),
+    # use_cudnn=False: the fused kernel on every device (a GPU would pick cuDNN's)
+    model = tf.keras.Sequential([getattr(tf.keras.layers, layer)(8, use_cudnn=False),
                                  tf.keras.layers.Dense(2)])
     model.compile(tf.keras.optimizers.Adam(0.05),
                   tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),

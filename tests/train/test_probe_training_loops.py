@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import dlframe as tf
-from dlframe import config
+from dlframe import backends, config
 
 SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE"
 
@@ -371,8 +371,11 @@ def two_logical_cpus():
         config._logical_cpu_count = before
 
 
-def test_multi_worker_strategy_uses_one_cpu_per_worker(two_logical_cpus):
-    # as TF 2.21: MirroredStrategy spans the logical CPUs, a worker uses one
+def test_multi_worker_strategy_uses_one_cpu_per_worker(two_logical_cpus, monkeypatch):
+    # as TF 2.21 on a machine without a GPU (the process default is cpu:0; with a
+    # GPU, MirroredStrategy() takes the GPUs): it spans the logical CPUs, a worker
+    # uses one
+    monkeypatch.setattr(backends, "_default", backends.get_device("cpu:0"))
     assert tf.distribute.MirroredStrategy().num_replicas_in_sync == 2
     strategy = tf.distribute.MultiWorkerMirroredStrategy()
     assert strategy.num_replicas_in_sync == 1

@@ -203,7 +203,9 @@ class LayerTrackingMixin:
             if tuple(p.shape) != wshape:
                 raise ValueError(f"Layer {self.name} weight shape {tuple(p.shape)} is not "
                                  f"compatible with provided weight shape {wshape}.")
-            p.assign(convert_to_tensor(w, dtype=p.dtype))
+            # host values convert on the variable's own device, whatever the current
+            # device scope (TF); a tensor from another device is copied by assign
+            p.assign(convert_to_tensor(w, dtype=p.dtype, device=getattr(p, "_device", None)))
 
     def count_params(self):
         """The number of scalars in the layer's weights."""

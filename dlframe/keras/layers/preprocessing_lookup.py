@@ -332,12 +332,12 @@ class _IndexLookup(Layer):
         if self.invert:
             xi = x if x.dtype.is_integer else _math.cast(x, _dt.int64)
             out_dtype = object if self._string else "int64"
-            return call(lookup_p, (xi.cpu() if hasattr(xi, "cpu") else xi,),
-                        {"table": self._inverse, "dtype": out_dtype})
+            # a host kernel: GPU ids go through its host twin, which a traced
+            # function replays (a ``.cpu()`` copy would be baked in as a constant)
+            return call(lookup_p, (xi,), {"table": self._inverse, "dtype": out_dtype})
         if self._string and x.dtype != _dt.string:
             raise ValueError(f"StringLookup expects string inputs, got {x.dtype.name}")
-        host = x.cpu() if hasattr(x, "cpu") and x.dtype != _dt.string else x
-        return call(lookup_p, (host,), {"table": self._forward, "dtype": "int64"})
+        return call(lookup_p, (x,), {"table": self._forward, "dtype": "int64"})
 
     def call(self, inputs):
         if not hasattr(self, "_forward"):

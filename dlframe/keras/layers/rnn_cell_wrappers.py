@@ -8,6 +8,8 @@ them lazily, because ops (where ``tf.nn`` is collected) may not import keras.
 
 from dlframe import backends
 from dlframe.core import nest as _nest
+from dlframe.core.tensor import Tensor
+from dlframe.distribute import cross_device as _cross_device
 from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.layers.recurrent_cells import _takes_training, deserialize_cell
 from dlframe.keras.utils import generic_utils
@@ -220,17 +222,47 @@ class DeviceWrapper(_RNNCellWrapper):
         finally:
             backends.pop_device()
 
-    def _call_wrapped(self, inputs, state, training):
+    def build(self, input_shape):
         backends.push_device(backends.get_device(self.device))
-        try:
-            return self._cell_call(inputs, state, training)
+        try:  # the cell's weights live where it runs
+            super().build(input_shape)
         finally:
             backends.pop_device()
+
+    def _call_wrapped(self, inputs, state, training):
+        # The wrapper is an explicit device boundary (TF copies implicitly here):
+        # inputs and state are copied onto its device, and the output and new state
+        # back to where the inputs and the state came from, so the loop around it
+        # keeps each on one device. The copies are recorded (gradients, traces).
+        device = backends.get_device(self.device)
+        backends.push_device(device)
+        try:
+            out, new_state = self._cell_call(_moved(inputs, device),
+                                             _moved(state, device), training)
+        finally:
+            backends.pop_device()
+        return (_moved(out, _device_of(inputs, device)),
+                _moved(new_state, _device_of(state, device)))
 
     def get_config(self):
         config = super().get_config()
         config["device"] = self.device
         return config
+
+
+def _device_of(structure, default):
+    """The device of the first Tensor in ``structure`` (else ``default``)."""
+    for t in _nest.flatten(structure):
+        if isinstance(t, Tensor):
+            return t._device
+    return default
+
+
+def _moved(structure, device):
+    """``structure`` with every Tensor copied onto ``device`` (a recorded copy)."""
+    return _nest.map_structure(
+        lambda t: _cross_device.to_device(t, device) if isinstance(t, Tensor) else t,
+        structure)
 
 
 # TF's classes are DropoutWrapper etc., exported as tf.nn.RNNCell*Wrapper; configs

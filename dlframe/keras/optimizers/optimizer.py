@@ -16,6 +16,7 @@ from dlframe.core.primitive import call
 from dlframe.core.tape import GradientTape, graph_gradients
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.variable import Variable
+from dlframe.distribute.cross_device import to_device as _to_device
 from dlframe.errors import ShapeMismatchError
 from dlframe.keras.optimizers.clipping import (
     _every,
@@ -43,6 +44,16 @@ def record_loss(loss_fn, var_list):
             tape.watch(list(var_list))
         loss = loss_fn()
     return loss, tape
+
+
+def _scalar_on(scalar, device):
+    """The optimizer's ``scalar`` for a kernel on ``device``: a variable on another
+    device (a cell under RNNCellDeviceWrapper) gets a recorded copy, which a compiled
+    step replays; a distributed one is read per replica by the call itself."""
+    if scalar._device is device or isinstance(scalar, _distribute.DistributedVariable):
+        return scalar
+    return _to_device(scalar, device)
+
 
 class Optimizer(OptimizerVariables, Keras2OptimizerApi):
     """Base class of Keras optimizers.
@@ -501,10 +512,12 @@ class Optimizer(OptimizerVariables, Keras2OptimizerApi):
     def _kernel_update(self, prim, variable, slots, gradient, learning_rate, attrs,
                        extra=()):
         """Runs a fused kernel (built-in optimizers' ``update_step``)."""
-        lr = learning_rate
-        if lr._device is not variable._device:
-            lr = convert_to_tensor(lr.numpy(), device=variable._device)
-        call(prim, (variable, *slots, gradient, lr, self.iterations, *extra), attrs)
+        device = variable._device
+        lr = _scalar_on(learning_rate, device)
+        if lr._device is not device:   # a distributed one on another replica's device
+            lr = convert_to_tensor(lr.numpy(), device=device)
+        it = _scalar_on(self.iterations, device)
+        call(prim, (variable, *slots, gradient, lr, it, *extra), attrs)
 
     # -- config --------------------------------------------------------------
     def get_config(self):

@@ -300,8 +300,9 @@ def _method_owners(root):
     seen, stack = set(), [root]
     while stack:
         obj = stack.pop()
-        if id(obj) in seen or isinstance(obj, (type, Function, Tensor)):
-            continue
+        if id(obj) in seen or isinstance(obj, (type, Function, Tensor, Device,
+                                               types.ModuleType)):
+            continue   # (a Device holds its array module: never walk into modules)
         seen.add(id(obj))
         if isinstance(obj, dict):
             stack.extend(obj.values())
