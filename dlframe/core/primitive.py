@@ -1,8 +1,10 @@
 """The primitive registry and ``call``: the one place where ops run and are recorded.
 
 A primitive is a forward on raw arrays with its gradient rule beside it
-(DESIGN.md §4). ``call`` checks devices, runs the forward, wraps outputs, appends
-to active tapes that watch an input, and appends to the active trace.
+(DESIGN.md §4). ``call`` places the op (operands on several devices are copied to
+the op's device, as TF copies them, with the recorded ``copy_to_device``), runs the
+forward, wraps outputs, appends to active tapes that watch an input, and appends to
+the active trace.
 
 Forward signature: ``forward(device, *arrays, **attrs)`` -> array or tuple of arrays;
 the device gives ``device.xp`` and device kernels (BLAS-threaded matmul, cuDNN RNN).
@@ -19,7 +21,6 @@ from dlframe import backends
 from dlframe.backends.base import np as _np
 from dlframe.core import tensor as _tensor_mod
 from dlframe.core.tensor import Tensor
-from dlframe.errors import DeviceMismatchError
 
 _EMPTY = {}
 REGISTRY = {}
@@ -141,20 +142,10 @@ class _State(threading.local):
         # set by a probing branch's forward that gave stand-in values for bad
         # indices (ops._util.stand_in): the next recorded node must not be folded
         self.stand_in = False
-        # True while a tf.data function runs on the host (data.traced_fn.host_call):
-        # GPU tensors it captured are copied to the host, as TF copies them
-        self.host_pipeline = False
 
 
 STATE = _State()
 _tensor_mod._trace_state = STATE
-
-
-def _device_error(prim, inputs):
-    names = ", ".join(f"#{i}: {t._device.name}" for i, t in enumerate(inputs))
-    return DeviceMismatchError(
-        f"{prim.name}: inputs live on different devices ({names}); copy explicitly "
-        "with dlframe.identity under a dlframe.device scope or Tensor.cpu().")
 
 
 def call(prim, inputs, attrs=None, device=None):
@@ -176,15 +167,8 @@ def call(prim, inputs, attrs=None, device=None):
     if inputs:
         dev = inputs[0]._device
         for t in inputs:
-            if t._device is not dev:
-                mixed = _may_mix(prim, inputs)
-                if mixed:
-                    break
-                if STATE.host_pipeline and not backends.current_device().is_gpu:
-                    prim, dev = _pipeline_twin(prim), backends.current_device()
-                else:   # strings on the host, numbers on a GPU: TF copies
-                    prim, dev = _on_host(prim, _host_target(prim, inputs))
-                    hosted = True
+            if t._device is not dev:   # TF copies operands to the op's device
+                prim, dev, inputs, mixed, hosted = _placed(prim, inputs)
                 break
         arrays = [t._value for t in inputs]
     else:
@@ -266,17 +250,44 @@ def call(prim, inputs, attrs=None, device=None):
 
 
 def _may_mix(prim, inputs):
-    """Whether ``prim`` may take inputs on several devices: a loop whose body runs
-    on several logical CPU devices (``strategy.run`` traced inside it) sets
-    ``mixes_cpu_devices`` (True, or a callable ``(inputs, attrs)`` giving each
-    output's device); they share host memory, so no copy is needed. Such a loop or
-    branch may also carry host strings (a string TensorArray) beside one GPU's
-    numbers: each node of its graphs runs where its own inputs live."""
-    if not getattr(prim, "mixes_cpu_devices", False):
-        return False
-    gpus = {t._device for t in inputs if t._device.is_gpu}
-    return not gpus or len(gpus) == 1 and all(
-        t._device.is_gpu or t._value.dtype is _OBJECT for t in inputs)
+    """Whether ``prim`` takes inputs on several devices as they are: a loop or
+    branch sets ``mixes_cpu_devices`` (True, or a callable ``(inputs, attrs)``
+    giving each output's device). Its graphs were traced with these very inputs
+    (a loop over ``strategy.run`` on logical CPUs, host strings beside a GPU's
+    numbers, a CPU-scoped step beside a GPU model): each of their nodes runs where
+    it was traced, with the copies recorded there, as TF places a function's ops
+    one by one."""
+    return bool(getattr(prim, "mixes_cpu_devices", False))
+
+
+def _placed(prim, inputs):
+    """``(prim, device, inputs, mixed, hosted)`` for a call whose ``inputs`` live on
+    several devices. As TF places such an op: a write to a variable on the
+    variable's device; else on the innermost ``tf.device`` scope's device if one is
+    set (a tf.data function runs under the host's), else on a GPU among the inputs
+    (TF prefers the GPU), else on the current default device. The other numeric
+    inputs are copied there with ``copy_to_device`` (recorded, so tapes and traces
+    see the copies). Strings stay in host memory: on a GPU the op runs as a host
+    twin whose numeric outputs go to that GPU (TF has no GPU string kernels), as
+    does a host kernel."""
+    if _may_mix(prim, inputs):
+        return prim, inputs[0]._device, inputs, True, False
+    written = next((t for t in inputs if t._is_variable), None) if prim.effects \
+        else None
+    if written is not None:   # a write runs on its variable's device (TF: the
+        target = written._device   # resource's); a copy would take the write
+    elif backends._stack():
+        target = backends.current_device()
+    else:
+        target = next((t._device for t in inputs if t._device.is_gpu), None) or \
+            backends.current_device()
+    if target.is_gpu and (prim.host_kernel is True or any(
+            t._value.dtype is _OBJECT for t in inputs)):
+        prim, target = _on_host(prim, target)
+        return prim, target, inputs, False, True
+    inputs = tuple(t if t._device is target or t._value.dtype is _OBJECT
+                   else copy_to_device(t, target) for t in inputs)
+    return prim, target, inputs, False, False
 
 
 _HOST = []          # [cpu:0], filled on first use
@@ -343,45 +354,6 @@ def numbers_device(x):
     return current if current.is_gpu else dev
 
 
-def _host_target(prim, inputs):
-    """The GPU that a primitive with inputs on several devices runs for when it
-    runs on the host (a host kernel, or any op with a string operand: TF has no GPU
-    kernels for strings); else the device mismatch error."""
-    if prim.host_kernel is True or any(t._value.dtype == object for t in inputs):
-        for t in inputs:
-            if t._device.is_gpu:
-                return t._device
-    raise _device_error(prim, inputs)
-
-
-class _PipelineForward:
-    """Forward of a tf.data function's op with GPU operands (tensors the function
-    captured: a constant, a layer's weights or seed state): it runs on the host on
-    host copies of them, made on every run, as TF copies a captured tensor to the
-    host function that reads it."""
-
-    def __init__(self, forward):
-        self.forward = forward
-
-    def __call__(self, d, *arrays, **attrs):
-        arrays = [a if isinstance(a, _host_types) else a.get() for a in arrays]
-        return self.forward(d, *arrays, **attrs)
-
-
-_PIPELINE_TWINS = {}
-
-
-def _pipeline_twin(prim):
-    """``prim`` as a host op that takes GPU operands (see ``_PipelineForward``)."""
-    twin = _PIPELINE_TWINS.get(prim)
-    if twin is None:
-        twin = _PIPELINE_TWINS[prim] = copy.copy(prim)
-        twin.forward = _PipelineForward(prim.forward)
-        twin.host_kernel = False
-        twin.on_host = True   # graphs holding it are never captured as CUDA graphs
-    return twin
-
-
 def _first_input(d, *arrays, **attrs):
     """Default dry run of an effect: return the first input unchanged."""
     return arrays[0] if arrays else d.xp.zeros((), dtype="int32")
@@ -397,3 +369,77 @@ def _unalias(result, inputs):
 def recording():
     """True when some tape or trace records on this thread."""
     return bool(STATE.tapes) or STATE.trace is not None
+
+
+# ---------------------------------------------------------------- copies between devices
+def copy_array(src_device, array, dst_device, out=None):
+    """``array`` (on ``src_device``) as an array of ``dst_device``, into ``out`` if
+    given. Logical CPU devices share host memory; other pairs go through the host."""
+    if not src_device.is_gpu and not dst_device.is_gpu:
+        if out is None:
+            return array.copy()
+        dst_device.xp.copyto(out, array)
+        return out
+    value = dst_device.asarray(src_device.to_numpy(array))
+    if out is None:
+        return value
+    out[...] = value
+    return out
+
+
+@primitive("CopyToDevice")
+def _copy_p(d, x, *, source):
+    return copy_array(source, x, d)
+
+
+_copy_p.on_host = True   # through host memory: never captured in a CUDA graph
+
+
+@_copy_p.defgrad
+def _copy_grad(inputs, out, dy, *, source):
+    from dlframe.core.indexed_slices import IndexedSlices, like_slices
+    if isinstance(dy, IndexedSlices):
+        return like_slices(dy, copy_to_device(dy.values, source),
+                           copy_to_device(dy.indices, source))
+    return copy_to_device(dy, source)
+
+
+def copy_to_device(t, device):
+    """Tensor ``t`` copied to ``device`` (a Device or a name); ``t`` itself when it
+    is already there, or when it holds strings and ``device`` is a GPU (strings live
+    in host memory, as in TF). The copy is an op: tapes differentiate it (the
+    gradient is copied back to ``t``'s device) and a traced function replays it on
+    every call instead of keeping its trace-time value."""
+    device = backends.get_device(device)
+    if t._device is device or device.is_gpu and t._value.dtype is _OBJECT:
+        return t
+    return run_placed(_copy_p, (t,), {"source": t._device}, device, (device,))
+
+
+def run_placed(prim, inputs, attrs, device, out_devices):
+    """Runs ``prim.forward(device, ...)`` on ``inputs`` (which may live on several
+    devices), wraps output ``k`` on ``out_devices[k]`` and records the call on the
+    active tapes and trace with ``device``, as ``call`` does for one device (copies,
+    collectives).
+
+    Returns:
+      A Tensor when ``prim.n_out == 1``, else a tuple of Tensors.
+    """
+    inputs = tuple(inputs)
+    arrays = [t._value for t in inputs]
+    if device.is_gpu:
+        with device.context():
+            result = prim.forward(device, *arrays, **attrs)
+    else:
+        result = prim.forward(device, *arrays, **attrs)
+    if prim.n_out == 1:
+        outs = (Tensor(result, out_devices[0]),)
+    else:
+        outs = tuple(Tensor(r, d) for r, d in zip(result, out_devices))
+    state = STATE
+    if state.tapes and prim.grad is not None:
+        for tape in state.tapes:
+            tape._record(prim, inputs, outs, attrs)
+    if state.trace is not None:
+        state.trace.record(prim, inputs, outs, attrs, device)
+    return outs[0] if prim.n_out == 1 else outs

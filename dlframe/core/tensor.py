@@ -189,8 +189,20 @@ class Tensor:
     experimental_ref = ref
 
     def cpu(self):
-        """Returns a copy of this tensor on ``cpu:0``."""
-        return copy_to_device(self, backends.get_device("cpu:0"))
+        """Returns a copy of this tensor on ``cpu:0`` (a recorded copy)."""
+        return copy_to_device(self, "cpu:0")
+
+    def gpu(self, gpu_index=0):
+        """Returns a copy of this tensor on GPU ``gpu_index`` (a recorded copy).
+
+        Raises:
+          RuntimeError: when that GPU does not exist (as TF's "unknown device").
+        """
+        try:
+            device = backends.get_device(f"gpu:{int(gpu_index)}")
+        except ValueError as exc:
+            raise RuntimeError(f"GPU:{gpu_index} unknown device.") from exc
+        return copy_to_device(self, device)
 
     def __repr__(self):
         if _tracing_tensor(self):
@@ -437,12 +449,10 @@ def constant_from_numpy(array):
 
 
 def copy_to_device(t, device):
-    """A copy of ``t`` on ``device`` (explicit transfers are the only ones dlframe does)."""
-    device = backends.get_device(device)
-    if t._device is device:
-        return t
-    host = t._device.to_numpy(t._value)
-    return Tensor(device.asarray(host), device)
+    """``t`` copied to ``device``: a recorded, differentiable copy (see
+    ``core.primitive.copy_to_device``; it is defined there, beside ``call``)."""
+    from dlframe.core.primitive import copy_to_device as copy
+    return copy(t, device)
 
 
 _SCALARS = {}

@@ -363,13 +363,8 @@ class Variable(Tensor, metaclass=_VariableMeta):
                     f"Tensor conversion requested dtype {self.dtype.name} for Tensor with "
                     f"dtype {value.dtype.name}: {value!r}")
             if value._device is not self._device:
-                if STATE.trace is not None:
-                    raise ValueError(
-                        f"Variable.{op}: value on {value._device.name} but variable "
-                        f"{self.name!r} on {self._device.name}; copy it with "
-                        "dlframe.identity under the variable's device scope")
-                # a write goes to the variable's device, as in TF (which copies the
-                # value there): an explicit transfer, not an op's silent one
+                # a write goes to the variable's device, as in TF, which copies the
+                # value there (a recorded copy: a traced function replays it)
                 value = copy_to_device(value, self._device)
             t = value
         else:

@@ -57,13 +57,12 @@ def _quiet(quiet):
 
 def host_call(fn, args, unpack):
     """Calls a user function with Tensors on the host device as the current one
-    (GPU tensors it captured are copied to the host there, as in TF)."""
+    (the device scope makes ops that read GPU tensors it captured copy them to the
+    host, as TF does: ``core.primitive.call``'s placement rule)."""
     backends.push_device(S.host_device())
-    before, STATE.host_pipeline = STATE.host_pipeline, True
     try:
         return fn(*args) if unpack else fn(args)
     finally:
-        STATE.host_pipeline = before
         backends.pop_device()
 
 

@@ -28,7 +28,7 @@ optimizers use them unchanged; ``_value``/``_device`` are the only dispatch poin
 import threading
 
 from dlframe.core import trace as _trace
-from dlframe.core.primitive import call, primitive
+from dlframe.core.primitive import call, copy_array, primitive
 from dlframe.core.tensor import Tensor
 from dlframe.core.variable import (
     Variable,
@@ -126,22 +126,6 @@ class Mirrored(PerReplica):
 
 def is_distributed(value):
     return isinstance(value, PerReplica)
-
-
-# ---------------------------------------------------------------- copies between devices
-def copy_array(src_device, array, dst_device, out=None):
-    """``array`` (on ``src_device``) as an array of ``dst_device``, into ``out`` if
-    given. Logical CPU devices share host memory; other pairs go through the host."""
-    if not src_device.is_gpu and not dst_device.is_gpu:
-        if out is None:
-            return array.copy()
-        dst_device.xp.copyto(out, array)
-        return out
-    value = dst_device.asarray(src_device.to_numpy(array))
-    if out is None:
-        return value
-    out[...] = value
-    return out
 
 
 @primitive("SyncMirroredVariable", effects=True)

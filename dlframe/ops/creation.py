@@ -34,8 +34,10 @@ def _filled(shape_arg, value, dtype, op):
     if _dyn.traced(shape_arg):   # sizes TF does not know (``[k]``): None dims
         return note_shaped(_dyn.fill(shape_arg, t(value, dtype) if not isinstance(
             value, Tensor) else value, op), shape_arg)
-    # strings live in host memory (no GPU array holds them), as TF keeps them
-    device = backends.get_device("cpu:0") if dtype == dtypes.string else None
+    # strings live in host memory (no GPU array holds them), as TF keeps them; under
+    # a CPU scope (a logical '/CPU:1' too) they stay there
+    device = backends.get_device("cpu:0") if dtype == dtypes.string and \
+        backends.current_device().is_gpu else None
     return note_shaped(call(fill_p, (), {"shape": _checked_shape(shape_arg, op),
                                          "value": value, "dtype": dtype._np},
                             device=device), shape_arg)

@@ -25,8 +25,7 @@ from dlframe.backends.base import np
 from dlframe.core import dtypes
 from dlframe.core.primitive import call
 from dlframe.core.static_dims import note_shaped, shape_arg_static
-from dlframe.core.tensor import Tensor, convert_to_tensor
-from dlframe.core.trace import SymbolicNumpyError
+from dlframe.core.tensor import Tensor, convert_to_tensor, copy_to_device
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import math as m
 from dlframe.ops._util import t
@@ -210,13 +209,8 @@ def _seed_tensor(seed, op, device=None):
     """The seed as a [2] int tensor on ``device`` (default: the current device)."""
     dev = device if device is not None else backends.current_device()
     s = seed if isinstance(seed, Tensor) else convert_to_tensor(seed, device=dev)
-    if s._device is not dev:  # a tiny host value: outputs follow the op's device
-        try:
-            s = convert_to_tensor(s.numpy(), device=dev)
-        except SymbolicNumpyError:
-            pass   # a traced seed (a tf.data function reading a GPU seed state):
-            # the op runs on the seed's device, read when the graph runs
-
+    if s._device is not dev:  # outputs follow the op's device: a recorded copy,
+        s = copy_to_device(s, dev)   # which a traced function replays on every call
     if tuple(s._value.shape) != (2,):
         raise InvalidArgumentError(f"seed must have shape [2], not {list(s._value.shape)} "
                                    f"[Op:{op}]")

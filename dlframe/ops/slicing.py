@@ -158,9 +158,8 @@ def _as_index_tensor(k, x):
     if isinstance(k, (list, np.ndarray)) or (_NUMPY_INDEXING[0]
                                              and isinstance(k, tuple)):
         return convert_to_tensor(np.asarray(k), device=x._device)
-    if isinstance(k, Tensor) and k._device is not x._device and not _tracing_tensor(k):
-        # (a traced index stays where it is: an untraced copy would bake its
-        # value into the graph; the op runs as a host twin reading it at run time)
+    if isinstance(k, Tensor) and k._device is not x._device:
+        # the index follows the sliced tensor (a recorded copy)
         from dlframe.core.tensor import copy_to_device
         return copy_to_device(k, x._device)
     return k

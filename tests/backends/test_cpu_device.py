@@ -84,7 +84,7 @@ def test_device_parsing_and_errors():
         backends.get_device("cpu:7")
 
 
-def test_logical_cpus_and_cross_device_error():
+def test_logical_cpus_and_cross_device_copies():
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(
         cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(2)])
@@ -94,8 +94,12 @@ def test_logical_cpus_and_cross_device_error():
             b = tf.constant([1.0, 2.0])
         a = tf.constant([1.0, 2.0])
         assert b.device.endswith("CPU:1")
-        with pytest.raises(tf.errors.InvalidArgumentError, match="different devices"):
-            a + b
+        # as TF: operands are copied to the op's device (here the default one)
+        total = a + b
+        assert total.numpy().tolist() == [2.0, 4.0]
+        assert total.device == a.device
+        with tf.device("/CPU:1"):
+            assert (a + b).device.endswith("CPU:1")
         with tf.device("/CPU:1"):
             moved = tf.identity(a)
         assert (moved + b).numpy().tolist() == [2.0, 4.0]

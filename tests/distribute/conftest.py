@@ -10,17 +10,15 @@ from dlframe import config
 def two_cpus():
     """Splits the CPU into 2 logical devices (TF's recipe); restores the count after.
 
-    Yields a ``MirroredStrategy(["CPU:0", "CPU:1"])``, under ``tf.device("CPU:0")``.
+    Yields a ``MirroredStrategy(["CPU:0", "CPU:1"])``; the test's other tensors go
+    to the default device (a GPU where there is one), copied as TF copies them.
     """
     before = config.logical_cpu_count()
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(
         cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     try:
-        # a CPU-split test: its own tensors too live on the host, as on a machine
-        # without a GPU (dlframe never copies between a GPU and the CPU silently)
-        with tf.device("CPU:0"):
-            yield tf.distribute.MirroredStrategy(["CPU:0", "CPU:1"])
+        yield tf.distribute.MirroredStrategy(["CPU:0", "CPU:1"])
     finally:
         config._logical_cpu_count = before
 

@@ -333,7 +333,7 @@ class _IndexLookup(Layer):
             xi = x if x.dtype.is_integer else _math.cast(x, _dt.int64)
             out_dtype = object if self._string else "int64"
             # a host kernel: GPU ids go through its host twin, which a traced
-            # function replays (a ``.cpu()`` copy would be baked in as a constant)
+            # function replays
             return call(lookup_p, (xi,), {"table": self._inverse, "dtype": out_dtype})
         if self._string and x.dtype != _dt.string:
             raise ValueError(f"StringLookup expects string inputs, got {x.dtype.name}")

@@ -8,8 +8,7 @@ them lazily, because ops (where ``tf.nn`` is collected) may not import keras.
 
 from dlframe import backends
 from dlframe.core import nest as _nest
-from dlframe.core.tensor import Tensor
-from dlframe.distribute import cross_device as _cross_device
+from dlframe.core.tensor import Tensor, copy_to_device
 from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.layers.recurrent_cells import _takes_training, deserialize_cell
 from dlframe.keras.utils import generic_utils
@@ -261,7 +260,7 @@ def _device_of(structure, default):
 def _moved(structure, device):
     """``structure`` with every Tensor copied onto ``device`` (a recorded copy)."""
     return _nest.map_structure(
-        lambda t: _cross_device.to_device(t, device) if isinstance(t, Tensor) else t,
+        lambda t: copy_to_device(t, device) if isinstance(t, Tensor) else t,
         structure)
 
 

@@ -14,9 +14,8 @@ from dlframe.core import dtypes
 from dlframe.core.indexed_slices import IndexedSlices
 from dlframe.core.primitive import call
 from dlframe.core.tape import GradientTape, graph_gradients
-from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.core.tensor import Tensor, convert_to_tensor, copy_to_device
 from dlframe.core.variable import Variable
-from dlframe.distribute.cross_device import to_device as _to_device
 from dlframe.errors import ShapeMismatchError
 from dlframe.keras.optimizers.clipping import (
     _every,
@@ -52,7 +51,7 @@ def _scalar_on(scalar, device):
     step replays; a distributed one is read per replica by the call itself."""
     if scalar._device is device or isinstance(scalar, _distribute.DistributedVariable):
         return scalar
-    return _to_device(scalar, device)
+    return copy_to_device(scalar, device)
 
 
 class Optimizer(OptimizerVariables, Keras2OptimizerApi):
