@@ -20,6 +20,15 @@ def _linear_positions(xp, index, lead):
     return lin
 
 
+def _unravel(flat, lead):
+    """``unravel_index`` of in-range positions (CuPy's checks them on the host)."""
+    coords = []
+    for size in reversed(lead):
+        coords.append(flat % size)
+        flat = flat // size
+    return tuple(reversed(coords))
+
+
 def scatter_extreme_sorted(xp, target, index, values, largest):
     """``target[index] = max(target[index], values)`` (``min`` when not ``largest``)
     in place, over repeated indices too, with no rounding.
@@ -51,13 +60,12 @@ def scatter_extreme_sorted(xp, target, index, values, largest):
     order = xp.take_along_axis(by_value, by_position, axis=0)
     ranked = xp.take_along_axis(vals, order, axis=0)
     positions = xp.sort(lin)
-    last = xp.empty(positions.shape, dtype=bool)
-    last[-1:] = True
-    xp.not_equal(positions[:-1], positions[1:], out=last[:-1])
-    best = ranked[last]
+    # every entry writes its run's last (best) value: repeated positions write the
+    # same value, and no boolean compaction reads a count back to the host
+    best = ranked[xp.searchsorted(positions, positions, side="right") - 1]
     if not largest:
         best = -best
-    where = xp.unravel_index(positions[last], lead)
+    where = _unravel(positions, lead)
     current = target[where].reshape(best.shape)
     combine = xp.maximum if largest else xp.minimum
-    target[where] = combine(current, best).reshape((best.shape[0],) + tuple(rest))
+    target[where] = combine(current, best).reshape((n,) + tuple(rest))

@@ -644,11 +644,10 @@ _HOST_SYNC = {"If", "While", "WhileWithHistory", "PrintV2", "Assert", "CheckNume
 # GPU forwards that read device values to the host (index bounds checks, stateless
 # seeds, shape tensors): a read raises while a stream captures, so such graphs run
 # plain instead of failing a capture (tests/gpu/test_cuda_graph_cublas_round21.py)
+# (gathers, scatters and sparse optimizer updates mask bad indices on the device
+# instead, TF's GPU semantics: dlframe/ops/device_index.py)
 _HOST_SYNC |= {
-    "GatherV2", "GatherNd", "ScatterNd", "TensorScatterUpdate", "TensorScatterAdd",
-    "TensorScatterSub", "TensorScatterMax", "TensorScatterMin", "ResourceScatter",
-    "BroadcastArgs", "DynamicReshape", "RaggedGatherIndices", "KerasSparseApplySGD",
-    "KerasSparseApplyAdagrad", "KerasSparseApplyAdam", "KerasSparseApplyRMSprop",
+    "ResourceScatterOrdered", "BroadcastArgs", "DynamicReshape", "RaggedGatherIndices",
     "StatelessFoldIn", "StatelessMultinomial", "StatelessParameterizedTruncatedNormal",
     "StatelessRandomBinomial", "StatelessRandomGammaV3", "StatelessRandomNormalV2",
     "StatelessRandomPoisson", "StatelessRandomUniformFullIntV2",

@@ -11,6 +11,7 @@ from dlframe.core.primitive import call, primitive
 from dlframe.core.static_dims import merge_dims
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError, ShapeMismatchError
+from dlframe.ops import device_index as _dev
 from dlframe.ops import math as m
 from dlframe.ops._util import one_axis as _one_axis
 from dlframe.ops._util import probing_branch, stand_in, t
@@ -61,6 +62,8 @@ def _flat_batch_indices(xp, idx, nb, size):
 def gather_p(d, x, idx, *, axis, batch_dims):
     xp = d.xp
     size = x.shape[axis]
+    if d.is_gpu:   # TF's GPU kernel: no host check, zeros at out-of-range indices
+        return _dev.gather_axis(xp, x, idx, axis, batch_dims, _take)
     bad = (idx < 0) | (idx >= size)
     if bad.any() and probing_branch():   # stand-in rows (see probing_branch)
         if not size:
@@ -73,6 +76,12 @@ def gather_p(d, x, idx, *, axis, batch_dims):
         val = int(d.to_numpy(idx[pos]))
         raise InvalidArgumentError(f"GatherV2: indices[{','.join(map(str, pos))}] = {val} "
                                    f"is not in [0, {size}) [Op:GatherV2]")
+    return _take(xp, x, idx, axis, batch_dims)
+
+
+def _take(xp, x, idx, axis, batch_dims):
+    """The gather of in-range ``idx`` along ``axis`` (after ``batch_dims``)."""
+    size = x.shape[axis]
     if batch_dims == 0:   # (asarray: a scalar take of a string vector is bytes)
         return xp.asarray(xp.take(x, idx, axis=axis), dtype=x.dtype)
     nb, mid, rest, inner = _gather_dims(x.shape, idx.shape, axis, batch_dims)
@@ -106,9 +115,14 @@ def gather_grad_p(d, dy, idx, *, axis, batch_dims, shape):
     xp = d.xp
     size = shape[axis]
     nb, mid, rest, inner = _gather_dims(shape, idx.shape, axis, batch_dims)
-    g = xp.zeros((nb * size, mid, rest), dtype=dy.dtype)
     upd = xp.moveaxis(dy.reshape(nb, mid, inner, rest), 2, 1).reshape(nb * inner, mid, rest)
-    d.scatter_add(g, _flat_batch_indices(xp, idx, nb, size), upd)
+    flat = _flat_batch_indices(xp, idx, nb, size)
+    if d.is_gpu:   # rows of out-of-range indices (zeros forward) are dropped
+        bad = ((idx < 0) | (idx >= size)).reshape(-1)
+        g = _dev.scatter_rows(d, None, flat, bad, upd, "add", (nb * size, mid, rest))
+    else:
+        g = xp.zeros((nb * size, mid, rest), dtype=dy.dtype)
+        d.scatter_add(g, flat, upd)
     return xp.ascontiguousarray(xp.moveaxis(g.reshape(nb, size, mid, rest), 1, 2)) \
         .reshape(shape)
 
@@ -124,8 +138,8 @@ def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name
 
     Args:
       params: the Tensor to gather from.
-      indices: int tensor of positions in [0, params.shape[axis]) (others raise
-        InvalidArgumentError, as TF on CPU).
+      indices: int tensor of positions in [0, params.shape[axis]); others raise
+        InvalidArgumentError on the CPU and give zeros on a GPU, as in TF.
       axis: the gathered dimension (default ``batch_dims``).
       batch_dims: number of leading dimensions shared by params and indices.
 
@@ -135,8 +149,8 @@ def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name
     """
     x = t(params)
     idx = _int_indices(indices, "GatherV2")
-    # strings (host) gathered at GPU indices run as a host op that the primitive
-    # call records (a copy here would freeze a traced function's indices)
+    # the indices follow the table (a recorded copy); strings (host) gathered at
+    # GPU indices run as a host op (the primitive call's rule)
     if idx._device is not x._device and x._value.dtype != object:
         from dlframe.core.tensor import copy_to_device
         idx = copy_to_device(idx, x._device)
@@ -216,6 +230,9 @@ def _check_nd(d, op, idx, shape, batch_dims, what="param shape"):
 @primitive("GatherNd")
 def gather_nd_p(d, x, idx, *, batch_dims):
     xp = d.xp
+    if d.is_gpu:   # TF's GPU kernel: no host check, zeros at out-of-range rows
+        ids, bad = _dev.row_ids(xp, idx, x.shape, batch_dims)
+        return _dev.gather_rows(xp, x, ids, bad, batch_dims + idx.shape[-1])
     checked = _check_nd(d, "GatherNd", idx, x.shape, batch_dims)
     if checked is None:
         return xp.zeros(idx.shape[:-1] + x.shape[batch_dims + idx.shape[-1]:],
@@ -250,6 +267,8 @@ def _gather_nd_grad(inputs, out, dy, *, batch_dims):
 @primitive("ScatterNd")
 def scatter_nd_p(d, idx, updates, *, shape, batch_dims):
     xp = d.xp
+    if d.is_gpu:   # TF's GPU kernel: out-of-range rows are ignored, no host check
+        return _dev.scatter_nd(d, None, idx, updates, "add", shape, batch_dims)
     idx = _check_nd(d, "ScatterNd", idx, shape, batch_dims, "shape")
     g = xp.zeros(shape, dtype=updates.dtype)
     if idx is None:
@@ -342,6 +361,8 @@ def _tensor_scatter_args(tensor, indices, updates, op):
 
 @primitive("TensorScatterUpdate")
 def tensor_scatter_update_p(d, x, idx, updates):
+    if d.is_gpu:
+        return _dev.scatter_nd(d, x, idx, updates, "update")
     idx = _check_nd(d, "TensorScatterUpdate", idx, x.shape, 0, "shape")
     out = x.copy()
     if idx is None:
@@ -359,6 +380,8 @@ def _tensor_scatter_update_grad(inputs, out, dy):
 
 @primitive("TensorScatterAdd")
 def tensor_scatter_add_p(d, x, idx, updates):
+    if d.is_gpu:
+        return _dev.scatter_nd(d, x, idx, updates, "add")
     idx = _check_nd(d, "TensorScatterAdd", idx, x.shape, 0, "shape")
     out = x.copy()
     if idx is None:
@@ -375,6 +398,8 @@ def _tensor_scatter_add_grad(inputs, out, dy):
 def _scatter_extreme(name, method):
     @primitive(name)
     def p(d, x, idx, updates):
+        if d.is_gpu:
+            return _dev.scatter_nd(d, x, idx, updates, method[len("scatter_"):])
         idx = _check_nd(d, name, idx, x.shape, 0, "shape")
         out = x.copy()
         if idx is None:

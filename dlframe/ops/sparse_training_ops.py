@@ -12,14 +12,29 @@ variable's dtype); only the work differs:
 - Uncentered RMSprop decays every row's velocity (one pass) and steps the gradient's
   rows only (with momentum, every row's momentum still moves the variable).
 
+On a GPU the gradient is densified on the device instead (out-of-range rows ignored,
+as TF's GPU kernels do) and the dense kernel runs: the same result with no host read,
+so a step holding the update can be captured as a CUDA graph.
+
 Inputs are ``(variable, *slots, values, indices, lr, iterations)``, as the dense
 kernels, with the IndexedSlices' ``values`` and ``indices`` in place of ``grad``.
 """
 
 from dlframe.core.primitive import primitive
 from dlframe.errors import InvalidArgumentError
+from dlframe.ops import training_ops as _dense
+from dlframe.ops.device_index import scatter_rows
 from dlframe.ops.row_kernels import sum_rows_by_id
 from dlframe.ops.training_ops import _prep
+
+
+def _dense_grad(d, var, values, indices):
+    """On a GPU: the densified gradient, with no host read (the row sums above need
+    their count on the host). Out-of-range rows are ignored, as TF's GPU kernels do;
+    the dense kernel then gives what the sparse update defines (see above)."""
+    ids = indices.reshape(-1).astype("int64", copy=False)
+    bad = (ids < 0) | (ids >= var.shape[0])
+    return scatter_rows(d, None, ids, bad, values, "add", var.shape)
 
 
 def _summed_rows(d, var, values, indices):
@@ -38,6 +53,8 @@ def _summed_rows(d, var, values, indices):
 
 @primitive("KerasSparseApplySGD", effects=True)
 def sparse_sgd_p(d, var, values, indices, lr, it):
+    if d.is_gpu:
+        return _dense.sgd_p.forward(d, var, _dense_grad(d, var, values, indices), lr, it)
     rows, g = _summed_rows(d, var, values, indices)
     _, lr, _ = _prep(var, g, lr, it)
     var[rows] = var[rows] - g * lr
@@ -46,6 +63,9 @@ def sparse_sgd_p(d, var, values, indices, lr, it):
 
 @primitive("KerasSparseApplyAdagrad", effects=True)
 def sparse_adagrad_p(d, var, acc, values, indices, lr, it, *, epsilon):
+    if d.is_gpu:
+        return _dense.adagrad_p.forward(d, var, acc, _dense_grad(d, var, values, indices),
+                                        lr, it, epsilon=epsilon)
     rows, g = _summed_rows(d, var, values, indices)
     _, lr, _ = _prep(var, g, lr, it)
     acc_rows = acc[rows] + d.xp.square(g)
@@ -57,6 +77,10 @@ def sparse_adagrad_p(d, var, acc, values, indices, lr, it, *, epsilon):
 @primitive("KerasSparseApplyAdam", effects=True)
 def sparse_adam_p(d, var, m, v, values, indices, lr, it, *, beta_1, beta_2, epsilon):
     xp = d.xp
+    if d.is_gpu:
+        return _dense.adam_p.forward(d, var, m, v, v, _dense_grad(d, var, values, indices),
+                                     lr, it, beta_1=beta_1, beta_2=beta_2,
+                                     epsilon=epsilon, amsgrad=False)
     rows, g = _summed_rows(d, var, values, indices)
     _, lr, t = _prep(var, g, lr, it)
     alpha = lr * xp.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
@@ -84,6 +108,11 @@ def sparse_rmsprop_p(d, var, vel, mom, values, indices, lr, it, *, rho, momentum
     momentum, every row's momentum and variable move); the step ``lr * g / sqrt(vel
     + epsilon)`` is 0 on rows without gradient, so only the gradient's rows get it."""
     xp = d.xp
+    if d.is_gpu:
+        return _dense.rmsprop_p.forward(d, var, vel, mom, vel,
+                                        _dense_grad(d, var, values, indices), lr, it,
+                                        rho=rho, momentum=momentum, epsilon=epsilon,
+                                        centered=False)
     rows, g = _summed_rows(d, var, values, indices)
     _, lr, _ = _prep(var, g, lr, it)
     vel *= rho

@@ -21,6 +21,7 @@ from dlframe.errors import InvalidArgumentError
 from dlframe.ops import array as _array
 from dlframe.ops import array_index as _index
 from dlframe.ops import array_join as _join
+from dlframe.ops import device_index
 from dlframe.ops import math as _math
 from dlframe.ops import slicing as _slicing
 
@@ -55,10 +56,30 @@ def _check_range(d, index, shape, layout, op):
                                    f"into shape {list(shape)} [Op:{op}]")
 
 
-@primitive("ResourceScatter", effects=True)
-def _scatter_p(d, var, index, updates, *, mode, layout, op):
-    _check_range(d, index, var.shape, layout, op)
-    key = _key(d.xp, index, layout)
+def _device_key(xp, index, shape, layout):
+    """``_key`` as a tuple of broadcast arrays and where an index is out of range."""
+    if layout == "nd":
+        key = tuple(index[..., k] for k in range(index.shape[-1]))
+        sizes = shape[:index.shape[-1]]
+    else:
+        key = _key(xp, index, layout)
+        key = key if isinstance(key, tuple) else (key,)
+        sizes = (shape[0],) if layout == "rows" else shape[index.ndim - 1:index.ndim]
+        key = tuple(xp.broadcast_arrays(*key)) if len(key) > 1 else key
+    bad = xp.zeros(key[0].shape, dtype=bool) if key else xp.zeros((), dtype=bool)
+    for k, size in zip(key[len(key) - len(sizes):], sizes):
+        bad |= (k < 0) | (k >= size)
+    return key, bad
+
+
+def _scatter_forward(d, var, index, updates, *, mode, layout, op):
+    if d.is_gpu:   # TF's GPU kernels ignore out-of-range indices: no host read
+        updates = updates.astype(var.dtype, copy=False)
+        key, bad = _device_key(d.xp, index, var.shape, layout)
+        key, updates = device_index.neutralize(d.xp, var, key, bad, updates, mode)
+    else:
+        _check_range(d, index, var.shape, layout, op)
+        key = _key(d.xp, index, layout)
     if mode == "update":
         var[key] = updates
         return var
@@ -69,12 +90,26 @@ def _scatter_p(d, var, index, updates, *, mode, layout, op):
         d.scatter_add(var, key, -updates)
     elif mode in ("max", "min"):
         getattr(d, f"scatter_{mode}")(var, key, updates)
-    else:   # CuPy 14 has no multiply.at / true_divide.at
-        name = _UFUNC[mode]
-        if mode == "div" and var.dtype.kind in "iu":
-            name = "floor_divide"
-        _ordered_at(d.xp, getattr(d.xp, name), var, key, updates)
+    elif mode == "div" and var.dtype.kind in "iu":   # TF truncates toward zero
+        _ordered_at(d.xp, _truncating_divide(d.xp), var, key, updates)
+    elif d.is_gpu:   # CuPy 14 has no multiply.at / true_divide.at
+        _ordered_at(d.xp, getattr(d.xp, _UFUNC[mode]), var, key, updates)
+    else:   # NumPy's ufunc.at: linear in the updates (_ordered_at is one round per repeat)
+        getattr(d.xp, _UFUNC[mode]).at(var, key, updates)
     return var
+
+
+def _truncating_divide(xp):
+    """Integer division rounding toward zero, as TF's integer scatter_div."""
+    def divide(a, b):
+        q = a // b
+        return xp.where((q < 0) & (q * b != a), q + 1, q)
+    return divide
+
+
+# mul/div apply repeated indices in rounds counted on the host (not capturable)
+_scatter_p = primitive("ResourceScatter", effects=True)(_scatter_forward)
+_scatter_ordered_p = primitive("ResourceScatterOrdered", effects=True)(_scatter_forward)
 
 
 def _ordered_at(xp, ufunc, var, key, updates):
@@ -124,7 +159,8 @@ def _scatter(var, index, updates, mode, layout, op):
     if tuple(updates.shape) != want:
         raise InvalidArgumentError(f"{op}: updates must have shape {list(want)} for indices "
                                    f"of shape {list(ishape)}; got {list(updates.shape)}")
-    call(_scatter_p, (var, index, updates), {"mode": mode, "layout": layout, "op": op})
+    prim = _scatter_ordered_p if mode in ("mul", "div") else _scatter_p
+    call(prim, (var, index, updates), {"mode": mode, "layout": layout, "op": op})
     return var
 
 

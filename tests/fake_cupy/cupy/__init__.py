@@ -134,12 +134,27 @@ class RawModule(_NoKernel):
     pass
 
 
-def _function(name, np_func):
+_CUBLAS = {"dot", "tensordot", "einsum", "inner", "vdot"}   # cuBLAS-backed functions
+
+
+# results whose size depends on values: CuPy reads a count back (a host sync)
+_SIZED_BY_VALUES = {"nonzero", "flatnonzero", "argwhere", "unique", "extract",
+                    "compress"}
+
+
+def _function(name, np_func, cublas=False):
+    cublas = cublas or name in _CUBLAS
+
     def call(*args, **kwargs):
+        if cublas:   # one-operand einsum (a trace, a transpose) needs no cuBLAS
+            _core.refuse_cublas(name, *(args[:2] if name != "einsum" else
+                                        args[1:] if len(args) > 2 else ()))
         if name in _METHOD_STYLE and args and not isinstance(args[0], ndarray):
             raise AttributeError(
                 f"cupy.{name} needs a cupy.ndarray, got {type(args[0]).__name__} "
                 "(CuPy calls its method)")
+        if name in _SIZED_BY_VALUES or name == "where" and len(args) == 1:
+            _core._sync()   # the result's size is read back to the host
         if name in ("sort", "argsort"):   # CuPy's sorts are always stable
             kwargs = dict(kwargs, kind="stable")
         if "dtype" in kwargs and kwargs["dtype"] is not None:
@@ -160,7 +175,8 @@ def _namespace(name, np_module, extra=None):
             raise AttributeError(attr)
         value = getattr(np_module, attr)   # AttributeError for unknown names
         if callable(value) and not isinstance(value, type):
-            value = _function(attr, value)
+            value = _function(attr, value, cublas=name == "cupy.linalg" and
+                              attr != "norm")
             setattr(mod, attr, value)
         return value
 
@@ -194,7 +210,7 @@ def where(condition, *xy):
 def _linalg_checked(np_func, name):
     """``cupy.linalg.<name>``: a singular matrix raises LinAlgError only under
     ``cupyx.errstate(linalg='raise')``, else gives NaN (CuPy checks no info)."""
-    plain = _function(name, np_func)
+    plain = _function(name, np_func, cublas=True)
 
     def call(a, *args):
         import cupyx

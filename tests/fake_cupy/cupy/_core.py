@@ -47,6 +47,7 @@ class ndarray:
 
     # -- host transfer --------------------------------------------------------
     def get(self, stream=None, order="C", out=None, blocking=True):
+        _sync()
         if out is not None:
             out[...] = self._a
             return out
@@ -131,26 +132,33 @@ class ndarray:
 
     # -- scalars (synchronising, allowed on size-1 arrays) ------------------------
     def __bool__(self):
+        _sync()
         return bool(self._a)
 
     def __int__(self):
+        _sync()
         return int(self._a)
 
     def __float__(self):
+        _sync()
         return float(self._a)
 
     def __complex__(self):
+        _sync()
         return complex(self._a)
 
     def __index__(self):
+        _sync()
         if self._a.ndim != 0 or self._a.dtype.kind not in "iub":
             raise TypeError("only integer scalar arrays can be converted to a scalar index")
         return int(self._a)
 
     def item(self, *args):
+        _sync()
         return self._a.item(*args)
 
     def tolist(self):
+        _sync()
         return self._a.tolist()
 
     def tobytes(self, order="C"):
@@ -158,7 +166,10 @@ class ndarray:
 
     # -- indexing -----------------------------------------------------------------
     def __getitem__(self, key):
-        return wrap(self._a[_index(key)])
+        key = _index(key)
+        if _masks(key):
+            _sync()   # a boolean mask's selection size is read back to the host
+        return wrap(self._a[key])
 
     def __setitem__(self, key, value):
         key = _index(key)
@@ -178,6 +189,8 @@ class ndarray:
             return wrap(method)
 
         def call(*args, **kwargs):
+            if name == "dot":
+                refuse_cublas("ndarray.dot", self, *args)
             if name == "astype" and args:
                 _check_dtype(args[0])
                 if self._a.dtype.kind == "f" and numpy.dtype(args[0]).kind == "i" \
@@ -196,6 +209,14 @@ class ndarray:
         return (_rebuild, (self._a.copy(),))
 
 
+def _sync():
+    """A device-to-host read (CuPy synchronises): refused during fake capture
+    (``cupy.cuda.fake_capture``), as CuPy 14 refuses it while a stream captures."""
+    if CAPTURING[0]:
+        raise RuntimeError("the current stream is capturing, so synchronous API "
+                           "calls are disallowed")
+
+
 def _cuda_float_to_int(a, target):
     """CUDA's float -> int32/int64 conversion (as real CuPy's ``astype``): it
     saturates at the type's bounds and sends NaN to 0 (NumPy on x86: INT_MIN)."""
@@ -209,6 +230,21 @@ def _cuda_float_to_int(a, target):
 
 def _rebuild(host):
     return wrap(host)
+
+
+# Opt-in stand-in for CUDA-graph stream capture (``cupy.cuda.fake_capture()``): while
+# set, every stream reports ``is_capturing()`` and CuPy's cuBLAS/cuSOLVER wrappers
+# refuse as CuPy 14 does during a real capture (its ``setStream`` raises).
+CAPTURING = [False]
+
+
+def refuse_cublas(name, *operands):
+    """Raises during fake capture when ``cupy.<name>`` would call cuBLAS: a float or
+    complex operand (integer products run CuPy's own kernel)."""
+    if CAPTURING[0] and any(isinstance(a, ndarray) and a.dtype.kind in "fc"
+                            for a in operands):
+        raise NotImplementedError(f"cupy.{name}: calling cuBLAS API during stream "
+                                  "capture is currently unsupported")
 
 
 _NOT_IN_CUPY = {"tofile_text", "byteswap", "newbyteorder", "getfield", "setfield",
@@ -231,6 +267,12 @@ class _MemoryPointer:
 def _device():
     from cupy import cuda
     return cuda.Device()
+
+
+def _masks(key):
+    keys = key if isinstance(key, tuple) else (key,)
+    return any(isinstance(k, numpy.ndarray) and k.dtype == bool and k.ndim
+               for k in keys)
 
 
 def _advanced(key):

@@ -6,7 +6,7 @@ CuPy's ufuncs accept device arrays, Python scalars and NumPy scalars only: a hos
 
 import numpy
 
-from cupy._core import is_scalar, ndarray, reject_host, wrap
+from cupy._core import is_scalar, ndarray, refuse_cublas, reject_host, wrap
 
 
 def _operand(value, name):
@@ -59,6 +59,8 @@ class ufunc:
         return out if out is not None else wrap(result)
 
     def __call__(self, *args, **kwargs):
+        if self.__name__ == "matmul":
+            refuse_cublas("matmul", *args)
         return self._run(self._u, args, kwargs)
 
     def reduce(self, array, *args, **kwargs):

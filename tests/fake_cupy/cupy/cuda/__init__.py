@@ -9,6 +9,7 @@ import importlib
 import os
 import threading
 
+from cupy import _core
 from cupy.cuda import memory, runtime
 from cupy.cuda.memory import (  # noqa: F401
     MemoryPool,
@@ -129,7 +130,7 @@ class Stream:
         raise RuntimeError("fake CuPy: the stream is not capturing")
 
     def is_capturing(self):
-        return False
+        return bool(_core.CAPTURING[0])
 
 
 class ExternalStream(Stream):
@@ -139,6 +140,20 @@ class ExternalStream(Stream):
 
 
 Stream.null = Stream(null=True)
+
+
+@contextlib.contextmanager
+def fake_capture():
+    """Fake only (no CuPy name): the block runs as if its stream were capturing a
+    CUDA graph; cuBLAS-backed calls raise (``cupy._core.refuse_cublas``), and so do
+    device-to-host reads (``get``, ``asnumpy``, ``item``, ``bool``/``int`` of an
+    array, boolean-mask selections, ``nonzero``: ``cupy._core._sync``)."""
+    before = _core.CAPTURING[0]
+    _core.CAPTURING[0] = True
+    try:
+        yield
+    finally:
+        _core.CAPTURING[0] = before
 
 
 def get_current_stream(device_id=None):
