@@ -55,9 +55,29 @@ class Device:
         return _NULL_CONTEXT
 
     # -- kernels with device-specific implementations ------------------------
-    def matmul(self, a, b):
-        """Matrix product (batched) of two arrays of this device."""
-        return self.xp.matmul(a, b)
+    def matmul(self, a, b, out=None):
+        """Matrix product (batched, NumPy's broadcasting) of two arrays of this device.
+
+        Every matrix product of op code goes through this method (never ``xp.matmul``,
+        ``@``, ``dot`` or ``tensordot`` directly): the GPU device runs it through
+        dlframe's own cuBLAS handle, the one path CUDA-graph capture accepts.
+
+        Args:
+          a, b: arrays ``(..., M, K)`` and ``(..., K, N)`` (or 1-D, NumPy's rules).
+          out: optional array of the result's shape and dtype written in place.
+
+        Returns:
+          The product (``out`` itself when given).
+        """
+        if out is None:
+            return self.xp.matmul(a, b)
+        return self.xp.matmul(a, b, out=out)
+
+    def einsum(self, equation, *operands):
+        """``xp.einsum(equation, *operands)`` (contraction order optimized for more
+        than one operand); the GPU device turns two-operand contractions into one
+        (batched) :meth:`matmul`."""
+        return self.xp.einsum(equation, *operands, optimize=len(operands) > 1)
 
     def sum(self, x, axes, keepdims=False, dtype=None):
         """``xp.sum(x, axis=axes, keepdims=keepdims, dtype=dtype)``."""

@@ -17,6 +17,16 @@ mapping as pure Python (tested on the CPU against a NumPy emulation of
 column-major GEMM); :func:`gemm` runs it on CuPy arrays. Importing this module
 loads nothing; signatures and enum values: cuBLAS 12/13 ``cublas_api.h`` and
 ``library_types.h`` (checked against CUDA 13.0's ``library_types.h``).
+
+TF32: a float32 product uses TF32 tensor cores only when both ``CUPY_TF32=1`` is set
+and dlframe's flag (``tf.config.experimental.enable_tensor_float_32_execution``,
+default on) is on. TensorFlow enables TF32 by default on Ampere and newer GPUs;
+dlframe deliberately stays strict float32 unless CuPy's opt-in is given as well, so
+that GPU and CPU float32 results agree to float32 rounding (see :func:`gemm`).
+
+Every matrix product of op code reaches cuBLAS through ``Device.matmul`` (einsum
+through ``backends/einsum_plan.py``), never through ``cupy.matmul``/``dot``/
+``tensordot``/``einsum`` directly, so that a traced step can be captured.
 """
 
 import ctypes
@@ -198,11 +208,13 @@ def plan_gemm(a_shape, a_strides, b_shape, b_strides):
     transb, ldb = a_layout
     out_shape = batch_shape + (big_m, n)
     m_rows = big_m
-    if batch > 1 and sb == 0 and transb == CUBLAS_OP_N and sa == big_m * ldb:
+    if batch > 1 and sb == 0 and transb == CUBLAS_OP_N and sa == big_m * ldb and \
+            big_m * batch <= INT_MAX:
         # a shared right operand and evenly spaced rows of ``a`` across the batch:
-        # one (batch*M, K) @ (K, N) product, as a Dense layer on 3-D input
+        # one (batch*M, K) @ (K, N) product, as a Dense layer on 3-D input (not
+        # past int32 rows: a batched call then, else the copy fallback fails too)
         m_rows, batch, sa = big_m * batch, 1, 0
-    if max(m_rows, lda, ldb) > INT_MAX:
+    if max(lda, ldb) > INT_MAX:
         return None
     return GemmPlan(transa, transb, n, m_rows, k, lda, ldb, n, sb, sa, big_m * n, batch,
                     out_shape)
@@ -261,6 +273,7 @@ _lock = threading.Lock()
 _fns = None
 _load_error = None
 _local = threading.local()
+_idle = {}   # device id -> handles of finished threads, taken over by new threads
 
 
 def load_library(major=13):
@@ -317,7 +330,9 @@ class Handle:
 
     The workspace comes straight from ``cudaMalloc`` (``cupy.cuda.memory.Memory``), not
     from a memory pool, so no capture's private pool owns it; it lives as long as
-    the handle (the process: handles are never destroyed, as cuDNN's).
+    the handle. Handles are never destroyed (as cuDNN's): a finished thread's go to
+    the next threads (:class:`_ThreadHandles`), except ``pinned`` ones, which a
+    captured CUDA graph holds (its kernels use the workspace at every replay).
     """
 
     def __init__(self, cp, fns, device_id):
@@ -332,6 +347,7 @@ class Handle:
         _check(fns, "cublasGetVersion_v2", self.ptr, ctypes.byref(version))
         self.version = version.value
         self.stream = None
+        self.pinned = False
 
     def bind(self, stream_ptr):
         """Points the handle at ``stream_ptr``. cublasSetStream resets the workspace
@@ -341,6 +357,25 @@ class Handle:
             _check(self.fns, "cublasSetWorkspace_v2", self.ptr, self.workspace.ptr,
                    WORKSPACE_BYTES)
             self.stream = stream_ptr
+
+
+class _ThreadHandles(dict):
+    """One thread's handles by device id. When the thread ends (eager
+    ``MirroredStrategy.run`` starts replica threads per call) they become idle for
+    the next threads, rather than a cublasCreate and a 32 MiB cudaMalloc per thread
+    (the handle leaked, the workspace freed). Only handles last bound to the legacy
+    default stream (ptr 0) are shared: the next owner's kernels on it run after the
+    last owner's, so the workspace is never used by both at once.
+    """
+
+    def __init__(self, idle):
+        super().__init__()
+        self.idle = idle
+
+    def __del__(self):
+        for device_id, h in self.items():
+            if not h.pinned and h.stream in (None, 0):
+                self.idle.setdefault(device_id, []).append(h)
 
 
 def handle(cp):
@@ -353,10 +388,15 @@ def handle(cp):
     """
     handles = getattr(_local, "handles", None)
     if handles is None:
-        handles = _local.handles = {}
+        handles = _local.handles = _ThreadHandles(_idle)
     device_id = cp.cuda.runtime.getDevice()
     h = handles.get(device_id)
     if h is None:
+        try:   # a finished thread's handle (list.pop is atomic)
+            h = handles[device_id] = _idle.get(device_id, []).pop()
+            return h
+        except IndexError:
+            pass
         if cp.cuda.get_current_stream().is_capturing():
             raise RuntimeError("the cuBLAS handle must be created before capture")
         major = cp.cuda.runtime.runtimeGetVersion() // 1000
@@ -393,22 +433,58 @@ def _plan_for(a, b):
     return plan, info
 
 
-def gemm(cp, a, b, allow_tf32=False):
-    """``cp.matmul(a, b)`` for same-dtype float16/bfloat16/float32/float64 arrays
-    with ``ndim >= 2`` through this module's handle (capture-safe).
+def _span(x):
+    """[first, last) byte addresses an array's elements can occupy."""
+    lo = hi = x.data.ptr
+    for n, st in zip(x.shape, x.strides):
+        if st < 0:
+            lo += st * (n - 1)
+        else:
+            hi += st * (n - 1)
+    return lo, hi + x.itemsize
+
+
+def _writable_into(out, plan, a, b):
+    """Whether cuBLAS may write the product straight into ``out``: C-contiguous,
+    the product's shape and dtype, and sharing no memory with an operand."""
+    if out.shape != plan.out_shape or out.dtype != a.dtype or \
+            not out.flags.c_contiguous:
+        return False
+    lo, hi = _span(out)
+    for x in (a, b):
+        xlo, xhi = _span(x)
+        if xlo < hi and lo < xhi:
+            return False
+    return True
+
+
+def gemm(cp, a, b, allow_tf32=False, out=None):
+    """``cp.matmul(a, b, out=out)`` for same-dtype float16/bfloat16/float32/float64
+    arrays with ``ndim >= 2`` through this module's handle (capture-safe).
 
     Operands whose layout :func:`plan_gemm` does not cover are copied to
     contiguous (batch-broadcast) arrays first.
+
+    TF32 rule: float32 products use TF32 tensor cores only when the caller passes
+    ``allow_tf32`` (``GPUDevice.matmul`` does when the environment sets
+    ``CUPY_TF32=1`` AND ``tf.config.experimental.enable_tensor_float_32_execution``
+    is on, its default). TensorFlow itself enables TF32 by default on Ampere and
+    newer; dlframe keeps float32 strict unless CuPy's own opt-in is also given, so
+    that a GPU float32 product matches ``cupy.matmul``'s and the CPU's to float32
+    rounding. float16/bfloat16 always accumulate in float32, float64 in float64.
 
     Args:
       cp: the cupy module.
       a, b: CuPy arrays ``(..., M, K)`` and ``(..., K, N)`` on the current device.
       allow_tf32: float32 products use TF32 tensor cores
         (CUBLAS_COMPUTE_32F_FAST_TF32), else strict float32.
+      out: optional array of the product's shape and dtype, written in place
+        (directly when C-contiguous and disjoint from ``a`` and ``b``, else through
+        a temporary).
 
     Returns:
-      A new C-contiguous array, or None when the dtypes or shapes are not handled
-      here (the caller uses ``cp.matmul``).
+      A new C-contiguous array (``out`` when given), or None when the dtypes or
+      shapes are not handled here (the caller uses ``cp.matmul``).
     """
     key = (a.shape, a.strides, b.shape, b.strides, a.dtype, b.dtype)
     entry = _PLANS.get(key)
@@ -430,16 +506,20 @@ def gemm(cp, a, b, allow_tf32=False):
         compute = CUBLAS_COMPUTE_32F_FAST_TF32
     h = handle(cp)
     h.bind(cp.cuda.get_current_stream().ptr)
-    out = cp.empty(plan.out_shape, dtype=a.dtype)
+    direct = out is not None and _writable_into(out, plan, a, b)
+    result = out if direct else cp.empty(plan.out_shape, dtype=a.dtype)
     one, zero = _ONE[scalar], _ZERO[scalar]
     p = plan
     if p.batch == 1:
         _check(h.fns, "cublasGemmEx", h.ptr, p.transa, p.transb, p.m, p.n, p.k, one,
-               b.data.ptr, dtype, p.lda, a.data.ptr, dtype, p.ldb, zero, out.data.ptr,
-               dtype, p.ldc, compute, CUBLAS_GEMM_DEFAULT)
+               b.data.ptr, dtype, p.lda, a.data.ptr, dtype, p.ldb, zero,
+               result.data.ptr, dtype, p.ldc, compute, CUBLAS_GEMM_DEFAULT)
     else:
         _check(h.fns, "cublasGemmStridedBatchedEx", h.ptr, p.transa, p.transb, p.m,
                p.n, p.k, one, b.data.ptr, dtype, p.lda, p.stride_a, a.data.ptr, dtype,
-               p.ldb, p.stride_b, zero, out.data.ptr, dtype, p.ldc, p.stride_c,
+               p.ldb, p.stride_b, zero, result.data.ptr, dtype, p.ldc, p.stride_c,
                p.batch, compute, CUBLAS_GEMM_DEFAULT)
-    return out
+    if out is not None and not direct:
+        out[...] = result
+        return out
+    return result

@@ -118,32 +118,49 @@ class GPUDevice(Device):
             op(work, index, self.xp.asarray(values).astype(wide, copy=False))
             target[...] = work.astype(target.dtype)
 
-    def matmul(self, a, b):
-        """``a @ b`` through dlframe's cuBLAS handle (capture-safe, see _GEMM_MODE);
-        cupy.matmul for other dtypes and when the binding is off or unusable."""
+    def matmul(self, a, b, out=None):
+        """``a @ b`` (into ``out`` when given) through dlframe's cuBLAS handle
+        (capture-safe, see _GEMM_MODE); cupy.matmul for other dtypes and when the
+        binding is off or unusable."""
         cp = self.xp
         if _GEMM_MODE == "off" or _gemm_failed or (
                 _GEMM_MODE == "capture" and
                 not cp.cuda.get_current_stream().is_capturing()):
-            return cp.matmul(a, b)
+            return cp.matmul(a, b) if out is None else cp.matmul(a, b, out=out)
         vec_a, vec_b = a.ndim == 1, b.ndim == 1
         if vec_a or vec_b:   # NumPy's 1-D rules on top of the 2-D product
-            out = self.matmul(a[None, :] if vec_a else a, b[:, None] if vec_b else b)
-            if vec_a and vec_b:
-                return out.reshape(())
-            return out.reshape(out.shape[:-1] if vec_b else
-                               out.shape[:-2] + out.shape[-1:])
+            res = self.matmul(a[None, :] if vec_a else a, b[:, None] if vec_b else b)
+            res = res.reshape(() if vec_a and vec_b else res.shape[:-1] if vec_b else
+                              res.shape[:-2] + res.shape[-1:])
+            if out is None:
+                return res
+            out[...] = res
+            return out
         from dlframe.backends import cublas_api
         try:
             with self._cuda_device:
-                out = cublas_api.gemm(cp, a, b, allow_tf32=_CUPY_TF32 and
-                                      config.tensor_float_32_execution_enabled())
+                res = cublas_api.gemm(cp, a, b, allow_tf32=_CUPY_TF32 and
+                                      config.tensor_float_32_execution_enabled(),
+                                      out=out)
         except (cublas_api.CublasUnavailableError, cublas_api.CublasError) as exc:
             _gemm_failed.append(exc)
             warnings.warn(f"dlframe's cuBLAS binding is unavailable ({exc}); using "
                           "cupy.matmul (CUDA graphs of steps with matmuls will fail).")
-            out = None
-        return cp.matmul(a, b) if out is None else out
+            res = None
+        if res is not None:
+            return res
+        return cp.matmul(a, b) if out is None else cp.matmul(a, b, out=out)
+
+    def einsum(self, equation, *operands):
+        """Two-operand contractions as one :meth:`matmul` (backends/einsum_plan.py:
+        capture-safe); other equations through ``cupy.einsum``."""
+        if len(operands) == 2 and _GEMM_MODE != "off":
+            from dlframe.backends import einsum_plan
+            a, b = operands
+            plan = einsum_plan.plan_einsum(equation, a.shape, b.shape)
+            if plan is not None:
+                return einsum_plan.einsum_via_matmul(self.xp, self.matmul, plan, a, b)
+        return self.xp.einsum(equation, *operands, optimize=len(operands) > 1)
 
     def fuse(self, fn):
         return self.xp.fuse(fn)
@@ -245,10 +262,16 @@ class CudaGraphStep:
         self._stream = cp.cuda.Stream(non_blocking=True)
         with device.context():
             # cuBLAS handle + workspace exist before capture (created outside the
-            # private pool; cuBLAS then never allocates while capturing)
+            # private pool; cuBLAS then never allocates while capturing). The graph
+            # holds the handle: its workspace must outlive this thread
             from dlframe.backends import cublas_api
+            self._cublas = None
             if _GEMM_MODE != "off" and not _gemm_failed:
-                cublas_api.handle(cp)
+                try:
+                    self._cublas = cublas_api.handle(cp)
+                    self._cublas.pinned = True
+                except cublas_api.CublasUnavailableError:
+                    pass   # steps without matmuls still capture (others fail there)
         with device.context(), cp.cuda.using_allocator(self._pool.malloc):
             slots = list(template)
             for i in range(n_inputs):

@@ -185,24 +185,27 @@ class CPUDevice(Device):
     def sum(self, x, axes, keepdims=False, dtype=None):
         return folded_sum(x, axes, keepdims, dtype)
 
-    def matmul(self, a, b):
+    def matmul(self, a, b, out=None):
         """``a @ b`` on one BLAS thread or ``intra_op_threads``, whichever the first
-        runs of this shape and layout measured faster (see ``_tuned_threads``)."""
+        runs of this shape and layout measured faster (see ``_tuned_threads``);
+        into ``out`` when given."""
         if self._gemm_loop_depth:
-            return numpy.matmul(a, b)
+            return numpy.matmul(a, b, out=out)
         # 2*m*k*n flops (batched products count the batch too)
         k = a.shape[-1]
         flops = 2.0 * (a.size // k if k else 0) * b.shape[-1] * k
         if flops < MIN_THREADED_GEMM_FLOPS or self._many == 1 or _load.others_busy():
-            return numpy.matmul(a, b)
+            return numpy.matmul(a, b, out=out)
         key = (a.shape, b.shape, a.strides, b.strides, a.dtype.char, b.dtype.char)
         n = self._gemm_threads.get(key)
         if n is None:
             if len(self._gemm_threads) >= GEMM_TUNING_SHAPES:
                 n = self._threads_for(flops)
             else:
-                return self._tuning_matmul(key, a, b)
-        return self._matmul_on(n, a, b)
+                return _into(self._tuning_matmul(key, a, b), out)
+        # (products this big that ask for ``out`` are rare: the loops that reuse
+        # buffers run inside ``gemm_loop``, on the first return above)
+        return _into(self._matmul_on(n, a, b), out)
 
     def _matmul_on(self, n, a, b):
         if n > 1:
@@ -246,6 +249,14 @@ class CPUDevice(Device):
 
     def seed_rng(self, seed):
         self._rng = numpy.random.default_rng(seed)
+
+
+def _into(result, out):
+    """``result``, or ``out`` holding it when given."""
+    if out is None:
+        return result
+    out[...] = result
+    return out
 
 
 class _GemmLoop:

@@ -281,7 +281,7 @@ def conv_backprop_input(d, dy, w, *, in_shape, strides, pads, dilations):
         per_tap = dy.shape[:-1] + (cg,)
 
         def tap_block(i, tap):
-            return xp.matmul(dy2, w_taps[i], out=block).reshape(per_tap)
+            return d.matmul(dy2, w_taps[i], out=block).reshape(per_tap)
         with d.gemm_loop(2.0 * dy2.shape[0] * cout * cg):
             return accumulate_taps(xp, tap_block, dy.shape[0], in_shape, ks, strides,
                                    pads, dilations, dy.shape[1:-1], dy.dtype)
@@ -359,5 +359,5 @@ def depthwise_backprop_filter(d, x, dy, *, filter_shape, strides, pads, dilation
     dw = xp.zeros(filter_shape, dy.dtype)
     for tap in taps(ks):
         src = xp.ascontiguousarray(xpad[tap_index(tap, strides, dilations, out_sp)])
-        dw[tap] = xp.einsum("pc,pcm->cm", src.reshape(-1, c), dy3)
+        dw[tap] = d.einsum("pc,pcm->cm", src.reshape(-1, c), dy3)
     return dw

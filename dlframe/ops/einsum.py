@@ -1,7 +1,8 @@
 """einsum: contraction in Einstein notation, with a gradient that is again an einsum.
 
 ``...`` and implicit outputs are expanded into explicit letters first, so the forward
-and every gradient are plain ``xp.einsum`` calls (differentiable any number of times).
+and every gradient are plain ``Device.einsum`` calls (differentiable any number of
+times; on a GPU two-operand contractions run as one capture-safe matrix product).
 """
 
 from dlframe.backends.base import np
@@ -99,8 +100,8 @@ def _einsum_sizes(ins, shapes, ell):
 def einsum_p(d, *xs, equation):
     if xs[0].dtype.kind == "V":   # bfloat16: NumPy would answer in float32; keep TF's dtype
         wide = [x.astype("float32") for x in xs]
-        return d.xp.einsum(equation, *wide, optimize=len(xs) > 1).astype(xs[0].dtype)
-    return d.xp.einsum(equation, *xs, optimize=len(xs) > 1)
+        return d.einsum(equation, *wide).astype(xs[0].dtype)
+    return d.einsum(equation, *xs)
 
 
 def _einsum_static_shape(in_dims, attrs):

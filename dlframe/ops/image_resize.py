@@ -99,12 +99,12 @@ def _matrix(d, method, n_in, n_out, dtype):
     return m
 
 
-def _apply(xp, x, mh, mw):
+def _apply(d, x, mh, mw):
     """``mh @ x @ mw^T`` over the H and W axes of an NHWC array."""
     b, h, w, c = x.shape
-    y = xp.matmul(mh, x.reshape(b, h, w * c))  # (b, oh, w*c)
+    y = d.matmul(mh, x.reshape(b, h, w * c))  # (b, oh, w*c)
     oh = mh.shape[0]
-    y = xp.matmul(mw, y.reshape(b * oh, w, c))  # (b*oh, ow, c)
+    y = d.matmul(mw, y.reshape(b * oh, w, c))  # (b*oh, ow, c)
     return y.reshape(b, oh, mw.shape[0], c)
 
 
@@ -120,7 +120,7 @@ def resize_p(d, x, *, method, size):
         return xp.take(xp.take(x, rows, axis=1), cols, axis=2)
     mh = _matrix(d, method, h, size[0], x.dtype)
     mw = _matrix(d, method, w, size[1], x.dtype)
-    return _apply(d.xp, x, mh, mw)
+    return _apply(d, x, mh, mw)
 
 
 resize_p.static_shape = lambda in_dims, attrs: (
@@ -131,7 +131,7 @@ resize_p.static_shape = lambda in_dims, attrs: (
 def resize_grad_p(d, dy, *, method, in_size):
     mh = _matrix(d, method, in_size[0], dy.shape[1], dy.dtype)
     mw = _matrix(d, method, in_size[1], dy.shape[2], dy.dtype)
-    return _apply(d.xp, dy, mh.T, mw.T)
+    return _apply(d, dy, mh.T, mw.T)
 
 
 @resize_p.defgrad

@@ -63,17 +63,17 @@ def _from_rows(xp, rows, shape, axes):
                                                        key=order.__getitem__)))
 
 
-def _row_dot(xp, a, v):
+def _row_dot(d, a, v):
     """Per row of ``a`` (``[rows, features]``), the sum of ``a * v`` (``[rows, 1]``)."""
-    if a.dtype.name in _GEMV:
-        return xp.matmul(a, v.reshape(-1, 1))
+    if a.dtype.name in _GEMV:   # Device.matmul: capture-safe on a GPU
+        return d.matmul(a, v.reshape(-1, 1))
     return (a * v).sum(axis=-1, keepdims=True)
 
 
-def _col_sum(xp, a):
+def _col_sum(d, a):
     """The column sums of ``a`` (``[rows, features]``) as a ``[features]`` array."""
     if a.dtype.name in _GEMV:
-        return xp.matmul(xp.ones((1, a.shape[0]), dtype=a.dtype), a).reshape(-1)
+        return d.matmul(d.xp.ones((1, a.shape[0]), dtype=a.dtype), a).reshape(-1)
     return a.sum(axis=0)
 
 
@@ -136,16 +136,16 @@ def layer_norm_grad_p(d, dy, x, xhat, rstd, *gamma, axes, rms, need_dx, need_dga
     dy_xhat = None
     if need_dgamma:
         dy_xhat = dyr * (xr * rstd if rms else xhat)
-        dgamma = _col_sum(xp, dy_xhat).reshape(param_shape)
+        dgamma = _col_sum(d, dy_xhat).reshape(param_shape)
     if need_dbeta:
-        dbeta = _col_sum(xp, dyr).reshape(param_shape)
+        dbeta = _col_sum(d, dyr).reshape(param_shape)
     if need_dx:
         g = dyr * gvec if gvec is not None else dyr.copy()
         if rms:   # d/dx of x * rstd(var(x)) * gamma
             dx = g - xhat * (rstd * (_rows.sum_keepdims(xp, g * xr, -1) / features))
         else:     # rstd * (g - mean(g) - xhat * mean(g * xhat))
             if dy_xhat is not None and gvec is not None:
-                s2 = _row_dot(xp, dy_xhat, gvec)
+                s2 = _row_dot(d, dy_xhat, gvec)
             else:
                 s2 = _rows.sum_keepdims(xp, g * xhat, -1)
             s2 /= features

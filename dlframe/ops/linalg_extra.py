@@ -50,7 +50,7 @@ def cholesky_solve(chol, rhs, name=None):
 @primitive("MatrixSolveLs")
 def _min_norm_solve_p(d, a, b):
     xp = d.xp
-    return xp.matmul(xp.linalg.pinv(a), b).astype(b.dtype, copy=False)
+    return d.matmul(xp.linalg.pinv(a), b).astype(b.dtype, copy=False)
 
 
 @_min_norm_solve_p.defgrad
@@ -159,16 +159,17 @@ def expm_p(d, x):
     squarings = xp.clip(squarings, 0, 1100).astype(xp.int64)
     scaled = x / (2.0 ** squarings).astype(x.real.dtype)[..., None, None]
     ident = xp.eye(x.shape[-1], dtype=x.dtype)
-    a2 = scaled @ scaled
-    a4 = a2 @ a2
-    a6 = a4 @ a2
-    u = scaled @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2)
-                  + b[7] * a6 + b[5] * a4 + b[3] * a2 + b[1] * ident)
-    v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 \
+    mm = d.matmul
+    a2 = mm(scaled, scaled)
+    a4 = mm(a2, a2)
+    a6 = mm(a4, a2)
+    u = mm(scaled, mm(a6, b[13] * a6 + b[11] * a4 + b[9] * a2)
+           + b[7] * a6 + b[5] * a4 + b[3] * a2 + b[1] * ident)
+    v = mm(a6, b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 \
         + b[2] * a2 + b[0] * ident
     out = xp.linalg.solve(v - u, v + u)
     for i in range(int(squarings.max()) if squarings.size else 0):
-        out = xp.where((squarings > i)[..., None, None], out @ out, out)
+        out = xp.where((squarings > i)[..., None, None], mm(out, out), out)
     return out.astype(x.dtype, copy=False)
 
 

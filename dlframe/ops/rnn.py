@@ -228,7 +228,7 @@ def lstm_p(d, x, h0, c0, kernel, rkernel, bias, *mask, act, ract, go_backwards):
     act_into, ract_into = _ACT_INTO[act], _ract_into(ract)
     with d.gemm_loop(2.0 * B * (U + F) * 4 * U):
         for k in range(T):
-            z = xp.matmul(hx[k], w, out=gates[k])
+            z = d.matmul(hx[k], w, out=gates[k])
             ract_into(xp, z[:3], z[:3])
             i, f, o, g = z
             act_into(xp, g, g)
@@ -294,7 +294,7 @@ def lstm_grad_p(d, x, kernel, rkernel, hx, cs, gates, tcs, dy, dh, dc, *mask, ac
             xp.multiply(dh_new, p_all[k], out=dcn)
             dcn += dc_next
             xp.multiply(dcn, fac[:3, k], out=dz[:, :3].transpose(1, 0, 2))
-            dh_next = xp.matmul(dz.reshape(B, 4 * U), rk_t, out=dh_buf)
+            dh_next = d.matmul(dz.reshape(B, 4 * U), rk_t, out=dh_buf)
             dc_next = xp.multiply(dcn, gates[k, 1], out=dc_buf)
             if mk is not None:
                 dh_next += dh_carry
@@ -366,16 +366,16 @@ def gru_p(d, x, h0, kernel, rkernel, bias, *mask, act, ract, go_backwards, reset
             g, rh, h = gates[:, k], rec[k], hs[k]
             zr, hh = g[:2], g[2]
             if reset_after:
-                xp.matmul(h, rk, out=rh)
+                d.matmul(h, rk, out=rh)
                 rh += b_rec
                 zr += rh[:2]
                 ract_into(xp, zr, zr)
                 hh += xp.multiply(g[1], rh[2], out=tmp)
             else:
-                zr += xp.matmul(h, rk[:2], out=rh[:2])
+                zr += d.matmul(h, rk[:2], out=rh[:2])
                 ract_into(xp, zr, zr)
                 rh_h = xp.multiply(g[1], h, out=rh[2])
-                hh += xp.matmul(rh_h, rk[2], out=tmp)
+                hh += d.matmul(rh_h, rk[2], out=tmp)
             act_into(xp, hh, hh)
             h_new = hs[k + 1]   # z * h + (1 - z) * hh
             xp.subtract(h, hh, out=h_new)
@@ -443,15 +443,15 @@ def gru_grad_p(d, x, kernel, rkernel, hs, gates, rec, dy, dh, *mask, act, ract,
             if reset_after:
                 xp.multiply(da_h, rec[k, 2], out=dr)
                 _scale_by_deriv(xp, ract, g[:2], dxz[:2], scratch)
-                xp.matmul(dxz[:2], rk_t[:2], out=part[:2])
-                xp.matmul(xp.multiply(da_h, r, out=drh_h[k]), rk_t[2], out=part[2])
+                d.matmul(dxz[:2], rk_t[:2], out=part[:2])
+                d.matmul(xp.multiply(da_h, r, out=drh_h[k]), rk_t[2], out=part[2])
             else:
                 # hh = act(xz_h + (r * h) @ R_h)
-                d_rh = xp.matmul(da_h, rk_t[2], out=part[2])
+                d_rh = d.matmul(da_h, rk_t[2], out=part[2])
                 xp.multiply(d_rh, h, out=dr)
                 _scale_by_deriv(xp, ract, g[:2], dxz[:2], scratch)
                 d_rh *= r
-                xp.matmul(dxz[:2], rk_t[:2], out=part[:2])
+                d.matmul(dxz[:2], rk_t[:2], out=part[:2])
             dh_prev += _gates.sum_gates(xp, part, dh_new)
             if mk is not None:
                 dh_prev += dh_carry

@@ -21,6 +21,11 @@ pytestmark = pytest.mark.gpu
 cp = pytest.importorskip("cupy")
 if not cp.cuda.is_available():
     pytest.skip("no CUDA device", allow_module_level=True)
+try:
+    cublas_api.load_library()
+except cublas_api.CublasUnavailableError as _exc:   # the fake CuPy, no libcublas
+    pytest.skip(f"dlframe's cuBLAS binding is unusable ({_exc})",
+                allow_module_level=True)
 
 
 @contextlib.contextmanager
