@@ -103,8 +103,22 @@ def triangular_solve_p(d, a, b, *, lower, adjoint):
         with d.linalg_raises():
             return xp.linalg.solve(a, b).astype(b.dtype, copy=False)
     except np.linalg.LinAlgError:  # CuPy raises NumPy's class too
-        raise InvalidArgumentError("MatrixTriangularSolve: Input matrix is not "
-                                   "invertible. [Op:MatrixTriangularSolve]") from None
+        # TF checks no pivot here (its CPU and GPU kernels alike): a zero on the
+        # diagonal gives inf/NaN, never an error
+        return _substituted(xp, a, b, lower != adjoint).astype(b.dtype, copy=False)
+
+
+def _substituted(xp, a, b, lower):
+    """``a^-1 b`` for triangular ``a`` by row-by-row substitution (forward for a
+    lower ``a``), dividing by a zero pivot as IEEE arithmetic does."""
+    n = a.shape[-1]
+    x = xp.zeros(b.shape, dtype=a.dtype)   # (the wrapper checks b has it too)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for i in range(n) if lower else range(n - 1, -1, -1):
+            solved = slice(0, i) if lower else slice(i + 1, n)
+            known = xp.matmul(a[..., i:i + 1, solved], x[..., solved, :])[..., 0, :]
+            x[..., i, :] = (b[..., i, :] - known) / a[..., i, i, None]
+    return x
 
 
 @triangular_solve_p.defgrad
