@@ -16,7 +16,7 @@ import sys
 from dlframe import config
 from dlframe.core import graph_exec
 from dlframe.core import static_dims as _static_dims
-from dlframe.core.function_signature import _Operation
+from dlframe.core.graph_capture import CapturedStep
 from dlframe.core.graph_passes import (
     cse,
     dead_code,
@@ -28,6 +28,7 @@ from dlframe.core.graph_passes import (
 from dlframe.core.primitive import STATE, stateful_twin
 from dlframe.core.tensor import Tensor
 from dlframe.core.trace_deferred import DeferredErrors
+from dlframe.core.trace_names import NODE_NAMES, GraphNames, node_defs
 from dlframe.core.trace_placeholders import PyPlaceholders
 from dlframe.errors import InvalidArgumentError
 
@@ -35,14 +36,6 @@ _primitive = sys.modules["dlframe.core.primitive"]   # PROFILER lives there
 # set by dlframe.distribute.values: a replica thread's reads of distributed variables
 # are recorded as reads of that replica's component (its own device's buffer)
 REPLICA_INPUTS = None
-
-
-# graph node names TF gives ops made by Python operators and some wrappers (others
-# are named after their op type, as TF does)
-_NODE_NAMES = {"AddV2": "add", "Mul": "mul", "Sub": "sub", "RealDiv": "truediv",
-               "Pow": "pow", "FloorDiv": "floordiv", "FloorMod": "mod",
-               "ConcatV2": "concat", "StridedSlice": "strided_slice",
-               "MatMul": "matmul"}   # x @ y; tf.matmul names its 'MatMul' (ops.names)
 
 
 class OperatorNotAllowedInGraphError(TypeError):
@@ -65,7 +58,7 @@ def _user_frame():
     return "<unknown>"
 
 
-class Trace(PyPlaceholders, DeferredErrors):
+class Trace(GraphNames, PyPlaceholders, DeferredErrors):
     """Records primitives executed while a function is traced (a function's trace
     defers index errors of pure ops: see ``trace_deferred.DeferredErrors``)."""
 
@@ -115,7 +108,7 @@ class Trace(PyPlaceholders, DeferredErrors):
         self.nodes.append((prim, inputs, outs, attrs, dev))
         for o in outs:
             self.produced[id(o)] = o
-        base = self._unique_name(self._scoped(_NODE_NAMES.get(prim.name, prim.name)))
+        base = self._unique_name(self._scoped(NODE_NAMES.get(prim.name, prim.name)))
         self._last_name = (outs, base)
         for i, o in enumerate(outs):
             self.names[id(o)] = f"{base}:{i}"
@@ -189,77 +182,7 @@ class Trace(PyPlaceholders, DeferredErrors):
             if axes:
                 self.unknown_axes[id(tensor)] = axes
 
-    # -- TF's static view of traced tensors (names and None dims, for printing) --
-    def _scoped(self, name):
-        return self.scopes[-1] + name if self.scopes else name
-
-    def enter_scope(self, name):
-        """Enters ``tf.name_scope(name)`` in this graph; returns the graph's scope
-        ('block/', 'block_1/' when 'block' is taken; 'top/' given as is)."""
-        if name.endswith("/"):
-            scope = name
-        elif name:
-            scope = self._unique_name(self._scoped(name)) + "/"
-        else:
-            scope = ""
-        self.scopes.append(scope)
-        return scope
-
-    def exit_scope(self):
-        self.scopes.pop()
-
-    def name_outputs(self, out, name, start):
-        """Renames the outputs of ``out`` made by nodes ``start:`` to TF's
-        ``name=``: 'name:0' (unique in the current scope); 'a/' means 'a:0'."""
-        made = {id(o) for node in self.nodes[start:] for o in node[2]}
-        leaves = out if isinstance(out, (list, tuple)) else (out,)
-        # outputs of the call's nodes, and values it made without a node (a
-        # static tf.shape)
-        leaves = [t for t in leaves if isinstance(t, Tensor) and (
-            id(t) in made or (self.graph_name(t) is None and not t._is_variable))]
-        if not leaves:
-            return
-        outs, last = self._last_name
-        if any(t is o for t in leaves for o in outs):
-            self._release_name(last)   # the node's default name, now unused
-        base = name[:-1] if name.endswith("/") else \
-            self._unique_name(self._scoped(name))
-        for i, t in enumerate(leaves):
-            self.names[id(t)] = f"{base}:{i}"
-
-    def _release_name(self, name):
-        """Gives back ``name`` when it is the newest of its base ('add_2' when
-        'add' was taken 3 times), so the next op may take it."""
-        base, _, suffix = name.rpartition("_")
-        if not (base and suffix.isdigit()):
-            base, suffix = name, "0"
-        key = base.lower()
-        if self._name_counts.get(key) == int(suffix) + 1:
-            self._name_counts[key] = int(suffix)
-
-    def name_constant(self, t, name):
-        """Names a constant made inside the function ('Const:0', 'Const_1:0')."""
-        self.names[id(t)] = f"{self._unique_name(self._scoped(name or 'Const'))}:0"
-        self._constants.append(t)   # keeps its id unique while the trace lives
-
-    def graph_op(self, t):
-        """TF's ``t.op`` of traced ``t`` (``name``, ``type``), or None."""
-        name = self.graph_name(t)
-        if name is None:
-            return None
-        trace = self
-        while trace is not None and id(t) not in trace.op_types:
-            trace = trace.parent
-        op_type = "Placeholder" if trace is None else trace.op_types[id(t)]
-        return _Operation(name.rsplit(":", 1)[0], op_type)
-
-    def _unique_name(self, base):
-        # as TF's graph names: unique ignoring case ("add", "Add_1", "add_2")
-        key = base.lower()
-        n = self._name_counts.get(key, 0)
-        self._name_counts[key] = n + 1
-        return base if n == 0 else f"{base}_{n}"
-
+    # -- TF's static view of traced tensors (None dims, values TF would not know) --
     def _propagate_values(self, prim, inputs, outs, attrs):
         in_masks = [self.value_mask(t) for t in inputs]
         if any(m is not None for m in in_masks):
@@ -321,16 +244,6 @@ class Trace(PyPlaceholders, DeferredErrors):
         dims = [None if a in axes else d for a, d in enumerate(t._value.shape)]
         return _static_dims.UnknownRankDims(dims) if _static_dims.RANK in axes else dims
 
-    def graph_name(self, t):
-        """TF-style name of traced ``t`` ("x:0", "add_1:0"), or None."""
-        trace = self
-        while trace is not None:
-            name = trace.names.get(id(t))
-            if name is not None:
-                return name
-            trace = trace.parent
-        return None
-
 
 class tracing:
     """Context manager installing ``trace`` as this thread's active trace."""
@@ -361,38 +274,8 @@ class paused:
         return False
 
 
-def _node_defs(trace, outputs):
-    """(name, op type, input names) per node of the traced graph as TF would list it
-    (``as_graph_def``): Placeholders for inputs, captured values as Const /
-    ReadVariableOp, the traced ops, and an Identity per output."""
-    defs, names = [], {}
-
-    def ref(t):
-        name = names.get(id(t))
-        if name is None:   # a captured eager tensor or a variable read
-            op = "ReadVariableOp" if t._is_variable else "Const"
-            node = trace._unique_name(op)
-            defs.append((node, op, []))
-            name = names[id(t)] = node
-        return name
-
-    for t in trace.inputs:
-        name = trace.names.get(id(t)) or trace._unique_name("input") + ":0"
-        names[id(t)] = name[:-2]
-        defs.append((name[:-2], "Placeholder", []))
-    for prim, inputs, outs, _attrs, _dev in trace.nodes:
-        ins = [ref(t) for t in inputs]
-        base = trace.names[id(outs[0])].rsplit(":", 1)[0] if outs else prim.name
-        for i, o in enumerate(outs):
-            names[id(o)] = base if i == 0 else f"{base}:{i}"
-        defs.append((base, prim.name, ins))
-    for t in outputs:
-        defs.append((trace._unique_name("Identity"), "Identity", [ref(t)]))
-    return defs
-
-
 # ---------------------------------------------------------------- the program
-class Graph:
+class Graph(CapturedStep):
     """A traced, optimized program.
 
     Attributes:
@@ -504,7 +387,7 @@ class Graph:
                             if graph_exec.rebinds(node) else step
                             for step, node in zip(self.program, nodes)]
         self.node_names = [n[0].name for n in nodes]
-        self.node_defs = _node_defs(trace, output_tensors)
+        self.node_defs = node_defs(trace, output_tensors)
         used = {d for d in devices.values()}
         self.gpu_device = next((d for d in used if d.is_gpu), None)
         # the name of each program step (a fused chain is named by its ops)
@@ -516,17 +399,9 @@ class Graph:
             self.step_names = [named.get(id(step)) or step[0].name
                                for step in self.program]
             self.stats["after_fusion"] = len(self.program)
-        self._capturable = (self.gpu_device is not None and len(used) == 1 and
-                            self.rebinds is None and   # buffers change between runs
-                            not any(n[0].stateful and not n[0].effects or
-                                    n[0].name in _HOST_SYNC or
-                                    "on_host" in n[0].__dict__ for n in nodes) and
-                            _replays_faithfully(nodes, self.n_inputs))
-        self._captured = None
-        self._captured_buffers = None
-        self._captured_key = None   # input (shape, dtype)s the captured step holds
-        self._warm_key = None
-        self._runs = 0
+        variable_inputs = {i for i, t in enumerate(trace.inputs)
+                           if getattr(t, "_is_variable", False)}
+        self._init_capture(nodes, len(used), self.rebinds is not None, variable_inputs)
         self._run_compiled = None
         if len(self.program) <= graph_exec.MAX_COMPILED_NODES:
             program = self.program
@@ -591,37 +466,6 @@ class Graph:
             self._execute(slots, program=program)
         return [slots[s] for s in self.outputs]
 
-    def _cuda_step(self, arrays, variables):
-        buffers = tuple(id(var._value) for _, var in variables)
-        # a graph with unknown input dims (a loop body, a relaxed signature) is called
-        # with other shapes: its static buffers fit one shape, the others run plain
-        key = tuple((a.shape, a.dtype) for a in arrays)
-        if self._captured is not None:
-            if key != self._captured_key:
-                return None
-            if buffers == self._captured_buffers:
-                return self._captured
-        if key != self._warm_key:   # warm up (and capture) a shape that repeats
-            self._warm_key, self._runs = key, 0
-        self._runs += 1
-        if self._runs < 3:  # warm up: compile kernels, make cuBLAS handles, grow pools
-            return None
-        slots = list(self.template)
-        slots[:len(arrays)] = arrays
-        for s, var in variables:
-            slots[s] = var._value
-        try:
-            self._captured = self.gpu_device.capture_step(self._execute, slots,
-                                                          self.n_inputs, self.outputs)
-            self._captured_buffers = buffers
-            self._captured_key = key
-        except Exception as exc:  # noqa: BLE001 - capture unsupported: stay plain
-            import warnings
-            warnings.warn(f"CUDA graph capture failed ({exc}); running without it.")
-            self._capturable = False
-            return None
-        return self._captured
-
     def _execute(self, slots, free=True, program=None):
         for forward, dev, ins, outs, attrs, single, copy_out, dead in (
                 program if program is not None else self.program):
@@ -634,40 +478,6 @@ class Graph:
             if free:
                 for s in dead:
                     slots[s] = None
-
-
-# nodes a replayed CUDA graph cannot reproduce: control flow deciding on the host,
-# Python callbacks and host reads/writes (they run once, at capture, not per replay)
-_HOST_SYNC = {"If", "While", "WhileWithHistory", "PrintV2", "Assert", "CheckNumerics",
-              "PyFunc", "PyFuncStateless", "EagerPyFunc", "EagerPyFuncGrad",
-              "ResourceCountUpTo", "WriteSummary", "WriteFile"}
-# GPU forwards that read device values to the host (index bounds checks, stateless
-# seeds, shape tensors): a read raises while a stream captures, so such graphs run
-# plain instead of failing a capture (tests/gpu/test_cuda_graph_cublas_round21.py)
-# (gathers, scatters and sparse optimizer updates mask bad indices on the device
-# instead, TF's GPU semantics: dlframe/ops/device_index.py)
-_HOST_SYNC |= {
-    "ResourceScatterOrdered", "BroadcastArgs", "DynamicReshape", "RaggedGatherIndices",
-    "StatelessFoldIn", "StatelessMultinomial", "StatelessParameterizedTruncatedNormal",
-    "StatelessRandomBinomial", "StatelessRandomGammaV3", "StatelessRandomNormalV2",
-    "StatelessRandomPoisson", "StatelessRandomUniformFullIntV2",
-    "StatelessRandomUniformIntV2", "StatelessRandomUniformV2",
-    "StatelessSampleDistortedBoundingBox", "StatelessSplit",
-    "StatelessTruncatedNormalV2"}
-
-
-def _replays_faithfully(nodes, n_inputs):
-    """Whether replaying ``nodes`` as a CUDA graph does what running them does.
-
-    A captured step copies its inputs into static buffers, so an effect node given an
-    input slot (a Variable a loop body or branch takes as an input) would write the
-    copy, not the variable; a host kernel runs on host copies outside the stream.
-    """
-    # (``host_kernel`` may be a predicate, Equal's "compares strings": a node that
-    # really ran on the host was recorded as its ``on_host`` twin, excluded above)
-    return not any(prim.host_kernel is True or
-                   prim.effects and any(s < n_inputs for s in ins)
-                   for prim, ins, *_ in nodes)
 
 
 class InputSignatureError(InvalidArgumentError, TypeError):
