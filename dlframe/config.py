@@ -261,7 +261,9 @@ def experimental_functions_run_eagerly():
 
 
 def set_soft_device_placement(enabled):
-    """Kept for TF compatibility; dlframe never moves data silently."""
+    """Kept for TF compatibility: dlframe always places softly (an op without a GPU
+    kernel runs on the host; operands on several devices are copied to the op's
+    device, as TF copies them)."""
     global _soft_placement
     _soft_placement = bool(enabled)
 

@@ -77,7 +77,8 @@ class DTypeMismatchError(InvalidArgumentError, TypeError):
 
 
 class DeviceMismatchError(InvalidArgumentError, ValueError):
-    """Operands of an op live on different devices (no silent copies)."""
+    """Operands of an op live on different devices. dlframe no longer raises it (ops
+    copy such operands to their device, as TF does); kept for code that catches it."""
 
 
 class ShapeMismatchError(InvalidArgumentError, ValueError):

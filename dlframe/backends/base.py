@@ -73,11 +73,13 @@ class Device:
             return self.xp.matmul(a, b)
         return self.xp.matmul(a, b, out=out)
 
-    def einsum(self, equation, *operands):
-        """``xp.einsum(equation, *operands)`` (contraction order optimized for more
-        than one operand); the GPU device turns two-operand contractions into one
-        (batched) :meth:`matmul`."""
-        return self.xp.einsum(equation, *operands, optimize=len(operands) > 1)
+    def einsum(self, equation, *operands, optimize=None):
+        """``xp.einsum(equation, *operands, optimize=optimize)``; ``optimize`` None
+        (the default) optimizes the contraction order for more than one operand. The
+        GPU device turns two-operand contractions into one (batched) :meth:`matmul`."""
+        if optimize is None:
+            optimize = len(operands) > 1
+        return self.xp.einsum(equation, *operands, optimize=optimize)
 
     def sum(self, x, axes, keepdims=False, dtype=None):
         """``xp.sum(x, axis=axes, keepdims=keepdims, dtype=dtype)``."""

@@ -426,10 +426,15 @@ def _plan_for(a, b):
     plan = None if None in (sa, sb) else plan_gemm(a.shape, sa, b.shape, sb)
     if plan is None:
         batch = broadcast_batch(a.shape, b.shape)
+        count = 1
+        for size in batch or ():
+            count *= size
         if batch is None or a.shape[-1] != b.shape[-2] or \
-                0 in a.shape[-2:] + b.shape[-1:] + batch or \
-                max(a.shape[-2:] + b.shape[-1:] + batch) > INT_MAX:
-            return None, None   # cupy.matmul raises or returns the empty result
+                0 in a.shape[-2:] + b.shape[-1:] + (count,) or \
+                max(a.shape[-2:] + b.shape[-1:] + (count,)) > INT_MAX:
+            # cupy.matmul raises, returns the empty result or (a batch count past
+            # int32, which no contiguous copy plans either) runs the product
+            return None, None
     return plan, info
 
 

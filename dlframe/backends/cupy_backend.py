@@ -151,7 +151,7 @@ class GPUDevice(Device):
             return res
         return cp.matmul(a, b) if out is None else cp.matmul(a, b, out=out)
 
-    def einsum(self, equation, *operands):
+    def einsum(self, equation, *operands, optimize=None):
         """Two-operand contractions as one :meth:`matmul` (backends/einsum_plan.py:
         capture-safe); other equations through ``cupy.einsum``."""
         if len(operands) == 2 and _GEMM_MODE != "off":
@@ -160,7 +160,7 @@ class GPUDevice(Device):
             plan = einsum_plan.plan_einsum(equation, a.shape, b.shape)
             if plan is not None:
                 return einsum_plan.einsum_via_matmul(self.xp, self.matmul, plan, a, b)
-        return self.xp.einsum(equation, *operands, optimize=len(operands) > 1)
+        return super().einsum(equation, *operands, optimize=optimize)
 
     def fuse(self, fn):
         return self.xp.fuse(fn)
@@ -299,4 +299,9 @@ class CudaGraphStep:
                 self._graph.launch(self._stream)
                 done = self._stream.record()
             current.wait_event(done)
-            return [o.copy() for o in self._outputs]
+            outputs = [o.copy() for o in self._outputs]
+            # the next replay (one at a time: core/graph_capture.py, _LockedReplay)
+            # may come from another stream: it refills the static buffers only after
+            # these copies (U: cross-stream order not run on a GPU)
+            self._stream.wait_event(current.record())
+            return outputs

@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 _PLANS = {}
 _MAX_PLANS = 2048
+_UNPLANNED = object()   # cache miss (a cached plan may be None)
 
 
 class EinsumPlan(NamedTuple):
@@ -57,8 +58,9 @@ def plan_einsum(equation, a_shape, b_shape):
       (see the module docstring).
     """
     key = (equation, tuple(a_shape), tuple(b_shape))
-    if key in _PLANS:
-        return _PLANS[key]
+    plan = _PLANS.get(key, _UNPLANNED)   # one lookup: another thread may clear()
+    if plan is not _UNPLANNED:
+        return plan
     plan = _plan(equation, tuple(a_shape), tuple(b_shape))
     if len(_PLANS) >= _MAX_PLANS:
         _PLANS.clear()
@@ -116,8 +118,8 @@ def _identity(perm):
 
 
 def _prepare(x, summed, perm, shape):
-    if summed:
-        x = x.sum(axis=summed)
+    if summed:   # einsum keeps the dtype (an integer or bool sum would widen it)
+        x = x.sum(axis=summed).astype(x.dtype, copy=False)
     if not _identity(perm):
         x = x.transpose(perm)
     return x.reshape(shape)

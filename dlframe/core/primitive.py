@@ -63,6 +63,8 @@ class Primitive:
         makes only some calls host ones (string comparisons). Any other op with a
         string operand on the host, called while the current device is a GPU, runs
         the same way (``tf.unique(words)[1]`` lands beside the model's weights).
+      takes_slices: (optional, set after registration) True when the gradient
+        rule accepts an IndexedSlices ``dy``; the tape densifies it for others.
     """
 
     __slots__ = ("name", "forward", "grad", "n_out", "aliases", "stateful", "effects",
@@ -393,6 +395,9 @@ def _copy_p(d, x, *, source):
 
 
 _copy_p.on_host = True   # through host memory: never captured in a CUDA graph
+# the tape hands it IndexedSlices as they are (an embedding used on another device
+# gets sparse gradients, as through TF's copies)
+_copy_p.takes_slices = True
 
 
 @_copy_p.defgrad

@@ -390,7 +390,8 @@ def backprop(entries, targets, target_grads, sources, snapshots=()):
         dys = [grads.get(id(o)) for o in outs]
         if all(d is None for d in dys):
             continue
-        if any(d.__class__ is IndexedSlices for d in dys):   # rules take dense grads
+        if any(d.__class__ is IndexedSlices for d in dys) and \
+                not getattr(prim, "takes_slices", False):   # most rules take dense
             dys = [_slices.densify(d) for d in dys]
         kwargs = attrs or {}
         if prim.wants_needs:  # rules that can skip work for inputs nobody asked for

@@ -20,13 +20,6 @@ from dlframe.ops.late_bound import reads_values
 from dlframe.ops.slicing import getitem
 
 
-def _prod(shape):
-    n = 1
-    for s in shape:
-        n *= int(s)
-    return n
-
-
 def _int_indices(indices, op):
     idx = t(indices)
     if idx._value.dtype.kind not in "iu":
@@ -43,10 +36,10 @@ def _first_bad(d, bad):
 
 # ---------------------------------------------------------------- gather
 def _gather_dims(shape, idx_shape, axis, batch_dims):
-    nb = _prod(shape[:batch_dims])
-    mid = _prod(shape[batch_dims:axis])
-    rest = _prod(shape[axis + 1:])
-    inner = _prod(idx_shape[batch_dims:])
+    nb = _dev.prod(shape[:batch_dims])
+    mid = _dev.prod(shape[batch_dims:axis])
+    rest = _dev.prod(shape[axis + 1:])
+    inner = _dev.prod(idx_shape[batch_dims:])
     return nb, mid, rest, inner
 
 
@@ -230,6 +223,10 @@ def _check_nd(d, op, idx, shape, batch_dims, what="param shape"):
 @primitive("GatherNd")
 def gather_nd_p(d, x, idx, *, batch_dims):
     xp = d.xp
+    if not x.size and _dev.prod(idx.shape[:-1]):   # TF's shape check, every device
+        raise InvalidArgumentError(
+            "Requested more than 0 entries, but params is empty.  Params shape: "
+            f"[{','.join(map(str, x.shape))}] [Op:GatherNd]")
     if d.is_gpu:   # TF's GPU kernel: no host check, zeros at out-of-range rows
         ids, bad = _dev.row_ids(xp, idx, x.shape, batch_dims)
         return _dev.gather_rows(xp, x, ids, bad, batch_dims + idx.shape[-1])

@@ -17,7 +17,8 @@ them instead (see ``neutralize``).
 from dlframe.backends.base import np
 
 
-def _prod(shape):
+def prod(shape):
+    """The number of elements of ``shape``."""
     n = 1
     for s in shape:
         n *= int(s)
@@ -53,7 +54,8 @@ def row_ids(xp, idx, shape, batch_dims=0):
 
 
 def _select(xp, cond, a, b):
-    """``where(cond, a, b)`` in ``b``'s dtype (CuPy 14.2 selects bfloat16 in float32)."""
+    """``where(cond, a, b)`` in ``b``'s dtype (CuPy 14.2 selects bfloat16 in
+    float32)."""
     return xp.where(cond, a, b).astype(b.dtype, copy=False)
 
 
@@ -66,7 +68,7 @@ def masked(xp, bad, rows):
 def gather_rows(xp, x, ids, bad, depth):
     """Rows ``ids`` of ``x`` with its first ``depth`` dims flattened into one; zero
     rows where ``bad`` holds."""
-    n_rows, rest = _prod(x.shape[:depth]), x.shape[depth:]
+    n_rows, rest = prod(x.shape[:depth]), x.shape[depth:]
     if n_rows == 0:
         return xp.zeros(ids.shape + rest, dtype=x.dtype)
     rows = x.reshape((n_rows,) + rest)
@@ -126,7 +128,7 @@ def scatter_nd(d, x, idx, updates, mode, shape=None, batch_dims=0):
     shape = tuple(x.shape) if x is not None else tuple(shape)
     depth = batch_dims + idx.shape[-1]
     ids, bad = row_ids(d.xp, idx, shape, batch_dims)
-    rows = (_prod(shape[:depth]),) + shape[depth:]
+    rows = (prod(shape[:depth]),) + shape[depth:]
     base = None if x is None else x.reshape(rows)
     return scatter_rows(d, base, ids, bad, updates, mode, rows).reshape(shape)
 
@@ -134,11 +136,11 @@ def scatter_nd(d, x, idx, updates, mode, shape=None, batch_dims=0):
 def _neutral(dtype, mode):
     """The value that leaves an element unchanged under ``mode``."""
     from dlframe.core import dtypes
-    if mode in ("add", "sub"):
-        return 0
+    info = dtypes.as_dtype(np.dtype(dtype))   # bfloat16's NumPy kind is "V"
+    if mode in ("add", "sub"):   # x + 0.0 would turn a -0.0 into 0.0; x + -0.0 is x
+        return -0.0 if mode == "add" and info.is_floating else 0   # (sub negates)
     if mode in ("mul", "div"):
         return 1
-    info = dtypes.as_dtype(np.dtype(dtype))   # bfloat16's NumPy kind is "V"
     if info.is_bool:
         return mode == "min"
     if info.is_floating:   # (max(-inf, lowest finite) would change a -inf)
@@ -174,7 +176,7 @@ def neutralize(xp, var, key, bad, values, mode):
     for r, size in zip(rep, lead):
         at = at * int(size) + r
     flat_values = values.reshape((n,) + values.shape[bad.ndim:])
-    current = xp.take(var.reshape((_prod(lead),) + rest), at, axis=0)
+    current = xp.take(var.reshape((prod(lead),) + rest), at, axis=0)
     rep_value = _select(xp, kept, xp.take(flat_values, first, axis=0), current)
     keys = tuple(xp.where(bad, r, k) for r, k in zip(rep, keys))
     return keys, _select(xp, mask, rep_value, values)

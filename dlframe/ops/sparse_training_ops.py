@@ -12,9 +12,12 @@ variable's dtype); only the work differs:
 - Uncentered RMSprop decays every row's velocity (one pass) and steps the gradient's
   rows only (with momentum, every row's momentum still moves the variable).
 
-On a GPU the gradient is densified on the device instead (out-of-range rows ignored,
-as TF's GPU kernels do) and the dense kernel runs: the same result with no host read,
-so a step holding the update can be captured as a CUDA graph.
+On a GPU nothing is read back to the host (the distinct ids' count is unknown there),
+so a step holding the update can be captured as a CUDA graph; out-of-range rows are
+ignored, as TF's GPU kernels do. SGD and Adagrad sum the rows per id into one slot per
+gradient row and run the dense kernel on the gradient's rows only (repeated ids write
+equal rows); Adam and RMSprop run the dense kernel on the gradient densified on the
+device.
 
 Inputs are ``(variable, *slots, values, indices, lr, iterations)``, as the dense
 kernels, with the IndexedSlices' ``values`` and ``indices`` in place of ``grad``.
@@ -23,18 +26,39 @@ kernels, with the IndexedSlices' ``values`` and ``indices`` in place of ``grad``
 from dlframe.core.primitive import primitive
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import training_ops as _dense
-from dlframe.ops.device_index import scatter_rows
+from dlframe.ops.device_index import neutralize, scatter_rows
 from dlframe.ops.row_kernels import sum_rows_by_id
 from dlframe.ops.training_ops import _prep
 
 
 def _dense_grad(d, var, values, indices):
-    """On a GPU: the densified gradient, with no host read (the row sums above need
-    their count on the host). Out-of-range rows are ignored, as TF's GPU kernels do;
-    the dense kernel then gives what the sparse update defines (see above)."""
+    """On a GPU: the densified gradient, with no host read (``_summed_rows`` reads
+    the count of distinct ids back). Out-of-range rows are ignored, as TF's GPU
+    kernels do; the dense kernel then gives what the sparse update defines (see
+    above)."""
     ids = indices.reshape(-1).astype("int64", copy=False)
     bad = (ids < 0) | (ids >= var.shape[0])
     return scatter_rows(d, None, ids, bad, values, "add", var.shape)
+
+
+def _device_rows(d, var, values, indices):
+    """On a GPU, with no host read: each gradient row's id (0 where out of range), the
+    out-of-range mask, and per row the sum of all the rows with its id (each repeat
+    gets the whole sum, as the dense scatter-add sums them) in the variable's dtype."""
+    xp = d.xp
+    ids = indices.reshape(-1).astype("int64", copy=False)
+    rows = (ids.shape[0],) + var.shape[1:]
+    bad = (ids < 0) | (ids >= var.shape[0])
+    slot = xp.searchsorted(xp.sort(ids), ids)   # one slot per distinct id
+    sums = scatter_rows(d, None, slot, bad, values.reshape(rows), "add", rows)
+    return (xp.where(bad, 0, ids), bad,
+            xp.take(sums, slot, axis=0).astype(var.dtype, copy=False))
+
+
+def _write_rows(xp, target, ids, bad, rows):
+    """``target[ids] = rows``, skipping the rows where ``bad`` holds."""
+    key, rows = neutralize(xp, target, (ids,), bad, rows, "update")
+    target[key] = rows
 
 
 def _summed_rows(d, var, values, indices):
@@ -53,8 +77,12 @@ def _summed_rows(d, var, values, indices):
 
 @primitive("KerasSparseApplySGD", effects=True)
 def sparse_sgd_p(d, var, values, indices, lr, it):
-    if d.is_gpu:
-        return _dense.sgd_p.forward(d, var, _dense_grad(d, var, values, indices), lr, it)
+    if d.is_gpu:   # the dense kernel on the gradient's rows
+        ids, bad, g = _device_rows(d, var, values, indices)
+        var_rows = d.xp.take(var, ids, axis=0)
+        _dense.sgd_p.forward(d, var_rows, g, lr, it)
+        _write_rows(d.xp, var, ids, bad, var_rows)
+        return var
     rows, g = _summed_rows(d, var, values, indices)
     _, lr, _ = _prep(var, g, lr, it)
     var[rows] = var[rows] - g * lr
@@ -63,9 +91,13 @@ def sparse_sgd_p(d, var, values, indices, lr, it):
 
 @primitive("KerasSparseApplyAdagrad", effects=True)
 def sparse_adagrad_p(d, var, acc, values, indices, lr, it, *, epsilon):
-    if d.is_gpu:
-        return _dense.adagrad_p.forward(d, var, acc, _dense_grad(d, var, values, indices),
-                                        lr, it, epsilon=epsilon)
+    if d.is_gpu:   # the dense kernel on the gradient's rows
+        ids, bad, g = _device_rows(d, var, values, indices)
+        var_rows, acc_rows = d.xp.take(var, ids, axis=0), d.xp.take(acc, ids, axis=0)
+        _dense.adagrad_p.forward(d, var_rows, acc_rows, g, lr, it, epsilon=epsilon)
+        _write_rows(d.xp, acc, ids, bad, acc_rows)
+        _write_rows(d.xp, var, ids, bad, var_rows)
+        return var
     rows, g = _summed_rows(d, var, values, indices)
     _, lr, _ = _prep(var, g, lr, it)
     acc_rows = acc[rows] + d.xp.square(g)
@@ -78,7 +110,8 @@ def sparse_adagrad_p(d, var, acc, values, indices, lr, it, *, epsilon):
 def sparse_adam_p(d, var, m, v, values, indices, lr, it, *, beta_1, beta_2, epsilon):
     xp = d.xp
     if d.is_gpu:
-        return _dense.adam_p.forward(d, var, m, v, v, _dense_grad(d, var, values, indices),
+        grad = _dense_grad(d, var, values, indices)
+        return _dense.adam_p.forward(d, var, m, v, v, grad,
                                      lr, it, beta_1=beta_1, beta_2=beta_2,
                                      epsilon=epsilon, amsgrad=False)
     rows, g = _summed_rows(d, var, values, indices)

@@ -138,6 +138,7 @@ def test_unused_out_of_range_gather_and_slice_do_not_raise():
     np.testing.assert_allclose(unused(tf.ones([3]), tf.constant(7)).numpy(), [2, 2, 2])
 
 
+@pytest.mark.usefixtures("on_cpu")
 def test_used_out_of_range_gather_still_raises():
     @tf.function
     def used(x, i):
@@ -152,6 +153,7 @@ def test_used_out_of_range_gather_still_raises():
         tf.function(lambda x: tf.gather(x, 4) + 1.0)(tf.ones([3]))
 
 
+@pytest.mark.usefixtures("on_cpu")
 def test_out_of_range_gather_feeding_an_effect_raises_before_it():
     v = tf.Variable([1.0, 1.0])
 
@@ -173,6 +175,7 @@ def test_out_of_range_gather_feeding_an_effect_raises_before_it():
         checked(tf.ones([3]))
 
 
+@pytest.mark.usefixtures("on_cpu")
 def test_deferred_gather_in_get_concrete_function_raises_when_run():
     @tf.function
     def pick(x):

@@ -9,6 +9,7 @@ import pytest
 import dlframe as tf
 
 
+@pytest.mark.usefixtures("on_cpu")
 def test_stand_in_never_initializes_a_variable():
     class Lazy(tf.Module):
         def __init__(self):
@@ -31,6 +32,7 @@ def test_stand_in_never_initializes_a_variable():
     np.testing.assert_allclose(lazy.table.numpy(), [1.0, 3.0])
 
 
+@pytest.mark.usefixtures("on_cpu")
 def test_op_failing_on_a_stand_in_reports_the_gather_error():
     @tf.function
     def per_item(counts, i):

@@ -18,7 +18,7 @@ import pytest
 
 import dlframe as tf
 from dlframe import backends
-from dlframe.core import trace
+from dlframe.core import graph_capture
 from tests.helpers import check_grad, check_op
 
 
@@ -212,7 +212,7 @@ def _capturing_stub(monkeypatch, graph):
     import cupy
     counts = {"replays": 0}
 
-    def capture_step(execute, template, n_inputs, outputs):
+    def capture_step(device, execute, template, n_inputs, outputs):
         def replay(arrays):
             slots = list(template)
             slots[:n_inputs] = arrays
@@ -221,7 +221,9 @@ def _capturing_stub(monkeypatch, graph):
             counts["replays"] += 1
             return [slots[s] for s in outputs]
         return replay
-    monkeypatch.setattr(graph.gpu_device, "capture_step", capture_step)
+    # on the class: undoing a patch of the (shared) device instance would leave the
+    # original bound method in its __dict__, hiding later class-level stubs
+    monkeypatch.setattr(type(graph.gpu_device), "capture_step", capture_step)
     return counts
 
 
@@ -231,7 +233,7 @@ def _run_captured(monkeypatch, device, fn, args, calls=6):
     f = tf.function(fn)
     outs = [f(*args)]
     graph = f.get_concrete_function(*args).graph._graph
-    assert not set(graph.node_names) & trace._HOST_SYNC, graph.node_names
+    assert not set(graph.node_names) & graph_capture._HOST_SYNC, graph.node_names
     counts = None
     if _gpu(device):
         assert graph._capturable

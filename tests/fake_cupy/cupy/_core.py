@@ -173,6 +173,8 @@ class ndarray:
 
     def __setitem__(self, key, value):
         key = _index(key)
+        if _masks(key):
+            _sync()   # CuPy reads the mask's count back (_prepare_mask_indexing_single)
         if isinstance(value, numpy.ndarray) and value.ndim and not _advanced(key):
             raise ValueError("non-scalar numpy.ndarray cannot be used for fill")
         if isinstance(value, (list, tuple)) and not _advanced(key):
@@ -191,6 +193,8 @@ class ndarray:
         def call(*args, **kwargs):
             if name == "dot":
                 refuse_cublas("ndarray.dot", self, *args)
+            if name in ("nonzero", "compress"):
+                _sync()   # the result's size is read back to the host
             if name == "astype" and args:
                 _check_dtype(args[0])
                 if self._a.dtype.kind == "f" and numpy.dtype(args[0]).kind == "i" \
