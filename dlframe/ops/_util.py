@@ -18,6 +18,12 @@ def t(x, dtype=None):
     return convert_to_tensor(x, dtype=dtype)
 
 
+def unaliased(x):
+    """``x`` as an op's result: a Variable's snapshot (TF's ops return a Tensor, never
+    the variable itself, even where they leave the value unchanged)."""
+    return x.value() if x._is_variable else x
+
+
 class _Autocast(threading.local):
     dtype = None   # a mixed-precision Keras layer's compute dtype during its call
 

@@ -14,7 +14,14 @@ from dlframe.core.static_dims import (
 from dlframe.core.tensor import Tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import dynamic_shape as _dyn
-from dlframe.ops._util import norm_axis, probing_branch, stand_in, static_shape, t
+from dlframe.ops._util import (
+    norm_axis,
+    probing_branch,
+    stand_in,
+    static_shape,
+    t,
+    unaliased,
+)
 from dlframe.ops.late_bound import reads_values
 
 broadcast_to_p = basic.broadcast_to_p
@@ -164,7 +171,7 @@ def reshape(tensor, shape, name=None):
     x = t(tensor)
     shape = _one_dynamic_dim(shape)
     if _dyn.traced(shape):
-        return _dyn.reshape(x, shape)
+        return note_shaped(_dyn.reshape(x, shape), shape, x)
     spec = static_shape(shape, "Reshape")
     try:
         target = _resolve_shape(x._value.size, spec, "Reshape", x._value.shape)
@@ -174,7 +181,7 @@ def reshape(tensor, shape, name=None):
         return probing_call(reshape_p, x, {"shape": tuple(spec)})
     if target == tuple(x._value.shape) and shape_arg_dims(shape) is None and \
             graph_dims(x) == list(target):   # (traced: a shape TF knows)
-        return x
+        return unaliased(x)
     # a -1 stays -1 in the graph: resolved from the input's size when it runs (an
     # empty input's -1 is resolved here: its size cannot tell it)
     attrs = {"shape": tuple(spec) if -1 in spec and x._value.size else target}
@@ -252,7 +259,8 @@ def transpose(a, perm=None, conjugate=False, name=None):
         perm = tuple(range(nd - 1, -1, -1))
     else:
         perm = _checked_perm(static_shape(perm, "Transpose"), nd)
-    out = x if perm == tuple(range(nd)) else call(transpose_p, (x,), {"perm": perm})
+    out = unaliased(x) if perm == tuple(range(nd)) else call(
+        transpose_p, (x,), {"perm": perm})
     if conjugate and x._value.dtype.kind == "c":
         from dlframe.ops import math_complex  # math sits above array ops: bind late
         out = math_complex.conj(out)
@@ -284,7 +292,7 @@ def squeeze(input, axis=None, name=None):
     """Removes length-1 dimensions (only ``axis`` when given)."""
     x = t(input)
     shape = list(x._value.shape)
-    if axis is None:
+    if axis is None or isinstance(axis, (list, tuple)) and not axis:   # TF: [] is all
         axes = tuple(i for i, s in enumerate(shape) if s == 1)
     else:
         axes = tuple(sorted(norm_axis(axis, len(shape), "Squeeze")))
@@ -294,12 +302,13 @@ def squeeze(input, axis=None, name=None):
                     f"Squeeze: Can not squeeze dim[{a}], expected a dimension of 1, got "
                     f"{shape[a]}")
     if not axes:
-        return x
+        return unaliased(x)
     return call(squeeze_p, (x,), {"axes": axes})
 
 
 @reads_values("shape")
 def broadcast_to(input, shape, name=None):
     """Broadcasts ``input`` to ``shape``."""
-    return note_shaped(basic.broadcast_to(t(input), static_shape(shape, "BroadcastTo")),
-                       shape)
+    x = t(input)
+    return note_shaped(unaliased(basic.broadcast_to(x, static_shape(
+        shape, "BroadcastTo"))), shape)

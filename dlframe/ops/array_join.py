@@ -8,7 +8,7 @@ from dlframe.core.static_dims import merge_dims
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import AxisError, InvalidArgumentError, ShapeMismatchError
 from dlframe.ops import dynamic_shape as _dyn
-from dlframe.ops._util import one_axis, t
+from dlframe.ops._util import one_axis, t, unaliased
 from dlframe.ops.late_bound import reads_values
 
 
@@ -90,7 +90,7 @@ def concat(values, axis, name="concat"):
                              "ConcatV2")
     axis = _check_concat_axis(axis, single=len(xs) == 1)
     if len(xs) == 1:
-        return xs[0]
+        return unaliased(xs[0])
     _same_dtype("ConcatV2", xs)
     nd = xs[0]._value.ndim
     if nd == 0:
@@ -262,7 +262,7 @@ def _split(value, num_or_size_splits, axis=0, num=None):
                 f"exactly if fully specified, or be less than the size of the input along "
                 f"split_dim; got sizes {sizes} for dimension of size {dim}")
     if len(sizes) == 1:
-        return [x]
+        return [unaliased(x)]
     attrs = {"sizes": tuple(sizes), "axis": a}
     if isinstance(num_or_size_splits, int):
         attrs["even"] = True   # TF's static parts are unknown along an unknown axis

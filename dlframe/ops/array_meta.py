@@ -72,8 +72,9 @@ def shape(input, out_type=dtypes.int32, name=None):
     """The shape of ``input`` as a 1-D int tensor (read when a compiled graph runs
     for a tensor whose size depends on values, e.g. a loop's stacked outputs)."""
     x = t(input)
-    if _dynamic(x):
-        return call(_shape_p, (x,), {"dtype": dtypes.as_dtype(out_type)._np})
+    if _dynamic(x):   # (the dims TF does not know stay unknown values)
+        return note_shape_of(call(_shape_p, (x,), {
+            "dtype": dtypes.as_dtype(out_type)._np}), x)
     return note_shape_of(convert_to_tensor(list(x._value.shape), dtype=out_type,
                                            device=numbers_device(x)), x)
 
@@ -86,7 +87,8 @@ def size(input, out_type=dtypes.int32, name=None):
     """Number of elements of ``input`` as a scalar int tensor."""
     x = t(input)
     if _dynamic(x):
-        return call(_size_p, (x,), {"dtype": dtypes.as_dtype(out_type)._np})
+        return note_shape_of(call(_size_p, (x,), {
+            "dtype": dtypes.as_dtype(out_type)._np}), x, size=True)
     return note_shape_of(convert_to_tensor(int(x._value.size), dtype=out_type,
                                            device=numbers_device(x)), x, size=True)
 

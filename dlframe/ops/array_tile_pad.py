@@ -12,7 +12,7 @@ from dlframe.core.static_dims import (
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import reduction
-from dlframe.ops._util import norm_axis, static_shape, t
+from dlframe.ops._util import norm_axis, static_shape, t, unaliased
 from dlframe.ops.array_dims import reshape
 from dlframe.ops.late_bound import reads_values
 from dlframe.ops.slicing import getitem
@@ -61,7 +61,7 @@ def tile(input, multiples, name=None):
         raise InvalidArgumentError(f"Tile: Expected multiples[i] >= 0, but got "
                                    f"{list(mult)} [Op:Tile]")
     if all(m == 1 for m in mult):
-        return x
+        return unaliased(x)
     return note_shaped(call(tile_p, (x,), {"multiples": mult}), multiples, x)
 
 
@@ -189,7 +189,7 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
             if x._value.dtype == object:   # strings pad with UTF-8 bytes
                 value = converted._value.item()
         if all(p == (0, 0) for p in pads):
-            return x
+            return unaliased(x)
         return call(pad_p, (x,), {"paddings": pads, "value": value})
     if mode_u not in _MIRROR:
         raise ValueError(f'Value of argument `mode` expected to be one of "CONSTANT", '
@@ -230,7 +230,7 @@ def reverse(tensor, axis, name=None):
         raise InvalidArgumentError(f"ReverseV2: axis {dup} specified more than once. "
                                    f"[Op:ReverseV2]")
     if not axes:
-        return x
+        return unaliased(x)
     return call(reverse_p, (x,), {"axes": axes})
 
 

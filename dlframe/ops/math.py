@@ -13,7 +13,11 @@ from dlframe.backends.base import np  # the bounds' host check
 from dlframe.core import dtypes
 from dlframe.core.tensor import convert_to_tensor
 from dlframe.errors import DTypeMismatchError, ShapeMismatchError
-from dlframe.ops._util import operands, t  # noqa: F401 - operands: also math.operands
+from dlframe.ops._util import (  # noqa: F401 - operands: also math.operands
+    operands,
+    t,
+    unaliased,
+)
 from dlframe.ops.logic import (  # noqa: F401 - re-exported: one object per name
     _ALLOWED,
     _bcast,
@@ -231,7 +235,7 @@ def add_n(inputs, name=None):
                 f"AddN: Inputs to operation AddN must have the same size and shape. "
                 f"Input 0: {total.shape} != input {i}: {x.shape} [Op:AddN]")
         total = add(total, x)
-    return total
+    return unaliased(total)
 
 
 def scalar_mul(scalar, x, name=None):

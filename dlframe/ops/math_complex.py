@@ -5,7 +5,7 @@ Each primitive's gradient rule sits directly below its forward (DESIGN.md §4).
 
 from dlframe.core.primitive import call, primitive
 from dlframe.errors import DTypeMismatchError, ShapeMismatchError
-from dlframe.ops._util import operands, t
+from dlframe.ops._util import operands, t, unaliased
 from dlframe.ops.logic import _check, _kind, less, ones_like, where, zeros_like
 from dlframe.ops.math_binary import atan2, multiply
 
@@ -25,7 +25,7 @@ def conj(x, name=None):
     x = t(x)
     if _kind(x) != "c":
         _check("Conj", x, "fciub")
-        return x
+        return unaliased(x)
     return call(conj_p, (x,))
 
 
@@ -42,7 +42,7 @@ def _real_grad(inputs, out, dy):
 def real(input, name=None):
     """Real part of a complex tensor (real tensors are returned unchanged)."""
     x = t(input)
-    return call(real_p, (x,)) if _kind(x) == "c" else x
+    return call(real_p, (x,)) if _kind(x) == "c" else unaliased(x)
 
 
 @primitive("Imag")
