@@ -481,9 +481,10 @@ def scalar_like(value, other):
                         f"{_dt.from_numpy(arr_dtype).name}")
     if kind in "iu" and not isinstance(value, bool):
         info = np.iinfo(arr_dtype)
-        if not info.min <= value <= info.max:
-            raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype "
-                            f"{_dt.from_numpy(arr_dtype).name}: out of range")
+        if not info.min <= value <= info.max:   # TF wraps like a C cast
+            if not -(2**63) <= value < 2**64:
+                raise ValueError(_convert._OUT_OF_RANGE)
+            value = _convert.wrap_python_ints(np.asarray(value), arr_dtype, value)
     if kind == "O":
         raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype string")
     dev = other._device

@@ -305,12 +305,76 @@ def _cast_host(arr, dtype, original):
         (arr.dtype.kind == "c" and not dtype.is_complex)
     if lossy and arr.size:   # TF: constant(1.0, tf.int32) is a TypeError even for
         # whole numbers; an empty list (read as float32) has no values to lose
+        if arr.dtype.kind == "f" and _only_ints(original):
+            # ints beyond int64 (NumPy reads them as floats): [1, 2**63] is a
+            # valid uint64 list, anything else is out of range
+            return _big_python_ints(original, target)
         raise TypeError(f"Cannot convert {original!r} to EagerTensor of dtype {dtype.name}")
-    if dtype.is_integer and arr.dtype.kind in "iu" and arr.size:
-        info = np.iinfo(target)
-        if arr.min() < info.min or arr.max() > info.max:
+    if dtype.is_integer and arr.size:
+        if arr.dtype.kind == "b" and target not in _BOOL_TO_INT_OK:
+            # TF: constant(True, tf.uint8) is a TypeError, constant(True, tf.int32) is 1
             raise TypeError(f"Cannot convert {original!r} to EagerTensor of dtype "
-                            f"{dtype.name}: value out of range")
+                            f"{dtype.name}")
+        if arr.dtype.kind in "iu":
+            return wrap_python_ints(arr, target, original)
     if dtype.is_bool and arr.dtype.kind != "b" and arr.size:
         raise TypeError(f"Cannot convert {original!r} to EagerTensor of dtype bool")
     return arr.astype(target)
+
+
+_BOOL_TO_INT_OK = (np.dtype(np.int32), np.dtype(np.int64), np.dtype(np.uint64))
+
+
+def _big_python_ints(value, target):
+    """Python ints beyond int64 as ``target``: uint64 takes ``[0, 2**64)``."""
+    if target == np.uint64:
+        try:
+            return np.asarray(value, dtype=np.uint64)
+        except OverflowError:
+            # TF 2.21 raises a SystemError for both; a TypeError names the cause
+            why = "negative value" if _min_int(value) < 0 else "value >= 2**64"
+            raise TypeError(f"Cannot convert {_short_repr(value)} to EagerTensor "
+                            f"of dtype uint64: {why}") from None
+    raise ValueError(_OUT_OF_RANGE)
+
+
+def _min_int(value):
+    if isinstance(value, (list, tuple)):
+        return min((_min_int(v) for v in value), default=0)
+    return value
+
+
+def _only_ints(value):
+    """Whether a Python scalar or nested list holds only (non-bool) ints."""
+    if isinstance(value, (list, tuple)):
+        return all(_only_ints(v) for v in value)
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def wrap_python_ints(arr, target, original):
+    """Python ints (read into ``arr``) converted to integer NumPy dtype ``target``.
+
+    TF casts them like C: any value in the int64 range wraps modulo ``2**bits``
+    (``constant(300, tf.uint8)`` is 44, ``constant(-1, tf.uint16)`` is 65535);
+    uint64 also takes ``[2**63, 2**64)``. Beyond that TF raises ValueError.
+
+    Args:
+        arr: int64 or uint64 NumPy array of the values.
+        target: the requested NumPy integer dtype.
+        original: the value as given, for the error message.
+
+    Returns:
+        ``arr`` cast to ``target``.
+    """
+    target = np.dtype(target)
+    if arr.dtype == target:
+        return arr
+    if target == np.uint64:
+        if arr.dtype.kind == "i" and arr.size and arr.min() < 0:
+            # TF 2.21 fails here with a SystemError; a TypeError says why
+            raise TypeError(f"Cannot convert {_short_repr(original)} to EagerTensor "
+                            f"of dtype uint64: negative value")
+        return arr.astype(target)
+    if arr.dtype == np.uint64 and arr.size and arr.max() > _INT64_MAX:
+        raise ValueError(_OUT_OF_RANGE)
+    return arr.astype(np.int64).astype(target)

@@ -13,6 +13,7 @@ from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError, ShapeMismatchError
 from dlframe.ops import device_index as _dev
 from dlframe.ops import math as m
+from dlframe.ops import scatter_nan as _nan_rule
 from dlframe.ops._util import one_axis as _one_axis
 from dlframe.ops._util import probing_branch, stand_in, t
 from dlframe.ops.array import reshape
@@ -319,12 +320,23 @@ def _check_updates(op, idx, updates, shape):
         raise InvalidArgumentError(
             f"{op}: indices must have an innermost dimension of at most rank(shape) = "
             f"{len(shape)}, got indices shape {list(idx._value.shape)} [Op:{op}]")
+    if k == 0:   # TF refuses an index depth of 0 (no whole-tensor update)
+        raise InvalidArgumentError(_depth_zero_message(op, idx._value.shape))
     want = tuple(idx._value.shape[:-1]) + tuple(shape[k:])
     if tuple(updates._value.shape) != want:
         raise ShapeMismatchError(
             f"{op}: updates shape {list(updates._value.shape)} must be indices.shape[:-1] "
             f"+ shape[{k}:] = {list(want)} (indices {list(idx._value.shape)}, shape "
             f"{list(shape)}) [Op:{op}]")
+
+
+def _depth_zero_message(op, idx_shape):
+    """TF's error for scatter indices whose innermost dimension is 0."""
+    if _dev.prod(idx_shape[:-1]):
+        return (f"{op}: Indices and updates specified for empty output shape "
+                f"(indices shape {list(idx_shape)}) [Op:{op}]")
+    return (f"{op}: Only indices.shape[-1] values between 1 and 5 are currently "
+            f"supported.  Requested rank: 0 [Op:{op}]")
 
 
 def scatter_nd(indices, updates, shape, name=None):
@@ -395,14 +407,17 @@ def _tensor_scatter_add_grad(inputs, out, dy):
 def _scatter_extreme(name, method):
     @primitive(name)
     def p(d, x, idx, updates):
+        mode = method[len("scatter_"):]
+        updates = _nan_rule.drop_nan_updates(d.xp, x, updates, mode)
         if d.is_gpu:
-            return _dev.scatter_nd(d, x, idx, updates, method[len("scatter_"):])
+            return _nan_rule.keep_nan(d.xp, x, _dev.scatter_nd(d, x, idx, updates,
+                                                              mode))
         idx = _check_nd(d, name, idx, x.shape, 0, "shape")
         out = x.copy()
         if idx is None:
             return out
         getattr(d, method)(out, _nd_key(d.xp, idx, 0), updates)
-        return out
+        return _nan_rule.keep_nan(d.xp, x, out)
 
     @p.defgrad
     def grad(inputs, out, dy):

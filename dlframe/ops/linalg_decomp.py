@@ -9,7 +9,7 @@ eigen- or singular values coincide, whose vectors are then not unique).
 
 from dlframe.backends.base import np
 from dlframe.core.primitive import call, primitive
-from dlframe.errors import InvalidArgumentError
+from dlframe.errors import InvalidArgumentError, NotFoundError
 from dlframe.ops import math as m
 from dlframe.ops._util import t
 from dlframe.ops.linalg import diag, diag_part, matmul, matrix_transpose
@@ -314,6 +314,9 @@ def cholesky(input, name=None):  # noqa: A002
     """
     x = t(input)
     _check_matrix(x, "Cholesky", square=True)
+    if x.dtype.name == "float16":   # TF registers no CPU/GPU kernel for half
+        raise NotFoundError(None, None, "Could not find device for node: {{node "
+                            "Cholesky}} = Cholesky[T=DT_HALF] [Op:Cholesky]")
     return call(cholesky_p, (x,))
 
 

@@ -142,8 +142,13 @@ bitwise_xor = _bitwise("BitwiseXor", lambda xp, x, y: xp.bitwise_xor(x, y))
 _invert_p = primitive("Invert")(lambda d, x: d.xp.invert(x))
 
 
+_ALLOWED["iu"] = "int8, int16, int32, int64, uint8, uint16, uint32, uint64"
+
+
 def invert(x, name=None):
-    """Bitwise NOT (integers) / logical NOT (bools)."""
+    """Bitwise NOT of an integer tensor (TF refuses floats and bools)."""
+    x = t(x)
+    _check("Invert", x, "iu")
     return unary(_invert_p, x)
 
 

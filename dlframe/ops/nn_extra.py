@@ -181,6 +181,10 @@ def max_pool_with_argmax(input, ksize, strides, padding, data_format="NHWC",
         raise ValueError(f"max_pool_with_argmax supports data_format='NHWC' only; "
                          f"received {data_format!r}")
     x = t(input)
+    if not x._value.size:   # TF's kernel refuses any empty input
+        raise InvalidArgumentError(
+            f"tensor_in must not be empty (shape {list(x._value.shape)}) "
+            f"[Op:MaxPoolWithArgmax]")
     out = _pool.max_pool2d(x, ksize, strides, padding)
     return out, _argmax_positions(x, out, ksize, strides, padding, output_dtype,
                                   include_batch_in_index)

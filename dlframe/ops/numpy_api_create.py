@@ -51,8 +51,14 @@ def array(x, dtype=None):
     Args:
       x: a Tensor, array, Python scalar or nested list.
       dtype: optional element type.
+
+    Returns:
+      A Tensor; a Variable gives a tensor of its current value, as in TF.
     """
-    return as_tensor(x, dtype)
+    out = as_tensor(x, dtype)
+    # a Variable is a Tensor subclass here: TF returns a plain tensor of its value
+    return _a.identity(out) if type(out) is not Tensor and isinstance(out, Tensor) \
+        else out
 
 
 asarray = array

@@ -11,6 +11,7 @@ from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, _tracing_tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import math as m
+from dlframe.ops import scatter_nan as _nan_rule
 from dlframe.ops._util import t
 from dlframe.ops.array import reshape
 from dlframe.ops.array_index import gather
@@ -73,7 +74,11 @@ def _segment_prim(name, init, method):
         flat = _flat(data, ids)
         out = xp.full((num, flat.shape[1]), init(xp, data.dtype), dtype=data.dtype)
         keep = ids.reshape(-1) >= 0
-        getattr(d, method)(out, ids.reshape(-1)[keep], flat[keep])
+        if method == "scatter_add":
+            d.scatter_add(out, ids.reshape(-1)[keep], flat[keep])
+        else:
+            _nan_rule.segment_extreme(d, method[len("scatter_"):], out,
+                                      ids.reshape(-1)[keep], flat[keep])
         return out.reshape((num,) + data.shape[ids.ndim:])
     p.static_shape = _segment_static_shape
     return p

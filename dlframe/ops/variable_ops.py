@@ -23,6 +23,7 @@ from dlframe.ops import array_index as _index
 from dlframe.ops import array_join as _join
 from dlframe.ops import device_index
 from dlframe.ops import math as _math
+from dlframe.ops import scatter_nan as _nan_rule
 from dlframe.ops import slicing as _slicing
 
 # ---------------------------------------------------------------- the write primitive
@@ -89,7 +90,7 @@ def _scatter_forward(d, var, index, updates, *, mode, layout, op):
     elif mode == "sub":   # a - b == a + (-b) exactly (wrapping alike for integers)
         d.scatter_add(var, key, -updates)
     elif mode in ("max", "min"):
-        getattr(d, f"scatter_{mode}")(var, key, updates)
+        _nan_rule.scatter_extreme(d, mode, var, key, updates)
     elif mode == "div" and var.dtype.kind in "iu":   # TF truncates toward zero
         _ordered_at(d.xp, _truncating_divide(d.xp), var, key, updates)
     elif d.is_gpu:   # CuPy 14 has no multiply.at / true_divide.at
@@ -147,6 +148,9 @@ def _scatter(var, index, updates, mode, layout, op):
                                        f"match the batch dims of shape {list(shape)}")
         want = ishape + shape[len(ishape):]
     else:
+        if ishape[-1] == 0:   # TF refuses an index depth of 0
+            raise InvalidArgumentError(f"{op}: Indices and updates specified for empty "
+                                       f"output.  indices shape: {list(ishape)} [Op:{op}]")
         if ishape[-1] > len(shape):
             raise InvalidArgumentError(f"{op}: index depth {ishape[-1]} exceeds the "
                                        f"variable rank {len(shape)}")
