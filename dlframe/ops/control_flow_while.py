@@ -15,7 +15,7 @@ from dlframe.core.primitive import STATE, Primitive, call, primitive
 from dlframe.core.tape import GradientTape
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops.control_flow_branch import _WITH_HISTORY
-from dlframe.ops.list_ops import take_rows_like
+from dlframe.ops.list_ops import owned_rows, take_rows_like
 
 
 @primitive("While", n_out=-1, stateful=True)
@@ -24,15 +24,25 @@ def _while_p(d, *arrays, cond_graph, body_graph, n_vars, cond_idx, body_idx,
     state = list(arrays[:n_vars])
     ext = arrays[n_vars:]
     it = 0
-    while True:
-        if maximum_iterations is not None and it >= maximum_iterations:
-            break
-        (flag,) = cond_graph.run(state + [ext[i] for i in cond_idx], dry=dry)
-        if not bool(flag):
-            break
-        state = body_graph.run(state + [ext[i] for i in body_idx], dry=dry)
-        it += 1
+    with owned_rows(state, _written(body, from_end)) as claim:
+        while True:
+            if maximum_iterations is not None and it >= maximum_iterations:
+                break
+            (flag,) = cond_graph.run(state + [ext[i] for i in cond_idx], dry=dry)
+            if not bool(flag):
+                break
+            state[:] = body_graph.run(state + [ext[i] for i in body_idx], dry=dry)
+            claim()
+            it += 1
     return tuple(state)
+
+
+def _written(body, from_end):
+    """The loop variables of ``from_end`` the body writes rows into (not those it
+    passes through): their old values are dead after each write, so the writes
+    may go in place (``list_ops.owned_rows``)."""
+    return tuple(i for i in from_end if body.write_only_output(i) == i
+                 and body._out_refs[i] != i)
 
 
 _while_p.value_shaped = True   # its output size depends on input values
@@ -51,14 +61,16 @@ def _while_hist_p(d, *arrays, cond_graph, body_graph, n_vars, cond_idx, body_idx
     history = [[] for _ in state]
     kept = [i for i in range(n_vars) if i not in from_end]
     it = 0
-    while maximum_iterations is None or it < maximum_iterations:
-        (flag,) = cond_graph.run(state + [ext[i] for i in cond_idx], dry=dry)
-        if not bool(flag):
-            break
-        for i in kept:
-            history[i].append(state[i])
-        state = body_graph.run(state + [ext[i] for i in body_idx], dry=dry)
-        it += 1
+    with owned_rows(state, _written(body, from_end)) as claim:
+        while maximum_iterations is None or it < maximum_iterations:
+            (flag,) = cond_graph.run(state + [ext[i] for i in cond_idx], dry=dry)
+            if not bool(flag):
+                break
+            for i in kept:
+                history[i].append(state[i])
+            state[:] = body_graph.run(state + [ext[i] for i in body_idx], dry=dry)
+            claim()
+            it += 1
     for i in from_end:
         history[i] = xp.broadcast_to(state[i][None], (it,) + tuple(state[i].shape))
     for i, h in enumerate(history):

@@ -7,7 +7,14 @@ zero rows. Row indices are read on the host, so these primitives are stateful
 (kept out of CUDA-graph capture, like the loop-history reads of control_flow).
 Every gradient rule is written with these primitives, so they are differentiable
 to any order and work with buffers whose row count is only known at run time.
+
+A graph while_loop whose body only writes rows into a buffer (its old value is
+dead after each write: ``_Branch.write_only_output``) hands that buffer to
+``owned_rows``; writes then go in place, and a growing buffer keeps spare
+capacity (doubling), so a loop of n writes costs O(n) elements, not O(n^2).
 """
+
+import contextlib
 
 from dlframe.core import basic
 from dlframe.core.primitive import STATE, call, primitive
@@ -58,11 +65,16 @@ def write_rows_p(d, buffer, index, value, *, grow):
     if span is not None and span[0] < 0:
         raise OutOfRangeError(f"Writing to negative indices (index {span[0]}) is not "
                               "allowed.")
-    if span is not None and span[1] >= rows:
-        if not grow:
-            raise OutOfRangeError(f"Tried to write to index {span[1]} but array is not "
-                                  f"resizeable and size is: {rows}")
-        out = d.xp.zeros((span[1] + 1,) + tuple(buffer.shape[1:]), dtype=buffer.dtype)
+    if span is not None and span[1] >= rows and not grow:
+        raise OutOfRangeError(f"Tried to write to index {span[1]} but array is not "
+                              f"resizeable and size is: {rows}")
+    need = rows if span is None else max(rows, span[1] + 1)
+    owned = _OWNED.pop(id(buffer), None)
+    if owned is not None and owned[0] is buffer:
+        out, base = _owned_rows(d, buffer, owned[1], need)
+        _OWNED[id(out)] = (out, base)
+    elif need > rows:
+        out = d.xp.zeros((need,) + tuple(buffer.shape[1:]), dtype=buffer.dtype)
         out[:rows] = buffer
     else:
         out = buffer.copy()
@@ -75,6 +87,51 @@ def write_rows_p(d, buffer, index, value, *, grow):
 # the gradient never reads the buffer's values, and the output is the input buffer
 # with rows replaced: a loop may replay such a buffer from its final value
 write_rows_p.writes_rows = True
+
+# buffers whose old values nothing reads any more: id -> (buffer, capacity base)
+_OWNED = {}
+
+
+def _owned_rows(d, buffer, base, need):
+    """``buffer`` (the leading rows of ``base``) with ``need`` rows, and its base:
+    ``buffer`` itself or a longer view of ``base`` when it has the capacity, else
+    a view of a new base of doubled capacity."""
+    rows = buffer.shape[0]
+    if need == rows:
+        return buffer, base
+    if base.shape[0] < need:
+        base = d.xp.zeros((max(need, 2 * rows),) + tuple(buffer.shape[1:]),
+                          dtype=buffer.dtype)
+        base[:rows] = buffer
+    return base[:need], base   # rows past ``rows`` of a base are never written
+
+
+@contextlib.contextmanager
+def owned_rows(state, slots):
+    """Lets row writes go in place into ``state[i]`` for ``i`` in ``slots`` while
+    the block runs; the block puts each new value back into ``state`` and calls
+    the yielded ``claim()`` after each step, which owns the new values.
+
+    Only for loop variables that nothing but row writes touch in the loop body
+    (see the module docstring): the entry values are never written (the first
+    write copies them), and the final values are released when the loop ends.
+    """
+    mine = []
+
+    def claim():
+        for i in slots:
+            buf = state[i]
+            if _OWNED.get(id(buf), (None,))[0] is not buf:
+                _OWNED[id(buf)] = (buf, buf)   # (no spare rows known)
+                mine.append(id(buf))
+
+    try:
+        yield claim
+    finally:
+        for key in mine:
+            _OWNED.pop(key, None)
+        for i in slots:
+            _OWNED.pop(id(state[i]), None)
 
 
 @write_rows_p.defgrad
