@@ -22,12 +22,11 @@ _HOST_SYNC = {"If", "While", "WhileWithHistory", "PrintV2", "Assert", "CheckNume
 # instead, TF's GPU semantics: dlframe/ops/device_index.py)
 _HOST_SYNC |= {
     "ResourceScatterOrdered", "BroadcastArgs", "DynamicReshape", "RaggedGatherIndices",
-    "StatelessFoldIn", "StatelessMultinomial", "StatelessParameterizedTruncatedNormal",
-    "StatelessRandomBinomial", "StatelessRandomGammaV3", "StatelessRandomNormalV2",
-    "StatelessRandomPoisson", "StatelessRandomUniformFullIntV2",
-    "StatelessRandomUniformIntV2", "StatelessRandomUniformV2",
-    "StatelessSampleDistortedBoundingBox", "StatelessSplit",
-    "StatelessTruncatedNormalV2"}
+    "SampleDistortedBoundingBoxV2", "StatelessMultinomial",
+    "StatelessParameterizedTruncatedNormal", "StatelessRandomBinomial",
+    "StatelessRandomGammaV3", "StatelessRandomNormalV2", "StatelessRandomPoisson",
+    "StatelessRandomUniformFullIntV2", "StatelessRandomUniformIntV2",
+    "StatelessRandomUniformV2", "StatelessTruncatedNormalV2"}
 
 # stateful nodes a replay reproduces: a variable read is stateful only so that reads
 # before and after a write are not merged; replayed, it copies the variable's buffer

@@ -155,8 +155,13 @@ def neutralize(xp, var, key, bad, values, mode):
     ``key`` is a tuple of broadcast integer arrays of the ``bad`` shape. Ignored rows
     of an accumulating ``mode`` point at element 0 with the mode's neutral value; for
     ``'update'`` they repeat the first kept row (index and value: a duplicate write of
-    the same value), or rewrite element 0's current value when no row is kept.
+    the same value), or rewrite element 0's current value when no row is kept. A
+    variable with no rows has no element 0: every row is ignored, none is written.
     """
+    if not prod(var.shape[:len(key)]):
+        n = prod(bad.shape)
+        return (tuple(k.reshape(-1)[:0] for k in key),
+                values.reshape((n,) + values.shape[bad.ndim:])[:0])
     keys = tuple(xp.where(bad, 0, k) for k in key)
     mask = bad.reshape(bad.shape + (1,) * (values.ndim - bad.ndim))
     if mode != "update":
