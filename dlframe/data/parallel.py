@@ -7,6 +7,7 @@ collection of its generator) stops the threads it started.
 
 import collections
 import concurrent.futures as cf
+import functools
 import itertools
 import os
 import queue
@@ -41,6 +42,7 @@ class _MapDataset(Dataset):
             raise TypeError(f"`map_func` must be callable, got {map_func!r}")
         # traced once (its prints show then), replayed per element (traced_fn)
         self._fn = DatasetFunction(map_func)
+        self._fn.input_spec = functools.partial(_cheap_spec, input_dataset)
         self._parallel = num_parallel_calls
         self._deterministic = deterministic
         if _spec_is_cheap(input_dataset):
@@ -63,10 +65,20 @@ class _MapDataset(Dataset):
         spec = spec_trace.sampled_map_spec(self._fn, source, samples)
         if spec is not None:
             return spec
+        error = None
         for element in samples:
-            out = S.relax_unknown_dims(S.spec_of(_apply_map(self._fn, element)),
-                                       source.element_spec, element)
+            try:
+                result = _apply_map(self._fn, element)
+            except OpError as e:
+                # TF's spec comes from the trace: an element the function fails on
+                # (a box too large for it) raises when iterated, not here
+                error = error or e
+                continue
+            out = S.relax_unknown_dims(S.spec_of(result), source.element_spec,
+                                       element)
             spec = out if spec is None else S.relax_spec(spec, out)
+        if spec is None and error is not None:
+            raise error
         if spec is None:
             raise ValueError("Cannot infer the element_spec of map over an empty "
                              "dataset.")
@@ -98,6 +110,11 @@ class _MapDataset(Dataset):
             deterministic = options.deterministic is not False
         yield from _parallel_map(self._fn, self._inputs[0]._iter(), workers,
                                  deterministic, run)
+
+
+def _cheap_spec(dataset):
+    """``dataset``'s element_spec where it is known without running user code."""
+    return dataset.element_spec if _spec_is_cheap(dataset) else None
 
 
 def _apply_map(fn, element, run=None):

@@ -6,13 +6,14 @@ shapes and ragged/sparse kinds, the element count and the compression) and one `
 file per shard in the record format of ``Dataset.cache`` (raw bytes, never pickles).
 """
 
-import gzip
+import functools
 import json
 import os
 
 import numpy as np
 
 from dlframe.core.tensor_spec import TensorSpec
+from dlframe.data import compression as _codecs
 from dlframe.data import structure as S
 from dlframe.data.cache import (
     _CacheDataset,
@@ -26,19 +27,10 @@ from dlframe.errors import DataLossError, InvalidArgumentError, NotFoundError
 from dlframe.ops.ragged_spec import RaggedTensorSpec
 
 SPEC_FILE = "dataset_spec.json"
-_COMPRESSIONS = {None: None, "": None, "NONE": None, "GZIP": "GZIP"}
-
-
-def _compression(value, arg="compression"):
-    key = value.upper() if isinstance(value, str) else value
-    if key not in _COMPRESSIONS:
-        raise ValueError(f"Invalid `{arg}`: expected None, 'NONE' or 'GZIP'. "
-                         f"Received: {arg}={value!r}")
-    return _COMPRESSIONS[key]
 
 
 def _opener(compression):
-    return gzip.open if compression == "GZIP" else open
+    return functools.partial(_codecs.open_file, compression=compression)
 
 
 def _leaf_spec_json(leaf):
@@ -94,7 +86,8 @@ def save(dataset, path, compression=None, shard_func=None, checkpoint_args=None)
       dataset: a finite ``Dataset`` of dense, RaggedTensor or SparseTensor
         components.
       path: the directory (created; files of an earlier save are replaced).
-      compression: None or 'GZIP'.
+      compression: 'GZIP', 'ZLIB' or 'SNAPPY'; None or any other string (as in
+        TF: 'NONE', 'ZIP') writes uncompressed files.
       shard_func: ``element -> int64 scalar`` choosing each element's shard file
         (default: one shard).
       checkpoint_args: accepted for compatibility; saving is not resumable.
@@ -104,7 +97,7 @@ def save(dataset, path, compression=None, shard_func=None, checkpoint_args=None)
         raise TypeError(f"`dataset` must be a tf.data.Dataset, got {type(dataset)}")
     if dataset._cardinality() == -1:
         raise ValueError("Cannot save an infinite dataset (cardinality -1).")
-    compression = _compression(compression)
+    compression = _codecs.parse(compression)
     path = os.fspath(path)
     os.makedirs(path, exist_ok=True)
     for name in os.listdir(path):
@@ -145,7 +138,7 @@ class _ShardDataset(Dataset):
     def _wrong_compression(self):
         # as TF, a mismatched `compression` fails when the first element is read
         detail = ("inflate() failed with error -3: incorrect header check"
-                  if self._compression == "GZIP" else
+                  if self._compression in ("GZIP", "ZLIB") else
                   "corrupted record at 0 (Is this even a TFRecord file?)")
         raise DataLossError(
             None, None, f"{detail}: {self._filename} was saved with compression="
@@ -180,15 +173,16 @@ def load(path, element_spec=None, compression=None, reader_func=None):
     Args:
       path: the directory written by ``save``.
       element_spec: accepted for compatibility (the saved spec is used when None).
-      compression: None or 'GZIP', as given to ``save``; a different value fails
-        with ``DataLossError`` when the first element is read (as in TF).
+      compression: as given to ``save`` (its reading there: 'ZIP' is none); a
+        different codec fails with ``DataLossError`` when the first element is
+        read (as in TF).
       reader_func: ``datasets -> Dataset`` combining the dataset of shard datasets
         (default: one element of each shard in turn).
 
     Raises:
       NotFoundError: ``path`` holds no saved dataset.
     """
-    compression = _compression(compression)
+    compression = _codecs.parse(compression)
     path = os.fspath(path)
     spec_path = os.path.join(path, SPEC_FILE)
     if not os.path.exists(spec_path):

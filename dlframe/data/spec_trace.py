@@ -26,7 +26,7 @@ from dlframe.data import structure as S
 from dlframe.data.dataset import _call
 from dlframe.data.traced_fn import DatasetFunction
 from dlframe.data.type_specs import NoneTensorSpec
-from dlframe.errors import DTypeMismatchError, InvalidArgumentError
+from dlframe.errors import DTypeMismatchError, InvalidArgumentError, OpError
 from dlframe.ops import py_func as _py_func
 from dlframe.ops.ragged_spec import RaggedTensorSpec
 
@@ -371,6 +371,10 @@ def sampled_map_spec(fn, source, elements):
     for element in elements:
         try:
             out = _merged_spec([_run(fn, element)], value_shaped_unknown=False)
+        except OpError as e:  # an element the function fails on: the others tell
+            if _is_no_outputs(e):
+                raise
+            continue
         except Exception as e:  # eager-only user code: the caller runs it
             if _is_no_outputs(e):
                 raise

@@ -33,6 +33,7 @@ from dlframe.core import function as _function
 from dlframe.core.primitive import STATE
 from dlframe.core.tensor import Tensor
 from dlframe.data import structure as S
+from dlframe.errors import OpError
 from dlframe.ops import random_kernels as _random_kernels
 
 # distinct element shapes that get a graph each; beyond, the function runs eagerly
@@ -128,6 +129,9 @@ class DatasetFunction:
         self._graphs = {}       # element (shape, dtype) key -> ConcreteFunction
         self._streams = {}      # op seeds -> the random kernel all graphs share
         self._family_run = None  # kernel positions shared with sibling functions
+        # () -> the input's element_spec or None: its unknown dims stay unknown in
+        # the graphs (TF's one graph), so size checks become run-time errors
+        self.input_spec = None
         self._lock = threading.RLock()
         family = getattr(ACTIVE, "family", None)
         if family is not None:   # made by a flat_map / interleave function call
@@ -203,7 +207,14 @@ class DatasetFunction:
                     return out
                 graph = self._graphs.get(key)
         if graph is None:   # eager-only code (.numpy()): TF refuses it, dlframe runs it
-            out = self.call_element(element)   # (or raises the element's own error)
+            try:
+                out = self.call_element(element)   # (or the element's own error)
+            except Exception as exc:
+                # the graph's run-time error (a box that does not fit an image of
+                # unknown size) is TF's, where eager code checks sizes as known
+                if isinstance(out, OpError) and not isinstance(exc, OpError):
+                    raise out from None
+                raise
             self._eager = True
             return out
         return graph._call_flat([Tensor(a, S.host_device()) for a in leaves])
@@ -213,10 +224,12 @@ class DatasetFunction:
         this element, effects included). Returns ``(True, result)`` when the trace's
         result stands for the element, else ``(False, None)``: run the new graph (its
         random kernels continue those of earlier graphs), or eagerly when the
-        function cannot be traced (no graph was added)."""
+        function cannot be traced (no graph was added; the result is then the
+        trace's error)."""
         if self._function is None:
-            self._function = _function.Function(self._flat_caller(element),
-                                                autograph=False)
+            self._function = _function.Function(
+                self._flat_caller(element), autograph=False,
+                input_signature=self._signature(leaves))
         tensors = [Tensor(a, S.host_device()) for a in leaves]
         try:
             with self.trace_run():
@@ -226,7 +239,7 @@ class DatasetFunction:
         except Exception as exc:  # any trace failure: eager (but the below)
             if getattr(exc, "from_py_function", False):
                 raise   # a py_function body failed on this element (TF's error)
-            return False, None
+            return False, exc
         if not _plain_template(graph._out_template):
             self._eager = True   # composite results (sparse, ragged, datasets)
             return True, out
@@ -259,6 +272,21 @@ class DatasetFunction:
             else:
                 run[shared] = stream
         return rerun
+
+    def _signature(self, leaves):
+        """The input spec's TensorSpecs of the element's ``leaves`` (None dims where
+        TF's graph has them), or None when there is no spec or it does not fit."""
+        spec = self.input_spec() if self.input_spec is not None else None
+        if spec is None:
+            return None
+        specs = S.flatten(spec)
+        if len(specs) != len(leaves) or not all(
+                type(sp) is S.TensorSpec and sp.shape.rank in (None, a.ndim)
+                and sp.dtype.as_numpy_dtype == a.dtype
+                and sp.shape.is_compatible_with(a.shape)
+                for sp, a in zip(specs, leaves)):
+            return None
+        return specs
 
     def _flat_caller(self, element):
         structure = element

@@ -173,15 +173,16 @@ def encode_png_array(pixels, compression=-1):
 
 # ---------------------------------------------------------------- BMP
 def decode_bmp_array(data):
-    """Decodes an uncompressed 24- or 32-bit BMP: ``uint8 [height, width, 3 or 4]``."""
+    """Decodes an uncompressed 8-, 24- or 32-bit BMP: ``uint8 [height, width, 1, 3
+    or 4]`` (an 8-bit file's bytes are gray levels, its palette unread, as TF's)."""
     if len(data) < 54 or data[:2] != b"BM":
         raise _invalid("Invalid BMP data.")
     offset = struct.unpack("<I", data[10:14])[0]
     width, height = struct.unpack("<ii", data[18:26])
     bits, compression = struct.unpack("<HI", data[28:34])
-    if bits not in (24, 32) or compression not in (0, 3):
+    if bits not in (8, 24, 32) or compression not in (0, 3):
         raise _invalid(f"BMP with {bits} bits per pixel and compression {compression} "
-                       "is not supported (24- or 32-bit uncompressed only).")
+                       "is not supported (8-, 24- or 32-bit uncompressed only).")
     channels = bits // 8
     row_bytes = (width * channels + 3) // 4 * 4
     rows = np.frombuffer(data, np.uint8, row_bytes * abs(height), offset)
@@ -189,7 +190,7 @@ def decode_bmp_array(data):
     pixels = pixels.reshape(abs(height), width, channels)
     if height > 0:   # bottom-up rows
         pixels = pixels[::-1]
-    order = [2, 1, 0, 3][:channels]   # BGR(A) -> RGB(A)
+    order = [2, 1, 0, 3][:channels] if channels > 1 else [0]   # BGR(A) -> RGB(A)
     return np.ascontiguousarray(pixels[..., order])
 
 

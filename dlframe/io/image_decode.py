@@ -25,9 +25,33 @@ from dlframe.io.host_ops import (
 def _channels_arg(channels, allowed=(0, 1, 3, 4)):
     channels = 0 if channels is None else int(channels)
     if channels not in allowed:
-        raise InvalidArgumentError(None, None, f"channels must be one of {allowed}, got "
-                                   f"{channels}")
+        raise InvalidArgumentError(None, None, "`channels` must be "
+                                   f"{_listed(allowed)} but got {channels}")
     return channels
+
+
+def _listed(values):
+    """``0, 1, 3 or 4``: TF's wording of allowed values."""
+    words = [str(v) for v in values]
+    return ", ".join(words[:-1]) + f" or {words[-1]}"
+
+
+# what TF's decoders accept per format (checked when the op runs, as its kernels)
+_FORMAT_CHANNELS = {"bmp": (0, 3, 4), "gif": (0, 3)}
+
+
+def _check_format_channels(kind, channels):
+    """Raises TF's run-time error for ``channels`` a ``kind`` image cannot give."""
+    if kind == "jpeg" and channels == 4:
+        raise InvalidArgumentError(None, None, "JPEG does not support 4 channels")
+    allowed = _FORMAT_CHANNELS.get(kind)
+    if allowed is None or channels in allowed:
+        return
+    if kind == "gif":
+        message = f"channels must be 0 or 3 for GIF, got {channels}"
+    else:
+        message = f"`channels` must be {_listed(allowed)} for BMP, but got {channels}"
+    raise InvalidArgumentError(None, None, message)
 
 
 def _gray(pixels):
@@ -128,6 +152,7 @@ def decode_png(contents, channels=0, dtype=_dt.uint8, name=None):
 
 @host_primitive("DecodeJpeg", _blank)
 def _decode_jpeg_p(contents, *, channels):
+    _check_format_channels("jpeg", channels)
     pixels = _first_frame(_codecs.decode_any(item_bytes(contents)))
     return _to_channels(pixels, channels)
 
@@ -144,13 +169,14 @@ def decode_jpeg(contents, channels=0, ratio=1, fancy_upscaling=True,
         dct_method: accepted for TF compatibility (full-size decoding).
       name: unused.
     """
-    channels = _channels_arg(channels, (0, 1, 3))
+    channels = _channels_arg(channels)
     return run(_decode_jpeg_p, (string_input(contents, "contents"),),
                {"channels": channels}, _image_axes(channels))
 
 
 @host_primitive("DecodeBmp", _blank)
 def _decode_bmp_p(contents, *, channels):
+    _check_format_channels("bmp", channels)
     return _to_channels(_codecs.decode_bmp_array(item_bytes(contents)), channels)
 
 
@@ -182,7 +208,9 @@ def decode_gif(contents, name=None):
 
 @host_primitive("DecodeImage", _blank)
 def _decode_image_p(contents, *, channels, dtype, expand_animations):
-    pixels = _codecs.decode_any(item_bytes(contents))
+    data = item_bytes(contents)
+    _check_format_channels(_codecs.image_format(data), channels)
+    pixels = _codecs.decode_any(data)
     if not expand_animations:
         pixels = _first_frame(pixels)
     return _to_dtype(_to_channels(pixels, channels), dtype)

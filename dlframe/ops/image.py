@@ -186,7 +186,7 @@ def pad_to_bounding_box(image, offset_height, offset_width, target_height, targe
     if th - oh - h < 0 or tw - ow - w < 0:
         raise _box_error(h, w)(
             f"target must be >= image + offset, got target {[th, tw]} for image "
-            f"{[h, w]} at offset {[oh, ow]}")
+            f"{[int(h), int(w)]} at offset {[oh, ow]}")
     pads = [[0, 0]] * (x._value.ndim - 3) + [[oh, th - oh - h], [ow, tw - ow - w], [0, 0]]
     return _box_shaped(_array.pad(x, pads), x, th, tw)
 

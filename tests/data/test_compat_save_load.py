@@ -51,8 +51,9 @@ def test_save_shards_and_reader_func(tmp_path):
 def test_load_errors(tmp_path):
     with pytest.raises(tf.errors.NotFoundError, match="element_spec file not found"):
         tf.data.Dataset.load(str(tmp_path / "missing"))
-    with pytest.raises(ValueError, match="compression"):
-        tf.data.Dataset.range(2).save(str(tmp_path / "x"), compression="LZ4")
+    # TF 2.21: an unknown compression name writes plain files; a non-string fails
+    with pytest.raises(TypeError, match="compression"):
+        tf.data.Dataset.range(2).save(str(tmp_path / "x"), compression=4)
     with pytest.raises(ValueError, match="infinite"):
         tf.data.Dataset.range(2).repeat().save(str(tmp_path / "y"))
 

@@ -16,7 +16,7 @@ import re
 import warnings
 
 from dlframe.core import trace as _trace
-from dlframe.core.tensor import Tensor
+from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.errors import InvalidArgumentError
 from dlframe.keras.engine import input_spec as _input_spec
@@ -330,6 +330,48 @@ def _run_on_placeholders(layer, inputs, rest, kwargs, fill, trace=None, int_fill
     finally:
         CALL_CONTEXT.depth -= 1
         CALL_CONTEXT.dry_run -= 1
+
+
+def broadcast_outputs(layer, inputs, rest, kwargs):
+    """The output spec of an elementwise binary op ``layer(inputs, rest[0])`` by TF's
+    static broadcasting, for operands the placeholder runs cannot join (a constant of
+    size 2 where a KerasTensor's dim is unknown: TF gives 2 there, None against 1).
+
+    Raises:
+      ValueError: the operands' known dims cannot broadcast (TF's message).
+    """
+    shapes = [_static_dims(x) for x in (inputs, rest[0])]
+    dims = static_broadcast(*shapes)
+    # at size 1 the unknown dims broadcast against anything: the run gives the dtype
+    out = _run_on_placeholders(layer, inputs, rest, kwargs, 1)
+    return KerasTensor(dims, out.dtype)
+
+
+def _static_dims(x):
+    if isinstance(x, KerasTensor):
+        return x.shape.as_list()
+    if not hasattr(x, "shape"):
+        x = convert_to_tensor(x)
+    return list(TensorShape(x.shape).as_list())
+
+
+def static_broadcast(a, b):
+    """TF's broadcast of static shapes ``a`` and ``b`` (None: unknown)."""
+    rank = max(len(a), len(b))
+    pad_a, pad_b = [1] * (rank - len(a)) + a, [1] * (rank - len(b)) + b
+    dims = []
+    for x, y in zip(pad_a, pad_b):
+        if x == 1 or x == y:
+            dims.append(y)
+        elif y == 1:
+            dims.append(x)
+        elif x is None or y is None:
+            dims.append(y if x is None else x)
+        else:
+            raise ValueError(
+                f"Cannot broadcast shape, the failure dim has value {x}, which cannot "
+                f"be broadcasted to {y}. Input shapes are: {a} and {b}.")
+    return dims
 
 
 def _merged_specs(run_a, run_b):

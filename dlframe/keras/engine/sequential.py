@@ -1,5 +1,7 @@
 """keras.Sequential: a linear stack of layers (a Functional model once its input is known)."""
 
+import inspect
+
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.errors import UnsupportedTypeError
@@ -15,6 +17,23 @@ from dlframe.keras.utils import tree
 
 def _nested(inputs):
     return isinstance(inputs, dict) or len(tree.flatten(inputs)) > 1
+
+
+def _check_single_input(layer):
+    """Keras 3 refuses, when a Sequential links ``layer``, a ``call`` needing more
+    than its input positionally (``call(self, x, training)``: nothing passes it)."""
+    try:
+        params = inspect.signature(layer.call).parameters.values()
+    except (TypeError, ValueError):   # a builtin or C callable: nothing to tell
+        return
+    required = [p for p in params if p.default is p.empty and p.kind in (
+        p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if len(required) > 1:
+        raise ValueError(
+            "Layers added to a Sequential model can only have a single required "
+            "positional argument, the input tensor. Layer "
+            f"{type(layer).__name__} has multiple required positional arguments: "
+            f"{required}")
 
 
 class Sequential(Functional):
@@ -129,6 +148,12 @@ class Sequential(Functional):
             self._link(layer)
 
     def _link(self, layer):
+        try:
+            _check_single_input(layer)
+        except ValueError:
+            if self._seq_layers and self._seq_layers[-1] is layer:
+                self._seq_layers.pop()
+            raise
         current = (self._seq_outputs[-1] if self._seq_outputs
                    else self._input_layer._input_tensor)
         with path_scope(self.name):   # Keras 3 builds the layers in the model's scope

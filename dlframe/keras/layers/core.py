@@ -8,6 +8,7 @@ import sys
 import types
 
 from dlframe.core.tensor_shape import TensorShape
+from dlframe.errors import InvalidArgumentError
 from dlframe.io.sparse_tensor import SparseTensor
 from dlframe.keras import activations, constraints, initializers, regularizers
 from dlframe.keras.engine.base_layer import Layer
@@ -483,7 +484,12 @@ class TFOpLambda(Layer):
 
     def _symbolic_outputs(self, inputs, rest, kwargs):
         from dlframe.keras.engine import node as _node
-        out = _node.dry_run_outputs(self, inputs, rest, kwargs)
+        try:
+            out = _node.dry_run_outputs(self, inputs, rest, kwargs)
+        except InvalidArgumentError:
+            if self.function not in _BROADCASTING_OPERATORS or len(rest) != 1:
+                raise
+            return _node.broadcast_outputs(self, inputs, rest, kwargs)
         key = rest[0] if rest else None
         key = tuple(key) if isinstance(key, list) else key   # a JSON-loaded key
         parts = key if isinstance(key, tuple) else (key,)
@@ -504,6 +510,13 @@ def _is_static_index(k):
         return all(v is None or isinstance(v, int) for v in (k.start, k.stop, k.step))
     return k is None or k is Ellipsis or isinstance(k, int)
 
+
+# elementwise binary operators: their specs follow TF's static broadcasting
+_BROADCASTING_OPERATORS = frozenset({
+    "add", "subtract", "multiply", "truediv", "floordiv", "floormod", "pow", "less",
+    "less_equal", "greater", "greater_equal", "math.logical_and", "math.logical_or",
+    "math.logical_xor", "bitwise.bitwise_and", "bitwise.bitwise_or",
+    "bitwise.bitwise_xor"})
 
 # ops on KerasTensors whose list of inputs is promoted to one dtype (TFOpLambda.call)
 _JOINING_OPS = ("concat", "stack")

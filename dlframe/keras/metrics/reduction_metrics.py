@@ -84,8 +84,8 @@ class MeanMetricWrapper(Mean):
     """
 
     def __init__(self, fn, name=None, dtype=None, **kwargs):
-        super().__init__(name=name or getattr(fn, "__name__", "mean_metric_wrapper"),
-                         dtype=dtype)
+        # Keras 3: unnamed wrappers are auto-named after the class, not the function
+        super().__init__(name=name, dtype=dtype)
         self._fn = fn
         self._fn_kwargs = kwargs
 
