@@ -9,6 +9,7 @@ import os
 import warnings
 
 from dlframe import config
+from dlframe.backends import cublas_api, einsum_plan
 from dlframe.backends.base import Device
 
 _cupy = None
@@ -146,7 +147,6 @@ class GPUDevice(Device):
                 return res
             out[...] = res
             return out
-        from dlframe.backends import cublas_api
         try:
             with self._cuda_device:
                 res = cublas_api.gemm(cp, a, b, allow_tf32=_CUPY_TF32 and
@@ -165,7 +165,6 @@ class GPUDevice(Device):
         """Two-operand contractions as one :meth:`matmul` (backends/einsum_plan.py:
         capture-safe); other equations through ``cupy.einsum``."""
         if len(operands) == 2 and _GEMM_MODE != "off":
-            from dlframe.backends import einsum_plan
             a, b = operands
             plan = einsum_plan.plan_einsum(equation, a.shape, b.shape)
             if plan is not None:
@@ -274,7 +273,6 @@ class CudaGraphStep:
             # cuBLAS handle + workspace exist before capture (created outside the
             # private pool; cuBLAS then never allocates while capturing). The graph
             # holds the handle: its workspace must outlive this thread
-            from dlframe.backends import cublas_api
             self._cublas = None
             if _GEMM_MODE != "off" and not _gemm_failed:
                 try:

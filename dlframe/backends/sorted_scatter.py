@@ -35,7 +35,8 @@ def scatter_extreme_sorted(xp, target, index, values, largest):
 
     Args:
       xp: the array module of ``target`` (numpy or cupy).
-      target: the array updated in place.
+      target: the floating array updated in place (a min is the max of the negated
+        values: integers would overflow at their lowest value).
       index: an integer array or a tuple of integer arrays (advanced indexing of the
         leading dims of ``target``).
       values: values broadcastable to ``index.shape + target.shape[len(index):]``.

@@ -251,17 +251,6 @@ def call(prim, inputs, attrs=None, device=None):
     return out
 
 
-def _may_mix(prim, inputs):
-    """Whether ``prim`` takes inputs on several devices as they are: a loop or
-    branch sets ``mixes_cpu_devices`` (True, or a callable ``(inputs, attrs)``
-    giving each output's device). Its graphs were traced with these very inputs
-    (a loop over ``strategy.run`` on logical CPUs, host strings beside a GPU's
-    numbers, a CPU-scoped step beside a GPU model): each of their nodes runs where
-    it was traced, with the copies recorded there, as TF places a function's ops
-    one by one."""
-    return bool(getattr(prim, "mixes_cpu_devices", False))
-
-
 def _placed(prim, inputs):
     """``(prim, device, inputs, mixed, hosted)`` for a call whose ``inputs`` live on
     several devices. As TF places such an op: a write to a variable on the
@@ -272,7 +261,13 @@ def _placed(prim, inputs):
     see the copies). Strings stay in host memory: on a GPU the op runs as a host
     twin whose numeric outputs go to that GPU (TF has no GPU string kernels), as
     does a host kernel."""
-    if _may_mix(prim, inputs):
+    if getattr(prim, "mixes_cpu_devices", False):
+        # a loop or branch (``mixes_cpu_devices``: True, or a callable ``(inputs,
+        # attrs)`` giving each output's device) takes them as they are: its graphs
+        # were traced with these very inputs (a loop over ``strategy.run`` on
+        # logical CPUs, host strings beside a GPU's numbers, a CPU-scoped step
+        # beside a GPU model), each node running where it was traced, with the
+        # copies recorded there, as TF places a function's ops one by one
         return prim, inputs[0]._device, inputs, True, False
     written = next((t for t in inputs if t._is_variable), None) if prim.effects \
         else None
@@ -394,7 +389,7 @@ def _copy_p(d, x, *, source):
     return copy_array(source, x, d)
 
 
-_copy_p.on_host = True   # through host memory: never captured in a CUDA graph
+# (a graph holding a copy spans two devices: never captured as a CUDA graph)
 # the tape hands it IndexedSlices as they are (an embedding used on another device
 # gets sparse gradients, as through TF's copies)
 _copy_p.takes_slices = True

@@ -90,6 +90,7 @@ class GraphNames:
         n = self._name_counts.get(key, 0)
         self._name_counts[key] = n + 1
         return base if n == 0 else f"{base}_{n}"
+
     def graph_name(self, t):
         """TF-style name of traced ``t`` ("x:0", "add_1:0"), or None."""
         trace = self

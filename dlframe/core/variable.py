@@ -17,8 +17,8 @@ import weakref
 
 from dlframe import backends
 from dlframe.core import dtypes as _dt
-from dlframe.core.primitive import STATE, call, primitive
-from dlframe.core.tensor import Tensor, convert_to_tensor, copy_to_device
+from dlframe.core.primitive import STATE, call, copy_to_device, primitive
+from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.errors import InvalidArgumentError, OutOfRangeError, ShapeMismatchError
 

@@ -7,9 +7,9 @@ block (written with literal elements only, so valid Snappy without the size gain
 the reader decodes any Snappy block).
 """
 
-import gzip
 import io
-import zlib
+
+from dlframe.io import tfrecord as _tfr
 
 CODECS = ("GZIP", "ZLIB", "SNAPPY")
 
@@ -29,16 +29,14 @@ def parse(value, arg="compression"):
 
 
 def open_file(path, mode, compression):
-    """``path`` opened in binary ``mode`` ('rb' or 'wb') through ``compression``."""
-    if compression == "GZIP":
-        return gzip.open(path, mode)
-    if compression is None:
-        return open(path, mode)
-    compress, decompress = _BLOCK_CODECS[compression]
+    """``path`` opened in binary ``mode`` ('rb' or 'wb') through ``compression``
+    (GZIP and ZLIB as TFRecord files are)."""
+    if compression != "SNAPPY":
+        return (_tfr.open_read if mode == "rb" else _tfr.open_write)(path, compression)
     if mode == "rb":
         with open(path, "rb") as f:
-            return io.BytesIO(decompress(f.read()))
-    return _CompressingWriter(path, compress)
+            return io.BytesIO(snappy_decompress(f.read()))
+    return _CompressingWriter(path, snappy_compress)
 
 
 class _CompressingWriter(io.BytesIO):
@@ -126,7 +124,3 @@ def snappy_decompress(block):
     if len(out) != length:
         raise ValueError("Snappy block length mismatch")
     return bytes(out)
-
-
-_BLOCK_CODECS = {"ZLIB": (zlib.compress, zlib.decompress),
-                 "SNAPPY": (snappy_compress, snappy_decompress)}

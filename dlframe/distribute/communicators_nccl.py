@@ -2,11 +2,11 @@
 
 The array work lives in ``dlframe.backends.nccl`` (the only layer that may touch
 CuPy); here it becomes a primitive over one tensor per replica device, recorded
-with ``run_recorded`` so tapes differentiate it (the gradient of an all-reduce is
+with ``run_placed`` so tapes differentiate it (the gradient of an all-reduce is
 the all-reduce of the output gradients) and compiled steps replay it.
 """
 
-from dlframe.core.primitive import Primitive
+from dlframe.core.primitive import Primitive, run_placed
 from dlframe.distribute.communicators import (
     MEAN,
     SUM,
@@ -14,7 +14,6 @@ from dlframe.distribute.communicators import (
     InProcessCommunicator,
     reduce_op_name,
 )
-from dlframe.distribute.cross_device import run_recorded
 
 _PRIMS = {}
 
@@ -64,8 +63,8 @@ class NcclCommunicator(Communicator):
         values = self._check(values, "all_reduce")
         op = reduce_op_name(op)
         prim = _all_reduce_prim(len(values))
-        outs = run_recorded(prim, values, {"engine": self, "op": op},
-                            self.devices[0], self.devices)
+        outs = run_placed(prim, values, {"engine": self, "op": op},
+                          self.devices[0], self.devices)
         return [outs] if prim.n_out == 1 else list(outs)
 
     def broadcast(self, values, root=0):

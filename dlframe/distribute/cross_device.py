@@ -4,13 +4,12 @@ A distribution strategy moves data on purpose: an argument to every replica, a
 replica's gradient to the device that reduces it, the reduced value back.
 ``to_device`` is ``core.primitive.copy_to_device``, the one copy primitive: recorded
 on tapes (its gradient is the copy back) and in traces (a compiled step replays the
-copy); ``run_recorded`` runs a primitive whose outputs live on other devices than
-its inputs (collectives), recorded the same way.
+copy); ``core.primitive.run_placed`` runs a primitive whose outputs live on other
+devices than its inputs (collectives), recorded the same way.
 """
 
 from dlframe import backends
 from dlframe.core.primitive import copy_to_device as to_device
-from dlframe.core.primitive import run_placed as run_recorded  # noqa: F401
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.distribute.values import DistributedVariable, Mirrored, PerReplica
 

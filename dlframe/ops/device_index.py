@@ -53,7 +53,7 @@ def row_ids(xp, idx, shape, batch_dims=0):
     return ids, bad
 
 
-def _select(xp, cond, a, b):
+def select(xp, cond, a, b):
     """``where(cond, a, b)`` in ``b``'s dtype (CuPy 14.2 selects bfloat16 in
     float32)."""
     return xp.where(cond, a, b).astype(b.dtype, copy=False)
@@ -62,7 +62,7 @@ def _select(xp, cond, a, b):
 def masked(xp, bad, rows):
     """``rows`` (``bad.shape + row``) with the rows where ``bad`` holds set to 0."""
     mask = bad.reshape(bad.shape + (1,) * (rows.ndim - bad.ndim))
-    return _select(xp, mask, xp.zeros((), dtype=rows.dtype), rows)
+    return select(xp, mask, xp.zeros((), dtype=rows.dtype), rows)
 
 
 def gather_rows(xp, x, ids, bad, depth):
@@ -86,7 +86,7 @@ def gather_axis(xp, x, idx, axis, batch_dims, take):
     out = take(xp, x, xp.where(bad, 0, idx), axis, batch_dims)
     mask = bad.reshape(idx.shape[:batch_dims] + (1,) * (axis - batch_dims) +
                        idx.shape[batch_dims:] + (1,) * (x.ndim - axis - 1))
-    return _select(xp, mask, xp.zeros((), dtype=x.dtype), out)
+    return select(xp, mask, xp.zeros((), dtype=x.dtype), out)
 
 
 def scatter_rows(d, base, ids, bad, rows, mode, shape=None):
@@ -133,7 +133,7 @@ def scatter_nd(d, x, idx, updates, mode, shape=None, batch_dims=0):
     return scatter_rows(d, base, ids, bad, updates, mode, rows).reshape(shape)
 
 
-def _neutral(dtype, mode):
+def neutral(dtype, mode):
     """The value that leaves an element unchanged under ``mode``."""
     from dlframe.core import dtypes
     info = dtypes.as_dtype(np.dtype(dtype))   # bfloat16's NumPy kind is "V"
@@ -167,8 +167,8 @@ def neutralize(xp, var, key, bad, values, mode):
     if mode != "update":
         # a Python scalar, not an array: a host-to-device copy would be captured
         # reading a host buffer that is gone by the time the graph replays
-        fill = _neutral(var.dtype, mode)
-        return keys, _select(xp, mask, fill, values)
+        fill = neutral(var.dtype, mode)
+        return keys, select(xp, mask, fill, values)
     flat_bad = bad.reshape(-1)
     n = flat_bad.shape[0]
     if n == 0:
@@ -182,6 +182,6 @@ def neutralize(xp, var, key, bad, values, mode):
         at = at * int(size) + r
     flat_values = values.reshape((n,) + values.shape[bad.ndim:])
     current = xp.take(var.reshape((prod(lead),) + rest), at, axis=0)
-    rep_value = _select(xp, kept, xp.take(flat_values, first, axis=0), current)
+    rep_value = select(xp, kept, xp.take(flat_values, first, axis=0), current)
     keys = tuple(xp.where(bad, r, k) for r, k in zip(rep, keys))
-    return keys, _select(xp, mask, rep_value, values)
+    return keys, select(xp, mask, rep_value, values)

@@ -11,15 +11,11 @@ device runs the same rule.
 
 from dlframe.backends.base import np
 from dlframe.core import dtypes
+from dlframe.ops.device_index import neutral, select
 
 
 def _floating(dtype):
     return dtypes.as_dtype(np.dtype(dtype)).is_floating   # bfloat16's kind is "V"
-
-
-def _neutral(dtype, mode):
-    """The update that leaves any non-NaN value unchanged (-inf keeps a -inf)."""
-    return np.dtype(dtype).type(-np.inf if mode == "max" else np.inf)
 
 
 def scatter_extreme(d, mode, target, key, updates):
@@ -38,7 +34,7 @@ def scatter_extreme(d, mode, target, key, updates):
         return
     xp = d.xp
     was_nan = xp.isnan(target)
-    scatter(target, key, xp.where(xp.isnan(updates), _neutral(target.dtype, mode),
+    scatter(target, key, xp.where(xp.isnan(updates), neutral(target.dtype, mode),
                                   updates).astype(target.dtype, copy=False))
     xp.copyto(target, np.dtype(target.dtype).type(np.nan), where=was_nan)
 
@@ -49,7 +45,7 @@ def drop_nan_updates(xp, x, updates, mode):
     if not _floating(x.dtype):
         return updates
     # CuPy 14's where gives float32 for bfloat16: cast back
-    return xp.where(xp.isnan(updates), _neutral(x.dtype, mode), updates).astype(
+    return xp.where(xp.isnan(updates), neutral(x.dtype, mode), updates).astype(
         x.dtype, copy=False)
 
 
@@ -57,7 +53,7 @@ def keep_nan(xp, x, out):
     """``out`` with ``x``'s NaNs put back (TF's scatter max/min never clears one)."""
     if not _floating(x.dtype):
         return out
-    return xp.where(xp.isnan(x), x, out).astype(out.dtype, copy=False)
+    return select(xp, xp.isnan(x), x, out)
 
 
 def segment_extreme(d, mode, out, seg, rows):
@@ -83,7 +79,7 @@ def segment_extreme(d, mode, out, seg, rows):
     d.scatter_max(last, seg, pos)
     # only the rows after a segment's last NaN count; a trailing NaN wins
     after = pos > last_nan[seg]
-    scatter(out, seg, xp.where(after, rows, _neutral(out.dtype, mode)).astype(
+    scatter(out, seg, xp.where(after, rows, neutral(out.dtype, mode)).astype(
         out.dtype, copy=False))
     xp.copyto(out, np.dtype(out.dtype).type(np.nan),
               where=(last_nan >= 0) & (last_nan == last))
