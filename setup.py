@@ -18,6 +18,7 @@ setup(
         "threadpoolctl>=3.1",    # CPU device owns BLAS threading
         "cloudpickle>=2.2",      # tf.saved_model.save of tf.Module objects, by value
         "google-crc32c>=1.5",    # checksums of TF checkpoint bundles and TFRecords
+        "ml-dtypes>=0.3",        # tf.bfloat16 and the float8 types, as TF requires it
     ],
     extras_require={
         "cuda12": ["cupy-cuda12x>=13"],
