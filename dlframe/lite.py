@@ -62,11 +62,17 @@ def _signature_of(model):
             "TFLiteConverter converts a built functional or Sequential Keras model "
             f"(one whose inputs are known). Received: {model!r}; call a subclassed "
             "model inside a functional model, or build it from an Input first.")
-    inputs = [{"name": name, "shape": [-1 if d is None else int(d)
-                                       for d in kt.shape.as_list()],
-               "dtype": kt.dtype.name}
-              for name, kt in zip(model.input_names, model.inputs)]
-    return {"inputs": inputs, "outputs": list(model.output_names)}
+    inputs = [_spec_of(name, kt) for name, kt in zip(model.input_names, model.inputs)]
+    outputs = [_spec_of(name, kt) for name, kt in zip(model.output_names, model.outputs)]
+    return {"inputs": inputs, "outputs": [s["name"] for s in outputs],
+            "output_specs": outputs}
+
+
+def _spec_of(name, keras_tensor):
+    """``{'name', 'shape' (-1 for unknown dims), 'dtype'}`` of a model input/output."""
+    return {"name": name, "shape": [-1 if d is None else int(d)
+                                    for d in keras_tensor.shape.as_list()],
+            "dtype": keras_tensor.dtype.name}
 
 
 class TFLiteConverter:
@@ -190,6 +196,8 @@ class Interpreter:
             self._model = _load_model(os.path.join(tmp, "model"))
         self._inputs = manifest["inputs"]
         self._output_names = manifest["outputs"]
+        # (models converted before output specs were recorded: shapes after invoke)
+        self._output_specs = manifest.get("output_specs")
         self._shapes = [[1 if d == -1 else d for d in spec["shape"]]
                         for spec in self._inputs]
         self._values = {}
@@ -226,15 +234,22 @@ class Interpreter:
                              s["shape"], s["dtype"]) for i, s in enumerate(self._inputs)]
 
     def get_output_details(self):
-        """One dict per output (shapes known after ``invoke``)."""
+        """One dict per output: before ``invoke`` its signature with unknown dims 1
+        (as TF's after ``allocate_tensors``), after it the computed output's shape."""
         n = len(self._inputs)
         details = []
         for j, name in enumerate(self._output_names):
             value = self._values.get(n + j)
-            shape = list(value.shape) if value is not None else []
-            dtype = value.dtype if value is not None else "float32"
+            spec = self._output_specs[j] if self._output_specs else None
+            signature = spec["shape"] if spec else []
+            if value is not None:
+                shape, dtype = list(value.shape), value.dtype
+            elif spec:
+                shape, dtype = [1 if d == -1 else d for d in signature], spec["dtype"]
+            else:
+                shape, dtype = [], "float32"
             details.append(self._detail(n + j, f"StatefulPartitionedCall:{j}", shape,
-                                        shape, dtype))
+                                        signature or shape, dtype))
         return details
 
     def _input_index(self, index):

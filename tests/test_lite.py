@@ -55,6 +55,10 @@ def test_tensor_api_and_resize():
     assert inp["shape"].tolist() == [1, 6, 6, 3]
     assert inp["shape_signature"].tolist() == [-1, 6, 6, 3]
     assert inp["dtype"] is np.float32 and inp["index"] == 0
+    # outputs are described before invoke, as TF's allocate_tensors does
+    (out,) = interpreter.get_output_details()
+    assert out["shape"].tolist() == [1, 3] and out["shape_signature"].tolist() == [-1, 3]
+    assert out["dtype"] is np.float32 and out["index"] == 1
     x = np.random.default_rng(1).uniform(0, 255, (2, 6, 6, 3)).astype("float32")
     with pytest.raises(ValueError, match="Dimension mismatch"):
         interpreter.set_tensor(inp["index"], x)
