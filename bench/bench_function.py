@@ -1,7 +1,8 @@
 """Eager vs `function` in dlframe, beside TensorFlow and PyTorch when installed:
 
 (a) the seed LSTMCell(100) call on zeros [100, 100]: ms per call;
-(b) the MNIST MLP custom-loop train step (batch 32, Adam): ms per step;
+(b) the MNIST MLP custom-loop train step (batch 32, Adam, Dropout): ms per step;
+    on a GPU also dlframe's compiled step with and without CUDA-graph replay;
 (c) batch-1 predict-style calls of that MLP in a Python loop: samples/s.
 
 dlframe runs in this process; TF/PyTorch in a subprocess of --peer-python.
@@ -39,12 +40,36 @@ def keras_workloads(tf, label):
     compiled = tf.function(step)
     out[f"{label} eager: MLP train step ms"] = per_call_ms(lambda: step(xb, yb), 100)
     out[f"{label} function: MLP train step ms"] = per_call_ms(lambda: compiled(xb, yb), 300)
+    if label == "dlframe" and tf.config.list_physical_devices("GPU"):
+        out.update(_cuda_graph_rows(tf, label, compiled, xb, yb))
 
     one = tf.constant(rng.random((1, 28, 28)).astype("float32"))
     predict = tf.function(lambda v: model(v, training=False))
     out[f"{label} eager: batch-1 calls/s"] = 1e3 / per_call_ms(lambda: model(one), 300)
     out[f"{label} function: batch-1 calls/s"] = 1e3 / per_call_ms(lambda: predict(one), 1000)
     return out
+
+
+def _cuda_graph_rows(tf, label, compiled, xb, yb):
+    """dlframe on a GPU: the compiled MLP step (Dropout included) replayed as one
+    CUDA graph and run op by op with the graph pass off
+    (``tf.config.optimizer.set_experimental_options({"cuda_graphs": False})``),
+    and whether the step was captured (1) or not (0)."""
+    options = tf.config.optimizer
+    rows = {}
+    for enabled, name in ((True, "CUDA graph replay"), (False, "no CUDA graph")):
+        options.set_experimental_options({"cuda_graphs": enabled})
+        try:
+            compiled(xb, yb).numpy()   # warm-up runs, capture (a sync per row)
+            # each call waits for its loss (GPU work is asynchronous)
+            rows[f"{label} function, {name}: MLP train step ms"] = per_call_ms(
+                lambda: compiled(xb, yb).numpy(), 300)
+        finally:
+            options.set_experimental_options({"cuda_graphs": True})
+    graph = compiled.get_concrete_function(xb, yb).graph
+    rows[f"{label} function: MLP step captured (1/0)"] = float(
+        getattr(graph, "_captured", None) is not None)
+    return rows
 
 
 def torch_workloads():

@@ -124,6 +124,11 @@ class Device:
         """This device's random generator (seeded by ``dlframe.random.set_seed``)."""
         raise NotImplementedError
 
+    def philox_stream(self):
+        """The device-held Philox state capturable draws use, or None (the host
+        keeps the counters: the CPU)."""
+        return None
+
     # -- memory ------------------------------------------------------------
     def memory_info(self):
         """Returns {'current': bytes, 'peak': bytes} used by this device's arrays."""

@@ -9,7 +9,7 @@ import os
 import warnings
 
 from dlframe import config
-from dlframe.backends import cublas_api, einsum_plan
+from dlframe.backends import cublas_api, einsum_plan, philox_cuda
 from dlframe.backends.base import Device
 
 _cupy = None
@@ -73,6 +73,8 @@ class GPUDevice(Device):
         self._pool = cp.get_default_memory_pool()
         self._peak = 0
         self._rnn_kernels = {}
+        self._philox = None        # philox_stream(), made on first use
+        self._philox_seed = None
 
     def context(self):
         return self._cuda_device
@@ -222,6 +224,20 @@ class GPUDevice(Device):
     def seed_rng(self, seed):
         with self._cuda_device:
             self._rng = self.xp.random.default_rng(seed)
+            self._philox_seed = seed
+            if self._philox is not None:   # in place: captured graphs hold it
+                self._philox[...] = self.xp.asarray(philox_cuda.seed_state_words(seed))
+
+    def philox_stream(self):
+        """This device's Philox stream for stateful draws: a ``uint32[6]`` device
+        array (counter and key, ``backends.philox_cuda``) kept for the device's
+        lifetime, keyed by the seed ``seed_rng`` gave (a random key before that).
+        Draws read and advance it on the device only, so CUDA graphs capture them."""
+        if self._philox is None:
+            with self._cuda_device:
+                self._philox = self.xp.asarray(
+                    philox_cuda.seed_state_words(self._philox_seed))
+        return self._philox
 
     def memory_info(self):
         used = int(self._pool.used_bytes())

@@ -62,14 +62,23 @@ def replayable(nodes, variable_inputs):
 
     Returns:
       False when a node draws random numbers (stateful without effects, but for a
-      variable read), reads or decides on the host, or writes a Variable input;
-      True otherwise.
+      variable read and a ``device_random`` draw on a GPU, whose counter lives
+      and advances on the device), reads or decides on the host, or writes a
+      Variable input; True otherwise.
     """
     return not any(prim.stateful and not prim.effects and
-                   prim.name not in _REPLAYABLE_STATEFUL or
+                   prim.name not in _REPLAYABLE_STATEFUL and
+                   not _draws_on_device(prim, attrs, dev) or
                    prim.name in _HOST_SYNC or "on_host" in prim.__dict__
-                   for prim, *_ in nodes) and \
+                   for prim, _, _, attrs, dev, *_ in nodes) and \
         _replays_faithfully(nodes, variable_inputs)
+
+
+def _draws_on_device(prim, attrs, device):
+    """Whether a random node reads and advances its counter on a GPU (a replay then
+    draws fresh numbers): ``Primitive.device_random``."""
+    flag = getattr(prim, "device_random", False)
+    return bool(flag) and device.is_gpu and (flag is True or flag(attrs or {}))
 
 
 class _LockedReplay:

@@ -63,13 +63,17 @@ class Primitive:
         makes only some calls host ones (string comparisons). Any other op with a
         string operand on the host, called while the current device is a GPU, runs
         the same way (``tf.unique(words)[1]`` lands beside the model's weights).
+      device_random: True (or a predicate ``(attrs) -> bool``) when the forward,
+        on a device with a ``philox_stream`` (a GPU), draws only from Philox
+        counters held on that device (read and advanced there): a CUDA graph
+        replays such a draw with fresh numbers.
       takes_slices: (optional, set after registration) True when the gradient
         rule accepts an IndexedSlices ``dy``; the tape densifies it for others.
     """
 
     __slots__ = ("name", "forward", "grad", "n_out", "aliases", "stateful", "effects",
                  "dry_run", "wants_needs", "into", "value_shaped", "host_kernel",
-                 "__dict__")
+                 "device_random", "__dict__")
 
     def __init__(self, name, forward, grad=None, n_out=1, aliases=False, stateful=False,
                  effects=False, host_kernel=False):
@@ -85,6 +89,7 @@ class Primitive:
         self.value_shaped = False
         self.into = None
         self.host_kernel = host_kernel
+        self.device_random = False
 
     def __repr__(self):
         return f"<Primitive {self.name}>"

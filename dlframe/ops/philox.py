@@ -22,6 +22,7 @@ Everything is array arithmetic on ``xp`` (NumPy or CuPy): 32-bit words are held
 in uint32 arrays and multiplied into uint64, so the same code runs on both.
 """
 
+from dlframe.backends import philox_cuda
 from dlframe.backends.base import np
 
 _M0, _M1 = 0xD2511F53, 0xCD9E8D57     # round multipliers
@@ -159,6 +160,82 @@ class Bits:
         return self.xp.random.default_rng(int(seq.generate_state(1, np.uint64)[0]))
 
 
+class DeviceBits:
+    """The random words of one draw from a stream whose state lives on a device.
+
+    The state is a ``uint32[6]`` device array (``backends.philox_cuda``: counter
+    words 0-3, key words 4-5), read on the device only: a CUDA graph can capture
+    the draw, and its replays read the counter each replay advances. A draw's
+    blocks are ``counter + offsets`` as in :class:`Bits`; :meth:`commit` then
+    advances the counter by ``advance`` blocks (a seeded stream's fixed room) or,
+    when that is None, by the blocks the draw used.
+
+    Args:
+      xp: the device's array module.
+      state: the stream's ``uint32[6]`` array.
+      advance: blocks to advance by (None: the blocks used).
+    """
+
+    __slots__ = ("advance", "state", "used", "xp")
+
+    def __init__(self, xp, state, advance=None):
+        self.xp = xp
+        self.state = state
+        self.advance = advance
+        self.used = 0
+
+    def blocks(self, offsets):
+        """Blocks at ``counter + offsets`` (a uint64 array): ``[..., 4]`` uint32."""
+        xp = self.xp
+        out = xp.empty(tuple(offsets.shape) + (4,), dtype=xp.uint32)
+        for i, w in enumerate(self._block_words(offsets)):
+            out[..., i] = w
+        return out
+
+    def _block_words(self, offsets):
+        xp, st = self.xp, self.state
+        wide = st[:4].astype(xp.uint64)
+        lo = offsets + (wide[0:1] | (wide[1:2] << np.uint64(32)))
+        carry = (lo < offsets).astype(xp.uint64)
+        hi = (wide[2:3] | (wide[3:4] << np.uint64(32))) + carry
+        low = np.uint64(_MASK32)
+        words = ((lo & low).astype(xp.uint32), (lo >> np.uint64(32)).astype(xp.uint32),
+                 (hi & low).astype(xp.uint32), (hi >> np.uint64(32)).astype(xp.uint32))
+        return _rounds(xp, words, (st[4:5], st[5:6]))
+
+    def words(self, n):
+        """The first ``n`` words of consecutive blocks, flat (uint32 ``[n]``)."""
+        xp = self.xp
+        nblocks = -(-int(n) // 4)
+        self.used = max(self.used, nblocks)
+        res = philox_cuda.words(xp, self.state, n) if xp is not np else None
+        if res is not None:   # one kernel (normals take their words here)
+            return res[0]
+        if not nblocks:
+            return xp.empty(0, dtype=xp.uint32)
+        return self.blocks(xp.arange(nblocks, dtype=xp.uint64)).reshape(-1)[:n]
+
+    def kernel_draw(self, n, dtype, gen_dtype=None, rate=None, scale=None):
+        """Uniforms (or a dropout mask) from the device's fused Philox kernel, flat;
+        None where no kernel runs (``philox_cuda.draw``)."""
+        if self.xp is np:
+            return None
+        res = philox_cuda.draw(self.xp, self.state, n, dtype, gen_dtype, rate, scale)
+        if res is None:
+            return None
+        out, nblocks = res
+        self.used = max(self.used, nblocks)
+        return out
+
+    def commit(self):
+        """Advances the device counter past this draw (in place, on the device)."""
+        philox_cuda.advance(self.xp, self.state,
+                            self.used if self.advance is None else self.advance)
+
+    def numpy_rng(self):
+        raise NotImplementedError("a device Philox stream draws only Philox samplers")
+
+
 # ---------------------------------------------------------------- bits to values
 def num_elements(shape):
     """The number of elements of ``shape``."""
@@ -186,6 +263,9 @@ def _unit64(xp, hi, lo):
 def uniform(bits, shape, dtype):
     """``[0, 1)`` floats of ``dtype`` (float16, bfloat16, float32 or float64)."""
     xp, n, dtype = bits.xp, num_elements(shape), np.dtype(dtype)
+    fast = bits.kernel_draw(n, dtype) if isinstance(bits, DeviceBits) else None
+    if fast is not None:
+        return fast.reshape(shape)
     if _is64(dtype):
         w = bits.words(2 * n)
         out = _unit64(xp, w[0::2], w[1::2])
@@ -196,6 +276,22 @@ def uniform(bits, shape, dtype):
     else:
         out = _unit32(xp, bits.words(n))
     return out.astype(dtype, copy=False).reshape(shape)
+
+
+def dropout_mask(bits, shape, dtype, rate):
+    """TF's dropout keep mask on Philox uniforms: ``1 / (1 - rate)`` (in ``dtype``)
+    where a uniform (float32; float64 for float64) is ``>= rate``, else 0."""
+    xp, dtype = bits.xp, np.dtype(dtype)
+    gen = np.dtype(np.float64 if _is64(dtype) else np.float32)
+    one = dtype.type(1)   # NumPy scalars: a 0-d host array is no CuPy operand
+    scale = one / (one - dtype.type(rate))
+    if isinstance(bits, DeviceBits):
+        fast = bits.kernel_draw(num_elements(shape), dtype, gen, rate, scale)
+        if fast is not None:
+            return fast.reshape(shape)
+    mask = (uniform(bits, shape, gen) >= gen.type(rate)).astype(dtype)
+    mask *= scale
+    return mask
 
 
 def _box_muller32(xp, x0, x1):

@@ -8,6 +8,12 @@ draws as uniforms) are TensorFlow's Philox kernels (``dlframe.ops.philox``), so
 seeded programs see TF's numbers. Categorical, shuffle, Poisson, gamma, binomial
 and bounded-normal samplers use a device ``default_rng`` keyed from the same
 Philox key and counter: deterministic under the same seeds, not TF's values.
+
+On a GPU, uniforms, normals and dropout masks draw from Philox counters held in
+device memory (``GPUDevice.philox_stream`` when unseeded, a traced op's own
+counter when seeded), read and advanced by kernels (``backends.philox_cuda``), so
+a CUDA graph of a train step replays them with fresh numbers
+(``Primitive.device_random``); the numbers are the ones host counters give.
 """
 
 import random
@@ -15,6 +21,7 @@ import threading
 import weakref
 
 from dlframe import backends
+from dlframe.backends import philox_cuda
 from dlframe.backends.base import np
 from dlframe.core import dtypes
 from dlframe.core.primitive import STATE, call, primitive
@@ -46,6 +53,7 @@ class _SeedState:
         self.streams = {}
         self.epoch = 0   # bumped by set_seed: streams held by traced functions restart
         self.traced = weakref.WeakKeyDictionary()  # op seeds handed out per trace
+        self.device_streams = weakref.WeakSet()   # _Streams with device counters
 
 
 _SEEDS = _SeedState()
@@ -57,13 +65,38 @@ class _Stream:
     the op seed and advancing 256 blocks per output element (TF's
     ``GuardedPhiloxRandom``); one counter per device."""
 
-    __slots__ = ("__weakref__", "_counter0", "_counters", "_epoch", "key", "seeds")
+    __slots__ = ("__weakref__", "_counter0", "_counters", "_epoch", "_states", "key",
+                 "seeds", "traced")
 
-    def __init__(self, seeds):
+    def __init__(self, seeds, traced=False):
         self.seeds = seeds
+        self.traced = traced   # a traced op's: its counters live on a GPU there
         self.key, self._counter0 = philox.seed_key_counter(*seeds)
         self._counters = {}
+        self._states = {}   # device -> its uint32[6] state there (GPUs)
         self._epoch = _SEEDS.epoch
+
+    def device_bits(self, d, n):
+        """The bits of a draw of ``n`` outputs from this stream's counter held on
+        device ``d`` (a ``philox.DeviceBits`` advancing it by TF's ``256 n`` blocks),
+        the same numbers :meth:`reserve` gives."""
+        state = self._states.get(d)
+        if state is None:
+            with _SEEDS.lock:
+                state = self._states.get(d)
+                if state is None:
+                    state = self._states[d] = d.asarray(
+                        philox_cuda.state_words(self.key, self._counter0))
+                    _SEEDS.device_streams.add(self)
+        return philox.DeviceBits(d.xp, state, n * philox.SAMPLES_PER_OUTPUT)
+
+    def restart(self):
+        """Rewinds the device-held counters in place (``set_seed``: graphs traced
+        and captured earlier hold them)."""
+        words = philox_cuda.state_words(self.key, self._counter0)
+        for d, state in list(self._states.items()):
+            with d.context():
+                state[...] = d.asarray(words)
 
     def reserve(self, d, n):
         """The Philox bits of a draw of ``n`` outputs on device ``d``."""
@@ -92,6 +125,9 @@ def set_seed(seed):
         _SEEDS.op_seeds = None if seed is None else random.Random(int(seed))
         _SEEDS.streams = {}
         _SEEDS.epoch += 1
+        restart = list(_SEEDS.device_streams)
+    for stream in restart:   # traced seeded draws restart too, on the device
+        stream.restart()
     for dev in backends.all_devices():  # unseeded draws follow the global seed too
         if hasattr(dev, "seed_rng"):
             dev.seed_rng(None if seed is None else _mix(int(seed), dev.index,
@@ -141,7 +177,7 @@ def _source(seed, kernel=None):
     if seeds[0] is None:
         return None
     if not explicit or STATE.trace is not None:
-        return _Stream(seeds)
+        return _Stream(seeds, traced=STATE.trace is not None)
     key = (kernel, *seeds)
     with _SEEDS.lock:
         stream = _SEEDS.streams.get(key)
@@ -257,14 +293,20 @@ def _sample_bounded_normal(rng, xp, means, stddevs, minvals, maxvals, *, shape, 
 
 def _sample_dropout_mask(rng, xp, *, shape, dtype, rate):
     # TF: uniform >= rate keeps, kept values scaled by 1 / (1 - rate) in x's dtype.
-    # The uniforms come from the device generator, not Philox: masks are not TF's
-    # bits, but dropout runs at generator speed (Philox costs 3-7x here)
+    # On the CPU the uniforms come from the device generator, not Philox: masks are
+    # not TF's bits, but dropout runs at generator speed (Philox costs 3-7x here;
+    # a GPU runs Philox in one kernel: _sample_dropout_philox)
     gen = _gen_dtype(xp, np.dtype(dtype))
     one = np.dtype(dtype).type(1)   # NumPy scalars: a 0-d host array is no CuPy operand
     scale = one / (one - np.dtype(dtype).type(rate))
     mask = _uniform_at_least(rng, xp, shape, gen, rate).astype(dtype)
     mask *= scale
     return mask
+
+
+def _sample_dropout_philox(bits, xp, *, shape, dtype, rate):
+    # on a GPU: TF's rule on Philox uniforms from the device-held stream
+    return philox.dropout_mask(bits, shape, dtype, rate)
 
 
 _WORD_GENERATORS = (np.random.PCG64, np.random.PCG64DXSM)
@@ -305,11 +347,45 @@ def _draw_size(arrays, attrs):
     return max(1, int(arrays[0].size)) if arrays else 1
 
 
-def _random_prims(name, stateless_name, sampler, exact=False):
+def _device_bits(d, source, n):
+    """The Philox bits of a draw on ``d`` when it has a ``philox_stream`` (a GPU):
+    ``philox.DeviceBits`` on its counter (unseeded) or a traced op's counter held
+    there, host-counter ``Bits`` for an eager seeded op; None on the CPU and for a
+    Generator's draw (the usual path)."""
+    stream = getattr(d, "philox_stream", None)
+    state = stream() if stream is not None else None
+    if state is None:
+        return None
+    if source is None:   # unseeded: the device's stream, advanced by what it used
+        return philox.DeviceBits(d.xp, state)
+    if not isinstance(source, _Stream):   # a Generator's state: a host Variable
+        return None
+    if not source.traced:   # an eager op: host counters (the same numbers), no
+        return source.reserve(d, n)   # device state made per call
+    return source.device_bits(d, n)
+
+
+def _draws_on_device(attrs):
+    """Whether a stateful draw with ``attrs`` reads a device-held counter where the
+    device has one (``Primitive.device_random``): not a Generator's."""
+    source = attrs.get("source")
+    return source is None or isinstance(source, _Stream) and source.traced
+
+
+def _random_prims(name, stateless_name, sampler, exact=False, device_sampler=None):
     """A stateful primitive (seeded by a source attr) and a stateless one (seed
     input). An ``exact`` sampler takes TF's Philox bits; the others a device
-    ``default_rng`` keyed by them."""
+    ``default_rng`` keyed by them. With a ``device_sampler`` (Philox bits) the
+    stateful one draws on a GPU from counters held there (``device_random``: CUDA
+    graphs replay it)."""
     def stateful(d, *arrays, source, **attrs):
+        if device_sampler is not None:
+            bits = _device_bits(d, source, _draw_size(arrays, attrs))
+            if bits is not None:
+                out = device_sampler(bits, d.xp, *arrays, **attrs)
+                if isinstance(bits, philox.DeviceBits):
+                    bits.commit()
+                return out
         if source is None and not exact:   # unseeded: the device generator as is
             return sampler(d.rng(), d.xp, *arrays, **attrs)
         bits = _bits(d, source, _draw_size(arrays, attrs))
@@ -320,14 +396,17 @@ def _random_prims(name, stateless_name, sampler, exact=False):
         return sampler(bits if exact else bits.numpy_rng(), d.xp, *arrays, **attrs)
 
     sf = primitive(name, stateful=True)(stateful)
+    sf.device_random = _draws_on_device if device_sampler is not None else False
     sl = primitive(stateless_name)(stateless) if stateless_name else None
     return sf, sl
 
 
 normal_p, stateless_normal_p = _random_prims(
-    "RandomStandardNormal", "StatelessRandomNormalV2", _sample_normal, exact=True)
+    "RandomStandardNormal", "StatelessRandomNormalV2", _sample_normal, exact=True,
+    device_sampler=_sample_normal)
 uniform_p, stateless_uniform_p = _random_prims(
-    "RandomUniform", "StatelessRandomUniformV2", _sample_uniform, exact=True)
+    "RandomUniform", "StatelessRandomUniformV2", _sample_uniform, exact=True,
+    device_sampler=_sample_uniform)
 truncated_normal_p, stateless_truncated_normal_p = _random_prims(
     "TruncatedNormal", "StatelessTruncatedNormalV2", _sample_truncated, exact=True)
 uniform_int_p, stateless_uniform_int_p = _random_prims(
@@ -347,7 +426,8 @@ binomial_p, stateless_binomial_p = _random_prims(
 _, stateless_bounded_normal_p = _random_prims(
     "ParameterizedTruncatedNormal", "StatelessParameterizedTruncatedNormal",
     _sample_bounded_normal)
-dropout_mask_p, _ = _random_prims("DropoutMask", None, _sample_dropout_mask)
+dropout_mask_p, _ = _random_prims("DropoutMask", None, _sample_dropout_mask,
+                                  device_sampler=_sample_dropout_philox)
 
 
 # ---------------------------------------------------------------- argument checks
