@@ -210,6 +210,10 @@ def len_(value, fn=len):
 def range_(*args, tensor_range=None):
     """``range`` (or ``tf.range`` when ``tensor_range`` is given) in a ``for`` header;
     symbolic bounds make a graph loop."""
+    if tensor_range is not None and inspect.unwrap(tensor_range) is not creation.range:
+        # another ``.range`` (``tf.data.Dataset.range``, ``np.range``...): for_stmt
+        # loops over what it returns
+        return tensor_range(*args)
     if any(_symbolic(a) for a in args) or (
             tensor_range is not None and STATE.trace is not None
             and any(isinstance(a, Tensor) for a in args)):

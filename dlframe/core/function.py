@@ -114,7 +114,8 @@ class Function:
       input_signature: optional list of TensorSpec; None dims accept any size.
       autograph: convert tensor-dependent ``if``/``while``/``for`` (see autograph).
       jit_compile: accepted for TF compatibility (graphs are always optimized).
-      reduce_retracing: accepted for TF compatibility.
+      reduce_retracing: after a retrace, trace with the dimensions that changed
+        left unknown, as TF does.
     """
 
     _TRACE_STATE = ("_cache", "_signatures", "_concretes", "_tracing_count",
@@ -586,8 +587,9 @@ class Function:
 
 def function(func=None, input_signature=None, autograph=True, jit_compile=None,
              reduce_retracing=False, experimental_implements=None,
-             experimental_autograph_options=None, experimental_relax_shapes=None,
-             experimental_compile=None, experimental_follow_type_hints=None, name=None):
+             experimental_autograph_options=None, experimental_attributes=None,
+             experimental_relax_shapes=None, experimental_compile=None,
+             experimental_follow_type_hints=None, name=None):
     """Compiles ``func`` into graphs; usable as ``@function`` or ``function(f)``.
 
     Args:
@@ -595,7 +597,11 @@ def function(func=None, input_signature=None, autograph=True, jit_compile=None,
       input_signature: optional sequence of TensorSpec fixing the accepted inputs.
       autograph: convert tensor-dependent Python control flow (default True).
       jit_compile: accepted for TF compatibility.
-      reduce_retracing: accepted for TF compatibility.
+      reduce_retracing: after a retrace, trace with the dimensions that changed
+        left unknown, as TF does.
+      experimental_implements, experimental_autograph_options,
+        experimental_attributes, experimental_compile,
+        experimental_follow_type_hints: accepted for TF compatibility.
     """
     def decorate(f):
         return Function(f, input_signature=input_signature, autograph=autograph,

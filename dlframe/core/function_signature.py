@@ -285,6 +285,33 @@ class GraphView:
             return self._graph.outputs
         return self._concrete.outputs
 
+    # a function's graph (FuncGraph): never finalized, it builds a function
+    building_function = True
+    finalized = False
+
+    @property
+    def variables(self):
+        """The Variables the function reads or writes."""
+        return self._concrete.variables if self._concrete is not None else ()
+
+    @property
+    def trainable_variables(self):
+        """The trainable ones among ``variables``."""
+        return self._concrete.trainable_variables if self._concrete is not None \
+            else ()
+
+    @property
+    def external_captures(self):
+        """The captured values (the Variables' handles) the function is called with."""
+        return self._concrete.captured_inputs if self._concrete is not None else []
+
+    def get_operation_by_name(self, name):
+        """The operation called ``name`` (KeyError when the graph has none)."""
+        for op in self.get_operations():
+            if op.name == name:
+                return op
+        raise KeyError(f"The name {name!r} refers to an Operation not in the graph.")
+
     def get_operations(self):
         """One entry per node of the optimized program (``.name``, ``.type``)."""
         ops, seen = [], {}

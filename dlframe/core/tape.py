@@ -26,7 +26,16 @@ _WARNED_INSIDE = set()
 
 def _is_float(t):
     dtype = t._value.dtype
-    return dtype.kind in "fc" or dtype == _BF16
+    return dtype.kind in "fc" or dtype == _BF16 or (
+        dtype.kind == "O" and _float_rows(t._value))
+
+
+def _float_rows(value):
+    """A ragged TensorArray buffer of float rows (ops.list_ops): differentiable."""
+    if value.ndim != 1:
+        return False
+    row = next((r for r in value if r is not None), None)
+    return getattr(row, "dtype", None) is not None and row.dtype.kind in "fc"
 
 
 _BF16 = dtypes.bfloat16._np if dtypes.bfloat16 is not None else None
@@ -244,10 +253,20 @@ class GradientTape:
                 "if you actually want to trace the %s in order to compute higher "
                 "order derivatives.", method, method, method, method)
 
+    def _require_persistent_for_loop(self, what, use_pfor):
+        """TF: an eager Jacobian without pfor loops over ``gradient`` calls, which
+        only a persistent tape allows."""
+        if not use_pfor and not self._persistent and STATE.trace is None:
+            raise RuntimeError(
+                f"GradientTape must be created with persistent=True to compute the "
+                f"{what} with eager execution enabled and with experimental_use_pfor "
+                f"set to False.")
+
     def jacobian(self, target, sources, unconnected_gradients="none",
                  parallel_iterations=None, experimental_use_pfor=True):
         """Jacobian of ``target`` w.r.t. each source: shape ``target.shape + source.shape``."""
         self._check_usable()
+        self._require_persistent_for_loop("jacobian", experimental_use_pfor)
         self._leave_context("jacobian")
         flat_sources = _flatten(sources)
         zero_mode = unconnected_mode(unconnected_gradients) == "zero"
@@ -279,6 +298,7 @@ class GradientTape:
                        parallel_iterations=None, experimental_use_pfor=True):
         """Per-example Jacobian: ``[b, *target.shape[1:], *source.shape[1:]]``."""
         self._check_usable()
+        self._require_persistent_for_loop("batch_jacobian", experimental_use_pfor)
         self._leave_context("batch_jacobian")
         tshape = tuple(target._value.shape)
         sshape = tuple(source._value.shape)

@@ -224,7 +224,7 @@ class Tensor:
             return f"Tensor({name}shape={_shape_str(self)}, dtype={self.dtype.name})"
         value = self.numpy()
         body = np.array2string(np.asarray(value)) if self._value.ndim else repr(value)
-        if self._value.ndim == 0 and self._value.dtype.kind in "fiub":
+        if self._value.ndim == 0 and self._value.dtype.kind in "fiubc":
             body = str(np.asarray(value))
         sep = "\n" if "\n" in body else ""
         return f"tf.Tensor({sep}{body}, shape={_shape_str(self)}, dtype={self.dtype.name})"
@@ -476,9 +476,12 @@ def scalar_like(value, other):
     if isinstance(value, float) and kind in "iub":
         raise DTypeMismatchError(f"Cannot convert {value!r} to EagerTensor of dtype "
                                  f"{_dt.from_numpy(arr_dtype).name}")
-    if isinstance(value, complex) and kind != "c":
-        raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype "
-                        f"{_dt.from_numpy(arr_dtype).name}")
+    refused = (isinstance(value, complex) and kind != "c") or (
+        # TF: uint8 tensor + True is refused, int32 tensor + True is + 1
+        isinstance(value, bool) and arr_dtype not in _convert.BOOL_READERS)
+    if refused:
+        raise DTypeMismatchError(f"Cannot convert {value!r} to EagerTensor of dtype "
+                                 f"{_dt.from_numpy(arr_dtype).name}")
     if kind in "iu" and not isinstance(value, bool):
         info = np.iinfo(arr_dtype)
         if not info.min <= value <= info.max:   # TF wraps like a C cast

@@ -249,6 +249,10 @@ def _host_value(value, dtype, kinds=None, strict=None):
         if dtype is not None and arr.dtype != dtype._np:
             arr = _cast_host(arr, dtype, value)
         return arr
+    if dtype is not None and isinstance(value, (list, tuple)):
+        kinds = _leaf_kinds(value) if kinds is None else kinds
+        if kinds & _MIXABLE_LEAVES and not kinds & (_TENSOR_LEAF | _STRING_LEAF):
+            _check_requested(value, kinds, dtype)
     arr = _infer_python(value, kinds, strict=strict)
     if arr is None:
         if isinstance(value, range):   # TF converts a range like the list it spans
@@ -292,6 +296,9 @@ def _cast_host(arr, dtype, original):
             return arr
         if arr.size == 0:   # constant([], tf.string): an empty string tensor
             return np.empty(arr.shape, dtype=object)
+        if _is_host_array(original):
+            raise ValueError("Failed to convert a NumPy array to a Tensor (Unsupported "
+                             f"object type {type(arr.flat[0].item()).__name__}).")
         raise TypeError(f"Cannot convert {original!r} to EagerTensor of dtype string")
     if arr.dtype == object:
         raise TypeError(f"Cannot convert {original!r} to EagerTensor of dtype {dtype.name}")
@@ -310,11 +317,12 @@ def _cast_host(arr, dtype, original):
             # valid uint64 list, anything else is out of range
             return _big_python_ints(original, target)
         raise TypeError(f"Cannot convert {original!r} to EagerTensor of dtype {dtype.name}")
+    if arr.dtype.kind == "b" and arr.size and target not in BOOL_READERS and \
+            not _is_host_array(original):
+        # TF: constant(True, tf.uint8) is a TypeError, constant(True, tf.int32) is 1
+        raise TypeError(f"Cannot convert {original!r} to EagerTensor of dtype "
+                        f"{dtype.name}")
     if dtype.is_integer and arr.size:
-        if arr.dtype.kind == "b" and target not in _BOOL_TO_INT_OK:
-            # TF: constant(True, tf.uint8) is a TypeError, constant(True, tf.int32) is 1
-            raise TypeError(f"Cannot convert {original!r} to EagerTensor of dtype "
-                            f"{dtype.name}")
         if arr.dtype.kind in "iu":
             return wrap_python_ints(arr, target, original)
     if dtype.is_bool and arr.dtype.kind != "b" and arr.size:
@@ -322,7 +330,54 @@ def _cast_host(arr, dtype, original):
     return arr.astype(target)
 
 
-_BOOL_TO_INT_OK = (np.dtype(np.int32), np.dtype(np.int64), np.dtype(np.uint64))
+# the dtypes whose TF converters read Python bools directly (others refuse them)
+BOOL_READERS = frozenset(np.dtype(d) for d in (
+    np.bool_, np.int32, np.int64, np.uint64, np.float16, np.float32, np.float64,
+    np.complex128))
+# what each such converter reads from a list's leaves: Python types and NumPy kinds
+_DIRECT_LEAVES = {
+    **dict.fromkeys(("int32", "int64", "uint64"), ((bool, int), "iu")),
+    **dict.fromkeys(("float16", "float32", "float64"), ((bool, int, float), "iuf")),
+    "complex128": ((bool, int, float, complex), "iufc"),
+    "bool": ((bool,), "b"),
+}
+
+
+def _reads_directly(seq, dtype):
+    """Whether TF's converter for ``dtype`` reads every leaf of ``seq`` as is."""
+    spec = _DIRECT_LEAVES.get(dtype.name)
+    if spec is None:
+        return False
+    types, kinds = spec
+    for item in _all_leaves(seq):
+        if type(item) not in types and not (
+                _is_host_array(item) and item.dtype.kind in kinds):
+            return False
+    return True
+
+
+def _all_leaves(s):
+    for item in s:
+        if isinstance(item, (list, tuple)):
+            yield from _all_leaves(item)
+        else:
+            yield item
+
+
+def _check_requested(seq, kinds, dtype):
+    """TF's rules for a list of bools/complex values converted to ``dtype``: unless
+    the dtype's converter reads every leaf directly, TF infers the list's dtype (its
+    mixed-type ValueError applies) and casts it, which a bool list survives only
+    into bool (``constant([True, 2], tf.uint8)`` and ``constant([True, 1.5],
+    tf.int32)`` are mixed lists; ``constant([True, np.False_], tf.int32)`` a
+    TypeError)."""
+    if _reads_directly(seq, dtype):
+        return
+    _check_mixed(seq, kinds, strict=True)
+    if _leaf_bits(_first_leaf(seq)) & (_BOOL_LEAF | _NP_BOOL_LEAF) and \
+            not dtype.is_bool:
+        raise TypeError(f"Cannot convert {_short_repr(seq)} to EagerTensor of dtype "
+                        f"{dtype.name}")
 
 
 def _big_python_ints(value, target):

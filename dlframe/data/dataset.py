@@ -178,6 +178,10 @@ class Dataset:
 
     def reduce(self, initial_state, reduce_func):
         """Folds ``reduce_func(state, element)`` over the dataset; returns the state."""
+        from dlframe.data.dataset_reduce import reduce_off_pipeline
+        off = reduce_off_pipeline(self, initial_state, reduce_func)
+        if off is not None:
+            return off
         state = S.to_host(initial_state)
         fn = DatasetFunction(reduce_func)   # traced once, replayed per element
         run = fn.new_run()

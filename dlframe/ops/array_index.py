@@ -16,7 +16,7 @@ from dlframe.ops import math as m
 from dlframe.ops import scatter_nan as _nan_rule
 from dlframe.ops._util import one_axis as _one_axis
 from dlframe.ops._util import probing_branch, stand_in, t
-from dlframe.ops.array import reshape
+from dlframe.ops.array import expand_dims, reshape, squeeze
 from dlframe.ops.late_bound import reads_values
 from dlframe.ops.slicing import getitem
 
@@ -181,8 +181,10 @@ def gather_dense_grad(params, indices, axis=0):
     x = t(params)
     if axis % max(x._value.ndim, 1) != 0:
         return gather(x, indices, axis=axis)
-    out = gather(reshape(x, (1,) + tuple(x._value.shape)), indices, axis=1)
-    return reshape(out, tuple(out._value.shape[1:]))
+    # expand/squeeze, not a reshape to the array's shape: a trace's placeholder
+    # dims must not become the graph's static shape
+    out = gather(expand_dims(x, 0), indices, axis=1)
+    return squeeze(out, [0])
 
 
 # ---------------------------------------------------------------- gather_nd / scatter_nd

@@ -78,7 +78,9 @@ def clip_by_norm(t, clip_norm, axes=None, name=None):
     positive = m.greater(l2sum, 0)
     # sqrt only of positive sums keeps the gradient finite for an all-zero t
     l2norm = m.where(positive, m.sqrt(m.where(positive, l2sum, m.ones_like(l2sum))), l2sum)
-    clip = m.cast(clip_norm, x.dtype) if isinstance(clip_norm, Tensor) else clip_norm
+    # TF clips a negative clip_norm at 0 (the result is then all zeros)
+    clip = m.maximum(m.cast(clip_norm, x.dtype), 0) if isinstance(clip_norm, Tensor) \
+        else max(clip_norm, 0)
     return m.divide(m.multiply(x, clip), m.maximum(l2norm, clip))
 
 
@@ -93,6 +95,11 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
         raise TypeError(f"`t_list` should be a list or tuple, got {type(t_list).__name__}")
     norm = global_norm(t_list) if use_norm is None else t(use_norm)
     scale = m.divide(clip_norm, m.maximum(norm, clip_norm))
+    # TF's scale, clip_norm * min(1 / norm, 1 / clip_norm), is 1 for a negative clip
+    if isinstance(clip_norm, Tensor):
+        scale = m.where(m.less(clip_norm, 0), m.ones_like(scale), scale)
+    elif clip_norm < 0:
+        scale = m.ones_like(scale)
     # as TF, an infinite (or NaN) global norm makes every output NaN
     scale = m.where(m.is_finite(norm), scale, m.multiply(m.ones_like(scale), float("nan")))
     out = []

@@ -345,7 +345,7 @@ def _settle_lazy(body_fn, vars_, single):
     found = []
     template = _flat(vars_, found, opaque=True)
     if not any(getattr(v, "_dlframe_lazy", False) for v in found):
-        return vars_
+        return vars_, False
     leaves, staged = [], []
     inner = _flat(vars_, leaves)
 
@@ -356,10 +356,10 @@ def _settle_lazy(body_fn, vars_, single):
     after = []
     _flat(staged[0], after, opaque=True)
     if len(after) != len(found):
-        return vars_  # _check_loop_vars names the mismatch
+        return vars_, True  # _check_loop_vars names the mismatch
     return _unflat(template, iter(
         v._dlframe_settle(w) if getattr(v, "_dlframe_lazy", False) else v
-        for v, w in zip(found, after)))
+        for v, w in zip(found, after))), True
 
 
 # options given by tf.autograph.experimental.set_loop_options inside the body of the
@@ -386,7 +386,8 @@ def set_loop_options(parallel_iterations=None, swap_memory=None,
 def _traced_while(cond_fn, body_fn, vars_, shape_invariants, maximum_iterations,
                   single):
     trace = STATE.trace
-    vars_ = _settle_lazy(body_fn, vars_, single)
+    # (a staged body ran the Python code once: its trace-time output was shown)
+    vars_, staged = _settle_lazy(body_fn, vars_, single)
     leaves = []
     template = _flat(vars_, leaves)
     relaxed = tuple(i for i, r in enumerate(_relaxed(template, [])) if r)
@@ -401,10 +402,13 @@ def _traced_while(cond_fn, body_fn, vars_, shape_invariants, maximum_iterations,
     c = _Branch(cond_flat, trace, leaves, relaxed, runs_now(trace, lambda: True))
     stack = _LOOP_OPTIONS.__dict__.setdefault("stack", [])
     stack.append({})
+    quiet = STATE.silent_trace
+    STATE.silent_trace = quiet or staged
     try:
         b = _Branch(body_flat, trace, leaves, relaxed,
                     body_runs_now(trace, c, maximum_iterations))
     finally:
+        STATE.silent_trace = quiet
         options = stack.pop()
     if shape_invariants is None:
         shape_invariants = options.get("shape_invariants")

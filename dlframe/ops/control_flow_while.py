@@ -10,9 +10,11 @@ effects have effect twins (``_effectful``): never pruned, dry-run while an
 enclosing branch is traced.
 """
 
+from dlframe import backends
 from dlframe.core import basic
 from dlframe.core.primitive import STATE, Primitive, call, primitive
 from dlframe.core.tape import GradientTape
+from dlframe.core.tape import _is_float
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops.control_flow_branch import _WITH_HISTORY
 from dlframe.ops.list_ops import owned_rows, take_rows_like
@@ -35,6 +37,10 @@ def _while_p(d, *arrays, cond_graph, body_graph, n_vars, cond_idx, body_idx,
             claim()
             it += 1
     return tuple(state)
+
+
+def _host_xp():
+    return backends.get_device("cpu:0").xp
 
 
 def _written(body, from_end):
@@ -71,8 +77,9 @@ def _while_hist_p(d, *arrays, cond_graph, body_graph, n_vars, cond_idx, body_idx
             state[:] = body_graph.run(state + [ext[i] for i in body_idx], dry=dry)
             claim()
             it += 1
-    for i in from_end:
-        history[i] = xp.broadcast_to(state[i][None], (it,) + tuple(state[i].shape))
+    for i in from_end:   # (a ragged TensorArray buffer lives in host memory)
+        hxp = _host_xp() if state[i].dtype == object else xp
+        history[i] = hxp.broadcast_to(state[i][None], (it,) + tuple(state[i].shape))
     for i, h in enumerate(history):
         for v in h:
             if i not in from_end and v.shape != h[0].shape:
@@ -97,7 +104,7 @@ def _while_hist_grad(inputs, outs, dys, *, n_vars, body_idx, body, relaxed=(), *
     prints are not repeated). Being dlframe ops, it is differentiable in turn."""
     init, ext = list(inputs[:n_vars]), list(inputs[n_vars:])
     history = list(outs[n_vars:])
-    floats = [i for i, v in enumerate(init) if v.dtype.is_floating]
+    floats = [i for i, v in enumerate(init) if _floating(v, outs[i])]
     ext_floats = [i for i, x in enumerate(ext) if x.dtype.is_floating]
     if not floats:
         return (None,) * len(inputs)
@@ -136,6 +143,15 @@ def _while_hist_grad(inputs, outs, dys, *, n_vars, body_idx, body, relaxed=(), *
     for k, i in enumerate(ext_floats):
         grads[n_vars + i] = result[1 + n_float + k]
     return tuple(grads)
+
+
+def _floating(x, out):
+    """Does loop variable ``x`` (``out``: its value after the loop) carry
+    gradients? A ragged TensorArray buffer does when its rows are floats: seen in
+    ``out`` for one the loop writes first."""
+    if x._value.dtype != object:
+        return x.dtype.is_floating
+    return _is_float(x) or _is_float(out)
 
 
 def _zero_filled(dys):
@@ -227,8 +243,15 @@ _while_fx_p = _effectful(_while_p, _while_dry, _dry_loop(_while_p.forward))
 _while_hist_fx_p = _effectful(_while_hist_p, _while_hist_dry,
                               _dry_loop(_while_hist_p.forward))
 _WITH_HISTORY.update({_while_p: _while_hist_p, _while_fx_p: _while_hist_fx_p})
+def _loop_devices(inputs, attrs):
+    """Each output's device: loop variable k's for output k and for its history
+    (output n_vars + k), as its values are (a ragged TensorArray buffer's: host)."""
+    devices = [t._device for t in inputs[:attrs["n_vars"]]]
+    return devices + devices
+
+
 for _loop in (_while_p, _while_fx_p, _while_hist_p, _while_hist_fx_p):
-    _loop.mixes_cpu_devices = True  # a loop over strategy.run on logical CPUs
+    _loop.mixes_cpu_devices = _loop_devices  # a loop over strategy.run on logical CPUs
     # TF's static shape of loop output k: loop variable k's on entry (dims the
     # shape invariants or a growing buffer free are marked by _traced_while)
     _loop.static_shape = lambda in_dims, attrs: [

@@ -1,5 +1,7 @@
 """Counting: bincount and confusion_matrix; approximate top-k (computed exactly)."""
 
+import collections
+
 from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor
@@ -7,7 +9,7 @@ from dlframe.errors import InvalidArgumentError
 from dlframe.ops import math as m
 from dlframe.ops._util import t
 from dlframe.ops.late_bound import reads_values
-from dlframe.ops.reduction import TopKV2, top_k
+from dlframe.ops.reduction import top_k
 
 
 def _array():
@@ -142,12 +144,15 @@ def confusion_matrix(labels, predictions, num_classes=None, weights=None,
                             else [n, n])
 
 
+ApproxTopK = collections.namedtuple("ApproxTopK", ["values", "indices"])
+
+
 def _approx_k(x, k, largest):
     x = t(x)
     if largest:
-        return top_k(x, k)
+        return ApproxTopK(*top_k(x, k))
     res = top_k(m.negative(x), k)
-    return TopKV2(m.negative(res.values), res.indices)
+    return ApproxTopK(m.negative(res.values), res.indices)
 
 
 def approx_max_k(operand, k, reduction_dimension=-1, recall_target=0.95,

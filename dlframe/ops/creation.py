@@ -63,6 +63,8 @@ def ones(shape, dtype=dtypes.float32, name=None, layout=None):
       dtype: the element type (default float32).
     """
     d = _creation_dtype(dtype)
+    if d == dtypes.string:
+        raise TypeError("Cannot convert 1 to EagerTensor of dtype string")
     return _filled(shape, True if d.is_bool else 1, d, "Ones")
 
 

@@ -9,7 +9,7 @@ from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor
 from dlframe.errors import InvalidArgumentError, NotFoundError
 from dlframe.ops import math as m
-from dlframe.ops._util import operands, t
+from dlframe.ops._util import operands, probing_branch, stand_in, t
 from dlframe.ops.einsum import einsum
 from dlframe.ops.linalg_diag import diag, diag_part, set_diag  # noqa: F401
 
@@ -354,6 +354,8 @@ def inv_p(d, x):
         with d.linalg_raises():   # TF's GPU kernel also reports a singular input
             out = xp.linalg.inv(x.astype(xp.float32) if x.dtype == xp.float16 else x)
     except np.linalg.LinAlgError:  # CuPy raises NumPy's class too
+        if probing_branch():   # placeholder values of a trace: the run checks
+            return stand_in(xp.full(x.shape, xp.nan, dtype=x.dtype))
         raise InvalidArgumentError("MatrixInverse: Input is not invertible. "
                                    "[Op:MatrixInverse]") from None
     return out.astype(x.dtype, copy=False)
@@ -473,6 +475,9 @@ def solve_p(d, a, b):
         with d.linalg_raises():   # TF's GPU kernel also reports a singular input
             return xp.linalg.solve(a, b).astype(a.dtype, copy=False)
     except np.linalg.LinAlgError:  # CuPy raises NumPy's class too
+        if probing_branch():   # placeholder values of a trace: the run checks
+            shape = xp.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + b.shape[-2:]
+            return stand_in(xp.full(shape, xp.nan, dtype=a.dtype))
         raise InvalidArgumentError("MatrixSolve: Input matrix is not invertible. "
                                    "[Op:MatrixSolve]") from None
 

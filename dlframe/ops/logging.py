@@ -3,6 +3,7 @@
 import sys
 
 from dlframe.backends.base import np
+from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor
 from dlframe.ops.ragged_tensor import RaggedTensor
@@ -37,9 +38,27 @@ def _element(value, kind):
     if kind == "c":
         return f"({_float(value.real)},{_float(value.imag)})"
     if kind in "OSU":
-        text = value.decode(errors="replace") if isinstance(value, bytes) else str(value)
-        return f'"{text}"'
+        raw = value if isinstance(value, bytes) else str(value).encode()
+        return '"' + _c_escape(raw).decode(errors="replace") + '"'
     return str(value)
+
+
+_ESCAPES = {ord("\n"): b"\\n", ord("\r"): b"\\r", ord("\t"): b"\\t",
+            ord('"'): b'\\"', ord("'"): b"\\'", ord("\\"): b"\\\\"}
+
+
+def _c_escape(raw):
+    """``raw`` with C escapes for quotes, backslashes and control bytes (octal),
+    bytes from 0x80 kept: how TF's tf.print shows a string element."""
+    out = bytearray()
+    for c in raw:
+        if c in _ESCAPES:
+            out += _ESCAPES[c]
+        elif c < 0x20 or c == 0x7F:
+            out += b"\\%03o" % c
+        else:
+            out.append(c)
+    return bytes(out)
 
 
 def _format(array, summarize):
@@ -112,6 +131,9 @@ def _render(part, arrays, summarize, top=True):
     kind = part[0]
     if kind == "t":
         return _format(arrays[part[1]], summarize)
+    if kind == "raw":   # a lone string scalar prints as is, unquoted
+        value = _on_host(arrays[part[1]])[()]
+        return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
     if kind == "ragged":
         return _format_ragged(arrays[part[1]], [arrays[i] for i in part[2]], summarize)
     if kind == "sparse":
@@ -127,12 +149,50 @@ def _render(part, arrays, summarize, top=True):
     return "{" + ", ".join(f"{k}: {v}" for k, v in zip(part[2], items)) + "}"
 
 
+_LOG_LEVELS = {"log(info)": 20, "log(warning)": 30, "log(error)": 40}
+_STDOUT, _STDERR = sys.stdout, sys.stderr
+
+
+def _stream_name(output_stream):
+    """TF's name of a print destination: stdout/stderr, ``file://<path>``
+    (appended to), or a logging level for tf.compat.v1.logging.info/warning/error."""
+    if any(output_stream is s for s in (sys.stdout, sys.__stdout__, _STDOUT)):
+        return "stdout"
+    if any(output_stream is s for s in (sys.stderr, sys.__stderr__, _STDERR)):
+        return "stderr"   # (also print's default, bound when this module loaded)
+    if isinstance(output_stream, str) and (
+            output_stream in ("stdout", "stderr", *_LOG_LEVELS)   # raw_ops.PrintV2
+            or output_stream.startswith("file://")):
+        return output_stream
+    compat = sys.modules.get("dlframe.compat.v1")   # (a table above ops: not imported)
+    log = getattr(compat, "logging", None)
+    for level in ("info", "warning", "error"):
+        if log is not None and output_stream is getattr(log, level):
+            return f"log({level})"
+    raise ValueError(
+        f"Unsupported output stream, logging level, or file.{output_stream}. Supported "
+        "streams are sys.stdout, sys.stderr, tf.logging.info, tf.logging.warning, "
+        "tf.logging.error. File needs to be in the form of 'file://<filepath>'.")
+
+
+def _emit(stream, text):
+    """Writes ``text`` where ``_stream_name`` named (resolved at run time)."""
+    if stream.startswith("file://"):
+        with open(stream[len("file://"):], "a", encoding="utf-8") as f:
+            f.write(text)
+    elif stream in _LOG_LEVELS:
+        import logging as _py_logging
+        _py_logging.getLogger("tensorflow").log(_LOG_LEVELS[stream], text.rstrip("\n"))
+    else:
+        target = sys.stderr if stream == "stderr" else sys.stdout
+        target.write(text)
+        target.flush()
+
+
 @primitive("PrintV2", effects=True)
 def print_p(d, *arrays, parts, sep, end, stream, summarize):
     pieces = [_render(p, arrays, summarize) for p in parts]
-    target = sys.stderr if stream == "stderr" else sys.stdout
-    target.write(sep.join(pieces) + end)
-    target.flush()
+    _emit(stream, sep.join(pieces) + end)
     return np.zeros((), dtype=np.int32) if d.xp is np else d.xp.zeros((), dtype="int32")
 
 
@@ -168,7 +228,8 @@ def print(*inputs, output_stream=sys.stderr, summarize=3, sep=" ", end="\n",
 
     Args:
       *inputs: tensors, Python values, and lists/tuples/dicts of them.
-      output_stream: sys.stdout or sys.stderr (default, like TF).
+      output_stream: sys.stdout, sys.stderr (default, like TF), a
+        ``"file://<path>"`` to append to, or tf.compat.v1.logging.info/warning/error.
       summarize: elements printed at the start and end of each dimension (-1 or
         None: all).
       sep, end: separators as for Python's print.
@@ -176,7 +237,10 @@ def print(*inputs, output_stream=sys.stderr, summarize=3, sep=" ", end="\n",
     """
     tensors = []
     parts = tuple(_part(x, tensors) for x in inputs)
-    stream = "stdout" if output_stream is sys.stdout else "stderr"
+    if len(inputs) == 1 and parts[0][0] == "t" and inputs[0].dtype == dtypes.string \
+            and inputs[0]._value.ndim == 0:
+        parts = (("raw", 0),)   # TF prints a lone string scalar as the string itself
+    stream = _stream_name(output_stream)
     attrs = {"parts": parts, "sep": sep, "end": end, "stream": stream,
              "summarize": summarize}
     call(print_p, tuple(tensors), attrs)

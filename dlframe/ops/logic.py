@@ -225,6 +225,8 @@ def where(condition, x=None, y=None, name=None):
 def ones_like(input, dtype=None, name=None):  # noqa: A002
     """A tensor of ones with the shape (and dtype) of ``input``."""
     x = t(input)
+    if x._value.dtype == object:   # TF's OnesLike has no string kernel
+        _check("OnesLike", x, "fciub")
     out = basic.ones_like_t(x)
     return cast(out, dtype) if dtype is not None else out
 

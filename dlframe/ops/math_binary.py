@@ -14,7 +14,7 @@ from dlframe.core import basic, dtypes
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor
 from dlframe.errors import InvalidArgumentError
-from dlframe.ops._util import operands
+from dlframe.ops._util import operands, probing_branch, stand_in
 from dlframe.ops.logic import (
     _bcast,
     _binary,
@@ -188,14 +188,20 @@ def unchecked_int_division():
 
 
 def _check_int_divisor(xp, x, y, op):
-    """TF's error for an integer division or modulo by zero (floats give inf/NaN)."""
+    """``y`` after TF's check of an integer division or modulo by zero (floats give
+    inf/NaN); a trace's placeholder values divide by 1 instead (a stand-in result:
+    the run checks its real divisors)."""
     if x.dtype.kind in "iu" and INT_DIVISION.checked and xp.any(y == 0):
-        raise InvalidArgumentError(f"{op}: Integer division by zero [Op:{op}]")
+        if not probing_branch():
+            raise InvalidArgumentError(f"{op}: Integer division by zero [Op:{op}]")
+        stand_in()
+        return xp.where(y == 0, xp.ones_like(y), y)
+    return y
 
 
 @primitive("FloorDiv")
 def floordiv_p(d, x, y):
-    _check_int_divisor(d.xp, x, y, "FloorDiv")
+    y = _check_int_divisor(d.xp, x, y, "FloorDiv")
     if x.dtype.kind in "iu":
         return d.xp.floor_divide(x, y)
     # TF floors the quotient: 1.0 // 0.1 is 10 (NumPy's floor_divide gives 9) and
@@ -215,7 +221,7 @@ floor_div = floordiv
 @primitive("TruncateDiv")
 def truncatediv_p(d, x, y):
     xp = d.xp
-    _check_int_divisor(xp, x, y, "TruncateDiv")
+    y = _check_int_divisor(xp, x, y, "TruncateDiv")
     if x.dtype.kind in "iu":
         q = xp.floor_divide(x, y)
         # floor and truncation differ when the signs differ and the division is inexact
@@ -230,7 +236,7 @@ def truncatediv(x, y, name=None):
 
 @primitive("FloorMod")
 def floormod_p(d, x, y):
-    _check_int_divisor(d.xp, x, y, "FloorMod")
+    y = _check_int_divisor(d.xp, x, y, "FloorMod")
     return d.xp.mod(x, y)
 
 
@@ -251,7 +257,7 @@ mod = floormod
 
 @primitive("TruncateMod")
 def truncatemod_p(d, x, y):
-    _check_int_divisor(d.xp, x, y, "TruncateMod")
+    y = _check_int_divisor(d.xp, x, y, "TruncateMod")
     return d.xp.fmod(x, y)
 
 
@@ -272,8 +278,10 @@ def truncatemod(x, y, name=None):
 def pow_p(d, x, y):
     xp = d.xp
     if x.dtype.kind in "iu" and xp.any(y < 0):
-        raise InvalidArgumentError("Pow: Integers to negative integer powers are not "
-                                   "allowed [Op:Pow]")
+        if not probing_branch():
+            raise InvalidArgumentError("Pow: Integers to negative integer powers are "
+                                       "not allowed [Op:Pow]")
+        y = stand_in(xp.maximum(y, 0))   # a trace's placeholders: the run checks
     return xp.power(x, y)
 
 

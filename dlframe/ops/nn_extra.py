@@ -5,8 +5,10 @@
 All are compositions of reshape/transpose/pad/slice (gradients come from those).
 """
 
+import collections
+
 from dlframe.core import dtypes
-from dlframe.core.primitive import STATE
+from dlframe.core.primitive import STATE, call, primitive
 from dlframe.errors import GraphInvalidArgumentError, InvalidArgumentError
 from dlframe.ops import array as _array
 from dlframe.ops import math as _m
@@ -166,6 +168,9 @@ def local_response_normalization(input, depth_radius=5, bias=1, alpha=1, beta=0.
 lrn = local_response_normalization
 
 
+MaxPoolWithArgmax = collections.namedtuple("MaxPoolWithArgmax", ["output", "argmax"])
+
+
 def max_pool_with_argmax(input, ksize, strides, padding, data_format="NHWC",
                          output_dtype=dtypes.int64, include_batch_in_index=False,
                          name=None):
@@ -175,7 +180,7 @@ def max_pool_with_argmax(input, ksize, strides, padding, data_format="NHWC",
     with the batch term only when ``include_batch_in_index``.
 
     Returns:
-      ``(output, argmax)``.
+      A ``MaxPoolWithArgmax(output, argmax)`` namedtuple.
     """
     if data_format != "NHWC":
         raise ValueError(f"max_pool_with_argmax supports data_format='NHWC' only; "
@@ -186,35 +191,58 @@ def max_pool_with_argmax(input, ksize, strides, padding, data_format="NHWC",
             f"tensor_in must not be empty (shape {list(x._value.shape)}) "
             f"[Op:MaxPoolWithArgmax]")
     out = _pool.max_pool2d(x, ksize, strides, padding)
-    return out, _argmax_positions(x, out, ksize, strides, padding, output_dtype,
-                                  include_batch_in_index)
+    return MaxPoolWithArgmax(out, _argmax_positions(
+        x, out, ksize, strides, padding, output_dtype, include_batch_in_index))
+
+
+@primitive("MaxPoolArgmax")
+def _argmax_p(d, x, *, ksize, strides, padding, with_batch, dtype):
+    """The flat index of each pooling window's maximum (first one on ties)."""
+    from dlframe.ops.conv_geometry import resolve_pads
+    xp = d.xp
+    b, h, w, c = x.shape
+    pads, (oh, ow) = resolve_pads(padding, (h, w), ksize, strides, (1, 1), 2, True,
+                                  "MaxPoolWithArgmax")
+    result = xp.zeros((b, oh, ow, c), dtype=xp.int64)
+    channels = xp.arange(c, dtype=xp.int64)[None, :]
+    for i in range(oh):
+        for j in range(ow):
+            y0, x0 = i * strides[0] - pads[0][0], j * strides[1] - pads[1][0]
+            ys = slice(max(y0, 0), min(y0 + ksize[0], h))
+            xs = slice(max(x0, 0), min(x0 + ksize[1], w))
+            pos = x[:, ys, xs, :].reshape(b, -1, c).argmax(axis=1)
+            wy = ys.start + pos // (xs.stop - xs.start)
+            wx = xs.start + pos % (xs.stop - xs.start)
+            result[:, i, j, :] = (wy * w + wx) * c + channels
+    if with_batch:
+        result += (xp.arange(b, dtype=xp.int64) * h * w * c)[:, None, None, None]
+    return result.astype(dtype)
+
+
+def _argmax_static_shape(in_dims, attrs):
+    """The pooled dims TF's shape inference knows (None where the input's is)."""
+    from dlframe.ops.conv_geometry import resolve_pads
+    dims = in_dims[0]
+    if dims is None:
+        return None
+    out = list(dims)
+    for axis in (1, 2):
+        if dims[axis] is not None:
+            k, st = attrs["ksize"][axis - 1], attrs["strides"][axis - 1]
+            _, (n,) = resolve_pads(attrs["padding"], (dims[axis],), (k,), (st,), (1,),
+                                   1, True, "MaxPoolWithArgmax")
+            out[axis] = n
+    return out
+
+
+_argmax_p.static_shape = _argmax_static_shape
 
 
 def _argmax_positions(x, out, ksize, strides, padding, output_dtype, with_batch):
-    from dlframe.backends.base import np
-    from dlframe.core.tensor import convert_to_tensor
-    from dlframe.ops.conv import resolve_pads
-    host = x.numpy()
-    b, h, w, c = host.shape
-    k = _pool_pair(ksize)
-    s = _pool_pair(strides)
-    pads, _ = resolve_pads(padding, (h, w), k, s, (1, 1), 2, True, "MaxPoolWithArgmax")
-    oh, ow = int(out.shape[1]), int(out.shape[2])
-    result = np.zeros((b, oh, ow, c), dtype=np.int64)
-    for i in range(oh):
-        for j in range(ow):
-            y0, x0 = i * s[0] - pads[0][0], j * s[1] - pads[1][0]
-            ys = slice(max(y0, 0), min(y0 + k[0], h))
-            xs = slice(max(x0, 0), min(x0 + k[1], w))
-            win = host[:, ys, xs, :].reshape(b, -1, c)
-            pos = win.argmax(axis=1)
-            wy = ys.start + pos // (xs.stop - xs.start)
-            wx = xs.start + pos % (xs.stop - xs.start)
-            result[:, i, j, :] = (wy * w + wx) * c + np.arange(c)[None, :]
-    if with_batch:
-        result += (np.arange(b) * h * w * c)[:, None, None, None]
-    return convert_to_tensor(result.astype(dtypes.as_dtype(output_dtype)._np),
-                             device=x._device)
+    return call(_argmax_p, (x,), {
+        "ksize": _pool_pair(ksize), "strides": _pool_pair(strides),
+        "padding": padding, "with_batch": bool(with_batch),
+        "dtype": dtypes.as_dtype(output_dtype)._np})
 
 
 def _pool_pair(value):

@@ -22,6 +22,7 @@ from dlframe.ops import (
     strings_unicode,
 )
 from dlframe.ops import ragged_ops as RO
+from dlframe.ops import ragged_segment
 from dlframe.ops.names import COMPOSITE_DISPATCH
 from dlframe.ops.ragged_elementwise import _align
 from dlframe.ops.ragged_getitem import gather_rows
@@ -222,6 +223,7 @@ def register():
         reduction_arg.argmax: _refused_arg_reduction("argmax"),
         reduction_arg.argmin: _refused_arg_reduction("argmin"),
     })
+    COMPOSITE_DISPATCH.update(ragged_segment.dispatch_table())
 
 
 register()

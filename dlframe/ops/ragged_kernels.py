@@ -10,6 +10,7 @@ them with new row partitions (nothing data-dependent is baked into a graph).
 
 from dlframe.core.primitive import call, primitive
 from dlframe.errors import InvalidArgumentError
+from dlframe.ops._util import probing_branch, stand_in
 
 
 def _lengths(splits):
@@ -116,6 +117,16 @@ def padding_lengths_p(d, dense, padding):
 def to_dense_p(d, values, splits, default, *, width):
     xp = d.xp
     n = splits.shape[0] - 1
+    if n < 0 or int(splits[-1]) != values.shape[0]:
+        if probing_branch():
+            # a trace's placeholder splits need not fit its placeholder values: a
+            # stand-in of the padded shape (the run reads the real partition)
+            return stand_in(xp.full((max(n, 0), width or 0) + values.shape[1:],
+                                    default, dtype=values.dtype))
+        raise InvalidArgumentError(
+            f"RaggedToDense: the last row split ({int(splits[-1]) if n >= 0 else None}"
+            f") must equal the number of values ({values.shape[0]}) "
+            f"[Op:RaggedToDense]")
     lens = _lengths(splits)
     w = (int(lens.max()) if n else 0) if width is None else width
     out = xp.empty((n, w) + values.shape[1:], dtype=values.dtype)

@@ -414,6 +414,9 @@ def _scan(p, x, axis, exclusive, reverse):
     x = t(x)
     m._check(p.name, x, "fciu")
     nd = x._value.ndim
+    if np.ndim(axis.numpy() if isinstance(axis, Tensor) else axis) != 0:
+        raise InvalidArgumentError(f"{p.name}: ScanOp: axis must be a scalar, not "
+                                   f"{list(np.shape(axis))} [Op:{p.name}]")
     a = int(axis.numpy()) if isinstance(axis, Tensor) else int(axis)
     if not -nd <= a < nd:
         raise AxisError(f"{p.name}: ScanOp: Expected scan axis in the range [{-nd}, {nd}), "

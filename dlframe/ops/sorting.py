@@ -10,6 +10,7 @@ from dlframe.errors import InvalidArgumentError
 from dlframe.ops._util import one_axis, t
 from dlframe.ops.array import transpose
 from dlframe.ops.array_index import gather, gather_dense_grad
+from dlframe.ops.logic import _check
 
 Unique = collections.namedtuple("Unique", ["y", "idx"])
 UniqueWithCounts = collections.namedtuple("UniqueWithCounts", ["y", "idx", "count"])
@@ -34,6 +35,7 @@ def _direction(direction):
 
 
 def _to_last(x, axis, op):
+    _check(op, x, "fiu")   # TF sorts real numbers only (no bool, string, complex)
     nd = x._value.ndim
     if nd == 0:
         raise InvalidArgumentError(f"{op}: input must be at least rank 1, got a scalar")

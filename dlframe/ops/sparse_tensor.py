@@ -18,7 +18,7 @@ from dlframe.ops import array_index as _index
 from dlframe.ops import logic as _logic
 from dlframe.ops import math as _math
 from dlframe.ops import reduction as _red
-from dlframe.ops._util import t
+from dlframe.ops._util import probing_branch, stand_in, t
 
 
 def _component(value, dtype=None):
@@ -200,23 +200,31 @@ def _to_dense_p(d, indices, values, default, *, shape, validate):
     xp = d.xp
     out = xp.full(shape, default, dtype=values.dtype)
     if indices.shape[0]:
-        if validate:
-            host = d.to_numpy(indices)
-            if (host < 0).any() or (host >= np.asarray(shape)).any():
-                raise InvalidArgumentError(f"sparse_to_dense: indices out of bounds for "
-                                           f"dense shape {list(shape)}")
-            flat = np.ravel_multi_index(host.T, shape) if shape else np.zeros(1)
-            if len(np.unique(flat)) != len(flat):
-                raise InvalidArgumentError("sparse_to_dense: repeated indices")
-            late = np.flatnonzero(np.diff(flat) < 0)
-            if late.size:   # TF requires row-major order
-                i = int(late[0]) + 1
-                raise InvalidArgumentError(
-                    f"indices[{i}] = {host[i].tolist()} is out of order. Many sparse "
-                    "ops require sorted indices. Use `tf.sparse.reorder` to create a "
-                    "correctly ordered copy.")
+        problem = _index_problem(d, indices, shape) if validate else None
+        if problem is not None:
+            if probing_branch():   # a trace's placeholder indices: the run checks
+                return stand_in(out)
+            raise InvalidArgumentError(problem)
         out[tuple(indices.T)] = values
     return out
+
+
+def _index_problem(d, indices, shape):
+    """TF's complaint about ``indices`` of a dense ``shape`` (None when valid):
+    out of bounds, repeated, or not in row-major order."""
+    host = d.to_numpy(indices)
+    if (host < 0).any() or (host >= np.asarray(shape)).any():
+        return f"sparse_to_dense: indices out of bounds for dense shape {list(shape)}"
+    flat = np.ravel_multi_index(host.T, shape) if shape else np.zeros(1)
+    if len(np.unique(flat)) != len(flat):
+        return "sparse_to_dense: repeated indices"
+    late = np.flatnonzero(np.diff(flat) < 0)
+    if late.size:   # TF requires row-major order
+        i = int(late[0]) + 1
+        return (f"indices[{i}] = {host[i].tolist()} is out of order. Many sparse ops "
+                "require sorted indices. Use `tf.sparse.reorder` to create a correctly "
+                "ordered copy.")
+    return None
 
 
 @_to_dense_p.defgrad

@@ -13,7 +13,9 @@ Two representations, as in TensorFlow:
   written yet (element shape unknown) is allocated at loop entry from one staged
   iteration of the body, a ``dynamic_size`` buffer may grow between iterations, and
   a buffer the body only writes into is replayed from its final value by the loop's
-  gradient instead of being copied at every iteration.
+  gradient instead of being copied at every iteration. With ``infer_shape=False``
+  and an element shape left unknown the buffer holds rows of their own shapes
+  (``list_ops``: a ragged buffer), as TF's lists do.
 """
 
 from dlframe.core import dtypes
@@ -68,7 +70,9 @@ class TensorArray:
       tensor_array_name, handle, flow, colocate_with_first_write_call, name:
         accepted for TF compatibility.
       infer_shape: whether the first write fixes the element shape (later writes
-        must match it).
+        must match it). With False and an element shape left unknown, the
+        elements may differ in shape, inside a function too (``concat`` joins
+        them; ``stack`` needs one shape).
       element_shape: the shape of each element, when known.
     """
 
@@ -88,8 +92,11 @@ class TensorArray:
         if self._graph:
             self._buffer = None
             self._size = size if _symbolic(size) else _host_int(size, "size")
-            # TF knows the stacked length only for a fixed size given as a constant
-            self._rows_known = not self._dynamic_size and not _symbolic(size)
+            # TF knows the stacked length only for a fixed size it can fold to a
+            # constant (tensor_util.constant_value: not tf.shape(x)[0], not n + 1)
+            self._rows_known = not self._dynamic_size and not _symbolic(size) and (
+                not isinstance(size, Tensor) or _static_dims.static_value(
+                    STATE.trace, size) is not None)
         else:
             self._elements = [None] * _host_int(size, "size")
             self._cleared = set()
@@ -200,11 +207,30 @@ class TensorArray:
     def _allocate(self, element):
         # an unknown size is allocated empty (0): the first write, when the graph
         # runs, gives the buffer its element shape (list_ops.write_rows)
-        element = [0 if d is None else d for d in element or ()]
         size = self._size
+        if self._ragged_rows(element):
+            return list_ops.reserve_ragged(size if isinstance(size, Tensor) else
+                                           convert_to_tensor(size, dtype=dtypes.int32))
+        element = [0 if d is None else d for d in element or ()]
         if isinstance(size, Tensor):
             return list_ops.reserve(_math.cast(size, dtypes.int32), element, self._dtype)
         return zeros([size] + list(element), self._dtype)
+
+    def _ragged_rows(self, element):
+        """Whether a buffer for elements of static shape ``element`` (a list, None:
+        unknown rank) holds them row by row: elements of different shapes, as TF
+        allows when ``infer_shape=False`` leaves the element shape unknown."""
+        # (infer_shape=True keeps one dense buffer, fast on a GPU: elements of
+        # different shapes are then a run-time error naming infer_shape=False)
+        return not self._infer_shape and (element is None or None in element)
+
+    def _note_ragged(self, out, shift):
+        """``out`` (elements read, stacked when ``shift`` is 1) with the sizes an
+        element shape leaves unknown marked so in the trace (TF's static shape)."""
+        element = self._element_shape
+        if element.rank is None or not element.is_fully_defined():
+            return _static_dims.note_unknown_axes(out, _unknown_axes(element, shift))
+        return out
 
     def unstack(self, value, name=None):
         """Splits ``value`` along its first axis into the elements of the array."""
@@ -247,6 +273,8 @@ class TensorArray:
     def split(self, value, lengths, name=None):
         """Splits ``value`` along its first axis into pieces of ``lengths`` rows."""
         value = self._value(value)
+        if self._graph:
+            return self._graph_split(value, lengths)
         lengths = _host_ints(lengths)
         size = self._static_size()
         if not self._dynamic_size and size is not None and len(lengths) != size:
@@ -257,24 +285,40 @@ class TensorArray:
         ragged = len(set(lengths)) > 1
         rows = None if ragged or not lengths else lengths[0]
         shape = self._merge_shape([rows] + value.shape.as_list()[1:])
-        if self._graph:
-            if ragged:
-                raise NotImplementedError(
-                    "TensorArray.split into pieces of different lengths inside a "
-                    "dlframe.function: its elements would have different shapes; "
-                    "split eagerly or use tf.split")
-            return self._new(array.reshape(
-                value, [len(lengths), rows or 0] + value.shape.as_list()[1:]), shape)
         self._element_shape = shape
         self._elements = list(array.split(value, lengths)) if lengths else []
         return self
+
+    def _graph_split(self, value, lengths):
+        """Graph ``split``: the pieces' lengths are read when the graph runs (TF
+        knows them statically only from a constant)."""
+        known = None if _symbolic(lengths) else _host_ints(lengths)
+        count = len(known) if known is not None else _static_dims.graph_dims(
+            convert_to_tensor(lengths))[0]
+        size = self._static_size()
+        if not self._dynamic_size and None not in (size, count) and count != size:
+            raise InvalidArgumentError(
+                f"TensorArray's size is not equal to the size of lengths ({size} vs. "
+                f"{count}), and the TensorArray is not marked as dynamically "
+                "resizeable.")
+        rows = known[0] if known and len(set(known)) == 1 else None
+        shape = self._merge_shape([rows] + _static(value).as_list()[1:])
+        ragged = self._ragged_rows(shape.as_list() if shape.rank is not None else None)
+        if known is not None and rows is None and known and not ragged:
+            raise ValueError(f"TensorArray.split: pieces of lengths {known} into a "
+                             f"TensorArray of element shape {shape} (infer_shape=True)"
+                             ": pass infer_shape=False for pieces of different sizes")
+        lengths = convert_to_tensor(lengths, dtype=dtypes.int32) if not isinstance(
+            lengths, Tensor) else _math.cast(lengths, dtypes.int32)
+        return self._new(list_ops.split_rows(value, lengths, ragged), shape)
 
     # -- reading -----------------------------------------------------------------
     def read(self, index, name=None):
         """The element at ``index``."""
         if self._graph:
-            return list_ops.read_rows(self._graph_buffer(), convert_to_tensor(
+            out = list_ops.read_rows(self._graph_buffer(), convert_to_tensor(
                 index, dtype=dtypes.int32) if not isinstance(index, Tensor) else index)
+            return self._note_ragged(out, 0)
         return self._read(_host_int(index, "index"))
 
     def _read(self, i):
@@ -318,6 +362,12 @@ class TensorArray:
         """All elements stacked along a new first axis: ``[size, *element_shape]``."""
         if self._graph:
             buffer = self._graph_buffer()
+            element = self._element_shape
+            if self._ragged_rows(element.as_list() if element.rank is not None
+                                 else None):
+                out = list_ops.stack_rows(buffer, self._dtype)
+                return _static_dims.note_unknown_axes(out, _unknown_axes(element, 1) | (
+                    set() if self._rows_known else {0}))
             if self._rows_known:
                 return buffer
             # the graph's static shape has an unknown length ([None, *element])
@@ -331,7 +381,7 @@ class TensorArray:
         if self._graph:
             idx = indices if isinstance(indices, Tensor) else convert_to_tensor(
                 indices, dtype=dtypes.int32)
-            return list_ops.read_rows(self._graph_buffer(), idx)
+            return self._note_ragged(list_ops.read_rows(self._graph_buffer(), idx), 1)
         idx = _host_ints(indices)
         n = len(self._elements)
         for i in idx:
@@ -342,12 +392,13 @@ class TensorArray:
     def concat(self, name=None):
         """All elements concatenated along their first axis."""
         if self._graph:
-            buffer = self._graph_buffer()
-            if buffer._value.ndim < 2:
+            element = self._element_shape
+            if element.rank == 0:
                 raise InvalidArgumentError("Concat saw a scalar shape at index 0 but "
                                            "requires at least vectors.")
-            shape = list(buffer._value.shape)
-            return array.reshape(buffer, [shape[0] * shape[1]] + shape[2:])
+            out = list_ops.concat_rows(self._graph_buffer(), self._dtype)
+            # TF's static shape: [None, *element[1:]]
+            return _static_dims.note_unknown_axes(out, _unknown_axes(element, 0) | {0})
         if not self._elements:
             shape = self._element_shape
             return zeros([0] + (shape.as_list()[1:] if shape.is_fully_defined() else []),
@@ -399,9 +450,17 @@ class TensorArray:
                 staged._buffer is None:
             return self
         element = staged._element_shape
-        dims = element.as_list() if element.rank is not None else \
-            [None] * (staged._buffer._value.ndim - 1)
+        dims = element.as_list() if element.rank is not None else None \
+            if self._ragged_rows(None) else [None] * (staged._buffer._value.ndim - 1)
         return self._new(self._allocate(dims), element)
+
+
+def _unknown_axes(element, shift):
+    """The axes of a stacked (``shift`` 1) or concatenated (0) result that an
+    element shape leaves unknown (its rank too: ``static_dims.RANK``)."""
+    if element.rank is None:
+        return {_static_dims.RANK}
+    return {a + shift for a, d in enumerate(element.as_list()) if d is None}
 
 
 def _dims(shape):

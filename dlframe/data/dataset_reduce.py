@@ -1,0 +1,63 @@
+"""``Dataset.reduce`` where the pipeline's host-side fold does not fit.
+
+The pipeline folds host arrays through one traced ``reduce_func`` (``Dataset.reduce``).
+Two cases take another road, as TF's ``ReduceDataset`` allows:
+
+* inside a ``dlframe.function`` the reduction is a graph ``while_loop`` that pulls
+  the dataset's elements each time the graph runs (the ``for x in dataset`` feed of
+  ``graph_loop``), so a state computed from the function's inputs or variables is
+  read when the graph runs, not baked in at trace time;
+* a state holding a ``tf.TensorArray`` (which has no host-array form) is folded
+  eagerly, element by element.
+"""
+
+from dlframe.core import function as _function
+from dlframe.core.primitive import STATE
+from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.data import structure as S
+from dlframe.ops import control_flow
+from dlframe.ops.tensor_array import TensorArray
+
+
+def _tensors(state):
+    """``state`` with lists as tuples and its non-TensorArray leaves as Tensors."""
+    return S.map_structure(
+        lambda x: x if isinstance(x, (Tensor, TensorArray)) else convert_to_tensor(x),
+        S.lists_to_tuples(state))
+
+
+def _holds_tensor_array(state):
+    return any(isinstance(x, TensorArray) for x in S.flatten(state))
+
+
+def _converted(reduce_func):
+    convert = _function.CONVERTER
+    return convert(reduce_func) if convert is not None else reduce_func
+
+
+def reduce_off_pipeline(dataset, initial_state, reduce_func):
+    """The reduction of ``dataset`` by ``reduce_func`` from ``initial_state``, or
+    None when the pipeline's own fold applies (eager, no TensorArray)."""
+    traced = STATE.trace is not None
+    if not traced and not _holds_tensor_array(initial_state):
+        return None
+    hooks = dataset._graph_iteration() if traced else None
+    if traced and hooks is None:
+        if not _holds_tensor_array(initial_state):
+            return None   # elements a graph feed cannot pull: the host fold
+        raise NotImplementedError(
+            "Dataset.reduce with a TensorArray in its state inside a "
+            "dlframe.function needs a dataset of dense tensors")
+    fn = _converted(reduce_func)
+    state = _tensors(initial_state)
+    if not traced:
+        for element in dataset:
+            state = S.lists_to_tuples(fn(state, element))
+        return state
+    start, has_next, get = hooks
+
+    def body(i, s):
+        return i + 1, S.lists_to_tuples(fn(s, get(i)))
+    _, state = control_flow.while_loop(lambda i, s: has_next(i), body,
+                                       (start(), state))
+    return state
