@@ -62,9 +62,21 @@ def _leaf_spec_from_json(desc):
     return TensorSpec(desc["shape"], desc["dtype"])
 
 
+def _sorted_keys(structure):
+    """``structure`` with every dict's keys in sorted order, as TF's loaded spec
+    (``structure`` itself when it holds no dict)."""
+    if isinstance(structure, dict):
+        return {k: _sorted_keys(structure[k]) for k in sorted(structure)}
+    if isinstance(structure, tuple) and not hasattr(structure, "_fields"):
+        items = tuple(_sorted_keys(v) for v in structure)
+        return structure if all(a is b for a, b in zip(items, structure)) else items
+    return structure
+
+
 def _spec_from_json(desc):
     leaves = [_leaf_spec_from_json(d) for d in desc["leaves"]]
-    return S.pack_sequence_as(_structure_from_json(desc["structure"]), leaves)
+    return S.pack_sequence_as(_sorted_keys(_structure_from_json(desc["structure"])),
+                              leaves)
 
 
 def _shard_index(shard_func, element):
@@ -133,7 +145,11 @@ class _ShardDataset(Dataset):
     def _iter(self):
         if self._compression != self._saved_compression:
             return self._wrong_compression()
-        return _read_cache(self._filename, _opener(self._compression))
+        elements = _read_cache(self._filename, _opener(self._compression))
+        if _sorted_keys(self._spec) is self._spec:   # no dict: as stored
+            return elements
+        # dicts come back in the loaded spec's (sorted) key order, as TF's
+        return (S.pack_sequence_as(self._spec, S.flatten(e)) for e in elements)
 
     def _wrong_compression(self):
         # as TF, a mismatched `compression` fails when the first element is read

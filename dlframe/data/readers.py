@@ -143,18 +143,24 @@ class FixedLengthRecordDataset(_FileDataset):
 
 # ---------------------------------------------------------------- CSV
 _NUMERIC = {"float32", "float64", "int32", "int64"}
+_ALLOWED = "float32, float64, int32, int64 or string"
 
 
 def _record_default(value, i):
     """(dtype, default array or None) for one entry of ``record_defaults``."""
     if isinstance(value, _dt.DType) or (isinstance(value, type) and not isinstance(
             value, (list, tuple))):
-        return _dt.as_dtype(value), None
+        dtype = _dt.as_dtype(value)
+        if dtype.name not in _NUMERIC and dtype is not _dt.string:
+            raise ValueError(f"record_defaults[{i}] has unsupported dtype "
+                             f"{dtype.name}; expected {_ALLOWED}")
+        return dtype, None
     arr = S.to_host_array(value)
     arr = arr.reshape(-1)
     dtype = _dt.from_numpy(arr.dtype)
     if dtype.name not in _NUMERIC and dtype is not _dt.string:
-        raise TypeError(f"record_defaults[{i}] has unsupported dtype {dtype.name}")
+        raise InvalidArgumentError(None, None, f"record_defaults[{i}] has unsupported "
+                                   f"dtype {dtype.name}; expected {_ALLOWED}")
     return dtype, (arr[0] if arr.size else None)
 
 
@@ -232,10 +238,15 @@ class CsvDataset(Dataset):
                 else:
                     cols = range(len(self._defaults))
                 try:
+                    if self._select is None and self._exclude is None and \
+                            len(row) > len(cols):
+                        raise InvalidArgumentError(
+                            None, None, f"{path}: Expect {len(self._defaults)} fields "
+                            f"but have more in record {rec}")
                     if len(cols) != len(self._defaults) or max(cols, default=-1) >= len(row):
                         raise InvalidArgumentError(
-                            None, None, f"{path}: expect {len(self._defaults)} fields but "
-                            f"have {len(row)} in record {rec}")
+                            None, None, f"{path}: Expect {len(self._defaults)} fields "
+                            f"but have {len(row)} in record {rec}")
                     values = tuple(
                         _as_array(_convert_field(row[c], d, default, c, rec, self._na), d)
                         for c, (d, default) in zip(cols, self._defaults))
@@ -308,7 +319,7 @@ def make_csv_dataset(file_pattern, batch_size, column_names=None, column_default
             if header and i == 0:
                 header_row = header_row or row
                 continue
-            data_rows.append(row)
+            data_rows.append((i + 1, row))   # the file's line number, as TF counts
             if len(data_rows) >= num_rows_for_inference:
                 break
         if len(data_rows) >= num_rows_for_inference:
@@ -324,6 +335,10 @@ def make_csv_dataset(file_pattern, batch_size, column_names=None, column_default
     if select_columns is not None:
         # TF reads the selected columns in file order, whatever order they are named
         select = sorted({_column_index(c, column_names) for c in select_columns})
+    elif column_defaults is not None:
+        # as TF: the names pair with the defaults (the shorter list decides), and rows
+        # of another length fail as they are read
+        select = list(range(min(len(column_names), len(column_defaults))))
     else:
         select = list(range(len(column_names)))
     selected = [column_names[c] for c in select]
@@ -332,16 +347,28 @@ def make_csv_dataset(file_pattern, batch_size, column_names=None, column_default
         raise ValueError(f"`label_name` provided must be one of the columns: "
                          f"{selected}. Received: label_name={label_name!r}.")
     if column_defaults is None:
+        for number, row in data_rows:
+            if len(row) != len(column_names):
+                raise ValueError(f"Problem inferring types: CSV row {number} has "
+                                 f"{len(row)} number of fields. Expected: "
+                                 f"{len(column_names)}.")
+        data_rows = [row for _, row in data_rows]
         defaults = [_infer_type([r[c] for r in data_rows if c < len(r)], na_value)
                     for c in select]
         defaults = [d if d is _dt.string else _zero(d) for d in defaults]
         defaults = [b"" if d is _dt.string else d for d in defaults]
     else:
         defaults = list(column_defaults)
+        if select_columns is not None and len(defaults) != len(select):
+            raise ValueError(
+                "If specified, `column_defaults` and `select_columns` must have the "
+                f"same length: `column_defaults` has length {len(defaults)}, "
+                f"`select_columns` has length {len(select)}.")
     names = [column_names[c] for c in select]
     ds = CsvDataset(files, defaults, compression_type=compression, header=header,
                     field_delim=field_delim, use_quote_delim=use_quote_delim,
-                    na_value=na_value, select_cols=select)
+                    na_value=na_value,
+                    select_cols=None if select_columns is None else select)
     ds._ignore_errors = bool(ignore_errors)
     if num_epochs is None:
         ds = ds.repeat()

@@ -225,7 +225,8 @@ def _run(fn, element, in_spec=None, fill=_RUNS[0][:2]):
     with the element's ``in_spec``, the trace also knows which output dimensions
     TF leaves unknown (``x[:2]`` of a None dimension)."""
     tr, args, out = _traced_call(fn, element, in_spec, fill)
-    out = S.lists_to_tuples(out)
+    with _trace.tracing(tr):   # stacked nested lists are ops of the function
+        out = S.function_output(out)
     check_has_outputs(out)
     if in_spec is not None:
         leaves, specs = S.flatten(args), S.flatten(in_spec)

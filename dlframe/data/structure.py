@@ -272,6 +272,26 @@ def to_host_leaf(value):
     return to_host_array(value)
 
 
+def function_output(structure):
+    """A map function's result as TF normalizes it: a list returned at the top is a
+    tuple of components; a list nested inside (``{"a": [x, y]}``, ``(x, [y, z])``)
+    is one Tensor (its items packed)."""
+    if isinstance(structure, list):
+        structure = tuple(structure)
+
+    def pack(value):
+        if isinstance(value, list):   # packed as convert_to_tensor packs
+            return convert_to_tensor(value)
+        if isinstance(value, dict):
+            return type(value)((k, pack(v)) for k, v in value.items())
+        if _is_namedtuple(value):
+            return type(value)(*[pack(v) for v in value])
+        if isinstance(value, tuple):
+            return tuple(pack(v) for v in value)
+        return value
+    return pack(structure)
+
+
 def to_host(structure):
     """Pipeline representation of a user value (lists inside become tuples)."""
     return map_structure(to_host_leaf, lists_to_tuples(structure))

@@ -156,7 +156,7 @@ class DatasetFunction:
         """The converted function's raw result on Tensors ``args`` (quiet after the
         first trace)."""
         with self.trace_run():
-            return host_call(self.converted(), args, unpack)
+            return S.function_output(host_call(self.converted(), args, unpack))
 
     def call_element(self, element):
         """The function's raw result on a host ``element``, run eagerly (results that
@@ -295,7 +295,8 @@ class DatasetFunction:
 
         def call(*leaves):   # *args: TF's graph inputs are args_0, args_1, ...
             args = S.pack_sequence_as(structure, leaves)
-            return target(*args) if unpack else target(args)
+            # lists nested in the result are Tensors of the graph (TF's rule)
+            return S.function_output(target(*args) if unpack else target(args))
         return call
 
 

@@ -447,8 +447,12 @@ def _batch_arrays(data, features):
                         np.zeros((0,) + shape, dtype=np_dtype)]
         elif isinstance(config, FixedLenSequenceFeature):
             fill = config.default_value
+            if isinstance(fill, Tensor):
+                fill = fill.numpy()
             if fill is None:
                 fill = b"" if dtype is _dt.string else 0
+            elif isinstance(fill, str):   # string Tensors hold bytes
+                fill = fill.encode()
             out[key] = [_padded(values, shape, fill, np_dtype)]
         elif isinstance(config, RaggedFeature):
             out[key] = _batch_ragged(values, dtype, config.row_splits_dtype)

@@ -64,7 +64,7 @@ def add(x, y, name=None):
     """Returns x + y elementwise (broadcasting); string tensors are concatenated."""
     if _is_string(x) or _is_string(y):
         from dlframe.ops import strings
-        return strings.join([x, y])
+        return strings.add(x, y)
     return _binary(add_p, x, y, "fciu")
 
 

@@ -14,7 +14,6 @@ from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError, ShapeMismatchError
-from dlframe.ops.re2_syntax import re2_to_python
 from dlframe.ops.string_hashes import _M, fingerprint64, murmur64a, siphash24
 from dlframe.ops.strings_core import (  # noqa: F401 - re-exported
     _apply,
@@ -26,6 +25,11 @@ from dlframe.ops.strings_core import (  # noqa: F401 - re-exported
     string_map_p,
     string_rows,
     string_rows_p,
+)
+from dlframe.ops.strings_regex import (  # noqa: F401 - re-exported
+    _scalar_str,
+    regex_full_match,
+    regex_replace,
 )
 
 
@@ -82,108 +86,9 @@ def length(input, unit="BYTE", name=None):   # TF 2 order (v1: name first)
                   _len_bytes if unit == "BYTE" else _len_chars, "int32")
 
 
-def _utf8(v):
-    # RE2 matches UTF-8 text by code point; bytes that are not UTF-8 round-trip
-    return _b(v).decode("utf-8", "surrogateescape")
-
-
-class _Regex:
-    """A hashable compiled-pattern callable (primitive attributes are compared)."""
-
-    def __init__(self, pattern, rewrite, count):
-        self.key = (pattern, rewrite, count)
-        # RE2's \d \w \s and POSIX classes are ASCII-only
-        try:
-            self.regex = _re.compile(re2_to_python(pattern), _re.ASCII)
-        except _re.error as err:
-            raise InvalidArgumentError(None, None, f"Invalid pattern: {pattern!r}, "
-                                                   f"error: {err}") from None
-        self.rewrite, valid = _rewrite_parts(rewrite, self.regex.groups)
-        self.count = count
-        # RE2 (as TF) logs a bad rewrite instead of failing: a group past the last
-        # leaves every string unchanged; a bad escape truncates the rewrite there
-        # when replacing globally and leaves the string unchanged otherwise
-        self.identity = valid is None or (not valid and count == 1)
-
-    def _expand(self, match):
-        return "".join(p if isinstance(p, str) else (match.group(p) or "")
-                       for p in self.rewrite)
-
-    def __call__(self, v):
-        if self.identity:
-            return _b(v)
-        out = self.regex.sub(self._expand, _utf8(v), count=self.count)
-        return out.encode("utf-8", "surrogateescape")
-
-    def __eq__(self, other):
-        return isinstance(other, _Regex) and other.key == self.key
-
-    def __hash__(self):
-        return hash(self.key)
-
-
-def _rewrite_parts(rewrite, groups):
-    """RE2's rewrite string as literal text and group numbers: only ``\\N`` (group
-    N, ``\\0`` the whole match) and ``\\\\`` are escapes, as in TF.
-
-    Returns ``(parts, valid)``: ``valid`` is None when the rewrite names a group past
-    ``groups``, False when it holds another escape (``parts`` then stop before it).
-    """
-    escaped = _re.findall(r"\\(.)", rewrite, _re.DOTALL)   # pairs, as RE2 scans them
-    if max((int(c) for c in escaped if c.isdigit()), default=0) > groups:
-        return (), None
-    parts, literal, i, valid = [], "", 0, True
-    while i < len(rewrite):
-        c = rewrite[i]
-        if c != "\\":
-            literal += c
-            i += 1
-            continue
-        nxt = rewrite[i + 1:i + 2]
-        if nxt == "\\":
-            literal += nxt
-        elif nxt.isdigit():
-            parts += [literal, int(nxt)]
-            literal = ""
-        else:
-            valid = False
-            break
-        i += 2
-    parts.append(literal)
-    return tuple(p for p in parts if p != ""), valid
-
-
-def _scalar_str(v, what):
-    if isinstance(v, Tensor):
-        v = v.numpy()
-        v = v.item() if hasattr(v, "item") else v
-    if isinstance(v, bytes):
-        return v.decode()
-    if not isinstance(v, str):
-        raise TypeError(f"{what} must be a string, got {v!r}")
-    return v
-
-
-def regex_replace(input, pattern, rewrite, replace_global=True, name=None):
-    """Replaces matches of the RE2 ``pattern`` with ``rewrite`` (``\\1`` groups)."""
-    fn = _Regex(_scalar_str(pattern, "pattern"), _scalar_str(rewrite, "rewrite"),
-                0 if replace_global else 1)
-    return _apply(_strings(input, "StaticRegexReplace"), fn)
-
-
-class _FullMatch(_Regex):
-    def __call__(self, v):
-        return self.regex.fullmatch(_utf8(v)) is not None
-
-
-def regex_full_match(input, pattern, name=None):
-    """Whether each whole string matches the RE2 ``pattern``."""
-    return _apply(_strings(input, "RegexFullMatch"),
-                  _FullMatch(_scalar_str(pattern, "pattern"), "", 0), bool)
-
-
 # the smallest magnitude float32 rounding sends to infinity (FLT_MAX plus half an ulp)
 _FLOAT32_OVERFLOW = (2.0 - 2.0 ** -24) * 2.0 ** 127
+_HEX_FLOAT = _re.compile(r"\s*[+-]?0[xX]")
 
 
 class _ToNumber:
@@ -198,7 +103,9 @@ class _ToNumber:
             if "_" in text:   # Python's literal digit grouping is not a number to TF
                 raise ValueError(text)
             if not self.integer:
-                number = float(text)
+                # strtod's hexadecimal forms ('0x1A', '-0x1.8p1') are numbers to TF
+                hexadecimal = _HEX_FLOAT.match(text)
+                number = float.fromhex(text) if hexadecimal else float(text)
                 if self.bits == 32 and abs(number) >= _FLOAT32_OVERFLOW:
                     return number * _np.inf   # overflows to +-inf, without a warning
                 return number
@@ -350,20 +257,33 @@ def string_join_p(d, *xs, separator):
 
 
 def join(inputs, separator="", name=None):
-    """Joins lists of string tensors elementwise (broadcasting) with ``separator``."""
+    """Joins lists of string tensors elementwise with ``separator``: the inputs have
+    one shape, or are scalars (which repeat)."""
     xs = [_strings(v, "StringJoin") for v in inputs]
     if not xs:
         raise InvalidArgumentError("StringJoin: at least one input is required")
     shapes = [tuple(x._value.shape) for x in xs]
-    try:
-        _np.broadcast_shapes(*shapes)
-    except ValueError:
-        first, *rest = [sh for sh in shapes if sh]   # scalars always broadcast
+    shaped = [sh for sh in shapes if sh]   # scalars always repeat
+    if any(sh != shaped[0] for sh in shaped):
+        first, *rest = shaped
         bad = next(sh for sh in rest if sh != first)
         raise ShapeMismatchError(f"StringJoin: Input shapes do not match: "
                                  f"{list(first)} vs. {list(bad)} [Op:StringJoin]"
                                  ) from None
     return call(string_join_p, tuple(xs), {"separator": _b(separator)})
+
+
+def add(x, y):
+    """``x + y`` of string tensors: concatenation, broadcasting as AddV2 does
+    (unlike ``join``, whose inputs share one shape)."""
+    xs = (_strings(x, "AddV2"), _strings(y, "AddV2"))
+    try:
+        _np.broadcast_shapes(*(tuple(v._value.shape) for v in xs))
+    except ValueError:
+        raise ShapeMismatchError(
+            f"Incompatible shapes: {list(xs[0]._value.shape)} vs. "
+            f"{list(xs[1]._value.shape)} [Op:AddV2]") from None
+    return call(string_join_p, xs, {"separator": b""})
 
 
 @primitive("ReduceJoin")

@@ -6,6 +6,8 @@ RaggedTensor for non-scalar inputs; dense inputs with equal-length rows give den
 Tensors where TensorFlow gives them (``ngrams``).
 """
 
+import codecs as _codecs
+
 from dlframe.backends.base import np as _np  # host index arithmetic
 from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
@@ -183,12 +185,28 @@ def _encoding(name):
     return codecs[enc]
 
 
+def _input_encoding(name):
+    """The Python codec of an input encoding: as ICU, any known character set
+    ("ISO-8859-1", "windows-1252", "US-ASCII", ...); UTF-16/32 without a byte
+    order are big-endian."""
+    try:
+        return _encoding(name)
+    except InvalidArgumentError:
+        pass
+    try:
+        codec = _codecs.lookup(name).name
+    except LookupError:
+        raise InvalidArgumentError(None, None, "Could not create converter for input "
+                                   f"encoding: {name}") from None
+    return {"utf-16": "utf-16-be", "utf-32": "utf-32-be"}.get(codec, codec)
+
+
 def unicode_decode(input, input_encoding, errors="replace",
                    replacement_char=65533, replace_control_characters=False, name=None):
     """The Unicode code points (int32) of a scalar string (a 1-D Tensor), or of each
     string of a tensor of rank >= 1 (a RaggedTensor, as TF)."""
     x = _strings(input, "UnicodeDecode")
-    enc = _encoding(input_encoding)
+    enc = _input_encoding(input_encoding)
     if errors not in ("replace", "ignore", "strict"):
         raise ValueError(f"errors must be 'strict', 'replace' or 'ignore', got {errors!r}")
 

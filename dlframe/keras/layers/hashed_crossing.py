@@ -10,6 +10,7 @@ from dlframe.core.primitive import call
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.keras.engine.base_layer import Layer
+from dlframe.keras.layers.preprocessing_categorical import maybe_sparse
 from dlframe.keras.layers.preprocessing_lookup import encode_categorical
 from dlframe.ops import array as _array
 from dlframe.ops import math as _math
@@ -29,7 +30,7 @@ class HashedCrossing(Layer):
       num_bins: number of hash bins.
       output_mode: 'int' (int64 bin ids, the inputs' shape) or 'one_hot' (float
         vectors of ``num_bins``).
-      sparse: kept for Keras compatibility; must be False.
+      sparse: with 'one_hot', a SparseTensor of the ones (as TF); ignored with 'int'.
     """
 
     def __init__(self, num_bins, output_mode="int", sparse=False, name=None, dtype=None,
@@ -44,8 +45,6 @@ class HashedCrossing(Layer):
             raise ValueError(f"Unknown value for `output_mode` argument of "
                              f"HashedCrossing. Allowed values are: {_MODES}. Received: "
                              f"output_mode={output_mode}")
-        if sparse:
-            raise NotImplementedError("HashedCrossing(sparse=True) is not supported")
         self.num_bins = num_bins
         self.output_mode = output_mode
         self.sparse = sparse
@@ -90,8 +89,8 @@ class HashedCrossing(Layer):
         ids = _array.reshape(ids, list(shape))
         if self.output_mode == "int":
             return ids
-        return encode_categorical(ids, self.num_bins, "one_hot",
-                                  dtype=self.compute_dtype)
+        return maybe_sparse(encode_categorical(ids, self.num_bins, "one_hot",
+                                               dtype=self.compute_dtype), self.sparse)
 
     def compute_output_shape(self, input_shape):
         shape = list(TensorShape(input_shape[0]).as_list())

@@ -79,6 +79,21 @@ class Rescaling(Layer):
         return config
 
 
+def _check_fixed_statistics(mean, variance, axis):
+    """TF's checks of ``Normalization(mean=..., variance=...)``: one shape, of rank at
+    most the number of kept axes."""
+    mean_shape = tuple(convert_to_tensor(mean, dtype="float32").shape)
+    variance_shape = tuple(convert_to_tensor(variance, dtype="float32").shape)
+    if mean_shape != variance_shape:
+        raise ValueError("When setting values directly, `mean` and `variance` must "
+                         f"have the same shape. Received: mean shape {mean_shape} and "
+                         f"variance shape {variance_shape}")
+    if len(mean_shape) > len(axis):
+        raise ValueError(f"The rank of `mean` must be less than or equal to the number "
+                         f"of axes ({len(axis)}). Received: mean shape {mean_shape} for "
+                         f"axis {axis}")
+
+
 class Normalization(Layer):
     """Standardizes features: ``(x - mean) / sqrt(variance)`` per index of ``axis``.
 
@@ -108,6 +123,8 @@ class Normalization(Layer):
         if (mean is None) != (variance is None):
             raise ValueError("When setting values directly, both `mean` and `variance` "
                              f"must be set. Received: mean={mean} and variance={variance}")
+        if mean is not None:
+            _check_fixed_statistics(mean, variance, axis)
         self.input_mean = mean
         self.input_variance = variance
         self.invert = invert

@@ -20,6 +20,7 @@ from dlframe.ops import creation as _creation
 from dlframe.ops import math as _math
 from dlframe.ops import reduction as _red
 from dlframe.ops import segment as _segment
+from dlframe.ops import sparse_tensor as _sparse
 from dlframe.ops import strings as _strings
 from dlframe.ops.ragged_tensor import RaggedTensor
 
@@ -32,6 +33,39 @@ def _tensor(x):
 
 def _eager():
     return _STATE.trace is None
+
+
+_SPARSE_MESSAGES = {
+    "lookup": "`sparse` may only be true if `output_mode` is `'one_hot'`, "
+              "`'multi_hot'`, `'count'` or `'tf_idf'`.",
+    "Discretization": "`sparse=True` may only be used if `output_mode` is "
+                      "`'one_hot'`, `'multi_hot'`, or `'count'`.",
+    "Hashing": "`sparse` may only be true if `output_mode` is `\"one_hot\"`, "
+               "`\"multi_hot\"`, or `\"count\"`.",
+}
+
+
+def check_sparse(kind, sparse, output_mode):
+    """``sparse=True`` needs a vector ``output_mode`` (TF's ValueError of the layer
+    ``kind``: 'lookup', 'Discretization' or 'Hashing')."""
+    if sparse and output_mode == "int":
+        raise ValueError(f"{_SPARSE_MESSAGES[kind]} Received: sparse={sparse} and "
+                         f"output_mode={output_mode}")
+    return bool(sparse)
+
+
+def check_max_tokens(layer_name, max_tokens):
+    """A vocabulary layer's ``max_tokens`` holds at least two entries (TF)."""
+    if max_tokens is not None and max_tokens <= 1:
+        where = "`max_tokens` is set for `IntegerLookup`, it" \
+            if layer_name == "IntegerLookup" else "set, `max_tokens`"
+        raise ValueError(f"If {where} must be greater than 1. Received: "
+                         f"max_tokens={max_tokens}")
+
+
+def maybe_sparse(outputs, sparse):
+    """``outputs`` as a SparseTensor of their nonzero entries when ``sparse``."""
+    return _sparse.from_dense(outputs) if sparse else outputs
 
 
 def check_output_mode(layer_name, output_mode, allowed, binary_alias=False):
@@ -152,8 +186,6 @@ class CategoryEncoding(Layer):
                                         ("one_hot", "multi_hot", "count"), True)
         if num_tokens is None or num_tokens < 1:
             raise ValueError(f"`num_tokens` must be >= 1. Received: num_tokens={num_tokens}")
-        if sparse:
-            raise NotImplementedError("CategoryEncoding(sparse=True) is not supported")
         self.num_tokens = num_tokens
         self.output_mode = output_mode
         self.sparse = sparse
@@ -162,8 +194,9 @@ class CategoryEncoding(Layer):
         if count_weights is not None and self.output_mode != "count":
             raise ValueError("`count_weights` is not used when `output_mode` is not "
                              f"'count'. Received output_mode={self.output_mode}")
-        return encode_categorical(inputs, self.num_tokens, self.output_mode, count_weights,
-                                  dtype=self.compute_dtype)
+        out = encode_categorical(inputs, self.num_tokens, self.output_mode,
+                                 count_weights, dtype=self.compute_dtype)
+        return maybe_sparse(out, self.sparse)
 
     def compute_output_shape(self, input_shape):
         shape = list(TensorShape(input_shape).as_list())
@@ -197,6 +230,7 @@ class Discretization(Layer):
                  sparse=False, **kwargs):
         super().__init__(**kwargs)
         check_output_mode("Discretization", output_mode, _BUCKET_MODES)
+        check_sparse("Discretization", sparse, output_mode)
         if bin_boundaries is not None and num_bins is not None:
             raise ValueError("Both `num_bins` and `bin_boundaries` should not be set. "
                              f"Received: num_bins={num_bins} and "
@@ -234,9 +268,13 @@ class Discretization(Layer):
             x = _math.cast(x, _dt.float64)
         if not self.bin_boundaries:
             return _math.cast(_math.multiply(x, 0), _dt.int32)
+        if any(b > a for a, b in zip(self.bin_boundaries[1:], self.bin_boundaries)):
+            raise InvalidArgumentError(None, None, "Expected sorted boundaries, got "
+                                       f"bin_boundaries={self.bin_boundaries}")
         bounds = _math.cast(convert_to_tensor(self.bin_boundaries), x.dtype)
-        above = _math.greater_equal(_array.expand_dims(x, -1), bounds)
-        return _red.reduce_sum(_math.cast(above, _dt.int32), [-1])
+        # the boundaries not above x (TF's Bucketize: NaN is past every one)
+        below = _math.logical_not(_math.less(_array.expand_dims(x, -1), bounds))
+        return _red.reduce_sum(_math.cast(below, _dt.int32), [-1])
 
     def call(self, inputs):
         if self.bin_boundaries is None:
@@ -244,8 +282,9 @@ class Discretization(Layer):
         idx = map_flat_values(self._bucketize, inputs)
         if self.output_mode == "int":
             return idx
-        return encode_categorical(idx, len(self.bin_boundaries) + 1, self.output_mode,
-                                  dtype=self.compute_dtype)
+        out = encode_categorical(idx, len(self.bin_boundaries) + 1, self.output_mode,
+                                 dtype=self.compute_dtype)
+        return maybe_sparse(out, self.sparse)
 
     def compute_output_shape(self, input_shape):
         if self.output_mode == "int":
@@ -304,6 +343,7 @@ class Hashing(Layer):
             raise ValueError(f"The `num_bins` for `Hashing` cannot be `None` or "
                              f"non-positive values. Received: num_bins={num_bins}.")
         check_output_mode("Hashing", output_mode, _BUCKET_MODES)
+        check_sparse("Hashing", sparse, output_mode)
         self.num_bins = num_bins
         self.mask_value = mask_value
         self.salt = salt_pair(salt)
@@ -332,7 +372,8 @@ class Hashing(Layer):
         out = map_flat_values(self._bins, inputs)
         if self.output_mode == "int":
             return out
-        return encode_categorical(out, self.num_bins, self.output_mode)
+        return maybe_sparse(encode_categorical(out, self.num_bins, self.output_mode),
+                            self.sparse)
 
     def compute_output_shape(self, input_shape):
         if self.output_mode == "int":

@@ -21,9 +21,12 @@ from dlframe.keras.layers.preprocessing_categorical import (
     Discretization,
     Hashing,
     _tensor,
+    check_max_tokens,
     check_output_mode,
+    check_sparse,
     encode_categorical,
     map_flat_values,
+    maybe_sparse,
     pop_renamed,
     salt_pair,
 )
@@ -131,6 +134,7 @@ class _IndexLookup(Layer):
         if invert and output_mode != "int":
             raise ValueError(f"`output_mode` must be `'int'` when `invert` is true. "
                              f"Received: output_mode={output_mode}")
+        check_max_tokens(type(self).__name__, max_tokens)
         if num_oov_indices < 0:
             raise ValueError(f"`num_oov_indices` must be greater than or equal to 0. "
                              f"Received: num_oov_indices={num_oov_indices}")
@@ -147,7 +151,7 @@ class _IndexLookup(Layer):
         self.invert = invert
         self.output_mode = output_mode
         self.pad_to_max_tokens = pad_to_max_tokens
-        self.sparse = sparse
+        self.sparse = check_sparse("lookup", sparse, output_mode)
         self._tokens = []
         self._idf = None
         self._saved_vocabulary_size = None
@@ -357,7 +361,7 @@ class _IndexLookup(Layer):
         out = encode_categorical(idx, width, self.output_mode, idf=idf,
                                  dtype=_dt.float32 if self.output_mode == "tf_idf"
                                  else _dt.int64)
-        return out if width == depth else out[..., :depth]
+        return maybe_sparse(out if width == depth else out[..., :depth], self.sparse)
 
     def compute_output_shape(self, input_shape):
         if self.output_mode == "int":

@@ -13,7 +13,12 @@ from dlframe.core import dtypes as _dt
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.keras.engine.base_layer import Layer
-from dlframe.keras.layers.preprocessing_categorical import check_output_mode
+from dlframe.keras.layers.preprocessing_categorical import (
+    check_max_tokens,
+    check_output_mode,
+    check_sparse,
+    maybe_sparse,
+)
 from dlframe.keras.layers.preprocessing_lookup import (
     StringLookup,
     iter_batches,
@@ -81,10 +86,8 @@ class TextVectorization(Layer):
         if ragged and output_mode != "int":
             raise ValueError(f"`ragged=True` needs `output_mode='int'`. Received: "
                              f"ragged={ragged} and output_mode={output_mode!r}")
-        if sparse:
-            raise NotImplementedError("TextVectorization(sparse=True) is not supported.")
-        if max_tokens is not None and max_tokens < 1:
-            raise ValueError(f"`max_tokens` must be >= 1. Received: max_tokens={max_tokens}")
+        sparse = check_sparse("lookup", sparse, output_mode)
+        check_max_tokens("TextVectorization", max_tokens)
         _check_choice("standardize", standardize, _STANDARDIZE)
         _check_choice("split", split, _SPLIT)
         self._ngrams_arg = list(ngrams) if isinstance(ngrams, (list, tuple)) else ngrams
@@ -225,7 +228,7 @@ class TextVectorization(Layer):
         out = self._lookup(tokens) if self.output_mode == "int" else self._encode(tokens)
         if flat:
             return out[:, 0]
-        return out[0] if scalar else out
+        return maybe_sparse(out[0] if scalar else out, self.sparse)
 
     def _encode(self, tokens):
         """Bag-of-words outputs; the '' padding of short documents never counts."""
