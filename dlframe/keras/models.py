@@ -55,7 +55,11 @@ def clone_model(model, input_tensors=None, clone_function=None):
         custom layers need no registration.
 
     Returns:
-      The clone, uncompiled, sharing no weights with ``model``.
+      The clone, sharing no weights with ``model``. A compiled Sequential or
+      functional model gives a clone compiled from its ``get_compile_config()``
+      (new optimizer, losses and metrics, as Keras 3); where that config does not
+      deserialize (an unregistered custom loss) the clone is left uncompiled, as
+      Keras 2 left every clone.
     """
     from dlframe.keras.engine.input_layer import InputLayer
     if not isinstance(model, Functional):
@@ -79,7 +83,7 @@ def clone_model(model, input_tensors=None, clone_function=None):
             clone.add(_clone_layer(model._input_layer))
         for layer in model.layers:
             clone.add(clone_function(layer))
-        return clone
+        return _compiled_like(model, clone)
     if given and len(given) != len(model.inputs):
         raise ValueError(f"clone_model: the model has {len(model.inputs)} inputs but "
                          f"input_tensors has {len(given)}: {input_tensors}")
@@ -90,7 +94,19 @@ def clone_model(model, input_tensors=None, clone_function=None):
         layer = originals[data["name"]]
         return (_clone_layer(layer) if isinstance(layer, InputLayer)
                 else clone_function(layer))
-    return Functional._rebuild(model.get_config(), make_layer, replaced)
+    return _compiled_like(
+        model, Functional._rebuild(model.get_config(), make_layer, replaced))
+
+
+def _compiled_like(model, clone):
+    """``clone`` compiled as ``model`` was (Keras 3), or uncompiled (Keras 2) when
+    the compile config does not rebuild."""
+    if model._is_compiled:
+        try:
+            clone.compile_from_config(model.get_compile_config())
+        except (ValueError, TypeError):
+            clone._is_compiled = False
+    return clone
 
 
 def load_model(filepath, custom_objects=None, compile=True, **kwargs):

@@ -1,8 +1,11 @@
 """Fused optimizer updates for ``tf.IndexedSlices`` gradients (an embedding's rows).
 
-Each result is bit-equal to the dense kernel of ``training_ops`` run on the densified
-gradient (rows scatter-added into zeros in the order given, then cast to the
-variable's dtype); only the work differs:
+Each result is the dense kernel of ``training_ops`` run on the densified gradient
+(rows scatter-added into zeros in the order given, then cast to the variable's
+dtype), except that, as TF 2.21's (and Keras 2's) optimizers do, the squared-gradient
+term of Adagrad, Adam and RMSprop is the sum of the squares of the rows of a repeated
+id (the square is taken per row of the slices, then the rows are added), not the
+square of their sum; with distinct ids both are bit-equal. Only the work differs:
 
 - SGD and Adagrad touch only the gradient's rows: on every other row the dense update
   adds ``0`` to the accumulator and subtracts ``0`` from the variable.
@@ -41,24 +44,46 @@ def _dense_grad(d, var, values, indices):
     return scatter_rows(d, None, ids, bad, values, "add", var.shape)
 
 
-def _device_rows(d, var, values, indices):
+def _device_rows(d, var, values, indices, squares=False):
     """On a GPU, with no host read: each gradient row's id (0 where out of range), the
     out-of-range mask, and per row the sum of all the rows with its id (each repeat
-    gets the whole sum, as the dense scatter-add sums them) in the variable's dtype."""
+    gets the whole sum, as the dense scatter-add sums them) in the variable's dtype;
+    with ``squares``, also per row the sum of the squares of those rows."""
     xp = d.xp
     ids = indices.reshape(-1).astype("int64", copy=False)
     rows = (ids.shape[0],) + var.shape[1:]
     bad = (ids < 0) | (ids >= var.shape[0])
     slot = xp.searchsorted(xp.sort(ids), ids)   # one slot per distinct id
-    sums = scatter_rows(d, None, slot, bad, values.reshape(rows), "add", rows)
-    return (xp.where(bad, 0, ids), bad,
-            xp.take(sums, slot, axis=0).astype(var.dtype, copy=False))
+    values = values.reshape(rows)
+    sums = scatter_rows(d, None, slot, bad, values, "add", rows)
+    out = (xp.where(bad, 0, ids), bad,
+           xp.take(sums, slot, axis=0).astype(var.dtype, copy=False))
+    if squares:
+        values = values.astype(var.dtype, copy=False)
+        sq = scatter_rows(d, None, slot, bad, xp.square(values), "add", rows)
+        out += (xp.take(sq, slot, axis=0),)
+    return out
+
+
+def _dense_squares(d, var, values, indices):
+    """On a GPU: per row of ``var``, the sum of the squares of the gradient's rows with
+    that id (0 elsewhere), with no host read."""
+    values = values.astype(var.dtype, copy=False)
+    return _dense_grad(d, var, d.xp.square(values), indices)
 
 
 def _write_rows(xp, target, ids, bad, rows):
     """``target[ids] = rows``, skipping the rows where ``bad`` holds."""
     key, rows = neutralize(xp, target, (ids,), bad, rows, "update")
     target[key] = rows
+
+
+def _summed_squares(d, var, values, indices):
+    """Per distinct id (sorted, as ``_summed_rows``), the sum of the squares of the
+    gradient's rows with that id, in the variable's dtype."""
+    ids = indices.reshape(-1)
+    values = values.reshape((ids.size,) + var.shape[1:]).astype(var.dtype, copy=False)
+    return sum_rows_by_id(d, ids, d.xp.square(values))[1]
 
 
 def _summed_rows(d, var, values, indices):
@@ -91,16 +116,17 @@ def sparse_sgd_p(d, var, values, indices, lr, it):
 
 @primitive("KerasSparseApplyAdagrad", effects=True)
 def sparse_adagrad_p(d, var, acc, values, indices, lr, it, *, epsilon):
-    if d.is_gpu:   # the dense kernel on the gradient's rows
-        ids, bad, g = _device_rows(d, var, values, indices)
-        var_rows, acc_rows = d.xp.take(var, ids, axis=0), d.xp.take(acc, ids, axis=0)
-        _dense.adagrad_p.forward(d, var_rows, acc_rows, g, lr, it, epsilon=epsilon)
+    if d.is_gpu:   # the dense kernel's formula on the gradient's rows
+        ids, bad, g, sq = _device_rows(d, var, values, indices, squares=True)
+        _, lr, _ = _prep(var, g, lr, it)
+        acc_rows = d.xp.take(acc, ids, axis=0) + sq
+        var_rows = d.xp.take(var, ids, axis=0) - lr * g / d.xp.sqrt(acc_rows + epsilon)
         _write_rows(d.xp, acc, ids, bad, acc_rows)
         _write_rows(d.xp, var, ids, bad, var_rows)
         return var
     rows, g = _summed_rows(d, var, values, indices)
     _, lr, _ = _prep(var, g, lr, it)
-    acc_rows = acc[rows] + d.xp.square(g)
+    acc_rows = acc[rows] + _summed_squares(d, var, values, indices)
     acc[rows] = acc_rows
     var[rows] = var[rows] - lr * g / d.xp.sqrt(acc_rows + epsilon)
     return var
@@ -109,11 +135,13 @@ def sparse_adagrad_p(d, var, acc, values, indices, lr, it, *, epsilon):
 @primitive("KerasSparseApplyAdam", effects=True)
 def sparse_adam_p(d, var, m, v, values, indices, lr, it, *, beta_1, beta_2, epsilon):
     xp = d.xp
-    if d.is_gpu:
-        grad = _dense_grad(d, var, values, indices)
-        return _dense.adam_p.forward(d, var, m, v, v, grad,
-                                     lr, it, beta_1=beta_1, beta_2=beta_2,
-                                     epsilon=epsilon, amsgrad=False)
+    if d.is_gpu:   # the dense kernel's formula on the densified gradient
+        g, lr, t = _prep(var, _dense_grad(d, var, values, indices), lr, it)
+        alpha = lr * xp.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
+        m += (g - m) * (1 - beta_1)
+        v += (_dense_squares(d, var, values, indices) - v) * (1 - beta_2)
+        var -= m * alpha / (xp.sqrt(v) + epsilon)
+        return var
     rows, g = _summed_rows(d, var, values, indices)
     _, lr, t = _prep(var, g, lr, it)
     alpha = lr * xp.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
@@ -128,7 +156,7 @@ def sparse_adam_p(d, var, m, v, values, indices, lr, it, *, beta_1, beta_2, epsi
     var -= m * alpha / step
     # the gradient's rows, from their old values
     m_rows += (g - m_rows) * (1 - beta_1)
-    v_rows += (xp.square(g) - v_rows) * (1 - beta_2)
+    v_rows += (_summed_squares(d, var, values, indices) - v_rows) * (1 - beta_2)
     var_rows -= m_rows * alpha / (xp.sqrt(v_rows) + epsilon)
     m[rows], v[rows], var[rows] = m_rows, v_rows, var_rows
     return var
@@ -141,15 +169,22 @@ def sparse_rmsprop_p(d, var, vel, mom, values, indices, lr, it, *, rho, momentum
     momentum, every row's momentum and variable move); the step ``lr * g / sqrt(vel
     + epsilon)`` is 0 on rows without gradient, so only the gradient's rows get it."""
     xp = d.xp
-    if d.is_gpu:
-        return _dense.rmsprop_p.forward(d, var, vel, mom, vel,
-                                        _dense_grad(d, var, values, indices), lr, it,
-                                        rho=rho, momentum=momentum, epsilon=epsilon,
-                                        centered=False)
+    if d.is_gpu:   # the dense kernel's formula on the densified gradient
+        g, lr, _ = _prep(var, _dense_grad(d, var, values, indices), lr, it)
+        vel *= rho
+        vel += (1 - rho) * _dense_squares(d, var, values, indices)
+        inc = lr * g / xp.sqrt(vel + epsilon)
+        if momentum > 0:
+            mom *= momentum
+            mom += inc
+            var -= mom
+        else:
+            var -= inc
+        return var
     rows, g = _summed_rows(d, var, values, indices)
     _, lr, _ = _prep(var, g, lr, it)
     vel *= rho
-    vel_rows = vel[rows] + (1 - rho) * xp.square(g)
+    vel_rows = vel[rows] + (1 - rho) * _summed_squares(d, var, values, indices)
     vel[rows] = vel_rows
     inc = lr * g / xp.sqrt(vel_rows + epsilon)
     if momentum > 0:

@@ -182,5 +182,6 @@ def test_same_metric_object_twice_is_deduplicated_without_double_suffix():
     model = keras.Sequential([keras.Input((4,)), layers.Dense(1, activation="sigmoid")])
     model.compile("adam", "binary_crossentropy",
                   metrics=[keras.metrics.AUC(name="auc"), keras.metrics.AUC(), "AUC"])
+    # TF 2.21: a metric given by name logs under that name ("AUC")
     assert sorted(model.fit(x, y, epochs=1, verbose=0).history) == [
-        "auc", "auc_1", "auc_2", "loss"]
+        "AUC", "auc", "auc_1", "loss"]

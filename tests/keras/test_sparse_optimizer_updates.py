@@ -1,6 +1,9 @@
-"""Optimizers apply tf.IndexedSlices gradients: the update equals the dense-gradient
-update (rows named twice add up; slots of untouched rows still decay, as Keras 3),
-and plain SGD updates only the named rows, without a dense gradient."""
+"""Optimizers apply tf.IndexedSlices gradients: for linear updates (SGD, momentum,
+norm clipping, Lion) the update equals the dense-gradient update (rows named twice
+add up; slots of untouched rows still decay, as Keras 3); a squared-gradient term
+(Adam, Adagrad, RMSprop) or value clipping works per row, as TF 2.21 (see
+test_sparse_repeated_ids_round22_b.py); plain SGD updates only the named rows,
+without a dense gradient."""
 
 import numpy as np
 import pytest
@@ -56,7 +59,14 @@ def _train(make, sparse, steps=3):
     return var.numpy()
 
 
-@pytest.mark.parametrize("name", sorted({**OPTIMIZERS, **EXTRA}))
+# TF 2.21 squares (or clips) each row of the slices before a repeated id's rows add
+# up, so these differ from the dense update: TF's numbers are checked in
+# test_sparse_repeated_ids_round22_b.py (adam_amsgrad, rmsprop_centered, adadelta,
+# adamax, nadam, ftrl and adafactor still follow the dense update here)
+PER_ROW = {"adam", "adam_ema", "adamw", "adagrad", "rmsprop", "sgd_clipvalue"}
+
+
+@pytest.mark.parametrize("name", sorted(set({**OPTIMIZERS, **EXTRA}) - PER_ROW))
 def test_slices_update_equals_dense_update(name):
     make = {**OPTIMIZERS, **EXTRA}[name]
     sparse = _train(lambda: make(keras.optimizers), True)
@@ -65,7 +75,7 @@ def test_slices_update_equals_dense_update(name):
     assert not np.allclose(sparse, INIT)
 
 
-@pytest.mark.parametrize("name", ["sgd", "sgd_momentum", "adam", "rmsprop", "adagrad"])
+@pytest.mark.parametrize("name", ["sgd", "sgd_momentum"])
 def test_legacy_optimizers_accept_slices(name):
     legacy = keras.optimizers.legacy
     np.testing.assert_allclose(_train(lambda: OPTIMIZERS[name](legacy), True),

@@ -47,6 +47,7 @@ def test_timeseries_generator_errors_and_fit():
     with pytest.raises(ValueError, match="batch_size"):
         S.TimeseriesGenerator(data, np.arange(10), length=2, batch_size=0)
     # next value of a linear series from the last 4: learnable by a Dense layer
+    tf.keras.utils.set_random_seed(0)   # unseeded, some suites' RNG state missed 1e-3
     series = np.linspace(0, 1, 200).astype("float32")[:, None]
     gen = S.TimeseriesGenerator(series, series, length=4, batch_size=16)
     model = tf.keras.Sequential([tf.keras.Input((4, 1)), tf.keras.layers.Flatten(),

@@ -91,9 +91,8 @@ class ModelCheckpoint(Callback):
                     print_msg(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from "
                           f"{self.best:.5f}")
                 return
-            if self.verbose > 0:
-                prev = ("inf" if self._direction < 0 else "-inf") if self.best is None \
-                    else f"{self.best:.5f}"
+            if self.verbose > 0:   # TF 2.21: "from None" (Keras 2: "from inf")
+                prev = "None" if self.best is None else f"{self.best:.5f}"
                 print_msg(f"\nEpoch {epoch + 1}: {self.monitor} improved from {prev} to "
                       f"{current:.5f}, saving model to {path}")
             self.best = current
@@ -106,6 +105,8 @@ class ModelCheckpoint(Callback):
             self.model.save_weights(path, overwrite=True)
         else:
             self.model.save(path, overwrite=True)
+        if self.verbose > 0:
+            print_msg(f"\nEpoch {epoch + 1}: finished saving model to {path}")
 
 
 def _float_logs(logs):

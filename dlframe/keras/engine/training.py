@@ -36,6 +36,7 @@ from dlframe.keras.engine.training_steps import (  # noqa: F401
     _accepts_training,
     _floats,
     _merge_dict_results,
+    _sorted_logs,
 )
 from dlframe.keras.utils import tree
 from dlframe.ops import array as _array
@@ -210,7 +211,8 @@ class TrainingMixin(StepsMixin, FirstBatchChecksMixin, BatchMethodsMixin,
                     logs = train_fn(data)
                 step = begin + len(batches) - 1
                 if want_batch_logs:
-                    cbs.on_train_batch_end(step, _merge_dict_results(logs))
+                    cbs.on_train_batch_end(step, _sorted_logs(_merge_dict_results(logs),
+                                                              logs))
                 if self.stop_training:
                     break
             if logs is None:
@@ -235,6 +237,11 @@ class TrainingMixin(StepsMixin, FirstBatchChecksMixin, BatchMethodsMixin,
             if val is not None and self._should_eval(epoch, validation_freq):
                 val_logs = self._evaluate_loop(val, cbs, in_fit=True)
                 epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
+                raw = {**(logs if isinstance(logs, dict) else {}),
+                       **{"val_" + k: v for k, v in val_logs.items()}}
+            else:
+                raw = logs
+            epoch_logs = _sorted_logs(epoch_logs, raw)
             cbs.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
                 break
@@ -279,13 +286,13 @@ class TrainingMixin(StepsMixin, FirstBatchChecksMixin, BatchMethodsMixin,
                 logs = test_fn(data)
             step = begin + len(batches) - 1
             if want:
-                cbs.on_test_batch_end(step, _merge_dict_results(logs))
+                cbs.on_test_batch_end(step, _sorted_logs(_merge_dict_results(logs), logs))
         if logs is None:
             raise ValueError("Unexpected result of `test_function` (Empty logs): the "
                              "evaluation data is empty.")
         if adapter.steps is None:
             adapter.steps = step + 1
-        result = _floats(self._metrics_or_logs(logs))
+        result = _sorted_logs(_floats(self._metrics_or_logs(logs)), logs)
         cbs.on_test_end(result)
         return result
 
@@ -308,7 +315,7 @@ class TrainingMixin(StepsMixin, FirstBatchChecksMixin, BatchMethodsMixin,
         logs = self._evaluate_loop(adapter, cbs)
         if return_dict:
             return logs
-        values = [logs[k] for k in logs]
+        values = [logs[k] for k in self._log_order(list(logs))]
         return values[0] if len(values) == 1 else values
 
     @_dist.in_strategy_scope

@@ -100,6 +100,7 @@ class LossesContainer:
         self._weights = None
         self.loss_tracker = _LossTracker(name="loss")
         self._per_output_trackers = []
+        self._dict_outputs = False
         self._total_tracked_outside = False
         # per thread (the replicas of a strategy run in threads): totals held back
         # during a custom step (see step_scope), and whether inside ``compute_loss``
@@ -114,7 +115,8 @@ class LossesContainer:
         names = self._output_names or []
         if len(names) != len(flat_pred):
             names = [f"output_{i + 1}" for i in range(len(flat_pred))]
-        if isinstance(y_pred, dict):
+        self._dict_outputs = isinstance(y_pred, dict)
+        if self._dict_outputs:
             names = sorted(y_pred, key=str)
         self._names = names
         specs = _map_to_outputs(self._spec, names, "loss")
@@ -146,9 +148,15 @@ class LossesContainer:
 
     @property
     def metrics(self):
-        out = [self.loss_tracker]
-        out.extend(t for t in self._per_output_trackers if t is not None)
-        return out
+        """The total's tracker, then one per output (for dict outputs in the order of
+        a ``loss`` dict's keys, as TF 2.21 lists them; else the outputs' order)."""
+        trackers = list(self._per_output_trackers)
+        if isinstance(self._spec, dict) and trackers and self._dict_outputs:
+            rank = {name: i for i, name in enumerate(self._spec)}
+            order = sorted(range(len(trackers)),
+                           key=lambda i: rank.get(self._names[i], len(rank)))
+            trackers = [trackers[i] for i in order]
+        return [self.loss_tracker] + [t for t in trackers if t is not None]
 
     def __call__(self, y_true, y_pred, sample_weight=None, regularization_losses=None,
                  update_tracker=True):
@@ -543,6 +551,7 @@ def _make_metric(item, y_true, y_pred, loss_spec, weighted):
     if isinstance(item, str):
         obj = metrics_mod.get(item)
         if isinstance(obj, metrics_mod.Metric):
+            obj.name = item   # TF 2.21: metrics=["AUC"] logs 'AUC' (not 'auc_2')
             return obj
         return metrics_mod.MeanMetricWrapper(obj, name=item)
     if isinstance(item, losses_mod.Loss):

@@ -51,6 +51,27 @@ def _accepts_training(method):
     return any(p.name == "training" or p.kind is p.VAR_KEYWORD for p in params)
 
 
+def _key_order(raw):
+    """Keras 3's ``pythonify_logs`` order of ``raw`` logs: keys sorted, the keys of a
+    dict value (a custom step's ``compile_metrics``) in its place, sorted in turn."""
+    out = []
+    for k, v in sorted(raw.items(), key=lambda item: str(item[0])):
+        out.extend(_key_order(v) if isinstance(v, dict) else [k])
+    return out
+
+
+def _sorted_logs(logs, raw=None):
+    """Flat ``logs`` in TF 2.21's order: Keras 3 hands callbacks, ``History`` and
+    ``evaluate(return_dict=True)`` their logs sorted by name (Keras 2 kept compile
+    order), nested results in the place of their key in ``raw``, the step's logs."""
+    if not isinstance(logs, dict):
+        return logs
+    rank = {k: i for i, k in enumerate(_key_order(raw))} if isinstance(raw, dict) \
+        else {}
+    return dict(sorted(logs.items(),
+                       key=lambda item: (rank.get(item[0], len(rank)), str(item[0]))))
+
+
 def _floats(logs):
     out = {}
     for k, v in (logs or {}).items():
@@ -80,7 +101,28 @@ class StepsMixin:
 
     @property
     def metrics_names(self):
-        return [m.name for m in self.metrics]
+        """The names of ``evaluate()``'s list, in its order (once the metrics are
+        built; before, Keras 3's ``['loss', 'compile_metrics']``)."""
+        names = [m.name for m in self.metrics]
+        if "compile_metrics" in names:
+            return names
+        return self._log_order(names)
+
+    def _log_order(self, names):
+        """TF 2.21's order of ``evaluate()``'s list (Keras 3 flattens the logs by
+        ``self.metrics``): the names of ``self.metrics`` in order, then the rest
+        sorted. Keras 3 prefixes a multi-output model's compiled metric names with
+        the output's only in the logs, so those are not found and come sorted; a
+        single-output model's keep compile order."""
+        prefixed = set()
+        if self._is_compiled and self.compiled_metrics.built and \
+                len(getattr(self.compiled_metrics, "_names", ())) > 1:
+            prefixed = {id(m) for m in self.compiled_metrics.metrics}
+        first = []
+        for m in self.metrics:
+            if id(m) not in prefixed and m.name in names and m.name not in first:
+                first.append(m.name)
+        return first + sorted((n for n in names if n not in first), key=str)
 
     def reset_metrics(self):
         for m in self.metrics:

@@ -25,6 +25,11 @@ from dlframe.keras.optimizers.clipping import (
 from dlframe.keras.optimizers.keras2_api import Keras2OptimizerApi
 from dlframe.keras.optimizers.optimizer_variables import OptimizerVariables
 from dlframe.keras.optimizers.schedules import learning_rate_schedule as _schedules
+from dlframe.keras.optimizers.slice_gradients import (
+    clip_slice_rows,
+    concat_replica_slices,
+    replica_slices,
+)
 from dlframe.ops import control_flow as _cf
 from dlframe.ops import math as _math
 from dlframe.ops import training_ops as _kernels
@@ -336,7 +341,11 @@ class Optimizer(OptimizerVariables, Keras2OptimizerApi):
         variables = [v for _, v in pairs]
         grads = [g for g, _ in pairs]
         if aggregate:
-            grads = strategy.extended._reduce_gradients(grads)
+            sparse = {i: concat_replica_slices(g) for i, g in enumerate(grads)
+                      if replica_slices(g)}
+            dense = strategy.extended._reduce_gradients(
+                [None if i in sparse else g for i, g in enumerate(grads)])
+            grads = [sparse.get(i, g) for i, g in enumerate(dense)]
         else:
             grads = [g.values[0] if isinstance(g, _distribute.PerReplica) else g
                      for g in grads]
@@ -402,6 +411,9 @@ class Optimizer(OptimizerVariables, Keras2OptimizerApi):
             variables = [v for _, v in kept]
         if grads:
             sparse = self._takes_slices()
+            rows_clipped = self._clip_slice_rows(grads)
+            if rows_clipped is not None:
+                grads = rows_clipped
             grads = [g if isinstance(g, Tensor) or (sparse and isinstance(g, IndexedSlices))
                      else convert_to_tensor(g, dtype=v.dtype)   # slices: dense, summed
                      for g, v in zip(grads, variables)]
@@ -411,11 +423,19 @@ class Optimizer(OptimizerVariables, Keras2OptimizerApi):
             if self.gradient_accumulation_steps:
                 self._accumulate_and_update(grads, variables)
             else:
-                self._update(grads, variables)
+                self._update(grads, variables, clipped=rows_clipped is not None)
         self._iterations.assign_add(1)
 
-    def _update(self, grads, variables):
-        if self.clipnorm or self.clipvalue or self.global_clipnorm:
+    def _clip_slice_rows(self, grads):
+        """With ``clipvalue`` alone, the gradients clipped before IndexedSlices are
+        densified (each row, as TF); None when no slices need it."""
+        if (self.clipnorm or self.global_clipnorm or not self.clipvalue
+                or self.gradient_accumulation_steps):
+            return None
+        return clip_slice_rows(grads, float(self.clipvalue))
+
+    def _update(self, grads, variables, clipped=False):
+        if not clipped and (self.clipnorm or self.clipvalue or self.global_clipnorm):
             grads = self._clip_gradients(grads)
         lr = self._step_lr()
         if self._decays_weights():

@@ -247,10 +247,11 @@ def function_or_class_lookup(base, classes, functions, kind, module):
       kind: 'loss function' / 'metric function', used in errors.
       module: 'keras.losses' / 'keras.metrics', recorded in configs.
     """
-    def unknown(name):
-        return ValueError(f"Unknown {kind}: '{name}'. Please ensure you are using a "
-                          "`keras.utils.custom_object_scope` and that this object is "
-                          "included in the scope.")
+    def unknown(name):   # loading a model: Keras 2 raised ValueError, TF 2.21 TypeError
+        return UnknownObjectError(
+            f"Unknown {kind}: '{name}'. Please ensure you are using a "
+            "`keras.utils.custom_object_scope` and that this object is included in the "
+            "scope.")
 
     def serialize(obj):
         if isinstance(obj, base):
