@@ -1,6 +1,7 @@
 """Test fixtures: a `device` fixture over CPU and (when present) GPU; clean state."""
 
 import os
+import sys
 
 import pytest
 
@@ -29,6 +30,16 @@ def device(request):
     """Runs the test body under `dlframe.device(<name>)` and yields the name."""
     with dlframe.device(request.param):
         yield request.param
+
+
+@pytest.fixture(autouse=True)
+def _keras2_default_seeds():
+    """Each test starts as a fresh process would: before any
+    ``keras.utils.set_random_seed`` (unseeded initializers use the global-seed stream)."""
+    seeds = sys.modules.get("dlframe.keras.default_seeds")
+    if seeds is not None:
+        seeds.disable()
+    yield
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import sys
 from dlframe.core.basic import broadcast_to_p
 from dlframe.core.nest import flatten, map_structure
 from dlframe.core.primitive import Primitive, call
-from dlframe.core.tensor import Tensor
+from dlframe.core.tensor import Tensor, convert_to_tensor
 
 
 def _rule(inputs, outs, dys, *, grad_fn, n_inputs, variables):
@@ -24,9 +24,21 @@ def _rule(inputs, outs, dys, *, grad_fn, n_inputs, variables):
         grads, var_grads = grad_fn(*dys), []
     grads = list(grads) if isinstance(grads, (list, tuple)) else [grads]
     if len(grads) != n_inputs:
-        raise ValueError(f"custom_gradient: grad_fn returned {len(grads)} gradients for "
-                         f"{n_inputs} tensor inputs")
-    return tuple(grads) + tuple(var_grads)
+        raise ValueError(f"custom_gradient function expected to return {n_inputs} "
+                         f"gradients, but returned {len(grads)} instead.")
+    var_grads = list(var_grads)
+    if len(var_grads) != len(variables):
+        raise ValueError("Must return gradient for each variable from "
+                         f"@custom_gradient grad_fn (got {len(var_grads)} for "
+                         f"{len(variables)} variables).")
+    # TF converts what grad_fn returns: a Python number or NumPy array is a gradient
+    return tuple(_as_gradient(g, x) for g, x in zip(grads + var_grads, inputs))
+
+
+def _as_gradient(grad, x):
+    if grad is None or isinstance(grad, Tensor) or hasattr(grad, "indices"):
+        return grad
+    return convert_to_tensor(grad, dtype=x.dtype)
 
 
 # the module itself (``dlframe.core.primitive`` the attribute is a function)

@@ -1,14 +1,19 @@
 """``keras.initializers``: classes, snake_case function aliases, get/serialize/deserialize.
 
 Random initializers draw through ``dlframe.random`` ops. A seeded initializer draws the
-same values on every call (Keras 2 behaviour) by using the stateless ops.
+same values on every call by using the stateless ops with ``[seed, 0]``. An unseeded one
+takes Keras 3's default seed at construction once ``keras.utils.set_random_seed`` has run
+(the same weights as TF 2.21); before, it draws from the global-seed stream (Keras 2).
 """
 
+import copy
 import math
+import numbers
 
 from dlframe import config as _config
 from dlframe.core import dtypes as _dt
 from dlframe.core.tensor import convert_to_tensor
+from dlframe.keras import default_seeds
 from dlframe.keras.utils import generic_utils
 from dlframe.ops import array as _array
 from dlframe.ops import linalg as _linalg
@@ -25,12 +30,19 @@ def _shape(shape):
 
 
 def _draw(kind, shape, dtype, seed, **kw):
-    """normal/uniform/truncated_normal draws; seeded draws are repeatable."""
+    """normal/uniform/truncated_normal draws: an int seed repeats them, a
+    ``keras.random.SeedGenerator`` advances (Keras 3), None uses the global stream."""
     if seed is not None:
         stateless = getattr(_random, "stateless_" + kind, None)
         if stateless is not None:
-            return stateless(shape, seed=[int(seed), 0], dtype=dtype, **kw)
+            key = [int(seed), 0] if isinstance(seed, numbers.Integral) else seed.next()
+            return stateless(shape, seed=key, dtype=dtype, **kw)
     return getattr(_random, kind)(shape, dtype=dtype, seed=seed, **kw)
+
+
+def _seed_generator_class():
+    from dlframe.keras.random import SeedGenerator   # keras.random builds on keras.backend
+    return SeedGenerator
 
 
 class Initializer:
@@ -50,6 +62,32 @@ class Initializer:
 
     def clone(self):
         return self.__class__.from_config(self.get_config())
+
+
+class _RandomInitializer(Initializer):
+    """An initializer drawing with ``seed``, or with Keras 3's default seed taken at
+    construction when ``seed`` is None (``get_config`` still reports None)."""
+
+    def _set_seed(self, seed):
+        generator = _seed_generator_class()
+        if isinstance(seed, dict) and seed.get("class_name") == "SeedGenerator":
+            seed = generator.from_config(seed["config"])   # a Keras 3 config
+        if seed is not None and not isinstance(seed, (numbers.Integral, generator)):
+            raise ValueError("`seed` argument should be an instance of "
+                             "`keras.random.SeedGenerator()` or an integer. "
+                             f"Received: seed={seed}")
+        self.seed = seed
+        self._default_seed = default_seeds.draw() if seed is None else None
+
+    def _seed(self):
+        # a subclass that sets ``seed`` without ``_set_seed`` draws as in Keras 2
+        return getattr(self, "_default_seed", None) if self.seed is None else self.seed
+
+    def _seed_config(self):
+        if isinstance(self.seed, (type(None), numbers.Integral)):
+            return self.seed
+        return {"module": "keras.random", "class_name": "SeedGenerator",
+                "config": self.seed.get_config(), "registered_name": None}
 
 
 class Zeros(Initializer):
@@ -76,34 +114,36 @@ class Constant(Initializer):
         return {"value": self.value}
 
 
-class RandomNormal(Initializer):
+class RandomNormal(_RandomInitializer):
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
-        self.mean, self.stddev, self.seed = mean, stddev, seed
+        self.mean, self.stddev = mean, stddev
+        self._set_seed(seed)
 
     def __call__(self, shape, dtype=None, **kwargs):
-        return _draw("normal", _shape(shape), _dtype(dtype), self.seed, mean=self.mean,
+        return _draw("normal", _shape(shape), _dtype(dtype), self._seed(), mean=self.mean,
                      stddev=self.stddev)
 
     def get_config(self):
-        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self._seed_config()}
 
 
 class TruncatedNormal(RandomNormal):
     def __call__(self, shape, dtype=None, **kwargs):
-        return _draw("truncated_normal", _shape(shape), _dtype(dtype), self.seed,
+        return _draw("truncated_normal", _shape(shape), _dtype(dtype), self._seed(),
                      mean=self.mean, stddev=self.stddev)
 
 
-class RandomUniform(Initializer):
+class RandomUniform(_RandomInitializer):
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
-        self.minval, self.maxval, self.seed = minval, maxval, seed
+        self.minval, self.maxval = minval, maxval
+        self._set_seed(seed)
 
     def __call__(self, shape, dtype=None, **kwargs):
-        return _draw("uniform", _shape(shape), _dtype(dtype), self.seed,
+        return _draw("uniform", _shape(shape), _dtype(dtype), self._seed(),
                      minval=self.minval, maxval=self.maxval)
 
     def get_config(self):
-        return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
+        return {"minval": self.minval, "maxval": self.maxval, "seed": self._seed_config()}
 
 
 def compute_fans(shape):
@@ -121,7 +161,7 @@ def compute_fans(shape):
     return shape[-2] * receptive, shape[-1] * receptive
 
 
-class VarianceScaling(Initializer):
+class VarianceScaling(_RandomInitializer):
     """Samples with variance ``scale / n`` (n from fan_in, fan_out or their average)."""
 
     def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal",
@@ -137,7 +177,8 @@ class VarianceScaling(Initializer):
             distribution = "truncated_normal"
         if distribution not in ("uniform", "truncated_normal", "untruncated_normal"):
             raise ValueError(f"Invalid `distribution` argument: {distribution!r}")
-        self.scale, self.mode, self.distribution, self.seed = scale, mode, distribution, seed
+        self.scale, self.mode, self.distribution = scale, mode, distribution
+        self._set_seed(seed)
         # Keras 3.15: fans of a multi-axis kernel are the products of these axes.
         self.input_axes, self.output_axes = input_axes, output_axes
 
@@ -150,19 +191,19 @@ class VarianceScaling(Initializer):
         n = {"fan_in": fan_in, "fan_out": fan_out,
              "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
         var = self.scale / max(1.0, n)
-        dtype, shape = _dtype(dtype), _shape(shape)
+        dtype, shape, seed = _dtype(dtype), _shape(shape), self._seed()
         if self.distribution == "truncated_normal":
             # stddev of a unit normal truncated to [-2, 2]
             std = math.sqrt(var) / 0.87962566103423978
-            return _draw("truncated_normal", shape, dtype, self.seed, mean=0.0, stddev=std)
+            return _draw("truncated_normal", shape, dtype, seed, mean=0.0, stddev=std)
         if self.distribution == "untruncated_normal":
-            return _draw("normal", shape, dtype, self.seed, mean=0.0, stddev=math.sqrt(var))
+            return _draw("normal", shape, dtype, seed, mean=0.0, stddev=math.sqrt(var))
         limit = math.sqrt(3.0 * var)
-        return _draw("uniform", shape, dtype, self.seed, minval=-limit, maxval=limit)
+        return _draw("uniform", shape, dtype, seed, minval=-limit, maxval=limit)
 
     def get_config(self):
         return {"scale": self.scale, "mode": self.mode,
-                "distribution": self.distribution, "seed": self.seed,
+                "distribution": self.distribution, "seed": self._seed_config(),
                 **self._axes_config()}
 
     def _axes_config(self):
@@ -172,6 +213,23 @@ class VarianceScaling(Initializer):
         return {"input_axes": self.input_axes, "output_axes": self.output_axes}
 
 
+def for_einsum_kernel(initializer, input_axes, output_axes):
+    """The initializer of an einsum kernel (EinsumDense, MultiHeadAttention projections).
+
+    After ``keras.utils.set_random_seed`` (Keras 3 mode) a VarianceScaling initializer
+    without axes is copied, keeping its seed, with fans taken as the products of the
+    kernel's ``input_axes`` and ``output_axes`` (Keras 3.15); otherwise ``initializer``
+    itself (Keras 2 fans from the full shape).
+    """
+    if (not default_seeds.active() or not isinstance(initializer, VarianceScaling)
+            or (initializer.input_axes is not None
+                and initializer.output_axes is not None)):
+        return initializer
+    init = copy.copy(initializer)
+    init.input_axes, init.output_axes = list(input_axes), list(output_axes)
+    return init
+
+
 def _fixed(name, scale, mode, distribution):
     class Fixed(VarianceScaling):
         def __init__(self, seed=None, input_axes=None, output_axes=None):
@@ -179,7 +237,7 @@ def _fixed(name, scale, mode, distribution):
                              seed=seed, input_axes=input_axes, output_axes=output_axes)
 
         def get_config(self):
-            return {"seed": self.seed, **self._axes_config()}
+            return {"seed": self._seed_config(), **self._axes_config()}
     Fixed.__name__ = Fixed.__qualname__ = name
     return Fixed
 
@@ -216,11 +274,12 @@ def _range(n):
     return convert_to_tensor(list(range(n)), dtype="int32")
 
 
-class Orthogonal(Initializer):
+class Orthogonal(_RandomInitializer):
     """A (semi-)orthogonal matrix from the QR decomposition of a normal draw, times gain."""
 
     def __init__(self, gain=1.0, seed=None):
-        self.gain, self.seed = gain, seed
+        self.gain = gain
+        self._set_seed(seed)
 
     def __call__(self, shape, dtype=None, **kwargs):
         shape = _shape(shape)
@@ -233,14 +292,15 @@ class Orthogonal(Initializer):
             rows *= d
         cols = shape[-1]
         flat = (max(rows, cols), min(rows, cols))
-        a = _draw("normal", list(flat), "float64", self.seed, mean=0.0, stddev=1.0)
-        q = _orthonormal_columns(a)
+        # TF draws the normal matrix in the weight's dtype; QR runs in float64
+        a = _draw("normal", list(flat), dtype, self._seed(), mean=0.0, stddev=1.0)
+        q = _orthonormal_columns(_math.cast(a, "float64"))
         if rows < cols:
             q = _array.transpose(q)
         return _math.cast(_array.reshape(q * self.gain, shape), dtype)
 
     def get_config(self):
-        return {"gain": self.gain, "seed": self.seed}
+        return {"gain": self.gain, "seed": self._seed_config()}
 
 
 def _orthonormal_columns(a):

@@ -22,11 +22,13 @@ from dlframe.train.checkpoint import (
 )
 from dlframe.train.coordinator import Coordinator, checkpoints_iterator
 from dlframe.train.moving_averages import ExponentialMovingAverage
+from dlframe.train import experimental  # noqa: E402 - tf.train.experimental
 
 __all__ = list(_PROTO_NAMES) + [
     "Checkpoint", "CheckpointManager", "CheckpointOptions", "get_checkpoint_state",
     "latest_checkpoint", "list_variables", "load_checkpoint", "load_variable",
-    "ExponentialMovingAverage", "ClusterSpec", "Coordinator", "checkpoints_iterator"]
+    "ExponentialMovingAverage", "ClusterSpec", "Coordinator", "checkpoints_iterator",
+    "experimental"]
 
 
 def __getattr__(name):

@@ -375,6 +375,10 @@ class Checkpoint:
     def _values(self):
         """({path: host array}, {alias path: path}) of the variables reachable."""
         graph = walk_graph(self)
+        for var in graph.variables.values():
+            before = var.__dict__.get("_before_save")   # a PythonState's serialize
+            if before is not None:
+                before()
         aliases = {alias: path for path, var in graph.variables.items()
                    for alias in graph._var_aliases.get(id(var), [])}
         for opt_path, _ in graph.optimizers:   # e.g. a compiled model's optimizer

@@ -34,7 +34,8 @@ def _has_state(obj):
     if isinstance(obj, dict):
         return any(_has_state(v) for v in obj.values())
     return (_is_layer(obj) or _is_optimizer(obj)
-            or hasattr(type(obj), "variables") or hasattr(type(obj), "weights"))
+            or hasattr(type(obj), "variables") or hasattr(type(obj), "weights")
+            or hasattr(type(obj), "_checkpoint_children"))
 
 
 def _short_name(var):

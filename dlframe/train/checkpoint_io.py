@@ -251,3 +251,6 @@ def _assign(var, value, path):
     # in the graph, the assign would reset it on every later call
     with init_scope():
         var.assign(value.astype(want, copy=False))
+    after = var.__dict__.get("_after_restore")   # a PythonState's deserialize
+    if after is not None:
+        after()

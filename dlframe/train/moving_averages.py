@@ -6,6 +6,9 @@ from dlframe.core.variable import Variable
 from dlframe.ops import math as _math
 
 
+_FLOAT_NAMES = ("bfloat16", "float16", "float32", "float64")
+
+
 class ExponentialMovingAverage:
     """Maintains ``shadow = decay * shadow + (1 - decay) * value`` per variable.
 
@@ -47,9 +50,22 @@ class ExponentialMovingAverage:
 
     def apply(self, var_list=None):
         """Creates shadow variables (set to the current values) for variables seen for
-        the first time and moves every other shadow towards its variable."""
+        the first time and moves every other shadow towards its variable.
+
+        Raises:
+          TypeError: an entry of ``var_list`` is not a floating-point Variable.
+        """
+        var_list = list(var_list or ())
+        for var in var_list:
+            dtype = getattr(var, "dtype", None)
+            if dtype is None or dtypes.as_dtype(dtype).name not in _FLOAT_NAMES:
+                raise TypeError("The variables must be half, float, or double: "
+                                f"{getattr(var, 'name', var)!s}")
+            if not isinstance(var, Variable):
+                raise TypeError("tf.train.ExponentialMovingAverage does not support "
+                                "non-Variable tensors when eager execution is enabled.")
         decay = self._decay_value()
-        for var in var_list or ():
+        for var in var_list:
             key = id(var)
             if key not in self._averages:
                 name = var.name.split(":")[0]
@@ -58,6 +74,12 @@ class ExponentialMovingAverage:
                 continue
             shadow = self._averages[key][1]
             shadow.assign_sub((shadow - var) * (1.0 - _math.cast(decay, shadow.dtype)))
+
+    def _checkpoint_children(self):
+        # stable edges (the order ``apply`` first saw the variables), not ids, so a
+        # ``Checkpoint(ema=ema)`` restores in another process
+        return [(f"averages/{i}", shadow)
+                for i, (_, shadow) in enumerate(self._averages.values())]
 
     def average(self, var):
         """The shadow variable of ``var`` (None if ``apply`` never saw it)."""

@@ -46,6 +46,7 @@ from dlframe.keras.engine.base_layer_utils import (  # noqa: F401
     keras3_positional,
     name_positional_flags,
 )
+from dlframe.keras.engine.build_arguments import build_arguments, maybe_build
 from dlframe.keras.engine.keras_tensor import KerasTensor
 from dlframe.keras.engine.layer_state_api import LayerStateAPI
 from dlframe.keras.utils import generic_utils, tree
@@ -186,17 +187,20 @@ class Layer(LayerTrackingMixin, LayerLossesMixin, LayerNodesMixin, LayerStateAPI
     def call(self, inputs, *args, **kwargs):
         return inputs
 
-    def _maybe_build(self, inputs):
+    def _maybe_build(self, inputs, rest=(), kwargs=None):
         if self.built:
             return
         shapes = _shapes_of(inputs)
+        build_args, build_kwargs = build_arguments(self, inputs, rest, kwargs)
         if self._input_dtype is None:
             first = tree.flatten(inputs)[0]
             dtype = getattr(first, "dtype", None)
             self._input_dtype = getattr(dtype, "name", None)
         with self._own_scope():
             self._record_path()
-            self.build(shapes)
+            self.build(*build_args, **build_kwargs)
+        if build_kwargs:   # for get_build_config
+            self.__dict__["_build_shapes_dict"] = build_kwargs
         self.built = True
         if self._build_input_shape is None:
             self._build_input_shape = shapes
@@ -282,7 +286,7 @@ class Layer(LayerTrackingMixin, LayerLossesMixin, LayerNodesMixin, LayerStateAPI
         if outermost and not ctx.dry_run:
             self._clear_losses()
         if not self.built:
-            self._maybe_build(inputs)
+            maybe_build(self, inputs, rest, kwargs)
             if not self.built:  # a build() override may forget super().build()
                 self.built = True
             # build() may have set the input_spec

@@ -14,6 +14,7 @@ from dlframe.core.tensor import convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.core.variable import current_scope
 from dlframe.keras.engine.base_layer_tracking import keras_path
+from dlframe.keras.engine.build_arguments import shapes_by_argument
 from dlframe.ops import math as _math
 
 
@@ -139,6 +140,9 @@ class LayerStateAPI:
         """``{'input_shape': ...}`` of a built layer (None before it is built)."""
         if not self.built or self._build_input_shape is None:
             return None
+        by_argument = self.__dict__.get("_build_shapes_dict")
+        if by_argument:   # Keras 3's ``build(query_shape, value_shape)``
+            return {"shapes_dict": {k: _plain_shape(v) for k, v in by_argument.items()}}
         shape = _plain_shape(self._build_input_shape)
         if isinstance(shape, dict):
             return {"shapes_dict": shape}
@@ -162,9 +166,13 @@ class LayerStateAPI:
         if isinstance(shape, list) and shape and all(
                 isinstance(d, int) or d is None for d in shape):
             shape = tuple(shape)
+        by_argument = shapes_by_argument(self, config.get("shapes_dict"))
         with self._own_scope():
             self._record_path()
-            self.build(shape)
+            if by_argument:
+                self.build(**by_argument)
+            else:
+                self.build(shape)
         self.built = True
         if self._build_input_shape is None:
             self._build_input_shape = shape

@@ -69,7 +69,7 @@ class Model(TrainingMixin, Layer):
     def layers(self):
         return list(self._flatten_layers(include_self=False, recursive=False))
 
-    def _maybe_build(self, inputs):
+    def _maybe_build(self, inputs, rest=(), kwargs=None):
         if not self.built and type(self).build is Model.build:
             # A subclassed model creates its weights in the call that follows.
             from dlframe.keras.engine.base_layer_utils import _shapes_of
@@ -77,7 +77,7 @@ class Model(TrainingMixin, Layer):
             if self._build_input_shape is None:   # for get_build_config (.keras)
                 self._build_input_shape = _shapes_of(inputs)
             return
-        super()._maybe_build(inputs)
+        super()._maybe_build(inputs, rest, kwargs)
 
     def get_layer(self, name=None, index=None):
         """The sub-layer with this ``name`` (or at this ``index`` of ``layers``)."""

@@ -21,6 +21,7 @@ from dlframe.core.tensor_shape import TensorShape
 from dlframe.errors import InvalidArgumentError
 from dlframe.keras.engine import input_spec as _input_spec
 from dlframe.keras.engine import symbolic_trace as _symbolic_trace
+from dlframe.keras.engine.build_arguments import maybe_build
 from dlframe.keras.engine.keras_tensor import KerasTensor
 from dlframe.keras.utils import tree
 from dlframe.ops import array as _array
@@ -400,7 +401,7 @@ def symbolic_call(layer, inputs, rest, kwargs):
     """``layer(KerasTensors...)``: builds the layer, infers outputs, records a Node."""
     _input_spec.assert_input_compatibility(layer.input_spec, inputs, layer.name)
     if not layer.built:
-        layer._maybe_build(inputs)
+        maybe_build(layer, inputs, rest, kwargs)
     _input_spec.assert_input_compatibility(layer.input_spec, inputs, layer.name)
     outputs = symbolic_outputs(layer, inputs, rest, kwargs)
     outputs = tree.map_structure(_fresh, outputs)

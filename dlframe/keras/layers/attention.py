@@ -5,7 +5,7 @@ import math
 
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.keras import config as _keras_config
-from dlframe.keras import constraints, initializers, regularizers
+from dlframe.keras import constraints, default_seeds, initializers, regularizers
 from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.layers import attention_axes as _axes
 from dlframe.keras.layers.layer_config import weight_options_config
@@ -22,6 +22,13 @@ def _like(weight, x):
     if weight is None or weight.dtype == x.dtype:
         return weight
     return _math.cast(weight, x.dtype)
+
+
+def _fresh(init):
+    """Keras 3's per-sublayer clone: an unseeded initializer gets its own default seed."""
+    if isinstance(init, initializers.Initializer) and getattr(init, "seed", 0) is None:
+        return init.clone()
+    return init
 
 
 def flash_enabled(flash_attention, dropout):
@@ -155,12 +162,18 @@ class MultiHeadAttention(Layer):
                          TensorShape(key_shape or value_shape)[-1], query_shape.rank)
         self.built = True
 
-    def _dense(self, name, shape, bias_shape):
-        kw = {"initializer": self.kernel_initializer, "regularizer": self.kernel_regularizer,
+    def _dense(self, name, shape, bias_shape, num_input_axes=1):
+        kernel_init, bias_init = self.kernel_initializer, self.bias_initializer
+        if default_seeds.active():   # Keras 3 gives each projection fresh clones
+            axes = list(range(len(shape)))
+            kernel_init = initializers.for_einsum_kernel(
+                _fresh(kernel_init), axes[:num_input_axes], axes[num_input_axes:])
+            bias_init = _fresh(bias_init)
+        kw = {"initializer": kernel_init, "regularizer": self.kernel_regularizer,
               "constraint": self.kernel_constraint}
         kernel = self.add_weight(f"{name}/kernel", shape=shape, **kw)
         bias = self.add_weight(f"{name}/bias", shape=bias_shape,
-                               initializer=self.bias_initializer,
+                               initializer=bias_init,
                                regularizer=self.bias_regularizer,
                                constraint=self.bias_constraint) if self.use_bias else None
         return kernel, bias
@@ -174,11 +187,13 @@ class MultiHeadAttention(Layer):
         self._gate = self._dense("gate", [q_dim, h, self.value_dim],
                                  [h, self.value_dim]) if self.use_gate else None
         self._value = self._dense("value", [v_dim, h, self.value_dim], [h, self.value_dim])
+        if self.dropout > 0 and self.seed is None:
+            default_seeds.draw()   # Keras 3's Dropout sublayer takes a default seed here
         out_dims = self._output_shape or q_dim
         out_dims = list(out_dims) if isinstance(out_dims, (list, tuple)) else [out_dims]
         self._out_dims = out_dims
         self._output = self._dense("attention_output", [h, self.value_dim, *out_dims],
-                                   out_dims)
+                                   out_dims, num_input_axes=2)
         self._weights_ready = True
 
     def _project(self, x, params, heads, size):

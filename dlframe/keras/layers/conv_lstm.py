@@ -26,6 +26,7 @@ class ConvLSTMCell(LSTMCell):
     4 filters)``, gates [i, f, c, o]."""
 
     rank = 2
+    _seed_state_first = True   # Keras 3 takes the dropout seed before the initializers
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid",
                  data_format=None, dilation_rate=1, **kwargs):

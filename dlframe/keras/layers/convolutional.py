@@ -385,6 +385,8 @@ class _DepthwiseBase(Conv):
                  **conv_kwargs):
         """``depthwise_options``: the depthwise kernel's (initializer, regularizer,
         constraint); ``conv_kwargs`` go to ``Conv``."""
+        # no unused Conv kernel initializer: it would take a Keras 3 default seed
+        conv_kwargs.setdefault("kernel_initializer", None)
         super().__init__(self._conv_rank, filters, kernel_size, **conv_kwargs)
         self.depth_multiplier = self._check_depth_multiplier(depth_multiplier)
         self._set_kernel_args("depthwise", *depthwise_options)

@@ -10,7 +10,7 @@ the end, with size 1 on the output axes not in ``bias_axes``.
 import re
 
 from dlframe.core.tensor_shape import TensorShape
-from dlframe.keras import activations, constraints
+from dlframe.keras import activations, constraints, initializers
 from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.layers.layer_config import (
     reject_keras3_extensions,
@@ -191,8 +191,13 @@ class EinsumDense(LoraMixin, Layer):
         kernel_shape, bias_shape, full = analyze_equation(
             self.equation, self.bias_axes, input_shape, self.partial_output_shape)
         self.full_output_shape = tuple(full)
+        _, kernel_spec, out_spec, _ = _parse(self.equation)
+        kernel_init = initializers.for_einsum_kernel(   # Keras 3.15 fans
+            self.kernel_initializer,
+            [i for i, c in enumerate(kernel_spec) if c not in out_spec],
+            [i for i, c in enumerate(kernel_spec) if c in out_spec])
         self.kernel = self.add_weight("kernel", shape=kernel_shape,
-                                      initializer=self.kernel_initializer,
+                                      initializer=kernel_init,
                                       regularizer=self.kernel_regularizer,
                                       constraint=self.kernel_constraint)
         self.bias = None

@@ -6,7 +6,7 @@ A cell computes one timestep: ``call(inputs, states, training=None)`` returns
 layers run the same equations with a fused sequence kernel when they can.
 """
 
-from dlframe.keras import activations, constraints, initializers, regularizers
+from dlframe.keras import activations, constraints, default_seeds, initializers, regularizers
 from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.layers.layer_config import weight_options_config
 from dlframe.keras.utils import generic_utils
@@ -79,6 +79,9 @@ class _GatedCell(DropoutRNNCell, Layer):
     """Weights and config shared by the three built-in cells."""
 
     _gates = 1
+    # Keras 3 makes the cell's dropout seed state (one default seed) before the
+    # initializers in SimpleRNNCell, after them in LSTMCell/GRUCell
+    _seed_state_first = False
 
     def __init__(self, units, activation="tanh", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
@@ -90,9 +93,13 @@ class _GatedCell(DropoutRNNCell, Layer):
         self.units = _check_units(units)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
+        if seed is None and self._seed_state_first:
+            default_seeds.draw()
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.recurrent_initializer = initializers.get(recurrent_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
+        if seed is None and not self._seed_state_first:
+            default_seeds.draw()
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
@@ -180,6 +187,8 @@ class SimpleRNNCell(_GatedCell):
       recurrent_dropout: fraction of the recurrent state dropped.
       seed: random seed of the dropout masks.
     """
+
+    _seed_state_first = True
 
     def call(self, inputs, states, training=None):
         prev = _first(states)

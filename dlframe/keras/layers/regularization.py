@@ -1,7 +1,7 @@
 """Regularization layers: Dropout, SpatialDropout1D/2D/3D, GaussianNoise, GaussianDropout,
 AlphaDropout, ActivityRegularization. Noise is applied only when ``training`` is true."""
 
-from dlframe.keras import backend, regularizers
+from dlframe.keras import backend, default_seeds, regularizers
 from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.engine.input_spec import InputSpec
 from dlframe.ops import math as _math
@@ -16,6 +16,15 @@ def _check_rate(rate):
     return rate
 
 
+def _take_default_seed(seed, amount):
+    """Keras 3 gives a noise layer with ``amount > 0`` and no seed a seed state at
+    construction, which takes a default seed from Python's ``random``: taking it
+    here too (after ``keras.utils.set_random_seed``) keeps the initial weights of
+    the layers built after this one equal to TF's."""
+    if seed is None and amount > 0:
+        default_seeds.draw()
+
+
 class _MaskDropout(Layer):
     """Base of Dropout and AlphaDropout: drops units by a random mask of
     ``noise_shape`` (``rate``, ``noise_shape`` and ``seed`` as ``Dropout``)."""
@@ -26,6 +35,7 @@ class _MaskDropout(Layer):
         self.noise_shape = noise_shape
         self.seed = seed
         self.supports_masking = True
+        _take_default_seed(seed, self.rate)
 
     def _noise_shape(self, inputs):
         if self.noise_shape is None:
@@ -121,6 +131,7 @@ class GaussianNoise(Layer):
         self.stddev = stddev
         self.seed = seed
         self.supports_masking = True
+        _take_default_seed(seed, stddev)
 
     def call(self, inputs, training=None):
         if not training or self.stddev == 0:
@@ -146,6 +157,7 @@ class GaussianDropout(Layer):
         self.rate = _check_rate(rate)
         self.seed = seed
         self.supports_masking = True
+        _take_default_seed(seed, rate)
 
     def call(self, inputs, training=None):
         if not training or not 0 < self.rate < 1:

@@ -119,7 +119,18 @@ def normalize(x, axis=-1, order=2):
 
 
 def set_random_seed(seed):
-    """Seeds Python's ``random``, NumPy's global RNG and dlframe's random ops."""
+    """Seeds Python's ``random``, NumPy's global RNG and dlframe's random ops.
+
+    From then on, a random initializer built with ``seed=None`` takes Keras 3's
+    default seed from Python's ``random`` when it is constructed (the same initial
+    weights as TF 2.21 for the same program).
+
+    Args:
+      seed: an int.
+
+    Raises:
+      ValueError: ``seed`` is not an int.
+    """
     if not isinstance(seed, int):
         raise ValueError(  # noqa: TRY004 - TF's error type
             f"Expected `seed` argument to be an integer. Received: seed={seed} (of "
@@ -129,6 +140,8 @@ def set_random_seed(seed):
     np.random.seed(seed)
     from dlframe.ops import random as _random
     _random.set_seed(seed)
+    from dlframe.keras import default_seeds
+    default_seeds.enable()
 
 
 def get_file(*args, **kwargs):
