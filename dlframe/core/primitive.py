@@ -24,6 +24,10 @@ from dlframe.core.tensor import Tensor
 
 _EMPTY = {}
 REGISTRY = {}
+# Keras mixed precision's reader while a mixed-precision layer's call runs in any
+# thread (keras.mixed_precision.autocast), else None: ``(prim, inputs) -> inputs``
+# with that thread's autocast variables read in the layer's compute dtype.
+AUTOCAST_READ = None
 # The running tf.profiler session's recorder (dlframe.profiler), else None: ``call``
 # reads it once per op, so dispatch costs nothing more while no one profiles.
 PROFILER = None
@@ -172,6 +176,8 @@ def call(prim, inputs, attrs=None, device=None):
         start_ns = _perf_counter_ns()
     mixed = hosted = False
     if inputs:
+        if AUTOCAST_READ is not None:
+            inputs = AUTOCAST_READ(prim, inputs)
         dev = inputs[0]._device
         for t in inputs:
             if t._device is not dev:   # TF copies operands to the op's device

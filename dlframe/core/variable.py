@@ -12,6 +12,7 @@ import enum
 import functools
 import inspect
 import itertools
+import sys
 import threading
 import weakref
 
@@ -21,6 +22,9 @@ from dlframe.core.primitive import STATE, call, copy_to_device, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.errors import InvalidArgumentError, OutOfRangeError, ShapeMismatchError
+
+# the module (``dlframe.core.primitive`` the package attribute is the decorator)
+_primitive = sys.modules["dlframe.core.primitive"]
 
 
 class VariableSynchronization(enum.Enum):
@@ -40,6 +44,18 @@ class VariableAggregation(enum.Enum):
 # Called with each new Variable (set by dlframe.distribute to mirror variables created
 # in a multi-replica strategy's scope; core must not import it).
 ON_CREATE = None
+
+
+# ---------------------------------------------------------------- autocast
+class _Autocast(threading.local):
+    dtype = None   # a mixed-precision Keras layer's compute dtype during its call
+
+
+# Keras mixed precision (TF's AutoCastVariable): inside a mixed-precision layer's
+# call, float variables made with ``autocast=True`` read as ``AUTOCAST.dtype``
+# (keras.mixed_precision.autocast installs the reader as
+# ``primitive.AUTOCAST_READ``); outside it they read as what they hold.
+AUTOCAST = _Autocast()
 
 
 # ---------------------------------------------------------------- name scopes
@@ -210,6 +226,7 @@ class Variable(Tensor, metaclass=_VariableMeta):
     )
     _is_variable = True
     _taped = None   # the gradient tapes whose entries read this variable (weak)
+    _autocast = False   # read in a mixed-precision layer's compute dtype (add_weight)
 
     def __init__(self, initial_value=None, trainable=None, validate_shape=True,
                  caching_device=None, name=None, variable_def=None, dtype=None,
@@ -283,6 +300,17 @@ class Variable(Tensor, metaclass=_VariableMeta):
         self.__dict__["_path"] = value
 
     @property
+    def dtype(self):
+        """The dtype; an autocast float variable reports its reading layer's
+        compute dtype inside a mixed-precision layer's call (Keras's
+        AutoCastVariable)."""
+        if self._autocast and _primitive.AUTOCAST_READ is not None:
+            target = AUTOCAST.dtype
+            if target is not None and _dt.from_numpy(self._value.dtype).is_floating:
+                return _dt.as_dtype(target)
+        return _dt.from_numpy(self._value.dtype)
+
+    @property
     def trainable(self):
         return self._trainable
 
@@ -327,10 +355,12 @@ class Variable(Tensor, metaclass=_VariableMeta):
         if not tapes:
             return
         recording, STATE.tapes = STATE.tapes, []
+        autocast, AUTOCAST.dtype = AUTOCAST.dtype, None   # the stored value itself
         try:
             snapshot = call(_read_p, (self,))
         finally:
             STATE.tapes = recording
+            AUTOCAST.dtype = autocast
         for tape in tapes:
             tape._snapshot_input(self, snapshot)
 
@@ -360,7 +390,8 @@ class Variable(Tensor, metaclass=_VariableMeta):
         if isinstance(value, Tensor):
             if value._value.dtype != self._value.dtype:
                 raise ValueError(
-                    f"Tensor conversion requested dtype {self.dtype.name} for Tensor with "
+                    f"Tensor conversion requested dtype "
+                    f"{_dt.from_numpy(self._value.dtype).name} for Tensor with "
                     f"dtype {value.dtype.name}: {value!r}")
             if value._device is not self._device:
                 # a write goes to the variable's device, as in TF, which copies the
@@ -368,7 +399,8 @@ class Variable(Tensor, metaclass=_VariableMeta):
                 value = copy_to_device(value, self._device)
             t = value
         else:
-            t = convert_to_tensor(value, dtype=self.dtype, device=self._device)
+            t = convert_to_tensor(value, dtype=_dt.from_numpy(self._value.dtype),
+                                  device=self._device)
         vshape, tshape = tuple(self._value.shape), tuple(t._value.shape)
         if vshape != tshape:
             if op == "assign" and not self._shape.is_fully_defined() and \

@@ -104,6 +104,9 @@ class Variable(_CoreVariable, metaclass=_AnyVariable):
                          dtype=dtype, aggregation=aggregation,
                          synchronization=synchronization)
         self.autocast = autocast
+        # read as the compute dtype in a mixed-precision layer's call (Keras 3)
+        self._autocast = bool(autocast) and _dt.from_numpy(
+            self._value.dtype).is_floating
         # Keras 3: `name` is the bare name, `path` the name scope plus the name
         self.__dict__["_bare_name"] = name or "variable"
 

@@ -1,10 +1,9 @@
 """Shared helpers of the op library: operand conversion, dtype and axis checks."""
 
-import threading
-
 from dlframe.core import dtypes
 from dlframe.core.primitive import STATE, call
 from dlframe.core.tensor import Tensor, as_operand, convert_to_tensor
+from dlframe.core.variable import AUTOCAST  # noqa: F401  (keras.mixed_precision)
 from dlframe.errors import AxisError, DTypeMismatchError, InvalidArgumentError
 
 
@@ -24,16 +23,10 @@ def unaliased(x):
     return x.value() if x._is_variable else x
 
 
-class _Autocast(threading.local):
-    dtype = None   # a mixed-precision Keras layer's compute dtype during its call
-
-
-AUTOCAST = _Autocast()
-
-
 def _autocast(v):
     """A float Variable read as ``AUTOCAST.dtype`` (Keras's AutoCastVariable)."""
-    if v._is_variable and v.dtype.is_floating and v.dtype.name != AUTOCAST.dtype:
+    if v._is_variable and dtypes.from_numpy(v._value.dtype).is_floating and \
+            v._value.dtype.name != AUTOCAST.dtype:
         from dlframe.ops.math import cast
         return cast(v, AUTOCAST.dtype)
     return v
@@ -51,8 +44,12 @@ def operands(x, y, op):
                     f"cannot compute {op} as input #1(zero-based) was expected to be a "
                     f"{x.dtype.name} tensor but is a {y.dtype.name} tensor [Op:{op}]")
             return x, y
+        if x._is_variable and x._autocast and AUTOCAST.dtype is not None:
+            x = _autocast(x)   # a constant operand follows the compute dtype
         return x, as_operand(y, x)
     if isinstance(y, Tensor):
+        if y._is_variable and y._autocast and AUTOCAST.dtype is not None:
+            y = _autocast(y)
         return as_operand(x, y), y
     x = convert_to_tensor(x)
     return x, as_operand(y, x)

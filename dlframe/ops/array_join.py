@@ -37,7 +37,8 @@ def _concat_grad(inputs, out, dy, *, axis):
 def _same_dtype(op, values):
     first = values[0]._value.dtype
     for i, v in enumerate(values[1:], 1):
-        if v._value.dtype != first:
+        if v._value.dtype != first and v.dtype != values[0].dtype:   # (.dtype:
+            # an autocast variable in a mixed layer's call reads as the compute dtype)
             from dlframe.errors import DTypeMismatchError
             raise DTypeMismatchError(
                 f"{op}: values[{i}] has dtype {v.dtype.name}, expected "

@@ -15,7 +15,7 @@ from dlframe.errors import (
     ShapeMismatchError,
     UnsupportedCastError,
 )
-from dlframe.ops._util import FLOAT_NAMES, NUMERIC_NAMES, operands, t, unary
+from dlframe.ops._util import AUTOCAST, FLOAT_NAMES, NUMERIC_NAMES, operands, t, unary
 
 # dtype kinds an op accepts -> TF's list of allowed types, for error messages
 _ALLOWED = {
@@ -178,8 +178,9 @@ def cast(x, dtype, name=None):
     if type(x).__name__ == "SparseTensor":   # TF: the values are cast (duck-typed:
         return x.with_values(cast(x.values, target))   # sparse_tensor imports us)
     x = x if isinstance(x, Tensor) else convert_to_tensor(x)
-    if x._value.dtype == target._np:
-        return x
+    if x._value.dtype == target._np and not (
+            x._is_variable and x._autocast and AUTOCAST.dtype is not None):
+        return x   # (an autocast variable in a mixed layer's call: a stored read)
     if target is dtypes.string or x._value.dtype.kind == "O":
         raise UnsupportedCastError(
             f"Cast {x.dtype.name} to {target.name} is not supported (argument `x` of "

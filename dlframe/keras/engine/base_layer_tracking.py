@@ -120,6 +120,9 @@ class LayerTrackingMixin:
             var.path = keras_path(var.name[:-2])
         except AttributeError:
             pass
+        if dtype.is_floating and kwargs.get("autocast", kwargs.get(
+                "experimental_autocast", True)) and hasattr(var, "__dict__"):
+            var._autocast = True   # read as the compute dtype in a mixed call
         if regularizer is not None:
             reg = regularizers.get(regularizer)
             self._callable_losses.append(lambda v=var, r=reg: r(v))

@@ -60,11 +60,11 @@ def _add_gamma_beta(layer, shape):
     layer.gamma = layer.add_weight(
         "gamma", shape=shape, initializer=layer.gamma_initializer,
         regularizer=layer.gamma_regularizer, constraint=layer.gamma_constraint,
-        dtype=layer.variable_dtype) if layer.scale else None
+        dtype=layer.variable_dtype, autocast=False) if layer.scale else None
     layer.beta = layer.add_weight(
         "beta", shape=shape, initializer=layer.beta_initializer,
         regularizer=layer.beta_regularizer, constraint=layer.beta_constraint,
-        dtype=layer.variable_dtype) if layer.center else None
+        dtype=layer.variable_dtype, autocast=False) if layer.center else None
 
 
 def _float_inputs(layer, inputs):
@@ -183,16 +183,17 @@ class BatchNormalization(_Normalization):
         self._make_gamma_beta(shape)
         self.moving_mean = self.add_weight(
             "moving_mean", shape=shape, initializer=self.moving_mean_initializer,
-            trainable=False, dtype=self.variable_dtype)
+            trainable=False, dtype=self.variable_dtype, autocast=False)
         self.moving_variance = self.add_weight(
             "moving_variance", shape=shape, initializer=self.moving_variance_initializer,
-            trainable=False, dtype=self.variable_dtype)
+            trainable=False, dtype=self.variable_dtype, autocast=False)
         if self.renorm:
             # moving_variance follows moving_stddev (std of the batches, averaged)
             for name, init in (("moving_stddev", "ones"), ("renorm_mean", "zeros"),
                                ("renorm_stddev", "ones")):
                 setattr(self, name, self.add_weight(
                     name, shape=shape, trainable=False, dtype=self.variable_dtype,
+                    autocast=False,
                     initializer=init))
             self.moving_stddev.assign(_math.sqrt(self.moving_variance))
         self.built = True
@@ -303,7 +304,7 @@ class LayerNormalization(_Normalization):
             self.gamma = self.add_weight(
                 "gamma", shape=shape, initializer=self.gamma_initializer,
                 regularizer=self.gamma_regularizer, constraint=self.gamma_constraint,
-                dtype=self.variable_dtype)
+                dtype=self.variable_dtype, autocast=False)
         else:
             self._make_gamma_beta(shape)
         self.built = True

@@ -3,7 +3,7 @@
 
 from dlframe import config as _config
 from dlframe.core import dtypes as _dtypes
-from dlframe.ops._util import AUTOCAST as _AUTOCAST
+from dlframe.keras.mixed_precision.autocast import autocast_variables  # noqa: F401
 
 _GLOBAL = [None]
 
@@ -93,31 +93,6 @@ def as_policy(dtype):
 DTypePolicy = Policy
 
 
-class autocast_variables:
-    """Context of a layer's call: float variables meeting tensors of another dtype
-    in an op are read as ``dtype`` (Keras's AutoCastVariable; None: no casting).
-
-    Args:
-      layer: the layer being called; its variables are cast to its compute dtype
-        when it autocasts and its policy is mixed.
-    """
-
-    __slots__ = ("_dtype", "_saved")
-
-    def __init__(self, layer):
-        policy = layer._dtype_policy
-        self._dtype = policy.compute_dtype if layer._autocast and \
-            policy.compute_dtype != policy.variable_dtype else None
-
-    def __enter__(self):
-        self._saved = _AUTOCAST.dtype
-        _AUTOCAST.dtype = self._dtype
-
-    def __exit__(self, *exc):
-        _AUTOCAST.dtype = self._saved
-        return False
-
-
 def global_policy():
     """The policy new layers use when no ``dtype`` is given (default: floatx)."""
     return _GLOBAL[0] if _GLOBAL[0] is not None else Policy(_config.floatx())
@@ -142,3 +117,8 @@ def __getattr__(name):
         import importlib
         return importlib.import_module("dlframe.keras.mixed_precision.experimental")
     raise AttributeError(f"module 'dlframe.keras.mixed_precision' has no attribute {name!r}")
+
+
+def __dir__():
+    # the lazily imported names are part of the public API (``dir()``, completion)
+    return sorted(set(globals()) | {"LossScaleOptimizer", "experimental"})
