@@ -180,20 +180,26 @@ def draw(cp, state, n, out_dtype, gen_dtype=None, rate=None, scale=None):
     per_block = _UNIFORM[bits][1]
     nblocks = -(-int(n) // per_block)
     out = cp.empty(int(n), dtype=out_dtype)
-    if nblocks:
-        try:
-            kernel = _kernel(cp, (bits, "mask" if masked else "uniform"))
-            kernel(state, np.uint64(n),
-                   float(gen_dtype.type(rate)) if masked else 0.0,
-                   float(scale) if masked else 0.0, out, size=nblocks)
-        except Exception as exc:  # noqa: BLE001 - a compile error: the twin instead
-            if isinstance(exc, (MemoryError, KeyboardInterrupt)):
-                raise
-            warnings.warn(f"dlframe's Philox CUDA kernel failed ({exc}); using the "
-                          "array version of the draw.")
-            _usable[id(cp)] = False
-            return None
+    if nblocks and not _launch(cp, (bits, "mask" if masked else "uniform"), state, n,
+                               float(gen_dtype.type(rate)) if masked else 0.0,
+                               float(scale) if masked else 0.0, out, nblocks):
+        return None
     return out, nblocks
+
+
+def _launch(cp, key, state, n, rate, scale, out, nblocks):
+    """Runs draw kernel ``key`` over ``nblocks`` blocks into ``out``; False after a
+    failure to compile (warned once: the xp-array twin runs from then on)."""
+    try:
+        _kernel(cp, key)(state, np.uint64(n), rate, scale, out, size=nblocks)
+    except Exception as exc:  # noqa: BLE001 - a compile error: the twin instead
+        if isinstance(exc, (MemoryError, KeyboardInterrupt)):
+            raise
+        warnings.warn(f"dlframe's Philox CUDA kernel failed ({exc}); using the "
+                      "array version of the draw.")
+        _usable[id(cp)] = False
+        return False
+    return True
 
 
 def words(cp, state, n):
@@ -203,17 +209,8 @@ def words(cp, state, n):
         return None
     nblocks = -(-int(n) // 4)
     out = cp.empty(int(n), dtype=np.uint32)
-    if nblocks:
-        try:
-            _kernel(cp, (32, "uniform"))(state, np.uint64(n), 0.0, 0.0, out,
-                                         size=nblocks)
-        except Exception as exc:  # noqa: BLE001 - as in draw
-            if isinstance(exc, (MemoryError, KeyboardInterrupt)):
-                raise
-            warnings.warn(f"dlframe's Philox CUDA kernel failed ({exc}); using the "
-                          "array version of the draw.")
-            _usable[id(cp)] = False
-            return None
+    if nblocks and not _launch(cp, (32, "uniform"), state, n, 0.0, 0.0, out, nblocks):
+        return None
     return out, nblocks
 
 
