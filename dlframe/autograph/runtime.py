@@ -292,10 +292,12 @@ def _feed_for(hooks, body_fn, state, break_index, returns, live=(), names=None):
     start, has_next, get = hooks
 
     def cond(i, *s):
-        more = has_next(i)
         if break_index is None:
-            return more
-        return _math.logical_and(more, not_(_as_bool(s[break_index])))
+            return has_next(i)
+        # after a break no element is pulled: an iterator continues with the next
+        # one on its next use (TF's loop tests the break flag first)
+        return control_flow.cond(_as_bool(s[break_index]),
+                                 lambda: _as_bool(False), lambda: has_next(i))
 
     def advance(i, *s):
         return (_math.add(i, 1),), body_fn(get(i), *s)

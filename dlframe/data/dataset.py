@@ -13,6 +13,7 @@ from dlframe import backends
 from dlframe.core import dtypes as _dt
 from dlframe.core.tensor import convert_to_tensor
 from dlframe.data import structure as S
+from dlframe.data import graph_inputs
 from dlframe.data.iterators import (  # noqa: F401 - re-exported
     Iterator,
     NumpyIterator,
@@ -68,6 +69,9 @@ def _check_arity(fn, dataset, method):
 
 
 def _int_arg(value, name):
+    if graph_inputs.is_traced(value):   # read again at each run
+        return graph_inputs.TracedInt(
+            _int_arg(value._device.to_numpy(value._value), name), value)
     if hasattr(value, "numpy"):
         value = value.numpy()
     if isinstance(value, np.ndarray):
@@ -88,6 +92,11 @@ class Dataset:
     """
 
     _spec_runs_functions = False   # True where the spec comes from running user code
+
+    def __new__(cls, *args, **kwargs):
+        obj = super().__new__(cls)
+        graph_inputs.note_construction(obj, args, kwargs)   # made while tracing
+        return obj
 
     def __init__(self, inputs=()):
         self._inputs = tuple(inputs)
@@ -130,6 +139,10 @@ class Dataset:
 
     def cardinality(self):
         """Number of elements as an int64 scalar Tensor; -1 infinite, -2 unknown."""
+        built = graph_inputs.GraphArgs(self)
+        if built.tensors:   # made from traced tensors: counted at each run
+            return graph_inputs.run_time(built, lambda ds: np.int64(ds._cardinality()),
+                                         S.TensorSpec([], _dt.int64))
         return convert_to_tensor(np.asarray(self._cardinality(), dtype=np.int64))
 
     def __len__(self):
@@ -168,9 +181,8 @@ class Dataset:
 
     def _graph_iteration(self):
         """Op builders for ``for x in dataset`` in a dlframe.function (graph_loop)."""
-        from dlframe.data.graph_loop import feed
-        device = backends.current_device()
-        return feed(lambda: self._iter_output(device), self.element_spec, restart=True)
+        from dlframe.data.graph_loop import dataset_feed
+        return dataset_feed(self, backends.current_device())
 
     def as_numpy_iterator(self):
         """Iterates elements as NumPy arrays, NumPy scalars and ``bytes``."""
@@ -191,14 +203,13 @@ class Dataset:
 
     def get_single_element(self):
         """The only element of the dataset (InvalidArgumentError otherwise)."""
-        it = self._iter()
-        try:
-            first = next(it)
-        except StopIteration:
-            raise InvalidArgumentError(None, None, "Dataset was empty.") from None
-        for _ in it:
-            raise InvalidArgumentError(None, None, "Dataset had more than one element.")
-        return S.to_tensors(first, backends.current_device())
+        built = graph_inputs.GraphArgs(self)
+        if built.tensors:   # made from traced tensors: taken at each run
+            return graph_inputs.run_time(built, graph_inputs.single_element,
+                                         self.element_spec)
+        return S.to_tensors(graph_inputs.single_element(self),
+                            backends.current_device())
+
 
     # -- sources -------------------------------------------------------------------
     @staticmethod

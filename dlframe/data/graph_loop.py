@@ -17,9 +17,10 @@ from dlframe.data import structure as S
 
 
 class _Feed:
-    def __init__(self, make_iter, spec):
+    def __init__(self, make_iter, spec, sources=()):
         self._make_iter = make_iter   # None: continue the current iterator
         self._spec = spec
+        self._sources = list(sources)   # traced tensors make_iter takes (graph_inputs)
         self._it = None
         self._index = None
         self._element = None
@@ -27,12 +28,12 @@ class _Feed:
     def start(self):
         from dlframe.ops.py_func import py_function
 
-        def reset():
+        def reset(*values):
             if self._make_iter is not None:
-                self._it = self._make_iter()
+                self._it = self._make_iter(*values)
             self._index, self._element = None, None
             return np.int64(0)
-        return py_function(reset, [], Tout=_dt.int64)
+        return py_function(reset, self._sources, Tout=_dt.int64)
 
     def has_next(self, i):
         from dlframe.ops.py_func import py_function
@@ -69,16 +70,34 @@ class _Feed:
         return S.pack_sequence_as(self._spec, list(flat))
 
 
-def feed(make_iter, spec, restart):
+def feed(make_iter, spec, restart, sources=()):
     """The ``(start, has_next, get)`` builders of a graph loop over elements of
-    ``spec`` from the iterator ``make_iter()`` (opened anew on every run when
-    ``restart``, else once); None when ``spec`` has leaves other than dense tensors
-    (the loop then runs in Python while tracing)."""
+    ``spec`` from the iterator ``make_iter(*values)`` (opened anew on every run when
+    ``restart``, else once), ``values`` being the run's values of the traced tensors
+    ``sources`` (the loop's graph inputs); None when ``spec`` has leaves other than
+    dense tensors (the loop then runs in Python while tracing)."""
     leaves = S.flatten(spec)
     if not leaves or any(type(s) is not TensorSpec for s in leaves):
         return None
-    state = _Feed(make_iter, spec)
+    state = _Feed(make_iter, spec, sources)
     if not restart:
         state._it = make_iter()
         state._make_iter = None
     return state.start, state.has_next, state.get
+
+
+def dataset_feed(dataset, device):
+    """The builders of a graph loop over ``dataset``'s elements (Tensors on
+    ``device``), opened anew on every run; a pipeline built from traced tensors is
+    rebuilt from the run's values of them (graph_inputs). None where the elements
+    are not all dense tensors (and the pipeline is not built from traced ones)."""
+    from dlframe.data.graph_inputs import GraphArgs, raise_unfed
+    built = GraphArgs(dataset)
+    if not built.tensors:
+        return feed(lambda: dataset._iter_output(device), dataset.element_spec,
+                    restart=True)
+    hooks = feed(lambda *values: built.elements(values, device),
+                 dataset.element_spec, restart=True, sources=built.tensors)
+    if hooks is None:
+        raise_unfed(built)
+    return hooks

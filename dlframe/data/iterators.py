@@ -2,6 +2,7 @@
 and the ``Optional`` that ``get_next_as_optional`` returns."""
 
 from dlframe import backends
+from dlframe.backends.base import np
 from dlframe.core import dtypes
 from dlframe.core.primitive import STATE as _STATE
 from dlframe.core.tensor import _tracing_tensor, convert_to_tensor
@@ -22,6 +23,29 @@ class OwnedIterator(LegacyOutputsMixin):
         def start():   # a restored iterator replays its pipeline from a fresh start
             return dataset._iter_output(self._device)
         self._it = PositionTrackingIterator(start, dataset)
+        if _STATE.trace is not None:
+            self._graph_open()
+
+    def _graph_open(self):
+        """``iter(dataset)`` inside a dlframe.function: an op that opens a fresh
+        iterator each time the graph runs (TF's AnonymousIterator + MakeIterator),
+        over the pipeline rebuilt from the run's values of the traced tensors it
+        was made from (graph_inputs)."""
+        from dlframe.data.graph_inputs import GraphArgs
+        from dlframe.data.iterator_state import PositionTrackingIterator
+        from dlframe.ops.py_func import py_function
+        built = self._built = GraphArgs(self._dataset)
+
+        def reopen(*values):
+            if values:
+                self._it = PositionTrackingIterator(
+                    lambda: built.elements(values, self._device))
+            else:
+                dataset = self._dataset
+                self._it = PositionTrackingIterator(
+                    lambda: dataset._iter_output(self._device), dataset)
+            return np.int64(0)
+        py_function(reopen, built.tensors, Tout=dtypes.int64)
 
     @property
     def element_spec(self):
@@ -43,7 +67,8 @@ class OwnedIterator(LegacyOutputsMixin):
     def _graph_iteration(self):
         """Op builders for ``for x in iterator`` in a dlframe.function (graph_loop)."""
         from dlframe.data.graph_loop import feed
-        return feed(lambda: self._it, self.element_spec, restart=False)
+        # the iterator as it is when the graph runs (a trace's iter() reopens it)
+        return feed(lambda: self._it, self.element_spec, restart=True)
 
     def __next__(self):
         if _STATE.trace is not None:
@@ -62,6 +87,14 @@ class OwnedIterator(LegacyOutputsMixin):
         except StopIteration:
             raise OutOfRangeError(None, None, "End of sequence") from None
 
+    def _refuse_stale(self):
+        """Raises where an element taken at trace time would stand for every run of
+        a pipeline made from traced tensors (graph_inputs)."""
+        built = getattr(self, "_built", None)
+        if built is not None and built.tensors:
+            from dlframe.data.graph_inputs import raise_unfed
+            raise_unfed(built)
+
     def _graph_next(self):
         """``next(iterator)`` inside a dlframe.function: an op that pulls the next
         element each time the graph runs (TF's IteratorGetNext), not a constant."""
@@ -70,6 +103,7 @@ class OwnedIterator(LegacyOutputsMixin):
         spec = self.element_spec
         leaves = S.flatten(spec)
         if not leaves or any(type(s) is not TensorSpec for s in leaves):
+            self._refuse_stale()
             return next(self._it)   # ragged/sparse elements: taken once, at trace time
 
         def pull():
@@ -91,6 +125,7 @@ class OwnedIterator(LegacyOutputsMixin):
             found = self._graph_next_as_optional()
             if found is not None:
                 return found
+            self._refuse_stale()
         try:
             return Optional(next(self._it), self._dataset.element_spec)
         except StopIteration:
