@@ -7,6 +7,11 @@ iterations)``; ``lr`` and ``iterations`` are device scalars so that a compiled s
 reads their current values; the other hyperparameters are static attributes.
 Each forward updates the variable and slot buffers in place and returns the
 variable's buffer. None of them is differentiable.
+
+The kernels with a squared (Adamax: absolute) gradient term take an optional last
+input ``sq``: that term, summed per id from the rows of an IndexedSlices gradient
+(TF 2.21 squares each row of a repeated id, then adds them), in place of
+``square(grad)`` of the summed gradient.
 """
 
 from dlframe.core.primitive import primitive
@@ -38,11 +43,12 @@ def momentum_p(d, var, m, grad, lr, it, *, momentum, nesterov):
 
 
 @primitive("KerasApplyRMSprop", effects=True)
-def rmsprop_p(d, var, vel, mom, avg, grad, lr, it, *, rho, momentum, epsilon, centered):
+def rmsprop_p(d, var, vel, mom, avg, grad, lr, it, sq=None, *, rho, momentum, epsilon,
+              centered):
     xp = d.xp
     g, lr, _ = _prep(var, grad, lr, it)
     vel *= rho
-    vel += (1 - rho) * xp.square(g)
+    vel += (1 - rho) * (xp.square(g) if sq is None else sq)
     if centered:
         avg *= rho
         avg += (1 - rho) * g
@@ -60,12 +66,13 @@ def rmsprop_p(d, var, vel, mom, avg, grad, lr, it, *, rho, momentum, epsilon, ce
 
 
 @primitive("KerasApplyAdam", effects=True)
-def adam_p(d, var, m, v, vhat, grad, lr, it, *, beta_1, beta_2, epsilon, amsgrad):
+def adam_p(d, var, m, v, vhat, grad, lr, it, sq=None, *, beta_1, beta_2, epsilon,
+           amsgrad):
     xp = d.xp
     g, lr, t = _prep(var, grad, lr, it)
     alpha = lr * xp.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
     m += (g - m) * (1 - beta_1)
-    v += (xp.square(g) - v) * (1 - beta_2)
+    v += ((xp.square(g) if sq is None else sq) - v) * (1 - beta_2)
     if amsgrad:
         xp.maximum(vhat, v, out=vhat)
         v = vhat
@@ -74,17 +81,18 @@ def adam_p(d, var, m, v, vhat, grad, lr, it, *, beta_1, beta_2, epsilon, amsgrad
 
 
 @primitive("KerasApplyAdamax", effects=True)
-def adamax_p(d, var, m, u, grad, lr, it, *, beta_1, beta_2, epsilon):
+def adamax_p(d, var, m, u, grad, lr, it, sq=None, *, beta_1, beta_2, epsilon):
+    # ``sq``: the absolute values of a repeated id's rows, summed
     xp = d.xp
     g, lr, t = _prep(var, grad, lr, it)
     m += (g - m) * (1 - beta_1)
-    xp.maximum(u * beta_2, xp.abs(g), out=u)
+    xp.maximum(u * beta_2, xp.abs(g) if sq is None else sq, out=u)
     var -= lr * m / ((1 - beta_1 ** t) * (u + epsilon))
     return var
 
 
 @primitive("KerasApplyNadam", effects=True)
-def nadam_p(d, var, m, v, grad, lr, it, u_product, *, beta_1, beta_2, epsilon):
+def nadam_p(d, var, m, v, grad, lr, it, u_product, sq=None, *, beta_1, beta_2, epsilon):
     # ``u_product`` already includes this step's factor (updated once per step).
     # Keras's Nadam casts the betas to the variable's dtype before ``1 - beta``.
     xp = d.xp
@@ -94,7 +102,7 @@ def nadam_p(d, var, m, v, grad, lr, it, u_product, *, beta_1, beta_2, epsilon):
     u_t1 = beta_1 * (1.0 - 0.5 * 0.96 ** (t + 1))
     u_prod = u_product.astype(var.dtype, copy=False)
     m += (g - m) * (1 - beta_1)
-    v += (xp.square(g) - v) * (1 - beta_2)
+    v += ((xp.square(g) if sq is None else sq) - v) * (1 - beta_2)
     m_hat = u_t1 * m / (1 - u_prod * u_t1) + (1 - u_t) * g / (1 - u_prod)
     v_hat = v / (1 - beta_2 ** t)
     var -= m_hat * lr / (xp.sqrt(v_hat) + epsilon)
@@ -109,34 +117,37 @@ def nadam_u_product_p(d, u_product, it, *, beta_1):
 
 
 @primitive("KerasApplyAdagrad", effects=True)
-def adagrad_p(d, var, acc, grad, lr, it, *, epsilon):
+def adagrad_p(d, var, acc, grad, lr, it, sq=None, *, epsilon):
     xp = d.xp
     g, lr, _ = _prep(var, grad, lr, it)
-    acc += xp.square(g)
+    acc += xp.square(g) if sq is None else sq
     var -= lr * g / xp.sqrt(acc + epsilon)
     return var
 
 
 @primitive("KerasApplyAdadelta", effects=True)
-def adadelta_p(d, var, acc_g, acc_d, grad, lr, it, *, rho, epsilon):
+def adadelta_p(d, var, acc_g, acc_d, grad, lr, it, sq=None, *, rho, epsilon):
     xp = d.xp
     g, lr, _ = _prep(var, grad, lr, it)
     acc_g *= rho
-    acc_g += (1 - rho) * xp.square(g)
-    delta = -xp.sqrt(acc_d + epsilon) / xp.sqrt(acc_g + epsilon) * g
+    acc_g += (1 - rho) * (xp.square(g) if sq is None else sq)
+    ratio = xp.sqrt(acc_d + epsilon) / xp.sqrt(acc_g + epsilon)
+    delta = -ratio * g
     acc_d *= rho
-    acc_d += (1 - rho) * xp.square(delta)
+    # each row's delta is squared: ``ratio^2 * sq`` sums a repeated id's squares
+    acc_d += (1 - rho) * (xp.square(delta) if sq is None else xp.square(ratio) * sq)
     var += lr * delta
     return var
 
 
 @primitive("KerasApplyFtrl", effects=True)
-def ftrl_p(d, var, acc, lin, grad, lr, it, *, lr_power, l1, l2, l2_shrinkage, beta):
+def ftrl_p(d, var, acc, lin, grad, lr, it, sq=None, *, lr_power, l1, l2, l2_shrinkage,
+           beta):
     xp = d.xp
     g, lr, _ = _prep(var, grad, lr, it)
     l2_reg = l2 + beta / (2.0 * lr)
     g_shrunk = g + 2 * l2_shrinkage * var
-    new_acc = acc + xp.square(g)
+    new_acc = acc + (xp.square(g) if sq is None else sq)
     new_pow = new_acc ** (-lr_power)
     lin += g_shrunk - (new_pow - acc ** (-lr_power)) / lr * var
     quadratic = new_pow / lr + 2 * l2_reg

@@ -319,9 +319,19 @@ def test_sparse_update_is_bit_equal_to_dense(name, compiled, monkeypatch):
 
 def test_sparse_path_only_where_results_match():
     opts = tf.keras.optimizers
-    assert not opts.Adam(amsgrad=True)._takes_slices()
-    assert not opts.Adam(clipnorm=1.0)._takes_slices()
-    assert not opts.Adagrad(epsilon=0.0, initial_accumulator_value=0.0)._takes_slices()
+    # slices reach update_step (a sparse kernel, or the dense one given the rows'
+    # squares) unless a dense transform comes first
+    assert opts.Adam(amsgrad=True)._takes_slices()
+    assert not opts.Adam(loss_scale_factor=2.0)._takes_slices()
+    assert not opts.Adam(gradient_accumulation_steps=2)._takes_slices()
+    # Adagrad whose acc + epsilon can be 0 updates every row as the dense kernel (0/0)
+    var, dense = tf.Variable(tf.ones([3, 2])), tf.Variable(tf.ones([3, 2]))
+    g = tf.IndexedSlices(tf.ones([1, 2]), tf.constant([1]), tf.constant([3, 2]))
+    for v, grad in ((var, g), (dense, tf.convert_to_tensor(g))):
+        opts.Adagrad(epsilon=0.0, initial_accumulator_value=0.0).apply_gradients(
+            [(grad, v)])
+    assert np.isnan(var.numpy()[0]).all()
+    np.testing.assert_array_equal(var.numpy(), dense.numpy())
 
 
 def test_sparse_update_checks_the_row_ids():

@@ -1,7 +1,7 @@
 """Optimizer leftovers: IndexedSlices gradients give TF 2.21's results for every
-optimizer (when ids repeat: TF 2.21's per-row squares for Adam, AdamW, Adagrad,
-RMSprop and value clipping, see test_sparse_repeated_ids_round22_b.py; the dense
-update of the summed rows for the others), the sparse RMSprop kernel is bit-equal to
+optimizer (when ids repeat: TF 2.21's per-row squares and per-row clipping norms,
+see test_sparse_repeated_ids_round22_b.py and ..._more_round22_R3.py; the dense
+update of the summed rows for SGD and Lion), the sparse RMSprop kernel is bit-equal to
 the dense one on distinct ids, and schedules, learning rates,
 iterations and slots survive get_config/from_config and checkpoints."""
 
@@ -93,8 +93,11 @@ def test_slices_match_tf_without_repeated_ids(name):
 
 
 # TF 2.21 squares (or clips) each row of the slices before a repeated id's rows add
-# up: these follow it (test_sparse_repeated_ids_round22_b.py checks TF's figures)
-PER_ROW = {"Adagrad", "Adam", "AdamW", "Adam_clipvalue", "RMSprop"}
+# up, and takes norms over the rows: these follow it (test_sparse_repeated_ids_round22_b
+# and test_sparse_repeated_ids_more_round22_R3 check TF's figures)
+PER_ROW = {"Adagrad", "Adam", "AdamW", "Adam_clipvalue", "RMSprop", "Adam_ams", "Adamax",
+           "Nadam", "Adadelta", "Ftrl", "Ftrl2", "RMSpropc", "Adam_clipnorm", "Adam_gclip",
+           "SGD_clipnorm", "Adafactor"}
 
 
 @pytest.mark.parametrize("name", sorted(set({**MAKERS, **KERAS3_ONLY}) - PER_ROW))

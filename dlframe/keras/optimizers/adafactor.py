@@ -5,6 +5,7 @@ eagerly and inside a compiled train step alike.
 """
 
 from dlframe.keras.optimizers.optimizer import Optimizer
+from dlframe.keras.optimizers.slice_gradients import densify_with_rows
 from dlframe.ops import array as _array
 from dlframe.ops import linalg as _linalg
 from dlframe.ops import logic as _logic
@@ -67,15 +68,20 @@ class Adafactor(Optimizer):
                                                  dtype=var.dtype, name=f"{_base(var)}_c"))
             self._v.append(self.add_variable_from_reference(var, "velocity"))
 
+    def _takes_slices(self):
+        # IndexedSlices: their rows' squares (TF 2.21 squares each row of an id)
+        return self._sparse_update_applies(Adafactor)
+
     def update_step(self, gradient, variable, learning_rate):
         i = self._index[id(variable)]
         dtype = variable.dtype
-        g = _math.cast(gradient, dtype)
+        g, sq = densify_with_rows(gradient, variable, _math.square)
+        g = _math.cast(g, dtype)
         t = _step(self, dtype)
         inv_sqrt_t = _math.rsqrt(t)
         rho = _math.minimum(_math.cast(learning_rate, dtype), inv_sqrt_t)
         alpha = _math.maximum(_math.cast(self.epsilon_2, dtype), _rms(variable)) * rho
-        g2 = _math.square(g) + self.epsilon_1
+        g2 = (_math.square(g) if sq is None else sq) + self.epsilon_1
         beta = 1.0 - _math.pow(t, _math.cast(self.beta_2_decay, dtype))
         r, c, v = self._r[i], self._c[i], self._v[i]
         if r is not None:
@@ -86,7 +92,9 @@ class Adafactor(Optimizer):
         else:
             v.assign(beta * v + (1.0 - beta) * g2)
         u = g / _math.sqrt(v)
-        u = u / _math.maximum(_math.cast(1.0, dtype), _rms(u) / self.clip_threshold)
+        # slices: the RMS of the update's rows, each squared apart
+        rms_u = _rms(u) if sq is None else _math.sqrt(_red.reduce_mean(sq / v))
+        u = u / _math.maximum(_math.cast(1.0, dtype), rms_u / self.clip_threshold)
         variable.assign_sub(alpha * u)
 
     def get_config(self):
@@ -127,14 +135,19 @@ class Lamb(Optimizer):
             self._momentums.append(self.add_variable_from_reference(v, "momentum"))
             self._velocities.append(self.add_variable_from_reference(v, "velocity"))
 
+    def _takes_slices(self):
+        # IndexedSlices: their rows' squares (TF 2.21 squares each row of an id)
+        return self._sparse_update_applies(Lamb)
+
     def update_step(self, gradient, variable, learning_rate):
         i = self._index[id(variable)]
         dtype = variable.dtype
-        g = _math.cast(gradient, dtype)
+        g, sq = densify_with_rows(gradient, variable, _math.square)
+        g = _math.cast(g, dtype)
         t = _step(self, dtype)
         m, v = self._momentums[i], self._velocities[i]
         m.assign(m + (g - m) * (1.0 - self.beta_1))
-        v.assign(v + (_math.square(g) - v) * (1.0 - self.beta_2))
+        v.assign(v + ((_math.square(g) if sq is None else sq) - v) * (1.0 - self.beta_2))
         m_hat = m / (1.0 - _math.pow(_math.cast(self.beta_1, dtype), t))
         v_hat = v / (1.0 - _math.pow(_math.cast(self.beta_2, dtype), t))
         update = m_hat / (_math.sqrt(v_hat) + self.epsilon)

@@ -2,6 +2,7 @@
 
 from dlframe.core.indexed_slices import IndexedSlices
 from dlframe.keras.optimizers.optimizer import Optimizer
+from dlframe.keras.optimizers.slice_gradients import kernel_rows
 from dlframe.ops import sparse_training_ops as _sparse_kernels
 from dlframe.ops import training_ops as _kernels
 
@@ -34,21 +35,23 @@ class Adagrad(Optimizer):
                 v, "accumulator", initializer=float(self.initial_accumulator_value)))
 
     def _takes_slices(self):
-        # only the gradient's rows change (other rows add 0 and subtract 0, unless
-        # acc + epsilon could be 0, where the dense update writes 0/0)
-        return (float(self.epsilon) > 0 and float(self.initial_accumulator_value) >= 0
-                and self._sparse_update_applies(Adagrad))
+        return self._sparse_update_applies(Adagrad)
 
     def update_step(self, gradient, variable, learning_rate):
         i = self._index[id(variable)]
-        if isinstance(gradient, IndexedSlices):
+        # only the gradient's rows change (other rows add 0 and subtract 0, unless
+        # acc + epsilon could be 0, where the dense update writes 0/0)
+        if (isinstance(gradient, IndexedSlices) and float(self.epsilon) > 0
+                and float(self.initial_accumulator_value) >= 0):
             self._kernel_update(_sparse_kernels.sparse_adagrad_p, variable,
                                 (self._accumulators[i], gradient.values),
                                 gradient.indices, learning_rate,
                                 {"epsilon": float(self.epsilon)})
             return
+        gradient, rows = kernel_rows(gradient, variable)
         self._kernel_update(_kernels.adagrad_p, variable, (self._accumulators[i],),
-                            gradient, learning_rate, {"epsilon": float(self.epsilon)})
+                            gradient, learning_rate, {"epsilon": float(self.epsilon)},
+                            extra=rows)
 
     def get_config(self):
         config = super().get_config()
@@ -87,12 +90,18 @@ class Adadelta(Optimizer):
             self._acc_deltas.append(
                 self.add_variable_from_reference(v, "accumulated_delta_var"))
 
+    def _takes_slices(self):
+        # the dense kernel takes the squares of IndexedSlices' rows
+        return self._sparse_update_applies(Adadelta)
+
     def update_step(self, gradient, variable, learning_rate):
         i = self._index[id(variable)]
+        gradient, rows = kernel_rows(gradient, variable)
         self._kernel_update(_kernels.adadelta_p, variable,
                             (self._acc_grads[i], self._acc_deltas[i]), gradient,
                             learning_rate, {"rho": float(self.rho),
-                                            "epsilon": float(self.epsilon)})
+                                            "epsilon": float(self.epsilon)},
+                            extra=rows)
 
     def get_config(self):
         config = super().get_config()

@@ -2,6 +2,7 @@
 
 from dlframe.core.indexed_slices import IndexedSlices
 from dlframe.keras.optimizers.optimizer import Optimizer
+from dlframe.keras.optimizers.slice_gradients import kernel_rows
 from dlframe.ops import sparse_training_ops as _sparse_kernels
 from dlframe.ops import training_ops as _kernels
 
@@ -44,12 +45,13 @@ class Adam(Optimizer):
                 if self.amsgrad else None)
 
     def _takes_slices(self):
-        # IndexedSlices skip the dense gradient (same result, see sparse_training_ops)
-        return not self.amsgrad and self._sparse_update_applies(Adam)
+        # IndexedSlices skip the dense gradient (same result, see sparse_training_ops);
+        # with amsgrad the dense kernel takes their rows' squares
+        return self._sparse_update_applies(Adam)
 
     def update_step(self, gradient, variable, learning_rate):
         i = self._index[id(variable)]
-        if isinstance(gradient, IndexedSlices):
+        if isinstance(gradient, IndexedSlices) and not self.amsgrad:
             self._kernel_update(
                 _sparse_kernels.sparse_adam_p, variable,
                 (self._momentums[i], self._velocities[i], gradient.values),
@@ -59,12 +61,14 @@ class Adam(Optimizer):
             return
         v = self._velocities[i]
         vhat = self._velocity_hats[i]
+        gradient, rows = kernel_rows(gradient, variable)
         self._kernel_update(_kernels.adam_p, variable,
                             (self._momentums[i], v, vhat if vhat is not None else v),
                             gradient, learning_rate, {
                                 "beta_1": float(self.beta_1), "beta_2": float(self.beta_2),
                                 "epsilon": float(self.epsilon),
-                                "amsgrad": vhat is not None})
+                                "amsgrad": vhat is not None},
+                            extra=rows)
 
     def get_config(self):
         config = super().get_config()

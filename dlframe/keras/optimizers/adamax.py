@@ -1,6 +1,8 @@
 """Adamax: Adam with the infinity norm."""
 
 from dlframe.keras.optimizers.optimizer import Optimizer
+from dlframe.keras.optimizers.slice_gradients import kernel_rows
+from dlframe.ops import math as _math
 from dlframe.ops import training_ops as _kernels
 
 
@@ -35,12 +37,18 @@ class Adamax(Optimizer):
             self._m.append(self.add_variable_from_reference(v, "m"))
             self._u.append(self.add_variable_from_reference(v, "u"))
 
+    def _takes_slices(self):
+        # the dense kernel takes the absolute values of IndexedSlices' rows
+        return self._sparse_update_applies(Adamax)
+
     def update_step(self, gradient, variable, learning_rate):
         i = self._index[id(variable)]
+        gradient, rows = kernel_rows(gradient, variable, _math.abs)
         self._kernel_update(_kernels.adamax_p, variable, (self._m[i], self._u[i]),
                             gradient, learning_rate, {
                                 "beta_1": float(self.beta_1), "beta_2": float(self.beta_2),
-                                "epsilon": float(self.epsilon)})
+                                "epsilon": float(self.epsilon)},
+                            extra=rows)
 
     def get_config(self):
         config = super().get_config()

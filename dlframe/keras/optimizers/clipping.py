@@ -25,14 +25,19 @@ def _clip_by_norm(g, clip):
     return _math.multiply(g, scale)
 
 
-def clip_by_global_norm(grads, clip):
-    """Scales all ``grads`` by ``clip / max(global_norm, clip)``."""
+def global_norm_scale(tensors, clip):
+    """``clip / max(global_norm, clip)`` (float32) for ``tensors``."""
     total = None
-    for g in grads:
+    for g in tensors:
         s = _red.reduce_sum(_math.square(_math.cast(g, dtypes.float32)))
         total = s if total is None else _math.add(total, s)
     norm = _math.sqrt(total)
-    scale = _math.divide(clip, _math.maximum(norm, clip))
+    return _math.divide(clip, _math.maximum(norm, clip))
+
+
+def clip_by_global_norm(grads, clip):
+    """Scales all ``grads`` by ``clip / max(global_norm, clip)``."""
+    scale = global_norm_scale(grads, clip)
     return [_math.multiply(g, _math.cast(scale, g.dtype)) for g in grads]
 
 

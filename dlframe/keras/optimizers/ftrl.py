@@ -1,6 +1,7 @@
 """FTRL-proximal and Lion."""
 
 from dlframe.keras.optimizers.optimizer import Optimizer
+from dlframe.keras.optimizers.slice_gradients import kernel_rows
 from dlframe.ops import training_ops as _kernels
 
 
@@ -52,8 +53,13 @@ class Ftrl(Optimizer):
                 v, "accumulator", initializer=float(self.initial_accumulator_value)))
             self._linears.append(self.add_variable_from_reference(v, "linear"))
 
+    def _takes_slices(self):
+        # the dense kernel takes the squares of IndexedSlices' rows
+        return self._sparse_update_applies(Ftrl)
+
     def update_step(self, gradient, variable, learning_rate):
         i = self._index[id(variable)]
+        gradient, rows = kernel_rows(gradient, variable)
         self._kernel_update(_kernels.ftrl_p, variable,
                             (self._accumulators[i], self._linears[i]), gradient,
                             learning_rate, {
@@ -62,7 +68,8 @@ class Ftrl(Optimizer):
                                 "l2": float(self.l2_regularization_strength),
                                 "l2_shrinkage": float(
                                     self.l2_shrinkage_regularization_strength),
-                                "beta": float(self.beta)})
+                                "beta": float(self.beta)},
+                            extra=rows)
 
     def get_config(self):
         config = super().get_config()

@@ -4,6 +4,7 @@ from dlframe.core import dtypes
 from dlframe.core.primitive import call
 from dlframe.core.variable import Variable
 from dlframe.keras.optimizers.optimizer import Optimizer
+from dlframe.keras.optimizers.slice_gradients import kernel_rows
 from dlframe.ops import training_ops as _kernels
 
 
@@ -46,14 +47,19 @@ class Nadam(Optimizer):
         call(_kernels.nadam_u_product_p, (self._u_product, self.iterations),
              {"beta_1": float(self.beta_1)})
 
+    def _takes_slices(self):
+        # the dense kernel takes the squares of IndexedSlices' rows
+        return self._sparse_update_applies(Nadam)
+
     def update_step(self, gradient, variable, learning_rate):
         i = self._index[id(variable)]
+        gradient, rows = kernel_rows(gradient, variable)
         self._kernel_update(_kernels.nadam_p, variable,
                             (self._momentums[i], self._velocities[i]), gradient,
                             learning_rate, {
                                 "beta_1": float(self.beta_1), "beta_2": float(self.beta_2),
                                 "epsilon": float(self.epsilon)},
-                            extra=(self._u_product,))
+                            extra=(self._u_product, *rows))
 
     def get_config(self):
         config = super().get_config()

@@ -26,7 +26,7 @@ from dlframe.keras.optimizers.keras2_api import Keras2OptimizerApi
 from dlframe.keras.optimizers.optimizer_variables import OptimizerVariables
 from dlframe.keras.optimizers.schedules import learning_rate_schedule as _schedules
 from dlframe.keras.optimizers.slice_gradients import (
-    clip_slice_rows,
+    clip_slices,
     concat_replica_slices,
     replica_slices,
 )
@@ -427,12 +427,11 @@ class Optimizer(OptimizerVariables, Keras2OptimizerApi):
         self._iterations.assign_add(1)
 
     def _clip_slice_rows(self, grads):
-        """With ``clipvalue`` alone, the gradients clipped before IndexedSlices are
-        densified (each row, as TF); None when no slices need it."""
-        if (self.clipnorm or self.global_clipnorm or not self.clipvalue
-                or self.gradient_accumulation_steps):
+        """The gradients clipped before IndexedSlices are densified (their rows, as
+        TF); None when no slices need it."""
+        if self.gradient_accumulation_steps:
             return None
-        return clip_slice_rows(grads, float(self.clipvalue))
+        return clip_slices(grads, self.clipnorm, self.global_clipnorm, self.clipvalue)
 
     def _update(self, grads, variables, clipped=False):
         if not clipped and (self.clipnorm or self.clipvalue or self.global_clipnorm):
@@ -477,10 +476,10 @@ class Optimizer(OptimizerVariables, Keras2OptimizerApi):
 
     def _sparse_update_applies(self, cls):
         """True when ``cls``'s own ``update_step`` (with a sparse path) runs and no
-        dense transform (clipping, loss scale factor, accumulation) comes first."""
+        dense transform (loss scale factor, accumulation) comes first (clipping has
+        already clipped the slices' rows, see ``_clip_slice_rows``)."""
         return (type(self).update_step is cls.update_step
-                and not (self.clipnorm or self.clipvalue or self.global_clipnorm
-                         or self.loss_scale_factor or self.gradient_accumulation_steps))
+                and not (self.loss_scale_factor or self.gradient_accumulation_steps))
 
     def _prepare_step(self, lr):
         """Hook run once per step before the per-variable updates."""

@@ -2,6 +2,7 @@
 
 from dlframe.core.indexed_slices import IndexedSlices
 from dlframe.keras.optimizers.optimizer import Optimizer
+from dlframe.keras.optimizers.slice_gradients import kernel_rows
 from dlframe.ops import sparse_training_ops as _sparse_kernels
 from dlframe.ops import training_ops as _kernels
 
@@ -45,14 +46,15 @@ class RMSprop(Optimizer):
 
     def _takes_slices(self):
         # uncentered: the step is 0 on rows without gradient (vel + epsilon > 0),
-        # so IndexedSlices skip the dense gradient (see sparse_training_ops)
-        return (not self.centered and float(self.epsilon) > 0
-                and self._sparse_update_applies(RMSprop))
+        # so IndexedSlices skip the dense gradient (see sparse_training_ops);
+        # otherwise the dense kernel takes their rows' squares
+        return self._sparse_update_applies(RMSprop)
 
     def update_step(self, gradient, variable, learning_rate):
         i = self._index[id(variable)]
         vel, mom, avg = self._velocities[i], self._momentums[i], self._average_gradients[i]
-        if isinstance(gradient, IndexedSlices):
+        if (isinstance(gradient, IndexedSlices) and not self.centered
+                and float(self.epsilon) > 0):
             self._kernel_update(_sparse_kernels.sparse_rmsprop_p, variable,
                                 (vel, mom if mom is not None else vel, gradient.values),
                                 gradient.indices, learning_rate, {
@@ -61,10 +63,12 @@ class RMSprop(Optimizer):
                                     if mom is not None else 0.0})
             return
         slots = (vel, mom if mom is not None else vel, avg if avg is not None else vel)
+        gradient, rows = kernel_rows(gradient, variable)
         self._kernel_update(_kernels.rmsprop_p, variable, slots, gradient, learning_rate, {
             "rho": float(self.rho), "momentum": float(self.momentum) if mom is not None
             else 0.0, "epsilon": float(self.epsilon),
-            "centered": bool(self.centered and avg is not None)})
+            "centered": bool(self.centered and avg is not None)},
+            extra=rows)
 
     def get_config(self):
         config = super().get_config()
