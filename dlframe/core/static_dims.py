@@ -129,6 +129,8 @@ def _rule_marks(prim, inputs, in_marks, attrs, outs):
     marks = []
     for dims in out_dims:
         axes = frozenset(a for a, d in enumerate(dims) if d is None)
+        if getattr(dims, "unknown_rank", False):   # the rule says: rank unknown
+            axes |= {RANK}
         if rank_lost and dims and len(axes) == len(dims) and \
                 not getattr(prim, "sets_rank", False):
             axes |= {RANK}
@@ -523,6 +525,30 @@ def _unknown_mask(trace, t, node, mask):
         if o is t and m.shape == shape:
             return m
     return np.ones(shape, bool)
+
+
+def note_slice_sizes(out, x, begin, size):
+    """Marks the dims of ``out`` (``tf.slice(x, begin, size)`` with per-dim ints or
+    scalar tensors) that TF would not know: a hidden size, or a size of -1 whose
+    begin is hidden or whose dim of ``x`` is unknown. No-op outside a trace."""
+    trace = STATE.trace
+    if getattr(trace, "value_mask", None) is None or \
+            getattr(trace, "nodes", None) is None:
+        return out
+
+    def hidden(v):
+        return isinstance(v, Tensor) and hidden_values(trace, v) is not None
+    dims = graph_dims(x)
+    axes = [a for a, (b, n) in enumerate(zip(begin, size)) if hidden(n) or (
+        not isinstance(n, Tensor) and n == -1 and (hidden(b) or a >= len(dims) or
+                                                    dims[a] is None))]
+    return note_unknown_axes(out, axes)
+
+
+def same_dims(x, *_args, **_kwargs):
+    """A ``reads_values`` op's ``static_shape`` for an output shaped as its first
+    argument ``x`` (``tf.roll``, ``tf.reverse``): TF knows its dims as ``x``'s."""
+    return graph_dims(x) if isinstance(x, Tensor) else None
 
 
 def note_unknown_axes(out, axes):

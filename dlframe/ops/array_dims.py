@@ -250,7 +250,12 @@ def _checked_perm(raw, nd):
     return perm
 
 
-@reads_values("perm")
+def _transpose_stand_in(a, perm=None, conjugate=False, name=None):
+    """The reversed transpose (placeholder ``perm`` values that are no perm)."""
+    return transpose(a, None, conjugate)
+
+
+@reads_values("perm", stand_in=_transpose_stand_in, sizes_follow=True)
 def transpose(a, perm=None, conjugate=False, name=None):
     """Permutes dimensions (reverses them when ``perm`` is None)."""
     x = t(a)
@@ -267,7 +272,7 @@ def transpose(a, perm=None, conjugate=False, name=None):
     return out
 
 
-@reads_values("axis")
+@reads_values("axis", sizes_follow="rank")
 def expand_dims(input, axis, name=None):
     """Inserts a length-1 dimension at ``axis``."""
     x = t(input)
@@ -306,7 +311,27 @@ def squeeze(input, axis=None, name=None):
     return call(squeeze_p, (x,), {"axes": axes})
 
 
-@reads_values("shape")
+def _broadcast_dims(input, shape, name=None):
+    """TF's static shape of ``broadcast_to`` with hidden ``shape`` values: a size
+    the input knows (other than 1) where the shape's is hidden."""
+    dims = shape_arg_dims(shape)
+    if dims is None:
+        return None
+    have = graph_dims(t(input))
+    if getattr(have, "unknown_rank", False) or len(have) > len(dims):
+        return dims
+    have = [None] * (len(dims) - len(have)) + list(have)
+    return [h if d is None and h not in (None, 1) else d for d, h in zip(dims, have)]
+
+
+def _broadcast_stand_in(input, shape, name=None):
+    """``input`` at the rank of ``shape`` (placeholder values it does not fit)."""
+    x = t(input)
+    rank = shape._value.shape[0] if isinstance(shape, Tensor) else len(shape)
+    return reshape(x, [1] * (rank - x._value.ndim) + list(x._value.shape))
+
+
+@reads_values("shape", static_shape=_broadcast_dims, stand_in=_broadcast_stand_in)
 def broadcast_to(input, shape, name=None):
     """Broadcasts ``input`` to ``shape``."""
     x = t(input)

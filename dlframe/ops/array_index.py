@@ -8,7 +8,7 @@ gather again, so both are differentiable to any order.
 from dlframe.backends.base import np
 from dlframe.core import indexed_slices as _slices
 from dlframe.core.primitive import call, primitive
-from dlframe.core.static_dims import merge_dims
+from dlframe.core.static_dims import graph_dims, merge_dims, shape_arg_static
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError, ShapeMismatchError
 from dlframe.ops import device_index as _dev
@@ -126,7 +126,7 @@ def _gather_grad_grad(inputs, out, ddy, *, axis, batch_dims, shape):
     return call(gather_p, (ddy, inputs[1]), {"axis": axis, "batch_dims": batch_dims}), None
 
 
-@reads_values("axis", "batch_dims")
+@reads_values("axis", "batch_dims", sizes_follow=True)
 def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name=None):
     """Gathers slices of ``params`` along ``axis`` at ``indices``.
 
@@ -341,6 +341,22 @@ def _depth_zero_message(op, idx_shape):
             f"supported.  Requested rank: 0 [Op:{op}]")
 
 
+def _scatter_nd_stand_in(indices, updates, shape, name=None):
+    """A scatter into a shape that holds ``indices`` (placeholder shape values)."""
+    idx, upd = t(indices), t(updates)
+    host = idx.numpy().reshape(-1, idx._value.shape[-1]) if idx._value.ndim else None
+    if host is None or not host.size:
+        return scatter_nd(indices, updates, [1] * int(t(shape)._value.size))
+    lead = [int(v) + 1 for v in np.maximum(host.max(axis=0), 0)]
+    return scatter_nd(idx, upd, lead + list(upd._value.shape[idx._value.ndim - 1:]))
+
+
+def _scatter_nd_dims(indices, updates, shape, name=None):
+    """TF's static shape of ``scatter_nd``: ``shape``'s values it knows."""
+    return shape_arg_static(shape)
+
+
+@reads_values("shape", static_shape=_scatter_nd_dims, stand_in=_scatter_nd_stand_in)
 def scatter_nd(indices, updates, shape, name=None):
     """Scatters ``updates`` into zeros of ``shape``; repeated indices add up.
 
@@ -557,7 +573,20 @@ def boolean_mask(tensor, mask, axis=None, name="boolean_mask"):
     return getitem(x, (slice(None),) * a + (msk,))
 
 
-@reads_values("repeats", "axis")
+def _repeat_dims(input, repeats, axis=None, name=None):  # noqa: A002
+    """TF's static shape of a repeat by traced ``repeats``: the input's dims, the
+    repeated one unknown (None: every dim, where ``axis`` is None or traced)."""
+    if axis is None or isinstance(axis, Tensor):
+        return None
+    dims = graph_dims(t(input))
+    if getattr(dims, "unknown_rank", False):
+        return None
+    dims = list(dims)
+    dims[_one_axis(axis, len(dims), "Repeat")] = None
+    return dims
+
+
+@reads_values("repeats", "axis", static_shape=_repeat_dims, sizes_follow=True)
 def repeat(input, repeats, axis=None, name=None):
     """Repeats each element ``repeats`` times along ``axis`` (flattened when None).
 

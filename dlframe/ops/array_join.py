@@ -4,7 +4,7 @@ nested lists holding tensors)."""
 from dlframe.backends.base import np
 from dlframe.core import tensor as _tensor_mod
 from dlframe.core.primitive import call, primitive
-from dlframe.core.static_dims import merge_dims
+from dlframe.core.static_dims import graph_dims, merge_dims
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import AxisError, InvalidArgumentError, ShapeMismatchError
 from dlframe.ops import dynamic_shape as _dyn
@@ -79,7 +79,7 @@ def _check_concat_axis(axis, single):
     return int(array.reshape(()))
 
 
-@reads_values("axis")
+@reads_values("axis", sizes_follow=True)
 def concat(values, axis, name="concat"):
     """Concatenates tensors along ``axis``.
 
@@ -239,7 +239,32 @@ def split(value, num_or_size_splits, axis=0, num=None, name="split"):
     return _split(value, num_or_size_splits, axis, num)
 
 
-@reads_values("num_or_size_splits", "axis")
+def _split_dims(value, num_or_size_splits, axis=0, num=None):
+    """TF's static shapes of the parts of a split by traced sizes: the input's
+    dims, the split axis unknown (None: every dim, where ``axis`` is traced)."""
+    x = t(value)
+    if isinstance(axis, Tensor) or not isinstance(num_or_size_splits, Tensor) or \
+            num_or_size_splits._value.ndim != 1:
+        return None
+    dims = graph_dims(x)
+    if getattr(dims, "unknown_rank", False):
+        return None
+    a = one_axis(axis, x._value.ndim, "Split")
+    parts = [list(dims[:a]) + [None] + list(dims[a + 1:])
+             for _ in range(num_or_size_splits._value.shape[0])]
+    return parts[0] if len(parts) == 1 else parts
+
+
+def _split_stand_in(value, num_or_size_splits, axis=0, num=None):
+    """Copies of ``value``, one per part (placeholder sizes that do not add up)."""
+    x = t(value)
+    n = num_or_size_splits._value.shape[0] if isinstance(
+        num_or_size_splits, Tensor) else len(num_or_size_splits)
+    return [unaliased(x) for _ in range(n)]
+
+
+@reads_values("num_or_size_splits", "axis", static_shape=_split_dims,
+              stand_in=_split_stand_in)
 def _split(value, num_or_size_splits, axis=0, num=None):
     x = t(value)
     a = one_axis(axis, x._value.ndim, "Split")

@@ -7,6 +7,7 @@ from dlframe.core.static_dims import (
     graph_dims,
     note_shaped,
     padded_static_shape,
+    same_dims,
     unknown_values,
 )
 from dlframe.core.tensor import Tensor, convert_to_tensor
@@ -43,7 +44,7 @@ def _tile_grad(inputs, out, dy, *, multiples):
     return reduction.reduce_sum(folded, axis=tuple(range(0, 2 * len(shape), 2)))
 
 
-@reads_values("multiples")
+@reads_values("multiples", sizes_follow=True)
 def tile(input, multiples, name=None):
     """Repeats ``input`` ``multiples[i]`` times along dimension i.
 
@@ -214,7 +215,7 @@ def _reverse_grad(inputs, out, dy, *, axes):
     return call(reverse_p, (dy,), {"axes": axes})
 
 
-@reads_values("axis")
+@reads_values("axis", static_shape=same_dims)
 def reverse(tensor, axis, name=None):
     """Reverses the order of elements along each dimension in ``axis``.
 
@@ -244,7 +245,7 @@ def _roll_grad(inputs, out, dy, *, shift, axes):
     return call(roll_p, (dy,), {"shift": tuple(-s for s in shift), "axes": axes})
 
 
-@reads_values("shift", "axis")
+@reads_values("shift", "axis", static_shape=same_dims)
 def roll(input, shift, axis, name=None):
     """Rolls elements along ``axis`` by ``shift`` (shifts on a repeated axis add up).
 

@@ -202,7 +202,12 @@ def _linear_seq_p_call(num, dtype, device):
     return w
 
 
-@reads_values("num")
+def _linspace_stand_in(start, stop, num, name=None, axis=0):
+    """One value (a placeholder ``num`` that ``linspace`` refuses)."""
+    return linspace(start, stop, 1, axis=axis)
+
+
+@reads_values("num", stand_in=_linspace_stand_in, sizes_follow=True)
 def linspace(start, stop, num, name=None, axis=0):
     """``num`` evenly spaced values from ``start`` to ``stop`` inclusive.
 
@@ -284,7 +289,7 @@ def _host_scalar(v):
     return np.asarray(v.numpy()).item(), v.dtype
 
 
-@reads_values("depth")
+@reads_values("depth", sizes_follow=True)
 def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None,
             name=None):
     """One-hot encoding: ``on_value`` where ``indices`` equals the position, else
@@ -347,7 +352,7 @@ sequence_mask_p.static_shape = lambda in_dims, attrs: (
     None if attrs["maxlen"] is None else in_dims[0] + [attrs["maxlen"]])
 
 
-@reads_values("maxlen")
+@reads_values("maxlen", sizes_follow=True)
 def sequence_mask(lengths, maxlen=None, dtype=dtypes.bool, name=None):
     """``mask[..., j] = j < lengths[...]``.
 

@@ -12,6 +12,7 @@ from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, _tracing_tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError
+from dlframe.ops._util import probing_branch, stand_in
 
 
 def traced(value):
@@ -74,6 +75,18 @@ def fill(shape, value, op):
 @primitive("DynamicReshape")
 def _reshape_p(d, x, shape):
     dims = [int(v) for v in d.to_numpy(shape).reshape(-1)]
+    try:
+        return x.reshape(_reshaped_dims(x, dims))
+    except InvalidArgumentError:
+        if not probing_branch():
+            raise
+    # a trace's placeholder shape (get_concrete_function): a stand-in of the
+    # shape's rank; the graph's runs check the real shape
+    return stand_in(d.xp.resize(x, [max(v, 1) for v in dims]))
+
+
+def _reshaped_dims(x, dims):
+    """``dims`` with its -1 entry resolved for ``x``'s size, or the error."""
     if dims.count(-1) > 1 or any(v < -1 for v in dims):
         raise InvalidArgumentError(f"Reshape: invalid target shape {dims}")
     known = _pymath.prod(v for v in dims if v != -1)
@@ -87,7 +100,7 @@ def _reshape_p(d, x, shape):
         raise InvalidArgumentError(
             f"Reshape: Input to reshape is a tensor with {x.size} values, but the "
             f"requested shape has {known} [Op:Reshape]")
-    return x.reshape(dims)
+    return dims
 
 
 _reshape_p.value_shaped = True   # its output size depends on input values

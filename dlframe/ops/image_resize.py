@@ -14,7 +14,7 @@ from dlframe.errors import InvalidArgumentError, ShapeMismatchError
 from dlframe.ops import array as _array
 from dlframe.ops import dynamic_shape as _dyn
 from dlframe.ops import math as _math
-from dlframe.ops._util import t
+from dlframe.ops._util import probing_branch, stand_in, t
 from dlframe.ops.image_resize_kernels import kernel_matrix
 
 
@@ -151,6 +151,8 @@ def resize_dyn_p(d, x, size, *, method, keep_aspect):
     """``resize_p`` with ``size`` a tensor input read when it runs (a size computed
     from a function's tensor arguments)."""
     nh, nw = (int(v) for v in d.to_numpy(size).reshape(-1))
+    if (nh <= 0 or nw <= 0) and probing_branch():   # a trace's placeholder size
+        nh, nw = stand_in((max(nh, 1), max(nw, 1)))   # (the graph's runs check)
     if nh <= 0 or nw <= 0:
         raise InvalidArgumentError(f"resize: 'size' must be positive, got {[nh, nw]}")
     if keep_aspect:

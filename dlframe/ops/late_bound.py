@@ -16,7 +16,9 @@ import inspect
 
 from dlframe.core import nest
 from dlframe.core.primitive import STATE, call, primitive
+from dlframe.core.static_dims import UnknownRankDims, hidden_values
 from dlframe.core.tensor import Tensor, _tracing_tensor, convert_to_tensor
+from dlframe.errors import OpError
 
 
 def _traced(value):
@@ -150,11 +152,20 @@ for _p in (_pure_p, _stateful_p):
     _p.static_shape = lambda in_dims, attrs: attrs["bound"].static_dims
 
 
-def _call_bound(bound, tensors, stateful=False):
+def _call_bound(bound, tensors, stateful=False, substitute=None, unknown=False):
+    if substitute is not None and not _made_up():
+        substitute = None   # real values: the op's errors are the caller's
     with _eager():
-        first = bound.run(tensors)
+        try:
+            first = bound.run(tensors)
+        except (ValueError, TypeError, OpError) as exc:
+            if substitute is None:
+                raise
+            first = _substituted(bound, substitute, exc)
     if not first:
         return []
+    if unknown:
+        _unknown_dims(bound, first, unknown == "rank")
     bound.pending = [o._value for o in first]
     dev = tensors[0]._device if tensors else first[0]._device
     tensors = [x if x._device is dev else convert_to_tensor(x.numpy(), device=dev)
@@ -163,19 +174,73 @@ def _call_bound(bound, tensors, stateful=False):
                      {"bound": bound}, device=dev))
 
 
-def late_call(op, args, kwargs, stateful=False, static_shape=None):
+def _made_up():
+    """Whether the running trace computes with values its graph's runs need not
+    have: a ``get_concrete_function`` trace on placeholders (its run is not the
+    call's) or a branch's (see ``ops._util.probing_branch``)."""
+    trace = STATE.trace
+    if trace is None:
+        return False
+    root = trace
+    while root.parent is not None:
+        root = root.parent
+    return trace.parent is not None or getattr(root, "py_runs_now", None) is False
+
+
+def _substituted(bound, substitute, exc):
+    """Outputs of ``substitute`` (the op's stand-in on values it accepts) for a
+    trace-time run that ``exc`` refused; the graph's runs call the op itself."""
+    try:
+        out = substitute()
+    except Exception:   # noqa: BLE001 - no stand-in: the op's own error stands
+        raise exc from None
+    bound.structure = out
+    return [convert_to_tensor(o) for o in nest.flatten(out)]
+
+
+def _unknown_dims(bound, outs, rank=False):
+    """All dims of ``outs`` unknown (with ``rank``, their ranks too): TF's view of
+    an op whose read values, unknown to it, set its output sizes
+    (``sizes_follow``)."""
+    kind = UnknownRankDims if rank else list
+    dims = [kind([None] * o._value.ndim) for o in outs]
+    bound.static_dims = dims[0] if len(dims) == 1 else dims
+
+
+def late_call(op, args, kwargs, stateful=False, static_shape=None, stand_in=None,
+              hidden=False):
     """``op(*args, **kwargs)`` as one graph node reading its tensor arguments' values
     at every run (see the module docstring); ``static_shape(*args, **kwargs)``, when
-    given, says the output dims TF knows (None where a traced value sets them)."""
+    given, says the output dims TF knows (None where a traced value sets them);
+    where it gives None, ``hidden`` (read values that TF's graph does not know
+    set the output sizes: ``sizes_follow``) leaves every dim unknown.
+    ``stand_in(*args, **kwargs)`` gives a result of the op's structure and dtypes
+    for a trace on placeholder values the op refuses (``get_concrete_function``
+    with a TensorSpec for a ``transpose`` perm)."""
     leaves = []
     template = _split((tuple(args), dict(kwargs)), leaves)
     dims = None if static_shape is None else static_shape(*args, **kwargs)
     bound = _Bound(op, template, dims)
-    outs = _call_bound(bound, leaves, stateful)
+    substitute = None if stand_in is None else (lambda: stand_in(*args, **kwargs))
+    outs = _call_bound(bound, leaves, stateful, substitute, dims is None and hidden)
     return nest.pack_sequence_as(bound.structure, outs)
 
 
-def reads_values(*names, stateful=False, static_shape=None):
+def _hidden(args, kwargs, where):
+    """Whether a value ``reads_values`` reads is one TF's graph does not know."""
+    trace = STATE.trace
+    if getattr(trace, "value_mask", None) is None:
+        return False
+    for n, i in where:
+        value = args[i] if i < len(args) else kwargs.get(n)
+        for v in value if isinstance(value, (list, tuple)) else [value]:
+            if isinstance(v, Tensor) and hidden_values(trace, v) is not None:
+                return True
+    return False
+
+
+def reads_values(*names, stateful=False, static_shape=None, stand_in=None,
+                 sizes_follow=False):
     """Decorator: ``op`` needs the Python values of the arguments ``names``; given
     traced tensors there (inside a ``dlframe.function``), it runs as a graph node
     that reads them at run time instead of failing or baking a trace-time value.
@@ -185,7 +250,15 @@ def reads_values(*names, stateful=False, static_shape=None):
       stateful: the op draws random numbers (never merged or folded in a graph).
       static_shape: optional function of the op's arguments giving its output's
         dims as TF's shape inference knows them (None for a size a traced value
-        sets), so the graph node's static shape is not wholly unknown.
+        sets).
+      sizes_follow: the values read set the output's sizes (``tf.tile``'s
+        multiples): where TF's graph does not know them and ``static_shape``
+        tells nothing, every output dim is unknown (its rank known); "rank":
+        the rank too (a reduction's ``axis``); or a function of the op's
+        arguments giving one of these (or False).
+      stand_in: optional function of the op's arguments giving a result of the
+        op's structure and dtypes, for a trace on placeholder values the op
+        refuses (``late_call``).
     """
     def wrap(op):
         params = list(inspect.signature(op).parameters)
@@ -197,7 +270,11 @@ def reads_values(*names, stateful=False, static_shape=None):
                 for n, i in where:
                     value = args[i] if i < len(args) else kwargs.get(n)
                     if _traced(value):
-                        return late_call(op, args, kwargs, stateful, static_shape)
+                        follow = sizes_follow(*args, **kwargs) if callable(
+                            sizes_follow) else sizes_follow
+                        return late_call(op, args, kwargs, stateful, static_shape,
+                                         stand_in, follow if follow and _hidden(
+                                             args, kwargs, where) else False)
             return op(*args, **kwargs)
         return wrapper
     return wrap

@@ -6,7 +6,7 @@ import collections
 from dlframe.backends.base import np
 from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
-from dlframe.core.static_dims import merge_dims
+from dlframe.core.static_dims import graph_dims, merge_dims
 from dlframe.core.tensor import Tensor
 from dlframe.errors import AxisError, DTypeMismatchError, InvalidArgumentError
 from dlframe.ops import math as m
@@ -115,7 +115,13 @@ def _sum_grad(inputs, out, dy, *, axes, keepdims):
     return _expand_back(dy, inputs[0], axes, keepdims)
 
 
-@reads_values("axis")
+def _axis_follow(input_tensor, axis=None, keepdims=False, name=None):
+    """A reduction's ``axis`` TF's graph does not know: its output dims are unknown,
+    and its rank too unless ``keepdims`` (``reads_values``'s ``sizes_follow``)."""
+    return True if keepdims is True else "rank"
+
+
+@reads_values("axis", sizes_follow=_axis_follow)
 def reduce_sum(input_tensor, axis=None, keepdims=False, name=None):
     """Sum of elements across ``axis``.
 
@@ -159,7 +165,7 @@ def _mean_grad(inputs, out, dy, *, axes, keepdims):
     return _expand_back(dy, inputs[0], axes, keepdims, scale=True)
 
 
-@reads_values("axis")
+@reads_values("axis", sizes_follow=_axis_follow)
 def reduce_mean(input_tensor, axis=None, keepdims=False, name=None):
     """Mean of elements across ``axis`` (integer inputs give a truncated integer mean)."""
     return _reduce(mean_p, input_tensor, axis, keepdims, "fciu")
@@ -199,7 +205,7 @@ def _extreme(name, fn, lowest):
         return _reduce(p, input_tensor, axis, keepdims, "fiu")
     op.__doc__ = (f"{'Maximum' if lowest else 'Minimum'} of elements across ``axis`` "
                   "(ties share the gradient).")
-    return p, reads_values("axis")(op)
+    return p, reads_values("axis", sizes_follow=_axis_follow)(op)
 
 
 max_p, reduce_max = _extreme("Max", lambda x, **kw: x.max(**kw), True)
@@ -241,7 +247,7 @@ def _prod_grad(inputs, out, dy, *, axes, keepdims):
     return m.multiply(_expand_back(dy, x, axes, keepdims), others)
 
 
-@reads_values("axis")
+@reads_values("axis", sizes_follow=_axis_follow)
 def reduce_prod(input_tensor, axis=None, keepdims=False, name=None):
     """Product of elements across ``axis`` (gradient exact also where x has zeros)."""
     return _reduce(prod_p, input_tensor, axis, keepdims, "fciu")
@@ -262,7 +268,7 @@ def _logical_reduce(name, fn):
         return call(p, (x,), {"axes": axes, "keepdims": bool(keepdims)})
     op.__doc__ = (f"Logical {'OR' if name == 'Any' else 'AND'} of a bool tensor across "
                   "``axis``.")
-    return reads_values("axis")(op)
+    return reads_values("axis", sizes_follow=_axis_follow)(op)
 
 
 for _p in (sum_p, mean_p, max_p, min_p, prod_p):
@@ -273,7 +279,7 @@ reduce_all = _logical_reduce("All", lambda xp: xp.all)
 
 
 # ---------------------------------------------------------------- composites
-@reads_values("axis")
+@reads_values("axis", sizes_follow=_axis_follow)
 def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None):
     """log(sum(exp(x))) across ``axis``, computed stably by subtracting the maximum.
 
@@ -300,7 +306,7 @@ def _check_real_or_complex(x):
                         f"{x.dtype}.")
 
 
-@reads_values("axis")
+@reads_values("axis", sizes_follow=_axis_follow)
 def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
     """Population variance across ``axis`` (real result for complex inputs).
 
@@ -317,13 +323,13 @@ def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
     return reduce_mean(sq, axis=axis, keepdims=keepdims)
 
 
-@reads_values("axis")
+@reads_values("axis", sizes_follow=_axis_follow)
 def reduce_std(input_tensor, axis=None, keepdims=False, name=None):
     """Population standard deviation across ``axis``."""
     return m.sqrt(reduce_variance(input_tensor, axis=axis, keepdims=keepdims))
 
 
-@reads_values("axis")
+@reads_values("axis", sizes_follow=_axis_follow)
 def reduce_euclidean_norm(input_tensor, axis=None, keepdims=False, name=None):
     """sqrt(sum(x**2)) across ``axis`` (integer inputs give a truncated integer norm)."""
     x = t(input_tensor)
@@ -548,7 +554,15 @@ def _scatter_last_grad(inputs, out, dy, *, n):
     return call(_gather_last_p, (dy, inputs[1])), None
 
 
-@reads_values("k")
+def _top_k_dims(input, *_args, **_kwargs):  # noqa: A002
+    """TF's static shapes of ``top_k`` by a traced ``k``: the last dim unknown."""
+    dims = graph_dims(t(input))
+    if getattr(dims, "unknown_rank", False) or not dims:
+        return None
+    return [list(dims[:-1]) + [None], list(dims[:-1]) + [None]]
+
+
+@reads_values("k", static_shape=_top_k_dims)
 def top_k(input, k=1, sorted=True, index_type=dtypes.int32, name=None):  # noqa: A002
     """The ``k`` largest entries along the last axis and their indices.
 

@@ -40,7 +40,7 @@ def _arg(name, fn):
     op.__doc__ = (f"Index of the {'largest' if name == 'ArgMax' else 'smallest'} value "
                   "along ``axis`` (default 0; first index on ties; NaNs are skipped "
                   "unless all values are NaN), as ``output_type``.")
-    return reads_values("axis")(op)
+    return reads_values("axis", sizes_follow=True)(op)
 
 
 def _skipping_nan(name, fill):

@@ -12,7 +12,7 @@ from dlframe.core.tensor import Tensor, _tracing_tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import math as m
 from dlframe.ops import scatter_nan as _nan_rule
-from dlframe.ops._util import t
+from dlframe.ops._util import probing_branch, stand_in, t
 from dlframe.ops.array import reshape
 from dlframe.ops.array_index import gather
 
@@ -50,6 +50,9 @@ def _check_ids(d, op, ids, num, extra=()):
             raise InvalidArgumentError(f"{op}: segment ids are not increasing [Op:{op}]")
         return int(ids[-1]) + 1 if ids.size else 0
     bad = ids >= num
+    if bad.any() and probing_branch():   # a trace's placeholder count: the run checks
+        stand_in()
+        return int(ids.max()) + 1
     if bad.any():
         host = d.to_numpy(ids).ravel()
         i = int(np.argmax(host >= num))
@@ -59,8 +62,11 @@ def _check_ids(d, op, ids, num, extra=()):
 
 
 def _segment_static_shape(in_dims, attrs):
-    """``[num_segments] + data.shape[ids.rank:]`` when the count is a Python int."""
+    """``[num_segments] + data.shape[ids.rank:]``; the count unknown where it is a
+    tensor read when the graph runs."""
     num, data, ids = attrs["num"], in_dims[0], in_dims[1]
+    if num == _INPUT and data is not None and ids is not None:
+        return [None] + list(data[len(ids):])   # a count read when the graph runs
     if not isinstance(num, int) or data is None or ids is None:
         return None
     return [num] + list(data[len(ids):])

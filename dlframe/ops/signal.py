@@ -17,6 +17,7 @@ from dlframe.errors import InvalidArgumentError, InvalidDTypeError
 from dlframe.ops import array as arr
 from dlframe.ops import math as m
 from dlframe.ops._util import t
+from dlframe.ops.late_bound import reads_values
 
 
 def _shape(x):
@@ -467,6 +468,14 @@ def _frame_adjoint_grad(inputs, out, dy, *, length, step, axis, pad_end):
                                  "pad_end": pad_end, "pad_value": 0}), None
 
 
+def _frame_stand_in(signal, frame_length, frame_step, pad_end=False, pad_value=0,
+                    axis=-1, name=None):
+    """Frames of one sample (placeholder lengths or steps ``frame`` refuses)."""
+    return frame(signal, 1, 1, pad_end, pad_value, axis)
+
+
+@reads_values("frame_length", "frame_step", stand_in=_frame_stand_in,
+              sizes_follow=True)
 def frame(signal, frame_length, frame_step, pad_end=False, pad_value=0, axis=-1,
           name=None):
     """Slices ``signal`` into overlapping frames along ``axis``.

@@ -8,7 +8,7 @@ import operator
 
 from dlframe.backends.base import np
 from dlframe.core.primitive import STATE, call, primitive
-from dlframe.core.static_dims import note_unknown_axes
+from dlframe.core.static_dims import note_slice_sizes, note_unknown_axes
 from dlframe.core.tensor import Tensor, _tracing_tensor, convert_to_tensor
 from dlframe.errors import GraphInvalidArgumentError, InvalidArgumentError
 from dlframe.ops._util import probing_branch, stand_in, static_shape, t
@@ -469,7 +469,8 @@ def slice(input_, begin, size, name=None):
         return call(getitem_p, (x,), {"key": _slice_key(begin, size, x._value.shape),
                                       "sizes": tuple(size)})
     dtype, dev = dynamic[0].dtype, x._device
-    return call(_slice_p, (x, _pack(begin, dtype, dev), _pack(size, dtype, dev)))
+    out = call(_slice_p, (x, _pack(begin, dtype, dev), _pack(size, dtype, dev)))
+    return note_slice_sizes(out, x, begin, size)
 
 
 def strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0,
