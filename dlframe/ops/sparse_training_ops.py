@@ -169,18 +169,11 @@ def sparse_rmsprop_p(d, var, vel, mom, values, indices, lr, it, *, rho, momentum
     momentum, every row's momentum and variable move); the step ``lr * g / sqrt(vel
     + epsilon)`` is 0 on rows without gradient, so only the gradient's rows get it."""
     xp = d.xp
-    if d.is_gpu:   # the dense kernel's formula on the densified gradient
-        g, lr, _ = _prep(var, _dense_grad(d, var, values, indices), lr, it)
-        vel *= rho
-        vel += (1 - rho) * _dense_squares(d, var, values, indices)
-        inc = lr * g / xp.sqrt(vel + epsilon)
-        if momentum > 0:
-            mom *= momentum
-            mom += inc
-            var -= mom
-        else:
-            var -= inc
-        return var
+    if d.is_gpu:   # the dense kernel on the densified gradient and per-row squares
+        return _dense.rmsprop_p.forward(
+            d, var, vel, mom, None, _dense_grad(d, var, values, indices), lr, it,
+            _dense_squares(d, var, values, indices), rho=rho, momentum=momentum,
+            epsilon=epsilon, centered=False)
     rows, g = _summed_rows(d, var, values, indices)
     _, lr, _ = _prep(var, g, lr, it)
     vel *= rho
