@@ -6,6 +6,7 @@ stream-aware and caching.
 """
 
 import os
+import threading
 import warnings
 
 from dlframe import config
@@ -13,6 +14,7 @@ from dlframe.backends import cublas_api, einsum_plan, philox_cuda
 from dlframe.backends.base import Device
 
 _cupy = None
+_PHILOX_MADE = threading.Lock()   # GPUDevice.philox_stream's first creation
 _usable = None
 # GPU matmuls run through dlframe's own cuBLAS handle (backends/cublas_api.py), the
 # one path that works inside CUDA-graph capture. "always" (default): eager and
@@ -234,9 +236,10 @@ class GPUDevice(Device):
         lifetime, keyed by the seed ``seed_rng`` gave (a random key before that).
         Draws read and advance it on the device only, so CUDA graphs capture them."""
         if self._philox is None:
-            with self._cuda_device:
-                self._philox = self.xp.asarray(
-                    philox_cuda.seed_state_words(self._philox_seed))
+            with _PHILOX_MADE, self._cuda_device:   # one stream per device, ever
+                if self._philox is None:
+                    self._philox = self.xp.asarray(
+                        philox_cuda.seed_state_words(self._philox_seed))
         return self._philox
 
     def memory_info(self):

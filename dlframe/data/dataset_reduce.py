@@ -55,9 +55,24 @@ def reduce_off_pipeline(dataset, initial_state, reduce_func):
             state = S.lists_to_tuples(fn(state, element))
         return state
     start, has_next, get = hooks
+    template = state
 
-    def body(i, s):
-        return i + 1, S.lists_to_tuples(fn(s, get(i)))
-    _, state = control_flow.while_loop(lambda i, s: has_next(i), body,
-                                       (start(), state))
-    return state
+    def body(i, *leaves):
+        new = S.lists_to_tuples(fn(S.pack_sequence_as(template, list(leaves)), get(i)))
+        new_leaves = S.flatten(new)
+        # as TF's ReduceDataset, a state whose shape changes is relaxed to the
+        # shape common to its start and its update (``[0]`` then ``[1]``: ``[None]``)
+        control_flow.set_loop_options(shape_invariants=[None] + [
+            _relaxed_shape(a, b) for a, b in zip(leaves, new_leaves)])
+        return (i + 1, *new_leaves)
+    _, *leaves = control_flow.while_loop(
+        lambda i, *leaves: has_next(i), body, (start(), *S.flatten(state)))
+    return S.pack_sequence_as(template, leaves)
+
+
+def _relaxed_shape(before, after):
+    """The most specific shape of both ``before`` and ``after`` (loop state values;
+    None for non-tensor parts, which keep their own checks)."""
+    if not isinstance(before, Tensor) or not isinstance(after, Tensor):
+        return None
+    return before.shape.most_specific_compatible_shape(after.shape)

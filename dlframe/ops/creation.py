@@ -6,7 +6,12 @@ from dlframe import backends
 from dlframe.backends.base import np
 from dlframe.core import basic, dtypes
 from dlframe.core.primitive import call, primitive
-from dlframe.core.static_dims import note_shaped, note_sized, shape_arg_static
+from dlframe.core.static_dims import (
+    graph_dims,
+    note_shaped,
+    note_sized,
+    shape_arg_static,
+)
 from dlframe.core.tensor import Tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import dynamic_shape as _dyn
@@ -289,7 +294,22 @@ def _host_scalar(v):
     return np.asarray(v.numpy()).item(), v.dtype
 
 
-@reads_values("depth", sizes_follow=True)
+def _one_hot_dims(indices, depth, on_value=None, off_value=None, axis=None,
+                  dtype=None, name=None):
+    """TF's static shape of ``one_hot`` by a traced ``depth``: the indices' dims
+    with an unknown one at ``axis``."""
+    dims = graph_dims(t(indices))
+    if getattr(dims, "unknown_rank", False) or isinstance(axis, Tensor):
+        return None
+    dims = list(dims)
+    pos = len(dims) if axis is None or int(axis) == -1 else int(axis)
+    if not 0 <= pos <= len(dims):
+        return None   # the op's own error
+    dims.insert(pos, None)
+    return dims
+
+
+@reads_values("depth", static_shape=_one_hot_dims, sizes_follow=True)
 def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None,
             name=None):
     """One-hot encoding: ``on_value`` where ``indices`` equals the position, else

@@ -57,6 +57,9 @@ class _SeedState:
 
 
 _SEEDS = _SeedState()
+# draws from device-held counters (kernels launched in stream order): two threads must
+# not both read a counter before either advances it
+_DEVICE_DRAWS = threading.Lock()
 _ENTROPY = np.random.default_rng()   # keys of unseeded draws
 
 
@@ -382,8 +385,10 @@ def _random_prims(name, stateless_name, sampler, exact=False, device_sampler=Non
         if device_sampler is not None:
             bits = _device_bits(d, source, _draw_size(arrays, attrs))
             if bits is not None:
-                out = device_sampler(bits, d.xp, *arrays, **attrs)
-                if isinstance(bits, philox.DeviceBits):
+                if not isinstance(bits, philox.DeviceBits):
+                    return device_sampler(bits, d.xp, *arrays, **attrs)
+                with _DEVICE_DRAWS:   # read and advance a device counter as one step
+                    out = device_sampler(bits, d.xp, *arrays, **attrs)
                     bits.commit()
                 return out
         if source is None and not exact:   # unseeded: the device generator as is

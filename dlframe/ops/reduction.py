@@ -121,7 +121,16 @@ def _axis_follow(input_tensor, axis=None, keepdims=False, name=None):
     return True if keepdims is True else "rank"
 
 
-@reads_values("axis", sizes_follow=_axis_follow)
+def _axis_reads(op):
+    """``reads_values`` of a reduction's ``axis``: output dims unknown where TF's
+    graph does not know it, and a stand-in (``op`` over all axes, same dtype) for
+    a trace's placeholder axes that ``op`` refuses (``[0, 0]``: duplicates)."""
+    def stand_in(input_tensor, axis=None, keepdims=False, name=None):
+        return op(input_tensor, None, keepdims)
+    return reads_values("axis", sizes_follow=_axis_follow, stand_in=stand_in)(op)
+
+
+@_axis_reads
 def reduce_sum(input_tensor, axis=None, keepdims=False, name=None):
     """Sum of elements across ``axis``.
 
@@ -165,7 +174,7 @@ def _mean_grad(inputs, out, dy, *, axes, keepdims):
     return _expand_back(dy, inputs[0], axes, keepdims, scale=True)
 
 
-@reads_values("axis", sizes_follow=_axis_follow)
+@_axis_reads
 def reduce_mean(input_tensor, axis=None, keepdims=False, name=None):
     """Mean of elements across ``axis`` (integer inputs give a truncated integer mean)."""
     return _reduce(mean_p, input_tensor, axis, keepdims, "fciu")
@@ -205,7 +214,7 @@ def _extreme(name, fn, lowest):
         return _reduce(p, input_tensor, axis, keepdims, "fiu")
     op.__doc__ = (f"{'Maximum' if lowest else 'Minimum'} of elements across ``axis`` "
                   "(ties share the gradient).")
-    return p, reads_values("axis", sizes_follow=_axis_follow)(op)
+    return p, _axis_reads(op)
 
 
 max_p, reduce_max = _extreme("Max", lambda x, **kw: x.max(**kw), True)
@@ -247,7 +256,7 @@ def _prod_grad(inputs, out, dy, *, axes, keepdims):
     return m.multiply(_expand_back(dy, x, axes, keepdims), others)
 
 
-@reads_values("axis", sizes_follow=_axis_follow)
+@_axis_reads
 def reduce_prod(input_tensor, axis=None, keepdims=False, name=None):
     """Product of elements across ``axis`` (gradient exact also where x has zeros)."""
     return _reduce(prod_p, input_tensor, axis, keepdims, "fciu")
@@ -268,7 +277,7 @@ def _logical_reduce(name, fn):
         return call(p, (x,), {"axes": axes, "keepdims": bool(keepdims)})
     op.__doc__ = (f"Logical {'OR' if name == 'Any' else 'AND'} of a bool tensor across "
                   "``axis``.")
-    return reads_values("axis", sizes_follow=_axis_follow)(op)
+    return _axis_reads(op)
 
 
 for _p in (sum_p, mean_p, max_p, min_p, prod_p):
@@ -279,7 +288,7 @@ reduce_all = _logical_reduce("All", lambda xp: xp.all)
 
 
 # ---------------------------------------------------------------- composites
-@reads_values("axis", sizes_follow=_axis_follow)
+@_axis_reads
 def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None):
     """log(sum(exp(x))) across ``axis``, computed stably by subtracting the maximum.
 
@@ -306,7 +315,7 @@ def _check_real_or_complex(x):
                         f"{x.dtype}.")
 
 
-@reads_values("axis", sizes_follow=_axis_follow)
+@_axis_reads
 def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
     """Population variance across ``axis`` (real result for complex inputs).
 
@@ -323,13 +332,13 @@ def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
     return reduce_mean(sq, axis=axis, keepdims=keepdims)
 
 
-@reads_values("axis", sizes_follow=_axis_follow)
+@_axis_reads
 def reduce_std(input_tensor, axis=None, keepdims=False, name=None):
     """Population standard deviation across ``axis``."""
     return m.sqrt(reduce_variance(input_tensor, axis=axis, keepdims=keepdims))
 
 
-@reads_values("axis", sizes_follow=_axis_follow)
+@_axis_reads
 def reduce_euclidean_norm(input_tensor, axis=None, keepdims=False, name=None):
     """sqrt(sum(x**2)) across ``axis`` (integer inputs give a truncated integer norm)."""
     x = t(input_tensor)

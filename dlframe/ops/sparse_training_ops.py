@@ -116,11 +116,10 @@ def sparse_sgd_p(d, var, values, indices, lr, it):
 
 @primitive("KerasSparseApplyAdagrad", effects=True)
 def sparse_adagrad_p(d, var, acc, values, indices, lr, it, *, epsilon):
-    if d.is_gpu:   # the dense kernel's formula on the gradient's rows
+    if d.is_gpu:   # the dense kernel on the gradient's rows and per-row squares
         ids, bad, g, sq = _device_rows(d, var, values, indices, squares=True)
-        _, lr, _ = _prep(var, g, lr, it)
-        acc_rows = d.xp.take(acc, ids, axis=0) + sq
-        var_rows = d.xp.take(var, ids, axis=0) - lr * g / d.xp.sqrt(acc_rows + epsilon)
+        var_rows, acc_rows = d.xp.take(var, ids, axis=0), d.xp.take(acc, ids, axis=0)
+        _dense.adagrad_p.forward(d, var_rows, acc_rows, g, lr, it, sq, epsilon=epsilon)
         _write_rows(d.xp, acc, ids, bad, acc_rows)
         _write_rows(d.xp, var, ids, bad, var_rows)
         return var
@@ -135,13 +134,11 @@ def sparse_adagrad_p(d, var, acc, values, indices, lr, it, *, epsilon):
 @primitive("KerasSparseApplyAdam", effects=True)
 def sparse_adam_p(d, var, m, v, values, indices, lr, it, *, beta_1, beta_2, epsilon):
     xp = d.xp
-    if d.is_gpu:   # the dense kernel's formula on the densified gradient
-        g, lr, t = _prep(var, _dense_grad(d, var, values, indices), lr, it)
-        alpha = lr * xp.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
-        m += (g - m) * (1 - beta_1)
-        v += (_dense_squares(d, var, values, indices) - v) * (1 - beta_2)
-        var -= m * alpha / (xp.sqrt(v) + epsilon)
-        return var
+    if d.is_gpu:   # the dense kernel on the densified gradient and per-row squares
+        return _dense.adam_p.forward(
+            d, var, m, v, None, _dense_grad(d, var, values, indices), lr, it,
+            _dense_squares(d, var, values, indices), beta_1=beta_1, beta_2=beta_2,
+            epsilon=epsilon, amsgrad=False)
     rows, g = _summed_rows(d, var, values, indices)
     _, lr, t = _prep(var, g, lr, it)
     alpha = lr * xp.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)

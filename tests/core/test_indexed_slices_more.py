@@ -322,7 +322,8 @@ def test_sparse_path_only_where_results_match():
     # slices reach update_step (a sparse kernel, or the dense one given the rows'
     # squares) unless a dense transform comes first
     assert opts.Adam(amsgrad=True)._takes_slices()
-    assert not opts.Adam(loss_scale_factor=2.0)._takes_slices()
+    # (loss_scale_factor divides the slices' values first: their rows stay apart)
+    assert opts.Adam(loss_scale_factor=2.0)._takes_slices()
     assert not opts.Adam(gradient_accumulation_steps=2)._takes_slices()
     # Adagrad whose acc + epsilon can be 0 updates every row as the dense kernel (0/0)
     var, dense = tf.Variable(tf.ones([3, 2])), tf.Variable(tf.ones([3, 2]))

@@ -411,6 +411,9 @@ class Optimizer(OptimizerVariables, Keras2OptimizerApi):
             variables = [v for _, v in kept]
         if grads:
             sparse = self._takes_slices()
+            if self.loss_scale_factor is not None:   # unscaled before any clipping (TF)
+                grads = [_unscaled(g, v, float(self.loss_scale_factor))
+                         for g, v in zip(grads, variables)]
             rows_clipped = self._clip_slice_rows(grads)
             if rows_clipped is not None:
                 grads = rows_clipped
@@ -418,8 +421,6 @@ class Optimizer(OptimizerVariables, Keras2OptimizerApi):
                      else convert_to_tensor(g, dtype=v.dtype)   # slices: dense, summed
                      for g, v in zip(grads, variables)]
             _check_gradient_shapes(grads, variables)
-            if self.loss_scale_factor is not None:
-                grads = [_math.divide(g, float(self.loss_scale_factor)) for g in grads]
             if self.gradient_accumulation_steps:
                 self._accumulate_and_update(grads, variables)
             else:
@@ -476,10 +477,10 @@ class Optimizer(OptimizerVariables, Keras2OptimizerApi):
 
     def _sparse_update_applies(self, cls):
         """True when ``cls``'s own ``update_step`` (with a sparse path) runs and no
-        dense transform (loss scale factor, accumulation) comes first (clipping has
-        already clipped the slices' rows, see ``_clip_slice_rows``)."""
+        dense transform (accumulation) comes first (``loss_scale_factor`` has divided
+        and clipping has clipped the slices' rows, see ``_clip_slice_rows``)."""
         return (type(self).update_step is cls.update_step
-                and not (self.loss_scale_factor or self.gradient_accumulation_steps))
+                and not self.gradient_accumulation_steps)
 
     def _prepare_step(self, lr):
         """Hook run once per step before the per-variable updates."""
@@ -567,6 +568,16 @@ class Optimizer(OptimizerVariables, Keras2OptimizerApi):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r}>"
+
+
+def _unscaled(grad, variable, factor):
+    """``grad / factor`` (``loss_scale_factor``); an IndexedSlices keeps its rows."""
+    if isinstance(grad, IndexedSlices):
+        return IndexedSlices(_math.divide(grad.values, factor), grad.indices,
+                             grad.dense_shape)
+    if not isinstance(grad, Tensor):
+        grad = convert_to_tensor(grad, dtype=variable.dtype)
+    return _math.divide(grad, factor)
 
 
 def _check_gradient_shapes(grads, variables):
