@@ -1,9 +1,12 @@
-"""The one op-checking helper (DESIGN.md §8).
+"""The one op-checking helper (DESIGN.md §8), and the training-step helpers the GPU tests share.
 
 `check_op` checks an op's forward against a NumPy reference, its gradient against
 float64 central differences, optionally second derivatives, and eager == compiled
-(`dlframe.function`) results.
+(`dlframe.function`) results. `keras_train_step` is the custom-loop step of the
+MNIST-MLP benchmark; `cuda_graphs` switches CUDA-graph replay for a block.
 """
+
+import contextlib
 
 import numpy as np
 
@@ -131,3 +134,25 @@ def default_rnn_kernel(cell_kind):
     'fused' (the portable kernel)."""
     device = tf.constant(0.0)._device
     return "cudnn" if device.rnn_kernel(cell_kind) is not None else "fused"
+
+
+def keras_train_step(model, optimizer, loss_fn):
+    """The custom-loop train step ``step(x, y) -> loss`` (GradientTape, apply_gradients)."""
+    def step(x, y):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(y, model(x, training=True))
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        return loss
+    return step
+
+
+@contextlib.contextmanager
+def cuda_graphs(enabled):
+    """A block with CUDA-graph replay of compiled steps on (``enabled``) or off."""
+    before = tf.config.optimizer.get_experimental_options().get("cuda_graphs", True)
+    tf.config.optimizer.set_experimental_options({"cuda_graphs": enabled})
+    try:
+        yield
+    finally:
+        tf.config.optimizer.set_experimental_options({"cuda_graphs": before})

@@ -10,7 +10,6 @@ seeded steps replayed give the weights of the same steps run without graphs.
 The fake-CuPy side: tests/test_fake_gpu_round22_A.py.
 """
 
-import contextlib
 import warnings
 
 import numpy as np
@@ -18,6 +17,7 @@ import pytest
 
 import dlframe as tf
 from dlframe import backends, keras
+from tests.helpers import cuda_graphs, keras_train_step
 
 pytestmark = pytest.mark.gpu
 cp = pytest.importorskip("cupy")
@@ -38,16 +38,6 @@ def _state(counter=CTR):
 def _counter(state):
     w = [int(v) for v in cp.asnumpy(state)]
     return w[0] | w[1] << 32 | w[2] << 64 | w[3] << 96
-
-
-@contextlib.contextmanager
-def _cuda_graphs(enabled):
-    before = tf.config.optimizer.get_experimental_options().get("cuda_graphs", True)
-    tf.config.optimizer.set_experimental_options({"cuda_graphs": enabled})
-    try:
-        yield
-    finally:
-        tf.config.optimizer.set_experimental_options({"cuda_graphs": before})
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
@@ -135,14 +125,8 @@ def _train(weights, graphs, steps, seed):
         opt = keras.optimizers.Adam()
         loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
-        @tf.function
-        def step(x, y):
-            with tf.GradientTape() as tape:
-                loss = loss_fn(y, model(x, training=True))
-            grads = tape.gradient(loss, model.trainable_variables)
-            opt.apply_gradients(zip(grads, model.trainable_variables))
-            return loss
-        with _cuda_graphs(graphs), warnings.catch_warnings():
+        step = tf.function(keras_train_step(model, opt, loss_fn))
+        with cuda_graphs(graphs), warnings.catch_warnings():
             warnings.filterwarnings("error", message="CUDA graph capture failed")
             losses = [step(x, y).numpy() for _ in range(steps)]
         graph = step.get_concrete_function(x, y).graph
@@ -177,7 +161,7 @@ def test_replays_draw_different_masks(binding, seed):
         drop = keras.layers.Dropout(0.5)
         fn = tf.function(lambda x: drop(dense(x), training=True))
         x = tf.ones((16, 32))
-        with _cuda_graphs(True), warnings.catch_warnings():
+        with cuda_graphs(True), warnings.catch_warnings():
             warnings.filterwarnings("error", message="CUDA graph capture failed")
             outs = [fn(x).numpy() == 0 for _ in range(6)]
         assert fn.get_concrete_function(x).graph._captured is not None

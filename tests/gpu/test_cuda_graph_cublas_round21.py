@@ -7,7 +7,6 @@ and captured steps (custom MLP + Adam loop, Keras ``fit``, ``LSTMCell``) equal t
 the same compiled steps run without graphs bit for bit, and to eager runs.
 """
 
-import contextlib
 import warnings
 
 import numpy as np
@@ -15,6 +14,7 @@ import pytest
 
 import dlframe as tf
 from dlframe import keras
+from tests.helpers import cuda_graphs, keras_train_step
 from dlframe.backends import cublas_api
 
 pytestmark = pytest.mark.gpu
@@ -26,16 +26,6 @@ try:
 except cublas_api.CublasUnavailableError as _exc:   # the fake CuPy, no libcublas
     pytest.skip(f"dlframe's cuBLAS binding is unusable ({_exc})",
                 allow_module_level=True)
-
-
-@contextlib.contextmanager
-def _cuda_graphs(enabled):
-    before = tf.config.optimizer.get_experimental_options().get("cuda_graphs", True)
-    tf.config.optimizer.set_experimental_options({"cuda_graphs": enabled})
-    try:
-        yield
-    finally:
-        tf.config.optimizer.set_experimental_options({"cuda_graphs": before})
 
 
 def _dtypes():
@@ -156,16 +146,10 @@ def _mlp_loop(weights, compiled, graphs, batches):
         model.set_weights(weights)
         opt = keras.optimizers.Adam(1e-3)
         loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-
-        def step(x, y):
-            with tf.GradientTape() as tape:
-                loss = loss_fn(y, model(x, training=True))
-            grads = tape.gradient(loss, model.trainable_variables)
-            opt.apply_gradients(zip(grads, model.trainable_variables))
-            return loss
+        step = keras_train_step(model, opt, loss_fn)
         fn = tf.function(step) if compiled else step
         losses = []
-        with _cuda_graphs(graphs):
+        with cuda_graphs(graphs):
             for x, y in batches:
                 losses.append(fn(tf.constant(x), tf.constant(y)).numpy())
         return fn, losses, [w.numpy() for w in model.weights]
@@ -196,7 +180,7 @@ def _fit(weights, graphs, metrics):
     rng = np.random.default_rng(4)
     x = rng.standard_normal((256, 32)).astype("float32")
     y = rng.integers(0, 10, 256).astype("int64")
-    with tf.device("/GPU:0"), _cuda_graphs(graphs):
+    with tf.device("/GPU:0"), cuda_graphs(graphs):
         model = _mlp()
         model.set_weights(weights)
         model.compile(optimizer=keras.optimizers.Adam(1e-3),
@@ -235,7 +219,7 @@ def test_lstm_cell_calls_captured():
             fn = tf.function(lambda x, h, c: cell(x, [h, c]))
             h = c = zeros
             outs = []
-            with _cuda_graphs(graphs), warnings.catch_warnings():
+            with cuda_graphs(graphs), warnings.catch_warnings():
                 warnings.filterwarnings("error", message="CUDA graph capture failed")
                 for x in xs:
                     y, (h, c) = fn(tf.constant(x), h, c)
