@@ -39,6 +39,16 @@ def ones_like_p(d, x):
 @primitive("ZerosLike")
 def zeros_like_p(d, x):
     if x.dtype == object:   # a string tensor's zero is b""
+        flat = x.reshape(-1)
+        if any(r is None or hasattr(r, "dtype") and not isinstance(r, (bytes, str))
+               for r in flat):
+            # a ragged TensorArray buffer (ops.list_ops), or a loop's history of
+            # one: zero rows (a 0-d zero for a row not written, which adds to any
+            # row in a gradient sum)
+            out = flat.copy()
+            for i, r in enumerate(flat):
+                out[i] = r * 0 if r is not None else 0
+            return out.reshape(x.shape)
         return d.xp.full(x.shape, b"", dtype=object)
     return d.xp.zeros_like(x)
 

@@ -6,6 +6,7 @@ import inspect
 from dlframe.backends.base import np
 from dlframe.core import function_composites as _composites
 from dlframe.core import function_signature as _sig
+from dlframe.core import function_type as _function_type
 from dlframe.core import trace as _trace
 from dlframe.core.function_structure import (
     _LEAF,
@@ -356,6 +357,13 @@ class ConcreteFunction:
     @property
     def trainable_variables(self):
         return tuple(v for v in self.variables if getattr(v, "trainable", True))
+
+    @property
+    def function_type(self):
+        """Parameters with their types, output type and captures (TF's
+        FunctionType: ``str`` the one-line form, ``repr`` the block)."""
+        params, _args, _kwargs = self._parameters()
+        return _function_type.of_concrete(params, self._output_specs(), self.variables)
 
     def pretty_printed_signature(self, verbose=True):
         """Parameters, output type and captures, laid out as TF prints them."""

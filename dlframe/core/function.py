@@ -14,6 +14,7 @@ import weakref
 from dlframe import config
 from dlframe.core import function_inline as _inline
 from dlframe.core import function_retracing as _retracing
+from dlframe.core import function_type as _function_type
 from dlframe.core import function_scope as _scope
 from dlframe.core import static_dims as _static_dims
 from dlframe.core import trace as _trace
@@ -51,7 +52,7 @@ from dlframe.core.function_structure import (  # noqa: F401 - _LEAF for keras sa
     _template_matches,
     _unflatten,
 )
-from dlframe.core.primitive import REGISTRY, STATE, call
+from dlframe.core.primitive import STATE
 from dlframe.core.tensor import Tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.core.tensor_spec import TensorSpec
@@ -82,24 +83,6 @@ def _keras_call(python_function):
         return False
     return any(not getattr(layer, "built", True)
                for layer in owner._flatten_layers(include_self=False, recursive=False))
-
-
-def _distinct_inputs(args, kwargs, template, leaves):
-    """``(args, kwargs, leaves)`` of an inlined call, a tensor passed twice
-    (``f(x, x)``) given to the body as two tensors (an Identity of the repeat):
-    TF's function graph has one placeholder per input, so ``tf.gradients`` in the
-    body differentiates each on its own."""
-    seen, fresh = set(), []
-    for t in leaves:
-        if isinstance(t, Tensor) and not t._is_variable:
-            if id(t) in seen:
-                t = call(REGISTRY["Identity"], (t,))
-            seen.add(id(t))
-        fresh.append(t)
-    if all(a is b for a, b in zip(fresh, leaves)):
-        return args, kwargs, fresh
-    call_args, call_kwargs = _unflatten(template, iter(fresh))
-    return _restore_py(args, call_args), _restore_py(kwargs, call_kwargs), fresh
 
 
 class Function:
@@ -168,6 +151,17 @@ class Function:
     def input_signature(self):
         return self._input_signature
 
+    @property
+    def function_spec(self):
+        """The Python function's arguments and input signature (TF's FunctionSpec)."""
+        return _function_type.FunctionSpec(self._python_function,
+                                           self._input_signature, self._jit_compile)
+
+    @property
+    def function_type(self):
+        """The parameters (typed by the input signature when given)."""
+        return _function_type.of_function(self._python_function, self._input_signature)
+
     def _target(self):
         if not self._autograph:
             return self._python_function
@@ -224,7 +218,9 @@ class Function:
         (``experimental_get_tracing_count``), and only then is its trace-time
         ``print`` output shown."""
         template, leaves = _flatten_call(args, kwargs)
-        new = not any(sig.accepts(template, leaves) for sig in self._signatures)
+        signature = next((sig for sig in self._signatures
+                          if sig.accepts(template, leaves)), None)
+        new = signature is None
         if new:
             self._check_saved(args, kwargs, template, leaves)
             signature, new = self._signature_for(
@@ -248,7 +244,8 @@ class Function:
             if trace is None:   # eagerly under a tape: tf.gradients works
                 with _inline.graph_view():
                     return self._target()(*args, **kwargs)
-            args, kwargs, fresh = _distinct_inputs(args, kwargs, template, leaves)
+            args, kwargs, fresh = _inline.distinct_inputs(args, kwargs, template,
+                                                          leaves, signature.specs)
             with _inline.gradient_frame(trace, [
                     t for t in fresh if isinstance(t, Tensor) and not t._is_variable]):
                 result = self._target()(*args, **kwargs)

@@ -17,7 +17,9 @@ trace and which tensors are its inputs.
 
 import contextlib
 
-from dlframe.core.function_structure import _leaf_shapes
+from dlframe.core import static_dims as _static_dims
+from dlframe.core.function_structure import _leaf_shapes, _restore_py, _unflatten
+from dlframe.core.primitive import REGISTRY, STATE, call
 from dlframe.core.tape import GradientTape, graph_gradient_tape
 from dlframe.core.tensor import Tensor
 from dlframe.core.tensor_shape import TensorShape
@@ -137,3 +139,43 @@ def _traced_shapes(trace, leaves, args, kwargs):
                 shape = TensorShape(list(dims))
         shapes.append(shape)
     return shapes
+
+
+def widened(trace, t, spec):
+    """Input ``t`` of an inlined call whose signature ``spec`` (a ``_Signature``
+    entry) leaves dims unknown that the caller's trace knows (a relaxed or
+    ``input_signature`` trace): an Identity of it with those dims unknown, as the
+    placeholders of TF's function graph; else ``t``."""
+    if not isinstance(t, Tensor) or t._is_variable or not isinstance(
+            spec[0], TensorShape) or spec[0].rank is None:
+        return t
+    dims = trace.static_shape(t)   # (None: the traced shape, all known)
+    dims = list(t._value.shape) if dims is None else dims
+    if getattr(dims, "unknown_rank", False) or len(dims) != spec[0].rank:
+        return t
+    axes = {a for a, d in enumerate(spec[0].as_list())
+            if d is None and dims[a] is not None}
+    if not axes:
+        return t
+    return _static_dims.note_unknown_axes(call(REGISTRY["Identity"], (t,)), axes)
+
+
+def distinct_inputs(args, kwargs, template, leaves, specs=()):
+    """``(args, kwargs, leaves)`` of an inlined call, a tensor passed twice
+    (``f(x, x)``) given to the body as two tensors (an Identity of the repeat):
+    TF's function graph has one placeholder per input, so ``tf.gradients`` in the
+    body differentiates each on its own. ``specs`` (the signature's) widens the
+    static shapes to its unknown dims (``function_inline.widened``)."""
+    seen, fresh = set(), []
+    for i, t in enumerate(leaves):
+        if isinstance(t, Tensor) and not t._is_variable:
+            if id(t) in seen:
+                t = call(REGISTRY["Identity"], (t,))
+            seen.add(id(t))
+            if i < len(specs):
+                t = widened(STATE.trace, t, specs[i])
+        fresh.append(t)
+    if all(a is b for a, b in zip(fresh, leaves)):
+        return args, kwargs, fresh
+    call_args, call_kwargs = _unflatten(template, iter(fresh))
+    return _restore_py(args, call_args), _restore_py(kwargs, call_kwargs), fresh

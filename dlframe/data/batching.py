@@ -113,7 +113,9 @@ class _BatchDataset(_PassThrough):
         self._drop = drop_remainder
 
     def _compute_spec(self):
-        dim = self._batch_size if self._drop else None
+        # (a drop_remainder read from a traced tensor: TF's batch size is unknown)
+        dim = self._batch_size if self._drop and not hasattr(self._drop, "tensor") \
+            else None
         return S.map_structure(lambda s: S.batch_spec(s, dim), self._input.element_spec)
 
     def _iter(self):

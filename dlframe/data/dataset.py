@@ -316,7 +316,8 @@ class Dataset:
             one batch differ in shape (naming the element and both shapes).
         """
         from dlframe.data.batching import _BatchDataset
-        return _BatchDataset(self, _int_arg(batch_size, "batch_size"), bool(drop_remainder))
+        return _BatchDataset(self, _int_arg(batch_size, "batch_size"),
+                             graph_inputs.flag_arg(drop_remainder))
 
     def padded_batch(self, batch_size, padded_shapes=None, padding_values=None,
                      drop_remainder=False, name=None):

@@ -40,6 +40,14 @@ class TracedInt(int):
         return obj
 
 
+def flag_arg(value):
+    """A bool argument (``batch``'s ``drop_remainder``): a traced tensor gives a
+    ``TracedInt`` of its trace-time truth (read again at each run)."""
+    if is_traced(value):
+        return TracedInt(bool(value._device.to_numpy(value._value)), value)
+    return bool(value)
+
+
 def is_traced(value):
     """Whether ``value`` is a tensor (or Variable) of the active trace."""
     trace = STATE.trace

@@ -44,6 +44,7 @@ from dlframe.ops.control_flow_branch import (  # noqa: F401 - _flat/_unflat/_Bra
 from dlframe.ops.control_flow_while import (  # noqa: F401 - re-exported
     _dry_loop,
     _effectful,
+    _floating,
     _hist_read_p,
     _hist_scatter_p,
     _loop_count_p,
@@ -56,9 +57,14 @@ from dlframe.ops.control_flow_while import (  # noqa: F401 - re-exported
 )
 
 
+class _BranchStructureError(ValueError, TypeError):
+    """Branches returning different structures: TF 2.21 raises TypeError (older
+    versions ValueError); both ``except`` clauses catch it."""
+
+
 def _check_same_structure(a, b, what):
     if a.template != b.template or len(a.outputs) != len(b.outputs):
-        raise ValueError(f"{what}: true_fn and false_fn arguments to cond must have the same "
+        raise _BranchStructureError(f"{what}: true_fn and false_fn arguments to cond must have the same "
                          "number, type, and overall structure of return values.")
     for i, (x, y) in enumerate(zip(a.outputs, b.outputs)):
         if x.dtype != y.dtype:
@@ -77,7 +83,8 @@ def _if_p(d, pred, *ext, true_graph, false_graph, true_idx, false_idx, branches)
 def _if_grad(inputs, outs, dys, *, true_graph, false_graph, true_idx, false_idx,
              branches):
     pred, ext = inputs[0], list(inputs[1:])
-    floats = [i for i, x in enumerate(ext) if x.dtype.is_floating]
+    # (a ragged TensorArray buffer of float rows carries gradients too)
+    floats = [i for i, x in enumerate(ext) if _floating(x, x)]
 
     def vjp(branch, idx):
         def run():

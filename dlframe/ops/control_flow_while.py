@@ -88,7 +88,9 @@ def _while_hist_p(d, *arrays, cond_graph, body_graph, n_vars, cond_idx, body_idx
                     f"{list(h[0].shape)} to {list(v.shape)} between iterations; "
                     "gradients through such a loop in a dlframe.function are not "
                     "supported")
-    stacked = tuple(h if i in from_end else xp.stack(h) if h else
+    # (a ragged buffer's history stays in host memory too)
+    stacked = tuple(h if i in from_end else (_host_xp() if v.dtype == object else xp)
+                    .stack(h) if h else
                     xp.zeros((0,) + tuple(v.shape), dtype=v.dtype)
                     for i, (h, v) in enumerate(zip(history, arrays[:n_vars])))
     return tuple(state) + stacked
@@ -105,7 +107,8 @@ def _while_hist_grad(inputs, outs, dys, *, n_vars, body_idx, body, relaxed=(), *
     init, ext = list(inputs[:n_vars]), list(inputs[n_vars:])
     history = list(outs[n_vars:])
     floats = [i for i, v in enumerate(init) if _floating(v, outs[i])]
-    ext_floats = [i for i, x in enumerate(ext) if x.dtype.is_floating]
+    # (a ragged TensorArray buffer written before the loop carries gradients too)
+    ext_floats = [i for i, x in enumerate(ext) if _floating(x, x)]
     if not floats:
         return (None,) * len(inputs)
     n_float = len(floats)
@@ -124,9 +127,9 @@ def _while_hist_grad(inputs, outs, dys, *, n_vars, body_idx, body, relaxed=(), *
         grads = tape.gradient([new[i] for i in floats], sources,
                               output_gradients=list(carry[:n_float]),
                               unconnected_gradients="zero")
-        back = [g + call(_hist_read_p, (dhist[i], k, basic.zeros_like_t(g)))
+        back = [_add(g, call(_hist_read_p, (dhist[i], k, basic.zeros_like_t(g))))
                 if i in dhist else g for i, g in zip(floats, grads)]
-        acc = [a + g for a, g in zip(carry[n_float:], grads[n_float:])]
+        acc = [_add(a, g) for a, g in zip(carry[n_float:], grads[n_float:])]
         return [k] + back + acc
 
     from dlframe.ops.control_flow import while_loop  # it builds on this module
@@ -143,6 +146,12 @@ def _while_hist_grad(inputs, outs, dys, *, n_vars, body_idx, body, relaxed=(), *
     for k, i in enumerate(ext_floats):
         grads[n_vars + i] = result[1 + n_float + k]
     return tuple(grads)
+
+
+def _add(a, b):
+    """``a + b`` of gradients; ragged TensorArray buffers add row by row
+    (``basic.add``; ``+`` of object tensors joins strings)."""
+    return basic.add(a, b) if a._value.dtype == object else a + b
 
 
 def _floating(x, out):

@@ -41,6 +41,12 @@ def _bincount_p(d, arr, *weights, minlength, maxlength, dtype, binary):
     return out if arr.ndim == 2 else out[0]
 
 
+# the bin count follows the values (their max): shape queries run with the graph,
+# and TF's graph leaves every dim unknown (even for a constant minlength)
+_bincount_p.value_shaped = True
+_bincount_p.static_shape = lambda in_dims, attrs: [None] * len(in_dims[0])
+
+
 @reads_values("minlength", "maxlength")
 def bincount(arr, weights=None, minlength=None, maxlength=None, dtype=dtypes.int32,
              name=None, axis=None, binary_output=False):

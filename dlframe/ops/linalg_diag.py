@@ -85,6 +85,28 @@ def set_diag_p(d, x, v, *, lo, hi, align):
     return out
 
 
+# TF's shape functions: batch dims follow the input's; a diagonal's length or a
+# matrix's size is known only when the dims it comes from are
+def _diag_dims(in_dims, attrs):
+    v = list(in_dims[0])
+    batch = v[:-1] if attrs["lo"] == attrs["hi"] else v[:-2]
+    known = v[-1] is not None
+    return batch + [attrs["rows"] if known else None, attrs["cols"] if known else None]
+
+
+def _diag_part_dims(in_dims, attrs):
+    x = list(in_dims[0])
+    lo, hi = attrs["lo"], attrs["hi"]
+    rows, cols = x[-2:]
+    width = None if None in (rows, cols) else _width(rows, cols, lo, hi)
+    return x[:-2] + ([] if lo == hi else [hi - lo + 1]) + [width]
+
+
+diag_p.static_shape = _diag_dims
+diag_part_p.static_shape = _diag_part_dims
+set_diag_p.static_shape = lambda in_dims, attrs: list(in_dims[0])
+
+
 @diag_p.defgrad
 def _diag_grad(inputs, out, dy, *, rows, cols, lo, hi, align, padding):
     return call(diag_part_p, (dy,), {"lo": lo, "hi": hi, "align": align, "padding": 0})
@@ -110,6 +132,9 @@ def _band(k, op):
     if isinstance(k, Tensor):
         k = k.numpy().tolist()
     values = list(k) if isinstance(k, (list, tuple)) else [k]
+    # a pair of scalar tensors (``k=(k0, k0 + 1)`` inside a function)
+    values = [v.numpy().item() if isinstance(v, Tensor) and v._value.ndim == 0 else v
+              for v in values]
     if not 1 <= len(values) <= 2:
         raise InvalidArgumentError(f"{op}: diag_index must have only one or two "
                                    f"elements, received {len(values)} elements.")
@@ -225,7 +250,14 @@ def diag(diagonal, name="diag", k=0, num_rows=-1, num_cols=-1, padding_value=0,
                                "padding": _padding(padding_value, v, op)})
 
 
-@reads_values("k", "padding_value")
+def _traced_k(input, name="diag_part", k=0, *args, **kwargs):
+    """A traced ``k`` sets how many diagonals and how long: TF's graph knows
+    neither (rank unknown too); a traced padding_value changes no size."""
+    parts = k if isinstance(k, (list, tuple)) else [k]
+    return "rank" if any(isinstance(v, Tensor) for v in parts) else False
+
+
+@reads_values("k", "padding_value", sizes_follow=_traced_k)
 def diag_part(input, name="diag_part", k=0, padding_value=0,
               align="RIGHT_LEFT"):
     """The ``k``-th diagonal(s) of batched matrices.

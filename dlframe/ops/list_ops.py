@@ -27,6 +27,7 @@ from dlframe.core import basic
 from dlframe.core.primitive import STATE, call, primitive
 from dlframe.errors import InvalidArgumentError, OutOfRangeError
 from dlframe.ops._util import probing_branch
+from dlframe.ops.late_bound import _made_up
 
 
 def _host_rows(d, index):
@@ -112,6 +113,15 @@ def _write_ragged(d, buffer, host, value, grow):
     return out
 
 
+def _as_ragged(d, buffer):
+    """The dense ``buffer`` as a ragged one (see the module docstring)."""
+    out = _ragged_empty(buffer.shape[0])
+    host = d.to_numpy(buffer)
+    for i in range(host.shape[0]):
+        out[i] = host[i]
+    return out
+
+
 def _on_ragged(inputs):
     """Host kernel predicate: the call's buffer is a ragged (host) one."""
     return inputs[0]._value.dtype == object and inputs[-1]._value.dtype != object \
@@ -135,12 +145,10 @@ def write_rows_p(d, buffer, index, value, *, grow):
             span[0] < 0 or (span[1] >= rows and not grow) or mismatched):
         return buffer.copy()   # a probe writes nothing out of range (probing_branch)
     if mismatched:
-        raise InvalidArgumentError(
-            f"TensorArray: writing an element of shape {list(element)} into an array "
-            f"of elements of shape {list(buffer.shape[1:])}: inside a "
-            "dlframe.function the elements of a TensorArray created with "
-            "infer_shape=True have one shape (pass infer_shape=False for elements "
-            "of different shapes)")
+        # an element shape the graph left partly unknown (a static mismatch fails
+        # while tracing): as TF's lists, the elements may differ; the buffer turns
+        # ragged (``stack`` then fails, ``concat`` joins them)
+        return _write_ragged(d, _as_ragged(d, buffer), host, value, grow)
     _check_write(span, rows, grow, host.ndim > 0)
     need = rows if span is None else max(rows, span[1] + 1)
     owned = _OWNED.pop(id(buffer), None)
@@ -215,7 +223,30 @@ def _write_rows_grad(inputs, out, dy, *, grow):
     d_buffer = call(write_rows_p, (dy, index, basic.zeros_like_t(value)), {"grow": False})
     # rows a grow added, or a data-free buffer the write gave its element shape
     d_buffer = take_rows_like(d_buffer, buffer)
+    if dy._value.dtype == object and value._value.dtype != object:   # ragged
+        return d_buffer, None, call(ragged_rows_like_p, (dy, index, value))
     return d_buffer, None, read_rows(dy, index)
+
+
+@primitive("TensorListRaggedRowsLike", stateful=True, host_kernel=True)
+def ragged_rows_like_p(d, buffer, index, value):
+    """Rows ``index`` of the ragged gradient ``buffer``, zeros like ``value`` where
+    no gradient reached a row (it holds a 0-d zero, or nothing): the gradient of
+    the value a ragged write wrote."""
+    host, _ = _check_read(d, index, buffer.shape[0])
+    value = d.to_numpy(value)
+    rows = value if host.ndim else [value]
+    picked = [r if getattr(r, "shape", None) == w.shape else _host_xp().zeros_like(w)
+              for r, w in zip((buffer[i] for i in host.reshape(-1).tolist()), rows)]
+    return d.asarray(picked[0] if host.ndim == 0 else _stack_arrays(picked))
+
+
+ragged_rows_like_p.value_shaped = True
+
+
+@ragged_rows_like_p.defgrad
+def _ragged_rows_like_grad(inputs, out, dy):
+    return call(add_ragged_rows_p, (inputs[0], inputs[1], dy)), None, None
 
 
 @primitive("TensorListReadRows", aliases=True, stateful=True,
@@ -274,8 +305,14 @@ def _written_rows(buffer, what):
 
 
 @primitive("TensorListStackRows", aliases=True, host_kernel=_is_ragged)
-def stack_rows_p(d, buffer, *, dtype):
-    """All rows of ``buffer`` stacked along a new first axis."""
+def stack_rows_p(d, buffer, *, dtype, partial=None):
+    """All rows of ``buffer`` stacked along a new first axis; ``partial`` (TF's
+    text of an element shape the graph leaves partly unknown) makes an empty
+    buffer an error, as TF's TensorListStack (its result shape is unknown)."""
+    if partial is not None and not buffer.shape[0] and not probing_branch() and \
+            not _made_up():   # (a get_concrete_function trace's placeholder sizes)
+        raise InvalidArgumentError("Tried to stack elements of an empty list with "
+                                   f"non-fully-defined element_shape: {partial}")
     if not holds_rows(buffer) and (buffer.dtype != object or dtype == object):
         return buffer
     if not buffer.size:
@@ -331,7 +368,7 @@ rows_like_p.value_shaped = True
 
 
 @stack_rows_p.defgrad
-def _stack_rows_grad(inputs, out, dy, *, dtype):
+def _stack_rows_grad(inputs, out, dy, *, dtype, partial=None):
     return (call(rows_like_p, (dy, inputs[0]), {"concat": False}),)
 
 
@@ -519,9 +556,10 @@ def split_rows(value, lengths, ragged):
     return call(split_rows_p, (value, lengths), {"ragged": bool(ragged)})
 
 
-def stack_rows(buffer, dtype):
-    """The rows of ``buffer`` (dense or ragged) stacked into one tensor."""
-    return call(stack_rows_p, (buffer,), {"dtype": dtype._np})
+def stack_rows(buffer, dtype, partial=None):
+    """The rows of ``buffer`` (dense or ragged) stacked into one tensor (``partial``:
+    see ``stack_rows_p``)."""
+    return call(stack_rows_p, (buffer,), {"dtype": dtype._np, "partial": partial})
 
 
 def concat_rows(buffer, dtype):

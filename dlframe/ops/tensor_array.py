@@ -363,9 +363,10 @@ class TensorArray:
         if self._graph:
             buffer = self._graph_buffer()
             element = self._element_shape
-            if self._ragged_rows(element.as_list() if element.rank is not None
-                                 else None):
-                out = list_ops.stack_rows(buffer, self._dtype)
+            if not element.is_fully_defined():
+                # a ragged buffer, or a dense one turned ragged by elements of
+                # different shapes (list_ops.write_rows_p)
+                out = list_ops.stack_rows(buffer, self._dtype, _tf_text(element))
                 return _static_dims.note_unknown_axes(out, _unknown_axes(element, 1) | (
                     set() if self._rows_known else {0}))
             if self._rows_known:
@@ -461,6 +462,13 @@ def _unknown_axes(element, shift):
     if element.rank is None:
         return {_static_dims.RANK}
     return {a + shift for a, d in enumerate(element.as_list()) if d is None}
+
+
+def _tf_text(shape):
+    """TF's text of a partly known shape: ``[?,3]``, ``<unknown>``."""
+    if shape.rank is None:
+        return "<unknown>"
+    return "[" + ",".join("?" if d is None else str(d) for d in shape.as_list()) + "]"
 
 
 def _dims(shape):
