@@ -1,14 +1,18 @@
 """``keras.random``: Keras 3's random functions and ``SeedGenerator``.
 
-Every function draws through dlframe's stateless ops from a ``[2]`` int64 seed:
+Every function draws through dlframe's stateless ops from a ``[2]`` seed:
 - ``seed=<int>``: the fixed seed ``[seed, 0]``, so repeated calls give equal draws
   (as in Keras 3);
 - ``seed=SeedGenerator``: the generator's current state, which then advances, so
   successive calls differ but a generator built with the same seed replays them;
-- ``seed=None``: a seed drawn from TensorFlow's global random state, which
-  ``keras.utils.set_random_seed`` / ``tf.random.set_seed`` make reproducible.
-Inside ``tf.function`` the seed is part of the graph (a variable read or a stateful
-draw), so each replay draws fresh numbers.
+- ``seed=None``: after ``keras.utils.set_random_seed``, Keras 3's global
+  ``SeedGenerator`` (made from Python's ``random`` at its first use, dropped by
+  ``set_random_seed``; each draw scrambles its state); before, a seed drawn from
+  TensorFlow's global random state (``tf.random.set_seed`` makes it reproducible).
+As Keras 3 on TensorFlow, a seed ``[a, b]`` reaches the stateless op as the int32
+pair ``[a mod (2**31 - 2), b mod (2**31 - 2)]``, so after ``set_random_seed`` the
+draws equal TF 2.21's. Inside ``tf.function`` the seed is part of the graph (a
+variable read or a stateful draw), so each replay draws fresh numbers.
 """
 
 import numbers
@@ -20,6 +24,7 @@ from dlframe.core.primitive import call
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.variable import Variable
 from dlframe.keras import backend as _backend
+from dlframe.keras import default_seeds as _default_seeds
 from dlframe.ops import array as _array
 from dlframe.ops import array_index as _index
 from dlframe.ops import creation as _creation
@@ -31,6 +36,8 @@ from dlframe.ops import sorting as _sorting
 from dlframe.ops.random_kernels import stateless_gamma_p
 
 _SEED_MAX = 2**31 - 1
+_SEED_MOD = 2**31 - 2     # Keras 3 folds int64 seed states into int32 modulo this
+_GLOBAL = {"generator": None}
 
 
 class SeedGenerator:
@@ -52,6 +59,7 @@ class SeedGenerator:
         if unknown:
             raise ValueError(f"Unrecognized keyword arguments passed to SeedGenerator: "
                              f"{sorted(unknown)}")
+        self._config_seed = seed   # as Keras 3: the config keeps a None seed
         if seed is None:
             seed = _py_random.randint(1, int(1e9))
         if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
@@ -63,13 +71,19 @@ class SeedGenerator:
                               trainable=False, name=f"{self.name}/seed_generator_state")
 
     def next(self, ordered=True):
-        """The current seed (an int64 ``[2]`` Tensor); advances the state."""
+        """The current seed (an int64 ``[2]`` Tensor); advances the state: the
+        counter by one, or (``ordered=False``, the global generator) both words
+        scrambled to ``(state + 1) * 5387 % 933199`` as Keras 3 does."""
         current = self.state.read_value()
-        self.state.assign_add([0, 1])   # on the state's device (a tf.data map: host)
+        if ordered:   # on the state's device (a tf.data map: host)
+            self.state.assign_add([0, 1])
+        else:
+            self.state.assign(_random.seed_mod(
+                _math.multiply(_math.add(current, 1), 5387), 933199))
         return current
 
     def get_config(self):
-        return {"seed": self._initial_seed, "name": self.name}
+        return {"seed": self._config_seed, "name": self.name}
 
     @classmethod
     def from_config(cls, config):
@@ -79,14 +93,38 @@ class SeedGenerator:
         return f"<SeedGenerator name={self.name}, seed={self._initial_seed}>"
 
 
+def global_seed_generator():
+    """Keras 3's global ``SeedGenerator`` behind ``seed=None`` draws (made at its
+    first use, from Python's ``random``)."""
+    if _GLOBAL["generator"] is None:
+        _GLOBAL["generator"] = SeedGenerator(name="global_seed_generator")
+    return _GLOBAL["generator"]
+
+
+def reset_global_seed_generator():
+    """Drops the global generator (``keras.utils.set_random_seed``): the next
+    ``seed=None`` draw makes a new one from the reseeded Python ``random``."""
+    _GLOBAL["generator"] = None
+
+
+def _fold_seed(seed_t):
+    """An int64 seed pair as the int32 pair Keras 3 passes to TF's stateless ops."""
+    if seed_t.dtype == dtypes.int32:
+        return seed_t
+    return _random.seed_mod(seed_t, _SEED_MOD, dtypes.int32)
+
+
 def draw_seed(seed):
-    """The int64 ``[2]`` stateless seed for ``seed`` (None, an int or a
+    """The int32 ``[2]`` stateless seed for ``seed`` (None, an int or a
     ``SeedGenerator``); see the module docstring."""
     if isinstance(seed, SeedGenerator):
-        return seed.next()
+        return _fold_seed(seed.next())
     if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
-        return convert_to_tensor([int(seed), 0], dtype=dtypes.int64)
+        pair = [int(seed) % _SEED_MOD, 0]
+        return convert_to_tensor(pair, dtype=dtypes.int32)
     if seed is None:
+        if _default_seeds.active():
+            return _fold_seed(global_seed_generator().next(ordered=False))
         return _random.uniform([2], 0, _SEED_MAX, dtype=dtypes.int64)
     raise ValueError("Argument `seed` must be either an integer or an instance of "
                      f"`SeedGenerator`. Received: seed={seed} (of type {type(seed)})")
@@ -98,12 +136,6 @@ def _float(dtype):
         raise ValueError(f"Argument `dtype` must be a floating point type. Received: "
                          f"dtype={dtype!r}")
     return d
-
-
-def _second_seed(seed):
-    """A seed for an independent second stream derived from ``seed``."""
-    return _math.add(_array.reverse(seed, [0]),
-                     convert_to_tensor([7919, 104729], dtype=dtypes.int64))
 
 
 def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
@@ -157,9 +189,11 @@ def randint(shape, minval, maxval, dtype="int32", seed=None):
     if not d.is_integer:
         raise ValueError(f"`keras.random.randint` requires an integer `dtype`. "
                          f"Received: dtype={dtype}")
+    # as Keras 3: int32 and int64 draw in their own dtype (other dtypes: int64)
+    inner = d if d in (dtypes.int32, dtypes.int64) else dtypes.int64
     out = _random.stateless_uniform(shape, draw_seed(seed), minval=minval,
-                                    maxval=maxval, dtype="int64")
-    return _math.cast(out, d)
+                                    maxval=maxval, dtype=inner)
+    return out if inner == d else _math.cast(out, d)
 
 
 def categorical(logits, num_samples, dtype="int32", seed=None):
@@ -186,13 +220,13 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
 
     Args:
       inputs: a float tensor.
-      rate: the drop probability in ``[0, 1)``.
+      rate: the drop probability in ``[0, 1]``.
       noise_shape: the mask's shape, broadcastable to ``inputs`` (None entries
         take ``inputs``' sizes).
       seed: None, an int or a ``SeedGenerator``.
     """
     if (isinstance(rate, bool) or not isinstance(rate, (numbers.Real, Tensor))
-            or not 0 <= float(rate) < 1):
+            or not 0 <= float(rate) <= 1):
         raise ValueError("`rate` must be a scalar tensor or a float in the range "
                          f"[0, 1). Received: rate={rate}")
     x = convert_to_tensor(inputs)
@@ -205,10 +239,14 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
             raise ValueError(f"`noise_shape` must have rank {len(shape)} like `inputs`. "
                              f"Received: noise_shape={noise_shape}")
     rate = float(rate)
+    if rate == 0:
+        return x
+    if rate == 1:   # Keras 3: everything dropped, no draw
+        return _math.zeros_like(x)
     u = _random.stateless_uniform(mask_shape, draw_seed(seed), dtype=x.dtype)
-    keep = _logic.greater_equal(u, rate)
+    keep = _math.cast(_logic.greater_equal(u, rate), x.dtype)
     scaled = _math.multiply(x, convert_to_tensor(1.0 / (1.0 - rate), dtype=x.dtype))
-    return _logic.where(keep, scaled, _math.zeros_like(scaled))
+    return _math.multiply(scaled, keep)
 
 
 def shuffle(x, axis=0, seed=None):
@@ -262,7 +300,7 @@ def beta(shape, alpha, beta, dtype=None, seed=None):
     a = _math.add(full, _math.cast(convert_to_tensor(alpha), d))
     b = _math.add(full, _math.cast(convert_to_tensor(beta), d))
     x = _gamma((), a, d, seed_t)
-    y = _gamma((), b, d, _second_seed(seed_t))
+    y = _gamma((), b, d, _math.add(seed_t, 12))   # Keras 3's second seed
     return _math.divide(x, _math.add(x, y))
 
 

@@ -89,6 +89,22 @@ def stateless_key_counter(seed0, seed1):
     return (mix[0], mix[1]), (mix[2] << 64) | (mix[3] << 96)
 
 
+def stateless_device_state(xp, seed):
+    """``stateless_key_counter`` of a seed held on a device, computed there: the
+    ``uint32[6]`` state of :class:`DeviceBits` (counter words 0-3, key words 4-5)
+    for the int32/int64 ``[2]`` array ``seed``, without reading it back."""
+    wide = seed.reshape(-1).astype(xp.int64).view(xp.uint64)   # sign-extended
+    low, shift = np.uint64(_MASK32), np.uint64(32)
+    words = []
+    for i in range(2):
+        part = wide[i:i + 1]
+        words += [(part & low).astype(xp.uint32), (part >> shift).astype(xp.uint32)]
+    key = xp.asarray(np.asarray(_STATELESS_KEY, dtype=np.uint32))
+    mix = _rounds(xp, tuple(words), (key[0:1], key[1:2]))   # as DeviceBits' keys
+    zero = xp.zeros(1, dtype=xp.uint32)
+    return xp.concatenate([zero, zero, mix[2], mix[3], mix[0], mix[1]])
+
+
 def seed_key_counter(seed, seed2):
     """Key and counter of a stateful kernel seeded ``(seed, seed2)`` (TF's
     ``PhiloxRandom(seed_lo, seed_hi)``: the key is ``seed``, ``seed2`` the high

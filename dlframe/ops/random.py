@@ -23,7 +23,7 @@ import types
 from dlframe import backends
 from dlframe.backends.base import np
 from dlframe.core import dtypes
-from dlframe.core.primitive import call
+from dlframe.core.primitive import call, primitive
 from dlframe.core.static_dims import note_shaped, shape_arg_static
 from dlframe.core.tensor import Tensor, convert_to_tensor, copy_to_device
 from dlframe.errors import InvalidArgumentError
@@ -327,6 +327,26 @@ def stateless_parameterized_truncated_normal(shape, seed, means=0.0, stddevs=1.0
     _float_dtype(d, "StatelessParameterizedTruncatedNormal")
     parts = [m.cast(p, d) for p in parts]
     return call(stateless_bounded_normal_p, (s, *parts), _attrs(shp, d))
+
+
+@primitive("StatelessSeedMod")
+def _seed_mod_p(d, seed, *, modulus, dtype):
+    # a nonzero constant modulus: no divisor check, so no host read (a GPU step
+    # stays capturable, unlike ``floormod``)
+    return d.xp.mod(seed, seed.dtype.type(modulus)).astype(dtype, copy=False)
+
+
+def seed_mod(seed, modulus, dtype=None):
+    """``seed mod modulus`` (floored) of an integer seed tensor by a positive int,
+    as ``dtype`` (default: ``seed``'s): Keras 3 folds its int64 seed states into
+    the int32 seeds of the stateless ops this way."""
+    s = t(seed)
+    _int_dtype(s.dtype, "StatelessSeedMod")
+    if isinstance(modulus, bool) or not isinstance(modulus, int) or modulus < 1:
+        raise ValueError(f"`modulus` must be a positive int. Received: "
+                         f"modulus={modulus!r}")
+    d = s.dtype if dtype is None else dtypes.as_dtype(dtype)
+    return call(_seed_mod_p, (s,), {"modulus": int(modulus), "dtype": d._np})
 
 
 def split(seed, num=2, alg="auto_select"):

@@ -397,6 +397,12 @@ def _random_prims(name, stateless_name, sampler, exact=False, device_sampler=Non
         return sampler(bits if exact else bits.numpy_rng(), d.xp, *arrays, **attrs)
 
     def stateless(d, seed, *arrays, **attrs):
+        if device_sampler is not None and d.xp is not np:
+            # a GPU: the seed's key and counter made on the device, not read back
+            # (a layer's seed state inside a captured step stays on the device)
+            state = philox.stateless_device_state(d.xp, seed)
+            return device_sampler(philox.DeviceBits(d.xp, state), d.xp, *arrays,
+                                  **attrs)
         bits = _stateless_bits(d, seed)
         return sampler(bits if exact else bits.numpy_rng(), d.xp, *arrays, **attrs)
 

@@ -93,9 +93,10 @@ def test_dropout_scales_kept_values_and_has_the_right_gradient():
         y = tf.reduce_sum(R.dropout(xt, 0.5, seed=4) ** 2)
     np.testing.assert_allclose(tape.gradient(y, xt).numpy(),
                                numeric_grad(loss, [x64.copy()], 0), rtol=1e-5, atol=1e-7)
-    for bad in (1.0, -0.1, "0.5"):
+    for bad in (1.5, -0.1, "0.5"):
         with pytest.raises(ValueError, match="rate"):
             R.dropout(x, bad)
+    np.testing.assert_array_equal(R.dropout(x, 1.0, seed=4).numpy(), 0.0)  # as Keras 3
 
 
 def test_shuffle_permutes_along_an_axis():

@@ -8,20 +8,23 @@ Each layer owns a ``SeedGenerator`` (a state Variable that every draw advances, 
 inside ``Dataset.map`` and compiled steps, so every epoch sees new augmentations, as
 in Keras 2 and 3): ``seed=<int>`` starts it there, so two layers built with the same
 seed replay the same augmentations; without a seed it starts from Python's
-``random`` (seeded by ``keras.utils.set_random_seed``).
+``random`` (seeded by ``keras.utils.set_random_seed``). The layers draw what Keras
+3.15 draws, in its order and shapes, every draw advancing the state (an empty range
+too), so the same program gives TF 2.21's augmentations.
 """
 
 import math as _pymath
 import numbers as _numbers
 
 from dlframe.core import dtypes as _dt
-from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.core.tensor import Tensor
 from dlframe.core.tensor_shape import TensorShape
+from dlframe.keras import default_seeds
 from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.layers.preprocessing import _to_float as _float
 from dlframe.keras.layers.preprocessing import crop_to_aspect_and_resize
 from dlframe.keras.layers.reshaping import _data_format
-from dlframe.keras.random import SeedGenerator
+from dlframe.keras.random import SeedGenerator, draw_seed
 from dlframe.ops import array as _array
 from dlframe.ops import array_index as _index
 from dlframe.ops import clip_ops as _clip
@@ -127,6 +130,9 @@ class _RandomLayer(Layer):
     _casts_to_float = True
     # layers whose call moves channels_first images to channels_last and back
     _channels_first_ok = False
+    # layers that draw (and so own a seed state, taking a default seed from
+    # Python's ``random`` as Keras 3 does)
+    _draws = True
 
     def __init__(self, seed=None, data_format=None, **kwargs):
         super().__init__(**kwargs)
@@ -138,7 +144,7 @@ class _RandomLayer(Layer):
         else:
             self.data_format = "channels_last"
         self.seed = seed
-        self._seed_generator = SeedGenerator(seed)
+        self._seed_generator = SeedGenerator(seed) if self._draws else None
         self.supports_masking = True
 
     def _to_channels_last(self, x):
@@ -155,12 +161,11 @@ class _RandomLayer(Layer):
 
     def _next_seed(self):
         """The layer's next stateless ``[2]`` seed, or None for the global stream."""
-        return None if self._seed_generator is None else self._seed_generator.next()
+        # as Keras 3: the int64 state folded to the int32 pair TF's stateless ops take
+        return None if self._seed_generator is None else draw_seed(self._seed_generator)
 
     def _uniform(self, shape, low, high, dtype="float32"):
-        if low == high:
-            return _creation.fill(shape, _math.cast(low, dtype)) if shape else \
-                convert_to_tensor(low, dtype=dtype)
+        # drawn (and the seed state advanced) even for an empty range, as Keras 3
         seed = self._next_seed()
         if seed is None:
             return _random.uniform(shape, low, high, dtype=dtype)
@@ -187,7 +192,7 @@ class _RandomLayer(Layer):
 
 class RandomFlip(_RandomLayer):
     """Flips each image with probability 1/2 ('horizontal', 'vertical' or
-    'horizontal_and_vertical', each direction drawn independently)."""
+    'horizontal_and_vertical': as Keras 3, one draw per image flips both ways)."""
 
     _channels_first_ok = True
 
@@ -198,16 +203,13 @@ class RandomFlip(_RandomLayer):
                              f"argument {mode}")
         self.mode = mode
 
-    def _flip(self, x, flip):
-        coin = self._uniform([x.shape[0], 1, 1, 1], 0.0, 1.0)
-        choose = _array.broadcast_to(_math.less(coin, 0.5), list(x.shape))
-        return _logic.where(choose, flip(x), x)
-
     def _augment(self, x):
+        coin = self._uniform([x.shape[0], 1, 1, 1], 0.0, 1.0)
+        choose = _array.broadcast_to(_math.less_equal(coin, 0.5), list(x.shape))
         if self.mode in ("horizontal", "horizontal_and_vertical"):
-            x = self._flip(x, _image.flip_left_right)
+            x = _logic.where(choose, _image.flip_left_right(x), x)
         if self.mode in ("vertical", "horizontal_and_vertical"):
-            x = self._flip(x, _image.flip_up_down)
+            x = _logic.where(choose, _image.flip_up_down(x), x)
         return x
 
     def get_config(self):
@@ -405,7 +407,12 @@ class RandomCrop(_RandomLayer):
     _channels_first_ok = True
 
     def __init__(self, height, width, seed=None, **kwargs):
+        # Keras 3 keeps a default seed as ``seed`` and then gives the seed state
+        # another one: two draws from Python's ``random`` (after set_random_seed)
+        kept = default_seeds.draw() if seed is None else seed
         super().__init__(seed=seed, **kwargs)
+        if kept is not None:
+            self.seed = kept
         self.height = int(height)
         self.width = int(width)
 
@@ -415,7 +422,8 @@ class RandomCrop(_RandomLayer):
 
     def _crop(self, x, training):
         h, w = x.shape[-3], x.shape[-2]
-        if not training or h < self.height or w < self.width:
+        # as Keras 3: a random window only when the image exceeds it both ways
+        if not training or h <= self.height or w <= self.width:
             if (h, w) == (self.height, self.width):
                 return x
             return crop_to_aspect_and_resize(x, self.height, self.width)
@@ -427,9 +435,8 @@ class RandomCrop(_RandomLayer):
         return _index.gather(x, cols, axis=len(x.shape) - 2)
 
     def _offset(self, span):
-        if span == 0:
-            return convert_to_tensor(0, dtype="int32")
-        return self._uniform([], 0, span + 1, dtype="int32")
+        # Keras 3: a float uniform in [0, span + 1) truncated to int32
+        return _math.cast(self._uniform([], 0.0, float(span + 1)), _dt.int32)
 
     def compute_output_shape(self, input_shape):
         shape = list(TensorShape(input_shape).as_list())

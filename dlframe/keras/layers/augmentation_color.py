@@ -19,6 +19,7 @@ from dlframe.keras.layers.augmentation import (
     _keras3_factor,
     _ValueRangeBase,
 )
+from dlframe.keras.ops import image_filters as _filters
 from dlframe.ops import array as _array
 from dlframe.ops import array_index as _index
 from dlframe.ops import clip_ops as _clip
@@ -81,7 +82,8 @@ class RandomHue(_ValueRangeLayer):
     random); ``factor=0`` is a no-op, 1 the largest shift."""
 
     def _augment(self, x):
-        sign = _logic.where(self._coin(x, 0.5), -1.0, 1.0)
+        # Keras 3: the sign's draw first, negative above 1/2, then the amount
+        sign = _logic.where(_math.greater(self._per_image(x, 0.0, 1.0), 0.5), -1.0, 1.0)
         delta = _array.squeeze(self._per_image(x) * sign * 0.5, [3])
         out = _hsv_map(self._to_unit(x), lambda h, s, v: (
             _math.floormod(h + delta, 1.0), s, v))
@@ -199,9 +201,9 @@ class RandomPosterization(_ValueRangeLayer):
 
     def _augment(self, x):
         low, high = self.factor
-        if high > low:   # Keras 3's randint: the upper end is excluded
-            bits = _math.floor(self._per_image(x, low, high))
-            bits = _clip.clip_by_value(bits, 1.0, 8.0)
+        if high > low:   # Keras 3's randint (int64 draws): the upper end is excluded
+            bits = self._uniform([x.shape[0], 1, 1, 1], low, high, dtype="int64")
+            bits = _clip.clip_by_value(_math.cast(bits, x.dtype), 1.0, 8.0)
         else:
             bits = _math.cast(min(max(low, 1), 8), x.dtype)
         step = _math.pow(2.0, 8.0 - bits)
@@ -214,8 +216,8 @@ def _is_int(value):
 
 
 class RandomGaussianBlur(_ValueRangeLayer):
-    """Blurs an image (with probability drawn from ``factor``) with a separable
-    Gaussian whose sigma is drawn per image from the ``sigma`` range.
+    """Blurs each image with probability drawn from ``factor``, with a Gaussian
+    whose two sigmas are drawn per batch from the ``sigma`` range (as Keras 3).
 
     Args:
       factor: the blur probability range (a number f: ``(0, f)``).
@@ -234,26 +236,15 @@ class RandomGaussianBlur(_ValueRangeLayer):
         self.sigma = _factor(sigma, "sigma", 0.0, float("inf"))
 
     def _augment(self, x):
-        n, _, _, c = x.shape
-        sigma = _math.maximum(self._per_image(x, *self.sigma), 1e-3)  # [N,1,1,1]
-        # one depthwise convolution for the batch: images become channel groups
-        stacked = _array.reshape(_array.transpose(x, [1, 2, 0, 3]),
-                                 [1, x.shape[1], x.shape[2], n * c])
-        for axis, size in enumerate(self.kernel_size):
-            taps = _math.cast(_array.reshape(convert_to_tensor(
-                [i - (size - 1) / 2.0 for i in range(size)]), [1, -1]), x.dtype)
-            weights = _math.exp(-_math.square(taps) / (2.0 * _math.square(
-                _array.reshape(sigma, [n, 1]))))
-            weights = weights / _red.reduce_sum(weights, axis=1, keepdims=True)  # [N,k]
-            per_channel = _array.reshape(_array.tile(_array.expand_dims(weights, 1),
-                                                     [1, c, 1]), [n * c, -1])
-            shape = [size, 1] if axis == 0 else [1, size]
-            kernel = _array.reshape(_array.transpose(per_channel), shape + [n * c, 1])
-            stacked = _conv.depthwise_conv2d(stacked, kernel, [1, 1, 1, 1], "SAME")
-        blurred = _array.transpose(_array.reshape(
-            stacked, [x.shape[1], x.shape[2], n, c]), [2, 0, 1, 3])
-        return self._clip_to_range(
-            _logic.where(self._coin(x, self._per_image(x)), blurred, x))
+        n = x.shape[0]
+        # Keras 3's draws: probability, threshold (per image), then two sigmas
+        probability = self._uniform([n], self._lower, self._upper)
+        apply = _math.less(self._uniform([n], 0.0, 1.0), probability)
+        sigma = self._uniform([2], *self.sigma, dtype=self.compute_dtype) + 1e-6
+        blurred = _filters.gaussian_blur(x, self.kernel_size, (sigma[0], sigma[1]),
+                                         data_format="channels_last")
+        apply = _array.reshape(apply, [n, 1, 1, 1])
+        return self._clip_to_range(_logic.where(apply, blurred, x))
 
     def get_config(self):
         config = super().get_config()
@@ -324,6 +315,8 @@ class RandomColorJitter(_ValueRangeLayer):
                 saturation_factor, value_range=vr, seed=seed),
             hue_factor is not None and RandomHue(hue_factor, value_range=vr, seed=seed),
         ) if layer]
+        for layer in self._steps:   # Keras 3: every step draws from the jitter's state
+            layer._seed_generator = self._seed_generator
 
     def _augment(self, x):
         for layer in self._steps:
@@ -343,6 +336,8 @@ class RandomColorJitter(_ValueRangeLayer):
 class AutoContrast(_ValueRangeLayer):
     """Stretches each image channel's [min, max] to ``value_range`` (applied in
     training and inference; constant channels are left as they are)."""
+
+    _draws = False   # deterministic: no seed state (Keras 3)
 
     def __init__(self, value_range=(0, 255), data_format=None, **kwargs):
         super().__init__(0.0, value_range, data_format, None, **kwargs)
@@ -368,6 +363,8 @@ class Equalization(_ValueRangeLayer):
     """Histogram equalization over ``bins`` levels (applied when ``training=True``,
     the identity otherwise, as in Keras 3). As Keras does, each channel's histogram
     is taken over the whole batch; a channel with a single level is left as is."""
+
+    _draws = False   # deterministic: no seed state (Keras 3)
 
     def __init__(self, value_range=(0, 255), bins=256, data_format=None, **kwargs):
         super().__init__(0.0, value_range, data_format, None, **kwargs)

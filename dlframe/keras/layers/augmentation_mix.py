@@ -116,12 +116,11 @@ class RandomShear(_AffineLayer):
         self._x = self.x_factor = _shear_range(x_factor, "x_factor")
         self._y = self.y_factor = _shear_range(y_factor, "y_factor")
 
-    def _signed(self, n, bounds):
-        sign = _logic.where(_math.less(self._uniform([n], 0.0, 1.0), 0.5), -1.0, 1.0)
-        return self._uniform([n], *bounds) * sign
-
     def _transforms(self, n, h, w):
-        sx, sy = self._signed(n, self._x), self._signed(n, self._y)
+        # Keras 3's draws: one sign for both shears (negative above 1/2), then y, x
+        sign = _logic.where(_math.greater(self._uniform([n], 0.0, 1.0), 0.5), -1.0, 1.0)
+        sy = self._uniform([n], *self._y) * sign
+        sx = self._uniform([n], *self._x) * sign
         return _stack_transform([1.0, sx, 0.0, sy, 1.0, 0.0, 0.0, 0.0], n)
 
     def get_config(self):
@@ -185,21 +184,23 @@ class RandomErasing(_RandomLayer):
     def _augment(self, x):
         n, h, w, _ = x.shape
         # a scale range reaching below 0 gives empty boxes there (Keras: NaN bounds)
+        # Keras 3's draws, in its order: box sizes, x start, y start, probability,
+        # threshold, then the noise fill
         sizes = _math.sqrt(_math.maximum(self._uniform([n, 2], *self._scale), 0.0))
-        bounds = []
-        for length, ratio in ((h, sizes[:, 1]), (w, sizes[:, 0])):
+        bounds = {}
+        for axis, length, ratio in (("x", w, sizes[:, 0]), ("y", h, sizes[:, 1])):
             extent = ratio * float(length)
             start = self._uniform([n], 0.0, 1.0) * (float(length) - extent)
-            bounds += [start, start + extent]
-        mask = _box_mask(n, h, w, *bounds)
+            bounds[axis] = (start, start + extent)
+        mask = _box_mask(n, h, w, *bounds["y"], *bounds["x"])
+        probability = self._uniform([n, 1, 1, 1], self._lower, self._upper)
+        apply = _math.less(self._uniform([n, 1, 1, 1], 0.0, 1.0), probability)
         if self.fill_value is None:
-            fill = _random.normal(list(x.shape), seed=self.seed) * float(
-                self.value_range[1])
+            fill = _random.stateless_normal(list(x.shape), self._next_seed(),
+                                            dtype=x.dtype) * float(self.value_range[1])
         else:
             fill = _math.cast(_array.broadcast_to(_math.cast(self.fill_value, x.dtype),
                                                   [x.shape[-1]]), x.dtype)
-        apply = _math.less(self._uniform([n, 1, 1, 1], 0.0, 1.0),
-                           self._uniform([n, 1, 1, 1], self._lower, self._upper))
         low, high = self.value_range   # fills beyond the value range are clipped (Keras)
         fill = _clip.clip_by_value(_math.cast(fill, x.dtype), float(low), float(high))
         return _logic.where(_math.logical_and(mask, apply), fill, x)

@@ -42,6 +42,11 @@ _COLOR = ("random_brightness", "random_color_degeneration", "random_contrast",
 RAND_AUGMENT_OPS = _GEOMETRIC + _COLOR + _BASIC
 AUGMIX_OPS_ALL = _GEOMETRIC + _BASIC + _COLOR
 AUGMIX_OPS = _GEOMETRIC + _BASIC
+# the order Keras 3.15 constructs the operations in (their default seeds follow it)
+_RAND_AUGMENT_BUILD = _GEOMETRIC + _COLOR + ("solarization", "random_posterization",
+                                             "auto_contrast", "equalization")
+_AUGMIX_BUILD = _GEOMETRIC + ("solarization", "random_posterization", "auto_contrast",
+                              "equalization")
 
 
 def _positive_int(value, name, minimum=1):
@@ -56,7 +61,7 @@ class _OpPolicy(_RandomLayer):
     policy's ``factor`` (a float f means [0, f]) and ``value_range``."""
 
     def __init__(self, value_range, factor, interpolation, seed, data_format,
-                 **kwargs):
+                 build_order, **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
         self.value_range = _check_range(value_range)
         self.factor = _factor(factor, "factor")
@@ -64,24 +69,25 @@ class _OpPolicy(_RandomLayer):
             raise NotImplementedError(f"Unknown `interpolation` {interpolation}. Only "
                                       "`nearest` and `bilinear` are supported.")
         self.interpolation = interpolation
-        f, vr = self.factor, self.value_range
-        self._ops = {
-            "random_shear": RandomShear(f, f, interpolation=interpolation, seed=seed),
-            "random_translation": RandomTranslation(f, f, interpolation=interpolation,
-                                                    seed=seed),
-            "random_rotation": RandomRotation(f, interpolation=interpolation,
-                                              seed=seed),
-            "random_brightness": RandomBrightness(f, value_range=vr, seed=seed),
-            "random_color_degeneration": RandomColorDegeneration(
+        f, vr, i = self.factor, self.value_range, interpolation
+        makers = {
+            "random_shear": lambda: RandomShear(f, f, interpolation=i, seed=seed),
+            "random_translation": lambda: RandomTranslation(f, f, interpolation=i,
+                                                            seed=seed),
+            "random_rotation": lambda: RandomRotation(f, interpolation=i, seed=seed),
+            "random_brightness": lambda: RandomBrightness(f, value_range=vr, seed=seed),
+            "random_color_degeneration": lambda: RandomColorDegeneration(
                 f, value_range=vr, seed=seed),
-            "random_contrast": RandomContrast(f, value_range=vr, seed=seed),
-            "random_sharpness": RandomSharpness(f, value_range=vr, seed=seed),
-            "random_posterization": RandomPosterization(
+            "random_contrast": lambda: RandomContrast(f, value_range=vr, seed=seed),
+            "random_sharpness": lambda: RandomSharpness(f, value_range=vr, seed=seed),
+            "random_posterization": lambda: RandomPosterization(
                 max(1, int(8 * f[1])), value_range=vr, seed=seed),
-            "solarization": Solarization(f, f, value_range=vr, seed=seed),
-            "auto_contrast": AutoContrast(value_range=vr),
-            "equalization": Equalization(value_range=vr),
+            "solarization": lambda: Solarization(f, f, value_range=vr, seed=seed),
+            "auto_contrast": lambda: AutoContrast(value_range=vr),
+            "equalization": lambda: Equalization(value_range=vr),
         }
+        # built in Keras 3's order: each unseeded one takes the next default seed
+        self._ops = {name: makers[name]() for name in build_order}
 
     def _apply(self, name, x):
         layer = self._ops[name]
@@ -124,7 +130,7 @@ class RandAugment(_OpPolicy):
     def __init__(self, value_range=(0, 255), num_ops=2, factor=0.5,
                  interpolation="bilinear", seed=None, data_format=None, **kwargs):
         super().__init__(value_range, factor, interpolation, seed, data_format,
-                         **kwargs)
+                         _RAND_AUGMENT_BUILD, **kwargs)
         self.num_ops = _positive_int(num_ops, "num_ops", minimum=0)
 
     def _augment(self, x):
@@ -163,7 +169,7 @@ class AugMix(_OpPolicy):
                  alpha=1.0, all_ops=True, interpolation="bilinear", seed=None,
                  data_format=None, **kwargs):
         super().__init__(value_range, factor, interpolation, seed, data_format,
-                         **kwargs)
+                         _AUGMIX_BUILD + (_COLOR if all_ops else ()), **kwargs)
         self.num_chains = _positive_int(num_chains, "num_chains")
         self.chain_depth = _positive_int(chain_depth, "chain_depth")
         if not isinstance(alpha, (int, float)) or not alpha > 0:

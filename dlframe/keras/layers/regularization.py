@@ -1,7 +1,16 @@
 """Regularization layers: Dropout, SpatialDropout1D/2D/3D, GaussianNoise, GaussianDropout,
-AlphaDropout, ActivityRegularization. Noise is applied only when ``training`` is true."""
+AlphaDropout, ActivityRegularization. Noise is applied only when ``training`` is true.
+
+After ``keras.utils.set_random_seed`` a noise layer built with ``rate``/``stddev`` > 0
+owns a ``keras.random.SeedGenerator`` (seeded by ``seed``, or by Python's ``random``)
+and draws statelessly from it, advancing it each call, as Keras 3: its masks and
+noise are TF 2.21's. Layers built before draw from the TF global-seed stream
+(Keras 2; ``tf.random.set_seed`` makes them reproducible)."""
+
+import math as _pymath
 
 from dlframe.keras import backend, default_seeds, regularizers
+from dlframe.keras import random as _keras_random
 from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.engine.input_spec import InputSpec
 from dlframe.ops import math as _math
@@ -16,13 +25,14 @@ def _check_rate(rate):
     return rate
 
 
-def _take_default_seed(seed, amount):
-    """Keras 3 gives a noise layer with ``amount > 0`` and no seed a seed state at
-    construction, which takes a default seed from Python's ``random``: taking it
-    here too (after ``keras.utils.set_random_seed``) keeps the initial weights of
-    the layers built after this one equal to TF's."""
-    if seed is None and amount > 0:
-        default_seeds.draw()
+def _make_seed_generator(seed, amount):
+    """Keras 3's seed state of a noise layer with ``amount > 0`` (after
+    ``keras.utils.set_random_seed``; a ``seed=None`` one takes its seed from
+    Python's ``random``, which keeps the initial weights of the layers built after
+    it equal to TF's), else None: the layer draws from the TF global stream."""
+    if default_seeds.active() and amount > 0:
+        return _keras_random.SeedGenerator(seed)
+    return None
 
 
 class _MaskDropout(Layer):
@@ -35,7 +45,7 @@ class _MaskDropout(Layer):
         self.noise_shape = noise_shape
         self.seed = seed
         self.supports_masking = True
-        _take_default_seed(seed, self.rate)
+        self.seed_generator = _make_seed_generator(seed, self.rate)
 
     def _noise_shape(self, inputs):
         if self.noise_shape is None:
@@ -65,6 +75,10 @@ class Dropout(_MaskDropout):
     def call(self, inputs, training=None):
         if not training or self.rate == 0:
             return inputs
+        if self.seed_generator is not None:
+            return _keras_random.dropout(inputs, self.rate,
+                                         noise_shape=self._noise_shape(inputs),
+                                         seed=self.seed_generator)
         return _nn.dropout(inputs, rate=self.rate, noise_shape=self._noise_shape(inputs),
                            seed=self.seed)
 
@@ -131,11 +145,15 @@ class GaussianNoise(Layer):
         self.stddev = stddev
         self.seed = seed
         self.supports_masking = True
-        _take_default_seed(seed, stddev)
+        self.seed_generator = _make_seed_generator(seed, stddev)
 
     def call(self, inputs, training=None):
         if not training or self.stddev == 0:
             return inputs
+        if self.seed_generator is not None:
+            return inputs + _keras_random.normal(list(inputs.shape), stddev=self.stddev,
+                                                 dtype=self.compute_dtype,
+                                                 seed=self.seed_generator)
         noise = _random.normal(list(inputs.shape), mean=0.0, stddev=self.stddev,
                                dtype=inputs.dtype, seed=self.seed)
         return inputs + noise
@@ -157,12 +175,16 @@ class GaussianDropout(Layer):
         self.rate = _check_rate(rate)
         self.seed = seed
         self.supports_masking = True
-        _take_default_seed(seed, rate)
+        self.seed_generator = _make_seed_generator(seed, rate)
 
     def call(self, inputs, training=None):
         if not training or not 0 < self.rate < 1:
             return inputs
-        std = (self.rate / (1.0 - self.rate)) ** 0.5
+        std = _pymath.sqrt(self.rate / (1.0 - self.rate))
+        if self.seed_generator is not None:
+            return inputs * _keras_random.normal(list(inputs.shape), mean=1.0,
+                                                 stddev=std, dtype=self.compute_dtype,
+                                                 seed=self.seed_generator)
         noise = _random.normal(list(inputs.shape), mean=1.0, stddev=std,
                                dtype=inputs.dtype, seed=self.seed)
         return inputs * noise
@@ -196,9 +218,11 @@ class AlphaDropout(_MaskDropout):
         shape = self._noise_shape(inputs)
         if shape is None:
             shape = list(inputs.shape)
-        keep = _math.cast(_math.greater_equal(
-            _random.uniform(shape, dtype=inputs.dtype, seed=self.seed), self.rate),
-            inputs.dtype)
+        if self.seed_generator is not None:   # Keras 3: a floatx uniform
+            u = _keras_random.uniform(shape, seed=self.seed_generator)
+        else:
+            u = _random.uniform(shape, dtype=inputs.dtype, seed=self.seed)
+        keep = _math.cast(_math.greater_equal(u, self.rate), inputs.dtype)
         rate = self.rate
         scale = ((1.0 - rate) * (1.0 + rate * _SELU_NEGATIVE ** 2)) ** -0.5
         shift = -scale * _SELU_NEGATIVE * rate

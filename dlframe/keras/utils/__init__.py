@@ -142,6 +142,8 @@ def set_random_seed(seed):
     _random.set_seed(seed)
     from dlframe.keras import default_seeds
     default_seeds.enable()
+    from dlframe.keras import random as _keras_random   # seed=None draws restart
+    _keras_random.reset_global_seed_generator()
 
 
 def get_file(*args, **kwargs):
