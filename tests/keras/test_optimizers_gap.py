@@ -125,11 +125,12 @@ def test_legacy_names_and_loss_scale_alias():
     legacy = keras.optimizers.legacy
     for name in ("Adam", "SGD", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Ftrl",
                  "Nadam", "Optimizer"):
-        assert getattr(legacy, name) is getattr(keras.optimizers, name)
+        assert issubclass(getattr(legacy, name), getattr(keras.optimizers, name))
+        assert getattr(legacy, name).__name__ == name
     opt = legacy.Adam(lr=0.1)  # Keras 2 spelling of learning_rate
     np.testing.assert_allclose(float(opt.learning_rate), 0.1, rtol=1e-6)
     from dlframe.keras.optimizers.legacy import SGD
-    assert SGD is keras.optimizers.SGD
+    assert SGD is legacy.SGD
     lso = keras.optimizers.LossScaleOptimizer
     assert lso is keras.mixed_precision.LossScaleOptimizer
     assert isinstance(lso(keras.optimizers.SGD()), lso)

@@ -33,15 +33,19 @@ def _plain_shape(shape):
     return shape
 
 
-def _recording_build(build):
+def _recording_build(build, marks_built=False):
     """``build`` that remembers the shape it was first called with (also when a user
-    calls ``layer.build(shape)`` directly), for ``get_build_config``."""
+    calls ``layer.build(shape)`` directly), for ``get_build_config``. With
+    ``marks_built`` (a user's class: Keras 3 wraps every ``build``) a build that
+    returns also sets ``built``, though it never called ``super().build()``."""
     @functools.wraps(build)
     def wrapped(self, *args, **kwargs):
         shape = args[0] if args else kwargs.get("input_shape")
         out = build(self, *args, **kwargs)
         if self.__dict__.get("_build_input_shape") is None:
             self.__dict__["_build_input_shape"] = shape
+        if marks_built:
+            self.built = True
         return out
     wrapped._records_shape = True
     return wrapped
@@ -70,7 +74,9 @@ class LayerStateAPI:
         super().__init_subclass__(**kwargs)
         build = cls.__dict__.get("build")
         if callable(build) and not getattr(build, "_records_shape", False):
-            cls.build = _recording_build(build)
+            # dlframe's own layers set ``built`` themselves (some build in steps)
+            cls.build = _recording_build(
+                build, marks_built=not cls.__module__.startswith("dlframe."))
 
     # -- masking ---------------------------------------------------------------
     @property

@@ -151,13 +151,15 @@ class Model(TrainingMixin, Layer):
         if type(self).__init__ is not Model.__init__ and \
                 type(self).get_config is Model.get_config:  # super() from an override
             import inspect
-            extra = set(inspect.signature(type(self).__init__).parameters) - {
-                "self", "name", "trainable", "dtype", "kwargs", "args"}
+            params = inspect.signature(type(self).__init__).parameters
+            extra = set(params) - {"self", "name", "trainable", "dtype", "kwargs", "args"}
             if extra:
                 auto = _auto_config(self, type(self).__init__, extra)
                 if auto is None:
+                    named = sorted(n for n in extra if params[n].kind not in (
+                        inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD))
                     raise NotImplementedError(
-                        f"Model {type(self).__name__} has arguments {sorted(extra)} in "
+                        f"Model {type(self).__name__} has arguments {named} in "
                         "`__init__()` and therefore must override `get_config()` (they "
                         "are not all plain Python values Keras 3 records by itself).")
                 config.update(auto)

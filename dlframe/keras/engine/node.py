@@ -27,6 +27,7 @@ from dlframe.keras.utils import tree
 from dlframe.ops import array as _array
 from dlframe.ops import math_binary as _math_binary
 from dlframe.ops.ragged_tensor import RaggedTensor
+from dlframe.ops.sparse_tensor import SparseTensor
 
 
 class Node:
@@ -128,6 +129,9 @@ def symbolic_outputs(layer, inputs, rest, kwargs):
         if shapes is not None:
             specs = _shape_tree_to_specs(shapes, output_dtype(layer, inputs))
             _attach_symbolic_mask(layer, inputs, kwargs, specs)
+            if getattr(layer, "_sparse_outputs", False):   # CategoryEncoding(sparse)
+                for spec in tree.flatten(specs):
+                    spec.sparse = True
             return specs
     return dry_run_outputs(layer, inputs, rest, kwargs)
 
@@ -385,7 +389,7 @@ def _spec(dims, a, b):
     """The KerasTensor of dims ``dims`` for outputs ``a`` (run at 2) and ``b`` (at 3;
     ``b is a`` for a single run whose values do not depend on the unknown sizes)."""
     ragged = isinstance(a, RaggedTensor)
-    spec = KerasTensor(dims, a.dtype, ragged=ragged)
+    spec = KerasTensor(dims, a.dtype, ragged=ragged, sparse=isinstance(a, SparseTensor))
     mask_a, mask_b = getattr(a, "_keras_mask", None), getattr(b, "_keras_mask", None)
     if mask_a is not None and mask_b is not None:   # Keras' symbolic mask
         spec._keras_mask = KerasTensor(_merged_dims(mask_a, mask_b), "bool")
@@ -410,7 +414,7 @@ def symbolic_call(layer, inputs, rest, kwargs):
 
 
 def _fresh(kt):
-    out = KerasTensor(kt.shape, kt.dtype, ragged=kt.ragged)
+    out = KerasTensor(kt.shape, kt.dtype, sparse=kt.sparse, ragged=kt.ragged)
     out._dry_values = kt._dry_values
     out._keras_mask = kt._keras_mask
     return out

@@ -288,7 +288,14 @@ class Sequential(Functional):
                 f"{self._seq_layers[0].name}_input" if self._seq_layers else None):
             layers.append(generic_utils.serialize_keras_object(self._input_layer))
         layers.extend(generic_utils.serialize_keras_object(lay) for lay in self._seq_layers)
-        return {"name": self.name, "layers": layers}
+        config = {"name": self.name, "trainable": self.trainable,
+                  "dtype": self._dtype_policy.name, "layers": layers}
+        shape = None
+        if self.built:
+            shape = (self.get_build_config() or {}).get("input_shape")
+        if shape is not None:
+            config["build_input_shape"] = tuple(shape)
+        return config
 
     @classmethod
     def from_config(cls, config, custom_objects=None):

@@ -48,6 +48,20 @@ def _concat(parts):
     return _array.concat(parts, axis=0)
 
 
+def _resolve_jit_compile(jit_compile, run_eagerly):
+    """Keras 3's ``jit_compile``: "auto" is on only where a GPU is the default device
+    (TF turns XLA off on CPU-only machines); True with ``run_eagerly`` warns and is
+    turned off."""
+    if jit_compile == "auto":
+        from dlframe.backends import default_device
+        return default_device().kind == "gpu" and not run_eagerly
+    if jit_compile and run_eagerly:
+        warnings.warn("If `run_eagerly` is True, then `jit_compile` cannot also be "
+                      "True. Disabling `jit_compile`.", stacklevel=3)
+        return False
+    return jit_compile
+
+
 class TrainingMixin(StepsMixin, FirstBatchChecksMixin, BatchMethodsMixin,
                     SavingMethodsMixin, GeneratorMethodsMixin):
     """compile/fit/evaluate/predict and the overridable train/test/predict steps."""
@@ -110,7 +124,7 @@ class TrainingMixin(StepsMixin, FirstBatchChecksMixin, BatchMethodsMixin,
         self.compiled_metrics = MetricsContainer(metrics, weighted_metrics, names, loss)
         self._run_eagerly = run_eagerly
         self._steps_per_execution = _check_steps_per_execution(steps_per_execution)
-        self._jit_compile = jit_compile
+        self._jit_compile = _resolve_jit_compile(jit_compile, run_eagerly)
         self.train_function = self.test_function = self.predict_function = None
         self.stop_training = False
         self._is_compiled = True
@@ -135,6 +149,10 @@ class TrainingMixin(StepsMixin, FirstBatchChecksMixin, BatchMethodsMixin,
     @property
     def jit_compile(self):
         return bool(self._jit_compile)
+
+    @jit_compile.setter
+    def jit_compile(self, value):
+        self._jit_compile = _resolve_jit_compile(value, self.run_eagerly)
 
     @property
     def steps_per_execution(self):
@@ -184,7 +202,8 @@ class TrainingMixin(StepsMixin, FirstBatchChecksMixin, BatchMethodsMixin,
         if not self._checked_first_batch:
             self._check_first_batch(*_first_batch_and_labels(train))
             self._checked_first_batch = True
-        if self.optimizer is not None and not self.optimizer.built:
+        if self.optimizer is not None and not self.optimizer.built and self.built:
+            # an unbuilt model (custom train_step) builds it on its first apply
             self.optimizer.build(self.trainable_variables)
         cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
             callbacks, add_history=True, add_progbar=verbose != 0, model=self,

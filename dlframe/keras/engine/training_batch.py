@@ -4,7 +4,11 @@ given as arrays, outside ``fit`` (mixed into ``TrainingMixin``)."""
 from dlframe.core.tensor import Tensor
 from dlframe.keras.engine import training_data as data_mod
 from dlframe.keras.engine import training_distributed as _dist
-from dlframe.keras.engine.training_steps import _floats
+from dlframe.keras.engine.training_steps import (
+    _floats,
+    _merge_dict_results,
+    _sorted_logs,
+)
 from dlframe.keras.utils import tree
 
 
@@ -16,6 +20,16 @@ def _to_numpy(structure):
 def _flat_values(logs):
     values = list(logs.values())
     return values[0] if len(values) == 1 else values
+
+
+def _batch_result(model, raw, return_dict):
+    """A batch method's result as ``evaluate`` gives it: the logs sorted by name
+    (TF 2.21: its step function returns the dict with sorted keys), or their values
+    in ``evaluate()``'s list order (one value alone)."""
+    logs = _sorted_logs(_floats(_merge_dict_results(raw)), raw)
+    if return_dict:
+        return logs
+    return _flat_values({k: logs[k] for k in model._log_order(list(logs))})
 
 
 class BatchMethodsMixin:
@@ -43,8 +57,7 @@ class BatchMethodsMixin:
         if not self._checked_first_batch:
             self._check_first_batch(data)
             self._checked_first_batch = True
-        logs = _floats(self.make_train_function()(data))
-        return logs if return_dict else _flat_values(logs)
+        return _batch_result(self, self.make_train_function()(data), return_dict)
 
     @_dist.in_strategy_scope
     def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True,
@@ -53,8 +66,8 @@ class BatchMethodsMixin:
         self._assert_compile_was_called()
         if reset_metrics:
             self.reset_metrics()
-        logs = _floats(self.make_test_function()(self._batch_data(x, y, sample_weight)))
-        return logs if return_dict else _flat_values(logs)
+        logs = self.make_test_function()(self._batch_data(x, y, sample_weight))
+        return _batch_result(self, logs, return_dict)
 
     @_dist.in_strategy_scope
     def predict_on_batch(self, x):

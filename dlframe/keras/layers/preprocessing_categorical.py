@@ -198,6 +198,10 @@ class CategoryEncoding(Layer):
                                  count_weights, dtype=self.compute_dtype)
         return maybe_sparse(out, self.sparse)
 
+    @property
+    def _sparse_outputs(self):   # the symbolic output is marked sparse (node.py)
+        return bool(self.sparse)
+
     def compute_output_shape(self, input_shape):
         shape = list(TensorShape(input_shape).as_list())
         if not shape:
@@ -330,8 +334,9 @@ def salt_pair(salt, name="salt"):
 
 
 class Hashing(Layer):
-    """Hashes strings (or integers, via their decimal string) into ``num_bins`` bins
-    with TF's FarmHash fingerprint (or keyed SipHash when ``salt`` is set), so bins
+    """Hashes strings (or integers, via their decimal string; floats are truncated to
+    int64 first, as TF 2.21) into ``num_bins`` bins with TF's FarmHash fingerprint
+    (or keyed SipHash when ``salt`` is set), so bins
     equal TF's. With ``mask_value``, that value maps to 0 and the rest to
     [1, num_bins)."""
 
@@ -361,7 +366,11 @@ class Hashing(Layer):
 
     def _bins(self, x):
         x = _tensor(x)
-        strings = x if x.dtype == _dt.string else _strings.as_string(x)
+        strings = x
+        if x.dtype.is_floating:   # the mask below still compares the float values
+            strings = _math.cast(x, _dt.int64)
+        if strings.dtype != _dt.string:
+            strings = _strings.as_string(strings)
         if self.mask_value is None:
             return self._hash(strings, self.num_bins)
         mask = _math.equal(x, convert_to_tensor(self.mask_value, dtype=x.dtype))

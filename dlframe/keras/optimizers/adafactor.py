@@ -41,7 +41,6 @@ class Adafactor(Optimizer):
     """
 
     _default_name = "adafactor"
-    _extensible = True
 
     def __init__(self, learning_rate=0.001, beta_2_decay=-0.8, epsilon_1=1e-30,
                  epsilon_2=1e-3, clip_threshold=1.0, relative_step=True,
@@ -119,7 +118,6 @@ class Lamb(Optimizer):
     """
 
     _default_name = "lamb"
-    _extensible = True
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  name="lamb", **kwargs):

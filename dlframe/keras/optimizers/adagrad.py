@@ -19,7 +19,6 @@ class Adagrad(Optimizer):
     """
 
     _default_name = "adagrad"
-    _extensible = True
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
                  name="adagrad", **kwargs):
@@ -74,7 +73,6 @@ class Adadelta(Optimizer):
     """
 
     _default_name = "adadelta"
-    _extensible = True
 
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, name="adadelta",
                  **kwargs):

@@ -24,7 +24,6 @@ class Adam(Optimizer):
     """
 
     _default_name = "adam"
-    _extensible = True
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  amsgrad=False, name="adam", **kwargs):

@@ -21,7 +21,6 @@ class Adamax(Optimizer):
     """
 
     _default_name = "adamax"
-    _extensible = True
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  name="adamax", **kwargs):

@@ -19,7 +19,6 @@ class Ftrl(Optimizer):
     """
 
     _default_name = "ftrl"
-    _extensible = True
 
     def __init__(self, learning_rate=0.001, learning_rate_power=-0.5,
                  initial_accumulator_value=0.1, l1_regularization_strength=0.0,
@@ -96,7 +95,6 @@ class Lion(Optimizer):
     """
 
     _default_name = "lion"
-    _extensible = True
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, name="lion",
                  **kwargs):

@@ -1,17 +1,29 @@
 """``keras.optimizers.legacy`` (Keras 2.11+): the pre-2.11 optimizer names.
 
-They are the same classes as ``keras.optimizers.*`` (which accept the legacy ``lr``
-argument); Keras 3 removed this namespace, Keras 2 programs still import it.
+They are subclasses of ``keras.optimizers.*`` (which accept the legacy ``lr``
+argument) that, like Keras 2's ``OptimizerV2``, create slots for variables first seen
+after ``build`` instead of raising; Keras 3 removed this namespace, Keras 2 programs
+still import it.
 """
 
-from dlframe.keras.optimizers.adagrad import Adadelta, Adagrad
-from dlframe.keras.optimizers.adam import Adam
-from dlframe.keras.optimizers.adamax import Adamax
-from dlframe.keras.optimizers.ftrl import Ftrl
-from dlframe.keras.optimizers.nadam import Nadam
+from dlframe.keras.optimizers import adagrad, adam, adamax, ftrl, nadam, rmsprop, sgd
 from dlframe.keras.optimizers.optimizer import Optimizer
-from dlframe.keras.optimizers.rmsprop import RMSprop
-from dlframe.keras.optimizers.sgd import SGD
+
+
+def _lazy_slots(cls):
+    """``cls`` under its own name, accepting variables it was not built with."""
+    return type(cls.__name__, (cls,), {"_extensible": True, "__doc__": cls.__doc__,
+                                       "__module__": __name__})
+
+
+Adadelta = _lazy_slots(adagrad.Adadelta)
+Adagrad = _lazy_slots(adagrad.Adagrad)
+Adam = _lazy_slots(adam.Adam)
+Adamax = _lazy_slots(adamax.Adamax)
+Ftrl = _lazy_slots(ftrl.Ftrl)
+Nadam = _lazy_slots(nadam.Nadam)
+RMSprop = _lazy_slots(rmsprop.RMSprop)
+SGD = _lazy_slots(sgd.SGD)
 
 __all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "Adamax", "Ftrl", "Nadam", "Optimizer",
            "RMSprop"]

@@ -44,7 +44,6 @@ class Muon(Optimizer):
     """
 
     _default_name = "muon"
-    _extensible = True
 
     def __init__(self, learning_rate=0.001, adam_beta_1=0.9, adam_beta_2=0.999,
                  adam_weight_decay=0.004, epsilon=1e-7, weight_decay=0.004,

@@ -22,7 +22,6 @@ class Nadam(Optimizer):
     """
 
     _default_name = "nadam"
-    _extensible = True
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  name="nadam", **kwargs):

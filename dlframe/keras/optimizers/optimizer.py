@@ -84,7 +84,9 @@ class Optimizer(OptimizerVariables, Keras2OptimizerApi):
     """
 
     _default_name = "optimizer"
-    _extensible = False  # built-ins may add slots for variables seen later
+    # Keras 3 raises for variables the optimizer was not built with; the Keras 2
+    # ``optimizers.legacy`` classes create their slots instead
+    _extensible = False
 
     def __init__(self, learning_rate=0.001, weight_decay=None, clipnorm=None,
                  clipvalue=None, global_clipnorm=None, use_ema=False, ema_momentum=0.99,
@@ -392,8 +394,12 @@ class Optimizer(OptimizerVariables, Keras2OptimizerApi):
         new = [v for v in variables if id(v) not in index]
         if new:
             if self.built and not self._extensible:
+                var = new[0]   # no value in the text: it may be a traced capture
                 raise ValueError(
-                    f"Unknown variable: {new[0]!r}. This optimizer can only be called for "
+                    "Unknown variable: <Variable path="
+                    f"{getattr(var, 'path', None) or var.name.split(':')[0]}, "
+                    f"shape={tuple(var.shape)}, dtype={var.dtype.name}>. "
+                    "This optimizer can only be called for "
                     "the variables it was originally built with. When working with a new "
                     "set of variables, you should recreate a new optimizer instance.")
             self.build(new)

@@ -23,7 +23,6 @@ class RMSprop(Optimizer):
     """
 
     _default_name = "rmsprop"
-    _extensible = True
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7,
                  centered=False, name="rmsprop", **kwargs):

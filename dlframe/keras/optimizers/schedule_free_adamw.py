@@ -26,7 +26,6 @@ class ScheduleFreeAdamW(Optimizer):
     """
 
     _default_name = "schedulefreeadamw"
-    _extensible = True
 
     def __init__(self, learning_rate=0.0025, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
                  warmup_steps=0, weight_decay=None, clipnorm=None, clipvalue=None,

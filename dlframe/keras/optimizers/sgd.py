@@ -20,7 +20,6 @@ class SGD(Optimizer):
     """
 
     _default_name = "SGD"
-    _extensible = True
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, name="SGD",
                  **kwargs):
