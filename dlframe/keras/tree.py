@@ -1,14 +1,14 @@
 """``keras.tree``: Keras 3's utilities for nested structures.
 
 Lists, tuples, namedtuples and dicts (any ``Mapping``) nest; everything else,
-``None`` included, is a leaf. Dicts are flattened in sorted-key order and rebuilt
-in their own order. Unlike ``tf.nest`` the structure checks are strict about
-container types: a list and a tuple with the same leaves are different structures.
+``None`` included, is a leaf. Dicts are flattened in sorted-key order (an
+``OrderedDict`` in its insertion order) and rebuilt in their own order. Unlike
+``tf.nest`` the structure checks are strict about container types: a list and a
+tuple with the same leaves are different structures.
 """
 
+import collections as _collections
 import collections.abc as _abc
-
-from dlframe.core import nest as _nest
 
 
 class _MapToNone:
@@ -33,18 +33,29 @@ def is_nested(structure):
     return isinstance(structure, (list, tuple, _abc.Mapping))
 
 
+def _keys(mapping):
+    """A mapping's keys in flatten order: insertion order for an OrderedDict (as
+    Keras 3's optree-backed tree does), sorted for every other mapping."""
+    if isinstance(mapping, _collections.OrderedDict):
+        return list(mapping)
+    return sorted(mapping, key=str)
+
+
 def _children(structure):
-    """(key, child) pairs of a nested value, dict keys sorted."""
+    """(key, child) pairs of a nested value, dict keys in ``_keys`` order."""
     if isinstance(structure, _abc.Mapping):
-        return [(k, structure[k]) for k in sorted(structure, key=str)]
+        return [(k, structure[k]) for k in _keys(structure)]
     return list(enumerate(structure))
 
 
 def _rebuild(structure, values):
     """A container like ``structure`` holding ``values`` (given in _children order)."""
     if isinstance(structure, _abc.Mapping):
-        by_key = dict(zip(sorted(structure, key=str), values))
-        return type(structure)((k, by_key[k]) for k in structure)
+        by_key = dict(zip(_keys(structure), values))
+        items = [(k, by_key[k]) for k in structure]
+        if isinstance(structure, _collections.defaultdict):
+            return type(structure)(structure.default_factory, items)
+        return type(structure)(items)
     if isinstance(structure, tuple) and hasattr(structure, "_fields"):
         return type(structure)(*values)
     return type(structure)(values)
@@ -101,8 +112,13 @@ def pack_sequence_as(structure, flat_sequence):
     if count != len(flat_sequence):
         raise ValueError(f"The structure has {count} leaves but `flat_sequence` has "
                          f"{len(flat_sequence)}. Received: structure={structure!r}")
-    return _nest.pack_sequence_as(structure, flat_sequence) if is_nested(structure) \
-        else flat_sequence[0]
+    leaves = iter(flat_sequence)
+
+    def fill(s):
+        if not is_nested(s):
+            return next(leaves)
+        return _rebuild(s, [fill(c) for _, c in _children(s)])
+    return fill(structure)
 
 
 def _check_same(a, b):
@@ -172,8 +188,15 @@ def map_structure(func, *structures, none_is_leaf=True):
         raise ValueError("Must provide at least one structure")
     for other in structures[1:]:
         _check_same(structures[0], other)
-    leaves = [flatten(s) for s in structures]
-    return pack_sequence_as(structures[0], [func(*xs) for xs in zip(*leaves)])
+
+    def walk(values):
+        # dict values pair by key, so an OrderedDict meets a dict correctly
+        first = values[0]
+        if not is_nested(first):
+            return func(*values)
+        return _rebuild(first, [walk([v[k] for v in values])
+                                for k, _ in _children(first)])
+    return walk(list(structures))
 
 
 def map_structure_up_to(shallow_structure, func, *structures):

@@ -78,7 +78,9 @@ floor_divide = _binary("floor_divide", _m.floordiv, doc="Elementwise ``x1 // x2`
 mod = _binary("mod", _m.floormod, doc="Elementwise remainder with the divisor's sign.")
 remainder = mod
 fmod = _binary("fmod", _m.truncatemod, doc="C-style remainder (sign of ``x1``).")
-power = _binary("power", _m.pow, doc="Elementwise ``x1 ** x2``.")
+power = _binary("power", lambda a, b: _m.cast(_m.pow(_m.cast(a, "int64"), _m.cast(
+    b, "int64")), a.dtype) if dtype_kind(a) == "u" else _m.pow(a, b),
+    doc="Elementwise ``x1 ** x2``.")
 maximum = _binary("maximum", _m.maximum, doc="Elementwise maximum.")
 minimum = _binary("minimum", _m.minimum, doc="Elementwise minimum.")
 fmax, fmin = maximum, minimum
@@ -183,11 +185,17 @@ floor = _unary("floor", _m.floor, doc="Elementwise floor (integers give floats).
 ceil = _unary("ceil", _m.ceil, doc="Elementwise ceiling (integers give floats).")
 reciprocal = _unary("reciprocal", _m.reciprocal, doc="Elementwise ``1 / x``.")
 negative = _unary("negative", _m.negative, False, "Elementwise ``-x``.")
-absolute = _unary("absolute", _m.abs, False, "Elementwise absolute value.")
+# bool and unsigned inputs, which TF's kernels refuse, get Keras 3's results
+absolute = _unary("absolute", lambda x: x if dtype_kind(x) in "bu" else _m.abs(x),
+                  False, "Elementwise absolute value.")
 abs = absolute
 fabs = _unary("fabs", _m.abs, doc="Elementwise absolute value as a float.")
-square = _unary("square", _m.square, False, "Elementwise ``x * x``.")
-sign = _unary("sign", _m.sign, False, "Elementwise sign (-1, 0 or 1).")
+square = _unary("square", lambda x: _m.square(
+    _m.cast(x, "int32") if dtype_kind(x) == "b" and not using_numpy_rules() else x),
+    False, "Elementwise ``x * x`` (bool gives int32).")
+sign = _unary("sign", lambda x: _m.cast(_m.greater(x, 0), x.dtype)
+              if dtype_kind(x) == "u" else _m.sign(x), False,
+              "Elementwise sign (-1, 0 or 1).")
 conjugate = _unary("conjugate", _m.conj, False, "Elementwise complex conjugate.")
 conj = conjugate
 real = _unary("real", _m.real, False, "Real part.")

@@ -9,6 +9,7 @@ the (static) leading dimension.
 from dlframe.backends.base import np
 from dlframe.core import custom_gradient as _cg
 from dlframe.core import dtypes, nest
+from dlframe.core.primitive import STATE
 from dlframe.core.tensor import Tensor
 from dlframe.core.tensor import is_tensor as _is_tensor
 from dlframe.ops import array as _a
@@ -137,6 +138,19 @@ def cond(pred, true_fn, false_fn):
     return _cf.cond(pred, true_fn, false_fn)
 
 
+def _eager_loop(cond, body, state, maximum_iterations):
+    """The loop run eagerly as TF runs it: Python numbers stay Python numbers
+    inside (``v + i`` of a float and a Python-int index works) and the final
+    values come back as tensors."""
+    steps = 0
+    while maximum_iterations is None or steps < int(maximum_iterations):
+        if not bool(cond(*state)):
+            break
+        state = tuple(body(*state))
+        steps += 1
+    return tuple(nest.map_structure(as_tensor, v) for v in state)
+
+
 def while_loop(cond, body, loop_vars, maximum_iterations=None):
     """Repeats ``body(*loop_vars)`` while ``cond(*loop_vars)``.
 
@@ -159,7 +173,10 @@ def while_loop(cond, body, loop_vars, maximum_iterations=None):
     def _body(*args):
         out = body(*args)
         return tuple(out) if is_seq else (out,)
-    out = _cf.while_loop(_cond, _body, state, maximum_iterations=maximum_iterations)
+    if STATE.trace is None:
+        out = _eager_loop(_cond, _body, state, maximum_iterations)
+    else:
+        out = _cf.while_loop(_cond, _body, state, maximum_iterations=maximum_iterations)
     out = tuple(out) if isinstance(out, (list, tuple)) else (out,)
     if not is_seq:
         return out[0]
@@ -175,6 +192,10 @@ def fori_loop(lower, upper, body_fun, init_val):
       body_fun: callable ``(i, val) -> val``.
       init_val: initial value (a tensor or structure).
     """
+    if STATE.trace is None:
+        state = _eager_loop(lambda i, v: i < upper,
+                            lambda i, v: (i + 1, body_fun(i, v)), (lower, init_val), None)
+        return state[1]
     lower = as_tensor(lower, dtypes.int32) if not isinstance(lower, Tensor) else lower
     upper = _m.cast(as_tensor(upper), lower.dtype)
     _, out = _cf.while_loop(lambda i, v: _m.less(i, upper),

@@ -5,6 +5,7 @@ NumPy's argument conventions and result order (``svd`` returns ``(u, s, vh)``).
 """
 
 from dlframe import errors
+from dlframe.core import dtypes
 from dlframe.ops import array as _a
 from dlframe.ops import einsum as _es
 from dlframe.ops import linalg as _la
@@ -35,9 +36,11 @@ def matmul(x1, x2):
     if b._value.ndim == 1:
         b = _a.expand_dims(b, 1)
         squeeze.append(-1)
-    if dtype_kind(a) == "b":
-        a, b = _m.cast(a, "int32"), _m.cast(b, "int32")
+    logical = dtype_kind(a) == "b"
+    a, b = _widen_int8(a, b)
     out = _la.matmul(a, b)
+    if logical:     # Keras 3: a bool product is a logical one (any a_ik and b_kj)
+        out = _m.greater(out, 0)
     return _a.squeeze(out, squeeze) if squeeze else out
 
 
@@ -69,7 +72,9 @@ def dot(x1, x2):
     if nb == 1:
         return _la.tensordot(a, b, [[na - 1], [0]])
     if na <= 2 and nb == 2:
-        return matmul(a, b)
+        out = matmul(a, b)
+        # dot keeps int8 and bool (matmul widens them)
+        return _m.cast(out, a.dtype) if out.dtype != a.dtype else out
     return _la.tensordot(a, b, [[na - 1], [nb - 2]])
 
 
@@ -161,7 +166,15 @@ def einsum(subscripts, *operands, **kwargs):
       subscripts: the equation, e.g. ``'ij,jk->ik'``.
       *operands: the tensors.
     """
-    return _es.einsum(subscripts, *promote(*operands))
+    return _es.einsum(subscripts, *_widen_int8(*promote(*operands)))
+
+
+def _widen_int8(*operands):
+    """Operands of an int8 (quantized) or bool product cast to int32, so that sums
+    of products do not wrap around: Keras 3 gives int8 x int8 -> int32."""
+    if operands and operands[0].dtype in (dtypes.int8, dtypes.bool):
+        return tuple(_m.cast(x, "int32") for x in operands)
+    return operands
 
 
 # ---------------------------------------------------------------- norms

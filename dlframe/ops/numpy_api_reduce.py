@@ -81,10 +81,13 @@ def mean(x, axis=None, keepdims=False):
 
 def _extreme(reduce, combine, x, axis, keepdims, initial):
     x = as_tensor(x)
+    logical = dtype_kind(x) == "b"   # max/min of bools are any/all, still bool
+    if logical:
+        x = _m.cast(x, "int32")
     out = reduce(x, axis=_axis_arg(axis), keepdims=keepdims)
     if initial is not None:
         out = combine(out, scalar(initial, out))
-    return out
+    return _m.cast(out, "bool") if logical else out
 
 
 def max(x, axis=None, keepdims=False, initial=None):

@@ -15,6 +15,8 @@ import inspect
 import marshal
 import sys
 
+import numpy as np
+
 from dlframe.keras.utils import generic_utils
 
 _POLICIES = ("DTypePolicy", "FloatDTypePolicy", "Policy")
@@ -97,7 +99,7 @@ def to_keras3(obj, kind=None):
     elif name in _FEATURE_SPACE_NAMES:
         module, registered = _FEATURE_SPACE_NAMES[name]
     else:
-        module = _lookup(name, kind)[0] or kind
+        module = _lookup(name, kind)[0]
         if module is None:   # an unregistered custom class: Keras 3 files its name
             registered = name
     config = obj["config"]
@@ -138,8 +140,21 @@ def _named_function_of(dumped, module):
     return code.co_name if getattr(found, "__code__", None) == code else None
 
 
+def _activation_to_keras3(name):
+    """A custom activation named in a dlframe config, in Keras 3's function form
+    (Keras 3 reads a bare name only for its own activations)."""
+    from dlframe.keras import activations
+    if not isinstance(name, str) or (">" not in name and callable(
+            getattr(activations, name, None))):
+        return name
+    return {"module": "builtins", "class_name": "function", "config": name,
+            "registered_name": "function"}
+
+
 def _layer_config_to_keras3(class_name, config):
     config = dict(config)
+    for key in [k for k in config if k.endswith("activation")]:
+        config[key] = _activation_to_keras3(config[key])
     if class_name == "Lambda" and config.get("function_type") == "lambda" and \
             _named_function_of(config["function"], config.get("module")):
         config["function"] = _named_function_of(config["function"], config["module"])
@@ -205,6 +220,9 @@ def from_keras3(obj, custom_objects=None, safe_mode=True):
     name = obj.get("class_name")
     if name == "__lambda__":
         return _lambda_from_keras3(obj["config"], safe_mode)
+    if name == "__numpy__" and isinstance(obj.get("config"), dict):
+        # a NumPy constant among an operation's arguments (``x @ np.eye(3)``)
+        return np.asarray(obj["config"]["value"], dtype=obj["config"].get("dtype"))
     if not isinstance(name, str) or "config" not in obj or name.startswith("__"):
         return {k: from_keras3(v, custom_objects, safe_mode) for k, v in obj.items()}
     if name in _POLICIES and isinstance(obj["config"], dict):

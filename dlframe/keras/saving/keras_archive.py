@@ -16,7 +16,7 @@ import os
 import tempfile
 import zipfile
 
-from dlframe.keras.saving import keras3_config, keras3_layout, weights_io
+from dlframe.keras.saving import keras3_config, keras3_layout, keras3_operations, weights_io
 
 CONFIG = "config.json"
 METADATA = "metadata.json"
@@ -52,6 +52,7 @@ def model_config(model):
     """The Keras 3 ``config.json`` content of ``model`` (a dict)."""
     from dlframe.keras.utils import generic_utils
     config = keras3_config.to_keras3(generic_utils.serialize_keras_object(model))
+    config = keras3_operations.operations_to_keras3(config)
     config["build_config"] = model.get_build_config()
     config["compile_config"] = _compile_config(model)
     return config

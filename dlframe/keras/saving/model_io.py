@@ -105,6 +105,12 @@ def compile_from_config(model, training, custom_objects=None):
             return {k: de_loss(v) for k, v in x.items()}
         if isinstance(x, list):
             return [de_loss(v) for v in x]
+        if isinstance(x, str) and x not in custom:
+            try:    # a built-in name stays a name, as Keras 3 reloads ``loss="mse"``
+                losses.deserialize(x)
+                return x
+            except ValueError:
+                pass
         return losses.deserialize(x, custom) if x is not None else None
 
     def de_metric(x):

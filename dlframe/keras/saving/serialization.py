@@ -32,10 +32,13 @@ def serialize_keras_object(obj):
     if not hasattr(obj, "get_config") and callable(obj) and hasattr(obj, "__name__"):
         registered = generic_utils.get_registered_name(obj)
         custom = registered != obj.__name__
-        return {"module": None if custom else _function_module(obj),
+        # Keras 3.15 files every plain function (its own and the user's) under
+        # 'builtins' and finds it again by name
+        return {"module": None if custom else "builtins",
                 "class_name": "function", "config": obj.__name__,
                 "registered_name": registered if custom else "function"}
-    out = keras3_config.to_keras3(generic_utils.serialize_keras_object(obj))
+    out = keras3_config.to_keras3(generic_utils.serialize_keras_object(obj),
+                                  _kind_of(obj))
     build = getattr(obj, "get_build_config", None)
     # the generic serializer already stored a user-defined build config
     if build is not None and getattr(obj, "built", False) and "build_config" not in out:
@@ -48,11 +51,15 @@ def serialize_keras_object(obj):
     return out
 
 
-def _function_module(fn):
-    module = getattr(fn, "__module__", "") or ""
-    if module.startswith("dlframe.keras."):
-        return "keras." + module.split(".")[2]
-    return module or None
+def _kind_of(obj):
+    """The Keras 3 module a loss or metric instance belongs to: names such as
+    ``MeanAbsoluteError`` exist as both, and a metric must not be filed as a loss."""
+    from dlframe.keras import losses, metrics
+    if isinstance(obj, metrics.Metric):
+        return "keras.metrics"
+    if isinstance(obj, losses.Loss):
+        return "keras.losses"
+    return None
 
 
 def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwargs):

@@ -256,9 +256,12 @@ def function_or_class_lookup(base, classes, functions, kind, module):
     def serialize(obj):
         if isinstance(obj, base):
             cls = type(obj)
-            return {"module": module, "class_name": cls.__name__,
+            # Keras 3 files a user's class with no module, under its registered name
+            custom = not str(cls.__module__).startswith("dlframe.")
+            return {"module": None if custom else module, "class_name": cls.__name__,
                     "config": obj.get_config(),
-                    "registered_name": _GLOBAL_CUSTOM_NAMES.get(cls)}
+                    "registered_name": _GLOBAL_CUSTOM_NAMES.get(cls, cls.__name__)
+                    if custom else None}
         return _GLOBAL_CUSTOM_NAMES.get(obj, getattr(obj, "__name__", obj))
 
     def deserialize(config, custom_objects=None):
