@@ -7,12 +7,14 @@ of their arrays), so reading it never unpickles anything.
 
 import json
 import os
+import time
 
 import numpy as np
 
 from dlframe.data import structure as S
 from dlframe.data.composite import _ragged_from_parts, _ragged_parts, is_ragged
 from dlframe.data.transforms import _PassThrough
+from dlframe.errors import AlreadyExistsError, NotFoundError
 from dlframe.io.sparse_tensor import SparseTensor
 
 
@@ -20,6 +22,9 @@ class CacheDataset(_PassThrough):
     """In memory: filled by the first complete iteration. In a file: written to a
     temporary name and renamed when complete, then read by every later iteration
     (also by other pipelines and processes given the same ``filename``)."""
+
+    # TF guards a file cache being written with a lockfile; snapshot does not
+    _locks_writes = True
 
     def __init__(self, input_dataset, filename):
         super().__init__(input_dataset)
@@ -47,6 +52,7 @@ class CacheDataset(_PassThrough):
         if os.path.exists(index) and os.path.exists(data):
             yield from _read_cache(data)
             return
+        lockfile = _acquire_lock(self._filename) if self._locks_writes else None
         tmp = f"{data}.tmp-{os.getpid()}-{id(self)}"
         complete = False
         try:
@@ -63,10 +69,44 @@ class CacheDataset(_PassThrough):
         finally:
             if not complete and os.path.exists(tmp):
                 os.remove(tmp)
+            _release_lock(lockfile)
 
 
 # TF's repr says <CacheDataset ...>; the private spelling stays for importers
 _CacheDataset = CacheDataset
+
+
+def _acquire_lock(filename):
+    """Creates ``{filename}_0.lockfile`` for the writing iterator, as TF does, so a
+    second iterator writing the same cache while the first is unfinished fails."""
+    lockfile = f"{filename}_0.lockfile"
+    try:
+        fd = os.open(lockfile, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        with open(lockfile) as f:
+            contents = f.read()
+        raise AlreadyExistsError(
+            None, None,
+            "There appears to be a concurrent caching iterator running - cache "
+            f"lockfile already exists ('{lockfile}'). If you are sure no other "
+            "running TF computations are using this cache prefix, delete the "
+            f"lockfile and re-initialize the iterator. Lockfile contents: {contents}"
+        ) from None
+    except (FileNotFoundError, NotADirectoryError):
+        raise NotFoundError(
+            None, None, f"{lockfile}; No such file or directory") from None
+    with os.fdopen(fd, "w") as f:
+        f.write(f"Created at: {int(time.time())}")
+    return lockfile
+
+
+def _release_lock(lockfile):
+    if lockfile is None:
+        return
+    try:
+        os.remove(lockfile)
+    except FileNotFoundError:
+        pass
 
 
 def _cache_paths(filename):

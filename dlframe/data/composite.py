@@ -272,7 +272,8 @@ def _slice_column(leaf):
     if arr.ndim == 0:
         raise ValueError("Unbatching a tensor is only supported for rank >= 1, got a "
                          f"scalar component {leaf!r}")
-    rows = list(arr) if arr.ndim > 1 else [np.asarray(x) for x in arr]   # 0-d arrays
+    # 0-d rows keep the dtype (a string row stays an object array, not bytes 'S')
+    rows = list(arr) if arr.ndim > 1 else [np.asarray(x, dtype=arr.dtype) for x in arr]
     return rows, S.TensorSpec(arr.shape[1:], _dt.from_numpy(arr.dtype))
 
 

@@ -190,15 +190,16 @@ class Dataset:
 
     def reduce(self, initial_state, reduce_func):
         """Folds ``reduce_func(state, element)`` over the dataset; returns the state."""
-        from dlframe.data.dataset_reduce import reduce_off_pipeline
+        from dlframe.data.dataset_reduce import check_reduce_state, reduce_off_pipeline
         off = reduce_off_pipeline(self, initial_state, reduce_func)
         if off is not None:
             return off
         state = S.to_host(initial_state)
         fn = DatasetFunction(reduce_func)   # traced once, replayed per element
         run = fn.new_run()
-        for element in self._iter():
-            state = S.to_host(fn((state, element), run))
+        for i, element in enumerate(self._iter()):
+            new_state = S.to_host(fn((state, element), run))
+            state = new_state if i else check_reduce_state(state, new_state)
         return S.to_tensors(state, backends.current_device())
 
     def get_single_element(self):

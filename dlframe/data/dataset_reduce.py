@@ -11,10 +11,14 @@ Two cases take another road, as TF's ``ReduceDataset`` allows:
   eagerly, element by element.
 """
 
+import numpy as np
+
+from dlframe.core import dtypes as _dt
 from dlframe.core import function as _function
 from dlframe.core.primitive import STATE
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.data import structure as S
+from dlframe.errors import InvalidArgumentError
 from dlframe.ops import control_flow
 from dlframe.ops.tensor_array import TensorArray
 
@@ -76,3 +80,22 @@ def _relaxed_shape(before, after):
     if not isinstance(before, Tensor) or not isinstance(after, Tensor):
         return None
     return before.shape.most_specific_compatible_shape(after.shape)
+
+
+def check_reduce_state(initial, new):
+    """``new`` when it keeps the components and dtypes of ``initial`` (as TF's
+    ReduceDataset requires of the first update)."""
+    before, after = S.flatten(initial), S.flatten(new)
+    if len(before) != len(after):
+        raise InvalidArgumentError(
+            None, None, "The number of components of the initial state and the reduce "
+            f"function output does not match. (initial_state={len(before)}, "
+            f"output={len(after)}).")
+    for old, now in zip(before, after):
+        if isinstance(old, np.ndarray) and isinstance(now, np.ndarray) and \
+                old.dtype != now.dtype:
+            raise TypeError(
+                "The element types for the new state must match the initial state. "
+                f"Expected {_dt.from_numpy(old.dtype)} but got "
+                f"{_dt.from_numpy(now.dtype)}.")
+    return new

@@ -32,6 +32,7 @@ from dlframe.data.ragged_batch import (  # noqa: F401
     dense_to_sparse_batch,
 )
 from dlframe.data.readers import CsvDataset, make_csv_dataset
+from dlframe.data.sql import SqlDataset
 from dlframe.data.structure import DatasetSpec
 from dlframe.data.type_specs import get_structure
 
@@ -56,6 +57,7 @@ __all__ = [
     "Optional",
     "RandomDataset",
     "Reducer",
+    "SqlDataset",
     "TFRecordWriter",
     "ThreadingOptions",
     "assert_cardinality",

@@ -104,6 +104,22 @@ class _FlatMapDataset(_PassThrough):
             yield from self._inner(family, element)._iter()
 
 
+def _autotuned_cycle_length(num_parallel_calls):
+    """TF's cycle length for ``cycle_length=AUTOTUNE`` (the default), which decides
+    the output order: the schedulable cores sequentially; with ``num_parallel_calls``
+    at most that many; with both autotuned, a third of the cores (rounded up), as
+    each cycle element then also holds two prefetching threads."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    if num_parallel_calls is None:
+        return cores
+    if num_parallel_calls == AUTOTUNE:
+        return -(-cores // 3)
+    return min(num_parallel_calls, cores)
+
+
 class _InterleaveDataset(_FlatMapDataset):
     def __init__(self, input_dataset, map_func, cycle_length, block_length,
                  num_parallel_calls=None):
@@ -112,7 +128,7 @@ class _InterleaveDataset(_FlatMapDataset):
         # ahead on a thread of its own; the output order stays TF's
         self._parallel = num_parallel_calls not in (None, 1)
         if cycle_length == AUTOTUNE:
-            cycle_length = os.cpu_count() or 1
+            cycle_length = _autotuned_cycle_length(num_parallel_calls)
         if cycle_length <= 0:
             raise InvalidArgumentError(None, None, "cycle_length must be greater than zero,"
                                        f" got {cycle_length}")

@@ -208,6 +208,7 @@ def load(path, element_spec=None, compression=None, reader_func=None):
         meta = json.load(f)
     spec = _spec_from_json(meta)
     if element_spec is not None:
+        _check_given_spec(element_spec, spec)
         spec = element_spec
     shards = [_ShardDataset(os.path.join(path, f"shard_{i:05d}.dlshard"), spec,
                             compression, meta["compression"]) for i in meta["shards"]]
@@ -221,9 +222,34 @@ def load(path, element_spec=None, compression=None, reader_func=None):
     return out
 
 
+def _check_given_spec(given, saved, where="0"):
+    """``load(element_spec=...)`` must describe what was saved (TF fails reading)."""
+    def mismatch(expected, got):
+        return InvalidArgumentError(
+            None, None, f"Data type mismatch at component {where}: expected "
+            f"{expected} but got {got}.")
+    if isinstance(saved, dict) or isinstance(given, dict):
+        if not (isinstance(saved, dict) and isinstance(given, dict)) or \
+                set(saved) != set(given):
+            raise mismatch(given, saved)
+        for key in saved:
+            _check_given_spec(given[key], saved[key], f"{where}/{key}")
+    elif isinstance(saved, tuple) or isinstance(given, tuple):
+        if not (isinstance(saved, tuple) and isinstance(given, tuple)) or \
+                len(saved) != len(given):
+            raise mismatch(given, saved)
+        for i, (g, s) in enumerate(zip(given, saved)):
+            _check_given_spec(g, s, f"{where}/{i}")
+    elif type(given) is not type(saved) or \
+            getattr(given, "dtype", None) != getattr(saved, "dtype", None):
+        raise mismatch(given, saved)
+
+
 class _SnapshotDataset(_CacheDataset):
     """``Dataset.snapshot``: the first complete iteration is written under ``path``;
     later iterations (and pipelines in other processes) read it back."""
+
+    _locks_writes = False   # an unfinished snapshot is simply written again
 
     def __init__(self, input_dataset, path, compression):
         from dlframe.data.fingerprint import fingerprint

@@ -26,11 +26,13 @@ def _filenames(filenames):
     else:
         names = np.asarray(S.to_host_input(filenames) if not isinstance(filenames, list)
                            else filenames, dtype=object).reshape(-1).tolist()
-    out = []
-    for n in names:
-        n = n.decode() if isinstance(n, bytes) else os.fspath(n)
-        out.append(n)
-    return out
+    bad = [n for n in names if not isinstance(n, (str, bytes, os.PathLike))]
+    if bad:
+        from dlframe.core.tensor import convert_to_tensor
+        dtype = convert_to_tensor(bad[0]).dtype.name
+        raise TypeError("The `filenames` argument must contain `tf.string` elements. "
+                        f"Got `tf.{dtype}` elements.")
+    return [n.decode() if isinstance(n, bytes) else os.fspath(n) for n in names]
 
 
 def _scalar_bytes(value):
@@ -210,7 +212,8 @@ class CsvDataset(Dataset):
                  select_cols=None, exclude_cols=None, name=None):
         super().__init__()
         if select_cols is not None and exclude_cols is not None:
-            raise ValueError("Either select_cols or exclude_cols should be set, not both.")
+            raise InvalidArgumentError(
+                None, None, "Either select_cols or exclude_cols should be empty")
         self._files = _filenames(filenames)
         self._compression = _tfr.compression_name(compression_type)
         self._defaults = [_record_default(v, i) for i, v in enumerate(record_defaults)]
@@ -227,6 +230,13 @@ class CsvDataset(Dataset):
         self._ignore_errors = False
 
     def _iter(self):
+        return self._rows(self._ignore_errors, False)
+
+    def _iter_ignoring_errors(self, log_warning):
+        """``ignore_errors()``: a bad record is dropped and reading goes on."""
+        return self._rows(True, log_warning)
+
+    def _rows(self, ignore_errors, log_warning):
         rec = 0
         for path in self._files:
             for row in _csv_rows(path, self._compression, self._header, self._delim,
@@ -250,9 +260,11 @@ class CsvDataset(Dataset):
                     values = tuple(
                         _as_array(_convert_field(row[c], d, default, c, rec, self._na), d)
                         for c, (d, default) in zip(cols, self._defaults))
-                except InvalidArgumentError:
-                    if not self._ignore_errors:
+                except InvalidArgumentError as e:
+                    if not ignore_errors:
                         raise
+                    if log_warning:
+                        print(f"Warning: ignoring error in the input pipeline: {e}")
                     continue
                 finally:
                     rec += 1
@@ -307,7 +319,8 @@ def make_csv_dataset(file_pattern, batch_size, column_names=None, column_default
     """
     patterns = [file_pattern] if isinstance(file_pattern, (str, os.PathLike)) else \
         list(file_pattern)
-    files = sorted({m for p in patterns for m in glob.glob(os.fspath(p))})
+    # as TF: every pattern's matches, sorted; a file named twice is read twice
+    files = sorted(m for p in patterns for m in glob.glob(os.fspath(p)))
     if not files:
         raise ValueError(f"No files match `file_pattern` {file_pattern!r}.")
     compression = _tfr.compression_name(compression_type)

@@ -149,9 +149,11 @@ class _GeneratorDataset(Dataset):
         if not callable(generator):
             raise TypeError("`generator` must be a Python callable.")
         if output_signature is not None:
-            if output_types is not None or output_shapes is not None:
-                raise TypeError("`output_types` and `output_shapes` cannot be used with "
-                                "`output_signature`.")
+            for name, value in (("output_types", output_types),
+                                ("output_shapes", output_shapes)):
+                if value is not None:
+                    raise TypeError(f"The `{name}` argument can not be used together "
+                                    "with the `output_signature` argument.")
             spec = S.lists_to_tuples(output_signature)
             for leaf in S.flatten(spec):
                 if not S.is_spec(leaf):
@@ -272,13 +274,28 @@ def _combined_cardinality(cards):
     return min(finite) if finite else INFINITE_CARDINALITY
 
 
+def _check_zip_input(structure):
+    """TF refuses Python lists (a list would be ambiguous with a tensor) and any
+    leaf that is not a Dataset."""
+    prefix = ("Invalid input to `zip`. Inputs are expected to be (nested) structures "
+              "of `tf.data.Dataset` objects")
+    if isinstance(structure, list):
+        raise TypeError(f"{prefix}. Python `list` is not supported and you should use "
+                        "`tuple` instead.")
+    if isinstance(structure, dict):
+        for v in structure.values():
+            _check_zip_input(v)
+    elif isinstance(structure, tuple):
+        for v in structure:
+            _check_zip_input(v)
+    elif not isinstance(structure, Dataset):
+        raise TypeError(f"{prefix} but encountered object of type {type(structure)}.")
+
+
 class _ZipDataset(Dataset):
     def __init__(self, structure):
-        structure = S.lists_to_tuples(structure)
+        _check_zip_input(structure)
         flat = S.flatten(structure)
-        for d in flat:
-            if not isinstance(d, Dataset):
-                raise TypeError(f"Invalid input to `zip`: {d!r} is not a tf.data.Dataset.")
         super().__init__(flat)
         self._structure = structure
 
@@ -367,34 +384,50 @@ def _drawing_cardinality(datasets):
 
 
 class _SampleDataset(Dataset):
-    """Draws each element from a dataset picked at random with ``weights``."""
+    """Draws each element from a dataset picked at random with ``weights``: a vector,
+    or a Dataset of vectors (one per draw; sampling ends with it)."""
 
     def __init__(self, datasets, weights, seed, stop_on_empty):
         datasets = list(datasets)
         if not datasets:
             raise ValueError("Invalid `datasets`. `datasets` should not be empty.")
-        super().__init__(datasets)
         n = len(datasets)
-        w = np.ones(n) if weights is None else np.asarray(S.to_host_leaf(weights) if
-                                                          not isinstance(weights, list)
-                                                          else weights, dtype=np.float64)
-        if w.shape != (n,):
-            raise ValueError(f"Invalid `weights`: expected {n} weights, got {w.shape}")
-        self._weights = w / w.sum()
+        self._n = n
+        self._weights_ds = weights if isinstance(weights, Dataset) else None
+        super().__init__(datasets + ([weights] if self._weights_ds else []))
+        if self._weights_ds is not None:
+            _check_weights_spec(weights.element_spec, n)
+            self._weights = None
+        else:
+            w = np.ones(n) if weights is None else np.asarray(
+                S.to_host_leaf(weights) if not isinstance(weights, list) else weights,
+                dtype=np.float64)
+            _check_weights_length(w.shape, n)
+            self._weights = w / w.sum()
         self._seed = resolve_seed(seed)
         self._stop = stop_on_empty
         self._epoch = itertools.count()
         self._spec = _common_spec(datasets)
 
+    def _weight_vectors(self):
+        if self._weights_ds is None:
+            return itertools.repeat(self._weights)
+        return (_weights_vector(w, self._n) for w in self._weights_ds._iter())
+
     def _iter(self):
         rng = make_rng(self._seed, next(self._epoch))
-        iters = [d._iter() for d in self._inputs]
-        live = np.ones(len(iters), dtype=bool)
-        while live.any():
-            p = self._weights * live
-            if p.sum() <= 0:
+        iters = [d._iter() for d in self._inputs[:self._n]]
+        live = np.ones(self._n, dtype=bool)
+        for weights in self._weight_vectors():
+            if not live.any():
                 return
-            i = int(rng.choice(len(iters), p=p / p.sum()))
+            # an exhausted input is never drawn again (as TF skips its selections)
+            p = weights * live
+            if p.sum() <= 0:
+                if self._weights_ds is None:
+                    return
+                continue
+            i = int(rng.choice(self._n, p=p / p.sum()))
             try:
                 yield next(iters[i])
             except StopIteration:
@@ -403,7 +436,41 @@ class _SampleDataset(Dataset):
                 live[i] = False
 
     def _cardinality(self):
-        return _drawing_cardinality(self._inputs)
+        if (self._weights_ds is not None
+                and self._weights_ds._cardinality() != INFINITE_CARDINALITY):
+            return UNKNOWN_CARDINALITY
+        return _drawing_cardinality(self._inputs[:self._n])
+
+
+def _check_weights_length(shape, n):
+    if tuple(shape) != (n,):
+        length = shape[0] if len(shape) == 1 else shape
+        raise ValueError(
+            "Invalid `weights`. `weights` should have the same length as "
+            f"`datasets` but got `len(weights)={length}` vs. `len(datasets)={n}`.")
+
+
+def _check_weights_spec(spec, n):
+    """A ``weights`` Dataset must give floating-point vectors of length ``n``."""
+    if not S.is_spec(spec) or not hasattr(spec, "dtype") or not spec.dtype.is_floating:
+        raise TypeError("Invalid `weights`. A `weights` dataset must produce "
+                        f"floating-point vectors, but produces {spec}.")
+    dims = spec.shape.as_list() if spec.shape.rank is not None else None
+    if dims is not None:
+        if len(dims) != 1:
+            raise ValueError("Invalid `weights`. A `weights` dataset must produce "
+                             f"vectors, but produces {spec}.")
+        if dims[0] is not None:
+            _check_weights_length((dims[0],), n)
+
+
+def _weights_vector(element, n):
+    w = np.asarray(S.to_host_leaf(element), dtype=np.float64)
+    if w.shape != (n,):
+        raise InvalidArgumentError(
+            None, None, f"Invalid `weights`: expected a vector of {n} weights, got "
+            f"shape {w.shape}.")
+    return w
 
 
 class _ChooseDataset(Dataset):
@@ -415,7 +482,7 @@ class _ChooseDataset(Dataset):
         spec = choice_dataset.element_spec
         if spec.dtype != _dt.int64 or spec.shape.rank != 0:
             raise TypeError("Invalid `choice_dataset`. Elements of `choice_dataset` must be "
-                            f"scalar of `tf.int64` dtype, but found {spec}.")
+                            f"scalar `tf.int64` tensors but are {spec}.")
         self._n = len(datasets)
         self._stop = stop_on_empty
         self._spec = _common_spec(datasets)
@@ -429,8 +496,8 @@ class _ChooseDataset(Dataset):
         for choice in self._inputs[self._n]._iter():
             i = int(choice)
             if not 0 <= i < self._n:
-                raise InvalidArgumentError(None, None, f"Selector index {i} out of range "
-                                           f"[0, {self._n})")
+                raise InvalidArgumentError(
+                    None, None, f"Selector index out of range: {i} >= {self._n}")
             if done[i]:
                 continue
             try:

@@ -77,20 +77,30 @@ def listdir(path):
     """Entry names of directory ``path`` (no '.'/'..')."""
     path = _path(path)
     if not os.path.isdir(path):
-        raise _not_found(path, "Could not find directory")
+        raise errors.NotFoundError(None, None, f"Could not find directory {path}")
     return sorted(os.listdir(path))
 
 
 def makedirs(path):
     """Creates ``path`` and missing parents; an existing directory is fine."""
-    os.makedirs(_path(path), exist_ok=True)
+    path = _path(path)
+    try:
+        os.makedirs(path, exist_ok=True)
+    except (NotADirectoryError, FileExistsError):
+        # a file on the way (or at ``path``): TF reports a failed precondition
+        blocker = path
+        while blocker and not os.path.exists(blocker):
+            blocker = os.path.dirname(blocker)
+        raise errors.FailedPreconditionError(
+            None, None, f"{blocker} is not a directory") from None
 
 
 def mkdir(path):
-    """Creates directory ``path``; its parent must exist."""
+    """Creates directory ``path``; its parent must exist. An existing ``path`` is
+    left as it is (TF ignores AlreadyExists here)."""
     path = _path(path)
     if os.path.exists(path):
-        raise errors.AlreadyExistsError(None, None, f"{path}; File exists")
+        return
     try:
         os.mkdir(path)
     except FileNotFoundError:
@@ -100,6 +110,8 @@ def mkdir(path):
 def remove(path):
     """Deletes file ``path``."""
     path = _path(path)
+    if os.path.isdir(path) and not os.path.islink(path):
+        raise errors.FailedPreconditionError(None, None, f"{path}; Is a directory")
     if not os.path.isfile(path) and not os.path.islink(path):
         raise _not_found(path)
     os.remove(path)
@@ -109,7 +121,7 @@ def rmtree(path):
     """Deletes directory ``path`` and everything under it."""
     path = _path(path)
     if not os.path.exists(path):
-        raise _not_found(path)
+        raise errors.NotFoundError(None, None, f"{path} not found")
     shutil.rmtree(path)
 
 
@@ -191,17 +203,26 @@ class GFile:
                                                        {"encoding": "utf-8"}))
         return self._file
 
+    def _readable(self):
+        if "r" not in self.mode and "+" not in self.mode:
+            raise errors.PermissionDeniedError(None, None,
+                                               "File isn't open for reading")
+        return self._open()
+
     def read(self, n=-1):
         """Reads ``n`` characters/bytes (all if -1)."""
-        return self._open().read(n)
+        return self._readable().read(n)
 
     def readline(self):
-        return self._open().readline()
+        return self._readable().readline()
 
     def readlines(self):
-        return self._open().readlines()
+        return self._readable().readlines()
 
     def write(self, file_content):
+        if "r" in self.mode and "+" not in self.mode:
+            raise errors.PermissionDeniedError(None, None,
+                                               "File isn't open for writing")
         f = self._open()
         if "b" in self.mode and isinstance(file_content, str):
             file_content = file_content.encode("utf-8")

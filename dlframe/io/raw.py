@@ -102,6 +102,7 @@ def serialize_tensor(tensor, name=None):
     proto = _proto.classes()["TensorProto"]()
     dtype = _dt.from_numpy(arr.dtype)
     proto.dtype = _DT_ENUM[dtype.name]
+    proto.tensor_shape.SetInParent()   # TF writes the shape even of a scalar
     for d in arr.shape:
         proto.tensor_shape.dim.add(size=int(d))
     if dtype is _dt.string:

@@ -17,7 +17,12 @@ import os
 import struct
 import zlib
 
-from dlframe.errors import DataLossError, InvalidArgumentError, NotFoundError
+from dlframe.errors import (
+    DataLossError,
+    FailedPreconditionError,
+    InvalidArgumentError,
+    NotFoundError,
+)
 
 _MASK_DELTA = 0xA282EAD8
 _LEN = struct.Struct("<Q")
@@ -68,6 +73,16 @@ def compression_name(compression_type):
             f"Unsupported compression_type {compression_type!r}; expected '', 'GZIP' or "
             "'ZLIB'.")
     return _COMPRESSION[key]
+
+
+def _options_compression(compression_type):
+    """``compression_name`` for TFRecordOptions, which TF validates in Python
+    (ValueError) rather than in the reader op (InvalidArgumentError)."""
+    try:
+        return compression_name(compression_type)
+    except InvalidArgumentError:
+        raise ValueError(
+            f'Not a valid compression_type: "{compression_type}"') from None
 
 
 class _ZlibReader(_pyio.RawIOBase):
@@ -212,7 +227,7 @@ class TFRecordOptions:
     def __init__(self, compression_type=None, flush_mode=None, input_buffer_size=None,
                  output_buffer_size=None, window_bits=None, compression_level=None,
                  compression_method=None, mem_level=None, compression_strategy=None):
-        self.compression_type = compression_name(compression_type)
+        self.compression_type = _options_compression(compression_type)
         self.flush_mode = flush_mode
         self.input_buffer_size = input_buffer_size
         self.output_buffer_size = output_buffer_size
@@ -226,7 +241,7 @@ class TFRecordOptions:
     def get_compression_type_string(cls, options):
         if options is None:
             return ""
-        return compression_name(options)
+        return _options_compression(options)
 
     def __repr__(self):
         return f"TFRecordOptions(compression_type={self.compression_type!r})"
@@ -257,7 +272,7 @@ class TFRecordWriter:
     def write(self, record):
         """Appends one record (bytes, str or a scalar string Tensor)."""
         if self._file is None:
-            raise ValueError("TFRecordWriter is closed.")
+            raise FailedPreconditionError(None, None, "Writer is closed.")
         if isinstance(record, str):
             record = record.encode()
         elif hasattr(record, "numpy"):
