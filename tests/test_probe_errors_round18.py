@@ -119,7 +119,7 @@ def test_load_weights_of_a_different_architecture(tmp_path):
     (lambda: tf.Variable(tf.zeros([2, 3])).assign(tf.ones([3, 2])), ValueError,
      r"\(2, 3\).*\(3, 2\)"),
     (lambda: tf.Variable(tf.zeros([2, 3])).assign_add(tf.ones([3])),
-     ERRORS.InvalidArgumentError, r"\(2, 3\).*\(3,\)"),
+     ERRORS.InvalidArgumentError, r"shape \[2,3\] using a Tensor with shape \[3\]"),
 ])
 def test_op_misuse_raises_tf_error_type(fn, error, expect):
     with pytest.raises(error, match=expect):

@@ -59,6 +59,13 @@ class _AccessedVariables:
                 self.seen.setdefault(id(t), t)
 
 
+def _accepts_variables(grad_fn):
+    """Whether ``grad_fn`` takes a ``variables`` keyword (named or through
+    ``**kwargs``), as TF requires of a function that reads Variables."""
+    params = inspect.signature(grad_fn).parameters.values()
+    return any(p.name == "variables" or p.kind is p.VAR_KEYWORD for p in params)
+
+
 def _alias(t):
     """A new tensor sharing ``t``'s data (recorded by traces, free to run)."""
     if _primitive.STATE.trace is None and not t._is_variable:
@@ -102,11 +109,10 @@ def custom_gradient(f=None):
         finally:
             state.tapes = tapes
         variables = tuple(v for k, v in recorder.seen.items() if k not in passed)
-        if variables and "variables" not in inspect.signature(grad_fn).parameters:
-            raise TypeError("custom_gradient: the function reads Variables "
-                            f"({[v.name for v in variables]}), so grad_fn must accept a "
-                            "`variables` keyword argument and return (input_grads, "
-                            "variable_grads).")
+        if variables and not _accepts_variables(grad_fn):
+            raise TypeError("@tf.custom_gradient grad_fn must accept keyword argument "
+                            "'variables', since function uses variables: "
+                            f"{list(variables)}")
         outs = tuple(o for o in flatten(result) if isinstance(o, Tensor))
         attrs = {"grad_fn": grad_fn, "n_inputs": len(inputs), "variables": variables}
         for tape in tapes:

@@ -8,7 +8,6 @@ import contextlib
 import enum
 import logging
 import threading
-import warnings
 
 from dlframe.core import basic, dtypes
 from dlframe.core import indexed_slices as _slices
@@ -54,8 +53,7 @@ def unconnected_mode(value):
     ``UnconnectedGradients``); ValueError for anything else."""
     mode = str(getattr(value, "value", value)).lower()
     if mode not in ("none", "zero"):
-        raise ValueError(f"unconnected_gradients must be 'none' or 'zero' (or a "
-                         f"tf.UnconnectedGradients), got {value!r}")
+        raise ValueError(f"Unknown value for unconnected_gradients: {value!r}")
     return mode
 
 
@@ -138,8 +136,10 @@ class GradientTape:
                     f"Passed in object {t!r} of type {type(t).__name__!r}, not "
                     "dlframe.Tensor or dlframe.Variable, to GradientTape.watch.")
             if not _is_float(t):
-                warnings.warn(f"The dtype of the watched tensor must be floating (e.g. "
-                              f"tf.float32), got {t.dtype!r}")
+                # TF logs this (``WARNING:tensorflow:...``), it is no Python warning
+                logging.getLogger("dlframe").warning(
+                    "The dtype of the watched tensor must be floating (e.g. "
+                    "tf.float32), got %r", t.dtype)
             self._watched[id(t)] = t
             if t._is_variable:
                 self._variables[id(t)] = t
@@ -161,7 +161,7 @@ class GradientTape:
           ValueError: when the tape is not recording (outside its ``with`` block).
         """
         if not self._active:
-            raise ValueError("Tape must be recording when .reset() is called.")
+            raise ValueError("Tape is not recording.")
         self._watched = {}
         self._variables = {}
         self._entries = []
@@ -307,8 +307,8 @@ class GradientTape:
                 raise ValueError(f"batch_jacobian: `{name}` must have rank at least 2, "
                                  f"got shape {list(shape)}")
         if not tshape or not sshape or tshape[0] != sshape[0]:
-            raise ValueError(f"batch_jacobian: target and source need the same first "
-                             f"(batch) dimension, got {list(tshape)} and {list(sshape)}")
+            raise ValueError(f"Need first dimension of target shape ({tuple(tshape)}) "
+                             f"and source shape ({tuple(sshape)}) to match.")
         batch = tshape[0]
         inner = 1
         for d in tshape[1:]:

@@ -34,11 +34,16 @@ class VariableSynchronization(enum.Enum):
     ON_READ = 3
 
 
-class VariableAggregation(enum.Enum):
+class VariableAggregationV2(enum.Enum):
+    """How a distributed variable combines per-replica updates (TF 2's enum,
+    printed ``VariableAggregationV2.MEAN`` as in TF)."""
     NONE = 0
     SUM = 1
     MEAN = 2
     ONLY_FIRST_REPLICA = 3
+
+
+VariableAggregation = VariableAggregationV2
 
 
 # Called with each new Variable (set by dlframe.distribute to mirror variables created
@@ -47,6 +52,11 @@ ON_CREATE = None
 
 
 # ---------------------------------------------------------------- autocast
+def _dims(shape):
+    """A shape as TF's kernels print it: ``[2,3]``."""
+    return "[" + ",".join(str(d) for d in shape) + "]"
+
+
 class _Autocast(threading.local):
     dtype = None   # a mixed-precision Keras layer's compute dtype during its call
 
@@ -142,6 +152,13 @@ def _count_up_to_p(d, var, *, limit):
         raise OutOfRangeError(f"Reached limit of {limit} [Op:ResourceCountUpTo]")
     d.xp.add(var, 1, out=var, casting="unsafe")
     return old
+
+
+def _autocast_host(var, value):
+    """``value`` (NumPy) of ``var`` in the dtype ``var.dtype`` reports (the
+    compute dtype of a mixed-precision layer's call)."""
+    np_dtype = var.dtype._np
+    return value if value.dtype == np_dtype else value.astype(np_dtype)
 
 
 @primitive("ReadVariableOp", stateful=True)
@@ -272,7 +289,8 @@ class Variable(Tensor, metaclass=_VariableMeta):
         self._aggregation = aggregation
         self._shape = TensorShape(shape) if shape is not None else TensorShape(value.shape)
         if shape is not None and not self._shape.is_compatible_with(tuple(value.shape)):
-            raise ValueError(f"The initial value's shape ({tuple(value.shape)}) is not "
+            raise ValueError(f"In this `tf.Variable` creation, the initial value's "
+                             f"shape ({tuple(value.shape)}) is not "
                              "compatible with the explicitly supplied `shape` argument "
                              f"({shape!r}).")
         self._distribute = None
@@ -332,6 +350,10 @@ class Variable(Tensor, metaclass=_VariableMeta):
             return TensorShape(self._value.shape)
         return self._shape
 
+    def get_shape(self):
+        """Alias of ``shape`` (the declared shape of a ``shape=`` variable)."""
+        return self.shape
+
     @property
     def handle(self):
         return self
@@ -371,6 +393,20 @@ class Variable(Tensor, metaclass=_VariableMeta):
 
     read_value = value
 
+    def numpy(self):
+        """The value as NumPy; inside a mixed-precision layer's call an autocast
+        variable gives the compute dtype (as Keras's autocast read)."""
+        value = Tensor.numpy(self)
+        if self._autocast and _primitive.AUTOCAST_READ is not None:
+            value = _autocast_host(self, value)
+        return value
+
+    def __array__(self, dtype=None, copy=None):
+        value = Tensor.__array__(self)
+        if self._autocast and _primitive.AUTOCAST_READ is not None:
+            value = _autocast_host(self, value)
+        return value if dtype is None else value.astype(dtype, copy=False)
+
     def __hash__(self):
         raise TypeError("Variable is unhashable. Instead, use variable.ref() as the key. "
                         f"(Variable: {self!r})")
@@ -407,9 +443,16 @@ class Variable(Tensor, metaclass=_VariableMeta):
                     self._shape.is_compatible_with(tshape):
                 return t, True
             # TF: ValueError from assign, InvalidArgumentError from assign_add/sub
+            # (ShapeMismatchError is both), each with its own message
+            if op != "assign":
+                raise ShapeMismatchError(
+                    f"Cannot update variable with shape {_dims(vshape)} using a Tensor "
+                    f"with shape {_dims(tshape)}, shapes must be equal.")
+            declared = vshape if self._shape.is_fully_defined() else \
+                tuple(self._shape.as_list())
             raise ShapeMismatchError(
                 f"Cannot assign value to variable ' {self.name}': Shape mismatch.The "
-                f"variable shape {vshape}, and the assigned value shape {tshape} are "
+                f"variable shape {declared}, and the assigned value shape {tshape} are "
                 "incompatible.")
         return t, False
 

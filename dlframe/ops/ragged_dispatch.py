@@ -86,6 +86,33 @@ def _reduction(kind):
     return impl
 
 
+def _reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
+    """Ragged ``reduce_variance``: E[x^2] - E[x]^2 clipped at 0, as TF's ragged
+    kernel (so a row's result can differ from the dense op's in the last bits;
+    an empty row gives NaN; integer values give float64)."""
+    if not isinstance(input_tensor, RaggedTensor):
+        raise _not_ragged("reduce_variance")
+    if input_tensor.dtype.is_complex:
+        raise ValueError("reduce_variance is not supported for RaggedTensors with "
+                         "complex dtypes.")
+    squares = input_tensor.with_flat_values(math.square(input_tensor.flat_values))
+    mean_of_square = RO.reduce("mean", squares, axis, keepdims)
+    mean = RO.reduce("mean", input_tensor, axis, keepdims)
+    if isinstance(mean, RaggedTensor):   # a reduced uniform axis keeps the rows
+        return mean.with_flat_values(math.maximum(
+            mean_of_square.flat_values - math.square(mean.flat_values), 0))
+    return math.maximum(mean_of_square - math.square(mean), 0)
+
+
+def _reduce_std(input_tensor, axis=None, keepdims=False, name=None):
+    if not isinstance(input_tensor, RaggedTensor):
+        raise _not_ragged("reduce_std")
+    variance = _reduce_variance(input_tensor, axis, keepdims)
+    if isinstance(variance, RaggedTensor):
+        return variance.with_flat_values(math.sqrt(variance.flat_values))
+    return math.sqrt(variance)
+
+
 def _shape(input, out_type=dtypes.int32, name=None):
     return DynamicRaggedShape(input, out_type)
 
@@ -218,6 +245,8 @@ def register():
         array.size: _size, array.rank: _rank, array.expand_dims: _expand_dims,
         array_index.boolean_mask: _boolean_mask, array_index.gather: _gather,
         array_index.gather_nd: _gather_nd,
+        reduction.reduce_variance: _reduce_variance,
+        reduction.reduce_std: _reduce_std,
         math.add_n: _add_n, logic.where: _where, strings.join: _join,
         nn_impl.embedding_lookup: _embedding_lookup,
         reduction_arg.argmax: _refused_arg_reduction("argmax"),

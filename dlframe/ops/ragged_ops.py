@@ -310,11 +310,23 @@ def _concat_rows(values):
     return RaggedTensor(inner, dense_concat(parts, 0), internal=True)
 
 
+def _row_splits_dtype(values):
+    """The one row-splits dtype of the RaggedTensors among ``values`` (TF refuses to
+    mix int32 and int64 splits)."""
+    found = {v.row_splits.dtype for v in values if isinstance(v, RaggedTensor)}
+    if len(found) > 1:
+        raise ValueError("Input RaggedTensors have mismatched row_splits dtypes; use "
+                         "RaggedTensor.with_row_splits_dtype() to convert them to "
+                         "compatible dtypes.")
+    return found.pop()
+
+
 def concat(values, axis, name=None):
     """``tf.concat`` of RaggedTensors (and dense tensors) along axis 0 or 1."""
     values = list(values)
     rr = max(v.ragged_rank for v in values if isinstance(v, RaggedTensor))
-    values = [_as_ragged(v, rr) for v in values]
+    split_dtype = _row_splits_dtype(values)
+    values = [_as_ragged(v, rr).with_row_splits_dtype(split_dtype) for v in values]
     if any(v.ragged_rank != rr for v in values):
         raise ValueError("concat of RaggedTensors with different ragged ranks is not "
                          "supported")

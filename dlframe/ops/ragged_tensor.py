@@ -444,7 +444,13 @@ class RaggedTensor:
           shape: optional output shape; ``None`` dims take the bounding size, given
             dims pad or truncate.
         """
-        want = None if shape is None else TensorShape(shape).as_list()
+        shape = None if shape is None else TensorShape(shape)
+        want = None if shape is None or shape.rank is None else shape.as_list()
+        if want is not None and len(want) != self.shape.rank:
+            text = ",".join(str(-1 if d is None else d) for d in want)
+            raise InvalidArgumentError(
+                f"rt_input.shape and shape=[{text}] are incompatible: rt_input.rank = "
+                f"{self.shape.rank} but shape.rank = {len(want)}")
         dense = _to_dense(self, default_value, want[1:] if want else None)
         rows = dense._value.shape[0]
         if want and want[0] is not None and want[0] != rows:

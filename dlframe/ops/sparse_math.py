@@ -9,7 +9,8 @@ primitives of ``sparse_ops``.
 from dlframe.backends.base import np  # host index bookkeeping
 from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
-from dlframe.errors import InvalidArgumentError
+from dlframe.core.tensor import Tensor
+from dlframe.errors import DTypeMismatchError, InvalidArgumentError
 from dlframe.ops import array as _array
 from dlframe.ops import array_index as _index
 from dlframe.ops import logic as _logic
@@ -130,15 +131,23 @@ def _sparse_matmul(indices, values, shape, b, adjoint_a, adjoint_b):
     if adjoint_a:
         rows, cols, n_rows = cols, rows, shape[1]
         values = _math.conj(values) if values.dtype.is_complex else values
+    if b.ndim != 2:
+        raise InvalidArgumentError(f"sparse_dense_matmul: the dense operand must be a "
+                                   f"matrix, got shape {list(b.shape)}")
+    given = ",".join(str(int(n)) for n in b.shape)
     if adjoint_b:
         b = _array.transpose(b)
         b = _math.conj(b) if b.dtype.is_complex else b
     inner = shape[0] if adjoint_a else shape[1]
-    if b.ndim != 2 or int(b.shape[0]) != inner:
-        raise InvalidArgumentError(f"sparse_dense_matmul: cannot multiply a sparse "
-                                   f"{list(shape)} (adjoint_a={adjoint_a}) by a dense "
-                                   f"{list(b.shape)} (adjoint_b={adjoint_b})")
-    products = _math.multiply(_array.expand_dims(values, 1), _index.gather(b, cols))
+    if int(b.shape[0]) != inner:   # TF's kernel message (its "[2, 3)" included)
+        raise InvalidArgumentError(
+            f"Cannot multiply A and B because inner dimension does not match: {inner} "
+            f"vs. {int(b.shape[0])}.  Did you forget a transpose?  Dimensions of A: "
+            f"[{shape[0]}, {shape[1]}).  Dimensions of B: [{given}] "
+            "[Op:SparseTensorDenseMatMul]")
+    # TF: the gradient w.r.t. the dense operand is a dense Tensor
+    products = _math.multiply(_array.expand_dims(values, 1),
+                              _index.gather_dense_grad(b, cols))
     return _segment.unsorted_segment_sum(products, rows, n_rows)
 
 
@@ -156,7 +165,7 @@ def sparse_dense_matmul(sp_a, b, adjoint_a=False, adjoint_b=False, name=None):
     if isinstance(b, SparseTensor) and not isinstance(sp_a, SparseTensor):
         # a @ B = (B^H @ a^H)^H
         indices, values, shape = parts(b, "sparse_dense_matmul")
-        a = t(sp_a, values.dtype)
+        a = _dense_operand(sp_a, values.dtype)
         out = _sparse_matmul(indices, values, shape, a, not adjoint_b, not adjoint_a)
         out = _array.transpose(out)
         return _math.conj(out) if out.dtype.is_complex else out
@@ -164,8 +173,19 @@ def sparse_dense_matmul(sp_a, b, adjoint_a=False, adjoint_b=False, name=None):
     if len(shape) != 2:
         raise InvalidArgumentError(f"sparse_dense_matmul needs a rank-2 SparseTensor; "
                                    f"received dense shape {list(shape)}")
-    return _sparse_matmul(indices, values, shape, t(b, values.dtype), adjoint_a,
-                          adjoint_b)
+    return _sparse_matmul(indices, values, shape, _dense_operand(b, values.dtype),
+                          adjoint_a, adjoint_b)
+
+
+def _dense_operand(b, dtype):
+    """``b`` as a Tensor of the sparse values' ``dtype`` (a Tensor of another dtype
+    is TF's InvalidArgumentError, not a silent cast)."""
+    if isinstance(b, Tensor) and b.dtype != dtype:
+        raise DTypeMismatchError(
+            f"cannot compute SparseTensorDenseMatMul as input #3(zero-based) was "
+            f"expected to be a {dtype.name} tensor but is a {b.dtype.name} tensor "
+            "[Op:SparseTensorDenseMatMul]")
+    return t(b, dtype)
 
 
 # ---------------------------------------------------------------- elementwise

@@ -213,14 +213,18 @@ def _index_problem(d, indices, shape):
     """TF's complaint about ``indices`` of a dense ``shape`` (None when valid):
     out of bounds, repeated, or not in row-major order."""
     host = d.to_numpy(indices)
-    if (host < 0).any() or (host >= np.asarray(shape)).any():
-        return f"sparse_to_dense: indices out of bounds for dense shape {list(shape)}"
+    bad = np.flatnonzero(((host < 0) | (host >= np.asarray(shape))).any(axis=1))
+    if bad.size:
+        i = int(bad[0])
+        return (f"indices[{i}] = {host[i].tolist()} is out of bounds: need 0 <= index "
+                f"< {list(shape)}")
     flat = np.ravel_multi_index(host.T, shape) if shape else np.zeros(1)
-    if len(np.unique(flat)) != len(flat):
-        return "sparse_to_dense: repeated indices"
-    late = np.flatnonzero(np.diff(flat) < 0)
-    if late.size:   # TF requires row-major order
+    steps = np.diff(flat)
+    late = np.flatnonzero(steps <= 0)   # TF requires strictly row-major order
+    if late.size:
         i = int(late[0]) + 1
+        if steps[i - 1] == 0:
+            return f"indices[{i}] = {host[i].tolist()} is repeated"
         return (f"indices[{i}] = {host[i].tolist()} is out of order. Many sparse ops "
                 "require sorted indices. Use `tf.sparse.reorder` to create a correctly "
                 "ordered copy.")

@@ -53,6 +53,9 @@ def _check_range(d, index, shape, layout, op):
     bad = ((host < 0) | (host >= sizes)).any(axis=1)
     if bad.any():
         at = int(bad.nonzero()[0][0])
+        if layout == "rows":   # TF's ResourceScatter* kernels name the row range
+            raise InvalidArgumentError(f"indices[{at}] = {int(host[at][0])} is not in "
+                                       f"[0, {int(shape[0])}) [Op:{op}]")
         raise InvalidArgumentError(f"indices[{at}] = {host[at].tolist()} does not index "
                                    f"into shape {list(shape)} [Op:{op}]")
 

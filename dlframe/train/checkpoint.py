@@ -39,6 +39,7 @@ the ``checkpoint`` state file is the text format TensorFlow writes
 import os
 import types
 
+from dlframe import errors
 from dlframe.core import dtypes as _dt
 from dlframe.core.tensor import Tensor
 from dlframe.core.variable import Variable
@@ -191,7 +192,9 @@ class CheckpointLoadStatus:
 
     def assert_consumed(self):
         """Raises AssertionError unless every saved value and every variable matched."""
-        unused = sorted(set(self._unused) | set(self._deferred))
+        # each saved value once, under its primary path (not its aliases)
+        unused = sorted({self._group.get(k, [k])[0]
+                         for k in set(self._unused) | set(self._deferred)})
         if unused:
             raise AssertionError(
                 f"Unresolved object in checkpoint {self.save_path}: values for {unused} "
@@ -271,6 +274,15 @@ def _is_trackable(value):
         type(value) is not object
 
 
+def _check_trackable(key, value):
+    if not _is_trackable(value):
+        raise ValueError(f"`Checkpoint` was expecting {key} to be a trackable object (an "
+                         f"object derived from `Trackable`), got {value!r}. If you "
+                         "believe this object should be trackable (i.e. it is part of "
+                         "the TensorFlow Python API and manages state), please open an "
+                         "issue.")
+
+
 _FUNCTION_TYPES = (types.FunctionType, types.BuiltinFunctionType, types.MethodType)
 
 
@@ -325,12 +337,10 @@ class Checkpoint:
     def __init__(self, root=None, **kwargs):
         objects = {}
         if root is not None:
+            _check_trackable("root", root)
             objects.update(_children(root))
         for key, value in kwargs.items():
-            if not _is_trackable(value):
-                raise ValueError(f"`Checkpoint` was expecting {key} to be a trackable "
-                                 f"object (an object derived from `Trackable`), got "
-                                 f"{value!r}.")
+            _check_trackable(key, value)
             objects[key] = value
         object.__setattr__(self, "_objects", objects)
         object.__setattr__(self, "_save_counter", None)
@@ -430,8 +440,14 @@ class Checkpoint:
         return self._load(save_path)
 
     def _load(self, save_path):
-        status = CheckpointLoadStatus(self, os.fspath(save_path),
-                                      *_read_file(save_path, with_aliases=True))
+        save_path = os.fspath(save_path)
+        try:
+            values = _read_file(save_path, with_aliases=True)
+        except errors.NotFoundError as e:
+            raise errors.NotFoundError(
+                None, None, f"Error when restoring from checkpoint or SavedModel at "
+                f"{save_path}: {e.message}") from None
+        status = CheckpointLoadStatus(self, save_path, *values)
         object.__setattr__(self, "_pending_status", status)
         return status
 

@@ -231,21 +231,32 @@ def _read_file(prefix, with_aliases=False):
     return values, {a: p for a, p in aliases.items() if p in values}
 
 
+_PROTO_NAMES = {"float32": "float", "float64": "double", "float16": "half",
+                "string": "string"}
+
+
+def _proto_name(dtype):
+    """TF's DataType spelling of ``dtype`` in RestoreV2 errors ('float', 'double')."""
+    return _PROTO_NAMES.get(dtype.name, dtype.name)
+
+
 def _assign(var, value, path):
     if value.ndim == 0 and var.shape.rank == 1 and path.endswith(_ITERATOR_STATE):
         # a position saved by an older version: the iterator keeps its pass counters
         value = np.concatenate([value.reshape(1), var.numpy()[1:].astype(value.dtype)])
-    if tuple(value.shape) != tuple(var.shape):
-        raise ValueError(
-            f"Received incompatible tensor with shape {tuple(value.shape)} when attempting "
-            f"to restore variable with shape {tuple(var.shape)} and name {path}.")
     want = np.dtype(_dt.numpy_dtype(var.dtype))
     if value.dtype != want and value.dtype.kind in "biufc":
-        # TF's RestoreV2 refuses to convert a saved value to another dtype
+        # TF's RestoreV2 refuses to convert a saved value to another dtype (checked
+        # before the shape, as TF), naming dtypes as its DataType enum does
         raise errors.InvalidArgumentError(
             None, None,
             f"tensor_name = {path}/.ATTRIBUTES/VARIABLE_VALUE; expected dtype "
-            f"{var.dtype.name} does not equal original dtype {_dt.as_dtype(value.dtype).name}")
+            f"{_proto_name(var.dtype)} does not equal original dtype "
+            f"{_proto_name(_dt.as_dtype(value.dtype))}")
+    if tuple(value.shape) != tuple(var.shape):
+        raise ValueError(
+            f"Received incompatible tensor with shape {tuple(value.shape)} when attempting "
+            f"to restore variable with shape {tuple(var.shape)} and name {var.name}.")
     # a variable created inside a trace (a layer or optimizer slot built on the
     # first call of a tf.function) gets its saved value once, eagerly: recorded
     # in the graph, the assign would reset it on every later call

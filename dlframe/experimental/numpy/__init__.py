@@ -118,8 +118,16 @@ _METHODS = {
 _OPERATORS = {"add": "add", "sub": "subtract", "mul": "multiply", "truediv": "divide",
               "floordiv": "floor_divide", "mod": "mod", "pow": "power", "lt": "less",
               "le": "less_equal", "gt": "greater", "ge": "greater_equal"}
-_PROPERTIES = {"size": lambda self: size(self),  # noqa: F821
+_PROPERTIES = {"size": lambda self: _static_size(self),
                "data": lambda self: self}
+
+
+def _static_size(x):
+    """``Tensor.size``: a NumPy int64 when the shape is static (as TF), else a
+    tensor."""
+    if x.shape.is_fully_defined():
+        return _np.int64(x.shape.num_elements())
+    return size(x)  # noqa: F821
 _ENABLED = [False]
 
 
@@ -149,7 +157,7 @@ def _promoting(original, fn, reflected):
 
 
 def _numpy_promotes(tensor, other):
-    if isinstance(other, _np.ndarray):
+    if isinstance(other, (_np.ndarray, _np.generic)):   # NumPy scalars keep dtypes
         return other.dtype != tensor._value.dtype
     return _promote._PREFER_FLOAT32[0] and isinstance(other, (float, complex))
 
