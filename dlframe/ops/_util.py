@@ -24,8 +24,10 @@ def unaliased(x):
 
 
 def _autocast(v):
-    """A float Variable read as ``AUTOCAST.dtype`` (Keras's AutoCastVariable)."""
-    if v._is_variable and dtypes.from_numpy(v._value.dtype).is_floating and \
+    """An autocast float Variable read as ``AUTOCAST.dtype`` (Keras's
+    AutoCastVariable); ``autocast=False`` weights and plain Variables as stored."""
+    if v._is_variable and v._autocast and \
+            dtypes.from_numpy(v._value.dtype).is_floating and \
             v._value.dtype.name != AUTOCAST.dtype:
         from dlframe.ops.math import cast
         return cast(v, AUTOCAST.dtype)

@@ -12,6 +12,7 @@ from dlframe.ops import math as m
 from dlframe.ops._util import operands, probing_branch, stand_in, t
 from dlframe.ops.einsum import einsum
 from dlframe.ops.linalg_diag import diag, diag_part, set_diag  # noqa: F401
+from dlframe.ops.math_binary import first_operand_check
 
 
 def _array():
@@ -108,6 +109,8 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
       InvalidArgumentError: for rank < 2, mismatched inner or batch dimensions and
         dtypes.
     """
+    if not isinstance(a, Tensor):
+        first_operand_check(a, b, "MatMul")   # TF converts ``a`` on its own
     a, b = operands(a, b, "MatMul")
     m._check("MatMul", a, "fciu")
     sa, sb = _shape(a), _shape(b)

@@ -12,8 +12,8 @@ import threading
 from dlframe.backends.base import np
 from dlframe.core import basic, dtypes
 from dlframe.core.primitive import call, primitive
-from dlframe.core.tensor import Tensor
-from dlframe.errors import InvalidArgumentError
+from dlframe.core.tensor import Tensor, convert_to_tensor
+from dlframe.errors import DTypeMismatchError, InvalidArgumentError
 from dlframe.ops._util import operands, probing_branch, stand_in
 from dlframe.ops.logic import (
     _bcast,
@@ -60,12 +60,51 @@ def _conj_if_complex(x):
 add_p = basic.add_p
 
 
-def add(x, y, name=None):
-    """Returns x + y elementwise (broadcasting); string tensors are concatenated."""
+def first_operand_check(x, y, op):
+    """TF's conversion of the first operand of ``tf.add``/``tf.matmul``: a NumPy
+    value or a list is converted on its own (NumPy keeps its dtype, a list takes
+    its default) and a second operand Tensor of another dtype is refused. (Python
+    scalars, and the reflected operators ``np_array + t``, follow ``y``'s dtype.)
+
+    Raises:
+      InvalidArgumentError: (also a TypeError) when the dtypes differ.
+    """
+    if not isinstance(y, Tensor) or not (
+            isinstance(x, (list, tuple)) or isinstance(x, (np.ndarray, np.generic))):
+        return
+    if isinstance(x, (list, tuple)) or x.dtype.kind not in "biufc":
+        got = convert_to_tensor(x).dtype
+    else:
+        got = dtypes.from_numpy(x.dtype)   # (NumPy keeps its dtype)
+    want = y.dtype   # (an autocast variable's read dtype in a mixed call)
+    if got != want and not (got == dtypes.string or want == dtypes.string):
+        raise DTypeMismatchError(
+            f"cannot compute {op} as input #1(zero-based) was expected to be a "
+            f"{got.name} tensor but is a {want.name} tensor [Op:{op}]")
+
+
+def _add(x, y):
+    """``x + y`` with ``x`` converted to ``y``'s dtype (the reflected operator)."""
     if _is_string(x) or _is_string(y):
         from dlframe.ops import strings
         return strings.add(x, y)
     return _binary(add_p, x, y, "fciu")
+
+
+def add(x, y, name=None):
+    """Returns x + y elementwise (broadcasting); string tensors are concatenated.
+
+    Args:
+      x: a Tensor or value; a NumPy array or list keeps its own dtype (TF).
+      y: a Tensor or value of ``x``'s dtype.
+      name: unused (TF's op name).
+
+    Raises:
+      InvalidArgumentError: for operands of different dtypes.
+    """
+    if type(x) is not Tensor and not isinstance(x, Tensor):
+        first_operand_check(x, y, "AddV2")
+    return _add(x, y)
 
 
 def _is_string(v):
@@ -130,7 +169,24 @@ def divide(x, y, name=None):
     return call(div_p, (x, y))
 
 
-truediv = divide
+def truediv(x, y, name=None):
+    """Python-3 division of operands of one dtype (TF's ``tf.math.truediv``):
+    a non-Tensor ``x`` keeps its own dtype, and integers divide in floating point.
+
+    Args:
+      x: a numeric Tensor or value.
+      y: a numeric Tensor or value of ``x``'s dtype.
+      name: unused (TF's op name).
+
+    Raises:
+      TypeError: when ``x`` and ``y`` have different dtypes.
+    """
+    if not isinstance(x, Tensor):
+        x = convert_to_tensor(x)
+    if isinstance(y, Tensor) and x.dtype != y.dtype:
+        raise TypeError("`x` and `y` must have the same dtype, got "
+                        f"tf.{x.dtype.name} != tf.{y.dtype.name}.")
+    return divide(x, y)
 
 
 @primitive("DivNoNan")

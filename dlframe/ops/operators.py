@@ -2,7 +2,8 @@
 
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import CompositeTensorError, ShapeMismatchError, SymbolicTensorError
-from dlframe.ops import array, linalg, math
+from dlframe.ops import array, linalg, math, math_binary
+from dlframe.ops._util import operands
 
 
 def _r(fn):
@@ -77,7 +78,7 @@ _BINARY = ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "and", "or"
 def install():
     T = Tensor
     T.__add__ = lambda s, o: math.add(s, o)
-    T.__radd__ = _r(math.add)
+    T.__radd__ = _r(math_binary._add)   # ``np_array + t``: t's dtype (TF)
     T.__sub__ = lambda s, o: math.subtract(s, o)
     T.__rsub__ = _r(math.subtract)
     T.__mul__ = lambda s, o: math.multiply(s, o)
@@ -91,7 +92,7 @@ def install():
     T.__pow__ = lambda s, o: math.pow(s, o)
     T.__rpow__ = _r(math.pow)
     T.__matmul__ = lambda s, o: linalg.matmul(s, o)
-    T.__rmatmul__ = _r(linalg.matmul)
+    T.__rmatmul__ = lambda s, o: linalg.matmul(*operands(o, s, "MatMul"))
     T.__neg__ = lambda s: math.negative(s)
     T.__pos__ = lambda s: s
     T.__abs__ = lambda s: math.abs(s)

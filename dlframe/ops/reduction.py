@@ -106,7 +106,8 @@ def sum_p(d, x, *, axes, keepdims):
     if x.dtype.itemsize == 2 and x.dtype.kind not in "iub":
         # float16/bfloat16 accumulate in float32 and round once, as TF's kernels do
         total = d.sum(x, axes, keepdims, dtype="float32")
-        return total.astype(x.dtype)
+        with np.errstate(over="ignore"):   # past the half range: inf, as TF
+            return total.astype(x.dtype)
     return d.sum(x, axes, keepdims, dtype=x.dtype)
 
 
@@ -163,7 +164,13 @@ def mean_p(d, x, *, axes, keepdims):
     if x.size == 0:
         shape = xp.sum(x, axis=axes, keepdims=keepdims).shape
         return xp.full(shape, xp.nan, dtype=x.dtype)
-    if _is_low_float(x.dtype):  # accumulate half/bfloat16 in float32, as TF
+    if x.dtype == xp.float16:
+        # TF: the sum rounded to half (inf past 65504), over the count as half
+        total = xp.sum(x, axis=axes, keepdims=keepdims, dtype=xp.float32)
+        n = x.size // max(total.size, 1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return total.astype(x.dtype) / xp.float16(n if n < 65520 else np.inf)
+    if _is_low_float(x.dtype):  # accumulate bfloat16 in float32, as TF
         return xp.mean(x.astype(xp.float32), axis=axes, keepdims=keepdims).astype(x.dtype)
     total = d.sum(x, axes, keepdims, dtype=x.dtype)
     return (total / (x.size // max(total.size, 1))).astype(x.dtype, copy=False)
