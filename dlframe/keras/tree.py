@@ -35,10 +35,14 @@ def is_nested(structure):
 
 def _keys(mapping):
     """A mapping's keys in flatten order: insertion order for an OrderedDict (as
-    Keras 3's optree-backed tree does), sorted for every other mapping."""
+    Keras 3's optree-backed tree does), sorted for every other mapping (integers
+    numerically; keys of mixed types by their text)."""
     if isinstance(mapping, _collections.OrderedDict):
         return list(mapping)
-    return sorted(mapping, key=str)
+    try:
+        return sorted(mapping)
+    except TypeError:
+        return sorted(mapping, key=str)
 
 
 def _children(structure):

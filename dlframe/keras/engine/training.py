@@ -151,8 +151,8 @@ class TrainingMixin(StepsMixin, FirstBatchChecksMixin, BatchMethodsMixin,
         return bool(self._jit_compile)
 
     @jit_compile.setter
-    def jit_compile(self, value):
-        self._jit_compile = _resolve_jit_compile(value, self.run_eagerly)
+    def jit_compile(self, value):   # Keras 3's setter does not look at run_eagerly
+        self._jit_compile = _resolve_jit_compile(value, run_eagerly=False)
 
     @property
     def steps_per_execution(self):

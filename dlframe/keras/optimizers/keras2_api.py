@@ -26,6 +26,14 @@ _LR_NAMES = ("learning_rate", "lr")
 class Keras2OptimizerApi:
     """Keras 2 hooks of ``Optimizer``: hyperparameters, named slots, ``apply_state``."""
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # a user's OptimizerV2-style class (TF <= 2.10 programs) creates slots for
+        # variables it meets after build, as OptimizerV2 did
+        if not cls.__module__.startswith("dlframe.") and any(
+                name in cls.__dict__ for name in ("_create_slots", "_resource_apply_dense")):
+            cls._extensible = True
+
     # -- graph-mode updates ---------------------------------------------------
     def get_gradients(self, loss, params):
         """Keras 2's graph-mode gradients of a loss tensor (in a ``tf.estimator``

@@ -7,13 +7,21 @@ still import it.
 """
 
 from dlframe.keras.optimizers import adagrad, adam, adamax, ftrl, nadam, rmsprop, sgd
-from dlframe.keras.optimizers.optimizer import Optimizer
+from dlframe.keras.optimizers import optimizer as _optimizer
+
+
+class Optimizer(_optimizer.Optimizer):
+    """Keras 2's ``OptimizerV2`` base: a subclass (``_create_slots``,
+    ``_resource_apply_dense``) creates slots for variables first seen after ``build``."""
+
+    _extensible = True
 
 
 def _lazy_slots(cls):
-    """``cls`` under its own name, accepting variables it was not built with."""
-    return type(cls.__name__, (cls,), {"_extensible": True, "__doc__": cls.__doc__,
-                                       "__module__": __name__})
+    """``cls`` under its own name, a ``legacy.Optimizer`` (accepting variables it was
+    not built with)."""
+    return type(cls.__name__, (cls, Optimizer), {"__doc__": cls.__doc__,
+                                                 "__module__": __name__})
 
 
 Adadelta = _lazy_slots(adagrad.Adadelta)

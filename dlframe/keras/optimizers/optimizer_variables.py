@@ -3,6 +3,8 @@
 names) and the ``assign`` helpers custom ``update_step`` methods call.
 """
 
+import functools
+
 from dlframe.core import dtypes
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.variable import Variable
@@ -11,9 +13,34 @@ from dlframe.keras.initializers import initial_value
 from dlframe.ops import array as _array
 
 
+def builds_new_variables_once(build):
+    """``build`` that only sees variables the optimizer has no slots for yet (each
+    once): building again with known variables (``optimizer.build(
+    model.trainable_variables)`` after some steps) keeps their slots, as Keras'
+    build is a no-op then, instead of making fresh zero slots."""
+    @functools.wraps(build)
+    def wrapped(self, var_list=None, **kwargs):
+        if var_list is None and len(kwargs) == 1:   # Keras 3 names it ``variables``
+            (var_list,) = kwargs.values()
+        known = self.__dict__.get("_index") or {}
+        fresh = list({id(v): v for v in var_list if id(v) not in known}.values())
+        if fresh or not getattr(self, "built", False):
+            return build(self, fresh)
+        return None
+    wrapped._builds_once = True
+    return wrapped
+
+
 class OptimizerVariables:
     """Mixin of ``Optimizer``: expects ``self.name`` and the list ``self._variables``
-    that every variable made here joins."""
+    that every variable made here joins. Every subclass's ``build`` is wrapped by
+    ``builds_new_variables_once``."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        build = cls.__dict__.get("build")
+        if callable(build) and not getattr(build, "_builds_once", False):
+            cls.build = builds_new_variables_once(build)
 
     def add_variable(self, shape, initializer="zeros", dtype=None, aggregation="none",
                      name=None):
