@@ -5,8 +5,11 @@ raw bytes of each component (RaggedTensor and SparseTensor components as the raw
 of their arrays), so reading it never unpickles anything.
 """
 
+import atexit
+import gc
 import json
 import os
+import threading
 import time
 
 import numpy as np
@@ -76,12 +79,18 @@ class CacheDataset(_PassThrough):
 _CacheDataset = CacheDataset
 
 
+# lockfiles this process holds: a dropped iterator not yet collected (a reference
+# cycle, a prefetch thread winding down) does not count as a concurrent writer
+_HELD = {}   # lockfile -> the pid that made it (a forked child's are not its own)
+_HELD_LOCK = threading.Lock()
+
+
 def _acquire_lock(filename):
     """Creates ``{filename}_0.lockfile`` for the writing iterator, as TF does, so a
     second iterator writing the same cache while the first is unfinished fails."""
     lockfile = f"{filename}_0.lockfile"
     try:
-        fd = os.open(lockfile, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        fd = _create_lockfile(lockfile)
     except FileExistsError:
         with open(lockfile) as f:
             contents = f.read()
@@ -95,18 +104,51 @@ def _acquire_lock(filename):
     except (FileNotFoundError, NotADirectoryError):
         raise NotFoundError(
             None, None, f"{lockfile}; No such file or directory") from None
+    with _HELD_LOCK:
+        _HELD[lockfile] = os.getpid()
     with os.fdopen(fd, "w") as f:
         f.write(f"Created at: {int(time.time())}")
     return lockfile
 
 
+def _create_lockfile(lockfile, wait_s=1.0):
+    """``os.open`` of a new ``lockfile``; where this process holds it, first lets
+    unreachable iterators finish (TF destroys a dropped iterator at once)."""
+    try:
+        return os.open(lockfile, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        with _HELD_LOCK:
+            ours = _HELD.get(lockfile) == os.getpid()
+        if not ours:
+            raise
+    gc.collect()
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            return os.open(lockfile, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def _release_lock(lockfile):
     if lockfile is None:
         return
+    with _HELD_LOCK:
+        _HELD.pop(lockfile, None)
     try:
         os.remove(lockfile)
     except FileNotFoundError:
         pass
+
+
+@atexit.register
+def _release_held_locks():
+    """An iterator still open at exit leaves no lockfile behind (as TF's)."""
+    for lockfile, pid in list(_HELD.items()):
+        if pid == os.getpid():
+            _release_lock(lockfile)
 
 
 def _cache_paths(filename):

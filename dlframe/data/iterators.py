@@ -20,8 +20,10 @@ class OwnedIterator(LegacyOutputsMixin):
         self._device = backends.get_device(device) if device else backends.current_device()
         from dlframe.data.iterator_state import PositionTrackingIterator
 
+        device = self._device   # (not ``self``: no cycle keeps a dropped iterator open)
+
         def start():   # a restored iterator replays its pipeline from a fresh start
-            return dataset._iter_output(self._device)
+            return dataset._iter_output(device)
         self._it = PositionTrackingIterator(start, dataset)
         if _STATE.trace is not None:
             self._graph_open()

@@ -60,7 +60,8 @@ class SqlDataset(Dataset):
 
     def _iter(self):
         try:
-            con = sqlite3.connect(self._path)
+            # (an iterator may go on, or be dropped, on another thread)
+            con = sqlite3.connect(self._path, check_same_thread=False)
         except sqlite3.Error as e:
             raise InvalidArgumentError(
                 None, None, f"Sqlite::Open({self._path}) failed: {e}") from None

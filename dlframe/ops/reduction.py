@@ -105,9 +105,8 @@ def _reduce(p, input_tensor, axis, keepdims, kinds):
 def sum_p(d, x, *, axes, keepdims):
     if x.dtype.itemsize == 2 and x.dtype.kind not in "iub":
         # float16/bfloat16 accumulate in float32 and round once, as TF's kernels do
-        total = d.sum(x, axes, keepdims, dtype="float32")
         with np.errstate(over="ignore"):   # past the half range: inf, as TF
-            return total.astype(x.dtype)
+            return d.sum(x, axes, keepdims, dtype="float32").astype(x.dtype)
     return d.sum(x, axes, keepdims, dtype=x.dtype)
 
 
@@ -171,7 +170,9 @@ def mean_p(d, x, *, axes, keepdims):
         with np.errstate(over="ignore", invalid="ignore"):
             return total.astype(x.dtype) / xp.float16(n if n < 65520 else np.inf)
     if _is_low_float(x.dtype):  # accumulate bfloat16 in float32, as TF
-        return xp.mean(x.astype(xp.float32), axis=axes, keepdims=keepdims).astype(x.dtype)
+        with np.errstate(over="ignore", invalid="ignore"):   # (inf past the range)
+            return xp.mean(x.astype(xp.float32), axis=axes,
+                           keepdims=keepdims).astype(x.dtype)
     total = d.sum(x, axes, keepdims, dtype=x.dtype)
     return (total / (x.size // max(total.size, 1))).astype(x.dtype, copy=False)
 
