@@ -167,6 +167,47 @@ def pack_sequence_as(structure, flat_sequence, expand_composites=False):
 
 
 _END = object()
+_LEAF_TYPES = {}   # type -> whether its instances are always leaves (composites
+                   # unexpanded): not a list, tuple, dict or attrs class
+
+
+def _plain_leaf(x):
+    kind = type(x)
+    found = _LEAF_TYPES.get(kind)
+    if found is None:
+        found = _LEAF_TYPES[kind] = not issubclass(kind, (list, tuple, dict)) and \
+            not hasattr(kind, "__attrs_attrs__")
+    return found
+
+
+def _map_shallow(func, structures):
+    """``map_structure`` without composites for the common shapes - leaves, or
+    plain lists/tuples of one type and length (dicts: one structure) whose items
+    are leaves - where no check can fail: ``func`` in the order of ``flatten``,
+    the result as ``pack_sequence_as`` builds it. ``_END`` for any other input."""
+    first = structures[0]
+    kind = type(first)
+    if kind is list or kind is tuple:
+        size = len(first)
+        for s in structures:
+            if type(s) is not kind or len(s) != size:
+                return _END
+            for v in s:
+                if not _plain_leaf(v):
+                    return _END
+        if len(structures) == 1:
+            return kind([func(v) for v in first])
+        return kind([func(*xs) for xs in zip(*structures)])
+    if kind is dict and len(structures) == 1:
+        for v in first.values():
+            if not _plain_leaf(v):
+                return _END
+        done = {k: func(first[k]) for k in _sorted_keys(first)}
+        return {k: done[k] for k in first}
+    for s in structures:
+        if not _plain_leaf(s):
+            return _END
+    return func(*structures)
 
 
 def map_structure(func, *structure, **kwargs):
@@ -191,6 +232,10 @@ def map_structure(func, *structure, **kwargs):
     if kwargs:
         raise ValueError("Only valid keyword arguments are `check_types` and "
                          f"`expand_composites`, not: `{'`, `'.join(kwargs)}`")
+    if not expand_composites:
+        out = _map_shallow(func, structure)
+        if out is not _END:
+            return out
     for other in structure[1:]:
         assert_same_structure(structure[0], other, check_types=check_types,
                               expand_composites=expand_composites)

@@ -33,6 +33,7 @@ from dlframe.ops import math as _math
 from dlframe.ops import random as _random
 from dlframe.ops import reduction as _reduction
 from dlframe.ops import sorting as _sorting
+from dlframe.ops import stateless_dropout as _dropout
 from dlframe.ops.random_kernels import stateless_gamma_p
 
 _SEED_MAX = 2**31 - 1
@@ -67,6 +68,7 @@ class SeedGenerator:
                 f"Argument `seed` must be an integer. Received: seed={seed}")
         self._initial_seed = int(seed)
         self.name = name or _backend.unique_object_name("seed_generator")
+        self._step = None   # the [0, 1] advance (a constant: no per-call conversion)
         self.state = Variable([self._initial_seed, 0], dtype=dtypes.int64,
                               trainable=False, name=f"{self.name}/seed_generator_state")
 
@@ -76,7 +78,11 @@ class SeedGenerator:
         scrambled to ``(state + 1) * 5387 % 933199`` as Keras 3 does."""
         current = self.state.read_value()
         if ordered:   # on the state's device (a tf.data map: host)
-            self.state.assign_add([0, 1])
+            step = self._step
+            if step is None or step._device is not current._device:
+                step = self._step = convert_to_tensor([0, 1], dtype=dtypes.int64,
+                                                      device=current._device)
+            self.state.assign_add(step)
         else:
             self.state.assign(_random.seed_mod(
                 _math.multiply(_math.add(current, 1), 5387), 933199))
@@ -117,14 +123,19 @@ def _fold_seed(seed_t):
 def draw_seed(seed):
     """The int32 ``[2]`` stateless seed for ``seed`` (None, an int or a
     ``SeedGenerator``); see the module docstring."""
+    return _fold_seed(_raw_seed(seed))
+
+
+def _raw_seed(seed):
+    """``draw_seed`` before the fold: a generator's int64 state, or int32."""
     if isinstance(seed, SeedGenerator):
-        return _fold_seed(seed.next())
+        return seed.next()
     if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
         pair = [int(seed) % _SEED_MOD, 0]
         return convert_to_tensor(pair, dtype=dtypes.int32)
     if seed is None:
         if _default_seeds.active():
-            return _fold_seed(global_seed_generator().next(ordered=False))
+            return global_seed_generator().next(ordered=False)
         return _random.uniform([2], 0, _SEED_MAX, dtype=dtypes.int64)
     raise ValueError("Argument `seed` must be either an integer or an instance of "
                      f"`SeedGenerator`. Received: seed={seed} (of type {type(seed)})")
@@ -230,6 +241,9 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
         raise ValueError("`rate` must be a scalar tensor or a float in the range "
                          f"[0, 1). Received: rate={rate}")
     x = convert_to_tensor(inputs)
+    if not x.dtype.is_floating:
+        raise ValueError("`x.dtype` must be a floating point tensor as `x` will be "
+                         f"scaled. Received: x_dtype={x.dtype!r}")
     shape = list(x.shape)
     if noise_shape is None:
         mask_shape = shape
@@ -243,10 +257,12 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
         return x
     if rate == 1:   # Keras 3: everything dropped, no draw
         return _math.zeros_like(x)
-    u = _random.stateless_uniform(mask_shape, draw_seed(seed), dtype=x.dtype)
-    keep = _math.cast(_logic.greater_equal(u, rate), x.dtype)
-    scaled = _math.multiply(x, convert_to_tensor(1.0 / (1.0 - rate), dtype=x.dtype))
-    return _math.multiply(scaled, keep)
+    # TF's (x * scale) * cast(uniform >= rate, x.dtype) in two primitives
+    seed_t = _random._seed_tensor(_raw_seed(seed), "StatelessRandomUniformV2", x._device)
+    keep = call(_dropout.stateless_dropout_mask_p, (seed_t,),
+                {"shape": tuple(int(s) for s in mask_shape), "dtype": x.dtype._np,
+                 "rate": rate, "fold": _SEED_MOD})
+    return call(_dropout.scale_keep_p, (x, keep), {"scale": 1.0 / (1.0 - rate)})
 
 
 def shuffle(x, axis=0, seed=None):

@@ -22,6 +22,8 @@ Everything is array arithmetic on ``xp`` (NumPy or CuPy): 32-bit words are held
 in uint32 arrays and multiplied into uint64, so the same code runs on both.
 """
 
+import math as _pymath
+
 from dlframe.backends import philox_cuda
 from dlframe.backends.base import np
 
@@ -61,6 +63,49 @@ def _rounds(xp, words, key):
     return c0, c1, c2, c3
 
 
+_LOW32, _SHIFT32 = np.uint64(_MASK32), np.uint64(32)
+_PAIR_MULTS = {}   # blocks -> uint64 [2, blocks] multipliers [M0; M1] and [M1; M0]
+
+
+def _pair_mults(n):
+    mults = _PAIR_MULTS.get(n)
+    if mults is None:
+        if len(_PAIR_MULTS) >= 32:
+            _PAIR_MULTS.clear()
+        straight = np.empty((2, n), dtype=np.uint64)
+        straight[0], straight[1] = _M0, _M1
+        mults = _PAIR_MULTS[n] = (straight, straight[::-1].copy())
+    return mults
+
+
+def _rounds_host(even, odd, key):
+    """``_rounds`` on NumPy, in place: ``even`` holds words ``[c0; c2]`` and ``odd``
+    ``[c1; c3]`` (uint64 ``[2, n]`` arrays of 32-bit values; Python-int key).
+
+    Both multiplies of a round are one uint64 product of ``even`` by its rows'
+    multipliers; then ``even = hi ^ odd[::-1] ^ key`` and ``odd = lo``. That leaves
+    both arrays with their rows swapped (``[c2; c0]``, ``[c3; c1]``), which the
+    next round reads with swapped multipliers and key words and swaps back: ten
+    rounds end in the starting layout, each six array operations on whole rows
+    (two of them XOR one key word into one row).
+    """
+    mults = _pair_mults(even.shape[1])
+    prod = np.empty_like(even)
+    row0, row1 = even[0], even[1]
+    k0, k1 = key
+    for r in range(10):
+        swapped = r & 1
+        np.multiply(even, mults[swapped], out=prod)
+        np.right_shift(prod, _SHIFT32, out=even)
+        even ^= odd[::-1]
+        # straight rows: [hi0 ^ c3; hi1 ^ c1] = [c2'; c0'] - swapped the reverse
+        row0 ^= np.uint64(k0 if swapped else k1)
+        row1 ^= np.uint64(k1 if swapped else k0)
+        np.bitwise_and(prod, _LOW32, out=odd)
+        k0, k1 = (k0 + _W0) & _MASK32, (k1 + _W1) & _MASK32
+    return even, odd
+
+
 def philox_block(key, counter):
     """One Philox4x32-10 block on the host: four Python ints.
 
@@ -68,8 +113,14 @@ def philox_block(key, counter):
       key: ``(k0, k1)`` 32-bit words.
       counter: the 128-bit counter as one Python int.
     """
-    words = tuple((counter >> (32 * i)) & _MASK32 for i in range(4))
-    return _rounds(None, words, tuple(k & _MASK32 for k in key))
+    c0, c1, c2, c3 = ((counter >> (32 * i)) & _MASK32 for i in range(4))
+    k0, k1 = key[0] & _MASK32, key[1] & _MASK32
+    for _ in range(10):   # _rounds on Python ints (the key's last step is unused)
+        p0, p1 = _M0 * c0, _M1 * c2
+        c0, c1, c2, c3 = (p1 >> 32) ^ c1 ^ k0, p1 & _MASK32, (p0 >> 32) ^ c3 ^ k1, \
+            p0 & _MASK32
+        k0, k1 = (k0 + _W0) & _MASK32, (k1 + _W1) & _MASK32
+    return c0, c1, c2, c3
 
 
 def add_counter(counter, delta):
@@ -141,9 +192,38 @@ class Bits:
         step = _CPU_CHUNK if xp is np else max(flat.size, 1)
         for start in range(0, flat.size, step):
             part = out[start:start + step]
+            if xp is np:   # [b, i, j] is word 2 i + j of block b
+                words = self.host_words(flat[start:start + step])
+                grid = part.reshape(-1, 2, 2)
+                for j in range(2):
+                    for i in range(2):
+                        grid[:, i, j] = words[j, i]
+                continue
             for i, w in enumerate(self._block_words(flat[start:start + step])):
                 part[:, i] = w
         return out.reshape(tuple(offsets.shape) + (4,))
+
+    def host_words(self, offsets, top=None):
+        """NumPy blocks at ``counter + offsets`` (a 1-D uint64 array ``[n]``; ``top``:
+        its maximum when known): a uint64 ``[2, 2, n]`` array, ``[j, i, b]`` word
+        ``2 i + j`` of block ``b``."""
+        lo_base, hi_base = self.counter & _MASK64, self.counter >> 64
+        n = offsets.shape[0]
+        words = np.empty((2, 2, n), dtype=np.uint64)
+        even, odd = words[0], words[1]    # [w0; w2], [w1; w3]
+        lo = offsets + np.uint64(lo_base)
+        np.bitwise_and(lo, _LOW32, out=even[0])
+        np.right_shift(lo, _SHIFT32, out=odd[0])
+        if top is None:
+            top = int(offsets.max()) if n else 0
+        if lo_base + top <= _MASK64:
+            even[1], odd[1] = hi_base & _MASK32, hi_base >> 32   # no carry
+        else:
+            hi = (lo < offsets).astype(np.uint64) + np.uint64(hi_base)
+            np.bitwise_and(hi, _LOW32, out=even[1])
+            np.right_shift(hi, _SHIFT32, out=odd[1])
+        _rounds_host(even, odd, self.key)
+        return words
 
     def _block_words(self, offsets):
         xp = self.xp
@@ -297,7 +377,7 @@ def uniform(bits, shape, dtype):
 def dropout_mask(bits, shape, dtype, rate):
     """TF's dropout keep mask on Philox uniforms: ``1 / (1 - rate)`` (in ``dtype``)
     where a uniform (float32; float64 for float64) is ``>= rate``, else 0."""
-    xp, dtype = bits.xp, np.dtype(dtype)
+    dtype = np.dtype(dtype)
     gen = np.dtype(np.float64 if _is64(dtype) else np.float32)
     one = dtype.type(1)   # NumPy scalars: a 0-d host array is no CuPy operand
     scale = one / (one - dtype.type(rate))
@@ -307,6 +387,64 @@ def dropout_mask(bits, shape, dtype, rate):
             return fast.reshape(shape)
     mask = (uniform(bits, shape, gen) >= gen.type(rate)).astype(dtype)
     mask *= scale
+    return mask
+
+
+def _fraction_bits(dtype):
+    """Mantissa bits of ``uniform``'s one-word rule for ``dtype``, where its
+    uniforms are exact (None: float64, 8-bit floats)."""
+    if dtype.itemsize == 2:
+        return 10 if dtype == np.float16 else 7
+    return 23 if dtype.itemsize == 4 else None
+
+
+def _keep_words(bits, n, frac, threshold, dtype):
+    """``uniform(bits, [n], dtype) >= rate`` as 0/1 of ``dtype`` for a host
+    ``Bits``, from the words' low ``frac`` bits and the integer ``threshold``
+    (``keep_mask``)."""
+    nblocks = -(-n // 4)
+    keep = np.empty((nblocks, 2, 2), dtype=bool)    # [b, i, j]: word 2 i + j
+    low, k = np.uint64((1 << frac) - 1), np.uint64(threshold)
+    for start in range(0, nblocks, _CPU_CHUNK):
+        stop = min(nblocks, start + _CPU_CHUNK)
+        words = bits.host_words(np.arange(start, stop, dtype=np.uint64), stop - 1)
+        words &= low                                 # [j, i, b]
+        part = keep[start:stop]
+        for j in range(2):
+            for i in range(2):
+                np.greater_equal(words[j, i], k, out=part[:, i, j])
+    return keep.reshape(-1)[:n].astype(dtype)
+
+
+def keep_mask(bits, shape, dtype, rate, scale=None):
+    """Keras 3's dropout keep mask (TF's ``stateless_dropout``): 1 where a uniform
+    of ``dtype`` is ``>= rate`` (rounded to ``dtype``), else 0, times ``scale``
+    (rounded to ``dtype``) when given.
+
+    On the host the uniforms are not built. ``uniform`` makes a word's uniform as
+    ``u = m * 2**-f`` with ``m`` its low ``f`` bits (23: float32, 10: float16, 7:
+    bfloat16); ``m < 2**24`` converts to float32 exactly and the power-of-two
+    scaling is exact, as is the cast to ``dtype`` (``m`` has at most ``f``
+    significant bits), so ``u`` is the real number ``m / 2**f``. For the rounded
+    rate ``r`` (a binary float, so ``r * 2**f`` is exact in float64):
+    ``u >= r  <=>  m >= r * 2**f  <=>  m >= ceil(r * 2**f)`` since ``m`` is an
+    integer. The comparison on the words is the float comparison, exactly.
+    """
+    xp, n, dtype = bits.xp, num_elements(shape), np.dtype(dtype)
+    rate_d = dtype.type(rate)
+    scale_d = dtype.type(1 if scale is None else scale)
+    if isinstance(bits, DeviceBits):
+        fast = bits.kernel_draw(n, dtype, dtype, float(rate), scale_d)
+        if fast is not None:
+            return fast.reshape(shape)
+    frac = _fraction_bits(dtype)
+    if xp is np and isinstance(bits, Bits) and frac is not None:
+        mask = _keep_words(bits, n, frac, _pymath.ceil(float(rate_d) * 2.0 ** frac),
+                           dtype).reshape(shape)
+    else:
+        mask = (uniform(bits, shape, dtype) >= rate_d).astype(dtype)
+    if scale is not None:
+        mask *= scale_d
     return mask
 
 
