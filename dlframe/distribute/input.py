@@ -11,9 +11,13 @@ auto-sharding: no two workers train on the same rows). ``distribute_datasets_fro
 replica one element of the dataset the function built (it batches per replica).
 """
 
+import collections
+import enum
+
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.tensor_spec import TensorSpec
+from dlframe.data.dataset import Dataset
 from dlframe.data.graph_loop import feed
 from dlframe.distribute.cross_device import to_device
 from dlframe.distribute.values import PerReplica, PerReplicaSpec
@@ -40,17 +44,86 @@ class InputContext:
                 f"total: {self.num_input_pipelines})")
 
 
-class InputOptions:
-    """Options of distributed datasets (accepted; shards are always placed on their
-    replica's device)."""
+class InputReplicationMode(enum.Enum):
+    """How ``distribute_datasets_from_function`` feeds the replicas:
+    ``PER_WORKER`` (one input pipeline per worker, the default) or ``PER_REPLICA``
+    (one per replica, ``dataset_fn`` called once per replica)."""
 
-    def __init__(self, experimental_fetch_to_device=None,
-                 experimental_replication_mode=None, experimental_place_dataset_on_device=False,
-                 experimental_per_replica_buffer_size=1):
-        self.experimental_fetch_to_device = experimental_fetch_to_device
-        self.experimental_replication_mode = experimental_replication_mode
-        self.experimental_place_dataset_on_device = experimental_place_dataset_on_device
-        self.experimental_per_replica_buffer_size = experimental_per_replica_buffer_size
+    PER_WORKER = "PER_WORKER"
+    PER_REPLICA = "PER_REPLICA"
+
+
+class InputOptions(collections.namedtuple("InputOptions", (
+        "experimental_fetch_to_device", "experimental_replication_mode",
+        "experimental_place_dataset_on_device",
+        "experimental_per_replica_buffer_size"))):
+    """Options of distributed datasets (a namedtuple, as TF's).
+
+    Args:
+      experimental_fetch_to_device: prefetch each shard to its replica's device
+        (None: True). Shards are always placed on their replica's device.
+      experimental_replication_mode: ``InputReplicationMode`` (default PER_WORKER);
+        PER_REPLICA only for ``distribute_datasets_from_function``.
+      experimental_place_dataset_on_device: build the dataset on the device (only
+        with PER_REPLICA and ``experimental_fetch_to_device=False``).
+      experimental_per_replica_buffer_size: prefetch depth per replica.
+    """
+
+    def __new__(cls, experimental_fetch_to_device=None,
+                experimental_replication_mode=InputReplicationMode.PER_WORKER,
+                experimental_place_dataset_on_device=False,
+                experimental_per_replica_buffer_size=1):
+        if experimental_fetch_to_device is None:
+            experimental_fetch_to_device = True
+        return super().__new__(cls, experimental_fetch_to_device,
+                               experimental_replication_mode,
+                               experimental_place_dataset_on_device,
+                               experimental_per_replica_buffer_size)
+
+
+def _mode_name(options):
+    mode = getattr(options, "experimental_replication_mode", None)
+    return getattr(mode, "value", mode)
+
+
+def check_input_options(options, from_function):
+    """TF's checks of ``options`` for ``experimental_distribute_dataset``
+    (``from_function=False``) or ``distribute_datasets_from_function``; returns
+    True when the mode is PER_REPLICA."""
+    if options is None:
+        return False
+    if not hasattr(options, "experimental_replication_mode"):
+        raise TypeError("`options` must be a tf.distribute.InputOptions, got "
+                        f"{options!r}")
+    per_replica = _mode_name(options) == "PER_REPLICA"
+    if not from_function:
+        if per_replica:
+            raise NotImplementedError(
+                "InputReplicationMode.PER_REPLICA is only supported in "
+                "`experimental_distribute_datasets_from_function`.")
+        return False
+    if options.experimental_place_dataset_on_device:
+        if not per_replica:
+            raise ValueError(
+                "When `experimental_place_dataset_on_device` is set for dataset "
+                "placement, you must also specify `PER_REPLICA` for the "
+                "replication mode")
+        if options.experimental_fetch_to_device:
+            raise ValueError(
+                "`experimental_place_dataset_on_device` can not be set to True when "
+                "experimental_fetch_to_device is True and replication mode is set "
+                "to `PER_REPLICA`")
+    return per_replica
+
+
+def check_dataset(dataset, from_function=False):
+    """TypeError unless ``dataset`` (or what ``dataset_fn`` returned) is a
+    ``tf.data.Dataset``."""
+    if not isinstance(dataset, Dataset):
+        what = "`dataset_fn` must return" if from_function else "`dataset` must be"
+        raise TypeError(f"{what} a tf.data.Dataset, got {type(dataset).__name__}: "
+                        f"{dataset!r}")
+    return dataset
 
 
 class ValueContext:
@@ -198,6 +271,18 @@ def _unbatched_spec(spec):
     return _map(leaf, spec)
 
 
+def _check_batched(dataset):
+    """ValueError for a dataset of scalars: there is no batch to split over the
+    replicas (TF fails on it too; dlframe would otherwise copy each element)."""
+    spec = getattr(dataset, "element_spec", None)
+    ranks = [leaf.shape.rank for leaf in _flatten(spec) if isinstance(leaf, TensorSpec)]
+    if ranks and all(rank == 0 for rank in ranks):
+        raise ValueError(
+            "experimental_distribute_dataset needs a batched dataset whose global "
+            "batches are split over the replicas; got elements of shape () "
+            f"(element_spec={spec!r}). Call dataset.batch(global_batch_size) first.")
+
+
 class DistributedIterator:
     """Iterator over a DistributedDataset (``next``, ``get_next``)."""
 
@@ -225,6 +310,10 @@ class DistributedIterator:
             return ds._wrap_hooks(feed(lambda: _grouped(self._it, n),
                                        ds._group_spec(), restart=False))
         return ds._wrap_hooks(self._it._graph_iteration())
+
+    def next(self):
+        """The next element (Python 2's spelling, kept by TF)."""
+        return self.__next__()
 
     def get_next(self):
         """The next element; ``OutOfRangeError`` at the end (as TF's ``get_next``)."""
@@ -290,6 +379,8 @@ class DistributedDataset:
         self._strategy = strategy
         self._per_replica_elements = per_replica_elements
         self._worker = tuple(worker)
+        if not per_replica_elements and not self._undivided():
+            _check_batched(dataset)
 
     def __iter__(self):
         return DistributedIterator(self)
@@ -352,10 +443,19 @@ class DistributedDataset:
             return PerReplicaSpec(*[TensorSpec(dims, leaf.dtype, leaf.name)] * n)
         return _map(per_replica, spec)
 
-    def __getattr__(self, name):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return getattr(self._dataset, name)
+    @property
+    def cardinality(self):
+        """The number of elements of the input dataset (a NumPy int64; -1 infinite,
+        -2 unknown), as TF's property."""
+        return self._dataset.cardinality().numpy()
+
+    def reduce(self, initial_state, reduce_func):
+        """``reduce_func(state, element)`` over the distributed elements, from
+        ``initial_state``; returns the final state."""
+        state = initial_state
+        for element in self:
+            state = reduce_func(state, element)
+        return state
 
     def __repr__(self):
         return f"<DistributedDataset over {self._dataset!r}>"

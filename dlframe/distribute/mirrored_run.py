@@ -12,8 +12,9 @@ order, into one graph.
 """
 
 import threading
+import weakref
 
-from dlframe import backends
+from dlframe import backends, config
 from dlframe.core import variable as _variable
 from dlframe.core.primitive import STATE
 from dlframe.core.tensor import Tensor
@@ -160,6 +161,33 @@ def _merge(strategy, threads, sources):
         t.merge_result = select_replica(t.index, result,
                                         _local_copies(sources, t.device))
         t.merge_fn = t.merge_args = t.merge_kwargs = None
+
+
+# ------------------------------------------------------ a compiled replica function
+def compiled_run(strategy, fn):
+    """For ``strategy.run(f)`` of a ``tf.function`` ``f`` called eagerly: a
+    ``tf.function`` that runs ``f`` once per replica inside one trace, as TF does.
+
+    Calling ``f`` itself from every replica thread would replay replica 0's trace
+    (with its replica id and device baked in) for every replica. Returns None when
+    ``fn`` is no compiled function or the call is already traced or taped.
+    """
+    from dlframe.core.function import Function
+    if not isinstance(fn, Function) or STATE.trace is not None or STATE.tapes \
+            or config.functions_run_eagerly():
+        return None
+    cache = strategy.__dict__.setdefault("_compiled_runs", weakref.WeakKeyDictionary())
+    wrapped = cache.get(fn)
+    if wrapped is None:
+        target = weakref.ref(fn)   # the cache must not keep ``fn`` alive
+
+        def run_per_replica(args, kwargs):
+            return strategy.run(target(), args=args, kwargs=kwargs)
+        run_per_replica.__name__ = fn.__name__
+        wrapped = cache[fn] = Function(run_per_replica, autograph=fn._autograph,
+                                       jit_compile=fn._jit_compile,
+                                       reduce_retracing=fn._reduce_retracing)
+    return wrapped
 
 
 # ---------------------------------------------------------------- structures

@@ -27,7 +27,12 @@ from dlframe.distribute.communicators_mpi import MpiCommunicator
 from dlframe.distribute.communicators_multi_worker import MultiWorkerCommunicator
 from dlframe.distribute.cross_device import to_device
 from dlframe.distribute.extended import StrategyExtended
-from dlframe.distribute.input import DistributedDataset, InputContext
+from dlframe.distribute.input import (
+    DistributedDataset,
+    InputContext,
+    check_dataset,
+    check_input_options,
+)
 from dlframe.distribute.mirrored_strategy import _default_mirrored_devices
 from dlframe.distribute.strategy import (
     NcclAllReduce,
@@ -392,8 +397,9 @@ class MultiWorkerMirroredStrategy(Strategy):
         """Wraps ``dataset`` (global batches) so that each worker takes its rows of
         each batch, split over its replicas (``AutoShardPolicy.OFF``: each worker
         takes its whole elements)."""
+        check_input_options(options, from_function=False)
         worker = self._input_worker
-        if _auto_shard_off(dataset):
+        if _auto_shard_off(check_dataset(dataset)):
             worker = (0, 1)
         return DistributedDataset(dataset, self, worker=worker)
 
@@ -403,7 +409,9 @@ class MultiWorkerMirroredStrategy(Strategy):
         it returns goes to one local replica, in turn."""
         ctx = InputContext(self._num_workers, self.extended._worker_index,
                            self.num_replicas_in_sync)
-        return DistributedDataset(dataset_fn(ctx), self, per_replica_elements=True)
+        check_input_options(options, from_function=True)
+        return DistributedDataset(check_dataset(dataset_fn(ctx), True),
+                                  self, per_replica_elements=True)
 
     experimental_distribute_datasets_from_function = distribute_datasets_from_function
 

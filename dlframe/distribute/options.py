@@ -2,19 +2,8 @@
 and ``tf.distribute.experimental.CollectiveHints`` (TF 2.2's name of the
 communication options)."""
 
-import enum
-
+from dlframe.distribute.input import InputReplicationMode  # noqa: F401 - re-exported
 from dlframe.distribute.multi_worker import CommunicationOptions
-
-
-class InputReplicationMode(enum.Enum):
-    """How ``distribute_datasets_from_function`` feeds the replicas:
-    ``PER_WORKER`` (one input pipeline per worker, the default) or ``PER_REPLICA``
-    (one per replica). dlframe hands consecutive elements to the replicas in turn
-    either way."""
-
-    PER_WORKER = "PER_WORKER"
-    PER_REPLICA = "PER_REPLICA"
 
 
 class RunOptions:

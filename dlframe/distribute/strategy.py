@@ -42,6 +42,8 @@ from dlframe.distribute.input import (
     DistributedDataset,
     InputContext,
     ValueContext,
+    check_dataset,
+    check_input_options,
 )
 from dlframe.distribute.values import (
     DistributedVariable,
@@ -326,6 +328,9 @@ class Strategy:
         if mirrored_run.in_replica_thread():
             raise RuntimeError("strategy.run() was called inside a replica function; "
                                "call it from the cross-replica context.")
+        compiled = mirrored_run.compiled_run(self, fn)
+        if compiled is not None:
+            return compiled(tuple(args), kwargs)
         devices = self.extended._replica_devices
         copies = {}  # every replica's copy of one argument regroups to the argument
         per_args = [mirrored_run.for_replica(i, d, tuple(args), copies)
@@ -349,8 +354,9 @@ class Strategy:
           The reduced value (a nest like ``value``) on the current device.
 
         Raises:
-          ValueError: for a SUM of a value that is not per-replica with several
-            replicas (TF's rule), or an unknown ``reduce_op``.
+          ValueError: for a SUM (``axis=None``) of a value that is not per-replica
+            with several replicas (TF's rule), or an unknown ``reduce_op``. With an
+            ``axis``, such a value counts once per replica, as in TF.
         """
         op = _reduce_op(reduce_op)
         several = self.num_replicas_in_sync > 1
@@ -362,6 +368,8 @@ class Strategy:
                     fn = _reduction.reduce_sum if op is ReduceOp.SUM else \
                         _reduction.reduce_mean
                     v = fn(v, axis=axis)
+                    if several and op is ReduceOp.SUM:   # TF: every replica's copy
+                        return v * self.num_replicas_in_sync
                 if several and op is ReduceOp.SUM:
                     raise ValueError(f"A non-DistributedValues value {v!r} cannot be "
                                      f"reduced with the given reduce op {op}.")
@@ -405,7 +413,8 @@ class Strategy:
 
     def experimental_distribute_dataset(self, dataset, options=None):
         """Wraps ``dataset`` so each global batch is split over the replicas."""
-        return DistributedDataset(dataset, self)
+        check_input_options(options, from_function=False)
+        return DistributedDataset(check_dataset(dataset), self)
 
     def distribute_datasets_from_function(self, dataset_fn, options=None):
         """Calls ``dataset_fn(InputContext)`` once (one input pipeline); each element of
@@ -414,11 +423,11 @@ class Strategy:
         per replica (pipeline ``i`` of ``num_replicas_in_sync``) and replica ``i``
         takes the elements of its own dataset, as in TF."""
         n = self.num_replicas_in_sync
-        mode = getattr(options, "experimental_replication_mode", None)
-        if getattr(mode, "value", mode) != "PER_REPLICA" or n == 1:
-            dataset = dataset_fn(InputContext(1, 0, n))
+        if not check_input_options(options, from_function=True) or n == 1:
+            dataset = check_dataset(dataset_fn(InputContext(1, 0, n)), True)
         else:
-            datasets = [dataset_fn(InputContext(n, i, n)) for i in range(n)]
+            datasets = [check_dataset(dataset_fn(InputContext(n, i, n)), True)
+                        for i in range(n)]
             turns = type(datasets[0]).range(n).repeat()  # round robin: replica order
             dataset = type(datasets[0]).choose_from_datasets(datasets, turns)
         return DistributedDataset(dataset, self, per_replica_elements=True)
@@ -538,6 +547,8 @@ def assign_in_replica(var, value, mode):
     written once."""
     agg = var._aggregation
     ctx = get_replica_context()
+    if isinstance(value, (list, tuple)):   # [rid, rid]: one per-replica tensor
+        value = convert_to_tensor(value, dtype=var.dtype)
 
     def merge(strategy, value, has_data):
         v = strategy._aggregate_assign(agg, value, has_data, var.dtype)

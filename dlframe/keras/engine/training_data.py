@@ -417,7 +417,8 @@ def _cardinality(data, ask):
     """The dataset's cardinality; with ``ask`` False (a step count was given) None
     when the object cannot tell without one (a ``DatasetCreator``)."""
     try:
-        card = data.cardinality()
+        card = data.cardinality
+        card = card() if callable(card) else card   # a DistributedDataset's property
     except ValueError:
         if ask:
             raise

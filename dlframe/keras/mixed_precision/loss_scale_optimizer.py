@@ -175,7 +175,10 @@ class LossScaleOptimizer(Optimizer):
           The inner optimizer's ``iterations`` (a skipped step counts in Keras 2's
           form only).
         """
-        return self._apply_pairs(list(grads_and_vars), unscale=self._keras3)
+        if "experimental_aggregate_gradients" in kwargs:   # Keras 2's other spelling
+            skip_gradients_aggregation = not kwargs["experimental_aggregate_gradients"]
+        return self._apply_pairs(list(grads_and_vars), unscale=self._keras3,
+                                 aggregate=not skip_gradients_aggregation)
 
     def minimize(self, loss, var_list, tape=None, grad_loss=None, name=None):
         """Minimizes ``loss`` with loss scaling: the gradients are taken of the scaled
@@ -196,7 +199,7 @@ class LossScaleOptimizer(Optimizer):
         grads = tape.gradient(loss, var_list, output_gradients=seed)
         return self._apply_pairs(list(zip(grads, var_list)), unscale=True)
 
-    def _apply_pairs(self, pairs, unscale):
+    def _apply_pairs(self, pairs, unscale, aggregate=True):
         keras3 = self._keras3
         if unscale:
             unscaled = self._unscale([g for g, _ in pairs])
@@ -206,12 +209,14 @@ class LossScaleOptimizer(Optimizer):
         if not self.inner_optimizer.built:    # slots must not be created in a branch
             self.inner_optimizer.build(variables)
         if not self.dynamic:
-            return self.inner_optimizer.apply_gradients(pairs)
+            return self.inner_optimizer.apply_gradients(
+                pairs, skip_gradients_aggregation=not aggregate)
         ctx = get_replica_context()
         if ctx is not None and ctx.num_replicas_in_sync > 1:
             # TF's rule: no merge_call inside a cond branch, so the replicas' gradients
             # are summed first and the finite check and update run cross-replica
-            return ctx.merge_call(self._apply_merged, args=(pairs,))
+            return ctx.merge_call(self._apply_merged, args=(pairs,),
+                                  kwargs={"aggregate": aggregate})
         finite = _all_finite(grads)
         inner = self.inner_optimizer
 
@@ -233,9 +238,12 @@ class LossScaleOptimizer(Optimizer):
         _cf.cond(finite, apply, skip)
         return inner.iterations
 
-    def _apply_merged(self, strategy, pairs):
+    def _apply_merged(self, strategy, pairs, aggregate=True):
         variables = [v for _, v in pairs]
-        grads = strategy.extended._reduce_gradients([g for g, _ in pairs])
+        grads = [g for g, _ in pairs]
+        # already summed by the caller (skip_gradients_aggregation): replica 0's
+        grads = strategy.extended._reduce_gradients(grads) if aggregate else \
+            strategy.experimental_local_results(grads)[0]
         iterations = self._apply_pairs(list(zip(grads, variables)), unscale=False)
         self.inner_optimizer._sync_components(variables)
         return iterations

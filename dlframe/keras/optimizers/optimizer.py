@@ -328,6 +328,8 @@ class Optimizer(OptimizerVariables, Keras2OptimizerApi):
         first replica's are used) and each variable is updated once.
         """
         pairs = list(grads_and_vars)
+        if "experimental_aggregate_gradients" in kwargs:   # Keras 2's other spelling
+            skip_gradients_aggregation = not kwargs["experimental_aggregate_gradients"]
         ctx = _distribute.get_replica_context()
         if ctx is not None and ctx.num_replicas_in_sync > 1:
             return ctx.merge_call(self._apply_merged, args=(pairs,),
