@@ -214,7 +214,11 @@ def decode_with_pillow(data, what):
             frames = []
             for index in range(getattr(image, "n_frames", 1)):
                 image.seek(index)
-                frames.append(np.asarray(image.convert("RGB"), dtype=np.uint8))
+                rgba = np.asarray(image.convert("RGBA"), dtype=np.uint8)
+                # as TF's decoder: a transparent pixel is black in the first frame
+                # and keeps the previous frame's colour after it
+                under = frames[-1] if frames else np.zeros_like(rgba[..., :3])
+                frames.append(np.where(rgba[..., 3:] == 0, under, rgba[..., :3]))
             return np.stack(frames)
         if image.mode not in ("L", "RGB"):
             image = image.convert("RGB")

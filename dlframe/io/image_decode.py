@@ -115,6 +115,33 @@ def _first_frame(pixels):
     return pixels[0] if pixels.ndim == 4 else pixels
 
 
+_OP_OF_KIND = {"png": "decode_png", "jpeg": "decode_jpeg", "gif": "decode_gif",
+               "bmp": "decode_bmp"}
+
+
+def _check_op_accepts(kind, op):
+    """TF's run-time error for bytes of format ``kind`` given to decoder ``op``:
+    DecodePng, DecodeJpeg and DecodeGif take PNG, JPEG and GIF but no BMP; DecodeBmp
+    takes BMP only."""
+    if op == "DecodeBmp" and kind in ("png", "jpeg", "gif"):
+        raise InvalidArgumentError(
+            None, None, f"Trying to decode {kind.upper()} format using DecodeBmp op. "
+            f"Use `{_OP_OF_KIND[kind]}` or `decode_image` instead.")
+    if op != "DecodeBmp" and kind == "bmp":
+        raise InvalidArgumentError(
+            None, None, f"Trying to decode BMP format using a wrong op. Use "
+            f"`decode_bmp` or `decode_image` instead. Op used: {op}")
+
+
+def _single_frame(pixels, op):
+    """The image of a one-frame GIF; TF's DecodePng/DecodeJpeg refuse animations."""
+    if pixels.ndim == 4 and pixels.shape[0] != 1:
+        raise InvalidArgumentError(
+            None, None, f"Got {pixels.shape[0]} frames, but animated gifs can only be "
+            f"decoded by tf.io.decode_gif or tf.io.decode_image [Op:{op}]")
+    return _first_frame(pixels)
+
+
 def _blank(contents, *extra, channels=0, dtype="uint8", **attrs):
     """A 1x1 image: a function's trace stand-in for bytes that do not decode."""
     return np.zeros((1, 1, channels or 3), dtype=np.dtype(dtype))
@@ -124,10 +151,13 @@ def _blank(contents, *extra, channels=0, dtype="uint8", **attrs):
 @host_primitive("DecodePng", _blank)
 def _decode_png_p(contents, *, channels, dtype):
     data = item_bytes(contents)
-    if _codecs.image_format(data) == "png":
+    kind = _codecs.image_format(data)
+    if kind == "png":
         pixels = _codecs.decode_png_array(data)
-    else:   # TF's DecodePng accepts the other formats too
-        pixels = _first_frame(_codecs.decode_any(data))
+    else:   # TF's DecodePng accepts JPEG and single-frame GIF too
+        _check_op_accepts(kind, "DecodePng")
+        _check_format_channels(kind, channels)
+        pixels = _single_frame(_codecs.decode_any(data), "DecodePng")
     return _to_dtype(_to_channels(pixels, channels), dtype)
 
 
@@ -152,8 +182,11 @@ def decode_png(contents, channels=0, dtype=_dt.uint8, name=None):
 
 @host_primitive("DecodeJpeg", _blank)
 def _decode_jpeg_p(contents, *, channels):
-    _check_format_channels("jpeg", channels)
-    pixels = _first_frame(_codecs.decode_any(item_bytes(contents)))
+    data = item_bytes(contents)
+    kind = _codecs.image_format(data)
+    _check_op_accepts(kind, "DecodeJpeg")
+    _check_format_channels(kind if kind == "gif" else "jpeg", channels)
+    pixels = _single_frame(_codecs.decode_any(data), "DecodeJpeg")
     return _to_channels(pixels, channels)
 
 
@@ -176,8 +209,10 @@ def decode_jpeg(contents, channels=0, ratio=1, fancy_upscaling=True,
 
 @host_primitive("DecodeBmp", _blank)
 def _decode_bmp_p(contents, *, channels):
+    data = item_bytes(contents)
+    _check_op_accepts(_codecs.image_format(data), "DecodeBmp")
     _check_format_channels("bmp", channels)
-    return _to_channels(_codecs.decode_bmp_array(item_bytes(contents)), channels)
+    return _to_channels(_codecs.decode_bmp_array(data), channels)
 
 
 def decode_bmp(contents, channels=0, name=None):
@@ -196,9 +231,14 @@ def decode_bmp(contents, channels=0, name=None):
 @host_primitive("DecodeGif", lambda contents: np.zeros((1, 1, 1, 3), np.uint8))
 def _decode_gif_p(contents):
     data = item_bytes(contents)
-    if _codecs.image_format(data) != "gif":
+    kind = _codecs.image_format(data)
+    if kind == "gif":
+        return _codecs.decode_with_pillow(data, "gif")
+    _check_op_accepts(kind, "DecodeGif")
+    if kind is None:
         raise InvalidArgumentError(None, None, "Invalid GIF data (wrong magic bytes).")
-    return _codecs.decode_with_pillow(data, "gif")
+    # as TF: a PNG or JPEG decodes as a one-frame RGB animation
+    return _to_channels(_codecs.decode_any(data), 3)[None]
 
 
 def decode_gif(contents, name=None):

@@ -237,21 +237,20 @@ def convert_image_dtype(image, dtype, saturate=False, name=None):
                              f"{dst.name}")
     if src == dst:
         return x
+    # saturate clamps every integer result to dst's range (negatives to 0 for an
+    # unsigned dst, float32 values past int32's max to its largest float32 below)
+    to_dst = _math.saturate_cast if saturate else _math.cast
     if src.is_integer and dst.is_integer:
         smax, dmax = src.max, dst.max
         if smax > dmax:
-            return _math.cast(_math.floordiv(x, _math.cast((smax + 1) // (dmax + 1),
-                                                           src)), dst)
-        y = _math.cast(x, dst)
-        return _math.multiply(y, _math.cast((dmax + 1) // (smax + 1), dst))
+            return to_dst(_math.floordiv(x, _math.cast((smax + 1) // (dmax + 1), src)),
+                          dst)
+        return _math.multiply(to_dst(x, dst), _math.cast((dmax + 1) // (smax + 1), dst))
     if src.is_floating and dst.is_floating:
         return _math.cast(x, dst)
     if src.is_integer:
         return _math.multiply(_math.cast(x, dst), 1.0 / src.max)
-    scaled = _math.multiply(x, dst.max + 0.5)
-    if saturate:
-        scaled = _math.minimum(_math.maximum(scaled, float(dst.min)), float(dst.max))
-    return _math.cast(scaled, dst)
+    return to_dst(_math.multiply(x, dst.max + 0.5), dst)
 
 
 def per_image_standardization(image):

@@ -14,7 +14,12 @@ from dlframe.backends.base import np  # host loops of the greedy suppression
 from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import _tracing_tensor
-from dlframe.errors import InvalidArgumentError, OutOfRangeError, ShapeMismatchError
+from dlframe.errors import (
+    DTypeMismatchError,
+    InvalidArgumentError,
+    OutOfRangeError,
+    ShapeMismatchError,
+)
 from dlframe.ops import array as _array
 from dlframe.ops import array_index as _index
 from dlframe.ops import creation as _creation
@@ -157,32 +162,37 @@ def _iou_with(boxes, areas, i):
 
 
 def greedy_nms(boxes, scores, max_output_size, iou_threshold, score_threshold,
-               soft_nms_sigma=0.0):
+               soft_nms_sigma=0.0, canonical=True, in_order=False):
     """Greedy (soft) NMS on host arrays: ``(indices, scores)`` of the kept boxes.
 
-    The highest remaining score is kept (the lowest index among equals). Hard NMS
-    drops every candidate whose IoU with the kept box is above ``iou_threshold``;
-    soft NMS (``soft_nms_sigma > 0``) instead multiplies each candidate's score by
-    ``exp(-iou^2 / (2 sigma))`` and, as TF's kernel, ignores ``iou_threshold``.
-    Candidates at or below ``score_threshold`` leave.
+    The highest remaining score is kept (the lowest index among equals), or with
+    ``in_order`` the next box by index (TF's ``sorted_input`` trusts the order).
+    Hard NMS drops every candidate whose IoU with the kept box is above
+    ``iou_threshold``; soft NMS (``soft_nms_sigma > 0``) instead multiplies each
+    candidate's score by ``exp(-iou^2 / (2 sigma))`` and, as TF's kernel, ignores
+    ``iou_threshold``. Candidates at or below ``score_threshold`` leave.
+    ``canonical`` orders each box's corners first; without it a box whose
+    ``y1 > y2`` or ``x1 > x2`` overlaps nothing.
     """
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    corners = np.concatenate([np.minimum(boxes[:, :2], boxes[:, 2:]),
-                              np.maximum(boxes[:, :2], boxes[:, 2:])], axis=1)
+    corners = boxes
+    if canonical:
+        corners = np.concatenate([np.minimum(boxes[:, :2], boxes[:, 2:]),
+                                  np.maximum(boxes[:, :2], boxes[:, 2:])], axis=1)
     areas = (corners[:, 2] - corners[:, 0]) * (corners[:, 3] - corners[:, 1])
     return _greedy(lambda i: _iou_with(corners, areas, i), scores, max_output_size,
-                   iou_threshold, score_threshold, soft_nms_sigma)
+                   iou_threshold, score_threshold, soft_nms_sigma, in_order)
 
 
 def _greedy(overlap_with, scores, max_output_size, threshold, score_threshold,
-            soft_nms_sigma=0.0):
+            soft_nms_sigma=0.0, in_order=False):
     """The greedy selection loop; ``overlap_with(i)`` gives box ``i``'s overlap with
     every box ([N] float64)."""
     current = np.asarray(scores, dtype=np.float64).reshape(-1).copy()
     alive = current > score_threshold
     kept, kept_scores = [], []
     while len(kept) < max_output_size and alive.any():
-        best = int(np.argmax(np.where(alive, current, -np.inf)))
+        best = int(np.argmax(alive if in_order else np.where(alive, current, -np.inf)))
         kept.append(best)
         kept_scores.append(current[best])
         alive[best] = False
@@ -201,11 +211,12 @@ def _host_scalar(d, value):
 
 
 @primitive("NonMaxSuppressionV5", n_out=3)
-def _nms_p(d, boxes, scores, max_size, iou_thr, score_thr, sigma, *, pad):
+def _nms_p(d, boxes, scores, max_size, iou_thr, score_thr, sigma, *, pad,
+           canonical=True, in_order=False):
     size = max(int(_host_scalar(d, max_size)), 0)
     kept, kept_scores = greedy_nms(d.to_numpy(boxes), d.to_numpy(scores), size,
                                    _host_scalar(d, iou_thr), _host_scalar(d, score_thr),
-                                   _host_scalar(d, sigma))
+                                   _host_scalar(d, sigma), canonical, in_order)
     valid = len(kept)
     width = size if pad else valid
     indices = np.zeros(width, dtype=np.int32)
@@ -290,9 +301,11 @@ def non_max_suppression_padded(boxes, scores, max_output_size, iou_threshold=0.5
     """Non-max suppression whose output can be padded with zeros to a fixed size.
 
     ``boxes`` may carry a leading batch axis (``[batch, num_boxes, 4]``), which needs
-    ``pad_to_max_output_size=True``. ``sorted_input``, ``canonicalized_coordinates``
-    and ``tile_size`` are performance hints of TF's kernel; results do not depend
-    on them.
+    ``pad_to_max_output_size=True``. As in TF, ``sorted_input=True`` takes the boxes
+    in the given order (scores assumed descending), and every box's corners must
+    share one orientation: without ``canonicalized_coordinates`` the very first box
+    decides whether all y (x) coordinates are swapped; a box left with ``y1 > y2``
+    (``x1 > x2``) overlaps nothing. ``tile_size`` is a performance hint.
 
     Returns:
       ``(selected_indices int32, valid_outputs int32)``: ``[max_output_size]`` (or
@@ -300,20 +313,40 @@ def non_max_suppression_padded(boxes, scores, max_output_size, iou_threshold=0.5
       ``[batch, max_output_size]`` and ``[batch]``.
     """
     rank = t(boxes).ndim
+    attrs = {"canonical": False, "in_order": bool(sorted_input)}
     if rank > 2:
         if not pad_to_max_output_size:
             raise ValueError(f"'pad_to_max_output_size' (value "
                              f"{pad_to_max_output_size}) must be True for batched input")
         boxes, scores, scalars = _nms_inputs(boxes, scores, max_output_size,
                                              iou_threshold, score_threshold, 0.0, True)
-        rows = [call(_nms_p, (b, s) + scalars, {"pad": True})
+        if not canonicalized_coordinates:
+            boxes = _orient_like_first(boxes)
+        rows = [call(_nms_p, (b, s) + scalars, {"pad": True, **attrs})
                 for b, s in zip(_array.unstack(boxes), _array.unstack(scores))]
         return (_array.stack([r[0] for r in rows]), _array.stack([r[2] for r in rows]))
     boxes, scores, scalars = _nms_inputs(boxes, scores, max_output_size, iou_threshold,
                                          score_threshold, 0.0)
+    if not canonicalized_coordinates:
+        boxes = _orient_like_first(boxes)
     indices, _, valid = call(_nms_p, (boxes, scores) + scalars,
-                             {"pad": bool(pad_to_max_output_size)})
+                             {"pad": bool(pad_to_max_output_size), **attrs})
     return indices, valid
+
+
+def _orient_like_first(boxes):
+    """TF's padded NMS canonicalization: when the first box (of the first batch row)
+    has ``y1 > y2`` every box's y coordinates swap, likewise for x."""
+    flat = _array.reshape(boxes, [-1, 4])
+    if flat.shape[0] == 0:
+        return boxes
+    first = _array.unstack(flat[0], num=4)
+    flip_y = _logic.greater(first[0], first[2])
+    flip_x = _logic.greater(first[1], first[3])
+    y1, x1, y2, x2 = _array.unstack(boxes, num=4, axis=-1)
+    return _array.stack([_logic.where(flip_y, y2, y1), _logic.where(flip_x, x2, x1),
+                         _logic.where(flip_y, y1, y2), _logic.where(flip_x, x1, x2)],
+                        axis=-1)
 
 
 @primitive("NonMaxSuppressionWithOverlaps")
@@ -488,13 +521,19 @@ def draw_bounding_boxes(images, boxes, colors, name=None):
     Returns:
       The images with the outlines drawn, in the images' dtype.
     """
+    host_input = isinstance(images, (np.ndarray, list, tuple))
     images = t(images)
+    if host_input and not images.dtype.is_floating:
+        images = _math.cast(images, dtypes.float32)   # as TF converts to the op's T
     if images.ndim != 4:
-        raise ValueError(f"images must be 4-D [batch, height, width, depth]; received "
-                         f"shape {tuple(images.shape)}")
+        raise ShapeMismatchError(f"The rank of the images should be 4 [batch, height, "
+                                 f"width, depth]; received shape {tuple(images.shape)}")
     if not images.dtype.is_floating:
-        raise TypeError(f"draw_bounding_boxes needs float images; received "
-                        f"{images.dtype.name}")
+        raise DTypeMismatchError(f"draw_bounding_boxes needs float images; received "
+                                 f"{images.dtype.name}")
+    if int(images.shape[-1]) not in (1, 3, 4):
+        raise InvalidArgumentError(f"Channel depth should be either 1 (GRY), 3 (RGB), "
+                                   f"or 4 (RGBA); received {int(images.shape[-1])}")
     boxes = _math.cast(t(boxes), dtypes.float32)
     if boxes.ndim != 3 or int(boxes.shape[-1]) != 4 or \
             int(boxes.shape[0]) != int(images.shape[0]):

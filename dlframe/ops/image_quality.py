@@ -8,6 +8,7 @@ through the primitives they are made of.
 from dlframe.backends.base import np  # the constant Gaussian / Sobel kernels
 from dlframe.core import dtypes
 from dlframe.errors import (
+    DTypeMismatchError,
     InvalidArgumentError,
     OutOfRangeError,
     ShapeMismatchError,
@@ -73,8 +74,8 @@ def _prepare(img1, img2, max_val):
     """Both images (and max_val) as float32 in the images' value range."""
     img1, img2 = t(img1), t(img2)
     if img1.dtype != img2.dtype:
-        raise TypeError(f"img1 and img2 must have one dtype; received "
-                        f"{img1.dtype.name} and {img2.dtype.name}")
+        raise DTypeMismatchError(f"img1 and img2 must have one dtype; received "
+                                 f"{img1.dtype.name} and {img2.dtype.name}")
     if img1.ndim < 3 or tuple(img1.shape) != tuple(img2.shape):
         raise ValueError(f"img1 and img2 must be [..., height, width, channels] of one "
                          f"shape; received {tuple(img1.shape)} and {tuple(img2.shape)}")

@@ -2,9 +2,10 @@
 crop of Inception-style training, constrained to cover part of a labelled box.
 
 The search is a short data-dependent loop, so it runs on the host inside one
-primitive (not differentiable, as in TF). Its randomness comes from an int32 key
-drawn by a device random op, so a traced function draws a new crop on every call
-(stateful version) or the same crop for the same ``seed`` (stateless version).
+primitive (not differentiable, as in TF). It reads Philox words as TF's kernel does,
+keyed by two integers: an int32 pair drawn by a device random op, so a traced
+function draws a new crop on every call (stateful version), or the ``seed`` itself,
+which gives TF's crop for the same seed (stateless version).
 """
 
 import collections
@@ -14,6 +15,7 @@ from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import math as _math
+from dlframe.ops import philox as _philox
 from dlframe.ops import random as _random
 from dlframe.ops._util import t
 
@@ -28,51 +30,99 @@ StatelessSampleDistortedBoundingBox = collections.namedtuple(
     "StatelessSampleDistortedBoundingBox", ["begin", "size", "bboxes"])
 
 
-def _random_crop(rng, height, width, aspect_ratio, min_area, max_area):
+class _WordStream:
+    """TF's ``SimplePhilox`` over Philox4x32-10: 32-bit words read one at a time
+    from consecutive blocks of one key and counter."""
+
+    def __init__(self, seed):
+        self.key, self.counter = _philox.stateless_key_counter(int(seed[0]),
+                                                               int(seed[1]))
+        self.words = []
+
+    def word(self):
+        if not self.words:
+            self.words = list(_philox.philox_block(self.key, self.counter))
+            self.counter = _philox.add_counter(self.counter, 1)
+        return self.words.pop(0)
+
+    def below(self, n):
+        """A word modulo ``n`` (``n > 0``)."""
+        return self.word() % n
+
+    def unit_float(self):
+        """The word's 23 low bits as a float32 mantissa: ``[0, 1)``."""
+        bits = np.uint32(0x3F800000 | (self.word() & 0x7FFFFF))
+        return float(bits.view(np.float32)) - 1.0
+
+
+def _f32(value):
+    return float(np.float32(value))
+
+
+def _rint(value):
+    """C's ``lrintf``: float32 rounded half to even."""
+    return int(np.rint(np.float32(value)))
+
+
+def _random_crop(stream, height, width, aspect_ratio, min_area, max_area):
     """A ``(y, x, h, w)`` window of the given aspect ratio and an area in
-    ``[min_area, max_area]``, at a uniform position; None if none fits."""
-    lo = round(np.sqrt(min_area / aspect_ratio))
-    hi = round(np.sqrt(max_area / aspect_ratio))
-    if round(hi * aspect_ratio) > width:  # keep the width inside the image
-        hi = int((width + 0.5 - 1e-7) / aspect_ratio)
+    ``[min_area, max_area]`` (float32 pixel counts), at a uniform position; None if
+    none fits. Heights are drawn as TF's kernel draws them, so a seed gives TF's
+    window."""
+    lo = _rint(np.sqrt(np.float32(min_area / aspect_ratio)))
+    hi = _rint(np.sqrt(np.float32(max_area / aspect_ratio)))
+    if _rint(hi * aspect_ratio) > width:  # keep the width inside the image
+        hi = int(_f32((width + 0.5 - 1e-7) / aspect_ratio))
+        if _rint(hi * aspect_ratio) > width:
+            hi -= 1
     hi = min(hi, height)
-    lo = min(lo, hi)
-    h = int(rng.integers(lo, hi + 1))
-    w = round(h * aspect_ratio)
+    h = min(lo, hi)
+    if h < hi:
+        h += stream.below(hi - h + 1)
+    w = _rint(h * aspect_ratio)
     if w * h < min_area:  # rounding left the area just below the range
         h += 1
-        w = round(h * aspect_ratio)
+        w = _rint(h * aspect_ratio)
+    if w * h > max_area:  # or just above it
+        h -= 1
+        w = _rint(h * aspect_ratio)
     if not (min_area <= w * h <= max_area and 0 < h <= height and 0 < w <= width):
         return None
-    y = int(rng.integers(0, height - h + 1))
-    x = int(rng.integers(0, width - w + 1))
+    y = stream.below(height - h) if h < height else 0
+    x = stream.below(width - w) if w < width else 0
     return y, x, h, w
 
 
-def _coverage(crop, box):
-    """Fraction of ``box`` (``(y0, x0, y1, x1)`` pixels) inside ``crop``."""
+def _covers(crop, boxes, min_object_covered):
+    """Whether ``crop`` holds at least ``min_object_covered`` of one of ``boxes``
+    (integer pixel rectangles ``(y0, x0, y1, x1)``; empty ones are skipped)."""
     y, x, h, w = crop
-    y0, x0, y1, x1 = box
-    area = (y1 - y0) * (x1 - x0)
-    if area <= 0:
-        return 0.0
-    inter_h = max(0.0, min(y + h, y1) - max(y, y0))
-    inter_w = max(0.0, min(x + w, x1) - max(x, x0))
-    return inter_h * inter_w / area
+    if h * w < 1:
+        return False
+    for y0, x0, y1, x1 in boxes:
+        area = (y1 - y0) * (x1 - x0)
+        if area < 1:
+            continue
+        inter_h, inter_w = min(y + h, y1) - max(y, y0), min(x + w, x1) - max(x, x0)
+        inside = inter_h * inter_w if inter_h > 0 and inter_w > 0 else 0
+        if _f32(_f32(inside) / _f32(area)) >= min_object_covered:
+            return True
+    return False
 
 
 def sample_box(key, height, width, boxes, min_object_covered, aspect_ratio_range,
                area_range, max_attempts):
     """The host search: ``(y, x, h, w)`` of the first sampled crop covering at
-    least ``min_object_covered`` of a randomly chosen box; the whole image when
-    ``max_attempts`` samples all fail.
+    least ``min_object_covered`` of one of the boxes; the whole image when
+    ``max_attempts`` samples all fail. Each attempt draws an aspect ratio, a height
+    and a position from the Philox words of ``key``, as TF's kernel does.
 
     Args:
-      key: integers seeding the NumPy generator.
+      key: the two seed integers.
       height: image rows.
       width: image columns.
       boxes: ``[n, 4]`` normalized ``[ymin, xmin, ymax, xmax]`` boxes (n >= 1).
-      min_object_covered: the fraction of the chosen box the crop must cover.
+      min_object_covered: the fraction of a box the crop must cover.
       aspect_ratio_range: ``(low, high)`` width / height of the crop.
       area_range: ``(low, high)`` fraction of the image area of the crop.
       max_attempts: number of crops tried.
@@ -80,14 +130,17 @@ def sample_box(key, height, width, boxes, min_object_covered, aspect_ratio_range
     Returns:
       ``(y, x, h, w)`` ints.
     """
-    rng = np.random.default_rng([int(k) & 0xFFFFFFFF for k in key])
-    pixels = np.asarray(boxes, np.float64) * [height, width, height, width]
-    min_area, max_area = area_range[0] * height * width, area_range[1] * height * width
+    stream = _WordStream(key)
+    scaled = np.asarray(boxes, np.float32) * np.float32([height, width, height, width])
+    pixels = [tuple(int(v) for v in row) for row in scaled]   # truncated, as TF
+    min_area = _f32(_f32(area_range[0]) * width * height)
+    max_area = _f32(_f32(area_range[1]) * width * height)
+    low, high = _f32(aspect_ratio_range[0]), _f32(aspect_ratio_range[1])
+    covered = _f32(min_object_covered)
     for _ in range(max_attempts):
-        box = pixels[rng.integers(0, len(pixels))]
-        aspect_ratio = rng.uniform(*aspect_ratio_range)
-        crop = _random_crop(rng, height, width, aspect_ratio, min_area, max_area)
-        if crop is not None and _coverage(crop, box) >= min_object_covered:
+        aspect_ratio = _f32(_f32(stream.unit_float() * (high - low)) + low)
+        crop = _random_crop(stream, height, width, aspect_ratio, min_area, max_area)
+        if crop is not None and _covers(crop, pixels, covered):
             return crop
     return 0, 0, height, width
 
@@ -227,8 +280,12 @@ def stateless_sample_distorted_bounding_box(image_size, bounding_boxes, seed,
       ``(begin, size, bboxes)`` as ``sample_distorted_bounding_box``.
     """
 
-    def key():
-        return _random.stateless_uniform([2], seed, 0, 2**31 - 1, dtype="int32")
+    def key():   # the seed itself keys the kernel's Philox words, as in TF
+        key = _math.cast(t(seed), "int64")
+        if tuple(key.shape) != (2,):
+            raise ValueError(f"seed must have shape [2]; received shape "
+                             f"{tuple(key.shape)}")
+        return key
 
     return _sample(image_size, bounding_boxes, key, min_object_covered,
                    aspect_ratio_range, area_range, max_attempts,

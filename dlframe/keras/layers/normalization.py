@@ -3,6 +3,7 @@ UnitNormalization, GroupNormalization."""
 
 import warnings
 
+from dlframe import config as _config
 from dlframe.core.tensor import convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.distribute.collectives import sync_moments
@@ -39,6 +40,21 @@ def _moments(x, axes, synchronized):
     if not synchronized or ctx is None or ctx.num_replicas_in_sync < 2:
         return _nn.moments(x, axes, keepdims=False)
     return sync_moments(ctx, x, axes)  # stable for a large mean (no E[x^2] - mean^2)
+
+
+def _masked_moments(x, mask, axes):
+    """Mean and variance over ``axes`` counting only the positions ``mask`` keeps (as
+    Keras 3): a ``[batch, steps]`` mask spreads over the trailing feature axes, and
+    ``config.epsilon()`` in the count keeps an all-masked batch finite."""
+    weights = _math.cast(convert_to_tensor(mask), x.dtype)
+    while len(weights.shape) < len(x.shape):
+        weights = _array.expand_dims(weights, -1)
+    weights = _array.broadcast_to(weights, _array.shape(x))
+    count = _red.reduce_sum(weights, axes, keepdims=True) + _config.epsilon()
+    mean = _red.reduce_sum(weights * x, axes, keepdims=True) / count
+    centred = x - mean
+    variance = _red.reduce_sum(weights * centred * centred, axes, keepdims=True) / count
+    return _array.squeeze(mean, axes), _array.squeeze(variance, axes)
 
 
 def _set_affine_options(layer, center, scale, beta_initializer, gamma_initializer,
@@ -237,7 +253,10 @@ class BatchNormalization(_Normalization):
         x = inputs if in_dtype.name not in ("float16", "bfloat16") else _math.cast(
             inputs, "float32")
         if training and self.trainable:
-            mean, variance = _moments(x, reduce_axes, self.synchronized)
+            if mask is not None:
+                mean, variance = _masked_moments(x, mask, reduce_axes)
+            else:
+                mean, variance = _moments(x, reduce_axes, self.synchronized)
             if not in_dry_run():
                 decay = 1.0 - self.momentum
                 updates = [(self.moving_mean, mean)]

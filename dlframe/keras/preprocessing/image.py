@@ -55,6 +55,7 @@ def smart_resize(x, size, interpolation="bilinear", data_format="channels_last",
       x: an image or a batch of images (array or Tensor).
       size: ``(height, width)``.
       interpolation: 'bilinear', 'nearest', 'bicubic' or 'area'.
+      data_format: 'channels_last' (default) or 'channels_first'.
 
     Returns:
       A float32 Tensor (dtype of ``x`` when it is floating).
@@ -62,8 +63,10 @@ def smart_resize(x, size, interpolation="bilinear", data_format="channels_last",
     from dlframe.core.tensor import convert_to_tensor
     from dlframe.keras.layers.preprocessing import crop_to_aspect_and_resize
     from dlframe.ops import math as _math
-    if data_format not in (None, "channels_last"):
-        raise ValueError(f"smart_resize supports channels_last only, got {data_format!r}")
+    from dlframe.ops import array as _array
+    if data_format not in (None, "channels_last", "channels_first"):
+        raise ValueError(f"data_format must be 'channels_last' or 'channels_first'; "
+                         f"received data_format={data_format!r}")
     t = convert_to_tensor(x)
     if t.ndim not in (3, 4):
         raise ValueError(f"Expected an image array with shape `(height, width, channels)`"
@@ -71,7 +74,13 @@ def smart_resize(x, size, interpolation="bilinear", data_format="channels_last",
                          f"with incorrect rank, of shape {tuple(t.shape)}.")
     if not t.dtype.is_floating:
         t = _math.cast(t, "float32")
-    return crop_to_aspect_and_resize(t, int(size[0]), int(size[1]), interpolation)
+    to_last = [0, 2, 3, 1] if t.ndim == 4 else [1, 2, 0]
+    if data_format == "channels_first":
+        t = _array.transpose(t, to_last)
+    out = crop_to_aspect_and_resize(t, int(size[0]), int(size[1]), interpolation)
+    if data_format == "channels_first":   # back to channels first
+        out = _array.transpose(out, [0, 3, 1, 2] if t.ndim == 4 else [2, 0, 1])
+    return out
 
 
 def __getattr__(name):

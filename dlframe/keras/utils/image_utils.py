@@ -5,6 +5,8 @@ Images in datasets are decoded by ``tf.io.decode_image`` (PNG and BMP natively,
 JPEG and GIF through Pillow) and resized by ``tf.image.resize``.
 """
 
+import io
+
 from dlframe import config as _config
 from dlframe.backends.base import np  # host-side image utility: returns NumPy, as Keras
 from dlframe.io import image_ops as _io
@@ -107,7 +109,7 @@ def load_img(path, color_mode="rgb", target_size=None, interpolation="nearest",
     """Loads an image file into a PIL Image.
 
     Args:
-      path: the file path.
+      path: the file path, or an open binary file (e.g. ``io.BytesIO``).
       color_mode: 'rgb', 'rgba' or 'grayscale'.
       target_size: None, or ``(height, width)`` to resize to.
       interpolation: 'nearest', 'bilinear', 'bicubic', 'lanczos', 'box' or 'hamming'.
@@ -117,9 +119,13 @@ def load_img(path, color_mode="rgb", target_size=None, interpolation="nearest",
     modes = {"grayscale": "L", "rgb": "RGB", "rgba": "RGBA"}
     if color_mode not in modes:
         raise ValueError('color_mode must be "grayscale", "rgb", or "rgba"')
-    with open(path, "rb") as f:
-        img = Image.open(f)
+    if hasattr(path, "read"):   # an open binary file or io.BytesIO, as Keras
+        img = Image.open(io.BytesIO(path.read()))
         img.load()
+    else:
+        with open(path, "rb") as f:
+            img = Image.open(f)
+            img.load()
     if img.mode != modes[color_mode]:
         img = img.convert(modes[color_mode])
     if target_size is not None:
