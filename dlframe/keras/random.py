@@ -27,11 +27,8 @@ from dlframe.keras import backend as _backend
 from dlframe.keras import default_seeds as _default_seeds
 from dlframe.ops import array as _array
 from dlframe.ops import array_index as _index
-from dlframe.ops import creation as _creation
-from dlframe.ops import logic as _logic
 from dlframe.ops import math as _math
 from dlframe.ops import random as _random
-from dlframe.ops import reduction as _reduction
 from dlframe.ops import sorting as _sorting
 from dlframe.ops import stateless_dropout as _dropout
 from dlframe.ops.random_kernels import stateless_gamma_p
@@ -322,10 +319,7 @@ def beta(shape, alpha, beta, dtype=None, seed=None):
 
 def binomial(shape, counts, probabilities, dtype=None, seed=None):
     """Binomial samples: successes in ``counts`` trials of probability
-    ``probabilities``.
-
-    ``counts`` must be known when the function runs (a number, array or eager
-    tensor): dlframe sums ``max(counts)`` Bernoulli draws.
+    ``probabilities`` (``tf.random.stateless_binomial``, as Keras 3 on TF).
 
     Args:
       shape: the output shape.
@@ -335,13 +329,7 @@ def binomial(shape, counts, probabilities, dtype=None, seed=None):
       seed: None, an int or a ``SeedGenerator``.
     """
     d = _float(dtype)
-    shape = [int(s) for s in shape]
-    full = _array.zeros(shape, dtype=d)
-    n = _math.add(full, _math.cast(convert_to_tensor(counts), d))
-    p = _math.add(full, _math.cast(convert_to_tensor(probabilities), d))
-    trials = int(_reduction.reduce_max(n).numpy()) if shape and all(shape) else 0
-    u = _random.stateless_uniform(shape + [max(trials, 1)], draw_seed(seed), dtype=d)
-    index = _math.cast(_creation.range(max(trials, 1)), d)
-    hit = _logic.logical_and(_logic.less(u, _array.expand_dims(p, -1)),
-                             _logic.less(index, _array.expand_dims(n, -1)))
-    return _reduction.reduce_sum(_math.cast(hit, d), axis=-1)
+    inner = dtypes.float32 if d == dtypes.bfloat16 else d
+    out = _random.stateless_binomial([int(s) for s in shape], draw_seed(seed),
+                                     counts, probabilities, output_dtype=inner)
+    return out if inner == d else _math.cast(out, d)

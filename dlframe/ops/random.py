@@ -15,7 +15,9 @@ so a compiled function draws fresh numbers on every replay.
 
 Uniform, normal, truncated normal and integer draws (stateful, stateless and
 ``Generator``), dropout masks, ``split`` and ``fold_in`` give TensorFlow's numbers
-(``dlframe.ops.philox``; normals to within one float ulp).
+(``dlframe.ops.philox``; normals to within one float ulp), and so do categorical,
+Gamma, Poisson, binomial and shuffle draws (``dlframe.ops.random_tf_samplers``;
+categorical as TF does when it runs the op in one piece).
 """
 
 import types
@@ -64,6 +66,7 @@ from dlframe.ops.random_kernels import (  # noqa: F401
     stateless_gamma_p,
     stateless_normal_p,
     stateless_poisson_p,
+    stateless_shuffle_p,
     stateless_truncated_normal_p,
     stateless_uniform_int_p,
     stateless_uniform_p,
@@ -126,6 +129,8 @@ def _logits_2d(logits, op):
     if x._value.ndim != 2:
         raise InvalidArgumentError(f"logits should be a matrix, got shape "
                                    f"{list(x._value.shape)} [Op:{op}]")
+    if x._value.shape[1] == 0 and x._value.shape[0] != 0:
+        raise InvalidArgumentError(f"num_classes should be positive, got 0 [Op:{op}]")
     if x._value.dtype.kind != "f" and not x.dtype.is_floating:  # bfloat16: kind "V"
         raise InvalidArgumentError(f"{op}: logits must be floating point, got "
                                    f"{x.dtype.name}")
@@ -151,9 +156,9 @@ def categorical(logits, num_samples, dtype=None, seed=None, name=None):
     n = int(num_samples)
     if n < 0:
         raise InvalidArgumentError(f"num_samples should be nonnegative, got {n}")
-    return call(categorical_p, (x,), {"num_samples": n, "dtype": d._np,
-                                      "source": _source(seed, ("Multinomial",
-                                                               d.name))})
+    # TF's kernel cache: one stream per logits and output dtype
+    src = _source(seed, ("Multinomial", x.dtype.name, d.name))
+    return call(categorical_p, (x,), {"num_samples": n, "dtype": d._np, "source": src})
 
 
 def multinomial(logits, num_samples, seed=None, name=None, output_dtype=None):
@@ -269,18 +274,16 @@ def stateless_categorical(logits, num_samples, seed, dtype=dtypes.int64, name=No
                                                   "dtype": d._np})
 
 
-def _broadcast_param(value, shp, op, arg):
-    """A distribution parameter broadcast to the output shape ``shp`` (TF's stateless
-    samplers: its shape must match the rightmost dimensions of ``shape``)."""
-    try:
-        np.broadcast_shapes(tuple(value.shape), shp)
-        if len(value.shape) > len(shp):
-            raise ValueError
-    except ValueError:
-        raise InvalidArgumentError(f"{op}: `{arg}` of shape {list(value.shape)} does not "
-                                   f"broadcast to {list(shp)}") from None
-    return m.add(value, m.zeros_like(convert_to_tensor(np.zeros(shp, value.dtype._np),
-                                                       device=value._device)))
+def _sample_dims(shp, param, arg, op):
+    """The leading dimensions of ``shp`` before ``param``'s shape, which must end
+    it (TF's stateless Poisson and Gamma: output ``[s, k]`` reads substream
+    ``k * samples + s``)."""
+    rank = len(param.shape)
+    if rank > len(shp) or tuple(shp[len(shp) - rank:]) != tuple(param.shape):
+        raise InvalidArgumentError(f"Shape passed in must end with broadcasted shape: "
+                                   f"`shape` {list(shp)}, `{arg}` shape "
+                                   f"{list(param.shape)} [Op:{op}]")
+    return tuple(shp[:len(shp) - rank])
 
 
 def stateless_poisson(shape, seed, lam, dtype=dtypes.int32, name=None):
@@ -289,9 +292,9 @@ def stateless_poisson(shape, seed, lam, dtype=dtypes.int32, name=None):
     d = dtypes.as_dtype(dtype)
     rate = lam if isinstance(lam, Tensor) else convert_to_tensor(lam, dtype=dtypes.float32)
     s = _seed_tensor(seed, "StatelessRandomPoisson", rate._device)
-    shp = _shape(shape, "StatelessRandomPoisson")
-    rate = _broadcast_param(rate, shp, "StatelessRandomPoisson", "lam")
-    return call(stateless_poisson_p, (s, rate), _attrs((), d))
+    shp = _sample_dims(_shape(shape, "StatelessRandomPoisson"), rate, "lam",
+                       "StatelessRandomPoisson")
+    return call(stateless_poisson_p, (s, rate), _attrs(shp, d))
 
 
 def stateless_binomial(shape, seed, counts, probs, output_dtype=dtypes.int32,
@@ -305,14 +308,20 @@ def stateless_binomial(shape, seed, counts, probs, output_dtype=dtypes.int32,
 
 
 def stateless_gamma(shape, seed, alpha, beta=None, dtype=dtypes.float32, name=None):
-    """Deterministic Gamma samples of shape ``shape`` (``alpha`` and ``beta``
-    broadcast to it; the scale is ``1 / beta``)."""
-    d = _float_dtype(dtype, "StatelessRandomGammaV3")
-    s = _seed_tensor(seed, "StatelessRandomGammaV3")
-    shp = _shape(shape, "StatelessRandomGammaV3")
-    alpha = _broadcast_param(m.cast(t(alpha), d), shp, "StatelessRandomGammaV3", "alpha")
-    out = call(stateless_gamma_p, (s, alpha), _attrs((), d))
-    return out if beta is None else m.divide(out, m.cast(t(beta), d))
+    """Deterministic Gamma samples of shape ``shape``, which must end with the
+    broadcast shape of ``alpha`` and ``beta`` (the scale is ``1 / beta``)."""
+    op = "StatelessRandomGammaV3"
+    d = _float_dtype(dtype, op)
+    s = _seed_tensor(seed, op)
+    shp = _shape(shape, op)
+    alpha, beta = (None if v is None else m.cast(
+        v if isinstance(v, Tensor) else convert_to_tensor(v, dtype=d), d)
+        for v in (alpha, beta))
+    if beta is not None:
+        alpha = m.add(alpha, m.zeros_like(beta))   # broadcast alpha against beta
+    out = call(stateless_gamma_p, (s, alpha),
+               _attrs(_sample_dims(shp, alpha, "alpha (with beta)", op), d))
+    return out if beta is None else m.divide(out, beta)
 
 
 def stateless_parameterized_truncated_normal(shape, seed, means=0.0, stddevs=1.0,
@@ -373,7 +382,7 @@ def fold_in(seed, data, alg="auto_select"):
 
 def stateless_shuffle(value, seed, alg="auto_select", name=None):
     """``value`` with its first dimension randomly permuted, deterministically by
-    ``seed`` (the same seed gives the same order; not TF's exact permutation).
+    ``seed`` (TF's permutation: the same seed gives TF's order).
 
     Args:
       value: a Tensor of rank >= 1.
@@ -381,16 +390,12 @@ def stateless_shuffle(value, seed, alg="auto_select", name=None):
       alg: the RNG algorithm (as ``stateless_uniform``).
       name: unused (TF compatibility).
     """
-    # bound late: the array and sorting ops build on this module's neighbours
-    from dlframe.ops.array_index import gather
-    from dlframe.ops.sorting import argsort
     x = t(value)
     if x.ndim < 1:
         raise InvalidArgumentError(f"stateless_shuffle: `value` must have rank >= 1, got "
                                    f"shape {list(x.shape)}")
-    keys = stateless_uniform([int(x.shape[0])], seed, minval=None, maxval=None,
-                             dtype=dtypes.int64, alg=alg)
-    return gather(x, argsort(keys, stable=True))
+    s = _seed_tensor(seed, "StatelessShuffle", x._device)
+    return call(stateless_shuffle_p, (s, x), {})
 
 
 experimental = types.SimpleNamespace(

@@ -3,7 +3,9 @@
 The state is TF's Philox state ``[counter_lo, counter_hi, key]`` (int64 words of a
 128-bit counter and a 64-bit key); a draw of ``n`` outputs reads the Philox blocks
 from the counter on and advances it by ``256 n``, as TF's stateful kernels, so a
-Generator gives TensorFlow's numbers.
+Generator gives TensorFlow's numbers (binomial draws too, advancing it as TF's
+kernel does). A ThreeFry Generator holds TF's two-word state and,
+as TF without XLA, refuses to draw.
 """
 
 import enum
@@ -15,6 +17,7 @@ from dlframe.core import dtypes
 from dlframe.core.primitive import STATE, call
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.variable import Variable
+from dlframe.errors import UnimplementedError
 from dlframe.ops import philox
 from dlframe.ops.random_kernels import (
     _MASK64,
@@ -57,33 +60,38 @@ def _alg(alg):
 
 
 def create_rng_state(seed, alg):
-    """The int64 state ``[counter_lo, counter_hi, key]`` a Generator of ``seed``
-    starts from: the integer's 64-bit words, lowest first (as TF: a seed of
-    1234 gives ``[1234, 0, 0]``, -3 gives ``[-3, -1, -1]``).
+    """The int64 state a Generator of ``seed`` starts from: the integer's 64-bit
+    words, lowest first (as TF: a seed of 1234 gives ``[1234, 0, 0]``, -3 gives
+    ``[-3, -1, -1]``; ThreeFry states have two words).
 
     Args:
       seed: a Python integer, or a 1-D sequence of up to three int64 words.
-      alg: the algorithm (every one uses a three-word Philox state here).
+      alg: the algorithm: Philox states ``[counter_lo, counter_hi, key]``,
+        ThreeFry ``[counter, key]``.
 
     Returns:
-      An int64 Tensor of shape [3].
+      An int64 Tensor of shape [3] (Philox) or [2] (ThreeFry).
     """
-    _alg(alg)
-    return convert_to_tensor(_state_words(seed))
+    return convert_to_tensor(_state_words(seed, _state_size(_alg(alg))))
 
 
-def _state_words(seed):
+def _state_size(alg):
+    """The words of a state of the algorithm value ``alg`` (TF: ThreeFry 2)."""
+    return 2 if alg == Algorithm.THREEFRY.value else 3
+
+
+def _state_words(seed, size=3):
     if isinstance(seed, Tensor):
         seed = seed.numpy()
     if isinstance(seed, (int, np.integer)):
         seed = int(seed)
-        words = [(seed >> (64 * i)) & _MASK64 for i in range(3)]
+        words = [(seed >> (64 * i)) & _MASK64 for i in range(size)]
         return np.array(words, dtype=np.uint64).view(np.int64)
     words = np.asarray(seed).reshape(-1)
-    if words.size > 3:
-        raise ValueError(f"create_rng_state: seed must have at most 3 words, got "
+    if words.size > size:
+        raise ValueError(f"create_rng_state: seed must have at most {size} words, got "
                          f"{words.size}")
-    out = np.zeros(3, dtype=np.int64)
+    out = np.zeros(size, dtype=np.int64)
     out[:words.size] = [np.uint64(int(w) & _MASK64).view(np.int64) for w in words]
     return out
 
@@ -128,15 +136,20 @@ class Generator:
         if state is None:
             raise ValueError("Generator: `copy_from` or `state` must be given; use "
                              "Generator.from_seed or from_non_deterministic_state")
-        self._state = self._make_state(state)
+        self._state = self._make_state(state, _state_size(self._alg))
         self._source = _GenSource(self)
 
     @staticmethod
-    def _make_state(state):
+    def _host_state(state, size):
         host = np.asarray(state.numpy() if isinstance(state, Tensor) else state,
                           dtype=np.int64).reshape(-1)
-        if host.shape != (3,):
-            raise ValueError(f"Generator: state must have shape [3], got {list(host.shape)}")
+        if host.shape != (size,):   # TF's message
+            raise ValueError(f"Shapes {host.shape} and [{size}] are incompatible")
+        return host
+
+    @classmethod
+    def _make_state(cls, state, size):
+        host = cls._host_state(state, size)
         backends.push_device(backends.get_device("cpu:0"))
         try:
             return Variable(host.copy(), trainable=False, name="StateVar")
@@ -148,12 +161,13 @@ class Generator:
         """A generator whose draws are determined by the integer ``seed``."""
         if isinstance(seed, Tensor):
             seed = int(seed)
-        return cls(state=_state_words(seed), alg=alg)
+        return cls(state=_state_words(seed, _state_size(_alg(alg))), alg=alg)
 
     @classmethod
     def from_non_deterministic_state(cls, alg=None):
         """A generator seeded from OS entropy."""
-        words = np.random.default_rng().integers(0, 1 << 64, size=3, dtype=np.uint64)
+        words = np.random.default_rng().integers(0, 1 << 64, size=_state_size(_alg(alg)),
+                                                 dtype=np.uint64)
         return cls(state=words.view(np.int64), alg=alg)
 
     @classmethod
@@ -182,12 +196,10 @@ class Generator:
         return convert_to_tensor(np.int64(self._state._value[2]))
 
     def reset(self, state):
-        host = np.asarray(state.numpy() if isinstance(state, Tensor) else state,
-                          dtype=np.int64).reshape(3)
-        self._state.assign(host)
+        self._state.assign(self._host_state(state, _state_size(self._alg)))
 
     def reset_from_seed(self, seed):
-        self.reset(_state_words(int(seed)))
+        self.reset(_state_words(int(seed), _state_size(self._alg)))
 
     def reset_from_key_counter(self, key, counter):
         key = np.asarray(key, dtype=np.int64).reshape(-1)
@@ -204,12 +216,19 @@ class Generator:
         st = self._state._value.view(np.uint64)
         return int(st[0]) | (int(st[1]) << 64)
 
+    def _check_alg(self):
+        if self._alg == Algorithm.THREEFRY.value:   # as TF on CPUs and GPUs
+            raise UnimplementedError("Non-XLA devices don't support the ThreeFry "
+                                     "algorithm. [Op:RngReadAndSkip]")
+
     def _advance(self, n):
+        self._check_alg()
         counter = philox.add_counter(self._counter(), n)
         st = self._state._value  # host array: advanced in place
         st[:2] = np.array([counter & _MASK64, counter >> 64], np.uint64).view(np.int64)
 
     def _reserve(self, d, n, advance=True):
+        self._check_alg()
         with self._lock:
             key = int(self._state._value.view(np.uint64)[2])
             bits = philox.Bits(d.xp, (key, key >> 32), self._counter())

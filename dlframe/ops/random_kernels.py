@@ -5,9 +5,10 @@ are written on these. See ``dlframe.ops.random`` for the seed semantics.
 
 Uniform, normal, truncated normal and integer draws (and dropout masks, which TF
 draws as uniforms) are TensorFlow's Philox kernels (``dlframe.ops.philox``), so
-seeded programs see TF's numbers. Categorical, shuffle, Poisson, gamma, binomial
-and bounded-normal samplers use a device ``default_rng`` keyed from the same
-Philox key and counter: deterministic under the same seeds, not TF's values.
+seeded programs see TF's numbers, as do categorical, Gamma, Poisson, binomial and
+shuffle draws (``random_tf_samplers``). The bounded-normal sampler uses a device
+``default_rng`` keyed from the same Philox key and counter: deterministic under
+the same seeds, not TF's values.
 
 On a GPU, uniforms, normals and dropout masks draw from Philox counters held in
 device memory (``GPUDevice.philox_stream`` when unseeded, a traced op's own
@@ -30,6 +31,7 @@ from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import math as m
 from dlframe.ops import philox
+from dlframe.ops import random_tf_samplers as tf_samplers
 from dlframe.ops._util import static_shape
 
 DEFAULT_GRAPH_SEED = 87654321
@@ -234,50 +236,6 @@ def _sample_full_int(bits, xp, *, shape, dtype):
     return philox.full_int(bits, shape, dtype)
 
 
-_GUMBEL_CHUNK = 1 << 22
-
-
-def _sample_categorical(rng, xp, logits, *, num_samples, dtype):
-    x = logits.astype(xp.float64 if logits.dtype.itemsize == 8 else xp.float32)
-    batch, classes = x.shape
-    out = xp.empty((batch, num_samples), dtype=dtype)
-    if classes == 0 or num_samples == 0:
-        return out
-    step = max(1, _GUMBEL_CHUNK // max(batch * classes, 1))
-    tiny = float(np.finfo(x.dtype).tiny)
-    for start in range(0, num_samples, step):  # Gumbel-max, in memory-bounded chunks
-        n = min(step, num_samples - start)
-        u = rng.random((batch, n, classes), dtype=x.dtype)
-        gumbel = -xp.log(-xp.log(xp.maximum(u, tiny)))
-        out[:, start:start + n] = (x[:, None, :] + gumbel).argmax(axis=-1)
-    return out
-
-
-def _sample_shuffle(rng, xp, value):
-    if value.ndim == 0 or value.shape[0] < 2:
-        return value.copy()
-    perm = xp.argsort(rng.random(value.shape[0]))
-    return value[perm]
-
-
-def _sample_poisson(rng, xp, lam, *, shape, dtype):
-    draws = rng.poisson(lam.astype(xp.float64), size=tuple(shape) + lam.shape)
-    return draws.astype(dtype)
-
-
-def _sample_gamma(rng, xp, alpha, *, shape, dtype):
-    gen = _gen_dtype(xp, dtype)
-    a = xp.broadcast_to(alpha.astype(gen), tuple(shape) + alpha.shape)
-    draws = rng.standard_gamma(a, size=a.shape, dtype=gen)
-    return xp.maximum(draws, float(np.finfo(gen).tiny)).astype(dtype, copy=False)
-
-
-def _sample_binomial(rng, xp, counts, probs, *, shape, dtype):
-    n = xp.broadcast_to(counts.astype(xp.float64), shape)
-    p = xp.broadcast_to(probs.astype(xp.float64), shape)
-    return rng.binomial(n.astype(xp.int64), p, size=shape).astype(dtype)
-
-
 def _sample_bounded_normal(rng, xp, means, stddevs, minvals, maxvals, *, shape, dtype):
     gen = _gen_dtype(xp, dtype)
     mu, sd, lo, hi = (xp.broadcast_to(v.astype(gen), shape)
@@ -375,7 +333,8 @@ def _draws_on_device(attrs):
     return source is None or isinstance(source, _Stream) and source.traced
 
 
-def _random_prims(name, stateless_name, sampler, exact=False, device_sampler=None):
+def _random_prims(name, stateless_name, sampler, exact=False, device_sampler=None,
+                  draw_size=_draw_size):
     """A stateful primitive (seeded by a source attr) and a stateless one (seed
     input). An ``exact`` sampler takes TF's Philox bits; the others a device
     ``default_rng`` keyed by them. With a ``device_sampler`` (Philox bits) the
@@ -383,7 +342,7 @@ def _random_prims(name, stateless_name, sampler, exact=False, device_sampler=Non
     graphs replay it)."""
     def stateful(d, *arrays, source, **attrs):
         if device_sampler is not None:
-            bits = _device_bits(d, source, _draw_size(arrays, attrs))
+            bits = _device_bits(d, source, draw_size(arrays, attrs))
             if bits is not None:
                 if not isinstance(bits, philox.DeviceBits):
                     return device_sampler(bits, d.xp, *arrays, **attrs)
@@ -393,7 +352,7 @@ def _random_prims(name, stateless_name, sampler, exact=False, device_sampler=Non
                 return out
         if source is None and not exact:   # unseeded: the device generator as is
             return sampler(d.rng(), d.xp, *arrays, **attrs)
-        bits = _bits(d, source, _draw_size(arrays, attrs))
+        bits = _bits(d, source, draw_size(arrays, attrs))
         return sampler(bits if exact else bits.numpy_rng(), d.xp, *arrays, **attrs)
 
     def stateless(d, seed, *arrays, **attrs):
@@ -426,14 +385,20 @@ full_int_p, stateless_full_int_p = _random_prims(
     "RandomUniformFullInt", "StatelessRandomUniformFullIntV2", _sample_full_int,
     exact=True)
 categorical_p, stateless_categorical_p = _random_prims(
-    "Multinomial", "StatelessMultinomial", _sample_categorical)
-shuffle_p, _ = _random_prims("RandomShuffle", None, _sample_shuffle)
+    "Multinomial", "StatelessMultinomial", tf_samplers.categorical, exact=True,
+    draw_size=tf_samplers.categorical_draw_size)
+shuffle_p, stateless_shuffle_p = _random_prims(
+    "RandomShuffle", "StatelessShuffle", tf_samplers.shuffle, exact=True,
+    draw_size=tf_samplers.shuffle_draw_size)
 poisson_p, stateless_poisson_p = _random_prims(
-    "RandomPoissonV2", "StatelessRandomPoisson", _sample_poisson)
+    "RandomPoissonV2", "StatelessRandomPoisson", tf_samplers.poisson, exact=True,
+    draw_size=tf_samplers.param_draw_size)
 gamma_p, stateless_gamma_p = _random_prims(
-    "RandomGamma", "StatelessRandomGammaV3", _sample_gamma)
+    "RandomGamma", "StatelessRandomGammaV3", tf_samplers.gamma, exact=True,
+    draw_size=tf_samplers.param_draw_size)
 binomial_p, stateless_binomial_p = _random_prims(
-    "StatefulRandomBinomial", "StatelessRandomBinomial", _sample_binomial)
+    "StatefulRandomBinomial", "StatelessRandomBinomial", tf_samplers.binomial,
+    exact=True, draw_size=tf_samplers.binomial_draw_size)
 _, stateless_bounded_normal_p = _random_prims(
     "ParameterizedTruncatedNormal", "StatelessParameterizedTruncatedNormal",
     _sample_bounded_normal)

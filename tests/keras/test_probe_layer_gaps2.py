@@ -139,7 +139,9 @@ def test_cutmix_labels_follow_the_pasted_area(factor):
     np.testing.assert_allclose(mixed_labels.sum(1), 1.0, rtol=1e-5)
     for i in range(n):
         kept = np.mean(mixed[i] == i + 1)   # pixels still from image i
-        np.testing.assert_allclose(mixed_labels[i, i], kept, atol=1e-5)
+        # Keras 3 weighs labels by the box's real-valued area: the pixels it covers
+        # differ by less than one row and one column
+        np.testing.assert_allclose(mixed_labels[i, i], kept, atol=17 / 64)
     assert np.asarray(L.CutMix(factor)(images, training=False)).tolist() == \
         images.tolist()
 

@@ -159,8 +159,14 @@ class _RandomLayer(Layer):
         rank = len(x.shape)
         return _array.transpose(x, list(range(rank - 3)) + [rank - 1, rank - 3, rank - 2])
 
+    # a callable giving the seeds instead of the layer's state (a policy layer
+    # replaying the seeds it drew for this one)
+    _seed_source = None
+
     def _next_seed(self):
         """The layer's next stateless ``[2]`` seed, or None for the global stream."""
+        if self._seed_source is not None:
+            return self._seed_source()
         # as Keras 3: the int64 state folded to the int32 pair TF's stateless ops take
         return None if self._seed_generator is None else draw_seed(self._seed_generator)
 

@@ -18,6 +18,7 @@ from dlframe.keras.layers.augmentation import (
     _RandomLayer,
     _stack_transform,
 )
+from dlframe.keras import random as _keras_random
 from dlframe.keras.layers.augmentation_color import _check_range
 from dlframe.ops import array as _array
 from dlframe.ops import array_index as _index
@@ -212,17 +213,12 @@ class RandomErasing(_RandomLayer):
         return config
 
 
-def _beta(n, alpha, seed):
-    """[n] samples of Beta(alpha, alpha) from two Gamma draws."""
-    a = _random.gamma([n], alpha, seed=seed)
-    b = _random.gamma([n], alpha, seed=seed)
-    return a / (a + b)
-
-
 class _Mixing(_RandomLayer):
     """Mixes each image (and label) with a randomly permuted partner in the batch;
     the mixing weights follow a Beta distribution whose positive parameter is the
-    constructor argument (and attribute) named ``_beta_argument``."""
+    constructor argument (and attribute) named ``_beta_argument``. The permutation
+    and the Beta draws come from the layer's ``SeedGenerator`` in Keras 3's order
+    (``_mix`` returns the mixed images, the label weights and the permutation)."""
 
     _beta_argument = None
 
@@ -257,8 +253,7 @@ class _Mixing(_RandomLayer):
         else:
             images, labels = _float(inputs, self.compute_dtype), None
         if training and len(images.shape) == 4:
-            perm = _random.shuffle(_creation.range(images.shape[0]), seed=self.seed)
-            images, weight = self._mix(images, perm)
+            images, weight, perm = self._mix(images)
             if labels is not None:
                 labels = _float(labels, self.compute_dtype)
                 w = _array.reshape(weight, [-1] + [1] * (len(labels.shape) - 1))
@@ -285,10 +280,15 @@ class MixUp(_Mixing):
     def __init__(self, alpha=0.2, data_format=None, seed=None, **kwargs):
         super().__init__(alpha, seed=seed, data_format=data_format, **kwargs)
 
-    def _mix(self, images, perm):
-        weight = _math.cast(_beta(images.shape[0], self.alpha, self.seed), images.dtype)
-        w = _array.reshape(weight, [-1, 1, 1, 1])
-        return w * images + (1.0 - w) * _index.gather(images, perm), weight
+    def _mix(self, images):
+        # Keras 3: the permutation, then the weights
+        n = images.shape[0]
+        perm = _keras_random.shuffle(_creation.range(n, dtype="int64"),
+                                     seed=self._seed_generator)
+        weight = _keras_random.beta((n,), self.alpha, self.alpha,
+                                    seed=self._seed_generator)
+        w = _array.reshape(_math.cast(weight, images.dtype), [-1, 1, 1, 1])
+        return w * images + (1.0 - w) * _index.gather(images, perm), weight, perm
 
 
 class CutMix(_Mixing):
@@ -310,23 +310,26 @@ class CutMix(_Mixing):
     def _checked(self, value):
         return _keras3_factor(value)
 
-    def _mix(self, images, perm):
+    def _mix(self, images):
         n, h, w, _ = images.shape
-        # Keras 3: a Beta parameter drawn from the factor range (kept above 0)
-        # (drawn as written; a range reaching below 0 is clamped there, where Keras's
-        # Beta sampler gives garbage)
+        # Keras 3's draws: a Beta parameter from the factor range (kept above 0
+        # here, where Keras's Beta sampler gives garbage), the weights, the box
+        # start along x then y (``U * (length - box)``), then the permutation
         alpha = _math.maximum(self._uniform([], *self.factor), 0.0) + 1e-6
-        ratio = _math.sqrt(1.0 - _beta(n, alpha, self.seed))
-        bounds = []
-        for length in (h, w):
-            center = self._uniform([n], 0.0, float(length))
-            half = ratio * float(length) / 2.0
-            bounds += [_math.maximum(_math.round(center - half), 0.0),
-                       _math.minimum(_math.round(center + half), float(length))]
-        mask = _box_mask(n, h, w, *bounds)
-        area = (bounds[1] - bounds[0]) * (bounds[3] - bounds[2]) / float(h * w)
+        beta = _keras_random.beta((n,), alpha, alpha, seed=self._seed_generator)
+        ratio = _math.sqrt(1.0 - beta)
+        bounds = {}
+        for axis, length in (("x", w), ("y", h)):
+            box = ratio * float(length)
+            start = self._uniform([n], 0.0, 1.0) * (float(length) - box)
+            bounds[axis] = (start, start + box)
+        perm = _keras_random.shuffle(_creation.range(n, dtype="int32"),
+                                     seed=self._seed_generator)
+        mask = _box_mask(n, h, w, *bounds["y"], *bounds["x"])
+        (x0, x1), (y0, y1) = bounds["x"], bounds["y"]
+        area = (x1 - x0) * (y1 - y0) / float(h * w)
         mixed = _logic.where(mask, _index.gather(images, perm), images)
-        return mixed, _math.cast(1.0 - area, images.dtype)
+        return mixed, _math.cast(1.0 - area, images.dtype), perm
 
 
 __all__ = ["CutMix", "MixUp", "RandomErasing", "RandomHeight", "RandomShear",

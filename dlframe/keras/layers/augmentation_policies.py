@@ -1,14 +1,18 @@
 """Keras 3's augmentation policies built from the single-op layers: RandAugment and
 AugMix.
 
-Both draw, per call, which operations run, as tensors (a ``switch_case`` picks the
-branch), so a compiled function or a ``tf.data`` map draws new operations on every
-batch instead of baking one choice into the trace. As in Keras the choice of
-operations is made per batch, while each operation draws its own parameters per
-image. Both are the identity unless called with ``training=True``.
+As Keras 3, every call draws from the policy's own seed state: RandAugment the
+operation indices (``randint``, one per step, as a tensor: a ``switch_case`` picks
+the branch, so a compiled function draws new operations on every batch), then the
+parameters of every operation once, in Keras's operation order (an operation
+chosen twice applies the same parameters); AugMix the chain weights, the blend
+weight, then each chosen operation's parameters as the chains apply them (its
+operations are chosen with Python's ``random``, as Keras 3 does). Each operation
+draws per image. Both are the identity unless called with ``training=True``.
 """
 
 import functools
+import random as _pyrandom
 
 from dlframe.keras.layers.augmentation import (
     RandomBrightness,
@@ -27,6 +31,8 @@ from dlframe.keras.layers.augmentation_color import (
     Solarization,
     _check_range,
 )
+from dlframe.keras import default_seeds
+from dlframe.keras import random as _keras_random
 from dlframe.keras.layers.augmentation_mix import RandomShear
 from dlframe.ops import clip_ops as _clip
 from dlframe.ops import control_flow as _cf
@@ -54,6 +60,21 @@ def _positive_int(value, name, minimum=1):
         raise ValueError(f"`{name}` must be an integer >= {minimum}. Received: "
                          f"{name}={value!r}")
     return value
+
+
+class _CountingSeeds:
+    """An endless source of one fixed seed that counts the seeds taken."""
+
+    def __init__(self):
+        self.count = 0
+        self.seed = _math.cast([0, 0], "int32")
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        self.count += 1
+        return self.seed
 
 
 class _OpPolicy(_RandomLayer):
@@ -88,21 +109,29 @@ class _OpPolicy(_RandomLayer):
         }
         # built in Keras 3's order: each unseeded one takes the next default seed
         self._ops = {name: makers[name]() for name in build_order}
+        self._seed_counts = {}
 
-    def _apply(self, name, x):
+    def _apply(self, name, x, seeds=None):
+        """Operation ``name`` on ``x``, drawing the ``seeds`` given (a list, as
+        ``_draw_seeds`` made) instead of from its own state."""
         layer = self._ops[name]
-        out = layer.call(x) if name == "auto_contrast" else layer._augment(x)
+        if seeds is not None:
+            layer._seed_source = iter(seeds).__next__
+        try:
+            out = layer.call(x) if name == "auto_contrast" else layer._augment(x)
+        finally:
+            layer._seed_source = None
         return _math.cast(out, x.dtype)
 
-    def _random_op(self, x, names, identity=False):
-        """Applies one of ``names`` (or, with ``identity``, possibly none), drawn
-        uniformly as a tensor."""
-        count = len(names) + int(identity)
-        index = _random.uniform([], 0, count, dtype="int32", seed=self.seed)
-        branches = [functools.partial(self._apply, n, x) for n in names]
-        if identity:
-            branches.append(lambda: x)
-        return _cf.switch_case(index, branches)
+    def _draw_seeds(self, name, x):
+        """The seeds operation ``name`` takes on ``x``, drawn now from the policy's
+        state (Keras 3 draws each operation's parameters from it)."""
+        count = self._seed_counts.get(name)
+        if count is None:   # how many it takes: counted once, on a dry run
+            counter = _CountingSeeds()
+            self._apply(name, x, counter)
+            count = self._seed_counts[name] = counter.count
+        return [self._next_seed() for _ in range(count)]
 
     def get_config(self):
         config = super().get_config()
@@ -134,8 +163,15 @@ class RandAugment(_OpPolicy):
         self.num_ops = _positive_int(num_ops, "num_ops", minimum=0)
 
     def _augment(self, x):
-        for _ in range(self.num_ops):
-            x = self._random_op(x, RAND_AUGMENT_OPS)
+        if not self.num_ops:
+            return x
+        index = _keras_random.randint((self.num_ops,), 0, len(RAND_AUGMENT_OPS),
+                                      seed=self._seed_generator)
+        seeds = {name: self._draw_seeds(name, x) for name in RAND_AUGMENT_OPS}
+        for step in range(self.num_ops):
+            branches = [functools.partial(self._apply, name, x, seeds[name])
+                        for name in RAND_AUGMENT_OPS]
+            x = _cf.switch_case(index[step], branches)
         return x
 
     def get_config(self):
@@ -180,20 +216,49 @@ class AugMix(_OpPolicy):
         self._names = AUGMIX_OPS_ALL if self.all_ops else AUGMIX_OPS
 
     def _augment(self, x):
-        gammas = _random.gamma([self.num_chains], float(self.alpha), seed=self.seed)
+        # Keras 3's draws: Dirichlet chain weights, the Beta blend weight, then the
+        # chosen operations' parameters, chain by chain
+        gen = self._seed_generator
+        gammas = _keras_random.gamma([self.num_chains], float(self.alpha), seed=gen)
         weights = _math.cast(gammas / _red.reduce_sum(gammas), x.dtype)
-        pair = _random.gamma([2], float(self.alpha), seed=self.seed)
-        keep = _math.cast(pair[0] / (pair[0] + pair[1]), x.dtype)
+        keep = _math.cast(_keras_random.beta((), float(self.alpha), float(self.alpha),
+                                             seed=gen), x.dtype)
         mixed = None
-        for chain in range(self.num_chains):
+        for chain, weight in zip(self._chains(x), [weights[i] for i in
+                                                   range(self.num_chains)]):
             y = x
-            for _ in range(self.chain_depth):
-                y = self._random_op(y, self._names, identity=True)
-            term = y * weights[chain]
-            mixed = term if mixed is None else mixed + term
+            for step in chain:
+                y = step(y)
+            mixed = y * weight if mixed is None else mixed + y * weight
         out = keep * x + (1.0 - keep) * mixed
         return _clip.clip_by_value(out, float(self.value_range[0]),
                                    float(self.value_range[1]))
+
+    def _chains(self, x):
+        """Each chain's steps (callables on an image batch). After
+        ``keras.utils.set_random_seed``, as Keras 3: each step picks an operation
+        or none with Python's ``random`` (fixed per trace) and draws its parameters
+        from the policy's state now; before, each step picks as a tensor."""
+        chains = []
+        for _ in range(self.num_chains):
+            steps = []
+            for _ in range(self.chain_depth):
+                if not default_seeds.active():
+                    steps.append(self._random_step)
+                    continue
+                name = _pyrandom.choice(list(self._names) + [None])
+                if name is not None:
+                    steps.append(functools.partial(self._apply, name,
+                                                   seeds=self._draw_seeds(name, x)))
+            chains.append(steps)
+        return chains
+
+    def _random_step(self, x):
+        """One operation of the list, or none, chosen uniformly as a tensor."""
+        index = _random.uniform([], 0, len(self._names) + 1, dtype="int32",
+                                seed=self.seed)
+        branches = [functools.partial(self._apply, n, x) for n in self._names]
+        return _cf.switch_case(index, branches + [lambda: x])
 
     def get_config(self):
         config = super().get_config()
