@@ -337,7 +337,11 @@ def shape_arg_dims(shape):
     dims = []
     for s in shape:
         mask = hidden_values(trace, s) if isinstance(s, Tensor) else None
-        dims.append(None if mask is not None else -1 if s is None else int(s))
+        # a Tensor's own value, read without the concrete-value check: the
+        # op replays with the run-time value; this only annotates static dims
+        dims.append(None if mask is not None else -1 if s is None else
+                    int(s._device.to_numpy(s._value)) if isinstance(s, Tensor)
+                    else int(s))
     if None not in dims and not trace.value_unknown:
         return None   # nothing hidden: the op's own rule applies
     return dims

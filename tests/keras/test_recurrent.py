@@ -330,8 +330,9 @@ def test_regularizers_constraints_and_use_bias():
 def test_invalid_arguments():
     with pytest.raises(ValueError, match="units"):
         L.LSTM(0)
-    with pytest.raises(ValueError, match="dropout"):
-        L.GRU(3, dropout=1.5)
+    with pytest.raises(TypeError, match="dropout"):
+        L.GRU(3, dropout="half")
+    assert L.GRU(3, dropout=1.5).dropout == 1.0   # Keras clips the rate
     with pytest.raises(ValueError, match="use_cudnn"):
         L.LSTM(3, use_cudnn="yes")
     with pytest.raises(ValueError, match="ndim=3"):

@@ -209,6 +209,8 @@ class MultiHeadAttention(Layer):
              key_mask=None, attention_mask=None, return_attention_scores=False,
              training=None, use_causal_mask=False, mask=None):
         key = value if key is None else key
+        if not query.dtype.is_floating:   # Keras 3 promotes integer features
+            query = _math.cast(query, self.compute_dtype)
         value, key = _like(value, query), _like(key, query)   # one compute dtype
         check_flash_scores(self._flash_attention, return_attention_scores)
         for name, x in (("value", value), ("key", key)):

@@ -4,6 +4,7 @@ from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.engine.base_layer_utils import bind_initial_state
 from dlframe.keras.utils import generic_utils
 from dlframe.ops import array as _array
+from dlframe.ops import reduction as _reduction
 
 _MERGE_MODES = ("sum", "mul", "ave", "concat", None)
 
@@ -138,7 +139,6 @@ class Bidirectional(Wrapper):
         self.return_sequences = layer.return_sequences
         self.return_state = layer.return_state
         self.stateful = layer.stateful
-        self.states = None
         self.supports_masking = True
         self._initial_weights = weights
 
@@ -238,6 +238,13 @@ class Bidirectional(Wrapper):
             return outs + [None] * n
         return outs if self.merge_mode is None else out
 
+    @property
+    def states(self):
+        """The forward layer's state variables then the backward layer's (None until
+        a stateful layer is built)."""
+        fw, bw = self.forward_layer.states, self.backward_layer.states
+        return tuple(fw) + tuple(bw) if fw and bw else None
+
     def reset_states(self, states=None):
         if not self.stateful:
             raise AttributeError("Layer must be stateful.")
@@ -248,6 +255,8 @@ class Bidirectional(Wrapper):
         half = len(states) // 2
         self.forward_layer.reset_states(states[:half])
         self.backward_layer.reset_states(states[half:])
+
+    reset_state = reset_states   # the Keras 3 name
 
     def get_config(self):
         config = Layer.get_config(self)
@@ -313,5 +322,16 @@ class TimeDistributed(Wrapper):
         return _array.reshape(out, [batch, steps] + out.shape.as_list()[1:])
 
     def compute_mask(self, inputs, mask=None):
-        return mask
+        """A per-timestep mask: the inner layer's mask of each slice, or (Keras 2)
+        a slice is kept when any of its positions is, e.g. ``TimeDistributed(GRU)``
+        over word-masked sentences gives a sentence mask."""
+        if mask is None or len(mask.shape) <= 2:
+            return mask
+        batch, steps = mask.shape[0], mask.shape[1]
+        flat_mask = _array.reshape(mask, [-1] + mask.shape.as_list()[2:])
+        flat = _array.reshape(inputs, [-1] + inputs.shape.as_list()[2:])
+        inner = self.layer.compute_mask(flat, flat_mask)
+        if inner is None:
+            return _reduction.reduce_any(mask, axis=list(range(2, len(mask.shape))))
+        return _array.reshape(inner, [batch, steps] + inner.shape.as_list()[1:])
 

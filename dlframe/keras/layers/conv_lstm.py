@@ -1,7 +1,8 @@
 """ConvLSTM1D/2D/3D: LSTMs whose input and recurrent transforms are convolutions.
 
 Portable only: ``keras.layers.RNN``'s loop over a ``ConvLSTMCell`` of the layer's
-rank (channels_last).
+rank. The step convolves channels_last; channels_first inputs and states are
+transposed around it (the weights are the same either way, as in Keras).
 """
 
 from dlframe.keras.engine.input_spec import InputSpec
@@ -39,15 +40,18 @@ class ConvLSTMCell(LSTMCell):
             raise ValueError(f"The `padding` argument must be one of 'valid', 'same'. "
                              f"Received: padding={padding!r}")
         self.data_format = data_format or "channels_last"
-        if self.data_format != "channels_last":
-            raise NotImplementedError(f"ConvLSTM{self.rank}D supports data_format="
-                                      "'channels_last' only; received "
-                                      f"data_format={data_format!r}")
+        if self.data_format not in ("channels_last", "channels_first"):
+            raise ValueError("The `data_format` argument must be one of "
+                             "{'channels_first', 'channels_last'}. Received: "
+                             f"data_format={data_format}")
+        self._first = self.data_format == "channels_first"
         self.dilation_rate = normalize_tuple(dilation_rate, self.rank, "dilation_rate")
         self._spatial = None
 
     def build(self, input_shape):
         shape = list(input_shape)
+        if self._first:
+            shape = shape[:1] + shape[2:] + shape[1:2]
         channels = shape[-1]
         n = 4 * self.filters
         self._spatial = [_out_len(shape[1 + i], self.kernel_size[i], self.strides[i],
@@ -71,6 +75,8 @@ class ConvLSTMCell(LSTMCell):
 
     def get_initial_state(self, inputs=None, batch_size=None, dtype=None):
         shape = [batch_size] + list(self._spatial) + [self.filters]
+        if self._first:
+            shape = shape[:1] + shape[-1:] + shape[1:-1]
         dtype = dtype or self.compute_dtype
         return [_creation.zeros(shape, dtype=dtype), _creation.zeros(shape, dtype=dtype)]
 
@@ -82,6 +88,9 @@ class ConvLSTMCell(LSTMCell):
             inputs = inputs * dp
         if rdp is not None:
             h_prev = h_prev * rdp
+        if self._first:
+            inputs, h_prev, c_prev = (self._channels(t, last=True)
+                                      for t in (inputs, h_prev, c_prev))
         z = _conv.convolution(inputs, self._w(self.kernel, inputs),
                               strides=list(self.strides), padding=self.padding.upper(),
                               dilations=list(self.dilation_rate))
@@ -93,7 +102,15 @@ class ConvLSTMCell(LSTMCell):
         i, f, o = (self.recurrent_activation(v) for v in (i, f, o))
         c = f * c_prev + i * self.activation(g)
         h = o * self.activation(c)
+        if self._first:
+            h, c = self._channels(h, last=False), self._channels(c, last=False)
         return h, [h, c]
+
+    def _channels(self, t, last):
+        """``t`` with its channel axis moved to the end (``last``) or to axis 1."""
+        axes = list(range(self.rank + 2))
+        perm = [0] + axes[2:] + [1] if last else [0, self.rank + 1] + axes[1:-1]
+        return _array.transpose(t, perm)
 
     def get_config(self):
         config = super().get_config()
@@ -122,8 +139,8 @@ class ConvLSTM(RNN):
     Args:
       filters: number of output channels.
       kernel_size, strides, padding ('valid'/'same'), data_format
-        ('channels_last'), dilation_rate: as in Conv1D/2D/3D (the recurrent
-        convolution is always stride 1, 'same').
+        ('channels_last' or 'channels_first'), dilation_rate: as in Conv1D/2D/3D
+        (the recurrent convolution is always stride 1, 'same').
       activation, recurrent_activation, use_bias, initializers, unit_forget_bias,
       regularizers, constraints, dropout, recurrent_dropout, seed: as in LSTM.
       return_sequences, return_state, go_backwards, stateful: as in RNN.

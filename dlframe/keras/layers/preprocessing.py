@@ -43,6 +43,17 @@ def iter_batches(data, min_rank=1):
     yield _as_batch(data)
 
 
+def iter_string_batches(data, layer_name):
+    """``iter_batches`` for layers that learn a vocabulary of strings: data of
+    another dtype is refused (TF cannot convert it), not read as text."""
+    for batch in iter_batches(data):
+        if batch.dtype != _dt.string:
+            raise ValueError(f"`{layer_name}.adapt()` expects string data. Failed to "
+                             f"convert a NumPy array to a Tensor (received dtype "
+                             f"{batch.dtype.name}).")
+        yield batch
+
+
 def _as_batch(value):
     if isinstance(value, (Tensor, RaggedTensor)):
         return value

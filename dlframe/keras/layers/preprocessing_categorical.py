@@ -128,7 +128,7 @@ def encode_categorical(x, depth, output_mode, count_weights=None, idf=None, dtyp
         if len(x.shape) > 1 and x.shape[-1] == 1:
             x = _array.squeeze(x, [-1])
         return _creation.one_hot(x, depth, dtype=out_dtype)
-    if len(x.shape) <= 1:
+    if len(x.shape) == 0:   # a scalar is one sample, and so is a 1-D input (TF)
         x = _array.expand_dims(x, -1)
     hot = _creation.one_hot(x, depth, dtype=_dt.float32)  # (..., tokens, depth)
     if output_mode == "multi_hot":

@@ -15,7 +15,7 @@ from dlframe.core.primitive import call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.keras.engine.base_layer import Layer, in_dry_run
-from dlframe.keras.layers.preprocessing import iter_batches
+from dlframe.keras.layers.preprocessing import iter_batches, iter_string_batches
 from dlframe.keras.layers.preprocessing_categorical import (
     CategoryEncoding,
     Discretization,
@@ -234,7 +234,9 @@ class _IndexLookup(Layer):
         self._check_vocabulary_size(tokens_clean)
         if self.output_mode == "tf_idf":
             if idf_weights is None:
-                raise ValueError("`idf_weights` must be set if output_mode is 'tf_idf'")
+                raise ValueError("When specifying the `vocabulary` argument, in TF-IDF "
+                                 "output mode, the `idf_weights` argument must also be "
+                                 "provided.")
             w = [float(v) for v in (idf_weights.numpy() if isinstance(idf_weights, Tensor)
                                     else idf_weights)]
             if len(w) == len(tokens) != len(tokens_clean):
@@ -301,7 +303,9 @@ class _IndexLookup(Layer):
         """Builds the vocabulary from ``data``: tokens by descending frequency (ties by
         descending token, as TF), capped by ``max_tokens``."""
         counts, doc_freq, num_docs = {}, {}, 0
-        for batch in iter_batches(data):
+        batches = iter_string_batches(data, type(self).__name__) if self._string \
+            else iter_batches(data)
+        for batch in batches:
             if isinstance(batch, RaggedTensor):   # one document per row
                 rows = batch.merge_dims(1, -1).to_list() if batch.ragged_rank > 1 \
                     else batch.to_list()
@@ -341,6 +345,9 @@ class _IndexLookup(Layer):
             return call(lookup_p, (xi,), {"table": self._inverse, "dtype": out_dtype})
         if self._string and x.dtype != _dt.string:
             raise ValueError(f"StringLookup expects string inputs, got {x.dtype.name}")
+        if not self._string and x.dtype == _dt.string:
+            raise TypeError(f"IntegerLookup expects integer inputs; cannot convert "
+                            f"string inputs to int64 (layer {self.name!r}).")
         return call(lookup_p, (x,), {"table": self._forward, "dtype": "int64"})
 
     def call(self, inputs):

@@ -19,9 +19,9 @@ from dlframe.keras.layers.preprocessing_categorical import (
     check_sparse,
     maybe_sparse,
 )
+from dlframe.keras.layers.preprocessing import iter_string_batches
 from dlframe.keras.layers.preprocessing_lookup import (
     StringLookup,
-    iter_batches,
     load_idf_weights,
     save_idf_weights,
 )
@@ -90,12 +90,8 @@ class TextVectorization(Layer):
         check_max_tokens("TextVectorization", max_tokens)
         _check_choice("standardize", standardize, _STANDARDIZE)
         _check_choice("split", split, _SPLIT)
-        self._ngrams_arg = list(ngrams) if isinstance(ngrams, (list, tuple)) else ngrams
-        if isinstance(ngrams, int):
-            if ngrams < 1:
-                raise ValueError(f"`ngrams` must be None, a positive integer or a tuple "
-                                 f"of integers. Received: ngrams={ngrams}")
-            ngrams = tuple(range(1, ngrams + 1))
+        self._ngrams_arg = ngrams
+        ngrams = _check_ngrams(ngrams)
         self.max_tokens = max_tokens
         self.standardize = standardize
         self.split = split
@@ -161,7 +157,7 @@ class TextVectorization(Layer):
     def adapt(self, data, batch_size=None, steps=None):
         """Learns the vocabulary (and idf weights for 'tf_idf') from ``data``."""
         counts, doc_freq, num_docs = {}, {}, 0
-        for batch in iter_batches(data):
+        for batch in iter_string_batches(data, "TextVectorization"):
             for doc in self._documents(batch):
                 num_docs += 1
                 for tok in doc:
@@ -290,9 +286,29 @@ class TextVectorization(Layer):
     def from_config(cls, config):
         config = dict(config)
         config.pop("vocabulary_size", None)
+        if isinstance(config.get("ngrams"), list):   # a tuple read back from JSON
+            config["ngrams"] = tuple(config["ngrams"])
         for key, known in (("standardize", _STANDARDIZE), ("split", _SPLIT)):
             config[key] = _deserialize_callable(key, config.get(key), known)
         return cls(**config)
+
+
+def _check_ngrams(ngrams):
+    """The n-gram widths of the ``ngrams`` argument (None, n for 1..n, or a tuple)."""
+    if ngrams is None:
+        return None
+    if isinstance(ngrams, int):
+        if ngrams < 1:   # TF fails later, when the layer runs
+            raise ValueError(f"`ngrams` must be None, a positive integer or a tuple "
+                             f"of integers. Received: ngrams={ngrams}")
+        return tuple(range(1, ngrams + 1))
+    if not isinstance(ngrams, tuple) or not all(isinstance(n, int) for n in ngrams):
+        raise ValueError(f"`ngrams` must be None, an integer, or a tuple of integers. "
+                         f"Received: ngrams={ngrams}")
+    bad = [n for n in ngrams if n < 1]
+    if bad:
+        raise ValueError(f"All ngram_widths must be greater than 0. Got {bad[0]}")
+    return ngrams
 
 
 def _check_choice(key, value, allowed):

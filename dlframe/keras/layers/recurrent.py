@@ -9,16 +9,21 @@ to the cell loop otherwise; ``layer.last_kernel`` says which one ran.
 from dlframe.core.tensor import Tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.core.variable import Variable
-from dlframe.errors import InvalidArgumentError
+from dlframe.errors import InvalidArgumentError, ShapeMismatchError
 from dlframe.keras.engine.base_layer import Layer, in_dry_run
 from dlframe.keras.engine.base_layer_utils import bind_initial_state
 from dlframe.keras.engine.input_spec import InputSpec
 from dlframe.keras.layers import ragged_inputs, rnn_kernels
+from dlframe.keras.layers.rnn_config import (  # noqa: F401 - re-exported
+    from_inlined_config,
+    inline_cell_config,
+)
 from dlframe.keras.layers.recurrent_cells import (
     GRUCell,
     LSTMCell,
     SimpleRNNCell,
     StackedRNNCells,
+    cell_initial_state,
     deserialize_cell,
 )
 from dlframe.keras.utils import generic_utils, tree
@@ -160,8 +165,7 @@ class RNN(Layer):
             batch_size = batch_size.shape[1 if self.time_major else 0]
         dtype = dtype or self.compute_dtype
         if hasattr(self.cell, "get_initial_state"):
-            states = self.cell.get_initial_state(batch_size=batch_size, dtype=dtype)
-            return _flatten(states)
+            return _flatten(cell_initial_state(self.cell, batch_size, dtype))
         return [_creation.zeros([batch_size] + _state_shape(s), dtype=dtype)
                 for s in _flatten(self.cell.state_size)]
 
@@ -258,6 +262,8 @@ class RNN(Layer):
     def _initial_states(self, x, initial_state):
         x = tree.flatten(x)[0]
         batch = x.shape[0]
+        if not x.dtype.is_floating:   # integer features: float states (Keras 3)
+            x = _math.cast(x, self.compute_dtype)
         if initial_state is not None:
             states = _flatten(list(initial_state))
             if len(states) != len(self._state_sizes()):
@@ -268,9 +274,10 @@ class RNN(Layer):
             return [_math.cast(s, x.dtype) if s.dtype != x.dtype else s for s in states]
         if self.stateful:
             if self.states[0].shape[0] != batch:
-                raise ValueError(f"Stateful layer {self.name} was built for batch size "
-                                 f"{self.states[0].shape[0]}, but received a batch of "
-                                 f"size {batch}.")
+                # TF fails when the graph runs: InvalidArgumentError (+ ValueError)
+                raise ShapeMismatchError(
+                    f"Stateful layer {self.name} was built for batch size "
+                    f"{self.states[0].shape[0]}, but received a batch of size {batch}.")
             return [_math.cast(v, x.dtype) if v.dtype != x.dtype else _array.identity(v)
                     for v in self.states]
         return self.get_initial_state(batch, dtype=x.dtype)
@@ -405,32 +412,6 @@ def _takes_training(cell):
 
 
 # ---------------------------------------------------------------- built-in layers
-_CELL_KEYS_DROPPED = ("name", "trainable", "dtype")
-
-
-def inline_cell_config(layer, config, dropped=()):
-    """``config`` with the layer's cell arguments inlined, as Keras writes LSTM, GRU and
-    ConvLSTM2D configs (no nested cell)."""
-    cell_config = layer.cell.get_config()
-    for key in _CELL_KEYS_DROPPED + tuple(dropped):
-        cell_config.pop(key, None)
-    config.update(cell_config)
-    from dlframe.keras import regularizers
-    config["activity_regularizer"] = (
-        regularizers.serialize(layer.activity_regularizer)
-        if layer.activity_regularizer is not None else None)
-    return config
-
-
-def from_inlined_config(cls, config):
-    """The layer of ``cls`` from an inlined-cell config (a dtype policy dict is read
-    as its dtype name)."""
-    config = dict(config)
-    if isinstance(config.get("dtype"), dict):
-        config["dtype"] = config["dtype"].get("config", {}).get("name")
-    return cls(**config)
-
-
 def _check_features(layer, shape):
     """TF's error (InvalidArgumentError from the cell's matmul) for a sequence whose
     feature size differs from the one the layer was built for."""
@@ -517,6 +498,14 @@ class _FusedRNN(RNN):
     @property
     def bias(self):
         return self.cell.bias
+
+    _casts_to_float = True   # integer features give compute-dtype outputs (Keras 3)
+
+    def call(self, inputs, mask=None, training=None, initial_state=None):
+        if isinstance(inputs, Tensor) and not inputs.dtype.is_floating:
+            inputs = _math.cast(inputs, self.compute_dtype)
+        return super().call(inputs, mask=mask, training=training,
+                            initial_state=initial_state)
 
     def _run(self, x, states, mask, training):
         kind, _ = rnn_kernels.choose(self, x, mask)

@@ -6,6 +6,8 @@ A cell computes one timestep: ``call(inputs, states, training=None)`` returns
 layers run the same equations with a fused sequence kernel when they can.
 """
 
+import inspect
+
 from dlframe.keras import activations, constraints, default_seeds, initializers, regularizers
 from dlframe.keras.engine.base_layer import Layer
 from dlframe.keras.layers.layer_config import weight_options_config
@@ -27,15 +29,21 @@ def _check_units(units):
 
 
 def _check_rate(value, name):
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or \
-            not 0 <= value <= 1:
-        raise ValueError(f"Received an invalid value for argument `{name}`, expected a "
-                         f"float between 0 and 1, got {value!r}.")
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise TypeError(f"Received an invalid value for argument `{name}`, expected a "
+                        f"float, got {value!r}.")
     return float(value)
 
 
 def _first(states):
     return states[0] if isinstance(states, (list, tuple)) else states
+
+
+def _dropout_mask(like, rate, seed):
+    """A keep mask scaled by ``1 / (1 - rate)``; a (clipped) rate of 1 drops all."""
+    if rate >= 1:
+        return _math.zeros_like(like)
+    return _nn.dropout(_math.ones_like(like), rate, seed=seed)
 
 
 class DropoutRNNCell:
@@ -49,16 +57,23 @@ class DropoutRNNCell:
         self._dropout_mask = None
         self._recurrent_dropout_mask = None
 
+    # Keras 3's LSTMCell/GRUCell apply dropout only for 0 < rate < 1 (a clipped
+    # rate of 1 leaves them undropped); SimpleRNNCell drops everything
+    _drops_at_full_rate = True
+
+    def _rate_applies(self, rate):
+        return rate > 0 and (rate < 1 or self._drops_at_full_rate)
+
     def get_dropout_mask(self, step_input):
-        if self._dropout_mask is None and self.dropout > 0:
-            self._dropout_mask = _nn.dropout(_math.ones_like(step_input), self.dropout,
-                                             seed=self.seed)
+        if self._dropout_mask is None and self._rate_applies(self.dropout):
+            self._dropout_mask = _dropout_mask(step_input, self.dropout, self.seed)
         return self._dropout_mask
 
     def get_recurrent_dropout_mask(self, step_input):
-        if self._recurrent_dropout_mask is None and self.recurrent_dropout > 0:
-            self._recurrent_dropout_mask = _nn.dropout(
-                _math.ones_like(step_input), self.recurrent_dropout, seed=self.seed)
+        if self._recurrent_dropout_mask is None and \
+                self._rate_applies(self.recurrent_dropout):
+            self._recurrent_dropout_mask = _dropout_mask(
+                step_input, self.recurrent_dropout, self.seed)
         return self._recurrent_dropout_mask
 
     def get_dropout_mask_for_cell(self, inputs, training, count=1):
@@ -79,6 +94,7 @@ class _GatedCell(DropoutRNNCell, Layer):
     """Weights and config shared by the three built-in cells."""
 
     _gates = 1
+    _casts_to_float = True   # integer inputs give compute-dtype outputs
     # Keras 3 makes the cell's dropout seed state (one default seed) before the
     # initializers in SimpleRNNCell, after them in LSTMCell/GRUCell
     _seed_state_first = False
@@ -106,6 +122,7 @@ class _GatedCell(DropoutRNNCell, Layer):
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.recurrent_constraint = constraints.get(recurrent_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
+        # Keras clips the rates into [0, 1] (dropout=1.5 drops everything)
         self.dropout = min(1.0, max(0.0, _check_rate(dropout, "dropout")))
         self.recurrent_dropout = min(1.0, max(0.0, _check_rate(recurrent_dropout,
                                                                "recurrent_dropout")))
@@ -151,6 +168,13 @@ class _GatedCell(DropoutRNNCell, Layer):
                                         constraint=self.bias_constraint)
         self.built = True
 
+    def _float_inputs(self, inputs):
+        """Integer step inputs in the compute dtype (Keras 3 promotes them in the
+        matmul: an LSTM over int features gives float outputs)."""
+        if inputs.dtype.is_floating:
+            return inputs
+        return _math.cast(inputs, self.compute_dtype)
+
     def _w(self, var, like):
         """The weight in the compute dtype (mixed precision casts float32 weights)."""
         return var if var.dtype == like.dtype else _math.cast(var, like.dtype)
@@ -192,6 +216,7 @@ class SimpleRNNCell(_GatedCell):
 
     def call(self, inputs, states, training=None):
         prev = _first(states)
+        inputs = self._float_inputs(inputs)
         dp = self.get_dropout_mask(inputs) if training else None
         rdp = self.get_recurrent_dropout_mask(prev) if training else None
         if dp is not None:
@@ -217,6 +242,7 @@ class LSTMCell(_GatedCell):
       unit_forget_bias: add 1 to the forget-gate bias at initialization.
     """
 
+    _drops_at_full_rate = False
     _gates = 4
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid",
@@ -253,6 +279,7 @@ class LSTMCell(_GatedCell):
 
     def call(self, inputs, states, training=None):
         h_prev, c_prev = states[0], states[1]
+        inputs = self._float_inputs(inputs)
         dp = self.get_dropout_mask(inputs) if training else None
         rdp = self.get_recurrent_dropout_mask(h_prev) if training else None
         if dp is not None:
@@ -289,6 +316,8 @@ class GRUCell(_GatedCell):
         compatible; bias ``(2, 3u)``) or before it (bias ``(3u,)``).
     """
 
+    _drops_at_full_rate = False
+
     _gates = 3
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid",
@@ -313,6 +342,7 @@ class GRUCell(_GatedCell):
 
     def call(self, inputs, states, training=None):
         h_prev = _first(states)
+        inputs = self._float_inputs(inputs)
         dp = self.get_dropout_mask(inputs) if training else None
         rdp = self.get_recurrent_dropout_mask(h_prev) if training else None
         if dp is not None:
@@ -377,8 +407,7 @@ class StackedRNNCells(Layer):
         out = []
         for cell in self.cells:
             if hasattr(cell, "get_initial_state"):
-                out.append(cell.get_initial_state(inputs=inputs, batch_size=batch_size,
-                                                  dtype=dtype))
+                out.append(cell_initial_state(cell, batch_size, dtype))
             else:
                 sizes = cell.state_size if isinstance(cell.state_size, (list, tuple)) \
                     else [cell.state_size]
@@ -433,11 +462,23 @@ class StackedRNNCells(Layer):
         return cls(cells, **config)
 
 
+def cell_initial_state(cell, batch_size, dtype):
+    """``cell.get_initial_state(batch_size=...)``, with ``dtype`` where the cell takes
+    it: Keras 3 cells define ``get_initial_state(self, batch_size=None)``."""
+    try:
+        params = inspect.signature(cell.get_initial_state).parameters.values()
+    except (TypeError, ValueError):   # a builtin or C callable: pass everything
+        params = None
+    if params is None or any(p.name == "dtype" or p.kind is p.VAR_KEYWORD
+                             for p in params):
+        return cell.get_initial_state(batch_size=batch_size, dtype=dtype)
+    return cell.get_initial_state(batch_size=batch_size)
+
+
 def _takes_training(cell):
     params = getattr(cell, "_call_params", None)
     if params is not None:
         return cell._expects_training
-    import inspect
     try:
         return "training" in inspect.signature(cell.call).parameters
     except (TypeError, ValueError):

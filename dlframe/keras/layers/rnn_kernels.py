@@ -122,8 +122,9 @@ def run(layer, kind, x, states, mask, training):
       (outputs [B, T, U] indexed by input step, list of final states).
     """
     cell = layer.cell
-    if training and cell.dropout > 0:
-        x = x * _array.expand_dims(cell.get_dropout_mask(x[:, 0]), 1)
+    dropped = cell.get_dropout_mask(x[:, 0]) if training else None
+    if dropped is not None:
+        x = x * _array.expand_dims(dropped, 1)
     kernel = cell._w(cell.kernel, x)
     rkernel = cell._w(cell.recurrent_kernel, x)
     bias = None if cell.bias is None else cell._w(cell.bias, x)
