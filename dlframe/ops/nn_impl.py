@@ -121,7 +121,7 @@ def bias_add(value, bias, data_format=None, name=None):
       data_format: 'N...C' formats (default, e.g. 'NHWC') use the last dimension,
         'NC...' formats (e.g. 'NCHW') dimension 1.
     """
-    value = t(value)
+    # (a NumPy or list value takes the bias tensor's dtype, as in TF)
     value, bias = operands(value, bias, "BiasAdd")
     vshape, bshape = list(value._value.shape), list(bias._value.shape)
     if len(bshape) != 1:
