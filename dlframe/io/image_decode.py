@@ -155,8 +155,8 @@ def _decode_png_p(contents, *, channels, dtype):
     if kind == "png":
         pixels = _codecs.decode_png_array(data)
     else:   # TF's DecodePng accepts JPEG and single-frame GIF too
+        _check_format_channels(kind, channels)   # before the format (TF's order)
         _check_op_accepts(kind, "DecodePng")
-        _check_format_channels(kind, channels)
         pixels = _single_frame(_codecs.decode_any(data), "DecodePng")
     return _to_dtype(_to_channels(pixels, channels), dtype)
 
@@ -184,8 +184,10 @@ def decode_png(contents, channels=0, dtype=_dt.uint8, name=None):
 def _decode_jpeg_p(contents, *, channels):
     data = item_bytes(contents)
     kind = _codecs.image_format(data)
+    # a PNG or GIF decodes as such (a PNG gives 4 channels); the channel check
+    # comes before the format's (TF's order)
+    _check_format_channels(kind if kind in ("gif", "png", "bmp") else "jpeg", channels)
     _check_op_accepts(kind, "DecodeJpeg")
-    _check_format_channels(kind if kind == "gif" else "jpeg", channels)
     pixels = _single_frame(_codecs.decode_any(data), "DecodeJpeg")
     return _to_channels(pixels, channels)
 

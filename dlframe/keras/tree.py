@@ -36,11 +36,17 @@ def is_nested(structure):
 def _keys(mapping):
     """A mapping's keys in flatten order: insertion order for an OrderedDict (as
     Keras 3's optree-backed tree does), sorted for every other mapping (integers
-    numerically; keys of mixed types by their text)."""
+    numerically; keys of mixed types grouped by type name, as optree: ``{10, "b",
+    2}`` gives ``2, 10, "b"``; by their text as the last resort)."""
     if isinstance(mapping, _collections.OrderedDict):
         return list(mapping)
     try:
         return sorted(mapping)
+    except TypeError:
+        pass
+    try:
+        return sorted(mapping, key=lambda k: (
+            f"{type(k).__module__}.{type(k).__qualname__}", k))
     except TypeError:
         return sorted(mapping, key=str)
 

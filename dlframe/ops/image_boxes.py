@@ -512,7 +512,8 @@ def draw_bounding_boxes(images, boxes, colors, name=None):
     """Draws the outlines of boxes into a batch of images (not differentiable).
 
     Args:
-      images: float ``[batch, height, width, depth]`` images.
+      images: float32 or float16 ``[batch, height, width, depth]`` images (NumPy
+        values and lists are read as float32, as TF).
       boxes: ``[batch, num_boxes, 4]`` normalized ``[y1, x1, y2, x2]`` boxes.
       colors: ``[num_colors, >= depth]`` colours, cycled over the boxes; None or
         empty for TF's default table.
@@ -523,14 +524,15 @@ def draw_bounding_boxes(images, boxes, colors, name=None):
     """
     host_input = isinstance(images, (np.ndarray, list, tuple))
     images = t(images)
-    if host_input and not images.dtype.is_floating:
-        images = _math.cast(images, dtypes.float32)   # as TF converts to the op's T
+    if host_input and images.dtype != dtypes.float32:
+        # as TF converts host values to the op's default T (float16/64 arrays too)
+        images = _math.cast(images, dtypes.float32)
     if images.ndim != 4:
         raise ShapeMismatchError(f"The rank of the images should be 4 [batch, height, "
                                  f"width, depth]; received shape {tuple(images.shape)}")
-    if not images.dtype.is_floating:
-        raise DTypeMismatchError(f"draw_bounding_boxes needs float images; received "
-                                 f"{images.dtype.name}")
+    if images.dtype not in (dtypes.float32, dtypes.float16):
+        raise DTypeMismatchError(f"draw_bounding_boxes needs float32 or float16 "
+                                 f"images; received {images.dtype.name}")
     if int(images.shape[-1]) not in (1, 3, 4):
         raise InvalidArgumentError(f"Channel depth should be either 1 (GRY), 3 (RGB), "
                                    f"or 4 (RGBA); received {int(images.shape[-1])}")

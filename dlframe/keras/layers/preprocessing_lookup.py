@@ -348,6 +348,8 @@ class _IndexLookup(Layer):
         if not self._string and x.dtype == _dt.string:
             raise TypeError(f"IntegerLookup expects integer inputs; cannot convert "
                             f"string inputs to int64 (layer {self.name!r}).")
+        if not self._string and x.dtype.is_floating:   # TF casts: 1.5 looks up 1
+            x = _math.cast(x, _dt.int64)
         return call(lookup_p, (x,), {"table": self._forward, "dtype": "int64"})
 
     def call(self, inputs):

@@ -7,6 +7,7 @@ layers run the same equations with a fused sequence kernel when they can.
 """
 
 import inspect
+import numbers
 
 from dlframe.keras import activations, constraints, default_seeds, initializers, regularizers
 from dlframe.keras.engine.base_layer import Layer
@@ -29,7 +30,8 @@ def _check_units(units):
 
 
 def _check_rate(value, name):
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
+    # any real number, as Keras' min/max clipping takes (True, np.float32(0.2))
+    if not isinstance(value, numbers.Real):
         raise TypeError(f"Received an invalid value for argument `{name}`, expected a "
                         f"float, got {value!r}.")
     return float(value)

@@ -33,13 +33,16 @@ def builds_new_variables_once(build):
 
 class OptimizerVariables:
     """Mixin of ``Optimizer``: expects ``self.name`` and the list ``self._variables``
-    that every variable made here joins. Every subclass's ``build`` is wrapped by
-    ``builds_new_variables_once``."""
+    that every variable made here joins. The built-in optimizers' ``build`` is
+    wrapped by ``builds_new_variables_once`` (Keras' own ``build`` returns when
+    built); a user's ``build`` runs as written: one without that guard makes fresh
+    slots when called again, as in Keras 2 and 3."""
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         build = cls.__dict__.get("build")
-        if callable(build) and not getattr(build, "_builds_once", False):
+        if callable(build) and not getattr(build, "_builds_once", False) and \
+                cls.__module__.startswith("dlframe."):
             cls.build = builds_new_variables_once(build)
 
     def add_variable(self, shape, initializer="zeros", dtype=None, aggregation="none",
