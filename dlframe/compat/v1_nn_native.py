@@ -371,8 +371,9 @@ def general_dropout(x, rate, uniform_sampler, noise_shape=None, name=None):
         return x
     shape = _tf.shape(x) if noise_shape is None else noise_shape
     noise = uniform_sampler(shape=shape, dtype=x.dtype)
-    keep = _tf.cast(_tf.greater_equal(noise, rate), x.dtype)
-    return x * (1.0 / (1.0 - _tf.cast(rate, x.dtype))) * keep
+    scaled = x * (1.0 / (1.0 - _tf.cast(rate, x.dtype)))
+    # a select as TF: dropped entries are 0 even where x is inf or NaN
+    return _tf.where(_tf.greater_equal(noise, rate), scaled, _tf.zeros_like(scaled))
 
 
 def stateless_dropout(x, rate, seed, rng_alg=None, noise_shape=None, name=None):

@@ -371,7 +371,7 @@ class Strategy:
                     if several and op is ReduceOp.SUM:   # TF: every replica's copy
                         return v * self.num_replicas_in_sync
                 if several and op is ReduceOp.SUM:
-                    raise ValueError(f"A non-DistributedValues value {v!r} cannot be "
+                    raise ValueError(f"A non-DistributedValues value {v!s} cannot be "
                                      f"reduced with the given reduce op {op}.")
                 return v
             ext = self.extended

@@ -18,6 +18,7 @@ from dlframe.ops import random as rnd
 from dlframe.ops import reduction as r
 from dlframe.ops._util import norm_axis, operands, t
 from dlframe.ops.debugging import assert_non_negative
+from dlframe.ops.stateless_dropout import select_kept
 
 
 # ---------------------------------------------------------------- normalization
@@ -147,7 +148,9 @@ def bias_add(value, bias, data_format=None, name=None):
 # ---------------------------------------------------------------- dropout
 @primitive("MulMask")
 def _mul_mask_p(d, x, mask):
-    return x * mask
+    # a select as TF: dropped entries are +0 even where x is inf or NaN
+    with np.errstate(invalid="ignore", over="ignore"):
+        return select_kept(d.xp, x * mask, mask != 0)
 
 
 @_mul_mask_p.defgrad

@@ -312,6 +312,10 @@ def stateless_gamma(shape, seed, alpha, beta=None, dtype=dtypes.float32, name=No
     broadcast shape of ``alpha`` and ``beta`` (the scale is ``1 / beta``)."""
     op = "StatelessRandomGammaV3"
     d = _float_dtype(dtype, op)
+    if d == dtypes.bfloat16:   # TF's kernel: half, float, double only
+        raise InvalidArgumentError(f"Value for attr 'dtype' of bfloat16 is not in the "
+                                   f"list of allowed values: half, float, double "
+                                   f"[Op:{op}]")
     s = _seed_tensor(seed, op)
     shp = _shape(shape, op)
     alpha, beta = (None if v is None else m.cast(

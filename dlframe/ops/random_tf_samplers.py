@@ -32,6 +32,7 @@ from dlframe.backends.base import np
 from dlframe.ops import philox
 
 _COMPARE_CHUNK = 1 << 22   # elements of the (rows, samples, classes) comparison at once
+_SEARCH_CLASSES = 256      # from this many classes on: searchsorted row by row
 
 
 def categorical_draw_size(arrays, attrs):
@@ -55,6 +56,11 @@ def categorical(bits, xp, logits, *, num_samples, dtype):
     w = bits.words(2 * batch * num_samples)
     u = philox._unit64(xp, w[0::2], w[1::2]).reshape(batch, num_samples)
     target = u * cdf[:, -1:]
+    if classes >= _SEARCH_CLASSES:   # many classes: a binary search per row (the
+        for r in range(batch):       # CDF is nondecreasing: the same count)
+            out[r] = xp.searchsorted(cdf[r], target[r], side="right").astype(
+                dtype, copy=False)
+        return out
     step = max(1, _COMPARE_CHUNK // max(num_samples * classes, 1))
     for start in range(0, batch, step):   # upper bound: CDF entries <= the target
         rows = slice(start, start + step)
@@ -124,8 +130,8 @@ def gamma(bits, xp, alpha, *, shape, dtype):
     Tsang's method (normal ``x``, ``v = (1 + c x)**3``, accept on a uniform ``u``
     by the squeeze ``u < 1 - 0.0331 x**4`` or the log test), on ``alpha + 1``
     scaled by ``u ** (1 / alpha)`` for ``alpha < 1``, all in float64; results
-    below the dtype's smallest normal number become it, a negative ``alpha``
-    gives NaN.
+    below the dtype's smallest normal number become it, a negative or NaN
+    ``alpha`` gives NaN.
     """
     samples, k = philox.num_elements(shape), int(alpha.size)
     a = xp.broadcast_to(alpha.astype(xp.float64).reshape(1, k), (samples, k)).reshape(-1)
@@ -164,7 +170,7 @@ def gamma(bits, xp, alpha, *, shape, dtype):
         with np.errstate(divide="ignore"):   # alpha 0: u ** inf, then the floor
             out[idx] *= src.uniform(idx) ** (1.0 / a[idx])
     out = xp.maximum(out, float(np.finfo(np.dtype(dtype)).tiny))
-    out[a < 0] = xp.nan
+    out[~(a >= 0)] = xp.nan   # negative or NaN alpha
     return out.astype(dtype).reshape(tuple(shape) + tuple(alpha.shape))
 
 
@@ -353,13 +359,47 @@ def shuffle_draw_size(arrays, attrs):
 def shuffle(bits, xp, value):
     """``value`` with its rows permuted as TF: a forward Fisher-Yates shuffle,
     step ``i`` swapping row ``i`` with row ``i + word_i % (n - i)`` (one 32-bit
-    word per step, in order)."""
+    word per step, in order), computed without a sequential loop
+    (:func:`_fisher_yates`)."""
     n = int(value.shape[0]) if value.ndim else 0
     if n < 2:
         return value.copy()
-    words = philox.Bits(np, bits.key, bits.counter).words(n - 1).tolist()
-    perm = list(range(n))
-    for i, word in enumerate(words):   # sequential by nature
-        j = i + word % (n - i)
-        perm[i], perm[j] = perm[j], perm[i]
-    return value[xp.asarray(np.asarray(perm, dtype=np.int64))]
+    words = philox.Bits(np, bits.key, bits.counter).words(n - 1)
+    perm = _fisher_yates(np, words, n)
+    return value[xp.asarray(perm)]
+
+
+def _fisher_yates(xp, words, n):
+    """The permutation of ``n`` rows the forward Fisher-Yates swaps ``(i, j_i)``,
+    ``j_i = i + words[i] % (n - i)``, leave.
+
+    Row ``k`` ends holding what position ``j_k`` held at step ``k``: the value the
+    last earlier step with the same target put there (else ``j_k`` itself). A
+    step ``m`` puts there what position ``m`` held at its own step: the value of
+    the last earlier step targeting ``m``, and so on back to a position no step
+    targeted before (its own index) - chains resolved by pointer jumping."""
+    steps = n - 1
+    i = xp.arange(steps, dtype=xp.int64)
+    j = i + words.astype(xp.int64) % (n - i)
+    key = xp.sort(j * n + i)   # unique keys: steps grouped by target, in step order
+    order, js = key % n, key // n
+    same = js[1:] == js[:-1]
+    prev = xp.full(steps, -1, dtype=xp.int64)   # the last earlier step, same target
+    prev[order[1:][same]] = order[:-1][same]
+    # parent[k]: the last step m < k targeting k (j_m = k); k itself: a chain's end
+    pos = xp.arange(n, dtype=xp.int64)
+    last = xp.cumsum(xp.bincount(js, minlength=n)) - 1   # the last step with js <= k
+    at = xp.maximum(last, 0)
+    cand = order[at]
+    hit = (last >= 0) & (js[at] == pos)
+    cand = xp.where(hit & (cand == pos), prev[xp.minimum(cand, steps - 1)], cand)
+    ptr = xp.where(hit & (cand >= 0), cand, pos)
+    while True:
+        nxt = ptr[ptr]
+        if bool((nxt == ptr).all()):
+            break
+        ptr = nxt
+    perm = xp.empty(n, dtype=xp.int64)
+    perm[:steps] = xp.where(prev >= 0, ptr[xp.maximum(prev, 0)], j)
+    perm[steps] = ptr[steps]
+    return perm

@@ -92,8 +92,9 @@ def _reference_dropout(x, rate, seed_state, noise_shape=None):
     seed = tf.cast(tf.math.floormod(seed_state, 2**31 - 2), tf.int32)
     shape = list(x.shape) if noise_shape is None else noise_shape
     u = tf.random.stateless_uniform(shape, seed, dtype=x.dtype)
-    keep = tf.cast(u >= tf.constant(rate, x.dtype), x.dtype)
-    return (x * tf.constant(1.0 / (1.0 - rate), x.dtype)) * keep
+    scaled = x * tf.constant(1.0 / (1.0 - rate), x.dtype)
+    # a select (TF 2.21: dropped inf/NaN entries are 0, not inf * 0)
+    return tf.where(u >= tf.constant(rate, x.dtype), scaled, tf.zeros_like(scaled))
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float16", "float64", "bfloat16"])
@@ -120,8 +121,8 @@ def test_keras_dropout_noise_shape_int_seed_and_gradient():
     assert np.array_equal(got.numpy(), want.numpy())
     kept = got.numpy() != 0
     assert (kept == kept[:, :1, :]).all() and 0 < kept.mean() < 1
-    # float16 with upstream gradients whose scaled values overflow: TF's order
-    # (dy * keep) * scale gives 0 where dropped, never inf * 0
+    # float16 with upstream gradients whose scaled values overflow: TF's
+    # where(keep, dy, 0) * scale gives 0 where dropped, never inf * 0
     x16 = tf.cast(x, tf.float16)
     weights = tf.constant(np.linspace(-6e4, 6e4, 120).reshape(4, 6, 5), tf.float16)
     grads = []
