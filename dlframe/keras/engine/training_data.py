@@ -8,12 +8,15 @@ import math
 import random
 import warnings
 
+from dlframe.backends.base import np  # host-side shuffle order of in-memory arrays
 from dlframe.core import dtypes
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.io.sparse_tensor import SparseTensor
+from dlframe.keras import default_seeds
 from dlframe.keras.utils import py_dataset, tree
 from dlframe.ops import array as _array
 from dlframe.ops import math as _m
+from dlframe.ops import random_kernels as _random_kernels
 from dlframe.ops import sparse_rows as _sparse_rows
 from dlframe.ops.array_index import gather as _gather
 from dlframe.ops.ragged_getitem import gather_rows as _gather_ragged_rows
@@ -196,6 +199,19 @@ def check_batch_size(batch_size, arg="batch_size"):
     return value or 32
 
 
+def _epoch_rng():
+    """The generator of one epoch's shuffle. Under ``tf.random.set_seed`` alone
+    (Keras 2 programs) it follows the global seed as a TF shuffle op would (an op
+    seed from the global sequence), so ``fit(shuffle=True)`` is reproducible; after
+    ``keras.utils.set_random_seed`` (or with no seed) it comes from Python's
+    ``random``, which that call seeds."""
+    if not default_seeds.active():
+        global_seed, op_seed = _random_kernels.get_seed(None)
+        if global_seed is not None:
+            return np.random.default_rng([global_seed, op_seed])
+    return np.random.default_rng(random.getrandbits(64))
+
+
 class ArrayAdapter:
     """Batches in-memory arrays; reshuffles every epoch when ``shuffle``."""
 
@@ -251,8 +267,7 @@ class ArrayAdapter:
         arrays = (self._x, self._y, self._sw)
         order = None
         if self.shuffle and self.shuffle != "batch" and self.num_samples > 1:
-            perm = list(range(self.num_samples))
-            random.shuffle(perm)
+            perm = _epoch_rng().permutation(self.num_samples)
             idx = convert_to_tensor(perm, dtype=dtypes.int64,
                                     device=_device_of(next(
                                         t for t in tree.flatten(self._x)
@@ -260,8 +275,7 @@ class ArrayAdapter:
             arrays = tuple(tree.map_structure(lambda t: _take(t, idx), a)
                            if a is not None else None for a in arrays)
         elif self.shuffle == "batch":
-            order = list(range(self._full_steps))
-            random.shuffle(order)
+            order = _epoch_rng().permutation(self._full_steps).tolist()
         bs = self.batch_size
         for step in range(self.steps):
             b = order[step] if order is not None else step % self._full_steps
@@ -463,10 +477,9 @@ class SequenceAdapter:
             return range(0)
 
         def one_pass():
-            order = list(range(self._count))
             if self._shuffle:
-                random.shuffle(order)
-            return order
+                return _epoch_rng().permutation(self._count).tolist()
+            return list(range(self._count))
         passes = itertools.chain.from_iterable(one_pass() for _ in itertools.count())
         return itertools.islice(passes, self.steps)
 
