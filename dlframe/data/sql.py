@@ -5,8 +5,6 @@ b""; text read as a number takes its leading numeric prefix), by asking SQLite i
 to ``CAST`` wherever the stored type differs from the requested one.
 """
 
-import sqlite3
-
 import numpy as np
 
 from dlframe.core import dtypes as _dt
@@ -59,6 +57,7 @@ class SqlDataset(Dataset):
         return UNKNOWN_CARDINALITY
 
     def _iter(self):
+        import sqlite3   # here, not at import: it costs ~4 ms of `import dlframe`
         try:
             # (an iterator may go on, or be dropped, on another thread)
             con = sqlite3.connect(self._path, check_same_thread=False)
