@@ -40,6 +40,7 @@ setup(
             "mlxtend>=0.23",
             "ml-dtypes>=0.3",
             "pillow>=9",
+            "attrs>=22",   # tf.nest treats @attr.s classes as structures (tested)
         ],
     },
 )
