@@ -35,7 +35,9 @@ def test_cache_under_prefetch_after_break(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["c.data-00000-of-00001", "c.index"]
 
 
-def test_cache_refuses_a_live_second_writer_and_cleans_up(tmp_path):
+def test_cache_refuses_a_live_second_writer_and_cleans_up(tmp_path, monkeypatch):
+    from dlframe.data import cache
+    monkeypatch.setattr(cache, "OWN_LOCK_WAIT_S", 0.2)   # the live writer never ends
     ds = D.range(5).cache(str(tmp_path / "c"))
 
     def two_live_iterators():

@@ -83,6 +83,10 @@ _CacheDataset = CacheDataset
 # cycle, a prefetch thread winding down) does not count as a concurrent writer
 _HELD = {}   # lockfile -> the pid that made it (a forked child's are not its own)
 _HELD_LOCK = threading.Lock()
+# how long a writer waits for a lock this process holds before calling it concurrent
+# (a dropped iterator under prefetch closes on its thread; on a loaded machine that
+# took over a second, and a false error would stop `for x in ds: break` + `fit(ds)`)
+OWN_LOCK_WAIT_S = 10.0
 
 
 def _acquire_lock(filename):
@@ -111,23 +115,22 @@ def _acquire_lock(filename):
     return lockfile
 
 
-def _create_lockfile(lockfile, wait_s=1.0):
+def _create_lockfile(lockfile):
     """``os.open`` of a new ``lockfile``; where this process holds it, first lets
     unreachable iterators finish (TF destroys a dropped iterator at once)."""
-    try:
-        return os.open(lockfile, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-    except FileExistsError:
-        with _HELD_LOCK:
-            ours = _HELD.get(lockfile) == os.getpid()
-        if not ours:
-            raise
-    gc.collect()
-    deadline = time.monotonic() + wait_s
+    deadline = None
     while True:
         try:
             return os.open(lockfile, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
         except FileExistsError:
-            if time.monotonic() > deadline:
+            with _HELD_LOCK:   # (a release removes the file before forgetting it)
+                ours = _HELD.get(lockfile) == os.getpid()
+            if not ours and os.path.exists(lockfile):
+                raise
+            if deadline is None:
+                gc.collect()
+                deadline = time.monotonic() + OWN_LOCK_WAIT_S
+            elif time.monotonic() > deadline:
                 raise
             time.sleep(0.01)
 
@@ -136,11 +139,11 @@ def _release_lock(lockfile):
     if lockfile is None:
         return
     with _HELD_LOCK:
+        try:
+            os.remove(lockfile)
+        except FileNotFoundError:
+            pass
         _HELD.pop(lockfile, None)
-    try:
-        os.remove(lockfile)
-    except FileNotFoundError:
-        pass
 
 
 @atexit.register

@@ -34,7 +34,9 @@ def _plain(e):
 
 
 # ---------------------------------------------------------------- file cache lock
-def test_cache_file_partial_iterator_blocks_second_writer(tmp_path):
+def test_cache_file_partial_iterator_blocks_second_writer(tmp_path, monkeypatch):
+    from dlframe.data import cache
+    monkeypatch.setattr(cache, "OWN_LOCK_WAIT_S", 0.2)   # the live writer never ends
     prefix = str(tmp_path / "c3")
     it = iter(D.range(10).cache(prefix))
     assert [int(next(it)) for _ in range(3)] == [0, 1, 2]
