@@ -10,7 +10,7 @@ import itertools
 from dlframe.data import spec_trace
 from dlframe.data.dataset import Dataset, _spec_is_cheap, predicate_value
 from dlframe.data.options import INFINITE_CARDINALITY, UNKNOWN_CARDINALITY
-from dlframe.data.seeds import make_rng, resolve_seed
+from dlframe.data.seeds import philox_words, resolve_seed, shuffle_seeds
 from dlframe.data.traced_fn import (
     ACTIVE,
     DatasetFunction,
@@ -76,27 +76,38 @@ class _ShuffleDataset(_PassThrough):
         return self._input._sample_iter()
 
     def _iter(self):
+        """TF's order: a buffer kept as a ring; each output takes slot
+        ``word % count`` (counted from the ring's front), moves the front element
+        into that slot and drops the front; the next input element joins at the
+        back (``seeds`` gives the words)."""
         epoch = next(self._epoch) if self._reshuffle else 0
-        rng = make_rng(self._seed, epoch)
+        words = philox_words(shuffle_seeds(self._seed, epoch, self._reshuffle))
         limit = self._buffer_size if self._buffer_size > 0 else float("inf")
         source = self._input._iter()
-        buf = []
+        ring = []
         for element in source:
-            buf.append(element)
-            if len(buf) >= limit:
+            ring.append(element)
+            if len(ring) >= limit:
                 break
-        exhausted = len(buf) < limit
-        while buf:
-            i = int(rng.integers(len(buf)))
-            out = buf[i]
-            if not exhausted:
+        size = count = len(ring)
+        exhausted = size < limit
+        start = 0
+        while count:
+            pos = start + next(words) % count
+            if pos >= size:
+                pos -= size
+            out = ring[pos]
+            ring[pos] = ring[start]
+            ring[start] = None
+            if not exhausted:   # a full ring: the new element takes the front's slot
                 try:
-                    buf[i] = next(source)
+                    ring[start] = next(source)
                 except StopIteration:
                     exhausted = True
-            if exhausted:
-                buf[i] = buf[-1]
-                buf.pop()
+                    count -= 1
+            else:
+                count -= 1
+            start = start + 1 if start + 1 < size else 0
             yield out
 
     def _cardinality(self):

@@ -35,8 +35,12 @@ class _WordStream:
     from consecutive blocks of one key and counter."""
 
     def __init__(self, seed):
-        self.key, self.counter = _philox.stateless_key_counter(int(seed[0]),
-                                                               int(seed[1]))
+        if len(seed) == 6:   # a stateful stream's key words and counter words
+            self.key = int(seed[0]), int(seed[1])
+            self.counter = sum(int(w) << (32 * i) for i, w in enumerate(seed[2:]))
+        else:
+            self.key, self.counter = _philox.stateless_key_counter(int(seed[0]),
+                                                                   int(seed[1]))
         self.words = []
 
     def word(self):
@@ -118,7 +122,8 @@ def sample_box(key, height, width, boxes, min_object_covered, aspect_ratio_range
     and a position from the Philox words of ``key``, as TF's kernel does.
 
     Args:
-      key: the two seed integers.
+      key: the two seed integers of the stateless op, or the six words (key,
+        then counter from its lowest word) of the stateful op's Philox stream.
       height: image rows.
       width: image columns.
       boxes: ``[n, 4]`` normalized ``[ymin, xmin, ymax, xmax]`` boxes (n >= 1).
@@ -220,6 +225,28 @@ def _sample(image_size, bounding_boxes, key_fn, min_object_covered,
                                     key), static))
 
 
+def _stateful_words(op_seed, attrs):
+    """The six words (key, counter) of an eager seeded call's Philox stream, as TF's
+    stateful kernel: keyed by the ``(global, op)`` seeds, each call of one kernel
+    advancing the counter by ``max_attempts`` blocks. None when unseeded or traced
+    (a fresh key is drawn per call there)."""
+    from fractions import Fraction
+
+    from dlframe import backends
+    from dlframe.core.primitive import STATE
+    from dlframe.ops import random_kernels
+    attempts = _DEFAULT_MAX_ATTEMPTS if attrs[2] is None else int(attrs[2])
+    if STATE.trace is not None or attempts <= 0:   # _sample raises for attempts
+        return None
+    source = random_kernels._source(
+        op_seed, ("SampleDistortedBoundingBoxV2", repr(attrs)))
+    if source is None:
+        return None
+    bits = source.reserve(backends.current_device(),
+                          Fraction(attempts, _philox.SAMPLES_PER_OUTPUT))
+    return [*bits.key, *((bits.counter >> (32 * i)) & 0xFFFFFFFF for i in range(4))]
+
+
 def sample_distorted_bounding_box(image_size, bounding_boxes, seed=0,
                                   min_object_covered=0.1, aspect_ratio_range=None,
                                   area_range=None, max_attempts=None,
@@ -249,6 +276,10 @@ def sample_distorted_bounding_box(image_size, bounding_boxes, seed=0,
     op_seed = seed if seed else None
 
     def key():
+        words = _stateful_words(op_seed, (aspect_ratio_range, area_range, max_attempts,
+                                          use_image_if_no_bounding_boxes))
+        if words is not None:
+            return t(np.asarray(words, dtype=np.int64))
         return _random.uniform([2], 0, 2**31 - 1, dtype="int32", seed=op_seed)
 
     return _sample(image_size, bounding_boxes, key, min_object_covered,

@@ -247,9 +247,35 @@ def _sample_bounded_normal(rng, xp, means, stddevs, minvals, maxvals, *, shape, 
             break
         out[bad] = mu[bad] + sd[bad] * rng.standard_normal(int(bad.sum()), dtype=gen)
         bad = (out < lo) | (out > hi)
-    if bool(bad.any()):
-        out[bad] = lo[bad] + (hi[bad] - lo[bad]) * rng.random(int(bad.sum()), dtype=gen)
+    if bool(bad.any()):   # far out: a one-sided interval takes the exponential tail
+        mu, sd, lo, hi = mu[bad], sd[bad], lo[bad], hi[bad]   # sampler (a uniform
+        upper = xp.isinf(lo)                                  # would reach inf)
+        one_sided = upper | xp.isinf(hi)
+        width = xp.where(one_sided, 0, hi - lo)
+        vals = lo + width * rng.random(int(bad.sum()), dtype=gen)
+        if bool(one_sided.any()):
+            mu, sd, lo, hi, up = (v[one_sided] for v in (mu, sd, lo, hi, upper))
+            alpha = xp.maximum(xp.where(up, mu - hi, lo - mu) / sd, 0)
+            tail = _normal_tail(rng, xp, alpha, gen)
+            vals[one_sided] = mu + sd * xp.where(up, -tail, tail)
+        out[bad] = vals
     return out.astype(dtype, copy=False)
+
+
+def _normal_tail(rng, xp, alpha, gen):
+    """Standard normals conditioned on ``z >= alpha`` (``alpha >= 0``): Robert's
+    (1995) exponential rejection sampler."""
+    lam = (alpha + xp.sqrt(alpha * alpha + 4)) / 2
+    out = xp.empty_like(alpha)
+    todo = xp.ones(alpha.shape, dtype=bool)
+    while bool(todo.any()):
+        idx = xp.nonzero(todo)[0]
+        n = int(idx.shape[0])
+        z = alpha[idx] - xp.log1p(-rng.random(n, dtype=gen)) / lam[idx]
+        ok = rng.random(n, dtype=gen) <= xp.exp(-0.5 * (z - lam[idx]) ** 2)
+        out[idx[ok]] = z[ok]
+        todo[idx[ok]] = False
+    return out
 
 
 def _sample_dropout_mask(rng, xp, *, shape, dtype, rate):
