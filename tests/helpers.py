@@ -156,3 +156,14 @@ def cuda_graphs(enabled):
         yield
     finally:
         tf.config.optimizer.set_experimental_options({"cuda_graphs": before})
+
+
+def load_example(name):
+    """``examples/<name>.py`` imported as a module (its ``__main__`` part not run)."""
+    import importlib.util
+    import pathlib
+    path = pathlib.Path(__file__).resolve().parents[1] / "examples" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

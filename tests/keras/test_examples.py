@@ -1,22 +1,11 @@
 """The issue-3 seed examples in examples/ run as written with dlframe as tf."""
 
-import importlib.util
-import pathlib
-
 import numpy as np
 import pytest
 
 import dlframe as tf
 from dlframe import keras
-
-EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
-
-
-def load(name):
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.helpers import load_example as load
 
 
 @pytest.fixture(autouse=True)

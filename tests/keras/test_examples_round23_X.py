@@ -2,24 +2,14 @@
 learn: the outcomes asserted here are the ones the same programs reach under
 TensorFlow 2.21 (Keras 3), printed beside each test."""
 
-import importlib.util
 import os
-import pathlib
 
 import numpy as np
 import pytest
 
 import dlframe as tf
 from dlframe import keras
-
-EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
-
-
-def load(name):
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.helpers import load_example as load
 
 
 @pytest.fixture(autouse=True)
