@@ -78,8 +78,8 @@ class _ShuffleDataset(_PassThrough):
     def _iter(self):
         """TF's order: a buffer kept as a ring; each output takes slot
         ``word % count`` (counted from the ring's front), moves the front element
-        into that slot and drops the front; the next input element joins at the
-        back (``seeds`` gives the words)."""
+        into that slot and drops the front; when the next output is asked for, the
+        next input element joins at the back (``seeds`` gives the words)."""
         epoch = next(self._epoch) if self._reshuffle else 0
         words = philox_words(shuffle_seeds(self._seed, epoch, self._reshuffle))
         limit = self._buffer_size if self._buffer_size > 0 else float("inf")
@@ -99,16 +99,15 @@ class _ShuffleDataset(_PassThrough):
             out = ring[pos]
             ring[pos] = ring[start]
             ring[start] = None
-            if not exhausted:   # a full ring: the new element takes the front's slot
-                try:
-                    ring[start] = next(source)
-                except StopIteration:
-                    exhausted = True
-                    count -= 1
-            else:
-                count -= 1
+            back, count = start, count - 1
             start = start + 1 if start + 1 < size else 0
             yield out
+            if not exhausted:   # as TF, the refill waits for the next request: the
+                try:            # new element takes the front's old slot (the back)
+                    ring[back] = next(source)
+                    count += 1
+                except StopIteration:
+                    exhausted = True
 
     def _cardinality(self):
         return self._input._cardinality()

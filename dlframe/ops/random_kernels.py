@@ -240,6 +240,12 @@ def _sample_bounded_normal(rng, xp, means, stddevs, minvals, maxvals, *, shape, 
     gen = _gen_dtype(xp, dtype)
     mu, sd, lo, hi = (xp.broadcast_to(v.astype(gen), shape)
                       for v in (means, stddevs, minvals, maxvals))
+    # TF's checks: stddev > 0, minval < maxval, one bound finite; a finite mean
+    if not bool(((sd > 0) & (lo < hi) & (xp.isfinite(lo) | xp.isfinite(hi))).all()):
+        raise InvalidArgumentError(None, None, "Invalid parameters")
+    if not bool(xp.isfinite(mu).all()):
+        raise _tail_failed()
+    nan_at = xp.isinf(sd)   # TF: an infinite stddev gives NaN
     out = mu + sd * rng.standard_normal(shape, dtype=gen)
     bad = (out < lo) | (out > hi)
     for _ in range(64):   # rejection; narrow far-out intervals fall back to uniform
@@ -259,22 +265,35 @@ def _sample_bounded_normal(rng, xp, means, stddevs, minvals, maxvals, *, shape, 
             tail = _normal_tail(rng, xp, alpha, gen)
             vals[one_sided] = mu + sd * xp.where(up, -tail, tail)
         out[bad] = vals
+    out[nan_at] = xp.nan
     return out.astype(dtype, copy=False)
+
+
+def _tail_failed():
+    from dlframe.errors import InternalError
+    return InternalError(None, None, "TruncatedNormal exponential distribution "
+                         "rejection sampler failed to accept a sample.")
 
 
 def _normal_tail(rng, xp, alpha, gen):
     """Standard normals conditioned on ``z >= alpha`` (``alpha >= 0``): Robert's
     (1995) exponential rejection sampler."""
-    lam = (alpha + xp.sqrt(alpha * alpha + 4)) / 2
+    lam = (alpha + xp.hypot(alpha, 2)) / 2
+    if not bool(xp.isfinite(lam).all()):   # TF's sampler gives up there too
+        raise _tail_failed()
     out = xp.empty_like(alpha)
     todo = xp.ones(alpha.shape, dtype=bool)
-    while bool(todo.any()):
+    for _ in range(256):   # each round accepts most (Robert: >= ~75% each)
+        if not bool(todo.any()):
+            return out
         idx = xp.nonzero(todo)[0]
         n = int(idx.shape[0])
         z = alpha[idx] - xp.log1p(-rng.random(n, dtype=gen)) / lam[idx]
         ok = rng.random(n, dtype=gen) <= xp.exp(-0.5 * (z - lam[idx]) ** 2)
         out[idx[ok]] = z[ok]
         todo[idx[ok]] = False
+    if bool(todo.any()):
+        raise _tail_failed()
     return out
 
 
