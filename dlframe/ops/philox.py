@@ -390,16 +390,9 @@ def dropout_mask(bits, shape, dtype, rate):
     """TF's dropout keep mask on Philox uniforms: ``1 / (1 - rate)`` (in ``dtype``)
     where a uniform (float32; float64 for float64) is ``>= rate``, else 0."""
     dtype = np.dtype(dtype)
-    gen = np.dtype(np.float64 if _is64(dtype) else np.float32)
     one = dtype.type(1)   # NumPy scalars: a 0-d host array is no CuPy operand
-    scale = one / (one - dtype.type(rate))
-    if isinstance(bits, DeviceBits):
-        fast = bits.kernel_draw(num_elements(shape), dtype, gen, rate, scale)
-        if fast is not None:
-            return fast.reshape(shape)
-    mask = (uniform(bits, shape, gen) >= gen.type(rate)).astype(dtype)
-    mask *= scale
-    return mask
+    return keep_mask(bits, shape, dtype, rate, one / (one - dtype.type(rate)),
+                     compare_dtype=np.float64 if _is64(dtype) else np.float32)
 
 
 def _fraction_bits(dtype):
@@ -428,10 +421,12 @@ def _keep_words(bits, n, frac, threshold, dtype):
     return keep.reshape(-1)[:n].astype(dtype)
 
 
-def keep_mask(bits, shape, dtype, rate, scale=None):
+def keep_mask(bits, shape, dtype, rate, scale=None, compare_dtype=None):
     """Keras 3's dropout keep mask (TF's ``stateless_dropout``): 1 where a uniform
     of ``dtype`` is ``>= rate`` (rounded to ``dtype``), else 0, times ``scale``
-    (rounded to ``dtype``) when given.
+    (rounded to ``dtype``) when given. ``compare_dtype`` (default ``dtype``): the
+    dtype of the uniforms and of the rate they are compared with (``dropout_mask``
+    compares float32 uniforms for half-precision masks).
 
     On the host the uniforms are not built. ``uniform`` makes a word's uniform as
     ``u = m * 2**-f`` with ``m`` its low ``f`` bits (23: float32, 10: float16, 7:
@@ -443,18 +438,19 @@ def keep_mask(bits, shape, dtype, rate, scale=None):
     integer. The comparison on the words is the float comparison, exactly.
     """
     xp, n, dtype = bits.xp, num_elements(shape), np.dtype(dtype)
-    rate_d = dtype.type(rate)
+    cmp = dtype if compare_dtype is None else np.dtype(compare_dtype)
+    rate_c = cmp.type(rate)
     scale_d = dtype.type(1 if scale is None else scale)
     if isinstance(bits, DeviceBits):
-        fast = bits.kernel_draw(n, dtype, dtype, float(rate), scale_d)
+        fast = bits.kernel_draw(n, dtype, cmp, float(rate), scale_d)
         if fast is not None:
             return fast.reshape(shape)
-    frac = _fraction_bits(dtype)
+    frac = _fraction_bits(cmp)
     if xp is np and isinstance(bits, Bits) and frac is not None:
-        mask = _keep_words(bits, n, frac, _pymath.ceil(float(rate_d) * 2.0 ** frac),
+        mask = _keep_words(bits, n, frac, _pymath.ceil(float(rate_c) * 2.0 ** frac),
                            dtype).reshape(shape)
     else:
-        mask = (uniform(bits, shape, dtype) >= rate_d).astype(dtype)
+        mask = (uniform(bits, shape, cmp) >= rate_c).astype(dtype)
     if scale is not None:
         mask *= scale_d
     return mask

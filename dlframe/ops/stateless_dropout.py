@@ -56,15 +56,13 @@ def select_kept(xp, y, kept):
 
 
 @primitive("DropoutScaleKeep")
-def scale_keep_p(d, x, keep, *, scale, scale_first=True):
-    """``where(keep, x * scale, 0)`` (``scale_first``; else ``where(keep, x, 0) *
-    scale``), with ``scale`` rounded to ``x``'s dtype."""
-    # where(keep, x, 0) * scale is the same select of the product (dropped: +0)
+def scale_keep_p(d, x, keep, *, scale):
+    """``where(keep, x * scale, 0)`` with ``scale`` rounded to ``x``'s dtype (the
+    same select as ``where(keep, x, 0) * scale``: a dropped entry is +0)."""
     with np.errstate(over="ignore"):   # TF's inf where a kept value overflows
         return select_kept(d.xp, d.xp.multiply(x, x.dtype.type(scale)), keep != 0)
 
 
 @scale_keep_p.defgrad
-def _scale_keep_grad(inputs, out, dy, *, scale, scale_first=True):
-    return call(scale_keep_p, (dy, inputs[1]),
-                {"scale": scale, "scale_first": not scale_first}), None
+def _scale_keep_grad(inputs, out, dy, *, scale):
+    return call(scale_keep_p, (dy, inputs[1]), {"scale": scale}), None
