@@ -117,10 +117,12 @@ def torch_transformer():
     return Transformer()
 
 
-def time_torch(kind, repeats=3):
+def time_torch(kind, repeats=3, device="cpu"):
     import torch
     from torch import nn
     torch.set_num_threads(os.cpu_count() or 1)
+    if device == "cuda" and not torch.cuda.is_available():
+        device = "cpu"
     x, y = data(kind)
     if kind == "transformer":
         model = torch_transformer()
@@ -133,9 +135,10 @@ def time_torch(kind, repeats=3):
         model = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
                               nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
                               nn.Linear(64 * 5 * 5, 10))
+    model = model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
     loss_fn = nn.CrossEntropyLoss()
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    xt, yt = torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
     b = BATCH[kind]
 
     def epoch(n_steps):
@@ -144,6 +147,8 @@ def time_torch(kind, repeats=3):
             loss = loss_fn(model(xt[i * b:(i + 1) * b]), yt[i * b:(i + 1) * b])
             loss.backward()
             opt.step()
+        if device == "cuda":
+            torch.cuda.synchronize()
     epoch(10)
     times = []
     for _ in range(repeats):
@@ -153,7 +158,7 @@ def time_torch(kind, repeats=3):
     return statistics.median(times)
 
 
-def peer_main(kinds):
+def peer_main(kinds, torch_device):
     out = {}
     try:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -162,7 +167,7 @@ def peer_main(kinds):
     except ImportError:
         pass
     try:
-        out["pytorch"] = {k: time_torch(k) for k in kinds}
+        out["pytorch"] = {k: time_torch(k, device=torch_device) for k in kinds}
     except ImportError:
         pass
     print(json.dumps(out))
@@ -175,26 +180,30 @@ def main():
                         help="comma-separated workloads out of " + ", ".join(STEPS))
     parser.add_argument("--no-peers", action="store_true", help="dlframe figures only")
     parser.add_argument("--peer", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--torch-device", default=None,
+                        help="cpu or cuda (default: cuda when dlframe runs on a GPU)")
     args = parser.parse_args()
     kinds = [k for k in args.kinds.split(",") if k]
     unknown = [k for k in kinds if k not in STEPS]
     if unknown:
         parser.error(f"--kinds: unknown workload(s) {unknown}; choose from {list(STEPS)}")
     if args.peer:
-        return peer_main(kinds)
+        return peer_main(kinds, args.torch_device or "cpu")
     import dlframe as tf
+    on_gpu = bool(tf.config.list_physical_devices("GPU"))
+    torch_device = args.torch_device or ("cuda" if on_gpu else "cpu")
     results = {"dlframe": {k: time_keras(tf, k) for k in kinds}}
     proc = None
     if not args.no_peers:
         try:
             proc = subprocess.run([args.peer_python, __file__, "--peer", "--kinds",
-                                   ",".join(kinds)], capture_output=True, text=True,
+                                   ",".join(kinds), "--torch-device", torch_device], capture_output=True, text=True,
                                   check=False)
         except OSError as exc:   # no such interpreter: dlframe figures only
             print(f"peers skipped: {exc}")
     if proc is not None and proc.returncode == 0 and proc.stdout.strip():
         results.update(json.loads(proc.stdout.strip().splitlines()[-1]))
-    print(f"device: {tf.config.list_logical_devices()[-1].name}")
+    print(f"device: {tf.config.list_logical_devices()[-1].name}; PyTorch on {torch_device}")
     print(f"{'framework':12s}" + "".join(f" {k + ' ms/step':>22s}" for k in kinds))
     for name, r in results.items():
         print(f"{name:12s}" + "".join(f" {r[k]:22.2f}" for k in kinds))

@@ -92,11 +92,12 @@ res = {{}}
 try:
     import torch
     torch.manual_seed(0)
-    rnn = (torch.nn.LSTM if kind == "lstm" else torch.nn.GRU)(F, U, batch_first=True)
-    head = torch.nn.Linear(U, C)
+    dev = "cuda" if torch.cuda.is_available() else "cpu"   # where dlframe runs too
+    rnn = (torch.nn.LSTM if kind == "lstm" else torch.nn.GRU)(F, U, batch_first=True).to(dev)
+    head = torch.nn.Linear(U, C).to(dev)
     params = list(rnn.parameters()) + list(head.parameters())
     opt = torch.optim.Adam(params, 1e-3)
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    xt, yt = torch.from_numpy(x).to(dev), torch.from_numpy(y).to(dev)
     def tstep():
         opt.zero_grad()
         out, _ = rnn(xt)

@@ -19,6 +19,8 @@ UniqueWithCounts = collections.namedtuple("UniqueWithCounts", ["y", "idx", "coun
 @primitive("ArgSort")
 def argsort_p(d, x, *, descending, dtype):
     xp = d.xp
+    if x.dtype.kind == "V":   # bfloat16/float8 (ml_dtypes): CuPy cannot sort them;
+        x = x.astype("float32")   # float32 holds each exactly, in the same order
     if not descending:
         return xp.argsort(x, axis=-1, kind="stable").astype(dtype, copy=False)
     # stable descending order: sort the reversed row ascending, then map back

@@ -205,8 +205,22 @@ def _to_dense_p(d, indices, values, default, *, shape, validate):
             if probing_branch():   # a trace's placeholder indices: the run checks
                 return stand_in(out)
             raise InvalidArgumentError(problem)
+        if not validate and xp is not np and indices.shape[0] > 1:
+            values = _last_of_repeats(d, indices, values, shape)
         out[tuple(indices.T)] = values
     return out
+
+
+def _last_of_repeats(d, indices, values, shape):
+    """``values`` with each entry of a repeated index replaced by the repeat's last
+    value: a GPU scatter writes repeats in no set order, the CPU's last write wins
+    (TF's CPU kernel too). Valid, in-bounds ``indices`` are assumed."""
+    xp = d.xp
+    strides = np.cumprod((list(shape[1:]) + [1])[::-1])[::-1].astype(np.int64)
+    flat = (indices.astype(np.int64) * xp.asarray(strides)).sum(axis=1)
+    last = xp.full(int(np.prod(shape)), -1, dtype=np.int64)
+    d.scatter_max(last, flat, xp.arange(indices.shape[0], dtype=np.int64))
+    return values[last[flat]]
 
 
 def _index_problem(d, indices, shape):

@@ -118,9 +118,10 @@ def _train(weights, graphs, steps, seed):
     """Losses and weights of ``steps`` compiled MLP + Dropout steps (Adam)."""
     tf.random.set_seed(seed)
     rng = np.random.default_rng(1)
-    x = tf.constant(rng.random((32, 28, 28)).astype("float32"))
-    y = tf.constant(rng.integers(0, 10, 32).astype("int64"))
-    with tf.device("/GPU:0"):
+    with tf.device("/GPU:0"):   # (tests default to the CPU: a step whose inputs
+        # live on another device than its ops spans two devices and is not captured)
+        x = tf.constant(rng.random((32, 28, 28)).astype("float32"))
+        y = tf.constant(rng.integers(0, 10, 32).astype("int64"))
         model = _mlp(weights)
         opt = keras.optimizers.Adam()
         loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)

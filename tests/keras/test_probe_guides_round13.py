@@ -111,7 +111,7 @@ def test_rnn_over_nested_cell_matches_numpy_and_trains():
     o1, o2 = model([d1, d2])
     k1, k23 = (np.asarray(w) for w in rnn.cell.weights)
     # the outputs of the last step (not the accumulated states)
-    np.testing.assert_allclose(np.asarray(o1), d1[:, -1] @ k1, rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(o1), d1[:, -1] @ k1, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(np.asarray(o2), np.einsum("bij,ijkl->bkl", d2[:, -1], k23),
                                rtol=1e-4)
     model.compile(optimizer="adam", loss="mse")
