@@ -203,6 +203,8 @@ def main():
             print(f"peers skipped: {exc}")
     if proc is not None and proc.returncode == 0 and proc.stdout.strip():
         results.update(json.loads(proc.stdout.strip().splitlines()[-1]))
+    elif proc is not None:
+        print(f"peers failed (exit {proc.returncode}):\n{proc.stderr[-2000:]}")
     print(f"device: {tf.config.list_logical_devices()[-1].name}; PyTorch on {torch_device}")
     print(f"{'framework':12s}" + "".join(f" {k + ' ms/step':>22s}" for k in kinds))
     for name, r in results.items():

@@ -283,7 +283,7 @@ class CudnnRNN:
             cx = None if (c0 is None or not lstm) else cp.ascontiguousarray(c0)
             hy = cp.empty((batch, units), dtype=dtype)
             cy = cp.empty((batch, units), dtype=dtype) if lstm else None
-            dev_lengths = cp.asarray(lengths, dtype=cp.int32)  # read asynchronously
+            dev_lengths = plan.device_lengths(cp, lengths)
             mode = CUDNN_FWD_MODE_TRAINING if training else CUDNN_FWD_MODE_INFERENCE
             work_size, reserve_size = plan.temp_sizes(ctx.handle, mode)
             work = cp.empty((work_size,), dtype=cp.uint8) if work_size else None

@@ -63,6 +63,7 @@ class _Plan:
         self._fill = ctypes.c_double(0.0)
         self.lengths = None
         self._temp_sizes = {}
+        self._device_lengths = {}
         self.views = None
 
     def _create(self, what):
@@ -93,6 +94,17 @@ class _Plan:
                  self.max_len, self.batch, self.units, arr, ctypes.byref(self._fill))
         self.lengths = lengths
         self._temp_sizes = {}
+
+    def device_lengths(self, cp, lengths):
+        """The int32 device copy of ``lengths`` (host tuple), made once per lengths:
+        cuDNN only reads it, and a host-to-device copy inside a CUDA-graph capture
+        is refused, so a captured step must find it made by an earlier run."""
+        arr = self._device_lengths.get(lengths)
+        if arr is None:
+            if len(self._device_lengths) >= 16:   # masks of many lengths: keep few
+                self._device_lengths.clear()
+            arr = self._device_lengths[lengths] = cp.asarray(lengths, dtype=cp.int32)
+        return arr
 
     def temp_sizes(self, handle, mode):
         """(workspace bytes, reserve bytes) for ``mode`` and the current lengths."""

@@ -62,16 +62,24 @@ def replayable(nodes, variable_inputs):
 
     Returns:
       False when a node draws random numbers (stateful without effects, but for a
-      variable read and a ``device_random`` draw on a GPU, whose counter lives
-      and advances on the device), reads or decides on the host, or writes a
+      variable read, a ``device_random`` draw on a GPU, whose counter lives
+      and advances on the device, and a ``capture_safe`` call), reads or decides on the host, or writes a
       Variable input; True otherwise.
     """
     return not any(prim.stateful and not prim.effects and
                    prim.name not in _REPLAYABLE_STATEFUL and
-                   not _draws_on_device(prim, attrs, dev) or
+                   not _draws_on_device(prim, attrs, dev) and
+                   not _capture_safe(prim, attrs, ins) or
                    prim.name in _HOST_SYNC or "on_host" in prim.__dict__
-                   for prim, _, _, attrs, dev, *_ in nodes) and \
+                   for prim, ins, _, attrs, dev, *_ in nodes) and \
         _replays_faithfully(nodes, variable_inputs)
+
+
+def _capture_safe(prim, attrs, ins):
+    """Whether a stateful node declares this call replayable
+    (``Primitive.capture_safe(attrs, n_inputs)``: cuDNN's RNN without a mask)."""
+    flag = getattr(prim, "capture_safe", None)
+    return flag is not None and bool(flag(attrs or {}, len(ins)))
 
 
 def _draws_on_device(prim, attrs, device):

@@ -151,8 +151,9 @@ def stateless_device_state(xp, seed):
     for i in range(2):
         part = wide[i:i + 1]
         words += [(part & low).astype(xp.uint32), (part >> shift).astype(xp.uint32)]
-    key = xp.asarray(np.asarray(_STATELESS_KEY, dtype=np.uint32))
-    mix = _rounds(xp, tuple(words), (key[0:1], key[1:2]))   # as DeviceBits' keys
+    # filled on the device: a host-to-device copy would stop a CUDA-graph capture
+    key = tuple(xp.full(1, k, dtype=xp.uint32) for k in _STATELESS_KEY)
+    mix = _rounds(xp, tuple(words), key)   # as DeviceBits' keys
     zero = xp.zeros(1, dtype=xp.uint32)
     return xp.concatenate([zero, zero, mix[2], mix[3], mix[0], mix[1]])
 

@@ -164,6 +164,15 @@ def cudnn_rnn_grad_p(d, x, h0, c0, kernel, rkernel, bias, out, dy, dhy, dcy, *ma
             drk.astype(rkernel.dtype, copy=False), db.reshape(bias.shape))
 
 
+# Without a mask neither primitive reads anything on the host at run time (the
+# lengths' device copy is cached by the plan), so a CUDA graph of a step replays
+# them: the state table above is Python bookkeeping between the two, and a replay
+# reuses the reserve buffer the captured forward wrote and its backward read. With
+# a mask the lengths are read back on the host (a sync a capture refuses).
+cudnn_rnn_p.capture_safe = lambda attrs, n_inputs: n_inputs == 6
+cudnn_rnn_grad_p.capture_safe = lambda attrs, n_inputs: n_inputs == 10
+
+
 def cudnn_rnn(cell_kind, x, h0, c0, kernel, recurrent_kernel, bias, mask=None,
               go_backwards=False, training=False):
     """Runs the device's fused cuDNN LSTM/GRU(reset_after) over ``x [B, T, F]``.

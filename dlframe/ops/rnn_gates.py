@@ -50,26 +50,26 @@ def split_gates(xp, w, order, scales=None, transpose=False):
     Returns:
       The blocks, C-contiguous.
     """
+    # (slices and scalars only: a host index or factor array would be a host-to-device
+    # copy, which a CUDA-graph capture of the step refuses)
     n = len(order)
     units = w.shape[-1] // n
-    blocks = w.reshape(w.shape[:-1] + (n, units))[..., list(order), :]
-    blocks = xp.moveaxis(blocks, -2, 0)
+    gates = w.reshape(w.shape[:-1] + (n, units))
+    blocks = xp.stack([gates[..., g, :] for g in order])
     if transpose:
-        blocks = blocks.swapaxes(-1, -2)
-    blocks = xp.ascontiguousarray(blocks)
+        blocks = xp.ascontiguousarray(blocks.swapaxes(-1, -2))
     if scales is not None:
-        factor = xp.asarray(scales, dtype=w.dtype)
-        blocks *= factor.reshape((n,) + (1,) * (blocks.ndim - 1))
+        for i, s in enumerate(scales):
+            if s != 1:
+                blocks[i] *= w.dtype.type(s)
     return blocks
 
 
 def merge_gates(xp, blocks, order):
     """Inverse of ``split_gates``: ``[n, ..., u]`` -> ``[..., n*u]`` in Keras order."""
     n = len(order)
-    inverse = [order.index(g) for g in range(n)]
-    merged = xp.moveaxis(blocks[inverse], 0, -2)
-    shape = merged.shape[:-2] + (n * blocks.shape[-1],)
-    return xp.ascontiguousarray(merged).reshape(shape)
+    merged = xp.stack([blocks[order.index(g)] for g in range(n)], axis=-2)
+    return merged.reshape(merged.shape[:-2] + (n * blocks.shape[-1],))
 
 
 def sum_gates(xp, parts, out):

@@ -10,6 +10,7 @@ so dlframe takes its portable fallbacks. ``fuse`` returns the function unchanged
 (a fused kernel computes what the plain chain computes).
 """
 
+import builtins
 import importlib
 import sys
 import types
@@ -50,6 +51,9 @@ def asarray(a, dtype=None, order=None, *, blocking=False):
 
 def array(obj, dtype=None, copy=True, order="K", subok=False, ndmin=0, *,
           blocking=False):
+    if isinstance(obj, (list, tuple)) and not builtins.any(isinstance(o, ndarray) for o in obj) \
+            or isinstance(obj, numpy.ndarray) and obj.ndim:
+        _core.h2d()   # host data is copied to the device (0-d values: not checked)
     host = _host_tree(obj)
     result = numpy.array(host, dtype=dtype, copy=True, order=order, ndmin=ndmin)
     if _core._bad(result.dtype):

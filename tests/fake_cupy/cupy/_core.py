@@ -288,8 +288,25 @@ def _index(key):
     if isinstance(key, ndarray):
         return key._a
     if isinstance(key, tuple):
+        for k in key:
+            _h2d_index(k)
         return tuple(k._a if isinstance(k, ndarray) else k for k in key)
+    _h2d_index(key)
     return key
+
+
+def _h2d_index(k):
+    """A list or host-array index is copied to the device first (refused in capture)."""
+    if isinstance(k, list) or isinstance(k, numpy.ndarray) and k.ndim:
+        h2d()
+
+
+def h2d():
+    """A host-to-device copy: refused during fake capture, as CuPy 14 refuses it
+    while a stream captures."""
+    if CAPTURING[0]:
+        raise RuntimeError("the current stream is capturing, so H2D transfers are "
+                           "disallowed")
 
 
 def wrap(value):
