@@ -175,6 +175,12 @@ def _composite_len(value):
         return value.size()
     if isinstance(value, Dataset):
         n = value.cardinality()
+        if STATE.trace is not None and STATE.trace.is_symbolic(n):
+            # a dataset argument's: checked at each run, as TF's Assert
+            from dlframe.ops.debugging import Assert
+            Assert(_math.greater_equal(n, 0), [
+                "len requires dataset with definitive cardinality, got", n])
+            return n
         if int(n.numpy()) < 0:
             raise InvalidArgumentError(
                 None, None, "assertion failed: [len requires dataset with "
@@ -250,8 +256,10 @@ def for_stmt(iterable, body_fn, init, break_index=None, returns=None, live=(),
     if hooks is not None and STATE.trace is not None:
         hooks = hooks()   # a tf.data Dataset or iterator: a loop pulling its elements
         if hooks is not None:
+            # a dataset's loop relaxes changing state shapes (TF's reduce); an
+            # iterator's is a while loop, whose shapes must hold
             return _feed_for(hooks, body_fn, tuple(init), break_index, returns, live,
-                             names)
+                             names, relax=not hasattr(iterable, "__next__"))
     state = tuple(init)
     for item in iterable:
         state = tuple(body_fn(item, *state))
@@ -287,7 +295,8 @@ def _graph_for(iterable, body_fn, state, break_index, returns, live=(), names=No
     return _graph_loop(cond, advance, (i0,), state, returns, live, names)
 
 
-def _feed_for(hooks, body_fn, state, break_index, returns, live=(), names=None):
+def _feed_for(hooks, body_fn, state, break_index, returns, live=(), names=None,
+              relax=False):
     """A graph loop over the elements that ``hooks`` = (start, has_next, get) pull."""
     start, has_next, get = hooks
 
@@ -301,10 +310,12 @@ def _feed_for(hooks, body_fn, state, break_index, returns, live=(), names=None):
 
     def advance(i, *s):
         return (_math.add(i, 1),), body_fn(get(i), *s)
-    return _graph_loop(cond, advance, (start(),), state, returns, live, names)
+    return _graph_loop(cond, advance, (start(),), state, returns, live, names,
+                       relax=relax)
 
 
-def _graph_loop(cond, advance, counters, state, returns, live=(), names=None):
+def _graph_loop(cond, advance, counters, state, returns, live=(), names=None,
+                relax=False):
     """A graph while_loop carrying ``counters`` and the defined entries of ``state``.
 
     ``cond(*counters, *state)`` is the test, ``advance(*counters, *state)`` returns the
@@ -312,6 +323,9 @@ def _graph_loop(cond, advance, counters, state, returns, live=(), names=None):
     placeholder from one staged iteration; when no ``return`` is reachable at all the
     did-return flag keeps its entry value instead of becoming loop state. So does a
     variable first assigned in the body and read after the loop (``live``), as TF.
+    With ``relax`` (a loop over a dataset, TF's reduce) a state whose shape changes
+    is relaxed to the shape common to its entry and its update, unless the body
+    set its own shape invariants.
     """
     k, pinned = len(counters), ()
     undefined = [i for i in live if state[i] is Undefined]
@@ -335,10 +349,24 @@ def _graph_loop(cond, advance, counters, state, returns, live=(), names=None):
         for i in keep:
             _check_dtypes(_name(names, i), state[i], new_state[i], "before the loop",
                           "after one iteration")
+        if relax:
+            _relax_state(v[k:], [new_state[i] for i in keep], k)
         return tuple(new_counters) + tuple(new_state[i] for i in keep)
     out = control_flow.while_loop(lambda *v: cond(*v[:k], *expand(v[k:])), body,
                                   list(counters) + [state[i] for i in keep])
     return expand(tuple(out)[k:])
+
+
+def _relax_state(before, after, k):
+    """Shape invariants letting loop state change shape, as TF's dataset loop
+    (``k`` counters first); none where the body set its own."""
+    from dlframe.data.dataset_reduce import _relaxed_shape
+    options = getattr(control_flow._LOOP_OPTIONS, "stack", None)
+    if not options or "shape_invariants" in options[-1]:
+        return
+    relaxed = [_relaxed_shape(a, b) for a, b in zip(before, after)]
+    if any(r is not None and r != a.shape for r, a in zip(relaxed, before)):
+        control_flow.set_loop_options(shape_invariants=[None] * k + relaxed)
 
 
 def _name(names, i):

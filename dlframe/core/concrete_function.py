@@ -157,6 +157,9 @@ class ConcreteFunction:
         return [(s, swaps.get(id(v), v)) for s, v in self._graph.variables]
 
     def __call__(self, *args, **kwargs):
+        bind = getattr(self._owner, "_bind_arguments", None)   # datasets: their slots
+        if bind is not None:
+            args, kwargs = bind(args, kwargs)
         self._check_python_args(args, kwargs)
         if kwargs and self._owner is not None:
             # bound as the trace was: ``cf(x=a, bias=b)`` takes the tensors in the

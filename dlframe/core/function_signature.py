@@ -47,7 +47,8 @@ def bind(python_function, args, kwargs):
 
 
 def named(value, prefix):
-    """``value`` with each unnamed TensorSpec named after its parameter path."""
+    """``value`` with each unnamed TensorSpec named after its parameter path (and a
+    dataset argument as its DatasetSpec)."""
     if isinstance(value, TensorSpec):
         return value if value.name else TensorSpec(value.shape, value.dtype, prefix)
     if isinstance(value, dict):
@@ -56,6 +57,8 @@ def named(value, prefix):
         return type(value)(*[named(v, f"{prefix}_{i}") for i, v in enumerate(value)])
     if isinstance(value, (list, tuple)):
         return type(value)(named(v, f"{prefix}_{i}") for i, v in enumerate(value))
+    if hasattr(value, "_signature_spec"):   # a dataset argument: its DatasetSpec
+        return value._signature_spec()
     return value
 
 
@@ -78,6 +81,8 @@ def type_str(value):
         return f"{kind}[{', '.join(type_str(v) for v in value)}]"
     if getattr(value, "_is_variable", False):
         return f"VariableSpec(shape={value.shape}, dtype={value.dtype!r})"
+    if hasattr(value, "_signature_spec"):   # a dataset argument: its DatasetSpec
+        return repr(value._signature_spec())
     return f"Literal[{value!r}]"
 
 

@@ -6,6 +6,7 @@ them out (on the current device; ``prefetch`` does that placement on its thread)
 """
 
 from dlframe.data import experimental
+from dlframe.data import function_args as _function_args  # noqa: F401 - registers
 from dlframe.data.dataset import Dataset, Iterator, NumpyIterator, OwnedIterator
 from dlframe.data.options import (AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY,
                                   AutotuneOptions, Options, ThreadingOptions)

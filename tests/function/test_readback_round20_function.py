@@ -3,20 +3,20 @@
 import numpy as np
 
 import dlframe as tf
-from dlframe.core import static_dims
+from dlframe.core import static_dims_values
 
 
 def test_unknown_value_masks_are_computed_once_per_tensor(monkeypatch):
     # every shape argument asks which of its values the graph cannot know; a fresh
     # walk of the ancestry per question made tracing quadratic in the graph's size
     calls = [0]
-    real = static_dims._unknown_mask
+    real = static_dims_values._unknown_mask
 
     def counted(*args):
         calls[0] += 1
         return real(*args)
 
-    monkeypatch.setattr(static_dims, "_unknown_mask", counted)
+    monkeypatch.setattr(static_dims_values, "_unknown_mask", counted)
     steps = 120
 
     def body(x):
