@@ -16,7 +16,10 @@ A checkpoint holds the values of every Variable reachable from the objects given
   reaches its optimizer (``'model/optimizer/variables/0'``), as in Keras;
 * ``restore`` also accepts Keras 3's spellings (TF 2.16+ checkpoints):
   ``_operations/<i>`` / ``_functional/_operations/<i>`` layers, ``_kernel``-style
-  private attributes, ``optimizer/_variables/<i>``, ``_iterations``;
+  private attributes, ``optimizer/_variables/<i>``, ``_iterations``; and ``write``
+  puts them in the file's object graph as further edges to the same nodes, so
+  TensorFlow 2.21 (which matches objects along the graph's edges, not by key)
+  restores dlframe's checkpoints;
 * any other object (``tf.Module``-like) is walked through its attributes, lists and dicts;
   Variables in its ``.variables`` not reached that way are stored by position;
 * ``'save_counter'`` is the Checkpoint's own counter, stored once it exists:
@@ -73,6 +76,13 @@ from dlframe.train.checkpoint_state import (  # noqa: F401 - re-exported
 
 
 # ------------------------------------------------------------------ load status
+def _join(prefix, path):
+    """``path`` below the object path ``prefix`` ('' is the root)."""
+    if not prefix:
+        return path
+    return f"{prefix}/{path}" if path else prefix
+
+
 class CheckpointLoadStatus:
     """What ``Checkpoint.restore`` matched; its ``assert_*`` methods check the match."""
 
@@ -91,8 +101,9 @@ class CheckpointLoadStatus:
         self._restored = set()
         self._deferred = {}
         self._hooked = set()
+        self._building = 0
         self._module_hooks = []
-        graph = self._match()
+        graph, _ = self._match()
         for path, opt in graph.optimizers:
             pending = {}
             for prefix in [p + e for p in graph.object_paths_of(path)
@@ -101,35 +112,48 @@ class CheckpointLoadStatus:
                     index = key[len(prefix):]
                     if index.isdigit() and int(index) not in pending:
                         pending[int(index)] = (key, self._consume(key))
+            # (values under ``_trainable_variables/<i>`` of an optimizer built after
+            # ``restore`` stay unmatched, as TF 2.21 leaves them)
             if pending:
                 self._defer(opt, pending)
 
-    def _match(self):
+    def _match(self, scope=None):
         """Assigns saved values to the variables that exist now, by any of their paths;
-        layers not built yet restore theirs when they build (delayed restoration)."""
-        graph = walk_graph(self._checkpoint)
+        layers not built yet restore theirs when they build (delayed restoration).
+
+        ``scope`` ``(layer, [its paths])`` walks only that layer's objects, whose
+        paths are then relative to each of its own (a layer that just built).
+        Returns the Graph walked and whether each of its variables is restored."""
+        root, prefixes = scope or (self._checkpoint, [""])
+        graph = walk_graph(root)
+        complete = True
         for path, var in graph.variables.items():
             if id(var) in self._restored:
                 continue
-            for key in graph.paths_of(path, var):
+            complete = False
+            for key in (_join(prefix, p) for p in graph.paths_of(path, var)
+                        for prefix in prefixes):
                 if key in self._unused:
                     _assign(var, self._consume(key), key)
                     self._restored.add(id(var))
+                    complete = True
                     break
         if self._unused:
-            for layer in graph.layers:
+            for path, layer in graph.layer_items:
                 if not getattr(layer, "built", True) and id(layer) not in self._hooked:
-                    self._restore_on_build(layer)
+                    self._restore_on_build(layer, [
+                        _join(prefix, p) for p in graph.object_paths_of(path)
+                        for prefix in prefixes])
             for module in graph.modules:
                 if id(module) not in self._hooked:
                     self._restore_on_assign(module)
-        else:
+        elif scope is None:
             for module, hook in self._module_hooks:   # nothing left to restore
                 hooks = module.__dict__.get("_module_restore_hooks", [])
                 if hook in hooks:
                     hooks.remove(hook)
             self._module_hooks = []
-        return graph
+        return graph, complete
 
     def _consume(self, key):
         """Pops the saved value under ``key`` and under its other paths."""
@@ -149,8 +173,10 @@ class CheckpointLoadStatus:
         module.__dict__.setdefault("_module_restore_hooks", []).append(hook)
         self._module_hooks.append((module, hook))
 
-    def _restore_on_build(self, layer):
-        """Matches the remaining saved values again right after ``layer.build``."""
+    def _restore_on_build(self, layer, paths):
+        """Matches the remaining saved values again right after ``layer.build``: first
+        inside the layer (under its ``paths``), then, if some of its variables found
+        no value that way, across the whole object graph."""
         self._hooked.add(id(layer))
         original = layer.build
         status = self
@@ -158,8 +184,16 @@ class CheckpointLoadStatus:
         def build(*args, **kwargs):
             layer.__dict__.pop("build", None)
             status._hooked.discard(id(layer))
-            result = original(*args, **kwargs)
-            status._match()
+            # a model's build builds its layers: one match once the outermost
+            # build returns, not one walk of the whole graph per layer
+            status._building += 1
+            try:
+                result = original(*args, **kwargs)
+            finally:
+                status._building -= 1
+            if not status._building and status._unused:
+                if not status._match((layer, paths))[1]:
+                    status._match()
             return result
         layer.__dict__["build"] = build
 
@@ -383,7 +417,8 @@ class Checkpoint:
         return self._save_counter
 
     def _values(self):
-        """({path: host array}, {alias path: path}) of the variables reachable."""
+        """({path: host array}, {alias path: path}, {path: variable name}) of the
+        variables reachable."""
         graph = walk_graph(self)
         for var in graph.variables.values():
             before = var.__dict__.get("_before_save")   # a PythonState's serialize
@@ -391,13 +426,18 @@ class Checkpoint:
                 before()
         aliases = {alias: path for path, var in graph.variables.items()
                    for alias in graph._var_aliases.get(id(var), [])}
+        # the edges other frameworks' versions name the same objects by (Keras 3's
+        # ``_functional/_operations/<i>``, Keras 2's ``layer_with_weights-<k>``), so
+        # TensorFlow's object-graph matching finds them whichever it runs
+        aliases.update({alias: primary for primary, alias in graph._object_aliases})
+        aliases.update(graph.private_aliases())
         for opt_path, _ in graph.optimizers:   # e.g. a compiled model's optimizer
             for alias in graph.object_paths_of(opt_path)[1:]:
                 aliases.update({alias + path[len(opt_path):]: path
                                 for path in graph.variables
                                 if path.startswith(opt_path + "/")})
         return ({path: _to_host(var) for path, var in graph.variables.items()},
-                aliases)
+                aliases, {path: var.name for path, var in graph.variables.items()})
 
     def write(self, file_prefix, options=None):
         """Writes a checkpoint at ``file_prefix`` and returns it.

@@ -73,7 +73,17 @@ def _attribute_layers(obj):
     return out
 
 
-def _numbered_layers(obj):
+def _numbered_layers(obj, cache=None):
+    """``_numbered_layers_uncached``, remembered in ``cache`` ({id: result}) for
+    one walk of the graph (a deep model's layers are counted once, not per use)."""
+    if cache is None:
+        return _numbered_layers_uncached(obj)
+    if id(obj) not in cache:
+        cache[id(obj)] = _numbered_layers_uncached(obj)
+    return cache[id(obj)]
+
+
+def _numbered_layers_uncached(obj):
     """A layer's ``layer_with_weights-<k>`` edges, split into (edges, alias edges).
 
     Keras 2 names a Functional/Sequential model's sub-layers by position and any
@@ -95,8 +105,9 @@ def _numbered_layers(obj):
             [e for e in numbered if id(e[1]) in named])
 
 
-def _children(obj):
-    """(edge name, child) pairs of one node of the object graph, in a stable order."""
+def _children(obj, cache=None):
+    """(edge name, child) pairs of one node of the object graph, in a stable order
+    (``cache`` as ``_numbered_layers``'s)."""
     if _is_checkpoint(obj):
         return list(obj._objects.items())
     if isinstance(obj, (list, tuple)):
@@ -124,7 +135,7 @@ def _children(obj):
         # and a GAN's ``d_optimizer``/``g_optimizer``
         out += [(key, value) for key, value in vars(obj).items()
                 if not key.startswith("__") and _is_optimizer(value)]
-        return out + _numbered_layers(obj)[0] + _attribute_layers(obj)
+        return out + _numbered_layers(obj, cache)[0] + _attribute_layers(obj)
     for key, value in getattr(obj, "__dict__", {}).items():
         if not key.startswith("__") and _has_state(value):
             out.append((key, value))
@@ -138,6 +149,7 @@ class Graph:
       variables: ``{path: Variable}``, each Variable under its first (primary) path.
       optimizers: ``[(path, optimizer)]`` reached.
       layers: every Keras layer reached (built or not).
+      layer_items: ``[(path, layer)]`` of those layers.
       modules: every ``tf.Module`` reached.
     """
 
@@ -147,12 +159,28 @@ class Graph:
                  var_aliases):
         self.variables = variables
         self.optimizers = optimizers
-        self.layers = layers
+        self.layer_items = layers
+        self.layers = [layer for _, layer in layers]
+        self.layer_paths = {path for path, _ in layers}
         self.modules = modules
-        # deepest objects first: a nested alias is written under its parent's
-        # primary path, which the parent's own aliases then rewrite.
+        # (primary path, alias path) of objects reached along several edges;
+        # ``paths_of`` rewrites a path through each ancestor's aliases in turn
         self._object_aliases = sorted(object_aliases, key=lambda pa: -len(pa[0]))
+        self._aliases_by_primary = {}
+        for primary, alias in self._object_aliases:
+            if alias != primary:
+                self._aliases_by_primary.setdefault(primary, []).append(alias)
         self._var_aliases = var_aliases
+
+    def private_aliases(self):
+        """{alias: path} naming layer weights Keras 3 tracks by a private attribute
+        (Dense's ``_kernel``, Embedding's ``_embeddings``) that way too."""
+        out = {}
+        for path in self.variables:
+            head, _, last = path.rpartition("/")
+            if last in _KERAS3_PRIVATE and head in self.layer_paths:
+                out[f"{head}/_{last}"] = path
+        return out
 
     def object_paths_of(self, path):
         """The primary path of an object and the other edges reaching it."""
@@ -162,22 +190,34 @@ class Graph:
     def paths_of(self, path, var):
         """Every path naming ``var`` (whose primary path is ``path``), primary first."""
         found = [path, *self._var_aliases.get(id(var), [])]
-        for primary, alias in self._object_aliases:
-            prefix = primary + "/"
-            for p in list(found):
-                if p.startswith(prefix) and len(found) < self._MAX_ALIASES:
-                    candidate = alias + p[len(primary):]
-                    if candidate not in found:
+        seen = set(found)
+        i = 0
+        while i < len(found) and len(found) < self._MAX_ALIASES:
+            # each ancestor object of ``found[i]`` that other edges also reach
+            # (looked up per ancestor: a model's hundreds of layers stay linear)
+            p = found[i]
+            cut = p.find("/")
+            while cut != -1 and len(found) < self._MAX_ALIASES:
+                for alias in self._aliases_by_primary.get(p[:cut], ()):
+                    candidate = alias + p[cut:]
+                    if candidate not in seen:
+                        seen.add(candidate)
                         found.append(candidate)
+                cut = p.find("/", cut + 1)
+            i += 1
         # Keras 3 tracks some weights by their private attribute (Dense's ``_kernel``)
         for p in list(found):
             head, _, last = p.rpartition("/")
             if head and not last.startswith("_") and len(found) < self._MAX_ALIASES:
                 candidate = f"{head}/_{last}"
-                if candidate not in found:
+                if candidate not in seen:
+                    seen.add(candidate)
                     found.append(candidate)
         return found
 
+
+# weights Keras 3 layers hold in a private attribute (its checkpoint edge name)
+_KERAS3_PRIVATE = frozenset({"kernel", "embeddings"})
 
 # Keras 3 creates these optimizers' slots in several passes over the model's
 # variables (one list after another; attributes in one pass interleave per
@@ -191,11 +231,20 @@ _KERAS3_SLOT_PASSES = {
 }
 
 
+def _slot_passes(opt):
+    return next((_KERAS3_SLOT_PASSES[c.__name__] for c in type(opt).__mro__
+                 if c.__name__ in _KERAS3_SLOT_PASSES), ())
+
+
+def _slot_attributes(opt):
+    """The attributes holding ``opt``'s slots, as Keras 3 names its edges."""
+    return [attr for attrs in _slot_passes(opt) for attr in attrs]
+
+
 def _keras3_order(opt):
     """``opt.variables`` in the order Keras 3 lists them (``_variables``)."""
     variables = list(opt.variables)
-    passes = next((_KERAS3_SLOT_PASSES[c.__name__] for c in type(opt).__mro__
-                   if c.__name__ in _KERAS3_SLOT_PASSES), ())
+    passes = _slot_passes(opt)
     slots = []
     for attrs in passes:
         lists = [getattr(opt, a, None) for a in attrs]
@@ -222,7 +271,9 @@ def _keras3_layer_edges(layer):
 
 def _keras3_optimizer_aliases(optimizers, var_aliases):
     """Adds to ``var_aliases`` Keras 3's names of optimizer variables:
-    ``_variables/<i>`` (in Keras 3's slot order), ``_iterations``, ``_learning_rate``."""
+    ``_variables/<i>`` (in Keras 3's slot order), ``_iterations``, ``_learning_rate``,
+    the slot lists (``_momentums/<j>``), and of the model variables it updates,
+    ``_trainable_variables/<i>``."""
     for path, opt in optimizers:
         named = {id(getattr(opt, "_iterations", None)): "_iterations",
                  id(getattr(opt, "_lr_var", None)): "_learning_rate"}
@@ -231,13 +282,27 @@ def _keras3_optimizer_aliases(optimizers, var_aliases):
             if id(var) in named:
                 extra.append(f"{path}/{named[id(var)]}")
             var_aliases.setdefault(id(var), []).extend(extra)
+        # the slot lists Keras 3 tracks too (``_momentums/<j>``, ``_u_product``)
+        owned = {id(v) for v in opt.variables}
+        for attr in _slot_attributes(opt):
+            value = getattr(opt, attr, None)
+            items = [(f"{attr}/{j}", v) for j, v in enumerate(value)] \
+                if isinstance(value, (list, tuple)) else [(attr, value)]
+            for edge, var in items:
+                if _is_variable(var) and id(var) in owned:
+                    var_aliases.setdefault(id(var), []).append(f"{path}/{edge}")
+        # the model's variables, which a Keras 3 optimizer tracks as it built them
+        for i, var in enumerate(getattr(opt, "_trainable_variables", None) or ()):
+            if _is_variable(var):
+                var_aliases.setdefault(id(var), []).append(
+                    f"{path}/_trainable_variables/{i}")
 
 
 def walk_graph(root):
     """The Graph of everything reachable from ``root`` (breadth first)."""
     variables, optimizers, fallbacks, layers, modules = {}, [], [], [], []
     var_aliases, object_aliases = {}, []
-    seen_vars, object_paths = set(), {id(root): ""}
+    seen_vars, object_paths, numbered = set(), {id(root): ""}, {}
     queue = [("", root)]
     while queue:
         nxt = []
@@ -249,7 +314,14 @@ def walk_graph(root):
             elif isinstance(obj, Module):
                 modules.append(obj)
             fallbacks.extend((path, edge, v) for edge, v in _fallback(obj))
-            for edge, child in _children(obj):
+            if _is_optimizer(obj) and path:
+                # a Keras 3 optimizer holds the model's variables it updates:
+                # ``Checkpoint(optimizer=opt)`` stores them too, as TF 2.21 does
+                fallbacks.extend(
+                    (path, f"_trainable_variables/{i}", v) for i, v in
+                    enumerate(getattr(obj, "_trainable_variables", None) or ())
+                    if _is_variable(v))
+            for edge, child in _children(obj, numbered):
                 cpath = f"{path}/{edge}" if path else edge
                 if _is_variable(child):
                     if id(child) not in seen_vars:
@@ -266,7 +338,8 @@ def walk_graph(root):
                         object_aliases.append((primary, cpath))
         queue = nxt
     for path, layer in layers:   # Keras 2's positional names, Keras 3's edges
-        for edge, child in _numbered_layers(layer)[1] + _keras3_layer_edges(layer):
+        for edge, child in (_numbered_layers(layer, numbered)[1]
+                            + _keras3_layer_edges(layer)):
             if object_paths.get(id(child)):
                 object_aliases.append((object_paths[id(child)],
                                        f"{path}/{edge}" if path else edge))
@@ -277,8 +350,7 @@ def walk_graph(root):
         if id(var) not in seen_vars:
             seen_vars.add(id(var))
             variables[f"{path}/{edge}" if path else edge] = var
-    return Graph(variables, optimizers, [layer for _, layer in layers], modules,
-                 object_aliases, var_aliases)
+    return Graph(variables, optimizers, layers, modules, object_aliases, var_aliases)
 
 
 def _walk(root):

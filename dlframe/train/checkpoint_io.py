@@ -74,12 +74,19 @@ def remove_checkpoint(prefix):
 
 
 # ------------------------------------------------------------------ object graph
-def object_graph_proto(paths, aliases=None):
+def object_graph_proto(paths, aliases=None, names=None):
     """A serialized TrackableObjectGraph in which each of ``paths`` ('a/b/kernel') is a
     chain of named child edges from the root ending at a node whose VARIABLE_VALUE
     attribute is stored under ``tf_key(path)``; each of ``aliases`` ({alias path:
-    path}) is one more chain ending at that same node (a variable reachable along
-    several edges, stored once, as TensorFlow writes it)."""
+    target path}) is one more edge ending at the node of ``target``, a variable's path
+    or an object's (a node reachable along several edges, stored once, as TensorFlow
+    writes it: TensorFlow matches a saved node to a Python object along any edge).
+
+    Shorter aliases are linked first, so a deeper alias runs through the nodes they
+    linked (``model/_functional/_operations/1/_kernel`` reaches the node of
+    ``model/layer_with_weights-0``). ``names`` ({path: variable name}) gives a
+    value's ``full_name`` (TF's variable name, which TF 1's name-based ``Saver``
+    maps by); a path stands in for a missing one."""
     nodes = [{"children": {}, "attribute": None}]
 
     def walk(edges):
@@ -92,29 +99,65 @@ def object_graph_proto(paths, aliases=None):
             node = children[edge]
         return node
 
+    def find(edges):
+        node = 0
+        for edge in edges:
+            node = nodes[node]["children"].get(edge)
+            if node is None:
+                return None
+        return node
+
     leaves = {}
     for path in sorted(paths):
         node_path = (_attribute_of(path) or (path,))[0]
         leaves[path] = walk(node_path.split("/") if node_path else [])
         nodes[leaves[path]]["attribute"] = path
-    for alias, path in sorted((aliases or {}).items()):
+    for alias, path in sorted((aliases or {}).items(),
+                              key=lambda item: (item[0].count("/"), item[0])):
+        target = leaves.get(path)
+        if target is None:
+            target = find(path.split("/"))   # an object's node
+        if target is None or target == 0:
+            continue
         *parents, edge = alias.split("/")
         parent = walk(parents)
-        if path in leaves and nodes[parent]["attribute"] is None:
-            nodes[parent]["children"].setdefault(edge, leaves[path])
+        if nodes[parent]["attribute"] is None and parent != target:
+            nodes[parent]["children"].setdefault(edge, target)
+    holds = _holds_values(nodes)
     out = b""
-    for node in nodes:
+    for node, has_values in zip(nodes, holds):
         body = b"".join(bundle.field_bytes(1, bundle.field_varint(1, child)
                                            + bundle.field_bytes(2, edge))
                         for edge, child in node["children"].items())
         if node["attribute"] is not None:
             path = node["attribute"]
             name = (_attribute_of(path) or (path, "VARIABLE_VALUE"))[1]
+            full_name = (names or {}).get(path) or path
             body += bundle.field_bytes(2, bundle.field_bytes(1, name)
-                                       + bundle.field_bytes(2, path)
+                                       + bundle.field_bytes(2, _full_name(full_name))
                                        + bundle.field_bytes(3, tf_key(path)))
+        # has_checkpoint_values (a BoolValue), which TF 2.x writes on every node
+        body += bundle.field_bytes(5, bundle.field_varint(1, 1) if has_values else b"")
         out += bundle.field_bytes(1, body)
     return out
+
+
+def _full_name(name):
+    """A variable's name as TF records it (``'dense/kernel'``, no ``':0'``)."""
+    head, sep, tail = name.rpartition(":")
+    return head if sep and tail.isdigit() else name
+
+
+def _holds_values(nodes):
+    """Whether each node, or a node below it, stores a value."""
+    holds = [node["attribute"] is not None for node in nodes]
+    changed = True
+    while changed:   # a few passes (the graph's depth); shared nodes, cycles are fine
+        changed = False
+        for i in range(len(nodes) - 1, -1, -1):
+            if not holds[i] and any(holds[c] for c in nodes[i]["children"].values()):
+                holds[i] = changed = True
+    return holds
 
 
 _MAX_PATHS_PER_NODE = 16
@@ -147,12 +190,34 @@ def graph_aliases(graph):
 
 
 # ------------------------------------------------------------------ write and read
+def _process_umask():
+    """The process's file-creation mask (Linux reads it without changing it)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def publish_mode(path):
+    """Gives a file made by ``tempfile.mkstemp`` (mode 0600) the mode a plain
+    ``open`` would have given it (0666 less the umask), as TensorFlow's files have:
+    a checkpoint written by one user is readable by the serving process of another."""
+    os.chmod(path, 0o666 & ~_process_umask())
+
+
 def _atomic_write(path, payload):
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(payload)
+        publish_mode(tmp)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -160,13 +225,14 @@ def _atomic_write(path, payload):
         raise
 
 
-def _write_file(prefix, arrays, aliases=None):
+def _write_file(prefix, arrays, aliases=None, names=None):
     """Writes ``arrays`` ({object path: host array}) as the checkpoint ``prefix``,
-    with ``aliases`` ({alias path: object path}) as further edges of its graph."""
+    with ``aliases`` ({alias path: object path}) as further edges of its graph and
+    ``names`` ({object path: variable name}) as the values' full names."""
     prefix = os.fspath(prefix)
     os.makedirs(os.path.dirname(os.path.abspath(prefix)), exist_ok=True)
     tensors = {tf_key(path): value for path, value in arrays.items()}
-    tensors[OBJECT_GRAPH_KEY] = np.array(object_graph_proto(arrays, aliases),
+    tensors[OBJECT_GRAPH_KEY] = np.array(object_graph_proto(arrays, aliases, names),
                                          dtype=object)
     index, data = bundle.encode_bundle(tensors)
     _atomic_write(bundle.data_path(prefix), data)

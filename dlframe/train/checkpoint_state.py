@@ -3,9 +3,8 @@ checkpoints, and ``tf.train.latest_checkpoint``."""
 
 import os
 import re
-import tempfile
 
-from dlframe.train.checkpoint_io import checkpoint_exists
+from dlframe.train.checkpoint_io import _atomic_write, checkpoint_exists
 
 _STATE_FILE = "checkpoint"
 
@@ -38,10 +37,7 @@ def update_checkpoint_state(save_dir, model_checkpoint_path,
         lines.append(f"last_preserved_timestamp: {last_preserved_timestamp!r}")
     os.makedirs(save_dir, exist_ok=True)
     target = os.path.join(save_dir, latest_filename or _STATE_FILE)
-    fd, tmp = tempfile.mkstemp(dir=save_dir, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write("\n".join(lines) + "\n")
-    os.replace(tmp, target)
+    _atomic_write(target, ("\n".join(lines) + "\n").encode("utf-8"))
 
 
 class CheckpointState:

@@ -105,8 +105,10 @@ class Sequential(Functional):
 
     def _direct_children(self):
         children = list(self._seq_layers)
+        seen = {id(c) for c in children}   # a set: deep models stay linear
         for layer in Model._direct_children(self):
-            if all(layer is not c for c in children) and not isinstance(layer, InputLayer):
+            if id(layer) not in seen and not isinstance(layer, InputLayer):
+                seen.add(id(layer))
                 children.append(layer)
         return children
 

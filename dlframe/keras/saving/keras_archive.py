@@ -17,6 +17,7 @@ import tempfile
 import zipfile
 
 from dlframe.keras.saving import keras3_config, keras3_layout, keras3_operations, weights_io
+from dlframe.train.checkpoint_io import publish_mode
 
 CONFIG = "config.json"
 METADATA = "metadata.json"
@@ -83,6 +84,7 @@ def save(model, filepath, include_optimizer=True):
             for name, layer in _vocabulary_assets(model):
                 words = layer.get_vocabulary(include_special_tokens=True)
                 z.writestr(name, "\n".join(str(w) for w in words))
+        publish_mode(tmp)
         os.replace(tmp, filepath)
     except BaseException:
         if os.path.exists(tmp):

@@ -20,6 +20,8 @@ import zipfile
 
 import numpy as np
 
+from dlframe.train.checkpoint_io import publish_mode
+
 
 def _h5py():
     try:
@@ -52,6 +54,7 @@ def _atomic_write(filepath, write):
     try:
         with _h5py().File(tmp, "w") as f:
             write(f)
+        publish_mode(tmp)
         os.replace(tmp, filepath)
     except BaseException:
         if os.path.exists(tmp):
