@@ -217,6 +217,18 @@ class _VariableMeta(type):
 _CREATION_ORDER = itertools.count()
 
 
+def _refuse_tensor_cast(value, dtype):
+    """TF's refusal to cast a Tensor (or Variable) ``initial_value`` to another
+    ``dtype`` (Python and NumPy values are converted; a Tensor must match)."""
+    if isinstance(value, Variable):
+        raise ValueError(
+            f"Incompatible type conversion requested to type {dtype.name} for "
+            f"`tf.Variable of type {value.dtype.name}. (Variable: {value!r})")
+    raise ValueError(
+        f"initial_value: Tensor conversion requested dtype {dtype.name} for Tensor "
+        f"with dtype {value.dtype.name}: {value!r}")
+
+
 class Variable(Tensor, metaclass=_VariableMeta):
     """A mutable tensor, as ``tf.Variable``.
 
@@ -264,8 +276,7 @@ class Variable(Tensor, metaclass=_VariableMeta):
         dev = backends.current_device()
         if isinstance(initial_value, Tensor):
             if dtype is not None and initial_value.dtype != _dt.as_dtype(dtype):
-                from dlframe.core.tensor import constant
-                initial_value = constant(initial_value, dtype=dtype)
+                _refuse_tensor_cast(initial_value, _dt.as_dtype(dtype))
             src = initial_value
             if dev.is_gpu and src._value.dtype == object:
                 dev = src._device   # strings live on the host (TF: a CPU variable)

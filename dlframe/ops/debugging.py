@@ -119,7 +119,7 @@ def assert_near(x, y, rtol=None, atol=None, message=None, summarize=None, name=N
     eps = float(np.finfo(a.dtype.as_numpy_dtype).eps) if a.dtype.is_floating else 0.0
     rtol = 10 * eps if rtol is None else rtol
     atol = 10 * eps if atol is None else atol
-    ok = m.less_equal(m.abs(m.subtract(a, b)), m.add(atol, m.multiply(rtol, m.abs(b))))
+    ok = m.less_equal(m.abs(m.subtract(a, b)), m.add(m.multiply(rtol, m.abs(b)), atol))
     items = [message] if message else []
     _run_check(ok, items + [f"x and y not equal to tolerance rtol = {rtol}, atol = {atol}",
                             "x (x:0) = ", a, "y (y:0) = ", b], summarize)

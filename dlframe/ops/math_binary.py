@@ -60,22 +60,42 @@ def _conj_if_complex(x):
 add_p = basic.add_p
 
 
+def _python_scalar_dtype(x):
+    """The dtype TF gives a Python scalar converted on its own (None for others)."""
+    if isinstance(x, np.generic):   # (np.float64 is a float: NumPy keeps its dtype)
+        return None
+    if isinstance(x, bool):
+        return dtypes.bool
+    if isinstance(x, int):
+        return dtypes.int32 if -2**31 <= x < 2**31 else dtypes.int64
+    if isinstance(x, float):
+        return dtypes.float32
+    if isinstance(x, complex):
+        return dtypes.complex128
+    return None
+
+
 def first_operand_check(x, y, op):
     """TF's conversion of the first operand of ``tf.add``/``tf.matmul``: a NumPy
-    value or a list is converted on its own (NumPy keeps its dtype, a list takes
-    its default) and a second operand Tensor of another dtype is refused. (Python
-    scalars, and the reflected operators ``np_array + t``, follow ``y``'s dtype.)
+    value, a list or a Python scalar is converted on its own (NumPy keeps its
+    dtype, a list or scalar takes its default: int32, float32, bool, complex128)
+    and a second operand Tensor of another dtype is refused (``tf.add(2, f32)``
+    raises as in TF). The reflected operators (``2 + t``, ``np_array + t``) and
+    ``tf.multiply``/``tf.subtract`` follow ``y``'s dtype instead.
 
     Raises:
       InvalidArgumentError: (also a TypeError) when the dtypes differ.
     """
-    if not isinstance(y, Tensor) or not (
-            isinstance(x, (list, tuple)) or isinstance(x, (np.ndarray, np.generic))):
+    if not isinstance(y, Tensor):
         return
-    if isinstance(x, (list, tuple)) or x.dtype.kind not in "biufc":
-        got = convert_to_tensor(x).dtype
-    else:
-        got = dtypes.from_numpy(x.dtype)   # (NumPy keeps its dtype)
+    got = _python_scalar_dtype(x)
+    if got is None:
+        if not (isinstance(x, (list, tuple)) or isinstance(x, (np.ndarray, np.generic))):
+            return
+        if isinstance(x, (list, tuple)) or x.dtype.kind not in "biufc":
+            got = convert_to_tensor(x).dtype
+        else:
+            got = dtypes.from_numpy(x.dtype)   # (NumPy keeps its dtype)
     want = y.dtype   # (an autocast variable's read dtype in a mixed call)
     if got != want and not (got == dtypes.string or want == dtypes.string):
         raise DTypeMismatchError(
@@ -145,6 +165,18 @@ def _div_grad(inputs, out, dy):
     return gx, _unary().negative(multiply(gx, _conj_if_complex(out)))
 
 
+_DIVISIBLE = ("{tf.uint8, tf.int8, tf.uint16, tf.int16, tf.uint32, tf.int32, tf.uint64, "
+              "tf.int64, tf.bfloat16, tf.float16, tf.float32, tf.float64, tf.complex64, "
+              "tf.complex128}")
+
+
+def _check_divisible(x, where):
+    """TF's TypeError for a true division of a bool (or string) tensor."""
+    if _kind(x) not in "fciu":
+        raise TypeError(f"Invalid dtype {x.dtype!r} in {where}. Expected one of "
+                        f"{_DIVISIBLE}.")
+
+
 def _to_float_for_div(x):
     if _kind(x) in "iu":
         size = x._value.dtype.itemsize
@@ -163,6 +195,7 @@ def divide(x, y, name=None):
       ``x / y``; int8/int16/uint8/uint16 give float32, wider integers float64.
     """
     x, y = operands(x, y, "RealDiv")
+    _check_divisible(x, "__truediv__")
     if _kind(x) in "iu":
         x, y = _to_float_for_div(x), _to_float_for_div(y)
     _check("RealDiv", x, "fc")
@@ -216,6 +249,7 @@ def divide_no_nan(x, y, name=None):
       ``divide`` (int8/int16/uint8/uint16 give float32, wider integers float64).
     """
     x, y = operands(x, y, "DivNoNan")
+    _check_divisible(x, "tf.math.divide_no_nan")
     if _kind(x) in "iu":
         x, y = _to_float_for_div(x), _to_float_for_div(y)
     return _binary(div_no_nan_p, x, y, "fc")
@@ -330,15 +364,16 @@ def truncatemod(x, y, name=None):
     return _binary(truncatemod_p, x, y, "fiu")
 
 
-@primitive("Pow")
-def pow_p(d, x, y):
-    xp = d.xp
+def _pow_fwd(xp, x, y):
     if x.dtype.kind in "iu" and xp.any(y < 0):
         if not probing_branch():
             raise InvalidArgumentError("Pow: Integers to negative integer powers are "
                                        "not allowed [Op:Pow]")
         y = stand_in(xp.maximum(y, 0))   # a trace's placeholders: the run checks
     return xp.power(x, y)
+
+
+pow_p = primitive("Pow")(_bcast("Pow", _pow_fwd))   # (TF's shape error, not NumPy's)
 
 
 @pow_p.defgrad
@@ -395,9 +430,26 @@ def _sqdiff_fwd(xp, x, y):
     return diff * (xp.conj(diff) if diff.dtype.kind == "c" else diff)
 
 
-squared_difference_p, squared_difference = _binary_prim(
-    "SquaredDifference", _sqdiff_fwd, "fciu",
-    "(x - y) * conj(x - y) elementwise (the squared difference; |x - y|^2 for complex).")
+squared_difference_p, _squared_difference = _binary_prim(
+    "SquaredDifference", _sqdiff_fwd, "fciu", "")
+
+
+def squared_difference(x, y, name=None):
+    """(x - y) * conj(x - y) elementwise (the squared difference; |x - y|^2 for
+    complex).
+
+    Raises:
+      InvalidArgumentError: for the integer dtypes TF has no kernel for (only
+        int32 and int64).
+    """
+    for v in (x, y):
+        if isinstance(v, Tensor) and _kind(v) in "iu" and \
+                v.dtype not in (dtypes.int32, dtypes.int64):
+            raise InvalidArgumentError(
+                f"SquaredDifference: Value for attr 'T' of {v.dtype.name} is not in the "
+                "list of allowed values: bfloat16, half, float, double, int32, int64, "
+                "complex64, complex128 [Op:SquaredDifference]")
+    return _squared_difference(x, y)
 
 
 @squared_difference_p.defgrad

@@ -25,6 +25,9 @@ def conj(x, name=None):
     x = t(x)
     if _kind(x) != "c":
         _check("Conj", x, "fciub")
+        if _kind(x) == "b":   # (TF: a TypeError before any op)
+            raise TypeError("Expected numeric or variant tensor, got dtype "
+                            f"{x.dtype!r}.")
         return unaliased(x)
     return call(conj_p, (x,))
 
@@ -42,6 +45,9 @@ def _real_grad(inputs, out, dy):
 def real(input, name=None):
     """Real part of a complex tensor (real tensors are returned unchanged)."""
     x = t(input)
+    if _kind(x) not in "fciu":   # (TF: a TypeError before any op)
+        raise TypeError("input must be a numeric tensor, but got tensor with dtype "
+                        f"{x.dtype}")
     return call(real_p, (x,)) if _kind(x) == "c" else unaliased(x)
 
 

@@ -112,14 +112,14 @@ sin_p, sin = _unary_prim("Sin", lambda xp, x: xp.sin(x),
 cos_p, cos = _unary_prim("Cos", lambda xp, x: xp.cos(x),
                          lambda i, o, dy: multiply(dy, negative(sin(i[0]))), into=np.cos)
 tan_p, tan = _unary_prim("Tan", lambda xp, x: xp.tan(x),
-                         lambda i, o, dy: multiply(dy, add(1.0, square(o))))
+                         lambda i, o, dy: multiply(dy, add(square(o), 1.0)))
 asin_p, asin = _unary_prim("Asin", lambda xp, x: xp.arcsin(x),
                            lambda i, o, dy: multiply(dy, rsqrt(subtract(1.0, square(i[0])))))
 acos_p, acos = _unary_prim("Acos", lambda xp, x: xp.arccos(x),
                            lambda i, o, dy: negative(multiply(
                                dy, rsqrt(subtract(1.0, square(i[0]))))))
 atan_p, atan = _unary_prim("Atan", lambda xp, x: xp.arctan(x),
-                           lambda i, o, dy: divide(dy, add(1.0, square(i[0]))))
+                           lambda i, o, dy: divide(dy, add(square(i[0]), 1.0)))
 sinh_p, sinh = _unary_prim("Sinh", lambda xp, x: xp.sinh(x),
                            lambda i, o, dy: multiply(dy, cosh(i[0])))
 cosh_p, cosh = _unary_prim("Cosh", lambda xp, x: xp.cosh(x),
@@ -185,7 +185,7 @@ def _softsign_fwd(xp, x):
 
 
 softsign_p, softsign = _unary_prim(
-    "Softsign", _softsign_fwd, lambda i, o, dy: divide(dy, square(add(1.0, abs(i[0])))),
+    "Softsign", _softsign_fwd, lambda i, o, dy: divide(dy, square(add(abs(i[0]), 1.0))),
     "f", "Elementwise x / (1 + |x|).")
 
 
@@ -240,7 +240,15 @@ def round(x, name=None):
     return _round_float(x)
 
 
-rint = round
+def rint(x, name=None):
+    """Rounds half to even elementwise (TF's Rint: float tensors only).
+
+    Raises:
+      InvalidArgumentError: for a non-float tensor.
+    """
+    x = t(x)
+    _check("Rint", x, "f")
+    return _round_float(x)
 
 
 def _float_pred(name, fn):

@@ -237,7 +237,7 @@ def gelu(features, approximate=False, name=None):
     if approximate:
         inner = m.multiply(0.7978845608028654,
                            m.add(x, m.multiply(0.044715, m.multiply(x, m.square(x)))))
-        return m.multiply(m.multiply(0.5, x), m.add(1.0, m.tanh(inner)))
+        return m.multiply(m.multiply(0.5, x), m.add(m.tanh(inner), 1.0))
     # TF's form: erfc keeps the far negative tail (1 + erf(x) rounds to 0 there)
     return m.multiply(m.multiply(0.5, x),
                       m.erfc(m.multiply(x, -0.7071067811865476)))
@@ -512,7 +512,7 @@ def weighted_cross_entropy_with_logits(labels, logits, pos_weight, name=None):
     labels, logits = _same_shape_pair(labels, logits, "WeightedCrossEntropyWithLogits")
     if not isinstance(pos_weight, Tensor):
         pos_weight = convert_to_tensor(pos_weight, dtype=logits.dtype, device=logits._device)
-    log_weight = m.add(1.0, m.multiply(m.subtract(pos_weight, 1.0), labels))
+    log_weight = m.add(m.multiply(m.subtract(pos_weight, 1.0), labels), 1.0)
     return m.add(m.multiply(m.subtract(1.0, labels), logits),
                  m.multiply(log_weight, m.softplus(m.negative(logits))))
 

@@ -20,6 +20,7 @@ from dlframe.backends.base import np
 from dlframe.core import dtypes
 from dlframe.ops import array_misc as _misc
 from dlframe.ops import bitwise as _bits
+from dlframe.ops import clip_ops as _clip
 from dlframe.ops import math as _m
 from dlframe.ops import reduction as _r
 from dlframe.ops import special_math as _sf
@@ -67,7 +68,14 @@ def _unary(name, op, floating=True, doc=""):
 
 
 # ---------------------------------------------------------------- binary arithmetic
-add = _binary("add", _m.add, doc="Elementwise ``x1 + x2``.")
+def _add_or(a, b):
+    """``a + b``; two bool tensors under NumPy rules (tnp) give ``a or b``."""
+    if dtype_kind(a) == "b" and using_numpy_rules():
+        return _m.logical_or(a, b)
+    return _m.add(a, b)
+
+
+add = _binary("add", _add_or, doc="Elementwise ``x1 + x2``.")
 subtract = _binary("subtract", _m.subtract, doc="Elementwise ``x1 - x2``.")
 multiply = _binary("multiply", _m.multiply, doc="Elementwise ``x1 * x2``.")
 divide = _binary("divide", _m.divide, True, "Elementwise true division ``x1 / x2``.")
@@ -373,6 +381,44 @@ def clip(x, x_min, x_max):
         x = _m.cast(x, dtypes.int32)
     x, lo, hi = promote(x, x_min, x_max)
     return _m.minimum(_m.maximum(x, lo), hi)
+
+
+def _keras_operand(x):
+    """A Python number as the tensor Keras converts it to (int32 / float32, not a
+    weakly typed scalar): ``keras.ops.mod(int8_x, 2)`` is int32 (Keras 3 on TF)."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return x
+    return as_tensor(x, dtypes.int32 if isinstance(x, int) else dtypes.float32)
+
+
+def keras_mod(x1, x2):
+    """``keras.ops.mod``: the remainder with the divisor's sign; Python numbers
+    count as int32 / float32 tensors in the promotion (Keras 3 on TF).
+
+    Args:
+      x1: dividend tensor or value.
+      x2: divisor tensor or value.
+    """
+    return mod(_keras_operand(x1), _keras_operand(x2))
+
+
+def keras_clip(x, x_min, x_max):
+    """``keras.ops.clip``: ``tf.clip_by_value`` of ``x`` (bool cast to int32); the
+    bounds take ``x``'s dtype, so float bounds on an int tensor raise (Keras 3 on
+    TF), where ``tnp.clip`` promotes.
+
+    Args:
+      x: input tensor.
+      x_min: lower bound (scalar or broadcastable tensor).
+      x_max: upper bound.
+
+    Raises:
+      TypeError: for bounds that do not convert to ``x``'s dtype.
+    """
+    x = as_tensor(x)
+    if dtype_kind(x) == "b":
+        x = _m.cast(x, dtypes.int32)
+    return _clip.clip_by_value(x, x_min, x_max)
 
 
 __all__ = [

@@ -77,13 +77,14 @@ def _truthy(x):
 
 
 def nonzero(x):
-    """A tuple with the indices of non-zero elements, one tensor per axis.
+    """A list with the indices of non-zero elements, one tensor per axis (TF's
+    tnp/Keras return a list where NumPy returns a tuple).
 
     Args:
       x: input tensor.
     """
     coords = _m.cast(_m.where(_truthy(x)), default_int())
-    return tuple(_a.unstack(coords, num=coords._value.shape[1], axis=1))
+    return list(_a.unstack(coords, num=coords._value.shape[1], axis=1))
 
 
 def where(condition, x1=None, x2=None):

@@ -144,11 +144,24 @@ def _float_reduction(reduce, doc):
 
 var = _float_reduction(_r.reduce_variance, "Population variance over ``axis``.")
 std = _float_reduction(_r.reduce_std, "Population standard deviation over ``axis``.")
-logsumexp = _float_reduction(_r.reduce_logsumexp,
-                             "``log(sum(exp(x)))`` over ``axis``, computed stably.")
-for _fn, _name in ((var, "var"), (std, "std"), (logsumexp, "logsumexp")):
+for _fn, _name in ((var, "var"), (std, "std")):
     _fn.__name__ = _fn.__qualname__ = _name
 del _fn, _name
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    """``log(sum(exp(x)))`` over ``axis``, computed stably (``keras.ops.logsumexp``:
+    ``tf.math.reduce_logsumexp``, so integer inputs raise as in Keras on TF).
+
+    Args:
+      x: a float tensor.
+      axis: int, tuple of ints or None.
+      keepdims: keep reduced axes with length 1.
+
+    Raises:
+      InvalidArgumentError: for a non-float ``x``.
+    """
+    return _r.reduce_logsumexp(as_tensor(x), axis=_axis_arg(axis), keepdims=keepdims)
 
 
 def _as_bool(x):

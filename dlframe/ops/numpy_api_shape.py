@@ -7,6 +7,7 @@ import itertools
 
 from dlframe.core import dtypes
 from dlframe.core.tensor import Tensor
+from dlframe.errors import InvalidArgumentError
 from dlframe.ops import array as _a
 from dlframe.ops import array_index as _ai
 from dlframe.ops import creation as _c
@@ -253,16 +254,17 @@ def dstack(xs):
     return concatenate([_at_least(x, 3) for x in _seq(xs, "dstack")], axis=2)
 
 
-def _split_sizes(dim, indices_or_sections, even, op):
+def _split_sizes(dim, indices_or_sections, even, op, axis):
     if isinstance(indices_or_sections, Tensor):
         indices_or_sections = indices_or_sections.numpy().tolist()
     if isinstance(indices_or_sections, int):
         k = indices_or_sections
         if k <= 0:
             raise ValueError(f"{op}: number of sections must be positive, got {k}")
-        if even and dim % k:
-            raise ValueError(f"{op}: array split does not result in an equal division: "
-                             f"{dim} elements into {k} sections")
+        if even and dim % k:   # (TF's Split kernel error)
+            raise InvalidArgumentError(
+                f"Number of ways to split should evenly divide the split dimension, "
+                f"but got split_dim {axis} (size = {dim}) and num_split {k} [Op:Split]")
         return [dim // k + (1 if i < dim % k else 0) for i in range(k)]
     bounds = [0] + [min(max(int(i) if i >= 0 else dim + int(i), 0), dim)
                     for i in indices_or_sections] + [dim]
@@ -271,8 +273,12 @@ def _split_sizes(dim, indices_or_sections, even, op):
 
 def _split(x, indices_or_sections, axis, even, op):
     x = as_tensor(x)
-    a = _axis(axis, x._value.ndim, op)
-    sizes = _split_sizes(x._value.shape[a], indices_or_sections, even, op)
+    ndim = x._value.ndim
+    if not -ndim <= int(axis) < ndim:   # (TF's Split kernel error)
+        raise InvalidArgumentError(f"-input rank(-1) <= split_dim < input rank "
+                                   f"({ndim}), but got {axis} [Op:Split]")
+    a = int(axis) % ndim
+    sizes = _split_sizes(x._value.shape[a], indices_or_sections, even, op, a)
     out, start = [], 0
     for s in sizes:
         key = [_pyslice(None)] * x._value.ndim

@@ -252,16 +252,19 @@ def _reduce_rows(kind, rt):
 
 
 def _reduce_axis(kind, rt, axis):
+    if axis in (0, 1) and rt.ragged_rank == 2:   # items that are ragged rows
+        from dlframe.ops.ragged_tensor_reduce import reduce_ragged_items
+        return reduce_ragged_items(kind, rt, axis, _segment)
     if axis == 0:
         if rt.ragged_rank != 1:
             raise NotImplementedError("reducing axis 0 of a RaggedTensor is supported "
-                                      "for ragged_rank 1 only")
+                                      "for ragged_rank 1 or 2 only")
         return _reduce_rows(kind, rt)
     if axis == 1:
         if isinstance(rt.values, RaggedTensor):
-            raise NotImplementedError("reducing a ragged dimension whose items are "
-                                      "ragged is not supported")
-        return _segment(kind, rt.values, rt.value_rowids(), rt.nrows_static())
+            raise NotImplementedError("reducing a ragged dimension whose items have "
+                                      "ragged_rank > 1 is not supported")
+        return _segment(kind, rt.values, rt.value_rowids(), rt.nrows())
     if axis > rt.ragged_rank:
         return rt.with_flat_values(_DENSE[kind](rt.flat_values,
                                                 axis=axis - rt.ragged_rank))
@@ -279,14 +282,20 @@ def reduce(kind, input_tensor, axis=None, keepdims=False):
     rank = rt.shape.rank
     axes = sorted({int(a) % rank for a in (axis if isinstance(axis, (list, tuple))
                                            else [axis])}, reverse=True)
+    if kind == "mean" and len(axes) > 1:   # TF: one sum over one count (not nested means)
+        values = rt.flat_values if rt.dtype.is_floating else \
+            cast(rt.flat_values, dtypes.float64)
+        total = reduce("sum", rt.with_flat_values(values), axis, keepdims)
+        count = reduce("sum", rt.with_flat_values(ones_like(values)), axis, keepdims)
+        return divide(total, count)
     out = rt
     for a in axes:
-        if not isinstance(out, RaggedTensor):
+        if isinstance(out, RaggedTensor):
+            out = _reduce_axis(kind, out, a)
+        else:
             out = _DENSE[kind](out, axis=a)
-            continue
-        out = _reduce_axis(kind, out, a)
         if keepdims:
-            out = expand_dims(out, a) if not isinstance(out, RaggedTensor) else out
+            out = _expand(out, a) if isinstance(out, RaggedTensor) else expand_dims(out, a)
     return out
 
 

@@ -9,38 +9,28 @@ values through the tape and a ``dlframe.function`` replays with new row partitio
 from dlframe.backends.base import np
 from dlframe.core import dtypes
 from dlframe.core import static_dims as _static_dims
-from dlframe.core.primitive import call
+from dlframe.core.primitive import STATE, call
 from dlframe.core.tensor import Tensor, _tracing_tensor, convert_to_tensor
 from dlframe.core.tensor_shape import TensorShape
 from dlframe.errors import CompositeTensorError, InvalidArgumentError
 from dlframe.ops import ragged_kernels as K
 from dlframe.ops.array import concat, reshape
 from dlframe.ops.array_index import gather
+from dlframe.ops.array_meta import shape as _shape_of
 from dlframe.ops.logic import cast
 from dlframe.ops.math import subtract
-from dlframe.ops.reduction import cumsum, reduce_max
+from dlframe.ops.ragged_tensor_splits import (  # noqa: F401 - re-exported
+    _prepend_zero,
+    _splits_arg,
+    _zero_splits,
+    row_splits_to_segment_ids,
+    segment_ids_to_row_splits,
+)
+from dlframe.ops.reduction import reduce_max
 
 
 def _symbolic(*tensors):
     return any(isinstance(x, Tensor) and _tracing_tensor(x) for x in tensors)
-
-
-def _splits_arg(value, name, dtype=None, like=None):
-    """``value`` as an int32/int64 vector Tensor (Python lists become int64, on the
-    device of the values ``like``)."""
-    if isinstance(value, Tensor):
-        if value.dtype not in (dtypes.int32, dtypes.int64):
-            raise ValueError(f"{name} must be an int32 or int64 tensor, got "
-                             f"{value.dtype.name}")
-        out = value
-    else:
-        device = None if like is None else _flat(like)._device
-        out = convert_to_tensor(value, dtype=dtypes.int64, device=device)
-    if dtype is not None and out.dtype != dtype:
-        out = cast(out, dtype)
-    if out.ndim != 1:
-        raise ValueError(f"{name} must be a vector (rank 1), got shape {list(out.shape)}")
-    return out
 
 
 def _flat(values):
@@ -67,12 +57,6 @@ def _whole_rows(ragged, dense, ragged_rank):
         level._uniform_row_length = width
         level = level.values
     return ragged
-
-
-def _prepend_zero(lengths):
-    zero = convert_to_tensor(np.zeros((1,), dtype=lengths.dtype.as_numpy_dtype),
-                             device=lengths._device)
-    return concat([zero, cumsum(lengths)], 0)
 
 
 class RaggedTensor:
@@ -328,7 +312,12 @@ class RaggedTensor:
     def nrows(self, out_type=None, name=None):
         """The number of rows, a scalar (dtype of the splits or ``out_type``)."""
         dt = self._row_splits.dtype if out_type is None else dtypes.as_dtype(out_type)
-        return convert_to_tensor(np.array(self.nrows_static(), dtype=dt.as_numpy_dtype))
+        if STATE.trace is None:
+            n = np.array(self.nrows_static(), dtype=dt.as_numpy_dtype)
+            return convert_to_tensor(n)
+        # traced: the splits' length, a value TF's graph does not know when the
+        # input's row count is unknown (the static shapes of row reductions)
+        return subtract(_shape_of(self._row_splits, out_type=dt)[0], 1)
 
     def row_starts(self, name=None):
         return self._row_splits[:-1]
@@ -559,10 +548,6 @@ def _default(dt, default_value):
         convert_to_tensor(default_value, dtype=dt)
 
 
-def _zero_splits(rows):
-    return convert_to_tensor(np.zeros((rows + 1,), dtype=np.int64))
-
-
 def _format_item(x):
     """TF's printing of a RaggedTensor's ``numpy()`` (nested rows, wrapped lines)."""
     if isinstance(x, np.ndarray):
@@ -596,23 +581,6 @@ class _RaggedStructure:
 
 
 _RAGGED_STRUCTURE = _RaggedStructure()
-
-
-def segment_ids_to_row_splits(segment_ids, num_segments=None, out_type=None, name=None):
-    """Row splits of the sorted ``segment_ids`` (``num_segments`` rows; default
-    ``max(segment_ids) + 1``)."""
-    ids = _splits_arg(segment_ids, "segment_ids")
-    dt = dtypes.as_dtype(out_type) if out_type is not None else ids.dtype
-    num = None if num_segments is None else int(num_segments)
-    return call(K.ids_to_splits_p, (ids,), {"num": num, "dtype": dt.as_numpy_dtype})
-
-
-def row_splits_to_segment_ids(splits, name=None, out_type=None):
-    """For each value, the index of its row: the inverse of
-    ``segment_ids_to_row_splits``."""
-    s = _splits_arg(splits, "splits")
-    out = call(K.row_ids_p, (s,))
-    return out if out_type is None else cast(out, out_type)
 
 
 # Python operators (+, *, ==, ...) on RaggedTensor (after the class exists).

@@ -8,6 +8,7 @@ InvalidArgumentError.
 from dlframe.backends.base import np
 from dlframe.core import dtypes
 from dlframe.core.primitive import call, primitive
+from dlframe.core.static_dims import note_shaped
 from dlframe.core.tensor import Tensor, _tracing_tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import math as m
@@ -33,6 +34,15 @@ def _seg(prim, x, ids, num):
     return call(prim, (x, ids), {"num": num})
 
 
+def _count_dims(out, num_segments):
+    """``out`` with its leading dim marked unknown inside a trace where TF's graph
+    would not know the count (``num_segments = tf.shape(x)[0]`` of an input with an
+    unknown batch): dlframe's trace reads the count as a number."""
+    if isinstance(num_segments, Tensor) and out._value.ndim:
+        note_shaped(out, [num_segments] + list(out._value.shape[1:]))
+    return out
+
+
 def _num_of(inputs, num):
     """The ``num`` to pass on from a gradient rule (the tensor input when dynamic)."""
     return inputs[2] if num == _INPUT else num
@@ -46,7 +56,11 @@ def _check_ids(d, op, ids, num, extra=()):
             raise InvalidArgumentError(f"{op}: num_segments must be non-negative, got "
                                        f"{num}")
     if num is None:  # sorted segment ops: sizes come from the ids at run time
-        if ids.size and (bool((ids[1:] < ids[:-1]).any()) or int(ids[0]) < 0):
+        if ids.size and int(ids[0]) < 0:   # (TF's message: rows from the last id)
+            raise InvalidArgumentError(
+                f"{op}: Segment id {int(ids[0])} out of range [0, {int(ids[-1]) + 1}), "
+                f"possibly because 'segment_ids' input is not sorted. [Op:{op}]")
+        if ids.size and bool((ids[1:] < ids[:-1]).any()):
             raise InvalidArgumentError(f"{op}: segment ids are not increasing [Op:{op}]")
         return int(ids[-1]) + 1 if ids.size else 0
     bad = ids >= num
@@ -185,6 +199,7 @@ def _segment_args(data, segment_ids, num_segments, op):
     if ids._value.dtype.kind not in "iu":
         raise InvalidArgumentError(f"{op}: segment_ids must be int32 or int64, got "
                                    f"{ids.dtype.name} [Op:{op}]")
+    m._check(op, x, "fiu" if op.endswith(("Max", "Min")) else "fciu")   # (no bool)
     if ids._device is not x._device:
         from dlframe.core.tensor import copy_to_device
         ids = copy_to_device(ids, x._device)
@@ -217,25 +232,25 @@ def unsorted_segment_sum(data, segment_ids, num_segments, name=None):
       A tensor of shape ``[num_segments] + data.shape[segment_ids.ndim:]``.
     """
     x, ids, num = _segment_args(data, segment_ids, num_segments, "UnsortedSegmentSum")
-    return _seg(unsorted_segment_sum_p, x, ids, num)
+    return _count_dims(_seg(unsorted_segment_sum_p, x, ids, num), num_segments)
 
 
 def unsorted_segment_max(data, segment_ids, num_segments, name=None):
     """Maximum per segment; empty segments hold the dtype's lowest value."""
     x, ids, num = _segment_args(data, segment_ids, num_segments, "UnsortedSegmentMax")
-    return _seg(unsorted_segment_max_p, x, ids, num)
+    return _count_dims(_seg(unsorted_segment_max_p, x, ids, num), num_segments)
 
 
 def unsorted_segment_min(data, segment_ids, num_segments, name=None):
     """Minimum per segment; empty segments hold the dtype's highest value."""
     x, ids, num = _segment_args(data, segment_ids, num_segments, "UnsortedSegmentMin")
-    return _seg(unsorted_segment_min_p, x, ids, num)
+    return _count_dims(_seg(unsorted_segment_min_p, x, ids, num), num_segments)
 
 
 def unsorted_segment_prod(data, segment_ids, num_segments, name=None):
     """Product per segment; empty segments hold 1."""
     x, ids, num = _segment_args(data, segment_ids, num_segments, "UnsortedSegmentProd")
-    return _seg(unsorted_segment_prod_p, x, ids, num)
+    return _count_dims(_seg(unsorted_segment_prod_p, x, ids, num), num_segments)
 
 
 def _segment_counts(x, ids, num):
@@ -248,14 +263,16 @@ def unsorted_segment_mean(data, segment_ids, num_segments, name=None):
     """Mean per segment; empty segments hold 0."""
     x, ids, num = _segment_args(data, segment_ids, num_segments, "UnsortedSegmentMean")
     total = _seg(unsorted_segment_sum_p, x, ids, num)
-    return m.divide(total, m.maximum(_segment_counts(x, ids, num), 1))
+    return _count_dims(m.divide(total, m.maximum(_segment_counts(x, ids, num), 1)),
+                       num_segments)
 
 
 def unsorted_segment_sqrt_n(data, segment_ids, num_segments, name=None):
     """Sum per segment divided by the square root of the segment's size."""
     x, ids, num = _segment_args(data, segment_ids, num_segments, "UnsortedSegmentSqrtN")
     total = _seg(unsorted_segment_sum_p, x, ids, num)
-    return m.divide(total, m.sqrt(m.maximum(_segment_counts(x, ids, num), 1)))
+    count = m.maximum(_segment_counts(x, ids, num), 1)
+    return _count_dims(m.divide(total, m.sqrt(count)), num_segments)
 
 
 def _sorted_args(data, segment_ids, op):

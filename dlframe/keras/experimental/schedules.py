@@ -57,7 +57,7 @@ class LinearCosineDecay(LearningRateSchedule):
         if noise is not None:
             linear = _m.add(linear, noise)
         angle = _m.multiply(2.0 * _pymath.pi * float(self.num_periods) / ds, t)
-        cosine = _m.multiply(0.5, _m.add(1.0, _m.cos(angle)))
+        cosine = _m.multiply(0.5, _m.add(_m.cos(angle), 1.0))
         decayed = _m.add(_m.multiply(_m.add(float(self.alpha), linear), cosine),
                          float(self.beta))
         return _m.multiply(float(self.initial_learning_rate), decayed)
@@ -89,7 +89,7 @@ class NoisyLinearCosineDecay(LinearCosineDecay):
 
     def _noise(self, t):
         variance = _m.divide(float(self.initial_variance),
-                             _m.pow(_m.add(1.0, t), float(self.variance_decay)))
+                             _m.pow(_m.add(t, 1.0), float(self.variance_decay)))
         return _m.multiply(_m.sqrt(variance), _random.normal([]))
 
     def get_config(self):

@@ -22,6 +22,7 @@ from dlframe.keras.utils import generic_utils, tree
 from dlframe.ops import array as _array
 from dlframe.ops import linalg as _linalg
 from dlframe.ops import math as _math
+from dlframe.ops import math_binary as _math_binary
 from dlframe.ops import names as _names
 from dlframe.ops import nn as _nn
 from dlframe.ops import reduction as _red
@@ -428,7 +429,8 @@ def _keras2_slice(k):
 
 
 _OPERATORS = {
-    "add": _math.add, "subtract": _math.subtract, "multiply": _math.multiply,
+    "add": _math_binary._add,   # the ``+`` operator: a scalar takes the tensor's dtype
+    "subtract": _math.subtract, "multiply": _math.multiply,
     "truediv": _math.truediv, "floordiv": _math.floordiv, "floormod": _math.floormod,
     "pow": _math.pow, "matmul": _linalg.matmul, "negative": _math.negative,
     "abs": _math.abs, "less": _math.less, "less_equal": _math.less_equal,

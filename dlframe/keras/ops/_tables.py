@@ -47,6 +47,8 @@ def _source():
         m = _module(mod)
         for name in m.__all__:
             found.setdefault(name, getattr(m, name))
+    api = _module("numpy_api")   # Keras 3 on TF differs from tnp for these two
+    found["clip"], found["mod"] = api.keras_clip, api.keras_mod
     return found
 
 

@@ -144,7 +144,7 @@ class InverseTimeDecay(_RateDecay):
     def __call__(self, step):
         p = self._progress(step)
         return _m.divide(float(self.initial_learning_rate),
-                         _m.add(1.0, _m.multiply(float(self.decay_rate), p)))
+                         _m.add(_m.multiply(float(self.decay_rate), p), 1.0))
 
 
 class CosineDecay(LearningRateSchedule):
@@ -167,7 +167,7 @@ class CosineDecay(LearningRateSchedule):
         ds = float(self.decay_steps)
         after = _m.minimum(_m.maximum(_m.subtract(s, float(self.warmup_steps)), 0.0), ds)
         frac = _m.divide(after, ds) if ds > 0 else _f(1.0)
-        cos = _m.multiply(0.5, _m.add(1.0, _m.cos(_m.multiply(_pymath.pi, frac))))
+        cos = _m.multiply(0.5, _m.add(_m.cos(_m.multiply(_pymath.pi, frac)), 1.0))
         decayed = _m.multiply(top, _m.add(_m.multiply(1.0 - float(self.alpha), cos),
                                           float(self.alpha)))
         if self.warmup_target is None or not self.warmup_steps:
@@ -209,7 +209,7 @@ class CosineDecayRestarts(LearningRateSchedule):
             frac = _m.divide(_m.subtract(frac, sum_r), _m.pow(_f(t_mul), i))
         m_fac = _m.pow(_f(self._m_mul), i)
         cos = _m.multiply(_m.multiply(0.5, m_fac),
-                          _m.add(1.0, _m.cos(_m.multiply(_pymath.pi, frac))))
+                          _m.add(_m.cos(_m.multiply(_pymath.pi, frac)), 1.0))
         decayed = _m.add(_m.multiply(1.0 - float(self.alpha), cos), float(self.alpha))
         return _m.multiply(float(self.initial_learning_rate), decayed)
 
