@@ -17,6 +17,7 @@ for them, as before.
 """
 
 import functools
+import random as _py_random
 
 from dlframe.core import static_dims as _static_dims
 from dlframe.core import trace as _trace
@@ -311,16 +312,20 @@ def _placeholder_runs(fn, in_spec, settings):
     """The ``_run`` results of ``fn`` on placeholder elements of ``in_spec``, one per
     (size, value, rank) of ``settings``; None when fewer than two could run."""
     runs = []
-    for size, value, rank in settings:
-        try:
-            element = S.map_structure(
-                lambda s, n=size, v=value, r=rank: _placeholder(s, n, v, r), in_spec)
-            runs.append(_run(fn, element, in_spec, (size, value)))
-        except Exception as e:  # a function that needs real data (re-raised if not)
-            if _fails_when_traced(e):
-                raise
-            if len(runs) < 2:
-                return None
+    saved = _py_random.getstate()   # TF traces once: these runs leave Python's
+    try:                            # `random` as they found it (AugMix draws there)
+        for size, value, rank in settings:
+            try:
+                element = S.map_structure(
+                    lambda s, n=size, v=value, r=rank: _placeholder(s, n, v, r), in_spec)
+                runs.append(_run(fn, element, in_spec, (size, value)))
+            except Exception as e:  # a function that needs real data (re-raised if not)
+                if _fails_when_traced(e):
+                    raise
+                if len(runs) < 2:
+                    return None
+    finally:
+        _py_random.setstate(saved)
     return runs
 
 

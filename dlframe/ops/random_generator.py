@@ -17,7 +17,7 @@ from dlframe.core import dtypes
 from dlframe.core.primitive import STATE, call
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.variable import Variable
-from dlframe.errors import UnimplementedError
+from dlframe.errors import InvalidArgumentError, UnimplementedError
 from dlframe.ops import philox
 from dlframe.ops.random_kernels import (
     _MASK64,
@@ -46,7 +46,7 @@ class Algorithm(enum.Enum):
 
 
 def _alg(alg):
-    if alg is None or alg == "auto_select":
+    if alg is None:
         return Algorithm.PHILOX.value
     if isinstance(alg, Algorithm):
         return alg.value
@@ -264,7 +264,14 @@ class Generator:
                     f"For integer dtype {d!r}, minval and maxval must be both `None` or "
                     f"both non-`None`; got minval={minval} and maxval={maxval}")
         op = "StatefulUniformInt" if d.is_integer else "StatefulUniform"
-        return _uniform(shape, minval, maxval, d, self._source, op, (uniform_p, uniform_int_p))
+        try:
+            return _uniform(shape, minval, maxval, d, self._source, op,
+                            (uniform_p, uniform_int_p))
+        except InvalidArgumentError as e:
+            if d.is_integer and "Need minval < maxval" in str(e):
+                # TF reads and skips the state before its kernel checks the bounds
+                self.skip(philox.num_elements(_shape(shape, op)))
+            raise
 
     def uniform_full_int(self, shape, dtype=dtypes.uint64, name=None):
         """Integers uniform over the full range of ``dtype``."""

@@ -1,47 +1,61 @@
 """``tf.random.experimental.index_shuffle``: a seeded bijection of ``[0, max_index]``.
 
-TF maps each index through a keyed permutation so a data pipeline can visit every
-element once in a random order without materialising the permutation. dlframe
-keeps the contract (same signature, dtypes, errors; for a fixed seed and
-``max_index`` the map is a bijection of ``[0, max_index]``) with its own
-construction, so the permuted positions differ from TF's: a balanced four-round
-Feistel network over the smallest ``4**k`` domain holding ``max_index + 1``
-values, with cycle walking (re-applying the permutation until the value falls in
-range, which keeps it a bijection of the smaller range).
+TF maps each index through a keyed block cipher so a data pipeline can visit every
+element once in a random order without materialising the permutation. Observed
+behaviour (matched here number for number):
+
+- the block is ``W = max(16, ceil(log2(max_index)))`` bits rounded up to even
+  (``log2`` of ``max_index`` as a float64, so a power-of-two ``max_index`` gets
+  one bit too few and ``index == max_index`` aliases index 0, as in TF), and the
+  index is read modulo ``2**W``;
+- the cipher is a four-round Feistel network on ``W/2``-bit halves (high half
+  left) with the SIMON round function ``(x <<< 1 & x <<< 8) ^ x <<< 2`` (Beaulieu
+  et al., 2013) plus a round key;
+- the round keys are the three words ``(0x1DB2A80C, seed[0], seed[1])`` cut to
+  ``W/2`` bits, and a fourth from SIMON's three-word key schedule;
+- values above ``max_index`` are re-encrypted until they fall in range (cycle
+  walking), which keeps the map a bijection of the smaller range.
 """
 
 from dlframe.core.primitive import call, primitive
 from dlframe.errors import DTypeMismatchError, InvalidArgumentError
 from dlframe.ops._util import t
 
-_ROUNDS = 4
 _INDEX_KINDS = ("int32", "uint32", "int64", "uint64")
+_KEY0 = 0x1DB2A80C   # the first key word TF puts before the two seed words
+_MIN_BLOCK = 16
 
 
-def _mix64(xp, value):
-    """SplitMix64's finaliser on uint64 arrays (wrapping arithmetic)."""
-    value = (value ^ (value >> xp.uint64(30))) * xp.uint64(0xBF58476D1CE4E5B9)
-    value = (value ^ (value >> xp.uint64(27))) * xp.uint64(0x94D049BB133111EB)
-    return value ^ (value >> xp.uint64(31))
+def _rotl(xp, value, by, width, mask):
+    """``value`` rotated left ``by`` bits within ``width``-bit words (uint64)."""
+    by = xp.uint64(by) if isinstance(by, int) else by
+    return ((value << by) | (value >> (width - by))) & mask
 
 
 def _half_bits(xp, max_index):
-    """Half the bit width of the Feistel domain of each ``max_index`` (uint64)."""
-    bits = xp.zeros(max_index.shape, dtype="uint64")
-    rest = max_index.copy()
-    for _ in range(64):
-        live = rest != 0
-        if not live.any():
-            break
-        bits += live.astype("uint64")
-        rest >>= xp.uint64(1)
-    return (bits + xp.uint64(1)) >> xp.uint64(1)
+    """Half the block width of each ``max_index`` (uint64), as TF sizes it."""
+    top = xp.maximum(max_index.astype("float64"), 1.0)
+    bits = xp.maximum(xp.ceil(xp.log2(top)), float(_MIN_BLOCK)).astype("uint64")
+    return (bits + (bits & xp.uint64(1))) >> xp.uint64(1)
 
 
-def _feistel(xp, value, half, mask, keys):
+def _round_keys(xp, seed, half, mask):
+    """The four round keys: three key words and SIMON's schedule step."""
+    one = xp.uint64(1)
+    k0 = xp.full(half.shape, _KEY0, dtype="uint64") & mask
+    k1, k2 = seed[0:1] & mask, seed[1:2] & mask
+    mix = _rotl(xp, k2, half - xp.uint64(3), half, mask)       # k2 >>> 3
+    mix ^= _rotl(xp, mix, half - one, half, mask)             # ^ (. >>> 1)
+    k3 = ~k0 & mask ^ mix ^ xp.uint64(2)    # ^ 3 (the constant) ^ 1 (z0's bit 0)
+    return [k0, k1, k2, k3]
+
+
+def _encrypt(xp, value, half, mask, keys):
     left, right = value >> half, value & mask
     for key in keys:
-        left, right = right, left ^ (_mix64(xp, right ^ key) & mask)
+        spin = (_rotl(xp, right, 1, half, mask) & _rotl(xp, right, 8, half, mask)) \
+            ^ _rotl(xp, right, 2, half, mask)
+        left, right = right, left ^ spin ^ key
     return (left << half) | right
 
 
@@ -68,18 +82,18 @@ def _index_shuffle_p(d, index, seed, max_index):
     out_dtype = index.dtype
     index, max_index = xp.broadcast_arrays(index.astype("uint64"),
                                            max_index.astype("uint64"))
-    seed = seed.astype("uint64")
-    # one-item arrays, not NumPy scalars: array arithmetic wraps without warnings
-    key = _mix64(xp, seed[0:1] ^ _mix64(xp, seed[1:2]))
-    keys = [_mix64(xp, key + xp.uint64(r + 1)) for r in range(_ROUNDS)]
+    shape = index.shape
+    index, max_index = index.reshape(-1), max_index.reshape(-1)
+    seed = seed.astype("int64").astype("uint64")      # sign-extended, as TF
     half = _half_bits(xp, max_index)
     mask = (xp.uint64(1) << half) - xp.uint64(1)
-    value = index.copy()
-    todo = xp.ones(value.shape, dtype=bool)
+    keys = _round_keys(xp, seed, half, mask)
+    value = _encrypt(xp, index & ((mask << half) | mask), half, mask, keys)
+    todo = value > max_index
     while todo.any():   # cycle walking: each value returns to range within its cycle
-        value = xp.where(todo, _feistel(xp, value, half, mask, keys), value)
+        value = xp.where(todo, _encrypt(xp, value, half, mask, keys), value)
         todo = value > max_index
-    return value.reshape(index.shape).astype(out_dtype)
+    return value.reshape(shape).astype(out_dtype)
 
 
 def _checked_int(value, name, like=None):
@@ -99,8 +113,7 @@ def index_shuffle(index, seed, max_index):
 
     For a fixed ``seed`` and ``max_index`` the map is a bijection of
     ``[0, max_index]`` (every position is hit exactly once); a different seed gives
-    a different permutation. The permutation is dlframe's own (see the module
-    docstring), not TF's bit-for-bit.
+    a different permutation; the positions are TF's (see the module docstring).
 
     Args:
       index: a scalar or vector of int32, uint32, int64 or uint64 positions in

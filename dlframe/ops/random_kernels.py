@@ -6,9 +6,8 @@ are written on these. See ``dlframe.ops.random`` for the seed semantics.
 Uniform, normal, truncated normal and integer draws (and dropout masks, which TF
 draws as uniforms) are TensorFlow's Philox kernels (``dlframe.ops.philox``), so
 seeded programs see TF's numbers, as do categorical, Gamma, Poisson, binomial and
-shuffle draws (``random_tf_samplers``). The bounded-normal sampler uses a device
-``default_rng`` keyed from the same Philox key and counter: deterministic under
-the same seeds, not TF's values.
+shuffle draws (``random_tf_samplers``) and the bounded normals of
+``stateless_parameterized_truncated_normal`` (``random_bounded_normal``).
 
 On a GPU, uniforms, normals and dropout masks draw from Philox counters held in
 device memory (``GPUDevice.philox_stream`` when unseeded, a traced op's own
@@ -31,6 +30,7 @@ from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import math as m
 from dlframe.ops import philox
+from dlframe.ops import random_bounded_normal
 from dlframe.ops import random_tf_samplers as tf_samplers
 from dlframe.ops._util import static_shape
 
@@ -236,67 +236,6 @@ def _sample_full_int(bits, xp, *, shape, dtype):
     return philox.full_int(bits, shape, dtype)
 
 
-def _sample_bounded_normal(rng, xp, means, stddevs, minvals, maxvals, *, shape, dtype):
-    gen = _gen_dtype(xp, dtype)
-    mu, sd, lo, hi = (xp.broadcast_to(v.astype(gen), shape)
-                      for v in (means, stddevs, minvals, maxvals))
-    # TF's checks: stddev > 0, minval < maxval, one bound finite; a finite mean
-    if not bool(((sd > 0) & (lo < hi) & (xp.isfinite(lo) | xp.isfinite(hi))).all()):
-        raise InvalidArgumentError(None, None, "Invalid parameters")
-    if not bool(xp.isfinite(mu).all()):
-        raise _tail_failed()
-    nan_at = xp.isinf(sd)   # TF: an infinite stddev gives NaN
-    out = mu + sd * rng.standard_normal(shape, dtype=gen)
-    bad = (out < lo) | (out > hi)
-    for _ in range(64):   # rejection; narrow far-out intervals fall back to uniform
-        if not bool(bad.any()):
-            break
-        out[bad] = mu[bad] + sd[bad] * rng.standard_normal(int(bad.sum()), dtype=gen)
-        bad = (out < lo) | (out > hi)
-    if bool(bad.any()):   # far out: a one-sided interval takes the exponential tail
-        mu, sd, lo, hi = mu[bad], sd[bad], lo[bad], hi[bad]   # sampler (a uniform
-        upper = xp.isinf(lo)                                  # would reach inf)
-        one_sided = upper | xp.isinf(hi)
-        width = xp.where(one_sided, 0, hi - lo)
-        vals = lo + width * rng.random(int(bad.sum()), dtype=gen)
-        if bool(one_sided.any()):
-            mu, sd, lo, hi, up = (v[one_sided] for v in (mu, sd, lo, hi, upper))
-            alpha = xp.maximum(xp.where(up, mu - hi, lo - mu) / sd, 0)
-            tail = _normal_tail(rng, xp, alpha, gen)
-            vals[one_sided] = mu + sd * xp.where(up, -tail, tail)
-        out[bad] = vals
-    out[nan_at] = xp.nan
-    return out.astype(dtype, copy=False)
-
-
-def _tail_failed():
-    from dlframe.errors import InternalError
-    return InternalError(None, None, "TruncatedNormal exponential distribution "
-                         "rejection sampler failed to accept a sample.")
-
-
-def _normal_tail(rng, xp, alpha, gen):
-    """Standard normals conditioned on ``z >= alpha`` (``alpha >= 0``): Robert's
-    (1995) exponential rejection sampler."""
-    lam = (alpha + xp.hypot(alpha, 2)) / 2
-    if not bool(xp.isfinite(lam).all()):   # TF's sampler gives up there too
-        raise _tail_failed()
-    out = xp.empty_like(alpha)
-    todo = xp.ones(alpha.shape, dtype=bool)
-    for _ in range(256):   # each round accepts most (Robert: >= ~75% each)
-        if not bool(todo.any()):
-            return out
-        idx = xp.nonzero(todo)[0]
-        n = int(idx.shape[0])
-        z = alpha[idx] - xp.log1p(-rng.random(n, dtype=gen)) / lam[idx]
-        ok = rng.random(n, dtype=gen) <= xp.exp(-0.5 * (z - lam[idx]) ** 2)
-        out[idx[ok]] = z[ok]
-        todo[idx[ok]] = False
-    if bool(todo.any()):
-        raise _tail_failed()
-    return out
-
-
 def _sample_dropout_mask(rng, xp, *, shape, dtype, rate):
     # TF: uniform >= rate keeps, kept values scaled by 1 / (1 - rate) in x's dtype.
     # On the CPU the uniforms come from the device generator, not Philox: masks are
@@ -379,12 +318,15 @@ def _draws_on_device(attrs):
 
 
 def _random_prims(name, stateless_name, sampler, exact=False, device_sampler=None,
-                  draw_size=_draw_size):
+                  draw_size=_draw_size, device_seed=False):
     """A stateful primitive (seeded by a source attr) and a stateless one (seed
     input). An ``exact`` sampler takes TF's Philox bits; the others a device
     ``default_rng`` keyed by them. With a ``device_sampler`` (Philox bits) the
     stateful one draws on a GPU from counters held there (``device_random``: CUDA
-    graphs replay it)."""
+    graphs replay it), and the stateless one keys its bits from the seed there;
+    ``device_seed`` gives the stateless one that alone (a sampler with no host
+    reads of its own: the seed needs none either)."""
+    seeded_on_device = device_sampler or (sampler if device_seed else None)
     def stateful(d, *arrays, source, **attrs):
         if device_sampler is not None:
             bits = _device_bits(d, source, draw_size(arrays, attrs))
@@ -401,12 +343,12 @@ def _random_prims(name, stateless_name, sampler, exact=False, device_sampler=Non
         return sampler(bits if exact else bits.numpy_rng(), d.xp, *arrays, **attrs)
 
     def stateless(d, seed, *arrays, **attrs):
-        if device_sampler is not None and d.xp is not np:
+        if seeded_on_device is not None and d.xp is not np:
             # a GPU: the seed's key and counter made on the device, not read back
             # (a layer's seed state inside a captured step stays on the device)
             state = philox.stateless_device_state(d.xp, seed)
-            return device_sampler(philox.DeviceBits(d.xp, state), d.xp, *arrays,
-                                  **attrs)
+            return seeded_on_device(philox.DeviceBits(d.xp, state), d.xp, *arrays,
+                                    **attrs)
         bits = _stateless_bits(d, seed)
         return sampler(bits if exact else bits.numpy_rng(), d.xp, *arrays, **attrs)
 
@@ -425,13 +367,14 @@ uniform_p, stateless_uniform_p = _random_prims(
 truncated_normal_p, stateless_truncated_normal_p = _random_prims(
     "TruncatedNormal", "StatelessTruncatedNormalV2", _sample_truncated, exact=True)
 uniform_int_p, stateless_uniform_int_p = _random_prims(
-    "RandomUniformInt", "StatelessRandomUniformIntV2", _sample_uniform_int, exact=True)
+    "RandomUniformInt", "StatelessRandomUniformIntV2", _sample_uniform_int, exact=True,
+    device_seed=True)
 full_int_p, stateless_full_int_p = _random_prims(
     "RandomUniformFullInt", "StatelessRandomUniformFullIntV2", _sample_full_int,
-    exact=True)
+    exact=True, device_seed=True)
 categorical_p, stateless_categorical_p = _random_prims(
     "Multinomial", "StatelessMultinomial", tf_samplers.categorical, exact=True,
-    draw_size=tf_samplers.categorical_draw_size)
+    draw_size=tf_samplers.categorical_draw_size, device_seed=True)
 shuffle_p, stateless_shuffle_p = _random_prims(
     "RandomShuffle", "StatelessShuffle", tf_samplers.shuffle, exact=True,
     draw_size=tf_samplers.shuffle_draw_size)
@@ -446,7 +389,7 @@ binomial_p, stateless_binomial_p = _random_prims(
     exact=True, draw_size=tf_samplers.binomial_draw_size)
 _, stateless_bounded_normal_p = _random_prims(
     "ParameterizedTruncatedNormal", "StatelessParameterizedTruncatedNormal",
-    _sample_bounded_normal)
+    random_bounded_normal.sample, exact=True)
 dropout_mask_p, _ = _random_prims("DropoutMask", None, _sample_dropout_mask,
                                   device_sampler=_sample_dropout_philox)
 

@@ -94,7 +94,13 @@ class _Streams:
         return w
 
     def _take(self, idx, values, left, refill):
-        xp = self.xp
+        if idx.shape[0] == left.shape[0] and not bool(left.any()):
+            # every stream (``idx`` is sorted, unique) with an empty buffer, as on a
+            # sampler's first draw: whole-array operations, no gathers
+            values[...] = refill(self.bits.blocks(self.base + self.next))
+            self.next += self.xp.uint64(1)
+            left[...] = 1
+            return values[:, 1].copy()
         empty = idx[left[idx] == 0]
         if empty.size:
             values[empty] = refill(self._block(empty))
@@ -111,9 +117,18 @@ class _Streams:
 
     def uniform(self, idx):
         """The next float64 uniform in ``[0, 1)`` of the streams ``idx``."""
-        def refill(w):
-            return philox._unit64(self.xp, w[:, 0::2], w[:, 1::2])
-        return self._take(idx, self.uniforms, self.u_left, refill)
+        return self._take(idx, self.uniforms, self.u_left, self._unit_pair)
+
+    def _unit_pair(self, w):
+        return philox._unit64(self.xp, w[:, 0::2], w[:, 1::2])
+
+    def uniform_pair(self, idx):
+        """The next two uniforms of the streams ``idx``, whose uniform buffers are
+        empty (their samplers take uniforms in pairs only): the next block's, in
+        the order :meth:`uniform` hands them out (``(first, second)``), without
+        the buffer's bookkeeping."""
+        pair = self._unit_pair(self._block(idx))
+        return pair[:, 1], pair[:, 0]
 
 
 def param_draw_size(arrays, attrs):
@@ -203,12 +218,16 @@ def _knuth(xp, src, rate, todo, out):
     limit = xp.exp(-rate[todo])
     prod = xp.ones(todo.shape, dtype=xp.float64)
     count = xp.zeros(todo.shape, dtype=xp.float64)
-    while todo.size:
-        prod = prod * src.uniform(todo)
-        done = prod <= limit
-        out[todo[done]] = count[done]
-        keep = ~done
-        todo, prod, limit, count = todo[keep], prod[keep], limit[keep], count[keep] + 1
+    while todo.size:   # a block's two uniforms per pass: the same steps, half the passes
+        first, second = src.uniform_pair(todo)
+        prod = prod * first
+        early = prod <= limit
+        prod = prod * second
+        late = ~early & (prod <= limit)
+        out[todo[early]] = count[early]
+        out[todo[late]] = count[late] + 1
+        keep = ~(early | late)
+        todo, prod, limit, count = todo[keep], prod[keep], limit[keep], count[keep] + 2
 
 
 def _ptrs(xp, src, rate, todo, out):
@@ -219,8 +238,8 @@ def _ptrs(xp, src, rate, todo, out):
     vr = 0.9277 - 3.6224 / (b - 2.0)
     log_mu = xp.log(mu)
     while todo.size:
-        u = src.uniform(todo) - 0.5
-        v = src.uniform(todo)
+        u, v = src.uniform_pair(todo)
+        u = u - 0.5
         us = 0.5 - xp.abs(u)
         k = xp.floor((2.0 * a / us + b) * u + mu + 0.43)
         quick = (us >= 0.07) & (v <= vr)
@@ -308,13 +327,17 @@ def _inversion(xp, src, n, q, todo, out):
     count = xp.zeros(todo.shape, dtype=xp.float64)
     log_q = xp.log1p(-q[todo])
     limit = n[todo]
-    while todo.size:
+    while todo.size:   # a block's two uniforms per pass, as _knuth
+        first, second = src.uniform_pair(todo)
         with np.errstate(divide="ignore"):
-            total = total + xp.ceil(xp.log(src.uniform(todo)) / log_q)
-        done = total > limit
-        out[todo[done]] = count[done]
-        keep = ~done
-        todo, total, count = todo[keep], total[keep], count[keep] + 1
+            total = total + xp.ceil(xp.log(first) / log_q)
+            early = total > limit
+            total = total + xp.ceil(xp.log(second) / log_q)
+        late = ~early & (total > limit)
+        out[todo[early]] = count[early]
+        out[todo[late]] = count[late] + 1
+        keep = ~(early | late)
+        todo, total, count = todo[keep], total[keep], count[keep] + 2
         log_q, limit = log_q[keep], limit[keep]
 
 
@@ -330,8 +353,8 @@ def _btrs(xp, src, n, q, todo, out):
     log_odds = xp.log(p / (1.0 - p))
     log_fm = _log_factorial(xp, m) + _log_factorial(xp, n - m)
     while todo.size:
-        u = src.uniform(todo) - 0.5
-        v = src.uniform(todo)
+        u, v = src.uniform_pair(todo)
+        u = u - 0.5
         us = 0.5 - xp.abs(u)
         k = xp.floor((2.0 * a / us + b) * u + c)
         quick = (us >= 0.07) & (v <= vr)
