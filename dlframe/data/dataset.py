@@ -27,59 +27,17 @@ from dlframe.data.options import (
     Options,
 )
 from dlframe.data.traced_fn import DatasetFunction
-from dlframe.data.traced_fn import host_call as _call
+from dlframe.data.traced_fn import host_call as _call  # noqa: F401 - re-exported
+from dlframe.data.user_fns import (  # noqa: F401 - re-exported
+    _check_arity,
+    _int_arg,
+    _parallel_calls_arg,
+    _spec_is_cheap,
+    apply_fn,
+    call_fn_raw,
+    predicate_value,
+)
 from dlframe.errors import InvalidArgumentError
-
-
-def _spec_is_cheap(dataset):
-    """Whether ``element_spec`` can be had without running user functions (TF traces
-    them when building; dlframe runs them on a first element, so never early)."""
-    pending = [dataset]
-    while pending:
-        d = pending.pop()
-        if d._spec is not None:
-            continue
-        if d._spec_runs_functions:
-            return False
-        pending.extend(d._inputs)
-    return True
-
-
-def _check_arity(fn, dataset, method):
-    """TF traces a function when the pipeline is built, so calling it with the wrong
-    number of element components fails there; this checks the same with the
-    function's signature (skipped when the element structure is not at hand)."""
-    import inspect
-    if not _spec_is_cheap(dataset):
-        return
-    try:
-        spec = dataset.element_spec
-        signature = inspect.signature(fn)
-    except (TypeError, ValueError):  # no signature, or an empty dataset
-        return
-    n = len(spec) if type(spec) is tuple else 1
-    try:
-        signature.bind(*range(n))
-    except TypeError:
-        name = getattr(fn, "__qualname__", type(fn).__name__)
-        raise TypeError(f"in user code: {name}() cannot take {n} positional "
-                        f"argument{'s' if n != 1 else ''}: `Dataset.{method}` passes the "
-                        f"{n} components of each element {spec} as separate arguments."
-                        ) from None
-
-
-def _int_arg(value, name):
-    if graph_inputs.is_traced(value):   # read again at each run
-        return graph_inputs.TracedInt(
-            _int_arg(value._device.to_numpy(value._value), name), value)
-    if hasattr(value, "numpy"):
-        value = value.numpy()
-    if isinstance(value, np.ndarray):
-        value = value.item()
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"`{name}` must be an integer, got {value!r}") from None
 
 
 class Dataset:
@@ -164,8 +122,12 @@ class Dataset:
         own = getattr(self, "_own_options", None)
         return merged.merge(own) if own is not None else merged
 
-    def with_options(self, options):
+    def with_options(self, options, name=None):
+        """This dataset with ``options`` (a ``tf.data.Options``) set on its pipeline."""
         from dlframe.data.transforms import _OptionsDataset
+        if not isinstance(options, Options):
+            raise TypeError(f"`options` must be a `tf.data.Options`, got "
+                            f"{type(options).__name__}.")
         return _OptionsDataset(self, options)
 
     def __repr__(self):
@@ -276,8 +238,11 @@ class Dataset:
     @staticmethod
     def sample_from_datasets(datasets, weights=None, seed=None,
                              stop_on_empty_dataset=False, rerandomize_each_iteration=None):
-        from dlframe.data.sources import _SampleDataset
-        return _SampleDataset(datasets, weights, seed, stop_on_empty_dataset)
+        """Elements drawn at random from ``datasets`` (with ``weights``); every
+        iteration repeats the same draws unless ``rerandomize_each_iteration``."""
+        from dlframe.data.sampling import sample_from_datasets
+        return sample_from_datasets(datasets, weights, seed, stop_on_empty_dataset,
+                                    rerandomize_each_iteration)
 
     @staticmethod
     def choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset=True):
@@ -548,47 +513,6 @@ class Dataset:
         is the last stage, elements are also placed on the iterating device there."""
         from dlframe.data.parallel import _PrefetchDataset
         return _PrefetchDataset(self, _int_arg(buffer_size, "buffer_size"))
-
-
-# ---------------------------------------------------------------- user functions
-def _parallel_calls_arg(num_parallel_calls):
-    """``num_parallel_calls`` checked: None, a positive int or AUTOTUNE."""
-    if num_parallel_calls is None:
-        return None
-    num_parallel_calls = _int_arg(num_parallel_calls, "num_parallel_calls")
-    if num_parallel_calls < 1 and num_parallel_calls != AUTOTUNE:
-        raise ValueError(f"num_parallel_calls must be positive or AUTOTUNE, got "
-                         f"{num_parallel_calls}")
-    return num_parallel_calls
-
-
-def apply_fn(fn, element):
-    """``fn(element)`` for a host element (a plain tuple is unpacked into arguments);
-    returns the function's result converted back to a host element."""
-    cpu = S.host_device()
-    args = S.to_tensors(element, cpu)
-    out = _call(fn, args, unpack=type(args) is tuple)
-    return S.to_host(out)
-
-
-def call_fn_raw(fn, element):
-    """Like ``apply_fn`` but returns the function's raw result (predicates, datasets)."""
-    args = S.to_tensors(element, S.host_device())
-    return _call(fn, args, unpack=type(args) is tuple)
-
-
-def predicate_value(out, what="predicate"):
-    """The Python bool of a predicate's result (a scalar bool)."""
-    if out is None:
-        raise ValueError(f"Invalid `{what}`. `{what}` must return a `tf.bool` scalar "
-                         f"tensor, but its return type is NoneTensorSpec() (did the "
-                         f"function forget a `return`?).")
-    arr = S.to_host_array(out) if not isinstance(out, (bool, np.bool_)) else np.asarray(out)
-    if arr.dtype != np.bool_ or arr.size != 1:
-        raise ValueError(f"Invalid `{what}`. `{what}` must return a `tf.bool` scalar "
-                         f"tensor, but its return type is {_dt.from_numpy(arr.dtype).name} "
-                         f"with shape {tuple(arr.shape)}.")
-    return bool(arr.reshape(()))
 
 
 # Submodules define the transformations (imported last: they subclass Dataset).

@@ -14,17 +14,21 @@ from dlframe.data.batching import element_rows, stack_components
 from dlframe.data.dataset import Dataset, _spec_is_cheap, call_fn_raw
 from dlframe.data.nesting import _as_dataset
 from dlframe.data.options import INFINITE_CARDINALITY, UNKNOWN_CARDINALITY
-from dlframe.data.seeds import make_rng, resolve_seed
+from dlframe.data.seeds import philox_words, resolve_seed, shuffle_seeds
 from dlframe.data.sources import _ListDataset
 from dlframe.data.transforms import _PassThrough
 from dlframe.errors import InvalidArgumentError, OpError
 
 
-def _scalar_int(value, what):
+def _scalar_int(value, what, dtype_error=ValueError, kind="int64"):
+    """The Python int of a function's scalar integer result; ``dtype_error`` is the
+    class raised for a non-integer one (TF: a conversion ValueError, or the TypeError
+    of an op comparing it with integers)."""
     arr = S.to_host_array(value)
-    if arr.size != 1 or arr.dtype.kind not in "iu":
-        raise ValueError(f"`{what}` must return a scalar int64 tensor, got "
-                         f"{_dt.from_numpy(arr.dtype).name} with shape {tuple(arr.shape)}")
+    if arr.ndim != 0 or arr.dtype.kind not in "iu":
+        cls = dtype_error if arr.dtype.kind not in "iu" else ValueError
+        raise cls(f"`{what}` must return a scalar {kind} tensor, got "
+                  f"{_dt.from_numpy(arr.dtype).name} with shape {tuple(arr.shape)}")
     return int(arr.reshape(()))
 
 
@@ -125,7 +129,8 @@ def bucket_by_sequence_length(dataset, element_length_func, bucket_boundaries,
         raise ValueError(f"bucket_boundaries must be sorted increasingly, got {bounds}")
 
     def bucket_of(*args):
-        length = _scalar_int(element_length_func(*args), "element_length_func")
+        length = _scalar_int(element_length_func(*args), "element_length_func",
+                             TypeError, "integer")
         return np.asarray(sum(length >= b for b in bounds), np.int64)
 
     def batch_bucket(bucket_id, window):
@@ -236,10 +241,12 @@ class _RandomDataset(Dataset):
         self._spec = S.TensorSpec([], _dt.int64)
 
     def _iter(self):
-        rng = make_rng(self._seed, next(self._epochs) if self._epochs else 0)
-        while True:   # TF's values are 32 random bits: 0 <= value < 2**32
-            for v in rng.integers(0, 1 << 32, size=256, dtype=np.int64):
-                yield np.asarray(v)
+        # TF's values: the 32-bit words of the Philox stream of the seed pair (of the
+        # pass's seeds, drawn as shuffle draws them, when rerandomizing)
+        seeds = self._seed if self._epochs is None else \
+            shuffle_seeds(self._seed, next(self._epochs))
+        for word in philox_words(seeds):
+            yield np.asarray(word, np.int64)
 
     def _cardinality(self):
         return INFINITE_CARDINALITY

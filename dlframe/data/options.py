@@ -27,7 +27,8 @@ class AutotuneAlgorithm(enum.IntEnum):
     STAGE_BASED = 4
 
 
-class ExternalStatePolicy(enum.IntEnum):
+class ExternalStatePolicy(enum.Enum):
+    """What checkpointing does with external state (a plain Enum, as TF's)."""
     WARN = 0
     IGNORE = 1
     FAIL = 2
@@ -35,7 +36,7 @@ class ExternalStatePolicy(enum.IntEnum):
 
 class _Group:
     """A set of named options; assigning an unknown name is an AttributeError, and a
-    value of the wrong type a TypeError (as TF); None resets an option."""
+    value of the wrong type (None included) a TypeError, as TF."""
 
     _fields: ClassVar[dict] = {}
     _types: ClassVar[dict] = {}   # name -> the type TF checks (bool options refuse ints and back)
@@ -54,7 +55,7 @@ class _Group:
         want = self._types.get(name)
         if want is None and isinstance(self._fields.get(name), type):
             want = self._fields[name]   # a nested group
-        if want is not None and value is not None and not _is_of_type(value, want):
+        if want is not None and not _is_of_type(value, want):
             raise TypeError(f"Property \"{name}\" must be of type {want}, got: "
                             f"{value} (type: {type(value)})")
         object.__setattr__(self, name, value)

@@ -18,7 +18,7 @@ from dlframe.data.composite import (
     stack_ragged,
 )
 from dlframe.data.dataset import Dataset, _int_arg
-from dlframe.errors import InvalidArgumentError
+from dlframe.errors import DataLossError, InvalidArgumentError
 from dlframe.io.sparse_tensor import SparseTensor
 from dlframe.ops.ragged_spec import RaggedTensorSpec
 
@@ -145,10 +145,14 @@ class _SparseBatchDataset(Dataset):
                  for i, d in enumerate(self._row_shape)]
         indices, values = [], []
         for b, x in enumerate(items):
-            if x.ndim != len(shape) or any(n > d for n, d in zip(x.shape, shape)):
+            if x.ndim != len(shape):
                 raise InvalidArgumentError(
                     None, None, f"sparse_batch: an element of shape {list(x.shape)} does "
                     f"not fit in row_shape {self._row_shape}")
+            if any(n > d for n, d in zip(x.shape, shape)):   # TF: a DataLossError
+                raise DataLossError(
+                    None, None, f"Input element had shape ({list(x.shape)}) that is "
+                    f"larger than the row shape ({self._row_shape}).")
             nz = np.argwhere(np.ones(x.shape, dtype=bool))
             indices.append(np.concatenate([np.full((len(nz), 1), b), nz], axis=1))
             values.append(x.reshape(-1))

@@ -2,7 +2,6 @@
 CsvDataset and ``experimental.make_csv_dataset``."""
 
 import collections
-import csv
 import glob
 import io as _pyio
 import os
@@ -15,6 +14,7 @@ from dlframe.data.dataset import Dataset, _int_arg
 from dlframe.data.options import AUTOTUNE
 from dlframe.errors import InvalidArgumentError
 from dlframe.io import tfrecord as _tfr
+from dlframe.io.csv_split import check_delim, convert_field, split_lines
 
 
 def _filenames(filenames):
@@ -166,32 +166,13 @@ def _record_default(value, i):
     return dtype, (arr[0] if arr.size else None)
 
 
-def _convert_field(text, dtype, default, col, rec, na_value):
-    if text == "" or (na_value and text == na_value):
-        if default is None:
-            raise InvalidArgumentError(None, None, f"Field {col} is required but missing in "
-                                       f"record {rec}!")
-        return default
-    if dtype is _dt.string:
-        return text.encode()
-    try:
-        if dtype.is_integer:
-            return np.asarray(int(text), dtype=dtype._np)
-        return np.asarray(float(text), dtype=dtype._np)
-    except (ValueError, OverflowError):
-        raise InvalidArgumentError(None, None, f"Field {col} in record {rec} is not a valid "
-                                   f"{dtype.name}: {text}") from None
-
-
 def _csv_rows(path, compression, header, delim, quote):
+    """Field lists of a CSV file's records (TF's quoting rules), or the
+    ``InvalidArgumentError`` of a malformed record in its place."""
     with _tfr.open_read(path, compression) as raw:
         text = _pyio.TextIOWrapper(raw, encoding="utf-8", newline="")
-        reader = csv.reader(text, delimiter=delim,
-                            quoting=csv.QUOTE_MINIMAL if quote else csv.QUOTE_NONE)
-        for i, row in enumerate(reader):
+        for i, row in enumerate(split_lines(text, delim, quote)):
             if i == 0 and header:
-                continue
-            if not row:
                 continue
             yield row
 
@@ -221,6 +202,11 @@ class CsvDataset(Dataset):
         self._na = na_value
         self._select = None if select_cols is None else [int(c) for c in select_cols]
         self._exclude = None if exclude_cols is None else {int(c) for c in exclude_cols}
+        check_delim(field_delim)
+        if self._select is not None and any(
+                b <= a for a, b in zip(self._select, self._select[1:])):
+            raise InvalidArgumentError(
+                None, None, "select_cols should be strictly increasing indices")
         if self._select is not None and len(self._select) != len(self._defaults):
             raise InvalidArgumentError(
                 None, None, f"select_cols should match output size: got "
@@ -241,13 +227,15 @@ class CsvDataset(Dataset):
         for path in self._files:
             for row in _csv_rows(path, self._compression, self._header, self._delim,
                                  self._quote):
-                if self._select is not None:
-                    cols = self._select
-                elif self._exclude is not None:
-                    cols = [c for c in range(len(row)) if c not in self._exclude]
-                else:
-                    cols = range(len(self._defaults))
                 try:
+                    if isinstance(row, InvalidArgumentError):
+                        raise row
+                    if self._select is not None:
+                        cols = self._select
+                    elif self._exclude is not None:
+                        cols = [c for c in range(len(row)) if c not in self._exclude]
+                    else:
+                        cols = range(len(self._defaults))
                     if self._select is None and self._exclude is None and \
                             len(row) > len(cols):
                         raise InvalidArgumentError(
@@ -258,7 +246,7 @@ class CsvDataset(Dataset):
                             None, None, f"{path}: Expect {len(self._defaults)} fields "
                             f"but have {len(row)} in record {rec}")
                     values = tuple(
-                        _as_array(_convert_field(row[c], d, default, c, rec, self._na), d)
+                        _as_array(convert_field(row[c], d, default, c, rec, self._na), d)
                         for c, (d, default) in zip(cols, self._defaults))
                 except InvalidArgumentError as e:
                     if not ignore_errors:
@@ -329,6 +317,8 @@ def make_csv_dataset(file_pattern, batch_size, column_names=None, column_default
         # every file has its own header line: only data rows type the columns
         for i, row in enumerate(_csv_rows(path, compression, False, field_delim,
                                           use_quote_delim)):
+            if isinstance(row, InvalidArgumentError):
+                raise row
             if header and i == 0:
                 header_row = header_row or row
                 continue
@@ -362,8 +352,9 @@ def make_csv_dataset(file_pattern, batch_size, column_names=None, column_default
     if column_defaults is None:
         for number, row in data_rows:
             if len(row) != len(column_names):
+                fields = 0 if row == [""] else len(row)   # a blank line: no fields
                 raise ValueError(f"Problem inferring types: CSV row {number} has "
-                                 f"{len(row)} number of fields. Expected: "
+                                 f"{fields} number of fields. Expected: "
                                  f"{len(column_names)}.")
         data_rows = [row for _, row in data_rows]
         defaults = [_infer_type([r[c] for r in data_rows if c < len(r)], na_value)

@@ -39,7 +39,10 @@ class _RejectionResampleDataset(Dataset):
 
     def _class_of(self, element):
         value = np.asarray(S.to_host_array(call_fn_raw(self._class_func, element)))
-        if value.size != 1 or value.dtype.kind not in "iu":
+        if value.dtype.kind not in "iu":   # TF: the gather of a non-integer index
+            raise TypeError("`class_func` must return an integer class; it returned "
+                            f"{value.dtype} values.")
+        if value.size != 1:
             raise ValueError("`class_func` must return a scalar integer class; it "
                              f"returned {value.dtype} values of shape {value.shape}.")
         label = int(value.reshape(()))

@@ -12,7 +12,6 @@ from dlframe.core.tensor import Tensor
 from dlframe.data import structure as S
 from dlframe.data.dataset import Dataset, _int_arg
 from dlframe.data.options import INFINITE_CARDINALITY, UNKNOWN_CARDINALITY
-from dlframe.data.seeds import make_rng, resolve_seed
 from dlframe.errors import InvalidArgumentError
 from dlframe.io.sparse_tensor import SparseTensor
 from dlframe.ops.ragged_spec import RaggedTensorSpec
@@ -381,96 +380,6 @@ def _drawing_cardinality(datasets):
     if any(d._cardinality() == INFINITE_CARDINALITY for d in datasets):
         return INFINITE_CARDINALITY
     return UNKNOWN_CARDINALITY
-
-
-class _SampleDataset(Dataset):
-    """Draws each element from a dataset picked at random with ``weights``: a vector,
-    or a Dataset of vectors (one per draw; sampling ends with it)."""
-
-    def __init__(self, datasets, weights, seed, stop_on_empty):
-        datasets = list(datasets)
-        if not datasets:
-            raise ValueError("Invalid `datasets`. `datasets` should not be empty.")
-        n = len(datasets)
-        self._n = n
-        self._weights_ds = weights if isinstance(weights, Dataset) else None
-        super().__init__(datasets + ([weights] if self._weights_ds else []))
-        if self._weights_ds is not None:
-            _check_weights_spec(weights.element_spec, n)
-            self._weights = None
-        else:
-            w = np.ones(n) if weights is None else np.asarray(
-                S.to_host_leaf(weights) if not isinstance(weights, list) else weights,
-                dtype=np.float64)
-            _check_weights_length(w.shape, n)
-            self._weights = w / w.sum()
-        self._seed = resolve_seed(seed)
-        self._stop = stop_on_empty
-        self._epoch = itertools.count()
-        self._spec = _common_spec(datasets)
-
-    def _weight_vectors(self):
-        if self._weights_ds is None:
-            return itertools.repeat(self._weights)
-        return (_weights_vector(w, self._n) for w in self._weights_ds._iter())
-
-    def _iter(self):
-        rng = make_rng(self._seed, next(self._epoch))
-        iters = [d._iter() for d in self._inputs[:self._n]]
-        live = np.ones(self._n, dtype=bool)
-        for weights in self._weight_vectors():
-            if not live.any():
-                return
-            # an exhausted input is never drawn again (as TF skips its selections)
-            p = weights * live
-            if p.sum() <= 0:
-                if self._weights_ds is None:
-                    return
-                continue
-            i = int(rng.choice(self._n, p=p / p.sum()))
-            try:
-                yield next(iters[i])
-            except StopIteration:
-                if self._stop:
-                    return
-                live[i] = False
-
-    def _cardinality(self):
-        if (self._weights_ds is not None
-                and self._weights_ds._cardinality() != INFINITE_CARDINALITY):
-            return UNKNOWN_CARDINALITY
-        return _drawing_cardinality(self._inputs[:self._n])
-
-
-def _check_weights_length(shape, n):
-    if tuple(shape) != (n,):
-        length = shape[0] if len(shape) == 1 else shape
-        raise ValueError(
-            "Invalid `weights`. `weights` should have the same length as "
-            f"`datasets` but got `len(weights)={length}` vs. `len(datasets)={n}`.")
-
-
-def _check_weights_spec(spec, n):
-    """A ``weights`` Dataset must give floating-point vectors of length ``n``."""
-    if not S.is_spec(spec) or not hasattr(spec, "dtype") or not spec.dtype.is_floating:
-        raise TypeError("Invalid `weights`. A `weights` dataset must produce "
-                        f"floating-point vectors, but produces {spec}.")
-    dims = spec.shape.as_list() if spec.shape.rank is not None else None
-    if dims is not None:
-        if len(dims) != 1:
-            raise ValueError("Invalid `weights`. A `weights` dataset must produce "
-                             f"vectors, but produces {spec}.")
-        if dims[0] is not None:
-            _check_weights_length((dims[0],), n)
-
-
-def _weights_vector(element, n):
-    w = np.asarray(S.to_host_leaf(element), dtype=np.float64)
-    if w.shape != (n,):
-        raise InvalidArgumentError(
-            None, None, f"Invalid `weights`: expected a vector of {n} weights, got "
-            f"shape {w.shape}.")
-    return w
 
 
 class _ChooseDataset(Dataset):

@@ -103,6 +103,15 @@ class DatasetSpec(TypeSpec):
         self.element_spec = element_spec
         self.shape = TensorShape(dataset_shape)
 
+    @staticmethod
+    def from_value(value):
+        """The ``DatasetSpec`` of the Dataset ``value``."""
+        from dlframe.data.dataset import Dataset
+        if not isinstance(value, Dataset):
+            raise TypeError(f"`value` must be a `tf.data.Dataset`, got "
+                            f"{type(value).__name__}.")
+        return DatasetSpec(value.element_spec)
+
     def is_compatible_with(self, spec_or_value):
         from dlframe.data.dataset import Dataset
         if isinstance(spec_or_value, Dataset):

@@ -6,7 +6,6 @@ They run on the host (the codecs as graph primitives, ``host_ops``: eagerly, ins
 as TensorFlow's decoders run on the CPU.
 """
 
-import csv
 import glob as _glob
 import os
 
@@ -17,6 +16,7 @@ from dlframe.core.primitive import STATE, call, primitive
 from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from dlframe.io import image_codecs as _codecs
+from dlframe.io.csv_split import check_delim, convert_field, split_record
 from dlframe.io.host_ops import (
     host_primitive,
     item_bytes,
@@ -266,10 +266,15 @@ def decode_csv(records, record_defaults, field_delim=",", use_quote_delim=True,
     """
     rec = string_input(records, "records", scalar=False)
     columns = tuple(_csv_default(d, i) for i, d in enumerate(record_defaults))
+    check_delim(field_delim)
     if select_cols is not None:
         select_cols = tuple(int(c) for c in select_cols)
         if len(select_cols) != len(columns):
             raise ValueError("Length of select_cols and record_defaults do not match.")
+        if any(c < 0 for c in select_cols):
+            raise ValueError("select_cols contains negative values.")
+        if any(b <= a for a, b in zip(select_cols, select_cols[1:])):
+            raise ValueError("select_cols is not strictly increasing.")
     attrs = {"columns": tuple((d.name, v) for d, v in columns),
              "field_delim": field_delim, "use_quote_delim": bool(use_quote_delim),
              "na_value": na_value, "select_cols": select_cols}
@@ -285,10 +290,9 @@ def _csv_blank(records, *, columns, **attrs):
 def _decode_csv_p(records, *, columns, field_delim, use_quote_delim, na_value,
                   select_cols):
     values = [[] for _ in columns]
-    quoting = csv.QUOTE_MINIMAL if use_quote_delim else csv.QUOTE_NONE
     for r, line in enumerate(np.asarray(records, dtype=object).reshape(-1)):
         line = item_bytes(line).decode()
-        fields = next(csv.reader([line], delimiter=field_delim, quoting=quoting), [""])
+        fields = split_record(line, field_delim, use_quote_delim)
         if select_cols is not None:
             if select_cols[-1] >= len(fields):
                 raise InvalidArgumentError(None, None, f"Expect {select_cols[-1] + 1} "
@@ -298,8 +302,8 @@ def _decode_csv_p(records, *, columns, field_delim, use_quote_delim, na_value,
             raise InvalidArgumentError(None, None, f"Expect {len(columns)} fields but have "
                                        f"{len(fields)} in record {r}")
         for c, (text, (dtype, default)) in enumerate(zip(fields, columns)):
-            values[c].append(_csv_field(text, _dt.as_dtype(dtype), default, c, r,
-                                        na_value))
+            values[c].append(convert_field(text, _dt.as_dtype(dtype), default, c, r,
+                                           na_value))
     out = []
     for (dtype, _), column in zip(columns, values):
         arr = np.empty(len(column), dtype=object) if dtype == "string" else \
@@ -328,18 +332,3 @@ def _csv_default(value, i):
     if t.dtype not in (_dt.int32, _dt.int64, _dt.float32, _dt.float64, _dt.string):
         raise TypeError(f"record_defaults[{i}] has unsupported dtype {t.dtype.name}")
     return t.dtype, np.asarray(t.numpy()).reshape(-1)[0]
-
-
-def _csv_field(text, dtype, default, col, rec, na_value):
-    if text == "" or (na_value and text == na_value):
-        if default is None:
-            raise InvalidArgumentError(None, None, f"Field {col} is required but missing "
-                                       f"in record {rec}!")
-        return default
-    if dtype is _dt.string:
-        return text.encode()
-    try:
-        return int(text) if dtype.is_integer else float(text)
-    except ValueError:
-        raise InvalidArgumentError(None, None, f"Field {col} in record {rec} is not a "
-                                   f"valid {dtype.name}: {text}") from None

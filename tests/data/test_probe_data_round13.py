@@ -177,7 +177,7 @@ def test_parallel_interleave_error_reaches_consumer_and_bad_calls_rejected():
                                              num_parallel_calls=2)
     with pytest.raises(tf.errors.InvalidArgumentError):
         _values(ds)
-    with pytest.raises(ValueError, match="num_parallel_calls.*-5"):
+    with pytest.raises(tf.errors.InvalidArgumentError, match="num_parallel_calls.*-5"):
         tf.data.Dataset.range(3).interleave(lambda x: tf.data.Dataset.range(x),
                                             num_parallel_calls=-5)
 
