@@ -131,8 +131,14 @@ def reduce_weighted_values(values, sample_weight=None, mask=None,
                                                        device=values._device),
                                      _red.reduce_sum(mask))
             mask = _m.multiply(mask, scale)
-        sample_weight = mask if sample_weight is None else \
-            _m.multiply(_t(sample_weight, values.dtype), mask)
+        if sample_weight is None:
+            sample_weight = mask
+        else:
+            # per-sample weights (B,) with a per-timestep mask (B, T) broadcast as
+            # they do without a mask (Keras 2 took both; TF 2.21 fails on the product)
+            mask, sample_weight = squeeze_or_expand_weights(
+                mask, _t(sample_weight, values.dtype))
+            sample_weight = _m.multiply(sample_weight, mask)
     if sample_weight is not None:
         sample_weight = _t(sample_weight, values.dtype)
         values, sample_weight = squeeze_or_expand_weights(values, sample_weight)

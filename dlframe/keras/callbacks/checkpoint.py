@@ -83,19 +83,20 @@ class ModelCheckpoint(Callback):
         if self.save_best_only:
             current = logs.get(self.monitor)
             if current is None:
-                warnings.warn(f"Can save best model only with {self.monitor} available, "
-                              "skipping.")
-                return
-            if self.best is not None and not self.monitor_op(current, self.best):
+                # TF 2.21 warns and saves (Keras 2 skipped: a misspelt monitor such as
+                # 'val_acc' then never saved anything)
+                warnings.warn(f"Can save best model only with {self.monitor} available.")
+            elif self.best is not None and not self.monitor_op(current, self.best):
                 if self.verbose > 0:
                     print_msg(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from "
                           f"{self.best:.5f}")
                 return
-            if self.verbose > 0:   # TF 2.21: "from None" (Keras 2: "from inf")
-                prev = "None" if self.best is None else f"{self.best:.5f}"
-                print_msg(f"\nEpoch {epoch + 1}: {self.monitor} improved from {prev} to "
-                      f"{current:.5f}, saving model to {path}")
-            self.best = current
+            else:
+                if self.verbose > 0:   # TF 2.21: "from None" (Keras 2: "from inf")
+                    prev = "None" if self.best is None else f"{self.best:.5f}"
+                    print_msg(f"\nEpoch {epoch + 1}: {self.monitor} improved from {prev} "
+                              f"to {current:.5f}, saving model to {path}")
+                self.best = current
         elif self.verbose > 0:
             print_msg(f"\nEpoch {epoch + 1}: saving model to {path}")
         dirname = os.path.dirname(path)

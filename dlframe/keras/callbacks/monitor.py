@@ -158,7 +158,7 @@ class ReduceLROnPlateau(Callback):
         self.min_delta = kwargs.pop("epsilon", min_delta)
         self.cooldown = cooldown
         self.min_lr = min_lr
-        self.mode = mode
+        self.mode = mode if mode in ("auto", "min", "max") else "auto"   # as TF
         self.monitor_op, self._direction = monitor_op(monitor, mode, "ReduceLROnPlateau")
         self._reset()
 

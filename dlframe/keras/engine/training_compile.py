@@ -16,6 +16,7 @@ from dlframe.keras import losses as losses_mod
 from dlframe.keras import metrics as metrics_mod
 from dlframe.keras.metrics import accuracy_metrics as _acc
 from dlframe.keras.utils import tree
+from dlframe.keras.utils.generic_utils import to_snake_case
 from dlframe.ops import array as _array
 from dlframe.ops import math as _m
 
@@ -393,10 +394,6 @@ class MetricsContainer:
         flat_true = _flat_like(y_true, y_pred, names)
         multi = len(names) > 1
         per_output = [[] for _ in names]
-        loss_specs = _map_to_outputs(self._loss_spec, names, "loss") \
-            if self._loss_spec is not None and not (
-                isinstance(self._loss_spec, dict) and not set(self._loss_spec) <= set(names)
-            ) else [None] * len(names)
         used = set()
         taken = {"loss"} | {f"{n}_loss" for n in names}
         for weighted, spec in ((False, self._spec), (True, self._weighted_spec)):
@@ -412,7 +409,7 @@ class MetricsContainer:
                     if item is None:
                         continue
                     yt = flat_true[i] if i < len(flat_true) else None
-                    m = _make_metric(item, yt, flat_pred[i], loss_specs[i], weighted)
+                    m = _make_metric(item, yt, flat_pred[i], weighted)
                     if id(m) in used:
                         m = type(m).from_config(m.get_config())
                     used.add(id(m))
@@ -503,42 +500,32 @@ def _all_items(spec):
     return out
 
 
-def _loss_kind(loss_spec):
-    """'binary', 'sparse', 'categorical' or None from a loss specification."""
-    if loss_spec is None:
-        return None
-    try:
-        loss = resolve_loss(loss_spec)
-    except ValueError:
-        return None
-    fn = getattr(loss, "fn", None)
-    if fn is losses_mod.binary_crossentropy or fn is losses_mod.binary_focal_crossentropy:
-        return "binary"
-    if fn is losses_mod.sparse_categorical_crossentropy:
-        return "sparse"
-    if fn is losses_mod.categorical_crossentropy:
-        return "categorical"
-    return None
+def _callable_metric_name(fn):
+    """A metric function logs under its ``__name__``; a callable without one (a
+    ``functools.partial``, an object with ``__call__``) under its snake-cased class
+    name, as TF: 'partial', 'callable_obj'."""
+    name = getattr(fn, "__name__", None)
+    return name if name else to_snake_case(type(fn).__name__)
 
 
-def _make_metric(item, y_true, y_pred, loss_spec, weighted):
+def _make_metric(item, y_true, y_pred, weighted):
     if isinstance(item, metrics_mod.Metric):
         return item
     if isinstance(item, type) and issubclass(item, metrics_mod.Metric):
         return item()
     if item in ("accuracy", "acc", "crossentropy", "ce"):
-        kind = _loss_kind(loss_spec)
+        # TF (Keras 2 and 3) picks by shapes alone, never by the loss: a 3-unit
+        # sigmoid output with binary_crossentropy gets categorical accuracy.
         p_shape = _shape(y_pred)
         t_shape = _shape(y_true)
-        if kind is None:
-            p_last = p_shape[-1] if p_shape else 1
-            t_last = t_shape[-1] if t_shape else 1
-            if p_last == 1:
-                kind = "binary"
-            elif len(t_shape) < len(p_shape) or (t_last == 1 and p_last != 1):
-                kind = "sparse"
-            else:
-                kind = "categorical"
+        p_last = p_shape[-1] if p_shape else 1
+        t_last = t_shape[-1] if t_shape else 1
+        if p_last == 1:
+            kind = "binary"
+        elif len(t_shape) < len(p_shape) or (t_last == 1 and p_last != 1):
+            kind = "sparse"
+        else:
+            kind = "categorical"
         is_acc = item in ("accuracy", "acc")
         if is_acc:
             fn = {"binary": _acc.binary_accuracy, "sparse": _acc.sparse_categorical_accuracy,
@@ -558,6 +545,6 @@ def _make_metric(item, y_true, y_pred, loss_spec, weighted):
         # a Loss object as a metric reports under its own name (Keras)
         return metrics_mod.MeanMetricWrapper(item, name=item.name)
     if callable(item):
-        return metrics_mod.MeanMetricWrapper(item, name=getattr(item, "__name__", "metric"))
+        return metrics_mod.MeanMetricWrapper(item, name=_callable_metric_name(item))
     raise ValueError(f"Could not interpret metric identifier: {item!r} (argument "
                      "`metrics` of `compile`)")

@@ -213,10 +213,18 @@ def _epoch_rng():
 
 
 class ArrayAdapter:
-    """Batches in-memory arrays; reshuffles every epoch when ``shuffle``."""
+    """Batches in-memory arrays; reshuffles at each new pass when ``shuffle``.
+
+    An epoch is one pass over the data, or ``steps`` batches of it. ``steps`` never
+    goes past the end of the data (TF 2.21: ``predict(x, steps=10)`` on 3 batches
+    gives 3 batches): a pass that runs out first ends the epoch with Keras's "ran out
+    of data" warning. With ``resume`` (``fit``'s ``steps_per_epoch``) the next epoch
+    continues the pass where the last one stopped, and a new pass starts once one
+    has run out.
+    """
 
     def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False,
-                 steps=None, class_weight=None):
+                 steps=None, class_weight=None, resume=False):
         self._x = _convert_structure(x, "x")
         self._y = _convert_structure(y, "y") if y is not None else None
         self._sw = to_tensor(sample_weight, "sample_weight") \
@@ -231,6 +239,9 @@ class ArrayAdapter:
             if self.num_samples else 0
         self.steps = full if steps is None else int(steps)
         self._full_steps = full
+        self._resume = resume and steps is not None
+        self._pass = None   # (arrays, batch order) of the pass in progress
+        self._pos = 0       # batches of that pass already given
 
     def split(self, validation_split):
         """(train adapter args, validation arrays) taking the last fraction as validation."""
@@ -263,7 +274,7 @@ class ArrayAdapter:
             sw = apply_class_weight(y, sw, self._class_weight)
         return pack_x_y_sample_weight(x, y, sw)
 
-    def epoch_iterator(self):
+    def _new_pass(self):
         arrays = (self._x, self._y, self._sw)
         order = None
         if self.shuffle and self.shuffle != "batch" and self.num_samples > 1:
@@ -276,10 +287,23 @@ class ArrayAdapter:
                            if a is not None else None for a in arrays)
         elif self.shuffle == "batch":
             order = _epoch_rng().permutation(self._full_steps).tolist()
+        return arrays, order
+
+    def epoch_iterator(self):
+        if self._pass is None or not self._resume:
+            self._pass, self._pos = self._new_pass(), 0
+        arrays, order = self._pass
         bs = self.batch_size
-        for step in range(self.steps):
-            b = order[step] if order is not None else step % self._full_steps
+        count = 0
+        while count < self.steps and self._pos < self._full_steps:
+            b = order[self._pos] if order is not None else self._pos
+            self._pos += 1
+            count += 1
             yield self._batch(arrays, b * bs, min((b + 1) * bs, self.num_samples))
+        if self._pos >= self._full_steps:
+            self._pass = None
+            if count < self.steps:
+                warnings.warn(_RAN_OUT, UserWarning, stacklevel=4)
 
 
 def apply_class_weight(y, sample_weight, class_weight):
@@ -520,4 +544,4 @@ def make_adapter(x, y=None, sample_weight=None, batch_size=None, shuffle=False,
     if x is None:
         raise ValueError("Unrecognized data type: x=None (you must provide `x`).")
     return ArrayAdapter(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle,
-                        steps=steps, class_weight=class_weight)
+                        steps=steps, class_weight=class_weight, resume=resume_iterator)
