@@ -8,8 +8,12 @@ the trace is made with it (the pipelines built from it in the function hold it a
 their input) and every call binds it to the dataset that call gives, before the
 graph runs. Calls with new dataset objects of a known element spec replay a trace.
 An iterator argument (TF's ``IteratorSpec``) is kept the same way in an
-``IteratorArgument``, whose ops pull from the iterator a call gives.
+``IteratorArgument``, whose ops pull from the iterator a call gives. A dataset or
+iterator whose elements are not all dense tensors (ragged, sparse) stays itself:
+a graph loop cannot pull those at each run, so each one is traced anew.
 """
+
+import weakref
 
 from dlframe.backends.base import np
 from dlframe.core import dtypes as _dt
@@ -23,17 +27,51 @@ from dlframe.data.structure import DatasetSpec
 
 class _VariantDataset(Dataset):
     """A dataset argument of a traced function (TF's name for a dataset given as a
-    tensor): it reads the dataset bound last."""
+    tensor): it reads the dataset bound last.
 
-    def __init__(self, spec):   # noqa: D107 - no inputs of its own
+    In a trace it is built from a scalar op giving, at each run, the dataset the
+    call bound (``_built_from``), so the pipelines the function builds on it are
+    made again from each call's dataset (graph_inputs), as TF runs its dataset ops
+    at each call: a ``cache()``, ``get_single_element()`` or ``cardinality()`` of
+    such a pipeline reads the call's dataset, not the first call's."""
+
+    def __init__(self, spec, tokens=None, origin=None):   # noqa: D107
         self._spec = spec
         self._current = None
+        self._tokens = []   # the binding op of each trace that read it
+        self._built = (spec, self._tokens, self), {}
+        self._rebuilt = origin is not None
+        if self._rebuilt:   # a run's rebuild: the entry that run's value replaced
+            fed = [t for t, o in zip(tokens, origin._tokens) if t is not o]
+            self._current = _BOUND[int(fed[0].numpy())]
 
     @property
     def _inputs(self):   # none before a call binds one (get_concrete_function)
         return (self._current,) if self._current is not None else ()
 
+    @property
+    def _built_from(self):
+        """How graph_inputs rebuilds it at each run: from the binding op of the
+        trace; None where its elements are not all dense tensors (a graph loop
+        cannot pull those: the stand-in reads the bound dataset)."""
+        if self._rebuilt or not _dense(self._spec):
+            return None
+        trace = STATE.trace
+        if trace is not None and self._current is not None and not any(
+                trace.is_symbolic(t) for t in self._tokens):
+            from dlframe.ops.py_func import py_function
+            token = py_function(lambda: np.int64(id(self._current)), [],
+                                Tout=_dt.int64)
+            token.set_shape([])
+            self._tokens.append(token)
+        return self._built if self._tokens else None
+
+    @_built_from.setter
+    def _built_from(self, value):   # Dataset.__new__'s note: the property decides
+        pass
+
     def bind(self, dataset):
+        _BOUND[id(dataset)] = dataset
         self._current = dataset
         return self
 
@@ -64,6 +102,10 @@ class _VariantDataset(Dataset):
         return n
 
 
+# the datasets bound to dataset arguments, by id (a run's binding op gives the id)
+_BOUND = weakref.WeakValueDictionary()
+
+
 class IteratorArgument(OwnedIterator):
     """An iterator argument of a traced function: it reads the iterator bound last
     (its position moves on with the run's pulls)."""
@@ -82,6 +124,12 @@ class IteratorArgument(OwnedIterator):
 
     def __repr__(self):
         return repr(self._current)
+
+
+def _dense(spec):
+    """Whether every leaf of an element spec is a dense tensor (a graph loop pulls
+    only those at each run)."""
+    return all(type(s) is S.TensorSpec for s in S.flatten(spec))
 
 
 def _spec_key(spec):
@@ -106,6 +154,8 @@ def bind_datasets(slots, args, kwargs):
             if isinstance(value, _VariantDataset):
                 return value
             spec = value.element_spec
+            if isinstance(value, Dataset) and not _dense(spec):
+                return value   # a graph loop cannot pull its elements: traced per dataset
             slot = _slot(slots, (path, "dataset", _spec_key(spec)),
                          lambda: _VariantDataset(spec))
             if isinstance(value, Dataset):
@@ -114,6 +164,8 @@ def bind_datasets(slots, args, kwargs):
                 slot.bind(_placeholder(spec))
             return slot
         if isinstance(value, OwnedIterator) and not isinstance(value, IteratorArgument):
+            if not _dense(value.element_spec):
+                return value   # its pulls are not ops of the trace: traced per iterator
             return _slot(slots, (path, "iterator", _spec_key(value.element_spec)),
                          IteratorArgument).bind(value)
         if isinstance(value, dict):
