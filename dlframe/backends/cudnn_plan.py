@@ -64,6 +64,7 @@ class _Plan:
         self.lengths = None
         self._temp_sizes = {}
         self._device_lengths = {}
+        self._full_lengths = ctx.full_lengths
         self.views = None
 
     def _create(self, what):
@@ -99,11 +100,16 @@ class _Plan:
         """The int32 device copy of ``lengths`` (host tuple), made once per lengths:
         cuDNN only reads it, and a host-to-device copy inside a CUDA-graph capture
         is refused, so a captured step must find it made by an earlier run."""
-        arr = self._device_lengths.get(lengths)
+        # Full lengths (no mask: the only capture-safe call) are kept by the context
+        # for good: a captured graph holds the copy's address, which must outlive
+        # this plan's eviction and a churn of masked lengths.
+        full = all(n == self.max_len for n in lengths)
+        cache = self._full_lengths if full else self._device_lengths
+        arr = cache.get(lengths)
         if arr is None:
-            if len(self._device_lengths) >= 16:   # masks of many lengths: keep few
-                self._device_lengths.clear()
-            arr = self._device_lengths[lengths] = cp.asarray(lengths, dtype=cp.int32)
+            if not full and len(cache) >= 16:   # masks of many lengths: keep few
+                cache.clear()
+            arr = cache[lengths] = cp.asarray(lengths, dtype=cp.int32)
         return arr
 
     def temp_sizes(self, handle, mode):
@@ -170,6 +176,7 @@ class _Context:
         self.handle = handle
         self.dropout = dropout
         self.plans = collections.OrderedDict()
+        self.full_lengths = {}   # (T,) * B -> its device copy (_Plan.device_lengths)
         self._stream = None
 
     @classmethod

@@ -392,7 +392,8 @@ def _top_k_indices_p(d, x, *, k, dtype):
     # a stable ascending sort of the reversed row, read backwards, orders values
     # descending with ties in ascending index order (TF's order)
     stable = {} if d.is_gpu else {"kind": "stable"}  # CuPy sorts are always stable
-    order = xp.argsort(xp.flip(x, -1), axis=-1, **stable)[..., ::-1][..., :k]
+    from dlframe.ops.sorting import sortable   # bound late (no import cycle at load)
+    order = xp.argsort(xp.flip(sortable(x), -1), axis=-1, **stable)[..., ::-1][..., :k]
     return xp.ascontiguousarray((n - 1 - order).astype(dtype))
 
 

@@ -16,11 +16,16 @@ Unique = collections.namedtuple("Unique", ["y", "idx"])
 UniqueWithCounts = collections.namedtuple("UniqueWithCounts", ["y", "idx", "count"])
 
 
+def sortable(x):
+    """``x`` in a dtype a device can sort: bfloat16/float8 (ml_dtypes), which CuPy
+    cannot sort, as float32 (it holds each value exactly, in the same order)."""
+    return x.astype("float32") if x.dtype.kind == "V" else x
+
+
 @primitive("ArgSort")
 def argsort_p(d, x, *, descending, dtype):
     xp = d.xp
-    if x.dtype.kind == "V":   # bfloat16/float8 (ml_dtypes): CuPy cannot sort them;
-        x = x.astype("float32")   # float32 holds each exactly, in the same order
+    x = sortable(x)
     if not descending:
         return xp.argsort(x, axis=-1, kind="stable").astype(dtype, copy=False)
     # stable descending order: sort the reversed row ascending, then map back
@@ -90,11 +95,13 @@ def sort(values, axis=-1, direction="ASCENDING", name=None):
 @primitive("UniqueWithCounts", n_out=3)
 def unique_p(d, x, *, dtype):
     xp = d.xp
+    keys = sortable(x)
     # as TF's hash map, every NaN is an element of its own (NaN != NaN)
-    distinct_nans = {"equal_nan": False} if x.dtype.kind in "fc" and bool(
-        xp.isnan(x).any()) else {}
-    uniq, first, inverse, counts = xp.unique(x, return_index=True, return_inverse=True,
+    distinct_nans = {"equal_nan": False} if keys.dtype.kind in "fc" and bool(
+        xp.isnan(keys).any()) else {}
+    uniq, first, inverse, counts = xp.unique(keys, return_index=True, return_inverse=True,
                                              return_counts=True, **distinct_nans)
+    uniq = uniq.astype(x.dtype, copy=False)
     order = xp.argsort(first, kind="stable")  # TF keeps first-occurrence order
     rank = xp.empty_like(order)
     rank[order] = xp.arange(order.size)

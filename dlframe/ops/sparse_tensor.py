@@ -214,13 +214,24 @@ def _to_dense_p(d, indices, values, default, *, shape, validate):
 def _last_of_repeats(d, indices, values, shape):
     """``values`` with each entry of a repeated index replaced by the repeat's last
     value: a GPU scatter writes repeats in no set order, the CPU's last write wins
-    (TF's CPU kernel too). Valid, in-bounds ``indices`` are assumed."""
+    (TF's CPU kernel too). Valid, in-bounds ``indices`` are assumed. Works in O(N)
+    memory (not the dense size) with no host arrays and no sync, so a captured step
+    may hold it."""
     xp = d.xp
-    strides = np.cumprod((list(shape[1:]) + [1])[::-1])[::-1].astype(np.int64)
-    flat = (indices.astype(np.int64) * xp.asarray(strides)).sum(axis=1)
-    last = xp.full(int(np.prod(shape)), -1, dtype=np.int64)
-    d.scatter_max(last, flat, xp.arange(indices.shape[0], dtype=np.int64))
-    return values[last[flat]]
+    n = indices.shape[0]
+    flat = xp.zeros(n, dtype=np.int64)   # row-major position of each index
+    for k, size in enumerate(shape):
+        flat = flat * int(size) + indices[:, k].astype(np.int64)
+    order = xp.argsort(flat, kind="stable")
+    ranked = flat[order]
+    start = xp.ones(n, dtype=bool)
+    start[1:] = ranked[1:] != ranked[:-1]
+    run = xp.cumsum(start, dtype=np.int64) - 1   # the run of equal indices, in order
+    last = xp.full(n, -1, dtype=np.int64)
+    d.scatter_max(last, run, order)   # each run's last position in ``indices``
+    picked = xp.empty_like(run)
+    picked[order] = last[run]
+    return values[picked]
 
 
 def _index_problem(d, indices, shape):
