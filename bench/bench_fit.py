@@ -108,7 +108,8 @@ def torch_transformer():
             self.head = nn.Linear(DIM, 2)
 
         def forward(self, tokens):
-            x = self.token_emb(tokens) + self.pos_emb(torch.arange(tokens.shape[1]))
+            positions = torch.arange(tokens.shape[1], device=tokens.device)
+            x = self.token_emb(tokens) + self.pos_emb(positions)
             attn, _ = self.attn(x, x, x, need_weights=False)
             x = self.norm1(x + self.drop1(attn))
             x = self.norm2(x + self.drop2(self.ff(x)))
