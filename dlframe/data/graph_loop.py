@@ -7,7 +7,12 @@ AutoGraph asks an iterable for ``_graph_iteration()`` and receives three op buil
 exists, fetching it) and ``get(i)`` (element ``i``). Fetches are keyed by the loop
 counter so that running a builder twice for the same ``i`` (tracing runs the loop's
 condition and body once before the loop itself runs) takes one element, not two.
+Each run of the graph has its own iteration state (named by its counter), so runs
+on several threads at once do not share elements or an unfinished fetch.
 """
+
+import itertools
+import threading
 
 import numpy as np
 
@@ -16,23 +21,50 @@ from dlframe.core.tensor_spec import TensorSpec
 from dlframe.data import structure as S
 
 
+# The loop counter of a run starts at ``run id << _RUN_SHIFT``: its fetches then name
+# their run, so runs of one graph on several threads keep their own iterator state.
+_RUN_SHIFT = 32
+_RUN_IDS = 1 << 31
+# runs left by a ``break`` (never exhausted) keep a state; the oldest are dropped
+# past this many (far more runs than can be in flight at once)
+_MAX_OPEN_RUNS = 256
+
+
+class _Run:
+    """One run's iteration: its iterator, the lock of that iterator's ``next`` (one
+    lock per iterator object, shared by the runs that continue one iterator) and
+    the element fetched for loop counter ``index``."""
+    __slots__ = ("it", "lock", "index", "element")
+
+    def __init__(self, it, lock):
+        self.it, self.lock, self.index, self.element = it, lock, None, None
+
+
 class _Feed:
     def __init__(self, make_iter, spec, sources=()):
-        self._make_iter = make_iter   # None: continue the current iterator
+        self._make_iter = make_iter   # None: continue the shared iterator ``_it``
         self._spec = spec
         self._sources = list(sources)   # traced tensors make_iter takes (graph_inputs)
         self._it = None
-        self._index = None
-        self._element = None
+        self._runs = {}   # run id -> _Run
+        self._ids = itertools.count()
+        self._lock = threading.Lock()   # guards _runs
+
+    def _run(self, index):
+        return self._runs.get(int(index) >> _RUN_SHIFT)
 
     def start(self):
         from dlframe.ops.py_func import py_function
 
         def reset(*values):
-            if self._make_iter is not None:
-                self._it = self._make_iter(*values)
-            self._index, self._element = None, None
-            return np.int64(0)
+            it = self._it if self._make_iter is None else self._make_iter(*values)
+            run = next(self._ids) % (_RUN_IDS - 1) + 1   # 0: no run (a stand-in index)
+            with self._lock:
+                lock = next((r.lock for r in self._runs.values() if r.it is it), None)
+                self._runs[run] = _Run(it, lock or threading.Lock())
+                while len(self._runs) > _MAX_OPEN_RUNS:
+                    del self._runs[next(iter(self._runs))]
+            return np.int64(run << _RUN_SHIFT)
         return py_function(reset, self._sources, Tout=_dt.int64)
 
     def has_next(self, i):
@@ -40,12 +72,18 @@ class _Feed:
 
         def fetch(index):
             index = int(index)
-            if index != self._index:
+            run = self._run(index)
+            if run is None:
+                return np.bool_(False)
+            if index != run.index:
                 try:
-                    self._element = next(self._it)
+                    with run.lock:
+                        run.element = next(run.it)
                 except StopIteration:
+                    with self._lock:
+                        self._runs.pop(index >> _RUN_SHIFT, None)
                     return np.bool_(False)
-                self._index = index
+                run.index = index
             return np.bool_(True)
         return py_function(fetch, [i], Tout=_dt.bool)
 
@@ -54,14 +92,15 @@ class _Feed:
         leaves = S.flatten(self._spec)
 
         def take(index):
-            if self._element is None:   # a trace's probe of the body (a lazy
-                # TensorArray's first write) before any fetch: stand-in zeros
+            run = self._run(index)
+            if run is None or run.element is None:   # a trace's probe of the body (a
+                # lazy TensorArray's first write) before any fetch: stand-in zeros
                 # (strings: empty ones, which string ops can read)
                 return [np.full([1 if d is None else d for d in s.shape.as_list()]
                                 if s.shape.rank is not None else [],
                                 b"" if s.dtype == _dt.string else 0,
                                 s.dtype.as_numpy_dtype) for s in leaves]
-            return S.flatten(self._element)
+            return S.flatten(run.element)
         flat = py_function(take, [i], Tout=[s.dtype for s in leaves])
         if not isinstance(flat, (list, tuple)):
             flat = [flat]

@@ -167,8 +167,26 @@ class _GeneratorDataset(Dataset):
     def _iter(self):
         spec = self._spec
         flat_spec = S.flatten(spec)
-        for value in self._generator(*self._args):
+        values = _user_code(lambda: iter(self._generator(*self._args)))
+        while True:
+            try:
+                value = _user_code(lambda: next(values))
+            except StopIteration:   # the generator's end (not an error)
+                return
             yield _conform(value, spec, flat_spec)
+
+
+def _user_code(step):
+    """Runs one step of the user's generator; an exception it raises comes out as
+    the OpError TF's iterator raises for it (InvalidArgumentError for ValueError and
+    TypeError, else UnknownError, the message naming the original exception)."""
+    from dlframe.ops.py_func import _op_error
+    try:
+        return step()
+    except StopIteration:
+        raise
+    except Exception as exc:
+        raise _op_error(exc, "generator") from exc
 
 
 def _conform(value, spec, flat_spec):

@@ -107,8 +107,11 @@ class _Body:
             except Exception as exc:
                 raise _op_error(exc, self.name) from exc
         values = _as_list(result, len(self.out_dtypes), self.name)
-        return tuple(self._array(d, i, v, dt)
-                     for i, (v, dt) in enumerate(zip(values, self.out_dtypes)))
+        try:
+            return tuple(self._array(d, i, v, dt)
+                         for i, (v, dt) in enumerate(zip(values, self.out_dtypes)))
+        except (TypeError, ValueError) as exc:   # a result Tout cannot hold
+            raise _op_error(exc, self.name) from exc
 
     def _array(self, d, i, value, dtype):
         if isinstance(value, str) and dtype._np == object:   # as TF: UTF-8 bytes
@@ -118,7 +121,7 @@ class _Body:
                 value._device.to_numpy(value._value)   # (a GPU result, a host op)
         elif not isinstance(value, np.ndarray) and not hasattr(
                 value, "__cuda_array_interface__"):
-            value = np.asarray(value, dtype=dtype._np)
+            value = self._from_python(value, dtype)
         elif not self.numpy_args and isinstance(value, np.ndarray) and \
                 value.dtype.kind in "biuf" and dtype._np.kind in "biufc":
             # as TF's py_function converts a returned array to Tout (numpy_function
@@ -128,10 +131,35 @@ class _Body:
             value = _np_strings_as_bytes(value)
         if value.dtype != dtype._np:
             raise InvalidArgumentError(
-                f"{i}-th value returned by {self.name} is {value.dtype}, but expects "
-                f"{dtype.name}")
+                f"{i}-th value returned by {self.name} is {_tf_type_name(value.dtype)}"
+                f", but expects {_tf_type_name(dtype._np)}")
         # strings stay in host memory (no GPU array holds them), as in TF
         return value if value.dtype == object else d.asarray(value)
+
+    def _from_python(self, value, dtype):
+        """A returned Python value or NumPy scalar as an array. As TF: a
+        numpy_function's keeps its own dtype (NumPy's: Python ints are int64,
+        floats float64), checked against ``Tout`` after; a py_function's NumPy
+        scalar is cast to ``Tout`` and its Python value converted as
+        ``convert_to_tensor(value, Tout)`` does (2.5 is no int32: TypeError)."""
+        if dtype._np == object:   # strings: converted as they are
+            return np.asarray(value, dtype=object)
+        if self.numpy_args:
+            return np.asarray(value)
+        if isinstance(value, np.generic):
+            return np.asarray(value, dtype=dtype._np)
+        tensor = convert_to_tensor(value, dtype=dtype)
+        return tensor._device.to_numpy(tensor._value)
+
+
+_TF_TYPE_NAMES = {"float64": "double", "float32": "float", "float16": "half",
+                  "object": "string"}
+
+
+def _tf_type_name(np_dtype):
+    """The name TF's messages give a dtype (float32 is "float", float64 "double")."""
+    name = np.dtype(np_dtype).name
+    return _TF_TYPE_NAMES.get(name, name)
 
 
 def _np_strings_as_bytes(value):
@@ -329,7 +357,8 @@ def py_function(func=None, inp=None, Tout=None, name=None):
       The function's results as Tensors of the ``Tout`` dtypes.
 
     Raises:
-      InvalidArgumentError: a result of the wrong dtype or number; a ValueError or
+      InvalidArgumentError: a result of the wrong number, or one ``Tout`` cannot
+        hold (a Python 2.5 for int32; NumPy values are cast); a ValueError or
         TypeError raised by ``func`` (others become UnknownError).
     """
     if func is None:   # @tf.py_function(Tout=...)
@@ -346,9 +375,12 @@ def py_function(func=None, inp=None, Tout=None, name=None):
             result = func(*inputs)
         except Exception as exc:
             raise _op_error(exc, body.name) from exc
-        outs = [_eager_output(v, dt, i, body.name) for i, (v, dt) in
-                enumerate(zip(_as_list(result, len(out_dtypes), body.name),
-                              out_dtypes))]
+        try:
+            outs = [_eager_output(v, dt, i, body.name) for i, (v, dt) in
+                    enumerate(zip(_as_list(result, len(out_dtypes), body.name),
+                                  out_dtypes))]
+        except (TypeError, ValueError) as exc:   # a result Tout cannot hold
+            raise _op_error(exc, body.name) from exc
     else:
         outs = _hold_placeholders(body, _unknown_shaped(call(
             _py_func_p, inputs, {"body": body}, device=_device(inputs))))
@@ -388,6 +420,10 @@ def numpy_function(func=None, inp=None, Tout=None, stateful=True, name=None):
       The function's results as Tensors. Eagerly, as TF, the function's result is
       flattened and converted as it is, and a single tensor is returned alone (also
       for a list ``Tout``).
+
+    Raises:
+      InvalidArgumentError: in a graph, a result whose own dtype (NumPy's: a Python
+        float is float64) is not its ``Tout`` dtype; results are never cast.
     """
     if func is None:
         return lambda f: (lambda *args: numpy_function(f, list(args), Tout, stateful,

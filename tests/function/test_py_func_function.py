@@ -42,7 +42,7 @@ def test_numpy_function_in_graph():
     @tf.function
     def wrong(x):
         return tf.numpy_function(lambda a: a.astype(np.float64), [x], tf.float32)
-    with pytest.raises(tf.errors.InvalidArgumentError, match="is float64, but expects float"):
+    with pytest.raises(tf.errors.InvalidArgumentError, match="is double, but expects float"):
         wrong(tf.constant([1.0]))
 
 
