@@ -318,7 +318,11 @@ def make_csv_dataset(file_pattern, batch_size, column_names=None, column_default
         for i, row in enumerate(_csv_rows(path, compression, False, field_delim,
                                           use_quote_delim)):
             if isinstance(row, InvalidArgumentError):
-                raise row
+                if header and i == 0:
+                    raise row
+                # TF infers from the rows it can read; the reader raises (or, with
+                # ignore_errors, drops) the bad record when the dataset reaches it
+                continue
             if header and i == 0:
                 header_row = header_row or row
                 continue

@@ -16,9 +16,11 @@ run on placeholders (it decodes or parses its input), a few real elements stand 
 for them, as before.
 """
 
+import contextlib
 import functools
 import random as _py_random
 
+from dlframe.backends.base import np  # NumPy's global random state
 from dlframe.core import static_dims as _static_dims
 from dlframe.core import trace as _trace
 from dlframe.core.tensor import Tensor
@@ -301,19 +303,32 @@ def placeholder_result(fn, in_spec):
         element = S.map_structure(lambda s: _placeholder(s, size, value, rank),
                                   in_spec)
         # no retry: the result is only checked, as TF checks it when it traces
-        return _traced_call(fn, element, in_spec, (size, value), retry=False)[2]
+        with _host_random_kept():
+            return _traced_call(fn, element, in_spec, (size, value), retry=False)[2]
     except Exception as e:  # a function that needs real data (re-raised if not)
         if _fails_when_traced(e):
             raise
         return CANNOT_RUN
 
 
+@contextlib.contextmanager
+def _host_random_kept():
+    """Leaves Python's ``random`` (AugMix draws there) and NumPy's global generator
+    (``np.random.uniform`` in a map) as it found them: TF traces a function once, so
+    these extra placeholder runs must not consume their draws."""
+    saved, saved_np = _py_random.getstate(), np.random.get_state()
+    try:
+        yield
+    finally:
+        _py_random.setstate(saved)
+        np.random.set_state(saved_np)
+
+
 def _placeholder_runs(fn, in_spec, settings):
     """The ``_run`` results of ``fn`` on placeholder elements of ``in_spec``, one per
     (size, value, rank) of ``settings``; None when fewer than two could run."""
     runs = []
-    saved = _py_random.getstate()   # TF traces once: these runs leave Python's
-    try:                            # `random` as they found it (AugMix draws there)
+    with _host_random_kept():
         for size, value, rank in settings:
             try:
                 element = S.map_structure(
@@ -324,8 +339,6 @@ def _placeholder_runs(fn, in_spec, settings):
                     raise
                 if len(runs) < 2:
                     return None
-    finally:
-        _py_random.setstate(saved)
     return runs
 
 

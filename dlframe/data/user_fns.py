@@ -97,7 +97,7 @@ def predicate_value(out, what="predicate"):
                          f"function forget a `return`?).")
     arr = S.to_host_array(out) if not isinstance(out, (bool, np.bool_)) else np.asarray(out)
     if arr.dtype != np.bool_ or arr.ndim != 0:
+        spec = S.TensorSpec(tuple(arr.shape), _dt.from_numpy(arr.dtype))
         raise ValueError(f"Invalid `{what}`. `{what}` must return a `tf.bool` scalar "
-                         f"tensor, but its return type is {_dt.from_numpy(arr.dtype).name} "
-                         f"with shape {tuple(arr.shape)}.")
+                         f"tensor, but its return type is {spec!r}.")
     return bool(arr.reshape(()))

@@ -11,6 +11,7 @@ from dlframe.backends.base import np  # host values of parsed fields
 from dlframe.errors import InvalidArgumentError
 
 _UNQUOTED = "Unquoted fields cannot have quotes/CRLFs inside"
+_TEXT_AFTER_QUOTE = "Quote inside a string has to be escaped by another quote"
 
 
 class UnterminatedQuoteError(InvalidArgumentError):
@@ -21,7 +22,8 @@ def _error(cls, message):
     return cls(None, None, message)
 
 
-def split_record(text, delim=",", use_quote=True, unquoted_message=_UNQUOTED):
+def split_record(text, delim=",", use_quote=True, unquoted_message=_UNQUOTED,
+                 file_reader=False):
     """The fields of one CSV record ``text`` (str, no line terminator).
 
     Args:
@@ -29,6 +31,9 @@ def split_record(text, delim=",", use_quote=True, unquoted_message=_UNQUOTED):
       delim: the one-character field separator.
       use_quote: treat ``"`` as field quoting (``""`` inside quotes is one quote).
       unquoted_message: the error text for a quote/CR/LF in an unquoted field.
+      file_reader: TF's file reader's rule for a quote followed by text: the quoted
+        field goes on (across lines) to a quote followed by the delimiter or the
+        end, and the whole record is then the error (``decode_csv`` fails at once).
 
     Raises:
       InvalidArgumentError: a malformed record (TF's messages);
@@ -38,7 +43,7 @@ def split_record(text, delim=",", use_quote=True, unquoted_message=_UNQUOTED):
         if "\r" in text or "\n" in text:
             raise _error(InvalidArgumentError, unquoted_message)
         return text.split(delim)
-    fields, i, n = [], 0, len(text)
+    fields, i, n, stray = [], 0, len(text), False
     while True:
         if use_quote and i < n and text[i] == '"':
             parts, i = [], i + 1
@@ -53,13 +58,14 @@ def split_record(text, delim=",", use_quote=True, unquoted_message=_UNQUOTED):
                     i = j + 2
                     continue
                 i = j + 1
-                break
+                if i == n or text[i] == delim or not file_reader:
+                    break
+                stray = True   # a file reader reads on inside the quotes
             fields.append("".join(parts))
             if i == n:
-                return fields
+                break
             if text[i] != delim:
-                raise _error(InvalidArgumentError, "Quote inside a string has to be "
-                             "escaped by another quote")
+                raise _error(InvalidArgumentError, _TEXT_AFTER_QUOTE)
             i += 1
             continue
         j = text.find(delim, i)
@@ -69,30 +75,37 @@ def split_record(text, delim=",", use_quote=True, unquoted_message=_UNQUOTED):
             raise _error(InvalidArgumentError, unquoted_message)
         fields.append(field)
         if j < 0:
-            return fields
+            break
         i = j + 1
+    if stray:
+        raise _error(InvalidArgumentError, _TEXT_AFTER_QUOTE)
+    return fields
 
 
 def split_lines(lines, delim=",", use_quote=True,
                 unquoted_message="Unquoted fields cannot have quotes inside"):
     """Records of a text file's ``lines`` (each with its line ending): yields the field
     list of each record, or the ``InvalidArgumentError`` of a malformed one (so that a
-    reader can skip it). A quoted field may span lines; an empty line is a record of
-    one empty field, as TF reads it."""
+    reader can skip it). ``lines`` split at LF, CRLF or a lone CR (a text file opened
+    with ``newline=""``). A quoted field may span lines and keeps their line breaks
+    (CRLF in a Windows file); an empty line is a record of one empty field, as TF
+    reads it."""
     pending = None
     for line in lines:
-        line = line[:-2] if line.endswith("\r\n") else line.rstrip("\n")
-        record = line if pending is None else pending + "\n" + line
+        body = line.rstrip("\r\n")
+        ending = line[len(body):]   # LF, CRLF or a lone CR (old Mac files) end a line
+        record = body if pending is None else pending + body
         pending = None
         try:
-            yield split_record(record, delim, use_quote, unquoted_message)
+            yield split_record(record, delim, use_quote, unquoted_message,
+                               file_reader=True)
         except UnterminatedQuoteError:
-            pending = record
+            pending = record + ending   # a quoted field keeps its line break as read
         except InvalidArgumentError as e:
             yield e
     if pending is not None:
-        yield _error(InvalidArgumentError, "Quoted field has to end with quote followed "
-                     "by delim or end")
+        yield _error(InvalidArgumentError, "Reached end of file without closing quoted "
+                     "field in record")
 
 
 def check_delim(field_delim):

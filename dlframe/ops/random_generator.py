@@ -19,6 +19,8 @@ from dlframe.core.tensor import Tensor, convert_to_tensor
 from dlframe.core.variable import Variable
 from dlframe.errors import InvalidArgumentError, UnimplementedError
 from dlframe.ops import philox
+from dlframe.ops.array_join import stack
+from dlframe.ops.logic import zeros_like
 from dlframe.ops.random_kernels import (
     _MASK64,
     _affine,
@@ -289,8 +291,10 @@ class Generator:
     def make_seeds(self, count=1):
         """``count`` stateless seeds: an int64 tensor ``[2, count]`` (TF: new keys
         in the first row, zeros in the second)."""
-        keys = self.uniform_full_int([int(count)], dtype=dtypes.int64).numpy()
-        return convert_to_tensor(np.stack([keys, np.zeros_like(keys)]))
+        # built with ops, not on the host: inside a tf.data map or tf.function the
+        # draw is symbolic, and a host copy would run it outside the trace
+        keys = self.uniform_full_int([int(count)], dtype=dtypes.int64)
+        return stack([keys, zeros_like(keys)])
 
     def split(self, count=1):
         """``count`` new independent Generators, states ``[0, 0, new key]``
