@@ -43,6 +43,23 @@ def _keras2_default_seeds():
 
 
 @pytest.fixture
+def two_cpus():
+    """Splits the CPU into 2 logical devices (TF's recipe); restores the count after.
+
+    Yields a ``MirroredStrategy(["CPU:0", "CPU:1"])``; the test's other tensors go
+    to the default device (a GPU where there is one), copied as TF copies them.
+    """
+    before = dlframe.config.logical_cpu_count()
+    cpu = dlframe.config.list_physical_devices("CPU")[0]
+    dlframe.config.set_logical_device_configuration(
+        cpu, [dlframe.config.LogicalDeviceConfiguration()] * 2)
+    try:
+        yield dlframe.distribute.MirroredStrategy(["CPU:0", "CPU:1"])
+    finally:
+        dlframe.config._logical_cpu_count = before
+
+
+@pytest.fixture
 def check_numerics_on():
     """``tf.debugging.enable_check_numerics()`` for the test's duration."""
     dlframe.debugging.enable_check_numerics()

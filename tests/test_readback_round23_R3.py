@@ -206,23 +206,10 @@ def test_thousand_class_categorical_draws_tf_numbers():
         [[77, 272, 605, 429, 624, 649]]
 
 
-@pytest.fixture
-def two_cpu_strategy():
-    from dlframe import config
-    before = config.logical_cpu_count()
-    cpu = tf.config.list_physical_devices("CPU")[0]
-    tf.config.set_logical_device_configuration(
-        cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-    try:
-        yield tf.distribute.MirroredStrategy(["CPU:0", "CPU:1"])
-    finally:
-        config._logical_cpu_count = before
-
-
-def test_strategy_run_of_tf_functions_traces_once_and_frees(two_cpu_strategy):
+def test_strategy_run_of_tf_functions_traces_once_and_frees(two_cpus):
     import gc
     import weakref
-    s = two_cpu_strategy
+    s = two_cpus
     traces = []
 
     class Model:

@@ -15,7 +15,7 @@ from dlframe.data import structure as S
 from dlframe.data.dataset import Dataset
 from dlframe.data.options import INFINITE_CARDINALITY, UNKNOWN_CARDINALITY
 from dlframe.data.seeds import philox_words, resolve_seed, shuffle_seeds
-from dlframe.data.sources import _common_spec, _drawing_cardinality
+from dlframe.data.sources import _common_spec, _drawing_cardinality, draw_from
 from dlframe.errors import InvalidArgumentError
 from dlframe.ops import philox
 from dlframe.ops.random_tf_samplers import categorical
@@ -72,20 +72,8 @@ class _SampleDataset(Dataset):
         seeds = self._seed if self._epoch is None else \
             shuffle_seeds(self._seed, next(self._epoch))
         words = philox_words(seeds)
-        iters = [d._iter() for d in self._inputs[:self._n]]
-        live = [True] * self._n
-        for logits in self._logit_vectors():
-            if not any(live):
-                return
-            i = _pick(words, logits)
-            if not live[i]:   # TF skips the picks of an exhausted input
-                continue
-            try:
-                yield next(iters[i])
-            except StopIteration:
-                if self._stop:
-                    return
-                live[i] = False
+        picks = (_pick(words, logits) for logits in self._logit_vectors())
+        yield from draw_from([d._iter() for d in self._inputs[:self._n]], picks, self._stop)
 
     def _cardinality(self):
         if (self._weights_ds is not None

@@ -418,18 +418,31 @@ class _ChooseDataset(Dataset):
         return _drawing_cardinality(self._inputs[:self._n])
 
     def _iter(self):
-        iters = [d._iter() for d in self._inputs[:self._n]]
-        done = [False] * self._n
-        for choice in self._inputs[self._n]._iter():
-            i = int(choice)
-            if not 0 <= i < self._n:
-                raise InvalidArgumentError(
-                    None, None, f"Selector index out of range: {i} >= {self._n}")
-            if done[i]:
-                continue
-            try:
-                yield next(iters[i])
-            except StopIteration:
-                if self._stop:
-                    return
-                done[i] = True
+        def picks():
+            for choice in self._inputs[self._n]._iter():
+                i = int(choice)
+                if not 0 <= i < self._n:
+                    raise InvalidArgumentError(
+                        None, None, f"Selector index out of range: {i} >= {self._n}")
+                yield i
+        yield from draw_from([d._iter() for d in self._inputs[:self._n]], picks(),
+                             self._stop)
+
+
+def draw_from(iters, picks, stop_on_empty):
+    """The elements of ``iters`` taken in the order of the input indices ``picks``
+    (TF's directed interleave, behind choose_from/sample_from_datasets): a pick of an
+    exhausted input is skipped; the draw ends when ``picks`` ends, when every input
+    is exhausted, or at the first exhausted input with ``stop_on_empty``."""
+    live = [True] * len(iters)
+    for i in picks:
+        if not live[i]:   # TF skips the picks of an exhausted input
+            continue
+        try:
+            yield next(iters[i])
+        except StopIteration:
+            if stop_on_empty:
+                return
+            live[i] = False
+            if not any(live):
+                return

@@ -93,9 +93,9 @@ def _index_shuffle_p(d, index, seed, max_index):
     walks = 0
     while todo.any():   # cycle walking: each value returns to range within its cycle
         if walks == _SHORT_WALK:   # a small range in a 2**16+ block: long walks
-            value = _walk_by_table(xp, value, todo, seed, half, max_index)
-            break
-        value = xp.where(todo, _encrypt(xp, value, half, mask, keys), value)
+            value = _finish_by_table(xp, value, todo, seed, half, max_index)
+        else:
+            value = xp.where(todo, _encrypt(xp, value, half, mask, keys), value)
         todo = value > max_index
         walks += 1
     return value.reshape(shape).astype(out_dtype)
@@ -105,29 +105,20 @@ _SHORT_WALK = 8          # encryptions per value before the table takes over
 _TABLE_HALF_BITS = 10    # tables of blocks up to 2**20 values (8 MB)
 
 
-def _walk_by_table(xp, value, todo, seed, half, max_index):
-    """Finishes the cycle walks of the ``todo`` values at once: for each block size
-    and range among them (small blocks only), encrypts the whole block once and
-    finds, by pointer doubling, the first in-range value after each one on its
-    cycle. The walk's result, not a shortcut: the same numbers as walking on."""
+def _finish_by_table(xp, value, todo, seed, half, max_index):
+    """Finishes the cycle walks of the ``todo`` values in small blocks at once: for
+    each block size and range among them, encrypts the whole block once and finds,
+    by pointer doubling, the first in-range value after each one on its cycle. The
+    walk's result, not a shortcut: the same numbers as walking on. Values in larger
+    blocks (whose range fills most of the block) are left to walk on."""
     for h, top in {(int(a), int(b)) for a, b in zip(half[todo].tolist(),
                                                     max_index[todo].tolist())}:
-        rows = todo & (half == xp.uint64(h)) & (max_index == xp.uint64(top))
-        if h > _TABLE_HALF_BITS:   # big blocks: the range fills most of them
-            hh = half[rows]
-            mask = (xp.uint64(1) << hh) - xp.uint64(1)
-            keys = [k if k.size == 1 else k[rows] for k in
-                    _round_keys(xp, seed, half, (xp.uint64(1) << half) - xp.uint64(1))]
-            part = value[rows]
-            while (part > xp.uint64(top)).any():
-                part = xp.where(part > xp.uint64(top),
-                                _encrypt(xp, part, hh, mask, keys), part)
-            value[rows] = part
+        if h > _TABLE_HALF_BITS:
             continue
-        size = 1 << (2 * h)
+        rows = todo & (half == xp.uint64(h)) & (max_index == xp.uint64(top))
         one_half = xp.full(1, h, dtype="uint64")
         mask = (xp.uint64(1) << one_half) - xp.uint64(1)
-        block = xp.arange(size, dtype="uint64")
+        block = xp.arange(1 << (2 * h), dtype="uint64")
         step = _encrypt(xp, block, one_half, mask, _round_keys(xp, seed, one_half, mask))
         landed = step <= xp.uint64(top)   # invariant: first hit = step[x] if landed[x]
         for _ in range(2 * h + 1):        # else the first hit after step[x]; paths

@@ -318,3 +318,12 @@ def test_sample_from_datasets_drops_zero_weight_inputs():
     assert int(only.cardinality()) == 3 and _values(only) == [0, 1, 2]
     two = tf.data.Dataset.sample_from_datasets([a, b, c], weights=[0.5, 0.0, 0.5], seed=2)
     assert _values(two) == [200, 0, 201, 1, 202, 2]
+
+
+def test_choose_from_datasets_ends_when_every_input_is_exhausted():
+    # TF 2.21: [0, 10, 1, 11, 2] from an endless choice dataset (dlframe kept
+    # consuming choices forever); sample_from_datasets shares the same drawing loop
+    a, b = tf.data.Dataset.range(3), tf.data.Dataset.range(10, 12)
+    choice = tf.data.Dataset.from_tensor_slices(tf.constant([0, 1], tf.int64)).repeat()
+    got = tf.data.Dataset.choose_from_datasets([a, b], choice, stop_on_empty_dataset=False)
+    assert [int(v) for v in got] == [0, 10, 1, 11, 2]
